@@ -1,0 +1,43 @@
+# Perimeter: the two commands a newcomer needs are `make demo` and `make test`.
+# Both install missing Debian packages first, then build with CMake + Ninja.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build test demo sanitize fuzz format clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+demo: build
+	bash scripts/demo.sh $(BUILD)/perimeter
+
+# AddressSanitizer + UBSan build of the library, binary and tests, then the tests.
+sanitize: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPM_SANITIZE=ON \
+	  -DCMAKE_C_FLAGS="-O1"
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -LE heavy
+
+# libFuzzer targets (clang). Run one: build-fuzz/fuzz/fuzz_wsq fuzz/corpus/wsq -max_total_time=600
+fuzz: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPM_FUZZ=ON
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Perimeter needs, only those missing.
+# Run as root (or with sudo available). Safe to run repeatedly.
+set -euo pipefail
+PKGS=(
+  build-essential cmake ninja-build pkg-config clang
+  libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev
+  libpng-dev libtiff-dev libjpeg62-turbo-dev libopenjp2-7-dev
+  libsodium-dev libmicrohttpd-dev libgnutls28-dev libutf8proc-dev
+  python3
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps: installing ${missing[*]}" >&2
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

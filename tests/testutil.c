@@ -1,0 +1,66 @@
+#include "testutil.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *pm_test_data_dir(const char *sub)
+{
+    static char path[4096]; /* test-only helper; tests are single-threaded */
+    const char *base = getenv("PERIMETER_DATA");
+    const char *src = getenv("PERIMETER_SRC");
+    char tmp[4096];
+    if (!base || !*base) {
+        if (!src)
+            return NULL;
+        snprintf(tmp, sizeof tmp, "%s/../shared/data", src);
+        base = tmp;
+    }
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", base, sub ? sub : "");
+    if (stat(path, &st) != 0)
+        return NULL;
+    snprintf(path, sizeof path, "%s", base);
+    return path;
+}
+
+char *pm_test_tmpdir(void)
+{
+    const char *t = getenv("TMPDIR");
+    char *p = malloc(4096);
+    if (!p)
+        return NULL;
+    snprintf(p, 4096, "%s/pmtest.XXXXXX", t && *t ? t : "/tmp");
+    if (!mkdtemp(p)) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void pm_test_rmdir(const char *path)
+{
+    if (path)
+        nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+uint64_t pm_test_rand(uint64_t *state)
+{
+    uint64_t x = *state ? *state : 0x9E3779B97F4A7C15ull;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
