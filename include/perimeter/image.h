@@ -35,6 +35,8 @@ typedef struct pm_image {
     uint8_t *pixels;          /* width*height bytes, owned (free with pm_image_free) */
 } pm_image_t;
 
+#define PM_IMAGE_DEFAULT_MAX_DIM 4096
+
 /* Allocates a width x height image (pixels zeroed). Caller frees with pm_image_free. */
 int pm_image_alloc(pm_image_t *img, int width, int height, int ppi, pm_error_t *err);
 /* Releases the pixels; safe on a zeroed or already freed image. */
