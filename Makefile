@@ -33,7 +33,7 @@ sanitize: deps
 
 # libFuzzer targets (clang). Run one: build-fuzz/fuzz/fuzz_wsq fuzz/corpus/wsq -max_total_time=600
 fuzz: deps
-	CC=clang cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPM_FUZZ=ON
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPM_FUZZ=ON -DPM_WERROR=OFF
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
 format:
