@@ -1,0 +1,169 @@
+/* Perimeter store module: persistence behind one interface.
+ *
+ * A pm_store_t is an open database. The embedded default backend is SQLite
+ * (WAL journal, foreign keys on, STRICT tables); the interface is a table of
+ * operations inside the store so that other backends (PostgreSQL, a later
+ * issue) can be added without changing callers.
+ *
+ * Schema migrations are versioned per module. The store's own schema (the
+ * crossing records) is applied on open; any other module keeps its migration
+ * list in its own source file and applies it with pm_store_migrate() when it
+ * first uses a store, e.g. in link.c:
+ *
+ *     static const pm_migration_t link_steps[] = {
+ *         {1, "traveller tables", "CREATE TABLE traveller(...) STRICT; ...", NULL},
+ *         {2, "review queue",     "CREATE TABLE review(...) STRICT;",         NULL},
+ *     };
+ *     static const pm_migration_set_t link_schema = {"link", link_steps, 2};
+ *     ... rc = pm_store_migrate(st, &link_schema, err);
+ *
+ * Each module's version lives in its own row of the table schema_version
+ * (module TEXT PRIMARY KEY, version, applied_at), so modules never edit each
+ * other's lists. Steps are applied in order, each in its own transaction with
+ * its version row; a database newer than the binary is refused (PM_ESTATE).
+ *
+ * A store handle is used by one thread at a time; open one per thread. */
+#ifndef PERIMETER_STORE_H
+#define PERIMETER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "perimeter/error.h"
+#include "perimeter/travel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pm_store pm_store_t;
+
+/* One schema step. Versions of a set are 1, 2, 3, ... in array order.
+ * sql_sqlite may hold several statements; sql_postgres may be NULL until
+ * that backend exists (the step is then refused on PostgreSQL). */
+typedef struct pm_migration {
+    int version;
+    const char *description;
+    const char *sql_sqlite;
+    const char *sql_postgres;
+} pm_migration_t;
+
+typedef struct pm_migration_set {
+    const char *module; /* key in schema_version, e.g. "store", "link", "audit" */
+    const pm_migration_t *steps;
+    size_t count;
+} pm_migration_set_t;
+
+/* How hard a commit is made durable (SQLite: PRAGMA synchronous). Both survive
+ * a process crash (kill -9); FULL also survives power loss at one fsync per commit. */
+typedef enum pm_store_durability {
+    PM_STORE_DURABLE_FULL = 0, /* default */
+    PM_STORE_DURABLE_NORMAL = 1,
+} pm_store_durability_t;
+
+typedef struct pm_store_options {
+    pm_store_durability_t durability;
+    int create;      /* nonzero: create the database if missing (default when options is NULL) */
+    int read_only;   /* nonzero: open read-only (no migrations are applied; schema must be current) */
+    int busy_ms;     /* wait this long for a lock held by another process (0 = 5000) */
+} pm_store_options_t;
+
+/* The database path to use when none is given: $PERIMETER_DB if set and
+ * non-empty, else "./perimeter.db". Returns a pointer into the environment or
+ * a literal; do not free. */
+const char *pm_store_default_path(void);
+
+/* Opens (creating if allowed) the SQLite database at path and applies the
+ * store's own migrations. options may be NULL (defaults). On success *out is
+ * an open store (pm_store_close frees it); on failure *out is NULL and err
+ * says why (PM_EDB, PM_ESTATE for a too-new schema, PM_ENOTFOUND). */
+int pm_store_open(const char *path, const pm_store_options_t *options, pm_store_t **out,
+                  pm_error_t *err);
+/* Closes the store, rolling back an open transaction. NULL is a no-op. */
+void pm_store_close(pm_store_t *st);
+/* Backend name: "sqlite" (later "postgres"). */
+const char *pm_store_backend(const pm_store_t *st);
+
+/* Applies the steps of set newer than the module's recorded version. */
+int pm_store_migrate(pm_store_t *st, const pm_migration_set_t *set, pm_error_t *err);
+/* The module's recorded schema version (0 if none). */
+int pm_store_schema_version(pm_store_t *st, const char *module, int *out_version, pm_error_t *err);
+
+/* Explicit transactions (not nestable). Writes outside one are autocommitted.
+ * A batch import wraps many puts in one transaction; after commit returns 0
+ * the batch is durable (see pm_store_durability_t). */
+int pm_store_begin(pm_store_t *st, pm_error_t *err);
+int pm_store_commit(pm_store_t *st, pm_error_t *err);
+int pm_store_rollback(pm_store_t *st, pm_error_t *err);
+
+/* Records a partner (origin code, alpha-3) if not known yet. Crossings with a
+ * non-empty origin need their partner recorded first (foreign key). */
+int pm_store_ensure_partner(pm_store_t *st, const char *code, pm_error_t *err);
+
+/* Stores one validated crossing. Idempotent on (reporting_country, record_id):
+ * if that key exists nothing changes and *out_inserted = 0, else 1.
+ * out_inserted may be NULL. */
+int pm_store_put_crossing(pm_store_t *st, const pm_crossing_t *c, int *out_inserted,
+                          pm_error_t *err);
+
+/* Which crossings an iterator or count visits. Zero-initialise, then set the
+ * parts you need; empty strings and zeros mean "any". */
+typedef enum pm_crossing_order {
+    PM_ORDER_TIME = 0, /* by crossing instant (UTC), then store_id */
+    PM_ORDER_STORE_ID = 1, /* by store_id (insertion order: the feed cursor) */
+} pm_crossing_order_t;
+
+typedef enum pm_origin_filter {
+    PM_ORIGIN_ANY = 0,
+    PM_ORIGIN_LOCAL = 1,   /* our own records only */
+    PM_ORIGIN_PARTNER = 2, /* records received from a partner (origin = filter.origin, or any) */
+} pm_origin_filter_t;
+
+typedef struct pm_crossing_filter {
+    pm_crossing_order_t order;
+    int64_t after_store_id;      /* only store_id > this (0 = all) */
+    int64_t time_from;           /* only time_utc >= this, when has_time_from */
+    int64_t time_to;             /* only time_utc < this, when has_time_to */
+    int has_time_from;
+    int has_time_to;
+    pm_direction_t direction;    /* UNSET = any */
+    pm_origin_filter_t origin_filter;
+    char origin[4];              /* with PM_ORIGIN_PARTNER: this partner only ("" = any) */
+    char reporting_country[4];
+    char document_number[PM_DOCNUM_MAX + 1]; /* with document_issuer: one document */
+    char document_issuer[4];
+    char surname_norm[PM_NAME_NORM_MAX + 1]; /* exact normalised name ... */
+    char given_names_norm[PM_NAME_NORM_MAX + 1];
+    pm_dob_t dob;                /* ... and date of birth (year != 0 to use) */
+    int64_t limit;               /* at most this many rows (0 = no limit) */
+} pm_crossing_filter_t;
+
+typedef struct pm_crossing_iter pm_crossing_iter_t;
+
+/* Opens an iterator over the crossings matching filter (NULL = all, in time
+ * order). The iterator reads a consistent snapshot; close it before writing
+ * through the same store. Caller frees with pm_crossing_iter_close. */
+int pm_store_crossings(pm_store_t *st, const pm_crossing_filter_t *filter,
+                       pm_crossing_iter_t **out, pm_error_t *err);
+/* Fills *out with the next crossing (store_id and origin set). Returns 1 for
+ * a row, 0 at the end, negative on error. */
+int pm_crossing_iter_next(pm_crossing_iter_t *it, pm_crossing_t *out, pm_error_t *err);
+/* Ends the iteration. NULL is a no-op. */
+void pm_crossing_iter_close(pm_crossing_iter_t *it);
+
+/* Counts the crossings matching filter (NULL = all); filter.limit is ignored. */
+int pm_store_count_crossings(pm_store_t *st, const pm_crossing_filter_t *filter,
+                             int64_t *out_count, pm_error_t *err);
+
+/* The highest store_id (0 if empty): the cursor a feed consumer is caught up to. */
+int pm_store_max_store_id(pm_store_t *st, int64_t *out_id, pm_error_t *err);
+
+/* For modules whose own tables are SQLite-only for now: the underlying
+ * `sqlite3 *` (as void *), or NULL for another backend. The store keeps
+ * ownership; do not close it, and do not use it inside another thread. */
+void *pm_store_sqlite_handle(pm_store_t *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
