@@ -1,0 +1,269 @@
+/* link: name normalisation, ICAO transliteration, particles, phonetic keys and
+ * the comparators, on known values. */
+#include "testutil.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "perimeter/link.h"
+
+static void norm_is(const char *in, const char *want)
+{
+    char out[PM_NAME_MAX];
+    pm_error_t e;
+    assert_int_equal(pm_name_normalize(in, strlen(in), out, sizeof out, &e), PM_OK);
+    assert_string_equal(out, want);
+}
+
+static int has_variant(const pm_name_variants_t *v, const char *s)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (strcmp(v->v[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+static void test_normalize_latin(void **state)
+{
+    (void)state;
+    norm_is("José", "JOSE");
+    norm_is("Müller", "MUELLER");
+    norm_is("Mu\xcc\x88" "ller", "MUELLER"); /* decomposed U + combining diaeresis */
+    norm_is("O'Brien", "OBRIEN");
+    norm_is("O\xe2\x80\x99" "Brien", "OBRIEN");
+    norm_is("  al-Hassan   bin  Omar ", "AL HASSAN BIN OMAR");
+    norm_is("Łukasz Żółć", "LUKASZ ZOLC");
+    norm_is("Strauß", "STRAUSS");
+    norm_is("Ærø Þór", "AEROE THOR");
+    norm_is("", "");
+    pm_name_variants_t v;
+    pm_error_t e;
+    assert_int_equal(pm_name_variants("Müller", strlen("Müller"), &v, &e), PM_OK);
+    assert_string_equal(v.v[0], "MUELLER");
+    assert_true(has_variant(&v, "MULLER"));
+    assert_true(has_variant(&v, "MUXXLLER"));
+    assert_int_equal(v.n, 3);
+    assert_int_equal(pm_name_variants("Peña", strlen("Peña"), &v, &e), PM_OK);
+    assert_string_equal(v.v[0], "PENA");
+    assert_true(has_variant(&v, "PENXXA"));
+}
+
+static void test_normalize_cyrillic_arabic(void **state)
+{
+    (void)state;
+    norm_is("Александр", "ALEKSANDR");
+    norm_is("Хрущёв", "KHRUSHCHEV");
+    norm_is("ЮЛИЯ", "IULIIA");
+    norm_is("Щербаков Ольга", "SHCHERBAKOV OLGA");
+    pm_name_variants_t v;
+    pm_error_t e;
+    const char *yulia = "Юлия";
+    assert_int_equal(pm_name_variants(yulia, strlen(yulia), &v, &e), PM_OK);
+    assert_string_equal(v.v[0], "IULIIA");
+    assert_true(has_variant(&v, "YULIYA"));
+    assert_true(has_variant(&v, "YULIIA"));
+    assert_true(has_variant(&v, "IULIYA"));
+    assert_int_equal(v.n, 4);
+    const char *hryhorii = "Григорій"; /* Ukrainian: Г may be H */
+    assert_int_equal(pm_name_variants(hryhorii, strlen(hryhorii), &v, &e), PM_OK);
+    assert_string_equal(v.v[0], "GRIGORII");
+    assert_true(has_variant(&v, "HRIHORII"));
+    /* Arabic: ICAO escapes first, plain transcription among the variants */
+    const char *mhmd = "محمد";
+    assert_int_equal(pm_name_variants(mhmd, strlen(mhmd), &v, &e), PM_OK);
+    assert_string_equal(v.v[0], "MXHMD");
+    assert_true(has_variant(&v, "MHMD"));
+    norm_is("فاطمة", "FAXTTMXAH"); /* teh marbuta at the end: XAH */
+    norm_is("خالد", "XKHALD");
+    /* invalid UTF-8 and oversized input are refused with a code */
+    char out[PM_NAME_MAX];
+    assert_int_equal(pm_name_normalize("\xff\xfe", 2, out, sizeof out, &e), PM_EUTF8);
+    char big[PM_NAME_INPUT_MAX + 2];
+    memset(big, 'A', sizeof big);
+    assert_int_equal(pm_name_normalize(big, sizeof big, out, sizeof out, &e), PM_ELIMIT);
+    /* a long name is cut at a token boundary */
+    char small[8];
+    assert_int_equal(pm_name_normalize("ANNA MARIA", 10, small, sizeof small, &e), PM_OK);
+    assert_string_equal(small, "ANNA");
+}
+
+static void test_particles_tokens(void **state)
+{
+    (void)state;
+    pm_name_t n;
+    pm_error_t e;
+    assert_int_equal(pm_name_parse("Al-Hassan", "Omar", "bin Khalid", &n, &e), PM_OK);
+    assert_int_equal(n.n, 5);
+    assert_string_equal(n.tok[0].text, "AL");
+    assert_true(n.tok[0].flags & PM_TOK_PARTICLE);
+    assert_string_equal(n.tok[1].text, "HASSAN");
+    assert_false(n.tok[1].flags & PM_TOK_PARTICLE);
+    assert_int_equal(n.tok[2].part, PM_NAME_GIVEN);
+    assert_true(n.tok[3].flags & PM_TOK_PARTICLE); /* BIN */
+    assert_int_equal(n.tok[4].part, PM_NAME_MIDDLE);
+    assert_true(pm_name_is_particle("VAN"));
+    assert_true(pm_name_is_particle("DE"));
+    assert_true(pm_name_is_particle("IBN"));
+    assert_false(pm_name_is_particle("HASSAN"));
+    /* only particles: kept as core tokens */
+    assert_int_equal(pm_name_parse("De", "La", NULL, &n, &e), PM_OK);
+    assert_int_equal(n.n, 2);
+    assert_false(n.tok[0].flags & PM_TOK_PARTICLE);
+}
+
+static void key_is(const char *tok, const char *want)
+{
+    char k[PM_PHON_MAX];
+    pm_phonetic_key(tok, k);
+    assert_string_equal(k, want);
+}
+
+static void same_key(const char *a, const char *b)
+{
+    char ka[PM_PHON_MAX], kb[PM_PHON_MAX];
+    pm_phonetic_key(a, ka);
+    pm_phonetic_key(b, kb);
+    if (strcmp(ka, kb) != 0)
+        fail_msg("%s -> %s but %s -> %s", a, ka, b, kb);
+}
+
+static void test_phonetic(void **state)
+{
+    (void)state;
+    key_is("MOHAMMED", "MMT");
+    same_key("MOHAMMED", "MUHAMMAD");
+    same_key("MOHAMED", "MUHAMMAD");
+    same_key("YOUSSEF", "YUSUF");
+    same_key("PHILIP", "FILIP");
+    same_key("KHALED", "HALID");
+    same_key("SCHMIDT", "SHMIDT");
+    same_key("ALEKSANDR", "ALEXANDR");
+    same_key("GAMAL", "JAMAL");
+    key_is("SMITH", "SMT");
+    key_is("", "");
+    char a[PM_PHON_MAX], b[PM_PHON_MAX];
+    pm_phonetic_key("SMITH", a);
+    pm_phonetic_key("JONES", b);
+    assert_string_not_equal(a, b);
+    pm_phonetic_key("ABCDEFGHIJKLMNOPQRSTUVWXYZBCDFG", a);
+    assert_true(strlen(a) <= PM_PHON_MAX - 1);
+}
+
+static void test_jaro_winkler_known(void **state)
+{
+    (void)state;
+    /* Winkler's published examples */
+    assert_true(fabs(pm_jaro("MARTHA", "MARHTA") - 0.944444) < 1e-5);
+    assert_true(fabs(pm_jaro_winkler("MARTHA", "MARHTA") - 0.961111) < 1e-5);
+    assert_true(fabs(pm_jaro_winkler("DWAYNE", "DUANE") - 0.84) < 1e-5);
+    assert_true(fabs(pm_jaro("DIXON", "DICKSONX") - 0.766667) < 1e-5);
+    assert_true(fabs(pm_jaro_winkler("DIXON", "DICKSONX") - 0.813333) < 1e-5);
+    assert_true(pm_jaro_winkler("ABC", "ABC") == 1.0);
+    assert_true(pm_jaro_winkler("ABC", "XYZ") == 0.0);
+    assert_true(pm_jaro_winkler("", "") == 1.0);
+    assert_true(pm_jaro_winkler("A", "") == 0.0);
+}
+
+static void test_osa_known(void **state)
+{
+    (void)state;
+    assert_int_equal(pm_osa_distance("KITTEN", "SITTING"), 3);
+    assert_int_equal(pm_osa_distance("ABCD", "ACBD"), 1); /* one transposition */
+    assert_int_equal(pm_osa_distance("CA", "ABC"), 3);    /* OSA, true DL gives 2 */
+    assert_int_equal(pm_osa_distance("", "ABC"), 3);
+    assert_int_equal(pm_osa_distance("SAME", "SAME"), 0);
+    assert_int_equal(pm_osa_distance("FLAW", "LAWN"), 2);
+}
+
+static double sim(const char *s1, const char *g1, const char *m1, const char *s2,
+                  const char *g2, const char *m2, int *matched)
+{
+    pm_name_t a, b;
+    assert_int_equal(pm_name_parse(s1, g1, m1, &a, NULL), PM_OK);
+    assert_int_equal(pm_name_parse(s2, g2, m2, &b, NULL), PM_OK);
+    return pm_name_similarity(&a, &b, matched);
+}
+
+static void test_token_set(void **state)
+{
+    (void)state;
+    int m;
+    assert_true(sim("SMITH", "JOHN", "", "JOHN", "SMITH", "", &m) == 1.0); /* swap */
+    assert_int_equal(m, 2);
+    double s = sim("SMITH", "JOHN", "PAUL", "SMITH", "JOHN", "", &m); /* dropped middle */
+    assert_true(fabs(s - 0.97) < 1e-9);
+    assert_int_equal(m, 2);
+    s = sim("AL-RASHID", "OMAR", "", "RASHID", "OMAR", "", &m); /* dropped particle */
+    assert_true(s == 1.0);
+    s = sim("ABDULRAHMAN", "ALI", "", "ABDUL RAHMAN", "ALI", "", &m); /* split token */
+    assert_true(s == 1.0);
+    s = sim("HASSAN", "MOHAMMED", "", "HASAN", "MUHAMMAD", "", &m); /* transcription */
+    assert_true(s > 0.9);
+    assert_int_equal(m, 2);
+    s = sim("SMITH", "JOHN", "", "NGUYEN", "THI", "", &m);
+    assert_true(s < 0.6);
+    assert_int_equal(m, 0);
+    s = sim("", "", "", "SMITH", "", "", &m);
+    assert_true(s == 0.0);
+}
+
+static pm_date_t d(const char *s)
+{
+    pm_date_t out;
+    assert_int_equal(pm_date_parse(s, strlen(s), &out, NULL), PM_OK);
+    return out;
+}
+
+static void test_dob_levels(void **state)
+{
+    (void)state;
+    assert_int_equal(pm_dob_compare(d("1980-03-15"), d("1980-03-15")), PM_DOB_EXACT);
+    assert_int_equal(pm_dob_compare(d("1980-03-04"), d("1980-04-03")), PM_DOB_SWAP);
+    assert_int_equal(pm_dob_compare(d("1980-03-15"), d("1980-03-16")), PM_DOB_DAY1);
+    assert_int_equal(pm_dob_compare(d("1980-06-30"), d("1980-07-01")), PM_DOB_DAY1);
+    assert_int_equal(pm_dob_compare(d("1980-02-29"), d("1980-03-01")), PM_DOB_DAY1);
+    assert_int_equal(pm_dob_compare(d("1980-03-15"), d("1980-03-25")), PM_DOB_YEARMONTH);
+    assert_int_equal(pm_dob_compare(d("1980-03-15"), d("1981-03-15")), PM_DOB_YEAR1);
+    assert_int_equal(pm_dob_compare(d("1980-03-15"), d("1980-03")), PM_DOB_PARTIAL);
+    assert_int_equal(pm_dob_compare(d("1980"), d("1980-07-02")), PM_DOB_PARTIAL);
+    assert_int_equal(pm_dob_compare(d("1980-01-01"), d("1980-07-02")), PM_DOB_PARTIAL);
+    assert_int_equal(pm_dob_compare(d("1980-01-01"), d("1981-07-02")), PM_DOB_DISAGREE);
+    assert_int_equal(pm_dob_compare(d("1980-03"), d("1980-04")), PM_DOB_DISAGREE);
+    assert_int_equal(pm_dob_compare(d("1980-03-15"), d("1975-09-02")), PM_DOB_DISAGREE);
+    assert_int_equal(pm_dob_compare(d(""), d("1975-09-02")), PM_DOB_MISSING);
+    assert_true(pm_date_is_placeholder(d("1970-01-01")));
+    assert_false(pm_date_is_placeholder(d("1970-01")));
+    pm_date_t x;
+    pm_error_t e;
+    assert_int_equal(pm_date_parse("1980-02-30", 10, &x, &e), PM_ERANGE);
+    assert_int_equal(pm_date_parse("80-02-03", 8, &x, &e), PM_EFORMAT);
+    assert_int_equal(pm_date_parse("1980/02/03", 10, &x, &e), PM_EFORMAT);
+    assert_string_equal(pm_dob_level_name(PM_DOB_SWAP), "day-month-swap");
+}
+
+static void test_docnum(void **state)
+{
+    (void)state;
+    assert_int_equal(pm_docnum_compare("AB123456", "AB123456"), PM_DOC_EXACT);
+    assert_int_equal(pm_docnum_compare("AB123456", "A8123456"), PM_DOC_OCR);
+    assert_int_equal(pm_docnum_compare("X0I5", "XO15"), PM_DOC_OCR);
+    assert_int_equal(pm_docnum_compare("AB123456", "AB123465"), PM_DOC_EDIT1);
+    assert_int_equal(pm_docnum_compare("AB123456", "AB12345"), PM_DOC_EDIT1);
+    assert_int_equal(pm_docnum_compare("AB123456", "ZZ999999"), PM_DOC_DISAGREE);
+    assert_int_equal(pm_docnum_compare("", "ZZ999999"), PM_DOC_MISSING);
+    char f[16];
+    pm_docnum_ocr_fold("BOSI7", f, sizeof f);
+    assert_string_equal(f, "80517");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_normalize_latin),   cmocka_unit_test(test_normalize_cyrillic_arabic),
+        cmocka_unit_test(test_particles_tokens),  cmocka_unit_test(test_phonetic),
+        cmocka_unit_test(test_jaro_winkler_known), cmocka_unit_test(test_osa_known),
+        cmocka_unit_test(test_token_set),         cmocka_unit_test(test_dob_levels),
+        cmocka_unit_test(test_docnum),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
