@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "perimeter/error.h"
+#include "perimeter/travel.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -16,12 +17,12 @@ extern "C" {
 
 /* ---------------------------------------------------------------- names */
 
-#define PM_NAME_INPUT_MAX 512   /* bytes of one name field accepted */
-#define PM_NAME_MAX 256         /* bytes of one normalised name (A-Z and spaces) */
-#define PM_NAME_VARIANTS_MAX 16 /* acceptable Latin variants kept per name */
-#define PM_NAME_TOKENS_MAX 12   /* tokens kept per person name */
-#define PM_TOKEN_MAX 32         /* bytes of one token, NUL included */
-#define PM_PHON_MAX 8           /* bytes of one phonetic key, NUL included */
+#define PM_LINK_INPUT_MAX 512   /* bytes of one name field accepted */
+#define PM_LINK_NAME_MAX 256         /* bytes of one normalised name (A-Z and spaces) */
+#define PM_LINK_VARIANTS_MAX 16 /* acceptable Latin variants kept per name */
+#define PM_LINK_TOKENS_MAX 12   /* tokens kept per person name */
+#define PM_LINK_TOKEN_MAX 32         /* bytes of one token, NUL included */
+#define PM_LINK_PHON_MAX 8           /* bytes of one phonetic key, NUL included */
 
 /* The set of acceptable Latin forms of one name field. v[0] is the ICAO Doc 9303
  * recommended transliteration (Ä -> AE, Cyrillic and Arabic per Part 3 tables);
@@ -31,24 +32,24 @@ extern "C" {
 typedef struct pm_name_variants {
     size_t n;
     unsigned untransliterated;
-    char v[PM_NAME_VARIANTS_MAX][PM_NAME_MAX];
+    char v[PM_LINK_VARIANTS_MAX][PM_LINK_NAME_MAX];
 } pm_name_variants_t;
 
 /* Computes the variants of one UTF-8 name field (len bytes, need not be
  * NUL-terminated). NFC normalisation and case folding through utf8proc.
- * Returns PM_EUTF8 for invalid UTF-8, PM_ELIMIT past PM_NAME_INPUT_MAX. */
+ * Returns PM_EUTF8 for invalid UTF-8, PM_ELIMIT past PM_LINK_INPUT_MAX. */
 int pm_name_variants(const char *utf8, size_t len, pm_name_variants_t *out, pm_error_t *err);
 
 /* The primary (ICAO) form only, into out (cap bytes, NUL-terminated; truncated
  * at a token boundary when too long). Same failures as pm_name_variants. */
-int pm_name_normalize(const char *utf8, size_t len, char *out, size_t cap, pm_error_t *err);
+int pm_name_icao(const char *utf8, size_t len, char *out, size_t cap, pm_error_t *err);
 
 enum pm_name_part { PM_NAME_SURNAME = 0, PM_NAME_GIVEN = 1, PM_NAME_MIDDLE = 2 };
 #define PM_TOK_PARTICLE 0x01 /* AL, EL, BIN, IBN, ABU, VAN, DE, ... */
 
 typedef struct pm_name_token {
-    char text[PM_TOKEN_MAX]; /* normalised A-Z */
-    char phon[PM_PHON_MAX];  /* pm_phonetic_key of text */
+    char text[PM_LINK_TOKEN_MAX]; /* normalised A-Z */
+    char phon[PM_LINK_PHON_MAX];  /* pm_phonetic_key of text */
     uint8_t part;            /* enum pm_name_part */
     uint8_t flags;           /* PM_TOK_* */
 } pm_name_token_t;
@@ -57,11 +58,11 @@ typedef struct pm_name_token {
  * comparator treats it as a set so that given/surname swaps still agree. */
 typedef struct pm_name {
     size_t n;
-    pm_name_token_t tok[PM_NAME_TOKENS_MAX];
+    pm_name_token_t tok[PM_LINK_TOKENS_MAX];
 } pm_name_t;
 
 /* Normalises and tokenises the three name fields (any may be NULL or empty).
- * Tokens past PM_NAME_TOKENS_MAX are dropped. Fails like pm_name_variants. */
+ * Tokens past PM_LINK_TOKENS_MAX are dropped. Fails like pm_name_variants. */
 int pm_name_parse(const char *surname, const char *given, const char *middle, pm_name_t *out,
                   pm_error_t *err);
 
@@ -70,9 +71,9 @@ int pm_name_is_particle(const char *token);
 
 /* Phonetic key of a normalised A-Z token: a consonant skeleton (vowels dropped
  * after the first letter, PH=F, KH/GH/DH/TH collapse, C/K/Q, S/Z/X, D/T, G/J,
- * V/W/F merged, doubled letters once), at most PM_PHON_MAX-1 characters.
+ * V/W/F merged, doubled letters once), at most PM_LINK_PHON_MAX-1 characters.
  * MOHAMMED, MUHAMMAD and MOHAMED share a key. Never fails. */
-void pm_phonetic_key(const char *token, char out[PM_PHON_MAX]);
+void pm_phonetic_key(const char *token, char out[PM_LINK_PHON_MAX]);
 
 /* ---------------------------------------------------------- comparators */
 
@@ -92,18 +93,6 @@ int pm_osa_distance(const char *a, const char *b);
  * out_matched (may be NULL) receives the number of pairs scoring >= 0.88. */
 double pm_name_similarity(const pm_name_t *a, const pm_name_t *b, int *out_matched);
 
-/* A date of birth; month and day 0 when unknown (partial date). */
-typedef struct pm_date {
-    int16_t year; /* 0 = unknown */
-    int8_t month; /* 1-12, 0 unknown */
-    int8_t day;   /* 1-31, 0 unknown */
-} pm_date_t;
-
-/* Parses YYYY-MM-DD, YYYY-MM or YYYY (empty -> all zero). PM_EFORMAT otherwise. */
-int pm_date_parse(const char *s, size_t len, pm_date_t *out, pm_error_t *err);
-/* 1 when a full date is a placeholder (01 January), else 0. */
-int pm_date_is_placeholder(pm_date_t d);
-
 typedef enum pm_dob_level {
     PM_DOB_EXACT = 0,     /* both full, equal, not placeholders */
     PM_DOB_SWAP = 1,      /* day and month swapped */
@@ -117,7 +106,8 @@ typedef enum pm_dob_level {
 } pm_dob_level_t;
 
 /* Agreement level of two dates of birth. */
-pm_dob_level_t pm_dob_compare(pm_date_t a, pm_date_t b);
+/* Dates are travel.h's pm_dob_t; placeholders per pm_dob_is_placeholder. */
+pm_dob_level_t pm_dob_compare(const pm_dob_t *a, const pm_dob_t *b);
 const char *pm_dob_level_name(pm_dob_level_t level);
 
 typedef enum pm_doc_level {

@@ -130,7 +130,7 @@ static void concat_core(const pm_name_token_t *const *t, size_t n, char *out, si
 
 double pm_name_similarity(const pm_name_t *a, const pm_name_t *b, int *out_matched)
 {
-    const pm_name_token_t *ta[PM_NAME_TOKENS_MAX], *tb[PM_NAME_TOKENS_MAX];
+    const pm_name_token_t *ta[PM_LINK_TOKENS_MAX], *tb[PM_LINK_TOKENS_MAX];
     size_t na = core_tokens(a, ta), nb = core_tokens(b, tb);
     if (out_matched)
         *out_matched = 0;
@@ -140,7 +140,7 @@ double pm_name_similarity(const pm_name_t *a, const pm_name_t *b, int *out_match
         const pm_name_t *tn = a;
         a = b;
         b = tn;
-        const pm_name_token_t *tt[PM_NAME_TOKENS_MAX];
+        const pm_name_token_t *tt[PM_LINK_TOKENS_MAX];
         memcpy(tt, ta, sizeof tt);
         memcpy(ta, tb, sizeof tt);
         memcpy(tb, tt, sizeof tt);
@@ -149,11 +149,11 @@ double pm_name_similarity(const pm_name_t *a, const pm_name_t *b, int *out_match
         nb = tmp;
     }
     /* greedy one-to-one pairing on the best scores */
-    double sc[PM_NAME_TOKENS_MAX][PM_NAME_TOKENS_MAX];
+    double sc[PM_LINK_TOKENS_MAX][PM_LINK_TOKENS_MAX];
     for (size_t i = 0; i < na; i++)
         for (size_t j = 0; j < nb; j++)
             sc[i][j] = token_score(ta[i], tb[j]);
-    bool used_a[PM_NAME_TOKENS_MAX] = {0}, used_b[PM_NAME_TOKENS_MAX] = {0};
+    bool used_a[PM_LINK_TOKENS_MAX] = {0}, used_b[PM_LINK_TOKENS_MAX] = {0};
     double sum = 0.0;
     int matched = 0;
     for (size_t round = 0; round < na; round++) {
@@ -178,7 +178,7 @@ double pm_name_similarity(const pm_name_t *a, const pm_name_t *b, int *out_match
     s *= 1.0 - 0.03 * (double)(nb - na);
     /* split or joined tokens: ABDUL RAHMAN vs ABDULRAHMAN */
     if (na != nb || s < 0.9) {
-        char ca[PM_NAME_MAX], cb[PM_NAME_MAX];
+        char ca[PM_LINK_NAME_MAX], cb[PM_LINK_NAME_MAX];
         concat_core(ta, na, ca, sizeof ca);
         concat_core(tb, nb, cb, sizeof cb);
         if (strcmp(ca, cb) == 0) {
@@ -191,73 +191,18 @@ double pm_name_similarity(const pm_name_t *a, const pm_name_t *b, int *out_match
     return s < 0.0 ? 0.0 : s;
 }
 
-static int parse_digits(const char *s, size_t n, int *out)
+pm_dob_level_t pm_dob_compare(const pm_dob_t *pa, const pm_dob_t *pb)
 {
-    int v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 29;
-    return dm[m - 1];
-}
-
-int pm_date_parse(const char *s, size_t len, pm_date_t *out, pm_error_t *err)
-{
-    memset(out, 0, sizeof *out);
-    if (len == 0)
-        return PM_OK;
-    int y = 0, m = 0, d = 0;
-    if (!(len == 4 || len == 7 || len == 10) || parse_digits(s, 4, &y) ||
-        (len >= 7 && (s[4] != '-' || parse_digits(s + 5, 2, &m))) ||
-        (len == 10 && (s[7] != '-' || parse_digits(s + 8, 2, &d))))
-        return pm_error_set(err, PM_EFORMAT, "date '%.*s' is not YYYY-MM-DD, YYYY-MM or YYYY",
-                            (int)(len > 16 ? 16 : len), s);
-    if (y < 1800 || y > 2200 || (len >= 7 && (m < 1 || m > 12)) ||
-        (len == 10 && (d < 1 || d > days_in_month(y, m))))
-        return pm_error_set(err, PM_ERANGE, "date '%.*s' out of range", (int)len, s);
-    out->year = (int16_t)y;
-    out->month = (int8_t)m;
-    out->day = (int8_t)d;
-    return PM_OK;
-}
-
-int pm_date_is_placeholder(pm_date_t d)
-{
-    return d.year && d.month == 1 && d.day == 1;
-}
-
-/* days since 1970-01-01 of a full date (proleptic Gregorian) */
-static long day_number(int y, int m, int d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-pm_dob_level_t pm_dob_compare(pm_date_t a, pm_date_t b)
-{
+    pm_dob_t a = *pa, b = *pb;
     if (!a.year || !b.year)
         return PM_DOB_MISSING;
     int afull = a.month && a.day, bfull = b.month && b.day;
-    if (!afull || !bfull || pm_date_is_placeholder(a) || pm_date_is_placeholder(b)) {
+    if (!afull || !bfull || pm_dob_is_placeholder(&a) || pm_dob_is_placeholder(&b)) {
         if (a.year != b.year)
             return PM_DOB_DISAGREE;
         /* a placeholder month says nothing; a real partial month must agree */
-        int am = pm_date_is_placeholder(a) ? 0 : a.month;
-        int bm = pm_date_is_placeholder(b) ? 0 : b.month;
+        int am = pm_dob_is_placeholder(&a) ? 0 : a.month;
+        int bm = pm_dob_is_placeholder(&b) ? 0 : b.month;
         if (am && bm && am != bm)
             return PM_DOB_DISAGREE;
         return PM_DOB_PARTIAL;
@@ -266,7 +211,8 @@ pm_dob_level_t pm_dob_compare(pm_date_t a, pm_date_t b)
         return PM_DOB_EXACT;
     if (a.year == b.year && a.day == b.month && a.month == b.day)
         return PM_DOB_SWAP;
-    long da = day_number(a.year, a.month, a.day), db = day_number(b.year, b.month, b.day);
+    int64_t da = pm_days_from_civil(a.year, a.month, a.day);
+    int64_t db = pm_days_from_civil(b.year, b.month, b.day);
     if (da - db == 1 || db - da == 1)
         return PM_DOB_DAY1;
     if (a.year == b.year && a.month == b.month)

@@ -6,7 +6,7 @@
 
 #include "perimeter/link.h"
 
-#define MAX_CP (PM_NAME_INPUT_MAX * 2)
+#define MAX_CP (PM_LINK_INPUT_MAX * 2)
 #define MAX_ALT 3
 
 /* One output position: up to three alternatives, the first being ICAO's. */
@@ -226,7 +226,7 @@ static size_t segment(const int32_t *cp, size_t n, seg_t *segs, size_t cap, unsi
 }
 
 /* Writes the variant chosen by idx[] (one choice per segment), collapsing
- * spaces and trimming; truncates at a token boundary to fit PM_NAME_MAX. */
+ * spaces and trimming; truncates at a token boundary to fit PM_LINK_NAME_MAX. */
 static void render(const seg_t *segs, size_t ns, const uint8_t *idx, char *out)
 {
     size_t len = 0;
@@ -240,7 +240,7 @@ static void render(const seg_t *segs, size_t ns, const uint8_t *idx, char *out)
         size_t al = strlen(a);
         if (al == 0)
             continue;
-        if (len + pending_space + al >= PM_NAME_MAX) {
+        if (len + pending_space + al >= PM_LINK_NAME_MAX) {
             /* drop the partial token */
             while (len > 0 && out[len - 1] != ' ')
                 len--;
@@ -259,9 +259,9 @@ static void render(const seg_t *segs, size_t ns, const uint8_t *idx, char *out)
 
 static int decode_nfc(const char *utf8, size_t len, int32_t *cp, size_t *out_n, pm_error_t *err)
 {
-    if (len > PM_NAME_INPUT_MAX)
+    if (len > PM_LINK_INPUT_MAX)
         return pm_error_set(err, PM_ELIMIT, "name field of %zu bytes exceeds %d", len,
-                            PM_NAME_INPUT_MAX);
+                            PM_LINK_INPUT_MAX);
     int ascii = 1;
     for (size_t i = 0; i < len; i++) {
         if ((unsigned char)utf8[i] >= 0x80)
@@ -317,7 +317,7 @@ int pm_name_variants(const char *utf8, size_t len, pm_name_variants_t *out, pm_e
     render(segs, ns, idx, out->v[1]);
     out->n = 2;
     memset(idx, 0, ns);
-    for (unsigned iter = 0; iter < 4096 && out->n < PM_NAME_VARIANTS_MAX; iter++) {
+    for (unsigned iter = 0; iter < 4096 && out->n < PM_LINK_VARIANTS_MAX; iter++) {
         /* increment the mixed-radix counter */
         size_t j = 0;
         while (j < nm) {
@@ -340,7 +340,7 @@ int pm_name_variants(const char *utf8, size_t len, pm_name_variants_t *out, pm_e
     return PM_OK;
 }
 
-int pm_name_normalize(const char *utf8, size_t len, char *out, size_t cap, pm_error_t *err)
+int pm_name_icao(const char *utf8, size_t len, char *out, size_t cap, pm_error_t *err)
 {
     int32_t cp[MAX_CP];
     seg_t segs[MAX_CP];
@@ -353,7 +353,7 @@ int pm_name_normalize(const char *utf8, size_t len, char *out, size_t cap, pm_er
     if (rc)
         return rc;
     size_t ns = segment(cp, ncp, segs, MAX_CP, &untrans);
-    char tmp[PM_NAME_MAX];
+    char tmp[PM_LINK_NAME_MAX];
     render(segs, ns, NULL, tmp);
     size_t tl = strlen(tmp);
     if (tl >= cap) {
@@ -393,8 +393,8 @@ static int add_tokens(const char *field, uint8_t part, pm_name_t *out, pm_error_
 {
     if (!field || !*field)
         return PM_OK;
-    char norm[PM_NAME_MAX];
-    int rc = pm_name_normalize(field, strlen(field), norm, sizeof norm, err);
+    char norm[PM_LINK_NAME_MAX];
+    int rc = pm_name_icao(field, strlen(field), norm, sizeof norm, err);
     if (rc)
         return rc;
     const char *p = norm;
@@ -405,11 +405,11 @@ static int add_tokens(const char *field, uint8_t part, pm_name_t *out, pm_error_
         while (*p && *p != ' ')
             p++;
         size_t tl = (size_t)(p - start);
-        if (tl == 0 || out->n >= PM_NAME_TOKENS_MAX)
+        if (tl == 0 || out->n >= PM_LINK_TOKENS_MAX)
             continue;
         pm_name_token_t *t = &out->tok[out->n++];
-        if (tl >= PM_TOKEN_MAX)
-            tl = PM_TOKEN_MAX - 1;
+        if (tl >= PM_LINK_TOKEN_MAX)
+            tl = PM_LINK_TOKEN_MAX - 1;
         memcpy(t->text, start, tl);
         t->text[tl] = '\0';
         t->part = part;

@@ -12,7 +12,7 @@
  *  - the first letter gives the first code: a vowel (or Y) gives 'A', H 'H';
  *  - vowels are dropped after the first letter; a code equal to the previous
  *    one is dropped unless a vowel separated them (doubled letters count once);
- *  - the key keeps at most PM_PHON_MAX-1 codes. */
+ *  - the key keeps at most PM_LINK_PHON_MAX-1 codes. */
 #include <string.h>
 
 #include "perimeter/link.h"
@@ -22,13 +22,13 @@ static int is_vowel(char c)
     return c == 'A' || c == 'E' || c == 'I' || c == 'O' || c == 'U';
 }
 
-void pm_phonetic_key(const char *token, char out[PM_PHON_MAX])
+void pm_phonetic_key(const char *token, char out[PM_LINK_PHON_MAX])
 {
     size_t n = 0;
     char prev = 0;
     int vowel_gap = 0;
     size_t len = strlen(token);
-    for (size_t i = 0; i < len && n < PM_PHON_MAX - 1; i++) {
+    for (size_t i = 0; i < len && n < PM_LINK_PHON_MAX - 1; i++) {
         char c = token[i];
         char nx = i + 1 < len ? token[i + 1] : 0;
         char nx2 = i + 2 < len ? token[i + 2] : 0;
@@ -111,7 +111,7 @@ void pm_phonetic_key(const char *token, char out[PM_PHON_MAX])
             code = 'K';
             break;
         case 'X':
-            if (n < PM_PHON_MAX - 2 && !(prev == 'K' && !vowel_gap))
+            if (n < PM_LINK_PHON_MAX - 2 && !(prev == 'K' && !vowel_gap))
                 out[n++] = 'K';
             code = 'S';
             prev = 'K';
