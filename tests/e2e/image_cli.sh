@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# perimeter image info / image convert: conversions by extension, resolution,
+# raw input, refusal of unknown input; with shared data, the FVC TIFFs.
+set -euo pipefail
+bin=${PERIMETER_BIN:?PERIMETER_BIN not set}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# A generated 40x30 raw grey image (a gradient), said to be 569 ppi.
+python3 - "$tmp/src.raw" <<'PY'
+import sys
+open(sys.argv[1], "wb").write(bytes((x * 6 + y * 2) % 256 for y in range(30) for x in range(40)))
+PY
+"$bin" image convert "$tmp/src.raw" "$tmp/a.png" --width 40 --height 30 --in-ppi 569 2>/dev/null
+"$bin" image info "$tmp/a.png" | grep -q '^size: *40x30$'
+"$bin" image info "$tmp/a.png" | grep -q '^ppi: *569$'
+"$bin" image info --json "$tmp/a.png" | grep -q '"format":"png"'
+# png -> tif -> raw is lossless
+"$bin" image convert "$tmp/a.png" "$tmp/b.tif" 2>/dev/null
+"$bin" image info "$tmp/b.tif" | grep -q '^format: *tiff$'
+"$bin" image convert "$tmp/b.tif" "$tmp/c.raw" 2>/dev/null
+cmp -s "$tmp/src.raw" "$tmp/c.raw" || { echo "png/tif round trip changed pixels"; exit 1; }
+# resampling 569 -> 500 ppi: 40x30 becomes 35x26
+"$bin" image convert "$tmp/a.png" "$tmp/d.png" --ppi 500 2>/dev/null
+"$bin" image info "$tmp/d.png" | grep -q '^size: *35x26$'
+"$bin" image info "$tmp/d.png" | grep -q '^ppi: *500$'
+# resampling needs a known resolution
+"$bin" image convert "$tmp/src.raw" "$tmp/e.png" --width 40 --height 30 2>/dev/null
+if "$bin" image convert "$tmp/e.png" "$tmp/f.png" --ppi 500 2>/dev/null; then
+    echo "resampled an image of unknown resolution"; exit 1
+fi
+# a size limit from the command line
+if "$bin" image info --max-dim 39 "$tmp/a.png" 2>"$tmp/err"; then echo "limit ignored"; exit 1; fi
+grep -q PM_ELIMIT "$tmp/err"
+# garbage and truncated files fail with a message, and the libraries print nothing else
+printf 'not an image at all' > "$tmp/junk.png"
+if "$bin" image info "$tmp/junk.png" 2>"$tmp/err"; then echo "junk accepted"; exit 1; fi
+grep -q PM_EUNSUPPORTED "$tmp/err"
+head -c 300 "$tmp/b.tif" > "$tmp/cut.tif"
+if "$bin" image info "$tmp/cut.tif" 2>"$tmp/err" >/dev/null; then echo "truncated tiff accepted"; exit 1; fi
+[ "$(wc -l < "$tmp/err")" = 1 ] || { echo "expected one line of error output:"; cat "$tmp/err"; exit 1; }
+# bad arguments
+if "$bin" image convert "$tmp/a.png" "$tmp/x.unknown" 2>/dev/null; then echo "bad ext"; exit 1; fi
+rc=0; "$bin" image info 2>/dev/null || rc=$?
+[ "$rc" = 2 ] || { echo "usage exit code $rc"; exit 1; }
+
+data=${PERIMETER_DATA:-}
+if [ -n "$data" ] && [ -f "$data/fvc2002/DB2_B/101_1.tif" ]; then
+    "$bin" image info "$data/fvc2002/DB2_B/101_1.tif" | grep -q '^size: *296x560$'
+    "$bin" image convert "$data/fvc2002/DB2_B/101_1.tif" "$tmp/db2.png" --in-ppi 569 --ppi 500 2>/dev/null
+    "$bin" image info "$tmp/db2.png" | grep -q '^size: *260x492$'
+else
+    echo "image_cli: shared data absent, FVC part skipped"
+fi
+echo "image_cli: ok"
