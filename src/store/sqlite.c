@@ -1,0 +1,535 @@
+/* The SQLite backend of the store: WAL journal, foreign keys, STRICT tables,
+ * per-module versioned migrations, prepared statements for the hot paths. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_impl.h"
+
+typedef struct sqlite_store {
+    sqlite3 *db;
+    sqlite3_stmt *put;          /* INSERT of one crossing */
+    sqlite3_stmt *put_partner;  /* INSERT of one partner */
+    int in_tx;
+    int read_only;
+} sqlite_store_t;
+
+static const pm__store_ops_t sqlite_ops;
+
+static int db_error(sqlite3 *db, pm_error_t *err, const char *what)
+{
+    int code = sqlite3_errcode(db);
+    int pm = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? PM_EBUSY : PM_EDB;
+    return pm_error_set(err, pm, "%s: %s", what, sqlite3_errmsg(db));
+}
+
+static int exec(sqlite3 *db, const char *sql, pm_error_t *err, const char *what)
+{
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(db, err, what);
+    return PM_OK;
+}
+
+static sqlite_store_t *S(pm_store_t *st)
+{
+    return (sqlite_store_t *)st->impl;
+}
+
+static void sq_close(pm_store_t *st)
+{
+    sqlite_store_t *s = S(st);
+    if (s->in_tx)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_finalize(s->put);
+    sqlite3_finalize(s->put_partner);
+    sqlite3_close_v2(s->db);
+    free(s);
+    free(st);
+}
+
+static int sq_schema_version(pm_store_t *st, const char *module, int *out_version,
+                             pm_error_t *err)
+{
+    sqlite3 *db = S(st)->db;
+    sqlite3_stmt *q = NULL;
+    *out_version = 0;
+    if (sqlite3_prepare_v2(db, "SELECT version FROM schema_version WHERE module = ?1", -1, &q,
+                           NULL) != SQLITE_OK)
+        return db_error(db, err, "schema_version");
+    sqlite3_bind_text(q, 1, module, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *out_version = sqlite3_column_int(q, 0);
+    else if (rc != SQLITE_DONE) {
+        db_error(db, err, "schema_version");
+        sqlite3_finalize(q);
+        return err ? err->code : PM_EDB;
+    }
+    sqlite3_finalize(q);
+    return PM_OK;
+}
+
+static int sq_migrate(pm_store_t *st, const pm_migration_set_t *set, pm_error_t *err)
+{
+    sqlite_store_t *s = S(st);
+    if (!set || !set->module || !set->module[0] || (set->count && !set->steps))
+        return pm_error_set(err, PM_EINVAL, "migrate: empty migration set");
+    for (size_t i = 0; i < set->count; i++)
+        if (set->steps[i].version != (int)i + 1 || !set->steps[i].sql_sqlite)
+            return pm_error_set(err, PM_EINVAL,
+                                "migrate %s: step %zu must have version %zu and SQLite SQL",
+                                set->module, i, i + 1);
+    if (s->in_tx)
+        return pm_error_set(err, PM_ESTATE, "migrate %s: inside a transaction", set->module);
+    if (s->read_only) {
+        int have = 0;
+        int rc = sq_schema_version(st, set->module, &have, err);
+        if (rc)
+            return rc;
+        if ((size_t)have != set->count)
+            return pm_error_set(err, PM_ESTATE,
+                                "%s: database schema version %d, this program needs %zu",
+                                set->module, have, set->count);
+        return PM_OK;
+    }
+    for (;;) {
+        /* One step per transaction; BEGIN IMMEDIATE serialises concurrent openers. */
+        int rc = exec(s->db, "BEGIN IMMEDIATE", err, "migrate");
+        if (rc)
+            return rc;
+        int have = 0;
+        rc = sq_schema_version(st, set->module, &have, err);
+        if (rc)
+            goto fail;
+        if ((size_t)have > set->count) {
+            rc = pm_error_set(err, PM_ESTATE,
+                              "migrate %s: database schema version %d is newer than this "
+                              "program's %zu",
+                              set->module, have, set->count);
+            goto fail;
+        }
+        if ((size_t)have == set->count) {
+            exec(s->db, "COMMIT", NULL, NULL);
+            return PM_OK;
+        }
+        const pm_migration_t *m = &set->steps[have];
+        char *msg = NULL;
+        if (sqlite3_exec(s->db, m->sql_sqlite, NULL, NULL, &msg) != SQLITE_OK) {
+            rc = pm_error_set(err, PM_EDB, "migrate %s to version %d (%s): %s", set->module,
+                              m->version, m->description ? m->description : "",
+                              msg ? msg : "error");
+            sqlite3_free(msg);
+            goto fail;
+        }
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(s->db,
+                               "INSERT INTO schema_version (module, version, applied_at) "
+                               "VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) "
+                               "ON CONFLICT (module) DO UPDATE SET version = excluded.version, "
+                               "applied_at = excluded.applied_at",
+                               -1, &q, NULL) != SQLITE_OK) {
+            rc = db_error(s->db, err, "migrate");
+            goto fail;
+        }
+        sqlite3_bind_text(q, 1, set->module, -1, SQLITE_STATIC);
+        sqlite3_bind_int(q, 2, m->version);
+        int step = sqlite3_step(q);
+        sqlite3_finalize(q);
+        if (step != SQLITE_DONE) {
+            rc = db_error(s->db, err, "migrate");
+            goto fail;
+        }
+        if ((rc = exec(s->db, "COMMIT", err, "migrate")))
+            goto fail;
+        continue;
+    fail:
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+}
+
+static int sq_begin(pm_store_t *st, pm_error_t *err)
+{
+    sqlite_store_t *s = S(st);
+    if (s->in_tx)
+        return pm_error_set(err, PM_ESTATE, "begin: a transaction is already open");
+    int rc = exec(s->db, "BEGIN IMMEDIATE", err, "begin");
+    if (!rc)
+        s->in_tx = 1;
+    return rc;
+}
+
+static int sq_commit(pm_store_t *st, pm_error_t *err)
+{
+    sqlite_store_t *s = S(st);
+    if (!s->in_tx)
+        return pm_error_set(err, PM_ESTATE, "commit: no transaction is open");
+    int rc = exec(s->db, "COMMIT", err, "commit");
+    if (!rc)
+        s->in_tx = 0;
+    return rc;
+}
+
+static int sq_rollback(pm_store_t *st, pm_error_t *err)
+{
+    sqlite_store_t *s = S(st);
+    if (!s->in_tx)
+        return pm_error_set(err, PM_ESTATE, "rollback: no transaction is open");
+    s->in_tx = 0;
+    return exec(s->db, "ROLLBACK", err, "rollback");
+}
+
+static int sq_ensure_partner(pm_store_t *st, const char *code, pm_error_t *err)
+{
+    sqlite_store_t *s = S(st);
+    if (!code || strlen(code) != 3)
+        return pm_error_set(err, PM_EINVAL, "partner code must be 3 letters");
+    sqlite3_stmt *q = s->put_partner;
+    sqlite3_reset(q);
+    sqlite3_bind_text(q, 1, code, 3, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE)
+        return db_error(s->db, err, "partner");
+    return PM_OK;
+}
+
+static const char put_sql[] =
+    "INSERT INTO crossing (reporting_country, record_id, direction, time_utc, utc_offset, "
+    "port_code, mode, surname, given_names, middle_names, surname_norm, given_names_norm, "
+    "middle_names_norm, dob_year, dob_month, dob_day, citizenship, sex, document_type, "
+    "document_number, document_issuer, mrz, origin) VALUES "
+    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
+    "?20, ?21, ?22, ?23) ON CONFLICT (reporting_country, record_id) DO NOTHING";
+
+static void bind_text(sqlite3_stmt *q, int i, const char *s)
+{
+    sqlite3_bind_text(q, i, s, (int)strlen(s), SQLITE_STATIC);
+}
+
+static int sq_put_crossing(pm_store_t *st, const pm_crossing_t *c, int *out_inserted,
+                           pm_error_t *err)
+{
+    sqlite_store_t *s = S(st);
+    sqlite3_stmt *q = s->put;
+    *out_inserted = 0;
+    char sex[2] = {c->sex, '\0'};
+    bind_text(q, 1, c->reporting_country);
+    bind_text(q, 2, c->record_id);
+    sqlite3_bind_int(q, 3, (int)c->direction);
+    sqlite3_bind_int64(q, 4, c->time_utc);
+    sqlite3_bind_int(q, 5, c->utc_offset_min);
+    bind_text(q, 6, c->port_code);
+    sqlite3_bind_int(q, 7, (int)c->mode);
+    bind_text(q, 8, c->surname);
+    bind_text(q, 9, c->given_names);
+    bind_text(q, 10, c->middle_names);
+    bind_text(q, 11, c->surname_norm);
+    bind_text(q, 12, c->given_names_norm);
+    bind_text(q, 13, c->middle_names_norm);
+    sqlite3_bind_int(q, 14, c->dob.year);
+    sqlite3_bind_int(q, 15, c->dob.month);
+    sqlite3_bind_int(q, 16, c->dob.day);
+    bind_text(q, 17, c->citizenship);
+    sqlite3_bind_text(q, 18, sex, 1, SQLITE_STATIC);
+    bind_text(q, 19, c->document_type);
+    bind_text(q, 20, c->document_number);
+    bind_text(q, 21, c->document_issuer);
+    if (c->mrz[0])
+        bind_text(q, 22, c->mrz);
+    else
+        sqlite3_bind_null(q, 22);
+    if (c->origin[0])
+        bind_text(q, 23, c->origin);
+    else
+        sqlite3_bind_null(q, 23);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE)
+        return db_error(s->db, err, "store crossing");
+    *out_inserted = sqlite3_changes(s->db) > 0;
+    return PM_OK;
+}
+
+/* --- queries --- */
+
+#define SELECT_COLUMNS                                                                             \
+    "id, reporting_country, record_id, direction, time_utc, utc_offset, port_code, mode, "       \
+    "surname, given_names, middle_names, surname_norm, given_names_norm, middle_names_norm, "   \
+    "dob_year, dob_month, dob_day, citizenship, sex, document_type, document_number, "          \
+    "document_issuer, mrz, origin"
+
+/* Appends the WHERE clause for f; parameters are bound by bind_filter in the same order. */
+static int where_clause(const pm_crossing_filter_t *f, pm_buf_t *sql)
+{
+    int rc = pm_buf_append_str(sql, " WHERE 1");
+    if (f->after_store_id > 0)
+        rc = rc ? rc : pm_buf_append_str(sql, " AND id > ?");
+    if (f->has_time_from)
+        rc = rc ? rc : pm_buf_append_str(sql, " AND time_utc >= ?");
+    if (f->has_time_to)
+        rc = rc ? rc : pm_buf_append_str(sql, " AND time_utc < ?");
+    if (f->direction != PM_DIRECTION_UNSET)
+        rc = rc ? rc : pm_buf_append_str(sql, " AND direction = ?");
+    if (f->origin_filter == PM_ORIGIN_LOCAL)
+        rc = rc ? rc : pm_buf_append_str(sql, " AND origin IS NULL");
+    if (f->origin_filter == PM_ORIGIN_PARTNER)
+        rc = rc ? rc : pm_buf_append_str(sql, f->origin[0] ? " AND origin = ?"
+                                                            : " AND origin IS NOT NULL");
+    if (f->reporting_country[0])
+        rc = rc ? rc : pm_buf_append_str(sql, " AND reporting_country = ?");
+    if (f->document_number[0])
+        rc = rc ? rc : pm_buf_append_str(sql, " AND document_number = ?");
+    if (f->document_issuer[0])
+        rc = rc ? rc : pm_buf_append_str(sql, " AND document_issuer = ?");
+    if (f->surname_norm[0])
+        rc = rc ? rc : pm_buf_append_str(sql, " AND surname_norm = ?");
+    if (f->given_names_norm[0])
+        rc = rc ? rc : pm_buf_append_str(sql, " AND given_names_norm = ?");
+    if (f->dob.year)
+        rc = rc ? rc
+                : pm_buf_append_str(sql, " AND dob_year = ? AND dob_month = ? AND dob_day = ?");
+    return rc;
+}
+
+static void bind_filter(sqlite3_stmt *q, const pm_crossing_filter_t *f)
+{
+    int i = 1;
+    if (f->after_store_id > 0)
+        sqlite3_bind_int64(q, i++, f->after_store_id);
+    if (f->has_time_from)
+        sqlite3_bind_int64(q, i++, f->time_from);
+    if (f->has_time_to)
+        sqlite3_bind_int64(q, i++, f->time_to);
+    if (f->direction != PM_DIRECTION_UNSET)
+        sqlite3_bind_int(q, i++, (int)f->direction);
+    if (f->origin_filter == PM_ORIGIN_PARTNER && f->origin[0])
+        bind_text(q, i++, f->origin);
+    if (f->reporting_country[0])
+        bind_text(q, i++, f->reporting_country);
+    if (f->document_number[0])
+        bind_text(q, i++, f->document_number);
+    if (f->document_issuer[0])
+        bind_text(q, i++, f->document_issuer);
+    if (f->surname_norm[0])
+        bind_text(q, i++, f->surname_norm);
+    if (f->given_names_norm[0])
+        bind_text(q, i++, f->given_names_norm);
+    if (f->dob.year) {
+        sqlite3_bind_int(q, i++, f->dob.year);
+        sqlite3_bind_int(q, i++, f->dob.month);
+        sqlite3_bind_int(q, i++, f->dob.day);
+    }
+}
+
+static int prepare_filtered(sqlite3 *db, const char *head, const pm_crossing_filter_t *f,
+                            int with_order, sqlite3_stmt **out, pm_error_t *err)
+{
+    pm_buf_t sql;
+    pm_buf_init(&sql, 4096);
+    int rc = pm_buf_append_str(&sql, head);
+    rc = rc ? rc : where_clause(f, &sql);
+    if (with_order) {
+        rc = rc ? rc
+                : pm_buf_append_str(&sql, f->order == PM_ORDER_STORE_ID
+                                              ? " ORDER BY id"
+                                              : " ORDER BY time_utc, id");
+        if (f->limit > 0)
+            rc = rc ? rc : pm_buf_printf(&sql, " LIMIT %lld", (long long)f->limit);
+    }
+    if (rc) {
+        pm_buf_free(&sql);
+        return pm_error_set(err, rc, "query too long");
+    }
+    if (sqlite3_prepare_v2(db, (const char *)sql.data, (int)sql.len, out, NULL) != SQLITE_OK) {
+        pm_buf_free(&sql);
+        return db_error(db, err, "query");
+    }
+    pm_buf_free(&sql);
+    bind_filter(*out, f);
+    return PM_OK;
+}
+
+static void col_text(sqlite3_stmt *q, int i, char *out, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(q, i);
+    size_t n = t ? (size_t)sqlite3_column_bytes(q, i) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    if (n)
+        memcpy(out, t, n);
+    out[n] = '\0';
+}
+
+static int iter_next(pm_crossing_iter_t *it, pm_crossing_t *c, pm_error_t *err)
+{
+    sqlite3_stmt *q = it->impl;
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc != SQLITE_ROW)
+        return db_error(sqlite3_db_handle(q), err, "read crossings");
+    memset(c, 0, sizeof *c);
+    c->store_id = sqlite3_column_int64(q, 0);
+    col_text(q, 1, c->reporting_country, sizeof c->reporting_country);
+    col_text(q, 2, c->record_id, sizeof c->record_id);
+    c->direction = (pm_direction_t)sqlite3_column_int(q, 3);
+    c->time_utc = sqlite3_column_int64(q, 4);
+    c->utc_offset_min = (int16_t)sqlite3_column_int(q, 5);
+    col_text(q, 6, c->port_code, sizeof c->port_code);
+    c->mode = (pm_mode_t)sqlite3_column_int(q, 7);
+    col_text(q, 8, c->surname, sizeof c->surname);
+    col_text(q, 9, c->given_names, sizeof c->given_names);
+    col_text(q, 10, c->middle_names, sizeof c->middle_names);
+    col_text(q, 11, c->surname_norm, sizeof c->surname_norm);
+    col_text(q, 12, c->given_names_norm, sizeof c->given_names_norm);
+    col_text(q, 13, c->middle_names_norm, sizeof c->middle_names_norm);
+    c->dob.year = (int16_t)sqlite3_column_int(q, 14);
+    c->dob.month = (uint8_t)sqlite3_column_int(q, 15);
+    c->dob.day = (uint8_t)sqlite3_column_int(q, 16);
+    col_text(q, 17, c->citizenship, sizeof c->citizenship);
+    const unsigned char *sex = sqlite3_column_text(q, 18);
+    c->sex = sex ? (char)sex[0] : 0;
+    col_text(q, 19, c->document_type, sizeof c->document_type);
+    col_text(q, 20, c->document_number, sizeof c->document_number);
+    col_text(q, 21, c->document_issuer, sizeof c->document_issuer);
+    col_text(q, 22, c->mrz, sizeof c->mrz);
+    col_text(q, 23, c->origin, sizeof c->origin);
+    return 1;
+}
+
+static void iter_close(pm_crossing_iter_t *it)
+{
+    sqlite3_finalize(it->impl);
+    free(it);
+}
+
+static const pm__crossing_iter_ops_t sqlite_iter_ops = {iter_next, iter_close};
+
+static int sq_crossings(pm_store_t *st, const pm_crossing_filter_t *f, pm_crossing_iter_t **out,
+                        pm_error_t *err)
+{
+    *out = NULL;
+    pm_crossing_iter_t *it = calloc(1, sizeof *it);
+    if (!it)
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    sqlite3_stmt *q = NULL;
+    int rc = prepare_filtered(S(st)->db, "SELECT " SELECT_COLUMNS " FROM crossing", f, 1, &q,
+                              err);
+    if (rc) {
+        free(it);
+        return rc;
+    }
+    it->ops = &sqlite_iter_ops;
+    it->impl = q;
+    *out = it;
+    return PM_OK;
+}
+
+static int sq_count(pm_store_t *st, const pm_crossing_filter_t *f, int64_t *out,
+                    pm_error_t *err)
+{
+    sqlite3_stmt *q = NULL;
+    *out = 0;
+    int rc = prepare_filtered(S(st)->db, "SELECT count(*) FROM crossing", f, 0, &q, err);
+    if (rc)
+        return rc;
+    if (sqlite3_step(q) == SQLITE_ROW)
+        *out = sqlite3_column_int64(q, 0);
+    else
+        rc = db_error(S(st)->db, err, "count crossings");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+static int sq_max_id(pm_store_t *st, int64_t *out, pm_error_t *err)
+{
+    sqlite3_stmt *q = NULL;
+    *out = 0;
+    if (sqlite3_prepare_v2(S(st)->db, "SELECT coalesce(max(id), 0) FROM crossing", -1, &q,
+                           NULL) != SQLITE_OK)
+        return db_error(S(st)->db, err, "max id");
+    int rc = PM_OK;
+    if (sqlite3_step(q) == SQLITE_ROW)
+        *out = sqlite3_column_int64(q, 0);
+    else
+        rc = db_error(S(st)->db, err, "max id");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+static void *sq_handle(pm_store_t *st)
+{
+    return S(st)->db;
+}
+
+static const pm__store_ops_t sqlite_ops = {
+    "sqlite",         sq_close,        sq_migrate,  sq_schema_version, sq_begin,
+    sq_commit,        sq_rollback,     sq_ensure_partner, sq_put_crossing, sq_crossings,
+    sq_count,         sq_max_id,       sq_handle,
+};
+
+int pm__sqlite_open(const char *path, const pm_store_options_t *options, pm_store_t **out,
+                    pm_error_t *err)
+{
+    pm_store_options_t defaults = {PM_STORE_DURABLE_FULL, 1, 0, 0};
+    const pm_store_options_t *o = options ? options : &defaults;
+    *out = NULL;
+    if (sqlite3_libversion_number() < 3037000)
+        return pm_error_set(err, PM_EUNSUPPORTED, "SQLite %s is too old (STRICT tables need 3.37)",
+                            sqlite3_libversion());
+    pm_store_t *st = calloc(1, sizeof *st);
+    sqlite_store_t *s = calloc(1, sizeof *s);
+    if (!st || !s) {
+        free(st);
+        free(s);
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    }
+    st->ops = &sqlite_ops;
+    st->impl = s;
+    s->read_only = o->read_only;
+    int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    flags |= o->read_only ? SQLITE_OPEN_READONLY
+                          : SQLITE_OPEN_READWRITE | (o->create ? SQLITE_OPEN_CREATE : 0);
+    int rc;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        int code = sqlite3_errcode(s->db);
+        rc = pm_error_set(err, (code & 0xff) == SQLITE_CANTOPEN ? PM_ENOTFOUND : PM_EDB,
+                          "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, o->busy_ms > 0 ? o->busy_ms : 5000);
+    sqlite3_extended_result_codes(s->db, 0);
+    if (!o->read_only && (rc = exec(s->db, "PRAGMA journal_mode = WAL", err, path)))
+        goto fail;
+    if ((rc = exec(s->db, "PRAGMA foreign_keys = ON", err, path)) ||
+        (rc = exec(s->db,
+                   o->durability == PM_STORE_DURABLE_NORMAL ? "PRAGMA synchronous = NORMAL"
+                                                            : "PRAGMA synchronous = FULL",
+                   err, path)))
+        goto fail;
+    if (!o->read_only &&
+        (rc = exec(s->db,
+                   "CREATE TABLE IF NOT EXISTS schema_version (\n"
+                   "  module TEXT PRIMARY KEY,\n"
+                   "  version INTEGER NOT NULL,\n"
+                   "  applied_at TEXT NOT NULL\n"
+                   ") STRICT",
+                   err, path)))
+        goto fail;
+    if ((rc = sq_migrate(st, &pm__store_schema, err)))
+        goto fail;
+    if (sqlite3_prepare_v3(s->db, put_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->put, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v3(s->db, "INSERT INTO partner (code) VALUES (?1) ON CONFLICT DO NOTHING",
+                           -1, SQLITE_PREPARE_PERSISTENT, &s->put_partner, NULL) != SQLITE_OK) {
+        rc = db_error(s->db, err, path);
+        goto fail;
+    }
+    *out = st;
+    return PM_OK;
+fail:
+    sq_close(st);
+    return rc;
+}

@@ -1,0 +1,154 @@
+/* The store interface: dispatch to the backend, and the store's own schema. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_impl.h"
+
+/* Version 1: crossings and partners. Later versions append steps here; never
+ * edit a released step. */
+static const pm_migration_t store_steps[] = {
+    {1, "crossing records and partners",
+     "CREATE TABLE partner (\n"
+     "  code TEXT PRIMARY KEY CHECK (length(code) = 3)\n"
+     ") STRICT;\n"
+     "CREATE TABLE crossing (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  reporting_country TEXT NOT NULL,\n"
+     "  record_id TEXT NOT NULL,\n"
+     "  direction INTEGER NOT NULL CHECK (direction IN (1, 2)),\n"
+     "  time_utc INTEGER NOT NULL,\n"
+     "  utc_offset INTEGER NOT NULL,\n"
+     "  port_code TEXT NOT NULL,\n"
+     "  mode INTEGER NOT NULL CHECK (mode BETWEEN 1 AND 5),\n"
+     "  surname TEXT NOT NULL,\n"
+     "  given_names TEXT NOT NULL,\n"
+     "  middle_names TEXT NOT NULL,\n"
+     "  surname_norm TEXT NOT NULL,\n"
+     "  given_names_norm TEXT NOT NULL,\n"
+     "  middle_names_norm TEXT NOT NULL,\n"
+     "  dob_year INTEGER NOT NULL,\n"
+     "  dob_month INTEGER NOT NULL,\n"
+     "  dob_day INTEGER NOT NULL,\n"
+     "  citizenship TEXT NOT NULL,\n"
+     "  sex TEXT NOT NULL CHECK (sex IN ('M', 'F', 'X')),\n"
+     "  document_type TEXT NOT NULL,\n"
+     "  document_number TEXT NOT NULL,\n"
+     "  document_issuer TEXT NOT NULL,\n"
+     "  mrz TEXT,\n"
+     "  origin TEXT REFERENCES partner(code),\n"
+     "  UNIQUE (reporting_country, record_id)\n"
+     ") STRICT;\n"
+     "CREATE INDEX crossing_document ON crossing (document_number, document_issuer);\n"
+     "CREATE INDEX crossing_name ON crossing (surname_norm, dob_year);\n"
+     "CREATE INDEX crossing_time ON crossing (time_utc);\n",
+     NULL},
+};
+
+const pm_migration_set_t pm__store_schema = {"store", store_steps,
+                                             sizeof store_steps / sizeof store_steps[0]};
+
+const char *pm_store_default_path(void)
+{
+    const char *p = getenv("PERIMETER_DB");
+    return p && *p ? p : "./perimeter.db";
+}
+
+int pm_store_open(const char *path, const pm_store_options_t *options, pm_store_t **out,
+                  pm_error_t *err)
+{
+    *out = NULL;
+    if (!path)
+        path = pm_store_default_path();
+    return pm__sqlite_open(path, options, out, err);
+}
+
+void pm_store_close(pm_store_t *st)
+{
+    if (st)
+        st->ops->close(st);
+}
+
+const char *pm_store_backend(const pm_store_t *st)
+{
+    return st->ops->name;
+}
+
+int pm_store_migrate(pm_store_t *st, const pm_migration_set_t *set, pm_error_t *err)
+{
+    return st->ops->migrate(st, set, err);
+}
+
+int pm_store_schema_version(pm_store_t *st, const char *module, int *out_version, pm_error_t *err)
+{
+    return st->ops->schema_version(st, module, out_version, err);
+}
+
+int pm_store_begin(pm_store_t *st, pm_error_t *err)
+{
+    return st->ops->begin(st, err);
+}
+
+int pm_store_commit(pm_store_t *st, pm_error_t *err)
+{
+    return st->ops->commit(st, err);
+}
+
+int pm_store_rollback(pm_store_t *st, pm_error_t *err)
+{
+    return st->ops->rollback(st, err);
+}
+
+int pm_store_ensure_partner(pm_store_t *st, const char *code, pm_error_t *err)
+{
+    return st->ops->ensure_partner(st, code, err);
+}
+
+int pm_store_put_crossing(pm_store_t *st, const pm_crossing_t *c, int *out_inserted,
+                          pm_error_t *err)
+{
+    int dummy;
+    return st->ops->put_crossing(st, c, out_inserted ? out_inserted : &dummy, err);
+}
+
+int pm_store_crossings(pm_store_t *st, const pm_crossing_filter_t *filter,
+                       pm_crossing_iter_t **out, pm_error_t *err)
+{
+    pm_crossing_filter_t all;
+    if (!filter) {
+        memset(&all, 0, sizeof all);
+        filter = &all;
+    }
+    return st->ops->crossings(st, filter, out, err);
+}
+
+int pm_crossing_iter_next(pm_crossing_iter_t *it, pm_crossing_t *out, pm_error_t *err)
+{
+    return it->ops->next(it, out, err);
+}
+
+void pm_crossing_iter_close(pm_crossing_iter_t *it)
+{
+    if (it)
+        it->ops->close(it);
+}
+
+int pm_store_count_crossings(pm_store_t *st, const pm_crossing_filter_t *filter,
+                             int64_t *out_count, pm_error_t *err)
+{
+    pm_crossing_filter_t all;
+    if (!filter) {
+        memset(&all, 0, sizeof all);
+        filter = &all;
+    }
+    return st->ops->count_crossings(st, filter, out_count, err);
+}
+
+int pm_store_max_store_id(pm_store_t *st, int64_t *out_id, pm_error_t *err)
+{
+    return st->ops->max_store_id(st, out_id, err);
+}
+
+void *pm_store_sqlite_handle(pm_store_t *st)
+{
+    return st->ops->sqlite_handle ? st->ops->sqlite_handle(st) : NULL;
+}

@@ -1,0 +1,50 @@
+/* The store's backend interface (private). A backend fills a pm__store_ops
+ * table; pm_store_t holds it plus the backend's state. Adding PostgreSQL
+ * means one more file (src/store/postgres.c) providing these operations. */
+#ifndef PM_STORE_IMPL_H
+#define PM_STORE_IMPL_H
+
+#include "perimeter/store.h"
+
+typedef struct pm__store_ops {
+    const char *name;
+    void (*close)(pm_store_t *st);
+    int (*migrate)(pm_store_t *st, const pm_migration_set_t *set, pm_error_t *err);
+    int (*schema_version)(pm_store_t *st, const char *module, int *out_version, pm_error_t *err);
+    int (*begin)(pm_store_t *st, pm_error_t *err);
+    int (*commit)(pm_store_t *st, pm_error_t *err);
+    int (*rollback)(pm_store_t *st, pm_error_t *err);
+    int (*ensure_partner)(pm_store_t *st, const char *code, pm_error_t *err);
+    int (*put_crossing)(pm_store_t *st, const pm_crossing_t *c, int *out_inserted,
+                        pm_error_t *err);
+    int (*crossings)(pm_store_t *st, const pm_crossing_filter_t *f, pm_crossing_iter_t **out,
+                     pm_error_t *err);
+    int (*count_crossings)(pm_store_t *st, const pm_crossing_filter_t *f, int64_t *out,
+                           pm_error_t *err);
+    int (*max_store_id)(pm_store_t *st, int64_t *out, pm_error_t *err);
+    void *(*sqlite_handle)(pm_store_t *st);
+} pm__store_ops_t;
+
+struct pm_store {
+    const pm__store_ops_t *ops;
+    void *impl; /* backend state */
+};
+
+typedef struct pm__crossing_iter_ops {
+    int (*next)(pm_crossing_iter_t *it, pm_crossing_t *out, pm_error_t *err);
+    void (*close)(pm_crossing_iter_t *it);
+} pm__crossing_iter_ops_t;
+
+struct pm_crossing_iter {
+    const pm__crossing_iter_ops_t *ops;
+    void *impl;
+};
+
+/* The store's own schema (crossings, partners), applied on open. */
+extern const pm_migration_set_t pm__store_schema;
+
+/* Backend constructors. */
+int pm__sqlite_open(const char *path, const pm_store_options_t *options, pm_store_t **out,
+                    pm_error_t *err);
+
+#endif

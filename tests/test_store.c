@@ -1,0 +1,235 @@
+/* store: open and migrations (per module), idempotent puts, iterators and
+ * filters, foreign keys and STRICT typing in the SQLite backend. */
+#include "testutil.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "perimeter/store.h"
+
+static char *dir;
+static char dbpath[4200];
+
+static int setup(void **state)
+{
+    (void)state;
+    dir = pm_test_tmpdir();
+    snprintf(dbpath, sizeof dbpath, "%s/t.db", dir);
+    return dir ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    pm_test_rmdir(dir);
+    free(dir);
+    return 0;
+}
+
+static void make(pm_crossing_t *c, const char *country, const char *id, const char *ts,
+                 const char *surname, const char *docnum, const char *dob)
+{
+    const char *v[PM_CF_COUNT] = {id,      country, "entry", ts,  "0901", "land", surname,
+                                  "Ann",   "",      dob,     "CAN", "F",    "P",    docnum,
+                                  "CAN",   ""};
+    pm_crossing_init(c);
+    pm_error_t e;
+    for (int i = 0; i < PM_CF_COUNT; i++)
+        assert_int_equal(pm_crossing_set_field(c, (pm_crossing_field_t)i, v[i], strlen(v[i]), &e),
+                         PM_OK);
+    assert_int_equal(pm_crossing_finish(c, NULL, &e), PM_OK);
+}
+
+static void test_open_and_migrations(void **state)
+{
+    (void)state;
+    pm_store_t *st = NULL;
+    pm_error_t e;
+    assert_int_equal(pm_store_open(dbpath, NULL, &st, &e), PM_OK);
+    assert_string_equal(pm_store_backend(st), "sqlite");
+    int v = -1;
+    assert_int_equal(pm_store_schema_version(st, "store", &v, &e), PM_OK);
+    assert_true(v >= 1);
+    /* another module's migrations, applied step by step and only once */
+    static const pm_migration_t steps[] = {
+        {1, "t1", "CREATE TABLE other_t (x INTEGER NOT NULL) STRICT;", NULL},
+        {2, "t2", "ALTER TABLE other_t ADD COLUMN y TEXT;", NULL},
+    };
+    pm_migration_set_t one = {"other", steps, 1};
+    pm_migration_set_t two = {"other", steps, 2};
+    assert_int_equal(pm_store_migrate(st, &one, &e), PM_OK);
+    assert_int_equal(pm_store_schema_version(st, "other", &v, &e), PM_OK);
+    assert_int_equal(v, 1);
+    assert_int_equal(pm_store_migrate(st, &two, &e), PM_OK);
+    assert_int_equal(pm_store_migrate(st, &two, &e), PM_OK); /* no-op: ALTER would fail twice */
+    assert_int_equal(pm_store_schema_version(st, "other", &v, &e), PM_OK);
+    assert_int_equal(v, 2);
+    /* a database newer than the program is refused */
+    assert_int_equal(pm_store_migrate(st, &one, &e), PM_ESTATE);
+    assert_non_null(strstr(e.msg, "newer"));
+    /* a failing step leaves the version where it was */
+    static const pm_migration_t broken[] = {
+        {1, "t1", "CREATE TABLE other_t (x INTEGER NOT NULL) STRICT;", NULL},
+        {2, "t2", "ALTER TABLE other_t ADD COLUMN y TEXT;", NULL},
+        {3, "bad", "CREATE TABLE z (a INTEGER) STRICT; SELEC nonsense;", NULL},
+    };
+    pm_migration_set_t three = {"other", broken, 3};
+    assert_int_equal(pm_store_migrate(st, &three, &e), PM_EDB);
+    assert_int_equal(pm_store_schema_version(st, "other", &v, &e), PM_OK);
+    assert_int_equal(v, 2);
+    sqlite3 *db = pm_store_sqlite_handle(st);
+    assert_non_null(db);
+    /* the failed step's first statement was rolled back too */
+    assert_int_not_equal(sqlite3_exec(db, "SELECT * FROM z", NULL, NULL, NULL), SQLITE_OK);
+    /* WAL, foreign keys, STRICT */
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
+    sqlite3_finalize(q);
+    assert_int_not_equal(sqlite3_exec(db, "INSERT INTO other_t (x) VALUES ('abc')", NULL, NULL,
+                                      NULL),
+                         SQLITE_OK);
+    pm_store_close(st);
+    /* reopening keeps versions */
+    assert_int_equal(pm_store_open(dbpath, NULL, &st, &e), PM_OK);
+    assert_int_equal(pm_store_schema_version(st, "other", &v, &e), PM_OK);
+    assert_int_equal(v, 2);
+    pm_store_close(st);
+    /* opening a missing database without create fails cleanly */
+    char missing[4300];
+    snprintf(missing, sizeof missing, "%s/nope/x.db", dir);
+    pm_store_options_t o = {PM_STORE_DURABLE_FULL, 0, 0, 0};
+    assert_int_not_equal(pm_store_open(missing, &o, &st, &e), PM_OK);
+    assert_null(st);
+}
+
+static void test_put_idempotent_and_query(void **state)
+{
+    (void)state;
+    pm_store_t *st = NULL;
+    pm_error_t e;
+    assert_int_equal(pm_store_open(dbpath, NULL, &st, &e), PM_OK);
+    pm_crossing_t a, b, c;
+    make(&a, "CAN", "A1", "2026-03-02T10:00:00-05:00", "Lee", "D1", "1980-05-06");
+    make(&b, "CAN", "A2", "2026-03-01T10:00:00-05:00", "Lee", "D1", "1980-05-06");
+    make(&c, "USA", "A1", "2026-03-03T10:00:00Z", "Kim", "D2", "1970");
+    int ins = -1;
+    assert_int_equal(pm_store_begin(st, &e), PM_OK);
+    assert_int_equal(pm_store_put_crossing(st, &a, &ins, &e), PM_OK);
+    assert_int_equal(ins, 1);
+    assert_int_equal(pm_store_put_crossing(st, &b, &ins, &e), PM_OK);
+    assert_int_equal(ins, 1);
+    assert_int_equal(pm_store_commit(st, &e), PM_OK);
+    /* same key again: nothing new, even with different content */
+    pm_crossing_t a2 = a;
+    strcpy(a2.surname, "Changed");
+    assert_int_equal(pm_store_put_crossing(st, &a2, &ins, &e), PM_OK);
+    assert_int_equal(ins, 0);
+    /* same record id from another country is a different record */
+    c.origin[0] = '\0';
+    memcpy(c.origin, "USA", 4);
+    c.direction = PM_DIRECTION_EXIT;
+    assert_int_not_equal(pm_store_put_crossing(st, &c, &ins, &e), PM_OK); /* FK: no partner */
+    assert_int_equal(pm_store_ensure_partner(st, "USA", &e), PM_OK);
+    assert_int_equal(pm_store_put_crossing(st, &c, &ins, &e), PM_OK);
+    assert_int_equal(ins, 1);
+    int64_t n = 0;
+    assert_int_equal(pm_store_count_crossings(st, NULL, &n, &e), PM_OK);
+    assert_int_equal(n, 3);
+    /* time order: b, a, c */
+    pm_crossing_iter_t *it;
+    assert_int_equal(pm_store_crossings(st, NULL, &it, &e), PM_OK);
+    pm_crossing_t r;
+    const char *want[] = {"A2", "A1", "A1"};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pm_crossing_iter_next(it, &r, &e), 1);
+        assert_string_equal(r.record_id, want[i]);
+        assert_true(r.store_id > 0);
+    }
+    assert_string_equal(r.origin, "USA");
+    assert_int_equal(r.direction, PM_DIRECTION_EXIT);
+    assert_int_equal(pm_crossing_iter_next(it, &r, &e), 0);
+    pm_crossing_iter_close(it);
+    /* round trip of every field */
+    pm_crossing_filter_t f;
+    memset(&f, 0, sizeof f);
+    memcpy(f.reporting_country, "CAN", 4);
+    strcpy(f.document_number, "D1");
+    strcpy(f.document_issuer, "CAN");
+    f.order = PM_ORDER_STORE_ID;
+    assert_int_equal(pm_store_crossings(st, &f, &it, &e), PM_OK);
+    assert_int_equal(pm_crossing_iter_next(it, &r, &e), 1);
+    int64_t id_a = r.store_id;
+    pm_crossing_t cmp = a;
+    cmp.store_id = r.store_id;
+    assert_memory_equal(&cmp, &r, sizeof r);
+    assert_int_equal(pm_crossing_iter_next(it, &r, &e), 1);
+    assert_string_equal(r.record_id, "A2");
+    pm_crossing_iter_close(it);
+    /* filters: origin, after id, name + dob, time window */
+    memset(&f, 0, sizeof f);
+    f.origin_filter = PM_ORIGIN_LOCAL;
+    assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
+    assert_int_equal(n, 2);
+    f.origin_filter = PM_ORIGIN_PARTNER;
+    assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    memset(&f, 0, sizeof f);
+    f.after_store_id = id_a;
+    assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
+    assert_int_equal(n, 2);
+    memset(&f, 0, sizeof f);
+    strcpy(f.surname_norm, "lee");
+    f.dob = a.dob;
+    assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
+    assert_int_equal(n, 2);
+    f.dob.day = 7;
+    assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
+    assert_int_equal(n, 0);
+    memset(&f, 0, sizeof f);
+    f.has_time_from = 1;
+    f.time_from = a.time_utc;
+    f.limit = 1;
+    assert_int_equal(pm_store_crossings(st, &f, &it, &e), PM_OK);
+    assert_int_equal(pm_crossing_iter_next(it, &r, &e), 1);
+    assert_string_equal(r.record_id, "A1");
+    assert_int_equal(pm_crossing_iter_next(it, &r, &e), 0);
+    pm_crossing_iter_close(it);
+    int64_t maxid;
+    assert_int_equal(pm_store_max_store_id(st, &maxid, &e), PM_OK);
+    assert_true(maxid >= 3);
+    /* rollback discards */
+    pm_crossing_t d;
+    make(&d, "CAN", "A9", "2026-03-02T10:00:00-05:00", "Lee", "D1", "1980-05-06");
+    assert_int_equal(pm_store_begin(st, &e), PM_OK);
+    assert_int_equal(pm_store_begin(st, &e), PM_ESTATE);
+    assert_int_equal(pm_store_put_crossing(st, &d, &ins, &e), PM_OK);
+    assert_int_equal(pm_store_rollback(st, &e), PM_OK);
+    assert_int_equal(pm_store_count_crossings(st, NULL, &n, &e), PM_OK);
+    assert_int_equal(n, 3);
+    pm_store_close(st);
+}
+
+static void test_default_path(void **state)
+{
+    (void)state;
+    setenv("PERIMETER_DB", "/tmp/x.db", 1);
+    assert_string_equal(pm_store_default_path(), "/tmp/x.db");
+    setenv("PERIMETER_DB", "", 1);
+    assert_string_equal(pm_store_default_path(), "./perimeter.db");
+    unsetenv("PERIMETER_DB");
+    assert_string_equal(pm_store_default_path(), "./perimeter.db");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_and_migrations),
+        cmocka_unit_test(test_put_idempotent_and_query),
+        cmocka_unit_test(test_default_path),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
