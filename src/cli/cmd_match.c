@@ -1,0 +1,545 @@
+/* Commands of the match module: compare, eval fvc, bench match. */
+#include <dirent.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "perimeter/core.h"
+#include "perimeter/match.h"
+#include "perimeter/tmpl.h"
+
+#include "cli/fingerprint_io.h"
+#include "cli/plot.h"
+
+/* ---- compare ------------------------------------------------------------------- */
+
+static void compare_usage(FILE *out)
+{
+    fprintf(out, "usage: perimeter compare A B [--json]\n"
+                 "  A, B: fingerprint images or minutiae templates (ISO 19794-2, ANSI 378, native)\n"
+                 "  prints the calibrated score -10*log10(FMR) (30 = FMR 0.1%%, 40 = FMR 0.01%%)\n");
+}
+
+int pm_cmd_compare(int argc, char **argv)
+{
+    int json = 0;
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+        if (c == 'j')
+            json = 1;
+        else if (c == 'h') {
+            compare_usage(stdout);
+            return 0;
+        } else {
+            compare_usage(stderr);
+            return 2;
+        }
+    }
+    if (argc - optind != 2) {
+        compare_usage(stderr);
+        return 2;
+    }
+    pm_error_t err = {0};
+    pm_fingerprint_t *fa = calloc(1, sizeof *fa), *fb = calloc(1, sizeof *fb);
+    pm_match_template_t *ta = NULL, *tb = NULL;
+    pm_matcher_t *m = NULL;
+    int rc = (!fa || !fb) ? pm_error_set(&err, PM_ENOMEM, "out of memory") : 0;
+    if (!rc)
+        rc = pm__cli_load_fingerprint(argv[optind], fa, NULL, &err);
+    if (!rc)
+        rc = pm__cli_load_fingerprint(argv[optind + 1], fb, NULL, &err);
+    if (!rc)
+        rc = pm_match_prepare(fa, &ta, &err);
+    if (!rc)
+        rc = pm_match_prepare(fb, &tb, &err);
+    if (!rc)
+        rc = pm_matcher_new(&m, &err);
+    if (rc) {
+        fprintf(stderr, "perimeter compare: %s\n", pm_error_text(&err));
+    } else {
+        pm_match_result_t r;
+        pm_match_compare(m, ta, tb, &r);
+        if (json) {
+            printf("{\"score\": %.2f, \"fmr\": %.3g, \"raw\": %.3f, \"paired\": %d, \"support\": %d, "
+                   "\"minutiae_a\": %zu, \"minutiae_b\": %zu, \"overlap_a\": %d, \"overlap_b\": %d, "
+                   "\"rotation_deg\": %.1f, \"dx\": %.1f, \"dy\": %.1f}\n",
+                   r.score, pm_match_score_to_fmr(r.score), r.raw, r.paired, r.support, fa->count,
+                   fb->count, r.overlap_a, r.overlap_b, r.rotation * 180.0 / M_PI, r.dx, r.dy);
+        } else {
+            printf("score %.2f (FMR %.3g)\n", r.score, pm_match_score_to_fmr(r.score));
+            printf("paired %d of %zu/%zu minutiae (overlap %d/%d), %d supporting edges, raw %.3f\n",
+                   r.paired, fa->count, fb->count, r.overlap_a, r.overlap_b, r.support, r.raw);
+            printf("alignment: rotation %.1f deg, translation (%.1f, %.1f) px at 500 ppi\n",
+                   r.rotation * 180.0 / M_PI, r.dx, r.dy);
+        }
+    }
+    pm_matcher_free(m);
+    pm_match_template_free(ta);
+    pm_match_template_free(tb);
+    free(fa);
+    free(fb);
+    return rc ? 1 : 0;
+}
+
+/* ---- eval fvc ------------------------------------------------------------------ */
+
+#define FINGERS 10
+#define IMPRESSIONS 8
+#define VIEWS (FINGERS * IMPRESSIONS)
+
+typedef struct db_eval {
+    char name[64];
+    double *gen, *imp_fvc, *imp_all;
+    double *raw_all; /* raw scores of imp_all, for calibration fitting */
+    size_t ngen, nimp_fvc, nimp_all;
+    int fte;       /* failures to extract (or read) */
+    int missing;   /* views without a file */
+    double extract_ms_median;
+    double prepare_us_median;
+    double compare_seconds;
+    size_t comparisons;
+    pm_match_rates_t fvc, all;
+} db_eval_t;
+
+typedef struct eval_opts {
+    const char *dir;
+    const char *mixed_dir; /* if set: DIR's views vs these */
+    int iso_roundtrip;     /* write our views as ISO and read them back */
+    int json;
+    const char *plot;
+    int fit;
+    const char *dump;
+} eval_opts_t;
+
+static int is_db_name(const char *s)
+{
+    return strncmp(s, "DB", 2) == 0 && s[2] >= '0' && s[2] <= '9' && strcmp(s + 3, "_B") == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Loads one DB's 80 views (finger 101.. x impression 1..8) into views[];
+ * ok[k] says whether view k is usable. */
+static void load_db(const char *dbdir, pm_fingerprint_t *views, int *ok, int iso_roundtrip,
+                    double *extract_ms, size_t *nextract, int *fte, int *missing)
+{
+    for (int f = 0; f < FINGERS; f++)
+        for (int i = 0; i < IMPRESSIONS; i++) {
+            int k = f * IMPRESSIONS + i;
+            char base[64];
+            snprintf(base, sizeof base, "%d_%d", 101 + f, i + 1);
+            char path[4096];
+            ok[k] = 0;
+            memset(&views[k], 0, sizeof views[k]);
+            if (pm__cli_find_view(dbdir, base, path, sizeof path) != 0) {
+                (*missing)++;
+                (*fte)++;
+                continue;
+            }
+            pm_error_t err = {0};
+            double ms = -1;
+            int rc = pm__cli_load_fingerprint(path, &views[k], &ms, &err);
+            if (ms >= 0)
+                extract_ms[(*nextract)++] = ms;
+            if (!rc && iso_roundtrip) {
+                pm_buf_t b = {0};
+                pm_fingerprint_t *back = NULL;
+                size_t nb = 0;
+                rc = pm_tmpl_write(PM_TMPL_ISO, &views[k], 1, &b, &err);
+                if (!rc)
+                    rc = pm_tmpl_read(b.data, b.len, PM_TMPL_ISO, &back, &nb, NULL, &err);
+                if (!rc)
+                    views[k] = back[0];
+                free(back);
+                pm_buf_free(&b);
+            }
+            if (rc) {
+                if (isatty(2))
+                    fprintf(stderr, "\n");
+                fprintf(stderr, "perimeter eval: %s: %s\n", path, pm_error_text(&err));
+                (*fte)++;
+                continue;
+            }
+            ok[k] = 1;
+        }
+}
+
+static int eval_db(const eval_opts_t *o, const char *name, db_eval_t *d, pm_matcher_t *m)
+{
+    memset(d, 0, sizeof *d);
+    snprintf(d->name, sizeof d->name, "%s", name);
+    char dbdir[4096], mixdir[4096];
+    snprintf(dbdir, sizeof dbdir, "%s/%s", o->dir, name);
+    if (o->mixed_dir)
+        snprintf(mixdir, sizeof mixdir, "%s/%s", o->mixed_dir, name);
+    pm_fingerprint_t *va = calloc(VIEWS, sizeof *va);
+    pm_fingerprint_t *vb = o->mixed_dir ? calloc(VIEWS, sizeof *vb) : va;
+    pm_match_template_t **ta = calloc(VIEWS, sizeof *ta);
+    pm_match_template_t **tb = o->mixed_dir ? calloc(VIEWS, sizeof *tb) : ta;
+    int oka[VIEWS], okb_store[VIEWS], *okb = o->mixed_dir ? okb_store : oka;
+    double ext_ms[2 * VIEWS], prep_us[2 * VIEWS];
+    size_t next = 0, nprep = 0;
+    d->gen = malloc(FINGERS * IMPRESSIONS * IMPRESSIONS * sizeof(double));
+    d->imp_fvc = malloc(FINGERS * FINGERS * sizeof(double));
+    d->imp_all = malloc(VIEWS * VIEWS * sizeof(double));
+    d->raw_all = malloc(VIEWS * VIEWS * sizeof(double));
+    if (!va || !vb || !ta || !tb || !d->gen || !d->imp_fvc || !d->imp_all || !d->raw_all) {
+        fprintf(stderr, "perimeter eval: out of memory\n");
+        return 1;
+    }
+    load_db(dbdir, va, oka, o->iso_roundtrip, ext_ms, &next, &d->fte, &d->missing);
+    if (o->mixed_dir)
+        load_db(mixdir, vb, okb, 0, ext_ms, &next, &d->fte, &d->missing);
+    for (int side = 0; side < (o->mixed_dir ? 2 : 1); side++) {
+        pm_fingerprint_t *v = side ? vb : va;
+        pm_match_template_t **t = side ? tb : ta;
+        int *ok = side ? okb : oka;
+        for (int k = 0; k < VIEWS; k++) {
+            if (!ok[k])
+                continue;
+            pm_error_t err = {0};
+            uint64_t t0 = pm_now_ns();
+            if (pm_match_prepare(&v[k], &t[k], &err) != 0) {
+                fprintf(stderr, "perimeter eval: %s view %d: %s\n", name, k, pm_error_text(&err));
+                ok[k] = 0;
+                continue;
+            }
+            prep_us[nprep++] = (double)(pm_now_ns() - t0) / 1e3;
+        }
+    }
+    d->extract_ms_median = pm_median(ext_ms, next);
+    d->prepare_us_median = pm_median(prep_us, nprep);
+    uint64_t tc = 0;
+#define SCORE(ka, kb, out_raw)                                                                    \
+    __extension__({                                                                               \
+        double s_ = 0;                                                                            \
+        (out_raw) = 0;                                                                            \
+        if (oka[ka] && okb[kb]) {                                                                 \
+            pm_match_result_t r_;                                                                 \
+            uint64_t t0_ = pm_now_ns();                                                           \
+            s_ = pm_match_compare(m, ta[ka], tb[kb], &r_);                                        \
+            tc += pm_now_ns() - t0_;                                                              \
+            d->comparisons++;                                                                     \
+            (out_raw) = r_.raw;                                                                   \
+        }                                                                                         \
+        s_;                                                                                       \
+    })
+    double raw;
+    for (int f = 0; f < FINGERS; f++)
+        for (int i = 0; i < IMPRESSIONS; i++)
+            for (int j = i + 1; j < IMPRESSIONS; j++)
+                d->gen[d->ngen++] = SCORE(f * IMPRESSIONS + i, f * IMPRESSIONS + j, raw);
+    for (int f = 0; f < FINGERS; f++)
+        for (int g = f + 1; g < FINGERS; g++)
+            d->imp_fvc[d->nimp_fvc++] = SCORE(f * IMPRESSIONS, g * IMPRESSIONS, raw);
+    for (int ka = 0; ka < VIEWS; ka++)
+        for (int kb = ka + 1; kb < VIEWS; kb++) {
+            if (ka / IMPRESSIONS == kb / IMPRESSIONS)
+                continue;
+            d->imp_all[d->nimp_all] = SCORE(ka, kb, raw);
+            d->raw_all[d->nimp_all++] = raw;
+        }
+#undef SCORE
+    d->compare_seconds = (double)tc / 1e9;
+    pm_match_rates(d->gen, d->ngen, d->imp_fvc, d->nimp_fvc, &d->fvc, NULL);
+    pm_match_rates(d->gen, d->ngen, d->imp_all, d->nimp_all, &d->all, NULL);
+    for (int k = 0; k < VIEWS; k++) {
+        pm_match_template_free(ta[k]);
+        if (o->mixed_dir)
+            pm_match_template_free(tb[k]);
+    }
+    free(ta);
+    if (o->mixed_dir) {
+        free(tb);
+        free(vb);
+    }
+    free(va);
+    return 0;
+}
+
+static int cmpd(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Fits the calibration: empirical impostor survival function in the body,
+ * an exponential tail (log FMR linear in raw) fitted by least squares on the
+ * upper 5% beyond it, printed as the knot table of src/match/calibrate.c. */
+static void fit_calibration(const double *raw, size_t n)
+{
+    double *s = malloc(n * sizeof *s);
+    if (!s || n < 100) {
+        free(s);
+        fprintf(stderr, "perimeter eval: too few impostor scores to fit (%zu)\n", n);
+        return;
+    }
+    memcpy(s, raw, n * sizeof *s);
+    qsort(s, n, sizeof *s, cmpd);
+    /* tail fit on the top 5% */
+    size_t t0 = n - n / 20;
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    size_t m = 0;
+    for (size_t i = t0; i < n; i++) {
+        double fmr = (double)(n - i) / (double)n; /* P(score >= s[i]) */
+        double y = log10(fmr);
+        sx += s[i];
+        sy += y;
+        sxx += s[i] * s[i];
+        sxy += s[i] * y;
+        m++;
+    }
+    double slope = (m * sxy - sx * sy) / (m * sxx - sx * sx);
+    double icpt = (sy - slope * sx) / m;
+    printf("/* fitted on %zu impostor comparisons; tail: log10(FMR) = %.5f %+.5f * raw */\n", n,
+           icpt, slope);
+    printf("static const knot_t knots[] = {\n    {0.0, 0.0},\n");
+    /* body knots at FMR 50%%, 20%%, 10%%, 5%% from the empirical distribution */
+    static const double body[] = {0.5, 0.2, 0.1};
+    double last_raw = 0;
+    for (size_t b = 0; b < sizeof body / sizeof body[0]; b++) {
+        size_t idx = (size_t)((1.0 - body[b]) * (double)n);
+        if (idx >= n)
+            idx = n - 1;
+        if (s[idx] > last_raw) {
+            printf("    {%.4f, %.4f},\n", s[idx], -10.0 * log10(body[b]));
+            last_raw = s[idx];
+        }
+    }
+    /* tail knots from the fitted line, FMR 5%% .. 1e-7 */
+    for (double e = log10(0.05); e >= -7.0001; e -= 0.5) {
+        double r = (e - icpt) / slope;
+        if (r > last_raw) {
+            printf("    {%.4f, %.4f},\n", r, -10.0 * e);
+            last_raw = r;
+        }
+    }
+    printf("};\n");
+    free(s);
+}
+
+static void print_rates(const char *label, const pm_match_rates_t *r)
+{
+    printf("  %-22s EER %6.2f%%  FMR100 %6.2f%%  FMR1000 %6.2f%%  ZeroFMR %6.2f%%\n", label,
+           100 * r->eer, 100 * r->fmr100, 100 * r->fmr1000, 100 * r->zerofmr);
+}
+
+static json_t *rates_json(const pm_match_rates_t *r)
+{
+    return json_pack("{s:f,s:f,s:f,s:f}", "eer", 100 * r->eer, "fmr100", 100 * r->fmr100,
+                     "fmr1000", 100 * r->fmr1000, "zerofmr", 100 * r->zerofmr);
+}
+
+static void eval_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: perimeter eval fvc DIR [--json] [--plot FILE.png] [--mixed DIR2] [--iso-roundtrip]\n"
+            "                               [--fit-calibration] [--dump-scores FILE]\n"
+            "  Runs the FVC protocol on every DBn_B folder of DIR. A folder may hold images\n"
+            "  (<finger>_<impression>.tif/.png/...) or templates (.iso/.ist/.ansi/.pmt).\n"
+            "  --mixed DIR2      compare DIR's views (probe) with DIR2's (gallery), e.g. our\n"
+            "                    extraction against a vendor's ISO templates of the same images\n"
+            "  --iso-roundtrip   encode DIR's views as ISO 19794-2 and decode them before matching\n"
+            "  --plot FILE.png   DET curves and score distributions\n"
+            "  --fit-calibration print the calibration table fitted on the pooled impostors\n"
+            "  --dump-scores F   write every score as TSV (db, kind, score, raw)\n");
+}
+
+int pm_cmd_eval_fvc(int argc, char **argv)
+{
+    eval_opts_t o = {0};
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"plot", required_argument, NULL, 'p'},
+                                         {"mixed", required_argument, NULL, 'm'},
+                                         {"templates", required_argument, NULL, 'm'},
+                                         {"iso-roundtrip", no_argument, NULL, 'r'},
+                                         {"fit-calibration", no_argument, NULL, 'f'},
+                                         {"dump-scores", required_argument, NULL, 'd'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "jp:m:rfd:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': o.json = 1; break;
+        case 'p': o.plot = optarg; break;
+        case 'm': o.mixed_dir = optarg; break;
+        case 'r': o.iso_roundtrip = 1; break;
+        case 'f': o.fit = 1; break;
+        case 'd': o.dump = optarg; break;
+        case 'h': eval_usage(stdout); return 0;
+        default: eval_usage(stderr); return 2;
+        }
+    }
+    if (argc - optind != 1) {
+        eval_usage(stderr);
+        return 2;
+    }
+    o.dir = argv[optind];
+    DIR *dh = opendir(o.dir);
+    if (!dh) {
+        fprintf(stderr, "perimeter eval: cannot open %s\n", o.dir);
+        return 1;
+    }
+    char *names[16];
+    int nnames = 0;
+    struct dirent *de;
+    while ((de = readdir(dh)) && nnames < 16)
+        if (is_db_name(de->d_name))
+            names[nnames++] = strdup(de->d_name);
+    closedir(dh);
+    if (nnames == 0) {
+        fprintf(stderr, "perimeter eval: no DBn_B folder in %s\n", o.dir);
+        return 1;
+    }
+    qsort(names, (size_t)nnames, sizeof names[0], cmp_str);
+    pm_matcher_t *m = NULL;
+    if (pm_matcher_new(&m, NULL) != 0)
+        return 1;
+    db_eval_t dbs[16];
+    int rc = 0;
+    for (int k = 0; k < nnames && !rc; k++) {
+        if (isatty(2))
+            fprintf(stderr, "\r%s (%d/%d)...", names[k], k + 1, nnames);
+        rc = eval_db(&o, names[k], &dbs[k], m);
+    }
+    if (isatty(2))
+        fprintf(stderr, "\r%40s\r", "");
+    pm_matcher_free(m);
+    if (rc)
+        return 1;
+    /* pooled and mean figures */
+    size_t ng = 0, ni = 0, nf = 0, comps = 0;
+    double secs = 0, ext_sum = 0;
+    int fte = 0;
+    pm_match_rates_t mean_fvc = {0}, mean_all = {0};
+    for (int k = 0; k < nnames; k++) {
+        ng += dbs[k].ngen;
+        ni += dbs[k].nimp_all;
+        nf += dbs[k].nimp_fvc;
+        comps += dbs[k].comparisons;
+        secs += dbs[k].compare_seconds;
+        fte += dbs[k].fte;
+        ext_sum += dbs[k].extract_ms_median;
+#define ACC(dst, src) dst.eer += src.eer / nnames, dst.fmr100 += src.fmr100 / nnames, \
+                      dst.fmr1000 += src.fmr1000 / nnames, dst.zerofmr += src.zerofmr / nnames
+        ACC(mean_fvc, dbs[k].fvc);
+        ACC(mean_all, dbs[k].all);
+#undef ACC
+    }
+    double *pg = malloc(ng * sizeof *pg), *pi = malloc(ni * sizeof *pi), *praw = malloc(ni * sizeof *praw);
+    double *pf = malloc(nf * sizeof *pf);
+    if (!pg || !pi || !praw || !pf)
+        return 1;
+    size_t ag = 0, ai = 0, af = 0;
+    for (int k = 0; k < nnames; k++) {
+        memcpy(pg + ag, dbs[k].gen, dbs[k].ngen * sizeof *pg);
+        ag += dbs[k].ngen;
+        memcpy(pi + ai, dbs[k].imp_all, dbs[k].nimp_all * sizeof *pi);
+        memcpy(praw + ai, dbs[k].raw_all, dbs[k].nimp_all * sizeof *pi);
+        ai += dbs[k].nimp_all;
+        memcpy(pf + af, dbs[k].imp_fvc, dbs[k].nimp_fvc * sizeof *pf);
+        af += dbs[k].nimp_fvc;
+    }
+    pm_match_rates_t pooled_all = {0}, pooled_fvc = {0};
+    pm_match_rates(pg, ng, pi, ni, &pooled_all, NULL);
+    pm_match_rates(pg, ng, pf, nf, &pooled_fvc, NULL);
+    double cps = secs > 0 ? (double)comps / secs : 0;
+    if (o.dump) {
+        FILE *fo = fopen(o.dump, "w");
+        if (fo) {
+            for (int k = 0; k < nnames; k++) {
+                for (size_t q = 0; q < dbs[k].ngen; q++)
+                    fprintf(fo, "%s\tgenuine\t%.4f\n", dbs[k].name, dbs[k].gen[q]);
+                for (size_t q = 0; q < dbs[k].nimp_all; q++)
+                    fprintf(fo, "%s\timpostor\t%.4f\t%.5f\n", dbs[k].name, dbs[k].imp_all[q],
+                            dbs[k].raw_all[q]);
+            }
+            fclose(fo);
+        }
+    }
+    if (o.fit)
+        fit_calibration(praw, ni);
+    if (o.json) {
+        json_t *root = json_object(), *arr = json_array();
+        for (int k = 0; k < nnames; k++) {
+            json_t *dj = json_pack("{s:s,s:i,s:i,s:i,s:i,s:f,s:f,s:o,s:o}", "db", dbs[k].name,
+                                   "genuine", (int)dbs[k].ngen, "impostors_fvc", (int)dbs[k].nimp_fvc,
+                                   "impostors_all", (int)dbs[k].nimp_all, "failures_to_extract",
+                                   dbs[k].fte, "extract_ms_median", dbs[k].extract_ms_median,
+                                   "prepare_us_median", dbs[k].prepare_us_median, "fvc",
+                                   rates_json(&dbs[k].fvc), "all_impostors", rates_json(&dbs[k].all));
+            json_array_append_new(arr, dj);
+        }
+        json_object_set_new(root, "databases", arr);
+        json_object_set_new(root, "mean_fvc", rates_json(&mean_fvc));
+        json_object_set_new(root, "mean_all_impostors", rates_json(&mean_all));
+        json_object_set_new(root, "pooled_fvc", rates_json(&pooled_fvc));
+        json_object_set_new(root, "pooled_all_impostors", rates_json(&pooled_all));
+        json_object_set_new(root, "failures_to_extract", json_integer(fte));
+        json_object_set_new(root, "extract_ms_median", json_real(ext_sum / nnames));
+        json_object_set_new(root, "comparisons", json_integer((json_int_t)comps));
+        json_object_set_new(root, "comparisons_per_second_per_core", json_real(cps));
+        char *s = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+        if (s)
+            printf("%s\n", s);
+        free(s);
+        json_decref(root);
+    } else {
+        printf("FVC protocol on %s%s%s%s\n", o.dir, o.mixed_dir ? " vs " : "",
+               o.mixed_dir ? o.mixed_dir : "", o.iso_roundtrip ? " (ISO round trip)" : "");
+        for (int k = 0; k < nnames; k++) {
+            printf("%s: %zu genuine, %zu/%zu impostors, %d failures to extract%s, extraction median "
+                   "%.2f ms\n",
+                   dbs[k].name, dbs[k].ngen, dbs[k].nimp_fvc, dbs[k].nimp_all, dbs[k].fte,
+                   dbs[k].missing ? " (files missing)" : "", dbs[k].extract_ms_median);
+            print_rates("FVC impostors", &dbs[k].fvc);
+            print_rates("all cross-finger", &dbs[k].all);
+        }
+        printf("mean over %d DBs:\n", nnames);
+        print_rates("FVC impostors", &mean_fvc);
+        print_rates("all cross-finger", &mean_all);
+        printf("pooled over all DBs:\n");
+        print_rates("FVC impostors", &pooled_fvc);
+        print_rates("all cross-finger", &pooled_all);
+        printf("failures to extract: %d; comparisons: %zu, %.0f per second per core\n", fte, comps, cps);
+    }
+    if (o.plot) {
+        pm__plot_series_t series[17];
+        int ns = 0;
+        for (int k = 0; k < nnames && ns < 16; k++)
+            series[ns++] = (pm__plot_series_t){dbs[k].name, dbs[k].gen, dbs[k].ngen, dbs[k].imp_all,
+                                               dbs[k].nimp_all};
+        series[ns++] = (pm__plot_series_t){"pooled", pg, ng, pi, ni};
+        pm_error_t err = {0};
+        if (pm__plot_det_png(o.plot, series, ns, &err) != 0) {
+            fprintf(stderr, "perimeter eval: plot: %s\n", pm_error_text(&err));
+            rc = 1;
+        }
+    }
+    for (int k = 0; k < nnames; k++) {
+        free(dbs[k].gen);
+        free(dbs[k].imp_fvc);
+        free(dbs[k].imp_all);
+        free(dbs[k].raw_all);
+        free(names[k]);
+    }
+    free(pg);
+    free(pi);
+    free(praw);
+    free(pf);
+    return rc;
+}

@@ -1,0 +1,58 @@
+/* CLI helpers: finger views from templates or images. */
+#include "cli/fingerprint_io.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "perimeter/core.h"
+#include "perimeter/tmpl.h"
+
+static const char *const view_exts[] = {"iso", "ist", "ansi", "pmt", "fmr",  "tif", "tiff",
+                                        "png", "bmp", "pgm", "wsq", "jpg", "jp2"};
+
+int pm__cli_find_view(const char *dir, const char *base, char *out_path, size_t out_size)
+{
+    struct stat st;
+    for (size_t e = 0; e < sizeof view_exts / sizeof view_exts[0]; e++) {
+        int n = snprintf(out_path, out_size, "%s/%s.%s", dir, base, view_exts[e]);
+        if (n > 0 && (size_t)n < out_size && stat(out_path, &st) == 0 && S_ISREG(st.st_mode))
+            return 0;
+    }
+    return PM_ENOTFOUND;
+}
+
+static int extract_image(const char *path, pm_fingerprint_t *out, double *out_ms, pm_error_t *err)
+{
+    (void)out;
+    (void)out_ms;
+    return pm_error_set(err, PM_EUNSUPPORTED,
+                        "%s: not a minutiae template, and image extraction is not built yet", path);
+}
+
+int pm__cli_load_fingerprint(const char *path, pm_fingerprint_t *out, double *out_extract_ms,
+                             pm_error_t *err)
+{
+    if (out_extract_ms)
+        *out_extract_ms = -1;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = pm_file_read(path, (size_t)64 << 20, &data, &len, err);
+    if (rc)
+        return rc;
+    pm_tmpl_format_t fmt = pm_tmpl_detect(data, len);
+    if (fmt != PM_TMPL_UNKNOWN) {
+        pm_fingerprint_t *views = NULL;
+        size_t n = 0;
+        rc = pm_tmpl_read(data, len, fmt, &views, &n, NULL, err);
+        free(data);
+        if (rc)
+            return pm_error_prefix(err, "%s", path), rc;
+        *out = views[0];
+        free(views);
+        return 0;
+    }
+    free(data);
+    return extract_image(path, out, out_extract_ms, err);
+}

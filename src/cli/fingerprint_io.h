@@ -1,0 +1,18 @@
+/* CLI helpers: load a finger view from an image (extraction) or a template. */
+#ifndef PM_CLI_FINGERPRINT_IO_H
+#define PM_CLI_FINGERPRINT_IO_H
+
+#include <stddef.h>
+
+#include "perimeter/error.h"
+#include "perimeter/minutiae.h"
+
+/* Reads `path`: a minutiae template (first view) or an image (extracted).
+ * *out_extract_ms (may be NULL) gets the extraction time, or -1 for a template. */
+int pm__cli_load_fingerprint(const char *path, pm_fingerprint_t *out, double *out_extract_ms,
+                             pm_error_t *err);
+
+/* Finds dir/base.<ext> for a known image or template extension; 0 if found. */
+int pm__cli_find_view(const char *dir, const char *base, char *out_path, size_t out_size);
+
+#endif

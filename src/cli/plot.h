@@ -1,0 +1,21 @@
+/* CLI helper: a small raster plotter (libpng) for DET curves and score histograms. */
+#ifndef PM_CLI_PLOT_H
+#define PM_CLI_PLOT_H
+
+#include <stddef.h>
+
+#include "perimeter/error.h"
+
+typedef struct pm__plot_series {
+    const char *name;
+    const double *genuine;
+    size_t ngenuine;
+    const double *impostor;
+    size_t nimpostor;
+} pm__plot_series_t;
+
+/* Draws DET curves (FNMR vs FMR, log-log) of every series and the score
+ * distributions of the last one into a PNG at path. */
+int pm__plot_det_png(const char *path, const pm__plot_series_t *series, int nseries, pm_error_t *err);
+
+#endif

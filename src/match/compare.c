@@ -1,0 +1,314 @@
+/* The comparison itself: roots from the edge hash, pairing growth, scoring. */
+#include <math.h>
+#include <string.h>
+
+#include "match/match_internal.h"
+
+/* Error of matching edge (la, aia, aja) with (lb, aib, ajb), scaled so each
+ * tolerance counts 256; -1 when outside a tolerance. */
+static inline int edge_error(int la, uint8_t aia, uint8_t aja, int lb, uint8_t aib, uint8_t ajb)
+{
+    int dl = la - lb;
+    if (dl < 0)
+        dl = -dl;
+    int tol = pm__len_tol(la < lb ? la : lb);
+    if (dl > tol)
+        return -1;
+    int da = (int8_t)(uint8_t)(aia - aib);
+    if (da < 0)
+        da = -da;
+    if (da > PM__ANGLE_TOL)
+        return -1;
+    int db = (int8_t)(uint8_t)(aja - ajb);
+    if (db < 0)
+        db = -db;
+    if (db > PM__ANGLE_TOL)
+        return -1;
+    return dl * 256 / (tol + 1) + (da + db) * 256 / (PM__ANGLE_TOL + 1);
+}
+
+/* ---- min-heap of packed (error << 16 | k << 8 | l) ---------------------- */
+
+typedef struct heap {
+    uint32_t *v;
+    int n;
+} heap_t;
+
+static inline void heap_push(heap_t *h, uint32_t x)
+{
+    if (h->n >= PM__HEAP_CAP)
+        return;
+    int i = h->n++;
+    while (i > 0) {
+        int p = (i - 1) >> 1;
+        if (h->v[p] <= x)
+            break;
+        h->v[i] = h->v[p];
+        i = p;
+    }
+    h->v[i] = x;
+}
+
+static inline uint32_t heap_pop(heap_t *h)
+{
+    uint32_t top = h->v[0];
+    uint32_t x = h->v[--h->n];
+    int i = 0, n = h->n;
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && h->v[c + 1] < h->v[c])
+            c++;
+        if (h->v[c] >= x)
+            break;
+        h->v[i] = h->v[c];
+        i = c;
+    }
+    if (n > 0)
+        h->v[i] = x;
+    return top;
+}
+
+/* ---- growth ------------------------------------------------------------------ */
+
+typedef struct pairing {
+    int paired;
+    int support;
+    int types;  /* pairs with the same minutia type */
+    int err;    /* summed edge error of the tree edges */
+} pairing_t;
+
+static void add_pair(pm_matcher_t *m, const pm_match_template_t *a, const pm_match_template_t *b,
+                     heap_t *h, int i, int j, pairing_t *pr)
+{
+    m->pa[i] = (int16_t)j;
+    m->pb[j] = (int16_t)i;
+    pr->paired++;
+    pr->types += a->type[i] == b->type[j];
+    const pm__edge_t *ea = a->edges + a->edge_start[i], *ea_end = a->edges + a->edge_start[i + 1];
+    const pm__edge_t *eb0 = b->edges + b->edge_start[j], *eb_end = b->edges + b->edge_start[j + 1];
+    for (; ea < ea_end; ea++) {
+        int k = ea->j;
+        int pk = m->pa[k];
+        if (pk >= 0) {
+            /* k already paired: is the edge to its partner consistent? */
+            for (const pm__edge_t *eb = eb0; eb < eb_end; eb++)
+                if (eb->j == pk) {
+                    if (edge_error(ea->len, ea->ai, ea->aj, eb->len, eb->ai, eb->aj) >= 0)
+                        pr->support++;
+                    break;
+                }
+            continue;
+        }
+        for (const pm__edge_t *eb = eb0; eb < eb_end; eb++) {
+            if (m->pb[eb->j] >= 0)
+                continue;
+            int e = edge_error(ea->len, ea->ai, ea->aj, eb->len, eb->ai, eb->aj);
+            if (e < 0)
+                continue;
+            heap_push(h, ((uint32_t)e << 16) | ((uint32_t)k << 8) | eb->j);
+        }
+    }
+}
+
+static void grow(pm_matcher_t *m, const pm_match_template_t *a, const pm_match_template_t *b,
+                 int i0, int j0, pairing_t *pr)
+{
+    memset(pr, 0, sizeof *pr);
+    for (int i = 0; i < a->n; i++)
+        m->pa[i] = -1;
+    for (int j = 0; j < b->n; j++)
+        m->pb[j] = -1;
+    heap_t h = {m->heap, 0};
+    add_pair(m, a, b, &h, i0, j0, pr);
+    while (h.n > 0) {
+        uint32_t top = heap_pop(&h);
+        int k = (top >> 8) & 0xff, l = top & 0xff;
+        if (m->pa[k] >= 0 || m->pb[l] >= 0)
+            continue;
+        pr->err += (int)(top >> 16);
+        add_pair(m, a, b, &h, k, l, pr);
+    }
+}
+
+/* ---- alignment and overlap ------------------------------------------------------ */
+
+static int in_mask(const pm_match_template_t *t, double x, double y)
+{
+    if (x < 0 || y < 0)
+        return 0;
+    int gx = (int)(x / PM__CELL), gy = (int)(y / PM__CELL);
+    if (gx >= PM__GRID || gy >= PM__GRID)
+        return 0;
+    return t->mask[gy][gx];
+}
+
+/* Least-squares rigid transform b = R a + t over the pairs in m->pa. */
+static void fit_rigid(const pm_matcher_t *m, const pm_match_template_t *a,
+                      const pm_match_template_t *b, double *out_rot, double *out_tx, double *out_ty)
+{
+    double sax = 0, say = 0, sbx = 0, sby = 0;
+    int n = 0;
+    for (int i = 0; i < a->n; i++) {
+        int j = m->pa[i];
+        if (j < 0)
+            continue;
+        sax += a->x[i];
+        say += a->y[i];
+        sbx += b->x[j];
+        sby += b->y[j];
+        n++;
+    }
+    if (n == 0) {
+        *out_rot = *out_tx = *out_ty = 0;
+        return;
+    }
+    sax /= n, say /= n, sbx /= n, sby /= n;
+    double sxx = 0, sxy = 0;
+    for (int i = 0; i < a->n; i++) {
+        int j = m->pa[i];
+        if (j < 0)
+            continue;
+        double ax = a->x[i] - sax, ay = a->y[i] - say, bx = b->x[j] - sbx, by = b->y[j] - sby;
+        sxx += ax * bx + ay * by;
+        sxy += ax * by - ay * bx;
+    }
+    double rot = atan2(sxy, sxx);
+    double c = cos(rot), s = sin(rot);
+    *out_rot = rot;
+    *out_tx = sbx - (c * sax - s * say);
+    *out_ty = sby - (s * sax + c * say);
+}
+
+static void overlap(const pm_match_template_t *a, const pm_match_template_t *b, double rot,
+                    double tx, double ty, int *out_oa, int *out_ob)
+{
+    double c = cos(rot), s = sin(rot);
+    int oa = 0, ob = 0;
+    for (int i = 0; i < a->n; i++)
+        oa += in_mask(b, c * a->x[i] - s * a->y[i] + tx, s * a->x[i] + c * a->y[i] + ty);
+    for (int j = 0; j < b->n; j++) {
+        double x = b->x[j] - tx, y = b->y[j] - ty;
+        ob += in_mask(a, c * x + s * y, -s * x + c * y);
+    }
+    *out_oa = oa;
+    *out_ob = ob;
+}
+
+/* ---- scoring -------------------------------------------------------------------- */
+
+#define MIN_OVERLAP 10
+
+static double raw_score(const pairing_t *pr, int oa, int ob)
+{
+    double p = pr->paired;
+    if (p < 3)
+        return 0;
+    double na = oa > p ? oa : p, nb = ob > p ? ob : p;
+    if (na < MIN_OVERLAP)
+        na = MIN_OVERLAP;
+    if (nb < MIN_OVERLAP)
+        nb = MIN_OVERLAP;
+    double extra = pr->support - (p - 1);
+    if (extra < 0)
+        extra = 0;
+    double frac = sqrt((p / na) * (p / nb));
+    return (p + 0.5 * extra) * frac;
+}
+
+double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
+                        const pm_match_template_t *b, pm_match_result_t *out_result)
+{
+    pm_match_result_t res;
+    memset(&res, 0, sizeof res);
+    if (!m || !a || !b || a->n < 3 || b->n < 3) {
+        if (out_result)
+            *out_result = res;
+        return 0;
+    }
+    int na = a->n, nb = b->n;
+    memset(m->votes, 0, (size_t)na * nb);
+    int ntouched = 0;
+    /* Votes: every edge of b looked up in a's hash. */
+    for (int j = 0; j < nb; j++) {
+        for (int e = b->edge_start[j]; e < b->edge_start[j + 1]; e++) {
+            const pm__edge_t *eb = &b->edges[e];
+            int lb = eb->len / PM__LEN_BIN;
+            if (lb >= PM__LEN_BINS)
+                lb = PM__LEN_BINS - 1;
+            int key = (lb * PM__ANGLE_BINS + (eb->ai >> PM__ANGLE_SHIFT)) * PM__ANGLE_BINS +
+                      (eb->aj >> PM__ANGLE_SHIFT);
+            const pm__hentry_t *h = a->hash + a->bucket_start[key];
+            const pm__hentry_t *h_end = a->hash + a->bucket_start[key + 1];
+            for (; h < h_end; h++) {
+                if (edge_error(h->len, h->ai, h->aj, eb->len, eb->ai, eb->aj) < 0)
+                    continue;
+                int idx = h->i * nb + j;
+                if (m->votes[idx] == 0)
+                    m->touched[ntouched++] = (uint16_t)idx;
+                if (m->votes[idx] < 255)
+                    m->votes[idx]++;
+            }
+        }
+    }
+    /* Roots: the best-voted pairs. */
+    int roots[PM__MAX_ROOTS], nroots = 0;
+    for (int t = 0; t < ntouched; t++) {
+        int idx = m->touched[t];
+        int v = m->votes[idx];
+        if (v < 2)
+            continue;
+        if (nroots == PM__MAX_ROOTS && v <= m->votes[roots[nroots - 1]])
+            continue;
+        int p = nroots < PM__MAX_ROOTS ? nroots++ : nroots - 1;
+        while (p > 0 && m->votes[roots[p - 1]] < v) {
+            roots[p] = roots[p - 1];
+            p--;
+        }
+        roots[p] = idx;
+    }
+    double best = 0;
+    pairing_t best_pr = {0};
+    int best_oa = 0, best_ob = 0;
+    double best_rot = 0, best_tx = 0, best_ty = 0;
+    for (int r = 0; r < nroots; r++) {
+        int idx = roots[r];
+        if (m->votes[idx] == 0)
+            continue; /* already inside an earlier pairing */
+        int i0 = idx / nb, j0 = idx % nb;
+        pairing_t pr;
+        grow(m, a, b, i0, j0, &pr);
+        for (int i = 0; i < na; i++)
+            if (m->pa[i] >= 0)
+                m->votes[i * nb + m->pa[i]] = 0;
+        if (pr.paired < 3)
+            continue;
+        double rot, tx, ty;
+        int oa, ob;
+        fit_rigid(m, a, b, &rot, &tx, &ty);
+        overlap(a, b, rot, tx, ty, &oa, &ob);
+        double s = raw_score(&pr, oa, ob);
+        if (s > best) {
+            best = s;
+            best_pr = pr;
+            best_oa = oa;
+            best_ob = ob;
+            best_rot = rot;
+            best_tx = tx;
+            best_ty = ty;
+        }
+    }
+    res.raw = best;
+    res.score = pm_match_calibrate(best);
+    res.paired = best_pr.paired;
+    res.support = best_pr.support;
+    res.overlap_a = best_oa;
+    res.overlap_b = best_ob;
+    res.rotation = -best_rot; /* counter-clockwise as displayed (minutiae.h) */
+    res.dx = best_tx;
+    res.dy = best_ty;
+    if (out_result)
+        *out_result = res;
+    return res.score;
+}

@@ -1,0 +1,298 @@
+/* 1:1 minutiae comparison: edge hash -> root pairs -> pairing grown along the
+ * neighbour graph -> score normalised by the overlap -> calibrated to FMR.
+ * See docs/match.md. */
+#include "perimeter/match.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "match/match_internal.h"
+
+#define TWO_PI 6.28318530717958647692
+
+/* ---- geometry helpers -------------------------------------------------- */
+
+/* Angle in 1/256 turns of the vector (dx, dy) given in image coordinates
+ * (y down), counter-clockwise as displayed (minutiae.h convention). */
+static uint8_t vec_angle256(double dx, double dy)
+{
+    double a = atan2(-dy, dx);
+    long q = lround(a * 256.0 / TWO_PI);
+    return (uint8_t)(q & 0xff);
+}
+
+/* ---- preparation ----------------------------------------------------------- */
+
+typedef struct nb_cand {
+    int d2;
+    int j;
+} nb_cand_t;
+
+static int nb_cmp(const void *x, const void *y)
+{
+    const nb_cand_t *a = x, *b = y;
+    return a->d2 != b->d2 ? (a->d2 < b->d2 ? -1 : 1) : (a->j - b->j);
+}
+
+static void build_edge(pm__edge_t *e, const pm_match_template_t *t, int i, int j)
+{
+    double dx = t->x[j] - t->x[i], dy = t->y[j] - t->y[i];
+    uint8_t th = vec_angle256(dx, dy);
+    double len = sqrt(dx * dx + dy * dy);
+    e->j = (uint8_t)j;
+    e->ai = (uint8_t)(th - t->dir[i]);
+    e->aj = (uint8_t)(th - t->dir[j]);
+    e->len = (uint16_t)(len > PM__MAX_EDGE_LEN ? PM__MAX_EDGE_LEN : lround(len));
+}
+
+/* Neighbour graph: each minutia's nearest neighbours, made symmetric. */
+static int build_graph(pm_match_template_t *t)
+{
+    int n = t->n;
+    static const int k_nearest = PM__K_NEAREST;
+    uint8_t adj_count[PM_MAX_MINUTIAE] = {0};
+    uint8_t adj[PM_MAX_MINUTIAE][PM__MAX_DEGREE];
+    nb_cand_t cand[PM_MAX_MINUTIAE];
+    for (int i = 0; i < n; i++) {
+        int c = 0;
+        for (int j = 0; j < n; j++) {
+            if (j == i)
+                continue;
+            int dx = t->x[j] - t->x[i], dy = t->y[j] - t->y[i];
+            int d2 = dx * dx + dy * dy;
+            if (d2 < PM__MIN_EDGE_LEN * PM__MIN_EDGE_LEN || d2 > PM__MAX_EDGE_LEN * PM__MAX_EDGE_LEN)
+                continue;
+            cand[c].d2 = d2;
+            cand[c].j = j;
+            c++;
+        }
+        qsort(cand, (size_t)c, sizeof cand[0], nb_cmp);
+        for (int q = 0; q < c && q < k_nearest; q++) {
+            int j = cand[q].j;
+            /* add i->j and j->i unless present or full */
+            int have = 0;
+            for (int r = 0; r < adj_count[i]; r++)
+                have |= adj[i][r] == j;
+            if (!have && adj_count[i] < PM__MAX_DEGREE)
+                adj[i][adj_count[i]++] = (uint8_t)j;
+            have = 0;
+            for (int r = 0; r < adj_count[j]; r++)
+                have |= adj[j][r] == i;
+            if (!have && adj_count[j] < PM__MAX_DEGREE)
+                adj[j][adj_count[j]++] = (uint8_t)i;
+        }
+    }
+    int total = 0;
+    for (int i = 0; i < n; i++)
+        total += adj_count[i];
+    t->edges = malloc((size_t)(total ? total : 1) * sizeof *t->edges);
+    if (!t->edges)
+        return PM_ENOMEM;
+    t->nedges = total;
+    int at = 0;
+    for (int i = 0; i < n; i++) {
+        t->edge_start[i] = (uint16_t)at;
+        for (int r = 0; r < adj_count[i]; r++)
+            build_edge(&t->edges[at++], t, i, adj[i][r]);
+    }
+    t->edge_start[n] = (uint16_t)at;
+    return 0;
+}
+
+static int bucket_of(int lb, int ab, int bb)
+{
+    return (lb * PM__ANGLE_BINS + ab) * PM__ANGLE_BINS + bb;
+}
+
+/* Hash of the directed edges by (length, ai, aj); each edge goes into every
+ * bucket its tolerance box touches, so a lookup reads a single bucket. */
+static int build_hash(pm_match_template_t *t)
+{
+    int counts[PM__BUCKETS + 1];
+    memset(counts, 0, sizeof counts);
+    for (int pass = 0; pass < 2; pass++) {
+        int fill[PM__BUCKETS];
+        if (pass == 1) {
+            int sum = 0;
+            for (int b = 0; b < PM__BUCKETS; b++) {
+                t->bucket_start[b] = (uint32_t)sum;
+                fill[b] = sum;
+                sum += counts[b];
+            }
+            t->bucket_start[PM__BUCKETS] = (uint32_t)sum;
+            t->nhash = sum;
+            t->hash = malloc((size_t)(sum ? sum : 1) * sizeof *t->hash);
+            if (!t->hash)
+                return PM_ENOMEM;
+        }
+        for (int i = 0; i < t->n; i++) {
+            for (int e = t->edge_start[i]; e < t->edge_start[i + 1]; e++) {
+                const pm__edge_t *ed = &t->edges[e];
+                int tol = pm__len_tol(ed->len);
+                int l0 = (ed->len - tol) < 0 ? 0 : (ed->len - tol) / PM__LEN_BIN;
+                int l1 = (ed->len + tol) / PM__LEN_BIN;
+                if (l1 >= PM__LEN_BINS)
+                    l1 = PM__LEN_BINS - 1;
+                int a0 = (ed->ai - PM__ANGLE_TOL) >> PM__ANGLE_SHIFT;
+                int a1 = (ed->ai + PM__ANGLE_TOL) >> PM__ANGLE_SHIFT;
+                int b0 = (ed->aj - PM__ANGLE_TOL) >> PM__ANGLE_SHIFT;
+                int b1 = (ed->aj + PM__ANGLE_TOL) >> PM__ANGLE_SHIFT;
+                for (int lb = l0; lb <= l1; lb++)
+                    for (int ab = a0; ab <= a1; ab++)
+                        for (int bb = b0; bb <= b1; bb++) {
+                            int key = bucket_of(lb, ab & (PM__ANGLE_BINS - 1),
+                                                bb & (PM__ANGLE_BINS - 1));
+                            if (pass == 0) {
+                                counts[key]++;
+                            } else {
+                                pm__hentry_t *h = &t->hash[fill[key]++];
+                                h->i = (uint8_t)i;
+                                h->j = ed->j;
+                                h->ai = ed->ai;
+                                h->aj = ed->aj;
+                                h->len = ed->len;
+                            }
+                        }
+            }
+        }
+    }
+    return 0;
+}
+
+/* Area of the view: the convex hull of its minutiae on a coarse grid, grown
+ * by one cell. */
+static long cross(const int *o, const int *a, const int *b)
+{
+    return (long)(a[0] - o[0]) * (b[1] - o[1]) - (long)(a[1] - o[1]) * (b[0] - o[0]);
+}
+
+static int pt_cmp(const void *x, const void *y)
+{
+    const int *a = x, *b = y;
+    return a[0] != b[0] ? a[0] - b[0] : a[1] - b[1];
+}
+
+static void build_mask(pm_match_template_t *t)
+{
+    memset(t->mask, 0, sizeof t->mask);
+    int n = t->n;
+    if (n < 3)
+        return;
+    int pts[PM_MAX_MINUTIAE][2], hull[2 * PM_MAX_MINUTIAE + 2][2];
+    for (int i = 0; i < n; i++) {
+        pts[i][0] = t->x[i];
+        pts[i][1] = t->y[i];
+    }
+    qsort(pts, (size_t)n, sizeof pts[0], pt_cmp);
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        while (k >= 2 && cross(hull[k - 2], hull[k - 1], pts[i]) <= 0)
+            k--;
+        hull[k][0] = pts[i][0];
+        hull[k][1] = pts[i][1];
+        k++;
+    }
+    for (int i = n - 2, lo = k + 1; i >= 0; i--) {
+        while (k >= lo && cross(hull[k - 2], hull[k - 1], pts[i]) <= 0)
+            k--;
+        hull[k][0] = pts[i][0];
+        hull[k][1] = pts[i][1];
+        k++;
+    }
+    int h = k - 1; /* last point repeats the first */
+    if (h < 3)
+        return;
+    uint8_t inside[PM__GRID][PM__GRID];
+    memset(inside, 0, sizeof inside);
+    for (int gy = 0; gy < PM__GRID; gy++)
+        for (int gx = 0; gx < PM__GRID; gx++) {
+            int c[2] = {gx * PM__CELL + PM__CELL / 2, gy * PM__CELL + PM__CELL / 2};
+            int in = 1;
+            for (int e = 0; e < h && in; e++)
+                in = cross(hull[e], hull[e + 1], c) >= 0;
+            inside[gy][gx] = (uint8_t)in;
+        }
+    for (int gy = 0; gy < PM__GRID; gy++)
+        for (int gx = 0; gx < PM__GRID; gx++) {
+            int on = 0;
+            for (int yy = gy - 1; yy <= gy + 1 && !on; yy++)
+                for (int xx = gx - 1; xx <= gx + 1 && !on; xx++)
+                    if (yy >= 0 && yy < PM__GRID && xx >= 0 && xx < PM__GRID)
+                        on = inside[yy][xx];
+            t->mask[gy][gx] = (uint8_t)on;
+        }
+}
+
+int pm_match_prepare(const pm_fingerprint_t *fp, pm_match_template_t **out, pm_error_t *err)
+{
+    if (!fp || !out)
+        return pm_error_set(err, PM_EINVAL, "pm_match_prepare: NULL argument");
+    *out = NULL;
+    if (fp->count > PM_MAX_MINUTIAE)
+        return pm_error_set(err, PM_EINVAL, "pm_match_prepare: %zu minutiae (max %d)", fp->count,
+                            PM_MAX_MINUTIAE);
+    pm_match_template_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return pm_error_set(err, PM_ENOMEM, "out of memory preparing a template");
+    double scale = fp->ppi > 0 ? 500.0 / fp->ppi : 1.0;
+    int n = 0;
+    for (size_t i = 0; i < fp->count; i++) {
+        const pm_minutia_t *m = &fp->minutiae[i];
+        if (!isfinite(m->x) || !isfinite(m->y) || !isfinite(m->angle))
+            continue;
+        double x = m->x * scale, y = m->y * scale;
+        if (x < 0 || y < 0 || x > 8000 || y > 8000)
+            continue;
+        t->x[n] = (int16_t)lround(x);
+        t->y[n] = (int16_t)lround(y);
+        t->dir[n] = (uint8_t)(lround(m->angle * 256.0 / TWO_PI) & 0xff);
+        t->type[n] = m->type;
+        n++;
+    }
+    t->n = n;
+    int rc = build_graph(t);
+    if (!rc)
+        rc = build_hash(t);
+    if (rc) {
+        pm_match_template_free(t);
+        return pm_error_set(err, rc, "out of memory preparing a template");
+    }
+    build_mask(t);
+    *out = t;
+    return 0;
+}
+
+void pm_match_template_free(pm_match_template_t *t)
+{
+    if (!t)
+        return;
+    free(t->edges);
+    free(t->hash);
+    free(t);
+}
+
+size_t pm_match_template_size(const pm_match_template_t *t)
+{
+    if (!t)
+        return 0;
+    return sizeof *t + (size_t)t->nedges * sizeof *t->edges + (size_t)t->nhash * sizeof *t->hash;
+}
+
+int pm_match_template_count(const pm_match_template_t *t) { return t ? t->n : 0; }
+
+/* ---- matcher scratch ------------------------------------------------------ */
+
+int pm_matcher_new(pm_matcher_t **out, pm_error_t *err)
+{
+    if (!out)
+        return pm_error_set(err, PM_EINVAL, "pm_matcher_new: NULL argument");
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return pm_error_set(err, PM_ENOMEM, "out of memory for matcher scratch");
+    return 0;
+}
+
+void pm_matcher_free(pm_matcher_t *m) { free(m); }
+
+double pm_match_score_to_fmr(double score) { return pow(10.0, -score / 10.0); }

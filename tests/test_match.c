@@ -1,0 +1,230 @@
+/* match: invariance to rotation/translation, partial overlap, impostors,
+ * error-rate arithmetic, vendor templates. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "perimeter/match.h"
+#include "perimeter/tmpl.h"
+
+#define TWO_PI 6.28318530717958647692
+
+static double urand(uint64_t *rng) { return (double)(pm_test_rand(rng) >> 11) / 9007199254740992.0; }
+
+/* A plausible view: minutiae at least 12 px apart in a 300 x 400 area, with
+ * directions that follow a smooth field plus noise (as on real prints). */
+static void random_view(pm_fingerprint_t *fp, uint64_t *rng, size_t count)
+{
+    memset(fp, 0, sizeof *fp);
+    fp->width = 300;
+    fp->height = 400;
+    fp->ppi = 500;
+    double phase = urand(rng) * TWO_PI;
+    size_t n = 0;
+    for (int tries = 0; n < count && tries < 100000; tries++) {
+        double x = 20 + urand(rng) * 260, y = 20 + urand(rng) * 360;
+        int close = 0;
+        for (size_t k = 0; k < n && !close; k++) {
+            double dx = fp->minutiae[k].x - x, dy = fp->minutiae[k].y - y;
+            close = dx * dx + dy * dy < 144;
+        }
+        if (close)
+            continue;
+        double field = atan2(y - 200, x - 150) + phase + 0.3 * sin(x / 40.0);
+        double a = field + (pm_test_rand(rng) & 1 ? M_PI : 0) + (urand(rng) - 0.5) * 0.6;
+        a = fmod(a + 4 * TWO_PI, TWO_PI);
+        fp->minutiae[n] = (pm_minutia_t){(float)x, (float)y, (float)a,
+                                         (uint8_t)(1 + pm_test_rand(rng) % 2), 60};
+        n++;
+    }
+    fp->count = n;
+}
+
+/* Rotates by `rot` about the centre, translates, jitters positions by up to
+ * `jitter` px and angles by up to 8 degrees, drops minutiae with probability
+ * `drop`, keeps only those with x < keep_x (partial view). */
+static void transform(const pm_fingerprint_t *in, pm_fingerprint_t *out, double rot, double tx,
+                      double ty, double jitter, double drop, double keep_x, uint64_t *rng)
+{
+    *out = *in;
+    out->count = 0;
+    double c = cos(rot), s = sin(rot);
+    for (size_t i = 0; i < in->count; i++) {
+        const pm_minutia_t *m = &in->minutiae[i];
+        if (m->x >= keep_x || urand(rng) < drop)
+            continue;
+        double x = m->x - 150, y = m->y - 200;
+        /* image coordinates (y down): a counter-clockwise rotation as displayed */
+        double nx = c * x + s * y + 150 + tx + (urand(rng) - 0.5) * 2 * jitter;
+        double ny = -s * x + c * y + 200 + ty + (urand(rng) - 0.5) * 2 * jitter;
+        if (nx < 0 || ny < 0)
+            continue;
+        double a = fmod(m->angle + rot + (urand(rng) - 0.5) * 0.28 + 2 * TWO_PI, TWO_PI);
+        out->minutiae[out->count++] = (pm_minutia_t){(float)nx, (float)ny, (float)a, m->type, 60};
+    }
+}
+
+static double score_of(const pm_fingerprint_t *a, const pm_fingerprint_t *b, pm_match_result_t *r)
+{
+    pm_match_template_t *ta = NULL, *tb = NULL;
+    pm_matcher_t *m = NULL;
+    assert_int_equal(pm_match_prepare(a, &ta, NULL), 0);
+    assert_int_equal(pm_match_prepare(b, &tb, NULL), 0);
+    assert_int_equal(pm_matcher_new(&m, NULL), 0);
+    double s = pm_match_compare(m, ta, tb, r);
+    pm_matcher_free(m);
+    pm_match_template_free(ta);
+    pm_match_template_free(tb);
+    return s;
+}
+
+static void test_rotated_translated_copy(void **state)
+{
+    (void)state;
+    uint64_t rng = 42;
+    static pm_fingerprint_t a, b;
+    for (int trial = 0; trial < 8; trial++) {
+        random_view(&a, &rng, 40);
+        double rot = (trial - 4) * 0.35; /* -80 .. +60 degrees */
+        transform(&a, &b, rot, 60 + trial * 10, -30 + trial * 7, 3.0, 0.1, 1e9, &rng);
+        pm_match_result_t r;
+        double s = score_of(&a, &b, &r);
+        print_message("rot %+.0f deg: score %.1f paired %d/%zu, est. rotation %.1f\n",
+                      rot * 180 / M_PI, s, r.paired, b.count, r.rotation * 180 / M_PI);
+        assert_true(s >= 40.0); /* FMR below 1e-4 */
+        assert_true(r.paired >= (int)b.count * 3 / 4);
+        double d = fabs(fmod(r.rotation - rot + 3 * M_PI, TWO_PI) - M_PI);
+        assert_true(d < 0.1);
+    }
+    /* identity: the best possible score, and symmetric */
+    pm_match_result_t r1, r2;
+    double s1 = score_of(&a, &a, &r1), s2 = score_of(&b, &a, &r2);
+    assert_int_equal(r1.paired, (int)a.count);
+    assert_true(s1 >= s2);
+}
+
+static void test_unrelated_low(void **state)
+{
+    (void)state;
+    uint64_t rng = 7;
+    static pm_fingerprint_t a, b;
+    int high = 0;
+    for (int trial = 0; trial < 100; trial++) {
+        random_view(&a, &rng, 35 + trial % 20);
+        random_view(&b, &rng, 35 + (trial * 7) % 20);
+        double s = score_of(&a, &b, NULL);
+        high += s >= 30.0;
+    }
+    print_message("unrelated pairs scoring >= 30: %d of 100\n", high);
+    assert_true(high <= 2);
+}
+
+static void test_partial_overlap(void **state)
+{
+    (void)state;
+    uint64_t rng = 1234;
+    static pm_fingerprint_t a, b;
+    for (int trial = 0; trial < 5; trial++) {
+        random_view(&a, &rng, 50);
+        /* keep only the left 45% of the view: about 20 minutiae in common */
+        transform(&a, &b, 0.2, -20, 15, 2.5, 0.1, 135, &rng);
+        pm_match_result_t r;
+        double s = score_of(&a, &b, &r);
+        print_message("partial: score %.1f paired %d of %zu\n", s, r.paired, b.count);
+        assert_true(s >= 30.0);
+    }
+}
+
+static void test_degenerate(void **state)
+{
+    (void)state;
+    static pm_fingerprint_t a;
+    memset(&a, 0, sizeof a);
+    a.count = 2;
+    a.minutiae[1].x = 50;
+    assert_true(score_of(&a, &a, NULL) == 0.0);
+    pm_match_template_t *t = NULL;
+    assert_int_equal(pm_match_prepare(NULL, &t, NULL), PM_EINVAL);
+    assert_true(pm_match_compare(NULL, NULL, NULL, NULL) == 0.0);
+}
+
+static void test_rates(void **state)
+{
+    (void)state;
+    /* genuine 1..10, impostors 0..9.5: at threshold 5.5 FNMR 5/10, FMR 8/20 */
+    double g[10], im[20];
+    for (int i = 0; i < 10; i++)
+        g[i] = i + 1;
+    for (int i = 0; i < 20; i++)
+        im[i] = i * 0.5;
+    pm_match_rates_t r;
+    assert_int_equal(pm_match_rates(g, 10, im, 20, &r, NULL), 0);
+    /* zero FMR needs threshold > 9.5: FNMR 9/10 */
+    assert_true(fabs(r.zerofmr - 0.9) < 1e-9);
+    assert_true(r.eer > 0.3 && r.eer < 0.5);
+    /* perfectly separated */
+    for (int i = 0; i < 10; i++)
+        g[i] = 100 + i;
+    assert_int_equal(pm_match_rates(g, 10, im, 20, &r, NULL), 0);
+    assert_true(r.eer == 0.0 && r.zerofmr == 0.0);
+    assert_int_equal(pm_match_rates(g, 0, im, 20, &r, NULL), PM_EINVAL);
+    /* the calibration is monotone and maps 0 to 0 */
+    assert_true(pm_match_calibrate(0) == 0.0);
+    double last = 0;
+    for (double raw = 0.5; raw < 200; raw += 0.5) {
+        double s = pm_match_calibrate(raw);
+        assert_true(s >= last);
+        last = s;
+    }
+    assert_true(fabs(pm_match_score_to_fmr(30) - 1e-3) < 1e-12);
+}
+
+static int load(const char *path, pm_fingerprint_t *out)
+{
+    pm_fingerprint_t *v = NULL;
+    size_t n = 0;
+    int rc = pm_tmpl_read_file(path, &v, &n, NULL, NULL);
+    if (!rc) {
+        *out = v[0];
+        free(v);
+    }
+    return rc;
+}
+
+/* On the vendor's templates, impressions of one finger outscore other fingers. */
+static void test_vendor_genuine_vs_impostor(void **state)
+{
+    (void)state;
+    PM_REQUIRE_DATA(data, "fvc2002-vendor-iso");
+    char root[4096];
+    snprintf(root, sizeof root, "%s/fvc2002-vendor-iso/DB1_B", data);
+    static pm_fingerprint_t v[10][2];
+    for (int f = 0; f < 10; f++)
+        for (int i = 0; i < 2; i++) {
+            char path[4200];
+            snprintf(path, sizeof path, "%s/%d_%d.iso", root, 101 + f, i + 1);
+            assert_int_equal(load(path, &v[f][i]), 0);
+        }
+    int gen_high = 0, imp_high = 0;
+    for (int f = 0; f < 10; f++) {
+        gen_high += score_of(&v[f][0], &v[f][1], NULL) >= 30.0;
+        for (int g = f + 1; g < 10; g++)
+            imp_high += score_of(&v[f][0], &v[g][1], NULL) >= 30.0;
+    }
+    print_message("DB1 vendor: genuine >= 30: %d/10, impostors >= 30: %d/45\n", gen_high, imp_high);
+    assert_true(gen_high >= 7);
+    assert_true(imp_high <= 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rotated_translated_copy), cmocka_unit_test(test_unrelated_low),
+        cmocka_unit_test(test_partial_overlap),         cmocka_unit_test(test_degenerate),
+        cmocka_unit_test(test_rates),                   cmocka_unit_test(test_vendor_genuine_vs_impostor),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
