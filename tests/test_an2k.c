@@ -1,0 +1,593 @@
+/* an2k: conformance with NIST's reference dumps, byte-exact round trips,
+ * validation of generated and mutated transactions, limits. */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "perimeter/an2k.h"
+#include "perimeter/core.h"
+
+static const char *const readable[] = {
+    "sign_raw",  "sign_vec",  "type_3_wvu", "type_5_wvu", "type_6_wvu", "valid1.1", "valid1.10",
+    "valid1.11", "valid1.13", "valid1.14",  "valid1.15",  "valid1.16",  "valid1.2", "valid1.3",
+    "valid1.4",  "valid1.5",  "valid1.6",   "valid1.7",   "valid1.8",   "valid1.9",
+};
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+    uint8_t *d = NULL;
+    pm_error_t e;
+    if (pm_file_read(path, PM_AN2K_MAX_FILE, &d, len, &e) != PM_OK)
+        return NULL;
+    return d;
+}
+
+static size_t count_bin_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    size_t n = 0;
+    if (!d)
+        return 0;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (strncmp(de->d_name, "fld_", 4) == 0 && strlen(de->d_name) > 4 &&
+            strcmp(de->d_name + strlen(de->d_name) - 4, ".bin") == 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* Every readable file: dump equals the reference dump, every binary field
+ * equals its fld_R_F.bin, and write(read(file)) == file. */
+static void test_reference_conformance(void **state)
+{
+    (void)state;
+    PM_REQUIRE_DATA(base, "an2k/reference-dumps");
+    char path[4096];
+    size_t files = 0, binfields = 0;
+    for (size_t i = 0; i < sizeof readable / sizeof readable[0]; i++) {
+        const char *n = readable[i];
+        size_t len, rlen;
+        snprintf(path, sizeof path, "%s/an2k/%s.an2", base, n);
+        uint8_t *data = slurp(path, &len);
+        assert_non_null(data);
+        pm_an2k_txn_t t;
+        pm_error_t err;
+        int rc = pm_an2k_read(data, len, &t, &err);
+        if (rc)
+            print_message("%s: %s\n", n, err.msg);
+        assert_int_equal(rc, PM_OK);
+
+        pm_buf_t dump;
+        pm_buf_init(&dump, 0);
+        assert_int_equal(pm_an2k_dump_text(&t, &dump, &err), PM_OK);
+        snprintf(path, sizeof path, "%s/an2k/reference-dumps/%s/%s.txt", base, n, n);
+        uint8_t *ref = slurp(path, &rlen);
+        assert_non_null(ref);
+        if (dump.len != rlen || memcmp(dump.data, ref, rlen) != 0) {
+            /* Name the first differing line. */
+            size_t k = 0, line = 1;
+            while (k < rlen && k < dump.len && ref[k] == dump.data[k])
+                line += ref[k++] == '\n';
+            print_message("%s: dump differs from the reference at line %zu\n", n, line);
+            fail();
+        }
+        free(ref);
+        pm_buf_free(&dump);
+
+        size_t nbin = 0;
+        for (size_t ri = 0; ri < t.nrecords; ri++)
+            for (size_t fi = 0; fi < t.records[ri].nfields; fi++) {
+                const pm_an2k_field_t *f = &t.records[ri].fields[fi];
+                if (!f->binary)
+                    continue;
+                snprintf(path, sizeof path, "%s/an2k/reference-dumps/%s/fld_%zu_%zu.bin", base, n,
+                         ri + 1, fi + 1);
+                uint8_t *b = slurp(path, &rlen);
+                assert_non_null(b);
+                assert_int_equal(rlen, f->len);
+                assert_memory_equal(b, f->value, rlen);
+                free(b);
+                nbin++;
+            }
+        snprintf(path, sizeof path, "%s/an2k/reference-dumps/%s", base, n);
+        assert_int_equal(nbin, count_bin_files(path));
+        binfields += nbin;
+
+        uint8_t *out;
+        size_t olen;
+        assert_int_equal(pm_an2k_write(&t, &out, &olen, &err), PM_OK);
+        assert_int_equal(olen, len);
+        assert_memory_equal(out, data, len);
+        free(out);
+        pm_an2k_free(&t);
+        free(data);
+        files++;
+    }
+    print_message("an2k conformance: %zu files, dumps equal, %zu binary fields byte-identical, "
+                  "%zu byte-exact round trips\n",
+                  files, binfields, files);
+}
+
+/* face_jpb_DOM_GMT_DCS.an2 uses 1.015 (DCS); NIST's reader refuses it, ours
+ * reads it correctly. */
+static void test_dcs_file(void **state)
+{
+    (void)state;
+    PM_REQUIRE_DATA(base, "an2k/face_jpb_DOM_GMT_DCS.an2");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/an2k/face_jpb_DOM_GMT_DCS.an2", base);
+    size_t len;
+    uint8_t *data = slurp(path, &len);
+    assert_non_null(data);
+    pm_an2k_txn_t t;
+    pm_error_t err;
+    assert_int_equal(pm_an2k_read(data, len, &t, &err), PM_OK);
+    assert_int_equal(t.nrecords, 2);
+    char v[64];
+    assert_int_equal(pm_an2k_get(&t.records[0], 15, 1, 1, v, sizeof v), 3);
+    assert_string_equal(v, "000");
+    pm_an2k_get(&t.records[0], 15, 1, 2, v, sizeof v);
+    assert_string_equal(v, "ASCII 7-bit English");
+    pm_an2k_get(&t.records[0], 14, 1, 1, v, sizeof v);
+    assert_string_equal(v, "20051105052500Z");
+    assert_int_equal(t.records[1].type, 10);
+    pm_an2k_image_ref_t ir;
+    assert_int_equal(pm_an2k_image_ref(&t.records[1], &ir, &err), PM_OK);
+    assert_int_equal(ir.declared, PM_AN2K_CMP_JPEG);
+    assert_int_equal(ir.detected, PM_AN2K_CMP_JPEG);
+    pm_an2k_report_t rep;
+    assert_int_equal(pm_an2k_validate(&t, &rep, &err), PM_OK);
+    pm_an2k_report_free(&rep);
+    uint8_t *out;
+    size_t olen;
+    assert_int_equal(pm_an2k_write(&t, &out, &olen, &err), PM_OK);
+    assert_int_equal(olen, len);
+    assert_memory_equal(out, data, len);
+    free(out);
+    pm_an2k_free(&t);
+    free(data);
+    print_message("face_jpb_DOM_GMT_DCS.an2: READ CORRECTLY (1.015 DCS = 000/ASCII 7-bit "
+                  "English, Type-10 JPEGB face, valid, byte-exact round trip)\n");
+}
+
+/* ---- generated transactions ---- */
+
+static const uint8_t jp2_sig[] = {0, 0, 0, 0x0C, 'j', 'P', ' ', ' ', 0x0D, 0x0A, 0x87, 0x0A,
+                                  0, 0, 0, 0x14, 'f', 't', 'y', 'p'};
+
+/* Type-1, Type-2, Type-4 (raw 16x8), Type-14 (NONE 16x8) with version ver. */
+static void make_txn(pm_an2k_txn_t *t, const char *ver)
+{
+    pm_error_t err;
+    pm_an2k_header_t h = {.version = ver, .tot = "CAR", .date = "20260101", .dai = "DEST01",
+                          .ori = "ORIG01", .tcn = "TCN-0001", .nsr = "19.69", .ntr = "19.69"};
+    assert_int_equal(pm_an2k_txn_init(t, &h, &err), PM_OK);
+    size_t i;
+    assert_int_equal(pm_an2k_add_record(t, 2, &i, &err), PM_OK);
+    assert_int_equal(pm_an2k_set_text(&t->records[i], 2, "00", &err), PM_OK);
+    assert_int_equal(pm_an2k_set_text(&t->records[i], 18, "DOE,JOHN", &err), PM_OK);
+    assert_int_equal(pm_an2k_set_text(&t->records[i], 47, "A\x1f" "B\x1e" "C", &err), PM_OK);
+    uint8_t pix[128];
+    for (size_t k = 0; k < sizeof pix; k++)
+        pix[k] = (uint8_t)(k * 7);
+    assert_int_equal(pm_an2k_add_record(t, 4, &i, &err), PM_OK);
+    pm_an2k_record_t *r = &t->records[i];
+    const char *t4[] = {"0", "1", "0", "2\x1f" "255\x1f" "255\x1f" "255\x1f" "255\x1f" "255", "0", "16", "8", "0"};
+    for (int k = 0; k < 8; k++)
+        assert_int_equal(pm_an2k_set_text(r, k + 1, t4[k], &err), PM_OK);
+    assert_int_equal(pm_an2k_set(r, 9, pix, sizeof pix, 1, &err), PM_OK);
+    assert_int_equal(pm_an2k_add_record(t, 14, &i, &err), PM_OK);
+    r = &t->records[i];
+    const char *t14[] = {NULL, "02", "0", "ORIG01", "20260101", "16", "8", "1", "500", "500",
+                         "NONE", "8", "2"};
+    for (int k = 1; k < 13; k++)
+        assert_int_equal(pm_an2k_set_text(r, k + 1, t14[k], &err), PM_OK);
+    assert_int_equal(pm_an2k_set(r, 999, pix, sizeof pix, 1, &err), PM_OK);
+    assert_int_equal(pm_an2k_finalize(t, &err), PM_OK);
+}
+
+static void to_bytes(const pm_an2k_txn_t *t, uint8_t **out, size_t *len)
+{
+    pm_error_t err;
+    assert_int_equal(pm_an2k_write(t, out, len, &err), PM_OK);
+}
+
+/* Validates bytes; returns the number of errors (-1 if unreadable) and
+ * whether an error sits at (record, field[, subfield, item]) if asked. */
+static int validate_bytes(const uint8_t *d, size_t n, int rec, int field, int sub, int item,
+                          int *out_found, const char *needle)
+{
+    pm_an2k_txn_t t;
+    pm_error_t err;
+    if (pm_an2k_read(d, n, &t, &err)) {
+        pm_an2k_free(&t);
+        return -1;
+    }
+    pm_an2k_report_t rep;
+    pm_an2k_validate(&t, &rep, &err);
+    int found = 0;
+    for (size_t i = 0; i < rep.count; i++) {
+        const pm_an2k_issue_t *is = &rep.issues[i];
+        if (is->severity == PM_AN2K_ERROR && is->record == rec && is->field == field &&
+            (!sub || is->subfield == sub) && (!item || is->item == item) &&
+            (!needle || strstr(is->msg, needle)))
+            found = 1;
+    }
+    if (out_found)
+        *out_found = found;
+    int errors = (int)rep.errors;
+    pm_an2k_report_free(&rep);
+    pm_an2k_free(&t);
+    return errors;
+}
+
+static void test_build_valid_roundtrip(void **state)
+{
+    (void)state;
+    pm_an2k_txn_t t;
+    make_txn(&t, "0502");
+    uint8_t *b;
+    size_t n;
+    to_bytes(&t, &b, &n);
+    assert_int_equal(validate_bytes(b, n, 0, 0, 0, 0, NULL, NULL), 0);
+    pm_an2k_txn_t u;
+    pm_error_t err;
+    assert_int_equal(pm_an2k_read(b, n, &u, &err), PM_OK);
+    assert_int_equal(u.nrecords, 4);
+    assert_int_equal(u.records[2].type, 4);
+    assert_true(u.records[2].binary);
+    char v[32];
+    pm_an2k_get(&u.records[2], 4, 1, 1, v, sizeof v);
+    assert_string_equal(v, "2");
+    pm_an2k_get(&u.records[1], 47, 2, 1, v, sizeof v);
+    assert_string_equal(v, "C");
+    pm_an2k_get(&u.records[0], 3, 4, 1, v, sizeof v);
+    assert_string_equal(v, "14");
+    uint8_t *b2;
+    size_t n2;
+    to_bytes(&u, &b2, &n2);
+    assert_int_equal(n2, n);
+    assert_memory_equal(b2, b, n);
+    pm_buf_t j;
+    pm_buf_init(&j, 0);
+    assert_int_equal(pm_an2k_dump_json(&u, &j, &err), PM_OK);
+    assert_non_null(strstr((char *)j.data, "\"tag\":\"2.018\",\"subfields\":[[\"DOE,JOHN\"]]"));
+    pm_buf_free(&j);
+    free(b);
+    free(b2);
+    pm_an2k_free(&u);
+    pm_an2k_free(&t);
+}
+
+/* Every truncation is refused by the reader or flagged by the validator. */
+static void test_truncated(void **state)
+{
+    (void)state;
+    pm_an2k_txn_t t;
+    make_txn(&t, "0502");
+    uint8_t *b;
+    size_t n;
+    to_bytes(&t, &b, &n);
+    size_t refused = 0, flagged = 0;
+    for (size_t cut = 0; cut < n; cut++) {
+        uint8_t *c = malloc(cut ? cut : 1);
+        memcpy(c, b, cut);
+        int e = validate_bytes(c, cut, 0, 0, 0, 0, NULL, NULL);
+        assert_true(e != 0);
+        if (e < 0)
+            refused++;
+        else
+            flagged++;
+        free(c);
+    }
+    /* Cut at a record boundary: the reader succeeds, CNT catches it. */
+    assert_true(flagged > 0);
+    assert_true(refused > 0);
+    pm_error_t err;
+    pm_an2k_txn_t u;
+    int rc = pm_an2k_read(b, n - 10, &u, &err);
+    assert_int_equal(rc, PM_ETRUNCATED);
+    assert_non_null(strstr(err.msg, "offset"));
+    assert_non_null(strstr(err.msg, "14.999"));
+    pm_an2k_free(&u);
+    free(b);
+    pm_an2k_free(&t);
+}
+
+static void test_wrong_len(void **state)
+{
+    (void)state;
+    pm_an2k_txn_t t;
+    make_txn(&t, "0502");
+    pm_error_t err;
+    char v[16];
+    pm_an2k_get(&t.records[1], 1, 1, 1, v, sizeof v);
+    /* Same number of digits, one byte too many. */
+    int len2 = (int)strtol(v, NULL, 10);
+    snprintf(v, sizeof v, "%d", len2 + 1);
+    assert_int_equal(pm_an2k_set_text(&t.records[1], 1, v, &err), PM_OK);
+    uint8_t *b;
+    size_t n;
+    to_bytes(&t, &b, &n);
+    int found = 0;
+    assert_true(validate_bytes(b, n, 2, 1, 1, 1, &found, "LEN says") > 0);
+    assert_true(found);
+    free(b);
+    /* A LEN past the end of the image record's data: the reader refuses it. */
+    pm_an2k_finalize(&t, &err);
+    pm_an2k_get(&t.records[3], 1, 1, 1, v, sizeof v);
+    snprintf(v, sizeof v, "%d", (int)strtol(v, NULL, 10) + 50);
+    pm_an2k_set_text(&t.records[3], 1, v, &err);
+    to_bytes(&t, &b, &n);
+    pm_an2k_txn_t u;
+    assert_int_equal(pm_an2k_read(b, n, &u, &err), PM_ETRUNCATED);
+    assert_non_null(strstr(err.msg, "record 4 (Type-14)"));
+    pm_an2k_free(&u);
+    free(b);
+    /* A binary record's LEN past the end. */
+    pm_an2k_finalize(&t, &err);
+    pm_an2k_set_text(&t.records[2], 1, "9999", &err);
+    to_bytes(&t, &b, &n);
+    int rc = pm_an2k_read(b, n, &u, &err);
+    assert_int_not_equal(rc, PM_OK);
+    assert_non_null(strstr(err.msg, "record 3 (Type-4)"));
+    pm_an2k_free(&u);
+    free(b);
+    pm_an2k_free(&t);
+}
+
+static void test_wrong_cnt(void **state)
+{
+    (void)state;
+    pm_an2k_txn_t t;
+    make_txn(&t, "0502");
+    pm_error_t err;
+    /* Count says 2, three records follow. */
+    pm_an2k_set(&t.records[0], 3, "1\x1f" "2\x1e" "2\x1f" "00\x1e" "4\x1f" "01\x1e" "14\x1f" "02", 21, 0,
+                &err);
+    uint8_t *b;
+    size_t n;
+    to_bytes(&t, &b, &n);
+    int found = 0;
+    assert_true(validate_bytes(b, n, 1, 3, 1, 2, &found, "announces 2") > 0);
+    assert_true(found);
+    free(b);
+    /* Wrong type for record 2. */
+    pm_an2k_set(&t.records[0], 3, "1\x1f" "3\x1e" "9\x1f" "00\x1e" "4\x1f" "01\x1e" "14\x1f" "02", 21, 0,
+                &err);
+    to_bytes(&t, &b, &n);
+    assert_true(validate_bytes(b, n, 1, 3, 2, 1, &found, "Type-9") > 0);
+    assert_true(found);
+    free(b);
+    /* Wrong IDC. */
+    pm_an2k_set(&t.records[0], 3, "1\x1f" "3\x1e" "2\x1f" "00\x1e" "4\x1f" "07\x1e" "14\x1f" "02", 21, 0,
+                &err);
+    to_bytes(&t, &b, &n);
+    assert_true(validate_bytes(b, n, 1, 3, 3, 2, &found, "IDC 7") > 0);
+    assert_true(found);
+    free(b);
+    pm_an2k_free(&t);
+}
+
+static void test_missing_mandatory(void **state)
+{
+    (void)state;
+    static const struct {
+        int rec, field;
+        const char *ver;
+        int expect_error;
+    } cases[] = {
+        {0, 5, "0502", 1},   /* 1.005 DAT */
+        {0, 9, "0400", 1},   /* 1.009 TCN */
+        {1, 2, "0502", 1},   /* 2.002 IDC */
+        {3, 11, "0502", 1},  /* 14.011 CGA */
+        {3, 999, "0500", 1}, /* 14.999 mandatory before 0501 */
+        {3, 999, "0501", 0}, /* optional from 0501 on */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pm_an2k_txn_t t;
+        make_txn(&t, cases[i].ver);
+        pm_error_t err;
+        pm_an2k_remove(&t.records[cases[i].rec], cases[i].field);
+        assert_int_equal(pm_an2k_finalize(&t, &err), PM_OK);
+        uint8_t *b;
+        size_t n;
+        to_bytes(&t, &b, &n);
+        int found = 0;
+        int errors =
+            validate_bytes(b, n, cases[i].rec + 1, cases[i].field, 0, 0, &found, "mandatory");
+        if (cases[i].expect_error) {
+            assert_true(errors > 0);
+            assert_true(found);
+        } else {
+            assert_int_equal(errors, 0);
+        }
+        free(b);
+        pm_an2k_free(&t);
+    }
+}
+
+static void test_jp2_labelled_wsq(void **state)
+{
+    (void)state;
+    pm_an2k_txn_t t;
+    make_txn(&t, "0502");
+    pm_error_t err;
+    pm_an2k_record_t *r = &t.records[3];
+    pm_an2k_set_text(r, 11, "WSQ20", &err);
+    pm_an2k_set(r, 999, jp2_sig, sizeof jp2_sig, 1, &err);
+    assert_int_equal(pm_an2k_finalize(&t, &err), PM_OK);
+    uint8_t *b;
+    size_t n;
+    to_bytes(&t, &b, &n);
+    int found = 0;
+    assert_true(validate_bytes(b, n, 4, 11, 0, 0, &found, "JPEG 2000") > 0);
+    assert_true(found);
+    free(b);
+    /* Labelled JP2 it is fine. */
+    pm_an2k_set_text(r, 11, "JP2", &err);
+    pm_an2k_finalize(&t, &err);
+    to_bytes(&t, &b, &n);
+    assert_int_equal(validate_bytes(b, n, 0, 0, 0, 0, NULL, NULL), 0);
+    free(b);
+    /* Type-4 GCA 1 (WSQ) holding raw pixels. */
+    pm_an2k_set_text(&t.records[2], 8, "1", &err);
+    to_bytes(&t, &b, &n);
+    assert_true(validate_bytes(b, n, 3, 8, 0, 0, &found, "no known signature") > 0);
+    assert_true(found);
+    free(b);
+    pm_an2k_free(&t);
+    assert_int_equal(pm_an2k_sniff((const uint8_t *)"\xff\xa0\xff\xa8", 4), PM_AN2K_CMP_WSQ);
+    assert_int_equal(pm_an2k_sniff((const uint8_t *)"\xff\x4f\xff\x51", 4), PM_AN2K_CMP_JP2);
+    assert_int_equal(pm_an2k_sniff((const uint8_t *)"\x89PNG\r\n\x1a\n", 8), PM_AN2K_CMP_PNG);
+    assert_int_equal(pm_an2k_sniff((const uint8_t *)"\xff\xd8\xff", 3), PM_AN2K_CMP_JPEG);
+}
+
+static void test_bad_formats(void **state)
+{
+    (void)state;
+    static const struct {
+        int field;
+        const char *value;
+        const char *needle;
+    } cases[] = {
+        {2, "0301", "version"},  {5, "20260230", "DAT"}, {6, "0", "PRY"},
+        {11, "19,69", "NSR"},    {14, "20260101", "GMT"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pm_an2k_txn_t t;
+        make_txn(&t, "0502");
+        pm_error_t err;
+        pm_an2k_set_text(&t.records[0], cases[i].field, cases[i].value, &err);
+        pm_an2k_finalize(&t, &err);
+        uint8_t *b;
+        size_t n;
+        to_bytes(&t, &b, &n);
+        int found = 0;
+        assert_true(validate_bytes(b, n, 1, cases[i].field, 0, 0, &found, cases[i].needle) > 0);
+        assert_true(found);
+        free(b);
+        pm_an2k_free(&t);
+    }
+}
+
+static void test_oversized_counts(void **state)
+{
+    (void)state;
+    pm_error_t err;
+    pm_an2k_txn_t u;
+    /* More records than the limit: Type-1 then 1001 small Type-2 records. */
+    pm_buf_t b;
+    pm_buf_init(&b, 0);
+    const char *t1 = "1.001:60\x1d" "1.002:0502\x1d" "1.003:1\x1f" "1001\x1d" "1.004:X\x1d" "1.005:20260101\x1c";
+    pm_buf_append_str(&b, t1);
+    for (int i = 0; i < PM_AN2K_MAX_RECORDS + 1; i++)
+        pm_buf_append_str(&b, "2.001:21\x1d" "2.002:00\x1d" "2.003:x\x1c");
+    int rc = pm_an2k_read(b.data, b.len, &u, &err);
+    assert_int_equal(rc, PM_ELIMIT);
+    assert_non_null(strstr(err.msg, "records"));
+    pm_an2k_free(&u);
+    pm_buf_reset(&b);
+    /* A field with more items than the limit. */
+    pm_buf_append_str(&b, "1.001:1\x1d" "1.002:");
+    for (int i = 0; i < PM_AN2K_MAX_ITEMS + 1; i++)
+        pm_buf_append(&b, "\x1f", 1);
+    pm_buf_append(&b, "\x1c", 1);
+    rc = pm_an2k_read(b.data, b.len, &u, &err);
+    assert_int_equal(rc, PM_ELIMIT);
+    assert_non_null(strstr(err.msg, "1.002"));
+    pm_an2k_free(&u);
+    pm_buf_reset(&b);
+    /* More fields than the limit. */
+    pm_buf_append_str(&b, "1.001:1");
+    for (int i = 0; i < PM_AN2K_MAX_FIELDS + 1; i++)
+        pm_buf_append_str(&b, "\x1d" "1.020:x");
+    pm_buf_append(&b, "\x1c", 1);
+    rc = pm_an2k_read(b.data, b.len, &u, &err);
+    assert_int_equal(rc, PM_ELIMIT);
+    pm_an2k_free(&u);
+    pm_buf_reset(&b);
+    /* Absurd LEN and CNT values. */
+    pm_buf_append_str(&b, "1.001:999999999999999999\x1d" "1.002:0502\x1c");
+    rc = pm_an2k_read(b.data, b.len, &u, &err);
+    assert_int_equal(rc, PM_EFORMAT);
+    pm_an2k_free(&u);
+    pm_buf_free(&b);
+    pm_an2k_txn_t t;
+    make_txn(&t, "0502");
+    pm_an2k_set(&t.records[0], 3, "1\x1f" "99999\x1e" "2\x1f" "00\x1e" "4\x1f" "01\x1e" "14\x1f" "02", 25, 0,
+                &err);
+    uint8_t *d;
+    size_t n;
+    to_bytes(&t, &d, &n);
+    int found = 0;
+    assert_true(validate_bytes(d, n, 1, 3, 1, 2, &found, "99999") > 0);
+    assert_true(found);
+    free(d);
+    pm_an2k_free(&t);
+}
+
+/* Deterministic random mutations never crash (the fuzz target does more). */
+static void test_mutations(void **state)
+{
+    (void)state;
+    pm_an2k_txn_t t;
+    make_txn(&t, "0502");
+    uint8_t *b;
+    size_t n;
+    to_bytes(&t, &b, &n);
+    uint64_t seed = 42;
+    uint8_t *c = malloc(n);
+    for (int i = 0; i < 3000; i++) {
+        memcpy(c, b, n);
+        int k = 1 + (int)(pm_test_rand(&seed) % 4);
+        for (int j = 0; j < k; j++) {
+            size_t pos = pm_test_rand(&seed) % n;
+            static const uint8_t pick[] = {0x1c, 0x1d, 0x1e, 0x1f, ':', '.', '0', '9', 0xff};
+            c[pos] = pick[pm_test_rand(&seed) % sizeof pick];
+        }
+        size_t len = pm_test_rand(&seed) % 8 == 0 ? pm_test_rand(&seed) % n : n;
+        pm_an2k_txn_t u;
+        pm_error_t err;
+        if (pm_an2k_read(c, len, &u, &err) == PM_OK) {
+            pm_an2k_report_t rep;
+            pm_an2k_validate(&u, &rep, &err);
+            pm_an2k_report_free(&rep);
+            uint8_t *o;
+            size_t ol;
+            if (pm_an2k_write(&u, &o, &ol, &err) == PM_OK) {
+                assert_int_equal(ol, len);
+                assert_memory_equal(o, c, len);
+                free(o);
+            }
+        } else {
+            assert_true(err.msg[0] != '\0');
+        }
+        pm_an2k_free(&u);
+    }
+    free(c);
+    free(b);
+    pm_an2k_free(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reference_conformance),
+        cmocka_unit_test(test_dcs_file),
+        cmocka_unit_test(test_build_valid_roundtrip),
+        cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_wrong_len),
+        cmocka_unit_test(test_wrong_cnt),
+        cmocka_unit_test(test_missing_mandatory),
+        cmocka_unit_test(test_jp2_labelled_wsq),
+        cmocka_unit_test(test_bad_formats),
+        cmocka_unit_test(test_oversized_counts),
+        cmocka_unit_test(test_mutations),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
