@@ -1,0 +1,86 @@
+/* Perimeter fingerprint feature extraction (module fp).
+ *
+ * Turns a grey fingerprint image into minutiae (pm_fingerprint_t, ISO 19794-2
+ * conventions, see minutiae.h) with a per-minutia quality and an overall print
+ * quality. The chain: segmentation, orientation field, ridge frequency, Gabor
+ * enhancement, binarisation, thinning, crossing number, skeleton clean-up.
+ * See docs/fp.md.
+ *
+ * Threading: a pm_extractor_t holds only precomputed read-only tables once
+ * created, so one extractor may be used from many threads at the same time.
+ * Each call allocates its own working memory. No global state. */
+#ifndef PERIMETER_FP_H
+#define PERIMETER_FP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "perimeter/error.h"
+#include "perimeter/image.h"
+#include "perimeter/minutiae.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Resolution the extractor works at; other resolutions are resampled first. */
+#define PM_FP_PPI 500
+
+typedef struct pm_extractor pm_extractor_t;
+
+/* Creates an extractor (filter bank and lookup tables). *out is owned by the
+ * caller (pm_extractor_free). Returns PM_ENOMEM on allocation failure. */
+int pm_extractor_create(pm_extractor_t **out, pm_error_t *err);
+/* Releases an extractor; NULL is fine. */
+void pm_extractor_free(pm_extractor_t *ex);
+
+/* Extracts the minutiae of one finger view from img into *out.
+ * img->ppi 0 is taken as 500; other resolutions are resampled to 500 ppi and
+ * the minutiae are mapped back, so out->x/y are in img's pixels and out->ppi is
+ * img's resolution (500 if unknown). At most PM_MAX_MINUTIAE are kept (the best
+ * by quality). Returns PM_EEXTRACT when no usable fingerprint area is found
+ * (blank image, too small, no ridges), PM_EINVAL for a bad image,
+ * PM_ENOMEM on allocation failure; *out is then zeroed. */
+int pm_fp_extract(const pm_extractor_t *ex, const pm_image_t *img, pm_fingerprint_t *out,
+                  pm_error_t *err);
+
+/* Stages timed by pm_fp_extract_maps (milliseconds in pm_fp_maps_t.stage_ms). */
+enum {
+    PM_FP_STAGE_PREPARE = 0, /* resampling, gradients */
+    PM_FP_STAGE_FIELD,       /* orientation, segmentation, frequency */
+    PM_FP_STAGE_ENHANCE,     /* Gabor filtering */
+    PM_FP_STAGE_SKELETON,    /* binarisation, clean-up, thinning */
+    PM_FP_STAGE_MINUTIAE,    /* detection, false minutiae removal, quality */
+    PM_FP_STAGE_COUNT
+};
+
+/* Intermediate maps of one extraction, for debugging and drawing. All arrays
+ * are owned by the struct (pm_fp_maps_free). Pixel maps are width x height at
+ * 500 ppi (the working image); block maps are bw x bh cells of `cell` pixels. */
+typedef struct pm_fp_maps {
+    int width, height; /* working image (500 ppi) */
+    double scale;      /* working pixels per input pixel (1.0 at 500 ppi) */
+    int cell;          /* block size in pixels */
+    int bw, bh;        /* block grid size */
+    float *orientation; /* bw*bh ridge orientation in [0, pi), image coordinates (y down) */
+    float *coherence;   /* bw*bh 0..1 */
+    float *period;      /* bw*bh ridge period in pixels (0 outside the mask) */
+    uint8_t *mask;      /* bw*bh 1 = fingerprint area */
+    uint8_t *enhanced;  /* width*height enhanced grey image (ridges dark) */
+    uint8_t *binary;    /* width*height 1 = ridge */
+    uint8_t *skeleton;  /* width*height 1 = ridge skeleton after clean-up */
+    double stage_ms[PM_FP_STAGE_COUNT];
+} pm_fp_maps_t;
+
+/* As pm_fp_extract, and also fills *maps (may be NULL) with the intermediate
+ * maps and stage timings. On failure the maps computed so far are kept (the
+ * caller still calls pm_fp_maps_free). */
+int pm_fp_extract_maps(const pm_extractor_t *ex, const pm_image_t *img, pm_fingerprint_t *out,
+                       pm_fp_maps_t *maps, pm_error_t *err);
+/* Releases the arrays of *maps and zeroes it; safe on a zeroed struct. */
+void pm_fp_maps_free(pm_fp_maps_t *maps);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,247 @@
+/* fp: the extractor context and the extraction pipeline. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fp/fp_internal.h"
+#include "perimeter/core.h"
+
+int pm_extractor_create(pm_extractor_t **out, pm_error_t *err)
+{
+    *out = NULL;
+    pm_extractor_t *ex = calloc(1, sizeof *ex);
+    if (!ex)
+        return pm_error_set(err, PM_ENOMEM, "out of memory for the extractor");
+    if (pm__fp_bank_init(ex) != PM_OK) {
+        free(ex);
+        return pm_error_set(err, PM_ENOMEM, "out of memory for the Gabor filter bank");
+    }
+    *out = ex;
+    return PM_OK;
+}
+
+void pm_extractor_free(pm_extractor_t *ex)
+{
+    if (!ex)
+        return;
+    free(ex->kernel_store);
+    free(ex);
+}
+
+void pm_fp_maps_free(pm_fp_maps_t *maps)
+{
+    if (!maps)
+        return;
+    free(maps->orientation);
+    free(maps->coherence);
+    free(maps->period);
+    free(maps->mask);
+    free(maps->enhanced);
+    free(maps->binary);
+    free(maps->skeleton);
+    memset(maps, 0, sizeof *maps);
+}
+
+/* Resamples the grey image to 500 ppi into wk->img (bilinear when enlarging,
+ * box-averaged bilinear when shrinking). */
+static void load_scaled(fp_work_t *wk, const pm_image_t *img, double scale)
+{
+    const int pw = wk->pw, ph = wk->ph;
+    const double inv = 1.0 / scale;
+    const int taps = scale < 1.0 ? (int)ceil(inv) : 1;
+    for (int y = 0; y < ph; y++) {
+        int yy = y < wk->h ? y : wk->h - 1;
+        for (int x = 0; x < pw; x++) {
+            int xx = x < wk->w ? x : wk->w - 1;
+            float acc = 0;
+            for (int ty = 0; ty < taps; ty++)
+                for (int tx = 0; tx < taps; tx++) {
+                    double sx = (xx + (tx + 0.5) / taps) * inv - 0.5;
+                    double sy = (yy + (ty + 0.5) / taps) * inv - 0.5;
+                    int x0 = (int)floor(sx), y0 = (int)floor(sy);
+                    float fx = (float)(sx - x0), fy = (float)(sy - y0);
+                    int xa = fp_clampi(x0, 0, img->width - 1), xb = fp_clampi(x0 + 1, 0, img->width - 1);
+                    int ya = fp_clampi(y0, 0, img->height - 1), yb = fp_clampi(y0 + 1, 0, img->height - 1);
+                    const uint8_t *ra = img->pixels + (size_t)ya * img->width;
+                    const uint8_t *rb = img->pixels + (size_t)yb * img->width;
+                    float top = ra[xa] + fx * (ra[xb] - ra[xa]);
+                    float bot = rb[xa] + fx * (rb[xb] - rb[xa]);
+                    acc += top + fy * (bot - top);
+                }
+            wk->img[(size_t)y * pw + x] = acc / (float)(taps * taps);
+        }
+    }
+}
+
+static void work_free(fp_work_t *wk)
+{
+    free(wk->img);
+    free(wk->gxx);
+    free(wk->mask);
+    free(wk->enh);
+    free(wk->bin);
+}
+
+static int work_alloc(fp_work_t *wk)
+{
+    const size_t nc = (size_t)wk->bw * wk->bh, np = (size_t)wk->pw * wk->ph;
+    wk->img = malloc(sizeof(float) * np);
+    wk->gxx = calloc(nc * 7, sizeof(float));
+    wk->mask = calloc(nc * 2, 1);
+    wk->enh = malloc(sizeof(float) * np);
+    wk->bin = calloc(np * 2, 1);
+    if (!wk->img || !wk->gxx || !wk->mask || !wk->enh || !wk->bin)
+        return PM_ENOMEM;
+    wk->gyy = wk->gxx + nc;
+    wk->gxy = wk->gxx + 2 * nc;
+    wk->orient = wk->gxx + 3 * nc;
+    wk->coh = wk->gxx + 4 * nc;
+    wk->energy = wk->gxx + 5 * nc;
+    wk->period = wk->gxx + 6 * nc;
+    wk->inner = wk->mask + nc;
+    wk->skel = wk->bin + np;
+    return PM_OK;
+}
+
+/* Copies the maps of a finished (or failed) extraction into *maps. */
+static int export_maps(const fp_work_t *wk, int stage, pm_fp_maps_t *maps, double scale)
+{
+    const size_t nc = (size_t)wk->bw * wk->bh, np = (size_t)wk->w * wk->h;
+    maps->width = wk->w;
+    maps->height = wk->h;
+    maps->scale = scale;
+    maps->cell = FP_CELL;
+    maps->bw = wk->bw;
+    maps->bh = wk->bh;
+    maps->orientation = malloc(sizeof(float) * nc);
+    maps->coherence = malloc(sizeof(float) * nc);
+    maps->period = malloc(sizeof(float) * nc);
+    maps->mask = malloc(nc);
+    maps->enhanced = calloc(np, 1);
+    maps->binary = calloc(np, 1);
+    maps->skeleton = calloc(np, 1);
+    if (!maps->orientation || !maps->coherence || !maps->period || !maps->mask ||
+        !maps->enhanced || !maps->binary || !maps->skeleton)
+        return PM_ENOMEM;
+    memcpy(maps->orientation, wk->orient, sizeof(float) * nc);
+    memcpy(maps->coherence, wk->coh, sizeof(float) * nc);
+    memcpy(maps->mask, wk->mask, nc);
+    for (size_t i = 0; i < nc; i++)
+        maps->period[i] = wk->mask[i] ? wk->period[i] : 0.f;
+    for (int y = 0; y < wk->h; y++)
+        for (int x = 0; x < wk->w; x++) {
+            size_t i = (size_t)y * wk->pw + x, o = (size_t)y * wk->w + x;
+            if (stage > PM_FP_STAGE_ENHANCE) {
+                float v = 128.f + 100.f * wk->enh[i] / wk->enh_scale;
+                maps->enhanced[o] = (uint8_t)fp_clampf(v, 0.f, 255.f);
+            } else {
+                maps->enhanced[o] = (uint8_t)fp_clampf(wk->img[i], 0.f, 255.f);
+            }
+            if (stage > PM_FP_STAGE_SKELETON) {
+                maps->binary[o] = wk->bin[i];
+                maps->skeleton[o] = wk->skel[i];
+            }
+        }
+    return PM_OK;
+}
+
+/* Overall print quality 0..100 from the usable area, ridge-flow clarity and
+ * minutiae count (each saturating where matching stops gaining from it). */
+static int print_quality(const fp_work_t *wk, size_t count)
+{
+    double area = (double)wk->mask_cells * FP_CELL * FP_CELL;
+    double fa = fmin(1.0, area / 60000.0);
+    double fc = fmin(1.0, fmax(0.0, (wk->mean_coh - 0.15) / 0.45));
+    double fm = fmin(1.0, (double)count / 30.0);
+    double q = 100.0 * pow(fc, 0.8) * sqrt(fa) * sqrt(fm);
+    return fp_clampi((int)lrint(q), 0, 100);
+}
+
+int pm_fp_extract_maps(const pm_extractor_t *ex, const pm_image_t *img, pm_fingerprint_t *out,
+                       pm_fp_maps_t *maps, pm_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    if (maps)
+        memset(maps, 0, sizeof *maps);
+    if (!ex || !img || !img->pixels || img->width <= 0 || img->height <= 0)
+        return pm_error_set(err, PM_EINVAL, "no image given");
+    if (img->width > 4096 || img->height > 4096)
+        return pm_error_set(err, PM_ELIMIT, "image %dx%d larger than 4096x4096", img->width,
+                            img->height);
+    const int ppi = img->ppi > 0 ? img->ppi : PM_FP_PPI;
+    if (ppi < 100 || ppi > 4000)
+        return pm_error_set(err, PM_EINVAL, "image resolution %d ppi out of range 100..4000", ppi);
+    const double scale = abs(ppi - PM_FP_PPI) <= 5 ? 1.0 : (double)PM_FP_PPI / ppi;
+    fp_work_t wk;
+    memset(&wk, 0, sizeof wk);
+    wk.ex = ex;
+    wk.w = (int)lround(img->width * scale);
+    wk.h = (int)lround(img->height * scale);
+    if (wk.w < 32 || wk.h < 32)
+        return pm_error_set(err, PM_EEXTRACT, "image %dx%d too small to hold a fingerprint",
+                            img->width, img->height);
+    wk.bw = (wk.w + FP_CELL - 1) / FP_CELL;
+    wk.bh = (wk.h + FP_CELL - 1) / FP_CELL;
+    wk.pw = wk.bw * FP_CELL;
+    wk.ph = wk.bh * FP_CELL;
+    int rc = PM_OK, stage = PM_FP_STAGE_PREPARE;
+    double ms[PM_FP_STAGE_COUNT] = {0};
+    uint64_t t0 = pm_now_ns();
+    if (work_alloc(&wk) != PM_OK) {
+        rc = pm_error_set(err, PM_ENOMEM, "out of memory for a %dx%d image", wk.w, wk.h);
+        goto done;
+    }
+    load_scaled(&wk, img, scale);
+    uint64_t t1 = pm_now_ns();
+    ms[stage] = (double)(t1 - t0) / 1e6;
+    stage = PM_FP_STAGE_FIELD;
+    if ((rc = pm__fp_field(&wk, err)) != PM_OK)
+        goto done;
+    t0 = pm_now_ns();
+    ms[stage] = (double)(t0 - t1) / 1e6;
+    stage = PM_FP_STAGE_ENHANCE;
+    if ((rc = pm__fp_enhance(&wk, err)) != PM_OK)
+        goto done;
+    t1 = pm_now_ns();
+    ms[stage] = (double)(t1 - t0) / 1e6;
+    stage = PM_FP_STAGE_SKELETON;
+    if ((rc = pm__fp_skeleton(&wk, err)) != PM_OK)
+        goto done;
+    t0 = pm_now_ns();
+    ms[stage] = (double)(t0 - t1) / 1e6;
+    stage = PM_FP_STAGE_MINUTIAE;
+    if ((rc = pm__fp_minutiae(&wk, out, err)) != PM_OK)
+        goto done;
+    t1 = pm_now_ns();
+    ms[stage] = (double)(t1 - t0) / 1e6;
+    stage = PM_FP_STAGE_COUNT;
+    if (out->count == 0) {
+        rc = pm_error_set(err, PM_EEXTRACT, "no minutiae found in the fingerprint area");
+        goto done;
+    }
+    out->width = img->width;
+    out->height = img->height;
+    out->ppi = ppi;
+    out->quality = print_quality(&wk, out->count);
+    if (scale != 1.0)
+        for (size_t i = 0; i < out->count; i++) {
+            out->minutiae[i].x = (float)((out->minutiae[i].x + 0.5) / scale - 0.5);
+            out->minutiae[i].y = (float)((out->minutiae[i].y + 0.5) / scale - 0.5);
+        }
+done:
+    if (maps && wk.img) {
+        memcpy(maps->stage_ms, ms, sizeof ms);
+        if (export_maps(&wk, stage, maps, scale) != PM_OK && rc == PM_OK)
+            rc = pm_error_set(err, PM_ENOMEM, "out of memory for the extraction maps");
+    }
+    work_free(&wk);
+    if (rc != PM_OK)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+int pm_fp_extract(const pm_extractor_t *ex, const pm_image_t *img, pm_fingerprint_t *out,
+                  pm_error_t *err)
+{
+    return pm_fp_extract_maps(ex, img, out, NULL, err);
+}
