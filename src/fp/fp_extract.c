@@ -42,34 +42,17 @@ void pm_fp_maps_free(pm_fp_maps_t *maps)
     memset(maps, 0, sizeof *maps);
 }
 
-/* Resamples the grey image to 500 ppi into wk->img (bilinear when enlarging,
- * box-averaged bilinear when shrinking). */
-static void load_scaled(fp_work_t *wk, const pm_image_t *img, double scale)
+/* Copies the (500 ppi) grey image into wk->img, replicating the last row and
+ * column into the padding up to whole cells. */
+static void load_grey(fp_work_t *wk, const pm_image_t *img)
 {
-    const int pw = wk->pw, ph = wk->ph;
-    const double inv = 1.0 / scale;
-    const int taps = scale < 1.0 ? (int)ceil(inv) : 1;
-    for (int y = 0; y < ph; y++) {
-        int yy = y < wk->h ? y : wk->h - 1;
-        for (int x = 0; x < pw; x++) {
-            int xx = x < wk->w ? x : wk->w - 1;
-            float acc = 0;
-            for (int ty = 0; ty < taps; ty++)
-                for (int tx = 0; tx < taps; tx++) {
-                    double sx = (xx + (tx + 0.5) / taps) * inv - 0.5;
-                    double sy = (yy + (ty + 0.5) / taps) * inv - 0.5;
-                    int x0 = (int)floor(sx), y0 = (int)floor(sy);
-                    float fx = (float)(sx - x0), fy = (float)(sy - y0);
-                    int xa = fp_clampi(x0, 0, img->width - 1), xb = fp_clampi(x0 + 1, 0, img->width - 1);
-                    int ya = fp_clampi(y0, 0, img->height - 1), yb = fp_clampi(y0 + 1, 0, img->height - 1);
-                    const uint8_t *ra = img->pixels + (size_t)ya * img->width;
-                    const uint8_t *rb = img->pixels + (size_t)yb * img->width;
-                    float top = ra[xa] + fx * (ra[xb] - ra[xa]);
-                    float bot = rb[xa] + fx * (rb[xb] - rb[xa]);
-                    acc += top + fy * (bot - top);
-                }
-            wk->img[(size_t)y * pw + x] = acc / (float)(taps * taps);
-        }
+    for (int y = 0; y < wk->ph; y++) {
+        const uint8_t *src = img->pixels + (size_t)(y < img->height ? y : img->height - 1) * img->width;
+        float *dst = wk->img + (size_t)y * wk->pw;
+        for (int x = 0; x < img->width; x++)
+            dst[x] = src[x];
+        for (int x = img->width; x < wk->pw; x++)
+            dst[x] = src[img->width - 1];
     }
 }
 
@@ -172,26 +155,36 @@ int pm_fp_extract_maps(const pm_extractor_t *ex, const pm_image_t *img, pm_finge
     if (ppi < 100 || ppi > 4000)
         return pm_error_set(err, PM_EINVAL, "image resolution %d ppi out of range 100..4000", ppi);
     const double scale = abs(ppi - PM_FP_PPI) <= 5 ? 1.0 : (double)PM_FP_PPI / ppi;
+    if (img->width < 32 || img->height < 32)
+        return pm_error_set(err, PM_EEXTRACT, "image %dx%d too small to hold a fingerprint",
+                            img->width, img->height);
     fp_work_t wk;
     memset(&wk, 0, sizeof wk);
     wk.ex = ex;
-    wk.w = (int)lround(img->width * scale);
-    wk.h = (int)lround(img->height * scale);
-    if (wk.w < 32 || wk.h < 32)
-        return pm_error_set(err, PM_EEXTRACT, "image %dx%d too small to hold a fingerprint",
-                            img->width, img->height);
+    uint64_t t0 = pm_now_ns();
+    pm_image_t scaled = {0};
+    const pm_image_t *src = img;
+    if (scale != 1.0) {
+        pm_image_t tmp = *img;
+        tmp.ppi = ppi;
+        int rs = pm_image_resample(&tmp, PM_FP_PPI, &scaled, err);
+        if (rs != PM_OK)
+            return rs;
+        src = &scaled;
+    }
+    wk.w = src->width;
+    wk.h = src->height;
     wk.bw = (wk.w + FP_CELL - 1) / FP_CELL;
     wk.bh = (wk.h + FP_CELL - 1) / FP_CELL;
     wk.pw = wk.bw * FP_CELL;
     wk.ph = wk.bh * FP_CELL;
     int rc = PM_OK, stage = PM_FP_STAGE_PREPARE;
     double ms[PM_FP_STAGE_COUNT] = {0};
-    uint64_t t0 = pm_now_ns();
     if (work_alloc(&wk) != PM_OK) {
         rc = pm_error_set(err, PM_ENOMEM, "out of memory for a %dx%d image", wk.w, wk.h);
         goto done;
     }
-    load_scaled(&wk, img, scale);
+    load_grey(&wk, src);
     uint64_t t1 = pm_now_ns();
     ms[stage] = (double)(t1 - t0) / 1e6;
     stage = PM_FP_STAGE_FIELD;
@@ -225,8 +218,8 @@ int pm_fp_extract_maps(const pm_extractor_t *ex, const pm_image_t *img, pm_finge
     out->quality = print_quality(&wk, out->count);
     if (scale != 1.0)
         for (size_t i = 0; i < out->count; i++) {
-            out->minutiae[i].x = (float)((out->minutiae[i].x + 0.5) / scale - 0.5);
-            out->minutiae[i].y = (float)((out->minutiae[i].y + 0.5) / scale - 0.5);
+            out->minutiae[i].x = (float)(out->minutiae[i].x * img->width / (double)wk.w);
+            out->minutiae[i].y = (float)(out->minutiae[i].y * img->height / (double)wk.h);
         }
 done:
     if (maps && wk.img) {
@@ -235,6 +228,7 @@ done:
             rc = pm_error_set(err, PM_ENOMEM, "out of memory for the extraction maps");
     }
     work_free(&wk);
+    pm_image_free(&scaled);
     if (rc != PM_OK)
         memset(out, 0, sizeof *out);
     return rc;

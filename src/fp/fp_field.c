@@ -196,7 +196,7 @@ static int segment(fp_work_t *wk, pm_error_t *err)
     if (thr < 60.f)
         thr = 60.f;
     for (size_t i = 0; i < n; i++)
-        wk->mask[i] = wk->energy[i] > thr && (wk->coh[i] > 0.15f || wk->energy[i] > 0.3f * p95);
+        wk->mask[i] = wk->energy[i] > thr && wk->coh[i] > 0.2f;
     /* majority filter, twice */
     for (int pass = 0; pass < 2; pass++) {
         for (int y = 0; y < bh; y++)
@@ -253,6 +253,10 @@ static int segment(fp_work_t *wk, pm_error_t *err)
     free(lab);
     free(tmp);
     /* ~ 60x60 pixels of print is the least worth extracting */
+    if (wk->mask_cells >= 56 && wk->mean_coh < 0.3)
+        return pm_error_set(err, PM_EEXTRACT,
+                            "no ridge structure found (mean coherence %.2f, need 0.30)",
+                            wk->mean_coh);
     if (wk->mask_cells < 56)
         return pm_error_set(err, PM_EEXTRACT,
                             "no fingerprint area found (%d usable 8x8 blocks, need 56; "
