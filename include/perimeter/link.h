@@ -126,6 +126,134 @@ const char *pm_doc_level_name(pm_doc_level_t level);
  * (O->0, I->1, S->5, B->8) into out (cap bytes, NUL-terminated, truncated). */
 void pm_docnum_ocr_fold(const char *in, char *out, size_t cap);
 
+/* -------------------------------------------- Fellegi-Sunter linkage model */
+
+/* Fields of the comparison vector and their agreement levels. */
+enum pm_link_field { PM_LF_NAME = 0, PM_LF_DOB, PM_LF_SEX, PM_LF_CITIZENSHIP, PM_LF_DOC, PM_LINK_FIELDS };
+#define PM_LINK_LEVELS_MAX 8
+/* Name levels: 0 same token set, 1 similarity >= 0.95, 2 >= 0.90, 3 >= 0.80, 4 lower.
+ * Date levels: pm_dob_level_t. Sex and citizenship: 0 agree, 1 disagree, 2 missing.
+ * Document number: pm_doc_level_t. */
+#define PM_LINK_PATTERNS (5 * 8 * 3 * 3 * 5)
+
+typedef struct pm_link_model {
+    double w[PM_LINK_FIELDS][PM_LINK_LEVELS_MAX]; /* log2(m/u) per field and level */
+    double m[PM_LINK_FIELDS][PM_LINK_LEVELS_MAX]; /* P(level | same person) */
+    double u[PM_LINK_FIELDS][PM_LINK_LEVELS_MAX]; /* P(level | different persons) */
+    double p_match;          /* share of same-person pairs among the compared */
+    double link_threshold;   /* total weight >= this: link */
+    double review_threshold; /* >= this (and below link): clerical review */
+    int em_iterations;       /* 0 when the weights are the defaults */
+} pm_link_model_t;
+
+/* Number of levels of a field. */
+int pm_link_field_levels(int field);
+/* "name", "dob", "sex", "citizenship", "document". */
+const char *pm_link_field_name(int field);
+/* Name of a level of a field, e.g. "exact", "one-day", "ocr-confusion". */
+const char *pm_link_level_name(int field, int level);
+
+/* Sets hand-chosen starting weights and thresholds (link 10, review 4). */
+void pm_link_model_default(pm_link_model_t *model);
+/* Estimates m, u and p by expectation-maximisation (two latent classes,
+ * conditionally independent fields) from counts of comparison patterns
+ * (PM_LINK_PATTERNS entries, as pm_linker_pattern_counts gives), starting
+ * from *model; recomputes the weights, keeps the thresholds. PM_EINVAL when
+ * there are fewer than 100 compared pairs. */
+int pm_link_model_em(const uint64_t *pattern_counts, pm_link_model_t *model, pm_error_t *err);
+
+/* The comparison of two records: levels per field and total weight. */
+typedef struct pm_link_evidence {
+    uint8_t level[PM_LINK_FIELDS];
+    double name_similarity;
+    double weight;
+} pm_link_evidence_t;
+
+/* Index in [0, PM_LINK_PATTERNS) of a level vector. */
+int pm_link_pattern_index(const uint8_t level[PM_LINK_FIELDS]);
+/* Compares two crossings' identity fields under model. Fails only on bad
+ * UTF-8 names (PM_EUTF8). */
+int pm_link_compare(const pm_crossing_t *a, const pm_crossing_t *b, const pm_link_model_t *model,
+                    pm_link_evidence_t *out, pm_error_t *err);
+
+/* ------------------------------------------------------------- the linker */
+
+/* An in-memory incremental linker: records are added one at a time (in any
+ * order) and attached to travellers. Identity fields are interned (tokens,
+ * distinct identity "profiles"); a record whose profile was seen before joins
+ * that profile's traveller at once; otherwise its profile is compared with the
+ * profiles sharing a blocking key (document number with OCR folding; phonetic
+ * key of each name token with the birth year; the sorted phonetic keys of
+ * surname and first given name) and scored per traveller. A record that links
+ * to two travellers merges them (recorded as a merge). Not thread-safe per
+ * linker; separate linkers are independent. */
+typedef struct pm_linker pm_linker_t;
+
+typedef enum pm_link_decision {
+    PM_LINK_NEW = 0,    /* no candidate reached review: a new traveller */
+    PM_LINK_SAME = 1,   /* identical identity fields seen before */
+    PM_LINK_LINKED = 2, /* linked by score */
+    PM_LINK_REVIEW = 3, /* new traveller, candidate queued for review */
+} pm_link_decision_t;
+
+typedef struct pm_link_result {
+    uint32_t record;    /* index of the record in the linker */
+    uint32_t traveller; /* its traveller now (see pm_linker_traveller) */
+    pm_link_decision_t decision;
+    double score;      /* best candidate weight (0 for NEW without candidates, SAME) */
+    uint32_t merged;   /* how many other travellers this record merged in */
+} pm_link_result_t;
+
+/* A merge of two travellers, in order of occurrence. */
+typedef struct pm_link_merge {
+    uint32_t record;    /* the record that caused it */
+    uint32_t kept;      /* traveller id kept ... */
+    uint32_t absorbed;  /* ... and the one merged into it */
+    double score;       /* the record's weight against the absorbed traveller */
+} pm_link_merge_t;
+
+/* An uncertain pair waiting for a person: a record and the best candidate record
+ * of another traveller, with the evidence. */
+typedef struct pm_link_review {
+    uint32_t record;
+    uint32_t candidate;         /* a record of the candidate traveller */
+    uint32_t record_traveller;  /* the travellers at the time of the decision */
+    uint32_t candidate_traveller;
+    pm_link_evidence_t evidence;
+} pm_link_review_t;
+
+/* Creates a linker using model (copied; NULL = pm_link_model_default).
+ * Caller frees with pm_linker_free. PM_ENOMEM on failure. */
+int pm_linker_new(const pm_link_model_t *model, pm_linker_t **out, pm_error_t *err);
+void pm_linker_free(pm_linker_t *lk);
+/* Links one record. out may be NULL. PM_EUTF8 for names that do not decode,
+ * PM_ELIMIT past 2^31 records, PM_ENOMEM. */
+int pm_linker_add(pm_linker_t *lk, const pm_crossing_t *c, pm_link_result_t *out, pm_error_t *err);
+
+size_t pm_linker_record_count(const pm_linker_t *lk);
+/* Current traveller id of a record (merges applied). Ids are record-independent
+ * small integers; they are stable for one linker's lifetime except that a
+ * merged traveller's id is replaced by the kept one. */
+uint32_t pm_linker_traveller(pm_linker_t *lk, uint32_t record);
+/* The facts the linker keeps about a record (for reports without a store). */
+typedef struct pm_link_record_info {
+    int64_t store_id;
+    int64_t time_utc;
+    pm_direction_t direction;
+    uint32_t profile;
+} pm_link_record_info_t;
+int pm_linker_record(const pm_linker_t *lk, uint32_t record, pm_link_record_info_t *out);
+size_t pm_linker_profile_count(const pm_linker_t *lk);
+size_t pm_linker_traveller_count(const pm_linker_t *lk); /* after merges */
+size_t pm_linker_comparisons(const pm_linker_t *lk);      /* profile pairs scored */
+/* Counts of comparison patterns seen so far (PM_LINK_PATTERNS entries). */
+const uint64_t *pm_linker_pattern_counts(const pm_linker_t *lk);
+size_t pm_linker_merge_count(const pm_linker_t *lk);
+const pm_link_merge_t *pm_linker_merges(const pm_linker_t *lk);
+size_t pm_linker_review_count(const pm_linker_t *lk);
+const pm_link_review_t *pm_linker_reviews(const pm_linker_t *lk);
+const pm_link_model_t *pm_linker_model(const pm_linker_t *lk);
+
 #ifdef __cplusplus
 }
 #endif

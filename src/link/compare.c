@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "perimeter/link.h"
+#include "link_impl.h"
 
 #define CMP_MAX 63
 
@@ -128,31 +129,30 @@ static void concat_core(const pm_name_token_t *const *t, size_t n, char *out, si
     out[len] = '\0';
 }
 
-double pm_name_similarity(const pm_name_t *a, const pm_name_t *b, int *out_matched)
+double pm__name_sim_core(const pm_name_token_t *const *a_in, size_t na,
+                         const pm_name_token_t *const *b_in, size_t nb, int *out_matched)
 {
-    const pm_name_token_t *ta[PM_LINK_TOKENS_MAX], *tb[PM_LINK_TOKENS_MAX];
-    size_t na = core_tokens(a, ta), nb = core_tokens(b, tb);
+    const pm_name_token_t *const *ta = a_in, *const *tb = b_in;
     if (out_matched)
         *out_matched = 0;
     if (na == 0 || nb == 0)
         return 0.0;
     if (na > nb) { /* make a the shorter */
-        const pm_name_t *tn = a;
-        a = b;
-        b = tn;
-        const pm_name_token_t *tt[PM_LINK_TOKENS_MAX];
-        memcpy(tt, ta, sizeof tt);
-        memcpy(ta, tb, sizeof tt);
-        memcpy(tb, tt, sizeof tt);
+        ta = b_in;
+        tb = a_in;
         size_t tmp = na;
         na = nb;
         nb = tmp;
     }
+    if (na > PM_LINK_TOKENS_MAX)
+        na = PM_LINK_TOKENS_MAX;
+    if (nb > PM_LINK_TOKENS_MAX)
+        nb = PM_LINK_TOKENS_MAX;
     /* greedy one-to-one pairing on the best scores */
     double sc[PM_LINK_TOKENS_MAX][PM_LINK_TOKENS_MAX];
     for (size_t i = 0; i < na; i++)
         for (size_t j = 0; j < nb; j++)
-            sc[i][j] = token_score(ta[i], tb[j]);
+            sc[i][j] = ta[i] == tb[j] ? 1.0 : token_score(ta[i], tb[j]);
     bool used_a[PM_LINK_TOKENS_MAX] = {0}, used_b[PM_LINK_TOKENS_MAX] = {0};
     double sum = 0.0;
     int matched = 0;
@@ -189,6 +189,38 @@ double pm_name_similarity(const pm_name_t *a, const pm_name_t *b, int *out_match
     if (out_matched)
         *out_matched = matched;
     return s < 0.0 ? 0.0 : s;
+}
+
+double pm_name_similarity(const pm_name_t *a, const pm_name_t *b, int *out_matched)
+{
+    const pm_name_token_t *ta[PM_LINK_TOKENS_MAX], *tb[PM_LINK_TOKENS_MAX];
+    size_t na = core_tokens(a, ta), nb = core_tokens(b, tb);
+    return pm__name_sim_core(ta, na, tb, nb, out_matched);
+}
+
+int pm__name_level(double sim, int matched, size_t na, size_t nb)
+{
+    int level = sim >= 0.999 ? 0 : sim >= 0.95 ? 1 : sim >= 0.90 ? 2 : sim >= 0.80 ? 3 : 4;
+    size_t small = na < nb ? na : nb;
+    if (small >= 2 && matched < 2 && level < 3)
+        level = 3;
+    if (level == 0 && na != nb)
+        level = 1; /* a dropped middle name is not the same token set */
+    return level;
+}
+
+int pm__sex_level(char a, char b)
+{
+    if (!a || !b || a == 'X' || b == 'X')
+        return 2;
+    return a == b ? 0 : 1;
+}
+
+int pm__code_level(const char *a, const char *b)
+{
+    if (!a[0] || !b[0])
+        return 2;
+    return strcmp(a, b) == 0 ? 0 : 1;
 }
 
 pm_dob_level_t pm_dob_compare(const pm_dob_t *pa, const pm_dob_t *pb)
