@@ -23,6 +23,7 @@
 
 #include "perimeter/core.h"
 #include "perimeter/error.h"
+#include "perimeter/image.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -219,6 +220,30 @@ int pm_an2k_image_ref(const pm_an2k_record_t *r, pm_an2k_image_ref_t *out, pm_er
  * codestream, PNG), PM_AN2K_CMP_UNKNOWN otherwise. */
 int pm_an2k_sniff(const uint8_t *data, size_t len);
 
+/* Decodes the image of an image record (Types 3..7, 10, 13..17) into an
+ * 8-bit grey image through the image module (WSQ, JPEG, JPEG 2000, PNG;
+ * uncompressed 8-bit and 1-bit data directly). *out_img is allocated (caller
+ * frees with pm_image_free); limits may be NULL. PM_ENOTFOUND when the record
+ * has no image, PM_EUNSUPPORTED for a compression we cannot decode. */
+int pm_an2k_image_decode(const pm_an2k_record_t *r, const pm_image_limits_t *limits,
+                         pm_image_t *out_img, pm_error_t *err);
+
+/* Appends a fingerprint image record: type 14 (tagged, any resolution) or 4
+ * (binary, 500 ppi, WSQ or none). The image is stored with the given
+ * compression (PM_AN2K_CMP_NONE, _WSQ at bitrate, _PNG, _JP2) through the
+ * image module. finger is the position code 0..15, idc the record's IDC,
+ * source (Type-14 only) the agency in 14.004. *out_index may be NULL. */
+int pm_an2k_add_fingerprint(pm_an2k_txn_t *t, int type, int idc, int finger,
+                            const pm_image_t *img, int compression, double bitrate,
+                            const char *source, const char *date, size_t *out_index,
+                            pm_error_t *err);
+/* The same from already encoded bytes (WSQ, JPEG, JP2, PNG by signature, or
+ * raw 8-bit grey when compression is PM_AN2K_CMP_NONE), without re-encoding. */
+int pm_an2k_add_fingerprint_data(pm_an2k_txn_t *t, int type, int idc, int finger,
+                                 const uint8_t *data, size_t len, int compression, int width,
+                                 int height, int ppi, const char *source, const char *date,
+                                 size_t *out_index, pm_error_t *err);
+
 /* ---- vetting profile (docs/an2k.md) ---- */
 
 #define PM_AN2K_TOT_SEARCH "PMSR"   /* search request */
@@ -243,7 +268,7 @@ typedef struct pm_an2k_finger {
 
 typedef struct pm_an2k_search {
     pm_an2k_header_t header;  /* tot is forced to PM_AN2K_TOT_SEARCH */
-    const char *purpose;      /* 2.005 purpose code, e.g. "BORDER" */
+    const char *purpose;      /* 2.037 purpose code, e.g. "BORDER" */
     const char *case_ref;     /* 2.006 officer's case reference, optional */
     const pm_an2k_finger_t *fingers;
     size_t nfingers;
@@ -267,7 +292,7 @@ typedef struct pm_an2k_vetting {
     int match;                /* response: 1 match ("I"), 0 no match ("N"), -1 absent */
     pm_an2k_candidate_t candidates[PM_AN2K_MAX_CANDIDATES];
     size_t ncandidates;
-    char message[256];        /* error response message (2.008) */
+    char message[256];        /* error response message (2.060) */
 } pm_an2k_vetting_t;
 
 /* Reads the profile fields of a request or response; PM_EVALIDATION with a
