@@ -6,6 +6,9 @@
 #include <math.h>
 #include <png.h>
 #include <stdio.h>
+#include <tiffio.h>
+/* jpeglib.h needs stdio.h first */
+#include <jpeglib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,6 +146,276 @@ static void test_tiff_roundtrip(void **state)
 {
     (void)state;
     roundtrip(PM_IMAGE_TIFF, 1, 1);
+}
+
+
+static void test_jpeg_roundtrip(void **state)
+{
+    (void)state;
+    roundtrip(PM_IMAGE_JPEG, 0, 1);
+}
+
+static void test_jp2_roundtrip(void **state)
+{
+    (void)state;
+    roundtrip(PM_IMAGE_JP2, 1, 1);
+}
+
+static void test_bmp_roundtrip(void **state)
+{
+    (void)state;
+    roundtrip(PM_IMAGE_BMP, 1, 1);
+}
+
+static void test_pgm_roundtrip(void **state)
+{
+    (void)state;
+    roundtrip(PM_IMAGE_PGM, 1, 1);
+}
+
+/* A raw J2K codestream (the jp2c box of our JP2 output) decodes the same. */
+static void test_j2k_codestream(void **state)
+{
+    (void)state;
+    pm_image_t src, dec;
+    make_picture(&src, 50, 40, 500);
+    pm_error_t e;
+    uint8_t *data;
+    size_t len;
+    assert_int_equal(pm_image_encode(&src, PM_IMAGE_JP2, NULL, &data, &len, &e), PM_OK);
+    size_t at = 0;
+    for (size_t i = 0; i + 4 <= len; i++)
+        if (memcmp(data + i, "\xff\x4f\xff\x51", 4) == 0) {
+            at = i;
+            break;
+        }
+    assert_true(at > 0);
+    assert_int_equal(pm_image_detect(data + at, len - at), PM_IMAGE_JP2);
+    assert_int_equal(pm_image_decode(data + at, len - at, NULL, &dec, &e), PM_OK);
+    assert_true(images_equal(&src, &dec));
+    assert_int_equal(dec.ppi, 0); /* a bare codestream has no resolution box */
+    pm_image_free(&dec);
+    /* lossy JPEG 2000 at 8:1 stays close (PSNR over 30 dB) */
+    free(data);
+    pm_image_free(&src);
+    make_picture(&src, 256, 200, 500);
+    pm_image_save_options_t o = {.jp2_ratio = 8};
+    assert_int_equal(pm_image_encode(&src, PM_IMAGE_JP2, &o, &data, &len, &e), PM_OK);
+    assert_true(len < 256 * 200 / 6);
+    assert_int_equal(pm_image_decode(data, len, NULL, &dec, &e), PM_OK);
+    double se = 0;
+    for (int i = 0; i < 256 * 200; i++)
+        se += (double)(src.pixels[i] - dec.pixels[i]) * (src.pixels[i] - dec.pixels[i]);
+    double psnr = 10 * log10(255.0 * 255.0 / (se / (256 * 200)));
+    if (psnr < 30)
+        fail_msg("jp2 8:1 PSNR %.1f dB", psnr);
+    assert_int_equal(dec.ppi, 500);
+    pm_image_free(&dec);
+    free(data);
+    pm_image_free(&src);
+}
+
+/* Colour and odd layouts written by hand or with the libraries: BT.601. */
+static const uint8_t RGB3[3][3] = {{255, 0, 0}, {0, 255, 0}, {0, 0, 255}};
+static const int GREY3[3] = {76, 150, 29};
+
+static void check_rgb3(const uint8_t *data, size_t len, pm_image_format_t format, int ppi)
+{
+    pm_image_t img;
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = pm_image_decode(data, len, NULL, &img, &e);
+    if (rc)
+        print_message("%s: %s\n", pm_image_format_name(format), pm_error_text(&e));
+    assert_int_equal(rc, PM_OK);
+    assert_int_equal(img.format, format);
+    assert_int_equal(img.width, 3);
+    assert_int_equal(img.height, 2);
+    assert_int_equal(img.ppi, ppi);
+    for (int y = 0; y < 2; y++)
+        for (int x = 0; x < 3; x++) {
+            int got = img.pixels[y * 3 + x];
+            int want = y == 0 ? GREY3[x] : 255 - 127 * (x == 1); /* row 2: white, grey, white */
+            if (abs(got - want) > (format == PM_IMAGE_JPEG ? 12 : 0))
+                fail_msg("%s pixel (%d,%d) = %d, want %d", pm_image_format_name(format), x, y,
+                         got, want);
+        }
+    pm_image_free(&img);
+}
+
+static void test_colour_bmp_ppm(void **state)
+{
+    (void)state;
+    /* 24-bit bottom-up BMP, 3x2, rows padded to 12 bytes, 3937 px/m = 100 ppi */
+    uint8_t bmp[54 + 24];
+    memset(bmp, 0, sizeof bmp);
+    bmp[0] = 'B', bmp[1] = 'M';
+    put_le32(bmp + 2, sizeof bmp);
+    put_le32(bmp + 10, 54);
+    put_le32(bmp + 14, 40);
+    put_le32(bmp + 18, 3);
+    put_le32(bmp + 22, 2);
+    put_le16(bmp + 26, 1);
+    put_le16(bmp + 28, 24);
+    put_le32(bmp + 38, 3937);
+    put_le32(bmp + 42, 3937);
+    uint8_t *row1 = bmp + 54 + 12, *row2 = bmp + 54; /* file order is bottom-up */
+    for (int x = 0; x < 3; x++) {
+        row1[3 * x] = RGB3[x][2], row1[3 * x + 1] = RGB3[x][1], row1[3 * x + 2] = RGB3[x][0];
+        uint8_t v = x == 1 ? 128 : 255;
+        row2[3 * x] = row2[3 * x + 1] = row2[3 * x + 2] = v;
+    }
+    check_rgb3(bmp, sizeof bmp, PM_IMAGE_BMP, 100);
+    /* the same as top-down */
+    uint8_t td[sizeof bmp];
+    memcpy(td, bmp, sizeof bmp);
+    put_le32(td + 22, (uint32_t)-2);
+    memcpy(td + 54, row1, 12);
+    memcpy(td + 54 + 12, row2, 12);
+    check_rgb3(td, sizeof td, PM_IMAGE_BMP, 100);
+    /* truncated pixel data */
+    pm_image_t img;
+    pm_error_t e;
+    assert_int_equal(pm_image_decode(bmp, sizeof bmp - 1, NULL, &img, &e), PM_ETRUNCATED);
+
+    /* PPM P6 with a comment and the same pixels; P3 in ASCII with maxval 1000 */
+    char head[] = "P6\n# made by a test\n# ppi 250\n3 2\n255\n";
+    uint8_t ppm[sizeof head - 1 + 18];
+    memcpy(ppm, head, sizeof head - 1);
+    uint8_t *px = ppm + sizeof head - 1;
+    for (int x = 0; x < 3; x++) {
+        memcpy(px + 3 * x, RGB3[x], 3);
+        memset(px + 9 + 3 * x, x == 1 ? 128 : 255, 3);
+    }
+    check_rgb3(ppm, sizeof ppm, PM_IMAGE_PGM, 250);
+    const char *p3 = "P3 3 2 1000\n1000 0 0  0 1000 0  0 0 1000\n"
+                     "1000 1000 1000 502 502 502 1000 1000 1000\n";
+    check_rgb3((const uint8_t *)p3, strlen(p3), PM_IMAGE_PGM, 0);
+    const char *p2 = "P2 2 1 15 15 16";
+    assert_int_equal(pm_image_decode((const uint8_t *)p2, strlen(p2), NULL, &img, &e),
+                     PM_ERANGE);
+    const char *p2ok = "P2 2 1 15 15 0";
+    assert_int_equal(pm_image_decode((const uint8_t *)p2ok, strlen(p2ok), NULL, &img, &e),
+                     PM_OK);
+    assert_int_equal(img.pixels[0], 255);
+    assert_int_equal(img.pixels[1], 0);
+    pm_image_free(&img);
+}
+
+static void test_colour_jpeg_tiff(void **state)
+{
+    (void)state;
+    uint8_t rgb[18];
+    for (int x = 0; x < 3; x++) {
+        memcpy(rgb + 3 * x, RGB3[x], 3);
+        memset(rgb + 9 + 3 * x, x == 1 ? 128 : 255, 3);
+    }
+    /* JPEG, colour, quality 100 without chroma subsampling, 20 dots/cm */
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr jerr;
+    c.err = jpeg_std_error(&jerr);
+    jpeg_create_compress(&c);
+    unsigned char *buf = NULL;
+    unsigned long blen = 0;
+    jpeg_mem_dest(&c, &buf, &blen);
+    c.image_width = 3;
+    c.image_height = 2;
+    c.input_components = 3;
+    c.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, 100, TRUE);
+    for (int i = 0; i < c.num_components; i++)
+        c.comp_info[i].h_samp_factor = c.comp_info[i].v_samp_factor = 1;
+    c.density_unit = 2;
+    c.X_density = c.Y_density = 20; /* 50.8 ppi */
+    jpeg_start_compress(&c, TRUE);
+    for (int y = 0; y < 2; y++) {
+        JSAMPROW r = rgb + 9 * y;
+        jpeg_write_scanlines(&c, &r, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    check_rgb3(buf, blen, PM_IMAGE_JPEG, 51);
+    free(buf);
+
+    /* TIFF RGB written with libtiff to a file, resolution in centimetres */
+    char *dir = pm_test_tmpdir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/rgb.tif", dir);
+    TIFF *t = TIFFOpen(path, "w");
+    assert_non_null(t);
+    TIFFSetField(t, TIFFTAG_IMAGEWIDTH, 3);
+    TIFFSetField(t, TIFFTAG_IMAGELENGTH, 2);
+    TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 8);
+    TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 3);
+    TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+    TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+    TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_LZW);
+    TIFFSetField(t, TIFFTAG_XRESOLUTION, 200.0f);
+    TIFFSetField(t, TIFFTAG_YRESOLUTION, 200.0f);
+    TIFFSetField(t, TIFFTAG_RESOLUTIONUNIT, RESUNIT_CENTIMETER);
+    for (int y = 0; y < 2; y++)
+        assert_true(TIFFWriteScanline(t, rgb + 9 * y, (uint32_t)y, 0) >= 0);
+    TIFFClose(t);
+    uint8_t *data;
+    size_t len;
+    pm_error_t e;
+    assert_int_equal(pm_file_read(path, 1 << 20, &data, &len, &e), PM_OK);
+    check_rgb3(data, len, PM_IMAGE_TIFF, 508);
+    free(data);
+    pm_test_rmdir(dir);
+    free(dir);
+}
+
+/* Headers claiming 100000 x 100000 (JPEG: 60000 x 60000, its maximum is
+ * 65500) are refused with PM_ELIMIT before any pixel allocation. */
+static void test_limits_all_formats(void **state)
+{
+    (void)state;
+    pm_image_t img;
+    pm_error_t e;
+    /* BMP */
+    uint8_t bmp[54];
+    memset(bmp, 0, sizeof bmp);
+    bmp[0] = 'B', bmp[1] = 'M';
+    put_le32(bmp + 10, 54);
+    put_le32(bmp + 14, 40);
+    put_le32(bmp + 18, 100000);
+    put_le32(bmp + 22, 100000);
+    put_le16(bmp + 26, 1);
+    put_le16(bmp + 28, 24);
+    assert_int_equal(pm_image_decode(bmp, sizeof bmp, NULL, &img, &e), PM_ELIMIT);
+    assert_null(img.pixels);
+    put_le32(bmp + 22, 0x80000000u); /* INT32_MIN height */
+    assert_int_equal(pm_image_decode(bmp, sizeof bmp, NULL, &img, &e), PM_ELIMIT);
+    /* PGM */
+    const char *pgm = "P5 100000 100000 255\n";
+    assert_int_equal(pm_image_decode((const uint8_t *)pgm, strlen(pgm), NULL, &img, &e),
+                     PM_ELIMIT);
+    const char *pgm2 = "P5 99999999999999999999 1 255\n";
+    assert_int_equal(pm_image_decode((const uint8_t *)pgm2, strlen(pgm2), NULL, &img, &e),
+                     PM_ERANGE);
+    /* JPEG: SOI, SOF0 60000x60000, no more */
+    uint8_t jpg[] = {0xFF, 0xD8, 0xFF, 0xC0, 0, 11, 8, 0xEA, 0x60, 0xEA, 0x60, 1, 1, 0x11, 0,
+                     0xFF, 0xDA, 0, 8, 1, 1, 0, 0, 0x3F, 0, 0xFF, 0xD9};
+    assert_int_equal(pm_image_decode(jpg, sizeof jpg, NULL, &img, &e), PM_ELIMIT);
+    assert_non_null(strstr(e.msg, "60000x60000"));
+    /* J2K: SOC, SIZ 100000x100000, one component */
+    uint8_t j2k[4 + 2 + 41];
+    memset(j2k, 0, sizeof j2k);
+    j2k[0] = 0xFF, j2k[1] = 0x4F, j2k[2] = 0xFF, j2k[3] = 0x51;
+    uint8_t *s = j2k + 4;
+    s[1] = 41;
+    put_be32(s + 4, 100000);
+    put_be32(s + 8, 100000);
+    put_be32(s + 20, 100000);
+    put_be32(s + 24, 100000);
+    s[37] = 1, s[38] = 7, s[39] = 1, s[40] = 1;
+    assert_int_equal(pm_image_decode(j2k, 6 + 41, NULL, &img, &e), PM_ELIMIT);
+    assert_non_null(strstr(e.msg, "100000x100000"));
+    /* small image but a million tiles */
+    put_be32(s + 4, 4000), put_be32(s + 8, 4000), put_be32(s + 20, 2), put_be32(s + 24, 2);
+    assert_int_equal(pm_image_decode(j2k, 6 + 41, NULL, &img, &e), PM_ELIMIT);
 }
 
 /* A colour PNG written with libpng: each channel weighs as BT.601 says. */
@@ -410,11 +683,107 @@ static void test_fvc_tiff(void **state)
     }
 }
 
+
+/* Shared data: the SourceAFIS probe in PNG (RGBA), BMP (24-bit) and JPEG is
+ * FVC2002 DB1_B/102_1.tif; the lossless ones decode to exactly its pixels,
+ * the JPEG close to them. */
+static void test_sourceafis_probe(void **state)
+{
+    (void)state;
+    PM_REQUIRE_DATA(base, "sourceafis/probe.png");
+    static const char *const names[] = {"probe.png", "probe.bmp", "probe.jpeg"};
+    static const pm_image_format_t formats[] = {PM_IMAGE_PNG, PM_IMAGE_BMP, PM_IMAGE_JPEG};
+    pm_image_t img[3];
+    pm_error_t e;
+    char path[4200];
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/sourceafis/%s", base, names[i]);
+        assert_int_equal(pm_image_load(path, NULL, &img[i], &e), PM_OK);
+        assert_int_equal(img[i].format, formats[i]);
+        assert_int_equal(img[i].width, 388);
+        assert_int_equal(img[i].height, 374);
+    }
+    assert_true(images_equal(&img[0], &img[1]));
+    int d = max_abs_diff(&img[0], &img[2]);
+    print_message("probe.jpeg vs probe.png: max abs difference %d\n", d);
+    assert_true(d > 0 && d < 40); /* lossy, but the same picture */
+    snprintf(path, sizeof path, "%s/fvc2002/DB1_B/102_1.tif", base);
+    pm_image_t tif;
+    if (pm_image_load(path, NULL, &tif, &e) == PM_OK) {
+        assert_true(images_equal(&img[0], &tif));
+        pm_image_free(&tif);
+    }
+    for (int i = 0; i < 3; i++)
+        pm_image_free(&img[i]);
+    /* the WSQ reference decoding is a palette PNG */
+    snprintf(path, sizeof path, "%s/sourceafis/wsq-converted.png", base);
+    pm_image_t ref;
+    assert_int_equal(pm_image_load(path, NULL, &ref, &e), PM_OK);
+    assert_int_equal(ref.width, 832);
+    assert_int_equal(ref.height, 768);
+    pm_image_free(&ref);
+}
+
+/* Shared data: gray-*.dat are headerless 8-bit dumps of three other prints
+ * (332x533, 320x407, 333x435; no header, the sizes are the only factorings
+ * whose rows line up). They load as raw, agree with their own PGM/PNG
+ * re-encodings, and are refused with any other size. */
+static void test_sourceafis_gray_dumps(void **state)
+{
+    (void)state;
+    PM_REQUIRE_DATA(base, "sourceafis/gray-probe.dat");
+    static const struct {
+        const char *name;
+        int w, h;
+    } dumps[] = {{"gray-probe.dat", 332, 533},
+                 {"gray-matching.dat", 320, 407},
+                 {"gray-nonmatching.dat", 333, 435}};
+    for (int i = 0; i < 3; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/sourceafis/%s", base, dumps[i].name);
+        pm_image_raw_params_t p = {dumps[i].w, dumps[i].h, 500};
+        pm_image_t img, back;
+        pm_error_t e;
+        assert_int_equal(pm_image_load_raw(path, &p, NULL, &img, &e), PM_OK);
+        /* rows line up: neighbouring rows differ far less than pixels a
+         * quarter row apart */
+        double near = 0, far = 0;
+        size_t n = (size_t)img.width * (size_t)(img.height - 1);
+        for (size_t k = 0; k < n; k++) {
+            near += abs(img.pixels[k] - img.pixels[k + (size_t)img.width]);
+            far += abs(img.pixels[k] - img.pixels[k + (size_t)img.width / 4]);
+        }
+        assert_true(near * 2 < far);
+        uint8_t *data;
+        size_t len;
+        for (int f = 0; f < 2; f++) {
+            pm_image_format_t fmt = f ? PM_IMAGE_PNG : PM_IMAGE_PGM;
+            assert_int_equal(pm_image_encode(&img, fmt, NULL, &data, &len, &e), PM_OK);
+            assert_int_equal(pm_image_decode(data, len, NULL, &back, &e), PM_OK);
+            assert_true(images_equal(&img, &back));
+            assert_int_equal(back.ppi, 500);
+            pm_image_free(&back);
+            free(data);
+        }
+        pm_image_free(&img);
+        p.width++;
+        assert_true(pm_image_load_raw(path, &p, NULL, &img, &e) < 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_png_roundtrip),
         cmocka_unit_test(test_tiff_roundtrip),
+        cmocka_unit_test(test_jpeg_roundtrip),
+        cmocka_unit_test(test_jp2_roundtrip),
+        cmocka_unit_test(test_bmp_roundtrip),
+        cmocka_unit_test(test_pgm_roundtrip),
+        cmocka_unit_test(test_j2k_codestream),
+        cmocka_unit_test(test_colour_bmp_ppm),
+        cmocka_unit_test(test_colour_jpeg_tiff),
+        cmocka_unit_test(test_limits_all_formats),
         cmocka_unit_test(test_png_colour_to_grey),
         cmocka_unit_test(test_png_limit),
         cmocka_unit_test(test_tiff_limit),
@@ -423,6 +792,8 @@ int main(void)
         cmocka_unit_test(test_resample),
         cmocka_unit_test(test_save_load_files),
         cmocka_unit_test(test_fvc_tiff),
+        cmocka_unit_test(test_sourceafis_probe),
+        cmocka_unit_test(test_sourceafis_gray_dumps),
     };
     return cmocka_run_group_tests_name("image", tests, NULL, NULL);
 }
