@@ -25,6 +25,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < t.nrecords; i++) {
             pm_an2k_image_ref_t ir;
             pm_an2k_image_ref(&t.records[i], &ir, &err);
+            if (t.records[i].type == 9) {
+                pm_fingerprint_t *fp = malloc(sizeof *fp);
+                if (fp)
+                    pm_an2k_minutiae(&t, i, fp, &err);
+                free(fp);
+            }
         }
         pm_an2k_vetting_t v;
         pm_an2k_vetting_parse(&t, &v, &err);

@@ -24,6 +24,7 @@
 #include "perimeter/core.h"
 #include "perimeter/error.h"
 #include "perimeter/image.h"
+#include "perimeter/minutiae.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -243,6 +244,24 @@ int pm_an2k_add_fingerprint_data(pm_an2k_txn_t *t, int type, int idc, int finger
                                  const uint8_t *data, size_t len, int compression, int width,
                                  int height, int ppi, const char *source, const char *date,
                                  size_t *out_index, pm_error_t *err);
+
+/* Minutiae of Type-9 record index rec_index of t, into *out (conventions of
+ * minutiae.h, i.e. ISO 19794-2: pixels, origin top-left, radians). Reads the
+ * INCITS 378 block (9.126..9.150: 9.137 minutiae, 9.128/9.129 size, 9.131
+ * resolution) when present, else the legacy standard fields (9.012: 0.01 mm
+ * units, origin bottom-left, degrees), scaled to 500 ppi and flipped with the
+ * height of the image record that shares the IDC (unflipped if none).
+ * PM_ENOTFOUND when the record holds neither; PM_EFORMAT naming the subfield
+ * for a malformed minutia; more than PM_MAX_MINUTIAE gives PM_ELIMIT. */
+int pm_an2k_minutiae(const pm_an2k_txn_t *t, size_t rec_index, pm_fingerprint_t *out,
+                     pm_error_t *err);
+
+/* Appends a Type-9 record holding one finger view in the INCITS 378 block
+ * (9.001..9.004 with FMT "U", 9.128/9.129 size, 9.130..9.132 resolution,
+ * 9.134 finger, 9.136 count, 9.137 minutiae: index, x, y, angle in 2-degree
+ * units, type, quality). pm_an2k_minutiae reads it back. */
+int pm_an2k_add_minutiae(pm_an2k_txn_t *t, int idc, const pm_fingerprint_t *view,
+                         size_t *out_index, pm_error_t *err);
 
 /* ---- vetting profile (docs/an2k.md) ---- */
 
