@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -574,6 +575,74 @@ static void test_mutations(void **state)
     pm_an2k_free(&t);
 }
 
+/* Type-9: INCITS 378 block written and read back; legacy 9.012 of a NIST sample. */
+static void test_minutiae(void **state)
+{
+    (void)state;
+    pm_an2k_txn_t t;
+    make_txn(&t, "0502");
+    pm_error_t err;
+    pm_fingerprint_t *v = calloc(1, sizeof *v), *back = calloc(1, sizeof *back);
+    v->width = 300;
+    v->height = 400;
+    v->ppi = 500;
+    v->finger = 7;
+    v->count = 3;
+    for (int i = 0; i < 3; i++)
+        v->minutiae[i] = (pm_minutia_t){.x = 10.0f + 50 * i, .y = 20.0f + 30 * i,
+                                        .angle = (float)(i * 1.5), .type = (uint8_t)(1 + i % 2),
+                                        .quality = (uint8_t)(60 + i)};
+    size_t ri;
+    assert_int_equal(pm_an2k_add_minutiae(&t, 5, v, &ri, &err), PM_OK);
+    assert_int_equal(pm_an2k_finalize(&t, &err), PM_OK);
+    pm_an2k_txn_t u;
+    uint8_t *b;
+    size_t n;
+    to_bytes(&t, &b, &n);
+    assert_int_equal(validate_bytes(b, n, 0, 0, 0, 0, NULL, NULL), 0);
+    assert_int_equal(pm_an2k_read(b, n, &u, &err), PM_OK);
+    assert_int_equal(pm_an2k_minutiae(&u, ri, back, &err), PM_OK);
+    assert_int_equal(back->count, 3);
+    assert_int_equal(back->finger, 7);
+    assert_int_equal(back->width, 300);
+    for (int i = 0; i < 3; i++) {
+        assert_true(fabsf(back->minutiae[i].x - v->minutiae[i].x) < 0.51f);
+        assert_true(fabsf(back->minutiae[i].y - v->minutiae[i].y) < 0.51f);
+        assert_true(fabsf(back->minutiae[i].angle - v->minutiae[i].angle) < 0.018f);
+        assert_int_equal(back->minutiae[i].type, v->minutiae[i].type);
+        assert_int_equal(back->minutiae[i].quality, v->minutiae[i].quality);
+    }
+    /* A malformed minutia is refused with its subfield. */
+    pm_an2k_set_text(&u.records[ri], 137, "1\x1f" "10\x1f" "20\x1f" "30\x1f" "1\x1f" "50\x1e" "2\x1fxx", &err);
+    assert_int_equal(pm_an2k_minutiae(&u, ri, back, &err), PM_EFORMAT);
+    assert_non_null(strstr(err.msg, "subfield 2"));
+    assert_int_equal(pm_an2k_minutiae(&u, 1, back, &err), PM_EINVAL);
+    pm_an2k_free(&u);
+    pm_an2k_free(&t);
+    free(b);
+
+    PM_REQUIRE_DATA(base, "an2k/valid1.14.an2");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/an2k/valid1.14.an2", base);
+    uint8_t *d = slurp(path, &n);
+    assert_non_null(d);
+    assert_int_equal(pm_an2k_read(d, n, &u, &err), PM_OK);
+    assert_int_equal(u.records[3].type, 9);
+    /* 9.012 = 1 US 25002500000 US 2 US A: (25.00 mm, 25.00 mm), 0 degrees, ending.
+     * The Type-9 has IDC 02 and the only image IDC 1, so no height to flip with. */
+    assert_int_equal(pm_an2k_minutiae(&u, 3, back, &err), PM_OK);
+    assert_int_equal(back->count, 1);
+    assert_int_equal(back->minutiae[0].type, PM_MINUTIA_ENDING);
+    assert_true(fabsf(back->minutiae[0].x - 2500 * 500 / 2540.0f) < 0.01f);
+    assert_int_equal(back->height, 0);
+    assert_true(fabsf(back->minutiae[0].y - 2500 * 500 / 2540.0f) < 0.01f);
+    assert_int_equal(back->finger, 10);
+    pm_an2k_free(&u);
+    free(d);
+    free(v);
+    free(back);
+}
+
 /* ---- images through the image module ---- */
 
 static int read_ncm_dims(const char *path, int *w, int *h)
@@ -842,6 +911,7 @@ int main(void)
         cmocka_unit_test(test_bad_formats),
         cmocka_unit_test(test_oversized_counts),
         cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_minutiae),
         cmocka_unit_test(test_reference_images),
         cmocka_unit_test(test_vetting_roundtrip),
     };

@@ -100,7 +100,7 @@ int pm_an2k_minutiae(const pm_an2k_txn_t *t, size_t rec_index, pm_fingerprint_t 
         if (i == rec_index || ir->type == 9 || pm_an2k_get(ir, 2, 1, 1, other, sizeof other) < 0)
             continue;
         pm_an2k_image_ref_t ref;
-        if (strcmp(other, idc) == 0 && pm_an2k_image_ref(ir, &ref, NULL) == PM_OK &&
+        if (strtol(other, NULL, 10) == strtol(idc, NULL, 10) && pm_an2k_image_ref(ir, &ref, NULL) == PM_OK &&
             ref.height > 0) {
             out->width = ref.width;
             out->height = ref.height;
