@@ -254,6 +254,40 @@ size_t pm_linker_review_count(const pm_linker_t *lk);
 const pm_link_review_t *pm_linker_reviews(const pm_linker_t *lk);
 const pm_link_model_t *pm_linker_model(const pm_linker_t *lk);
 
+/* ------------------------------------------------------------- evaluation */
+
+/* Ground truth of generated crossings: (reporting_country, record_id) ->
+ * person_id, loaded from the generator's truth CSV. */
+typedef struct pm_link_truth pm_link_truth_t;
+
+/* Loads a truth CSV (header naming reporting_country, record_id, person_id;
+ * other columns ignored; at most max_rows rows, lines up to 1024 bytes).
+ * Errors name the line. Caller frees with pm_link_truth_free. */
+int pm_link_truth_load(const char *path, size_t max_rows, pm_link_truth_t **out, pm_error_t *err);
+void pm_link_truth_free(pm_link_truth_t *t);
+/* Person id of a record; PM_ENOTFOUND if the truth does not list it. */
+int pm_link_truth_person(const pm_link_truth_t *t, const char *country, const char *record_id,
+                         uint64_t *out_person);
+size_t pm_link_truth_count(const pm_link_truth_t *t);
+
+typedef struct pm_link_quality {
+    uint64_t records;
+    uint64_t true_pairs, linked_pairs, correct_pairs; /* record pairs */
+    double precision, recall, f1;                     /* pairwise */
+    uint64_t persons, travellers;                     /* true and predicted clusters */
+    uint64_t exits, reconcilable;  /* exits; those whose person's previous crossing is an entry */
+    uint64_t reconciled;           /* exits whose traveller's previous crossing is an entry */
+    uint64_t reconciled_correct;   /* ... and that entry is truly the same person's */
+    double reconciliation;         /* reconciled_correct / reconcilable */
+    uint64_t reviews, merges;
+} pm_link_quality_t;
+
+/* Compares the linker's travellers with person[i] (the true person of record
+ * i, for every record of lk). Uses O(records) memory. PM_EINVAL if n differs
+ * from the linker's record count, PM_ENOMEM. */
+int pm_link_quality(pm_linker_t *lk, const uint64_t *person, size_t n, pm_link_quality_t *out,
+                    pm_error_t *err);
+
 #ifdef __cplusplus
 }
 #endif
