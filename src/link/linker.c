@@ -6,8 +6,8 @@
 #include "link_impl.h"
 
 #define PROF_TOK 8          /* tokens kept per profile */
-#define BLOCK_VISIT 64      /* most recent profiles visited per block */
-#define MAX_CANDIDATES 256  /* profiles scored per new profile */
+#define BLOCK_VISIT 32      /* most recent profiles visited per block */
+#define MAX_CANDIDATES 128  /* profiles scored per new profile */
 #define MAX_TRAVELLERS 64   /* distinct candidate travellers per new profile */
 #define MAX_RECORDS 0x7fffffffu
 
@@ -276,7 +276,12 @@ static int block_add(pm_linker_t *lk, uint64_t key, uint32_t prof)
     return PM_OK;
 }
 
-/* The blocking keys of a profile (at most 8). */
+/* The blocking keys of a profile (at most 8): the OCR-folded document
+ * number; the sorted phonetic keys of the first two core tokens (surname and
+ * first given name, so a swap keeps the key, and dropped particles or middle
+ * names do not change it) with and without the birth year; and each core
+ * token's phonetic key with the whole date of birth (a typo in the other
+ * token). */
 static size_t block_keys(const pm_linker_t *lk, const prof_t *p, uint64_t *keys)
 {
     size_t n = 0;
@@ -285,31 +290,27 @@ static size_t block_keys(const pm_linker_t *lk, const prof_t *p, uint64_t *keys)
         pm_docnum_ocr_fold(p->doc, f, sizeof f);
         keys[n++] = hash_str(1, f);
     }
-    const char *first_sur = NULL, *first_given = NULL;
-    for (size_t i = 0; i < p->ntok && n < 6; i++) {
+    const char *ph[3];
+    size_t nph = 0;
+    for (size_t i = 0; i < p->ntok && nph < 3; i++) {
         const pm_name_token_t *t = &lk->toks[p->tok[i]];
         if (t->flags & PM_TOK_PARTICLE || !t->phon[0])
             continue;
-        uint64_t h = hash_str(2, t->phon);
-        keys[n++] = hash_bytes(h, &p->dob.year, sizeof p->dob.year);
+        ph[nph++] = t->phon;
     }
-    /* surname/given phonetic pair, sorted so that a swap keeps the key */
-    for (size_t i = 0; i < p->ntok; i++) {
-        const pm_name_token_t *t = &lk->toks[p->tok[i]];
-        if (t->flags & PM_TOK_PARTICLE || !t->phon[0])
-            continue;
-        if (!first_sur)
-            first_sur = t->phon;
-        else if (!first_given) {
-            first_given = t->phon;
-            break;
-        }
+    uint8_t dob[4];
+    memcpy(dob, &p->dob.year, 2);
+    dob[2] = p->dob.month;
+    dob[3] = p->dob.day;
+    if (nph >= 2) {
+        const char *a = strcmp(ph[0], ph[1]) <= 0 ? ph[0] : ph[1];
+        const char *b = a == ph[0] ? ph[1] : ph[0];
+        uint64_t h = hash_str(hash_str(3, a), b);
+        keys[n++] = h;
+        keys[n++] = hash_bytes(h, dob, 2);
     }
-    if (first_sur && first_given) {
-        const char *a = strcmp(first_sur, first_given) <= 0 ? first_sur : first_given;
-        const char *b = a == first_sur ? first_given : first_sur;
-        keys[n++] = hash_str(hash_str(3, a), b);
-    }
+    for (size_t i = 0; i < nph; i++)
+        keys[n++] = hash_bytes(hash_str(2, ph[i]), dob, 4);
     return n;
 }
 

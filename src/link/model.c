@@ -5,6 +5,10 @@
 
 #include "link_impl.h"
 
+#define PRIOR 0.02
+#define W_MIN (-10.0)
+#define W_MAX 14.0
+
 static const int field_levels[PM_LINK_FIELDS] = {5, PM_DOB_LEVELS, 3, 3, PM_DOC_LEVELS};
 
 int pm_link_field_levels(int field)
@@ -98,6 +102,8 @@ int pm_link_model_em(const uint64_t *counts, pm_link_model_t *model, pm_error_t 
     double m[PM_LINK_FIELDS][PM_LINK_LEVELS_MAX], u[PM_LINK_FIELDS][PM_LINK_LEVELS_MAX];
     memcpy(m, model->m, sizeof m);
     memcpy(u, model->u, sizeof u);
+    double m0[PM_LINK_FIELDS][PM_LINK_LEVELS_MAX];
+    memcpy(m0, model->m, sizeof m0);
     double p = model->p_match > 0.001 && model->p_match < 0.999 ? model->p_match : 0.1;
     const double eps = 1e-7;
     int it;
@@ -128,9 +134,13 @@ int pm_link_model_em(const uint64_t *counts, pm_link_model_t *model, pm_error_t 
         p = np;
         if (p < 1e-6 || p > 1 - 1e-6)
             return pm_error_set(err, PM_ESTATE, "EM degenerated (p = %g)", p);
+        /* A Dirichlet prior (PRIOR of the same-person mass, spread as the
+         * starting m) keeps rare same-person disagreements (a dual national's
+         * second passport and citizenship) from getting an infinite penalty. */
         for (int f = 0; f < PM_LINK_FIELDS; f++)
             for (int l = 0; l < field_levels[f]; l++) {
-                double nm = am[f][l] / sg, nu = au[f][l] / (total - sg);
+                double nm = (am[f][l] + PRIOR * sg * m0[f][l]) / (sg * (1.0 + PRIOR));
+                double nu = au[f][l] / (total - sg);
                 delta = fmax(delta, fabs(nm - m[f][l]));
                 m[f][l] = nm;
                 u[f][l] = nu;
@@ -145,10 +155,10 @@ int pm_link_model_em(const uint64_t *counts, pm_link_model_t *model, pm_error_t 
     for (int f = 0; f < PM_LINK_FIELDS; f++)
         for (int l = 0; l < field_levels[f]; l++) {
             double w = log2((m[f][l] + 1e-6) / (u[f][l] + 1e-6));
-            if (w > 14)
-                w = 14;
-            if (w < -14)
-                w = -14;
+            if (w > W_MAX)
+                w = W_MAX;
+            if (w < W_MIN)
+                w = W_MIN;
             model->w[f][l] = is_missing_level(f, l) ? 0.0 : w;
         }
     return PM_OK;
