@@ -190,10 +190,11 @@ void pm_crossing_reader_free(pm_crossing_reader_t *r);
 
 /* Reads the next record into *out (validated and finished).
  * Returns 1 for a good record, 0 at end of input,
- * PM_EVALIDATION (or another per-row code) for a rejected row: err says
- * "line N: field: reason", pm_crossing_reader_error_line/field give the parts,
- * and the next call continues with the following row;
- * PM_EIO / PM_EFORMAT on a fatal problem (bad header, read error): stop.
+ * PM_EVALIDATION for a rejected row: err->msg says "line N: field: reason",
+ * err->code holds the precise cause (PM_EVALIDATION, PM_EUTF8, PM_ELIMIT,
+ * PM_ECHECKSUM, PM_ETRUNCATED, PM_EFORMAT), pm_crossing_reader_line/_error_field
+ * give the parts, and the next call continues with the following row;
+ * any other negative code is fatal (PM_EFORMAT bad header, PM_EIO): stop.
  * A JSONL "cursor" key, if present, is returned in *out_cursor (may be NULL; -1 if absent). */
 int pm_crossing_reader_next(pm_crossing_reader_t *r, pm_crossing_t *out, int64_t *out_cursor,
                             pm_error_t *err);
@@ -209,6 +210,50 @@ int pm_crossing_to_csv(const pm_crossing_t *c, pm_buf_t *out);
 /* Appends one record as a JSON object line; cursor >= 0 adds "cursor". The
  * direction written is the record's wire direction (its `direction` field). */
 int pm_crossing_to_jsonl(const pm_crossing_t *c, int64_t cursor, pm_buf_t *out);
+
+/* --- import into a store --- */
+
+struct pm_store;
+
+typedef struct pm_import_options {
+    size_t batch_rows; /* rows per committed transaction (0 = 20000); a crash loses at most one batch */
+    int strict;        /* nonzero: any rejected row means nothing from the input is stored */
+    /* Non-NULL: the input is this partner's feed (alpha-3). Each row must be an
+     * entry reported by that partner; it is stored as an exit from here with
+     * origin = the partner. */
+    const char *from_partner;
+    /* Called for each rejected row (may be NULL): line, field (PM_CF_NONE if
+     * none) and the error (message "line N: field: reason"). */
+    void (*on_reject)(void *ctx, uint64_t line, pm_crossing_field_t field, const pm_error_t *e);
+    /* Called after each committed batch (may be NULL). */
+    void (*on_batch)(void *ctx, uint64_t rows_read, uint64_t rows_stored);
+    void *ctx;
+} pm_import_options_t;
+
+typedef struct pm_import_stats {
+    uint64_t rows;       /* rows read (good + rejected) */
+    uint64_t stored;     /* new records stored */
+    uint64_t duplicates; /* good rows whose (reporting_country, record_id) was already stored */
+    uint64_t rejected;   /* rows rejected */
+    int64_t last_cursor; /* highest "cursor" seen in a JSONL feed, -1 if none */
+} pm_import_stats_t;
+
+/* Reads every row of r and stores the good ones in st, in batches of
+ * o->batch_rows rows per transaction (options may be NULL: defaults).
+ * Returns PM_OK if every row was good, PM_EPARTIAL if some were rejected (the
+ * good ones are stored), PM_EVALIDATION in strict mode when any row was
+ * rejected (nothing stored), or another negative code on a fatal error (rows
+ * of batches committed before it stay stored). *out_stats (may be NULL) is
+ * filled in every case. */
+int pm_crossings_import(struct pm_store *st, pm_crossing_reader_t *r, const pm_import_options_t *o,
+                        pm_import_stats_t *out_stats, pm_error_t *err);
+
+/* A deterministic, plausible crossing number `index` of a sample stream
+ * (seed picks the stream): names in several scripts, weighted nationalities,
+ * partial dates of birth, passports and ID cards, some with a valid TD3 MRZ,
+ * a week of timestamps. For benchmarks and tests before real generated data. */
+void pm_crossing_sample(uint64_t seed, uint64_t index, const char *reporting_country,
+                        pm_crossing_t *out);
 
 #ifdef __cplusplus
 }

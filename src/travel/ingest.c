@@ -1,0 +1,140 @@
+/* Import of crossing records into a store: batched transactions (durable per
+ * batch, idempotent per record key), rejected rows reported and skipped,
+ * strict mode, and the partner mirror (their entry = our exit). */
+#include <string.h>
+
+#include "perimeter/store.h"
+#include "perimeter/travel.h"
+
+#define DEFAULT_BATCH 20000
+
+static int partner_check(pm_crossing_t *c, const char *partner, pm_crossing_field_t *out_field,
+                         pm_error_t *err)
+{
+    if (strcmp(c->reporting_country, partner) != 0) {
+        *out_field = PM_CF_REPORTING_COUNTRY;
+        return pm_error_set(err, PM_EVALIDATION,
+                            "reporting_country: '%s' in the feed of partner %s",
+                            c->reporting_country, partner);
+    }
+    if (c->direction != PM_DIRECTION_ENTRY) {
+        *out_field = PM_CF_DIRECTION;
+        return pm_error_set(err, PM_EVALIDATION,
+                            "direction: a partner feed carries entries only, got '%s'",
+                            pm_direction_name(c->direction));
+    }
+    c->direction = PM_DIRECTION_EXIT;
+    memcpy(c->origin, partner, 4);
+    return PM_OK;
+}
+
+int pm_crossings_import(struct pm_store *st, pm_crossing_reader_t *r, const pm_import_options_t *o,
+                        pm_import_stats_t *out_stats, pm_error_t *err)
+{
+    pm_import_options_t defaults;
+    memset(&defaults, 0, sizeof defaults);
+    if (!o)
+        o = &defaults;
+    pm_import_stats_t stats = {0, 0, 0, 0, -1};
+    size_t batch = o->batch_rows ? o->batch_rows : DEFAULT_BATCH;
+    const char *partner = o->from_partner;
+    int rc = PM_OK;
+    if (partner) {
+        if (strlen(partner) != 3 || !pm_country_is_iso(partner)) {
+            rc = pm_error_set(err, PM_EINVAL, "partner code '%s' is not an ISO 3166-1 alpha-3 code",
+                              partner);
+            goto done;
+        }
+        if ((rc = pm_store_ensure_partner(st, partner, err)))
+            goto done;
+    }
+    pm_crossing_t c;
+    pm_error_t rowerr;
+    size_t in_batch = 0;
+    uint64_t batch_stored = 0, batch_dups = 0;
+    int open_tx = 0;
+    for (;;) {
+        int64_t cursor = -1;
+        pm_error_clear(&rowerr);
+        int got = pm_crossing_reader_next(r, &c, &cursor, &rowerr);
+        if (got == 0)
+            break;
+        if (got < 0 && got != PM_EVALIDATION) {
+            rc = got;
+            if (err)
+                *err = rowerr;
+            goto fail;
+        }
+        stats.rows++;
+        if (cursor > stats.last_cursor)
+            stats.last_cursor = cursor;
+        pm_crossing_field_t field = pm_crossing_reader_error_field(r);
+        if (got == 1 && partner) {
+            if (partner_check(&c, partner, &field, &rowerr)) {
+                pm_error_prefix(&rowerr, "line %llu",
+                                (unsigned long long)pm_crossing_reader_line(r));
+                got = PM_EVALIDATION;
+            }
+        }
+        if (got < 0) {
+            stats.rejected++;
+            if (o->on_reject)
+                o->on_reject(o->ctx, pm_crossing_reader_line(r), field, &rowerr);
+            continue;
+        }
+        if (o->strict && stats.rejected)
+            continue; /* validate the rest, to report every bad row; store nothing */
+        if (!open_tx) {
+            if ((rc = pm_store_begin(st, err)))
+                goto fail;
+            open_tx = 1;
+        }
+        int inserted = 0;
+        if ((rc = pm_store_put_crossing(st, &c, &inserted, err)))
+            goto fail;
+        stats.stored += (uint64_t)inserted;
+        stats.duplicates += (uint64_t)!inserted;
+        batch_stored += (uint64_t)inserted;
+        batch_dups += (uint64_t)!inserted;
+        if (!o->strict && ++in_batch >= batch) {
+            if ((rc = pm_store_commit(st, err)))
+                goto fail;
+            open_tx = 0;
+            in_batch = 0;
+            batch_stored = batch_dups = 0;
+            if (o->on_batch)
+                o->on_batch(o->ctx, stats.rows, stats.stored);
+        }
+    }
+    if (o->strict && stats.rejected) {
+        if (open_tx)
+            pm_store_rollback(st, NULL);
+        stats.stored = 0;
+        stats.duplicates = 0;
+        rc = pm_error_set(err, PM_EVALIDATION,
+                          "%llu of %llu rows rejected; strict mode: nothing stored",
+                          (unsigned long long)stats.rejected, (unsigned long long)stats.rows);
+        goto done;
+    }
+    if (open_tx) {
+        if ((rc = pm_store_commit(st, err)))
+            goto fail;
+        if (o->on_batch)
+            o->on_batch(o->ctx, stats.rows, stats.stored);
+    }
+    if (stats.rejected)
+        rc = pm_error_set(err, PM_EPARTIAL, "%llu of %llu rows rejected",
+                          (unsigned long long)stats.rejected, (unsigned long long)stats.rows);
+    goto done;
+fail:
+    if (open_tx) {
+        /* the open batch is lost; what was committed before stays */
+        pm_store_rollback(st, NULL);
+        stats.stored -= batch_stored;
+        stats.duplicates -= batch_dups;
+    }
+done:
+    if (out_stats)
+        *out_stats = stats;
+    return rc;
+}
