@@ -288,6 +288,77 @@ typedef struct pm_link_quality {
 int pm_link_quality(pm_linker_t *lk, const uint64_t *person, size_t n, pm_link_quality_t *out,
                     pm_error_t *err);
 
+/* ---------------------------------------------------------------- reports */
+
+/* One crossing as the reports see it. */
+typedef struct pm_link_event {
+    int64_t store_id;
+    int64_t time_utc;
+    int32_t local_day; /* days since 1970-01-01 in the port's local time */
+    uint32_t traveller;
+    pm_direction_t direction; /* from our country's point of view */
+    char citizenship[4];
+} pm_link_event_t;
+
+/* Local calendar day (days since 1970-01-01) of an instant at a UTC offset. */
+int32_t pm_link_local_day(int64_t time_utc, int utc_offset_min);
+
+/* Sorts events by traveller, then time, then store_id (the order every report
+ * below expects). */
+void pm_link_sort_events(pm_link_event_t *ev, size_t n);
+
+/* Reconciliation: for each event i, out_entry[i] is the index of the entry
+ * that an exit closes (the traveller's previous crossing, when it is an entry),
+ * -1 for an unreconciled exit (the work queue), -2 for events that are not
+ * exits. Events must be sorted. Returns the number of reconciled exits;
+ * *out_exits (may be NULL) receives the number of exits. */
+size_t pm_link_reconcile(const pm_link_event_t *ev, size_t n, int64_t *out_entry,
+                         size_t *out_exits);
+
+/* Authorised stay per class of traveller (by citizenship), in days;
+ * 0 = not limited (citizens, permanent residents). */
+#define PM_STAY_RULES_MAX 64
+typedef struct pm_stay_rules {
+    size_t n;
+    char citizenship[PM_STAY_RULES_MAX][4];
+    int days[PM_STAY_RULES_MAX];
+    int default_days; /* for any other citizenship */
+} pm_stay_rules_t;
+
+/* Parses "CODE=DAYS" (CODE alpha-3 or "default") into rules. PM_EFORMAT /
+ * PM_ELIMIT (past PM_STAY_RULES_MAX) with a message. */
+int pm_stay_rules_add(pm_stay_rules_t *rules, const char *spec, pm_error_t *err);
+int pm_stay_rules_days(const pm_stay_rules_t *rules, const char *citizenship);
+
+typedef struct pm_link_overstay {
+    size_t entry;         /* index of the last entry (sorted events) */
+    int64_t stay_end_utc; /* end of the authorised stay */
+    int days_over;        /* whole days past it at as_of */
+} pm_link_overstay_t;
+
+/* Travellers whose last crossing at or before as_of is an entry whose
+ * authorised stay (rules, by the entry's citizenship) ended before as_of.
+ * *out is malloc'd (caller frees), *out_n its length. PM_ENOMEM. */
+int pm_link_overstays(const pm_link_event_t *ev, size_t n, const pm_stay_rules_t *rules,
+                      int64_t as_of_utc, pm_link_overstay_t **out, size_t *out_n,
+                      pm_error_t *err);
+
+typedef struct pm_link_presence {
+    int days;        /* local days present (any part of a day counts) in the window */
+    int anomalies;   /* entry after entry or exit after exit (a missing record) */
+    int assumed_in;  /* 1 if the first crossing is an exit: present before it */
+} pm_link_presence_t;
+
+/* Days of physical presence of one traveller in [from_day, to_day] (local
+ * days, inclusive), from its events ev[0..n) (sorted, one traveller). A stay
+ * runs from an entry to the next exit, both days counting; a stay still open
+ * runs to to_day; when the first crossing is an exit the person is taken as
+ * present from from_day. With a missing exit (entry after entry) only the
+ * first entry day counts, and a missing entry (exit after exit) adds nothing:
+ * the count never credits days the records do not show. */
+void pm_link_presence_days(const pm_link_event_t *ev, size_t n, int32_t from_day, int32_t to_day,
+                           pm_link_presence_t *out);
+
 #ifdef __cplusplus
 }
 #endif
