@@ -1,0 +1,255 @@
+/* synth: ICAO 9303 MRZ and the CSV / JSON Lines writers. */
+#include <stdio.h>
+#include <string.h>
+
+#include "synth/synth_int.h"
+
+int pm_synth_check_digit(const char *s, size_t len)
+{
+    static const int weights[3] = {7, 3, 1};
+    int sum = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        int v;
+        if (ch >= '0' && ch <= '9')
+            v = ch - '0';
+        else if (ch >= 'A' && ch <= 'Z')
+            v = ch - 'A' + 10;
+        else if (ch == '<')
+            v = 0;
+        else
+            return -1;
+        sum += v * weights[i % 3];
+    }
+    return sum % 10;
+}
+
+/* Copies an ICAO Latin name into the MRZ alphabet: letters kept, spaces and
+ * hyphens become '<', anything else (apostrophes) dropped. */
+static size_t mrz_name(const char *in, char *out, size_t room)
+{
+    size_t n = 0;
+    for (; *in && n < room; in++) {
+        char ch = *in;
+        if (ch >= 'A' && ch <= 'Z')
+            out[n++] = ch;
+        else if (ch == ' ' || ch == '-')
+            out[n++] = '<';
+    }
+    return n;
+}
+
+static int yymmdd(const char *date, char out[6])
+{
+    if (strlen(date) != 10 || date[4] != '-' || date[7] != '-')
+        return -1;
+    memcpy(out, date + 2, 2);
+    memcpy(out + 2, date + 5, 2);
+    memcpy(out + 4, date + 8, 2);
+    return 0;
+}
+
+int pm_synth_td3_mrz(const char *doc_type, const char *issuer, const char *surname,
+                     const char *given_names, const char *number, const char *nationality,
+                     const char *dob, char sex, const char *expiry, char *out, size_t out_cap)
+{
+    if (out_cap < 90 || strlen(doc_type) < 1 || strlen(doc_type) > 2 || strlen(issuer) != 3 ||
+        strlen(nationality) != 3 || strlen(number) > 9 || strlen(number) < 1)
+        return PM_EINVAL;
+    char l1[45], l2[45];
+    memset(l1, '<', 44);
+    memset(l2, '<', 44);
+    l1[44] = l2[44] = '\0';
+    l1[0] = doc_type[0];
+    if (doc_type[1])
+        l1[1] = doc_type[1];
+    memcpy(l1 + 2, issuer, 3);
+    size_t n = mrz_name(surname, l1 + 5, 39);
+    if (n == 0)
+        return PM_EINVAL;
+    if (given_names && *given_names && n + 2 < 39) {
+        n += 2; /* "<<" separates the primary and secondary identifiers */
+        mrz_name(given_names, l1 + 5 + n, 39 - n);
+    }
+    memcpy(l2, number, strlen(number));
+    l2[9] = (char)('0' + pm_synth_check_digit(l2, 9));
+    memcpy(l2 + 10, nationality, 3);
+    if (yymmdd(dob, l2 + 13) || yymmdd(expiry, l2 + 21))
+        return PM_EINVAL;
+    l2[19] = (char)('0' + pm_synth_check_digit(l2 + 13, 6));
+    l2[20] = sex == 'M' || sex == 'F' ? sex : '<';
+    l2[27] = (char)('0' + pm_synth_check_digit(l2 + 21, 6));
+    /* optional data (personal number) empty: its check digit is that of 14 fillers, 0 */
+    l2[42] = (char)('0' + pm_synth_check_digit(l2 + 28, 14));
+    char comp[39];
+    memcpy(comp, l2, 10);
+    memcpy(comp + 10, l2 + 13, 7);
+    memcpy(comp + 17, l2 + 21, 22);
+    l2[43] = (char)('0' + pm_synth_check_digit(comp, 39));
+    for (int i = 0; i < 44; i++)
+        if (pm_synth_check_digit(l1 + i, 1) < 0 || pm_synth_check_digit(l2 + i, 1) < 0)
+            return PM_EINVAL;
+    snprintf(out, out_cap, "%s|%s", l1, l2);
+    return PM_OK;
+}
+
+int pm_synth_csv_field(pm_buf_t *out, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n"))
+        return pm_buf_append_str(out, s);
+    int rc = pm_buf_append(out, "\"", 1);
+    for (const char *p = s; *p && rc == 0; p++)
+        rc = *p == '"' ? pm_buf_append(out, "\"\"", 2) : pm_buf_append(out, p, 1);
+    return rc ? rc : pm_buf_append(out, "\"", 1);
+}
+
+static const char *const record_columns[] = {
+    "record_id",   "reporting_country", "direction",     "timestamp",       "port_code",
+    "mode",        "surname",           "given_names",   "middle_names",    "date_of_birth",
+    "citizenship", "sex",               "document_type", "document_number", "document_issuer",
+    "mrz"};
+#define NCOLS (sizeof record_columns / sizeof record_columns[0])
+
+static void record_values(const pm_synth_crossing_t *c, const char *v[NCOLS])
+{
+    v[0] = c->record_id, v[1] = c->reporting_country, v[2] = c->direction;
+    v[3] = c->timestamp, v[4] = c->port_code, v[5] = c->mode, v[6] = c->surname;
+    v[7] = c->given_names, v[8] = c->middle_names, v[9] = c->date_of_birth;
+    v[10] = c->citizenship, v[11] = c->sex, v[12] = c->document_type;
+    v[13] = c->document_number, v[14] = c->document_issuer, v[15] = c->mrz;
+}
+
+static int csv_row(pm_buf_t *out, const char *const *v, size_t n)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (i)
+            rc = pm_buf_append(out, ",", 1);
+        if (rc == 0)
+            rc = pm_synth_csv_field(out, v[i]);
+    }
+    return rc ? rc : pm_buf_append(out, "\n", 1);
+}
+
+int pm_synth_csv_header(pm_buf_t *out)
+{
+    return csv_row(out, record_columns, NCOLS);
+}
+
+int pm_synth_crossing_csv(const pm_synth_crossing_t *c, pm_buf_t *out)
+{
+    const char *v[NCOLS];
+    record_values(c, v);
+    return csv_row(out, v, NCOLS);
+}
+
+static int json_string(pm_buf_t *out, const char *s)
+{
+    int rc = pm_buf_append(out, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p && rc == 0; p++) {
+        if (*p == '"' || *p == '\\') {
+            char e[2] = {'\\', (char)*p};
+            rc = pm_buf_append(out, e, 2);
+        } else if (*p < 0x20) {
+            rc = pm_buf_printf(out, "\\u%04x", *p);
+        } else {
+            rc = pm_buf_append(out, p, 1);
+        }
+    }
+    return rc ? rc : pm_buf_append(out, "\"", 1);
+}
+
+int pm_synth_crossing_jsonl(const pm_synth_crossing_t *c, pm_buf_t *out)
+{
+    const char *v[NCOLS];
+    record_values(c, v);
+    int rc = pm_buf_append(out, "{", 1);
+    int first = 1;
+    for (size_t i = 0; i < NCOLS && rc == 0; i++) {
+        if (i == NCOLS - 1 && !v[i][0])
+            continue; /* mrz only when present */
+        if (!first)
+            rc = pm_buf_append(out, ",", 1);
+        first = 0;
+        if (rc == 0)
+            rc = json_string(out, record_columns[i]);
+        if (rc == 0)
+            rc = pm_buf_append(out, ":", 1);
+        if (rc == 0)
+            rc = json_string(out, v[i]);
+    }
+    return rc ? rc : pm_buf_append(out, "}\n", 2);
+}
+
+int pm_synth_truth_header(pm_buf_t *out)
+{
+    return pm_buf_append_str(out, "reporting_country,record_id,person_id,noise\n");
+}
+
+int pm_synth_truth_csv(const pm_synth_crossing_t *c, pm_buf_t *out)
+{
+    char noise[160];
+    pm_synth_noise_names(c->noise, noise, sizeof noise);
+    return pm_buf_printf(out, "%s,%s,%llu,%s\n", c->reporting_country, c->record_id,
+                         (unsigned long long)c->person_id, noise);
+}
+
+static const char *const people_columns[] = {
+    "person_id",       "surname",          "given_names",        "middle_names",
+    "surname_native",  "given_names_native", "middle_names_native", "script",
+    "culture",         "sex",              "date_of_birth",      "citizenship",
+    "residence",       "start_location",   "class",              "doc1_type",
+    "doc1_number",     "doc1_issuer",      "doc1_nationality",   "doc1_expiry",
+    "doc2_type",       "doc2_number",      "doc2_issuer",        "doc2_nationality",
+    "doc2_expiry",     "authorised_stay_days", "authorised_stay_end", "removal_order",
+    "removal_country", "removal_order_date", "crossings",        "location_at_end"};
+#define NPCOLS (sizeof people_columns / sizeof people_columns[0])
+
+int pm_synth_people_header(pm_buf_t *out)
+{
+    return csv_row(out, people_columns, NPCOLS);
+}
+
+int pm_synth_person_csv(const pm_synth_person_t *p, pm_buf_t *out)
+{
+    char id[24], stay[16], rem[4], cross[16], sex[2] = {p->sex, 0};
+    snprintf(id, sizeof id, "%llu", (unsigned long long)p->person_id);
+    snprintf(stay, sizeof stay, "%d", p->authorised_stay_days);
+    snprintf(rem, sizeof rem, "%d", p->removal_order ? 1 : 0);
+    snprintf(cross, sizeof cross, "%u", p->crossings);
+    const pm_synth_document_t *d1 = &p->documents[0];
+    const pm_synth_document_t *d2 = p->n_documents > 1 ? &p->documents[1] : NULL;
+    const char *v[NPCOLS] = {id,
+                             p->surname,
+                             p->given_names,
+                             p->middle_names,
+                             p->surname_native,
+                             p->given_names_native,
+                             p->middle_names_native,
+                             p->script ? p->script : "",
+                             p->culture ? p->culture : "",
+                             sex,
+                             p->date_of_birth,
+                             p->citizenship,
+                             p->residence,
+                             p->start_location,
+                             pm_synth_class_name(p->cls),
+                             d1->type,
+                             d1->number,
+                             d1->issuer,
+                             d1->nationality,
+                             d1->expiry,
+                             d2 ? d2->type : "",
+                             d2 ? d2->number : "",
+                             d2 ? d2->issuer : "",
+                             d2 ? d2->nationality : "",
+                             d2 ? d2->expiry : "",
+                             stay,
+                             p->authorised_stay_end,
+                             rem,
+                             p->removal_country,
+                             p->removal_order_date,
+                             cross,
+                             p->location_at_end};
+    return csv_row(out, v, NPCOLS);
+}

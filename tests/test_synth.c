@@ -1,0 +1,520 @@
+/* synth: determinism, the wire format rules of docs/crossings-format.md on
+ * every generated record, ICAO check digits, behaviour of the traveller
+ * classes, the noise rate and its truth. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "perimeter/synth.h"
+
+/* ---------------- an independent checker of the wire rules ---------------- */
+
+static int is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in(int y, int m)
+{
+    static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && is_leap(y) ? 29 : dm[m - 1];
+}
+
+static int digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* "YYYY-MM-DD", "YYYY-MM" or "YYYY"; fills y/m/d (0 when absent). */
+static int valid_date(const char *s, int *y, int *m, int *d)
+{
+    size_t n = strlen(s);
+    *m = *d = 0;
+    if (n != 4 && n != 7 && n != 10)
+        return 0;
+    *y = digits(s, 4);
+    if (*y < 1850 || *y > 2100)
+        return 0;
+    if (n >= 7) {
+        if (s[4] != '-' || (*m = digits(s + 5, 2)) < 1 || *m > 12)
+            return 0;
+    }
+    if (n == 10) {
+        if (s[7] != '-' || (*d = digits(s + 8, 2)) < 1 || *d > days_in(*y, *m))
+            return 0;
+    }
+    return 1;
+}
+
+static int charset(const char *s, const char *allowed, size_t min, size_t max)
+{
+    size_t n = strlen(s);
+    if (n < min || n > max)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr(allowed, s[i]))
+            return 0;
+    return 1;
+}
+
+static int valid_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int extra = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2
+                                   : (*p & 0xF8) == 0xF0 ? 3 : -1;
+        if (extra < 0)
+            return 0;
+        p++;
+        for (int k = 0; k < extra; k++, p++)
+            if ((*p & 0xC0) != 0x80)
+                return 0;
+    }
+    return 1;
+}
+
+/* ICAO 9303 check digit, computed here independently of the library. */
+static int cd(const char *s, int n)
+{
+    static const int w[3] = {7, 3, 1};
+    int sum = 0;
+    for (int i = 0; i < n; i++) {
+        int v = s[i] == '<' ? 0 : (s[i] >= 'A' ? s[i] - 'A' + 10 : s[i] - '0');
+        sum += v * w[i % 3];
+    }
+    return sum % 10;
+}
+
+#define UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#define DIGIT "0123456789"
+
+static void check_record(const pm_synth_crossing_t *c, const char *a, const char *b)
+{
+    assert_true(charset(c->record_id, UPPER "abcdefghijklmnopqrstuvwxyz" DIGIT "._:-", 1, 64));
+    assert_true(strcmp(c->reporting_country, a) == 0 || strcmp(c->reporting_country, b) == 0);
+    assert_string_equal(c->direction, "entry");
+    /* timestamp */
+    const char *t = c->timestamp;
+    assert_int_equal(strlen(t), 25);
+    int y, m, d;
+    char date[11];
+    memcpy(date, t, 10);
+    date[10] = 0;
+    assert_true(valid_date(date, &y, &m, &d) && d > 0);
+    assert_true(t[10] == 'T' && t[13] == ':' && t[16] == ':' && (t[19] == '+' || t[19] == '-'));
+    assert_true(digits(t + 11, 2) < 24 && digits(t + 14, 2) < 60 && digits(t + 17, 2) < 60);
+    assert_true(digits(t + 20, 2) <= 14 && t[22] == ':' && digits(t + 23, 2) < 60);
+    assert_true(charset(c->port_code, UPPER DIGIT, 1, 16));
+    const char *modes[] = {"land", "ferry", "pedestrian", "rail", "air"};
+    int mode_ok = 0;
+    for (int i = 0; i < 5; i++)
+        mode_ok |= strcmp(c->mode, modes[i]) == 0;
+    assert_true(mode_ok);
+    assert_true(c->surname[0] && valid_utf8(c->surname) && valid_utf8(c->given_names) &&
+                valid_utf8(c->middle_names));
+    int by, bm, bd;
+    assert_true(valid_date(c->date_of_birth, &by, &bm, &bd));
+    assert_true(by <= y);
+    assert_true(charset(c->citizenship, UPPER, 3, 3));
+    assert_true(strlen(c->sex) == 1 && strchr("MFX", c->sex[0]));
+    assert_true(charset(c->document_type, UPPER, 1, 2) && strchr("PIACV", c->document_type[0]));
+    assert_true(charset(c->document_number, UPPER DIGIT, 1, 20));
+    assert_true(charset(c->document_issuer, UPPER, 3, 3));
+    if (c->mrz[0]) {
+        const char *l1 = c->mrz, *bar = strchr(c->mrz, '|');
+        assert_non_null(bar);
+        const char *l2 = bar + 1;
+        assert_int_equal(bar - l1, 44);
+        assert_int_equal(strlen(l2), 44);
+        assert_true(charset(l2, UPPER DIGIT "<", 44, 44));
+        assert_int_equal(cd(l2, 9), l2[9] - '0');
+        assert_int_equal(cd(l2 + 13, 6), l2[19] - '0');
+        assert_int_equal(cd(l2 + 21, 6), l2[27] - '0');
+        assert_int_equal(cd(l2 + 28, 14), l2[42] - '0');
+        char comp[39];
+        memcpy(comp, l2, 10);
+        memcpy(comp + 10, l2 + 13, 7);
+        memcpy(comp + 17, l2 + 21, 22);
+        assert_int_equal(cd(comp, 39), l2[43] - '0');
+        /* agreement with the fields */
+        assert_int_equal(l1[0], c->document_type[0]);
+        assert_memory_equal(l1 + 2, c->document_issuer, 3);
+        size_t dl = strlen(c->document_number);
+        assert_memory_equal(l2, c->document_number, dl);
+        assert_memory_equal(l2 + 10, c->citizenship, 3);
+        assert_memory_equal(l2 + 13, c->date_of_birth + 2, 2);
+        assert_memory_equal(l2 + 15, c->date_of_birth + 5, 2);
+        assert_memory_equal(l2 + 17, c->date_of_birth + 8, 2);
+        assert_int_equal(l2[20], c->sex[0] == 'X' ? '<' : c->sex[0]);
+        assert_int_equal(strncmp(l1 + 5, c->surname, strcspn(c->surname, " -'")), 0);
+    }
+}
+
+/* ---------------- collecting runs ---------------- */
+
+typedef struct collect {
+    pm_synth_crossing_t *recs;
+    size_t n, cap;
+    pm_synth_person_t *people;
+    size_t np, pcap;
+    const char *a, *b;
+} collect_t;
+
+static int collect_crossing(void *user, const pm_synth_crossing_t *c)
+{
+    collect_t *k = user;
+    check_record(c, k->a, k->b);
+    if (k->n == k->cap) {
+        k->cap = k->cap ? k->cap * 2 : 1024;
+        k->recs = realloc(k->recs, k->cap * sizeof *k->recs);
+        assert_non_null(k->recs);
+    }
+    k->recs[k->n++] = *c;
+    return 0;
+}
+
+static int collect_person(void *user, const pm_synth_person_t *p)
+{
+    collect_t *k = user;
+    if (k->np == k->pcap) {
+        k->pcap = k->pcap ? k->pcap * 2 : 1024;
+        k->people = realloc(k->people, k->pcap * sizeof *k->people);
+        assert_non_null(k->people);
+    }
+    k->people[k->np++] = *p;
+    return 0;
+}
+
+static void run(const pm_synth_params_t *p, collect_t *k)
+{
+    memset(k, 0, sizeof *k);
+    k->a = p->countries[0];
+    k->b = p->countries[1];
+    pm_synth_t *s;
+    pm_error_t err;
+    assert_int_equal(pm_synth_new(p, &s, &err), PM_OK);
+    assert_int_equal(pm_synth_run(s, collect_crossing, collect_person, k, &err), PM_OK);
+    pm_synth_free(s);
+}
+
+static void collect_free(collect_t *k)
+{
+    free(k->recs);
+    free(k->people);
+}
+
+static void test_check_digit_known(void **state)
+{
+    (void)state;
+    /* the ICAO 9303 specimen passport: document L898902C3 check 6, birth
+     * 740812 check 2, expiry 120415 check 9 (its personal number is left
+     * empty here, which gives the composite digit 8) */
+    assert_int_equal(pm_synth_check_digit("L898902C3", 9), 6);
+    assert_int_equal(pm_synth_check_digit("740812", 6), 2);
+    assert_int_equal(pm_synth_check_digit("120415", 6), 9);
+    assert_int_equal(pm_synth_check_digit("ab", 2), -1);
+    char mrz[100];
+    assert_int_equal(pm_synth_td3_mrz("P", "UTO", "ERIKSSON", "ANNA MARIA", "L898902C3", "UTO",
+                                      "1974-08-12", 'F', "2012-04-15", mrz, sizeof mrz),
+                     PM_OK);
+    assert_string_equal(mrz, "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<|"
+                             "L898902C36UTO7408122F1204159<<<<<<<<<<<<<<08");
+    assert_int_equal(pm_synth_td3_mrz("P", "UTO", "X", "", "TOOLONGNUMBER", "UTO", "1974-08-12",
+                                      'F', "2012-04-15", mrz, sizeof mrz),
+                     PM_EINVAL);
+}
+
+static void test_bad_params(void **state)
+{
+    (void)state;
+    pm_synth_params_t p;
+    pm_synth_t *s;
+    pm_error_t err;
+    pm_synth_params_default(&p);
+    memcpy(p.countries[1], "ZZZ", 4);
+    assert_int_equal(pm_synth_new(&p, &s, &err), PM_EINVAL);
+    assert_non_null(strstr(err.msg, "ZZZ"));
+    pm_synth_params_default(&p);
+    p.days = 0;
+    assert_int_equal(pm_synth_new(&p, &s, &err), PM_EINVAL);
+    pm_synth_params_default(&p);
+    p.start_month = 2;
+    p.start_day = 30;
+    assert_int_equal(pm_synth_new(&p, &s, &err), PM_EINVAL);
+    pm_synth_params_default(&p);
+    p.noise = 1.5;
+    assert_int_equal(pm_synth_new(&p, &s, &err), PM_EINVAL);
+}
+
+static void test_deterministic_and_valid(void **state)
+{
+    (void)state;
+    pm_synth_params_t p;
+    pm_synth_params_default(&p);
+    p.seed = 99;
+    p.people = 3000;
+    p.days = 10;
+    p.noise = 0.05;
+    collect_t k1, k2, k3;
+    run(&p, &k1);
+    run(&p, &k2);
+    assert_true(k1.n > 1000);
+    assert_int_equal(k1.n, k2.n);
+    for (size_t i = 0; i < k1.n; i++)
+        assert_int_equal(memcmp(&k1.recs[i], &k2.recs[i], sizeof k1.recs[i]), 0);
+    p.seed = 100;
+    run(&p, &k3);
+    size_t same = 0;
+    for (size_t i = 0; i < k1.n && i < k3.n; i++)
+        same += strcmp(k1.recs[i].surname, k3.recs[i].surname) == 0 &&
+                strcmp(k1.recs[i].record_id, k3.recs[i].record_id) == 0;
+    assert_int_equal(same, 0); /* another seed: other people, other record ids */
+    collect_free(&k1);
+    collect_free(&k2);
+    collect_free(&k3);
+}
+
+/* Record ids are unique per reporting country, a person's entries alternate
+ * between the two countries and go forward in time, and the truth person
+ * agrees with a clean record. */
+static void test_consistency(void **state)
+{
+    (void)state;
+    pm_synth_params_t p;
+    pm_synth_params_default(&p);
+    p.seed = 5;
+    p.people = 2000;
+    p.days = 21;
+    collect_t k;
+    run(&p, &k);
+    assert_int_equal(k.np, p.people);
+    int *last_side = calloc(p.people + 1, sizeof *last_side);
+    int64_t *last_t = calloc(p.people + 1, sizeof *last_t);
+    uint32_t *count = calloc(p.people + 1, sizeof *count);
+    assert_non_null(last_side);
+    assert_non_null(last_t);
+    assert_non_null(count);
+    size_t mrz = 0, native = 0;
+    for (size_t i = 0; i < k.n; i++) {
+        const pm_synth_crossing_t *c = &k.recs[i];
+        assert_true(c->person_id >= 1 && c->person_id <= p.people);
+        int side = strcmp(c->reporting_country, "CAN") == 0 ? 1 : 2;
+        if (last_side[c->person_id])
+            assert_int_not_equal(last_side[c->person_id], side);
+        assert_true(c->time_utc > last_t[c->person_id]);
+        last_side[c->person_id] = side;
+        last_t[c->person_id] = c->time_utc;
+        count[c->person_id]++;
+        const pm_synth_person_t *pp = &k.people[c->person_id - 1];
+        assert_int_equal(pp->person_id, c->person_id);
+        int latin = strcmp(c->surname, pp->surname) == 0;
+        assert_true(latin || strcmp(c->surname, pp->surname_native) == 0);
+        native += !latin;
+        assert_string_equal(c->date_of_birth, pp->date_of_birth);
+        assert_string_equal(c->document_number, pp->documents[0].number);
+        mrz += c->mrz[0] != 0;
+        /* the first entry of a person goes away from where the person starts */
+        if (count[c->person_id] == 1)
+            assert_string_not_equal(c->reporting_country, pp->start_location);
+        for (size_t j = 0; j < i && j < 50; j++)
+            if (strcmp(k.recs[i - 1 - j].reporting_country, c->reporting_country) == 0)
+                assert_string_not_equal(k.recs[i - 1 - j].record_id, c->record_id);
+    }
+    for (uint32_t id = 1; id <= p.people; id++) {
+        assert_int_equal(count[id], k.people[id - 1].crossings);
+        if (count[id])
+            assert_string_equal(k.people[id - 1].location_at_end,
+                                last_side[id] == 1 ? "CAN" : "USA");
+        else
+            assert_string_equal(k.people[id - 1].location_at_end, k.people[id - 1].start_location);
+    }
+    /* about 30% of clean passport records carry an MRZ, ~10% of the records
+     * of people with another written form use it */
+    assert_true(mrz > k.n / 6 && mrz < k.n / 2);
+    assert_true(native > k.n / 30 && native < k.n / 5);
+    free(last_side);
+    free(last_t);
+    free(count);
+    collect_free(&k);
+}
+
+static void test_class_mix_and_behaviour(void **state)
+{
+    (void)state;
+    pm_synth_params_t p;
+    pm_synth_params_default(&p);
+    p.seed = 11;
+    p.people = 20000;
+    p.days = 14; /* 2026-01-05 is a Monday: ten weekdays */
+    collect_t k;
+    run(&p, &k);
+    static const double want[PM_SYNTH_CLASS_COUNT] = {5, 2, 72, 8, 5, 3, 3, 2};
+    size_t n[PM_SYNTH_CLASS_COUNT] = {0}, crossings[PM_SYNTH_CLASS_COUNT] = {0};
+    size_t partner = 0, dual = 0, nonlatin = 0;
+    for (size_t i = 0; i < k.np; i++) {
+        const pm_synth_person_t *pp = &k.people[i];
+        n[pp->cls]++;
+        crossings[pp->cls] += pp->crossings;
+        partner += strcmp(pp->citizenship, "CAN") == 0 || strcmp(pp->citizenship, "USA") == 0;
+        dual += pp->n_documents == 2;
+        nonlatin += strcmp(pp->script, "Latin") != 0;
+        if (pp->cls == PM_SYNTH_NEVER_LEAVES || pp->cls == PM_SYNTH_REMOVAL)
+            assert_true(pp->crossings <= 1);
+        if (pp->cls == PM_SYNTH_REMOVAL) {
+            assert_int_equal(pp->removal_order, 1);
+            assert_string_equal(pp->removal_country, pp->start_location);
+            if (pp->crossings)
+                assert_string_not_equal(pp->location_at_end, pp->removal_country);
+        } else {
+            assert_int_equal(pp->removal_order, 0);
+        }
+        if (pp->cls == PM_SYNTH_OVERSTAYER && pp->crossings == 1) {
+            /* entered, stayed past the authorised end, which is inside the period */
+            assert_string_not_equal(pp->location_at_end, pp->start_location);
+            assert_true(pp->authorised_stay_end[0]);
+            assert_true(strcmp(pp->authorised_stay_end, "2026-01-18") <= 0);
+        }
+        /* documents are valid for the whole period */
+        for (int d = 0; d < pp->n_documents; d++)
+            assert_true(strcmp(pp->documents[d].expiry, "2026-01-19") > 0);
+    }
+    for (int c = 0; c < PM_SYNTH_CLASS_COUNT; c++) {
+        double share = 100.0 * (double)n[c] / (double)k.np;
+        assert_true(share > want[c] * 0.8 - 0.3 && share < want[c] * 1.2 + 0.3);
+    }
+    /* daily commuters cross twice on most of the ten weekdays */
+    double per_commuter = (double)crossings[PM_SYNTH_COMMUTER_DAILY] / (double)n[0];
+    assert_true(per_commuter > 16 && per_commuter <= 20);
+    /* weekly commuters: about two crossings a week */
+    double per_weekly = (double)crossings[PM_SYNTH_COMMUTER_WEEKLY] / (double)n[1];
+    assert_true(per_weekly > 2.5 && per_weekly <= 5);
+    /* most travellers are citizens of the two partners */
+    assert_true(partner > k.np * 8 / 10 && partner < k.np * 95 / 100);
+    assert_true(dual > k.np / 100 && dual < k.np / 10);
+    assert_true(nonlatin > k.np / 50);
+    collect_free(&k);
+}
+
+static void test_noise_rate_and_truth(void **state)
+{
+    (void)state;
+    pm_synth_params_t p;
+    pm_synth_params_default(&p);
+    p.seed = 21;
+    p.people = 6000;
+    p.days = 7;
+    collect_t clean, noisy;
+    run(&p, &clean);
+    p.noise = 0.2;
+    run(&p, &noisy);
+    assert_int_equal(clean.n, noisy.n);
+    size_t flagged = 0;
+    unsigned kinds = 0;
+    for (size_t i = 0; i < clean.n; i++) {
+        const pm_synth_crossing_t *a = &clean.recs[i], *b = &noisy.recs[i];
+        assert_string_equal(a->record_id, b->record_id);
+        assert_int_equal(a->person_id, b->person_id);
+        assert_int_equal(a->noise, 0);
+        if (!b->noise) {
+            assert_int_equal(memcmp(a, b, sizeof *a), 0);
+            continue;
+        }
+        flagged++;
+        kinds |= b->noise;
+        assert_true(b->mrz[0] == 0);
+        /* the flagged record really differs in what its kinds touch */
+        int names = strcmp(a->surname, b->surname) || strcmp(a->given_names, b->given_names) ||
+                    strcmp(a->middle_names, b->middle_names);
+        int dob = strcmp(a->date_of_birth, b->date_of_birth) != 0;
+        int doc = strcmp(a->document_number, b->document_number) != 0;
+        if (b->noise & (PM_SYNTH_NOISE_TYPO | PM_SYNTH_NOISE_TRANSLIT |
+                        PM_SYNTH_NOISE_DROP_MIDDLE | PM_SYNTH_NOISE_PARTICLE |
+                        PM_SYNTH_NOISE_ORDER))
+            assert_true(names);
+        if (b->noise & (PM_SYNTH_NOISE_DOB_SWAP | PM_SYNTH_NOISE_DOB_PLACEHOLDER))
+            assert_true(dob);
+        if (b->noise & (PM_SYNTH_NOISE_OCR | PM_SYNTH_NOISE_DUAL))
+            assert_true(doc);
+        if (b->noise & PM_SYNTH_NOISE_DUAL)
+            assert_string_not_equal(a->citizenship, b->citizenship);
+        if (!(b->noise & (PM_SYNTH_NOISE_DOB_SWAP | PM_SYNTH_NOISE_DOB_PLACEHOLDER)))
+            assert_false(dob);
+        char names_buf[200];
+        pm_synth_noise_names(b->noise, names_buf, sizeof names_buf);
+        assert_true(names_buf[0] != 0);
+    }
+    double rate = (double)flagged / (double)clean.n;
+    /* binomial: sd = sqrt(0.2 * 0.8 / n) < 0.007 for n > 3300; allow ~3.5 sd */
+    assert_true(clean.n > 3300);
+    assert_true(rate > 0.2 - 0.025 && rate < 0.2 + 0.025);
+    /* every kind shows up at this size */
+    assert_int_equal(kinds & 0x1FF, 0x1FF);
+    collect_free(&clean);
+    collect_free(&noisy);
+}
+
+static void test_split_countries_other_pair(void **state)
+{
+    (void)state;
+    pm_synth_params_t p;
+    pm_synth_params_default(&p);
+    memcpy(p.countries[0], "FRA", 4);
+    memcpy(p.countries[1], "DEU", 4);
+    p.people = 1500;
+    p.days = 5;
+    p.start_year = 2026, p.start_month = 7, p.start_day = 1; /* summer time in Europe */
+    collect_t k;
+    run(&p, &k);
+    assert_true(k.n > 100);
+    for (size_t i = 0; i < k.n; i++)
+        assert_string_equal(k.recs[i].timestamp + 19, "+02:00");
+    collect_free(&k);
+}
+
+static void test_wire_writers(void **state)
+{
+    (void)state;
+    pm_synth_crossing_t c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.record_id, sizeof c.record_id, "X-1");
+    snprintf(c.surname, sizeof c.surname, "O\"NEIL, JR");
+    snprintf(c.mode, sizeof c.mode, "land");
+    pm_buf_t b;
+    pm_buf_init(&b, 0);
+    assert_int_equal(pm_synth_crossing_csv(&c, &b), PM_OK);
+    assert_non_null(strstr((char *)b.data, "\"O\"\"NEIL, JR\""));
+    pm_buf_reset(&b);
+    assert_int_equal(pm_synth_crossing_jsonl(&c, &b), PM_OK);
+    assert_non_null(strstr((char *)b.data, "\"surname\":\"O\\\"NEIL, JR\""));
+    assert_null(strstr((char *)b.data, "\"mrz\""));
+    pm_buf_reset(&b);
+    assert_int_equal(pm_synth_csv_header(&b), PM_OK);
+    assert_string_equal((char *)b.data,
+                        "record_id,reporting_country,direction,timestamp,port_code,mode,surname,"
+                        "given_names,middle_names,date_of_birth,citizenship,sex,document_type,"
+                        "document_number,document_issuer,mrz\n");
+    pm_buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_check_digit_known),
+        cmocka_unit_test(test_bad_params),
+        cmocka_unit_test(test_deterministic_and_valid),
+        cmocka_unit_test(test_consistency),
+        cmocka_unit_test(test_class_mix_and_behaviour),
+        cmocka_unit_test(test_noise_rate_and_truth),
+        cmocka_unit_test(test_split_countries_other_pair),
+        cmocka_unit_test(test_wire_writers),
+    };
+    return cmocka_run_group_tests_name("synth", tests, NULL, NULL);
+}
