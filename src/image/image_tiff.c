@@ -18,7 +18,9 @@ struct tiff_mem {
     char msg[200]; /* first error the library reported */
 };
 
-static int on_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static int on_error(TIFF *tif, void *user,
+                                                           const char *module, const char *fmt,
+                                                           va_list ap)
 {
     (void)tif;
     struct tiff_mem *m = user;
