@@ -73,6 +73,26 @@ static int max_abs_diff(const pm_image_t *a, const pm_image_t *b)
     return m;
 }
 
+/* An in-memory sink for PNGs written with libpng in the tests. */
+struct wbuf {
+    uint8_t *p;
+    size_t n, cap;
+};
+static void wbuf_write(png_structp png, png_bytep src, size_t n)
+{
+    struct wbuf *b = png_get_io_ptr(png);
+    if (b->n + n > b->cap) {
+        b->cap = (b->n + n) * 2;
+        b->p = realloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->n, src, n);
+    b->n += n;
+}
+static void wbuf_flush(png_structp png)
+{
+    (void)png;
+}
+
 /* Encodes, decodes by signature, and compares: lossless formats exactly. */
 static void roundtrip(pm_image_format_t format, int lossless, int keeps_ppi)
 {
@@ -367,6 +387,182 @@ static void test_colour_jpeg_tiff(void **state)
     free(dir);
 }
 
+
+/* Less common layouts: RLE8 and 1-bit BMP, 16-bit and interlaced palette
+ * PNG, progressive JPEG, 16-bit PGM, min-is-white and tiled TIFF. */
+static void test_odd_layouts(void **state)
+{
+    (void)state;
+    pm_image_t img;
+    pm_error_t e;
+    pm_error_clear(&e);
+    /* RLE8 BMP 4x2: palette black, white, grey 100 */
+    const uint8_t rle[] = {4, 1, 0, 0,                /* bottom row: 4 x white, EOL */
+                           0, 3, 2, 0, 1, 0, 1, 2, /* top: absolute 2 0 1 (+pad), 1 x 2 */
+                           0, 0, 0, 1};              /* EOL, end of bitmap */
+    uint8_t bmp[54 + 12 + sizeof rle];
+    memset(bmp, 0, sizeof bmp);
+    bmp[0] = 'B', bmp[1] = 'M';
+    put_le32(bmp + 10, 54 + 12);
+    put_le32(bmp + 14, 40);
+    put_le32(bmp + 18, 4);
+    put_le32(bmp + 22, 2);
+    put_le16(bmp + 26, 1);
+    put_le16(bmp + 28, 8);
+    put_le32(bmp + 30, 1); /* BI_RLE8 */
+    put_le32(bmp + 46, 3);
+    memset(bmp + 58, 255, 3);
+    memset(bmp + 62, 100, 3);
+    memcpy(bmp + 66, rle, sizeof rle);
+    assert_int_equal(pm_image_decode(bmp, sizeof bmp, NULL, &img, &e), PM_OK);
+    const uint8_t want_rle[8] = {100, 0, 255, 100, 255, 255, 255, 255};
+    assert_memory_equal(img.pixels, want_rle, 8);
+    pm_image_free(&img);
+    assert_int_equal(pm_image_decode(bmp, sizeof bmp - 2, NULL, &img, &e), PM_ETRUNCATED);
+    bmp[66] = 5; /* a run past the row end */
+    assert_int_equal(pm_image_decode(bmp, sizeof bmp, NULL, &img, &e), PM_EFORMAT);
+
+    /* 1-bit BMP 10x1: bits 1011001110 with palette (black, white) */
+    uint8_t b1[54 + 8 + 4];
+    memset(b1, 0, sizeof b1);
+    b1[0] = 'B', b1[1] = 'M';
+    put_le32(b1 + 10, 62);
+    put_le32(b1 + 14, 40);
+    put_le32(b1 + 18, 10);
+    put_le32(b1 + 22, 1);
+    put_le16(b1 + 26, 1);
+    put_le16(b1 + 28, 1);
+    memset(b1 + 58, 255, 3);
+    b1[62] = 0xB3, b1[63] = 0x80; /* 1011 0011 10.. */
+    assert_int_equal(pm_image_decode(b1, sizeof b1, NULL, &img, &e), PM_OK);
+    const uint8_t want_b1[10] = {255, 0, 255, 255, 0, 0, 255, 255, 255, 0};
+    assert_memory_equal(img.pixels, want_b1, 10);
+    pm_image_free(&img);
+
+    /* 16-bit grey PNG and an interlaced palette PNG */
+    for (int kind = 0; kind < 2; kind++) {
+        struct wbuf b = {0};
+        png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+        png_infop info = png_create_info_struct(png);
+        png_set_write_fn(png, &b, wbuf_write, wbuf_flush);
+        if (kind == 0) {
+            png_set_IHDR(png, info, 3, 1, 16, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+                         PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+            png_write_info(png, info);
+            uint8_t row[6] = {0, 0, 0xFF, 0xFF, 0x80, 0x80};
+            png_write_row(png, row);
+        } else {
+            png_color pal[2] = {{255, 0, 0}, {255, 255, 255}};
+            png_set_IHDR(png, info, 9, 9, 8, PNG_COLOR_TYPE_PALETTE, PNG_INTERLACE_ADAM7,
+                         PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+            png_set_PLTE(png, info, pal, 2);
+            png_write_info(png, info);
+            int passes = png_set_interlace_handling(png);
+            uint8_t rows[9][9];
+            for (int y = 0; y < 9; y++)
+                for (int x = 0; x < 9; x++)
+                    rows[y][x] = (uint8_t)((x + y) & 1);
+            for (int p = 0; p < passes; p++)
+                for (int y = 0; y < 9; y++)
+                    png_write_row(png, rows[y]);
+        }
+        png_write_end(png, NULL);
+        png_destroy_write_struct(&png, &info);
+        assert_int_equal(pm_image_decode(b.p, b.n, NULL, &img, &e), PM_OK);
+        if (kind == 0) {
+            assert_int_equal(img.pixels[0], 0);
+            assert_int_equal(img.pixels[1], 255);
+            assert_int_equal(img.pixels[2], 128);
+        } else {
+            for (int y = 0; y < 9; y++)
+                for (int x = 0; x < 9; x++)
+                    assert_int_equal(img.pixels[y * 9 + x], (x + y) & 1 ? 255 : 76);
+        }
+        pm_image_free(&img);
+        free(b.p);
+    }
+
+    /* progressive JPEG */
+    pm_image_t src;
+    make_picture(&src, 64, 48, 0);
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr jerr;
+    c.err = jpeg_std_error(&jerr);
+    jpeg_create_compress(&c);
+    unsigned char *buf = NULL;
+    unsigned long blen = 0;
+    jpeg_mem_dest(&c, &buf, &blen);
+    c.image_width = 64;
+    c.image_height = 48;
+    c.input_components = 1;
+    c.in_color_space = JCS_GRAYSCALE;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, 95, TRUE);
+    jpeg_simple_progression(&c);
+    jpeg_start_compress(&c, TRUE);
+    while (c.next_scanline < 48) {
+        JSAMPROW r = src.pixels + c.next_scanline * 64;
+        jpeg_write_scanlines(&c, &r, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    assert_int_equal(pm_image_decode(buf, blen, NULL, &img, &e), PM_OK);
+    assert_true(max_abs_diff(&src, &img) < 20);
+    pm_image_free(&img);
+    /* cut in the middle of the scans: an error, not a padded image */
+    assert_int_equal(pm_image_decode(buf, blen / 2, NULL, &img, &e), PM_ETRUNCATED);
+    free(buf);
+
+    /* 16-bit binary PGM */
+    uint8_t p16[] = "P5 2 1 65535\n\x00\x00\xff\xff";
+    assert_int_equal(pm_image_decode(p16, sizeof p16 - 1, NULL, &img, &e), PM_OK);
+    assert_int_equal(img.pixels[0], 0);
+    assert_int_equal(img.pixels[1], 255);
+    pm_image_free(&img);
+
+    /* TIFF: min-is-white strips, and tiles */
+    char *dir = pm_test_tmpdir();
+    char path[4200];
+    for (int kind = 0; kind < 2; kind++) {
+        snprintf(path, sizeof path, "%s/t%d.tif", dir, kind);
+        TIFF *t = TIFFOpen(path, "w");
+        assert_non_null(t);
+        TIFFSetField(t, TIFFTAG_IMAGEWIDTH, 64);
+        TIFFSetField(t, TIFFTAG_IMAGELENGTH, 48);
+        TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 8);
+        TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 1);
+        TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+        TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_DEFLATE);
+        if (kind == 0) {
+            TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISWHITE);
+            uint8_t row[64];
+            for (int y = 0; y < 48; y++) {
+                for (int x = 0; x < 64; x++)
+                    row[x] = (uint8_t)(255 - src.pixels[y * 64 + x]);
+                assert_true(TIFFWriteScanline(t, row, (uint32_t)y, 0) >= 0);
+            }
+        } else {
+            TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+            TIFFSetField(t, TIFFTAG_TILEWIDTH, 16);
+            TIFFSetField(t, TIFFTAG_TILELENGTH, 16);
+            uint8_t tile[256];
+            for (int ty = 0; ty < 48; ty += 16)
+                for (int tx = 0; tx < 64; tx += 16) {
+                    for (int y = 0; y < 16; y++)
+                        memcpy(tile + 16 * y, src.pixels + (ty + y) * 64 + tx, 16);
+                    assert_true(TIFFWriteTile(t, tile, (uint32_t)tx, (uint32_t)ty, 0, 0) >= 0);
+                }
+        }
+        TIFFClose(t);
+        assert_int_equal(pm_image_load(path, NULL, &img, &e), PM_OK);
+        assert_true(images_equal(&src, &img));
+        pm_image_free(&img);
+    }
+    pm_test_rmdir(dir);
+    free(dir);
+    pm_image_free(&src);
+}
+
 /* Headers claiming 100000 x 100000 (JPEG: 60000 x 60000, its maximum is
  * 65500) are refused with PM_ELIMIT before any pixel allocation. */
 static void test_limits_all_formats(void **state)
@@ -419,25 +615,6 @@ static void test_limits_all_formats(void **state)
 }
 
 /* A colour PNG written with libpng: each channel weighs as BT.601 says. */
-struct wbuf {
-    uint8_t *p;
-    size_t n, cap;
-};
-static void wbuf_write(png_structp png, png_bytep src, size_t n)
-{
-    struct wbuf *b = png_get_io_ptr(png);
-    if (b->n + n > b->cap) {
-        b->cap = (b->n + n) * 2;
-        b->p = realloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->n, src, n);
-    b->n += n;
-}
-static void wbuf_flush(png_structp png)
-{
-    (void)png;
-}
-
 static void test_png_colour_to_grey(void **state)
 {
     (void)state;
@@ -784,6 +961,7 @@ int main(void)
         cmocka_unit_test(test_colour_bmp_ppm),
         cmocka_unit_test(test_colour_jpeg_tiff),
         cmocka_unit_test(test_limits_all_formats),
+        cmocka_unit_test(test_odd_layouts),
         cmocka_unit_test(test_png_colour_to_grey),
         cmocka_unit_test(test_png_limit),
         cmocka_unit_test(test_tiff_limit),

@@ -20,6 +20,15 @@ PY
 "$bin" image info "$tmp/b.tif" | grep -q '^format: *tiff$'
 "$bin" image convert "$tmp/b.tif" "$tmp/c.raw" 2>/dev/null
 cmp -s "$tmp/src.raw" "$tmp/c.raw" || { echo "png/tif round trip changed pixels"; exit 1; }
+# every lossless format round-trips the pixels and the resolution
+for ext in pgm bmp jp2 tif png; do
+    "$bin" image convert "$tmp/a.png" "$tmp/r.$ext" 2>/dev/null
+    "$bin" image info "$tmp/r.$ext" | grep -q '^ppi: *569$' || { echo "$ext lost the ppi"; exit 1; }
+    "$bin" image convert "$tmp/r.$ext" "$tmp/r_$ext.raw" 2>/dev/null
+    cmp -s "$tmp/src.raw" "$tmp/r_$ext.raw" || { echo "$ext round trip changed pixels"; exit 1; }
+done
+"$bin" image convert "$tmp/a.png" "$tmp/r.jpg" --quality 95 2>/dev/null
+"$bin" image info --json "$tmp/r.jpg" | grep -q '"width":40,"height":30,"ppi":569'
 # resampling 569 -> 500 ppi: 40x30 becomes 35x26
 "$bin" image convert "$tmp/a.png" "$tmp/d.png" --ppi 500 2>/dev/null
 "$bin" image info "$tmp/d.png" | grep -q '^size: *35x26$'
