@@ -359,6 +359,71 @@ typedef struct pm_link_presence {
 void pm_link_presence_days(const pm_link_event_t *ev, size_t n, int32_t from_day, int32_t to_day,
                            pm_link_presence_t *out);
 
+/* -------------------------------------------------------------- screening */
+
+/* A watchlist: names with aliases, dates of birth, sex, citizenship. Built by
+ * pm_watchlist_add / pm_watchlist_load_csv, then pm_watchlist_finalize; after
+ * that pm_watchlist_screen only reads it, so several threads may screen
+ * against one watchlist at once. */
+typedef struct pm_watchlist pm_watchlist_t;
+
+#define PM_WATCH_NAMES_MAX 8   /* primary name + aliases per entry */
+#define PM_WATCHLIST_MAX 1000000
+
+int pm_watchlist_new(pm_watchlist_t **out, pm_error_t *err);
+void pm_watchlist_free(pm_watchlist_t *wl);
+
+/* Adds an entry. aliases: ';'-separated, each "SURNAME, GIVEN NAMES" or a
+ * full name; at most PM_WATCH_NAMES_MAX-1 kept. dob may be NULL. Strings are
+ * copied. PM_EUTF8 for names that do not decode, PM_ELIMIT past
+ * PM_WATCHLIST_MAX entries. */
+int pm_watchlist_add(pm_watchlist_t *wl, const char *id, const char *surname, const char *given,
+                     const char *aliases, const pm_dob_t *dob, char sex, const char *citizenship,
+                     const char *reason, pm_error_t *err);
+
+/* Loads a watchlist CSV (RFC 4180; header naming at least watchlist_id and
+ * surname; optional given_names, aliases, date_of_birth, sex, citizenship,
+ * reason; lines up to 4096 bytes). Errors name the line. */
+int pm_watchlist_load_csv(pm_watchlist_t *wl, const char *data, size_t len, pm_error_t *err);
+
+/* Builds the phonetic index; required before screening. */
+int pm_watchlist_finalize(pm_watchlist_t *wl, pm_error_t *err);
+size_t pm_watchlist_count(const pm_watchlist_t *wl);
+const char *pm_watchlist_entry_id(const pm_watchlist_t *wl, uint32_t entry);
+const char *pm_watchlist_entry_reason(const pm_watchlist_t *wl, uint32_t entry);
+/* The entry's name number k (0 = primary) as normalised tokens joined by
+ * spaces into out (cap bytes, NUL-terminated; "" if there is no such name). */
+void pm_watchlist_entry_name(const pm_watchlist_t *wl, uint32_t entry, int k, char *out,
+                             size_t cap);
+
+typedef struct pm_screen_hit {
+    uint32_t entry;
+    int name_index;          /* 0 primary name, k > 0 alias k */
+    double score;            /* 100 x name similarity + adjustments */
+    double name_similarity;  /* token-set similarity, order-free */
+    pm_dob_level_t dob_level;
+    int sex_level;           /* 0 agree, 1 disagree, 2 unknown */
+    int citizenship_level;
+} pm_screen_hit_t;
+
+/* Screening score: 100 x name similarity, plus for the date of birth exact +10,
+ * day/month swap or one day +5, same year-month +3, one year +2, partial or
+ * placeholder +2, missing 0, disagree -30; sex disagree -10; citizenship
+ * agree +2. A hit needs score >= min_score (PM_SCREEN_DEFAULT_MIN: 92). */
+#define PM_SCREEN_DEFAULT_MIN 92.0
+
+/* Screens one person (names as given, any script; dob may be NULL) against
+ * the watchlist. Writes up to max_hits best hits, best first, into hits and
+ * their number into *out_n. PM_ESTATE if the watchlist is not finalised,
+ * PM_EUTF8 for bad names. */
+int pm_watchlist_screen(const pm_watchlist_t *wl, const char *surname, const char *given,
+                        const char *middle, const pm_dob_t *dob, char sex, const char *citizenship,
+                        double min_score, pm_screen_hit_t *hits, size_t max_hits, size_t *out_n,
+                        pm_error_t *err);
+
+/* A one-line human reason for a hit ("name 0.96 (alias 2); dob exact; sex agree"). */
+void pm_screen_hit_reason(const pm_screen_hit_t *hit, char *out, size_t cap);
+
 #ifdef __cplusplus
 }
 #endif

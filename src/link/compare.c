@@ -101,6 +101,16 @@ static double token_score(const pm_name_token_t *x, const pm_name_token_t *y)
     double s = pm_jaro_winkler(x->text, y->text);
     if (x->phon[0] && strcmp(x->phon, y->phon) == 0 && s < 0.92)
         s = 0.92;
+    /* a joined particle: ALHASSAN ~ HASSAN, ELSAYED ~ SAYED */
+    const pm_name_token_t *jx = x, *jy = y;
+    for (int k = 0; k < 2; k++) {
+        const char *t = jx->text;
+        if ((t[0] == 'A' || t[0] == 'E') && t[1] == 'L' && strlen(t) >= 5 &&
+            strcmp(t + 2, jy->text) == 0 && s < 0.97)
+            s = 0.97;
+        jx = y;
+        jy = x;
+    }
     /* an initial agrees with a name of that letter, weakly */
     if ((x->text[1] == '\0' || y->text[1] == '\0') && x->text[0] == y->text[0] && s < 0.85)
         s = 0.85;

@@ -1,0 +1,384 @@
+/* Watchlist screening with the linkage comparators: names and aliases indexed
+ * by the phonetic keys of their tokens (ICAO form and its plain variant), each
+ * candidate scored by token-set name similarity and date-of-birth level. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "link_impl.h"
+
+typedef struct watch_entry {
+    char id[PM_RECORD_ID_MAX + 1];
+    char reason[96];
+    pm_dob_t dob;
+    char sex;
+    char cit[4];
+    int nnames;
+    pm_name_t names[PM_WATCH_NAMES_MAX];
+} watch_entry_t;
+
+typedef struct index_item {
+    uint64_t key;
+    uint32_t entry;
+    uint8_t name;
+} index_item_t;
+
+struct pm_watchlist {
+    watch_entry_t *e;
+    size_t n, cap;
+    index_item_t *idx;
+    size_t nidx, cap_idx;
+    int final;
+};
+
+static uint64_t key_of(const char *phon)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char *p = phon; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+    return h;
+}
+
+int pm_watchlist_new(pm_watchlist_t **out, pm_error_t *err)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? PM_OK : pm_error_set(err, PM_ENOMEM, "watchlist: out of memory");
+}
+
+void pm_watchlist_free(pm_watchlist_t *wl)
+{
+    if (!wl)
+        return;
+    free(wl->e);
+    free(wl->idx);
+    free(wl);
+}
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t l = src ? strnlen(src, cap - 1) : 0;
+    if (l)
+        memcpy(dst, src, l);
+    dst[l] = '\0';
+}
+
+/* One alias: "SURNAME, GIVEN" or a plain full name (all tokens as surname). */
+static int parse_alias(const char *a, size_t len, pm_name_t *out, pm_error_t *err)
+{
+    char buf[PM_LINK_INPUT_MAX + 1];
+    if (len > PM_LINK_INPUT_MAX)
+        return pm_error_set(err, PM_ELIMIT, "alias longer than %d bytes", PM_LINK_INPUT_MAX);
+    memcpy(buf, a, len);
+    buf[len] = '\0';
+    char *comma = strchr(buf, ',');
+    if (comma) {
+        *comma = '\0';
+        return pm_name_parse(buf, comma + 1, NULL, out, err);
+    }
+    return pm_name_parse(buf, NULL, NULL, out, err);
+}
+
+int pm_watchlist_add(pm_watchlist_t *wl, const char *id, const char *surname, const char *given,
+                     const char *aliases, const pm_dob_t *dob, char sex, const char *citizenship,
+                     const char *reason, pm_error_t *err)
+{
+    if (wl->n >= PM_WATCHLIST_MAX)
+        return pm_error_set(err, PM_ELIMIT, "watchlist: more than %d entries", PM_WATCHLIST_MAX);
+    if (wl->n == wl->cap) {
+        size_t nc = wl->cap ? wl->cap * 2 : 256;
+        watch_entry_t *ne = realloc(wl->e, nc * sizeof *ne);
+        if (!ne)
+            return pm_error_set(err, PM_ENOMEM, "watchlist: out of memory");
+        wl->e = ne;
+        wl->cap = nc;
+    }
+    watch_entry_t *e = &wl->e[wl->n];
+    memset(e, 0, sizeof *e);
+    copy_str(e->id, sizeof e->id, id);
+    copy_str(e->reason, sizeof e->reason, reason);
+    copy_str(e->cit, sizeof e->cit, citizenship);
+    if (dob)
+        e->dob = *dob;
+    e->sex = sex;
+    int rc = pm_name_parse(surname, given, NULL, &e->names[0], err);
+    if (rc)
+        return pm_error_prefix(err, "watchlist entry %s", e->id), rc;
+    e->nnames = 1;
+    const char *p = aliases ? aliases : "";
+    while (*p && e->nnames < PM_WATCH_NAMES_MAX) {
+        const char *semi = strchr(p, ';');
+        size_t l = semi ? (size_t)(semi - p) : strlen(p);
+        if (l > 0) {
+            rc = parse_alias(p, l, &e->names[e->nnames], err);
+            if (rc)
+                return pm_error_prefix(err, "watchlist entry %s alias", e->id), rc;
+            if (e->names[e->nnames].n > 0)
+                e->nnames++;
+        }
+        p += l + (semi ? 1 : 0);
+    }
+    wl->n++;
+    wl->final = 0;
+    return PM_OK;
+}
+
+static int idx_push(pm_watchlist_t *wl, uint64_t key, uint32_t entry, uint8_t name)
+{
+    if (wl->nidx == wl->cap_idx) {
+        size_t nc = wl->cap_idx ? wl->cap_idx * 2 : 1024;
+        index_item_t *ni = realloc(wl->idx, nc * sizeof *ni);
+        if (!ni)
+            return PM_ENOMEM;
+        wl->idx = ni;
+        wl->cap_idx = nc;
+    }
+    wl->idx[wl->nidx++] = (index_item_t){key, entry, name};
+    return PM_OK;
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+    const index_item_t *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    if (x->entry != y->entry)
+        return x->entry < y->entry ? -1 : 1;
+    return (int)x->name - (int)y->name;
+}
+
+int pm_watchlist_finalize(pm_watchlist_t *wl, pm_error_t *err)
+{
+    wl->nidx = 0;
+    for (size_t i = 0; i < wl->n; i++) {
+        const watch_entry_t *e = &wl->e[i];
+        for (int k = 0; k < e->nnames; k++)
+            for (size_t t = 0; t < e->names[k].n; t++) {
+                const pm_name_token_t *tok = &e->names[k].tok[t];
+                if ((tok->flags & PM_TOK_PARTICLE) || !tok->phon[0])
+                    continue;
+                if (idx_push(wl, key_of(tok->phon), (uint32_t)i, (uint8_t)k))
+                    return pm_error_set(err, PM_ENOMEM, "watchlist: out of memory");
+            }
+    }
+    qsort(wl->idx, wl->nidx, sizeof *wl->idx, cmp_item);
+    wl->final = 1;
+    return PM_OK;
+}
+
+size_t pm_watchlist_count(const pm_watchlist_t *wl)
+{
+    return wl->n;
+}
+
+const char *pm_watchlist_entry_id(const pm_watchlist_t *wl, uint32_t entry)
+{
+    return entry < wl->n ? wl->e[entry].id : "";
+}
+
+const char *pm_watchlist_entry_reason(const pm_watchlist_t *wl, uint32_t entry)
+{
+    return entry < wl->n ? wl->e[entry].reason : "";
+}
+
+void pm_watchlist_entry_name(const pm_watchlist_t *wl, uint32_t entry, int k, char *out,
+                             size_t cap)
+{
+    size_t len = 0;
+    if (cap == 0)
+        return;
+    out[0] = '\0';
+    if (entry >= wl->n || k < 0 || k >= wl->e[entry].nnames)
+        return;
+    const pm_name_t *nm = &wl->e[entry].names[k];
+    for (size_t i = 0; i < nm->n; i++) {
+        size_t l = strlen(nm->tok[i].text);
+        if (len + l + 2 > cap)
+            break;
+        if (len)
+            out[len++] = ' ';
+        memcpy(out + len, nm->tok[i].text, l);
+        len += l;
+    }
+    out[len] = '\0';
+}
+
+static double dob_adjust(pm_dob_level_t l)
+{
+    switch (l) {
+    case PM_DOB_EXACT:
+        return 10;
+    case PM_DOB_SWAP:
+    case PM_DOB_DAY1:
+        return 5;
+    case PM_DOB_YEARMONTH:
+        return 3;
+    case PM_DOB_YEAR1:
+    case PM_DOB_PARTIAL:
+        return 2;
+    case PM_DOB_MISSING:
+        return 0;
+    default:
+        return -30;
+    }
+}
+
+static size_t lower_bound(const index_item_t *a, size_t n, uint64_t key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (a[mid].key < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+#define SCREEN_CANDIDATES 512
+
+int pm_watchlist_screen(const pm_watchlist_t *wl, const char *surname, const char *given,
+                        const char *middle, const pm_dob_t *dob, char sex, const char *citizenship,
+                        double min_score, pm_screen_hit_t *hits, size_t max_hits, size_t *out_n,
+                        pm_error_t *err)
+{
+    *out_n = 0;
+    if (!wl->final)
+        return pm_error_set(err, PM_ESTATE, "watchlist not finalised");
+    pm_name_t q;
+    int rc = pm_name_parse(surname, given, middle, &q, err);
+    if (rc)
+        return rc;
+    pm_dob_t nodob = {0};
+    if (!dob)
+        dob = &nodob;
+    /* candidates: (entry, name) pairs sharing a phonetic key */
+    uint64_t cand[SCREEN_CANDIDATES];
+    size_t nc = 0;
+    for (size_t t = 0; t < q.n && nc < SCREEN_CANDIDATES; t++) {
+        if ((q.tok[t].flags & PM_TOK_PARTICLE) || !q.tok[t].phon[0])
+            continue;
+        uint64_t key = key_of(q.tok[t].phon);
+        for (size_t i = lower_bound(wl->idx, wl->nidx, key);
+             i < wl->nidx && wl->idx[i].key == key && nc < SCREEN_CANDIDATES; i++) {
+            uint64_t c = (uint64_t)wl->idx[i].entry << 8 | wl->idx[i].name;
+            size_t j = 0;
+            while (j < nc && cand[j] != c)
+                j++;
+            if (j == nc)
+                cand[nc++] = c;
+        }
+    }
+    /* best name of each entry */
+    for (size_t i = 0; i < nc; i++) {
+        uint32_t entry = (uint32_t)(cand[i] >> 8);
+        int k = (int)(cand[i] & 0xff);
+        const watch_entry_t *e = &wl->e[entry];
+        pm_screen_hit_t h;
+        memset(&h, 0, sizeof h);
+        h.entry = entry;
+        h.name_index = k;
+        h.name_similarity = pm_name_similarity(&q, &e->names[k], NULL);
+        h.dob_level = pm_dob_compare(dob, &e->dob);
+        h.sex_level = pm__sex_level(sex, e->sex);
+        h.citizenship_level = pm__code_level(citizenship ? citizenship : "", e->cit);
+        h.score = 100.0 * h.name_similarity + dob_adjust(h.dob_level) +
+                  (h.sex_level == 1 ? -10 : 0) + (h.citizenship_level == 0 ? 2 : 0);
+        if (h.score < min_score)
+            continue;
+        /* keep one hit per entry (its best name), hits sorted best first */
+        size_t j = 0;
+        while (j < *out_n && hits[j].entry != entry)
+            j++;
+        if (j < *out_n) {
+            if (hits[j].score >= h.score)
+                continue;
+            memmove(&hits[j], &hits[j + 1], (*out_n - j - 1) * sizeof *hits);
+            (*out_n)--;
+        }
+        size_t pos = *out_n;
+        while (pos > 0 && hits[pos - 1].score < h.score)
+            pos--;
+        if (pos >= max_hits)
+            continue;
+        size_t keep = *out_n < max_hits ? *out_n : max_hits - 1;
+        memmove(&hits[pos + 1], &hits[pos], (keep - pos) * sizeof *hits);
+        hits[pos] = h;
+        *out_n = keep + 1;
+    }
+    return PM_OK;
+}
+
+void pm_screen_hit_reason(const pm_screen_hit_t *h, char *out, size_t cap)
+{
+    static const char *const lv[3] = {"agree", "disagree", "unknown"};
+    char alias[24] = "";
+    if (h->name_index > 0)
+        snprintf(alias, sizeof alias, " (alias %d)", h->name_index);
+    snprintf(out, cap, "name %.2f%s; dob %s; sex %s; citizenship %s", h->name_similarity, alias,
+             pm_dob_level_name(h->dob_level), lv[h->sex_level < 3 ? h->sex_level : 2],
+             lv[h->citizenship_level < 3 ? h->citizenship_level : 2]);
+}
+
+int pm_watchlist_load_csv(pm_watchlist_t *wl, const char *data, size_t len, pm_error_t *err)
+{
+    size_t pos = 0;
+    uint64_t line = 1;
+    pm__csv_row_t *row = malloc(sizeof *row), *hdr = malloc(sizeof *hdr);
+    if (!row || !hdr) {
+        free(row);
+        free(hdr);
+        return pm_error_set(err, PM_ENOMEM, "watchlist: out of memory");
+    }
+    int rc = pm__csv_next(data, len, &pos, &line, hdr, err);
+    if (rc <= 0) {
+        free(row);
+        free(hdr);
+        return rc < 0 ? rc : pm_error_set(err, PM_EFORMAT, "watchlist: empty file");
+    }
+    int c_id = pm__csv_column(hdr, "watchlist_id"), c_sur = pm__csv_column(hdr, "surname");
+    int c_giv = pm__csv_column(hdr, "given_names"), c_al = pm__csv_column(hdr, "aliases");
+    int c_dob = pm__csv_column(hdr, "date_of_birth"), c_sex = pm__csv_column(hdr, "sex");
+    int c_cit = pm__csv_column(hdr, "citizenship"), c_rs = pm__csv_column(hdr, "reason");
+    if (c_id < 0 || c_sur < 0) {
+        free(row);
+        free(hdr);
+        return pm_error_set(err, PM_EFORMAT, "watchlist line 1: header needs watchlist_id and surname");
+    }
+    rc = PM_OK;
+    for (;;) {
+        uint64_t at = line;
+        int got = pm__csv_next(data, len, &pos, &line, row, err);
+        if (got == 0)
+            break;
+        if (got < 0) {
+            rc = got;
+            break;
+        }
+#define COL(c) ((c) >= 0 && (size_t)(c) < row->n ? row->f[c] : "")
+        if (row->n != hdr->n) {
+            rc = pm_error_set(err, PM_EFORMAT, "watchlist line %llu: %zu fields, header has %zu",
+                              (unsigned long long)at, row->n, hdr->n);
+            break;
+        }
+        pm_dob_t dob = {0};
+        const char *ds = COL(c_dob);
+        int drc = *ds ? pm_dob_parse(ds, strlen(ds), &dob, err) : PM_OK;
+        if (drc) {
+            pm_error_prefix(err, "watchlist line %llu: date_of_birth", (unsigned long long)at);
+            rc = drc;
+            break;
+        }
+        const char *sx = COL(c_sex);
+        rc = pm_watchlist_add(wl, COL(c_id), COL(c_sur), COL(c_giv), COL(c_al), &dob, sx[0],
+                              COL(c_cit), COL(c_rs), err);
+        if (rc) {
+            pm_error_prefix(err, "watchlist line %llu", (unsigned long long)at);
+            break;
+        }
+#undef COL
+    }
+    free(row);
+    free(hdr);
+    return rc;
+}

@@ -1,0 +1,125 @@
+/* link screening: watchlist CSV with aliases, transliteration variants, date
+ * levels, and the CSV reader's limits. */
+#include "testutil.h"
+
+#include <string.h>
+
+#include "perimeter/link.h"
+
+static const char wl_csv[] =
+    "watchlist_id,surname,given_names,aliases,date_of_birth,sex,citizenship,reason\r\n"
+    "W1,AL HASSAN,MOHAMMED,\"HASAN, MUHAMMAD;ABU OMAR\",1975-04-12,M,SYR,removal order\r\n"
+    "W2,KOWALSKI,ANNA,,1980,F,POL,warrant\n"
+    "\n"
+    "W3,Шевченко,Олександр,\"SHEVCHENKO, ALEXANDER\",1969-11-02,M,UKR,\"lost, stolen \"\"doc\"\"\"\n"
+    "W4,SMITH,JOHN,,1950-01-01,M,USA,test\n";
+
+static pm_watchlist_t *load(void)
+{
+    pm_watchlist_t *wl;
+    pm_error_t e;
+    assert_int_equal(pm_watchlist_new(&wl, &e), PM_OK);
+    int rc = pm_watchlist_load_csv(wl, wl_csv, strlen(wl_csv), &e);
+    if (rc)
+        fail_msg("%s", pm_error_text(&e));
+    assert_int_equal(pm_watchlist_finalize(wl, &e), PM_OK);
+    return wl;
+}
+
+static pm_dob_t D(const char *s)
+{
+    pm_dob_t d;
+    assert_int_equal(pm_dob_parse(s, strlen(s), &d, NULL), PM_OK);
+    return d;
+}
+
+static void test_hits(void **state)
+{
+    (void)state;
+    pm_watchlist_t *wl = load();
+    assert_int_equal(pm_watchlist_count(wl), 4);
+    assert_string_equal(pm_watchlist_entry_reason(wl, 2), "lost, stolen \"doc\"");
+    char nm[128];
+    pm_watchlist_entry_name(wl, 2, 0, nm, sizeof nm);
+    assert_string_equal(nm, "SHEVCHENKO OLEKSANDR");
+    pm_screen_hit_t hits[4];
+    size_t n;
+    pm_error_t e;
+    /* another transliteration, particle joined, names swapped */
+    pm_dob_t d = D("1975-04-12");
+    assert_int_equal(pm_watchlist_screen(wl, "MUHAMMAD", "ALHASSAN", "", &d, 'M', "SYR",
+                                         PM_SCREEN_DEFAULT_MIN, hits, 4, &n, &e),
+                     PM_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(pm_watchlist_entry_id(wl, hits[0].entry), "W1");
+    assert_true(hits[0].score >= 100);
+    char why[160];
+    pm_screen_hit_reason(&hits[0], why, sizeof why);
+    assert_non_null(strstr(why, "dob exact"));
+    /* the alias with a day/month swap */
+    d = D("1975-12-04");
+    assert_int_equal(pm_watchlist_screen(wl, "HASAN", "MUHAMMAD", "", &d, 'M', "", 92, hits, 4,
+                                         &n, &e),
+                     PM_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(hits[0].dob_level, PM_DOB_SWAP);
+    /* Latin spelling of a Cyrillic entry */
+    d = D("1969-11-02");
+    assert_int_equal(pm_watchlist_screen(wl, "SHEVCHENKO", "OLEKSANDR", "", &d, 'M', "UKR", 92,
+                                         hits, 4, &n, &e),
+                     PM_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(pm_watchlist_entry_id(wl, hits[0].entry), "W3");
+    /* partial date on the list: the year agrees */
+    d = D("1980-06-30");
+    assert_int_equal(pm_watchlist_screen(wl, "KOWALSKY", "ANNA", "", &d, 'F', "POL", 92, hits, 4,
+                                         &n, &e),
+                     PM_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(hits[0].dob_level, PM_DOB_PARTIAL);
+    /* same name, another date of birth: not a hit */
+    d = D("1961-03-03");
+    assert_int_equal(pm_watchlist_screen(wl, "SMITH", "JOHN", "", &d, 'M', "USA", 92, hits, 4, &n,
+                                         &e),
+                     PM_OK);
+    assert_int_equal(n, 0);
+    /* an unrelated name */
+    assert_int_equal(pm_watchlist_screen(wl, "NGUYEN", "THI", "", NULL, 'F', "VNM", 92, hits, 4,
+                                         &n, &e),
+                     PM_OK);
+    assert_int_equal(n, 0);
+    pm_watchlist_free(wl);
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    pm_watchlist_t *wl;
+    pm_error_t e;
+    assert_int_equal(pm_watchlist_new(&wl, &e), PM_OK);
+    pm_screen_hit_t h[1];
+    size_t n;
+    assert_int_equal(pm_watchlist_screen(wl, "A", "B", "", NULL, 0, "", 0, h, 1, &n, &e),
+                     PM_ESTATE);
+    const char *nohdr = "id,name\nW1,X\n";
+    assert_int_equal(pm_watchlist_load_csv(wl, nohdr, strlen(nohdr), &e), PM_EFORMAT);
+    const char *unterminated = "watchlist_id,surname\nW1,\"SMITH\n";
+    assert_int_equal(pm_watchlist_load_csv(wl, unterminated, strlen(unterminated), &e),
+                     PM_EFORMAT);
+    assert_non_null(strstr(pm_error_text(&e), "line 2"));
+    const char *baddate = "watchlist_id,surname,date_of_birth\nW1,SMITH,1990-13-01\n";
+    assert_int_not_equal(pm_watchlist_load_csv(wl, baddate, strlen(baddate), &e), PM_OK);
+    assert_non_null(strstr(pm_error_text(&e), "line 2"));
+    const char *count = "watchlist_id,surname\nW1,SMITH,EXTRA\n";
+    assert_int_equal(pm_watchlist_load_csv(wl, count, strlen(count), &e), PM_EFORMAT);
+    pm_watchlist_free(wl);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hits),
+        cmocka_unit_test(test_bad_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
