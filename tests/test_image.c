@@ -5,6 +5,8 @@
 
 #include <math.h>
 #include <png.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <tiffio.h>
 /* jpeglib.h needs stdio.h first */
@@ -563,6 +565,106 @@ static void test_odd_layouts(void **state)
     pm_image_free(&src);
 }
 
+
+/* The libraries never print: decode damaged files of every format (and a
+ * TIFF with an unknown tag, which libtiff warns about) with stderr and stdout
+ * redirected to a file, which must stay empty. Runs the decoders from
+ * several threads at once, as a server would. */
+struct silence_job {
+    uint8_t *files[7];
+    size_t lens[7];
+    int failures;
+};
+
+static void *silence_worker(void *arg)
+{
+    struct silence_job *job = arg;
+    uint64_t seed = (uint64_t)(uintptr_t)arg;
+    for (int round = 0; round < 40; round++)
+        for (int f = 0; f < 7; f++) {
+            size_t len = job->lens[f];
+            uint8_t *bad = malloc(len);
+            memcpy(bad, job->files[f], len);
+            if (round % 2)
+                for (int k = 0; k < 6; k++)
+                    bad[16 + pm_test_rand(&seed) % (len - 16)] ^= 0x5A;
+            size_t cut = round % 2 ? len : len / 2 + (size_t)round;
+            pm_image_t img;
+            pm_error_t e;
+            if (pm_image_decode(bad, cut < len ? cut : len, NULL, &img, &e) == PM_OK)
+                pm_image_free(&img);
+            else if (!e.msg[0])
+                job->failures++;
+            free(bad);
+        }
+    return NULL;
+}
+
+static void test_libraries_silent(void **state)
+{
+    (void)state;
+    pm_image_t src;
+    make_picture(&src, 90, 70, 500);
+    struct silence_job job;
+    static const pm_image_format_t formats[6] = {PM_IMAGE_PNG, PM_IMAGE_TIFF, PM_IMAGE_JPEG,
+                                                 PM_IMAGE_JP2, PM_IMAGE_BMP, PM_IMAGE_PGM};
+    pm_error_t e;
+    for (int f = 0; f < 6; f++)
+        assert_int_equal(pm_image_encode(&src, formats[f], NULL, &job.files[f], &job.lens[f], &e),
+                         PM_OK);
+    /* the TIFF again with tag 65000 added to its directory (libtiff warns) */
+    job.lens[6] = job.lens[1];
+    job.files[6] = malloc(job.lens[6]);
+    memcpy(job.files[6], job.files[1], job.lens[6]);
+    {
+        uint8_t *t = job.files[6];
+        uint32_t ifd = (uint32_t)t[4] | (uint32_t)t[5] << 8 | (uint32_t)t[6] << 16 |
+                       (uint32_t)t[7] << 24;
+        assert_true(ifd + 2 < job.lens[6]);
+        uint32_t n = (uint32_t)t[ifd] | (uint32_t)t[ifd + 1] << 8;
+        uint8_t *last = t + ifd + 2 + 12 * (n - 1);
+        put_le16(last, 65000); /* the last entry (highest tag) renamed */
+    }
+    job.failures = 0;
+    fflush(stdout);
+    fflush(stderr);
+    char *dir = pm_test_tmpdir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    FILE *sink = fopen(path, "w+");
+    assert_non_null(sink);
+    int saved_err = dup(2), saved_out = dup(1);
+    dup2(fileno(sink), 2);
+    dup2(fileno(sink), 1);
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, silence_worker, &job);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(saved_err, 2);
+    dup2(saved_out, 1);
+    close(saved_err);
+    close(saved_out);
+    long size = ftell(sink);
+    fseek(sink, 0, SEEK_END);
+    size = ftell(sink);
+    char head[200] = "";
+    fseek(sink, 0, SEEK_SET);
+    size_t got = fread(head, 1, sizeof head - 1, sink);
+    head[got] = '\0';
+    fclose(sink);
+    if (size != 0)
+        fail_msg("a library printed %ld bytes: %s", size, head);
+    assert_int_equal(job.failures, 0); /* every failure came with a message */
+    for (int f = 0; f < 7; f++)
+        free(job.files[f]);
+    pm_image_free(&src);
+    pm_test_rmdir(dir);
+    free(dir);
+}
+
 /* Headers claiming 100000 x 100000 (JPEG: 60000 x 60000, its maximum is
  * 65500) are refused with PM_ELIMIT before any pixel allocation. */
 static void test_limits_all_formats(void **state)
@@ -962,6 +1064,7 @@ int main(void)
         cmocka_unit_test(test_colour_jpeg_tiff),
         cmocka_unit_test(test_limits_all_formats),
         cmocka_unit_test(test_odd_layouts),
+        cmocka_unit_test(test_libraries_silent),
         cmocka_unit_test(test_png_colour_to_grey),
         cmocka_unit_test(test_png_limit),
         cmocka_unit_test(test_tiff_limit),
