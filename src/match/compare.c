@@ -27,6 +27,22 @@ static inline int edge_error(int la, uint8_t aia, uint8_t aja, int lb, uint8_t a
     return dl * 256 / (tol + 1) + (da + db) * 256 / (PM__ANGLE_TOL + 1);
 }
 
+/* The same test with the tighter root tolerances: 1 if compatible. */
+static inline int root_compatible(int la, uint8_t aia, uint8_t aja, int lb, uint8_t aib, uint8_t ajb)
+{
+    int dl = la - lb;
+    if (dl < 0)
+        dl = -dl;
+    int da = (int8_t)(uint8_t)(aia - aib);
+    int db = (int8_t)(uint8_t)(aja - ajb);
+    if (da < 0)
+        da = -da;
+    if (db < 0)
+        db = -db;
+    return dl <= pm__root_len_tol(la < lb ? la : lb) && da <= PM__ROOT_ANGLE_TOL &&
+           db <= PM__ROOT_ANGLE_TOL;
+}
+
 /* ---- min-heap of packed (error << 16 | k << 8 | l) ---------------------- */
 
 typedef struct heap {
@@ -88,6 +104,8 @@ static void add_pair(pm_matcher_t *m, const pm_match_template_t *a, const pm_mat
     pr->types += a->type[i] == b->type[j];
     const pm__edge_t *ea = a->edges + a->edge_start[i], *ea_end = a->edges + a->edge_start[i + 1];
     const pm__edge_t *eb0 = b->edges + b->edge_start[j], *eb_end = b->edges + b->edge_start[j + 1];
+    /* Both lists are sorted by length: only a window of b's edges can match. */
+    const pm__edge_t *win = eb0;
     for (; ea < ea_end; ea++) {
         int k = ea->j;
         int pk = m->pa[k];
@@ -101,7 +119,11 @@ static void add_pair(pm_matcher_t *m, const pm_match_template_t *a, const pm_mat
                 }
             continue;
         }
-        for (const pm__edge_t *eb = eb0; eb < eb_end; eb++) {
+        int tol = pm__len_tol(ea->len);
+        int lo = ea->len - tol, hi = ea->len + tol;
+        while (win < eb_end && win->len < lo)
+            win++;
+        for (const pm__edge_t *eb = win; eb < eb_end && eb->len <= hi; eb++) {
             if (m->pb[eb->j] >= 0)
                 continue;
             int e = edge_error(ea->len, ea->ai, ea->aj, eb->len, eb->ai, eb->aj);
@@ -181,6 +203,84 @@ static void fit_rigid(const pm_matcher_t *m, const pm_match_template_t *a,
     *out_ty = sby - (s * sax + c * say);
 }
 
+/* Pairs the minutiae the edge growth could not reach: after the rigid fit, an
+ * unpaired minutia of a is paired with the nearest unpaired one of b that lies
+ * within a distance growing with its distance from the paired centroid and has
+ * a similar direction. Returns how many pairs were added. */
+#ifndef PM__EXT_DIST
+#define PM__EXT_DIST 6.0
+#endif
+#ifndef PM__EXT_DIST_FRAC
+#define PM__EXT_DIST_FRAC 0.06
+#endif
+#ifndef PM__EXT_ANGLE
+#define PM__EXT_ANGLE 16
+#endif
+static int extend_pairing(pm_matcher_t *m, const pm_match_template_t *a,
+                          const pm_match_template_t *b, double rot, double tx, double ty)
+{
+    double c = cos(rot), s = sin(rot);
+    double cx = 0, cy = 0;
+    int n = 0;
+    for (int i = 0; i < a->n; i++)
+        if (m->pa[i] >= 0) {
+            cx += a->x[i];
+            cy += a->y[i];
+            n++;
+        }
+    if (n == 0)
+        return 0;
+    cx /= n;
+    cy /= n;
+    /* rotation in image coordinates is clockwise as displayed: directions
+     * (counter-clockwise) turn by -rot */
+    int drot = (int)lround(-rot * 256.0 / (2 * M_PI));
+    int added = 0;
+    for (int i = 0; i < a->n; i++) {
+        if (m->pa[i] >= 0)
+            continue;
+        double x = c * a->x[i] - s * a->y[i] + tx, y = s * a->x[i] + c * a->y[i] + ty;
+        double r = sqrt((a->x[i] - cx) * (a->x[i] - cx) + (a->y[i] - cy) * (a->y[i] - cy));
+        double tol = PM__EXT_DIST + PM__EXT_DIST_FRAC * r;
+        double best = tol * tol;
+        int bj = -1;
+        uint8_t dir = (uint8_t)(a->dir[i] + drot);
+        int gx0 = (int)floor((x - tol) / (1 << PM__SCELL_SHIFT)), gx1 = (int)floor((x + tol) / (1 << PM__SCELL_SHIFT));
+        int gy0 = (int)floor((y - tol) / (1 << PM__SCELL_SHIFT)), gy1 = (int)floor((y + tol) / (1 << PM__SCELL_SHIFT));
+        if (gx0 < 0)
+            gx0 = 0;
+        if (gy0 < 0)
+            gy0 = 0;
+        if (gx1 >= PM__SGRID)
+            gx1 = PM__SGRID - 1;
+        if (gy1 >= PM__SGRID)
+            gy1 = PM__SGRID - 1;
+        for (int gy = gy0; gy <= gy1; gy++)
+            for (int gx = gx0; gx <= gx1; gx++) {
+                int cell = gy * PM__SGRID + gx;
+                for (int q = b->cell_start[cell]; q < b->cell_start[cell + 1]; q++) {
+                    int j = b->cell_items[q];
+                    if (m->pb[j] >= 0)
+                        continue;
+                    double dx = b->x[j] - x, dy = b->y[j] - y, d2 = dx * dx + dy * dy;
+                    if (d2 > best)
+                        continue;
+                    int da = (int8_t)(uint8_t)(b->dir[j] - dir);
+                    if (da > PM__EXT_ANGLE || da < -PM__EXT_ANGLE)
+                        continue;
+                    best = d2;
+                    bj = j;
+                }
+            }
+        if (bj >= 0) {
+            m->pa[i] = (int16_t)bj;
+            m->pb[bj] = (int16_t)i;
+            added++;
+        }
+    }
+    return added;
+}
+
 static void overlap(const pm_match_template_t *a, const pm_match_template_t *b, double rot,
                     double tx, double ty, int *out_oa, int *out_ob)
 {
@@ -214,7 +314,21 @@ static double raw_score(const pairing_t *pr, int oa, int ob)
     if (extra < 0)
         extra = 0;
     double frac = sqrt((p / na) * (p / nb));
-    return (p + 0.5 * extra) * frac;
+#ifndef PM__SCORE_VARIANT
+#define PM__SCORE_VARIANT 0
+#endif
+#ifndef PM__EXTRA_W
+#define PM__EXTRA_W 0.5
+#endif
+#if PM__SCORE_VARIANT == 0
+    return (p + PM__EXTRA_W * extra) * frac;
+#elif PM__SCORE_VARIANT == 1
+    return (p + PM__EXTRA_W * extra) * frac * frac;
+#elif PM__SCORE_VARIANT == 2
+    return (p + PM__EXTRA_W * extra) * sqrt(frac);
+#elif PM__SCORE_VARIANT == 3
+    return (p + PM__EXTRA_W * extra) * frac * (1.0 - 0.5 * pr->err / (p * 512.0 + 1));
+#endif
 }
 
 double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
@@ -242,7 +356,7 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
             const pm__hentry_t *h = a->hash + a->bucket_start[key];
             const pm__hentry_t *h_end = a->hash + a->bucket_start[key + 1];
             for (; h < h_end; h++) {
-                if (edge_error(h->len, h->ai, h->aj, eb->len, eb->ai, eb->aj) < 0)
+                if (!root_compatible(h->len, h->ai, h->aj, eb->len, eb->ai, eb->aj))
                     continue;
                 int idx = h->i * nb + j;
                 if (m->votes[idx] == 0)
@@ -257,7 +371,10 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
     for (int t = 0; t < ntouched; t++) {
         int idx = m->touched[t];
         int v = m->votes[idx];
-        if (v < 2)
+#ifndef PM__MIN_VOTES
+#define PM__MIN_VOTES 1
+#endif
+        if (v < PM__MIN_VOTES)
             continue;
         if (nroots == PM__MAX_ROOTS && v <= m->votes[roots[nroots - 1]])
             continue;
@@ -287,6 +404,11 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
         double rot, tx, ty;
         int oa, ob;
         fit_rigid(m, a, b, &rot, &tx, &ty);
+#ifndef PM__EXTEND
+#define PM__EXTEND 1
+#endif
+        if (PM__EXTEND && pr.paired >= 4)
+            pr.paired += extend_pairing(m, a, b, rot, tx, ty);
         overlap(a, b, rot, tx, ty, &oa, &ob);
         double s = raw_score(&pr, oa, ob);
         if (s > best) {

@@ -93,8 +93,17 @@ static int build_graph(pm_match_template_t *t)
     int at = 0;
     for (int i = 0; i < n; i++) {
         t->edge_start[i] = (uint16_t)at;
-        for (int r = 0; r < adj_count[i]; r++)
-            build_edge(&t->edges[at++], t, i, adj[i][r]);
+        for (int r = 0; r < adj_count[i]; r++) {
+            /* insertion by length: each list is sorted by edge length */
+            pm__edge_t e;
+            build_edge(&e, t, i, adj[i][r]);
+            int p = at++;
+            while (p > t->edge_start[i] && t->edges[p - 1].len > e.len) {
+                t->edges[p] = t->edges[p - 1];
+                p--;
+            }
+            t->edges[p] = e;
+        }
     }
     t->edge_start[n] = (uint16_t)at;
     return 0;
@@ -129,15 +138,15 @@ static int build_hash(pm_match_template_t *t)
         for (int i = 0; i < t->n; i++) {
             for (int e = t->edge_start[i]; e < t->edge_start[i + 1]; e++) {
                 const pm__edge_t *ed = &t->edges[e];
-                int tol = pm__len_tol(ed->len);
+                int tol = pm__root_len_tol(ed->len);
                 int l0 = (ed->len - tol) < 0 ? 0 : (ed->len - tol) / PM__LEN_BIN;
                 int l1 = (ed->len + tol) / PM__LEN_BIN;
                 if (l1 >= PM__LEN_BINS)
                     l1 = PM__LEN_BINS - 1;
-                int a0 = (ed->ai - PM__ANGLE_TOL) >> PM__ANGLE_SHIFT;
-                int a1 = (ed->ai + PM__ANGLE_TOL) >> PM__ANGLE_SHIFT;
-                int b0 = (ed->aj - PM__ANGLE_TOL) >> PM__ANGLE_SHIFT;
-                int b1 = (ed->aj + PM__ANGLE_TOL) >> PM__ANGLE_SHIFT;
+                int a0 = (ed->ai - PM__ROOT_ANGLE_TOL) >> PM__ANGLE_SHIFT;
+                int a1 = (ed->ai + PM__ROOT_ANGLE_TOL) >> PM__ANGLE_SHIFT;
+                int b0 = (ed->aj - PM__ROOT_ANGLE_TOL) >> PM__ANGLE_SHIFT;
+                int b1 = (ed->aj + PM__ROOT_ANGLE_TOL) >> PM__ANGLE_SHIFT;
                 for (int lb = l0; lb <= l1; lb++)
                     for (int ab = a0; ab <= a1; ab++)
                         for (int bb = b0; bb <= b1; bb++) {
@@ -224,6 +233,34 @@ static void build_mask(pm_match_template_t *t)
         }
 }
 
+static int cell_of(int x, int y)
+{
+    int gx = x >> PM__SCELL_SHIFT, gy = y >> PM__SCELL_SHIFT;
+    if (gx >= PM__SGRID)
+        gx = PM__SGRID - 1;
+    if (gy >= PM__SGRID)
+        gy = PM__SGRID - 1;
+    return gy * PM__SGRID + gx;
+}
+
+/* Bucket the minutiae by grid cell (counting sort). */
+static void build_cells(pm_match_template_t *t)
+{
+    uint16_t count[PM__SGRID * PM__SGRID + 1];
+    memset(count, 0, sizeof count);
+    for (int i = 0; i < t->n; i++)
+        count[cell_of(t->x[i], t->y[i])]++;
+    int sum = 0;
+    for (int c = 0; c < PM__SGRID * PM__SGRID; c++) {
+        t->cell_start[c] = (uint16_t)sum;
+        sum += count[c];
+        count[c] = t->cell_start[c];
+    }
+    t->cell_start[PM__SGRID * PM__SGRID] = (uint16_t)sum;
+    for (int i = 0; i < t->n; i++)
+        t->cell_items[count[cell_of(t->x[i], t->y[i])]++] = (uint8_t)i;
+}
+
 int pm_match_prepare(const pm_fingerprint_t *fp, pm_match_template_t **out, pm_error_t *err)
 {
     if (!fp || !out)
@@ -259,6 +296,7 @@ int pm_match_prepare(const pm_fingerprint_t *fp, pm_match_template_t **out, pm_e
         return pm_error_set(err, rc, "out of memory preparing a template");
     }
     build_mask(t);
+    build_cells(t);
     *out = t;
     return 0;
 }

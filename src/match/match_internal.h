@@ -8,25 +8,51 @@
 #include "perimeter/minutiae.h"
 
 /* Neighbour graph */
-#define PM__K_NEAREST 9
+#ifndef PM__K_NEAREST
+#define PM__K_NEAREST 6
+#endif
 #define PM__MAX_DEGREE 20
 #define PM__MIN_EDGE_LEN 6
 #define PM__MAX_EDGE_LEN 255
 
-/* Tolerances (500 ppi pixels, 1/256 turns) */
+/* Tolerances (500 ppi pixels, 1/256 turns) for growing a pairing... */
+#ifndef PM__ANGLE_TOL
 #define PM__ANGLE_TOL 14 /* ~20 degrees */
-static inline int pm__len_tol(int len) { return 4 + len / 10; }
+#endif
+#ifndef PM__LEN_TOL_BASE
+#define PM__LEN_TOL_BASE 4
+#endif
+#ifndef PM__LEN_TOL_DIV
+#define PM__LEN_TOL_DIV 10
+#endif
+static inline int pm__len_tol(int len) { return PM__LEN_TOL_BASE + len / PM__LEN_TOL_DIV; }
+/* ...and tighter ones for finding root pairs through the hash. */
+#ifndef PM__ROOT_ANGLE_TOL
+#define PM__ROOT_ANGLE_TOL 7
+#endif
+#ifndef PM__ROOT_LEN_TOL_BASE
+#define PM__ROOT_LEN_TOL_BASE 2
+#endif
+#ifndef PM__ROOT_LEN_TOL_DIV
+#define PM__ROOT_LEN_TOL_DIV 20
+#endif
+static inline int pm__root_len_tol(int len) { return PM__ROOT_LEN_TOL_BASE + len / PM__ROOT_LEN_TOL_DIV; }
 
-/* Edge hash: length bins of 16 px, angle bins of 32 units (8 per turn). */
-#define PM__LEN_BIN 16
-#define PM__LEN_BINS 16
-#define PM__ANGLE_SHIFT 5
-#define PM__ANGLE_BINS 8
+/* Edge hash: length bins of 8 px, angle bins of 16 units (16 per turn),
+ * about twice the root tolerances so an edge lands in 4-8 buckets. */
+#define PM__LEN_BIN 8
+#define PM__LEN_BINS 32
+#define PM__ANGLE_SHIFT 4
+#define PM__ANGLE_BINS 16
 #define PM__BUCKETS (PM__LEN_BINS * PM__ANGLE_BINS * PM__ANGLE_BINS)
 
 /* Area mask: 16 px cells covering 1024 x 1024 px at 500 ppi. */
 #define PM__CELL 16
 #define PM__GRID 64
+
+/* Spatial grid of the minutiae: 32 px cells, 32 x 32 cells. */
+#define PM__SCELL_SHIFT 5
+#define PM__SGRID 32
 
 /* Directed edge from minutia i (implicit: its list) to j. ai/aj: angle of the
  * edge i->j minus the direction of i / of j, in 1/256 turns. */
@@ -59,9 +85,13 @@ struct pm_match_template {
     uint32_t bucket_start[PM__BUCKETS + 1];
     pm__hentry_t *hash;
     uint8_t mask[PM__GRID][PM__GRID];
+    uint16_t cell_start[PM__SGRID * PM__SGRID + 1];
+    uint8_t cell_items[PM_MAX_MINUTIAE];
 };
 
-#define PM__MAX_ROOTS 24
+#ifndef PM__MAX_ROOTS
+#define PM__MAX_ROOTS 12
+#endif
 #define PM__HEAP_CAP (PM_MAX_MINUTIAE * PM__MAX_DEGREE * PM__MAX_DEGREE)
 
 struct pm_matcher {
