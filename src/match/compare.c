@@ -163,7 +163,7 @@ static int in_mask(const pm_match_template_t *t, double x, double y)
     int gx = (int)(x / PM__CELL), gy = (int)(y / PM__CELL);
     if (gx >= PM__GRID || gy >= PM__GRID)
         return 0;
-    return t->mask[gy][gx];
+    return (int)((t->mask[gy] >> gx) & 1);
 }
 
 /* Least-squares rigid transform b = R a + t over the pairs in m->pa. */

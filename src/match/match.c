@@ -119,17 +119,30 @@ static int bucket_of(int lb, int ab, int bb)
 static int build_hash(pm_match_template_t *t)
 {
     int counts[PM__BUCKETS + 1];
-    memset(counts, 0, sizeof counts);
+    /* Offsets are 16-bit: on a huge view only each minutia's shortest
+     * `max_rank` edges are hashed (roots come from short edges anyway). */
+    int max_rank = PM__MAX_DEGREE;
     for (int pass = 0; pass < 2; pass++) {
+        if (pass == 0) {
+            memset(counts, 0, sizeof counts);
+        }
         int fill[PM__BUCKETS];
         if (pass == 1) {
             int sum = 0;
+            for (int b = 0; b < PM__BUCKETS; b++)
+                sum += counts[b];
+            if (sum > 65535 && max_rank > 1) {
+                max_rank--;
+                pass = -1; /* count again with fewer edges */
+                continue;
+            }
+            sum = 0;
             for (int b = 0; b < PM__BUCKETS; b++) {
-                t->bucket_start[b] = (uint32_t)sum;
+                t->bucket_start[b] = (uint16_t)sum;
                 fill[b] = sum;
                 sum += counts[b];
             }
-            t->bucket_start[PM__BUCKETS] = (uint32_t)sum;
+            t->bucket_start[PM__BUCKETS] = (uint16_t)sum;
             t->nhash = sum;
             t->hash = malloc((size_t)(sum ? sum : 1) * sizeof *t->hash);
             if (!t->hash)
@@ -137,6 +150,8 @@ static int build_hash(pm_match_template_t *t)
         }
         for (int i = 0; i < t->n; i++) {
             for (int e = t->edge_start[i]; e < t->edge_start[i + 1]; e++) {
+                if (e - t->edge_start[i] >= max_rank)
+                    break;
                 const pm__edge_t *ed = &t->edges[e];
                 int tol = pm__root_len_tol(ed->len);
                 int l0 = (ed->len - tol) < 0 ? 0 : (ed->len - tol) / PM__LEN_BIN;
@@ -229,7 +244,8 @@ static void build_mask(pm_match_template_t *t)
                 for (int xx = gx - 1; xx <= gx + 1 && !on; xx++)
                     if (yy >= 0 && yy < PM__GRID && xx >= 0 && xx < PM__GRID)
                         on = inside[yy][xx];
-            t->mask[gy][gx] = (uint8_t)on;
+            if (on)
+                t->mask[gy] |= (uint64_t)1 << gx;
         }
 }
 

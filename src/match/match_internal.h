@@ -82,9 +82,9 @@ struct pm_match_template {
     uint8_t type[PM_MAX_MINUTIAE];
     uint16_t edge_start[PM_MAX_MINUTIAE + 1];
     pm__edge_t *edges;
-    uint32_t bucket_start[PM__BUCKETS + 1];
+    uint16_t bucket_start[PM__BUCKETS + 1];
     pm__hentry_t *hash;
-    uint8_t mask[PM__GRID][PM__GRID];
+    uint64_t mask[PM__GRID]; /* bit gx of row gy: cell inside the view's area */
     uint16_t cell_start[PM__SGRID * PM__SGRID + 1];
     uint8_t cell_items[PM_MAX_MINUTIAE];
 };
