@@ -476,6 +476,34 @@ static void test_bad_formats(void **state)
     }
 }
 
+/* Duplicated and misplaced fields, a tag of another record type. */
+static void test_structure_errors(void **state)
+{
+    (void)state;
+    pm_an2k_txn_t t;
+    make_txn(&t, "0502");
+    pm_error_t err;
+    pm_an2k_record_t *r = &t.records[1];
+    assert_int_equal(pm_an2k_set_text(r, 30, "X", &err), PM_OK); /* 1, 2, 18, 30, 47 */
+    assert_int_equal(r->fields[3].id, 30);
+    r->fields[3].id = 18;
+    memcpy(r->fields[3].tag, "2.018", 6);
+    assert_int_equal(pm_an2k_set_text(r, 40, "Y", &err), PM_OK); /* ..., 40, 47 */
+    r->fields[4].type = 9;
+    memcpy(r->fields[4].tag, "9.040", 6);
+    assert_int_equal(pm_an2k_finalize(&t, &err), PM_OK);
+    uint8_t *b;
+    size_t n;
+    to_bytes(&t, &b, &n);
+    int found = 0;
+    assert_true(validate_bytes(b, n, 2, 18, 0, 0, &found, "more than once") > 0);
+    assert_true(found);
+    validate_bytes(b, n, 2, 40, 0, 0, &found, "belongs to Type-9");
+    assert_true(found);
+    free(b);
+    pm_an2k_free(&t);
+}
+
 static void test_oversized_counts(void **state)
 {
     (void)state;
@@ -909,6 +937,7 @@ int main(void)
         cmocka_unit_test(test_missing_mandatory),
         cmocka_unit_test(test_jp2_labelled_wsq),
         cmocka_unit_test(test_bad_formats),
+        cmocka_unit_test(test_structure_errors),
         cmocka_unit_test(test_oversized_counts),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_minutiae),

@@ -354,18 +354,22 @@ static void check_record(vctx_t *c, const pm_an2k_txn_t *t, size_t ri)
         if (r->nfields > 1 && r->fields[1].id != 2)
             add(c, PM_AN2K_ERROR, rec, r->type, r->fields[1].id, 0, 0, r->fields[1].offset,
                 "the second field must be %d.002 %s", r->type, r->type == 1 ? "VER" : "IDC");
+        int maxid = 0;
         for (size_t i = 0; i < r->nfields; i++) {
             const pm_an2k_field_t *f = &r->fields[i];
             if (f->type != r->type)
                 add(c, PM_AN2K_ERROR, rec, r->type, f->id, 0, 0, f->offset,
                     "tag %s belongs to Type-%d, not to this Type-%d record", f->tag, f->type,
                     r->type);
-            for (size_t k = 0; k < i; k++)
+            /* Fields are usually ascending: only look back when this one is not. */
+            for (size_t k = 0; i > 0 && f->id <= maxid && k < i; k++)
                 if (r->fields[k].id == f->id) {
                     add(c, PM_AN2K_ERROR, rec, r->type, f->id, 0, 0, f->offset,
                         "field %d.%03d appears more than once", r->type, f->id);
                     break;
                 }
+            if (f->id > maxid)
+                maxid = f->id;
             if (f->id == 999 && i + 1 != r->nfields)
                 add(c, PM_AN2K_ERROR, rec, r->type, f->id, 0, 0, f->offset,
                     "field %d.999 must be the last field", r->type);
