@@ -348,8 +348,7 @@ static void test_wrong_cnt(void **state)
     make_txn(&t, "0502");
     pm_error_t err;
     /* Count says 2, three records follow. */
-    pm_an2k_set(&t.records[0], 3, "1\x1f" "2\x1e" "2\x1f" "00\x1e" "4\x1f" "01\x1e" "14\x1f" "02", 21, 0,
-                &err);
+    pm_an2k_set_text(&t.records[0], 3, "1\x1f" "2\x1e" "2\x1f" "00\x1e" "4\x1f" "01\x1e" "14\x1f" "02", &err);
     uint8_t *b;
     size_t n;
     to_bytes(&t, &b, &n);
@@ -358,15 +357,13 @@ static void test_wrong_cnt(void **state)
     assert_true(found);
     free(b);
     /* Wrong type for record 2. */
-    pm_an2k_set(&t.records[0], 3, "1\x1f" "3\x1e" "9\x1f" "00\x1e" "4\x1f" "01\x1e" "14\x1f" "02", 21, 0,
-                &err);
+    pm_an2k_set_text(&t.records[0], 3, "1\x1f" "3\x1e" "9\x1f" "00\x1e" "4\x1f" "01\x1e" "14\x1f" "02", &err);
     to_bytes(&t, &b, &n);
     assert_true(validate_bytes(b, n, 1, 3, 2, 1, &found, "Type-9") > 0);
     assert_true(found);
     free(b);
     /* Wrong IDC. */
-    pm_an2k_set(&t.records[0], 3, "1\x1f" "3\x1e" "2\x1f" "00\x1e" "4\x1f" "07\x1e" "14\x1f" "02", 21, 0,
-                &err);
+    pm_an2k_set_text(&t.records[0], 3, "1\x1f" "3\x1e" "2\x1f" "00\x1e" "4\x1f" "07\x1e" "14\x1f" "02", &err);
     to_bytes(&t, &b, &n);
     assert_true(validate_bytes(b, n, 1, 3, 3, 2, &found, "IDC 7") > 0);
     assert_true(found);
@@ -548,8 +545,7 @@ static void test_oversized_counts(void **state)
     pm_buf_free(&b);
     pm_an2k_txn_t t;
     make_txn(&t, "0502");
-    pm_an2k_set(&t.records[0], 3, "1\x1f" "99999\x1e" "2\x1f" "00\x1e" "4\x1f" "01\x1e" "14\x1f" "02", 25, 0,
-                &err);
+    pm_an2k_set_text(&t.records[0], 3, "1\x1f" "99999\x1e" "2\x1f" "00\x1e" "4\x1f" "01\x1e" "14\x1f" "02", &err);
     uint8_t *d;
     size_t n;
     to_bytes(&t, &d, &n);
