@@ -504,6 +504,137 @@ static void test_wire_writers(void **state)
     pm_buf_free(&b);
 }
 
+/* Person master round trip, sampling, watchlist hits with truth, manifests. */
+static void test_watchlist_and_manifest(void **state)
+{
+    (void)state;
+    pm_synth_params_t p;
+    pm_synth_params_default(&p);
+    p.seed = 77;
+    p.people = 3000;
+    p.days = 3;
+    collect_t k;
+    run(&p, &k);
+    pm_buf_t b;
+    pm_buf_init(&b, 0);
+    assert_int_equal(pm_synth_people_header(&b), PM_OK);
+    for (size_t i = 0; i < k.np; i++)
+        assert_int_equal(pm_synth_person_csv(&k.people[i], &b), PM_OK);
+    char *dir = pm_test_tmpdir();
+    assert_non_null(dir);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/people.csv", dir);
+    pm_error_t err;
+    assert_int_equal(pm_file_write_atomic(path, b.data, b.len, &err), PM_OK);
+    pm_buf_free(&b);
+
+    /* sampling: k distinct people, equal to the originals, deterministic */
+    pm_synth_person_t *s1, *s2;
+    size_t n1, n2;
+    assert_int_equal(pm_synth_people_sample(path, 200, 5, &s1, &n1, &err), PM_OK);
+    assert_int_equal(pm_synth_people_sample(path, 200, 5, &s2, &n2, &err), PM_OK);
+    assert_int_equal(n1, 200);
+    assert_int_equal(n2, 200);
+    char *seen = calloc(p.people + 1, 1);
+    assert_non_null(seen);
+    for (size_t i = 0; i < n1; i++) {
+        assert_int_equal(s1[i].person_id, s2[i].person_id);
+        assert_true(s1[i].person_id >= 1 && s1[i].person_id <= p.people);
+        assert_false(seen[s1[i].person_id]);
+        seen[s1[i].person_id] = 1;
+        const pm_synth_person_t *o = &k.people[s1[i].person_id - 1];
+        assert_string_equal(s1[i].surname, o->surname);
+        assert_string_equal(s1[i].given_names_native, o->given_names_native);
+        assert_string_equal(s1[i].date_of_birth, o->date_of_birth);
+        assert_int_equal(s1[i].n_documents, o->n_documents);
+        assert_string_equal(s1[i].documents[o->n_documents - 1].number,
+                            o->documents[o->n_documents - 1].number);
+        assert_int_equal(s1[i].cls, o->cls);
+    }
+    free(seen);
+    free(s2);
+
+    /* watchlist: size rows, exactly the hits in the truth, each a recognisable
+     * spelling of its person */
+    pm_buf_t wl, tr;
+    pm_buf_init(&wl, 0);
+    pm_buf_init(&tr, 0);
+    assert_int_equal(pm_synth_watchlist(s1, 40, 500, 9, &wl, &tr, &err), PM_OK);
+    assert_int_equal(pm_synth_watchlist(s1, 40, 30, 9, &wl, &tr, &err), PM_EINVAL);
+    size_t rows = 0, hits = 0;
+    for (size_t i = 0; i < wl.len; i++)
+        rows += wl.data[i] == '\n';
+    assert_int_equal(rows, 501);
+    /* walk the truth: "WLnnnnnnn,<id>" */
+    const char *t = strchr((const char *)tr.data, '\n') + 1; /* after the header */
+    while (t < (const char *)tr.data + tr.len) {
+        const char *comma = strchr(t, ',');
+        assert_non_null(comma);
+        if (comma[1] != '\n' && comma[1] != '\0') {
+            unsigned long long pid = strtoull(comma + 1, NULL, 10);
+            const pm_synth_person_t *o = &k.people[pid - 1];
+            /* find the entry's row */
+            char id[16];
+            memcpy(id, t, 9);
+            id[9] = 0;
+            const char *row = strstr((const char *)wl.data, id);
+            assert_non_null(row);
+            const char *sur = row + 10;
+            const char *given = strchr(sur, ',') + 1;
+            size_t sl = strlen(o->surname), nl = strlen(o->surname_native);
+            size_t g1 = strcspn(o->given_names, " "), gn = strcspn(o->given_names_native, " ");
+            int ok = (strncmp(sur, o->surname, sl) == 0 && sur[sl] == ',') ||
+                     (strncmp(sur, o->surname_native, nl) == 0 && sur[nl] == ',') ||
+                     strncmp(given, o->given_names, g1) == 0 ||
+                     strncmp(given, o->given_names_native, gn) == 0;
+            assert_true(ok);
+            hits++;
+        }
+        t = strchr(t, '\n');
+        if (!t)
+            break;
+        t++;
+    }
+    assert_int_equal(hits, 40);
+    pm_buf_free(&wl);
+    pm_buf_free(&tr);
+
+    /* manifest: one row per passenger, spread over the flights */
+    pm_synth_manifest_params_t mp;
+    pm_synth_manifest_params_default(&mp);
+    mp.flights = 4;
+    mp.noise = 0.5;
+    pm_buf_t mf, mt;
+    pm_buf_init(&mf, 0);
+    pm_buf_init(&mt, 0);
+    assert_int_equal(pm_synth_manifest(s1, n1, &mp, &mf, &mt, &err), PM_OK);
+    rows = 0;
+    size_t noisy = 0;
+    for (size_t i = 0; i < mf.len; i++)
+        rows += mf.data[i] == '\n';
+    assert_int_equal(rows, n1 + 1);
+    for (const char *q = (const char *)mt.data; (q = strchr(q, '\n')) != NULL; q++)
+        noisy += q[1] && q[-1] != ',' && q != (const char *)mt.data;
+    assert_true(noisy > 60 && noisy < 140); /* ~100 of 200 */
+    assert_null(strstr((const char *)mf.data, ",I,C")); /* no passport cards in the air */
+    mp.flights = 0;
+    assert_int_equal(pm_synth_manifest(s1, n1, &mp, &mf, &mt, &err), PM_EINVAL);
+    pm_buf_free(&mf);
+    pm_buf_free(&mt);
+    free(s1);
+
+    /* a file that is not a person master */
+    snprintf(path, sizeof path, "%s/bad.csv", dir);
+    assert_int_equal(pm_file_write_atomic(path, "a,b\n1,2\n", 8, &err), PM_OK);
+    assert_int_equal(pm_synth_people_sample(path, 5, 1, &s1, &n1, &err), PM_EFORMAT);
+    assert_non_null(strstr(err.msg, "person_id"));
+    snprintf(path, sizeof path, "%s/missing.csv", dir);
+    assert_int_equal(pm_synth_people_sample(path, 5, 1, &s1, &n1, &err), PM_ENOTFOUND);
+    pm_test_rmdir(dir);
+    free(dir);
+    collect_free(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -515,6 +646,7 @@ int main(void)
         cmocka_unit_test(test_noise_rate_and_truth),
         cmocka_unit_test(test_split_countries_other_pair),
         cmocka_unit_test(test_wire_writers),
+        cmocka_unit_test(test_watchlist_and_manifest),
     };
     return cmocka_run_group_tests_name("synth", tests, NULL, NULL);
 }

@@ -197,41 +197,43 @@ int pm_synth_td3_mrz(const char *doc_type, const char *issuer, const char *surna
 
 /* --- watchlists and manifests --- */
 
-/* A population loaded from a person-master CSV (pm_synth_person_csv format). */
-typedef struct pm_synth_population {
-    pm_synth_person_t *people; /* owned */
-    size_t count;
-} pm_synth_population_t;
+/* Reads a person master CSV (as written by pm_synth_person_csv; columns found
+ * by the header) and returns k people drawn by the seed (all of them, in a
+ * seeded order, if the file holds fewer), without keeping the rest in memory.
+ * *out is malloc'd (caller frees), *out_n its count. Errors name the line. */
+int pm_synth_people_sample(const char *path, size_t k, uint64_t seed, pm_synth_person_t **out,
+                           size_t *out_n, pm_error_t *err);
 
-/* Loads a person master CSV (at most max_people rows). Errors name the line.
- * Caller frees with pm_synth_population_free. */
-int pm_synth_population_load(const char *path, size_t max_people, pm_synth_population_t *out,
-                             pm_error_t *err);
-void pm_synth_population_free(pm_synth_population_t *pop);
-
-/* Writes a watchlist CSV of `size` entries (header: watchlist_id,surname,
- * given_names,aliases,date_of_birth,sex,citizenship,reason) to wl, and its
- * truth (watchlist_id,person_id; person_id empty for entries that are nobody in
- * the population) to truth (may be NULL). `hits` entries are people of pop
- * (drawn by the seed), written as a watchlist would hold them (other
- * transliterations, partial dates, aliases); the rest are invented people. */
-int pm_synth_watchlist(const pm_synth_population_t *pop, uint32_t size, uint32_t hits,
+/* Appends a watchlist CSV of `size` entries to wl (header: watchlist_id,
+ * surname, given_names, aliases, date_of_birth, sex, citizenship, reason;
+ * aliases ';'-separated, each "SURNAME, GIVEN NAMES") and its truth
+ * (watchlist_id,person_id; person_id empty for invented entries) to truth
+ * (may be NULL). The n_hits people of hits[] become entries written as a
+ * watchlist would hold them (other transliterations, partial dates of birth,
+ * aliases, some in their own script); the other entries are invented people
+ * (common names among them, so they can collide with innocent travellers).
+ * PM_EINVAL if n_hits > size. */
+int pm_synth_watchlist(const pm_synth_person_t *hits, size_t n_hits, uint32_t size,
                        uint64_t seed, pm_buf_t *wl, pm_buf_t *truth, pm_error_t *err);
 
 /* Manifest parameters. */
 typedef struct pm_synth_manifest_params {
     uint64_t seed;
-    uint32_t flights;    /* number of flights */
-    uint32_t passengers; /* per flight (average) */
+    char countries[2][4]; /* flights between these two (default CAN, USA) */
     int year, month, day; /* first departure date */
-    double noise;        /* share of passenger rows with noise (same model as crossings) */
+    uint32_t flights;
+    double noise;         /* share of passenger rows with noise (same model as crossings) */
 } pm_synth_manifest_params_t;
 
-/* Writes an APIS-like manifest CSV (columns in docs/synth.md) of passengers
- * drawn from pop into out, and the truth (flight,seq,person_id) into truth
- * (may be NULL). */
-int pm_synth_manifest(const pm_synth_population_t *pop, const pm_synth_manifest_params_t *mp,
-                      pm_buf_t *out, pm_buf_t *truth, pm_error_t *err);
+void pm_synth_manifest_params_default(pm_synth_manifest_params_t *mp);
+
+/* Appends an APIS-like passenger manifest CSV (columns in docs/synth.md) to
+ * out: the n passengers are spread over mp->flights flights between airports
+ * of the two countries; truth (may be NULL) gets flight,passenger_seq,
+ * person_id,noise. */
+int pm_synth_manifest(const pm_synth_person_t *passengers, size_t n,
+                      const pm_synth_manifest_params_t *mp, pm_buf_t *out, pm_buf_t *truth,
+                      pm_error_t *err);
 
 #ifdef __cplusplus
 }

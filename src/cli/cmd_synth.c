@@ -373,3 +373,206 @@ int pm_cmd_synth_crossings(int argc, char **argv)
             j.params.people, j.params.days, secs, secs > 0 ? (double)total / secs : 0.0);
     return 0;
 }
+
+/* ---------------- synth watchlist / synth manifest ---------------- */
+
+static int write_buf(const char *path, pm_buf_t *b)
+{
+    out_file_t o;
+    if (out_open(&o, path))
+        return -1;
+    pm_buf_free(&o.buf);
+    o.buf = *b;
+    pm_buf_init(b, 0);
+    return out_close(&o);
+}
+
+static void watchlist_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: perimeter synth watchlist --from-people FILE --size N --hits K --seed S\n"
+            "         -o FILE [--truth FILE]\n"
+            "Writes a watchlist of N entries (names, aliases, dates of birth): K people\n"
+            "drawn from the person master FILE (true hits, spelled as a list would hold\n"
+            "them) and N-K invented people. --truth gets watchlist_id,person_id.\n");
+}
+
+int pm_cmd_synth_watchlist(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"from-people", required_argument, 0, 'p'}, {"size", required_argument, 0, 'n'},
+        {"hits", required_argument, 0, 'k'},        {"seed", required_argument, 0, 's'},
+        {"output", required_argument, 0, 'o'},      {"truth", required_argument, 0, 't'},
+        {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
+    const char *people = NULL, *out = NULL, *truth = NULL;
+    uint64_t size = 1000, hits = 10, seed = 1;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'p':
+            people = optarg;
+            break;
+        case 'n':
+            if (parse_u64(optarg, "--size", 10000000, &size))
+                return 2;
+            break;
+        case 'k':
+            if (parse_u64(optarg, "--hits", 10000000, &hits))
+                return 2;
+            break;
+        case 's':
+            if (parse_u64(optarg, "--seed", UINT64_MAX, &seed))
+                return 2;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 't':
+            truth = optarg;
+            break;
+        case 'h':
+            watchlist_usage(stdout);
+            return 0;
+        default:
+            watchlist_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc || !out || (hits && !people) || hits > size) {
+        fprintf(stderr, "synth: need -o FILE, --from-people FILE when --hits > 0, and hits <= size\n");
+        watchlist_usage(stderr);
+        return 2;
+    }
+    pm_error_t err;
+    pm_error_clear(&err);
+    pm_synth_person_t *sample = NULL;
+    size_t n = 0;
+    if (hits && pm_synth_people_sample(people, (size_t)hits, seed, &sample, &n, &err) != PM_OK) {
+        fprintf(stderr, "synth: %s\n", pm_error_text(&err));
+        return 1;
+    }
+    if (n < hits)
+        fprintf(stderr, "synth: %s holds only %zu people; %zu hits\n", people, n, n);
+    pm_buf_t wl, tr;
+    pm_buf_init(&wl, 0);
+    pm_buf_init(&tr, 0);
+    int rc = pm_synth_watchlist(sample, n, (uint32_t)size, seed, &wl, truth ? &tr : NULL, &err);
+    free(sample);
+    if (rc) {
+        fprintf(stderr, "synth: %s\n", pm_error_text(&err));
+    } else if (write_buf(out, &wl) || (truth && write_buf(truth, &tr))) {
+        rc = 1;
+    } else {
+        fprintf(stderr, "synth: watchlist of %llu entries, %zu true hits\n",
+                (unsigned long long)size, n);
+    }
+    pm_buf_free(&wl);
+    pm_buf_free(&tr);
+    return rc ? 1 : 0;
+}
+
+static void manifest_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: perimeter synth manifest --from-people FILE --passengers N --seed S\n"
+            "         -o FILE [--truth FILE] [--flights F] [--date YYYY-MM-DD]\n"
+            "         [--countries CAN,USA] [--noise FRACTION]\n"
+            "Writes an APIS-like passenger manifest (CSV) of N passengers drawn from the\n"
+            "person master FILE, spread over F flights (default 10) between the two\n"
+            "countries. --truth gets flight_id,passenger_seq,person_id,noise.\n");
+}
+
+int pm_cmd_synth_manifest(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"from-people", required_argument, 0, 'p'}, {"passengers", required_argument, 0, 'n'},
+        {"flights", required_argument, 0, 'f'},     {"seed", required_argument, 0, 's'},
+        {"date", required_argument, 0, 'd'},        {"countries", required_argument, 0, 'c'},
+        {"noise", required_argument, 0, 'N'},       {"output", required_argument, 0, 'o'},
+        {"truth", required_argument, 0, 't'},       {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    pm_synth_manifest_params_t mp;
+    pm_synth_manifest_params_default(&mp);
+    pm_synth_params_t cp;
+    pm_synth_params_default(&cp);
+    const char *people = NULL, *out = NULL, *truth = NULL;
+    uint64_t pax = 1500, v;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'p':
+            people = optarg;
+            break;
+        case 'n':
+            if (parse_u64(optarg, "--passengers", 10000000, &pax))
+                return 2;
+            break;
+        case 'f':
+            if (parse_u64(optarg, "--flights", 100000, &v) || v == 0) {
+                fprintf(stderr, "synth: --flights must be 1..100000\n");
+                return 2;
+            }
+            mp.flights = (uint32_t)v;
+            break;
+        case 's':
+            if (parse_u64(optarg, "--seed", UINT64_MAX, &mp.seed))
+                return 2;
+            break;
+        case 'd':
+            if (parse_date(optarg, &mp.year, &mp.month, &mp.day))
+                return 2;
+            break;
+        case 'c':
+            if (parse_countries(optarg, &cp))
+                return 2;
+            memcpy(mp.countries, cp.countries, sizeof mp.countries);
+            break;
+        case 'N':
+            if (parse_share(optarg, "--noise", &mp.noise))
+                return 2;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 't':
+            truth = optarg;
+            break;
+        case 'h':
+            manifest_usage(stdout);
+            return 0;
+        default:
+            manifest_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc || !out || !people) {
+        fprintf(stderr, "synth: need --from-people FILE and -o FILE\n");
+        manifest_usage(stderr);
+        return 2;
+    }
+    pm_error_t err;
+    pm_error_clear(&err);
+    pm_synth_person_t *sample = NULL;
+    size_t n = 0;
+    if (pm_synth_people_sample(people, (size_t)pax, mp.seed ^ 0x4D414E49ull, &sample, &n, &err)) {
+        fprintf(stderr, "synth: %s\n", pm_error_text(&err));
+        return 1;
+    }
+    pm_buf_t mb, tr;
+    pm_buf_init(&mb, 0);
+    pm_buf_init(&tr, 0);
+    int rc = pm_synth_manifest(sample, n, &mp, &mb, truth ? &tr : NULL, &err);
+    free(sample);
+    if (rc) {
+        fprintf(stderr, "synth: %s\n", pm_error_text(&err));
+    } else if (write_buf(out, &mb) || (truth && write_buf(truth, &tr))) {
+        rc = 1;
+    } else {
+        fprintf(stderr, "synth: manifest of %zu passengers on %u flights\n", n, mp.flights);
+    }
+    pm_buf_free(&mb);
+    pm_buf_free(&tr);
+    return rc ? 1 : 0;
+}

@@ -386,3 +386,28 @@ unsigned pm__noise_apply(pm__rng_t *r, const pm_synth_person_t *person, pm_synth
     c->mrz[0] = '\0'; /* a keyed (noisy) record carries no machine-read zone */
     return mask;
 }
+
+int pm__noise_apply_kind(pm__rng_t *r, unsigned kind, const pm_synth_person_t *person,
+                         pm_synth_crossing_t *c)
+{
+    if (!applicable(kind, person, c))
+        return 0;
+    return apply(r, kind, person, c);
+}
+
+void pm__crossing_from_person(const pm_synth_person_t *p, int doc, pm_synth_crossing_t *c)
+{
+    memset(c, 0, sizeof *c);
+    pm__strlcpy(c->surname, p->surname, sizeof c->surname);
+    pm__strlcpy(c->given_names, p->given_names, sizeof c->given_names);
+    pm__strlcpy(c->middle_names, p->middle_names, sizeof c->middle_names);
+    pm__strlcpy(c->date_of_birth, p->date_of_birth, sizeof c->date_of_birth);
+    c->sex[0] = p->sex;
+    const pm_synth_document_t *d = &p->documents[doc < p->n_documents ? doc : 0];
+    pm__strlcpy(c->citizenship, d->nationality[0] ? d->nationality : p->citizenship,
+                sizeof c->citizenship);
+    pm__strlcpy(c->document_type, d->type, sizeof c->document_type);
+    pm__strlcpy(c->document_number, d->number, sizeof c->document_number);
+    pm__strlcpy(c->document_issuer, d->issuer, sizeof c->document_issuer);
+    c->person_id = p->person_id;
+}

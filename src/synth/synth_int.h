@@ -172,5 +172,11 @@ void pm__title_case(const char *in, char *out, size_t cap);
 /* Applies noise kinds (chosen by r among those applicable to the record) to c,
  * with the person for dual passports. Returns the mask applied (never 0). */
 unsigned pm__noise_apply(pm__rng_t *r, const pm_synth_person_t *person, pm_synth_crossing_t *c);
+/* Applies one given kind if it applies to the record; 1 if the record changed. */
+int pm__noise_apply_kind(pm__rng_t *r, unsigned kind, const pm_synth_person_t *person,
+                         pm_synth_crossing_t *c);
+/* Fills the identity fields of a record (names in Latin, date of birth, sex,
+ * document i) from a person. */
+void pm__crossing_from_person(const pm_synth_person_t *p, int doc, pm_synth_crossing_t *c);
 
 #endif

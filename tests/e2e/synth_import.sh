@@ -38,4 +38,19 @@ done
 "$bin" crossings export --db CAN.db >can_feed.jsonl 2>/dev/null || fail "export"
 "$bin" crossings import --db USA.db --from-partner CAN can_feed.jsonl 2>log || fail "feed import: $(head -5 log)"
 grep -q ' 0 rejected' log || fail "feed rows rejected: $(head -5 log)"
+# watchlist and manifest from the person master
+"$bin" synth watchlist --from-people people.csv --size 2000 --hits 25 --seed 3 -o wl.csv \
+    --truth wlt.csv 2>/dev/null || fail "synth watchlist"
+[ "$(( $(wc -l <wl.csv) - 1 ))" = 2000 ] || fail "watchlist rows"
+[ "$(grep -c ',[0-9][0-9]*$' wlt.csv)" = 25 ] || fail "watchlist truth hits"
+head -1 wl.csv | grep -q '^watchlist_id,surname,given_names,aliases,date_of_birth,sex,citizenship,reason$' \
+    || fail "watchlist header"
+"$bin" synth manifest --from-people people.csv --passengers 300 --flights 3 --seed 3 -o man.csv \
+    --truth mant.csv 2>/dev/null || fail "synth manifest"
+[ "$(( $(wc -l <man.csv) - 1 ))" = 300 ] || fail "manifest rows"
+[ "$(cut -d, -f1 man.csv | tail -n +2 | sort -u | wc -l)" = 3 ] || fail "manifest flights"
+rc=0; "$bin" synth watchlist --from-people nosuch.csv --size 10 --hits 2 -o x.csv 2>/dev/null || rc=$?
+[ "$rc" = 1 ] || fail "missing person master: rc $rc"
+rc=0; "$bin" synth crossings --people 10 --days 1 --seed 1 --countries CAN,ZZZ -o x.csv 2>/dev/null || rc=$?
+[ "$rc" = 2 ] || fail "unknown country: rc $rc"
 echo "synth_import: ok ($records records)"
