@@ -198,10 +198,42 @@ static int sq_ensure_partner(pm_store_t *st, const char *code, pm_error_t *err)
 static const char put_sql[] =
     "INSERT INTO crossing (reporting_country, record_id, direction, time_utc, utc_offset, "
     "port_code, mode, surname, given_names, middle_names, surname_norm, given_names_norm, "
-    "middle_names_norm, dob_year, dob_month, dob_day, citizenship, sex, document_type, "
-    "document_number, document_issuer, mrz, origin) VALUES "
+    "dob, citizenship, sex, document_type, document_number, document_issuer, mrz, origin, "
+    "doc_key, name_key) VALUES "
     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-    "?20, ?21, ?22, ?23) ON CONFLICT (reporting_country, record_id) DO NOTHING";
+    "?20, ?21, ?22) ON CONFLICT (reporting_country, record_id) DO NOTHING";
+
+/* 64-bit FNV-1a of a, '|', b: the on-disk lookup keys (never change them). */
+static int64_t key2(const char *a, const char *b)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const unsigned char *p = (const unsigned char *)a; *p; p++)
+        h = (h ^ *p) * 0x100000001b3ULL;
+    h = (h ^ '|') * 0x100000001b3ULL;
+    for (const unsigned char *p = (const unsigned char *)b; *p; p++)
+        h = (h ^ *p) * 0x100000001b3ULL;
+    return (int64_t)h;
+}
+
+static int64_t dob_int(const pm_dob_t *d)
+{
+    return d->year * 10000L + d->month * 100L + d->day;
+}
+
+static int64_t doc_key(const char *number, const char *issuer)
+{
+    return key2(number, issuer);
+}
+
+static int64_t name_key(const char *surname_norm, const pm_dob_t *d)
+{
+    char dob[9];
+    int64_t v = dob_int(d);
+    for (int i = 7; i >= 0; i--, v /= 10)
+        dob[i] = (char)('0' + v % 10);
+    dob[8] = '\0';
+    return key2(surname_norm, dob);
+}
 
 static void bind_text(sqlite3_stmt *q, int i, const char *s)
 {
@@ -227,23 +259,22 @@ static int sq_put_crossing(pm_store_t *st, const pm_crossing_t *c, int *out_inse
     bind_text(q, 10, c->middle_names);
     bind_text(q, 11, c->surname_norm);
     bind_text(q, 12, c->given_names_norm);
-    bind_text(q, 13, c->middle_names_norm);
-    sqlite3_bind_int(q, 14, c->dob.year);
-    sqlite3_bind_int(q, 15, c->dob.month);
-    sqlite3_bind_int(q, 16, c->dob.day);
-    bind_text(q, 17, c->citizenship);
-    sqlite3_bind_text(q, 18, sex, 1, SQLITE_STATIC);
-    bind_text(q, 19, c->document_type);
-    bind_text(q, 20, c->document_number);
-    bind_text(q, 21, c->document_issuer);
+    sqlite3_bind_int64(q, 13, dob_int(&c->dob));
+    bind_text(q, 14, c->citizenship);
+    sqlite3_bind_text(q, 15, sex, 1, SQLITE_STATIC);
+    bind_text(q, 16, c->document_type);
+    bind_text(q, 17, c->document_number);
+    bind_text(q, 18, c->document_issuer);
     if (c->mrz[0])
-        bind_text(q, 22, c->mrz);
+        bind_text(q, 19, c->mrz);
     else
-        sqlite3_bind_null(q, 22);
+        sqlite3_bind_null(q, 19);
     if (c->origin[0])
-        bind_text(q, 23, c->origin);
+        bind_text(q, 20, c->origin);
     else
-        sqlite3_bind_null(q, 23);
+        sqlite3_bind_null(q, 20);
+    sqlite3_bind_int64(q, 21, doc_key(c->document_number, c->document_issuer));
+    sqlite3_bind_int64(q, 22, name_key(c->surname_norm, &c->dob));
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
     if (rc != SQLITE_DONE)
@@ -256,9 +287,8 @@ static int sq_put_crossing(pm_store_t *st, const pm_crossing_t *c, int *out_inse
 
 #define SELECT_COLUMNS                                                                             \
     "id, reporting_country, record_id, direction, time_utc, utc_offset, port_code, mode, "       \
-    "surname, given_names, middle_names, surname_norm, given_names_norm, middle_names_norm, "   \
-    "dob_year, dob_month, dob_day, citizenship, sex, document_type, document_number, "          \
-    "document_issuer, mrz, origin"
+    "surname, given_names, middle_names, surname_norm, given_names_norm, dob, citizenship, "    \
+    "sex, document_type, document_number, document_issuer, mrz, origin"
 
 /* Appends the WHERE clause for f; parameters are bound by bind_filter in the same order. */
 static int where_clause(const pm_crossing_filter_t *f, pm_buf_t *sql)
@@ -279,17 +309,20 @@ static int where_clause(const pm_crossing_filter_t *f, pm_buf_t *sql)
                                                             : " AND origin IS NOT NULL");
     if (f->reporting_country[0])
         rc = rc ? rc : pm_buf_append_str(sql, " AND reporting_country = ?");
+    if (f->document_number[0] && f->document_issuer[0])
+        rc = rc ? rc : pm_buf_append_str(sql, " AND doc_key = ?");
     if (f->document_number[0])
         rc = rc ? rc : pm_buf_append_str(sql, " AND document_number = ?");
     if (f->document_issuer[0])
         rc = rc ? rc : pm_buf_append_str(sql, " AND document_issuer = ?");
+    if (f->surname_norm[0] && f->dob.year)
+        rc = rc ? rc : pm_buf_append_str(sql, " AND name_key = ?");
     if (f->surname_norm[0])
         rc = rc ? rc : pm_buf_append_str(sql, " AND surname_norm = ?");
     if (f->given_names_norm[0])
         rc = rc ? rc : pm_buf_append_str(sql, " AND given_names_norm = ?");
     if (f->dob.year)
-        rc = rc ? rc
-                : pm_buf_append_str(sql, " AND dob_year = ? AND dob_month = ? AND dob_day = ?");
+        rc = rc ? rc : pm_buf_append_str(sql, " AND dob = ?");
     return rc;
 }
 
@@ -308,19 +341,20 @@ static void bind_filter(sqlite3_stmt *q, const pm_crossing_filter_t *f)
         bind_text(q, i++, f->origin);
     if (f->reporting_country[0])
         bind_text(q, i++, f->reporting_country);
+    if (f->document_number[0] && f->document_issuer[0])
+        sqlite3_bind_int64(q, i++, doc_key(f->document_number, f->document_issuer));
     if (f->document_number[0])
         bind_text(q, i++, f->document_number);
     if (f->document_issuer[0])
         bind_text(q, i++, f->document_issuer);
+    if (f->surname_norm[0] && f->dob.year)
+        sqlite3_bind_int64(q, i++, name_key(f->surname_norm, &f->dob));
     if (f->surname_norm[0])
         bind_text(q, i++, f->surname_norm);
     if (f->given_names_norm[0])
         bind_text(q, i++, f->given_names_norm);
-    if (f->dob.year) {
-        sqlite3_bind_int(q, i++, f->dob.year);
-        sqlite3_bind_int(q, i++, f->dob.month);
-        sqlite3_bind_int(q, i++, f->dob.day);
-    }
+    if (f->dob.year)
+        sqlite3_bind_int64(q, i++, dob_int(&f->dob));
 }
 
 static int prepare_filtered(sqlite3 *db, const char *head, const pm_crossing_filter_t *f,
@@ -384,18 +418,23 @@ static int iter_next(pm_crossing_iter_t *it, pm_crossing_t *c, pm_error_t *err)
     col_text(q, 10, c->middle_names, sizeof c->middle_names);
     col_text(q, 11, c->surname_norm, sizeof c->surname_norm);
     col_text(q, 12, c->given_names_norm, sizeof c->given_names_norm);
-    col_text(q, 13, c->middle_names_norm, sizeof c->middle_names_norm);
-    c->dob.year = (int16_t)sqlite3_column_int(q, 14);
-    c->dob.month = (uint8_t)sqlite3_column_int(q, 15);
-    c->dob.day = (uint8_t)sqlite3_column_int(q, 16);
-    col_text(q, 17, c->citizenship, sizeof c->citizenship);
-    const unsigned char *sex = sqlite3_column_text(q, 18);
+    int64_t dob = sqlite3_column_int64(q, 13);
+    c->dob.year = (int16_t)(dob / 10000);
+    c->dob.month = (uint8_t)(dob / 100 % 100);
+    c->dob.day = (uint8_t)(dob % 100);
+    col_text(q, 14, c->citizenship, sizeof c->citizenship);
+    const unsigned char *sex = sqlite3_column_text(q, 15);
     c->sex = sex ? (char)sex[0] : 0;
-    col_text(q, 19, c->document_type, sizeof c->document_type);
-    col_text(q, 20, c->document_number, sizeof c->document_number);
-    col_text(q, 21, c->document_issuer, sizeof c->document_issuer);
-    col_text(q, 22, c->mrz, sizeof c->mrz);
-    col_text(q, 23, c->origin, sizeof c->origin);
+    col_text(q, 16, c->document_type, sizeof c->document_type);
+    col_text(q, 17, c->document_number, sizeof c->document_number);
+    col_text(q, 18, c->document_issuer, sizeof c->document_issuer);
+    col_text(q, 19, c->mrz, sizeof c->mrz);
+    col_text(q, 20, c->origin, sizeof c->origin);
+    /* the middle names' normalised form is not stored (nothing looks it up) */
+    if (c->middle_names[0] &&
+        pm_name_normalize(c->middle_names, strlen(c->middle_names), c->middle_names_norm,
+                          sizeof c->middle_names_norm, err) != PM_OK)
+        c->middle_names_norm[0] = '\0';
     return 1;
 }
 

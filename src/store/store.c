@@ -4,7 +4,12 @@
 
 #include "store/store_impl.h"
 
-/* Version 1: crossings and partners. Later versions append steps here; never
+/* Version 1: crossings and partners.
+ * crossing.dob is YYYYMMDD with 00 for an unknown month or day (19800700 =
+ * July 1980). doc_key and name_key are 64-bit FNV-1a hashes (signed) of
+ * "number|issuer" and of "surname_norm|dob"; their integer indexes are
+ * cheaper to maintain at ingest than text indexes, and every lookup also
+ * compares the real columns, so a hash collision never returns a wrong row. Later versions append steps here; never
  * edit a released step. */
 static const pm_migration_t store_steps[] = {
     {1, "crossing records and partners",
@@ -25,10 +30,7 @@ static const pm_migration_t store_steps[] = {
      "  middle_names TEXT NOT NULL,\n"
      "  surname_norm TEXT NOT NULL,\n"
      "  given_names_norm TEXT NOT NULL,\n"
-     "  middle_names_norm TEXT NOT NULL,\n"
-     "  dob_year INTEGER NOT NULL,\n"
-     "  dob_month INTEGER NOT NULL,\n"
-     "  dob_day INTEGER NOT NULL,\n"
+     "  dob INTEGER NOT NULL,\n"
      "  citizenship TEXT NOT NULL,\n"
      "  sex TEXT NOT NULL CHECK (sex IN ('M', 'F', 'X')),\n"
      "  document_type TEXT NOT NULL,\n"
@@ -36,10 +38,12 @@ static const pm_migration_t store_steps[] = {
      "  document_issuer TEXT NOT NULL,\n"
      "  mrz TEXT,\n"
      "  origin TEXT REFERENCES partner(code),\n"
+     "  doc_key INTEGER NOT NULL,\n"
+     "  name_key INTEGER NOT NULL,\n"
      "  UNIQUE (reporting_country, record_id)\n"
      ") STRICT;\n"
-     "CREATE INDEX crossing_document ON crossing (document_number, document_issuer);\n"
-     "CREATE INDEX crossing_name ON crossing (surname_norm, dob_year);\n"
+     "CREATE INDEX crossing_doc_key ON crossing (doc_key);\n"
+     "CREATE INDEX crossing_name_key ON crossing (name_key);\n"
      "CREATE INDEX crossing_time ON crossing (time_utc);\n",
      NULL},
 };

@@ -258,17 +258,16 @@ int pm_crossing_finish(pm_crossing_t *c, pm_crossing_field_t *out_field, pm_erro
         return pm_error_set(err, PM_EVALIDATION, "%s: required, but missing",
                             pm_crossing_field_name(*out_field));
     /* Date of birth must not be after the (local) crossing date, nor absurdly early. */
-    char ts[32];
-    pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
-    int cy = (ts[0] - '0') * 1000 + (ts[1] - '0') * 100 + (ts[2] - '0') * 10 + (ts[3] - '0');
-    int cm = (ts[5] - '0') * 10 + (ts[6] - '0');
-    int cd = (ts[8] - '0') * 10 + (ts[9] - '0');
+    int64_t local = c->time_utc + (int64_t)c->utc_offset_min * 60;
+    int64_t day = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+    int cy, cm, cd;
+    pm__civil_from_days(day, &cy, &cm, &cd);
     long dob_key = c->dob.year * 10000L + c->dob.month * 100L + c->dob.day;
     long cross_key = cy * 10000L + (c->dob.month ? cm * 100L : 0) + (c->dob.day ? cd : 0);
     if (dob_key > cross_key) {
         *out_field = PM_CF_DATE_OF_BIRTH;
         return pm_error_set(err, PM_EVALIDATION,
-                            "date_of_birth: after the crossing date %.10s", ts);
+                            "date_of_birth: after the crossing date %04d-%02d-%02d", cy, cm, cd);
     }
     if (cy - c->dob.year > 130) {
         *out_field = PM_CF_DATE_OF_BIRTH;

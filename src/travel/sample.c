@@ -104,9 +104,11 @@ void pm_crossing_sample(uint64_t seed, uint64_t index, const char *reporting_cou
              (unsigned long long)(seed % 1000), (unsigned long long)index);
     memcpy(c->reporting_country, reporting_country, 4);
     c->direction = (r2 & 1) ? PM_DIRECTION_ENTRY : PM_DIRECTION_EXIT;
-    /* a week from 2026-03-01, local time of a port at -05:00 or -08:00 */
+    /* in time order as a port's file is, from 2026-03-01, one row every half
+     * second (about 170,000 a day) give or take two minutes; ports at -05:00 or -08:00 */
     c->utc_offset_min = (r2 >> 1) % 4 == 0 ? -480 : -300;
-    c->time_utc = pm_days_from_civil(2026, 3, 1) * 86400 + (int64_t)((r2 >> 8) % (7 * 86400));
+    c->time_utc = pm_days_from_civil(2026, 3, 1) * 86400 + 300 + (int64_t)(index / 2) +
+                  (int64_t)((r2 >> 8) % 240) - 120;
     static const char *const ports[] = {"0901", "0115", "3004", "BLA1", "DET2", "0712"};
     snprintf(c->port_code, sizeof c->port_code, "%s", ports[(r2 >> 32) % 6]);
     int m = (int)((r2 >> 40) % 100);
