@@ -1,0 +1,276 @@
+/* Perimeter WSQ: the separable symmetric wavelet transform over the fixed
+ * tree (analysis for the encoder, synthesis for the decoder).
+ *
+ * Bit-exactness of the synthesis: every output sample is accumulated in a
+ * single-precision float, starting with the low-band products and then the
+ * high-band products, each group in ascending order of its source index; each
+ * product is rounded to float before it is added (no fused multiply-add).
+ * Columns are synthesised before rows at every node, and the nodes are
+ * undone from the deepest (19) to the image (0). docs/wsq.md explains why. */
+#include "image/wsq_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
+/* Symmetric extension: maps a virtual index j to a real one in [0, len).
+ * half_* selects half-sample symmetry at that end (the boundary sample
+ * repeats), otherwise whole-sample (it does not). */
+static int fold(int j, int len, int half_left, int half_right)
+{
+    if (len <= 1)
+        return 0;
+    while (j < 0 || j >= len) {
+        if (j < 0)
+            j = half_left ? -j - 1 : -j;
+        else
+            j = half_right ? 2 * len - 1 - j : 2 * (len - 1) - j;
+    }
+    return j;
+}
+
+typedef struct synth {
+    int l0, h0; /* low-band synthesis filter length and half length */
+    int l1, h1; /* high-band synthesis filter */
+    float g0[PM__WSQ_MAX_TAPS];
+    float g1[PM__WSQ_MAX_TAPS];
+} synth_t;
+
+/* Synthesis filters are the analysis filters of the other band, modulated by
+ * (-1)^k from their centre. */
+static void make_synth(const pm__wsq_filters_t *f, synth_t *s)
+{
+    s->l0 = f->hi_len;
+    s->h0 = (f->hi_len - 1) / 2;
+    s->l1 = f->lo_len;
+    s->h1 = (f->lo_len - 1) / 2;
+    for (int k = -s->h0; k <= s->h0; k++)
+        s->g0[s->h0 + k] = (k & 1) ? -f->hi[s->h0 + k] : f->hi[s->h0 + k];
+    for (int k = -s->h1; k <= s->h1; k++)
+        s->g1[s->h1 + k] = (k & 1) ? -f->lo[s->h1 + k] : f->lo[s->h1 + k];
+}
+
+static int floor_div2(int a)
+{
+    return a >= 0 ? a / 2 : -((-a + 1) / 2);
+}
+
+/* The band layout of one line of n samples. */
+typedef struct layout {
+    int n, llen, hlen, lo_off, hi_off;
+    int lo_half_right, hi_half_right;
+} layout_t;
+
+static layout_t make_layout(int n, int inv)
+{
+    layout_t l;
+    l.n = n;
+    l.llen = (n + 1) / 2;
+    l.hlen = n / 2;
+    l.lo_off = inv ? l.hlen : 0;
+    l.hi_off = inv ? 0 : l.llen;
+    /* low band: whole-sample at the left; at the right whole when n is odd.
+     * high band: half-sample at the left; at the right half when n is odd. */
+    l.lo_half_right = (n % 2 == 0);
+    l.hi_half_right = (n % 2 == 1);
+    return l;
+}
+
+/* ---------------------------------------------------------------- synthesis */
+
+/* Vertical synthesis of a w x h block: src rows (stride sstride) to dst rows
+ * (stride dstride). */
+static void synth_columns(const float *src, size_t sstride, float *dst, size_t dstride, int w,
+                          int h, int inv, const synth_t *s)
+{
+    layout_t l = make_layout(h, inv);
+    for (int k = 0; k < h; k++) {
+        float *out = dst + (size_t)k * dstride;
+        int first = 1;
+        int j0 = -floor_div2(-(k - s->h0)), j1 = floor_div2(k + s->h0);
+        for (int j = j0; j <= j1; j++) {
+            const float *in =
+                src + (size_t)(l.lo_off + fold(j, l.llen, 0, l.lo_half_right)) * sstride;
+            float c = s->g0[s->h0 + 2 * j - k];
+            if (first) {
+                for (int x = 0; x < w; x++)
+                    out[x] = in[x] * c;
+                first = 0;
+            } else {
+                for (int x = 0; x < w; x++)
+                    out[x] += in[x] * c;
+            }
+        }
+        if (l.hlen == 0)
+            continue;
+        j0 = -floor_div2(-(k - 1 - s->h1));
+        j1 = floor_div2(k - 1 + s->h1);
+        for (int j = j0; j <= j1; j++) {
+            const float *in =
+                src + (size_t)(l.hi_off + fold(j, l.hlen, 1, l.hi_half_right)) * sstride;
+            float c = s->g1[s->h1 + 2 * j - (k - 1)];
+            for (int x = 0; x < w; x++)
+                out[x] += in[x] * c;
+        }
+    }
+}
+
+/* Horizontal synthesis of one row of n samples (src) into dst; ext is scratch
+ * of at least n + 4 * PM__WSQ_MAX_TAPS floats. */
+static void synth_row(const float *src, float *dst, int n, int inv, const synth_t *s, float *ext)
+{
+    layout_t l = make_layout(n, inv);
+    int m = PM__WSQ_MAX_TAPS / 2 + 1; /* margin in band samples */
+    float *lo = ext + m;
+    float *hi = ext + 3 * m + l.llen;
+    for (int j = -m; j < l.llen + m; j++)
+        lo[j] = src[l.lo_off + fold(j, l.llen, 0, l.lo_half_right)];
+    if (l.hlen > 0)
+        for (int j = -m; j < l.hlen + m; j++)
+            hi[j] = src[l.hi_off + fold(j, l.hlen, 1, l.hi_half_right)];
+    if (s->l0 == 7 && s->l1 == 9) {
+        /* The standard bank, unrolled; same order as the generic loop. */
+        const float a1 = s->g0[1], a3 = s->g0[3], a5 = s->g0[5];
+        const float a0 = s->g0[0], a2 = s->g0[2], a4 = s->g0[4], a6 = s->g0[6];
+        const float b0 = s->g1[0], b2 = s->g1[2], b4 = s->g1[4], b6 = s->g1[6], b8 = s->g1[8];
+        const float b1 = s->g1[1], b3 = s->g1[3], b5 = s->g1[5], b7 = s->g1[7];
+        int has_hi = l.hlen > 0;
+        for (int t = 0; 2 * t < n; t++) {
+            float acc = lo[t - 1] * a1;
+            acc += lo[t] * a3;
+            acc += lo[t + 1] * a5;
+            if (has_hi) {
+                acc += hi[t - 2] * b1;
+                acc += hi[t - 1] * b3;
+                acc += hi[t] * b5;
+                acc += hi[t + 1] * b7;
+            }
+            dst[2 * t] = acc;
+            if (2 * t + 1 >= n)
+                break;
+            acc = lo[t - 1] * a0;
+            acc += lo[t] * a2;
+            acc += lo[t + 1] * a4;
+            acc += lo[t + 2] * a6;
+            acc += hi[t - 2] * b0;
+            acc += hi[t - 1] * b2;
+            acc += hi[t] * b4;
+            acc += hi[t + 1] * b6;
+            acc += hi[t + 2] * b8;
+            dst[2 * t + 1] = acc;
+        }
+        return;
+    }
+    for (int k = 0; k < n; k++) {
+        int j0 = -floor_div2(-(k - s->h0)), j1 = floor_div2(k + s->h0);
+        float acc = 0.0f;
+        int first = 1;
+        for (int j = j0; j <= j1; j++) {
+            float p = lo[j] * s->g0[s->h0 + 2 * j - k];
+            if (first) {
+                acc = p;
+                first = 0;
+            } else {
+                acc += p;
+            }
+        }
+        if (l.hlen > 0) {
+            j0 = -floor_div2(-(k - 1 - s->h1));
+            j1 = floor_div2(k - 1 + s->h1);
+            for (int j = j0; j <= j1; j++)
+                acc += hi[j] * s->g1[s->h1 + 2 * j - (k - 1)];
+        }
+        dst[k] = acc;
+    }
+}
+
+int pm__wsq_inverse(float *plane, int width, int height, const pm__wsq_tree_t *tree,
+                    const pm__wsq_filters_t *filters, pm_error_t *err)
+{
+    synth_t s;
+    make_synth(filters, &s);
+    size_t ext_len = (size_t)width + 8 * PM__WSQ_MAX_TAPS;
+    float *tmp = malloc(((size_t)width * (size_t)height + ext_len) * sizeof(float));
+    if (!tmp)
+        return pm_error_set(err, PM_ENOMEM, "wsq: out of memory for the inverse transform");
+    float *ext = tmp + (size_t)width * (size_t)height;
+    for (int i = PM__WSQ_NODES - 1; i >= 0; i--) {
+        pm__wsq_rect_t r = tree->node[i];
+        float *base = plane + (size_t)r.y * (size_t)width + (size_t)r.x;
+        synth_columns(base, (size_t)width, tmp, (size_t)r.w, r.w, r.h, tree->inv_y[i], &s);
+        for (int y = 0; y < r.h; y++)
+            synth_row(tmp + (size_t)y * (size_t)r.w, base + (size_t)y * (size_t)width, r.w,
+                      tree->inv_x[i], &s, ext);
+    }
+    free(tmp);
+    return PM_OK;
+}
+
+/* ----------------------------------------------------------------- analysis */
+
+/* One line: src (n samples, element stride sstep) to dst (stride dstep),
+ * low band then high band (high first if inv). ext: scratch n + 2*MAX_TAPS. */
+static void analyse_line(const float *src, size_t sstep, float *dst, size_t dstep, int n, int inv,
+                         const pm__wsq_filters_t *f, float *ext)
+{
+    layout_t l = make_layout(n, inv);
+    int m = PM__WSQ_MAX_TAPS;
+    float *x = ext + m;
+    for (int j = -m; j < n + m; j++)
+        x[j] = src[(size_t)fold(j, n, 0, 0) * sstep];
+    int hl = (f->lo_len - 1) / 2, hh = (f->hi_len - 1) / 2;
+    for (int j = 0; j < l.llen; j++) {
+        float acc = 0.0f;
+        for (int k = -hl; k <= hl; k++)
+            acc += x[2 * j + k] * f->lo[hl + k];
+        dst[(size_t)(l.lo_off + j) * dstep] = acc;
+    }
+    for (int j = 0; j < l.hlen; j++) {
+        float acc = 0.0f;
+        for (int k = -hh; k <= hh; k++)
+            acc += x[2 * j + 1 + k] * f->hi[hh + k];
+        dst[(size_t)(l.hi_off + j) * dstep] = acc;
+    }
+}
+
+int pm__wsq_forward(float *plane, int width, int height, const pm__wsq_tree_t *tree,
+                    const pm__wsq_filters_t *filters, pm_error_t *err)
+{
+    int maxdim = width > height ? width : height;
+    size_t ext_len = (size_t)maxdim + 4 * PM__WSQ_MAX_TAPS;
+    float *tmp = malloc(((size_t)width * (size_t)height + ext_len) * sizeof(float));
+    if (!tmp)
+        return pm_error_set(err, PM_ENOMEM, "wsq: out of memory for the forward transform");
+    float *ext = tmp + (size_t)width * (size_t)height;
+    for (int i = 0; i < PM__WSQ_NODES; i++) {
+        pm__wsq_rect_t r = tree->node[i];
+        float *base = plane + (size_t)r.y * (size_t)width + (size_t)r.x;
+        for (int y = 0; y < r.h; y++)
+            analyse_line(base + (size_t)y * (size_t)width, 1, tmp + (size_t)y * (size_t)r.w, 1,
+                         r.w, tree->inv_x[i], filters, ext);
+        for (int x = 0; x < r.w; x++)
+            analyse_line(tmp + x, (size_t)r.w, base + x, (size_t)width, r.h, tree->inv_y[i],
+                         filters, ext);
+    }
+    free(tmp);
+    return PM_OK;
+}
+
+/* The 9/7 analysis filters of the specification (Table 1 of IAFIS-IC-0110). */
+void pm__wsq_standard_filters(pm__wsq_filters_t *out_filters)
+{
+    static const double lo[5] = {0.852698679009, 0.377402855613, -0.110624404418,
+                                 -0.023849465020, 0.037828455507};
+    static const double hi[4] = {0.788485616406, -0.418092273222, -0.040689417609,
+                                 0.064538882629};
+    memset(out_filters, 0, sizeof *out_filters);
+    out_filters->lo_len = 9;
+    out_filters->hi_len = 7;
+    for (int k = 0; k < 5; k++)
+        out_filters->lo[4 + k] = out_filters->lo[4 - k] = (float)lo[k];
+    for (int k = 0; k < 4; k++)
+        out_filters->hi[3 + k] = out_filters->hi[3 - k] = (float)hi[k];
+}
