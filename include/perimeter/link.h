@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "perimeter/error.h"
+#include "perimeter/store.h"
 #include "perimeter/travel.h"
 
 #ifdef __cplusplus
@@ -131,7 +132,8 @@ void pm_docnum_ocr_fold(const char *in, char *out, size_t cap);
 /* Fields of the comparison vector and their agreement levels. */
 enum pm_link_field { PM_LF_NAME = 0, PM_LF_DOB, PM_LF_SEX, PM_LF_CITIZENSHIP, PM_LF_DOC, PM_LINK_FIELDS };
 #define PM_LINK_LEVELS_MAX 8
-/* Name levels: 0 same token set, 1 similarity >= 0.95, 2 >= 0.90, 3 >= 0.80, 4 lower.
+/* Name levels: 0 same token set, 1 similarity >= 0.95, 2 >= 0.90, 3 >= 0.80 (or a
+ * name without Latin tokens, e.g. Han script), 4 lower.
  * Date levels: pm_dob_level_t. Sex and citizenship: 0 agree, 1 disagree, 2 missing.
  * Document number: pm_doc_level_t. */
 #define PM_LINK_PATTERNS (5 * 8 * 3 * 3 * 5)
@@ -423,6 +425,46 @@ int pm_watchlist_screen(const pm_watchlist_t *wl, const char *surname, const cha
 
 /* A one-line human reason for a hit ("name 0.96 (alias 2); dob exact; sex agree"). */
 void pm_screen_hit_reason(const pm_screen_hit_t *hit, char *out, size_t cap);
+
+/* ------------------------------------------------------------ persistence */
+
+/* Travellers, merges and the review queue live in the store (SQLite tables
+ * link_record, link_merge, link_review, link_run; module "link" migrations).
+ * Traveller ids are the linker's (record-order dependent) ids + 1. */
+/* Applies the link module's migrations. */
+int pm_link_store_migrate(pm_store_t *st, pm_error_t *err);
+
+/* Saves a finished linkage in one transaction: replaces the record ->
+ * traveller table (records are identified by their store_id), appends this
+ * run's merges, replaces the open review pairs (decided pairs are kept), then
+ * re-applies accepted review decisions as merges. PM_EDB with a message on failure (nothing is changed). */
+int pm_link_store_save(pm_store_t *st, pm_linker_t *lk, pm_error_t *err);
+
+/* The record -> traveller map as saved. */
+typedef struct pm_link_map pm_link_map_t;
+int pm_link_map_load(pm_store_t *st, pm_link_map_t **out, pm_error_t *err);
+void pm_link_map_free(pm_link_map_t *m);
+/* Traveller of a crossing (by store_id); PM_ENOTFOUND if not linked yet. */
+int pm_link_map_traveller(const pm_link_map_t *m, int64_t crossing_id, uint32_t *out);
+size_t pm_link_map_count(const pm_link_map_t *m);
+
+typedef struct pm_link_review_row {
+    int64_t id;
+    int64_t crossing_id, candidate_id;
+    uint32_t traveller, candidate_traveller;
+    double score;
+    char evidence[200];
+    char status[12]; /* "open", "accepted", "rejected" */
+} pm_link_review_row_t;
+
+/* Review rows with the given status ("open", "accepted", "rejected", or NULL
+ * for all), best score first, at most limit (0 = all). *out malloc'd. */
+int pm_link_store_reviews(pm_store_t *st, const char *status, size_t limit,
+                          pm_link_review_row_t **out, size_t *out_n, pm_error_t *err);
+/* Records a decision on review pair id. Accepting merges the two travellers
+ * now (a merge row with cause "review") and again after every later link run.
+ * PM_ENOTFOUND for an unknown id, PM_ESTATE if already decided. */
+int pm_link_store_decide(pm_store_t *st, int64_t review_id, int accept, pm_error_t *err);
 
 #ifdef __cplusplus
 }

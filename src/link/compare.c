@@ -210,6 +210,8 @@ double pm_name_similarity(const pm_name_t *a, const pm_name_t *b, int *out_match
 
 int pm__name_level(double sim, int matched, size_t na, size_t nb)
 {
+    if (na == 0 || nb == 0)
+        return 3; /* a name in a script without a table says nothing either way */
     int level = sim >= 0.999 ? 0 : sim >= 0.95 ? 1 : sim >= 0.90 ? 2 : sim >= 0.80 ? 3 : 4;
     size_t small = na < nb ? na : nb;
     if (small >= 2 && matched < 2 && level < 3)

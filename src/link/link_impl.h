@@ -14,6 +14,9 @@ int pm__name_level(double sim, int matched, size_t na, size_t nb);
 int pm__sex_level(char a, char b);
 int pm__code_level(const char *a, const char *b);
 
+/* "name=good dob=exact ... name_sim=0.93" into out. */
+void pm__link_evidence_text(const pm_link_evidence_t *ev, char *out, size_t cap);
+
 /* A minimal RFC 4180 row reader for the module's list files (watchlists,
  * removal orders, manifests): quoted fields, "" escapes, CRLF or LF. */
 #define PM__CSV_FIELDS_MAX 32

@@ -1,0 +1,1443 @@
+/* Commands of the link module: link, review, report, screen, eval linkage. */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "perimeter/core.h"
+#include "perimeter/link.h"
+#include "perimeter/store.h"
+#include "perimeter/travel.h"
+
+#include "cli/cmd_link_util.h"
+#include "link/link_impl.h"
+
+/* ---- reading crossings from a file ------------------------------------------ */
+
+int pm__cli_each_crossing_file(const char *path, const char *home, uint64_t limit,
+                               pm__cli_crossing_fn fn, void *user, uint64_t *out_rejected,
+                               pm_error_t *err)
+{
+    *out_rejected = 0;
+    pm_crossing_format_t fmt = pm_crossing_format_for_path(path);
+    if (fmt == PM_CROSSING_FORMAT_AUTO)
+        fmt = PM_CROSSING_FORMAT_CSV;
+    int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return pm_error_set(err, PM_ENOTFOUND, "%s: cannot open", path);
+    pm_crossing_reader_t *r = NULL;
+    int rc = pm_crossing_reader_open_fd(fd, fmt, &r, err);
+    pm_crossing_t *c = malloc(sizeof *c);
+    if (!rc && !c)
+        rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+    uint64_t n = 0;
+    int tty = isatty(2);
+    while (!rc && (!limit || n < limit)) {
+        pm_error_t rowerr = {0};
+        int got = pm_crossing_reader_next(r, c, NULL, &rowerr);
+        if (got == 0)
+            break;
+        if (got == PM_EIO || got == PM_EFORMAT) {
+            *err = rowerr;
+            rc = got;
+            break;
+        }
+        if (got < 0) {
+            if (*out_rejected < 5)
+                fprintf(stderr, "%s: %s (skipped)\n", path, pm_error_text(&rowerr));
+            (*out_rejected)++;
+            continue;
+        }
+        /* each side reports its own entries: a partner's entry is our exit */
+        if (home && *home && strcmp(c->reporting_country, home) != 0 &&
+            c->direction == PM_DIRECTION_ENTRY)
+            c->direction = PM_DIRECTION_EXIT;
+        c->store_id = (int64_t)n + 1;
+        rc = fn(user, c, err);
+        n++;
+        if (tty && n % 100000 == 0)
+            fprintf(stderr, "\r%llu records", (unsigned long long)n);
+    }
+    if (tty && n >= 100000)
+        fprintf(stderr, "\r\033[K");
+    free(c);
+    pm_crossing_reader_free(r);
+    if (fd > 0)
+        close(fd);
+    return rc;
+}
+
+/* ---- eval linkage -------------------------------------------------------------- */
+
+typedef struct eval_ctx {
+    pm_linker_t *lk;
+    const pm_link_truth_t *truth;
+    uint64_t *person;
+    size_t n, cap;
+    uint64_t untruthed;
+    uint64_t link_ns;
+} eval_ctx_t;
+
+static int eval_add(void *user, pm_crossing_t *c, pm_error_t *err)
+{
+    eval_ctx_t *ev = user;
+    uint64_t person = 0;
+    if (ev->truth) {
+        if (pm_link_truth_person(ev->truth, c->reporting_country, c->record_id, &person)) {
+            ev->untruthed++;
+            return PM_OK;
+        }
+        if (ev->n == ev->cap) {
+            size_t nc = ev->cap ? ev->cap * 2 : 1 << 16;
+            uint64_t *np = realloc(ev->person, nc * sizeof *np);
+            if (!np)
+                return pm_error_set(err, PM_ENOMEM, "out of memory");
+            ev->person = np;
+            ev->cap = nc;
+        }
+        ev->person[ev->n] = person;
+    }
+    uint64_t t0 = pm_now_ns();
+    int rc = pm_linker_add(ev->lk, c, NULL, err);
+    ev->link_ns += pm_now_ns() - t0;
+    if (rc)
+        return rc;
+    ev->n++;
+    return PM_OK;
+}
+
+static void eval_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: perimeter eval linkage --crossings FILE --truth FILE [options]\n"
+            "  --crossings FILE   crossing records (CSV or JSON Lines, the wire format)\n"
+            "  --truth FILE       ground truth CSV: reporting_country,record_id,person_id\n"
+            "  --country CODE     our country (alpha-3): the partner's entries are our exits\n"
+            "  --limit N          use only the first N records\n"
+            "  --em N             estimate the weights by EM on the first N records first\n"
+            "                     (0 = keep the default weights; default 200000)\n"
+            "  --link W --review W  thresholds on the total log2 weight\n"
+            "  --json             machine-readable output\n");
+}
+
+static void print_model(FILE *out, const pm_link_model_t *m)
+{
+    fprintf(out, "model: %s, p(match) %.4f, link >= %.1f, review >= %.1f\n",
+            m->em_iterations ? "EM" : "default", m->p_match, m->link_threshold,
+            m->review_threshold);
+    for (int f = 0; f < PM_LINK_FIELDS; f++) {
+        fprintf(out, "  %-12s", pm_link_field_name(f));
+        for (int l = 0; l < pm_link_field_levels(f); l++)
+            fprintf(out, " %s %+.1f", pm_link_level_name(f, l), m->w[f][l]);
+        fprintf(out, "\n");
+    }
+}
+
+static json_t *model_json(const pm_link_model_t *m)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "estimated", json_boolean(m->em_iterations > 0));
+    json_object_set_new(o, "em_iterations", json_integer(m->em_iterations));
+    json_object_set_new(o, "p_match", json_real(m->p_match));
+    json_object_set_new(o, "link_threshold", json_real(m->link_threshold));
+    json_object_set_new(o, "review_threshold", json_real(m->review_threshold));
+    json_t *w = json_object();
+    for (int f = 0; f < PM_LINK_FIELDS; f++) {
+        json_t *fw = json_object();
+        for (int l = 0; l < pm_link_field_levels(f); l++)
+            json_object_set_new(fw, pm_link_level_name(f, l), json_real(m->w[f][l]));
+        json_object_set_new(w, pm_link_field_name(f), fw);
+    }
+    json_object_set_new(o, "weights", w);
+    return o;
+}
+
+int pm__cli_parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int pm__cli_parse_double(const char *s, double *out)
+{
+    char *end;
+    if (!s || !*s)
+        return -1;
+    double v = strtod(s, &end);
+    if (*end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int pm_cmd_eval_linkage(int argc, char **argv)
+{
+    const char *crossings = NULL, *truth_path = NULL, *home = "";
+    uint64_t limit = 0, em_sample = 200000;
+    double link_t = 0, review_t = 0;
+    int have_link = 0, have_review = 0, json = 0;
+    static const struct option opts[] = {
+        {"crossings", required_argument, NULL, 'c'}, {"truth", required_argument, NULL, 't'},
+        {"country", required_argument, NULL, 'C'},   {"limit", required_argument, NULL, 'n'},
+        {"em", required_argument, NULL, 'e'},        {"link", required_argument, NULL, 'L'},
+        {"review", required_argument, NULL, 'R'},    {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            crossings = optarg;
+            break;
+        case 't':
+            truth_path = optarg;
+            break;
+        case 'C':
+            home = optarg;
+            break;
+        case 'n':
+            if (pm__cli_parse_u64(optarg, &limit))
+                goto bad;
+            break;
+        case 'e':
+            if (pm__cli_parse_u64(optarg, &em_sample))
+                goto bad;
+            break;
+        case 'L':
+            if (pm__cli_parse_double(optarg, &link_t))
+                goto bad;
+            have_link = 1;
+            break;
+        case 'R':
+            if (pm__cli_parse_double(optarg, &review_t))
+                goto bad;
+            have_review = 1;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            eval_usage(stdout);
+            return 0;
+        default:
+            goto bad;
+        }
+    }
+    if (!crossings || !truth_path || optind != argc)
+        goto bad;
+
+    pm_error_t err = {0};
+    pm_link_truth_t *truth = NULL;
+    uint64_t t0 = pm_now_ns();
+    int rc = pm_link_truth_load(truth_path, 50000000, &truth, &err);
+    if (rc) {
+        fprintf(stderr, "perimeter eval linkage: %s\n", pm_error_text(&err));
+        return 1;
+    }
+    pm_link_model_t model;
+    pm_link_model_default(&model);
+    if (have_link)
+        model.link_threshold = link_t;
+    if (have_review)
+        model.review_threshold = review_t;
+    uint64_t rejected = 0, em_records = 0;
+    double em_s = 0;
+    if (em_sample > 0) {
+        eval_ctx_t ev = {0};
+        uint64_t e0 = pm_now_ns();
+        rc = pm_linker_new(&model, &ev.lk, &err);
+        if (!rc)
+            rc = pm__cli_each_crossing_file(crossings, home,
+                                            limit && limit < em_sample ? limit : em_sample,
+                                            eval_add, &ev, &rejected, &err);
+        if (!rc)
+            rc = pm_link_model_em(pm_linker_pattern_counts(ev.lk), &model, &err);
+        em_records = ev.n;
+        pm_linker_free(ev.lk);
+        em_s = (double)(pm_now_ns() - e0) / 1e9;
+        if (rc) {
+            fprintf(stderr, "perimeter eval linkage: EM: %s\n", pm_error_text(&err));
+            pm_link_truth_free(truth);
+            return 1;
+        }
+    }
+    eval_ctx_t ev = {0};
+    ev.truth = truth;
+    rc = pm_linker_new(&model, &ev.lk, &err);
+    uint64_t r0 = pm_now_ns();
+    if (!rc)
+        rc = pm__cli_each_crossing_file(crossings, home, limit, eval_add, &ev, &rejected, &err);
+    double total_s = (double)(pm_now_ns() - r0) / 1e9;
+    pm_link_quality_t q;
+    if (!rc)
+        rc = pm_link_quality(ev.lk, ev.person, ev.n, &q, &err);
+    if (rc) {
+        fprintf(stderr, "perimeter eval linkage: %s\n", pm_error_text(&err));
+        pm_linker_free(ev.lk);
+        pm_link_truth_free(truth);
+        free(ev.person);
+        return 1;
+    }
+    double link_s = (double)ev.link_ns / 1e9;
+    double rps = link_s > 0 ? (double)ev.n / link_s : 0;
+    if (json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "records", json_integer((json_int_t)q.records));
+        json_object_set_new(o, "rejected", json_integer((json_int_t)rejected));
+        json_object_set_new(o, "without_truth", json_integer((json_int_t)ev.untruthed));
+        json_object_set_new(o, "persons", json_integer((json_int_t)q.persons));
+        json_object_set_new(o, "travellers", json_integer((json_int_t)q.travellers));
+        json_object_set_new(o, "true_pairs", json_integer((json_int_t)q.true_pairs));
+        json_object_set_new(o, "linked_pairs", json_integer((json_int_t)q.linked_pairs));
+        json_object_set_new(o, "correct_pairs", json_integer((json_int_t)q.correct_pairs));
+        json_object_set_new(o, "precision", json_real(q.precision));
+        json_object_set_new(o, "recall", json_real(q.recall));
+        json_object_set_new(o, "f1", json_real(q.f1));
+        json_object_set_new(o, "exits", json_integer((json_int_t)q.exits));
+        json_object_set_new(o, "reconcilable_exits", json_integer((json_int_t)q.reconcilable));
+        json_object_set_new(o, "reconciled_exits", json_integer((json_int_t)q.reconciled));
+        json_object_set_new(o, "reconciled_correct", json_integer((json_int_t)q.reconciled_correct));
+        json_object_set_new(o, "reconciliation_rate", json_real(q.reconciliation));
+        json_object_set_new(o, "review_queue", json_integer((json_int_t)q.reviews));
+        json_object_set_new(o, "merges", json_integer((json_int_t)q.merges));
+        json_object_set_new(o, "profiles", json_integer((json_int_t)pm_linker_profile_count(ev.lk)));
+        json_object_set_new(o, "comparisons", json_integer((json_int_t)pm_linker_comparisons(ev.lk)));
+        json_object_set_new(o, "link_seconds", json_real(link_s));
+        json_object_set_new(o, "records_per_second", json_real(rps));
+        json_object_set_new(o, "read_and_link_seconds", json_real(total_s));
+        json_object_set_new(o, "em_records", json_integer((json_int_t)em_records));
+        json_object_set_new(o, "em_seconds", json_real(em_s));
+        json_object_set_new(o, "model", model_json(&model));
+        char *s = json_dumps(o, JSON_INDENT(2));
+        if (s)
+            puts(s);
+        free(s);
+        json_decref(o);
+    } else {
+        print_model(stdout, &model);
+        printf("records            %llu (rejected %llu, without truth %llu)\n",
+               (unsigned long long)q.records, (unsigned long long)rejected,
+               (unsigned long long)ev.untruthed);
+        printf("persons            %llu true, %llu travellers found\n",
+               (unsigned long long)q.persons, (unsigned long long)q.travellers);
+        printf("precision          %.5f  (%llu of %llu linked pairs)\n", q.precision,
+               (unsigned long long)q.correct_pairs, (unsigned long long)q.linked_pairs);
+        printf("recall             %.5f  (%llu of %llu true pairs)\n", q.recall,
+               (unsigned long long)q.correct_pairs, (unsigned long long)q.true_pairs);
+        printf("F1                 %.5f\n", q.f1);
+        printf("exits              %llu, reconcilable %llu, reconciled %llu, correctly %llu\n",
+               (unsigned long long)q.exits, (unsigned long long)q.reconcilable,
+               (unsigned long long)q.reconciled, (unsigned long long)q.reconciled_correct);
+        printf("reconciliation     %.5f  (correctly reconciled / reconcilable)\n",
+               q.reconciliation);
+        printf("review queue       %llu pairs; merges %llu\n", (unsigned long long)q.reviews,
+               (unsigned long long)q.merges);
+        printf("profiles           %zu; comparisons %zu\n", pm_linker_profile_count(ev.lk),
+               pm_linker_comparisons(ev.lk));
+        printf("linking            %.3f s, %.0f records/s (one core; reading+linking %.3f s)\n",
+               link_s, rps, total_s);
+        if (em_records)
+            printf("EM pass            %llu records, %.3f s\n", (unsigned long long)em_records,
+                   em_s);
+        printf("total              %.3f s\n", (double)(pm_now_ns() - t0) / 1e9);
+    }
+    pm_linker_free(ev.lk);
+    pm_link_truth_free(truth);
+    free(ev.person);
+    return 0;
+bad:
+    eval_usage(stderr);
+    return 2;
+}
+
+/* ---- common: store, output format ------------------------------------------------ */
+
+enum out_fmt { OUT_TABLE = 0, OUT_CSV = 1, OUT_JSON = 2 };
+
+static pm_store_t *open_db(const char *path, int read_only)
+{
+    pm_store_options_t o = {PM_STORE_DURABLE_FULL, !read_only, 0, 0};
+    pm_store_t *st = NULL;
+    pm_error_t e = {0};
+    if (pm_store_open(path, &o, &st, &e) != PM_OK) {
+        fprintf(stderr, "perimeter: database %s: %s\n", path ? path : pm_store_default_path(),
+                pm_error_text(&e));
+        return NULL;
+    }
+    return st;
+}
+
+static void csv_field(FILE *out, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+/* ---- link ------------------------------------------------------------------------- */
+
+typedef struct link_ctx {
+    pm_linker_t *lk;
+    uint64_t limit, n;
+} link_ctx_t;
+
+static int link_all(pm_store_t *st, pm_linker_t *lk, uint64_t limit, uint64_t *out_n,
+                    pm_error_t *err)
+{
+    pm_crossing_filter_t f;
+    memset(&f, 0, sizeof f);
+    f.order = PM_ORDER_TIME;
+    f.limit = (int64_t)limit;
+    pm_crossing_iter_t *it = NULL;
+    int rc = pm_store_crossings(st, &f, &it, err);
+    pm_crossing_t *c = malloc(sizeof *c);
+    if (!rc && !c)
+        rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+    uint64_t n = 0;
+    int tty = isatty(2);
+    while (!rc) {
+        int got = pm_crossing_iter_next(it, c, err);
+        if (got <= 0) {
+            rc = got;
+            break;
+        }
+        rc = pm_linker_add(lk, c, NULL, err);
+        if (tty && ++n % 100000 == 0)
+            fprintf(stderr, "\rlinked %llu", (unsigned long long)n);
+    }
+    if (tty && n >= 100000)
+        fprintf(stderr, "\r\033[K");
+    free(c);
+    pm_crossing_iter_close(it);
+    *out_n = pm_linker_record_count(lk);
+    return rc;
+}
+
+static void link_usage(FILE *out)
+{
+    fprintf(out, "usage: perimeter link [--db PATH] [--em N] [--link W] [--review W] [--json]\n"
+                 "Links every stored crossing into travellers and saves travellers, merges\n"
+                 "and the review queue in the database (replacing the previous linkage;\n"
+                 "review decisions are kept and re-applied).\n"
+                 "  --em N       estimate the weights by EM on the first N crossings (0 = default\n"
+                 "               weights; default 0)\n"
+                 "  --link W     link threshold on the total log2 weight (default 10)\n"
+                 "  --review W   review threshold (default 4)\n");
+}
+
+int pm_cmd_link(int argc, char **argv)
+{
+    const char *db = NULL;
+    uint64_t em = 0;
+    double lt = 0, rt = 0;
+    int have_l = 0, have_r = 0, json = 0;
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},     {"em", required_argument, NULL, 'e'},
+        {"link", required_argument, NULL, 'L'},   {"review", required_argument, NULL, 'R'},
+        {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'd':
+            db = optarg;
+            break;
+        case 'e':
+            if (pm__cli_parse_u64(optarg, &em))
+                goto bad;
+            break;
+        case 'L':
+            if (pm__cli_parse_double(optarg, &lt))
+                goto bad;
+            have_l = 1;
+            break;
+        case 'R':
+            if (pm__cli_parse_double(optarg, &rt))
+                goto bad;
+            have_r = 1;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            link_usage(stdout);
+            return 0;
+        default:
+            goto bad;
+        }
+    }
+    if (optind != argc)
+        goto bad;
+    pm_store_t *st = open_db(db, 0);
+    if (!st)
+        return 3;
+    pm_error_t err = {0};
+    pm_link_model_t model;
+    pm_link_model_default(&model);
+    if (have_l)
+        model.link_threshold = lt;
+    if (have_r)
+        model.review_threshold = rt;
+    pm_linker_t *lk = NULL;
+    uint64_t n = 0;
+    int rc = PM_OK;
+    if (em) {
+        rc = pm_linker_new(&model, &lk, &err);
+        if (!rc)
+            rc = link_all(st, lk, em, &n, &err);
+        if (!rc)
+            rc = pm_link_model_em(pm_linker_pattern_counts(lk), &model, &err);
+        pm_linker_free(lk);
+        lk = NULL;
+    }
+    uint64_t t0 = pm_now_ns();
+    if (!rc)
+        rc = pm_linker_new(&model, &lk, &err);
+    if (!rc)
+        rc = link_all(st, lk, 0, &n, &err);
+    double secs = (double)(pm_now_ns() - t0) / 1e9;
+    if (!rc)
+        rc = pm_link_store_save(st, lk, &err);
+    if (rc) {
+        fprintf(stderr, "perimeter link: %s\n", pm_error_text(&err));
+        pm_linker_free(lk);
+        pm_store_close(st);
+        return 3;
+    }
+    if (json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "records", json_integer((json_int_t)n));
+        json_object_set_new(o, "travellers", json_integer((json_int_t)pm_linker_traveller_count(lk)));
+        json_object_set_new(o, "merges", json_integer((json_int_t)pm_linker_merge_count(lk)));
+        json_object_set_new(o, "review_pairs", json_integer((json_int_t)pm_linker_review_count(lk)));
+        json_object_set_new(o, "seconds", json_real(secs));
+        json_object_set_new(o, "model", model_json(&model));
+        char *s = json_dumps(o, JSON_INDENT(2));
+        if (s)
+            puts(s);
+        free(s);
+        json_decref(o);
+    } else {
+        printf("linked %llu crossings into %zu travellers (%zu merges, %zu pairs for review) in "
+               "%.2f s\n",
+               (unsigned long long)n, pm_linker_traveller_count(lk), pm_linker_merge_count(lk),
+               pm_linker_review_count(lk), secs);
+    }
+    pm_linker_free(lk);
+    pm_store_close(st);
+    return 0;
+bad:
+    link_usage(stderr);
+    return 2;
+}
+
+/* ---- review ----------------------------------------------------------------------- */
+
+static int get_crossing(pm_store_t *st, int64_t id, pm_crossing_t *c, pm_error_t *err)
+{
+    pm_crossing_filter_t f;
+    memset(&f, 0, sizeof f);
+    f.order = PM_ORDER_STORE_ID;
+    f.after_store_id = id - 1;
+    f.limit = 1;
+    pm_crossing_iter_t *it = NULL;
+    int rc = pm_store_crossings(st, &f, &it, err);
+    if (!rc) {
+        int got = pm_crossing_iter_next(it, c, err);
+        rc = got == 1 && c->store_id == id ? PM_OK
+             : got < 0                     ? got
+                                           : pm_error_set(err, PM_ENOTFOUND, "no crossing %lld",
+                                                          (long long)id);
+    }
+    pm_crossing_iter_close(it);
+    return rc;
+}
+
+static void person_line(const pm_crossing_t *c, char *out, size_t cap)
+{
+    char dob[16];
+    pm_dob_format(&c->dob, dob);
+    snprintf(out, cap, "%s, %s%s%s | %s | %c | %s | %s %s", c->surname, c->given_names,
+             c->middle_names[0] ? " " : "", c->middle_names, dob, c->sex ? c->sex : '-',
+             c->citizenship, c->document_issuer, c->document_number);
+}
+
+static json_t *crossing_json(const pm_crossing_t *c, uint32_t traveller)
+{
+    char dob[16], ts[32];
+    pm_dob_format(&c->dob, dob);
+    pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
+    json_t *o = json_object();
+    json_object_set_new(o, "store_id", json_integer(c->store_id));
+    if (traveller)
+        json_object_set_new(o, "traveller", json_integer(traveller));
+    json_object_set_new(o, "reporting_country", json_string(c->reporting_country));
+    json_object_set_new(o, "record_id", json_string(c->record_id));
+    json_object_set_new(o, "direction", json_string(pm_direction_name(c->direction)));
+    json_object_set_new(o, "timestamp", json_string(ts));
+    json_object_set_new(o, "port_code", json_string(c->port_code));
+    json_object_set_new(o, "surname", json_string(c->surname));
+    json_object_set_new(o, "given_names", json_string(c->given_names));
+    json_object_set_new(o, "middle_names", json_string(c->middle_names));
+    json_object_set_new(o, "date_of_birth", json_string(dob));
+    json_object_set_new(o, "citizenship", json_string(c->citizenship));
+    json_object_set_new(o, "document_number", json_string(c->document_number));
+    json_object_set_new(o, "document_issuer", json_string(c->document_issuer));
+    if (c->origin[0])
+        json_object_set_new(o, "origin", json_string(c->origin));
+    return o;
+}
+
+static void review_usage(FILE *out)
+{
+    fprintf(out, "usage: perimeter review [--db PATH] [--status open|accepted|rejected|all]\n"
+                 "                        [--limit N] [--json]\n"
+                 "       perimeter review [--db PATH] --accept ID | --reject ID\n"
+                 "Lists the uncertain pairs found by `perimeter link` with their evidence, or\n"
+                 "records a clerk's decision (an accepted pair merges the two travellers).\n");
+}
+
+int pm_cmd_review(int argc, char **argv)
+{
+    const char *db = NULL, *status = "open";
+    uint64_t limit = 50, decide_id = 0;
+    int json = 0, decide = -1;
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},     {"status", required_argument, NULL, 's'},
+        {"limit", required_argument, NULL, 'n'},  {"accept", required_argument, NULL, 'a'},
+        {"reject", required_argument, NULL, 'r'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'd':
+            db = optarg;
+            break;
+        case 's':
+            status = strcmp(optarg, "all") == 0 ? NULL : optarg;
+            if (status && strcmp(status, "open") && strcmp(status, "accepted") &&
+                strcmp(status, "rejected"))
+                goto bad;
+            break;
+        case 'n':
+            if (pm__cli_parse_u64(optarg, &limit))
+                goto bad;
+            break;
+        case 'a':
+        case 'r':
+            if (pm__cli_parse_u64(optarg, &decide_id) || decide >= 0)
+                goto bad;
+            decide = opt == 'a';
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            review_usage(stdout);
+            return 0;
+        default:
+            goto bad;
+        }
+    }
+    if (optind != argc)
+        goto bad;
+    pm_store_t *st = open_db(db, 0);
+    if (!st)
+        return 3;
+    pm_error_t err = {0};
+    if (decide >= 0) {
+        int rc = pm_link_store_decide(st, (int64_t)decide_id, decide, &err);
+        pm_store_close(st);
+        if (rc) {
+            fprintf(stderr, "perimeter review: %s\n", pm_error_text(&err));
+            return rc == PM_ENOTFOUND || rc == PM_ESTATE ? 1 : 3;
+        }
+        printf("review pair %llu %s\n", (unsigned long long)decide_id,
+               decide ? "accepted: travellers merged" : "rejected");
+        return 0;
+    }
+    pm_link_review_row_t *rows = NULL;
+    size_t n = 0;
+    int rc = pm_link_store_reviews(st, status, (size_t)limit, &rows, &n, &err);
+    if (rc) {
+        fprintf(stderr, "perimeter review: %s\n", pm_error_text(&err));
+        pm_store_close(st);
+        return 3;
+    }
+    json_t *arr = json ? json_array() : NULL;
+    pm_crossing_t *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    for (size_t i = 0; a && b && i < n; i++) {
+        if (get_crossing(st, rows[i].crossing_id, a, &err) ||
+            get_crossing(st, rows[i].candidate_id, b, &err)) {
+            fprintf(stderr, "perimeter review: %s\n", pm_error_text(&err));
+            continue;
+        }
+        if (json) {
+            json_t *o = json_object();
+            json_object_set_new(o, "id", json_integer(rows[i].id));
+            json_object_set_new(o, "status", json_string(rows[i].status));
+            json_object_set_new(o, "score", json_real(rows[i].score));
+            json_object_set_new(o, "evidence", json_string(rows[i].evidence));
+            json_object_set_new(o, "record", crossing_json(a, rows[i].traveller));
+            json_object_set_new(o, "candidate", crossing_json(b, rows[i].candidate_traveller));
+            json_array_append_new(arr, o);
+        } else {
+            char la[512], lb[512];
+            person_line(a, la, sizeof la);
+            person_line(b, lb, sizeof lb);
+            printf("#%lld  score %.1f  %s  [%s]\n  record    %s:%s (traveller %u)  %s\n"
+                   "  candidate %s:%s (traveller %u)  %s\n",
+                   (long long)rows[i].id, rows[i].score, rows[i].status, rows[i].evidence,
+                   a->reporting_country, a->record_id, rows[i].traveller, la,
+                   b->reporting_country, b->record_id, rows[i].candidate_traveller, lb);
+        }
+    }
+    if (json) {
+        char *s = json_dumps(arr, JSON_INDENT(2));
+        if (s)
+            puts(s);
+        free(s);
+        json_decref(arr);
+    } else if (n == 0)
+        printf("no %s review pairs\n", status ? status : "");
+    free(a);
+    free(b);
+    free(rows);
+    pm_store_close(st);
+    return 0;
+bad:
+    review_usage(stderr);
+    return 2;
+}
+
+/* ---- a small table emitter: terminal table, CSV or JSON --------------------------- */
+
+typedef struct table {
+    size_t ncol;
+    const char *const *cols;
+    char **cells; /* row-major, owned */
+    size_t nrows, cap;
+} table_t;
+
+static int table_add(table_t *t, ...)
+{
+    if (t->nrows == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 64;
+        char **n = realloc(t->cells, nc * t->ncol * sizeof *n);
+        if (!n)
+            return -1;
+        t->cells = n;
+        t->cap = nc;
+    }
+    va_list ap;
+    va_start(ap, t);
+    for (size_t i = 0; i < t->ncol; i++) {
+        const char *s = va_arg(ap, const char *);
+        t->cells[t->nrows * t->ncol + i] = strdup(s ? s : "");
+    }
+    va_end(ap);
+    t->nrows++;
+    return 0;
+}
+
+static json_t *cell_json(const char *s)
+{
+    char *end;
+    if (*s && (s[0] == '-' || (s[0] >= '0' && s[0] <= '9'))) {
+        long long v = strtoll(s, &end, 10);
+        if (!*end)
+            return json_integer(v);
+        double d = strtod(s, &end);
+        if (!*end)
+            return json_real(d);
+    }
+    return json_string(s);
+}
+
+static void table_print(table_t *t, enum out_fmt fmt, json_t *summary)
+{
+    if (fmt == OUT_JSON) {
+        json_t *o = summary ? summary : json_object();
+        json_t *arr = json_array();
+        for (size_t r = 0; r < t->nrows; r++) {
+            json_t *row = json_object();
+            for (size_t c = 0; c < t->ncol; c++)
+                json_object_set_new(row, t->cols[c], cell_json(t->cells[r * t->ncol + c]));
+            json_array_append_new(arr, row);
+        }
+        json_object_set_new(o, "rows", arr);
+        char *s = json_dumps(o, JSON_INDENT(2));
+        if (s)
+            puts(s);
+        free(s);
+        json_decref(o);
+    } else if (fmt == OUT_CSV) {
+        for (size_t c = 0; c < t->ncol; c++) {
+            if (c)
+                putchar(',');
+            csv_field(stdout, t->cols[c]);
+        }
+        putchar('\n');
+        for (size_t r = 0; r < t->nrows; r++) {
+            for (size_t c = 0; c < t->ncol; c++) {
+                if (c)
+                    putchar(',');
+                csv_field(stdout, t->cells[r * t->ncol + c]);
+            }
+            putchar('\n');
+        }
+        json_decref(summary);
+    } else {
+        if (summary) {
+            const char *k;
+            json_t *v;
+            json_object_foreach(summary, k, v)
+            {
+                char *s = json_dumps(v, JSON_ENCODE_ANY);
+                printf("%-22s %s\n", k, s ? s : "");
+                free(s);
+            }
+            json_decref(summary);
+            if (t->nrows)
+                putchar('\n');
+        }
+        size_t w[32] = {0};
+        for (size_t c = 0; c < t->ncol && c < 32; c++) {
+            w[c] = strlen(t->cols[c]);
+            for (size_t r = 0; r < t->nrows; r++) {
+                size_t l = strlen(t->cells[r * t->ncol + c]);
+                if (l > w[c])
+                    w[c] = l;
+            }
+        }
+        if (t->nrows) {
+            for (size_t c = 0; c < t->ncol; c++)
+                printf("%-*s%s", (int)w[c], t->cols[c], c + 1 < t->ncol ? "  " : "\n");
+            for (size_t r = 0; r < t->nrows; r++)
+                for (size_t c = 0; c < t->ncol; c++)
+                    printf("%-*s%s", (int)w[c], t->cells[r * t->ncol + c],
+                           c + 1 < t->ncol ? "  " : "\n");
+        }
+    }
+    for (size_t i = 0; i < t->nrows * t->ncol; i++)
+        free(t->cells[i]);
+    free(t->cells);
+}
+
+/* ---- report ----------------------------------------------------------------------- */
+
+typedef struct linked {
+    pm_link_event_t *ev;
+    size_t n, cap;
+    uint64_t unlinked;
+} linked_t;
+
+/* Loads every linked crossing as an event (sorted by traveller and time). */
+static int load_events(pm_store_t *st, linked_t *L, pm_error_t *err)
+{
+    memset(L, 0, sizeof *L);
+    pm_link_map_t *map = NULL;
+    int rc = pm_link_map_load(st, &map, err);
+    if (rc)
+        return rc;
+    pm_crossing_iter_t *it = NULL;
+    pm_crossing_filter_t f;
+    memset(&f, 0, sizeof f);
+    f.order = PM_ORDER_TIME;
+    rc = pm_store_crossings(st, &f, &it, err);
+    pm_crossing_t *c = malloc(sizeof *c);
+    if (!rc && !c)
+        rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+    while (!rc) {
+        int got = pm_crossing_iter_next(it, c, err);
+        if (got <= 0) {
+            rc = got;
+            break;
+        }
+        uint32_t trav;
+        if (pm_link_map_traveller(map, c->store_id, &trav)) {
+            L->unlinked++;
+            continue;
+        }
+        if (L->n == L->cap) {
+            size_t nc = L->cap ? L->cap * 2 : 4096;
+            pm_link_event_t *ne = realloc(L->ev, nc * sizeof *ne);
+            if (!ne) {
+                rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+                break;
+            }
+            L->ev = ne;
+            L->cap = nc;
+        }
+        pm_link_event_t *e = &L->ev[L->n++];
+        memset(e, 0, sizeof *e);
+        e->store_id = c->store_id;
+        e->time_utc = c->time_utc;
+        e->local_day = pm_link_local_day(c->time_utc, c->utc_offset_min);
+        e->traveller = trav;
+        e->direction = c->direction;
+        memcpy(e->citizenship, c->citizenship, 4);
+    }
+    free(c);
+    pm_crossing_iter_close(it);
+    pm_link_map_free(map);
+    if (!rc)
+        pm_link_sort_events(L->ev, L->n);
+    return rc;
+}
+
+static int parse_date_arg(const char *s, pm_dob_t *d)
+{
+    return pm_dob_parse(s, strlen(s), d, NULL) || !d->month || !d->day ? -1 : 0;
+}
+
+static void fmt_day(int32_t day, char out[16])
+{
+    /* civil from days (proleptic Gregorian) */
+    int64_t z = (int64_t)day + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    snprintf(out, 16, "%04lld-%02lld-%02lld", (long long)(y + (m <= 2)), (long long)m,
+             (long long)d);
+}
+
+static void report_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: perimeter report KIND [--db PATH] [--csv | --json] [options]\n"
+            "  history   --traveller ID | --record COUNTRY:RECORD_ID | --document NUMBER\n"
+            "            the traveller's crossings in time order\n"
+            "  reconcile [--all]\n"
+            "            exits reconciled with a prior entry; lists the unreconciled ones\n"
+            "            (the work queue), or every exit with --all\n"
+            "  overstays --as-of DATE [--stay CODE=DAYS ...]\n"
+            "            still inside past the authorised stay; stays per citizenship\n"
+            "            (default=180; CODE=0 means not limited, e.g. CAN=0)\n"
+            "  presence  (--traveller ID | --all) --as-of DATE [--years 5] [--required 1095]\n"
+            "            days of physical presence in the window ending on DATE\n"
+            "            (citizenship 1095 in 5 years; permanent residence 730)\n"
+            "  removals  --orders FILE\n"
+            "            departures of people under removal orders; FILE is CSV with\n"
+            "            order_id,surname,given_names,date_of_birth,document_number,order_date\n"
+            "Run `perimeter link` first; crossings imported since are reported as unlinked.\n");
+}
+
+typedef struct report_opts {
+    const char *db;
+    enum out_fmt fmt;
+    int64_t traveller;
+    const char *record, *document, *orders;
+    int all;
+    pm_dob_t as_of;
+    int have_as_of;
+    int years;
+    int required;
+    pm_stay_rules_t rules;
+} report_opts_t;
+
+static int history_report(pm_store_t *st, const report_opts_t *o, linked_t *L, pm_error_t *err)
+{
+    /* which travellers */
+    uint32_t want[64];
+    size_t nw = 0;
+    if (o->traveller > 0)
+        want[nw++] = (uint32_t)o->traveller;
+    else {
+        pm_crossing_t *c = malloc(sizeof *c);
+        pm_link_map_t *map = NULL;
+        int rc = c ? pm_link_map_load(st, &map, err) : PM_ENOMEM;
+        pm_crossing_iter_t *it = NULL;
+        pm_crossing_filter_t f;
+        memset(&f, 0, sizeof f);
+        if (o->document)
+            snprintf(f.document_number, sizeof f.document_number, "%s", o->document);
+        if (!rc)
+            rc = pm_store_crossings(st, &f, &it, err);
+        char cc[8] = "", rid[PM_RECORD_ID_MAX + 1] = "";
+        if (o->record) {
+            const char *colon = strchr(o->record, ':');
+            if (!colon || colon - o->record != 3) {
+                rc = pm_error_set(err, PM_EINVAL, "--record wants COUNTRY:RECORD_ID");
+            } else {
+                memcpy(cc, o->record, 3);
+                snprintf(rid, sizeof rid, "%s", colon + 1);
+            }
+        }
+        while (!rc) {
+            int got = pm_crossing_iter_next(it, c, err);
+            if (got <= 0) {
+                rc = got;
+                break;
+            }
+            if (o->document && strcmp(c->document_number, o->document))
+                continue;
+            if (o->record && (strcmp(c->reporting_country, cc) || strcmp(c->record_id, rid)))
+                continue;
+            uint32_t t;
+            if (pm_link_map_traveller(map, c->store_id, &t))
+                continue;
+            size_t k = 0;
+            while (k < nw && want[k] != t)
+                k++;
+            if (k == nw && nw < 64)
+                want[nw++] = t;
+        }
+        pm_crossing_iter_close(it);
+        pm_link_map_free(map);
+        free(c);
+        if (rc)
+            return rc;
+    }
+    if (nw == 0)
+        return pm_error_set(err, PM_ENOTFOUND, "no linked traveller matches");
+    static const char *const cols[] = {"traveller", "store_id", "direction", "timestamp",
+                                       "port", "reporting_country", "record_id", "surname",
+                                       "given_names", "date_of_birth", "citizenship",
+                                       "document", "reconciled_with"};
+    table_t t = {13, cols, NULL, 0, 0};
+    int64_t *entry = malloc((L->n ? L->n : 1) * sizeof *entry);
+    if (!entry)
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    pm_link_reconcile(L->ev, L->n, entry, NULL);
+    pm_crossing_t *c = malloc(sizeof *c);
+    int rc = c ? PM_OK : PM_ENOMEM;
+    for (size_t k = 0; !rc && k < nw; k++)
+        for (size_t i = 0; !rc && i < L->n; i++) {
+            if (L->ev[i].traveller != want[k])
+                continue;
+            if ((rc = get_crossing(st, L->ev[i].store_id, c, err)))
+                break;
+            char trav[16], sid[24], ts[32], dob[16], doc[32], rec[24] = "";
+            snprintf(trav, sizeof trav, "%u", want[k]);
+            snprintf(sid, sizeof sid, "%lld", (long long)c->store_id);
+            pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
+            pm_dob_format(&c->dob, dob);
+            snprintf(doc, sizeof doc, "%s %s", c->document_issuer, c->document_number);
+            if (entry[i] >= 0)
+                snprintf(rec, sizeof rec, "%lld", (long long)L->ev[entry[i]].store_id);
+            else if (entry[i] == -1)
+                snprintf(rec, sizeof rec, "unreconciled");
+            table_add(&t, trav, sid, pm_direction_name(c->direction), ts, c->port_code,
+                      c->reporting_country, c->record_id, c->surname, c->given_names, dob,
+                      c->citizenship, doc, rec);
+        }
+    free(c);
+    free(entry);
+    json_t *sum = json_object();
+    json_object_set_new(sum, "travellers", json_integer((json_int_t)nw));
+    json_object_set_new(sum, "crossings", json_integer((json_int_t)t.nrows));
+    table_print(&t, o->fmt, sum);
+    return rc;
+}
+
+static int reconcile_report(const report_opts_t *o, linked_t *L, pm_error_t *err)
+{
+    int64_t *entry = malloc((L->n ? L->n : 1) * sizeof *entry);
+    if (!entry)
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    size_t exits = 0, rec = pm_link_reconcile(L->ev, L->n, entry, &exits);
+    static const char *const cols[] = {"exit_store_id", "traveller", "exit_time_utc",
+                                       "entry_store_id", "status"};
+    table_t t = {5, cols, NULL, 0, 0};
+    for (size_t i = 0; i < L->n; i++) {
+        if (entry[i] == -2 || (entry[i] >= 0 && !o->all))
+            continue;
+        char sid[24], trav[16], ts[32], es[24] = "";
+        snprintf(sid, sizeof sid, "%lld", (long long)L->ev[i].store_id);
+        snprintf(trav, sizeof trav, "%u", L->ev[i].traveller);
+        pm_timestamp_format(L->ev[i].time_utc, 0, ts);
+        if (entry[i] >= 0)
+            snprintf(es, sizeof es, "%lld", (long long)L->ev[entry[i]].store_id);
+        table_add(&t, sid, trav, ts, es, entry[i] >= 0 ? "reconciled" : "unreconciled");
+    }
+    free(entry);
+    json_t *sum = json_object();
+    json_object_set_new(sum, "exits", json_integer((json_int_t)exits));
+    json_object_set_new(sum, "reconciled", json_integer((json_int_t)rec));
+    json_object_set_new(sum, "unreconciled", json_integer((json_int_t)(exits - rec)));
+    json_object_set_new(sum, "reconciliation_rate",
+                        json_real(exits ? (double)rec / (double)exits : 1.0));
+    json_object_set_new(sum, "unlinked_crossings", json_integer((json_int_t)L->unlinked));
+    table_print(&t, o->fmt, sum);
+    return PM_OK;
+}
+
+static int overstay_report(pm_store_t *st, const report_opts_t *o, linked_t *L, pm_error_t *err)
+{
+    /* as of the end of the given day (UTC) */
+    int64_t as_of =
+        (pm_days_from_civil(o->as_of.year, o->as_of.month, o->as_of.day) + 1) * 86400 - 1;
+    pm_link_overstay_t *os = NULL;
+    size_t n = 0;
+    int rc = pm_link_overstays(L->ev, L->n, &o->rules, as_of, &os, &n, err);
+    if (rc)
+        return rc;
+    static const char *const cols[] = {"traveller", "entry_store_id", "entry", "citizenship",
+                                       "stay_days", "stay_end", "days_over", "surname",
+                                       "given_names", "document"};
+    table_t t = {10, cols, NULL, 0, 0};
+    pm_crossing_t *c = malloc(sizeof *c);
+    for (size_t i = 0; c && i < n && !rc; i++) {
+        const pm_link_event_t *e = &L->ev[os[i].entry];
+        if ((rc = get_crossing(st, e->store_id, c, err)))
+            break;
+        char trav[16], sid[24], ts[32], end[32], days[16], over[16], doc[32];
+        snprintf(trav, sizeof trav, "%u", e->traveller);
+        snprintf(sid, sizeof sid, "%lld", (long long)e->store_id);
+        pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
+        pm_timestamp_format(os[i].stay_end_utc, c->utc_offset_min, end);
+        snprintf(days, sizeof days, "%d", pm_stay_rules_days(&o->rules, e->citizenship));
+        snprintf(over, sizeof over, "%d", os[i].days_over);
+        snprintf(doc, sizeof doc, "%s %s", c->document_issuer, c->document_number);
+        table_add(&t, trav, sid, ts, e->citizenship, days, end, over, c->surname,
+                  c->given_names, doc);
+    }
+    free(c);
+    free(os);
+    json_t *sum = json_object();
+    char d[16];
+    pm_dob_format(&o->as_of, d);
+    json_object_set_new(sum, "as_of", json_string(d));
+    json_object_set_new(sum, "overstays", json_integer((json_int_t)n));
+    json_object_set_new(sum, "unlinked_crossings", json_integer((json_int_t)L->unlinked));
+    table_print(&t, o->fmt, sum);
+    return rc;
+}
+
+static int presence_report(const report_opts_t *o, linked_t *L, pm_error_t *err)
+{
+    int32_t to = (int32_t)pm_days_from_civil(o->as_of.year, o->as_of.month, o->as_of.day);
+    int fd = o->as_of.day;
+    if (o->as_of.month == 2 && fd == 29)
+        fd = 28;
+    int32_t from = (int32_t)pm_days_from_civil(o->as_of.year - o->years, o->as_of.month, fd) + 1;
+    static const char *const cols[] = {"traveller", "window_from", "window_to", "days_present",
+                                       "required", "meets", "anomalies", "assumed_present_before"};
+    table_t t = {8, cols, NULL, 0, 0};
+    size_t shown = 0;
+    for (size_t i = 0; i < L->n;) {
+        size_t j = i;
+        while (j < L->n && L->ev[j].traveller == L->ev[i].traveller)
+            j++;
+        if (o->all || L->ev[i].traveller == (uint32_t)o->traveller) {
+            pm_link_presence_t p;
+            pm_link_presence_days(L->ev + i, j - i, from, to, &p);
+            char trav[16], fs[16], ts[16], days[16], req[16], an[16];
+            snprintf(trav, sizeof trav, "%u", L->ev[i].traveller);
+            fmt_day(from, fs);
+            fmt_day(to, ts);
+            snprintf(days, sizeof days, "%d", p.days);
+            snprintf(req, sizeof req, "%d", o->required);
+            snprintf(an, sizeof an, "%d", p.anomalies);
+            table_add(&t, trav, fs, ts, days, req, p.days >= o->required ? "yes" : "no", an,
+                      p.assumed_in ? "yes" : "no");
+            shown++;
+        }
+        i = j;
+    }
+    if (!shown && !o->all)
+        return pm_error_set(err, PM_ENOTFOUND, "traveller %lld has no linked crossings",
+                            (long long)o->traveller);
+    table_print(&t, o->fmt, NULL);
+    return PM_OK;
+}
+
+static int removals_report(pm_store_t *st, const report_opts_t *o, linked_t *L, pm_error_t *err)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = pm_file_read(o->orders, 64u << 20, &data, &len, err);
+    if (rc)
+        return rc;
+    /* the orders as a watchlist (reason = order date), plus document numbers */
+    pm_watchlist_t *wl = NULL;
+    rc = pm_watchlist_new(&wl, err);
+    typedef struct order {
+        char id[PM_RECORD_ID_MAX + 1];
+        char doc[PM_DOCNUM_MAX + 1];
+        int64_t since;
+        uint32_t trav[8];
+        int ntrav;
+    } order_t;
+    order_t *orders = NULL;
+    size_t norders = 0, cap = 0;
+    size_t pos = 0;
+    uint64_t line = 1;
+    static pm__csv_row_t hdr, row;
+    if (!rc && pm__csv_next((const char *)data, len, &pos, &line, &hdr, err) != 1)
+        rc = pm_error_set(err, PM_EFORMAT, "%s: empty or bad header", o->orders);
+    int c_id = pm__csv_column(&hdr, "order_id"), c_s = pm__csv_column(&hdr, "surname");
+    int c_g = pm__csv_column(&hdr, "given_names"), c_d = pm__csv_column(&hdr, "date_of_birth");
+    int c_doc = pm__csv_column(&hdr, "document_number"), c_od = pm__csv_column(&hdr, "order_date");
+    if (!rc && (c_id < 0 || c_s < 0 || c_od < 0))
+        rc = pm_error_set(err, PM_EFORMAT, "%s:1: header needs order_id, surname, order_date",
+                          o->orders);
+    while (!rc) {
+        uint64_t at = line;
+        int got = pm__csv_next((const char *)data, len, &pos, &line, &row, err);
+        if (got <= 0) {
+            rc = got;
+            break;
+        }
+#define COL(c) ((c) >= 0 && (size_t)(c) < row.n ? row.f[c] : "")
+        pm_dob_t dob = {0}, od = {0};
+        if ((*COL(c_d) && pm_dob_parse(COL(c_d), strlen(COL(c_d)), &dob, NULL)) ||
+            parse_date_arg(COL(c_od), &od)) {
+            rc = pm_error_set(err, PM_EFORMAT, "%s:%llu: bad date_of_birth or order_date",
+                              o->orders, (unsigned long long)at);
+            break;
+        }
+        if (norders == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            order_t *no = realloc(orders, nc * sizeof *no);
+            if (!no) {
+                rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+                break;
+            }
+            orders = no;
+            cap = nc;
+        }
+        order_t *ord = &orders[norders++];
+        memset(ord, 0, sizeof *ord);
+        snprintf(ord->id, sizeof ord->id, "%s", COL(c_id));
+        snprintf(ord->doc, sizeof ord->doc, "%s", COL(c_doc));
+        ord->since = pm_days_from_civil(od.year, od.month, od.day) * 86400;
+        rc = pm_watchlist_add(wl, ord->id, COL(c_s), COL(c_g), NULL, &dob, 0, "", "", err);
+#undef COL
+    }
+    free(data);
+    if (!rc)
+        rc = pm_watchlist_finalize(wl, err);
+    /* match every linked crossing against the orders */
+    pm_link_map_t *map = NULL;
+    if (!rc)
+        rc = pm_link_map_load(st, &map, err);
+    pm_crossing_iter_t *it = NULL;
+    if (!rc)
+        rc = pm_store_crossings(st, NULL, &it, err);
+    pm_crossing_t *c = malloc(sizeof *c);
+    while (!rc && c) {
+        int got = pm_crossing_iter_next(it, c, err);
+        if (got <= 0) {
+            rc = got;
+            break;
+        }
+        uint32_t trav;
+        if (pm_link_map_traveller(map, c->store_id, &trav))
+            continue;
+        pm_screen_hit_t hits[4];
+        size_t nh = 0;
+        if (pm_watchlist_screen(wl, c->surname, c->given_names, c->middle_names, &c->dob, 0, "",
+                                PM_SCREEN_DEFAULT_MIN, hits, 4, &nh, NULL))
+            nh = 0;
+        for (size_t k = 0; k < norders; k++) {
+            int hit = orders[k].doc[0] && !strcmp(orders[k].doc, c->document_number);
+            for (size_t h = 0; h < nh && !hit; h++)
+                hit = hits[h].entry == k;
+            if (!hit)
+                continue;
+            int seen = 0;
+            for (int q = 0; q < orders[k].ntrav; q++)
+                seen |= orders[k].trav[q] == trav;
+            if (!seen && orders[k].ntrav < 8)
+                orders[k].trav[orders[k].ntrav++] = trav;
+        }
+    }
+    pm_crossing_iter_close(it);
+    pm_link_map_free(map);
+    pm_watchlist_free(wl);
+    static const char *const cols[] = {"order_id", "status", "traveller", "departure",
+                                       "exit_store_id", "port", "reporting_country"};
+    table_t t = {7, cols, NULL, 0, 0};
+    size_t departed = 0;
+    for (size_t k = 0; !rc && k < norders; k++) {
+        const pm_link_event_t *best = NULL;
+        for (size_t i = 0; i < L->n; i++) {
+            const pm_link_event_t *e = &L->ev[i];
+            if (e->direction != PM_DIRECTION_EXIT || e->time_utc < orders[k].since)
+                continue;
+            for (int q = 0; q < orders[k].ntrav; q++)
+                if (e->traveller == orders[k].trav[q] && (!best || e->time_utc < best->time_utc))
+                    best = e;
+        }
+        char trav[16] = "", ts[32] = "", sid[24] = "", port[24] = "", rc3[8] = "";
+        if (orders[k].ntrav)
+            snprintf(trav, sizeof trav, "%u", orders[k].trav[0]);
+        if (best && !(rc = get_crossing(st, best->store_id, c, err))) {
+            snprintf(trav, sizeof trav, "%u", best->traveller);
+            pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
+            snprintf(sid, sizeof sid, "%lld", (long long)c->store_id);
+            snprintf(port, sizeof port, "%s", c->port_code);
+            snprintf(rc3, sizeof rc3, "%s", c->reporting_country);
+            departed++;
+        }
+        table_add(&t, orders[k].id,
+                  best ? "departed" : orders[k].ntrav ? "no departure recorded" : "no match",
+                  trav, ts, sid, port, rc3);
+    }
+    free(c);
+    free(orders);
+    if (rc) {
+        table_print(&t, OUT_CSV, NULL);
+        return rc;
+    }
+    json_t *sum = json_object();
+    json_object_set_new(sum, "orders", json_integer((json_int_t)norders));
+    json_object_set_new(sum, "departed", json_integer((json_int_t)departed));
+    table_print(&t, o->fmt, sum);
+    return PM_OK;
+}
+
+int pm_cmd_report(int argc, char **argv)
+{
+    report_opts_t o;
+    memset(&o, 0, sizeof o);
+    o.years = 5;
+    o.required = 1095;
+    o.rules.default_days = 180;
+    pm_error_t err = {0};
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        report_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *kind = argv[1];
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},       {"csv", no_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'j'},           {"traveller", required_argument, NULL, 't'},
+        {"record", required_argument, NULL, 'r'},   {"document", required_argument, NULL, 'D'},
+        {"all", no_argument, NULL, 'a'},            {"as-of", required_argument, NULL, 'A'},
+        {"years", required_argument, NULL, 'y'},    {"required", required_argument, NULL, 'q'},
+        {"stay", required_argument, NULL, 's'},     {"orders", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    int opt;
+    uint64_t v;
+    optind = 2;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'd':
+            o.db = optarg;
+            break;
+        case 'c':
+            o.fmt = OUT_CSV;
+            break;
+        case 'j':
+            o.fmt = OUT_JSON;
+            break;
+        case 't':
+            if (pm__cli_parse_u64(optarg, &v) || v == 0 || v > UINT32_MAX)
+                goto bad;
+            o.traveller = (int64_t)v;
+            break;
+        case 'r':
+            o.record = optarg;
+            break;
+        case 'D':
+            o.document = optarg;
+            break;
+        case 'a':
+            o.all = 1;
+            break;
+        case 'A':
+            if (parse_date_arg(optarg, &o.as_of)) {
+                fprintf(stderr, "perimeter report: --as-of wants YYYY-MM-DD\n");
+                return 2;
+            }
+            o.have_as_of = 1;
+            break;
+        case 'y':
+            if (pm__cli_parse_u64(optarg, &v) || v == 0 || v > 100)
+                goto bad;
+            o.years = (int)v;
+            break;
+        case 'q':
+            if (pm__cli_parse_u64(optarg, &v) || v > 36600)
+                goto bad;
+            o.required = (int)v;
+            break;
+        case 's':
+            if (pm_stay_rules_add(&o.rules, optarg, &err)) {
+                fprintf(stderr, "perimeter report: %s\n", pm_error_text(&err));
+                return 2;
+            }
+            break;
+        case 'o':
+            o.orders = optarg;
+            break;
+        case 'h':
+            report_usage(stdout);
+            return 0;
+        default:
+            goto bad;
+        }
+    }
+    if (optind != argc)
+        goto bad;
+    int is_hist = !strcmp(kind, "history"), is_rec = !strcmp(kind, "reconcile"),
+        is_over = !strcmp(kind, "overstays"), is_pres = !strcmp(kind, "presence"),
+        is_rem = !strcmp(kind, "removals");
+    if (!(is_hist || is_rec || is_over || is_pres || is_rem))
+        goto bad;
+    if ((is_hist && !o.traveller && !o.record && !o.document) ||
+        (is_over && !o.have_as_of) || (is_pres && (!o.have_as_of || (!o.all && !o.traveller))) ||
+        (is_rem && !o.orders))
+        goto bad;
+    pm_store_t *st = open_db(o.db, 0);
+    if (!st)
+        return 3;
+    linked_t L;
+    int rc = load_events(st, &L, &err);
+    if (!rc && L.n == 0 && L.unlinked > 0)
+        fprintf(stderr, "perimeter report: no crossing is linked yet; run `perimeter link`\n");
+    else if (!rc && L.unlinked > 0)
+        fprintf(stderr, "perimeter report: %llu crossings are not linked yet (run `perimeter link`)\n",
+                (unsigned long long)L.unlinked);
+    if (!rc) {
+        if (is_hist)
+            rc = history_report(st, &o, &L, &err);
+        else if (is_rec)
+            rc = reconcile_report(&o, &L, &err);
+        else if (is_over)
+            rc = overstay_report(st, &o, &L, &err);
+        else if (is_pres)
+            rc = presence_report(&o, &L, &err);
+        else
+            rc = removals_report(st, &o, &L, &err);
+    }
+    free(L.ev);
+    pm_store_close(st);
+    if (rc) {
+        fprintf(stderr, "perimeter report %s: %s\n", kind, pm_error_text(&err));
+        return rc == PM_ENOTFOUND ? 1 : 3;
+    }
+    return 0;
+bad:
+    report_usage(stderr);
+    return 2;
+}
