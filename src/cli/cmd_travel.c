@@ -382,6 +382,7 @@ int pm_cmd_history(int argc, char **argv)
         printf("%-25s %-5s %-3s %-5s %-10s %-7s %-11s %-20s %s\n", "time (local)", "dir", "rep",
                "port", "mode", "origin", "birth", "document", "name");
     while (!rc && (rc = pm_crossing_iter_next(it, &c, &e)) == 1) {
+        rc = 0;
         n++;
         char ts[32], db_[16];
         pm_timestamp_format(c.time_utc, c.utc_offset_min, ts);
@@ -707,4 +708,77 @@ int pm_cmd_bench_ingest(int argc, char **argv)
 usage:
     bench_usage(stderr);
     return EXIT_USAGE;
+}
+
+/* ---------------------------------------------------------------- stats */
+
+int pm_cmd_crossings_stats(int argc, char **argv);
+int pm_cmd_crossings_stats(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = NULL;
+    int json = 0, ch;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd': db = optarg; break;
+        case 'j': json = 1; break;
+        case 'h':
+            printf("usage: perimeter crossings stats [--db PATH] [--json]\n");
+            return 0;
+        default:
+            fprintf(stderr, "usage: perimeter crossings stats [--db PATH] [--json]\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "usage: perimeter crossings stats [--db PATH] [--json]\n");
+        return EXIT_USAGE;
+    }
+    pm_store_t *st = open_store(db, 0);
+    if (!st)
+        return EXIT_FATAL;
+    struct {
+        const char *name;
+        pm_direction_t dir;
+        pm_origin_filter_t origin;
+        int64_t n;
+    } rows[] = {
+        {"total", PM_DIRECTION_UNSET, PM_ORIGIN_ANY, 0},
+        {"our entries", PM_DIRECTION_ENTRY, PM_ORIGIN_LOCAL, 0},
+        {"our exits", PM_DIRECTION_EXIT, PM_ORIGIN_LOCAL, 0},
+        {"exits from partner feeds", PM_DIRECTION_EXIT, PM_ORIGIN_PARTNER, 0},
+    };
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = 0;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0] && !rc; i++) {
+        pm_crossing_filter_t f;
+        memset(&f, 0, sizeof f);
+        f.direction = rows[i].dir;
+        f.origin_filter = rows[i].origin;
+        rc = pm_store_count_crossings(st, &f, &rows[i].n, &e);
+    }
+    int64_t feed_cursor = 0;
+    if (!rc)
+        rc = pm_store_max_store_id(st, &feed_cursor, &e);
+    pm_store_close(st);
+    if (rc) {
+        fprintf(stderr, "perimeter: stats: %s\n", pm_error_text(&e));
+        return EXIT_FATAL;
+    }
+    if (json) {
+        printf("{\"total\":%" PRId64 ",\"our_entries\":%" PRId64 ",\"our_exits\":%" PRId64
+               ",\"partner_exits\":%" PRId64 ",\"max_cursor\":%" PRId64 "}\n",
+               rows[0].n, rows[1].n, rows[2].n, rows[3].n, feed_cursor);
+    } else {
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+            printf("%-26s %12" PRId64 "\n", rows[i].name, rows[i].n);
+        printf("%-26s %12" PRId64 "\n", "highest cursor", feed_cursor);
+    }
+    return 0;
 }

@@ -65,11 +65,25 @@ rc=0; "$bin" crossings import --db usa.db --from-partner MEX feed1.jsonl 2>log |
 grep -q "reporting_country: 'CAN' in the feed of partner MEX" log || fail "wrong partner msg"
 
 # History: a document crossing both ways shows CAN's entry as a USA exit.
-row=$(sed -n 2p feed1.jsonl)
+# a document that entered CAN more than once
+sed 's/.*"document_number":"\([A-Z0-9]*\)","document_issuer":"\([A-Z]*\)".*/\1 \2/' feed1.jsonl |
+  sort | uniq -c | sort -k1,1nr >docs.txt
+top=$(awk 'NR == 1 { print $2 }' docs.txt)
+row=$(grep -m1 "\"document_number\":\"$top\"" feed1.jsonl)
 doc=$(echo "$row" | sed 's/.*"document_number":"\([A-Z0-9]*\)".*/\1/')
 iss=$(echo "$row" | sed 's/.*"document_issuer":"\([A-Z]*\)".*/\1/')
 "$bin" history --db usa.db --document "$doc" --issuer "$iss" >hist.txt
 grep -q " exit  CAN .* CAN " hist.txt || fail "history lacks the mirrored exit: $(cat hist.txt)"
+# every crossing of that document on the USA side: CAN's entries (as exits) and USA's own
+want=$(( $(grep -c "\"document_number\":\"$doc\",\"document_issuer\":\"$iss\"" feed1.jsonl) +
+         $(grep -c "\"document_number\":\"$doc\",\"document_issuer\":\"$iss\"" usa.jsonl || true) ))
+[ "$want" -ge 2 ] || fail "test data: document $doc crosses only $want times"
+[ "$(grep -c " $doc/$iss " hist.txt)" = "$want" ] || fail "history shows $(grep -c " $doc/$iss " hist.txt) of $want crossings"
+grep -q "^$want crossings$" hist.txt || fail "history count line: $(tail -1 hist.txt)"
+# in time order
+awk 'NR > 1 && / [0-9]{4}-/ { print $1 }' hist.txt >times.txt
+python3 -c 'import sys,datetime as d; t=[d.datetime.fromisoformat(x.strip()) for x in open("times.txt")]; sys.exit(0 if t==sorted(t) else 1)' \
+  || fail "history not in time order"
 "$bin" history --db usa.db --document "$doc" --issuer "$iss" --json >hist.json
 python3 -c 'import json,sys; d=json.load(open("hist.json")); assert d["count"]>=1 and any(c["origin"]=="CAN" and c["direction"]=="exit" for c in d["crossings"]), d' \
   || fail "history --json"
