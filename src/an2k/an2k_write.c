@@ -88,6 +88,18 @@ int pm_an2k_write(const pm_an2k_txn_t *t, uint8_t **out_data, size_t *out_len, p
     *out_len = 0;
     pm_buf_t b;
     pm_buf_init(&b, PM_AN2K_MAX_FILE);
+    /* One allocation for the whole output (an estimate good to a few bytes). */
+    size_t estimate = 0;
+    for (size_t i = 0; i < t->nrecords; i++) {
+        const pm_an2k_record_t *r = &t->records[i];
+        estimate += r->opaque ? r->raw_len : 32;
+        for (size_t k = 0; k < r->nfields; k++)
+            estimate += r->fields[k].len + PM_AN2K_MAX_TAG + 2;
+    }
+    if (estimate > PM_AN2K_MAX_FILE)
+        estimate = PM_AN2K_MAX_FILE;
+    if (pm_buf_reserve(&b, estimate))
+        return pm_error_set(err, PM_ENOMEM, "out of memory for a %zu-byte transaction", estimate);
     for (size_t i = 0; i < t->nrecords; i++) {
         const pm_an2k_record_t *r = &t->records[i];
         int rc;
