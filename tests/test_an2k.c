@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "perimeter/an2k.h"
+#include "perimeter/image.h"
 #include "perimeter/core.h"
 
 static const char *const readable[] = {
@@ -416,8 +417,18 @@ static void test_jp2_labelled_wsq(void **state)
     make_txn(&t, "0502");
     pm_error_t err;
     pm_an2k_record_t *r = &t.records[3];
+    /* A real 16x8 JPEG 2000 image from the image module. */
+    pm_image_t img;
+    assert_int_equal(pm_image_alloc(&img, 16, 8, 500, &err), PM_OK);
+    for (int k = 0; k < 128; k++)
+        img.pixels[k] = (uint8_t)(k * 7);
+    uint8_t *jp2;
+    size_t jp2len;
+    assert_int_equal(pm_image_encode(&img, PM_IMAGE_JP2, NULL, &jp2, &jp2len, &err), PM_OK);
+    assert_int_equal(pm_an2k_sniff(jp2, jp2len), PM_AN2K_CMP_JP2);
     pm_an2k_set_text(r, 11, "WSQ20", &err);
-    pm_an2k_set(r, 999, jp2_sig, sizeof jp2_sig, 1, &err);
+    pm_an2k_set(r, 999, jp2, jp2len, 1, &err);
+    pm_image_free(&img);
     assert_int_equal(pm_an2k_finalize(&t, &err), PM_OK);
     uint8_t *b;
     size_t n;
@@ -432,6 +443,22 @@ static void test_jp2_labelled_wsq(void **state)
     to_bytes(&t, &b, &n);
     assert_int_equal(validate_bytes(b, n, 0, 0, 0, 0, NULL, NULL), 0);
     free(b);
+    /* Only a JP2 signature, no readable codestream behind it. */
+    pm_an2k_set(r, 999, jp2_sig, sizeof jp2_sig, 1, &err);
+    pm_an2k_finalize(&t, &err);
+    to_bytes(&t, &b, &n);
+    assert_true(validate_bytes(b, n, 4, 999, 0, 0, &found, "unreadable") > 0);
+    assert_true(found);
+    free(b);
+    /* HLL/VLL disagreeing with the image. */
+    pm_an2k_set(r, 999, jp2, jp2len, 1, &err);
+    pm_an2k_set_text(r, 6, "17", &err);
+    pm_an2k_finalize(&t, &err);
+    to_bytes(&t, &b, &n);
+    assert_true(validate_bytes(b, n, 4, 6, 0, 0, &found, "HLL/VLL say 17x8, the JPEG 2000 image is 16x8") > 0);
+    assert_true(found);
+    free(b);
+    free(jp2);
     /* Type-4 GCA 1 (WSQ) holding raw pixels. */
     pm_an2k_set_text(&t.records[2], 8, "1", &err);
     to_bytes(&t, &b, &n);
@@ -695,7 +722,7 @@ static void test_reference_images(void **state)
     (void)state;
     PM_REQUIRE_DATA(base, "an2k/reference-dumps");
     char path[4096];
-    size_t decoded = 0, pending = 0, wsq_exact = 0, wsq_total = 0;
+    size_t mismatched = 0, decoded = 0, pending = 0, wsq_exact = 0, wsq_total = 0, wsq_noref = 0;
     int max_diff = 0;
     for (size_t i = 0; i < sizeof readable / sizeof readable[0]; i++) {
         size_t len;
@@ -722,8 +749,13 @@ static void test_reference_images(void **state)
             if (rc)
                 print_message("%s record %zu: %s\n", readable[i], ri + 1, err.msg);
             assert_int_equal(rc, PM_OK);
-            assert_int_equal(img.width, ir.width);
-            assert_int_equal(img.height, ir.height);
+            if (img.width != ir.width || img.height != ir.height) {
+                /* The record header disagrees with the image (the validator says so). */
+                print_message("%s record %zu (Type-%d): header %dx%d, image %dx%d\n",
+                              readable[i], ri + 1, r->type, ir.width, ir.height, img.width,
+                              img.height);
+                mismatched++;
+            }
             decoded++;
             if (ir.detected == PM_AN2K_CMP_WSQ) {
                 size_t nf = ir.field == 999 ? r->nfields : (size_t)ir.field;
@@ -731,7 +763,15 @@ static void test_reference_images(void **state)
                          base, readable[i], ri + 1, nf);
                 size_t rl;
                 uint8_t *ref = slurp(path, &rl);
-                assert_non_null(ref);
+                if (!ref) {
+                    /* NIST's tool left no decoding (the image sits behind mis-tagged
+                     * 999 text, which it does not skip); ours decoded it above. */
+                    print_message("%s record %zu: WSQ decoded, no reference decoding to compare\n",
+                                  readable[i], ri + 1);
+                    wsq_noref++;
+                    pm_image_free(&img);
+                    continue;
+                }
                 int w = 0, h = 0;
                 snprintf(path, sizeof path, "%s/an2k/reference-dumps/%s/fld_%zu_%zu.dwsq.ncm",
                          base, readable[i], ri + 1, nf);
@@ -755,9 +795,11 @@ static void test_reference_images(void **state)
         free(data);
     }
     print_message("an2k images: %zu decoded, %zu pending a decoder; WSQ: %zu of %zu identical to "
-                  "the reference decoding, max abs difference %d\n",
-                  decoded, pending, wsq_exact, wsq_total, max_diff);
+                  "the reference decoding (max abs difference %d), %zu without a reference\n",
+                  decoded, pending, wsq_exact, wsq_total, max_diff, wsq_noref);
+    print_message("an2k images: %zu whose header size differs from the image\n", mismatched);
     assert_int_equal(wsq_exact, wsq_total);
+    assert_true(wsq_total >= 9);
 }
 
 /* ---- vetting profile ---- */

@@ -1,6 +1,7 @@
 /* an2k images in and out: decoding an image record through the image module,
  * adding fingerprint records (Type-4 / Type-14) from images or encoded bytes. */
 #include "an2k_internal.h"
+#include "perimeter/wsq.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +58,15 @@ int pm_an2k_image_decode(const pm_an2k_record_t *r, const pm_image_limits_t *lim
         return pm_error_set(err, PM_EUNSUPPORTED,
                             "Type-%d image: compression \"%s\" not decodable (no known signature)",
                             r->type, ir.declared_text);
-    rc = pm_image_decode(ir.data, ir.len, limits, out_img, err);
+    if (kind == PM_AN2K_CMP_WSQ) {
+        /* Our WSQ codec directly (the FBI spec, bit-exact with NIST's decoder). */
+        rc = pm_wsq_decode(ir.data, ir.len, limits ? limits->max_width : 0,
+                           limits ? limits->max_height : 0, out_img, err);
+        if (!rc)
+            out_img->format = PM_IMAGE_WSQ;
+    } else {
+        rc = pm_image_decode(ir.data, ir.len, limits, out_img, err);
+    }
     if (rc)
         return pm_error_prefix(err, "Type-%d image", r->type);
     if (out_img->ppi == 0)

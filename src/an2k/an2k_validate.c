@@ -1,6 +1,7 @@
 /* an2k validation: structure (LEN, CNT, tags, order), mandatory fields per
  * record type and version, value formats, image data against compression. */
 #include "an2k_internal.h"
+#include "perimeter/wsq.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -296,6 +297,26 @@ static void check_image(vctx_t *c, const pm_an2k_record_t *r, int rec)
     }
     int ok = ir.detected == ir.declared ||
              (ir.declared == PM_AN2K_CMP_JPEGL && ir.detected == PM_AN2K_CMP_JPEG);
+    if (ok && ir.width > 0 && ir.height > 0) {
+        /* The image's own header must agree with HLL/VLL. */
+        int w = 0, h = 0;
+        if (ir.detected == PM_AN2K_CMP_WSQ) {
+            pm_wsq_info_t wi;
+            if (pm_wsq_info(ir.data, ir.len, &wi, NULL) == PM_OK)
+                w = wi.width, h = wi.height;
+        } else {
+            pm_image_header_t ih;
+            if (pm_image_probe(ir.data, ir.len, &ih, NULL) == PM_OK)
+                w = ih.width, h = ih.height;
+        }
+        if (w > 0 && h > 0 && (w != ir.width || h != ir.height))
+            add(c, sev, rec, r->type, 6, 0, 0, off,
+                "HLL/VLL say %dx%d, the %s image is %dx%d", ir.width, ir.height,
+                cmp_name(ir.detected), w, h);
+        else if (w == 0 && ir.detected != PM_AN2K_CMP_UNKNOWN)
+            add(c, sev, rec, r->type, ir.field, 0, 0, off, "the %s image header is unreadable",
+                cmp_name(ir.detected));
+    }
     if (!ok)
         add(c, sev, rec, r->type, cgafield, 0, 0, off,
             "compression \"%s\" declares %s, but the data %s%s", ir.declared_text,
