@@ -70,7 +70,7 @@ static int work_alloc(fp_work_t *wk)
     const size_t nc = (size_t)wk->bw * wk->bh, np = (size_t)wk->pw * wk->ph;
     wk->img = malloc(sizeof(float) * np);
     wk->gxx = calloc(nc * 7, sizeof(float));
-    wk->mask = calloc(nc * 2, 1);
+    wk->mask = calloc(nc, 1);
     wk->enh = malloc(sizeof(float) * np);
     wk->bin = calloc(np * 2, 1);
     if (!wk->img || !wk->gxx || !wk->mask || !wk->enh || !wk->bin)
@@ -81,7 +81,6 @@ static int work_alloc(fp_work_t *wk)
     wk->coh = wk->gxx + 4 * nc;
     wk->energy = wk->gxx + 5 * nc;
     wk->period = wk->gxx + 6 * nc;
-    wk->inner = wk->mask + nc;
     wk->skel = wk->bin + np;
     return PM_OK;
 }

@@ -97,8 +97,11 @@ static void orientation(fp_work_t *wk, float *a, float *b, float *tmp)
             wk->energy[i] = e / (float)(n * FP_CELL * FP_CELL);
             wk->coh[i] = e > 1e-3f ? sqrtf(a[i] * a[i] + b[i] * b[i]) / e : 0.f;
         }
-    smooth5(a, tmp, bw, bh);
-    smooth5(b, tmp, bw, bh);
+    /* three binomial passes: a Gaussian of ~1.7 blocks (14 px) */
+    for (int pass = 0; pass < 3; pass++) {
+        smooth5(a, tmp, bw, bh);
+        smooth5(b, tmp, bw, bh);
+    }
     for (size_t i = 0; i < (size_t)bw * bh; i++) {
         float t = 0.5f * atan2f(b[i], a[i]) + FP_PI / 2; /* gradient + 90 deg = ridge */
         if (t >= FP_PI)
@@ -239,8 +242,6 @@ static int segment(fp_work_t *wk, pm_error_t *err)
     dilate_cells(tmp, wk->mask, bw, bh, 1);
     dilate_cells(wk->mask, tmp, bw, bh, 1);
     erode_cells(tmp, wk->mask, bw, bh, 1);
-    /* cells along the image border are never trusted for minutiae */
-    erode_cells(wk->mask, wk->inner, bw, bh, 1);
     wk->mask_cells = 0;
     double cs = 0;
     for (size_t i = 0; i < n; i++)

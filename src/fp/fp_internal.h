@@ -42,7 +42,6 @@ typedef struct fp_work {
     float *energy;          /* mean squared gradient over a 3x3-cell window */
     float *period;          /* ridge period (pixels) */
     uint8_t *mask;          /* fingerprint area */
-    uint8_t *inner;         /* area minus a border band (where minutiae are trusted) */
     /* per-pixel maps */
     float *enh;        /* Gabor output (ridges negative) */
     uint8_t *bin;      /* 1 = ridge */

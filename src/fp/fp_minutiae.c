@@ -394,6 +394,32 @@ static int collect(fp_work_t *wk, graph_t *g, cand_t *cands, int cap)
     return nc;
 }
 
+/* Distance in pixels from (x, y) to the nearest pixel outside the print
+ * area or the image, up to cap. */
+static float border_distance(const fp_work_t *wk, float x, float y, float cap)
+{
+    float best = fminf(fminf(x, y), fminf((float)(wk->w - 1) - x, (float)(wk->h - 1) - y));
+    if (best > cap)
+        best = cap;
+    int r = (int)(best / FP_CELL) + 1;
+    int cx = (int)(x / FP_CELL), cy = (int)(y / FP_CELL);
+    for (int dy = -r; dy <= r; dy++)
+        for (int dx = -r; dx <= r; dx++) {
+            int bx = cx + dx, by = cy + dy;
+            if (bx < 0 || by < 0 || bx >= wk->bw || by >= wk->bh ||
+                wk->mask[(size_t)by * wk->bw + bx])
+                continue;
+            float x0 = (float)(bx * FP_CELL), x1 = x0 + FP_CELL - 1;
+            float y0 = (float)(by * FP_CELL), y1 = y0 + FP_CELL - 1;
+            float ex = x < x0 ? x0 - x : x > x1 ? x - x1 : 0.f;
+            float ey = y < y0 ? y0 - y : y > y1 ? y - y1 : 0.f;
+            float d = sqrtf(ex * ex + ey * ey);
+            if (d < best)
+                best = d;
+        }
+    return best;
+}
+
 static void filter(fp_work_t *wk, cand_t *c, int nc)
 {
     /* broken ridges: two endings facing each other across a short gap */
@@ -425,29 +451,18 @@ static void filter(fp_work_t *wk, cand_t *c, int nc)
         int cx = fp_clampi((int)(c[i].x / FP_CELL), 0, wk->bw - 1);
         int cy = fp_clampi((int)(c[i].y / FP_CELL), 0, wk->bh - 1);
         size_t ci = (size_t)cy * wk->bw + cx;
-        if (!wk->inner[ci] || c[i].x < 10 || c[i].y < 10 || c[i].x > wk->w - 11 ||
-            c[i].y > wk->h - 11) {
+        float bdist = border_distance(wk, c[i].x, c[i].y, 40.f);
+        if (bdist < 8.f) {
             c[i].drop = 1;
             continue;
         }
-        /* distance (in cells) to the mask border, up to 3 */
-        int bd = 3;
-        for (int r = 1; r <= 3 && bd == 3; r++)
-            for (int dy = -r; dy <= r; dy++)
-                for (int dx = -r; dx <= r; dx++) {
-                    int xx = cx + dx, yy = cy + dy;
-                    if (xx < 0 || yy < 0 || xx >= wk->bw || yy >= wk->bh ||
-                        !wk->mask[(size_t)yy * wk->bw + xx])
-                        if (bd > r - 1)
-                            bd = r - 1;
-                }
         float coh = wk->coh[ci];
         if (coh < 0.15f) {
             c[i].drop = 1;
             continue;
         }
         float q = fp_clampf((coh - 0.15f) / 0.6f, 0.f, 1.f);
-        q *= 0.55f + 0.15f * (float)bd;
+        q *= fp_clampf(0.4f + bdist / 40.f, 0.f, 1.f);
         c[i].quality = 100.f * fp_clampf(q, 0.01f, 1.f);
     }
     /* clusters: more than two others within 1.2 periods */
