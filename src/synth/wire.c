@@ -147,7 +147,13 @@ static int json_string(pm_buf_t *out, const char *s)
 {
     int rc = pm_buf_append(out, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; *p && rc == 0; p++) {
-        if (*p == '"' || *p == '\\') {
+        size_t run = 0;
+        while (p[run] && p[run] != '"' && p[run] != '\\' && p[run] >= 0x20)
+            run++;
+        if (run) {
+            rc = pm_buf_append(out, p, run);
+            p += run - 1;
+        } else if (*p == '"' || *p == '\\') {
             char e[2] = {'\\', (char)*p};
             rc = pm_buf_append(out, e, 2);
         } else if (*p < 0x20) {
