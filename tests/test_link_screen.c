@@ -58,33 +58,33 @@ static void test_hits(void **state)
     assert_non_null(strstr(why, "dob exact"));
     /* the alias with a day/month swap */
     d = D("1975-12-04");
-    assert_int_equal(pm_watchlist_screen(wl, "HASAN", "MUHAMMAD", "", &d, 'M', "", 92, hits, 4,
+    assert_int_equal(pm_watchlist_screen(wl, "HASAN", "MUHAMMAD", "", &d, 'M', "", 95, hits, 4,
                                          &n, &e),
                      PM_OK);
     assert_int_equal(n, 1);
     assert_int_equal(hits[0].dob_level, PM_DOB_SWAP);
     /* Latin spelling of a Cyrillic entry */
     d = D("1969-11-02");
-    assert_int_equal(pm_watchlist_screen(wl, "SHEVCHENKO", "OLEKSANDR", "", &d, 'M', "UKR", 92,
+    assert_int_equal(pm_watchlist_screen(wl, "SHEVCHENKO", "OLEKSANDR", "", &d, 'M', "UKR", 95,
                                          hits, 4, &n, &e),
                      PM_OK);
     assert_int_equal(n, 1);
     assert_string_equal(pm_watchlist_entry_id(wl, hits[0].entry), "W3");
     /* partial date on the list: the year agrees */
     d = D("1980-06-30");
-    assert_int_equal(pm_watchlist_screen(wl, "KOWALSKY", "ANNA", "", &d, 'F', "POL", 92, hits, 4,
+    assert_int_equal(pm_watchlist_screen(wl, "KOWALSKY", "ANNA", "", &d, 'F', "POL", 95, hits, 4,
                                          &n, &e),
                      PM_OK);
     assert_int_equal(n, 1);
     assert_int_equal(hits[0].dob_level, PM_DOB_PARTIAL);
     /* same name, another date of birth: not a hit */
     d = D("1961-03-03");
-    assert_int_equal(pm_watchlist_screen(wl, "SMITH", "JOHN", "", &d, 'M', "USA", 92, hits, 4, &n,
+    assert_int_equal(pm_watchlist_screen(wl, "SMITH", "JOHN", "", &d, 'M', "USA", 95, hits, 4, &n,
                                          &e),
                      PM_OK);
     assert_int_equal(n, 0);
     /* an unrelated name */
-    assert_int_equal(pm_watchlist_screen(wl, "NGUYEN", "THI", "", NULL, 'F', "VNM", 92, hits, 4,
+    assert_int_equal(pm_watchlist_screen(wl, "NGUYEN", "THI", "", NULL, 'F', "VNM", 95, hits, 4,
                                          &n, &e),
                      PM_OK);
     assert_int_equal(n, 0);

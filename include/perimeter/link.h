@@ -262,7 +262,8 @@ const pm_link_model_t *pm_linker_model(const pm_linker_t *lk);
  * person_id, loaded from the generator's truth CSV. */
 typedef struct pm_link_truth pm_link_truth_t;
 
-/* Loads a truth CSV (header naming reporting_country, record_id, person_id;
+/* Loads a truth CSV (header naming reporting_country, record_id, person_id -
+ * or flight_id, passenger_seq, person_id for manifests, keyed the same way;
  * other columns ignored; at most max_rows rows, lines up to 1024 bytes).
  * Errors name the line. Caller frees with pm_link_truth_free. */
 int pm_link_truth_load(const char *path, size_t max_rows, pm_link_truth_t **out, pm_error_t *err);
@@ -408,11 +409,12 @@ typedef struct pm_screen_hit {
     int citizenship_level;
 } pm_screen_hit_t;
 
-/* Screening score: 100 x name similarity, plus for the date of birth exact +10,
- * day/month swap or one day +5, same year-month +3, one year +2, partial or
- * placeholder +2, missing 0, disagree -30; sex disagree -10; citizenship
- * agree +2. A hit needs score >= min_score (PM_SCREEN_DEFAULT_MIN: 92). */
-#define PM_SCREEN_DEFAULT_MIN 92.0
+/* Screening score: 100 x name similarity (x 0.85 when one side is a single
+ * token and the other is not), plus for the date of birth exact +10, day/month
+ * swap or one day +6, same year-month +4, one year, partial or placeholder +3,
+ * missing on either side -5, disagree -30; sex disagree -10; citizenship
+ * agree +2. A hit needs score >= min_score (PM_SCREEN_DEFAULT_MIN: 95). */
+#define PM_SCREEN_DEFAULT_MIN 95.0
 
 /* Screens one person (names as given, any script; dob may be NULL) against
  * the watchlist. Writes up to max_hits best hits, best first, into hits and

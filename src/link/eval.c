@@ -107,9 +107,9 @@ int pm_link_truth_load(const char *path, size_t max_rows, pm_link_truth_t **out,
         int nf = split_csv(line, f, 16);
         if (ci < 0) {
             for (int i = 0; i < nf; i++) {
-                if (!strcmp(f[i], "reporting_country"))
+                if (!strcmp(f[i], "reporting_country") || !strcmp(f[i], "flight_id"))
                     ci = i;
-                else if (!strcmp(f[i], "record_id"))
+                else if (!strcmp(f[i], "record_id") || !strcmp(f[i], "passenger_seq"))
                     ri = i;
                 else if (!strcmp(f[i], "person_id"))
                     pi = i;

@@ -209,17 +209,23 @@ static double dob_adjust(pm_dob_level_t l)
         return 10;
     case PM_DOB_SWAP:
     case PM_DOB_DAY1:
-        return 5;
+        return 6;
     case PM_DOB_YEARMONTH:
-        return 3;
+        return 4;
     case PM_DOB_YEAR1:
     case PM_DOB_PARTIAL:
-        return 2;
+        return 3;
     case PM_DOB_MISSING:
-        return 0;
+        return -5;
     default:
         return -30;
     }
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
 }
 
 static size_t lower_bound(const index_item_t *a, size_t n, uint64_t key)
@@ -255,22 +261,26 @@ int pm_watchlist_screen(const pm_watchlist_t *wl, const char *surname, const cha
     /* candidates: (entry, name) pairs sharing a phonetic key */
     uint64_t cand[SCREEN_CANDIDATES];
     size_t nc = 0;
-    for (size_t t = 0; t < q.n && nc < SCREEN_CANDIDATES; t++) {
+    size_t qcore = 0;
+    for (size_t t = 0; t < q.n; t++) {
         if ((q.tok[t].flags & PM_TOK_PARTICLE) || !q.tok[t].phon[0])
             continue;
+        qcore++;
         uint64_t key = key_of(q.tok[t].phon);
         for (size_t i = lower_bound(wl->idx, wl->nidx, key);
              i < wl->nidx && wl->idx[i].key == key && nc < SCREEN_CANDIDATES; i++) {
-            uint64_t c = (uint64_t)wl->idx[i].entry << 8 | wl->idx[i].name;
-            size_t j = 0;
-            while (j < nc && cand[j] != c)
-                j++;
-            if (j == nc)
-                cand[nc++] = c;
+            const watch_entry_t *e = &wl->e[wl->idx[i].entry];
+            /* the date alone can rule an entry out: skip before scoring names */
+            pm_dob_level_t dl = pm_dob_compare(dob, &e->dob);
+            if (100.0 + dob_adjust(dl) + 2.0 < min_score)
+                continue;
+            cand[nc++] = (uint64_t)wl->idx[i].entry << 8 | wl->idx[i].name;
         }
     }
-    /* best name of each entry */
+    qsort(cand, nc, sizeof *cand, cmp_u64);
     for (size_t i = 0; i < nc; i++) {
+        if (i > 0 && cand[i] == cand[i - 1])
+            continue;
         uint32_t entry = (uint32_t)(cand[i] >> 8);
         int k = (int)(cand[i] & 0xff);
         const watch_entry_t *e = &wl->e[entry];
@@ -279,6 +289,13 @@ int pm_watchlist_screen(const pm_watchlist_t *wl, const char *surname, const cha
         h.entry = entry;
         h.name_index = k;
         h.name_similarity = pm_name_similarity(&q, &e->names[k], NULL);
+        /* a single listed token (or a single given one) against a fuller name is
+         * a surname-only agreement: weak */
+        size_t lcore = 0;
+        for (size_t t = 0; t < e->names[k].n; t++)
+            lcore += !(e->names[k].tok[t].flags & PM_TOK_PARTICLE);
+        if ((lcore == 1) != (qcore == 1))
+            h.name_similarity *= 0.85;
         h.dob_level = pm_dob_compare(dob, &e->dob);
         h.sex_level = pm__sex_level(sex, e->sex);
         h.citizenship_level = pm__code_level(citizenship ? citizenship : "", e->cit);
