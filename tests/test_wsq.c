@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "image/wsq_internal.h"
 #include "perimeter/core.h"
 #include "perimeter/wsq.h"
 
@@ -23,6 +24,38 @@ static uint8_t *read_file(const char *path, size_t *out_len)
         return NULL;
     }
     return data;
+}
+
+/* A synthetic fingerprint-like image: curved ridges of varying period on a
+ * light background, with some noise; deterministic for a seed. */
+static void make_print(pm_image_t *img, int w, int h, int ppi, uint64_t seed)
+{
+    pm_error_t e;
+    assert_int_equal(pm_image_alloc(img, w, h, ppi, &e), PM_OK);
+    double cx = w * 0.5, cy = h * 0.45;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            double dx = (x - cx) / w, dy = (y - cy) / h;
+            double r = sqrt(dx * dx * 1.6 + dy * dy);
+            double inside = r < 0.42 ? 1.0 : r < 0.5 ? (0.5 - r) / 0.08 : 0.0;
+            double phase = 2.0 * M_PI * (r * w / 9.0 + 0.8 * sin(3.0 * dx + 2.0 * dy));
+            double noise = (double)(pm_test_rand(&seed) % 21) - 10.0;
+            double v = 215.0 - inside * (70.0 + 70.0 * sin(phase)) + noise;
+            img->pixels[(size_t)y * (size_t)w + (size_t)x] =
+                (uint8_t)(v < 0.0 ? 0.0 : v > 255.0 ? 255.0 : v);
+        }
+}
+
+static double psnr(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    double se = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)a[i] - (double)b[i];
+        se += d * d;
+    }
+    if (se == 0.0)
+        return 99.0;
+    return 10.0 * log10(255.0 * 255.0 * (double)n / se);
 }
 
 /* Decodes wsq_path and compares with the expected pixels; prints the maximum
@@ -255,6 +288,214 @@ static void test_limits_and_headers(void **state)
     assert_int_equal(pm_wsq_info(long_seg, sizeof long_seg, &info, &e), PM_ETRUNCATED);
 }
 
+static void test_transform_reconstructs(void **state)
+{
+    (void)state;
+    int sizes[][2] = {{32, 32}, {33, 47}, {300, 300}, {97, 131}, {388, 374}};
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+        int w = sizes[t][0], h = sizes[t][1];
+        size_t n = (size_t)w * (size_t)h;
+        float *plane = malloc(n * sizeof(float)), *orig = malloc(n * sizeof(float));
+        assert_non_null(plane);
+        assert_non_null(orig);
+        uint64_t seed = 42 + t;
+        for (size_t i = 0; i < n; i++)
+            orig[i] = plane[i] = (float)((int)(pm_test_rand(&seed) % 2001) - 1000) / 10.0f;
+        pm__wsq_tree_t tree;
+        pm__wsq_build_tree(w, h, &tree);
+        pm__wsq_filters_t f;
+        pm__wsq_standard_filters(&f);
+        pm_error_t e;
+        assert_int_equal(pm__wsq_forward(plane, w, h, &tree, &f, &e), PM_OK);
+        double moved = 0.0;
+        for (size_t i = 0; i < n; i++)
+            moved = fmax(moved, fabs(plane[i] - orig[i]));
+        assert_true(moved > 1.0); /* the transform did something */
+        assert_int_equal(pm__wsq_inverse(plane, w, h, &tree, &f, &e), PM_OK);
+        double maxerr = 0.0;
+        for (size_t i = 0; i < n; i++)
+            maxerr = fmax(maxerr, fabs(plane[i] - orig[i]));
+        print_message("%dx%d: forward+inverse max error %.2e\n", w, h, maxerr);
+        assert_true(maxerr < 2e-3);
+        /* The quantisation tree tiles the image exactly once (bands 0..63). */
+        size_t area = 0;
+        for (int k = 0; k < PM__WSQ_BANDS; k++)
+            area += (size_t)tree.band[k].w * (size_t)tree.band[k].h;
+        assert_int_equal(area, n);
+        free(plane);
+        free(orig);
+    }
+}
+
+static void test_roundtrip_synthetic(void **state)
+{
+    (void)state;
+    int sizes[][2] = {{32, 32}, {33, 47}, {257, 129}, {300, 400}};
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+        pm_image_t img;
+        make_print(&img, sizes[t][0], sizes[t][1], 500, 7 + t);
+        size_t n = (size_t)img.width * (size_t)img.height;
+        double last_psnr = 0.0;
+        size_t last_len = 0;
+        static const double rates[] = {0.75, 2.25};
+        for (int r = 0; r < 2; r++) {
+            uint8_t *data;
+            size_t len;
+            pm_error_t e;
+            assert_int_equal(pm_wsq_encode(&img, rates[r], &data, &len, &e), PM_OK);
+            pm_image_t dec;
+            assert_int_equal(pm_wsq_decode(data, len, 0, 0, &dec, &e), PM_OK);
+            assert_int_equal(dec.width, img.width);
+            assert_int_equal(dec.height, img.height);
+            assert_int_equal(dec.ppi, 500);
+            double p = psnr(img.pixels, dec.pixels, n);
+            print_message("%dx%d @ %.2f: %zu bytes (%.3f bpp), PSNR %.2f dB\n", img.width,
+                          img.height, rates[r], len, 8.0 * len / (double)n, p);
+            assert_true(p > (n < 4096 ? 12.0 : 22.0)); /* tiny images: headers eat the bits */
+            assert_true(p > last_psnr); /* more bits, better image */
+            assert_true(len > last_len);
+            last_psnr = p;
+            last_len = len;
+            pm_wsq_info_t info;
+            assert_int_equal(pm_wsq_info(data, len, &info, &e), PM_OK);
+            assert_int_equal(info.width, img.width);
+            assert_int_equal(info.ppi, 500);
+            assert_true(fabs(info.bitrate - rates[r]) < 1e-9);
+            assert_int_equal(info.comments, 1);
+            assert_non_null(strstr(info.nist_com, "COMPRESSION WSQ"));
+            pm_image_free(&dec);
+            free(data);
+        }
+        pm_image_free(&img);
+    }
+}
+
+static void test_encoder_vs_reference(void **state)
+{
+    (void)state;
+    PM_REQUIRE_DATA(base_ro, "wsq/dims.txt");
+    char base[4096], path[4600];
+    snprintf(base, sizeof base, "%s/wsq", base_ro);
+    snprintf(path, sizeof path, "%s/dims.txt", base);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char name[256];
+    int w, h;
+    while (fscanf(f, "%255s %d %d", name, &w, &h) == 3) {
+        snprintf(path, sizeof path, "%s/%s.raw", base, name);
+        size_t n;
+        pm_image_t img = {w, h, 500, PM_IMAGE_RAW, read_file(path, &n)};
+        assert_non_null(img.pixels);
+        static const char *tags[] = {"075", "225"};
+        static const double rates[] = {0.75, 2.25};
+        for (int r = 0; r < 2; r++) {
+            uint8_t *data;
+            size_t len, ref_len, ref_dec_len;
+            pm_error_t e;
+            assert_int_equal(pm_wsq_encode(&img, rates[r], &data, &len, &e), PM_OK);
+            pm_image_t dec;
+            assert_int_equal(pm_wsq_decode(data, len, 0, 0, &dec, &e), PM_OK);
+            snprintf(path, sizeof path, "%s/%s_br%s.wsq", base, name, tags[r]);
+            free(read_file(path, &ref_len));
+            snprintf(path, sizeof path, "%s/%s_br%s.decoded.raw", base, name, tags[r]);
+            uint8_t *ref_dec = read_file(path, &ref_dec_len);
+            assert_non_null(ref_dec);
+            double ours = psnr(img.pixels, dec.pixels, n), ref = psnr(img.pixels, ref_dec, n);
+            print_message("%s @ %.2f: ours %6zu B %.3f dB, reference %6zu B %.3f dB\n", name,
+                          rates[r], len, ours, ref_len, ref);
+            assert_true(ours > ref - 0.3);
+            assert_true((double)len <= 1.002 * (double)ref_len);
+            free(ref_dec);
+            pm_image_free(&dec);
+            free(data);
+        }
+        free(img.pixels);
+    }
+    fclose(f);
+}
+
+static void test_corrupt_generated(void **state)
+{
+    (void)state;
+    pm_image_t img;
+    make_print(&img, 96, 80, 500, 99);
+    uint8_t *data;
+    size_t len;
+    pm_error_t e;
+    assert_int_equal(pm_wsq_encode(&img, 0.75, &data, &len, &e), PM_OK);
+    check_corruption(data, len, 7, 400);
+
+    /* Patch the frame header's size: too large, too small, zero. */
+    size_t sof = 0;
+    for (size_t i = 2; i + 1 < len; i++)
+        if (data[i] == 0xFF && data[i + 1] == 0xA2) {
+            sof = i;
+            break;
+        }
+    assert_true(sof > 0);
+    pm_image_t dec;
+    uint8_t save[4];
+    memcpy(save, data + sof + 6, 4);
+    static const uint8_t big[4] = {0x13, 0x88, 0x13, 0x88}; /* 5000 x 5000 */
+    memcpy(data + sof + 6, big, 4);
+    assert_int_equal(pm_wsq_decode(data, len, 0, 0, &dec, &e), PM_ELIMIT);
+    assert_null(dec.pixels);
+    static const uint8_t tiny[4] = {0x00, 0x10, 0x00, 0x10}; /* 16 x 16 */
+    memcpy(data + sof + 6, tiny, 4);
+    assert_int_equal(pm_wsq_decode(data, len, 0, 0, &dec, &e), PM_EUNSUPPORTED);
+    static const uint8_t zero[4] = {0, 0, 0, 0};
+    memcpy(data + sof + 6, zero, 4);
+    assert_int_equal(pm_wsq_decode(data, len, 0, 0, &dec, &e), PM_EFORMAT);
+    memcpy(data + sof + 6, save, 4);
+    assert_int_equal(pm_wsq_decode(data, len, 64, 64, &dec, &e), PM_ELIMIT);
+    assert_int_equal(pm_wsq_decode(data, len, 96, 80, &dec, &e), PM_OK);
+    pm_image_free(&dec);
+    /* Trailing garbage after EOI is ignored; a missing EOI is an error. */
+    assert_int_equal(pm_wsq_decode(data, len - 2, 0, 0, &dec, &e), PM_ETRUNCATED);
+    free(data);
+
+    /* Encoder arguments. */
+    assert_int_equal(pm_wsq_encode(&img, 0.0, &data, &len, &e), PM_ERANGE);
+    assert_null(data);
+    pm_image_t small;
+    make_print(&small, 31, 64, 500, 1);
+    assert_int_equal(pm_wsq_encode(&small, 0.75, &data, &len, &e), PM_ERANGE);
+    pm_image_free(&small);
+    pm_image_free(&img);
+}
+
+/* Writes the fuzzing seeds (fuzz/corpus/wsq/) when PM_WSQ_WRITE_CORPUS names
+ * a directory; otherwise only checks that the seeds decode. */
+static void test_fuzz_seeds(void **state)
+{
+    (void)state;
+    static const struct {
+        int w, h;
+        double rate;
+    } seeds[] = {{32, 32, 0.75}, {48, 40, 2.25}, {64, 64, 0.75}, {37, 53, 1.5}, {80, 33, 4.0}};
+    const char *dir = getenv("PM_WSQ_WRITE_CORPUS");
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+        pm_image_t img;
+        make_print(&img, seeds[i].w, seeds[i].h, i % 2 ? 500 : 0, 1000 + i);
+        uint8_t *data;
+        size_t len;
+        pm_error_t e;
+        assert_int_equal(pm_wsq_encode(&img, seeds[i].rate, &data, &len, &e), PM_OK);
+        assert_true(len < 8192);
+        pm_image_t dec;
+        assert_int_equal(pm_wsq_decode(data, len, 0, 0, &dec, &e), PM_OK);
+        pm_image_free(&dec);
+        if (dir && *dir) {
+            char path[4200];
+            snprintf(path, sizeof path, "%s/seed-%dx%d-%.2f.wsq", dir, seeds[i].w, seeds[i].h,
+                     seeds[i].rate);
+            assert_int_equal(pm_file_write_atomic(path, data, len, &e), PM_OK);
+        }
+        free(data);
+        pm_image_free(&img);
+    }
+}
+
 static void test_limit_reference(void **state)
 {
     (void)state;
@@ -281,6 +522,11 @@ int main(void)
         cmocka_unit_test(test_corrupt_reference),
         cmocka_unit_test(test_limits_and_headers),
         cmocka_unit_test(test_limit_reference),
+        cmocka_unit_test(test_transform_reconstructs),
+        cmocka_unit_test(test_roundtrip_synthetic),
+        cmocka_unit_test(test_encoder_vs_reference),
+        cmocka_unit_test(test_corrupt_generated),
+        cmocka_unit_test(test_fuzz_seeds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
