@@ -635,6 +635,41 @@ static void test_watchlist_and_manifest(void **state)
     collect_free(&k);
 }
 
+/* North American daylight saving: 2026-03-08 02:00 local does not exist;
+ * offsets move one hour east from then on. */
+static void test_daylight_saving(void **state)
+{
+    (void)state;
+    pm_synth_params_t p;
+    pm_synth_params_default(&p);
+    p.seed = 3;
+    p.people = 20000;
+    p.days = 3;
+    p.start_year = 2026, p.start_month = 3, p.start_day = 7;
+    collect_t k;
+    run(&p, &k);
+    size_t before = 0, after = 0;
+    for (size_t i = 0; i < k.n; i++) {
+        const char *t = k.recs[i].timestamp;
+        int off = -(digits(t + 20, 2) * 60 + digits(t + 23, 2));
+        int64_t local = k.recs[i].time_utc + off * 60;
+        assert_int_equal(off, k.recs[i].utc_offset_min);
+        /* the wire text is the UTC instant in the local offset */
+        assert_int_equal(digits(t + 11, 2), (int)(local % 86400 / 3600));
+        if (strncmp(t, "2026-03-07", 10) == 0) {
+            assert_true(off <= -240 && off >= -480); /* AST/EST/CST/MST/PST */
+            before++;
+        } else if (strncmp(t, "2026-03-09", 10) == 0) {
+            assert_true(off <= -180 && off >= -420); /* ADT .. PDT */
+            after++;
+        } else if (strncmp(t, "2026-03-08", 10) == 0) {
+            assert_int_not_equal(digits(t + 11, 2), 2);
+        }
+    }
+    assert_true(before > 100 && after > 100);
+    collect_free(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -647,6 +682,7 @@ int main(void)
         cmocka_unit_test(test_split_countries_other_pair),
         cmocka_unit_test(test_wire_writers),
         cmocka_unit_test(test_watchlist_and_manifest),
+        cmocka_unit_test(test_daylight_saving),
     };
     return cmocka_run_group_tests_name("synth", tests, NULL, NULL);
 }

@@ -206,6 +206,12 @@ static void cross(sim_t *S, uint32_t i, int32_t d, int32_t secs, uint8_t to, int
     const pm__port_t *port = &S->m->pairs[pe->pair].side[to];
     int64_t days = S->m->start_day + d;
     int off = pm__utc_offset(port->std_offset_min, port->dst, days, secs / 3600);
+    if (secs >= 3600 && secs < 82800 &&
+        off > pm__utc_offset(port->std_offset_min, port->dst, days, secs / 3600 - 1)) {
+        /* the hour skipped when clocks go forward does not exist locally */
+        secs += 3600;
+        off = pm__utc_offset(port->std_offset_min, port->dst, days, secs / 3600);
+    }
     pe->utc = days * 86400 + secs - (int64_t)off * 60;
     if (pe->utc <= st->last_utc) /* across time zones: keep the person's order */
         pe->utc = st->last_utc + 600 + pm__rng_below(&S->rng, 3000);
