@@ -368,8 +368,16 @@ static void test_class_mix_and_behaviour(void **state)
         nonlatin += strcmp(pp->script, "Latin") != 0;
         if (pp->cls == PM_SYNTH_NEVER_LEAVES || pp->cls == PM_SYNTH_REMOVAL)
             assert_true(pp->crossings <= 1);
+        pm_buf_t rb;
+        pm_buf_init(&rb, 0);
+        assert_int_equal(pm_synth_removal_csv(pp, &rb), PM_OK);
+        assert_int_equal(rb.len > 0, pp->cls == PM_SYNTH_REMOVAL);
+        if (rb.len)
+            assert_memory_equal(rb.data, pp->removal_order_id, strlen(pp->removal_order_id));
+        pm_buf_free(&rb);
         if (pp->cls == PM_SYNTH_REMOVAL) {
             assert_int_equal(pp->removal_order, 1);
+            assert_int_equal(strlen(pp->removal_order_id), 12);
             assert_string_equal(pp->removal_country, pp->start_location);
             if (pp->crossings)
                 assert_string_not_equal(pp->location_at_end, pp->removal_country);

@@ -136,6 +136,7 @@ typedef struct pm_synth_person {
     int removal_order;            /* 1 if under a removal order */
     char removal_country[4];      /* the country that ordered it */
     char removal_order_date[11];
+    char removal_order_id[16];    /* the ordering country's case number, "RO" + 10 hex */
     /* filled after a run (pm_synth_run): */
     uint32_t crossings;       /* crossings made in the period */
     char location_at_end[4];  /* country the person is in after the last simulated day */
@@ -182,6 +183,12 @@ int pm_synth_truth_csv(const pm_synth_crossing_t *c, pm_buf_t *out);
 /* The person master header and row (columns in docs/synth.md). */
 int pm_synth_people_header(pm_buf_t *out);
 int pm_synth_person_csv(const pm_synth_person_t *p, pm_buf_t *out);
+/* The removal-order list (header, and one row per person under an order;
+ * nothing for others): order_id, surname, given_names (with middle names),
+ * date_of_birth, document_number, document_issuer, order_date,
+ * ordering_country. The input of `perimeter report removals`. */
+int pm_synth_removals_header(pm_buf_t *out);
+int pm_synth_removal_csv(const pm_synth_person_t *p, pm_buf_t *out);
 /* Appends s as one RFC 4180 CSV field (quoted only when needed). */
 int pm_synth_csv_field(pm_buf_t *out, const char *s);
 

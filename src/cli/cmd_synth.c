@@ -165,6 +165,8 @@ typedef struct crossings_job {
     int have_truth;
     out_file_t people;
     int have_people;
+    out_file_t removals;
+    int have_removals;
     pm_synth_params_t params;
     uint64_t count[2];
     uint64_t noisy;
@@ -197,7 +199,10 @@ static int on_crossing(void *user, const pm_synth_crossing_t *c)
 static int on_person(void *user, const pm_synth_person_t *p)
 {
     crossings_job_t *j = user;
-    if (pm_synth_person_csv(p, &j->people.buf) || out_maybe_flush(&j->people))
+    if (j->have_people && (pm_synth_person_csv(p, &j->people.buf) || out_maybe_flush(&j->people)))
+        return PM_EIO;
+    if (j->have_removals &&
+        (pm_synth_removal_csv(p, &j->removals.buf) || out_maybe_flush(&j->removals)))
         return PM_EIO;
     return 0;
 }
@@ -207,6 +212,7 @@ static void crossings_usage(FILE *out)
     fprintf(out,
             "usage: perimeter synth crossings --people N --days D --seed S\n"
             "         (-o FILE | --split DIR) [--truth FILE] [--people-out FILE]\n"
+            "         [--removals-out FILE]\n"
             "         [--countries CAN,USA] [--start YYYY-MM-DD] [--format csv|jsonl]\n"
             "         [--noise FRACTION] [--mrz-share FRACTION] [--native-share FRACTION]\n"
             "Generates a population of travellers and their crossings between two\n"
@@ -215,6 +221,7 @@ static void crossings_usage(FILE *out)
             "  --split DIR      one file per reporting country: DIR/<CODE>.csv|.jsonl\n"
             "  --truth FILE     ground truth CSV: reporting_country,record_id,person_id,noise\n"
             "  --people-out F   the person master CSV (names, documents, class, stays)\n"
+            "  --removals-out F the removal orders (input of `perimeter report removals`)\n"
             "  --noise F        share of records with noise (typos, transliteration, ...)\n"
             "See docs/synth.md.\n");
 }
@@ -228,12 +235,14 @@ int pm_cmd_synth_crossings(int argc, char **argv)
         {"output", required_argument, 0, 'o'},   {"split", required_argument, 0, 'D'},
         {"truth", required_argument, 0, 't'},    {"noise", required_argument, 0, 'N'},
         {"people-out", required_argument, 0, 'P'}, {"mrz-share", required_argument, 0, 'M'},
-        {"native-share", required_argument, 0, 'A'}, {"help", no_argument, 0, 'h'},
+        {"native-share", required_argument, 0, 'A'}, {"removals-out", required_argument, 0, 'R'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     crossings_job_t j;
     memset(&j, 0, sizeof j);
     pm_synth_params_default(&j.params);
     const char *out = NULL, *split = NULL, *truth = NULL, *people = NULL, *fmt = NULL;
+    const char *removals = NULL;
     uint64_t v;
     int ch;
     optind = 1;
@@ -281,6 +290,9 @@ int pm_cmd_synth_crossings(int argc, char **argv)
             break;
         case 'P':
             people = optarg;
+            break;
+        case 'R':
+            removals = optarg;
             break;
         case 'M':
             if (parse_share(optarg, "--mrz-share", &j.params.mrz_share))
@@ -342,6 +354,12 @@ int pm_cmd_synth_crossings(int argc, char **argv)
         if (rc == 0)
             pm_synth_people_header(&j.people.buf);
     }
+    if (rc == 0 && removals) {
+        rc = out_open(&j.removals, removals);
+        j.have_removals = rc == 0;
+        if (rc == 0)
+            pm_synth_removals_header(&j.removals.buf);
+    }
     if (rc == 0 && !j.jsonl)
         for (int k = 0; k < 1 + j.split; k++)
             pm_synth_csv_header(&j.rec[k].buf);
@@ -349,7 +367,8 @@ int pm_cmd_synth_crossings(int argc, char **argv)
     j.last_day = UINT32_MAX;
     uint64_t t0 = pm_now_ns();
     if (rc == 0) {
-        rc = pm_synth_run(s, on_crossing, j.have_people ? on_person : NULL, &j, &err);
+        rc = pm_synth_run(s, on_crossing, j.have_people || j.have_removals ? on_person : NULL, &j,
+                          &err);
         if (j.progress)
             fprintf(stderr, "\n");
         if (rc)
@@ -361,6 +380,7 @@ int pm_cmd_synth_crossings(int argc, char **argv)
         crc |= out_close(&j.rec[k]);
     crc |= out_close(&j.truth);
     crc |= out_close(&j.people);
+    crc |= out_close(&j.removals);
     pm_synth_free(s);
     if (rc || crc)
         return 1;

@@ -448,6 +448,14 @@ void pm__person_make(const pm__model_t *m, uint64_t pid, pm_synth_person_t *out,
         out->removal_order = 1;
         pm__strlcpy(out->removal_country, m->side[home]->code, sizeof out->removal_country);
         pm__format_date(m->start_day - 1 - pm__rng_below(&r, 90), out->removal_order_date);
+        uint64_t x = m->params.seed ^ (pid * 0x9E3779B97F4A7C15ull);
+        uint64_t h = pm__splitmix64(&x);
+        static const char hex[] = "0123456789ABCDEF";
+        out->removal_order_id[0] = 'R';
+        out->removal_order_id[1] = 'O';
+        for (int i = 0; i < 10; i++)
+            out->removal_order_id[2 + i] = hex[(h >> (4 * i)) & 15];
+        out->removal_order_id[12] = '\0';
     }
 
     if (plan) {

@@ -208,7 +208,8 @@ static const char *const people_columns[] = {
     "doc1_number",     "doc1_issuer",      "doc1_nationality",   "doc1_expiry",
     "doc2_type",       "doc2_number",      "doc2_issuer",        "doc2_nationality",
     "doc2_expiry",     "authorised_stay_days", "authorised_stay_end", "removal_order",
-    "removal_country", "removal_order_date", "crossings",        "location_at_end"};
+    "removal_country", "removal_order_date", "removal_order_id", "crossings",
+    "location_at_end"};
 #define NPCOLS (sizeof people_columns / sizeof people_columns[0])
 
 int pm_synth_people_header(pm_buf_t *out)
@@ -255,7 +256,31 @@ int pm_synth_person_csv(const pm_synth_person_t *p, pm_buf_t *out)
                              rem,
                              p->removal_country,
                              p->removal_order_date,
+                             p->removal_order_id,
                              cross,
                              p->location_at_end};
     return csv_row(out, v, NPCOLS);
+}
+
+int pm_synth_removals_header(pm_buf_t *out)
+{
+    return pm_buf_append_str(out, "order_id,surname,given_names,date_of_birth,document_number,"
+                                  "document_issuer,order_date,ordering_country\n");
+}
+
+int pm_synth_removal_csv(const pm_synth_person_t *p, pm_buf_t *out)
+{
+    if (!p->removal_order)
+        return PM_OK;
+    char given[2 * PM_SYNTH_NAME_MAX + 2];
+    pm__strlcpy(given, p->given_names, sizeof given);
+    if (p->middle_names[0]) {
+        pm__strlcat(given, " ", sizeof given);
+        pm__strlcat(given, p->middle_names, sizeof given);
+    }
+    const char *v[8] = {p->removal_order_id,     p->surname,
+                        given,                   p->date_of_birth,
+                        p->documents[0].number,  p->documents[0].issuer,
+                        p->removal_order_date,   p->removal_country};
+    return csv_row(out, v, 8);
 }

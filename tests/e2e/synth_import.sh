@@ -10,7 +10,8 @@ cd "$tmp"
 fail() { echo "FAIL: $*"; exit 1; }
 
 "$bin" synth crossings --people 4000 --days 10 --seed 31 --noise 0.1 --split csv \
-    --truth truth.csv --people-out people.csv 2>log || fail "synth rc $?: $(cat log)"
+    --truth truth.csv --people-out people.csv --removals-out orders.csv 2>log \
+    || fail "synth rc $?: $(cat log)"
 [ -s csv/CAN.csv ] && [ -s csv/USA.csv ] || fail "split files missing"
 "$bin" synth crossings --people 4000 --days 10 --seed 31 --noise 0.1 --split jsonl \
     --format jsonl --truth truth2.csv 2>/dev/null || fail "synth jsonl"
@@ -22,6 +23,8 @@ cat csv/CAN.csv > merged.csv; tail -n +2 csv/USA.csv >> merged.csv
 records=$(( $(wc -l <csv/CAN.csv) + $(wc -l <csv/USA.csv) - 2 ))
 [ "$(( $(wc -l <truth.csv) - 1 ))" = "$records" ] || fail "truth rows != records ($records)"
 [ "$(( $(wc -l <people.csv) - 1 ))" = 4000 ] || fail "person master rows"
+orders=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } $c["removal_order"] == 1' people.csv | wc -l)
+[ "$orders" -gt 0 ] && [ "$(( $(wc -l <orders.csv) - 1 ))" = "$orders" ] || fail "removal orders ($orders)"
 grep -q ',[0-9]*,typo' truth.csv || fail "no noise kinds in the truth"
 grep -q '|' csv/CAN.csv || fail "no MRZ column values"
 
