@@ -528,6 +528,52 @@ static void test_structure_errors(void **state)
     pm_an2k_free(&t);
 }
 
+/* A record of an unknown type that cannot be split into fields is kept opaque
+ * and written back unchanged; one that can is read field by field. */
+static void test_opaque_record(void **state)
+{
+    (void)state;
+    pm_buf_t b;
+    pm_buf_init(&b, 0);
+    const char rec50[] = "50.001:34\x1d" "50.002:07\x1d" "\x01\x02\x1d\x00zz\x1e" "50.9:x\x1c";
+    size_t rec50_len = sizeof rec50 - 1;
+    assert_int_equal(rec50_len, 34);
+    const char t1[] = "1.001:65\x1d" "1.002:0502\x1d" "1.003:1\x1f" "2\x1e" "50\x1f" "07\x1e" "60\x1f" "01\x1d"
+                      "1.004:X\x1d" "1.005:20260101\x1c";
+    pm_buf_append(&b, t1, sizeof t1 - 1);
+    pm_buf_append(&b, rec50, rec50_len);
+    pm_buf_append_str(&b, "60.001:31\x1d" "60.002:01\x1d" "60.010:A\x1f" "B\x1c");
+    pm_an2k_txn_t t;
+    pm_error_t err;
+    int rc = pm_an2k_read(b.data, b.len, &t, &err);
+    if (rc)
+        print_message("%s\n", err.msg);
+    assert_int_equal(rc, PM_OK);
+    assert_int_equal(t.nrecords, 3);
+    assert_true(t.records[1].opaque);
+    assert_int_equal(t.records[1].type, 50);
+    assert_int_equal(t.records[1].raw_len, 34);
+    assert_false(t.records[2].opaque);
+    char v[8];
+    pm_an2k_get(&t.records[2], 10, 1, 2, v, sizeof v);
+    assert_string_equal(v, "B");
+    uint8_t *out;
+    size_t n;
+    assert_int_equal(pm_an2k_write(&t, &out, &n, &err), PM_OK);
+    assert_int_equal(n, b.len);
+    assert_memory_equal(out, b.data, n);
+    free(out);
+    pm_an2k_report_t rep;
+    pm_an2k_validate(&t, &rep, &err);
+    int seen = 0;
+    for (size_t i = 0; i < rep.count; i++)
+        seen |= rep.issues[i].record == 2 && strstr(rep.issues[i].msg, "opaque") != NULL;
+    assert_true(seen);
+    pm_an2k_report_free(&rep);
+    pm_an2k_free(&t);
+    pm_buf_free(&b);
+}
+
 static void test_oversized_counts(void **state)
 {
     (void)state;
@@ -976,6 +1022,7 @@ int main(void)
         cmocka_unit_test(test_jp2_labelled_wsq),
         cmocka_unit_test(test_bad_formats),
         cmocka_unit_test(test_structure_errors),
+        cmocka_unit_test(test_opaque_record),
         cmocka_unit_test(test_oversized_counts),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_minutiae),
