@@ -1050,6 +1050,68 @@ static void test_sourceafis_gray_dumps(void **state)
     }
 }
 
+/* Shared data: WSQ through the generic API (signature, header, limits) gives
+ * the reference decodings exactly; the WSQ codec's own conformance tests are
+ * in test_wsq*. A frame header patched to 60000x60000 is refused by the
+ * limit before decoding. */
+static void test_wsq_generic(void **state)
+{
+    (void)state;
+    PM_REQUIRE_DATA(base, "wsq/dims.txt");
+    static const struct {
+        const char *name;
+        int w, h;
+    } refs[] = {{"fvc2002_db1_101_1", 388, 374}, {"fvc2002_db2_102_1", 296, 560},
+                {"fvc2002_db3_103_1", 300, 300}, {"fvc2002_db4_104_1", 288, 384}};
+    for (int i = 0; i < 4; i++)
+        for (int b = 0; b < 2; b++) {
+            char path[4200];
+            const char *rate = b ? "br225" : "br075";
+            snprintf(path, sizeof path, "%s/wsq/%s_%s.wsq", base, refs[i].name, rate);
+            pm_image_t img, ref;
+            pm_error_t e;
+            pm_error_clear(&e);
+            int rc = pm_image_load(path, NULL, &img, &e);
+            if (rc)
+                fail_msg("%s: %s", path, pm_error_text(&e));
+            assert_int_equal(img.format, PM_IMAGE_WSQ);
+            assert_int_equal(img.ppi, 500);
+            snprintf(path, sizeof path, "%s/wsq/%s_%s.decoded.raw", base, refs[i].name, rate);
+            pm_image_raw_params_t p = {refs[i].w, refs[i].h, 500};
+            assert_int_equal(pm_image_load_raw(path, &p, NULL, &ref, &e), PM_OK);
+            int d = max_abs_diff(&img, &ref);
+            if (d)
+                fail_msg("%s %s: max abs difference %d from the reference", refs[i].name, rate,
+                         d);
+            pm_image_free(&ref);
+            if (i == 0 && b == 0) {
+                /* the same stream with its frame header claiming 60000x60000 */
+                uint8_t *data;
+                size_t len;
+                snprintf(path, sizeof path, "%s/wsq/%s_%s.wsq", base, refs[i].name, rate);
+                assert_int_equal(pm_file_read(path, 1 << 24, &data, &len, &e), PM_OK);
+                size_t sof = 0;
+                for (size_t k = 2; k + 10 < len; k++)
+                    if (data[k] == 0xFF && data[k + 1] == 0xA2) {
+                        sof = k;
+                        break;
+                    }
+                assert_true(sof > 0);
+                assert_int_equal(data[sof + 6] << 8 | data[sof + 7], refs[i].h);
+                data[sof + 6] = data[sof + 8] = 0xEA;
+                data[sof + 7] = data[sof + 9] = 0x60;
+                pm_image_t big;
+                assert_int_equal(pm_image_decode(data, len, NULL, &big, &e), PM_ELIMIT);
+                assert_null(big.pixels);
+                pm_image_header_t hdr;
+                assert_int_equal(pm_image_probe(data, len, &hdr, &e), PM_OK);
+                assert_int_equal(hdr.width, 60000); /* probing reports, does not refuse */
+                free(data);
+            }
+            pm_image_free(&img);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1075,6 +1137,7 @@ int main(void)
         cmocka_unit_test(test_fvc_tiff),
         cmocka_unit_test(test_sourceafis_probe),
         cmocka_unit_test(test_sourceafis_gray_dumps),
+        cmocka_unit_test(test_wsq_generic),
     };
     return cmocka_run_group_tests_name("image", tests, NULL, NULL);
 }

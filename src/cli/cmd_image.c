@@ -9,6 +9,7 @@
 
 #include "perimeter/core.h"
 #include "perimeter/image.h"
+#include "perimeter/wsq.h"
 
 static int parse_int(const char *opt, const char *s, int lo, int hi, int *out)
 {
@@ -161,14 +162,19 @@ int pm_cmd_image_info(int argc, char **argv)
         fprintf(stderr, "perimeter image info: %s (%s)\n", pm_error_text(&err), pm_err_name(rc));
         return 1;
     }
-    /* The header facts (channels, depth) from the file itself. */
+    /* The header facts (channels, depth; WSQ frame and comments) from the file. */
+    pm_wsq_info_t wsq;
+    int have_wsq = 0;
     if (img.format != PM_IMAGE_RAW) {
         uint8_t *data = NULL;
         size_t len = 0;
         if (pm_file_read(path, o.limits.max_bytes ? o.limits.max_bytes
                                                   : PM_IMAGE_DEFAULT_MAX_BYTES,
-                         &data, &len, &err) == PM_OK)
+                         &data, &len, &err) == PM_OK) {
             pm_image_probe(data, len, &hdr, &err);
+            if (img.format == PM_IMAGE_WSQ)
+                have_wsq = pm_wsq_info(data, len, &wsq, &err) == PM_OK;
+        }
         free(data);
     } else {
         hdr.channels = 1;
@@ -189,6 +195,18 @@ int pm_cmd_image_info(int argc, char **argv)
         json_object_set_new(j, "channels", json_integer(hdr.channels));
         json_object_set_new(j, "bit_depth", json_integer(hdr.bit_depth));
         json_object_set_new(j, "mean_grey", json_real(mean));
+        if (have_wsq) {
+            json_t *w = json_object();
+            json_object_set_new(w, "ppi_nist_com", json_integer(wsq.ppi));
+            json_object_set_new(w, "bitrate", json_real(wsq.bitrate));
+            json_object_set_new(w, "shift", json_real(wsq.shift));
+            json_object_set_new(w, "scale", json_real(wsq.scale));
+            json_object_set_new(w, "encoder", json_integer(wsq.encoder));
+            json_object_set_new(w, "software", json_integer(wsq.software));
+            json_object_set_new(w, "comments", json_integer(wsq.comments));
+            json_object_set_new(w, "nist_com", json_string(wsq.nist_com));
+            json_object_set_new(j, "wsq", w);
+        }
         char *s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
         if (s)
             printf("%s\n", s);
@@ -201,6 +219,22 @@ int pm_cmd_image_info(int argc, char **argv)
         printf("ppi:       %d%s\n", img.ppi, img.ppi ? "" : " (unknown)");
         printf("channels:  %d x %d bit\n", hdr.channels, hdr.bit_depth);
         printf("mean grey: %.2f\n", mean);
+        if (have_wsq) {
+            printf("wsq:       encoder %d, software %d, shift M %.4f, scale R %.4f\n",
+                   wsq.encoder, wsq.software, wsq.shift, wsq.scale);
+            printf("wsq:       bitrate %.3f, %d comment segment(s), NIST_COM ppi %d%s\n",
+                   wsq.bitrate, wsq.comments, wsq.ppi, wsq.ppi ? "" : " (absent: 500 assumed)");
+            if (wsq.nist_com[0]) {
+                printf("NIST_COM:\n");
+                const char *line = wsq.nist_com;
+                while (*line) {
+                    const char *nl = strchr(line, '\n');
+                    int llen = nl ? (int)(nl - line) : (int)strlen(line);
+                    printf("  %.*s\n", llen, line);
+                    line += llen + (nl ? 1 : 0);
+                }
+            }
+        }
     }
     pm_image_free(&img);
     return 0;

@@ -141,16 +141,6 @@ pm_image_format_t pm_image_detect(const uint8_t *d, size_t len)
     return PM_IMAGE_UNKNOWN;
 }
 
-/* The WSQ codec lives in wsq*.c (another part of the module); until it is
- * linked in, WSQ input is reported as unsupported. */
-static int wsq_missing_decode(const uint8_t *data, size_t len, int max_width, int max_height,
-                              pm_image_header_t *out_header, pm_image_t *out_img,
-                              pm_error_t *err)
-{
-    (void)data, (void)len, (void)max_width, (void)max_height, (void)out_header, (void)out_img;
-    return pm_error_set(err, PM_EUNSUPPORTED, "wsq: codec not built into this library");
-}
-
 static pm__image_decode_fn decoder_for(pm_image_format_t format)
 {
     switch (format) {
@@ -167,7 +157,7 @@ static pm__image_decode_fn decoder_for(pm_image_format_t format)
     case PM_IMAGE_PGM:
         return pm__pnm_decode;
     case PM_IMAGE_WSQ:
-        return wsq_missing_decode;
+        return pm__wsqfmt_decode;
     case PM_IMAGE_RAW:
     case PM_IMAGE_UNKNOWN:
         break;

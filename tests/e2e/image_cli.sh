@@ -58,7 +58,17 @@ if [ -n "$data" ] && [ -f "$data/fvc2002/DB2_B/101_1.tif" ]; then
     "$bin" image info "$data/fvc2002/DB2_B/101_1.tif" | grep -q '^size: *296x560$'
     "$bin" image convert "$data/fvc2002/DB2_B/101_1.tif" "$tmp/db2.png" --in-ppi 569 --ppi 500 2>/dev/null
     "$bin" image info "$tmp/db2.png" | grep -q '^size: *260x492$'
+fi
+if [ -n "$data" ] && [ -f "$data/sourceafis/wsq-original.wsq" ]; then
+    wsq="$data/sourceafis/wsq-original.wsq"
+    "$bin" image info "$wsq" | grep -q '^size: *832x768$'
+    "$bin" image info "$wsq" | grep -q 'NIST_COM ppi 500'
+    "$bin" image info --json "$wsq" | grep -q '"bitrate":0.75'
+    # our decoding equals the reference decoding (a palette PNG)
+    "$bin" image convert "$wsq" "$tmp/w.raw" 2>/dev/null
+    "$bin" image convert "$data/sourceafis/wsq-converted.png" "$tmp/wref.raw" 2>/dev/null
+    cmp -s "$tmp/w.raw" "$tmp/wref.raw" || { echo "WSQ decoding differs from wsq-converted.png"; exit 1; }
 else
-    echo "image_cli: shared data absent, FVC part skipped"
+    echo "image_cli: shared data absent, FVC and WSQ parts skipped"
 fi
 echo "image_cli: ok"
