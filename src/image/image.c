@@ -299,13 +299,6 @@ static int raw_encode(const pm_image_t *img, const pm_image_save_options_t *opts
     return rc ? pm_error_set(err, rc, "raw: %s", pm_strerror(rc)) : PM_OK;
 }
 
-static int wsq_missing_encode(const pm_image_t *img, const pm_image_save_options_t *opts,
-                              pm_buf_t *out, pm_error_t *err)
-{
-    (void)img, (void)opts, (void)out;
-    return pm_error_set(err, PM_EUNSUPPORTED, "wsq: codec not built into this library");
-}
-
 int pm_image_encode(const pm_image_t *img, pm_image_format_t format,
                     const pm_image_save_options_t *opts, uint8_t **out_data, size_t *out_len,
                     pm_error_t *err)
@@ -339,7 +332,7 @@ int pm_image_encode(const pm_image_t *img, pm_image_format_t format,
         fn = raw_encode;
         break;
     case PM_IMAGE_WSQ:
-        fn = wsq_missing_encode;
+        fn = pm__wsqfmt_encode;
         break;
     default:
         return pm_error_set(err, PM_EUNSUPPORTED, "no encoder for format %d", (int)format);

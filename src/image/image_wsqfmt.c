@@ -1,6 +1,6 @@
 /* WSQ in the generic image API: the header through pm_wsq_info (so the size
- * limit holds before the codec allocates), pixels through pm_wsq_decode.
- * The codec itself is in wsq*.c. */
+ * limit holds before the codec allocates), pixels through pm_wsq_decode,
+ * encoding through pm_wsq_encode. The codec itself is in wsq*.c. */
 #include <stdlib.h>
 
 #include "image/image_internal.h"
@@ -32,4 +32,18 @@ int pm__wsqfmt_decode(const uint8_t *data, size_t len, int max_width, int max_he
     if (out_img->ppi <= 0)
         out_img->ppi = info.ppi;
     return PM_OK;
+}
+
+int pm__wsqfmt_encode(const pm_image_t *img, const pm_image_save_options_t *opts, pm_buf_t *out,
+                      pm_error_t *err)
+{
+    double bitrate = opts && opts->wsq_bitrate > 0 ? opts->wsq_bitrate : 0.75;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = pm_wsq_encode(img, bitrate, &data, &len, err);
+    if (rc)
+        return rc;
+    rc = pm_buf_append(out, data, len);
+    free(data);
+    return rc ? pm_error_set(err, rc, "wsq: %s", pm_strerror(rc)) : PM_OK;
 }
