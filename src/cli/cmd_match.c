@@ -133,7 +133,14 @@ typedef struct eval_opts {
 
 static int is_db_name(const char *s)
 {
-    return strncmp(s, "DB", 2) == 0 && s[2] >= '0' && s[2] <= '9' && strcmp(s + 3, "_B") == 0;
+    if (strncmp(s, "DB", 2) != 0)
+        return 0;
+    s += 2;
+    if (*s < '0' || *s > '9')
+        return 0;
+    while (*s >= '0' && *s <= '9')
+        s++;
+    return strcmp(s, "_B") == 0;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -314,8 +321,18 @@ static void fit_calibration(const double *raw, size_t n)
     }
     double slope = (m * sxy - sx * sy) / (m * sxx - sx * sx);
     double icpt = (sy - slope * sx) / m;
-    printf("/* fitted on %zu impostor comparisons; tail: log10(FMR) = %.5f %+.5f * raw */\n", n,
-           icpt, slope);
+    printf("/* Fitted on %zu impostor comparisons: empirical quantiles for FMR >= 10%%,\n"
+           " * above that an exponential tail fitted by least squares on the top 5%%:\n"
+           " * log10(FMR) = %.5f %+.5f * raw. Check, empirical vs fitted:\n",
+           n, icpt, slope);
+    for (double q = 1e-2; q >= 0.99 / (double)n; q /= 10) {
+        size_t idx = (size_t)((1.0 - q) * (double)n);
+        if (idx >= n)
+            idx = n - 1;
+        printf(" *   FMR %.0e: empirical raw %.3f, fitted raw %.3f\n", q, s[idx],
+               (log10(q) - icpt) / slope);
+    }
+    printf(" */\n");
     printf("static const knot_t knots[] = {\n    {0.0, 0.0},\n");
     /* body knots at FMR 50%%, 20%%, 10%%, 5%% from the empirical distribution */
     static const double body[] = {0.5, 0.2, 0.1};

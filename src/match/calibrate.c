@@ -11,25 +11,31 @@ typedef struct knot {
     double score;
 } knot_t;
 
-/* Fitted on the vendor ISO templates of FVC2002 DB1-4 B, 11,520 cross-finger
- * impostor comparisons; tail: log10(FMR) = 0.19393 - 0.20917 * raw. */
+/* Fitted on 23040 impostor comparisons (all cross-finger pairs of FVC2002 DB1-4 B,
+ * once with our extraction and once with the vendor ISO templates): empirical quantiles for FMR >= 10%,
+ * above that an exponential tail fitted by least squares on the top 5%:
+ * log10(FMR) = -0.05141 -0.84050 * raw. Check, empirical vs fitted:
+ *   FMR 1e-02: empirical raw 2.306, fitted raw 2.318
+ *   FMR 1e-03: empirical raw 3.492, fitted raw 3.508
+ *   FMR 1e-04: empirical raw 4.599, fitted raw 4.698
+ */
 static const knot_t knots[] = {
     {0.0, 0.0},
-    {3.0988, 3.0103},
-    {4.7777, 6.9897},
-    {6.0025, 10.0000},
-    {7.1471, 13.0103},
-    {9.5375, 18.0103},
-    {11.9278, 23.0103},
-    {14.3182, 28.0103},
-    {16.7086, 33.0103},
-    {19.0990, 38.0103},
-    {21.4894, 43.0103},
-    {23.8798, 48.0103},
-    {26.2702, 53.0103},
-    {28.6606, 58.0103},
-    {31.0510, 63.0103},
-    {33.4414, 68.0103},
+    {0.4379, 3.0103},
+    {0.8540, 6.9897},
+    {1.1764, 10.0000},
+    {1.4868, 13.0103},
+    {2.0816, 18.0103},
+    {2.6765, 23.0103},
+    {3.2714, 28.0103},
+    {3.8663, 33.0103},
+    {4.4612, 38.0103},
+    {5.0561, 43.0103},
+    {5.6510, 48.0103},
+    {6.2458, 53.0103},
+    {6.8407, 58.0103},
+    {7.4356, 63.0103},
+    {8.0305, 68.0103},
 };
 
 double pm_match_calibrate(double raw)
@@ -42,7 +48,10 @@ double pm_match_calibrate(double raw)
             double f = (raw - knots[i - 1].raw) / (knots[i].raw - knots[i - 1].raw);
             return knots[i - 1].score + f * (knots[i].score - knots[i - 1].score);
         }
-    /* beyond the last knot: continue the last segment's slope */
+    /* Beyond the last knot (FMR 1e-7) no data can support the fit: the score
+     * keeps growing (it still orders strong matches) but logarithmically,
+     * starting with the last segment's slope. */
     double slope = (knots[n - 1].score - knots[n - 2].score) / (knots[n - 1].raw - knots[n - 2].raw);
-    return knots[n - 1].score + slope * (raw - knots[n - 1].raw);
+    const double k = 10.0 / log(10.0);
+    return knots[n - 1].score + k * log1p(slope * (raw - knots[n - 1].raw) / k);
 }

@@ -281,6 +281,55 @@ static int extend_pairing(pm_matcher_t *m, const pm_match_template_t *a,
     return added;
 }
 
+/* Residual evidence of the pairing under the rigid fit: feat[0] sum over
+ * pairs of (1 - (d / tol)^2) clipped at 0, feat[1] mean absolute direction
+ * residual (1/256 turns), feat[2] pairs of equal type. */
+static void pairing_evidence(const pm_matcher_t *m, const pm_match_template_t *a,
+                             const pm_match_template_t *b, double rot, double tx, double ty,
+                             double *feat)
+{
+    double c = cos(rot), s = sin(rot);
+    int drot = (int)lround(-rot * 256.0 / (2 * M_PI));
+    double cx = 0, cy = 0, good = 0, ang = 0, good_a = 0, good_t = 0;
+    int n = 0, types = 0;
+    for (int i = 0; i < a->n; i++)
+        if (m->pa[i] >= 0) {
+            cx += a->x[i];
+            cy += a->y[i];
+            n++;
+        }
+    if (n == 0) {
+        feat[0] = feat[1] = feat[2] = feat[3] = feat[4] = 0;
+        return;
+    }
+    cx /= n;
+    cy /= n;
+    for (int i = 0; i < a->n; i++) {
+        int j = m->pa[i];
+        if (j < 0)
+            continue;
+        double x = c * a->x[i] - s * a->y[i] + tx, y = s * a->x[i] + c * a->y[i] + ty;
+        double dx = b->x[j] - x, dy = b->y[j] - y;
+        double r = sqrt((a->x[i] - cx) * (a->x[i] - cx) + (a->y[i] - cy) * (a->y[i] - cy));
+        double tol = 12.0 + 0.1 * r;
+        double q = 1.0 - (dx * dx + dy * dy) / (tol * tol);
+        good += q > 0 ? q : 0;
+        int da = (int8_t)(uint8_t)(b->dir[j] - (uint8_t)(a->dir[i] + drot));
+        double qa = 1.0 - (double)(da * da) / (24.0 * 24.0);
+        good_a += (q > 0 ? q : 0) * (qa > 0 ? qa : 0);
+        double tol2 = 8.0 + 0.08 * r;
+        double q2 = 1.0 - (dx * dx + dy * dy) / (tol2 * tol2);
+        good_t += q2 > 0 ? q2 : 0;
+        ang += da < 0 ? -da : da;
+        types += a->type[i] == b->type[j];
+    }
+    feat[0] = good;
+    feat[1] = ang / n;
+    feat[2] = types;
+    feat[3] = good_a;
+    feat[4] = good_t;
+}
+
 static void overlap(const pm_match_template_t *a, const pm_match_template_t *b, double rot,
                     double tx, double ty, int *out_oa, int *out_ob)
 {
@@ -300,9 +349,15 @@ static void overlap(const pm_match_template_t *a, const pm_match_template_t *b, 
 
 #define MIN_OVERLAP 10
 
-static double raw_score(const pairing_t *pr, int oa, int ob)
+/* Raw similarity of one pairing: the paired minutiae, each weighted by how
+ * well it fits the rigid alignment (distance and direction residuals), plus
+ * half a point per supporting edge beyond the spanning tree, times the
+ * paired fraction of the minutiae in the overlap of each view, to the power
+ * 0.75 per side. Views with little overlap count at least MIN_OVERLAP
+ * minutiae, so a handful of pairs in a tiny overlap cannot score high. */
+static double raw_score(int paired, int grown, int support, double evidence, int oa, int ob)
 {
-    double p = pr->paired;
+    double p = paired;
     if (p < 3)
         return 0;
     double na = oa > p ? oa : p, nb = ob > p ? ob : p;
@@ -310,25 +365,10 @@ static double raw_score(const pairing_t *pr, int oa, int ob)
         na = MIN_OVERLAP;
     if (nb < MIN_OVERLAP)
         nb = MIN_OVERLAP;
-    double extra = pr->support - (p - 1);
+    double extra = support - (grown - 1);
     if (extra < 0)
         extra = 0;
-    double frac = sqrt((p / na) * (p / nb));
-#ifndef PM__SCORE_VARIANT
-#define PM__SCORE_VARIANT 0
-#endif
-#ifndef PM__EXTRA_W
-#define PM__EXTRA_W 0.5
-#endif
-#if PM__SCORE_VARIANT == 0
-    return (p + PM__EXTRA_W * extra) * frac;
-#elif PM__SCORE_VARIANT == 1
-    return (p + PM__EXTRA_W * extra) * frac * frac;
-#elif PM__SCORE_VARIANT == 2
-    return (p + PM__EXTRA_W * extra) * sqrt(frac);
-#elif PM__SCORE_VARIANT == 3
-    return (p + PM__EXTRA_W * extra) * frac * (1.0 - 0.5 * pr->err / (p * 512.0 + 1));
-#endif
+    return (evidence + 0.5 * extra) * pow((p / na) * (p / nb), 0.75);
 }
 
 double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
@@ -343,11 +383,19 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
     }
     int na = a->n, nb = b->n;
     memset(m->votes, 0, (size_t)na * nb);
+    memset(m->features, 0, sizeof m->features);
     int ntouched = 0;
-    /* Votes: every edge of b looked up in a's hash. */
+    /* Votes: each undirected edge of b (taken once, j < l) looked up in a's
+     * hash, which holds both directions of a's edges; a match i->k ~ j->l
+     * votes for the pairs (i, j) and (k, l). */
     for (int j = 0; j < nb; j++) {
-        for (int e = b->edge_start[j]; e < b->edge_start[j + 1]; e++) {
+        int e_end = b->edge_start[j + 1];
+        if (e_end - b->edge_start[j] > PM__HASH_RANK)
+            e_end = b->edge_start[j] + PM__HASH_RANK;
+        for (int e = b->edge_start[j]; e < e_end; e++) {
             const pm__edge_t *eb = &b->edges[e];
+            if (eb->j < j)
+                continue;
             int lb = eb->len / PM__LEN_BIN;
             if (lb >= PM__LEN_BINS)
                 lb = PM__LEN_BINS - 1;
@@ -359,6 +407,11 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
                 if (!root_compatible(h->len, h->ai, h->aj, eb->len, eb->ai, eb->aj))
                     continue;
                 int idx = h->i * nb + j;
+                if (m->votes[idx] == 0)
+                    m->touched[ntouched++] = (uint16_t)idx;
+                if (m->votes[idx] < 255)
+                    m->votes[idx]++;
+                idx = h->j * nb + eb->j;
                 if (m->votes[idx] == 0)
                     m->touched[ntouched++] = (uint16_t)idx;
                 if (m->votes[idx] < 255)
@@ -385,6 +438,10 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
         }
         roots[p] = idx;
     }
+#ifndef PM__GROWN_SLACK
+#define PM__GROWN_SLACK 2
+#endif
+    int best_grown = 0;
     double best = 0;
     pairing_t best_pr = {0};
     int best_oa = 0, best_ob = 0;
@@ -399,19 +456,34 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
         for (int i = 0; i < na; i++)
             if (m->pa[i] >= 0)
                 m->votes[i * nb + m->pa[i]] = 0;
-        if (pr.paired < 3)
+        /* only pairings near the largest grown so far are worth aligning */
+        if (pr.paired < 3 || pr.paired + PM__GROWN_SLACK < best_grown)
             continue;
+        if (pr.paired > best_grown)
+            best_grown = pr.paired;
         double rot, tx, ty;
         int oa, ob;
         fit_rigid(m, a, b, &rot, &tx, &ty);
 #ifndef PM__EXTEND
 #define PM__EXTEND 1
 #endif
+        int grown = pr.paired;
         if (PM__EXTEND && pr.paired >= 4)
             pr.paired += extend_pairing(m, a, b, rot, tx, ty);
         overlap(a, b, rot, tx, ty, &oa, &ob);
-        double s = raw_score(&pr, oa, ob);
+        double ev[5];
+        pairing_evidence(m, a, b, rot, tx, ty, ev);
+        double s = raw_score(pr.paired, grown, pr.support, ev[3], oa, ob);
         if (s > best) {
+            double *f = m->features;
+            f[0] = pr.paired;
+            f[1] = grown;
+            f[2] = oa;
+            f[3] = ob;
+            f[4] = na;
+            f[5] = nb;
+            f[6] = pr.support;
+            memcpy(f + 7, ev, sizeof ev);
             best = s;
             best_pr = pr;
             best_oa = oa;

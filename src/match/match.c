@@ -121,7 +121,7 @@ static int build_hash(pm_match_template_t *t)
     int counts[PM__BUCKETS + 1];
     /* Offsets are 16-bit: on a huge view only each minutia's shortest
      * `max_rank` edges are hashed (roots come from short edges anyway). */
-    int max_rank = PM__MAX_DEGREE;
+    int max_rank = PM__HASH_RANK;
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 0) {
             memset(counts, 0, sizeof counts);

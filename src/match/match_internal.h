@@ -12,6 +12,10 @@
 #define PM__K_NEAREST 6
 #endif
 #define PM__MAX_DEGREE 20
+/* Only each minutia's HASH_RANK shortest edges take part in root finding. */
+#ifndef PM__HASH_RANK
+#define PM__HASH_RANK 20
+#endif
 #define PM__MIN_EDGE_LEN 6
 #define PM__MAX_EDGE_LEN 255
 
@@ -90,7 +94,7 @@ struct pm_match_template {
 };
 
 #ifndef PM__MAX_ROOTS
-#define PM__MAX_ROOTS 12
+#define PM__MAX_ROOTS 10
 #endif
 #define PM__HEAP_CAP (PM_MAX_MINUTIAE * PM__MAX_DEGREE * PM__MAX_DEGREE)
 
@@ -101,6 +105,7 @@ struct pm_matcher {
     int16_t pb[PM_MAX_MINUTIAE];
     uint8_t best_pa[PM_MAX_MINUTIAE];
     uint32_t heap[PM__HEAP_CAP];
+    double features[16]; /* of the best pairing, for calibration experiments */
 };
 
 #endif
