@@ -261,8 +261,17 @@ int pm_cmd_eval_linkage(int argc, char **argv)
             rc = pm__cli_each_crossing_file(crossings, home,
                                             limit && limit < em_sample ? limit : em_sample,
                                             eval_add, &ev, &rejected, &err);
-        if (!rc)
-            rc = pm_link_model_em(pm_linker_pattern_counts(ev.lk), &model, &err);
+        if (!rc) {
+            pm_link_model_t est = model;
+            rc = pm_link_model_em(pm_linker_pattern_counts(ev.lk), &est, &err);
+            if (rc == PM_OK)
+                model = est;
+            else if (rc == PM_EINVAL || rc == PM_ESTATE) {
+                fprintf(stderr, "perimeter eval linkage: default weights (%s)\n",
+                        pm_error_text(&err));
+                rc = PM_OK;
+            }
+        }
         em_records = ev.n;
         pm_linker_free(ev.lk);
         em_s = (double)(pm_now_ns() - e0) / 1e9;
@@ -438,8 +447,9 @@ static void link_usage(FILE *out)
                  "Links every stored crossing into travellers and saves travellers, merges\n"
                  "and the review queue in the database (replacing the previous linkage;\n"
                  "review decisions are kept and re-applied).\n"
-                 "  --em N       estimate the weights by EM on the first N crossings (0 = default\n"
-                 "               weights; default 0)\n"
+                 "  --em N       estimate the weights by EM on the first N crossings (default\n"
+                 "               200000; 0 = the default weights, also used when EM has\n"
+                 "               fewer than 1000 compared pairs)\n"
                  "  --link W     link threshold on the total log2 weight (default 10)\n"
                  "  --review W   review threshold (default 4)\n");
 }
@@ -447,7 +457,7 @@ static void link_usage(FILE *out)
 int pm_cmd_link(int argc, char **argv)
 {
     const char *db = NULL;
-    uint64_t em = 0;
+    uint64_t em = 200000;
     double lt = 0, rt = 0;
     int have_l = 0, have_r = 0, json = 0;
     static const struct option opts[] = {
@@ -505,8 +515,16 @@ int pm_cmd_link(int argc, char **argv)
         rc = pm_linker_new(&model, &lk, &err);
         if (!rc)
             rc = link_all(st, lk, em, &n, &err);
-        if (!rc)
-            rc = pm_link_model_em(pm_linker_pattern_counts(lk), &model, &err);
+        if (!rc) {
+            pm_link_model_t est = model;
+            int erc = pm_link_model_em(pm_linker_pattern_counts(lk), &est, &err);
+            if (erc == PM_OK)
+                model = est;
+            else if (erc == PM_EINVAL || erc == PM_ESTATE)
+                fprintf(stderr, "perimeter link: default weights (%s)\n", pm_error_text(&err));
+            else
+                rc = erc;
+        }
         pm_linker_free(lk);
         lk = NULL;
     }
@@ -531,6 +549,7 @@ int pm_cmd_link(int argc, char **argv)
         json_object_set_new(o, "merges", json_integer((json_int_t)pm_linker_merge_count(lk)));
         json_object_set_new(o, "review_pairs", json_integer((json_int_t)pm_linker_review_count(lk)));
         json_object_set_new(o, "seconds", json_real(secs));
+        json_object_set_new(o, "records_per_second", json_real(secs > 0 ? (double)n / secs : 0));
         json_object_set_new(o, "model", model_json(&model));
         char *s = json_dumps(o, JSON_INDENT(2));
         if (s)
