@@ -27,6 +27,16 @@ if [ -d "$data/reference-dumps" ]; then
   "$bin" an2k validate "$data/face_jpb_DOM_GMT_DCS.an2" > /dev/null || fail "DCS file refused"
   "$bin" an2k dump "$data/face_jpb_DOM_GMT_DCS.an2" --json | grep -q '"tag":"1.015"' || fail "no 1.015 in JSON"
   echo "an2k_cli: 20 reference dumps and their binary fields match"
+  # An ISO template through a Type-9 record (INCITS 378 block) and back.
+  ist=$(ls "$PERIMETER_DATA"/minex/*.ist 2>/dev/null | head -1 || true)
+  if [ -n "$ist" ]; then
+    "$bin" an2k build "$tmp/t9.an2" --tot X --tcn T9 --template "$ist" > /dev/null
+    "$bin" an2k validate "$tmp/t9.an2" > /dev/null || fail "Type-9 transaction invalid"
+    mkdir "$tmp/t9"
+    "$bin" an2k extract "$tmp/t9.an2" "$tmp/t9" > /dev/null
+    [ -s "$tmp/t9/rec3_type9.iso" ] || fail "no ISO template extracted"
+    [ "$(grep -c . "$tmp/t9/rec3_type9.txt")" -gt 0 ] || fail "no minutiae extracted"
+  fi
 else
   echo "an2k_cli: shared data absent, reference part skipped"
 fi
