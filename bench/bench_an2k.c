@@ -19,15 +19,18 @@ static void die(const char *what, const pm_error_t *e)
 static void build(pm_an2k_txn_t *t)
 {
     pm_error_t e;
-    pm_an2k_header_t h = {.tot = "PMSR", .date = "20261127", .dai = "YB", .ori = "XA",
-                          .tcn = "BENCH-1"};
-    if (pm_an2k_txn_init(t, &h, &e))
-        die("init", &e);
+    pm_an2k_header_t h = {
+        .tot = "PMSR", .date = "20261127", .dai = "YB", .ori = "XA", .tcn = "BENCH-1"};
+    if (pm_an2k_txn_init(t, &h, &e)) die("init", &e);
     size_t i2;
     pm_an2k_add_record(t, 2, &i2, &e);
     pm_an2k_set_text(&t->records[i2], 2, "00", &e);
     for (int f = 3; f < 403; f++)
-        pm_an2k_set_text(&t->records[i2], f, "SOME TEXT\x1f" "WITH ITEMS\x1e" "AND SUBFIELDS", &e);
+        pm_an2k_set_text(&t->records[i2], f,
+                         "SOME TEXT\x1f"
+                         "WITH ITEMS\x1e"
+                         "AND SUBFIELDS",
+                         &e);
     size_t n = 512 * 1024;
     uint8_t *img = malloc(n);
     for (size_t k = 0; k < n; k++)
@@ -40,15 +43,16 @@ static void build(pm_an2k_txn_t *t)
     pm_fingerprint_t *v = calloc(1, sizeof *v);
     v->width = 800, v->height = 750, v->ppi = 500, v->count = 60;
     for (size_t k = 0; k < v->count; k++)
-        v->minutiae[k] = (pm_minutia_t){.x = (float)(k * 11 % 800), .y = (float)(k * 7 % 750),
-                                        .angle = (float)(k % 6), .type = 1, .quality = 50};
+        v->minutiae[k] = (pm_minutia_t){.x = (float)(k * 11 % 800),
+                                        .y = (float)(k * 7 % 750),
+                                        .angle = (float)(k % 6),
+                                        .type = 1,
+                                        .quality = 50};
     for (int r = 0; r < 10; r++) {
         v->finger = r + 1;
-        if (pm_an2k_add_minutiae(t, r + 1, v, NULL, &e))
-            die("type-9", &e);
+        if (pm_an2k_add_minutiae(t, r + 1, v, NULL, &e)) die("type-9", &e);
     }
-    if (pm_an2k_finalize(t, &e))
-        die("finalize", &e);
+    if (pm_an2k_finalize(t, &e)) die("finalize", &e);
     free(v);
     free(img);
 }
@@ -70,8 +74,7 @@ int main(int argc, char **argv)
     pm_error_t e;
     uint8_t *bytes;
     size_t len;
-    if (pm_an2k_write(&t, &bytes, &len, &e))
-        die("write", &e);
+    if (pm_an2k_write(&t, &bytes, &len, &e)) die("write", &e);
     pm_an2k_free(&t);
     double mb = (double)len / 1e6;
     double *ts[5];
@@ -85,14 +88,12 @@ int main(int argc, char **argv)
         ts[0][r] = (double)(pm_now_ns() - t0);
         pm_an2k_txn_t u;
         t0 = pm_now_ns();
-        if (pm_an2k_read(bytes, len, &u, &e))
-            die("read", &e);
+        if (pm_an2k_read(bytes, len, &u, &e)) die("read", &e);
         ts[1][r] = (double)(pm_now_ns() - t0);
         uint8_t *out;
         size_t olen;
         t0 = pm_now_ns();
-        if (pm_an2k_write(&u, &out, &olen, &e))
-            die("write", &e);
+        if (pm_an2k_write(&u, &out, &olen, &e)) die("write", &e);
         ts[2][r] = (double)(pm_now_ns() - t0);
         if (olen != len || memcmp(out, bytes, len) != 0) {
             fprintf(stderr, "bench_an2k: round trip differs\n");
@@ -101,8 +102,7 @@ int main(int argc, char **argv)
         free(out);
         pm_an2k_report_t rep;
         t0 = pm_now_ns();
-        if (pm_an2k_validate(&u, &rep, &e))
-            die("validate", &e);
+        if (pm_an2k_validate(&u, &rep, &e)) die("validate", &e);
         ts[3][r] = (double)(pm_now_ns() - t0);
         pm_an2k_report_free(&rep);
         pm_buf_t d;

@@ -27,8 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             pm_an2k_image_ref(&t.records[i], &ir, &err);
             if (t.records[i].type == 9) {
                 pm_fingerprint_t *fp = malloc(sizeof *fp);
-                if (fp)
-                    pm_an2k_minutiae(&t, i, fp, &err);
+                if (fp) pm_an2k_minutiae(&t, i, fp, &err);
                 free(fp);
             }
         }
@@ -37,8 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t *out;
         size_t n;
         if (pm_an2k_write(&t, &out, &n, &err) == PM_OK) {
-            if (n != size || memcmp(out, data, size) != 0)
-                abort(); /* round trip must be exact */
+            if (n != size || memcmp(out, data, size) != 0) abort(); /* round trip must be exact */
             free(out);
         }
     }

@@ -22,8 +22,7 @@ static uint8_t *slurp(const char *path, size_t *len)
 {
     uint8_t *d = NULL;
     pm_error_t e;
-    if (pm_file_read(path, PM_AN2K_MAX_FILE, &d, len, &e) != PM_OK)
-        return NULL;
+    if (pm_file_read(path, PM_AN2K_MAX_FILE, &d, len, &e) != PM_OK) return NULL;
     return d;
 }
 
@@ -31,8 +30,7 @@ static size_t count_bin_files(const char *dir)
 {
     DIR *d = opendir(dir);
     size_t n = 0;
-    if (!d)
-        return 0;
+    if (!d) return 0;
     struct dirent *de;
     while ((de = readdir(d)))
         if (strncmp(de->d_name, "fld_", 4) == 0 && strlen(de->d_name) > 4 &&
@@ -59,8 +57,7 @@ static void test_reference_conformance(void **state)
         pm_an2k_txn_t t;
         pm_error_t err;
         int rc = pm_an2k_read(data, len, &t, &err);
-        if (rc)
-            print_message("%s: %s\n", n, err.msg);
+        if (rc) print_message("%s: %s\n", n, err.msg);
         assert_int_equal(rc, PM_OK);
 
         pm_buf_t dump;
@@ -84,8 +81,7 @@ static void test_reference_conformance(void **state)
         for (size_t ri = 0; ri < t.nrecords; ri++)
             for (size_t fi = 0; fi < t.records[ri].nfields; fi++) {
                 const pm_an2k_field_t *f = &t.records[ri].fields[fi];
-                if (!f->binary)
-                    continue;
+                if (!f->binary) continue;
                 snprintf(path, sizeof path, "%s/an2k/reference-dumps/%s/fld_%zu_%zu.bin", base, n,
                          ri + 1, fi + 1);
                 uint8_t *b = slurp(path, &rlen);
@@ -158,34 +154,57 @@ static void test_dcs_file(void **state)
 
 /* ---- generated transactions ---- */
 
-static const uint8_t jp2_sig[] = {0, 0, 0, 0x0C, 'j', 'P', ' ', ' ', 0x0D, 0x0A, 0x87, 0x0A,
-                                  0, 0, 0, 0x14, 'f', 't', 'y', 'p'};
+static const uint8_t jp2_sig[] = {0,    0,    0, 0x0C, 'j', 'P',  ' ', ' ', 0x0D, 0x0A,
+                                  0x87, 0x0A, 0, 0,    0,   0x14, 'f', 't', 'y',  'p'};
 
 /* Type-1, Type-2, Type-4 (raw 16x8), Type-14 (NONE 16x8) with version ver. */
 static void make_txn(pm_an2k_txn_t *t, const char *ver)
 {
     pm_error_t err;
-    pm_an2k_header_t h = {.version = ver, .tot = "CAR", .date = "20260101", .dai = "DEST01",
-                          .ori = "ORIG01", .tcn = "TCN-0001", .nsr = "19.69", .ntr = "19.69"};
+    pm_an2k_header_t h = {.version = ver,
+                          .tot = "CAR",
+                          .date = "20260101",
+                          .dai = "DEST01",
+                          .ori = "ORIG01",
+                          .tcn = "TCN-0001",
+                          .nsr = "19.69",
+                          .ntr = "19.69"};
     assert_int_equal(pm_an2k_txn_init(t, &h, &err), PM_OK);
     size_t i;
     assert_int_equal(pm_an2k_add_record(t, 2, &i, &err), PM_OK);
     assert_int_equal(pm_an2k_set_text(&t->records[i], 2, "00", &err), PM_OK);
     assert_int_equal(pm_an2k_set_text(&t->records[i], 18, "DOE,JOHN", &err), PM_OK);
-    assert_int_equal(pm_an2k_set_text(&t->records[i], 47, "A\x1f" "B\x1e" "C", &err), PM_OK);
+    assert_int_equal(pm_an2k_set_text(&t->records[i], 47,
+                                      "A\x1f"
+                                      "B\x1e"
+                                      "C",
+                                      &err),
+                     PM_OK);
     uint8_t pix[128];
     for (size_t k = 0; k < sizeof pix; k++)
         pix[k] = (uint8_t)(k * 7);
     assert_int_equal(pm_an2k_add_record(t, 4, &i, &err), PM_OK);
     pm_an2k_record_t *r = &t->records[i];
-    const char *t4[] = {"0", "1", "0", "2\x1f" "255\x1f" "255\x1f" "255\x1f" "255\x1f" "255", "0", "16", "8", "0"};
+    const char *t4[] = {"0",
+                        "1",
+                        "0",
+                        "2\x1f"
+                        "255\x1f"
+                        "255\x1f"
+                        "255\x1f"
+                        "255\x1f"
+                        "255",
+                        "0",
+                        "16",
+                        "8",
+                        "0"};
     for (int k = 0; k < 8; k++)
         assert_int_equal(pm_an2k_set_text(r, k + 1, t4[k], &err), PM_OK);
     assert_int_equal(pm_an2k_set(r, 9, pix, sizeof pix, 1, &err), PM_OK);
     assert_int_equal(pm_an2k_add_record(t, 14, &i, &err), PM_OK);
     r = &t->records[i];
-    const char *t14[] = {NULL, "02", "0", "ORIG01", "20260101", "16", "8", "1", "500", "500",
-                         "NONE", "8", "2"};
+    const char *t14[] = {NULL, "02",  "0",   "ORIG01", "20260101", "16", "8",
+                         "1",  "500", "500", "NONE",   "8",        "2"};
     for (int k = 1; k < 13; k++)
         assert_int_equal(pm_an2k_set_text(r, k + 1, t14[k], &err), PM_OK);
     assert_int_equal(pm_an2k_set(r, 999, pix, sizeof pix, 1, &err), PM_OK);
@@ -219,8 +238,7 @@ static int validate_bytes(const uint8_t *d, size_t n, int rec, int field, int su
             (!needle || strstr(is->msg, needle)))
             found = 1;
     }
-    if (out_found)
-        *out_found = found;
+    if (out_found) *out_found = found;
     int errors = (int)rep.errors;
     pm_an2k_report_free(&rep);
     pm_an2k_free(&t);
@@ -349,7 +367,16 @@ static void test_wrong_cnt(void **state)
     make_txn(&t, "0502");
     pm_error_t err;
     /* Count says 2, three records follow. */
-    pm_an2k_set_text(&t.records[0], 3, "1\x1f" "2\x1e" "2\x1f" "00\x1e" "4\x1f" "01\x1e" "14\x1f" "02", &err);
+    pm_an2k_set_text(&t.records[0], 3,
+                     "1\x1f"
+                     "2\x1e"
+                     "2\x1f"
+                     "00\x1e"
+                     "4\x1f"
+                     "01\x1e"
+                     "14\x1f"
+                     "02",
+                     &err);
     uint8_t *b;
     size_t n;
     to_bytes(&t, &b, &n);
@@ -358,13 +385,31 @@ static void test_wrong_cnt(void **state)
     assert_true(found);
     free(b);
     /* Wrong type for record 2. */
-    pm_an2k_set_text(&t.records[0], 3, "1\x1f" "3\x1e" "9\x1f" "00\x1e" "4\x1f" "01\x1e" "14\x1f" "02", &err);
+    pm_an2k_set_text(&t.records[0], 3,
+                     "1\x1f"
+                     "3\x1e"
+                     "9\x1f"
+                     "00\x1e"
+                     "4\x1f"
+                     "01\x1e"
+                     "14\x1f"
+                     "02",
+                     &err);
     to_bytes(&t, &b, &n);
     assert_true(validate_bytes(b, n, 1, 3, 2, 1, &found, "Type-9") > 0);
     assert_true(found);
     free(b);
     /* Wrong IDC. */
-    pm_an2k_set_text(&t.records[0], 3, "1\x1f" "3\x1e" "2\x1f" "00\x1e" "4\x1f" "07\x1e" "14\x1f" "02", &err);
+    pm_an2k_set_text(&t.records[0], 3,
+                     "1\x1f"
+                     "3\x1e"
+                     "2\x1f"
+                     "00\x1e"
+                     "4\x1f"
+                     "07\x1e"
+                     "14\x1f"
+                     "02",
+                     &err);
     to_bytes(&t, &b, &n);
     assert_true(validate_bytes(b, n, 1, 3, 3, 2, &found, "IDC 7") > 0);
     assert_true(found);
@@ -455,7 +500,8 @@ static void test_jp2_labelled_wsq(void **state)
     pm_an2k_set_text(r, 6, "17", &err);
     pm_an2k_finalize(&t, &err);
     to_bytes(&t, &b, &n);
-    assert_true(validate_bytes(b, n, 4, 6, 0, 0, &found, "HLL/VLL say 17x8, the JPEG 2000 image is 16x8") > 0);
+    assert_true(validate_bytes(b, n, 4, 6, 0, 0, &found,
+                               "HLL/VLL say 17x8, the JPEG 2000 image is 16x8") > 0);
     assert_true(found);
     free(b);
     free(jp2);
@@ -480,8 +526,8 @@ static void test_bad_formats(void **state)
         const char *value;
         const char *needle;
     } cases[] = {
-        {2, "0301", "version"},  {5, "20260230", "DAT"}, {6, "0", "PRY"},
-        {11, "19,69", "NSR"},    {14, "20260101", "GMT"},
+        {2, "0301", "version"}, {5, "20260230", "DAT"},  {6, "0", "PRY"},
+        {11, "19,69", "NSR"},   {14, "20260101", "GMT"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         pm_an2k_txn_t t;
@@ -535,19 +581,32 @@ static void test_opaque_record(void **state)
     (void)state;
     pm_buf_t b;
     pm_buf_init(&b, 0);
-    const char rec50[] = "50.001:34\x1d" "50.002:07\x1d" "\x01\x02\x1d\x00zz\x1e" "50.9:x\x1c";
+    const char rec50[] = "50.001:34\x1d"
+                         "50.002:07\x1d"
+                         "\x01\x02\x1d\x00zz\x1e"
+                         "50.9:x\x1c";
     size_t rec50_len = sizeof rec50 - 1;
     assert_int_equal(rec50_len, 34);
-    const char t1[] = "1.001:65\x1d" "1.002:0502\x1d" "1.003:1\x1f" "2\x1e" "50\x1f" "07\x1e" "60\x1f" "01\x1d"
-                      "1.004:X\x1d" "1.005:20260101\x1c";
+    const char t1[] = "1.001:65\x1d"
+                      "1.002:0502\x1d"
+                      "1.003:1\x1f"
+                      "2\x1e"
+                      "50\x1f"
+                      "07\x1e"
+                      "60\x1f"
+                      "01\x1d"
+                      "1.004:X\x1d"
+                      "1.005:20260101\x1c";
     pm_buf_append(&b, t1, sizeof t1 - 1);
     pm_buf_append(&b, rec50, rec50_len);
-    pm_buf_append_str(&b, "60.001:31\x1d" "60.002:01\x1d" "60.010:A\x1f" "B\x1c");
+    pm_buf_append_str(&b, "60.001:31\x1d"
+                          "60.002:01\x1d"
+                          "60.010:A\x1f"
+                          "B\x1c");
     pm_an2k_txn_t t;
     pm_error_t err;
     int rc = pm_an2k_read(b.data, b.len, &t, &err);
-    if (rc)
-        print_message("%s\n", err.msg);
+    if (rc) print_message("%s\n", err.msg);
     assert_int_equal(rc, PM_OK);
     assert_int_equal(t.nrecords, 3);
     assert_true(t.records[1].opaque);
@@ -582,17 +641,25 @@ static void test_oversized_counts(void **state)
     /* More records than the limit: Type-1 then 1001 small Type-2 records. */
     pm_buf_t b;
     pm_buf_init(&b, 0);
-    const char *t1 = "1.001:60\x1d" "1.002:0502\x1d" "1.003:1\x1f" "1001\x1d" "1.004:X\x1d" "1.005:20260101\x1c";
+    const char *t1 = "1.001:60\x1d"
+                     "1.002:0502\x1d"
+                     "1.003:1\x1f"
+                     "1001\x1d"
+                     "1.004:X\x1d"
+                     "1.005:20260101\x1c";
     pm_buf_append_str(&b, t1);
     for (int i = 0; i < PM_AN2K_MAX_RECORDS + 1; i++)
-        pm_buf_append_str(&b, "2.001:21\x1d" "2.002:00\x1d" "2.003:x\x1c");
+        pm_buf_append_str(&b, "2.001:21\x1d"
+                              "2.002:00\x1d"
+                              "2.003:x\x1c");
     int rc = pm_an2k_read(b.data, b.len, &u, &err);
     assert_int_equal(rc, PM_ELIMIT);
     assert_non_null(strstr(err.msg, "records"));
     pm_an2k_free(&u);
     pm_buf_reset(&b);
     /* A field with more items than the limit. */
-    pm_buf_append_str(&b, "1.001:1\x1d" "1.002:");
+    pm_buf_append_str(&b, "1.001:1\x1d"
+                          "1.002:");
     for (int i = 0; i < PM_AN2K_MAX_ITEMS + 1; i++)
         pm_buf_append(&b, "\x1f", 1);
     pm_buf_append(&b, "\x1c", 1);
@@ -604,21 +671,32 @@ static void test_oversized_counts(void **state)
     /* More fields than the limit. */
     pm_buf_append_str(&b, "1.001:1");
     for (int i = 0; i < PM_AN2K_MAX_FIELDS + 1; i++)
-        pm_buf_append_str(&b, "\x1d" "1.020:x");
+        pm_buf_append_str(&b, "\x1d"
+                              "1.020:x");
     pm_buf_append(&b, "\x1c", 1);
     rc = pm_an2k_read(b.data, b.len, &u, &err);
     assert_int_equal(rc, PM_ELIMIT);
     pm_an2k_free(&u);
     pm_buf_reset(&b);
     /* Absurd LEN and CNT values. */
-    pm_buf_append_str(&b, "1.001:999999999999999999\x1d" "1.002:0502\x1c");
+    pm_buf_append_str(&b, "1.001:999999999999999999\x1d"
+                          "1.002:0502\x1c");
     rc = pm_an2k_read(b.data, b.len, &u, &err);
     assert_int_equal(rc, PM_EFORMAT);
     pm_an2k_free(&u);
     pm_buf_free(&b);
     pm_an2k_txn_t t;
     make_txn(&t, "0502");
-    pm_an2k_set_text(&t.records[0], 3, "1\x1f" "99999\x1e" "2\x1f" "00\x1e" "4\x1f" "01\x1e" "14\x1f" "02", &err);
+    pm_an2k_set_text(&t.records[0], 3,
+                     "1\x1f"
+                     "99999\x1e"
+                     "2\x1f"
+                     "00\x1e"
+                     "4\x1f"
+                     "01\x1e"
+                     "14\x1f"
+                     "02",
+                     &err);
     uint8_t *d;
     size_t n;
     to_bytes(&t, &d, &n);
@@ -686,8 +764,10 @@ static void test_minutiae(void **state)
     v->finger = 7;
     v->count = 3;
     for (int i = 0; i < 3; i++)
-        v->minutiae[i] = (pm_minutia_t){.x = 10.0f + 50 * i, .y = 20.0f + 30 * i,
-                                        .angle = (float)(i * 1.5), .type = (uint8_t)(1 + i % 2),
+        v->minutiae[i] = (pm_minutia_t){.x = 10.0f + 50 * i,
+                                        .y = 20.0f + 30 * i,
+                                        .angle = (float)(i * 1.5),
+                                        .type = (uint8_t)(1 + i % 2),
                                         .quality = (uint8_t)(60 + i)};
     size_t ri;
     assert_int_equal(pm_an2k_add_minutiae(&t, 5, v, &ri, &err), PM_OK);
@@ -710,7 +790,15 @@ static void test_minutiae(void **state)
         assert_int_equal(back->minutiae[i].quality, v->minutiae[i].quality);
     }
     /* A malformed minutia is refused with its subfield. */
-    pm_an2k_set_text(&u.records[ri], 137, "1\x1f" "10\x1f" "20\x1f" "30\x1f" "1\x1f" "50\x1e" "2\x1fxx", &err);
+    pm_an2k_set_text(&u.records[ri], 137,
+                     "1\x1f"
+                     "10\x1f"
+                     "20\x1f"
+                     "30\x1f"
+                     "1\x1f"
+                     "50\x1e"
+                     "2\x1fxx",
+                     &err);
     assert_int_equal(pm_an2k_minutiae(&u, ri, back, &err), PM_EFORMAT);
     assert_non_null(strstr(err.msg, "subfield 2"));
     assert_int_equal(pm_an2k_minutiae(&u, 1, back, &err), PM_EINVAL);
@@ -746,8 +834,7 @@ static int read_ncm_dims(const char *path, int *w, int *h)
 {
     size_t n;
     uint8_t *d = slurp(path, &n);
-    if (!d)
-        return 0;
+    if (!d) return 0;
     char *p = strstr((char *)d, "PIX_WIDTH");
     char *q = strstr((char *)d, "PIX_HEIGHT");
     int ok = p && q;
@@ -780,8 +867,7 @@ static void test_reference_images(void **state)
         assert_int_equal(pm_an2k_read(data, len, &t, &err), PM_OK);
         for (size_t ri = 0; ri < t.nrecords; ri++) {
             const pm_an2k_record_t *r = &t.records[ri];
-            if (r->type != 4 && (r->type < 13 || r->type > 15))
-                continue;
+            if (r->type != 4 && (r->type < 13 || r->type > 15)) continue;
             pm_an2k_image_ref_t ir;
             assert_int_equal(pm_an2k_image_ref(r, &ir, &err), PM_OK);
             pm_image_t img;
@@ -792,21 +878,19 @@ static void test_reference_images(void **state)
                 pending++;
                 continue;
             }
-            if (rc)
-                print_message("%s record %zu: %s\n", readable[i], ri + 1, err.msg);
+            if (rc) print_message("%s record %zu: %s\n", readable[i], ri + 1, err.msg);
             assert_int_equal(rc, PM_OK);
             if (img.width != ir.width || img.height != ir.height) {
                 /* The record header disagrees with the image (the validator says so). */
-                print_message("%s record %zu (Type-%d): header %dx%d, image %dx%d\n",
-                              readable[i], ri + 1, r->type, ir.width, ir.height, img.width,
-                              img.height);
+                print_message("%s record %zu (Type-%d): header %dx%d, image %dx%d\n", readable[i],
+                              ri + 1, r->type, ir.width, ir.height, img.width, img.height);
                 mismatched++;
             }
             decoded++;
             if (ir.detected == PM_AN2K_CMP_WSQ) {
                 size_t nf = ir.field == 999 ? r->nfields : (size_t)ir.field;
-                snprintf(path, sizeof path, "%s/an2k/reference-dumps/%s/fld_%zu_%zu.dwsq.raw",
-                         base, readable[i], ri + 1, nf);
+                snprintf(path, sizeof path, "%s/an2k/reference-dumps/%s/fld_%zu_%zu.dwsq.raw", base,
+                         readable[i], ri + 1, nf);
                 size_t rl;
                 uint8_t *ref = slurp(path, &rl);
                 if (!ref) {
@@ -819,8 +903,8 @@ static void test_reference_images(void **state)
                     continue;
                 }
                 int w = 0, h = 0;
-                snprintf(path, sizeof path, "%s/an2k/reference-dumps/%s/fld_%zu_%zu.dwsq.ncm",
-                         base, readable[i], ri + 1, nf);
+                snprintf(path, sizeof path, "%s/an2k/reference-dumps/%s/fld_%zu_%zu.dwsq.ncm", base,
+                         readable[i], ri + 1, nf);
                 assert_true(read_ncm_dims(path, &w, &h));
                 assert_int_equal(w, img.width);
                 assert_int_equal(h, img.height);
@@ -889,11 +973,17 @@ static void test_vetting_roundtrip(void **state)
         synth_image(&img[i], 64 + 8 * i, 48, i);
         assert_int_equal(pm_image_encode(&img[i], PM_IMAGE_PNG, NULL, &png[i], &pnglen[i], &err),
                          PM_OK);
-        fingers[i] = (pm_an2k_finger_t){.position = i ? 7 : 2, .data = png[i], .len = pnglen[i],
-                                        .compression = PM_AN2K_CMP_PNG, .width = img[i].width,
-                                        .height = img[i].height, .ppi = 500};
+        fingers[i] = (pm_an2k_finger_t){.position = i ? 7 : 2,
+                                        .data = png[i],
+                                        .len = pnglen[i],
+                                        .compression = PM_AN2K_CMP_PNG,
+                                        .width = img[i].width,
+                                        .height = img[i].height,
+                                        .ppi = 500};
     }
-    pm_an2k_search_t s = {.header = {.date = "20261127", .dai = "YB-VET", .ori = "XA-BORDER",
+    pm_an2k_search_t s = {.header = {.date = "20261127",
+                                     .dai = "YB-VET",
+                                     .ori = "XA-BORDER",
                                      .tcn = "XA-20261127-000042"},
                           .purpose = "BORDER",
                           .case_ref = "CASE 17",
@@ -926,8 +1016,11 @@ static void test_vetting_roundtrip(void **state)
 
     /* Match response with two candidates. */
     pm_an2k_candidate_t cands[2] = {{"SUBJ-0001", 812.5}, {"SUBJ-0417", 77.25}};
-    pm_an2k_response_t r = {.tcn = "YB-20261127-900001", .date = "20261127", .match = 1,
-                            .candidates = cands, .ncandidates = 2};
+    pm_an2k_response_t r = {.tcn = "YB-20261127-900001",
+                            .date = "20261127",
+                            .match = 1,
+                            .candidates = cands,
+                            .ncandidates = 2};
     pm_an2k_txn_t resp, resp2;
     assert_int_equal(pm_an2k_response_build(&v, &r, &resp, &err), PM_OK);
     roundtrip_bytes(&resp, &resp2);
@@ -963,7 +1056,8 @@ static void test_vetting_roundtrip(void **state)
     pm_an2k_free(&resp);
 
     /* Error response. */
-    r = (pm_an2k_response_t){.tcn = "YB-3", .date = "20261127", .message = "finger 7: image unusable"};
+    r = (pm_an2k_response_t){
+        .tcn = "YB-3", .date = "20261127", .message = "finger 7: image unusable"};
     assert_int_equal(pm_an2k_response_build(&v, &r, &resp, &err), PM_OK);
     roundtrip_bytes(&resp, &resp2);
     assert_int_equal(pm_an2k_vetting_parse(&resp2, &rv, &err), PM_OK);

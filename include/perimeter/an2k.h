@@ -37,32 +37,32 @@ extern "C" {
 #define PM_AN2K_US 0x1F
 
 /* Hard limits of the reader (and the builder). */
-#define PM_AN2K_MAX_FILE ((size_t)512 << 20) /* whole transaction */
-#define PM_AN2K_MAX_RECORDS 1000             /* records, Type-1 included */
-#define PM_AN2K_MAX_FIELDS 2000              /* fields per record */
-#define PM_AN2K_MAX_ITEMS 100000             /* items (subfields x items) per field */
-#define PM_AN2K_MAX_TAG 16                   /* bytes of a field tag ("17.999") */
+#define PM_AN2K_MAX_FILE    ((size_t)512 << 20) /* whole transaction */
+#define PM_AN2K_MAX_RECORDS 1000                /* records, Type-1 included */
+#define PM_AN2K_MAX_FIELDS  2000                /* fields per record */
+#define PM_AN2K_MAX_ITEMS   100000              /* items (subfields x items) per field */
+#define PM_AN2K_MAX_TAG     16                  /* bytes of a field tag ("17.999") */
 
 typedef struct pm_an2k_field {
-    int type;                   /* record type from the tag (the record's type for binary records) */
-    int id;                     /* field number: 1 = LEN, 2 = IDC, ..., 999 = image data */
-    char tag[PM_AN2K_MAX_TAG];  /* tag text as written, NUL-terminated; "" in binary records */
-    uint8_t *value;             /* owned; len bytes plus a NUL byte */
+    int type;                  /* record type from the tag (the record's type for binary records) */
+    int id;                    /* field number: 1 = LEN, 2 = IDC, ..., 999 = image data */
+    char tag[PM_AN2K_MAX_TAG]; /* tag text as written, NUL-terminated; "" in binary records */
+    uint8_t *value;            /* owned; len bytes plus a NUL byte */
     size_t len;
-    int binary;                 /* 1: value is binary data (image), not split into items */
-    size_t offset;              /* byte offset of the field in the input (0 if built) */
+    int binary;    /* 1: value is binary data (image), not split into items */
+    size_t offset; /* byte offset of the field in the input (0 if built) */
 } pm_an2k_field_t;
 
 typedef struct pm_an2k_record {
-    int type;             /* record type (from Type-1 CNT, or the tag) */
-    int binary;           /* 1: fixed binary header (Types 3..8) */
-    int opaque;           /* 1: kept as raw bytes only (fields empty) */
-    size_t offset;        /* byte offset in the input (0 if built) */
-    size_t length;        /* actual length in the input, separators included */
+    int type;      /* record type (from Type-1 CNT, or the tag) */
+    int binary;    /* 1: fixed binary header (Types 3..8) */
+    int opaque;    /* 1: kept as raw bytes only (fields empty) */
+    size_t offset; /* byte offset in the input (0 if built) */
+    size_t length; /* actual length in the input, separators included */
     pm_an2k_field_t *fields;
     size_t nfields;
     size_t capfields;
-    uint8_t *raw;         /* owned copy of the record bytes, only when opaque */
+    uint8_t *raw; /* owned copy of the record bytes, only when opaque */
     size_t raw_len;
 } pm_an2k_record_t;
 
@@ -99,8 +99,7 @@ int pm_an2k_item(const pm_an2k_field_t *f, size_t sub, size_t item, const uint8_
                  size_t *out_len);
 /* Copies item (sub, item) of field id of record r into out (NUL-terminated,
  * truncated to cap-1); returns its length, or -1 when absent. */
-int pm_an2k_get(const pm_an2k_record_t *r, int id, size_t sub, size_t item, char *out,
-                size_t cap);
+int pm_an2k_get(const pm_an2k_record_t *r, int id, size_t sub, size_t item, char *out, size_t cap);
 /* Number of subfields of a text field (1 for an empty value). */
 size_t pm_an2k_subfields(const pm_an2k_field_t *f);
 /* The version 1.002 as a number (200, 201, 300, 400, 500, 501, 502), 0 if unknown. */
@@ -157,13 +156,13 @@ int pm_an2k_dump_json(const pm_an2k_txn_t *t, pm_buf_t *out, pm_error_t *err);
 typedef enum pm_an2k_severity { PM_AN2K_WARNING = 1, PM_AN2K_ERROR = 2 } pm_an2k_severity_t;
 
 typedef struct pm_an2k_issue {
-    int severity;   /* pm_an2k_severity_t */
-    int record;     /* 1-based record index, 0 = whole transaction */
-    int type;       /* record type */
-    int field;      /* field number, 0 = whole record */
-    int subfield;   /* 1-based, 0 = whole field */
-    int item;       /* 1-based, 0 = whole subfield */
-    size_t offset;  /* byte offset in the input (0 if unknown) */
+    int severity;  /* pm_an2k_severity_t */
+    int record;    /* 1-based record index, 0 = whole transaction */
+    int type;      /* record type */
+    int field;     /* field number, 0 = whole record */
+    int subfield;  /* 1-based, 0 = whole field */
+    int item;      /* 1-based, 0 = whole subfield */
+    size_t offset; /* byte offset in the input (0 if unknown) */
     char msg[192];
 } pm_an2k_issue_t;
 
@@ -207,14 +206,14 @@ typedef enum pm_an2k_compression {
 typedef struct pm_an2k_image_ref {
     const uint8_t *data; /* points into the record (not owned) */
     size_t len;
-    int declared;        /* pm_an2k_compression_t from the compression field */
-    int detected;        /* pm_an2k_compression_t from the signature */
+    int declared; /* pm_an2k_compression_t from the compression field */
+    int detected; /* pm_an2k_compression_t from the signature */
     char declared_text[16];
-    int width;           /* HLL */
-    int height;          /* VLL */
-    int ppi;             /* 500/1000 or from THPS/SLC; 0 if unknown */
-    int depth;           /* bits per pixel (8 unless declared) */
-    int field;           /* field number holding the data */
+    int width;  /* HLL */
+    int height; /* VLL */
+    int ppi;    /* 500/1000 or from THPS/SLC; 0 if unknown */
+    int depth;  /* bits per pixel (8 unless declared) */
+    int field;  /* field number holding the data */
 } pm_an2k_image_ref_t;
 int pm_an2k_image_ref(const pm_an2k_record_t *r, pm_an2k_image_ref_t *out, pm_error_t *err);
 /* The compression a byte signature shows (WSQ FFA0, JPEG FFD8, JP2 box or
@@ -234,10 +233,9 @@ int pm_an2k_image_decode(const pm_an2k_record_t *r, const pm_image_limits_t *lim
  * compression (PM_AN2K_CMP_NONE, _WSQ at bitrate, _PNG, _JP2) through the
  * image module. finger is the position code 0..15, idc the record's IDC,
  * source (Type-14 only) the agency in 14.004. *out_index may be NULL. */
-int pm_an2k_add_fingerprint(pm_an2k_txn_t *t, int type, int idc, int finger,
-                            const pm_image_t *img, int compression, double bitrate,
-                            const char *source, const char *date, size_t *out_index,
-                            pm_error_t *err);
+int pm_an2k_add_fingerprint(pm_an2k_txn_t *t, int type, int idc, int finger, const pm_image_t *img,
+                            int compression, double bitrate, const char *source, const char *date,
+                            size_t *out_index, pm_error_t *err);
 /* The same from already encoded bytes (WSQ, JPEG, JP2, PNG by signature, or
  * raw 8-bit grey when compression is PM_AN2K_CMP_NONE), without re-encoding. */
 int pm_an2k_add_fingerprint_data(pm_an2k_txn_t *t, int type, int idc, int finger,
@@ -260,14 +258,14 @@ int pm_an2k_minutiae(const pm_an2k_txn_t *t, size_t rec_index, pm_fingerprint_t 
  * (9.001..9.004 with FMT "U", 9.128/9.129 size, 9.130..9.132 resolution,
  * 9.134 finger, 9.136 count, 9.137 minutiae: index, x, y, angle in 2-degree
  * units, type, quality). pm_an2k_minutiae reads it back. */
-int pm_an2k_add_minutiae(pm_an2k_txn_t *t, int idc, const pm_fingerprint_t *view,
-                         size_t *out_index, pm_error_t *err);
+int pm_an2k_add_minutiae(pm_an2k_txn_t *t, int idc, const pm_fingerprint_t *view, size_t *out_index,
+                         pm_error_t *err);
 
 /* ---- vetting profile (docs/an2k.md) ---- */
 
-#define PM_AN2K_TOT_SEARCH "PMSR"   /* search request */
+#define PM_AN2K_TOT_SEARCH   "PMSR" /* search request */
 #define PM_AN2K_TOT_RESPONSE "PMRS" /* search response */
-#define PM_AN2K_TOT_ERROR "PMER"    /* error response */
+#define PM_AN2K_TOT_ERROR    "PMER" /* error response */
 
 #define PM_AN2K_MAX_CANDIDATES 99
 
@@ -278,17 +276,17 @@ typedef struct pm_an2k_candidate {
 
 /* One finger image of a search request. */
 typedef struct pm_an2k_finger {
-    int position;             /* finger position code 0..10 */
-    const uint8_t *data;      /* compressed image bytes (WSQ, JPEG, JP2, PNG) or raw grey */
+    int position;        /* finger position code 0..10 */
+    const uint8_t *data; /* compressed image bytes (WSQ, JPEG, JP2, PNG) or raw grey */
     size_t len;
-    int compression;          /* pm_an2k_compression_t of data */
-    int width, height, ppi;   /* image facts */
+    int compression;        /* pm_an2k_compression_t of data */
+    int width, height, ppi; /* image facts */
 } pm_an2k_finger_t;
 
 typedef struct pm_an2k_search {
-    pm_an2k_header_t header;  /* tot is forced to PM_AN2K_TOT_SEARCH */
-    const char *purpose;      /* 2.037 purpose code, e.g. "BORDER" */
-    const char *case_ref;     /* 2.006 officer's case reference, optional */
+    pm_an2k_header_t header; /* tot is forced to PM_AN2K_TOT_SEARCH */
+    const char *purpose;     /* 2.037 purpose code, e.g. "BORDER" */
+    const char *case_ref;    /* 2.006 officer's case reference, optional */
     const pm_an2k_finger_t *fingers;
     size_t nfingers;
 } pm_an2k_search_t;
@@ -307,11 +305,11 @@ typedef struct pm_an2k_vetting {
     char date[9];
     char purpose[32];
     char case_ref[64];
-    size_t nfingers;          /* Type-14/4 records in a request */
-    int match;                /* response: 1 match ("I"), 0 no match ("N"), -1 absent */
+    size_t nfingers; /* Type-14/4 records in a request */
+    int match;       /* response: 1 match ("I"), 0 no match ("N"), -1 absent */
     pm_an2k_candidate_t candidates[PM_AN2K_MAX_CANDIDATES];
     size_t ncandidates;
-    char message[256];        /* error response message (2.060) */
+    char message[256]; /* error response message (2.060) */
 } pm_an2k_vetting_t;
 
 /* Reads the profile fields of a request or response; PM_EVALIDATION with a
@@ -322,12 +320,12 @@ int pm_an2k_vetting_parse(const pm_an2k_txn_t *t, pm_an2k_vetting_t *out, pm_err
  * swapped, our own tcn, match indicator and candidates (sorted by the caller),
  * or, when message is not NULL, an error response carrying it. */
 typedef struct pm_an2k_response {
-    const char *tcn;          /* the responder's control number */
-    const char *date;         /* CCYYMMDD */
-    int match;                /* 1 match, 0 no match */
+    const char *tcn;  /* the responder's control number */
+    const char *date; /* CCYYMMDD */
+    int match;        /* 1 match, 0 no match */
     const pm_an2k_candidate_t *candidates;
     size_t ncandidates;
-    const char *message;      /* non-NULL: error response (TOT PMER) */
+    const char *message; /* non-NULL: error response (TOT PMER) */
 } pm_an2k_response_t;
 int pm_an2k_response_build(const pm_an2k_vetting_t *request, const pm_an2k_response_t *r,
                            pm_an2k_txn_t *out, pm_error_t *err);

@@ -13,8 +13,7 @@ int pm_an2k_image_decode(const pm_an2k_record_t *r, const pm_image_limits_t *lim
     memset(out_img, 0, sizeof *out_img);
     pm_an2k_image_ref_t ir;
     int rc = pm_an2k_image_ref(r, &ir, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     int kind = ir.detected != PM_AN2K_CMP_UNKNOWN ? ir.detected : ir.declared;
     if (kind == PM_AN2K_CMP_NONE) {
         int maxw = limits && limits->max_width ? limits->max_width : PM_IMAGE_DEFAULT_MAX_DIM;
@@ -31,8 +30,7 @@ int pm_an2k_image_decode(const pm_an2k_record_t *r, const pm_image_limits_t *lim
                                 "needs %zu",
                                 r->type, ir.len, w, h, ir.depth, want);
         rc = pm_image_alloc(out_img, ir.width, ir.height, ir.ppi, err);
-        if (rc)
-            return rc;
+        if (rc) return rc;
         for (size_t y = 0; y < h; y++)
             for (size_t x = 0; x < w; x++) {
                 uint8_t v;
@@ -62,28 +60,32 @@ int pm_an2k_image_decode(const pm_an2k_record_t *r, const pm_image_limits_t *lim
         /* Our WSQ codec directly (the FBI spec, bit-exact with NIST's decoder). */
         rc = pm_wsq_decode(ir.data, ir.len, limits ? limits->max_width : 0,
                            limits ? limits->max_height : 0, out_img, err);
-        if (!rc)
-            out_img->format = PM_IMAGE_WSQ;
+        if (!rc) out_img->format = PM_IMAGE_WSQ;
     } else {
         rc = pm_image_decode(ir.data, ir.len, limits, out_img, err);
     }
-    if (rc)
-        return pm_error_prefix(err, "Type-%d image", r->type);
-    if (out_img->ppi == 0)
-        out_img->ppi = ir.ppi;
+    if (rc) return pm_error_prefix(err, "Type-%d image", r->type);
+    if (out_img->ppi == 0) out_img->ppi = ir.ppi;
     return PM_OK;
 }
 
 static const char *cga_text(int compression)
 {
     switch (compression) {
-    case PM_AN2K_CMP_NONE: return "NONE";
-    case PM_AN2K_CMP_WSQ: return "WSQ20";
-    case PM_AN2K_CMP_JPEG: return "JPEGB";
-    case PM_AN2K_CMP_JPEGL: return "JPEGL";
-    case PM_AN2K_CMP_JP2: return "JP2";
-    case PM_AN2K_CMP_PNG: return "PNG";
-    default: return NULL;
+    case PM_AN2K_CMP_NONE:
+        return "NONE";
+    case PM_AN2K_CMP_WSQ:
+        return "WSQ20";
+    case PM_AN2K_CMP_JPEG:
+        return "JPEGB";
+    case PM_AN2K_CMP_JPEGL:
+        return "JPEGL";
+    case PM_AN2K_CMP_JP2:
+        return "JP2";
+    case PM_AN2K_CMP_PNG:
+        return "PNG";
+    default:
+        return NULL;
     }
 }
 
@@ -117,53 +119,55 @@ int pm_an2k_add_fingerprint_data(pm_an2k_txn_t *t, int type, int idc, int finger
         if (compression != PM_AN2K_CMP_NONE && compression != PM_AN2K_CMP_WSQ)
             return pm_error_set(err, PM_EINVAL, "Type-4 holds WSQ or uncompressed images only");
         if (ppi != 0 && ppi != 500)
-            return pm_error_set(err, PM_EINVAL, "Type-4 images are 500 ppi (got %d): resample "
-                                                "or use Type-14", ppi);
+            return pm_error_set(err, PM_EINVAL,
+                                "Type-4 images are 500 ppi (got %d): resample "
+                                "or use Type-14",
+                                ppi);
         if (width > 65535 || height > 65535)
             return pm_error_set(err, PM_EINVAL, "image too large for Type-4");
         rc = pm_an2k_add_record(t, 4, &ri, err);
-        if (rc)
-            return rc;
+        if (rc) return rc;
         pm_an2k_record_t *r = &t->records[ri];
         char fgp[32];
-        snprintf(fgp, sizeof fgp, "%d\x1f" "255\x1f" "255\x1f" "255\x1f" "255\x1f" "255", finger);
+        snprintf(fgp, sizeof fgp,
+                 "%d\x1f"
+                 "255\x1f"
+                 "255\x1f"
+                 "255\x1f"
+                 "255\x1f"
+                 "255",
+                 finger);
         char idcs[8], ws[8], hs[8];
         snprintf(idcs, sizeof idcs, "%d", idc);
         snprintf(ws, sizeof ws, "%d", width);
         snprintf(hs, sizeof hs, "%d", height);
-        const char *vals[8] = {"0", idcs, "0", fgp, "0", ws, hs,
-                               compression == PM_AN2K_CMP_WSQ ? "1" : "0"};
+        const char *vals[8] = {"0", idcs, "0", fgp,
+                               "0", ws,   hs,  compression == PM_AN2K_CMP_WSQ ? "1" : "0"};
         for (int k = 0; k < 8 && !rc; k++)
             rc = pm_an2k_set_text(r, k + 1, vals[k], err);
-        if (!rc)
-            rc = pm_an2k_set(r, 9, data, len, 1, err);
+        if (!rc) rc = pm_an2k_set(r, 9, data, len, 1, err);
     } else {
         rc = pm_an2k_add_record(t, 14, &ri, err);
-        if (rc)
-            return rc;
+        if (rc) return rc;
         pm_an2k_record_t *r = &t->records[ri];
         const char *cga = cga_text(compression);
-        if (!cga)
-            return pm_error_set(err, PM_EINVAL, "unknown compression %d", compression);
+        if (!cga) return pm_error_set(err, PM_EINVAL, "unknown compression %d", compression);
         struct {
             int id;
             int value;
-        } nums[] = {{3, 0},  {6, width}, {7, height}, {8, 1}, {9, ppi ? ppi : 500},
-                    {10, ppi ? ppi : 500}, {12, 8}, {13, finger}};
+        } nums[] = {{3, 0},  {6, width},           {7, height},
+                    {8, 1},  {9, ppi ? ppi : 500}, {10, ppi ? ppi : 500},
+                    {12, 8}, {13, finger}};
         snprintf(v, sizeof v, "%02d", idc);
         rc = pm_an2k_set_text(r, 2, v, err);
         for (size_t k = 0; k < sizeof nums / sizeof nums[0] && !rc; k++) {
             snprintf(v, sizeof v, "%d", nums[k].value);
             rc = pm_an2k_set_text(r, nums[k].id, v, err);
         }
-        if (!rc)
-            rc = pm_an2k_set_text(r, 4, source && *source ? source : "UNKNOWN", err);
-        if (!rc)
-            rc = pm_an2k_set_text(r, 5, date && *date ? date : "19700101", err);
-        if (!rc)
-            rc = pm_an2k_set_text(r, 11, cga, err);
-        if (!rc)
-            rc = pm_an2k_set(r, 999, data, len, 1, err);
+        if (!rc) rc = pm_an2k_set_text(r, 4, source && *source ? source : "UNKNOWN", err);
+        if (!rc) rc = pm_an2k_set_text(r, 5, date && *date ? date : "19700101", err);
+        if (!rc) rc = pm_an2k_set_text(r, 11, cga, err);
+        if (!rc) rc = pm_an2k_set(r, 999, data, len, 1, err);
     }
     if (rc) {
         /* Drop the half-built record. */
@@ -173,36 +177,33 @@ int pm_an2k_add_fingerprint_data(pm_an2k_txn_t *t, int type, int idc, int finger
         free(r->fields);
         return rc;
     }
-    if (out_index)
-        *out_index = ri;
+    if (out_index) *out_index = ri;
     return PM_OK;
 }
 
-int pm_an2k_add_fingerprint(pm_an2k_txn_t *t, int type, int idc, int finger,
-                            const pm_image_t *img, int compression, double bitrate,
-                            const char *source, const char *date, size_t *out_index,
-                            pm_error_t *err)
+int pm_an2k_add_fingerprint(pm_an2k_txn_t *t, int type, int idc, int finger, const pm_image_t *img,
+                            int compression, double bitrate, const char *source, const char *date,
+                            size_t *out_index, pm_error_t *err)
 {
-    if (!img || !img->pixels)
-        return pm_error_set(err, PM_EINVAL, "no image");
+    if (!img || !img->pixels) return pm_error_set(err, PM_EINVAL, "no image");
     if (compression == PM_AN2K_CMP_NONE)
-        return pm_an2k_add_fingerprint_data(t, type, idc, finger, img->pixels,
-                                            (size_t)img->width * (size_t)img->height,
-                                            compression, img->width, img->height, img->ppi,
-                                            source, date, out_index, err);
+        return pm_an2k_add_fingerprint_data(
+            t, type, idc, finger, img->pixels, (size_t)img->width * (size_t)img->height,
+            compression, img->width, img->height, img->ppi, source, date, out_index, err);
     pm_image_format_t fmt = compression == PM_AN2K_CMP_WSQ   ? PM_IMAGE_WSQ
                             : compression == PM_AN2K_CMP_PNG ? PM_IMAGE_PNG
                             : compression == PM_AN2K_CMP_JP2 ? PM_IMAGE_JP2
                                                              : PM_IMAGE_UNKNOWN;
     if (fmt == PM_IMAGE_UNKNOWN)
-        return pm_error_set(err, PM_EINVAL, "cannot encode fingerprints with compression %d "
-                                            "(use NONE, WSQ, PNG or JP2)", compression);
+        return pm_error_set(err, PM_EINVAL,
+                            "cannot encode fingerprints with compression %d "
+                            "(use NONE, WSQ, PNG or JP2)",
+                            compression);
     pm_image_save_options_t opts = {.wsq_bitrate = bitrate, .jp2_ratio = 0};
     uint8_t *enc = NULL;
     size_t n = 0;
     int rc = pm_image_encode(img, fmt, &opts, &enc, &n, err);
-    if (rc)
-        return pm_error_prefix(err, "encoding the Type-%d image", type);
+    if (rc) return pm_error_prefix(err, "encoding the Type-%d image", type);
     rc = pm_an2k_add_fingerprint_data(t, type, idc, finger, enc, n, compression, img->width,
                                       img->height, img->ppi, source, date, out_index, err);
     free(enc);

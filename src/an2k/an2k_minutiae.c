@@ -60,8 +60,9 @@ int pm_an2k_minutiae(const pm_an2k_txn_t *t, size_t rec_index, pm_fingerprint_t 
         out->width = rec_num(r, 128) > 0 ? rec_num(r, 128) : 0;
         out->height = rec_num(r, 129) > 0 ? rec_num(r, 129) : 0;
         int slc = rec_num(r, 130), thps = rec_num(r, 131);
-        out->ppi = slc == 1 && thps > 0 ? thps : slc == 2 && thps > 0 ? (int)(thps * 2.54 + 0.5)
-                                                                       : 500;
+        out->ppi = slc == 1 && thps > 0   ? thps
+                   : slc == 2 && thps > 0 ? (int)(thps * 2.54 + 0.5)
+                                          : 500;
         out->finger = rec_num(r, 134) >= 0 ? rec_num(r, 134) : 0;
         size_t ns = m1 ? pm_an2k_subfields(m1) : 0;
         if (ns > PM_MAX_MINUTIAE)
@@ -100,12 +101,11 @@ int pm_an2k_minutiae(const pm_an2k_txn_t *t, size_t rec_index, pm_fingerprint_t 
         if (i == rec_index || ir->type == 9 || pm_an2k_get(ir, 2, 1, 1, other, sizeof other) < 0)
             continue;
         pm_an2k_image_ref_t ref;
-        if (strtol(other, NULL, 10) == strtol(idc, NULL, 10) && pm_an2k_image_ref(ir, &ref, NULL) == PM_OK &&
-            ref.height > 0) {
+        if (strtol(other, NULL, 10) == strtol(idc, NULL, 10) &&
+            pm_an2k_image_ref(ir, &ref, NULL) == PM_OK && ref.height > 0) {
             out->width = ref.width;
             out->height = ref.height;
-            if (ref.ppi > 0)
-                out->ppi = ref.ppi;
+            if (ref.ppi > 0) out->ppi = ref.ppi;
             break;
         }
     }
@@ -136,7 +136,7 @@ int pm_an2k_minutiae(const pm_an2k_txn_t *t, size_t rec_index, pm_fingerprint_t 
         mm->x = (float)(x * px_per_unit);
         mm->y = (float)(out->height > 0 ? out->height - y * px_per_unit : y * px_per_unit);
         mm->angle = (float)(th * PM__PI / 180.0);
-        mm->type = tp[0] == 'A' ? PM_MINUTIA_ENDING
+        mm->type = tp[0] == 'A'   ? PM_MINUTIA_ENDING
                    : tp[0] == 'B' ? PM_MINUTIA_BIFURCATION
                                   : PM_MINUTIA_OTHER;
         /* Legacy quality: 0 manual, 1 unknown, 2 (best) .. 63 (worst). */
@@ -145,33 +145,33 @@ int pm_an2k_minutiae(const pm_an2k_txn_t *t, size_t rec_index, pm_fingerprint_t 
     return PM_OK;
 }
 
-int pm_an2k_add_minutiae(pm_an2k_txn_t *t, int idc, const pm_fingerprint_t *view,
-                         size_t *out_index, pm_error_t *err)
+int pm_an2k_add_minutiae(pm_an2k_txn_t *t, int idc, const pm_fingerprint_t *view, size_t *out_index,
+                         pm_error_t *err)
 {
     if (idc < 0 || idc > 99 || view->count > PM_MAX_MINUTIAE)
         return pm_error_set(err, PM_EINVAL, "IDC %d or minutiae count %zu out of range", idc,
                             view->count);
     size_t ri;
     int rc = pm_an2k_add_record(t, 9, &ri, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     pm_an2k_record_t *r = &t->records[ri];
     pm_buf_t b;
     pm_buf_init(&b, 1 << 20);
     struct {
         int id;
         long v;
-    } nums[] = {{128, view->width},  {129, view->height},
-                {130, 1},            {131, view->ppi > 0 ? view->ppi : 500},
-                {132, view->ppi > 0 ? view->ppi : 500}, {134, view->finger},
+    } nums[] = {{128, view->width},
+                {129, view->height},
+                {130, 1},
+                {131, view->ppi > 0 ? view->ppi : 500},
+                {132, view->ppi > 0 ? view->ppi : 500},
+                {134, view->finger},
                 {136, (long)view->count}};
     char v[32];
     snprintf(v, sizeof v, "%02d", idc);
     rc = pm_an2k_set_text(r, 2, v, err);
-    if (!rc)
-        rc = pm_an2k_set_text(r, 3, "0", err);
-    if (!rc)
-        rc = pm_an2k_set_text(r, 4, "U", err);
+    if (!rc) rc = pm_an2k_set_text(r, 3, "0", err);
+    if (!rc) rc = pm_an2k_set_text(r, 4, "U", err);
     for (size_t i = 0; i < sizeof nums / sizeof nums[0] && !rc; i++) {
         snprintf(v, sizeof v, "%ld", nums[i].v < 0 ? 0 : nums[i].v);
         rc = pm_an2k_set_text(r, nums[i].id, v, err);
@@ -180,20 +180,18 @@ int pm_an2k_add_minutiae(pm_an2k_txn_t *t, int idc, const pm_fingerprint_t *view
         const pm_minutia_t *m = &view->minutiae[i];
         double a = m->angle * 180.0 / PM__PI / 2.0;
         long au = lround(a) % 180;
-        if (au < 0)
-            au += 180;
+        if (au < 0) au += 180;
         long x = lround(m->x), y = lround(m->y);
         if (x < 0 || y < 0 || x > 99999 || y > 99999) {
-            rc = pm_error_set(err, PM_ERANGE, "minutia %zu at (%ld, %ld) out of range", i + 1, x,
-                              y);
+            rc =
+                pm_error_set(err, PM_ERANGE, "minutia %zu at (%ld, %ld) out of range", i + 1, x, y);
             break;
         }
         if (pm_buf_printf(&b, "%s%zu\x1f%ld\x1f%ld\x1f%ld\x1f%u\x1f%u", i ? "\x1e" : "", i + 1, x,
                           y, au, m->type > 2 ? 0u : m->type, m->quality > 100 ? 100u : m->quality))
             rc = pm_error_set(err, PM_ELIMIT, "minutiae field too long");
     }
-    if (!rc && view->count)
-        rc = pm_an2k_set(r, 137, b.data, b.len, 0, err);
+    if (!rc && view->count) rc = pm_an2k_set(r, 137, b.data, b.len, 0, err);
     pm_buf_free(&b);
     if (rc) {
         pm_an2k_record_t *last = &t->records[--t->nrecords];
@@ -202,7 +200,6 @@ int pm_an2k_add_minutiae(pm_an2k_txn_t *t, int idc, const pm_fingerprint_t *view
         free(last->fields);
         return rc;
     }
-    if (out_index)
-        *out_index = ri;
+    if (out_index) *out_index = ri;
     return PM_OK;
 }

@@ -24,8 +24,7 @@ static size_t parse_tag(const uint8_t *data, size_t p, size_t end, int *out_type
         i++;
         nd++;
     }
-    if (nd == 0 || i >= end || data[i] != '.')
-        return 0;
+    if (nd == 0 || i >= end || data[i] != '.') return 0;
     i++;
     nd = 0;
     while (i < end && data[i] >= '0' && data[i] <= '9' && nd < 9) {
@@ -33,11 +32,9 @@ static size_t parse_tag(const uint8_t *data, size_t p, size_t end, int *out_type
         i++;
         nd++;
     }
-    if (nd == 0 || i >= end || data[i] != ':')
-        return 0;
+    if (nd == 0 || i >= end || data[i] != ':') return 0;
     i++;
-    if (i - p > PM_AN2K_MAX_TAG - 1)
-        return 0;
+    if (i - p > PM_AN2K_MAX_TAG - 1) return 0;
     *out_type = (int)type;
     *out_id = (int)id;
     return i - p;
@@ -46,12 +43,10 @@ static size_t parse_tag(const uint8_t *data, size_t p, size_t end, int *out_type
 /* The decimal value of data[p..p+n), or -1 if not all digits / too large. */
 static long long parse_decimal(const uint8_t *data, size_t n)
 {
-    if (n == 0 || n > 12)
-        return -1;
+    if (n == 0 || n > 12) return -1;
     long long v = 0;
     for (size_t i = 0; i < n; i++) {
-        if (data[i] < '0' || data[i] > '9')
-            return -1;
+        if (data[i] < '0' || data[i] > '9') return -1;
         v = v * 10 + (data[i] - '0');
     }
     return v;
@@ -60,13 +55,11 @@ static long long parse_decimal(const uint8_t *data, size_t n)
 int pm__an2k_push_field(pm_an2k_record_t *r, const pm_an2k_field_t *f, pm_error_t *err)
 {
     if (r->nfields >= PM_AN2K_MAX_FIELDS)
-        return pm_error_set(err, PM_ELIMIT, "record has more than %d fields",
-                            PM_AN2K_MAX_FIELDS);
+        return pm_error_set(err, PM_ELIMIT, "record has more than %d fields", PM_AN2K_MAX_FIELDS);
     if (r->nfields == r->capfields) {
         size_t cap = r->capfields ? r->capfields * 2 : 16;
         pm_an2k_field_t *p = realloc(r->fields, cap * sizeof *p);
-        if (!p)
-            return pm_error_set(err, PM_ENOMEM, "out of memory for fields");
+        if (!p) return pm_error_set(err, PM_ENOMEM, "out of memory for fields");
         r->fields = p;
         r->capfields = cap;
     }
@@ -75,25 +68,21 @@ int pm__an2k_push_field(pm_an2k_record_t *r, const pm_an2k_field_t *f, pm_error_
 }
 
 /* Makes a field with an owned copy of value[0..len). */
-int pm__an2k_make_field(pm_an2k_field_t *f, int type, int id, const char *tag,
-                        const uint8_t *value, size_t len, int binary, size_t offset,
-                        pm_error_t *err)
+int pm__an2k_make_field(pm_an2k_field_t *f, int type, int id, const char *tag, const uint8_t *value,
+                        size_t len, int binary, size_t offset, pm_error_t *err)
 {
     memset(f, 0, sizeof *f);
     f->type = type;
     f->id = id;
     if (tag) {
         size_t tl = strlen(tag);
-        if (tl >= sizeof f->tag)
-            tl = sizeof f->tag - 1;
+        if (tl >= sizeof f->tag) tl = sizeof f->tag - 1;
         memcpy(f->tag, tag, tl);
         f->tag[tl] = '\0';
     }
     f->value = malloc(len + 1);
-    if (!f->value)
-        return pm_error_set(err, PM_ENOMEM, "out of memory for a %zu-byte field", len);
-    if (len)
-        memcpy(f->value, value, len);
+    if (!f->value) return pm_error_set(err, PM_ENOMEM, "out of memory for a %zu-byte field", len);
+    if (len) memcpy(f->value, value, len);
     f->value[len] = '\0';
     f->len = len;
     f->binary = binary;
@@ -108,8 +97,7 @@ int pm__an2k_push_record(pm_an2k_txn_t *t, pm_an2k_record_t **out, pm_error_t *e
     if (t->nrecords == t->caprecords) {
         size_t cap = t->caprecords ? t->caprecords * 2 : 8;
         pm_an2k_record_t *p = realloc(t->records, cap * sizeof *p);
-        if (!p)
-            return pm_error_set(err, PM_ENOMEM, "out of memory for records");
+        if (!p) return pm_error_set(err, PM_ENOMEM, "out of memory for records");
         t->records = p;
         t->caprecords = cap;
     }
@@ -151,9 +139,10 @@ static int read_tagged(const uint8_t *data, size_t len, size_t p, size_t rec_no,
     while (q < len && data[q] != PM_AN2K_GS && data[q] != PM_AN2K_FS && q - lstart < 16)
         q++;
     if (q >= len)
-        return pm_error_set(err, PM_ETRUNCATED,
-                            "offset %zu: record %zu field %d.001 (LEN): input ends inside the field",
-                            lstart, rec_no, type);
+        return pm_error_set(
+            err, PM_ETRUNCATED,
+            "offset %zu: record %zu field %d.001 (LEN): input ends inside the field", lstart,
+            rec_no, type);
     long long declared = parse_decimal(data + lstart, q - lstart);
     if (declared < 0)
         return pm_error_set(err, PM_EFORMAT,
@@ -188,7 +177,7 @@ static int read_tagged(const uint8_t *data, size_t len, size_t p, size_t rec_no,
                     "data cannot be delimited",
                     vstart, rec_no, type, tag, declared,
                     declared > (long long)(len - p) ? "runs past the end of the input"
-                                                     : "does not end at a FS separator");
+                                                    : "does not end at a FS separator");
             if (vstart > len_end - 1)
                 return pm_error_set(err, PM_EFORMAT,
                                     "offset %zu: record %zu (Type-%d) field %s: LEN %lld ends "
@@ -196,8 +185,7 @@ static int read_tagged(const uint8_t *data, size_t len, size_t p, size_t rec_no,
                                     vstart, rec_no, type, tag, declared);
             rc = pm__an2k_make_field(&f, ftype, fid, tag, data + vstart, len_end - 1 - vstart, 1,
                                      pos, err);
-            if (rc)
-                return rc;
+            if (rc) return rc;
             rc = pm__an2k_push_field(r, &f, err);
             if (rc) {
                 free(f.value);
@@ -215,8 +203,7 @@ static int read_tagged(const uint8_t *data, size_t len, size_t p, size_t rec_no,
                                 "the field (no GS/FS separator)",
                                 vstart, rec_no, type, tag);
         rc = pm__an2k_make_field(&f, ftype, fid, tag, data + vstart, e - vstart, 0, pos, err);
-        if (rc)
-            return rc;
+        if (rc) return rc;
         rc = pm__an2k_push_field(r, &f, err);
         if (rc) {
             free(f.value);
@@ -226,8 +213,7 @@ static int read_tagged(const uint8_t *data, size_t len, size_t p, size_t rec_no,
             /* Bound the items of a field. */
             size_t items = 1;
             for (size_t k = vstart; k < e; k++)
-                if (data[k] == PM_AN2K_RS || data[k] == PM_AN2K_US)
-                    items++;
+                if (data[k] == PM_AN2K_RS || data[k] == PM_AN2K_US) items++;
             if (items > PM_AN2K_MAX_ITEMS)
                 return pm_error_set(err, PM_ELIMIT,
                                     "offset %zu: record %zu (Type-%d) field %s: more than %d items",
@@ -310,10 +296,9 @@ static int read_binary(const uint8_t *data, size_t len, size_t p, size_t rec_no,
             tl = (size_t)snprintf(text, sizeof text, "%lu", v);
         }
         pm_an2k_field_t f;
-        int rc = pm__an2k_make_field(&f, type, (int)i + 1, "", (const uint8_t *)text, tl, 0, q,
-                                     err);
-        if (rc)
-            return rc;
+        int rc =
+            pm__an2k_make_field(&f, type, (int)i + 1, "", (const uint8_t *)text, tl, 0, q, err);
+        if (rc) return rc;
         rc = pm__an2k_push_field(r, &f, err);
         if (rc) {
             free(f.value);
@@ -323,11 +308,9 @@ static int read_binary(const uint8_t *data, size_t len, size_t p, size_t rec_no,
     }
     pm_an2k_field_t f;
     int rc = pm__an2k_make_field(&f, type, (int)n + 1, "", data + q, p + declared - q, 1, q, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     rc = pm__an2k_push_field(r, &f, err);
-    if (rc)
-        free(f.value);
+    if (rc) free(f.value);
     return rc;
 }
 
@@ -354,8 +337,7 @@ static int read_opaque(const uint8_t *data, size_t len, size_t p, size_t rec_no,
     r->offset = p;
     r->length = (size_t)declared;
     r->raw = malloc(r->length);
-    if (!r->raw)
-        return pm_error_set(err, PM_ENOMEM, "out of memory for an opaque record");
+    if (!r->raw) return pm_error_set(err, PM_ENOMEM, "out of memory for an opaque record");
     memcpy(r->raw, data + p, r->length);
     r->raw_len = r->length;
     return PM_OK;
@@ -364,8 +346,24 @@ static int read_opaque(const uint8_t *data, size_t len, size_t p, size_t rec_no,
 static int known_tagged_type(int type)
 {
     switch (type) {
-    case 1: case 2: case 9: case 10: case 11: case 12: case 13: case 14: case 15: case 16:
-    case 17: case 18: case 19: case 20: case 21: case 22: case 98: case 99:
+    case 1:
+    case 2:
+    case 9:
+    case 10:
+    case 11:
+    case 12:
+    case 13:
+    case 14:
+    case 15:
+    case 16:
+    case 17:
+    case 18:
+    case 19:
+    case 20:
+    case 21:
+    case 22:
+    case 98:
+    case 99:
         return 1;
     default:
         return 0;
@@ -377,14 +375,12 @@ static int read_cnt(const pm_an2k_record_t *t1, int *types, size_t cap, size_t *
 {
     const pm_an2k_field_t *cnt = pm_an2k_find(t1, 3);
     *out_n = 0;
-    if (!cnt)
-        return -1;
+    if (!cnt) return -1;
     size_t nsub = pm_an2k_subfields(cnt);
     for (size_t s = 2; s <= nsub && *out_n < cap; s++) {
         const uint8_t *ip;
         size_t il;
-        if (!pm_an2k_item(cnt, s, 1, &ip, &il))
-            break;
+        if (!pm_an2k_item(cnt, s, 1, &ip, &il)) break;
         long long v = parse_decimal(ip, il);
         types[(*out_n)++] = (v < 0 || v > 999) ? -1 : (int)v;
     }
@@ -394,20 +390,16 @@ static int read_cnt(const pm_an2k_record_t *t1, int *types, size_t cap, size_t *
 int pm_an2k_read(const uint8_t *data, size_t len, pm_an2k_txn_t *out, pm_error_t *err)
 {
     memset(out, 0, sizeof *out);
-    if (!data && len)
-        return pm_error_set(err, PM_EINVAL, "no input");
+    if (!data && len) return pm_error_set(err, PM_EINVAL, "no input");
     if (len > PM_AN2K_MAX_FILE)
         return pm_error_set(err, PM_ELIMIT, "input of %zu bytes exceeds the %zu-byte limit", len,
                             PM_AN2K_MAX_FILE);
-    if (len == 0)
-        return pm_error_set(err, PM_ETRUNCATED, "offset 0: empty input");
+    if (len == 0) return pm_error_set(err, PM_ETRUNCATED, "offset 0: empty input");
     pm_an2k_record_t *r;
     int rc = pm__an2k_push_record(out, &r, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     rc = read_tagged(data, len, 0, 1, r, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     if (r->type != 1)
         return pm_error_set(err, PM_EFORMAT,
                             "offset 0: record 1 is Type-%d; a transaction starts with a Type-1",
@@ -421,11 +413,9 @@ int pm_an2k_read(const uint8_t *data, size_t len, pm_an2k_txn_t *out, pm_error_t
         int type = rec_no - 2 < ntypes ? types[rec_no - 2] : 0;
         if (type < 0)
             return pm_error_set(err, PM_EFORMAT,
-                                "record 1 field 1.003 (CNT) subfield %zu: bad record type",
-                                rec_no);
+                                "record 1 field 1.003 (CNT) subfield %zu: bad record type", rec_no);
         rc = pm__an2k_push_record(out, &r, err);
-        if (rc)
-            return pm_error_prefix(err, "offset %zu", p);
+        if (rc) return pm_error_prefix(err, "offset %zu", p);
         if (pm__an2k_is_binary_type(type)) {
             rc = read_binary(data, len, p, rec_no, type, r, err);
         } else {
@@ -458,8 +448,7 @@ int pm_an2k_read(const uint8_t *data, size_t len, pm_an2k_txn_t *out, pm_error_t
             }
             /* A tag type that differs from CNT's is kept; the validator reports it. */
         }
-        if (rc)
-            return rc;
+        if (rc) return rc;
         if (r->length == 0)
             return pm_error_set(err, PM_EFORMAT, "offset %zu: record %zu is empty", p, rec_no);
         p += r->length;
@@ -470,8 +459,7 @@ int pm_an2k_read(const uint8_t *data, size_t len, pm_an2k_txn_t *out, pm_error_t
 
 void pm_an2k_free(pm_an2k_txn_t *t)
 {
-    if (!t)
-        return;
+    if (!t) return;
     for (size_t i = 0; i < t->nrecords; i++) {
         pm_an2k_record_t *r = &t->records[i];
         for (size_t k = 0; k < r->nfields; k++)
@@ -485,33 +473,27 @@ void pm_an2k_free(pm_an2k_txn_t *t)
 
 const pm_an2k_field_t *pm_an2k_find(const pm_an2k_record_t *r, int id)
 {
-    if (!r)
-        return NULL;
+    if (!r) return NULL;
     for (size_t i = 0; i < r->nfields; i++)
-        if (r->fields[i].id == id)
-            return &r->fields[i];
+        if (r->fields[i].id == id) return &r->fields[i];
     return NULL;
 }
 
 size_t pm_an2k_subfields(const pm_an2k_field_t *f)
 {
     size_t n = 1;
-    if (f->binary)
-        return 1;
+    if (f->binary) return 1;
     for (size_t i = 0; i < f->len; i++)
-        if (f->value[i] == PM_AN2K_RS)
-            n++;
+        if (f->value[i] == PM_AN2K_RS) n++;
     return n;
 }
 
 int pm_an2k_item(const pm_an2k_field_t *f, size_t sub, size_t item, const uint8_t **out_p,
                  size_t *out_len)
 {
-    if (!f || sub == 0 || item == 0)
-        return 0;
+    if (!f || sub == 0 || item == 0) return 0;
     if (f->binary) {
-        if (sub != 1 || item != 1)
-            return 0;
+        if (sub != 1 || item != 1) return 0;
         *out_p = f->value;
         *out_len = f->len;
         return 1;
@@ -520,8 +502,7 @@ int pm_an2k_item(const pm_an2k_field_t *f, size_t sub, size_t item, const uint8_
     while (s < sub) {
         while (i < f->len && f->value[i] != PM_AN2K_RS)
             i++;
-        if (i >= f->len)
-            return 0;
+        if (i >= f->len) return 0;
         i++;
         s++;
     }
@@ -532,8 +513,7 @@ int pm_an2k_item(const pm_an2k_field_t *f, size_t sub, size_t item, const uint8_
     while (it < item) {
         while (i < send && f->value[i] != PM_AN2K_US)
             i++;
-        if (i >= send)
-            return 0;
+        if (i >= send) return 0;
         i++;
         it++;
     }
@@ -550,8 +530,7 @@ int pm_an2k_get(const pm_an2k_record_t *r, int id, size_t sub, size_t item, char
     const uint8_t *p;
     size_t n;
     if (!pm_an2k_item(pm_an2k_find(r, id), sub, item, &p, &n)) {
-        if (cap)
-            out[0] = '\0';
+        if (cap) out[0] = '\0';
         return -1;
     }
     if (cap) {
@@ -564,11 +543,9 @@ int pm_an2k_get(const pm_an2k_record_t *r, int id, size_t sub, size_t item, char
 
 int pm_an2k_version(const pm_an2k_txn_t *t)
 {
-    if (!t || t->nrecords == 0)
-        return 0;
+    if (!t || t->nrecords == 0) return 0;
     char v[8];
-    if (pm_an2k_get(&t->records[0], 2, 1, 1, v, sizeof v) != 4)
-        return 0;
+    if (pm_an2k_get(&t->records[0], 2, 1, 1, v, sizeof v) != 4) return 0;
     long long n = parse_decimal((const uint8_t *)v, 4);
     return n < 0 ? 0 : (int)n;
 }

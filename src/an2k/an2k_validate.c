@@ -19,8 +19,7 @@ __attribute__((format(printf, 9, 10))) static void add(vctx_t *c, int sev, int r
                                                        const char *fmt, ...)
 {
     pm_an2k_report_t *rep = c->rep;
-    if (c->oom)
-        return;
+    if (c->oom) return;
     if (rep->count == rep->cap) {
         size_t cap = rep->cap ? rep->cap * 2 : 16;
         if (cap > 100000) { /* enough to describe any transaction */
@@ -55,18 +54,15 @@ __attribute__((format(printf, 9, 10))) static void add(vctx_t *c, int sev, int r
 
 static int all_digits(const uint8_t *p, size_t n)
 {
-    if (n == 0)
-        return 0;
+    if (n == 0) return 0;
     for (size_t i = 0; i < n; i++)
-        if (p[i] < '0' || p[i] > '9')
-            return 0;
+        if (p[i] < '0' || p[i] > '9') return 0;
     return 1;
 }
 
 static long long to_num(const uint8_t *p, size_t n)
 {
-    if (!all_digits(p, n) || n > 12)
-        return -1;
+    if (!all_digits(p, n) || n > 12) return -1;
     long long v = 0;
     for (size_t i = 0; i < n; i++)
         v = v * 10 + (p[i] - '0');
@@ -75,27 +71,31 @@ static long long to_num(const uint8_t *p, size_t n)
 
 static int valid_date(const uint8_t *p, size_t n)
 {
-    if (n != 8 || !all_digits(p, 8))
-        return 0;
+    if (n != 8 || !all_digits(p, 8)) return 0;
     int y = (int)to_num(p, 4), m = (int)to_num(p + 4, 2), d = (int)to_num(p + 6, 2);
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-        return 0;
-    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 0;
+    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return 0;
+    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 0;
     return 1;
 }
 
 static const char *cmp_name(int c)
 {
     switch (c) {
-    case PM_AN2K_CMP_NONE: return "uncompressed";
-    case PM_AN2K_CMP_WSQ: return "WSQ";
-    case PM_AN2K_CMP_JPEG: return "JPEG";
-    case PM_AN2K_CMP_JPEGL: return "lossless JPEG";
-    case PM_AN2K_CMP_JP2: return "JPEG 2000";
-    case PM_AN2K_CMP_PNG: return "PNG";
-    default: return "unrecognised";
+    case PM_AN2K_CMP_NONE:
+        return "uncompressed";
+    case PM_AN2K_CMP_WSQ:
+        return "WSQ";
+    case PM_AN2K_CMP_JPEG:
+        return "JPEG";
+    case PM_AN2K_CMP_JPEGL:
+        return "lossless JPEG";
+    case PM_AN2K_CMP_JP2:
+        return "JPEG 2000";
+    case PM_AN2K_CMP_PNG:
+        return "PNG";
+    default:
+        return "unrecognised";
     }
 }
 
@@ -113,28 +113,37 @@ static const int *mandatory(int type)
     static const int t99[] = {1, 2, 4, 100, 101, 103, 104, 999, 0};
     static const int other[] = {1, 2, 0};
     switch (type) {
-    case 1: return t1;
-    case 2: return t2;
-    case 9: return t9;
-    case 10: return t10;
-    case 13: case 14: case 15: return t13;
-    case 16: return t16;
-    case 17: return t17;
-    case 98: return t98;
-    case 99: return t99;
-    default: return other;
+    case 1:
+        return t1;
+    case 2:
+        return t2;
+    case 9:
+        return t9;
+    case 10:
+        return t10;
+    case 13:
+    case 14:
+    case 15:
+        return t13;
+    case 16:
+        return t16;
+    case 17:
+        return t17;
+    case 98:
+        return t98;
+    case 99:
+        return t99;
+    default:
+        return other;
     }
 }
 
 /* Version (1.002 as a number) from which a record type is defined. */
 static int type_since(int type)
 {
-    if (type >= 13 && type <= 16)
-        return 300;
-    if (type == 17 || type == 99)
-        return 400;
-    if (type == 98 || (type >= 18 && type <= 22))
-        return 500;
+    if (type >= 13 && type <= 16) return 300;
+    if (type == 17 || type == 99) return 400;
+    if (type == 98 || (type >= 18 && type <= 22)) return 500;
     return 200;
 }
 
@@ -155,8 +164,7 @@ static void check_type1(vctx_t *c, const pm_an2k_txn_t *t)
                 (const char *)p);
     }
     if ((f = pm_an2k_find(r, 4)) && pm_an2k_item(f, 1, 1, &p, &n) && (n == 0 || n > 16))
-        add(c, PM_AN2K_ERROR, 1, 1, 4, 1, 1, f->offset, "TOT must be 1..16 characters, has %zu",
-            n);
+        add(c, PM_AN2K_ERROR, 1, 1, 4, 1, 1, f->offset, "TOT must be 1..16 characters, has %zu", n);
     if ((f = pm_an2k_find(r, 5)) && pm_an2k_item(f, 1, 1, &p, &n) && !valid_date(p, n))
         add(c, PM_AN2K_ERROR, 1, 1, 5, 1, 1, f->offset, "DAT \"%.*s\" is not a date CCYYMMDD",
             (int)(n > 16 ? 16 : n), (const char *)p);
@@ -194,8 +202,8 @@ static void check_type1(vctx_t *c, const pm_an2k_txn_t *t)
         for (size_t k = 0; k < r->fields[i].len; k++)
             if (r->fields[i].value[k] >= 0x80) {
                 add(c, PM_AN2K_ERROR, 1, 1, r->fields[i].id, 0, 0, r->fields[i].offset,
-                    "byte 0x%02x at value offset %zu: Type-1 is 7-bit ASCII",
-                    r->fields[i].value[k], k);
+                    "byte 0x%02x at value offset %zu: Type-1 is 7-bit ASCII", r->fields[i].value[k],
+                    k);
                 break;
             }
 }
@@ -203,8 +211,7 @@ static void check_type1(vctx_t *c, const pm_an2k_txn_t *t)
 static void check_cnt(vctx_t *c, const pm_an2k_txn_t *t)
 {
     const pm_an2k_field_t *f = pm_an2k_find(&t->records[0], 3);
-    if (!f)
-        return; /* reported as a missing mandatory field */
+    if (!f) return; /* reported as a missing mandatory field */
     const uint8_t *p;
     size_t n;
     if (!pm_an2k_item(f, 1, 1, &p, &n) || to_num(p, n) != 1)
@@ -214,8 +221,7 @@ static void check_cnt(vctx_t *c, const pm_an2k_txn_t *t)
         add(c, PM_AN2K_ERROR, 1, 1, 3, 1, 2, f->offset, "CNT record count missing or not a number");
     else if ((size_t)count != t->nrecords - 1)
         add(c, PM_AN2K_ERROR, 1, 1, 3, 1, 2, f->offset,
-            "CNT announces %lld records after the Type-1, %zu are present", count,
-            t->nrecords - 1);
+            "CNT announces %lld records after the Type-1, %zu are present", count, t->nrecords - 1);
     size_t ns = pm_an2k_subfields(f);
     if (ns - 1 != t->nrecords - 1)
         add(c, PM_AN2K_ERROR, 1, 1, 3, 0, 0, f->offset,
@@ -241,8 +247,7 @@ static void check_cnt(vctx_t *c, const pm_an2k_txn_t *t)
 static void check_image(vctx_t *c, const pm_an2k_record_t *r, int rec)
 {
     pm_an2k_image_ref_t ir;
-    if (pm_an2k_image_ref(r, &ir, NULL))
-        return;
+    if (pm_an2k_image_ref(r, &ir, NULL)) return;
     int legacy = r->type == 3 || r->type == 5 || r->type == 6 || r->type == 7 || r->type == 8;
     int sev = legacy ? PM_AN2K_WARNING : PM_AN2K_ERROR;
     const pm_an2k_field_t *d = pm_an2k_find(r, ir.field);
@@ -252,12 +257,12 @@ static void check_image(vctx_t *c, const pm_an2k_record_t *r, int rec)
         while (k < d->len && k < 32 && d->value[k] != PM_AN2K_GS)
             k++;
         add(c, PM_AN2K_ERROR, rec, r->type, 999, 1, 1, off,
-            "image data starts with %zu bytes of text fields tagged %d.999 (\"%.*s<GS>%d.999:...\") "
+            "image data starts with %zu bytes of text fields tagged %d.999 "
+            "(\"%.*s<GS>%d.999:...\") "
             "before the image",
             pm__an2k_dup_tag_prefix(d), r->type, (int)k, (const char *)d->value, r->type);
     }
-    if (r->type == 8 && ir.declared_text[0] == '2')
-        return; /* SRT 2: vector signature, no raster */
+    if (r->type == 8 && ir.declared_text[0] == '2') return; /* SRT 2: vector signature, no raster */
     if (ir.width <= 0 || ir.height <= 0)
         add(c, PM_AN2K_ERROR, rec, r->type, 6, 0, 0, r->offset,
             "HLL/VLL must be positive pixel counts");
@@ -273,7 +278,8 @@ static void check_image(vctx_t *c, const pm_an2k_record_t *r, int rec)
     }
     if (r->type == 8 && ir.declared == PM_AN2K_CMP_NONE) {
         /* SRT 0: uncompressed 1-bit scan. */
-        size_t want = (size_t)(ir.width > 0 ? (ir.width + 7) / 8 : 0) * (size_t)(ir.height > 0 ? ir.height : 0);
+        size_t want = (size_t)(ir.width > 0 ? (ir.width + 7) / 8 : 0) *
+                      (size_t)(ir.height > 0 ? ir.height : 0);
         if (want != ir.len)
             add(c, PM_AN2K_WARNING, rec, r->type, ir.field, 0, 0, off,
                 "%zu bytes of signature data, %dx%d at 1 bit needs %zu", ir.len, ir.width,
@@ -291,8 +297,8 @@ static void check_image(vctx_t *c, const pm_an2k_record_t *r, int rec)
         size_t want = ir.depth == 1 ? (w + 7) / 8 * h : w * h * (size_t)((ir.depth + 7) / 8);
         if (want != ir.len)
             add(c, sev, rec, r->type, ir.field, 0, 0, off,
-                "%zu bytes of uncompressed image, %zux%zu at %d bit(s) per pixel needs %zu",
-                ir.len, w, h, ir.depth, want);
+                "%zu bytes of uncompressed image, %zux%zu at %d bit(s) per pixel needs %zu", ir.len,
+                w, h, ir.depth, want);
         return;
     }
     int ok = ir.detected == ir.declared ||
@@ -302,17 +308,14 @@ static void check_image(vctx_t *c, const pm_an2k_record_t *r, int rec)
         int w = 0, h = 0;
         if (ir.detected == PM_AN2K_CMP_WSQ) {
             pm_wsq_info_t wi;
-            if (pm_wsq_info(ir.data, ir.len, &wi, NULL) == PM_OK)
-                w = wi.width, h = wi.height;
+            if (pm_wsq_info(ir.data, ir.len, &wi, NULL) == PM_OK) w = wi.width, h = wi.height;
         } else {
             pm_image_header_t ih;
-            if (pm_image_probe(ir.data, ir.len, &ih, NULL) == PM_OK)
-                w = ih.width, h = ih.height;
+            if (pm_image_probe(ir.data, ir.len, &ih, NULL) == PM_OK) w = ih.width, h = ih.height;
         }
         if (w > 0 && h > 0 && (w != ir.width || h != ir.height))
-            add(c, sev, rec, r->type, 6, 0, 0, off,
-                "HLL/VLL say %dx%d, the %s image is %dx%d", ir.width, ir.height,
-                cmp_name(ir.detected), w, h);
+            add(c, sev, rec, r->type, 6, 0, 0, off, "HLL/VLL say %dx%d, the %s image is %dx%d",
+                ir.width, ir.height, cmp_name(ir.detected), w, h);
         else if (w == 0 && ir.detected != PM_AN2K_CMP_UNKNOWN)
             add(c, sev, rec, r->type, ir.field, 0, 0, off, "the %s image header is unreadable",
                 cmp_name(ir.detected));
@@ -320,7 +323,8 @@ static void check_image(vctx_t *c, const pm_an2k_record_t *r, int rec)
     if (!ok)
         add(c, sev, rec, r->type, cgafield, 0, 0, off,
             "compression \"%s\" declares %s, but the data %s%s", ir.declared_text,
-            cmp_name(ir.declared), ir.detected == PM_AN2K_CMP_UNKNOWN ? "has no known signature" : "is a ",
+            cmp_name(ir.declared),
+            ir.detected == PM_AN2K_CMP_UNKNOWN ? "has no known signature" : "is a ",
             ir.detected == PM_AN2K_CMP_UNKNOWN ? "" : cmp_name(ir.detected));
 }
 
@@ -389,8 +393,7 @@ static void check_record(vctx_t *c, const pm_an2k_txn_t *t, size_t ri)
                         "field %d.%03d appears more than once", r->type, f->id);
                     break;
                 }
-            if (f->id > maxid)
-                maxid = f->id;
+            if (f->id > maxid) maxid = f->id;
             if (f->id == 999 && i + 1 != r->nfields)
                 add(c, PM_AN2K_ERROR, rec, r->type, f->id, 0, 0, f->offset,
                     "field %d.999 must be the last field", r->type);
@@ -399,8 +402,7 @@ static void check_record(vctx_t *c, const pm_an2k_txn_t *t, size_t ri)
     const int *m = mandatory(r->type);
     if (!r->binary)
         for (; *m; m++) {
-            if (pm_an2k_find(r, *m))
-                continue;
+            if (pm_an2k_find(r, *m)) continue;
             if (r->type == 14 && *m == 999 && c->version >= 501)
                 continue; /* 14.999 is conditional from the 2013 update on */
             add(c, PM_AN2K_ERROR, rec, r->type, *m, 0, 0, r->offset,
@@ -410,11 +412,9 @@ static void check_record(vctx_t *c, const pm_an2k_txn_t *t, size_t ri)
         const pm_an2k_field_t *idc = pm_an2k_find(r, 2);
         long long v = idc ? to_num(idc->value, idc->len) : 0;
         if (idc && (v < 0 || v > 99))
-            add(c, PM_AN2K_ERROR, rec, r->type, 2, 1, 1, idc->offset,
-                "IDC must be a number 0..99");
+            add(c, PM_AN2K_ERROR, rec, r->type, 2, 1, 1, idc->offset, "IDC must be a number 0..99");
     }
-    if (r->type == 9)
-        check_type9(c, r, rec);
+    if (r->type == 9) check_type9(c, r, rec);
     check_image(c, r, rec);
 }
 
@@ -430,8 +430,7 @@ int pm_an2k_validate(const pm_an2k_txn_t *t, pm_an2k_report_t *out, pm_error_t *
         for (size_t i = 0; i < t->nrecords; i++)
             check_record(&c, t, i);
     }
-    if (c.oom)
-        return pm_error_set(err, PM_ENOMEM, "out of memory while validating");
+    if (c.oom) return pm_error_set(err, PM_ENOMEM, "out of memory while validating");
     if (out->errors)
         return pm_error_set(err, PM_EVALIDATION, "%zu error(s), %zu warning(s)", out->errors,
                             out->warnings);
@@ -440,8 +439,7 @@ int pm_an2k_validate(const pm_an2k_txn_t *t, pm_an2k_report_t *out, pm_error_t *
 
 void pm_an2k_report_free(pm_an2k_report_t *rep)
 {
-    if (!rep)
-        return;
+    if (!rep) return;
     free(rep->issues);
     memset(rep, 0, sizeof *rep);
 }
@@ -458,8 +456,7 @@ void pm_an2k_issue_format(const pm_an2k_issue_t *is, char *out, size_t cap)
         n += (size_t)snprintf(loc + n, sizeof loc - n, " field %d.%03d", is->type, is->field);
     if (is->subfield && n < sizeof loc)
         n += (size_t)snprintf(loc + n, sizeof loc - n, " subfield %d", is->subfield);
-    if (is->item && n < sizeof loc)
-        snprintf(loc + n, sizeof loc - n, " item %d", is->item);
+    if (is->item && n < sizeof loc) snprintf(loc + n, sizeof loc - n, " item %d", is->item);
     snprintf(out, cap, "%s: %s%s at offset %zu: %s",
              is->severity == PM_AN2K_ERROR ? "error" : "warning", loc, "", is->offset, is->msg);
 }

@@ -18,15 +18,14 @@ enum { F_ATN = 6, F_RFP = 37, F_SRF = 59, F_MSG = 60, F_CAN = 64 };
 /* Refuses values holding separators or control bytes (they would break the record). */
 static int check_text(const char *what, const char *s, size_t max, pm_error_t *err)
 {
-    if (!s || !*s)
-        return pm_error_set(err, PM_EINVAL, "%s is empty", what);
+    if (!s || !*s) return pm_error_set(err, PM_EINVAL, "%s is empty", what);
     size_t n = strlen(s);
-    if (n > max)
-        return pm_error_set(err, PM_EINVAL, "%s longer than %zu characters", what, max);
+    if (n > max) return pm_error_set(err, PM_EINVAL, "%s longer than %zu characters", what, max);
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
-            return pm_error_set(err, PM_EINVAL, "%s: character 0x%02x at %zu is not printable "
-                                                "ASCII",
+            return pm_error_set(err, PM_EINVAL,
+                                "%s: character 0x%02x at %zu is not printable "
+                                "ASCII",
                                 what, (unsigned char)s[i], i);
     return PM_OK;
 }
@@ -35,51 +34,38 @@ int pm_an2k_search_build(const pm_an2k_search_t *s, pm_an2k_txn_t *out, pm_error
 {
     memset(out, 0, sizeof *out);
     int rc = check_text("purpose (2.037)", s->purpose, 31, err);
-    if (rc)
-        return rc;
-    if (s->case_ref && (rc = check_text("case reference (2.006)", s->case_ref, 63, err)))
-        return rc;
+    if (rc) return rc;
+    if (s->case_ref && (rc = check_text("case reference (2.006)", s->case_ref, 63, err))) return rc;
     if (s->nfingers == 0 || s->nfingers > 98)
         return pm_error_set(err, PM_EINVAL, "a search request carries 1..98 finger images, not %zu",
                             s->nfingers);
-    if ((rc = check_text("TCN (1.009)", s->header.tcn, 63, err)))
-        return rc;
+    if ((rc = check_text("TCN (1.009)", s->header.tcn, 63, err))) return rc;
     pm_an2k_header_t h = s->header;
     h.tot = PM_AN2K_TOT_SEARCH;
     h.tcr = NULL;
-    if (!h.nsr)
-        h.nsr = "19.69";
-    if (!h.ntr)
-        h.ntr = "19.69";
+    if (!h.nsr) h.nsr = "19.69";
+    if (!h.ntr) h.ntr = "19.69";
     rc = pm_an2k_txn_init(out, &h, err);
     size_t i2 = 0;
-    if (!rc)
-        rc = pm_an2k_add_record(out, 2, &i2, err);
-    if (!rc)
-        rc = pm_an2k_set_text(&out->records[i2], 2, "00", err);
-    if (!rc && s->case_ref)
-        rc = pm_an2k_set_text(&out->records[i2], F_ATN, s->case_ref, err);
-    if (!rc)
-        rc = pm_an2k_set_text(&out->records[i2], F_RFP, s->purpose, err);
+    if (!rc) rc = pm_an2k_add_record(out, 2, &i2, err);
+    if (!rc) rc = pm_an2k_set_text(&out->records[i2], 2, "00", err);
+    if (!rc && s->case_ref) rc = pm_an2k_set_text(&out->records[i2], F_ATN, s->case_ref, err);
+    if (!rc) rc = pm_an2k_set_text(&out->records[i2], F_RFP, s->purpose, err);
     for (size_t i = 0; i < s->nfingers && !rc; i++) {
         const pm_an2k_finger_t *f = &s->fingers[i];
         rc = pm_an2k_add_fingerprint_data(out, 14, (int)i + 1, f->position, f->data, f->len,
                                           f->compression, f->width, f->height, f->ppi,
                                           s->header.ori, s->header.date, NULL, err);
-        if (rc)
-            pm_error_prefix(err, "finger %zu", i + 1);
+        if (rc) pm_error_prefix(err, "finger %zu", i + 1);
     }
-    if (!rc)
-        rc = pm_an2k_finalize(out, err);
-    if (rc)
-        pm_an2k_free(out);
+    if (!rc) rc = pm_an2k_finalize(out, err);
+    if (rc) pm_an2k_free(out);
     return rc;
 }
 
 static void copy_item(const pm_an2k_record_t *r, int id, char *out, size_t cap)
 {
-    if (pm_an2k_get(r, id, 1, 1, out, cap) < 0)
-        out[0] = '\0';
+    if (pm_an2k_get(r, id, 1, 1, out, cap) < 0) out[0] = '\0';
 }
 
 int pm_an2k_vetting_parse(const pm_an2k_txn_t *t, pm_an2k_vetting_t *out, pm_error_t *err)
@@ -104,8 +90,7 @@ int pm_an2k_vetting_parse(const pm_an2k_txn_t *t, pm_an2k_vetting_t *out, pm_err
                             "(" PM_AN2K_TOT_SEARCH ", " PM_AN2K_TOT_RESPONSE ", " PM_AN2K_TOT_ERROR
                             ")",
                             out->tot);
-    if (!out->tcn[0])
-        return pm_error_set(err, PM_EVALIDATION, "record 1 field 1.009: TCN missing");
+    if (!out->tcn[0]) return pm_error_set(err, PM_EVALIDATION, "record 1 field 1.009: TCN missing");
     if ((response || error) && !out->tcr[0])
         return pm_error_set(err, PM_EVALIDATION,
                             "record 1 field 1.010: a response must echo the request's TCN as TCR");
@@ -116,11 +101,9 @@ int pm_an2k_vetting_parse(const pm_an2k_txn_t *t, pm_an2k_vetting_t *out, pm_err
             t2 = &t->records[i];
             t2i = i + 1;
         }
-        if (t->records[i].type == 14 || t->records[i].type == 4)
-            out->nfingers++;
+        if (t->records[i].type == 14 || t->records[i].type == 4) out->nfingers++;
     }
-    if (!t2)
-        return pm_error_set(err, PM_EVALIDATION, "no Type-2 record");
+    if (!t2) return pm_error_set(err, PM_EVALIDATION, "no Type-2 record");
     copy_item(t2, F_RFP, out->purpose, sizeof out->purpose);
     copy_item(t2, F_ATN, out->case_ref, sizeof out->case_ref);
     copy_item(t2, F_MSG, out->message, sizeof out->message);
@@ -220,17 +203,13 @@ int pm_an2k_response_build(const pm_an2k_vetting_t *request, const pm_an2k_respo
                           .tcr = request->tcn};
     rc = pm_an2k_txn_init(out, &h, err);
     size_t i2 = 0;
-    if (!rc)
-        rc = pm_an2k_add_record(out, 2, &i2, err);
+    if (!rc) rc = pm_an2k_add_record(out, 2, &i2, err);
     pm_an2k_record_t *t2 = rc ? NULL : &out->records[i2];
-    if (!rc)
-        rc = pm_an2k_set_text(t2, 2, "00", err);
-    if (!rc && request->purpose[0])
-        rc = pm_an2k_set_text(t2, F_RFP, request->purpose, err);
+    if (!rc) rc = pm_an2k_set_text(t2, 2, "00", err);
+    if (!rc && request->purpose[0]) rc = pm_an2k_set_text(t2, F_RFP, request->purpose, err);
     if (!rc && r->message) {
         rc = check_text("message (2.060)", r->message, 255, err);
-        if (!rc)
-            rc = pm_an2k_set_text(t2, F_MSG, r->message, err);
+        if (!rc) rc = pm_an2k_set_text(t2, F_MSG, r->message, err);
     } else if (!rc) {
         rc = pm_an2k_set_text(t2, F_SRF, r->match ? "I" : "N", err);
         pm_buf_t can;
@@ -243,13 +222,10 @@ int pm_an2k_response_build(const pm_an2k_vetting_t *request, const pm_an2k_respo
             if (!rc && pm_buf_printf(&can, "%s%s\x1f%.4f", i ? "\x1e" : "", c->id, c->score))
                 rc = pm_error_set(err, PM_ELIMIT, "candidate list too long");
         }
-        if (!rc && r->ncandidates)
-            rc = pm_an2k_set(t2, F_CAN, can.data, can.len, 0, err);
+        if (!rc && r->ncandidates) rc = pm_an2k_set(t2, F_CAN, can.data, can.len, 0, err);
         pm_buf_free(&can);
     }
-    if (!rc)
-        rc = pm_an2k_finalize(out, err);
-    if (rc)
-        pm_an2k_free(out);
+    if (!rc) rc = pm_an2k_finalize(out, err);
+    if (rc) pm_an2k_free(out);
     return rc;
 }

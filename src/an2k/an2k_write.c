@@ -8,12 +8,10 @@
 /* Parses a decimal text of at most 10 digits; -1 if not one. */
 static long long decimal(const uint8_t *p, size_t n)
 {
-    if (n == 0 || n > 10)
-        return -1;
+    if (n == 0 || n > 10) return -1;
     long long v = 0;
     for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return -1;
+        if (p[i] < '0' || p[i] > '9') return -1;
         v = v * 10 + (p[i] - '0');
     }
     return v;
@@ -26,8 +24,9 @@ static int write_binary(const pm_an2k_record_t *r, size_t rec_no, pm_buf_t *out,
     for (size_t i = 0; i < n; i++) {
         const pm_an2k_field_t *f = pm_an2k_find(r, (int)i + 1);
         if (!f)
-            return pm_error_set(err, PM_EINVAL, "record %zu (Type-%d): header field %d.%03zu missing",
-                                rec_no, r->type, r->type, i + 1);
+            return pm_error_set(err, PM_EINVAL,
+                                "record %zu (Type-%d): header field %d.%03zu missing", rec_no,
+                                r->type, r->type, i + 1);
         uint8_t bytes[8];
         if (w[i] == 6) {
             for (size_t k = 0; k < 6; k++) {
@@ -48,14 +47,13 @@ static int write_binary(const pm_an2k_record_t *r, size_t rec_no, pm_buf_t *out,
                 return pm_error_set(err, PM_ERANGE,
                                     "record %zu (Type-%d) field %d.%03zu: \"%.*s\" does not fit %u "
                                     "byte(s)",
-                                    rec_no, r->type, r->type, i + 1, (int)(f->len > 20 ? 20 : f->len),
-                                    (const char *)f->value, w[i]);
+                                    rec_no, r->type, r->type, i + 1,
+                                    (int)(f->len > 20 ? 20 : f->len), (const char *)f->value, w[i]);
             for (size_t k = 0; k < w[i]; k++)
                 bytes[k] = (uint8_t)(v >> (8 * (w[i] - 1 - k)));
         }
         int rc = pm_buf_append(out, bytes, w[i]);
-        if (rc)
-            return pm_error_set(err, rc, "output too large");
+        if (rc) return pm_error_set(err, rc, "output too large");
     }
     const pm_an2k_field_t *d = pm_an2k_find(r, (int)n + 1);
     if (d && pm_buf_append(out, d->value, d->len))
@@ -96,16 +94,16 @@ int pm_an2k_write(const pm_an2k_txn_t *t, uint8_t **out_data, size_t *out_len, p
         for (size_t k = 0; k < r->nfields; k++)
             estimate += r->fields[k].len + PM_AN2K_MAX_TAG + 2;
     }
-    if (estimate > PM_AN2K_MAX_FILE)
-        estimate = PM_AN2K_MAX_FILE;
+    if (estimate > PM_AN2K_MAX_FILE) estimate = PM_AN2K_MAX_FILE;
     if (pm_buf_reserve(&b, estimate))
         return pm_error_set(err, PM_ENOMEM, "out of memory for a %zu-byte transaction", estimate);
     for (size_t i = 0; i < t->nrecords; i++) {
         const pm_an2k_record_t *r = &t->records[i];
         int rc;
         if (r->opaque)
-            rc = pm_buf_append(&b, r->raw, r->raw_len) ? pm_error_set(err, PM_ELIMIT, "output too large")
-                                                       : PM_OK;
+            rc = pm_buf_append(&b, r->raw, r->raw_len)
+                     ? pm_error_set(err, PM_ELIMIT, "output too large")
+                     : PM_OK;
         else if (r->binary)
             rc = write_binary(r, i + 1, &b, err);
         else
@@ -118,8 +116,7 @@ int pm_an2k_write(const pm_an2k_txn_t *t, uint8_t **out_data, size_t *out_len, p
     *out_data = pm_buf_steal(&b, out_len);
     if (!*out_data) {
         *out_data = malloc(1);
-        if (!*out_data)
-            return pm_error_set(err, PM_ENOMEM, "out of memory");
+        if (!*out_data) return pm_error_set(err, PM_ENOMEM, "out of memory");
     }
     return PM_OK;
 }
@@ -136,8 +133,7 @@ int pm_an2k_set(pm_an2k_record_t *r, int id, const void *value, size_t len, int 
 {
     if (id <= 0 || id > 999999999)
         return pm_error_set(err, PM_EINVAL, "field number %d out of range", id);
-    if (r->opaque)
-        return pm_error_set(err, PM_EINVAL, "cannot set a field of an opaque record");
+    if (r->opaque) return pm_error_set(err, PM_EINVAL, "cannot set a field of an opaque record");
     char tag[PM_AN2K_MAX_TAG];
     if (r->binary)
         tag[0] = '\0';
@@ -145,13 +141,11 @@ int pm_an2k_set(pm_an2k_record_t *r, int id, const void *value, size_t len, int 
         snprintf(tag, sizeof tag, "%d.%03d", r->type, id);
     pm_an2k_field_t f;
     int rc = pm__an2k_make_field(&f, r->type, id, tag, value, len, binary, 0, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     for (size_t i = 0; i < r->nfields; i++)
         if (r->fields[i].id == id) {
             f.offset = r->fields[i].offset;
-            if (r->fields[i].tag[0])
-                memcpy(f.tag, r->fields[i].tag, sizeof f.tag);
+            if (r->fields[i].tag[0]) memcpy(f.tag, r->fields[i].tag, sizeof f.tag);
             free(r->fields[i].value);
             r->fields[i] = f;
             return PM_OK;
@@ -194,12 +188,10 @@ int pm_an2k_add_record(pm_an2k_txn_t *t, int type, size_t *out_index, pm_error_t
         return pm_error_set(err, PM_EINVAL, "record type %d out of range", type);
     pm_an2k_record_t *r;
     int rc = pm__an2k_push_record(t, &r, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     r->type = type;
     r->binary = pm__an2k_is_binary_type(type);
-    if (out_index)
-        *out_index = t->nrecords - 1;
+    if (out_index) *out_index = t->nrecords - 1;
     return PM_OK;
 }
 
@@ -209,27 +201,30 @@ int pm_an2k_txn_init(pm_an2k_txn_t *t, const pm_an2k_header_t *h, pm_error_t *er
     if (!h->tot || !h->date || !h->dai || !h->ori || !h->tcn)
         return pm_error_set(err, PM_EINVAL, "Type-1 needs TOT, DAT, DAI, ORI and TCN");
     int rc = pm_an2k_add_record(t, 1, NULL, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     pm_an2k_record_t *r = &t->records[0];
     struct {
         int id;
         const char *v;
     } f[] = {
-        {1, "0"},          {2, h->version ? h->version : "0502"},
-        {3, "1\x1f" "0"},  {4, h->tot},
-        {5, h->date},      {6, h->pry},
-        {7, h->dai},       {8, h->ori},
-        {9, h->tcn},       {10, h->tcr},
+        {1, "0"},
+        {2, h->version ? h->version : "0502"},
+        {3, "1\x1f"
+            "0"},
+        {4, h->tot},
+        {5, h->date},
+        {6, h->pry},
+        {7, h->dai},
+        {8, h->ori},
+        {9, h->tcn},
+        {10, h->tcr},
         {11, h->nsr ? h->nsr : "00.00"},
         {12, h->ntr ? h->ntr : "00.00"},
     };
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-        if (!f[i].v)
-            continue;
+        if (!f[i].v) continue;
         rc = pm_an2k_set_text(r, f[i].id, f[i].v, err);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
     return PM_OK;
 }
@@ -255,8 +250,7 @@ int pm_an2k_finalize(pm_an2k_txn_t *t, pm_error_t *err)
         const pm_an2k_record_t *r = &t->records[i];
         char idc[16];
         int n = pm_an2k_get(r, 2, 1, 1, idc, sizeof idc);
-        if (n < 0)
-            snprintf(idc, sizeof idc, "00");
+        if (n < 0) snprintf(idc, sizeof idc, "00");
         rc = pm_buf_printf(&cnt, "\x1e%d\x1f%s%s", r->type, n == 1 ? "0" : "", idc);
     }
     if (rc) {
@@ -265,12 +259,10 @@ int pm_an2k_finalize(pm_an2k_txn_t *t, pm_error_t *err)
     }
     rc = pm_an2k_set(&t->records[0], 3, cnt.data, cnt.len, 0, err);
     pm_buf_free(&cnt);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     for (size_t i = 0; i < t->nrecords; i++) {
         pm_an2k_record_t *r = &t->records[i];
-        if (r->opaque)
-            continue;
+        if (r->opaque) continue;
         char text[32];
         if (r->binary) {
             size_t total = pm__an2k_binary_header_size(r->type);
@@ -296,8 +288,7 @@ int pm_an2k_finalize(pm_an2k_txn_t *t, pm_error_t *err)
             }
             if (!pm_an2k_find(r, 1)) {
                 rc = pm_an2k_set_text(r, 1, "0", err);
-                if (rc)
-                    return rc;
+                if (rc) return rc;
                 char tag[PM_AN2K_MAX_TAG + 16];
                 lentag = (size_t)snprintf(tag, sizeof tag, "%d.%03d:", r->type, 1) + 1;
             }
@@ -307,8 +298,7 @@ int pm_an2k_finalize(pm_an2k_txn_t *t, pm_error_t *err)
             snprintf(text, sizeof text, "%zu", total);
         }
         rc = pm_an2k_set_text(r, 1, text, err);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
     return PM_OK;
 }

@@ -55,8 +55,7 @@ int pm_cmd_an2k_dump(int argc, char **argv)
         return 2;
     }
     pm_an2k_txn_t t;
-    if (load(path, &t))
-        return 1;
+    if (load(path, &t)) return 1;
     pm_buf_t out;
     pm_buf_init(&out, 0);
     pm_error_t err;
@@ -93,8 +92,7 @@ int pm_cmd_an2k_validate(int argc, char **argv)
         return 2;
     }
     pm_an2k_txn_t t;
-    if (load(path, &t))
-        return 1;
+    if (load(path, &t)) return 1;
     pm_an2k_report_t rep;
     pm_error_t err;
     int rc = pm_an2k_validate(&t, &rep, &err);
@@ -126,11 +124,16 @@ static int write_file(const char *dir, const char *name, const void *data, size_
 static const char *ext_of(int cmp)
 {
     switch (cmp) {
-    case PM_AN2K_CMP_WSQ: return "wsq";
-    case PM_AN2K_CMP_JPEG: return "jpg";
-    case PM_AN2K_CMP_JP2: return "jp2";
-    case PM_AN2K_CMP_PNG: return "png";
-    default: return "raw";
+    case PM_AN2K_CMP_WSQ:
+        return "wsq";
+    case PM_AN2K_CMP_JPEG:
+        return "jpg";
+    case PM_AN2K_CMP_JP2:
+        return "jp2";
+    case PM_AN2K_CMP_PNG:
+        return "png";
+    default:
+        return "raw";
     }
 }
 
@@ -168,8 +171,7 @@ int pm_cmd_an2k_extract(int argc, char **argv)
         return 1;
     }
     pm_an2k_txn_t t;
-    if (load(path, &t))
-        return 1;
+    if (load(path, &t)) return 1;
     int bad = 0;
     char name[128];
     pm_error_t err;
@@ -221,7 +223,8 @@ int pm_cmd_an2k_extract(int argc, char **argv)
                 pm_buf_init(&b, 0);
                 for (size_t k = 0; k < fp->count; k++)
                     pm_buf_printf(&b, "%.1f %.1f %.2f %d %d\n", fp->minutiae[k].x,
-                                  fp->minutiae[k].y, fp->minutiae[k].angle * 180.0 / 3.14159265358979,
+                                  fp->minutiae[k].y,
+                                  fp->minutiae[k].angle * 180.0 / 3.14159265358979,
                                   fp->minutiae[k].type, fp->minutiae[k].quality);
                 snprintf(name, sizeof name, "rec%zu_type9.txt", ri + 1);
                 bad = write_file(dir, name, b.data ? (const void *)b.data : "", b.len);
@@ -312,7 +315,7 @@ int pm_cmd_an2k_build(int argc, char **argv)
 #define OPT(name, var)                                                                             \
     if (strcmp(a, name) == 0) {                                                                    \
         if (!v) {                                                                                  \
-            fprintf(stderr, "perimeter an2k build: %s needs a value\n", name);                   \
+            fprintf(stderr, "perimeter an2k build: %s needs a value\n", name);                     \
             return 2;                                                                              \
         }                                                                                          \
         var = v;                                                                                   \
@@ -322,7 +325,7 @@ int pm_cmd_an2k_build(int argc, char **argv)
 #define LIST(name, arr, n, cap)                                                                    \
     if (strcmp(a, name) == 0) {                                                                    \
         if (!v || n >= cap) {                                                                      \
-            fprintf(stderr, "perimeter an2k build: %s needs a value (at most %d)\n", name,       \
+            fprintf(stderr, "perimeter an2k build: %s needs a value (at most %d)\n", name,         \
                     (int)(cap));                                                                   \
             return 2;                                                                              \
         }                                                                                          \
@@ -331,22 +334,21 @@ int pm_cmd_an2k_build(int argc, char **argv)
         continue;                                                                                  \
     }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf(
-                "usage: perimeter an2k build OUT [options]\n"
-                "  Type-1: --tot T --tcn X [--tcr X] [--ori X] [--dai X] [--date CCYYMMDD]\n"
-                "          [--version 0502]\n"
-                "  --field N.NNN=VALUE   a Type-2 field (or any Type-1 field 1.NNN); items\n"
-                "                        separated by '\\x1f' may be written as '|' and\n"
-                "                        subfields as ';'\n"
-                "  --finger POS:FILE     a fingerprint image (WSQ/JPEG/JP2/PNG kept as is;\n"
-                "                        other formats are decoded and compressed)\n"
-                "  --type4               legacy Type-4 records instead of Type-14 (500 ppi)\n"
-                "  --wsq [--bitrate B]   (re)compress every finger with WSQ\n"
-                "  --template FILE       ISO/ANSI minutiae template -> Type-9 records\n"
-                "  vetting profile (docs/an2k.md):\n"
-                "  --search --purpose P [--case REF]         search request (TOT PMSR)\n"
-                "  --response REQ.an2 --match I|N [--candidate ID:SCORE]...   response (PMRS)\n"
-                "  --response REQ.an2 --error MESSAGE        error response (PMER)\n");
+            printf("usage: perimeter an2k build OUT [options]\n"
+                   "  Type-1: --tot T --tcn X [--tcr X] [--ori X] [--dai X] [--date CCYYMMDD]\n"
+                   "          [--version 0502]\n"
+                   "  --field N.NNN=VALUE   a Type-2 field (or any Type-1 field 1.NNN); items\n"
+                   "                        separated by '\\x1f' may be written as '|' and\n"
+                   "                        subfields as ';'\n"
+                   "  --finger POS:FILE     a fingerprint image (WSQ/JPEG/JP2/PNG kept as is;\n"
+                   "                        other formats are decoded and compressed)\n"
+                   "  --type4               legacy Type-4 records instead of Type-14 (500 ppi)\n"
+                   "  --wsq [--bitrate B]   (re)compress every finger with WSQ\n"
+                   "  --template FILE       ISO/ANSI minutiae template -> Type-9 records\n"
+                   "  vetting profile (docs/an2k.md):\n"
+                   "  --search --purpose P [--case REF]         search request (TOT PMSR)\n"
+                   "  --response REQ.an2 --match I|N [--candidate ID:SCORE]...   response (PMRS)\n"
+                   "  --response REQ.an2 --error MESSAGE        error response (PMER)\n");
             return 0;
         }
         OPT("--tot", tot)
@@ -410,8 +412,7 @@ int pm_cmd_an2k_build(int argc, char **argv)
     int rc = 0;
     if (request) {
         pm_an2k_txn_t rq;
-        if (load(request, &rq))
-            return 1;
+        if (load(request, &rq)) return 1;
         pm_an2k_vetting_t v;
         rc = pm_an2k_vetting_parse(&rq, &v, &err);
         pm_an2k_free(&rq);
@@ -442,17 +443,27 @@ int pm_cmd_an2k_build(int argc, char **argv)
             snprintf(tcnbuf, sizeof tcnbuf, "%s-R", v.tcn);
             tcn = tcnbuf;
         }
-        pm_an2k_response_t r = {.tcn = tcn, .date = date, .match = match && match[0] == 'I',
-                                .candidates = cs, .ncandidates = ncands, .message = message};
+        pm_an2k_response_t r = {.tcn = tcn,
+                                .date = date,
+                                .match = match && match[0] == 'I',
+                                .candidates = cs,
+                                .ncandidates = ncands,
+                                .message = message};
         rc = pm_an2k_response_build(&v, &r, &t, &err);
     } else {
         if (!tcn) {
             fprintf(stderr, "perimeter an2k build: --tcn is required\n");
             return 2;
         }
-        pm_an2k_header_t h = {.version = version, .tot = search ? PM_AN2K_TOT_SEARCH : tot,
-                              .date = date, .dai = dai, .ori = ori, .tcn = tcn, .tcr = tcr,
-                              .nsr = "19.69", .ntr = "19.69"};
+        pm_an2k_header_t h = {.version = version,
+                              .tot = search ? PM_AN2K_TOT_SEARCH : tot,
+                              .date = date,
+                              .dai = dai,
+                              .ori = ori,
+                              .tcn = tcn,
+                              .tcr = tcr,
+                              .nsr = "19.69",
+                              .ntr = "19.69"};
         if (!h.tot) {
             fprintf(stderr, "perimeter an2k build: --tot (or --search) is required\n");
             return 2;
@@ -463,14 +474,10 @@ int pm_cmd_an2k_build(int argc, char **argv)
         }
         rc = pm_an2k_txn_init(&t, &h, &err);
         size_t i2 = 0;
-        if (!rc)
-            rc = pm_an2k_add_record(&t, 2, &i2, &err);
-        if (!rc)
-            rc = pm_an2k_set_text(&t.records[i2], 2, "00", &err);
-        if (!rc && purpose)
-            rc = pm_an2k_set_text(&t.records[i2], 37, purpose, &err);
-        if (!rc && case_ref)
-            rc = pm_an2k_set_text(&t.records[i2], 6, case_ref, &err);
+        if (!rc) rc = pm_an2k_add_record(&t, 2, &i2, &err);
+        if (!rc) rc = pm_an2k_set_text(&t.records[i2], 2, "00", &err);
+        if (!rc && purpose) rc = pm_an2k_set_text(&t.records[i2], 37, purpose, &err);
+        if (!rc && case_ref) rc = pm_an2k_set_text(&t.records[i2], 6, case_ref, &err);
         int idc = 1;
         for (size_t i = 0; i < nfingers && !rc; i++) {
             char *end;
@@ -490,16 +497,15 @@ int pm_cmd_an2k_build(int argc, char **argv)
                 return 1;
             }
             if (cmp >= 0)
-                rc = pm_an2k_add_fingerprint_data(&t, type4 ? 4 : 14, idc, (int)pos, data, len,
-                                                  cmp, w, h2, ppi, ori, date, NULL, &err);
+                rc = pm_an2k_add_fingerprint_data(&t, type4 ? 4 : 14, idc, (int)pos, data, len, cmp,
+                                                  w, h2, ppi, ori, date, NULL, &err);
             else
                 rc = pm_an2k_add_fingerprint(&t, type4 ? 4 : 14, idc, (int)pos, &img,
-                                             wsq    ? PM_AN2K_CMP_WSQ
+                                             wsq     ? PM_AN2K_CMP_WSQ
                                              : type4 ? PM_AN2K_CMP_NONE
                                                      : PM_AN2K_CMP_PNG,
                                              bitrate, ori, date, NULL, &err);
-            if (rc)
-                pm_error_prefix(&err, "%s", end + 1);
+            if (rc) pm_error_prefix(&err, "%s", end + 1);
             free(data);
             pm_image_free(&img);
             idc++;
@@ -517,11 +523,12 @@ int pm_cmd_an2k_build(int argc, char **argv)
             int rt = 0, id = 0;
             char *end;
             rt = (int)strtol(fields[i], &end, 10);
-            if (*end == '.')
-                id = (int)strtol(end + 1, &end, 10);
+            if (*end == '.') id = (int)strtol(end + 1, &end, 10);
             if (!eq || end != eq || (rt != 1 && rt != 2) || id < 3 || id > 999) {
-                fprintf(stderr, "perimeter an2k build: --field wants 2.NNN=VALUE (or 1.NNN), got "
-                                "'%s'\n", fields[i]);
+                fprintf(stderr,
+                        "perimeter an2k build: --field wants 2.NNN=VALUE (or 1.NNN), got "
+                        "'%s'\n",
+                        fields[i]);
                 pm_an2k_free(&t);
                 return 2;
             }
@@ -532,15 +539,12 @@ int pm_cmd_an2k_build(int argc, char **argv)
             val[n] = '\0';
             rc = pm_an2k_set_text(&t.records[rt == 1 ? 0 : i2], id, val, &err);
         }
-        if (!rc)
-            rc = pm_an2k_finalize(&t, &err);
+        if (!rc) rc = pm_an2k_finalize(&t, &err);
     }
     uint8_t *bytes = NULL;
     size_t n = 0;
-    if (!rc)
-        rc = pm_an2k_write(&t, &bytes, &n, &err);
-    if (!rc)
-        rc = pm_file_write_atomic(out, bytes, n, &err);
+    if (!rc) rc = pm_an2k_write(&t, &bytes, &n, &err);
+    if (!rc) rc = pm_file_write_atomic(out, bytes, n, &err);
     if (rc)
         fprintf(stderr, "perimeter: %s: %s\n", out, pm_error_text(&err));
     else
