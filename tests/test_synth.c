@@ -302,9 +302,24 @@ static void test_consistency(void **state)
     assert_non_null(last_side);
     assert_non_null(last_t);
     assert_non_null(count);
-    size_t mrz = 0, native = 0;
+    size_t mrz = 0, native = 0, followed = 0;
+    size_t *last_rec = calloc(p.people + 1, sizeof *last_rec);
+    assert_non_null(last_rec);
     for (size_t i = 0; i < k.n; i++) {
         const pm_synth_crossing_t *c = &k.recs[i];
+        /* household members cross right behind their lead, same port */
+        const pm_synth_person_t *me = &k.people[c->person_id - 1];
+        if (me->household_role > 0) {
+            assert_int_equal(me->household_id, c->person_id - (uint64_t)me->household_role);
+            size_t li = last_rec[me->household_id];
+            assert_true(li > 0);
+            const pm_synth_crossing_t *lc = &k.recs[li - 1];
+            assert_string_equal(lc->reporting_country, c->reporting_country);
+            assert_string_equal(lc->port_code, c->port_code);
+            assert_true(c->time_utc - lc->time_utc > 0 && c->time_utc - lc->time_utc < 600);
+            followed++;
+        }
+        last_rec[c->person_id] = i + 1;
         assert_true(c->person_id >= 1 && c->person_id <= p.people);
         int side = strcmp(c->reporting_country, "CAN") == 0 ? 1 : 2;
         if (last_side[c->person_id])
@@ -340,6 +355,19 @@ static void test_consistency(void **state)
      * of people with another written form use it */
     assert_true(mrz > k.n / 6 && mrz < k.n / 2);
     assert_true(native > k.n / 30 && native < k.n / 5);
+    assert_true(followed > k.n / 20); /* families are a real share of traffic */
+    size_t members = 0, same_surname = 0;
+    for (size_t i = 0; i < k.np; i++) {
+        const pm_synth_person_t *me = &k.people[i];
+        if (me->household_role == 0)
+            continue;
+        members++;
+        same_surname += strcmp(me->surname, k.people[me->household_id - 1].surname) == 0;
+        assert_string_equal(me->start_location, k.people[me->household_id - 1].start_location);
+        assert_int_equal(me->cls, k.people[me->household_id - 1].cls);
+    }
+    assert_true(members > k.np / 10 && same_surname > members / 2);
+    free(last_rec);
     free(last_side);
     free(last_t);
     free(count);

@@ -129,6 +129,9 @@ typedef struct pm_synth_person {
     char residence[4];      /* country the person lives in (one of the pair, or elsewhere) */
     char start_location[4]; /* partner country the person is in on the first simulated day */
     pm_synth_class_t cls;
+    uint64_t household_id; /* person id of the household's lead (itself if alone) */
+    int household_role;    /* 0 lead or alone; 1 spouse/partner; 2.. children */
+    int household_size;    /* people who travel together, lead included */
     int n_documents;        /* 1, or 2 for dual nationals */
     pm_synth_document_t documents[2];
     int authorised_stay_days; /* per entry into the other country (0 = not applicable) */
@@ -159,7 +162,7 @@ void pm_synth_free(pm_synth_t *s);
 
 /* Runs the whole simulation once, streaming every crossing to on_crossing and
  * then (if on_person is not NULL) every person to on_person. Memory grows with
- * the number of people (about 40 bytes each) and one day's crossings, not with
+ * the number of people (about 48 bytes each) and one day's crossings, not with
  * the total. Returns 0, a callback's nonzero value, or a negative code. */
 int pm_synth_run(pm_synth_t *s, pm_synth_crossing_fn on_crossing, pm_synth_person_fn on_person,
                  void *user, pm_error_t *err);

@@ -7,7 +7,47 @@
 #include "synth/synth_int.h"
 
 /* Share of people per class, per cent (docs/synth.md). */
-static const double class_w[PM_SYNTH_CLASS_COUNT] = {5, 2, 72, 8, 5, 3, 3, 2};
+static const double class_share[PM_SYNTH_CLASS_COUNT] = {5, 2, 72, 8, 5, 3, 3, 2};
+/* Households travel together: sizes 1..5 per class (visitors and long stays:
+ * families; snowbirds: couples; the others travel alone). */
+static const double hh_sizes[PM_SYNTH_CLASS_COUNT][5] = {
+    {1}, {1}, {55, 25, 10, 7, 3}, {55, 25, 10, 7, 3}, {40, 60}, {1}, {1}, {1}};
+/* Mean household size per class (for the lead weights below). */
+static const double hh_mean[PM_SYNTH_CLASS_COUNT] = {1, 1, 1.78, 1.78, 1.6, 1, 1, 1};
+#define HH_BLOCK 16 /* households never straddle blocks of 16 person ids */
+
+static pm_synth_class_t draw_class(const pm__model_t *m, uint64_t pid, pm__rng_t *r)
+{
+    pm__rng_seed(r, m->params.seed, pid, 0x5045525301ull, 0);
+    return (pm_synth_class_t)pm__rng_weighted(r, m->lead_w, PM_SYNTH_CLASS_COUNT);
+}
+
+/* Household of person pid: its lead, its role (0 = lead or alone) and the size. */
+static void household_of(const pm__model_t *m, uint64_t pid, uint64_t *lead, int *role,
+                         int *size)
+{
+    uint64_t first = (pid - 1) / HH_BLOCK * HH_BLOCK + 1;
+    uint64_t last = first + HH_BLOCK - 1;
+    if (last > m->params.people)
+        last = m->params.people;
+    uint64_t i = first;
+    for (;;) {
+        pm__rng_t r;
+        pm_synth_class_t c = draw_class(m, i, &r);
+        pm__rng_t hr;
+        pm__rng_seed(&hr, m->params.seed, i, 0x484F555345ull, 0);
+        int n = 1 + (int)pm__rng_weighted(&hr, hh_sizes[c], 5);
+        if (i + (uint64_t)n - 1 > last)
+            n = (int)(last - i + 1);
+        if (pid < i + (uint64_t)n) {
+            *lead = i;
+            *role = (int)(pid - i);
+            *size = n;
+            return;
+        }
+        i += (uint64_t)n;
+    }
+}
 
 int pm__model_init(pm__model_t *m, const pm_synth_params_t *p, pm_error_t *err)
 {
@@ -36,6 +76,10 @@ int pm__model_init(pm__model_t *m, const pm_synth_params_t *p, pm_error_t *err)
         !(p->native_share >= 0 && p->native_share <= 1))
         return pm_error_set(err, PM_EINVAL, "noise, mrz and native shares must be in 0..1");
     m->start_day = pm__days_from_civil(p->start_year, p->start_month, p->start_day);
+    /* weights of household leads, so that the share of people per class
+     * matches class_share */
+    for (int c = 0; c < PM_SYNTH_CLASS_COUNT; c++)
+        m->lead_w[c] = class_share[c] / hh_mean[c];
     for (size_t i = 0; i < pm__country_count() && m->n_tcn < PM__MAX_NAT; i++) {
         const pm__country_t *c = pm__country_at(i);
         if (c == m->side[0] || c == m->side[1] || c->weight <= 0)
@@ -314,13 +358,39 @@ static int is_partner(const pm__model_t *m, const pm__country_t *c)
     return c == m->side[0] ? 0 : c == m->side[1] ? 1 : -1;
 }
 
+static int gendered_surnames(const char *culture)
+{
+    return strcmp(culture, "russian") == 0 || strcmp(culture, "polish") == 0 ||
+           strcmp(culture, "greek") == 0;
+}
+
 void pm__person_make(const pm__model_t *m, uint64_t pid, pm_synth_person_t *out, pm__plan_t *plan)
 {
+    uint64_t lead_id;
+    int role, hh_size;
+    household_of(m, pid, &lead_id, &role, &hh_size);
+    pm__person_make_hh(m, pid, role, hh_size, out, plan);
+}
+
+void pm__person_make_hh(const pm__model_t *m, uint64_t pid, int role, int hh_size,
+                        pm_synth_person_t *out, pm__plan_t *plan)
+{
+    uint64_t lead_id = pid - (uint64_t)role;
+    pm_synth_person_t *lead = NULL, lead_buf;
+    pm__plan_t lead_plan;
+    if (role > 0) {
+        pm__person_make_hh(m, lead_id, 0, hh_size, &lead_buf, &lead_plan);
+        lead = &lead_buf;
+    }
     pm__rng_t r;
-    pm__rng_seed(&r, m->params.seed, pid, 0x5045525301ull, 0);
+    pm_synth_class_t cls = draw_class(m, pid, &r);
     memset(out, 0, sizeof *out);
     out->person_id = pid;
-    pm_synth_class_t cls = (pm_synth_class_t)pm__rng_weighted(&r, class_w, PM_SYNTH_CLASS_COUNT);
+    out->household_id = lead_id;
+    out->household_role = role;
+    out->household_size = hh_size;
+    if (lead)
+        cls = lead->cls;
     out->cls = cls;
 
     /* nationality */
@@ -348,6 +418,8 @@ void pm__person_make(const pm__model_t *m, uint64_t pid, pm_synth_person_t *out,
     double nw[3] = {p_a, p_b, p_tcn};
     size_t nk = pm__rng_weighted(&r, nw, 3);
     const pm__country_t *nat = nk < 2 ? m->side[nk] : draw_tcn(m, &r);
+    if (lead && pm__rng_chance(&r, 0.85))
+        nat = pm__country_find(lead->citizenship);
     int partner = is_partner(m, nat);
 
     /* home side and residence */
@@ -366,6 +438,11 @@ void pm__person_make(const pm__model_t *m, uint64_t pid, pm_synth_person_t *out,
         tourist = (cls == PM_SYNTH_VISITOR || cls == PM_SYNTH_OVERSTAYER) &&
                   pm__rng_chance(&r, 0.5);
     }
+    if (lead) { /* the household lives together */
+        home = lead_plan.home;
+        tourist = strcmp(lead->residence, lead->citizenship) == 0 &&
+                  is_partner(m, pm__country_find(lead->residence)) < 0;
+    }
     pm__strlcpy(out->citizenship, nat->code, sizeof out->citizenship);
     pm__strlcpy(out->residence, tourist ? nat->code : m->side[home]->code, sizeof out->residence);
     if (nat->code[0] == 'X' && nat->code[1] == 'X')
@@ -382,11 +459,20 @@ void pm__person_make(const pm__model_t *m, uint64_t pid, pm_synth_person_t *out,
     while (nmix < 8 && mix->ids[nmix])
         nmix++;
     const pm__culture_t *cul = pm__culture_find(mix->ids[pm__rng_weighted(&r, mix->w, nmix)]);
+    if (lead && pm__rng_chance(&r, 0.9))
+        cul = pm__culture_find(lead->culture);
     if (!cul)
         cul = pm__culture_at(0);
     out->culture = cul->id;
     out->script = cul->script;
     make_names(&r, cul, out->sex, out);
+    if (lead && strcmp(lead->culture, cul->id) == 0 &&
+        (!gendered_surnames(cul->id) || lead->sex == out->sex) &&
+        (role >= 2 || pm__rng_chance(&r, 0.6))) {
+        /* children and most spouses carry the family name */
+        pm__strlcpy(out->surname, lead->surname, sizeof out->surname);
+        pm__strlcpy(out->surname_native, lead->surname_native, sizeof out->surname_native);
+    }
 
     /* date of birth */
     double age;
@@ -406,6 +492,23 @@ void pm__person_make(const pm__model_t *m, uint64_t pid, pm_synth_person_t *out,
     default:
         age = 18 + pm__rng_unit(&r) * 42;
         break;
+    }
+    if (role == 0 && hh_size > 1 && age < 22)
+        age += 25; /* a household is led by an adult */
+    if (lead) {
+        int ly = 0;
+        for (int i = 0; i < 4 && lead->date_of_birth[i]; i++)
+            ly = ly * 10 + (lead->date_of_birth[i] - '0');
+        int sy, smo, sd;
+        pm__civil_from_days(m->start_day, &sy, &smo, &sd);
+        double lead_age = (double)(sy - ly);
+        age = role == 1 ? lead_age + pm__rng_normal(&r, 0, 4) : pm__rng_unit(&r) * 18;
+        if (cls == PM_SYNTH_SNOWBIRD)
+            age = lead_age + pm__rng_normal(&r, 0, 4);
+        if (age < 0.1)
+            age = 0.1;
+        if (age > 95)
+            age = 95;
     }
     int64_t dob = m->start_day - (int64_t)(age * 365.2425) - pm__rng_below(&r, 365);
     int by, bm, bd;
@@ -434,6 +537,9 @@ void pm__person_make(const pm__model_t *m, uint64_t pid, pm_synth_person_t *out,
     } else if (partner < 0 && !tourist && nat->code[0] != 'X' && pm__rng_chance(&r, 0.15)) {
         second = m->side[home]; /* naturalised, kept the first citizenship */
     }
+    if (second && is_partner(m, second) >= 0 &&
+        (cls == PM_SYNTH_OVERSTAYER || cls == PM_SYNTH_REMOVAL))
+        second = NULL; /* a citizen of the partner could neither overstay nor be removed */
     if (second && second != nat) {
         make_document(m, &r, &out->documents[1], second, second, 0, minor);
         out->n_documents = 2;
@@ -458,7 +564,13 @@ void pm__person_make(const pm__model_t *m, uint64_t pid, pm_synth_person_t *out,
         out->removal_order_id[12] = '\0';
     }
 
-    if (plan) {
+    if (plan && lead) {
+        *plan = lead_plan; /* same home, port and mode as the household */
+        plan->role = (uint8_t)role;
+        plan->hh_size = (uint8_t)hh_size;
+    } else if (plan) {
+        plan->role = 0;
+        plan->hh_size = (uint8_t)hh_size;
         plan->cls = (uint8_t)cls;
         plan->home = (uint8_t)home;
         plan->pair = (uint8_t)pm__rng_weighted(&r, m->pair_w, m->n_pairs);

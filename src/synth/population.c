@@ -12,14 +12,15 @@
 
 enum {
     C_ID, C_SUR, C_GIV, C_MID, C_SURN, C_GIVN, C_MIDN, C_CULT, C_SEX, C_DOB, C_CIT, C_RES,
-    C_START, C_CLASS, C_D1T, C_D1N, C_D1I, C_D1C, C_D1E, C_D2T, C_D2N, C_D2I, C_D2C, C_D2E,
+    C_START, C_CLASS, C_HH, C_HHR, C_HHS, C_D1T, C_D1N, C_D1I, C_D1C, C_D1E, C_D2T, C_D2N, C_D2I, C_D2C, C_D2E,
     C_COUNT
 };
 static const char *const wanted[C_COUNT] = {
     "person_id",       "surname",          "given_names",    "middle_names",
     "surname_native",  "given_names_native", "middle_names_native", "culture",
     "sex",             "date_of_birth",    "citizenship",    "residence",
-    "start_location",  "class",            "doc1_type",      "doc1_number",
+    "start_location",  "class",            "household_id",   "household_role",
+    "household_size",  "doc1_type",        "doc1_number",
     "doc1_issuer",     "doc1_nationality", "doc1_expiry",    "doc2_type",
     "doc2_number",     "doc2_issuer",      "doc2_nationality", "doc2_expiry"};
 
@@ -161,6 +162,13 @@ static int parse_person(const reader_t *r, const int col[C_COUNT], pm_synth_pers
     pm__strlcpy(p->citizenship, get(r, col, C_CIT), sizeof p->citizenship);
     pm__strlcpy(p->residence, get(r, col, C_RES), sizeof p->residence);
     pm__strlcpy(p->start_location, get(r, col, C_START), sizeof p->start_location);
+    p->household_id = strtoull(get(r, col, C_HH), NULL, 10);
+    if (!p->household_id)
+        p->household_id = p->person_id;
+    p->household_role = (int)strtol(get(r, col, C_HHR), NULL, 10);
+    p->household_size = (int)strtol(get(r, col, C_HHS), NULL, 10);
+    if (p->household_size < 1)
+        p->household_size = 1;
     const char *cls = get(r, col, C_CLASS);
     p->cls = PM_SYNTH_VISITOR;
     for (int c = 0; c < PM_SYNTH_CLASS_COUNT; c++)

@@ -175,6 +175,47 @@ static void route(sim_t *S, const pm__state_t *st, int want_air, uint8_t *pair, 
     *mode = md;
 }
 
+/* The household members who are where the lead was cross with the lead, in the
+ * same vehicle a few seconds apart: always on the way home, mostly (80%) on the
+ * way out (someone sometimes stays home). */
+static void follow(sim_t *S, uint32_t lead, size_t lead_idx, uint8_t from)
+{
+    pm__pending_t lp = S->day_buf[lead_idx];
+    int going_home = lp.to == S->st[lead].plan.home;
+    int64_t t = lp.utc;
+    for (uint32_t j = lead + 1; j < lead + S->st[lead].plan.hh_size && j < S->m->params.people;
+         j++) {
+        pm__state_t *m = &S->st[j];
+        if (m->loc != from || (!going_home && !pm__rng_chance(&S->rng, 0.8)))
+            continue;
+        if (S->day_len == S->day_cap) {
+            size_t cap = S->day_cap * 2;
+            pm__pending_t *nb = realloc(S->day_buf, cap * sizeof *nb);
+            if (!nb) {
+                S->oom = 1;
+                return;
+            }
+            S->day_buf = nb;
+            S->day_cap = cap;
+        }
+        t += 5 + pm__rng_below(&S->rng, 40);
+        if (t <= m->last_utc)
+            t = m->last_utc + 600;
+        pm__pending_t *pe = &S->day_buf[S->day_len++];
+        *pe = lp;
+        pe->utc = t;
+        pe->person = j;
+        pe->seq = (uint8_t)(m->crossings & 0xFF);
+        m->last_utc = t;
+        m->last_pair = lp.pair;
+        m->last_mode = lp.mode;
+        m->loc = lp.to;
+        m->crossings++;
+        if (!(m->own_mask & (1u << lp.to)))
+            m->last_foreign_entry = lp.day;
+    }
+}
+
 /* Records a crossing of person i into side `to` on day d at local second secs.
  * want_air: 1 fly if possible; 2 come back the way the person went (same day). */
 static void cross(sim_t *S, uint32_t i, int32_t d, int32_t secs, uint8_t to, int want_air)
@@ -221,10 +262,13 @@ static void cross(sim_t *S, uint32_t i, int32_t d, int32_t secs, uint8_t to, int
     pe->day = d;
     pe->to = to;
     pe->seq = (uint8_t)(st->crossings & 0xFF);
+    uint8_t from = st->loc;
     st->loc = to;
     st->crossings++;
     if (!(st->own_mask & (1u << to)))
         st->last_foreign_entry = d;
+    if (st->plan.hh_size > 1 && st->plan.role == 0)
+        follow(S, i, S->day_len - 1, from);
 }
 
 static int32_t secs_normal(sim_t *S, double mean_h, double sd_h)
@@ -272,6 +316,12 @@ static void init_person(sim_t *S, uint32_t i)
     st->stay_days = (uint16_t)p.authorised_stay_days;
     uint8_t home = st->plan.home, away = (uint8_t)(1 - home);
     st->loc = home;
+    if (st->plan.role > 0) {
+        /* a household member is where its lead is and moves with it */
+        st->loc = S->st[i - st->plan.role].loc;
+        st->start_loc = st->loc;
+        return;
+    }
     int32_t days = (int32_t)m->params.days;
     switch ((pm_synth_class_t)st->plan.cls) {
     case PM_SYNTH_COMMUTER_DAILY:
@@ -465,8 +515,8 @@ static int cmp_pending(const void *a, const void *b)
 
 /* Fills the wire fields of one crossing and applies the record-level choices
  * (written form of the names, mrz, noise). */
-static void render(const pm_synth_t *s, const pm__pending_t *pe, uint64_t seq,
-                   pm_synth_crossing_t *c, pm_synth_person_t *person)
+static void render(const pm_synth_t *s, const pm__pending_t *pe, const pm__plan_t *plan,
+                   uint64_t seq, pm_synth_crossing_t *c, pm_synth_person_t *person)
 {
     const pm__model_t *m = &s->model;
     pm__rng_t r;
@@ -516,7 +566,7 @@ static void render(const pm_synth_t *s, const pm__pending_t *pe, uint64_t seq,
     pm__strlcpy(c->port_code, m->pairs[pe->pair].side[pe->to].code, sizeof c->port_code);
     pm__strlcpy(c->mode, mode_names[pe->mode], sizeof c->mode);
 
-    pm__person_make(m, (uint64_t)pe->person + 1, person, NULL);
+    pm__person_make_hh(m, (uint64_t)pe->person + 1, plan->role, plan->hh_size, person, NULL);
     /* written form of the names: the document's Latin capitals mostly; as
      * written in the person's own script for a share of records */
     int native = (strcmp(person->surname, person->surname_native) != 0 ||
@@ -604,7 +654,7 @@ int pm_synth_run(pm_synth_t *s, pm_synth_crossing_fn on_crossing, pm_synth_perso
         qsort(S.day_buf, S.day_len, sizeof *S.day_buf, cmp_pending);
         for (size_t k = 0; k < S.day_len && rc == 0; k++) {
             const pm__pending_t *pe = &S.day_buf[k];
-            render(s, pe, ++seq[pe->to], rec, person);
+            render(s, pe, &S.st[pe->person].plan, ++seq[pe->to], rec, person);
             if (on_crossing)
                 rc = on_crossing(user, rec);
         }
@@ -612,7 +662,7 @@ int pm_synth_run(pm_synth_t *s, pm_synth_crossing_fn on_crossing, pm_synth_perso
     if (rc == 0 && on_person) {
         for (uint32_t i = 0; i < n && rc == 0; i++) {
             const pm__state_t *st = &S.st[i];
-            pm__person_make(m, (uint64_t)i + 1, person, NULL);
+            pm__person_make_hh(m, (uint64_t)i + 1, st->plan.role, st->plan.hh_size, person, NULL);
             person->crossings = st->crossings;
             pm__strlcpy(person->location_at_end, m->side[st->loc]->code,
                         sizeof person->location_at_end);

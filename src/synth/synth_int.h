@@ -145,6 +145,7 @@ typedef struct pm__model {
     size_t n_tcn;
     double tcn_total; /* per mille of all travellers */
     int64_t start_day; /* days since 1970 of the first simulated day */
+    double lead_w[PM_SYNTH_CLASS_COUNT]; /* class weights of household leads */
     pm__port_pair_t pairs[PM__MAX_PAIRS];
     double pair_w[PM__MAX_PAIRS];
     size_t n_pairs;
@@ -159,10 +160,15 @@ typedef struct pm__plan {
     uint8_t pair;  /* usual port pair */
     uint8_t mode;  /* usual mode: 0 land, 1 ferry, 2 pedestrian, 3 rail, 4 air */
     uint8_t cls;
+    uint8_t role;    /* 0 lead of a household (or alone), k > 0 its k-th member */
+    uint8_t hh_size; /* members of the household, lead included */
 } pm__plan_t;
 
 /* Generates the static facts of person pid (1-based). */
 void pm__person_make(const pm__model_t *m, uint64_t pid, pm_synth_person_t *out, pm__plan_t *plan);
+/* The same when its household role and size are already known. */
+void pm__person_make_hh(const pm__model_t *m, uint64_t pid, int role, int hh_size,
+                        pm_synth_person_t *out, pm__plan_t *plan);
 /* Middle-name list of a culture that has its own (Vietnamese); 0 if none. */
 int pm__culture_middle(const pm__culture_t *c, int female, const pm__name_t **out, size_t *n);
 /* Title-cases an ASCII capital name ("O'BRIEN" -> "O'Brien"). */

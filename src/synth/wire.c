@@ -204,7 +204,8 @@ static const char *const people_columns[] = {
     "person_id",       "surname",          "given_names",        "middle_names",
     "surname_native",  "given_names_native", "middle_names_native", "script",
     "culture",         "sex",              "date_of_birth",      "citizenship",
-    "residence",       "start_location",   "class",              "doc1_type",
+    "residence",       "start_location",   "class",              "household_id",
+    "household_role",  "household_size",   "doc1_type",
     "doc1_number",     "doc1_issuer",      "doc1_nationality",   "doc1_expiry",
     "doc2_type",       "doc2_number",      "doc2_issuer",        "doc2_nationality",
     "doc2_expiry",     "authorised_stay_days", "authorised_stay_end", "removal_order",
@@ -220,7 +221,11 @@ int pm_synth_people_header(pm_buf_t *out)
 int pm_synth_person_csv(const pm_synth_person_t *p, pm_buf_t *out)
 {
     char id[24], stay[16], rem[4], cross[16], sex[2] = {p->sex, 0};
+    char hh[24], hr[8], hs[8];
     snprintf(id, sizeof id, "%llu", (unsigned long long)p->person_id);
+    snprintf(hh, sizeof hh, "%llu", (unsigned long long)p->household_id);
+    snprintf(hr, sizeof hr, "%d", p->household_role);
+    snprintf(hs, sizeof hs, "%d", p->household_size);
     snprintf(stay, sizeof stay, "%d", p->authorised_stay_days);
     snprintf(rem, sizeof rem, "%d", p->removal_order ? 1 : 0);
     snprintf(cross, sizeof cross, "%u", p->crossings);
@@ -241,6 +246,9 @@ int pm_synth_person_csv(const pm_synth_person_t *p, pm_buf_t *out)
                              p->residence,
                              p->start_location,
                              pm_synth_class_name(p->cls),
+                             hh,
+                             hr,
+                             hs,
                              d1->type,
                              d1->number,
                              d1->issuer,
