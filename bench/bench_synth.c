@@ -18,8 +18,7 @@ static int on_crossing(void *user, const pm_synth_crossing_t *c)
 {
     sink_t *s = user;
     s->n++;
-    if (s->mode == 0)
-        return 0;
+    if (s->mode == 0) return 0;
     int rc = s->mode == 1 ? pm_synth_crossing_csv(c, &s->buf) : pm_synth_crossing_jsonl(c, &s->buf);
     if (s->buf.len > (1u << 20)) {
         s->bytes += s->buf.len;
@@ -81,12 +80,10 @@ int main(int argc, char **argv)
         for (int r = 0; r < runs; r++)
             rates[r] = one(&p, cases[c].mode, &n, &bytes);
         double med = pm_median(rates, (size_t)runs);
-        if (c == 0)
-            base = med;
+        if (c == 0) base = med;
         printf("  %-26s %9llu records  %10.0f records/s  ratio %.2f", cases[c].name,
                (unsigned long long)n, med, base > 0 ? med / base : 0);
-        if (bytes)
-            printf("  %.1f MB/s", med * ((double)bytes / (double)n) / 1e6);
+        if (bytes) printf("  %.1f MB/s", med * ((double)bytes / (double)n) / 1e6);
         printf("\n");
     }
     return 0;

@@ -26,8 +26,7 @@ static int digits(const char *s, int n)
 {
     int v = 0;
     for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
+        if (s[i] < '0' || s[i] > '9') return -1;
         v = v * 10 + (s[i] - '0');
     }
     return v;
@@ -38,18 +37,14 @@ static int valid_date(const char *s, int *y, int *m, int *d)
 {
     size_t n = strlen(s);
     *m = *d = 0;
-    if (n != 4 && n != 7 && n != 10)
-        return 0;
+    if (n != 4 && n != 7 && n != 10) return 0;
     *y = digits(s, 4);
-    if (*y < 1850 || *y > 2100)
-        return 0;
+    if (*y < 1850 || *y > 2100) return 0;
     if (n >= 7) {
-        if (s[4] != '-' || (*m = digits(s + 5, 2)) < 1 || *m > 12)
-            return 0;
+        if (s[4] != '-' || (*m = digits(s + 5, 2)) < 1 || *m > 12) return 0;
     }
     if (n == 10) {
-        if (s[7] != '-' || (*d = digits(s + 8, 2)) < 1 || *d > days_in(*y, *m))
-            return 0;
+        if (s[7] != '-' || (*d = digits(s + 8, 2)) < 1 || *d > days_in(*y, *m)) return 0;
     }
     return 1;
 }
@@ -57,11 +52,9 @@ static int valid_date(const char *s, int *y, int *m, int *d)
 static int charset(const char *s, const char *allowed, size_t min, size_t max)
 {
     size_t n = strlen(s);
-    if (n < min || n > max)
-        return 0;
+    if (n < min || n > max) return 0;
     for (size_t i = 0; i < n; i++)
-        if (!strchr(allowed, s[i]))
-            return 0;
+        if (!strchr(allowed, s[i])) return 0;
     return 1;
 }
 
@@ -69,14 +62,15 @@ static int valid_utf8(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        int extra = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2
-                                   : (*p & 0xF8) == 0xF0 ? 3 : -1;
-        if (extra < 0)
-            return 0;
+        int extra = *p < 0x80             ? 0
+                    : (*p & 0xE0) == 0xC0 ? 1
+                    : (*p & 0xF0) == 0xE0 ? 2
+                    : (*p & 0xF8) == 0xF0 ? 3
+                                          : -1;
+        if (extra < 0) return 0;
         p++;
         for (int k = 0; k < extra; k++, p++)
-            if ((*p & 0xC0) != 0x80)
-                return 0;
+            if ((*p & 0xC0) != 0x80) return 0;
     }
     return 1;
 }
@@ -322,8 +316,7 @@ static void test_consistency(void **state)
         last_rec[c->person_id] = i + 1;
         assert_true(c->person_id >= 1 && c->person_id <= p.people);
         int side = strcmp(c->reporting_country, "CAN") == 0 ? 1 : 2;
-        if (last_side[c->person_id])
-            assert_int_not_equal(last_side[c->person_id], side);
+        if (last_side[c->person_id]) assert_int_not_equal(last_side[c->person_id], side);
         assert_true(c->time_utc > last_t[c->person_id]);
         last_side[c->person_id] = side;
         last_t[c->person_id] = c->time_utc;
@@ -359,8 +352,7 @@ static void test_consistency(void **state)
     size_t members = 0, same_surname = 0;
     for (size_t i = 0; i < k.np; i++) {
         const pm_synth_person_t *me = &k.people[i];
-        if (me->household_role == 0)
-            continue;
+        if (me->household_role == 0) continue;
         members++;
         same_surname += strcmp(me->surname, k.people[me->household_id - 1].surname) == 0;
         assert_string_equal(me->start_location, k.people[me->household_id - 1].start_location);
@@ -407,8 +399,7 @@ static void test_class_mix_and_behaviour(void **state)
             assert_int_equal(pp->removal_order, 1);
             assert_int_equal(strlen(pp->removal_order_id), 12);
             assert_string_equal(pp->removal_country, pp->start_location);
-            if (pp->crossings)
-                assert_string_not_equal(pp->location_at_end, pp->removal_country);
+            if (pp->crossings) assert_string_not_equal(pp->location_at_end, pp->removal_country);
         } else {
             assert_int_equal(pp->removal_order, 0);
         }
@@ -471,16 +462,12 @@ static void test_noise_rate_and_truth(void **state)
                     strcmp(a->middle_names, b->middle_names);
         int dob = strcmp(a->date_of_birth, b->date_of_birth) != 0;
         int doc = strcmp(a->document_number, b->document_number) != 0;
-        if (b->noise & (PM_SYNTH_NOISE_TYPO | PM_SYNTH_NOISE_TRANSLIT |
-                        PM_SYNTH_NOISE_DROP_MIDDLE | PM_SYNTH_NOISE_PARTICLE |
-                        PM_SYNTH_NOISE_ORDER))
+        if (b->noise & (PM_SYNTH_NOISE_TYPO | PM_SYNTH_NOISE_TRANSLIT | PM_SYNTH_NOISE_DROP_MIDDLE |
+                        PM_SYNTH_NOISE_PARTICLE | PM_SYNTH_NOISE_ORDER))
             assert_true(names);
-        if (b->noise & (PM_SYNTH_NOISE_DOB_SWAP | PM_SYNTH_NOISE_DOB_PLACEHOLDER))
-            assert_true(dob);
-        if (b->noise & (PM_SYNTH_NOISE_OCR | PM_SYNTH_NOISE_DUAL))
-            assert_true(doc);
-        if (b->noise & PM_SYNTH_NOISE_DUAL)
-            assert_string_not_equal(a->citizenship, b->citizenship);
+        if (b->noise & (PM_SYNTH_NOISE_DOB_SWAP | PM_SYNTH_NOISE_DOB_PLACEHOLDER)) assert_true(dob);
+        if (b->noise & (PM_SYNTH_NOISE_OCR | PM_SYNTH_NOISE_DUAL)) assert_true(doc);
+        if (b->noise & PM_SYNTH_NOISE_DUAL) assert_string_not_equal(a->citizenship, b->citizenship);
         if (!(b->noise & (PM_SYNTH_NOISE_DOB_SWAP | PM_SYNTH_NOISE_DOB_PLACEHOLDER)))
             assert_false(dob);
         char names_buf[200];
@@ -627,8 +614,7 @@ static void test_watchlist_and_manifest(void **state)
             hits++;
         }
         t = strchr(t, '\n');
-        if (!t)
-            break;
+        if (!t) break;
         t++;
     }
     assert_int_equal(hits, 40);
@@ -651,7 +637,7 @@ static void test_watchlist_and_manifest(void **state)
     assert_int_equal(rows, n1 + 1);
     for (const char *q = (const char *)mt.data; (q = strchr(q, '\n')) != NULL; q++)
         noisy += q[1] && q[-1] != ',' && q != (const char *)mt.data;
-    assert_true(noisy > 60 && noisy < 140); /* ~100 of 200 */
+    assert_true(noisy > 60 && noisy < 140);             /* ~100 of 200 */
     assert_null(strstr((const char *)mf.data, ",I,C")); /* no passport cards in the air */
     mp.flights = 0;
     assert_int_equal(pm_synth_manifest(s1, n1, &mp, &mf, &mt, &err), PM_EINVAL);

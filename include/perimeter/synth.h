@@ -18,22 +18,22 @@
 extern "C" {
 #endif
 
-#define PM_SYNTH_NAME_MAX 160 /* bytes of one name field (UTF-8), excluding NUL */
+#define PM_SYNTH_NAME_MAX   160 /* bytes of one name field (UTF-8), excluding NUL */
 #define PM_SYNTH_MAX_PEOPLE 50000000u
-#define PM_SYNTH_MAX_DAYS 3660u
+#define PM_SYNTH_MAX_DAYS   3660u
 
 /* Generation parameters. Fill with pm_synth_params_default, then override. */
 typedef struct pm_synth_params {
     uint64_t seed;
-    uint32_t people;        /* size of the population (1..PM_SYNTH_MAX_PEOPLE) */
-    uint32_t days;          /* simulated days (1..PM_SYNTH_MAX_DAYS) */
-    char countries[2][4];   /* the two partner countries, ISO alpha-3 (default CAN, USA) */
-    int start_year;         /* first simulated day (default 2026-01-05) */
+    uint32_t people;      /* size of the population (1..PM_SYNTH_MAX_PEOPLE) */
+    uint32_t days;        /* simulated days (1..PM_SYNTH_MAX_DAYS) */
+    char countries[2][4]; /* the two partner countries, ISO alpha-3 (default CAN, USA) */
+    int start_year;       /* first simulated day (default 2026-01-05) */
     int start_month;
     int start_day;
-    double noise;           /* share of records that get noise, 0..1 (default 0) */
-    double mrz_share;       /* share of clean passport records carrying the mrz (default 0.3) */
-    double native_share;    /* share of records of non-ASCII names written as given (default 0.1) */
+    double noise;        /* share of records that get noise, 0..1 (default 0) */
+    double mrz_share;    /* share of clean passport records carrying the mrz (default 0.3) */
+    double native_share; /* share of records of non-ASCII names written as given (default 0.1) */
 } pm_synth_params_t;
 
 void pm_synth_params_default(pm_synth_params_t *p);
@@ -59,12 +59,12 @@ enum {
     PM_SYNTH_NOISE_TYPO = 1u << 0,        /* insert/delete/substitute/transpose in a name */
     PM_SYNTH_NOISE_TRANSLIT = 1u << 1,    /* another transliteration of a name */
     PM_SYNTH_NOISE_DROP_MIDDLE = 1u << 2, /* middle name(s) dropped */
-    PM_SYNTH_NOISE_PARTICLE = 1u << 3,    /* surname particle (AL, BIN, VAN, DE...) dropped/joined */
-    PM_SYNTH_NOISE_ORDER = 1u << 4,       /* given names and surname swapped */
-    PM_SYNTH_NOISE_DOB_SWAP = 1u << 5,    /* day and month of birth swapped */
+    PM_SYNTH_NOISE_PARTICLE = 1u << 3, /* surname particle (AL, BIN, VAN, DE...) dropped/joined */
+    PM_SYNTH_NOISE_ORDER = 1u << 4,    /* given names and surname swapped */
+    PM_SYNTH_NOISE_DOB_SWAP = 1u << 5, /* day and month of birth swapped */
     PM_SYNTH_NOISE_DOB_PLACEHOLDER = 1u << 6, /* date of birth replaced by YYYY-01-01 */
-    PM_SYNTH_NOISE_OCR = 1u << 7,         /* OCR confusion in the document number */
-    PM_SYNTH_NOISE_DUAL = 1u << 8,        /* dual national crossing on the other passport */
+    PM_SYNTH_NOISE_OCR = 1u << 7,             /* OCR confusion in the document number */
+    PM_SYNTH_NOISE_DUAL = 1u << 8,            /* dual national crossing on the other passport */
     PM_SYNTH_NOISE_KIND_COUNT = 9
 };
 
@@ -102,7 +102,7 @@ typedef struct pm_synth_crossing {
 
 /* One travel document of a person. */
 typedef struct pm_synth_document {
-    char type[3];        /* "P" passport, "I" passport card */
+    char type[3]; /* "P" passport, "I" passport card */
     char number[21];
     char issuer[4];
     char nationality[4]; /* the citizenship it attests */
@@ -121,9 +121,9 @@ typedef struct pm_synth_person {
     char surname_native[PM_SYNTH_NAME_MAX + 1];
     char given_names_native[PM_SYNTH_NAME_MAX + 1];
     char middle_names_native[PM_SYNTH_NAME_MAX + 1];
-    const char *script;  /* "Latin", "Cyrillic", "Arabic", "Han", ... (static) */
-    const char *culture; /* name-list culture, e.g. "anglo", "arabic" (static) */
-    char sex;            /* 'M', 'F', 'X' */
+    const char *script;     /* "Latin", "Cyrillic", "Arabic", "Han", ... (static) */
+    const char *culture;    /* name-list culture, e.g. "anglo", "arabic" (static) */
+    char sex;               /* 'M', 'F', 'X' */
     char date_of_birth[11]; /* as on the documents: full, YYYY-MM, YYYY, or a placeholder */
     char citizenship[4];    /* primary */
     char residence[4];      /* country the person lives in (one of the pair, or elsewhere) */
@@ -132,17 +132,17 @@ typedef struct pm_synth_person {
     uint64_t household_id; /* person id of the household's lead (itself if alone) */
     int household_role;    /* 0 lead or alone; 1 spouse/partner; 2.. children */
     int household_size;    /* people who travel together, lead included */
-    int n_documents;        /* 1, or 2 for dual nationals */
+    int n_documents;       /* 1, or 2 for dual nationals */
     pm_synth_document_t documents[2];
-    int authorised_stay_days; /* per entry into the other country (0 = not applicable) */
+    int authorised_stay_days;     /* per entry into the other country (0 = not applicable) */
     char authorised_stay_end[11]; /* end of the last authorised stay in the period ("" if none) */
     int removal_order;            /* 1 if under a removal order */
     char removal_country[4];      /* the country that ordered it */
     char removal_order_date[11];
-    char removal_order_id[16];    /* the ordering country's case number, "RO" + 10 hex */
+    char removal_order_id[16]; /* the ordering country's case number, "RO" + 10 hex */
     /* filled after a run (pm_synth_run): */
-    uint32_t crossings;       /* crossings made in the period */
-    char location_at_end[4];  /* country the person is in after the last simulated day */
+    uint32_t crossings;      /* crossings made in the period */
+    char location_at_end[4]; /* country the person is in after the last simulated day */
 } pm_synth_person_t;
 
 typedef struct pm_synth pm_synth_t;
@@ -223,8 +223,8 @@ int pm_synth_people_sample(const char *path, size_t k, uint64_t seed, pm_synth_p
  * aliases, some in their own script); the other entries are invented people
  * (common names among them, so they can collide with innocent travellers).
  * PM_EINVAL if n_hits > size. */
-int pm_synth_watchlist(const pm_synth_person_t *hits, size_t n_hits, uint32_t size,
-                       uint64_t seed, pm_buf_t *wl, pm_buf_t *truth, pm_error_t *err);
+int pm_synth_watchlist(const pm_synth_person_t *hits, size_t n_hits, uint32_t size, uint64_t seed,
+                       pm_buf_t *wl, pm_buf_t *truth, pm_error_t *err);
 
 /* Manifest parameters. */
 typedef struct pm_synth_manifest_params {
@@ -232,7 +232,7 @@ typedef struct pm_synth_manifest_params {
     char countries[2][4]; /* flights between these two (default CAN, USA) */
     int year, month, day; /* first departure date */
     uint32_t flights;
-    double noise;         /* share of passenger rows with noise (same model as crossings) */
+    double noise; /* share of passenger rows with noise (same model as crossings) */
 } pm_synth_manifest_params_t;
 
 void pm_synth_manifest_params_default(pm_synth_manifest_params_t *mp);

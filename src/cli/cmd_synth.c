@@ -39,8 +39,7 @@ static int out_open(out_file_t *o, const char *path)
 
 static int out_flush(out_file_t *o)
 {
-    if (!o->f || o->buf.len == 0)
-        return 0;
+    if (!o->f || o->buf.len == 0) return 0;
     if (fwrite(o->buf.data, 1, o->buf.len, o->f) != o->buf.len) {
         fprintf(stderr, "synth: write to %s failed: %s\n", o->path, strerror(errno));
         return -1;
@@ -58,16 +57,12 @@ static int out_close(out_file_t *o)
 {
     int rc = out_flush(o);
     if (o->f) {
-        if (fflush(o->f) != 0)
-            rc = -1;
+        if (fflush(o->f) != 0) rc = -1;
         if (!o->is_stdout) {
-            if (rc == 0 && fsync(fileno(o->f)) != 0 && errno != EINVAL)
-                rc = -1;
-            if (fclose(o->f) != 0)
-                rc = -1;
+            if (rc == 0 && fsync(fileno(o->f)) != 0 && errno != EINVAL) rc = -1;
+            if (fclose(o->f) != 0) rc = -1;
         }
-        if (rc)
-            fprintf(stderr, "synth: closing %s failed: %s\n", o->path, strerror(errno));
+        if (rc) fprintf(stderr, "synth: closing %s failed: %s\n", o->path, strerror(errno));
     }
     o->f = NULL;
     pm_buf_free(&o->buf);
@@ -139,10 +134,8 @@ static int parse_countries(const char *s, pm_synth_params_t *p)
 static int format_for(const char *fmt, const char *path)
 {
     if (fmt) {
-        if (strcmp(fmt, "csv") == 0)
-            return 0;
-        if (strcmp(fmt, "jsonl") == 0)
-            return 1;
+        if (strcmp(fmt, "csv") == 0) return 0;
+        if (strcmp(fmt, "jsonl") == 0) return 1;
         fprintf(stderr, "synth: --format must be csv or jsonl\n");
         return -1;
     }
@@ -180,13 +173,11 @@ static int on_crossing(void *user, const pm_synth_crossing_t *c)
     int side = strcmp(c->reporting_country, j->params.countries[0]) == 0 ? 0 : 1;
     out_file_t *o = &j->rec[j->split ? side : 0];
     int rc = j->jsonl ? pm_synth_crossing_jsonl(c, &o->buf) : pm_synth_crossing_csv(c, &o->buf);
-    if (rc || out_maybe_flush(o))
-        return rc ? rc : PM_EIO;
+    if (rc || out_maybe_flush(o)) return rc ? rc : PM_EIO;
     j->count[side]++;
     j->noisy += c->noise != 0;
     if (j->have_truth) {
-        if (pm_synth_truth_csv(c, &j->truth.buf) || out_maybe_flush(&j->truth))
-            return PM_EIO;
+        if (pm_synth_truth_csv(c, &j->truth.buf) || out_maybe_flush(&j->truth)) return PM_EIO;
     }
     if (j->progress && c->day != j->last_day) {
         j->last_day = c->day;
@@ -228,16 +219,22 @@ static void crossings_usage(FILE *out)
 
 int pm_cmd_synth_crossings(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"people", required_argument, 0, 'n'},   {"days", required_argument, 0, 'd'},
-        {"seed", required_argument, 0, 's'},     {"countries", required_argument, 0, 'c'},
-        {"start", required_argument, 0, 'S'},    {"format", required_argument, 0, 'f'},
-        {"output", required_argument, 0, 'o'},   {"split", required_argument, 0, 'D'},
-        {"truth", required_argument, 0, 't'},    {"noise", required_argument, 0, 'N'},
-        {"people-out", required_argument, 0, 'P'}, {"mrz-share", required_argument, 0, 'M'},
-        {"native-share", required_argument, 0, 'A'}, {"removals-out", required_argument, 0, 'R'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"people", required_argument, 0, 'n'},
+                                         {"days", required_argument, 0, 'd'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"countries", required_argument, 0, 'c'},
+                                         {"start", required_argument, 0, 'S'},
+                                         {"format", required_argument, 0, 'f'},
+                                         {"output", required_argument, 0, 'o'},
+                                         {"split", required_argument, 0, 'D'},
+                                         {"truth", required_argument, 0, 't'},
+                                         {"noise", required_argument, 0, 'N'},
+                                         {"people-out", required_argument, 0, 'P'},
+                                         {"mrz-share", required_argument, 0, 'M'},
+                                         {"native-share", required_argument, 0, 'A'},
+                                         {"removals-out", required_argument, 0, 'R'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     crossings_job_t j;
     memset(&j, 0, sizeof j);
     pm_synth_params_default(&j.params);
@@ -249,23 +246,19 @@ int pm_cmd_synth_crossings(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (ch) {
         case 'n':
-            if (parse_u64(optarg, "--people", PM_SYNTH_MAX_PEOPLE, &v))
-                return 2;
+            if (parse_u64(optarg, "--people", PM_SYNTH_MAX_PEOPLE, &v)) return 2;
             j.params.people = (uint32_t)v;
             break;
         case 'd':
-            if (parse_u64(optarg, "--days", PM_SYNTH_MAX_DAYS, &v))
-                return 2;
+            if (parse_u64(optarg, "--days", PM_SYNTH_MAX_DAYS, &v)) return 2;
             j.params.days = (uint32_t)v;
             break;
         case 's':
-            if (parse_u64(optarg, "--seed", UINT64_MAX, &v))
-                return 2;
+            if (parse_u64(optarg, "--seed", UINT64_MAX, &v)) return 2;
             j.params.seed = v;
             break;
         case 'c':
-            if (parse_countries(optarg, &j.params))
-                return 2;
+            if (parse_countries(optarg, &j.params)) return 2;
             break;
         case 'S':
             if (parse_date(optarg, &j.params.start_year, &j.params.start_month,
@@ -285,8 +278,7 @@ int pm_cmd_synth_crossings(int argc, char **argv)
             truth = optarg;
             break;
         case 'N':
-            if (parse_share(optarg, "--noise", &j.params.noise))
-                return 2;
+            if (parse_share(optarg, "--noise", &j.params.noise)) return 2;
             break;
         case 'P':
             people = optarg;
@@ -295,12 +287,10 @@ int pm_cmd_synth_crossings(int argc, char **argv)
             removals = optarg;
             break;
         case 'M':
-            if (parse_share(optarg, "--mrz-share", &j.params.mrz_share))
-                return 2;
+            if (parse_share(optarg, "--mrz-share", &j.params.mrz_share)) return 2;
             break;
         case 'A':
-            if (parse_share(optarg, "--native-share", &j.params.native_share))
-                return 2;
+            if (parse_share(optarg, "--native-share", &j.params.native_share)) return 2;
             break;
         case 'h':
             crossings_usage(stdout);
@@ -316,8 +306,7 @@ int pm_cmd_synth_crossings(int argc, char **argv)
         return 2;
     }
     j.jsonl = format_for(fmt, out);
-    if (j.jsonl < 0)
-        return 2;
+    if (j.jsonl < 0) return 2;
     pm_error_t err;
     pm_error_clear(&err);
     pm_synth_t *s;
@@ -345,20 +334,17 @@ int pm_cmd_synth_crossings(int argc, char **argv)
     if (rc == 0 && truth) {
         rc = out_open(&j.truth, truth);
         j.have_truth = rc == 0;
-        if (rc == 0)
-            pm_synth_truth_header(&j.truth.buf);
+        if (rc == 0) pm_synth_truth_header(&j.truth.buf);
     }
     if (rc == 0 && people) {
         rc = out_open(&j.people, people);
         j.have_people = rc == 0;
-        if (rc == 0)
-            pm_synth_people_header(&j.people.buf);
+        if (rc == 0) pm_synth_people_header(&j.people.buf);
     }
     if (rc == 0 && removals) {
         rc = out_open(&j.removals, removals);
         j.have_removals = rc == 0;
-        if (rc == 0)
-            pm_synth_removals_header(&j.removals.buf);
+        if (rc == 0) pm_synth_removals_header(&j.removals.buf);
     }
     if (rc == 0 && !j.jsonl)
         for (int k = 0; k < 1 + j.split; k++)
@@ -369,10 +355,8 @@ int pm_cmd_synth_crossings(int argc, char **argv)
     if (rc == 0) {
         rc = pm_synth_run(s, on_crossing, j.have_people || j.have_removals ? on_person : NULL, &j,
                           &err);
-        if (j.progress)
-            fprintf(stderr, "\n");
-        if (rc)
-            fprintf(stderr, "synth: %s\n", rc < 0 ? pm_error_text(&err) : "stopped");
+        if (j.progress) fprintf(stderr, "\n");
+        if (rc) fprintf(stderr, "synth: %s\n", rc < 0 ? pm_error_text(&err) : "stopped");
     }
     double secs = (double)(pm_now_ns() - t0) / 1e9;
     int crc = 0;
@@ -382,8 +366,7 @@ int pm_cmd_synth_crossings(int argc, char **argv)
     crc |= out_close(&j.people);
     crc |= out_close(&j.removals);
     pm_synth_free(s);
-    if (rc || crc)
-        return 1;
+    if (rc || crc) return 1;
     uint64_t total = j.count[0] + j.count[1];
     fprintf(stderr,
             "synth: %llu crossings (%s %llu, %s %llu; %llu with noise) for %u people over %u "
@@ -399,8 +382,7 @@ int pm_cmd_synth_crossings(int argc, char **argv)
 static int write_buf(const char *path, pm_buf_t *b)
 {
     out_file_t o;
-    if (out_open(&o, path))
-        return -1;
+    if (out_open(&o, path)) return -1;
     pm_buf_free(&o.buf);
     o.buf = *b;
     pm_buf_init(b, 0);
@@ -409,21 +391,23 @@ static int write_buf(const char *path, pm_buf_t *b)
 
 static void watchlist_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: perimeter synth watchlist --from-people FILE --size N --hits K --seed S\n"
-            "         -o FILE [--truth FILE]\n"
-            "Writes a watchlist of N entries (names, aliases, dates of birth): K people\n"
-            "drawn from the person master FILE (true hits, spelled as a list would hold\n"
-            "them) and N-K invented people. --truth gets watchlist_id,person_id.\n");
+    fprintf(out, "usage: perimeter synth watchlist --from-people FILE --size N --hits K --seed S\n"
+                 "         -o FILE [--truth FILE]\n"
+                 "Writes a watchlist of N entries (names, aliases, dates of birth): K people\n"
+                 "drawn from the person master FILE (true hits, spelled as a list would hold\n"
+                 "them) and N-K invented people. --truth gets watchlist_id,person_id.\n");
 }
 
 int pm_cmd_synth_watchlist(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"from-people", required_argument, 0, 'p'}, {"size", required_argument, 0, 'n'},
-        {"hits", required_argument, 0, 'k'},        {"seed", required_argument, 0, 's'},
-        {"output", required_argument, 0, 'o'},      {"truth", required_argument, 0, 't'},
-        {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
+    static const struct option opts[] = {{"from-people", required_argument, 0, 'p'},
+                                         {"size", required_argument, 0, 'n'},
+                                         {"hits", required_argument, 0, 'k'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"output", required_argument, 0, 'o'},
+                                         {"truth", required_argument, 0, 't'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *people = NULL, *out = NULL, *truth = NULL;
     uint64_t size = 1000, hits = 10, seed = 1;
     int ch;
@@ -434,16 +418,13 @@ int pm_cmd_synth_watchlist(int argc, char **argv)
             people = optarg;
             break;
         case 'n':
-            if (parse_u64(optarg, "--size", 10000000, &size))
-                return 2;
+            if (parse_u64(optarg, "--size", 10000000, &size)) return 2;
             break;
         case 'k':
-            if (parse_u64(optarg, "--hits", 10000000, &hits))
-                return 2;
+            if (parse_u64(optarg, "--hits", 10000000, &hits)) return 2;
             break;
         case 's':
-            if (parse_u64(optarg, "--seed", UINT64_MAX, &seed))
-                return 2;
+            if (parse_u64(optarg, "--seed", UINT64_MAX, &seed)) return 2;
             break;
         case 'o':
             out = optarg;
@@ -460,7 +441,8 @@ int pm_cmd_synth_watchlist(int argc, char **argv)
         }
     }
     if (optind < argc || !out || (hits && !people) || hits > size) {
-        fprintf(stderr, "synth: need -o FILE, --from-people FILE when --hits > 0, and hits <= size\n");
+        fprintf(stderr,
+                "synth: need -o FILE, --from-people FILE when --hits > 0, and hits <= size\n");
         watchlist_usage(stderr);
         return 2;
     }
@@ -472,8 +454,7 @@ int pm_cmd_synth_watchlist(int argc, char **argv)
         fprintf(stderr, "synth: %s\n", pm_error_text(&err));
         return 1;
     }
-    if (n < hits)
-        fprintf(stderr, "synth: %s holds only %zu people; %zu hits\n", people, n, n);
+    if (n < hits) fprintf(stderr, "synth: %s holds only %zu people; %zu hits\n", people, n, n);
     pm_buf_t wl, tr;
     pm_buf_init(&wl, 0);
     pm_buf_init(&tr, 0);
@@ -494,24 +475,27 @@ int pm_cmd_synth_watchlist(int argc, char **argv)
 
 static void manifest_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: perimeter synth manifest --from-people FILE --passengers N --seed S\n"
-            "         -o FILE [--truth FILE] [--flights F] [--date YYYY-MM-DD]\n"
-            "         [--countries CAN,USA] [--noise FRACTION]\n"
-            "Writes an APIS-like passenger manifest (CSV) of N passengers drawn from the\n"
-            "person master FILE, spread over F flights (default 10) between the two\n"
-            "countries. --truth gets flight_id,passenger_seq,person_id,noise.\n");
+    fprintf(out, "usage: perimeter synth manifest --from-people FILE --passengers N --seed S\n"
+                 "         -o FILE [--truth FILE] [--flights F] [--date YYYY-MM-DD]\n"
+                 "         [--countries CAN,USA] [--noise FRACTION]\n"
+                 "Writes an APIS-like passenger manifest (CSV) of N passengers drawn from the\n"
+                 "person master FILE, spread over F flights (default 10) between the two\n"
+                 "countries. --truth gets flight_id,passenger_seq,person_id,noise.\n");
 }
 
 int pm_cmd_synth_manifest(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"from-people", required_argument, 0, 'p'}, {"passengers", required_argument, 0, 'n'},
-        {"flights", required_argument, 0, 'f'},     {"seed", required_argument, 0, 's'},
-        {"date", required_argument, 0, 'd'},        {"countries", required_argument, 0, 'c'},
-        {"noise", required_argument, 0, 'N'},       {"output", required_argument, 0, 'o'},
-        {"truth", required_argument, 0, 't'},       {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"from-people", required_argument, 0, 'p'},
+                                         {"passengers", required_argument, 0, 'n'},
+                                         {"flights", required_argument, 0, 'f'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"date", required_argument, 0, 'd'},
+                                         {"countries", required_argument, 0, 'c'},
+                                         {"noise", required_argument, 0, 'N'},
+                                         {"output", required_argument, 0, 'o'},
+                                         {"truth", required_argument, 0, 't'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     pm_synth_manifest_params_t mp;
     pm_synth_manifest_params_default(&mp);
     pm_synth_params_t cp;
@@ -526,8 +510,7 @@ int pm_cmd_synth_manifest(int argc, char **argv)
             people = optarg;
             break;
         case 'n':
-            if (parse_u64(optarg, "--passengers", 10000000, &pax))
-                return 2;
+            if (parse_u64(optarg, "--passengers", 10000000, &pax)) return 2;
             break;
         case 'f':
             if (parse_u64(optarg, "--flights", 100000, &v) || v == 0) {
@@ -537,21 +520,17 @@ int pm_cmd_synth_manifest(int argc, char **argv)
             mp.flights = (uint32_t)v;
             break;
         case 's':
-            if (parse_u64(optarg, "--seed", UINT64_MAX, &mp.seed))
-                return 2;
+            if (parse_u64(optarg, "--seed", UINT64_MAX, &mp.seed)) return 2;
             break;
         case 'd':
-            if (parse_date(optarg, &mp.year, &mp.month, &mp.day))
-                return 2;
+            if (parse_date(optarg, &mp.year, &mp.month, &mp.day)) return 2;
             break;
         case 'c':
-            if (parse_countries(optarg, &cp))
-                return 2;
+            if (parse_countries(optarg, &cp)) return 2;
             memcpy(mp.countries, cp.countries, sizeof mp.countries);
             break;
         case 'N':
-            if (parse_share(optarg, "--noise", &mp.noise))
-                return 2;
+            if (parse_share(optarg, "--noise", &mp.noise)) return 2;
             break;
         case 'o':
             out = optarg;

@@ -8,6 +8,8 @@
 
 #include "synth/synth_int.h"
 
+/* The tables read best packed by hand. */
+/* clang-format off */
 #define L(lat, w) {lat, NULL, w}
 #define N(lat, nat, w) {lat, nat, w}
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -645,11 +647,12 @@ static const pm__culture_t cultures[] = {
     {"hebrew", "Hebrew", LISTS(heb_m, heb_f, heb_s), NULL, 0, 0, 10, 0, 0, 0, 0, "ISR"},
 };
 
+/* clang-format on */
+
 const pm__culture_t *pm__culture_find(const char *id)
 {
     for (size_t i = 0; i < COUNT(cultures); i++)
-        if (strcmp(cultures[i].id, id) == 0)
-            return &cultures[i];
+        if (strcmp(cultures[i].id, id) == 0) return &cultures[i];
     return NULL;
 }
 

@@ -7,28 +7,25 @@
 #include "synth/synth_int.h"
 
 static const char *const kind_names[PM_SYNTH_NOISE_KIND_COUNT] = {
-    "typo", "translit", "drop_middle", "particle", "order", "dob_swap", "dob_placeholder",
-    "ocr", "dual"};
+    "typo",     "translit",        "drop_middle", "particle", "order",
+    "dob_swap", "dob_placeholder", "ocr",         "dual"};
 /* relative weights of the kinds when they apply */
 static const double kind_w[PM_SYNTH_NOISE_KIND_COUNT] = {30, 15, 10, 8, 8, 8, 6, 10, 5};
 
 const char *pm_synth_noise_name(unsigned bit)
 {
     for (int i = 0; i < PM_SYNTH_NOISE_KIND_COUNT; i++)
-        if (bit == (1u << i))
-            return kind_names[i];
+        if (bit == (1u << i)) return kind_names[i];
     return "";
 }
 
 void pm_synth_noise_names(unsigned mask, char *out, size_t out_cap)
 {
-    if (out_cap == 0)
-        return;
+    if (out_cap == 0) return;
     out[0] = '\0';
     for (int i = 0; i < PM_SYNTH_NOISE_KIND_COUNT; i++)
         if (mask & (1u << i)) {
-            if (out[0])
-                pm__strlcat(out, ";", out_cap);
+            if (out[0]) pm__strlcat(out, ";", out_cap);
             pm__strlcat(out, kind_names[i], out_cap);
         }
 }
@@ -43,8 +40,7 @@ static size_t decode(const char *s, uint32_t *cp, size_t cap)
     while (*p && n < cap) {
         uint32_t c = *p;
         int extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
-        if (extra)
-            c &= 0x3Fu >> extra;
+        if (extra) c &= 0x3Fu >> extra;
         p++;
         for (int k = 0; k < extra && (*p & 0xC0) == 0x80; k++, p++)
             c = (c << 6) | (*p & 0x3F);
@@ -71,8 +67,7 @@ static void encode(const uint32_t *cp, size_t n, char *out, size_t cap)
             b[0] = (char)(0xF0 | (c >> 18)), b[1] = (char)(0x80 | ((c >> 12) & 0x3F));
             b[2] = (char)(0x80 | ((c >> 6) & 0x3F)), b[3] = (char)(0x80 | (c & 0x3F)), k = 4;
         }
-        if (o + k >= cap)
-            break;
+        if (o + k >= cap) break;
         memcpy(out + o, b, k);
         o += k;
     }
@@ -86,16 +81,15 @@ static int is_letter(uint32_t c)
 
 /* QWERTY neighbours of each capital letter (a slip of the finger). */
 static const char *const keyboard[26] = {
-    "QWSZ", "VGHN", "XDFV", "SERFCX", "WSDR", "DRTGVC", "FTYHBV", "GYUJNB", "UJKO",
-    "HUIKMN", "JIOLM", "KOP",  "NJK",  "BHJM", "IKLP", "OL",     "WA",     "EDFT",
-    "AWEDXZ", "RFGY", "YHJI", "CFGB", "QASE", "ZSDC", "TGHU",   "ASX"};
+    "QWSZ",   "VGHN",  "XDFV", "SERFCX", "WSDR", "DRTGVC", "FTYHBV", "GYUJNB", "UJKO",
+    "HUIKMN", "JIOLM", "KOP",  "NJK",    "BHJM", "IKLP",   "OL",     "WA",     "EDFT",
+    "AWEDXZ", "RFGY",  "YHJI", "CFGB",   "QASE", "ZSDC",   "TGHU",   "ASX"};
 
 static uint32_t neighbour(pm__rng_t *r, uint32_t c)
 {
     int lower = c >= 'a' && c <= 'z';
     uint32_t u = lower ? c - 32 : c;
-    if (u < 'A' || u > 'Z')
-        return 0;
+    if (u < 'A' || u > 'Z') return 0;
     const char *k = keyboard[u - 'A'];
     uint32_t v = (uint32_t)k[pm__rng_below(r, (uint32_t)strlen(k))];
     return lower ? v + 32 : v;
@@ -106,23 +100,18 @@ static int typo(pm__rng_t *r, char *field, size_t cap)
 {
     uint32_t cp[MAXCP];
     size_t n = decode(field, cp, MAXCP - 2);
-    if (n == 0)
-        return 0;
+    if (n == 0) return 0;
     size_t letters[MAXCP], nl = 0;
     for (size_t i = 0; i < n; i++)
-        if (is_letter(cp[i]))
-            letters[nl++] = i;
-    if (nl == 0)
-        return 0;
+        if (is_letter(cp[i])) letters[nl++] = i;
+    if (nl == 0) return 0;
     size_t at = letters[pm__rng_below(r, (uint32_t)nl)];
     uint32_t op = pm__rng_below(r, 4);
-    if (nl == 1 && (op == 1 || op == 3))
-        op = 0; /* never delete the only letter */
+    if (nl == 1 && (op == 1 || op == 3)) op = 0; /* never delete the only letter */
     switch (op) {
     case 0: { /* insert: a neighbouring key, or a doubled character */
         uint32_t c = neighbour(r, cp[at]);
-        if (!c || pm__rng_chance(r, 0.3))
-            c = cp[at];
+        if (!c || pm__rng_chance(r, 0.3)) c = cp[at];
         memmove(cp + at + 1, cp + at, (n - at) * sizeof *cp);
         cp[at] = c;
         n++;
@@ -149,8 +138,7 @@ static int typo(pm__rng_t *r, char *field, size_t cap)
     }
     default: { /* transpose with the next letter */
         size_t b = at + 1 < n && is_letter(cp[at + 1]) ? at + 1 : at;
-        if (b == at && at > 0 && is_letter(cp[at - 1]))
-            b = at - 1;
+        if (b == at && at > 0 && is_letter(cp[at - 1])) b = at - 1;
         if (b == at || cp[b] == cp[at]) {
             memmove(cp + at, cp + at + 1, (n - at - 1) * sizeof *cp);
             n--; /* nothing to swap: delete instead */
@@ -188,8 +176,7 @@ static int translit(pm__rng_t *r, pm_synth_crossing_t *c, int dry)
                 memcpy(tok, p, len);
                 tok[len] = '\0';
                 if (pm__translit_variant(r, tok, var, sizeof var)) {
-                    if (dry)
-                        return 1;
+                    if (dry) return 1;
                     char out[PM_SYNTH_NAME_MAX + 1];
                     size_t pre = (size_t)(p - f);
                     memcpy(out, f, pre);
@@ -214,8 +201,7 @@ static size_t particle_prefix(const char *s)
         size_t e = at;
         while (s[e] && s[e] != ' ' && s[e] != '-')
             e++;
-        if (!s[e] || !pm__is_particle(s + at, e - at))
-            break;
+        if (!s[e] || !pm__is_particle(s + at, e - at)) break;
         end = e + 1;
         at = end;
     }
@@ -225,8 +211,7 @@ static size_t particle_prefix(const char *s)
 static int is_latin(const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p >= 0x80 || (*p >= 'a' && *p <= 'z'))
-            return 0;
+        if (*p >= 0x80 || (*p >= 'a' && *p <= 'z')) return 0;
     return 1;
 }
 
@@ -269,8 +254,7 @@ static int applicable(unsigned kind, const pm_synth_person_t *person, pm_synth_c
 /* Puts the person's Latin names back on a record written in its own script. */
 static void to_latin(const pm_synth_person_t *person, pm_synth_crossing_t *c)
 {
-    if (is_latin(c->surname) && is_latin(c->given_names))
-        return;
+    if (is_latin(c->surname) && is_latin(c->given_names)) return;
     pm__strlcpy(c->surname, person->surname, sizeof c->surname);
     pm__strlcpy(c->given_names, person->given_names, sizeof c->given_names);
     pm__strlcpy(c->middle_names, person->middle_names, sizeof c->middle_names);
@@ -283,10 +267,10 @@ static int apply(pm__rng_t *r, unsigned kind, const pm_synth_person_t *person,
     switch (kind) {
     case PM_SYNTH_NOISE_TYPO: {
         uint32_t w = pm__rng_below(r, 10);
-        char *f = w < 5 ? c->surname : (w < 9 || !c->middle_names[0]) ? c->given_names
-                                                                      : c->middle_names;
-        if (!f[0])
-            f = c->surname;
+        char *f = w < 5                            ? c->surname
+                  : (w < 9 || !c->middle_names[0]) ? c->given_names
+                                                   : c->middle_names;
+        if (!f[0]) f = c->surname;
         return typo(r, f, PM_SYNTH_NAME_MAX + 1);
     }
     case PM_SYNTH_NOISE_TRANSLIT:
@@ -297,16 +281,14 @@ static int apply(pm__rng_t *r, unsigned kind, const pm_synth_person_t *person,
             c->middle_names[0] = '\0';
         } else {
             char *sp = strrchr(c->given_names, ' ');
-            if (!sp)
-                return 0;
+            if (!sp) return 0;
             *sp = '\0';
         }
         return 1;
     case PM_SYNTH_NOISE_PARTICLE: {
         to_latin(person, c);
         size_t pl = particle_prefix(c->surname);
-        if (pl == 0)
-            return 0;
+        if (pl == 0) return 0;
         if (pm__rng_chance(r, 0.7)) { /* dropped: AL-RASHID -> RASHID */
             pm__strlcpy(tmp, c->surname + pl, sizeof tmp);
         } else { /* joined: AL-RASHID -> ALRASHID, VAN DER MEER -> VANDERMEER */
@@ -339,10 +321,8 @@ static int apply(pm__rng_t *r, unsigned kind, const pm_synth_person_t *person,
         static const char from[] = "0O1I5S8B", to[] = "O0I1S5B8";
         size_t idx[24], n = 0;
         for (size_t i = 0; c->document_number[i] && n < 24; i++)
-            if (strchr(from, c->document_number[i]))
-                idx[n++] = i;
-        if (n == 0)
-            return 0;
+            if (strchr(from, c->document_number[i])) idx[n++] = i;
+        if (n == 0) return 0;
         size_t i = idx[pm__rng_below(r, (uint32_t)n)];
         c->document_number[i] = to[strchr(from, c->document_number[i]) - from];
         return 1;
@@ -372,16 +352,13 @@ unsigned pm__noise_apply(pm__rng_t *r, const pm_synth_person_t *person, pm_synth
             w[k] = (!(mask & bit) && applicable(bit, person, c)) ? kind_w[k] : 0;
             total += w[k];
         }
-        if (total <= 0)
-            break;
+        if (total <= 0) break;
         unsigned bit = 1u << pm__rng_weighted(r, w, PM_SYNTH_NOISE_KIND_COUNT);
-        if (apply(r, bit, person, c))
-            mask |= bit;
+        if (apply(r, bit, person, c)) mask |= bit;
     }
     if (!mask) {
         /* always leave a mark on a record chosen for noise */
-        if (typo(r, c->surname, sizeof c->surname))
-            mask |= PM_SYNTH_NOISE_TYPO;
+        if (typo(r, c->surname, sizeof c->surname)) mask |= PM_SYNTH_NOISE_TYPO;
     }
     c->mrz[0] = '\0'; /* a keyed (noisy) record carries no machine-read zone */
     return mask;
@@ -390,8 +367,7 @@ unsigned pm__noise_apply(pm__rng_t *r, const pm_synth_person_t *person, pm_synth
 int pm__noise_apply_kind(pm__rng_t *r, unsigned kind, const pm_synth_person_t *person,
                          pm_synth_crossing_t *c)
 {
-    if (!applicable(kind, person, c))
-        return 0;
+    if (!applicable(kind, person, c)) return 0;
     return apply(r, kind, person, c);
 }
 

@@ -23,13 +23,11 @@ static pm_synth_class_t draw_class(const pm__model_t *m, uint64_t pid, pm__rng_t
 }
 
 /* Household of person pid: its lead, its role (0 = lead or alone) and the size. */
-static void household_of(const pm__model_t *m, uint64_t pid, uint64_t *lead, int *role,
-                         int *size)
+static void household_of(const pm__model_t *m, uint64_t pid, uint64_t *lead, int *role, int *size)
 {
     uint64_t first = (pid - 1) / HH_BLOCK * HH_BLOCK + 1;
     uint64_t last = first + HH_BLOCK - 1;
-    if (last > m->params.people)
-        last = m->params.people;
+    if (last > m->params.people) last = m->params.people;
     uint64_t i = first;
     for (;;) {
         pm__rng_t r;
@@ -37,8 +35,7 @@ static void household_of(const pm__model_t *m, uint64_t pid, uint64_t *lead, int
         pm__rng_t hr;
         pm__rng_seed(&hr, m->params.seed, i, 0x484F555345ull, 0);
         int n = 1 + (int)pm__rng_weighted(&hr, hh_sizes[c], 5);
-        if (i + (uint64_t)n - 1 > last)
-            n = (int)(last - i + 1);
+        if (i + (uint64_t)n - 1 > last) n = (int)(last - i + 1);
         if (pid < i + (uint64_t)n) {
             *lead = i;
             *role = (int)(pid - i);
@@ -67,9 +64,8 @@ int pm__model_init(pm__model_t *m, const pm_synth_params_t *p, pm_error_t *err)
         return pm_error_set(err, PM_EINVAL, "people must be 1..%u", PM_SYNTH_MAX_PEOPLE);
     if (p->days < 1 || p->days > PM_SYNTH_MAX_DAYS)
         return pm_error_set(err, PM_EINVAL, "days must be 1..%u", PM_SYNTH_MAX_DAYS);
-    if (p->start_year < 1990 || p->start_year > 2090 || p->start_month < 1 ||
-        p->start_month > 12 || p->start_day < 1 ||
-        p->start_day > pm__days_in_month(p->start_year, p->start_month))
+    if (p->start_year < 1990 || p->start_year > 2090 || p->start_month < 1 || p->start_month > 12 ||
+        p->start_day < 1 || p->start_day > pm__days_in_month(p->start_year, p->start_month))
         return pm_error_set(err, PM_EINVAL, "start date %04d-%02d-%02d is not a valid date",
                             p->start_year, p->start_month, p->start_day);
     if (!(p->noise >= 0 && p->noise <= 1) || !(p->mrz_share >= 0 && p->mrz_share <= 1) ||
@@ -82,15 +78,14 @@ int pm__model_init(pm__model_t *m, const pm_synth_params_t *p, pm_error_t *err)
         m->lead_w[c] = class_share[c] / hh_mean[c];
     for (size_t i = 0; i < pm__country_count() && m->n_tcn < PM__MAX_NAT; i++) {
         const pm__country_t *c = pm__country_at(i);
-        if (c == m->side[0] || c == m->side[1] || c->weight <= 0)
-            continue;
+        if (c == m->side[0] || c == m->side[1] || c->weight <= 0) continue;
         m->tcn[m->n_tcn] = c;
         m->tcn_w[m->n_tcn] = c->weight;
         m->tcn_total += c->weight;
         m->n_tcn++;
     }
-    m->n_pairs = pm__port_pairs(p->countries[0], p->countries[1], m->pairs, PM__MAX_PAIRS,
-                                m->port_codes);
+    m->n_pairs =
+        pm__port_pairs(p->countries[0], p->countries[1], m->pairs, PM__MAX_PAIRS, m->port_codes);
     for (size_t i = 0; i < m->n_pairs; i++)
         m->pair_w[i] = m->pairs[i].weight;
     return PM_OK;
@@ -121,8 +116,7 @@ static const pm__name_t *pick_name(pm__rng_t *r, const pm__name_t *list, size_t 
     uint32_t x = pm__rng_below(r, total);
     for (size_t i = 0; i < n; i++) {
         uint32_t w = list[i].weight ? list[i].weight : 1;
-        if (x < w)
-            return &list[i];
+        if (x < w) return &list[i];
         x -= w;
     }
     return &list[n - 1];
@@ -131,11 +125,9 @@ static const pm__name_t *pick_name(pm__rng_t *r, const pm__name_t *list, size_t 
 /* Appends a name's Latin and native forms to the two buffers, space-separated. */
 static void add_name(char *lat, char *nat, size_t cap, const char *l, const char *n)
 {
-    if (lat[0])
-        pm__strlcat(lat, " ", cap);
+    if (lat[0]) pm__strlcat(lat, " ", cap);
     pm__strlcat(lat, l, cap);
-    if (nat[0])
-        pm__strlcat(nat, " ", cap);
+    if (nat[0]) pm__strlcat(nat, " ", cap);
     if (n) {
         pm__strlcat(nat, n, cap);
     } else {
@@ -154,8 +146,7 @@ static int ends_with(const char *s, const char *suf)
 /* Replaces a suffix of s (if present) by rep. */
 static int swap_suffix(char *s, size_t cap, const char *suf, const char *rep)
 {
-    if (!ends_with(s, suf))
-        return 0;
+    if (!ends_with(s, suf)) return 0;
     s[strlen(s) - strlen(suf)] = '\0';
     pm__strlcat(s, rep, cap);
     return 1;
@@ -195,7 +186,7 @@ static void patronymic(const char *culture, const pm__name_t *father, int female
     if (strcmp(culture, "ukrainian") == 0) {
         if (swap_suffix(nat, cap, "о", "")) { /* Дмитро -> Дмитрович */
             swap_suffix(lat, cap, "O", "");
-        } else if (ends_with(nat, "а")) {     /* Микола -> Миколайович */
+        } else if (ends_with(nat, "а")) { /* Микола -> Миколайович */
             swap_suffix(nat, cap, "а", female ? "аї" : "ай");
             swap_suffix(lat, cap, "A", female ? "AI" : "AI");
         }
@@ -277,12 +268,10 @@ static void make_names(pm__rng_t *r, const pm__culture_t *c, char sex, pm_synth_
     } else {
         add_name(out->surname, out->surname_native, cap, s1->latin, s1->native);
     }
-    if (female)
-        feminine_surname(c->id, out->surname, out->surname_native, cap);
+    if (female) feminine_surname(c->id, out->surname, out->surname_native, cap);
     if (c->double_surname_pct && pm__rng_below(r, 100) < c->double_surname_pct) {
         const pm__name_t *s2 = pick_name(r, c->surnames, c->n_surnames);
-        if (s2 != s1)
-            add_name(out->surname, out->surname_native, cap, s2->latin, s2->native);
+        if (s2 != s1) add_name(out->surname, out->surname_native, cap, s2->latin, s2->native);
     }
 }
 
@@ -295,8 +284,7 @@ static const pm__country_t *draw_tcn(const pm__model_t *m, pm__rng_t *r)
 static void make_number(pm__rng_t *r, const pm__country_t *issuer, char *out, size_t cap)
 {
     const char *pat = issuer->passport_pattern;
-    if (!pat || !*pat)
-        pat = "AA9999999";
+    if (!pat || !*pat) pat = "AA9999999";
     /* choose one of the '|' alternatives */
     size_t alts = 1;
     for (const char *q = pat; *q; q++)
@@ -316,7 +304,7 @@ static void make_number(pm__rng_t *r, const pm__country_t *issuer, char *out, si
             out[i] = (char)('0' + pm__rng_below(r, 10));
         else if (ch == 'X')
             out[i] = pm__rng_chance(r, 0.5) ? letters[pm__rng_below(r, sizeof letters - 1)]
-                                           : (char)('0' + pm__rng_below(r, 10));
+                                            : (char)('0' + pm__rng_below(r, 10));
         else
             out[i] = ch;
     }
@@ -342,14 +330,12 @@ static void make_document(const pm__model_t *m, pm__rng_t *r, pm_synth_document_
     int years = minor ? 5 : 10;
     /* valid throughout the period: issued within the last (years - margin) */
     int64_t span = (int64_t)years * 365 - (int64_t)m->params.days - 60;
-    if (span < 1)
-        span = 1;
+    if (span < 1) span = 1;
     int64_t issued = m->start_day - (int64_t)pm__rng_below(r, (uint32_t)span);
     int y, mo, dd;
     pm__civil_from_days(issued, &y, &mo, &dd);
     pm__format_date(issued, d->issued);
-    if (mo == 2 && dd == 29)
-        dd = 28;
+    if (mo == 2 && dd == 29) dd = 28;
     pm__format_date(pm__days_from_civil(y + years, mo, dd) - 1, d->expiry);
 }
 
@@ -389,8 +375,7 @@ void pm__person_make_hh(const pm__model_t *m, uint64_t pid, int role, int hh_siz
     out->household_id = lead_id;
     out->household_role = role;
     out->household_size = hh_size;
-    if (lead)
-        cls = lead->cls;
+    if (lead) cls = lead->cls;
     out->cls = cls;
 
     /* nationality */
@@ -418,8 +403,7 @@ void pm__person_make_hh(const pm__model_t *m, uint64_t pid, int role, int hh_siz
     double nw[3] = {p_a, p_b, p_tcn};
     size_t nk = pm__rng_weighted(&r, nw, 3);
     const pm__country_t *nat = nk < 2 ? m->side[nk] : draw_tcn(m, &r);
-    if (lead && pm__rng_chance(&r, 0.85))
-        nat = pm__country_find(lead->citizenship);
+    if (lead && pm__rng_chance(&r, 0.85)) nat = pm__country_find(lead->citizenship);
     int partner = is_partner(m, nat);
 
     /* home side and residence */
@@ -431,12 +415,12 @@ void pm__person_make_hh(const pm__model_t *m, uint64_t pid, int role, int hh_siz
         /* a citizen of one partner is removed from the other one to home */
         home = partner >= 0 ? 1 - partner : (int)pm__rng_below(&r, 2);
     } else if (partner >= 0) {
-        home = (cls <= PM_SYNTH_COMMUTER_WEEKLY && pm__rng_chance(&r, 0.05)) ? 1 - partner
-                                                                             : partner;
+        home =
+            (cls <= PM_SYNTH_COMMUTER_WEEKLY && pm__rng_chance(&r, 0.05)) ? 1 - partner : partner;
     } else {
         home = (int)pm__rng_below(&r, 2);
-        tourist = (cls == PM_SYNTH_VISITOR || cls == PM_SYNTH_OVERSTAYER) &&
-                  pm__rng_chance(&r, 0.5);
+        tourist =
+            (cls == PM_SYNTH_VISITOR || cls == PM_SYNTH_OVERSTAYER) && pm__rng_chance(&r, 0.5);
     }
     if (lead) { /* the household lives together */
         home = lead_plan.home;
@@ -459,10 +443,8 @@ void pm__person_make_hh(const pm__model_t *m, uint64_t pid, int role, int hh_siz
     while (nmix < 8 && mix->ids[nmix])
         nmix++;
     const pm__culture_t *cul = pm__culture_find(mix->ids[pm__rng_weighted(&r, mix->w, nmix)]);
-    if (lead && pm__rng_chance(&r, 0.9))
-        cul = pm__culture_find(lead->culture);
-    if (!cul)
-        cul = pm__culture_at(0);
+    if (lead && pm__rng_chance(&r, 0.9)) cul = pm__culture_find(lead->culture);
+    if (!cul) cul = pm__culture_at(0);
     out->culture = cul->id;
     out->script = cul->script;
     make_names(&r, cul, out->sex, out);
@@ -493,8 +475,7 @@ void pm__person_make_hh(const pm__model_t *m, uint64_t pid, int role, int hh_siz
         age = 18 + pm__rng_unit(&r) * 42;
         break;
     }
-    if (role == 0 && hh_size > 1 && age < 22)
-        age += 25; /* a household is led by an adult */
+    if (role == 0 && hh_size > 1 && age < 22) age += 25; /* a household is led by an adult */
     if (lead) {
         int ly = 0;
         for (int i = 0; i < 4 && lead->date_of_birth[i]; i++)
@@ -503,12 +484,9 @@ void pm__person_make_hh(const pm__model_t *m, uint64_t pid, int role, int hh_siz
         pm__civil_from_days(m->start_day, &sy, &smo, &sd);
         double lead_age = (double)(sy - ly);
         age = role == 1 ? lead_age + pm__rng_normal(&r, 0, 4) : pm__rng_unit(&r) * 18;
-        if (cls == PM_SYNTH_SNOWBIRD)
-            age = lead_age + pm__rng_normal(&r, 0, 4);
-        if (age < 0.1)
-            age = 0.1;
-        if (age > 95)
-            age = 95;
+        if (cls == PM_SYNTH_SNOWBIRD) age = lead_age + pm__rng_normal(&r, 0, 4);
+        if (age < 0.1) age = 0.1;
+        if (age > 95) age = 95;
     }
     int64_t dob = m->start_day - (int64_t)(age * 365.2425) - pm__rng_below(&r, 365);
     int by, bm, bd;
@@ -533,7 +511,8 @@ void pm__person_make_hh(const pm__model_t *m, uint64_t pid, int role, int hh_siz
     out->n_documents = 1;
     const pm__country_t *second = NULL;
     if (partner >= 0 && pm__rng_chance(&r, 0.04)) {
-        second = pm__rng_chance(&r, 0.5) ? m->side[1 - partner] : pm__country_find(cul->dual_country);
+        second =
+            pm__rng_chance(&r, 0.5) ? m->side[1 - partner] : pm__country_find(cul->dual_country);
     } else if (partner < 0 && !tourist && nat->code[0] != 'X' && pm__rng_chance(&r, 0.15)) {
         second = m->side[home]; /* naturalised, kept the first citizenship */
     }

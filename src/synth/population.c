@@ -8,21 +8,65 @@
 #include "synth/synth_int.h"
 
 #define LINE_MAX_BYTES 16384
-#define MAX_FIELDS 64
+#define MAX_FIELDS     64
 
 enum {
-    C_ID, C_SUR, C_GIV, C_MID, C_SURN, C_GIVN, C_MIDN, C_CULT, C_SEX, C_DOB, C_CIT, C_RES,
-    C_START, C_CLASS, C_HH, C_HHR, C_HHS, C_D1T, C_D1N, C_D1I, C_D1C, C_D1E, C_D2T, C_D2N, C_D2I, C_D2C, C_D2E,
+    C_ID,
+    C_SUR,
+    C_GIV,
+    C_MID,
+    C_SURN,
+    C_GIVN,
+    C_MIDN,
+    C_CULT,
+    C_SEX,
+    C_DOB,
+    C_CIT,
+    C_RES,
+    C_START,
+    C_CLASS,
+    C_HH,
+    C_HHR,
+    C_HHS,
+    C_D1T,
+    C_D1N,
+    C_D1I,
+    C_D1C,
+    C_D1E,
+    C_D2T,
+    C_D2N,
+    C_D2I,
+    C_D2C,
+    C_D2E,
     C_COUNT
 };
-static const char *const wanted[C_COUNT] = {
-    "person_id",       "surname",          "given_names",    "middle_names",
-    "surname_native",  "given_names_native", "middle_names_native", "culture",
-    "sex",             "date_of_birth",    "citizenship",    "residence",
-    "start_location",  "class",            "household_id",   "household_role",
-    "household_size",  "doc1_type",        "doc1_number",
-    "doc1_issuer",     "doc1_nationality", "doc1_expiry",    "doc2_type",
-    "doc2_number",     "doc2_issuer",      "doc2_nationality", "doc2_expiry"};
+static const char *const wanted[C_COUNT] = {"person_id",
+                                            "surname",
+                                            "given_names",
+                                            "middle_names",
+                                            "surname_native",
+                                            "given_names_native",
+                                            "middle_names_native",
+                                            "culture",
+                                            "sex",
+                                            "date_of_birth",
+                                            "citizenship",
+                                            "residence",
+                                            "start_location",
+                                            "class",
+                                            "household_id",
+                                            "household_role",
+                                            "household_size",
+                                            "doc1_type",
+                                            "doc1_number",
+                                            "doc1_issuer",
+                                            "doc1_nationality",
+                                            "doc1_expiry",
+                                            "doc2_type",
+                                            "doc2_number",
+                                            "doc2_issuer",
+                                            "doc2_nationality",
+                                            "doc2_expiry"};
 
 typedef struct reader {
     FILE *f;
@@ -38,8 +82,7 @@ typedef struct reader {
 static int read_row(reader_t *r, pm_error_t *err)
 {
     if (!fgets(r->line, sizeof r->line, r->f)) {
-        if (ferror(r->f))
-            return pm_error_set(err, PM_EIO, "%s: %s", r->path, strerror(errno));
+        if (ferror(r->f)) return pm_error_set(err, PM_EIO, "%s: %s", r->path, strerror(errno));
         return 0;
     }
     r->lineno++;
@@ -107,16 +150,16 @@ static int open_reader(reader_t *r, const char *path, int col[C_COUNT], pm_error
     for (int c = 0; c < C_COUNT; c++) {
         col[c] = -1;
         for (size_t i = 0; i < r->nfields; i++)
-            if (strcmp(r->field[i], wanted[c]) == 0)
-                col[c] = (int)i;
+            if (strcmp(r->field[i], wanted[c]) == 0) col[c] = (int)i;
     }
     static const int required[] = {C_ID, C_SUR, C_DOB, C_CIT};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
         if (col[required[i]] < 0) {
             fclose(r->f);
             r->f = NULL;
-            return pm_error_set(err, PM_EFORMAT, "%s: line 1: no '%s' column (not a person master?)",
-                                path, wanted[required[i]]);
+            return pm_error_set(err, PM_EFORMAT,
+                                "%s: line 1: no '%s' column (not a person master?)", path,
+                                wanted[required[i]]);
         }
     return PM_OK;
 }
@@ -163,12 +206,10 @@ static int parse_person(const reader_t *r, const int col[C_COUNT], pm_synth_pers
     pm__strlcpy(p->residence, get(r, col, C_RES), sizeof p->residence);
     pm__strlcpy(p->start_location, get(r, col, C_START), sizeof p->start_location);
     p->household_id = strtoull(get(r, col, C_HH), NULL, 10);
-    if (!p->household_id)
-        p->household_id = p->person_id;
+    if (!p->household_id) p->household_id = p->person_id;
     p->household_role = (int)strtol(get(r, col, C_HHR), NULL, 10);
     p->household_size = (int)strtol(get(r, col, C_HHS), NULL, 10);
-    if (p->household_size < 1)
-        p->household_size = 1;
+    if (p->household_size < 1) p->household_size = 1;
     const char *cls = get(r, col, C_CLASS);
     p->cls = PM_SYNTH_VISITOR;
     for (int c = 0; c < PM_SYNTH_CLASS_COUNT; c++)
@@ -182,8 +223,7 @@ static int parse_person(const reader_t *r, const int col[C_COUNT], pm_synth_pers
         pm__strlcpy(doc->issuer, get(r, col, b + 2), sizeof doc->issuer);
         pm__strlcpy(doc->nationality, get(r, col, b + 3), sizeof doc->nationality);
         pm__strlcpy(doc->expiry, get(r, col, b + 4), sizeof doc->expiry);
-        if (doc->number[0])
-            p->n_documents = d + 1;
+        if (doc->number[0]) p->n_documents = d + 1;
     }
     if (p->n_documents == 0) {
         /* a master without documents: keep the citizenship at least */
@@ -200,8 +240,7 @@ int pm_synth_people_sample(const char *path, size_t k, uint64_t seed, pm_synth_p
     *out = NULL;
     *out_n = 0;
     reader_t *r = malloc(sizeof *r);
-    if (!r)
-        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    if (!r) return pm_error_set(err, PM_ENOMEM, "out of memory");
     int col[C_COUNT];
     int rc = open_reader(r, path, col, err);
     if (rc) {
@@ -211,8 +250,7 @@ int pm_synth_people_sample(const char *path, size_t k, uint64_t seed, pm_synth_p
     /* pass 1: count the rows */
     uint64_t total = 0;
     while ((rc = read_row(r, err)) == 1)
-        if (r->nfields > 1 || r->field[0][0])
-            total++;
+        if (r->nfields > 1 || r->field[0][0]) total++;
     fclose(r->f);
     r->f = NULL;
     if (rc < 0) {
@@ -237,15 +275,13 @@ int pm_synth_people_sample(const char *path, size_t k, uint64_t seed, pm_synth_p
             rc = rr < 0 ? rr : pm_error_set(err, PM_ETRUNCATED, "%s: changed while reading", path);
             break;
         }
-        if (r->nfields == 1 && !r->field[0][0])
-            continue;
+        if (r->nfields == 1 && !r->field[0][0]) continue;
         double u = pm__rng_unit(&rng);
         if ((double)(total - seen) * u < (double)(want - got))
             rc = parse_person(r, col, &people[got++], err);
         seen++;
     }
-    if (r->f)
-        fclose(r->f);
+    if (r->f) fclose(r->f);
     free(r);
     if (rc) {
         free(people);

@@ -10,9 +10,9 @@
 #include "synth/synth_int.h"
 
 typedef struct pm__state {
-    int32_t next;      /* day of the next event (relative), or -1 */
-    int32_t link;      /* next person (0-based) in the same day bucket, -1 ends */
-    int32_t aux;       /* class-specific (stay length, season return) */
+    int32_t next;               /* day of the next event (relative), or -1 */
+    int32_t link;               /* next person (0-based) in the same day bucket, -1 ends */
+    int32_t aux;                /* class-specific (stay length, season return) */
     int32_t last_foreign_entry; /* day of the last entry where not a citizen/resident; -1 */
     uint32_t crossings;
     uint16_t stay_days;
@@ -29,10 +29,10 @@ typedef struct pm__pending {
     uint32_t person; /* 0-based */
     int32_t day;
     int16_t offset_min;
-    uint8_t to;   /* side entered (the reporting country) */
+    uint8_t to; /* side entered (the reporting country) */
     uint8_t pair;
     uint8_t mode;
-    uint8_t seq;  /* order of the person's crossings within the day */
+    uint8_t seq; /* order of the person's crossings within the day */
 } pm__pending_t;
 
 struct pm_synth {
@@ -71,8 +71,7 @@ int pm_synth_new(const pm_synth_params_t *params, pm_synth_t **out, pm_error_t *
 {
     *out = NULL;
     pm_synth_t *s = calloc(1, sizeof *s);
-    if (!s)
-        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    if (!s) return pm_error_set(err, PM_ENOMEM, "out of memory");
     int rc = pm__model_init(&s->model, params, err);
     if (rc) {
         free(s);
@@ -124,8 +123,7 @@ static void schedule(sim_t *S, uint32_t i, int32_t day)
 {
     pm__state_t *st = &S->st[i];
     st->next = -1;
-    if (day < 0 || (uint32_t)day >= S->m->params.days)
-        return;
+    if (day < 0 || (uint32_t)day >= S->m->params.days) return;
     st->next = day;
     st->link = S->bucket[day];
     S->bucket[day] = (int32_t)i;
@@ -186,8 +184,7 @@ static void follow(sim_t *S, uint32_t lead, size_t lead_idx, uint8_t from)
     for (uint32_t j = lead + 1; j < lead + S->st[lead].plan.hh_size && j < S->m->params.people;
          j++) {
         pm__state_t *m = &S->st[j];
-        if (m->loc != from || (!going_home && !pm__rng_chance(&S->rng, 0.8)))
-            continue;
+        if (m->loc != from || (!going_home && !pm__rng_chance(&S->rng, 0.8))) continue;
         if (S->day_len == S->day_cap) {
             size_t cap = S->day_cap * 2;
             pm__pending_t *nb = realloc(S->day_buf, cap * sizeof *nb);
@@ -199,8 +196,7 @@ static void follow(sim_t *S, uint32_t lead, size_t lead_idx, uint8_t from)
             S->day_cap = cap;
         }
         t += 5 + pm__rng_below(&S->rng, 40);
-        if (t <= m->last_utc)
-            t = m->last_utc + 600;
+        if (t <= m->last_utc) t = m->last_utc + 600;
         pm__pending_t *pe = &S->day_buf[S->day_len++];
         *pe = lp;
         pe->utc = t;
@@ -211,8 +207,7 @@ static void follow(sim_t *S, uint32_t lead, size_t lead_idx, uint8_t from)
         m->last_mode = lp.mode;
         m->loc = lp.to;
         m->crossings++;
-        if (!(m->own_mask & (1u << lp.to)))
-            m->last_foreign_entry = lp.day;
+        if (!(m->own_mask & (1u << lp.to))) m->last_foreign_entry = lp.day;
     }
 }
 
@@ -231,10 +226,8 @@ static void cross(sim_t *S, uint32_t i, int32_t d, int32_t secs, uint8_t to, int
         S->day_buf = nb;
         S->day_cap = cap;
     }
-    if (secs < 0)
-        secs = 0;
-    if (secs > 86399)
-        secs = 86399;
+    if (secs < 0) secs = 0;
+    if (secs > 86399) secs = 86399;
     pm__pending_t *pe = &S->day_buf[S->day_len++];
     if (want_air == 2) {
         pe->pair = st->last_pair;
@@ -265,19 +258,15 @@ static void cross(sim_t *S, uint32_t i, int32_t d, int32_t secs, uint8_t to, int
     uint8_t from = st->loc;
     st->loc = to;
     st->crossings++;
-    if (!(st->own_mask & (1u << to)))
-        st->last_foreign_entry = d;
-    if (st->plan.hh_size > 1 && st->plan.role == 0)
-        follow(S, i, S->day_len - 1, from);
+    if (!(st->own_mask & (1u << to))) st->last_foreign_entry = d;
+    if (st->plan.hh_size > 1 && st->plan.role == 0) follow(S, i, S->day_len - 1, from);
 }
 
 static int32_t secs_normal(sim_t *S, double mean_h, double sd_h)
 {
     double h = pm__rng_normal(&S->rng, mean_h, sd_h);
-    if (h < 0.2)
-        h = 0.2 + pm__rng_unit(&S->rng);
-    if (h > 23.9)
-        h = 23.9 - pm__rng_unit(&S->rng);
+    if (h < 0.2) h = 0.2 + pm__rng_unit(&S->rng);
+    if (h > 23.9) h = 23.9 - pm__rng_unit(&S->rng);
     return (int32_t)(h * 3600);
 }
 
@@ -310,8 +299,7 @@ static void init_person(sim_t *S, uint32_t i)
         int own = strcmp(p.residence, code) == 0;
         for (int k = 0; k < p.n_documents; k++)
             own |= strcmp(p.documents[k].nationality, code) == 0;
-        if (own)
-            st->own_mask |= (uint8_t)(1u << sd);
+        if (own) st->own_mask |= (uint8_t)(1u << sd);
     }
     st->stay_days = (uint16_t)p.authorised_stay_days;
     uint8_t home = st->plan.home, away = (uint8_t)(1 - home);
@@ -364,8 +352,7 @@ static void init_person(sim_t *S, uint32_t i)
             schedule(S, i, st->aux);
         } else {
             snowbird_season(S, i, m->start_day < ret ? y - 1 : y, &dep, &ret);
-            if (dep < m->start_day)
-                snowbird_season(S, i, y, &dep, &ret);
+            if (dep < m->start_day) snowbird_season(S, i, y, &dep, &ret);
             schedule(S, i, (int32_t)(dep - m->start_day));
         }
         break;
@@ -434,8 +421,9 @@ static void event(sim_t *S, uint32_t i, int32_t d)
                 cross(S, i, d, t2, home, 2);
                 schedule(S, i, d + 1 + gap_days(S, lng ? 150 : 45));
             } else {
-                cross(S, i, d, air ? 7 * 3600 + (int32_t)pm__rng_below(&S->rng, 16 * 3600)
-                                   : secs_normal(S, 12.5, 3.5),
+                cross(S, i, d,
+                      air ? 7 * 3600 + (int32_t)pm__rng_below(&S->rng, 16 * 3600)
+                          : secs_normal(S, 12.5, 3.5),
                       away, air);
                 st->aux = air;
                 schedule(S, i, d + len);
@@ -450,8 +438,9 @@ static void event(sim_t *S, uint32_t i, int32_t d)
     case PM_SYNTH_SNOWBIRD: {
         int air = pm__rng_chance(&S->rng, 0.35);
         if (st->loc == home) {
-            cross(S, i, d, air ? 7 * 3600 + (int32_t)pm__rng_below(&S->rng, 14 * 3600)
-                               : secs_normal(S, 11, 2.5),
+            cross(S, i, d,
+                  air ? 7 * 3600 + (int32_t)pm__rng_below(&S->rng, 14 * 3600)
+                      : secs_normal(S, 11, 2.5),
                   away, air);
             int64_t dep, ret;
             int y, mo, dd;
@@ -459,8 +448,9 @@ static void event(sim_t *S, uint32_t i, int32_t d)
             snowbird_season(S, i, y, &dep, &ret);
             schedule(S, i, d + (int32_t)(ret - dep));
         } else {
-            cross(S, i, d, air ? 7 * 3600 + (int32_t)pm__rng_below(&S->rng, 14 * 3600)
-                               : secs_normal(S, 13, 2.5),
+            cross(S, i, d,
+                  air ? 7 * 3600 + (int32_t)pm__rng_below(&S->rng, 14 * 3600)
+                      : secs_normal(S, 13, 2.5),
                   home, air);
             int y, mo, dd;
             pm__civil_from_days(S->m->start_day + d, &y, &mo, &dd);
@@ -482,8 +472,7 @@ static void event(sim_t *S, uint32_t i, int32_t d)
                     stay = stays[k];
                     break;
                 }
-            if (!stay)
-                stay = (days - d - 1) / 2 > 1 ? (days - d - 1) / 2 : 1;
+            if (!stay) stay = (days - d - 1) / 2 > 1 ? (days - d - 1) / 2 : 1;
             st->stay_days = (uint16_t)stay;
             if (pm__rng_chance(&S->rng, 0.5))
                 schedule(S, i, d + stay + 1 + (int32_t)pm__rng_below(&S->rng, 60));
@@ -506,10 +495,8 @@ static void event(sim_t *S, uint32_t i, int32_t d)
 static int cmp_pending(const void *a, const void *b)
 {
     const pm__pending_t *x = a, *y = b;
-    if (x->utc != y->utc)
-        return x->utc < y->utc ? -1 : 1;
-    if (x->person != y->person)
-        return x->person < y->person ? -1 : 1;
+    if (x->utc != y->utc) return x->utc < y->utc ? -1 : 1;
+    if (x->person != y->person) return x->person < y->person ? -1 : 1;
     return (int)x->seq - (int)y->seq;
 }
 
@@ -655,8 +642,7 @@ int pm_synth_run(pm_synth_t *s, pm_synth_crossing_fn on_crossing, pm_synth_perso
         for (size_t k = 0; k < S.day_len && rc == 0; k++) {
             const pm__pending_t *pe = &S.day_buf[k];
             render(s, pe, &S.st[pe->person].plan, ++seq[pe->to], rec, person);
-            if (on_crossing)
-                rc = on_crossing(user, rec);
+            if (on_crossing) rc = on_crossing(user, rec);
         }
     }
     if (rc == 0 && on_person) {

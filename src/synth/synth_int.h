@@ -41,8 +41,8 @@ void pm__format_date(int64_t days, char out[11]);
 /* ---- time zones of ports ---- */
 typedef enum pm__dst {
     PM__DST_NONE = 0,
-    PM__DST_NA,  /* second Sunday of March 02:00 local .. first Sunday of November */
-    PM__DST_EU,  /* last Sunday of March 01:00 UTC .. last Sunday of October */
+    PM__DST_NA, /* second Sunday of March 02:00 local .. first Sunday of November */
+    PM__DST_EU, /* last Sunday of March 01:00 UTC .. last Sunday of October */
 } pm__dst_t;
 /* UTC offset in minutes at local day `days`, local hour. */
 int pm__utc_offset(int std_offset_min, pm__dst_t dst, int64_t days, int hour);
@@ -50,7 +50,7 @@ int pm__utc_offset(int std_offset_min, pm__dst_t dst, int64_t days, int hour);
 /* ---- countries ---- */
 typedef struct pm__country {
     const char *code;
-    double weight;   /* share of land traffic among third-country nationals (per 1000) */
+    double weight;          /* share of land traffic among third-country nationals (per 1000) */
     uint8_t culture_mix_id; /* index into the culture mix table */
     int16_t std_offset_min; /* a typical zone, for generic ports */
     uint8_t dst;
@@ -81,13 +81,13 @@ typedef struct pm__culture {
     size_t n_surnames;
     const pm__name_t *particles; /* surname prefixes; may be NULL */
     size_t n_particles;
-    uint8_t particle_pct;  /* % of surnames with a particle */
-    uint8_t middle_pct;    /* % with a middle name */
-    uint8_t second_given_pct; /* % with a second given name */
+    uint8_t particle_pct;       /* % of surnames with a particle */
+    uint8_t middle_pct;         /* % with a middle name */
+    uint8_t second_given_pct;   /* % with a second given name */
     uint8_t double_surname_pct; /* % with two surnames (Hispanic) */
-    uint8_t patronymic;    /* middle name is a patronymic from the male list */
-    uint8_t native_joins;  /* native script writes names without spaces (Han, Japanese) */
-    const char *dual_country; /* a country dual nationals of this culture often hold */
+    uint8_t patronymic;         /* middle name is a patronymic from the male list */
+    uint8_t native_joins;       /* native script writes names without spaces (Han, Japanese) */
+    const char *dual_country;   /* a country dual nationals of this culture often hold */
 } pm__culture_t;
 
 const pm__culture_t *pm__culture_find(const char *id);
@@ -135,16 +135,16 @@ void pm__strlcpy(char *dst, const char *src, size_t cap);
 void pm__strlcat(char *dst, const char *src, size_t cap);
 
 /* ---- the population model (built once per context) ---- */
-#define PM__MAX_NAT 64
+#define PM__MAX_NAT   64
 #define PM__MAX_PAIRS 32
 typedef struct pm__model {
     pm_synth_params_t params;
-    const pm__country_t *side[2];  /* the two partners */
+    const pm__country_t *side[2];          /* the two partners */
     const pm__country_t *tcn[PM__MAX_NAT]; /* third-country nationalities */
     double tcn_w[PM__MAX_NAT];
     size_t n_tcn;
-    double tcn_total; /* per mille of all travellers */
-    int64_t start_day; /* days since 1970 of the first simulated day */
+    double tcn_total;                    /* per mille of all travellers */
+    int64_t start_day;                   /* days since 1970 of the first simulated day */
     double lead_w[PM_SYNTH_CLASS_COUNT]; /* class weights of household leads */
     pm__port_pair_t pairs[PM__MAX_PAIRS];
     double pair_w[PM__MAX_PAIRS];
@@ -156,9 +156,9 @@ int pm__model_init(pm__model_t *m, const pm_synth_params_t *p, pm_error_t *err);
 
 /* Behaviour facts of a person the simulation needs (derived with its names). */
 typedef struct pm__plan {
-    uint8_t home;  /* side index the person starts in */
-    uint8_t pair;  /* usual port pair */
-    uint8_t mode;  /* usual mode: 0 land, 1 ferry, 2 pedestrian, 3 rail, 4 air */
+    uint8_t home; /* side index the person starts in */
+    uint8_t pair; /* usual port pair */
+    uint8_t mode; /* usual mode: 0 land, 1 ferry, 2 pedestrian, 3 rail, 4 air */
     uint8_t cls;
     uint8_t role;    /* 0 lead of a household (or alone), k > 0 its k-th member */
     uint8_t hh_size; /* members of the household, lead included */

@@ -107,8 +107,7 @@ static const pm__country_t countries[] = {
 const pm__country_t *pm__country_find(const char *code)
 {
     for (size_t i = 0; i < COUNT(countries); i++)
-        if (strcmp(countries[i].code, code) == 0)
-            return &countries[i];
+        if (strcmp(countries[i].code, code) == 0) return &countries[i];
     return NULL;
 }
 
@@ -125,8 +124,7 @@ const pm__country_t *pm__country_at(size_t i)
 const pm__culture_mix_t *pm__culture_mix(const char *code)
 {
     const pm__country_t *c = pm__country_find(code);
-    if (!c || c->culture_mix_id >= COUNT(mixes))
-        return &mixes[16];
+    if (!c || c->culture_mix_id >= COUNT(mixes)) return &mixes[16];
     return &mixes[c->culture_mix_id];
 }
 
@@ -140,32 +138,41 @@ const pm__culture_mix_t *pm__culture_mix(const char *code)
 #define CST (-360)
 #define EST (-300)
 #define AST (-240)
-#define NA PM__DST_NA
+#define NA  PM__DST_NA
 static const pm__port_pair_t can_usa[] = {
     {{{"WND1", "Windsor ON", EST, NA}, {"3801", "Detroit MI", EST, NA}}, 20, {97, 0, 1, 2, 0}},
-    {{{"FTE1", "Fort Erie / Niagara Falls ON", EST, NA}, {"0901", "Buffalo-Niagara Falls NY", EST, NA}},
-     18, {92, 0, 5, 3, 0}},
-    {{{"DGL1", "Douglas / Pacific Highway BC", PST, NA}, {"3004", "Blaine WA", PST, NA}}, 14,
+    {{{"FTE1", "Fort Erie / Niagara Falls ON", EST, NA},
+      {"0901", "Buffalo-Niagara Falls NY", EST, NA}},
+     18,
+     {92, 0, 5, 3, 0}},
+    {{{"DGL1", "Douglas / Pacific Highway BC", PST, NA}, {"3004", "Blaine WA", PST, NA}},
+     14,
      {95, 0, 2, 3, 0}},
     {{{"LCL1", "Lacolle QC", EST, NA}, {"0712", "Champlain NY", EST, NA}}, 7, {96, 0, 0, 4, 0}},
     {{{"SRN1", "Sarnia ON", EST, NA}, {"3802", "Port Huron MI", EST, NA}}, 6, {100, 0, 0, 0, 0}},
-    {{{"LSD1", "Lansdowne ON", EST, NA}, {"0708", "Alexandria Bay NY", EST, NA}}, 4,
+    {{{"LSD1", "Lansdowne ON", EST, NA}, {"0708", "Alexandria Bay NY", EST, NA}},
+     4,
      {100, 0, 0, 0, 0}},
     {{{"STS1", "St. Stephen NB", AST, NA}, {"0115", "Calais ME", EST, NA}}, 3, {90, 0, 10, 0, 0}},
     {{{"CTS1", "Coutts AB", MST, NA}, {"3310", "Sweetgrass MT", MST, NA}}, 2, {100, 0, 0, 0, 0}},
     {{{"EMR1", "Emerson MB", CST, NA}, {"3401", "Pembina ND", CST, NA}}, 2, {100, 0, 0, 0, 0}},
-    {{{"FTF1", "Fort Frances ON", CST, NA}, {"3604", "International Falls MN", CST, NA}}, 1,
+    {{{"FTF1", "Fort Frances ON", CST, NA}, {"3604", "International Falls MN", CST, NA}},
+     1,
      {95, 0, 5, 0, 0}},
-    {{{"SSM1", "Sault Ste. Marie ON", EST, NA}, {"3803", "Sault Ste. Marie MI", EST, NA}}, 3,
+    {{{"SSM1", "Sault Ste. Marie ON", EST, NA}, {"3803", "Sault Ste. Marie MI", EST, NA}},
+     3,
      {100, 0, 0, 0, 0}},
-    {{{"VIC1", "Victoria BC", PST, NA}, {"3007", "Port Angeles WA", PST, NA}}, 1,
+    {{{"VIC1", "Victoria BC", PST, NA}, {"3007", "Port Angeles WA", PST, NA}},
+     1,
      {0, 100, 0, 0, 0}},
     {{{"STN1", "Stanstead QC", EST, NA}, {"0209", "Derby Line VT", EST, NA}}, 1, {90, 0, 10, 0, 0}},
     {{{"OSY1", "Osoyoos BC", PST, NA}, {"3019", "Oroville WA", PST, NA}}, 1, {100, 0, 0, 0, 0}},
     {{{"HTG1", "Huntingdon BC", PST, NA}, {"3009", "Sumas WA", PST, NA}}, 3, {100, 0, 0, 0, 0}},
-    {{{"YYZ1", "Toronto Pearson Airport", EST, NA}, {"4701", "New York JFK Airport", EST, NA}}, 2,
+    {{{"YYZ1", "Toronto Pearson Airport", EST, NA}, {"4701", "New York JFK Airport", EST, NA}},
+     2,
      {0, 0, 0, 0, 100}},
-    {{{"YVR1", "Vancouver Airport", PST, NA}, {"3029", "Seattle-Tacoma Airport", PST, NA}}, 1,
+    {{{"YVR1", "Vancouver Airport", PST, NA}, {"3029", "Seattle-Tacoma Airport", PST, NA}},
+     1,
      {0, 0, 0, 0, 100}},
 };
 
@@ -288,11 +295,11 @@ static const char *const variant_groups[][8] = {
 
 /* Spelling rules that map one transliteration convention onto another. */
 static const char *const rules[][2] = {
-    {"KH", "H"},   {"IIA", "IA"},   {"IIA", "IYA"}, {"IU", "YU"},  {"IA", "YA"}, {"SKII", "SKY"},
-    {"II", "Y"},   {"II", "IY"},    {"EI", "EY"},   {"AI", "AY"},  {"OU", "U"},  {"OO", "U"},
-    {"EE", "I"},   {"UE", "U"},     {"OE", "O"},    {"AE", "A"},   {"J", "Y"},   {"Y", "J"},
-    {"PH", "F"},   {"TH", "T"},     {"CK", "K"},    {"SCH", "SH"}, {"Q", "K"},   {"DH", "D"},
-    {"GH", "G"},   {"SH", "S"},     {"W", "V"},     {"X", "KS"},   {"TS", "C"},  {"ZH", "J"},
+    {"KH", "H"}, {"IIA", "IA"}, {"IIA", "IYA"}, {"IU", "YU"},  {"IA", "YA"}, {"SKII", "SKY"},
+    {"II", "Y"}, {"II", "IY"},  {"EI", "EY"},   {"AI", "AY"},  {"OU", "U"},  {"OO", "U"},
+    {"EE", "I"}, {"UE", "U"},   {"OE", "O"},    {"AE", "A"},   {"J", "Y"},   {"Y", "J"},
+    {"PH", "F"}, {"TH", "T"},   {"CK", "K"},    {"SCH", "SH"}, {"Q", "K"},   {"DH", "D"},
+    {"GH", "G"}, {"SH", "S"},   {"W", "V"},     {"X", "KS"},   {"TS", "C"},  {"ZH", "J"},
 };
 
 int pm__translit_variant(pm__rng_t *r, const char *token, char *out, size_t out_cap)
@@ -300,14 +307,12 @@ int pm__translit_variant(pm__rng_t *r, const char *token, char *out, size_t out_
     for (size_t g = 0; g < COUNT(variant_groups); g++) {
         size_t n = 0, self = SIZE_MAX;
         while (n < 8 && variant_groups[g][n]) {
-            if (strcmp(variant_groups[g][n], token) == 0)
-                self = n;
+            if (strcmp(variant_groups[g][n], token) == 0) self = n;
             n++;
         }
         if (self != SIZE_MAX && n > 1) {
             size_t pick = pm__rng_below(r, (uint32_t)(n - 1));
-            if (pick >= self)
-                pick++;
+            if (pick >= self) pick++;
             pm__strlcpy(out, variant_groups[g][pick], out_cap);
             return 1;
         }
@@ -316,30 +321,26 @@ int pm__translit_variant(pm__rng_t *r, const char *token, char *out, size_t out_
     size_t applicable[COUNT(rules)];
     size_t na = 0;
     for (size_t i = 0; i < COUNT(rules); i++)
-        if (strstr(token, rules[i][0]))
-            applicable[na++] = i;
-    if (na == 0)
-        return 0;
+        if (strstr(token, rules[i][0])) applicable[na++] = i;
+    if (na == 0) return 0;
     size_t i = applicable[pm__rng_below(r, (uint32_t)na)];
     const char *at = strstr(token, rules[i][0]);
     size_t pre = (size_t)(at - token);
     size_t fl = strlen(rules[i][0]), tl = strlen(rules[i][1]);
-    if (pre + tl + strlen(at + fl) + 1 > out_cap)
-        return 0;
+    if (pre + tl + strlen(at + fl) + 1 > out_cap) return 0;
     memcpy(out, token, pre);
     memcpy(out + pre, rules[i][1], tl);
     pm__strlcpy(out + pre + tl, at + fl, out_cap - pre - tl);
     return strcmp(out, token) != 0;
 }
 
-static const char *const particles[] = {"AL",  "EL",  "BIN", "IBN", "ABU", "BEN", "VAN", "VON",
-                                        "DE",  "DER", "DEN", "DEL", "DELA", "LA", "LOS", "DA",
-                                        "DOS", "DAS", "DI",  "DU",  "LE",  "ABD"};
+static const char *const particles[] = {"AL",  "EL",  "BIN", "IBN", "ABU",  "BEN", "VAN", "VON",
+                                        "DE",  "DER", "DEN", "DEL", "DELA", "LA",  "LOS", "DA",
+                                        "DOS", "DAS", "DI",  "DU",  "LE",   "ABD"};
 
 int pm__is_particle(const char *token, size_t len)
 {
     for (size_t i = 0; i < COUNT(particles); i++)
-        if (strlen(particles[i]) == len && memcmp(particles[i], token, len) == 0)
-            return 1;
+        if (strlen(particles[i]) == len && memcmp(particles[i], token, len) == 0) return 1;
     return 0;
 }

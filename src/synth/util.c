@@ -67,8 +67,7 @@ size_t pm__rng_weighted(pm__rng_t *r, const double *w, size_t n)
         total += w[i];
     double x = pm__rng_unit(r) * total;
     for (size_t i = 0; i < n; i++) {
-        if (x < w[i])
-            return i;
+        if (x < w[i]) return i;
         x -= w[i];
     }
     return n - 1;
@@ -123,8 +122,7 @@ int pm__weekday(int64_t days)
 int pm__days_in_month(int y, int m)
 {
     static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 29;
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
     return dm[m - 1];
 }
 
@@ -159,8 +157,7 @@ static int64_t nth_sunday(int y, int m, int n)
 
 int pm__utc_offset(int std_offset_min, pm__dst_t dst, int64_t days, int hour)
 {
-    if (dst == PM__DST_NONE)
-        return std_offset_min;
+    if (dst == PM__DST_NONE) return std_offset_min;
     int y, m, d;
     pm__civil_from_days(days, &y, &m, &d);
     int64_t start, end;
@@ -168,7 +165,8 @@ int pm__utc_offset(int std_offset_min, pm__dst_t dst, int64_t days, int hour)
         start = nth_sunday(y, 3, 2);
         end = nth_sunday(y, 11, 1);
         /* changes at 02:00 local; hours before that keep the old offset */
-        if ((days > start || (days == start && hour >= 2)) && (days < end || (days == end && hour < 1)))
+        if ((days > start || (days == start && hour >= 2)) &&
+            (days < end || (days == end && hour < 1)))
             return std_offset_min + 60;
         return std_offset_min;
     }
@@ -181,8 +179,7 @@ int pm__utc_offset(int std_offset_min, pm__dst_t dst, int64_t days, int hour)
 
 void pm__strlcpy(char *dst, const char *src, size_t cap)
 {
-    if (cap == 0)
-        return;
+    if (cap == 0) return;
     dst[0] = '\0';
     pm__strlcat(dst, src, cap);
 }
@@ -190,8 +187,7 @@ void pm__strlcpy(char *dst, const char *src, size_t cap)
 void pm__strlcat(char *dst, const char *src, size_t cap)
 {
     size_t dl = strnlen(dst, cap);
-    if (dl >= cap)
-        return;
+    if (dl >= cap) return;
     size_t n = strlen(src);
     if (dl + n >= cap) {
         n = cap - 1 - dl;

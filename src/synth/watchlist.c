@@ -6,8 +6,8 @@
 
 #include "synth/synth_int.h"
 
-static const char *const reasons[] = {"immigration_violation", "criminal_warrant",
-                                      "removal_order", "lost_stolen_document", "security"};
+static const char *const reasons[] = {"immigration_violation", "criminal_warrant", "removal_order",
+                                      "lost_stolen_document", "security"};
 static const double reason_w[] = {40, 25, 20, 10, 5};
 
 /* "SURNAME, GIVEN NAMES" of a record's names into out. */
@@ -34,22 +34,18 @@ static int make_alias(pm__rng_t *r, const pm_synth_person_t *p, char *out, size_
             return 0;
         break;
     case 1: /* as written in the person's own script */
-        if (strcmp(p->surname_native, p->surname) == 0 || !p->surname_native[0])
-            return 0;
+        if (strcmp(p->surname_native, p->surname) == 0 || !p->surname_native[0]) return 0;
         pm__strlcpy(c.surname, p->surname_native, sizeof c.surname);
         pm__strlcpy(c.given_names, p->given_names_native, sizeof c.given_names);
         break;
     case 2: /* name order the other way round */
-        if (!pm__noise_apply_kind(r, PM_SYNTH_NOISE_ORDER, p, &c))
-            return 0;
+        if (!pm__noise_apply_kind(r, PM_SYNTH_NOISE_ORDER, p, &c)) return 0;
         break;
     case 3: { /* another surname (married, maiden or an assumed one) */
         const pm__culture_t *cul = pm__culture_find(p->culture ? p->culture : "");
-        if (!cul)
-            cul = pm__culture_find("anglo");
+        if (!cul) cul = pm__culture_find("anglo");
         const pm__name_t *s = &cul->surnames[pm__rng_below(r, (uint32_t)cul->n_surnames)];
-        if (strcmp(s->latin, p->surname) == 0)
-            return 0;
+        if (strcmp(s->latin, p->surname) == 0) return 0;
         pm__strlcpy(c.surname, s->latin, sizeof c.surname);
         break;
     }
@@ -78,8 +74,8 @@ static int entry_row(pm__rng_t *r, const pm_synth_person_t *p, uint32_t seq, pm_
         c.middle_names[0] = '\0';
         break;
     case 3:
-        if (p->surname_native[0] && strcmp(p->surname_native, p->surname) != 0 &&
-            p->script && strcmp(p->script, "Latin") != 0) {
+        if (p->surname_native[0] && strcmp(p->surname_native, p->surname) != 0 && p->script &&
+            strcmp(p->script, "Latin") != 0) {
             pm__strlcpy(c.surname, p->surname_native, sizeof c.surname);
             pm__strlcpy(c.given_names, p->given_names_native, sizeof c.given_names);
             pm__strlcpy(c.middle_names, p->middle_names_native, sizeof c.middle_names);
@@ -104,8 +100,7 @@ static int entry_row(pm__rng_t *r, const pm_synth_person_t *p, uint32_t seq, pm_
         char a[2 * PM_SYNTH_NAME_MAX + 4];
         if (!make_alias(r, p, a, sizeof a) || strstr(aliases, a) || strcmp(a, primary) == 0)
             continue;
-        if (aliases[0])
-            pm__strlcat(aliases, ";", sizeof aliases);
+        if (aliases[0]) pm__strlcat(aliases, ";", sizeof aliases);
         pm__strlcat(aliases, a, sizeof aliases);
         k++;
     }
@@ -137,20 +132,18 @@ static int entry_row(pm__rng_t *r, const pm_synth_person_t *p, uint32_t seq, pm_
         cit = "";
     char id[16];
     snprintf(id, sizeof id, "WL%07u", seq);
-    const char *v[8] = {id,  c.surname, given, aliases, dob, sex, cit,
-                        reasons[pm__rng_weighted(r, reason_w, 5)]};
+    const char *v[8] = {id,  c.surname, given, aliases,
+                        dob, sex,       cit,   reasons[pm__rng_weighted(r, reason_w, 5)]};
     int rc = 0;
     for (int i = 0; i < 8 && rc == 0; i++) {
-        if (i)
-            rc = pm_buf_append(wl, ",", 1);
-        if (rc == 0)
-            rc = pm_synth_csv_field(wl, v[i]);
+        if (i) rc = pm_buf_append(wl, ",", 1);
+        if (rc == 0) rc = pm_synth_csv_field(wl, v[i]);
     }
     return rc ? rc : pm_buf_append(wl, "\n", 1);
 }
 
-int pm_synth_watchlist(const pm_synth_person_t *hits, size_t n_hits, uint32_t size,
-                       uint64_t seed, pm_buf_t *wl, pm_buf_t *truth, pm_error_t *err)
+int pm_synth_watchlist(const pm_synth_person_t *hits, size_t n_hits, uint32_t size, uint64_t seed,
+                       pm_buf_t *wl, pm_buf_t *truth, pm_error_t *err)
 {
     if (n_hits > size)
         return pm_error_set(err, PM_EINVAL, "%zu hits do not fit in a watchlist of %u", n_hits,
@@ -168,8 +161,7 @@ int pm_synth_watchlist(const pm_synth_person_t *hits, size_t n_hits, uint32_t si
         rc = pm_error_set(err, PM_ENOMEM, "out of memory for a watchlist of %u", size);
         goto done;
     }
-    if ((rc = pm__model_init(m, &params, err)) != 0)
-        goto done;
+    if ((rc = pm__model_init(m, &params, err)) != 0) goto done;
     /* entry k is hit k (k < n_hits) or invented person k - n_hits + 1; shuffled */
     pm__rng_t r;
     pm__rng_seed(&r, seed, 0x574C00ull, 0, 0);
@@ -183,8 +175,7 @@ int pm_synth_watchlist(const pm_synth_person_t *hits, size_t n_hits, uint32_t si
     }
     rc = pm_buf_append_str(wl, "watchlist_id,surname,given_names,aliases,date_of_birth,sex,"
                                "citizenship,reason\n");
-    if (rc == 0 && truth)
-        rc = pm_buf_append_str(truth, "watchlist_id,person_id\n");
+    if (rc == 0 && truth) rc = pm_buf_append_str(truth, "watchlist_id,person_id\n");
     for (uint32_t k = 0; k < size && rc == 0; k++) {
         pm__rng_t er;
         pm__rng_seed(&er, seed, 0x574C01ull, k, 0);
@@ -198,14 +189,12 @@ int pm_synth_watchlist(const pm_synth_person_t *hits, size_t n_hits, uint32_t si
         rc = entry_row(&er, p, k + 1, wl);
         if (rc == 0 && truth) {
             if ((size_t)order[k] < n_hits)
-                rc = pm_buf_printf(truth, "WL%07u,%llu\n", k + 1,
-                                   (unsigned long long)p->person_id);
+                rc = pm_buf_printf(truth, "WL%07u,%llu\n", k + 1, (unsigned long long)p->person_id);
             else
                 rc = pm_buf_printf(truth, "WL%07u,\n", k + 1);
         }
     }
-    if (rc)
-        rc = pm_error_set(err, rc, "watchlist: %s", pm_strerror(rc));
+    if (rc) rc = pm_error_set(err, rc, "watchlist: %s", pm_strerror(rc));
 done:
     free(m);
     free(order);
@@ -231,10 +220,10 @@ typedef struct airport {
     uint8_t dst;
 } airport_t;
 
-static const airport_t can_airports[] = {
-    {"YYZ", -300, PM__DST_NA}, {"YUL", -300, PM__DST_NA}, {"YVR", -480, PM__DST_NA},
-    {"YYC", -420, PM__DST_NA}, {"YOW", -300, PM__DST_NA}, {"YEG", -420, PM__DST_NA},
-    {"YWG", -360, PM__DST_NA}, {"YHZ", -240, PM__DST_NA}};
+static const airport_t can_airports[] = {{"YYZ", -300, PM__DST_NA}, {"YUL", -300, PM__DST_NA},
+                                         {"YVR", -480, PM__DST_NA}, {"YYC", -420, PM__DST_NA},
+                                         {"YOW", -300, PM__DST_NA}, {"YEG", -420, PM__DST_NA},
+                                         {"YWG", -360, PM__DST_NA}, {"YHZ", -240, PM__DST_NA}};
 static const airport_t usa_airports[] = {
     {"JFK", -300, PM__DST_NA}, {"LGA", -300, PM__DST_NA}, {"ORD", -360, PM__DST_NA},
     {"LAX", -480, PM__DST_NA}, {"SFO", -480, PM__DST_NA}, {"BOS", -300, PM__DST_NA},
@@ -320,8 +309,7 @@ int pm_synth_manifest(const pm_synth_person_t *passengers, size_t n,
         size_t na = airports_of(mp->countries[1 - from], arr_a, 16, &carrier2, &r, gc2);
         const airport_t *dep = &dep_a[pm__rng_below(&r, (uint32_t)nd)];
         const airport_t *arr = &arr_a[pm__rng_below(&r, (uint32_t)na)];
-        if (pm__rng_chance(&r, 0.4))
-            carrier = carrier2;
+        if (pm__rng_chance(&r, 0.4)) carrier = carrier2;
         char flight[8], flight_id[32];
         snprintf(flight, sizeof flight, "%s%04u", carrier, 100 + pm__rng_below(&r, 9000));
         int64_t day = day0 + f / 8; /* eight flights a day */
@@ -353,11 +341,9 @@ int pm_synth_manifest(const pm_synth_person_t *passengers, size_t n,
             pm_synth_crossing_t c;
             pm__crossing_from_person(p, 0, &c);
             unsigned noise = 0;
-            if (pm__rng_unit(&r) < mp->noise)
-                noise = pm__noise_apply(&r, p, &c);
+            if (pm__rng_unit(&r) < mp->noise) noise = pm__noise_apply(&r, p, &c);
             const pm_synth_document_t *d = &p->documents[0];
-            if (noise & PM_SYNTH_NOISE_DUAL)
-                d = &p->documents[1];
+            if (noise & PM_SYNTH_NOISE_DUAL) d = &p->documents[1];
             if (c.document_type[0] == 'I') {
                 /* a passport card is not valid for air travel: the person's
                  * passport (number derived from the person id) */
@@ -369,21 +355,30 @@ int pm_synth_manifest(const pm_synth_person_t *passengers, size_t n,
             }
             char seq[16];
             snprintf(seq, sizeof seq, "%zu", k - lo + 1);
-            const char *v[19] = {flight_id,         flight,        dep->code,
-                                 arr->code,         dts,           ats,
-                                 seq,               pnr,           c.surname,
-                                 c.given_names,     c.middle_names, c.date_of_birth,
-                                 c.sex,             c.citizenship, p->residence,
-                                 c.document_type,   c.document_number, c.document_issuer,
+            const char *v[19] = {flight_id,
+                                 flight,
+                                 dep->code,
+                                 arr->code,
+                                 dts,
+                                 ats,
+                                 seq,
+                                 pnr,
+                                 c.surname,
+                                 c.given_names,
+                                 c.middle_names,
+                                 c.date_of_birth,
+                                 c.sex,
+                                 c.citizenship,
+                                 p->residence,
+                                 c.document_type,
+                                 c.document_number,
+                                 c.document_issuer,
                                  d->expiry};
             for (int i = 0; i < 19 && rc == 0; i++) {
-                if (i)
-                    rc = pm_buf_append(out, ",", 1);
-                if (rc == 0)
-                    rc = pm_synth_csv_field(out, v[i]);
+                if (i) rc = pm_buf_append(out, ",", 1);
+                if (rc == 0) rc = pm_synth_csv_field(out, v[i]);
             }
-            if (rc == 0)
-                rc = pm_buf_append(out, "\n", 1);
+            if (rc == 0) rc = pm_buf_append(out, "\n", 1);
             if (rc == 0 && truth) {
                 char nn[160];
                 pm_synth_noise_names(noise, nn, sizeof nn);
@@ -392,7 +387,6 @@ int pm_synth_manifest(const pm_synth_person_t *passengers, size_t n,
             }
         }
     }
-    if (rc)
-        return pm_error_set(err, rc, "manifest: %s", pm_strerror(rc));
+    if (rc) return pm_error_set(err, rc, "manifest: %s", pm_strerror(rc));
     return PM_OK;
 }

@@ -41,8 +41,7 @@ static size_t mrz_name(const char *in, char *out, size_t room)
 
 static int yymmdd(const char *date, char out[6])
 {
-    if (strlen(date) != 10 || date[4] != '-' || date[7] != '-')
-        return -1;
+    if (strlen(date) != 10 || date[4] != '-' || date[7] != '-') return -1;
     memcpy(out, date + 2, 2);
     memcpy(out + 2, date + 5, 2);
     memcpy(out + 4, date + 8, 2);
@@ -61,12 +60,10 @@ int pm_synth_td3_mrz(const char *doc_type, const char *issuer, const char *surna
     memset(l2, '<', 44);
     l1[44] = l2[44] = '\0';
     l1[0] = doc_type[0];
-    if (doc_type[1])
-        l1[1] = doc_type[1];
+    if (doc_type[1]) l1[1] = doc_type[1];
     memcpy(l1 + 2, issuer, 3);
     size_t n = mrz_name(surname, l1 + 5, 39);
-    if (n == 0)
-        return PM_EINVAL;
+    if (n == 0) return PM_EINVAL;
     if (given_names && *given_names && n + 2 < 39) {
         n += 2; /* "<<" separates the primary and secondary identifiers */
         mrz_name(given_names, l1 + 5 + n, 39 - n);
@@ -74,8 +71,7 @@ int pm_synth_td3_mrz(const char *doc_type, const char *issuer, const char *surna
     memcpy(l2, number, strlen(number));
     l2[9] = (char)('0' + pm_synth_check_digit(l2, 9));
     memcpy(l2 + 10, nationality, 3);
-    if (yymmdd(dob, l2 + 13) || yymmdd(expiry, l2 + 21))
-        return PM_EINVAL;
+    if (yymmdd(dob, l2 + 13) || yymmdd(expiry, l2 + 21)) return PM_EINVAL;
     l2[19] = (char)('0' + pm_synth_check_digit(l2 + 13, 6));
     l2[20] = sex == 'M' || sex == 'F' ? sex : '<';
     l2[27] = (char)('0' + pm_synth_check_digit(l2 + 21, 6));
@@ -95,19 +91,21 @@ int pm_synth_td3_mrz(const char *doc_type, const char *issuer, const char *surna
 
 int pm_synth_csv_field(pm_buf_t *out, const char *s)
 {
-    if (!strpbrk(s, ",\"\r\n"))
-        return pm_buf_append_str(out, s);
+    if (!strpbrk(s, ",\"\r\n")) return pm_buf_append_str(out, s);
     int rc = pm_buf_append(out, "\"", 1);
     for (const char *p = s; *p && rc == 0; p++)
         rc = *p == '"' ? pm_buf_append(out, "\"\"", 2) : pm_buf_append(out, p, 1);
     return rc ? rc : pm_buf_append(out, "\"", 1);
 }
 
-static const char *const record_columns[] = {
-    "record_id",   "reporting_country", "direction",     "timestamp",       "port_code",
-    "mode",        "surname",           "given_names",   "middle_names",    "date_of_birth",
-    "citizenship", "sex",               "document_type", "document_number", "document_issuer",
-    "mrz"};
+static const char *const record_columns[] = {"record_id",       "reporting_country",
+                                             "direction",       "timestamp",
+                                             "port_code",       "mode",
+                                             "surname",         "given_names",
+                                             "middle_names",    "date_of_birth",
+                                             "citizenship",     "sex",
+                                             "document_type",   "document_number",
+                                             "document_issuer", "mrz"};
 #define NCOLS (sizeof record_columns / sizeof record_columns[0])
 
 static void record_values(const pm_synth_crossing_t *c, const char *v[NCOLS])
@@ -123,10 +121,8 @@ static int csv_row(pm_buf_t *out, const char *const *v, size_t n)
 {
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        if (i)
-            rc = pm_buf_append(out, ",", 1);
-        if (rc == 0)
-            rc = pm_synth_csv_field(out, v[i]);
+        if (i) rc = pm_buf_append(out, ",", 1);
+        if (rc == 0) rc = pm_synth_csv_field(out, v[i]);
     }
     return rc ? rc : pm_buf_append(out, "\n", 1);
 }
@@ -172,17 +168,12 @@ int pm_synth_crossing_jsonl(const pm_synth_crossing_t *c, pm_buf_t *out)
     int rc = pm_buf_append(out, "{", 1);
     int first = 1;
     for (size_t i = 0; i < NCOLS && rc == 0; i++) {
-        if (i == NCOLS - 1 && !v[i][0])
-            continue; /* mrz only when present */
-        if (!first)
-            rc = pm_buf_append(out, ",", 1);
+        if (i == NCOLS - 1 && !v[i][0]) continue; /* mrz only when present */
+        if (!first) rc = pm_buf_append(out, ",", 1);
         first = 0;
-        if (rc == 0)
-            rc = json_string(out, record_columns[i]);
-        if (rc == 0)
-            rc = pm_buf_append(out, ":", 1);
-        if (rc == 0)
-            rc = json_string(out, v[i]);
+        if (rc == 0) rc = json_string(out, record_columns[i]);
+        if (rc == 0) rc = pm_buf_append(out, ":", 1);
+        if (rc == 0) rc = json_string(out, v[i]);
     }
     return rc ? rc : pm_buf_append(out, "}\n", 2);
 }
@@ -200,17 +191,42 @@ int pm_synth_truth_csv(const pm_synth_crossing_t *c, pm_buf_t *out)
                          (unsigned long long)c->person_id, noise);
 }
 
-static const char *const people_columns[] = {
-    "person_id",       "surname",          "given_names",        "middle_names",
-    "surname_native",  "given_names_native", "middle_names_native", "script",
-    "culture",         "sex",              "date_of_birth",      "citizenship",
-    "residence",       "start_location",   "class",              "household_id",
-    "household_role",  "household_size",   "doc1_type",
-    "doc1_number",     "doc1_issuer",      "doc1_nationality",   "doc1_expiry",
-    "doc2_type",       "doc2_number",      "doc2_issuer",        "doc2_nationality",
-    "doc2_expiry",     "authorised_stay_days", "authorised_stay_end", "removal_order",
-    "removal_country", "removal_order_date", "removal_order_id", "crossings",
-    "location_at_end"};
+static const char *const people_columns[] = {"person_id",
+                                             "surname",
+                                             "given_names",
+                                             "middle_names",
+                                             "surname_native",
+                                             "given_names_native",
+                                             "middle_names_native",
+                                             "script",
+                                             "culture",
+                                             "sex",
+                                             "date_of_birth",
+                                             "citizenship",
+                                             "residence",
+                                             "start_location",
+                                             "class",
+                                             "household_id",
+                                             "household_role",
+                                             "household_size",
+                                             "doc1_type",
+                                             "doc1_number",
+                                             "doc1_issuer",
+                                             "doc1_nationality",
+                                             "doc1_expiry",
+                                             "doc2_type",
+                                             "doc2_number",
+                                             "doc2_issuer",
+                                             "doc2_nationality",
+                                             "doc2_expiry",
+                                             "authorised_stay_days",
+                                             "authorised_stay_end",
+                                             "removal_order",
+                                             "removal_country",
+                                             "removal_order_date",
+                                             "removal_order_id",
+                                             "crossings",
+                                             "location_at_end"};
 #define NPCOLS (sizeof people_columns / sizeof people_columns[0])
 
 int pm_synth_people_header(pm_buf_t *out)
@@ -278,17 +294,20 @@ int pm_synth_removals_header(pm_buf_t *out)
 
 int pm_synth_removal_csv(const pm_synth_person_t *p, pm_buf_t *out)
 {
-    if (!p->removal_order)
-        return PM_OK;
+    if (!p->removal_order) return PM_OK;
     char given[2 * PM_SYNTH_NAME_MAX + 2];
     pm__strlcpy(given, p->given_names, sizeof given);
     if (p->middle_names[0]) {
         pm__strlcat(given, " ", sizeof given);
         pm__strlcat(given, p->middle_names, sizeof given);
     }
-    const char *v[8] = {p->removal_order_id,     p->surname,
-                        given,                   p->date_of_birth,
-                        p->documents[0].number,  p->documents[0].issuer,
-                        p->removal_order_date,   p->removal_country};
+    const char *v[8] = {p->removal_order_id,
+                        p->surname,
+                        given,
+                        p->date_of_birth,
+                        p->documents[0].number,
+                        p->documents[0].issuer,
+                        p->removal_order_date,
+                        p->removal_country};
     return csv_row(out, v, 8);
 }
