@@ -88,6 +88,8 @@ int pm__model_init(pm__model_t *m, const pm_synth_params_t *p, pm_error_t *err)
         pm__port_pairs(p->countries[0], p->countries[1], m->pairs, PM__MAX_PAIRS, m->port_codes);
     for (size_t i = 0; i < m->n_pairs; i++)
         m->pair_w[i] = m->pairs[i].weight;
+    for (size_t i = 0; i < m->n_pairs; i++) /* ports reached by road, rail or water */
+        m->ground_w[i] = m->pairs[i].modes[4] == 100 ? 0 : m->pairs[i].weight;
     return PM_OK;
 }
 
@@ -552,7 +554,7 @@ void pm__person_make_hh(const pm__model_t *m, uint64_t pid, int role, int hh_siz
         plan->hh_size = (uint8_t)hh_size;
         plan->cls = (uint8_t)cls;
         plan->home = (uint8_t)home;
-        plan->pair = (uint8_t)pm__rng_weighted(&r, m->pair_w, m->n_pairs);
+        plan->pair = (uint8_t)pm__rng_weighted(&r, m->ground_w, m->n_pairs);
         double mw[5];
         for (int i = 0; i < 5; i++)
             mw[i] = m->pairs[plan->pair].modes[i];

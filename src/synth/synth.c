@@ -161,7 +161,7 @@ static void route(sim_t *S, const pm__state_t *st, int want_air, uint8_t *pair, 
             }
     }
     if (pm__rng_chance(&S->rng, 0.15))
-        p = (uint8_t)pm__rng_weighted(&S->rng, m->pair_w, m->n_pairs);
+        p = (uint8_t)pm__rng_weighted(&S->rng, m->ground_w, m->n_pairs);
     uint8_t md = st->plan.mode;
     if (p != st->plan.pair || m->pairs[p].modes[md] == 0) {
         double mw[5];

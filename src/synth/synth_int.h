@@ -148,6 +148,7 @@ typedef struct pm__model {
     double lead_w[PM_SYNTH_CLASS_COUNT]; /* class weights of household leads */
     pm__port_pair_t pairs[PM__MAX_PAIRS];
     double pair_w[PM__MAX_PAIRS];
+    double ground_w[PM__MAX_PAIRS]; /* the same without airport-only pairs */
     size_t n_pairs;
     char port_codes[2 * PM__MAX_PAIRS][17];
 } pm__model_t;
