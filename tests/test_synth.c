@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "perimeter/synth.h"
+#include "perimeter/travel.h"
 
 /* ---------------- an independent checker of the wire rules ---------------- */
 
@@ -701,6 +702,71 @@ static void test_daylight_saving(void **state)
     collect_free(&k);
 }
 
+/* The travel module's own reader and validator accept every generated record,
+ * CSV and JSON Lines, noise included (the agreed wire format). */
+typedef struct two_bufs {
+    pm_buf_t csv, jsonl;
+    size_t n;
+} two_bufs_t;
+
+static int to_bufs(void *user, const pm_synth_crossing_t *c)
+{
+    two_bufs_t *b = user;
+    b->n++;
+    int rc = pm_synth_crossing_csv(c, &b->csv);
+    return rc ? rc : pm_synth_crossing_jsonl(c, &b->jsonl);
+}
+
+static void reader_accepts(const pm_buf_t *b, pm_crossing_format_t fmt, size_t want)
+{
+    pm_crossing_reader_t *r;
+    pm_error_t err;
+    assert_int_equal(
+        pm_crossing_reader_open_mem((const char *)b->data, b->len, fmt, &r, &err), PM_OK);
+    pm_crossing_t *c = malloc(sizeof *c);
+    assert_non_null(c);
+    size_t good = 0;
+    int rc;
+    while ((rc = pm_crossing_reader_next(r, c, NULL, &err)) != 0) {
+        if (rc != 1)
+            fail_msg("record rejected: %s", pm_error_text(&err));
+        assert_true(pm_country_is_valid(c->citizenship));
+        assert_true(pm_country_is_valid(c->document_issuer));
+        good++;
+    }
+    assert_int_equal(good, want);
+    free(c);
+    pm_crossing_reader_free(r);
+}
+
+static void test_travel_reader_accepts(void **state)
+{
+    (void)state;
+    pm_synth_params_t p;
+    pm_synth_params_default(&p);
+    p.seed = 404;
+    p.people = 4000;
+    p.days = 10;
+    p.noise = 0.3;
+    p.native_share = 0.3;
+    p.mrz_share = 0.8;
+    two_bufs_t b;
+    memset(&b, 0, sizeof b);
+    pm_buf_init(&b.csv, 0);
+    pm_buf_init(&b.jsonl, 0);
+    assert_int_equal(pm_synth_csv_header(&b.csv), PM_OK);
+    pm_synth_t *s;
+    pm_error_t err;
+    assert_int_equal(pm_synth_new(&p, &s, &err), PM_OK);
+    assert_int_equal(pm_synth_run(s, to_bufs, NULL, &b, &err), PM_OK);
+    pm_synth_free(s);
+    assert_true(b.n > 2000);
+    reader_accepts(&b.csv, PM_CROSSING_FORMAT_CSV, b.n);
+    reader_accepts(&b.jsonl, PM_CROSSING_FORMAT_JSONL, b.n);
+    pm_buf_free(&b.csv);
+    pm_buf_free(&b.jsonl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -714,6 +780,7 @@ int main(void)
         cmocka_unit_test(test_wire_writers),
         cmocka_unit_test(test_watchlist_and_manifest),
         cmocka_unit_test(test_daylight_saving),
+        cmocka_unit_test(test_travel_reader_accepts),
     };
     return cmocka_run_group_tests_name("synth", tests, NULL, NULL);
 }
