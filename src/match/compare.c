@@ -347,7 +347,9 @@ static void overlap(const pm_match_template_t *a, const pm_match_template_t *b, 
 
 /* ---- scoring -------------------------------------------------------------------- */
 
+#ifndef MIN_OVERLAP
 #define MIN_OVERLAP 10
+#endif
 
 /* Raw similarity of one pairing: the paired minutiae, each weighted by how
  * well it fits the rigid alignment (distance and direction residuals), plus
@@ -388,35 +390,25 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
     /* Votes: each undirected edge of b (taken once, j < l) looked up in a's
      * hash, which holds both directions of a's edges; a match i->k ~ j->l
      * votes for the pairs (i, j) and (k, l). */
-    for (int j = 0; j < nb; j++) {
-        int e_end = b->edge_start[j + 1];
-        if (e_end - b->edge_start[j] > PM__HASH_RANK)
-            e_end = b->edge_start[j] + PM__HASH_RANK;
-        for (int e = b->edge_start[j]; e < e_end; e++) {
-            const pm__edge_t *eb = &b->edges[e];
-            if (eb->j < j)
+    const pm__qedge_t *q = b->query, *q_end = b->query + b->nquery;
+    for (; q < q_end; q++) {
+        if (q + 4 < q_end)
+            __builtin_prefetch(&a->bucket_start[q[4].key]);
+        const pm__hentry_t *h = a->hash + a->bucket_start[q->key];
+        const pm__hentry_t *h_end = a->hash + a->bucket_start[q->key + 1];
+        for (; h < h_end; h++) {
+            if (!root_compatible(h->len, h->ai, h->aj, q->len, q->ai, q->aj))
                 continue;
-            int lb = eb->len / PM__LEN_BIN;
-            if (lb >= PM__LEN_BINS)
-                lb = PM__LEN_BINS - 1;
-            int key = (lb * PM__ANGLE_BINS + (eb->ai >> PM__ANGLE_SHIFT)) * PM__ANGLE_BINS +
-                      (eb->aj >> PM__ANGLE_SHIFT);
-            const pm__hentry_t *h = a->hash + a->bucket_start[key];
-            const pm__hentry_t *h_end = a->hash + a->bucket_start[key + 1];
-            for (; h < h_end; h++) {
-                if (!root_compatible(h->len, h->ai, h->aj, eb->len, eb->ai, eb->aj))
-                    continue;
-                int idx = h->i * nb + j;
-                if (m->votes[idx] == 0)
-                    m->touched[ntouched++] = (uint16_t)idx;
-                if (m->votes[idx] < 255)
-                    m->votes[idx]++;
-                idx = h->j * nb + eb->j;
-                if (m->votes[idx] == 0)
-                    m->touched[ntouched++] = (uint16_t)idx;
-                if (m->votes[idx] < 255)
-                    m->votes[idx]++;
-            }
+            int idx = h->i * nb + q->j;
+            if (m->votes[idx] == 0)
+                m->touched[ntouched++] = (uint16_t)idx;
+            if (m->votes[idx] < 255)
+                m->votes[idx]++;
+            idx = h->j * nb + q->l;
+            if (m->votes[idx] == 0)
+                m->touched[ntouched++] = (uint16_t)idx;
+            if (m->votes[idx] < 255)
+                m->votes[idx]++;
         }
     }
     /* Roots: the best-voted pairs. */

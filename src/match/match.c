@@ -184,6 +184,38 @@ static int build_hash(pm_match_template_t *t)
     return 0;
 }
 
+/* The undirected edges (j < l, within each minutia's HASH_RANK shortest)
+ * with their bucket keys, for lookups in another view's hash. */
+static int build_query(pm_match_template_t *t)
+{
+    t->query = malloc((size_t)(t->nedges ? t->nedges : 1) * sizeof *t->query);
+    if (!t->query)
+        return PM_ENOMEM;
+    int q = 0;
+    for (int j = 0; j < t->n; j++) {
+        int e_end = t->edge_start[j + 1];
+        if (e_end - t->edge_start[j] > PM__HASH_RANK)
+            e_end = t->edge_start[j] + PM__HASH_RANK;
+        for (int e = t->edge_start[j]; e < e_end; e++) {
+            const pm__edge_t *ed = &t->edges[e];
+            if (ed->j < j)
+                continue;
+            int lb = ed->len / PM__LEN_BIN;
+            if (lb >= PM__LEN_BINS)
+                lb = PM__LEN_BINS - 1;
+            pm__qedge_t *qe = &t->query[q++];
+            qe->key = (uint16_t)bucket_of(lb, ed->ai >> PM__ANGLE_SHIFT, ed->aj >> PM__ANGLE_SHIFT);
+            qe->j = (uint8_t)j;
+            qe->l = ed->j;
+            qe->ai = ed->ai;
+            qe->aj = ed->aj;
+            qe->len = ed->len;
+        }
+    }
+    t->nquery = q;
+    return 0;
+}
+
 /* Area of the view: the convex hull of its minutiae on a coarse grid, grown
  * by one cell. */
 static long cross(const int *o, const int *a, const int *b)
@@ -307,6 +339,8 @@ int pm_match_prepare(const pm_fingerprint_t *fp, pm_match_template_t **out, pm_e
     int rc = build_graph(t);
     if (!rc)
         rc = build_hash(t);
+    if (!rc)
+        rc = build_query(t);
     if (rc) {
         pm_match_template_free(t);
         return pm_error_set(err, rc, "out of memory preparing a template");
@@ -323,6 +357,7 @@ void pm_match_template_free(pm_match_template_t *t)
         return;
     free(t->edges);
     free(t->hash);
+    free(t->query);
     free(t);
 }
 
@@ -330,7 +365,8 @@ size_t pm_match_template_size(const pm_match_template_t *t)
 {
     if (!t)
         return 0;
-    return sizeof *t + (size_t)t->nedges * sizeof *t->edges + (size_t)t->nhash * sizeof *t->hash;
+    return sizeof *t + (size_t)t->nedges * sizeof *t->edges + (size_t)t->nhash * sizeof *t->hash +
+           (size_t)t->nquery * sizeof *t->query;
 }
 
 int pm_match_template_count(const pm_match_template_t *t) { return t ? t->n : 0; }

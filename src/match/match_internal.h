@@ -76,6 +76,16 @@ typedef struct pm__hentry {
     uint16_t len;
 } pm__hentry_t;
 
+/* An undirected edge as looked up in the other view's hash (j < l). */
+typedef struct pm__qedge {
+    uint16_t key; /* hash bucket of (len, ai, aj) */
+    uint8_t j;
+    uint8_t l;
+    uint8_t ai;
+    uint8_t aj;
+    uint16_t len;
+} pm__qedge_t;
+
 struct pm_match_template {
     int n;
     int nedges;
@@ -88,6 +98,8 @@ struct pm_match_template {
     pm__edge_t *edges;
     uint16_t bucket_start[PM__BUCKETS + 1];
     pm__hentry_t *hash;
+    pm__qedge_t *query; /* nquery undirected edges for lookups */
+    int nquery;
     uint64_t mask[PM__GRID]; /* bit gx of row gy: cell inside the view's area */
     uint16_t cell_start[PM__SGRID * PM__SGRID + 1];
     uint8_t cell_items[PM_MAX_MINUTIAE];
