@@ -2,7 +2,7 @@
  * generation only (records handed to a no-op callback, the baseline), then
  * with CSV and JSON Lines formatting, and with 5% noise. Medians over runs.
  *
- * usage: bench_synth [people] [days] [runs]   (default 300000 30 3: ~1M records) */
+ * usage: bench_synth [people] [days] [runs]   (default 440000 30 3: ~1M records) */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -54,7 +54,7 @@ int main(int argc, char **argv)
 {
     pm_synth_params_t p;
     pm_synth_params_default(&p);
-    p.people = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 300000;
+    p.people = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 440000;
     p.days = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 10) : 30;
     int runs = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 3;
     if (runs < 1 || runs > 50 || p.people < 1 || p.days < 1) {

@@ -7,7 +7,7 @@
 #include "synth/synth_int.h"
 
 /* Share of people per class, per cent (docs/synth.md). */
-static const double class_share[PM_SYNTH_CLASS_COUNT] = {5, 2, 72, 8, 5, 3, 3, 2};
+static const double class_share[PM_SYNTH_CLASS_COUNT] = {2, 2, 75, 8, 5, 3, 3, 2};
 /* Households travel together: sizes 1..5 per class (visitors and long stays:
  * families; snowbirds: couples; the others travel alone). */
 static const double hh_sizes[PM_SYNTH_CLASS_COUNT][5] = {

@@ -330,7 +330,7 @@ static void init_person(sim_t *S, uint32_t i)
             st->loc = away;
             schedule(S, i, (int32_t)pm__rng_below(&S->rng, 15));
         } else {
-            schedule(S, i, gap_days(S, 45));
+            schedule(S, i, gap_days(S, 30));
         }
         break;
     case PM_SYNTH_LONG_STAY:
@@ -419,7 +419,7 @@ static void event(sim_t *S, uint32_t i, int32_t d)
                 int32_t t2 = t1 + 2 * 3600 + (int32_t)pm__rng_below(&S->rng, 6 * 3600);
                 cross(S, i, d, t1, away, 0);
                 cross(S, i, d, t2, home, 2);
-                schedule(S, i, d + 1 + gap_days(S, lng ? 150 : 45));
+                schedule(S, i, d + 1 + gap_days(S, lng ? 150 : 30));
             } else {
                 cross(S, i, d,
                       air ? 7 * 3600 + (int32_t)pm__rng_below(&S->rng, 16 * 3600)
@@ -431,7 +431,7 @@ static void event(sim_t *S, uint32_t i, int32_t d)
         } else {
             cross(S, i, d, secs_normal(S, 14, 3.5), home, st->aux == 1);
             st->aux = 0;
-            schedule(S, i, d + 1 + gap_days(S, lng ? 150 : 45));
+            schedule(S, i, d + 1 + gap_days(S, lng ? 150 : 30));
         }
         break;
     }
