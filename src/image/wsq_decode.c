@@ -56,6 +56,11 @@ typedef struct dec {
     int band_order[PM__WSQ_BANDS], nbands;
     int cur_band, cur_row, cur_col;
     size_t remaining;
+    /* cached for the current subband row */
+    float *cur_ptr; /* next coefficient's place in the plane */
+    int cur_left;   /* coefficients left in this row */
+    float cur_q, cur_c;
+    double cur_hz;
 } dec_t;
 
 static int fmt_err(dec_t *d, size_t at, const char *what)
@@ -364,6 +369,36 @@ static void cursor_start(dec_t *d)
     d->cur_band = 0;
     d->cur_row = 0;
     d->cur_col = 0;
+    d->cur_left = 0;
+    d->cur_c = d->c;
+}
+
+/* Moves the cached row pointer to (cur_band, cur_row, cur_col). */
+static void cursor_sync(dec_t *d)
+{
+    if (d->cur_band >= d->nbands) {
+        d->cur_left = 0;
+        return;
+    }
+    int k = d->band_order[d->cur_band];
+    const pm__wsq_rect_t *r = &d->tree.band[k];
+    d->cur_ptr = d->plane + (size_t)(r->y + d->cur_row) * (size_t)d->frame.width +
+                 (size_t)(r->x + d->cur_col);
+    d->cur_left = r->w - d->cur_col;
+    d->cur_q = d->qbin[k];
+    d->cur_hz = (double)d->zbin[k] / 2.0;
+}
+
+/* Advances past the end of the current row. */
+static void cursor_next_row(dec_t *d)
+{
+    const pm__wsq_rect_t *r = &d->tree.band[d->band_order[d->cur_band]];
+    d->cur_col = 0;
+    if (++d->cur_row == r->h) {
+        d->cur_row = 0;
+        d->cur_band++;
+    }
+    cursor_sync(d);
 }
 
 /* Skips n zero coefficients (the plane is zero already). */
@@ -386,27 +421,35 @@ static void cursor_skip(dec_t *d, size_t n)
     }
 }
 
+static void cursor_skip_fast(dec_t *d, size_t n)
+{
+    if (n < (size_t)d->cur_left) {
+        d->cur_left -= (int)n;
+        d->cur_col += (int)n;
+        d->cur_ptr += n;
+        d->remaining -= n;
+        return;
+    }
+    cursor_skip(d, n);
+    cursor_sync(d);
+}
+
+/* Stores the dequantised value of coefficient v (non-zero) at the cursor:
+ * Q * (v - C) + Z/2 for v > 0, Q * (v + C) - Z/2 for v < 0, with the float
+ * product widened to double before adding Z/2, as the reference computes it. */
 static inline void cursor_put(dec_t *d, int v)
 {
-    int k = d->band_order[d->cur_band];
-    const pm__wsq_rect_t *r = &d->tree.band[k];
-    float q = d->qbin[k];
-    double hz = (double)d->zbin[k] / 2.0;
+    float q = d->cur_q;
     float x;
     if (v > 0)
-        x = (float)((double)(q * ((float)v - d->c)) + hz);
+        x = (float)((double)(q * ((float)v - d->cur_c)) + d->cur_hz);
     else
-        x = (float)((double)(q * ((float)v + d->c)) - hz);
-    d->plane[(size_t)(r->y + d->cur_row) * (size_t)d->frame.width + (size_t)(r->x + d->cur_col)] =
-        x;
+        x = (float)((double)(q * ((float)v + d->cur_c)) - d->cur_hz);
+    *d->cur_ptr++ = x;
+    d->cur_col++;
     d->remaining--;
-    if (++d->cur_col == r->w) {
-        d->cur_col = 0;
-        if (++d->cur_row == r->h) {
-            d->cur_row = 0;
-            d->cur_band++;
-        }
-    }
+    if (--d->cur_left == 0)
+        cursor_next_row(d);
 }
 
 /* Decodes the entropy-coded data of one block starting at d->pos; leaves
@@ -438,7 +481,7 @@ static int decode_block(dec_t *d, const pm__wsq_huff_t *h, size_t block_at)
         if (sym >= 1 && sym <= PM__WSQ_SYM_RUN_MAX) {
             if ((size_t)sym > d->remaining)
                 goto too_many;
-            cursor_skip(d, (size_t)sym);
+            cursor_skip_fast(d, (size_t)sym);
             continue;
         }
         if (sym > 106 && sym < 255 && sym != PM__WSQ_SYM_VAL0) {
@@ -462,7 +505,7 @@ static int decode_block(dec_t *d, const pm__wsq_huff_t *h, size_t block_at)
         if (sym == PM__WSQ_SYM_RUN8 || sym == PM__WSQ_SYM_RUN16) {
             if (v > d->remaining)
                 goto too_many;
-            cursor_skip(d, v);
+            cursor_skip_fast(d, v);
             continue;
         }
         if (v == 0 || d->remaining == 0)
@@ -565,6 +608,7 @@ static int walk(dec_t *d, int decode, int max_w, int max_h)
                                     d->frame.width, d->frame.height);
             pm__wsq_build_tree(d->frame.width, d->frame.height, &d->tree);
             cursor_start(d);
+            cursor_sync(d);
         }
         d->blocks++;
         if (decode) {
@@ -652,6 +696,42 @@ int pm_wsq_info(const uint8_t *data, size_t len, pm_wsq_info_t *out_info, pm_err
     return rc;
 }
 
+/* Final step: pixel = trunc(x * R + M + 0.5) clamped to 0..255, in float.
+ * (The reference adds the 0.5 in double and rounds back to float; the sum of
+ * a float and 0.5 is exact in double, so a float addition gives the same.) */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+static void to_pixels(const float *src, uint8_t *dst, size_t n, float m, float r)
+{
+    size_t i = 0;
+    const v4f vr = {r, r, r, r}, vm = {m, m, m, m}, half = {0.5f, 0.5f, 0.5f, 0.5f};
+    const v4f zero = {0.0f, 0.0f, 0.0f, 0.0f}, top = {255.0f, 255.0f, 255.0f, 255.0f};
+    for (; i + 4 <= n; i += 4) {
+        v4f x;
+        memcpy(&x, src + i, sizeof x);
+        x = x * vr + vm;
+        x = x + half;
+        v4i pos = x > zero;  /* false for negatives and NaN */
+        v4i low = x < top;
+        v4i xi = (v4i)x;
+        xi = xi & pos;
+        v4i tv = (v4i)top;
+        xi = (xi & low) | (tv & ~low);
+        x = (v4f)xi;
+        v4i p = __builtin_convertvector(x, v4i);
+        dst[i] = (uint8_t)p[0];
+        dst[i + 1] = (uint8_t)p[1];
+        dst[i + 2] = (uint8_t)p[2];
+        dst[i + 3] = (uint8_t)p[3];
+    }
+    for (; i < n; i++) {
+        float v = src[i] * r + m;
+        v = v + 0.5f;
+        dst[i] = !(v > 0.0f) ? 0 : v >= 255.0f ? 255 : (uint8_t)v;
+    }
+}
+
 int pm_wsq_decode(const uint8_t *data, size_t len, int max_width, int max_height,
                   pm_image_t *out_img, pm_error_t *err)
 {
@@ -680,13 +760,7 @@ int pm_wsq_decode(const uint8_t *data, size_t len, int max_width, int max_height
         out_img->format = PM_IMAGE_WSQ;
         const float m = d->frame.m_shift, r = d->frame.r_scale_f;
         size_t n = (size_t)d->frame.width * (size_t)d->frame.height;
-        const float *src = d->plane;
-        uint8_t *dst = out_img->pixels;
-        for (size_t i = 0; i < n; i++) {
-            float v = src[i] * r + m;
-            v = (float)((double)v + 0.5);
-            dst[i] = v < 0.0f ? 0 : v > 255.0f ? 255 : (uint8_t)v;
-        }
+        to_pixels(d->plane, out_img->pixels, n, m, r);
     }
     free(d->plane);
     free(d);

@@ -16,6 +16,28 @@
 #pragma STDC FP_CONTRACT OFF
 #endif
 
+/* Four-float vectors (GCC/Clang vector extensions: SSE on x86-64, NEON on
+ * ARM). Lane-wise IEEE single-precision arithmetic, so a lane computes
+ * exactly what the scalar code computes, in the same order. */
+typedef float v4f __attribute__((vector_size(16)));
+
+static inline v4f ld4(const float *p)
+{
+    v4f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void st4(float *p, v4f v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+static inline v4f splat(float c)
+{
+    return (v4f){c, c, c, c};
+}
+
 /* Symmetric extension: maps a virtual index j to a real one in [0, len).
  * half_* selects half-sample symmetry at that end (the boundary sample
  * repeats), otherwise whole-sample (it does not). */
@@ -82,38 +104,49 @@ static layout_t make_layout(int n, int inv)
 /* ---------------------------------------------------------------- synthesis */
 
 /* Vertical synthesis of a w x h block: src rows (stride sstride) to dst rows
- * (stride dstride). */
+ * (stride dstride). Each output row is one pass over x with all its taps. */
 static void synth_columns(const float *src, size_t sstride, float *dst, size_t dstride, int w,
                           int h, int inv, const synth_t *s)
 {
     layout_t l = make_layout(h, inv);
+    const float *rows[2 * PM__WSQ_MAX_TAPS];
+    v4f cv[2 * PM__WSQ_MAX_TAPS];
+    float cs[2 * PM__WSQ_MAX_TAPS];
     for (int k = 0; k < h; k++) {
-        float *out = dst + (size_t)k * dstride;
-        int first = 1;
+        int nt = 0;
         int j0 = -floor_div2(-(k - s->h0)), j1 = floor_div2(k + s->h0);
-        for (int j = j0; j <= j1; j++) {
-            const float *in =
-                src + (size_t)(l.lo_off + fold(j, l.llen, 0, l.lo_half_right)) * sstride;
-            float c = s->g0[s->h0 + 2 * j - k];
-            if (first) {
-                for (int x = 0; x < w; x++)
-                    out[x] = in[x] * c;
-                first = 0;
-            } else {
-                for (int x = 0; x < w; x++)
-                    out[x] += in[x] * c;
+        for (int j = j0; j <= j1; j++, nt++) {
+            rows[nt] = src + (size_t)(l.lo_off + fold(j, l.llen, 0, l.lo_half_right)) * sstride;
+            cs[nt] = s->g0[s->h0 + 2 * j - k];
+        }
+        if (l.hlen > 0) {
+            j0 = -floor_div2(-(k - 1 - s->h1));
+            j1 = floor_div2(k - 1 + s->h1);
+            for (int j = j0; j <= j1; j++, nt++) {
+                rows[nt] =
+                    src + (size_t)(l.hi_off + fold(j, l.hlen, 1, l.hi_half_right)) * sstride;
+                cs[nt] = s->g1[s->h1 + 2 * j - (k - 1)];
             }
         }
-        if (l.hlen == 0)
-            continue;
-        j0 = -floor_div2(-(k - 1 - s->h1));
-        j1 = floor_div2(k - 1 + s->h1);
-        for (int j = j0; j <= j1; j++) {
-            const float *in =
-                src + (size_t)(l.hi_off + fold(j, l.hlen, 1, l.hi_half_right)) * sstride;
-            float c = s->g1[s->h1 + 2 * j - (k - 1)];
-            for (int x = 0; x < w; x++)
-                out[x] += in[x] * c;
+        for (int i = 0; i < nt; i++)
+            cv[i] = splat(cs[i]);
+        float *out = dst + (size_t)k * dstride;
+        int x = 0;
+        for (; x + 8 <= w; x += 8) {
+            v4f a = ld4(rows[0] + x) * cv[0];
+            v4f b = ld4(rows[0] + x + 4) * cv[0];
+            for (int i = 1; i < nt; i++) {
+                a += ld4(rows[i] + x) * cv[i];
+                b += ld4(rows[i] + x + 4) * cv[i];
+            }
+            st4(out + x, a);
+            st4(out + x + 4, b);
+        }
+        for (; x < w; x++) {
+            float acc = rows[0][x] * cs[0];
+            for (int i = 1; i < nt; i++)
+                acc += rows[i][x] * cs[i];
+            out[x] = acc;
         }
     }
 }
@@ -126,28 +159,71 @@ static void synth_row(const float *src, float *dst, int n, int inv, const synth_
     int m = PM__WSQ_MAX_TAPS / 2 + 1; /* margin in band samples */
     float *lo = ext + m;
     float *hi = ext + 3 * m + l.llen;
-    for (int j = -m; j < l.llen + m; j++)
-        lo[j] = src[l.lo_off + fold(j, l.llen, 0, l.lo_half_right)];
-    if (l.hlen > 0)
-        for (int j = -m; j < l.hlen + m; j++)
-            hi[j] = src[l.hi_off + fold(j, l.hlen, 1, l.hi_half_right)];
-    if (s->l0 == 7 && s->l1 == 9) {
-        /* The standard bank, unrolled; same order as the generic loop. */
+    memcpy(lo, src + l.lo_off, (size_t)l.llen * sizeof(float));
+    for (int j = 1; j <= m; j++) {
+        lo[-j] = src[l.lo_off + fold(-j, l.llen, 0, l.lo_half_right)];
+        lo[l.llen - 1 + j] = src[l.lo_off + fold(l.llen - 1 + j, l.llen, 0, l.lo_half_right)];
+    }
+    if (l.hlen > 0) {
+        memcpy(hi, src + l.hi_off, (size_t)l.hlen * sizeof(float));
+        for (int j = 1; j <= m; j++) {
+            hi[-j] = src[l.hi_off + fold(-j, l.hlen, 1, l.hi_half_right)];
+            hi[l.hlen - 1 + j] = src[l.hi_off + fold(l.hlen - 1 + j, l.hlen, 1, l.hi_half_right)];
+        }
+    }
+    if (s->l0 == 7 && s->l1 == 9 && l.hlen > 0) {
+        /* Four output pairs at a time; lanes follow the scalar order below. */
+        const v4f va1 = splat(s->g0[1]), va3 = splat(s->g0[3]), va5 = splat(s->g0[5]);
+        const v4f va0 = splat(s->g0[0]), va2 = splat(s->g0[2]), va4 = splat(s->g0[4]),
+                  va6 = splat(s->g0[6]);
+        const v4f vb0 = splat(s->g1[0]), vb2 = splat(s->g1[2]), vb4 = splat(s->g1[4]),
+                  vb6 = splat(s->g1[6]), vb8 = splat(s->g1[8]);
+        const v4f vb1 = splat(s->g1[1]), vb3 = splat(s->g1[3]), vb5 = splat(s->g1[5]),
+                  vb7 = splat(s->g1[7]);
+        int pairs = n / 2, t = 0;
+        for (; t + 4 <= pairs; t += 4) {
+            v4f lm1 = ld4(lo + t - 1), l0 = ld4(lo + t), l1 = ld4(lo + t + 1),
+                l2 = ld4(lo + t + 2);
+            v4f hm2 = ld4(hi + t - 2), hm1 = ld4(hi + t - 1), h0 = ld4(hi + t),
+                h1 = ld4(hi + t + 1), h2 = ld4(hi + t + 2);
+            v4f e = lm1 * va1;
+            e += l0 * va3;
+            e += l1 * va5;
+            e += hm2 * vb1;
+            e += hm1 * vb3;
+            e += h0 * vb5;
+            e += h1 * vb7;
+            v4f o = lm1 * va0;
+            o += l0 * va2;
+            o += l1 * va4;
+            o += l2 * va6;
+            o += hm2 * vb0;
+            o += hm1 * vb2;
+            o += h0 * vb4;
+            o += h1 * vb6;
+            o += h2 * vb8;
+            float *d = dst + 2 * t;
+            d[0] = e[0];
+            d[1] = o[0];
+            d[2] = e[1];
+            d[3] = o[1];
+            d[4] = e[2];
+            d[5] = o[2];
+            d[6] = e[3];
+            d[7] = o[3];
+        }
         const float a1 = s->g0[1], a3 = s->g0[3], a5 = s->g0[5];
         const float a0 = s->g0[0], a2 = s->g0[2], a4 = s->g0[4], a6 = s->g0[6];
         const float b0 = s->g1[0], b2 = s->g1[2], b4 = s->g1[4], b6 = s->g1[6], b8 = s->g1[8];
         const float b1 = s->g1[1], b3 = s->g1[3], b5 = s->g1[5], b7 = s->g1[7];
-        int has_hi = l.hlen > 0;
-        for (int t = 0; 2 * t < n; t++) {
+        for (; 2 * t < n; t++) {
             float acc = lo[t - 1] * a1;
             acc += lo[t] * a3;
             acc += lo[t + 1] * a5;
-            if (has_hi) {
-                acc += hi[t - 2] * b1;
-                acc += hi[t - 1] * b3;
-                acc += hi[t] * b5;
-                acc += hi[t + 1] * b7;
-            }
+            acc += hi[t - 2] * b1;
+            acc += hi[t - 1] * b3;
+            acc += hi[t] * b5;
+            acc += hi[t + 1] * b7;
             dst[2 * t] = acc;
             if (2 * t + 1 >= n)
                 break;
