@@ -244,21 +244,19 @@ static void allocate_bits(const float *plane, int width, const pm__wsq_tree_t *t
         out_q[k] = (k < PM__WSQ_CODED && in[k]) ? rel[k] / q : 0.0;
 }
 
-static int quantise(float x, float q, float z)
+/* Dead-zone quantiser: 0 inside [-Z/2, Z/2], else floor((|x| - Z/2) / Q) + 1
+ * with the sign of x, at most 65535 in magnitude. */
+static inline int quantise(float x, float q, float hz)
 {
-    float hz = z / 2.0f;
-    double v;
-    if (x > hz)
-        v = floor((x - hz) / q) + 1.0;
-    else if (x < -hz)
-        v = ceil((x + hz) / q) - 1.0;
-    else
-        return 0;
-    if (v > 65535.0)
-        v = 65535.0;
-    if (v < -65535.0)
-        v = -65535.0;
-    return (int)v;
+    if (x > hz) {
+        float t = (x - hz) / q;
+        return t < 65534.0f ? (int)t + 1 : 65535;
+    }
+    if (x < -hz) {
+        float t = (x + hz) / q;
+        return t > -65534.0f ? (int)t - 1 : -65535;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------ driver */
@@ -365,11 +363,11 @@ static int build_symbols(enc_t *e)
             if (e->qd[k] == 0.0)
                 continue;
             pm__wsq_rect_t r = e->tree.band[k];
-            float q = e->qf[k], z = e->zf[k];
+            float q = e->qf[k], hz = e->zf[k] / 2.0f;
             for (int y = 0; y < r.h; y++) {
                 const float *row = e->plane + (size_t)(r.y + y) * (size_t)e->width + (size_t)r.x;
                 for (int x = 0; x < r.w; x++) {
-                    int v = quantise(row[x], q, z);
+                    int v = quantise(row[x], q, hz);
                     if (v == 0) {
                         run++;
                         continue;
@@ -390,6 +388,22 @@ static void count(const symbols_t *s, uint32_t freq[256])
 {
     for (size_t i = 0; i < s->n; i++)
         freq[s->sym[i]]++;
+}
+
+typedef float v4f __attribute__((vector_size(16)));
+
+/* plane = (pixel - M) / R, four at a time. */
+static void normalise(const uint8_t *px, float *plane, size_t n, float m, float r)
+{
+    const v4f vm = {m, m, m, m}, vr = {r, r, r, r};
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4f v = {(float)px[i], (float)px[i + 1], (float)px[i + 2], (float)px[i + 3]};
+        v = (v - vm) / vr;
+        memcpy(plane + i, &v, sizeof v);
+    }
+    for (; i < n; i++)
+        plane[i] = ((float)px[i] - m) / r;
 }
 
 static int encode(enc_t *e, const pm_image_t *img, double bitrate, uint8_t **out_data,
@@ -420,8 +434,7 @@ static int encode(enc_t *e, const pm_image_t *img, double bitrate, uint8_t **out
     e->plane = malloc(npix * sizeof(float));
     if (!e->plane)
         return pm_error_set(err, PM_ENOMEM, "wsq: out of memory for %dx%d", e->width, e->height);
-    for (size_t i = 0; i < npix; i++)
-        e->plane[i] = ((float)img->pixels[i] - m) / r;
+    normalise(img->pixels, e->plane, npix, m, r);
 
     /* 2. transform with the filters exactly as transmitted */
     pm__wsq_filters_t std;

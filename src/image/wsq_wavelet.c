@@ -287,36 +287,94 @@ int pm__wsq_inverse(float *plane, int width, int height, const pm__wsq_tree_t *t
 
 /* ----------------------------------------------------------------- analysis */
 
-/* One line: src (n samples, element stride sstep) to dst (stride dstep),
- * low band then high band (high first if inv). ext: scratch n + 2*MAX_TAPS. */
-static void analyse_line(const float *src, size_t sstep, float *dst, size_t dstep, int n, int inv,
-                         const pm__wsq_filters_t *f, float *ext)
+/* Taps of one analysis output, as (source pointer, coefficient) pairs; the
+ * sources advance by one per output. */
+typedef struct taps {
+    int n;
+    const float *src[PM__WSQ_MAX_TAPS];
+    float c[PM__WSQ_MAX_TAPS];
+} taps_t;
+
+/* out[j] = sum_i t->src[i][j] * t->c[i] for j in [0, count). */
+static void run_taps(const taps_t *t, float *out, int count)
+{
+    v4f cv[PM__WSQ_MAX_TAPS];
+    for (int i = 0; i < t->n; i++)
+        cv[i] = splat(t->c[i]);
+    int j = 0;
+    for (; j + 4 <= count; j += 4) {
+        v4f a = ld4(t->src[0] + j) * cv[0];
+        for (int i = 1; i < t->n; i++)
+            a += ld4(t->src[i] + j) * cv[i];
+        st4(out + j, a);
+    }
+    for (; j < count; j++) {
+        float a = t->src[0][j] * t->c[0];
+        for (int i = 1; i < t->n; i++)
+            a += t->src[i][j] * t->c[i];
+        out[j] = a;
+    }
+}
+
+/* Horizontal analysis of one row of n samples into low then high band (high
+ * first if inv). ext: scratch of at least 3 * n + 8 * MAX_TAPS floats. */
+static void analyse_row(const float *src, float *dst, int n, int inv, const pm__wsq_filters_t *f,
+                        float *ext)
 {
     layout_t l = make_layout(n, inv);
-    int m = PM__WSQ_MAX_TAPS;
+    int m = PM__WSQ_MAX_TAPS; /* margin in samples */
     float *x = ext + m;
-    for (int j = -m; j < n + m; j++)
-        x[j] = src[(size_t)fold(j, n, 0, 0) * sstep];
-    int hl = (f->lo_len - 1) / 2, hh = (f->hi_len - 1) / 2;
-    for (int j = 0; j < l.llen; j++) {
-        float acc = 0.0f;
-        for (int k = -hl; k <= hl; k++)
-            acc += x[2 * j + k] * f->lo[hl + k];
-        dst[(size_t)(l.lo_off + j) * dstep] = acc;
+    memcpy(x, src, (size_t)n * sizeof(float));
+    for (int j = 1; j <= m; j++) {
+        x[-j] = src[fold(-j, n, 0, 0)];
+        x[n - 1 + j] = src[fold(n - 1 + j, n, 0, 0)];
     }
-    for (int j = 0; j < l.hlen; j++) {
-        float acc = 0.0f;
-        for (int k = -hh; k <= hh; k++)
-            acc += x[2 * j + 1 + k] * f->hi[hh + k];
-        dst[(size_t)(l.hi_off + j) * dstep] = acc;
+    /* even and odd samples, each with a margin of m/2 */
+    int half = (n + 2 * m) / 2 + 1, hm = m / 2;
+    float *xe = ext + n + 2 * m + hm, *xo = xe + half + 2 * hm;
+    for (int i = -hm; i < (n + 1) / 2 + hm; i++) {
+        xe[i] = x[2 * i];
+        xo[i] = x[2 * i + 1];
+    }
+    for (int band = 0; band < 2; band++) {
+        int len = band ? f->hi_len : f->lo_len, h = (len - 1) / 2, shift = band;
+        const float *coef = band ? f->hi : f->lo;
+        taps_t t;
+        t.n = len;
+        for (int k = -h; k <= h; k++) {
+            int o = k + shift; /* sample 2j + o */
+            t.src[k + h] = (o % 2 == 0) ? xe + o / 2 : xo + floor_div2(o - 1);
+            t.c[k + h] = coef[k + h];
+        }
+        run_taps(&t, dst + (band ? l.hi_off : l.lo_off), band ? l.hlen : l.llen);
+    }
+}
+
+/* Vertical analysis of a w x h block (src stride sstride) into dst. */
+static void analyse_columns(const float *src, size_t sstride, float *dst, size_t dstride, int w,
+                            int h, int inv, const pm__wsq_filters_t *f)
+{
+    layout_t l = make_layout(h, inv);
+    for (int band = 0; band < 2; band++) {
+        int len = band ? f->hi_len : f->lo_len, hh = (len - 1) / 2;
+        const float *coef = band ? f->hi : f->lo;
+        int count = band ? l.hlen : l.llen, off = band ? l.hi_off : l.lo_off;
+        for (int j = 0; j < count; j++) {
+            taps_t t;
+            t.n = len;
+            for (int k = -hh; k <= hh; k++) {
+                t.src[k + hh] = src + (size_t)fold(2 * j + band + k, h, 0, 0) * sstride;
+                t.c[k + hh] = coef[k + hh];
+            }
+            run_taps(&t, dst + (size_t)(off + j) * dstride, w);
+        }
     }
 }
 
 int pm__wsq_forward(float *plane, int width, int height, const pm__wsq_tree_t *tree,
                     const pm__wsq_filters_t *filters, pm_error_t *err)
 {
-    int maxdim = width > height ? width : height;
-    size_t ext_len = (size_t)maxdim + 4 * PM__WSQ_MAX_TAPS;
+    size_t ext_len = 4 * (size_t)width + 16 * PM__WSQ_MAX_TAPS;
     float *tmp = malloc(((size_t)width * (size_t)height + ext_len) * sizeof(float));
     if (!tmp)
         return pm_error_set(err, PM_ENOMEM, "wsq: out of memory for the forward transform");
@@ -325,11 +383,10 @@ int pm__wsq_forward(float *plane, int width, int height, const pm__wsq_tree_t *t
         pm__wsq_rect_t r = tree->node[i];
         float *base = plane + (size_t)r.y * (size_t)width + (size_t)r.x;
         for (int y = 0; y < r.h; y++)
-            analyse_line(base + (size_t)y * (size_t)width, 1, tmp + (size_t)y * (size_t)r.w, 1,
-                         r.w, tree->inv_x[i], filters, ext);
-        for (int x = 0; x < r.w; x++)
-            analyse_line(tmp + x, (size_t)r.w, base + x, (size_t)width, r.h, tree->inv_y[i],
-                         filters, ext);
+            analyse_row(base + (size_t)y * (size_t)width, tmp + (size_t)y * (size_t)r.w, r.w,
+                        tree->inv_x[i], filters, ext);
+        analyse_columns(tmp, (size_t)r.w, base, (size_t)width, r.w, r.h, tree->inv_y[i],
+                        filters);
     }
     free(tmp);
     return PM_OK;
