@@ -450,7 +450,30 @@ static void test_corrupt_generated(void **state)
     assert_int_equal(pm_wsq_decode(data, len, 64, 64, &dec, &e), PM_ELIMIT);
     assert_int_equal(pm_wsq_decode(data, len, 96, 80, &dec, &e), PM_OK);
     pm_image_free(&dec);
-    /* Trailing garbage after EOI is ignored; a missing EOI is an error. */
+    /* A Huffman table whose lengths over-subscribe the code space (fuzzer
+     * finding: it used to write past the lookup table). */
+    size_t dht = 0;
+    for (size_t i = 2; i + 1 < len; i++)
+        if (data[i] == 0xFF && data[i + 1] == 0xA6) {
+            dht = i;
+            break;
+        }
+    assert_true(dht > 0);
+    uint8_t *counts = data + dht + 5; /* counts[0] = codes of length 1 */
+    int longest = 15;
+    while (longest > 0 && counts[longest] < 2)
+        longest--;
+    assert_true(longest > 0);
+    counts[longest] -= 2;
+    counts[0] += 2;
+    assert_int_equal(pm_wsq_decode(data, len, 0, 0, &dec, &e), PM_EFORMAT);
+    pm_wsq_info_t info;
+    assert_int_equal(pm_wsq_info(data, len, &info, &e), PM_EFORMAT);
+    counts[longest] += 2;
+    counts[0] -= 2;
+    assert_int_equal(pm_wsq_decode(data, len, 0, 0, &dec, &e), PM_OK);
+    pm_image_free(&dec);
+    /* A stream cut just before its end-of-image marker is an error. */
     assert_int_equal(pm_wsq_decode(data, len - 2, 0, 0, &dec, &e), PM_ETRUNCATED);
     free(data);
 

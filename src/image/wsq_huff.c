@@ -29,6 +29,11 @@ int pm__wsq_huff_build(pm__wsq_huff_t *h, pm_error_t *err)
         } else {
             h->valptr[l] = k;
             h->mincode[l] = (int32_t)code;
+            if (code + (uint32_t)n > (1u << l))
+                return pm_error_set(err, PM_EFORMAT,
+                                    "wsq: Huffman code lengths over-subscribe the code space at "
+                                    "length %d",
+                                    l);
             for (int i = 0; i < n; i++, k++, code++) {
                 uint8_t sym = h->values[k];
                 if (h->size[sym] == 0) { /* a repeated symbol keeps its first code */
@@ -44,11 +49,6 @@ int pm__wsq_huff_build(pm__wsq_huff_t *h, pm_error_t *err)
             }
             h->maxcode[l] = (int32_t)code - 1;
         }
-        if (code > (1u << l))
-            return pm_error_set(err, PM_EFORMAT,
-                                "wsq: Huffman code lengths over-subscribe the code space at "
-                                "length %d",
-                                l);
         code <<= 1;
     }
     h->maxcode[17] = 0x7fffffff;
