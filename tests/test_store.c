@@ -213,6 +213,51 @@ static void test_put_idempotent_and_query(void **state)
     pm_store_close(st);
 }
 
+static void test_put_many(void **state)
+{
+    (void)state;
+    pm_store_t *st = NULL;
+    pm_error_t e;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/many.db", dir);
+    assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
+    /* 40 rows: 16 + 16 + 8 singles; row 20 repeats row 3, row 35 repeats row 33 */
+    pm_crossing_t rows[40];
+    for (int i = 0; i < 40; i++)
+        pm_crossing_sample(3, (uint64_t)i, "CAN", &rows[i]);
+    rows[20] = rows[3];
+    rows[35] = rows[33];
+    uint64_t ins = 0;
+    assert_int_equal(pm_store_begin(st, &e), PM_OK);
+    assert_int_equal(pm_store_put_crossings(st, rows, 40, &ins, &e), PM_OK);
+    assert_int_equal(pm_store_commit(st, &e), PM_OK);
+    assert_int_equal(ins, 38);
+    assert_int_equal(pm_store_put_crossings(st, rows, 40, &ins, &e), PM_OK);
+    assert_int_equal(ins, 0);
+    int64_t n = 0;
+    assert_int_equal(pm_store_count_crossings(st, NULL, &n, &e), PM_OK);
+    assert_int_equal(n, 38);
+    /* stored in input order: the cursor follows the file */
+    pm_crossing_filter_t f;
+    memset(&f, 0, sizeof f);
+    f.order = PM_ORDER_STORE_ID;
+    pm_crossing_iter_t *it;
+    assert_int_equal(pm_store_crossings(st, &f, &it, &e), PM_OK);
+    pm_crossing_t r;
+    for (int i = 0; i < 40; i++) {
+        if (i == 20 || i == 35)
+            continue;
+        assert_int_equal(pm_crossing_iter_next(it, &r, &e), 1);
+        assert_string_equal(r.record_id, rows[i].record_id);
+        pm_crossing_t want = rows[i];
+        want.store_id = r.store_id;
+        assert_memory_equal(&want, &r, sizeof r);
+    }
+    assert_int_equal(pm_crossing_iter_next(it, &r, &e), 0);
+    pm_crossing_iter_close(it);
+    pm_store_close(st);
+}
+
 static void test_default_path(void **state)
 {
     (void)state;
@@ -229,6 +274,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_and_migrations),
         cmocka_unit_test(test_put_idempotent_and_query),
+        cmocka_unit_test(test_put_many),
         cmocka_unit_test(test_default_path),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -10,6 +10,7 @@
 typedef struct sqlite_store {
     sqlite3 *db;
     sqlite3_stmt *put;          /* INSERT of one crossing */
+    sqlite3_stmt *put_many;     /* INSERT of PUT_MANY crossings */
     sqlite3_stmt *put_partner;  /* INSERT of one partner */
     int in_tx;
     int read_only;
@@ -42,6 +43,7 @@ static void sq_close(pm_store_t *st)
     if (s->in_tx)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_finalize(s->put);
+    sqlite3_finalize(s->put_many);
     sqlite3_finalize(s->put_partner);
     sqlite3_close_v2(s->db);
     free(s);
@@ -195,13 +197,12 @@ static int sq_ensure_partner(pm_store_t *st, const char *code, pm_error_t *err)
     return PM_OK;
 }
 
-static const char put_sql[] =
+static const char put_head[] =
     "INSERT INTO crossing (reporting_country, record_id, direction, time_utc, utc_offset, "
     "port_code, mode, surname, given_names, middle_names, surname_norm, given_names_norm, "
     "dob, citizenship, sex, document_type, document_number, document_issuer, mrz, origin, "
-    "doc_key, name_key) VALUES "
-    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-    "?20, ?21, ?22) ON CONFLICT (reporting_country, record_id) DO NOTHING";
+    "doc_key, name_key) VALUES ";
+static const char put_tail[] = " ON CONFLICT (reporting_country, record_id) DO NOTHING";
 
 /* 64-bit FNV-1a of a, '|', b: the on-disk lookup keys (never change them). */
 static int64_t key2(const char *a, const char *b)
@@ -240,46 +241,95 @@ static void bind_text(sqlite3_stmt *q, int i, const char *s)
     sqlite3_bind_text(q, i, s, (int)strlen(s), SQLITE_STATIC);
 }
 
+#define PUT_COLUMNS 22
+#define PUT_MANY 16
+
+/* Binds c to parameters base+1 .. base+PUT_COLUMNS of q. sex_buf must
+ * outlive the step. */
+static void bind_crossing(sqlite3_stmt *q, int base, const pm_crossing_t *c, char sex_buf[2])
+{
+    sex_buf[0] = c->sex;
+    sex_buf[1] = '\0';
+    bind_text(q, base + 1, c->reporting_country);
+    bind_text(q, base + 2, c->record_id);
+    sqlite3_bind_int(q, base + 3, (int)c->direction);
+    sqlite3_bind_int64(q, base + 4, c->time_utc);
+    sqlite3_bind_int(q, base + 5, c->utc_offset_min);
+    bind_text(q, base + 6, c->port_code);
+    sqlite3_bind_int(q, base + 7, (int)c->mode);
+    bind_text(q, base + 8, c->surname);
+    bind_text(q, base + 9, c->given_names);
+    bind_text(q, base + 10, c->middle_names);
+    bind_text(q, base + 11, c->surname_norm);
+    bind_text(q, base + 12, c->given_names_norm);
+    sqlite3_bind_int64(q, base + 13, dob_int(&c->dob));
+    bind_text(q, base + 14, c->citizenship);
+    sqlite3_bind_text(q, base + 15, sex_buf, 1, SQLITE_STATIC);
+    bind_text(q, base + 16, c->document_type);
+    bind_text(q, base + 17, c->document_number);
+    bind_text(q, base + 18, c->document_issuer);
+    if (c->mrz[0])
+        bind_text(q, base + 19, c->mrz);
+    else
+        sqlite3_bind_null(q, base + 19);
+    if (c->origin[0])
+        bind_text(q, base + 20, c->origin);
+    else
+        sqlite3_bind_null(q, base + 20);
+    sqlite3_bind_int64(q, base + 21, doc_key(c->document_number, c->document_issuer));
+    sqlite3_bind_int64(q, base + 22, name_key(c->surname_norm, &c->dob));
+}
+
+static int sq_put_crossings(pm_store_t *st, const pm_crossing_t *rows, size_t n,
+                            uint64_t *out_inserted, pm_error_t *err)
+{
+    sqlite_store_t *s = S(st);
+    char sex[PUT_MANY][2];
+    *out_inserted = 0;
+    size_t i = 0;
+    while (i < n) {
+        size_t k = n - i >= PUT_MANY ? PUT_MANY : 1;
+        sqlite3_stmt *q = k == PUT_MANY ? s->put_many : s->put;
+        for (size_t j = 0; j < k; j++)
+            bind_crossing(q, (int)(j * PUT_COLUMNS), &rows[i + j], sex[j]);
+        int rc = sqlite3_step(q);
+        sqlite3_reset(q);
+        if (rc != SQLITE_DONE)
+            return db_error(s->db, err, "store crossings");
+        *out_inserted += (uint64_t)sqlite3_changes(s->db);
+        i += k;
+    }
+    return PM_OK;
+}
+
 static int sq_put_crossing(pm_store_t *st, const pm_crossing_t *c, int *out_inserted,
                            pm_error_t *err)
 {
-    sqlite_store_t *s = S(st);
-    sqlite3_stmt *q = s->put;
-    *out_inserted = 0;
-    char sex[2] = {c->sex, '\0'};
-    bind_text(q, 1, c->reporting_country);
-    bind_text(q, 2, c->record_id);
-    sqlite3_bind_int(q, 3, (int)c->direction);
-    sqlite3_bind_int64(q, 4, c->time_utc);
-    sqlite3_bind_int(q, 5, c->utc_offset_min);
-    bind_text(q, 6, c->port_code);
-    sqlite3_bind_int(q, 7, (int)c->mode);
-    bind_text(q, 8, c->surname);
-    bind_text(q, 9, c->given_names);
-    bind_text(q, 10, c->middle_names);
-    bind_text(q, 11, c->surname_norm);
-    bind_text(q, 12, c->given_names_norm);
-    sqlite3_bind_int64(q, 13, dob_int(&c->dob));
-    bind_text(q, 14, c->citizenship);
-    sqlite3_bind_text(q, 15, sex, 1, SQLITE_STATIC);
-    bind_text(q, 16, c->document_type);
-    bind_text(q, 17, c->document_number);
-    bind_text(q, 18, c->document_issuer);
-    if (c->mrz[0])
-        bind_text(q, 19, c->mrz);
-    else
-        sqlite3_bind_null(q, 19);
-    if (c->origin[0])
-        bind_text(q, 20, c->origin);
-    else
-        sqlite3_bind_null(q, 20);
-    sqlite3_bind_int64(q, 21, doc_key(c->document_number, c->document_issuer));
-    sqlite3_bind_int64(q, 22, name_key(c->surname_norm, &c->dob));
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    if (rc != SQLITE_DONE)
-        return db_error(s->db, err, "store crossing");
-    *out_inserted = sqlite3_changes(s->db) > 0;
+    uint64_t n = 0;
+    int rc = sq_put_crossings(st, c, 1, &n, err);
+    *out_inserted = n > 0;
+    return rc;
+}
+
+/* The INSERT for `rows` crossings in one statement. */
+static int prepare_put(sqlite3 *db, size_t rows, sqlite3_stmt **out)
+{
+    pm_buf_t sql;
+    pm_buf_init(&sql, 1 << 16);
+    int rc = pm_buf_append_str(&sql, put_head);
+    for (size_t r = 0; r < rows && !rc; r++) {
+        rc = pm_buf_append_str(&sql, r ? ",(" : "(");
+        for (int k = 0; k < PUT_COLUMNS && !rc; k++)
+            rc = pm_buf_append_str(&sql, k ? ",?" : "?");
+        rc = rc ? rc : pm_buf_append_str(&sql, ")");
+    }
+    rc = rc ? rc : pm_buf_append_str(&sql, put_tail);
+    if (rc || sqlite3_prepare_v3(db, (const char *)sql.data, (int)sql.len,
+                                 SQLITE_PREPARE_PERSISTENT, out, NULL) != SQLITE_OK) {
+        pm_buf_free(&sql);
+        return PM_EDB;
+    }
+    pm_buf_free(&sql);
     return PM_OK;
 }
 
@@ -504,9 +554,20 @@ static void *sq_handle(pm_store_t *st)
 }
 
 static const pm__store_ops_t sqlite_ops = {
-    "sqlite",         sq_close,        sq_migrate,  sq_schema_version, sq_begin,
-    sq_commit,        sq_rollback,     sq_ensure_partner, sq_put_crossing, sq_crossings,
-    sq_count,         sq_max_id,       sq_handle,
+    .name = "sqlite",
+    .close = sq_close,
+    .migrate = sq_migrate,
+    .schema_version = sq_schema_version,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .ensure_partner = sq_ensure_partner,
+    .put_crossing = sq_put_crossing,
+    .put_crossings = sq_put_crossings,
+    .crossings = sq_crossings,
+    .count_crossings = sq_count,
+    .max_store_id = sq_max_id,
+    .sqlite_handle = sq_handle,
 };
 
 int pm__sqlite_open(const char *path, const pm_store_options_t *options, pm_store_t **out,
@@ -562,8 +623,7 @@ int pm__sqlite_open(const char *path, const pm_store_options_t *options, pm_stor
         goto fail;
     if ((rc = sq_migrate(st, &pm__store_schema, err)))
         goto fail;
-    if (sqlite3_prepare_v3(s->db, put_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->put, NULL) !=
-            SQLITE_OK ||
+    if (prepare_put(s->db, 1, &s->put) || prepare_put(s->db, PUT_MANY, &s->put_many) ||
         sqlite3_prepare_v3(s->db, "INSERT INTO partner (code) VALUES (?1) ON CONFLICT DO NOTHING",
                            -1, SQLITE_PREPARE_PERSISTENT, &s->put_partner, NULL) != SQLITE_OK) {
         rc = db_error(s->db, err, path);

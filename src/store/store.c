@@ -114,6 +114,13 @@ int pm_store_put_crossing(pm_store_t *st, const pm_crossing_t *c, int *out_inser
     return st->ops->put_crossing(st, c, out_inserted ? out_inserted : &dummy, err);
 }
 
+int pm_store_put_crossings(pm_store_t *st, const pm_crossing_t *rows, size_t n,
+                           uint64_t *out_inserted, pm_error_t *err)
+{
+    uint64_t dummy;
+    return st->ops->put_crossings(st, rows, n, out_inserted ? out_inserted : &dummy, err);
+}
+
 int pm_store_crossings(pm_store_t *st, const pm_crossing_filter_t *filter,
                        pm_crossing_iter_t **out, pm_error_t *err)
 {

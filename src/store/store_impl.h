@@ -17,6 +17,8 @@ typedef struct pm__store_ops {
     int (*ensure_partner)(pm_store_t *st, const char *code, pm_error_t *err);
     int (*put_crossing)(pm_store_t *st, const pm_crossing_t *c, int *out_inserted,
                         pm_error_t *err);
+    int (*put_crossings)(pm_store_t *st, const pm_crossing_t *rows, size_t n,
+                         uint64_t *out_inserted, pm_error_t *err);
     int (*crossings)(pm_store_t *st, const pm_crossing_filter_t *f, pm_crossing_iter_t **out,
                      pm_error_t *err);
     int (*count_crossings)(pm_store_t *st, const pm_crossing_filter_t *f, int64_t *out,

@@ -1,6 +1,7 @@
 /* Import of crossing records into a store: batched transactions (durable per
  * batch, idempotent per record key), rejected rows reported and skipped,
  * strict mode, and the partner mirror (their entry = our exit). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "perimeter/store.h"
@@ -28,6 +29,40 @@ static int partner_check(pm_crossing_t *c, const char *partner, pm_crossing_fiel
     return PM_OK;
 }
 
+/* Rows handed to the store per call (it inserts them in one statement). */
+#define CHUNK 16
+
+struct import_state {
+    struct pm_store *st;
+    pm_crossing_t *chunk; /* CHUNK rows waiting to be stored */
+    size_t nchunk;
+    int open_tx;
+    size_t in_batch;       /* rows put in the open transaction */
+    uint64_t batch_stored; /* of which new */
+};
+
+/* Stores the waiting rows inside the open transaction (opening one if needed). */
+static int flush_chunk(struct import_state *is, pm_import_stats_t *stats, pm_error_t *err)
+{
+    if (is->nchunk == 0)
+        return PM_OK;
+    int rc;
+    if (!is->open_tx) {
+        if ((rc = pm_store_begin(is->st, err)))
+            return rc;
+        is->open_tx = 1;
+    }
+    uint64_t inserted = 0;
+    if ((rc = pm_store_put_crossings(is->st, is->chunk, is->nchunk, &inserted, err)))
+        return rc;
+    stats->stored += inserted;
+    stats->duplicates += is->nchunk - inserted;
+    is->batch_stored += inserted;
+    is->in_batch += is->nchunk;
+    is->nchunk = 0;
+    return PM_OK;
+}
+
 int pm_crossings_import(struct pm_store *st, pm_crossing_reader_t *r, const pm_import_options_t *o,
                         pm_import_stats_t *out_stats, pm_error_t *err)
 {
@@ -38,6 +73,7 @@ int pm_crossings_import(struct pm_store *st, pm_crossing_reader_t *r, const pm_i
     pm_import_stats_t stats = {0, 0, 0, 0, -1};
     size_t batch = o->batch_rows ? o->batch_rows : DEFAULT_BATCH;
     const char *partner = o->from_partner;
+    struct import_state is = {st, NULL, 0, 0, 0, 0};
     int rc = PM_OK;
     if (partner) {
         if (strlen(partner) != 3 || !pm_country_is_iso(partner)) {
@@ -48,15 +84,17 @@ int pm_crossings_import(struct pm_store *st, pm_crossing_reader_t *r, const pm_i
         if ((rc = pm_store_ensure_partner(st, partner, err)))
             goto done;
     }
-    pm_crossing_t c;
+    is.chunk = malloc(CHUNK * sizeof *is.chunk);
+    if (!is.chunk) {
+        rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+        goto done;
+    }
     pm_error_t rowerr;
-    size_t in_batch = 0;
-    uint64_t batch_stored = 0, batch_dups = 0;
-    int open_tx = 0;
     for (;;) {
+        pm_crossing_t *c = &is.chunk[is.nchunk];
         int64_t cursor = -1;
         pm_error_clear(&rowerr);
-        int got = pm_crossing_reader_next(r, &c, &cursor, &rowerr);
+        int got = pm_crossing_reader_next(r, c, &cursor, &rowerr);
         if (got == 0)
             break;
         if (got < 0 && got != PM_EVALIDATION) {
@@ -69,12 +107,9 @@ int pm_crossings_import(struct pm_store *st, pm_crossing_reader_t *r, const pm_i
         if (cursor > stats.last_cursor)
             stats.last_cursor = cursor;
         pm_crossing_field_t field = pm_crossing_reader_error_field(r);
-        if (got == 1 && partner) {
-            if (partner_check(&c, partner, &field, &rowerr)) {
-                pm_error_prefix(&rowerr, "line %llu",
-                                (unsigned long long)pm_crossing_reader_line(r));
-                got = PM_EVALIDATION;
-            }
+        if (got == 1 && partner && partner_check(c, partner, &field, &rowerr)) {
+            pm_error_prefix(&rowerr, "line %llu", (unsigned long long)pm_crossing_reader_line(r));
+            got = PM_EVALIDATION;
         }
         if (got < 0) {
             stats.rejected++;
@@ -84,30 +119,22 @@ int pm_crossings_import(struct pm_store *st, pm_crossing_reader_t *r, const pm_i
         }
         if (o->strict && stats.rejected)
             continue; /* validate the rest, to report every bad row; store nothing */
-        if (!open_tx) {
-            if ((rc = pm_store_begin(st, err)))
-                goto fail;
-            open_tx = 1;
-        }
-        int inserted = 0;
-        if ((rc = pm_store_put_crossing(st, &c, &inserted, err)))
+        if (++is.nchunk < CHUNK && is.in_batch + is.nchunk < batch)
+            continue;
+        if ((rc = flush_chunk(&is, &stats, err)))
             goto fail;
-        stats.stored += (uint64_t)inserted;
-        stats.duplicates += (uint64_t)!inserted;
-        batch_stored += (uint64_t)inserted;
-        batch_dups += (uint64_t)!inserted;
-        if (!o->strict && ++in_batch >= batch) {
+        if (!o->strict && is.in_batch >= batch) {
             if ((rc = pm_store_commit(st, err)))
                 goto fail;
-            open_tx = 0;
-            in_batch = 0;
-            batch_stored = batch_dups = 0;
+            is.open_tx = 0;
+            is.in_batch = 0;
+            is.batch_stored = 0;
             if (o->on_batch)
                 o->on_batch(o->ctx, stats.rows, stats.stored);
         }
     }
     if (o->strict && stats.rejected) {
-        if (open_tx)
+        if (is.open_tx)
             pm_store_rollback(st, NULL);
         stats.stored = 0;
         stats.duplicates = 0;
@@ -116,9 +143,12 @@ int pm_crossings_import(struct pm_store *st, pm_crossing_reader_t *r, const pm_i
                           (unsigned long long)stats.rejected, (unsigned long long)stats.rows);
         goto done;
     }
-    if (open_tx) {
+    if ((rc = flush_chunk(&is, &stats, err)))
+        goto fail;
+    if (is.open_tx) {
         if ((rc = pm_store_commit(st, err)))
             goto fail;
+        is.open_tx = 0;
         if (o->on_batch)
             o->on_batch(o->ctx, stats.rows, stats.stored);
     }
@@ -127,13 +157,14 @@ int pm_crossings_import(struct pm_store *st, pm_crossing_reader_t *r, const pm_i
                           (unsigned long long)stats.rejected, (unsigned long long)stats.rows);
     goto done;
 fail:
-    if (open_tx) {
+    if (is.open_tx) {
         /* the open batch is lost; what was committed before stays */
         pm_store_rollback(st, NULL);
-        stats.stored -= batch_stored;
-        stats.duplicates -= batch_dups;
+        stats.stored -= is.batch_stored;
+        stats.duplicates -= is.in_batch - is.batch_stored;
     }
 done:
+    free(is.chunk);
     if (out_stats)
         *out_stats = stats;
     return rc;
