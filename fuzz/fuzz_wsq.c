@@ -16,7 +16,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)pm_wsq_info(data, size, &info, &err);
     pm_image_t img;
     /* A modest limit keeps each run fast; the size check itself is exercised. */
-    if (pm_wsq_decode(data, size, 1024, 1024, &img, &err) == PM_OK)
-        pm_image_free(&img);
+    if (pm_wsq_decode(data, size, 1024, 1024, &img, &err) == PM_OK) pm_image_free(&img);
     return 0;
 }

@@ -41,8 +41,9 @@ static void make_print(pm_image_t *img, int w, int h, int ppi, uint64_t seed)
             double phase = 2.0 * M_PI * (r * w / 9.0 + 0.8 * sin(3.0 * dx + 2.0 * dy));
             double noise = (double)(pm_test_rand(&seed) % 21) - 10.0;
             double v = 215.0 - inside * (70.0 + 70.0 * sin(phase)) + noise;
-            img->pixels[(size_t)y * (size_t)w + (size_t)x] =
-                (uint8_t)(v < 0.0 ? 0.0 : v > 255.0 ? 255.0 : v);
+            img->pixels[(size_t)y * (size_t)w + (size_t)x] = (uint8_t)(v < 0.0     ? 0.0
+                                                                       : v > 255.0 ? 255.0
+                                                                                   : v);
         }
 }
 
@@ -53,8 +54,7 @@ static double psnr(const uint8_t *a, const uint8_t *b, size_t n)
         double d = (double)a[i] - (double)b[i];
         se += d * d;
     }
-    if (se == 0.0)
-        return 99.0;
+    if (se == 0.0) return 99.0;
     return 10.0 * log10(255.0 * 255.0 * (double)n / se);
 }
 
@@ -68,8 +68,7 @@ static int compare_decode(const char *wsq_path, const uint8_t *expect, int w, in
     pm_image_t img;
     pm_error_t e;
     int rc = pm_wsq_decode(data, len, 0, 0, &img, &e);
-    if (rc != PM_OK)
-        print_message("%s: %s\n", wsq_path, pm_error_text(&e));
+    if (rc != PM_OK) print_message("%s: %s\n", wsq_path, pm_error_text(&e));
     assert_int_equal(rc, PM_OK);
     assert_int_equal(img.width, w);
     assert_int_equal(img.height, h);
@@ -80,12 +79,11 @@ static int compare_decode(const char *wsq_path, const uint8_t *expect, int w, in
         int d = abs((int)img.pixels[i] - (int)expect[i]);
         if (d) {
             ndiff++;
-            if (d > maxdiff)
-                maxdiff = d;
+            if (d > maxdiff) maxdiff = d;
         }
     }
-    print_message("%-70s %4dx%-4d max abs diff %d (%zu pixels differ)\n", wsq_path, w, h,
-                  maxdiff, ndiff);
+    print_message("%-70s %4dx%-4d max abs diff %d (%zu pixels differ)\n", wsq_path, w, h, maxdiff,
+                  ndiff);
     pm_image_free(&img);
     free(data);
     return maxdiff;
@@ -124,8 +122,7 @@ static void test_conformance_fvc(void **state)
 static int ncm_dim(const char *ncm, const char *key)
 {
     const char *p = strstr(ncm, key);
-    if (!p)
-        return -1;
+    if (!p) return -1;
     return (int)strtol(p + strlen(key), NULL, 10);
 }
 
@@ -140,18 +137,15 @@ static void test_conformance_an2k(void **state)
     struct dirent *de;
     int files = 0;
     while ((de = readdir(dir)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
+        if (de->d_name[0] == '.') continue;
         char sub[4400];
         snprintf(sub, sizeof sub, "%s/%s", base, de->d_name);
         DIR *d2 = opendir(sub);
-        if (!d2)
-            continue;
+        if (!d2) continue;
         struct dirent *fe;
         while ((fe = readdir(d2)) != NULL) {
             size_t n = strlen(fe->d_name);
-            if (n < 10 || strcmp(fe->d_name + n - 9, ".dwsq.raw") != 0)
-                continue;
+            if (n < 10 || strcmp(fe->d_name + n - 9, ".dwsq.raw") != 0) continue;
             char stem[512], raw[5000], ncm[5000], bin[5000];
             snprintf(stem, sizeof stem, "%.*s", (int)(n - 9), fe->d_name);
             snprintf(raw, sizeof raw, "%s/%s", sub, fe->d_name);
@@ -352,7 +346,7 @@ static void test_roundtrip_synthetic(void **state)
             print_message("%dx%d @ %.2f: %zu bytes (%.3f bpp), PSNR %.2f dB\n", img.width,
                           img.height, rates[r], len, 8.0 * len / (double)n, p);
             assert_true(p > (n < 4096 ? 12.0 : 22.0)); /* tiny images: headers eat the bits */
-            assert_true(p > last_psnr); /* more bits, better image */
+            assert_true(p > last_psnr);                /* more bits, better image */
             assert_true(len > last_len);
             last_psnr = p;
             last_len = len;

@@ -45,8 +45,7 @@ static uint8_t *slurp(const char *dir, const char *name, size_t *out_len)
     snprintf(path, sizeof path, "%s/%s", dir, name);
     uint8_t *data = NULL;
     pm_error_t e;
-    if (pm_file_read(path, (size_t)1 << 28, &data, out_len, &e) != PM_OK)
-        return NULL;
+    if (pm_file_read(path, (size_t)1 << 28, &data, out_len, &e) != PM_OK) return NULL;
     return data;
 }
 
@@ -104,10 +103,8 @@ static int quality_table(const char *data_dir)
             double size = ref_len ? (double)ours_len / (double)ref_len : NAN;
             printf("%-20s %5.2f | %8zu %8.3f | %8zu %8.3f | %7.4f %+8.3f\n", name, rates[r],
                    ours_len, po, ref_len, pr, size, po - pr);
-            if (po - pr < worst_dpsnr)
-                worst_dpsnr = po - pr;
-            if (size > worst_size)
-                worst_size = size;
+            if (po - pr < worst_dpsnr) worst_dpsnr = po - pr;
+            if (size > worst_size) worst_size = size;
             free(ref_dec);
             pm_image_free(&dec);
             free(ours);
@@ -156,8 +153,7 @@ static int speed(const uint8_t *wsq, size_t wsq_len, const char *label, int runs
         }
         wall[i] = (double)(pm_now_ns() - t0) / 1e6;
         cpu[i] = cpu_ms() - c0;
-        if (tty)
-            fprintf(stderr, "\rdecode %d/%d", i + 1, runs);
+        if (tty) fprintf(stderr, "\rdecode %d/%d", i + 1, runs);
     }
     double mpix = (double)img.width * (double)img.height / 1e6;
     double dw = median_of(wall, runs), dc = median_of(cpu, runs);
@@ -176,17 +172,14 @@ static int speed(const uint8_t *wsq, size_t wsq_len, const char *label, int runs
         wall[i] = (double)(pm_now_ns() - t0) / 1e6;
         cpu[i] = cpu_ms() - c0;
         free(out);
-        if (tty)
-            fprintf(stderr, "\rencode %d/%d", i + 1, runs);
+        if (tty) fprintf(stderr, "\rencode %d/%d", i + 1, runs);
     }
-    if (tty)
-        fprintf(stderr, "\r                 \r");
+    if (tty) fprintf(stderr, "\r                 \r");
     double ew = median_of(wall, runs), ec = median_of(cpu, runs);
     printf("WSQ speed, %s %dx%d (%.3f MPix), one thread, median of %d runs\n", label, img.width,
            img.height, mpix, runs);
     printf("%-8s %9s %9s %12s %12s\n", "", "wall ms", "CPU ms", "MPix/s(CPU)", "MPix/s(wall)");
-    printf("%-8s %9.2f %9.2f %12.1f %12.1f\n", "decode", dw, dc, mpix / dc * 1e3,
-           mpix / dw * 1e3);
+    printf("%-8s %9.2f %9.2f %12.1f %12.1f\n", "decode", dw, dc, mpix / dc * 1e3, mpix / dw * 1e3);
     printf("%-8s %9.2f %9.2f %12.1f %12.1f   (0.75 bpp, %zu bytes)\n", "encode", ew, ec,
            mpix / ec * 1e3, mpix / ew * 1e3, out_len);
     if (img.width == 832 && img.height == 768)
@@ -205,8 +198,7 @@ static int synthetic_wsq(uint8_t **out, size_t *out_len)
 {
     pm_image_t img;
     pm_error_t e;
-    if (pm_image_alloc(&img, 832, 768, 500, &e) != PM_OK)
-        return 1;
+    if (pm_image_alloc(&img, 832, 768, 500, &e) != PM_OK) return 1;
     uint64_t seed = 12345;
     for (int y = 0; y < 768; y++)
         for (int x = 0; x < 832; x++) {
@@ -221,21 +213,28 @@ static int synthetic_wsq(uint8_t **out, size_t *out_len)
     return rc != PM_OK;
 }
 
+/* `perimeter bench image [--data DIR] [--runs N] [--image FILE.wsq]`: prints
+ * the quality table and the speed figures; returns 0, or 1 if a step failed,
+ * 2 on bad options. */
 int pm_cmd_bench_image(int argc, char **argv)
 {
     static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
-                                          {"runs", required_argument, NULL, 'r'},
-                                          {"image", required_argument, NULL, 'i'},
-                                          {"help", no_argument, NULL, 'h'},
-                                          {NULL, 0, NULL, 0}};
+                                         {"runs", required_argument, NULL, 'r'},
+                                         {"image", required_argument, NULL, 'i'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *data_dir = getenv("PERIMETER_DATA");
     const char *image = NULL;
     int runs = 21, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': data_dir = optarg; break;
-        case 'i': image = optarg; break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'i':
+            image = optarg;
+            break;
         case 'r': {
             char *end;
             errno = 0;
@@ -253,11 +252,11 @@ int pm_cmd_bench_image(int argc, char **argv)
                    "  and decode/encode speed (default image: DIR/sourceafis/wsq-original.wsq,\n"
                    "  or a synthetic 832x768 print). DIR defaults to $PERIMETER_DATA.\n");
             return 0;
-        default: return 2;
+        default:
+            return 2;
         }
     }
-    if (!data_dir || !*data_dir)
-        data_dir = "../shared/data";
+    if (!data_dir || !*data_dir) data_dir = "../shared/data";
     int bad = quality_table(data_dir);
     uint8_t *wsq = NULL;
     size_t len = 0;
@@ -274,8 +273,7 @@ int pm_cmd_bench_image(int argc, char **argv)
         wsq = slurp(dir, "wsq-original.wsq", &len);
         label = "NIST SD14 wsq-original.wsq";
         if (!wsq) {
-            if (synthetic_wsq(&wsq, &len))
-                return 1;
+            if (synthetic_wsq(&wsq, &len)) return 1;
             label = "synthetic print";
         }
     }

@@ -71,8 +71,8 @@ static int fmt_err(dec_t *d, size_t at, const char *what)
 static int need(dec_t *d, size_t n, const char *what)
 {
     if (d->len - d->pos < n)
-        return pm_error_set(d->err, PM_ETRUNCATED, "wsq: stream ends inside %s at offset %zu",
-                            what, d->pos);
+        return pm_error_set(d->err, PM_ETRUNCATED, "wsq: stream ends inside %s at offset %zu", what,
+                            d->pos);
     return PM_OK;
 }
 
@@ -100,10 +100,8 @@ static uint32_t rd32(dec_t *d)
 
 static int parse_sof(dec_t *d, size_t seg, unsigned len)
 {
-    if (len != 17)
-        return fmt_err(d, seg, "frame header length is not 17");
-    if (d->have_sof)
-        return fmt_err(d, seg, "second frame header");
+    if (len != 17) return fmt_err(d, seg, "frame header length is not 17");
+    if (d->have_sof) return fmt_err(d, seg, "second frame header");
     frame_t *f = &d->frame;
     f->black = (int)rd8(d);
     f->white = (int)rd8(d);
@@ -126,8 +124,7 @@ static int parse_sof(dec_t *d, size_t seg, unsigned len)
 static int parse_dtt(dec_t *d, size_t seg, unsigned len)
 {
     pm__wsq_filters_t *f = &d->filters;
-    if (len < 4)
-        return fmt_err(d, seg, "transform table too short");
+    if (len < 4) return fmt_err(d, seg, "transform table too short");
     int lo_len = (int)rd8(d), hi_len = (int)rd8(d);
     if (lo_len % 2 == 0 || hi_len % 2 == 0 || lo_len > PM__WSQ_MAX_TAPS ||
         hi_len > PM__WSQ_MAX_TAPS || lo_len < 3 || hi_len < 3)
@@ -189,8 +186,7 @@ static int parse_dht(dec_t *d, size_t seg, unsigned len)
 {
     size_t end = seg + 2 + len;
     while (d->pos < end) {
-        if (end - d->pos < 17)
-            return fmt_err(d, d->pos, "Huffman table header truncated");
+        if (end - d->pos < 17) return fmt_err(d, d->pos, "Huffman table header truncated");
         unsigned id = rd8(d);
         if (id >= PM__WSQ_HUFF_TABLES)
             return pm_error_set(d->err, PM_EFORMAT,
@@ -208,8 +204,7 @@ static int parse_dht(dec_t *d, size_t seg, unsigned len)
         memcpy(h->values, d->data + d->pos, total);
         d->pos += total;
         int rc = pm__wsq_huff_build(h, d->err);
-        if (rc < 0)
-            return pm_error_prefix(d->err, "table %u at offset %zu", id, seg), rc;
+        if (rc < 0) return pm_error_prefix(d->err, "table %u at offset %zu", id, seg), rc;
     }
     return PM_OK;
 }
@@ -234,32 +229,37 @@ static void parse_com(dec_t *d, size_t seg, unsigned len)
 static int parse_segment(dec_t *d, size_t seg, unsigned marker)
 {
     int rc = need(d, 2, "a segment length");
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     unsigned len = rd16(d);
-    if (len < 2)
-        return fmt_err(d, seg, "segment length below 2");
+    if (len < 2) return fmt_err(d, seg, "segment length below 2");
     rc = need(d, len - 2, "a segment");
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     size_t end = seg + 2 + len;
     switch (marker) {
-    case PM__WSQ_SOF: rc = parse_sof(d, seg, len); break;
-    case PM__WSQ_DTT: rc = parse_dtt(d, seg, len); break;
-    case PM__WSQ_DQT: rc = parse_dqt(d, seg, len); break;
-    case PM__WSQ_DHT: rc = parse_dht(d, seg, len); break;
+    case PM__WSQ_SOF:
+        rc = parse_sof(d, seg, len);
+        break;
+    case PM__WSQ_DTT:
+        rc = parse_dtt(d, seg, len);
+        break;
+    case PM__WSQ_DQT:
+        rc = parse_dqt(d, seg, len);
+        break;
+    case PM__WSQ_DHT:
+        rc = parse_dht(d, seg, len);
+        break;
     case PM__WSQ_DRT:
-        if (len != 4)
-            return fmt_err(d, seg, "restart interval segment length is not 4");
+        if (len != 4) return fmt_err(d, seg, "restart interval segment length is not 4");
         d->restart = (int)rd16(d);
         break;
-    case PM__WSQ_COM: parse_com(d, seg, len); break;
-    default: return fmt_err(d, seg, "unexpected marker");
+    case PM__WSQ_COM:
+        parse_com(d, seg, len);
+        break;
+    default:
+        return fmt_err(d, seg, "unexpected marker");
     }
-    if (rc < 0)
-        return rc;
-    if (d->pos != end)
-        return fmt_err(d, seg, "segment length does not match its content");
+    if (rc < 0) return rc;
+    if (d->pos != end) return fmt_err(d, seg, "segment length does not match its content");
     return PM_OK;
 }
 
@@ -309,10 +309,8 @@ static inline uint32_t take(bits_t *b, int k)
  * ones that completes no code before the marker is padding. */
 static inline int next_symbol(bits_t *b, const pm__wsq_huff_t *h, int *out_sym)
 {
-    if (b->n < 16)
-        refill(b);
-    if (b->n == 0)
-        return 0;
+    if (b->n < 16) refill(b);
+    if (b->n == 0) return 0;
     uint32_t e = h->lut[b->buf >> (64 - PM__WSQ_LUT_BITS)];
     int len;
     int sym;
@@ -334,8 +332,7 @@ static inline int next_symbol(bits_t *b, const pm__wsq_huff_t *h, int *out_sym)
     if (len == 0 || len > b->n) {
         /* Not a complete code: fine if what is left is padding, all ones (some
          * encoders write a whole 0xFF byte when the data ends on a byte boundary). */
-        if (b->stopped && b->n <= 16 && (b->buf >> (64 - b->n)) == ((1u << b->n) - 1u))
-            return 0;
+        if (b->stopped && b->n <= 16 && (b->buf >> (64 - b->n)) == ((1u << b->n) - 1u)) return 0;
         return -1;
     }
     take(b, len);
@@ -346,10 +343,8 @@ static inline int next_symbol(bits_t *b, const pm__wsq_huff_t *h, int *out_sym)
 /* Reads k (8 or 16) raw bits after an escape symbol. */
 static inline int extra_bits(bits_t *b, int k, uint32_t *out)
 {
-    if (b->n < k)
-        refill(b);
-    if (b->n < k)
-        return -1;
+    if (b->n < k) refill(b);
+    if (b->n < k) return -1;
     *out = take(b, k);
     return 0;
 }
@@ -448,8 +443,7 @@ static inline void cursor_put(dec_t *d, int v)
     *d->cur_ptr++ = x;
     d->cur_col++;
     d->remaining--;
-    if (--d->cur_left == 0)
-        cursor_next_row(d);
+    if (--d->cur_left == 0) cursor_next_row(d);
 }
 
 /* Decodes the entropy-coded data of one block starting at d->pos; leaves
@@ -479,14 +473,12 @@ static int decode_block(dec_t *d, const pm__wsq_huff_t *h, size_t block_at)
             return PM_OK;
         }
         if (sym >= 1 && sym <= PM__WSQ_SYM_RUN_MAX) {
-            if ((size_t)sym > d->remaining)
-                goto too_many;
+            if ((size_t)sym > d->remaining) goto too_many;
             cursor_skip_fast(d, (size_t)sym);
             continue;
         }
         if (sym > 106 && sym < 255 && sym != PM__WSQ_SYM_VAL0) {
-            if (d->remaining == 0)
-                goto too_many;
+            if (d->remaining == 0) goto too_many;
             cursor_put(d, sym - PM__WSQ_SYM_VAL0);
             continue;
         }
@@ -496,20 +488,16 @@ static int decode_block(dec_t *d, const pm__wsq_huff_t *h, size_t block_at)
                         : 16;
         if (sym < PM__WSQ_SYM_POS8 || sym > PM__WSQ_SYM_RUN16)
             return pm_error_set(d->err, PM_ECORRUPT,
-                                "wsq: invalid symbol %d in the block at offset %zu", sym,
-                                block_at);
+                                "wsq: invalid symbol %d in the block at offset %zu", sym, block_at);
         if (extra_bits(&b, nbits, &v) < 0)
             return pm_error_set(d->err, PM_ECORRUPT,
-                                "wsq: escape code cut short in the block at offset %zu",
-                                block_at);
+                                "wsq: escape code cut short in the block at offset %zu", block_at);
         if (sym == PM__WSQ_SYM_RUN8 || sym == PM__WSQ_SYM_RUN16) {
-            if (v > d->remaining)
-                goto too_many;
+            if (v > d->remaining) goto too_many;
             cursor_skip_fast(d, v);
             continue;
         }
-        if (v == 0 || d->remaining == 0)
-            goto too_many;
+        if (v == 0 || d->remaining == 0) goto too_many;
         cursor_put(d, (sym == PM__WSQ_SYM_POS8 || sym == PM__WSQ_SYM_POS16) ? (int)v : -(int)v);
     }
 too_many:
@@ -525,8 +513,7 @@ static void skip_entropy(dec_t *d)
     while (d->pos + 1 < d->len) {
         if (d->data[d->pos] == 0xFF) {
             unsigned m = d->data[d->pos + 1];
-            if (m != 0x00 && !(m >= PM__WSQ_RST0 && m <= PM__WSQ_RST7))
-                return;
+            if (m != 0x00 && !(m >= PM__WSQ_RST0 && m <= PM__WSQ_RST7)) return;
             d->pos += 2;
         } else {
             d->pos++;
@@ -540,17 +527,14 @@ static void skip_entropy(dec_t *d)
 static int check_dims(dec_t *d, int max_w, int max_h)
 {
     const frame_t *f = &d->frame;
-    if (max_w <= 0)
-        max_w = PM_IMAGE_DEFAULT_MAX_DIM;
-    if (max_h <= 0)
-        max_h = PM_IMAGE_DEFAULT_MAX_DIM;
+    if (max_w <= 0) max_w = PM_IMAGE_DEFAULT_MAX_DIM;
+    if (max_h <= 0) max_h = PM_IMAGE_DEFAULT_MAX_DIM;
     if (f->width > max_w || f->height > max_h)
-        return pm_error_set(d->err, PM_ELIMIT, "wsq: image %dx%d exceeds the limit %dx%d",
-                            f->width, f->height, max_w, max_h);
+        return pm_error_set(d->err, PM_ELIMIT, "wsq: image %dx%d exceeds the limit %dx%d", f->width,
+                            f->height, max_w, max_h);
     if (f->width < PM__WSQ_MIN_DIM || f->height < PM__WSQ_MIN_DIM)
-        return pm_error_set(d->err, PM_EUNSUPPORTED,
-                            "wsq: image %dx%d is smaller than %dx%d", f->width, f->height,
-                            PM__WSQ_MIN_DIM, PM__WSQ_MIN_DIM);
+        return pm_error_set(d->err, PM_EUNSUPPORTED, "wsq: image %dx%d is smaller than %dx%d",
+                            f->width, f->height, PM__WSQ_MIN_DIM, PM__WSQ_MIN_DIM);
     return PM_OK;
 }
 
@@ -559,48 +543,40 @@ static int check_dims(dec_t *d, int max_w, int max_h)
 static int walk(dec_t *d, int decode, int max_w, int max_h)
 {
     int rc = need(d, 2, "the start-of-image marker");
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     if (d->data[0] != 0xFF || d->data[1] != PM__WSQ_SOI)
         return fmt_err(d, 0, "missing start-of-image marker (not a WSQ file)");
     d->pos = 2;
     for (;;) {
         size_t seg = d->pos;
         rc = need(d, 2, "a marker");
-        if (rc < 0)
-            return rc;
-        if (d->data[d->pos] != 0xFF)
-            return fmt_err(d, seg, "expected a marker");
+        if (rc < 0) return rc;
+        if (d->data[d->pos] != 0xFF) return fmt_err(d, seg, "expected a marker");
         unsigned marker = d->data[d->pos + 1];
         d->pos += 2;
-        if (marker == PM__WSQ_EOI)
-            break;
-        if (marker == PM__WSQ_SOI)
-            return fmt_err(d, seg, "second start-of-image marker");
+        if (marker == PM__WSQ_EOI) break;
+        if (marker == PM__WSQ_SOI) return fmt_err(d, seg, "second start-of-image marker");
         if (marker != PM__WSQ_SOB) {
             rc = parse_segment(d, seg, marker);
-            if (rc < 0)
-                return rc;
+            if (rc < 0) return rc;
             continue;
         }
         /* A block. */
         rc = need(d, 3, "a block header");
-        if (rc < 0)
-            return rc;
+        if (rc < 0) return rc;
         unsigned len = rd16(d), id = rd8(d);
-        if (len != 3)
-            return fmt_err(d, seg, "block header length is not 3");
+        if (len != 3) return fmt_err(d, seg, "block header length is not 3");
         if (!d->have_sof || !d->have_dtt || !d->have_dqt)
-            return fmt_err(d, seg, "block before the frame header, transform and quantisation "
-                                   "tables");
+            return fmt_err(d, seg,
+                           "block before the frame header, transform and quantisation "
+                           "tables");
         if (id >= PM__WSQ_HUFF_TABLES || !d->huff[id].defined)
             return pm_error_set(d->err, PM_EFORMAT,
                                 "wsq: block at offset %zu uses undefined Huffman table %u", seg,
                                 id);
         if (d->blocks == 0 && decode) {
             rc = check_dims(d, max_w, max_h);
-            if (rc < 0)
-                return rc;
+            if (rc < 0) return rc;
             size_t n = (size_t)d->frame.width * (size_t)d->frame.height;
             d->plane = calloc(n, sizeof(float));
             if (!d->plane)
@@ -613,16 +589,13 @@ static int walk(dec_t *d, int decode, int max_w, int max_h)
         d->blocks++;
         if (decode) {
             rc = decode_block(d, &d->huff[id], seg);
-            if (rc < 0)
-                return rc;
+            if (rc < 0) return rc;
         } else {
             skip_entropy(d);
         }
     }
-    if (!d->have_sof)
-        return fmt_err(d, d->pos, "no frame header before the end of the image");
-    if (d->blocks == 0)
-        return fmt_err(d, d->pos, "no data blocks");
+    if (!d->have_sof) return fmt_err(d, d->pos, "no frame header before the end of the image");
+    if (d->blocks == 0) return fmt_err(d, d->pos, "no data blocks");
     if (decode && d->remaining != 0)
         return pm_error_set(d->err, PM_ETRUNCATED,
                             "wsq: %zu quantised coefficients missing at the end of the image",
@@ -640,14 +613,12 @@ static int nist_value(const char *text, const char *key, char *buf, size_t cap)
         size_t n = eol ? (size_t)(eol - p) : strlen(p);
         if (n > klen && memcmp(p, key, klen) == 0 && (p[klen] == ' ' || p[klen] == '\t')) {
             size_t m = n - klen - 1;
-            if (m >= cap)
-                m = cap - 1;
+            if (m >= cap) m = cap - 1;
             memcpy(buf, p + klen + 1, m);
             buf[m] = 0;
             return 1;
         }
-        if (!eol)
-            break;
+        if (!eol) break;
         p = eol + 1;
     }
     return 0;
@@ -665,13 +636,11 @@ static void fill_info(dec_t *d, pm_wsq_info_t *info)
     char *end;
     if (nist_value(info->nist_com, "PPI", buf, sizeof buf)) {
         long v = strtol(buf, &end, 10);
-        if (end != buf && v > 0 && v < 100000)
-            info->ppi = (int)v;
+        if (end != buf && v > 0 && v < 100000) info->ppi = (int)v;
     }
     if (nist_value(info->nist_com, "WSQ_BITRATE", buf, sizeof buf)) {
         double v = strtod(buf, &end);
-        if (end != buf && v > 0.0 && v < 100.0)
-            info->bitrate = v;
+        if (end != buf && v > 0.0 && v < 100.0) info->bitrate = v;
     }
     if (info->bitrate == 0.0 && d->frame.width > 0 && d->frame.height > 0)
         info->bitrate = (double)d->len * 8.0 / ((double)d->frame.width * d->frame.height);
@@ -679,19 +648,16 @@ static void fill_info(dec_t *d, pm_wsq_info_t *info)
 
 int pm_wsq_info(const uint8_t *data, size_t len, pm_wsq_info_t *out_info, pm_error_t *err)
 {
-    if (!data || !out_info)
-        return pm_error_set(err, PM_EINVAL, "wsq: NULL argument");
+    if (!data || !out_info) return pm_error_set(err, PM_EINVAL, "wsq: NULL argument");
     memset(out_info, 0, sizeof *out_info);
     dec_t *d = calloc(1, sizeof *d);
-    if (!d)
-        return pm_error_set(err, PM_ENOMEM, "wsq: out of memory");
+    if (!d) return pm_error_set(err, PM_ENOMEM, "wsq: out of memory");
     d->data = data;
     d->len = len;
     d->err = err;
     d->info = out_info;
     int rc = walk(d, 0, 0, 0);
-    if (rc == PM_OK)
-        fill_info(d, out_info);
+    if (rc == PM_OK) fill_info(d, out_info);
     free(d);
     return rc;
 }
@@ -712,7 +678,7 @@ static void to_pixels(const float *src, uint8_t *dst, size_t n, float m, float r
         memcpy(&x, src + i, sizeof x);
         x = x * vr + vm;
         x = x + half;
-        v4i pos = x > zero;  /* false for negatives and NaN */
+        v4i pos = x > zero; /* false for negatives and NaN */
         v4i low = x < top;
         v4i xi = (v4i)x;
         xi = xi & pos;
@@ -735,22 +701,19 @@ static void to_pixels(const float *src, uint8_t *dst, size_t n, float m, float r
 int pm_wsq_decode(const uint8_t *data, size_t len, int max_width, int max_height,
                   pm_image_t *out_img, pm_error_t *err)
 {
-    if (!data || !out_img)
-        return pm_error_set(err, PM_EINVAL, "wsq: NULL argument");
+    if (!data || !out_img) return pm_error_set(err, PM_EINVAL, "wsq: NULL argument");
     memset(out_img, 0, sizeof *out_img);
     pm_wsq_info_t info;
     memset(&info, 0, sizeof info);
     dec_t *d = calloc(1, sizeof *d);
-    if (!d)
-        return pm_error_set(err, PM_ENOMEM, "wsq: out of memory");
+    if (!d) return pm_error_set(err, PM_ENOMEM, "wsq: out of memory");
     d->data = data;
     d->len = len;
     d->err = err;
     d->info = &info;
     int rc = walk(d, 1, max_width, max_height);
     if (rc == PM_OK)
-        rc = pm__wsq_inverse(d->plane, d->frame.width, d->frame.height, &d->tree, &d->filters,
-                             err);
+        rc = pm__wsq_inverse(d->plane, d->frame.width, d->frame.height, &d->tree, &d->filters, err);
     if (rc == PM_OK) {
         fill_info(d, &info);
         rc = pm_image_alloc(out_img, d->frame.width, d->frame.height, info.ppi > 0 ? info.ppi : 500,

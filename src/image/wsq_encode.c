@@ -26,11 +26,11 @@
 #pragma STDC FP_CONTRACT OFF
 #endif
 
-#define WSQ_ENCODER_NUMBER 2
+#define WSQ_ENCODER_NUMBER  2
 #define WSQ_SOFTWARE_NUMBER 0x5045 /* "PE" */
-#define VARIANCE_THRESHOLD 1.01
-#define BIN_CENTRE_RAW 44 /* C = 0.44 */
-#define BIN_CENTRE_SCALE 2
+#define VARIANCE_THRESHOLD  1.01
+#define BIN_CENTRE_RAW      44 /* C = 0.44 */
+#define BIN_CENTRE_SCALE    2
 
 void pm__wsq_to_scaled(double value, uint32_t max_raw, uint32_t *out_raw, uint8_t *out_scale)
 {
@@ -58,8 +58,7 @@ typedef struct writer {
 
 static void put_bytes(writer_t *w, const void *p, size_t n)
 {
-    if (!w->failed && pm_buf_append(&w->out, p, n) < 0)
-        w->failed = 1;
+    if (!w->failed && pm_buf_append(&w->out, p, n) < 0) w->failed = 1;
 }
 
 static void put8(writer_t *w, unsigned v)
@@ -94,15 +93,13 @@ static void put_bits(writer_t *w, uint32_t code, int len)
         uint8_t b = (uint8_t)(w->acc >> (w->n - 8));
         w->n -= 8;
         put8(w, b);
-        if (b == 0xFF)
-            put8(w, 0x00);
+        if (b == 0xFF) put8(w, 0x00);
     }
 }
 
 static void flush_bits(writer_t *w)
 {
-    if (w->n > 0)
-        put_bits(w, 0xFFu, 8 - w->n); /* pad with ones */
+    if (w->n > 0) put_bits(w, 0xFFu, 8 - w->n); /* pad with ones */
     w->acc = 0;
     w->n = 0;
 }
@@ -129,12 +126,10 @@ static int sym_push(symbols_t *s, int sym, unsigned extra)
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 4096;
         uint8_t *a = realloc(s->sym, cap);
-        if (!a)
-            return PM_ENOMEM;
+        if (!a) return PM_ENOMEM;
         s->sym = a;
         uint16_t *b = realloc(s->extra, cap * sizeof *b);
-        if (!b)
-            return PM_ENOMEM;
+        if (!b) return PM_ENOMEM;
         s->extra = b;
         s->cap = cap;
     }
@@ -149,10 +144,9 @@ static int push_run(symbols_t *s, size_t run)
     while (run > 0) {
         size_t r = run > 0xFFFF ? 0xFFFF : run;
         int rc = r <= PM__WSQ_SYM_RUN_MAX ? sym_push(s, (int)r, 0)
-                 : r <= 0xFF                ? sym_push(s, PM__WSQ_SYM_RUN8, (unsigned)r)
-                                            : sym_push(s, PM__WSQ_SYM_RUN16, (unsigned)r);
-        if (rc < 0)
-            return rc;
+                 : r <= 0xFF              ? sym_push(s, PM__WSQ_SYM_RUN8, (unsigned)r)
+                                          : sym_push(s, PM__WSQ_SYM_RUN16, (unsigned)r);
+        if (rc < 0) return rc;
         run -= r;
     }
     return PM_OK;
@@ -160,13 +154,10 @@ static int push_run(symbols_t *s, size_t run)
 
 static int push_value(symbols_t *s, int v)
 {
-    if (v >= PM__WSQ_VAL_MIN && v <= PM__WSQ_VAL_MAX)
-        return sym_push(s, PM__WSQ_SYM_VAL0 + v, 0);
+    if (v >= PM__WSQ_VAL_MIN && v <= PM__WSQ_VAL_MAX) return sym_push(s, PM__WSQ_SYM_VAL0 + v, 0);
     unsigned a = (unsigned)(v < 0 ? -v : v);
-    if (a > 0xFFFF)
-        a = 0xFFFF;
-    if (a <= 0xFF)
-        return sym_push(s, v > 0 ? PM__WSQ_SYM_POS8 : PM__WSQ_SYM_NEG8, a);
+    if (a > 0xFFFF) a = 0xFFFF;
+    if (a <= 0xFF) return sym_push(s, v > 0 ? PM__WSQ_SYM_POS8 : PM__WSQ_SYM_NEG8, a);
     return sym_push(s, v > 0 ? PM__WSQ_SYM_POS16 : PM__WSQ_SYM_NEG16, a);
 }
 
@@ -181,8 +172,7 @@ static double band_variance(const float *plane, int width, pm__wsq_rect_t r, int
         y0 = 9 * r.h / 32;
         h = 7 * r.h / 16;
     }
-    if (w < 1 || h < 1 || (size_t)w * (size_t)h < 2)
-        return 0.0;
+    if (w < 1 || h < 1 || (size_t)w * (size_t)h < 2) return 0.0;
     double sum = 0.0, ssq = 0.0;
     for (int y = 0; y < h; y++) {
         const float *row = plane + (size_t)(r.y + y0 + y) * (size_t)width + (size_t)(r.x + x0);
@@ -228,8 +218,7 @@ static void allocate_bits(const float *plane, int width, const pm__wsq_tree_t *t
                 s += inv_m[k];
                 logp += inv_m[k] * log(sqrt(var[k]) / rel[k]);
             }
-        if (s <= 0.0)
-            break;
+        if (s <= 0.0) break;
         q = pow(2.0, rate / s - 1.0) / 2.5 / exp(logp / s);
         int changed = 0;
         for (int k = 0; k < PM__WSQ_CODED; k++)
@@ -237,8 +226,7 @@ static void allocate_bits(const float *plane, int width, const pm__wsq_tree_t *t
                 in[k] = 0;
                 changed = 1;
             }
-        if (!changed)
-            break;
+        if (!changed) break;
     }
     for (int k = 0; k < PM__WSQ_BANDS; k++)
         out_q[k] = (k < PM__WSQ_CODED && in[k]) ? rel[k] / q : 0.0;
@@ -265,7 +253,7 @@ typedef struct enc {
     int width, height;
     float *plane;
     pm__wsq_tree_t tree;
-    pm__wsq_filters_t filters;  /* as the decoder will read them */
+    pm__wsq_filters_t filters; /* as the decoder will read them */
     uint32_t lo_raw[16], hi_raw[16];
     uint8_t lo_scale[16], hi_scale[16];
     uint32_t m_raw, r_raw;
@@ -360,8 +348,7 @@ static int build_symbols(enc_t *e)
         symbols_t *s = &e->blocks[b];
         size_t run = 0;
         for (int k = block_first[b]; k < block_first[b + 1]; k++) {
-            if (e->qd[k] == 0.0)
-                continue;
+            if (e->qd[k] == 0.0) continue;
             pm__wsq_rect_t r = e->tree.band[k];
             float q = e->qf[k], hz = e->zf[k] / 2.0f;
             for (int y = 0; y < r.h; y++) {
@@ -372,14 +359,12 @@ static int build_symbols(enc_t *e)
                         run++;
                         continue;
                     }
-                    if (push_run(s, run) < 0 || push_value(s, v) < 0)
-                        return PM_ENOMEM;
+                    if (push_run(s, run) < 0 || push_value(s, v) < 0) return PM_ENOMEM;
                     run = 0;
                 }
             }
         }
-        if (push_run(s, run) < 0)
-            return PM_ENOMEM;
+        if (push_run(s, run) < 0) return PM_ENOMEM;
     }
     return PM_OK;
 }
@@ -421,8 +406,7 @@ static int encode(enc_t *e, const pm_image_t *img, double bitrate, uint8_t **out
     }
     double mean = sum / (double)npix;
     double range = fmax((double)hi - mean, mean - (double)lo) / 128.0;
-    if (range <= 0.0)
-        range = 1.0;
+    if (range <= 0.0) range = 1.0;
     pm__wsq_to_scaled(mean, 0xFFFF, &e->m_raw, &e->m_scale);
     pm__wsq_to_scaled(range, 0xFFFF, &e->r_raw, &e->r_scale);
     if (e->r_raw == 0) {
@@ -455,8 +439,7 @@ static int encode(enc_t *e, const pm_image_t *img, double bitrate, uint8_t **out
     }
     pm__wsq_build_tree(e->width, e->height, &e->tree);
     int rc = pm__wsq_forward(e->plane, e->width, e->height, &e->tree, &e->filters, err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
 
     /* 3-4. bin widths, rounded to what the quantisation table can carry */
     double q[PM__WSQ_BANDS];
@@ -477,8 +460,7 @@ static int encode(enc_t *e, const pm_image_t *img, double bitrate, uint8_t **out
 
     /* 5. symbols, tables, output */
     rc = build_symbols(e);
-    if (rc < 0)
-        return pm_error_set(err, rc, "wsq: out of memory for the symbols");
+    if (rc < 0) return pm_error_set(err, rc, "wsq: out of memory for the symbols");
     uint32_t f0[256] = {0}, f1[256] = {0};
     count(&e->blocks[0], f0);
     count(&e->blocks[1], f1);
@@ -487,10 +469,8 @@ static int encode(enc_t *e, const pm_image_t *img, double bitrate, uint8_t **out
     memset(&h0, 0, sizeof h0);
     memset(&h1, 0, sizeof h1);
     rc = pm__wsq_huff_from_freq(f0, &h0, err);
-    if (rc == PM_OK)
-        rc = pm__wsq_huff_from_freq(f1, &h1, err);
-    if (rc < 0)
-        return rc;
+    if (rc == PM_OK) rc = pm__wsq_huff_from_freq(f1, &h1, err);
+    if (rc < 0) return rc;
 
     writer_t w;
     memset(&w, 0, sizeof w);
@@ -526,8 +506,7 @@ int pm_wsq_encode(const pm_image_t *img, double bitrate, uint8_t **out_data, siz
         return pm_error_set(err, PM_ERANGE, "wsq: bitrate %g outside (0, 8] bits per pixel",
                             bitrate);
     enc_t *e = calloc(1, sizeof *e);
-    if (!e)
-        return pm_error_set(err, PM_ENOMEM, "wsq: out of memory");
+    if (!e) return pm_error_set(err, PM_ENOMEM, "wsq: out of memory");
     e->width = img->width;
     e->height = img->height;
     int rc = encode(e, img, bitrate, out_data, out_len, err);

@@ -72,31 +72,25 @@ int pm__wsq_huff_from_freq(const uint32_t freq_in[256], pm__wsq_huff_t *h, pm_er
         codesize[i] = 0;
         others[i] = -1;
     }
-    if (used == 0)
-        freq[0] = 1; /* an empty block still needs a valid table */
+    if (used == 0) freq[0] = 1; /* an empty block still needs a valid table */
     for (;;) {
         int v1 = -1, v2 = -1;
         for (int i = 0; i < 257; i++) /* least frequent; ties to the larger index */
-            if (freq[i] && (v1 < 0 || freq[i] <= freq[v1]))
-                v1 = i;
+            if (freq[i] && (v1 < 0 || freq[i] <= freq[v1])) v1 = i;
         for (int i = 0; i < 257; i++)
-            if (freq[i] && i != v1 && (v2 < 0 || freq[i] <= freq[v2]))
-                v2 = i;
-        if (v2 < 0)
-            break;
+            if (freq[i] && i != v1 && (v2 < 0 || freq[i] <= freq[v2])) v2 = i;
+        if (v2 < 0) break;
         freq[v1] += freq[v2];
         freq[v2] = 0;
         for (;;) {
             codesize[v1]++;
-            if (others[v1] < 0)
-                break;
+            if (others[v1] < 0) break;
             v1 = others[v1];
         }
         others[v1] = v2;
         for (;;) {
             codesize[v2]++;
-            if (others[v2] < 0)
-                break;
+            if (others[v2] < 0) break;
             v2 = others[v2];
         }
     }
@@ -131,7 +125,6 @@ int pm__wsq_huff_from_freq(const uint32_t freq_in[256], pm__wsq_huff_t *h, pm_er
     int k = 0;
     for (int l = 1; l <= 32 && k < 256; l++)
         for (int s = 0; s < 256; s++)
-            if (codesize[s] == l)
-                h->values[k++] = (uint8_t)s;
+            if (codesize[s] == l) h->values[k++] = (uint8_t)s;
     return pm__wsq_huff_build(h, err);
 }

@@ -23,25 +23,25 @@ enum {
     PM__WSQ_RST7 = 0xB7,
 };
 
-#define PM__WSQ_NODES 20    /* wavelet-tree nodes (each split into four) */
-#define PM__WSQ_BANDS 64    /* subbands in the quantisation tree */
-#define PM__WSQ_CODED 60    /* subbands 60..63 are never transmitted */
-#define PM__WSQ_MIN_DIM 32  /* five levels of decomposition need >= 2 samples at the last */
-#define PM__WSQ_MAX_TAPS 31 /* longest filter we accept (the standard uses 9 and 7) */
+#define PM__WSQ_NODES       20 /* wavelet-tree nodes (each split into four) */
+#define PM__WSQ_BANDS       64 /* subbands in the quantisation tree */
+#define PM__WSQ_CODED       60 /* subbands 60..63 are never transmitted */
+#define PM__WSQ_MIN_DIM     32 /* five levels of decomposition need >= 2 samples at the last */
+#define PM__WSQ_MAX_TAPS    31 /* longest filter we accept (the standard uses 9 and 7) */
 #define PM__WSQ_HUFF_TABLES 8
-#define PM__WSQ_LUT_BITS 10
+#define PM__WSQ_LUT_BITS    10
 
 /* Huffman symbols (IAFIS-IC-0110 table of "categories"). */
 #define PM__WSQ_SYM_RUN_MAX 100 /* 1..100: that many zero coefficients */
-#define PM__WSQ_SYM_POS8 101
-#define PM__WSQ_SYM_NEG8 102
-#define PM__WSQ_SYM_POS16 103
-#define PM__WSQ_SYM_NEG16 104
-#define PM__WSQ_SYM_RUN8 105
-#define PM__WSQ_SYM_RUN16 106
-#define PM__WSQ_SYM_VAL0 180 /* 107..254: coefficient value (symbol - 180), -73..74 */
-#define PM__WSQ_VAL_MIN (-73)
-#define PM__WSQ_VAL_MAX 74
+#define PM__WSQ_SYM_POS8    101
+#define PM__WSQ_SYM_NEG8    102
+#define PM__WSQ_SYM_POS16   103
+#define PM__WSQ_SYM_NEG16   104
+#define PM__WSQ_SYM_RUN8    105
+#define PM__WSQ_SYM_RUN16   106
+#define PM__WSQ_SYM_VAL0    180 /* 107..254: coefficient value (symbol - 180), -73..74 */
+#define PM__WSQ_VAL_MIN     (-73)
+#define PM__WSQ_VAL_MAX     74
 
 typedef struct pm__wsq_rect {
     int x, y, w, h;
@@ -79,12 +79,12 @@ void pm__wsq_standard_filters(pm__wsq_filters_t *out_filters);
 /* ---- Huffman ---- */
 typedef struct pm__wsq_huff {
     int defined;
-    uint8_t counts[17];   /* counts[l] = number of codes of length l (1..16) */
-    uint8_t values[256];  /* symbols in code order */
+    uint8_t counts[17];  /* counts[l] = number of codes of length l (1..16) */
+    uint8_t values[256]; /* symbols in code order */
     int nvalues;
     /* decoding */
-    int32_t maxcode[18];  /* largest code of length l, -1 if none */
-    int32_t valptr[17];   /* index into values of the first code of length l */
+    int32_t maxcode[18]; /* largest code of length l, -1 if none */
+    int32_t valptr[17];  /* index into values of the first code of length l */
     int32_t mincode[17];
     uint16_t lut[1 << PM__WSQ_LUT_BITS]; /* (len << 8) | symbol, 0 if longer code */
     /* encoding */

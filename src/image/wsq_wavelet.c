@@ -43,8 +43,7 @@ static inline v4f splat(float c)
  * repeats), otherwise whole-sample (it does not). */
 static int fold(int j, int len, int half_left, int half_right)
 {
-    if (len <= 1)
-        return 0;
+    if (len <= 1) return 0;
     while (j < 0 || j >= len) {
         if (j < 0)
             j = half_left ? -j - 1 : -j;
@@ -123,8 +122,7 @@ static void synth_columns(const float *src, size_t sstride, float *dst, size_t d
             j0 = -floor_div2(-(k - 1 - s->h1));
             j1 = floor_div2(k - 1 + s->h1);
             for (int j = j0; j <= j1; j++, nt++) {
-                rows[nt] =
-                    src + (size_t)(l.hi_off + fold(j, l.hlen, 1, l.hi_half_right)) * sstride;
+                rows[nt] = src + (size_t)(l.hi_off + fold(j, l.hlen, 1, l.hi_half_right)) * sstride;
                 cs[nt] = s->g1[s->h1 + 2 * j - (k - 1)];
             }
         }
@@ -182,8 +180,7 @@ static void synth_row(const float *src, float *dst, int n, int inv, const synth_
                   vb7 = splat(s->g1[7]);
         int pairs = n / 2, t = 0;
         for (; t + 4 <= pairs; t += 4) {
-            v4f lm1 = ld4(lo + t - 1), l0 = ld4(lo + t), l1 = ld4(lo + t + 1),
-                l2 = ld4(lo + t + 2);
+            v4f lm1 = ld4(lo + t - 1), l0 = ld4(lo + t), l1 = ld4(lo + t + 1), l2 = ld4(lo + t + 2);
             v4f hm2 = ld4(hi + t - 2), hm1 = ld4(hi + t - 1), h0 = ld4(hi + t),
                 h1 = ld4(hi + t + 1), h2 = ld4(hi + t + 2);
             v4f e = lm1 * va1;
@@ -225,8 +222,7 @@ static void synth_row(const float *src, float *dst, int n, int inv, const synth_
             acc += hi[t] * b5;
             acc += hi[t + 1] * b7;
             dst[2 * t] = acc;
-            if (2 * t + 1 >= n)
-                break;
+            if (2 * t + 1 >= n) break;
             acc = lo[t - 1] * a0;
             acc += lo[t] * a2;
             acc += lo[t + 1] * a4;
@@ -270,8 +266,7 @@ int pm__wsq_inverse(float *plane, int width, int height, const pm__wsq_tree_t *t
     make_synth(filters, &s);
     size_t ext_len = (size_t)width + 8 * PM__WSQ_MAX_TAPS;
     float *tmp = malloc(((size_t)width * (size_t)height + ext_len) * sizeof(float));
-    if (!tmp)
-        return pm_error_set(err, PM_ENOMEM, "wsq: out of memory for the inverse transform");
+    if (!tmp) return pm_error_set(err, PM_ENOMEM, "wsq: out of memory for the inverse transform");
     float *ext = tmp + (size_t)width * (size_t)height;
     for (int i = PM__WSQ_NODES - 1; i >= 0; i--) {
         pm__wsq_rect_t r = tree->node[i];
@@ -376,8 +371,7 @@ int pm__wsq_forward(float *plane, int width, int height, const pm__wsq_tree_t *t
 {
     size_t ext_len = 4 * (size_t)width + 16 * PM__WSQ_MAX_TAPS;
     float *tmp = malloc(((size_t)width * (size_t)height + ext_len) * sizeof(float));
-    if (!tmp)
-        return pm_error_set(err, PM_ENOMEM, "wsq: out of memory for the forward transform");
+    if (!tmp) return pm_error_set(err, PM_ENOMEM, "wsq: out of memory for the forward transform");
     float *ext = tmp + (size_t)width * (size_t)height;
     for (int i = 0; i < PM__WSQ_NODES; i++) {
         pm__wsq_rect_t r = tree->node[i];
@@ -385,8 +379,7 @@ int pm__wsq_forward(float *plane, int width, int height, const pm__wsq_tree_t *t
         for (int y = 0; y < r.h; y++)
             analyse_row(base + (size_t)y * (size_t)width, tmp + (size_t)y * (size_t)r.w, r.w,
                         tree->inv_x[i], filters, ext);
-        analyse_columns(tmp, (size_t)r.w, base, (size_t)width, r.w, r.h, tree->inv_y[i],
-                        filters);
+        analyse_columns(tmp, (size_t)r.w, base, (size_t)width, r.w, r.h, tree->inv_y[i], filters);
     }
     free(tmp);
     return PM_OK;
@@ -395,10 +388,9 @@ int pm__wsq_forward(float *plane, int width, int height, const pm__wsq_tree_t *t
 /* The 9/7 analysis filters of the specification (Table 1 of IAFIS-IC-0110). */
 void pm__wsq_standard_filters(pm__wsq_filters_t *out_filters)
 {
-    static const double lo[5] = {0.852698679009, 0.377402855613, -0.110624404418,
-                                 -0.023849465020, 0.037828455507};
-    static const double hi[4] = {0.788485616406, -0.418092273222, -0.040689417609,
-                                 0.064538882629};
+    static const double lo[5] = {0.852698679009, 0.377402855613, -0.110624404418, -0.023849465020,
+                                 0.037828455507};
+    static const double hi[4] = {0.788485616406, -0.418092273222, -0.040689417609, 0.064538882629};
     memset(out_filters, 0, sizeof *out_filters);
     out_filters->lo_len = 9;
     out_filters->hi_len = 7;
