@@ -481,6 +481,50 @@ static void test_corrupt_generated(void **state)
     pm_image_free(&img);
 }
 
+/* Restart markers inside a block (at its start and after its padded end)
+ * restart the bit reader and leave the decoded image unchanged. */
+static void test_restart_markers(void **state)
+{
+    (void)state;
+    pm_image_t img, ref, dec;
+    make_print(&img, 64, 48, 500, 5);
+    uint8_t *data;
+    size_t len;
+    pm_error_t e;
+    assert_int_equal(pm_wsq_encode(&img, 1.0, &data, &len, &e), PM_OK);
+    assert_int_equal(pm_wsq_decode(data, len, 0, 0, &ref, &e), PM_OK);
+    size_t sob = 0, end = 0;
+    for (size_t i = 2; i + 1 < len; i++)
+        if (data[i] == 0xFF && data[i + 1] == 0xA3) {
+            sob = i;
+            break;
+        }
+    assert_true(sob > 0);
+    for (size_t i = sob + 5; i + 1 < len; i++)
+        if (data[i] == 0xFF && data[i + 1] != 0x00) {
+            end = i;
+            break;
+        }
+    assert_true(end > sob + 5);
+    uint8_t *patched = malloc(len + 4);
+    assert_non_null(patched);
+    size_t a = sob + 5;
+    memcpy(patched, data, a);
+    patched[a] = 0xFF;
+    patched[a + 1] = 0xB0;
+    memcpy(patched + a + 2, data + a, end - a);
+    patched[end + 2] = 0xFF;
+    patched[end + 3] = 0xB1;
+    memcpy(patched + end + 4, data + end, len - end);
+    assert_int_equal(pm_wsq_decode(patched, len + 4, 0, 0, &dec, &e), PM_OK);
+    assert_memory_equal(dec.pixels, ref.pixels, (size_t)img.width * (size_t)img.height);
+    pm_image_free(&dec);
+    pm_image_free(&ref);
+    pm_image_free(&img);
+    free(patched);
+    free(data);
+}
+
 /* Writes the fuzzing seeds (fuzz/corpus/wsq/) when PM_WSQ_WRITE_CORPUS names
  * a directory; otherwise only checks that the seeds decode. */
 static void test_fuzz_seeds(void **state)
@@ -533,17 +577,12 @@ static void test_limit_reference(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_conformance_fvc),
-        cmocka_unit_test(test_conformance_an2k),
-        cmocka_unit_test(test_conformance_sourceafis),
-        cmocka_unit_test(test_corrupt_reference),
-        cmocka_unit_test(test_limits_and_headers),
-        cmocka_unit_test(test_limit_reference),
-        cmocka_unit_test(test_transform_reconstructs),
-        cmocka_unit_test(test_roundtrip_synthetic),
-        cmocka_unit_test(test_encoder_vs_reference),
-        cmocka_unit_test(test_corrupt_generated),
-        cmocka_unit_test(test_fuzz_seeds),
+        cmocka_unit_test(test_conformance_fvc),        cmocka_unit_test(test_conformance_an2k),
+        cmocka_unit_test(test_conformance_sourceafis), cmocka_unit_test(test_corrupt_reference),
+        cmocka_unit_test(test_limits_and_headers),     cmocka_unit_test(test_limit_reference),
+        cmocka_unit_test(test_transform_reconstructs), cmocka_unit_test(test_roundtrip_synthetic),
+        cmocka_unit_test(test_encoder_vs_reference),   cmocka_unit_test(test_corrupt_generated),
+        cmocka_unit_test(test_restart_markers),        cmocka_unit_test(test_fuzz_seeds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
