@@ -237,6 +237,49 @@ static void test_jsonl(void **state)
     pm_crossing_reader_free(r);
 }
 
+/* The JSON Lines reader takes plain rows on a fast path and everything else
+ * through jansson; both must give the same answers. */
+static void test_jsonl_paths_agree(void **state)
+{
+    (void)state;
+#define J_HEAD "{\"record_id\":\"J1\",\"reporting_country\":\"USA\",\"direction\":\"entry\"," \
+               "\"timestamp\":\"2026-03-01T08:15:00Z\",\"port_code\":\"0901\",\"mode\":\"land\","
+#define J_TAIL "\"date_of_birth\":\"1990\",\"citizenship\":\"USA\",\"sex\":\"M\",\"document_type\":" \
+               "\"P\",\"document_number\":\"Z1\",\"document_issuer\":\"USA\""
+    struct {
+        const char *line;
+        int good;
+    } cases[] = {
+        {J_HEAD "\"surname\":\"M\u00fcller\"," J_TAIL "}\n", 1}, /* escape: jansson */
+        {J_HEAD "\"surname\":\"Müller\"," J_TAIL "}\n", 1},       /* plain: fast path */
+        {J_HEAD "\"surname\":\"Müller\"," J_TAIL ",\"cursor\":017}\n", 0},
+        {J_HEAD "\"surname\":\"Müller\"," J_TAIL ",\"cursor\":17}\n", 1},
+        {J_HEAD "\"surname\":\"Müller\"," J_TAIL ",\"cursor\":-1}\n", 0},
+        {J_HEAD "\"surname\":\"Müller\"," J_TAIL ",\"cursor\":1.5}\n", 0},
+        {J_HEAD "\"surname\":\"Müller\"," J_TAIL ",\"x_\xff\":\"a\"}\n", 0},
+        {J_HEAD "\"surname\":\"Müller\"," J_TAIL ",\"x_a\":\"\xff\"}\n", 0},
+        {J_HEAD "\"surname\":\"Müller\"," J_TAIL ",\"x_a\":[1,{}]}\n", 1},
+        {J_HEAD "\"surname\":\"Müller\"," J_TAIL ",\"surname\":\"Lee\"}\n", 0}, /* duplicate */
+        {J_HEAD "\"surname\":\"Mü\tller\"," J_TAIL "}\n", 0}, /* raw control character */
+        {J_HEAD "\"surname\":\"Müller\"," J_TAIL "} x\n", 0},  /* trailing garbage */
+        {J_HEAD "\"surname\":\"Müller\"," J_TAIL ",}\n", 0},   /* trailing comma */
+        {J_HEAD "\"surname\":null," J_TAIL "}\n", 0},
+        {"  " J_HEAD "\"surname\" : \"Müller\" ," J_TAIL " }  \r\n", 1},
+    };
+    pm_crossing_t first;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct result res;
+        read_all(cases[i].line, PM_CROSSING_FORMAT_JSONL, &res);
+        assert_int_equal(res.fatal, 0);
+        if (res.good != cases[i].good || res.rejected != !cases[i].good)
+            fail_msg("case %zu: good %d rejected %d (%s)", i, res.good, res.rejected, res.msgs[0]);
+        if (i == 0)
+            first = res.last;
+        else if (cases[i].good)
+            assert_memory_equal(&first, &res.last, sizeof first);
+    }
+}
+
 /* Sample rows written as CSV and as JSONL read back equal, field for field. */
 static void test_round_trip(void **state)
 {
@@ -378,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_csv_quoting),     cmocka_unit_test(test_csv_bad_rows),
         cmocka_unit_test(test_csv_truncated_mid_row), cmocka_unit_test(test_csv_header_errors),
         cmocka_unit_test(test_csv_long_line),   cmocka_unit_test(test_jsonl),
+        cmocka_unit_test(test_jsonl_paths_agree),
         cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_import),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -408,6 +408,121 @@ static int jsonl_line(pm_crossing_reader_t *r, size_t *out_len, pm_error_t *err)
     }
 }
 
+/* The fast path for the common JSON Lines row: one flat object whose values
+ * are strings without escapes (and an integer "cursor"). Returns 1 when the
+ * row was taken this way (*out_rc then holds the row's result), 0 when the
+ * line needs the general parser (escapes, other value types, unknown or
+ * duplicate keys, any syntax problem: jansson then parses it and words the
+ * error). */
+static int jsonl_fast(pm_crossing_reader_t *r, const char *p, const char *end, pm_crossing_t *c,
+                      int64_t *out_cursor, pm_error_t *err, int *out_rc)
+{
+#define WS()                                                                                       \
+    while (p < end && (*p == ' ' || *p == '\t'))                                                   \
+    p++
+    uint32_t seen = 0;
+    int have_cursor = 0;
+    int64_t cursor = -1;
+    const char *val[PM_CF_COUNT];
+    size_t vlen[PM_CF_COUNT];
+    WS();
+    if (p == end || *p++ != '{')
+        return 0;
+    WS();
+    if (p < end && *p == '}')
+        return 0;
+    for (;;) {
+        WS();
+        if (p == end || *p++ != '"')
+            return 0;
+        const char *key = p;
+        while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+            p++;
+        if (p == end || *p != '"')
+            return 0;
+        size_t klen = (size_t)(p++ - key);
+        WS();
+        if (p == end || *p++ != ':')
+            return 0;
+        WS();
+        if (klen == 6 && memcmp(key, "cursor", 6) == 0) {
+            if (have_cursor || p == end || *p < '0' || *p > '9')
+                return 0;
+            if (*p == '0' && p + 1 < end && p[1] >= '0' && p[1] <= '9')
+                return 0; /* JSON has no leading zeros */
+            int64_t v = 0;
+            for (int n = 0; p < end && *p >= '0' && *p <= '9'; n++, p++) {
+                if (n >= 18)
+                    return 0;
+                v = v * 10 + (*p - '0');
+            }
+            have_cursor = 1;
+            cursor = v;
+        } else {
+            pm_crossing_field_t f = pm_crossing_field_from_name(key, klen);
+            int extra = f == PM_CF_NONE && klen >= 2 && key[0] == 'x' && key[1] == '_';
+            if (f == PM_CF_NONE && !extra)
+                return 0;
+            if (p == end || *p++ != '"')
+                return 0;
+            const char *v = p;
+            while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+                p++;
+            if (p == end || *p != '"')
+                return 0;
+            size_t n = (size_t)(p++ - v);
+            if (extra) {
+                if (pm__utf8_invalid_at((const unsigned char *)v, n) >= 0 ||
+                    pm__utf8_invalid_at((const unsigned char *)key, klen) >= 0)
+                    return 0;
+            } else {
+                if (seen & (1u << f))
+                    return 0;
+                seen |= 1u << f;
+                val[f] = v;
+                vlen[f] = n;
+            }
+        }
+        WS();
+        if (p == end)
+            return 0;
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        if (*p++ != '}')
+            return 0;
+        WS();
+        if (p != end)
+            return 0;
+        break;
+    }
+#undef WS
+    /* Syntax is fine: validate the fields in column order. */
+    if (out_cursor && have_cursor)
+        *out_cursor = cursor;
+    pm_crossing_init(c);
+    for (int f = 0; f < PM_CF_COUNT; f++) {
+        if (!(seen & (1u << f)))
+            continue;
+        if (vlen[f] > PM_CROSSING_FIELD_MAX) {
+            pm_error_set(err, PM_ELIMIT, "%s: longer than %d bytes",
+                         pm_crossing_field_name((pm_crossing_field_t)f), PM_CROSSING_FIELD_MAX);
+            *out_rc = row_error(r, (pm_crossing_field_t)f, 0, err, PM_ELIMIT);
+            return 1;
+        }
+        int rc = pm_crossing_set_field(c, (pm_crossing_field_t)f, val[f], vlen[f], err);
+        if (rc) {
+            *out_rc = row_error(r, (pm_crossing_field_t)f, 0, err, rc);
+            return 1;
+        }
+    }
+    pm_crossing_field_t bad = PM_CF_NONE;
+    int rc = pm_crossing_finish(c, &bad, err);
+    *out_rc = rc ? row_error(r, bad, 0, err, rc) : 1;
+    return 1;
+}
+
 static int jsonl_next(pm_crossing_reader_t *r, pm_crossing_t *c, int64_t *out_cursor,
                       pm_error_t *err)
 {
@@ -415,6 +530,10 @@ static int jsonl_next(pm_crossing_reader_t *r, pm_crossing_t *c, int64_t *out_cu
     int rc = jsonl_line(r, &len, err);
     if (rc <= 0)
         return rc;
+    if (jsonl_fast(r, r->rec, r->rec + len, c, out_cursor, err, &rc))
+        return rc;
+    if (out_cursor)
+        *out_cursor = -1;
     json_error_t jerr;
     json_t *obj = json_loadb(r->rec, len, JSON_REJECT_DUPLICATES,
                              &jerr);
