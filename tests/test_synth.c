@@ -655,6 +655,20 @@ static void test_watchlist_and_manifest(void **state)
     pm_buf_free(&mt);
     free(s1);
 
+    /* in memory, with quoted fields and missing optional columns */
+    static const char mini[] = "person_id,surname,date_of_birth,citizenship\n"
+                               "1,\"O\"\"BRIEN, JR\",1970,IRL\n2,X,,\n";
+    assert_int_equal(pm_synth_people_sample_mem(mini, sizeof mini - 1, 10, 1, &s1, &n1, &err),
+                     PM_OK);
+    assert_int_equal(n1, 2);
+    assert_true(strcmp(s1[0].surname, "O\"BRIEN, JR") == 0 ||
+                strcmp(s1[1].surname, "O\"BRIEN, JR") == 0);
+    free(s1);
+    static const char broken[] = "person_id,surname,date_of_birth,citizenship\n1,\"X,1970,IRL\n";
+    assert_int_equal(pm_synth_people_sample_mem(broken, sizeof broken - 1, 10, 1, &s1, &n1, &err),
+                     PM_EFORMAT);
+    assert_non_null(strstr(err.msg, "line 2"));
+
     /* a file that is not a person master */
     snprintf(path, sizeof path, "%s/bad.csv", dir);
     assert_int_equal(pm_file_write_atomic(path, "a,b\n1,2\n", 8, &err), PM_OK);
@@ -721,15 +735,14 @@ static void reader_accepts(const pm_buf_t *b, pm_crossing_format_t fmt, size_t w
 {
     pm_crossing_reader_t *r;
     pm_error_t err;
-    assert_int_equal(
-        pm_crossing_reader_open_mem((const char *)b->data, b->len, fmt, &r, &err), PM_OK);
+    assert_int_equal(pm_crossing_reader_open_mem((const char *)b->data, b->len, fmt, &r, &err),
+                     PM_OK);
     pm_crossing_t *c = malloc(sizeof *c);
     assert_non_null(c);
     size_t good = 0;
     int rc;
     while ((rc = pm_crossing_reader_next(r, c, NULL, &err)) != 0) {
-        if (rc != 1)
-            fail_msg("record rejected: %s", pm_error_text(&err));
+        if (rc != 1) fail_msg("record rejected: %s", pm_error_text(&err));
         assert_true(pm_country_is_valid(c->citizenship));
         assert_true(pm_country_is_valid(c->document_issuer));
         good++;

@@ -213,6 +213,9 @@ int pm_synth_td3_mrz(const char *doc_type, const char *issuer, const char *surna
  * *out is malloc'd (caller frees), *out_n its count. Errors name the line. */
 int pm_synth_people_sample(const char *path, size_t k, uint64_t seed, pm_synth_person_t **out,
                            size_t *out_n, pm_error_t *err);
+/* The same over data[0..len) in memory (borrowed). */
+int pm_synth_people_sample_mem(const char *data, size_t len, size_t k, uint64_t seed,
+                               pm_synth_person_t **out, size_t *out_n, pm_error_t *err);
 
 /* Appends a watchlist CSV of `size` entries to wl (header: watchlist_id,
  * surname, given_names, aliases, date_of_birth, sex, citizenship, reason;

@@ -70,6 +70,7 @@ static const char *const wanted[C_COUNT] = {"person_id",
 
 typedef struct reader {
     FILE *f;
+    int owned; /* opened here (closed here) or the caller's stream (rewound) */
     const char *path;
     char line[LINE_MAX_BYTES + 2];
     uint64_t lineno;
@@ -133,18 +134,31 @@ static int read_row(reader_t *r, pm_error_t *err)
     }
 }
 
-static int open_reader(reader_t *r, const char *path, int col[C_COUNT], pm_error_t *err)
+static void close_reader(reader_t *r)
+{
+    if (r->f && r->owned) fclose(r->f);
+    r->f = NULL;
+}
+
+/* Opens path, or rewinds stream if it is not NULL, and reads the header. */
+static int open_reader(reader_t *r, const char *path, FILE *stream, int col[C_COUNT],
+                       pm_error_t *err)
 {
     memset(r, 0, sizeof *r);
     r->path = path;
-    r->f = fopen(path, "r");
+    if (stream) {
+        r->f = stream;
+        rewind(stream);
+    } else {
+        r->f = fopen(path, "r");
+        r->owned = 1;
+    }
     if (!r->f)
         return pm_error_set(err, errno == ENOENT ? PM_ENOTFOUND : PM_EIO, "%s: %s", path,
                             strerror(errno));
     int rc = read_row(r, err);
     if (rc <= 0) {
-        fclose(r->f);
-        r->f = NULL;
+        close_reader(r);
         return rc < 0 ? rc : pm_error_set(err, PM_EFORMAT, "%s: empty file", path);
     }
     for (int c = 0; c < C_COUNT; c++) {
@@ -155,8 +169,7 @@ static int open_reader(reader_t *r, const char *path, int col[C_COUNT], pm_error
     static const int required[] = {C_ID, C_SUR, C_DOB, C_CIT};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
         if (col[required[i]] < 0) {
-            fclose(r->f);
-            r->f = NULL;
+            close_reader(r);
             return pm_error_set(err, PM_EFORMAT,
                                 "%s: line 1: no '%s' column (not a person master?)", path,
                                 wanted[required[i]]);
@@ -234,15 +247,15 @@ static int parse_person(const reader_t *r, const int col[C_COUNT], pm_synth_pers
     return PM_OK;
 }
 
-int pm_synth_people_sample(const char *path, size_t k, uint64_t seed, pm_synth_person_t **out,
-                           size_t *out_n, pm_error_t *err)
+static int sample(const char *path, FILE *stream, size_t k, uint64_t seed, pm_synth_person_t **out,
+                  size_t *out_n, pm_error_t *err)
 {
     *out = NULL;
     *out_n = 0;
     reader_t *r = malloc(sizeof *r);
     if (!r) return pm_error_set(err, PM_ENOMEM, "out of memory");
     int col[C_COUNT];
-    int rc = open_reader(r, path, col, err);
+    int rc = open_reader(r, path, stream, col, err);
     if (rc) {
         free(r);
         return rc;
@@ -251,8 +264,7 @@ int pm_synth_people_sample(const char *path, size_t k, uint64_t seed, pm_synth_p
     uint64_t total = 0;
     while ((rc = read_row(r, err)) == 1)
         if (r->nfields > 1 || r->field[0][0]) total++;
-    fclose(r->f);
-    r->f = NULL;
+    close_reader(r);
     if (rc < 0) {
         free(r);
         return rc;
@@ -264,7 +276,7 @@ int pm_synth_people_sample(const char *path, size_t k, uint64_t seed, pm_synth_p
         return pm_error_set(err, PM_ENOMEM, "out of memory for %zu people", want);
     }
     /* pass 2: selection sampling (Knuth's algorithm S) keeps exactly `want` rows */
-    rc = open_reader(r, path, col, err);
+    rc = open_reader(r, path, stream, col, err);
     pm__rng_t rng;
     pm__rng_seed(&rng, seed, 0x53414D50ull, 0, 0);
     size_t got = 0;
@@ -281,7 +293,7 @@ int pm_synth_people_sample(const char *path, size_t k, uint64_t seed, pm_synth_p
             rc = parse_person(r, col, &people[got++], err);
         seen++;
     }
-    if (r->f) fclose(r->f);
+    close_reader(r);
     free(r);
     if (rc) {
         free(people);
@@ -297,4 +309,23 @@ int pm_synth_people_sample(const char *path, size_t k, uint64_t seed, pm_synth_p
     *out = people;
     *out_n = got;
     return PM_OK;
+}
+
+int pm_synth_people_sample(const char *path, size_t k, uint64_t seed, pm_synth_person_t **out,
+                           size_t *out_n, pm_error_t *err)
+{
+    return sample(path, NULL, k, seed, out, out_n, err);
+}
+
+int pm_synth_people_sample_mem(const char *data, size_t len, size_t k, uint64_t seed,
+                               pm_synth_person_t **out, size_t *out_n, pm_error_t *err)
+{
+    *out = NULL;
+    *out_n = 0;
+    if (len == 0) return pm_error_set(err, PM_EFORMAT, "people: empty input");
+    FILE *f = fmemopen((void *)data, len, "r");
+    if (!f) return pm_error_set(err, PM_ENOMEM, "people: %s", strerror(errno));
+    int rc = sample("people", f, k, seed, out, out_n, err);
+    fclose(f);
+    return rc;
 }
