@@ -25,7 +25,12 @@ import sys
 d = open(sys.argv[1], "rb").read()
 open(sys.argv[2], "wb").write(d[d.index(b"\xff\x4f\xff\x51"):])
 PY
-if "$bin" image convert "$tmp/seed.raw" "$out/seed.wsq" --width 24 --height 16 --in-ppi 500 2>/dev/null; then :; else
+# WSQ needs at least 32 pixels a side
+python3 - "$tmp/wsq.raw" <<'PY'
+import sys
+open(sys.argv[1], "wb").write(bytes((x * 9 + (y % 5) * 40) % 256 for y in range(32) for x in range(40)))
+PY
+if "$bin" image convert "$tmp/wsq.raw" "$out/seed.wsq" --width 40 --height 32 --in-ppi 500 2>/dev/null; then :; else
     rm -f "$out/seed.wsq"; echo "no WSQ encoder in this binary: seed.wsq skipped" >&2
 fi
 ls -l "$out"
