@@ -44,7 +44,7 @@ fi
 # A small grey PNG made here (python3 is a project dependency).
 python3 - "$tmp/finger.png" <<'PY'
 import struct, sys, zlib
-w, h = 40, 30
+w, h = 64, 48
 rows = b"".join(b"\x00" + bytes((x * 6 + y * 3) % 256 for x in range(w)) for y in range(h))
 def chunk(t, d):
     return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
@@ -73,6 +73,19 @@ grep -q $'\\[1.010\\]=XA-0001\x1f$' "$tmp/resp.txt" || fail "TCR does not echo t
 grep -q $'\\[1.007\\]=XA-BORDER\x1f$' "$tmp/resp.txt" || fail "response not addressed to the requester"
 grep -q $'\\[2.059\\]=I\x1f$' "$tmp/resp.txt" || fail "match indicator missing"
 grep -q $'\\[2.064\\]=SUBJ-2\x1f$' "$tmp/resp.txt" || fail "candidate list missing"
+
+# WSQ compression on write: a legacy Type-4 and a Type-14, both decodable.
+"$bin" an2k build "$tmp/wsq.an2" --tot CAR --tcn W-1 --wsq --bitrate 2.25 \
+  --finger 1:"$tmp/finger.png" > /dev/null
+"$bin" an2k build "$tmp/t4.an2" --tot CAR --tcn W-2 --type4 --wsq --finger 1:"$tmp/finger.png" > /dev/null
+for f in wsq t4; do
+  "$bin" an2k validate "$tmp/$f.an2" > /dev/null || fail "$f.an2 invalid"
+  mkdir "$tmp/$f"
+  "$bin" an2k extract "$tmp/$f.an2" "$tmp/$f" --decode > /dev/null
+done
+[ "$(head -c 2 "$tmp/wsq/rec3_type14.wsq" | od -An -tx1 | tr -d ' ')" = ffa0 ] || fail "Type-14 not WSQ"
+[ "$(head -c 2 "$tmp/t4/rec3_type4.wsq" | od -An -tx1 | tr -d ' ')" = ffa0 ] || fail "Type-4 not WSQ"
+[ -s "$tmp/t4/rec3_type4.png" ] || fail "Type-4 WSQ not decoded"
 
 # A truncated file is refused with an offset and the field named.
 head -c 200 "$tmp/req.an2" > "$tmp/cut.an2"
