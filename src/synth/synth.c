@@ -37,7 +37,7 @@ typedef struct pm__pending {
 
 struct pm_synth {
     pm__model_t model;
-    char run_tag[9]; /* hex tag in record ids so different seeds do not collide */
+    char run_tag[9]; /* hex tag in record ids so different runs do not collide */
 };
 
 static const char *const class_names[PM_SYNTH_CLASS_COUNT] = {
@@ -77,8 +77,20 @@ int pm_synth_new(const pm_synth_params_t *params, pm_synth_t **out, pm_error_t *
         free(s);
         return rc;
     }
+    /* the tag depends on every parameter that changes the records, so the
+     * same run re-imports idempotently and two different runs never collide */
     uint64_t x = params->seed;
-    uint32_t tag = (uint32_t)pm__splitmix64(&x);
+    uint64_t h = pm__splitmix64(&x);
+    uint64_t parts[8] = {params->people, params->days, (uint64_t)s->model.start_day,
+                         (uint64_t)(params->noise * 1e9), (uint64_t)(params->mrz_share * 1e9),
+                         (uint64_t)(params->native_share * 1e9), 0, 0};
+    memcpy(&parts[6], params->countries[0], 3);
+    memcpy(&parts[7], params->countries[1], 3);
+    for (int i = 0; i < 8; i++) {
+        x = h ^ parts[i];
+        h = pm__splitmix64(&x);
+    }
+    uint32_t tag = (uint32_t)h;
     static const char hex[] = "0123456789ABCDEF";
     for (int i = 0; i < 8; i++)
         s->run_tag[i] = hex[(tag >> (28 - 4 * i)) & 15];
