@@ -1,0 +1,47 @@
+/* libFuzzer target: the link module's parsers on arbitrary bytes - name
+ * normalisation and variants (UTF-8, Cyrillic, Arabic), tokenisation, the
+ * comparators, and the watchlist CSV reader followed by screening. */
+#include <stdint.h>
+#include <string.h>
+
+#include "perimeter/link.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    pm_error_t err;
+    const char *s = (const char *)data;
+    /* names: the whole input and its halves */
+    static pm_name_variants_t v;
+    pm_name_variants(s, size, &v, &err);
+    char out[PM_LINK_NAME_MAX];
+    pm_name_icao(s, size, out, sizeof out, &err);
+    char a[PM_LINK_INPUT_MAX + 1], b[PM_LINK_INPUT_MAX + 1];
+    size_t h = size / 2;
+    size_t la = h < PM_LINK_INPUT_MAX ? h : PM_LINK_INPUT_MAX;
+    size_t lb = size - h < PM_LINK_INPUT_MAX ? size - h : PM_LINK_INPUT_MAX;
+    memcpy(a, s, la);
+    a[la] = '\0';
+    memcpy(b, s + h, lb);
+    b[lb] = '\0';
+    pm_name_t na, nb;
+    if (pm_name_parse(a, b, NULL, &na, &err) == PM_OK &&
+        pm_name_parse(b, NULL, a, &nb, &err) == PM_OK)
+        pm_name_similarity(&na, &nb, NULL);
+    pm_jaro_winkler(a, b);
+    pm_osa_distance(a, b);
+    pm_docnum_compare(a, b);
+    /* the watchlist reader and a screening pass */
+    pm_watchlist_t *wl;
+    if (pm_watchlist_new(&wl, &err) == PM_OK) {
+        if (pm_watchlist_load_csv(wl, s, size, &err) == PM_OK &&
+            pm_watchlist_finalize(wl, &err) == PM_OK) {
+            pm_screen_hit_t hits[4];
+            size_t n;
+            pm_watchlist_screen(wl, a, b, NULL, NULL, 'M', "CAN", 0, hits, 4, &n, &err);
+        }
+        pm_watchlist_free(wl);
+    }
+    return 0;
+}
