@@ -426,9 +426,12 @@ typedef struct link_ctx {
 static int link_all(pm_store_t *st, pm_linker_t *lk, uint64_t limit, uint64_t *out_n,
                     pm_error_t *err)
 {
+    /* arrival (store id) order: a later run replays the earlier decisions
+     * exactly and links the new crossings on top, so traveller ids and the
+     * merge log stay stable - the incremental linker, persisted */
     pm_crossing_filter_t f;
     memset(&f, 0, sizeof f);
-    f.order = PM_ORDER_TIME;
+    f.order = PM_ORDER_STORE_ID;
     f.limit = (int64_t)limit;
     pm_crossing_iter_t *it = NULL;
     int rc = pm_store_crossings(st, &f, &it, err);
@@ -458,9 +461,11 @@ static int link_all(pm_store_t *st, pm_linker_t *lk, uint64_t limit, uint64_t *o
 static void link_usage(FILE *out)
 {
     fprintf(out, "usage: perimeter link [--db PATH] [--em N] [--link W] [--review W] [--json]\n"
-                 "Links every stored crossing into travellers and saves travellers, merges\n"
-                 "and the review queue in the database (replacing the previous linkage;\n"
-                 "review decisions are kept and re-applied).\n"
+                 "Links the stored crossings into travellers in arrival order and saves\n"
+                 "travellers, merges and the review queue in the database. Replaying the\n"
+                 "arrival order reproduces earlier decisions, so a run after an import links\n"
+                 "the new crossings on top: traveller ids stay, merges are logged once, and\n"
+                 "review decisions are kept and re-applied.\n"
                  "  --em N       estimate the weights by EM on the first N crossings (default\n"
                  "               200000; 0 = the default weights, also used when EM has\n"
                  "               fewer than 1000 compared pairs)\n"

@@ -44,8 +44,10 @@ static const pm_migration_t link_steps[] = {
      "  UNIQUE (crossing_id, candidate_id)\n"
      ") STRICT;\n",
      NULL},
+    {2, "highest crossing linked per run (merges are logged once)",
+     "ALTER TABLE link_run ADD COLUMN max_store_id INTEGER NOT NULL DEFAULT 0;\n", NULL},
 };
-static const pm_migration_set_t link_schema = {"link", link_steps, 1};
+static const pm_migration_set_t link_schema = {"link", link_steps, 2};
 
 int pm_link_store_migrate(pm_store_t *st, pm_error_t *err)
 {
@@ -170,9 +172,26 @@ int pm_link_store_save(pm_store_t *st, pm_linker_t *lk, pm_error_t *err)
     if ((rc = exec(db, "DELETE FROM link_record; DELETE FROM link_review WHERE status = 'open';",
                    err)))
         goto fail;
+    /* merges are logged once: by the run that first linked their record */
+    int64_t prev_max = 0, new_max = 0;
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(max_store_id), 0) FROM link_run", -1, &run,
+                           NULL) != SQLITE_OK ||
+        sqlite3_step(run) != SQLITE_ROW) {
+        rc = db_fail(db, err, "read runs");
+        goto fail;
+    }
+    prev_max = sqlite3_column_int64(run, 0);
+    sqlite3_finalize(run);
+    run = NULL;
+    pm_link_record_info_t info, cinfo;
+    for (size_t i = 0; i < pm_linker_record_count(lk); i++) {
+        pm_linker_record(lk, (uint32_t)i, &info);
+        if (info.store_id > new_max)
+            new_max = info.store_id;
+    }
     if (sqlite3_prepare_v2(db,
-                           "INSERT INTO link_run (at, records, travellers, model) VALUES "
-                           "(strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?1, ?2, ?3)",
+                           "INSERT INTO link_run (at, records, travellers, model, max_store_id) "
+                           "VALUES (strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?1, ?2, ?3, ?4)",
                            -1, &run, NULL) != SQLITE_OK) {
         rc = db_fail(db, err, "prepare");
         goto fail;
@@ -180,6 +199,7 @@ int pm_link_store_save(pm_store_t *st, pm_linker_t *lk, pm_error_t *err)
     sqlite3_bind_int64(run, 1, (int64_t)pm_linker_record_count(lk));
     sqlite3_bind_int64(run, 2, (int64_t)pm_linker_traveller_count(lk));
     sqlite3_bind_text(run, 3, model, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(run, 4, new_max);
     if (sqlite3_step(run) != SQLITE_DONE) {
         rc = db_fail(db, err, "insert run");
         goto fail;
@@ -201,7 +221,6 @@ int pm_link_store_save(pm_store_t *st, pm_linker_t *lk, pm_error_t *err)
         goto fail;
     }
     size_t n = pm_linker_record_count(lk);
-    pm_link_record_info_t info, cinfo;
     for (size_t i = 0; i < n; i++) {
         pm_linker_record(lk, (uint32_t)i, &info);
         sqlite3_reset(ins);
@@ -215,6 +234,8 @@ int pm_link_store_save(pm_store_t *st, pm_linker_t *lk, pm_error_t *err)
     const pm_link_merge_t *merges = pm_linker_merges(lk);
     for (size_t i = 0; i < pm_linker_merge_count(lk); i++) {
         pm_linker_record(lk, merges[i].record, &info);
+        if (info.store_id <= prev_max)
+            continue;
         sqlite3_reset(mg);
         sqlite3_bind_int64(mg, 1, run_id);
         sqlite3_bind_int64(mg, 2, info.store_id);

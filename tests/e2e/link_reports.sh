@@ -90,6 +90,35 @@ CSV
 "$bin" screen --db "$db" --watchlist wl.csv --json > scr.json
 jq -e '.records_with_hits == 1 and .rows[0].watchlist_id == "W1"' scr.json >/dev/null || { cat scr.json; exit 1; }
 
+# 6. incremental: new crossings arrive, the next run keeps the traveller ids,
+#    links them on top, logs no merge twice; an uncertain pair goes to review
+t1=$(awk -F, 'NR==2{print $1}' hist.csv)
+cat > more.csv <<CSV
+$hdr
+C8,CAN,entry,2026-02-10T09:00:00-05:00,0427,land,MUELLER,JOHANN PETER,,1971-05-14,USA,M,P,A1234567,USA
+C9,CAN,entry,2026-02-11T09:00:00-05:00,0427,land,IVANOV,PETR,,1975-01-01,RUS,M,P,700000001,RUS
+C10,CAN,entry,2026-02-12T09:00:00-05:00,0427,land,IVANOV,PETR,,1975-09-14,RUS,M,P,711111112,RUS
+CSV
+"$bin" crossings import --db "$db" more.csv >/dev/null 2>&1
+"$bin" link --db "$db" --json > link2.json
+jq -e '.records == 15 and .travellers == 8 and .review_pairs == 1' link2.json >/dev/null || { cat link2.json; exit 1; }
+"$bin" report history --db "$db" --record CAN:C8 --csv > h8.csv
+[ "$(awk -F, 'NR==2{print $1}' h8.csv)" = "$t1" ] || { echo "traveller id changed"; cat hist.csv h8.csv; exit 1; }
+[ "$(tail -n +2 h8.csv | wc -l)" = 3 ] || { cat h8.csv; exit 1; }
+"$bin" review --db "$db" --json > rev.json
+jq -e 'length == 1 and .[0].record.record_id == "C10" and .[0].candidate.record_id == "C9" and (.[0].evidence | test("dob=partial"))' rev.json >/dev/null || { cat rev.json; exit 1; }
+rid=$(jq -r '.[0].id' rev.json)
+"$bin" review --db "$db" --accept "$rid" >/dev/null
+rc=0; "$bin" review --db "$db" --accept "$rid" >/dev/null 2>&1 || rc=$?
+[ "$rc" = 1 ] || { echo "second decision: exit $rc"; exit 1; }
+"$bin" report history --db "$db" --record CAN:C10 --csv > h10.csv
+[ "$(tail -n +2 h10.csv | wc -l)" = 2 ] || { cat h10.csv; exit 1; }
+# the decision survives a relink
+"$bin" link --db "$db" >/dev/null 2>&1
+"$bin" report history --db "$db" --record CAN:C9 --csv > h9.csv
+[ "$(tail -n +2 h9.csv | wc -l)" = 2 ] || { cat h9.csv; exit 1; }
+"$bin" review --db "$db" --status accepted --json | jq -e 'length == 1' >/dev/null || exit 1
+
 # usage errors
 rc=0; "$bin" report overstays --db "$db" >/dev/null 2>&1 || rc=$?
 [ "$rc" = 2 ] || { echo "overstays without --as-of: exit $rc"; exit 1; }
