@@ -272,6 +272,99 @@ static void test_mrz_agreement(void **state)
     expect_reject(PM_CF_MRZ, mrz, "sex");
 }
 
+static char cd(const char *s, size_t n)
+{
+    return (char)('0' + pm_icao_check_digit(s, n));
+}
+
+/* TD2 (2 x 36) for the good record's document. */
+static void make_td2(const char *num, char *out)
+{
+    char l1[37], l2[37];
+    memset(l1, '<', 36);
+    memset(l2, '<', 36);
+    l1[36] = l2[36] = '\0';
+    memcpy(l1, "I<DEUMUELLER<<ANNA<MARIA", 24);
+    memcpy(l2, num, strlen(num));
+    l2[9] = cd(l2, 9);
+    memcpy(l2 + 10, "D<<740812", 9);
+    l2[19] = cd(l2 + 13, 6);
+    l2[20] = 'F';
+    memcpy(l2 + 21, "300101", 6);
+    l2[27] = cd(l2 + 21, 6);
+    char comp[40];
+    memcpy(comp, l2, 10);
+    memcpy(comp + 10, l2 + 13, 7);
+    memcpy(comp + 17, l2 + 21, 14);
+    l2[35] = cd(comp, 31);
+    snprintf(out, 100, "%s|%s", l1, l2);
+}
+
+/* TD1 (3 x 30) with a 12-character document number continued in optional data 1. */
+static void make_td1_long(const char *num12, char *out)
+{
+    char l1[31], l2[31], l3[31];
+    memset(l1, '<', 30);
+    memset(l2, '<', 30);
+    memset(l3, '<', 30);
+    l1[30] = l2[30] = l3[30] = '\0';
+    memcpy(l1, "I<DEU", 5);
+    memcpy(l1 + 5, num12, 9);
+    l1[14] = '<';
+    memcpy(l1 + 15, num12 + 9, 3);
+    l1[18] = cd(num12, 12);
+    memcpy(l2, "740812", 6);
+    l2[6] = cd(l2, 6);
+    l2[7] = 'F';
+    memcpy(l2 + 8, "300101", 6);
+    l2[14] = cd(l2 + 8, 6);
+    memcpy(l2 + 15, "D<<", 3);
+    char comp[64];
+    memcpy(comp, l1 + 5, 25);
+    memcpy(comp + 25, l2, 7);
+    memcpy(comp + 32, l2 + 8, 7);
+    memcpy(comp + 39, l2 + 18, 11);
+    l2[29] = cd(comp, 50);
+    memcpy(l3, "MUELLER<<ANNA<MARIA", 19);
+    snprintf(out, 100, "%s|%s|%s", l1, l2, l3);
+}
+
+static void test_mrz_td1_td2(void **state)
+{
+    (void)state;
+    char mrz[100];
+    pm_crossing_t c;
+    pm_error_t e;
+    /* TD2 identity card */
+    make_td2("C01X00T47", mrz);
+    good_record(&c);
+    assert_int_equal(pm_crossing_set_field(&c, PM_CF_DOCUMENT_TYPE, "I", 1, &e), PM_OK);
+    assert_int_equal(pm_crossing_set_field(&c, PM_CF_MRZ, mrz, strlen(mrz), &e), PM_OK);
+    if (pm_crossing_finish(&c, NULL, &e) != PM_OK)
+        fail_msg("TD2: %s", e.msg);
+    mrz[37 + 35] = mrz[37 + 35] == '0' ? '1' : '0'; /* composite */
+    assert_int_equal(pm_mrz_validate(mrz, NULL, &e), PM_ECHECKSUM);
+    assert_non_null(strstr(e.msg, "composite"));
+    /* TD1 with a long document number */
+    make_td1_long("L23145890123", mrz);
+    good_record(&c);
+    assert_int_equal(pm_crossing_set_field(&c, PM_CF_DOCUMENT_TYPE, "I", 1, &e), PM_OK);
+    assert_int_equal(pm_crossing_set_field(&c, PM_CF_DOCUMENT_NUMBER, "L23145890123", 12, &e),
+                     PM_OK);
+    assert_int_equal(pm_crossing_set_field(&c, PM_CF_MRZ, mrz, strlen(mrz), &e), PM_OK);
+    if (pm_crossing_finish(&c, NULL, &e) != PM_OK)
+        fail_msg("TD1 long number: %s", e.msg);
+    /* the same MRZ against a record with a different number disagrees */
+    assert_int_equal(pm_crossing_set_field(&c, PM_CF_DOCUMENT_NUMBER, "L23145890124", 12, &e),
+                     PM_OK);
+    assert_int_equal(pm_crossing_finish(&c, NULL, &e), PM_EVALIDATION);
+    assert_non_null(strstr(e.msg, "document number"));
+    /* a wrong digit in the continued part fails its check digit */
+    make_td1_long("L23145890123", mrz);
+    mrz[16] = '9';
+    assert_int_equal(pm_mrz_validate(mrz, NULL, &e), PM_ECHECKSUM);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -317,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_required_fields), cmocka_unit_test(test_countries),
         cmocka_unit_test(test_check_digits),  cmocka_unit_test(test_mrz_agreement),
         cmocka_unit_test(test_names),         cmocka_unit_test(test_dob),
+        cmocka_unit_test(test_mrz_td1_td2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
