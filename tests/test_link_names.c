@@ -200,6 +200,8 @@ static void test_token_set(void **state)
     s = sim("HASSAN", "MOHAMMED", "", "HASAN", "MUHAMMAD", "", &m); /* transcription */
     assert_true(s > 0.9);
     assert_int_equal(m, 2);
+    s = sim("THOMAS", "RICHARD", "", "RICHARDSON", "THOMAS", "", &m); /* prefix, not a name */
+    assert_true(s < 0.93);
     s = sim("SMITH", "JOHN", "", "NGUYEN", "THI", "", &m);
     assert_true(s < 0.6);
     assert_int_equal(m, 0);

@@ -99,8 +99,15 @@ static double token_score(const pm_name_token_t *x, const pm_name_token_t *y)
     if (strcmp(x->text, y->text) == 0)
         return 1.0;
     double s = pm_jaro_winkler(x->text, y->text);
-    if (x->phon[0] && strcmp(x->phon, y->phon) == 0 && s < 0.92)
-        s = 0.92;
+    /* one name the start of a much longer one (RICHARD / RICHARDSON, JOHN /
+     * JOHNSON): Jaro-Winkler's prefix bonus overrates it */
+    size_t lx = strlen(x->text), ly = strlen(y->text);
+    size_t lo = lx < ly ? lx : ly, hi = lx < ly ? ly : lx;
+    if (lo >= 2 && 4 * lo < 3 * hi && s > 0.84 &&
+        strncmp(x->text, y->text, lo) == 0)
+        s = 0.84;
+    if (x->phon[0] && strcmp(x->phon, y->phon) == 0 && s < 0.90)
+        s = 0.90;
     /* a joined particle: ALHASSAN ~ HASSAN, ELSAYED ~ SAYED */
     const pm_name_token_t *jx = x, *jy = y;
     for (int k = 0; k < 2; k++) {
