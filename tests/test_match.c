@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,12 +220,67 @@ static void test_vendor_genuine_vs_impostor(void **state)
     assert_true(imp_high <= 1);
 }
 
+/* Prepared templates are shared read-only; each thread has its own matcher
+ * and gets exactly the single-threaded scores. */
+#define MT_VIEWS 12
+typedef struct mt_job {
+    pm_match_template_t **t;
+    double scores[MT_VIEWS * MT_VIEWS];
+} mt_job_t;
+
+static void *mt_run(void *arg)
+{
+    mt_job_t *job = arg;
+    pm_matcher_t *m = NULL;
+    if (pm_matcher_new(&m, NULL) != 0)
+        return NULL;
+    for (int rep = 0; rep < 5; rep++)
+        for (int a = 0; a < MT_VIEWS; a++)
+            for (int b = 0; b < MT_VIEWS; b++)
+                job->scores[a * MT_VIEWS + b] = pm_match_compare(m, job->t[a], job->t[b], NULL);
+    pm_matcher_free(m);
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    uint64_t rng = 99;
+    static pm_fingerprint_t v[MT_VIEWS];
+    pm_match_template_t *t[MT_VIEWS];
+    for (int k = 0; k < MT_VIEWS; k++) {
+        if (k % 2 == 0)
+            random_view(&v[k], &rng, 30 + k);
+        else
+            transform(&v[k - 1], &v[k], 0.3, 10, 5, 2.0, 0.1, 1e9, &rng);
+        assert_int_equal(pm_match_prepare(&v[k], &t[k], NULL), 0);
+    }
+    static mt_job_t ref, jobs[4];
+    ref.t = t;
+    mt_run(&ref);
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i].t = t;
+        assert_int_equal(pthread_create(&th[i], NULL, mt_run, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_memory_equal(jobs[i].scores, ref.scores, sizeof ref.scores);
+    }
+    /* a view and its transformed copy match; different views do not */
+    assert_true(ref.scores[0 * MT_VIEWS + 1] >= 40.0);
+    assert_true(ref.scores[0 * MT_VIEWS + 2] < 30.0);
+    for (int k = 0; k < MT_VIEWS; k++)
+        pm_match_template_free(t[k]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rotated_translated_copy), cmocka_unit_test(test_unrelated_low),
         cmocka_unit_test(test_partial_overlap),         cmocka_unit_test(test_degenerate),
         cmocka_unit_test(test_rates),                   cmocka_unit_test(test_vendor_genuine_vs_impostor),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
