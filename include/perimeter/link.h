@@ -163,7 +163,7 @@ void pm_link_model_default(pm_link_model_t *model);
  * from *model; recomputes the weights, keeps the thresholds. A small
  * Dirichlet prior towards the starting m keeps rare same-person disagreements
  * finite; weights are clamped to [-10, 14]. PM_EINVAL when there are fewer
- * than 1000 compared pairs, PM_ESTATE if the estimate degenerates. */
+ * than 5000 compared pairs, PM_ESTATE if the estimate degenerates. */
 int pm_link_model_em(const uint64_t *pattern_counts, pm_link_model_t *model, pm_error_t *err);
 
 /* The comparison of two records: levels per field and total weight. */

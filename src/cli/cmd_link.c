@@ -468,7 +468,7 @@ static void link_usage(FILE *out)
                  "review decisions are kept and re-applied.\n"
                  "  --em N       estimate the weights by EM on the first N crossings (default\n"
                  "               200000; 0 = the default weights, also used when EM has\n"
-                 "               fewer than 1000 compared pairs)\n"
+                 "               fewer than 5000 compared pairs)\n"
                  "  --link W     link threshold on the total log2 weight (default 10)\n"
                  "  --review W   review threshold (default 4)\n");
 }

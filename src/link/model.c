@@ -96,8 +96,8 @@ int pm_link_model_em(const uint64_t *counts, pm_link_model_t *model, pm_error_t 
     double total = 0;
     for (int k = 0; k < PM_LINK_PATTERNS; k++)
         total += (double)counts[k];
-    if (total < 1000)
-        return pm_error_set(err, PM_EINVAL, "EM needs at least 1000 compared pairs, have %.0f",
+    if (total < 5000)
+        return pm_error_set(err, PM_EINVAL, "EM needs at least 5000 compared pairs, have %.0f",
                             total);
     double m[PM_LINK_FIELDS][PM_LINK_LEVELS_MAX], u[PM_LINK_FIELDS][PM_LINK_LEVELS_MAX];
     memcpy(m, model->m, sizeof m);
