@@ -328,7 +328,10 @@ static void test_consistency(void **state)
         assert_true(latin || strcmp(c->surname, pp->surname_native) == 0);
         native += !latin;
         assert_string_equal(c->date_of_birth, pp->date_of_birth);
-        assert_string_equal(c->document_number, pp->documents[0].number);
+        if (pp->has_renewal && strncmp(c->timestamp, pp->renewal.issued, 10) >= 0)
+            assert_string_equal(c->document_number, pp->renewal.number);
+        else
+            assert_string_equal(c->document_number, pp->documents[0].number);
         mrz += c->mrz[0] != 0;
         /* the first entry of a person goes away from where the person starts */
         if (count[c->person_id] == 1)
@@ -379,7 +382,7 @@ static void test_class_mix_and_behaviour(void **state)
     run(&p, &k);
     static const double want[PM_SYNTH_CLASS_COUNT] = {2, 2, 75, 8, 5, 3, 3, 2};
     size_t n[PM_SYNTH_CLASS_COUNT] = {0}, crossings[PM_SYNTH_CLASS_COUNT] = {0};
-    size_t partner = 0, dual = 0, nonlatin = 0;
+    size_t partner = 0, dual = 0, nonlatin = 0, renewals = 0;
     for (size_t i = 0; i < k.np; i++) {
         const pm_synth_person_t *pp = &k.people[i];
         n[pp->cls]++;
@@ -410,9 +413,17 @@ static void test_class_mix_and_behaviour(void **state)
             assert_true(pp->authorised_stay_end[0]);
             assert_true(strcmp(pp->authorised_stay_end, "2026-01-18") <= 0);
         }
-        /* documents are valid for the whole period */
+        /* documents are valid for the whole period, or renewed in time */
         for (int d = 0; d < pp->n_documents; d++)
-            assert_true(strcmp(pp->documents[d].expiry, "2026-01-19") > 0);
+            if (d > 0 || !pp->has_renewal)
+                assert_true(strcmp(pp->documents[d].expiry, "2026-01-19") > 0);
+        if (pp->has_renewal) {
+            renewals++;
+            assert_true(strcmp(pp->renewal.expiry, "2026-01-19") > 0);
+            assert_true(strcmp(pp->renewal.issued, "2026-01-05") > 0);
+            assert_true(strcmp(pp->documents[0].expiry, pp->renewal.issued) >= 0);
+            assert_string_not_equal(pp->renewal.number, pp->documents[0].number);
+        }
     }
     for (int c = 0; c < PM_SYNTH_CLASS_COUNT; c++) {
         double share = 100.0 * (double)n[c] / (double)k.np;
@@ -428,6 +439,8 @@ static void test_class_mix_and_behaviour(void **state)
     assert_true(partner > k.np * 8 / 10 && partner < k.np * 95 / 100);
     assert_true(dual > k.np / 100 && dual < k.np / 10);
     assert_true(nonlatin > k.np / 50);
+    /* ~1 in 170 passports expires in a 3-week window */
+    assert_true(renewals > 20 && renewals < 400);
     collect_free(&k);
 }
 

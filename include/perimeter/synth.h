@@ -134,6 +134,10 @@ typedef struct pm_synth_person {
     int household_size;    /* people who travel together, lead included */
     int n_documents;       /* 1, or 2 for dual nationals */
     pm_synth_document_t documents[2];
+    /* documents[0] renewed during the period: the new one is used from its
+     * issue date on (has_renewal 0: documents[0] is valid throughout) */
+    int has_renewal;
+    pm_synth_document_t renewal;
     int authorised_stay_days;     /* per entry into the other country (0 = not applicable) */
     char authorised_stay_end[11]; /* end of the last authorised stay in the period ("" if none) */
     int removal_order;            /* 1 if under a removal order */

@@ -313,14 +313,10 @@ static void make_number(pm__rng_t *r, const pm__country_t *issuer, char *out, si
     out[i] = '\0';
 }
 
-static void make_document(const pm__model_t *m, pm__rng_t *r, pm_synth_document_t *d,
-                          const pm__country_t *nat, const pm__country_t *issuer, int card,
-                          int minor)
+/* Fills number, issue and expiry dates of a document issued on day `issued`. */
+static void issue_document(pm__rng_t *r, pm_synth_document_t *d, const pm__country_t *issuer,
+                           int card, int years, int64_t issued)
 {
-    memset(d, 0, sizeof *d);
-    pm__strlcpy(d->type, card ? "I" : "P", sizeof d->type);
-    pm__strlcpy(d->issuer, issuer->code, sizeof d->issuer);
-    pm__strlcpy(d->nationality, nat->code, sizeof d->nationality);
     if (card) {
         d->number[0] = 'C';
         for (int i = 1; i < 9; i++)
@@ -329,16 +325,48 @@ static void make_document(const pm__model_t *m, pm__rng_t *r, pm_synth_document_
     } else {
         make_number(r, issuer, d->number, sizeof d->number);
     }
-    int years = minor ? 5 : 10;
-    /* valid throughout the period: issued within the last (years - margin) */
-    int64_t span = (int64_t)years * 365 - (int64_t)m->params.days - 60;
-    if (span < 1) span = 1;
-    int64_t issued = m->start_day - (int64_t)pm__rng_below(r, (uint32_t)span);
     int y, mo, dd;
     pm__civil_from_days(issued, &y, &mo, &dd);
     pm__format_date(issued, d->issued);
     if (mo == 2 && dd == 29) dd = 28;
     pm__format_date(pm__days_from_civil(y + years, mo, dd) - 1, d->expiry);
+}
+
+/* A travel document of nationality nat. With `renew` (the primary document)
+ * it was issued at any time within its validity, and if it expires during
+ * the period its holder renews it a week to six months before: the new one
+ * goes to *renewal (used from its issue date) or replaces it if renewed before
+ * the period. Otherwise it is valid throughout the period. */
+static void make_document(const pm__model_t *m, pm__rng_t *r, pm_synth_document_t *d,
+                          const pm__country_t *nat, const pm__country_t *issuer, int card,
+                          int minor, pm_synth_document_t *renewal, int *has_renewal)
+{
+    memset(d, 0, sizeof *d);
+    pm__strlcpy(d->type, card ? "I" : "P", sizeof d->type);
+    pm__strlcpy(d->issuer, issuer->code, sizeof d->issuer);
+    pm__strlcpy(d->nationality, nat->code, sizeof d->nationality);
+    int years = minor ? 5 : 10;
+    int64_t span = (int64_t)years * 365 - (renewal ? 1 : (int64_t)m->params.days + 60);
+    if (span < 1) span = 1;
+    int64_t issued = m->start_day - (int64_t)pm__rng_below(r, (uint32_t)span);
+    issue_document(r, d, issuer, card, years, issued);
+    if (!renewal) return;
+    int ey, em, ed;
+    pm__civil_from_days(issued, &ey, &em, &ed);
+    if (em == 2 && ed == 29) ed = 28;
+    int64_t expiry = pm__days_from_civil(ey + years, em, ed) - 1;
+    int64_t end = m->start_day + (int64_t)m->params.days;
+    /* renewed a week to six months before it expires */
+    int64_t renewed = expiry - 7 - (int64_t)pm__rng_below(r, 174);
+    if (renewed >= end) return; /* valid throughout the period */
+    *renewal = *d;
+    issue_document(r, renewal, issuer, card, years, renewed);
+    if (renewed <= m->start_day) {
+        *d = *renewal; /* renewed before the period: the old one is never seen */
+        memset(renewal, 0, sizeof *renewal);
+        return;
+    }
+    *has_renewal = 1;
 }
 
 static int is_partner(const pm__model_t *m, const pm__country_t *c)
@@ -509,7 +537,8 @@ void pm__person_make_hh(const pm__model_t *m, uint64_t pid, int role, int hh_siz
     if (nat->code[0] == 'X' && nat->code[1] == 'X')
         issuer = m->side[home]; /* travel document of the country of residence */
     int card = strcmp(nat->code, "USA") == 0 && pm__rng_chance(&r, 0.12);
-    make_document(m, &r, &out->documents[0], nat, issuer, card, minor);
+    make_document(m, &r, &out->documents[0], nat, issuer, card, minor, &out->renewal,
+                  &out->has_renewal);
     out->n_documents = 1;
     const pm__country_t *second = NULL;
     if (partner >= 0 && pm__rng_chance(&r, 0.04)) {
@@ -522,7 +551,7 @@ void pm__person_make_hh(const pm__model_t *m, uint64_t pid, int role, int hh_siz
         (cls == PM_SYNTH_OVERSTAYER || cls == PM_SYNTH_REMOVAL))
         second = NULL; /* a citizen of the partner could neither overstay nor be removed */
     if (second && second != nat) {
-        make_document(m, &r, &out->documents[1], second, second, 0, minor);
+        make_document(m, &r, &out->documents[1], second, second, 0, minor, NULL, NULL);
         out->n_documents = 2;
     }
 

@@ -38,6 +38,9 @@ enum {
     C_D2I,
     C_D2C,
     C_D2E,
+    C_RN,
+    C_RI,
+    C_RE,
     C_COUNT
 };
 static const char *const wanted[C_COUNT] = {"person_id",
@@ -66,7 +69,10 @@ static const char *const wanted[C_COUNT] = {"person_id",
                                             "doc2_number",
                                             "doc2_issuer",
                                             "doc2_nationality",
-                                            "doc2_expiry"};
+                                            "doc2_expiry",
+                                            "renewal_number",
+                                            "renewal_issued",
+                                            "renewal_expiry"};
 
 typedef struct reader {
     FILE *f;
@@ -237,6 +243,13 @@ static int parse_person(const reader_t *r, const int col[C_COUNT], pm_synth_pers
         pm__strlcpy(doc->nationality, get(r, col, b + 3), sizeof doc->nationality);
         pm__strlcpy(doc->expiry, get(r, col, b + 4), sizeof doc->expiry);
         if (doc->number[0]) p->n_documents = d + 1;
+    }
+    if (get(r, col, C_RN)[0]) {
+        p->has_renewal = 1;
+        p->renewal = p->documents[0];
+        pm__strlcpy(p->renewal.number, get(r, col, C_RN), sizeof p->renewal.number);
+        pm__strlcpy(p->renewal.issued, get(r, col, C_RI), sizeof p->renewal.issued);
+        pm__strlcpy(p->renewal.expiry, get(r, col, C_RE), sizeof p->renewal.expiry);
     }
     if (p->n_documents == 0) {
         /* a master without documents: keep the citizenship at least */

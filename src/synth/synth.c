@@ -81,9 +81,14 @@ int pm_synth_new(const pm_synth_params_t *params, pm_synth_t **out, pm_error_t *
      * same run re-imports idempotently and two different runs never collide */
     uint64_t x = params->seed;
     uint64_t h = pm__splitmix64(&x);
-    uint64_t parts[8] = {params->people, params->days, (uint64_t)s->model.start_day,
-                         (uint64_t)(params->noise * 1e9), (uint64_t)(params->mrz_share * 1e9),
-                         (uint64_t)(params->native_share * 1e9), 0, 0};
+    uint64_t parts[8] = {params->people,
+                         params->days,
+                         (uint64_t)s->model.start_day,
+                         (uint64_t)(params->noise * 1e9),
+                         (uint64_t)(params->mrz_share * 1e9),
+                         (uint64_t)(params->native_share * 1e9),
+                         0,
+                         0};
     memcpy(&parts[6], params->countries[0], 3);
     memcpy(&parts[7], params->countries[1], 3);
     for (int i = 0; i < 8; i++) {
@@ -583,6 +588,8 @@ static void render(const pm_synth_t *s, const pm__pending_t *pe, const pm__plan_
     pm__strlcpy(c->date_of_birth, person->date_of_birth, sizeof c->date_of_birth);
     c->sex[0] = person->sex;
     const pm_synth_document_t *doc = &person->documents[0];
+    if (person->has_renewal && strncmp(c->timestamp, person->renewal.issued, 10) >= 0)
+        doc = &person->renewal; /* the new passport from the day it was issued */
     pm__strlcpy(c->citizenship, doc->nationality, sizeof c->citizenship);
     pm__strlcpy(c->document_type, doc->type, sizeof c->document_type);
     pm__strlcpy(c->document_number, doc->number, sizeof c->document_number);

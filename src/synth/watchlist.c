@@ -340,9 +340,12 @@ int pm_synth_manifest(const pm_synth_person_t *passengers, size_t n,
             }
             pm_synth_crossing_t c;
             pm__crossing_from_person(p, 0, &c);
+            int renewed = p->has_renewal && strcmp(date, p->renewal.issued) >= 0;
+            if (renewed)
+                pm__strlcpy(c.document_number, p->renewal.number, sizeof c.document_number);
             unsigned noise = 0;
             if (pm__rng_unit(&r) < mp->noise) noise = pm__noise_apply(&r, p, &c);
-            const pm_synth_document_t *d = &p->documents[0];
+            const pm_synth_document_t *d = renewed ? &p->renewal : &p->documents[0];
             if (noise & PM_SYNTH_NOISE_DUAL) d = &p->documents[1];
             if (c.document_type[0] == 'I') {
                 /* a passport card is not valid for air travel: the person's
