@@ -1207,6 +1207,20 @@ static int presence_report(const report_opts_t *o, linked_t *L, pm_error_t *err)
     return PM_OK;
 }
 
+typedef struct order {
+    char id[PM_RECORD_ID_MAX + 1];
+    char doc[PM_DOCNUM_MAX + 1];
+    int64_t since;
+    uint32_t trav[8];
+    int ntrav;
+} order_t;
+
+static int cmp_order_doc(const void *a, const void *b, void *ctx)
+{
+    const order_t *o = ctx;
+    return strcmp(o[*(const size_t *)a].doc, o[*(const size_t *)b].doc);
+}
+
 static int removals_report(pm_store_t *st, const report_opts_t *o, linked_t *L, pm_error_t *err)
 {
     uint8_t *data = NULL;
@@ -1217,13 +1231,6 @@ static int removals_report(pm_store_t *st, const report_opts_t *o, linked_t *L, 
     /* the orders as a watchlist (reason = order date), plus document numbers */
     pm_watchlist_t *wl = NULL;
     rc = pm_watchlist_new(&wl, err);
-    typedef struct order {
-        char id[PM_RECORD_ID_MAX + 1];
-        char doc[PM_DOCNUM_MAX + 1];
-        int64_t since;
-        uint32_t trav[8];
-        int ntrav;
-    } order_t;
     order_t *orders = NULL;
     size_t norders = 0, cap = 0;
     size_t pos = 0;
@@ -1273,6 +1280,16 @@ static int removals_report(pm_store_t *st, const report_opts_t *o, linked_t *L, 
     free(data);
     if (!rc)
         rc = pm_watchlist_finalize(wl, err);
+    /* order indexes sorted by document number (those without one last) */
+    size_t *docidx = malloc((norders ? norders : 1) * sizeof *docidx);
+    size_t ndoc = 0;
+    if (!rc && !docidx)
+        rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+    for (size_t k = 0; !rc && k < norders; k++)
+        if (orders[k].doc[0])
+            docidx[ndoc++] = k;
+    if (!rc)
+        qsort_r(docidx, ndoc, sizeof *docidx, cmp_order_doc, orders);
     /* match every linked crossing against the orders */
     pm_link_map_t *map = NULL;
     if (!rc)
@@ -1295,17 +1312,31 @@ static int removals_report(pm_store_t *st, const report_opts_t *o, linked_t *L, 
         if (pm_watchlist_screen(wl, c->surname, c->given_names, c->middle_names, &c->dob, 0, "",
                                 PM_SCREEN_DEFAULT_MIN, hits, 4, &nh, NULL))
             nh = 0;
-        for (size_t k = 0; k < norders; k++) {
-            int hit = orders[k].doc[0] && !strcmp(orders[k].doc, c->document_number);
-            for (size_t h = 0; h < nh && !hit; h++)
-                hit = hits[h].entry == k;
-            if (!hit)
-                continue;
+        /* orders hit by name (entry k is order k) or by document number */
+        size_t ks[8];
+        size_t nk = 0;
+        for (size_t h = 0; h < nh && nk < 8; h++)
+            ks[nk++] = hits[h].entry;
+        if (c->document_number[0] && nk < 8) {
+            size_t lo = 0, hi = ndoc;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (strcmp(orders[docidx[mid]].doc, c->document_number) < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            for (; lo < ndoc && nk < 8 && !strcmp(orders[docidx[lo]].doc, c->document_number);
+                 lo++)
+                ks[nk++] = docidx[lo];
+        }
+        for (size_t x = 0; x < nk; x++) {
+            order_t *ord = &orders[ks[x]];
             int seen = 0;
-            for (int q = 0; q < orders[k].ntrav; q++)
-                seen |= orders[k].trav[q] == trav;
-            if (!seen && orders[k].ntrav < 8)
-                orders[k].trav[orders[k].ntrav++] = trav;
+            for (int q = 0; q < ord->ntrav; q++)
+                seen |= ord->trav[q] == trav;
+            if (!seen && ord->ntrav < 8)
+                ord->trav[ord->ntrav++] = trav;
         }
     }
     pm_crossing_iter_close(it);
@@ -1317,13 +1348,24 @@ static int removals_report(pm_store_t *st, const report_opts_t *o, linked_t *L, 
     size_t departed = 0;
     for (size_t k = 0; !rc && k < norders; k++) {
         const pm_link_event_t *best = NULL;
-        for (size_t i = 0; i < L->n; i++) {
-            const pm_link_event_t *e = &L->ev[i];
-            if (e->direction != PM_DIRECTION_EXIT || e->time_utc < orders[k].since)
-                continue;
-            for (int q = 0; q < orders[k].ntrav; q++)
-                if (e->traveller == orders[k].trav[q] && (!best || e->time_utc < best->time_utc))
-                    best = e;
+        for (int q = 0; q < orders[k].ntrav; q++) {
+            /* events are sorted by traveller, then time: the traveller's range */
+            size_t lo = 0, hi = L->n;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (L->ev[mid].traveller < orders[k].trav[q])
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            for (size_t i = lo; i < L->n && L->ev[i].traveller == orders[k].trav[q]; i++) {
+                const pm_link_event_t *e = &L->ev[i];
+                if (e->direction == PM_DIRECTION_EXIT && e->time_utc >= orders[k].since) {
+                    if (!best || e->time_utc < best->time_utc)
+                        best = e;
+                    break;
+                }
+            }
         }
         char trav[16] = "", ts[32] = "", sid[24] = "", port[24] = "", rc3[8] = "";
         if (orders[k].ntrav)
@@ -1342,6 +1384,7 @@ static int removals_report(pm_store_t *st, const report_opts_t *o, linked_t *L, 
     }
     free(c);
     free(orders);
+    free(docidx);
     if (rc) {
         table_print(&t, OUT_CSV, NULL);
         return rc;
