@@ -430,6 +430,10 @@ void pm__person_make_hh(const pm__model_t *m, uint64_t pid, int role, int hh_siz
     default:
         break;
     }
+    if (m->tcn_override > 0) {
+        p_tcn = m->tcn_override;
+        p_a = p_b = (1 - p_tcn) / 2;
+    }
     double nw[3] = {p_a, p_b, p_tcn};
     size_t nk = pm__rng_weighted(&r, nw, 3);
     const pm__country_t *nat = nk < 2 ? m->side[nk] : draw_tcn(m, &r);

@@ -146,6 +146,7 @@ typedef struct pm__model {
     double tcn_total;                    /* per mille of all travellers */
     int64_t start_day;                   /* days since 1970 of the first simulated day */
     double lead_w[PM_SYNTH_CLASS_COUNT]; /* class weights of household leads */
+    double tcn_override; /* > 0: share of third-country nationals for everyone (watchlists) */
     pm__port_pair_t pairs[PM__MAX_PAIRS];
     double pair_w[PM__MAX_PAIRS];
     double ground_w[PM__MAX_PAIRS]; /* the same without airport-only pairs */

@@ -162,6 +162,7 @@ int pm_synth_watchlist(const pm_synth_person_t *hits, size_t n_hits, uint32_t si
         goto done;
     }
     if ((rc = pm__model_init(m, &params, err)) != 0) goto done;
+    m->tcn_override = 0.5; /* lists hold more foreign nationals than the traffic */
     /* entry k is hit k (k < n_hits) or invented person k - n_hits + 1; shuffled */
     pm__rng_t r;
     pm__rng_seed(&r, seed, 0x574C00ull, 0, 0);
