@@ -13,9 +13,7 @@
 
 #include "fp/fp_internal.h"
 
-/* Ring order: N, NE, E, SE, S, SW, W, NW (bit 0 .. bit 7). */
-static const int ring_dx[8] = {0, 1, 1, 1, 0, -1, -1, -1};
-static const int ring_dy[8] = {-1, -1, 0, 1, 1, 1, 0, -1};
+/* Neighbour ring order: N, NE, E, SE, S, SW, W, NW (bit 0 .. bit 7). */
 
 static float gabor_sigma_across(float p)
 {
@@ -35,7 +33,7 @@ int pm__fp_bank_init(pm_extractor_t *ex)
         float p = (float)(FP_PMIN + pi);
         float s = fmaxf(gabor_sigma_across(p), gabor_sigma_along(p));
         int r = (int)ceilf(2.2f * s);
-        radius[pi] = r > FP_KR_MAX ? FP_KR_MAX : r;
+        radius[pi] = r > 8 ? 8 : r;
         total += (size_t)FP_NORI * (size_t)(2 * radius[pi] + 1) * (size_t)(2 * radius[pi] + 1);
     }
     ex->kernel_store = malloc(sizeof(float) * total);
@@ -81,6 +79,7 @@ int pm__fp_bank_init(pm_extractor_t *ex)
         for (int i = 0; i < 8; i++)
             cn += ((code >> i) & 1) != ((code >> ((i + 1) & 7)) & 1);
         ex->ring_crossings[code] = (uint8_t)(cn / 2);
+        ex->ring_count[code] = (uint8_t)__builtin_popcount((unsigned)code);
         /* components: union of adjacent ring positions (i, i+1) and of 4-neighbour
          * pairs around a corner (N-E, E-S, S-W, W-N) */
         int parent[8];
@@ -186,50 +185,45 @@ int pm__fp_enhance(fp_work_t *wk, pm_error_t *err)
     return PM_OK;
 }
 
-/* Connected components of value v in the pw x ph byte image; components of
- * fewer than min_area pixels are set to 1-v. conn8 selects 8- or 4-connectivity.
- * Only pixels inside the mask cells are considered when `maskonly`. */
-static int drop_small(fp_work_t *wk, uint8_t *im, uint8_t v, int min_area, int conn8,
-                      int *stack, int *list)
+/* Removes the connected components of value v (0 valley, 1 ridge) smaller
+ * than min_area pixels from the binary image im, whose pixels outside the print
+ * area are 2 (the image border always is): a small ridge becomes valley, a
+ * small valley not touching the outside becomes ridge (a pore or hole).
+ * Visited pixels carry bit 2 until the end. */
+static void drop_small(uint8_t *im, int pw, int ph, uint8_t v, int min_area, int conn8,
+                       int *stack, int *list)
 {
-    const int pw = wk->pw, ph = wk->ph;
-    uint8_t *seen = calloc((size_t)pw * ph, 1);
-    if (!seen)
-        return PM_ENOMEM;
-    for (int s = 0; s < pw * ph; s++) {
-        if (im[s] != v || seen[s])
+    const int off[8] = {-pw, -pw + 1, 1, pw + 1, pw, pw - 1, -1, -pw - 1};
+    const int step = conn8 ? 1 : 2;
+    const size_t np = (size_t)pw * ph;
+    for (size_t s0 = 0; s0 < np; s0++) {
+        if (im[s0] != v)
             continue;
-        int sp = 0, nl = 0, touches_outside = 0;
-        stack[sp++] = s;
-        seen[s] = 1;
+        int sp = 0, nl = 0, outside = 0;
+        stack[sp++] = (int)s0;
+        im[s0] = v | 4;
         while (sp) {
             int p = stack[--sp];
             if (nl < min_area)
                 list[nl] = p;
             nl++;
-            int px = p % pw, py = p / pw;
-            if (!wk->mask[(size_t)(py / FP_CELL) * wk->bw + px / FP_CELL])
-                touches_outside = 1;
-            for (int k = 0; k < 8; k += conn8 ? 1 : 2) {
-                int xx = px + ring_dx[k], yy = py + ring_dy[k];
-                if (xx < 0 || yy < 0 || xx >= pw || yy >= ph)
-                    continue;
-                int q = yy * pw + xx;
-                if (im[q] == v && !seen[q]) {
-                    seen[q] = 1;
+            for (int k = 0; k < 8; k += step) {
+                int q = p + off[k];
+                uint8_t b = im[q];
+                if (b == v) {
+                    im[q] = v | 4;
                     stack[sp++] = q;
+                } else if (b == 2) {
+                    outside = 1;
                 }
             }
         }
-        if (nl < min_area && !touches_outside)
+        if (nl < min_area && (v == 1 || !outside))
             for (int j = 0; j < nl; j++)
-                im[list[j]] = (uint8_t)(1 - v);
-        else if (nl < min_area && v == 1)
-            for (int j = 0; j < nl; j++)
-                im[list[j]] = 0;
+                im[list[j]] = (uint8_t)((1 - v) | 4);
     }
-    free(seen);
-    return PM_OK;
+    for (size_t i = 0; i < np; i++)
+        im[i] &= 3;
 }
 
 static inline int ring_code(const uint8_t *im, int pw, int p)
@@ -257,7 +251,7 @@ static void thin(fp_work_t *wk, uint8_t *im, int *cand, int *del)
                 if (!im[p])
                     continue;
                 int c = ring_code(im, pw, p);
-                int b = __builtin_popcount((unsigned)c);
+                int b = wk->ex->ring_count[c];
                 if (b < 2 || b > 6 || wk->ex->ring_crossings[c] != 1)
                     continue;
                 /* strict 0->1 transitions == 1 is equivalent to crossings == 1 */
@@ -299,19 +293,16 @@ int pm__fp_skeleton(fp_work_t *wk, pm_error_t *err)
             size_t i = (size_t)y * pw + x;
             int inside = wk->mask[(size_t)(y / FP_CELL) * bw + x / FP_CELL] && y > 0 && x > 0 &&
                          y < ph - 1 && x < pw - 1 && x < wk->w && y < wk->h;
-            wk->bin[i] = inside && wk->enh[i] < 0;
+            wk->bin[i] = inside ? wk->enh[i] < 0 : 2;
         }
     int *stack = malloc(sizeof(int) * (size_t)pw * ph * 2);
     if (!stack)
         return pm_error_set(err, PM_ENOMEM, "out of memory for thinning");
     int *list = stack + (size_t)pw * ph;
-    int rc = drop_small(wk, wk->bin, 1, 40, 1, stack, list);
-    if (rc == PM_OK)
-        rc = drop_small(wk, wk->bin, 0, 30, 0, stack, list);
-    if (rc != PM_OK) {
-        free(stack);
-        return pm_error_set(err, rc, "out of memory for binary clean-up");
-    }
+    drop_small(wk->bin, pw, ph, 1, 40, 1, stack, list);
+    drop_small(wk->bin, pw, ph, 0, 30, 0, stack, list);
+    for (size_t i = 0; i < (size_t)pw * ph; i++)
+        wk->bin[i] &= 1;
     memcpy(wk->skel, wk->bin, (size_t)pw * ph);
     thin(wk, wk->skel, stack, list);
     free(stack);

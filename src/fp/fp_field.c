@@ -281,7 +281,7 @@ static float cell_period(const fp_work_t *wk, int cx, int cy)
         float bx = ox + (k - L / 2) * nx, by = oy + (k - L / 2) * ny;
         for (int j = 0; j < NA; j++) {
             float d = (float)(2 * j - (NA - 1));
-            int x = (int)lrintf(bx + d * tx), y = (int)lrintf(by + d * ty);
+            int x = (int)(bx + d * tx + 0.5f), y = (int)(by + d * ty + 0.5f);
             x = fp_clampi(x, 0, wk->pw - 1);
             y = fp_clampi(y, 0, wk->ph - 1);
             acc += wk->img[(size_t)y * wk->pw + x];

@@ -24,6 +24,7 @@ struct pm_extractor {
     fp_kernel_t gabor[FP_NPER][FP_NORI];
     uint8_t ring_components[256]; /* 8-connected foreground components among the 8 neighbours */
     uint8_t ring_crossings[256];  /* crossing number (0..4) of the 8 neighbours */
+    uint8_t ring_count[256];      /* number of set neighbours */
     float *kernel_store;
 };
 
