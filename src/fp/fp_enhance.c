@@ -17,7 +17,7 @@
 
 static float gabor_sigma_across(float p)
 {
-    return 0.42f * p;
+    return 0.36f * p;
 }
 
 static float gabor_sigma_along(float p)

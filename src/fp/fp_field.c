@@ -394,8 +394,9 @@ static void frequency(fp_work_t *wk, float *tmp)
             }
             float s = 0;
             int c = 0;
-            for (int dy = -2; dy <= 2; dy++)
-                for (int dx = -2; dx <= 2; dx++) {
+            const int fr = 3;
+            for (int dy = -fr; dy <= fr; dy++)
+                for (int dx = -fr; dx <= fr; dx++) {
                     int xx = x + dx, yy = y + dy;
                     if (xx < 0 || yy < 0 || xx >= bw || yy >= bh)
                         continue;

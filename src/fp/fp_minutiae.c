@@ -354,7 +354,7 @@ static int collect(fp_work_t *wk, graph_t *g, cand_t *cands, int cap)
         if (nd->removed)
             continue;
         float per = local_period(wk, nd->x, nd->y);
-        float dist = fp_clampf(1.2f * per, 8.f, 16.f);
+        float dist = fp_clampf(1.2f * per, 8.f, 20.f);
         cand_t c = {.x = nd->x, .y = nd->y};
         if (nd->type == NODE_END && nd->degree == 1) {
             const edge_t *ed = &g->edges[nd->edges[0]];
@@ -465,7 +465,8 @@ static void filter(fp_work_t *wk, cand_t *c, int nc)
         q *= fp_clampf(0.4f + bdist / 40.f, 0.f, 1.f);
         c[i].quality = 100.f * fp_clampf(q, 0.01f, 1.f);
     }
-    /* clusters: more than two others within 1.2 periods */
+    /* clusters: two or more others within 1.2 periods (marked, then dropped
+     * together so the order of the scan does not matter) */
     for (int i = 0; i < nc; i++) {
         if (c[i].drop)
             continue;
@@ -473,15 +474,13 @@ static void filter(fp_work_t *wk, cand_t *c, int nc)
         float r2 = (1.2f * per) * (1.2f * per);
         int near = 0;
         for (int j = 0; j < nc; j++) {
-            if (j == i || c[j].drop)
+            if (j == i || c[j].drop == 1)
                 continue;
             float dx = c[j].x - c[i].x, dy = c[j].y - c[i].y;
             if (dx * dx + dy * dy < r2)
                 near++;
         }
         if (near >= 2)
-            c[i].quality *= 0.5f;
-        if (near >= 3)
             c[i].drop = 2;
     }
     for (int i = 0; i < nc; i++)
