@@ -189,6 +189,24 @@ static void test_put_idempotent_and_query(void **state)
     f.dob.day = 7;
     assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
     assert_int_equal(n, 0);
+    /* the same person on a second document, and a namesake born another day */
+    pm_crossing_t a3, a4;
+    make(&a3, "CAN", "A3", "2026-03-04T10:00:00-05:00", "LEE", "D7", "1980-05-06");
+    make(&a4, "CAN", "A4", "2026-03-04T11:00:00-05:00", "Lee", "D1", "1980-05-07");
+    assert_int_equal(pm_store_put_crossing(st, &a3, &ins, &e), PM_OK);
+    assert_int_equal(pm_store_put_crossing(st, &a4, &ins, &e), PM_OK);
+    f.dob = a.dob;
+    assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
+    assert_int_equal(n, 3);
+    f.dob = a4.dob;
+    assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    strcpy(f.given_names_norm, "ann");
+    assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    strcpy(f.given_names_norm, "bob");
+    assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
+    assert_int_equal(n, 0);
     memset(&f, 0, sizeof f);
     f.has_time_from = 1;
     f.time_from = a.time_utc;
@@ -209,7 +227,7 @@ static void test_put_idempotent_and_query(void **state)
     assert_int_equal(pm_store_put_crossing(st, &d, &ins, &e), PM_OK);
     assert_int_equal(pm_store_rollback(st, &e), PM_OK);
     assert_int_equal(pm_store_count_crossings(st, NULL, &n, &e), PM_OK);
-    assert_int_equal(n, 3);
+    assert_int_equal(n, 5);
     pm_store_close(st);
 }
 

@@ -11,6 +11,8 @@ typedef struct sqlite_store {
     sqlite3 *db;
     sqlite3_stmt *put;          /* INSERT of one crossing */
     sqlite3_stmt *put_many;     /* INSERT of PUT_MANY crossings */
+    sqlite3_stmt *person;       /* INSERT of one (name_key, doc_key) pair */
+    sqlite3_stmt *person_many;  /* ... of PUT_MANY pairs */
     sqlite3_stmt *put_partner;  /* INSERT of one partner */
     int in_tx;
     int read_only;
@@ -44,6 +46,8 @@ static void sq_close(pm_store_t *st)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_finalize(s->put);
     sqlite3_finalize(s->put_many);
+    sqlite3_finalize(s->person);
+    sqlite3_finalize(s->person_many);
     sqlite3_finalize(s->put_partner);
     sqlite3_close_v2(s->db);
     free(s);
@@ -201,8 +205,10 @@ static const char put_head[] =
     "INSERT INTO crossing (reporting_country, record_id, direction, time_utc, utc_offset, "
     "port_code, mode, surname, given_names, middle_names, surname_norm, given_names_norm, "
     "dob, citizenship, sex, document_type, document_number, document_issuer, mrz, origin, "
-    "doc_key, name_key) VALUES ";
+    "doc_key) VALUES ";
 static const char put_tail[] = " ON CONFLICT (reporting_country, record_id) DO NOTHING";
+static const char person_head[] = "INSERT INTO crossing_person (name_key, doc_key) VALUES ";
+static const char person_tail[] = " ON CONFLICT DO NOTHING";
 
 /* 64-bit FNV-1a of a, '|', b: the on-disk lookup keys (never change them). */
 static int64_t key2(const char *a, const char *b)
@@ -241,7 +247,7 @@ static void bind_text(sqlite3_stmt *q, int i, const char *s)
     sqlite3_bind_text(q, i, s, (int)strlen(s), SQLITE_STATIC);
 }
 
-#define PUT_COLUMNS 22
+#define PUT_COLUMNS 21
 #define PUT_MANY 16
 
 /* Binds c to parameters base+1 .. base+PUT_COLUMNS of q. sex_buf must
@@ -277,7 +283,6 @@ static void bind_crossing(sqlite3_stmt *q, int base, const pm_crossing_t *c, cha
     else
         sqlite3_bind_null(q, base + 20);
     sqlite3_bind_int64(q, base + 21, doc_key(c->document_number, c->document_issuer));
-    sqlite3_bind_int64(q, base + 22, name_key(c->surname_norm, &c->dob));
 }
 
 static int sq_put_crossings(pm_store_t *st, const pm_crossing_t *rows, size_t n,
@@ -297,6 +302,17 @@ static int sq_put_crossings(pm_store_t *st, const pm_crossing_t *rows, size_t n,
         if (rc != SQLITE_DONE)
             return db_error(s->db, err, "store crossings");
         *out_inserted += (uint64_t)sqlite3_changes(s->db);
+        sqlite3_stmt *pq = k == PUT_MANY ? s->person_many : s->person;
+        for (size_t j = 0; j < k; j++) {
+            const pm_crossing_t *c = &rows[i + j];
+            sqlite3_bind_int64(pq, (int)(2 * j + 1), name_key(c->surname_norm, &c->dob));
+            sqlite3_bind_int64(pq, (int)(2 * j + 2),
+                               doc_key(c->document_number, c->document_issuer));
+        }
+        rc = sqlite3_step(pq);
+        sqlite3_reset(pq);
+        if (rc != SQLITE_DONE)
+            return db_error(s->db, err, "store crossings");
         i += k;
     }
     return PM_OK;
@@ -311,19 +327,20 @@ static int sq_put_crossing(pm_store_t *st, const pm_crossing_t *c, int *out_inse
     return rc;
 }
 
-/* The INSERT for `rows` crossings in one statement. */
-static int prepare_put(sqlite3 *db, size_t rows, sqlite3_stmt **out)
+/* An INSERT of `rows` rows of `columns` values in one statement. */
+static int prepare_put(sqlite3 *db, const char *head, size_t rows, int columns, const char *tail,
+                       sqlite3_stmt **out)
 {
     pm_buf_t sql;
     pm_buf_init(&sql, 1 << 16);
-    int rc = pm_buf_append_str(&sql, put_head);
+    int rc = pm_buf_append_str(&sql, head);
     for (size_t r = 0; r < rows && !rc; r++) {
         rc = pm_buf_append_str(&sql, r ? ",(" : "(");
-        for (int k = 0; k < PUT_COLUMNS && !rc; k++)
+        for (int k = 0; k < columns && !rc; k++)
             rc = pm_buf_append_str(&sql, k ? ",?" : "?");
         rc = rc ? rc : pm_buf_append_str(&sql, ")");
     }
-    rc = rc ? rc : pm_buf_append_str(&sql, put_tail);
+    rc = rc ? rc : pm_buf_append_str(&sql, tail);
     if (rc || sqlite3_prepare_v3(db, (const char *)sql.data, (int)sql.len,
                                  SQLITE_PREPARE_PERSISTENT, out, NULL) != SQLITE_OK) {
         pm_buf_free(&sql);
@@ -366,7 +383,9 @@ static int where_clause(const pm_crossing_filter_t *f, pm_buf_t *sql)
     if (f->document_issuer[0])
         rc = rc ? rc : pm_buf_append_str(sql, " AND document_issuer = ?");
     if (f->surname_norm[0] && f->dob.year)
-        rc = rc ? rc : pm_buf_append_str(sql, " AND name_key = ?");
+        rc = rc ? rc
+                : pm_buf_append_str(sql, " AND doc_key IN (SELECT doc_key FROM crossing_person "
+                                         "WHERE name_key = ?)");
     if (f->surname_norm[0])
         rc = rc ? rc : pm_buf_append_str(sql, " AND surname_norm = ?");
     if (f->given_names_norm[0])
@@ -397,8 +416,9 @@ static void bind_filter(sqlite3_stmt *q, const pm_crossing_filter_t *f)
         bind_text(q, i++, f->document_number);
     if (f->document_issuer[0])
         bind_text(q, i++, f->document_issuer);
-    if (f->surname_norm[0] && f->dob.year)
+    if (f->surname_norm[0] && f->dob.year) {
         sqlite3_bind_int64(q, i++, name_key(f->surname_norm, &f->dob));
+    }
     if (f->surname_norm[0])
         bind_text(q, i++, f->surname_norm);
     if (f->given_names_norm[0])
@@ -623,7 +643,10 @@ int pm__sqlite_open(const char *path, const pm_store_options_t *options, pm_stor
         goto fail;
     if ((rc = sq_migrate(st, &pm__store_schema, err)))
         goto fail;
-    if (prepare_put(s->db, 1, &s->put) || prepare_put(s->db, PUT_MANY, &s->put_many) ||
+    if (prepare_put(s->db, put_head, 1, PUT_COLUMNS, put_tail, &s->put) ||
+        prepare_put(s->db, put_head, PUT_MANY, PUT_COLUMNS, put_tail, &s->put_many) ||
+        prepare_put(s->db, person_head, 1, 2, person_tail, &s->person) ||
+        prepare_put(s->db, person_head, PUT_MANY, 2, person_tail, &s->person_many) ||
         sqlite3_prepare_v3(s->db, "INSERT INTO partner (code) VALUES (?1) ON CONFLICT DO NOTHING",
                            -1, SQLITE_PREPARE_PERSISTENT, &s->put_partner, NULL) != SQLITE_OK) {
         rc = db_error(s->db, err, path);

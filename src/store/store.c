@@ -7,9 +7,13 @@
 /* Version 1: crossings and partners.
  * crossing.dob is YYYYMMDD with 00 for an unknown month or day (19800700 =
  * July 1980). doc_key and name_key are 64-bit FNV-1a hashes (signed) of
- * "number|issuer" and of "surname_norm|dob"; their integer indexes are
- * cheaper to maintain at ingest than text indexes, and every lookup also
- * compares the real columns, so a hash collision never returns a wrong row. Later versions append steps here; never
+ * "number|issuer" and of "surname_norm|dob"; an integer index is cheaper to
+ * maintain at ingest than a text one, and every lookup also compares the real
+ * columns, so a hash collision never returns a wrong row. Lookups by name go
+ * through crossing_person (name_key -> the documents seen with that name and
+ * date of birth) and then the document index: for the repeat travellers that
+ * make most traffic the pair is already there, so an import reads it instead
+ * of growing a second random-key index on crossing. Later versions append steps here; never
  * edit a released step. */
 static const pm_migration_t store_steps[] = {
     {1, "crossing records and partners",
@@ -39,11 +43,14 @@ static const pm_migration_t store_steps[] = {
      "  mrz TEXT,\n"
      "  origin TEXT REFERENCES partner(code),\n"
      "  doc_key INTEGER NOT NULL,\n"
-     "  name_key INTEGER NOT NULL,\n"
      "  UNIQUE (reporting_country, record_id)\n"
      ") STRICT;\n"
      "CREATE INDEX crossing_doc_key ON crossing (doc_key);\n"
-     "CREATE INDEX crossing_name_key ON crossing (name_key);\n"
+     "CREATE TABLE crossing_person (\n"
+     "  name_key INTEGER NOT NULL,\n"
+     "  doc_key INTEGER NOT NULL,\n"
+     "  PRIMARY KEY (name_key, doc_key)\n"
+     ") STRICT, WITHOUT ROWID;\n"
      "CREATE INDEX crossing_time ON crossing (time_utc);\n",
      NULL},
 };
