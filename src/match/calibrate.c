@@ -14,28 +14,28 @@ typedef struct knot {
 /* Fitted on 23040 impostor comparisons (all cross-finger pairs of FVC2002 DB1-4 B,
  * once with our extraction and once with the vendor ISO templates): empirical quantiles for FMR >= 10%,
  * above that an exponential tail fitted by least squares on the top 5%:
- * log10(FMR) = -0.05141 -0.84050 * raw. Check, empirical vs fitted:
- *   FMR 1e-02: empirical raw 2.306, fitted raw 2.318
- *   FMR 1e-03: empirical raw 3.492, fitted raw 3.508
- *   FMR 1e-04: empirical raw 4.599, fitted raw 4.698
+ * log10(FMR) = 0.02040 -0.89061 * raw. Check, empirical vs fitted:
+ *   FMR 1e-02: empirical raw 2.279, fitted raw 2.269
+ *   FMR 1e-03: empirical raw 3.368, fitted raw 3.391
+ *   FMR 1e-04: empirical raw 4.346, fitted raw 4.514
  */
 static const knot_t knots[] = {
     {0.0, 0.0},
-    {0.4379, 3.0103},
-    {0.8540, 6.9897},
-    {1.1764, 10.0000},
-    {1.4868, 13.0103},
-    {2.0816, 18.0103},
-    {2.6765, 23.0103},
-    {3.2714, 28.0103},
-    {3.8663, 33.0103},
-    {4.4612, 38.0103},
-    {5.0561, 43.0103},
-    {5.6510, 48.0103},
-    {6.2458, 53.0103},
-    {6.8407, 58.0103},
-    {7.4356, 63.0103},
-    {8.0305, 68.0103},
+    {0.4460, 3.0103},
+    {0.8847, 6.9897},
+    {1.1933, 10.0000},
+    {1.4837, 13.0103},
+    {2.0452, 18.0103},
+    {2.6066, 23.0103},
+    {3.1680, 28.0103},
+    {3.7294, 33.0103},
+    {4.2908, 38.0103},
+    {4.8522, 43.0103},
+    {5.4137, 48.0103},
+    {5.9751, 53.0103},
+    {6.5365, 58.0103},
+    {7.0979, 63.0103},
+    {7.6593, 68.0103},
 };
 
 double pm_match_calibrate(double raw)

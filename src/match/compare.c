@@ -104,14 +104,26 @@ static void add_pair(pm_matcher_t *m, const pm_match_template_t *a, const pm_mat
     pr->types += a->type[i] == b->type[j];
     const pm__edge_t *ea = a->edges + a->edge_start[i], *ea_end = a->edges + a->edge_start[i + 1];
     const pm__edge_t *eb0 = b->edges + b->edge_start[j], *eb_end = b->edges + b->edge_start[j + 1];
-    /* Both lists are sorted by length: only a window of b's edges can match. */
+#ifndef PM__GROW_RANK
+#define PM__GROW_RANK 7 /* growth follows each minutia's 7 shortest edges */
+#endif
+    if (ea_end - ea > PM__GROW_RANK)
+        ea_end = ea + PM__GROW_RANK;
+    if (eb_end - eb0 > PM__GROW_RANK)
+        eb_end = eb0 + PM__GROW_RANK;
+    /* Both lists are sorted by length: only a window of b's edges can match
+     * (a supporting edge, to k's partner, must lie in it too). */
     const pm__edge_t *win = eb0;
     for (; ea < ea_end; ea++) {
         int k = ea->j;
         int pk = m->pa[k];
+        int tol = pm__len_tol(ea->len);
+        int lo = ea->len - tol, hi = ea->len + tol;
+        while (win < eb_end && win->len < lo)
+            win++;
         if (pk >= 0) {
             /* k already paired: is the edge to its partner consistent? */
-            for (const pm__edge_t *eb = eb0; eb < eb_end; eb++)
+            for (const pm__edge_t *eb = win; eb < eb_end && eb->len <= hi; eb++)
                 if (eb->j == pk) {
                     if (edge_error(ea->len, ea->ai, ea->aj, eb->len, eb->ai, eb->aj) >= 0)
                         pr->support++;
@@ -119,10 +131,6 @@ static void add_pair(pm_matcher_t *m, const pm_match_template_t *a, const pm_mat
                 }
             continue;
         }
-        int tol = pm__len_tol(ea->len);
-        int lo = ea->len - tol, hi = ea->len + tol;
-        while (win < eb_end && win->len < lo)
-            win++;
         for (const pm__edge_t *eb = win; eb < eb_end && eb->len <= hi; eb++) {
             if (m->pb[eb->j] >= 0)
                 continue;
@@ -460,8 +468,21 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
 #define PM__EXTEND 1
 #endif
         int grown = pr.paired;
-        if (PM__EXTEND && pr.paired >= 4)
-            pr.paired += extend_pairing(m, a, b, rot, tx, ty);
+#ifndef PM__EXT_MIN
+#define PM__EXT_MIN 4
+#endif
+#ifndef PM__EXT_PASSES
+#define PM__EXT_PASSES 1
+#endif
+        if (PM__EXTEND && pr.paired >= PM__EXT_MIN)
+            for (int pass = 0; pass < PM__EXT_PASSES; pass++) {
+                int added = extend_pairing(m, a, b, rot, tx, ty);
+                pr.paired += added;
+                if (!added)
+                    break;
+                if (pass + 1 < PM__EXT_PASSES)
+                    fit_rigid(m, a, b, &rot, &tx, &ty);
+            }
         overlap(a, b, rot, tx, ty, &oa, &ob);
         double ev[5];
         pairing_evidence(m, a, b, rot, tx, ty, ev);

@@ -9,7 +9,7 @@
 
 /* Neighbour graph */
 #ifndef PM__K_NEAREST
-#define PM__K_NEAREST 6
+#define PM__K_NEAREST 9
 #endif
 #define PM__MAX_DEGREE 20
 /* Only each minutia's HASH_RANK shortest edges take part in root finding. */
