@@ -295,7 +295,7 @@ static void test_round_trip(void **state)
             pm_crossing_sample(7, (uint64_t)i, "USA", &want[i]);
             mrz += want[i].mrz[0] != 0;
             if (i == 5)
-                strcpy(want[i].surname, "Comma, \"Quote\"");
+                snprintf(want[i].surname, sizeof want[i].surname, "%s", "Comma, \"Quote\"");
             if (i == 5) {
                 pm_error_t e;
                 assert_int_equal(pm_crossing_finish(&want[i], NULL, &e), PM_OK);

@@ -125,7 +125,7 @@ static void test_put_idempotent_and_query(void **state)
     assert_int_equal(pm_store_commit(st, &e), PM_OK);
     /* same key again: nothing new, even with different content */
     pm_crossing_t a2 = a;
-    strcpy(a2.surname, "Changed");
+    snprintf(a2.surname, sizeof a2.surname, "%s", "Changed");
     assert_int_equal(pm_store_put_crossing(st, &a2, &ins, &e), PM_OK);
     assert_int_equal(ins, 0);
     /* same record id from another country is a different record */
@@ -157,8 +157,8 @@ static void test_put_idempotent_and_query(void **state)
     pm_crossing_filter_t f;
     memset(&f, 0, sizeof f);
     memcpy(f.reporting_country, "CAN", 4);
-    strcpy(f.document_number, "D1");
-    strcpy(f.document_issuer, "CAN");
+    snprintf(f.document_number, sizeof f.document_number, "%s", "D1");
+    snprintf(f.document_issuer, sizeof f.document_issuer, "%s", "CAN");
     f.order = PM_ORDER_STORE_ID;
     assert_int_equal(pm_store_crossings(st, &f, &it, &e), PM_OK);
     assert_int_equal(pm_crossing_iter_next(it, &r, &e), 1);
@@ -182,7 +182,7 @@ static void test_put_idempotent_and_query(void **state)
     assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
     assert_int_equal(n, 2);
     memset(&f, 0, sizeof f);
-    strcpy(f.surname_norm, "lee");
+    snprintf(f.surname_norm, sizeof f.surname_norm, "%s", "lee");
     f.dob = a.dob;
     assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
     assert_int_equal(n, 2);
@@ -201,10 +201,10 @@ static void test_put_idempotent_and_query(void **state)
     f.dob = a4.dob;
     assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
     assert_int_equal(n, 1);
-    strcpy(f.given_names_norm, "ann");
+    snprintf(f.given_names_norm, sizeof f.given_names_norm, "%s", "ann");
     assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
     assert_int_equal(n, 1);
-    strcpy(f.given_names_norm, "bob");
+    snprintf(f.given_names_norm, sizeof f.given_names_norm, "%s", "bob");
     assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
     assert_int_equal(n, 0);
     memset(&f, 0, sizeof f);
