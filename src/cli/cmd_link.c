@@ -1540,6 +1540,13 @@ typedef struct screen_ctx {
     uint8_t *flags;               /* per screened record: 1 own-entry hit, 2 other hit */
     size_t cap;
     uint64_t untruthed;
+    /* identities already screened: key -> hits in pool */
+    uint64_t *cache_key;
+    uint32_t *cache_off;
+    uint8_t *cache_n;
+    size_t cache_cap, cache_n_used;
+    pm_screen_hit_t *pool;
+    size_t pool_n, pool_cap;
 } screen_ctx_t;
 
 static int screen_one(screen_ctx_t *sc, const char *key1, const char *key2, const char *ref,
@@ -1549,11 +1556,88 @@ static int screen_one(screen_ctx_t *sc, const char *key1, const char *key2, cons
     pm_screen_hit_t hits[16];
     size_t nh = 0;
     uint64_t t0 = pm_now_ns();
-    int rc = pm_watchlist_screen(sc->wl, surname, given, middle, dob, sex, cit, sc->min, hits,
+    /* the same identity crosses often: screen it once (64-bit key; a
+     * collision would reuse another identity's hits, odds ~n^2/2^65) */
+    uint64_t key = 0xcbf29ce484222325ULL;
+    const char *parts[4] = {surname, given, middle, cit ? cit : ""};
+    for (int k = 0; k < 4; k++)
+        for (const char *q = parts[k]; ; q++) {
+            key = (key ^ (unsigned char)*q) * 0x100000001b3ULL;
+            if (!*q)
+                break;
+        }
+    key = (key ^ (uint64_t)(uint16_t)dob->year ^ (uint64_t)dob->month << 16 ^
+           (uint64_t)dob->day << 24 ^ (uint64_t)(unsigned char)sex << 32) *
+          0x9e3779b97f4a7c15ULL;
+    key |= 1;
+    int cached = 0, rc = PM_OK;
+    if (sc->cache_cap) {
+        size_t j = (size_t)(key >> 17) & (sc->cache_cap - 1);
+        while (sc->cache_key[j] && sc->cache_key[j] != key)
+            j = (j + 1) & (sc->cache_cap - 1);
+        if (sc->cache_key[j] == key) {
+            nh = sc->cache_n[j];
+            memcpy(hits, sc->pool + sc->cache_off[j], nh * sizeof *hits);
+            cached = 1;
+        }
+    }
+    if (!cached) {
+        rc = pm_watchlist_screen(sc->wl, surname, given, middle, dob, sex, cit, sc->min, hits,
                                  sc->max_hits < 16 ? sc->max_hits : 16, &nh, err);
+        if (rc)
+            return rc;
+        /* remember it (grow at half full) */
+        if ((sc->cache_n_used + 1) * 2 > sc->cache_cap) {
+            size_t nc = sc->cache_cap ? sc->cache_cap * 2 : 1 << 16;
+            uint64_t *nk = calloc(nc, sizeof *nk);
+            uint32_t *no = calloc(nc, sizeof *no);
+            uint8_t *nn = calloc(nc, 1);
+            if (!nk || !no || !nn) {
+                free(nk);
+                free(no);
+                free(nn);
+                return pm_error_set(err, PM_ENOMEM, "out of memory");
+            }
+            for (size_t i = 0; i < sc->cache_cap; i++)
+                if (sc->cache_key[i]) {
+                    size_t j = (size_t)(sc->cache_key[i] >> 17) & (nc - 1);
+                    while (nk[j])
+                        j = (j + 1) & (nc - 1);
+                    nk[j] = sc->cache_key[i];
+                    no[j] = sc->cache_off[i];
+                    nn[j] = sc->cache_n[i];
+                }
+            free(sc->cache_key);
+            free(sc->cache_off);
+            free(sc->cache_n);
+            sc->cache_key = nk;
+            sc->cache_off = no;
+            sc->cache_n = nn;
+            sc->cache_cap = nc;
+        }
+        if (sc->pool_n + nh > sc->pool_cap) {
+            size_t nc = sc->pool_cap ? sc->pool_cap * 2 : 1024;
+            while (nc < sc->pool_n + nh)
+                nc *= 2;
+            pm_screen_hit_t *np = realloc(sc->pool, nc * sizeof *np);
+            if (!np)
+                return pm_error_set(err, PM_ENOMEM, "out of memory");
+            sc->pool = np;
+            sc->pool_cap = nc;
+        }
+        if (sc->pool_n + nh <= UINT32_MAX) {
+            size_t j = (size_t)(key >> 17) & (sc->cache_cap - 1);
+            while (sc->cache_key[j])
+                j = (j + 1) & (sc->cache_cap - 1);
+            sc->cache_key[j] = key;
+            sc->cache_off[j] = (uint32_t)sc->pool_n;
+            sc->cache_n[j] = (uint8_t)nh;
+            memcpy(sc->pool + sc->pool_n, hits, nh * sizeof *hits);
+            sc->pool_n += nh;
+            sc->cache_n_used++;
+        }
+    }
     sc->ns += pm_now_ns() - t0;
-    if (rc)
-        return rc;
     sc->screened++;
     sc->hits += nh;
     sc->hit_records += nh > 0;
@@ -1900,6 +1984,10 @@ int pm_cmd_screen(int argc, char **argv)
 out:
     free(sc.persons);
     free(sc.flags);
+    free(sc.cache_key);
+    free(sc.cache_off);
+    free(sc.cache_n);
+    free(sc.pool);
     free(entry_person);
     pm_link_truth_free(truth);
     pm_watchlist_free(wl);
