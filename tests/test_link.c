@@ -76,6 +76,38 @@ static void test_exact_fuzzy_merge(void **state)
     pm_linker_free(lk);
 }
 
+static void test_compare_records(void **state)
+{
+    (void)state;
+    pm_crossing_t a, b;
+    mk(&a, "1", "Al-Rashid", "Omar", "", "1979-03-04", 'M', "JOR", "K1234508", PM_DIRECTION_ENTRY, 1);
+    mk(&b, "2", "OMAR", "RASHID", "", "1979-04-03", 'M', "JOR", "KI2345O8", PM_DIRECTION_EXIT, 2);
+    pm_link_model_t m;
+    pm_link_model_default(&m);
+    pm_link_evidence_t ev;
+    pm_error_t e;
+    assert_int_equal(pm_link_compare(&a, &b, &m, &ev, &e), PM_OK);
+    assert_int_equal(ev.level[PM_LF_NAME], 0); /* particle dropped, order swapped */
+    assert_int_equal(ev.level[PM_LF_DOB], PM_DOB_SWAP);
+    assert_int_equal(ev.level[PM_LF_SEX], 0);
+    assert_int_equal(ev.level[PM_LF_CITIZENSHIP], 0);
+    assert_int_equal(ev.level[PM_LF_DOC], PM_DOC_OCR);
+    double w = 0;
+    for (int f = 0; f < PM_LINK_FIELDS; f++)
+        w += m.w[f][ev.level[f]];
+    assert_true(ev.weight == w);
+    assert_true(ev.weight >= m.link_threshold);
+    assert_int_equal(pm_link_pattern_index(ev.level) >= 0 &&
+                         pm_link_pattern_index(ev.level) < PM_LINK_PATTERNS,
+                     1);
+    assert_string_equal(pm_link_level_name(PM_LF_DOC, PM_DOC_OCR), "ocr-confusion");
+    assert_string_equal(pm_link_field_name(PM_LF_CITIZENSHIP), "citizenship");
+    /* a different person */
+    mk(&b, "3", "NGUYEN", "THI", "", "1990-12-12", 'F', "VNM", "C7777777", PM_DIRECTION_EXIT, 3);
+    assert_int_equal(pm_link_compare(&a, &b, &m, &ev, &e), PM_OK);
+    assert_true(ev.weight < m.review_threshold);
+}
+
 static void test_review_queue(void **state)
 {
     (void)state;
@@ -252,6 +284,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_fuzzy_merge),
+        cmocka_unit_test(test_compare_records),
         cmocka_unit_test(test_review_queue),
         cmocka_unit_test(test_generated_quality),
     };
