@@ -355,6 +355,11 @@ unsigned pm__noise_apply(pm__rng_t *r, const pm_synth_person_t *person, pm_synth
         if (total <= 0) break;
         unsigned bit = 1u << pm__rng_weighted(r, w, PM_SYNTH_NOISE_KIND_COUNT);
         if (apply(r, bit, person, c)) mask |= bit;
+        /* two countries' passports often spell the name differently */
+        if (bit == PM_SYNTH_NOISE_DUAL && (mask & bit) && !(mask & PM_SYNTH_NOISE_TRANSLIT) &&
+            pm__rng_chance(r, 0.4) && applicable(PM_SYNTH_NOISE_TRANSLIT, person, c) &&
+            apply(r, PM_SYNTH_NOISE_TRANSLIT, person, c))
+            mask |= PM_SYNTH_NOISE_TRANSLIT;
     }
     if (!mask) {
         /* always leave a mark on a record chosen for noise */
