@@ -178,18 +178,19 @@ static int build_graph(fp_work_t *wk, graph_t *g)
                     int q = cur + ring_dy[j] * pw + ring_dx[j];
                     if (!sk[q] || q == prev || g->owner[q] == eid)
                         continue;
+                    int rank = g->node_of[q] >= 0 ? 0 : (j & 1) ? 2 : 1;
                     if (g->node_of[q] < 0) {
-                        /* never into another edge, nor sideways onto a pixel
-                         * next to where we came from (a corner short-cut) */
+                        /* never into another edge; sideways onto a pixel next
+                         * to where we came from (a corner short-cut) only when
+                         * nothing else continues the ridge */
                         if (g->owner[q] >= 0)
                             continue;
                         int ddx = q % pw - prev % pw, ddy = q / pw - prev / pw;
                         if (ddx >= -1 && ddx <= 1 && ddy >= -1 && ddy <= 1)
-                            continue;
+                            rank = 3;
                     }
                     if (g->node_of[q] == a && q == p)
                         continue;
-                    int rank = g->node_of[q] >= 0 ? 0 : (j & 1) ? 2 : 1;
                     if (g->node_of[q] >= 0 && prev == p && g->node_of[q] == a)
                         continue; /* do not turn straight back into the start node */
                     if (rank < best) {
