@@ -27,22 +27,6 @@ static inline int edge_error(int la, uint8_t aia, uint8_t aja, int lb, uint8_t a
     return dl * 256 / (tol + 1) + (da + db) * 256 / (PM__ANGLE_TOL + 1);
 }
 
-/* The same test with the tighter root tolerances: 1 if compatible. */
-static inline int root_compatible(int la, uint8_t aia, uint8_t aja, int lb, uint8_t aib, uint8_t ajb)
-{
-    int dl = la - lb;
-    if (dl < 0)
-        dl = -dl;
-    int da = (int8_t)(uint8_t)(aia - aib);
-    int db = (int8_t)(uint8_t)(aja - ajb);
-    if (da < 0)
-        da = -da;
-    if (db < 0)
-        db = -db;
-    return dl <= pm__root_len_tol(la < lb ? la : lb) && da <= PM__ROOT_ANGLE_TOL &&
-           db <= PM__ROOT_ANGLE_TOL;
-}
-
 /* ---- min-heap of packed (error << 16 | k << 8 | l) ---------------------- */
 
 typedef struct heap {
@@ -404,8 +388,14 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
             __builtin_prefetch(&a->bucket_start[q[4].key]);
         const pm__hentry_t *h = a->hash + a->bucket_start[q->key];
         const pm__hentry_t *h_end = a->hash + a->bucket_start[q->key + 1];
+        /* tolerances of the query edge; angle tests as one unsigned compare */
+        const unsigned ltol = (unsigned)pm__root_len_tol(q->len);
+        const unsigned llo = (unsigned)q->len - ltol;
+        const uint8_t ai = (uint8_t)(q->ai - PM__ROOT_ANGLE_TOL), aj = (uint8_t)(q->aj - PM__ROOT_ANGLE_TOL);
         for (; h < h_end; h++) {
-            if (!root_compatible(h->len, h->ai, h->aj, q->len, q->ai, q->aj))
+            if ((unsigned)h->len - llo > 2 * ltol ||
+                (uint8_t)(h->ai - ai) > 2 * PM__ROOT_ANGLE_TOL ||
+                (uint8_t)(h->aj - aj) > 2 * PM__ROOT_ANGLE_TOL)
                 continue;
             int idx = h->i * nb + q->j;
             if (m->votes[idx] == 0)
