@@ -14,28 +14,28 @@ typedef struct knot {
 /* Fitted on 23040 impostor comparisons (all cross-finger pairs of FVC2002 DB1-4 B,
  * once with our extraction and once with the vendor ISO templates): empirical quantiles for FMR >= 10%,
  * above that an exponential tail fitted by least squares on the top 5%:
- * log10(FMR) = 0.02040 -0.89061 * raw. Check, empirical vs fitted:
- *   FMR 1e-02: empirical raw 2.279, fitted raw 2.269
- *   FMR 1e-03: empirical raw 3.368, fitted raw 3.391
- *   FMR 1e-04: empirical raw 4.346, fitted raw 4.514
+ * log10(FMR) = 0.09580 -1.01667 * raw. Check, empirical vs fitted:
+ *   FMR 1e-02: empirical raw 2.040, fitted raw 2.061
+ *   FMR 1e-03: empirical raw 3.104, fitted raw 3.045
+ *   FMR 1e-04: empirical raw 3.946, fitted raw 4.029
  */
 static const knot_t knots[] = {
     {0.0, 0.0},
-    {0.4460, 3.0103},
-    {0.8847, 6.9897},
-    {1.1933, 10.0000},
-    {1.4837, 13.0103},
-    {2.0452, 18.0103},
-    {2.6066, 23.0103},
-    {3.1680, 28.0103},
-    {3.7294, 33.0103},
-    {4.2908, 38.0103},
-    {4.8522, 43.0103},
-    {5.4137, 48.0103},
-    {5.9751, 53.0103},
-    {6.5365, 58.0103},
-    {7.0979, 63.0103},
-    {7.6593, 68.0103},
+    {0.4315, 3.0103},
+    {0.8151, 6.9897},
+    {1.0960, 10.0000},
+    {1.3739, 13.0103},
+    {1.8657, 18.0103},
+    {2.3575, 23.0103},
+    {2.8493, 28.0103},
+    {3.3411, 33.0103},
+    {3.8329, 38.0103},
+    {4.3247, 43.0103},
+    {4.8165, 48.0103},
+    {5.3084, 53.0103},
+    {5.8002, 58.0103},
+    {6.2920, 63.0103},
+    {6.7838, 68.0103},
 };
 
 double pm_match_calibrate(double raw)

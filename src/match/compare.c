@@ -200,10 +200,10 @@ static void fit_rigid(const pm_matcher_t *m, const pm_match_template_t *a,
  * within a distance growing with its distance from the paired centroid and has
  * a similar direction. Returns how many pairs were added. */
 #ifndef PM__EXT_DIST
-#define PM__EXT_DIST 6.0
+#define PM__EXT_DIST 5.0
 #endif
 #ifndef PM__EXT_DIST_FRAC
-#define PM__EXT_DIST_FRAC 0.06
+#define PM__EXT_DIST_FRAC 0.05
 #endif
 #ifndef PM__EXT_ANGLE
 #define PM__EXT_ANGLE 16
