@@ -35,8 +35,8 @@ say "3. Exchange the feeds both ways: their entry is our exit"
 "$bin" crossings export --db usa.db --since 0 -o usa-feed.jsonl
 "$bin" crossings import --db usa.db --from-partner CAN can-feed.jsonl
 "$bin" crossings import --db can.db --from-partner USA usa-feed.jsonl
-cursor=$(tail -1 can-feed.jsonl | sed 's/.*"cursor":\([0-9]*\)}$/\1/')
-echo "(USA resumes CAN's feed after cursor $cursor: nothing new yet)"
+cursor=$("$bin" crossings stats --db usa.db --json | sed 's/.*"CAN":\([0-9]*\).*/\1/')
+echo "(USA stored how far it read CAN's feed: cursor $cursor; resuming there finds nothing new yet)"
 "$bin" crossings export --db can.db --since "$cursor" | wc -l
 
 say "4. What each side knows"

@@ -395,6 +395,10 @@ static void test_import(void **state)
     assert_int_equal(s.stored, 1);
     assert_int_equal(s.rejected, 2);
     assert_int_equal(s.last_cursor, 9);
+    /* the feed's cursor is stored with the rows (rejected rows are consumed too) */
+    int64_t cur = 0;
+    assert_int_equal(pm_store_partner_cursor(st, "USA", &cur, &e), PM_OK);
+    assert_int_equal(cur, 9);
     pm_crossing_filter_t f;
     memset(&f, 0, sizeof f);
     f.origin_filter = PM_ORIGIN_PARTNER;

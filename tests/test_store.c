@@ -276,6 +276,42 @@ static void test_put_many(void **state)
     pm_store_close(st);
 }
 
+static void test_partner_cursor(void **state)
+{
+    (void)state;
+    pm_store_t *st = NULL;
+    pm_error_t e;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/cursor.db", dir);
+    assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
+    int v = 0;
+    assert_int_equal(pm_store_schema_version(st, "store", &v, &e), PM_OK);
+    assert_int_equal(v, 2);
+    int64_t cur = -1;
+    assert_int_equal(pm_store_partner_cursor(st, "USA", &cur, &e), PM_OK);
+    assert_int_equal(cur, 0);
+    assert_int_equal(pm_store_set_partner_cursor(st, "USA", 5, &e), PM_ENOTFOUND);
+    assert_int_equal(pm_store_ensure_partner(st, "USA", &e), PM_OK);
+    assert_int_equal(pm_store_ensure_partner(st, "MEX", &e), PM_OK);
+    assert_int_equal(pm_store_ensure_partner(st, "USA", &e), PM_OK);
+    assert_int_equal(pm_store_set_partner_cursor(st, "USA", 5, &e), PM_OK);
+    assert_int_equal(pm_store_set_partner_cursor(st, "USA", 3, &e), PM_OK); /* never lowers */
+    assert_int_equal(pm_store_partner_cursor(st, "USA", &cur, &e), PM_OK);
+    assert_int_equal(cur, 5);
+    /* rolled back with its transaction */
+    assert_int_equal(pm_store_begin(st, &e), PM_OK);
+    assert_int_equal(pm_store_set_partner_cursor(st, "USA", 9, &e), PM_OK);
+    assert_int_equal(pm_store_rollback(st, &e), PM_OK);
+    assert_int_equal(pm_store_partner_cursor(st, "USA", &cur, &e), PM_OK);
+    assert_int_equal(cur, 5);
+    char codes[1][4];
+    size_t n = 0;
+    assert_int_equal(pm_store_partners(st, codes, 1, &n, &e), PM_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(codes[0], "MEX");
+    pm_store_close(st);
+}
+
 static void test_default_path(void **state)
 {
     (void)state;
@@ -293,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_open_and_migrations),
         cmocka_unit_test(test_put_idempotent_and_query),
         cmocka_unit_test(test_put_many),
+        cmocka_unit_test(test_partner_cursor),
         cmocka_unit_test(test_default_path),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

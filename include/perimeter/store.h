@@ -100,6 +100,20 @@ int pm_store_rollback(pm_store_t *st, pm_error_t *err);
  * non-empty origin need their partner recorded first (foreign key). */
 int pm_store_ensure_partner(pm_store_t *st, const char *code, pm_error_t *err);
 
+/* The recorded partners' codes, sorted, into out[0..max) (NUL-terminated
+ * alpha-3); *out_n = how many exist (may exceed max). */
+int pm_store_partners(pm_store_t *st, char (*out)[4], size_t max, size_t *out_n, pm_error_t *err);
+
+/* The cursor of partner `code`'s feed that we have stored up to (0 if none
+ * or unknown partner): ask its export for `--since` this. */
+int pm_store_partner_cursor(pm_store_t *st, const char *code, int64_t *out_cursor,
+                            pm_error_t *err);
+/* Raises the partner's stored feed cursor to `cursor` (never lowers it). Call
+ * it inside the transaction that stores the rows up to that cursor, so that
+ * the cursor and the rows are committed together. The partner must exist. */
+int pm_store_set_partner_cursor(pm_store_t *st, const char *code, int64_t cursor,
+                                pm_error_t *err);
+
 /* Stores one validated crossing. Idempotent on (reporting_country, record_id):
  * if that key exists nothing changes and *out_inserted = 0, else 1.
  * out_inserted may be NULL. */

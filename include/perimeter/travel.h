@@ -220,7 +220,8 @@ typedef struct pm_import_options {
     int strict;        /* nonzero: any rejected row means nothing from the input is stored */
     /* Non-NULL: the input is this partner's feed (alpha-3). Each row must be an
      * entry reported by that partner; it is stored as an exit from here with
-     * origin = the partner. */
+     * origin = the partner. The feed's highest "cursor" is stored with each
+     * batch (pm_store_partner_cursor), so a consumer resumes where it stopped. */
     const char *from_partner;
     /* Called for each rejected row (may be NULL): line, field (PM_CF_NONE if
      * none) and the error (message "line N: field: reason"). */

@@ -177,8 +177,8 @@ int pm_cmd_crossings_import(int argc, char **argv)
             path, stats.rows, stats.stored, stats.duplicates, stats.rejected,
             strict && stats.rejected ? " (strict: nothing stored)" : "");
     if (partner && stats.last_cursor >= 0)
-        fprintf(stderr, "perimeter: partner %s feed cursor %" PRId64 "\n", partner,
-                stats.last_cursor);
+        fprintf(stderr, "perimeter: partner %s feed cursor %" PRId64 "%s\n", partner,
+                stats.last_cursor, rc == PM_OK || rc == PM_EPARTIAL ? " (stored)" : "");
     if (rc == PM_OK)
         return 0;
     if (rc == PM_EPARTIAL || rc == PM_EVALIDATION)
@@ -766,6 +766,15 @@ int pm_cmd_crossings_stats(int argc, char **argv)
     int64_t feed_cursor = 0;
     if (!rc)
         rc = pm_store_max_store_id(st, &feed_cursor, &e);
+    char partners[16][4];
+    int64_t cursors[16];
+    size_t npartners = 0;
+    if (!rc)
+        rc = pm_store_partners(st, partners, 16, &npartners, &e);
+    if (npartners > 16)
+        npartners = 16;
+    for (size_t i = 0; i < npartners && !rc; i++)
+        rc = pm_store_partner_cursor(st, partners[i], &cursors[i], &e);
     pm_store_close(st);
     if (rc) {
         fprintf(stderr, "perimeter: stats: %s\n", pm_error_text(&e));
@@ -773,12 +782,17 @@ int pm_cmd_crossings_stats(int argc, char **argv)
     }
     if (json) {
         printf("{\"total\":%" PRId64 ",\"our_entries\":%" PRId64 ",\"our_exits\":%" PRId64
-               ",\"partner_exits\":%" PRId64 ",\"max_cursor\":%" PRId64 "}\n",
+               ",\"partner_exits\":%" PRId64 ",\"max_cursor\":%" PRId64 ",\"partner_cursors\":{",
                rows[0].n, rows[1].n, rows[2].n, rows[3].n, feed_cursor);
+        for (size_t i = 0; i < npartners; i++)
+            printf("%s\"%s\":%" PRId64, i ? "," : "", partners[i], cursors[i]);
+        printf("}}\n");
     } else {
         for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
             printf("%-26s %12" PRId64 "\n", rows[i].name, rows[i].n);
         printf("%-26s %12" PRId64 "\n", "highest cursor", feed_cursor);
+        for (size_t i = 0; i < npartners; i++)
+            printf("feed of %s read up to      %12" PRId64 "\n", partners[i], cursors[i]);
     }
     return 0;
 }

@@ -201,6 +201,68 @@ static int sq_ensure_partner(pm_store_t *st, const char *code, pm_error_t *err)
     return PM_OK;
 }
 
+static void bind_text(sqlite3_stmt *q, int i, const char *s);
+static void col_text(sqlite3_stmt *q, int i, char *out, size_t cap);
+
+static int sq_partners(pm_store_t *st, char (*out)[4], size_t max, size_t *out_n, pm_error_t *err)
+{
+    sqlite3 *db = S(st)->db;
+    sqlite3_stmt *q = NULL;
+    *out_n = 0;
+    if (sqlite3_prepare_v2(db, "SELECT code FROM partner ORDER BY code", -1, &q, NULL) !=
+        SQLITE_OK)
+        return db_error(db, err, "partners");
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*out_n < max)
+            col_text(q, 0, out[*out_n], 4);
+        (*out_n)++;
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return db_error(db, err, "partners");
+    return PM_OK;
+}
+
+static int sq_partner_cursor(pm_store_t *st, const char *code, int64_t *out_cursor,
+                             pm_error_t *err)
+{
+    sqlite3 *db = S(st)->db;
+    sqlite3_stmt *q = NULL;
+    *out_cursor = 0;
+    if (sqlite3_prepare_v2(db, "SELECT feed_cursor FROM partner WHERE code = ?1", -1, &q, NULL) !=
+        SQLITE_OK)
+        return db_error(db, err, "partner cursor");
+    bind_text(q, 1, code);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *out_cursor = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(db, err, "partner cursor");
+    return PM_OK;
+}
+
+static int sq_set_partner_cursor(pm_store_t *st, const char *code, int64_t cursor,
+                                 pm_error_t *err)
+{
+    sqlite3 *db = S(st)->db;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "UPDATE partner SET feed_cursor = max(feed_cursor, ?2) WHERE code = ?1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_error(db, err, "partner cursor");
+    bind_text(q, 1, code);
+    sqlite3_bind_int64(q, 2, cursor);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return db_error(db, err, "partner cursor");
+    if (sqlite3_changes(db) != 1)
+        return pm_error_set(err, PM_ENOTFOUND, "partner %s is not recorded", code);
+    return PM_OK;
+}
+
 static const char put_head[] =
     "INSERT INTO crossing (reporting_country, record_id, direction, time_utc, utc_offset, "
     "port_code, mode, surname, given_names, middle_names, surname_norm, given_names_norm, "
@@ -582,6 +644,9 @@ static const pm__store_ops_t sqlite_ops = {
     .commit = sq_commit,
     .rollback = sq_rollback,
     .ensure_partner = sq_ensure_partner,
+    .partners = sq_partners,
+    .partner_cursor = sq_partner_cursor,
+    .set_partner_cursor = sq_set_partner_cursor,
     .put_crossing = sq_put_crossing,
     .put_crossings = sq_put_crossings,
     .crossings = sq_crossings,

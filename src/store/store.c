@@ -53,6 +53,8 @@ static const pm_migration_t store_steps[] = {
      ") STRICT, WITHOUT ROWID;\n"
      "CREATE INDEX crossing_time ON crossing (time_utc);\n",
      NULL},
+    {2, "partner feed cursor",
+     "ALTER TABLE partner ADD COLUMN feed_cursor INTEGER NOT NULL DEFAULT 0;\n", NULL},
 };
 
 const pm_migration_set_t pm__store_schema = {"store", store_steps,
@@ -112,6 +114,22 @@ int pm_store_rollback(pm_store_t *st, pm_error_t *err)
 int pm_store_ensure_partner(pm_store_t *st, const char *code, pm_error_t *err)
 {
     return st->ops->ensure_partner(st, code, err);
+}
+
+int pm_store_partners(pm_store_t *st, char (*out)[4], size_t max, size_t *out_n, pm_error_t *err)
+{
+    return st->ops->partners(st, out, max, out_n, err);
+}
+
+int pm_store_partner_cursor(pm_store_t *st, const char *code, int64_t *out_cursor,
+                            pm_error_t *err)
+{
+    return st->ops->partner_cursor(st, code, out_cursor, err);
+}
+
+int pm_store_set_partner_cursor(pm_store_t *st, const char *code, int64_t cursor, pm_error_t *err)
+{
+    return st->ops->set_partner_cursor(st, code, cursor, err);
 }
 
 int pm_store_put_crossing(pm_store_t *st, const pm_crossing_t *c, int *out_inserted,

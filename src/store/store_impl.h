@@ -15,6 +15,9 @@ typedef struct pm__store_ops {
     int (*commit)(pm_store_t *st, pm_error_t *err);
     int (*rollback)(pm_store_t *st, pm_error_t *err);
     int (*ensure_partner)(pm_store_t *st, const char *code, pm_error_t *err);
+    int (*partners)(pm_store_t *st, char (*out)[4], size_t max, size_t *out_n, pm_error_t *err);
+    int (*partner_cursor)(pm_store_t *st, const char *code, int64_t *out_cursor, pm_error_t *err);
+    int (*set_partner_cursor)(pm_store_t *st, const char *code, int64_t cursor, pm_error_t *err);
     int (*put_crossing)(pm_store_t *st, const pm_crossing_t *c, int *out_inserted,
                         pm_error_t *err);
     int (*put_crossings)(pm_store_t *st, const pm_crossing_t *rows, size_t n,

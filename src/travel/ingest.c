@@ -39,6 +39,7 @@ struct import_state {
     int open_tx;
     size_t in_batch;       /* rows put in the open transaction */
     uint64_t batch_stored; /* of which new */
+    int64_t saved_cursor;  /* partner feed cursor written in this import */
 };
 
 /* Stores the waiting rows inside the open transaction (opening one if needed). */
@@ -63,6 +64,24 @@ static int flush_chunk(struct import_state *is, pm_import_stats_t *stats, pm_err
     return PM_OK;
 }
 
+/* Records the partner feed's cursor with the rows up to it (same transaction). */
+static int save_cursor(struct import_state *is, const char *partner, const pm_import_stats_t *stats,
+                       pm_error_t *err)
+{
+    if (!partner || stats->last_cursor < 0 || stats->last_cursor <= is->saved_cursor)
+        return PM_OK;
+    int rc;
+    if (!is->open_tx) {
+        if ((rc = pm_store_begin(is->st, err)))
+            return rc;
+        is->open_tx = 1;
+    }
+    if ((rc = pm_store_set_partner_cursor(is->st, partner, stats->last_cursor, err)))
+        return rc;
+    is->saved_cursor = stats->last_cursor;
+    return PM_OK;
+}
+
 int pm_crossings_import(struct pm_store *st, pm_crossing_reader_t *r, const pm_import_options_t *o,
                         pm_import_stats_t *out_stats, pm_error_t *err)
 {
@@ -73,7 +92,7 @@ int pm_crossings_import(struct pm_store *st, pm_crossing_reader_t *r, const pm_i
     pm_import_stats_t stats = {0, 0, 0, 0, -1};
     size_t batch = o->batch_rows ? o->batch_rows : DEFAULT_BATCH;
     const char *partner = o->from_partner;
-    struct import_state is = {st, NULL, 0, 0, 0, 0};
+    struct import_state is = {st, NULL, 0, 0, 0, 0, -1};
     int rc = PM_OK;
     if (partner) {
         if (strlen(partner) != 3 || !pm_country_is_iso(partner)) {
@@ -124,7 +143,7 @@ int pm_crossings_import(struct pm_store *st, pm_crossing_reader_t *r, const pm_i
         if ((rc = flush_chunk(&is, &stats, err)))
             goto fail;
         if (!o->strict && is.in_batch >= batch) {
-            if ((rc = pm_store_commit(st, err)))
+            if ((rc = save_cursor(&is, partner, &stats, err)) || (rc = pm_store_commit(st, err)))
                 goto fail;
             is.open_tx = 0;
             is.in_batch = 0;
@@ -143,7 +162,7 @@ int pm_crossings_import(struct pm_store *st, pm_crossing_reader_t *r, const pm_i
                           (unsigned long long)stats.rejected, (unsigned long long)stats.rows);
         goto done;
     }
-    if ((rc = flush_chunk(&is, &stats, err)))
+    if ((rc = flush_chunk(&is, &stats, err)) || (rc = save_cursor(&is, partner, &stats, err)))
         goto fail;
     if (is.open_tx) {
         if ((rc = pm_store_commit(st, err)))

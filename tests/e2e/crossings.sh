@@ -54,7 +54,9 @@ mid=$(sed -n 10p feed1.jsonl | sed 's/.*"cursor":\([0-9]*\)}/\1/')
 # USA imports CAN's feed: CAN entries become USA's exits, tagged CAN.
 "$bin" crossings import --db usa.db --from-partner CAN feed1.jsonl 2>log || fail "partner import: $(cat log)"
 grep -q "$n_feed stored" log || fail "partner import: $(cat log)"
-grep -q "partner CAN feed cursor $last" log || fail "partner cursor: $(cat log)"
+grep -q "partner CAN feed cursor $last (stored)" log || fail "partner cursor: $(cat log)"
+"$bin" crossings stats --db usa.db | grep -q "feed of CAN read up to *$last\$" || fail "stats cursor"
+"$bin" crossings stats --db usa.db --json | grep -q "\"partner_cursors\":{\"CAN\":$last}" || fail "stats json"
 "$bin" crossings import --db usa.db --from-partner CAN feed1.jsonl 2>log || fail "partner re-import"
 grep -q ", 0 stored" log || fail "partner re-import stored rows: $(cat log)"
 # USA's own feed does not forward CAN's data (onward transfer).
