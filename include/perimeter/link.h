@@ -470,6 +470,27 @@ int pm_link_store_reviews(pm_store_t *st, const char *status, size_t limit,
  * PM_ENOTFOUND for an unknown id, PM_ESTATE if already decided. */
 int pm_link_store_decide(pm_store_t *st, int64_t review_id, int accept, pm_error_t *err);
 
+/* ------------------------------------------------------------ list files */
+
+/* A bounded RFC 4180 row reader for the module's list files (watchlists,
+ * removal orders, manifests): quoted fields, "" escapes, CRLF or LF. */
+#define PM_LIST_FIELDS_MAX 32
+#define PM_LIST_ROW_MAX 4096
+typedef struct pm_list_row {
+    size_t n;
+    char *f[PM_LIST_FIELDS_MAX]; /* point into buf */
+    char buf[PM_LIST_ROW_MAX + PM_LIST_FIELDS_MAX];
+} pm_list_row_t;
+
+/* Reads the row at *pos of data[0..len) into row and advances *pos; *line is
+ * the 1-based line where the next row starts (updated). Returns 1 for a row,
+ * 0 at the end, PM_EFORMAT / PM_ELIMIT with "line N: ..." on bad input.
+ * Blank lines are skipped. */
+int pm_list_next(const char *data, size_t len, size_t *pos, uint64_t *line, pm_list_row_t *row,
+                 pm_error_t *err);
+/* Index of the column named name in a header row, -1 if absent. */
+int pm_list_column(const pm_list_row_t *header, const char *name);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,7 +16,6 @@
 #include "perimeter/travel.h"
 
 #include "cli/cmd_link_util.h"
-#include "link/link_impl.h"
 
 /* ---- reading crossings from a file ------------------------------------------ */
 
@@ -1235,18 +1234,18 @@ static int removals_report(pm_store_t *st, const report_opts_t *o, linked_t *L, 
     size_t norders = 0, cap = 0;
     size_t pos = 0;
     uint64_t line = 1;
-    static pm__csv_row_t hdr, row;
-    if (!rc && pm__csv_next((const char *)data, len, &pos, &line, &hdr, err) != 1)
+    static pm_list_row_t hdr, row;
+    if (!rc && pm_list_next((const char *)data, len, &pos, &line, &hdr, err) != 1)
         rc = pm_error_set(err, PM_EFORMAT, "%s: empty or bad header", o->orders);
-    int c_id = pm__csv_column(&hdr, "order_id"), c_s = pm__csv_column(&hdr, "surname");
-    int c_g = pm__csv_column(&hdr, "given_names"), c_d = pm__csv_column(&hdr, "date_of_birth");
-    int c_doc = pm__csv_column(&hdr, "document_number"), c_od = pm__csv_column(&hdr, "order_date");
+    int c_id = pm_list_column(&hdr, "order_id"), c_s = pm_list_column(&hdr, "surname");
+    int c_g = pm_list_column(&hdr, "given_names"), c_d = pm_list_column(&hdr, "date_of_birth");
+    int c_doc = pm_list_column(&hdr, "document_number"), c_od = pm_list_column(&hdr, "order_date");
     if (!rc && (c_id < 0 || c_s < 0 || c_od < 0))
         rc = pm_error_set(err, PM_EFORMAT, "%s:1: header needs order_id, surname, order_date",
                           o->orders);
     while (!rc) {
         uint64_t at = line;
-        int got = pm__csv_next((const char *)data, len, &pos, &line, &row, err);
+        int got = pm_list_next((const char *)data, len, &pos, &line, &row, err);
         if (got <= 0) {
             rc = got;
             break;
@@ -1695,26 +1694,26 @@ static int screen_manifest(screen_ctx_t *sc, const char *path, pm_error_t *err)
     int rc = pm_file_read(path, 1u << 30, &data, &len, err);
     if (rc)
         return rc;
-    static pm__csv_row_t hdr, row;
+    static pm_list_row_t hdr, row;
     size_t pos = 0;
     uint64_t line = 1;
-    if (pm__csv_next((const char *)data, len, &pos, &line, &hdr, err) != 1) {
+    if (pm_list_next((const char *)data, len, &pos, &line, &hdr, err) != 1) {
         free(data);
         return pm_error_set(err, PM_EFORMAT, "%s: empty or bad header", path);
     }
-    int c_f = pm__csv_column(&hdr, "flight_id"), c_q = pm__csv_column(&hdr, "passenger_seq");
-    int c_s = pm__csv_column(&hdr, "surname"), c_g = pm__csv_column(&hdr, "given_names");
-    int c_m = pm__csv_column(&hdr, "middle_names"), c_d = pm__csv_column(&hdr, "date_of_birth");
-    int c_x = pm__csv_column(&hdr, "sex"), c_c = pm__csv_column(&hdr, "citizenship");
+    int c_f = pm_list_column(&hdr, "flight_id"), c_q = pm_list_column(&hdr, "passenger_seq");
+    int c_s = pm_list_column(&hdr, "surname"), c_g = pm_list_column(&hdr, "given_names");
+    int c_m = pm_list_column(&hdr, "middle_names"), c_d = pm_list_column(&hdr, "date_of_birth");
+    int c_x = pm_list_column(&hdr, "sex"), c_c = pm_list_column(&hdr, "citizenship");
     if (c_c < 0)
-        c_c = pm__csv_column(&hdr, "nationality");
+        c_c = pm_list_column(&hdr, "nationality");
     if (c_s < 0) {
         free(data);
         return pm_error_set(err, PM_EFORMAT, "%s:1: header has no surname column", path);
     }
     while (!rc) {
         uint64_t at = line;
-        int got = pm__csv_next((const char *)data, len, &pos, &line, &row, err);
+        int got = pm_list_next((const char *)data, len, &pos, &line, &row, err);
         if (got <= 0) {
             rc = got;
             break;
@@ -1857,12 +1856,12 @@ int pm_cmd_screen(int argc, char **argv)
             rc = pm_error_set(&err, PM_ENOMEM, "out of memory");
         if (!rc) {
             rc = pm_file_read(wlt_p, 64u << 20, &data, &len, &err);
-            static pm__csv_row_t row;
+            static pm_list_row_t row;
             size_t pos = 0;
             uint64_t line = 1;
             int first = 1;
             while (!rc) {
-                int got = pm__csv_next((const char *)data, len, &pos, &line, &row, &err);
+                int got = pm_list_next((const char *)data, len, &pos, &line, &row, &err);
                 if (got <= 0) {
                     rc = got;
                     break;

@@ -3,7 +3,7 @@
 
 #include "link_impl.h"
 
-int pm__csv_next(const char *data, size_t len, size_t *pos, uint64_t *line, pm__csv_row_t *row,
+int pm_list_next(const char *data, size_t len, size_t *pos, uint64_t *line, pm_list_row_t *row,
                  pm_error_t *err)
 {
     size_t p = *pos;
@@ -45,9 +45,9 @@ int pm__csv_next(const char *data, size_t len, size_t *pos, uint64_t *line, pm__
             at_start = 0;
             continue;
         } else if (c == ',') {
-            if (out >= sizeof row->buf - 1 || row->n >= PM__CSV_FIELDS_MAX)
+            if (out >= sizeof row->buf - 1 || row->n >= PM_LIST_FIELDS_MAX)
                 return pm_error_set(err, PM_ELIMIT, "line %llu: more than %d fields",
-                                    (unsigned long long)start_line, PM__CSV_FIELDS_MAX);
+                                    (unsigned long long)start_line, PM_LIST_FIELDS_MAX);
             row->buf[out++] = '\0';
             row->f[row->n++] = row->buf + out;
             at_start = 1;
@@ -61,9 +61,9 @@ int pm__csv_next(const char *data, size_t len, size_t *pos, uint64_t *line, pm__
             return pm_error_set(err, PM_EFORMAT, "line %llu: NUL byte",
                                 (unsigned long long)start_line);
         at_start = 0;
-        if (out >= PM__CSV_ROW_MAX)
+        if (out >= PM_LIST_ROW_MAX)
             return pm_error_set(err, PM_ELIMIT, "line %llu: row longer than %d bytes",
-                                (unsigned long long)start_line, PM__CSV_ROW_MAX);
+                                (unsigned long long)start_line, PM_LIST_ROW_MAX);
         row->buf[out++] = c;
     }
     row->buf[out] = '\0';
@@ -71,7 +71,7 @@ int pm__csv_next(const char *data, size_t len, size_t *pos, uint64_t *line, pm__
     return 1;
 }
 
-int pm__csv_column(const pm__csv_row_t *header, const char *name)
+int pm_list_column(const pm_list_row_t *header, const char *name)
 {
     for (size_t i = 0; i < header->n; i++)
         if (strcmp(header->f[i], name) == 0)

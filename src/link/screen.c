@@ -341,22 +341,22 @@ int pm_watchlist_load_csv(pm_watchlist_t *wl, const char *data, size_t len, pm_e
 {
     size_t pos = 0;
     uint64_t line = 1;
-    pm__csv_row_t *row = malloc(sizeof *row), *hdr = malloc(sizeof *hdr);
+    pm_list_row_t *row = malloc(sizeof *row), *hdr = malloc(sizeof *hdr);
     if (!row || !hdr) {
         free(row);
         free(hdr);
         return pm_error_set(err, PM_ENOMEM, "watchlist: out of memory");
     }
-    int rc = pm__csv_next(data, len, &pos, &line, hdr, err);
+    int rc = pm_list_next(data, len, &pos, &line, hdr, err);
     if (rc <= 0) {
         free(row);
         free(hdr);
         return rc < 0 ? rc : pm_error_set(err, PM_EFORMAT, "watchlist: empty file");
     }
-    int c_id = pm__csv_column(hdr, "watchlist_id"), c_sur = pm__csv_column(hdr, "surname");
-    int c_giv = pm__csv_column(hdr, "given_names"), c_al = pm__csv_column(hdr, "aliases");
-    int c_dob = pm__csv_column(hdr, "date_of_birth"), c_sex = pm__csv_column(hdr, "sex");
-    int c_cit = pm__csv_column(hdr, "citizenship"), c_rs = pm__csv_column(hdr, "reason");
+    int c_id = pm_list_column(hdr, "watchlist_id"), c_sur = pm_list_column(hdr, "surname");
+    int c_giv = pm_list_column(hdr, "given_names"), c_al = pm_list_column(hdr, "aliases");
+    int c_dob = pm_list_column(hdr, "date_of_birth"), c_sex = pm_list_column(hdr, "sex");
+    int c_cit = pm_list_column(hdr, "citizenship"), c_rs = pm_list_column(hdr, "reason");
     if (c_id < 0 || c_sur < 0) {
         free(row);
         free(hdr);
@@ -365,7 +365,7 @@ int pm_watchlist_load_csv(pm_watchlist_t *wl, const char *data, size_t len, pm_e
     rc = PM_OK;
     for (;;) {
         uint64_t at = line;
-        int got = pm__csv_next(data, len, &pos, &line, row, err);
+        int got = pm_list_next(data, len, &pos, &line, row, err);
         if (got == 0)
             break;
         if (got < 0) {
