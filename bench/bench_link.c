@@ -45,44 +45,90 @@ static size_t zipf(rng_t *r, size_t n)
 }
 
 /* Given names: variants of one name separated by '|', the first is the usual one. */
-static const char *const given_arabic[] = {
-    "MOHAMMED|MUHAMMAD|MOHAMED|MOHAMAD", "AHMED|AHMAD", "ALI", "OMAR|UMAR", "YOUSSEF|YUSUF|YOUSEF",
-    "HASSAN|HASAN", "HUSSEIN|HUSSAIN|HOSSEIN", "KHALED|KHALID", "IBRAHIM|EBRAHIM", "FATIMA|FATMA",
-    "AISHA|AYESHA", "MARIAM|MARYAM", "ZAINAB|ZEINAB", "ABDULLAH|ABDALLAH", "MAHMOUD|MAHMUD",
-    "MUSTAFA|MOSTAFA", "SAMIR", "NOUR|NOOR", "LAYLA|LEILA", "TAREK|TARIQ", "HAMZA", "BILAL",
-    "RANIA", "SALMA", "AMIRA", "KARIM|KAREEM", "WALID|WALEED", "JAMAL|GAMAL", "NABIL", "RAMI"};
+static const char *const given_arabic[] = {"MOHAMMED|MUHAMMAD|MOHAMED|MOHAMAD",
+                                           "AHMED|AHMAD",
+                                           "ALI",
+                                           "OMAR|UMAR",
+                                           "YOUSSEF|YUSUF|YOUSEF",
+                                           "HASSAN|HASAN",
+                                           "HUSSEIN|HUSSAIN|HOSSEIN",
+                                           "KHALED|KHALID",
+                                           "IBRAHIM|EBRAHIM",
+                                           "FATIMA|FATMA",
+                                           "AISHA|AYESHA",
+                                           "MARIAM|MARYAM",
+                                           "ZAINAB|ZEINAB",
+                                           "ABDULLAH|ABDALLAH",
+                                           "MAHMOUD|MAHMUD",
+                                           "MUSTAFA|MOSTAFA",
+                                           "SAMIR",
+                                           "NOUR|NOOR",
+                                           "LAYLA|LEILA",
+                                           "TAREK|TARIQ",
+                                           "HAMZA",
+                                           "BILAL",
+                                           "RANIA",
+                                           "SALMA",
+                                           "AMIRA",
+                                           "KARIM|KAREEM",
+                                           "WALID|WALEED",
+                                           "JAMAL|GAMAL",
+                                           "NABIL",
+                                           "RAMI"};
 static const char *const sur_arabic[] = {
-    "AL HASSAN", "HADDAD", "MANSOUR|MANSUR", "SALEH|SALIH", "KHAN", "AL RASHID", "NASSER|NASSAR",
-    "AL SAYED|EL SAYED", "IBRAHIM", "ABDULLAH", "HAMDAN", "AZIZ", "QURESHI|KURESHI", "FARAH",
-    "BIN SALEM", "ABU ZAID", "HUSSEIN", "AL AMIN|EL AMIN", "YOUSEF", "OTHMAN|OSMAN"};
-static const char *const given_slavic[] = {
-    "OLEKSANDR|ALEKSANDR|ALEXANDR", "OLGA", "IVAN", "NATALIA|NATALIYA", "SERGEI|SERHII|SERGEY",
-    "YULIA|IULIIA|YULIYA", "DMITRY|DMYTRO", "ANNA", "ANDRII|ANDREI|ANDREY", "TETIANA|TATIANA",
-    "MYKOLA|NIKOLAI", "OKSANA", "PAVLO|PAVEL", "IRYNA|IRINA", "VIKTOR", "SVITLANA|SVETLANA",
-    "YURII|YURI|IURII", "MARIIA|MARIYA|MARIA", "HRYHORII|GRIGORII", "OLENA|ELENA"};
+    "AL HASSAN", "HADDAD",        "MANSOUR|MANSUR",    "SALEH|SALIH", "KHAN",
+    "AL RASHID", "NASSER|NASSAR", "AL SAYED|EL SAYED", "IBRAHIM",     "ABDULLAH",
+    "HAMDAN",    "AZIZ",          "QURESHI|KURESHI",   "FARAH",       "BIN SALEM",
+    "ABU ZAID",  "HUSSEIN",       "AL AMIN|EL AMIN",   "YOUSEF",      "OTHMAN|OSMAN"};
+static const char *const given_slavic[] = {"OLEKSANDR|ALEKSANDR|ALEXANDR",
+                                           "OLGA",
+                                           "IVAN",
+                                           "NATALIA|NATALIYA",
+                                           "SERGEI|SERHII|SERGEY",
+                                           "YULIA|IULIIA|YULIYA",
+                                           "DMITRY|DMYTRO",
+                                           "ANNA",
+                                           "ANDRII|ANDREI|ANDREY",
+                                           "TETIANA|TATIANA",
+                                           "MYKOLA|NIKOLAI",
+                                           "OKSANA",
+                                           "PAVLO|PAVEL",
+                                           "IRYNA|IRINA",
+                                           "VIKTOR",
+                                           "SVITLANA|SVETLANA",
+                                           "YURII|YURI|IURII",
+                                           "MARIIA|MARIYA|MARIA",
+                                           "HRYHORII|GRIGORII",
+                                           "OLENA|ELENA"};
 static const char *const given_latin[] = {
-    "JOHN", "MARY", "JAMES", "PATRICIA", "ROBERT", "JENNIFER", "MICHAEL", "LINDA", "WILLIAM",
-    "ELIZABETH", "DAVID", "BARBARA", "RICHARD", "SUSAN", "JOSEPH", "JESSICA", "THOMAS", "SARAH",
-    "CHARLES", "KAREN", "JOSE", "MARIA", "JUAN", "GUADALUPE", "LUIS", "CARMEN", "PIERRE",
-    "MARIE", "JEAN", "SOPHIE", "LUC", "CHLOE", "WEI", "LI NA", "HIROSHI", "YUKI", "RAJESH",
-    "PRIYA", "AMIT", "SUNITA", "NGOC ANH", "MINH", "DANIEL", "EMMA", "OLIVIA", "NOAH", "LIAM",
-    "CHARLOTTE", "BENJAMIN", "AMELIA"};
+    "JOHN",     "MARY",      "JAMES",   "PATRICIA", "ROBERT",  "JENNIFER", "MICHAEL", "LINDA",
+    "WILLIAM",  "ELIZABETH", "DAVID",   "BARBARA",  "RICHARD", "SUSAN",    "JOSEPH",  "JESSICA",
+    "THOMAS",   "SARAH",     "CHARLES", "KAREN",    "JOSE",    "MARIA",    "JUAN",    "GUADALUPE",
+    "LUIS",     "CARMEN",    "PIERRE",  "MARIE",    "JEAN",    "SOPHIE",   "LUC",     "CHLOE",
+    "WEI",      "LI NA",     "HIROSHI", "YUKI",     "RAJESH",  "PRIYA",    "AMIT",    "SUNITA",
+    "NGOC ANH", "MINH",      "DANIEL",  "EMMA",     "OLIVIA",  "NOAH",     "LIAM",    "CHARLOTTE",
+    "BENJAMIN", "AMELIA"};
 static const char *const sur_latin[] = {
-    "SMITH", "JOHNSON", "WILLIAMS", "BROWN", "JONES", "GARCIA", "MILLER", "DAVIS", "RODRIGUEZ",
-    "MARTINEZ", "HERNANDEZ", "LOPEZ", "GONZALEZ", "WILSON", "ANDERSON", "THOMAS", "TAYLOR",
-    "MOORE", "JACKSON", "MARTIN", "TREMBLAY", "GAGNON", "ROY", "COTE", "BOUCHARD", "GAUTHIER",
-    "MORIN", "LAVOIE", "FORTIN", "GAGNE", "NGUYEN", "TRAN", "LE", "PHAM", "WANG", "LI", "ZHANG",
-    "LIU", "CHEN", "YANG", "PATEL", "SINGH", "SHARMA", "KUMAR", "GUPTA", "VAN DIJK", "DE JONG",
-    "VAN DER BERG", "DE LA CRUZ", "DOS SANTOS", "DI STEFANO", "MUELLER|MULLER", "SCHMIDT",
-    "SCHNEIDER", "FISCHER", "WEBER", "KOWALSKI", "NOWAK", "WISNIEWSKI", "OKAFOR", "MENSAH"};
+    "SMITH",      "JOHNSON",    "WILLIAMS",   "BROWN",          "JONES",      "GARCIA",
+    "MILLER",     "DAVIS",      "RODRIGUEZ",  "MARTINEZ",       "HERNANDEZ",  "LOPEZ",
+    "GONZALEZ",   "WILSON",     "ANDERSON",   "THOMAS",         "TAYLOR",     "MOORE",
+    "JACKSON",    "MARTIN",     "TREMBLAY",   "GAGNON",         "ROY",        "COTE",
+    "BOUCHARD",   "GAUTHIER",   "MORIN",      "LAVOIE",         "FORTIN",     "GAGNE",
+    "NGUYEN",     "TRAN",       "LE",         "PHAM",           "WANG",       "LI",
+    "ZHANG",      "LIU",        "CHEN",       "YANG",           "PATEL",      "SINGH",
+    "SHARMA",     "KUMAR",      "GUPTA",      "VAN DIJK",       "DE JONG",    "VAN DER BERG",
+    "DE LA CRUZ", "DOS SANTOS", "DI STEFANO", "MUELLER|MULLER", "SCHMIDT",    "SCHNEIDER",
+    "FISCHER",    "WEBER",      "KOWALSKI",   "NOWAK",          "WISNIEWSKI", "OKAFOR",
+    "MENSAH"};
 
 /* Synthetic surnames so that the name space is large. */
-static const char *const syl_a[] = {"KO", "MA", "RA", "BE", "TA", "NO", "LI", "SA", "DU", "PE",
+static const char *const syl_a[] = {"KO", "MA",  "RA",  "BE",  "TA", "NO", "LI", "SA", "DU", "PE",
                                     "VO", "GRA", "STE", "BRO", "HA", "MI", "FE", "ZA", "LO", "KU"};
 static const char *const syl_b[] = {"VAL", "REN", "TOR", "SAN", "MOL", "DER", "LIN", "GAR", "BER",
                                     "NAT", "ROS", "KEL", "PAR", "WIN", "DAL", "MOR", "TIS", "CAR"};
-static const char *const syl_c[] = {"SKI", "OV", "ENKO", "SON", "EZ", "INI", "AKIS", "ER", "MAN",
-                                    "ELLI", "OS", "IAN", "ESCU", "ICH", "ETTE", "AUD", "AR", "ULA"};
+static const char *const syl_c[] = {"SKI",  "OV",  "ENKO", "SON",  "EZ", "INI",
+                                    "AKIS", "ER",  "MAN",  "ELLI", "OS", "IAN",
+                                    "ESCU", "ICH", "ETTE", "AUD",  "AR", "ULA"};
 
 typedef struct person {
     char sur[48], given[48], middle[32];
@@ -104,8 +150,7 @@ static void pick_variant(rng_t *r, const char *list, char *out, size_t cap, int 
         p = strchr(p, '|') + 1;
     const char *e = strchr(p, '|');
     size_t l = e ? (size_t)(e - p) : strlen(p);
-    if (l >= cap)
-        l = cap - 1;
+    if (l >= cap) l = cap - 1;
     memcpy(out, p, l);
     out[l] = '\0';
 }
@@ -114,8 +159,8 @@ static void gen_person(rng_t *r, uint32_t id, person_t *p)
 {
     memset(p, 0, sizeof *p);
     double c = unif(r);
-    static const char *const cits_latin[] = {"USA", "CAN", "MEX", "FRA", "CHN", "IND", "VNM",
-                                             "GBR", "DEU", "PHL"};
+    static const char *const cits_latin[] = {"USA", "CAN", "MEX", "FRA", "CHN",
+                                             "IND", "VNM", "GBR", "DEU", "PHL"};
     const char *const *gv;
     size_t ngv;
     if (c < 0.15) { /* arabic */
@@ -147,11 +192,10 @@ static void gen_person(rng_t *r, uint32_t id, person_t *p)
     }
     p->given_var = gv[zipf(r, ngv)];
     pick_variant(r, p->given_var, p->given, sizeof p->given, 1);
-    if (unif(r) < 0.3)
-        pick_variant(r, gv[rnd(r) % ngv], p->middle, sizeof p->middle, 1);
+    if (unif(r) < 0.3) pick_variant(r, gv[rnd(r) % ngv], p->middle, sizeof p->middle, 1);
     p->dob.year = (int16_t)(1935 + rnd(r) % 75);
     double d = unif(r);
-    if (d < 0.02) { /* year only */
+    if (d < 0.02) {        /* year only */
     } else if (d < 0.05) { /* placeholder at source */
         p->dob.month = 1;
         p->dob.day = 1;
@@ -160,8 +204,8 @@ static void gen_person(rng_t *r, uint32_t id, person_t *p)
         p->dob.day = (uint8_t)(1 + rnd(r) % 28);
     }
     p->sex = rnd(r) % 2 ? 'M' : 'F';
-    snprintf(p->doc, sizeof p->doc, "%c%c%07u", 'A' + (int)(rnd(r) % 26),
-             'A' + (int)(rnd(r) % 26), id);
+    snprintf(p->doc, sizeof p->doc, "%c%c%07u", 'A' + (int)(rnd(r) % 26), 'A' + (int)(rnd(r) % 26),
+             id);
     if (unif(r) < 0.03) { /* dual national */
         memcpy(p->cit2, strcmp(p->cit, "CAN") ? "CAN" : "USA", 4);
         snprintf(p->doc2, sizeof p->doc2, "%07u%02u", id, (unsigned)(rnd(r) % 100));
@@ -183,11 +227,9 @@ static int cmp_event(const void *a, const void *b)
 static void typo(rng_t *r, char *s)
 {
     size_t l = strlen(s);
-    if (l < 4)
-        return;
+    if (l < 4) return;
     size_t i = 1 + rnd(r) % (l - 2);
-    if (s[i] == ' ' || s[i + 1] == ' ')
-        return;
+    if (s[i] == ' ' || s[i + 1] == ' ') return;
     switch (rnd(r) % 3) {
     case 0: {
         char t = s[i];
@@ -203,12 +245,12 @@ static void typo(rng_t *r, char *s)
     }
 }
 
-static const char *const noise_names[] = {"typo", "translit", "drop-middle", "particle",
+static const char *const noise_names[] = {"typo",  "translit", "drop-middle", "particle",
                                           "order", "dob-swap", "placeholder", "ocr"};
 enum { NOISE_KINDS = 8 };
 
-static void make_record(rng_t *r, const person_t *p, const event_t *ev, uint64_t n,
-                        double noise, pm_crossing_t *c, int *out_kind)
+static void make_record(rng_t *r, const person_t *p, const event_t *ev, uint64_t n, double noise,
+                        pm_crossing_t *c, int *out_kind)
 {
     pm_crossing_init(c);
     snprintf(c->record_id, sizeof c->record_id, "R%llu", (unsigned long long)n);
@@ -225,8 +267,7 @@ static void make_record(rng_t *r, const person_t *p, const event_t *ev, uint64_t
     memcpy(c->document_issuer, c->citizenship, 4);
     snprintf(c->document_number, sizeof c->document_number, "%s", second ? p->doc2 : p->doc);
     *out_kind = -1;
-    if (unif(r) >= noise)
-        return;
+    if (unif(r) >= noise) return;
     int kind = (int)(rnd(r) % NOISE_KINDS);
     *out_kind = kind;
     switch (kind) {
@@ -294,13 +335,11 @@ static int run(uint64_t nrec, double noise, int use_em)
     event_t *ev = malloc(cap * sizeof *ev);
     size_t pcap = nrec / 3 + 16, np = 0;
     person_t *people = malloc(pcap * sizeof *people);
-    if (!ev || !people)
-        return 1;
+    if (!ev || !people) return 1;
     const int64_t t0 = 1767225600; /* 2026-01-01 */
     const int64_t span = 365LL * 86400;
     while (nev < nrec) {
-        if (np == pcap)
-            break;
+        if (np == pcap) break;
         gen_person(&r, (uint32_t)np, &people[np]);
         double cls = unif(&r);
         int resident = cls < 0.15; /* lives here: leaves first */
@@ -308,18 +347,16 @@ static int run(uint64_t nrec, double noise, int use_em)
         int overstay = cls > 0.95;
         int64_t t = t0 + (int64_t)(rnd(&r) % (uint64_t)(span / 2));
         for (int k = 0; k < trips && nev + 2 <= nrec; k++) {
-            ev[nev++] = (event_t){t, (uint32_t)np,
-                                  resident ? PM_DIRECTION_EXIT : PM_DIRECTION_ENTRY};
-            if (overstay)
-                break;
+            ev[nev++] =
+                (event_t){t, (uint32_t)np, resident ? PM_DIRECTION_EXIT : PM_DIRECTION_ENTRY};
+            if (overstay) break;
             t += 3600 + (int64_t)(rnd(&r) % (uint64_t)(cls < 0.25 ? 3 * 86400 : 30 * 86400));
-            ev[nev++] = (event_t){t, (uint32_t)np,
-                                  resident ? PM_DIRECTION_ENTRY : PM_DIRECTION_EXIT};
+            ev[nev++] =
+                (event_t){t, (uint32_t)np, resident ? PM_DIRECTION_ENTRY : PM_DIRECTION_EXIT};
             t += 3600 + (int64_t)(rnd(&r) % (uint64_t)(cls < 0.25 ? 4 * 86400 : 60 * 86400));
         }
         np++;
-        if (nev + 1 == nrec)
-            break;
+        if (nev + 1 == nrec) break;
     }
     qsort(ev, nev, sizeof *ev, cmp_event);
 
@@ -337,8 +374,7 @@ static int run(uint64_t nrec, double noise, int use_em)
         size_t ns = nev < 200000 ? nev : 200000;
         for (size_t i = 0; i < ns; i++) {
             make_record(&r2, &people[ev[i].person], &ev[i], i, noise, &c, &kind);
-            if (pm_linker_add(lk, &c, NULL, &err))
-                return 1;
+            if (pm_linker_add(lk, &c, NULL, &err)) return 1;
         }
         if (pm_link_model_em(pm_linker_pattern_counts(lk), &model, &err)) {
             fprintf(stderr, "EM: %s\n", pm_error_text(&err));
@@ -420,7 +456,6 @@ int main(int argc, char **argv)
         ns = 3;
     }
     for (int i = 0; i < ns; i++)
-        if (run(sizes[i], noise, use_em))
-            return 1;
+        if (run(sizes[i], noise, use_em)) return 1;
     return 0;
 }

@@ -16,8 +16,7 @@ static void mk(pm_crossing_t *c, const char *id, const char *sur, const char *gi
     snprintf(c->surname, sizeof c->surname, "%s", sur);
     snprintf(c->given_names, sizeof c->given_names, "%s", given);
     snprintf(c->middle_names, sizeof c->middle_names, "%s", middle);
-    if (*dob)
-        assert_int_equal(pm_dob_parse(dob, strlen(dob), &c->dob, NULL), PM_OK);
+    if (*dob) assert_int_equal(pm_dob_parse(dob, strlen(dob), &c->dob, NULL), PM_OK);
     c->sex = sex;
     snprintf(c->citizenship, sizeof c->citizenship, "%s", cit);
     snprintf(c->document_issuer, sizeof c->document_issuer, "%s", cit);
@@ -49,12 +48,14 @@ static void test_exact_fuzzy_merge(void **state)
     assert_int_equal(r.decision, PM_LINK_LINKED);
     assert_int_equal(r.traveller, t1);
     /* a different person with the same name, other date of birth and document */
-    mk(&c, "4", "SMITH", "JOHN", "", "1980-11-23", 'M', "USA", "555000111", PM_DIRECTION_ENTRY, 400);
+    mk(&c, "4", "SMITH", "JOHN", "", "1980-11-23", 'M', "USA", "555000111", PM_DIRECTION_ENTRY,
+       400);
     assert_int_equal(pm_linker_add(lk, &c, &r, &e), PM_OK);
     assert_true(r.decision == PM_LINK_NEW || r.decision == PM_LINK_REVIEW);
     assert_int_not_equal(r.traveller, t1);
     /* a spelling variant with a day/month swap on a new passport: a second traveller */
-    mk(&c, "5", "SMYTHE", "JON", "", "1980-06-05", 'M', "GBR", "GB7777777", PM_DIRECTION_ENTRY, 500);
+    mk(&c, "5", "SMYTHE", "JON", "", "1980-06-05", 'M', "GBR", "GB7777777", PM_DIRECTION_ENTRY,
+       500);
     assert_int_equal(pm_linker_add(lk, &c, &r, &e), PM_OK);
     uint32_t t2 = r.traveller;
     assert_int_not_equal(t2, t1);
@@ -80,7 +81,8 @@ static void test_compare_records(void **state)
 {
     (void)state;
     pm_crossing_t a, b;
-    mk(&a, "1", "Al-Rashid", "Omar", "", "1979-03-04", 'M', "JOR", "K1234508", PM_DIRECTION_ENTRY, 1);
+    mk(&a, "1", "Al-Rashid", "Omar", "", "1979-03-04", 'M', "JOR", "K1234508", PM_DIRECTION_ENTRY,
+       1);
     mk(&b, "2", "OMAR", "RASHID", "", "1979-04-03", 'M', "JOR", "KI2345O8", PM_DIRECTION_EXIT, 2);
     pm_link_model_t m;
     pm_link_model_default(&m);
@@ -135,15 +137,17 @@ static void test_review_queue(void **state)
 /* ---- a small generated population with ground truth ---- */
 
 static const char *const given_pool[] = {
-    "JOHN", "MARY", "AHMED", "FATIMA", "OLEKSANDR", "OLGA", "WEI", "MARIA", "JOSE", "ANNA",
-    "PETER", "SARAH", "OMAR", "LAYLA", "IVAN", "NATALIA", "DAVID", "EMMA", "HASSAN", "AISHA",
-    "MICHAEL", "LINDA", "YUSUF", "SOFIA", "PIERRE", "CHLOE", "RAJ", "PRIYA", "KENJI", "YUKI"};
+    "JOHN",   "MARY",  "AHMED",  "FATIMA", "OLEKSANDR", "OLGA",  "WEI",   "MARIA",
+    "JOSE",   "ANNA",  "PETER",  "SARAH",  "OMAR",      "LAYLA", "IVAN",  "NATALIA",
+    "DAVID",  "EMMA",  "HASSAN", "AISHA",  "MICHAEL",   "LINDA", "YUSUF", "SOFIA",
+    "PIERRE", "CHLOE", "RAJ",    "PRIYA",  "KENJI",     "YUKI"};
 static const char *const surname_pool[] = {
-    "SMITH", "JOHNSON", "NGUYEN", "GARCIA", "AL HASSAN", "IVANOV", "KOWALSKI", "MUELLER",
-    "TREMBLAY", "ROY", "GAGNON", "WANG", "LI", "PATEL", "SINGH", "BIN LADEN", "VAN DIJK",
-    "DE LA CRUZ", "ROSSI", "SHEVCHENKO", "KHAN", "OKAFOR", "MENSAH", "SILVA", "SANTOS",
-    "JENSEN", "NIELSEN", "MARTIN", "BERNARD", "DUBOIS", "LAMBERT", "FOURNIER", "MOREAU",
-    "PETROV", "SOKOLOV", "HADDAD", "MANSOUR", "SALEH", "YILMAZ", "KAYA"};
+    "SMITH",   "JOHNSON",   "NGUYEN",   "GARCIA",     "AL HASSAN", "IVANOV",     "KOWALSKI",
+    "MUELLER", "TREMBLAY",  "ROY",      "GAGNON",     "WANG",      "LI",         "PATEL",
+    "SINGH",   "BIN LADEN", "VAN DIJK", "DE LA CRUZ", "ROSSI",     "SHEVCHENKO", "KHAN",
+    "OKAFOR",  "MENSAH",    "SILVA",    "SANTOS",     "JENSEN",    "NIELSEN",    "MARTIN",
+    "BERNARD", "DUBOIS",    "LAMBERT",  "FOURNIER",   "MOREAU",    "PETROV",     "SOKOLOV",
+    "HADDAD",  "MANSOUR",   "SALEH",    "YILMAZ",     "KAYA"};
 static const char *const middle_pool[] = {"", "", "", "JAMES", "ANNE", "ALI", "MARIE", "LEE"};
 
 typedef struct person {
@@ -174,8 +178,7 @@ static void gen_person(uint64_t *rng, uint32_t id, person_t *p)
 /* 10% of records carry one kind of noise. */
 static void noisy(uint64_t *rng, const person_t *p, pm_crossing_t *c)
 {
-    if (pm_test_rand(rng) % 10)
-        return;
+    if (pm_test_rand(rng) % 10) return;
     size_t l;
     switch (pm_test_rand(rng) % 6) {
     case 0: /* typo: transpose two letters of the surname */
@@ -232,8 +235,7 @@ static void test_generated_quality(void **state)
     size_t n = 0;
     for (int round = 0; round < 6; round++)
         for (uint32_t i = 0; i < PEOPLE; i++) {
-            if (pm_test_rand(&rng) % 3 == 0)
-                continue;
+            if (pm_test_rand(&rng) % 3 == 0) continue;
             const person_t *p = &people[i];
             pm_crossing_t c;
             char id[16];
@@ -251,14 +253,16 @@ static void test_generated_quality(void **state)
     for (size_t a = 0; a < n; a++)
         for (size_t b = a + 1; b < n; b++) {
             int same = truth[a] == truth[b];
-            int linked = pm_linker_traveller(lk, (uint32_t)a) == pm_linker_traveller(lk, (uint32_t)b);
+            int linked =
+                pm_linker_traveller(lk, (uint32_t)a) == pm_linker_traveller(lk, (uint32_t)b);
             tp += same && linked;
             fp += !same && linked;
             fn += same && !linked;
         }
     double precision = (double)tp / (double)(tp + fp), recall = (double)tp / (double)(tp + fn);
-    print_message("generated: %zu records, %zu travellers, precision %.4f recall %.4f, %zu reviews\n",
-                  n, pm_linker_traveller_count(lk), precision, recall, pm_linker_review_count(lk));
+    print_message(
+        "generated: %zu records, %zu travellers, precision %.4f recall %.4f, %zu reviews\n", n,
+        pm_linker_traveller_count(lk), precision, recall, pm_linker_review_count(lk));
     assert_true(precision >= 0.995);
     assert_true(recall >= 0.98);
 

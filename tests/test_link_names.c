@@ -18,8 +18,7 @@ static void norm_is(const char *in, const char *want)
 static int has_variant(const pm_name_variants_t *v, const char *s)
 {
     for (size_t i = 0; i < v->n; i++)
-        if (strcmp(v->v[i], s) == 0)
-            return 1;
+        if (strcmp(v->v[i], s) == 0) return 1;
     return 0;
 }
 
@@ -28,9 +27,13 @@ static void test_normalize_latin(void **state)
     (void)state;
     norm_is("José", "JOSE");
     norm_is("Müller", "MUELLER");
-    norm_is("Mu\xcc\x88" "ller", "MUELLER"); /* decomposed U + combining diaeresis */
+    norm_is("Mu\xcc\x88"
+            "ller",
+            "MUELLER"); /* decomposed U + combining diaeresis */
     norm_is("O'Brien", "OBRIEN");
-    norm_is("O\xe2\x80\x99" "Brien", "OBRIEN");
+    norm_is("O\xe2\x80\x99"
+            "Brien",
+            "OBRIEN");
     norm_is("  al-Hassan   bin  Omar ", "AL HASSAN BIN OMAR");
     norm_is("Łukasz Żółć", "LUKASZ ZOLC");
     norm_is("Strauß", "STRAUSS");
@@ -123,8 +126,7 @@ static void same_key(const char *a, const char *b)
     char ka[PM_LINK_PHON_MAX], kb[PM_LINK_PHON_MAX];
     pm_phonetic_key(a, ka);
     pm_phonetic_key(b, kb);
-    if (strcmp(ka, kb) != 0)
-        fail_msg("%s -> %s but %s -> %s", a, ka, b, kb);
+    if (strcmp(ka, kb) != 0) fail_msg("%s -> %s but %s -> %s", a, ka, b, kb);
 }
 
 static void test_phonetic(void **state)
@@ -175,8 +177,8 @@ static void test_osa_known(void **state)
     assert_int_equal(pm_osa_distance("FLAW", "LAWN"), 2);
 }
 
-static double sim(const char *s1, const char *g1, const char *m1, const char *s2,
-                  const char *g2, const char *m2, int *matched)
+static double sim(const char *s1, const char *g1, const char *m1, const char *s2, const char *g2,
+                  const char *m2, int *matched)
 {
     pm_name_t a, b;
     assert_int_equal(pm_name_parse(s1, g1, m1, &a, NULL), PM_OK);
@@ -215,8 +217,7 @@ static const pm_dob_t *d(const char *s)
 {
     pm_dob_t *out = &dobs[ndobs++ % 64];
     memset(out, 0, sizeof *out);
-    if (*s)
-        assert_int_equal(pm_dob_parse(s, strlen(s), out, NULL), PM_OK);
+    if (*s) assert_int_equal(pm_dob_parse(s, strlen(s), out, NULL), PM_OK);
     return out;
 }
 
@@ -258,10 +259,14 @@ static void test_docnum(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_normalize_latin),   cmocka_unit_test(test_normalize_cyrillic_arabic),
-        cmocka_unit_test(test_particles_tokens),  cmocka_unit_test(test_phonetic),
-        cmocka_unit_test(test_jaro_winkler_known), cmocka_unit_test(test_osa_known),
-        cmocka_unit_test(test_token_set),         cmocka_unit_test(test_dob_levels),
+        cmocka_unit_test(test_normalize_latin),
+        cmocka_unit_test(test_normalize_cyrillic_arabic),
+        cmocka_unit_test(test_particles_tokens),
+        cmocka_unit_test(test_phonetic),
+        cmocka_unit_test(test_jaro_winkler_known),
+        cmocka_unit_test(test_osa_known),
+        cmocka_unit_test(test_token_set),
+        cmocka_unit_test(test_dob_levels),
         cmocka_unit_test(test_docnum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

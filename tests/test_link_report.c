@@ -108,11 +108,11 @@ static void test_presence_window_edge(void **state)
     assert_int_equal(p.days, 5);
     /* first crossing an exit: present from the window start; missing exit */
     pm_link_event_t odd[] = {
-        evt(1, 1, PM_DIRECTION_EXIT, at(2021, 3, 10, 18), "USA"),  /* 03-01..03-10: 10 */
-        evt(2, 1, PM_DIRECTION_ENTRY, at(2022, 1, 1, 18), "USA"),  /* exit missing: 1 day */
-        evt(3, 1, PM_DIRECTION_ENTRY, at(2022, 5, 1, 18), "USA"),  /* 05-01..05-02: 2 */
+        evt(1, 1, PM_DIRECTION_EXIT, at(2021, 3, 10, 18), "USA"), /* 03-01..03-10: 10 */
+        evt(2, 1, PM_DIRECTION_ENTRY, at(2022, 1, 1, 18), "USA"), /* exit missing: 1 day */
+        evt(3, 1, PM_DIRECTION_ENTRY, at(2022, 5, 1, 18), "USA"), /* 05-01..05-02: 2 */
         evt(4, 1, PM_DIRECTION_EXIT, at(2022, 5, 2, 18), "USA"),
-        evt(5, 1, PM_DIRECTION_EXIT, at(2022, 6, 2, 18), "USA"),   /* entry missing: 0 */
+        evt(5, 1, PM_DIRECTION_EXIT, at(2022, 6, 2, 18), "USA"), /* entry missing: 0 */
     };
     pm_link_presence_days(odd, 5, from, to, &p);
     assert_int_equal(p.days, 10 + 1 + 2);

@@ -11,7 +11,8 @@ static const char wl_csv[] =
     "W1,AL HASSAN,MOHAMMED,\"HASAN, MUHAMMAD;ABU OMAR\",1975-04-12,M,SYR,removal order\r\n"
     "W2,KOWALSKI,ANNA,,1980,F,POL,warrant\n"
     "\n"
-    "W3,Шевченко,Олександр,\"SHEVCHENKO, ALEXANDER\",1969-11-02,M,UKR,\"lost, stolen \"\"doc\"\"\"\n"
+    "W3,Шевченко,Олександр,\"SHEVCHENKO, ALEXANDER\",1969-11-02,M,UKR,\"lost, stolen "
+    "\"\"doc\"\"\"\n"
     "W4,SMITH,JOHN,,1950-01-01,M,USA,test\n";
 
 static pm_watchlist_t *load(void)
@@ -20,8 +21,7 @@ static pm_watchlist_t *load(void)
     pm_error_t e;
     assert_int_equal(pm_watchlist_new(&wl, &e), PM_OK);
     int rc = pm_watchlist_load_csv(wl, wl_csv, strlen(wl_csv), &e);
-    if (rc)
-        fail_msg("%s", pm_error_text(&e));
+    if (rc) fail_msg("%s", pm_error_text(&e));
     assert_int_equal(pm_watchlist_finalize(wl, &e), PM_OK);
     return wl;
 }
@@ -58,35 +58,32 @@ static void test_hits(void **state)
     assert_non_null(strstr(why, "dob exact"));
     /* the alias with a day/month swap */
     d = D("1975-12-04");
-    assert_int_equal(pm_watchlist_screen(wl, "HASAN", "MUHAMMAD", "", &d, 'M', "", 95, hits, 4,
-                                         &n, &e),
-                     PM_OK);
+    assert_int_equal(
+        pm_watchlist_screen(wl, "HASAN", "MUHAMMAD", "", &d, 'M', "", 95, hits, 4, &n, &e), PM_OK);
     assert_int_equal(n, 1);
     assert_int_equal(hits[0].dob_level, PM_DOB_SWAP);
     /* Latin spelling of a Cyrillic entry */
     d = D("1969-11-02");
-    assert_int_equal(pm_watchlist_screen(wl, "SHEVCHENKO", "OLEKSANDR", "", &d, 'M', "UKR", 95,
-                                         hits, 4, &n, &e),
-                     PM_OK);
+    assert_int_equal(
+        pm_watchlist_screen(wl, "SHEVCHENKO", "OLEKSANDR", "", &d, 'M', "UKR", 95, hits, 4, &n, &e),
+        PM_OK);
     assert_int_equal(n, 1);
     assert_string_equal(pm_watchlist_entry_id(wl, hits[0].entry), "W3");
     /* partial date on the list: the year agrees */
     d = D("1980-06-30");
-    assert_int_equal(pm_watchlist_screen(wl, "KOWALSKY", "ANNA", "", &d, 'F', "POL", 95, hits, 4,
-                                         &n, &e),
-                     PM_OK);
+    assert_int_equal(
+        pm_watchlist_screen(wl, "KOWALSKY", "ANNA", "", &d, 'F', "POL", 95, hits, 4, &n, &e),
+        PM_OK);
     assert_int_equal(n, 1);
     assert_int_equal(hits[0].dob_level, PM_DOB_PARTIAL);
     /* same name, another date of birth: not a hit */
     d = D("1961-03-03");
-    assert_int_equal(pm_watchlist_screen(wl, "SMITH", "JOHN", "", &d, 'M', "USA", 95, hits, 4, &n,
-                                         &e),
-                     PM_OK);
+    assert_int_equal(
+        pm_watchlist_screen(wl, "SMITH", "JOHN", "", &d, 'M', "USA", 95, hits, 4, &n, &e), PM_OK);
     assert_int_equal(n, 0);
     /* an unrelated name */
-    assert_int_equal(pm_watchlist_screen(wl, "NGUYEN", "THI", "", NULL, 'F', "VNM", 95, hits, 4,
-                                         &n, &e),
-                     PM_OK);
+    assert_int_equal(
+        pm_watchlist_screen(wl, "NGUYEN", "THI", "", NULL, 'F', "VNM", 95, hits, 4, &n, &e), PM_OK);
     assert_int_equal(n, 0);
     pm_watchlist_free(wl);
 }
@@ -104,8 +101,7 @@ static void test_bad_input(void **state)
     const char *nohdr = "id,name\nW1,X\n";
     assert_int_equal(pm_watchlist_load_csv(wl, nohdr, strlen(nohdr), &e), PM_EFORMAT);
     const char *unterminated = "watchlist_id,surname\nW1,\"SMITH\n";
-    assert_int_equal(pm_watchlist_load_csv(wl, unterminated, strlen(unterminated), &e),
-                     PM_EFORMAT);
+    assert_int_equal(pm_watchlist_load_csv(wl, unterminated, strlen(unterminated), &e), PM_EFORMAT);
     assert_non_null(strstr(pm_error_text(&e), "line 2"));
     const char *baddate = "watchlist_id,surname,date_of_birth\nW1,SMITH,1990-13-01\n";
     assert_int_not_equal(pm_watchlist_load_csv(wl, baddate, strlen(baddate), &e), PM_OK);

@@ -18,12 +18,12 @@ extern "C" {
 
 /* ---------------------------------------------------------------- names */
 
-#define PM_LINK_INPUT_MAX 512   /* bytes of one name field accepted */
-#define PM_LINK_NAME_MAX 256         /* bytes of one normalised name (A-Z and spaces) */
-#define PM_LINK_VARIANTS_MAX 16 /* acceptable Latin variants kept per name */
-#define PM_LINK_TOKENS_MAX 12   /* tokens kept per person name */
-#define PM_LINK_TOKEN_MAX 32         /* bytes of one token, NUL included */
-#define PM_LINK_PHON_MAX 8           /* bytes of one phonetic key, NUL included */
+#define PM_LINK_INPUT_MAX    512 /* bytes of one name field accepted */
+#define PM_LINK_NAME_MAX     256 /* bytes of one normalised name (A-Z and spaces) */
+#define PM_LINK_VARIANTS_MAX 16  /* acceptable Latin variants kept per name */
+#define PM_LINK_TOKENS_MAX   12  /* tokens kept per person name */
+#define PM_LINK_TOKEN_MAX    32  /* bytes of one token, NUL included */
+#define PM_LINK_PHON_MAX     8   /* bytes of one phonetic key, NUL included */
 
 /* The set of acceptable Latin forms of one name field. v[0] is the ICAO Doc 9303
  * recommended transliteration (Ä -> AE, Cyrillic and Arabic per Part 3 tables);
@@ -51,8 +51,8 @@ enum pm_name_part { PM_NAME_SURNAME = 0, PM_NAME_GIVEN = 1, PM_NAME_MIDDLE = 2 }
 typedef struct pm_name_token {
     char text[PM_LINK_TOKEN_MAX]; /* normalised A-Z */
     char phon[PM_LINK_PHON_MAX];  /* pm_phonetic_key of text */
-    uint8_t part;            /* enum pm_name_part */
-    uint8_t flags;           /* PM_TOK_* */
+    uint8_t part;                 /* enum pm_name_part */
+    uint8_t flags;                /* PM_TOK_* */
 } pm_name_token_t;
 
 /* A person's name as tokens. Order is surname, given, middle, but every
@@ -130,7 +130,14 @@ void pm_docnum_ocr_fold(const char *in, char *out, size_t cap);
 /* -------------------------------------------- Fellegi-Sunter linkage model */
 
 /* Fields of the comparison vector and their agreement levels. */
-enum pm_link_field { PM_LF_NAME = 0, PM_LF_DOB, PM_LF_SEX, PM_LF_CITIZENSHIP, PM_LF_DOC, PM_LINK_FIELDS };
+enum pm_link_field {
+    PM_LF_NAME = 0,
+    PM_LF_DOB,
+    PM_LF_SEX,
+    PM_LF_CITIZENSHIP,
+    PM_LF_DOC,
+    PM_LINK_FIELDS
+};
 #define PM_LINK_LEVELS_MAX 8
 /* Name levels: 0 same token set, 1 similarity >= 0.95, 2 >= 0.90, 3 >= 0.80 (or a
  * name without Latin tokens, e.g. Han script), 4 lower.
@@ -204,24 +211,24 @@ typedef struct pm_link_result {
     uint32_t record;    /* index of the record in the linker */
     uint32_t traveller; /* its traveller now (see pm_linker_traveller) */
     pm_link_decision_t decision;
-    double score;      /* best candidate weight (0 for NEW without candidates, SAME) */
-    uint32_t merged;   /* how many other travellers this record merged in */
+    double score;    /* best candidate weight (0 for NEW without candidates, SAME) */
+    uint32_t merged; /* how many other travellers this record merged in */
 } pm_link_result_t;
 
 /* A merge of two travellers, in order of occurrence. */
 typedef struct pm_link_merge {
-    uint32_t record;    /* the record that caused it */
-    uint32_t kept;      /* traveller id kept ... */
-    uint32_t absorbed;  /* ... and the one merged into it */
-    double score;       /* the record's weight against the absorbed traveller */
+    uint32_t record;   /* the record that caused it */
+    uint32_t kept;     /* traveller id kept ... */
+    uint32_t absorbed; /* ... and the one merged into it */
+    double score;      /* the record's weight against the absorbed traveller */
 } pm_link_merge_t;
 
 /* An uncertain pair waiting for a person: a record and the best candidate record
  * of another traveller, with the evidence. */
 typedef struct pm_link_review {
     uint32_t record;
-    uint32_t candidate;         /* a record of the candidate traveller */
-    uint32_t record_traveller;  /* the travellers at the time of the decision */
+    uint32_t candidate;        /* a record of the candidate traveller */
+    uint32_t record_traveller; /* the travellers at the time of the decision */
     uint32_t candidate_traveller;
     pm_link_evidence_t evidence;
 } pm_link_review_t;
@@ -249,7 +256,7 @@ typedef struct pm_link_record_info {
 int pm_linker_record(const pm_linker_t *lk, uint32_t record, pm_link_record_info_t *out);
 size_t pm_linker_profile_count(const pm_linker_t *lk);
 size_t pm_linker_traveller_count(const pm_linker_t *lk); /* after merges */
-size_t pm_linker_comparisons(const pm_linker_t *lk);      /* profile pairs scored */
+size_t pm_linker_comparisons(const pm_linker_t *lk);     /* profile pairs scored */
 /* Counts of comparison patterns seen so far (PM_LINK_PATTERNS entries). */
 const uint64_t *pm_linker_pattern_counts(const pm_linker_t *lk);
 size_t pm_linker_merge_count(const pm_linker_t *lk);
@@ -280,10 +287,10 @@ typedef struct pm_link_quality {
     uint64_t true_pairs, linked_pairs, correct_pairs; /* record pairs */
     double precision, recall, f1;                     /* pairwise */
     uint64_t persons, travellers;                     /* true and predicted clusters */
-    uint64_t exits, reconcilable;  /* exits; those whose person's previous crossing is an entry */
-    uint64_t reconciled;           /* exits whose traveller's previous crossing is an entry */
-    uint64_t reconciled_correct;   /* ... and that entry is truly the same person's */
-    double reconciliation;         /* reconciled_correct / reconcilable */
+    uint64_t exits, reconcilable; /* exits; those whose person's previous crossing is an entry */
+    uint64_t reconciled;          /* exits whose traveller's previous crossing is an entry */
+    uint64_t reconciled_correct;  /* ... and that entry is truly the same person's */
+    double reconciliation;        /* reconciled_correct / reconcilable */
     uint64_t reviews, merges;
 } pm_link_quality_t;
 
@@ -345,13 +352,12 @@ typedef struct pm_link_overstay {
  * authorised stay (rules, by the entry's citizenship) ended before as_of.
  * *out is malloc'd (caller frees), *out_n its length. PM_ENOMEM. */
 int pm_link_overstays(const pm_link_event_t *ev, size_t n, const pm_stay_rules_t *rules,
-                      int64_t as_of_utc, pm_link_overstay_t **out, size_t *out_n,
-                      pm_error_t *err);
+                      int64_t as_of_utc, pm_link_overstay_t **out, size_t *out_n, pm_error_t *err);
 
 typedef struct pm_link_presence {
-    int days;        /* local days present (any part of a day counts) in the window */
-    int anomalies;   /* entry after entry or exit after exit (a missing record) */
-    int assumed_in;  /* 1 if the first crossing is an exit: present before it */
+    int days;       /* local days present (any part of a day counts) in the window */
+    int anomalies;  /* entry after entry or exit after exit (a missing record) */
+    int assumed_in; /* 1 if the first crossing is an exit: present before it */
 } pm_link_presence_t;
 
 /* Days of physical presence of one traveller in [from_day, to_day] (local
@@ -372,8 +378,8 @@ void pm_link_presence_days(const pm_link_event_t *ev, size_t n, int32_t from_day
  * against one watchlist at once. */
 typedef struct pm_watchlist pm_watchlist_t;
 
-#define PM_WATCH_NAMES_MAX 8   /* primary name + aliases per entry */
-#define PM_WATCHLIST_MAX 1000000
+#define PM_WATCH_NAMES_MAX 8 /* primary name + aliases per entry */
+#define PM_WATCHLIST_MAX   1000000
 
 int pm_watchlist_new(pm_watchlist_t **out, pm_error_t *err);
 void pm_watchlist_free(pm_watchlist_t *wl);
@@ -403,11 +409,11 @@ void pm_watchlist_entry_name(const pm_watchlist_t *wl, uint32_t entry, int k, ch
 
 typedef struct pm_screen_hit {
     uint32_t entry;
-    int name_index;          /* 0 primary name, k > 0 alias k */
-    double score;            /* 100 x name similarity + adjustments */
-    double name_similarity;  /* token-set similarity, order-free */
+    int name_index;         /* 0 primary name, k > 0 alias k */
+    double score;           /* 100 x name similarity + adjustments */
+    double name_similarity; /* token-set similarity, order-free */
     pm_dob_level_t dob_level;
-    int sex_level;           /* 0 agree, 1 disagree, 2 unknown */
+    int sex_level; /* 0 agree, 1 disagree, 2 unknown */
     int citizenship_level;
 } pm_screen_hit_t;
 
@@ -441,7 +447,8 @@ int pm_link_store_migrate(pm_store_t *st, pm_error_t *err);
 /* Saves a finished linkage in one transaction: replaces the record ->
  * traveller table (records are identified by their store_id), appends this
  * run's merges, replaces the open review pairs (decided pairs are kept), then
- * re-applies accepted review decisions as merges. PM_EDB with a message on failure (nothing is changed). */
+ * re-applies accepted review decisions as merges. PM_EDB with a message on failure (nothing is
+ * changed). */
 int pm_link_store_save(pm_store_t *st, pm_linker_t *lk, pm_error_t *err);
 
 /* The record -> traveller map as saved. */
@@ -475,7 +482,7 @@ int pm_link_store_decide(pm_store_t *st, int64_t review_id, int accept, pm_error
 /* A bounded RFC 4180 row reader for the module's list files (watchlists,
  * removal orders, manifests): quoted fields, "" escapes, CRLF or LF. */
 #define PM_LIST_FIELDS_MAX 32
-#define PM_LIST_ROW_MAX 4096
+#define PM_LIST_ROW_MAX    4096
 typedef struct pm_list_row {
     size_t n;
     char *f[PM_LIST_FIELDS_MAX]; /* point into buf */

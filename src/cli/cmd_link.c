@@ -25,23 +25,19 @@ int pm__cli_each_crossing_file(const char *path, const char *home, uint64_t limi
 {
     *out_rejected = 0;
     pm_crossing_format_t fmt = pm_crossing_format_for_path(path);
-    if (fmt == PM_CROSSING_FORMAT_AUTO)
-        fmt = PM_CROSSING_FORMAT_CSV;
+    if (fmt == PM_CROSSING_FORMAT_AUTO) fmt = PM_CROSSING_FORMAT_CSV;
     int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return pm_error_set(err, PM_ENOTFOUND, "%s: cannot open", path);
+    if (fd < 0) return pm_error_set(err, PM_ENOTFOUND, "%s: cannot open", path);
     pm_crossing_reader_t *r = NULL;
     int rc = pm_crossing_reader_open_fd(fd, fmt, &r, err);
     pm_crossing_t *c = malloc(sizeof *c);
-    if (!rc && !c)
-        rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+    if (!rc && !c) rc = pm_error_set(err, PM_ENOMEM, "out of memory");
     uint64_t n = 0;
     int tty = isatty(2);
     while (!rc && (!limit || n < limit)) {
         pm_error_t rowerr = {0};
         int got = pm_crossing_reader_next(r, c, NULL, &rowerr);
-        if (got == 0)
-            break;
+        if (got == 0) break;
         if (got == PM_EIO || got == PM_EFORMAT) {
             *err = rowerr;
             rc = got;
@@ -60,15 +56,12 @@ int pm__cli_each_crossing_file(const char *path, const char *home, uint64_t limi
         c->store_id = (int64_t)n + 1;
         rc = fn(user, c, err);
         n++;
-        if (tty && n % 100000 == 0)
-            fprintf(stderr, "\r%llu records", (unsigned long long)n);
+        if (tty && n % 100000 == 0) fprintf(stderr, "\r%llu records", (unsigned long long)n);
     }
-    if (tty && n >= 100000)
-        fprintf(stderr, "\r\033[K");
+    if (tty && n >= 100000) fprintf(stderr, "\r\033[K");
     free(c);
     pm_crossing_reader_free(r);
-    if (fd > 0)
-        close(fd);
+    if (fd > 0) close(fd);
     return rc;
 }
 
@@ -103,8 +96,7 @@ static int eval_add(void *user, pm_crossing_t *c, pm_error_t *err)
         if (ev->n == ev->cap) {
             size_t nc = ev->cap ? ev->cap * 2 : 1 << 16;
             uint64_t *np = realloc(ev->person, nc * sizeof *np);
-            if (!np)
-                return pm_error_set(err, PM_ENOMEM, "out of memory");
+            if (!np) return pm_error_set(err, PM_ENOMEM, "out of memory");
             ev->person = np;
             ev->cap = nc;
         }
@@ -114,24 +106,22 @@ static int eval_add(void *user, pm_crossing_t *c, pm_error_t *err)
     int rc = pm_linker_add(ev->lk, c, NULL, err);
     ev->link_cpu_ns += thread_cpu_ns() - c0;
     ev->link_ns += pm_now_ns() - t0;
-    if (rc)
-        return rc;
+    if (rc) return rc;
     ev->n++;
     return PM_OK;
 }
 
 static void eval_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: perimeter eval linkage --crossings FILE --truth FILE [options]\n"
-            "  --crossings FILE   crossing records (CSV or JSON Lines, the wire format)\n"
-            "  --truth FILE       ground truth CSV: reporting_country,record_id,person_id\n"
-            "  --country CODE     our country (alpha-3): the partner's entries are our exits\n"
-            "  --limit N          use only the first N records\n"
-            "  --em N             estimate the weights by EM on the first N records first\n"
-            "                     (0 = keep the default weights; default 200000)\n"
-            "  --link W --review W  thresholds on the total log2 weight\n"
-            "  --json             machine-readable output\n");
+    fprintf(out, "usage: perimeter eval linkage --crossings FILE --truth FILE [options]\n"
+                 "  --crossings FILE   crossing records (CSV or JSON Lines, the wire format)\n"
+                 "  --truth FILE       ground truth CSV: reporting_country,record_id,person_id\n"
+                 "  --country CODE     our country (alpha-3): the partner's entries are our exits\n"
+                 "  --limit N          use only the first N records\n"
+                 "  --em N             estimate the weights by EM on the first N records first\n"
+                 "                     (0 = keep the default weights; default 200000)\n"
+                 "  --link W --review W  thresholds on the total log2 weight\n"
+                 "  --json             machine-readable output\n");
 }
 
 static void print_model(FILE *out, const pm_link_model_t *m)
@@ -169,11 +159,9 @@ static json_t *model_json(const pm_link_model_t *m)
 int pm__cli_parse_u64(const char *s, uint64_t *out)
 {
     char *end;
-    if (!s || !*s || *s == '-')
-        return -1;
+    if (!s || !*s || *s == '-') return -1;
     unsigned long long v = strtoull(s, &end, 10);
-    if (*end)
-        return -1;
+    if (*end) return -1;
     *out = v;
     return 0;
 }
@@ -181,11 +169,9 @@ int pm__cli_parse_u64(const char *s, uint64_t *out)
 int pm__cli_parse_double(const char *s, double *out)
 {
     char *end;
-    if (!s || !*s)
-        return -1;
+    if (!s || !*s) return -1;
     double v = strtod(s, &end);
-    if (*end)
-        return -1;
+    if (*end) return -1;
     *out = v;
     return 0;
 }
@@ -196,12 +182,16 @@ int pm_cmd_eval_linkage(int argc, char **argv)
     uint64_t limit = 0, em_sample = 200000;
     double link_t = 0, review_t = 0;
     int have_link = 0, have_review = 0, json = 0;
-    static const struct option opts[] = {
-        {"crossings", required_argument, NULL, 'c'}, {"truth", required_argument, NULL, 't'},
-        {"country", required_argument, NULL, 'C'},   {"limit", required_argument, NULL, 'n'},
-        {"em", required_argument, NULL, 'e'},        {"link", required_argument, NULL, 'L'},
-        {"review", required_argument, NULL, 'R'},    {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"crossings", required_argument, NULL, 'c'},
+                                         {"truth", required_argument, NULL, 't'},
+                                         {"country", required_argument, NULL, 'C'},
+                                         {"limit", required_argument, NULL, 'n'},
+                                         {"em", required_argument, NULL, 'e'},
+                                         {"link", required_argument, NULL, 'L'},
+                                         {"review", required_argument, NULL, 'R'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -216,21 +206,17 @@ int pm_cmd_eval_linkage(int argc, char **argv)
             home = optarg;
             break;
         case 'n':
-            if (pm__cli_parse_u64(optarg, &limit))
-                goto bad;
+            if (pm__cli_parse_u64(optarg, &limit)) goto bad;
             break;
         case 'e':
-            if (pm__cli_parse_u64(optarg, &em_sample))
-                goto bad;
+            if (pm__cli_parse_u64(optarg, &em_sample)) goto bad;
             break;
         case 'L':
-            if (pm__cli_parse_double(optarg, &link_t))
-                goto bad;
+            if (pm__cli_parse_double(optarg, &link_t)) goto bad;
             have_link = 1;
             break;
         case 'R':
-            if (pm__cli_parse_double(optarg, &review_t))
-                goto bad;
+            if (pm__cli_parse_double(optarg, &review_t)) goto bad;
             have_review = 1;
             break;
         case 'j':
@@ -243,8 +229,7 @@ int pm_cmd_eval_linkage(int argc, char **argv)
             goto bad;
         }
     }
-    if (!crossings || !truth_path || optind != argc)
-        goto bad;
+    if (!crossings || !truth_path || optind != argc) goto bad;
 
     pm_error_t err = {0};
     pm_link_truth_t *truth = NULL;
@@ -256,10 +241,8 @@ int pm_cmd_eval_linkage(int argc, char **argv)
     }
     pm_link_model_t model;
     pm_link_model_default(&model);
-    if (have_link)
-        model.link_threshold = link_t;
-    if (have_review)
-        model.review_threshold = review_t;
+    if (have_link) model.link_threshold = link_t;
+    if (have_review) model.review_threshold = review_t;
     uint64_t rejected = 0, em_records = 0;
     double em_s = 0;
     if (em_sample > 0) {
@@ -298,8 +281,7 @@ int pm_cmd_eval_linkage(int argc, char **argv)
         rc = pm__cli_each_crossing_file(crossings, home, limit, eval_add, &ev, &rejected, &err);
     double total_s = (double)(pm_now_ns() - r0) / 1e9;
     pm_link_quality_t q;
-    if (!rc)
-        rc = pm_link_quality(ev.lk, ev.person, ev.n, &q, &err);
+    if (!rc) rc = pm_link_quality(ev.lk, ev.person, ev.n, &q, &err);
     if (rc) {
         fprintf(stderr, "perimeter eval linkage: %s\n", pm_error_text(&err));
         pm_linker_free(ev.lk);
@@ -326,12 +308,15 @@ int pm_cmd_eval_linkage(int argc, char **argv)
         json_object_set_new(o, "exits", json_integer((json_int_t)q.exits));
         json_object_set_new(o, "reconcilable_exits", json_integer((json_int_t)q.reconcilable));
         json_object_set_new(o, "reconciled_exits", json_integer((json_int_t)q.reconciled));
-        json_object_set_new(o, "reconciled_correct", json_integer((json_int_t)q.reconciled_correct));
+        json_object_set_new(o, "reconciled_correct",
+                            json_integer((json_int_t)q.reconciled_correct));
         json_object_set_new(o, "reconciliation_rate", json_real(q.reconciliation));
         json_object_set_new(o, "review_queue", json_integer((json_int_t)q.reviews));
         json_object_set_new(o, "merges", json_integer((json_int_t)q.merges));
-        json_object_set_new(o, "profiles", json_integer((json_int_t)pm_linker_profile_count(ev.lk)));
-        json_object_set_new(o, "comparisons", json_integer((json_int_t)pm_linker_comparisons(ev.lk)));
+        json_object_set_new(o, "profiles",
+                            json_integer((json_int_t)pm_linker_profile_count(ev.lk)));
+        json_object_set_new(o, "comparisons",
+                            json_integer((json_int_t)pm_linker_comparisons(ev.lk)));
         json_object_set_new(o, "link_seconds", json_real(link_s));
         json_object_set_new(o, "records_per_second", json_real(rps));
         json_object_set_new(o, "link_cpu_seconds", json_real(cpu_s));
@@ -341,8 +326,7 @@ int pm_cmd_eval_linkage(int argc, char **argv)
         json_object_set_new(o, "em_seconds", json_real(em_s));
         json_object_set_new(o, "model", model_json(&model));
         char *s = json_dumps(o, JSON_INDENT(2));
-        if (s)
-            puts(s);
+        if (s) puts(s);
         free(s);
         json_decref(o);
     } else {
@@ -408,8 +392,7 @@ static void csv_field(FILE *out, const char *s)
     }
     fputc('"', out);
     for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', out);
+        if (*s == '"') fputc('"', out);
         fputc(*s, out);
     }
     fputc('"', out);
@@ -435,8 +418,7 @@ static int link_all(pm_store_t *st, pm_linker_t *lk, uint64_t limit, uint64_t *o
     pm_crossing_iter_t *it = NULL;
     int rc = pm_store_crossings(st, &f, &it, err);
     pm_crossing_t *c = malloc(sizeof *c);
-    if (!rc && !c)
-        rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+    if (!rc && !c) rc = pm_error_set(err, PM_ENOMEM, "out of memory");
     uint64_t n = 0;
     int tty = isatty(2);
     while (!rc) {
@@ -446,11 +428,9 @@ static int link_all(pm_store_t *st, pm_linker_t *lk, uint64_t limit, uint64_t *o
             break;
         }
         rc = pm_linker_add(lk, c, NULL, err);
-        if (tty && ++n % 100000 == 0)
-            fprintf(stderr, "\rlinked %llu", (unsigned long long)n);
+        if (tty && ++n % 100000 == 0) fprintf(stderr, "\rlinked %llu", (unsigned long long)n);
     }
-    if (tty && n >= 100000)
-        fprintf(stderr, "\r\033[K");
+    if (tty && n >= 100000) fprintf(stderr, "\r\033[K");
     free(c);
     pm_crossing_iter_close(it);
     *out_n = pm_linker_record_count(lk);
@@ -478,11 +458,13 @@ int pm_cmd_link(int argc, char **argv)
     uint64_t em = 200000;
     double lt = 0, rt = 0;
     int have_l = 0, have_r = 0, json = 0;
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},     {"em", required_argument, NULL, 'e'},
-        {"link", required_argument, NULL, 'L'},   {"review", required_argument, NULL, 'R'},
-        {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+                                         {"em", required_argument, NULL, 'e'},
+                                         {"link", required_argument, NULL, 'L'},
+                                         {"review", required_argument, NULL, 'R'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -491,17 +473,14 @@ int pm_cmd_link(int argc, char **argv)
             db = optarg;
             break;
         case 'e':
-            if (pm__cli_parse_u64(optarg, &em))
-                goto bad;
+            if (pm__cli_parse_u64(optarg, &em)) goto bad;
             break;
         case 'L':
-            if (pm__cli_parse_double(optarg, &lt))
-                goto bad;
+            if (pm__cli_parse_double(optarg, &lt)) goto bad;
             have_l = 1;
             break;
         case 'R':
-            if (pm__cli_parse_double(optarg, &rt))
-                goto bad;
+            if (pm__cli_parse_double(optarg, &rt)) goto bad;
             have_r = 1;
             break;
         case 'j':
@@ -514,25 +493,20 @@ int pm_cmd_link(int argc, char **argv)
             goto bad;
         }
     }
-    if (optind != argc)
-        goto bad;
+    if (optind != argc) goto bad;
     pm_store_t *st = open_db(db, 0);
-    if (!st)
-        return 3;
+    if (!st) return 3;
     pm_error_t err = {0};
     pm_link_model_t model;
     pm_link_model_default(&model);
-    if (have_l)
-        model.link_threshold = lt;
-    if (have_r)
-        model.review_threshold = rt;
+    if (have_l) model.link_threshold = lt;
+    if (have_r) model.review_threshold = rt;
     pm_linker_t *lk = NULL;
     uint64_t n = 0;
     int rc = PM_OK;
     if (em) {
         rc = pm_linker_new(&model, &lk, &err);
-        if (!rc)
-            rc = link_all(st, lk, em, &n, &err);
+        if (!rc) rc = link_all(st, lk, em, &n, &err);
         if (!rc) {
             pm_link_model_t est = model;
             int erc = pm_link_model_em(pm_linker_pattern_counts(lk), &est, &err);
@@ -547,13 +521,10 @@ int pm_cmd_link(int argc, char **argv)
         lk = NULL;
     }
     uint64_t t0 = pm_now_ns();
-    if (!rc)
-        rc = pm_linker_new(&model, &lk, &err);
-    if (!rc)
-        rc = link_all(st, lk, 0, &n, &err);
+    if (!rc) rc = pm_linker_new(&model, &lk, &err);
+    if (!rc) rc = link_all(st, lk, 0, &n, &err);
     double secs = (double)(pm_now_ns() - t0) / 1e9;
-    if (!rc)
-        rc = pm_link_store_save(st, lk, &err);
+    if (!rc) rc = pm_link_store_save(st, lk, &err);
     if (rc) {
         fprintf(stderr, "perimeter link: %s\n", pm_error_text(&err));
         pm_linker_free(lk);
@@ -563,15 +534,16 @@ int pm_cmd_link(int argc, char **argv)
     if (json) {
         json_t *o = json_object();
         json_object_set_new(o, "records", json_integer((json_int_t)n));
-        json_object_set_new(o, "travellers", json_integer((json_int_t)pm_linker_traveller_count(lk)));
+        json_object_set_new(o, "travellers",
+                            json_integer((json_int_t)pm_linker_traveller_count(lk)));
         json_object_set_new(o, "merges", json_integer((json_int_t)pm_linker_merge_count(lk)));
-        json_object_set_new(o, "review_pairs", json_integer((json_int_t)pm_linker_review_count(lk)));
+        json_object_set_new(o, "review_pairs",
+                            json_integer((json_int_t)pm_linker_review_count(lk)));
         json_object_set_new(o, "seconds", json_real(secs));
         json_object_set_new(o, "records_per_second", json_real(secs > 0 ? (double)n / secs : 0));
         json_object_set_new(o, "model", model_json(&model));
         char *s = json_dumps(o, JSON_INDENT(2));
-        if (s)
-            puts(s);
+        if (s) puts(s);
         free(s);
         json_decref(o);
     } else {
@@ -603,8 +575,7 @@ static int get_crossing(pm_store_t *st, int64_t id, pm_crossing_t *c, pm_error_t
         int got = pm_crossing_iter_next(it, c, err);
         rc = got == 1 && c->store_id == id ? PM_OK
              : got < 0                     ? got
-                                           : pm_error_set(err, PM_ENOTFOUND, "no crossing %lld",
-                                                          (long long)id);
+                       : pm_error_set(err, PM_ENOTFOUND, "no crossing %lld", (long long)id);
     }
     pm_crossing_iter_close(it);
     return rc;
@@ -626,8 +597,7 @@ static json_t *crossing_json(const pm_crossing_t *c, uint32_t traveller)
     pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
     json_t *o = json_object();
     json_object_set_new(o, "store_id", json_integer(c->store_id));
-    if (traveller)
-        json_object_set_new(o, "traveller", json_integer(traveller));
+    if (traveller) json_object_set_new(o, "traveller", json_integer(traveller));
     json_object_set_new(o, "reporting_country", json_string(c->reporting_country));
     json_object_set_new(o, "record_id", json_string(c->record_id));
     json_object_set_new(o, "direction", json_string(pm_direction_name(c->direction)));
@@ -640,8 +610,7 @@ static json_t *crossing_json(const pm_crossing_t *c, uint32_t traveller)
     json_object_set_new(o, "citizenship", json_string(c->citizenship));
     json_object_set_new(o, "document_number", json_string(c->document_number));
     json_object_set_new(o, "document_issuer", json_string(c->document_issuer));
-    if (c->origin[0])
-        json_object_set_new(o, "origin", json_string(c->origin));
+    if (c->origin[0]) json_object_set_new(o, "origin", json_string(c->origin));
     return o;
 }
 
@@ -678,13 +647,11 @@ int pm_cmd_review(int argc, char **argv)
                 goto bad;
             break;
         case 'n':
-            if (pm__cli_parse_u64(optarg, &limit))
-                goto bad;
+            if (pm__cli_parse_u64(optarg, &limit)) goto bad;
             break;
         case 'a':
         case 'r':
-            if (pm__cli_parse_u64(optarg, &decide_id) || decide >= 0)
-                goto bad;
+            if (pm__cli_parse_u64(optarg, &decide_id) || decide >= 0) goto bad;
             decide = opt == 'a';
             break;
         case 'j':
@@ -697,11 +664,9 @@ int pm_cmd_review(int argc, char **argv)
             goto bad;
         }
     }
-    if (optind != argc)
-        goto bad;
+    if (optind != argc) goto bad;
     pm_store_t *st = open_db(db, 0);
-    if (!st)
-        return 3;
+    if (!st) return 3;
     pm_error_t err = {0};
     if (decide >= 0) {
         int rc = pm_link_store_decide(st, (int64_t)decide_id, decide, &err);
@@ -746,14 +711,13 @@ int pm_cmd_review(int argc, char **argv)
             printf("#%lld  score %.1f  %s  [%s]\n  record    %s:%s (traveller %u)  %s\n"
                    "  candidate %s:%s (traveller %u)  %s\n",
                    (long long)rows[i].id, rows[i].score, rows[i].status, rows[i].evidence,
-                   a->reporting_country, a->record_id, rows[i].traveller, la,
-                   b->reporting_country, b->record_id, rows[i].candidate_traveller, lb);
+                   a->reporting_country, a->record_id, rows[i].traveller, la, b->reporting_country,
+                   b->record_id, rows[i].candidate_traveller, lb);
         }
     }
     if (json) {
         char *s = json_dumps(arr, JSON_INDENT(2));
-        if (s)
-            puts(s);
+        if (s) puts(s);
         free(s);
         json_decref(arr);
     } else if (n == 0)
@@ -782,8 +746,7 @@ static int table_add(table_t *t, ...)
     if (t->nrows == t->cap) {
         size_t nc = t->cap ? t->cap * 2 : 64;
         char **n = realloc(t->cells, nc * t->ncol * sizeof *n);
-        if (!n)
-            return -1;
+        if (!n) return -1;
         t->cells = n;
         t->cap = nc;
     }
@@ -803,11 +766,9 @@ static json_t *cell_json(const char *s)
     char *end;
     if (*s && (s[0] == '-' || (s[0] >= '0' && s[0] <= '9'))) {
         long long v = strtoll(s, &end, 10);
-        if (!*end)
-            return json_integer(v);
+        if (!*end) return json_integer(v);
         double d = strtod(s, &end);
-        if (!*end)
-            return json_real(d);
+        if (!*end) return json_real(d);
     }
     return json_string(s);
 }
@@ -825,21 +786,18 @@ static void table_print(table_t *t, enum out_fmt fmt, json_t *summary)
         }
         json_object_set_new(o, "rows", arr);
         char *s = json_dumps(o, JSON_INDENT(2));
-        if (s)
-            puts(s);
+        if (s) puts(s);
         free(s);
         json_decref(o);
     } else if (fmt == OUT_CSV) {
         for (size_t c = 0; c < t->ncol; c++) {
-            if (c)
-                putchar(',');
+            if (c) putchar(',');
             csv_field(stdout, t->cols[c]);
         }
         putchar('\n');
         for (size_t r = 0; r < t->nrows; r++) {
             for (size_t c = 0; c < t->ncol; c++) {
-                if (c)
-                    putchar(',');
+                if (c) putchar(',');
                 csv_field(stdout, t->cells[r * t->ncol + c]);
             }
             putchar('\n');
@@ -856,16 +814,14 @@ static void table_print(table_t *t, enum out_fmt fmt, json_t *summary)
                 free(s);
             }
             json_decref(summary);
-            if (t->nrows)
-                putchar('\n');
+            if (t->nrows) putchar('\n');
         }
         size_t w[32] = {0};
         for (size_t c = 0; c < t->ncol && c < 32; c++) {
             w[c] = strlen(t->cols[c]);
             for (size_t r = 0; r < t->nrows; r++) {
                 size_t l = strlen(t->cells[r * t->ncol + c]);
-                if (l > w[c])
-                    w[c] = l;
+                if (l > w[c]) w[c] = l;
             }
         }
         if (t->nrows) {
@@ -896,16 +852,14 @@ static int load_events(pm_store_t *st, linked_t *L, pm_error_t *err)
     memset(L, 0, sizeof *L);
     pm_link_map_t *map = NULL;
     int rc = pm_link_map_load(st, &map, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     pm_crossing_iter_t *it = NULL;
     pm_crossing_filter_t f;
     memset(&f, 0, sizeof f);
     f.order = PM_ORDER_TIME;
     rc = pm_store_crossings(st, &f, &it, err);
     pm_crossing_t *c = malloc(sizeof *c);
-    if (!rc && !c)
-        rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+    if (!rc && !c) rc = pm_error_set(err, PM_ENOMEM, "out of memory");
     while (!rc) {
         int got = pm_crossing_iter_next(it, c, err);
         if (got <= 0) {
@@ -939,8 +893,7 @@ static int load_events(pm_store_t *st, linked_t *L, pm_error_t *err)
     free(c);
     pm_crossing_iter_close(it);
     pm_link_map_free(map);
-    if (!rc)
-        pm_link_sort_events(L->ev, L->n);
+    if (!rc) pm_link_sort_events(L->ev, L->n);
     return rc;
 }
 
@@ -1013,10 +966,8 @@ static int history_report(pm_store_t *st, const report_opts_t *o, linked_t *L, p
         pm_crossing_iter_t *it = NULL;
         pm_crossing_filter_t f;
         memset(&f, 0, sizeof f);
-        if (o->document)
-            snprintf(f.document_number, sizeof f.document_number, "%s", o->document);
-        if (!rc)
-            rc = pm_store_crossings(st, &f, &it, err);
+        if (o->document) snprintf(f.document_number, sizeof f.document_number, "%s", o->document);
+        if (!rc) rc = pm_store_crossings(st, &f, &it, err);
         char cc[8] = "", rid[PM_RECORD_ID_MAX + 1] = "";
         if (o->record) {
             const char *colon = strchr(o->record, ':');
@@ -1033,44 +984,36 @@ static int history_report(pm_store_t *st, const report_opts_t *o, linked_t *L, p
                 rc = got;
                 break;
             }
-            if (o->document && strcmp(c->document_number, o->document))
-                continue;
+            if (o->document && strcmp(c->document_number, o->document)) continue;
             if (o->record && (strcmp(c->reporting_country, cc) || strcmp(c->record_id, rid)))
                 continue;
             uint32_t t;
-            if (pm_link_map_traveller(map, c->store_id, &t))
-                continue;
+            if (pm_link_map_traveller(map, c->store_id, &t)) continue;
             size_t k = 0;
             while (k < nw && want[k] != t)
                 k++;
-            if (k == nw && nw < 64)
-                want[nw++] = t;
+            if (k == nw && nw < 64) want[nw++] = t;
         }
         pm_crossing_iter_close(it);
         pm_link_map_free(map);
         free(c);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
-    if (nw == 0)
-        return pm_error_set(err, PM_ENOTFOUND, "no linked traveller matches");
-    static const char *const cols[] = {"traveller", "store_id", "direction", "timestamp",
-                                       "port", "reporting_country", "record_id", "surname",
-                                       "given_names", "date_of_birth", "citizenship",
-                                       "document", "reconciled_with"};
+    if (nw == 0) return pm_error_set(err, PM_ENOTFOUND, "no linked traveller matches");
+    static const char *const cols[] = {
+        "traveller",         "store_id",  "direction",      "timestamp",   "port",
+        "reporting_country", "record_id", "surname",        "given_names", "date_of_birth",
+        "citizenship",       "document",  "reconciled_with"};
     table_t t = {13, cols, NULL, 0, 0};
     int64_t *entry = malloc((L->n ? L->n : 1) * sizeof *entry);
-    if (!entry)
-        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    if (!entry) return pm_error_set(err, PM_ENOMEM, "out of memory");
     pm_link_reconcile(L->ev, L->n, entry, NULL);
     pm_crossing_t *c = malloc(sizeof *c);
     int rc = c ? PM_OK : PM_ENOMEM;
     for (size_t k = 0; !rc && k < nw; k++)
         for (size_t i = 0; !rc && i < L->n; i++) {
-            if (L->ev[i].traveller != want[k])
-                continue;
-            if ((rc = get_crossing(st, L->ev[i].store_id, c, err)))
-                break;
+            if (L->ev[i].traveller != want[k]) continue;
+            if ((rc = get_crossing(st, L->ev[i].store_id, c, err))) break;
             char trav[16], sid[24], ts[32], dob[16], doc[32], rec[24] = "";
             snprintf(trav, sizeof trav, "%u", want[k]);
             snprintf(sid, sizeof sid, "%lld", (long long)c->store_id);
@@ -1097,21 +1040,18 @@ static int history_report(pm_store_t *st, const report_opts_t *o, linked_t *L, p
 static int reconcile_report(const report_opts_t *o, linked_t *L, pm_error_t *err)
 {
     int64_t *entry = malloc((L->n ? L->n : 1) * sizeof *entry);
-    if (!entry)
-        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    if (!entry) return pm_error_set(err, PM_ENOMEM, "out of memory");
     size_t exits = 0, rec = pm_link_reconcile(L->ev, L->n, entry, &exits);
     static const char *const cols[] = {"exit_store_id", "traveller", "exit_time_utc",
                                        "entry_store_id", "status"};
     table_t t = {5, cols, NULL, 0, 0};
     for (size_t i = 0; i < L->n; i++) {
-        if (entry[i] == -2 || (entry[i] >= 0 && !o->all))
-            continue;
+        if (entry[i] == -2 || (entry[i] >= 0 && !o->all)) continue;
         char sid[24], trav[16], ts[32], es[24] = "";
         snprintf(sid, sizeof sid, "%lld", (long long)L->ev[i].store_id);
         snprintf(trav, sizeof trav, "%u", L->ev[i].traveller);
         pm_timestamp_format(L->ev[i].time_utc, 0, ts);
-        if (entry[i] >= 0)
-            snprintf(es, sizeof es, "%lld", (long long)L->ev[entry[i]].store_id);
+        if (entry[i] >= 0) snprintf(es, sizeof es, "%lld", (long long)L->ev[entry[i]].store_id);
         table_add(&t, sid, trav, ts, es, entry[i] >= 0 ? "reconciled" : "unreconciled");
     }
     free(entry);
@@ -1134,17 +1074,15 @@ static int overstay_report(pm_store_t *st, const report_opts_t *o, linked_t *L, 
     pm_link_overstay_t *os = NULL;
     size_t n = 0;
     int rc = pm_link_overstays(L->ev, L->n, &o->rules, as_of, &os, &n, err);
-    if (rc)
-        return rc;
-    static const char *const cols[] = {"traveller", "entry_store_id", "entry", "citizenship",
-                                       "stay_days", "stay_end", "days_over", "surname",
+    if (rc) return rc;
+    static const char *const cols[] = {"traveller",   "entry_store_id", "entry",     "citizenship",
+                                       "stay_days",   "stay_end",       "days_over", "surname",
                                        "given_names", "document"};
     table_t t = {10, cols, NULL, 0, 0};
     pm_crossing_t *c = malloc(sizeof *c);
     for (size_t i = 0; c && i < n && !rc; i++) {
         const pm_link_event_t *e = &L->ev[os[i].entry];
-        if ((rc = get_crossing(st, e->store_id, c, err)))
-            break;
+        if ((rc = get_crossing(st, e->store_id, c, err))) break;
         char trav[16], sid[24], ts[32], end[32], days[16], over[16], doc[32];
         snprintf(trav, sizeof trav, "%u", e->traveller);
         snprintf(sid, sizeof sid, "%lld", (long long)e->store_id);
@@ -1153,8 +1091,8 @@ static int overstay_report(pm_store_t *st, const report_opts_t *o, linked_t *L, 
         snprintf(days, sizeof days, "%d", pm_stay_rules_days(&o->rules, e->citizenship));
         snprintf(over, sizeof over, "%d", os[i].days_over);
         snprintf(doc, sizeof doc, "%s %s", c->document_issuer, c->document_number);
-        table_add(&t, trav, sid, ts, e->citizenship, days, end, over, c->surname,
-                  c->given_names, doc);
+        table_add(&t, trav, sid, ts, e->citizenship, days, end, over, c->surname, c->given_names,
+                  doc);
     }
     free(c);
     free(os);
@@ -1172,11 +1110,11 @@ static int presence_report(const report_opts_t *o, linked_t *L, pm_error_t *err)
 {
     int32_t to = (int32_t)pm_days_from_civil(o->as_of.year, o->as_of.month, o->as_of.day);
     int fd = o->as_of.day;
-    if (o->as_of.month == 2 && fd == 29)
-        fd = 28;
+    if (o->as_of.month == 2 && fd == 29) fd = 28;
     int32_t from = (int32_t)pm_days_from_civil(o->as_of.year - o->years, o->as_of.month, fd) + 1;
-    static const char *const cols[] = {"traveller", "window_from", "window_to", "days_present",
-                                       "required", "meets", "anomalies", "assumed_present_before"};
+    static const char *const cols[] = {
+        "traveller", "window_from", "window_to", "days_present",
+        "required",  "meets",       "anomalies", "assumed_present_before"};
     table_t t = {8, cols, NULL, 0, 0};
     size_t shown = 0;
     for (size_t i = 0; i < L->n;) {
@@ -1225,8 +1163,7 @@ static int removals_report(pm_store_t *st, const report_opts_t *o, linked_t *L, 
     uint8_t *data = NULL;
     size_t len = 0;
     int rc = pm_file_read(o->orders, 64u << 20, &data, &len, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     /* the orders as a watchlist (reason = order date), plus document numbers */
     pm_watchlist_t *wl = NULL;
     rc = pm_watchlist_new(&wl, err);
@@ -1277,25 +1214,19 @@ static int removals_report(pm_store_t *st, const report_opts_t *o, linked_t *L, 
 #undef COL
     }
     free(data);
-    if (!rc)
-        rc = pm_watchlist_finalize(wl, err);
+    if (!rc) rc = pm_watchlist_finalize(wl, err);
     /* order indexes sorted by document number (those without one last) */
     size_t *docidx = malloc((norders ? norders : 1) * sizeof *docidx);
     size_t ndoc = 0;
-    if (!rc && !docidx)
-        rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+    if (!rc && !docidx) rc = pm_error_set(err, PM_ENOMEM, "out of memory");
     for (size_t k = 0; !rc && k < norders; k++)
-        if (orders[k].doc[0])
-            docidx[ndoc++] = k;
-    if (!rc)
-        qsort_r(docidx, ndoc, sizeof *docidx, cmp_order_doc, orders);
+        if (orders[k].doc[0]) docidx[ndoc++] = k;
+    if (!rc) qsort_r(docidx, ndoc, sizeof *docidx, cmp_order_doc, orders);
     /* match every linked crossing against the orders */
     pm_link_map_t *map = NULL;
-    if (!rc)
-        rc = pm_link_map_load(st, &map, err);
+    if (!rc) rc = pm_link_map_load(st, &map, err);
     pm_crossing_iter_t *it = NULL;
-    if (!rc)
-        rc = pm_store_crossings(st, NULL, &it, err);
+    if (!rc) rc = pm_store_crossings(st, NULL, &it, err);
     pm_crossing_t *c = malloc(sizeof *c);
     while (!rc && c) {
         int got = pm_crossing_iter_next(it, c, err);
@@ -1304,8 +1235,7 @@ static int removals_report(pm_store_t *st, const report_opts_t *o, linked_t *L, 
             break;
         }
         uint32_t trav;
-        if (pm_link_map_traveller(map, c->store_id, &trav))
-            continue;
+        if (pm_link_map_traveller(map, c->store_id, &trav)) continue;
         pm_screen_hit_t hits[4];
         size_t nh = 0;
         if (pm_watchlist_screen(wl, c->surname, c->given_names, c->middle_names, &c->dob, 0, "",
@@ -1325,8 +1255,7 @@ static int removals_report(pm_store_t *st, const report_opts_t *o, linked_t *L, 
                 else
                     hi = mid;
             }
-            for (; lo < ndoc && nk < 8 && !strcmp(orders[docidx[lo]].doc, c->document_number);
-                 lo++)
+            for (; lo < ndoc && nk < 8 && !strcmp(orders[docidx[lo]].doc, c->document_number); lo++)
                 ks[nk++] = docidx[lo];
         }
         for (size_t x = 0; x < nk; x++) {
@@ -1334,15 +1263,14 @@ static int removals_report(pm_store_t *st, const report_opts_t *o, linked_t *L, 
             int seen = 0;
             for (int q = 0; q < ord->ntrav; q++)
                 seen |= ord->trav[q] == trav;
-            if (!seen && ord->ntrav < 8)
-                ord->trav[ord->ntrav++] = trav;
+            if (!seen && ord->ntrav < 8) ord->trav[ord->ntrav++] = trav;
         }
     }
     pm_crossing_iter_close(it);
     pm_link_map_free(map);
     pm_watchlist_free(wl);
-    static const char *const cols[] = {"order_id", "status", "traveller", "departure",
-                                       "exit_store_id", "port", "reporting_country"};
+    static const char *const cols[] = {"order_id",      "status", "traveller",        "departure",
+                                       "exit_store_id", "port",   "reporting_country"};
     table_t t = {7, cols, NULL, 0, 0};
     size_t departed = 0;
     for (size_t k = 0; !rc && k < norders; k++) {
@@ -1360,15 +1288,13 @@ static int removals_report(pm_store_t *st, const report_opts_t *o, linked_t *L, 
             for (size_t i = lo; i < L->n && L->ev[i].traveller == orders[k].trav[q]; i++) {
                 const pm_link_event_t *e = &L->ev[i];
                 if (e->direction == PM_DIRECTION_EXIT && e->time_utc >= orders[k].since) {
-                    if (!best || e->time_utc < best->time_utc)
-                        best = e;
+                    if (!best || e->time_utc < best->time_utc) best = e;
                     break;
                 }
             }
         }
         char trav[16] = "", ts[32] = "", sid[24] = "", port[24] = "", rc3[8] = "";
-        if (orders[k].ntrav)
-            snprintf(trav, sizeof trav, "%u", orders[k].trav[0]);
+        if (orders[k].ntrav) snprintf(trav, sizeof trav, "%u", orders[k].trav[0]);
         if (best && !(rc = get_crossing(st, best->store_id, c, err))) {
             snprintf(trav, sizeof trav, "%u", best->traveller);
             pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
@@ -1378,7 +1304,9 @@ static int removals_report(pm_store_t *st, const report_opts_t *o, linked_t *L, 
             departed++;
         }
         table_add(&t, orders[k].id,
-                  best ? "departed" : orders[k].ntrav ? "no departure recorded" : "no match",
+                  best              ? "departed"
+                  : orders[k].ntrav ? "no departure recorded"
+                                    : "no match",
                   trav, ts, sid, port, rc3);
     }
     free(c);
@@ -1409,13 +1337,13 @@ int pm_cmd_report(int argc, char **argv)
     }
     const char *kind = argv[1];
     static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},       {"csv", no_argument, NULL, 'c'},
-        {"json", no_argument, NULL, 'j'},           {"traveller", required_argument, NULL, 't'},
-        {"record", required_argument, NULL, 'r'},   {"document", required_argument, NULL, 'D'},
-        {"all", no_argument, NULL, 'a'},            {"as-of", required_argument, NULL, 'A'},
-        {"years", required_argument, NULL, 'y'},    {"required", required_argument, NULL, 'q'},
-        {"stay", required_argument, NULL, 's'},     {"orders", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+        {"db", required_argument, NULL, 'd'},     {"csv", no_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'j'},         {"traveller", required_argument, NULL, 't'},
+        {"record", required_argument, NULL, 'r'}, {"document", required_argument, NULL, 'D'},
+        {"all", no_argument, NULL, 'a'},          {"as-of", required_argument, NULL, 'A'},
+        {"years", required_argument, NULL, 'y'},  {"required", required_argument, NULL, 'q'},
+        {"stay", required_argument, NULL, 's'},   {"orders", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     int opt;
     uint64_t v;
     optind = 2;
@@ -1431,8 +1359,7 @@ int pm_cmd_report(int argc, char **argv)
             o.fmt = OUT_JSON;
             break;
         case 't':
-            if (pm__cli_parse_u64(optarg, &v) || v == 0 || v > UINT32_MAX)
-                goto bad;
+            if (pm__cli_parse_u64(optarg, &v) || v == 0 || v > UINT32_MAX) goto bad;
             o.traveller = (int64_t)v;
             break;
         case 'r':
@@ -1452,13 +1379,11 @@ int pm_cmd_report(int argc, char **argv)
             o.have_as_of = 1;
             break;
         case 'y':
-            if (pm__cli_parse_u64(optarg, &v) || v == 0 || v > 100)
-                goto bad;
+            if (pm__cli_parse_u64(optarg, &v) || v == 0 || v > 100) goto bad;
             o.years = (int)v;
             break;
         case 'q':
-            if (pm__cli_parse_u64(optarg, &v) || v > 36600)
-                goto bad;
+            if (pm__cli_parse_u64(optarg, &v) || v > 36600) goto bad;
             o.required = (int)v;
             break;
         case 's':
@@ -1477,26 +1402,23 @@ int pm_cmd_report(int argc, char **argv)
             goto bad;
         }
     }
-    if (optind != argc)
-        goto bad;
+    if (optind != argc) goto bad;
     int is_hist = !strcmp(kind, "history"), is_rec = !strcmp(kind, "reconcile"),
         is_over = !strcmp(kind, "overstays"), is_pres = !strcmp(kind, "presence"),
         is_rem = !strcmp(kind, "removals");
-    if (!(is_hist || is_rec || is_over || is_pres || is_rem))
-        goto bad;
-    if ((is_hist && !o.traveller && !o.record && !o.document) ||
-        (is_over && !o.have_as_of) || (is_pres && (!o.have_as_of || (!o.all && !o.traveller))) ||
-        (is_rem && !o.orders))
+    if (!(is_hist || is_rec || is_over || is_pres || is_rem)) goto bad;
+    if ((is_hist && !o.traveller && !o.record && !o.document) || (is_over && !o.have_as_of) ||
+        (is_pres && (!o.have_as_of || (!o.all && !o.traveller))) || (is_rem && !o.orders))
         goto bad;
     pm_store_t *st = open_db(o.db, 0);
-    if (!st)
-        return 3;
+    if (!st) return 3;
     linked_t L;
     int rc = load_events(st, &L, &err);
     if (!rc && L.n == 0 && L.unlinked > 0)
         fprintf(stderr, "perimeter report: no crossing is linked yet; run `perimeter link`\n");
     else if (!rc && L.unlinked > 0)
-        fprintf(stderr, "perimeter report: %llu crossings are not linked yet (run `perimeter link`)\n",
+        fprintf(stderr,
+                "perimeter report: %llu crossings are not linked yet (run `perimeter link`)\n",
                 (unsigned long long)L.unlinked);
     if (!rc) {
         if (is_hist)
@@ -1560,10 +1482,9 @@ static int screen_one(screen_ctx_t *sc, const char *key1, const char *key2, cons
     uint64_t key = 0xcbf29ce484222325ULL;
     const char *parts[4] = {surname, given, middle, cit ? cit : ""};
     for (int k = 0; k < 4; k++)
-        for (const char *q = parts[k]; ; q++) {
+        for (const char *q = parts[k];; q++) {
             key = (key ^ (unsigned char)*q) * 0x100000001b3ULL;
-            if (!*q)
-                break;
+            if (!*q) break;
         }
     key = (key ^ (uint64_t)(uint16_t)dob->year ^ (uint64_t)dob->month << 16 ^
            (uint64_t)dob->day << 24 ^ (uint64_t)(unsigned char)sex << 32) *
@@ -1583,8 +1504,7 @@ static int screen_one(screen_ctx_t *sc, const char *key1, const char *key2, cons
     if (!cached) {
         rc = pm_watchlist_screen(sc->wl, surname, given, middle, dob, sex, cit, sc->min, hits,
                                  sc->max_hits < 16 ? sc->max_hits : 16, &nh, err);
-        if (rc)
-            return rc;
+        if (rc) return rc;
         /* remember it (grow at half full) */
         if ((sc->cache_n_used + 1) * 2 > sc->cache_cap) {
             size_t nc = sc->cache_cap ? sc->cache_cap * 2 : 1 << 16;
@@ -1619,8 +1539,7 @@ static int screen_one(screen_ctx_t *sc, const char *key1, const char *key2, cons
             while (nc < sc->pool_n + nh)
                 nc *= 2;
             pm_screen_hit_t *np = realloc(sc->pool, nc * sizeof *np);
-            if (!np)
-                return pm_error_set(err, PM_ENOMEM, "out of memory");
+            if (!np) return pm_error_set(err, PM_ENOMEM, "out of memory");
             sc->pool = np;
             sc->pool_cap = nc;
         }
@@ -1649,13 +1568,10 @@ static int screen_one(screen_ctx_t *sc, const char *key1, const char *key2, cons
             if (i >= sc->cap) {
                 size_t nc = sc->cap ? sc->cap * 2 : 4096;
                 uint64_t *np = realloc(sc->persons, nc * sizeof *np);
-                if (np)
-                    sc->persons = np;
+                if (np) sc->persons = np;
                 uint8_t *nf = realloc(sc->flags, nc);
-                if (nf)
-                    sc->flags = nf;
-                if (!np || !nf)
-                    return pm_error_set(err, PM_ENOMEM, "out of memory");
+                if (nf) sc->flags = nf;
+                if (!np || !nf) return pm_error_set(err, PM_ENOMEM, "out of memory");
                 sc->cap = nc;
             }
             sc->persons[i] = person;
@@ -1672,8 +1588,8 @@ static int screen_one(screen_ctx_t *sc, const char *key1, const char *key2, cons
             pm_watchlist_entry_name(sc->wl, hits[h].entry, hits[h].name_index, nm, sizeof nm);
             char who[512];
             snprintf(who, sizeof who, "%s, %s", surname, given);
-            table_add(sc->t, ref, who, pm_watchlist_entry_id(sc->wl, hits[h].entry), nm, score,
-                      why, pm_watchlist_entry_reason(sc->wl, hits[h].entry));
+            table_add(sc->t, ref, who, pm_watchlist_entry_id(sc->wl, hits[h].entry), nm, score, why,
+                      pm_watchlist_entry_reason(sc->wl, hits[h].entry));
         }
     return PM_OK;
 }
@@ -1692,8 +1608,7 @@ static int screen_manifest(screen_ctx_t *sc, const char *path, pm_error_t *err)
     uint8_t *data = NULL;
     size_t len = 0;
     int rc = pm_file_read(path, 1u << 30, &data, &len, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     static pm_list_row_t hdr, row;
     size_t pos = 0;
     uint64_t line = 1;
@@ -1705,8 +1620,7 @@ static int screen_manifest(screen_ctx_t *sc, const char *path, pm_error_t *err)
     int c_s = pm_list_column(&hdr, "surname"), c_g = pm_list_column(&hdr, "given_names");
     int c_m = pm_list_column(&hdr, "middle_names"), c_d = pm_list_column(&hdr, "date_of_birth");
     int c_x = pm_list_column(&hdr, "sex"), c_c = pm_list_column(&hdr, "citizenship");
-    if (c_c < 0)
-        c_c = pm_list_column(&hdr, "nationality");
+    if (c_c < 0) c_c = pm_list_column(&hdr, "nationality");
     if (c_s < 0) {
         free(data);
         return pm_error_set(err, PM_EFORMAT, "%s:1: header has no surname column", path);
@@ -1730,8 +1644,7 @@ static int screen_manifest(screen_ctx_t *sc, const char *path, pm_error_t *err)
         snprintf(ref, sizeof ref, "%s:%s", COL(c_f), COL(c_q));
         rc = screen_one(sc, COL(c_f), COL(c_q), ref, COL(c_s), COL(c_g), COL(c_m), &dob,
                         COL(c_x)[0], COL(c_c), err);
-        if (rc)
-            pm_error_prefix(err, "%s:%llu", path, (unsigned long long)at);
+        if (rc) pm_error_prefix(err, "%s:%llu", path, (unsigned long long)at);
 #undef COL
     }
     free(data);
@@ -1765,14 +1678,18 @@ int pm_cmd_screen(int argc, char **argv)
     double min = PM_SCREEN_DEFAULT_MIN;
     uint64_t max_hits = 5;
     enum out_fmt fmt = OUT_TABLE;
-    static const struct option opts[] = {
-        {"watchlist", required_argument, NULL, 'w'}, {"manifest", required_argument, NULL, 'm'},
-        {"crossings", required_argument, NULL, 'c'}, {"db", required_argument, NULL, 'd'},
-        {"min", required_argument, NULL, 'n'},       {"max-hits", required_argument, NULL, 'x'},
-        {"csv", no_argument, NULL, 'C'},             {"json", no_argument, NULL, 'j'},
-        {"truth", required_argument, NULL, 't'},
-        {"watchlist-truth", required_argument, NULL, 'T'},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"watchlist", required_argument, NULL, 'w'},
+                                         {"manifest", required_argument, NULL, 'm'},
+                                         {"crossings", required_argument, NULL, 'c'},
+                                         {"db", required_argument, NULL, 'd'},
+                                         {"min", required_argument, NULL, 'n'},
+                                         {"max-hits", required_argument, NULL, 'x'},
+                                         {"csv", no_argument, NULL, 'C'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"truth", required_argument, NULL, 't'},
+                                         {"watchlist-truth", required_argument, NULL, 'T'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -1790,12 +1707,10 @@ int pm_cmd_screen(int argc, char **argv)
             db = optarg;
             break;
         case 'n':
-            if (pm__cli_parse_double(optarg, &min))
-                goto bad;
+            if (pm__cli_parse_double(optarg, &min)) goto bad;
             break;
         case 'x':
-            if (pm__cli_parse_u64(optarg, &max_hits) || max_hits == 0 || max_hits > 16)
-                goto bad;
+            if (pm__cli_parse_u64(optarg, &max_hits) || max_hits == 0 || max_hits > 16) goto bad;
             break;
         case 'C':
             fmt = OUT_CSV;
@@ -1816,28 +1731,25 @@ int pm_cmd_screen(int argc, char **argv)
             goto bad;
         }
     }
-    if (optind != argc || !wlp || (!!manifest + !!crossings + !!db) != 1 ||
-        (!truth_p != !wlt_p) || (truth_p && db))
+    if (optind != argc || !wlp || (!!manifest + !!crossings + !!db) != 1 || (!truth_p != !wlt_p) ||
+        (truth_p && db))
         goto bad;
     pm_error_t err = {0};
     pm_watchlist_t *wl = NULL;
     uint8_t *data = NULL;
     size_t len = 0;
     int rc = pm_file_read(wlp, 256u << 20, &data, &len, &err);
-    if (!rc)
-        rc = pm_watchlist_new(&wl, &err);
-    if (!rc)
-        rc = pm_watchlist_load_csv(wl, (const char *)data, len, &err);
-    if (!rc)
-        rc = pm_watchlist_finalize(wl, &err);
+    if (!rc) rc = pm_watchlist_new(&wl, &err);
+    if (!rc) rc = pm_watchlist_load_csv(wl, (const char *)data, len, &err);
+    if (!rc) rc = pm_watchlist_finalize(wl, &err);
     free(data);
     if (rc) {
         fprintf(stderr, "perimeter screen: %s: %s\n", wlp, pm_error_text(&err));
         pm_watchlist_free(wl);
         return 3;
     }
-    static const char *const cols[] = {"record",  "name",  "watchlist_id", "listed_name",
-                                       "score",   "reasons", "list_reason"};
+    static const char *const cols[] = {"record", "name",    "watchlist_id", "listed_name",
+                                       "score",  "reasons", "list_reason"};
     table_t t = {7, cols, NULL, 0, 0};
     screen_ctx_t sc;
     memset(&sc, 0, sizeof sc);
@@ -1852,8 +1764,7 @@ int pm_cmd_screen(int argc, char **argv)
         rc = pm_link_truth_load(truth_p, 50000000, &truth, &err);
         size_t nwl = pm_watchlist_count(wl);
         entry_person = calloc(nwl ? nwl : 1, sizeof *entry_person);
-        if (!rc && !entry_person)
-            rc = pm_error_set(&err, PM_ENOMEM, "out of memory");
+        if (!rc && !entry_person) rc = pm_error_set(&err, PM_ENOMEM, "out of memory");
         if (!rc) {
             rc = pm_file_read(wlt_p, 64u << 20, &data, &len, &err);
             static pm_list_row_t row;
@@ -1889,11 +1800,9 @@ int pm_cmd_screen(int argc, char **argv)
         rc = screen_manifest(&sc, manifest, &err);
     else if (!rc && db) {
         pm_store_t *st = open_db(db, 0);
-        if (!st)
-            rc = PM_EDB, snprintf(err.msg, sizeof err.msg, "cannot open %s", db);
+        if (!st) rc = PM_EDB, snprintf(err.msg, sizeof err.msg, "cannot open %s", db);
         pm_crossing_iter_t *it = NULL;
-        if (!rc)
-            rc = pm_store_crossings(st, NULL, &it, &err);
+        if (!rc) rc = pm_store_crossings(st, NULL, &it, &err);
         pm_crossing_t *c = malloc(sizeof *c);
         while (!rc && c) {
             int got = pm_crossing_iter_next(it, c, &err);
@@ -1927,15 +1836,13 @@ int pm_cmd_screen(int argc, char **argv)
         uint64_t *seeded = malloc((pm_watchlist_count(wl) + 1) * sizeof *seeded);
         size_t ns = 0;
         for (size_t k = 0; k < pm_watchlist_count(wl); k++)
-            if (entry_person[k])
-                seeded[ns++] = entry_person[k];
+            if (entry_person[k]) seeded[ns++] = entry_person[k];
         qsort(seeded, ns, sizeof *seeded, cmp_u64);
         /* sort record indexes by person */
         uint64_t *key = malloc((n ? n : 1) * sizeof *key);
         for (size_t i = 0; key && i < n; i++)
             key[i] = sc.persons[i] << 2 | sc.flags[i];
-        if (key)
-            qsort(key, n, sizeof *key, cmp_u64);
+        if (key) qsort(key, n, sizeof *key, cmp_u64);
         uint64_t sp = 0, sp_hit = 0, sr = 0, sr_hit = 0, cp = 0, cp_hit = 0, cr = 0, cr_hit = 0;
         for (size_t i = 0; key && i < n;) {
             uint64_t person = key[i] >> 2;
@@ -1967,9 +1874,11 @@ int pm_cmd_screen(int argc, char **argv)
         free(seeded);
         json_object_set_new(sum, "seeded_people_screened", json_integer((json_int_t)sp));
         json_object_set_new(sum, "seeded_people_hit", json_integer((json_int_t)sp_hit));
-        json_object_set_new(sum, "hit_rate_people", json_real(sp ? (double)sp_hit / (double)sp : 0));
+        json_object_set_new(sum, "hit_rate_people",
+                            json_real(sp ? (double)sp_hit / (double)sp : 0));
         json_object_set_new(sum, "seeded_records", json_integer((json_int_t)sr));
-        json_object_set_new(sum, "hit_rate_records", json_real(sr ? (double)sr_hit / (double)sr : 0));
+        json_object_set_new(sum, "hit_rate_records",
+                            json_real(sr ? (double)sr_hit / (double)sr : 0));
         json_object_set_new(sum, "clean_people", json_integer((json_int_t)cp));
         json_object_set_new(sum, "clean_people_hit", json_integer((json_int_t)cp_hit));
         json_object_set_new(sum, "false_hits_per_1000_clean_travellers",

@@ -12,14 +12,10 @@
 double pm_jaro(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
-    if (la > CMP_MAX)
-        la = CMP_MAX;
-    if (lb > CMP_MAX)
-        lb = CMP_MAX;
-    if (la == 0 && lb == 0)
-        return 1.0;
-    if (la == 0 || lb == 0)
-        return 0.0;
+    if (la > CMP_MAX) la = CMP_MAX;
+    if (lb > CMP_MAX) lb = CMP_MAX;
+    if (la == 0 && lb == 0) return 1.0;
+    if (la == 0 || lb == 0) return 0.0;
     size_t maxl = la > lb ? la : lb;
     size_t window = maxl / 2 > 0 ? maxl / 2 - 1 : 0;
     bool ma[CMP_MAX] = {0}, mb[CMP_MAX] = {0};
@@ -35,16 +31,13 @@ double pm_jaro(const char *a, const char *b)
             }
         }
     }
-    if (m == 0)
-        return 0.0;
+    if (m == 0) return 0.0;
     size_t t = 0, k = 0;
     for (size_t i = 0; i < la; i++) {
-        if (!ma[i])
-            continue;
+        if (!ma[i]) continue;
         while (!mb[k])
             k++;
-        if (a[i] != b[k])
-            t++;
+        if (a[i] != b[k]) t++;
         k++;
     }
     double md = (double)m;
@@ -63,10 +56,8 @@ double pm_jaro_winkler(const char *a, const char *b)
 int pm_osa_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
-    if (la > CMP_MAX)
-        la = CMP_MAX;
-    if (lb > CMP_MAX)
-        lb = CMP_MAX;
+    if (la > CMP_MAX) la = CMP_MAX;
+    if (lb > CMP_MAX) lb = CMP_MAX;
     /* three rolling rows of the (la+1) x (lb+1) table */
     int r0[CMP_MAX + 1], r1[CMP_MAX + 1], r2[CMP_MAX + 1];
     int *pp = r0, *prev = r1, *cur = r2;
@@ -77,12 +68,9 @@ int pm_osa_distance(const char *a, const char *b)
         for (size_t j = 1; j <= lb; j++) {
             int cost = a[i - 1] == b[j - 1] ? 0 : 1;
             int v = prev[j] + 1;
-            if (cur[j - 1] + 1 < v)
-                v = cur[j - 1] + 1;
-            if (prev[j - 1] + cost < v)
-                v = prev[j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                pp[j - 2] + 1 < v)
+            if (cur[j - 1] + 1 < v) v = cur[j - 1] + 1;
+            if (prev[j - 1] + cost < v) v = prev[j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && pp[j - 2] + 1 < v)
                 v = pp[j - 2] + 1;
             cur[j] = v;
         }
@@ -96,18 +84,14 @@ int pm_osa_distance(const char *a, const char *b)
 
 static double token_score(const pm_name_token_t *x, const pm_name_token_t *y)
 {
-    if (strcmp(x->text, y->text) == 0)
-        return 1.0;
+    if (strcmp(x->text, y->text) == 0) return 1.0;
     double s = pm_jaro_winkler(x->text, y->text);
     /* one name the start of a much longer one (RICHARD / RICHARDSON, JOHN /
      * JOHNSON): Jaro-Winkler's prefix bonus overrates it */
     size_t lx = strlen(x->text), ly = strlen(y->text);
     size_t lo = lx < ly ? lx : ly, hi = lx < ly ? ly : lx;
-    if (lo >= 2 && 4 * lo < 3 * hi && s > 0.84 &&
-        strncmp(x->text, y->text, lo) == 0)
-        s = 0.84;
-    if (x->phon[0] && strcmp(x->phon, y->phon) == 0 && s < 0.90)
-        s = 0.90;
+    if (lo >= 2 && 4 * lo < 3 * hi && s > 0.84 && strncmp(x->text, y->text, lo) == 0) s = 0.84;
+    if (x->phon[0] && strcmp(x->phon, y->phon) == 0 && s < 0.90) s = 0.90;
     /* a joined particle: ALHASSAN ~ HASSAN, ELSAYED ~ SAYED */
     const pm_name_token_t *jx = x, *jy = y;
     for (int k = 0; k < 2; k++) {
@@ -128,8 +112,7 @@ static size_t core_tokens(const pm_name_t *n, const pm_name_token_t **out)
 {
     size_t k = 0;
     for (size_t i = 0; i < n->n; i++)
-        if (!(n->tok[i].flags & PM_TOK_PARTICLE))
-            out[k++] = &n->tok[i];
+        if (!(n->tok[i].flags & PM_TOK_PARTICLE)) out[k++] = &n->tok[i];
     return k;
 }
 
@@ -138,8 +121,7 @@ static void concat_core(const pm_name_token_t *const *t, size_t n, char *out, si
     size_t len = 0;
     for (size_t i = 0; i < n; i++) {
         size_t l = strlen(t[i]->text);
-        if (len + l + 1 > cap)
-            break;
+        if (len + l + 1 > cap) break;
         memcpy(out + len, t[i]->text, l);
         len += l;
     }
@@ -150,10 +132,8 @@ double pm__name_sim_core(const pm_name_token_t *const *a_in, size_t na,
                          const pm_name_token_t *const *b_in, size_t nb, int *out_matched)
 {
     const pm_name_token_t *const *ta = a_in, *const *tb = b_in;
-    if (out_matched)
-        *out_matched = 0;
-    if (na == 0 || nb == 0)
-        return 0.0;
+    if (out_matched) *out_matched = 0;
+    if (na == 0 || nb == 0) return 0.0;
     if (na > nb) { /* make a the shorter */
         ta = b_in;
         tb = a_in;
@@ -161,10 +141,8 @@ double pm__name_sim_core(const pm_name_token_t *const *a_in, size_t na,
         na = nb;
         nb = tmp;
     }
-    if (na > PM_LINK_TOKENS_MAX)
-        na = PM_LINK_TOKENS_MAX;
-    if (nb > PM_LINK_TOKENS_MAX)
-        nb = PM_LINK_TOKENS_MAX;
+    if (na > PM_LINK_TOKENS_MAX) na = PM_LINK_TOKENS_MAX;
+    if (nb > PM_LINK_TOKENS_MAX) nb = PM_LINK_TOKENS_MAX;
     /* greedy one-to-one pairing on the best scores */
     double sc[PM_LINK_TOKENS_MAX][PM_LINK_TOKENS_MAX];
     for (size_t i = 0; i < na; i++)
@@ -177,8 +155,7 @@ double pm__name_sim_core(const pm_name_token_t *const *a_in, size_t na,
         double best = -1.0;
         size_t bi = 0, bj = 0;
         for (size_t i = 0; i < na; i++) {
-            if (used_a[i])
-                continue;
+            if (used_a[i]) continue;
             for (size_t j = 0; j < nb; j++)
                 if (!used_b[j] && sc[i][j] > best) {
                     best = sc[i][j];
@@ -188,8 +165,7 @@ double pm__name_sim_core(const pm_name_token_t *const *a_in, size_t na,
         }
         used_a[bi] = used_b[bj] = true;
         sum += best;
-        if (best >= 0.88)
-            matched++;
+        if (best >= 0.88) matched++;
     }
     double s = sum / (double)na;
     s *= 1.0 - 0.03 * (double)(nb - na);
@@ -203,8 +179,7 @@ double pm__name_sim_core(const pm_name_token_t *const *a_in, size_t na,
             matched = (int)na;
         }
     }
-    if (out_matched)
-        *out_matched = matched;
+    if (out_matched) *out_matched = matched;
     return s < 0.0 ? 0.0 : s;
 }
 
@@ -221,53 +196,42 @@ int pm__name_level(double sim, int matched, size_t na, size_t nb)
         return 3; /* a name in a script without a table says nothing either way */
     int level = sim >= 0.999 ? 0 : sim >= 0.95 ? 1 : sim >= 0.90 ? 2 : sim >= 0.80 ? 3 : 4;
     size_t small = na < nb ? na : nb;
-    if (small >= 2 && matched < 2 && level < 3)
-        level = 3;
-    if (level == 0 && na != nb)
-        level = 1; /* a dropped middle name is not the same token set */
+    if (small >= 2 && matched < 2 && level < 3) level = 3;
+    if (level == 0 && na != nb) level = 1; /* a dropped middle name is not the same token set */
     return level;
 }
 
 int pm__sex_level(char a, char b)
 {
-    if (!a || !b || a == 'X' || b == 'X')
-        return 2;
+    if (!a || !b || a == 'X' || b == 'X') return 2;
     return a == b ? 0 : 1;
 }
 
 int pm__code_level(const char *a, const char *b)
 {
-    if (!a[0] || !b[0])
-        return 2;
+    if (!a[0] || !b[0]) return 2;
     return strcmp(a, b) == 0 ? 0 : 1;
 }
 
 pm_dob_level_t pm_dob_compare(const pm_dob_t *pa, const pm_dob_t *pb)
 {
     pm_dob_t a = *pa, b = *pb;
-    if (!a.year || !b.year)
-        return PM_DOB_MISSING;
+    if (!a.year || !b.year) return PM_DOB_MISSING;
     int afull = a.month && a.day, bfull = b.month && b.day;
     if (!afull || !bfull || pm_dob_is_placeholder(&a) || pm_dob_is_placeholder(&b)) {
-        if (a.year != b.year)
-            return PM_DOB_DISAGREE;
+        if (a.year != b.year) return PM_DOB_DISAGREE;
         /* a placeholder month says nothing; a real partial month must agree */
         int am = pm_dob_is_placeholder(&a) ? 0 : a.month;
         int bm = pm_dob_is_placeholder(&b) ? 0 : b.month;
-        if (am && bm && am != bm)
-            return PM_DOB_DISAGREE;
+        if (am && bm && am != bm) return PM_DOB_DISAGREE;
         return PM_DOB_PARTIAL;
     }
-    if (a.year == b.year && a.month == b.month && a.day == b.day)
-        return PM_DOB_EXACT;
-    if (a.year == b.year && a.day == b.month && a.month == b.day)
-        return PM_DOB_SWAP;
+    if (a.year == b.year && a.month == b.month && a.day == b.day) return PM_DOB_EXACT;
+    if (a.year == b.year && a.day == b.month && a.month == b.day) return PM_DOB_SWAP;
     int64_t da = pm_days_from_civil(a.year, a.month, a.day);
     int64_t db = pm_days_from_civil(b.year, b.month, b.day);
-    if (da - db == 1 || db - da == 1)
-        return PM_DOB_DAY1;
-    if (a.year == b.year && a.month == b.month)
-        return PM_DOB_YEARMONTH;
+    if (da - db == 1 || db - da == 1) return PM_DOB_DAY1;
+    if (a.year == b.year && a.month == b.month) return PM_DOB_YEARMONTH;
     if (a.month == b.month && a.day == b.day && (a.year - b.year == 1 || b.year - a.year == 1))
         return PM_DOB_YEAR1;
     return PM_DOB_DISAGREE;
@@ -275,17 +239,16 @@ pm_dob_level_t pm_dob_compare(const pm_dob_t *pa, const pm_dob_t *pb)
 
 const char *pm_dob_level_name(pm_dob_level_t level)
 {
-    static const char *const names[PM_DOB_LEVELS] = {
-        "exact", "day-month-swap", "one-day", "same-year-month",
-        "one-year", "partial", "disagree", "missing"};
+    static const char *const names[PM_DOB_LEVELS] = {"exact",           "day-month-swap", "one-day",
+                                                     "same-year-month", "one-year",       "partial",
+                                                     "disagree",        "missing"};
     return (unsigned)level < PM_DOB_LEVELS ? names[level] : "?";
 }
 
 void pm_docnum_ocr_fold(const char *in, char *out, size_t cap)
 {
     size_t i = 0;
-    if (cap == 0)
-        return;
+    if (cap == 0) return;
     for (; in[i] && i + 1 < cap; i++) {
         char c = in[i];
         switch (c) {
@@ -311,17 +274,13 @@ void pm_docnum_ocr_fold(const char *in, char *out, size_t cap)
 
 pm_doc_level_t pm_docnum_compare(const char *a, const char *b)
 {
-    if (!a || !b || !*a || !*b)
-        return PM_DOC_MISSING;
-    if (strcmp(a, b) == 0)
-        return PM_DOC_EXACT;
+    if (!a || !b || !*a || !*b) return PM_DOC_MISSING;
+    if (strcmp(a, b) == 0) return PM_DOC_EXACT;
     char fa[32], fb[32];
     pm_docnum_ocr_fold(a, fa, sizeof fa);
     pm_docnum_ocr_fold(b, fb, sizeof fb);
-    if (strcmp(fa, fb) == 0)
-        return PM_DOC_OCR;
-    if (pm_osa_distance(fa, fb) == 1)
-        return PM_DOC_EDIT1;
+    if (strcmp(fa, fb) == 0) return PM_DOC_OCR;
+    if (pm_osa_distance(fa, fb) == 1) return PM_DOC_EDIT1;
     return PM_DOC_DISAGREE;
 }
 

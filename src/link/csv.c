@@ -9,8 +9,7 @@ int pm_list_next(const char *data, size_t len, size_t *pos, uint64_t *line, pm_l
     size_t p = *pos;
     /* skip blank lines */
     while (p < len && (data[p] == '\n' || data[p] == '\r')) {
-        if (data[p] == '\n')
-            (*line)++;
+        if (data[p] == '\n') (*line)++;
         p++;
     }
     if (p >= len) {
@@ -53,8 +52,7 @@ int pm_list_next(const char *data, size_t len, size_t *pos, uint64_t *line, pm_l
             at_start = 1;
             continue;
         } else if (c == '\n' || c == '\r') {
-            if (c == '\r' && p < len && data[p] == '\n')
-                p++;
+            if (c == '\r' && p < len && data[p] == '\n') p++;
             (*line)++;
             break;
         } else if (c == '\0')
@@ -74,7 +72,6 @@ int pm_list_next(const char *data, size_t len, size_t *pos, uint64_t *line, pm_l
 int pm_list_column(const pm_list_row_t *header, const char *name)
 {
     for (size_t i = 0; i < header->n; i++)
-        if (strcmp(header->f[i], name) == 0)
-            return (int)i;
+        if (strcmp(header->f[i], name) == 0) return (int)i;
     return -1;
 }

@@ -7,7 +7,7 @@
 #include "link_impl.h"
 
 struct pm_link_truth {
-    uint64_t *keys;    /* hash of country + record_id; 0 = empty */
+    uint64_t *keys; /* hash of country + record_id; 0 = empty */
     uint64_t *persons;
     size_t cap, n;
 };
@@ -55,8 +55,7 @@ static int truth_put(pm_link_truth_t *t, uint64_t key, uint64_t person)
     size_t j = key & (t->cap - 1);
     while (t->keys[j] && t->keys[j] != key)
         j = (j + 1) & (t->cap - 1);
-    if (!t->keys[j])
-        t->n++;
+    if (!t->keys[j]) t->n++;
     t->keys[j] = key;
     t->persons[j] = person;
     return PM_OK;
@@ -69,8 +68,7 @@ static int split_csv(char *line, char **f, int maxf)
     while (n < maxf) {
         f[n++] = p;
         char *c = strchr(p, ',');
-        if (!c)
-            break;
+        if (!c) break;
         *c = '\0';
         p = c + 1;
     }
@@ -81,8 +79,7 @@ int pm_link_truth_load(const char *path, size_t max_rows, pm_link_truth_t **out,
 {
     *out = NULL;
     FILE *fp = fopen(path, "r");
-    if (!fp)
-        return pm_error_set(err, PM_ENOTFOUND, "%s: cannot open", path);
+    if (!fp) return pm_error_set(err, PM_ENOTFOUND, "%s: cannot open", path);
     pm_link_truth_t *t = calloc(1, sizeof *t);
     if (!t) {
         fclose(fp);
@@ -101,8 +98,7 @@ int pm_link_truth_load(const char *path, size_t max_rows, pm_link_truth_t **out,
         }
         while (l && (line[l - 1] == '\n' || line[l - 1] == '\r'))
             line[--l] = '\0';
-        if (l == 0)
-            continue;
+        if (l == 0) continue;
         char *f[16];
         int nf = split_csv(line, f, 16);
         if (ci < 0) {
@@ -143,8 +139,7 @@ int pm_link_truth_load(const char *path, size_t max_rows, pm_link_truth_t **out,
             break;
         }
     }
-    if (!rc && ferror(fp))
-        rc = pm_error_set(err, PM_EIO, "%s: read error", path);
+    if (!rc && ferror(fp)) rc = pm_error_set(err, PM_EIO, "%s: read error", path);
     fclose(fp);
     if (rc) {
         pm_link_truth_free(t);
@@ -156,8 +151,7 @@ int pm_link_truth_load(const char *path, size_t max_rows, pm_link_truth_t **out,
 
 void pm_link_truth_free(pm_link_truth_t *t)
 {
-    if (!t)
-        return;
+    if (!t) return;
     free(t->keys);
     free(t->persons);
     free(t);
@@ -171,8 +165,7 @@ size_t pm_link_truth_count(const pm_link_truth_t *t)
 int pm_link_truth_person(const pm_link_truth_t *t, const char *country, const char *record_id,
                          uint64_t *out_person)
 {
-    if (!t->cap)
-        return PM_ENOTFOUND;
+    if (!t->cap) return PM_ENOTFOUND;
     uint64_t key = key_hash(country, record_id);
     size_t j = key & (t->cap - 1);
     while (t->keys[j]) {
@@ -188,7 +181,7 @@ int pm_link_truth_person(const pm_link_truth_t *t, const char *country, const ch
 /* ---- quality ---- */
 
 typedef struct row {
-    uint64_t a, b;   /* sort keys */
+    uint64_t a, b; /* sort keys */
     int64_t time;
     uint32_t rec;
 } row_t;
@@ -196,12 +189,9 @@ typedef struct row {
 static int cmp_row(const void *x, const void *y)
 {
     const row_t *p = x, *q = y;
-    if (p->a != q->a)
-        return p->a < q->a ? -1 : 1;
-    if (p->b != q->b)
-        return p->b < q->b ? -1 : 1;
-    if (p->time != q->time)
-        return p->time < q->time ? -1 : 1;
+    if (p->a != q->a) return p->a < q->a ? -1 : 1;
+    if (p->b != q->b) return p->b < q->b ? -1 : 1;
+    if (p->time != q->time) return p->time < q->time ? -1 : 1;
     return p->rec < q->rec ? -1 : p->rec > q->rec;
 }
 
@@ -283,8 +273,7 @@ int pm_link_quality(pm_linker_t *lk, const uint64_t *person, size_t n, pm_link_q
     }
     for (size_t i = 0; i < n; i++) {
         pm_linker_record(lk, (uint32_t)i, &info);
-        if (info.direction != PM_DIRECTION_EXIT)
-            continue;
+        if (info.direction != PM_DIRECTION_EXIT) continue;
         out->exits++;
         pm_link_record_info_t pi;
         int reconcilable = 0;
@@ -297,15 +286,15 @@ int pm_link_quality(pm_linker_t *lk, const uint64_t *person, size_t n, pm_link_q
             pm_linker_record(lk, tprev[i], &pi);
             if (pi.direction == PM_DIRECTION_ENTRY) {
                 out->reconciled++;
-                if (reconcilable && tprev[i] == prev[i])
-                    out->reconciled_correct++;
+                if (reconcilable && tprev[i] == prev[i]) out->reconciled_correct++;
             }
         }
     }
     free(tprev);
     free(rows);
     free(prev);
-    out->precision = out->linked_pairs ? (double)out->correct_pairs / (double)out->linked_pairs : 1.0;
+    out->precision =
+        out->linked_pairs ? (double)out->correct_pairs / (double)out->linked_pairs : 1.0;
     out->recall = out->true_pairs ? (double)out->correct_pairs / (double)out->true_pairs : 1.0;
     out->f1 = out->precision + out->recall > 0
                   ? 2 * out->precision * out->recall / (out->precision + out->recall)

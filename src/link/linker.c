@@ -5,11 +5,11 @@
 
 #include "link_impl.h"
 
-#define PROF_TOK 8          /* tokens kept per profile */
-#define BLOCK_VISIT 32      /* most recent profiles visited per block */
-#define MAX_CANDIDATES 128  /* profiles scored per new profile */
-#define MAX_TRAVELLERS 64   /* distinct candidate travellers per new profile */
-#define MAX_RECORDS 0x7fffffffu
+#define PROF_TOK       8   /* tokens kept per profile */
+#define BLOCK_VISIT    32  /* most recent profiles visited per block */
+#define MAX_CANDIDATES 128 /* profiles scored per new profile */
+#define MAX_TRAVELLERS 64  /* distinct candidate travellers per new profile */
+#define MAX_RECORDS    0x7fffffffu
 
 typedef struct prof {
     uint64_t hash;
@@ -82,8 +82,7 @@ static uint64_t mix64(uint64_t x)
 static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *s = p;
-    if (!h)
-        h = 0xcbf29ce484222325ULL;
+    if (!h) h = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < n; i++) {
         h ^= s[i];
         h *= 0x100000001b3ULL;
@@ -98,14 +97,12 @@ static uint64_t hash_str(uint64_t h, const char *s)
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return PM_OK;
+    if (need <= *cap) return PM_OK;
     size_t nc = *cap ? *cap * 2 : 1024;
     while (nc < need)
         nc *= 2;
     void *np = realloc(*p, nc * elem);
-    if (!np)
-        return PM_ENOMEM;
+    if (!np) return PM_ENOMEM;
     *p = np;
     *cap = nc;
     return PM_OK;
@@ -134,8 +131,7 @@ static int map_rehash(map_t *m)
         return PM_ENOMEM;
     }
     for (size_t i = 0; i < m->cap; i++) {
-        if (!m->vals[i])
-            continue;
+        if (!m->vals[i]) continue;
         size_t j = mix64(m->keys[i]) & (nm.cap - 1);
         while (nm.vals[j])
             j = (j + 1) & (nm.cap - 1);
@@ -151,8 +147,7 @@ static int map_rehash(map_t *m)
 /* Inserts key -> id (duplicates of a key allowed; lookups walk them all). */
 static int map_insert(map_t *m, uint64_t key, uint32_t id)
 {
-    if ((m->n + 1) * 2 > m->cap && map_rehash(m))
-        return PM_ENOMEM;
+    if ((m->n + 1) * 2 > m->cap && map_rehash(m)) return PM_ENOMEM;
     size_t j = mix64(key) & (m->cap - 1);
     while (m->vals[j])
         j = (j + 1) & (m->cap - 1);
@@ -182,8 +177,7 @@ int pm_linker_new(const pm_link_model_t *model, pm_linker_t **out, pm_error_t *e
 {
     *out = NULL;
     pm_linker_t *lk = calloc(1, sizeof *lk);
-    if (!lk)
-        return pm_error_set(err, PM_ENOMEM, "linker: out of memory");
+    if (!lk) return pm_error_set(err, PM_ENOMEM, "linker: out of memory");
     if (model)
         lk->model = *model;
     else
@@ -199,8 +193,7 @@ int pm_linker_new(const pm_link_model_t *model, pm_linker_t **out, pm_error_t *e
 
 void pm_linker_free(pm_linker_t *lk)
 {
-    if (!lk)
-        return;
+    if (!lk) return;
     map_free(&lk->tok_map);
     map_free(&lk->prof_map);
     map_free(&lk->block_map);
@@ -240,13 +233,11 @@ static int intern(pm_linker_t *lk, const pm_name_token_t *t, uint32_t *out_id)
             *out_id = id;
             return PM_OK;
         }
-    if (grow((void **)&lk->toks, &lk->cap_toks, lk->ntoks + 1, sizeof *lk->toks))
-        return PM_ENOMEM;
+    if (grow((void **)&lk->toks, &lk->cap_toks, lk->ntoks + 1, sizeof *lk->toks)) return PM_ENOMEM;
     id = (uint32_t)lk->ntoks++;
     lk->toks[id] = *t;
     lk->toks[id].part = 0;
-    if (map_insert(&lk->tok_map, h, id))
-        return PM_ENOMEM;
+    if (map_insert(&lk->tok_map, h, id)) return PM_ENOMEM;
     *out_id = id;
     return PM_OK;
 }
@@ -260,15 +251,13 @@ static int block_add(pm_linker_t *lk, uint64_t key, uint32_t prof)
             return PM_ENOMEM;
         b = (uint32_t)lk->nblocks++;
         memset(&lk->blocks[b], 0, sizeof lk->blocks[b]);
-        if (map_insert(&lk->block_map, key, b))
-            return PM_ENOMEM;
+        if (map_insert(&lk->block_map, key, b)) return PM_ENOMEM;
     }
     block_t *bl = &lk->blocks[b];
     if (bl->n == bl->cap) {
         uint32_t nc = bl->cap ? bl->cap * 2 : 4;
         uint32_t *ni = realloc(bl->ids, nc * sizeof *ni);
-        if (!ni)
-            return PM_ENOMEM;
+        if (!ni) return PM_ENOMEM;
         bl->ids = ni;
         bl->cap = nc;
     }
@@ -294,8 +283,7 @@ static size_t block_keys(const pm_linker_t *lk, const prof_t *p, uint64_t *keys)
     size_t nph = 0;
     for (size_t i = 0; i < p->ntok && nph < 3; i++) {
         const pm_name_token_t *t = &lk->toks[p->tok[i]];
-        if (t->flags & PM_TOK_PARTICLE || !t->phon[0])
-            continue;
+        if (t->flags & PM_TOK_PARTICLE || !t->phon[0]) continue;
         ph[nph++] = t->phon;
     }
     uint8_t dob[4];
@@ -318,8 +306,7 @@ static size_t prof_core(const pm_linker_t *lk, const prof_t *p, const pm_name_to
 {
     size_t k = 0;
     for (size_t i = 0; i < p->ntok; i++)
-        if (!(lk->toks[p->tok[i]].flags & PM_TOK_PARTICLE))
-            out[k++] = &lk->toks[p->tok[i]];
+        if (!(lk->toks[p->tok[i]].flags & PM_TOK_PARTICLE)) out[k++] = &lk->toks[p->tok[i]];
     return k;
 }
 
@@ -386,8 +373,7 @@ static int link_profile(pm_linker_t *lk, uint32_t pi, uint32_t rec, pm_link_resu
             uint32_t lo = bl->n > BLOCK_VISIT ? bl->n - BLOCK_VISIT : 0;
             for (uint32_t i = bl->n; i-- > lo && visited < MAX_CANDIDATES;) {
                 uint32_t q = bl->ids[i];
-                if (lk->profs[q].stamp == stamp)
-                    continue;
+                if (lk->profs[q].stamp == stamp) continue;
                 lk->profs[q].stamp = stamp;
                 visited++;
                 pm_link_evidence_t ev;
@@ -399,8 +385,7 @@ static int link_profile(pm_linker_t *lk, uint32_t pi, uint32_t rec, pm_link_resu
                 while (j < nc && cands[j].root != root)
                     j++;
                 if (j == nc) {
-                    if (nc == MAX_TRAVELLERS)
-                        continue;
+                    if (nc == MAX_TRAVELLERS) continue;
                     cands[nc].root = root;
                     cands[nc].prof = q;
                     cands[nc].ev = ev;
@@ -430,8 +415,7 @@ static int link_profile(pm_linker_t *lk, uint32_t pi, uint32_t rec, pm_link_resu
             if (cands[i].ev.weight >= m->link_threshold) {
                 uint32_t other = find(lk, cands[i].root);
                 trav = find(lk, trav);
-                if (other == trav)
-                    continue;
+                if (other == trav) continue;
                 if (grow((void **)&lk->merges, &lk->cap_merges, lk->nmerges + 1,
                          sizeof *lk->merges))
                     return PM_ENOMEM;
@@ -447,39 +431,32 @@ static int link_profile(pm_linker_t *lk, uint32_t pi, uint32_t rec, pm_link_resu
                 trav = kept;
                 res->merged++;
             } else if (cands[i].ev.weight >= m->review_threshold) {
-                if (add_review(lk, rec, &cands[i], trav))
-                    return PM_ENOMEM;
+                if (add_review(lk, rec, &cands[i], trav)) return PM_ENOMEM;
             }
         }
     } else {
-        if (new_traveller(lk, &trav))
-            return PM_ENOMEM;
+        if (new_traveller(lk, &trav)) return PM_ENOMEM;
         res->decision = PM_LINK_NEW;
         for (size_t i = 0; i < nc && cands[i].ev.weight >= m->review_threshold; i++) {
             res->decision = PM_LINK_REVIEW;
-            if (add_review(lk, rec, &cands[i], trav))
-                return PM_ENOMEM;
+            if (add_review(lk, rec, &cands[i], trav)) return PM_ENOMEM;
         }
     }
     lk->profs[pi].trav = trav;
     for (size_t k = 0; k < nk; k++)
-        if (block_add(lk, keys[k], pi))
-            return PM_ENOMEM;
+        if (block_add(lk, keys[k], pi)) return PM_ENOMEM;
     return PM_OK;
 }
 
-int pm_linker_add(pm_linker_t *lk, const pm_crossing_t *c, pm_link_result_t *out,
-                  pm_error_t *err)
+int pm_linker_add(pm_linker_t *lk, const pm_crossing_t *c, pm_link_result_t *out, pm_error_t *err)
 {
     pm_link_result_t tmp;
     pm_link_result_t *res = out ? out : &tmp;
     memset(res, 0, sizeof *res);
-    if (lk->nrecs >= MAX_RECORDS)
-        return pm_error_set(err, PM_ELIMIT, "linker: too many records");
+    if (lk->nrecs >= MAX_RECORDS) return pm_error_set(err, PM_ELIMIT, "linker: too many records");
     pm_name_t name;
     int rc = pm_name_parse(c->surname, c->given_names, c->middle_names, &name, err);
-    if (rc)
-        return pm_error_prefix(err, "record %s", c->record_id), rc;
+    if (rc) return pm_error_prefix(err, "record %s", c->record_id), rc;
     prof_t p;
     memset(&p, 0, sizeof p);
     for (size_t i = 0; i < name.n && p.ntok < PROF_TOK; i++) {
@@ -514,9 +491,8 @@ int pm_linker_add(pm_linker_t *lk, const pm_crossing_t *c, pm_link_result_t *out
     while (map_next(&lk->prof_map, h, &pos, &pi)) {
         const prof_t *q = &lk->profs[pi];
         if (q->ntok == p.ntok && !memcmp(q->tok, p.tok, p.ntok * sizeof p.tok[0]) &&
-            q->dob.year == p.dob.year && q->dob.month == p.dob.month &&
-            q->dob.day == p.dob.day && q->sex == p.sex && !strcmp(q->cit, p.cit) &&
-            !strcmp(q->doc, p.doc)) {
+            q->dob.year == p.dob.year && q->dob.month == p.dob.month && q->dob.day == p.dob.day &&
+            q->sex == p.sex && !strcmp(q->cit, p.cit) && !strcmp(q->doc, p.doc)) {
             found = 1;
             break;
         }
@@ -548,15 +524,13 @@ size_t pm_linker_record_count(const pm_linker_t *lk)
 
 uint32_t pm_linker_traveller(pm_linker_t *lk, uint32_t record)
 {
-    if (record >= lk->nrecs)
-        return UINT32_MAX;
+    if (record >= lk->nrecs) return UINT32_MAX;
     return find(lk, lk->profs[lk->recs[record].prof].trav);
 }
 
 int pm_linker_record(const pm_linker_t *lk, uint32_t record, pm_link_record_info_t *out)
 {
-    if (record >= lk->nrecs)
-        return PM_ENOTFOUND;
+    if (record >= lk->nrecs) return PM_ENOTFOUND;
     const rec_t *r = &lk->recs[record];
     out->store_id = r->store_id;
     out->time_utc = r->time;

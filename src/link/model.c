@@ -27,8 +27,7 @@ const char *pm_link_level_name(int field, int level)
 {
     static const char *const name_lv[5] = {"same-tokens", "strong", "good", "weak", "disagree"};
     static const char *const code_lv[3] = {"agree", "disagree", "missing"};
-    if (level < 0 || level >= pm_link_field_levels(field))
-        return "?";
+    if (level < 0 || level >= pm_link_field_levels(field)) return "?";
     switch (field) {
     case PM_LF_NAME:
         return name_lv[level];
@@ -51,11 +50,11 @@ static int is_missing_level(int f, int l)
 void pm_link_model_default(pm_link_model_t *model)
 {
     static const double w0[PM_LINK_FIELDS][PM_LINK_LEVELS_MAX] = {
-        {8, 6, 3, 0, -6},         /* name */
+        {8, 6, 3, 0, -6},          /* name */
         {7, 4, 4, 2, 2, 1, -6, 0}, /* dob */
-        {0.5, -4, 0},             /* sex */
-        {0.5, -2, 0},             /* citizenship */
-        {8, 7, 5, -2, 0},         /* document */
+        {0.5, -4, 0},              /* sex */
+        {0.5, -2, 0},              /* citizenship */
+        {8, 7, 5, -2, 0},          /* document */
     };
     memset(model, 0, sizeof *model);
     memcpy(model->w, w0, sizeof w0);
@@ -112,8 +111,7 @@ int pm_link_model_em(const uint64_t *counts, pm_link_model_t *model, pm_error_t 
         double au[PM_LINK_FIELDS][PM_LINK_LEVELS_MAX] = {{0}};
         double sg = 0;
         for (int k = 0; k < PM_LINK_PATTERNS; k++) {
-            if (!counts[k])
-                continue;
+            if (!counts[k]) continue;
             uint8_t lv[PM_LINK_FIELDS];
             pattern_levels(k, lv);
             double pm_ = p, pu = 1.0 - p;
@@ -145,8 +143,7 @@ int pm_link_model_em(const uint64_t *counts, pm_link_model_t *model, pm_error_t 
                 m[f][l] = nm;
                 u[f][l] = nu;
             }
-        if (delta < 1e-7)
-            break;
+        if (delta < 1e-7) break;
     }
     memcpy(model->m, m, sizeof m);
     memcpy(model->u, u, sizeof u);
@@ -155,10 +152,8 @@ int pm_link_model_em(const uint64_t *counts, pm_link_model_t *model, pm_error_t 
     for (int f = 0; f < PM_LINK_FIELDS; f++)
         for (int l = 0; l < field_levels[f]; l++) {
             double w = log2((m[f][l] + 1e-6) / (u[f][l] + 1e-6));
-            if (w > W_MAX)
-                w = W_MAX;
-            if (w < W_MIN)
-                w = W_MIN;
+            if (w > W_MAX) w = W_MAX;
+            if (w < W_MIN) w = W_MIN;
             model->w[f][l] = is_missing_level(f, l) ? 0.0 : w;
         }
     return PM_OK;
@@ -168,8 +163,7 @@ static size_t core_of(const pm_name_t *n, const pm_name_token_t **out)
 {
     size_t k = 0;
     for (size_t i = 0; i < n->n; i++)
-        if (!(n->tok[i].flags & PM_TOK_PARTICLE))
-            out[k++] = &n->tok[i];
+        if (!(n->tok[i].flags & PM_TOK_PARTICLE)) out[k++] = &n->tok[i];
     return k;
 }
 
@@ -178,10 +172,8 @@ int pm_link_compare(const pm_crossing_t *a, const pm_crossing_t *b, const pm_lin
 {
     pm_name_t na, nb;
     int rc = pm_name_parse(a->surname, a->given_names, a->middle_names, &na, err);
-    if (!rc)
-        rc = pm_name_parse(b->surname, b->given_names, b->middle_names, &nb, err);
-    if (rc)
-        return rc;
+    if (!rc) rc = pm_name_parse(b->surname, b->given_names, b->middle_names, &nb, err);
+    if (rc) return rc;
     const pm_name_token_t *ta[PM_LINK_TOKENS_MAX], *tb[PM_LINK_TOKENS_MAX];
     size_t ca = core_of(&na, ta), cb = core_of(&nb, tb);
     int matched = 0;

@@ -6,7 +6,7 @@
 
 #include "perimeter/link.h"
 
-#define MAX_CP (PM_LINK_INPUT_MAX * 2)
+#define MAX_CP  (PM_LINK_INPUT_MAX * 2)
 #define MAX_ALT 3
 
 /* One output position: up to three alternatives, the first being ICAO's. */
@@ -48,69 +48,65 @@ static const xlit_t latin_tab[] = {
 
 /* Cyrillic (Doc 9303 Part 3 table), with the common alternatives second. */
 static const xlit_t cyrillic_tab[] = {
-    {0x0430, {"A"}},          {0x0431, {"B"}},          {0x0432, {"V"}},
-    {0x0433, {"G", "H"}},     {0x0434, {"D"}},          {0x0435, {"E"}},
-    {0x0436, {"ZH"}},         {0x0437, {"Z"}},          {0x0438, {"I"}},
-    {0x0439, {"I", "Y"}},     {0x043A, {"K"}},          {0x043B, {"L"}},
-    {0x043C, {"M"}},          {0x043D, {"N"}},          {0x043E, {"O"}},
-    {0x043F, {"P"}},          {0x0440, {"R"}},          {0x0441, {"S"}},
-    {0x0442, {"T"}},          {0x0443, {"U"}},          {0x0444, {"F"}},
-    {0x0445, {"KH", "H"}},    {0x0446, {"TS"}},         {0x0447, {"CH"}},
-    {0x0448, {"SH"}},         {0x0449, {"SHCH"}},       {0x044A, {"IE"}},
-    {0x044B, {"Y"}},          {0x044C, {""}},           {0x044D, {"E"}},
-    {0x044E, {"IU", "YU"}},   {0x044F, {"IA", "YA"}},   {0x0450, {"E"}},
-    {0x0451, {"E", "YO"}},    {0x0452, {"D"}},          {0x0453, {"G"}},
-    {0x0454, {"IE", "YE"}},   {0x0455, {"DZ"}},         {0x0456, {"I"}},
-    {0x0457, {"I", "YI"}},    {0x0458, {"J"}},          {0x0459, {"LJ"}},
-    {0x045A, {"NJ"}},         {0x045B, {"C"}},          {0x045C, {"K"}},
-    {0x045D, {"I"}},          {0x045E, {"U"}},          {0x045F, {"DZ"}},
+    {0x0430, {"A"}},        {0x0431, {"B"}},       {0x0432, {"V"}},        {0x0433, {"G", "H"}},
+    {0x0434, {"D"}},        {0x0435, {"E"}},       {0x0436, {"ZH"}},       {0x0437, {"Z"}},
+    {0x0438, {"I"}},        {0x0439, {"I", "Y"}},  {0x043A, {"K"}},        {0x043B, {"L"}},
+    {0x043C, {"M"}},        {0x043D, {"N"}},       {0x043E, {"O"}},        {0x043F, {"P"}},
+    {0x0440, {"R"}},        {0x0441, {"S"}},       {0x0442, {"T"}},        {0x0443, {"U"}},
+    {0x0444, {"F"}},        {0x0445, {"KH", "H"}}, {0x0446, {"TS"}},       {0x0447, {"CH"}},
+    {0x0448, {"SH"}},       {0x0449, {"SHCH"}},    {0x044A, {"IE"}},       {0x044B, {"Y"}},
+    {0x044C, {""}},         {0x044D, {"E"}},       {0x044E, {"IU", "YU"}}, {0x044F, {"IA", "YA"}},
+    {0x0450, {"E"}},        {0x0451, {"E", "YO"}}, {0x0452, {"D"}},        {0x0453, {"G"}},
+    {0x0454, {"IE", "YE"}}, {0x0455, {"DZ"}},      {0x0456, {"I"}},        {0x0457, {"I", "YI"}},
+    {0x0458, {"J"}},        {0x0459, {"LJ"}},      {0x045A, {"NJ"}},       {0x045B, {"C"}},
+    {0x045C, {"K"}},        {0x045D, {"I"}},       {0x045E, {"U"}},        {0x045F, {"DZ"}},
     {0x0491, {"G", "H"}},
 };
 
 /* Arabic (Doc 9303 Part 3 table with its X escapes), the escape-free
  * transcription second. Teh marbuta is handled in code (XTA / final XAH). */
 static const xlit_t arabic_tab[] = {
-    {0x0621, {"XE", ""}},     /* hamza */
-    {0x0622, {"XAA", "A"}},   /* alef madda */
-    {0x0623, {"XAE", "A"}},   /* alef hamza above */
-    {0x0624, {"XW", "W"}},    /* waw hamza */
-    {0x0625, {"I"}},          /* alef hamza below */
-    {0x0626, {"XI", "I"}},    /* yeh hamza */
-    {0x0627, {"A"}},          /* alef */
-    {0x0628, {"B"}},          /* beh */
-    {0x062A, {"T"}},          /* teh */
-    {0x062B, {"XTH", "TH"}},  /* theh */
-    {0x062C, {"J"}},          /* jeem */
-    {0x062D, {"XH", "H"}},    /* hah */
-    {0x062E, {"XKH", "KH"}},  /* khah */
-    {0x062F, {"D"}},          /* dal */
-    {0x0630, {"XDH", "DH"}},  /* thal */
-    {0x0631, {"R"}},          /* reh */
-    {0x0632, {"Z"}},          /* zain */
-    {0x0633, {"S"}},          /* seen */
-    {0x0634, {"XSH", "SH"}},  /* sheen */
-    {0x0635, {"XSS", "S"}},   /* sad */
-    {0x0636, {"XDZ", "D"}},   /* dad */
-    {0x0637, {"XTT", "T"}},   /* tah */
-    {0x0638, {"XZZ", "Z"}},   /* zah */
-    {0x0639, {"E", ""}},      /* ain */
-    {0x063A, {"G", "GH"}},    /* ghain */
-    {0x0641, {"F"}},          /* feh */
-    {0x0642, {"Q", "K"}},     /* qaf */
-    {0x0643, {"K"}},          /* kaf */
-    {0x0644, {"L"}},          /* lam */
-    {0x0645, {"M"}},          /* meem */
-    {0x0646, {"N"}},          /* noon */
-    {0x0647, {"H"}},          /* heh */
-    {0x0648, {"W", "U"}},     /* waw */
-    {0x0649, {"XAY", "A"}},   /* alef maksura */
-    {0x064A, {"Y", "I"}},     /* yeh */
-    {0x067E, {"XP", "P"}},    /* peh (Persian) */
-    {0x0686, {"XCH", "CH"}},  /* tcheh */
-    {0x0698, {"XZH", "ZH"}},  /* jeh */
-    {0x06A9, {"XKK", "K"}},   /* keheh */
-    {0x06AF, {"XGG", "G"}},   /* gaf */
-    {0x06CC, {"XYA", "Y"}},   /* farsi yeh */
+    {0x0621, {"XE", ""}},    /* hamza */
+    {0x0622, {"XAA", "A"}},  /* alef madda */
+    {0x0623, {"XAE", "A"}},  /* alef hamza above */
+    {0x0624, {"XW", "W"}},   /* waw hamza */
+    {0x0625, {"I"}},         /* alef hamza below */
+    {0x0626, {"XI", "I"}},   /* yeh hamza */
+    {0x0627, {"A"}},         /* alef */
+    {0x0628, {"B"}},         /* beh */
+    {0x062A, {"T"}},         /* teh */
+    {0x062B, {"XTH", "TH"}}, /* theh */
+    {0x062C, {"J"}},         /* jeem */
+    {0x062D, {"XH", "H"}},   /* hah */
+    {0x062E, {"XKH", "KH"}}, /* khah */
+    {0x062F, {"D"}},         /* dal */
+    {0x0630, {"XDH", "DH"}}, /* thal */
+    {0x0631, {"R"}},         /* reh */
+    {0x0632, {"Z"}},         /* zain */
+    {0x0633, {"S"}},         /* seen */
+    {0x0634, {"XSH", "SH"}}, /* sheen */
+    {0x0635, {"XSS", "S"}},  /* sad */
+    {0x0636, {"XDZ", "D"}},  /* dad */
+    {0x0637, {"XTT", "T"}},  /* tah */
+    {0x0638, {"XZZ", "Z"}},  /* zah */
+    {0x0639, {"E", ""}},     /* ain */
+    {0x063A, {"G", "GH"}},   /* ghain */
+    {0x0641, {"F"}},         /* feh */
+    {0x0642, {"Q", "K"}},    /* qaf */
+    {0x0643, {"K"}},         /* kaf */
+    {0x0644, {"L"}},         /* lam */
+    {0x0645, {"M"}},         /* meem */
+    {0x0646, {"N"}},         /* noon */
+    {0x0647, {"H"}},         /* heh */
+    {0x0648, {"W", "U"}},    /* waw */
+    {0x0649, {"XAY", "A"}},  /* alef maksura */
+    {0x064A, {"Y", "I"}},    /* yeh */
+    {0x067E, {"XP", "P"}},   /* peh (Persian) */
+    {0x0686, {"XCH", "CH"}}, /* tcheh */
+    {0x0698, {"XZH", "ZH"}}, /* jeh */
+    {0x06A9, {"XKK", "K"}},  /* keheh */
+    {0x06AF, {"XGG", "G"}},  /* gaf */
+    {0x06CC, {"XYA", "Y"}},  /* farsi yeh */
 };
 
 static const char *const letters[26] = {"A", "B", "C", "D", "E", "F", "G", "H", "I",
@@ -123,8 +119,7 @@ static const xlit_t *lookup(const xlit_t *tab, size_t n, int32_t cp)
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (tab[mid].cp == cp)
-            return &tab[mid];
+        if (tab[mid].cp == cp) return &tab[mid];
         if (tab[mid].cp < cp)
             lo = mid + 1;
         else
@@ -153,8 +148,7 @@ static size_t segment(const int32_t *cp, size_t n, seg_t *segs, size_t cap, unsi
         int32_t c = cp[i];
         seg_t *s = &segs[ns];
         if (c < 0x80) {
-            if (c >= 'a' && c <= 'z')
-                c -= 32;
+            if (c >= 'a' && c <= 'z') c -= 32;
             if (c >= 'A' && c <= 'Z') {
                 s->alt[0] = letters[c - 'A'];
                 s->n = 1;
@@ -207,8 +201,8 @@ static size_t segment(const int32_t *cp, size_t n, seg_t *segs, size_t cap, unsi
          * keep what is ASCII (é -> E, ǆ -> DZ). */
         int32_t dec[8];
         utf8proc_ssize_t k = utf8proc_decompose_char(
-            c, dec, 8, UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD,
-            NULL);
+            c, dec, 8,
+            UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD, NULL);
         int kept = 0;
         for (utf8proc_ssize_t j = 0; k > 0 && k <= 8 && j < k && ns + 4 < cap; j++) {
             int32_t d = dec[j];
@@ -219,8 +213,7 @@ static size_t segment(const int32_t *cp, size_t n, seg_t *segs, size_t cap, unsi
                 kept++;
             }
         }
-        if (!kept)
-            (*untrans)++;
+        if (!kept) (*untrans)++;
     }
     return ns;
 }
@@ -238,8 +231,7 @@ static void render(const seg_t *segs, size_t ns, const uint8_t *idx, char *out)
             continue;
         }
         size_t al = strlen(a);
-        if (al == 0)
-            continue;
+        if (al == 0) continue;
         if (len + pending_space + al >= PM_LINK_NAME_MAX) {
             /* drop the partial token */
             while (len > 0 && out[len - 1] != ' ')
@@ -248,8 +240,7 @@ static void render(const seg_t *segs, size_t ns, const uint8_t *idx, char *out)
                 len--;
             break;
         }
-        if (pending_space)
-            out[len++] = ' ';
+        if (pending_space) out[len++] = ' ';
         pending_space = 0;
         memcpy(out + len, a, al);
         len += al;
@@ -279,8 +270,7 @@ static int decode_nfc(const char *utf8, size_t len, int32_t *cp, size_t *out_n, 
                                             cp, MAX_CP, UTF8PROC_DECOMPOSE | UTF8PROC_STABLE);
     if (n < 0)
         return pm_error_set(err, PM_EUTF8, "name is not valid UTF-8: %s", utf8proc_errmsg(n));
-    if (n > MAX_CP)
-        return pm_error_set(err, PM_ELIMIT, "name decomposes to too many code points");
+    if (n > MAX_CP) return pm_error_set(err, PM_ELIMIT, "name decomposes to too many code points");
     n = utf8proc_normalize_utf32(cp, n, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
     if (n < 0)
         return pm_error_set(err, PM_EUTF8, "name normalisation failed: %s", utf8proc_errmsg(n));
@@ -296,8 +286,7 @@ int pm_name_variants(const char *utf8, size_t len, pm_name_variants_t *out, pm_e
     out->n = 0;
     out->untransliterated = 0;
     int rc = decode_nfc(utf8 ? utf8 : "", utf8 ? len : 0, cp, &ncp, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     size_t ns = segment(cp, ncp, segs, MAX_CP, &out->untransliterated);
 
     /* Positions with alternatives, enumerated in mixed radix: the ICAO form
@@ -305,13 +294,11 @@ int pm_name_variants(const char *utf8, size_t len, pm_name_variants_t *out, pm_e
     size_t multi[MAX_CP];
     size_t nm = 0;
     for (size_t i = 0; i < ns; i++)
-        if (segs[i].n > 1)
-            multi[nm++] = i;
+        if (segs[i].n > 1) multi[nm++] = i;
     uint8_t idx[MAX_CP] = {0};
     render(segs, ns, idx, out->v[0]);
     out->n = 1;
-    if (nm == 0)
-        return PM_OK;
+    if (nm == 0) return PM_OK;
     for (size_t j = 0; j < nm; j++)
         idx[multi[j]] = (uint8_t)(segs[multi[j]].n - 1);
     render(segs, ns, idx, out->v[1]);
@@ -322,20 +309,17 @@ int pm_name_variants(const char *utf8, size_t len, pm_name_variants_t *out, pm_e
         size_t j = 0;
         while (j < nm) {
             size_t p = multi[j];
-            if (++idx[p] < segs[p].n)
-                break;
+            if (++idx[p] < segs[p].n) break;
             idx[p] = 0;
             j++;
         }
-        if (j == nm)
-            break;
+        if (j == nm) break;
         char *dst = out->v[out->n];
         render(segs, ns, idx, dst);
         int dup = 0;
         for (size_t k = 0; k < out->n && !dup; k++)
             dup = strcmp(out->v[k], dst) == 0;
-        if (!dup)
-            out->n++;
+        if (!dup) out->n++;
     }
     return PM_OK;
 }
@@ -346,12 +330,10 @@ int pm_name_icao(const char *utf8, size_t len, char *out, size_t cap, pm_error_t
     seg_t segs[MAX_CP];
     size_t ncp = 0;
     unsigned untrans = 0;
-    if (cap == 0)
-        return pm_error_set(err, PM_EINVAL, "no room for the normalised name");
+    if (cap == 0) return pm_error_set(err, PM_EINVAL, "no room for the normalised name");
     out[0] = '\0';
     int rc = decode_nfc(utf8 ? utf8 : "", utf8 ? len : 0, cp, &ncp, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     size_t ns = segment(cp, ncp, segs, MAX_CP, &untrans);
     char tmp[PM_LINK_NAME_MAX];
     render(segs, ns, NULL, tmp);
@@ -367,10 +349,10 @@ int pm_name_icao(const char *utf8, size_t len, char *out, size_t cap, pm_error_t
 }
 
 static const char *const particles[] = {
-    "AB",  "ABOU", "ABU", "AL",  "AP",   "BAR",  "BEN", "BIN", "BINT", "BOU", "DA", "DAL",
-    "DAS", "DE",   "DEL", "DELA", "DELLA", "DEN", "DER", "DES", "DI",   "DO",  "DOS", "DU",
-    "EL",  "IBN",  "LA",  "LE",  "LES",  "OULD", "SAN", "SANTA", "TEN", "TER", "UL", "VAN",
-    "VANDER", "VON", "ZU",
+    "AB",  "ABOU",  "ABU", "AL",  "AP",  "BAR",  "BEN",    "BIN", "BINT", "BOU",
+    "DA",  "DAL",   "DAS", "DE",  "DEL", "DELA", "DELLA",  "DEN", "DER",  "DES",
+    "DI",  "DO",    "DOS", "DU",  "EL",  "IBN",  "LA",     "LE",  "LES",  "OULD",
+    "SAN", "SANTA", "TEN", "TER", "UL",  "VAN",  "VANDER", "VON", "ZU",
 };
 
 int pm_name_is_particle(const char *token)
@@ -379,8 +361,7 @@ int pm_name_is_particle(const char *token)
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         int c = strcmp(particles[mid], token);
-        if (c == 0)
-            return 1;
+        if (c == 0) return 1;
         if (c < 0)
             lo = mid + 1;
         else
@@ -391,12 +372,10 @@ int pm_name_is_particle(const char *token)
 
 static int add_tokens(const char *field, uint8_t part, pm_name_t *out, pm_error_t *err)
 {
-    if (!field || !*field)
-        return PM_OK;
+    if (!field || !*field) return PM_OK;
     char norm[PM_LINK_NAME_MAX];
     int rc = pm_name_icao(field, strlen(field), norm, sizeof norm, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     const char *p = norm;
     while (*p) {
         while (*p == ' ')
@@ -405,11 +384,9 @@ static int add_tokens(const char *field, uint8_t part, pm_name_t *out, pm_error_
         while (*p && *p != ' ')
             p++;
         size_t tl = (size_t)(p - start);
-        if (tl == 0 || out->n >= PM_LINK_TOKENS_MAX)
-            continue;
+        if (tl == 0 || out->n >= PM_LINK_TOKENS_MAX) continue;
         pm_name_token_t *t = &out->tok[out->n++];
-        if (tl >= PM_LINK_TOKEN_MAX)
-            tl = PM_LINK_TOKEN_MAX - 1;
+        if (tl >= PM_LINK_TOKEN_MAX) tl = PM_LINK_TOKEN_MAX - 1;
         memcpy(t->text, start, tl);
         t->text[tl] = '\0';
         t->part = part;
@@ -424,10 +401,8 @@ int pm_name_parse(const char *surname, const char *given, const char *middle, pm
 {
     out->n = 0;
     int rc = add_tokens(surname, PM_NAME_SURNAME, out, err);
-    if (!rc)
-        rc = add_tokens(given, PM_NAME_GIVEN, out, err);
-    if (!rc)
-        rc = add_tokens(middle, PM_NAME_MIDDLE, out, err);
+    if (!rc) rc = add_tokens(given, PM_NAME_GIVEN, out, err);
+    if (!rc) rc = add_tokens(middle, PM_NAME_MIDDLE, out, err);
     /* A name made only of particles keeps them as core tokens. */
     size_t core = 0;
     for (size_t i = 0; i < out->n; i++)

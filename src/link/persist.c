@@ -57,8 +57,7 @@ int pm_link_store_migrate(pm_store_t *st, pm_error_t *err)
 static sqlite3 *db_of(pm_store_t *st, pm_error_t *err)
 {
     sqlite3 *db = pm_store_sqlite_handle(st);
-    if (!db)
-        pm_error_set(err, PM_EUNSUPPORTED, "link tables need the SQLite backend");
+    if (!db) pm_error_set(err, PM_EUNSUPPORTED, "link tables need the SQLite backend");
     return db;
 }
 
@@ -85,12 +84,10 @@ void pm__link_evidence_text(const pm_link_evidence_t *ev, char *out, size_t cap)
     for (int f = 0; f < PM_LINK_FIELDS && len < cap; f++) {
         int k = snprintf(out + len, cap - len, "%s%s=%s", f ? " " : "", pm_link_field_name(f),
                          pm_link_level_name(f, ev->level[f]));
-        if (k < 0)
-            break;
+        if (k < 0) break;
         len += (size_t)k;
     }
-    if (len < cap)
-        snprintf(out + len, cap - len, " name_sim=%.3f", ev->name_similarity);
+    if (len < cap) snprintf(out + len, cap - len, " name_sim=%.3f", ev->name_similarity);
 }
 
 /* Re-applies accepted review decisions (merge the candidate's traveller into
@@ -103,8 +100,8 @@ static int apply_accepted(sqlite3 *db, int64_t run, pm_error_t *err)
                            "SELECT crossing_id, candidate_id, score FROM link_review "
                            "WHERE status = 'accepted' ORDER BY id",
                            -1, &q, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "SELECT traveller FROM link_record WHERE crossing_id = ?1", -1,
-                           &tr, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT traveller FROM link_record WHERE crossing_id = ?1", -1, &tr,
+                           NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "UPDATE link_record SET traveller = ?1 WHERE traveller = ?2", -1,
                            &up, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
@@ -121,11 +118,9 @@ static int apply_accepted(sqlite3 *db, int64_t run, pm_error_t *err)
         for (int k = 0; k < 2; k++) {
             sqlite3_reset(tr);
             sqlite3_bind_int64(tr, 1, ids[k]);
-            if (sqlite3_step(tr) == SQLITE_ROW)
-                t[k] = sqlite3_column_int64(tr, 0);
+            if (sqlite3_step(tr) == SQLITE_ROW) t[k] = sqlite3_column_int64(tr, 0);
         }
-        if (t[0] < 0 || t[1] < 0 || t[0] == t[1])
-            continue;
+        if (t[0] < 0 || t[1] < 0 || t[0] == t[1]) continue;
         int64_t kept = t[0] < t[1] ? t[0] : t[1], gone = t[0] < t[1] ? t[1] : t[0];
         sqlite3_reset(up);
         sqlite3_bind_int64(up, 1, kept);
@@ -155,20 +150,17 @@ out:
 int pm_link_store_save(pm_store_t *st, pm_linker_t *lk, pm_error_t *err)
 {
     sqlite3 *db = db_of(st, err);
-    if (!db)
-        return PM_EUNSUPPORTED;
+    if (!db) return PM_EUNSUPPORTED;
     int rc = pm_link_store_migrate(st, err);
-    if (rc)
-        return rc;
-    if ((rc = pm_store_begin(st, err)))
-        return rc;
+    if (rc) return rc;
+    if ((rc = pm_store_begin(st, err))) return rc;
     sqlite3_stmt *ins = NULL, *mg = NULL, *rv = NULL, *run = NULL;
     char model[512];
     const pm_link_model_t *m = pm_linker_model(lk);
-    snprintf(model, sizeof model,
-             "{\"estimated\":%s,\"p_match\":%.6f,\"link_threshold\":%.3f,\"review_threshold\":%.3f}",
-             m->em_iterations ? "true" : "false", m->p_match, m->link_threshold,
-             m->review_threshold);
+    snprintf(
+        model, sizeof model,
+        "{\"estimated\":%s,\"p_match\":%.6f,\"link_threshold\":%.3f,\"review_threshold\":%.3f}",
+        m->em_iterations ? "true" : "false", m->p_match, m->link_threshold, m->review_threshold);
     if ((rc = exec(db, "DELETE FROM link_record; DELETE FROM link_review WHERE status = 'open';",
                    err)))
         goto fail;
@@ -186,8 +178,7 @@ int pm_link_store_save(pm_store_t *st, pm_linker_t *lk, pm_error_t *err)
     pm_link_record_info_t info, cinfo;
     for (size_t i = 0; i < pm_linker_record_count(lk); i++) {
         pm_linker_record(lk, (uint32_t)i, &info);
-        if (info.store_id > new_max)
-            new_max = info.store_id;
+        if (info.store_id > new_max) new_max = info.store_id;
     }
     if (sqlite3_prepare_v2(db,
                            "INSERT INTO link_run (at, records, travellers, model, max_store_id) "
@@ -234,8 +225,7 @@ int pm_link_store_save(pm_store_t *st, pm_linker_t *lk, pm_error_t *err)
     const pm_link_merge_t *merges = pm_linker_merges(lk);
     for (size_t i = 0; i < pm_linker_merge_count(lk); i++) {
         pm_linker_record(lk, merges[i].record, &info);
-        if (info.store_id <= prev_max)
-            continue;
+        if (info.store_id <= prev_max) continue;
         sqlite3_reset(mg);
         sqlite3_bind_int64(mg, 1, run_id);
         sqlite3_bind_int64(mg, 2, info.store_id);
@@ -266,14 +256,14 @@ int pm_link_store_save(pm_store_t *st, pm_linker_t *lk, pm_error_t *err)
         }
     }
     /* pairs that ended up in one traveller through later merges need no review */
-    if ((rc = exec(db,
-                   "DELETE FROM link_review WHERE status = 'open' AND "
-                   "(SELECT traveller FROM link_record WHERE crossing_id = link_review.crossing_id) = "
-                   "(SELECT traveller FROM link_record WHERE crossing_id = link_review.candidate_id)",
-                   err)))
+    if ((rc = exec(
+             db,
+             "DELETE FROM link_review WHERE status = 'open' AND "
+             "(SELECT traveller FROM link_record WHERE crossing_id = link_review.crossing_id) = "
+             "(SELECT traveller FROM link_record WHERE crossing_id = link_review.candidate_id)",
+             err)))
         goto fail;
-    if ((rc = apply_accepted(db, run_id, err)))
-        goto fail;
+    if ((rc = apply_accepted(db, run_id, err))) goto fail;
     sqlite3_finalize(ins);
     sqlite3_finalize(mg);
     sqlite3_finalize(rv);
@@ -298,17 +288,15 @@ int pm_link_map_load(pm_store_t *st, pm_link_map_t **out, pm_error_t *err)
 {
     *out = NULL;
     sqlite3 *db = db_of(st, err);
-    if (!db)
-        return PM_EUNSUPPORTED;
+    if (!db) return PM_EUNSUPPORTED;
     int rc = pm_link_store_migrate(st, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     pm_link_map_t *m = calloc(1, sizeof *m);
     sqlite3_stmt *q = NULL;
     size_t cap = 0;
-    if (!m)
-        return pm_error_set(err, PM_ENOMEM, "link map: out of memory");
-    if (sqlite3_prepare_v2(db, "SELECT crossing_id, traveller FROM link_record ORDER BY crossing_id",
+    if (!m) return pm_error_set(err, PM_ENOMEM, "link map: out of memory");
+    if (sqlite3_prepare_v2(db,
+                           "SELECT crossing_id, traveller FROM link_record ORDER BY crossing_id",
                            -1, &q, NULL) != SQLITE_OK) {
         rc = db_fail(db, err, "prepare");
         goto fail;
@@ -318,11 +306,9 @@ int pm_link_map_load(pm_store_t *st, pm_link_map_t **out, pm_error_t *err)
         if (m->n == cap) {
             size_t nc = cap ? cap * 2 : 4096;
             int64_t *ni = realloc(m->ids, nc * sizeof *ni);
-            if (ni)
-                m->ids = ni;
+            if (ni) m->ids = ni;
             uint32_t *nt = realloc(m->trav, nc * sizeof *nt);
-            if (nt)
-                m->trav = nt;
+            if (nt) m->trav = nt;
             if (!ni || !nt) {
                 rc = pm_error_set(err, PM_ENOMEM, "link map: out of memory");
                 goto fail;
@@ -348,8 +334,7 @@ fail:
 
 void pm_link_map_free(pm_link_map_t *m)
 {
-    if (!m)
-        return;
+    if (!m) return;
     free(m->ids);
     free(m->trav);
     free(m);
@@ -383,11 +368,9 @@ int pm_link_store_reviews(pm_store_t *st, const char *status, size_t limit,
     *out = NULL;
     *out_n = 0;
     sqlite3 *db = db_of(st, err);
-    if (!db)
-        return PM_EUNSUPPORTED;
+    if (!db) return PM_EUNSUPPORTED;
     int rc = pm_link_store_migrate(st, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(db,
                            "SELECT id, crossing_id, candidate_id, traveller, candidate_traveller, "
@@ -436,13 +419,10 @@ int pm_link_store_reviews(pm_store_t *st, const char *status, size_t limit,
 int pm_link_store_decide(pm_store_t *st, int64_t review_id, int accept, pm_error_t *err)
 {
     sqlite3 *db = db_of(st, err);
-    if (!db)
-        return PM_EUNSUPPORTED;
+    if (!db) return PM_EUNSUPPORTED;
     int rc = pm_link_store_migrate(st, err);
-    if (rc)
-        return rc;
-    if ((rc = pm_store_begin(st, err)))
-        return rc;
+    if (rc) return rc;
+    if ((rc = pm_store_begin(st, err))) return rc;
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(db, "SELECT status FROM link_review WHERE id = ?1", -1, &q, NULL) !=
         SQLITE_OK) {
@@ -476,8 +456,7 @@ int pm_link_store_decide(pm_store_t *st, int64_t review_id, int accept, pm_error
     }
     sqlite3_finalize(q);
     q = NULL;
-    if (accept && (rc = apply_accepted(db, 0, err)))
-        goto fail;
+    if (accept && (rc = apply_accepted(db, 0, err))) goto fail;
     return pm_store_commit(st, err);
 fail:
     sqlite3_finalize(q);

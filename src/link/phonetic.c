@@ -33,8 +33,7 @@ void pm_phonetic_key(const char *token, char out[PM_LINK_PHON_MAX])
         char nx = i + 1 < len ? token[i + 1] : 0;
         char nx2 = i + 2 < len ? token[i + 2] : 0;
         char code = 0;
-        if (c < 'A' || c > 'Z')
-            continue;
+        if (c < 'A' || c > 'Z') continue;
         if (i == 0 && (is_vowel(c) || c == 'Y')) {
             out[n++] = 'A';
             prev = 'A';
@@ -91,28 +90,24 @@ void pm_phonetic_key(const char *token, char out[PM_LINK_PHON_MAX])
             if (nx == 'H') {
                 i++;
                 code = (i == 1) ? 'H' : 0; /* KHALID ~ HALID; inner KH like H */
-                if (!code)
-                    continue;
+                if (!code) continue;
             } else
                 code = 'K';
             break;
         case 'G':
-            if (nx == 'H')
-                i++;
+            if (nx == 'H') i++;
             code = 'J';
             break;
         case 'D':
         case 'T':
-            if (nx == 'H')
-                i++;
+            if (nx == 'H') i++;
             code = 'T';
             break;
         case 'Q':
             code = 'K';
             break;
         case 'X':
-            if (n < PM_LINK_PHON_MAX - 2 && !(prev == 'K' && !vowel_gap))
-                out[n++] = 'K';
+            if (n < PM_LINK_PHON_MAX - 2 && !(prev == 'K' && !vowel_gap)) out[n++] = 'K';
             code = 'S';
             prev = 'K';
             break;
@@ -139,8 +134,7 @@ void pm_phonetic_key(const char *token, char out[PM_LINK_PHON_MAX])
         default:
             continue;
         }
-        if (code == prev && !vowel_gap)
-            continue;
+        if (code == prev && !vowel_gap) continue;
         out[n++] = code;
         prev = code;
         vowel_gap = 0;

@@ -9,18 +9,15 @@ int32_t pm_link_local_day(int64_t time_utc, int utc_offset_min)
 {
     int64_t t = time_utc + (int64_t)utc_offset_min * 60;
     int64_t d = t / 86400;
-    if (t % 86400 < 0)
-        d--;
+    if (t % 86400 < 0) d--;
     return (int32_t)d;
 }
 
 static int cmp_event(const void *a, const void *b)
 {
     const pm_link_event_t *x = a, *y = b;
-    if (x->traveller != y->traveller)
-        return x->traveller < y->traveller ? -1 : 1;
-    if (x->time_utc != y->time_utc)
-        return x->time_utc < y->time_utc ? -1 : 1;
+    if (x->traveller != y->traveller) return x->traveller < y->traveller ? -1 : 1;
+    if (x->time_utc != y->time_utc) return x->time_utc < y->time_utc ? -1 : 1;
     return (x->store_id > y->store_id) - (x->store_id < y->store_id);
 }
 
@@ -29,8 +26,7 @@ void pm_link_sort_events(pm_link_event_t *ev, size_t n)
     qsort(ev, n, sizeof *ev, cmp_event);
 }
 
-size_t pm_link_reconcile(const pm_link_event_t *ev, size_t n, int64_t *out_entry,
-                         size_t *out_exits)
+size_t pm_link_reconcile(const pm_link_event_t *ev, size_t n, int64_t *out_entry, size_t *out_exits)
 {
     size_t reconciled = 0, exits = 0;
     for (size_t i = 0; i < n; i++) {
@@ -46,16 +42,14 @@ size_t pm_link_reconcile(const pm_link_event_t *ev, size_t n, int64_t *out_entry
         } else
             out_entry[i] = -1;
     }
-    if (out_exits)
-        *out_exits = exits;
+    if (out_exits) *out_exits = exits;
     return reconciled;
 }
 
 int pm_stay_rules_add(pm_stay_rules_t *rules, const char *spec, pm_error_t *err)
 {
     const char *eq = strchr(spec, '=');
-    if (!eq)
-        return pm_error_set(err, PM_EFORMAT, "stay rule '%.40s' is not CODE=DAYS", spec);
+    if (!eq) return pm_error_set(err, PM_EFORMAT, "stay rule '%.40s' is not CODE=DAYS", spec);
     size_t cl = (size_t)(eq - spec);
     char *end;
     long days = strtol(eq + 1, &end, 10);
@@ -87,8 +81,7 @@ int pm_stay_rules_add(pm_stay_rules_t *rules, const char *spec, pm_error_t *err)
 int pm_stay_rules_days(const pm_stay_rules_t *rules, const char *citizenship)
 {
     for (size_t i = 0; i < rules->n; i++)
-        if (!strcmp(rules->citizenship[i], citizenship))
-            return rules->days[i];
+        if (!strcmp(rules->citizenship[i], citizenship)) return rules->days[i];
     return rules->default_days;
 }
 
@@ -135,10 +128,8 @@ int pm_link_overstays(const pm_link_event_t *ev, size_t n, const pm_stay_rules_t
 
 static int overlap(int32_t a, int32_t b, int32_t from, int32_t to)
 {
-    if (a < from)
-        a = from;
-    if (b > to)
-        b = to;
+    if (a < from) a = from;
+    if (b > to) b = to;
     return b >= a ? b - a + 1 : 0;
 }
 
@@ -146,8 +137,7 @@ void pm_link_presence_days(const pm_link_event_t *ev, size_t n, int32_t from_day
                            pm_link_presence_t *out)
 {
     memset(out, 0, sizeof *out);
-    if (n == 0 || to_day < from_day)
-        return;
+    if (n == 0 || to_day < from_day) return;
     /* stays as [start, end] day ranges; consecutive ranges may share a day
      * (exit and re-entry on one day), counted once via last_counted */
     int32_t last_counted = INT32_MIN;
@@ -165,8 +155,7 @@ void pm_link_presence_days(const pm_link_event_t *ev, size_t n, int32_t from_day
                 out->anomalies++;
                 int32_t a = start > last_counted ? start : last_counted + 1;
                 out->days += overlap(a, start, from_day, to_day);
-                if (start > last_counted)
-                    last_counted = start;
+                if (start > last_counted) last_counted = start;
             }
             inside = 1;
             start = d;
@@ -177,8 +166,7 @@ void pm_link_presence_days(const pm_link_event_t *ev, size_t n, int32_t from_day
             }
             int32_t a = start > last_counted ? start : last_counted + 1;
             out->days += overlap(a, d, from_day, to_day);
-            if (d > last_counted)
-                last_counted = d;
+            if (d > last_counted) last_counted = d;
             inside = 0;
         }
     }

@@ -47,8 +47,7 @@ int pm_watchlist_new(pm_watchlist_t **out, pm_error_t *err)
 
 void pm_watchlist_free(pm_watchlist_t *wl)
 {
-    if (!wl)
-        return;
+    if (!wl) return;
     free(wl->e);
     free(wl->idx);
     free(wl);
@@ -57,8 +56,7 @@ void pm_watchlist_free(pm_watchlist_t *wl)
 static void copy_str(char *dst, size_t cap, const char *src)
 {
     size_t l = src ? strnlen(src, cap - 1) : 0;
-    if (l)
-        memcpy(dst, src, l);
+    if (l) memcpy(dst, src, l);
     dst[l] = '\0';
 }
 
@@ -87,8 +85,7 @@ int pm_watchlist_add(pm_watchlist_t *wl, const char *id, const char *surname, co
     if (wl->n == wl->cap) {
         size_t nc = wl->cap ? wl->cap * 2 : 256;
         watch_entry_t *ne = realloc(wl->e, nc * sizeof *ne);
-        if (!ne)
-            return pm_error_set(err, PM_ENOMEM, "watchlist: out of memory");
+        if (!ne) return pm_error_set(err, PM_ENOMEM, "watchlist: out of memory");
         wl->e = ne;
         wl->cap = nc;
     }
@@ -97,12 +94,10 @@ int pm_watchlist_add(pm_watchlist_t *wl, const char *id, const char *surname, co
     copy_str(e->id, sizeof e->id, id);
     copy_str(e->reason, sizeof e->reason, reason);
     copy_str(e->cit, sizeof e->cit, citizenship);
-    if (dob)
-        e->dob = *dob;
+    if (dob) e->dob = *dob;
     e->sex = sex;
     int rc = pm_name_parse(surname, given, NULL, &e->names[0], err);
-    if (rc)
-        return pm_error_prefix(err, "watchlist entry %s", e->id), rc;
+    if (rc) return pm_error_prefix(err, "watchlist entry %s", e->id), rc;
     e->nnames = 1;
     const char *p = aliases ? aliases : "";
     while (*p && e->nnames < PM_WATCH_NAMES_MAX) {
@@ -110,10 +105,8 @@ int pm_watchlist_add(pm_watchlist_t *wl, const char *id, const char *surname, co
         size_t l = semi ? (size_t)(semi - p) : strlen(p);
         if (l > 0) {
             rc = parse_alias(p, l, &e->names[e->nnames], err);
-            if (rc)
-                return pm_error_prefix(err, "watchlist entry %s alias", e->id), rc;
-            if (e->names[e->nnames].n > 0)
-                e->nnames++;
+            if (rc) return pm_error_prefix(err, "watchlist entry %s alias", e->id), rc;
+            if (e->names[e->nnames].n > 0) e->nnames++;
         }
         p += l + (semi ? 1 : 0);
     }
@@ -127,8 +120,7 @@ static int idx_push(pm_watchlist_t *wl, uint64_t key, uint32_t entry, uint8_t na
     if (wl->nidx == wl->cap_idx) {
         size_t nc = wl->cap_idx ? wl->cap_idx * 2 : 1024;
         index_item_t *ni = realloc(wl->idx, nc * sizeof *ni);
-        if (!ni)
-            return PM_ENOMEM;
+        if (!ni) return PM_ENOMEM;
         wl->idx = ni;
         wl->cap_idx = nc;
     }
@@ -139,10 +131,8 @@ static int idx_push(pm_watchlist_t *wl, uint64_t key, uint32_t entry, uint8_t na
 static int cmp_item(const void *a, const void *b)
 {
     const index_item_t *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    if (x->entry != y->entry)
-        return x->entry < y->entry ? -1 : 1;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    if (x->entry != y->entry) return x->entry < y->entry ? -1 : 1;
     return (int)x->name - (int)y->name;
 }
 
@@ -154,8 +144,7 @@ int pm_watchlist_finalize(pm_watchlist_t *wl, pm_error_t *err)
         for (int k = 0; k < e->nnames; k++)
             for (size_t t = 0; t < e->names[k].n; t++) {
                 const pm_name_token_t *tok = &e->names[k].tok[t];
-                if ((tok->flags & PM_TOK_PARTICLE) || !tok->phon[0])
-                    continue;
+                if ((tok->flags & PM_TOK_PARTICLE) || !tok->phon[0]) continue;
                 if (idx_push(wl, key_of(tok->phon), (uint32_t)i, (uint8_t)k))
                     return pm_error_set(err, PM_ENOMEM, "watchlist: out of memory");
             }
@@ -180,22 +169,17 @@ const char *pm_watchlist_entry_reason(const pm_watchlist_t *wl, uint32_t entry)
     return entry < wl->n ? wl->e[entry].reason : "";
 }
 
-void pm_watchlist_entry_name(const pm_watchlist_t *wl, uint32_t entry, int k, char *out,
-                             size_t cap)
+void pm_watchlist_entry_name(const pm_watchlist_t *wl, uint32_t entry, int k, char *out, size_t cap)
 {
     size_t len = 0;
-    if (cap == 0)
-        return;
+    if (cap == 0) return;
     out[0] = '\0';
-    if (entry >= wl->n || k < 0 || k >= wl->e[entry].nnames)
-        return;
+    if (entry >= wl->n || k < 0 || k >= wl->e[entry].nnames) return;
     const pm_name_t *nm = &wl->e[entry].names[k];
     for (size_t i = 0; i < nm->n; i++) {
         size_t l = strlen(nm->tok[i].text);
-        if (len + l + 2 > cap)
-            break;
-        if (len)
-            out[len++] = ' ';
+        if (len + l + 2 > cap) break;
+        if (len) out[len++] = ' ';
         memcpy(out + len, nm->tok[i].text, l);
         len += l;
     }
@@ -249,22 +233,18 @@ int pm_watchlist_screen(const pm_watchlist_t *wl, const char *surname, const cha
                         pm_error_t *err)
 {
     *out_n = 0;
-    if (!wl->final)
-        return pm_error_set(err, PM_ESTATE, "watchlist not finalised");
+    if (!wl->final) return pm_error_set(err, PM_ESTATE, "watchlist not finalised");
     pm_name_t q;
     int rc = pm_name_parse(surname, given, middle, &q, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     pm_dob_t nodob = {0};
-    if (!dob)
-        dob = &nodob;
+    if (!dob) dob = &nodob;
     /* candidates: (entry, name) pairs sharing a phonetic key */
     uint64_t cand[SCREEN_CANDIDATES];
     size_t nc = 0;
     size_t qcore = 0;
     for (size_t t = 0; t < q.n; t++) {
-        if ((q.tok[t].flags & PM_TOK_PARTICLE) || !q.tok[t].phon[0])
-            continue;
+        if ((q.tok[t].flags & PM_TOK_PARTICLE) || !q.tok[t].phon[0]) continue;
         qcore++;
         uint64_t key = key_of(q.tok[t].phon);
         for (size_t i = lower_bound(wl->idx, wl->nidx, key);
@@ -272,15 +252,13 @@ int pm_watchlist_screen(const pm_watchlist_t *wl, const char *surname, const cha
             const watch_entry_t *e = &wl->e[wl->idx[i].entry];
             /* the date alone can rule an entry out: skip before scoring names */
             pm_dob_level_t dl = pm_dob_compare(dob, &e->dob);
-            if (100.0 + dob_adjust(dl) + 2.0 < min_score)
-                continue;
+            if (100.0 + dob_adjust(dl) + 2.0 < min_score) continue;
             cand[nc++] = (uint64_t)wl->idx[i].entry << 8 | wl->idx[i].name;
         }
     }
     qsort(cand, nc, sizeof *cand, cmp_u64);
     for (size_t i = 0; i < nc; i++) {
-        if (i > 0 && cand[i] == cand[i - 1])
-            continue;
+        if (i > 0 && cand[i] == cand[i - 1]) continue;
         uint32_t entry = (uint32_t)(cand[i] >> 8);
         int k = (int)(cand[i] & 0xff);
         const watch_entry_t *e = &wl->e[entry];
@@ -294,30 +272,26 @@ int pm_watchlist_screen(const pm_watchlist_t *wl, const char *surname, const cha
         size_t lcore = 0;
         for (size_t t = 0; t < e->names[k].n; t++)
             lcore += !(e->names[k].tok[t].flags & PM_TOK_PARTICLE);
-        if ((lcore == 1) != (qcore == 1))
-            h.name_similarity *= 0.85;
+        if ((lcore == 1) != (qcore == 1)) h.name_similarity *= 0.85;
         h.dob_level = pm_dob_compare(dob, &e->dob);
         h.sex_level = pm__sex_level(sex, e->sex);
         h.citizenship_level = pm__code_level(citizenship ? citizenship : "", e->cit);
         h.score = 100.0 * h.name_similarity + dob_adjust(h.dob_level) +
                   (h.sex_level == 1 ? -10 : 0) + (h.citizenship_level == 0 ? 2 : 0);
-        if (h.score < min_score)
-            continue;
+        if (h.score < min_score) continue;
         /* keep one hit per entry (its best name), hits sorted best first */
         size_t j = 0;
         while (j < *out_n && hits[j].entry != entry)
             j++;
         if (j < *out_n) {
-            if (hits[j].score >= h.score)
-                continue;
+            if (hits[j].score >= h.score) continue;
             memmove(&hits[j], &hits[j + 1], (*out_n - j - 1) * sizeof *hits);
             (*out_n)--;
         }
         size_t pos = *out_n;
         while (pos > 0 && hits[pos - 1].score < h.score)
             pos--;
-        if (pos >= max_hits)
-            continue;
+        if (pos >= max_hits) continue;
         size_t keep = *out_n < max_hits ? *out_n : max_hits - 1;
         memmove(&hits[pos + 1], &hits[pos], (keep - pos) * sizeof *hits);
         hits[pos] = h;
@@ -330,8 +304,7 @@ void pm_screen_hit_reason(const pm_screen_hit_t *h, char *out, size_t cap)
 {
     static const char *const lv[3] = {"agree", "disagree", "unknown"};
     char alias[24] = "";
-    if (h->name_index > 0)
-        snprintf(alias, sizeof alias, " (alias %d)", h->name_index);
+    if (h->name_index > 0) snprintf(alias, sizeof alias, " (alias %d)", h->name_index);
     snprintf(out, cap, "name %.2f%s; dob %s; sex %s; citizenship %s", h->name_similarity, alias,
              pm_dob_level_name(h->dob_level), lv[h->sex_level < 3 ? h->sex_level : 2],
              lv[h->citizenship_level < 3 ? h->citizenship_level : 2]);
@@ -360,14 +333,14 @@ int pm_watchlist_load_csv(pm_watchlist_t *wl, const char *data, size_t len, pm_e
     if (c_id < 0 || c_sur < 0) {
         free(row);
         free(hdr);
-        return pm_error_set(err, PM_EFORMAT, "watchlist line 1: header needs watchlist_id and surname");
+        return pm_error_set(err, PM_EFORMAT,
+                            "watchlist line 1: header needs watchlist_id and surname");
     }
     rc = PM_OK;
     for (;;) {
         uint64_t at = line;
         int got = pm_list_next(data, len, &pos, &line, row, err);
-        if (got == 0)
-            break;
+        if (got == 0) break;
         if (got < 0) {
             rc = got;
             break;
