@@ -46,8 +46,19 @@ static const pm_migration_t link_steps[] = {
      NULL},
     {2, "highest crossing linked per run (merges are logged once)",
      "ALTER TABLE link_run ADD COLUMN max_store_id INTEGER NOT NULL DEFAULT 0;\n", NULL},
+    {3, "links follow crossings deleted by retention (ON DELETE CASCADE)",
+     "CREATE TABLE link_record_new (\n"
+     "  crossing_id INTEGER PRIMARY KEY REFERENCES crossing(id) ON DELETE CASCADE,\n"
+     "  traveller INTEGER NOT NULL\n"
+     ") STRICT;\n"
+     "INSERT INTO link_record_new (crossing_id, traveller)\n"
+     "  SELECT crossing_id, traveller FROM link_record;\n"
+     "DROP TABLE link_record;\n"
+     "ALTER TABLE link_record_new RENAME TO link_record;\n"
+     "CREATE INDEX link_record_traveller ON link_record (traveller);\n",
+     NULL},
 };
-static const pm_migration_set_t link_schema = {"link", link_steps, 2};
+static const pm_migration_set_t link_schema = {"link", link_steps, 3};
 
 int pm_link_store_migrate(pm_store_t *st, pm_error_t *err)
 {
