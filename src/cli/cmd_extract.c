@@ -6,18 +6,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "perimeter/core.h"
 #include "perimeter/fp.h"
 #include "perimeter/image.h"
+#include "perimeter/tmpl.h"
 
 static void extract_usage(FILE *out)
 {
     fprintf(out,
-            "usage: perimeter extract IMAGE [-o OUT] [--format text] [--ppi N] [--draw PNG]\n"
+            "usage: perimeter extract IMAGE [-o OUT] [--format native|iso|ansi|text] [--ppi N]\n"
+            "                         [--draw PNG [--draw-skeleton]]\n"
             "  IMAGE            a fingerprint image (PNG, TIFF, PGM, BMP, JPEG, WSQ...)\n"
-            "  -o, --output OUT write the minutiae to OUT (default: standard output)\n"
-            "  --format FMT     text (a plain listing; templates: see perimeter compare)\n"
+            "  -o, --output OUT write the template to OUT (default: a text listing on\n"
+            "                   standard output)\n"
+            "  --format FMT     native (default with -o), iso (ISO/IEC 19794-2:2005),\n"
+            "                   ansi (ANSI INCITS 378-2004) or text (a plain listing)\n"
             "  --ppi N          resolution of IMAGE when its file does not say (default 500)\n"
             "  --draw PNG       draw the minutiae over the image (red: endings, blue:\n"
             "                   bifurcations, grey: outside the fingerprint area)\n"
@@ -174,7 +179,7 @@ int pm_cmd_extract(int argc, char **argv)
         {"draw", required_argument, NULL, OPT_DRAW}, {"ppi", required_argument, NULL, OPT_PPI},
         {"draw-skeleton", no_argument, NULL, OPT_SKEL}, {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0}};
-    const char *out_path = NULL, *draw_path = NULL, *format = "text";
+    const char *out_path = NULL, *draw_path = NULL, *format = NULL;
     int ppi = 0, skeleton = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
@@ -214,9 +219,15 @@ int pm_cmd_extract(int argc, char **argv)
         extract_usage(stderr);
         return 2;
     }
-    if (strcmp(format, "text") != 0) {
-        fprintf(stderr, "perimeter extract: format '%s' is not available in this build (text)\n",
-                format);
+    if (!format)
+        format = out_path ? "native" : "text";
+    pm_tmpl_format_t tfmt = PM_TMPL_UNKNOWN;
+    if (strcmp(format, "text") != 0 && (tfmt = pm_tmpl_format_parse(format)) == PM_TMPL_UNKNOWN) {
+        fprintf(stderr, "perimeter extract: unknown format '%s' (native, iso, ansi, text)\n", format);
+        return 2;
+    }
+    if (tfmt != PM_TMPL_UNKNOWN && !out_path && isatty(1)) {
+        fprintf(stderr, "perimeter extract: a binary template needs -o OUT (or a pipe)\n");
         return 2;
     }
     const char *path = argv[optind];
@@ -249,8 +260,10 @@ int pm_cmd_extract(int argc, char **argv)
         fprintf(stderr, "perimeter extract: %s: %s\n", draw_path, pm_error_text(&err));
         goto done;
     }
-    if (listing(&out, fp) != PM_OK) {
-        fprintf(stderr, "perimeter extract: out of memory\n");
+    if (tfmt == PM_TMPL_UNKNOWN ? listing(&out, fp) != PM_OK
+                                : pm_tmpl_write(tfmt, fp, 1, &out, &err) != PM_OK) {
+        fprintf(stderr, "perimeter extract: %s\n",
+                tfmt == PM_TMPL_UNKNOWN ? "out of memory" : pm_error_text(&err));
         goto done;
     }
     if (out_path) {
