@@ -17,12 +17,12 @@
 
 static float gabor_sigma_across(float p)
 {
-    return 0.36f * p;
+    return 0.40f * p;
 }
 
 static float gabor_sigma_along(float p)
 {
-    return 0.65f * p;
+    return 0.75f * p;
 }
 
 int pm__fp_bank_init(pm_extractor_t *ex)

@@ -347,8 +347,8 @@ static void refine_dir(const fp_work_t *wk, cand_t *c)
         fy = -fy;
         dot = -dot;
     }
-    if (dot > 0.8f) { /* within ~37 degrees */
-        float mx = c->ux + 2 * fx, my = c->uy + 2 * fy;
+    if (dot > 0.6f) { /* within ~53 degrees */
+        float mx = c->ux + 2.f * fx, my = c->uy + 2.f * fy;
         float l = sqrtf(mx * mx + my * my);
         c->ux = mx / l;
         c->uy = my / l;
