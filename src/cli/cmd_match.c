@@ -373,10 +373,12 @@ static json_t *rates_json(const pm_match_rates_t *r)
 static void eval_usage(FILE *out)
 {
     fprintf(out,
-            "usage: perimeter eval fvc DIR [--json] [--plot FILE.png] [--mixed DIR2] [--iso-roundtrip]\n"
-            "                               [--fit-calibration] [--dump-scores FILE]\n"
+            "usage: perimeter eval fvc DIR [--json] [--plot FILE.png] [--templates TDIR | --mixed DIR2]\n"
+            "                               [--iso-roundtrip] [--fit-calibration] [--dump-scores FILE]\n"
             "  Runs the FVC protocol on every DBn_B folder of DIR. A folder may hold images\n"
             "  (<finger>_<impression>.tif/.png/...) or templates (.iso/.ist/.ansi/.pmt).\n"
+            "  --templates TDIR  evaluate the pre-made templates of TDIR/DBn_B (e.g. a vendor's\n"
+            "                    ISO templates of DIR's images) instead of DIR's views\n"
             "  --mixed DIR2      compare DIR's views (probe) with DIR2's (gallery), e.g. our\n"
             "                    extraction against a vendor's ISO templates of the same images\n"
             "  --iso-roundtrip   encode DIR's views as ISO 19794-2 and decode them before matching\n"
@@ -391,7 +393,7 @@ int pm_cmd_eval_fvc(int argc, char **argv)
     static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
                                          {"plot", required_argument, NULL, 'p'},
                                          {"mixed", required_argument, NULL, 'm'},
-                                         {"templates", required_argument, NULL, 'm'},
+                                         {"templates", required_argument, NULL, 't'},
                                          {"iso-roundtrip", no_argument, NULL, 'r'},
                                          {"fit-calibration", no_argument, NULL, 'f'},
                                          {"dump-scores", required_argument, NULL, 'd'},
@@ -399,8 +401,10 @@ int pm_cmd_eval_fvc(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "jp:m:rfd:h", opts, NULL)) != -1) {
+    const char *templates = NULL;
+    while ((c = getopt_long(argc, argv, "jp:m:t:rfd:h", opts, NULL)) != -1) {
         switch (c) {
+        case 't': templates = optarg; break;
         case 'j': o.json = 1; break;
         case 'p': o.plot = optarg; break;
         case 'm': o.mixed_dir = optarg; break;
@@ -415,7 +419,7 @@ int pm_cmd_eval_fvc(int argc, char **argv)
         eval_usage(stderr);
         return 2;
     }
-    o.dir = argv[optind];
+    o.dir = templates ? templates : argv[optind];
     DIR *dh = opendir(o.dir);
     if (!dh) {
         fprintf(stderr, "perimeter eval: cannot open %s\n", o.dir);
