@@ -245,6 +245,39 @@ static void test_malformed_ansi(void **state)
     pm_buf_free(&b);
 }
 
+/* The ANSI long length form (00 00 then a 4-byte length) reads like the short one. */
+static void test_ansi_long_length(void **state)
+{
+    (void)state;
+    uint64_t rng = 11;
+    pm_fingerprint_t fp;
+    random_view(&fp, &rng, 9);
+    pm_buf_t b = {0};
+    assert_int_equal(pm_tmpl_write(PM_TMPL_ANSI, &fp, 1, &b, NULL), 0);
+    size_t len = b.len + 4;
+    uint8_t *rec = malloc(len);
+    memcpy(rec, b.data, 8);
+    rec[8] = rec[9] = 0;
+    rec[10] = (uint8_t)(len >> 24);
+    rec[11] = (uint8_t)(len >> 16);
+    rec[12] = (uint8_t)(len >> 8);
+    rec[13] = (uint8_t)len;
+    memcpy(rec + 14, b.data + 10, b.len - 10);
+    pm_fingerprint_t *back = NULL;
+    size_t n = 0;
+    pm_tmpl_format_t f = PM_TMPL_UNKNOWN;
+    pm_error_t err = {0};
+    assert_int_equal(pm_tmpl_read(rec, len, PM_TMPL_UNKNOWN, &back, &n, &f, &err), 0);
+    assert_int_equal(f, PM_TMPL_ANSI);
+    check_same(&fp, &back[0], TWO_PI / 180 / 2 + 1e-4);
+    free(back);
+    /* a long length that overstates the data is a truncation */
+    rec[13] = (uint8_t)(len + 1);
+    assert_int_equal(pm_tmpl_read(rec, len, PM_TMPL_ANSI, &back, &n, NULL, &err), PM_ETRUNCATED);
+    free(rec);
+    pm_buf_free(&b);
+}
+
 static void test_native_checksum(void **state)
 {
     (void)state;
@@ -334,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_ansi),   cmocka_unit_test(test_truncation),
         cmocka_unit_test(test_malformed_iso),    cmocka_unit_test(test_malformed_ansi),
         cmocka_unit_test(test_native_checksum),  cmocka_unit_test(test_unencodable),
+        cmocka_unit_test(test_ansi_long_length),
         cmocka_unit_test(test_vendor_templates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
