@@ -312,6 +312,49 @@ static void test_partner_cursor(void **state)
     pm_store_close(st);
 }
 
+/* A database left at store schema version 1 is brought to the current
+ * version on open, keeping its rows. */
+static void test_upgrade_on_open(void **state)
+{
+    (void)state;
+    pm_store_t *st = NULL;
+    pm_error_t e;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/old.db", dir);
+    assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
+    pm_crossing_t c;
+    make(&c, "CAN", "OLD1", "2026-03-02T10:00:00-05:00", "Lee", "D1", "1980-05-06");
+    assert_int_equal(pm_store_put_crossing(st, &c, NULL, &e), PM_OK);
+    assert_int_equal(pm_store_ensure_partner(st, "USA", &e), PM_OK);
+    sqlite3 *db = pm_store_sqlite_handle(st);
+    /* undo step 2 by hand, as a version-1 database looks */
+    assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE partner DROP COLUMN feed_cursor;"
+                                  "UPDATE schema_version SET version = 1 WHERE module = 'store';",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    pm_store_close(st);
+    /* read-only: too old, refused without writing */
+    pm_store_options_t ro = {PM_STORE_DURABLE_FULL, 0, 1, 0};
+    assert_int_equal(pm_store_open(path, &ro, &st, &e), PM_ESTATE);
+    assert_null(st);
+    assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
+    int v = 0;
+    assert_int_equal(pm_store_schema_version(st, "store", &v, &e), PM_OK);
+    assert_int_equal(v, 2);
+    assert_int_equal(pm_store_set_partner_cursor(st, "USA", 4, &e), PM_OK);
+    int64_t n = 0;
+    assert_int_equal(pm_store_count_crossings(st, NULL, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    pm_store_close(st);
+    /* and now read-only works */
+    assert_int_equal(pm_store_open(path, &ro, &st, &e), PM_OK);
+    int64_t cur = 0;
+    assert_int_equal(pm_store_partner_cursor(st, "USA", &cur, &e), PM_OK);
+    assert_int_equal(cur, 4);
+    pm_store_close(st);
+}
+
 static void test_default_path(void **state)
 {
     (void)state;
@@ -330,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_put_idempotent_and_query),
         cmocka_unit_test(test_put_many),
         cmocka_unit_test(test_partner_cursor),
+        cmocka_unit_test(test_upgrade_on_open),
         cmocka_unit_test(test_default_path),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

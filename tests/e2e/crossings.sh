@@ -97,4 +97,14 @@ rc=0; "$bin" history --db usa.db --document X1 2>/dev/null || rc=$?
 [ "$rc" = 2 ] || fail "history without issuer: rc $rc"
 rc=0; "$bin" history --db nonexistent.db --document X1 --issuer CAN 2>/dev/null || rc=$?
 [ "$rc" = 3 ] || fail "history on a missing db: rc $rc"
+# Two imports into one database at the same time both complete (one writer
+# at a time; the other waits for the lock between batches).
+"$bin" bench ingest --rows 20000 --seed 21 --country MEX --write-csv m1.csv
+"$bin" bench ingest --rows 20000 --seed 22 --country GTM --write-csv m2.csv
+"$bin" crossings import --db both.db --batch 500 m1.csv 2>log1 & p1=$!
+"$bin" crossings import --db both.db --batch 500 m2.csv 2>log2 & p2=$!
+wait $p1 || fail "concurrent import 1: $(cat log1)"
+wait $p2 || fail "concurrent import 2: $(cat log2)"
+grep -q '20000 stored' log1 && grep -q '20000 stored' log2 || fail "concurrent imports"
+"$bin" crossings stats --db both.db --json | grep -q '"total":40000' || fail "concurrent total"
 echo "crossings: ok"
