@@ -108,6 +108,16 @@ static void test_particles_tokens(void **state)
     assert_true(pm_name_is_particle("DE"));
     assert_true(pm_name_is_particle("IBN"));
     assert_false(pm_name_is_particle("HASSAN"));
+    /* Arabic tokens use the escape-free transcription and split the article */
+    assert_int_equal(pm_name_parse("الفرج", "محمد", NULL, &n, &e), PM_OK);
+    assert_int_equal(n.n, 3);
+    assert_string_equal(n.tok[0].text, "AL");
+    assert_true(n.tok[0].flags & PM_TOK_PARTICLE);
+    assert_string_equal(n.tok[1].text, "FRJ");
+    assert_string_equal(n.tok[2].text, "MHMD");
+    char icao[PM_LINK_NAME_MAX];
+    assert_int_equal(pm_name_icao("الفرج", strlen("الفرج"), icao, sizeof icao, &e), PM_OK);
+    assert_string_equal(icao, "ALFRJ"); /* the ICAO form keeps the article joined */
     /* only particles: kept as core tokens */
     assert_int_equal(pm_name_parse("De", "La", NULL, &n, &e), PM_OK);
     assert_int_equal(n.n, 2);
@@ -204,6 +214,15 @@ static void test_token_set(void **state)
     assert_int_equal(m, 2);
     s = sim("THOMAS", "RICHARD", "", "RICHARDSON", "THOMAS", "", &m); /* prefix, not a name */
     assert_true(s < 0.93);
+    s = sim("عباس", "سارة", "علي", "ABBAS", "SARA", "ALI", &m); /* script vs Latin */
+    assert_true(s >= 0.9);
+    assert_int_equal(m, 3);
+    s = sim("ELFARAG", "MOHAMMED", "", "الفرج", "محمد", "", &m);
+    assert_true(s >= 0.9);
+    s = sim("ROY", "JOSEE", "", "ORY", "JOSEE", "", &m); /* one transposition */
+    assert_true(s >= 0.95);
+    s = sim("ROY", "JOSEE", "", "RAY", "JOSEE", "", &m); /* another name */
+    assert_true(s < 0.95);
     s = sim("SMITH", "JOHN", "", "NGUYEN", "THI", "", &m);
     assert_true(s < 0.6);
     assert_int_equal(m, 0);

@@ -63,6 +63,8 @@ typedef struct pm_name {
 } pm_name_t;
 
 /* Normalises and tokenises the three name fields (any may be NULL or empty).
+ * Tokens use the ICAO form, except that Arabic script uses its escape-free
+ * transcription (ح -> H rather than XH), the form Latin spellings share.
  * Tokens past PM_LINK_TOKENS_MAX are dropped. Fails like pm_name_variants. */
 int pm_name_parse(const char *surname, const char *given, const char *middle, pm_name_t *out,
                   pm_error_t *err);

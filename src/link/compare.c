@@ -91,14 +91,30 @@ static double token_score(const pm_name_token_t *x, const pm_name_token_t *y)
     size_t lx = strlen(x->text), ly = strlen(y->text);
     size_t lo = lx < ly ? lx : ly, hi = lx < ly ? ly : lx;
     if (lo >= 2 && 4 * lo < 3 * hi && s > 0.84 && strncmp(x->text, y->text, lo) == 0) s = 0.84;
-    if (x->phon[0] && strcmp(x->phon, y->phon) == 0 && s < 0.90) s = 0.90;
+    /* equal phonetic keys of two or more codes (one code says little: ROY, RAY) */
+    if (x->phon[0] && x->phon[1] && strcmp(x->phon, y->phon) == 0 && s < 0.90) s = 0.90;
+    /* one adjacent transposition (ROY / ORY, LUC / ULC): a keying slip */
+    if (lx == ly && lx >= 3 && s < 0.90) {
+        size_t d = 0;
+        while (d < lx && x->text[d] == y->text[d])
+            d++;
+        if (d + 1 < lx && x->text[d] == y->text[d + 1] && x->text[d + 1] == y->text[d] &&
+            strcmp(x->text + d + 2, y->text + d + 2) == 0)
+            s = 0.90;
+    }
     /* a joined particle: ALHASSAN ~ HASSAN, ELSAYED ~ SAYED */
     const pm_name_token_t *jx = x, *jy = y;
     for (int k = 0; k < 2; k++) {
         const char *t = jx->text;
-        if ((t[0] == 'A' || t[0] == 'E') && t[1] == 'L' && strlen(t) >= 5 &&
-            strcmp(t + 2, jy->text) == 0 && s < 0.97)
-            s = 0.97;
+        if ((t[0] == 'A' || t[0] == 'E') && t[1] == 'L' && strlen(t) >= 5 && s < 0.97) {
+            if (strcmp(t + 2, jy->text) == 0)
+                s = 0.97;
+            else if (s < 0.90) {
+                char key[PM_LINK_PHON_MAX];
+                pm_phonetic_key(t + 2, key);
+                if (key[0] && strcmp(key, jy->phon) == 0) s = 0.90;
+            }
+        }
         jx = y;
         jy = x;
     }

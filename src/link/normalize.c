@@ -13,6 +13,7 @@
 typedef struct seg {
     const char *alt[MAX_ALT];
     uint8_t n;
+    uint8_t match; /* the alternative the comparison form uses */
 } seg_t;
 
 typedef struct xlit {
@@ -66,47 +67,47 @@ static const xlit_t cyrillic_tab[] = {
 /* Arabic (Doc 9303 Part 3 table with its X escapes), the escape-free
  * transcription second. Teh marbuta is handled in code (XTA / final XAH). */
 static const xlit_t arabic_tab[] = {
-    {0x0621, {"XE", ""}},    /* hamza */
-    {0x0622, {"XAA", "A"}},  /* alef madda */
-    {0x0623, {"XAE", "A"}},  /* alef hamza above */
-    {0x0624, {"XW", "W"}},   /* waw hamza */
-    {0x0625, {"I"}},         /* alef hamza below */
-    {0x0626, {"XI", "I"}},   /* yeh hamza */
-    {0x0627, {"A"}},         /* alef */
-    {0x0628, {"B"}},         /* beh */
-    {0x062A, {"T"}},         /* teh */
-    {0x062B, {"XTH", "TH"}}, /* theh */
-    {0x062C, {"J"}},         /* jeem */
-    {0x062D, {"XH", "H"}},   /* hah */
-    {0x062E, {"XKH", "KH"}}, /* khah */
-    {0x062F, {"D"}},         /* dal */
-    {0x0630, {"XDH", "DH"}}, /* thal */
-    {0x0631, {"R"}},         /* reh */
-    {0x0632, {"Z"}},         /* zain */
-    {0x0633, {"S"}},         /* seen */
-    {0x0634, {"XSH", "SH"}}, /* sheen */
-    {0x0635, {"XSS", "S"}},  /* sad */
-    {0x0636, {"XDZ", "D"}},  /* dad */
-    {0x0637, {"XTT", "T"}},  /* tah */
-    {0x0638, {"XZZ", "Z"}},  /* zah */
-    {0x0639, {"E", ""}},     /* ain */
-    {0x063A, {"G", "GH"}},   /* ghain */
-    {0x0641, {"F"}},         /* feh */
-    {0x0642, {"Q", "K"}},    /* qaf */
-    {0x0643, {"K"}},         /* kaf */
-    {0x0644, {"L"}},         /* lam */
-    {0x0645, {"M"}},         /* meem */
-    {0x0646, {"N"}},         /* noon */
-    {0x0647, {"H"}},         /* heh */
-    {0x0648, {"W", "U"}},    /* waw */
-    {0x0649, {"XAY", "A"}},  /* alef maksura */
-    {0x064A, {"Y", "I"}},    /* yeh */
-    {0x067E, {"XP", "P"}},   /* peh (Persian) */
-    {0x0686, {"XCH", "CH"}}, /* tcheh */
-    {0x0698, {"XZH", "ZH"}}, /* jeh */
-    {0x06A9, {"XKK", "K"}},  /* keheh */
-    {0x06AF, {"XGG", "G"}},  /* gaf */
-    {0x06CC, {"XYA", "Y"}},  /* farsi yeh */
+    {0x0621, {"XE", ""}},     /* hamza */
+    {0x0622, {"XAA", "A"}},   /* alef madda */
+    {0x0623, {"XAE", "A"}},   /* alef hamza above */
+    {0x0624, {"XW", "W"}},    /* waw hamza */
+    {0x0625, {"I"}},          /* alef hamza below */
+    {0x0626, {"XI", "I"}},    /* yeh hamza */
+    {0x0627, {"A"}},          /* alef */
+    {0x0628, {"B"}},          /* beh */
+    {0x062A, {"T"}},          /* teh */
+    {0x062B, {"XTH", "TH"}},  /* theh */
+    {0x062C, {"J"}},          /* jeem */
+    {0x062D, {"XH", "H"}},    /* hah */
+    {0x062E, {"XKH", "KH"}},  /* khah */
+    {0x062F, {"D"}},          /* dal */
+    {0x0630, {"XDH", "DH"}},  /* thal */
+    {0x0631, {"R"}},          /* reh */
+    {0x0632, {"Z"}},          /* zain */
+    {0x0633, {"S"}},          /* seen */
+    {0x0634, {"XSH", "SH"}},  /* sheen */
+    {0x0635, {"XSS", "S"}},   /* sad */
+    {0x0636, {"XDZ", "D"}},   /* dad */
+    {0x0637, {"XTT", "T"}},   /* tah */
+    {0x0638, {"XZZ", "Z"}},   /* zah */
+    {0x0639, {"E", "A", ""}}, /* ain */
+    {0x063A, {"G", "GH"}},    /* ghain */
+    {0x0641, {"F"}},          /* feh */
+    {0x0642, {"Q", "K"}},     /* qaf */
+    {0x0643, {"K"}},          /* kaf */
+    {0x0644, {"L"}},          /* lam */
+    {0x0645, {"M"}},          /* meem */
+    {0x0646, {"N"}},          /* noon */
+    {0x0647, {"H"}},          /* heh */
+    {0x0648, {"W", "U"}},     /* waw */
+    {0x0649, {"XAY", "A"}},   /* alef maksura */
+    {0x064A, {"Y", "I"}},     /* yeh */
+    {0x067E, {"XP", "P"}},    /* peh (Persian) */
+    {0x0686, {"XCH", "CH"}},  /* tcheh */
+    {0x0698, {"XZH", "ZH"}},  /* jeh */
+    {0x06A9, {"XKK", "K"}},   /* keheh */
+    {0x06AF, {"XGG", "G"}},   /* gaf */
+    {0x06CC, {"XYA", "Y"}},   /* farsi yeh */
 };
 
 static const char *const letters[26] = {"A", "B", "C", "D", "E", "F", "G", "H", "I",
@@ -147,6 +148,7 @@ static size_t segment(const int32_t *cp, size_t n, seg_t *segs, size_t cap, unsi
     for (size_t i = 0; i < n && ns + 4 < cap; i++) {
         int32_t c = cp[i];
         seg_t *s = &segs[ns];
+        s->match = 0;
         if (c < 0x80) {
             if (c >= 'a' && c <= 'z') c -= 32;
             if (c >= 'A' && c <= 'Z') {
@@ -175,6 +177,7 @@ static size_t segment(const int32_t *cp, size_t n, seg_t *segs, size_t cap, unsi
                 s->alt[1] = final ? "AH" : "T";
                 s->alt[2] = "A";
                 s->n = 3;
+                s->match = 1;
                 ns++;
                 continue;
             }
@@ -184,7 +187,22 @@ static size_t segment(const int32_t *cp, size_t n, seg_t *segs, size_t cap, unsi
         }
         if (x) {
             seg_from_tab(s, x);
+            /* Arabic compares in its escape-free transcription, which is how
+             * Latin spellings of the same name are written */
+            if (lc >= 0x0600 && lc < 0x0700 && s->n > 1) s->match = 1;
             ns++;
+            /* the article: a word-initial alef-lam before a noun of two or more
+             * letters is split off in the comparison form (AL FRJ), where it
+             * becomes a particle, as in Latin spellings (EL-FARAG) */
+            if (lc == 0x0644 && i >= 1 && cp[i - 1] == 0x0627 &&
+                (i < 2 || !is_arabic_letter(cp[i - 2])) && i + 2 < n &&
+                is_arabic_letter(cp[i + 1]) && is_arabic_letter(cp[i + 2])) {
+                segs[ns].alt[0] = "";
+                segs[ns].alt[1] = space;
+                segs[ns].n = 2;
+                segs[ns].match = 1;
+                ns++;
+            }
             continue;
         }
         utf8proc_category_t cat = utf8proc_category(c);
@@ -209,6 +227,7 @@ static size_t segment(const int32_t *cp, size_t n, seg_t *segs, size_t cap, unsi
             if (d >= 'a' && d <= 'z') {
                 segs[ns].alt[0] = letters[d - 'a'];
                 segs[ns].n = 1;
+                segs[ns].match = 0;
                 ns++;
                 kept++;
             }
@@ -324,10 +343,12 @@ int pm_name_variants(const char *utf8, size_t len, pm_name_variants_t *out, pm_e
     return PM_OK;
 }
 
-int pm_name_icao(const char *utf8, size_t len, char *out, size_t cap, pm_error_t *err)
+static int name_form(const char *utf8, size_t len, int match, char *out, size_t cap,
+                     pm_error_t *err)
 {
     int32_t cp[MAX_CP];
     seg_t segs[MAX_CP];
+    uint8_t idx[MAX_CP];
     size_t ncp = 0;
     unsigned untrans = 0;
     if (cap == 0) return pm_error_set(err, PM_EINVAL, "no room for the normalised name");
@@ -335,8 +356,10 @@ int pm_name_icao(const char *utf8, size_t len, char *out, size_t cap, pm_error_t
     int rc = decode_nfc(utf8 ? utf8 : "", utf8 ? len : 0, cp, &ncp, err);
     if (rc) return rc;
     size_t ns = segment(cp, ncp, segs, MAX_CP, &untrans);
+    for (size_t i = 0; match && i < ns; i++)
+        idx[i] = segs[i].match;
     char tmp[PM_LINK_NAME_MAX];
-    render(segs, ns, NULL, tmp);
+    render(segs, ns, match ? idx : NULL, tmp);
     size_t tl = strlen(tmp);
     if (tl >= cap) {
         tl = cap - 1;
@@ -346,6 +369,11 @@ int pm_name_icao(const char *utf8, size_t len, char *out, size_t cap, pm_error_t
     memcpy(out, tmp, tl);
     out[tl] = '\0';
     return PM_OK;
+}
+
+int pm_name_icao(const char *utf8, size_t len, char *out, size_t cap, pm_error_t *err)
+{
+    return name_form(utf8, len, 0, out, cap, err);
 }
 
 static const char *const particles[] = {
@@ -374,7 +402,7 @@ static int add_tokens(const char *field, uint8_t part, pm_name_t *out, pm_error_
 {
     if (!field || !*field) return PM_OK;
     char norm[PM_LINK_NAME_MAX];
-    int rc = pm_name_icao(field, strlen(field), norm, sizeof norm, err);
+    int rc = name_form(field, strlen(field), 1, norm, sizeof norm, err);
     if (rc) return rc;
     const char *p = norm;
     while (*p) {

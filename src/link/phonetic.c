@@ -8,7 +8,7 @@
  *    DH -> D, TH -> T, CK -> K;
  *  - classes: B; P; F V W -> F; C K Q -> K (C before E I Y -> S); S Z -> S;
  *    X (letter) -> KS; D T -> T; G J -> J; L; M; N; R; H and Y are dropped
- *    inside a word;
+ *    inside a word but separate like a vowel (MHMD keeps both M);
  *  - the first letter gives the first code: a vowel (or Y) gives 'A', H 'H';
  *  - vowels are dropped after the first letter; a code equal to the previous
  *    one is dropped unless a vowel separated them (doubled letters count once);
@@ -130,7 +130,10 @@ void pm_phonetic_key(const char *token, char out[PM_LINK_PHON_MAX])
             break;
         case 'H':
         case 'Y':
-            continue; /* silent inside a word; no vowel gap either */
+            /* silent inside a word, but they separate two equal consonants as a
+             * vowel would (MHMD, the consonant skeleton of MOHAMMED) */
+            vowel_gap = 1;
+            continue;
         default:
             continue;
         }
