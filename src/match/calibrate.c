@@ -12,30 +12,30 @@ typedef struct knot {
 } knot_t;
 
 /* Fitted on 23040 impostor comparisons (all cross-finger pairs of FVC2002 DB1-4 B,
- * once with our extraction and once with the vendor ISO templates): empirical quantiles for FMR >= 10%,
+ * once with our extraction (fp at db9970a) and once with the vendor ISO templates): empirical quantiles for FMR >= 10%,
  * above that an exponential tail fitted by least squares on the top 5%:
- * log10(FMR) = 0.09580 -1.01667 * raw. Check, empirical vs fitted:
- *   FMR 1e-02: empirical raw 2.040, fitted raw 2.061
- *   FMR 1e-03: empirical raw 3.104, fitted raw 3.045
- *   FMR 1e-04: empirical raw 3.946, fitted raw 4.029
+ * log10(FMR) = 0.04680 -0.97562 * raw. Check, empirical vs fitted:
+ *   FMR 1e-02: empirical raw 2.067, fitted raw 2.098
+ *   FMR 1e-03: empirical raw 3.141, fitted raw 3.123
+ *   FMR 1e-04: empirical raw 4.208, fitted raw 4.148
  */
 static const knot_t knots[] = {
     {0.0, 0.0},
-    {0.4315, 3.0103},
-    {0.8151, 6.9897},
-    {1.0960, 10.0000},
-    {1.3739, 13.0103},
-    {1.8657, 18.0103},
-    {2.3575, 23.0103},
-    {2.8493, 28.0103},
-    {3.3411, 33.0103},
-    {3.8329, 38.0103},
-    {4.3247, 43.0103},
-    {4.8165, 48.0103},
-    {5.3084, 53.0103},
-    {5.8002, 58.0103},
-    {6.2920, 63.0103},
-    {6.7838, 68.0103},
+    {0.4431, 3.0103},
+    {0.8361, 6.9897},
+    {1.1122, 10.0000},
+    {1.3815, 13.0103},
+    {1.8940, 18.0103},
+    {2.4065, 23.0103},
+    {2.9190, 28.0103},
+    {3.4315, 33.0103},
+    {3.9440, 38.0103},
+    {4.4565, 43.0103},
+    {4.9689, 48.0103},
+    {5.4814, 53.0103},
+    {5.9939, 58.0103},
+    {6.5064, 63.0103},
+    {7.0189, 68.0103},
 };
 
 double pm_match_calibrate(double raw)
