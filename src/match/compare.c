@@ -392,9 +392,11 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
         const unsigned ltol = (unsigned)pm__root_len_tol(q->len);
         const unsigned llo = (unsigned)q->len - ltol;
         const uint8_t ai = (uint8_t)(q->ai - PM__ROOT_ANGLE_TOL), aj = (uint8_t)(q->aj - PM__ROOT_ANGLE_TOL);
-        for (; h < h_end; h++) {
-            if ((unsigned)h->len - llo > 2 * ltol ||
-                (uint8_t)(h->ai - ai) > 2 * PM__ROOT_ANGLE_TOL ||
+        const unsigned lhi = (unsigned)q->len + ltol;
+        while (h < h_end && h->len < llo)
+            h++;
+        for (; h < h_end && h->len <= lhi; h++) {
+            if ((uint8_t)(h->ai - ai) > 2 * PM__ROOT_ANGLE_TOL ||
                 (uint8_t)(h->aj - aj) > 2 * PM__ROOT_ANGLE_TOL)
                 continue;
             int idx = h->i * nb + q->j;

@@ -116,6 +116,24 @@ static int bucket_of(int lb, int ab, int bb)
 
 /* Hash of the directed edges by (length, ai, aj); each edge goes into every
  * bucket its tolerance box touches, so a lookup reads a single bucket. */
+/* Sorts each bucket by edge length so lookups can stop early. */
+static void sort_buckets(pm_match_template_t *t)
+{
+    for (int b = 0; b < PM__BUCKETS; b++) {
+        pm__hentry_t *h = t->hash + t->bucket_start[b];
+        int n = t->bucket_start[b + 1] - t->bucket_start[b];
+        for (int k = 1; k < n; k++) {
+            pm__hentry_t x = h[k];
+            int p = k;
+            while (p > 0 && h[p - 1].len > x.len) {
+                h[p] = h[p - 1];
+                p--;
+            }
+            h[p] = x;
+        }
+    }
+}
+
 static int build_hash(pm_match_template_t *t)
 {
     int counts[PM__BUCKETS + 1];
@@ -181,6 +199,7 @@ static int build_hash(pm_match_template_t *t)
             }
         }
     }
+    sort_buckets(t);
     return 0;
 }
 
