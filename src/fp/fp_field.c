@@ -79,8 +79,9 @@ static void orientation(fp_work_t *wk, float *a, float *b, float *tmp)
         for (int x = 0; x < bw; x++) {
             float sxx = 0, syy = 0, sxy = 0;
             int n = 0;
-            for (int dy = -1; dy <= 1; dy++)
-                for (int dx = -1; dx <= 1; dx++) {
+            const int ow = 1;
+            for (int dy = -ow; dy <= ow; dy++)
+                for (int dx = -ow; dx <= ow; dx++) {
                     int xx = x + dx, yy = y + dy;
                     if (xx < 0 || yy < 0 || xx >= bw || yy >= bh)
                         continue;
@@ -269,8 +270,11 @@ static int segment(fp_work_t *wk, pm_error_t *err)
 /* Ridge period at cell (cx, cy) from the grey profile across the ridges, or 0. */
 static float cell_period(const fp_work_t *wk, int cx, int cy)
 {
-    enum { L = 40, NA = 7 };
-    float s[L];
+    /* 24 samples across (2-3 ridges): local enough to follow the print,
+     * long enough for two crossings; measured best among 8..56 */
+    enum { LMAX = 64, NA = 7 };
+    const int L = 24;
+    float s[LMAX];
     const float th = wk->orient[(size_t)cy * wk->bw + cx];
     const float tx = cosf(th), ty = sinf(th); /* along the ridge */
     const float nx = -ty, ny = tx;             /* across */
@@ -291,7 +295,7 @@ static float cell_period(const fp_work_t *wk, int cx, int cy)
     }
     mean /= L;
     /* light smoothing */
-    float t[L];
+    float t[LMAX];
     for (int k = 0; k < L; k++)
         t[k] = 0.25f * s[k > 0 ? k - 1 : 0] + 0.5f * s[k] + 0.25f * s[k < L - 1 ? k + 1 : L - 1];
     float var = 0;
