@@ -28,7 +28,7 @@ extern "C" {
  * template may be compared from many threads at once. */
 typedef struct pm_match_template pm_match_template_t;
 
-/* Per-thread scratch space for comparisons (about 200 KB). */
+/* Per-thread scratch space for comparisons (about 250 KB). */
 typedef struct pm_matcher pm_matcher_t;
 
 /* Details of one comparison. */

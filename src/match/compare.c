@@ -88,9 +88,6 @@ static void add_pair(pm_matcher_t *m, const pm_match_template_t *a, const pm_mat
     pr->types += a->type[i] == b->type[j];
     const pm__edge_t *ea = a->edges + a->edge_start[i], *ea_end = a->edges + a->edge_start[i + 1];
     const pm__edge_t *eb0 = b->edges + b->edge_start[j], *eb_end = b->edges + b->edge_start[j + 1];
-#ifndef PM__GROW_RANK
-#define PM__GROW_RANK 7 /* growth follows each minutia's 7 shortest edges */
-#endif
     if (ea_end - ea > PM__GROW_RANK)
         ea_end = ea + PM__GROW_RANK;
     if (eb_end - eb0 > PM__GROW_RANK)

@@ -108,7 +108,12 @@ struct pm_match_template {
 #ifndef PM__MAX_ROOTS
 #define PM__MAX_ROOTS 10
 #endif
-#define PM__HEAP_CAP (PM_MAX_MINUTIAE * PM__MAX_DEGREE * PM__MAX_DEGREE)
+/* Growth follows each minutia's GROW_RANK shortest edges, so one added pair
+ * pushes at most GROW_RANK^2 candidates. */
+#ifndef PM__GROW_RANK
+#define PM__GROW_RANK 7
+#endif
+#define PM__HEAP_CAP (PM_MAX_MINUTIAE * PM__GROW_RANK * PM__GROW_RANK)
 
 struct pm_matcher {
     uint8_t votes[PM_MAX_MINUTIAE * PM_MAX_MINUTIAE];
