@@ -1497,7 +1497,8 @@ static int screen_one(screen_ctx_t *sc, const char *key1, const char *key2, cons
             j = (j + 1) & (sc->cache_cap - 1);
         if (sc->cache_key[j] == key) {
             nh = sc->cache_n[j];
-            memcpy(hits, sc->pool + sc->cache_off[j], nh * sizeof *hits);
+            if (nh)
+                memcpy(hits, sc->pool + sc->cache_off[j], nh * sizeof *hits);
             cached = 1;
         }
     }
@@ -1550,7 +1551,8 @@ static int screen_one(screen_ctx_t *sc, const char *key1, const char *key2, cons
             sc->cache_key[j] = key;
             sc->cache_off[j] = (uint32_t)sc->pool_n;
             sc->cache_n[j] = (uint8_t)nh;
-            memcpy(sc->pool + sc->pool_n, hits, nh * sizeof *hits);
+            if (nh)
+                memcpy(sc->pool + sc->pool_n, hits, nh * sizeof *hits);
             sc->pool_n += nh;
             sc->cache_n_used++;
         }
