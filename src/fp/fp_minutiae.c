@@ -442,7 +442,7 @@ static void filter(fp_work_t *wk, cand_t *c, int nc)
             float dx = c[j].x - c[i].x, dy = c[j].y - c[i].y;
             float d2 = dx * dx + dy * dy;
             float per = local_period(wk, c[i].x, c[i].y);
-            if (d2 > (2.2f * per) * (2.2f * per) || d2 < 1e-6f)
+            if (d2 > (1.5f * per) * (1.5f * per) || d2 < 1e-6f)
                 continue;
             float d = sqrtf(d2);
             float vx = dx / d, vy = dy / d;
