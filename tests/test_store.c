@@ -276,6 +276,104 @@ static void test_put_many(void **state)
     pm_store_close(st);
 }
 
+/* Name lookups see pairs written in the open transaction; every stored row
+ * is found by name + date of birth after commit; a rolled-back pair is gone;
+ * the CHECK conditions hold for the store's puts and for plain SQL. */
+static void test_name_pairs_and_checks(void **state)
+{
+    (void)state;
+    pm_store_t *st = NULL;
+    pm_error_t e;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/pairs.db", dir);
+    assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
+    pm_crossing_t rows[300];
+    for (int i = 0; i < 300; i++)
+        pm_crossing_sample(5, (uint64_t)i, "CAN", &rows[i]);
+    uint64_t ins = 0;
+    pm_crossing_filter_t f;
+    int64_t n = 0;
+    assert_int_equal(pm_store_begin(st, &e), PM_OK);
+    assert_int_equal(pm_store_put_crossings(st, rows, 150, &ins, &e), PM_OK);
+    memset(&f, 0, sizeof f);
+    memcpy(f.surname_norm, rows[77].surname_norm, sizeof f.surname_norm);
+    f.dob = rows[77].dob;
+    assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
+    assert_true(n >= 1);
+    assert_int_equal(pm_store_put_crossings(st, rows + 150, 150, &ins, &e), PM_OK);
+    assert_int_equal(pm_store_commit(st, &e), PM_OK);
+    for (int i = 0; i < 300; i++) {
+        memset(&f, 0, sizeof f);
+        memcpy(f.surname_norm, rows[i].surname_norm, sizeof f.surname_norm);
+        f.dob = rows[i].dob;
+        if (!f.dob.year)
+            continue; /* a lookup needs a year of birth */
+        pm_crossing_iter_t *it;
+        assert_int_equal(pm_store_crossings(st, &f, &it, &e), PM_OK);
+        pm_crossing_t r;
+        int found = 0;
+        while (pm_crossing_iter_next(it, &r, &e) == 1)
+            found |= strcmp(r.record_id, rows[i].record_id) == 0;
+        pm_crossing_iter_close(it);
+        assert_true(found);
+    }
+    /* a pair of a rolled-back row is not kept */
+    pm_crossing_t x;
+    make(&x, "CAN", "RB1", "2026-03-02T10:00:00-05:00", "Rollback", "RB0001", "1961-02-03");
+    assert_int_equal(pm_store_begin(st, &e), PM_OK);
+    assert_int_equal(pm_store_put_crossings(st, &x, 1, &ins, &e), PM_OK);
+    assert_int_equal(pm_store_rollback(st, &e), PM_OK);
+    sqlite3 *db = pm_store_sqlite_handle(st);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM crossing_person", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    int64_t pairs = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    /* outside a transaction: the row and its pair are stored together */
+    assert_int_equal(pm_store_put_crossings(st, &x, 1, &ins, &e), PM_OK);
+    assert_int_equal(ins, 1);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(q, 0), pairs + 1);
+    sqlite3_finalize(q);
+    memset(&f, 0, sizeof f);
+    memcpy(f.surname_norm, x.surname_norm, sizeof f.surname_norm);
+    f.dob = x.dob;
+    assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    /* the table's CHECKs: refused by a put (nothing of the call stored) ... */
+    int64_t before = 0, after = 0;
+    assert_int_equal(pm_store_count_crossings(st, NULL, &before, &e), PM_OK);
+    pm_crossing_t bad[20];
+    for (int i = 0; i < 20; i++)
+        pm_crossing_sample(6, (uint64_t)i, "CAN", &bad[i]);
+    bad[17].sex = 'Q';
+    assert_int_equal(pm_store_put_crossings(st, bad, 20, &ins, &e), PM_EINVAL);
+    bad[17].sex = 'F';
+    bad[3].direction = PM_DIRECTION_UNSET;
+    assert_int_equal(pm_store_put_crossings(st, bad, 20, &ins, &e), PM_EINVAL);
+    bad[3].direction = PM_DIRECTION_EXIT;
+    bad[19].mode = (pm_mode_t)6;
+    assert_int_equal(pm_store_begin(st, &e), PM_OK);
+    assert_int_equal(pm_store_put_crossings(st, bad, 20, &ins, &e), PM_EINVAL);
+    assert_int_equal(pm_store_commit(st, &e), PM_OK);
+    assert_int_equal(pm_store_count_crossings(st, NULL, &after, &e), PM_OK);
+    assert_int_equal(after, before);
+    /* ... and by plain SQL */
+    assert_int_not_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO crossing (reporting_country, record_id, direction, time_utc, "
+                     "utc_offset, port_code, mode, surname, given_names, middle_names, "
+                     "surname_norm, given_names_norm, dob, citizenship, sex, document_type, "
+                     "document_number, document_issuer, doc_key) VALUES ('CAN', 'SQ1', 1, 0, 0, "
+                     "'P1', 1, 'A', '', '', 'a', '', 0, 'CAN', 'Q', 'P', 'D', 'CAN', 0)",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_equal(pm_store_count_crossings(st, NULL, &after, &e), PM_OK);
+    assert_int_equal(after, before);
+    pm_store_close(st);
+}
+
 static void test_partner_cursor(void **state)
 {
     (void)state;
@@ -372,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_open_and_migrations),
         cmocka_unit_test(test_put_idempotent_and_query),
         cmocka_unit_test(test_put_many),
+        cmocka_unit_test(test_name_pairs_and_checks),
         cmocka_unit_test(test_partner_cursor),
         cmocka_unit_test(test_upgrade_on_open),
         cmocka_unit_test(test_default_path),
