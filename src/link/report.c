@@ -23,7 +23,7 @@ static int cmp_event(const void *a, const void *b)
 
 void pm_link_sort_events(pm_link_event_t *ev, size_t n)
 {
-    qsort(ev, n, sizeof *ev, cmp_event);
+    if (n > 1) qsort(ev, n, sizeof *ev, cmp_event);
 }
 
 size_t pm_link_reconcile(const pm_link_event_t *ev, size_t n, int64_t *out_entry, size_t *out_exits)

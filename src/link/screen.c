@@ -149,7 +149,7 @@ int pm_watchlist_finalize(pm_watchlist_t *wl, pm_error_t *err)
                     return pm_error_set(err, PM_ENOMEM, "watchlist: out of memory");
             }
     }
-    qsort(wl->idx, wl->nidx, sizeof *wl->idx, cmp_item);
+    if (wl->nidx > 1) qsort(wl->idx, wl->nidx, sizeof *wl->idx, cmp_item);
     wl->final = 1;
     return PM_OK;
 }
