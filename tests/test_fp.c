@@ -132,7 +132,7 @@ static void test_single_minutia(void **state)
                 assert_true(fabs(fp.minutiae[j].x - 128) > 60 || fabs(fp.minutiae[j].y - 128) > 60);
         assert_int_equal(fp.width, 256);
         assert_int_equal(fp.ppi, 500);
-        assert_true(fp.quality > 0 && fp.quality <= 100);
+        assert_true(fp.quality >= 0 && fp.quality <= 100);
         pm_image_free(&img);
     }
     assert_int_not_equal(types[0], types[1]);
