@@ -408,7 +408,13 @@ static int collect(fp_work_t *wk, graph_t *g, cand_t *cands, int cap)
  * area or the image, up to cap. */
 static float border_distance(const fp_work_t *wk, float x, float y, float cap)
 {
-    float best = fminf(fminf(x, y), fminf((float)(wk->w - 1) - x, (float)(wk->h - 1) - y));
+    /* the image edge counts nearer than it is: within a filter radius of it
+     * the enhancement sees replicated pixels, and ridges cut by the edge end
+     * there */
+    float best = fminf(fminf(x, y), fminf((float)(wk->w - 1) - x, (float)(wk->h - 1) - y)) -
+                 4.f;
+    if (best < 0)
+        return 0;
     if (best > cap)
         best = cap;
     int r = (int)(best / FP_CELL) + 1;
