@@ -300,9 +300,28 @@ static void test_name_pairs_and_checks(void **state)
     f.dob = rows[77].dob;
     assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
     assert_true(n >= 1);
+    /* chunks with duplicates (rows 10..39 again, mixed with new ones) */
+    pm_crossing_t mixed[60];
+    for (int i = 0; i < 60; i++)
+        mixed[i] = rows[i % 2 ? 10 + i / 2 : 150 + i / 2];
+    assert_int_equal(pm_store_put_crossings(st, mixed, 60, &ins, &e), PM_OK);
+    assert_int_equal(ins, 30);
     assert_int_equal(pm_store_put_crossings(st, rows + 150, 150, &ins, &e), PM_OK);
+    assert_int_equal(ins, 120);
     assert_int_equal(pm_store_commit(st, &e), PM_OK);
     for (int i = 0; i < 300; i++) {
+        /* by document */
+        memset(&f, 0, sizeof f);
+        memcpy(f.document_number, rows[i].document_number, sizeof f.document_number);
+        memcpy(f.document_issuer, rows[i].document_issuer, sizeof f.document_issuer);
+        pm_crossing_iter_t *dit;
+        assert_int_equal(pm_store_crossings(st, &f, &dit, &e), PM_OK);
+        pm_crossing_t dr;
+        int dfound = 0;
+        while (pm_crossing_iter_next(dit, &dr, &e) == 1)
+            dfound |= strcmp(dr.record_id, rows[i].record_id) == 0;
+        pm_crossing_iter_close(dit);
+        assert_true(dfound);
         memset(&f, 0, sizeof f);
         memcpy(f.surname_norm, rows[i].surname_norm, sizeof f.surname_norm);
         f.dob = rows[i].dob;
@@ -341,6 +360,20 @@ static void test_name_pairs_and_checks(void **state)
     f.dob = x.dob;
     assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
     assert_int_equal(n, 1);
+    /* deleting a crossing drops its document entry */
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM crossing_doc", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    int64_t docs = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM crossing WHERE record_id = 'RB1'", NULL, NULL,
+                                  NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(q, 0), docs - 1);
+    sqlite3_finalize(q);
+    assert_int_equal(pm_store_put_crossings(st, &x, 1, &ins, &e), PM_OK);
+    assert_int_equal(ins, 1);
     /* the table's CHECKs: refused by a put (nothing of the call stored) ... */
     int64_t before = 0, after = 0;
     assert_int_equal(pm_store_count_crossings(st, NULL, &before, &e), PM_OK);
@@ -384,7 +417,7 @@ static void test_partner_cursor(void **state)
     assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
     int v = 0;
     assert_int_equal(pm_store_schema_version(st, "store", &v, &e), PM_OK);
-    assert_int_equal(v, 2);
+    assert_int_equal(v, 3);
     int64_t cur = -1;
     assert_int_equal(pm_store_partner_cursor(st, "USA", &cur, &e), PM_OK);
     assert_int_equal(cur, 0);
@@ -425,8 +458,10 @@ static void test_upgrade_on_open(void **state)
     assert_int_equal(pm_store_put_crossing(st, &c, NULL, &e), PM_OK);
     assert_int_equal(pm_store_ensure_partner(st, "USA", &e), PM_OK);
     sqlite3 *db = pm_store_sqlite_handle(st);
-    /* undo step 2 by hand, as a version-1 database looks */
+    /* undo steps 3 and 2 by hand, as a version-1 database looks */
     assert_int_equal(sqlite3_exec(db,
+                                  "DROP TRIGGER crossing_doc_delete; DROP TABLE crossing_doc;"
+                                  "CREATE INDEX crossing_doc_key ON crossing (doc_key);"
                                   "ALTER TABLE partner DROP COLUMN feed_cursor;"
                                   "UPDATE schema_version SET version = 1 WHERE module = 'store';",
                                   NULL, NULL, NULL),
@@ -439,10 +474,22 @@ static void test_upgrade_on_open(void **state)
     assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
     int v = 0;
     assert_int_equal(pm_store_schema_version(st, "store", &v, &e), PM_OK);
-    assert_int_equal(v, 2);
+    assert_int_equal(v, 3);
     assert_int_equal(pm_store_set_partner_cursor(st, "USA", 4, &e), PM_OK);
     int64_t n = 0;
     assert_int_equal(pm_store_count_crossings(st, NULL, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    /* the old row is found by document and by name + date of birth */
+    pm_crossing_filter_t f;
+    memset(&f, 0, sizeof f);
+    snprintf(f.document_number, sizeof f.document_number, "%s", "D1");
+    snprintf(f.document_issuer, sizeof f.document_issuer, "%s", "CAN");
+    assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    memset(&f, 0, sizeof f);
+    snprintf(f.surname_norm, sizeof f.surname_norm, "%s", "lee");
+    f.dob = c.dob;
+    assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
     assert_int_equal(n, 1);
     pm_store_close(st);
     /* and now read-only works */

@@ -11,26 +11,31 @@ typedef struct sqlite_store {
     sqlite3 *db;
     sqlite3_stmt *put;          /* INSERT of one crossing */
     sqlite3_stmt *put_many;     /* INSERT of PUT_MANY crossings */
-    sqlite3_stmt *person;       /* INSERT of one (name_key, doc_key) pair */
-    sqlite3_stmt *person_many;  /* ... of PUT_MANY pairs */
+    sqlite3_stmt *pair[2];      /* INSERT of one key pair into crossing_person, crossing_doc */
+    sqlite3_stmt *pair_many[2]; /* ... of PAIR_MANY pairs */
     sqlite3_stmt *put_partner;  /* INSERT of one partner */
-    /* (name_key, doc_key) pairs of the open transaction not yet written to
-     * crossing_person: written sorted and de-duplicated before COMMIT (and
-     * before any query), so the random-key inserts become one ordered pass. */
-    struct person_pair *pending;
-    size_t npending, cap_pending;
+    sqlite3_stmt *find_id;      /* store id and doc_key of a record key */
+    /* Key pairs of the open transaction not yet written to crossing_person
+     * (name_key, doc_key) and crossing_doc (doc_key, id): written sorted and
+     * de-duplicated before COMMIT (and before any query), so the random-key
+     * b-tree inserts become one ordered pass per batch. */
+    struct key_pair *pending[2];
+    size_t npending[2], cap_pending[2];
     int in_tx;
     int read_only;
 } sqlite_store_t;
 
 static const pm__store_ops_t sqlite_ops;
 
-struct person_pair {
-    int64_t name_key, doc_key;
+struct key_pair {
+    int64_t a, b;
 };
+
+enum { PAIR_PERSON, PAIR_DOC };
 
 /* Pending pairs are flushed early past this many (bounds memory for huge batches). */
 #define PENDING_MAX 262144
+#define PAIR_MANY 64
 
 static int db_error(sqlite3 *db, pm_error_t *err, const char *what)
 {
@@ -58,11 +63,14 @@ static void sq_close(pm_store_t *st)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_finalize(s->put);
     sqlite3_finalize(s->put_many);
-    sqlite3_finalize(s->person);
-    sqlite3_finalize(s->person_many);
+    for (int t = 0; t < 2; t++) {
+        sqlite3_finalize(s->pair[t]);
+        sqlite3_finalize(s->pair_many[t]);
+        free(s->pending[t]);
+    }
     sqlite3_finalize(s->put_partner);
+    sqlite3_finalize(s->find_id);
     sqlite3_close_v2(s->db);
-    free(s->pending);
     free(s);
     free(st);
 }
@@ -201,7 +209,7 @@ static int sq_rollback(pm_store_t *st, pm_error_t *err)
     if (!s->in_tx)
         return pm_error_set(err, PM_ESTATE, "rollback: no transaction is open");
     s->in_tx = 0;
-    s->npending = 0;
+    s->npending[0] = s->npending[1] = 0;
     return exec(s->db, "ROLLBACK", err, "rollback");
 }
 
@@ -288,8 +296,10 @@ static const char put_head[] =
     "dob, citizenship, sex, document_type, document_number, document_issuer, mrz, origin, "
     "doc_key) VALUES ";
 static const char put_tail[] = " ON CONFLICT (reporting_country, record_id) DO NOTHING";
-static const char person_head[] = "INSERT INTO crossing_person (name_key, doc_key) VALUES ";
-static const char person_tail[] = " ON CONFLICT DO NOTHING";
+static const char *const pair_head[2] = {
+    "INSERT INTO crossing_person (name_key, doc_key) VALUES ",
+    "INSERT INTO crossing_doc (doc_key, id) VALUES "};
+static const char pair_tail[] = " ON CONFLICT DO NOTHING";
 
 /* 64-bit FNV-1a of a, '|', b: the on-disk lookup keys (never change them). */
 static int64_t key2(const char *a, const char *b)
@@ -366,41 +376,92 @@ static void bind_crossing(sqlite3_stmt *q, int base, const pm_crossing_t *c, cha
     sqlite3_bind_int64(q, base + 21, doc_key(c->document_number, c->document_issuer));
 }
 
-static int cmp_pair(const void *a, const void *b)
+static int cmp_pair(const void *x, const void *y)
 {
-    const struct person_pair *x = a, *y = b;
-    if (x->name_key != y->name_key)
-        return x->name_key < y->name_key ? -1 : 1;
-    return (x->doc_key > y->doc_key) - (x->doc_key < y->doc_key);
+    const struct key_pair *p = x, *q = y;
+    if (p->a != q->a)
+        return p->a < q->a ? -1 : 1;
+    return (p->b > q->b) - (p->b < q->b);
 }
 
-/* Writes the pending pairs to crossing_person in key order, each once. */
-static int flush_pairs(sqlite_store_t *s, pm_error_t *err)
+/* Writes the pending pairs of table t in key order, each once. */
+static int flush_table(sqlite_store_t *s, int t, pm_error_t *err)
 {
-    size_t n = s->npending;
+    size_t n = s->npending[t];
     if (n == 0)
         return PM_OK;
-    struct person_pair *p = s->pending;
+    struct key_pair *p = s->pending[t];
     qsort(p, n, sizeof *p, cmp_pair);
     size_t u = 1;
     for (size_t i = 1; i < n; i++)
-        if (p[i].name_key != p[u - 1].name_key || p[i].doc_key != p[u - 1].doc_key)
+        if (p[i].a != p[u - 1].a || p[i].b != p[u - 1].b)
             p[u++] = p[i];
     size_t i = 0;
     while (i < u) {
-        size_t k = u - i >= PUT_MANY ? PUT_MANY : 1;
-        sqlite3_stmt *pq = k == PUT_MANY ? s->person_many : s->person;
+        size_t k = u - i >= PAIR_MANY ? PAIR_MANY : 1;
+        sqlite3_stmt *q = k == PAIR_MANY ? s->pair_many[t] : s->pair[t];
         for (size_t j = 0; j < k; j++) {
-            sqlite3_bind_int64(pq, (int)(2 * j + 1), p[i + j].name_key);
-            sqlite3_bind_int64(pq, (int)(2 * j + 2), p[i + j].doc_key);
+            sqlite3_bind_int64(q, (int)(2 * j + 1), p[i + j].a);
+            sqlite3_bind_int64(q, (int)(2 * j + 2), p[i + j].b);
         }
-        int rc = sqlite3_step(pq);
-        sqlite3_reset(pq);
+        int rc = sqlite3_step(q);
+        sqlite3_reset(q);
         if (rc != SQLITE_DONE)
             return db_error(s->db, err, "store crossings");
         i += k;
     }
-    s->npending = 0;
+    s->npending[t] = 0;
+    return PM_OK;
+}
+
+static int flush_pairs(sqlite_store_t *s, pm_error_t *err)
+{
+    int rc = flush_table(s, PAIR_PERSON, err);
+    return rc ? rc : flush_table(s, PAIR_DOC, err);
+}
+
+/* Makes room for n more pending pairs of table t. */
+static int reserve_pairs(sqlite_store_t *s, int t, size_t n, pm_error_t *err)
+{
+    if (s->npending[t] + n <= s->cap_pending[t])
+        return PM_OK;
+    size_t cap = s->cap_pending[t] ? s->cap_pending[t] : 1024;
+    while (cap < s->npending[t] + n)
+        cap *= 2;
+    struct key_pair *np = realloc(s->pending[t], cap * sizeof *np);
+    if (!np)
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    s->pending[t] = np;
+    s->cap_pending[t] = cap;
+    return PM_OK;
+}
+
+static void add_pair(sqlite_store_t *s, int t, int64_t a, int64_t b)
+{
+    s->pending[t][s->npending[t]].a = a;
+    s->pending[t][s->npending[t]].b = b;
+    s->npending[t]++;
+}
+
+/* After a chunk with duplicates: each row's (doc_key, id) as stored (a
+ * duplicate's pair is already there or pending; adding it again is harmless). */
+static int doc_pairs_by_lookup(sqlite_store_t *s, const pm_crossing_t *rows, size_t k,
+                               pm_error_t *err)
+{
+    for (size_t j = 0; j < k; j++) {
+        sqlite3_stmt *q = s->find_id;
+        bind_text(q, 1, rows[j].reporting_country);
+        bind_text(q, 2, rows[j].record_id);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW)
+            add_pair(s, PAIR_DOC, sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 0));
+        sqlite3_reset(q);
+        if (rc == SQLITE_DONE)
+            return pm_error_set(err, PM_EDB, "store crossings: %s %s neither stored nor found",
+                                rows[j].reporting_country, rows[j].record_id);
+        if (rc != SQLITE_ROW)
+            return db_error(s->db, err, "store crossings");
+    }
     return PM_OK;
 }
 
@@ -452,37 +513,42 @@ static int put_crossings(sqlite_store_t *s, const pm_crossing_t *rows, size_t n,
     }
     char sex[PUT_MANY][2];
     *out_inserted = 0;
-    if (s->npending + n > s->cap_pending) {
-        size_t cap = s->cap_pending ? s->cap_pending : 1024;
-        while (cap < s->npending + n)
-            cap *= 2;
-        struct person_pair *np = realloc(s->pending, cap * sizeof *np);
-        if (!np)
-            return pm_error_set(err, PM_ENOMEM, "out of memory");
-        s->pending = np;
-        s->cap_pending = cap;
-    }
+    int rc;
+    if ((rc = reserve_pairs(s, PAIR_PERSON, n, err)) || (rc = reserve_pairs(s, PAIR_DOC, n, err)))
+        return rc;
     size_t i = 0;
     while (i < n) {
         size_t k = n - i >= PUT_MANY ? PUT_MANY : 1;
         sqlite3_stmt *q = k == PUT_MANY ? s->put_many : s->put;
         for (size_t j = 0; j < k; j++)
             bind_crossing(q, (int)(j * PUT_COLUMNS), &rows[i + j], sex[j]);
-        int rc = sqlite3_step(q);
+        rc = sqlite3_step(q);
         sqlite3_reset(q);
         if (rc != SQLITE_DONE)
             return db_error(s->db, err, "store crossings");
-        *out_inserted += (uint64_t)sqlite3_changes(s->db);
+        int changed = sqlite3_changes(s->db);
+        *out_inserted += (uint64_t)changed;
+        /* Without conflicts the k new rows got consecutive ids ending at the
+         * last one (SQLite gives each the largest id + 1 while that is far
+         * below its maximum); otherwise look each one up. */
+        int64_t last = sqlite3_last_insert_rowid(s->db);
+        if ((size_t)changed == k && last > 0 && last < INT64_MAX / 2) {
+            for (size_t j = 0; j < k; j++)
+                add_pair(s, PAIR_DOC,
+                         doc_key(rows[i + j].document_number, rows[i + j].document_issuer),
+                         last - (int64_t)(k - 1 - j));
+        } else if ((rc = doc_pairs_by_lookup(s, rows + i, k, err))) {
+            return rc;
+        }
         i += k;
     }
     /* A duplicate's pair is already there; re-adding it is harmless. */
     for (size_t j = 0; j < n; j++) {
         const pm_crossing_t *c = &rows[j];
-        s->pending[s->npending].name_key = name_key(c->surname_norm, &c->dob);
-        s->pending[s->npending].doc_key = doc_key(c->document_number, c->document_issuer);
-        s->npending++;
+        add_pair(s, PAIR_PERSON, name_key(c->surname_norm, &c->dob),
+                 doc_key(c->document_number, c->document_issuer));
     }
-    if (s->npending >= PENDING_MAX)
+    if (s->npending[PAIR_PERSON] >= PENDING_MAX || s->npending[PAIR_DOC] >= PENDING_MAX)
         return flush_pairs(s, err);
     return PM_OK;
 }
@@ -546,15 +612,17 @@ static int where_clause(const pm_crossing_filter_t *f, pm_buf_t *sql)
     if (f->reporting_country[0])
         rc = rc ? rc : pm_buf_append_str(sql, " AND reporting_country = ?");
     if (f->document_number[0] && f->document_issuer[0])
-        rc = rc ? rc : pm_buf_append_str(sql, " AND doc_key = ?");
+        rc = rc ? rc
+                : pm_buf_append_str(sql, " AND id IN (SELECT id FROM crossing_doc WHERE doc_key = ?)");
     if (f->document_number[0])
         rc = rc ? rc : pm_buf_append_str(sql, " AND document_number = ?");
     if (f->document_issuer[0])
         rc = rc ? rc : pm_buf_append_str(sql, " AND document_issuer = ?");
     if (f->surname_norm[0] && f->dob.year)
         rc = rc ? rc
-                : pm_buf_append_str(sql, " AND doc_key IN (SELECT doc_key FROM crossing_person "
-                                         "WHERE name_key = ?)");
+                : pm_buf_append_str(sql, " AND id IN (SELECT d.id FROM crossing_person p "
+                                         "JOIN crossing_doc d ON d.doc_key = p.doc_key "
+                                         "WHERE p.name_key = ?)");
     if (f->surname_norm[0])
         rc = rc ? rc : pm_buf_append_str(sql, " AND surname_norm = ?");
     if (f->given_names_norm[0])
@@ -829,8 +897,14 @@ int pm__sqlite_open(const char *path, const pm_store_options_t *options, pm_stor
         prepare_put(s->db, put_head, 1, PUT_COLUMNS, put_tail, &s->put) ||
         prepare_put(s->db, put_head, PUT_MANY, PUT_COLUMNS, put_tail, &s->put_many) ||
         exec(s->db, "PRAGMA ignore_check_constraints = OFF", err, path) ||
-        prepare_put(s->db, person_head, 1, 2, person_tail, &s->person) ||
-        prepare_put(s->db, person_head, PUT_MANY, 2, person_tail, &s->person_many) ||
+        prepare_put(s->db, pair_head[0], 1, 2, pair_tail, &s->pair[0]) ||
+        prepare_put(s->db, pair_head[0], PAIR_MANY, 2, pair_tail, &s->pair_many[0]) ||
+        prepare_put(s->db, pair_head[1], 1, 2, pair_tail, &s->pair[1]) ||
+        prepare_put(s->db, pair_head[1], PAIR_MANY, 2, pair_tail, &s->pair_many[1]) ||
+        sqlite3_prepare_v3(s->db,
+                           "SELECT id, doc_key FROM crossing WHERE reporting_country = ?1 AND "
+                           "record_id = ?2",
+                           -1, SQLITE_PREPARE_PERSISTENT, &s->find_id, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(s->db, "INSERT INTO partner (code) VALUES (?1) ON CONFLICT DO NOTHING",
                            -1, SQLITE_PREPARE_PERSISTENT, &s->put_partner, NULL) != SQLITE_OK) {
         rc = db_error(s->db, err, path);
