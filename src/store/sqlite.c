@@ -22,6 +22,7 @@ typedef struct sqlite_store {
     struct key_pair *pending[2];
     size_t npending[2], cap_pending[2];
     int in_tx;
+    int checks_off; /* ignore_check_constraints is on for this transaction */
     int read_only;
 } sqlite_store_t;
 
@@ -189,6 +190,34 @@ static int sq_begin(pm_store_t *st, pm_error_t *err)
 
 static int flush_pairs(sqlite_store_t *s, pm_error_t *err);
 
+/* The crossing table's CHECK constraints are not evaluated by SQLite inside
+ * a transaction that puts crossings: SQLite (3.40) evaluates
+ * `sex IN ('M', 'F', 'X')` in a multi-row INSERT by filling and clearing a
+ * temporary b-tree for every row, ~15% of an import's CPU. put_crossings
+ * checks the same three conditions in C (row_check) before binding, and the
+ * transaction writes nothing else with a CHECK. The pragma is switched back
+ * when the transaction ends, so every other statement keeps the constraints
+ * (each switch makes SQLite recompile the prepared statements once). */
+static int checks_off(sqlite_store_t *s, pm_error_t *err)
+{
+    if (s->checks_off)
+        return PM_OK;
+    int rc = exec(s->db, "PRAGMA ignore_check_constraints = ON", err, "store crossings");
+    if (!rc)
+        s->checks_off = 1;
+    return rc;
+}
+
+static int checks_on(sqlite_store_t *s, pm_error_t *err)
+{
+    if (!s->checks_off)
+        return PM_OK;
+    int rc = exec(s->db, "PRAGMA ignore_check_constraints = OFF", err, "store crossings");
+    if (!rc)
+        s->checks_off = 0;
+    return rc;
+}
+
 static int sq_commit(pm_store_t *st, pm_error_t *err)
 {
     sqlite_store_t *s = S(st);
@@ -198,8 +227,10 @@ static int sq_commit(pm_store_t *st, pm_error_t *err)
     if (rc)
         return rc; /* the transaction stays open: the caller rolls back */
     rc = exec(s->db, "COMMIT", err, "commit");
-    if (!rc)
+    if (!rc) {
         s->in_tx = 0;
+        rc = checks_on(s, err);
+    }
     return rc;
 }
 
@@ -210,7 +241,9 @@ static int sq_rollback(pm_store_t *st, pm_error_t *err)
         return pm_error_set(err, PM_ESTATE, "rollback: no transaction is open");
     s->in_tx = 0;
     s->npending[0] = s->npending[1] = 0;
-    return exec(s->db, "ROLLBACK", err, "rollback");
+    int rc = exec(s->db, "ROLLBACK", err, "rollback");
+    int rc2 = checks_on(s, err);
+    return rc ? rc : rc2;
 }
 
 static int sq_ensure_partner(pm_store_t *st, const char *code, pm_error_t *err)
@@ -514,7 +547,8 @@ static int put_crossings(sqlite_store_t *s, const pm_crossing_t *rows, size_t n,
     char sex[PUT_MANY][2];
     *out_inserted = 0;
     int rc;
-    if ((rc = reserve_pairs(s, PAIR_PERSON, n, err)) || (rc = reserve_pairs(s, PAIR_DOC, n, err)))
+    if ((rc = reserve_pairs(s, PAIR_PERSON, n, err)) ||
+        (rc = reserve_pairs(s, PAIR_DOC, n, err)) || (rc = checks_off(s, err)))
         return rc;
     size_t i = 0;
     while (i < n) {
@@ -886,17 +920,8 @@ int pm__sqlite_open(const char *path, const pm_store_options_t *options, pm_stor
         goto fail;
     if ((rc = sq_migrate(st, &pm__store_schema, err)))
         goto fail;
-    /* The crossing INSERTs are compiled without the table's CHECK constraints:
-     * SQLite (3.40) evaluates `sex IN ('M', 'F', 'X')` in a multi-row INSERT
-     * by filling and clearing a temporary b-tree per row, ~15% of an import's
-     * CPU. put_crossings checks the same three conditions (row_check) before
-     * binding; the constraints stay in the schema for every other statement
-     * (the pragma only matters while a statement is compiled, and is off again
-     * before anything else is prepared). */
-    if (exec(s->db, "PRAGMA ignore_check_constraints = ON", err, path) ||
-        prepare_put(s->db, put_head, 1, PUT_COLUMNS, put_tail, &s->put) ||
+    if (prepare_put(s->db, put_head, 1, PUT_COLUMNS, put_tail, &s->put) ||
         prepare_put(s->db, put_head, PUT_MANY, PUT_COLUMNS, put_tail, &s->put_many) ||
-        exec(s->db, "PRAGMA ignore_check_constraints = OFF", err, path) ||
         prepare_put(s->db, pair_head[0], 1, 2, pair_tail, &s->pair[0]) ||
         prepare_put(s->db, pair_head[0], PAIR_MANY, 2, pair_tail, &s->pair_many[0]) ||
         prepare_put(s->db, pair_head[1], 1, 2, pair_tail, &s->pair[1]) ||
