@@ -212,10 +212,10 @@ static void test_check_digit_known(void **state)
     /* the ICAO 9303 specimen passport: document L898902C3 check 6, birth
      * 740812 check 2, expiry 120415 check 9 (its personal number is left
      * empty here, which gives the composite digit 8) */
-    assert_int_equal(pm_synth_check_digit("L898902C3", 9), 6);
-    assert_int_equal(pm_synth_check_digit("740812", 6), 2);
-    assert_int_equal(pm_synth_check_digit("120415", 6), 9);
-    assert_int_equal(pm_synth_check_digit("ab", 2), -1);
+    assert_int_equal(pm_icao_check_digit("L898902C3", 9), 6);
+    assert_int_equal(pm_icao_check_digit("740812", 6), 2);
+    assert_int_equal(pm_icao_check_digit("120415", 6), 9);
+    assert_int_equal(pm_icao_check_digit("ab", 2), -1);
     char mrz[100];
     assert_int_equal(pm_synth_td3_mrz("P", "UTO", "ERIKSSON", "ANNA MARIA", "L898902C3", "UTO",
                                       "1974-08-12", 'F', "2012-04-15", mrz, sizeof mrz),

@@ -199,9 +199,6 @@ int pm_synth_removal_csv(const pm_synth_person_t *p, pm_buf_t *out);
 /* Appends s as one RFC 4180 CSV field (quoted only when needed). */
 int pm_synth_csv_field(pm_buf_t *out, const char *s);
 
-/* ICAO 9303 check digit (weights 7,3,1; '<' = 0, A-Z = 10..35) of s[0..len);
- * -1 if s has a character outside [0-9A-Z<]. */
-int pm_synth_check_digit(const char *s, size_t len);
 /* Builds a TD3 (passport) MRZ, two 44-character lines joined by '|', into
  * out (at least 90 bytes). Names must be ICAO Latin capitals; dob and expiry
  * full YYYY-MM-DD dates. PM_EINVAL if a field cannot be encoded. */

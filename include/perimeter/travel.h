@@ -151,6 +151,8 @@ int pm_dob_is_placeholder(const pm_dob_t *d);
 
 /* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
 int64_t pm_days_from_civil(int year, int month, int day);
+/* The civil date (proleptic Gregorian) of a day count since 1970-01-01. */
+void pm_civil_from_days(int64_t days, int *out_year, int *out_month, int *out_day);
 
 /* Normalises a UTF-8 name: NFKC, case fold, combining marks stripped,
  * whitespace runs collapsed to one space, trimmed. out_cap includes the NUL.

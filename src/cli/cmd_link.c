@@ -904,18 +904,9 @@ static int parse_date_arg(const char *s, pm_dob_t *d)
 
 static void fmt_day(int32_t day, char out[16])
 {
-    /* civil from days (proleptic Gregorian) */
-    int64_t z = (int64_t)day + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    snprintf(out, 16, "%04lld-%02lld-%02lld", (long long)(y + (m <= 2)), (long long)m,
-             (long long)d);
+    int y, m, d;
+    pm_civil_from_days(day, &y, &m, &d);
+    snprintf(out, 16, "%04d-%02d-%02d", y, m, d);
 }
 
 static void report_usage(FILE *out)

@@ -71,7 +71,7 @@ int pm__model_init(pm__model_t *m, const pm_synth_params_t *p, pm_error_t *err)
     if (!(p->noise >= 0 && p->noise <= 1) || !(p->mrz_share >= 0 && p->mrz_share <= 1) ||
         !(p->native_share >= 0 && p->native_share <= 1))
         return pm_error_set(err, PM_EINVAL, "noise, mrz and native shares must be in 0..1");
-    m->start_day = pm__days_from_civil(p->start_year, p->start_month, p->start_day);
+    m->start_day = pm_days_from_civil(p->start_year, p->start_month, p->start_day);
     /* weights of household leads, so that the share of people per class
      * matches class_share */
     for (int c = 0; c < PM_SYNTH_CLASS_COUNT; c++)
@@ -326,10 +326,10 @@ static void issue_document(pm__rng_t *r, pm_synth_document_t *d, const pm__count
         make_number(r, issuer, d->number, sizeof d->number);
     }
     int y, mo, dd;
-    pm__civil_from_days(issued, &y, &mo, &dd);
+    pm_civil_from_days(issued, &y, &mo, &dd);
     pm__format_date(issued, d->issued);
     if (mo == 2 && dd == 29) dd = 28;
-    pm__format_date(pm__days_from_civil(y + years, mo, dd) - 1, d->expiry);
+    pm__format_date(pm_days_from_civil(y + years, mo, dd) - 1, d->expiry);
 }
 
 /* A travel document of nationality nat. With `renew` (the primary document)
@@ -352,9 +352,9 @@ static void make_document(const pm__model_t *m, pm__rng_t *r, pm_synth_document_
     issue_document(r, d, issuer, card, years, issued);
     if (!renewal) return;
     int ey, em, ed;
-    pm__civil_from_days(issued, &ey, &em, &ed);
+    pm_civil_from_days(issued, &ey, &em, &ed);
     if (em == 2 && ed == 29) ed = 28;
-    int64_t expiry = pm__days_from_civil(ey + years, em, ed) - 1;
+    int64_t expiry = pm_days_from_civil(ey + years, em, ed) - 1;
     int64_t end = m->start_day + (int64_t)m->params.days;
     /* renewed a week to six months before it expires */
     int64_t renewed = expiry - 7 - (int64_t)pm__rng_below(r, 174);
@@ -515,7 +515,7 @@ void pm__person_make_hh(const pm__model_t *m, uint64_t pid, int role, int hh_siz
         for (int i = 0; i < 4 && lead->date_of_birth[i]; i++)
             ly = ly * 10 + (lead->date_of_birth[i] - '0');
         int sy, smo, sd;
-        pm__civil_from_days(m->start_day, &sy, &smo, &sd);
+        pm_civil_from_days(m->start_day, &sy, &smo, &sd);
         double lead_age = (double)(sy - ly);
         age = role == 1 ? lead_age + pm__rng_normal(&r, 0, 4) : pm__rng_unit(&r) * 18;
         if (cls == PM_SYNTH_SNOWBIRD) age = lead_age + pm__rng_normal(&r, 0, 4);
@@ -524,7 +524,7 @@ void pm__person_make_hh(const pm__model_t *m, uint64_t pid, int role, int hh_siz
     }
     int64_t dob = m->start_day - (int64_t)(age * 365.2425) - pm__rng_below(&r, 365);
     int by, bm, bd;
-    pm__civil_from_days(dob, &by, &bm, &bd);
+    pm_civil_from_days(dob, &by, &bm, &bd);
     uint32_t dobk = pm__rng_below(&r, 1000);
     if (dobk < 6)
         snprintf(out->date_of_birth, sizeof out->date_of_birth, "%04d", by);

@@ -298,7 +298,7 @@ static void snowbird_season(const sim_t *S, uint32_t i, int year, int64_t *dep, 
 {
     pm__rng_t r;
     pm__rng_seed(&r, S->m->params.seed, i + 1, 0x534E4F57ull, (uint64_t)year);
-    *dep = pm__days_from_civil(year, 10, 15) + pm__rng_below(&r, 60);
+    *dep = pm_days_from_civil(year, 10, 15) + pm__rng_below(&r, 60);
     *ret = *dep + 120 + pm__rng_below(&r, 56);
 }
 
@@ -360,7 +360,7 @@ static void init_person(sim_t *S, uint32_t i)
         break;
     case PM_SYNTH_SNOWBIRD: {
         int y, mo, dd;
-        pm__civil_from_days(m->start_day, &y, &mo, &dd);
+        pm_civil_from_days(m->start_day, &y, &mo, &dd);
         int64_t dep, ret;
         snowbird_season(S, i, y - 1, &dep, &ret);
         if (m->start_day >= dep && m->start_day < ret) {
@@ -461,7 +461,7 @@ static void event(sim_t *S, uint32_t i, int32_t d)
                   away, air);
             int64_t dep, ret;
             int y, mo, dd;
-            pm__civil_from_days(S->m->start_day + d, &y, &mo, &dd);
+            pm_civil_from_days(S->m->start_day + d, &y, &mo, &dd);
             snowbird_season(S, i, y, &dep, &ret);
             schedule(S, i, d + (int32_t)(ret - dep));
         } else {
@@ -470,7 +470,7 @@ static void event(sim_t *S, uint32_t i, int32_t d)
                       : secs_normal(S, 13, 2.5),
                   home, air);
             int y, mo, dd;
-            pm__civil_from_days(S->m->start_day + d, &y, &mo, &dd);
+            pm_civil_from_days(S->m->start_day + d, &y, &mo, &dd);
             int64_t dep, ret;
             snowbird_season(S, i, y, &dep, &ret);
             schedule(S, i, (int32_t)(dep - S->m->start_day));

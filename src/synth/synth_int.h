@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "perimeter/synth.h"
+#include "perimeter/travel.h"
 
 /* ---- PRNG: xoshiro256** seeded through splitmix64 (algorithms by Vigna). ---- */
 typedef struct pm__rng {
@@ -31,8 +32,7 @@ double pm__rng_exp(pm__rng_t *r, double mean);
 double pm__rng_normal(pm__rng_t *r, double mean, double sd);
 
 /* ---- calendar ---- */
-int64_t pm__days_from_civil(int y, int m, int d);
-void pm__civil_from_days(int64_t z, int *y, int *m, int *d);
+/* Civil dates: pm_days_from_civil / pm_civil_from_days from travel.h. */
 int pm__weekday(int64_t days); /* 0 = Monday .. 6 = Sunday */
 int pm__days_in_month(int y, int m);
 /* "YYYY-MM-DD" of a day number. */

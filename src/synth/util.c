@@ -86,32 +86,6 @@ double pm__rng_normal(pm__rng_t *r, double mean, double sd)
     return mean + (s - 3.0) * sd * 1.41421356; /* var of sum of 6 U(0,1) is 0.5 */
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (the well-known
- * era-based algorithm). */
-int64_t pm__days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-void pm__civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t yy = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yy + (*m <= 2));
-}
-
 int pm__weekday(int64_t days)
 {
     /* 1970-01-01 was a Thursday (3 when Monday = 0) */
@@ -129,7 +103,7 @@ int pm__days_in_month(int y, int m)
 void pm__format_date(int64_t days, char out[11])
 {
     int y, m, d;
-    pm__civil_from_days(days, &y, &m, &d);
+    pm_civil_from_days(days, &y, &m, &d);
     out[0] = (char)('0' + (y / 1000) % 10);
     out[1] = (char)('0' + (y / 100) % 10);
     out[2] = (char)('0' + (y / 10) % 10);
@@ -147,10 +121,10 @@ void pm__format_date(int64_t days, char out[11])
 static int64_t nth_sunday(int y, int m, int n)
 {
     if (n == 0) {
-        int64_t last = pm__days_from_civil(y, m, pm__days_in_month(y, m));
+        int64_t last = pm_days_from_civil(y, m, pm__days_in_month(y, m));
         return last - (pm__weekday(last) + 1) % 7;
     }
-    int64_t first = pm__days_from_civil(y, m, 1);
+    int64_t first = pm_days_from_civil(y, m, 1);
     int64_t sun = first + (6 - pm__weekday(first));
     return sun + 7 * (n - 1);
 }
@@ -159,7 +133,7 @@ int pm__utc_offset(int std_offset_min, pm__dst_t dst, int64_t days, int hour)
 {
     if (dst == PM__DST_NONE) return std_offset_min;
     int y, m, d;
-    pm__civil_from_days(days, &y, &m, &d);
+    pm_civil_from_days(days, &y, &m, &d);
     int64_t start, end;
     if (dst == PM__DST_NA) {
         start = nth_sunday(y, 3, 2);

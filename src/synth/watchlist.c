@@ -298,7 +298,7 @@ int pm_synth_manifest(const pm_synth_person_t *passengers, size_t n,
              "document_issuer,document_expiry\n");
     if (rc == 0 && truth)
         rc = pm_buf_append_str(truth, "flight_id,passenger_seq,person_id,noise\n");
-    int64_t day0 = pm__days_from_civil(mp->year, mp->month, mp->day);
+    int64_t day0 = pm_days_from_civil(mp->year, mp->month, mp->day);
     for (uint32_t f = 0; f < mp->flights && rc == 0; f++) {
         pm__rng_t r;
         pm__rng_seed(&r, mp->seed, 0x464C54ull, f, 0);

@@ -4,25 +4,7 @@
 
 #include "synth/synth_int.h"
 
-int pm_synth_check_digit(const char *s, size_t len)
-{
-    static const int weights[3] = {7, 3, 1};
-    int sum = 0;
-    for (size_t i = 0; i < len; i++) {
-        char ch = s[i];
-        int v;
-        if (ch >= '0' && ch <= '9')
-            v = ch - '0';
-        else if (ch >= 'A' && ch <= 'Z')
-            v = ch - 'A' + 10;
-        else if (ch == '<')
-            v = 0;
-        else
-            return -1;
-        sum += v * weights[i % 3];
-    }
-    return sum % 10;
-}
+/* Check digits: pm_icao_check_digit from travel.h (one implementation). */
 
 /* Copies an ICAO Latin name into the MRZ alphabet: letters kept, spaces and
  * hyphens become '<', anything else (apostrophes) dropped. */
@@ -69,21 +51,21 @@ int pm_synth_td3_mrz(const char *doc_type, const char *issuer, const char *surna
         mrz_name(given_names, l1 + 5 + n, 39 - n);
     }
     memcpy(l2, number, strlen(number));
-    l2[9] = (char)('0' + pm_synth_check_digit(l2, 9));
+    l2[9] = (char)('0' + pm_icao_check_digit(l2, 9));
     memcpy(l2 + 10, nationality, 3);
     if (yymmdd(dob, l2 + 13) || yymmdd(expiry, l2 + 21)) return PM_EINVAL;
-    l2[19] = (char)('0' + pm_synth_check_digit(l2 + 13, 6));
+    l2[19] = (char)('0' + pm_icao_check_digit(l2 + 13, 6));
     l2[20] = sex == 'M' || sex == 'F' ? sex : '<';
-    l2[27] = (char)('0' + pm_synth_check_digit(l2 + 21, 6));
+    l2[27] = (char)('0' + pm_icao_check_digit(l2 + 21, 6));
     /* optional data (personal number) empty: its check digit is that of 14 fillers, 0 */
-    l2[42] = (char)('0' + pm_synth_check_digit(l2 + 28, 14));
+    l2[42] = (char)('0' + pm_icao_check_digit(l2 + 28, 14));
     char comp[39];
     memcpy(comp, l2, 10);
     memcpy(comp + 10, l2 + 13, 7);
     memcpy(comp + 17, l2 + 21, 22);
-    l2[43] = (char)('0' + pm_synth_check_digit(comp, 39));
+    l2[43] = (char)('0' + pm_icao_check_digit(comp, 39));
     for (int i = 0; i < 44; i++)
-        if (pm_synth_check_digit(l1 + i, 1) < 0 || pm_synth_check_digit(l2 + i, 1) < 0)
+        if (pm_icao_check_digit(l1 + i, 1) < 0 || pm_icao_check_digit(l2 + i, 1) < 0)
             return PM_EINVAL;
     snprintf(out, out_cap, "%s|%s", l1, l2);
     return PM_OK;

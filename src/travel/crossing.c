@@ -261,7 +261,7 @@ int pm_crossing_finish(pm_crossing_t *c, pm_crossing_field_t *out_field, pm_erro
     int64_t local = c->time_utc + (int64_t)c->utc_offset_min * 60;
     int64_t day = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
     int cy, cm, cd;
-    pm__travel_civil_from_days(day, &cy, &cm, &cd);
+    pm_civil_from_days(day, &cy, &cm, &cd);
     long dob_key = c->dob.year * 10000L + c->dob.month * 100L + c->dob.day;
     long cross_key = cy * 10000L + (c->dob.month ? cm * 100L : 0) + (c->dob.day ? cd : 0);
     if (dob_key > cross_key) {

@@ -18,7 +18,7 @@ int64_t pm_days_from_civil(int year, int month, int day)
     return era * 146097 + doe - 719468;
 }
 
-void pm__travel_civil_from_days(int64_t z, int *out_y, int *out_m, int *out_d)
+void pm_civil_from_days(int64_t z, int *out_y, int *out_m, int *out_d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -113,7 +113,7 @@ void pm_timestamp_format(int64_t utc, int16_t offset_min, char out[32])
     int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
     int64_t secs = local - days * 86400;
     int y, m, d;
-    pm__travel_civil_from_days(days, &y, &m, &d);
+    pm_civil_from_days(days, &y, &m, &d);
     int off = offset_min < 0 ? -offset_min : offset_min;
     snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, m, d, (int)(secs / 3600),
              (int)(secs / 60 % 60), (int)(secs % 60), offset_min < 0 ? '-' : '+', off / 60,

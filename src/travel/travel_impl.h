@@ -10,7 +10,5 @@ long pm__utf8_invalid_at(const unsigned char *s, size_t len);
 
 #include <stdint.h>
 
-/* Civil date (proleptic Gregorian) of a day count since 1970-01-01. */
-void pm__travel_civil_from_days(int64_t days, int *out_y, int *out_m, int *out_d);
 
 #endif
