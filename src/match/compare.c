@@ -234,16 +234,14 @@ static int extend_pairing(pm_matcher_t *m, const pm_match_template_t *a,
         double best = tol * tol;
         int bj = -1;
         uint8_t dir = (uint8_t)(a->dir[i] + drot);
-        int gx0 = (int)floor((x - tol) / (1 << PM__SCELL_SHIFT)), gx1 = (int)floor((x + tol) / (1 << PM__SCELL_SHIFT));
-        int gy0 = (int)floor((y - tol) / (1 << PM__SCELL_SHIFT)), gy1 = (int)floor((y + tol) / (1 << PM__SCELL_SHIFT));
-        if (gx0 < 0)
-            gx0 = 0;
-        if (gy0 < 0)
-            gy0 = 0;
-        if (gx1 >= PM__SGRID)
-            gx1 = PM__SGRID - 1;
-        if (gy1 >= PM__SGRID)
-            gy1 = PM__SGRID - 1;
+        /* cell range of the search box, clipped to the grid (no floor():
+         * without SSE4.1 it is a libm call) */
+        if (x + tol < 0 || y + tol < 0)
+            continue;
+        int gx0 = x - tol > 0 ? (int)(x - tol) >> PM__SCELL_SHIFT : 0;
+        int gy0 = y - tol > 0 ? (int)(y - tol) >> PM__SCELL_SHIFT : 0;
+        int gx1 = x + tol < PM__SGRID << PM__SCELL_SHIFT ? (int)(x + tol) >> PM__SCELL_SHIFT : PM__SGRID - 1;
+        int gy1 = y + tol < PM__SGRID << PM__SCELL_SHIFT ? (int)(y + tol) >> PM__SCELL_SHIFT : PM__SGRID - 1;
         for (int gy = gy0; gy <= gy1; gy++)
             for (int gx = gx0; gx <= gx1; gx++) {
                 int cell = gy * PM__SGRID + gx;
@@ -373,7 +371,8 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
         return 0;
     }
     int na = a->n, nb = b->n;
-    memset(m->votes, 0, (size_t)na * nb);
+    memset(m->votes, 0, (size_t)na * nb * sizeof m->votes[0]);
+    uint16_t *votes = m->votes, *touched = m->touched;
     memset(m->features, 0, sizeof m->features);
     int ntouched = 0;
     /* Votes: each undirected edge of b (taken once, j < l) looked up in a's
@@ -392,20 +391,21 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
         const unsigned lhi = (unsigned)q->len + ltol;
         while (h < h_end && h->len < llo)
             h++;
+        /* branch-free: about a quarter of the entries pass the angle test,
+         * too unpredictable for a branch; a failing entry adds 0 */
         for (; h < h_end && h->len <= lhi; h++) {
-            if ((uint8_t)(h->ai - ai) > 2 * PM__ROOT_ANGLE_TOL ||
-                (uint8_t)(h->aj - aj) > 2 * PM__ROOT_ANGLE_TOL)
-                continue;
-            int idx = h->i * nb + q->j;
-            if (m->votes[idx] == 0)
-                m->touched[ntouched++] = (uint16_t)idx;
-            if (m->votes[idx] < 255)
-                m->votes[idx]++;
-            idx = h->j * nb + q->l;
-            if (m->votes[idx] == 0)
-                m->touched[ntouched++] = (uint16_t)idx;
-            if (m->votes[idx] < 255)
-                m->votes[idx]++;
+            unsigned pass = ((uint8_t)(h->ai - ai) <= 2 * PM__ROOT_ANGLE_TOL) &
+                            ((uint8_t)(h->aj - aj) <= 2 * PM__ROOT_ANGLE_TOL);
+            unsigned idx = (unsigned)h->i * (unsigned)nb + q->j;
+            unsigned v = votes[idx];
+            touched[ntouched] = (uint16_t)idx;
+            ntouched += (int)(pass & (v == 0));
+            votes[idx] = (uint16_t)(v + pass);
+            idx = (unsigned)h->j * (unsigned)nb + q->l;
+            v = votes[idx];
+            touched[ntouched] = (uint16_t)idx;
+            ntouched += (int)(pass & (v == 0));
+            votes[idx] = (uint16_t)(v + pass);
         }
     }
     /* Roots: the best-voted pairs. */

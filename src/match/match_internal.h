@@ -116,8 +116,8 @@ struct pm_match_template {
 #define PM__HEAP_CAP (PM_MAX_MINUTIAE * PM__GROW_RANK * PM__GROW_RANK)
 
 struct pm_matcher {
-    uint8_t votes[PM_MAX_MINUTIAE * PM_MAX_MINUTIAE];
-    uint16_t touched[PM_MAX_MINUTIAE * PM_MAX_MINUTIAE];
+    uint16_t votes[PM_MAX_MINUTIAE * PM_MAX_MINUTIAE]; /* at most 20 x 20 per pair */
+    uint16_t touched[PM_MAX_MINUTIAE * PM_MAX_MINUTIAE + 1]; /* +1: voting writes one past */
     int16_t pa[PM_MAX_MINUTIAE];
     int16_t pb[PM_MAX_MINUTIAE];
     uint8_t best_pa[PM_MAX_MINUTIAE];
