@@ -4,7 +4,8 @@
  * 1. Shift and scale the pixels: x' = (x - M) / R with M the mean and
  *    R = max(max - M, M - min) / 128, both in float and unrounded (the frame
  *    header carries them rounded to five digits), as the reference does.
- * 2. Forward transform over the fixed 20-node tree with the 9/7 filters.
+ * 2. Forward transform over the fixed 20-node tree with the 9/7 filters
+ *    (full float taps; the DTT carries them rounded).
  * 3. Bit allocation: each subband's variance over its central region gives a
  *    relative bin width; one global factor q is chosen so that the estimated
  *    rate meets the target bitrate; subbands whose bin width would exceed
@@ -444,7 +445,12 @@ static int encode(enc_t *e, const pm_image_t *img, double bitrate, uint8_t **out
         return pm_error_set(err, PM_ENOMEM, "wsq: out of memory for %dx%d", e->width, e->height);
     normalise(img->pixels, e->plane, npix, m, r);
 
-    /* 2. transform with the filters exactly as transmitted */
+    /* 2. transform with the standard taps in full float precision, as the
+     * reference does; the DTT carries them rounded to nine or ten digits
+     * (e->filters, which only the writer uses). With the rounded taps a few
+     * bin widths and one block of the FVC images differed from the
+     * reference's; with these all blocks are byte-identical when the
+     * 5-sigma subbands are sent as the reference sends them. */
     pm__wsq_filters_t std;
     pm__wsq_standard_filters(&std);
     e->filters = std;
@@ -462,7 +468,7 @@ static int encode(enc_t *e, const pm_image_t *img, double bitrate, uint8_t **out
         e->filters.hi[nhi - 1 + k] = e->filters.hi[nhi - 1 - k] = v;
     }
     pm__wsq_build_tree(e->width, e->height, &e->tree);
-    int rc = pm__wsq_forward(e->plane, e->width, e->height, &e->tree, &e->filters, err);
+    int rc = pm__wsq_forward(e->plane, e->width, e->height, &e->tree, &std, err);
     if (rc < 0) return rc;
 
     /* 3-4. bin widths. Like the reference, quantise with the float values and
