@@ -4,6 +4,19 @@
 
 #include "match/match_internal.h"
 
+/* ceil(2^18 / d): floor(n / d) == (n * R(d)) >> 18 whenever n * d < 2^18 */
+#define R(d) ((1u << 18) / (d) + ((1u << 18) % (d) != 0))
+#define R8(d) R(d), R(d + 1), R(d + 2), R(d + 3), R(d + 4), R(d + 5), R(d + 6), R(d + 7)
+static const uint32_t len_recip[] = {0, R8(1), R8(9), R8(17), R8(25), R8(33)};
+#undef R8
+#undef R
+/* edge lengths are at most 255 px, so tol + 1 stays within the table */
+_Static_assert(PM__LEN_TOL_BASE + PM__MAX_EDGE_LEN / PM__LEN_TOL_DIV + 1 <= 40 &&
+                   (PM__LEN_TOL_BASE + PM__MAX_EDGE_LEN / PM__LEN_TOL_DIV + 1) * 256 *
+                           (PM__LEN_TOL_BASE + PM__MAX_EDGE_LEN / PM__LEN_TOL_DIV + 1) <
+                       (1 << 18),
+               "len_recip table too small");
+
 /* Error of matching edge (la, aia, aja) with (lb, aib, ajb), scaled so each
  * tolerance counts 256; -1 when outside a tolerance. */
 static inline int edge_error(int la, uint8_t aia, uint8_t aja, int lb, uint8_t aib, uint8_t ajb)
@@ -24,7 +37,10 @@ static inline int edge_error(int la, uint8_t aia, uint8_t aja, int lb, uint8_t a
         db = -db;
     if (db > PM__ANGLE_TOL)
         return -1;
-    return dl * 256 / (tol + 1) + (da + db) * 256 / (PM__ANGLE_TOL + 1);
+    /* dl * 256 / (tol + 1) without a division: dl <= tol, so the product is
+     * below 2^18 / (tol + 1) and the rounded-up reciprocal is exact. */
+    return (int)(((unsigned)dl * 256u * len_recip[tol + 1]) >> 18) +
+           (da + db) * 256 / (PM__ANGLE_TOL + 1);
 }
 
 /* ---- min-heap of packed (error << 16 | k << 8 | l) ---------------------- */
@@ -127,10 +143,8 @@ static void grow(pm_matcher_t *m, const pm_match_template_t *a, const pm_match_t
                  int i0, int j0, pairing_t *pr)
 {
     memset(pr, 0, sizeof *pr);
-    for (int i = 0; i < a->n; i++)
-        m->pa[i] = -1;
-    for (int j = 0; j < b->n; j++)
-        m->pb[j] = -1;
+    memset(m->pa, 0xff, (size_t)a->n * sizeof m->pa[0]); /* all -1 */
+    memset(m->pb, 0xff, (size_t)b->n * sizeof m->pb[0]);
     heap_t h = {m->heap, 0};
     add_pair(m, a, b, &h, i0, j0, pr);
     while (h.n > 0) {

@@ -14,7 +14,7 @@
 #define PM__MAX_DEGREE 20
 /* Only each minutia's HASH_RANK shortest edges take part in root finding. */
 #ifndef PM__HASH_RANK
-#define PM__HASH_RANK 20
+#define PM__HASH_RANK 12
 #endif
 #define PM__MIN_EDGE_LEN 6
 #define PM__MAX_EDGE_LEN 255
@@ -106,7 +106,7 @@ struct pm_match_template {
 };
 
 #ifndef PM__MAX_ROOTS
-#define PM__MAX_ROOTS 10
+#define PM__MAX_ROOTS 9
 #endif
 /* Growth follows each minutia's GROW_RANK shortest edges, so one added pair
  * pushes at most GROW_RANK^2 candidates. */
