@@ -36,4 +36,22 @@ sqlite3 c.db 'SELECT record_id FROM crossing ORDER BY record_id' >stored.txt
 tail -n +2 in.csv | cut -d, -f1 | sort >want.txt
 cmp -s stored.txt want.txt || fail "stored record ids differ from the file's"
 [ "$(sqlite3 c.db 'PRAGMA integrity_check')" = ok ] || fail "integrity check"
+# the lookup tables, written at each commit, match the rows exactly
+docs=$(sqlite3 c.db 'SELECT count(*) FROM crossing_doc')
+[ "$docs" = $rows ] || fail "$docs document entries, want $rows"
+missing=$(sqlite3 c.db 'SELECT count(*) FROM crossing c WHERE NOT EXISTS
+  (SELECT 1 FROM crossing_doc d WHERE d.doc_key = c.doc_key AND d.id = c.id)')
+[ "$missing" = 0 ] || fail "$missing crossings without their document entry"
+# rows on both sides of the kill are found by document and by name + date of birth
+full='dob % 100 <> 0 AND dob / 100 % 100 <> 0'
+for where in "id <= $before AND $full ORDER BY id DESC" "id > $before AND $full ORDER BY id"; do
+  IFS='|' read -r rid sn dob num iss < <(sqlite3 c.db "SELECT record_id, surname,
+    printf('%04d-%02d-%02d', dob / 10000, dob / 100 % 100, dob % 100), document_number,
+    document_issuer FROM crossing WHERE $where LIMIT 1")
+  [ -n "$rid" ] || fail "no row for $where"
+  "$bin" history --db c.db --json --document "$num" --issuer "$iss" >h1.json
+  grep -q "\"$rid\"" h1.json || fail "$rid not found by document $num/$iss"
+  "$bin" history --db c.db --json --surname "$sn" --dob "$dob" >h2.json
+  grep -q "\"$rid\"" h2.json || fail "$rid not found by name $sn, $dob"
+done
 echo "crash_import: ok"
