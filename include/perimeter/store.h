@@ -65,7 +65,7 @@ typedef struct pm_store_options {
     pm_store_durability_t durability;
     int create;      /* nonzero: create the database if missing (default when options is NULL) */
     int read_only;   /* nonzero: open read-only (no migrations are applied; schema must be current) */
-    int busy_ms;     /* wait this long for a lock held by another process (0 = 5000) */
+    int busy_ms;     /* wait this long for a lock held by another process (0 = 30000: an import may hold the write lock for a whole batch) */
 } pm_store_options_t;
 
 /* The database path to use when none is given: $PERIMETER_DB if set and

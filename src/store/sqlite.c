@@ -896,7 +896,7 @@ int pm__sqlite_open(const char *path, const pm_store_options_t *options, pm_stor
                           "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
         goto fail;
     }
-    sqlite3_busy_timeout(s->db, o->busy_ms > 0 ? o->busy_ms : 5000);
+    sqlite3_busy_timeout(s->db, o->busy_ms > 0 ? o->busy_ms : 30000);
     sqlite3_extended_result_codes(s->db, 0);
     if (!o->read_only && (rc = exec(s->db, "PRAGMA journal_mode = WAL", err, path)))
         goto fail;
