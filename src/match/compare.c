@@ -239,12 +239,20 @@ static int extend_pairing(pm_matcher_t *m, const pm_match_template_t *a,
      * (counter-clockwise) turn by -rot */
     int drot = (int)lround(-rot * 256.0 / (2 * M_PI));
     int added = 0;
+    /* First the transformed positions and tolerances of all minutiae, a
+     * branch-free loop (the square roots overlap instead of each one
+     * stalling the search below). */
+    double px[PM_MAX_MINUTIAE], py[PM_MAX_MINUTIAE], ptol[PM_MAX_MINUTIAE];
+    for (int i = 0; i < a->n; i++) {
+        double ax = a->x[i], ay = a->y[i];
+        px[i] = c * ax - s * ay + tx;
+        py[i] = s * ax + c * ay + ty;
+        ptol[i] = PM__EXT_DIST + PM__EXT_DIST_FRAC * sqrt((ax - cx) * (ax - cx) + (ay - cy) * (ay - cy));
+    }
     for (int i = 0; i < a->n; i++) {
         if (m->pa[i] >= 0)
             continue;
-        double x = c * a->x[i] - s * a->y[i] + tx, y = s * a->x[i] + c * a->y[i] + ty;
-        double r = sqrt((a->x[i] - cx) * (a->x[i] - cx) + (a->y[i] - cy) * (a->y[i] - cy));
-        double tol = PM__EXT_DIST + PM__EXT_DIST_FRAC * r;
+        double x = px[i], y = py[i], tol = ptol[i];
         double best = tol * tol;
         int bj = -1;
         uint8_t dir = (uint8_t)(a->dir[i] + drot);
