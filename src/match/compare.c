@@ -498,6 +498,11 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
                 if (pass + 1 < PM__EXT_PASSES)
                     fit_rigid(m, a, b, &rot, &tx, &ty);
             }
+        /* Upper bound: every pair's evidence is at most 1 and each overlap
+         * holds at least max(P, MIN_OVERLAP) minutiae; a pairing that cannot
+         * beat the best so far needs no overlap or evidence. */
+        if (raw_score(pr.paired, grown, pr.support, pr.paired, 0, 0) <= best)
+            continue;
         overlap(a, b, rot, tx, ty, &oa, &ob);
         double ev[5];
         pairing_evidence(m, a, b, rot, tx, ty, ev);
