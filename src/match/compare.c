@@ -453,6 +453,12 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
 #ifndef PM__MIN_ALIGN
 #define PM__MIN_ALIGN 4
 #endif
+#ifndef PM__ROOT_KEEP
+#define PM__ROOT_KEEP 3
+#endif
+#ifndef PM__ROOT_TYPE_VOTES
+#define PM__ROOT_TYPE_VOTES 3
+#endif
 #ifndef PM__GROWN_SLACK
 #define PM__GROWN_SLACK 2
 #endif
@@ -466,6 +472,15 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
         if (m->votes[idx] == 0)
             continue; /* already inside an earlier pairing */
         int i0 = idx / nb, j0 = idx % nb;
+        /* Beyond the first ROOT_KEEP roots, a weakly voted root (fewer than
+         * ROOT_TYPE_VOTES votes) pairing an ending with a bifurcation is
+         * not grown: types flip between impressions often enough that the
+         * top roots must not care, but the tail of weak, type-mismatched
+         * roots almost never yields the best pairing (measured: same EER and
+         * FMR figures, 13-23% faster; skipping them among the top roots too
+         * costs 0.3 point of mean EER). */
+        if (r >= PM__ROOT_KEEP && a->type[i0] != b->type[j0] && m->votes[idx] < PM__ROOT_TYPE_VOTES)
+            continue;
         pairing_t pr;
         grow(m, a, b, i0, j0, &pr);
         for (int i = 0; i < na; i++)
