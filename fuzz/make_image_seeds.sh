@@ -33,4 +33,9 @@ PY
 if "$bin" image convert "$tmp/wsq.raw" "$out/seed.wsq" --width 40 --height 32 --in-ppi 500 2>/dev/null; then :; else
     rm -f "$out/seed.wsq"; echo "no WSQ encoder in this binary: seed.wsq skipped" >&2
 fi
+# Seeds carry no image file extension (libFuzzer ignores names), so the
+# repository never looks like it holds fingerprint image files.
+for f in "$out"/seed.tif "$out"/seed.bmp "$out"/seed.wsq; do
+    [ -f "$f" ] && mv "$f" "${f%.*}_${f##*.}"
+done
 ls -l "$out"

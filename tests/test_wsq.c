@@ -548,7 +548,7 @@ static void test_fuzz_seeds(void **state)
         pm_image_free(&dec);
         if (dir && *dir) {
             char path[4200];
-            snprintf(path, sizeof path, "%s/seed-%dx%d-%.2f.wsq", dir, seeds[i].w, seeds[i].h,
+            snprintf(path, sizeof path, "%s/seed-%dx%d-%.2f_wsq", dir, seeds[i].w, seeds[i].h,
                      seeds[i].rate);
             assert_int_equal(pm_file_write_atomic(path, data, len, &e), PM_OK);
         }
