@@ -217,12 +217,12 @@ static void test_check_digit_known(void **state)
     assert_int_equal(pm_icao_check_digit("120415", 6), 9);
     assert_int_equal(pm_icao_check_digit("ab", 2), -1);
     char mrz[100];
-    assert_int_equal(pm_synth_td3_mrz("P", "UTO", "ERIKSSON", "ANNA MARIA", "L898902C3", "UTO",
+    assert_int_equal(pm_mrz_build_td3("P", "UTO", "ERIKSSON", "ANNA MARIA", "L898902C3", "UTO",
                                       "1974-08-12", 'F', "2012-04-15", mrz, sizeof mrz),
                      PM_OK);
     assert_string_equal(mrz, "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<|"
                              "L898902C36UTO7408122F1204159<<<<<<<<<<<<<<08");
-    assert_int_equal(pm_synth_td3_mrz("P", "UTO", "X", "", "TOOLONGNUMBER", "UTO", "1974-08-12",
+    assert_int_equal(pm_mrz_build_td3("P", "UTO", "X", "", "TOOLONGNUMBER", "UTO", "1974-08-12",
                                       'F', "2012-04-15", mrz, sizeof mrz),
                      PM_EINVAL);
 }

@@ -199,13 +199,6 @@ int pm_synth_removal_csv(const pm_synth_person_t *p, pm_buf_t *out);
 /* Appends s as one RFC 4180 CSV field (quoted only when needed). */
 int pm_synth_csv_field(pm_buf_t *out, const char *s);
 
-/* Builds a TD3 (passport) MRZ, two 44-character lines joined by '|', into
- * out (at least 90 bytes). Names must be ICAO Latin capitals; dob and expiry
- * full YYYY-MM-DD dates. PM_EINVAL if a field cannot be encoded. */
-int pm_synth_td3_mrz(const char *doc_type, const char *issuer, const char *surname,
-                     const char *given_names, const char *number, const char *nationality,
-                     const char *dob, char sex, const char *expiry, char *out, size_t out_cap);
-
 /* --- watchlists and manifests --- */
 
 /* Reads a person master CSV (as written by pm_synth_person_csv; columns found

@@ -136,6 +136,13 @@ int pm_icao_check_digit(const char *s, size_t len);
  * citizenship, date of birth and sex. PM_ECHECKSUM / PM_EVALIDATION on failure. */
 int pm_mrz_validate(const char *mrz, const pm_crossing_t *c, pm_error_t *err);
 
+/* Builds a TD3 (passport) MRZ, two 44-character lines joined by '|', into
+ * out (at least 90 bytes). Names must be ICAO Latin capitals; dob and expiry
+ * full YYYY-MM-DD dates. PM_EINVAL if a field cannot be encoded. */
+int pm_mrz_build_td3(const char *doc_type, const char *issuer, const char *surname,
+                     const char *given_names, const char *number, const char *nationality,
+                     const char *dob, char sex, const char *expiry, char *out, size_t out_cap);
+
 /* Parses "YYYY-MM-DDThh:mm:ss+hh:mm" (or "Z") into UTC seconds and offset. */
 int pm_timestamp_parse(const char *s, size_t len, int64_t *out_utc, int16_t *out_offset_min,
                        pm_error_t *err);

@@ -613,7 +613,7 @@ static void render(const pm_synth_t *s, const pm__pending_t *pe, const pm__plan_
             pm__strlcat(given, " ", sizeof given);
             pm__strlcat(given, c->middle_names, sizeof given);
         }
-        if (pm_synth_td3_mrz(doc->type, doc->issuer, c->surname, given, doc->number,
+        if (pm_mrz_build_td3(doc->type, doc->issuer, c->surname, given, doc->number,
                              doc->nationality, c->date_of_birth, person->sex, doc->expiry, c->mrz,
                              sizeof c->mrz) != PM_OK)
             c->mrz[0] = '\0';

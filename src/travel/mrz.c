@@ -247,3 +247,69 @@ int pm_mrz_validate(const char *mrz, const pm_crossing_t *c, pm_error_t *err)
     return pm_error_set(err, PM_EVALIDATION,
                         "mrz: want 3 lines of 30 (TD1), 2 of 36 (TD2) or 2 of 44 (TD3)");
 }
+
+/* Copies an ICAO Latin name into the MRZ alphabet: letters kept, spaces and
+ * hyphens become '<', anything else (apostrophes) dropped. */
+static size_t mrz_name(const char *in, char *out, size_t room)
+{
+    size_t n = 0;
+    for (; *in && n < room; in++) {
+        char ch = *in;
+        if (ch >= 'A' && ch <= 'Z')
+            out[n++] = ch;
+        else if (ch == ' ' || ch == '-')
+            out[n++] = '<';
+    }
+    return n;
+}
+
+static int yymmdd(const char *date, char out[6])
+{
+    if (strlen(date) != 10 || date[4] != '-' || date[7] != '-')
+        return -1;
+    memcpy(out, date + 2, 2);
+    memcpy(out + 2, date + 5, 2);
+    memcpy(out + 4, date + 8, 2);
+    return 0;
+}
+
+int pm_mrz_build_td3(const char *doc_type, const char *issuer, const char *surname,
+                     const char *given_names, const char *number, const char *nationality,
+                     const char *dob, char sex, const char *expiry, char *out, size_t out_cap)
+{
+    if (out_cap < 90 || strlen(doc_type) < 1 || strlen(doc_type) > 2 || strlen(issuer) != 3 ||
+        strlen(nationality) != 3 || strlen(number) > 9 || strlen(number) < 1)
+        return PM_EINVAL;
+    char l1[45], l2[45];
+    memset(l1, '<', 44);
+    memset(l2, '<', 44);
+    l1[44] = l2[44] = '\0';
+    l1[0] = doc_type[0];
+    if (doc_type[1]) l1[1] = doc_type[1];
+    memcpy(l1 + 2, issuer, 3);
+    size_t n = mrz_name(surname, l1 + 5, 39);
+    if (n == 0) return PM_EINVAL;
+    if (given_names && *given_names && n + 2 < 39) {
+        n += 2; /* "<<" separates the primary and secondary identifiers */
+        mrz_name(given_names, l1 + 5 + n, 39 - n);
+    }
+    memcpy(l2, number, strlen(number));
+    l2[9] = (char)('0' + pm_icao_check_digit(l2, 9));
+    memcpy(l2 + 10, nationality, 3);
+    if (yymmdd(dob, l2 + 13) || yymmdd(expiry, l2 + 21)) return PM_EINVAL;
+    l2[19] = (char)('0' + pm_icao_check_digit(l2 + 13, 6));
+    l2[20] = sex == 'M' || sex == 'F' ? sex : '<';
+    l2[27] = (char)('0' + pm_icao_check_digit(l2 + 21, 6));
+    /* optional data (personal number) empty: its check digit is that of 14 fillers, 0 */
+    l2[42] = (char)('0' + pm_icao_check_digit(l2 + 28, 14));
+    char comp[39];
+    memcpy(comp, l2, 10);
+    memcpy(comp + 10, l2 + 13, 7);
+    memcpy(comp + 17, l2 + 21, 22);
+    l2[43] = (char)('0' + pm_icao_check_digit(comp, 39));
+    for (int i = 0; i < 44; i++)
+        if (pm_icao_check_digit(l1 + i, 1) < 0 || pm_icao_check_digit(l2 + i, 1) < 0)
+            return PM_EINVAL;
+    snprintf(out, out_cap, "%s|%s", l1, l2);
+    return PM_OK;
+}

@@ -59,30 +59,11 @@ static const char *pick(const char *const *list, uint64_t r)
 
 static void td3(const pm_crossing_t *c, char *out, size_t cap)
 {
-    char l1[45], l2[45];
-    memset(l1, '<', 44);
-    memset(l2, '<', 44);
-    l1[44] = l2[44] = '\0';
-    l1[0] = 'P';
-    memcpy(l1 + 2, c->document_issuer, 3);
-    memcpy(l1 + 5, "SAMPLE<<TRAVELLER", 17);
-    size_t n = strlen(c->document_number);
-    memcpy(l2, c->document_number, n > 9 ? 9 : n);
-    l2[9] = (char)('0' + pm_icao_check_digit(l2, 9));
-    memcpy(l2 + 10, c->citizenship, 3);
-    char dob[8];
-    snprintf(dob, sizeof dob, "%02d%02d%02d", c->dob.year % 100, c->dob.month, c->dob.day);
-    memcpy(l2 + 13, dob, 6);
-    l2[19] = (char)('0' + pm_icao_check_digit(l2 + 13, 6));
-    l2[20] = c->sex == 'X' ? '<' : c->sex;
-    memcpy(l2 + 21, "310101", 6);
-    l2[27] = (char)('0' + pm_icao_check_digit(l2 + 21, 6));
-    char comp[40];
-    memcpy(comp, l2, 10);
-    memcpy(comp + 10, l2 + 13, 7);
-    memcpy(comp + 17, l2 + 21, 22);
-    l2[43] = (char)('0' + pm_icao_check_digit(comp, 39));
-    snprintf(out, cap, "%s|%s", l1, l2);
+    char dob[11];
+    snprintf(dob, sizeof dob, "%04d-%02d-%02d", c->dob.year, c->dob.month, c->dob.day);
+    if (pm_mrz_build_td3("P", c->document_issuer, "SAMPLE", "TRAVELLER", c->document_number,
+                         c->citizenship, dob, c->sex, "2031-01-01", out, cap) != PM_OK)
+        out[0] = '\0';
 }
 
 void pm_crossing_sample(uint64_t seed, uint64_t index, const char *reporting_country,
