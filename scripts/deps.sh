@@ -7,7 +7,7 @@ PKGS=(
   libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev
   libpng-dev libtiff-dev libjpeg62-turbo-dev libopenjp2-7-dev
   libsodium-dev libmicrohttpd-dev libgnutls28-dev libutf8proc-dev
-  python3
+  python3 jq libclang-rt-14-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do
