@@ -19,7 +19,7 @@ build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: build
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	bash scripts/ctest.sh $(BUILD) $(JOBS)
 
 demo: build
 	bash scripts/demo.sh $(BUILD)/perimeter

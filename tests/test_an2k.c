@@ -1141,5 +1141,5 @@ int main(void)
         cmocka_unit_test(test_reference_images),
         cmocka_unit_test(test_vetting_roundtrip),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return PM_RUN_TESTS("an2k", tests, NULL, NULL);
 }

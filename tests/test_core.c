@@ -79,5 +79,5 @@ int main(void)
         cmocka_unit_test(test_file_read_limit),
         cmocka_unit_test(test_median),
     };
-    return cmocka_run_group_tests_name("core", tests, NULL, NULL);
+    return PM_RUN_TESTS("core", tests, NULL, NULL);
 }

@@ -269,5 +269,5 @@ int main(void)
         cmocka_unit_test(test_blank_and_bad_input),
         cmocka_unit_test(test_threads_share_extractor),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return PM_RUN_TESTS("fp", tests, NULL, NULL);
 }

@@ -63,5 +63,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fvc2002_all_extract),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return PM_RUN_TESTS("fp_data", tests, NULL, NULL);
 }

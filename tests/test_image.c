@@ -1153,5 +1153,5 @@ int main(void)
         cmocka_unit_test(test_sourceafis_gray_dumps),
         cmocka_unit_test(test_wsq_generic),
     };
-    return cmocka_run_group_tests_name("image", tests, NULL, NULL);
+    return PM_RUN_TESTS("image", tests, NULL, NULL);
 }

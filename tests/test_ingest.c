@@ -428,5 +428,5 @@ int main(void)
         cmocka_unit_test(test_jsonl_paths_agree),
         cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_import),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return PM_RUN_TESTS("ingest", tests, NULL, NULL);
 }

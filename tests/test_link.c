@@ -292,5 +292,5 @@ int main(void)
         cmocka_unit_test(test_review_queue),
         cmocka_unit_test(test_generated_quality),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return PM_RUN_TESTS("link", tests, NULL, NULL);
 }

@@ -288,5 +288,5 @@ int main(void)
         cmocka_unit_test(test_dob_levels),
         cmocka_unit_test(test_docnum),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return PM_RUN_TESTS("link_names", tests, NULL, NULL);
 }

@@ -131,5 +131,5 @@ int main(void)
         cmocka_unit_test(test_reconcile_and_overstay),
         cmocka_unit_test(test_presence_window_edge),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return PM_RUN_TESTS("link_report", tests, NULL, NULL);
 }

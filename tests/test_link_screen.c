@@ -117,5 +117,5 @@ int main(void)
         cmocka_unit_test(test_hits),
         cmocka_unit_test(test_bad_input),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return PM_RUN_TESTS("link_screen", tests, NULL, NULL);
 }

@@ -282,5 +282,5 @@ int main(void)
         cmocka_unit_test(test_rates),                   cmocka_unit_test(test_vendor_genuine_vs_impostor),
         cmocka_unit_test(test_threads),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return PM_RUN_TESTS("match", tests, NULL, NULL);
 }

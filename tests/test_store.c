@@ -522,5 +522,5 @@ int main(void)
         cmocka_unit_test(test_upgrade_on_open),
         cmocka_unit_test(test_default_path),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return PM_RUN_TESTS("store", tests, setup, teardown);
 }

@@ -813,5 +813,5 @@ int main(void)
         cmocka_unit_test(test_daylight_saving),
         cmocka_unit_test(test_travel_reader_accepts),
     };
-    return cmocka_run_group_tests_name("synth", tests, NULL, NULL);
+    return PM_RUN_TESTS("synth", tests, NULL, NULL);
 }

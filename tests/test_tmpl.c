@@ -370,5 +370,5 @@ int main(void)
         cmocka_unit_test(test_ansi_long_length),
         cmocka_unit_test(test_vendor_templates),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return PM_RUN_TESTS("tmpl", tests, NULL, NULL);
 }

@@ -412,5 +412,5 @@ int main(void)
         cmocka_unit_test(test_names),         cmocka_unit_test(test_dob),
         cmocka_unit_test(test_mrz_td1_td2),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return PM_RUN_TESTS("travel", tests, NULL, NULL);
 }

@@ -584,5 +584,5 @@ int main(void)
         cmocka_unit_test(test_encoder_vs_reference),   cmocka_unit_test(test_corrupt_generated),
         cmocka_unit_test(test_restart_markers),        cmocka_unit_test(test_fuzz_seeds),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return PM_RUN_TESTS("wsq", tests, NULL, NULL);
 }

@@ -27,6 +27,27 @@ const char *pm_test_data_dir(const char *sub)
     return path;
 }
 
+static int skipped_tests; /* test-only; suites are single-threaded */
+
+int pm_test_data_required(void)
+{
+    const char *r = getenv("PERIMETER_REQUIRE_DATA");
+    const char *ci = getenv("CI");
+    return (r && strcmp(r, "1") == 0) || (ci && strcmp(ci, "true") == 0);
+}
+
+void pm_test_note_skip(void)
+{
+    skipped_tests++;
+}
+
+int pm_test_exit(int failed)
+{
+    if (failed)
+        return 1;
+    return skipped_tests ? 77 : 0;
+}
+
 char *pm_test_tmpdir(void)
 {
     const char *t = getenv("TMPDIR");
