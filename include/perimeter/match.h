@@ -73,8 +73,8 @@ double pm_match_score_to_fmr(double score);
 /* Verification error rates from genuine and impostor scores (accept when
  * score >= threshold). Rates are fractions (0.05 = 5%). */
 typedef struct pm_match_rates {
-    double eer;       /* equal error rate (FMR = FNMR, at the closest threshold) */
-    double eer_threshold;
+    double eer;       /* equal error rate: (FMR + FNMR) / 2 at the threshold where they are closest */
+    double eer_threshold; /* that threshold (accept when score >= it) */
     double fmr100;    /* lowest FNMR with FMR <= 1% */
     double fmr1000;   /* lowest FNMR with FMR <= 0.1% */
     double zerofmr;   /* lowest FNMR with FMR = 0 */

@@ -1,4 +1,5 @@
 /* Verification error rates (EER, FMR100, FMR1000, ZeroFMR) and DET points. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,28 +21,39 @@ static double *sorted_copy(const double *v, size_t n)
     return c;
 }
 
-/* Walks the distinct thresholds in increasing order: at threshold t the
- * genuine scores below t are false non-matches and the impostor scores at or
- * above t false matches. visit(t_index, fmr, fnmr, ctx). */
-typedef void (*visit_fn)(double fmr, double fnmr, void *ctx);
+/* Walks the distinct thresholds in increasing order and calls
+ * visit(threshold, fmr, fnmr, ctx) for each, where a comparison is accepted when
+ * score >= threshold: the first threshold is the lowest score (everything
+ * accepted), each next one the next distinct score, and the last lies just above
+ * the highest score (everything rejected). */
+typedef void (*visit_fn)(double threshold, double fmr, double fnmr, void *ctx);
 
 static void walk(const double *g, size_t ng, const double *im, size_t ni, visit_fn visit, void *ctx)
 {
     size_t gi = 0, ii = 0;
-    /* threshold below every score: everything accepted */
-    visit(1.0, 0.0, ctx);
+    double lowest = g[0] < im[0] ? g[0] : im[0];
+    visit(lowest, 1.0, 0.0, ctx);
     while (gi < ng || ii < ni) {
         double t;
         if (gi < ng && (ii >= ni || g[gi] <= im[ii]))
             t = g[gi];
         else
             t = im[ii];
-        /* threshold just above t */
+        /* reject every score <= t: the threshold is the next distinct score */
         while (gi < ng && g[gi] <= t)
             gi++;
         while (ii < ni && im[ii] <= t)
             ii++;
-        visit((double)(ni - ii) / (double)ni, (double)gi / (double)ng, ctx);
+        double next;
+        if (gi < ng && ii < ni)
+            next = g[gi] < im[ii] ? g[gi] : im[ii];
+        else if (gi < ng)
+            next = g[gi];
+        else if (ii < ni)
+            next = im[ii];
+        else
+            next = nextafter(t, INFINITY);
+        visit(next, (double)(ni - ii) / (double)ni, (double)gi / (double)ng, ctx);
     }
 }
 
@@ -50,13 +62,14 @@ typedef struct rates_ctx {
     double best_gap;
 } rates_ctx_t;
 
-static void rates_visit(double fmr, double fnmr, void *p)
+static void rates_visit(double threshold, double fmr, double fnmr, void *p)
 {
     rates_ctx_t *c = p;
     double gap = fmr > fnmr ? fmr - fnmr : fnmr - fmr;
     if (gap < c->best_gap) {
         c->best_gap = gap;
         c->r.eer = (fmr + fnmr) / 2;
+        c->r.eer_threshold = threshold;
     }
     if (fmr <= 0.01 && fnmr < c->r.fmr100)
         c->r.fmr100 = fnmr;
@@ -79,8 +92,6 @@ int pm_match_rates(const double *genuine, size_t ngenuine, const double *imposto
     }
     rates_ctx_t c = {.r = {.eer = 1, .fmr100 = 1, .fmr1000 = 1, .zerofmr = 1}, .best_gap = 2};
     walk(g, ngenuine, im, nimpostor, rates_visit, &c);
-    /* EER threshold: the median-free estimate is enough for reports */
-    c.r.eer_threshold = 0;
     *out = c.r;
     free(g);
     free(im);
@@ -92,8 +103,9 @@ typedef struct det_ctx {
     size_t n, cap;
 } det_ctx_t;
 
-static void det_visit(double fmr, double fnmr, void *p)
+static void det_visit(double threshold, double fmr, double fnmr, void *p)
 {
+    (void)threshold;
     det_ctx_t *c = p;
     if (c->n < c->cap) {
         c->fmr[c->n] = fmr;
