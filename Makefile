@@ -24,14 +24,15 @@ test: build
 demo: build
 	bash scripts/demo.sh $(BUILD)/perimeter
 
-# AddressSanitizer + UBSan build of the library, binary and tests, then the tests.
+# AddressSanitizer + UBSan build of the library, binary and tests, then every test (heavy ones too).
 sanitize: deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPM_SANITIZE=ON \
 	  -DCMAKE_C_FLAGS="-O1"
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -LE heavy
+	bash scripts/ctest.sh $(ASAN_BUILD) $(JOBS)
 
-# libFuzzer targets (clang). Run one: build-fuzz/fuzz/fuzz_wsq fuzz/corpus/wsq -max_total_time=600
+# libFuzzer targets (clang). Run all for N s each: bash scripts/fuzz.sh N
+# Run one: build-fuzz/fuzz/fuzz_wsq fuzz/corpus/wsq -max_total_time=600
 fuzz: deps
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPM_FUZZ=ON -DPM_WERROR=OFF
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)

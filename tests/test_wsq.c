@@ -374,8 +374,9 @@ static void test_encoder_vs_reference(void **state)
     FILE *f = fopen(path, "r");
     assert_non_null(f);
     char name[256];
-    int w, h;
+    int w, h, images = 0;
     while (fscanf(f, "%255s %d %d", name, &w, &h) == 3) {
+        images++;
         snprintf(path, sizeof path, "%s/%s.raw", base, name);
         size_t n;
         pm_image_t img = {w, h, 500, PM_IMAGE_RAW, read_file(path, &n)};
@@ -390,7 +391,11 @@ static void test_encoder_vs_reference(void **state)
             pm_image_t dec;
             assert_int_equal(pm_wsq_decode(data, len, 0, 0, &dec, &e), PM_OK);
             snprintf(path, sizeof path, "%s/%s_br%s.wsq", base, name, tags[r]);
-            free(read_file(path, &ref_len));
+            ref_len = 0;
+            uint8_t *ref_wsq = read_file(path, &ref_len);
+            assert_non_null(ref_wsq);
+            assert_true(ref_len > 0);
+            free(ref_wsq);
             snprintf(path, sizeof path, "%s/%s_br%s.decoded.raw", base, name, tags[r]);
             uint8_t *ref_dec = read_file(path, &ref_dec_len);
             assert_non_null(ref_dec);
@@ -406,6 +411,7 @@ static void test_encoder_vs_reference(void **state)
         free(img.pixels);
     }
     fclose(f);
+    assert_int_equal(images, 4); /* one image of each FVC2002 DB */
 }
 
 static void test_corrupt_generated(void **state)

@@ -3,29 +3,39 @@
 # it stores each remaining row, and every row ends up stored exactly once.
 set -euo pipefail
 bin=${PERIMETER_BIN:?PERIMETER_BIN not set}
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 command not installed"; exit 77; }
+source "$(dirname "$0")/lib.sh"
+command -v sqlite3 >/dev/null || fail "sqlite3 command not installed (scripts/deps.sh installs it)"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+writer=
+trap '{ [ -z "$writer" ] || kill $writer 2>/dev/null; } || true; rm -rf "$tmp"' EXIT
 cd "$tmp"
-fail() { echo "FAIL: $*"; exit 1; }
 rows=100000
 "$bin" bench ingest --rows $rows --seed 5 --write-csv in.csv
-# Small batches so the kill lands between commits and inside one.
-"$bin" crossings import --db c.db --batch 1000 in.csv 2>import1.log &
+# The kill lands at a deterministic point whatever the machine's speed: the
+# importer reads from a pipe that delivers 5,500 rows and then stays open, so
+# it commits five batches of 1,000, holds 500 rows in an open transaction and
+# waits for input; then it is killed.
+mkfifo feed.fifo
+{ head -n 5501 in.csv; exec sleep 600; } >feed.fifo 2>/dev/null &
+writer=$!
+"$bin" crossings import --db c.db --batch 1000 --format csv - <feed.fifo 2>import1.log &
 pid=$!
-killed=0
-for _ in $(seq 1 600); do
+n=0
+for _ in $(seq 1 1200); do
   n=$(sqlite3 -cmd '.timeout 2000' c.db 'SELECT count(*) FROM crossing' 2>/dev/null || echo 0)
-  if [ "${n:-0}" -ge 3000 ]; then kill -9 $pid 2>/dev/null && killed=1; break; fi
-  kill -0 $pid 2>/dev/null || break
+  [ "${n:-0}" -ge 5000 ] && break
+  kill -0 $pid 2>/dev/null || fail "the import ended before the kill: $(cat import1.log)"
   sleep 0.05
 done
-wait $pid 2>/dev/null || true
-[ "$killed" = 1 ] || { echo "SKIP: the import finished before it could be killed"; exit 77; }
+[ "${n:-0}" -ge 5000 ] || fail "five batches not committed after 60 s ($n rows)"
+sleep 0.5   # let it read the last 500 rows into the open transaction
+kill -9 $pid
+wait $pid 2>/dev/null && fail "the import was not killed"
+kill $writer 2>/dev/null || true
 before=$(sqlite3 c.db 'SELECT count(*) FROM crossing')
 echo "killed after $before rows were committed"
-[ "$before" -lt $rows ] || fail "kill came too late ($before rows)"
-[ $((before % 1000)) = 0 ] || fail "$before rows committed: not whole batches"
+# exactly the five committed batches; the open transaction's 500 rows are gone
+[ "$before" = 5000 ] || fail "$before rows after the kill, want the 5000 of the committed batches"
 "$bin" crossings import --db c.db --batch 1000 in.csv 2>import2.log || fail "re-run: $(cat import2.log)"
 grep -q "$rows rows, $((rows - before)) stored, $before already present, 0 rejected" import2.log \
   || fail "re-run summary: $(cat import2.log)"

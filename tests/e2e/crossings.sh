@@ -36,7 +36,8 @@ grep -q '7 rows, 5 stored, 0 already present, 2 rejected' log || fail "bad summa
 rc=0; "$bin" crossings import --db strict.db --strict bad.csv 2>log || rc=$?
 [ "$rc" = 1 ] || fail "strict: rc $rc"
 grep -q 'strict: nothing stored' log || fail "strict summary: $(cat log)"
-"$bin" crossings export --db strict.db 2>/dev/null | grep -q . && fail "strict stored rows"
+"$bin" crossings export --db strict.db 2>/dev/null >strict.jsonl
+[ -s strict.jsonl ] && fail "strict stored rows"
 
 # Export our entries as the feed; cursor resumes.
 "$bin" crossings export --db can.db --since 0 -o feed1.jsonl 2>log
@@ -49,18 +50,23 @@ grep -q "next: --since $last" log || fail "cursor message: $(cat log)"
 mid=$(sed -n 10p feed1.jsonl | sed 's/.*"cursor":\([0-9]*\)}/\1/')
 "$bin" crossings export --db can.db --since "$mid" 2>/dev/null >feed2.jsonl
 [ "$(wc -l <feed2.jsonl)" = $((n_feed - 10)) ] || fail "--since $mid did not resume after line 10"
-"$bin" crossings export --db can.db --since "$last" 2>/dev/null | grep -q . && fail "feed past the end"
+"$bin" crossings export --db can.db --since "$last" 2>/dev/null >feed3.jsonl
+[ -s feed3.jsonl ] && fail "feed past the end"
 
 # USA imports CAN's feed: CAN entries become USA's exits, tagged CAN.
 "$bin" crossings import --db usa.db --from-partner CAN feed1.jsonl 2>log || fail "partner import: $(cat log)"
 grep -q "$n_feed stored" log || fail "partner import: $(cat log)"
 grep -q "partner CAN feed cursor $last (stored)" log || fail "partner cursor: $(cat log)"
-"$bin" crossings stats --db usa.db | grep -q "feed of CAN read up to *$last\$" || fail "stats cursor"
-"$bin" crossings stats --db usa.db --json | grep -q "\"partner_cursors\":{\"CAN\":$last}" || fail "stats json"
+"$bin" crossings stats --db usa.db >stats.txt
+grep -q "feed of CAN read up to *$last\$" stats.txt || fail "stats cursor"
+"$bin" crossings stats --db usa.db --json >stats.json
+grep -q "\"partner_cursors\":{\"CAN\":$last}" stats.json || fail "stats json"
 "$bin" crossings import --db usa.db --from-partner CAN feed1.jsonl 2>log || fail "partner re-import"
 grep -q ", 0 stored" log || fail "partner re-import stored rows: $(cat log)"
 # USA's own feed does not forward CAN's data (onward transfer).
-"$bin" crossings export --db usa.db 2>/dev/null | grep -q '"reporting_country":"CAN"' && fail "forwarded partner data"
+"$bin" crossings export --db usa.db 2>/dev/null >usa_feed.jsonl
+[ -s usa_feed.jsonl ] || fail "USA exported no feed"
+grep -q '"reporting_country":"CAN"' usa_feed.jsonl && fail "forwarded partner data"
 # A feed whose rows are not the partner's entries is rejected row by row.
 rc=0; "$bin" crossings import --db usa.db --from-partner MEX feed1.jsonl 2>log || rc=$?
 [ "$rc" = 1 ] || fail "wrong partner: rc $rc"
@@ -92,7 +98,8 @@ python3 -c 'import json,sys; d=json.load(open("hist.json")); assert d["count"]>=
 sur=$(echo "$row" | sed 's/.*"surname":"\([^"]*\)".*/\1/')
 dob=$(echo "$row" | sed 's/.*"date_of_birth":"\([^"]*\)".*/\1/')
 upper=$(echo "$sur" | tr '[:lower:]' '[:upper:]')
-"$bin" history --db usa.db --surname "$upper" --dob "$dob" | grep -q "$doc" || fail "history by name+dob"
+"$bin" history --db usa.db --surname "$upper" --dob "$dob" >hist_name.txt
+grep -q "$doc" hist_name.txt || fail "history by name+dob"
 rc=0; "$bin" history --db usa.db --document X1 2>/dev/null || rc=$?
 [ "$rc" = 2 ] || fail "history without issuer: rc $rc"
 rc=0; "$bin" history --db nonexistent.db --document X1 --issuer CAN 2>/dev/null || rc=$?
@@ -106,5 +113,6 @@ rc=0; "$bin" history --db nonexistent.db --document X1 --issuer CAN 2>/dev/null 
 wait $p1 || fail "concurrent import 1: $(cat log1)"
 wait $p2 || fail "concurrent import 2: $(cat log2)"
 grep -q '20000 stored' log1 && grep -q '20000 stored' log2 || fail "concurrent imports"
-"$bin" crossings stats --db both.db --json | grep -q '"total":40000' || fail "concurrent total"
+"$bin" crossings stats --db both.db --json >both.json
+grep -q '"total":40000' both.json || fail "concurrent total"
 echo "crossings: ok"

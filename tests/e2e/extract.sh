@@ -2,9 +2,10 @@
 # perimeter extract end to end: an FVC2002 image to a text listing, ISO, ANSI
 # and native templates and a drawing; the templates compare with each other.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 img="${PERIMETER_DATA:-}/fvc2002/DB1_B/101_1.tif"
 img2="${PERIMETER_DATA:-}/fvc2002/DB1_B/101_2.tif"
-if [ ! -f "$img" ]; then echo "SKIP: shared data not found"; exit 77; fi
+require_data "$img" "$img2"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$PERIMETER_BIN" extract "$img" > "$tmp/list.txt"
@@ -16,7 +17,7 @@ for f in iso ansi native; do
     [ -s "$tmp/a.$f" ]
 done
 "$PERIMETER_BIN" extract "$img2" -o "$tmp/b.pmt" --draw "$tmp/b.png"
-head -c 8 "$tmp/b.png" | od -An -tx1 | grep -q '89 50 4e 47'
+[ "$(head -c 8 "$tmp/b.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "--draw did not write a PNG"
 # same finger: the ISO and ANSI records match the native one
 for f in iso ansi; do
     s=$("$PERIMETER_BIN" compare "$tmp/a.$f" "$tmp/b.pmt" | awk '/^score/ {print int($2)}')

@@ -7,12 +7,11 @@
 set -euo pipefail
 bin=${PERIMETER_BIN:?PERIMETER_BIN not set}
 data=${PERIMETER_DATA:-}
-if [ -z "$data" ] || [ ! -f "$data/fvc2002/DB1_B/101_1.tif" ]; then
-    echo "SKIP: $data/fvc2002 not found (set PERIMETER_DATA)"; exit 77
-fi
-if ! "$bin" compare "$data/fvc2002/DB1_B/101_1.tif" "$data/fvc2002/DB1_B/101_2.tif" >/dev/null 2>&1; then
-    echo "SKIP: this build cannot extract minutiae from images"; exit 77
-fi
+source "$(dirname "$0")/lib.sh"
+require_data "$data/fvc2002/DB1_B" "$data/fvc2002/DB2_B" "$data/fvc2002/DB3_B" "$data/fvc2002/DB4_B"
+# A crash or failure of the extractor or matcher is a failure, never a skip.
+"$bin" compare "$data/fvc2002/DB1_B/101_1.tif" "$data/fvc2002/DB1_B/101_2.tif" >/dev/null \
+    || fail "compare of two FVC images failed (rc $?)"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 "$bin" eval fvc "$data/fvc2002" --json > "$tmp/eval.json"
 python3 - "$tmp/eval.json" <<'PY'
@@ -21,8 +20,14 @@ r = json.load(open(sys.argv[1]))
 for d in r["databases"]:
     assert (d["genuine"], d["impostors_fvc"], d["impostors_all"]) == (280, 45, 2880), d
 assert r["failures_to_extract"] == 0, r["failures_to_extract"]
-assert r["mean_fvc"]["eer"] < 7.0, r["mean_fvc"]
-assert r["pooled_all_impostors"]["fmr1000"] < 18.0, r["pooled_all_impostors"]
+# Gates a small margin above the figures measured at 84484cf (mean EER 1.82%,
+# pooled FMR1000 4.29%): one genuine pair is 0.36 points of a DB's EER and 0.09
+# of the pooled FMR1000. A 2x regression fails. Move the gates down when the
+# figures improve.
+assert r["mean_fvc"]["eer"] < 2.1, r["mean_fvc"]
+assert r["pooled_all_impostors"]["fmr1000"] < 4.7, r["pooled_all_impostors"]
+for d in r["databases"]:
+    assert d["fvc"]["eer"] < 2.9, (d["db"], d["fvc"])
 print("mean EER %.2f%%, pooled FMR1000 %.2f%%, %.0f comparisons/s" % (
     r["mean_fvc"]["eer"], r["pooled_all_impostors"]["fmr1000"], r["comparisons_per_second_per_core"]))
 PY

@@ -6,9 +6,8 @@ set -euo pipefail
 bin=${PERIMETER_BIN:?PERIMETER_BIN not set}
 data=${PERIMETER_DATA:-}
 vendor="$data/fvc2002-vendor-iso"
-if [ -z "$data" ] || [ ! -d "$vendor/DB1_B" ]; then
-    echo "SKIP: $vendor not found (set PERIMETER_DATA)"; exit 77
-fi
+source "$(dirname "$0")/lib.sh"
+require_data "$vendor/DB1_B" "$vendor/DB2_B" "$vendor/DB3_B" "$vendor/DB4_B"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 # same finger scores far above different fingers
@@ -29,11 +28,15 @@ assert [d["db"] for d in dbs] == ["DB1_B", "DB2_B", "DB3_B", "DB4_B"], dbs
 for d in dbs:
     assert (d["genuine"], d["impostors_fvc"], d["impostors_all"]) == (280, 45, 2880), d
     assert d["failures_to_extract"] == 0, d
-assert r["mean_fvc"]["eer"] < 8.0, r["mean_fvc"]          # reference matcher: 8.17%
-assert r["pooled_all_impostors"]["fmr1000"] < 18.5, r      # reference matcher: 18.5%
+# Gates a small margin above the figures measured at 84484cf (mean EER 3.00%,
+# pooled FMR1000 7.14%; the vendor's reference matcher: 8.17% / 18.5%). One
+# genuine pair is 0.36 points of a DB's EER and 0.09 of the pooled FMR1000.
+# Move the gates down when the figures improve.
+assert r["mean_fvc"]["eer"] < 3.3, r["mean_fvc"]
+assert r["pooled_all_impostors"]["fmr1000"] < 7.6, r["pooled_all_impostors"]
 assert r["comparisons"] == 4 * (280 + 45 + 2880)
 PY
-head -c 8 "$tmp/det.png" | od -An -tx1 | grep -q '89 50 4e 47 0d 0a 1a 0a'
+[ "$(head -c 8 "$tmp/det.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "--plot did not write a PNG"
 
 # a truncated template is refused with a message naming the problem
 head -c 40 "$vendor/DB1_B/101_1.iso" > "$tmp/cut.iso"
