@@ -575,3 +575,330 @@ int pm_cmd_synth_manifest(int argc, char **argv)
     pm_buf_free(&tr);
     return rc ? 1 : 0;
 }
+
+/* ---------------- synth prints ---------------- */
+
+#include <fcntl.h>
+#include <pthread.h>
+
+#include "perimeter/fp.h"
+#include "perimeter/image.h"
+#include "perimeter/synthfp.h"
+
+/* Fingers are laid out like the FVC databases, ten per DBn_B folder, named
+ * <101..110>_<impression>, so `perimeter eval fvc DIR` reads them as they are. */
+#define PRINTS_PER_DB 10
+
+typedef struct prints_job {
+    const char *dir;
+    pm_image_format_t format;
+    pm_image_save_options_t save;
+    uint64_t first, count;
+    int impressions;
+    /* truth lines are written in finger order: slots until their turn */
+    pthread_mutex_t lock;
+    char **slot;
+    size_t *slot_len;
+    uint64_t next_write, done;
+    size_t window; /* one slot per finger */
+    FILE *truth;
+    int failed;
+    int progress;
+    uint64_t cls[PM_SYNTHFP_CLASS_COUNT];
+    uint64_t qual[PM_SYNTHFP_QUALITY_COUNT];
+    uint64_t start_ns;
+} prints_job_t;
+
+static void print_view_name(char *out, size_t cap, uint64_t finger, int impression, const char *ext)
+{
+    snprintf(out, cap, "DB%llu_B/%llu_%d.%s", (unsigned long long)(finger / PRINTS_PER_DB + 1),
+             (unsigned long long)(101 + finger % PRINTS_PER_DB), impression, ext);
+}
+
+static int write_plain(const char *path, const uint8_t *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    int rc = fwrite(data, 1, len, f) == len ? 0 : -1;
+    if (fclose(f) != 0)
+        rc = -1;
+    return rc;
+}
+
+static int on_finger(void *user, const pm_synthfp_master_t *m, const pm_image_t *imgs,
+                     const pm_synthfp_impression_t *truth, int n)
+{
+    prints_job_t *j = user;
+    const char *ext = j->format == PM_IMAGE_WSQ ? "wsq" : "png";
+    char rel[128], path[4096];
+    if (n > PM_SYNTHFP_MAX_IMPRESSIONS)
+        return 1;
+    for (int i = 0; i < n; i++) {
+        uint8_t *data = NULL;
+        size_t len = 0;
+        pm_error_t err = {0};
+        print_view_name(rel, sizeof rel, m->finger, i + 1, ext);
+        snprintf(path, sizeof path, "%s/%s", j->dir, rel);
+        if (pm_image_encode(&imgs[i], j->format, &j->save, &data, &len, &err) != 0) {
+            fprintf(stderr, "synth: %s: %s\n", path, pm_error_text(&err));
+            return 1;
+        }
+        int rc = write_plain(path, data, len);
+        free(data);
+        if (rc) {
+            fprintf(stderr, "synth: cannot write %s: %s\n", path, strerror(errno));
+            return 1;
+        }
+    }
+    char names[PM_SYNTHFP_MAX_IMPRESSIONS][128];
+    const char *files[PM_SYNTHFP_MAX_IMPRESSIONS];
+    for (int i = 0; i < n; i++) {
+        print_view_name(names[i], sizeof names[i], m->finger, i + 1, ext);
+        files[i] = names[i];
+    }
+    pm_buf_t line = {0};
+    if (pm_synthfp_truth_jsonl(m, truth, (size_t)n, files, &line) != 0) {
+        pm_buf_free(&line);
+        fprintf(stderr, "synth: out of memory for the truth\n");
+        return 1;
+    }
+    uint64_t k = m->finger - j->first;
+    pthread_mutex_lock(&j->lock);
+    j->slot[k % j->window] = (char *)pm_buf_steal(&line, &j->slot_len[k % j->window]);
+    j->cls[m->cls]++;
+    for (int i = 0; i < n; i++)
+        j->qual[truth[i].quality]++;
+    int rc = 0;
+    while (j->next_write < j->count && j->slot[j->next_write % j->window]) {
+        size_t w = j->next_write % j->window;
+        if (fwrite(j->slot[w], 1, j->slot_len[w], j->truth) != j->slot_len[w])
+            rc = 1;
+        free(j->slot[w]);
+        j->slot[w] = NULL;
+        j->next_write++;
+    }
+    j->done++;
+    if (j->progress && (j->done % 4 == 0 || j->done == j->count)) {
+        double s = (double)(pm_now_ns() - j->start_ns) / 1e9;
+        fprintf(stderr, "\rsynth prints: %llu/%llu fingers, %.0f images/s ",
+                (unsigned long long)j->done, (unsigned long long)j->count,
+                s > 0 ? (double)j->done * n / s : 0.0);
+    }
+    pthread_mutex_unlock(&j->lock);
+    if (rc)
+        fprintf(stderr, "synth: writing the truth failed: %s\n", strerror(errno));
+    return rc;
+}
+
+static void prints_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: perimeter synth prints --out DIR [--fingers N] [--impressions M] [--seed S]\n"
+            "                              [--format png|wsq] [--size WxH] [--threads T]\n"
+            "                              [--difficulty D] [--class C] [--truth FILE]\n"
+            "                              [--no-minutiae]\n"
+            "  Generates N synthetic fingers (default 100) with M impressions each (default 8)\n"
+            "  as DIR/DBk_B/<101..110>_<1..M>.png (ten fingers per DBk_B folder, as in FVC,\n"
+            "  so `perimeter eval fvc DIR` runs on it) and the ground truth as JSON Lines\n"
+            "  (default DIR/truth.jsonl: class, singular points, master minutiae, and per\n"
+            "  impression the quality kind, transformation and mapped minutiae).\n"
+            "  --size WxH      impression size at 500 ppi, 256..1024 each (default 400x400)\n"
+            "  --threads T     worker threads (default: online CPUs); output does not depend on it\n"
+            "  --difficulty D  0..3 (default 1): displacement, rotation, distortion, noise and\n"
+            "                  the share of dry/wet/smudged/partial captures\n"
+            "  --class C       only arch, tented_arch, left_loop, right_loop or whorl\n"
+            "  --no-minutiae   skip extracting the masters' minutiae (faster, no minutiae truth)\n");
+}
+
+int pm_cmd_synth_prints(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"out", required_argument, 0, 'o'},        {"fingers", required_argument, 0, 'n'},
+        {"impressions", required_argument, 0, 'm'}, {"seed", required_argument, 0, 's'},
+        {"format", required_argument, 0, 'f'},     {"size", required_argument, 0, 'z'},
+        {"threads", required_argument, 0, 't'},    {"difficulty", required_argument, 0, 'd'},
+        {"class", required_argument, 0, 'c'},      {"truth", required_argument, 0, 'T'},
+        {"no-minutiae", no_argument, 0, 'N'},      {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    pm_synthfp_params_t p;
+    pm_synthfp_params_default(&p);
+    const char *dir = NULL, *truth_path = NULL;
+    uint64_t fingers = 100, impressions = 8, threads = 0;
+    int no_minutiae = 0;
+    pm_image_format_t format = PM_IMAGE_PNG;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    threads = ncpu > 0 ? (uint64_t)ncpu : 1;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:n:m:s:f:z:t:d:c:T:Nh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': dir = optarg; break;
+        case 'n':
+            if (parse_u64(optarg, "--fingers", PM_SYNTHFP_MAX_FINGERS, &fingers)) return 2;
+            break;
+        case 'm':
+            if (parse_u64(optarg, "--impressions", PM_SYNTHFP_MAX_IMPRESSIONS, &impressions))
+                return 2;
+            break;
+        case 's':
+            if (parse_u64(optarg, "--seed", UINT64_MAX, &p.seed)) return 2;
+            break;
+        case 'f':
+            if (strcmp(optarg, "png") == 0) format = PM_IMAGE_PNG;
+            else if (strcmp(optarg, "wsq") == 0) format = PM_IMAGE_WSQ;
+            else {
+                fprintf(stderr, "synth: --format must be png or wsq\n");
+                return 2;
+            }
+            break;
+        case 'z': {
+            char *x = strchr(optarg, 'x');
+            uint64_t w, h;
+            char ws[16];
+            if (!x || x - optarg >= (ptrdiff_t)sizeof ws) {
+                fprintf(stderr, "synth: --size wants WxH, e.g. 400x400\n");
+                return 2;
+            }
+            memcpy(ws, optarg, (size_t)(x - optarg));
+            ws[x - optarg] = 0;
+            if (parse_u64(ws, "--size width", PM_SYNTHFP_MAX_DIM, &w) ||
+                parse_u64(x + 1, "--size height", PM_SYNTHFP_MAX_DIM, &h))
+                return 2;
+            p.width = (int)w;
+            p.height = (int)h;
+            break;
+        }
+        case 't':
+            if (parse_u64(optarg, "--threads", PM_SYNTHFP_MAX_THREADS, &threads)) return 2;
+            break;
+        case 'd': {
+            char *end;
+            errno = 0;
+            p.difficulty = strtod(optarg, &end);
+            if (errno || *end || end == optarg) {
+                fprintf(stderr, "synth: --difficulty '%s' is not a number\n", optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'c': {
+            int found = -1;
+            for (int k = 0; k < PM_SYNTHFP_CLASS_COUNT; k++)
+                if (strcmp(optarg, pm_synthfp_class_name((pm_synthfp_class_t)k)) == 0)
+                    found = k;
+            if (found < 0) {
+                fprintf(stderr, "synth: unknown class '%s'\n", optarg);
+                return 2;
+            }
+            p.force_class = found;
+            break;
+        }
+        case 'T': truth_path = optarg; break;
+        case 'N': no_minutiae = 1; break;
+        case 'h': prints_usage(stdout); return 0;
+        default: prints_usage(stderr); return 2;
+        }
+    }
+    if (!dir || optind != argc) {
+        prints_usage(stderr);
+        return 2;
+    }
+    pm_error_t err = {0};
+    if (fingers == 0 || impressions == 0) {
+        fprintf(stderr, "synth: --fingers and --impressions must be at least 1\n");
+        return 2;
+    }
+    if (pm_synthfp_params_check(&p, &err) != 0) {
+        fprintf(stderr, "synth: %s\n", pm_error_text(&err));
+        return 2;
+    }
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "synth: cannot create %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    char path[4096];
+    for (uint64_t k = 0; k < (fingers + PRINTS_PER_DB - 1) / PRINTS_PER_DB; k++) {
+        snprintf(path, sizeof path, "%s/DB%llu_B", dir, (unsigned long long)k + 1);
+        if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+            fprintf(stderr, "synth: cannot create %s: %s\n", path, strerror(errno));
+            return 1;
+        }
+    }
+    char tpath[4096];
+    if (!truth_path) {
+        snprintf(tpath, sizeof tpath, "%s/truth.jsonl", dir);
+        truth_path = tpath;
+    }
+    prints_job_t j;
+    memset(&j, 0, sizeof j);
+    j.dir = dir;
+    j.format = format;
+    j.first = 0;
+    j.count = fingers;
+    j.impressions = (int)impressions;
+    j.window = (size_t)fingers;
+    j.slot = calloc(j.window, sizeof *j.slot);
+    j.slot_len = calloc(j.window, sizeof *j.slot_len);
+    j.truth = fopen(truth_path, "w");
+    j.progress = isatty(2);
+    pthread_mutex_init(&j.lock, NULL);
+    if (!j.slot || !j.slot_len || !j.truth) {
+        fprintf(stderr, "synth: cannot write %s: %s\n", truth_path, strerror(errno));
+        return 1;
+    }
+    pm_extractor_t *ex = NULL;
+    if (!no_minutiae && pm_extractor_create(&ex, &err) != 0) {
+        fprintf(stderr, "synth: %s\n", pm_error_text(&err));
+        return 1;
+    }
+    j.start_ns = pm_now_ns();
+    int rc = pm_synthfp_run(&p, 0, fingers, (int)impressions, (int)threads, ex, on_finger, &j,
+                            &err);
+    double secs = (double)(pm_now_ns() - j.start_ns) / 1e9;
+    if (j.progress)
+        fprintf(stderr, "\n");
+    pm_extractor_free(ex);
+    for (size_t k = 0; k < j.window; k++)
+        free(j.slot[k]);
+    free(j.slot);
+    free(j.slot_len);
+    int close_rc = 0;
+    if (fflush(j.truth) != 0 || fsync(fileno(j.truth)) != 0)
+        close_rc = 1;
+    if (fclose(j.truth) != 0)
+        close_rc = 1;
+    /* images were written without a sync each: one file-system sync at the end */
+    int dfd = open(dir, O_RDONLY);
+    if (dfd >= 0) {
+        if (syncfs(dfd) != 0)
+            close_rc = 1;
+        close(dfd);
+    }
+    pthread_mutex_destroy(&j.lock);
+    if (rc) {
+        if (rc < 0)
+            fprintf(stderr, "synth: %s\n", pm_error_text(&err));
+        return 1;
+    }
+    if (close_rc) {
+        fprintf(stderr, "synth: writing %s failed: %s\n", truth_path, strerror(errno));
+        return 1;
+    }
+    uint64_t nimg = fingers * impressions;
+    printf("wrote %llu images (%llu fingers x %llu impressions, %dx%d, %s) and %s\n",
+           (unsigned long long)nimg, (unsigned long long)fingers, (unsigned long long)impressions,
+           p.width, p.height, format == PM_IMAGE_WSQ ? "wsq" : "png", truth_path);
+    printf("time %.2f s on %llu threads: %.1f images/s\n", secs, (unsigned long long)threads,
+           secs > 0 ? (double)nimg / secs : 0.0);
+    printf("classes:");
+    for (int k = 0; k < PM_SYNTHFP_CLASS_COUNT; k++)
+        printf(" %s %llu", pm_synthfp_class_name((pm_synthfp_class_t)k),
+               (unsigned long long)j.cls[k]);
+    printf("\nqualities:");
+    for (int k = 0; k < PM_SYNTHFP_QUALITY_COUNT; k++)
+        printf(" %s %llu", pm_synthfp_quality_name((pm_synthfp_quality_t)k),
+               (unsigned long long)j.qual[k]);
+    printf("\n");
+    return 0;
+}
