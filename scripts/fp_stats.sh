@@ -21,32 +21,24 @@ for db in "$dir"/DB*_B; do
     done
 done
 rm -f "$tmp.one"
-sort -k1,1V "$tmp" | awk '
-function report(name, n, arr_m, arr_q, fte,    i, sm, k, med_m, med_q, b) {
-    sm = 0
-    for (i = 1; i <= n; i++) sm += arr_m[i]
-    asort(arr_m); asort(arr_q)
-    med_m = n ? arr_m[int((n + 1) / 2)] : 0
-    med_q = n ? arr_q[int((n + 1) / 2)] : 0
-    for (k = 0; k < 5; k++) b[k] = 0
-    for (i = 1; i <= n; i++) { k = int(arr_q[i] / 20); if (k > 4) k = 4; b[k]++ }
-    printf "%-8s images %4d fte %d minutiae mean %5.1f median %3d quality median %3d bands", name, n + fte, fte, n ? sm / n : 0, med_m, med_q
-    for (k = 0; k < 5; k++) printf " %4.1f%%", n ? 100 * b[k] / n : 0
-    printf "\n"
+# report NAME < "n q" lines (fte lines included)
+report() {
+    local rows ok fte
+    rows=$(cat)
+    fte=$(printf '%s\n' "$rows" | grep -c ' fte' || true)
+    ok=$(printf '%s\n' "$rows" | grep -v ' fte' | grep -c . || true)
+    local mm mq
+    mm=$(printf '%s\n' "$rows" | grep -v ' fte' | awk '{print $1}' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    mq=$(printf '%s\n' "$rows" | grep -v ' fte' | awk '{print $2}' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    printf '%s\n' "$rows" | grep -v ' fte' | awk -v name="$1" -v fte="$fte" -v mm="$mm" -v mq="$mq" '
+        { s += $1; k = int($2 / 20); if (k > 4) k = 4; b[k]++; n++ }
+        END {
+            printf "%-8s images %4d fte %d minutiae mean %5.1f median %3d quality median %3d bands(0-19,20-39,40-59,60-79,80-100)", name, n + fte, fte, n ? s / n : 0, mm, mq
+            for (k = 0; k < 5; k++) printf " %4.1f%%", n ? 100 * b[k] / n : 0
+            printf "\n"
+        }'
 }
-{
-    if ($2 == "fte") { fte[$1]++; ftes++; dbs[$1] = 1; next }
-    dbs[$1] = 1
-    c[$1]++; m[$1, c[$1]] = $2; q[$1, c[$1]] = $3
-    all_n++; am[all_n] = $2; aq[all_n] = $3
-}
-END {
-    n = asorti(dbs, names, "@ind_str_asc")
-    for (d = 1; d <= n; d++) {
-        db = names[d]; delete tm; delete tq
-        for (i = 1; i <= c[db]; i++) { tm[i] = m[db, i]; tq[i] = q[db, i] }
-        report(db, c[db], tm, tq, fte[db] + 0)
-    }
-    report("all", all_n, am, aq, ftes + 0)
-}'
-rm -f "$tmp"
+for db in $(awk '{print $1}' "$tmp" | sort -uV); do
+    awk -v d="$db" '$1 == d {print $2, $3}' "$tmp" | report "$db"
+done
+awk '{print $2, $3}' "$tmp" | report all

@@ -182,6 +182,16 @@ static void test_bounds(void **state)
     p.width = PM_SYNTHFP_MAX_DIM;
     p.height = PM_SYNTHFP_MIN_DIM;
     assert_int_equal(pm_synthfp_params_check(&p, &err), 0);
+    p.width = 0; /* 0 x 0 = sensors by finger group; one zero alone is an error */
+    assert_int_equal(pm_synthfp_params_check(&p, &err), PM_EINVAL);
+    p.height = 0;
+    assert_int_equal(pm_synthfp_params_check(&p, &err), 0);
+    pm_synthfp_sensor_t s1, s2;
+    pm_synthfp_sensor(&p, 9, &s1);
+    pm_synthfp_sensor(&p, 10, &s2);
+    assert_int_equal(s1.width, 388);
+    assert_int_equal(s2.width, 296);
+    assert_int_equal(s2.height, 560);
     p = small_params(1);
     p.difficulty = -0.01;
     assert_int_equal(pm_synthfp_params_check(&p, &err), PM_EINVAL);

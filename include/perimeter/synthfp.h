@@ -58,13 +58,28 @@ const char *pm_synthfp_quality_name(pm_synthfp_quality_t q);
 
 typedef struct pm_synthfp_params {
     uint64_t seed;
-    int width, height; /* impression size, PM_SYNTHFP_MIN_DIM..PM_SYNTHFP_MAX_DIM (default 400x400) */
+    int width, height; /* impression size, PM_SYNTHFP_MIN_DIM..PM_SYNTHFP_MAX_DIM; both 0
+                          (default): a sensor per group of ten fingers, see below */
     double difficulty; /* 0..PM_SYNTHFP_MAX_DIFFICULTY: scales displacement, rotation,
                           distortion, noise and how often captures go wrong (default 1) */
     int force_class;   /* -1 (default): classes by population frequency; else a class */
 } pm_synthfp_params_t;
 
 void pm_synthfp_params_default(pm_synthfp_params_t *p);
+
+/* The capture device of a finger's impressions. With width = height = 0 in
+ * the parameters, fingers 10k..10k+9 (one DBn_B folder) share a sensor,
+ * cycling through four with the image sizes of the FVC2002 sensors (388x374,
+ * 296x560, 300x300, 288x384) and their own noise and contrast; otherwise the
+ * given size with noise and contrast factors 1. */
+typedef struct pm_synthfp_sensor {
+    int width, height;
+    double noise;    /* factor on the sensor noise */
+    double contrast; /* factor on the ridge contrast */
+    const char *name; /* static */
+} pm_synthfp_sensor_t;
+
+void pm_synthfp_sensor(const pm_synthfp_params_t *p, uint64_t finger, pm_synthfp_sensor_t *out);
 /* PM_EINVAL with a message when a field is out of its range. */
 int pm_synthfp_params_check(const pm_synthfp_params_t *p, pm_error_t *err);
 
@@ -93,6 +108,8 @@ typedef struct pm_synthfp_master {
 typedef struct pm_synthfp_impression {
     int impression; /* 1-based */
     pm_synthfp_quality_t quality;
+    const char *sensor; /* pm_synthfp_sensor_t.name (static) */
+    int width, height;
     double rotation_deg;      /* counter-clockwise on the displayed image */
     double anchor_x, anchor_y; /* master point (contact centre) ... */
     double place_x, place_y;   /* ... lands here in the impression */

@@ -703,7 +703,9 @@ static void prints_usage(FILE *out)
             "  so `perimeter eval fvc DIR` runs on it) and the ground truth as JSON Lines\n"
             "  (default DIR/truth.jsonl: class, singular points, master minutiae, and per\n"
             "  impression the quality kind, transformation and mapped minutiae).\n"
-            "  --size WxH      impression size at 500 ppi, 256..1024 each (default 400x400)\n"
+            "  --size WxH      impression size at 500 ppi, 256..1024 each (default: a sensor\n"
+            "                  per DBn_B folder with the FVC2002 sizes 388x374, 296x560,\n"
+            "                  300x300, 288x384 in turn)\n"
             "  --threads T     worker threads (default: online CPUs); output does not depend on it\n"
             "  --difficulty D  0..3 (default 1): displacement, rotation, distortion, noise and\n"
             "                  the share of dry/wet/smudged/partial captures\n"
@@ -886,9 +888,12 @@ int pm_cmd_synth_prints(int argc, char **argv)
         return 1;
     }
     uint64_t nimg = fingers * impressions;
-    printf("wrote %llu images (%llu fingers x %llu impressions, %dx%d, %s) and %s\n",
+    char size[32] = "FVC2002 sensor sizes";
+    if (p.width)
+        snprintf(size, sizeof size, "%dx%d", p.width, p.height);
+    printf("wrote %llu images (%llu fingers x %llu impressions, %s, %s) and %s\n",
            (unsigned long long)nimg, (unsigned long long)fingers, (unsigned long long)impressions,
-           p.width, p.height, format == PM_IMAGE_WSQ ? "wsq" : "png", truth_path);
+           size, format == PM_IMAGE_WSQ ? "wsq" : "png", truth_path);
     printf("time %.2f s on %llu threads: %.1f images/s\n", secs, (unsigned long long)threads,
            secs > 0 ? (double)nimg / secs : 0.0);
     printf("classes:");

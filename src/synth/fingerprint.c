@@ -48,8 +48,8 @@ void pm_synthfp_params_default(pm_synthfp_params_t *p)
 {
     memset(p, 0, sizeof *p);
     p->seed = 1;
-    p->width = 400;
-    p->height = 400;
+    p->width = 0; /* sensors by finger group */
+    p->height = 0;
     p->difficulty = 1.0;
     p->force_class = -1;
 }
@@ -58,7 +58,9 @@ int pm_synthfp_params_check(const pm_synthfp_params_t *p, pm_error_t *err)
 {
     if (!p)
         return pm_error_set(err, PM_EINVAL, "no parameters");
-    if (p->width < PM_SYNTHFP_MIN_DIM || p->width > PM_SYNTHFP_MAX_DIM ||
+    if (p->width == 0 && p->height == 0)
+        ; /* sensors by finger group */
+    else if (p->width < PM_SYNTHFP_MIN_DIM || p->width > PM_SYNTHFP_MAX_DIM ||
         p->height < PM_SYNTHFP_MIN_DIM || p->height > PM_SYNTHFP_MAX_DIM)
         return pm_error_set(err, PM_EINVAL, "image size %dx%d outside %d..%d", p->width,
                             p->height, PM_SYNTHFP_MIN_DIM, PM_SYNTHFP_MAX_DIM);
@@ -68,6 +70,21 @@ int pm_synthfp_params_check(const pm_synthfp_params_t *p, pm_error_t *err)
     if (p->force_class < -1 || p->force_class >= PM_SYNTHFP_CLASS_COUNT)
         return pm_error_set(err, PM_EINVAL, "class %d unknown", p->force_class);
     return 0;
+}
+
+void pm_synthfp_sensor(const pm_synthfp_params_t *p, uint64_t finger, pm_synthfp_sensor_t *out)
+{
+    static const pm_synthfp_sensor_t sensors[4] = {
+        {388, 374, 1.0, 1.0, "optical-388x374"},
+        {296, 560, 0.8, 1.1, "optical-296x560"},
+        {300, 300, 1.6, 0.75, "capacitive-300x300"},
+        {288, 384, 1.25, 0.9, "sweep-288x384"},
+    };
+    if (p->width == 0 && p->height == 0) {
+        *out = sensors[(finger / 10) % 4];
+        return;
+    }
+    *out = (pm_synthfp_sensor_t){p->width, p->height, 1.0, 1.0, "custom"};
 }
 
 /* ---- small shared helpers ---- */
@@ -370,11 +387,13 @@ int pm_synthfp_master(const pm_synthfp_params_t *p, uint64_t finger, const pm_ex
     pm__rng_t r;
     pm__rng_seed(&r, p->seed, SFP_STREAM_MASTER, finger, 0);
     /* canvas: the largest impression plus room to move it */
-    int W = (p->width > p->height ? p->width : p->height) + 96;
+    pm_synthfp_sensor_t sen;
+    pm_synthfp_sensor(p, finger, &sen);
+    int W = (sen.width > sen.height ? sen.width : sen.height) + 96;
     if (W < 464)
         W = 464;
     W = (W + SFP_TILE - 1) / SFP_TILE * SFP_TILE;
-    int H = (p->height + 160 > 560 ? p->height + 160 : 560);
+    int H = (sen.height + 160 > 560 ? sen.height + 160 : 560);
     H = (H + SFP_TILE - 1) / SFP_TILE * SFP_TILE;
     out->finger = finger;
     out->width = W;

@@ -153,11 +153,16 @@ int pm_synthfp_impression(const pm_synthfp_params_t *p, const pm_synthfp_master_
     pm__rng_t r;
     pm__rng_seed(&r, p->seed, SFP_STREAM_IMPRESSION, m->finger, (uint64_t)impression);
     const double d = p->difficulty;
-    const int W = p->width, H = p->height;
+    pm_synthfp_sensor_t sen;
+    pm_synthfp_sensor(p, m->finger, &sen);
+    const int W = sen.width, H = sen.height;
     pm_synthfp_impression_t tr;
     memset(&tr, 0, sizeof tr);
     tr.impression = impression;
     tr.quality = draw_quality(&r, d);
+    tr.sensor = sen.name;
+    tr.width = W;
+    tr.height = H;
 
     /* placement: the contact centre is near the finger centre (about the core) */
     double fcx = 0, fcy = 0;
@@ -176,7 +181,7 @@ int pm_synthfp_impression(const pm_synthfp_params_t *p, const pm_synthfp_master_
     }
     imp_model_t im;
     memset(&im, 0, sizeof im);
-    double rot = pm__rng_normal(&r, 0, 9.0 * d);
+    double rot = pm__rng_normal(&r, 0, 7.0 * d);
     rot = fmax(-35, fmin(35, rot));
     im.ca = cos(rot * SFP_PI / 180);
     im.sa = sin(rot * SFP_PI / 180);
@@ -185,8 +190,8 @@ int pm_synthfp_impression(const pm_synthfp_params_t *p, const pm_synthfp_master_
     im.px = W / 2.0 + pm__rng_normal(&r, 0, 0.07 * W * d);
     im.py = H / 2.0 + pm__rng_normal(&r, 0, 0.07 * H * d);
     /* contact ellipse (master coordinates) */
-    im.cra = 0.5 * W * (0.78 + 0.22 * pm__rng_unit(&r));
-    im.crb = 0.5 * H * (0.95 + 0.25 * pm__rng_unit(&r));
+    im.cra = 0.5 * W * (0.72 + 0.24 * pm__rng_unit(&r));
+    im.crb = 0.5 * H * (0.88 + 0.25 * pm__rng_unit(&r));
     im.ccx = im.ax + pm__rng_normal(&r, 0, 10);
     im.ccy = im.ay + pm__rng_normal(&r, 0, 12);
     if (tr.quality == PM_SYNTHFP_PARTIAL) {
@@ -205,11 +210,11 @@ int pm_synthfp_impression(const pm_synthfp_params_t *p, const pm_synthfp_master_
     im.dcy = im.ccy + pm__rng_normal(&r, 0, 10);
     im.dra = 0.35 * im.cra;
     im.drb = 0.35 * im.crb;
-    double beta = pm__rng_normal(&r, 0, 3.0 * d);
+    double beta = pm__rng_normal(&r, 0, 2.5 * d);
     im.dcb = cos(beta * SFP_PI / 180);
     im.dsb = sin(beta * SFP_PI / 180);
-    im.dtx = pm__rng_normal(&r, 0, 7.0 * d);
-    im.dty = pm__rng_normal(&r, 0, 7.0 * d);
+    im.dtx = pm__rng_normal(&r, 0, 6.0 * d);
+    im.dty = pm__rng_normal(&r, 0, 6.0 * d);
     im.brake_k = 110 + 60 * pm__rng_unit(&r);
 
     /* pressure, contrast, noise */
@@ -234,8 +239,9 @@ int pm_synthfp_impression(const pm_synthfp_params_t *p, const pm_synthfp_master_
         contrast = 140 + 70 * pm__rng_unit(&r);
         break;
     }
+    contrast *= sen.contrast;
     double bg = 225 + 25 * pm__rng_unit(&r);
-    double sigma = 3 + 5 * d * pm__rng_unit(&r);
+    double sigma = (3 + 5 * d * pm__rng_unit(&r)) * sen.noise;
     int scratches = pm__rng_chance(&r, fmin(1.0, 0.25 * d)) ? 1 + (int)pm__rng_below(&r, 3) : 0;
 
     float *dark = malloc((size_t)W * H * sizeof *dark);
@@ -449,9 +455,10 @@ int pm_synthfp_truth_jsonl(const pm_synthfp_master_t *m, const pm_synthfp_impres
         if (!rc)
             rc = pm_buf_printf(
                 out,
-                ",\"quality\":\"%s\",\"transform\":{\"rotation_deg\":%.2f,\"anchor\":[%.1f,%.1f],"
+                ",\"sensor\":\"%s\",\"width\":%d,\"height\":%d,\"quality\":\"%s\",\"transform\":{\"rotation_deg\":%.2f,\"anchor\":[%.1f,%.1f],"
                 "\"place\":[%.1f,%.1f],\"distortion_deg\":%.2f,\"distortion_shift\":[%.1f,%.1f]},"
                 "\"contact\":[%.1f,%.1f],\"ridge_threshold\":%.3f,\"singular\":",
+                t->sensor ? t->sensor : "", t->width, t->height,
                 pm_synthfp_quality_name(t->quality), t->rotation_deg, t->anchor_x, t->anchor_y,
                 t->place_x, t->place_y, t->distortion_deg, t->distortion_dx, t->distortion_dy,
                 t->contact_a, t->contact_b, t->ridge_threshold);
