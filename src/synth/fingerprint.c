@@ -286,6 +286,12 @@ typedef float v8f __attribute__((vector_size(32)));
 
 /* One Gabor pass over the active tiles: out = clip(gain * (in * k)) (or the
  * raw response when gain is 0). in/out are padded by SFP_R on each side. */
+/* On x86-64 an AVX2 copy is picked at load time where the CPU has it. No FMA:
+ * the multiplies and adds are the same IEEE operations in the same order as
+ * the SSE2 copy, so both give the same bits (-std=c17 keeps contraction off). */
+#if defined(__x86_64__) && defined(__linux__)
+__attribute__((target_clones("avx2", "default")))
+#endif
 static int gabor_pass(bank_t *bank, const float *in, float *out, int pw, int tw, int th,
                       const uint8_t *tori, const uint8_t *tper, const uint8_t *tmask,
                       uint8_t *active, float gain)
