@@ -97,7 +97,11 @@ typedef struct pm_synthfp_master {
     int width, height; /* master canvas (pixels, 500 ppi) */
     float *ridge;      /* width*height ridge field, about -1 (valley) .. +1 (ridge crest) */
     uint8_t *mask;     /* width*height 1 = fingertip skin */
+    float *skin;       /* width*height the mask softened over ~12 px (0..1): the
+                          finger's outline touches the sensor lightly */
     double period;     /* mean ridge period (pixels) */
+    float centre_x, centre_y; /* centre of the pattern (about the core), where
+                                 impressions are centred before they move */
     int n_singular;
     pm_synthfp_singular_t singular[4];
     pm_fingerprint_t minutiae; /* the master's minutiae (master coordinates) */

@@ -406,7 +406,8 @@ int pm_synthfp_master(const pm_synthfp_params_t *p, uint64_t finger, const pm_ex
     out->height = H;
     out->ridge = calloc((size_t)W * H, sizeof *out->ridge);
     out->mask = calloc((size_t)W * H, 1);
-    if (!out->ridge || !out->mask) {
+    out->skin = calloc((size_t)W * H, sizeof *out->skin);
+    if (!out->ridge || !out->mask || !out->skin) {
         pm_synthfp_master_free(out);
         return pm_error_set(err, PM_ENOMEM, "out of memory for a %dx%d master", W, H);
     }
@@ -424,6 +425,8 @@ int pm_synthfp_master(const pm_synthfp_params_t *p, uint64_t finger, const pm_ex
     }
     md.T0 = 8.2 + 1.6 * pm__rng_unit(&r);
     out->cls = md.cls;
+    out->centre_x = (float)md.fx;
+    out->centre_y = (float)(md.fy - 25);
     out->n_singular = md.ns;
     memcpy(out->singular, md.sp, sizeof md.sp);
 
@@ -513,6 +516,33 @@ int pm_synthfp_master(const pm_synthfp_params_t *p, uint64_t finger, const pm_ex
         for (int x = 0; x < W; x++)
             out->ridge[(size_t)y * W + x] =
                 sfp_clampf((float)(a[(size_t)(y + SFP_R) * pw + x + SFP_R] / amp), -1.5f, 1.5f);
+    /* soft outline: the mask box-blurred twice over 13 px (rows, then columns) */
+    {
+        float *t = b; /* free scratch of at least W*H floats */
+        for (size_t i = 0; i < (size_t)W * H; i++)
+            out->skin[i] = out->mask[i];
+        for (int pass = 0; pass < 2; pass++) {
+            const int R = 6;
+            for (int y = 0; y < H; y++)
+                for (int x = 0; x < W; x++) {
+                    float acc = 0;
+                    for (int k = -R; k <= R; k++) {
+                        int xx = x + k < 0 ? 0 : x + k >= W ? W - 1 : x + k;
+                        acc += out->skin[(size_t)y * W + xx];
+                    }
+                    t[(size_t)y * W + x] = acc / (2 * R + 1);
+                }
+            for (int y = 0; y < H; y++)
+                for (int x = 0; x < W; x++) {
+                    float acc = 0;
+                    for (int k = -R; k <= R; k++) {
+                        int yy = y + k < 0 ? 0 : y + k >= H ? H - 1 : y + k;
+                        acc += t[(size_t)yy * W + x];
+                    }
+                    out->skin[(size_t)y * W + x] = acc / (2 * R + 1);
+                }
+        }
+    }
     if (ex) {
         pm_image_t img;
         pm_error_t e2 = {0};
@@ -541,8 +571,10 @@ void pm_synthfp_master_free(pm_synthfp_master_t *m)
         return;
     free(m->ridge);
     free(m->mask);
+    free(m->skin);
     m->ridge = NULL;
     m->mask = NULL;
+    m->skin = NULL;
 }
 
 int pm_synthfp_master_image(const pm_synthfp_master_t *m, pm_image_t *out, pm_error_t *err)

@@ -91,6 +91,13 @@ static float contact_at(const imp_model_t *im, double x, double y)
     return sfp_smoothstep(-4.f, 10.f, (float)px);
 }
 
+/* contact weight including the soft outline of the finger */
+static float touch_at(const imp_model_t *im, const pm_synthfp_master_t *m, double x, double y)
+{
+    float skin = pm__sfp_bilinear(m->skin, m->width, m->height, (float)x, (float)y);
+    return contact_at(im, x, y) * sfp_smoothstep(0.15f, 0.95f, skin);
+}
+
 static void box_blur(float *img, float *tmp, int w, int h, int rx, int ry)
 {
     for (int y = 0; y < h; y++) {
@@ -165,20 +172,7 @@ int pm_synthfp_impression(const pm_synthfp_params_t *p, const pm_synthfp_master_
     tr.height = H;
 
     /* placement: the contact centre is near the finger centre (about the core) */
-    double fcx = 0, fcy = 0;
-    {
-        /* centre of the mask's top 55% */
-        double sx = 0, sy = 0, n = 0;
-        for (int y = 0; y < m->height * 55 / 100; y += 4)
-            for (int x = 0; x < m->width; x += 4)
-                if (m->mask[(size_t)y * m->width + x]) {
-                    sx += x;
-                    sy += y;
-                    n++;
-                }
-        fcx = n ? sx / n : m->width / 2.0;
-        fcy = n ? sy / n + 40 : m->height / 2.0;
-    }
+    double fcx = m->centre_x, fcy = m->centre_y;
     imp_model_t im;
     memset(&im, 0, sizeof im);
     double rot = pm__rng_normal(&r, 0, 7.0 * d);
@@ -283,13 +277,9 @@ int pm_synthfp_impression(const pm_synthfp_params_t *p, const pm_synthfp_master_
             float mx = pm__sfp_bilinear(gmx, gw, gh, fx, fy);
             float my = pm__sfp_bilinear(gmy, gw, gh, fx, fy);
             float c = pm__sfp_bilinear(gc, gw, gh, fx, fy);
-            float msk = 0, rv = 0;
-            if (mx >= 0 && my >= 0 && mx <= m->width - 1 && my <= m->height - 1) {
-                int ix = (int)(mx + 0.5f), iy = (int)(my + 0.5f);
-                msk = m->mask[(size_t)iy * m->width + ix];
-                rv = pm__sfp_bilinear(m->ridge, m->width, m->height, mx, my);
-            }
-            c *= msk;
+            float skin = pm__sfp_bilinear(m->skin, m->width, m->height, mx, my);
+            float rv = pm__sfp_bilinear(m->ridge, m->width, m->height, mx, my);
+            c *= sfp_smoothstep(0.15f, 0.95f, skin);
             /* lighter pressure (thinner ridges) towards the contact border and in patches */
             float t = (float)thr + 0.35f * (1.f - sfp_smoothstep(0.f, 0.9f, c)) +
                       0.12f * (float)d * pm__sfp_noise_at(&npress, (float)x, (float)y);
@@ -359,7 +349,7 @@ int pm_synthfp_impression(const pm_synthfp_params_t *p, const pm_synthfp_master_
         tr.singular[i].x = (float)ox;
         tr.singular[i].y = (float)oy;
         tr.singular[i].visible = ox >= 0 && oy >= 0 && ox < W && oy < H &&
-                                 contact_at(&im, m->singular[i].x, m->singular[i].y) > 0.5f;
+                                 touch_at(&im, m, m->singular[i].x, m->singular[i].y) > 0.5f;
     }
     tr.minutiae.width = W;
     tr.minutiae.height = H;
@@ -369,7 +359,7 @@ int pm_synthfp_impression(const pm_synthfp_params_t *p, const pm_synthfp_master_
             const pm_minutia_t *mm = &m->minutiae.minutiae[i];
             double ox, oy, ex, ey;
             forward(&im, mm->x, mm->y, &ox, &oy);
-            if (!(ox >= 0 && oy >= 0 && ox < W && oy < H) || contact_at(&im, mm->x, mm->y) < 0.5f)
+            if (!(ox >= 0 && oy >= 0 && ox < W && oy < H) || touch_at(&im, m, mm->x, mm->y) < 0.5f)
                 continue;
             forward(&im, mm->x + 6 * cos(mm->angle), mm->y - 6 * sin(mm->angle), &ex, &ey);
             pm_minutia_t *t = &tr.minutiae.minutiae[tr.minutiae.count++];
