@@ -1,0 +1,79 @@
+#!/bin/bash
+# perimeter synth prints end to end, without ../shared/data: ten synthetic
+# fingers x 8 impressions laid out as DB1_B, then `perimeter eval fvc`,
+# `extract` and `compare` on them; the same seed on 1 and 2 threads gives the
+# same bytes; WSQ output; the ground truth; bad options fail clearly.
+# Gates (measured at seed 77: EER 7.08% (FVC impostors), mated pairs scored
+# 89 and 86, non-mated 15 and 0) sit a small margin above the figures.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+bin="$PERIMETER_BIN"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+"$bin" synth prints --fingers 10 --impressions 8 --seed 77 --out "$tmp/a" --threads 2 > "$tmp/gen.txt"
+assert_contains "$tmp/gen.txt" '^wrote 80 images' "generation summary"
+assert_contains "$tmp/gen.txt" '^time .* images/s' "generation speed"
+[ "$(find "$tmp/a/DB1_B" -name '*.png' | wc -l)" -eq 80 ] || fail "expected 80 PNGs in DB1_B"
+[ -f "$tmp/a/DB1_B/110_8.png" ] || fail "missing DB1_B/110_8.png"
+
+# ground truth: one JSON line per finger with 8 impressions and master minutiae
+[ "$(wc -l < "$tmp/a/truth.jsonl")" -eq 10 ] || fail "truth should have 10 lines"
+jq -e -s 'length == 10 and all(.[]; (.impressions | length) == 8
+          and (.class | IN("arch","tented_arch","left_loop","right_loop","whorl"))
+          and (.master.minutiae | length) >= 15
+          and all(.impressions[]; .quality | IN("good","dry","wet","smudged","partial")))' \
+    "$tmp/a/truth.jsonl" > /dev/null || fail "truth.jsonl does not hold what it promises"
+[ "$(jq -r 'select(.finger == 4) | .impressions[2].file' "$tmp/a/truth.jsonl")" = "DB1_B/105_3.png" ] ||
+    fail "truth file names do not follow DBn_B/<finger>_<impression>"
+
+# same seed on one thread: the same bytes
+"$bin" synth prints --fingers 10 --impressions 8 --seed 77 --out "$tmp/b" --threads 1 > /dev/null
+(cd "$tmp/a" && find . -type f | sort | xargs md5sum) > "$tmp/a.md5"
+(cd "$tmp/b" && find . -type f | sort | xargs md5sum) > "$tmp/b.md5"
+cmp -s "$tmp/a.md5" "$tmp/b.md5" || fail "1 and 2 threads gave different output"
+
+# the FVC protocol runs on it as it is
+"$bin" eval fvc "$tmp/a" --json > "$tmp/eval.json"
+fte=$(jq '.failures_to_extract' "$tmp/eval.json")
+eer=$(jq '.mean_fvc.eer' "$tmp/eval.json")
+[ "$fte" -eq 0 ] || fail "failures to extract: $fte"
+awk -v e="$eer" 'BEGIN { exit !(e < 9.5) }' || fail "EER $eer% above the 9.5% gate"
+
+# mated pairs score clearly above non-mated ones
+score() { "$bin" compare "$tmp/a/DB1_B/$1.png" "$tmp/a/DB1_B/$2.png" > "$tmp/cmp.txt"; awk '/^score/ {print int($2)}' "$tmp/cmp.txt"; }
+for pair in "101_1 101_2" "103_4 103_7"; do
+    s=$(score $pair)
+    [ "$s" -ge 60 ] || fail "mated pair $pair scored $s (< 60)"
+done
+for pair in "101_1 102_1" "105_2 108_3"; do
+    s=$(score $pair)
+    [ "$s" -le 25 ] || fail "non-mated pair $pair scored $s (> 25)"
+done
+
+# extraction draws and lists
+"$bin" extract "$tmp/a/DB1_B/102_1.png" --draw "$tmp/d.png" > "$tmp/list.txt"
+assert_contains "$tmp/list.txt" '^count [1-9][0-9]' "minutiae listing"
+head -c 8 "$tmp/d.png" | od -An -tx1 > "$tmp/sig.txt"
+assert_contains "$tmp/sig.txt" '89 50 4e 47' "drawing is a PNG"
+
+# WSQ output, one forced class, an explicit size
+"$bin" synth prints --fingers 2 --impressions 2 --seed 5 --format wsq --class whorl \
+    --size 320x480 --out "$tmp/w" > "$tmp/genw.txt"
+"$bin" image info "$tmp/w/DB1_B/102_2.wsq" > "$tmp/info.txt"
+assert_contains "$tmp/info.txt" 'wsq' "WSQ output"
+assert_contains "$tmp/info.txt" '320' "WSQ width"
+"$bin" extract "$tmp/w/DB1_B/101_1.wsq" > "$tmp/listw.txt"
+assert_contains "$tmp/listw.txt" '^count [1-9]' "minutiae from WSQ"
+[ "$(jq -r '.class' "$tmp/w/truth.jsonl" | sort -u)" = "whorl" ] || fail "--class whorl not honoured"
+
+# bad options: a clear message and a non-zero exit, nothing written
+for bad in "--size 100x100" "--difficulty 4" "--impressions 65" "--class spiral" "--format jpg"; do
+    # shellcheck disable=SC2086
+    if "$bin" synth prints --fingers 1 --out "$tmp/bad" $bad 2> "$tmp/err.txt"; then
+        fail "synth prints $bad should fail"
+    fi
+    [ -s "$tmp/err.txt" ] || fail "synth prints $bad failed without a message"
+done
+[ ! -e "$tmp/bad/truth.jsonl" ] || fail "a refused run wrote a truth file"
+echo ok
