@@ -192,6 +192,12 @@ static void test_bounds(void **state)
     assert_int_equal(s1.width, 388);
     assert_int_equal(s2.width, 296);
     assert_int_equal(s2.height, 560);
+    p.rolled = 1;
+    pm_synthfp_sensor(&p, 10, &s2);
+    assert_int_equal(s2.width, 800);
+    assert_int_equal(s2.height, 750);
+    p.rolled = 2;
+    assert_int_equal(pm_synthfp_params_check(&p, &err), PM_EINVAL);
     p = small_params(1);
     p.difficulty = -0.01;
     assert_int_equal(pm_synthfp_params_check(&p, &err), PM_EINVAL);

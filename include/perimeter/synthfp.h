@@ -63,6 +63,9 @@ typedef struct pm_synthfp_params {
     double difficulty; /* 0..PM_SYNTHFP_MAX_DIFFICULTY: scales displacement, rotation,
                           distortion, noise and how often captures go wrong (default 1) */
     int force_class;   /* -1 (default): classes by population frequency; else a class */
+    int rolled;        /* 1: rolled ten-print impressions (the finger's surface
+                          unrolled: a 1.45x wider finger, 800x750 images unless a size
+                          is given, upright, full contact); masters differ from flat ones */
 } pm_synthfp_params_t;
 
 void pm_synthfp_params_default(pm_synthfp_params_t *p);
@@ -71,7 +74,8 @@ void pm_synthfp_params_default(pm_synthfp_params_t *p);
  * the parameters, fingers 10k..10k+9 (one DBn_B folder) share a sensor,
  * cycling through four with the image sizes of the FVC2002 sensors (388x374,
  * 296x560, 300x300, 288x384) and their own noise and contrast; otherwise the
- * given size with noise and contrast factors 1. */
+ * given size with noise and contrast factors 1. Rolled impressions without a
+ * size are 800x750 (1.6 x 1.5 inch, a ten-print card's rolled box). */
 typedef struct pm_synthfp_sensor {
     int width, height;
     double noise;    /* factor on the sensor noise */

@@ -581,6 +581,7 @@ int pm_cmd_synth_manifest(int argc, char **argv)
 #include <fcntl.h>
 #include <pthread.h>
 
+#include "perimeter/an2k.h"
 #include "perimeter/fp.h"
 #include "perimeter/image.h"
 #include "perimeter/synthfp.h"
@@ -607,13 +608,16 @@ typedef struct prints_job {
     uint64_t cls[PM_SYNTHFP_CLASS_COUNT];
     uint64_t qual[PM_SYNTHFP_QUALITY_COUNT];
     uint64_t start_ns;
+    /* ten-print mode: a subject's ten fingers gathered until complete */
+    int tenprint;
+    uint64_t seed;
+    struct tp_subject {
+        int have;
+        uint8_t *wsq[10][PM_SYNTHFP_MAX_IMPRESSIONS];
+        size_t len[10][PM_SYNTHFP_MAX_IMPRESSIONS];
+        int w, h;
+    } *subjects;
 } prints_job_t;
-
-static void print_view_name(char *out, size_t cap, uint64_t finger, int impression, const char *ext)
-{
-    snprintf(out, cap, "DB%llu_B/%llu_%d.%s", (unsigned long long)(finger / PRINTS_PER_DB + 1),
-             (unsigned long long)(101 + finger % PRINTS_PER_DB), impression, ext);
-}
 
 static int write_plain(const char *path, const uint8_t *data, size_t len)
 {
@@ -626,6 +630,76 @@ static int write_plain(const char *path, const uint8_t *data, size_t len)
     return rc;
 }
 
+static void tp_subject_free(struct tp_subject *sj)
+{
+    for (int f = 0; f < 10; f++)
+        for (int i = 0; i < PM_SYNTHFP_MAX_IMPRESSIONS; i++) {
+            free(sj->wsq[f][i]);
+            sj->wsq[f][i] = NULL;
+        }
+}
+
+/* Builds and writes subject k's transactions, one per impression: Type-1,
+ * Type-2 (purpose, case reference) and ten Type-14 WSQ rolled prints
+ * (finger positions 1..10) through the an2k vetting builder. */
+static int tp_write(prints_job_t *j, uint64_t k, struct tp_subject *sj)
+{
+    for (int i = 0; i < j->impressions; i++) {
+        pm_an2k_finger_t fingers[10];
+        for (int f = 0; f < 10; f++)
+            fingers[f] = (pm_an2k_finger_t){f + 1, sj->wsq[f][i], sj->len[f][i], PM_AN2K_CMP_WSQ,
+                                            sj->w, sj->h, 500};
+        char tcn[64], case_ref[64];
+        snprintf(tcn, sizeof tcn, "SYN%llu-%llu-%d", (unsigned long long)(j->seed % 1000000000ull),
+                 (unsigned long long)k + 1, i + 1);
+        snprintf(case_ref, sizeof case_ref, "SYNTH SUBJECT %llu", (unsigned long long)k + 1);
+        pm_an2k_search_t q = {
+            .header = {.tot = NULL, .date = "20260105", .dai = "SYNTHDAI0", .ori = "SYNTHORI0",
+                       .tcn = tcn},
+            .purpose = "TEST",
+            .case_ref = case_ref,
+            .fingers = fingers,
+            .nfingers = 10,
+        };
+        pm_an2k_txn_t t;
+        pm_error_t err = {0};
+        uint8_t *data = NULL;
+        size_t len = 0;
+        int rc = pm_an2k_search_build(&q, &t, &err);
+        /* the builder writes impression type 0 (live-scan plain): these are
+         * rolled (14.003 = 1, live-scan rolled) */
+        for (size_t r = 0; !rc && r < t.nrecords; r++)
+            if (t.records[r].type == 14)
+                rc = pm_an2k_set_text(&t.records[r], 3, "1", &err);
+        if (!rc)
+            rc = pm_an2k_finalize(&t, &err);
+        if (!rc) {
+            rc = pm_an2k_write(&t, &data, &len, &err);
+            pm_an2k_free(&t);
+        }
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%llu_%d.an2", j->dir, (unsigned long long)k + 1, i + 1);
+        if (rc) {
+            fprintf(stderr, "synth: %s: %s\n", path, pm_error_text(&err));
+            return 1;
+        }
+        rc = write_plain(path, data, len);
+        free(data);
+        if (rc) {
+            fprintf(stderr, "synth: cannot write %s: %s\n", path, strerror(errno));
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void print_view_name(char *out, size_t cap, uint64_t finger, int impression, const char *ext)
+{
+    snprintf(out, cap, "DB%llu_B/%llu_%d.%s", (unsigned long long)(finger / PRINTS_PER_DB + 1),
+             (unsigned long long)(101 + finger % PRINTS_PER_DB), impression, ext);
+}
+
+
 static int on_finger(void *user, const pm_synthfp_master_t *m, const pm_image_t *imgs,
                      const pm_synthfp_impression_t *truth, int n)
 {
@@ -634,7 +708,43 @@ static int on_finger(void *user, const pm_synthfp_master_t *m, const pm_image_t 
     char rel[128], path[4096];
     if (n > PM_SYNTHFP_MAX_IMPRESSIONS)
         return 1;
-    for (int i = 0; i < n; i++) {
+    char names[PM_SYNTHFP_MAX_IMPRESSIONS][128];
+    const char *files[PM_SYNTHFP_MAX_IMPRESSIONS];
+    if (j->tenprint) {
+        uint64_t k = (m->finger - j->first) / 10;
+        int pos = (int)((m->finger - j->first) % 10);
+        uint8_t *wsq[PM_SYNTHFP_MAX_IMPRESSIONS] = {0};
+        size_t wlen[PM_SYNTHFP_MAX_IMPRESSIONS] = {0};
+        for (int i = 0; i < n; i++) {
+            pm_error_t err = {0};
+            if (pm_image_encode(&imgs[i], PM_IMAGE_WSQ, &j->save, &wsq[i], &wlen[i], &err) != 0) {
+                fprintf(stderr, "synth: WSQ: %s\n", pm_error_text(&err));
+                for (int q = 0; q < i; q++)
+                    free(wsq[q]);
+                return 1;
+            }
+            snprintf(names[i], sizeof names[i], "%llu_%d.an2 finger %d", (unsigned long long)k + 1,
+                     i + 1, pos + 1);
+            files[i] = names[i];
+        }
+        pthread_mutex_lock(&j->lock);
+        struct tp_subject *sj = &j->subjects[k];
+        for (int i = 0; i < n; i++) {
+            sj->wsq[pos][i] = wsq[i];
+            sj->len[pos][i] = wlen[i];
+        }
+        sj->w = imgs[0].width;
+        sj->h = imgs[0].height;
+        int complete = ++sj->have == 10;
+        pthread_mutex_unlock(&j->lock);
+        if (complete) { /* every finger is in: no other thread touches sj now */
+            int rc = tp_write(j, k, sj);
+            tp_subject_free(sj);
+            if (rc)
+                return rc;
+        }
+    }
+    for (int i = 0; i < n && !j->tenprint; i++) {
         uint8_t *data = NULL;
         size_t len = 0;
         pm_error_t err = {0};
@@ -651,9 +761,7 @@ static int on_finger(void *user, const pm_synthfp_master_t *m, const pm_image_t 
             return 1;
         }
     }
-    char names[PM_SYNTHFP_MAX_IMPRESSIONS][128];
-    const char *files[PM_SYNTHFP_MAX_IMPRESSIONS];
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && !j->tenprint; i++) {
         print_view_name(names[i], sizeof names[i], m->finger, i + 1, ext);
         files[i] = names[i];
     }
@@ -697,7 +805,7 @@ static void prints_usage(FILE *out)
             "usage: perimeter synth prints --out DIR [--fingers N] [--impressions M] [--seed S]\n"
             "                              [--format png|wsq] [--size WxH] [--threads T]\n"
             "                              [--difficulty D] [--class C] [--truth FILE]\n"
-            "                              [--no-minutiae]\n"
+            "                              [--no-minutiae] [--tenprint N]\n"
             "  Generates N synthetic fingers (default 100) with M impressions each (default 8)\n"
             "  as DIR/DBk_B/<101..110>_<1..M>.png (ten fingers per DBk_B folder, as in FVC,\n"
             "  so `perimeter eval fvc DIR` runs on it) and the ground truth as JSON Lines\n"
@@ -710,7 +818,11 @@ static void prints_usage(FILE *out)
             "  --difficulty D  0..3 (default 1): displacement, rotation, distortion, noise and\n"
             "                  the share of dry/wet/smudged/partial captures\n"
             "  --class C       only arch, tented_arch, left_loop, right_loop or whorl\n"
-            "  --no-minutiae   skip extracting the masters' minutiae (faster, no minutiae truth)\n");
+            "  --no-minutiae   skip extracting the masters' minutiae (faster, no minutiae truth)\n"
+            "  --tenprint N    instead: N subjects, each M ANSI/NIST transactions DIR/<s>_<m>.an2\n"
+            "                  (Type-1, Type-2, ten Type-14 WSQ rolled prints, 800x750 unless\n"
+            "                  --size) for the vetting workflow; fingers 10(s-1)..10(s-1)+9 of\n"
+            "                  the truth are subject s's positions 1..10\n");
 }
 
 int pm_cmd_synth_prints(int argc, char **argv)
@@ -722,18 +834,20 @@ int pm_cmd_synth_prints(int argc, char **argv)
         {"threads", required_argument, 0, 't'},    {"difficulty", required_argument, 0, 'd'},
         {"class", required_argument, 0, 'c'},      {"truth", required_argument, 0, 'T'},
         {"no-minutiae", no_argument, 0, 'N'},      {"help", no_argument, 0, 'h'},
+        {"tenprint", required_argument, 0, 'P'},
         {0, 0, 0, 0}};
     pm_synthfp_params_t p;
     pm_synthfp_params_default(&p);
     const char *dir = NULL, *truth_path = NULL;
     uint64_t fingers = 100, impressions = 8, threads = 0;
     int no_minutiae = 0;
+    uint64_t tenprint = 0;
     pm_image_format_t format = PM_IMAGE_PNG;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     threads = ncpu > 0 ? (uint64_t)ncpu : 1;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:n:m:s:f:z:t:d:c:T:Nh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:n:m:s:f:z:t:d:c:T:NhP:", opts, NULL)) != -1) {
         switch (c) {
         case 'o': dir = optarg; break;
         case 'n':
@@ -798,6 +912,13 @@ int pm_cmd_synth_prints(int argc, char **argv)
         }
         case 'T': truth_path = optarg; break;
         case 'N': no_minutiae = 1; break;
+        case 'P':
+            if (parse_u64(optarg, "--tenprint", PM_SYNTHFP_MAX_FINGERS / 10, &tenprint)) return 2;
+            if (tenprint == 0) {
+                fprintf(stderr, "synth: --tenprint needs at least 1 subject\n");
+                return 2;
+            }
+            break;
         case 'h': prints_usage(stdout); return 0;
         default: prints_usage(stderr); return 2;
         }
@@ -807,6 +928,10 @@ int pm_cmd_synth_prints(int argc, char **argv)
         return 2;
     }
     pm_error_t err = {0};
+    if (tenprint) {
+        fingers = tenprint * 10;
+        p.rolled = 1;
+    }
     if (fingers == 0 || impressions == 0) {
         fprintf(stderr, "synth: --fingers and --impressions must be at least 1\n");
         return 2;
@@ -820,7 +945,7 @@ int pm_cmd_synth_prints(int argc, char **argv)
         return 1;
     }
     char path[4096];
-    for (uint64_t k = 0; k < (fingers + PRINTS_PER_DB - 1) / PRINTS_PER_DB; k++) {
+    for (uint64_t k = 0; !tenprint && k < (fingers + PRINTS_PER_DB - 1) / PRINTS_PER_DB; k++) {
         snprintf(path, sizeof path, "%s/DB%llu_B", dir, (unsigned long long)k + 1);
         if (mkdir(path, 0777) != 0 && errno != EEXIST) {
             fprintf(stderr, "synth: cannot create %s: %s\n", path, strerror(errno));
@@ -843,6 +968,12 @@ int pm_cmd_synth_prints(int argc, char **argv)
     j.slot = calloc(j.window, sizeof *j.slot);
     j.slot_len = calloc(j.window, sizeof *j.slot_len);
     j.truth = fopen(truth_path, "w");
+    j.tenprint = tenprint != 0;
+    j.seed = p.seed;
+    if (tenprint && !(j.subjects = calloc((size_t)tenprint, sizeof *j.subjects))) {
+        fprintf(stderr, "synth: out of memory for %llu subjects\n", (unsigned long long)tenprint);
+        return 1;
+    }
     j.progress = isatty(2);
     pthread_mutex_init(&j.lock, NULL);
     if (!j.slot || !j.slot_len || !j.truth) {
@@ -865,6 +996,9 @@ int pm_cmd_synth_prints(int argc, char **argv)
         free(j.slot[k]);
     free(j.slot);
     free(j.slot_len);
+    for (uint64_t k = 0; k < tenprint; k++)
+        tp_subject_free(&j.subjects[k]);
+    free(j.subjects);
     int close_rc = 0;
     if (fflush(j.truth) != 0 || fsync(fileno(j.truth)) != 0)
         close_rc = 1;
@@ -888,12 +1022,15 @@ int pm_cmd_synth_prints(int argc, char **argv)
         return 1;
     }
     uint64_t nimg = fingers * impressions;
-    char size[32] = "FVC2002 sensor sizes";
+    char size[64] = "FVC2002 sensor sizes";
     if (p.width)
         snprintf(size, sizeof size, "%dx%d", p.width, p.height);
+    else if (tenprint)
+        snprintf(size, sizeof size, "rolled 800x750, %llu ANSI/NIST transactions",
+                 (unsigned long long)(tenprint * impressions));
     printf("wrote %llu images (%llu fingers x %llu impressions, %s, %s) and %s\n",
            (unsigned long long)nimg, (unsigned long long)fingers, (unsigned long long)impressions,
-           size, format == PM_IMAGE_WSQ ? "wsq" : "png", truth_path);
+           size, format == PM_IMAGE_WSQ || tenprint ? "wsq" : "png", truth_path);
     printf("time %.2f s on %llu threads: %.1f images/s\n", secs, (unsigned long long)threads,
            secs > 0 ? (double)nimg / secs : 0.0);
     printf("classes:");

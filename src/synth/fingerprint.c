@@ -67,6 +67,8 @@ int pm_synthfp_params_check(const pm_synthfp_params_t *p, pm_error_t *err)
     if (!(p->difficulty >= 0 && p->difficulty <= PM_SYNTHFP_MAX_DIFFICULTY))
         return pm_error_set(err, PM_EINVAL, "difficulty %g outside 0..%g", p->difficulty,
                             PM_SYNTHFP_MAX_DIFFICULTY);
+    if (p->rolled != 0 && p->rolled != 1)
+        return pm_error_set(err, PM_EINVAL, "rolled must be 0 or 1");
     if (p->force_class < -1 || p->force_class >= PM_SYNTHFP_CLASS_COUNT)
         return pm_error_set(err, PM_EINVAL, "class %d unknown", p->force_class);
     return 0;
@@ -81,7 +83,10 @@ void pm_synthfp_sensor(const pm_synthfp_params_t *p, uint64_t finger, pm_synthfp
         {288, 384, 1.25, 0.9, "sweep-288x384"},
     };
     if (p->width == 0 && p->height == 0) {
-        *out = sensors[(finger / 10) % 4];
+        if (p->rolled)
+            *out = (pm_synthfp_sensor_t){800, 750, 0.8, 1.1, "rolled-800x750"};
+        else
+            *out = sensors[(finger / 10) % 4];
         return;
     }
     *out = (pm_synthfp_sensor_t){p->width, p->height, 1.0, 1.0, "custom"};
@@ -358,10 +363,10 @@ static int gabor_pass(bank_t *bank, const float *in, float *out, int pw, int tw,
     return 0;
 }
 
-static void mask_shape(pm_synthfp_master_t *m, model_t *md, pm__rng_t *r)
+static void mask_shape(pm_synthfp_master_t *m, model_t *md, pm__rng_t *r, int rolled)
 {
     int W = m->width, H = m->height;
-    double a = 150 + 35 * pm__rng_unit(r);   /* half width */
+    double a = (150 + 35 * pm__rng_unit(r)) * (rolled ? 1.45 : 1.0); /* half width */
     double btop = a * (1.05 + 0.2 * pm__rng_unit(r));
     double top = 24 + 20 * pm__rng_unit(r);
     md->fx = W / 2.0 + pm__rng_normal(r, 0, 6);
@@ -414,7 +419,7 @@ int pm_synthfp_master(const pm_synthfp_params_t *p, uint64_t finger, const pm_ex
     model_t md;
     memset(&md, 0, sizeof md);
     md.cls = p->force_class >= 0 ? (pm_synthfp_class_t)p->force_class : draw_class(&r);
-    mask_shape(out, &md, &r);
+    mask_shape(out, &md, &r, p->rolled);
     place_singular(&md, &r);
     for (int i = 0; i < 3; i++) {
         double wl = 180 + 260 * pm__rng_unit(&r), ang = 2 * SFP_PI * pm__rng_unit(&r);

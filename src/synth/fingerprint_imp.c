@@ -175,7 +175,8 @@ int pm_synthfp_impression(const pm_synthfp_params_t *p, const pm_synthfp_master_
     double fcx = m->centre_x, fcy = m->centre_y;
     imp_model_t im;
     memset(&im, 0, sizeof im);
-    double rot = pm__rng_normal(&r, 0, 7.0 * d);
+    /* ten-print cards are taken upright by an operator: small rotation */
+    double rot = pm__rng_normal(&r, 0, (p->rolled ? 2.5 : 7.0) * d);
     rot = fmax(-35, fmin(35, rot));
     im.ca = cos(rot * SFP_PI / 180);
     im.sa = sin(rot * SFP_PI / 180);
@@ -188,6 +189,11 @@ int pm_synthfp_impression(const pm_synthfp_params_t *p, const pm_synthfp_master_
     im.crb = 0.5 * H * (0.88 + 0.25 * pm__rng_unit(&r));
     im.ccx = im.ax + pm__rng_normal(&r, 0, 10);
     im.ccy = im.ay + pm__rng_normal(&r, 0, 12);
+    if (p->rolled) { /* rolled nail to nail: the whole finger touches */
+        im.cra = 0.5 * W;
+        im.crb = 0.5 * H * (0.9 + 0.1 * pm__rng_unit(&r));
+        im.ccy += 0.1 * H;
+    }
     if (tr.quality == PM_SYNTHFP_PARTIAL) {
         double s = 0.5 + 0.2 * pm__rng_unit(&r), ang = 2 * SFP_PI * pm__rng_unit(&r);
         im.cra *= s;

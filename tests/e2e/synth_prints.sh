@@ -2,7 +2,8 @@
 # perimeter synth prints end to end, without ../shared/data: ten synthetic
 # fingers x 8 impressions laid out as DB1_B, then `perimeter eval fvc`,
 # `extract` and `compare` on them; the same seed on 1 and 2 threads gives the
-# same bytes; WSQ output; the ground truth; bad options fail clearly.
+# same bytes; WSQ output; the ground truth; ten-print ANSI/NIST transactions;
+# bad options fail clearly.
 # Gates (measured at seed 77: EER 7.08% (FVC impostors), mated pairs scored
 # 89 and 86, non-mated 15 and 0) sit a small margin above the figures.
 set -euo pipefail
@@ -66,6 +67,26 @@ assert_contains "$tmp/info.txt" '320' "WSQ width"
 "$bin" extract "$tmp/w/DB1_B/101_1.wsq" > "$tmp/listw.txt"
 assert_contains "$tmp/listw.txt" '^count [1-9]' "minutiae from WSQ"
 [ "$(jq -r '.class' "$tmp/w/truth.jsonl" | sort -u)" = "whorl" ] || fail "--class whorl not honoured"
+
+# ten-print ANSI/NIST transactions for the vetting workflow: one subject,
+# two transactions of ten rolled WSQ prints; the same finger in both matches
+"$bin" synth prints --tenprint 1 --impressions 2 --seed 9 --out "$tmp/t" > "$tmp/gent.txt"
+assert_contains "$tmp/gent.txt" '2 ANSI/NIST transactions' "ten-print summary"
+for k in 1 2; do
+    "$bin" an2k validate "$tmp/t/1_$k.an2" > "$tmp/val.txt"
+    assert_contains "$tmp/val.txt" 'valid \(12 records, 0 errors' "transaction 1_$k"
+done
+"$bin" an2k dump "$tmp/t/1_1.an2" > "$tmp/dump.txt"
+[ "$(grep -c '\[14\.013\]=' "$tmp/dump.txt")" -eq 10 ] || fail "expected ten Type-14 finger positions"
+[ "$(grep -cE '\[14\.003\]=1([^0-9]|$)' "$tmp/dump.txt")" -eq 10 ] || fail "expected ten rolled (14.003 = 1) impressions"
+"$bin" an2k extract "$tmp/t/1_1.an2" "$tmp/x1" > /dev/null
+"$bin" an2k extract "$tmp/t/1_2.an2" "$tmp/x2" > /dev/null
+"$bin" compare "$tmp/x1/rec5_type14.wsq" "$tmp/x2/rec5_type14.wsq" > "$tmp/cmpt.txt"
+st=$(awk '/^score/ {print int($2)}' "$tmp/cmpt.txt")
+[ "$st" -ge 60 ] || fail "rolled prints of one finger scored $st (< 60)"
+"$bin" compare "$tmp/x1/rec5_type14.wsq" "$tmp/x2/rec6_type14.wsq" > "$tmp/cmpt.txt"
+st=$(awk '/^score/ {print int($2)}' "$tmp/cmpt.txt")
+[ "$st" -le 25 ] || fail "rolled prints of two fingers scored $st (> 25)"
 
 # bad options: a clear message and a non-zero exit, nothing written
 for bad in "--size 100x100" "--difficulty 4" "--impressions 65" "--class spiral" "--format jpg"; do
