@@ -138,8 +138,9 @@ int pm_synthfp_master(const pm_synthfp_params_t *p, uint64_t finger, const pm_ex
 void pm_synthfp_master_free(pm_synthfp_master_t *m);
 /* The clean master as a grey 500-ppi image (dark ridges on white); caller frees. */
 int pm_synthfp_master_image(const pm_synthfp_master_t *m, pm_image_t *out, pm_error_t *err);
-/* Impression number `impression` (1-based) of m, p->width x p->height at 500
- * ppi, into *out (caller frees); *truth (may be NULL) gets what was done. */
+/* Impression number `impression` (1-based) of m at 500 ppi, of the size of
+ * the finger's sensor (pm_synthfp_sensor), into *out (caller frees); *truth
+ * (may be NULL) gets what was done. p must be the parameters m was made with. */
 int pm_synthfp_impression(const pm_synthfp_params_t *p, const pm_synthfp_master_t *m,
                           int impression, pm_image_t *out, pm_synthfp_impression_t *truth,
                           pm_error_t *err);
