@@ -249,7 +249,7 @@ static pm_synthfp_class_t draw_class(pm__rng_t *r)
 
 static void place_singular(model_t *m, pm__rng_t *r)
 {
-    double cx = m->fx + pm__rng_normal(r, 0, 12), cy = m->fy + pm__rng_normal(r, 0, 14);
+    double cx = m->fx + pm__rng_normal(r, 0, 20), cy = m->fy + pm__rng_normal(r, 0, 22);
     m->ns = 0;
     switch (m->cls) {
     case PM_SYNTHFP_ARCH:
@@ -423,7 +423,7 @@ int pm_synthfp_master(const pm_synthfp_params_t *p, uint64_t finger, const pm_ex
     place_singular(&md, &r);
     for (int i = 0; i < 3; i++) {
         double wl = 180 + 260 * pm__rng_unit(&r), ang = 2 * SFP_PI * pm__rng_unit(&r);
-        md.pert_a[i] = 0.05 + 0.05 * pm__rng_unit(&r);
+        md.pert_a[i] = 0.12 + 0.14 * pm__rng_unit(&r);
         md.pert_kx[i] = 2 * SFP_PI / wl * cos(ang);
         md.pert_ky[i] = 2 * SFP_PI / wl * sin(ang);
         md.pert_ph[i] = 2 * SFP_PI * pm__rng_unit(&r);
