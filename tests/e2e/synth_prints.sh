@@ -4,8 +4,9 @@
 # `extract` and `compare` on them; the same seed on 1 and 2 threads gives the
 # same bytes; WSQ output; the ground truth; ten-print ANSI/NIST transactions;
 # bad options fail clearly.
-# Gates (measured at seed 77: EER 7.08% (FVC impostors), mated pairs scored
-# 89 and 86, non-mated 15 and 0) sit a small margin above the figures.
+# Gates (measured at seed 77: EER 2.18% (FVC impostors), mated pairs scored
+# 90 and 86, non-mated 2.6 and 0; rolled ten-print fingers 94 mated, 8.4
+# non-mated) sit a small margin beyond the figures.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bin="$PERIMETER_BIN"
@@ -39,17 +40,17 @@ cmp -s "$tmp/a.md5" "$tmp/b.md5" || fail "1 and 2 threads gave different output"
 fte=$(jq '.failures_to_extract' "$tmp/eval.json")
 eer=$(jq '.mean_fvc.eer' "$tmp/eval.json")
 [ "$fte" -eq 0 ] || fail "failures to extract: $fte"
-awk -v e="$eer" 'BEGIN { exit !(e < 9.5) }' || fail "EER $eer% above the 9.5% gate"
+awk -v e="$eer" 'BEGIN { exit !(e < 4.0) }' || fail "EER $eer% above the 4.0% gate"
 
 # mated pairs score clearly above non-mated ones
 score() { "$bin" compare "$tmp/a/DB1_B/$1.png" "$tmp/a/DB1_B/$2.png" > "$tmp/cmp.txt"; awk '/^score/ {print int($2)}' "$tmp/cmp.txt"; }
 for pair in "101_1 101_2" "103_4 103_7"; do
     s=$(score $pair)
-    [ "$s" -ge 60 ] || fail "mated pair $pair scored $s (< 60)"
+    [ "$s" -ge 70 ] || fail "mated pair $pair scored $s (< 70)"
 done
 for pair in "101_1 102_1" "105_2 108_3"; do
     s=$(score $pair)
-    [ "$s" -le 25 ] || fail "non-mated pair $pair scored $s (> 25)"
+    [ "$s" -le 20 ] || fail "non-mated pair $pair scored $s (> 20)"
 done
 
 # extraction draws and lists
@@ -83,10 +84,10 @@ done
 "$bin" an2k extract "$tmp/t/1_2.an2" "$tmp/x2" > /dev/null
 "$bin" compare "$tmp/x1/rec5_type14.wsq" "$tmp/x2/rec5_type14.wsq" > "$tmp/cmpt.txt"
 st=$(awk '/^score/ {print int($2)}' "$tmp/cmpt.txt")
-[ "$st" -ge 60 ] || fail "rolled prints of one finger scored $st (< 60)"
+[ "$st" -ge 70 ] || fail "rolled prints of one finger scored $st (< 70)"
 "$bin" compare "$tmp/x1/rec5_type14.wsq" "$tmp/x2/rec6_type14.wsq" > "$tmp/cmpt.txt"
 st=$(awk '/^score/ {print int($2)}' "$tmp/cmpt.txt")
-[ "$st" -le 25 ] || fail "rolled prints of two fingers scored $st (> 25)"
+[ "$st" -le 20 ] || fail "rolled prints of two fingers scored $st (> 20)"
 
 # bad options: a clear message and a non-zero exit, nothing written
 for bad in "--size 100x100" "--difficulty 4" "--impressions 65" "--class spiral" "--format jpg"; do
