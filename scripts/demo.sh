@@ -82,4 +82,16 @@ say "8. How good is that linkage? Measured against the generator's ground truth 
 "$bin" eval linkage --crossings all.csv --truth gen/truth.csv --country CAN --em 0 |
   grep -E '^(records|persons|precision|recall|F1|reconciliation|review queue)'
 
+say "9. Synthetic fingerprints (no one's prints): 10 fingers x 8 impressions, then the FVC protocol"
+if "$bin" synth prints --help >/dev/null 2>&1; then
+  rm -rf prints
+  "$bin" synth prints --fingers 10 --impressions 8 --seed 2026 --out prints
+  "$bin" eval fvc prints | sed -n '/^DB1_B/,+2p'
+  echo "--- same finger, two impressions:"
+  "$bin" compare prints/DB1_B/101_1.png prints/DB1_B/101_2.png | sed -n 1p
+  echo "--- two different fingers:"
+  "$bin" compare prints/DB1_B/101_1.png prints/DB1_B/102_1.png | sed -n 1p
+  echo "(ground truth of each finger: class, singular points, transformation, minutiae in prints/truth.jsonl)"
+fi
+
 say "Done. Databases and files are in $work"

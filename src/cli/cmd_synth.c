@@ -575,3 +575,472 @@ int pm_cmd_synth_manifest(int argc, char **argv)
     pm_buf_free(&tr);
     return rc ? 1 : 0;
 }
+
+/* ---------------- synth prints ---------------- */
+
+#include <fcntl.h>
+#include <pthread.h>
+
+#include "perimeter/an2k.h"
+#include "perimeter/fp.h"
+#include "perimeter/image.h"
+#include "perimeter/synthfp.h"
+
+/* Fingers are laid out like the FVC databases, ten per DBn_B folder, named
+ * <101..110>_<impression>, so `perimeter eval fvc DIR` reads them as they are. */
+#define PRINTS_PER_DB 10
+
+typedef struct prints_job {
+    const char *dir;
+    pm_image_format_t format;
+    pm_image_save_options_t save;
+    uint64_t first, count;
+    int impressions;
+    /* truth lines are written in finger order: slots until their turn */
+    pthread_mutex_t lock;
+    char **slot;
+    size_t *slot_len;
+    uint64_t next_write, done;
+    size_t window; /* one slot per finger */
+    FILE *truth;
+    int failed;
+    int progress;
+    uint64_t cls[PM_SYNTHFP_CLASS_COUNT];
+    uint64_t qual[PM_SYNTHFP_QUALITY_COUNT];
+    uint64_t start_ns;
+    /* ten-print mode: a subject's ten fingers gathered until complete */
+    int tenprint;
+    uint64_t seed;
+    struct tp_subject {
+        int have;
+        uint8_t *wsq[10][PM_SYNTHFP_MAX_IMPRESSIONS];
+        size_t len[10][PM_SYNTHFP_MAX_IMPRESSIONS];
+        int w, h;
+    } *subjects;
+} prints_job_t;
+
+static int write_plain(const char *path, const uint8_t *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    int rc = fwrite(data, 1, len, f) == len ? 0 : -1;
+    if (fclose(f) != 0)
+        rc = -1;
+    return rc;
+}
+
+static void tp_subject_free(struct tp_subject *sj)
+{
+    for (int f = 0; f < 10; f++)
+        for (int i = 0; i < PM_SYNTHFP_MAX_IMPRESSIONS; i++) {
+            free(sj->wsq[f][i]);
+            sj->wsq[f][i] = NULL;
+        }
+}
+
+/* Builds and writes subject k's transactions, one per impression: Type-1,
+ * Type-2 (purpose, case reference) and ten Type-14 WSQ rolled prints
+ * (finger positions 1..10) through the an2k vetting builder. */
+static int tp_write(prints_job_t *j, uint64_t k, struct tp_subject *sj)
+{
+    for (int i = 0; i < j->impressions; i++) {
+        pm_an2k_finger_t fingers[10];
+        for (int f = 0; f < 10; f++)
+            fingers[f] = (pm_an2k_finger_t){f + 1, sj->wsq[f][i], sj->len[f][i], PM_AN2K_CMP_WSQ,
+                                            sj->w, sj->h, 500};
+        char tcn[64], case_ref[64];
+        snprintf(tcn, sizeof tcn, "SYN%llu-%llu-%d", (unsigned long long)(j->seed % 1000000000ull),
+                 (unsigned long long)k + 1, i + 1);
+        snprintf(case_ref, sizeof case_ref, "SYNTH SUBJECT %llu", (unsigned long long)k + 1);
+        pm_an2k_search_t q = {
+            .header = {.tot = NULL, .date = "20260105", .dai = "SYNTHDAI0", .ori = "SYNTHORI0",
+                       .tcn = tcn},
+            .purpose = "TEST",
+            .case_ref = case_ref,
+            .fingers = fingers,
+            .nfingers = 10,
+        };
+        pm_an2k_txn_t t;
+        pm_error_t err = {0};
+        uint8_t *data = NULL;
+        size_t len = 0;
+        int rc = pm_an2k_search_build(&q, &t, &err);
+        /* the builder writes impression type 0 (live-scan plain): these are
+         * rolled (14.003 = 1, live-scan rolled) */
+        for (size_t r = 0; !rc && r < t.nrecords; r++)
+            if (t.records[r].type == 14)
+                rc = pm_an2k_set_text(&t.records[r], 3, "1", &err);
+        if (!rc)
+            rc = pm_an2k_finalize(&t, &err);
+        if (!rc) {
+            rc = pm_an2k_write(&t, &data, &len, &err);
+            pm_an2k_free(&t);
+        }
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%llu_%d.an2", j->dir, (unsigned long long)k + 1, i + 1);
+        if (rc) {
+            fprintf(stderr, "synth: %s: %s\n", path, pm_error_text(&err));
+            return 1;
+        }
+        rc = write_plain(path, data, len);
+        free(data);
+        if (rc) {
+            fprintf(stderr, "synth: cannot write %s: %s\n", path, strerror(errno));
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void print_view_name(char *out, size_t cap, uint64_t finger, int impression, const char *ext)
+{
+    snprintf(out, cap, "DB%llu_B/%llu_%d.%s", (unsigned long long)(finger / PRINTS_PER_DB + 1),
+             (unsigned long long)(101 + finger % PRINTS_PER_DB), impression, ext);
+}
+
+
+static int on_finger(void *user, const pm_synthfp_master_t *m, const pm_image_t *imgs,
+                     const pm_synthfp_impression_t *truth, int n)
+{
+    prints_job_t *j = user;
+    const char *ext = j->format == PM_IMAGE_WSQ ? "wsq" : "png";
+    char rel[128], path[4096];
+    if (n > PM_SYNTHFP_MAX_IMPRESSIONS)
+        return 1;
+    char names[PM_SYNTHFP_MAX_IMPRESSIONS][128];
+    const char *files[PM_SYNTHFP_MAX_IMPRESSIONS];
+    if (j->tenprint) {
+        uint64_t k = (m->finger - j->first) / 10;
+        int pos = (int)((m->finger - j->first) % 10);
+        uint8_t *wsq[PM_SYNTHFP_MAX_IMPRESSIONS] = {0};
+        size_t wlen[PM_SYNTHFP_MAX_IMPRESSIONS] = {0};
+        for (int i = 0; i < n; i++) {
+            pm_error_t err = {0};
+            if (pm_image_encode(&imgs[i], PM_IMAGE_WSQ, &j->save, &wsq[i], &wlen[i], &err) != 0) {
+                fprintf(stderr, "synth: WSQ: %s\n", pm_error_text(&err));
+                for (int q = 0; q < i; q++)
+                    free(wsq[q]);
+                return 1;
+            }
+            snprintf(names[i], sizeof names[i], "%llu_%d.an2 finger %d", (unsigned long long)k + 1,
+                     i + 1, pos + 1);
+            files[i] = names[i];
+        }
+        pthread_mutex_lock(&j->lock);
+        struct tp_subject *sj = &j->subjects[k];
+        for (int i = 0; i < n; i++) {
+            sj->wsq[pos][i] = wsq[i];
+            sj->len[pos][i] = wlen[i];
+        }
+        sj->w = imgs[0].width;
+        sj->h = imgs[0].height;
+        int complete = ++sj->have == 10;
+        pthread_mutex_unlock(&j->lock);
+        if (complete) { /* every finger is in: no other thread touches sj now */
+            int rc = tp_write(j, k, sj);
+            tp_subject_free(sj);
+            if (rc)
+                return rc;
+        }
+    }
+    for (int i = 0; i < n && !j->tenprint; i++) {
+        uint8_t *data = NULL;
+        size_t len = 0;
+        pm_error_t err = {0};
+        print_view_name(rel, sizeof rel, m->finger, i + 1, ext);
+        snprintf(path, sizeof path, "%s/%s", j->dir, rel);
+        if (pm_image_encode(&imgs[i], j->format, &j->save, &data, &len, &err) != 0) {
+            fprintf(stderr, "synth: %s: %s\n", path, pm_error_text(&err));
+            return 1;
+        }
+        int rc = write_plain(path, data, len);
+        free(data);
+        if (rc) {
+            fprintf(stderr, "synth: cannot write %s: %s\n", path, strerror(errno));
+            return 1;
+        }
+    }
+    for (int i = 0; i < n && !j->tenprint; i++) {
+        print_view_name(names[i], sizeof names[i], m->finger, i + 1, ext);
+        files[i] = names[i];
+    }
+    pm_buf_t line = {0};
+    if (pm_synthfp_truth_jsonl(m, truth, (size_t)n, files, &line) != 0) {
+        pm_buf_free(&line);
+        fprintf(stderr, "synth: out of memory for the truth\n");
+        return 1;
+    }
+    uint64_t k = m->finger - j->first;
+    pthread_mutex_lock(&j->lock);
+    j->slot[k % j->window] = (char *)pm_buf_steal(&line, &j->slot_len[k % j->window]);
+    j->cls[m->cls]++;
+    for (int i = 0; i < n; i++)
+        j->qual[truth[i].quality]++;
+    int rc = 0;
+    while (j->next_write < j->count && j->slot[j->next_write % j->window]) {
+        size_t w = j->next_write % j->window;
+        if (fwrite(j->slot[w], 1, j->slot_len[w], j->truth) != j->slot_len[w])
+            rc = 1;
+        free(j->slot[w]);
+        j->slot[w] = NULL;
+        j->next_write++;
+    }
+    j->done++;
+    if (j->progress && (j->done % 4 == 0 || j->done == j->count)) {
+        double s = (double)(pm_now_ns() - j->start_ns) / 1e9;
+        fprintf(stderr, "\rsynth prints: %llu/%llu fingers, %.0f images/s ",
+                (unsigned long long)j->done, (unsigned long long)j->count,
+                s > 0 ? (double)j->done * n / s : 0.0);
+    }
+    pthread_mutex_unlock(&j->lock);
+    if (rc)
+        fprintf(stderr, "synth: writing the truth failed: %s\n", strerror(errno));
+    return rc;
+}
+
+static void prints_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: perimeter synth prints --out DIR [--fingers N] [--impressions M] [--seed S]\n"
+            "                              [--format png|wsq] [--size WxH] [--threads T]\n"
+            "                              [--difficulty D] [--class C] [--truth FILE]\n"
+            "                              [--no-minutiae] [--tenprint N]\n"
+            "  Generates N synthetic fingers (default 100) with M impressions each (default 8)\n"
+            "  as DIR/DBk_B/<101..110>_<1..M>.png (ten fingers per DBk_B folder, as in FVC,\n"
+            "  so `perimeter eval fvc DIR` runs on it) and the ground truth as JSON Lines\n"
+            "  (default DIR/truth.jsonl: class, singular points, master minutiae, and per\n"
+            "  impression the quality kind, transformation and mapped minutiae).\n"
+            "  --size WxH      impression size at 500 ppi, 256..1024 each (default: a sensor\n"
+            "                  per DBn_B folder with the FVC2002 sizes 388x374, 296x560,\n"
+            "                  300x300, 288x384 in turn)\n"
+            "  --threads T     worker threads (default: online CPUs); output does not depend on it\n"
+            "  --difficulty D  0..3 (default 1): displacement, rotation, distortion, noise and\n"
+            "                  the share of dry/wet/smudged/partial captures\n"
+            "  --class C       only arch, tented_arch, left_loop, right_loop or whorl\n"
+            "  --no-minutiae   skip extracting the masters' minutiae (faster, no minutiae truth)\n"
+            "  --tenprint N    instead: N subjects, each M ANSI/NIST transactions DIR/<s>_<m>.an2\n"
+            "                  (Type-1, Type-2, ten Type-14 WSQ rolled prints, 800x750 unless\n"
+            "                  --size) for the vetting workflow; fingers 10(s-1)..10(s-1)+9 of\n"
+            "                  the truth are subject s's positions 1..10\n");
+}
+
+int pm_cmd_synth_prints(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"out", required_argument, 0, 'o'},        {"fingers", required_argument, 0, 'n'},
+        {"impressions", required_argument, 0, 'm'}, {"seed", required_argument, 0, 's'},
+        {"format", required_argument, 0, 'f'},     {"size", required_argument, 0, 'z'},
+        {"threads", required_argument, 0, 't'},    {"difficulty", required_argument, 0, 'd'},
+        {"class", required_argument, 0, 'c'},      {"truth", required_argument, 0, 'T'},
+        {"no-minutiae", no_argument, 0, 'N'},      {"help", no_argument, 0, 'h'},
+        {"tenprint", required_argument, 0, 'P'},
+        {0, 0, 0, 0}};
+    pm_synthfp_params_t p;
+    pm_synthfp_params_default(&p);
+    const char *dir = NULL, *truth_path = NULL;
+    uint64_t fingers = 100, impressions = 8, threads = 0;
+    int no_minutiae = 0;
+    uint64_t tenprint = 0;
+    pm_image_format_t format = PM_IMAGE_PNG;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    threads = ncpu > 0 ? (uint64_t)ncpu : 1;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:n:m:s:f:z:t:d:c:T:NhP:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': dir = optarg; break;
+        case 'n':
+            if (parse_u64(optarg, "--fingers", PM_SYNTHFP_MAX_FINGERS, &fingers)) return 2;
+            break;
+        case 'm':
+            if (parse_u64(optarg, "--impressions", PM_SYNTHFP_MAX_IMPRESSIONS, &impressions))
+                return 2;
+            break;
+        case 's':
+            if (parse_u64(optarg, "--seed", UINT64_MAX, &p.seed)) return 2;
+            break;
+        case 'f':
+            if (strcmp(optarg, "png") == 0) format = PM_IMAGE_PNG;
+            else if (strcmp(optarg, "wsq") == 0) format = PM_IMAGE_WSQ;
+            else {
+                fprintf(stderr, "synth: --format must be png or wsq\n");
+                return 2;
+            }
+            break;
+        case 'z': {
+            char *x = strchr(optarg, 'x');
+            uint64_t w, h;
+            char ws[16];
+            if (!x || x - optarg >= (ptrdiff_t)sizeof ws) {
+                fprintf(stderr, "synth: --size wants WxH, e.g. 400x400\n");
+                return 2;
+            }
+            memcpy(ws, optarg, (size_t)(x - optarg));
+            ws[x - optarg] = 0;
+            if (parse_u64(ws, "--size width", PM_SYNTHFP_MAX_DIM, &w) ||
+                parse_u64(x + 1, "--size height", PM_SYNTHFP_MAX_DIM, &h))
+                return 2;
+            p.width = (int)w;
+            p.height = (int)h;
+            break;
+        }
+        case 't':
+            if (parse_u64(optarg, "--threads", PM_SYNTHFP_MAX_THREADS, &threads)) return 2;
+            break;
+        case 'd': {
+            char *end;
+            errno = 0;
+            p.difficulty = strtod(optarg, &end);
+            if (errno || *end || end == optarg) {
+                fprintf(stderr, "synth: --difficulty '%s' is not a number\n", optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'c': {
+            int found = -1;
+            for (int k = 0; k < PM_SYNTHFP_CLASS_COUNT; k++)
+                if (strcmp(optarg, pm_synthfp_class_name((pm_synthfp_class_t)k)) == 0)
+                    found = k;
+            if (found < 0) {
+                fprintf(stderr, "synth: unknown class '%s'\n", optarg);
+                return 2;
+            }
+            p.force_class = found;
+            break;
+        }
+        case 'T': truth_path = optarg; break;
+        case 'N': no_minutiae = 1; break;
+        case 'P':
+            if (parse_u64(optarg, "--tenprint", PM_SYNTHFP_MAX_FINGERS / 10, &tenprint)) return 2;
+            if (tenprint == 0) {
+                fprintf(stderr, "synth: --tenprint needs at least 1 subject\n");
+                return 2;
+            }
+            break;
+        case 'h': prints_usage(stdout); return 0;
+        default: prints_usage(stderr); return 2;
+        }
+    }
+    if (!dir || optind != argc) {
+        prints_usage(stderr);
+        return 2;
+    }
+    pm_error_t err = {0};
+    if (tenprint) {
+        fingers = tenprint * 10;
+        p.rolled = 1;
+    }
+    if (fingers == 0 || impressions == 0) {
+        fprintf(stderr, "synth: --fingers and --impressions must be at least 1\n");
+        return 2;
+    }
+    if (pm_synthfp_params_check(&p, &err) != 0) {
+        fprintf(stderr, "synth: %s\n", pm_error_text(&err));
+        return 2;
+    }
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "synth: cannot create %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    char path[4096];
+    for (uint64_t k = 0; !tenprint && k < (fingers + PRINTS_PER_DB - 1) / PRINTS_PER_DB; k++) {
+        snprintf(path, sizeof path, "%s/DB%llu_B", dir, (unsigned long long)k + 1);
+        if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+            fprintf(stderr, "synth: cannot create %s: %s\n", path, strerror(errno));
+            return 1;
+        }
+    }
+    char tpath[4096];
+    if (!truth_path) {
+        snprintf(tpath, sizeof tpath, "%s/truth.jsonl", dir);
+        truth_path = tpath;
+    }
+    prints_job_t j;
+    memset(&j, 0, sizeof j);
+    j.dir = dir;
+    j.format = format;
+    j.first = 0;
+    j.count = fingers;
+    j.impressions = (int)impressions;
+    j.window = (size_t)fingers;
+    j.slot = calloc(j.window, sizeof *j.slot);
+    j.slot_len = calloc(j.window, sizeof *j.slot_len);
+    j.truth = fopen(truth_path, "w");
+    j.tenprint = tenprint != 0;
+    j.seed = p.seed;
+    if (tenprint && !(j.subjects = calloc((size_t)tenprint, sizeof *j.subjects))) {
+        fprintf(stderr, "synth: out of memory for %llu subjects\n", (unsigned long long)tenprint);
+        return 1;
+    }
+    j.progress = isatty(2);
+    pthread_mutex_init(&j.lock, NULL);
+    if (!j.slot || !j.slot_len || !j.truth) {
+        fprintf(stderr, "synth: cannot write %s: %s\n", truth_path, strerror(errno));
+        return 1;
+    }
+    pm_extractor_t *ex = NULL;
+    if (!no_minutiae && pm_extractor_create(&ex, &err) != 0) {
+        fprintf(stderr, "synth: %s\n", pm_error_text(&err));
+        return 1;
+    }
+    j.start_ns = pm_now_ns();
+    int rc = pm_synthfp_run(&p, 0, fingers, (int)impressions, (int)threads, ex, on_finger, &j,
+                            &err);
+    double secs = (double)(pm_now_ns() - j.start_ns) / 1e9;
+    if (j.progress)
+        fprintf(stderr, "\n");
+    pm_extractor_free(ex);
+    for (size_t k = 0; k < j.window; k++)
+        free(j.slot[k]);
+    free(j.slot);
+    free(j.slot_len);
+    for (uint64_t k = 0; k < tenprint; k++)
+        tp_subject_free(&j.subjects[k]);
+    free(j.subjects);
+    int close_rc = 0;
+    if (fflush(j.truth) != 0 || fsync(fileno(j.truth)) != 0)
+        close_rc = 1;
+    if (fclose(j.truth) != 0)
+        close_rc = 1;
+    /* images were written without a sync each: one file-system sync at the end */
+    int dfd = open(dir, O_RDONLY);
+    if (dfd >= 0) {
+        if (syncfs(dfd) != 0)
+            close_rc = 1;
+        close(dfd);
+    }
+    pthread_mutex_destroy(&j.lock);
+    if (rc) {
+        if (rc < 0)
+            fprintf(stderr, "synth: %s\n", pm_error_text(&err));
+        return 1;
+    }
+    if (close_rc) {
+        fprintf(stderr, "synth: writing %s failed: %s\n", truth_path, strerror(errno));
+        return 1;
+    }
+    uint64_t nimg = fingers * impressions;
+    char size[64] = "FVC2002 sensor sizes";
+    if (p.width)
+        snprintf(size, sizeof size, "%dx%d", p.width, p.height);
+    else if (tenprint)
+        snprintf(size, sizeof size, "rolled 800x750, %llu ANSI/NIST transactions",
+                 (unsigned long long)(tenprint * impressions));
+    printf("wrote %llu images (%llu fingers x %llu impressions, %s, %s) and %s\n",
+           (unsigned long long)nimg, (unsigned long long)fingers, (unsigned long long)impressions,
+           size, format == PM_IMAGE_WSQ || tenprint ? "wsq" : "png", truth_path);
+    printf("time %.2f s on %llu threads: %.1f images/s\n", secs, (unsigned long long)threads,
+           secs > 0 ? (double)nimg / secs : 0.0);
+    printf("classes:");
+    for (int k = 0; k < PM_SYNTHFP_CLASS_COUNT; k++)
+        printf(" %s %llu", pm_synthfp_class_name((pm_synthfp_class_t)k),
+               (unsigned long long)j.cls[k]);
+    printf("\nqualities:");
+    for (int k = 0; k < PM_SYNTHFP_QUALITY_COUNT; k++)
+        printf(" %s %llu", pm_synthfp_quality_name((pm_synthfp_quality_t)k),
+               (unsigned long long)j.qual[k]);
+    printf("\n");
+    return 0;
+}
