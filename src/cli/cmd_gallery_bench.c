@@ -290,8 +290,8 @@ int pm_cmd_bench_gallery(int argc, char **argv)
     double eff = 1.0 / (1.0 / first_rate + keep / exact_rate);
     printf("per core (CPU time, this thread): exact stage %.0f comparisons/s (unpack + prepare + "
            "compare of a packed record; compare alone on prepared templates %.0f/s); first stage "
-           "%.0f records/s; effective with the first stage keeping %.1f%%: %.0f records/s [%g %u]\n",
-           exact_rate, compare_rate, first_rate, 100 * keep, eff, sink > 0 ? 0.0 : 1.0, acc & 0);
+           "%.0f records/s; effective with the first stage keeping %.1f%%: %.0f records/s [checks %g %u]\n",
+           exact_rate, compare_rate, first_rate, 100 * keep, eff, sink > 0 ? 0.0 : 1.0, acc % 2);
     free(bm);
     pm_match_template_free(pt);
     pm_matcher_free(mt);
