@@ -49,26 +49,31 @@ static int build_graph(pm_match_template_t *t)
     uint8_t adj[PM_MAX_MINUTIAE][PM__MAX_DEGREE];
     nb_cand_t cand[PM_MAX_MINUTIAE];
     for (int i = 0; i < n; i++) {
-        /* the k nearest by (d2, j), kept sorted by insertion: the same set and
-         * order as sorting all candidates, without the sort */
-        int c = 0;
+        /* the k nearest by (d2, j): keys d2 << 8 | j are distinct and order
+         * as (d2, j); an insertion network keeps the k smallest sorted (the
+         * same set and order as sorting all of them) */
+        uint32_t best[PM__K_NEAREST];
+        for (int q = 0; q < k_nearest; q++)
+            best[q] = UINT32_MAX;
         for (int j = 0; j < n; j++) {
-            if (j == i)
-                continue;
             int dx = t->x[j] - t->x[i], dy = t->y[j] - t->y[i];
-            int d2 = dx * dx + dy * dy;
-            if (d2 < PM__MIN_EDGE_LEN * PM__MIN_EDGE_LEN || d2 > PM__MAX_EDGE_LEN * PM__MAX_EDGE_LEN)
-                continue;
-            /* j ascends, so an equal d2 already kept sorts first */
-            if (c == k_nearest && d2 >= cand[c - 1].d2)
-                continue;
-            int p = c < k_nearest ? c++ : c - 1;
-            while (p > 0 && cand[p - 1].d2 > d2) {
-                cand[p] = cand[p - 1];
-                p--;
+            uint32_t d2 = (uint32_t)(dx * dx + dy * dy);
+            int ok = j != i && d2 >= PM__MIN_EDGE_LEN * PM__MIN_EDGE_LEN &&
+                     d2 <= PM__MAX_EDGE_LEN * PM__MAX_EDGE_LEN;
+            uint32_t x = ok ? d2 << 8 | (uint32_t)j : UINT32_MAX;
+            if (x >= best[k_nearest - 1])
+                continue; /* most candidates, once the list is full */
+            for (int q = 0; q < k_nearest; q++) {
+                uint32_t lo = best[q] < x ? best[q] : x, hi = best[q] < x ? x : best[q];
+                best[q] = lo;
+                x = hi;
             }
-            cand[p].d2 = d2;
-            cand[p].j = j;
+        }
+        int c = 0;
+        for (int q = 0; q < k_nearest && best[q] != UINT32_MAX; q++) {
+            cand[c].d2 = (int)(best[q] >> 8);
+            cand[c].j = (int)(best[q] & 0xff);
+            c++;
         }
         for (int q = 0; q < c && q < k_nearest; q++) {
             int j = cand[q].j;
