@@ -68,15 +68,15 @@ static void test_identify_among_decoys(void **state)
         found_exh += n > 0 && c[0].subject == 1000 + who;
         o.first_stage = 1;
         assert_int_equal(pm_gallery_identify(g, &f, 1, &o, c, &n, &st, &err), 0);
-        assert_true(st.records_exact < DECOYS / 4);
+        assert_int_equal(st.records_exact, 200); /* keep_min, ties cut */
         found_fs += n > 0 && c[0].subject == 1000 + who;
     }
     print_message("found: exhaustive %d/%d, first stage %d/%d\n", found_exh, tries, found_fs, tries);
     /* measured at SEED: exhaustive 20/20; first stage (keeping 200 of 3000)
-     * only 10/20: the first stage is weak (docs/gallery.md), the gate sits
+     * only 12/20: the first stage is weak (docs/gallery.md), the gate sits
      * just under what it does so a regression shows */
     assert_true(found_exh >= tries - 1);
-    assert_true(found_fs >= 8);
+    assert_true(found_fs >= 10);
 
     /* delete removes the subject: the same probe no longer finds it */
     size_t who = 7;

@@ -277,13 +277,18 @@ int pm_cmd_bench_gallery(int argc, char **argv)
     free(cands);
     double exact_rate = (double)nex / ((double)(c1 - c0) / 1e9);
     double compare_rate = (double)nex / ((double)(c2 - c1) / 1e9);
-    uint64_t *bm = malloc(PM__GAL_BITMAP_WORDS * sizeof *bm);
-    pm__gal_probe_bitmap(&v[0], bm);
+    pm__gal_probe_t *bm = malloc(sizeof *bm);
+    uint8_t *vacc = calloc(1, PM__GAL_ACC_BYTES);
+    if (!bm || !vacc)
+        return 1;
+    pm__gal_probe_build(&v[0], bm);
     unsigned acc = 0;
     c0 = cpu_ns();
     for (int rep = 0; rep < 3; rep++)
         for (size_t r = 0; r < g->s.n; r++)
-            acc += (unsigned)pm__gal_first_score(bm, g->s.keys + r * PM_GALLERY_KEYS, g->s.nkeys[r]);
+            acc += (unsigned)pm__gal_first_score(bm, g->s.keys + r * PM_GALLERY_KEYS,
+                                                 g->s.minu + r * PM_GALLERY_MAX_MINUTIAE,
+                                                 g->s.nkeys[r], vacc);
     c1 = cpu_ns();
     double first_rate = 3.0 * (double)g->s.n / ((double)(c1 - c0) / 1e9);
     /* effective: every record through stage 1, `keep` of them through the exact stage */
@@ -293,6 +298,7 @@ int pm_cmd_bench_gallery(int argc, char **argv)
            "%.0f records/s; effective with the first stage keeping %.1f%%: %.0f records/s [checks %g %u]\n",
            exact_rate, compare_rate, first_rate, 100 * keep, eff, sink > 0 ? 0.0 : 1.0, acc % 2);
     free(bm);
+    free(vacc);
     pm_match_template_free(pt);
     pm_matcher_free(mt);
 

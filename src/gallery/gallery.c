@@ -45,20 +45,25 @@ void pm__gal_pack_view(const pm_fingerprint_t *fp, uint32_t *minu, uint8_t *nmin
         qsort(order, (size_t)n, sizeof order[0], qm_cmp);
         n = PM_GALLERY_MAX_MINUTIAE;
     }
-    int16_t x[PM_GALLERY_MAX_MINUTIAE], y[PM_GALLERY_MAX_MINUTIAE];
-    uint8_t dir[PM_GALLERY_MAX_MINUTIAE];
+    int16_t x[PM_GALLERY_MAX_MINUTIAE] = {0}, y[PM_GALLERY_MAX_MINUTIAE] = {0};
+    uint8_t dir[PM_GALLERY_MAX_MINUTIAE] = {0}, type[PM_GALLERY_MAX_MINUTIAE] = {0};
     for (int k = 0; k < n; k++) {
         const pm_minutia_t *m = &fp->minutiae[order[k].i];
         x[k] = (int16_t)lround(m->x * scale);
         y[k] = (int16_t)lround(m->y * scale);
         dir[k] = (uint8_t)(lround(m->angle * 256.0 / TWO_PI) & 0xff);
-        int type = m->type <= 2 ? m->type : 0;
-        minu[k] = pm__gal_pack(x[k], y[k], dir[k], type);
+        type[k] = m->type <= 2 ? m->type : 0;
+    }
+    /* stored in the keys' order: key t belongs to minutia t */
+    int perm[PM_GALLERY_MAX_MINUTIAE], nk = 0;
+    pm__gal_record_keys(x, y, dir, n, perm, keys, &nk, PM_GALLERY_KEYS);
+    for (int k = 0; k < n; k++) {
+        int o = perm[k];
+        minu[k] = pm__gal_pack(x[o], y[o], dir[o], type[o]);
     }
     for (int k = n; k < PM_GALLERY_MAX_MINUTIAE; k++)
         minu[k] = 0;
     *nmin = (uint8_t)n;
-    int nk = pm__gal_record_keys(x, y, dir, n, keys, PM_GALLERY_KEYS);
     for (int k = nk; k < PM_GALLERY_KEYS; k++)
         keys[k] = 0;
     *nkeys = (uint8_t)nk;

@@ -64,21 +64,26 @@ int pm__gal_reindex(pm_gallery_t *g);
 /* Resizes the arrays to hold cap rows (write lock held). */
 int pm__gal_reserve(pm_gallery_t *g, size_t cap);
 
-/* First stage (first_stage.c): the probe's 65536-bit bitmap of tolerant pair
- * keys, and a record's fraction of keys found in it (1..255; 0 = no keys). */
-#define PM__GAL_BITMAP_WORDS (65536 / 64)
-void pm__gal_probe_bitmap(const pm_fingerprint_t *fp, uint64_t *bitmap);
-int pm__gal_record_keys(const int16_t *x, const int16_t *y, const uint8_t *dir, int n,
-                        uint16_t *keys, int max_keys);
-static inline int pm__gal_first_score(const uint64_t *bitmap, const uint16_t *keys, int nkeys)
-{
-    if (nkeys <= 0)
-        return 0;
-    int hits = 0;
-    for (int k = 0; k < nkeys; k++)
-        hits += (int)((bitmap[keys[k] >> 6] >> (keys[k] & 63)) & 1);
-    return 1 + hits * 254 / nkeys;
-}
+/* First stage (first_stage.c). Record side: the minutiae in the order the
+ * keys use (key t belongs to packed minutia t), *out_nkeys keys. Probe side:
+ * a map from key to the probe minutia whose triplet reaches it, and the
+ * probe minutiae to turn a hit into a (rotation, translation) vote. */
+void pm__gal_record_keys(const int16_t *x, const int16_t *y, const uint8_t *dir, int n,
+                         int *perm, uint16_t *keys, int *out_nkeys, int max_keys);
+typedef struct pm__gal_probe {
+    uint8_t map[65536]; /* probe minutia index + 1, 0 = no triplet reaches the key */
+    int n;
+    float x[PM_MAX_MINUTIAE], y[PM_MAX_MINUTIAE];
+    uint8_t dir[PM_MAX_MINUTIAE];
+    float cs[256], sn[256];
+} pm__gal_probe_t;
+/* Vote accumulator a scorer needs (zeroed; left zeroed after each call). */
+#define PM__GAL_ACC_BYTES (16 * 64 * 64)
+void pm__gal_probe_build(const pm_fingerprint_t *fp, pm__gal_probe_t *p);
+/* 1..255: the largest number of the record's key hits agreeing on one
+ * (rotation, translation) cell, then the number of hits. */
+int pm__gal_first_score(const pm__gal_probe_t *p, const uint16_t *keys, const uint32_t *minu,
+                        int nkeys, uint8_t *acc);
 
 /* Worker pool (pool.c): runs fn(ctx, chunk, worker) for chunk 0..nchunks-1
  * on the workers and returns when all are done. Worker scratch: one matcher each. */
@@ -87,5 +92,6 @@ int pm__pool_new(int threads, pm__pool_t **out, pm_error_t *err);
 void pm__pool_free(pm__pool_t *p);
 void pm__pool_run(pm__pool_t *p, pm__pool_fn fn, void *ctx, size_t nchunks);
 pm_matcher_t *pm__pool_matcher(pm__pool_t *p, int worker);
+uint8_t *pm__pool_acc(pm__pool_t *p, int worker); /* PM__GAL_ACC_BYTES, zeroed */
 
 #endif

@@ -51,7 +51,7 @@ static void top_insert(hit_t *top, int *n, int cap, double score, uint32_t row)
 
 typedef struct finger_ctx {
     pm_match_template_t *t;
-    uint64_t *bitmap;
+    pm__gal_probe_t *probe;
     int position;
 } finger_ctx_t;
 
@@ -66,6 +66,8 @@ typedef struct scan {
     int topcap;
     pthread_mutex_t mu;
     uint64_t hist[256];
+    uint32_t *chunk_hist; /* nchunks x 256: ties at the cutoff are admitted in row order */
+    uint32_t *tie_quota;  /* per chunk: rows scoring exactly `cutoff` it may keep */
     uint64_t exact;
     hit_t *top;
     int ntop;
@@ -92,8 +94,8 @@ static int in_subset(const scan_t *sc, uint64_t id)
 
 static void stage1(void *ctx, size_t chunk, int worker)
 {
-    (void)worker;
     scan_t *sc = ctx;
+    uint8_t *acc = pm__pool_acc(((scan_with_pool_t *)ctx)->pool, worker);
     const pm__gal_shard_t *s = sc->s;
     size_t r0 = chunk * CHUNK, r1 = r0 + CHUNK < s->n ? r0 + CHUNK : s->n;
     uint32_t hist[256] = {0};
@@ -104,12 +106,14 @@ static void stage1(void *ctx, size_t chunk, int worker)
             ok = in_subset(sc, s->subject[r]);
         int v = 0;
         if (ok)
-            v = sc->first_stage ? pm__gal_first_score(sc->f->bitmap, s->keys + r * PM_GALLERY_KEYS,
-                                                      s->nkeys[r])
+            v = sc->first_stage ? pm__gal_first_score(sc->f->probe, s->keys + r * PM_GALLERY_KEYS,
+                                                      s->minu + r * PM_GALLERY_MAX_MINUTIAE,
+                                                      s->nkeys[r], acc)
                                 : 1;
         sc->fs[r] = (uint8_t)v;
         hist[v]++;
     }
+    memcpy(sc->chunk_hist + chunk * 256, hist, sizeof hist);
     pthread_mutex_lock(&sc->mu);
     for (int v = 0; v < 256; v++)
         sc->hist[v] += hist[v];
@@ -126,9 +130,15 @@ static void stage2(void *ctx, size_t chunk, int worker)
     uint64_t exact = 0;
     pm_matcher_t *m = pm__pool_matcher(((scan_with_pool_t *)ctx)->pool, worker);
     pm_fingerprint_t fpv, *fp = &fpv;
+    uint32_t quota = sc->tie_quota ? sc->tie_quota[chunk] : UINT32_MAX;
     for (size_t r = r0; r < r1; r++) {
         if (sc->fs[r] < sc->cutoff)
             continue;
+        if (sc->fs[r] == sc->cutoff) {
+            if (!quota)
+                continue;
+            quota--;
+        }
         pm__gal_unpack_view(s->minu + r * PM_GALLERY_MAX_MINUTIAE, s->nmin[r], s->pos[r], fp);
         pm_match_template_t *t = NULL;
         if (pm_match_prepare_candidate(fp, &t, NULL))
@@ -223,10 +233,10 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
     for (int f = 0; f < nfingers && !rc; f++) {
         fc[f].position = fingers[f].position;
         rc = pm_match_prepare(fingers[f].fp, &fc[f].t, err);
-        if (!rc && !(fc[f].bitmap = malloc(PM__GAL_BITMAP_WORDS * sizeof(uint64_t))))
+        if (!rc && o.first_stage && !(fc[f].probe = malloc(sizeof *fc[f].probe)))
             rc = pm_error_set(err, PM_ENOMEM, "out of memory for the probe");
-        if (!rc)
-            pm__gal_probe_bitmap(fingers[f].fp, fc[f].bitmap);
+        if (!rc && o.first_stage)
+            pm__gal_probe_build(fingers[f].fp, fc[f].probe);
     }
     int topcap = 4 * o.max_candidates + 50;
     if (topcap > PM_GALLERY_MAX_CANDIDATES * 4)
@@ -234,6 +244,7 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
     tuple_t *tuples = NULL;
     hit_t *top = NULL;
     uint8_t *fs = NULL;
+    uint32_t *chunk_hist = NULL, *tie_quota = NULL;
     if (!rc) {
         tuples = malloc((size_t)nfingers * (size_t)topcap * sizeof *tuples);
         top = malloc((size_t)topcap * sizeof *top);
@@ -252,9 +263,11 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
             if (!sub)
                 rc = pm_error_set(err, PM_ENOTFOUND, "no subset named '%s'", o.subset);
         }
-        if (!rc && g->s.n && !(fs = malloc(g->s.n)))
-            rc = pm_error_set(err, PM_ENOMEM, "out of memory for the first stage");
         size_t nchunks = (g->s.n + CHUNK - 1) / CHUNK;
+        if (!rc && g->s.n &&
+            (!(fs = malloc(g->s.n)) || !(chunk_hist = malloc(nchunks * 256 * sizeof *chunk_hist)) ||
+             !(tie_quota = malloc(nchunks * sizeof *tie_quota))))
+            rc = pm_error_set(err, PM_ENOMEM, "out of memory for the first stage");
         for (int f = 0; f < nfingers && !rc; f++) {
             scan_with_pool_t sp;
             memset(&sp, 0, sizeof sp);
@@ -266,6 +279,7 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
             sc->f = &fc[f];
             sc->first_stage = o.first_stage;
             sc->fs = fs;
+            sc->chunk_hist = chunk_hist;
             sc->topcap = topcap;
             sc->top = top;
             pthread_mutex_init(&sc->mu, NULL);
@@ -283,11 +297,21 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
                 uint64_t acc = 0;
                 int c = 255;
                 for (; c > 1; c--) {
-                    acc += sc->hist[c];
-                    if (acc >= keep)
+                    if (acc + sc->hist[c] >= keep)
                         break;
+                    acc += sc->hist[c];
                 }
                 sc->cutoff = c;
+                /* exactly `keep` survivors (when that many are eligible):
+                 * ties at the cutoff are taken in row order, chunk by chunk,
+                 * so the result does not depend on thread timing */
+                uint64_t need = keep > acc ? keep - acc : 0;
+                for (size_t k = 0; k < nchunks; k++) {
+                    uint64_t t = chunk_hist[k * 256 + (size_t)c];
+                    tie_quota[k] = (uint32_t)(t < need ? t : need);
+                    need -= tie_quota[k];
+                }
+                sc->tie_quota = tie_quota;
             }
             pm__pool_run(g->pool, stage2, &sp, nchunks);
             exact += sc->exact;
@@ -353,11 +377,13 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
         stats->seconds = (double)(pm_now_ns() - t0) / 1e9;
     }
     free(fs);
+    free(chunk_hist);
+    free(tie_quota);
     free(top);
     free(tuples);
     for (int f = 0; f < nfingers; f++) {
         pm_match_template_free(fc[f].t);
-        free(fc[f].bitmap);
+        free(fc[f].probe);
     }
     return rc;
 }
