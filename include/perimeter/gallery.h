@@ -7,11 +7,13 @@
  * keys of 2 bytes, 296 bytes per finger in all.
  *
  * Search is two-stage:
- *  1. first stage (optional): every record's keys (quantised minutia-pair
- *     invariants: edge length and the two minutia directions relative to the
- *     edge, as in geometric-hashing indexes) are looked up in a bitmap built
- *     from the probe's pairs with their tolerances; the records with the
- *     highest fraction of hits survive (a fraction of the gallery);
+ *  1. first stage (optional): every record's keys (quantised minutia-triplet
+ *     invariants: two neighbour distances, the angle between them and the
+ *     minutia's direction) are looked up in a map built from the probe's
+ *     triplets with their tolerances; each key found votes for the rotation
+ *     and translation pairing that record minutia with the probe's; the
+ *     records with the strongest agreeing vote survive (keep_fraction of the
+ *     eligible ones). Measured weak so far (docs/gallery.md): off by default;
  *  2. exact stage: the calibrated 1:1 matcher (pm_match_compare) on the
  *     survivors.
  * Scores are calibrated: -10*log10(FMR). Multi-finger probes are fused per

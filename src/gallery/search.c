@@ -69,6 +69,7 @@ typedef struct scan {
     uint32_t *chunk_hist; /* nchunks x 256: ties at the cutoff are admitted in row order */
     uint32_t *tie_quota;  /* per chunk: rows scoring exactly `cutoff` it may keep */
     uint64_t exact;
+    uint64_t failed; /* candidates that could not be prepared (out of memory) */
     hit_t *top;
     int ntop;
 } scan_t;
@@ -127,7 +128,7 @@ static void stage2(void *ctx, size_t chunk, int worker)
     size_t r0 = chunk * CHUNK, r1 = r0 + CHUNK < s->n ? r0 + CHUNK : s->n;
     hit_t local[PM_GALLERY_MAX_CANDIDATES * 4];
     int nlocal = 0;
-    uint64_t exact = 0;
+    uint64_t exact = 0, failed = 0;
     pm_matcher_t *m = pm__pool_matcher(((scan_with_pool_t *)ctx)->pool, worker);
     pm_fingerprint_t fpv, *fp = &fpv;
     uint32_t quota = sc->tie_quota ? sc->tie_quota[chunk] : UINT32_MAX;
@@ -141,8 +142,10 @@ static void stage2(void *ctx, size_t chunk, int worker)
         }
         pm__gal_unpack_view(s->minu + r * PM_GALLERY_MAX_MINUTIAE, s->nmin[r], s->pos[r], fp);
         pm_match_template_t *t = NULL;
-        if (pm_match_prepare_candidate(fp, &t, NULL))
+        if (pm_match_prepare_candidate(fp, &t, NULL)) {
+            failed++;
             continue;
+        }
         double score = pm_match_compare(m, sc->f->t, t, NULL);
         pm_match_template_free(t);
         exact++;
@@ -151,6 +154,7 @@ static void stage2(void *ctx, size_t chunk, int worker)
     }
     pthread_mutex_lock(&sc->mu);
     sc->exact += exact;
+    sc->failed += failed;
     for (int i = 0; i < nlocal; i++)
         top_insert(sc->top, &sc->ntop, sc->topcap, local[i].score, local[i].row);
     pthread_mutex_unlock(&sc->mu);
@@ -315,6 +319,10 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
             }
             pm__pool_run(g->pool, stage2, &sp, nchunks);
             exact += sc->exact;
+            if (sc->failed)
+                rc = pm_error_set(err, PM_ENOMEM,
+                                  "out of memory preparing %llu candidates: the search is incomplete",
+                                  (unsigned long long)sc->failed);
             for (int i = 0; i < sc->ntop; i++) {
                 uint32_t r = top[i].row;
                 tuples[ntuples].subject = g->s.subject[r];
