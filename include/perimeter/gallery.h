@@ -193,7 +193,8 @@ int pm_gallery_store_delete(struct pm_store *st, uint64_t subject, int64_t encou
 /* The store's change counter for the gallery tables. */
 int pm_gallery_store_generation(struct pm_store *st, uint64_t *out, pm_error_t *err);
 /* Empties g and inserts every stored template; *out_generation = the
- * generation read in the same transaction. */
+ * generation read in the same transaction. Meant for start-up: a search
+ * running meanwhile sees a partly filled gallery. */
 int pm_gallery_store_load(struct pm_store *st, pm_gallery_t *g, uint64_t *out_generation,
                           pm_error_t *err);
 
