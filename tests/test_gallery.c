@@ -12,6 +12,7 @@
 #include "testutil.h"
 
 #include "perimeter/gallery.h"
+#include "perimeter/match.h"
 #include "perimeter/store.h"
 
 #define SEED 20261204u
@@ -121,6 +122,41 @@ static void test_identify_among_decoys(void **state)
     assert_int_equal(pm_gallery_insert(g, 1011, 1, 11, p, &err), PM_ERANGE);
     free(p);
     pm_gallery_free(g);
+}
+
+/* The gallery prepares its candidates without the edge hash
+ * (pm_match_prepare_candidate): the scores must be those of a full prepare. */
+static void test_candidate_prepare_same_scores(void **state)
+{
+    (void)state;
+    pm_matcher_t *m = NULL;
+    pm_error_t err = {0};
+    assert_int_equal(pm_matcher_new(&m, &err), 0);
+    pm_fingerprint_t *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    assert_non_null(a);
+    assert_non_null(b);
+    int mated_high = 0;
+    for (size_t i = 0; i < 40; i++) {
+        probe_of(i, 1, a);
+        probe_of(i % 2 ? i : i + 1, 0, b); /* half mated, half not */
+        pm_match_template_t *ta = NULL, *tb = NULL, *tc = NULL;
+        assert_int_equal(pm_match_prepare(a, &ta, &err), 0);
+        assert_int_equal(pm_match_prepare(b, &tb, &err), 0);
+        assert_int_equal(pm_match_prepare_candidate(b, &tc, &err), 0);
+        double full = pm_match_compare(m, ta, tb, NULL);
+        double cand = pm_match_compare(m, ta, tc, NULL);
+        assert_true(full == cand);
+        mated_high += i % 2 && full > 30;
+        /* as the first argument it has no hash: nothing matches */
+        assert_true(pm_match_compare(m, tc, ta, NULL) == 0);
+        pm_match_template_free(ta);
+        pm_match_template_free(tb);
+        pm_match_template_free(tc);
+    }
+    assert_true(mated_high >= 18); /* the comparison above did compare something */
+    free(a);
+    free(b);
+    pm_matcher_free(m);
 }
 
 static void test_fusion(void **state)
@@ -301,6 +337,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_identify_among_decoys),
+        cmocka_unit_test(test_candidate_prepare_same_scores),
         cmocka_unit_test(test_fusion),
         cmocka_unit_test(test_snapshot),
         cmocka_unit_test(test_store_rebuild),
