@@ -3,9 +3,10 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+TSAN_BUILD ?= build-tsan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test demo sanitize fuzz format clean
+.PHONY: all deps build test demo sanitize tsan fuzz format clean
 
 all: build
 
@@ -31,6 +32,15 @@ sanitize: deps
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	bash scripts/ctest.sh $(ASAN_BUILD) $(JOBS)
 
+# ThreadSanitizer build, then the tests labelled `threads` (concurrent
+# gallery inserts, deletes and searches).
+tsan: deps
+	cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+	  -DCMAKE_C_FLAGS="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" \
+	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread"
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
+	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) -L threads
+
 # libFuzzer targets (clang). Run all for N s each: bash scripts/fuzz.sh N
 # Run one: build-fuzz/fuzz/fuzz_wsq fuzz/corpus/wsq -max_total_time=600
 fuzz: deps
@@ -41,4 +51,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD)

@@ -29,12 +29,6 @@ typedef struct nb_cand {
     int j;
 } nb_cand_t;
 
-static int nb_cmp(const void *x, const void *y)
-{
-    const nb_cand_t *a = x, *b = y;
-    return a->d2 != b->d2 ? (a->d2 < b->d2 ? -1 : 1) : (a->j - b->j);
-}
-
 static void build_edge(pm__edge_t *e, const pm_match_template_t *t, int i, int j)
 {
     double dx = t->x[j] - t->x[i], dy = t->y[j] - t->y[i];
@@ -55,19 +49,32 @@ static int build_graph(pm_match_template_t *t)
     uint8_t adj[PM_MAX_MINUTIAE][PM__MAX_DEGREE];
     nb_cand_t cand[PM_MAX_MINUTIAE];
     for (int i = 0; i < n; i++) {
-        int c = 0;
+        /* the k nearest by (d2, j): keys d2 << 8 | j are distinct and order
+         * as (d2, j); an insertion network keeps the k smallest sorted (the
+         * same set and order as sorting all of them) */
+        uint32_t best[PM__K_NEAREST];
+        for (int q = 0; q < k_nearest; q++)
+            best[q] = UINT32_MAX;
         for (int j = 0; j < n; j++) {
-            if (j == i)
-                continue;
             int dx = t->x[j] - t->x[i], dy = t->y[j] - t->y[i];
-            int d2 = dx * dx + dy * dy;
-            if (d2 < PM__MIN_EDGE_LEN * PM__MIN_EDGE_LEN || d2 > PM__MAX_EDGE_LEN * PM__MAX_EDGE_LEN)
-                continue;
-            cand[c].d2 = d2;
-            cand[c].j = j;
+            uint32_t d2 = (uint32_t)(dx * dx + dy * dy);
+            int ok = j != i && d2 >= PM__MIN_EDGE_LEN * PM__MIN_EDGE_LEN &&
+                     d2 <= PM__MAX_EDGE_LEN * PM__MAX_EDGE_LEN;
+            uint32_t x = ok ? d2 << 8 | (uint32_t)j : UINT32_MAX;
+            if (x >= best[k_nearest - 1])
+                continue; /* most candidates, once the list is full */
+            for (int q = 0; q < k_nearest; q++) {
+                uint32_t lo = best[q] < x ? best[q] : x, hi = best[q] < x ? x : best[q];
+                best[q] = lo;
+                x = hi;
+            }
+        }
+        int c = 0;
+        for (int q = 0; q < k_nearest && best[q] != UINT32_MAX; q++) {
+            cand[c].d2 = (int)(best[q] >> 8);
+            cand[c].j = (int)(best[q] & 0xff);
             c++;
         }
-        qsort(cand, (size_t)c, sizeof cand[0], nb_cmp);
         for (int q = 0; q < c && q < k_nearest; q++) {
             int j = cand[q].j;
             /* add i->j and j->i unless present or full */
@@ -248,6 +255,16 @@ static int pt_cmp(const void *x, const void *y)
     return a[0] != b[0] ? a[0] - b[0] : a[1] - b[1];
 }
 
+/* Is the centre of cell (gx, gy) inside the hull (exact, as before)? */
+static int cell_inside(int (*hull)[2], int h, int gx, int gy)
+{
+    int c[2] = {gx * PM__CELL + PM__CELL / 2, gy * PM__CELL + PM__CELL / 2};
+    for (int e = 0; e < h; e++)
+        if (cross(hull[e], hull[e + 1], c) < 0)
+            return 0;
+    return 1;
+}
+
 static void build_mask(pm_match_template_t *t)
 {
     memset(t->mask, 0, sizeof t->mask);
@@ -278,26 +295,52 @@ static void build_mask(pm_match_template_t *t)
     int h = k - 1; /* last point repeats the first */
     if (h < 3)
         return;
-    uint8_t inside[PM__GRID][PM__GRID];
-    memset(inside, 0, sizeof inside);
-    for (int gy = 0; gy < PM__GRID; gy++)
-        for (int gx = 0; gx < PM__GRID; gx++) {
-            int c[2] = {gx * PM__CELL + PM__CELL / 2, gy * PM__CELL + PM__CELL / 2};
-            int in = 1;
-            for (int e = 0; e < h && in; e++)
-                in = cross(hull[e], hull[e + 1], c) >= 0;
-            inside[gy][gx] = (uint8_t)in;
+    /* The hull is convex, so the cells whose centre lies inside form one run
+     * per row: find its ends by exact tests, starting from the real-valued
+     * edge crossings, then dilate by one cell with shifts. */
+    uint64_t inside[PM__GRID];
+    for (int gy = 0; gy < PM__GRID; gy++) {
+        inside[gy] = 0;
+        double cy = gy * PM__CELL + PM__CELL / 2;
+        double lo = -1e9, hi = 1e9;
+        for (int e = 0; e < h; e++) {
+            /* cross(h_e, h_e+1, (cx, cy)) = A * cx + B >= 0 */
+            double ex = hull[e + 1][0] - hull[e][0], ey = hull[e + 1][1] - hull[e][1];
+            double A = -ey, B = ex * (cy - hull[e][1]) + ey * hull[e][0];
+            if (A > 0) {
+                if (-B / A > lo)
+                    lo = -B / A;
+            } else if (A < 0) {
+                if (-B / A < hi)
+                    hi = -B / A;
+            } else if (B < 0) {
+                lo = 1e9;
+            }
         }
-    for (int gy = 0; gy < PM__GRID; gy++)
-        for (int gx = 0; gx < PM__GRID; gx++) {
-            int on = 0;
-            for (int yy = gy - 1; yy <= gy + 1 && !on; yy++)
-                for (int xx = gx - 1; xx <= gx + 1 && !on; xx++)
-                    if (yy >= 0 && yy < PM__GRID && xx >= 0 && xx < PM__GRID)
-                        on = inside[yy][xx];
-            if (on)
-                t->mask[gy] |= (uint64_t)1 << gx;
-        }
+        if (lo > hi + PM__CELL)
+            continue;
+        double glo = (lo - PM__CELL / 2) / PM__CELL, ghi = (hi - PM__CELL / 2) / PM__CELL;
+        int a = glo < 0 ? 0 : glo > PM__GRID ? PM__GRID : (int)glo - 1;
+        int b = ghi >= PM__GRID ? PM__GRID - 1 : ghi < -1 ? -1 : (int)ghi + 1;
+        if (a < 0)
+            a = 0;
+        if (b > PM__GRID - 1)
+            b = PM__GRID - 1;
+        while (a <= b && !cell_inside(hull, h, a, gy))
+            a++;
+        while (b >= a && !cell_inside(hull, h, b, gy))
+            b--;
+        for (int gx = a; gx <= b; gx++)
+            inside[gy] |= (uint64_t)1 << gx;
+    }
+    for (int gy = 0; gy < PM__GRID; gy++) {
+        uint64_t rows = inside[gy];
+        if (gy > 0)
+            rows |= inside[gy - 1];
+        if (gy + 1 < PM__GRID)
+            rows |= inside[gy + 1];
+        t->mask[gy] = rows | rows << 1 | rows >> 1;
+    }
 }
 
 static int cell_of(int x, int y)
@@ -328,7 +371,8 @@ static void build_cells(pm_match_template_t *t)
         t->cell_items[count[cell_of(t->x[i], t->y[i])]++] = (uint8_t)i;
 }
 
-int pm_match_prepare(const pm_fingerprint_t *fp, pm_match_template_t **out, pm_error_t *err)
+static int prepare(const pm_fingerprint_t *fp, pm_match_template_t **out, int with_hash,
+                   pm_error_t *err)
 {
     if (!fp || !out)
         return pm_error_set(err, PM_EINVAL, "pm_match_prepare: NULL argument");
@@ -356,7 +400,7 @@ int pm_match_prepare(const pm_fingerprint_t *fp, pm_match_template_t **out, pm_e
     }
     t->n = n;
     int rc = build_graph(t);
-    if (!rc)
+    if (!rc && with_hash)
         rc = build_hash(t);
     if (!rc)
         rc = build_query(t);
@@ -368,6 +412,17 @@ int pm_match_prepare(const pm_fingerprint_t *fp, pm_match_template_t **out, pm_e
     build_cells(t);
     *out = t;
     return 0;
+}
+
+int pm_match_prepare(const pm_fingerprint_t *fp, pm_match_template_t **out, pm_error_t *err)
+{
+    return prepare(fp, out, 1, err);
+}
+
+int pm_match_prepare_candidate(const pm_fingerprint_t *fp, pm_match_template_t **out,
+                               pm_error_t *err)
+{
+    return prepare(fp, out, 0, err);
 }
 
 void pm_match_template_free(pm_match_template_t *t)

@@ -1,0 +1,204 @@
+/* Perimeter gallery module: 1:N identification over a packed in-memory gallery.
+ *
+ * A gallery holds finger records: (subject id, encounter id, finger position
+ * ISO/ANSI 0..10, minutiae). Each record is packed at insert into a fixed-size
+ * slot of a structure of arrays (docs/gallery.md): at most
+ * PM_GALLERY_MAX_MINUTIAE minutiae of 4 bytes and PM_GALLERY_KEYS first-stage
+ * keys of 2 bytes, 296 bytes per finger in all.
+ *
+ * Search is two-stage:
+ *  1. first stage (optional): every record's keys (quantised minutia-triplet
+ *     invariants: two neighbour distances, the angle between them and the
+ *     minutia's direction) are looked up in a map built from the probe's
+ *     triplets with their tolerances; each key found votes for the rotation
+ *     and translation pairing that record minutia with the probe's; the
+ *     records with the strongest agreeing vote survive (keep_fraction of the
+ *     eligible ones). Measured weak so far (docs/gallery.md): off by default;
+ *  2. exact stage: the calibrated 1:1 matcher (pm_match_compare) on the
+ *     survivors.
+ * Scores are calibrated: -10*log10(FMR). Multi-finger probes are fused per
+ * subject (sum of per-finger scores mapped back to -10*log10(FMR) of the
+ * fused decision, assuming independent fingers: docs/gallery.md).
+ *
+ * Search is a pure function of (gallery contents, probe, options); it runs on
+ * the gallery's worker pool. Inserts and deletes may run from other threads
+ * while searches run (a reader-writer lock; a search sees the gallery as it
+ * was when it started). All functions are thread-safe on one gallery. */
+#ifndef PERIMETER_GALLERY_H
+#define PERIMETER_GALLERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "perimeter/error.h"
+#include "perimeter/minutiae.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PM_GALLERY_MAX_MINUTIAE 48 /* minutiae kept per record (best quality first) */
+#define PM_GALLERY_KEYS 40         /* first-stage keys per record */
+#define PM_GALLERY_MAX_FINGERS 10  /* fingers per probe */
+#define PM_GALLERY_MAX_CANDIDATES 1000
+#define PM_GALLERY_NAME_MAX 63 /* subset names */
+
+typedef struct pm_gallery pm_gallery_t;
+
+typedef struct pm_gallery_options {
+    int threads; /* worker threads (0 = number of online CPUs) */
+} pm_gallery_options_t;
+
+/* Creates an empty gallery with its worker pool. options may be NULL. */
+int pm_gallery_new(const pm_gallery_options_t *options, pm_gallery_t **out, pm_error_t *err);
+/* Stops the pool and frees everything. No call may be running. NULL is fine. */
+void pm_gallery_free(pm_gallery_t *g);
+
+/* Inserts one finger view. position: 0 unknown, 1..10 ISO/ANSI. A record with
+ * the same (subject, encounter, position) gives PM_EEXISTS. Views with fewer
+ * than 3 minutiae give PM_EVALIDATION. */
+int pm_gallery_insert(pm_gallery_t *g, uint64_t subject, uint32_t encounter, int position,
+                      const pm_fingerprint_t *fp, pm_error_t *err);
+/* Deletes all fingers of one encounter of a subject. *out_removed (may be
+ * NULL) = how many; PM_ENOTFOUND if none. */
+int pm_gallery_delete_encounter(pm_gallery_t *g, uint64_t subject, uint32_t encounter,
+                                size_t *out_removed, pm_error_t *err);
+/* Deletes every finger of a subject; PM_ENOTFOUND if none. */
+int pm_gallery_delete_subject(pm_gallery_t *g, uint64_t subject, size_t *out_removed,
+                              pm_error_t *err);
+/* Number of finger records. */
+size_t pm_gallery_count(pm_gallery_t *g);
+
+/* Named subsets of subjects (a watchlist, one flight's passengers). Setting an
+ * existing name replaces it; n == 0 removes it. At most 64 subsets. */
+int pm_gallery_subset_set(pm_gallery_t *g, const char *name, const uint64_t *subjects, size_t n,
+                          pm_error_t *err);
+
+typedef struct pm_gallery_stats {
+    size_t fingers;
+    size_t subjects;          /* distinct subject ids */
+    size_t bytes_records;     /* the packed records in use (fingers x record size) */
+    size_t bytes_index;       /* the (subject, encounter, position) hash */
+    size_t bytes_allocated;   /* arrays at their capacity + index */
+    double bytes_per_finger;  /* (records + index) / fingers */
+    size_t subsets;
+    int threads;
+    size_t positions[11];     /* fingers per position 0..10 */
+} pm_gallery_stats_t;
+int pm_gallery_stats(pm_gallery_t *g, pm_gallery_stats_t *out, pm_error_t *err);
+
+/* One probe finger. */
+typedef struct pm_gallery_finger {
+    int position; /* 0 unknown (searched against every position), 1..10 */
+    const pm_fingerprint_t *fp;
+} pm_gallery_finger_t;
+
+typedef struct pm_gallery_search_options {
+    int max_candidates;    /* top-k subjects returned (0 = 10) */
+    double threshold;      /* return only fused scores >= this; used when target_fpir is 0 */
+    double target_fpir;    /* > 0: threshold = -10*log10(target_fpir / subjects searched) */
+    const char *subset;    /* NULL or a name given to pm_gallery_subset_set */
+    int first_stage;       /* 0: exhaustive exact search; 1: first stage + exact */
+    double keep_fraction;  /* first stage: fraction of records kept (0 = 0.05) */
+    int keep_min;          /* ... and at least this many (0 = 200) */
+} pm_gallery_search_options_t;
+
+typedef struct pm_gallery_candidate {
+    uint64_t subject;
+    double score;                           /* fused, -10*log10(FMR) */
+    double finger_score[PM_GALLERY_MAX_FINGERS]; /* per probe finger (0 if not found) */
+    uint32_t encounter;                     /* of the best-scoring finger */
+} pm_gallery_candidate_t;
+
+typedef struct pm_gallery_search_stats {
+    uint64_t records_scanned;  /* records considered (position/subset filters applied) */
+    uint64_t records_exact;    /* exact comparisons made */
+    double threshold_used;
+    double seconds;            /* wall time */
+} pm_gallery_search_stats_t;
+
+/* Searches the gallery. out must hold max_candidates entries; *out_n gets how
+ * many were filled, best first (scores >= the threshold). stats may be NULL.
+ * PM_EINVAL on bad arguments, PM_ENOTFOUND for an unknown subset. */
+int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int nfingers,
+                        const pm_gallery_search_options_t *options, pm_gallery_candidate_t *out,
+                        size_t *out_n, pm_gallery_search_stats_t *stats, pm_error_t *err);
+
+/* Compares a probe with one subject's fingers (same position, or all when
+ * either is unknown) and returns the fused score in *out. PM_ENOTFOUND if the
+ * subject has no fingers. */
+int pm_gallery_verify(pm_gallery_t *g, uint64_t subject, const pm_gallery_finger_t *fingers,
+                      int nfingers, pm_gallery_candidate_t *out, pm_error_t *err);
+
+/* Fused score of k independent calibrated finger scores summing to `sum`:
+ * -10*log10(P(S >= sum)) for S a sum of k scores each with P(s >= t) = 10^(-t/10). */
+double pm_gallery_fuse(double sum, int k);
+
+/* Snapshot: the packed arrays in one file with a BLAKE2b-256 checksum,
+ * written atomically. `generation` is stored with it (the store's change
+ * counter) so a stale snapshot can be told apart. Loading verifies magic,
+ * version, sizes and checksum before anything is trusted: PM_ECORRUPT or
+ * PM_ETRUNCATED otherwise, and the gallery is left unchanged. Load replaces
+ * the gallery's contents (subsets are kept). */
+int pm_gallery_save(pm_gallery_t *g, const char *path, uint64_t generation, pm_error_t *err);
+int pm_gallery_load(pm_gallery_t *g, const char *path, uint64_t *out_generation, pm_error_t *err);
+
+/* The unpacked view of record i (for rebuilds and tests), under the read
+ * lock. PM_ERANGE if i >= count. */
+int pm_gallery_record(pm_gallery_t *g, size_t i, uint64_t *subject, uint32_t *encounter,
+                      int *position, pm_fingerprint_t *fp, pm_error_t *err);
+
+/* ---- synthetic templates (template-level simulation, not images) ---------------
+ * A master finger is a whole fingertip's minutiae (500 ppi): a pattern class
+ * (arch, tented arch, left/right loop, whorl with the usual frequencies)
+ * gives a zero-pole orientation field (Sherlock & Monro 1993); minutiae are
+ * spread by dart throwing with a minimum spacing and follow the ridge
+ * orientation. An impression is what one capture of it yields: a sensor
+ * window placed on the finger, rotation, displacement, smooth non-linear
+ * skin distortion growing away from the contact centre, position and angle
+ * jitter, minutiae missed, spurious minutiae added, types flipped.
+ * Accuracy measured on these is a simulation at template level: it says how
+ * the search behaves, not how the matcher does on real prints. */
+typedef struct pm_gallery_synth_options {
+    double rotation_deg;   /* max |rotation| (default 20) */
+    double displacement;   /* max |translation| px (default 40) */
+    double distortion;     /* max distortion px at the window border (default 8) */
+    double jitter_px;      /* sigma of position noise (default 2.5) */
+    double jitter_deg;     /* sigma of direction noise (default 5) */
+    double drop;           /* fraction of minutiae missed (default 0.2) */
+    double spurious;       /* spurious minutiae, fraction of those kept (default 0.1) */
+    double type_flip;      /* (default 0.1) */
+    int window_w, window_h; /* sensor window px (default 300 x 360) */
+} pm_gallery_synth_options_t;
+
+/* The master finger `id` of the population `seed` (deterministic). */
+void pm_gallery_synth_master(uint64_t seed, uint64_t id, pm_fingerprint_t *out);
+/* Impression number `impression` of a master (deterministic in all
+ * arguments). options may be NULL (defaults above); zero fields take defaults. */
+void pm_gallery_synth_impression(const pm_fingerprint_t *master, uint64_t seed, uint64_t id,
+                                 uint32_t impression, const pm_gallery_synth_options_t *options,
+                                 pm_fingerprint_t *out);
+
+/* ---- system of record: the store ------------------------------------------ */
+struct pm_store;
+/* Applies the gallery's tables to a store (module "gallery"). */
+int pm_gallery_store_migrate(struct pm_store *st, pm_error_t *err);
+/* Records an enrolment (native template bytes of one view); bumps the
+ * generation. Same key twice: PM_EEXISTS. */
+int pm_gallery_store_put(struct pm_store *st, uint64_t subject, uint32_t encounter, int position,
+                         const pm_fingerprint_t *fp, pm_error_t *err);
+/* Deletes a subject (encounter < 0: all encounters); bumps the generation. */
+int pm_gallery_store_delete(struct pm_store *st, uint64_t subject, int64_t encounter,
+                            size_t *out_removed, pm_error_t *err);
+/* The store's change counter for the gallery tables. */
+int pm_gallery_store_generation(struct pm_store *st, uint64_t *out, pm_error_t *err);
+/* Empties g and inserts every stored template; *out_generation = the
+ * generation read in the same transaction. Meant for start-up: a search
+ * running meanwhile sees a partly filled gallery. */
+int pm_gallery_store_load(struct pm_store *st, pm_gallery_t *g, uint64_t *out_generation,
+                          pm_error_t *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

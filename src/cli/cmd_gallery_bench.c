@@ -1,0 +1,540 @@
+/* bench gallery and eval identify (commands of the gallery module). */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "perimeter/core.h"
+#include "perimeter/gallery.h"
+#include "perimeter/match.h"
+
+#include "cli/fingerprint_io.h"
+/* per-core speed of the two stages is measured on this thread, below the
+ * public API: the gallery's own internals */
+#include "gallery/gallery_internal.h"
+
+static uint64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int dcmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double pct(double *v, size_t n, double p)
+{
+    if (!n)
+        return 0;
+    qsort(v, n, sizeof *v, dcmp);
+    size_t i = (size_t)ceil(p * (double)n) - 1;
+    if (i >= n)
+        i = n - 1;
+    return v[i];
+}
+
+static void progress(int tty, const char *what, size_t done, size_t total)
+{
+    if (!tty || !total || (done != total && done % 2000 != 0))
+        return;
+    fprintf(stderr, "\r%s %zu/%zu (%.0f%%)", what, done, total, 100.0 * (double)done / (double)total);
+    if (done == total)
+        fprintf(stderr, "\n");
+}
+
+typedef struct outcome {
+    int mated;
+    uint64_t mate;
+    double mate_score; /* mate's score among the candidates (0 if absent) */
+    int rank1;         /* mate is the first candidate */
+    double top_score;  /* best candidate's score (non-mated: the false alarm) */
+    double seconds;
+} outcome_t;
+
+static void run_probe(pm_gallery_t *g, const pm_gallery_finger_t *f, int nf, int first_stage,
+                      double keep, int mated, uint64_t mate, outcome_t *o)
+{
+    pm_gallery_search_options_t so = {.max_candidates = 10, .first_stage = first_stage,
+                                      .keep_fraction = keep};
+    pm_gallery_candidate_t c[10];
+    size_t n = 0;
+    pm_gallery_search_stats_t ss;
+    pm_error_t err = {0};
+    memset(o, 0, sizeof *o);
+    o->mated = mated;
+    o->mate = mate;
+    if (pm_gallery_identify(g, f, nf, &so, c, &n, &ss, &err)) {
+        fprintf(stderr, "perimeter: identify: %s\n", pm_error_text(&err));
+        return;
+    }
+    o->seconds = ss.seconds;
+    o->top_score = n ? c[0].score : 0;
+    for (size_t i = 0; i < n; i++)
+        if (c[i].subject == mate) {
+            o->mate_score = c[i].score;
+            o->rank1 = i == 0;
+        }
+}
+
+typedef struct rates {
+    int mated, nonmated;
+    double rank1;
+    double fnir[2], fpir_measured[2], thr[2];
+    double p50, p95, p99;
+} rates_t;
+
+static const double target_fpir[2] = {0.01, 0.001};
+
+/* thresholds from the calibration (FPIR ~ searched x FMR), FPIR measured */
+static void summarise(outcome_t *o, size_t n, double searched, rates_t *r)
+{
+    memset(r, 0, sizeof *r);
+    double *lat = malloc((n ? n : 1) * sizeof *lat);
+    int r1 = 0;
+    for (size_t i = 0; i < n; i++) {
+        lat[i] = o[i].seconds;
+        if (o[i].mated) {
+            r->mated++;
+            r1 += o[i].rank1;
+        } else {
+            r->nonmated++;
+        }
+    }
+    r->rank1 = r->mated ? (double)r1 / r->mated : 0;
+    for (int k = 0; k < 2; k++) {
+        double t = -10.0 * log10(target_fpir[k] / searched);
+        int miss = 0, fa = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (o[i].mated)
+                miss += !(o[i].mate_score >= t);
+            else
+                fa += o[i].top_score >= t;
+        }
+        r->thr[k] = t;
+        r->fnir[k] = r->mated ? (double)miss / r->mated : 0;
+        r->fpir_measured[k] = r->nonmated ? (double)fa / r->nonmated : 0;
+    }
+    if (lat) {
+        r->p50 = pct(lat, n, 0.50);
+        r->p95 = pct(lat, n, 0.95);
+        r->p99 = pct(lat, n, 0.99);
+    }
+    free(lat);
+}
+
+static void print_rates(const char *label, const rates_t *r)
+{
+    printf("  %-34s latency p50 %.3f s  p95 %.3f s  p99 %.3f s\n", label, r->p50, r->p95, r->p99);
+    if (r->mated)
+        printf("  %-34s rank-1 %.1f%% of %d mated; FNIR %.1f%% @FPIR 1%% (thr %.1f, measured FPIR "
+               "%.1f%% of %d), FNIR %.1f%% @FPIR 0.1%% (thr %.1f, measured %.1f%%)\n",
+               "", 100 * r->rank1, r->mated, 100 * r->fnir[0], r->thr[0],
+               100 * r->fpir_measured[0], r->nonmated, 100 * r->fnir[1], r->thr[1],
+               100 * r->fpir_measured[1]);
+}
+
+int pm_cmd_bench_gallery(int argc, char **argv)
+{
+    long size = 100000, probes = 30, exhaustive = -1, tenprints = 4, threads = 0;
+    uint64_t seed = 2;
+    double keep = 0.05;
+    const char *dir = "/tmp";
+    static const struct option opts[] = {
+        {"size", required_argument, NULL, 'n'},       {"probes", required_argument, NULL, 'p'},
+        {"exhaustive", required_argument, NULL, 'e'}, {"tenprints", required_argument, NULL, 't'},
+        {"threads", required_argument, NULL, 'T'},    {"seed", required_argument, NULL, 's'},
+        {"keep", required_argument, NULL, 'k'},       {"dir", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        char *end = NULL;
+        errno = 0;
+        switch (c) {
+        case 'n': size = strtol(optarg, &end, 10); break;
+        case 'p': probes = strtol(optarg, &end, 10); break;
+        case 'e': exhaustive = strtol(optarg, &end, 10); break;
+        case 't': tenprints = strtol(optarg, &end, 10); break;
+        case 'T': threads = strtol(optarg, &end, 10); break;
+        case 's': seed = strtoull(optarg, &end, 10); break;
+        case 'k': keep = strtod(optarg, &end); break;
+        case 'd': dir = optarg; break;
+        default:
+            fprintf(c == 'h' ? stdout : stderr,
+                    "usage: perimeter bench gallery [--size N] [--probes Q] [--exhaustive E]\n"
+                    "         [--tenprints T] [--threads N] [--keep FRACTION] [--seed S] [--dir D]\n"
+                    "  a synthetic gallery of N fingers (N/10 subjects x 10 positions), Q single-\n"
+                    "  finger probes one third mated (all searched with the first stage, the first\n"
+                    "  E exhaustively too; default all), T ten-finger probes. Template-level\n"
+                    "  simulation (pm_gallery_synth_*), not images.\n");
+            return c == 'h' ? 0 : 2;
+        }
+        if (errno || (end && *end)) {
+            fprintf(stderr, "perimeter: bench gallery: bad value '%s'\n", optarg);
+            return 2;
+        }
+    }
+    if (size < 10 || size > 50000000 || probes < 0 || tenprints < 0 || keep <= 0 || keep > 1) {
+        fprintf(stderr, "perimeter: bench gallery: --size 10..5e7, --keep (0, 1]\n");
+        return 2;
+    }
+    if (exhaustive < 0 || exhaustive > probes)
+        exhaustive = probes;
+    int tty = isatty(2);
+    pm_error_t err = {0};
+    pm_gallery_options_t go = {.threads = (int)threads};
+    pm_gallery_t *g = NULL;
+    if (pm_gallery_new(&go, &g, &err)) {
+        fprintf(stderr, "perimeter: %s\n", pm_error_text(&err));
+        return 1;
+    }
+    long subjects = (size + 9) / 10;
+    pm_fingerprint_t *m = malloc(sizeof *m), *v = malloc(11 * sizeof *v);
+    if (!m || !v)
+        return 1;
+    printf("bench gallery: %ld fingers (%ld subjects x 10 positions), synthetic templates seed %llu, "
+           "%d threads\n",
+           size, subjects, (unsigned long long)seed, g->threads);
+    uint64_t pack_cpu = 0;
+    for (long i = 0; i < size; i++) {
+        long s = i / 10, p = i % 10;
+        pm_gallery_synth_master(seed, (uint64_t)i, m);
+        pm_gallery_synth_impression(m, seed, (uint64_t)i, 0, NULL, v);
+        uint64_t t0 = cpu_ns();
+        if (pm_gallery_insert(g, (uint64_t)s + 1, 1, (int)p + 1, v, &err)) {
+            fprintf(stderr, "perimeter: insert: %s\n", pm_error_text(&err));
+            return 1;
+        }
+        pack_cpu += cpu_ns() - t0;
+        progress(tty, "enrol", (size_t)i + 1, (size_t)size);
+    }
+    pm_gallery_stats_t st;
+    pm_gallery_stats(g, &st, &err);
+    printf("RAM: %.1f bytes/finger (record %d B + index %.1f B), %zu MB allocated; insert %.1f us "
+           "CPU/finger\n",
+           st.bytes_per_finger, PM__GAL_RECORD_BYTES,
+           (double)st.bytes_index / (double)st.fingers, st.bytes_allocated >> 20,
+           (double)pack_cpu / 1e3 / (double)size);
+
+    /* snapshot */
+    char snap[PATH_MAX];
+    snprintf(snap, sizeof snap, "%s/bench-gallery-%ld.snap", dir, (long)getpid());
+    uint64_t t0 = pm_now_ns();
+    if (pm_gallery_save(g, snap, 1, &err)) {
+        fprintf(stderr, "perimeter: snapshot: %s\n", pm_error_text(&err));
+        return 1;
+    }
+    double save_s = (double)(pm_now_ns() - t0) / 1e9;
+    double loads[3];
+    for (int k = 0; k < 3; k++) {
+        pm_gallery_t *h = NULL;
+        pm_gallery_options_t one = {.threads = 1};
+        pm_gallery_new(&one, &h, &err);
+        t0 = pm_now_ns();
+        if (pm_gallery_load(h, snap, NULL, &err)) {
+            fprintf(stderr, "perimeter: load: %s\n", pm_error_text(&err));
+            return 1;
+        }
+        loads[k] = (double)(pm_now_ns() - t0) / 1e9;
+        pm_gallery_free(h);
+    }
+    unlink(snap);
+    printf("snapshot: %.1f MB, save %.3f s, load median %.3f s of 3 (checksum and index included)\n",
+           (double)(96 + (double)size * PM__GAL_RECORD_BYTES) / 1e6, save_s, pm_median(loads, 3));
+
+    /* per-core speed of each stage, on this thread */
+    pm_gallery_synth_master(seed, 7, m);
+    pm_gallery_synth_impression(m, seed, 7, 1, NULL, &v[0]);
+    pm_match_template_t *pt = NULL;
+    pm_matcher_t *mt = NULL;
+    pm_match_prepare(&v[0], &pt, &err);
+    pm_matcher_new(&mt, &err);
+    long nex = size < 3000 ? size : 3000;
+    double sink = 0;
+    pm_match_template_t **cands = calloc((size_t)nex, sizeof *cands);
+    uint64_t c0 = cpu_ns();
+    for (long r = 0; r < nex; r++) {
+        pm__gal_unpack_view(g->s.minu + (size_t)r * PM_GALLERY_MAX_MINUTIAE, g->s.nmin[r], g->s.pos[r], &v[1]);
+        pm_match_prepare_candidate(&v[1], &cands[r], NULL);
+        sink += pm_match_compare(mt, pt, cands[r], NULL);
+    }
+    uint64_t c1 = cpu_ns();
+    for (long r = 0; r < nex; r++)
+        sink += pm_match_compare(mt, pt, cands[r], NULL);
+    uint64_t c2 = cpu_ns();
+    for (long r = 0; r < nex; r++)
+        pm_match_template_free(cands[r]);
+    free(cands);
+    double exact_rate = (double)nex / ((double)(c1 - c0) / 1e9);
+    double compare_rate = (double)nex / ((double)(c2 - c1) / 1e9);
+    pm__gal_probe_t *bm = malloc(sizeof *bm);
+    uint8_t *vacc = calloc(1, PM__GAL_ACC_BYTES);
+    if (!bm || !vacc)
+        return 1;
+    pm__gal_probe_build(&v[0], bm);
+    unsigned acc = 0;
+    c0 = cpu_ns();
+    for (int rep = 0; rep < 3; rep++)
+        for (size_t r = 0; r < g->s.n; r++)
+            acc += (unsigned)pm__gal_first_score(bm, g->s.keys + r * PM_GALLERY_KEYS,
+                                                 g->s.minu + r * PM_GALLERY_MAX_MINUTIAE,
+                                                 g->s.nkeys[r], vacc);
+    c1 = cpu_ns();
+    double first_rate = 3.0 * (double)g->s.n / ((double)(c1 - c0) / 1e9);
+    /* effective: every record through stage 1, `keep` of them through the exact stage */
+    double eff = 1.0 / (1.0 / first_rate + keep / exact_rate);
+    printf("per core (CPU time, this thread): exact stage %.0f comparisons/s (unpack + prepare + "
+           "compare of a packed record; compare alone on prepared templates %.0f/s); first stage "
+           "%.0f records/s; effective with the first stage keeping %.1f%%: %.0f records/s [checks %g %u]\n",
+           exact_rate, compare_rate, first_rate, 100 * keep, eff, sink > 0 ? 0.0 : 1.0, acc % 2);
+    free(bm);
+    free(vacc);
+    pm_match_template_free(pt);
+    pm_matcher_free(mt);
+
+    /* single-finger searches, position unknown */
+    outcome_t *on = calloc((size_t)probes + 1, sizeof *on), *off = calloc((size_t)probes + 1, sizeof *off);
+    uint64_t rs = seed * 0x9E3779B97F4A7C15ull + 99;
+    for (long q = 0; q < probes; q++) {
+        rs ^= rs << 13, rs ^= rs >> 7, rs ^= rs << 17;
+        int mated = q % 3 == 0;
+        uint64_t id = mated ? rs % (uint64_t)size : (uint64_t)size + 1000000 + (uint64_t)q;
+        pm_gallery_synth_master(seed, id, m);
+        pm_gallery_synth_impression(m, seed, id, 1, NULL, &v[0]);
+        pm_gallery_finger_t f = {0, &v[0]};
+        uint64_t mate = mated ? id / 10 + 1 : 0;
+        run_probe(g, &f, 1, 1, keep, mated, mate, &on[q]);
+        if (q < exhaustive)
+            run_probe(g, &f, 1, 0, keep, mated, mate, &off[q]);
+        progress(tty, "single-finger probes", (size_t)q + 1, (size_t)probes);
+    }
+    rates_t r_on, r_off;
+    summarise(on, (size_t)probes, (double)size, &r_on);
+    summarise(off, (size_t)exhaustive, (double)size, &r_off);
+    printf("single-finger probes (position unknown: all %ld fingers searched), one third mated:\n", size);
+    print_rates("exhaustive (first stage off)", &r_off);
+    char label[64];
+    snprintf(label, sizeof label, "first stage on (keep %.1f%%)", 100 * keep);
+    print_rates(label, &r_on);
+    /* first stage cost, on the probes searched both ways */
+    int both = 0, lost = 0;
+    for (long q = 0; q < exhaustive; q++)
+        if (on[q].mated) {
+            both++;
+            lost += off[q].rank1 && !on[q].rank1;
+        }
+    printf("  first stage lost the rank-1 mate in %d of %d mated probes searched both ways\n", lost,
+           both);
+
+    /* ten-finger probes: mated subjects, positions known */
+    outcome_t *ton = calloc((size_t)tenprints + 1, sizeof *ton), *toff = calloc((size_t)tenprints + 1, sizeof *toff);
+    for (long q = 0; q < tenprints && subjects >= 1; q++) {
+        rs ^= rs << 13, rs ^= rs >> 7, rs ^= rs << 17;
+        uint64_t s = rs % (uint64_t)(size / 10 ? size / 10 : 1);
+        pm_gallery_finger_t f[10];
+        for (int p = 0; p < 10; p++) {
+            uint64_t id = s * 10 + (uint64_t)p;
+            pm_gallery_synth_master(seed, id, m);
+            pm_gallery_synth_impression(m, seed, id, 1, NULL, &v[p]);
+            f[p].fp = &v[p];
+            f[p].position = p + 1;
+        }
+        run_probe(g, f, 10, 1, keep, 1, s + 1, &ton[q]);
+        run_probe(g, f, 10, 0, keep, 1, s + 1, &toff[q]);
+        progress(tty, "ten-finger probes", (size_t)q + 1, (size_t)tenprints);
+    }
+    if (tenprints) {
+        summarise(toff, (size_t)tenprints, (double)subjects, &r_off);
+        summarise(ton, (size_t)tenprints, (double)subjects, &r_on);
+        printf("ten-finger probes (positions known: each finger against %ld fingers), all mated:\n",
+               size / 10);
+        print_rates("exhaustive (first stage off)", &r_off);
+        print_rates(label, &r_on);
+    }
+    free(on);
+    free(off);
+    free(ton);
+    free(toff);
+    free(m);
+    free(v);
+    pm_gallery_free(g);
+    return 0;
+}
+
+/* ---- eval identify: FVC2002 B sets ------------------------------------------------- */
+
+int pm_cmd_eval_identify(int argc, char **argv)
+{
+    long decoys = 0;
+    int first_stage = 0;
+    static const struct option opts[] = {{"decoys", required_argument, NULL, 'n'},
+                                         {"first-stage", no_argument, NULL, '1'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'n') {
+            char *end = NULL;
+            errno = 0;
+            decoys = strtol(optarg, &end, 10);
+            if (errno || *end || decoys < 0 || decoys > 50000000) {
+                fprintf(stderr, "perimeter: --decoys: 0..5e7\n");
+                return 2;
+            }
+        } else if (c == '1') {
+            first_stage = 1;
+        } else {
+            fprintf(c == 'h' ? stdout : stderr,
+                    "usage: perimeter eval identify DIR [--decoys N] [--first-stage]\n"
+                    "  DIR holds DB1_B..DB4_B (FVC2002): impression 1 of each finger of the four\n"
+                    "  DBs is the gallery (40 fingers, plus N synthetic decoy templates),\n"
+                    "  impressions 2-8 are the probes (280). Each probe is searched twice: against\n"
+                    "  the whole gallery (mated) and with its own finger left out (non-mated).\n");
+            return c == 'h' ? 0 : 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "usage: perimeter eval identify DIR [--decoys N] [--first-stage]\n");
+        return 2;
+    }
+    const char *root = argv[optind];
+    pm_error_t err = {0};
+    pm_gallery_t *g = NULL;
+    if (pm_gallery_new(NULL, &g, &err)) {
+        fprintf(stderr, "perimeter: %s\n", pm_error_text(&err));
+        return 1;
+    }
+    pm_fingerprint_t *views = calloc(4 * 10 * 8, sizeof *views);
+    if (!views)
+        return 1;
+    int tty = isatty(2);
+    size_t done = 0;
+    for (int db = 0; db < 4; db++)
+        for (int f = 0; f < 10; f++)
+            for (int i = 0; i < 8; i++) {
+                char dir[PATH_MAX], base[32], path[PATH_MAX];
+                snprintf(dir, sizeof dir, "%s/DB%d_B", root, db + 1);
+                snprintf(base, sizeof base, "%d_%d", 101 + f, i + 1);
+                if (pm__cli_find_view(dir, base, path, sizeof path) ||
+                    pm__cli_load_fingerprint(path, &views[(db * 10 + f) * 8 + i], NULL, &err)) {
+                    fprintf(stderr, "perimeter: %s/%s: %s\n", dir, base,
+                            err.code ? pm_error_text(&err) : "not found");
+                    return 1;
+                }
+                progress(tty, "extract", ++done, 320);
+            }
+    for (int k = 0; k < 40; k++)
+        if (pm_gallery_insert(g, (uint64_t)k + 1, 1, 0, &views[k * 8], &err)) {
+            fprintf(stderr, "perimeter: enrol finger %d: %s\n", k, pm_error_text(&err));
+            return 1;
+        }
+    pm_fingerprint_t *m = malloc(2 * sizeof *m);
+    for (long d = 0; d < decoys && m; d++) {
+        pm_gallery_synth_master(9090, (uint64_t)d, &m[0]);
+        pm_gallery_synth_impression(&m[0], 9090, (uint64_t)d, 0, NULL, &m[1]);
+        if (pm_gallery_insert(g, 1000000 + (uint64_t)d, 1, 0, &m[1], &err)) {
+            fprintf(stderr, "perimeter: decoy: %s\n", pm_error_text(&err));
+            return 1;
+        }
+        progress(tty, "decoys", (size_t)d + 1, (size_t)decoys);
+    }
+    free(m);
+    /* the subset "all but k" for the non-mated search of finger k */
+    size_t total = (size_t)(40 + decoys);
+    uint64_t *ids = malloc(total * sizeof *ids);
+    if (!ids)
+        return 1;
+    outcome_t *o = calloc(2 * 280, sizeof *o);
+    size_t no = 0;
+    for (int k = 0; k < 40; k++) {
+        size_t n = 0;
+        for (int j = 0; j < 40; j++)
+            if (j != k)
+                ids[n++] = (uint64_t)j + 1;
+        for (long d = 0; d < decoys; d++)
+            ids[n++] = 1000000 + (uint64_t)d;
+        if (pm_gallery_subset_set(g, "others", ids, n, &err)) {
+            fprintf(stderr, "perimeter: %s\n", pm_error_text(&err));
+            return 1;
+        }
+        for (int i = 1; i < 8; i++) {
+            pm_gallery_finger_t f = {0, &views[k * 8 + i]};
+            run_probe(g, &f, 1, first_stage, 0.05, 1, (uint64_t)k + 1, &o[no++]);
+            pm_gallery_search_options_t so = {.max_candidates = 10, .first_stage = first_stage,
+                                              .subset = "others"};
+            pm_gallery_candidate_t cc[10];
+            size_t nc = 0;
+            pm_gallery_search_stats_t ss;
+            if (pm_gallery_identify(g, &f, 1, &so, cc, &nc, &ss, &err)) {
+                fprintf(stderr, "perimeter: %s\n", pm_error_text(&err));
+                return 1;
+            }
+            o[no].mated = 0;
+            o[no].top_score = nc ? cc[0].score : 0;
+            o[no].seconds = ss.seconds;
+            no++;
+            progress(tty, "probes", (size_t)(k * 7 + i), 280);
+        }
+    }
+    /* FNIR at an empirical FPIR: the threshold is the smallest score with at
+     * most FPIR x 280 non-mated searches at or above it */
+    double *nm = malloc(280 * sizeof *nm);
+    size_t nn = 0;
+    int r1 = 0, nmated = 0;
+    for (size_t i = 0; i < no; i++) {
+        if (o[i].mated) {
+            nmated++;
+            r1 += o[i].rank1;
+        } else {
+            nm[nn++] = o[i].top_score;
+        }
+    }
+    qsort(nm, nn, sizeof *nm, dcmp);
+    printf("eval identify: FVC2002 DB1-4 B (images, our extraction), gallery 40 fingers + %ld "
+           "synthetic decoys (template-level), %d mated + %zu non-mated searches, first stage %s\n",
+           decoys, nmated, nn, first_stage ? "on (keep 5%)" : "off");
+    printf("  rank-1: %.1f%% (%d/%d)\n", 100.0 * r1 / nmated, r1, nmated);
+    const double fp[2] = {0.01, 0.05};
+    for (int k = 0; k < 2; k++) {
+        size_t allowed = (size_t)floor(fp[k] * (double)nn);
+        /* threshold just above the (allowed+1)-th highest non-mated score */
+        double thr = nn > allowed ? nm[nn - 1 - allowed] + 1e-9 : 0;
+        int miss = 0, fa = 0;
+        for (size_t i = 0; i < no; i++) {
+            if (o[i].mated)
+                miss += !(o[i].mate_score >= thr);
+            else
+                fa += o[i].top_score >= thr;
+        }
+        printf("  FNIR %.1f%% at FPIR %.1f%% (threshold %.2f, %d of %zu non-mated above)\n",
+               100.0 * miss / nmated, 100.0 * fa / (double)nn, thr, fa, nn);
+    }
+    double cal = -10 * log10(0.01 / (double)total);
+    int miss = 0, fa = 0;
+    for (size_t i = 0; i < no; i++) {
+        if (o[i].mated)
+            miss += !(o[i].mate_score >= cal);
+        else
+            fa += o[i].top_score >= cal;
+    }
+    printf("  calibrated threshold for FPIR 1%% (-10*log10(0.01/%zu) = %.2f): FNIR %.1f%%, "
+           "measured FPIR %.1f%%\n",
+           total, cal, 100.0 * miss / nmated, 100.0 * fa / (double)nn);
+    free(nm);
+    free(o);
+    free(ids);
+    free(views);
+    pm_gallery_free(g);
+    return 0;
+}

@@ -1,0 +1,97 @@
+/* Private layout of the gallery (src/gallery only). */
+#ifndef PM_GALLERY_INTERNAL_H
+#define PM_GALLERY_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "perimeter/gallery.h"
+#include "perimeter/match.h"
+
+/* One packed minutia: x (11 bits) | y (11 bits) << 11 | dir (8 bits, 1/256
+ * turn) << 22 | type (2 bits) << 30, coordinates in 500 ppi pixels. */
+static inline uint32_t pm__gal_pack(int x, int y, int dir, int type)
+{
+    return (uint32_t)(x & 2047) | (uint32_t)(y & 2047) << 11 | (uint32_t)(dir & 255) << 22 |
+           (uint32_t)(type & 3) << 30;
+}
+
+/* Bytes of one record in the arrays below. */
+#define PM__GAL_RECORD_BYTES                                                                       \
+    (8 + 4 + 3 + 4 * PM_GALLERY_MAX_MINUTIAE + 2 * PM_GALLERY_KEYS)
+
+/* The packed records: a structure of arrays, row i of each. This is the
+ * shard a search reads; it never changes while a search holds the read lock. */
+typedef struct pm__gal_shard {
+    size_t n;
+    uint64_t *subject;
+    uint32_t *encounter;
+    uint8_t *pos;
+    uint8_t *nmin;
+    uint8_t *nkeys;
+    uint32_t *minu; /* n * PM_GALLERY_MAX_MINUTIAE */
+    uint16_t *keys; /* n * PM_GALLERY_KEYS */
+} pm__gal_shard_t;
+
+typedef struct pm__gal_subset {
+    char name[PM_GALLERY_NAME_MAX + 1];
+    uint64_t *ids; /* sorted, distinct */
+    size_t n;
+} pm__gal_subset_t;
+
+#define PM__GAL_MAX_SUBSETS 64
+
+typedef struct pm__pool pm__pool_t;
+
+struct pm_gallery {
+    pthread_rwlock_t lock;
+    pm__gal_shard_t s;
+    size_t cap;
+    uint32_t *index; /* open addressing on (subject, encounter, position): row + 1, 0 = empty */
+    size_t index_cap; /* power of two */
+    pm__gal_subset_t subsets[PM__GAL_MAX_SUBSETS];
+    size_t nsubsets;
+    pm__pool_t *pool;
+    int threads;
+};
+
+/* Packing (gallery.c). */
+void pm__gal_pack_view(const pm_fingerprint_t *fp, uint32_t *minu, uint8_t *nmin, uint16_t *keys,
+                       uint8_t *nkeys);
+void pm__gal_unpack_view(const uint32_t *minu, int nmin, int position, pm_fingerprint_t *fp);
+/* Rebuilds the (subject, encounter, position) index from the shard. */
+int pm__gal_reindex(pm_gallery_t *g);
+/* Resizes the arrays to hold cap rows (write lock held). */
+int pm__gal_reserve(pm_gallery_t *g, size_t cap);
+
+/* First stage (first_stage.c). Record side: the minutiae in the order the
+ * keys use (key t belongs to packed minutia t), *out_nkeys keys. Probe side:
+ * a map from key to the probe minutia whose triplet reaches it, and the
+ * probe minutiae to turn a hit into a (rotation, translation) vote. */
+void pm__gal_record_keys(const int16_t *x, const int16_t *y, const uint8_t *dir, int n,
+                         int *perm, uint16_t *keys, int *out_nkeys, int max_keys);
+typedef struct pm__gal_probe {
+    uint8_t map[65536]; /* probe minutia index + 1, 0 = no triplet reaches the key */
+    int n;
+    float x[PM_MAX_MINUTIAE], y[PM_MAX_MINUTIAE];
+    uint8_t dir[PM_MAX_MINUTIAE];
+    float cs[256], sn[256];
+} pm__gal_probe_t;
+/* Vote accumulator a scorer needs (zeroed; left zeroed after each call). */
+#define PM__GAL_ACC_BYTES (16 * 64 * 64)
+void pm__gal_probe_build(const pm_fingerprint_t *fp, pm__gal_probe_t *p);
+/* 1..255: the largest number of the record's key hits agreeing on one
+ * (rotation, translation) cell, then the number of hits. */
+int pm__gal_first_score(const pm__gal_probe_t *p, const uint16_t *keys, const uint32_t *minu,
+                        int nkeys, uint8_t *acc);
+
+/* Worker pool (pool.c): runs fn(ctx, chunk, worker) for chunk 0..nchunks-1
+ * on the workers and returns when all are done. Worker scratch: one matcher each. */
+typedef void (*pm__pool_fn)(void *ctx, size_t chunk, int worker);
+int pm__pool_new(int threads, pm__pool_t **out, pm_error_t *err);
+void pm__pool_free(pm__pool_t *p);
+void pm__pool_run(pm__pool_t *p, pm__pool_fn fn, void *ctx, size_t nchunks);
+pm_matcher_t *pm__pool_matcher(pm__pool_t *p, int worker);
+uint8_t *pm__pool_acc(pm__pool_t *p, int worker); /* PM__GAL_ACC_BYTES, zeroed */
+
+#endif

@@ -1,0 +1,459 @@
+/* Search: first stage over every eligible record, exact matcher on the
+ * survivors, per-subject fusion over the probe fingers. The scan functions
+ * read only the shard, the probe and the options: a pure function of
+ * (gallery shard, probe, options), so a shard can live on another node. */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "perimeter/core.h"
+#include "gallery/gallery_internal.h"
+
+#define CHUNK 4096
+
+double pm_gallery_fuse(double sum, int k)
+{
+    if (!(sum > 0))
+        return 0;
+    if (k <= 1)
+        return sum;
+    /* sum of k exponentials of rate lambda = ln(10)/10: Gamma(k, lambda),
+     * P(S >= s) = exp(-x) * sum_{j<k} x^j / j!, x = lambda * s */
+    const double lambda = log(10.0) / 10.0;
+    double x = lambda * sum, term = 1, series = 1;
+    for (int j = 1; j < k; j++) {
+        term *= x / j;
+        series += term;
+    }
+    double s = sum - (10.0 / log(10.0)) * log(series);
+    return s > 0 ? s : 0;
+}
+
+typedef struct hit {
+    double score;
+    uint32_t row;
+} hit_t;
+
+/* Keeps the best `cap` hits, sorted best first. */
+static void top_insert(hit_t *top, int *n, int cap, double score, uint32_t row)
+{
+    if (*n == cap && score <= top[cap - 1].score)
+        return;
+    int p = *n < cap ? (*n)++ : cap - 1;
+    while (p > 0 && top[p - 1].score < score) {
+        top[p] = top[p - 1];
+        p--;
+    }
+    top[p].score = score;
+    top[p].row = row;
+}
+
+typedef struct finger_ctx {
+    pm_match_template_t *t;
+    pm__gal_probe_t *probe;
+    int position;
+} finger_ctx_t;
+
+typedef struct scan {
+    const pm__gal_shard_t *s;
+    const uint64_t *subset;
+    size_t subset_n;
+    const finger_ctx_t *f;
+    int first_stage;
+    uint8_t *fs; /* per row: 0 not eligible, else first-stage score 1..255 */
+    int cutoff;
+    int topcap;
+    pthread_mutex_t mu;
+    uint64_t hist[256];
+    uint32_t *chunk_hist; /* nchunks x 256: ties at the cutoff are admitted in row order */
+    uint32_t *tie_quota;  /* per chunk: rows scoring exactly `cutoff` it may keep */
+    uint64_t exact;
+    uint64_t failed; /* candidates that could not be prepared (out of memory) */
+    hit_t *top;
+    int ntop;
+} scan_t;
+
+/* A scan and the pool whose per-worker matchers stage 2 uses. */
+typedef struct scan_with_pool {
+    scan_t sc; /* first: stage functions receive &sc */
+    pm__pool_t *pool;
+} scan_with_pool_t;
+
+static int in_subset(const scan_t *sc, uint64_t id)
+{
+    size_t lo = 0, hi = sc->subset_n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (sc->subset[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < sc->subset_n && sc->subset[lo] == id;
+}
+
+static void stage1(void *ctx, size_t chunk, int worker)
+{
+    scan_t *sc = ctx;
+    uint8_t *acc = pm__pool_acc(((scan_with_pool_t *)ctx)->pool, worker);
+    const pm__gal_shard_t *s = sc->s;
+    size_t r0 = chunk * CHUNK, r1 = r0 + CHUNK < s->n ? r0 + CHUNK : s->n;
+    uint32_t hist[256] = {0};
+    int pos = sc->f->position;
+    for (size_t r = r0; r < r1; r++) {
+        int ok = pos == 0 || s->pos[r] == 0 || s->pos[r] == pos;
+        if (ok && sc->subset)
+            ok = in_subset(sc, s->subject[r]);
+        int v = 0;
+        if (ok)
+            v = sc->first_stage ? pm__gal_first_score(sc->f->probe, s->keys + r * PM_GALLERY_KEYS,
+                                                      s->minu + r * PM_GALLERY_MAX_MINUTIAE,
+                                                      s->nkeys[r], acc)
+                                : 1;
+        sc->fs[r] = (uint8_t)v;
+        hist[v]++;
+    }
+    memcpy(sc->chunk_hist + chunk * 256, hist, sizeof hist);
+    pthread_mutex_lock(&sc->mu);
+    for (int v = 0; v < 256; v++)
+        sc->hist[v] += hist[v];
+    pthread_mutex_unlock(&sc->mu);
+}
+
+static void stage2(void *ctx, size_t chunk, int worker)
+{
+    scan_t *sc = ctx;
+    const pm__gal_shard_t *s = sc->s;
+    size_t r0 = chunk * CHUNK, r1 = r0 + CHUNK < s->n ? r0 + CHUNK : s->n;
+    hit_t local[PM_GALLERY_MAX_CANDIDATES * 4];
+    int nlocal = 0;
+    uint64_t exact = 0, failed = 0;
+    pm_matcher_t *m = pm__pool_matcher(((scan_with_pool_t *)ctx)->pool, worker);
+    pm_fingerprint_t fpv, *fp = &fpv;
+    uint32_t quota = sc->tie_quota ? sc->tie_quota[chunk] : UINT32_MAX;
+    for (size_t r = r0; r < r1; r++) {
+        if (sc->fs[r] < sc->cutoff)
+            continue;
+        if (sc->fs[r] == sc->cutoff) {
+            if (!quota)
+                continue;
+            quota--;
+        }
+        pm__gal_unpack_view(s->minu + r * PM_GALLERY_MAX_MINUTIAE, s->nmin[r], s->pos[r], fp);
+        pm_match_template_t *t = NULL;
+        if (pm_match_prepare_candidate(fp, &t, NULL)) {
+            failed++;
+            continue;
+        }
+        double score = pm_match_compare(m, sc->f->t, t, NULL);
+        pm_match_template_free(t);
+        exact++;
+        if (score > 0)
+            top_insert(local, &nlocal, sc->topcap, score, (uint32_t)r);
+    }
+    pthread_mutex_lock(&sc->mu);
+    sc->exact += exact;
+    sc->failed += failed;
+    for (int i = 0; i < nlocal; i++)
+        top_insert(sc->top, &sc->ntop, sc->topcap, local[i].score, local[i].row);
+    pthread_mutex_unlock(&sc->mu);
+}
+
+typedef struct tuple {
+    uint64_t subject;
+    uint32_t encounter;
+    int finger;
+    double score;
+} tuple_t;
+
+static int tuple_cmp(const void *a, const void *b)
+{
+    const tuple_t *p = a, *q = b;
+    if (p->subject != q->subject)
+        return p->subject < q->subject ? -1 : 1;
+    if (p->finger != q->finger)
+        return p->finger - q->finger;
+    return p->score > q->score ? -1 : p->score < q->score;
+}
+
+static int cand_cmp(const void *a, const void *b)
+{
+    const pm_gallery_candidate_t *p = a, *q = b;
+    if (p->score != q->score)
+        return p->score > q->score ? -1 : 1;
+    return p->subject < q->subject ? -1 : p->subject > q->subject;
+}
+
+static int check_probe(const pm_gallery_finger_t *fingers, int nfingers, pm_error_t *err)
+{
+    if (!fingers || nfingers < 1 || nfingers > PM_GALLERY_MAX_FINGERS)
+        return pm_error_set(err, PM_EINVAL, "a probe has 1..%d fingers (got %d)",
+                            PM_GALLERY_MAX_FINGERS, nfingers);
+    for (int f = 0; f < nfingers; f++) {
+        if (!fingers[f].fp)
+            return pm_error_set(err, PM_EINVAL, "probe finger %d has no view", f);
+        if (fingers[f].position < 0 || fingers[f].position > 10)
+            return pm_error_set(err, PM_ERANGE, "probe finger %d: position %d (0..10)", f,
+                                fingers[f].position);
+        if (fingers[f].fp->count > PM_MAX_MINUTIAE)
+            return pm_error_set(err, PM_EINVAL, "probe finger %d: %zu minutiae", f,
+                                fingers[f].fp->count);
+    }
+    return 0;
+}
+
+int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int nfingers,
+                        const pm_gallery_search_options_t *options, pm_gallery_candidate_t *out,
+                        size_t *out_n, pm_gallery_search_stats_t *stats, pm_error_t *err)
+{
+    if (!g || !out || !out_n)
+        return pm_error_set(err, PM_EINVAL, "pm_gallery_identify: NULL argument");
+    *out_n = 0;
+    int rc = check_probe(fingers, nfingers, err);
+    if (rc)
+        return rc;
+    pm_gallery_search_options_t o = {0};
+    if (options)
+        o = *options;
+    if (o.max_candidates <= 0)
+        o.max_candidates = 10;
+    if (o.max_candidates > PM_GALLERY_MAX_CANDIDATES)
+        return pm_error_set(err, PM_ERANGE, "max_candidates %d (max %d)", o.max_candidates,
+                            PM_GALLERY_MAX_CANDIDATES);
+    if (o.target_fpir < 0 || o.target_fpir >= 1 || !isfinite(o.target_fpir))
+        return pm_error_set(err, PM_ERANGE, "target FPIR must be in [0, 1)");
+    if (o.keep_fraction <= 0)
+        o.keep_fraction = 0.05;
+    if (o.keep_fraction > 1)
+        o.keep_fraction = 1;
+    if (o.keep_min <= 0)
+        o.keep_min = 200;
+    uint64_t t0 = pm_now_ns();
+
+    /* probe preparation: outside the lock */
+    finger_ctx_t fc[PM_GALLERY_MAX_FINGERS];
+    memset(fc, 0, sizeof fc);
+    for (int f = 0; f < nfingers && !rc; f++) {
+        fc[f].position = fingers[f].position;
+        rc = pm_match_prepare(fingers[f].fp, &fc[f].t, err);
+        if (!rc && o.first_stage && !(fc[f].probe = malloc(sizeof *fc[f].probe)))
+            rc = pm_error_set(err, PM_ENOMEM, "out of memory for the probe");
+        if (!rc && o.first_stage)
+            pm__gal_probe_build(fingers[f].fp, fc[f].probe);
+    }
+    int topcap = 4 * o.max_candidates + 50;
+    if (topcap > PM_GALLERY_MAX_CANDIDATES * 4)
+        topcap = PM_GALLERY_MAX_CANDIDATES * 4;
+    tuple_t *tuples = NULL;
+    hit_t *top = NULL;
+    uint8_t *fs = NULL;
+    uint32_t *chunk_hist = NULL, *tie_quota = NULL;
+    if (!rc) {
+        tuples = malloc((size_t)nfingers * (size_t)topcap * sizeof *tuples);
+        top = malloc((size_t)topcap * sizeof *top);
+        if (!tuples || !top)
+            rc = pm_error_set(err, PM_ENOMEM, "out of memory for search results");
+    }
+    size_t ntuples = 0;
+    uint64_t scanned = 0, exact = 0, searched_min = UINT64_MAX;
+    if (!rc) {
+        pthread_rwlock_rdlock(&g->lock);
+        const pm__gal_subset_t *sub = NULL;
+        if (o.subset) {
+            for (size_t i = 0; i < g->nsubsets; i++)
+                if (strcmp(g->subsets[i].name, o.subset) == 0)
+                    sub = &g->subsets[i];
+            if (!sub)
+                rc = pm_error_set(err, PM_ENOTFOUND, "no subset named '%s'", o.subset);
+        }
+        size_t nchunks = (g->s.n + CHUNK - 1) / CHUNK;
+        if (!rc && g->s.n &&
+            (!(fs = malloc(g->s.n)) || !(chunk_hist = malloc(nchunks * 256 * sizeof *chunk_hist)) ||
+             !(tie_quota = malloc(nchunks * sizeof *tie_quota))))
+            rc = pm_error_set(err, PM_ENOMEM, "out of memory for the first stage");
+        for (int f = 0; f < nfingers && !rc; f++) {
+            scan_with_pool_t sp;
+            memset(&sp, 0, sizeof sp);
+            scan_t *sc = &sp.sc;
+            sp.pool = g->pool;
+            sc->s = &g->s;
+            sc->subset = sub ? sub->ids : NULL;
+            sc->subset_n = sub ? sub->n : 0;
+            sc->f = &fc[f];
+            sc->first_stage = o.first_stage;
+            sc->fs = fs;
+            sc->chunk_hist = chunk_hist;
+            sc->topcap = topcap;
+            sc->top = top;
+            pthread_mutex_init(&sc->mu, NULL);
+            pm__pool_run(g->pool, stage1, &sp, nchunks);
+            uint64_t eligible = g->s.n - sc->hist[0];
+            scanned += eligible;
+            if (eligible < searched_min)
+                searched_min = eligible;
+            /* cutoff: the highest first-stage score keeping >= keep records */
+            sc->cutoff = 1;
+            if (o.first_stage) {
+                uint64_t keep = (uint64_t)ceil(o.keep_fraction * (double)eligible);
+                if (keep < (uint64_t)o.keep_min)
+                    keep = (uint64_t)o.keep_min;
+                uint64_t acc = 0;
+                int c = 255;
+                for (; c > 1; c--) {
+                    if (acc + sc->hist[c] >= keep)
+                        break;
+                    acc += sc->hist[c];
+                }
+                sc->cutoff = c;
+                /* exactly `keep` survivors (when that many are eligible):
+                 * ties at the cutoff are taken in row order, chunk by chunk,
+                 * so the result does not depend on thread timing */
+                uint64_t need = keep > acc ? keep - acc : 0;
+                for (size_t k = 0; k < nchunks; k++) {
+                    uint64_t t = chunk_hist[k * 256 + (size_t)c];
+                    tie_quota[k] = (uint32_t)(t < need ? t : need);
+                    need -= tie_quota[k];
+                }
+                sc->tie_quota = tie_quota;
+            }
+            pm__pool_run(g->pool, stage2, &sp, nchunks);
+            exact += sc->exact;
+            if (sc->failed)
+                rc = pm_error_set(err, PM_ENOMEM,
+                                  "out of memory preparing %llu candidates: the search is incomplete",
+                                  (unsigned long long)sc->failed);
+            for (int i = 0; i < sc->ntop; i++) {
+                uint32_t r = top[i].row;
+                tuples[ntuples].subject = g->s.subject[r];
+                tuples[ntuples].encounter = g->s.encounter[r];
+                tuples[ntuples].finger = f;
+                tuples[ntuples].score = top[i].score;
+                ntuples++;
+            }
+            pthread_mutex_destroy(&sc->mu);
+        }
+        pthread_rwlock_unlock(&g->lock);
+    }
+    double thr = o.threshold;
+    if (!rc && o.target_fpir > 0) {
+        double n = searched_min == UINT64_MAX || searched_min == 0 ? 1 : (double)searched_min;
+        thr = -10.0 * log10(o.target_fpir / n);
+    }
+    if (!rc) {
+        /* per subject: the best score of each probe finger, fused */
+        qsort(tuples, ntuples, sizeof *tuples, tuple_cmp);
+        pm_gallery_candidate_t *cands = malloc((ntuples ? ntuples : 1) * sizeof *cands);
+        if (!cands) {
+            rc = pm_error_set(err, PM_ENOMEM, "out of memory for candidates");
+        } else {
+            size_t nc = 0;
+            for (size_t i = 0; i < ntuples;) {
+                pm_gallery_candidate_t *c = &cands[nc++];
+                memset(c, 0, sizeof *c);
+                c->subject = tuples[i].subject;
+                double best = -1, sum = 0;
+                size_t j = i;
+                for (; j < ntuples && tuples[j].subject == c->subject; j++) {
+                    int f = tuples[j].finger;
+                    if (tuples[j].score > c->finger_score[f]) {
+                        c->finger_score[f] = tuples[j].score;
+                    }
+                    if (tuples[j].score > best) {
+                        best = tuples[j].score;
+                        c->encounter = tuples[j].encounter;
+                    }
+                }
+                for (int f = 0; f < nfingers; f++)
+                    sum += c->finger_score[f];
+                c->score = pm_gallery_fuse(sum, nfingers);
+                i = j;
+            }
+            qsort(cands, nc, sizeof *cands, cand_cmp);
+            size_t k = 0;
+            for (size_t i = 0; i < nc && k < (size_t)o.max_candidates; i++)
+                if (cands[i].score >= thr)
+                    out[k++] = cands[i];
+            *out_n = k;
+            free(cands);
+        }
+    }
+    if (stats) {
+        stats->records_scanned = scanned;
+        stats->records_exact = exact;
+        stats->threshold_used = thr;
+        stats->seconds = (double)(pm_now_ns() - t0) / 1e9;
+    }
+    free(fs);
+    free(chunk_hist);
+    free(tie_quota);
+    free(top);
+    free(tuples);
+    for (int f = 0; f < nfingers; f++) {
+        pm_match_template_free(fc[f].t);
+        free(fc[f].probe);
+    }
+    return rc;
+}
+
+int pm_gallery_verify(pm_gallery_t *g, uint64_t subject, const pm_gallery_finger_t *fingers,
+                      int nfingers, pm_gallery_candidate_t *out, pm_error_t *err)
+{
+    if (!g || !out)
+        return pm_error_set(err, PM_EINVAL, "pm_gallery_verify: NULL argument");
+    int rc = check_probe(fingers, nfingers, err);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof *out);
+    out->subject = subject;
+    pm_matcher_t *m = NULL;
+    pm_fingerprint_t *fp = malloc(sizeof *fp);
+    pm_match_template_t *pt[PM_GALLERY_MAX_FINGERS] = {0};
+    if (!fp)
+        rc = pm_error_set(err, PM_ENOMEM, "out of memory for verification");
+    if (!rc)
+        rc = pm_matcher_new(&m, err);
+    for (int f = 0; f < nfingers && !rc; f++)
+        rc = pm_match_prepare(fingers[f].fp, &pt[f], err);
+    size_t found = 0;
+    if (!rc) {
+        pthread_rwlock_rdlock(&g->lock);
+        const pm__gal_shard_t *s = &g->s;
+        double best = -1;
+        for (size_t r = 0; r < s->n; r++) {
+            if (s->subject[r] != subject)
+                continue;
+            found++;
+            pm__gal_unpack_view(s->minu + r * PM_GALLERY_MAX_MINUTIAE, s->nmin[r], s->pos[r], fp);
+            pm_match_template_t *t = NULL;
+            if (pm_match_prepare_candidate(fp, &t, NULL))
+                continue;
+            for (int f = 0; f < nfingers; f++) {
+                int p = fingers[f].position;
+                if (p && s->pos[r] && p != s->pos[r])
+                    continue;
+                double sc = pm_match_compare(m, pt[f], t, NULL);
+                if (sc > out->finger_score[f])
+                    out->finger_score[f] = sc;
+                if (sc > best) {
+                    best = sc;
+                    out->encounter = s->encounter[r];
+                }
+            }
+            pm_match_template_free(t);
+        }
+        pthread_rwlock_unlock(&g->lock);
+        if (!found)
+            rc = pm_error_set(err, PM_ENOTFOUND, "subject %llu is not enrolled",
+                              (unsigned long long)subject);
+        double sum = 0;
+        for (int f = 0; f < nfingers; f++)
+            sum += out->finger_score[f];
+        out->score = pm_gallery_fuse(sum, nfingers);
+    }
+    for (int f = 0; f < nfingers; f++)
+        pm_match_template_free(pt[f]);
+    pm_matcher_free(m);
+    free(fp);
+    return rc;
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The gallery commands end to end: synth templates -> enroll -> identify /
+# verify -> a corrupt or truncated snapshot is rebuilt from the store.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+P=${PERIMETER_BIN:?}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+
+"$P" synth templates --out syn --subjects 150 --fingers 2 --probes 6 --seed 11 > synth.out
+assert_contains synth.out "wrote 300 gallery templates and 6 probes"
+"$P" enroll --db g.db --list syn/enroll.csv > enroll.out
+assert_contains enroll.out "enrolled 300 finger view"
+[ -s g.db.gallery ] || fail "no snapshot written"
+
+# probe 1 is mated (every third probe): its subject comes first
+line=$(sed -n 2p syn/probes.csv)
+probe=${line%%,*}
+mate=${line##*,}
+[ -n "$mate" ] || fail "probe 1 has no mate in probes.csv"
+"$P" identify --db g.db --json --top 3 "$probe" > id.json
+first=$(jq -r '.candidates[0].subject' id.json)
+[ "$first" = "$mate" ] || fail "identify returned $first, mate is $mate"
+"$P" verify --db g.db --subject "$mate" --json "$probe" > v.json
+score=$(jq -r '.verification[0].score' v.json)
+awk -v s="$score" 'BEGIN { exit !(s > 30) }' || fail "verify score $score <= 30"
+
+# a non-mated probe (probe 2) finds nobody above the FPIR 0.1% threshold
+line=$(sed -n 3p syn/probes.csv)
+"$P" identify --db g.db --json --fpir 0.001 "${line%%,*}" > nm.json
+[ "$(jq '.candidates | length' nm.json)" -le 1 ] || fail "non-mated probe: several candidates above threshold"
+
+# corrupt snapshot: detected, rebuilt from the store, same answer
+printf '\x55' | dd of=g.db.gallery bs=1 seek=200 conv=notrunc status=none
+"$P" gallery stats --db g.db > stats.out
+assert_contains stats.out "rebuilt from the store"
+assert_contains stats.out "checksum mismatch"
+assert_contains stats.out "fingers 300"
+head -c 1000 g.db.gallery > cut && mv cut g.db.gallery
+"$P" identify --db g.db --json "$probe" > id2.json
+[ "$(jq -r '.candidates[0].subject' id2.json)" = "$mate" ] || fail "after truncation: wrong answer"
+"$P" gallery stats --db g.db > stats2.out
+assert_contains stats2.out "snapshot g.db.gallery loaded"
+
+# enrol one more subject: the snapshot follows the store
+"$P" enroll --db g.db --subject 5000 --position 1 syn/p/2.pmt > e2.out
+assert_contains e2.out "gallery holds 301"
+"$P" gallery rebuild --db g.db --json > rb.json
+[ "$(jq -r .fingers rb.json)" = 301 ] || fail "rebuild count"
+echo "ok"

@@ -1,0 +1,346 @@
+/* Gallery engine: identify among decoys, delete, verify, fusion, subsets,
+ * snapshot round trip and corruption, store rebuild. Data: synthetic
+ * templates (pm_gallery_synth_*), generated here. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <errno.h>
+#include <math.h>
+
+#include "testutil.h"
+
+#include "perimeter/gallery.h"
+#include "perimeter/match.h"
+#include "perimeter/store.h"
+
+#define SEED 20261204u
+#define DECOYS 3000
+
+static pm_gallery_t *make_gallery(size_t n, int threads)
+{
+    pm_gallery_options_t go = {.threads = threads};
+    pm_gallery_t *g = NULL;
+    pm_error_t err = {0};
+    assert_int_equal(pm_gallery_new(&go, &g, &err), 0);
+    pm_fingerprint_t *master = malloc(sizeof *master), *imp = malloc(sizeof *imp);
+    assert_non_null(master);
+    assert_non_null(imp);
+    for (size_t i = 0; i < n; i++) {
+        pm_gallery_synth_master(SEED, i, master);
+        pm_gallery_synth_impression(master, SEED, i, 0, NULL, imp);
+        int rc = pm_gallery_insert(g, 1000 + i, 1, (int)(i % 10) + 1, imp, &err);
+        assert_int_equal(rc, 0);
+    }
+    free(master);
+    free(imp);
+    return g;
+}
+
+static void probe_of(size_t i, uint32_t impression, pm_fingerprint_t *out)
+{
+    pm_fingerprint_t *master = malloc(sizeof *master);
+    assert_non_null(master);
+    pm_gallery_synth_master(SEED, i, master);
+    pm_gallery_synth_impression(master, SEED, i, impression, NULL, out);
+    free(master);
+}
+
+static void test_identify_among_decoys(void **state)
+{
+    (void)state;
+    pm_gallery_t *g = make_gallery(DECOYS, 2);
+    pm_error_t err = {0};
+    pm_fingerprint_t *p = malloc(sizeof *p);
+    assert_non_null(p);
+    int found_exh = 0, found_fs = 0, tries = 20;
+    for (int t = 0; t < tries; t++) {
+        size_t who = (size_t)(t * 149 + 7) % DECOYS;
+        probe_of(who, 1, p);
+        pm_gallery_finger_t f = {0, p};
+        pm_gallery_candidate_t c[5];
+        size_t n = 0;
+        pm_gallery_search_options_t o = {.max_candidates = 5};
+        pm_gallery_search_stats_t st;
+        assert_int_equal(pm_gallery_identify(g, &f, 1, &o, c, &n, &st, &err), 0);
+        assert_int_equal(st.records_scanned, DECOYS);
+        assert_int_equal(st.records_exact, DECOYS);
+        found_exh += n > 0 && c[0].subject == 1000 + who;
+        o.first_stage = 1;
+        assert_int_equal(pm_gallery_identify(g, &f, 1, &o, c, &n, &st, &err), 0);
+        assert_int_equal(st.records_exact, 200); /* keep_min, ties cut */
+        found_fs += n > 0 && c[0].subject == 1000 + who;
+    }
+    print_message("found: exhaustive %d/%d, first stage %d/%d\n", found_exh, tries, found_fs, tries);
+    /* measured at SEED: exhaustive 20/20; first stage (keeping 200 of 3000)
+     * only 12/20: the first stage is weak (docs/gallery.md), the gate sits
+     * just under what it does so a regression shows */
+    assert_true(found_exh >= tries - 1);
+    assert_true(found_fs >= 10);
+
+    /* delete removes the subject: the same probe no longer finds it */
+    size_t who = 7;
+    probe_of(who, 1, p);
+    pm_gallery_finger_t f = {0, p};
+    pm_gallery_candidate_t c[5];
+    size_t n = 0, removed = 0;
+    pm_gallery_search_options_t o = {.max_candidates = 5};
+    assert_int_equal(pm_gallery_identify(g, &f, 1, &o, c, &n, NULL, &err), 0);
+    assert_true(n > 0);
+    assert_int_equal(c[0].subject, 1000 + who);
+    assert_int_equal(pm_gallery_delete_subject(g, 1000 + who, &removed, &err), 0);
+    assert_int_equal(removed, 1);
+    assert_int_equal(pm_gallery_count(g), DECOYS - 1);
+    assert_int_equal(pm_gallery_identify(g, &f, 1, &o, c, &n, NULL, &err), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_true(c[i].subject != 1000 + who);
+    assert_int_equal(pm_gallery_delete_subject(g, 1000 + who, &removed, &err), PM_ENOTFOUND);
+
+    /* verify: mate high, another subject low */
+    probe_of(11, 2, p);
+    pm_gallery_candidate_t v;
+    assert_int_equal(pm_gallery_verify(g, 1011, &f, 1, &v, &err), 0);
+    assert_true(v.score > 30);
+    assert_int_equal(pm_gallery_verify(g, 1012, &f, 1, &v, &err), 0);
+    assert_true(v.score < 30);
+    assert_int_equal(pm_gallery_verify(g, 1000 + who, &f, 1, &v, &err), PM_ENOTFOUND);
+
+    /* a subset limits the search: the mate outside it is not returned */
+    uint64_t members[] = {1012, 1013, 1014};
+    assert_int_equal(pm_gallery_subset_set(g, "flight", members, 3, &err), 0);
+    o.subset = "flight";
+    assert_int_equal(pm_gallery_identify(g, &f, 1, &o, c, &n, NULL, &err), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_true(c[i].subject >= 1012 && c[i].subject <= 1014);
+    o.subset = "nope";
+    assert_int_equal(pm_gallery_identify(g, &f, 1, &o, c, &n, NULL, &err), PM_ENOTFOUND);
+
+    /* duplicates and bad input */
+    probe_of(11, 0, p);
+    assert_int_equal(pm_gallery_insert(g, 1011, 1, 2, p, &err), PM_EEXISTS);
+    assert_int_equal(pm_gallery_insert(g, 1011, 1, 11, p, &err), PM_ERANGE);
+    free(p);
+    pm_gallery_free(g);
+}
+
+/* The gallery prepares its candidates without the edge hash
+ * (pm_match_prepare_candidate): the scores must be those of a full prepare. */
+static void test_candidate_prepare_same_scores(void **state)
+{
+    (void)state;
+    pm_matcher_t *m = NULL;
+    pm_error_t err = {0};
+    assert_int_equal(pm_matcher_new(&m, &err), 0);
+    pm_fingerprint_t *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    assert_non_null(a);
+    assert_non_null(b);
+    int mated_high = 0;
+    for (size_t i = 0; i < 40; i++) {
+        probe_of(i, 1, a);
+        probe_of(i % 2 ? i : i + 1, 0, b); /* half mated, half not */
+        pm_match_template_t *ta = NULL, *tb = NULL, *tc = NULL;
+        assert_int_equal(pm_match_prepare(a, &ta, &err), 0);
+        assert_int_equal(pm_match_prepare(b, &tb, &err), 0);
+        assert_int_equal(pm_match_prepare_candidate(b, &tc, &err), 0);
+        double full = pm_match_compare(m, ta, tb, NULL);
+        double cand = pm_match_compare(m, ta, tc, NULL);
+        assert_true(full == cand);
+        mated_high += i % 2 && full > 30;
+        /* as the first argument it has no hash: nothing matches */
+        assert_true(pm_match_compare(m, tc, ta, NULL) == 0);
+        pm_match_template_free(ta);
+        pm_match_template_free(tb);
+        pm_match_template_free(tc);
+    }
+    assert_true(mated_high >= 18); /* the comparison above did compare something */
+    free(a);
+    free(b);
+    pm_matcher_free(m);
+}
+
+static void test_fusion(void **state)
+{
+    (void)state;
+    /* one finger: unchanged; k fingers: the tail of the sum, so below the sum */
+    assert_float_equal(pm_gallery_fuse(30, 1), 30, 1e-9);
+    double f2 = pm_gallery_fuse(60, 2);
+    assert_true(f2 < 60 && f2 > 45);
+    /* check against the closed form for k = 2: P = e^-x (1 + x) */
+    double x = 60 * log(10.0) / 10.0;
+    assert_float_equal(f2, -10 * log10(exp(-x) * (1 + x)), 1e-9);
+    assert_float_equal(pm_gallery_fuse(0, 10), 0, 1e-12);
+
+    /* ten-finger identify: the mate's fused score beats every decoy's */
+    pm_gallery_t *g = make_gallery(200, 2); /* 200 fingers: positions 1..10 */
+    pm_error_t err = {0};
+    pm_fingerprint_t *p = malloc(10 * sizeof *p);
+    assert_non_null(p);
+    pm_gallery_finger_t f[2];
+    /* subjects 1000+i have one finger each, at position i%10+1: a two-finger
+     * probe of fingers 5 and 6 from two subjects gives each one score */
+    probe_of(5, 1, &p[0]);
+    probe_of(6, 1, &p[1]);
+    f[0] = (pm_gallery_finger_t){6, &p[0]};
+    f[1] = (pm_gallery_finger_t){7, &p[1]};
+    pm_gallery_candidate_t c[5];
+    size_t n = 0;
+    pm_gallery_search_options_t o = {.max_candidates = 5};
+    assert_int_equal(pm_gallery_identify(g, f, 2, &o, c, &n, NULL, &err), 0);
+    assert_true(n >= 2);
+    assert_true(c[0].subject == 1005 || c[0].subject == 1006);
+    assert_float_equal(c[0].score,
+                       pm_gallery_fuse(c[0].finger_score[0] + c[0].finger_score[1], 2), 1e-9);
+    free(p);
+    pm_gallery_free(g);
+}
+
+static void corrupt_byte(const char *path, long off)
+{
+    FILE *fp = fopen(path, "r+b");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, off, SEEK_SET), 0);
+    int ch = fgetc(fp);
+    assert_int_equal(fseek(fp, off, SEEK_SET), 0);
+    fputc(ch ^ 0x40, fp);
+    fclose(fp);
+}
+
+static void test_snapshot(void **state)
+{
+    (void)state;
+    char *dir = pm_test_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/gallery.snap", dir);
+    pm_gallery_t *g = make_gallery(500, 2);
+    pm_error_t err = {0};
+    assert_int_equal(pm_gallery_save(g, path, 42, &err), 0);
+    pm_gallery_free(g);
+
+    /* "restart": a new gallery loads it and finds the same subject */
+    pm_gallery_t *h = NULL;
+    assert_int_equal(pm_gallery_new(NULL, &h, &err), 0);
+    uint64_t gen = 0;
+    assert_int_equal(pm_gallery_load(h, path, &gen, &err), 0);
+    assert_int_equal(gen, 42);
+    assert_int_equal(pm_gallery_count(h), 500);
+    pm_fingerprint_t *p = malloc(sizeof *p);
+    assert_non_null(p);
+    probe_of(123, 1, p);
+    pm_gallery_finger_t f = {0, p};
+    pm_gallery_candidate_t c[10];
+    size_t n = 0;
+    assert_int_equal(pm_gallery_identify(h, &f, 1, NULL, c, &n, NULL, &err), 0);
+    assert_true(n > 0);
+    assert_int_equal(c[0].subject, 1123);
+    /* inserts work after a load (the index was rebuilt) */
+    assert_int_equal(pm_gallery_insert(h, 1123, 1, 4, p, &err), PM_EEXISTS);
+    assert_int_equal(pm_gallery_insert(h, 1123, 2, 4, p, &err), 0);
+
+    /* a flipped byte anywhere (header, arrays, end) is detected; the
+     * gallery keeps its contents */
+    struct stat st;
+    if (stat(path, &st) != 0)
+        fail_msg("stat %s: %s", path, strerror(errno));
+    long offs[] = {3, 40, 96, 96 + 500 * 8 + 3, (long)st.st_size - 1};
+    char bad[600];
+    snprintf(bad, sizeof bad, "%s/bad.snap", dir);
+    for (size_t k = 0; k < sizeof offs / sizeof offs[0]; k++) {
+        uint8_t *data = NULL;
+        size_t len = 0;
+        FILE *in = fopen(path, "rb");
+        assert_non_null(in);
+        data = malloc((size_t)st.st_size);
+        assert_non_null(data);
+        len = fread(data, 1, (size_t)st.st_size, in);
+        fclose(in);
+        FILE *out = fopen(bad, "wb");
+        assert_non_null(out);
+        fwrite(data, 1, len, out);
+        fclose(out);
+        free(data);
+        corrupt_byte(bad, offs[k]);
+        int rc = pm_gallery_load(h, bad, NULL, &err);
+        assert_true(rc == PM_ECORRUPT || rc == PM_EUNSUPPORTED);
+        assert_int_equal(pm_gallery_count(h), 501);
+    }
+    /* truncated: at the header, mid-array, one byte short */
+    long cuts[] = {10, 96 + 1000, (long)st.st_size - 1};
+    for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
+        FILE *in = fopen(path, "rb");
+        assert_non_null(in);
+        uint8_t *data = malloc((size_t)cuts[k]);
+        assert_non_null(data);
+        assert_int_equal(fread(data, 1, (size_t)cuts[k], in), (size_t)cuts[k]);
+        fclose(in);
+        FILE *out = fopen(bad, "wb");
+        assert_non_null(out);
+        fwrite(data, 1, (size_t)cuts[k], out);
+        fclose(out);
+        free(data);
+        assert_int_equal(pm_gallery_load(h, bad, NULL, &err), PM_ETRUNCATED);
+        assert_int_equal(pm_gallery_count(h), 501);
+    }
+    assert_int_equal(pm_gallery_load(h, "/nonexistent/x.snap", NULL, &err), PM_ENOTFOUND);
+    free(p);
+    pm_gallery_free(h);
+    pm_test_rmdir(dir);
+    free(dir);
+}
+
+static void test_store_rebuild(void **state)
+{
+    (void)state;
+    char *dir = pm_test_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/p.db", dir);
+    pm_error_t err = {0};
+    pm_store_t *st = NULL;
+    assert_int_equal(pm_store_open(path, NULL, &st, &err), 0);
+    assert_int_equal(pm_gallery_store_migrate(st, &err), 0);
+    pm_fingerprint_t *p = malloc(sizeof *p);
+    assert_non_null(p);
+    assert_int_equal(pm_store_begin(st, &err), 0);
+    for (size_t i = 0; i < 50; i++) {
+        probe_of(i, 0, p);
+        assert_int_equal(pm_gallery_store_put(st, 500 + i, 1, 2, p, &err), 0);
+    }
+    assert_int_equal(pm_store_commit(st, &err), 0);
+    probe_of(3, 0, p);
+    assert_int_equal(pm_gallery_store_put(st, 503, 1, 2, p, &err), PM_EEXISTS);
+    size_t removed = 0;
+    assert_int_equal(pm_gallery_store_delete(st, 504, -1, &removed, &err), 0);
+    assert_int_equal(removed, 1);
+    uint64_t gen = 0, gen2 = 0;
+    assert_int_equal(pm_gallery_store_generation(st, &gen, &err), 0);
+    assert_int_equal(gen, 51);
+    pm_gallery_t *g = NULL;
+    assert_int_equal(pm_gallery_new(NULL, &g, &err), 0);
+    assert_int_equal(pm_gallery_store_load(st, g, &gen2, &err), 0);
+    assert_int_equal(gen2, gen);
+    assert_int_equal(pm_gallery_count(g), 49);
+    probe_of(3, 2, p);
+    pm_gallery_finger_t f = {2, p};
+    pm_gallery_candidate_t c[10];
+    size_t n = 0;
+    assert_int_equal(pm_gallery_identify(g, &f, 1, NULL, c, &n, NULL, &err), 0);
+    assert_true(n > 0);
+    assert_int_equal(c[0].subject, 503);
+    pm_gallery_free(g);
+    pm_store_close(st);
+    free(p);
+    pm_test_rmdir(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_identify_among_decoys),
+        cmocka_unit_test(test_candidate_prepare_same_scores),
+        cmocka_unit_test(test_fusion),
+        cmocka_unit_test(test_snapshot),
+        cmocka_unit_test(test_store_rebuild),
+    };
+    return PM_RUN_TESTS("gallery", tests, NULL, NULL);
+}
