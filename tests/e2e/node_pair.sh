@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Two real nodes (CAN, USA) on 127.0.0.1: crossings posted to CAN arrive at USA
+# as exits exactly once (the push feed, at-least-once + idempotent receiver);
+# the pull route serves the same feed; a partner query goes officer -> CAN ->
+# USA over mutual TLS; SIGTERM stops a node cleanly.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/node_lib.inc"
+
+make_pair
+start_node CAN
+start_node USA
+tok=$(officer_token CAN)
+[ ${#tok} = 64 ] || fail "login gave no token: $tok"
+
+"$bin" bench ingest --rows 3000 --seed 7 --country CAN --write-jsonl can.jsonl
+"$bin" bench ingest --rows 500 --seed 8 --country CAN --write-csv more.csv
+curl -sS -o post.json -w '%{http_code}' --cacert pair/CAN/ca/ca.pem \
+    -H "Authorization: Bearer $tok" -H 'Content-Type: application/x-ndjson' \
+    --data-binary @can.jsonl "$(url CAN)/v1/crossings" >code
+[ "$(cat code)" = 200 ] || fail "POST crossings: $(cat code) $(cat post.json)"
+[ "$(jq .stored post.json)" = 3000 ] || fail "stored: $(cat post.json)"
+# CSV too, and a bad row reported with its line and field
+{ cat more.csv; sed -n 2p more.csv | sed 's/,CAN,entry,/,CAN,sideways,/; s/,CAN,exit,/,CAN,sideways,/'; } >more_bad.csv
+curl -sS -o post2.json --cacert pair/CAN/ca/ca.pem -H "Authorization: Bearer $tok" \
+    -H 'Content-Type: text/csv' --data-binary @more_bad.csv "$(url CAN)/v1/crossings"
+[ "$(jq .stored post2.json)" = 500 ] || fail "CSV stored: $(cat post2.json)"
+[ "$(jq .rejected post2.json)" = 1 ] || fail "CSV rejected: $(cat post2.json)"
+[ "$(jq -r '.errors[0].field' post2.json)" = direction ] || fail "CSV error: $(cat post2.json)"
+
+entries=$(stat CAN our_entries)
+[ "$entries" -gt 1000 ] || fail "CAN has only $entries entries"
+arrived() { [ "$(stat USA partner_exits)" = "$entries" ]; }
+wait_until 60 arrived || fail "USA has $(stat USA partner_exits) of $entries exits: $(cat CAN.log)"
+
+# Posting the same file again stores nothing new and sends nothing twice.
+curl -sS -o post3.json --cacert pair/CAN/ca/ca.pem -H "Authorization: Bearer $tok" \
+    -H 'Content-Type: application/x-ndjson' --data-binary @can.jsonl "$(url CAN)/v1/crossings"
+[ "$(jq .duplicates post3.json)" = 3000 ] || fail "re-post: $(cat post3.json)"
+sleep 1.5
+[ "$(stat USA partner_exits)" = "$entries" ] || fail "USA count changed after a re-post"
+[ "$(stat USA our_entries)" = 0 ] || fail "partner entries stored as entries"
+sqlite3 pair/USA/perimeter.db "SELECT count(*), count(DISTINCT record_id) FROM crossing
+    WHERE origin = 'CAN' AND direction = 2" >dist.txt
+[ "$(cat dist.txt)" = "$entries|$entries" ] || fail "USA exits: $(cat dist.txt), want $entries"
+
+# The officer sees the feed state; the sender's cursor is the highest entry id.
+PERIMETER_TOKEN=$tok "$bin" partner feed-status --config pair/CAN/node.json --json >fs.json \
+    || fail "feed-status"
+[ "$(jq '.partners[0].push_pending' fs.json)" = 0 ] || fail "pending: $(cat fs.json)"
+[ "$(jq '.partners[0].push_acked' fs.json)" = "$(jq '.partners[0].local_max' fs.json)" ] \
+    || fail "acked: $(cat fs.json)"
+PERIMETER_TOKEN=$tok "$bin" partner feed-status --config pair/CAN/node.json >fs.txt
+assert_contains fs.txt '^USA +push'
+
+# Pull: USA may read CAN's entries after a cursor (mutual TLS, USA's certificate).
+curl -sS -o pull.jsonl -w '%{http_code}' --cacert pair/CAN/ca/ca.pem --cert pair/USA/node.pem \
+    --key pair/USA/node.key "$(url CAN)/v1/partner/feed?since=0&limit=10" >code
+[ "$(cat code)" = 200 ] || fail "pull: $(cat code)"
+[ "$(wc -l <pull.jsonl)" = 10 ] || fail "pull gave $(wc -l <pull.jsonl) lines"
+jq -e 'select(.direction != "entry" or .reporting_country != "CAN")' pull.jsonl >bad.txt && \
+    fail "pull carried something other than CAN entries"
+last=$(tail -1 pull.jsonl | jq .cursor)
+curl -sS -o pull2.jsonl --cacert pair/CAN/ca/ca.pem --cert pair/USA/node.pem \
+    --key pair/USA/node.key "$(url CAN)/v1/partner/feed?since=$last&limit=5"
+[ "$(head -1 pull2.jsonl | jq .cursor)" -gt "$last" ] || fail "pull after $last"
+
+# Biographic query: officer -> CAN -> USA. Names exist in USA only as exits from
+# CAN, which a partner never gets back (R11), so USA has no record of its own:
+# "no match". Then a USA entry of a third-country national is found.
+name=$(sed -n 1p can.jsonl | jq -r .surname)
+dob=$(sed -n 1p can.jsonl | jq -r .date_of_birth)
+PERIMETER_TOKEN=$tok "$bin" partner query --config pair/CAN/node.json --partner USA \
+    --purpose ASYLUM --surname "$name" --dob "$dob" --json >q.json || fail "query: $(cat q.json)"
+[ "$(jq -r .result q.json)" = no_match ] || fail "query: $(cat q.json)"
+rc=0
+PERIMETER_TOKEN=$tok "$bin" partner query --config pair/CAN/node.json --partner USA \
+    --purpose SHOPPING --surname "$name" --dob "$dob" --json >q2.json 2>q2.err || rc=$?
+[ "$rc" = 1 ] || fail "unlisted purpose: rc $rc"
+assert_contains q2.err 'purpose_refused'
+
+# A USA entry of a third-country national is disclosed (allowed fields only);
+# one of a CAN or USA citizen never is (R2): it answers exactly like no record.
+"$bin" bench ingest --rows 400 --seed 9 --country USA --write-jsonl usa.jsonl
+tok_usa=$(officer_token USA)
+curl -sS -o post4.json --cacert pair/USA/ca/ca.pem -H "Authorization: Bearer $tok_usa" \
+    -H 'Content-Type: application/x-ndjson' --data-binary @usa.jsonl "$(url USA)/v1/crossings"
+[ "$(jq .stored post4.json)" = 400 ] || fail "USA post: $(cat post4.json)"
+jq -c -n 'first(inputs | select(.citizenship != "USA" and .citizenship != "CAN" and
+    (.date_of_birth | length) == 10))' usa.jsonl >foreign.json
+jq -c -n 'first(inputs | select(.citizenship == "USA" and (.date_of_birth | length) == 10))' \
+    usa.jsonl >citizen.json
+[ -s foreign.json ] && [ -s citizen.json ] || fail "sample rows lack a foreign national or a citizen"
+PERIMETER_TOKEN=$tok "$bin" partner query --config pair/CAN/node.json --partner USA \
+    --purpose IMMIGRATION --surname "$(jq -r .surname foreign.json)" \
+    --dob "$(jq -r .date_of_birth foreign.json)" --json >q3.json || fail "query 3: $(cat q3.json)"
+[ "$(jq -r .result q3.json)" = match ] || fail "foreign national not found: $(cat q3.json)"
+[ "$(jq -r '.crossings[0] | keys | join(",")' q3.json)" = \
+  "citizenship,direction,document_type,mode,port_code,timestamp" ] || fail "fields: $(cat q3.json)"
+PERIMETER_TOKEN=$tok "$bin" partner query --config pair/CAN/node.json --partner USA \
+    --purpose IMMIGRATION --surname "$(jq -r .surname citizen.json)" \
+    --dob "$(jq -r .date_of_birth citizen.json)" --json >q4.json || fail "query 4: $(cat q4.json)"
+[ "$(jq -r .result q4.json)" = no_match ] || fail "a citizen was disclosed: $(cat q4.json)"
+
+# SIGTERM: both stop cleanly (exit 0) and say so.
+stop_node CAN
+[ "$node_rc" = 0 ] || fail "CAN exit $node_rc"
+stop_node USA
+[ "$node_rc" = 0 ] || fail "USA exit $node_rc"
+assert_contains CAN.log 'node CAN stopped'
+echo "node_pair: $entries entries arrived once"
