@@ -26,7 +26,8 @@ void pm__node_log(const pm_node_t *node, int level, const char *fmt, ...)
     node->opt.log(node->opt.log_ctx, level, line);
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+/* libmicrohttpd's messages: its format strings, checked as such. */
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     pm_node_t *node = cls;
     if (!node->opt.log)
