@@ -527,7 +527,7 @@ int pm_cmd_partner_feed_status(int argc, char **argv)
     if (!o)
         return EXIT_FATAL;
     printf("%-7s %-5s %12s %12s %12s %12s %8s  %s\n", "partner", "mode", "acked", "pending",
-           "local max", "received", "failures", "last error");
+           "store max", "received", "failures", "last error");
     size_t i;
     json_t *p;
     json_array_foreach(json_object_get(o, "partners"), i, p) {
@@ -540,7 +540,7 @@ int pm_cmd_partner_feed_status(int argc, char **argv)
                                                           : "-",
                json_integer_value(json_object_get(p, "push_acked")),
                json_integer_value(json_object_get(p, "push_pending")),
-               json_integer_value(json_object_get(p, "local_max")),
+               json_integer_value(json_object_get(p, "store_max")),
                json_integer_value(json_object_get(p, "received_cursor")),
                json_integer_value(json_object_get(p, "failures")),
                json_string_value(json_object_get(p, "last_error")));

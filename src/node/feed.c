@@ -47,16 +47,11 @@ int pm__feed_state_get(pm_store_t *st, const char *partner, pm__feed_state_t *ou
     sqlite3_finalize(q);
     if (s != SQLITE_ROW && s != SQLITE_DONE)
         return pm_error_set(err, PM_EDB, "feed state: %s", sqlite3_errmsg(db));
-    if (sqlite3_prepare_v2(db,
-                           "SELECT id FROM crossing WHERE origin IS NULL AND direction = 1 "
-                           "ORDER BY id DESC LIMIT 1",
-                           -1, &q, NULL) != SQLITE_OK)
-        return pm_error_set(err, PM_EDB, "feed state: %s", sqlite3_errmsg(db));
-    if ((s = sqlite3_step(q)) == SQLITE_ROW)
-        out->local_max = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    if (s != SQLITE_ROW && s != SQLITE_DONE)
-        return pm_error_set(err, PM_EDB, "feed state: %s", sqlite3_errmsg(db));
+    /* The newest store id (any row): cheap, unlike the newest of our entries,
+     * which in a store full of partner exits is a long backwards scan. */
+    int rc = pm_store_max_store_id(st, &out->store_max, err);
+    if (rc)
+        return rc;
     return pm_store_partner_cursor(st, partner, &out->pull_cursor, err);
 }
 
@@ -136,6 +131,7 @@ struct pm__feed_job {
     pm_store_t *st;
     uint64_t next_ns[PM_NODE_MAX_PARTNERS * 2];
     unsigned backoff_ms[PM_NODE_MAX_PARTNERS * 2];
+    int64_t scanned[PM_NODE_MAX_PARTNERS]; /* store ids examined: none of ours to push up to here */
 };
 
 static pm_node_request_t partner_request(const pm_node_t *node, const pm_node_partner_t *p)
@@ -164,18 +160,26 @@ static int push_once(struct pm__feed_job *job, size_t pi, size_t *out_rows, pm_e
     int rc = pm__feed_state_get(job->st, p->code, &fs, err);
     if (rc)
         return rc;
-    atomic_store(&node->feed_lag[pi], fs.local_max > fs.push_acked ? fs.local_max - fs.push_acked
-                                                                    : 0);
-    if (fs.local_max <= fs.push_acked)
+    /* store_max is read before the export: every row up to it is committed
+     * (one writer, ids increase), so if the export finds none of our entries
+     * after `from`, none exist up to store_max and the next look starts there
+     * (a store full of partner exits is not rescanned every interval). */
+    int64_t from = fs.push_acked > job->scanned[pi] ? fs.push_acked : job->scanned[pi];
+    if (fs.store_max <= from) {
+        atomic_store(&node->feed_lag[pi], 0);
         return PM_OK;
+    }
     pm_buf_t body;
     pm_buf_init(&body, node->cfg->limits.max_import_bytes);
     int64_t last = 0;
     size_t rows = 0;
-    rc = pm__feed_export(job->st, fs.push_acked, node->cfg->limits.feed_batch, &body, &last, &rows,
-                         err);
+    rc = pm__feed_export(job->st, from, node->cfg->limits.feed_batch, &body, &last, &rows, err);
     if (rc || rows == 0) {
         pm_buf_free(&body);
+        if (!rc) {
+            job->scanned[pi] = fs.store_max;
+            atomic_store(&node->feed_lag[pi], 0);
+        }
         return rc;
     }
     pm_node_request_t r = partner_request(node, p);
@@ -209,7 +213,9 @@ static int push_once(struct pm__feed_job *job, size_t pi, size_t *out_rows, pm_e
     if ((rc = pm__feed_set_acked(job->st, p->code, last, err)))
         return rc;
     atomic_fetch_add(&node->feed_pushed_rows, rows);
-    atomic_store(&node->feed_lag[pi], fs.local_max > last ? fs.local_max - last : 0);
+    atomic_store(&node->feed_lag[pi], rows < node->cfg->limits.feed_batch || fs.store_max <= last
+                                          ? 0
+                                          : fs.store_max - last);
     *out_rows = rows;
     return PM_OK;
 }

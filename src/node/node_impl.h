@@ -58,7 +58,7 @@ typedef struct pm__feed_state {
     char partner[4];
     int64_t push_acked;   /* highest store id of ours the partner acknowledged */
     int64_t pull_cursor;  /* highest cursor of its feed we stored */
-    int64_t local_max;    /* highest store id of our own entries */
+    int64_t store_max;    /* highest store id of any row */
     int64_t failures;     /* consecutive failed attempts */
     char last_error[256];
     int64_t last_ok_at;   /* unix seconds of the last acknowledged push, 0 = never */

@@ -176,8 +176,8 @@ static void h_metrics(pm__req_t *rq, pm_store_t *st)
                   "# HELP perimeter_feed_push_failures_total Failed push attempts.\n"
                   "# TYPE perimeter_feed_push_failures_total counter\n"
                   "perimeter_feed_push_failures_total %llu\n"
-                  "# HELP perimeter_feed_lag_ids Our newest entry's store id minus the id the "
-                  "partner acknowledged (0 = caught up).\n# TYPE perimeter_feed_lag_ids gauge\n",
+                  "# HELP perimeter_feed_lag_ids Store ids between the partner's acknowledged "
+                  "cursor and our newest row while entries wait (0 = caught up).\n# TYPE perimeter_feed_lag_ids gauge\n",
                   (unsigned long long)atomic_load(&node->feed_pushed_rows),
                   (unsigned long long)atomic_load(&node->feed_received_rows),
                   (unsigned long long)atomic_load(&node->feed_pulled_rows),
@@ -386,7 +386,7 @@ static void h_feed_status(pm__req_t *rq, pm_store_t *st)
             arr, json_pack("{s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:s, s:I}", "partner",
                            p->code, "url", p->url, "push", p->push, "pull", p->pull, "push_acked",
                            (json_int_t)fs.push_acked, "push_pending", (json_int_t)pending,
-                           "local_max", (json_int_t)fs.local_max, "received_cursor",
+                           "store_max", (json_int_t)fs.store_max, "received_cursor",
                            (json_int_t)fs.pull_cursor, "failures", (json_int_t)fs.failures,
                            "last_error", fs.last_error, "last_ok_at", (json_int_t)fs.last_ok_at));
     }
