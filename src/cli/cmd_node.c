@@ -17,6 +17,7 @@
 #include "perimeter/core.h"
 #include "perimeter/node.h"
 #include "perimeter/store.h"
+#include "perimeter/travel.h"
 
 #define EXIT_ANSWER 1
 #define EXIT_USAGE 2
@@ -266,6 +267,25 @@ int pm_cmd_officer_add(int argc, char **argv)
 
 /* ---------------------------------------------------------------- client commands */
 
+/* Standard base64 of data into out (cap >= len / 3 * 4 + 5). */
+static void base64_encode(const uint8_t *data, size_t len, char *out, size_t cap)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 5 <= cap; i += 3) {
+        uint32_t v = (uint32_t)data[i] << 16;
+        if (i + 1 < len)
+            v |= (uint32_t)data[i + 1] << 8;
+        if (i + 2 < len)
+            v |= data[i + 2];
+        out[o++] = tab[(v >> 18) & 63];
+        out[o++] = tab[(v >> 12) & 63];
+        out[o++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < len ? tab[v & 63] : '=';
+    }
+    out[o] = '\0';
+}
+
 struct client {
     pm_node_config_t cfg;
     char url[PM_NODE_URL_MAX];
@@ -407,10 +427,11 @@ static void query_usage(FILE *out)
 {
     fprintf(out,
             "usage: perimeter partner query --config FILE --partner CC --purpose CODE\n"
-            "         --surname S [--given G] --dob DATE [--transaction-id ID] [--token T]\n"
-            "         [--url URL] [--json]\n"
-            "Asks our node (officer route) to query partner CC by name + date of birth over\n"
-            "mutual TLS; prints the partner's answer. Token: --token or $PERIMETER_TOKEN.\n");
+            "         (--surname S [--given G] --dob DATE | --probe FILE --format F)\n"
+            "         [--transaction-id ID] [--token T] [--url URL] [--json]\n"
+            "Asks our node (officer route) to query partner CC over mutual TLS, by name +\n"
+            "date of birth or with a biometric probe (F: iso19794-2, ansi378, wsq, png, an2k);\n"
+            "prints the partner's answer. Token: --token or $PERIMETER_TOKEN.\n");
 }
 
 int pm_cmd_partner_query(int argc, char **argv);
@@ -422,11 +443,13 @@ int pm_cmd_partner_query(int argc, char **argv)
         {"given", required_argument, NULL, 'g'},   {"dob", required_argument, NULL, 'b'},
         {"transaction-id", required_argument, NULL, 't'},
         {"token", required_argument, NULL, 'T'},   {"url", required_argument, NULL, 'U'},
+        {"probe", required_argument, NULL, 'r'},   {"format", required_argument, NULL, 'f'},
         {"json", no_argument, NULL, 'j'},          {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config = NULL, *partner = NULL, *purpose = NULL, *surname = NULL, *given = NULL,
-               *dob = NULL, *txn = NULL, *token = NULL, *url = NULL;
+               *dob = NULL, *txn = NULL, *token = NULL, *url = NULL, *probe = NULL,
+               *format = NULL;
     int json = 0, ch;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
@@ -439,12 +462,15 @@ int pm_cmd_partner_query(int argc, char **argv)
         case 't': txn = optarg; break;
         case 'T': token = optarg; break;
         case 'U': url = optarg; break;
+        case 'r': probe = optarg; break;
+        case 'f': format = optarg; break;
         case 'j': json = 1; break;
         case 'h': query_usage(stdout); return 0;
         default: query_usage(stderr); return EXIT_USAGE;
         }
     }
-    if (!config || !partner || !purpose || !surname || !dob || optind != argc ||
+    if (!config || !partner || !purpose || optind != argc || (!probe == !surname) ||
+        (surname && !dob) || (probe && (!format || dob || given)) ||
         strlen(partner) != 3 || strspn(partner, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 3) {
         query_usage(stderr);
         return EXIT_USAGE;
@@ -459,14 +485,36 @@ int pm_cmd_partner_query(int argc, char **argv)
                  (int)getpid());
         txn = txn_buf;
     }
-    json_t *req = json_pack("{s:s, s:s, s:s, s:s}", "transaction_id", txn, "purpose", purpose,
-                            "surname", surname, "date_of_birth", dob);
-    if (req && given)
-        json_object_set_new(req, "given_names", json_string(given));
+    json_t *req = NULL;
+    if (probe) {
+        uint8_t *data = NULL;
+        size_t len = 0;
+        pm_error_t fe;
+        if (pm_file_read(probe, 8u << 20, &data, &len, &fe)) {
+            fprintf(stderr, "perimeter: %s\n", pm_error_text(&fe));
+            pm_node_config_free(&c.cfg);
+            return EXIT_FATAL;
+        }
+        size_t b64cap = len / 3 * 4 + 8;
+        char *b64 = malloc(b64cap);
+        if (b64)
+            base64_encode(data, len, b64, b64cap);
+        free(data);
+        req = b64 ? json_pack("{s:s, s:s, s:s, s:s}", "transaction_id", txn, "purpose", purpose,
+                              "format", format, "data", b64)
+                  : NULL;
+        free(b64);
+    } else {
+        req = json_pack("{s:s, s:s, s:s, s:s}", "transaction_id", txn, "purpose", purpose,
+                        "surname", surname, "date_of_birth", dob);
+        if (req && given)
+            json_object_set_new(req, "given_names", json_string(given));
+    }
     char *body = req ? json_dumps(req, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(req);
     char path[96];
-    snprintf(path, sizeof path, "/v1/partners/%s/query/biographic", partner);
+    snprintf(path, sizeof path, "/v1/partners/%s/query/%s", partner,
+             probe ? "biometric" : "biographic");
     pm_error_t e;
     pm_error_clear(&e);
     long status = 0;
@@ -661,4 +709,93 @@ int pm_cmd_node_routes(int argc, char **argv)
         json_decref(arr);
     }
     return 0;
+}
+
+/* ---------------------------------------------------------------- officer import / stats */
+
+static void oimport_usage(FILE *out)
+{
+    fprintf(out, "usage: perimeter officer import --config FILE [--format csv|jsonl] [--token T]\n"
+                 "                                [--url URL] [--json] FILE\n"
+                 "Sends crossing records to the running node (POST /v1/crossings): the import\n"
+                 "rules of `crossings import`, done by the node. Exit 0 all stored or already\n"
+                 "present, 1 rows rejected or the node refused, 3 unreachable.\n");
+}
+
+int pm_cmd_officer_import(int argc, char **argv);
+int pm_cmd_officer_import(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"format", required_argument, NULL, 'f'},
+        {"token", required_argument, NULL, 'T'},  {"url", required_argument, NULL, 'U'},
+        {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config = NULL, *format = NULL, *token = NULL, *url = NULL;
+    int json = 0, ch;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': config = optarg; break;
+        case 'f': format = optarg; break;
+        case 'T': token = optarg; break;
+        case 'U': url = optarg; break;
+        case 'j': json = 1; break;
+        case 'h': oimport_usage(stdout); return 0;
+        default: oimport_usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (!config || optind != argc - 1) {
+        oimport_usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *file = argv[optind];
+    pm_crossing_format_t fmt = format ? (strcmp(format, "csv") == 0     ? PM_CROSSING_FORMAT_CSV
+                                         : strcmp(format, "jsonl") == 0 ? PM_CROSSING_FORMAT_JSONL
+                                                                        : PM_CROSSING_FORMAT_AUTO)
+                                      : pm_crossing_format_for_path(file);
+    if (fmt == PM_CROSSING_FORMAT_AUTO) {
+        fprintf(stderr, "perimeter: cannot tell the format of '%s'; use --format csv|jsonl\n",
+                file);
+        return EXIT_USAGE;
+    }
+    struct client c;
+    memset(&c, 0, sizeof c);
+    if (client_open(&c, config, url, token))
+        return EXIT_FATAL;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    pm_error_t e;
+    pm_error_clear(&e);
+    if (pm_file_read(file, c.cfg.limits.max_import_bytes, &data, &len, &e)) {
+        fprintf(stderr, "perimeter: %s\n", pm_error_text(&e));
+        pm_node_config_free(&c.cfg);
+        return EXIT_FATAL;
+    }
+    long status = 0;
+    pm_buf_t ans;
+    int rc = pm_node_call(&c.rq, "POST", "/v1/crossings", data, len,
+                          fmt == PM_CROSSING_FORMAT_CSV ? "text/csv" : "application/x-ndjson",
+                          &status, &ans, &e);
+    free(data);
+    pm_node_config_free(&c.cfg);
+    if (rc || status != 200 || json)
+        return client_answer(rc, &e, status, &ans, json);
+    json_t *o = json_loadb((const char *)ans.data, ans.len, 0, NULL);
+    pm_buf_free(&ans);
+    if (!o)
+        return EXIT_FATAL;
+    json_int_t rejected = json_integer_value(json_object_get(o, "rejected"));
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(o, "errors"), i, x)
+        fprintf(stderr, "perimeter: rejected: %s\n", json_string_value(json_object_get(x, "message")));
+    fprintf(stderr,
+            "perimeter: %s: %" JSON_INTEGER_FORMAT " rows, %" JSON_INTEGER_FORMAT
+            " stored, %" JSON_INTEGER_FORMAT " already present, %" JSON_INTEGER_FORMAT
+            " rejected\n",
+            file, json_integer_value(json_object_get(o, "rows")),
+            json_integer_value(json_object_get(o, "stored")),
+            json_integer_value(json_object_get(o, "duplicates")), rejected);
+    json_decref(o);
+    return rejected ? EXIT_ANSWER : 0;
 }

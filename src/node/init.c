@@ -92,16 +92,12 @@ static int write_config(const char *dir, const char *cc, const char *pc, unsigne
     if (!text)
         return pm_error_set(err, PM_ENOMEM, "building the configuration");
     if (!(rc = path_join(path, sizeof path, base, "node.json", err))) {
-        size_t n = strlen(text);
-        text[n] = '\0';
         pm_buf_t b;
         pm_buf_init(&b, 0);
-        rc = pm_buf_append_str(&b, text);
-        rc = rc ? rc : pm_buf_append_str(&b, "\n");
-        if (!rc)
-            rc = pm_file_write_atomic(path, b.data, b.len, err);
+        if (pm_buf_append_str(&b, text) || pm_buf_append_str(&b, "\n"))
+            rc = pm_error_set(err, PM_ENOMEM, "building the configuration");
         else
-            pm_error_set(err, rc, "building the configuration");
+            rc = pm_file_write_atomic(path, b.data, b.len, err);
         pm_buf_free(&b);
     }
     free(text);

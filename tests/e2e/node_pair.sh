@@ -22,11 +22,19 @@ curl -sS -o post.json -w '%{http_code}' --cacert pair/CAN/ca/ca.pem \
 [ "$(jq .stored post.json)" = 3000 ] || fail "stored: $(cat post.json)"
 # CSV too, and a bad row reported with its line and field
 { cat more.csv; sed -n 2p more.csv | sed 's/,CAN,entry,/,CAN,sideways,/; s/,CAN,exit,/,CAN,sideways,/'; } >more_bad.csv
-curl -sS -o post2.json --cacert pair/CAN/ca/ca.pem -H "Authorization: Bearer $tok" \
-    -H 'Content-Type: text/csv' --data-binary @more_bad.csv "$(url CAN)/v1/crossings"
-[ "$(jq .stored post2.json)" = 500 ] || fail "CSV stored: $(cat post2.json)"
-[ "$(jq .rejected post2.json)" = 1 ] || fail "CSV rejected: $(cat post2.json)"
-[ "$(jq -r '.errors[0].field' post2.json)" = direction ] || fail "CSV error: $(cat post2.json)"
+# the officer's client command: the node imports, bad rows come back with line and field
+rc=0
+PERIMETER_TOKEN=$tok "$bin" officer import --config pair/CAN/node.json more_bad.csv 2>imp.err || rc=$?
+[ "$rc" = 1 ] || fail "officer import with a bad row: rc $rc ($(cat imp.err))"
+assert_contains imp.err 'rejected: line 502: direction: '
+assert_contains imp.err '501 rows, 500 stored, 0 already present, 1 rejected'
+PERIMETER_TOKEN=$tok "$bin" officer import --config pair/CAN/node.json more.csv 2>imp2.err \
+    || fail "officer import again: $(cat imp2.err)"
+assert_contains imp2.err '500 rows, 0 stored, 500 already present, 0 rejected'
+rc=0
+PERIMETER_TOKEN=nonsense "$bin" officer import --config pair/CAN/node.json more.csv 2>imp3.err || rc=$?
+[ "$rc" = 1 ] || fail "officer import with a bad token: rc $rc"
+assert_contains imp3.err '401 token_invalid'
 
 entries=$(stat CAN our_entries)
 [ "$entries" -gt 1000 ] || fail "CAN has only $entries entries"
@@ -102,6 +110,21 @@ PERIMETER_TOKEN=$tok "$bin" partner query --config pair/CAN/node.json --partner 
     --purpose IMMIGRATION --surname "$(jq -r .surname citizen.json)" \
     --dob "$(jq -r .date_of_birth citizen.json)" --json >q4.json || fail "query 4: $(cat q4.json)"
 [ "$(jq -r .result q4.json)" = no_match ] || fail "a citizen was disclosed: $(cat q4.json)"
+
+# A biometric probe through our node: USA validates it and says plainly that it
+# has no gallery to search (never a made-up "no match").
+python3 - <<'PY' >probe.png
+import struct, sys, zlib
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+raw = b"".join(b"\0" + bytes([200] * 16) for _ in range(16))
+sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 0, 0, 0, 0))
+                        + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+PY
+rc=0
+PERIMETER_TOKEN=$tok "$bin" partner query --config pair/CAN/node.json --partner USA \
+    --purpose ASYLUM --probe probe.png --format png 2>bio.err >bio.out || rc=$?
+[ "$rc" = 1 ] || fail "biometric query: rc $rc"
+assert_contains bio.err '503 gallery_unavailable'
 
 # SIGTERM: both stop cleanly (exit 0) and say so.
 stop_node CAN
