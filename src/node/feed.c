@@ -107,7 +107,10 @@ int pm__feed_export(pm_store_t *st, int64_t after, size_t limit, pm_buf_t *out, 
     pm_crossing_iter_t *it = NULL;
     int rc = pm_store_crossings(st, &f, &it, err);
     pm_crossing_t c;
-    while (!rc && (rc = pm_crossing_iter_next(it, &c, err)) == 1) {
+    /* A batch ends before the buffer's limit (a record line is < 16 KiB), so a
+     * large feed_batch never fails on size; the rest goes in the next batch. */
+    size_t room = out->max > (32u << 10) ? out->max - (32u << 10) : out->max / 2;
+    while (!rc && out->len < room && (rc = pm_crossing_iter_next(it, &c, err)) == 1) {
         rc = pm_crossing_to_jsonl(&c, c.store_id, out);
         if (rc) {
             pm_error_set(err, rc, "feed export: %s", pm_strerror(rc));
@@ -170,7 +173,10 @@ static int push_once(struct pm__feed_job *job, size_t pi, size_t *out_rows, pm_e
         return PM_OK;
     }
     pm_buf_t body;
-    pm_buf_init(&body, node->cfg->limits.max_import_bytes);
+    /* at most 16 MiB per request (the partner's default limit is 64 MiB) */
+    pm_buf_init(&body, node->cfg->limits.max_import_bytes < (16u << 20)
+                           ? node->cfg->limits.max_import_bytes
+                           : (16u << 20));
     int64_t last = 0;
     size_t rows = 0;
     rc = pm__feed_export(job->st, from, node->cfg->limits.feed_batch, &body, &last, &rows, err);

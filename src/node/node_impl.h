@@ -68,7 +68,8 @@ int pm__feed_state_get(pm_store_t *st, const char *partner, pm__feed_state_t *ou
                        pm_error_t *err);
 int pm__feed_set_acked(pm_store_t *st, const char *partner, int64_t cursor, pm_error_t *err);
 int pm__feed_note_error(pm_store_t *st, const char *partner, const char *msg, pm_error_t *err);
-/* Our own entries after cursor, at most limit, as JSON Lines with "cursor". */
+/* Our own entries after cursor, at most limit, as JSON Lines with "cursor";
+ * stops early rather than pass out->max. */
 int pm__feed_export(pm_store_t *st, int64_t after, size_t limit, pm_buf_t *out,
                     int64_t *out_last, size_t *out_rows, pm_error_t *err);
 

@@ -41,6 +41,14 @@ entries=$(stat CAN our_entries)
 arrived() { [ "$(stat USA partner_exits)" = "$entries" ]; }
 wait_until 60 arrived || fail "USA has $(stat USA partner_exits) of $entries exits: $(cat CAN.log)"
 
+curl -sS -o metrics.txt --cacert pair/USA/ca/ca.pem "$(url USA)/metrics"
+assert_contains metrics.txt "^perimeter_feed_received_rows_total $entries\$"
+curl -sS -o metrics_can.txt --cacert pair/CAN/ca/ca.pem "$(url CAN)/metrics"
+assert_contains metrics_can.txt "^perimeter_feed_pushed_rows_total $entries\$"
+assert_contains metrics_can.txt '^perimeter_feed_lag_ids\{partner="USA"\} 0$'
+code=$(curl -sS -o ready.json -w '%{http_code}' --cacert pair/CAN/ca/ca.pem "$(url CAN)/ready")
+[ "$code" = 200 ] && [ "$(jq .ready ready.json)" = true ] || fail "ready: $code $(cat ready.json)"
+
 # Posting the same file again stores nothing new and sends nothing twice.
 curl -sS -o post3.json --cacert pair/CAN/ca/ca.pem -H "Authorization: Bearer $tok" \
     -H 'Content-Type: application/x-ndjson' --data-binary @can.jsonl "$(url CAN)/v1/crossings"
