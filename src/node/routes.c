@@ -189,6 +189,10 @@ static void h_metrics(pm__req_t *rq, pm_store_t *st)
                                (long long)atomic_load(&node->feed_lag[i]));
     rc = rc ? rc
             : pm_buf_printf(&b,
+                            "# HELP perimeter_http_requests_in_flight Requests between their "
+                            "headers and the end of their answer (this one included).\n"
+                            "# TYPE perimeter_http_requests_in_flight gauge\n"
+                            "perimeter_http_requests_in_flight %d\n"
                             "# HELP perimeter_worker_queue Jobs waiting for a worker.\n"
                             "# TYPE perimeter_worker_queue gauge\nperimeter_worker_queue %u\n"
                             "# HELP perimeter_officer_sessions Open officer sessions.\n"
@@ -198,7 +202,8 @@ static void h_metrics(pm__req_t *rq, pm_store_t *st)
                             "loaded (its size is perimeter_gallery_size).\n"
                             "# TYPE perimeter_gallery_available gauge\n"
                             "perimeter_gallery_available 0\n",
-                            pm__pool_queued(node->pool), pm__sessions_count(node->sessions));
+                            atomic_load(&node->inflight), pm__pool_queued(node->pool),
+                            pm__sessions_count(node->sessions));
     if (rc) {
         pm_buf_free(&b);
         pm__reply_error(rq, 500, "internal", "metrics too large", NULL);

@@ -134,9 +134,28 @@ PERIMETER_TOKEN=$tok "$bin" partner query --config pair/CAN/node.json --partner 
 [ "$rc" = 1 ] || fail "biometric query: rc $rc"
 assert_contains bio.err '503 gallery_unavailable'
 
-# SIGTERM: both stop cleanly (exit 0) and say so.
+# SIGTERM drains: an import in flight when the signal arrives is finished,
+# answered and committed before the node exits.
+"$bin" bench ingest --rows 60000 --seed 10 --country CAN --write-jsonl late.jsonl
+curl -sS -o late.json -w '%{http_code}' --cacert pair/CAN/ca/ca.pem \
+    -H "Authorization: Bearer $tok" -H 'Content-Type: application/x-ndjson' \
+    --data-binary @late.jsonl "$(url CAN)/v1/crossings" >late.code 2>late.err &
+curl_pid=$!
+in_flight() {
+    curl -sS -o m.txt --cacert pair/CAN/ca/ca.pem "$(url CAN)/metrics" || return 1
+    [ "$(sed -n 's/^perimeter_http_requests_in_flight //p' m.txt)" -ge 2 ]
+}
+wait_until 30 in_flight || fail "the import never showed as in flight"
 stop_node CAN
-[ "$node_rc" = 0 ] || fail "CAN exit $node_rc"
+[ "$node_rc" = 0 ] || fail "CAN exit $node_rc after draining"
+wait "$curl_pid" || fail "the import in flight failed: $(cat late.err)"
+[ "$(cat late.code)" = 200 ] && [ "$(jq .stored late.json)" = 60000 ] \
+    || fail "the import in flight: $(cat late.code) $(cat late.json)"
+sqlite3 pair/CAN/perimeter.db "SELECT count(*) FROM crossing WHERE record_id LIKE 'CAN-10-%'" >late.count
+[ "$(cat late.count)" = 60000 ] || fail "after the drain CAN holds $(cat late.count) of 60000"
+assert_contains CAN.log 'SIGTERM: draining'
+
+# SIGTERM: both stopped cleanly (exit 0) and say so.
 stop_node USA
 [ "$node_rc" = 0 ] || fail "USA exit $node_rc"
 assert_contains CAN.log 'node CAN stopped'
