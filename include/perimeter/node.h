@@ -59,6 +59,7 @@ typedef struct pm_node_limits {
     size_t max_json_bytes;    /* body limit of JSON routes (default 64 KiB) */
     size_t max_import_bytes;  /* body limit of crossings in / feed push (default 64 MiB) */
     size_t max_probe_bytes;   /* body limit of a biometric query (default 8 MiB) */
+    size_t max_body_total;    /* request bodies held at once, all connections (default 256 MiB) */
     unsigned http_threads;    /* libmicrohttpd threads (default 4) */
     unsigned connections;     /* concurrent connections (default 256) */
     unsigned timeout_s;       /* idle connection timeout (default 30) */

@@ -15,6 +15,7 @@ void pm_node_limits_default(pm_node_limits_t *l)
     l->max_json_bytes = 64 * 1024;
     l->max_import_bytes = 64u << 20;
     l->max_probe_bytes = 8u << 20;
+    l->max_body_total = 256u << 20;
     l->http_threads = 4;
     l->connections = 256;
     l->timeout_s = 30;
@@ -71,7 +72,8 @@ static int load_limits(const json_t *o, pm_node_limits_t *l, pm_error_t *err)
 {
     static const pm__jfield_t f[] = {
         {"max_json_bytes", JSON_INTEGER, 0, 0},   {"max_import_bytes", JSON_INTEGER, 0, 0},
-        {"max_probe_bytes", JSON_INTEGER, 0, 0},  {"http_threads", JSON_INTEGER, 0, 0},
+        {"max_probe_bytes", JSON_INTEGER, 0, 0},  {"max_body_total", JSON_INTEGER, 0, 0},
+        {"http_threads", JSON_INTEGER, 0, 0},
         {"connections", JSON_INTEGER, 0, 0},      {"timeout_s", JSON_INTEGER, 0, 0},
         {"workers", JSON_INTEGER, 0, 0},          {"queue", JSON_INTEGER, 0, 0},
         {"sessions", JSON_INTEGER, 0, 0},         {"session_ttl_s", JSON_INTEGER, 0, 0},
@@ -90,6 +92,7 @@ static int load_limits(const json_t *o, pm_node_limits_t *l, pm_error_t *err)
         {"max_json_bytes", 1024, 16u << 20, 1, &l->max_json_bytes},
         {"max_import_bytes", 4096, (uint64_t)1 << 31, 1, &l->max_import_bytes},
         {"max_probe_bytes", 1024, 256u << 20, 1, &l->max_probe_bytes},
+        {"max_body_total", 4096, (uint64_t)1 << 36, 1, &l->max_body_total},
         {"http_threads", 1, 64, 0, &l->http_threads},
         {"connections", 1, 65536, 0, &l->connections},
         {"timeout_s", 1, 3600, 0, &l->timeout_s},

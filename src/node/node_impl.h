@@ -112,6 +112,7 @@ struct pm_node {
     pm__feed_job_t *feed;
     atomic_int draining;
     atomic_int inflight;
+    atomic_ullong body_bytes; /* request body bytes reserved, all connections */
     atomic_ullong feed_pushed_rows, feed_received_rows, feed_push_failures, feed_pulled_rows;
     atomic_llong feed_lag[PM_NODE_MAX_PARTNERS];
     pm__route_metrics_t metrics[PM__ROUTE_MAX];

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -216,6 +217,20 @@ static int auth_officer(pm_node_t *node, struct MHD_Connection *conn, pm__req_t 
 
 /* ------------------------------------------------------------ request path */
 
+/* Takes `add` bytes of the node-wide body budget (limits.max_body_total):
+ * bodies of all connections together never exceed it. 0 if it would. */
+static int body_reserve(pm__req_t *rq, size_t add)
+{
+    pm_node_t *node = rq->node;
+    unsigned long long cur = atomic_load(&node->body_bytes);
+    do {
+        if (cur + add > node->cfg->limits.max_body_total)
+            return 0;
+    } while (!atomic_compare_exchange_weak(&node->body_bytes, &cur, cur + add));
+    rq->reserved += add;
+    return 1;
+}
+
 static enum MHD_Result copy_arg(void *cls, enum MHD_ValueKind kind, const char *key,
                                   const char *value)
 {
@@ -254,6 +269,28 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, pm__req_t *rq)
     return ok;
 }
 
+/* Bodies of refused requests up to this size are read and dropped before the
+ * answer, so the client sees the answer instead of a connection reset while
+ * it is still sending; larger ones (or "Expect: 100-continue", where the
+ * client waits) are answered at once and the connection closed. */
+#define DRAIN_MAX ((uint64_t)16 << 20)
+
+/* Answers a request refused before its body was read (404, 405, 401, 403,
+ * 413, 414, 503): at once when nothing or too much follows, else after
+ * dropping the body. No byte of it is kept. */
+static enum MHD_Result refuse(struct MHD_Connection *conn, pm__req_t *rq)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding");
+    const char *ex = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
+    uint64_t len = cl ? strtoull(cl, NULL, 10) : 0;
+    int body = (cl && len > 0) || te;
+    if (!body || (ex && strcasecmp(ex, "100-continue") == 0) || len > DRAIN_MAX)
+        return send_reply(conn, rq);
+    rq->refused = 1;
+    return MHD_YES;
+}
+
 static void run_job(void *arg, pm_store_t *st)
 {
     pm__req_t *rq = arg;
@@ -289,22 +326,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                 NULL);
             else
                 pm__reply_error(rq, 404, "not_found", "no such route", NULL);
-            return send_reply(conn, rq);
+            return refuse(conn, rq);
         }
         const pm__route_t *rt = &pm__routes(NULL)[rq->route];
         if (atomic_load(&node->draining) && rt->info.auth != PM_AUTH_PUBLIC) {
             pm__reply_error(rq, 503, "draining", "the node is shutting down", NULL);
-            return send_reply(conn, rq);
+            return refuse(conn, rq);
         }
         /* Authentication before anything else of the request is looked at. */
         if ((rt->info.auth == PM_AUTH_PARTNER && auth_partner(node, conn, rq)) ||
             (rt->info.auth == PM_AUTH_OFFICER && auth_officer(node, conn, rq, rt->min_role)))
-            return send_reply(conn, rq);
+            return refuse(conn, rq);
         MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, copy_arg, rq);
         if (rq->args_over) {
             pm__reply_error(rq, 414, "query_too_large", "too many or too long query arguments",
                             NULL);
-            return send_reply(conn, rq);
+            return refuse(conn, rq);
         }
         size_t limit = pm__route_body_limit(node, rt);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
@@ -316,7 +353,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 snprintf(m, sizeof m, "body of %s bytes exceeds this route's limit of %zu", cl,
                          limit);
                 pm__reply_error(rq, 413, "body_too_large", m, NULL);
-                return send_reply(conn, rq);
+                return refuse(conn, rq);
+            }
+            if (v && !body_reserve(rq, (size_t)v)) {
+                pm__reply_error(rq, 503, "busy",
+                                "too many request bodies in memory at once; retry", NULL);
+                return refuse(conn, rq);
             }
         }
         const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
@@ -329,11 +371,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (rq->refused) { /* read and drop the body, then answer (see refuse) */
+        rq->drained += *upload_data_size;
+        if (rq->drained > DRAIN_MAX)
+            return MHD_NO; /* closes the connection */
+        if (*upload_data_size) {
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        return send_reply(conn, rq);
+    }
     if (rq->state == PM__REQ_DONE)
         return send_reply(conn, rq);
     if (*upload_data_size) {
-        if (!rq->body_over && (rq->body_limit == 0 ||
-                               pm_buf_append(&rq->body, upload_data, *upload_data_size))) {
+        size_t n = *upload_data_size;
+        if (!rq->body_over && !rq->body_busy && rq->body.len + n > rq->reserved &&
+            rq->body.len + n <= rq->body_limit &&
+            !body_reserve(rq, rq->body.len + n - rq->reserved)) {
+            rq->body_busy = 1; /* chunked upload past the node-wide budget */
+            pm_buf_free(&rq->body);
+        }
+        if (!rq->body_over && !rq->body_busy &&
+            (rq->body_limit == 0 || pm_buf_append(&rq->body, upload_data, n))) {
             rq->body_over = 1;
             pm_buf_free(&rq->body);
         }
@@ -341,6 +400,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     const pm__route_t *rt = &pm__routes(NULL)[rq->route];
+    if (rq->body_busy) {
+        pm__reply_error(rq, 503, "busy", "too many request bodies in memory at once; retry",
+                        NULL);
+        return send_reply(conn, rq);
+    }
     if (rq->body_over) {
         char m[128];
         snprintf(m, sizeof m, "body exceeds this route's limit of %zu bytes", rq->body_limit);
@@ -392,6 +456,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     free(rq->resp);
     pm_buf_free(&rq->body);
+    atomic_fetch_sub(&node->body_bytes, rq->reserved);
     free(rq);
     *con_cls = NULL;
     atomic_fetch_sub(&node->inflight, 1);

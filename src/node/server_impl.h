@@ -28,6 +28,8 @@ typedef struct pm__req {
     pm_buf_t body;
     size_t body_limit;
     int body_over;
+    int body_busy;       /* the node-wide body budget ran out */
+    size_t reserved;     /* bytes of that budget this request holds */
     /* who is asking (set before any handler runs) */
     const pm_node_partner_t *partner;
     char officer[65];
@@ -36,6 +38,8 @@ typedef struct pm__req {
     /* the answer */
     _Atomic int state;
     int queued;
+    int refused;       /* answer ready; the body is being dropped */
+    uint64_t drained;  /* bytes of it dropped so far */
     unsigned status;
     const char *content_type;
     char *resp;

@@ -17,7 +17,7 @@ jq '.limits.feed_batch = 1000' pair/CAN/node.json >cfg.json && mv cfg.json pair/
 "$bin" bench ingest --rows $N --seed 21 --country CAN --write-jsonl rows.jsonl
 sed 's/"direction":"exit"/"direction":"entry"/' rows.jsonl >entries.jsonl
 "$bin" crossings import --db pair/CAN/perimeter.db entries.jsonl 2>import.log || fail "import: $(cat import.log)"
-[ "$(stat CAN our_entries)" = $N ] || fail "CAN has $(stat CAN our_entries) entries"
+[ "$(crossing_stat CAN our_entries)" = $N ] || fail "CAN has $(crossing_stat CAN our_entries) entries"
 
 cursor_usa() { # how far USA stored CAN's feed
     sqlite3 -cmd '.timeout 5000' pair/USA/perimeter.db "SELECT feed_cursor FROM partner WHERE code = 'CAN'" 2>/dev/null || echo 0

@@ -36,10 +36,10 @@ PERIMETER_TOKEN=nonsense "$bin" officer import --config pair/CAN/node.json more.
 [ "$rc" = 1 ] || fail "officer import with a bad token: rc $rc"
 assert_contains imp3.err '401 token_invalid'
 
-entries=$(stat CAN our_entries)
+entries=$(crossing_stat CAN our_entries)
 [ "$entries" -gt 1000 ] || fail "CAN has only $entries entries"
-arrived() { [ "$(stat USA partner_exits)" = "$entries" ]; }
-wait_until 60 arrived || fail "USA has $(stat USA partner_exits) of $entries exits: $(cat CAN.log)"
+arrived() { [ "$(crossing_stat USA partner_exits)" = "$entries" ]; }
+wait_until 60 arrived || fail "USA has $(crossing_stat USA partner_exits) of $entries exits: $(cat CAN.log)"
 
 curl -sS -o metrics.txt --cacert pair/USA/ca/ca.pem "$(url USA)/metrics"
 assert_contains metrics.txt "^perimeter_feed_received_rows_total $entries\$"
@@ -54,8 +54,8 @@ curl -sS -o post3.json --cacert pair/CAN/ca/ca.pem -H "Authorization: Bearer $to
     -H 'Content-Type: application/x-ndjson' --data-binary @can.jsonl "$(url CAN)/v1/crossings"
 [ "$(jq .duplicates post3.json)" = 3000 ] || fail "re-post: $(cat post3.json)"
 sleep 1.5
-[ "$(stat USA partner_exits)" = "$entries" ] || fail "USA count changed after a re-post"
-[ "$(stat USA our_entries)" = 0 ] || fail "partner entries stored as entries"
+[ "$(crossing_stat USA partner_exits)" = "$entries" ] || fail "USA count changed after a re-post"
+[ "$(crossing_stat USA our_entries)" = 0 ] || fail "partner entries stored as entries"
 sqlite3 pair/USA/perimeter.db "SELECT count(*), count(DISTINCT record_id) FROM crossing
     WHERE origin = 'CAN' AND direction = 2" >dist.txt
 [ "$(cat dist.txt)" = "$entries|$entries" ] || fail "USA exits: $(cat dist.txt), want $entries"

@@ -13,11 +13,11 @@ jq '.partners[0].push = false | .partners[0].pull = true | .limits.feed_batch = 
     pair/USA/node.json >u.json && mv u.json pair/USA/node.json
 "$bin" bench ingest --rows 6000 --seed 31 --country CAN --write-jsonl can.jsonl
 "$bin" crossings import --db pair/CAN/perimeter.db can.jsonl 2>/dev/null
-entries=$(stat CAN our_entries)
+entries=$(crossing_stat CAN our_entries)
 start_node CAN
 start_node USA
-arrived() { [ "$(stat USA partner_exits)" = "$entries" ]; }
-wait_until 60 arrived || fail "USA pulled $(stat USA partner_exits) of $entries: $(cat USA.log)"
+arrived() { [ "$(crossing_stat USA partner_exits)" = "$entries" ]; }
+wait_until 60 arrived || fail "USA pulled $(crossing_stat USA partner_exits) of $entries: $(cat USA.log)"
 cursor=$("$bin" crossings stats --db pair/USA/perimeter.db --json | jq .partner_cursors.CAN)
 [ "$cursor" -gt 0 ] || fail "USA stored no cursor"
 stop_node USA
@@ -26,10 +26,10 @@ stop_node USA
 tok=$(officer_token CAN)
 PERIMETER_TOKEN=$tok "$bin" officer import --config pair/CAN/node.json more.jsonl 2>/dev/null
 before=$entries
-entries=$(stat CAN our_entries)
+entries=$(crossing_stat CAN our_entries)
 [ "$entries" -gt "$before" ] || fail "no new entries"
 start_node USA
-wait_until 60 arrived || fail "after the restart USA has $(stat USA partner_exits) of $entries"
+wait_until 60 arrived || fail "after the restart USA has $(crossing_stat USA partner_exits) of $entries"
 sqlite3 pair/USA/perimeter.db "SELECT count(*), count(DISTINCT record_id) FROM crossing WHERE origin = 'CAN'" >d.txt
 [ "$(cat d.txt)" = "$entries|$entries" ] || fail "USA holds $(cat d.txt), want $entries"
 curl -sS -o m.txt --cacert pair/USA/ca/ca.pem "$(url USA)/metrics"
