@@ -57,5 +57,7 @@ tok=$(officer_token CAN)
 PERIMETER_TOKEN=$tok "$bin" partner feed-status --config pair/CAN/node.json --json >fs.json
 [ "$(jq '.partners[0].push_pending' fs.json)" = 0 ] || fail "pending: $(cat fs.json)"
 stop_node CAN
+[ "$node_rc" = 0 ] || fail "exit $node_rc at the end"
 stop_node USA
+[ "$node_rc" = 0 ] || fail "exit $node_rc at the end"
 echo "node_crash: $N entries, USA killed at $c1, CAN killed at $c2, all arrived once"

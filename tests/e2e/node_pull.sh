@@ -35,5 +35,7 @@ sqlite3 pair/USA/perimeter.db "SELECT count(*), count(DISTINCT record_id) FROM c
 curl -sS -o m.txt --cacert pair/USA/ca/ca.pem "$(url USA)/metrics"
 assert_contains m.txt "^perimeter_feed_pulled_rows_total $((entries - before))\$"
 stop_node USA
+[ "$node_rc" = 0 ] || fail "exit $node_rc at the end"
 stop_node CAN
+[ "$node_rc" = 0 ] || fail "exit $node_rc at the end"
 echo "node_pull: $entries entries pulled once"
