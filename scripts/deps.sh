@@ -8,6 +8,7 @@ PKGS=(
   libpng-dev libtiff-dev libjpeg62-turbo-dev libopenjp2-7-dev
   libsodium-dev libmicrohttpd-dev libgnutls28-dev libutf8proc-dev
   python3 jq libclang-rt-14-dev
+  libcurl4-gnutls-dev curl
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -42,7 +42,9 @@ static int db_error(sqlite3 *db, pm_error_t *err, const char *what)
 {
     int code = sqlite3_errcode(db);
     int pm = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? PM_EBUSY : PM_EDB;
-    return pm_error_set(err, pm, "%s: %s", what, sqlite3_errmsg(db));
+    /* what may be NULL (exec callers that ignore the error); at -O3 gcc inlines
+     * that NULL into the format and -Wformat-overflow refuses it. */
+    return pm_error_set(err, pm, "%s: %s", what ? what : "database", sqlite3_errmsg(db));
 }
 
 static int exec(sqlite3 *db, const char *sql, pm_error_t *err, const char *what)

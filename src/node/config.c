@@ -1,0 +1,325 @@
+/* The node configuration file (docs/node.md): strict JSON through jansson. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/node_impl.h"
+#include "perimeter/travel.h"
+
+#define CONFIG_MAX_BYTES (1u << 20)
+#define CA_MAX_BYTES (1u << 20)
+
+void pm_node_limits_default(pm_node_limits_t *l)
+{
+    l->max_json_bytes = 64 * 1024;
+    l->max_import_bytes = 64u << 20;
+    l->max_probe_bytes = 8u << 20;
+    l->max_body_total = 256u << 20;
+    l->http_threads = 4;
+    l->connections = 256;
+    l->timeout_s = 30;
+    l->workers = 2;
+    l->queue = 64;
+    l->sessions = 10000;
+    l->session_ttl_s = 8 * 3600;
+    l->feed_batch = 5000;
+    l->feed_interval_ms = 500;
+    l->feed_backoff_max_ms = 30000;
+    l->client_timeout_s = 30;
+}
+
+/* dir + "/" + rel unless rel is absolute; PM_ELIMIT if it does not fit. */
+static int resolve(const char *dir, const char *rel, char *out, size_t cap, const char *field,
+                   pm_error_t *err)
+{
+    int n = rel[0] == '/' ? snprintf(out, cap, "%s", rel) : snprintf(out, cap, "%s/%s", dir, rel);
+    if (n < 0 || (size_t)n >= cap)
+        return pm_error_set(err, PM_ELIMIT, "%s: path too long", field);
+    return PM_OK;
+}
+
+static int copy_str(char *dst, size_t cap, const char *src, const char *field, pm_error_t *err)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        return pm_error_set(err, PM_ELIMIT, "%s: longer than %zu bytes", field, cap - 1);
+    memcpy(dst, src, n + 1);
+    return PM_OK;
+}
+
+static int country_ok(const char *s)
+{
+    return s && strlen(s) == 3 && pm_country_is_iso(s);
+}
+
+/* An unsigned integer key in [lo, hi] (absent: keep *out). */
+static int get_uint(const json_t *obj, const char *key, uint64_t lo, uint64_t hi, const char *where,
+                    uint64_t *out, pm_error_t *err)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v)
+        return PM_OK;
+    json_int_t x = json_integer_value(v);
+    if (x < 0 || (uint64_t)x < lo || (uint64_t)x > hi)
+        return pm_error_set(err, PM_EVALIDATION, "%s.%s: must be in %llu..%llu", where, key,
+                            (unsigned long long)lo, (unsigned long long)hi);
+    *out = (uint64_t)x;
+    return PM_OK;
+}
+
+static int load_limits(const json_t *o, pm_node_limits_t *l, pm_error_t *err)
+{
+    static const pm__jfield_t f[] = {
+        {"max_json_bytes", JSON_INTEGER, 0, 0},   {"max_import_bytes", JSON_INTEGER, 0, 0},
+        {"max_probe_bytes", JSON_INTEGER, 0, 0},  {"max_body_total", JSON_INTEGER, 0, 0},
+        {"http_threads", JSON_INTEGER, 0, 0},
+        {"connections", JSON_INTEGER, 0, 0},      {"timeout_s", JSON_INTEGER, 0, 0},
+        {"workers", JSON_INTEGER, 0, 0},          {"queue", JSON_INTEGER, 0, 0},
+        {"sessions", JSON_INTEGER, 0, 0},         {"session_ttl_s", JSON_INTEGER, 0, 0},
+        {"feed_batch", JSON_INTEGER, 0, 0},       {"feed_interval_ms", JSON_INTEGER, 0, 0},
+        {"feed_backoff_max_ms", JSON_INTEGER, 0, 0}, {"client_timeout_s", JSON_INTEGER, 0, 0},
+    };
+    int rc = pm__json_check(o, "limits", f, sizeof f / sizeof f[0], NULL, 0, err);
+    if (rc)
+        return rc;
+    struct {
+        const char *key;
+        uint64_t lo, hi;
+        int is_size;
+        void *dst;
+    } m[] = {
+        {"max_json_bytes", 1024, 16u << 20, 1, &l->max_json_bytes},
+        {"max_import_bytes", 4096, (uint64_t)1 << 31, 1, &l->max_import_bytes},
+        {"max_probe_bytes", 1024, 256u << 20, 1, &l->max_probe_bytes},
+        {"max_body_total", 4096, (uint64_t)1 << 36, 1, &l->max_body_total},
+        {"http_threads", 1, 64, 0, &l->http_threads},
+        {"connections", 1, 65536, 0, &l->connections},
+        {"timeout_s", 1, 3600, 0, &l->timeout_s},
+        {"workers", 1, 64, 0, &l->workers},
+        {"queue", 1, 100000, 0, &l->queue},
+        {"sessions", 1, 1000000, 0, &l->sessions},
+        {"session_ttl_s", 60, 7 * 86400, 0, &l->session_ttl_s},
+        {"feed_batch", 1, 100000, 0, &l->feed_batch},
+        {"feed_interval_ms", 10, 3600000, 0, &l->feed_interval_ms},
+        {"feed_backoff_max_ms", 10, 3600000, 0, &l->feed_backoff_max_ms},
+        {"client_timeout_s", 1, 3600, 0, &l->client_timeout_s},
+    };
+    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+        uint64_t v = m[i].is_size ? *(size_t *)m[i].dst : *(unsigned *)m[i].dst;
+        if ((rc = get_uint(o, m[i].key, m[i].lo, m[i].hi, "limits", &v, err)))
+            return rc;
+        if (m[i].is_size)
+            *(size_t *)m[i].dst = (size_t)v;
+        else
+            *(unsigned *)m[i].dst = (unsigned)v;
+    }
+    return PM_OK;
+}
+
+static int load_partner(const json_t *o, size_t idx, const char *dir, pm_node_partner_t *p,
+                        pm_error_t *err)
+{
+    static const pm__jfield_t f[] = {
+        {"code", JSON_STRING, 1, 3},        {"ca", JSON_STRING, 1, 0},
+        {"subjects", JSON_ARRAY, 0, PM_NODE_MAX_SUBJECTS},
+        {"pins", JSON_ARRAY, 0, PM_NODE_MAX_PINS},
+        {"url", JSON_STRING, 0, PM_NODE_URL_MAX - 1},
+        {"push", JSON_TRUE, 0, 0},          {"pull", JSON_TRUE, 0, 0},
+        {"biographic_query", JSON_TRUE, 0, 0},
+        {"purposes", JSON_ARRAY, 0, PM_NODE_MAX_PURPOSES},
+    };
+    char where[32];
+    snprintf(where, sizeof where, "partners[%zu]", idx);
+    int rc = pm__json_check(o, where, f, sizeof f / sizeof f[0], NULL, 0, err);
+    if (rc)
+        return rc;
+    const char *code = pm__json_str(o, "code");
+    if (!country_ok(code))
+        return pm_error_set(err, PM_EVALIDATION, "%s.code: '%s' is not an ISO 3166-1 alpha-3 code",
+                            where, code);
+    memcpy(p->code, code, 4);
+    char field[64];
+    snprintf(field, sizeof field, "%s.ca", where);
+    if ((rc = resolve(dir, pm__json_str(o, "ca"), p->ca_file, sizeof p->ca_file, field, err)))
+        return rc;
+    uint8_t *pem = NULL;
+    size_t pem_len = 0;
+    if ((rc = pm_file_read(p->ca_file, CA_MAX_BYTES, &pem, &pem_len, err)))
+        return pm_error_prefix(err, "%s", field);
+    p->ca_pem = (char *)pem;
+    const json_t *a = json_object_get(o, "subjects");
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) {
+        snprintf(field, sizeof field, "%s.subjects[%zu]", where, i);
+        if (!json_is_string(v) || !json_string_length(v))
+            return pm_error_set(err, PM_EVALIDATION, "%s: must be a non-empty string", field);
+        if ((rc = copy_str(p->subjects[i], sizeof p->subjects[i], json_string_value(v), field,
+                           err)))
+            return rc;
+        p->nsubjects++;
+    }
+    a = json_object_get(o, "pins");
+    json_array_foreach(a, i, v) {
+        snprintf(field, sizeof field, "%s.pins[%zu]", where, i);
+        const char *s = json_string_value(v);
+        if (!s || strlen(s) != 71 || strncmp(s, "sha256:", 7) != 0 ||
+            strspn(s + 7, "0123456789abcdef") != 64)
+            return pm_error_set(err, PM_EVALIDATION,
+                                "%s: must be \"sha256:\" and 64 lower-case hex digits", field);
+        memcpy(p->pins[i], s, 72);
+        p->npins++;
+    }
+    if (!p->nsubjects && !p->npins)
+        return pm_error_set(err, PM_EVALIDATION,
+                            "%s: needs subjects or pins (which certificates of its CA are its node)",
+                            where);
+    const char *url = pm__json_str(o, "url");
+    if (url) {
+        if (strncmp(url, "https://", 8) != 0)
+            return pm_error_set(err, PM_EVALIDATION, "%s.url: must start with https://", where);
+        memcpy(p->url, url, strlen(url) + 1);
+        size_t n = strlen(p->url);
+        while (n > 8 && p->url[n - 1] == '/')
+            p->url[--n] = '\0';
+    }
+    p->push = pm__json_bool(o, "push", 0);
+    p->pull = pm__json_bool(o, "pull", 0);
+    p->biographic_query = pm__json_bool(o, "biographic_query", 0);
+    if ((p->push || p->pull) && !p->url[0])
+        return pm_error_set(err, PM_EVALIDATION, "%s.url: required with push or pull", where);
+    a = json_object_get(o, "purposes");
+    json_array_foreach(a, i, v) {
+        snprintf(field, sizeof field, "%s.purposes[%zu]", where, i);
+        const char *s = json_string_value(v);
+        if (!s || !s[0] || strlen(s) > 15 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") !=
+                                                 strlen(s))
+            return pm_error_set(err, PM_EVALIDATION, "%s: must be 1-15 of [A-Z0-9-]", field);
+        memcpy(p->purposes[i], s, strlen(s) + 1);
+        p->npurposes++;
+    }
+    return PM_OK;
+}
+
+int pm_node_config_load(const char *path, pm_node_config_t *cfg, pm_error_t *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    pm_node_limits_default(&cfg->limits);
+    char abs[PATH_MAX];
+    if (!realpath(path, abs))
+        return pm_error_set(err, PM_ENOTFOUND, "%s: no such file", path);
+    if (strlen(abs) >= sizeof cfg->path)
+        return pm_error_set(err, PM_ELIMIT, "%s: path too long", path);
+    memcpy(cfg->path, abs, strlen(abs) + 1);
+    char dir[PM_NODE_PATH_MAX];
+    memcpy(dir, cfg->path, sizeof dir);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        dir[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = pm_file_read(cfg->path, CONFIG_MAX_BYTES, &data, &len, err);
+    if (rc)
+        return rc;
+    json_t *root = NULL;
+    rc = pm__json_parse(data, len, &root, err);
+    free(data);
+    if (rc)
+        return pm_error_prefix(err, "%s", path);
+    static const pm__jfield_t top[] = {
+        {"country", JSON_STRING, 1, 3}, {"store", JSON_STRING, 1, 0},
+        {"listen", JSON_OBJECT, 1, 0},  {"tls", JSON_OBJECT, 1, 0},
+        {"partners", JSON_ARRAY, 0, PM_NODE_MAX_PARTNERS}, {"limits", JSON_OBJECT, 0, 0},
+    };
+    static const pm__jfield_t listen[] = {{"address", JSON_STRING, 1, 63},
+                                          {"port", JSON_INTEGER, 1, 0}};
+    static const pm__jfield_t tls[] = {
+        {"cert", JSON_STRING, 1, 0}, {"key", JSON_STRING, 1, 0}, {"ca", JSON_STRING, 0, 0}};
+    const json_t *o;
+    if ((rc = pm__json_check(root, "", top, sizeof top / sizeof top[0], NULL, 0, err)))
+        goto out;
+    const char *country = pm__json_str(root, "country");
+    if (!country_ok(country)) {
+        rc = pm_error_set(err, PM_EVALIDATION, "country: '%s' is not an ISO 3166-1 alpha-3 code",
+                          country);
+        goto out;
+    }
+    memcpy(cfg->country, country, 4);
+    if ((rc = resolve(dir, pm__json_str(root, "store"), cfg->store_path, sizeof cfg->store_path,
+                      "store", err)))
+        goto out;
+    o = json_object_get(root, "listen");
+    if ((rc = pm__json_check(o, "listen", listen, 2, NULL, 0, err)))
+        goto out;
+    memcpy(cfg->address, pm__json_str(o, "address"), strlen(pm__json_str(o, "address")) + 1);
+    json_int_t port = json_integer_value(json_object_get(o, "port"));
+    if (port < 0 || port > 65535) {
+        rc = pm_error_set(err, PM_EVALIDATION, "listen.port: must be in 0..65535");
+        goto out;
+    }
+    cfg->port = (unsigned)port;
+    o = json_object_get(root, "tls");
+    if ((rc = pm__json_check(o, "tls", tls, 3, NULL, 0, err)) ||
+        (rc = resolve(dir, pm__json_str(o, "cert"), cfg->cert_file, sizeof cfg->cert_file,
+                      "tls.cert", err)) ||
+        (rc = resolve(dir, pm__json_str(o, "key"), cfg->key_file, sizeof cfg->key_file, "tls.key",
+                      err)))
+        goto out;
+    if (pm__json_str(o, "ca") &&
+        (rc = resolve(dir, pm__json_str(o, "ca"), cfg->ca_file, sizeof cfg->ca_file, "tls.ca",
+                      err)))
+        goto out;
+    if ((o = json_object_get(root, "limits")) && (rc = load_limits(o, &cfg->limits, err)))
+        goto out;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(root, "partners"), i, v) {
+        if ((rc = load_partner(v, i, dir, &cfg->partners[i], err))) {
+            cfg->npartners = i + 1; /* free its CA too */
+            goto out;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(cfg->partners[j].code, cfg->partners[i].code) == 0) {
+                cfg->npartners = i + 1;
+                rc = pm_error_set(err, PM_EVALIDATION, "partners[%zu].code: %s listed twice", i,
+                                  cfg->partners[i].code);
+                goto out;
+            }
+        if (strcmp(cfg->partners[i].code, cfg->country) == 0) {
+            cfg->npartners = i + 1;
+            rc = pm_error_set(err, PM_EVALIDATION, "partners[%zu].code: %s is our own country",
+                              i, cfg->country);
+            goto out;
+        }
+        cfg->npartners = i + 1;
+    }
+out:
+    json_decref(root);
+    if (rc) {
+        pm_error_prefix(err, "%s", path);
+        pm_node_config_free(cfg);
+    }
+    return rc;
+}
+
+void pm_node_config_free(pm_node_config_t *cfg)
+{
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < cfg->npartners; i++) {
+        free(cfg->partners[i].ca_pem);
+        cfg->partners[i].ca_pem = NULL;
+    }
+    cfg->npartners = 0;
+}
+
+const pm_node_partner_t *pm_node_config_partner(const pm_node_config_t *cfg, const char *code)
+{
+    for (size_t i = 0; code && i < cfg->npartners; i++)
+        if (strcmp(cfg->partners[i].code, code) == 0)
+            return &cfg->partners[i];
+    return NULL;
+}

@@ -1,0 +1,140 @@
+/* The worker pool: imports, queries, logins and partner calls run here, off
+ * the HTTP threads. Each worker owns one store handle (a handle is used by one
+ * thread at a time); the queue is bounded, a full queue is refused (503). */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/node_impl.h"
+
+struct job {
+    pm__job_fn fn;
+    void *arg;
+};
+
+struct pm__pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct job *ring;
+    unsigned cap, head, count;
+    int stopping;
+    unsigned nthreads;
+    pthread_t *threads;
+    pm_store_t **stores;
+    unsigned nstores;
+};
+
+struct worker_arg {
+    pm__pool_t *p;
+    unsigned idx;
+};
+
+static void *worker_main(void *v)
+{
+    struct worker_arg *wa = v;
+    pm__pool_t *p = wa->p;
+    pm_store_t *st = p->stores[wa->idx];
+    free(wa);
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (!p->count && !p->stopping)
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (!p->count) { /* stopping and drained */
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
+        struct job j = p->ring[p->head];
+        p->head = (p->head + 1) % p->cap;
+        p->count--;
+        pthread_mutex_unlock(&p->mu);
+        j.fn(j.arg, st);
+    }
+    return NULL;
+}
+
+int pm__pool_new(const char *store_path, unsigned threads, unsigned queue, pm__pool_t **out,
+                 pm_error_t *err)
+{
+    pm__pool_t *p = calloc(1, sizeof *p);
+    if (!p)
+        return pm_error_set(err, PM_ENOMEM, "pool: out of memory");
+    p->cap = queue;
+    p->ring = calloc(queue, sizeof *p->ring);
+    p->threads = calloc(threads, sizeof *p->threads);
+    p->stores = calloc(threads, sizeof *p->stores);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    int rc = PM_OK;
+    if (!p->ring || !p->threads || !p->stores) {
+        rc = pm_error_set(err, PM_ENOMEM, "pool: out of memory");
+        goto fail;
+    }
+    pm_store_options_t so = {PM_STORE_DURABLE_FULL, 1, 0, 0};
+    for (unsigned i = 0; i < threads; i++) {
+        if ((rc = pm_store_open(store_path, &so, &p->stores[i], err)))
+            goto fail;
+        p->nstores++;
+        if ((rc = pm__node_migrate(p->stores[i], err)))
+            goto fail;
+    }
+    for (unsigned i = 0; i < threads; i++) {
+        struct worker_arg *wa = malloc(sizeof *wa);
+        if (wa) {
+            wa->p = p;
+            wa->idx = i;
+        }
+        if (!wa || pthread_create(&p->threads[i], NULL, worker_main, wa) != 0) {
+            free(wa);
+            rc = pm_error_set(err, PM_EINTERNAL, "pool: cannot start a worker thread");
+            goto fail;
+        }
+        p->nthreads++;
+    }
+    *out = p;
+    return PM_OK;
+fail:
+    pm__pool_free(p);
+    return rc;
+}
+
+int pm__pool_submit(pm__pool_t *p, pm__job_fn fn, void *arg)
+{
+    pthread_mutex_lock(&p->mu);
+    if (p->stopping || p->count == p->cap) {
+        pthread_mutex_unlock(&p->mu);
+        return PM_EBUSY;
+    }
+    p->ring[(p->head + p->count) % p->cap] = (struct job){fn, arg};
+    p->count++;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return PM_OK;
+}
+
+unsigned pm__pool_queued(pm__pool_t *p)
+{
+    pthread_mutex_lock(&p->mu);
+    unsigned n = p->count;
+    pthread_mutex_unlock(&p->mu);
+    return n;
+}
+
+void pm__pool_free(pm__pool_t *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stopping = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (unsigned i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    for (unsigned i = 0; p->stores && i < p->nstores; i++)
+        pm_store_close(p->stores[i]); /* every job committed or rolled back its work */
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p->ring);
+    free(p->threads);
+    free(p->stores);
+    free(p);
+}

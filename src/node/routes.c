@@ -1,0 +1,739 @@
+/* The route table and its handlers: thin shells over library calls.
+ *
+ * Adding a route is one row in `routes` plus its handler: the server looks
+ * the row up, authenticates (public / officer with a minimum role / partner
+ * mutual TLS) before the handler exists for the request, bounds the body by
+ * the row's body class, and runs the handler on the worker pool when
+ * in_worker is set (the handler then gets that worker's store). The gallery
+ * routes (enrol / identify / verify) and the officer reports join the same way. */
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "node/server_impl.h"
+#include "perimeter/an2k.h"
+#include "perimeter/image.h"
+#include "perimeter/tmpl.h"
+#include "perimeter/travel.h"
+
+const uint64_t pm__lat_bounds_us[PM__LAT_BUCKETS] = {
+    500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 5000000,
+};
+
+/* ------------------------------------------------------------ helpers */
+
+/* Parses the JSON body and checks it against fields; on failure answers 400
+ * with the reason and the field and returns NULL. */
+static json_t *json_body(pm__req_t *rq, const pm__jfield_t *fields, size_t n)
+{
+    const char *ct = rq->content_type_in;
+    if (ct[0] && strncmp(ct, "application/json", 16) != 0) {
+        pm__reply_error(rq, 415, "unsupported_media_type", "the body must be application/json",
+                        NULL);
+        return NULL;
+    }
+    pm_error_t e;
+    pm_error_clear(&e);
+    json_t *o = NULL;
+    if (pm__json_parse(rq->body.data ? (const char *)rq->body.data : "", rq->body.len, &o, &e)) {
+        pm__reply_error(rq, 400, "malformed_json", e.msg, NULL);
+        return NULL;
+    }
+    char field[96];
+    if (pm__json_check(o, "", fields, n, field, sizeof field, &e)) {
+        const char *code = strstr(e.msg, ": unknown field") ? "unknown_field"
+                           : strstr(e.msg, ": required")     ? "missing_field"
+                                                             : "invalid_field";
+        pm__reply_error(rq, 400, code, e.msg, field);
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int purpose_allowed(const pm_node_partner_t *p, const char *purpose)
+{
+    for (size_t i = 0; i < p->npurposes; i++)
+        if (strcmp(p->purposes[i], purpose) == 0)
+            return 1;
+    return 0;
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    if (!s || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 19)
+        return -1;
+    uint64_t v = strtoull(s, NULL, 10);
+    if (v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* ------------------------------------------------------------ public */
+
+static void h_health(pm__req_t *rq, pm_store_t *st)
+{
+    (void)st;
+    pm__reply_json(rq, 200,
+                   json_pack("{s:s, s:s, s:s}", "status", "ok", "country", rq->node->cfg->country,
+                             "version", PM_VERSION_STRING));
+}
+
+static void h_ready(pm__req_t *rq, pm_store_t *st)
+{
+    (void)st;
+    pm_node_t *node = rq->node;
+    if (atomic_load(&node->draining)) {
+        pm__reply_error(rq, 503, "draining", "the node is shutting down", NULL);
+        return;
+    }
+    unsigned q = pm__pool_queued(node->pool);
+    if (q >= node->cfg->limits.queue) {
+        pm__reply_error(rq, 503, "busy", "the worker queue is full", NULL);
+        return;
+    }
+    pm__reply_json(rq, 200, json_pack("{s:b, s:I}", "ready", 1, "queued", (json_int_t)q));
+}
+
+static void h_metrics(pm__req_t *rq, pm_store_t *st)
+{
+    (void)st;
+    pm_node_t *node = rq->node;
+    pm_buf_t b;
+    pm_buf_init(&b, 4u << 20);
+    size_t n = 0;
+    const pm__route_t *routes = pm__routes(&n);
+    static const char *const cls[6] = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
+    int rc = pm_buf_append_str(&b, "# HELP perimeter_http_requests_total HTTP requests by route "
+                                   "and status class.\n# TYPE perimeter_http_requests_total "
+                                   "counter\n");
+    for (size_t i = 0; i < n && !rc; i++)
+        for (int c = 0; c < 6 && !rc; c++) {
+            unsigned long long v = atomic_load(&node->metrics[i].requests[c]);
+            if (v)
+                rc = pm_buf_printf(&b,
+                                   "perimeter_http_requests_total{method=\"%s\",route=\"%s\","
+                                   "status=\"%s\"} %llu\n",
+                                   routes[i].info.method, routes[i].info.path, cls[c], v);
+        }
+    for (int c = 0; c < 6 && !rc; c++) {
+        unsigned long long v = atomic_load(&node->unrouted[c]);
+        if (v)
+            rc = pm_buf_printf(&b,
+                               "perimeter_http_requests_total{method=\"\",route=\"unrouted\","
+                               "status=\"%s\"} %llu\n",
+                               cls[c], v);
+    }
+    rc = rc ? rc
+            : pm_buf_append_str(&b, "# HELP perimeter_http_request_duration_seconds Time from "
+                                    "request headers to the answer's end.\n# TYPE "
+                                    "perimeter_http_request_duration_seconds histogram\n");
+    for (size_t i = 0; i < n && !rc; i++) {
+        const pm__route_metrics_t *m = &node->metrics[i];
+        unsigned long long cum = 0, total = 0;
+        for (int k = 0; k <= PM__LAT_BUCKETS; k++)
+            total += atomic_load(&m->lat_bucket[k]);
+        if (!total)
+            continue;
+        for (int k = 0; k <= PM__LAT_BUCKETS && !rc; k++) {
+            cum += atomic_load(&m->lat_bucket[k]);
+            char le[32];
+            if (k < PM__LAT_BUCKETS)
+                snprintf(le, sizeof le, "%g", (double)pm__lat_bounds_us[k] / 1e6);
+            else
+                snprintf(le, sizeof le, "+Inf");
+            rc = pm_buf_printf(&b,
+                               "perimeter_http_request_duration_seconds_bucket{method=\"%s\","
+                               "route=\"%s\",le=\"%s\"} %llu\n",
+                               routes[i].info.method, routes[i].info.path, le, cum);
+        }
+        rc = rc ? rc
+                : pm_buf_printf(&b,
+                                "perimeter_http_request_duration_seconds_sum{method=\"%s\","
+                                "route=\"%s\"} %.6f\n"
+                                "perimeter_http_request_duration_seconds_count{method=\"%s\","
+                                "route=\"%s\"} %llu\n",
+                                routes[i].info.method, routes[i].info.path,
+                                (double)atomic_load(&m->lat_sum_us) / 1e6, routes[i].info.method,
+                                routes[i].info.path, total);
+    }
+    rc = rc ? rc
+            : pm_buf_printf(
+                  &b,
+                  "# HELP perimeter_feed_pushed_rows_total Crossings the partners acknowledged.\n"
+                  "# TYPE perimeter_feed_pushed_rows_total counter\n"
+                  "perimeter_feed_pushed_rows_total %llu\n"
+                  "# HELP perimeter_feed_received_rows_total New crossings stored from partner "
+                  "pushes.\n# TYPE perimeter_feed_received_rows_total counter\n"
+                  "perimeter_feed_received_rows_total %llu\n"
+                  "# HELP perimeter_feed_pulled_rows_total New crossings stored from pulls.\n"
+                  "# TYPE perimeter_feed_pulled_rows_total counter\n"
+                  "perimeter_feed_pulled_rows_total %llu\n"
+                  "# HELP perimeter_feed_push_failures_total Failed push attempts.\n"
+                  "# TYPE perimeter_feed_push_failures_total counter\n"
+                  "perimeter_feed_push_failures_total %llu\n"
+                  "# HELP perimeter_feed_lag_ids Store ids between the partner's acknowledged "
+                  "cursor and our newest row while entries wait (0 = caught up).\n# TYPE perimeter_feed_lag_ids gauge\n",
+                  (unsigned long long)atomic_load(&node->feed_pushed_rows),
+                  (unsigned long long)atomic_load(&node->feed_received_rows),
+                  (unsigned long long)atomic_load(&node->feed_pulled_rows),
+                  (unsigned long long)atomic_load(&node->feed_push_failures));
+    for (size_t i = 0; i < node->cfg->npartners && !rc; i++)
+        if (node->cfg->partners[i].push)
+            rc = pm_buf_printf(&b, "perimeter_feed_lag_ids{partner=\"%s\"} %lld\n",
+                               node->cfg->partners[i].code,
+                               (long long)atomic_load(&node->feed_lag[i]));
+    rc = rc ? rc
+            : pm_buf_printf(&b,
+                            "# HELP perimeter_http_requests_in_flight Requests between their "
+                            "headers and the end of their answer (this one included).\n"
+                            "# TYPE perimeter_http_requests_in_flight gauge\n"
+                            "perimeter_http_requests_in_flight %d\n"
+                            "# HELP perimeter_worker_queue Jobs waiting for a worker.\n"
+                            "# TYPE perimeter_worker_queue gauge\nperimeter_worker_queue %u\n"
+                            "# HELP perimeter_officer_sessions Open officer sessions.\n"
+                            "# TYPE perimeter_officer_sessions gauge\n"
+                            "perimeter_officer_sessions %zu\n"
+                            "# HELP perimeter_gallery_available 1 when a 1:N gallery is "
+                            "loaded (its size is perimeter_gallery_size).\n"
+                            "# TYPE perimeter_gallery_available gauge\n"
+                            "perimeter_gallery_available 0\n",
+                            atomic_load(&node->inflight), pm__pool_queued(node->pool),
+                            pm__sessions_count(node->sessions));
+    if (rc) {
+        pm_buf_free(&b);
+        pm__reply_error(rq, 500, "internal", "metrics too large", NULL);
+        return;
+    }
+    size_t len = b.len;
+    char *text = (char *)pm_buf_steal(&b, &len);
+    pm__reply(rq, 200, "text/plain; version=0.0.4", text, len);
+}
+
+static void h_login(pm__req_t *rq, pm_store_t *st)
+{
+    static const pm__jfield_t f[] = {{"username", JSON_STRING, 1, 64},
+                                     {"password", JSON_STRING, 1, 1024}};
+    json_t *o = json_body(rq, f, 2);
+    if (!o)
+        return;
+    pm_error_t e;
+    pm_error_clear(&e);
+    pm_officer_role_t role = PM_ROLE_NONE;
+    const char *user = pm__json_str(o, "username");
+    int rc = pm_officer_check(st, user, pm__json_str(o, "password"), &role, &e);
+    if (rc == PM_EDENIED) {
+        pm__node_log(rq->node, 1, "login refused for '%s'", user);
+        pm__reply_error(rq, 401, "login_failed", e.msg, NULL);
+    } else if (rc) {
+        pm__reply_pm_error(rq, rc, &e, NULL);
+    } else {
+        char token[65];
+        int64_t expires = 0;
+        if ((rc = pm__sessions_create(rq->node->sessions, user, role, token, &expires, &e))) {
+            pm__reply_error(rq, 503, "busy", e.msg, NULL);
+        } else {
+            pm__reply_json(rq, 200,
+                           json_pack("{s:s, s:s, s:s, s:I}", "token", token, "username", user,
+                                     "role", pm_officer_role_name(role), "expires_at",
+                                     (json_int_t)expires));
+            sodium_memzero(token, sizeof token);
+        }
+    }
+    json_decref(o);
+}
+
+/* ------------------------------------------------------------ officer */
+
+static void h_logout(pm__req_t *rq, pm_store_t *st)
+{
+    (void)st;
+    pm__sessions_drop(rq->node->sessions, rq->token);
+    pm__reply_json(rq, 200, json_pack("{s:b}", "logged_out", 1));
+}
+
+struct reject_list {
+    json_t *arr;
+    size_t max;
+};
+
+static void on_reject(void *ctx, uint64_t line, pm_crossing_field_t field, const pm_error_t *e)
+{
+    struct reject_list *rl = ctx;
+    if (json_array_size(rl->arr) < rl->max)
+        json_array_append_new(rl->arr,
+                              json_pack("{s:I, s:s, s:s}", "line", (json_int_t)line, "field",
+                                        pm_crossing_field_name(field), "message", e->msg));
+}
+
+/* Imports the body (CSV or JSON Lines by Content-Type) with the store's
+ * import rules; partner != NULL applies the partner mirror. */
+static void import_body(pm__req_t *rq, pm_store_t *st, const char *partner)
+{
+    const char *ct = rq->content_type_in;
+    pm_crossing_format_t fmt;
+    if (strncmp(ct, "text/csv", 8) == 0)
+        fmt = PM_CROSSING_FORMAT_CSV;
+    else if (strncmp(ct, "application/x-ndjson", 20) == 0 ||
+             strncmp(ct, "application/jsonl", 17) == 0 || strncmp(ct, "application/json-seq", 20) == 0)
+        fmt = PM_CROSSING_FORMAT_JSONL;
+    else {
+        pm__reply_error(rq, 415, "unsupported_media_type",
+                        "send text/csv or application/x-ndjson (JSON Lines)", NULL);
+        return;
+    }
+    if (partner && fmt != PM_CROSSING_FORMAT_JSONL) {
+        pm__reply_error(rq, 415, "unsupported_media_type", "the feed is JSON Lines", NULL);
+        return;
+    }
+    pm_error_t e;
+    pm_error_clear(&e);
+    pm_crossing_reader_t *r = NULL;
+    int rc = pm_crossing_reader_open_mem(rq->body.data ? (const char *)rq->body.data : "",
+                                         rq->body.len, fmt, &r, &e);
+    if (rc) {
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        return;
+    }
+    struct reject_list rl = {json_array(), 100};
+    pm_import_options_t io = {0, 0, partner, on_reject, NULL, &rl};
+    pm_import_stats_t s;
+    memset(&s, 0, sizeof s);
+    rc = pm_crossings_import(st, r, &io, &s, &e);
+    pm_crossing_reader_free(r);
+    if (rc && rc != PM_EPARTIAL) {
+        json_decref(rl.arr);
+        pm__node_log(rq->node, 2, "import failed: %s", pm_error_text(&e));
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        return;
+    }
+    if (partner)
+        atomic_fetch_add(&rq->node->feed_received_rows, s.stored);
+    json_t *o = json_pack("{s:I, s:I, s:I, s:I}", "rows", (json_int_t)s.rows, "stored",
+                          (json_int_t)s.stored, "duplicates", (json_int_t)s.duplicates,
+                          "rejected", (json_int_t)s.rejected);
+    if (o && partner)
+        json_object_set_new(o, "cursor", json_integer(s.last_cursor));
+    if (o)
+        json_object_set_new(o, "errors", rl.arr);
+    else
+        json_decref(rl.arr);
+    pm__reply_json(rq, 200, o);
+}
+
+static void h_crossings_post(pm__req_t *rq, pm_store_t *st)
+{
+    import_body(rq, st, NULL);
+}
+
+static void h_crossings_stats(pm__req_t *rq, pm_store_t *st)
+{
+    struct {
+        const char *name;
+        pm_direction_t dir;
+        pm_origin_filter_t origin;
+        int64_t n;
+    } rows[] = {
+        {"total", PM_DIRECTION_UNSET, PM_ORIGIN_ANY, 0},
+        {"our_entries", PM_DIRECTION_ENTRY, PM_ORIGIN_LOCAL, 0},
+        {"our_exits", PM_DIRECTION_EXIT, PM_ORIGIN_LOCAL, 0},
+        {"partner_exits", PM_DIRECTION_EXIT, PM_ORIGIN_PARTNER, 0},
+    };
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = 0;
+    json_t *o = json_object();
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0] && !rc; i++) {
+        pm_crossing_filter_t f;
+        memset(&f, 0, sizeof f);
+        f.direction = rows[i].dir;
+        f.origin_filter = rows[i].origin;
+        if (!(rc = pm_store_count_crossings(st, &f, &rows[i].n, &e)))
+            json_object_set_new(o, rows[i].name, json_integer(rows[i].n));
+    }
+    if (rc) {
+        json_decref(o);
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        return;
+    }
+    pm__reply_json(rq, 200, o);
+}
+
+static void h_feed_status(pm__req_t *rq, pm_store_t *st)
+{
+    const pm_node_config_t *cfg = rq->node->cfg;
+    json_t *arr = json_array();
+    pm_error_t e;
+    pm_error_clear(&e);
+    for (size_t i = 0; i < cfg->npartners; i++) {
+        const pm_node_partner_t *p = &cfg->partners[i];
+        pm__feed_state_t fs;
+        int rc = pm__feed_state_get(st, p->code, &fs, &e);
+        int64_t pending = 0;
+        if (!rc) {
+            pm_crossing_filter_t f;
+            memset(&f, 0, sizeof f);
+            f.after_store_id = fs.push_acked;
+            f.direction = PM_DIRECTION_ENTRY;
+            f.origin_filter = PM_ORIGIN_LOCAL;
+            rc = pm_store_count_crossings(st, &f, &pending, &e);
+        }
+        if (rc) {
+            json_decref(arr);
+            pm__reply_pm_error(rq, rc, &e, NULL);
+            return;
+        }
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:s, s:I}", "partner",
+                           p->code, "url", p->url, "push", p->push, "pull", p->pull, "push_acked",
+                           (json_int_t)fs.push_acked, "push_pending", (json_int_t)pending,
+                           "store_max", (json_int_t)fs.store_max, "received_cursor",
+                           (json_int_t)fs.pull_cursor, "failures", (json_int_t)fs.failures,
+                           "last_error", fs.last_error, "last_ok_at", (json_int_t)fs.last_ok_at));
+    }
+    pm__reply_json(rq, 200, json_pack("{s:s, s:o}", "country", cfg->country, "partners", arr));
+}
+
+/* Officer -> our node -> the partner's node: forwards a query over mutual TLS. */
+static void forward_query(pm__req_t *rq, const char *kind)
+{
+    const pm_node_partner_t *p = pm_node_config_partner(rq->node->cfg, rq->param);
+    if (!p || !p->url[0]) {
+        pm__reply_error(rq, 404, "unknown_partner", "no partner with that code and a URL",
+                        "code");
+        return;
+    }
+    const pm_node_config_t *cfg = rq->node->cfg;
+    pm_node_request_t r = {p->url, p->ca_file, cfg->cert_file, cfg->key_file, NULL,
+                           cfg->limits.client_timeout_s, 1u << 20};
+    char path[64];
+    snprintf(path, sizeof path, "/v1/partner/query/%s", kind);
+    long status = 0;
+    pm_buf_t ans;
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = pm_node_call(&r, "POST", path, rq->body.data, rq->body.len, "application/json",
+                          &status, &ans, &e);
+    if (rc) {
+        pm_buf_free(&ans);
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        return;
+    }
+    pm__node_log(rq->node, 0, "officer %s: %s query to %s answered %ld", rq->officer, kind, p->code,
+                 status);
+    size_t len = ans.len;
+    char *body = (char *)pm_buf_steal(&ans, &len);
+    pm__reply(rq, (unsigned)status, "application/json", body, len);
+}
+
+static void h_officer_query_bio(pm__req_t *rq, pm_store_t *st)
+{
+    (void)st;
+    forward_query(rq, "biographic");
+}
+
+static void h_officer_query_biometric(pm__req_t *rq, pm_store_t *st)
+{
+    (void)st;
+    forward_query(rq, "biometric");
+}
+
+/* ------------------------------------------------------------ partner */
+
+static void h_partner_hello(pm__req_t *rq, pm_store_t *st)
+{
+    (void)st;
+    pm__reply_json(rq, 200,
+                   json_pack("{s:s, s:s}", "country", rq->node->cfg->country, "partner",
+                             rq->partner->code));
+}
+
+static void h_partner_feed_get(pm__req_t *rq, pm_store_t *st)
+{
+    uint64_t since = 0, limit = rq->node->cfg->limits.feed_batch;
+    const char *s = pm__req_arg(rq, "since"), *l = pm__req_arg(rq, "limit");
+    if (s && parse_u64(s, INT64_MAX, &since)) {
+        pm__reply_error(rq, 400, "invalid_field", "since: a non-negative integer cursor", "since");
+        return;
+    }
+    if (l && (parse_u64(l, 100000, &limit) || limit == 0)) {
+        pm__reply_error(rq, 400, "invalid_field", "limit: 1..100000", "limit");
+        return;
+    }
+    pm_buf_t b;
+    pm_buf_init(&b, rq->node->cfg->limits.max_import_bytes);
+    int64_t last = 0;
+    size_t rows = 0;
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = pm__feed_export(st, (int64_t)since, (size_t)limit, &b, &last, &rows, &e);
+    if (rc) {
+        pm_buf_free(&b);
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        return;
+    }
+    size_t len = b.len;
+    char *text = (char *)pm_buf_steal(&b, &len);
+    pm__reply(rq, 200, "application/x-ndjson", text, len);
+}
+
+static void h_partner_feed_post(pm__req_t *rq, pm_store_t *st)
+{
+    import_body(rq, st, rq->partner->code);
+}
+
+static void h_partner_feed_cursor(pm__req_t *rq, pm_store_t *st)
+{
+    int64_t c = 0;
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = pm_store_partner_cursor(st, rq->partner->code, &c, &e);
+    if (rc) {
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        return;
+    }
+    pm__reply_json(rq, 200, json_pack("{s:s, s:I}", "partner", rq->partner->code, "cursor",
+                                      (json_int_t)c));
+}
+
+/* R1 purpose check common to both queries; answers and returns -1 if refused. */
+static int check_purpose(pm__req_t *rq, const char *purpose)
+{
+    if (!purpose_allowed(rq->partner, purpose)) {
+        pm__reply_error(rq, 403, "purpose_refused",
+                        "this purpose code is not in the agreement's list for your country",
+                        "purpose");
+        return -1;
+    }
+    return 0;
+}
+
+static void h_partner_query_bio(pm__req_t *rq, pm_store_t *st)
+{
+    static const pm__jfield_t f[] = {
+        {"transaction_id", JSON_STRING, 1, 64}, {"purpose", JSON_STRING, 1, 15},
+        {"surname", JSON_STRING, 1, PM_NAME_MAX}, {"given_names", JSON_STRING, 0, PM_NAME_MAX},
+        {"date_of_birth", JSON_STRING, 1, 10},
+    };
+    json_t *o = json_body(rq, f, sizeof f / sizeof f[0]);
+    if (!o)
+        return;
+    if (!rq->partner->biographic_query) {
+        pm__reply_error(rq, 403, "query_not_allowed",
+                        "the agreement does not allow your country biographic queries", NULL);
+        goto out;
+    }
+    if (check_purpose(rq, pm__json_str(o, "purpose")))
+        goto out;
+    pm_crossing_filter_t flt;
+    memset(&flt, 0, sizeof flt);
+    flt.order = PM_ORDER_TIME;
+    flt.origin_filter = PM_ORIGIN_LOCAL; /* R11: never hand back what a partner sent us */
+    flt.limit = 200;
+    pm_error_t e;
+    pm_error_clear(&e);
+    const char *sn = pm__json_str(o, "surname"), *gn = pm__json_str(o, "given_names"),
+               *dob = pm__json_str(o, "date_of_birth");
+    if (pm_name_normalize(sn, strlen(sn), flt.surname_norm, sizeof flt.surname_norm, &e) ||
+        !flt.surname_norm[0]) {
+        pm__reply_error(rq, 400, "invalid_field", e.msg[0] ? e.msg : "surname is empty", "surname");
+        goto out;
+    }
+    if (gn && pm_name_normalize(gn, strlen(gn), flt.given_names_norm, sizeof flt.given_names_norm,
+                                &e)) {
+        pm__reply_error(rq, 400, "invalid_field", e.msg, "given_names");
+        goto out;
+    }
+    if (pm_dob_parse(dob, strlen(dob), &flt.dob, &e)) {
+        pm__reply_error(rq, 400, "invalid_field", e.msg, "date_of_birth");
+        goto out;
+    }
+    pm_crossing_iter_t *it = NULL;
+    int rc = pm_store_crossings(st, &flt, &it, &e);
+    json_t *arr = json_array();
+    size_t withheld = 0;
+    pm_crossing_t c;
+    while (!rc && (rc = pm_crossing_iter_next(it, &c, &e)) == 1) {
+        rc = 0;
+        /* R2: nothing about citizens of either party. */
+        if (strcmp(c.citizenship, rq->node->cfg->country) == 0 ||
+            strcmp(c.citizenship, rq->partner->code) == 0) {
+            withheld++;
+            continue;
+        }
+        /* R4: the allow-list of fields for a biographic answer. */
+        char ts[32];
+        pm_timestamp_format(c.time_utc, c.utc_offset_min, ts);
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "timestamp", ts,
+                                             "direction", pm_direction_name(c.direction),
+                                             "port_code", c.port_code, "mode",
+                                             pm_mode_name(c.mode), "citizenship", c.citizenship,
+                                             "document_type", c.document_type));
+    }
+    pm_crossing_iter_close(it);
+    if (rc < 0) {
+        json_decref(arr);
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        goto out;
+    }
+    /* Withheld records answer exactly like no record: "no match". */
+    size_t n = json_array_size(arr);
+    pm__node_log(rq->node, 0, "partner %s biographic query %s purpose %s: %zu record(s)%s",
+                 rq->partner->code, pm__json_str(o, "transaction_id"), pm__json_str(o, "purpose"),
+                 n, withheld ? " (some withheld)" : "");
+    pm__reply_json(rq, 200,
+                   json_pack("{s:s, s:s, s:o}", "transaction_id", pm__json_str(o, "transaction_id"),
+                             "result", n ? "match" : "no_match", "crossings", arr));
+out:
+    json_decref(o);
+}
+
+/* Validates the probe by its declared format. */
+static int check_probe(const char *format, const uint8_t *d, size_t n, pm_error_t *e)
+{
+    if (strcmp(format, "iso19794-2") == 0 || strcmp(format, "ansi378") == 0) {
+        pm_fingerprint_t *views = NULL;
+        size_t count = 0;
+        int rc = pm_tmpl_read(d, n, strcmp(format, "ansi378") == 0 ? PM_TMPL_ANSI : PM_TMPL_ISO,
+                              &views, &count, NULL, e);
+        free(views);
+        return rc;
+    }
+    if (strcmp(format, "wsq") == 0 || strcmp(format, "png") == 0) {
+        pm_image_header_t h;
+        int rc = pm_image_probe(d, n, &h, e);
+        if (!rc && ((strcmp(format, "wsq") == 0) != (h.format == PM_IMAGE_WSQ) ||
+                    (strcmp(format, "png") == 0) != (h.format == PM_IMAGE_PNG)))
+            rc = pm_error_set(e, PM_EFORMAT, "the data is %s, not %s",
+                              pm_image_format_name(h.format), format);
+        return rc;
+    }
+    if (strcmp(format, "an2k") == 0) {
+        pm_an2k_txn_t t;
+        memset(&t, 0, sizeof t);
+        int rc = pm_an2k_read(d, n, &t, e);
+        pm_an2k_free(&t);
+        return rc;
+    }
+    return pm_error_set(e, PM_EUNSUPPORTED, "format: iso19794-2, ansi378, wsq, png or an2k");
+}
+
+static void h_partner_query_biometric(pm__req_t *rq, pm_store_t *st)
+{
+    (void)st;
+    static const pm__jfield_t f[] = {
+        {"transaction_id", JSON_STRING, 1, 64}, {"purpose", JSON_STRING, 1, 15},
+        {"format", JSON_STRING, 1, 16},         {"data", JSON_STRING, 1, 0},
+    };
+    json_t *o = json_body(rq, f, sizeof f / sizeof f[0]);
+    if (!o)
+        return;
+    if (check_purpose(rq, pm__json_str(o, "purpose"))) {
+        json_decref(o);
+        return;
+    }
+    const char *b64 = pm__json_str(o, "data");
+    size_t cap = strlen(b64) / 4 * 3 + 3, n = 0;
+    uint8_t *probe = malloc(cap ? cap : 1);
+    pm_error_t e;
+    pm_error_clear(&e);
+    if (!probe) {
+        pm__reply_error(rq, 503, "busy", "out of memory", NULL);
+    } else if (sodium_base642bin(probe, cap, b64, strlen(b64), NULL, &n, NULL,
+                                 sodium_base64_VARIANT_ORIGINAL) != 0 || n == 0) {
+        pm__reply_error(rq, 400, "invalid_field", "data: not standard base64", "data");
+    } else {
+        int rc = check_probe(pm__json_str(o, "format"), probe, n, &e);
+        if (rc)
+            pm__reply_error(rq, rc == PM_EUNSUPPORTED ? 400 : 422,
+                            rc == PM_EUNSUPPORTED ? "invalid_field" : "probe_invalid", e.msg,
+                            rc == PM_EUNSUPPORTED ? "format" : "data");
+        else
+            /* No 1:N gallery engine is built into this node yet: say so rather
+             * than answer "no match" (which would be a false answer). */
+            pm__reply_error(rq, 503, "gallery_unavailable",
+                            "the probe is valid but this node has no 1:N gallery yet; nothing "
+                            "was searched",
+                            NULL);
+    }
+    /* R6: the probe is destroyed whatever the outcome. */
+    if (probe) {
+        sodium_memzero(probe, cap);
+        free(probe);
+    }
+    sodium_memzero(rq->body.data, rq->body.len);
+    pm__node_log(rq->node, 0, "partner %s biometric query %s: %u, probe destroyed",
+                 rq->partner->code, pm__json_str(o, "transaction_id"), rq->status);
+    json_decref(o);
+}
+
+/* ------------------------------------------------------------ the table */
+
+#define PUB PM_AUTH_PUBLIC
+#define OFF PM_AUTH_OFFICER
+#define PAR PM_AUTH_PARTNER
+
+static const pm__route_t routes[] = {
+    {{"GET", "/health", PUB, "liveness"}, 0, 0, PM__BODY_NONE, h_health},
+    {{"GET", "/ready", PUB, "readiness (503 while draining or saturated)"}, 0, 0, PM__BODY_NONE,
+     h_ready},
+    {{"GET", "/metrics", PUB, "Prometheus text metrics"}, 0, 0, PM__BODY_NONE, h_metrics},
+    {{"POST", "/v1/auth/login", PUB, "officer login: a bearer session token"}, 0, 1,
+     PM__BODY_JSON, h_login},
+    {{"POST", "/v1/auth/logout", OFF, "end this session"}, PM_ROLE_OFFICER, 0, PM__BODY_NONE,
+     h_logout},
+    {{"POST", "/v1/crossings", OFF, "import crossings (CSV or JSON Lines)"}, PM_ROLE_OFFICER, 1,
+     PM__BODY_IMPORT, h_crossings_post},
+    {{"GET", "/v1/crossings/stats", OFF, "counts of stored crossings"}, PM_ROLE_OFFICER, 1,
+     PM__BODY_NONE, h_crossings_stats},
+    {{"GET", "/v1/feed/status", OFF, "feed state per partner"}, PM_ROLE_OFFICER, 1, PM__BODY_NONE,
+     h_feed_status},
+    {{"POST", "/v1/partners/{code}/query/biographic", OFF,
+      "ask a partner about a name + date of birth"},
+     PM_ROLE_OFFICER, 1, PM__BODY_JSON, h_officer_query_bio},
+    {{"POST", "/v1/partners/{code}/query/biometric", OFF, "send a partner a biometric probe"},
+     PM_ROLE_OFFICER, 1, PM__BODY_PROBE, h_officer_query_biometric},
+    {{"GET", "/v1/partner/hello", PAR, "which partner the node sees"}, 0, 0, PM__BODY_NONE,
+     h_partner_hello},
+    {{"GET", "/v1/partner/feed", PAR, "pull our entries after a cursor (JSON Lines)"}, 0, 1,
+     PM__BODY_NONE, h_partner_feed_get},
+    {{"POST", "/v1/partner/feed", PAR, "push the partner's entries (stored as our exits)"}, 0, 1,
+     PM__BODY_IMPORT, h_partner_feed_post},
+    {{"GET", "/v1/partner/feed/cursor", PAR, "how far we stored the partner's feed"}, 0, 1,
+     PM__BODY_NONE, h_partner_feed_cursor},
+    {{"POST", "/v1/partner/query/biographic", PAR, "name + date of birth query"}, 0, 1,
+     PM__BODY_JSON, h_partner_query_bio},
+    {{"POST", "/v1/partner/query/biometric", PAR, "anonymous biometric probe"}, 0, 1,
+     PM__BODY_PROBE, h_partner_query_biometric},
+};
+
+const pm__route_t *pm__routes(size_t *out_n)
+{
+    if (out_n)
+        *out_n = sizeof routes / sizeof routes[0];
+    return routes;
+}
+
+size_t pm__route_body_limit(const pm_node_t *node, const pm__route_t *rt)
+{
+    switch (rt->body) {
+    case PM__BODY_JSON: return node->cfg->limits.max_json_bytes;
+    case PM__BODY_IMPORT: return node->cfg->limits.max_import_bytes;
+    case PM__BODY_PROBE: return node->cfg->limits.max_probe_bytes;
+    default: return 0;
+    }
+}
+
+size_t pm_node_route_count(void)
+{
+    return sizeof routes / sizeof routes[0];
+}
+
+const pm_route_info_t *pm_node_route(size_t i)
+{
+    return i < sizeof routes / sizeof routes[0] ? &routes[i].info : NULL;
+}

@@ -1,0 +1,75 @@
+/* The request and the route table, shared by server.c, routes.c and feed.c. */
+#ifndef PM_NODE_SERVER_IMPL_H
+#define PM_NODE_SERVER_IMPL_H
+
+#include <jansson.h>
+
+#include "node/node_impl.h"
+
+#define PM__MAX_ARGS 16
+
+enum { PM__REQ_RECEIVING = 0, PM__REQ_QUEUED = 1, PM__REQ_DONE = 2 };
+
+typedef struct pm__req {
+    pm_node_t *node;
+    struct MHD_Connection *conn;
+    int route; /* index in the table, -1 = none */
+    uint64_t t0;
+    char method[16];
+    char path[256];
+    char param[64]; /* the "{x}" path segment, if the route has one */
+    struct {
+        char name[32];
+        char value[256];
+    } args[PM__MAX_ARGS];
+    size_t nargs;
+    int args_over;
+    char content_type_in[128];
+    pm_buf_t body;
+    size_t body_limit;
+    int body_over;
+    int body_busy;       /* the node-wide body budget ran out */
+    size_t reserved;     /* bytes of that budget this request holds */
+    /* who is asking (set before any handler runs) */
+    const pm_node_partner_t *partner;
+    char officer[65];
+    pm_officer_role_t role;
+    char token[65];
+    /* the answer */
+    _Atomic int state;
+    int queued;
+    int refused;       /* answer ready; the body is being dropped */
+    uint64_t drained;  /* bytes of it dropped so far */
+    unsigned status;
+    const char *content_type;
+    char *resp;
+    size_t resp_len;
+} pm__req_t;
+
+/* A handler fills the answer with pm__reply*; st is the worker's store
+ * (NULL for routes that run on the HTTP thread). */
+typedef void (*pm__route_fn)(pm__req_t *rq, pm_store_t *st);
+
+typedef enum { PM__BODY_NONE = 0, PM__BODY_JSON, PM__BODY_IMPORT, PM__BODY_PROBE } pm__body_t;
+
+typedef struct pm__route {
+    pm_route_info_t info;
+    pm_officer_role_t min_role; /* officer routes */
+    int in_worker;              /* run on the worker pool (store, CPU or network work) */
+    pm__body_t body;
+    pm__route_fn fn;
+} pm__route_t;
+
+/* The table (routes.c); out_n may be NULL. */
+const pm__route_t *pm__routes(size_t *out_n);
+size_t pm__route_body_limit(const pm_node_t *node, const pm__route_t *rt);
+extern const uint64_t pm__lat_bounds_us[PM__LAT_BUCKETS];
+
+void pm__reply(pm__req_t *rq, unsigned status, const char *content_type, char *body, size_t len);
+void pm__reply_json(pm__req_t *rq, unsigned status, json_t *obj); /* steals obj */
+void pm__reply_error(pm__req_t *rq, unsigned status, const char *code, const char *message,
+                     const char *field);
+void pm__reply_pm_error(pm__req_t *rq, int code, const pm_error_t *e, const char *field);
+const char *pm__req_arg(const pm__req_t *rq, const char *name);
+
+#endif
