@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "perimeter/policy.h"
+#include "perimeter/travel.h"
 
 static const char *base_text =
     "{\"version\":\"T-1\",\"parties\":[\"CAN\",\"USA\"],"
@@ -251,6 +252,40 @@ static void test_lifecycle_rules(void **st)
     assert_true(d.allow);
 }
 
+static void test_send_crossing(void **st)
+{
+    (void)st;
+    char mrz[100];
+    assert_int_equal(pm_mrz_build_td3("P", "CAN", "DOE", "JANE", "AB1234567", "CAN", "1980-05-17", 'F',
+                                      "2030-01-01", mrz, sizeof mrz), PM_OK);
+    char line[512];
+    snprintf(line, sizeof line,
+             "{\"record_id\":\"r1\",\"reporting_country\":\"CAN\",\"direction\":\"entry\","
+             "\"timestamp\":\"2026-03-01T10:00:00-05:00\",\"port_code\":\"0901\",\"mode\":\"land\","
+             "\"surname\":\"DOE\",\"given_names\":\"JANE\",\"middle_names\":\"\","
+             "\"date_of_birth\":\"1980-05-17\",\"citizenship\":\"CAN\",\"sex\":\"F\","
+             "\"document_type\":\"P\",\"document_number\":\"AB1234567\",\"document_issuer\":\"CAN\","
+             "\"mrz\":\"%s\"}\n", mrz);
+    pm_crossing_reader_t *r = NULL;
+    pm_error_t e = {0};
+    assert_int_equal(pm_crossing_reader_open_mem(line, strlen(line), PM_CROSSING_FORMAT_JSONL, &r, &e), PM_OK);
+    pm_crossing_t c;
+    if (pm_crossing_reader_next(r, &c, NULL, &e) != 1) fail_msg("valid record refused: %s", e.msg);
+    pm_crossing_reader_free(r);
+    pm_decision_t d;
+    pm_policy_send_crossing(&c, &d);
+    if (!d.allow) fail_msg("valid record refused: %s", d.reason);
+    pm_crossing_t bad = c; /* R16: a wrong check digit (document number's, position 9 of line 2) */
+    char *l2 = strchr(bad.mrz, '|') + 1;
+    l2[9] = l2[9] == '0' ? '1' : '0';
+    pm_policy_send_crossing(&bad, &d);
+    expect_deny(&d, 16);
+    pm_crossing_t theirs = c; /* R11: received from the partner */
+    memcpy(theirs.origin, "USA", 4);
+    pm_policy_send_crossing(&theirs, &d);
+    expect_deny(&d, 11);
+}
+
 static void test_serializer_drops_unlisted(void **st)
 {
     (void)st;
@@ -282,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_queries),
         cmocka_unit_test(test_disclosure_rules),
         cmocka_unit_test(test_lifecycle_rules),
+        cmocka_unit_test(test_send_crossing),
         cmocka_unit_test(test_serializer_drops_unlisted),
     };
     return PM_RUN_TESTS("policy", tests, NULL, NULL);

@@ -155,6 +155,12 @@ int pm_policy_onward_transfer(const pm_agreement_t *a, const char *origin, const
 /* May adverse action follow a match? Only after human review (R14). */
 int pm_policy_adverse_action(const pm_agreement_t *a, int reviewed, pm_decision_t *out);
 
+struct pm_crossing;
+/* May this crossing record go to the partner in the feed? Refused by R11 if it
+ * was received from a partner (origin set), by R16 if it fails validation at
+ * source (required fields, codes, dates, MRZ check digits: pm_crossing_finish). */
+int pm_policy_send_crossing(const struct pm_crossing *c, pm_decision_t *out);
+
 /* ---- disclosure serializer (R4) ---- */
 typedef struct pm_field_value {
     const char *name;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "perimeter/policy.h"
+#include "perimeter/travel.h"
 
 static int allow(pm_decision_t *out)
 {
@@ -148,5 +149,20 @@ int pm_policy_adverse_action(const pm_agreement_t *a, int reviewed, pm_decision_
     if (!a || !out) return PM_EINVAL;
     if (!reviewed && a->review_before_adverse_action)
         return deny(out, 14, "adverse action on a match before human review");
+    return allow(out);
+}
+
+int pm_policy_send_crossing(const pm_crossing_t *c, pm_decision_t *out)
+{
+    if (!c || !out) return PM_EINVAL;
+    if (c->origin[0])
+        return deny(out, 11, "record %.40s was received from %.3s: not ours to send", c->record_id,
+                    c->origin);
+    pm_crossing_t copy = *c; /* finish fills normalised names: work on a copy */
+    pm_crossing_field_t f = PM_CF_NONE;
+    pm_error_t e;
+    pm_error_clear(&e);
+    if (pm_crossing_finish(&copy, &f, &e) != PM_OK)
+        return deny(out, 16, "record %.40s fails validation at source: %.120s", c->record_id, e.msg);
     return allow(out);
 }
