@@ -28,7 +28,7 @@ static void add(pm_audit_log_t *log, int i)
     unsigned char ph[32];
     pm_audit_probe_hash(probe, strlen(probe), ph);
     const char *kind = kinds[i % 4];
-    pm_audit_event_t ev = {.time = 1800000000 + i, .kind = kind, .partner = "USA",
+    pm_audit_event_t ev = {.time = 1800000000 + i, .kind = kind, .actor = "officer-17", .partner = "USA",
                            .purpose = "REFUGEE_VETTING",
                            .rule = strcmp(kind, "refusal") == 0 ? "R2" : "agreement 4.1",
                            .fields = fields, .n_fields = strcmp(kind, "disclosure") == 0 ? 2 : 0,

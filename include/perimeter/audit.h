@@ -32,6 +32,7 @@ extern "C" {
 typedef struct pm_audit_event {
     int64_t time;               /* unix seconds */
     const char *kind;
+    const char *actor;          /* who: the officer or system acting (R10) */
     const char *partner;
     const char *purpose;
     const char *rule;           /* legal basis, or the refusing rule "R2" */

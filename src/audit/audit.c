@@ -187,16 +187,16 @@ static char *make_body(const pm_audit_event_t *ev, uint64_t seq, const unsigned 
     sodium_bin2hex(prev_hex, sizeof prev_hex, prev, 32);
     if (ev->probe_sha256) sodium_bin2hex(probe_hex, sizeof probe_hex, ev->probe_sha256, 32);
     json_t *o = json_object();
-    json_t *parts[8] = {
-        bounded_string(ev->kind, "kind", err), bounded_string(ev->partner, "partner", err),
+    json_t *parts[9] = {
+        bounded_string(ev->kind, "kind", err), bounded_string(ev->actor, "actor", err), bounded_string(ev->partner, "partner", err),
         bounded_string(ev->purpose, "purpose", err), bounded_string(ev->rule, "rule", err),
         string_array(ev->fields, ev->n_fields, PM_AUDIT_MAX_FIELDS, "fields", err),
         string_array(ev->record_ids, ev->n_record_ids, PM_AUDIT_MAX_RECORDS, "record ids", err),
         bounded_string(ev->txn, "transaction id", err), json_string(probe_hex)};
-    static const char *const names[8] = {"kind", "partner", "purpose", "rule",
+    static const char *const names[9] = {"kind", "actor", "partner", "purpose", "rule",
                                          "fields", "records", "txn", "probe_sha256"};
     int ok = o != NULL;
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 9; i++) {
         if (!parts[i]) ok = 0;
         else if (ok) json_object_set_new(o, names[i], parts[i]);
         else json_decref(parts[i]);

@@ -136,7 +136,7 @@ int pm_cmd_audit_report(int argc, char **argv)
     return 0;
 }
 
-/* perimeter audit append LOG --kind K [--partner P] [--purpose P] [--rule R]
+/* perimeter audit append LOG --kind K [--actor WHO] [--partner P] [--purpose P] [--rule R]
  *   [--field NAME]... [--record ID]... [--txn T] [--probe-file F] [--time T]
  * Records one event by hand (e.g. a reviewer's decision or a manual
  * correction); durable when the command exits 0. */
@@ -147,7 +147,8 @@ int pm_cmd_audit_append(int argc, char **argv)
         {"purpose", required_argument, NULL, 'u'}, {"rule", required_argument, NULL, 'r'},
         {"field", required_argument, NULL, 'f'},   {"record", required_argument, NULL, 'i'},
         {"txn", required_argument, NULL, 't'},     {"probe-file", required_argument, NULL, 'b'},
-        {"time", required_argument, NULL, 'T'},    {NULL, 0, NULL, 0}};
+        {"time", required_argument, NULL, 'T'},    {"actor", required_argument, NULL, 'a'},
+        {NULL, 0, NULL, 0}};
     const char *fields[PM_AUDIT_MAX_FIELDS], *records[PM_AUDIT_MAX_RECORDS], *probe_file = NULL;
     pm_audit_event_t ev = {.time = (int64_t)time(NULL), .fields = fields, .record_ids = records};
     int c;
@@ -155,6 +156,7 @@ int pm_cmd_audit_append(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'k': ev.kind = optarg; break;
+        case 'a': ev.actor = optarg; break;
         case 'p': ev.partner = optarg; break;
         case 'u': ev.purpose = optarg; break;
         case 'r': ev.rule = optarg; break;
@@ -180,8 +182,8 @@ int pm_cmd_audit_append(int argc, char **argv)
         }
     }
     if (optind + 1 != argc || !ev.kind) {
-        fprintf(stderr, "usage: perimeter audit append LOG --kind K [--partner P] [--purpose P] [--rule R] "
-                        "[--field NAME]... [--record ID]... [--txn T] [--probe-file F] [--time UNIX]\n");
+        fprintf(stderr, "usage: perimeter audit append LOG --kind K [--actor WHO] [--partner P] [--purpose P] "
+                        "[--rule R] [--field NAME]... [--record ID]... [--txn T] [--probe-file F] [--time UNIX]\n");
         return EXIT_USAGE;
     }
     pm_error_t e;

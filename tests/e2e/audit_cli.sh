@@ -13,7 +13,7 @@ log="$tmp/audit.log"
 "$bin" audit keygen "$tmp/node" >"$tmp/out.txt"
 [ "$(stat -c %a "$tmp/node.key")" = 600 ] || fail "secret key is not mode 600"
 printf 'SECRET-PROBE-BYTES' >"$tmp/probe.bin"
-add() { "$bin" audit append "$log" --time "$1" --partner USA --purpose REFUGEE_VETTING "${@:2}" >"$tmp/seq.txt"; }
+add() { "$bin" audit append "$log" --time "$1" --actor node-CAN --partner USA --purpose REFUGEE_VETTING "${@:2}" >"$tmp/seq.txt"; }
 add 1800000001 --kind query --txn T1 --probe-file "$tmp/probe.bin" --rule 'agreement 4.1'
 add 1800000002 --kind disclosure --txn T1 --rule 'agreement 4.1' --field surname --field match --record CAN-1
 add 1800000003 --kind refusal --txn T2 --rule R2
@@ -25,6 +25,7 @@ add 1800000006 --kind disclosure --txn T4 --rule 'agreement 4.1' --field surname
 "$bin" audit checkpoint "$log" --key "$tmp/node.key" --out "$tmp/cp" >"$tmp/out.txt"
 assert_contains "$tmp/seq.txt" '^6$'
 assert_not_contains "$log" 'SECRET-PROBE' "the log"
+assert_contains "$log" '"actor":"node-CAN"' "the log"
 assert_contains "$log" "$(sha256sum "$tmp/probe.bin" | cut -c1-64)" "the log (probe hash)"
 
 pub=$(cat "$tmp/node.pub")
