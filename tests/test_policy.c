@@ -255,6 +255,7 @@ static void test_lifecycle_rules(void **st)
 static void test_send_crossing(void **st)
 {
     (void)st;
+    load_base();
     char mrz[100];
     assert_int_equal(pm_mrz_build_td3("P", "CAN", "DOE", "JANE", "AB1234567", "CAN", "1980-05-17", 'F',
                                       "2030-01-01", mrz, sizeof mrz), PM_OK);
@@ -275,6 +276,16 @@ static void test_send_crossing(void **st)
     pm_decision_t d;
     pm_policy_send_crossing(&c, &d);
     if (!d.allow) fail_msg("valid record refused: %s", d.reason);
+    pm_buf_t b; /* R4 on a whole crossing record */
+    pm_buf_init(&b, 0);
+    assert_int_equal(pm_disclosure_serialize_crossing(&agr, "ENTRY_EXIT", &c, &b, &e), PM_OK);
+    assert_string_equal((const char *)b.data, "{\"fields\":{\"document_number\":\"AB1234567\",\"port\":\"0901\","
+                                              "\"surname\":\"DOE\"},\"purpose\":\"ENTRY_EXIT\"}");
+    pm_buf_reset(&b);
+    assert_int_equal(pm_disclosure_serialize_crossing(&agr, "REFUGEE_VETTING", &c, &b, &e), PM_OK);
+    assert_string_equal((const char *)b.data, "{\"fields\":{\"date_of_birth\":\"1980-05-17\",\"surname\":\"DOE\"},"
+                                              "\"purpose\":\"REFUGEE_VETTING\"}");
+    pm_buf_free(&b);
     pm_crossing_t bad = c; /* R16: a wrong check digit (document number's, position 9 of line 2) */
     char *l2 = strchr(bad.mrz, '|') + 1;
     l2[9] = l2[9] == '0' ? '1' : '0';

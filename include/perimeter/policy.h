@@ -174,6 +174,11 @@ int pm_disclosure_serialize(const pm_agreement_t *a, const char *purpose,
                             const pm_field_value_t *fields, size_t n, pm_buf_t *out,
                             size_t *out_dropped, pm_error_t *err);
 
+/* The same for a crossing record: each element under its legal name, only
+ * the purpose's allow-list emitted (no record id, MRZ or origin ever). */
+int pm_disclosure_serialize_crossing(const pm_agreement_t *a, const char *purpose,
+                                     const struct pm_crossing *c, pm_buf_t *out, pm_error_t *err);
+
 #ifdef __cplusplus
 }
 #endif

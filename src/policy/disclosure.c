@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "perimeter/policy.h"
+#include "perimeter/travel.h"
 
 int pm_disclosure_serialize(const pm_agreement_t *a, const char *purpose,
                             const pm_field_value_t *fields, size_t n, pm_buf_t *out,
@@ -48,4 +49,30 @@ int pm_disclosure_serialize(const pm_agreement_t *a, const char *purpose,
     if (rc) return pm_error_set(err, rc, "disclosure: output too large");
     if (out_dropped) *out_dropped = dropped;
     return PM_OK;
+}
+
+int pm_disclosure_serialize_crossing(const pm_agreement_t *a, const char *purpose,
+                                     const pm_crossing_t *c, pm_buf_t *out, pm_error_t *err)
+{
+    if (!a || !purpose || !c || !out) return pm_error_set(err, PM_EINVAL, "disclosure: NULL argument");
+    char dob[16], ts[32], sex[2] = {c->sex, '\0'};
+    pm_dob_format(&c->dob, dob);
+    pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
+    /* Every element of the record, by its legal name; the allow-list decides. */
+    const pm_field_value_t f[] = {
+        {"surname", c->surname},
+        {"given_names", c->given_names},
+        {"middle_names", c->middle_names},
+        {"date_of_birth", dob},
+        {"citizenship", c->citizenship},
+        {"sex", sex},
+        {"document_type", c->document_type},
+        {"document_number", c->document_number},
+        {"document_issuer", c->document_issuer},
+        {"crossing_time", ts},
+        {"port", c->port_code},
+        {"direction", pm_direction_name(c->direction)},
+        {"mode", pm_mode_name(c->mode)},
+    };
+    return pm_disclosure_serialize(a, purpose, f, sizeof f / sizeof f[0], out, NULL, err);
 }
