@@ -64,6 +64,10 @@ static void test_hash_is_canonical(void **st)
     pretty = json_dumps(j, 0);
     assert_int_equal(pm_agreement_parse(pretty, strlen(pretty), &b, &e), PM_OK);
     assert_string_not_equal(agr.hash_hex, b.hash_hex);
+    assert_int_equal(pm_agreement_check_partner(&agr, agr.hash_hex, &e), PM_OK);
+    assert_int_equal(pm_agreement_check_partner(&agr, b.hash_hex, &e), PM_EDENIED);
+    assert_non_null(strstr(e.msg, agr.hash_hex));
+    assert_int_equal(pm_agreement_check_partner(&agr, "", &e), PM_EDENIED);
     free(pretty);
     json_decref(j);
 }

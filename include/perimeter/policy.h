@@ -82,6 +82,11 @@ int pm_agreement_load(const char *path, pm_agreement_t *out, pm_error_t *err);
  * The hash is SHA-256 over exactly these bytes. */
 int pm_agreement_canonical(const char *text, size_t len, pm_buf_t *out, pm_error_t *err);
 
+/* Compares the hash the partner announced at connection with ours.
+ * PM_EDENIED (message names both) when they differ or partner_hash_hex is
+ * not 64 lowercase hex digits: the nodes must not exchange data then. */
+int pm_agreement_check_partner(const pm_agreement_t *a, const char *partner_hash_hex, pm_error_t *err);
+
 /* The legal list of exchanged elements (DOMAIN.md §1) plus the biometric
  * answer fields (§2), by index; NULL past the end. */
 const char *pm_agreement_field_name(size_t i);

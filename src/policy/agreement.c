@@ -314,3 +314,12 @@ int pm_agreement_load(const char *path, pm_agreement_t *out, pm_error_t *err)
     if (rc) pm_error_prefix(err, "%s", path);
     return rc;
 }
+
+int pm_agreement_check_partner(const pm_agreement_t *a, const char *partner_hash_hex, pm_error_t *err)
+{
+    if (!a || !partner_hash_hex) return pm_error_set(err, PM_EINVAL, "agreement: NULL argument");
+    if (strlen(partner_hash_hex) != 64 || strcmp(partner_hash_hex, a->hash_hex) != 0)
+        return pm_error_set(err, PM_EDENIED, "partner runs agreement %.64s, we run %s (version %s)",
+                            partner_hash_hex, a->hash_hex, a->version);
+    return PM_OK;
+}
