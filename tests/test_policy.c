@@ -177,6 +177,8 @@ static void test_queries(void **st)
     assert_true(d.allow);
     pm_policy_biometric_query(&agr, &q, &qc, now, &d);
     expect_deny(&d, 13);
+    pm_policy_biometric_query(&agr, &q, &qc, now - 86400, &d); /* clock stepped back: still refused */
+    expect_deny(&d, 13);
     pm_policy_biometric_query(&agr, &q, &qc, now + 365 * 86400, &d); /* next period */
     assert_true(d.allow);
 

@@ -38,11 +38,12 @@ static int check_purpose(const pm_agreement_t *a, const char *purpose, pm_decisi
     return pi;
 }
 
-/* R13: starts a new period when the old one is over; counts only on allow. */
+/* R13: starts a new period when the old one is over; the caller counts on allow. */
 static int check_quota(const pm_agreement_t *a, pm_quota_counter_t *qc, uint64_t *used,
                        uint64_t limit, const char *kind, int64_t now, pm_decision_t *out)
 {
-    if (qc->period_start == 0 || now < qc->period_start || now - qc->period_start >= a->quota_period_s) {
+    /* A clock that steps back stays in the current period: it must not reopen the quota. */
+    if (qc->period_start == 0 || now - qc->period_start >= a->quota_period_s) {
         qc->period_start = now;
         qc->biometric = qc->biographic = 0;
     }
