@@ -26,10 +26,17 @@ static double appends_per_s(const char *dir, unsigned batch, int n)
     const char *recs[] = {"CAN-000123456"};
     unsigned char ph[32];
     pm_audit_probe_hash("probe", 5, ph);
-    pm_audit_event_t ev = {.time = 1800000000, .kind = "disclosure", .partner = "USA",
-                           .purpose = "REFUGEE_VETTING", .rule = "agreement 4.1", .fields = fields,
-                           .n_fields = 4, .record_ids = recs, .n_record_ids = 1,
-                           .txn = "TXN-2026-000001", .probe_sha256 = ph};
+    pm_audit_event_t ev = {.time = 1800000000,
+                           .kind = "disclosure",
+                           .partner = "USA",
+                           .purpose = "REFUGEE_VETTING",
+                           .rule = "agreement 4.1",
+                           .fields = fields,
+                           .n_fields = 4,
+                           .record_ids = recs,
+                           .n_record_ids = 1,
+                           .txn = "TXN-2026-000001",
+                           .probe_sha256 = ph};
     uint64_t t0 = pm_now_ns();
     for (int i = 0; i < n; i++)
         if (pm_audit_append(log, &ev, NULL, &e)) {
@@ -49,16 +56,18 @@ int main(int argc, char **argv)
     const char *dir = argc > 3 ? argv[3] : "/tmp";
     if (n < 1 || runs < 1 || runs > 99) return 2;
     static const unsigned batches[] = {1, 8, 64, 512};
-    printf("disclosure log, %d appends per run, median of %d runs, dir %s (wall clock, fsync included)\n",
+    printf("disclosure log, %d appends per run, median of %d runs, dir %s (wall clock, fsync "
+           "included)\n",
            n, runs, dir);
     double base = 0;
     for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++) {
         double v[99];
-        for (int r = 0; r < runs; r++) v[r] = appends_per_s(dir, batches[b], n);
+        for (int r = 0; r < runs; r++)
+            v[r] = appends_per_s(dir, batches[b], n);
         double med = pm_median(v, (size_t)runs);
         if (b == 0) base = med;
-        printf("fsync every %3u appends: %10.0f appends/s  (%.1fx fsync-every-append)\n", batches[b], med,
-               med / base);
+        printf("fsync every %3u appends: %10.0f appends/s  (%.1fx fsync-every-append)\n",
+               batches[b], med, med / base);
     }
     /* Policy decision + serializer per query, against an empty loop body. */
     pm_agreement_t a;
@@ -70,8 +79,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s (set PERIMETER_SRC)\n", e.msg);
         return 1;
     }
-    pm_field_value_t f[] = {{"surname", "DOE"}, {"given_names", "JANE"}, {"date_of_birth", "1980-01-01"},
-                            {"match", "yes"}, {"licence_plate", "X"}};
+    pm_field_value_t f[] = {{"surname", "DOE"},
+                            {"given_names", "JANE"},
+                            {"date_of_birth", "1980-01-01"},
+                            {"match", "yes"},
+                            {"licence_plate", "X"}};
     pm_buf_t b;
     pm_buf_init(&b, 0);
     const int q = 100000;
@@ -82,7 +94,8 @@ int main(int argc, char **argv)
         for (int i = 0; i < q; i++) {
             pm_decision_t d;
             pm_query_facts_t qf = {.purpose = "REFUGEE_VETTING", .channel_authenticated = 1};
-            pm_answer_facts_t af = {.purpose = "REFUGEE_VETTING", .matched = 1, .score = 50, .record_valid = 1};
+            pm_answer_facts_t af = {
+                .purpose = "REFUGEE_VETTING", .matched = 1, .score = 50, .record_valid = 1};
             qc.biometric = 0;
             pm_policy_biometric_query(&a, &qf, &qc, 1800000000, &d);
             pm_policy_disclosure(&a, &af, &d);
@@ -92,7 +105,8 @@ int main(int argc, char **argv)
         v[r] = (double)(pm_now_ns() - t0) / q / 1e3;
     }
     pm_buf_free(&b);
-    printf("policy: query + disclosure decisions + serializer: %.2f us per query (median of %d runs of %d)\n",
+    printf("policy: query + disclosure decisions + serializer: %.2f us per query (median of %d "
+           "runs of %d)\n",
            pm_median(v, (size_t)runs), runs, q);
     return 0;
 }

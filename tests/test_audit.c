@@ -28,11 +28,18 @@ static void add(pm_audit_log_t *log, int i)
     unsigned char ph[32];
     pm_audit_probe_hash(probe, strlen(probe), ph);
     const char *kind = kinds[i % 4];
-    pm_audit_event_t ev = {.time = 1800000000 + i, .kind = kind, .actor = "officer-17", .partner = "USA",
+    pm_audit_event_t ev = {.time = 1800000000 + i,
+                           .kind = kind,
+                           .actor = "officer-17",
+                           .partner = "USA",
                            .purpose = "REFUGEE_VETTING",
                            .rule = strcmp(kind, "refusal") == 0 ? "R2" : "agreement 4.1",
-                           .fields = fields, .n_fields = strcmp(kind, "disclosure") == 0 ? 2 : 0,
-                           .record_ids = recs, .n_record_ids = 1, .txn = txn, .probe_sha256 = ph};
+                           .fields = fields,
+                           .n_fields = strcmp(kind, "disclosure") == 0 ? 2 : 0,
+                           .record_ids = recs,
+                           .n_record_ids = 1,
+                           .txn = txn,
+                           .probe_sha256 = ph};
     uint64_t seq = 0;
     pm_error_t e = {0};
     if (pm_audit_append(log, &ev, &seq, &e)) fail_msg("append: %s", e.msg);
@@ -94,7 +101,8 @@ static size_t line_at(const char *d, size_t len, int i, size_t *out_n)
     size_t pos = 0, end;
     for (int k = 1;; k++) {
         end = pos;
-        while (end < len && d[end] != '\n') end++;
+        while (end < len && d[end] != '\n')
+            end++;
         assert_true(end < len);
         if (k == i) break;
         pos = end + 1;
@@ -114,8 +122,9 @@ static void expect_bad(int with_cps, uint64_t bad_seq, const char *want)
     int rc = pm_audit_verify(path, cps, n, pk, &r, &e);
     free(cps);
     if (rc != PM_ECORRUPT) fail_msg("tamper not detected (rc %d, %s)", rc, r.what);
-    if (r.bad_seq != bad_seq) fail_msg("named entry %llu, expected %llu: %s", (unsigned long long)r.bad_seq,
-                                       (unsigned long long)bad_seq, r.what);
+    if (r.bad_seq != bad_seq)
+        fail_msg("named entry %llu, expected %llu: %s", (unsigned long long)r.bad_seq,
+                 (unsigned long long)bad_seq, r.what);
     if (!strstr(r.what, want)) fail_msg("finding '%s' lacks '%s'", r.what, want);
 }
 
@@ -232,8 +241,12 @@ static void test_rehashed_forgery(void **st)
     pm_error_t e = {0};
     assert_int_equal(pm_audit_open(path, 1, &log, &e), PM_OK);
     for (int i = 6; i <= N_ENTRIES; i++) {
-        pm_audit_event_t ev = {.time = 1800000000 + i, .kind = "query", .partner = "USA",
-                               .purpose = "REFUGEE_VETTING", .rule = "agreement 4.1", .txn = "forged"};
+        pm_audit_event_t ev = {.time = 1800000000 + i,
+                               .kind = "query",
+                               .partner = "USA",
+                               .purpose = "REFUGEE_VETTING",
+                               .rule = "agreement 4.1",
+                               .txn = "forged"};
         assert_int_equal(pm_audit_append(log, &ev, NULL, &e), PM_OK);
     }
     pm_audit_close(log, &e);
@@ -254,9 +267,13 @@ static void test_report(void **st)
     assert_true(json_is_true(json_object_get(o, "intact")));
     assert_int_equal(json_integer_value(json_object_get(o, "entries")), N_ENTRIES);
     /* entries 2, 6 are disclosures; 3, 7 refusals by R2; 1, 5 queries */
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "disclosures_per_purpose"), "REFUGEE_VETTING")), 2);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "refusals_per_rule"), "R2")), 2);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "queries_per_partner"), "USA")), 2);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(o, "disclosures_per_purpose"), "REFUGEE_VETTING")),
+                     2);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(o, "refusals_per_rule"), "R2")), 2);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(o, "queries_per_partner"), "USA")), 2);
     json_decref(o);
     pm_buf_free(&b);
 }

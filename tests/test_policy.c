@@ -12,13 +12,15 @@
 static const char *base_text =
     "{\"version\":\"T-1\",\"parties\":[\"CAN\",\"USA\"],"
     "\"purposes\":[\"REFUGEE_VETTING\",\"ENTRY_EXIT\"],"
-    "\"never_disclose\":[\"citizen\",\"permanent_resident\",\"asylum_claimant_persecution_by_requester\"],"
+    "\"never_disclose\":[\"citizen\",\"permanent_resident\",\"asylum_claimant_persecution_by_"
+    "requester\"],"
     "\"allow\":{\"REFUGEE_VETTING\":[\"surname\",\"date_of_birth\",\"match\",\"refused\"],"
     "\"ENTRY_EXIT\":[\"surname\",\"document_number\",\"port\"]},"
     "\"biographic_query_purposes\":[\"ENTRY_EXIT\"],"
     "\"match_threshold\":40.0,"
     "\"quota\":{\"period_days\":365,\"biometric_query\":3,\"biographic_query\":100},"
-    "\"retention_days\":{\"crossing\":5479,\"probe\":0,\"match_result\":1826,\"received_biographic\":1826},"
+    "\"retention_days\":{\"crossing\":5479,\"probe\":0,\"match_result\":1826,\"received_"
+    "biographic\":1826},"
     "\"onward_transfer_consent\":[{\"third_party\":\"GBR\",\"purpose\":\"REFUGEE_VETTING\"}],"
     "\"review_before_adverse_action\":true,\"irrelevant_destruction_days\":30,"
     "\"biographic_with_biometric\":false}";
@@ -102,27 +104,35 @@ static void test_bad_agreements_refused(void **st)
     expect_refused("{\"colour\":1}", "$.colour: unknown field");
     expect_refused("{\"match_threshold\":\"high\"}", "$.match_threshold: expected a number");
     expect_refused("{\"match_threshold\":-3}", "$.match_threshold: must be in");
-    expect_refused("{\"allow\":{\"FISHING\":[\"surname\"]}}", "$.allow.FISHING: purpose not in $.purposes");
+    expect_refused("{\"allow\":{\"FISHING\":[\"surname\"]}}",
+                   "$.allow.FISHING: purpose not in $.purposes");
     expect_refused("{\"allow\":{\"ENTRY_EXIT\":[\"licence_plate\"]}}",
                    "$.allow.ENTRY_EXIT[0]: 'licence_plate' is not in the legal list");
     expect_refused("{\"allow\":{\"ENTRY_EXIT\":[\"fingerprints\"]}}", "not in the legal list");
-    expect_refused("{\"retention_days\":{\"crossing\":-1,\"probe\":0,\"match_result\":1,\"received_biographic\":1}}",
+    expect_refused("{\"retention_days\":{\"crossing\":-1,\"probe\":0,\"match_result\":1,\"received_"
+                   "biographic\":1}}",
                    "$.retention_days.crossing: must not be negative");
-    expect_refused("{\"retention_days\":{\"crossing\":1,\"probe\":3,\"match_result\":1,\"received_biographic\":1}}",
+    expect_refused("{\"retention_days\":{\"crossing\":1,\"probe\":3,\"match_result\":1,\"received_"
+                   "biographic\":1}}",
                    "$.retention_days.probe: must be 0 (R6)");
     expect_refused("{\"retention_days\":{\"crossing\":1,\"probe\":0,\"match_result\":1}}",
                    "$.retention_days.received_biographic: missing");
-    expect_refused("{\"never_disclose\":[\"citizen\"]}", "'permanent_resident' must be listed (R2)");
-    expect_refused("{\"never_disclose\":[\"citizen\",\"permanent_resident\",\"asylum_claimant_persecution_by_requester\",\"tourist\"]}",
+    expect_refused("{\"never_disclose\":[\"citizen\"]}",
+                   "'permanent_resident' must be listed (R2)");
+    expect_refused("{\"never_disclose\":[\"citizen\",\"permanent_resident\",\"asylum_claimant_"
+                   "persecution_by_requester\",\"tourist\"]}",
                    "$.never_disclose[3]: 'tourist' is not a protected subject class");
     expect_refused("{\"review_before_adverse_action\":false}", "must be true (R14)");
     expect_refused("{\"quota\":{\"period_days\":0,\"biometric_query\":1,\"biographic_query\":1}}",
                    "$.quota.period_days: must be at least 1");
-    expect_refused("{\"quota\":{\"period_days\":1,\"biometric_query\":1}}", "$.quota.biographic_query: missing");
-    expect_refused("{\"onward_transfer_consent\":[{\"third_party\":\"USA\",\"purpose\":\"ENTRY_EXIT\"}]}",
-                   "a party is not a third party");
-    expect_refused("{\"onward_transfer_consent\":[{\"third_party\":\"GBR\",\"purpose\":\"SPYING\"}]}",
-                   "purpose not in $.purposes");
+    expect_refused("{\"quota\":{\"period_days\":1,\"biometric_query\":1}}",
+                   "$.quota.biographic_query: missing");
+    expect_refused(
+        "{\"onward_transfer_consent\":[{\"third_party\":\"USA\",\"purpose\":\"ENTRY_EXIT\"}]}",
+        "a party is not a third party");
+    expect_refused(
+        "{\"onward_transfer_consent\":[{\"third_party\":\"GBR\",\"purpose\":\"SPYING\"}]}",
+        "purpose not in $.purposes");
     expect_refused("{\"purposes\":[\"A\",\"A\"]}", "$.purposes[1]: duplicate purpose");
     expect_refused("{\"biographic_query_purposes\":[\"X\"]}", "$.biographic_query_purposes[0]");
     expect_refused("{\"$del\":[\"version\"]}", "$.version: missing");
@@ -141,7 +151,8 @@ static void test_bad_agreements_refused(void **st)
 static void expect_deny(const pm_decision_t *d, int rule)
 {
     if (d->allow || d->rule != rule)
-        fail_msg("expected refusal by R%d, got allow=%d rule=%d (%s)", rule, d->allow, d->rule, d->reason);
+        fail_msg("expected refusal by R%d, got allow=%d rule=%d (%s)", rule, d->allow, d->rule,
+                 d->reason);
 }
 
 static void test_queries(void **st)
@@ -177,7 +188,8 @@ static void test_queries(void **st)
     assert_true(d.allow);
     pm_policy_biometric_query(&agr, &q, &qc, now, &d);
     expect_deny(&d, 13);
-    pm_policy_biometric_query(&agr, &q, &qc, now - 86400, &d); /* clock stepped back: still refused */
+    pm_policy_biometric_query(&agr, &q, &qc, now - 86400,
+                              &d); /* clock stepped back: still refused */
     expect_deny(&d, 13);
     pm_policy_biometric_query(&agr, &q, &qc, now + 365 * 86400, &d); /* next period */
     assert_true(d.allow);
@@ -195,8 +207,11 @@ static void test_disclosure_rules(void **st)
     (void)st;
     load_base();
     pm_decision_t d;
-    pm_answer_facts_t f = {.purpose = "REFUGEE_VETTING", .subject = PM_SUBJ_FOREIGN_NATIONAL,
-                           .matched = 1, .score = 55.0, .record_valid = 1};
+    pm_answer_facts_t f = {.purpose = "REFUGEE_VETTING",
+                           .subject = PM_SUBJ_FOREIGN_NATIONAL,
+                           .matched = 1,
+                           .score = 55.0,
+                           .record_valid = 1};
     pm_policy_disclosure(&agr, &f, &d);
     assert_true(d.allow);
     f.purpose = "FISHING";
@@ -238,7 +253,8 @@ static void test_lifecycle_rules(void **st)
     expect_deny(&d, 9);
     pm_policy_keep_record(&agr, PM_RC_RECEIVED_BIOGRAPHIC, t0, t0 + day, t0 + 30 * day, &d);
     assert_true(d.allow);
-    pm_policy_keep_record(&agr, PM_RC_RECEIVED_BIOGRAPHIC, t0, t0 + day, t0 + 31 * day, &d); /* R7 */
+    pm_policy_keep_record(&agr, PM_RC_RECEIVED_BIOGRAPHIC, t0, t0 + day, t0 + 31 * day,
+                          &d); /* R7 */
     expect_deny(&d, 7);
     pm_policy_correction(2, 1, &d); /* R8 */
     expect_deny(&d, 8);
@@ -263,19 +279,23 @@ static void test_send_crossing(void **st)
     (void)st;
     load_base();
     char mrz[100];
-    assert_int_equal(pm_mrz_build_td3("P", "CAN", "DOE", "JANE", "AB1234567", "CAN", "1980-05-17", 'F',
-                                      "2030-01-01", mrz, sizeof mrz), PM_OK);
+    assert_int_equal(pm_mrz_build_td3("P", "CAN", "DOE", "JANE", "AB1234567", "CAN", "1980-05-17",
+                                      'F', "2030-01-01", mrz, sizeof mrz),
+                     PM_OK);
     char line[512];
-    snprintf(line, sizeof line,
-             "{\"record_id\":\"r1\",\"reporting_country\":\"CAN\",\"direction\":\"entry\","
-             "\"timestamp\":\"2026-03-01T10:00:00-05:00\",\"port_code\":\"0901\",\"mode\":\"land\","
-             "\"surname\":\"DOE\",\"given_names\":\"JANE\",\"middle_names\":\"\","
-             "\"date_of_birth\":\"1980-05-17\",\"citizenship\":\"CAN\",\"sex\":\"F\","
-             "\"document_type\":\"P\",\"document_number\":\"AB1234567\",\"document_issuer\":\"CAN\","
-             "\"mrz\":\"%s\"}\n", mrz);
+    snprintf(
+        line, sizeof line,
+        "{\"record_id\":\"r1\",\"reporting_country\":\"CAN\",\"direction\":\"entry\","
+        "\"timestamp\":\"2026-03-01T10:00:00-05:00\",\"port_code\":\"0901\",\"mode\":\"land\","
+        "\"surname\":\"DOE\",\"given_names\":\"JANE\",\"middle_names\":\"\","
+        "\"date_of_birth\":\"1980-05-17\",\"citizenship\":\"CAN\",\"sex\":\"F\","
+        "\"document_type\":\"P\",\"document_number\":\"AB1234567\",\"document_issuer\":\"CAN\","
+        "\"mrz\":\"%s\"}\n",
+        mrz);
     pm_crossing_reader_t *r = NULL;
     pm_error_t e = {0};
-    assert_int_equal(pm_crossing_reader_open_mem(line, strlen(line), PM_CROSSING_FORMAT_JSONL, &r, &e), PM_OK);
+    assert_int_equal(
+        pm_crossing_reader_open_mem(line, strlen(line), PM_CROSSING_FORMAT_JSONL, &r, &e), PM_OK);
     pm_crossing_t c;
     if (pm_crossing_reader_next(r, &c, NULL, &e) != 1) fail_msg("valid record refused: %s", e.msg);
     pm_crossing_reader_free(r);
@@ -285,12 +305,14 @@ static void test_send_crossing(void **st)
     pm_buf_t b; /* R4 on a whole crossing record */
     pm_buf_init(&b, 0);
     assert_int_equal(pm_disclosure_serialize_crossing(&agr, "ENTRY_EXIT", &c, &b, &e), PM_OK);
-    assert_string_equal((const char *)b.data, "{\"fields\":{\"document_number\":\"AB1234567\",\"port\":\"0901\","
-                                              "\"surname\":\"DOE\"},\"purpose\":\"ENTRY_EXIT\"}");
+    assert_string_equal((const char *)b.data,
+                        "{\"fields\":{\"document_number\":\"AB1234567\",\"port\":\"0901\","
+                        "\"surname\":\"DOE\"},\"purpose\":\"ENTRY_EXIT\"}");
     pm_buf_reset(&b);
     assert_int_equal(pm_disclosure_serialize_crossing(&agr, "REFUGEE_VETTING", &c, &b, &e), PM_OK);
-    assert_string_equal((const char *)b.data, "{\"fields\":{\"date_of_birth\":\"1980-05-17\",\"surname\":\"DOE\"},"
-                                              "\"purpose\":\"REFUGEE_VETTING\"}");
+    assert_string_equal((const char *)b.data,
+                        "{\"fields\":{\"date_of_birth\":\"1980-05-17\",\"surname\":\"DOE\"},"
+                        "\"purpose\":\"REFUGEE_VETTING\"}");
     pm_buf_free(&b);
     pm_crossing_t bad = c; /* R16: a wrong check digit (document number's, position 9 of line 2) */
     char *l2 = strchr(bad.mrz, '|') + 1;
@@ -308,20 +330,23 @@ static void test_serializer_drops_unlisted(void **st)
     (void)st;
     load_base();
     pm_field_value_t fields[] = {
-        {"surname", "DOE"}, {"date_of_birth", "1980-01-01"}, {"document_number", "X123"},
-        {"licence_plate", "ABC-123"}, {"fingerprints", "AAAA"}, {"refused", "yes"},
+        {"surname", "DOE"},           {"date_of_birth", "1980-01-01"}, {"document_number", "X123"},
+        {"licence_plate", "ABC-123"}, {"fingerprints", "AAAA"},        {"refused", "yes"},
     };
     pm_buf_t out;
     pm_buf_init(&out, 0);
     size_t dropped = 99;
     pm_error_t e = {0};
-    assert_int_equal(pm_disclosure_serialize(&agr, "REFUGEE_VETTING", fields, 6, &out, &dropped, &e), PM_OK);
-    assert_string_equal((const char *)out.data,
-                        "{\"fields\":{\"date_of_birth\":\"1980-01-01\",\"refused\":\"yes\",\"surname\":\"DOE\"},"
-                        "\"purpose\":\"REFUGEE_VETTING\"}");
+    assert_int_equal(
+        pm_disclosure_serialize(&agr, "REFUGEE_VETTING", fields, 6, &out, &dropped, &e), PM_OK);
+    assert_string_equal(
+        (const char *)out.data,
+        "{\"fields\":{\"date_of_birth\":\"1980-01-01\",\"refused\":\"yes\",\"surname\":\"DOE\"},"
+        "\"purpose\":\"REFUGEE_VETTING\"}");
     assert_int_equal(dropped, 3);
     pm_buf_reset(&out);
-    assert_int_equal(pm_disclosure_serialize(&agr, "FISHING", fields, 6, &out, NULL, &e), PM_EDENIED);
+    assert_int_equal(pm_disclosure_serialize(&agr, "FISHING", fields, 6, &out, NULL, &e),
+                     PM_EDENIED);
     pm_buf_free(&out);
 }
 

@@ -16,31 +16,31 @@
 extern "C" {
 #endif
 
-#define PM_AUDIT_HASH_BYTES 32
-#define PM_AUDIT_PK_BYTES 32
-#define PM_AUDIT_SK_BYTES 64
-#define PM_AUDIT_SIG_BYTES 64
-#define PM_AUDIT_STR_MAX 256        /* any one string in an entry (bytes) */
-#define PM_AUDIT_MAX_FIELDS 64
+#define PM_AUDIT_HASH_BYTES  32
+#define PM_AUDIT_PK_BYTES    32
+#define PM_AUDIT_SK_BYTES    64
+#define PM_AUDIT_SIG_BYTES   64
+#define PM_AUDIT_STR_MAX     256 /* any one string in an entry (bytes) */
+#define PM_AUDIT_MAX_FIELDS  64
 #define PM_AUDIT_MAX_RECORDS 1024
-#define PM_AUDIT_LINE_MAX (1u << 17) /* one entry on disk */
-#define PM_AUDIT_FILE_MAX ((size_t)1 << 32)
+#define PM_AUDIT_LINE_MAX    (1u << 17) /* one entry on disk */
+#define PM_AUDIT_FILE_MAX    ((size_t)1 << 32)
 
 /* One event. Kinds: query, answer, disclosure, correction, purge, refusal,
  * probe_destroyed, onward_transfer. Strings may be NULL (stored as ""). The
  * probe itself is never logged: pass its SHA-256 (pm_audit_probe_hash). */
 typedef struct pm_audit_event {
-    int64_t time;               /* unix seconds */
+    int64_t time; /* unix seconds */
     const char *kind;
-    const char *actor;          /* who: the officer or system acting (R10) */
+    const char *actor; /* who: the officer or system acting (R10) */
     const char *partner;
     const char *purpose;
-    const char *rule;           /* legal basis, or the refusing rule "R2" */
-    const char *const *fields;  /* names of the fields disclosed */
+    const char *rule;          /* legal basis, or the refusing rule "R2" */
+    const char *const *fields; /* names of the fields disclosed */
     size_t n_fields;
     const char *const *record_ids;
     size_t n_record_ids;
-    const char *txn;            /* transaction id */
+    const char *txn;                   /* transaction id */
     const unsigned char *probe_sha256; /* PM_AUDIT_HASH_BYTES or NULL */
 } pm_audit_event_t;
 
@@ -61,7 +61,8 @@ int pm_audit_append(pm_audit_log_t *log, const pm_audit_event_t *ev, uint64_t *o
 /* Makes every appended entry durable (fsync). */
 int pm_audit_sync(pm_audit_log_t *log, pm_error_t *err);
 /* Entry count and head hash (all zero for an empty log). */
-void pm_audit_head(pm_audit_log_t *log, uint64_t *out_count, unsigned char out_head[PM_AUDIT_HASH_BYTES]);
+void pm_audit_head(pm_audit_log_t *log, uint64_t *out_count,
+                   unsigned char out_head[PM_AUDIT_HASH_BYTES]);
 /* Syncs and frees; returns the sync result. NULL is a no-op. */
 int pm_audit_close(pm_audit_log_t *log, pm_error_t *err);
 
@@ -80,8 +81,8 @@ typedef struct pm_audit_checkpoint {
 /* A fresh Ed25519 key pair. */
 int pm_audit_keypair(unsigned char pk[PM_AUDIT_PK_BYTES], unsigned char sk[PM_AUDIT_SK_BYTES]);
 /* Signs the log's current head (after syncing it). */
-int pm_audit_checkpoint(pm_audit_log_t *log, const unsigned char sk[PM_AUDIT_SK_BYTES], int64_t time,
-                        pm_audit_checkpoint_t *out, pm_error_t *err);
+int pm_audit_checkpoint(pm_audit_log_t *log, const unsigned char sk[PM_AUDIT_SK_BYTES],
+                        int64_t time, pm_audit_checkpoint_t *out, pm_error_t *err);
 /* Checks the signature, against trusted_pk if not NULL (else the embedded
  * signer key, which proves integrity only). PM_EDENIED if it fails. */
 int pm_audit_checkpoint_check(const pm_audit_checkpoint_t *cp, const unsigned char *trusted_pk,
@@ -100,11 +101,11 @@ int pm_audit_checkpoints_load(const char *path, pm_audit_checkpoint_t **out, siz
 
 /* ---- verify and report ---- */
 typedef struct pm_audit_verify_result {
-    uint64_t entries;                       /* intact entries read */
+    uint64_t entries; /* intact entries read */
     unsigned char head[PM_AUDIT_HASH_BYTES];
     size_t checkpoints_matched;
-    uint64_t bad_seq;                       /* first altered/removed/reordered entry, 0 if intact */
-    char what[256];                         /* the finding, for a human */
+    uint64_t bad_seq; /* first altered/removed/reordered entry, 0 if intact */
+    char what[256];   /* the finding, for a human */
 } pm_audit_verify_result_t;
 
 /* Proves the log at path intact and consistent with the checkpoints (each
@@ -112,7 +113,8 @@ typedef struct pm_audit_verify_result {
  * PM_OK when intact; PM_ECORRUPT with out->bad_seq and out->what (also in
  * err) naming the first bad entry; PM_EDENIED for a bad checkpoint signature. */
 int pm_audit_verify(const char *path, const pm_audit_checkpoint_t *cps, size_t n_cps,
-                    const unsigned char *trusted_pk, pm_audit_verify_result_t *out, pm_error_t *err);
+                    const unsigned char *trusted_pk, pm_audit_verify_result_t *out,
+                    pm_error_t *err);
 
 /* Auditor's report as JSON appended to out: {"intact":..., "entries":N,
  * "by_kind":{...}, "disclosures_per_purpose":{...}, "refusals_per_rule":{...},

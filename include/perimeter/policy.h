@@ -16,17 +16,17 @@ extern "C" {
 #endif
 
 #define PM_AGR_MAX_PURPOSES 32
-#define PM_AGR_MAX_FIELDS 32   /* size of the legal list; an allow-list cannot be longer */
+#define PM_AGR_MAX_FIELDS   32 /* size of the legal list; an allow-list cannot be longer */
 #define PM_AGR_MAX_CONSENTS 64
-#define PM_AGR_CODE_MAX 48     /* purpose codes, versions, party codes (bytes incl. NUL) */
-#define PM_AGR_MAX_BYTES (1u << 20)
+#define PM_AGR_CODE_MAX     48 /* purpose codes, versions, party codes (bytes incl. NUL) */
+#define PM_AGR_MAX_BYTES    (1u << 20)
 
 /* Record classes with a retention time (R9). */
 typedef enum pm_record_class {
-    PM_RC_CROSSING = 0,       /* crossing records (15 years on the Canadian side) */
-    PM_RC_PROBE,              /* a partner's biometric probe: 0 (R6) */
-    PM_RC_MATCH_RESULT,       /* a disclosed match answer we received */
-    PM_RC_RECEIVED_BIOGRAPHIC,/* biographic data received in an answer */
+    PM_RC_CROSSING = 0,        /* crossing records (15 years on the Canadian side) */
+    PM_RC_PROBE,               /* a partner's biometric probe: 0 (R6) */
+    PM_RC_MATCH_RESULT,        /* a disclosed match answer we received */
+    PM_RC_RECEIVED_BIOGRAPHIC, /* biographic data received in an answer */
     PM_RC_COUNT
 } pm_record_class_t;
 
@@ -52,24 +52,24 @@ typedef struct pm_consent {
 /* A parsed, self-consistent agreement. Plain data: copy it freely. */
 typedef struct pm_agreement {
     char version[PM_AGR_CODE_MAX];
-    char parties[2][PM_AGR_CODE_MAX];  /* ISO 3166-1 alpha-3 */
+    char parties[2][PM_AGR_CODE_MAX]; /* ISO 3166-1 alpha-3 */
     size_t n_purposes;
     char purposes[PM_AGR_MAX_PURPOSES][PM_AGR_CODE_MAX];
-    uint32_t never_disclose;           /* bit per pm_subject_class_t; all three protected required */
+    uint32_t never_disclose; /* bit per pm_subject_class_t; all three protected required */
     size_t n_allow;
     pm_allow_list_t allow[PM_AGR_MAX_PURPOSES];
     uint32_t biographic_query_purposes; /* bit i = purposes[i] allows a biographic query */
-    double match_threshold;            /* established match: score >= threshold (R3) */
-    int64_t quota_period_s;            /* R13 */
-    uint64_t quota_biometric;          /* per partner per period */
+    double match_threshold;             /* established match: score >= threshold (R3) */
+    int64_t quota_period_s;             /* R13 */
+    uint64_t quota_biometric;           /* per partner per period */
     uint64_t quota_biographic;
-    int64_t retention_s[PM_RC_COUNT];  /* R9; probe must be 0 */
+    int64_t retention_s[PM_RC_COUNT]; /* R9; probe must be 0 */
     size_t n_consents;
     pm_consent_t consents[PM_AGR_MAX_CONSENTS]; /* R11 */
-    int review_before_adverse_action;  /* R14; must be true */
-    int64_t irrelevant_destruction_s;  /* R7 */
-    int biographic_with_biometric;     /* R5 */
-    char hash_hex[65];                 /* SHA-256 of the canonical text */
+    int review_before_adverse_action;           /* R14; must be true */
+    int64_t irrelevant_destruction_s;           /* R7 */
+    int biographic_with_biometric;              /* R5 */
+    char hash_hex[65];                          /* SHA-256 of the canonical text */
 } pm_agreement_t;
 
 /* Parses and checks an agreement from memory. Unknown fields, wrong types and
@@ -85,7 +85,8 @@ int pm_agreement_canonical(const char *text, size_t len, pm_buf_t *out, pm_error
 /* Compares the hash the partner announced at connection with ours.
  * PM_EDENIED (message names both) when they differ or partner_hash_hex is
  * not 64 lowercase hex digits: the nodes must not exchange data then. */
-int pm_agreement_check_partner(const pm_agreement_t *a, const char *partner_hash_hex, pm_error_t *err);
+int pm_agreement_check_partner(const pm_agreement_t *a, const char *partner_hash_hex,
+                               pm_error_t *err);
 
 /* The legal list of exchanged elements (DOMAIN.md §1) plus the biometric
  * answer fields (§2), by index; NULL past the end. */
@@ -99,14 +100,14 @@ const char *pm_record_class_name(pm_record_class_t c);
 
 /* ---- decisions ---- */
 typedef struct pm_decision {
-    int allow;          /* 1 allowed, 0 refused */
-    int rule;           /* refusing rule 1..16, 0 when allowed */
+    int allow; /* 1 allowed, 0 refused */
+    int rule;  /* refusing rule 1..16, 0 when allowed */
     char reason[200];
 } pm_decision_t;
 
 /* Caller-owned quota counter: one per partner (R13). Zero-initialise. */
 typedef struct pm_quota_counter {
-    int64_t period_start;   /* unix seconds; 0 = not started */
+    int64_t period_start; /* unix seconds; 0 = not started */
     uint64_t biometric;
     uint64_t biographic;
 } pm_quota_counter_t;
@@ -128,10 +129,10 @@ int pm_policy_biographic_query(const pm_agreement_t *a, const pm_query_facts_t *
 typedef struct pm_answer_facts {
     const char *purpose;
     pm_subject_class_t subject;
-    int matched;               /* a candidate was found at all */
-    double score;              /* best score, -10*log10(FMR) */
+    int matched;  /* a candidate was found at all */
+    double score; /* best score, -10*log10(FMR) */
     int prior_adverse_decision;
-    int record_valid;          /* passed validation at source: check digits, dates, codes (R16) */
+    int record_valid; /* passed validation at source: check digits, dates, codes (R16) */
 } pm_answer_facts_t;
 /* May more than "no match" be disclosed? (R1, R2, R3, R16). A "no match"
  * answer itself is always allowed: call with matched = 0 and read allow=0 rule=3

@@ -15,9 +15,8 @@
 
 #include "audit_internal.h"
 
-static const char *const kinds[] = {"query",   "answer",          "disclosure",
-                                    "correction", "purge",        "refusal",
-                                    "probe_destroyed", "onward_transfer"};
+static const char *const kinds[] = {"query", "answer",  "disclosure",      "correction",
+                                    "purge", "refusal", "probe_destroyed", "onward_transfer"};
 
 struct pm_audit_log {
     pthread_mutex_t lock;
@@ -50,9 +49,12 @@ static int fsync_dir(const char *path)
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == dir) dir[1] = '\0';
-    else *slash = '\0';
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return -1;
     int rc = fsync(fd);
@@ -78,7 +80,8 @@ int pm_audit_open(const char *path, unsigned sync_batch, pm_audit_log_t **out, p
 {
     if (!path || !out) return pm_error_set(err, PM_EINVAL, "audit: NULL argument");
     *out = NULL;
-    if (sodium_init() < 0) return pm_error_set(err, PM_EINTERNAL, "audit: libsodium failed to initialise");
+    if (sodium_init() < 0)
+        return pm_error_set(err, PM_EINTERNAL, "audit: libsodium failed to initialise");
     if (strlen(path) >= sizeof((pm_audit_log_t *)0)->path)
         return pm_error_set(err, PM_ELIMIT, "audit: path too long");
     pm_audit_verify_result_t r;
@@ -102,7 +105,8 @@ int pm_audit_open(const char *path, unsigned sync_batch, pm_audit_log_t **out, p
          * whole line): cut it off. */
         if (ftruncate(fd, (off_t)good_len) != 0 || fsync(fd) != 0) {
             close(fd);
-            return pm_error_set(err, PM_EIO, "%s: cutting an unfinished entry: %s", path, strerror(errno));
+            return pm_error_set(err, PM_EIO, "%s: cutting an unfinished entry: %s", path,
+                                strerror(errno));
         }
     }
     if (!existed && fsync_dir(path) != 0) {
@@ -156,7 +160,8 @@ static json_t *bounded_string(const char *s, const char *what, pm_error_t *err)
     return j;
 }
 
-static json_t *string_array(const char *const *v, size_t n, size_t max, const char *what, pm_error_t *err)
+static json_t *string_array(const char *const *v, size_t n, size_t max, const char *what,
+                            pm_error_t *err)
 {
     if (n > max) {
         pm_error_set(err, PM_ELIMIT, "audit: more than %zu %s", max, what);
@@ -174,13 +179,15 @@ static json_t *string_array(const char *const *v, size_t n, size_t max, const ch
     return a;
 }
 
-static char *make_body(const pm_audit_event_t *ev, uint64_t seq, const unsigned char prev[32], pm_error_t *err)
+static char *make_body(const pm_audit_event_t *ev, uint64_t seq, const unsigned char prev[32],
+                       pm_error_t *err)
 {
     int known = 0;
     for (size_t i = 0; ev->kind && i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(ev->kind, kinds[i]) == 0) known = 1;
     if (!known) {
-        pm_error_set(err, PM_EINVAL, "audit: unknown event kind '%.32s'", ev->kind ? ev->kind : "(null)");
+        pm_error_set(err, PM_EINVAL, "audit: unknown event kind '%.32s'",
+                     ev->kind ? ev->kind : "(null)");
         return NULL;
     }
     char prev_hex[65], probe_hex[65] = "";
@@ -188,18 +195,25 @@ static char *make_body(const pm_audit_event_t *ev, uint64_t seq, const unsigned 
     if (ev->probe_sha256) sodium_bin2hex(probe_hex, sizeof probe_hex, ev->probe_sha256, 32);
     json_t *o = json_object();
     json_t *parts[9] = {
-        bounded_string(ev->kind, "kind", err), bounded_string(ev->actor, "actor", err), bounded_string(ev->partner, "partner", err),
-        bounded_string(ev->purpose, "purpose", err), bounded_string(ev->rule, "rule", err),
+        bounded_string(ev->kind, "kind", err),
+        bounded_string(ev->actor, "actor", err),
+        bounded_string(ev->partner, "partner", err),
+        bounded_string(ev->purpose, "purpose", err),
+        bounded_string(ev->rule, "rule", err),
         string_array(ev->fields, ev->n_fields, PM_AUDIT_MAX_FIELDS, "fields", err),
         string_array(ev->record_ids, ev->n_record_ids, PM_AUDIT_MAX_RECORDS, "record ids", err),
-        bounded_string(ev->txn, "transaction id", err), json_string(probe_hex)};
-    static const char *const names[9] = {"kind", "actor", "partner", "purpose", "rule",
-                                         "fields", "records", "txn", "probe_sha256"};
+        bounded_string(ev->txn, "transaction id", err),
+        json_string(probe_hex)};
+    static const char *const names[9] = {"kind",   "actor",   "partner", "purpose",     "rule",
+                                         "fields", "records", "txn",     "probe_sha256"};
     int ok = o != NULL;
     for (int i = 0; i < 9; i++) {
-        if (!parts[i]) ok = 0;
-        else if (ok) json_object_set_new(o, names[i], parts[i]);
-        else json_decref(parts[i]);
+        if (!parts[i])
+            ok = 0;
+        else if (ok)
+            json_object_set_new(o, names[i], parts[i]);
+        else
+            json_decref(parts[i]);
     }
     char *s = NULL;
     if (ok) {
@@ -215,7 +229,8 @@ static char *make_body(const pm_audit_event_t *ev, uint64_t seq, const unsigned 
     return s;
 }
 
-int pm_audit_append(pm_audit_log_t *log, const pm_audit_event_t *ev, uint64_t *out_seq, pm_error_t *err)
+int pm_audit_append(pm_audit_log_t *log, const pm_audit_event_t *ev, uint64_t *out_seq,
+                    pm_error_t *err)
 {
     if (!log || !ev) return pm_error_set(err, PM_EINVAL, "audit: NULL argument");
     pthread_mutex_lock(&log->lock);
@@ -264,7 +279,8 @@ out:
     return rc;
 }
 
-void pm_audit_head(pm_audit_log_t *log, uint64_t *out_count, unsigned char out_head[PM_AUDIT_HASH_BYTES])
+void pm_audit_head(pm_audit_log_t *log, uint64_t *out_count,
+                   unsigned char out_head[PM_AUDIT_HASH_BYTES])
 {
     pthread_mutex_lock(&log->lock);
     if (out_count) *out_count = log->count;
@@ -282,8 +298,8 @@ int pm_audit_close(pm_audit_log_t *log, pm_error_t *err)
     return rc;
 }
 
-int pm_audit_checkpoint(pm_audit_log_t *log, const unsigned char sk[PM_AUDIT_SK_BYTES], int64_t time,
-                        pm_audit_checkpoint_t *out, pm_error_t *err)
+int pm_audit_checkpoint(pm_audit_log_t *log, const unsigned char sk[PM_AUDIT_SK_BYTES],
+                        int64_t time, pm_audit_checkpoint_t *out, pm_error_t *err)
 {
     if (!log || !sk || !out) return pm_error_set(err, PM_EINVAL, "audit: NULL argument");
     pthread_mutex_lock(&log->lock);

@@ -12,7 +12,8 @@
 void pm__audit_chain(const unsigned char prev[PM_AUDIT_HASH_BYTES], const char *body, size_t len,
                      unsigned char out[PM_AUDIT_HASH_BYTES]);
 int pm__audit_write_all(int fd, const char *p, size_t n);
-void pm__audit_checkpoint_sign(pm_audit_checkpoint_t *cp, const unsigned char sk[PM_AUDIT_SK_BYTES]);
+void pm__audit_checkpoint_sign(pm_audit_checkpoint_t *cp,
+                               const unsigned char sk[PM_AUDIT_SK_BYTES]);
 
 /* Called for each intact entry with its parsed body and the chain head after
  * it; a non-zero return stops the walk with that code (the callback fills r). */

@@ -16,10 +16,12 @@ static void cp_message(const pm_audit_checkpoint_t *cp, unsigned char m[sizeof C
 {
     memcpy(m, CP_DOMAIN, sizeof CP_DOMAIN); /* with its NUL as separator */
     unsigned char *p = m + sizeof CP_DOMAIN;
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(cp->count >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(cp->count >> (8 * i));
     memcpy(p + 8, cp->head, 32);
     uint64_t t = (uint64_t)cp->time;
-    for (int i = 0; i < 8; i++) p[40 + i] = (unsigned char)(t >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        p[40 + i] = (unsigned char)(t >> (8 * i));
 }
 
 void pm__audit_checkpoint_sign(pm_audit_checkpoint_t *cp, const unsigned char sk[PM_AUDIT_SK_BYTES])
@@ -35,7 +37,8 @@ int pm_audit_keypair(unsigned char pk[PM_AUDIT_PK_BYTES], unsigned char sk[PM_AU
     return crypto_sign_keypair(pk, sk) == 0 ? PM_OK : PM_EINTERNAL;
 }
 
-int pm_audit_checkpoint_check(const pm_audit_checkpoint_t *cp, const unsigned char *trusted_pk, pm_error_t *err)
+int pm_audit_checkpoint_check(const pm_audit_checkpoint_t *cp, const unsigned char *trusted_pk,
+                              pm_error_t *err)
 {
     if (!cp) return pm_error_set(err, PM_EINVAL, "checkpoint: NULL");
     if (sodium_init() < 0) return pm_error_set(err, PM_EINTERNAL, "libsodium failed to initialise");
@@ -56,8 +59,9 @@ int pm_audit_checkpoint_to_json(const pm_audit_checkpoint_t *cp, pm_buf_t *out)
     sodium_bin2hex(head, sizeof head, cp->head, 32);
     sodium_bin2hex(signer, sizeof signer, cp->signer, 32);
     sodium_bin2hex(sig, sizeof sig, cp->sig, 64);
-    return pm_buf_printf(out, "{\"count\":%llu,\"head\":\"%s\",\"sig\":\"%s\",\"signer\":\"%s\",\"time\":%lld}\n",
-                         (unsigned long long)cp->count, head, sig, signer, (long long)cp->time);
+    return pm_buf_printf(
+        out, "{\"count\":%llu,\"head\":\"%s\",\"sig\":\"%s\",\"signer\":\"%s\",\"time\":%lld}\n",
+        (unsigned long long)cp->count, head, sig, signer, (long long)cp->time);
 }
 
 static int hex_field(json_t *o, const char *key, unsigned char *out, size_t n, pm_error_t *err)
@@ -65,12 +69,14 @@ static int hex_field(json_t *o, const char *key, unsigned char *out, size_t n, p
     json_t *v = json_object_get(o, key);
     size_t bin_len = 0;
     if (!json_is_string(v) || json_string_length(v) != 2 * n ||
-        sodium_hex2bin(out, n, json_string_value(v), 2 * n, NULL, &bin_len, NULL) != 0 || bin_len != n)
+        sodium_hex2bin(out, n, json_string_value(v), 2 * n, NULL, &bin_len, NULL) != 0 ||
+        bin_len != n)
         return pm_error_set(err, PM_EFORMAT, "checkpoint: %s must be %zu hex digits", key, 2 * n);
     return PM_OK;
 }
 
-int pm_audit_checkpoint_from_json(const char *text, size_t len, pm_audit_checkpoint_t *out, pm_error_t *err)
+int pm_audit_checkpoint_from_json(const char *text, size_t len, pm_audit_checkpoint_t *out,
+                                  pm_error_t *err)
 {
     if (!text || !out) return pm_error_set(err, PM_EINVAL, "checkpoint: NULL argument");
     if (len > 4096) return pm_error_set(err, PM_ELIMIT, "checkpoint: longer than 4096 bytes");
@@ -102,7 +108,8 @@ int pm_audit_checkpoint_store(const char *path, const pm_audit_checkpoint_t *cp,
     if (rc) return rc;
     pm_buf_t b;
     pm_buf_init(&b, 4096);
-    if ((rc = pm_audit_checkpoint_to_json(cp, &b))) return pm_error_set(err, rc, "checkpoint: %s", pm_strerror(rc));
+    if ((rc = pm_audit_checkpoint_to_json(cp, &b)))
+        return pm_error_set(err, rc, "checkpoint: %s", pm_strerror(rc));
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0 || pm__audit_write_all(fd, (const char *)b.data, b.len) != 0 || fsync(fd) != 0)
         rc = pm_error_set(err, PM_EIO, "%s: %s", path, strerror(errno));
@@ -111,7 +118,8 @@ int pm_audit_checkpoint_store(const char *path, const pm_audit_checkpoint_t *cp,
     return rc;
 }
 
-int pm_audit_checkpoints_load(const char *path, pm_audit_checkpoint_t **out, size_t *out_n, pm_error_t *err)
+int pm_audit_checkpoints_load(const char *path, pm_audit_checkpoint_t **out, size_t *out_n,
+                              pm_error_t *err)
 {
     if (!path || !out || !out_n) return pm_error_set(err, PM_EINVAL, "checkpoint: NULL argument");
     *out = NULL;
@@ -137,8 +145,10 @@ int pm_audit_checkpoints_load(const char *path, pm_audit_checkpoint_t **out, siz
                 v = nv;
             }
             rc = pm_audit_checkpoint_from_json((const char *)data + pos, end - pos, &v[n], err);
-            if (rc) pm_error_prefix(err, "%s line %zu", path, line);
-            else n++;
+            if (rc)
+                pm_error_prefix(err, "%s line %zu", path, line);
+            else
+                n++;
         }
         pos = end + 1;
     }

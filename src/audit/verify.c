@@ -51,18 +51,22 @@ int pm__audit_walk(const uint8_t *data, size_t len, pm__audit_entry_fn fn, void 
         size_t blen = n - 65;
         json_t *o = json_loadb(body, blen, JSON_REJECT_DUPLICATES, NULL);
         char *canon = o ? json_dumps(o, PM__AUDIT_JSON_FLAGS) : NULL;
-        json_t *seqv = o ? json_object_get(o, "seq") : NULL, *prevv = o ? json_object_get(o, "prev") : NULL;
+        json_t *seqv = o ? json_object_get(o, "seq") : NULL,
+               *prevv = o ? json_object_get(o, "prev") : NULL;
         unsigned char prev[32];
-        if (!o || !json_is_object(o) || !canon || strlen(canon) != blen || memcmp(canon, body, blen) != 0 ||
-            !json_is_integer(seqv) || !json_is_string(prevv) || json_string_length(prevv) != 64 ||
+        if (!o || !json_is_object(o) || !canon || strlen(canon) != blen ||
+            memcmp(canon, body, blen) != 0 || !json_is_integer(seqv) || !json_is_string(prevv) ||
+            json_string_length(prevv) != 64 ||
             sodium_hex2bin(prev, 32, json_string_value(prevv), 64, NULL, &bl, NULL) != 0) {
-            rc = bad(r, expect, "entry %llu: altered (body is not a canonical entry)", (unsigned long long)expect);
+            rc = bad(r, expect, "entry %llu: altered (body is not a canonical entry)",
+                     (unsigned long long)expect);
         } else if ((uint64_t)json_integer_value(seqv) != expect) {
             rc = bad(r, expect,
                      "entry %llu: removed or out of order (its position holds entry %lld)",
                      (unsigned long long)expect, (long long)json_integer_value(seqv));
         } else if (sodium_memcmp(prev, head, 32) != 0) {
-            rc = bad(r, expect, "entry %llu: link to the previous entry broken (altered or reordered)",
+            rc = bad(r, expect,
+                     "entry %llu: link to the previous entry broken (altered or reordered)",
                      (unsigned long long)expect);
         } else {
             pm__audit_chain(head, body, blen, computed);
@@ -93,7 +97,8 @@ typedef struct verify_ctx {
     size_t matched;
 } verify_ctx_t;
 
-static int check_cp(verify_ctx_t *v, uint64_t seq, const unsigned char head[32], pm_audit_verify_result_t *r)
+static int check_cp(verify_ctx_t *v, uint64_t seq, const unsigned char head[32],
+                    pm_audit_verify_result_t *r)
 {
     while (v->next < v->n && v->cps[v->next]->count == seq) {
         if (sodium_memcmp(v->cps[v->next]->head, head, 32) != 0)
@@ -126,7 +131,8 @@ static int by_count(const void *a, const void *b)
 int pm_audit_verify(const char *path, const pm_audit_checkpoint_t *cps, size_t n_cps,
                     const unsigned char *trusted_pk, pm_audit_verify_result_t *out, pm_error_t *err)
 {
-    if (!path || !out || (n_cps && !cps)) return pm_error_set(err, PM_EINVAL, "audit: NULL argument");
+    if (!path || !out || (n_cps && !cps))
+        return pm_error_set(err, PM_EINVAL, "audit: NULL argument");
     memset(out, 0, sizeof *out);
     if (sodium_init() < 0) return pm_error_set(err, PM_EINTERNAL, "libsodium failed to initialise");
     for (size_t i = 0; i < n_cps; i++) {
@@ -140,7 +146,8 @@ int pm_audit_verify(const char *path, const pm_audit_checkpoint_t *cps, size_t n
     v.cps = n_cps ? malloc(n_cps * sizeof *v.cps) : NULL;
     if (n_cps && !v.cps) return pm_error_set(err, PM_ENOMEM, "audit: out of memory");
     v.n = n_cps;
-    for (size_t i = 0; i < n_cps; i++) v.cps[i] = &cps[i];
+    for (size_t i = 0; i < n_cps; i++)
+        v.cps[i] = &cps[i];
     if (n_cps) qsort(v.cps, n_cps, sizeof *v.cps, by_count);
     uint8_t *data = NULL;
     size_t len = 0;
@@ -154,11 +161,12 @@ int pm_audit_verify(const char *path, const pm_audit_checkpoint_t *cps, size_t n
     rc = check_cp(&v, 0, zero, out);
     if (rc == PM_OK) rc = pm__audit_walk(data, len, verify_entry, &v, out, NULL, &tail);
     if (rc == PM_OK && v.next < v.n)
-        rc = bad(out, out->entries + 1,
-                 "log truncated: a signed checkpoint covers %llu entries, the log has %llu; entry %llu "
-                 "onward removed",
-                 (unsigned long long)v.cps[v.n - 1]->count, (unsigned long long)out->entries,
-                 (unsigned long long)(out->entries + 1));
+        rc = bad(
+            out, out->entries + 1,
+            "log truncated: a signed checkpoint covers %llu entries, the log has %llu; entry %llu "
+            "onward removed",
+            (unsigned long long)v.cps[v.n - 1]->count, (unsigned long long)out->entries,
+            (unsigned long long)(out->entries + 1));
     out->checkpoints_matched = v.matched;
     free(v.cps);
     free(data);
@@ -186,7 +194,8 @@ static int report_entry(void *ctx, json_t *body, uint64_t seq, const unsigned ch
     const char *rule = json_string_value(json_object_get(body, "rule"));
     const char *partner = json_string_value(json_object_get(body, "partner"));
     if (!kind || !purpose || !rule || !partner)
-        return bad(r, seq, "entry %llu: missing kind, purpose, rule or partner", (unsigned long long)seq);
+        return bad(r, seq, "entry %llu: missing kind, purpose, rule or partner",
+                   (unsigned long long)seq);
     bump(c->by_kind, kind);
     if (strcmp(kind, "disclosure") == 0) bump(c->per_purpose, purpose);
     if (strcmp(kind, "refusal") == 0) bump(c->per_rule, rule);

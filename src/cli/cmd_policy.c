@@ -16,8 +16,8 @@
 #include "perimeter/policy.h"
 
 #define EXIT_REFUSED 1
-#define EXIT_USAGE 2
-#define EXIT_FATAL 3
+#define EXIT_USAGE   2
+#define EXIT_FATAL   3
 
 int pm_cmd_agreement_check(int argc, char **argv);
 int pm_cmd_agreement_hash(int argc, char **argv);
@@ -73,18 +73,24 @@ int pm_cmd_audit_verify(int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:k:", opts, NULL)) != -1) {
-        if (c == 'c') cpfile = optarg;
-        else if (c == 'k') keyhex = optarg;
-        else return EXIT_USAGE;
+        if (c == 'c')
+            cpfile = optarg;
+        else if (c == 'k')
+            keyhex = optarg;
+        else
+            return EXIT_USAGE;
     }
     if (optind + 1 != argc) {
-        fprintf(stderr, "usage: perimeter audit verify LOG [--checkpoints FILE] [--key PARTNER_PUBKEY_HEX]\n");
+        fprintf(
+            stderr,
+            "usage: perimeter audit verify LOG [--checkpoints FILE] [--key PARTNER_PUBKEY_HEX]\n");
         return EXIT_USAGE;
     }
     unsigned char pk[PM_AUDIT_PK_BYTES];
     size_t bl = 0;
-    if (keyhex && (strlen(keyhex) != 64 || sodium_hex2bin(pk, sizeof pk, keyhex, 64, NULL, &bl, NULL) != 0 ||
-                   bl != sizeof pk)) {
+    if (keyhex &&
+        (strlen(keyhex) != 64 || sodium_hex2bin(pk, sizeof pk, keyhex, 64, NULL, &bl, NULL) != 0 ||
+         bl != sizeof pk)) {
         fprintf(stderr, "audit verify: --key must be 64 hex digits\n");
         return EXIT_USAGE;
     }
@@ -142,26 +148,44 @@ int pm_cmd_audit_report(int argc, char **argv)
  * correction); durable when the command exits 0. */
 int pm_cmd_audit_append(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"kind", required_argument, NULL, 'k'},   {"partner", required_argument, NULL, 'p'},
-        {"purpose", required_argument, NULL, 'u'}, {"rule", required_argument, NULL, 'r'},
-        {"field", required_argument, NULL, 'f'},   {"record", required_argument, NULL, 'i'},
-        {"txn", required_argument, NULL, 't'},     {"probe-file", required_argument, NULL, 'b'},
-        {"time", required_argument, NULL, 'T'},    {"actor", required_argument, NULL, 'a'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"kind", required_argument, NULL, 'k'},
+                                         {"partner", required_argument, NULL, 'p'},
+                                         {"purpose", required_argument, NULL, 'u'},
+                                         {"rule", required_argument, NULL, 'r'},
+                                         {"field", required_argument, NULL, 'f'},
+                                         {"record", required_argument, NULL, 'i'},
+                                         {"txn", required_argument, NULL, 't'},
+                                         {"probe-file", required_argument, NULL, 'b'},
+                                         {"time", required_argument, NULL, 'T'},
+                                         {"actor", required_argument, NULL, 'a'},
+                                         {NULL, 0, NULL, 0}};
     const char *fields[PM_AUDIT_MAX_FIELDS], *records[PM_AUDIT_MAX_RECORDS], *probe_file = NULL;
     pm_audit_event_t ev = {.time = (int64_t)time(NULL), .fields = fields, .record_ids = records};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'k': ev.kind = optarg; break;
-        case 'a': ev.actor = optarg; break;
-        case 'p': ev.partner = optarg; break;
-        case 'u': ev.purpose = optarg; break;
-        case 'r': ev.rule = optarg; break;
-        case 't': ev.txn = optarg; break;
-        case 'b': probe_file = optarg; break;
+        case 'k':
+            ev.kind = optarg;
+            break;
+        case 'a':
+            ev.actor = optarg;
+            break;
+        case 'p':
+            ev.partner = optarg;
+            break;
+        case 'u':
+            ev.purpose = optarg;
+            break;
+        case 'r':
+            ev.rule = optarg;
+            break;
+        case 't':
+            ev.txn = optarg;
+            break;
+        case 'b':
+            probe_file = optarg;
+            break;
         case 'T': {
             char *end = NULL;
             errno = 0;
@@ -178,12 +202,16 @@ int pm_cmd_audit_append(int argc, char **argv)
             if (ev.n_record_ids == PM_AUDIT_MAX_RECORDS) return EXIT_USAGE;
             records[ev.n_record_ids++] = optarg;
             break;
-        default: return EXIT_USAGE;
+        default:
+            return EXIT_USAGE;
         }
     }
     if (optind + 1 != argc || !ev.kind) {
-        fprintf(stderr, "usage: perimeter audit append LOG --kind K [--actor WHO] [--partner P] [--purpose P] "
-                        "[--rule R] [--field NAME]... [--record ID]... [--txn T] [--probe-file F] [--time UNIX]\n");
+        fprintf(
+            stderr,
+            "usage: perimeter audit append LOG --kind K [--actor WHO] [--partner P] [--purpose P] "
+            "[--rule R] [--field NAME]... [--record ID]... [--txn T] [--probe-file F] [--time "
+            "UNIX]\n");
         return EXIT_USAGE;
     }
     pm_error_t e;
@@ -255,9 +283,12 @@ int pm_cmd_audit_checkpoint(int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'k') keyfile = optarg;
-        else if (c == 'o') outfile = optarg;
-        else return EXIT_USAGE;
+        if (c == 'k')
+            keyfile = optarg;
+        else if (c == 'o')
+            outfile = optarg;
+        else
+            return EXIT_USAGE;
     }
     if (optind + 1 != argc || !keyfile) {
         fprintf(stderr, "usage: perimeter audit checkpoint LOG --key SECRET_FILE [--out FILE]\n");
@@ -272,7 +303,8 @@ int pm_cmd_audit_checkpoint(int argc, char **argv)
         fprintf(stderr, "audit checkpoint: %s\n", pm_error_text(&e));
         return EXIT_FATAL;
     }
-    int bad = sodium_hex2bin(sk, sizeof sk, (const char *)d, len, "\n", &bl, NULL) != 0 || bl != sizeof sk;
+    int bad = sodium_hex2bin(sk, sizeof sk, (const char *)d, len, "\n", &bl, NULL) != 0 ||
+              bl != sizeof sk;
     sodium_memzero(d, len);
     free(d);
     if (bad) {

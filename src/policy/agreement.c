@@ -10,21 +10,39 @@
 
 static const char *const legal_fields[] = {
     /* DOMAIN.md §1: the full legal list of a crossing record */
-    "surname", "given_names", "middle_names", "date_of_birth", "citizenship", "sex",
-    "document_type", "document_number", "document_issuer", "crossing_time", "port",
-    "direction", "mode",
+    "surname",
+    "given_names",
+    "middle_names",
+    "date_of_birth",
+    "citizenship",
+    "sex",
+    "document_type",
+    "document_number",
+    "document_issuer",
+    "crossing_time",
+    "port",
+    "direction",
+    "mode",
     /* DOMAIN.md §2: what a biometric answer may carry on a match */
-    "match", "prior_encounters", "immigration_decisions", "refused", "removed",
+    "match",
+    "prior_encounters",
+    "immigration_decisions",
+    "refused",
+    "removed",
 };
 #define N_LEGAL (sizeof legal_fields / sizeof legal_fields[0])
 _Static_assert(N_LEGAL <= PM_AGR_MAX_FIELDS, "legal list fits the bit mask");
 
 static const char *const subject_names[PM_SUBJ_COUNT] = {
-    "foreign_national", "citizen", "permanent_resident", "asylum_claimant_persecution_by_requester"};
+    "foreign_national", "citizen", "permanent_resident",
+    "asylum_claimant_persecution_by_requester"};
 static const char *const class_names[PM_RC_COUNT] = {"crossing", "probe", "match_result",
                                                      "received_biographic"};
 
-const char *pm_agreement_field_name(size_t i) { return i < N_LEGAL ? legal_fields[i] : NULL; }
+const char *pm_agreement_field_name(size_t i)
+{
+    return i < N_LEGAL ? legal_fields[i] : NULL;
+}
 
 int pm_agreement_field_index(const char *name)
 {
@@ -60,7 +78,8 @@ static int only_keys(json_t *obj, const char *path, const char *const *allowed, 
     json_object_foreach(obj, k, v)
     {
         size_t i = 0;
-        while (i < n && strcmp(allowed[i], k) != 0) i++;
+        while (i < n && strcmp(allowed[i], k) != 0)
+            i++;
         if (i == n) return BAD("%s.%s: unknown field", path, k);
     }
     return PM_OK;
@@ -71,7 +90,8 @@ static int get_code(json_t *v, const char *path, char out[PM_AGR_CODE_MAX], pm_e
     if (!json_is_string(v)) return BAD("%s: expected a string", path);
     size_t n = json_string_length(v);
     const char *s = json_string_value(v);
-    if (n == 0 || n >= PM_AGR_CODE_MAX) return BAD("%s: must be 1..%d bytes", path, PM_AGR_CODE_MAX - 1);
+    if (n == 0 || n >= PM_AGR_CODE_MAX)
+        return BAD("%s: must be 1..%d bytes", path, PM_AGR_CODE_MAX - 1);
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -99,15 +119,23 @@ static json_t *need(json_t *root, const char *key, pm_error_t *err)
     return v;
 }
 
-#define DAY 86400LL
+#define DAY      86400LL
 #define MAX_DAYS (200LL * 366)
 
 static int parse_root(json_t *root, pm_agreement_t *a, pm_error_t *err)
 {
-    static const char *const keys[] = {"version", "parties", "purposes", "never_disclose",
-                                       "allow", "biographic_query_purposes", "match_threshold",
-                                       "quota", "retention_days", "onward_transfer_consent",
-                                       "review_before_adverse_action", "irrelevant_destruction_days",
+    static const char *const keys[] = {"version",
+                                       "parties",
+                                       "purposes",
+                                       "never_disclose",
+                                       "allow",
+                                       "biographic_query_purposes",
+                                       "match_threshold",
+                                       "quota",
+                                       "retention_days",
+                                       "onward_transfer_consent",
+                                       "review_before_adverse_action",
+                                       "irrelevant_destruction_days",
                                        "biographic_with_biometric"};
     int rc;
     char path[160];
@@ -118,20 +146,25 @@ static int parse_root(json_t *root, pm_agreement_t *a, pm_error_t *err)
     if ((rc = get_code(v, "$.version", a->version, err))) return rc;
 
     if (!(v = need(root, "parties", err))) return PM_EFORMAT;
-    if (!json_is_array(v) || json_array_size(v) != 2) return BAD("$.parties: expected two party codes");
+    if (!json_is_array(v) || json_array_size(v) != 2)
+        return BAD("$.parties: expected two party codes");
     for (size_t i = 0; i < 2; i++) {
         snprintf(path, sizeof path, "$.parties[%zu]", i);
         if ((rc = get_code(json_array_get(v, i), path, a->parties[i], err))) return rc;
     }
-    if (strcmp(a->parties[0], a->parties[1]) == 0) return BAD("$.parties: the two parties are the same");
+    if (strcmp(a->parties[0], a->parties[1]) == 0)
+        return BAD("$.parties: the two parties are the same");
 
     if (!(v = need(root, "purposes", err))) return PM_EFORMAT;
-    if (!json_is_array(v) || json_array_size(v) == 0) return BAD("$.purposes: expected a non-empty array");
-    if (json_array_size(v) > PM_AGR_MAX_PURPOSES) return BAD("$.purposes: more than %d", PM_AGR_MAX_PURPOSES);
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return BAD("$.purposes: expected a non-empty array");
+    if (json_array_size(v) > PM_AGR_MAX_PURPOSES)
+        return BAD("$.purposes: more than %d", PM_AGR_MAX_PURPOSES);
     for (size_t i = 0; i < json_array_size(v); i++) {
         snprintf(path, sizeof path, "$.purposes[%zu]", i);
         if ((rc = get_code(json_array_get(v, i), path, a->purposes[i], err))) return rc;
-        if (pm_agreement_purpose_index(a, a->purposes[i]) >= 0) return BAD("%s: duplicate purpose", path);
+        if (pm_agreement_purpose_index(a, a->purposes[i]) >= 0)
+            return BAD("%s: duplicate purpose", path);
         a->n_purposes = i + 1;
     }
 
@@ -142,8 +175,10 @@ static int parse_root(json_t *root, pm_agreement_t *a, pm_error_t *err)
         json_t *s = json_array_get(v, i);
         if (!json_is_string(s)) return BAD("%s: expected a string", path);
         int c = 1;
-        while (c < PM_SUBJ_COUNT && strcmp(subject_names[c], json_string_value(s)) != 0) c++;
-        if (c == PM_SUBJ_COUNT) return BAD("%s: '%s' is not a protected subject class", path, json_string_value(s));
+        while (c < PM_SUBJ_COUNT && strcmp(subject_names[c], json_string_value(s)) != 0)
+            c++;
+        if (c == PM_SUBJ_COUNT)
+            return BAD("%s: '%s' is not a protected subject class", path, json_string_value(s));
         a->never_disclose |= 1u << c;
     }
     for (int c = 1; c < PM_SUBJ_COUNT; c++)
@@ -166,8 +201,8 @@ static int parse_root(json_t *root, pm_agreement_t *a, pm_error_t *err)
             if (!json_is_string(f)) return BAD("%s[%zu]: expected a string", path, i);
             int fi = pm_agreement_field_index(json_string_value(f));
             if (fi < 0)
-                return BAD("%s[%zu]: '%.64s' is not in the legal list of exchanged elements", path, i,
-                           json_string_value(f));
+                return BAD("%s[%zu]: '%.64s' is not in the legal list of exchanged elements", path,
+                           i, json_string_value(f));
             if (al->fields & (1u << fi)) return BAD("%s[%zu]: duplicate field", path, i);
             al->fields |= 1u << fi;
         }
@@ -179,7 +214,8 @@ static int parse_root(json_t *root, pm_agreement_t *a, pm_error_t *err)
         for (size_t i = 0; i < json_array_size(v); i++) {
             json_t *s = json_array_get(v, i);
             int pi = json_is_string(s) ? pm_agreement_purpose_index(a, json_string_value(s)) : -1;
-            if (pi < 0) return BAD("$.biographic_query_purposes[%zu]: purpose not in $.purposes", i);
+            if (pi < 0)
+                return BAD("$.biographic_query_purposes[%zu]: purpose not in $.purposes", i);
             a->biographic_query_purposes |= 1u << pi;
         }
     }
@@ -197,12 +233,18 @@ static int parse_root(json_t *root, pm_agreement_t *a, pm_error_t *err)
     int64_t x;
     for (int i = 0; i < 3; i++)
         if (!json_object_get(v, qkeys[i])) return BAD("$.quota.%s: missing", qkeys[i]);
-    if ((rc = get_count(json_object_get(v, "period_days"), "$.quota.period_days", MAX_DAYS, &x, err))) return rc;
+    if ((rc = get_count(json_object_get(v, "period_days"), "$.quota.period_days", MAX_DAYS, &x,
+                        err)))
+        return rc;
     if (x == 0) return BAD("$.quota.period_days: must be at least 1");
     a->quota_period_s = x * DAY;
-    if ((rc = get_count(json_object_get(v, "biometric_query"), "$.quota.biometric_query", INT64_MAX, &x, err))) return rc;
+    if ((rc = get_count(json_object_get(v, "biometric_query"), "$.quota.biometric_query", INT64_MAX,
+                        &x, err)))
+        return rc;
     a->quota_biometric = (uint64_t)x;
-    if ((rc = get_count(json_object_get(v, "biographic_query"), "$.quota.biographic_query", INT64_MAX, &x, err))) return rc;
+    if ((rc = get_count(json_object_get(v, "biographic_query"), "$.quota.biographic_query",
+                        INT64_MAX, &x, err)))
+        return rc;
     a->quota_biographic = (uint64_t)x;
 
     if (!(v = need(root, "retention_days", err))) return PM_EFORMAT;
@@ -220,7 +262,8 @@ static int parse_root(json_t *root, pm_agreement_t *a, pm_error_t *err)
     if ((v = json_object_get(root, "onward_transfer_consent"))) {
         static const char *const ckeys[] = {"third_party", "purpose"};
         if (!json_is_array(v)) return BAD("$.onward_transfer_consent: expected an array");
-        if (json_array_size(v) > PM_AGR_MAX_CONSENTS) return BAD("$.onward_transfer_consent: more than %d", PM_AGR_MAX_CONSENTS);
+        if (json_array_size(v) > PM_AGR_MAX_CONSENTS)
+            return BAD("$.onward_transfer_consent: more than %d", PM_AGR_MAX_CONSENTS);
         for (size_t i = 0; i < json_array_size(v); i++) {
             json_t *c = json_array_get(v, i);
             snprintf(path, sizeof path, "$.onward_transfer_consent[%zu]", i);
@@ -228,10 +271,14 @@ static int parse_root(json_t *root, pm_agreement_t *a, pm_error_t *err)
             if ((rc = only_keys(c, path, ckeys, 2, err))) return rc;
             char p2[200];
             snprintf(p2, sizeof p2, "%s.third_party", path);
-            if ((rc = get_code(json_object_get(c, "third_party"), p2, a->consents[i].third_party, err))) return rc;
+            if ((rc = get_code(json_object_get(c, "third_party"), p2, a->consents[i].third_party,
+                               err)))
+                return rc;
             snprintf(p2, sizeof p2, "%s.purpose", path);
-            if ((rc = get_code(json_object_get(c, "purpose"), p2, a->consents[i].purpose, err))) return rc;
-            if (pm_agreement_purpose_index(a, a->consents[i].purpose) < 0) return BAD("%s: purpose not in $.purposes", p2);
+            if ((rc = get_code(json_object_get(c, "purpose"), p2, a->consents[i].purpose, err)))
+                return rc;
+            if (pm_agreement_purpose_index(a, a->consents[i].purpose) < 0)
+                return BAD("%s: purpose not in $.purposes", p2);
             if (strcmp(a->consents[i].third_party, a->parties[0]) == 0 ||
                 strcmp(a->consents[i].third_party, a->parties[1]) == 0)
                 return BAD("%s: a party is not a third party", path);
@@ -242,7 +289,8 @@ static int parse_root(json_t *root, pm_agreement_t *a, pm_error_t *err)
     if (!(v = need(root, "review_before_adverse_action", err))) return PM_EFORMAT;
     if (!json_is_boolean(v)) return BAD("$.review_before_adverse_action: expected true or false");
     a->review_before_adverse_action = json_is_true(v);
-    if (!a->review_before_adverse_action) return BAD("$.review_before_adverse_action: must be true (R14)");
+    if (!a->review_before_adverse_action)
+        return BAD("$.review_before_adverse_action: must be true (R14)");
 
     if (!(v = need(root, "irrelevant_destruction_days", err))) return PM_EFORMAT;
     if ((rc = get_count(v, "$.irrelevant_destruction_days", MAX_DAYS, &x, err))) return rc;
@@ -265,10 +313,12 @@ static json_t *load_json(const char *text, size_t len, pm_error_t *err)
 int pm_agreement_canonical(const char *text, size_t len, pm_buf_t *out, pm_error_t *err)
 {
     if (!text || !out) return pm_error_set(err, PM_EINVAL, "agreement: NULL argument");
-    if (len > PM_AGR_MAX_BYTES) return pm_error_set(err, PM_ELIMIT, "agreement: larger than %u bytes", PM_AGR_MAX_BYTES);
+    if (len > PM_AGR_MAX_BYTES)
+        return pm_error_set(err, PM_ELIMIT, "agreement: larger than %u bytes", PM_AGR_MAX_BYTES);
     json_t *root = load_json(text, len, err);
     if (!root) return PM_EFORMAT;
-    char *s = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(17));
+    char *s = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII |
+                                   JSON_REAL_PRECISION(17));
     json_decref(root);
     if (!s) return pm_error_set(err, PM_ENOMEM, "agreement: out of memory");
     int rc = pm_buf_append_str(out, s);
@@ -279,7 +329,8 @@ int pm_agreement_canonical(const char *text, size_t len, pm_buf_t *out, pm_error
 int pm_agreement_parse(const char *text, size_t len, pm_agreement_t *out, pm_error_t *err)
 {
     if (!text || !out) return pm_error_set(err, PM_EINVAL, "agreement: NULL argument");
-    if (len > PM_AGR_MAX_BYTES) return pm_error_set(err, PM_ELIMIT, "agreement: larger than %u bytes", PM_AGR_MAX_BYTES);
+    if (len > PM_AGR_MAX_BYTES)
+        return pm_error_set(err, PM_ELIMIT, "agreement: larger than %u bytes", PM_AGR_MAX_BYTES);
     memset(out, 0, sizeof *out);
     json_t *root = load_json(text, len, err);
     if (!root) return PM_EFORMAT;
@@ -315,7 +366,8 @@ int pm_agreement_load(const char *path, pm_agreement_t *out, pm_error_t *err)
     return rc;
 }
 
-int pm_agreement_check_partner(const pm_agreement_t *a, const char *partner_hash_hex, pm_error_t *err)
+int pm_agreement_check_partner(const pm_agreement_t *a, const char *partner_hash_hex,
+                               pm_error_t *err)
 {
     if (!a || !partner_hash_hex) return pm_error_set(err, PM_EINVAL, "agreement: NULL argument");
     if (strlen(partner_hash_hex) != 64 || strcmp(partner_hash_hex, a->hash_hex) != 0)

@@ -15,7 +15,8 @@ static int allow(pm_decision_t *out)
     return PM_OK;
 }
 
-__attribute__((format(printf, 3, 4))) static int deny(pm_decision_t *out, int rule, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int deny(pm_decision_t *out, int rule, const char *fmt,
+                                                      ...)
 {
     out->allow = 0;
     out->rule = rule;
@@ -68,8 +69,10 @@ int pm_policy_biometric_query(const pm_agreement_t *a, const pm_query_facts_t *q
     if (!a || !q || !qc || !out) return PM_EINVAL;
     if (query_common(a, q, out) < 0) return PM_OK;
     if (q->has_biographic && !a->biographic_with_biometric)
-        return deny(out, 5, "biometric query carries biographic data and the agreement does not allow it");
-    if (check_quota(a, qc, &qc->biometric, a->quota_biometric, "biometric query", now, out) != 1) return PM_OK;
+        return deny(out, 5,
+                    "biometric query carries biographic data and the agreement does not allow it");
+    if (check_quota(a, qc, &qc->biometric, a->quota_biometric, "biometric query", now, out) != 1)
+        return PM_OK;
     qc->biometric++;
     return allow(out);
 }
@@ -82,7 +85,8 @@ int pm_policy_biographic_query(const pm_agreement_t *a, const pm_query_facts_t *
     if (pi < 0) return PM_OK;
     if (!(a->biographic_query_purposes & (1u << pi)))
         return deny(out, 1, "purpose '%.64s' does not allow a biographic query", q->purpose);
-    if (check_quota(a, qc, &qc->biographic, a->quota_biographic, "biographic query", now, out) != 1) return PM_OK;
+    if (check_quota(a, qc, &qc->biographic, a->quota_biographic, "biographic query", now, out) != 1)
+        return PM_OK;
     qc->biographic++;
     return allow(out);
 }
@@ -95,8 +99,10 @@ int pm_policy_disclosure(const pm_agreement_t *a, const pm_answer_facts_t *f, pm
     if (a->never_disclose & (1u << f->subject))
         return deny(out, 2, "subject is a %s: never disclosed", pm_subject_class_name(f->subject));
     if (!f->prior_adverse_decision && !(f->matched && f->score >= a->match_threshold))
-        return deny(out, 3, "no established match (score %.1f, threshold %.1f) and no prior adverse decision",
-                    f->matched ? f->score : 0.0, a->match_threshold);
+        return deny(
+            out, 3,
+            "no established match (score %.1f, threshold %.1f) and no prior adverse decision",
+            f->matched ? f->score : 0.0, a->match_threshold);
     if (!f->record_valid) return deny(out, 16, "record failed validation at source");
     return allow(out);
 }
@@ -164,6 +170,7 @@ int pm_policy_send_crossing(const pm_crossing_t *c, pm_decision_t *out)
     pm_error_t e;
     pm_error_clear(&e);
     if (pm_crossing_finish(&copy, &f, &e) != PM_OK)
-        return deny(out, 16, "record %.40s fails validation at source: %.120s", c->record_id, e.msg);
+        return deny(out, 16, "record %.40s fails validation at source: %.120s", c->record_id,
+                    e.msg);
     return allow(out);
 }

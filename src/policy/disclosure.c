@@ -30,7 +30,10 @@ int pm_disclosure_serialize(const pm_agreement_t *a, const char *purpose,
         for (size_t i = 0; i < n; i++)
             if (fields[i].name && fields[i].value && strcmp(fields[i].name, name) == 0) {
                 json_t *s = json_string(fields[i].value);
-                if (!s) { rc = pm_error_set(err, PM_EUTF8, "disclosure: field %s is not UTF-8", name); break; }
+                if (!s) {
+                    rc = pm_error_set(err, PM_EUTF8, "disclosure: field %s is not UTF-8", name);
+                    break;
+                }
                 if (json_object_set_new(fo, name, s)) rc = PM_ENOMEM;
                 break;
             }
@@ -54,7 +57,8 @@ int pm_disclosure_serialize(const pm_agreement_t *a, const char *purpose,
 int pm_disclosure_serialize_crossing(const pm_agreement_t *a, const char *purpose,
                                      const pm_crossing_t *c, pm_buf_t *out, pm_error_t *err)
 {
-    if (!a || !purpose || !c || !out) return pm_error_set(err, PM_EINVAL, "disclosure: NULL argument");
+    if (!a || !purpose || !c || !out)
+        return pm_error_set(err, PM_EINVAL, "disclosure: NULL argument");
     char dob[16], ts[32], sex[2] = {c->sex, '\0'};
     pm_dob_format(&c->dob, dob);
     pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
