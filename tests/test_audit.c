@@ -1,8 +1,10 @@
 /* The disclosure log: chain, durability on reopen, signed checkpoints and
- * tamper detection (each tamper named by entry). */
+ * tamper detection (each tamper named by entry), threads sharing one handle.
+ * ctest-label: threads */
 #include "testutil.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,6 +299,42 @@ static void test_append_refuses_bad_events(void **st)
     assert_int_equal(r.entries, N_ENTRIES);
 }
 
+#define N_THREADS  4
+#define PER_THREAD 100
+
+static void *appender(void *arg)
+{
+    pm_audit_log_t *log = arg;
+    pm_audit_event_t ev = {
+        .time = 1800000000, .kind = "query", .partner = "USA", .purpose = "REFUGEE_VETTING"};
+    for (int i = 0; i < PER_THREAD; i++)
+        if (pm_audit_append(log, &ev, NULL, NULL) != PM_OK) return (void *)1;
+    return NULL;
+}
+
+static void test_threads_share_a_handle(void **st)
+{
+    (void)st;
+    pm_audit_log_t *log;
+    pm_error_t e = {0};
+    assert_int_equal(pm_audit_open(path, 16, &log, &e), PM_OK);
+    pthread_t t[N_THREADS];
+    for (int i = 0; i < N_THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, appender, log), 0);
+    for (int i = 0; i < N_THREADS; i++) {
+        void *ret;
+        pthread_join(t[i], &ret);
+        assert_null(ret);
+    }
+    uint64_t count;
+    pm_audit_head(log, &count, NULL);
+    assert_int_equal(count, N_ENTRIES + N_THREADS * PER_THREAD);
+    assert_int_equal(pm_audit_close(log, &e), PM_OK);
+    pm_audit_verify_result_t r;
+    if (pm_audit_verify(path, NULL, 0, NULL, &r, &e)) fail_msg("%s", e.msg);
+    assert_int_equal(r.entries, N_ENTRIES + N_THREADS * PER_THREAD);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +346,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rehashed_forgery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_refuses_bad_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads_share_a_handle, setup, teardown),
     };
     return PM_RUN_TESTS("audit", tests, NULL, NULL);
 }
