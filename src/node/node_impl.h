@@ -79,16 +79,16 @@ void pm__feed_stop(pm__feed_job_t *job);
 
 /* ---- worker pool (pool.c) ---- */
 
-typedef struct pm__pool pm__pool_t;
+typedef struct pm__pool pm__node_pool_t;
 typedef void (*pm__job_fn)(void *arg, pm_store_t *st);
-int pm__pool_new(const char *store_path, unsigned threads, unsigned queue, pm__pool_t **out,
+int pm__node_pool_new(const char *store_path, unsigned threads, unsigned queue, pm__node_pool_t **out,
                  pm_error_t *err);
 /* Queues fn(arg, worker's store). PM_EBUSY when the queue is full or the
  * pool is stopping: the caller answers 503. */
-int pm__pool_submit(pm__pool_t *p, pm__job_fn fn, void *arg);
+int pm__node_pool_submit(pm__node_pool_t *p, pm__job_fn fn, void *arg);
 /* Runs every queued job, then joins the workers and closes their stores. */
-void pm__pool_free(pm__pool_t *p);
-unsigned pm__pool_queued(pm__pool_t *p);
+void pm__node_pool_free(pm__node_pool_t *p);
+unsigned pm__node_pool_queued(pm__node_pool_t *p);
 
 /* ---- the node ---- */
 
@@ -107,7 +107,7 @@ struct pm_node {
     void *daemon; /* struct MHD_Daemon * */
     unsigned port;
     char *cert_pem, *key_pem, *trust_pem;
-    pm__pool_t *pool;
+    pm__node_pool_t *pool;
     pm__sessions_t *sessions;
     pm__feed_job_t *feed;
     atomic_int draining;

@@ -25,14 +25,14 @@ struct pm__pool {
 };
 
 struct worker_arg {
-    pm__pool_t *p;
+    pm__node_pool_t *p;
     unsigned idx;
 };
 
 static void *worker_main(void *v)
 {
     struct worker_arg *wa = v;
-    pm__pool_t *p = wa->p;
+    pm__node_pool_t *p = wa->p;
     pm_store_t *st = p->stores[wa->idx];
     free(wa);
     for (;;) {
@@ -52,10 +52,10 @@ static void *worker_main(void *v)
     return NULL;
 }
 
-int pm__pool_new(const char *store_path, unsigned threads, unsigned queue, pm__pool_t **out,
+int pm__node_pool_new(const char *store_path, unsigned threads, unsigned queue, pm__node_pool_t **out,
                  pm_error_t *err)
 {
-    pm__pool_t *p = calloc(1, sizeof *p);
+    pm__node_pool_t *p = calloc(1, sizeof *p);
     if (!p)
         return pm_error_set(err, PM_ENOMEM, "pool: out of memory");
     p->cap = queue;
@@ -93,11 +93,11 @@ int pm__pool_new(const char *store_path, unsigned threads, unsigned queue, pm__p
     *out = p;
     return PM_OK;
 fail:
-    pm__pool_free(p);
+    pm__node_pool_free(p);
     return rc;
 }
 
-int pm__pool_submit(pm__pool_t *p, pm__job_fn fn, void *arg)
+int pm__node_pool_submit(pm__node_pool_t *p, pm__job_fn fn, void *arg)
 {
     pthread_mutex_lock(&p->mu);
     if (p->stopping || p->count == p->cap) {
@@ -111,7 +111,7 @@ int pm__pool_submit(pm__pool_t *p, pm__job_fn fn, void *arg)
     return PM_OK;
 }
 
-unsigned pm__pool_queued(pm__pool_t *p)
+unsigned pm__node_pool_queued(pm__node_pool_t *p)
 {
     pthread_mutex_lock(&p->mu);
     unsigned n = p->count;
@@ -119,7 +119,7 @@ unsigned pm__pool_queued(pm__pool_t *p)
     return n;
 }
 
-void pm__pool_free(pm__pool_t *p)
+void pm__node_pool_free(pm__node_pool_t *p)
 {
     if (!p)
         return;

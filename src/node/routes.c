@@ -91,7 +91,7 @@ static void h_ready(pm__req_t *rq, pm_store_t *st)
         pm__reply_error(rq, 503, "draining", "the node is shutting down", NULL);
         return;
     }
-    unsigned q = pm__pool_queued(node->pool);
+    unsigned q = pm__node_pool_queued(node->pool);
     if (q >= node->cfg->limits.queue) {
         pm__reply_error(rq, 503, "busy", "the worker queue is full", NULL);
         return;
@@ -202,7 +202,7 @@ static void h_metrics(pm__req_t *rq, pm_store_t *st)
                             "loaded (its size is perimeter_gallery_size).\n"
                             "# TYPE perimeter_gallery_available gauge\n"
                             "perimeter_gallery_available 0\n",
-                            atomic_load(&node->inflight), pm__pool_queued(node->pool),
+                            atomic_load(&node->inflight), pm__node_pool_queued(node->pool),
                             pm__sessions_count(node->sessions));
     if (rc) {
         pm_buf_free(&b);

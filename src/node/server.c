@@ -417,7 +417,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     rq->state = PM__REQ_QUEUED;
     MHD_suspend_connection(conn);
-    if (pm__pool_submit(node->pool, run_job, rq) != PM_OK) {
+    if (pm__node_pool_submit(node->pool, run_job, rq) != PM_OK) {
         pm__reply_error(rq, 503, "busy", "every worker is busy and the queue is full; retry", NULL);
         rq->state = PM__REQ_DONE;
         MHD_resume_connection(conn);
@@ -518,7 +518,7 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
     }
     if ((rc = pm__sessions_new(cfg->limits.sessions, cfg->limits.session_ttl_s, &node->sessions,
                                err)) ||
-        (rc = pm__pool_new(cfg->store_path, cfg->limits.workers, cfg->limits.queue, &node->pool,
+        (rc = pm__node_pool_new(cfg->store_path, cfg->limits.workers, cfg->limits.queue, &node->pool,
                            err)))
         goto fail;
     struct sockaddr_in sa4;
@@ -593,7 +593,7 @@ void pm_node_stop(pm_node_t *node, unsigned drain_ms)
     }
     pm__feed_stop(node->feed); /* after its current request */
     node->feed = NULL;
-    pm__pool_free(node->pool); /* finishes queued jobs, closes the workers' stores */
+    pm__node_pool_free(node->pool); /* finishes queued jobs, closes the workers' stores */
     node->pool = NULL;
     if (node->daemon)
         MHD_stop_daemon(node->daemon);
