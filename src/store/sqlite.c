@@ -42,7 +42,7 @@ static int db_error(sqlite3 *db, pm_error_t *err, const char *what)
 {
     int code = sqlite3_errcode(db);
     int pm = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? PM_EBUSY : PM_EDB;
-    return pm_error_set(err, pm, "%s: %s", what, sqlite3_errmsg(db));
+    return pm_error_set(err, pm, "%s: %s", what ? what : "database", sqlite3_errmsg(db));
 }
 
 static int exec(sqlite3 *db, const char *sql, pm_error_t *err, const char *what)
@@ -138,7 +138,8 @@ static int sq_migrate(pm_store_t *st, const pm_migration_set_t *set, pm_error_t 
             goto fail;
         }
         if ((size_t)have == set->count) {
-            exec(s->db, "COMMIT", NULL, NULL);
+            /* Nothing was written in this transaction: a failed COMMIT loses nothing. */
+            exec(s->db, "COMMIT", NULL, "migrate");
             return PM_OK;
         }
         const pm_migration_t *m = &set->steps[have];
