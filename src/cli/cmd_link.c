@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "cli_env.h"
 #include "perimeter/core.h"
 #include "perimeter/link.h"
 #include "perimeter/store.h"
@@ -376,9 +377,9 @@ static pm_store_t *open_db(const char *path, int read_only)
     pm_store_options_t o = {PM_STORE_DURABLE_FULL, !read_only, 0, 0};
     pm_store_t *st = NULL;
     pm_error_t e = {0};
+    path = pm__cli_db_path(path);
     if (pm_store_open(path, &o, &st, &e) != PM_OK) {
-        fprintf(stderr, "perimeter: database %s: %s\n", path ? path : pm_store_default_path(),
-                pm_error_text(&e));
+        fprintf(stderr, "perimeter: database %s: %s\n", path, pm_error_text(&e));
         return NULL;
     }
     return st;
