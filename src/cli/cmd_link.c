@@ -13,6 +13,7 @@
 #include "cli_env.h"
 #include "perimeter/core.h"
 #include "perimeter/link.h"
+#include "perimeter/reports.h"
 #include "perimeter/store.h"
 #include "perimeter/travel.h"
 
@@ -841,60 +842,20 @@ static void table_print(table_t *t, enum out_fmt fmt, json_t *summary)
 
 /* ---- report ----------------------------------------------------------------------- */
 
-typedef struct linked {
-    pm_link_event_t *ev;
-    size_t n, cap;
-    uint64_t unlinked;
-} linked_t;
+/* The events are loaded by the library (perimeter/reports.h). */
+typedef pm_link_events_t linked_t;
 
-/* Loads every linked crossing as an event (sorted by traveller and time). */
-static int load_events(pm_store_t *st, linked_t *L, pm_error_t *err)
+/* Prints a library report result in the chosen format (the same bytes a server sends). */
+static int print_report(const pm_report_t *r, enum out_fmt fmt, pm_error_t *err)
 {
-    memset(L, 0, sizeof *L);
-    pm_link_map_t *map = NULL;
-    int rc = pm_link_map_load(st, &map, err);
-    if (rc) return rc;
-    pm_crossing_iter_t *it = NULL;
-    pm_crossing_filter_t f;
-    memset(&f, 0, sizeof f);
-    f.order = PM_ORDER_TIME;
-    rc = pm_store_crossings(st, &f, &it, err);
-    pm_crossing_t *c = malloc(sizeof *c);
-    if (!rc && !c) rc = pm_error_set(err, PM_ENOMEM, "out of memory");
-    while (!rc) {
-        int got = pm_crossing_iter_next(it, c, err);
-        if (got <= 0) {
-            rc = got;
-            break;
-        }
-        uint32_t trav;
-        if (pm_link_map_traveller(map, c->store_id, &trav)) {
-            L->unlinked++;
-            continue;
-        }
-        if (L->n == L->cap) {
-            size_t nc = L->cap ? L->cap * 2 : 4096;
-            pm_link_event_t *ne = realloc(L->ev, nc * sizeof *ne);
-            if (!ne) {
-                rc = pm_error_set(err, PM_ENOMEM, "out of memory");
-                break;
-            }
-            L->ev = ne;
-            L->cap = nc;
-        }
-        pm_link_event_t *e = &L->ev[L->n++];
-        memset(e, 0, sizeof *e);
-        e->store_id = c->store_id;
-        e->time_utc = c->time_utc;
-        e->local_day = pm_link_local_day(c->time_utc, c->utc_offset_min);
-        e->traveller = trav;
-        e->direction = c->direction;
-        memcpy(e->citizenship, c->citizenship, 4);
-    }
-    free(c);
-    pm_crossing_iter_close(it);
-    pm_link_map_free(map);
-    if (!rc) pm_link_sort_events(L->ev, L->n);
+    char *text = NULL;
+    size_t len = 0;
+    pm_report_format_t f = fmt == OUT_JSON ? PM_REPORT_JSON
+                           : fmt == OUT_CSV ? PM_REPORT_CSV
+                                            : PM_REPORT_TEXT;
+    int rc = pm_report_render(r, f, &text, &len, err);
+    if (!rc) fwrite(text, 1, len, stdout);
+    free(text);
     return rc;
 }
 
@@ -946,116 +907,21 @@ typedef struct report_opts {
 
 static int history_report(pm_store_t *st, const report_opts_t *o, linked_t *L, pm_error_t *err)
 {
-    /* which travellers */
-    uint32_t want[64];
-    size_t nw = 0;
-    if (o->traveller > 0)
-        want[nw++] = (uint32_t)o->traveller;
-    else {
-        pm_crossing_t *c = malloc(sizeof *c);
-        pm_link_map_t *map = NULL;
-        int rc = c ? pm_link_map_load(st, &map, err) : PM_ENOMEM;
-        pm_crossing_iter_t *it = NULL;
-        pm_crossing_filter_t f;
-        memset(&f, 0, sizeof f);
-        if (o->document) snprintf(f.document_number, sizeof f.document_number, "%s", o->document);
-        if (!rc) rc = pm_store_crossings(st, &f, &it, err);
-        char cc[8] = "", rid[PM_RECORD_ID_MAX + 1] = "";
-        if (o->record) {
-            const char *colon = strchr(o->record, ':');
-            if (!colon || colon - o->record != 3) {
-                rc = pm_error_set(err, PM_EINVAL, "--record wants COUNTRY:RECORD_ID");
-            } else {
-                memcpy(cc, o->record, 3);
-                snprintf(rid, sizeof rid, "%s", colon + 1);
-            }
-        }
-        while (!rc) {
-            int got = pm_crossing_iter_next(it, c, err);
-            if (got <= 0) {
-                rc = got;
-                break;
-            }
-            if (o->document && strcmp(c->document_number, o->document)) continue;
-            if (o->record && (strcmp(c->reporting_country, cc) || strcmp(c->record_id, rid)))
-                continue;
-            uint32_t t;
-            if (pm_link_map_traveller(map, c->store_id, &t)) continue;
-            size_t k = 0;
-            while (k < nw && want[k] != t)
-                k++;
-            if (k == nw && nw < 64) want[nw++] = t;
-        }
-        pm_crossing_iter_close(it);
-        pm_link_map_free(map);
-        free(c);
-        if (rc) return rc;
-    }
-    if (nw == 0) return pm_error_set(err, PM_ENOTFOUND, "no linked traveller matches");
-    static const char *const cols[] = {
-        "traveller",         "store_id",  "direction",      "timestamp",   "port",
-        "reporting_country", "record_id", "surname",        "given_names", "date_of_birth",
-        "citizenship",       "document",  "reconciled_with"};
-    table_t t = {13, cols, NULL, 0, 0};
-    int64_t *entry = malloc((L->n ? L->n : 1) * sizeof *entry);
-    if (!entry) return pm_error_set(err, PM_ENOMEM, "out of memory");
-    pm_link_reconcile(L->ev, L->n, entry, NULL);
-    pm_crossing_t *c = malloc(sizeof *c);
-    int rc = c ? PM_OK : PM_ENOMEM;
-    for (size_t k = 0; !rc && k < nw; k++)
-        for (size_t i = 0; !rc && i < L->n; i++) {
-            if (L->ev[i].traveller != want[k]) continue;
-            if ((rc = get_crossing(st, L->ev[i].store_id, c, err))) break;
-            char trav[16], sid[24], ts[32], dob[16], doc[32], rec[24] = "";
-            snprintf(trav, sizeof trav, "%u", want[k]);
-            snprintf(sid, sizeof sid, "%lld", (long long)c->store_id);
-            pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
-            pm_dob_format(&c->dob, dob);
-            snprintf(doc, sizeof doc, "%s %s", c->document_issuer, c->document_number);
-            if (entry[i] >= 0)
-                snprintf(rec, sizeof rec, "%lld", (long long)L->ev[entry[i]].store_id);
-            else if (entry[i] == -1)
-                snprintf(rec, sizeof rec, "unreconciled");
-            table_add(&t, trav, sid, pm_direction_name(c->direction), ts, c->port_code,
-                      c->reporting_country, c->record_id, c->surname, c->given_names, dob,
-                      c->citizenship, doc, rec);
-        }
-    free(c);
-    free(entry);
-    json_t *sum = json_object();
-    json_object_set_new(sum, "travellers", json_integer((json_int_t)nw));
-    json_object_set_new(sum, "crossings", json_integer((json_int_t)t.nrows));
-    table_print(&t, o->fmt, sum);
+    pm_history_query_t q = {o->traveller, o->record, o->document};
+    pm_report_t *r = NULL;
+    int rc = pm_report_history(st, L, &q, &r, err);
+    if (!rc) rc = print_report(r, o->fmt, err);
+    pm_report_free(r);
     return rc;
 }
 
 static int reconcile_report(const report_opts_t *o, linked_t *L, pm_error_t *err)
 {
-    int64_t *entry = malloc((L->n ? L->n : 1) * sizeof *entry);
-    if (!entry) return pm_error_set(err, PM_ENOMEM, "out of memory");
-    size_t exits = 0, rec = pm_link_reconcile(L->ev, L->n, entry, &exits);
-    static const char *const cols[] = {"exit_store_id", "traveller", "exit_time_utc",
-                                       "entry_store_id", "status"};
-    table_t t = {5, cols, NULL, 0, 0};
-    for (size_t i = 0; i < L->n; i++) {
-        if (entry[i] == -2 || (entry[i] >= 0 && !o->all)) continue;
-        char sid[24], trav[16], ts[32], es[24] = "";
-        snprintf(sid, sizeof sid, "%lld", (long long)L->ev[i].store_id);
-        snprintf(trav, sizeof trav, "%u", L->ev[i].traveller);
-        pm_timestamp_format(L->ev[i].time_utc, 0, ts);
-        if (entry[i] >= 0) snprintf(es, sizeof es, "%lld", (long long)L->ev[entry[i]].store_id);
-        table_add(&t, sid, trav, ts, es, entry[i] >= 0 ? "reconciled" : "unreconciled");
-    }
-    free(entry);
-    json_t *sum = json_object();
-    json_object_set_new(sum, "exits", json_integer((json_int_t)exits));
-    json_object_set_new(sum, "reconciled", json_integer((json_int_t)rec));
-    json_object_set_new(sum, "unreconciled", json_integer((json_int_t)(exits - rec)));
-    json_object_set_new(sum, "reconciliation_rate",
-                        json_real(exits ? (double)rec / (double)exits : 1.0));
-    json_object_set_new(sum, "unlinked_crossings", json_integer((json_int_t)L->unlinked));
-    table_print(&t, o->fmt, sum);
-    return PM_OK;
+    pm_report_t *r = NULL;
+    int rc = pm_report_reconcile(L, o->all, &r, err);
+    if (!rc) rc = print_report(r, o->fmt, err);
+    pm_report_free(r);
+    return rc;
 }
 
 static int overstay_report(pm_store_t *st, const report_opts_t *o, linked_t *L, pm_error_t *err)
@@ -1405,7 +1271,7 @@ int pm_cmd_report(int argc, char **argv)
     pm_store_t *st = open_db(o.db, 0);
     if (!st) return 3;
     linked_t L;
-    int rc = load_events(st, &L, &err);
+    int rc = pm_link_events_load(st, &L, &err);
     if (!rc && L.n == 0 && L.unlinked > 0)
         fprintf(stderr, "perimeter report: no crossing is linked yet; run `perimeter link`\n");
     else if (!rc && L.unlinked > 0)
@@ -1424,7 +1290,7 @@ int pm_cmd_report(int argc, char **argv)
         else
             rc = removals_report(st, &o, &L, &err);
     }
-    free(L.ev);
+    pm_link_events_free(&L);
     pm_store_close(st);
     if (rc) {
         fprintf(stderr, "perimeter report %s: %s\n", kind, pm_error_text(&err));

@@ -1,0 +1,461 @@
+/* Reports as library calls: result tables and their rendering (text, CSV,
+ * JSON). Moved from the CLI (issue 11) so the CLI and a server share them. */
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "perimeter/reports.h"
+
+struct pm_report {
+    size_t ncol;
+    const char *const *cols; /* static column names */
+    char **cells;            /* row-major, owned */
+    size_t nrows, cap;
+    json_t *summary;         /* object, owned; insertion order is output order */
+    int oom;                 /* a row could not be stored */
+};
+
+static pm_report_t *report_new(size_t ncol, const char *const *cols)
+{
+    pm_report_t *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->ncol = ncol;
+    r->cols = cols;
+    r->summary = json_object();
+    if (!r->summary) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void pm_report_free(pm_report_t *r)
+{
+    if (!r) return;
+    for (size_t i = 0; i < r->nrows * r->ncol; i++)
+        free(r->cells[i]);
+    free(r->cells);
+    json_decref(r->summary);
+    free(r);
+}
+
+size_t pm_report_ncols(const pm_report_t *r) { return r->ncol; }
+size_t pm_report_nrows(const pm_report_t *r) { return r->nrows; }
+
+const char *pm_report_column(const pm_report_t *r, size_t col)
+{
+    return col < r->ncol ? r->cols[col] : NULL;
+}
+
+const char *pm_report_cell(const pm_report_t *r, size_t row, size_t col)
+{
+    return row < r->nrows && col < r->ncol ? r->cells[row * r->ncol + col] : NULL;
+}
+
+int pm_report_summary_int(const pm_report_t *r, const char *key, int64_t *out, pm_error_t *err)
+{
+    json_t *v = json_object_get(r->summary, key);
+    *out = 0;
+    if (!json_is_integer(v)) return pm_error_set(err, PM_ENOTFOUND, "no integer summary '%s'", key);
+    *out = (int64_t)json_integer_value(v);
+    return PM_OK;
+}
+
+/* Appends one row of r->ncol strings (NULL is ""). On failure sets r->oom. */
+static int report_add(pm_report_t *r, ...)
+{
+    if (r->nrows == r->cap) {
+        size_t nc = r->cap ? r->cap * 2 : 64;
+        char **n = realloc(r->cells, nc * r->ncol * sizeof *n);
+        if (!n) return r->oom = 1, -1;
+        r->cells = n;
+        r->cap = nc;
+    }
+    va_list ap;
+    va_start(ap, r);
+    char **row = &r->cells[r->nrows * r->ncol];
+    int bad = 0;
+    for (size_t i = 0; i < r->ncol; i++) {
+        const char *s = va_arg(ap, const char *);
+        row[i] = strdup(s ? s : "");
+        bad |= !row[i];
+    }
+    va_end(ap);
+    if (bad) {
+        for (size_t i = 0; i < r->ncol; i++)
+            free(row[i]);
+        return r->oom = 1, -1;
+    }
+    r->nrows++;
+    return 0;
+}
+
+static void summary_int(pm_report_t *r, const char *k, int64_t v)
+{
+    json_object_set_new(r->summary, k, json_integer((json_int_t)v));
+}
+
+/* ---- rendering ------------------------------------------------------------------- */
+
+static json_t *cell_json(const char *s)
+{
+    char *end;
+    if (*s && (s[0] == '-' || (s[0] >= '0' && s[0] <= '9'))) {
+        long long v = strtoll(s, &end, 10);
+        if (!*end) return json_integer(v);
+        double d = strtod(s, &end);
+        if (!*end) return json_real(d);
+    }
+    return json_string(s);
+}
+
+static void csv_field(FILE *out, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+static int render_json(const pm_report_t *r, FILE *f)
+{
+    json_t *o = json_deep_copy(r->summary);
+    json_t *arr = json_array();
+    if (!o || !arr) {
+        json_decref(o);
+        json_decref(arr);
+        return -1;
+    }
+    for (size_t i = 0; i < r->nrows; i++) {
+        json_t *row = json_object();
+        if (!row) break;
+        for (size_t c = 0; c < r->ncol; c++)
+            json_object_set_new(row, r->cols[c], cell_json(r->cells[i * r->ncol + c]));
+        json_array_append_new(arr, row);
+    }
+    json_object_set_new(o, "rows", arr);
+    char *s = json_dumps(o, JSON_INDENT(2));
+    json_decref(o);
+    if (!s) return -1;
+    fputs(s, f);
+    fputc('\n', f);
+    free(s);
+    return 0;
+}
+
+static void render_csv(const pm_report_t *r, FILE *f)
+{
+    for (size_t c = 0; c < r->ncol; c++) {
+        if (c) fputc(',', f);
+        csv_field(f, r->cols[c]);
+    }
+    fputc('\n', f);
+    for (size_t i = 0; i < r->nrows; i++) {
+        for (size_t c = 0; c < r->ncol; c++) {
+            if (c) fputc(',', f);
+            csv_field(f, r->cells[i * r->ncol + c]);
+        }
+        fputc('\n', f);
+    }
+}
+
+static void render_text(const pm_report_t *r, FILE *f)
+{
+    if (json_object_size(r->summary)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(r->summary, k, v)
+        {
+            char *s = json_dumps(v, JSON_ENCODE_ANY);
+            fprintf(f, "%-22s %s\n", k, s ? s : "");
+            free(s);
+        }
+        if (r->nrows) fputc('\n', f);
+    }
+    if (!r->nrows) return;
+    size_t w[32] = {0};
+    for (size_t c = 0; c < r->ncol && c < 32; c++) {
+        w[c] = strlen(r->cols[c]);
+        for (size_t i = 0; i < r->nrows; i++) {
+            size_t l = strlen(r->cells[i * r->ncol + c]);
+            if (l > w[c]) w[c] = l;
+        }
+    }
+    for (size_t c = 0; c < r->ncol; c++)
+        fprintf(f, "%-*s%s", (int)w[c < 32 ? c : 31], r->cols[c], c + 1 < r->ncol ? "  " : "\n");
+    for (size_t i = 0; i < r->nrows; i++)
+        for (size_t c = 0; c < r->ncol; c++)
+            fprintf(f, "%-*s%s", (int)w[c < 32 ? c : 31], r->cells[i * r->ncol + c],
+                    c + 1 < r->ncol ? "  " : "\n");
+}
+
+int pm_report_render(const pm_report_t *r, pm_report_format_t fmt, char **out, size_t *out_len,
+                     pm_error_t *err)
+{
+    *out = NULL;
+    if (out_len) *out_len = 0;
+    if (!r || (fmt != PM_REPORT_TEXT && fmt != PM_REPORT_CSV && fmt != PM_REPORT_JSON))
+        return pm_error_set(err, PM_EINVAL, "report render: bad arguments");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return pm_error_set(err, PM_ENOMEM, "report render: out of memory");
+    int bad = 0;
+    if (fmt == PM_REPORT_JSON)
+        bad = render_json(r, f);
+    else if (fmt == PM_REPORT_CSV)
+        render_csv(r, f);
+    else
+        render_text(r, f);
+    bad |= ferror(f);
+    bad |= fclose(f) != 0;
+    if (bad || !buf) {
+        free(buf);
+        return pm_error_set(err, PM_ENOMEM, "report render: out of memory");
+    }
+    *out = buf;
+    if (out_len) *out_len = len;
+    return PM_OK;
+}
+
+/* ---- events ---------------------------------------------------------------------- */
+
+void pm_link_events_free(pm_link_events_t *L)
+{
+    if (!L) return;
+    free(L->ev);
+    memset(L, 0, sizeof *L);
+}
+
+int pm_link_events_load(pm_store_t *st, pm_link_events_t *L, pm_error_t *err)
+{
+    memset(L, 0, sizeof *L);
+    size_t cap = 0;
+    pm_link_map_t *map = NULL;
+    int rc = pm_link_map_load(st, &map, err);
+    if (rc) return rc;
+    pm_crossing_iter_t *it = NULL;
+    pm_crossing_filter_t f;
+    memset(&f, 0, sizeof f);
+    f.order = PM_ORDER_TIME;
+    rc = pm_store_crossings(st, &f, &it, err);
+    pm_crossing_t *c = malloc(sizeof *c);
+    if (!rc && !c) rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+    while (!rc) {
+        int got = pm_crossing_iter_next(it, c, err);
+        if (got <= 0) {
+            rc = got;
+            break;
+        }
+        uint32_t trav;
+        if (pm_link_map_traveller(map, c->store_id, &trav)) {
+            L->unlinked++;
+            continue;
+        }
+        if (L->n == cap) {
+            size_t nc = cap ? cap * 2 : 4096;
+            pm_link_event_t *ne = realloc(L->ev, nc * sizeof *ne);
+            if (!ne) {
+                rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+                break;
+            }
+            L->ev = ne;
+            cap = nc;
+        }
+        pm_link_event_t *e = &L->ev[L->n++];
+        memset(e, 0, sizeof *e);
+        e->store_id = c->store_id;
+        e->time_utc = c->time_utc;
+        e->local_day = pm_link_local_day(c->time_utc, c->utc_offset_min);
+        e->traveller = trav;
+        e->direction = c->direction;
+        memcpy(e->citizenship, c->citizenship, 4);
+    }
+    free(c);
+    pm_crossing_iter_close(it);
+    pm_link_map_free(map);
+    if (rc)
+        pm_link_events_free(L);
+    else
+        pm_link_sort_events(L->ev, L->n);
+    return rc;
+}
+
+/* ---- history --------------------------------------------------------------------- */
+
+static int get_crossing(pm_store_t *st, int64_t id, pm_crossing_t *c, pm_error_t *err)
+{
+    pm_crossing_filter_t f;
+    memset(&f, 0, sizeof f);
+    f.order = PM_ORDER_STORE_ID;
+    f.after_store_id = id - 1;
+    f.limit = 1;
+    pm_crossing_iter_t *it = NULL;
+    int rc = pm_store_crossings(st, &f, &it, err);
+    if (!rc) {
+        int got = pm_crossing_iter_next(it, c, err);
+        rc = got == 1 && c->store_id == id ? PM_OK
+             : got < 0                     ? got
+                       : pm_error_set(err, PM_ENOTFOUND, "no crossing %lld", (long long)id);
+    }
+    pm_crossing_iter_close(it);
+    return rc;
+}
+
+#define HISTORY_MAX_TRAVELLERS 64
+
+/* The travellers a history query selects (at most HISTORY_MAX_TRAVELLERS). */
+static int history_select(pm_store_t *st, const pm_history_query_t *q, uint32_t *want,
+                          size_t *out_nw, pm_error_t *err)
+{
+    size_t nw = 0;
+    *out_nw = 0;
+    if (q->traveller > 0) {
+        want[0] = (uint32_t)q->traveller;
+        *out_nw = 1;
+        return PM_OK;
+    }
+    pm_crossing_t *c = malloc(sizeof *c);
+    pm_link_map_t *map = NULL;
+    int rc = c ? pm_link_map_load(st, &map, err) : pm_error_set(err, PM_ENOMEM, "out of memory");
+    pm_crossing_iter_t *it = NULL;
+    pm_crossing_filter_t f;
+    memset(&f, 0, sizeof f);
+    if (q->document) snprintf(f.document_number, sizeof f.document_number, "%s", q->document);
+    if (!rc) rc = pm_store_crossings(st, &f, &it, err);
+    char cc[8] = "", rid[PM_RECORD_ID_MAX + 1] = "";
+    if (!rc && q->record) {
+        const char *colon = strchr(q->record, ':');
+        if (!colon || colon - q->record != 3) {
+            rc = pm_error_set(err, PM_EINVAL, "--record wants COUNTRY:RECORD_ID");
+        } else {
+            memcpy(cc, q->record, 3);
+            snprintf(rid, sizeof rid, "%s", colon + 1);
+        }
+    }
+    while (!rc) {
+        int got = pm_crossing_iter_next(it, c, err);
+        if (got <= 0) {
+            rc = got;
+            break;
+        }
+        if (q->document && strcmp(c->document_number, q->document)) continue;
+        if (q->record && (strcmp(c->reporting_country, cc) || strcmp(c->record_id, rid)))
+            continue;
+        uint32_t t;
+        if (pm_link_map_traveller(map, c->store_id, &t)) continue;
+        size_t k = 0;
+        while (k < nw && want[k] != t)
+            k++;
+        if (k == nw && nw < HISTORY_MAX_TRAVELLERS) want[nw++] = t;
+    }
+    pm_crossing_iter_close(it);
+    pm_link_map_free(map);
+    free(c);
+    *out_nw = nw;
+    return rc;
+}
+
+int pm_report_history(pm_store_t *st, const pm_link_events_t *L, const pm_history_query_t *q,
+                      pm_report_t **out, pm_error_t *err)
+{
+    *out = NULL;
+    if (!st || !L || !q || (q->traveller <= 0 && !q->record && !q->document))
+        return pm_error_set(err, PM_EINVAL, "history: give a traveller, a record or a document");
+    uint32_t want[HISTORY_MAX_TRAVELLERS];
+    size_t nw = 0;
+    int rc = history_select(st, q, want, &nw, err);
+    if (rc) return rc;
+    if (nw == 0) return pm_error_set(err, PM_ENOTFOUND, "no linked traveller matches");
+    static const char *const cols[] = {
+        "traveller",         "store_id",  "direction",      "timestamp",   "port",
+        "reporting_country", "record_id", "surname",        "given_names", "date_of_birth",
+        "citizenship",       "document",  "reconciled_with"};
+    pm_report_t *r = report_new(13, cols);
+    int64_t *entry = malloc((L->n ? L->n : 1) * sizeof *entry);
+    pm_crossing_t *c = malloc(sizeof *c);
+    if (!r || !entry || !c) {
+        rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+        goto out;
+    }
+    pm_link_reconcile(L->ev, L->n, entry, NULL);
+    for (size_t k = 0; !rc && k < nw; k++)
+        for (size_t i = 0; !rc && i < L->n; i++) {
+            if (L->ev[i].traveller != want[k]) continue;
+            if ((rc = get_crossing(st, L->ev[i].store_id, c, err))) break;
+            char trav[16], sid[24], ts[32], dob[16], doc[32], rec[24] = "";
+            snprintf(trav, sizeof trav, "%u", want[k]);
+            snprintf(sid, sizeof sid, "%lld", (long long)c->store_id);
+            pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
+            pm_dob_format(&c->dob, dob);
+            snprintf(doc, sizeof doc, "%s %s", c->document_issuer, c->document_number);
+            if (entry[i] >= 0)
+                snprintf(rec, sizeof rec, "%lld", (long long)L->ev[entry[i]].store_id);
+            else if (entry[i] == -1)
+                snprintf(rec, sizeof rec, "unreconciled");
+            if (report_add(r, trav, sid, pm_direction_name(c->direction), ts, c->port_code,
+                           c->reporting_country, c->record_id, c->surname, c->given_names, dob,
+                           c->citizenship, doc, rec))
+                rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+        }
+    if (!rc) {
+        summary_int(r, "travellers", (int64_t)nw);
+        summary_int(r, "crossings", (int64_t)r->nrows);
+    }
+out:
+    free(c);
+    free(entry);
+    if (rc)
+        pm_report_free(r);
+    else
+        *out = r;
+    return rc;
+}
+
+/* ---- reconcile ------------------------------------------------------------------- */
+
+int pm_report_reconcile(const pm_link_events_t *L, int all, pm_report_t **out, pm_error_t *err)
+{
+    *out = NULL;
+    if (!L) return pm_error_set(err, PM_EINVAL, "reconcile: no events");
+    static const char *const cols[] = {"exit_store_id", "traveller", "exit_time_utc",
+                                       "entry_store_id", "status"};
+    pm_report_t *r = report_new(5, cols);
+    int64_t *entry = malloc((L->n ? L->n : 1) * sizeof *entry);
+    if (!r || !entry) {
+        pm_report_free(r);
+        free(entry);
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    }
+    size_t exits = 0, rec = pm_link_reconcile(L->ev, L->n, entry, &exits);
+    for (size_t i = 0; i < L->n && !r->oom; i++) {
+        if (entry[i] == -2 || (entry[i] >= 0 && !all)) continue;
+        char sid[24], trav[16], ts[32], es[24] = "";
+        snprintf(sid, sizeof sid, "%lld", (long long)L->ev[i].store_id);
+        snprintf(trav, sizeof trav, "%u", L->ev[i].traveller);
+        pm_timestamp_format(L->ev[i].time_utc, 0, ts);
+        if (entry[i] >= 0) snprintf(es, sizeof es, "%lld", (long long)L->ev[entry[i]].store_id);
+        report_add(r, sid, trav, ts, es, entry[i] >= 0 ? "reconciled" : "unreconciled");
+    }
+    free(entry);
+    if (r->oom) {
+        pm_report_free(r);
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    }
+    summary_int(r, "exits", (int64_t)exits);
+    summary_int(r, "reconciled", (int64_t)rec);
+    summary_int(r, "unreconciled", (int64_t)(exits - rec));
+    json_object_set_new(r->summary, "reconciliation_rate",
+                        json_real(exits ? (double)rec / (double)exits : 1.0));
+    summary_int(r, "unlinked_crossings", (int64_t)L->unlinked);
+    *out = r;
+    return PM_OK;
+}
