@@ -131,12 +131,55 @@ static void test_history_args(void **state)
     assert_int_equal(pm_report_reconcile(NULL, 0, &r, &e), PM_EINVAL);
 }
 
+static void test_presence(void **state)
+{
+    (void)state;
+    pm_link_event_t ev[3];
+    pm_link_events_t L = sample(ev);
+    pm_error_t e = {0};
+    pm_report_t *r = NULL;
+    pm_dob_t as_of = {2026, 3, 10};
+    assert_int_equal(pm_report_presence(&L, 0, &as_of, 5, 1, &r, &e), PM_OK);
+    assert_int_equal(pm_report_nrows(r), 2);
+    assert_int_equal(pm_report_ncols(r), 8);
+    /* traveller 1: in and out on 2026-03-01, one day present */
+    assert_string_equal(pm_report_cell(r, 0, 0), "1");
+    assert_string_equal(pm_report_cell(r, 0, 1), "2021-03-11");
+    assert_string_equal(pm_report_cell(r, 0, 2), "2026-03-10");
+    assert_string_equal(pm_report_cell(r, 0, 3), "1");
+    assert_string_equal(pm_report_cell(r, 0, 5), "yes");
+    char *s = NULL;
+    assert_int_equal(pm_report_render(r, PM_REPORT_JSON, &s, NULL, &e), PM_OK);
+    assert_true(strncmp(s, "{\n  \"rows\": [", 13) == 0); /* no summary: rows only */
+    free(s);
+    assert_int_equal(pm_report_render(r, PM_REPORT_TEXT, &s, NULL, &e), PM_OK);
+    assert_true(strncmp(s, "traveller  window_from", 22) == 0);
+    free(s);
+    pm_report_free(r);
+
+    assert_int_equal(pm_report_presence(&L, 2, &as_of, 5, 1095, &r, &e), PM_OK);
+    /* traveller 2's first crossing is an exit: present from the window start */
+    assert_int_equal(pm_report_nrows(r), 1);
+    assert_string_equal(pm_report_cell(r, 0, 5), "yes");
+    assert_string_equal(pm_report_cell(r, 0, 7), "yes");
+    pm_report_free(r);
+    assert_int_equal(pm_report_presence(&L, 9, &as_of, 5, 1095, &r, &e), PM_ENOTFOUND);
+    assert_null(r);
+    assert_int_equal(pm_report_presence(&L, 0, &as_of, 0, 1095, &r, &e), PM_EINVAL);
+    pm_dob_t no_day = {2026, 3, 0};
+    assert_int_equal(pm_report_presence(&L, 0, &no_day, 5, 1095, &r, &e), PM_EINVAL);
+    pm_stay_rules_t rules;
+    memset(&rules, 0, sizeof rules);
+    assert_int_equal(pm_report_overstays(NULL, &L, &rules, &as_of, &r, &e), PM_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reconcile_result),
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_history_args),
+        cmocka_unit_test(test_presence),
     };
     return PM_RUN_TESTS("reports", tests, NULL, NULL);
 }

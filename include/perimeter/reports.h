@@ -60,4 +60,15 @@ int pm_report_history(pm_store_t *st, const pm_link_events_t *L, const pm_histor
  * (the work queue), or every exit when all is non-zero. */
 int pm_report_reconcile(const pm_link_events_t *L, int all, pm_report_t **out, pm_error_t *err);
 
+/* overstays: as of the end of as_of (UTC), entries whose authorised stay under
+ * rules has ended, with the crossing's names and document from st. */
+int pm_report_overstays(pm_store_t *st, const pm_link_events_t *L, const pm_stay_rules_t *rules,
+                        const pm_dob_t *as_of, pm_report_t **out, pm_error_t *err);
+
+/* presence: days of physical presence in the window of `years` years ending on
+ * as_of, for one traveller (traveller > 0; PM_ENOTFOUND if it has no linked
+ * crossings) or every traveller (traveller == 0); meets = days >= required. */
+int pm_report_presence(const pm_link_events_t *L, int64_t traveller, const pm_dob_t *as_of,
+                       int years, int required, pm_report_t **out, pm_error_t *err);
+
 #endif

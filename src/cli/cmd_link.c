@@ -864,13 +864,6 @@ static int parse_date_arg(const char *s, pm_dob_t *d)
     return pm_dob_parse(s, strlen(s), d, NULL) || !d->month || !d->day ? -1 : 0;
 }
 
-static void fmt_day(int32_t day, char out[16])
-{
-    int y, m, d;
-    pm_civil_from_days(day, &y, &m, &d);
-    snprintf(out, 16, "%04d-%02d-%02d", y, m, d);
-}
-
 static void report_usage(FILE *out)
 {
     fprintf(out,
@@ -926,80 +919,21 @@ static int reconcile_report(const report_opts_t *o, linked_t *L, pm_error_t *err
 
 static int overstay_report(pm_store_t *st, const report_opts_t *o, linked_t *L, pm_error_t *err)
 {
-    /* as of the end of the given day (UTC) */
-    int64_t as_of =
-        (pm_days_from_civil(o->as_of.year, o->as_of.month, o->as_of.day) + 1) * 86400 - 1;
-    pm_link_overstay_t *os = NULL;
-    size_t n = 0;
-    int rc = pm_link_overstays(L->ev, L->n, &o->rules, as_of, &os, &n, err);
-    if (rc) return rc;
-    static const char *const cols[] = {"traveller",   "entry_store_id", "entry",     "citizenship",
-                                       "stay_days",   "stay_end",       "days_over", "surname",
-                                       "given_names", "document"};
-    table_t t = {10, cols, NULL, 0, 0};
-    pm_crossing_t *c = malloc(sizeof *c);
-    for (size_t i = 0; c && i < n && !rc; i++) {
-        const pm_link_event_t *e = &L->ev[os[i].entry];
-        if ((rc = get_crossing(st, e->store_id, c, err))) break;
-        char trav[16], sid[24], ts[32], end[32], days[16], over[16], doc[32];
-        snprintf(trav, sizeof trav, "%u", e->traveller);
-        snprintf(sid, sizeof sid, "%lld", (long long)e->store_id);
-        pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
-        pm_timestamp_format(os[i].stay_end_utc, c->utc_offset_min, end);
-        snprintf(days, sizeof days, "%d", pm_stay_rules_days(&o->rules, e->citizenship));
-        snprintf(over, sizeof over, "%d", os[i].days_over);
-        snprintf(doc, sizeof doc, "%s %s", c->document_issuer, c->document_number);
-        table_add(&t, trav, sid, ts, e->citizenship, days, end, over, c->surname, c->given_names,
-                  doc);
-    }
-    free(c);
-    free(os);
-    json_t *sum = json_object();
-    char d[16];
-    pm_dob_format(&o->as_of, d);
-    json_object_set_new(sum, "as_of", json_string(d));
-    json_object_set_new(sum, "overstays", json_integer((json_int_t)n));
-    json_object_set_new(sum, "unlinked_crossings", json_integer((json_int_t)L->unlinked));
-    table_print(&t, o->fmt, sum);
+    pm_report_t *r = NULL;
+    int rc = pm_report_overstays(st, L, &o->rules, &o->as_of, &r, err);
+    if (!rc) rc = print_report(r, o->fmt, err);
+    pm_report_free(r);
     return rc;
 }
 
 static int presence_report(const report_opts_t *o, linked_t *L, pm_error_t *err)
 {
-    int32_t to = (int32_t)pm_days_from_civil(o->as_of.year, o->as_of.month, o->as_of.day);
-    int fd = o->as_of.day;
-    if (o->as_of.month == 2 && fd == 29) fd = 28;
-    int32_t from = (int32_t)pm_days_from_civil(o->as_of.year - o->years, o->as_of.month, fd) + 1;
-    static const char *const cols[] = {
-        "traveller", "window_from", "window_to", "days_present",
-        "required",  "meets",       "anomalies", "assumed_present_before"};
-    table_t t = {8, cols, NULL, 0, 0};
-    size_t shown = 0;
-    for (size_t i = 0; i < L->n;) {
-        size_t j = i;
-        while (j < L->n && L->ev[j].traveller == L->ev[i].traveller)
-            j++;
-        if (o->all || L->ev[i].traveller == (uint32_t)o->traveller) {
-            pm_link_presence_t p;
-            pm_link_presence_days(L->ev + i, j - i, from, to, &p);
-            char trav[16], fs[16], ts[16], days[16], req[16], an[16];
-            snprintf(trav, sizeof trav, "%u", L->ev[i].traveller);
-            fmt_day(from, fs);
-            fmt_day(to, ts);
-            snprintf(days, sizeof days, "%d", p.days);
-            snprintf(req, sizeof req, "%d", o->required);
-            snprintf(an, sizeof an, "%d", p.anomalies);
-            table_add(&t, trav, fs, ts, days, req, p.days >= o->required ? "yes" : "no", an,
-                      p.assumed_in ? "yes" : "no");
-            shown++;
-        }
-        i = j;
-    }
-    if (!shown && !o->all)
-        return pm_error_set(err, PM_ENOTFOUND, "traveller %lld has no linked crossings",
-                            (long long)o->traveller);
-    table_print(&t, o->fmt, NULL);
-    return PM_OK;
+    pm_report_t *r = NULL;
+    int rc = pm_report_presence(L, o->all ? 0 : o->traveller, &o->as_of, o->years, o->required,
+                                &r, err);
+    if (!rc) rc = print_report(r, o->fmt, err);
+    pm_report_free(r);
+    return rc;
 }
 
 typedef struct order {

@@ -459,3 +459,112 @@ int pm_report_reconcile(const pm_link_events_t *L, int all, pm_report_t **out, p
     *out = r;
     return PM_OK;
 }
+
+/* ---- overstays ------------------------------------------------------------------- */
+
+int pm_report_overstays(pm_store_t *st, const pm_link_events_t *L, const pm_stay_rules_t *rules,
+                        const pm_dob_t *as_of, pm_report_t **out, pm_error_t *err)
+{
+    *out = NULL;
+    if (!st || !L || !rules || !as_of || !as_of->month || !as_of->day)
+        return pm_error_set(err, PM_EINVAL, "overstays: give the store, events, rules and a date");
+    /* as of the end of the given day (UTC) */
+    int64_t end_utc = (pm_days_from_civil(as_of->year, as_of->month, as_of->day) + 1) * 86400 - 1;
+    pm_link_overstay_t *os = NULL;
+    size_t n = 0;
+    int rc = pm_link_overstays(L->ev, L->n, rules, end_utc, &os, &n, err);
+    if (rc) return rc;
+    static const char *const cols[] = {"traveller",   "entry_store_id", "entry",     "citizenship",
+                                       "stay_days",   "stay_end",       "days_over", "surname",
+                                       "given_names", "document"};
+    pm_report_t *r = report_new(10, cols);
+    pm_crossing_t *c = malloc(sizeof *c);
+    if (!r || !c) rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < n; i++) {
+        const pm_link_event_t *e = &L->ev[os[i].entry];
+        if ((rc = get_crossing(st, e->store_id, c, err))) break;
+        char trav[16], sid[24], ts[32], end[32], days[16], over[16], doc[32];
+        snprintf(trav, sizeof trav, "%u", e->traveller);
+        snprintf(sid, sizeof sid, "%lld", (long long)e->store_id);
+        pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
+        pm_timestamp_format(os[i].stay_end_utc, c->utc_offset_min, end);
+        snprintf(days, sizeof days, "%d", pm_stay_rules_days(rules, e->citizenship));
+        snprintf(over, sizeof over, "%d", os[i].days_over);
+        snprintf(doc, sizeof doc, "%s %s", c->document_issuer, c->document_number);
+        if (report_add(r, trav, sid, ts, e->citizenship, days, end, over, c->surname,
+                       c->given_names, doc))
+            rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+    }
+    free(c);
+    free(os);
+    if (rc) {
+        pm_report_free(r);
+        return rc;
+    }
+    char d[16];
+    pm_dob_format(as_of, d);
+    json_object_set_new(r->summary, "as_of", json_string(d));
+    summary_int(r, "overstays", (int64_t)n);
+    summary_int(r, "unlinked_crossings", (int64_t)L->unlinked);
+    *out = r;
+    return PM_OK;
+}
+
+/* ---- presence -------------------------------------------------------------------- */
+
+static void fmt_day(int32_t day, char out[16])
+{
+    int y, m, d;
+    pm_civil_from_days(day, &y, &m, &d);
+    snprintf(out, 16, "%04d-%02d-%02d", y, m, d);
+}
+
+int pm_report_presence(const pm_link_events_t *L, int64_t traveller, const pm_dob_t *as_of,
+                       int years, int required, pm_report_t **out, pm_error_t *err)
+{
+    *out = NULL;
+    if (!L || !as_of || !as_of->month || !as_of->day || traveller < 0 || years < 1 ||
+        years > 100)
+        return pm_error_set(err, PM_EINVAL, "presence: give events, a date and 1..100 years");
+    int32_t to = (int32_t)pm_days_from_civil(as_of->year, as_of->month, as_of->day);
+    int fd = as_of->day;
+    if (as_of->month == 2 && fd == 29) fd = 28;
+    int32_t from = (int32_t)pm_days_from_civil(as_of->year - years, as_of->month, fd) + 1;
+    static const char *const cols[] = {
+        "traveller", "window_from", "window_to", "days_present",
+        "required",  "meets",       "anomalies", "assumed_present_before"};
+    pm_report_t *r = report_new(8, cols);
+    if (!r) return pm_error_set(err, PM_ENOMEM, "out of memory");
+    size_t shown = 0;
+    for (size_t i = 0; i < L->n && !r->oom;) {
+        size_t j = i;
+        while (j < L->n && L->ev[j].traveller == L->ev[i].traveller)
+            j++;
+        if (!traveller || L->ev[i].traveller == (uint32_t)traveller) {
+            pm_link_presence_t p;
+            pm_link_presence_days(L->ev + i, j - i, from, to, &p);
+            char trav[16], fs[16], ts[16], days[16], req[16], an[16];
+            snprintf(trav, sizeof trav, "%u", L->ev[i].traveller);
+            fmt_day(from, fs);
+            fmt_day(to, ts);
+            snprintf(days, sizeof days, "%d", p.days);
+            snprintf(req, sizeof req, "%d", required);
+            snprintf(an, sizeof an, "%d", p.anomalies);
+            report_add(r, trav, fs, ts, days, req, p.days >= required ? "yes" : "no", an,
+                       p.assumed_in ? "yes" : "no");
+            shown++;
+        }
+        i = j;
+    }
+    if (r->oom) {
+        pm_report_free(r);
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    }
+    if (!shown && traveller) {
+        pm_report_free(r);
+        return pm_error_set(err, PM_ENOTFOUND, "traveller %lld has no linked crossings",
+                            (long long)traveller);
+    }
+    *out = r;
+    return PM_OK;
+}
