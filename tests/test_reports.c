@@ -173,6 +173,53 @@ static void test_presence(void **state)
     assert_int_equal(pm_report_overstays(NULL, &L, &rules, &as_of, &r, &e), PM_EINVAL);
 }
 
+static void test_removals_empty_store(void **state)
+{
+    (void)state;
+    char *dir = pm_test_tmpdir();
+    assert_non_null(dir);
+    char path[512];
+    snprintf(path, sizeof path, "%s/r.db", dir);
+    pm_error_t e = {0};
+    pm_store_t *st = NULL;
+    assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
+    assert_int_equal(pm_link_store_migrate(st, &e), PM_OK);
+    pm_link_events_t L;
+    assert_int_equal(pm_link_events_load(st, &L, &e), PM_OK);
+    assert_int_equal(L.n, 0);
+    pm_report_t *r = NULL;
+    static const char orders[] =
+        "order_id,surname,given_names,date_of_birth,document_number,order_date\n"
+        "RO-1,NOBODY,NEVER,1999-09-09,,2025-09-01\n";
+    assert_int_equal(pm_report_removals(st, &L, orders, sizeof orders - 1, "o.csv", &r, &e), PM_OK);
+    assert_int_equal(pm_report_nrows(r), 1);
+    assert_string_equal(pm_report_cell(r, 0, 0), "RO-1");
+    assert_string_equal(pm_report_cell(r, 0, 1), "no match");
+    int64_t v = 0;
+    assert_int_equal(pm_report_summary_int(r, "orders", &v, &e), PM_OK);
+    assert_int_equal(v, 1);
+    pm_report_free(r);
+    /* an empty body, a missing column and an impossible date are refused */
+    assert_int_equal(pm_report_removals(st, &L, "", 0, "o.csv", &r, &e), PM_EFORMAT);
+    assert_null(r);
+    assert_int_equal(pm_report_removals(st, &L, "order_id,surname\nA,B\n", 20, "o.csv", &r, &e),
+                     PM_EFORMAT);
+    assert_non_null(strstr(pm_error_text(&e), "order_date"));
+    static const char bad[] =
+        "order_id,surname,given_names,date_of_birth,document_number,order_date\n"
+        "X,A,B,1970-01-01,,2025-02-30\n";
+    assert_int_equal(pm_report_removals(st, &L, bad, sizeof bad - 1, "o.csv", &r, &e), PM_EFORMAT);
+    assert_non_null(strstr(pm_error_text(&e), "o.csv:2"));
+    assert_int_equal(pm_report_removals(NULL, &L, bad, sizeof bad - 1, "o.csv", &r, &e), PM_EINVAL);
+    /* history of an unknown traveller in an empty store */
+    pm_history_query_t q = {0, NULL, "NOPE"};
+    assert_int_equal(pm_report_history(st, &L, &q, &r, &e), PM_ENOTFOUND);
+    pm_link_events_free(&L);
+    pm_store_close(st);
+    pm_test_rmdir(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_history_args),
         cmocka_unit_test(test_presence),
+        cmocka_unit_test(test_removals_empty_store),
     };
     return PM_RUN_TESTS("reports", tests, NULL, NULL);
 }

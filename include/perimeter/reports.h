@@ -71,4 +71,12 @@ int pm_report_overstays(pm_store_t *st, const pm_link_events_t *L, const pm_stay
 int pm_report_presence(const pm_link_events_t *L, int64_t traveller, const pm_dob_t *as_of,
                        int years, int required, pm_report_t **out, pm_error_t *err);
 
+/* removals: departures of people under removal orders. data/len is the orders
+ * CSV (order_id,surname,given_names,date_of_birth,document_number,order_date;
+ * name labels it in messages); an order is matched to linked crossings by the
+ * screening comparator on names + date of birth or by exact document number,
+ * and the first exit on or after the order date confirms the departure. */
+int pm_report_removals(pm_store_t *st, const pm_link_events_t *L, const char *data, size_t len,
+                       const char *name, pm_report_t **out, pm_error_t *err);
+
 #endif

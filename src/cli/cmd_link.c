@@ -936,183 +936,18 @@ static int presence_report(const report_opts_t *o, linked_t *L, pm_error_t *err)
     return rc;
 }
 
-typedef struct order {
-    char id[PM_RECORD_ID_MAX + 1];
-    char doc[PM_DOCNUM_MAX + 1];
-    int64_t since;
-    uint32_t trav[8];
-    int ntrav;
-} order_t;
-
-static int cmp_order_doc(const void *a, const void *b, void *ctx)
-{
-    const order_t *o = ctx;
-    return strcmp(o[*(const size_t *)a].doc, o[*(const size_t *)b].doc);
-}
-
 static int removals_report(pm_store_t *st, const report_opts_t *o, linked_t *L, pm_error_t *err)
 {
     uint8_t *data = NULL;
     size_t len = 0;
     int rc = pm_file_read(o->orders, 64u << 20, &data, &len, err);
     if (rc) return rc;
-    /* the orders as a watchlist (reason = order date), plus document numbers */
-    pm_watchlist_t *wl = NULL;
-    rc = pm_watchlist_new(&wl, err);
-    order_t *orders = NULL;
-    size_t norders = 0, cap = 0;
-    size_t pos = 0;
-    uint64_t line = 1;
-    static pm_list_row_t hdr, row;
-    if (!rc && pm_list_next((const char *)data, len, &pos, &line, &hdr, err) != 1)
-        rc = pm_error_set(err, PM_EFORMAT, "%s: empty or bad header", o->orders);
-    int c_id = pm_list_column(&hdr, "order_id"), c_s = pm_list_column(&hdr, "surname");
-    int c_g = pm_list_column(&hdr, "given_names"), c_d = pm_list_column(&hdr, "date_of_birth");
-    int c_doc = pm_list_column(&hdr, "document_number"), c_od = pm_list_column(&hdr, "order_date");
-    if (!rc && (c_id < 0 || c_s < 0 || c_od < 0))
-        rc = pm_error_set(err, PM_EFORMAT, "%s:1: header needs order_id, surname, order_date",
-                          o->orders);
-    while (!rc) {
-        uint64_t at = line;
-        int got = pm_list_next((const char *)data, len, &pos, &line, &row, err);
-        if (got <= 0) {
-            rc = got;
-            break;
-        }
-#define COL(c) ((c) >= 0 && (size_t)(c) < row.n ? row.f[c] : "")
-        pm_dob_t dob = {0}, od = {0};
-        if ((*COL(c_d) && pm_dob_parse(COL(c_d), strlen(COL(c_d)), &dob, NULL)) ||
-            parse_date_arg(COL(c_od), &od)) {
-            rc = pm_error_set(err, PM_EFORMAT, "%s:%llu: bad date_of_birth or order_date",
-                              o->orders, (unsigned long long)at);
-            break;
-        }
-        if (norders == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            order_t *no = realloc(orders, nc * sizeof *no);
-            if (!no) {
-                rc = pm_error_set(err, PM_ENOMEM, "out of memory");
-                break;
-            }
-            orders = no;
-            cap = nc;
-        }
-        order_t *ord = &orders[norders++];
-        memset(ord, 0, sizeof *ord);
-        snprintf(ord->id, sizeof ord->id, "%s", COL(c_id));
-        snprintf(ord->doc, sizeof ord->doc, "%s", COL(c_doc));
-        ord->since = pm_days_from_civil(od.year, od.month, od.day) * 86400;
-        rc = pm_watchlist_add(wl, ord->id, COL(c_s), COL(c_g), NULL, &dob, 0, "", "", err);
-#undef COL
-    }
+    pm_report_t *r = NULL;
+    rc = pm_report_removals(st, L, (const char *)data, len, o->orders, &r, err);
     free(data);
-    if (!rc) rc = pm_watchlist_finalize(wl, err);
-    /* order indexes sorted by document number (those without one last) */
-    size_t *docidx = malloc((norders ? norders : 1) * sizeof *docidx);
-    size_t ndoc = 0;
-    if (!rc && !docidx) rc = pm_error_set(err, PM_ENOMEM, "out of memory");
-    for (size_t k = 0; !rc && k < norders; k++)
-        if (orders[k].doc[0]) docidx[ndoc++] = k;
-    if (!rc) qsort_r(docidx, ndoc, sizeof *docidx, cmp_order_doc, orders);
-    /* match every linked crossing against the orders */
-    pm_link_map_t *map = NULL;
-    if (!rc) rc = pm_link_map_load(st, &map, err);
-    pm_crossing_iter_t *it = NULL;
-    if (!rc) rc = pm_store_crossings(st, NULL, &it, err);
-    pm_crossing_t *c = malloc(sizeof *c);
-    while (!rc && c) {
-        int got = pm_crossing_iter_next(it, c, err);
-        if (got <= 0) {
-            rc = got;
-            break;
-        }
-        uint32_t trav;
-        if (pm_link_map_traveller(map, c->store_id, &trav)) continue;
-        pm_screen_hit_t hits[4];
-        size_t nh = 0;
-        if (pm_watchlist_screen(wl, c->surname, c->given_names, c->middle_names, &c->dob, 0, "",
-                                PM_SCREEN_DEFAULT_MIN, hits, 4, &nh, NULL))
-            nh = 0;
-        /* orders hit by name (entry k is order k) or by document number */
-        size_t ks[8];
-        size_t nk = 0;
-        for (size_t h = 0; h < nh && nk < 8; h++)
-            ks[nk++] = hits[h].entry;
-        if (c->document_number[0] && nk < 8) {
-            size_t lo = 0, hi = ndoc;
-            while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                if (strcmp(orders[docidx[mid]].doc, c->document_number) < 0)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            for (; lo < ndoc && nk < 8 && !strcmp(orders[docidx[lo]].doc, c->document_number); lo++)
-                ks[nk++] = docidx[lo];
-        }
-        for (size_t x = 0; x < nk; x++) {
-            order_t *ord = &orders[ks[x]];
-            int seen = 0;
-            for (int q = 0; q < ord->ntrav; q++)
-                seen |= ord->trav[q] == trav;
-            if (!seen && ord->ntrav < 8) ord->trav[ord->ntrav++] = trav;
-        }
-    }
-    pm_crossing_iter_close(it);
-    pm_link_map_free(map);
-    pm_watchlist_free(wl);
-    static const char *const cols[] = {"order_id",      "status", "traveller",        "departure",
-                                       "exit_store_id", "port",   "reporting_country"};
-    table_t t = {7, cols, NULL, 0, 0};
-    size_t departed = 0;
-    for (size_t k = 0; !rc && k < norders; k++) {
-        const pm_link_event_t *best = NULL;
-        for (int q = 0; q < orders[k].ntrav; q++) {
-            /* events are sorted by traveller, then time: the traveller's range */
-            size_t lo = 0, hi = L->n;
-            while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                if (L->ev[mid].traveller < orders[k].trav[q])
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            for (size_t i = lo; i < L->n && L->ev[i].traveller == orders[k].trav[q]; i++) {
-                const pm_link_event_t *e = &L->ev[i];
-                if (e->direction == PM_DIRECTION_EXIT && e->time_utc >= orders[k].since) {
-                    if (!best || e->time_utc < best->time_utc) best = e;
-                    break;
-                }
-            }
-        }
-        char trav[16] = "", ts[32] = "", sid[24] = "", port[24] = "", rc3[8] = "";
-        if (orders[k].ntrav) snprintf(trav, sizeof trav, "%u", orders[k].trav[0]);
-        if (best && !(rc = get_crossing(st, best->store_id, c, err))) {
-            snprintf(trav, sizeof trav, "%u", best->traveller);
-            pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
-            snprintf(sid, sizeof sid, "%lld", (long long)c->store_id);
-            snprintf(port, sizeof port, "%s", c->port_code);
-            snprintf(rc3, sizeof rc3, "%s", c->reporting_country);
-            departed++;
-        }
-        table_add(&t, orders[k].id,
-                  best              ? "departed"
-                  : orders[k].ntrav ? "no departure recorded"
-                                    : "no match",
-                  trav, ts, sid, port, rc3);
-    }
-    free(c);
-    free(orders);
-    free(docidx);
-    if (rc) {
-        table_print(&t, OUT_CSV, NULL);
-        return rc;
-    }
-    json_t *sum = json_object();
-    json_object_set_new(sum, "orders", json_integer((json_int_t)norders));
-    json_object_set_new(sum, "departed", json_integer((json_int_t)departed));
-    table_print(&t, o->fmt, sum);
-    return PM_OK;
+    if (!rc) rc = print_report(r, o->fmt, err);
+    pm_report_free(r);
+    return rc;
 }
 
 int pm_cmd_report(int argc, char **argv)
