@@ -65,8 +65,10 @@ static int global_option(int argc, char **argv, int i)
 }
 
 /* Global options may come before the command words (`perimeter --db X crossings
- * import F`): move them to just after the command words, where every command
- * parses them. Returns a new argv (caller frees; the strings are argv's) and its
+ * import F`): move them to the end of the command's arguments (before a `--` if
+ * there is one), where every command parses them; GNU getopt takes options in
+ * any position, and a command's own positional words (`report KIND`) keep their
+ * place. Returns a new argv (caller frees; the strings are argv's) and its
  * length in *out_argc, or NULL when there are none (or out of memory). */
 static char **hoist_globals(int argc, char **argv, int *out_argc)
 {
@@ -86,12 +88,14 @@ static char **hoist_globals(int argc, char **argv, int *out_argc)
     v[k++] = argv[0];
     for (int i = g; i < argc; i++)
         v[k++] = argv[i];
-    v[k] = NULL;
-    /* Now find the command words in v, then put the globals right after them. */
-    int consumed = 0;
-    if (k >= 2 && !lookup(k, v, &consumed))
-        consumed = 1; /* unknown command: main names it */
-    int at = 1 + consumed;
+    int at = k;
+    for (int i = 1; i < k; i++)
+        if (strcmp(v[i], "--") == 0) {
+            at = i;
+            break;
+        }
+    if (k == 1)
+        at = 1;
     memmove(v + at + (g - 1), v + at, (size_t)(k - at) * sizeof *v);
     for (int i = 1; i < g; i++)
         v[at + i - 1] = argv[i];

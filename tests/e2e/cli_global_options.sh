@@ -30,6 +30,17 @@ assert_contains before.json '300' "stats with --json before the command"
 cmp -s before.json after.json || fail "--json/--db before and after differ: $(cat before.json) vs $(cat after.json)"
 cmp -s before.json mixed.json || fail "mixed placement differs"
 
+# A command with its own positional word (report KIND) keeps it: the globals
+# go to the end of its arguments, not between the command and KIND.
+"$bin" link --db a.db >/dev/null 2>log || fail "link: rc $? $(cat log)"
+"$bin" --db a.db --json report reconcile --all >rb.json 2>log || fail "report, globals before: rc $? $(cat log)"
+"$bin" report reconcile --all --db a.db --json >ra.json 2>log || fail "report, globals after: rc $?"
+assert_contains rb.json '"exits"' "report reconcile with globals before"
+cmp -s rb.json ra.json || fail "report: globals before and after differ"
+# an argument after `--` stays after it; the globals go before it
+"$bin" --db a.db crossings import -- can.csv 2>log || fail "import with --: rc $? $(cat log)"
+assert_contains log '300 rows, 0 stored, 300 already present' "import with globals before and --"
+
 # A bad command after global options names the command, not the option.
 rc=0; "$bin" --db a.db nosuch 2>log || rc=$?
 [ "$rc" = 2 ] || fail "unknown command: rc $rc, want 2"
@@ -39,7 +50,7 @@ assert_not_contains log "unknown command '--db'"
 rc=0; "$bin" --db a.db 2>log || rc=$?
 [ "$rc" = 2 ] || fail "no command: rc $rc, want 2"
 assert_contains log "no command"
-# --config before a command is moved after it: the command itself answers
+# --config before a command is moved to its arguments: the command itself answers
 # (no command takes --config yet), never "unknown command '--config'".
 rc=0; "$bin" --config x.json crossings stats --db a.db >/dev/null 2>log || rc=$?
 assert_not_contains log "unknown command"
