@@ -68,9 +68,9 @@ typedef struct pm_store_options {
     int busy_ms;     /* wait this long for a lock held by another process (0 = 30000: an import may hold the write lock for a whole batch) */
 } pm_store_options_t;
 
-/* The database path to use when none is given: $PERIMETER_DB if set and
- * non-empty, else "./perimeter.db". Returns a pointer into the environment or
- * a literal; do not free. */
+/* The database path pm_store_open uses when none is given: "./perimeter.db".
+ * The library never reads the environment; the CLI maps $PERIMETER_DB to a
+ * path itself. Returns a literal; do not free. */
 const char *pm_store_default_path(void);
 
 /* Opens (creating if allowed) the SQLite database at path and applies the

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "cli_env.h"
 #include "perimeter/core.h"
 #include "perimeter/gallery.h"
 #include "perimeter/match.h"
@@ -94,13 +95,13 @@ static void snapshot_path(const gopts_t *o, char *out, size_t cap)
     if (o->snapshot)
         snprintf(out, cap, "%s", o->snapshot);
     else
-        snprintf(out, cap, "%s.gallery", o->db ? o->db : pm_store_default_path());
+        snprintf(out, cap, "%s.gallery", pm__cli_db_path(o->db));
 }
 
 static int open_store(const gopts_t *o, pm_store_t **st)
 {
     pm_error_t err = {0};
-    const char *path = o->db ? o->db : pm_store_default_path();
+    const char *path = pm__cli_db_path(o->db);
     if (pm_store_open(path, NULL, st, &err) || pm_gallery_store_migrate(*st, &err)) {
         fprintf(stderr, "perimeter: database %s: %s\n", path, pm_error_text(&err));
         pm_store_close(*st);

@@ -10,8 +10,10 @@
 
 #include <jansson.h>
 
+#include "cli_env.h"
 #include "perimeter/core.h"
 #include "perimeter/link.h"
+#include "perimeter/reports.h"
 #include "perimeter/store.h"
 #include "perimeter/travel.h"
 
@@ -376,9 +378,9 @@ static pm_store_t *open_db(const char *path, int read_only)
     pm_store_options_t o = {PM_STORE_DURABLE_FULL, !read_only, 0, 0};
     pm_store_t *st = NULL;
     pm_error_t e = {0};
+    path = pm__cli_db_path(path);
     if (pm_store_open(path, &o, &st, &e) != PM_OK) {
-        fprintf(stderr, "perimeter: database %s: %s\n", path ? path : pm_store_default_path(),
-                pm_error_text(&e));
+        fprintf(stderr, "perimeter: database %s: %s\n", path, pm_error_text(&e));
         return NULL;
     }
     return st;
@@ -840,73 +842,26 @@ static void table_print(table_t *t, enum out_fmt fmt, json_t *summary)
 
 /* ---- report ----------------------------------------------------------------------- */
 
-typedef struct linked {
-    pm_link_event_t *ev;
-    size_t n, cap;
-    uint64_t unlinked;
-} linked_t;
+/* The events are loaded by the library (perimeter/reports.h). */
+typedef pm_link_events_t linked_t;
 
-/* Loads every linked crossing as an event (sorted by traveller and time). */
-static int load_events(pm_store_t *st, linked_t *L, pm_error_t *err)
+/* Prints a library report result in the chosen format (the same bytes a server sends). */
+static int print_report(const pm_report_t *r, enum out_fmt fmt, pm_error_t *err)
 {
-    memset(L, 0, sizeof *L);
-    pm_link_map_t *map = NULL;
-    int rc = pm_link_map_load(st, &map, err);
-    if (rc) return rc;
-    pm_crossing_iter_t *it = NULL;
-    pm_crossing_filter_t f;
-    memset(&f, 0, sizeof f);
-    f.order = PM_ORDER_TIME;
-    rc = pm_store_crossings(st, &f, &it, err);
-    pm_crossing_t *c = malloc(sizeof *c);
-    if (!rc && !c) rc = pm_error_set(err, PM_ENOMEM, "out of memory");
-    while (!rc) {
-        int got = pm_crossing_iter_next(it, c, err);
-        if (got <= 0) {
-            rc = got;
-            break;
-        }
-        uint32_t trav;
-        if (pm_link_map_traveller(map, c->store_id, &trav)) {
-            L->unlinked++;
-            continue;
-        }
-        if (L->n == L->cap) {
-            size_t nc = L->cap ? L->cap * 2 : 4096;
-            pm_link_event_t *ne = realloc(L->ev, nc * sizeof *ne);
-            if (!ne) {
-                rc = pm_error_set(err, PM_ENOMEM, "out of memory");
-                break;
-            }
-            L->ev = ne;
-            L->cap = nc;
-        }
-        pm_link_event_t *e = &L->ev[L->n++];
-        memset(e, 0, sizeof *e);
-        e->store_id = c->store_id;
-        e->time_utc = c->time_utc;
-        e->local_day = pm_link_local_day(c->time_utc, c->utc_offset_min);
-        e->traveller = trav;
-        e->direction = c->direction;
-        memcpy(e->citizenship, c->citizenship, 4);
-    }
-    free(c);
-    pm_crossing_iter_close(it);
-    pm_link_map_free(map);
-    if (!rc) pm_link_sort_events(L->ev, L->n);
+    char *text = NULL;
+    size_t len = 0;
+    pm_report_format_t f = fmt == OUT_JSON ? PM_REPORT_JSON
+                           : fmt == OUT_CSV ? PM_REPORT_CSV
+                                            : PM_REPORT_TEXT;
+    int rc = pm_report_render(r, f, &text, &len, err);
+    if (!rc) fwrite(text, 1, len, stdout);
+    free(text);
     return rc;
 }
 
 static int parse_date_arg(const char *s, pm_dob_t *d)
 {
     return pm_dob_parse(s, strlen(s), d, NULL) || !d->month || !d->day ? -1 : 0;
-}
-
-static void fmt_day(int32_t day, char out[16])
-{
-    int y, m, d;
-    pm_civil_from_days(day, &y, &m, &d);
-    snprintf(out, 16, "%04d-%02d-%02d", y, m, d);
 }
 
 static void report_usage(FILE *out)
@@ -945,208 +900,40 @@ typedef struct report_opts {
 
 static int history_report(pm_store_t *st, const report_opts_t *o, linked_t *L, pm_error_t *err)
 {
-    /* which travellers */
-    uint32_t want[64];
-    size_t nw = 0;
-    if (o->traveller > 0)
-        want[nw++] = (uint32_t)o->traveller;
-    else {
-        pm_crossing_t *c = malloc(sizeof *c);
-        pm_link_map_t *map = NULL;
-        int rc = c ? pm_link_map_load(st, &map, err) : PM_ENOMEM;
-        pm_crossing_iter_t *it = NULL;
-        pm_crossing_filter_t f;
-        memset(&f, 0, sizeof f);
-        if (o->document) snprintf(f.document_number, sizeof f.document_number, "%s", o->document);
-        if (!rc) rc = pm_store_crossings(st, &f, &it, err);
-        char cc[8] = "", rid[PM_RECORD_ID_MAX + 1] = "";
-        if (o->record) {
-            const char *colon = strchr(o->record, ':');
-            if (!colon || colon - o->record != 3) {
-                rc = pm_error_set(err, PM_EINVAL, "--record wants COUNTRY:RECORD_ID");
-            } else {
-                memcpy(cc, o->record, 3);
-                snprintf(rid, sizeof rid, "%s", colon + 1);
-            }
-        }
-        while (!rc) {
-            int got = pm_crossing_iter_next(it, c, err);
-            if (got <= 0) {
-                rc = got;
-                break;
-            }
-            if (o->document && strcmp(c->document_number, o->document)) continue;
-            if (o->record && (strcmp(c->reporting_country, cc) || strcmp(c->record_id, rid)))
-                continue;
-            uint32_t t;
-            if (pm_link_map_traveller(map, c->store_id, &t)) continue;
-            size_t k = 0;
-            while (k < nw && want[k] != t)
-                k++;
-            if (k == nw && nw < 64) want[nw++] = t;
-        }
-        pm_crossing_iter_close(it);
-        pm_link_map_free(map);
-        free(c);
-        if (rc) return rc;
-    }
-    if (nw == 0) return pm_error_set(err, PM_ENOTFOUND, "no linked traveller matches");
-    static const char *const cols[] = {
-        "traveller",         "store_id",  "direction",      "timestamp",   "port",
-        "reporting_country", "record_id", "surname",        "given_names", "date_of_birth",
-        "citizenship",       "document",  "reconciled_with"};
-    table_t t = {13, cols, NULL, 0, 0};
-    int64_t *entry = malloc((L->n ? L->n : 1) * sizeof *entry);
-    if (!entry) return pm_error_set(err, PM_ENOMEM, "out of memory");
-    pm_link_reconcile(L->ev, L->n, entry, NULL);
-    pm_crossing_t *c = malloc(sizeof *c);
-    int rc = c ? PM_OK : PM_ENOMEM;
-    for (size_t k = 0; !rc && k < nw; k++)
-        for (size_t i = 0; !rc && i < L->n; i++) {
-            if (L->ev[i].traveller != want[k]) continue;
-            if ((rc = get_crossing(st, L->ev[i].store_id, c, err))) break;
-            char trav[16], sid[24], ts[32], dob[16], doc[32], rec[24] = "";
-            snprintf(trav, sizeof trav, "%u", want[k]);
-            snprintf(sid, sizeof sid, "%lld", (long long)c->store_id);
-            pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
-            pm_dob_format(&c->dob, dob);
-            snprintf(doc, sizeof doc, "%s %s", c->document_issuer, c->document_number);
-            if (entry[i] >= 0)
-                snprintf(rec, sizeof rec, "%lld", (long long)L->ev[entry[i]].store_id);
-            else if (entry[i] == -1)
-                snprintf(rec, sizeof rec, "unreconciled");
-            table_add(&t, trav, sid, pm_direction_name(c->direction), ts, c->port_code,
-                      c->reporting_country, c->record_id, c->surname, c->given_names, dob,
-                      c->citizenship, doc, rec);
-        }
-    free(c);
-    free(entry);
-    json_t *sum = json_object();
-    json_object_set_new(sum, "travellers", json_integer((json_int_t)nw));
-    json_object_set_new(sum, "crossings", json_integer((json_int_t)t.nrows));
-    table_print(&t, o->fmt, sum);
+    pm_history_query_t q = {o->traveller, o->record, o->document};
+    pm_report_t *r = NULL;
+    int rc = pm_report_history(st, L, &q, &r, err);
+    if (!rc) rc = print_report(r, o->fmt, err);
+    pm_report_free(r);
     return rc;
 }
 
 static int reconcile_report(const report_opts_t *o, linked_t *L, pm_error_t *err)
 {
-    int64_t *entry = malloc((L->n ? L->n : 1) * sizeof *entry);
-    if (!entry) return pm_error_set(err, PM_ENOMEM, "out of memory");
-    size_t exits = 0, rec = pm_link_reconcile(L->ev, L->n, entry, &exits);
-    static const char *const cols[] = {"exit_store_id", "traveller", "exit_time_utc",
-                                       "entry_store_id", "status"};
-    table_t t = {5, cols, NULL, 0, 0};
-    for (size_t i = 0; i < L->n; i++) {
-        if (entry[i] == -2 || (entry[i] >= 0 && !o->all)) continue;
-        char sid[24], trav[16], ts[32], es[24] = "";
-        snprintf(sid, sizeof sid, "%lld", (long long)L->ev[i].store_id);
-        snprintf(trav, sizeof trav, "%u", L->ev[i].traveller);
-        pm_timestamp_format(L->ev[i].time_utc, 0, ts);
-        if (entry[i] >= 0) snprintf(es, sizeof es, "%lld", (long long)L->ev[entry[i]].store_id);
-        table_add(&t, sid, trav, ts, es, entry[i] >= 0 ? "reconciled" : "unreconciled");
-    }
-    free(entry);
-    json_t *sum = json_object();
-    json_object_set_new(sum, "exits", json_integer((json_int_t)exits));
-    json_object_set_new(sum, "reconciled", json_integer((json_int_t)rec));
-    json_object_set_new(sum, "unreconciled", json_integer((json_int_t)(exits - rec)));
-    json_object_set_new(sum, "reconciliation_rate",
-                        json_real(exits ? (double)rec / (double)exits : 1.0));
-    json_object_set_new(sum, "unlinked_crossings", json_integer((json_int_t)L->unlinked));
-    table_print(&t, o->fmt, sum);
-    return PM_OK;
+    pm_report_t *r = NULL;
+    int rc = pm_report_reconcile(L, o->all, &r, err);
+    if (!rc) rc = print_report(r, o->fmt, err);
+    pm_report_free(r);
+    return rc;
 }
 
 static int overstay_report(pm_store_t *st, const report_opts_t *o, linked_t *L, pm_error_t *err)
 {
-    /* as of the end of the given day (UTC) */
-    int64_t as_of =
-        (pm_days_from_civil(o->as_of.year, o->as_of.month, o->as_of.day) + 1) * 86400 - 1;
-    pm_link_overstay_t *os = NULL;
-    size_t n = 0;
-    int rc = pm_link_overstays(L->ev, L->n, &o->rules, as_of, &os, &n, err);
-    if (rc) return rc;
-    static const char *const cols[] = {"traveller",   "entry_store_id", "entry",     "citizenship",
-                                       "stay_days",   "stay_end",       "days_over", "surname",
-                                       "given_names", "document"};
-    table_t t = {10, cols, NULL, 0, 0};
-    pm_crossing_t *c = malloc(sizeof *c);
-    for (size_t i = 0; c && i < n && !rc; i++) {
-        const pm_link_event_t *e = &L->ev[os[i].entry];
-        if ((rc = get_crossing(st, e->store_id, c, err))) break;
-        char trav[16], sid[24], ts[32], end[32], days[16], over[16], doc[32];
-        snprintf(trav, sizeof trav, "%u", e->traveller);
-        snprintf(sid, sizeof sid, "%lld", (long long)e->store_id);
-        pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
-        pm_timestamp_format(os[i].stay_end_utc, c->utc_offset_min, end);
-        snprintf(days, sizeof days, "%d", pm_stay_rules_days(&o->rules, e->citizenship));
-        snprintf(over, sizeof over, "%d", os[i].days_over);
-        snprintf(doc, sizeof doc, "%s %s", c->document_issuer, c->document_number);
-        table_add(&t, trav, sid, ts, e->citizenship, days, end, over, c->surname, c->given_names,
-                  doc);
-    }
-    free(c);
-    free(os);
-    json_t *sum = json_object();
-    char d[16];
-    pm_dob_format(&o->as_of, d);
-    json_object_set_new(sum, "as_of", json_string(d));
-    json_object_set_new(sum, "overstays", json_integer((json_int_t)n));
-    json_object_set_new(sum, "unlinked_crossings", json_integer((json_int_t)L->unlinked));
-    table_print(&t, o->fmt, sum);
+    pm_report_t *r = NULL;
+    int rc = pm_report_overstays(st, L, &o->rules, &o->as_of, &r, err);
+    if (!rc) rc = print_report(r, o->fmt, err);
+    pm_report_free(r);
     return rc;
 }
 
 static int presence_report(const report_opts_t *o, linked_t *L, pm_error_t *err)
 {
-    int32_t to = (int32_t)pm_days_from_civil(o->as_of.year, o->as_of.month, o->as_of.day);
-    int fd = o->as_of.day;
-    if (o->as_of.month == 2 && fd == 29) fd = 28;
-    int32_t from = (int32_t)pm_days_from_civil(o->as_of.year - o->years, o->as_of.month, fd) + 1;
-    static const char *const cols[] = {
-        "traveller", "window_from", "window_to", "days_present",
-        "required",  "meets",       "anomalies", "assumed_present_before"};
-    table_t t = {8, cols, NULL, 0, 0};
-    size_t shown = 0;
-    for (size_t i = 0; i < L->n;) {
-        size_t j = i;
-        while (j < L->n && L->ev[j].traveller == L->ev[i].traveller)
-            j++;
-        if (o->all || L->ev[i].traveller == (uint32_t)o->traveller) {
-            pm_link_presence_t p;
-            pm_link_presence_days(L->ev + i, j - i, from, to, &p);
-            char trav[16], fs[16], ts[16], days[16], req[16], an[16];
-            snprintf(trav, sizeof trav, "%u", L->ev[i].traveller);
-            fmt_day(from, fs);
-            fmt_day(to, ts);
-            snprintf(days, sizeof days, "%d", p.days);
-            snprintf(req, sizeof req, "%d", o->required);
-            snprintf(an, sizeof an, "%d", p.anomalies);
-            table_add(&t, trav, fs, ts, days, req, p.days >= o->required ? "yes" : "no", an,
-                      p.assumed_in ? "yes" : "no");
-            shown++;
-        }
-        i = j;
-    }
-    if (!shown && !o->all)
-        return pm_error_set(err, PM_ENOTFOUND, "traveller %lld has no linked crossings",
-                            (long long)o->traveller);
-    table_print(&t, o->fmt, NULL);
-    return PM_OK;
-}
-
-typedef struct order {
-    char id[PM_RECORD_ID_MAX + 1];
-    char doc[PM_DOCNUM_MAX + 1];
-    int64_t since;
-    uint32_t trav[8];
-    int ntrav;
-} order_t;
-
-static int cmp_order_doc(const void *a, const void *b, void *ctx)
-{
-    const order_t *o = ctx;
-    return strcmp(o[*(const size_t *)a].doc, o[*(const size_t *)b].doc);
+    pm_report_t *r = NULL;
+    int rc = pm_report_presence(L, o->all ? 0 : o->traveller, &o->as_of, o->years, o->required,
+                                &r, err);
+    if (!rc) rc = print_report(r, o->fmt, err);
+    pm_report_free(r);
+    return rc;
 }
 
 static int removals_report(pm_store_t *st, const report_opts_t *o, linked_t *L, pm_error_t *err)
@@ -1155,163 +942,12 @@ static int removals_report(pm_store_t *st, const report_opts_t *o, linked_t *L, 
     size_t len = 0;
     int rc = pm_file_read(o->orders, 64u << 20, &data, &len, err);
     if (rc) return rc;
-    /* the orders as a watchlist (reason = order date), plus document numbers */
-    pm_watchlist_t *wl = NULL;
-    rc = pm_watchlist_new(&wl, err);
-    order_t *orders = NULL;
-    size_t norders = 0, cap = 0;
-    size_t pos = 0;
-    uint64_t line = 1;
-    static pm_list_row_t hdr, row;
-    if (!rc && pm_list_next((const char *)data, len, &pos, &line, &hdr, err) != 1)
-        rc = pm_error_set(err, PM_EFORMAT, "%s: empty or bad header", o->orders);
-    int c_id = pm_list_column(&hdr, "order_id"), c_s = pm_list_column(&hdr, "surname");
-    int c_g = pm_list_column(&hdr, "given_names"), c_d = pm_list_column(&hdr, "date_of_birth");
-    int c_doc = pm_list_column(&hdr, "document_number"), c_od = pm_list_column(&hdr, "order_date");
-    if (!rc && (c_id < 0 || c_s < 0 || c_od < 0))
-        rc = pm_error_set(err, PM_EFORMAT, "%s:1: header needs order_id, surname, order_date",
-                          o->orders);
-    while (!rc) {
-        uint64_t at = line;
-        int got = pm_list_next((const char *)data, len, &pos, &line, &row, err);
-        if (got <= 0) {
-            rc = got;
-            break;
-        }
-#define COL(c) ((c) >= 0 && (size_t)(c) < row.n ? row.f[c] : "")
-        pm_dob_t dob = {0}, od = {0};
-        if ((*COL(c_d) && pm_dob_parse(COL(c_d), strlen(COL(c_d)), &dob, NULL)) ||
-            parse_date_arg(COL(c_od), &od)) {
-            rc = pm_error_set(err, PM_EFORMAT, "%s:%llu: bad date_of_birth or order_date",
-                              o->orders, (unsigned long long)at);
-            break;
-        }
-        if (norders == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            order_t *no = realloc(orders, nc * sizeof *no);
-            if (!no) {
-                rc = pm_error_set(err, PM_ENOMEM, "out of memory");
-                break;
-            }
-            orders = no;
-            cap = nc;
-        }
-        order_t *ord = &orders[norders++];
-        memset(ord, 0, sizeof *ord);
-        snprintf(ord->id, sizeof ord->id, "%s", COL(c_id));
-        snprintf(ord->doc, sizeof ord->doc, "%s", COL(c_doc));
-        ord->since = pm_days_from_civil(od.year, od.month, od.day) * 86400;
-        rc = pm_watchlist_add(wl, ord->id, COL(c_s), COL(c_g), NULL, &dob, 0, "", "", err);
-#undef COL
-    }
+    pm_report_t *r = NULL;
+    rc = pm_report_removals(st, L, (const char *)data, len, o->orders, &r, err);
     free(data);
-    if (!rc) rc = pm_watchlist_finalize(wl, err);
-    /* order indexes sorted by document number (those without one last) */
-    size_t *docidx = malloc((norders ? norders : 1) * sizeof *docidx);
-    size_t ndoc = 0;
-    if (!rc && !docidx) rc = pm_error_set(err, PM_ENOMEM, "out of memory");
-    for (size_t k = 0; !rc && k < norders; k++)
-        if (orders[k].doc[0]) docidx[ndoc++] = k;
-    if (!rc) qsort_r(docidx, ndoc, sizeof *docidx, cmp_order_doc, orders);
-    /* match every linked crossing against the orders */
-    pm_link_map_t *map = NULL;
-    if (!rc) rc = pm_link_map_load(st, &map, err);
-    pm_crossing_iter_t *it = NULL;
-    if (!rc) rc = pm_store_crossings(st, NULL, &it, err);
-    pm_crossing_t *c = malloc(sizeof *c);
-    while (!rc && c) {
-        int got = pm_crossing_iter_next(it, c, err);
-        if (got <= 0) {
-            rc = got;
-            break;
-        }
-        uint32_t trav;
-        if (pm_link_map_traveller(map, c->store_id, &trav)) continue;
-        pm_screen_hit_t hits[4];
-        size_t nh = 0;
-        if (pm_watchlist_screen(wl, c->surname, c->given_names, c->middle_names, &c->dob, 0, "",
-                                PM_SCREEN_DEFAULT_MIN, hits, 4, &nh, NULL))
-            nh = 0;
-        /* orders hit by name (entry k is order k) or by document number */
-        size_t ks[8];
-        size_t nk = 0;
-        for (size_t h = 0; h < nh && nk < 8; h++)
-            ks[nk++] = hits[h].entry;
-        if (c->document_number[0] && nk < 8) {
-            size_t lo = 0, hi = ndoc;
-            while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                if (strcmp(orders[docidx[mid]].doc, c->document_number) < 0)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            for (; lo < ndoc && nk < 8 && !strcmp(orders[docidx[lo]].doc, c->document_number); lo++)
-                ks[nk++] = docidx[lo];
-        }
-        for (size_t x = 0; x < nk; x++) {
-            order_t *ord = &orders[ks[x]];
-            int seen = 0;
-            for (int q = 0; q < ord->ntrav; q++)
-                seen |= ord->trav[q] == trav;
-            if (!seen && ord->ntrav < 8) ord->trav[ord->ntrav++] = trav;
-        }
-    }
-    pm_crossing_iter_close(it);
-    pm_link_map_free(map);
-    pm_watchlist_free(wl);
-    static const char *const cols[] = {"order_id",      "status", "traveller",        "departure",
-                                       "exit_store_id", "port",   "reporting_country"};
-    table_t t = {7, cols, NULL, 0, 0};
-    size_t departed = 0;
-    for (size_t k = 0; !rc && k < norders; k++) {
-        const pm_link_event_t *best = NULL;
-        for (int q = 0; q < orders[k].ntrav; q++) {
-            /* events are sorted by traveller, then time: the traveller's range */
-            size_t lo = 0, hi = L->n;
-            while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                if (L->ev[mid].traveller < orders[k].trav[q])
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            for (size_t i = lo; i < L->n && L->ev[i].traveller == orders[k].trav[q]; i++) {
-                const pm_link_event_t *e = &L->ev[i];
-                if (e->direction == PM_DIRECTION_EXIT && e->time_utc >= orders[k].since) {
-                    if (!best || e->time_utc < best->time_utc) best = e;
-                    break;
-                }
-            }
-        }
-        char trav[16] = "", ts[32] = "", sid[24] = "", port[24] = "", rc3[8] = "";
-        if (orders[k].ntrav) snprintf(trav, sizeof trav, "%u", orders[k].trav[0]);
-        if (best && !(rc = get_crossing(st, best->store_id, c, err))) {
-            snprintf(trav, sizeof trav, "%u", best->traveller);
-            pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
-            snprintf(sid, sizeof sid, "%lld", (long long)c->store_id);
-            snprintf(port, sizeof port, "%s", c->port_code);
-            snprintf(rc3, sizeof rc3, "%s", c->reporting_country);
-            departed++;
-        }
-        table_add(&t, orders[k].id,
-                  best              ? "departed"
-                  : orders[k].ntrav ? "no departure recorded"
-                                    : "no match",
-                  trav, ts, sid, port, rc3);
-    }
-    free(c);
-    free(orders);
-    free(docidx);
-    if (rc) {
-        table_print(&t, OUT_CSV, NULL);
-        return rc;
-    }
-    json_t *sum = json_object();
-    json_object_set_new(sum, "orders", json_integer((json_int_t)norders));
-    json_object_set_new(sum, "departed", json_integer((json_int_t)departed));
-    table_print(&t, o->fmt, sum);
-    return PM_OK;
+    if (!rc) rc = print_report(r, o->fmt, err);
+    pm_report_free(r);
+    return rc;
 }
 
 int pm_cmd_report(int argc, char **argv)
@@ -1404,7 +1040,7 @@ int pm_cmd_report(int argc, char **argv)
     pm_store_t *st = open_db(o.db, 0);
     if (!st) return 3;
     linked_t L;
-    int rc = load_events(st, &L, &err);
+    int rc = pm_link_events_load(st, &L, &err);
     if (!rc && L.n == 0 && L.unlinked > 0)
         fprintf(stderr, "perimeter report: no crossing is linked yet; run `perimeter link`\n");
     else if (!rc && L.unlinked > 0)
@@ -1423,7 +1059,7 @@ int pm_cmd_report(int argc, char **argv)
         else
             rc = removals_report(st, &o, &L, &err);
     }
-    free(L.ev);
+    pm_link_events_free(&L);
     pm_store_close(st);
     if (rc) {
         fprintf(stderr, "perimeter report %s: %s\n", kind, pm_error_text(&err));

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_env.h"
 #include "perimeter/core.h"
 #include "perimeter/store.h"
 #include "perimeter/travel.h"
@@ -37,9 +38,9 @@ static pm_store_t *open_store(const char *path, int create)
     pm_store_t *st = NULL;
     pm_error_t e;
     pm_error_clear(&e);
+    path = pm__cli_db_path(path);
     if (pm_store_open(path, &o, &st, &e) != PM_OK) {
-        fprintf(stderr, "perimeter: database %s: %s\n", path ? path : pm_store_default_path(),
-                pm_error_text(&e));
+        fprintf(stderr, "perimeter: database %s: %s\n", path, pm_error_text(&e));
         return NULL;
     }
     return st;

@@ -140,7 +140,8 @@ static int sq_migrate(pm_store_t *st, const pm_migration_set_t *set, pm_error_t 
             goto fail;
         }
         if ((size_t)have == set->count) {
-            exec(s->db, "COMMIT", NULL, NULL);
+            /* Nothing was written in this transaction: a failed COMMIT loses nothing. */
+            exec(s->db, "COMMIT", NULL, "migrate");
             return PM_OK;
         }
         const pm_migration_t *m = &set->steps[have];

@@ -78,8 +78,7 @@ const pm_migration_set_t pm__store_schema = {"store", store_steps,
 
 const char *pm_store_default_path(void)
 {
-    const char *p = getenv("PERIMETER_DB");
-    return p && *p ? p : "./perimeter.db";
+    return "./perimeter.db";
 }
 
 int pm_store_open(const char *path, const pm_store_options_t *options, pm_store_t **out,

@@ -7,7 +7,9 @@
 #    under CI, and a crash is never a skip;
 #  - every cmocka suite returns PM_RUN_TESTS (skips reach CTest as Skipped) and
 #    calls skip() only through PM_REQUIRE_DATA;
-#  - every fuzz target has a seed corpus.
+#  - every fuzz target has a seed corpus;
+#  - the library never reads the environment: no getenv under src/ outside
+#    src/cli/ (issue 11: environment belongs to the CLI).
 set -euo pipefail
 src=${PERIMETER_SRC:?PERIMETER_SRC not set}
 source "$src/tests/e2e/lib.sh"
@@ -32,5 +34,8 @@ for f in "$src"/fuzz/fuzz_*.c; do
     n=$(find "$src/fuzz/corpus/$name" -type f 2>/dev/null | wc -l)
     [ "$n" -gt 0 ] || report "fuzz target $name has no seeds in fuzz/corpus/$name"
 done
+grep -rnE '(^|[^_a-zA-Z0-9])(secure_)?getenv[[:space:]]*\(' "$src/src" --include='*.c' --include='*.h' |
+    grep -v "^$src/src/cli/" >"$tmp/hits" || true
+[ -s "$tmp/hits" ] && report "the library reads the environment (only src/cli/ may call getenv): $(head -1 "$tmp/hits")"
 [ "$problems" -eq 0 ] || fail "$problems problem(s) in the test suite's own rules"
 echo "lint_tests: ok"

@@ -1,0 +1,82 @@
+/* Reports over linked crossings as library calls: each returns a caller-owned
+ * result table (columns, rows of text cells, a summary), and one renderer turns
+ * a result into the exact bytes the CLI prints (terminal table, CSV or JSON), so
+ * the CLI and a server give the same answer. Reentrant; nothing global. */
+#ifndef PERIMETER_REPORTS_H
+#define PERIMETER_REPORTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "perimeter/error.h"
+#include "perimeter/link.h"
+#include "perimeter/store.h"
+
+/* Every linked crossing as an event, sorted by traveller then time. */
+typedef struct pm_link_events {
+    pm_link_event_t *ev;
+    size_t n;
+    uint64_t unlinked; /* crossings stored but not linked yet */
+} pm_link_events_t;
+
+int pm_link_events_load(pm_store_t *st, pm_link_events_t *out, pm_error_t *err);
+void pm_link_events_free(pm_link_events_t *L);
+
+/* A report's result. Opaque; read it with the accessors or render it. */
+typedef struct pm_report pm_report_t;
+
+typedef enum pm_report_format {
+    PM_REPORT_TEXT = 0, /* summary lines, then an aligned table */
+    PM_REPORT_CSV = 1,  /* header line then rows (RFC 4180 quoting); no summary */
+    PM_REPORT_JSON = 2, /* {summary keys..., "rows": [{column: value}, ...]} */
+} pm_report_format_t;
+
+void pm_report_free(pm_report_t *r);
+size_t pm_report_ncols(const pm_report_t *r);
+size_t pm_report_nrows(const pm_report_t *r);
+const char *pm_report_column(const pm_report_t *r, size_t col);
+const char *pm_report_cell(const pm_report_t *r, size_t row, size_t col);
+/* The summary value named key as an integer (0 and PM_ENOTFOUND if absent). */
+int pm_report_summary_int(const pm_report_t *r, const char *key, int64_t *out, pm_error_t *err);
+
+/* Renders r; *out is a NUL-terminated malloc'd string (caller frees), *out_len
+ * its length (may be NULL). Numbers-looking cells are JSON numbers. */
+int pm_report_render(const pm_report_t *r, pm_report_format_t fmt, char **out, size_t *out_len,
+                     pm_error_t *err);
+
+/* history: the crossings of the travellers selected by exactly one of
+ * traveller (> 0), record ("CCC:RECORD_ID") or document number. PM_ENOTFOUND
+ * when no linked traveller matches. At most 64 travellers. */
+typedef struct pm_history_query {
+    int64_t traveller;
+    const char *record;
+    const char *document;
+} pm_history_query_t;
+
+int pm_report_history(pm_store_t *st, const pm_link_events_t *L, const pm_history_query_t *q,
+                      pm_report_t **out, pm_error_t *err);
+
+/* reconcile: exits matched with a prior entry; rows are the unreconciled exits
+ * (the work queue), or every exit when all is non-zero. */
+int pm_report_reconcile(const pm_link_events_t *L, int all, pm_report_t **out, pm_error_t *err);
+
+/* overstays: as of the end of as_of (UTC), entries whose authorised stay under
+ * rules has ended, with the crossing's names and document from st. */
+int pm_report_overstays(pm_store_t *st, const pm_link_events_t *L, const pm_stay_rules_t *rules,
+                        const pm_dob_t *as_of, pm_report_t **out, pm_error_t *err);
+
+/* presence: days of physical presence in the window of `years` years ending on
+ * as_of, for one traveller (traveller > 0; PM_ENOTFOUND if it has no linked
+ * crossings) or every traveller (traveller == 0); meets = days >= required. */
+int pm_report_presence(const pm_link_events_t *L, int64_t traveller, const pm_dob_t *as_of,
+                       int years, int required, pm_report_t **out, pm_error_t *err);
+
+/* removals: departures of people under removal orders. data/len is the orders
+ * CSV (order_id,surname,given_names,date_of_birth,document_number,order_date;
+ * name labels it in messages); an order is matched to linked crossings by the
+ * screening comparator on names + date of birth or by exact document number,
+ * and the first exit on or after the order date confirms the departure. */
+int pm_report_removals(pm_store_t *st, const pm_link_events_t *L, const char *data, size_t len,
+                       const char *name, pm_report_t **out, pm_error_t *err);
+
+#endif
