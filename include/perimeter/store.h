@@ -178,6 +178,19 @@ int pm_store_count_crossings(pm_store_t *st, const pm_crossing_filter_t *filter,
 /* The highest store_id (0 if empty): the cursor a feed consumer is caught up to. */
 int pm_store_max_store_id(pm_store_t *st, int64_t *out_id, pm_error_t *err);
 
+/* The crossing whose store id is `id` into *out. PM_ENOTFOUND if there is none. */
+int pm_store_get_crossing(pm_store_t *st, int64_t id, pm_crossing_t *out, pm_error_t *err);
+
+/* The standard counts of stored crossings (what `crossings stats` and the
+ * node's stats route show). */
+typedef struct pm_crossing_counts {
+    int64_t total;
+    int64_t our_entries;   /* our own records, direction entry */
+    int64_t our_exits;     /* our own records, direction exit */
+    int64_t partner_exits; /* partners' entries, stored as our exits */
+} pm_crossing_counts_t;
+int pm_store_crossing_counts(pm_store_t *st, pm_crossing_counts_t *out, pm_error_t *err);
+
 /* For modules whose own tables are SQLite-only for now: the underlying
  * `sqlite3 *` (as void *), or NULL for another backend. The store keeps
  * ownership; do not close it, and do not use it inside another thread. */

@@ -564,25 +564,6 @@ bad:
 
 /* ---- review ----------------------------------------------------------------------- */
 
-static int get_crossing(pm_store_t *st, int64_t id, pm_crossing_t *c, pm_error_t *err)
-{
-    pm_crossing_filter_t f;
-    memset(&f, 0, sizeof f);
-    f.order = PM_ORDER_STORE_ID;
-    f.after_store_id = id - 1;
-    f.limit = 1;
-    pm_crossing_iter_t *it = NULL;
-    int rc = pm_store_crossings(st, &f, &it, err);
-    if (!rc) {
-        int got = pm_crossing_iter_next(it, c, err);
-        rc = got == 1 && c->store_id == id ? PM_OK
-             : got < 0                     ? got
-                       : pm_error_set(err, PM_ENOTFOUND, "no crossing %lld", (long long)id);
-    }
-    pm_crossing_iter_close(it);
-    return rc;
-}
-
 static void person_line(const pm_crossing_t *c, char *out, size_t cap)
 {
     char dob[16];
@@ -692,8 +673,8 @@ int pm_cmd_review(int argc, char **argv)
     json_t *arr = json ? json_array() : NULL;
     pm_crossing_t *a = malloc(sizeof *a), *b = malloc(sizeof *b);
     for (size_t i = 0; a && b && i < n; i++) {
-        if (get_crossing(st, rows[i].crossing_id, a, &err) ||
-            get_crossing(st, rows[i].candidate_id, b, &err)) {
+        if (pm_store_get_crossing(st, rows[i].crossing_id, a, &err) ||
+            pm_store_get_crossing(st, rows[i].candidate_id, b, &err)) {
             fprintf(stderr, "perimeter review: %s\n", pm_error_text(&err));
             continue;
         }

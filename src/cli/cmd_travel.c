@@ -759,27 +759,19 @@ int pm_cmd_crossings_stats(int argc, char **argv)
     pm_store_t *st = open_store(db, 0);
     if (!st)
         return EXIT_FATAL;
-    struct {
-        const char *name;
-        pm_direction_t dir;
-        pm_origin_filter_t origin;
-        int64_t n;
-    } rows[] = {
-        {"total", PM_DIRECTION_UNSET, PM_ORIGIN_ANY, 0},
-        {"our entries", PM_DIRECTION_ENTRY, PM_ORIGIN_LOCAL, 0},
-        {"our exits", PM_DIRECTION_EXIT, PM_ORIGIN_LOCAL, 0},
-        {"exits from partner feeds", PM_DIRECTION_EXIT, PM_ORIGIN_PARTNER, 0},
-    };
+    pm_crossing_counts_t counts = {0, 0, 0, 0};
     pm_error_t e;
     pm_error_clear(&e);
-    int rc = 0;
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0] && !rc; i++) {
-        pm_crossing_filter_t f;
-        memset(&f, 0, sizeof f);
-        f.direction = rows[i].dir;
-        f.origin_filter = rows[i].origin;
-        rc = pm_store_count_crossings(st, &f, &rows[i].n, &e);
-    }
+    int rc = pm_store_crossing_counts(st, &counts, &e);
+    const struct {
+        const char *name;
+        int64_t n;
+    } rows[] = {
+        {"total", counts.total},
+        {"our entries", counts.our_entries},
+        {"our exits", counts.our_exits},
+        {"exits from partner feeds", counts.partner_exits},
+    };
     int64_t feed_cursor = 0;
     if (!rc)
         rc = pm_store_max_store_id(st, &feed_cursor, &e);

@@ -291,25 +291,6 @@ int pm_link_events_load(pm_store_t *st, pm_link_events_t *L, pm_error_t *err)
 
 /* ---- history --------------------------------------------------------------------- */
 
-static int get_crossing(pm_store_t *st, int64_t id, pm_crossing_t *c, pm_error_t *err)
-{
-    pm_crossing_filter_t f;
-    memset(&f, 0, sizeof f);
-    f.order = PM_ORDER_STORE_ID;
-    f.after_store_id = id - 1;
-    f.limit = 1;
-    pm_crossing_iter_t *it = NULL;
-    int rc = pm_store_crossings(st, &f, &it, err);
-    if (!rc) {
-        int got = pm_crossing_iter_next(it, c, err);
-        rc = got == 1 && c->store_id == id ? PM_OK
-             : got < 0                     ? got
-                       : pm_error_set(err, PM_ENOTFOUND, "no crossing %lld", (long long)id);
-    }
-    pm_crossing_iter_close(it);
-    return rc;
-}
-
 #define HISTORY_MAX_TRAVELLERS 64
 
 /* The travellers a history query selects (at most HISTORY_MAX_TRAVELLERS). */
@@ -390,7 +371,7 @@ int pm_report_history(pm_store_t *st, const pm_link_events_t *L, const pm_histor
     for (size_t k = 0; !rc && k < nw; k++)
         for (size_t i = 0; !rc && i < L->n; i++) {
             if (L->ev[i].traveller != want[k]) continue;
-            if ((rc = get_crossing(st, L->ev[i].store_id, c, err))) break;
+            if ((rc = pm_store_get_crossing(st, L->ev[i].store_id, c, err))) break;
             char trav[16], sid[24], ts[32], dob[16], doc[32], rec[24] = "";
             snprintf(trav, sizeof trav, "%u", want[k]);
             snprintf(sid, sizeof sid, "%lld", (long long)c->store_id);
@@ -482,7 +463,7 @@ int pm_report_overstays(pm_store_t *st, const pm_link_events_t *L, const pm_stay
     if (!r || !c) rc = pm_error_set(err, PM_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < n; i++) {
         const pm_link_event_t *e = &L->ev[os[i].entry];
-        if ((rc = get_crossing(st, e->store_id, c, err))) break;
+        if ((rc = pm_store_get_crossing(st, e->store_id, c, err))) break;
         char trav[16], sid[24], ts[32], end[32], days[16], over[16], doc[32];
         snprintf(trav, sizeof trav, "%u", e->traveller);
         snprintf(sid, sizeof sid, "%lld", (long long)e->store_id);
@@ -735,7 +716,7 @@ int pm_report_removals(pm_store_t *st, const pm_link_events_t *L, const char *da
         }
         char trav[16] = "", ts[32] = "", sid[24] = "", port[24] = "", rc3[8] = "";
         if (orders[k].ntrav) snprintf(trav, sizeof trav, "%u", orders[k].trav[0]);
-        if (best && !(rc = get_crossing(st, best->store_id, c, err))) {
+        if (best && !(rc = pm_store_get_crossing(st, best->store_id, c, err))) {
             snprintf(trav, sizeof trav, "%u", best->traveller);
             pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
             snprintf(sid, sizeof sid, "%lld", (long long)c->store_id);

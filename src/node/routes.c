@@ -332,34 +332,19 @@ static void h_crossings_post(pm__req_t *rq, pm_store_t *st)
 
 static void h_crossings_stats(pm__req_t *rq, pm_store_t *st)
 {
-    struct {
-        const char *name;
-        pm_direction_t dir;
-        pm_origin_filter_t origin;
-        int64_t n;
-    } rows[] = {
-        {"total", PM_DIRECTION_UNSET, PM_ORIGIN_ANY, 0},
-        {"our_entries", PM_DIRECTION_ENTRY, PM_ORIGIN_LOCAL, 0},
-        {"our_exits", PM_DIRECTION_EXIT, PM_ORIGIN_LOCAL, 0},
-        {"partner_exits", PM_DIRECTION_EXIT, PM_ORIGIN_PARTNER, 0},
-    };
+    pm_crossing_counts_t c;
     pm_error_t e;
     pm_error_clear(&e);
-    int rc = 0;
-    json_t *o = json_object();
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0] && !rc; i++) {
-        pm_crossing_filter_t f;
-        memset(&f, 0, sizeof f);
-        f.direction = rows[i].dir;
-        f.origin_filter = rows[i].origin;
-        if (!(rc = pm_store_count_crossings(st, &f, &rows[i].n, &e)))
-            json_object_set_new(o, rows[i].name, json_integer(rows[i].n));
-    }
+    int rc = pm_store_crossing_counts(st, &c, &e);
     if (rc) {
-        json_decref(o);
         pm__reply_pm_error(rq, rc, &e, NULL);
         return;
     }
+    json_t *o = json_object();
+    json_object_set_new(o, "total", json_integer(c.total));
+    json_object_set_new(o, "our_entries", json_integer(c.our_entries));
+    json_object_set_new(o, "our_exits", json_integer(c.our_exits));
+    json_object_set_new(o, "partner_exits", json_integer(c.partner_exits));
     pm__reply_json(rq, 200, o);
 }
 

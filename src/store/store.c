@@ -199,6 +199,49 @@ int pm_store_max_store_id(pm_store_t *st, int64_t *out_id, pm_error_t *err)
     return st->ops->max_store_id(st, out_id, err);
 }
 
+int pm_store_get_crossing(pm_store_t *st, int64_t id, pm_crossing_t *out, pm_error_t *err)
+{
+    pm_crossing_filter_t f;
+    memset(&f, 0, sizeof f);
+    f.order = PM_ORDER_STORE_ID;
+    f.after_store_id = id - 1;
+    f.limit = 1;
+    pm_crossing_iter_t *it = NULL;
+    int rc = pm_store_crossings(st, &f, &it, err);
+    if (!rc) {
+        int got = pm_crossing_iter_next(it, out, err);
+        rc = got == 1 && out->store_id == id ? PM_OK
+             : got < 0                       ? got
+                         : pm_error_set(err, PM_ENOTFOUND, "no crossing %lld", (long long)id);
+    }
+    pm_crossing_iter_close(it);
+    return rc;
+}
+
+int pm_store_crossing_counts(pm_store_t *st, pm_crossing_counts_t *out, pm_error_t *err)
+{
+    static const struct {
+        pm_direction_t dir;
+        pm_origin_filter_t origin;
+    } kinds[4] = {
+        {PM_DIRECTION_UNSET, PM_ORIGIN_ANY},
+        {PM_DIRECTION_ENTRY, PM_ORIGIN_LOCAL},
+        {PM_DIRECTION_EXIT, PM_ORIGIN_LOCAL},
+        {PM_DIRECTION_EXIT, PM_ORIGIN_PARTNER},
+    };
+    int64_t *dst[4] = {&out->total, &out->our_entries, &out->our_exits, &out->partner_exits};
+    for (size_t i = 0; i < 4; i++) {
+        pm_crossing_filter_t f;
+        memset(&f, 0, sizeof f);
+        f.direction = kinds[i].dir;
+        f.origin_filter = kinds[i].origin;
+        int rc = pm_store_count_crossings(st, &f, dst[i], err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 void *pm_store_sqlite_handle(pm_store_t *st)
 {
     return st->ops->sqlite_handle ? st->ops->sqlite_handle(st) : NULL;
