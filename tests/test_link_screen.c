@@ -2,9 +2,11 @@
  * levels, and the CSV reader's limits. */
 #include "testutil.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "perimeter/link.h"
+#include "perimeter/reports.h"
 
 static const char wl_csv[] =
     "watchlist_id,surname,given_names,aliases,date_of_birth,sex,citizenship,reason\r\n"
@@ -111,11 +113,67 @@ static void test_bad_input(void **state)
     pm_watchlist_free(wl);
 }
 
+/* The screening run (library): a manifest in, hit rows and counts out; each
+ * identity screened once; errors name the manifest line; a finished run refuses
+ * more input. */
+static void test_run_manifest(void **state)
+{
+    (void)state;
+    pm_watchlist_t *wl = load();
+    pm_error_t e = {0};
+    pm_screen_run_t *run = NULL;
+    pm_screen_run_options_t o = {0, 0, 0};
+    assert_int_equal(pm_screen_run_new(wl, &o, &run, &e), PM_OK);
+    const char man[] = "flight_id,passenger_seq,surname,given_names,date_of_birth,sex,nationality\n"
+                       "AC1,1,HASAN,MUHAMMAD,1975-04-12,M,SYR\n"
+                       "AC1,2,TREMBLAY,MARIE,1990-02-03,F,CAN\n"
+                       "AC1,3,SMITH,JOHN,1950-01-01,M,USA\n"
+                       "AC1,4,HASAN,MUHAMMAD,1975-04-12,M,SYR\n";
+    int rc = pm_screen_run_manifest(run, man, strlen(man), "m.csv", &e);
+    if (rc) fail_msg("%s", pm_error_text(&e));
+    pm_report_t *r = NULL;
+    assert_int_equal(pm_screen_run_finish(run, 0.5, &r, &e), PM_OK);
+    int64_t v;
+    assert_int_equal(pm_report_summary_int(r, "screened", &v, &e), PM_OK);
+    assert_int_equal(v, 4);
+    assert_int_equal(pm_report_summary_int(r, "records_with_hits", &v, &e), PM_OK);
+    assert_int_equal(v, 3);
+    assert_int_equal(pm_report_nrows(r), 3);
+    assert_string_equal(pm_report_column(r, 2), "watchlist_id");
+    assert_string_equal(pm_report_cell(r, 0, 0), "AC1:1");
+    assert_string_equal(pm_report_cell(r, 0, 2), "W1");
+    assert_string_equal(pm_report_cell(r, 1, 2), "W4");
+    assert_string_equal(pm_report_cell(r, 2, 0), "AC1:4");
+    assert_string_equal(pm_report_cell(r, 2, 2), "W1");
+    char *json = NULL;
+    assert_int_equal(pm_report_render(r, PM_REPORT_JSON, &json, NULL, &e), PM_OK);
+    assert_non_null(strstr(json, "\"list_reason\": \"removal order\""));
+    free(json);
+    pm_report_free(r);
+    pm_screen_subject_t p = {"X", "1", "X:1", "SMITH", "JOHN", "", NULL, 'M', "USA"};
+    assert_int_equal(pm_screen_run_person(run, &p, &e), PM_ESTATE);
+    pm_screen_run_free(run);
+
+    assert_int_equal(pm_screen_run_new(wl, &o, &run, &e), PM_OK);
+    const char bad[] = "flight_id,passenger_seq,surname,date_of_birth\nAC1,1,SMITH,1950-01-01\n"
+                       "AC1,2,SMITH,1950-02-31\n";
+    assert_int_equal(pm_screen_run_manifest(run, bad, strlen(bad), "m.csv", &e), PM_EFORMAT);
+    assert_non_null(strstr(pm_error_text(&e), "m.csv:3"));
+    const char nosur[] = "flight_id,given_names\nAC1,JOHN\n";
+    assert_int_equal(pm_screen_run_manifest(run, nosur, strlen(nosur), "n.csv", &e), PM_EFORMAT);
+    pm_screen_run_free(run);
+    o.max_hits = 17;
+    assert_int_equal(pm_screen_run_new(wl, &o, &run, &e), PM_EINVAL);
+    assert_null(run);
+    pm_watchlist_free(wl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hits),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_run_manifest),
     };
     return PM_RUN_TESTS("link_screen", tests, NULL, NULL);
 }

@@ -79,4 +79,51 @@ int pm_report_presence(const pm_link_events_t *L, int64_t traveller, const pm_do
 int pm_report_removals(pm_store_t *st, const pm_link_events_t *L, const char *data, size_t len,
                        const char *name, pm_report_t **out, pm_error_t *err);
 
+/* ---- screening run ---------------------------------------------------------------
+ * A manifest, crossings or the store screened against a watchlist
+ * (pm_watchlist_screen), each distinct identity once per run, hits as report
+ * rows (record, name, watchlist_id, listed_name, score, reasons, list_reason)
+ * and counts as the summary; with the generator's truth, the hit rate on
+ * seeded people and the false hits per 1,000 clean travellers. One run is used
+ * by one thread; several runs may share one finalised watchlist. */
+typedef struct pm_screen_run pm_screen_run_t;
+
+typedef struct pm_screen_run_options {
+    double min_score; /* 0 = PM_SCREEN_DEFAULT_MIN */
+    size_t max_hits;  /* per person, 1..16; 0 = 5 */
+    int no_rows;      /* count only (evaluation runs) */
+} pm_screen_run_options_t;
+
+/* One person to screen. key1/key2 identify the record for the truth
+ * (reporting country and record id, or flight and passenger sequence); ref
+ * labels the hit rows. dob may be NULL; strings may be NULL (""). */
+typedef struct pm_screen_subject {
+    const char *key1, *key2, *ref;
+    const char *surname, *given, *middle;
+    const pm_dob_t *dob;
+    char sex;
+    const char *citizenship;
+} pm_screen_subject_t;
+
+/* wl must be finalised and outlive the run. */
+int pm_screen_run_new(const pm_watchlist_t *wl, const pm_screen_run_options_t *o,
+                      pm_screen_run_t **out, pm_error_t *err);
+void pm_screen_run_free(pm_screen_run_t *s);
+/* Evaluation: truth maps screened records to people (borrowed, must outlive
+ * the run); wl_truth is the watchlist truth CSV (watchlist_id,person_id). */
+int pm_screen_run_set_truth(pm_screen_run_t *s, const pm_link_truth_t *truth, const char *wl_truth,
+                            size_t len, pm_error_t *err);
+int pm_screen_run_person(pm_screen_run_t *s, const pm_screen_subject_t *p, pm_error_t *err);
+int pm_screen_run_crossing(pm_screen_run_t *s, const pm_crossing_t *c, pm_error_t *err);
+/* A manifest CSV (flight_id, passenger_seq, surname, given_names, middle_names,
+ * date_of_birth, sex, citizenship|nationality); name labels errors. */
+int pm_screen_run_manifest(pm_screen_run_t *s, const char *data, size_t len, const char *name,
+                           pm_error_t *err);
+/* Every crossing in the store. */
+int pm_screen_run_store(pm_screen_run_t *s, pm_store_t *st, pm_error_t *err);
+/* The result (caller frees with pm_report_free); wall_seconds goes into the
+ * summary as "seconds". Ends the run: further calls give PM_ESTATE. */
+int pm_screen_run_finish(pm_screen_run_t *s, double wall_seconds, pm_report_t **out,
+                         pm_error_t *err);
+
 #endif

@@ -386,20 +386,6 @@ static pm_store_t *open_db(const char *path, int read_only)
     return st;
 }
 
-static void csv_field(FILE *out, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', out);
-        fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
 /* ---- link ------------------------------------------------------------------------- */
 
 typedef struct link_ctx {
@@ -715,112 +701,6 @@ bad:
     return 2;
 }
 
-/* ---- a small table emitter: terminal table, CSV or JSON --------------------------- */
-
-typedef struct table {
-    size_t ncol;
-    const char *const *cols;
-    char **cells; /* row-major, owned */
-    size_t nrows, cap;
-} table_t;
-
-static int table_add(table_t *t, ...)
-{
-    if (t->nrows == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 64;
-        char **n = realloc(t->cells, nc * t->ncol * sizeof *n);
-        if (!n) return -1;
-        t->cells = n;
-        t->cap = nc;
-    }
-    va_list ap;
-    va_start(ap, t);
-    for (size_t i = 0; i < t->ncol; i++) {
-        const char *s = va_arg(ap, const char *);
-        t->cells[t->nrows * t->ncol + i] = strdup(s ? s : "");
-    }
-    va_end(ap);
-    t->nrows++;
-    return 0;
-}
-
-static json_t *cell_json(const char *s)
-{
-    char *end;
-    if (*s && (s[0] == '-' || (s[0] >= '0' && s[0] <= '9'))) {
-        long long v = strtoll(s, &end, 10);
-        if (!*end) return json_integer(v);
-        double d = strtod(s, &end);
-        if (!*end) return json_real(d);
-    }
-    return json_string(s);
-}
-
-static void table_print(table_t *t, enum out_fmt fmt, json_t *summary)
-{
-    if (fmt == OUT_JSON) {
-        json_t *o = summary ? summary : json_object();
-        json_t *arr = json_array();
-        for (size_t r = 0; r < t->nrows; r++) {
-            json_t *row = json_object();
-            for (size_t c = 0; c < t->ncol; c++)
-                json_object_set_new(row, t->cols[c], cell_json(t->cells[r * t->ncol + c]));
-            json_array_append_new(arr, row);
-        }
-        json_object_set_new(o, "rows", arr);
-        char *s = json_dumps(o, JSON_INDENT(2));
-        if (s) puts(s);
-        free(s);
-        json_decref(o);
-    } else if (fmt == OUT_CSV) {
-        for (size_t c = 0; c < t->ncol; c++) {
-            if (c) putchar(',');
-            csv_field(stdout, t->cols[c]);
-        }
-        putchar('\n');
-        for (size_t r = 0; r < t->nrows; r++) {
-            for (size_t c = 0; c < t->ncol; c++) {
-                if (c) putchar(',');
-                csv_field(stdout, t->cells[r * t->ncol + c]);
-            }
-            putchar('\n');
-        }
-        json_decref(summary);
-    } else {
-        if (summary) {
-            const char *k;
-            json_t *v;
-            json_object_foreach(summary, k, v)
-            {
-                char *s = json_dumps(v, JSON_ENCODE_ANY);
-                printf("%-22s %s\n", k, s ? s : "");
-                free(s);
-            }
-            json_decref(summary);
-            if (t->nrows) putchar('\n');
-        }
-        size_t w[32] = {0};
-        for (size_t c = 0; c < t->ncol && c < 32; c++) {
-            w[c] = strlen(t->cols[c]);
-            for (size_t r = 0; r < t->nrows; r++) {
-                size_t l = strlen(t->cells[r * t->ncol + c]);
-                if (l > w[c]) w[c] = l;
-            }
-        }
-        if (t->nrows) {
-            for (size_t c = 0; c < t->ncol; c++)
-                printf("%-*s%s", (int)w[c], t->cols[c], c + 1 < t->ncol ? "  " : "\n");
-            for (size_t r = 0; r < t->nrows; r++)
-                for (size_t c = 0; c < t->ncol; c++)
-                    printf("%-*s%s", (int)w[c], t->cells[r * t->ncol + c],
-                           c + 1 < t->ncol ? "  " : "\n");
-        }
-    }
-    for (size_t i = 0; i < t->nrows * t->ncol; i++)
-        free(t->cells[i]);
-    free(t->cells);
-}
-
 /* ---- report ----------------------------------------------------------------------- */
 
 /* The events are loaded by the library (perimeter/reports.h). */
@@ -1054,217 +934,9 @@ bad:
 
 /* ---- screen ----------------------------------------------------------------------- */
 
-typedef struct screen_ctx {
-    const pm_watchlist_t *wl;
-    double min;
-    size_t max_hits;
-    table_t *t;
-    int list;
-    uint64_t screened, hit_records, hits;
-    uint64_t ns;
-    /* evaluation */
-    const pm_link_truth_t *truth;
-    const uint64_t *entry_person; /* per watchlist entry, 0 = nobody */
-    uint64_t *persons;            /* per screened record: person id */
-    uint8_t *flags;               /* per screened record: 1 own-entry hit, 2 other hit */
-    size_t cap;
-    uint64_t untruthed;
-    /* identities already screened: key -> hits in pool */
-    uint64_t *cache_key;
-    uint32_t *cache_off;
-    uint8_t *cache_n;
-    size_t cache_cap, cache_n_used;
-    pm_screen_hit_t *pool;
-    size_t pool_n, pool_cap;
-} screen_ctx_t;
-
-static int screen_one(screen_ctx_t *sc, const char *key1, const char *key2, const char *ref,
-                      const char *surname, const char *given, const char *middle,
-                      const pm_dob_t *dob, char sex, const char *cit, pm_error_t *err)
-{
-    pm_screen_hit_t hits[16];
-    size_t nh = 0;
-    uint64_t t0 = pm_now_ns();
-    /* the same identity crosses often: screen it once (64-bit key; a
-     * collision would reuse another identity's hits, odds ~n^2/2^65) */
-    uint64_t key = 0xcbf29ce484222325ULL;
-    const char *parts[4] = {surname, given, middle, cit ? cit : ""};
-    for (int k = 0; k < 4; k++)
-        for (const char *q = parts[k];; q++) {
-            key = (key ^ (unsigned char)*q) * 0x100000001b3ULL;
-            if (!*q) break;
-        }
-    key = (key ^ (uint64_t)(uint16_t)dob->year ^ (uint64_t)dob->month << 16 ^
-           (uint64_t)dob->day << 24 ^ (uint64_t)(unsigned char)sex << 32) *
-          0x9e3779b97f4a7c15ULL;
-    key |= 1;
-    int cached = 0, rc = PM_OK;
-    if (sc->cache_cap) {
-        size_t j = (size_t)(key >> 17) & (sc->cache_cap - 1);
-        while (sc->cache_key[j] && sc->cache_key[j] != key)
-            j = (j + 1) & (sc->cache_cap - 1);
-        if (sc->cache_key[j] == key) {
-            nh = sc->cache_n[j];
-            if (nh)
-                memcpy(hits, sc->pool + sc->cache_off[j], nh * sizeof *hits);
-            cached = 1;
-        }
-    }
-    if (!cached) {
-        rc = pm_watchlist_screen(sc->wl, surname, given, middle, dob, sex, cit, sc->min, hits,
-                                 sc->max_hits < 16 ? sc->max_hits : 16, &nh, err);
-        if (rc) return rc;
-        /* remember it (grow at half full) */
-        if ((sc->cache_n_used + 1) * 2 > sc->cache_cap) {
-            size_t nc = sc->cache_cap ? sc->cache_cap * 2 : 1 << 16;
-            uint64_t *nk = calloc(nc, sizeof *nk);
-            uint32_t *no = calloc(nc, sizeof *no);
-            uint8_t *nn = calloc(nc, 1);
-            if (!nk || !no || !nn) {
-                free(nk);
-                free(no);
-                free(nn);
-                return pm_error_set(err, PM_ENOMEM, "out of memory");
-            }
-            for (size_t i = 0; i < sc->cache_cap; i++)
-                if (sc->cache_key[i]) {
-                    size_t j = (size_t)(sc->cache_key[i] >> 17) & (nc - 1);
-                    while (nk[j])
-                        j = (j + 1) & (nc - 1);
-                    nk[j] = sc->cache_key[i];
-                    no[j] = sc->cache_off[i];
-                    nn[j] = sc->cache_n[i];
-                }
-            free(sc->cache_key);
-            free(sc->cache_off);
-            free(sc->cache_n);
-            sc->cache_key = nk;
-            sc->cache_off = no;
-            sc->cache_n = nn;
-            sc->cache_cap = nc;
-        }
-        if (sc->pool_n + nh > sc->pool_cap) {
-            size_t nc = sc->pool_cap ? sc->pool_cap * 2 : 1024;
-            while (nc < sc->pool_n + nh)
-                nc *= 2;
-            pm_screen_hit_t *np = realloc(sc->pool, nc * sizeof *np);
-            if (!np) return pm_error_set(err, PM_ENOMEM, "out of memory");
-            sc->pool = np;
-            sc->pool_cap = nc;
-        }
-        if (sc->pool_n + nh <= UINT32_MAX) {
-            size_t j = (size_t)(key >> 17) & (sc->cache_cap - 1);
-            while (sc->cache_key[j])
-                j = (j + 1) & (sc->cache_cap - 1);
-            sc->cache_key[j] = key;
-            sc->cache_off[j] = (uint32_t)sc->pool_n;
-            sc->cache_n[j] = (uint8_t)nh;
-            if (nh)
-                memcpy(sc->pool + sc->pool_n, hits, nh * sizeof *hits);
-            sc->pool_n += nh;
-            sc->cache_n_used++;
-        }
-    }
-    sc->ns += pm_now_ns() - t0;
-    sc->screened++;
-    sc->hits += nh;
-    sc->hit_records += nh > 0;
-    if (sc->truth) {
-        uint64_t person = 0;
-        if (pm_link_truth_person(sc->truth, key1, key2, &person)) {
-            sc->untruthed++;
-        } else {
-            size_t i = sc->screened - 1 - sc->untruthed;
-            if (i >= sc->cap) {
-                size_t nc = sc->cap ? sc->cap * 2 : 4096;
-                uint64_t *np = realloc(sc->persons, nc * sizeof *np);
-                if (np) sc->persons = np;
-                uint8_t *nf = realloc(sc->flags, nc);
-                if (nf) sc->flags = nf;
-                if (!np || !nf) return pm_error_set(err, PM_ENOMEM, "out of memory");
-                sc->cap = nc;
-            }
-            sc->persons[i] = person;
-            sc->flags[i] = 0;
-            for (size_t h = 0; h < nh; h++)
-                sc->flags[i] |= sc->entry_person[hits[h].entry] == person ? 1 : 2;
-        }
-    }
-    if (sc->list)
-        for (size_t h = 0; h < nh; h++) {
-            char score[16], why[200], nm[PM_LINK_NAME_MAX];
-            snprintf(score, sizeof score, "%.1f", hits[h].score);
-            pm_screen_hit_reason(&hits[h], why, sizeof why);
-            pm_watchlist_entry_name(sc->wl, hits[h].entry, hits[h].name_index, nm, sizeof nm);
-            char who[512];
-            snprintf(who, sizeof who, "%s, %s", surname, given);
-            table_add(sc->t, ref, who, pm_watchlist_entry_id(sc->wl, hits[h].entry), nm, score, why,
-                      pm_watchlist_entry_reason(sc->wl, hits[h].entry));
-        }
-    return PM_OK;
-}
-
 static int screen_crossing(void *user, pm_crossing_t *c, pm_error_t *err)
 {
-    screen_ctx_t *sc = user;
-    char ref[PM_RECORD_ID_MAX + 8];
-    snprintf(ref, sizeof ref, "%s:%s", c->reporting_country, c->record_id);
-    return screen_one(sc, c->reporting_country, c->record_id, ref, c->surname, c->given_names,
-                      c->middle_names, &c->dob, c->sex, c->citizenship, err);
-}
-
-static int screen_manifest(screen_ctx_t *sc, const char *path, pm_error_t *err)
-{
-    uint8_t *data = NULL;
-    size_t len = 0;
-    int rc = pm_file_read(path, 1u << 30, &data, &len, err);
-    if (rc) return rc;
-    static pm_list_row_t hdr, row;
-    size_t pos = 0;
-    uint64_t line = 1;
-    if (pm_list_next((const char *)data, len, &pos, &line, &hdr, err) != 1) {
-        free(data);
-        return pm_error_set(err, PM_EFORMAT, "%s: empty or bad header", path);
-    }
-    int c_f = pm_list_column(&hdr, "flight_id"), c_q = pm_list_column(&hdr, "passenger_seq");
-    int c_s = pm_list_column(&hdr, "surname"), c_g = pm_list_column(&hdr, "given_names");
-    int c_m = pm_list_column(&hdr, "middle_names"), c_d = pm_list_column(&hdr, "date_of_birth");
-    int c_x = pm_list_column(&hdr, "sex"), c_c = pm_list_column(&hdr, "citizenship");
-    if (c_c < 0) c_c = pm_list_column(&hdr, "nationality");
-    if (c_s < 0) {
-        free(data);
-        return pm_error_set(err, PM_EFORMAT, "%s:1: header has no surname column", path);
-    }
-    while (!rc) {
-        uint64_t at = line;
-        int got = pm_list_next((const char *)data, len, &pos, &line, &row, err);
-        if (got <= 0) {
-            rc = got;
-            break;
-        }
-#define COL(c) ((c) >= 0 && (size_t)(c) < row.n ? row.f[c] : "")
-        pm_dob_t dob = {0};
-        const char *ds = COL(c_d);
-        if (*ds && pm_dob_parse(ds, strlen(ds), &dob, NULL)) {
-            rc = pm_error_set(err, PM_EFORMAT, "%s:%llu: bad date_of_birth '%.16s'", path,
-                              (unsigned long long)at, ds);
-            break;
-        }
-        char ref[160];
-        snprintf(ref, sizeof ref, "%s:%s", COL(c_f), COL(c_q));
-        rc = screen_one(sc, COL(c_f), COL(c_q), ref, COL(c_s), COL(c_g), COL(c_m), &dob,
-                        COL(c_x)[0], COL(c_c), err);
-        if (rc) pm_error_prefix(err, "%s:%llu", path, (unsigned long long)at);
-#undef COL
-    }
-    free(data);
-    return rc;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
+    return pm_screen_run_crossing(user, c, err);
 }
 
 static void screen_usage(FILE *out)
@@ -1346,6 +1018,9 @@ int pm_cmd_screen(int argc, char **argv)
         goto bad;
     pm_error_t err = {0};
     pm_watchlist_t *wl = NULL;
+    pm_screen_run_t *run = NULL;
+    pm_link_truth_t *truth = NULL;
+    pm_report_t *rep = NULL;
     uint8_t *data = NULL;
     size_t len = 0;
     int rc = pm_file_read(wlp, 256u << 20, &data, &len, &err);
@@ -1353,160 +1028,44 @@ int pm_cmd_screen(int argc, char **argv)
     if (!rc) rc = pm_watchlist_load_csv(wl, (const char *)data, len, &err);
     if (!rc) rc = pm_watchlist_finalize(wl, &err);
     free(data);
+    data = NULL;
     if (rc) {
         fprintf(stderr, "perimeter screen: %s: %s\n", wlp, pm_error_text(&err));
         pm_watchlist_free(wl);
         return 3;
     }
-    static const char *const cols[] = {"record", "name",    "watchlist_id", "listed_name",
-                                       "score",  "reasons", "list_reason"};
-    table_t t = {7, cols, NULL, 0, 0};
-    screen_ctx_t sc;
-    memset(&sc, 0, sizeof sc);
-    sc.wl = wl;
-    sc.min = min;
-    sc.max_hits = (size_t)max_hits;
-    sc.t = &t;
-    sc.list = truth_p == NULL;
-    pm_link_truth_t *truth = NULL;
-    uint64_t *entry_person = NULL;
-    if (truth_p) {
+    pm_screen_run_options_t so = {min, (size_t)max_hits, truth_p != NULL};
+    rc = pm_screen_run_new(wl, &so, &run, &err);
+    if (!rc && truth_p) {
         rc = pm_link_truth_load(truth_p, 50000000, &truth, &err);
-        size_t nwl = pm_watchlist_count(wl);
-        entry_person = calloc(nwl ? nwl : 1, sizeof *entry_person);
-        if (!rc && !entry_person) rc = pm_error_set(&err, PM_ENOMEM, "out of memory");
-        if (!rc) {
-            rc = pm_file_read(wlt_p, 64u << 20, &data, &len, &err);
-            static pm_list_row_t row;
-            size_t pos = 0;
-            uint64_t line = 1;
-            int first = 1;
-            while (!rc) {
-                int got = pm_list_next((const char *)data, len, &pos, &line, &row, &err);
-                if (got <= 0) {
-                    rc = got;
-                    break;
-                }
-                if (first || row.n < 2 || !row.f[1][0]) {
-                    first = 0;
-                    continue;
-                }
-                /* entries were added in file order: find by id */
-                for (size_t k = 0; k < nwl; k++)
-                    if (!strcmp(pm_watchlist_entry_id(wl, (uint32_t)k), row.f[0])) {
-                        entry_person[k] = strtoull(row.f[1], NULL, 10);
-                        break;
-                    }
-            }
-            free(data);
-        }
-        sc.truth = truth;
-        sc.entry_person = entry_person;
+        if (!rc) rc = pm_file_read(wlt_p, 64u << 20, &data, &len, &err);
+        if (!rc) rc = pm_screen_run_set_truth(run, truth, (const char *)data, len, &err);
+        free(data);
+        data = NULL;
     }
     uint64_t rejected = 0, t0 = pm_now_ns();
     if (!rc && crossings)
-        rc = pm__cli_each_crossing_file(crossings, NULL, 0, screen_crossing, &sc, &rejected, &err);
-    else if (!rc && manifest)
-        rc = screen_manifest(&sc, manifest, &err);
-    else if (!rc && db) {
+        rc = pm__cli_each_crossing_file(crossings, NULL, 0, screen_crossing, run, &rejected, &err);
+    else if (!rc && manifest) {
+        rc = pm_file_read(manifest, 1u << 30, &data, &len, &err);
+        if (!rc) rc = pm_screen_run_manifest(run, (const char *)data, len, manifest, &err);
+        free(data);
+    } else if (!rc && db) {
         pm_store_t *st = open_db(db, 0);
-        if (!st) rc = PM_EDB, snprintf(err.msg, sizeof err.msg, "cannot open %s", db);
-        pm_crossing_iter_t *it = NULL;
-        if (!rc) rc = pm_store_crossings(st, NULL, &it, &err);
-        pm_crossing_t *c = malloc(sizeof *c);
-        while (!rc && c) {
-            int got = pm_crossing_iter_next(it, c, &err);
-            if (got <= 0) {
-                rc = got;
-                break;
-            }
-            rc = screen_crossing(&sc, c, &err);
-        }
-        free(c);
-        pm_crossing_iter_close(it);
+        if (!st)
+            rc = pm_error_set(&err, PM_EDB, "cannot open %s", db);
+        else
+            rc = pm_screen_run_store(run, st, &err);
         pm_store_close(st);
     }
-    double secs = (double)(pm_now_ns() - t0) / 1e9;
+    if (!rc) rc = pm_screen_run_finish(run, (double)(pm_now_ns() - t0) / 1e9, &rep, &err);
+    if (!rc) rc = print_report(rep, fmt, &err);
     if (rc) {
         fprintf(stderr, "perimeter screen: %s\n", pm_error_text(&err));
         rc = 3;
-        goto out;
     }
-    json_t *sum = json_object();
-    json_object_set_new(sum, "watchlist_entries", json_integer((json_int_t)pm_watchlist_count(wl)));
-    json_object_set_new(sum, "screened", json_integer((json_int_t)sc.screened));
-    json_object_set_new(sum, "records_with_hits", json_integer((json_int_t)sc.hit_records));
-    json_object_set_new(sum, "hits", json_integer((json_int_t)sc.hits));
-    json_object_set_new(sum, "screened_per_second",
-                        json_real(sc.ns ? (double)sc.screened / ((double)sc.ns / 1e9) : 0));
-    json_object_set_new(sum, "seconds", json_real(secs));
-    if (truth) {
-        /* per person: seeded (on the list) or clean; detected / falsely hit */
-        size_t n = sc.screened - sc.untruthed;
-        uint64_t *seeded = malloc((pm_watchlist_count(wl) + 1) * sizeof *seeded);
-        size_t ns = 0;
-        for (size_t k = 0; k < pm_watchlist_count(wl); k++)
-            if (entry_person[k]) seeded[ns++] = entry_person[k];
-        qsort(seeded, ns, sizeof *seeded, cmp_u64);
-        /* sort record indexes by person */
-        uint64_t *key = malloc((n ? n : 1) * sizeof *key);
-        for (size_t i = 0; key && i < n; i++)
-            key[i] = sc.persons[i] << 2 | sc.flags[i];
-        if (key) qsort(key, n, sizeof *key, cmp_u64);
-        uint64_t sp = 0, sp_hit = 0, sr = 0, sr_hit = 0, cp = 0, cp_hit = 0, cr = 0, cr_hit = 0;
-        for (size_t i = 0; key && i < n;) {
-            uint64_t person = key[i] >> 2;
-            int on = bsearch(&person, seeded, ns, sizeof *seeded, cmp_u64) != NULL;
-            int own = 0, other = 0;
-            size_t j = i;
-            for (; j < n && key[j] >> 2 == person; j++) {
-                int f = (int)(key[j] & 3);
-                own |= f & 1;
-                other |= (f & 2) != 0;
-                if (on) {
-                    sr++;
-                    sr_hit += (f & 1) != 0;
-                } else {
-                    cr++;
-                    cr_hit += f != 0;
-                }
-            }
-            if (on) {
-                sp++;
-                sp_hit += own;
-            } else {
-                cp++;
-                cp_hit += other || own;
-            }
-            i = j;
-        }
-        free(key);
-        free(seeded);
-        json_object_set_new(sum, "seeded_people_screened", json_integer((json_int_t)sp));
-        json_object_set_new(sum, "seeded_people_hit", json_integer((json_int_t)sp_hit));
-        json_object_set_new(sum, "hit_rate_people",
-                            json_real(sp ? (double)sp_hit / (double)sp : 0));
-        json_object_set_new(sum, "seeded_records", json_integer((json_int_t)sr));
-        json_object_set_new(sum, "hit_rate_records",
-                            json_real(sr ? (double)sr_hit / (double)sr : 0));
-        json_object_set_new(sum, "clean_people", json_integer((json_int_t)cp));
-        json_object_set_new(sum, "clean_people_hit", json_integer((json_int_t)cp_hit));
-        json_object_set_new(sum, "false_hits_per_1000_clean_travellers",
-                            json_real(cp ? 1000.0 * (double)cp_hit / (double)cp : 0));
-        json_object_set_new(sum, "false_hits_per_1000_clean_records",
-                            json_real(cr ? 1000.0 * (double)cr_hit / (double)cr : 0));
-        json_object_set_new(sum, "without_truth", json_integer((json_int_t)sc.untruthed));
-    }
-    table_print(&t, fmt, sum);
-    rc = 0;
-out:
-    free(sc.persons);
-    free(sc.flags);
-    free(sc.cache_key);
-    free(sc.cache_off);
-    free(sc.cache_n);
-    free(sc.pool);
-    free(entry_person);
+    pm_report_free(rep);
+    pm_screen_run_free(run);
     pm_link_truth_free(truth);
     pm_watchlist_free(wl);
     return rc;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "link_impl.h"
 #include "perimeter/reports.h"
 
 struct pm_report {
@@ -96,6 +97,36 @@ static void summary_int(pm_report_t *r, const char *k, int64_t v)
 {
     json_object_set_new(r->summary, k, json_integer((json_int_t)v));
 }
+
+/* For the module's other result builders (screen_run.c). */
+pm_report_t *pm__report_new(size_t ncol, const char *const *cols) { return report_new(ncol, cols); }
+
+int pm__report_add_row(pm_report_t *r, const char *const *cells)
+{
+    if (r->nrows == r->cap) {
+        size_t nc = r->cap ? r->cap * 2 : 64;
+        char **n = realloc(r->cells, nc * r->ncol * sizeof *n);
+        if (!n) return r->oom = 1, -1;
+        r->cells = n;
+        r->cap = nc;
+    }
+    char **row = &r->cells[r->nrows * r->ncol];
+    int bad = 0;
+    for (size_t i = 0; i < r->ncol; i++) {
+        row[i] = strdup(cells[i] ? cells[i] : "");
+        bad |= !row[i];
+    }
+    if (bad) {
+        for (size_t i = 0; i < r->ncol; i++)
+            free(row[i]);
+        return r->oom = 1, -1;
+    }
+    r->nrows++;
+    return 0;
+}
+
+json_t *pm__report_summary(pm_report_t *r) { return r->summary; }
+int pm__report_oom(const pm_report_t *r) { return r->oom; }
 
 /* ---- rendering ------------------------------------------------------------------- */
 
