@@ -116,6 +116,64 @@ static void test_bad_input(void **state)
 /* The screening run (library): a manifest in, hit rows and counts out; each
  * identity screened once; errors name the manifest line; a finished run refuses
  * more input. */
+/* Document evidence: a listed document number is a hit whatever the name
+ * (a lost or stolen passport in anyone's hands), compared on letters and
+ * digits, issuers agreeing; a short name with no date of birth and a
+ * different stated citizenship is not enough on its own. */
+static void test_document_and_weak_evidence(void **state)
+{
+    (void)state;
+    static const char csv[] =
+        "watchlist_id,surname,given_names,date_of_birth,sex,citizenship,document_number,"
+        "document_issuer,reason\n"
+        "D1,LOPEZ,MARIA,,F,MEX,G1234-5678,MEX,lost_stolen_document\n"
+        "D2,WANG,WEI,,M,CHN,,,warrant\n"
+        "D3,NOVAK,PETRA JANA,,F,CZE,,,warrant\n";
+    pm_watchlist_t *wl;
+    pm_error_t e;
+    assert_int_equal(pm_watchlist_new(&wl, &e), PM_OK);
+    int rc = pm_watchlist_load_csv(wl, csv, strlen(csv), &e);
+    if (rc) fail_msg("%s", pm_error_text(&e));
+    assert_int_equal(pm_watchlist_finalize(wl, &e), PM_OK);
+    pm_screen_hit_t hits[4];
+    size_t n;
+    pm_dob_t d = D("1990-01-01");
+    /* someone else carrying the listed document */
+    pm_screen_query_t q = {"BROWN", "JAMES", "", &d, 'M', "USA", "g12345678", "MEX"};
+    assert_int_equal(pm_watchlist_screen_query(wl, &q, 95, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(pm_watchlist_entry_id(wl, hits[0].entry), "D1");
+    assert_int_equal(hits[0].document_level, 0);
+    assert_true(hits[0].score >= 100);
+    char why[200];
+    pm_screen_hit_reason(&hits[0], why, sizeof why);
+    assert_non_null(strstr(why, "document exact"));
+    /* the same number from another issuer is another document */
+    q.document_issuer = "USA";
+    assert_int_equal(pm_watchlist_screen_query(wl, &q, 95, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 0);
+    /* a two-token name, no listed date: the same stated citizenship keeps it a
+     * hit; another stated citizenship does not */
+    pm_screen_query_t w = {"WANG", "WEI", "", &d, 'M', "CHN", NULL, NULL};
+    assert_int_equal(pm_watchlist_screen_query(wl, &w, 90, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    double same = hits[0].score;
+    w.citizenship = "CAN";
+    assert_int_equal(pm_watchlist_screen_query(wl, &w, 0, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    assert_true(hits[0].score <= same - 7);
+    /* three agreeing name tokens without a date weigh more than two */
+    pm_screen_query_t p3 = {"NOVAK", "PETRA", "JANA", &d, 'F', "CZE", NULL, NULL};
+    assert_int_equal(pm_watchlist_screen_query(wl, &p3, 0, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    assert_true(hits[0].score > same);
+    /* bounds: a document number too long, a bad issuer */
+    assert_int_equal(pm_watchlist_set_document(wl, 0, "123456789012345678901", "MEX", &e), PM_ELIMIT);
+    assert_int_equal(pm_watchlist_set_document(wl, 0, "X1", "mex!", &e), PM_EFORMAT);
+    assert_int_equal(pm_watchlist_set_document(wl, 9, "X1", "MEX", &e), PM_EINVAL);
+    pm_watchlist_free(wl);
+}
+
 static void test_run_manifest(void **state)
 {
     (void)state;
@@ -150,7 +208,7 @@ static void test_run_manifest(void **state)
     assert_non_null(strstr(json, "\"list_reason\": \"removal order\""));
     free(json);
     pm_report_free(r);
-    pm_screen_subject_t p = {"X", "1", "X:1", "SMITH", "JOHN", "", NULL, 'M', "USA"};
+    pm_screen_subject_t p = {"X", "1", "X:1", "SMITH", "JOHN", "", NULL, 'M', "USA", NULL, NULL};
     assert_int_equal(pm_screen_run_person(run, &p, &e), PM_ESTATE);
     pm_screen_run_free(run);
 
@@ -174,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_hits),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_run_manifest),
+        cmocka_unit_test(test_document_and_weak_evidence),
     };
     return PM_RUN_TESTS("link_screen", tests, NULL, NULL);
 }

@@ -417,6 +417,7 @@ typedef struct pm_screen_hit {
     pm_dob_level_t dob_level;
     int sex_level; /* 0 agree, 1 disagree, 2 unknown */
     int citizenship_level;
+    int document_level; /* 0 the listed document, 1 another, 2 unknown */
 } pm_screen_hit_t;
 
 /* Screening score: 100 x name similarity (x 0.85 when one side is a single
@@ -434,6 +435,33 @@ int pm_watchlist_screen(const pm_watchlist_t *wl, const char *surname, const cha
                         const char *middle, const pm_dob_t *dob, char sex, const char *citizenship,
                         double min_score, pm_screen_hit_t *hits, size_t max_hits, size_t *out_n,
                         pm_error_t *err);
+
+/* A listed document (number, issuer alpha-3 or ""), for entry `entry` (the
+ * index in the order added). Numbers compare by letters and digits only.
+ * PM_ELIMIT past PM_DOCNUM_MAX (20) characters, PM_EFORMAT for a bad issuer.
+ * The CSV loader reads optional document_number and document_issuer columns. */
+int pm_watchlist_set_document(pm_watchlist_t *wl, uint32_t entry, const char *number,
+                              const char *issuer, pm_error_t *err);
+
+/* The person screened: names as given (any script), dob may be NULL, strings
+ * may be NULL; the travel document when known. */
+typedef struct pm_screen_query {
+    const char *surname, *given, *middle;
+    const pm_dob_t *dob;
+    char sex;
+    const char *citizenship;
+    const char *document_number, *document_issuer;
+} pm_screen_query_t;
+
+/* As pm_watchlist_screen, with the document: the listed document number
+ * (issuers agreeing or unknown) adds 20 and makes a hit of at least 100 whatever
+ * the name (a listed lost or stolen document is a hit in anyone's hands). Beyond
+ * the terms above: citizenships both stated and different -5; a name with
+ * fewer than three core tokens on either side and no date of birth to confirm
+ * it -5 more. */
+int pm_watchlist_screen_query(const pm_watchlist_t *wl, const pm_screen_query_t *q,
+                              double min_score, pm_screen_hit_t *hits, size_t max_hits,
+                              size_t *out_n, pm_error_t *err);
 
 /* A one-line human reason for a hit ("name 0.96 (alias 2); dob exact; sex agree"). */
 void pm_screen_hit_reason(const pm_screen_hit_t *hit, char *out, size_t cap);

@@ -103,6 +103,7 @@ typedef struct pm_screen_subject {
     const pm_dob_t *dob;
     char sex;
     const char *citizenship;
+    const char *document_number, *document_issuer; /* the travel document, if known */
 } pm_screen_subject_t;
 
 /* wl must be finalised and outlive the run. */
@@ -116,7 +117,8 @@ int pm_screen_run_set_truth(pm_screen_run_t *s, const pm_link_truth_t *truth, co
 int pm_screen_run_person(pm_screen_run_t *s, const pm_screen_subject_t *p, pm_error_t *err);
 int pm_screen_run_crossing(pm_screen_run_t *s, const pm_crossing_t *c, pm_error_t *err);
 /* A manifest CSV (flight_id, passenger_seq, surname, given_names, middle_names,
- * date_of_birth, sex, citizenship|nationality); name labels errors. */
+ * date_of_birth, sex, citizenship|nationality, document_number, document_issuer);
+ * name labels errors. */
 int pm_screen_run_manifest(pm_screen_run_t *s, const char *data, size_t len, const char *name,
                            pm_error_t *err);
 /* Every crossing in the store. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "link_impl.h"
+#include "perimeter/travel.h"
 
 typedef struct watch_entry {
     char id[PM_RECORD_ID_MAX + 1];
@@ -13,6 +14,8 @@ typedef struct watch_entry {
     pm_dob_t dob;
     char sex;
     char cit[4];
+    char doc[PM_DOCNUM_MAX + 1]; /* normalised: A-Z 0-9 only; "" unknown */
+    char doc_issuer[4];
     int nnames;
     pm_name_t names[PM_WATCH_NAMES_MAX];
 } watch_entry_t;
@@ -28,8 +31,23 @@ struct pm_watchlist {
     size_t n, cap;
     index_item_t *idx;
     size_t nidx, cap_idx;
+    index_item_t *didx; /* document numbers: (key, entry) sorted */
+    size_t ndidx;
     int final;
 };
+
+/* A document number as compared: letters and digits only, upper case
+ * ("AB 123-456" and "ab123456" are one document). */
+static void doc_norm(const char *in, char out[PM_DOCNUM_MAX + 1])
+{
+    size_t n = 0;
+    for (const char *p = in ? in : ""; *p && n < PM_DOCNUM_MAX; p++) {
+        char c = *p;
+        if (c >= 'a' && c <= 'z') c = (char)(c - 'a' + 'A');
+        if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) out[n++] = c;
+    }
+    out[n] = '\0';
+}
 
 static uint64_t key_of(const char *phon)
 {
@@ -50,6 +68,7 @@ void pm_watchlist_free(pm_watchlist_t *wl)
     if (!wl) return;
     free(wl->e);
     free(wl->idx);
+    free(wl->didx);
     free(wl);
 }
 
@@ -115,6 +134,23 @@ int pm_watchlist_add(pm_watchlist_t *wl, const char *id, const char *surname, co
     return PM_OK;
 }
 
+int pm_watchlist_set_document(pm_watchlist_t *wl, uint32_t entry, const char *number,
+                              const char *issuer, pm_error_t *err)
+{
+    if (entry >= wl->n) return pm_error_set(err, PM_EINVAL, "watchlist: no entry %u", entry);
+    watch_entry_t *e = &wl->e[entry];
+    if (number && strlen(number) > PM_DOCNUM_MAX)
+        return pm_error_set(err, PM_ELIMIT, "watchlist entry %s: document number longer than %d",
+                            e->id, PM_DOCNUM_MAX);
+    if (issuer && *issuer && !pm_country_is_valid(issuer))
+        return pm_error_set(err, PM_EFORMAT, "watchlist entry %s: bad document issuer '%.8s'",
+                            e->id, issuer);
+    doc_norm(number, e->doc);
+    copy_str(e->doc_issuer, sizeof e->doc_issuer, issuer);
+    wl->final = 0;
+    return PM_OK;
+}
+
 static int idx_push(pm_watchlist_t *wl, uint64_t key, uint32_t entry, uint8_t name)
 {
     if (wl->nidx == wl->cap_idx) {
@@ -150,6 +186,20 @@ int pm_watchlist_finalize(pm_watchlist_t *wl, pm_error_t *err)
             }
     }
     if (wl->nidx > 1) qsort(wl->idx, wl->nidx, sizeof *wl->idx, cmp_item);
+    free(wl->didx);
+    wl->didx = NULL;
+    wl->ndidx = 0;
+    size_t nd = 0;
+    for (size_t i = 0; i < wl->n; i++)
+        nd += wl->e[i].doc[0] != '\0';
+    if (nd) {
+        wl->didx = malloc(nd * sizeof *wl->didx);
+        if (!wl->didx) return pm_error_set(err, PM_ENOMEM, "watchlist: out of memory");
+        for (size_t i = 0; i < wl->n; i++)
+            if (wl->e[i].doc[0])
+                wl->didx[wl->ndidx++] = (index_item_t){key_of(wl->e[i].doc), (uint32_t)i, 0};
+        qsort(wl->didx, wl->ndidx, sizeof *wl->didx, cmp_item);
+    }
     wl->final = 1;
     return PM_OK;
 }
@@ -227,35 +277,111 @@ static size_t lower_bound(const index_item_t *a, size_t n, uint64_t key)
 
 #define SCREEN_CANDIDATES 512
 
+/* Scoring beyond name and date (docs/link.md, "Screening"): a citizenship
+ * both sides state and that differs, and a short name (fewer than three core
+ * tokens on either side) with no date of birth to confirm it, are weak
+ * grounds; a listed document number is decisive. Chosen on a tuning set
+ * (seed 11/12/13), reported on another (docs/link.md). */
+#define CIT_DISAGREE   (-5.0)
+#define SHORT_NO_DOB   (-5.0)
+#define DOC_EXACT      20.0
+#define DOC_HIT_FLOOR  100.0
+
+static size_t core_tokens(const pm_name_t *n)
+{
+    size_t c = 0;
+    for (size_t t = 0; t < n->n; t++)
+        c += !(n->tok[t].flags & PM_TOK_PARTICLE);
+    return c;
+}
+
 int pm_watchlist_screen(const pm_watchlist_t *wl, const char *surname, const char *given,
                         const char *middle, const pm_dob_t *dob, char sex, const char *citizenship,
                         double min_score, pm_screen_hit_t *hits, size_t max_hits, size_t *out_n,
                         pm_error_t *err)
 {
+    pm_screen_query_t q = {surname, given, middle, dob, sex, citizenship, NULL, NULL};
+    return pm_watchlist_screen_query(wl, &q, min_score, hits, max_hits, out_n, err);
+}
+
+static void add_hit(pm_screen_hit_t *hits, size_t max_hits, size_t *out_n, const pm_screen_hit_t *h)
+{
+    /* keep one hit per entry (its best name), hits sorted best first */
+    size_t j = 0;
+    while (j < *out_n && hits[j].entry != h->entry)
+        j++;
+    if (j < *out_n) {
+        if (hits[j].score >= h->score) return;
+        memmove(&hits[j], &hits[j + 1], (*out_n - j - 1) * sizeof *hits);
+        (*out_n)--;
+    }
+    size_t pos = *out_n;
+    while (pos > 0 && hits[pos - 1].score < h->score)
+        pos--;
+    if (pos >= max_hits) return;
+    size_t keep = *out_n < max_hits ? *out_n : max_hits - 1;
+    memmove(&hits[pos + 1], &hits[pos], (keep - pos) * sizeof *hits);
+    hits[pos] = *h;
+    *out_n = keep + 1;
+}
+
+int pm_watchlist_screen_query(const pm_watchlist_t *wl, const pm_screen_query_t *qp,
+                              double min_score, pm_screen_hit_t *hits, size_t max_hits,
+                              size_t *out_n, pm_error_t *err)
+{
     *out_n = 0;
     if (!wl->final) return pm_error_set(err, PM_ESTATE, "watchlist not finalised");
+    if (max_hits == 0) return PM_OK;
     pm_name_t q;
-    int rc = pm_name_parse(surname, given, middle, &q, err);
+    int rc = pm_name_parse(qp->surname ? qp->surname : "", qp->given, qp->middle, &q, err);
     if (rc) return rc;
     pm_dob_t nodob = {0};
-    if (!dob) dob = &nodob;
-    /* candidates: (entry, name) pairs sharing a phonetic key */
+    const pm_dob_t *dob = qp->dob ? qp->dob : &nodob;
+    const char *citizenship = qp->citizenship ? qp->citizenship : "";
+    char qdoc[PM_DOCNUM_MAX + 1];
+    doc_norm(qp->document_number, qdoc);
+    const char *qiss = qp->document_issuer ? qp->document_issuer : "";
+    /* candidates: entries listing the document first (decisive; name 0xff
+     * expands to every name of the entry), then (entry, name) pairs sharing a
+     * phonetic key, rarest key first, so that a common surname cannot crowd
+     * out the given name that a true hit shares */
     uint64_t cand[SCREEN_CANDIDATES];
     size_t nc = 0;
-    size_t qcore = 0;
-    for (size_t t = 0; t < q.n; t++) {
+    if (qdoc[0]) {
+        uint64_t key = key_of(qdoc);
+        for (size_t i = lower_bound(wl->didx, wl->ndidx, key);
+             i < wl->ndidx && wl->didx[i].key == key && nc < SCREEN_CANDIDATES; i++)
+            for (int k = 0; k < wl->e[wl->didx[i].entry].nnames && nc < SCREEN_CANDIDATES; k++)
+                cand[nc++] = (uint64_t)wl->didx[i].entry << 8 | (unsigned)k;
+    }
+    struct {
+        size_t lo, hi;
+    } post[PM_LINK_TOKENS_MAX];
+    size_t np = 0, qcore = 0;
+    for (size_t t = 0; t < q.n && np < PM_LINK_TOKENS_MAX; t++) {
         if ((q.tok[t].flags & PM_TOK_PARTICLE) || !q.tok[t].phon[0]) continue;
         qcore++;
         uint64_t key = key_of(q.tok[t].phon);
-        for (size_t i = lower_bound(wl->idx, wl->nidx, key);
-             i < wl->nidx && wl->idx[i].key == key && nc < SCREEN_CANDIDATES; i++) {
+        size_t lo = lower_bound(wl->idx, wl->nidx, key), hi = lo;
+        while (hi < wl->nidx && wl->idx[hi].key == key)
+            hi++;
+        size_t at = np++;
+        while (at > 0 && post[at - 1].hi - post[at - 1].lo > hi - lo) {
+            post[at] = post[at - 1];
+            at--;
+        }
+        post[at].lo = lo;
+        post[at].hi = hi;
+    }
+    for (size_t j = 0; j < np && nc < SCREEN_CANDIDATES; j++)
+        for (size_t i = post[j].lo; i < post[j].hi && nc < SCREEN_CANDIDATES; i++) {
             const watch_entry_t *e = &wl->e[wl->idx[i].entry];
-            /* the date alone can rule an entry out: skip before scoring names */
+            /* the date alone can rule an entry out: skip before scoring names
+             * (an entry listing the document is a candidate already) */
             pm_dob_level_t dl = pm_dob_compare(dob, &e->dob);
             if (100.0 + dob_adjust(dl) + 2.0 < min_score) continue;
             cand[nc++] = (uint64_t)wl->idx[i].entry << 8 | wl->idx[i].name;
         }
-    }
     qsort(cand, nc, sizeof *cand, cmp_u64);
     for (size_t i = 0; i < nc; i++) {
         if (i > 0 && cand[i] == cand[i - 1]) continue;
@@ -269,33 +395,27 @@ int pm_watchlist_screen(const pm_watchlist_t *wl, const char *surname, const cha
         h.name_similarity = pm_name_similarity(&q, &e->names[k], NULL);
         /* a single listed token (or a single given one) against a fuller name is
          * a surname-only agreement: weak */
-        size_t lcore = 0;
-        for (size_t t = 0; t < e->names[k].n; t++)
-            lcore += !(e->names[k].tok[t].flags & PM_TOK_PARTICLE);
+        size_t lcore = core_tokens(&e->names[k]);
         if ((lcore == 1) != (qcore == 1)) h.name_similarity *= 0.85;
         h.dob_level = pm_dob_compare(dob, &e->dob);
-        h.sex_level = pm__sex_level(sex, e->sex);
-        h.citizenship_level = pm__code_level(citizenship ? citizenship : "", e->cit);
-        h.score = 100.0 * h.name_similarity + dob_adjust(h.dob_level) +
-                  (h.sex_level == 1 ? -10 : 0) + (h.citizenship_level == 0 ? 2 : 0);
-        if (h.score < min_score) continue;
-        /* keep one hit per entry (its best name), hits sorted best first */
-        size_t j = 0;
-        while (j < *out_n && hits[j].entry != entry)
-            j++;
-        if (j < *out_n) {
-            if (hits[j].score >= h.score) continue;
-            memmove(&hits[j], &hits[j + 1], (*out_n - j - 1) * sizeof *hits);
-            (*out_n)--;
+        h.sex_level = pm__sex_level(qp->sex, e->sex);
+        h.citizenship_level = pm__code_level(citizenship, e->cit);
+        h.document_level = 2;
+        if (qdoc[0] && e->doc[0]) {
+            int same = strcmp(qdoc, e->doc) == 0 &&
+                       (!qiss[0] || !e->doc_issuer[0] || strcmp(qiss, e->doc_issuer) == 0);
+            h.document_level = same ? 0 : 1;
         }
-        size_t pos = *out_n;
-        while (pos > 0 && hits[pos - 1].score < h.score)
-            pos--;
-        if (pos >= max_hits) continue;
-        size_t keep = *out_n < max_hits ? *out_n : max_hits - 1;
-        memmove(&hits[pos + 1], &hits[pos], (keep - pos) * sizeof *hits);
-        hits[pos] = h;
-        *out_n = keep + 1;
+        h.score = 100.0 * h.name_similarity + dob_adjust(h.dob_level) +
+                  (h.sex_level == 1 ? -10 : 0) + (h.citizenship_level == 0 ? 2 : 0) +
+                  (h.citizenship_level == 1 ? CIT_DISAGREE : 0);
+        if (h.dob_level == PM_DOB_MISSING && (lcore < 3 || qcore < 3)) h.score += SHORT_NO_DOB;
+        if (h.document_level == 0) {
+            h.score += DOC_EXACT;
+            if (h.score < DOC_HIT_FLOOR) h.score = DOC_HIT_FLOOR;
+        }
+        if (h.score < min_score) continue;
+        add_hit(hits, max_hits, out_n, &h);
     }
     return PM_OK;
 }
@@ -305,9 +425,12 @@ void pm_screen_hit_reason(const pm_screen_hit_t *h, char *out, size_t cap)
     static const char *const lv[3] = {"agree", "disagree", "unknown"};
     char alias[24] = "";
     if (h->name_index > 0) snprintf(alias, sizeof alias, " (alias %d)", h->name_index);
-    snprintf(out, cap, "name %.2f%s; dob %s; sex %s; citizenship %s", h->name_similarity, alias,
+    snprintf(out, cap, "name %.2f%s; dob %s; sex %s; citizenship %s%s", h->name_similarity, alias,
              pm_dob_level_name(h->dob_level), lv[h->sex_level < 3 ? h->sex_level : 2],
-             lv[h->citizenship_level < 3 ? h->citizenship_level : 2]);
+             lv[h->citizenship_level < 3 ? h->citizenship_level : 2],
+             h->document_level == 0   ? "; document exact"
+             : h->document_level == 1 ? "; document differs"
+                                      : "");
 }
 
 int pm_watchlist_load_csv(pm_watchlist_t *wl, const char *data, size_t len, pm_error_t *err)
@@ -330,6 +453,8 @@ int pm_watchlist_load_csv(pm_watchlist_t *wl, const char *data, size_t len, pm_e
     int c_giv = pm_list_column(hdr, "given_names"), c_al = pm_list_column(hdr, "aliases");
     int c_dob = pm_list_column(hdr, "date_of_birth"), c_sex = pm_list_column(hdr, "sex");
     int c_cit = pm_list_column(hdr, "citizenship"), c_rs = pm_list_column(hdr, "reason");
+    int c_doc = pm_list_column(hdr, "document_number");
+    int c_iss = pm_list_column(hdr, "document_issuer");
     if (c_id < 0 || c_sur < 0) {
         free(row);
         free(hdr);
@@ -362,6 +487,8 @@ int pm_watchlist_load_csv(pm_watchlist_t *wl, const char *data, size_t len, pm_e
         const char *sx = COL(c_sex);
         rc = pm_watchlist_add(wl, COL(c_id), COL(c_sur), COL(c_giv), COL(c_al), &dob, sx[0],
                               COL(c_cit), COL(c_rs), err);
+        if (!rc && (*COL(c_doc) || *COL(c_iss)))
+            rc = pm_watchlist_set_document(wl, (uint32_t)(wl->n - 1), COL(c_doc), COL(c_iss), err);
         if (rc) {
             pm_error_prefix(err, "watchlist line %llu", (unsigned long long)at);
             break;

@@ -157,14 +157,16 @@ int pm_screen_run_set_truth(pm_screen_run_t *s, const pm_link_truth_t *truth, co
     return PM_OK;
 }
 
-static uint64_t identity_key(const char *surname, const char *given, const char *middle,
-                             const pm_dob_t *dob, char sex, const char *cit)
+static uint64_t identity_key(const pm_screen_subject_t *p)
 {
+    const pm_dob_t *dob = p->dob;
+    char sex = p->sex;
     /* the same identity crosses often: screen it once (64-bit key; a
      * collision would reuse another identity's hits, odds ~n^2/2^65) */
     uint64_t key = 0xcbf29ce484222325ULL;
-    const char *parts[4] = {surname, given, middle, cit ? cit : ""};
-    for (int k = 0; k < 4; k++)
+    const char *parts[6] = {p->surname,         p->given,          p->middle, p->citizenship,
+                            p->document_number, p->document_issuer};
+    for (int k = 0; k < 6; k++)
         for (const char *q = parts[k] ? parts[k] : "";; q++) {
             key = (key ^ (unsigned char)*q) * 0x100000001b3ULL;
             if (!*q) break;
@@ -216,7 +218,7 @@ int pm_screen_run_person(pm_screen_run_t *s, const pm_screen_subject_t *p, pm_er
     const char *surname = p->surname ? p->surname : "", *given = p->given ? p->given : "",
                *middle = p->middle ? p->middle : "";
     if (!s->rep) return pm_error_set(err, PM_ESTATE, "screen: the run has finished");
-    uint64_t key = identity_key(surname, given, middle, p->dob, p->sex, p->citizenship);
+    uint64_t key = identity_key(p);
     int cached = 0, rc;
     if (s->cache_cap) {
         size_t j = (size_t)(key >> 17) & (s->cache_cap - 1);
@@ -229,8 +231,9 @@ int pm_screen_run_person(pm_screen_run_t *s, const pm_screen_subject_t *p, pm_er
         }
     }
     if (!cached) {
-        rc = pm_watchlist_screen(s->wl, surname, given, middle, p->dob, p->sex, p->citizenship,
-                                 s->o.min_score, hits, s->o.max_hits, &nh, err);
+        pm_screen_query_t q = {surname, given,          middle, p->dob, p->sex, p->citizenship,
+                               p->document_number, p->document_issuer};
+        rc = pm_watchlist_screen_query(s->wl, &q, s->o.min_score, hits, s->o.max_hits, &nh, err);
         if (rc) return rc;
         if ((s->cache_used + 1) * 2 > s->cache_cap && (rc = cache_grow(s, err))) return rc;
         if (s->pool_n + nh > s->pool_cap) {
@@ -304,8 +307,10 @@ int pm_screen_run_crossing(pm_screen_run_t *s, const pm_crossing_t *c, pm_error_
 {
     char ref[PM_RECORD_ID_MAX + 8];
     snprintf(ref, sizeof ref, "%s:%s", c->reporting_country, c->record_id);
-    pm_screen_subject_t p = {c->reporting_country, c->record_id, ref, c->surname,
-                             c->given_names, c->middle_names, &c->dob, c->sex, c->citizenship};
+    pm_screen_subject_t p = {c->reporting_country, c->record_id,  ref,
+                             c->surname,           c->given_names, c->middle_names,
+                             &c->dob,              c->sex,         c->citizenship,
+                             c->document_number,   c->document_issuer};
     return pm_screen_run_person(s, &p, err);
 }
 
@@ -325,6 +330,7 @@ int pm_screen_run_manifest(pm_screen_run_t *s, const char *data, size_t len, con
     int c_m = pm_list_column(h, "middle_names"), c_d = pm_list_column(h, "date_of_birth");
     int c_x = pm_list_column(h, "sex"), c_c = pm_list_column(h, "citizenship");
     if (c_c < 0) c_c = pm_list_column(h, "nationality");
+    int c_n = pm_list_column(h, "document_number"), c_i = pm_list_column(h, "document_issuer");
     if (c_s < 0) return pm_error_set(err, PM_EFORMAT, "%s:1: header has no surname column", name);
     rc = PM_OK;
     while (!rc) {
@@ -344,8 +350,8 @@ int pm_screen_run_manifest(pm_screen_run_t *s, const char *data, size_t len, con
                                 (unsigned long long)at, ds);
         char ref[160];
         snprintf(ref, sizeof ref, "%s:%s", COL(c_f), COL(c_q));
-        pm_screen_subject_t p = {COL(c_f), COL(c_q), ref,  COL(c_s),    COL(c_g),
-                                 COL(c_m), &dob,     COL(c_x)[0], COL(c_c)};
+        pm_screen_subject_t p = {COL(c_f), COL(c_q), ref,         COL(c_s), COL(c_g), COL(c_m),
+                                 &dob,     COL(c_x)[0], COL(c_c), COL(c_n), COL(c_i)};
 #undef COL
         rc = pm_screen_run_person(s, &p, err);
         if (rc) pm_error_prefix(err, "%s:%llu", name, (unsigned long long)at);

@@ -59,7 +59,12 @@ static int make_alias(pm__rng_t *r, const pm_synth_person_t *p, char *out, size_
     return 1;
 }
 
-static int entry_row(pm__rng_t *r, const pm_synth_person_t *p, uint32_t seq, pm_buf_t *wl)
+/* Share of entries (other than lost/stolen documents, which always list one)
+ * that know one of the person's travel documents. */
+#define WL_DOCUMENT_SHARE 0.5
+
+static int entry_row(pm__rng_t *r, pm__rng_t *dr, const pm_synth_person_t *p, uint32_t seq,
+                     pm_buf_t *wl)
 {
     pm_synth_crossing_t c;
     pm__crossing_from_person(p, 0, &c);
@@ -132,10 +137,20 @@ static int entry_row(pm__rng_t *r, const pm_synth_person_t *p, uint32_t seq, pm_
         cit = "";
     char id[16];
     snprintf(id, sizeof id, "WL%07u", seq);
-    const char *v[8] = {id,  c.surname, given, aliases,
-                        dob, sex,       cit,   reasons[pm__rng_weighted(r, reason_w, 5)]};
+    size_t reason = pm__rng_weighted(r, reason_w, 5);
+    /* a known document (its own stream: the other fields stay as they were) */
+    const char *docn = "", *doci = "";
+    if (strcmp(reasons[reason], "lost_stolen_document") == 0 ||
+        pm__rng_chance(dr, WL_DOCUMENT_SHARE)) {
+        const pm_synth_document_t *d = &p->documents[0];
+        if (p->n_documents > 1 && pm__rng_chance(dr, 0.2)) d = &p->documents[1];
+        docn = d->number;
+        doci = d->issuer;
+    }
+    const char *v[10] = {id,  c.surname, given, aliases,         dob,
+                         sex, cit,       docn,  doci, reasons[reason]};
     int rc = 0;
-    for (int i = 0; i < 8 && rc == 0; i++) {
+    for (int i = 0; i < 10 && rc == 0; i++) {
         if (i) rc = pm_buf_append(wl, ",", 1);
         if (rc == 0) rc = pm_synth_csv_field(wl, v[i]);
     }
@@ -175,11 +190,12 @@ int pm_synth_watchlist(const pm_synth_person_t *hits, size_t n_hits, uint32_t si
         order[j] = t;
     }
     rc = pm_buf_append_str(wl, "watchlist_id,surname,given_names,aliases,date_of_birth,sex,"
-                               "citizenship,reason\n");
+                               "citizenship,document_number,document_issuer,reason\n");
     if (rc == 0 && truth) rc = pm_buf_append_str(truth, "watchlist_id,person_id\n");
     for (uint32_t k = 0; k < size && rc == 0; k++) {
-        pm__rng_t er;
+        pm__rng_t er, dr;
         pm__rng_seed(&er, seed, 0x574C01ull, k, 0);
+        pm__rng_seed(&dr, seed, 0x574C02ull, k, 0);
         const pm_synth_person_t *p;
         if ((size_t)order[k] < n_hits) {
             p = &hits[order[k]];
@@ -187,7 +203,7 @@ int pm_synth_watchlist(const pm_synth_person_t *hits, size_t n_hits, uint32_t si
             pm__person_make(m, (uint64_t)(order[k] - (int64_t)n_hits) + 1, tmp, NULL);
             p = tmp;
         }
-        rc = entry_row(&er, p, k + 1, wl);
+        rc = entry_row(&er, &dr, p, k + 1, wl);
         if (rc == 0 && truth) {
             if ((size_t)order[k] < n_hits)
                 rc = pm_buf_printf(truth, "WL%07u,%llu\n", k + 1, (unsigned long long)p->person_id);

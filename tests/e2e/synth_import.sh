@@ -47,7 +47,7 @@ grep -q ' 0 rejected' log || fail "feed rows rejected: $(head -5 log)"
 [ "$(( $(wc -l <wl.csv) - 1 ))" = 2000 ] || fail "watchlist rows"
 [ "$(grep -c ',[0-9][0-9]*$' wlt.csv)" = 25 ] || fail "watchlist truth hits"
 head -1 wl.csv >"$tmp/out.txt"
-grep -q '^watchlist_id,surname,given_names,aliases,date_of_birth,sex,citizenship,reason$' "$tmp/out.txt" \
+grep -q '^watchlist_id,surname,given_names,aliases,date_of_birth,sex,citizenship,document_number,document_issuer,reason$' "$tmp/out.txt" \
     || fail "watchlist header"
 "$bin" synth manifest --from-people people.csv --passengers 300 --flights 3 --seed 3 -o man.csv \
     --truth mant.csv 2>/dev/null || fail "synth manifest"
