@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "perimeter/link.h"
+#include "perimeter/reports.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -40,6 +41,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             pm_screen_hit_t hits[4];
             size_t n;
             pm_watchlist_screen(wl, a, b, NULL, NULL, 'M', "CAN", 0, hits, 4, &n, &err);
+            pm_screen_query_t q = {b, a, NULL, NULL, 'F', "", a, "MEX"};
+            pm_watchlist_screen_query(wl, &q, 0, hits, 4, &n, &err);
+            /* the same bytes as a manifest screened against the list */
+            pm_screen_run_t *run = NULL;
+            if (pm_screen_run_new(wl, NULL, &run, &err) == PM_OK) {
+                pm_report_t *r = NULL;
+                if (pm_screen_run_manifest(run, s, size, "fuzz", &err) == PM_OK &&
+                    pm_screen_run_finish(run, 0, &r, &err) == PM_OK)
+                    pm_report_free(r);
+                pm_screen_run_free(run);
+            }
         }
         pm_watchlist_free(wl);
     }

@@ -36,17 +36,20 @@ struct pm_watchlist {
     int final;
 };
 
-/* A document number as compared: letters and digits only, upper case
- * ("AB 123-456" and "ab123456" are one document). */
+/* A document number as compared: letters and digits only, upper case, the
+ * OCR-confusable letters folded into digits ("AB 123-456", "ab123456" and
+ * "A8123456" are one document). */
 static void doc_norm(const char *in, char out[PM_DOCNUM_MAX + 1])
 {
+    char t[PM_DOCNUM_MAX + 1];
     size_t n = 0;
     for (const char *p = in ? in : ""; *p && n < PM_DOCNUM_MAX; p++) {
         char c = *p;
         if (c >= 'a' && c <= 'z') c = (char)(c - 'a' + 'A');
-        if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) out[n++] = c;
+        if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) t[n++] = c;
     }
-    out[n] = '\0';
+    t[n] = '\0';
+    pm_docnum_ocr_fold(t, out, PM_DOCNUM_MAX + 1);
 }
 
 static uint64_t key_of(const char *phon)
