@@ -67,30 +67,14 @@ int pm_report_summary_int(const pm_report_t *r, const char *key, int64_t *out, p
 /* Appends one row of r->ncol strings (NULL is ""). On failure sets r->oom. */
 static int report_add(pm_report_t *r, ...)
 {
-    if (r->nrows == r->cap) {
-        size_t nc = r->cap ? r->cap * 2 : 64;
-        char **n = realloc(r->cells, nc * r->ncol * sizeof *n);
-        if (!n) return r->oom = 1, -1;
-        r->cells = n;
-        r->cap = nc;
-    }
+    const char *cells[32];
+    if (r->ncol > 32) return r->oom = 1, -1;
     va_list ap;
     va_start(ap, r);
-    char **row = &r->cells[r->nrows * r->ncol];
-    int bad = 0;
-    for (size_t i = 0; i < r->ncol; i++) {
-        const char *s = va_arg(ap, const char *);
-        row[i] = strdup(s ? s : "");
-        bad |= !row[i];
-    }
+    for (size_t i = 0; i < r->ncol; i++)
+        cells[i] = va_arg(ap, const char *);
     va_end(ap);
-    if (bad) {
-        for (size_t i = 0; i < r->ncol; i++)
-            free(row[i]);
-        return r->oom = 1, -1;
-    }
-    r->nrows++;
-    return 0;
+    return pm__report_add_row(r, cells);
 }
 
 static void summary_int(pm_report_t *r, const char *k, int64_t v)
