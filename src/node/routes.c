@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "node/routes_reports.h"
 #include "node/server_impl.h"
 #include "perimeter/an2k.h"
 #include "perimeter/image.h"
@@ -682,6 +683,12 @@ static const pm__route_t routes[] = {
      PM_ROLE_OFFICER, 1, PM__BODY_JSON, h_officer_query_bio},
     {{"POST", "/v1/partners/{code}/query/biometric", OFF, "send a partner a biometric probe"},
      PM_ROLE_OFFICER, 1, PM__BODY_PROBE, h_officer_query_biometric},
+    {{"GET", "/v1/history", OFF, "a traveller's linked crossings (by traveller, record or document)"},
+     PM_ROLE_OFFICER, 1, PM__BODY_NONE, pm__h_history},
+    {{"GET", "/v1/reports/{kind}", OFF, "reconcile, overstays or presence report"},
+     PM_ROLE_SUPERVISOR, 1, PM__BODY_NONE, pm__h_report},
+    {{"POST", "/v1/reports/removals", OFF, "departures of people under removal orders (CSV orders)"},
+     PM_ROLE_SUPERVISOR, 1, PM__BODY_IMPORT, pm__h_report_removals},
     {{"GET", "/v1/partner/hello", PAR, "which partner the node sees"}, 0, 0, PM__BODY_NONE,
      h_partner_hello},
     {{"GET", "/v1/partner/feed", PAR, "pull our entries after a cursor (JSON Lines)"}, 0, 1,

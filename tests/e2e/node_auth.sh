@@ -61,7 +61,11 @@ while read -r method path; do
 done < <(jq -r '.[] | select(.auth == "partner") | "\(.method) \(.path)"' routes.json)
 echo "partner routes: $n refusals checked"
 
+PERIMETER_PASSWORD=correct-horse-2 "$bin" officer add --config pair/CAN/node.json --role supervisor \
+    bob >/dev/null || fail "supervisor add"
+stok=$(PERIMETER_PASSWORD=correct-horse-2 "$bin" officer login --config pair/CAN/node.json --user bob)
 m=0
+s=0
 while read -r method path; do
     p=${path//\{code\}/USA}
     call partner "$method" "$p" --cert pair/USA/node.pem --key pair/USA/node.key
@@ -70,10 +74,21 @@ while read -r method path; do
     call forged "$method" "$p" -H "Authorization: Bearer $(printf 'a%.0s' $(seq 1 64))"
     [ "$code" = 401 ] || fail "$method $p with a forged token: HTTP $code"
     call officer "$method" "$p" -H "Authorization: Bearer $tok"
-    case $code in 401 | 403) fail "$method $p refused the officer: $(cat officer.out)" ;; esac
+    case "$method $path" in
+    "GET /v1/reports/{kind}" | "POST /v1/reports/removals")
+        # supervisor routes: an officer is refused by role, a supervisor gets past
+        [ "$code" = 403 ] && [ "$(jq -r .code officer.out)" = role_insufficient ] ||
+            fail "$method $p let an officer in: HTTP $code $(cat officer.out)"
+        call supervisor "$method" "$p" -H "Authorization: Bearer $stok"
+        case $code in 401 | 403) fail "$method $p refused the supervisor: $(cat supervisor.out)" ;; esac
+        s=$((s + 1))
+        ;;
+    *) case $code in 401 | 403) fail "$method $p refused the officer: $(cat officer.out)" ;; esac ;;
+    esac
     m=$((m + 1))
 done < <(jq -r '.[] | select(.auth == "officer") | "\(.method) \(.path)"' routes.json)
 [ "$m" -ge 4 ] || fail "few officer routes"
+[ "$s" = 2 ] || fail "supervisor routes checked: $s, want 2"
 echo "officer routes: $m checked"
 
 # Bodies. Oversized: 100 KiB on a JSON route (limit 64 KiB), with a length and chunked.
