@@ -39,6 +39,16 @@ const char *pm_report_cell(const pm_report_t *r, size_t row, size_t col);
 /* The summary value named key as an integer (0 and PM_ENOTFOUND if absent). */
 int pm_report_summary_int(const pm_report_t *r, const char *key, int64_t *out, pm_error_t *err);
 
+/* Building a result, for producers outside this file (screening, pre-clearance):
+ * cols must outlive r (static names); a row is ncol strings (NULL = ""), copied;
+ * pm_report_add_row returns -1 when out of memory. Summary keys keep their
+ * insertion order. */
+pm_report_t *pm_report_new_table(size_t ncol, const char *const *cols);
+int pm_report_add_row(pm_report_t *r, const char *const *cells);
+void pm_report_set_int(pm_report_t *r, const char *key, int64_t v);
+void pm_report_set_real(pm_report_t *r, const char *key, double v);
+void pm_report_set_string(pm_report_t *r, const char *key, const char *v);
+
 /* Renders r; *out is a NUL-terminated malloc'd string (caller frees), *out_len
  * its length (may be NULL). Numbers-looking cells are JSON numbers. */
 int pm_report_render(const pm_report_t *r, pm_report_format_t fmt, char **out, size_t *out_len,

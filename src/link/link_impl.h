@@ -21,8 +21,6 @@ void pm__link_evidence_text(const pm_link_evidence_t *ev, char *out, size_t cap)
  * screen_run.c). pm_report_t is defined in reports.c. */
 #include <jansson.h>
 #include "perimeter/reports.h"
-pm_report_t *pm__report_new(size_t ncol, const char *const *cols); /* cols: static */
-int pm__report_add_row(pm_report_t *r, const char *const *cells);  /* -1: out of memory */
 json_t *pm__report_summary(pm_report_t *r);                        /* borrowed */
 int pm__report_oom(const pm_report_t *r);
 

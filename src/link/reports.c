@@ -74,7 +74,7 @@ static int report_add(pm_report_t *r, ...)
     for (size_t i = 0; i < r->ncol; i++)
         cells[i] = va_arg(ap, const char *);
     va_end(ap);
-    return pm__report_add_row(r, cells);
+    return pm_report_add_row(r, cells);
 }
 
 static void summary_int(pm_report_t *r, const char *k, int64_t v)
@@ -82,10 +82,10 @@ static void summary_int(pm_report_t *r, const char *k, int64_t v)
     json_object_set_new(r->summary, k, json_integer((json_int_t)v));
 }
 
-/* For the module's other result builders (screen_run.c). */
-pm_report_t *pm__report_new(size_t ncol, const char *const *cols) { return report_new(ncol, cols); }
+/* Building a result (reports.h): for other producers of result tables. */
+pm_report_t *pm_report_new_table(size_t ncol, const char *const *cols) { return report_new(ncol, cols); }
 
-int pm__report_add_row(pm_report_t *r, const char *const *cells)
+int pm_report_add_row(pm_report_t *r, const char *const *cells)
 {
     if (r->nrows == r->cap) {
         size_t nc = r->cap ? r->cap * 2 : 64;
@@ -111,6 +111,18 @@ int pm__report_add_row(pm_report_t *r, const char *const *cells)
 
 json_t *pm__report_summary(pm_report_t *r) { return r->summary; }
 int pm__report_oom(const pm_report_t *r) { return r->oom; }
+
+void pm_report_set_int(pm_report_t *r, const char *key, int64_t v) { summary_int(r, key, v); }
+
+void pm_report_set_real(pm_report_t *r, const char *key, double v)
+{
+    json_object_set_new(r->summary, key, json_real(v));
+}
+
+void pm_report_set_string(pm_report_t *r, const char *key, const char *v)
+{
+    json_object_set_new(r->summary, key, json_string(v ? v : ""));
+}
 
 /* ---- rendering ------------------------------------------------------------------- */
 

@@ -57,7 +57,7 @@ int pm_screen_run_new(const pm_watchlist_t *wl, const pm_screen_run_options_t *o
         return pm_error_set(err, PM_EINVAL, "screen: max_hits %zu > %d", o->max_hits,
                             SCREEN_HITS_MAX);
     }
-    s->rep = pm__report_new(7, screen_cols);
+    s->rep = pm_report_new_table(7, screen_cols);
     if (!s->rep) {
         free(s);
         return pm_error_set(err, PM_ENOMEM, "screen: out of memory");
@@ -297,7 +297,7 @@ int pm_screen_run_person(pm_screen_run_t *s, const pm_screen_subject_t *p, pm_er
                                     score,
                                     why,
                                     pm_watchlist_entry_reason(s->wl, hits[h].entry)};
-            if (pm__report_add_row(s->rep, cells))
+            if (pm_report_add_row(s->rep, cells))
                 return pm_error_set(err, PM_ENOMEM, "screen: out of memory");
         }
     return PM_OK;
