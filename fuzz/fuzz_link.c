@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "perimeter/link.h"
+#include "perimeter/preclear.h"
 #include "perimeter/reports.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,6 +53,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     pm_report_free(r);
                 pm_screen_run_free(run);
             }
+            /* and as a manifest for pre-clearance */
+            pm_preclear_options_t po;
+            memset(&po, 0, sizeof po);
+            po.watchlist = wl;
+            po.departure.year = 2026, po.departure.month = 9, po.departure.day = 1;
+            pm_report_t *pr = NULL;
+            if (pm_preclear_manifest(&po, s, size, "fuzz", &pr, &err) == PM_OK) pm_report_free(pr);
         }
         pm_watchlist_free(wl);
     }

@@ -302,7 +302,7 @@ int pm_preclear_manifest(const pm_preclear_options_t *o, const char *data, size_
             goto out;
         }
     }
-    qsort(ms, nms, sizeof *ms, cmp_dbl);
+    if (nms) qsort(ms, nms, sizeof *ms, cmp_dbl);
     pm_report_set_int(r, "passengers", (int64_t)nms);
     pm_report_set_int(r, "cleared", counts[PM_PRECLEAR_CLEARED]);
     pm_report_set_int(r, "refer", counts[PM_PRECLEAR_REFER]);
