@@ -1,0 +1,131 @@
+/* Perimeter jobs: the agreement's jobs over the store and the disclosure log.
+ *
+ *  - retention purge (R9): time to live per record class, tombstones in the log;
+ *  - destruction of received data found irrelevant (R7);
+ *  - onward transfer of received data only with recorded consent (R11);
+ *  - correction propagation to every partner that received a record, with
+ *    acknowledgement (R8);
+ *  - subject access report (R12);
+ *  - human review of adverse matches before any adverse action (R14).
+ *
+ * Every decision is the policy module's (pm_policy_*); every event goes to the
+ * disclosure log (pm_audit_*). The jobs' own tables are module "jobs" in the
+ * store's schema_version (SQLite). A store handle is used by one thread at a
+ * time (store.h); the log handle may be shared. Nothing here prints.
+ * See docs/jobs.md. */
+#ifndef PERIMETER_JOBS_H
+#define PERIMETER_JOBS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "perimeter/audit.h"
+#include "perimeter/core.h"
+#include "perimeter/error.h"
+#include "perimeter/policy.h"
+#include "perimeter/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PM_JOBS_REF_MAX     128 /* record references, subject references, txn ids (bytes incl. NUL) */
+#define PM_JOBS_TEXT_MAX    257 /* officer reasons, evidence (bytes incl. NUL) */
+#define PM_JOBS_PAYLOAD_MAX (1u << 20)
+#define PM_JOBS_BATCH_MAX   PM_AUDIT_MAX_RECORDS /* records named by one tombstone */
+
+/* What every job runs with; all caller-owned. */
+typedef struct pm_jobs_ctx {
+    pm_store_t *store;               /* the node's store (SQLite backend) */
+    pm_audit_log_t *log;             /* the node's disclosure log (its one writer) */
+    const pm_agreement_t *agreement; /* the agreement in force */
+    const char *ours;                /* our party code, alpha-3 (one of agreement->parties) */
+    const char *actor;               /* who acts: a job name ("purge-job") or an officer */
+} pm_jobs_ctx_t;
+
+/* Applies the jobs module's schema steps (every call below does it too). */
+int pm_jobs_migrate(pm_store_t *st, pm_error_t *err);
+
+/* ---- received partner data (R7, R9, R11, R12) ---- */
+
+/* A record received from a partner: a match answer (PM_RC_MATCH_RESULT) or
+ * biographic data in an answer (PM_RC_RECEIVED_BIOGRAPHIC). Tagged with its
+ * origin at storage; the payload is kept as received. */
+typedef struct pm_received {
+    int64_t id;
+    char origin[4];
+    pm_record_class_t cls;
+    char purpose[PM_AGR_CODE_MAX];
+    char txn[PM_JOBS_REF_MAX];
+    char subject_ref[PM_JOBS_REF_MAX]; /* our reference to the person, e.g. "P:SYR:N1234567" */
+    int64_t received_at;
+    int64_t irrelevant_since; /* 0 unless found irrelevant */
+    char irrelevant_by[PM_JOBS_REF_MAX];
+    char irrelevant_why[PM_JOBS_TEXT_MAX];
+    char sha256[65]; /* of the payload */
+    size_t payload_len;
+} pm_received_t;
+
+/* Stores a received record; *out_id (may be NULL) gets its id. origin must be
+ * the other party of the agreement; cls a received class; purpose in the
+ * agreement. */
+int pm_received_store(const pm_jobs_ctx_t *ctx, const char *origin, pm_record_class_t cls,
+                      const char *purpose, const char *txn, const char *subject_ref,
+                      const void *payload, size_t len, int64_t now, int64_t *out_id,
+                      pm_error_t *err);
+/* Reads one; payload (may be NULL) gets the bytes appended. PM_ENOTFOUND if
+ * absent (never stored, or destroyed). */
+int pm_received_get(pm_store_t *st, int64_t id, pm_received_t *out, pm_buf_t *payload,
+                    pm_error_t *err);
+/* Lists received records (all, or only those found irrelevant); *out is
+ * malloc'd (free it). */
+int pm_received_list(pm_store_t *st, int only_irrelevant, pm_received_t **out, size_t *out_n,
+                     pm_error_t *err);
+
+/* ---- R7: received data found irrelevant ---- */
+
+/* An officer finds a received record irrelevant (who, why, when; logged).
+ * From then on it must be destroyed within the agreement's
+ * irrelevant_destruction_days. PM_ESTATE if already marked. */
+int pm_received_mark_irrelevant(const pm_jobs_ctx_t *ctx, int64_t id, const char *officer,
+                                const char *why, int64_t now, pm_error_t *err);
+
+typedef struct pm_destroy_result {
+    uint64_t destroyed;  /* records destroyed by this run */
+    uint64_t overdue;    /* ... of which past their deadline (destroyed late: a finding) */
+    uint64_t tombstones; /* log entries written (including recovered ones) */
+} pm_destroy_result_t;
+/* Destroys every received record found irrelevant (the deadline is the
+ * latest moment; run the job more often than the deadline). Each batch
+ * leaves a tombstone (kind purge, rule R7) naming the ids and payload
+ * hashes. Idempotent and crash-safe like pm_jobs_purge. */
+int pm_jobs_destroy_irrelevant(const pm_jobs_ctx_t *ctx, int64_t now, pm_destroy_result_t *out,
+                               pm_error_t *err);
+
+/* ---- R9: retention purge ---- */
+
+typedef struct pm_purge_result {
+    uint64_t purged[PM_RC_COUNT]; /* rows deleted per record class by this run */
+    uint64_t tombstones;          /* log entries written by this run */
+    uint64_t recovered;           /* ... of which for an interrupted earlier run */
+} pm_purge_result_t;
+
+/* Deletes every record whose class's retention (agreement retention_days)
+ * has passed at `now`, as decided by pm_policy_keep_record: crossings (from
+ * the crossing instant), received match results and biographic data (from
+ * reception). Probes have retention 0 and are never stored (R6).
+ *
+ * Each batch (at most `batch` rows, 0 = PM_JOBS_BATCH_MAX) is deleted in one
+ * store transaction that also records a pending tombstone; then the
+ * tombstone is appended to the log (kind purge, rule R9, records = the ids,
+ * detail = class, retention, cutoff, row count, SHA-256 of the deleted
+ * rows) and synced; then the pending row is cleared. A crash anywhere
+ * leaves either nothing done or a pending tombstone, which the next run
+ * logs exactly once (pm_audit_find_txn). Running twice purges nothing twice. */
+int pm_jobs_purge(const pm_jobs_ctx_t *ctx, int64_t now, size_t batch, pm_purge_result_t *out,
+                  pm_error_t *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
