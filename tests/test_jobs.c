@@ -325,6 +325,119 @@ static void test_irrelevant_destroyed(void **state)
     assert_log_intact(f);
 }
 
+/* ---- R11 --------------------------------------------------------------------- */
+
+static void test_onward_transfer_needs_consent(void **state)
+{
+    fixture_t *f = *state;
+    pm_error_t e = {0};
+    int64_t id;
+    assert_int_equal(pm_received_store(&f->ctx, "USA", PM_RC_MATCH_RESULT, "REFUGEE_VETTING", "T5",
+                                       "P:SYR:N5", "{\"refused\":true}", 16, NOW, &id, &e),
+                     PM_OK);
+    pm_buf_t out = {0};
+    pm_decision_t d;
+    /* no consent for this third party, or for this purpose: refused, nothing handed out */
+    assert_int_equal(pm_transfer_received(&f->ctx, id, "FRA", "REFUGEE_VETTING", NOW, &out, &d, &e),
+                     PM_EDENIED);
+    assert_int_equal(d.rule, 11);
+    assert_non_null(strstr(e.msg, "R11"));
+    assert_int_equal(out.len, 0);
+    assert_int_equal(pm_transfer_received(&f->ctx, id, "GBR", "ENTRY_EXIT", NOW, &out, &d, &e),
+                     PM_EDENIED);
+    assert_int_equal(d.rule, 11);
+    assert_int_equal(out.len, 0);
+    /* an unlisted purpose is R1 */
+    assert_int_equal(pm_transfer_received(&f->ctx, id, "GBR", "FISHING", NOW, &out, &d, &e),
+                     PM_EDENIED);
+    assert_int_equal(d.rule, 1);
+    /* the partner itself is not a third party */
+    assert_int_equal(pm_transfer_received(&f->ctx, id, "USA", "REFUGEE_VETTING", NOW, &out, &d, &e),
+                     PM_EINVAL);
+    /* consent recorded for (GBR, REFUGEE_VETTING) */
+    assert_int_equal(pm_transfer_received(&f->ctx, id, "GBR", "REFUGEE_VETTING", NOW, &out, &d, &e),
+                     PM_OK);
+    assert_int_equal(out.len, 16);
+    pm_buf_reset(&out);
+    /* a partner's crossing from the feed is partner data too; our own goes */
+    put_crossings(f, 0, 1, NOW - DAY, "USA");
+    put_crossings(f, 10, 1, NOW - DAY, NULL);
+    assert_int_equal(pm_transfer_crossing(&f->ctx, 1, "FRA", "ENTRY_EXIT", NOW, &out, &d, &e),
+                     PM_EDENIED);
+    assert_int_equal(d.rule, 11);
+    assert_int_equal(out.len, 0);
+    assert_int_equal(pm_transfer_crossing(&f->ctx, 2, "FRA", "ENTRY_EXIT", NOW, &out, &d, &e),
+                     PM_OK);
+    assert_true(out.len > 0);
+    pm_buf_free(&out);
+    assert_int_equal(count_log(f, "refusal", "R11", NULL).n, 3);
+    assert_int_equal(count_log(f, "refusal", "R1", NULL).n, 1);
+    assert_int_equal(count_log(f, "onward_transfer", NULL, NULL).n, 2);
+    assert_log_intact(f);
+}
+
+/* ---- R14 --------------------------------------------------------------------- */
+
+static void test_review_before_adverse_action(void **state)
+{
+    fixture_t *f = *state;
+    pm_error_t e = {0};
+    pm_review_request_t rq = {.txn = "Q-1",
+                              .partner = "USA",
+                              .purpose = "REFUGEE_VETTING",
+                              .subject_ref = "P:SYR:N7",
+                              .score = 57.5,
+                              .action = "refuse the refugee claim",
+                              .evidence = "10-print match, prior removal"};
+    int64_t id, id2;
+    assert_int_equal(pm_review_enqueue(&f->ctx, &rq, NOW, &id, &e), PM_OK);
+    rq.txn = "Q-2";
+    assert_int_equal(pm_review_enqueue(&f->ctx, &rq, NOW, &id2, &e), PM_OK);
+    rq.action = "";
+    assert_int_equal(pm_review_enqueue(&f->ctx, &rq, NOW, NULL, &e), PM_EINVAL);
+    /* acting on an unreviewed match: refused, naming R14, and logged */
+    pm_decision_t d;
+    assert_int_equal(pm_review_adverse_action(&f->ctx, id, NOW, &d, &e), PM_EDENIED);
+    assert_int_equal(d.rule, 14);
+    assert_non_null(strstr(e.msg, "R14"));
+    /* a decision needs who and why */
+    assert_int_equal(pm_review_decide(&f->ctx, id, 1, "", "looked at it", NOW, &e), PM_EINVAL);
+    assert_int_equal(pm_review_decide(&f->ctx, id, 1, "officer.kim", "", NOW, &e), PM_EINVAL);
+    assert_int_equal(pm_review_decide(&f->ctx, 999, 1, "officer.kim", "x", NOW, &e), PM_ENOTFOUND);
+    assert_int_equal(pm_review_decide(&f->ctx, id, 1, "officer.kim", "prints compared: same person",
+                                      NOW + 60, &e),
+                     PM_OK);
+    /* a decision is never overwritten */
+    assert_int_equal(
+        pm_review_decide(&f->ctx, id, 0, "officer.lee", "changed my mind", NOW + 90, &e),
+        PM_ESTATE);
+    assert_int_equal(pm_review_adverse_action(&f->ctx, id, NOW + 120, &d, &e), PM_OK);
+    assert_int_equal(d.allow, 1);
+    /* a rejected match never supports adverse action */
+    assert_int_equal(
+        pm_review_decide(&f->ctx, id2, 0, "officer.lee", "different person", NOW + 60, &e), PM_OK);
+    assert_int_equal(pm_review_adverse_action(&f->ctx, id2, NOW + 120, &d, &e), PM_EDENIED);
+    assert_int_equal(d.rule, 14);
+    pm_review_item_t it;
+    assert_int_equal(pm_review_get(f->st, id, &it, &e), PM_OK);
+    assert_int_equal(it.status, PM_REVIEW_CONFIRMED);
+    assert_string_equal(it.officer, "officer.kim");
+    assert_int_equal(it.decided_at, NOW + 60);
+    assert_string_equal(it.why, "prints compared: same person");
+    pm_review_item_t *v = NULL;
+    size_t n = 0;
+    assert_int_equal(pm_review_list(f->st, PM_REVIEW_PENDING, &v, &n, &e), PM_OK);
+    assert_int_equal(n, 0);
+    free(v);
+    assert_int_equal(pm_review_list(f->st, -1, &v, &n, &e), PM_OK);
+    assert_int_equal(n, 2);
+    free(v);
+    /* the log holds: 2 queued, 2 decisions (who, why), 2 refusals */
+    assert_int_equal(count_log(f, "review", "R14", NULL).n, 4);
+    assert_int_equal(count_log(f, "refusal", "R14", NULL).n, 2);
+    assert_log_intact(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +446,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_purge_crash_recovery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_refuses_bad_context, setup, teardown),
         cmocka_unit_test_setup_teardown(test_irrelevant_destroyed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_onward_transfer_needs_consent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_review_before_adverse_action, setup, teardown),
     };
     return PM_RUN_TESTS("jobs", tests, NULL, NULL);
 }

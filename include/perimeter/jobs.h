@@ -125,6 +125,88 @@ typedef struct pm_purge_result {
 int pm_jobs_purge(const pm_jobs_ctx_t *ctx, int64_t now, size_t batch, pm_purge_result_t *out,
                   pm_error_t *err);
 
+/* ---- R11: onward transfer ---- */
+
+/* Hands received record `id` to a third party for `purpose`. Data received
+ * from the partner (every received record: its origin is the partner) goes
+ * only with a consent recorded in the agreement for (third_party, purpose):
+ * otherwise *out says rule 11, a refusal (kind refusal, rule R11) is logged
+ * and PM_EDENIED is returned with a message naming R11. On consent the
+ * payload is appended to out and an onward_transfer entry is logged
+ * (third party, purpose, record, origin). dec may be NULL. */
+int pm_transfer_received(const pm_jobs_ctx_t *ctx, int64_t id, const char *third_party,
+                         const char *purpose, int64_t now, pm_buf_t *out, pm_decision_t *dec,
+                         pm_error_t *err);
+/* The same for a stored crossing (store id): ours go freely (still logged),
+ * one received in the partner's feed (origin set) needs the consent. out gets
+ * the record as one JSON line (docs/crossings-format.md). */
+int pm_transfer_crossing(const pm_jobs_ctx_t *ctx, int64_t store_id, const char *third_party,
+                         const char *purpose, int64_t now, pm_buf_t *out, pm_decision_t *dec,
+                         pm_error_t *err);
+
+/* ---- R14: human review of adverse matches ---- */
+
+typedef enum pm_review_status {
+    PM_REVIEW_PENDING = 0,
+    PM_REVIEW_CONFIRMED,
+    PM_REVIEW_REJECTED,
+} pm_review_status_t;
+
+/* A match that would lead to adverse action (an established match in a
+ * partner's answer, or a watchlist hit). */
+typedef struct pm_review_request {
+    const char *txn;         /* the query's transaction id */
+    const char *partner;     /* who answered ("" for a local search) */
+    const char *purpose;     /* in the agreement */
+    const char *subject_ref; /* our reference to the person */
+    double score;            /* -10*log10(FMR) */
+    const char *action;      /* the adverse action proposed, e.g. "refuse entry" */
+    const char *evidence;    /* for the officer: what matched (no probe) */
+    int64_t received_id;     /* the stored answer (pm_received_store) or 0 */
+} pm_review_request_t;
+
+typedef struct pm_review_item {
+    int64_t id;
+    char txn[PM_JOBS_REF_MAX];
+    char partner[4];
+    char purpose[PM_AGR_CODE_MAX];
+    char subject_ref[PM_JOBS_REF_MAX];
+    double score;
+    char action[PM_JOBS_TEXT_MAX];
+    char evidence[PM_JOBS_TEXT_MAX];
+    int64_t received_id;
+    int64_t created_at;
+    pm_review_status_t status;
+    char officer[PM_JOBS_REF_MAX]; /* who decided ("" while pending) */
+    int64_t decided_at;
+    char why[PM_JOBS_TEXT_MAX];
+} pm_review_item_t;
+
+const char *pm_review_status_name(pm_review_status_t s);
+
+/* Queues a match for review; *out_id (may be NULL) gets its id. Logged
+ * (kind review, rule R14, detail "queued: <action>"). */
+int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, int64_t now,
+                      int64_t *out_id, pm_error_t *err);
+/* Reads one (PM_ENOTFOUND if absent). */
+int pm_review_get(pm_store_t *st, int64_t id, pm_review_item_t *out, pm_error_t *err);
+/* Lists the queue, oldest first: status -1 = all, else one pm_review_status_t.
+ * *out is malloc'd (free it). */
+int pm_review_list(pm_store_t *st, int status, pm_review_item_t **out, size_t *out_n,
+                   pm_error_t *err);
+/* An officer confirms (confirm = 1) or rejects (0) a pending match, saying
+ * why. Refused without officer or reason (PM_EINVAL), or when the item is
+ * no longer pending (PM_ESTATE: a decision is never overwritten). Logged
+ * with who, when and why (kind review, rule R14, actor the officer). */
+int pm_review_decide(const pm_jobs_ctx_t *ctx, int64_t id, int confirm, const char *officer,
+                     const char *why, int64_t now, pm_error_t *err);
+/* May adverse action follow review item `id`? Only once an officer has
+ * confirmed the match (pm_policy_adverse_action). A pending or rejected
+ * match gives PM_EDENIED naming R14, fills *out (rule 14) and logs the
+ * refusal; a confirmed one gives PM_OK with out->allow = 1. out may be NULL. */
+int pm_review_adverse_action(const pm_jobs_ctx_t *ctx, int64_t id, int64_t now, pm_decision_t *out,
+                             pm_error_t *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -455,3 +455,256 @@ int pm_cmd_received_irrelevant(int argc, char **argv)
            o.officer, (long long)(o.now + e.agr.irrelevant_destruction_s));
     return 0;
 }
+
+/* ---- R11 ---- */
+
+int pm_cmd_transfer(int argc, char **argv);
+int pm_cmd_review_add(int argc, char **argv);
+int pm_cmd_review_list(int argc, char **argv);
+int pm_cmd_review_show(int argc, char **argv);
+int pm_cmd_review_confirm(int argc, char **argv);
+int pm_cmd_review_reject(int argc, char **argv);
+int pm_cmd_review_act(int argc, char **argv);
+
+int pm_cmd_transfer(int argc, char **argv)
+{
+    jobs_opts_t o;
+    int bad = parse_opts(argc, argv, &o);
+    int64_t id = 0;
+    int crossing = 0;
+    if (!bad && o.npos == 2 &&
+        (strcmp(o.pos[0], "received") == 0 || (crossing = strcmp(o.pos[0], "crossing") == 0)))
+        bad = parse_i64(o.pos[1], &id);
+    else
+        bad = 1;
+    if (bad || !o.to || !o.purpose) {
+        fprintf(stderr,
+                "usage: perimeter transfer received|crossing ID " COMMON_USAGE "\n"
+                "         --to THIRD_PARTY --purpose P [--out FILE]\n"
+                "Hands a record to a third party: data received from the partner only with\n"
+                "the consent recorded in the agreement (R11). Logged either way.\n");
+        return EXIT_USAGE;
+    }
+    jobs_env_t e;
+    int rc = env_open("transfer", &o, 1, &e);
+    if (rc) return rc;
+    pm_error_t err = {0};
+    pm_buf_t out;
+    pm_buf_init(&out, 0);
+    pm_decision_t d;
+    rc = crossing ? pm_transfer_crossing(&e.ctx, id, o.to, o.purpose, o.now, &out, &d, &err)
+                  : pm_transfer_received(&e.ctx, id, o.to, o.purpose, o.now, &out, &d, &err);
+    env_close(&e);
+    if (rc) {
+        pm_buf_free(&out);
+        return fail_rc("transfer", rc, &err);
+    }
+    FILE *f = o.out ? fopen(o.out, "wb") : stdout;
+    if (!f || fwrite(out.data, 1, out.len, f) != out.len || (o.out && fclose(f) != 0)) {
+        fprintf(stderr, "perimeter transfer: cannot write %s\n", o.out ? o.out : "stdout");
+        pm_buf_free(&out);
+        return EXIT_FATAL;
+    }
+    if (o.out) fprintf(stderr, "transferred %zu bytes to %s for %s\n", out.len, o.to, o.purpose);
+    pm_buf_free(&out);
+    return 0;
+}
+
+/* ---- R14 ---- */
+
+static void review_print(const pm_review_item_t *r, int64_t now, int long_form)
+{
+    printf("#%lld  %s  age %lldh  %s  %s  subject %s  score %.1f  proposed: %s\n", (long long)r->id,
+           pm_review_status_name(r->status), (long long)((now - r->created_at) / 3600),
+           r->partner[0] ? r->partner : "local", r->purpose, r->subject_ref, r->score, r->action);
+    if (!long_form) return;
+    printf("  txn        %s\n  evidence   %s\n  queued at  %lld\n", r->txn, r->evidence,
+           (long long)r->created_at);
+    if (r->received_id) printf("  answer     received record %lld\n", (long long)r->received_id);
+    if (r->status != PM_REVIEW_PENDING)
+        printf("  decided    %s by %s at %lld: %s\n", pm_review_status_name(r->status), r->officer,
+               (long long)r->decided_at, r->why);
+}
+
+static json_t *review_json(const pm_review_item_t *r, int64_t now)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "id", json_integer(r->id));
+    json_object_set_new(j, "status", json_string(pm_review_status_name(r->status)));
+    json_object_set_new(j, "txn", json_string(r->txn));
+    json_object_set_new(j, "partner", json_string(r->partner));
+    json_object_set_new(j, "purpose", json_string(r->purpose));
+    json_object_set_new(j, "subject", json_string(r->subject_ref));
+    json_object_set_new(j, "score", json_real(r->score));
+    json_object_set_new(j, "action", json_string(r->action));
+    json_object_set_new(j, "evidence", json_string(r->evidence));
+    json_object_set_new(j, "received_id", json_integer(r->received_id));
+    json_object_set_new(j, "created_at", json_integer(r->created_at));
+    json_object_set_new(j, "age_seconds", json_integer(now - r->created_at));
+    json_object_set_new(j, "officer", json_string(r->officer));
+    json_object_set_new(j, "decided_at", json_integer(r->decided_at));
+    json_object_set_new(j, "why", json_string(r->why));
+    return j;
+}
+
+int pm_cmd_review_add(int argc, char **argv)
+{
+    jobs_opts_t o;
+    if (parse_opts(argc, argv, &o) || o.npos || !o.txn || !o.purpose || !o.subject || !o.action) {
+        fprintf(stderr,
+                "usage: perimeter review add " COMMON_USAGE "\n"
+                "         --txn T --purpose P --subject REF --action TEXT [--partner CODE]\n"
+                "         [--score S] [--evidence TEXT] [--id RECEIVED_ID]\n"
+                "Queues an adverse match for human review (R14).\n");
+        return EXIT_USAGE;
+    }
+    jobs_env_t e;
+    int rc = env_open("review add", &o, 1, &e);
+    if (rc) return rc;
+    pm_error_t err = {0};
+    pm_review_request_t rq = {
+        o.txn, o.partner, o.purpose, o.subject, o.score, o.action, o.evidence ? o.evidence : "",
+        o.id};
+    int64_t id = 0;
+    rc = pm_review_enqueue(&e.ctx, &rq, o.now, &id, &err);
+    env_close(&e);
+    if (rc) return fail_rc("review add", rc, &err);
+    printf("%lld\n", (long long)id);
+    return 0;
+}
+
+int pm_cmd_review_list(int argc, char **argv)
+{
+    jobs_opts_t o;
+    int status = PM_REVIEW_PENDING;
+    if (parse_opts(argc, argv, &o) || o.npos) goto usage;
+    if (o.status) {
+        if (strcmp(o.status, "all") == 0)
+            status = -1;
+        else if (strcmp(o.status, "pending") == 0)
+            status = PM_REVIEW_PENDING;
+        else if (strcmp(o.status, "confirmed") == 0)
+            status = PM_REVIEW_CONFIRMED;
+        else if (strcmp(o.status, "rejected") == 0)
+            status = PM_REVIEW_REJECTED;
+        else
+            goto usage;
+    }
+    jobs_env_t e;
+    int rc = env_open("review list", &o, 0, &e);
+    if (rc) return rc;
+    pm_error_t err = {0};
+    pm_review_item_t *v = NULL;
+    size_t n = 0;
+    rc = pm_review_list(e.st, status, &v, &n, &err);
+    env_close(&e);
+    if (rc) return fail_rc("review list", rc, &err);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (o.json)
+            json_array_append_new(arr, review_json(&v[i], o.now));
+        else
+            review_print(&v[i], o.now, 0);
+    }
+    if (o.json) {
+        char *s = json_dumps(arr, JSON_INDENT(2));
+        if (s) puts(s);
+        free(s);
+    } else if (!n) {
+        printf("no %s adverse matches\n", o.status ? o.status : "pending");
+    }
+    json_decref(arr);
+    free(v);
+    return 0;
+usage:
+    fprintf(stderr, "usage: perimeter review list [--db PATH] [--status "
+                    "pending|confirmed|rejected|all] [--json] [--now UNIX]\n"
+                    "The human review queue of adverse matches (R14), oldest first, with age.\n"
+                    "(`perimeter review` without a subcommand is the link module's queue.)\n");
+    return EXIT_USAGE;
+}
+
+static int one_id(int argc, char **argv, jobs_opts_t *o, int64_t *id)
+{
+    return parse_opts(argc, argv, o) || o->npos != 1 || parse_i64(o->pos[0], id);
+}
+
+int pm_cmd_review_show(int argc, char **argv)
+{
+    jobs_opts_t o;
+    int64_t id;
+    if (one_id(argc, argv, &o, &id)) {
+        fprintf(stderr, "usage: perimeter review show ID [--db PATH] [--json]\n");
+        return EXIT_USAGE;
+    }
+    jobs_env_t e;
+    int rc = env_open("review show", &o, 0, &e);
+    if (rc) return rc;
+    pm_error_t err = {0};
+    pm_review_item_t it;
+    rc = pm_review_get(e.st, id, &it, &err);
+    env_close(&e);
+    if (rc) return fail_rc("review show", rc, &err);
+    if (o.json) {
+        json_t *j = review_json(&it, o.now);
+        char *s = json_dumps(j, JSON_INDENT(2));
+        if (s) puts(s);
+        free(s);
+        json_decref(j);
+    } else {
+        review_print(&it, o.now, 1);
+    }
+    return 0;
+}
+
+static int decide(int argc, char **argv, int confirm)
+{
+    const char *cmd = confirm ? "review confirm" : "review reject";
+    jobs_opts_t o;
+    int64_t id;
+    if (one_id(argc, argv, &o, &id) || !o.officer || !o.why) {
+        fprintf(stderr, "usage: perimeter %s ID " COMMON_USAGE " --officer NAME --why TEXT\n", cmd);
+        return EXIT_USAGE;
+    }
+    jobs_env_t e;
+    int rc = env_open(cmd, &o, 1, &e);
+    if (rc) return rc;
+    pm_error_t err = {0};
+    rc = pm_review_decide(&e.ctx, id, confirm, o.officer, o.why, o.now, &err);
+    env_close(&e);
+    if (rc) return fail_rc(cmd, rc, &err);
+    printf("review item %lld %s by %s\n", (long long)id, confirm ? "confirmed" : "rejected",
+           o.officer);
+    return 0;
+}
+
+int pm_cmd_review_confirm(int argc, char **argv)
+{
+    return decide(argc, argv, 1);
+}
+
+int pm_cmd_review_reject(int argc, char **argv)
+{
+    return decide(argc, argv, 0);
+}
+
+int pm_cmd_review_act(int argc, char **argv)
+{
+    jobs_opts_t o;
+    int64_t id;
+    if (one_id(argc, argv, &o, &id)) {
+        fprintf(stderr, "usage: perimeter review act ID " COMMON_USAGE "\n"
+                        "May adverse action follow this match? Exit 0 yes, 1 refused (R14).\n");
+        return EXIT_USAGE;
+    }
+    jobs_env_t e;
+    int rc = env_open("review act", &o, 1, &e);
+    if (rc) return rc;
+    pm_error_t err = {0};
+    pm_decision_t d;
+    rc = pm_review_adverse_action(&e.ctx, id, o.now, &d, &err);
+    env_close(&e);
+    if (rc) return fail_rc("review act", rc, &err);
+    printf("adverse action may follow review item %lld (match confirmed)\n", (long long)id);
+    return 0;
+}

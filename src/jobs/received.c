@@ -34,6 +34,27 @@ static const pm_migration_t jobs_steps[] = {
      "  created_at INTEGER NOT NULL\n"
      ") STRICT;\n",
      NULL},
+    {2, "human review queue of adverse matches",
+     "CREATE TABLE jobs_review (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  txn TEXT NOT NULL,\n"
+     "  partner TEXT NOT NULL,\n"
+     "  purpose TEXT NOT NULL,\n"
+     "  subject_ref TEXT NOT NULL,\n"
+     "  score REAL NOT NULL,\n"
+     "  action TEXT NOT NULL,\n"
+     "  evidence TEXT NOT NULL,\n"
+     "  received_id INTEGER NOT NULL DEFAULT 0,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  status TEXT NOT NULL DEFAULT 'pending'\n"
+     "    CHECK (status IN ('pending', 'confirmed', 'rejected')),\n"
+     "  officer TEXT NOT NULL DEFAULT '',\n"
+     "  decided_at INTEGER NOT NULL DEFAULT 0,\n"
+     "  why TEXT NOT NULL DEFAULT '',\n"
+     "  CHECK ((status = 'pending') = (officer = ''))\n"
+     ") STRICT;\n"
+     "CREATE INDEX jobs_review_status ON jobs_review (status, id);\n",
+     NULL},
 };
 static const pm_migration_set_t jobs_schema = {"jobs", jobs_steps,
                                                sizeof jobs_steps / sizeof jobs_steps[0]};
