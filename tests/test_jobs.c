@@ -78,6 +78,8 @@ static void put_crossings(fixture_t *f, uint64_t base, size_t n, int64_t when, c
         pm_crossing_sample(7, base + i, origin ? origin : "CAN", c);
         snprintf(c->record_id, sizeof c->record_id, "R%llu", (unsigned long long)(base + i));
         c->time_utc = when;
+        c->direction = PM_DIRECTION_ENTRY; /* as reported; a partner's becomes our exit */
+        if (origin) c->direction = PM_DIRECTION_EXIT;
         if (origin) {
             memcpy(c->origin, origin, 4);
             pm_store_ensure_partner(f->st, origin, &e);
@@ -438,6 +440,138 @@ static void test_review_before_adverse_action(void **state)
     assert_log_intact(f);
 }
 
+/* ---- R8 ---------------------------------------------------------------------- */
+
+static void test_correction_reaches_every_recipient(void **state)
+{
+    fixture_t *f = *state;
+    pm_error_t e = {0};
+    put_crossings(f, 0, 3, NOW - DAY, NULL);   /* store ids 1..3, ours */
+    put_crossings(f, 50, 1, NOW - DAY, "USA"); /* store id 4, the partner's */
+    pm_crossing_t c[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pm_store_get_crossing(f->st, i + 1, &c[i], &e), PM_OK);
+    /* the feed job has pushed our records up to store id 1 to USA (node table) */
+    sqlite3 *db = pm_store_sqlite_handle(f->st);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE feed_push (partner TEXT PRIMARY KEY, acked "
+                                  "INTEGER NOT NULL DEFAULT 0) STRICT;"
+                                  "INSERT INTO feed_push VALUES ('USA', 1);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    /* record 2 was disclosed to USA in an answer (disclosure log) */
+    char ref2[PM_JOBS_REF_MAX];
+    snprintf(ref2, sizeof ref2, "%s:%s", c[1].reporting_country, c[1].record_id);
+    const char *recs[1] = {ref2};
+    const char *fields[1] = {"surname"};
+    pm_audit_event_t ev = {.time = NOW - 10,
+                           .kind = "disclosure",
+                           .actor = "node-CAN",
+                           .partner = "USA",
+                           .purpose = "ENTRY_EXIT",
+                           .rule = "agreement",
+                           .fields = fields,
+                           .n_fields = 1,
+                           .record_ids = recs,
+                           .n_record_ids = 1,
+                           .txn = "Q-9"};
+    assert_int_equal(pm_audit_append(f->log, &ev, NULL, &e), PM_OK);
+    char who[4][4];
+    size_t n = 0;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pm_correction_recipients(&f->ctx, &c[i], who, 4, &n, &e), PM_OK);
+        assert_int_equal(n, i < 2 ? 1 : 0); /* 1 by the feed, 2 by the log, 3 never sent */
+        if (n) assert_string_equal(who[0], "USA");
+    }
+    /* correct each of our three records */
+    size_t queued = 9;
+    for (int i = 0; i < 3; i++) {
+        pm_crossing_t fix = c[i];
+        snprintf(fix.surname, sizeof fix.surname, "CORRECTED%d", i);
+        fix.mrz[0] = '\0';
+        if (pm_correction_crossing(&f->ctx, &fix, "surname misspelt at the port", NOW, &queued, &e))
+            fail_msg("correction %d: %s", i, e.msg);
+        assert_int_equal(queued, i < 2 ? 1 : 0);
+        pm_crossing_t now_stored;
+        assert_int_equal(pm_store_get_crossing(f->st, i + 1, &now_stored, &e), PM_OK);
+        assert_string_equal(now_stored.surname, fix.surname); /* same store id, new value */
+    }
+    /* no reason, or the partner's record: refused */
+    pm_crossing_t fix = c[0];
+    fix.mrz[0] = '\0';
+    assert_int_equal(pm_correction_crossing(&f->ctx, &fix, "", NOW, NULL, &e), PM_EINVAL);
+    fix = c[3];
+    fix.mrz[0] = '\0';
+    snprintf(fix.surname, sizeof fix.surname, "MINE");
+    assert_int_equal(pm_correction_crossing(&f->ctx, &fix, "we think so", NOW, NULL, &e),
+                     PM_EDENIED);
+    assert_non_null(strstr(e.msg, "R8"));
+    pm_crossing_t still;
+    assert_int_equal(pm_store_get_crossing(f->st, 4, &still, &e), PM_OK);
+    assert_string_equal(still.surname, c[3].surname); /* rolled back */
+    /* the queue: two unacknowledged, with their age */
+    pm_correction_t *v = NULL;
+    assert_int_equal(pm_corrections_pending(f->st, "USA", &v, &n, &e), PM_OK);
+    assert_int_equal(n, 2);
+    int64_t id1 = v[0].id, id2 = v[1].id;
+    assert_int_equal(v[0].created_at, NOW);
+    free(v);
+    pm_buf_t payload = {0};
+    pm_correction_t one;
+    assert_int_equal(pm_correction_get(f->st, id1, &one, &payload, &e), PM_OK);
+    assert_non_null(strstr((const char *)payload.data, "CORRECTED0"));
+    pm_buf_free(&payload);
+    /* not complete until acknowledged: R8 */
+    pm_decision_t d;
+    char ref1[PM_JOBS_REF_MAX];
+    snprintf(ref1, sizeof ref1, "%s:%s", c[0].reporting_country, c[0].record_id);
+    assert_int_equal(pm_correction_status(f->st, ref1, &d, &e), PM_OK);
+    assert_int_equal(d.allow, 0);
+    assert_int_equal(d.rule, 8);
+    assert_int_equal(pm_correction_sent(&f->ctx, id1, NOW + 5, &e), PM_OK);
+    /* only the partner it was sent to may acknowledge it */
+    assert_int_equal(pm_correction_acknowledged(&f->ctx, id1, "GBR", "x", NOW + 6, &e), PM_EDENIED);
+    assert_int_equal(pm_correction_acknowledged(&f->ctx, id1, "USA", "ACK-1", NOW + 6, &e), PM_OK);
+    assert_int_equal(pm_correction_acknowledged(&f->ctx, id1, "USA", "ACK-1", NOW + 7, &e), PM_OK);
+    assert_int_equal(pm_correction_status(f->st, ref1, &d, &e), PM_OK);
+    assert_int_equal(d.allow, 1);
+    assert_int_equal(pm_corrections_pending(f->st, NULL, &v, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[0].id, id2);
+    free(v);
+    /* the log: 2 queued + 1 acknowledgement (the repeat is not logged again) */
+    assert_int_equal(count_log(f, "correction", "R8", NULL).n, 3);
+    assert_log_intact(f);
+}
+
+static void test_received_correction_applied(void **state)
+{
+    fixture_t *f = *state;
+    pm_error_t e = {0};
+    put_crossings(f, 0, 1, NOW - DAY, "USA");
+    put_crossings(f, 10, 1, NOW - DAY, NULL);
+    pm_crossing_t theirs, ours;
+    assert_int_equal(pm_store_get_crossing(f->st, 1, &theirs, &e), PM_OK);
+    assert_int_equal(pm_store_get_crossing(f->st, 2, &ours, &e), PM_OK);
+    theirs.mrz[0] = '\0';
+    snprintf(theirs.given_names, sizeof theirs.given_names, "FIXED");
+    assert_int_equal(pm_correction_apply_received(&f->ctx, &theirs, "USA-CORR-1", NOW, &e), PM_OK);
+    pm_crossing_t got;
+    assert_int_equal(pm_store_get_crossing(f->st, 1, &got, &e), PM_OK);
+    assert_string_equal(got.given_names, "FIXED");
+    assert_string_equal(got.origin, "USA");
+    /* the partner cannot "correct" our own record */
+    ours.mrz[0] = '\0';
+    memcpy(ours.origin, "USA", 4);
+    snprintf(ours.given_names, sizeof ours.given_names, "HIJACKED");
+    assert_int_equal(pm_correction_apply_received(&f->ctx, &ours, "USA-CORR-2", NOW, &e),
+                     PM_EDENIED);
+    assert_int_equal(pm_store_get_crossing(f->st, 2, &got, &e), PM_OK);
+    assert_string_not_equal(got.given_names, "HIJACKED");
+    assert_int_equal(count_log(f, "correction", "R8", "USA-CORR-1").n, 1);
+    assert_int_equal(count_log(f, "correction", "R8", "USA-CORR-2").n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,6 +582,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_irrelevant_destroyed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_onward_transfer_needs_consent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_review_before_adverse_action, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_correction_reaches_every_recipient, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_received_correction_applied, setup, teardown),
     };
     return PM_RUN_TESTS("jobs", tests, NULL, NULL);
 }

@@ -207,6 +207,73 @@ int pm_review_decide(const pm_jobs_ctx_t *ctx, int64_t id, int confirm, const ch
 int pm_review_adverse_action(const pm_jobs_ctx_t *ctx, int64_t id, int64_t now, pm_decision_t *out,
                              pm_error_t *err);
 
+/* ---- R8: corrections ---- */
+
+#define PM_JOBS_MAX_PARTNERS 16
+
+struct pm_crossing;
+
+typedef struct pm_correction {
+    int64_t id;
+    char record[PM_JOBS_REF_MAX]; /* "CAN:<record_id>" */
+    int64_t store_id;
+    char partner[4];           /* who must receive it */
+    char txn[PM_JOBS_REF_MAX]; /* one correction, the same for all its partners */
+    char reason[PM_JOBS_TEXT_MAX];
+    int64_t created_at;
+    unsigned attempts;    /* times the node reported sending it */
+    int64_t last_sent_at; /* 0 = never sent */
+    int64_t acked_at;     /* 0 = not acknowledged */
+    char ack_ref[PM_JOBS_REF_MAX];
+} pm_correction_t;
+
+/* The partners that received our crossing `c` (as stored, store_id set):
+ * those whose acknowledged feed cursor (the node's feed_push table) covers
+ * it, if it is one of our entries, and every partner named in a disclosure
+ * or answer entry of the log listing "<reporting_country>:<record_id>" (or
+ * the bare record id). Sorted, distinct; *out_n may exceed max. */
+int pm_correction_recipients(const pm_jobs_ctx_t *ctx, const struct pm_crossing *c, char (*out)[4],
+                             size_t max, size_t *out_n, pm_error_t *err);
+
+/* Corrects our crossing (same reporting_country + record_id, validated by
+ * pm_crossing_finish) in the store, keeping its store id, and queues a
+ * correction to every partner that received it (pm_correction_recipients),
+ * logged per partner (kind correction, rule R8, detail the reason). A record
+ * never sent is corrected with nothing queued. A partner's record (origin
+ * set) is not ours to correct: PM_EDENIED (the source corrects it and we
+ * apply theirs, pm_correction_apply_received). *out_queued may be NULL. */
+int pm_correction_crossing(const pm_jobs_ctx_t *ctx, const struct pm_crossing *corrected,
+                           const char *reason, int64_t now, size_t *out_queued, pm_error_t *err);
+
+/* Unacknowledged corrections, oldest first, for one partner or all (NULL);
+ * their age is now - created_at. *out is malloc'd (free it). */
+int pm_corrections_pending(pm_store_t *st, const char *partner, pm_correction_t **out,
+                           size_t *out_n, pm_error_t *err);
+/* One correction and (payload may be NULL) the corrected record to send, as
+ * one JSON line (docs/crossings-format.md). PM_ENOTFOUND if absent. */
+int pm_correction_get(pm_store_t *st, int64_t id, pm_correction_t *out, pm_buf_t *payload,
+                      pm_error_t *err);
+/* The node sent correction `id` to its partner (attempts + 1). */
+int pm_correction_sent(const pm_jobs_ctx_t *ctx, int64_t id, int64_t now, pm_error_t *err);
+/* The partner acknowledged correction `id` (ack_ref: its reference, may be
+ * ""). Only the partner it was queued for may acknowledge it (PM_EDENIED
+ * otherwise). Logged (kind correction, rule R8, "acknowledged by ..."). A
+ * repeated acknowledgement is a no-op. */
+int pm_correction_acknowledged(const pm_jobs_ctx_t *ctx, int64_t id, const char *partner,
+                               const char *ack_ref, int64_t now, pm_error_t *err);
+/* Is the latest correction of record ("CAN:<record_id>") complete? R8: sent
+ * to every partner that received the record and acknowledged by each.
+ * *out says allow, or rule 8 with how many of how many acknowledged.
+ * PM_ENOTFOUND if the record has no correction queued. */
+int pm_correction_status(pm_store_t *st, const char *record, pm_decision_t *out, pm_error_t *err);
+
+/* A correction received from the partner for its record: replaces the
+ * stored values of the crossing with the same key (origin must be the
+ * partner) and logs it (kind correction, rule R8, "received from ...; applied").
+ * The node acknowledges to the partner after this returns PM_OK. */
+int pm_correction_apply_received(const pm_jobs_ctx_t *ctx, const struct pm_crossing *corrected,
+                                 const char *partner_txn, int64_t now, pm_error_t *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -199,8 +199,9 @@ int pm_store_delete_crossings(pm_store_t *st, const int64_t *ids, size_t n, uint
                               pm_error_t *err);
 
 /* Replaces the stored values of the crossing with c's key (reporting_country,
- * record_id) by c's (validated: pm_crossing_finish), keeping its store id:
- * a correction (R8). *out_store_id (may be NULL) gets the id.
+ * record_id) by c's (validated: pm_crossing_finish), keeping its store id
+ * and its origin (a correction never changes whose record it is): a
+ * correction (R8). *out_store_id (may be NULL) gets the id.
  * PM_ENOTFOUND if no crossing has that key. */
 int pm_store_update_crossing(pm_store_t *st, const pm_crossing_t *c, int64_t *out_store_id,
                              pm_error_t *err);

@@ -15,6 +15,7 @@
 #include "perimeter/jobs.h"
 #include "perimeter/policy.h"
 #include "perimeter/store.h"
+#include "perimeter/travel.h"
 
 #define EXIT_REFUSED 1
 #define EXIT_USAGE   2
@@ -707,4 +708,188 @@ int pm_cmd_review_act(int argc, char **argv)
     if (rc) return fail_rc("review act", rc, &err);
     printf("adverse action may follow review item %lld (match confirmed)\n", (long long)id);
     return 0;
+}
+
+/* ---- R8 ---- */
+
+int pm_cmd_correction_crossing(int argc, char **argv);
+int pm_cmd_correction_list(int argc, char **argv);
+int pm_cmd_correction_sent(int argc, char **argv);
+int pm_cmd_correction_ack(int argc, char **argv);
+int pm_cmd_correction_status(int argc, char **argv);
+
+int pm_cmd_correction_crossing(int argc, char **argv)
+{
+    jobs_opts_t o;
+    if (parse_opts(argc, argv, &o) || o.npos != 1 || !o.why) {
+        fprintf(stderr, "usage: perimeter correction crossing FILE " COMMON_USAGE " --why TEXT\n"
+                        "Corrects our stored crossings with the records in FILE (CSV or JSON\n"
+                        "Lines, same reporting_country + record_id) and queues a correction for\n"
+                        "every partner that received each (R8).\n");
+        return EXIT_USAGE;
+    }
+    pm_error_t err = {0};
+    pm_crossing_format_t fmt = pm_crossing_format_for_path(o.pos[0]);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (pm_file_read(o.pos[0], 64u << 20, &data, &len, &err)) {
+        fprintf(stderr, "perimeter correction crossing: %s\n", pm_error_text(&err));
+        return EXIT_FATAL;
+    }
+    pm_crossing_reader_t *r = NULL;
+    if (pm_crossing_reader_open_mem((const char *)data, len, fmt ? fmt : PM_CROSSING_FORMAT_JSONL,
+                                    &r, &err)) {
+        free(data);
+        fprintf(stderr, "perimeter correction crossing: %s\n", pm_error_text(&err));
+        return EXIT_USAGE;
+    }
+    jobs_env_t e;
+    int rc = env_open("correction crossing", &o, 1, &e);
+    if (rc) {
+        pm_crossing_reader_free(r);
+        free(data);
+        return rc;
+    }
+    pm_crossing_t *c = malloc(sizeof *c);
+    int exit_code = c ? 0 : EXIT_FATAL;
+    size_t total = 0;
+    while (c) {
+        int got = pm_crossing_reader_next(r, c, NULL, &err);
+        if (got == 0) break;
+        if (got < 0) {
+            fprintf(stderr, "perimeter correction crossing: %s\n", pm_error_text(&err));
+            exit_code = EXIT_REFUSED;
+            if (got != PM_EVALIDATION) break;
+            continue;
+        }
+        size_t queued = 0;
+        rc = pm_correction_crossing(&e.ctx, c, o.why, o.now, &queued, &err);
+        if (rc) {
+            int x = fail_rc("correction crossing", rc, &err);
+            if (x > exit_code) exit_code = x;
+            continue;
+        }
+        total += queued;
+        printf("%s:%s corrected; queued for %zu partner(s)\n", c->reporting_country, c->record_id,
+               queued);
+    }
+    free(c);
+    env_close(&e);
+    pm_crossing_reader_free(r);
+    free(data);
+    printf("corrections queued: %zu\n", total);
+    return exit_code;
+}
+
+int pm_cmd_correction_list(int argc, char **argv)
+{
+    jobs_opts_t o;
+    if (parse_opts(argc, argv, &o) || o.npos) {
+        fprintf(stderr, "usage: perimeter correction list [--db PATH] [--partner CODE] [--json] "
+                        "[--now UNIX]\n"
+                        "Unacknowledged corrections, oldest first, with their age (R8).\n");
+        return EXIT_USAGE;
+    }
+    jobs_env_t e;
+    int rc = env_open("correction list", &o, 0, &e);
+    if (rc) return rc;
+    pm_error_t err = {0};
+    pm_correction_t *v = NULL;
+    size_t n = 0;
+    rc = pm_corrections_pending(e.st, o.partner, &v, &n, &err);
+    env_close(&e);
+    if (rc) return fail_rc("correction list", rc, &err);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        int64_t age = o.now - v[i].created_at;
+        if (o.json) {
+            json_t *j = json_object();
+            json_object_set_new(j, "id", json_integer(v[i].id));
+            json_object_set_new(j, "record", json_string(v[i].record));
+            json_object_set_new(j, "partner", json_string(v[i].partner));
+            json_object_set_new(j, "txn", json_string(v[i].txn));
+            json_object_set_new(j, "reason", json_string(v[i].reason));
+            json_object_set_new(j, "created_at", json_integer(v[i].created_at));
+            json_object_set_new(j, "age_seconds", json_integer(age));
+            json_object_set_new(j, "attempts", json_integer(v[i].attempts));
+            json_object_set_new(j, "last_sent_at", json_integer(v[i].last_sent_at));
+            json_array_append_new(arr, j);
+        } else {
+            printf("#%lld  %s  to %s  age %lldh  sent %u time(s)  %s\n", (long long)v[i].id,
+                   v[i].record, v[i].partner, (long long)(age / 3600), v[i].attempts, v[i].reason);
+        }
+    }
+    if (o.json) {
+        char *s = json_dumps(arr, JSON_INDENT(2));
+        if (s) puts(s);
+        free(s);
+    } else if (!n) {
+        printf("no unacknowledged corrections\n");
+    }
+    json_decref(arr);
+    free(v);
+    return 0;
+}
+
+int pm_cmd_correction_sent(int argc, char **argv)
+{
+    jobs_opts_t o;
+    int64_t id;
+    if (one_id(argc, argv, &o, &id)) {
+        fprintf(stderr, "usage: perimeter correction sent ID " COMMON_USAGE "\n");
+        return EXIT_USAGE;
+    }
+    jobs_env_t e;
+    int rc = env_open("correction sent", &o, 1, &e);
+    if (rc) return rc;
+    pm_error_t err = {0};
+    rc = pm_correction_sent(&e.ctx, id, o.now, &err);
+    env_close(&e);
+    if (rc) return fail_rc("correction sent", rc, &err);
+    printf("correction %lld marked sent\n", (long long)id);
+    return 0;
+}
+
+int pm_cmd_correction_ack(int argc, char **argv)
+{
+    jobs_opts_t o;
+    int64_t id;
+    if (one_id(argc, argv, &o, &id) || !o.partner) {
+        fprintf(stderr,
+                "usage: perimeter correction ack ID " COMMON_USAGE " --partner CODE [--ref R]\n");
+        return EXIT_USAGE;
+    }
+    jobs_env_t e;
+    int rc = env_open("correction ack", &o, 1, &e);
+    if (rc) return rc;
+    pm_error_t err = {0};
+    rc = pm_correction_acknowledged(&e.ctx, id, o.partner, o.ref ? o.ref : "", o.now, &err);
+    env_close(&e);
+    if (rc) return fail_rc("correction ack", rc, &err);
+    printf("correction %lld acknowledged by %s\n", (long long)id, o.partner);
+    return 0;
+}
+
+int pm_cmd_correction_status(int argc, char **argv)
+{
+    jobs_opts_t o;
+    if (parse_opts(argc, argv, &o) || o.npos != 1) {
+        fprintf(stderr, "usage: perimeter correction status RECORD [--db PATH]\n"
+                        "RECORD is CODE:record_id. Exit 0 complete, 1 not yet (R8).\n");
+        return EXIT_USAGE;
+    }
+    jobs_env_t e;
+    int rc = env_open("correction status", &o, 0, &e);
+    if (rc) return rc;
+    pm_error_t err = {0};
+    pm_decision_t d;
+    rc = pm_correction_status(e.st, o.pos[0], &d, &err);
+    env_close(&e);
+    if (rc) return fail_rc("correction status", rc, &err);
+    if (d.allow) {
+        printf("%s: correction complete (every recipient acknowledged)\n", o.pos[0]);
+        return 0;
+    }
+    printf("%s: R%d: %s\n", o.pos[0], d.rule, d.reason);
+    return EXIT_REFUSED;
 }

@@ -55,6 +55,25 @@ static const pm_migration_t jobs_steps[] = {
      ") STRICT;\n"
      "CREATE INDEX jobs_review_status ON jobs_review (status, id);\n",
      NULL},
+    {3, "correction propagation with acknowledgement",
+     "CREATE TABLE jobs_correction (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  record TEXT NOT NULL,\n"
+     "  store_id INTEGER NOT NULL,\n"
+     "  partner TEXT NOT NULL CHECK (length(partner) = 3),\n"
+     "  txn TEXT NOT NULL,\n"
+     "  payload TEXT NOT NULL,\n"
+     "  reason TEXT NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  attempts INTEGER NOT NULL DEFAULT 0,\n"
+     "  last_sent_at INTEGER NOT NULL DEFAULT 0,\n"
+     "  acked_at INTEGER NOT NULL DEFAULT 0,\n"
+     "  ack_ref TEXT NOT NULL DEFAULT '',\n"
+     "  UNIQUE (txn, partner)\n"
+     ") STRICT;\n"
+     "CREATE INDEX jobs_correction_open ON jobs_correction (acked_at, partner, id);\n"
+     "CREATE INDEX jobs_correction_record ON jobs_correction (record);\n",
+     NULL},
 };
 static const pm_migration_set_t jobs_schema = {"jobs", jobs_steps,
                                                sizeof jobs_steps / sizeof jobs_steps[0]};

@@ -953,9 +953,9 @@ static int update_crossing(sqlite_store_t *s, const pm_crossing_t *c, int64_t *o
                            "UPDATE crossing SET (reporting_country, record_id, direction, time_utc, "
                            "utc_offset, port_code, mode, surname, given_names, middle_names, "
                            "surname_norm, given_names_norm, dob, citizenship, sex, document_type, "
-                           "document_number, document_issuer, mrz, origin, doc_key) = (?1, ?2, "
+                           "document_number, document_issuer, mrz, doc_key) = (?1, ?2, "
                            "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-                           "?18, ?19, ?20, ?21) WHERE id = ?22",
+                           "?18, ?19, ?21) WHERE id = ?22", /* ?20 (origin) never changes */
                            -1, &q, NULL) != SQLITE_OK)
         return db_error(s->db, err, "update crossing");
     char sex[2];
