@@ -572,6 +572,109 @@ static void test_received_correction_applied(void **state)
     assert_int_equal(count_log(f, "correction", "R8", "USA-CORR-2").n, 0);
 }
 
+/* ---- R12 --------------------------------------------------------------------- */
+
+static void test_subject_access_report(void **state)
+{
+    fixture_t *f = *state;
+    pm_error_t e = {0};
+    put_crossings(f, 0, 4, NOW - 3 * DAY, NULL);
+    pm_crossing_t a, other;
+    assert_int_equal(pm_store_get_crossing(f->st, 1, &a, &e), PM_OK);
+    /* a second crossing on the same document, the partner's */
+    pm_crossing_t b = a;
+    snprintf(b.record_id, sizeof b.record_id, "USA-X1");
+    snprintf(b.reporting_country, sizeof b.reporting_country, "USA");
+    memcpy(b.origin, "USA", 4);
+    b.direction = PM_DIRECTION_EXIT;
+    b.store_id = 0;
+    pm_store_ensure_partner(f->st, "USA", &e);
+    assert_int_equal(pm_store_put_crossing(f->st, &b, NULL, &e), PM_OK);
+    int64_t oid = 2;
+    do
+        assert_int_equal(pm_store_get_crossing(f->st, oid++, &other, &e), PM_OK);
+    while (strcmp(other.document_number, a.document_number) == 0);
+    char ra[PM_JOBS_REF_MAX], ro[PM_JOBS_REF_MAX];
+    snprintf(ra, sizeof ra, "%s:%s", a.reporting_country, a.record_id);
+    snprintf(ro, sizeof ro, "%s:%s", other.reporting_country, other.record_id);
+    const char *fields[2] = {"surname", "document_number"};
+    const char *mine[1] = {ra}, *theirs[1] = {ro};
+    pm_audit_event_t ev = {.time = NOW - 100,
+                           .kind = "disclosure",
+                           .actor = "node-CAN",
+                           .partner = "USA",
+                           .purpose = "ENTRY_EXIT",
+                           .rule = "agreement",
+                           .fields = fields,
+                           .n_fields = 2,
+                           .record_ids = mine,
+                           .n_record_ids = 1,
+                           .txn = "Q-MINE"};
+    assert_int_equal(pm_audit_append(f->log, &ev, NULL, &e), PM_OK);
+    ev.record_ids = theirs;
+    ev.txn = "Q-OTHER";
+    assert_int_equal(pm_audit_append(f->log, &ev, NULL, &e), PM_OK);
+    assert_int_equal(pm_received_store(&f->ctx, "USA", PM_RC_MATCH_RESULT, "REFUGEE_VETTING", "Q-7",
+                                       "P:<b>ME</b>", "{\"secret\":\"partner-payload\"}", 29, NOW,
+                                       NULL, &e),
+                     PM_OK);
+    pm_review_request_t rq = {.txn = "Q-7",
+                              .partner = "USA",
+                              .purpose = "REFUGEE_VETTING",
+                              .subject_ref = "P:<b>ME</b>",
+                              .score = 50,
+                              .action = "refuse entry",
+                              .evidence = "prints"};
+    assert_int_equal(pm_review_enqueue(&f->ctx, &rq, NOW, NULL, &e), PM_OK);
+    pm_subject_query_t q = {.document_number = a.document_number,
+                            .document_issuer = a.document_issuer,
+                            .subject_ref = "P:<b>ME</b>"};
+    pm_buf_t out = {0};
+    /* no one to look for: refused */
+    pm_subject_query_t none = {0};
+    assert_int_equal(pm_subject_access(&f->ctx, &none, "clerk.sam", NOW, &out, &e), PM_EINVAL);
+    assert_int_equal(pm_subject_access(&f->ctx, &q, "", NOW, &out, &e), PM_EINVAL);
+    if (pm_subject_access(&f->ctx, &q, "clerk.sam", NOW, &out, &e)) fail_msg("%s", e.msg);
+    json_t *r = json_loadb((const char *)out.data, out.len, 0, NULL);
+    assert_non_null(r);
+    json_t *cr = json_object_get(r, "crossings");
+    assert_true(json_array_size(cr) >= 2); /* ours and the partner's */
+    int saw_partner = 0;
+    size_t i;
+    json_t *x;
+    json_array_foreach(cr, i, x)
+    {
+        if (strcmp(json_string_value(json_object_get(x, "source")), "received from USA") == 0)
+            saw_partner = 1;
+    }
+    assert_true(saw_partner);
+    json_t *log = json_object_get(r, "disclosure_log");
+    int mine_seen = 0, other_seen = 0;
+    json_array_foreach(log, i, x)
+    {
+        const char *txn = json_string_value(json_object_get(x, "txn"));
+        if (strcmp(txn, "Q-MINE") == 0) mine_seen = 1;
+        if (strcmp(txn, "Q-OTHER") == 0) other_seen = 1;
+    }
+    assert_true(mine_seen);
+    assert_false(other_seen); /* another person's disclosure is not in my report */
+    assert_int_equal(json_array_size(json_object_get(r, "received_about_you")), 1);
+    assert_int_equal(json_array_size(json_object_get(r, "reviews")), 1);
+    assert_null(strstr((const char *)out.data, "partner-payload")); /* metadata only */
+    json_decref(r);
+    pm_buf_t html = {0};
+    assert_int_equal(pm_subject_access_html((const char *)out.data, out.len, &html, &e), PM_OK);
+    assert_non_null(strstr((const char *)html.data, "Your border crossings"));
+    assert_non_null(strstr((const char *)html.data, "P:&lt;b&gt;ME&lt;/b&gt;"));
+    assert_null(strstr((const char *)html.data, "<b>ME</b>"));
+    assert_non_null(strstr((const char *)html.data, "Q-MINE"));
+    assert_int_equal(pm_subject_access_html("[1]", 3, &html, &e), PM_EFORMAT);
+    pm_buf_free(&html);
+    pm_buf_free(&out);
+    assert_int_equal(count_log(f, "subject_access", "R12", NULL).n, 1);
+    assert_log_intact(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -584,6 +687,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_review_before_adverse_action, setup, teardown),
         cmocka_unit_test_setup_teardown(test_correction_reaches_every_recipient, setup, teardown),
         cmocka_unit_test_setup_teardown(test_received_correction_applied, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subject_access_report, setup, teardown),
     };
     return PM_RUN_TESTS("jobs", tests, NULL, NULL);
 }

@@ -274,6 +274,30 @@ int pm_correction_status(pm_store_t *st, const char *record, pm_decision_t *out,
 int pm_correction_apply_received(const pm_jobs_ctx_t *ctx, const struct pm_crossing *corrected,
                                  const char *partner_txn, int64_t now, pm_error_t *err);
 
+/* ---- R12: subject access ---- */
+
+/* Whose report: a travel document, or name + date of birth, and optionally
+ * our reference to the person in received data and reviews. */
+typedef struct pm_subject_query {
+    const char *document_number; /* with document_issuer */
+    const char *document_issuer;
+    const char *surname; /* with given_names and dob (YYYY-MM-DD, partial allowed) */
+    const char *given_names;
+    const char *dob;
+    const char *subject_ref; /* may be NULL */
+} pm_subject_query_t;
+
+/* A person's own report as JSON appended to out: their crossings (ours and
+ * the partner's), every log entry naming one of their records (disclosures,
+ * answers, corrections, onward transfers, reviews, refusals), the data
+ * received about them (metadata, never the partner's payload) and the
+ * reviews of matches about them. The report itself is logged (kind
+ * subject_access, actor = requester: the officer handling the request). */
+int pm_subject_access(const pm_jobs_ctx_t *ctx, const pm_subject_query_t *q, const char *requester,
+                      int64_t now, pm_buf_t *out, pm_error_t *err);
+/* The same report as a readable HTML page (every value escaped). */
+int pm_subject_access_html(const char *json, size_t len, pm_buf_t *out, pm_error_t *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -893,3 +893,57 @@ int pm_cmd_correction_status(int argc, char **argv)
     printf("%s: R%d: %s\n", o.pos[0], d.rule, d.reason);
     return EXIT_REFUSED;
 }
+
+/* ---- R12 ---- */
+
+int pm_cmd_subject_access(int argc, char **argv);
+
+int pm_cmd_subject_access(int argc, char **argv)
+{
+    jobs_opts_t o;
+    int bad = parse_opts(argc, argv, &o) || o.npos || !o.officer;
+    int by_doc = o.document && o.issuer, by_name = o.surname && o.dob;
+    if (bad || by_doc == by_name) {
+        fprintf(stderr,
+                "usage: perimeter subject-access " COMMON_USAGE " --officer NAME\n"
+                "         (--document NUMBER --issuer CODE | --surname S [--given G] --dob "
+                "YYYY-MM-DD)\n"
+                "         [--subject REF] [--out FILE.json] [--html FILE.html]\n"
+                "A person's own crossings and every logged disclosure about them (R12), as\n"
+                "JSON (stdout or --out) and a readable page (--html). --officer: who handles\n"
+                "the request (logged).\n");
+        return EXIT_USAGE;
+    }
+    jobs_env_t e;
+    int rc = env_open("subject-access", &o, 1, &e);
+    if (rc) return rc;
+    pm_error_t err = {0};
+    pm_subject_query_t q = {o.document, o.issuer, o.surname, o.given, o.dob, o.subject};
+    pm_buf_t json, html;
+    pm_buf_init(&json, 0);
+    pm_buf_init(&html, 0);
+    rc = pm_subject_access(&e.ctx, &q, o.officer, o.now, &json, &err);
+    env_close(&e);
+    if (!rc && o.html) rc = pm_subject_access_html((const char *)json.data, json.len, &html, &err);
+    if (rc) {
+        pm_buf_free(&json);
+        pm_buf_free(&html);
+        return fail_rc("subject-access", rc, &err);
+    }
+    int exit_code = 0;
+    const char *paths[2] = {o.out, o.html};
+    pm_buf_t *bufs[2] = {&json, &html};
+    for (int k = 0; k < 2; k++) {
+        if (k == 1 && !o.html) break;
+        FILE *f = paths[k] ? fopen(paths[k], "wb") : stdout;
+        if (!f || fwrite(bufs[k]->data, 1, bufs[k]->len, f) != bufs[k]->len ||
+            (paths[k] && fclose(f) != 0)) {
+            fprintf(stderr, "perimeter subject-access: cannot write %s\n",
+                    paths[k] ? paths[k] : "stdout");
+            exit_code = EXIT_FATAL;
+        }
+    }
+    pm_buf_free(&json);
+    pm_buf_free(&html);
+    return exit_code;
+}
