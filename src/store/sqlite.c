@@ -848,24 +848,25 @@ static int sq_max_id(pm_store_t *st, int64_t *out, pm_error_t *err)
 /* --- deletion (retention purge) and replacement (correction) --- */
 
 /* Drops the (name_key, doc_key) lookup pair of a row that is gone or changed
- * when no remaining crossing has that document with that name and birth date. */
-static int drop_person_pair(sqlite_store_t *s, int64_t dk, const char *surname_norm, int64_t dob,
-                            pm_error_t *err)
+ * when no remaining crossing has that document with that name and birth
+ * date. *q is prepared on first use; the caller finalizes it. */
+static int drop_person_pair(sqlite_store_t *s, sqlite3_stmt **q, int64_t dk,
+                            const char *surname_norm, int64_t dob, pm_error_t *err)
 {
     pm_dob_t d = {(int16_t)(dob / 10000), (uint8_t)(dob / 100 % 100), (uint8_t)(dob % 100)};
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(s->db,
-                           "DELETE FROM crossing_person WHERE name_key = ?1 AND doc_key = ?2 AND "
-                           "NOT EXISTS (SELECT 1 FROM crossing_doc x JOIN crossing c ON c.id = x.id "
-                           "WHERE x.doc_key = ?2 AND c.surname_norm = ?3 AND c.dob = ?4)",
-                           -1, &q, NULL) != SQLITE_OK)
+    if (!*q && sqlite3_prepare_v2(s->db,
+                                  "DELETE FROM crossing_person WHERE name_key = ?1 AND doc_key = "
+                                  "?2 AND NOT EXISTS (SELECT 1 FROM crossing_doc x JOIN crossing "
+                                  "c ON c.id = x.id WHERE x.doc_key = ?2 AND c.surname_norm = ?3 "
+                                  "AND c.dob = ?4)",
+                                  -1, q, NULL) != SQLITE_OK)
         return db_error(s->db, err, "crossing lookup");
-    sqlite3_bind_int64(q, 1, name_key(surname_norm, &d));
-    sqlite3_bind_int64(q, 2, dk);
-    bind_text(q, 3, surname_norm);
-    sqlite3_bind_int64(q, 4, dob);
-    int rc = sqlite3_step(q);
-    sqlite3_finalize(q);
+    sqlite3_bind_int64(*q, 1, name_key(surname_norm, &d));
+    sqlite3_bind_int64(*q, 2, dk);
+    bind_text(*q, 3, surname_norm);
+    sqlite3_bind_int64(*q, 4, dob);
+    int rc = sqlite3_step(*q);
+    sqlite3_reset(*q);
     return rc == SQLITE_DONE ? PM_OK : db_error(s->db, err, "crossing lookup");
 }
 
@@ -875,7 +876,7 @@ static int delete_crossings(sqlite_store_t *s, const int64_t *ids, size_t n, uin
     int rc = flush_pairs(s, err);
     if (rc)
         return rc;
-    sqlite3_stmt *q = NULL;
+    sqlite3_stmt *q = NULL, *pair = NULL;
     if (sqlite3_prepare_v2(s->db,
                            "DELETE FROM crossing WHERE id = ?1 RETURNING doc_key, surname_norm, dob",
                            -1, &q, NULL) != SQLITE_OK)
@@ -890,7 +891,7 @@ static int delete_crossings(sqlite_store_t *s, const int64_t *ids, size_t n, uin
             step = sqlite3_step(q); /* finishes the statement (DONE) */
             sqlite3_reset(q);
             (*out)++;
-            rc = step == SQLITE_DONE ? drop_person_pair(s, dk, sn, dob, err)
+            rc = step == SQLITE_DONE ? drop_person_pair(s, &pair, dk, sn, dob, err)
                                      : db_error(s->db, err, "delete crossings");
         } else {
             sqlite3_reset(q);
@@ -899,6 +900,7 @@ static int delete_crossings(sqlite_store_t *s, const int64_t *ids, size_t n, uin
         }
     }
     sqlite3_finalize(q);
+    sqlite3_finalize(pair);
     return rc;
 }
 
@@ -982,7 +984,9 @@ static int update_crossing(sqlite_store_t *s, const pm_crossing_t *c, int64_t *o
     add_pair(s, PAIR_DOC, dk, id);
     add_pair(s, PAIR_PERSON, name_key(c->surname_norm, &c->dob), dk);
     rc = flush_pairs(s, err);
-    rc = rc ? rc : drop_person_pair(s, old_dk, old_sn, old_dob, err);
+    sqlite3_stmt *pair = NULL;
+    rc = rc ? rc : drop_person_pair(s, &pair, old_dk, old_sn, old_dob, err);
+    sqlite3_finalize(pair);
     if (!rc && out_id)
         *out_id = id;
     return rc;
