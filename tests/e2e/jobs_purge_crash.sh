@@ -16,7 +16,7 @@ common=(--agreement "$src/docs/agreement-example.json" --log "$log" --ours CAN -
 "$bin" synth crossings --people 400 --days 60 --seed 9 --start 2026-03-01 -o "$tmp/c.csv" >/dev/null 2>&1
 "$bin" crossings import "$tmp/c.csv" >"$tmp/out.txt" 2>&1 || fail "import: $(cat "$tmp/out.txt")"
 "$bin" crossings stats >"$tmp/stats.txt"
-total=$(sed -nE 's/^total[^0-9]*([0-9]+).*/\1/p' "$tmp/stats.txt" | head -1)
+total=$(sed -nE '0,/^total/s/^total[^0-9]*([0-9]+).*/\1/p' "$tmp/stats.txt")
 [ "${total:-0}" -gt 500 ] || fail "too few crossings for the test: ${total:-0}"
 late=$(date -u -d 2042-06-01 +%s)
 for delay in 0.15 0.3 0.45; do

@@ -20,7 +20,9 @@ line1=$(sed -n 1p "$tmp/all.jsonl")
 doc=$(field document_number <<<"$line1") iss=$(field document_issuer <<<"$line1")
 ra="$(field reporting_country <<<"$line1"):$(field record_id <<<"$line1")"
 # someone else's record: the first line with another document
-other=$(grep -v "\"document_number\":\"$doc\"" "$tmp/all.jsonl" | head -1)
+# (to a file, then the first line: `grep | head` under pipefail dies of SIGPIPE)
+grep -v "\"document_number\":\"$doc\"" "$tmp/all.jsonl" >"$tmp/others.jsonl"
+other=$(sed -n 1p "$tmp/others.jsonl")
 ro="$(field reporting_country <<<"$other"):$(field record_id <<<"$other")"
 mine=$(grep -c "\"document_number\":\"$doc\",\"document_issuer\":\"$iss\"" "$tmp/all.jsonl")
 "$bin" audit append "$log" --kind disclosure --partner USA --purpose ENTRY_EXIT --rule agreement \
