@@ -510,6 +510,80 @@ static void test_default_path(void **state)
     assert_string_equal(pm_store_default_path(), "./perimeter.db");
 }
 
+static int64_t count_where(pm_store_t *st, const char *docnum, const char *surname,
+                           const char *dob)
+{
+    pm_crossing_filter_t f;
+    memset(&f, 0, sizeof f);
+    pm_error_t e;
+    if (docnum) {
+        snprintf(f.document_number, sizeof f.document_number, "%s", docnum);
+        snprintf(f.document_issuer, sizeof f.document_issuer, "CAN");
+    }
+    if (surname) {
+        snprintf(f.surname_norm, sizeof f.surname_norm, "%s", surname);
+        assert_int_equal(pm_dob_parse(dob, strlen(dob), &f.dob, &e), PM_OK);
+    }
+    int64_t n = -1;
+    assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
+    return n;
+}
+
+/* A correction (update) and the retention purge (delete) keep the document
+ * and name lookups in step: nothing is found under the old values, the new
+ * ones are found, and a deleted record is found by neither. */
+static void test_update_and_delete(void **state)
+{
+    (void)state;
+    pm_store_t *st = NULL;
+    pm_error_t e;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/update.db", dir);
+    assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
+    pm_crossing_t c[3];
+    make(&c[0], "CAN", "u1", "2026-03-01T10:00:00-05:00", "Smith", "AB1234567", "1980-05-17");
+    make(&c[1], "CAN", "u2", "2026-03-02T10:00:00-05:00", "Smith", "AB1234567", "1980-05-17");
+    make(&c[2], "CAN", "u3", "2026-03-03T10:00:00-05:00", "Jones", "ZZ7654321", "1970-01-02");
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pm_store_put_crossing(st, &c[i], NULL, &e), PM_OK);
+    assert_int_equal(count_where(st, "AB1234567", NULL, NULL), 2);
+    assert_int_equal(count_where(st, NULL, "smith", "1980-05-17"), 2);
+    /* u1 corrected: other document, other surname */
+    pm_crossing_t fix;
+    make(&fix, "CAN", "u1", "2026-03-01T10:00:00-05:00", "Smyth", "AB1234568", "1980-05-17");
+    int64_t id = 0;
+    assert_int_equal(pm_store_update_crossing(st, &fix, &id, &e), PM_OK);
+    assert_int_equal(id, 1);
+    assert_int_equal(count_where(st, "AB1234567", NULL, NULL), 1);
+    assert_int_equal(count_where(st, "AB1234568", NULL, NULL), 1);
+    assert_int_equal(count_where(st, NULL, "smith", "1980-05-17"), 1);
+    assert_int_equal(count_where(st, NULL, "smyth", "1980-05-17"), 1);
+    pm_crossing_t got;
+    assert_int_equal(pm_store_get_crossing(st, 1, &got, &e), PM_OK);
+    assert_string_equal(got.surname, "Smyth");
+    make(&fix, "CAN", "nope", "2026-03-01T10:00:00-05:00", "X", "AB1234568", "1980-05-17");
+    assert_int_equal(pm_store_update_crossing(st, &fix, NULL, &e), PM_ENOTFOUND);
+    /* delete u2 and u3 (and an id that does not exist) */
+    int64_t ids[3] = {2, 3, 99};
+    uint64_t n = 0;
+    assert_int_equal(pm_store_delete_crossings(st, ids, 3, &n, &e), PM_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(count_where(st, "AB1234567", NULL, NULL), 0);
+    assert_int_equal(count_where(st, "ZZ7654321", NULL, NULL), 0);
+    assert_int_equal(count_where(st, NULL, "smith", "1980-05-17"), 0);
+    assert_int_equal(count_where(st, NULL, "jones", "1970-01-02"), 0);
+    assert_int_equal(count_where(st, NULL, NULL, NULL), 1);
+    /* the name lookup pairs of the deleted rows are gone too */
+    sqlite3 *db = pm_store_sqlite_handle(st);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM crossing_person", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 1); /* only Smyth's */
+    sqlite3_finalize(q);
+    pm_store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -520,6 +594,7 @@ int main(void)
         cmocka_unit_test(test_partner_cursor),
         cmocka_unit_test(test_upgrade_on_open),
         cmocka_unit_test(test_default_path),
+        cmocka_unit_test(test_update_and_delete),
     };
     return PM_RUN_TESTS("store", tests, setup, teardown);
 }

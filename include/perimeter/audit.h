@@ -27,8 +27,10 @@ extern "C" {
 #define PM_AUDIT_FILE_MAX    ((size_t)1 << 32)
 
 /* One event. Kinds: query, answer, disclosure, correction, purge, refusal,
- * probe_destroyed, onward_transfer. Strings may be NULL (stored as ""). The
- * probe itself is never logged: pass its SHA-256 (pm_audit_probe_hash). */
+ * probe_destroyed, onward_transfer, review (an officer's decision on a match,
+ * R14), subject_access (a report given to the person, R12). Strings may be
+ * NULL (stored as ""). The probe itself is never logged: pass its SHA-256
+ * (pm_audit_probe_hash). */
 typedef struct pm_audit_event {
     int64_t time; /* unix seconds */
     const char *kind;
@@ -42,6 +44,8 @@ typedef struct pm_audit_event {
     size_t n_record_ids;
     const char *txn;                   /* transaction id */
     const unsigned char *probe_sha256; /* PM_AUDIT_HASH_BYTES or NULL */
+    const char *detail; /* optional free text (a tombstone's record class and digest, an
+                           officer's reason); written only when non-empty */
 } pm_audit_event_t;
 
 typedef struct pm_audit_log pm_audit_log_t;
@@ -52,7 +56,10 @@ typedef struct pm_audit_log pm_audit_log_t;
  * never acknowledged, is cut off. sync_batch: appends per fsync (1 = every
  * append durable before pm_audit_append returns; N > 1 = durable when the
  * N-th pending append or pm_audit_sync returns). The handle is locked
- * internally: one handle may be shared by threads. Free with pm_audit_close. */
+ * internally: one handle may be shared by threads, but a log has one writer:
+ * the handle holds an exclusive lock (flock) on the file and a second open
+ * for writing, from this process or another, gets PM_EBUSY. Free with
+ * pm_audit_close. */
 int pm_audit_open(const char *path, unsigned sync_batch, pm_audit_log_t **out, pm_error_t *err);
 /* Appends one entry; *out_seq (may be NULL) gets its sequence number (1-based).
  * Acknowledged (durable) as described at pm_audit_open. */
@@ -63,11 +70,38 @@ int pm_audit_sync(pm_audit_log_t *log, pm_error_t *err);
 /* Entry count and head hash (all zero for an empty log). */
 void pm_audit_head(pm_audit_log_t *log, uint64_t *out_count,
                    unsigned char out_head[PM_AUDIT_HASH_BYTES]);
+/* The path the log was opened with (valid until pm_audit_close). */
+const char *pm_audit_path(pm_audit_log_t *log);
 /* Syncs and frees; returns the sync result. NULL is a no-op. */
 int pm_audit_close(pm_audit_log_t *log, pm_error_t *err);
 
 /* SHA-256 of a probe's bytes, for pm_audit_event_t.probe_sha256. */
 void pm_audit_probe_hash(const void *probe, size_t len, unsigned char out[PM_AUDIT_HASH_BYTES]);
+
+/* One entry as read back (pointers valid during the callback only). */
+typedef struct pm_audit_entry {
+    uint64_t seq;
+    int64_t time;
+    const char *kind, *actor, *partner, *purpose, *rule, *txn, *detail; /* "" when absent */
+    const char *fields[PM_AUDIT_MAX_FIELDS];
+    size_t n_fields;
+    const char **record_ids;
+    size_t n_record_ids;
+} pm_audit_entry_t;
+/* Return 0 to go on, non-zero to stop (pm_audit_read returns that value). */
+typedef int (*pm_audit_entry_fn)(void *ctx, const pm_audit_entry_t *e);
+
+/* Reads the log at path and calls fn for each intact entry in order. A
+ * damaged log gives PM_ECORRUPT (after the intact prefix was visited); an
+ * unfinished last line (never acknowledged) is skipped. */
+int pm_audit_read(const char *path, pm_audit_entry_fn fn, void *ctx, pm_error_t *err);
+
+/* Looks for an entry of `kind` whose txn is `txn` in the log at path (read
+ * and verified from disk; the chain must be intact up to it). *out_seq gets
+ * its sequence number, or 0 when there is none. A job that must log an event
+ * exactly once across crashes asks this before appending again. */
+int pm_audit_find_txn(const char *path, const char *kind, const char *txn, uint64_t *out_seq,
+                      pm_error_t *err);
 
 /* ---- checkpoints ---- */
 typedef struct pm_audit_checkpoint {

@@ -191,6 +191,21 @@ typedef struct pm_crossing_counts {
 } pm_crossing_counts_t;
 int pm_store_crossing_counts(pm_store_t *st, pm_crossing_counts_t *out, pm_error_t *err);
 
+/* Deletes the crossings with these store ids, with their lookup entries
+ * (the retention purge, R9; links to them cascade). Ids that do not exist
+ * are skipped; *out_deleted (may be NULL) = rows deleted. Inside an open
+ * transaction it joins it, else it is one transaction of its own. */
+int pm_store_delete_crossings(pm_store_t *st, const int64_t *ids, size_t n, uint64_t *out_deleted,
+                              pm_error_t *err);
+
+/* Replaces the stored values of the crossing with c's key (reporting_country,
+ * record_id) by c's (validated: pm_crossing_finish), keeping its store id
+ * and its origin (a correction never changes whose record it is): a
+ * correction (R8). *out_store_id (may be NULL) gets the id.
+ * PM_ENOTFOUND if no crossing has that key. */
+int pm_store_update_crossing(pm_store_t *st, const pm_crossing_t *c, int64_t *out_store_id,
+                             pm_error_t *err);
+
 /* For modules whose own tables are SQLite-only for now: the underlying
  * `sqlite3 *` (as void *), or NULL for another backend. The store keeps
  * ownership; do not close it, and do not use it inside another thread. */

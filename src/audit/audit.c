@@ -10,13 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "audit_internal.h"
 
-static const char *const kinds[] = {"query", "answer",  "disclosure",      "correction",
-                                    "purge", "refusal", "probe_destroyed", "onward_transfer"};
+static const char *const kinds[] = {"query",   "answer",          "disclosure",
+                                    "correction", "purge", "refusal", "probe_destroyed",
+                                    "onward_transfer", "review", "subject_access"};
 
 struct pm_audit_log {
     pthread_mutex_t lock;
@@ -84,23 +86,42 @@ int pm_audit_open(const char *path, unsigned sync_batch, pm_audit_log_t **out, p
         return pm_error_set(err, PM_EINTERNAL, "audit: libsodium failed to initialise");
     if (strlen(path) >= sizeof((pm_audit_log_t *)0)->path)
         return pm_error_set(err, PM_ELIMIT, "audit: path too long");
+    struct stat sb;
+    int existed = stat(path, &sb) == 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) return pm_error_set(err, PM_EIO, "%s: %s", path, strerror(errno));
+    /* One writer per log: a second handle (this process or another) would
+     * chain from a stale head and fork the log. The lock goes with the fd. */
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return pm_error_set(err, PM_EBUSY,
+                                "%s: the log is open for writing elsewhere (one writer per log)",
+                                path);
+        return pm_error_set(err, PM_EIO, "%s: lock: %s", path, strerror(e));
+    }
     pm_audit_verify_result_t r;
     size_t good_len = 0;
     int tail = 0;
     uint8_t *data = NULL;
     size_t len = 0;
-    int rc = pm_file_read(path, PM_AUDIT_FILE_MAX, &data, &len, err);
-    int existed = rc == PM_OK;
-    if (rc && rc != PM_ENOTFOUND) return rc;
     memset(&r, 0, sizeof r);
-    if (existed) {
-        rc = pm__audit_walk(data, len, NULL, NULL, &r, &good_len, &tail);
-        free(data);
-        if (rc && !tail) return pm_error_set(err, rc, "%s: %s", path, r.what);
+    int rc = pm_file_read(path, PM_AUDIT_FILE_MAX, &data, &len, err);
+    if (rc) {
+        close(fd);
+        return rc;
     }
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) return pm_error_set(err, PM_EIO, "%s: %s", path, strerror(errno));
-    if (existed && tail) {
+    if (len) {
+        rc = pm__audit_walk(data, len, NULL, NULL, &r, &good_len, &tail);
+        if (rc && !tail) {
+            free(data);
+            close(fd);
+            return pm_error_set(err, rc, "%s: %s", path, r.what);
+        }
+    }
+    free(data);
+    if (len && tail) {
         /* An incomplete last line was never acknowledged (fsync follows the
          * whole line): cut it off. */
         if (ftruncate(fd, (off_t)good_len) != 0 || fsync(fd) != 0) {
@@ -220,6 +241,16 @@ static char *make_body(const pm_audit_event_t *ev, uint64_t seq, const unsigned 
         json_object_set_new(o, "seq", json_integer((json_int_t)seq));
         json_object_set_new(o, "time", json_integer((json_int_t)ev->time));
         json_object_set_new(o, "prev", json_string(prev_hex));
+        /* detail is written only when given: entries without it keep the
+         * original body, so logs written before it existed still verify. */
+        if (ev->detail && ev->detail[0]) {
+            json_t *d = bounded_string(ev->detail, "detail", err);
+            if (!d) {
+                json_decref(o);
+                return NULL;
+            }
+            json_object_set_new(o, "detail", d);
+        }
         s = json_dumps(o, PM__AUDIT_JSON_FLAGS);
         if (!s) pm_error_set(err, PM_ENOMEM, "audit: out of memory");
     } else if (!o) {
@@ -286,6 +317,11 @@ void pm_audit_head(pm_audit_log_t *log, uint64_t *out_count,
     if (out_count) *out_count = log->count;
     if (out_head) memcpy(out_head, log->head, PM_AUDIT_HASH_BYTES);
     pthread_mutex_unlock(&log->lock);
+}
+
+const char *pm_audit_path(pm_audit_log_t *log)
+{
+    return log ? log->path : "";
 }
 
 int pm_audit_close(pm_audit_log_t *log, pm_error_t *err)

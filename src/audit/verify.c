@@ -174,6 +174,98 @@ int pm_audit_verify(const char *path, const pm_audit_checkpoint_t *cps, size_t n
     return PM_OK;
 }
 
+typedef struct read_ctx {
+    pm_audit_entry_fn fn;
+    void *ctx;
+    int stop;
+} read_ctx_t;
+
+static const char *str_of(json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? v : "";
+}
+
+static int read_entry(void *ctx, json_t *body, uint64_t seq, const unsigned char head[32],
+                      pm_audit_verify_result_t *r)
+{
+    (void)head, (void)r;
+    read_ctx_t *c = ctx;
+    pm_audit_entry_t e;
+    memset(&e, 0, sizeof e);
+    e.seq = seq;
+    e.time = (int64_t)json_integer_value(json_object_get(body, "time"));
+    e.kind = str_of(body, "kind");
+    e.actor = str_of(body, "actor");
+    e.partner = str_of(body, "partner");
+    e.purpose = str_of(body, "purpose");
+    e.rule = str_of(body, "rule");
+    e.txn = str_of(body, "txn");
+    e.detail = str_of(body, "detail");
+    json_t *f = json_object_get(body, "fields"), *recs = json_object_get(body, "records");
+    for (size_t i = 0; i < json_array_size(f) && e.n_fields < PM_AUDIT_MAX_FIELDS; i++)
+        if (json_is_string(json_array_get(f, i)))
+            e.fields[e.n_fields++] = json_string_value(json_array_get(f, i));
+    size_t nr = json_array_size(recs);
+    const char **ids = nr ? malloc(nr * sizeof *ids) : NULL;
+    if (nr && !ids) return PM_ENOMEM;
+    for (size_t i = 0; i < nr; i++)
+        if (json_is_string(json_array_get(recs, i)))
+            ids[e.n_record_ids++] = json_string_value(json_array_get(recs, i));
+    e.record_ids = ids;
+    int rc = c->fn(c->ctx, &e);
+    free(ids);
+    if (rc) c->stop = rc;
+    return rc;
+}
+
+int pm_audit_read(const char *path, pm_audit_entry_fn fn, void *ctx, pm_error_t *err)
+{
+    if (!path || !fn) return pm_error_set(err, PM_EINVAL, "audit: NULL argument");
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = pm_file_read(path, PM_AUDIT_FILE_MAX, &data, &len, err);
+    if (rc) return rc;
+    read_ctx_t c = {fn, ctx, 0};
+    pm_audit_verify_result_t r;
+    int tail = 0;
+    rc = pm__audit_walk(data, len, read_entry, &c, &r, NULL, &tail);
+    free(data);
+    if (c.stop) return c.stop;
+    if (rc == PM_ENOMEM) return pm_error_set(err, rc, "audit: out of memory");
+    if (rc && !tail) return pm_error_set(err, rc, "%s: %s", path, r.what);
+    return PM_OK;
+}
+
+typedef struct find_ctx {
+    const char *kind, *txn;
+    uint64_t seq;
+} find_ctx_t;
+
+static int find_entry(void *ctx, const pm_audit_entry_t *e)
+{
+    find_ctx_t *f = ctx;
+    if (strcmp(e->kind, f->kind) == 0 && strcmp(e->txn, f->txn) == 0) {
+        f->seq = e->seq;
+        return 1;
+    }
+    return 0;
+}
+
+int pm_audit_find_txn(const char *path, const char *kind, const char *txn, uint64_t *out_seq,
+                      pm_error_t *err)
+{
+    if (!path || !kind || !txn || !out_seq)
+        return pm_error_set(err, PM_EINVAL, "audit: NULL argument");
+    *out_seq = 0;
+    find_ctx_t f = {kind, txn, 0};
+    int rc = pm_audit_read(path, find_entry, &f, err);
+    if (rc == PM_ENOTFOUND) return PM_OK;
+    if (rc < 0) return rc;
+    *out_seq = f.seq;
+    return PM_OK;
+}
+
 typedef struct report_ctx {
     json_t *by_kind, *per_purpose, *per_rule, *per_partner;
 } report_ctx_t;

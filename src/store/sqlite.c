@@ -845,6 +845,167 @@ static int sq_max_id(pm_store_t *st, int64_t *out, pm_error_t *err)
     return rc;
 }
 
+/* --- deletion (retention purge) and replacement (correction) --- */
+
+/* Drops the (name_key, doc_key) lookup pair of a row that is gone or changed
+ * when no remaining crossing has that document with that name and birth
+ * date. *q is prepared on first use; the caller finalizes it. */
+static int drop_person_pair(sqlite_store_t *s, sqlite3_stmt **q, int64_t dk,
+                            const char *surname_norm, int64_t dob, pm_error_t *err)
+{
+    pm_dob_t d = {(int16_t)(dob / 10000), (uint8_t)(dob / 100 % 100), (uint8_t)(dob % 100)};
+    if (!*q && sqlite3_prepare_v2(s->db,
+                                  "DELETE FROM crossing_person WHERE name_key = ?1 AND doc_key = "
+                                  "?2 AND NOT EXISTS (SELECT 1 FROM crossing_doc x JOIN crossing "
+                                  "c ON c.id = x.id WHERE x.doc_key = ?2 AND c.surname_norm = ?3 "
+                                  "AND c.dob = ?4)",
+                                  -1, q, NULL) != SQLITE_OK)
+        return db_error(s->db, err, "crossing lookup");
+    sqlite3_bind_int64(*q, 1, name_key(surname_norm, &d));
+    sqlite3_bind_int64(*q, 2, dk);
+    bind_text(*q, 3, surname_norm);
+    sqlite3_bind_int64(*q, 4, dob);
+    int rc = sqlite3_step(*q);
+    sqlite3_reset(*q);
+    return rc == SQLITE_DONE ? PM_OK : db_error(s->db, err, "crossing lookup");
+}
+
+static int delete_crossings(sqlite_store_t *s, const int64_t *ids, size_t n, uint64_t *out,
+                            pm_error_t *err)
+{
+    int rc = flush_pairs(s, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *q = NULL, *pair = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "DELETE FROM crossing WHERE id = ?1 RETURNING doc_key, surname_norm, dob",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_error(s->db, err, "delete crossings");
+    for (size_t i = 0; i < n && !rc; i++) {
+        sqlite3_bind_int64(q, 1, ids[i]);
+        int step = sqlite3_step(q);
+        if (step == SQLITE_ROW) {
+            int64_t dk = sqlite3_column_int64(q, 0), dob = sqlite3_column_int64(q, 2);
+            char sn[PM_NAME_NORM_MAX + 1];
+            col_text(q, 1, sn, sizeof sn);
+            step = sqlite3_step(q); /* finishes the statement (DONE) */
+            sqlite3_reset(q);
+            (*out)++;
+            rc = step == SQLITE_DONE ? drop_person_pair(s, &pair, dk, sn, dob, err)
+                                     : db_error(s->db, err, "delete crossings");
+        } else {
+            sqlite3_reset(q);
+            if (step != SQLITE_DONE)
+                rc = db_error(s->db, err, "delete crossings");
+        }
+    }
+    sqlite3_finalize(q);
+    sqlite3_finalize(pair);
+    return rc;
+}
+
+static int sq_delete_crossings(pm_store_t *st, const int64_t *ids, size_t n, uint64_t *out,
+                               pm_error_t *err)
+{
+    sqlite_store_t *s = S(st);
+    *out = 0;
+    if (n && !ids)
+        return pm_error_set(err, PM_EINVAL, "delete crossings: NULL ids");
+    if (s->in_tx)
+        return delete_crossings(s, ids, n, out, err);
+    int rc = sq_begin(st, err);
+    rc = rc ? rc : delete_crossings(s, ids, n, out, err);
+    rc = rc ? rc : sq_commit(st, err);
+    if (rc) {
+        if (s->in_tx)
+            sq_rollback(st, NULL);
+        *out = 0;
+    }
+    return rc;
+}
+
+static int update_crossing(sqlite_store_t *s, const pm_crossing_t *c, int64_t *out_id,
+                           pm_error_t *err)
+{
+    int rc = row_check(c, err);
+    rc = rc ? rc : flush_pairs(s, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, doc_key, surname_norm, dob FROM crossing WHERE "
+                           "reporting_country = ?1 AND record_id = ?2",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_error(s->db, err, "update crossing");
+    bind_text(q, 1, c->reporting_country);
+    bind_text(q, 2, c->record_id);
+    int step = sqlite3_step(q);
+    if (step != SQLITE_ROW) {
+        sqlite3_finalize(q);
+        return step == SQLITE_DONE ? pm_error_set(err, PM_ENOTFOUND, "no crossing %s %s",
+                                                  c->reporting_country, c->record_id)
+                                   : db_error(s->db, err, "update crossing");
+    }
+    int64_t id = sqlite3_column_int64(q, 0), old_dk = sqlite3_column_int64(q, 1),
+            old_dob = sqlite3_column_int64(q, 3);
+    char old_sn[PM_NAME_NORM_MAX + 1];
+    col_text(q, 2, old_sn, sizeof old_sn);
+    sqlite3_finalize(q);
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE crossing SET (reporting_country, record_id, direction, time_utc, "
+                           "utc_offset, port_code, mode, surname, given_names, middle_names, "
+                           "surname_norm, given_names_norm, dob, citizenship, sex, document_type, "
+                           "document_number, document_issuer, mrz, doc_key) = (?1, ?2, "
+                           "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+                           "?18, ?19, ?21) WHERE id = ?22", /* ?20 (origin) never changes */
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_error(s->db, err, "update crossing");
+    char sex[2];
+    bind_crossing(q, 0, c, sex);
+    sqlite3_bind_int64(q, 22, id);
+    step = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (step != SQLITE_DONE)
+        return db_error(s->db, err, "update crossing");
+    int64_t dk = doc_key(c->document_number, c->document_issuer);
+    if (dk != old_dk) {
+        if (sqlite3_prepare_v2(s->db, "DELETE FROM crossing_doc WHERE doc_key = ?1 AND id = ?2",
+                               -1, &q, NULL) != SQLITE_OK)
+            return db_error(s->db, err, "update crossing");
+        sqlite3_bind_int64(q, 1, old_dk);
+        sqlite3_bind_int64(q, 2, id);
+        step = sqlite3_step(q);
+        sqlite3_finalize(q);
+        if (step != SQLITE_DONE)
+            return db_error(s->db, err, "update crossing");
+    }
+    if ((rc = reserve_pairs(s, PAIR_PERSON, 1, err)) || (rc = reserve_pairs(s, PAIR_DOC, 1, err)))
+        return rc;
+    add_pair(s, PAIR_DOC, dk, id);
+    add_pair(s, PAIR_PERSON, name_key(c->surname_norm, &c->dob), dk);
+    rc = flush_pairs(s, err);
+    sqlite3_stmt *pair = NULL;
+    rc = rc ? rc : drop_person_pair(s, &pair, old_dk, old_sn, old_dob, err);
+    sqlite3_finalize(pair);
+    if (!rc && out_id)
+        *out_id = id;
+    return rc;
+}
+
+static int sq_update_crossing(pm_store_t *st, const pm_crossing_t *c, int64_t *out_id,
+                              pm_error_t *err)
+{
+    sqlite_store_t *s = S(st);
+    if (s->in_tx)
+        return update_crossing(s, c, out_id, err);
+    int rc = sq_begin(st, err);
+    rc = rc ? rc : update_crossing(s, c, out_id, err);
+    rc = rc ? rc : sq_commit(st, err);
+    if (rc && s->in_tx)
+        sq_rollback(st, NULL);
+    return rc;
+}
+
 static void *sq_handle(pm_store_t *st)
 {
     return S(st)->db;
@@ -868,6 +1029,8 @@ static const pm__store_ops_t sqlite_ops = {
     .count_crossings = sq_count,
     .max_store_id = sq_max_id,
     .sqlite_handle = sq_handle,
+    .delete_crossings = sq_delete_crossings,
+    .update_crossing = sq_update_crossing,
 };
 
 int pm__sqlite_open(const char *path, const pm_store_options_t *options, pm_store_t **out,

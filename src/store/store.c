@@ -246,3 +246,18 @@ void *pm_store_sqlite_handle(pm_store_t *st)
 {
     return st->ops->sqlite_handle ? st->ops->sqlite_handle(st) : NULL;
 }
+
+int pm_store_delete_crossings(pm_store_t *st, const int64_t *ids, size_t n, uint64_t *out_deleted,
+                              pm_error_t *err)
+{
+    uint64_t dummy;
+    return st->ops->delete_crossings(st, ids, n, out_deleted ? out_deleted : &dummy, err);
+}
+
+int pm_store_update_crossing(pm_store_t *st, const pm_crossing_t *c, int64_t *out_store_id,
+                             pm_error_t *err)
+{
+    if (!c)
+        return pm_error_set(err, PM_EINVAL, "update crossing: NULL record");
+    return st->ops->update_crossing(st, c, out_store_id, err);
+}

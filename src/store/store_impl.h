@@ -28,6 +28,10 @@ typedef struct pm__store_ops {
                            pm_error_t *err);
     int (*max_store_id)(pm_store_t *st, int64_t *out, pm_error_t *err);
     void *(*sqlite_handle)(pm_store_t *st);
+    int (*delete_crossings)(pm_store_t *st, const int64_t *ids, size_t n, uint64_t *out_deleted,
+                            pm_error_t *err);
+    int (*update_crossing)(pm_store_t *st, const pm_crossing_t *c, int64_t *out_id,
+                           pm_error_t *err);
 } pm__store_ops_t;
 
 struct pm_store {

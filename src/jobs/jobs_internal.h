@@ -1,0 +1,30 @@
+/* Internals shared by the jobs files. */
+#ifndef PM_JOBS_INTERNAL_H
+#define PM_JOBS_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "perimeter/jobs.h"
+
+/* The store's SQLite handle after applying the jobs schema, or NULL (err set). */
+sqlite3 *pm__jobs_db(pm_store_t *st, pm_error_t *err);
+int pm__jobs_db_error(sqlite3 *db, pm_error_t *err, const char *what);
+/* Checks ctx's handles and codes (PM_EINVAL otherwise). */
+int pm__jobs_ctx_check(const pm_jobs_ctx_t *ctx, pm_error_t *err);
+/* A fresh transaction id "<prefix>-<unix time>-<16 hex random>". */
+void pm__jobs_txn(const char *prefix, int64_t now, char out[PM_JOBS_REF_MAX]);
+/* Appends one event and syncs the log (the event is durable on return). */
+int pm__jobs_log(const pm_jobs_ctx_t *ctx, const pm_audit_event_t *ev, pm_error_t *err);
+/* Copies a column's text into out (truncating to cap). */
+void pm__jobs_col(sqlite3_stmt *q, int i, char *out, size_t cap);
+
+/* Tombstones (R7, R9): inside the caller's open store transaction, records a
+ * pending tombstone for rows it deletes in the same transaction. */
+int pm__jobs_tomb_pending(sqlite3 *db, const char *txn, const char *rule, const char *detail,
+                          const char *const *records, size_t n, int64_t now, pm_error_t *err);
+/* After the commit: appends the pending tombstone txn to the log and clears it. */
+int pm__jobs_tomb_log(const pm_jobs_ctx_t *ctx, const char *txn, pm_error_t *err);
+/* Logs (exactly once) every pending tombstone left by an interrupted run. */
+int pm__jobs_tomb_recover(const pm_jobs_ctx_t *ctx, uint64_t *out_logged, pm_error_t *err);
+
+#endif

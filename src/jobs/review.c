@@ -1,0 +1,254 @@
+/* R14: adverse matches wait for an officer to confirm or reject them; no
+ * adverse action before a confirmation. Every step is logged with who, when
+ * and why. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobs_internal.h"
+
+static const char *const status_names[] = {"pending", "confirmed", "rejected"};
+
+const char *pm_review_status_name(pm_review_status_t s)
+{
+    return (unsigned)s < 3 ? status_names[s] : "unknown";
+}
+
+static int text_ok(const char *s, size_t cap, int required)
+{
+    return s ? strlen(s) < cap && (!required || s[0]) : !required;
+}
+
+int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, int64_t now,
+                      int64_t *out_id, pm_error_t *err)
+{
+    int rc = pm__jobs_ctx_check(ctx, err);
+    if (rc) return rc;
+    if (!r || !text_ok(r->txn, PM_JOBS_REF_MAX, 1) ||
+        !text_ok(r->subject_ref, PM_JOBS_REF_MAX, 1) || !text_ok(r->action, PM_JOBS_TEXT_MAX, 1) ||
+        !text_ok(r->evidence, PM_JOBS_TEXT_MAX, 0) || !text_ok(r->partner, 4, 0))
+        return pm_error_set(err, PM_EINVAL,
+                            "review: txn, subject and the proposed action are required (bounded)");
+    if (pm_agreement_purpose_index(ctx->agreement, r->purpose) < 0)
+        return pm_error_set(err, PM_EINVAL, "review: purpose '%.64s' is not in the agreement",
+                            r->purpose ? r->purpose : "");
+    sqlite3 *db = pm__jobs_db(ctx->store, err);
+    if (!db) return err ? err->code : PM_EDB;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO jobs_review (txn, partner, purpose, subject_ref, score, "
+                           "action, evidence, received_id, created_at) VALUES (?1, ?2, ?3, ?4, "
+                           "?5, ?6, ?7, ?8, ?9)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return pm__jobs_db_error(db, err, "review");
+    sqlite3_bind_text(q, 1, r->txn, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, r->partner ? r->partner : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, r->purpose, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, r->subject_ref, -1, SQLITE_STATIC);
+    sqlite3_bind_double(q, 5, r->score);
+    sqlite3_bind_text(q, 6, r->action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 7, r->evidence ? r->evidence : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 8, r->received_id);
+    sqlite3_bind_int64(q, 9, now);
+    int step = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (step != SQLITE_DONE) return pm__jobs_db_error(db, err, "review");
+    int64_t id = sqlite3_last_insert_rowid(db);
+    if (out_id) *out_id = id;
+    char ref[48], detail[PM_AUDIT_STR_MAX + 1];
+    snprintf(ref, sizeof ref, "review:%lld", (long long)id);
+    snprintf(detail, sizeof detail, "queued for human review: %.160s; score %.1f", r->action,
+             r->score);
+    const char *recs[1] = {ref};
+    pm_audit_event_t ev = {.time = now,
+                           .kind = "review",
+                           .actor = ctx->actor,
+                           .partner = r->partner,
+                           .purpose = r->purpose,
+                           .rule = "R14",
+                           .record_ids = recs,
+                           .n_record_ids = 1,
+                           .txn = r->txn,
+                           .detail = detail};
+    return pm__jobs_log(ctx, &ev, err);
+}
+
+#define REVIEW_COLUMNS                                                                             \
+    "id, txn, partner, purpose, subject_ref, score, action, evidence, received_id, created_at, "   \
+    "status, officer, decided_at, why"
+
+static void read_item(sqlite3_stmt *q, pm_review_item_t *r)
+{
+    memset(r, 0, sizeof *r);
+    char st[16];
+    r->id = sqlite3_column_int64(q, 0);
+    pm__jobs_col(q, 1, r->txn, sizeof r->txn);
+    pm__jobs_col(q, 2, r->partner, sizeof r->partner);
+    pm__jobs_col(q, 3, r->purpose, sizeof r->purpose);
+    pm__jobs_col(q, 4, r->subject_ref, sizeof r->subject_ref);
+    r->score = sqlite3_column_double(q, 5);
+    pm__jobs_col(q, 6, r->action, sizeof r->action);
+    pm__jobs_col(q, 7, r->evidence, sizeof r->evidence);
+    r->received_id = sqlite3_column_int64(q, 8);
+    r->created_at = sqlite3_column_int64(q, 9);
+    pm__jobs_col(q, 10, st, sizeof st);
+    r->status = strcmp(st, "confirmed") == 0  ? PM_REVIEW_CONFIRMED
+                : strcmp(st, "rejected") == 0 ? PM_REVIEW_REJECTED
+                                              : PM_REVIEW_PENDING;
+    pm__jobs_col(q, 11, r->officer, sizeof r->officer);
+    r->decided_at = sqlite3_column_int64(q, 12);
+    pm__jobs_col(q, 13, r->why, sizeof r->why);
+}
+
+int pm_review_get(pm_store_t *st, int64_t id, pm_review_item_t *out, pm_error_t *err)
+{
+    if (!out) return pm_error_set(err, PM_EINVAL, "review: NULL argument");
+    sqlite3 *db = pm__jobs_db(st, err);
+    if (!db) return err ? err->code : PM_EDB;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT " REVIEW_COLUMNS " FROM jobs_review WHERE id = ?1", -1, &q,
+                           NULL) != SQLITE_OK)
+        return pm__jobs_db_error(db, err, "review");
+    sqlite3_bind_int64(q, 1, id);
+    int step = sqlite3_step(q), rc = PM_OK;
+    if (step == SQLITE_ROW)
+        read_item(q, out);
+    else if (step == SQLITE_DONE)
+        rc = pm_error_set(err, PM_ENOTFOUND, "no review item %lld", (long long)id);
+    else
+        rc = pm__jobs_db_error(db, err, "review");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int pm_review_list(pm_store_t *st, int status, pm_review_item_t **out, size_t *out_n,
+                   pm_error_t *err)
+{
+    if (!out || !out_n) return pm_error_set(err, PM_EINVAL, "review: NULL argument");
+    *out = NULL;
+    *out_n = 0;
+    if (status < -1 || status > PM_REVIEW_REJECTED)
+        return pm_error_set(err, PM_EINVAL, "review: unknown status %d", status);
+    sqlite3 *db = pm__jobs_db(st, err);
+    if (!db) return err ? err->code : PM_EDB;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(db,
+                           status < 0 ? "SELECT " REVIEW_COLUMNS " FROM jobs_review ORDER BY id"
+                                      : "SELECT " REVIEW_COLUMNS
+                                        " FROM jobs_review WHERE status = ?1 ORDER BY id",
+                           -1, &q, NULL) != SQLITE_OK)
+        return pm__jobs_db_error(db, err, "review");
+    if (status >= 0) sqlite3_bind_text(q, 1, status_names[status], -1, SQLITE_STATIC);
+    size_t cap = 0;
+    int step, rc = PM_OK;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*out_n == cap) {
+            cap = cap ? cap * 2 : 16;
+            pm_review_item_t *n = realloc(*out, cap * sizeof *n);
+            if (!n) {
+                rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+                break;
+            }
+            *out = n;
+        }
+        read_item(q, &(*out)[(*out_n)++]);
+    }
+    if (!rc && step != SQLITE_DONE) rc = pm__jobs_db_error(db, err, "review");
+    sqlite3_finalize(q);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *out_n = 0;
+    }
+    return rc;
+}
+
+int pm_review_decide(const pm_jobs_ctx_t *ctx, int64_t id, int confirm, const char *officer,
+                     const char *why, int64_t now, pm_error_t *err)
+{
+    int rc = pm__jobs_ctx_check(ctx, err);
+    if (rc) return rc;
+    if (!text_ok(officer, PM_JOBS_REF_MAX, 1) || !text_ok(why, PM_JOBS_TEXT_MAX, 1))
+        return pm_error_set(err, PM_EINVAL,
+                            "review: a decision needs the officer (1-127 bytes) and the reason "
+                            "(1-256 bytes)");
+    pm_review_item_t it;
+    rc = pm_review_get(ctx->store, id, &it, err);
+    if (rc) return rc;
+    if (it.status != PM_REVIEW_PENDING)
+        return pm_error_set(err, PM_ESTATE, "review item %lld was already %s by %s at %lld",
+                            (long long)id, pm_review_status_name(it.status), it.officer,
+                            (long long)it.decided_at);
+    sqlite3 *db = pm_store_sqlite_handle(ctx->store);
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "UPDATE jobs_review SET status = ?2, officer = ?3, decided_at = ?4, "
+                           "why = ?5 WHERE id = ?1 AND status = 'pending'",
+                           -1, &q, NULL) != SQLITE_OK)
+        return pm__jobs_db_error(db, err, "review");
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_text(q, 2, confirm ? "confirmed" : "rejected", -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, officer, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 4, now);
+    sqlite3_bind_text(q, 5, why, -1, SQLITE_STATIC);
+    int step = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (step != SQLITE_DONE) return pm__jobs_db_error(db, err, "review");
+    if (sqlite3_changes(db) != 1)
+        return pm_error_set(err, PM_ESTATE, "review item %lld was decided meanwhile",
+                            (long long)id);
+    char ref[48], detail[PM_AUDIT_STR_MAX + 1];
+    snprintf(ref, sizeof ref, "review:%lld", (long long)id);
+    snprintf(detail, sizeof detail, "%s: %.200s", confirm ? "match confirmed" : "match rejected",
+             why);
+    const char *recs[1] = {ref};
+    pm_audit_event_t ev = {.time = now,
+                           .kind = "review",
+                           .actor = officer,
+                           .partner = it.partner,
+                           .purpose = it.purpose,
+                           .rule = "R14",
+                           .record_ids = recs,
+                           .n_record_ids = 1,
+                           .txn = it.txn,
+                           .detail = detail};
+    return pm__jobs_log(ctx, &ev, err);
+}
+
+int pm_review_adverse_action(const pm_jobs_ctx_t *ctx, int64_t id, int64_t now, pm_decision_t *out,
+                             pm_error_t *err)
+{
+    int rc = pm__jobs_ctx_check(ctx, err);
+    if (rc) return rc;
+    pm_decision_t d;
+    if (!out) out = &d;
+    pm_review_item_t it;
+    rc = pm_review_get(ctx->store, id, &it, err);
+    if (rc) return rc;
+    pm_policy_adverse_action(ctx->agreement, it.status == PM_REVIEW_CONFIRMED, out);
+    if (it.status == PM_REVIEW_REJECTED) { /* a rejected match never supports adverse action */
+        out->allow = 0;
+        out->rule = 14;
+        snprintf(out->reason, sizeof out->reason, "the reviewing officer %.60s rejected the match",
+                 it.officer);
+    }
+    if (out->allow) return PM_OK;
+    char ref[48], detail[PM_AUDIT_STR_MAX + 1];
+    snprintf(ref, sizeof ref, "review:%lld", (long long)id);
+    snprintf(detail, sizeof detail, "adverse action refused: %.200s", out->reason);
+    const char *recs[1] = {ref};
+    pm_audit_event_t ev = {.time = now,
+                           .kind = "refusal",
+                           .actor = ctx->actor,
+                           .partner = it.partner,
+                           .purpose = it.purpose,
+                           .rule = "R14",
+                           .record_ids = recs,
+                           .n_record_ids = 1,
+                           .txn = it.txn,
+                           .detail = detail};
+    rc = pm__jobs_log(ctx, &ev, err);
+    if (rc) return rc;
+    return pm_error_set(err, PM_EDENIED, "R%d: %s (review item %lld is %s)", out->rule, out->reason,
+                        (long long)id, pm_review_status_name(it.status));
+}
