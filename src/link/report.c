@@ -99,10 +99,26 @@ int pm_link_overstays(const pm_link_event_t *ev, size_t n, const pm_stay_rules_t
         size_t last = SIZE_MAX;
         for (size_t k = i; k < j && ev[k].time_utc <= as_of_utc; k++)
             last = k;
-        if (last != SIZE_MAX && ev[last].direction == PM_DIRECTION_ENTRY) {
-            int days = pm_stay_rules_days(rules, ev[last].citizenship);
-            int64_t end = ev[last].time_utc + (int64_t)days * 86400;
-            if (days > 0 && end < as_of_utc) {
+        if (last != SIZE_MAX && ev[last].direction == PM_DIRECTION_ENTRY &&
+            ev[last].admission != PM_ADMISSION_UNLIMITED) {
+            const pm_link_event_t *e = &ev[last];
+            int est = e->admission != PM_ADMISSION_LIMITED, over = 0, days, days_over = 0;
+            int64_t end;
+            if (est) {
+                days = pm_stay_rules_days(rules, e->citizenship);
+                end = e->time_utc + (int64_t)days * 86400;
+                over = days > 0 && end < as_of_utc;
+                days_over = (int)((as_of_utc - end) / 86400);
+            } else {
+                /* the stay ends at the end of its last local day; the as_of
+                 * date is the officer's calendar date */
+                int64_t as_of_day = pm_link_local_day(as_of_utc, 0);
+                days = e->stay_until_day - e->local_day + 1;
+                end = ((int64_t)e->stay_until_day + 1) * 86400 - (int64_t)e->utc_offset_min * 60 - 1;
+                over = as_of_day > e->stay_until_day;
+                days_over = (int)(as_of_day - e->stay_until_day);
+            }
+            if (over) {
                 if (*out_n == cap) {
                     size_t nc = cap ? cap * 2 : 64;
                     pm_link_overstay_t *no = realloc(*out, nc * sizeof *no);
@@ -118,7 +134,9 @@ int pm_link_overstays(const pm_link_event_t *ev, size_t n, const pm_stay_rules_t
                 pm_link_overstay_t *o = &(*out)[(*out_n)++];
                 o->entry = last;
                 o->stay_end_utc = end;
-                o->days_over = (int)((as_of_utc - end) / 86400);
+                o->days_over = days_over;
+                o->estimated = est;
+                o->stay_days = days;
             }
         }
         i = j;

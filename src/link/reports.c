@@ -278,6 +278,15 @@ int pm_link_events_load(pm_store_t *st, pm_link_events_t *L, pm_error_t *err)
         e->traveller = trav;
         e->direction = c->direction;
         memcpy(e->citizenship, c->citizenship, 4);
+        e->utc_offset_min = c->utc_offset_min;
+        if (!strcmp(c->admission_class, "citizen") ||
+            !strcmp(c->admission_class, "permanent_resident")) {
+            e->admission = PM_ADMISSION_UNLIMITED;
+        } else if (c->stay_until.year) {
+            e->admission = PM_ADMISSION_LIMITED;
+            e->stay_until_day = (int32_t)pm_days_from_civil(c->stay_until.year, c->stay_until.month,
+                                                            c->stay_until.day);
+        }
     }
     free(c);
     pm_crossing_iter_close(it);
@@ -457,8 +466,8 @@ int pm_report_overstays(pm_store_t *st, const pm_link_events_t *L, const pm_stay
     if (rc) return rc;
     static const char *const cols[] = {"traveller",   "entry_store_id", "entry",     "citizenship",
                                        "stay_days",   "stay_end",       "days_over", "surname",
-                                       "given_names", "document"};
-    pm_report_t *r = report_new(10, cols);
+                                       "given_names", "document",       "stay_basis"};
+    pm_report_t *r = report_new(11, cols);
     pm_crossing_t *c = malloc(sizeof *c);
     if (!r || !c) rc = pm_error_set(err, PM_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < n; i++) {
@@ -469,11 +478,11 @@ int pm_report_overstays(pm_store_t *st, const pm_link_events_t *L, const pm_stay
         snprintf(sid, sizeof sid, "%lld", (long long)e->store_id);
         pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
         pm_timestamp_format(os[i].stay_end_utc, c->utc_offset_min, end);
-        snprintf(days, sizeof days, "%d", pm_stay_rules_days(rules, e->citizenship));
+        snprintf(days, sizeof days, "%d", os[i].stay_days);
         snprintf(over, sizeof over, "%d", os[i].days_over);
         snprintf(doc, sizeof doc, "%s %s", c->document_issuer, c->document_number);
         if (report_add(r, trav, sid, ts, e->citizenship, days, end, over, c->surname,
-                       c->given_names, doc))
+                       c->given_names, doc, os[i].estimated ? "estimated" : "admission"))
             rc = pm_error_set(err, PM_ENOMEM, "out of memory");
     }
     free(c);
