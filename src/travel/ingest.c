@@ -24,13 +24,10 @@ static int partner_check(pm_crossing_t *c, const char *partner, pm_crossing_fiel
                             "direction: a partner feed carries entries only, got '%s'",
                             pm_direction_name(c->direction));
     }
-    if (c->admission_class[0] || c->stay_until.year) {
-        *out_field = c->admission_class[0] ? PM_CF_ADMISSION_CLASS : PM_CF_STAY_UNTIL;
-        return pm_error_set(err, PM_EVALIDATION,
-                            "%s: admission data is local and never exchanged; a partner feed "
-                            "cannot carry it",
-                            pm_crossing_field_name(*out_field));
-    }
+    /* Admission data is local to the admitting country and never exchanged:
+     * whatever a partner's file carries of it is not stored here. */
+    c->admission_class[0] = '\0';
+    memset(&c->stay_until, 0, sizeof c->stay_until);
     c->direction = PM_DIRECTION_EXIT;
     memcpy(c->origin, partner, 4);
     return PM_OK;
