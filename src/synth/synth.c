@@ -501,7 +501,10 @@ static void event(sim_t *S, uint32_t i, int32_t d)
         cross(S, i, d, secs_normal(S, 12, 4), away, pm__rng_chance(&S->rng, 0.2));
         break;
     case PM_SYNTH_REMOVAL:
-        /* escorted departures usually happen in office hours */
+        /* escorted departures usually happen in office hours; the other
+         * country admits the person as a visitor with the usual 180 days (so
+         * every limited admission has its end date, docs/synth.md) */
+        st->stay_days = 180;
         cross(S, i, d, 9 * 3600 + (int32_t)pm__rng_below(&S->rng, 7 * 3600), away, 0);
         break;
     default:
