@@ -371,10 +371,19 @@ typedef struct pm_link_overstay {
 int pm_link_overstays(const pm_link_event_t *ev, size_t n, const pm_stay_rules_t *rules,
                       int64_t as_of_utc, pm_link_overstay_t **out, size_t *out_n, pm_error_t *err);
 
+#define PM_PRESENCE_RANGES_MAX 8
 typedef struct pm_link_presence {
     int days;       /* local days present (any part of a day counts) in the window */
     int anomalies;  /* entry after entry or exit after exit (a missing record) */
     int assumed_in; /* 1 if the first crossing is an exit: present before it */
+    /* What the records do not settle, as ranges of local days (inclusive,
+     * clipped to the window): before a first crossing that is an exit
+     * (counted in days, as assumed), between an entry and a next entry (a
+     * missing exit), between an exit and a next exit (a missing entry); the
+     * last two are not in days. days_min <= true days <= days_max. */
+    int days_min, days_max;
+    int n_uncertain; /* ranges; only the first PM_PRESENCE_RANGES_MAX are kept */
+    int32_t uncertain_from[PM_PRESENCE_RANGES_MAX], uncertain_to[PM_PRESENCE_RANGES_MAX];
 } pm_link_presence_t;
 
 /* Days of physical presence of one traveller in [from_day, to_day] (local

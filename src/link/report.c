@@ -96,8 +96,10 @@ int pm_link_overstays(const pm_link_event_t *ev, size_t n, const pm_stay_rules_t
         while (j < n && ev[j].traveller == ev[i].traveller)
             j++;
         /* last crossing at or before as_of */
+        /* the as_of date is a local calendar date at the port */
+        int32_t as_of_local = pm_link_local_day(as_of_utc, 0);
         size_t last = SIZE_MAX;
-        for (size_t k = i; k < j && ev[k].time_utc <= as_of_utc; k++)
+        for (size_t k = i; k < j && ev[k].local_day <= as_of_local; k++)
             last = k;
         if (last != SIZE_MAX && ev[last].direction == PM_DIRECTION_ENTRY &&
             ev[last].admission != PM_ADMISSION_UNLIMITED) {
@@ -151,6 +153,20 @@ static int overlap(int32_t a, int32_t b, int32_t from, int32_t to)
     return b >= a ? b - a + 1 : 0;
 }
 
+/* Notes [a, b] (clipped to the window) as uncertain; returns its length. */
+static int uncertain(pm_link_presence_t *out, int32_t a, int32_t b, int32_t from, int32_t to)
+{
+    if (a < from) a = from;
+    if (b > to) b = to;
+    if (b < a) return 0;
+    if (out->n_uncertain < PM_PRESENCE_RANGES_MAX) {
+        out->uncertain_from[out->n_uncertain] = a;
+        out->uncertain_to[out->n_uncertain] = b;
+    }
+    out->n_uncertain++;
+    return b - a + 1;
+}
+
 void pm_link_presence_days(const pm_link_event_t *ev, size_t n, int32_t from_day, int32_t to_day,
                            pm_link_presence_t *out)
 {
@@ -161,11 +177,14 @@ void pm_link_presence_days(const pm_link_event_t *ev, size_t n, int32_t from_day
     int32_t last_counted = INT32_MIN;
     int inside = 0;
     int32_t start = 0;
+    int assumed = 0, extra = 0; /* days counted on assumption; days possible but not counted */
     if (ev[0].direction == PM_DIRECTION_EXIT) {
         out->assumed_in = 1;
         inside = 1;
         start = from_day < ev[0].local_day ? from_day : ev[0].local_day;
+        assumed = uncertain(out, from_day, ev[0].local_day - 1, from_day, to_day);
     }
+    int32_t last_exit = INT32_MIN;
     for (size_t i = 0; i < n; i++) {
         int32_t d = ev[i].local_day;
         if (ev[i].direction == PM_DIRECTION_ENTRY) {
@@ -174,22 +193,29 @@ void pm_link_presence_days(const pm_link_event_t *ev, size_t n, int32_t from_day
                 int32_t a = start > last_counted ? start : last_counted + 1;
                 out->days += overlap(a, start, from_day, to_day);
                 if (start > last_counted) last_counted = start;
+                extra += uncertain(out, start + 1, d - 1, from_day, to_day);
             }
             inside = 1;
             start = d;
         } else if (ev[i].direction == PM_DIRECTION_EXIT) {
             if (!inside) { /* missing entry: nothing credited */
                 out->anomalies++;
+                int32_t a = last_exit + 1 > last_counted + 1 ? last_exit + 1 : last_counted + 1;
+                extra += uncertain(out, a, d, from_day, to_day);
+                last_exit = d;
                 continue;
             }
             int32_t a = start > last_counted ? start : last_counted + 1;
             out->days += overlap(a, d, from_day, to_day);
             if (d > last_counted) last_counted = d;
             inside = 0;
+            last_exit = d;
         }
     }
     if (inside) {
         int32_t a = start > last_counted ? start : last_counted + 1;
         out->days += overlap(a, to_day, from_day, to_day);
     }
+    out->days_min = out->days - assumed;
+    out->days_max = out->days + extra;
 }

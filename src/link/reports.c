@@ -452,28 +452,133 @@ int pm_report_reconcile(const pm_link_events_t *L, int all, pm_report_t **out, p
 
 /* ---- overstays ------------------------------------------------------------------- */
 
+/* An exit that nothing reconciles (its traveller's previous crossing is not an
+ * entry), with the identity fields the departure check compares. */
+typedef struct loose_exit {
+    size_t ev;          /* index in L->ev */
+    pm_crossing_t *c;   /* the stored crossing */
+} loose_exit_t;
+
+static void loose_free(loose_exit_t *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(x[i].c);
+    free(x);
+}
+
+/* The unreconciled exits of L with their crossings (x malloc'd, caller frees
+ * with loose_free). */
+static int loose_exits(pm_store_t *st, const pm_link_events_t *L, loose_exit_t **out,
+                       size_t *out_n, pm_error_t *err)
+{
+    *out = NULL;
+    *out_n = 0;
+    int64_t *entry = malloc((L->n ? L->n : 1) * sizeof *entry);
+    if (!entry) return pm_error_set(err, PM_ENOMEM, "out of memory");
+    pm_link_reconcile(L->ev, L->n, entry, NULL);
+    size_t n = 0;
+    for (size_t i = 0; i < L->n; i++)
+        n += entry[i] == -1;
+    loose_exit_t *x = calloc(n ? n : 1, sizeof *x);
+    int rc = x ? PM_OK : pm_error_set(err, PM_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; !rc && i < L->n; i++) {
+        if (entry[i] != -1) continue;
+        x[k].ev = i;
+        x[k].c = malloc(sizeof *x[k].c);
+        if (!x[k].c) {
+            rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+            break;
+        }
+        rc = pm_store_get_crossing(st, L->ev[i].store_id, x[k].c, err);
+        k++;
+    }
+    free(entry);
+    if (rc) {
+        loose_free(x, k);
+        return rc;
+    }
+    *out = x;
+    *out_n = k;
+    return PM_OK;
+}
+
+/* The departure check of an overstay candidate: an unreconciled exit of
+ * another traveller, after the entry and by the as-of day, whose identity
+ * compares with the entry's at least at the default model's review threshold
+ * (its default weights, not EM's: see docs/link.md). Such an exit is most
+ * likely the person leaving under a record the linker kept apart (a passport
+ * renewed with a typo, a dual national's other passport, a placeholder date),
+ * so the stay is not reported as an overstay but as a departure to confirm,
+ * with the evidence. Returns the best exit's index in x, or SIZE_MAX. */
+static size_t departure_check(const pm_link_events_t *L, const pm_link_event_t *e,
+                              const pm_crossing_t *entry, const loose_exit_t *x, size_t nx,
+                              int32_t as_of_day, const pm_link_model_t *model,
+                              pm_link_evidence_t *out_ev)
+{
+    size_t best = SIZE_MAX;
+    double best_w = model->review_threshold;
+    for (size_t k = 0; k < nx; k++) {
+        const pm_link_event_t *xe = &L->ev[x[k].ev];
+        if (xe->traveller == e->traveller || xe->time_utc <= e->time_utc ||
+            xe->local_day > as_of_day)
+            continue;
+        int ya = entry->dob.year, yb = x[k].c->dob.year;
+        if (ya && yb && (ya - yb > 1 || yb - ya > 1)) continue; /* cheap block on the year */
+        pm_link_evidence_t ev;
+        if (pm_link_compare(entry, x[k].c, model, &ev, NULL)) continue;
+        if (ev.weight >= best_w) {
+            best_w = ev.weight;
+            best = k;
+            *out_ev = ev;
+        }
+    }
+    return best;
+}
+
+static void evidence_text(const pm_link_evidence_t *ev, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (int f = 0; f < PM_LINK_FIELDS && o < cap; f++) {
+        int w = snprintf(out + o, cap - o, "%s%s=%s", f ? " " : "", pm_link_field_name(f),
+                         pm_link_level_name(f, ev->level[f]));
+        if (w < 0) break;
+        o += (size_t)w;
+    }
+}
+
 int pm_report_overstays(pm_store_t *st, const pm_link_events_t *L, const pm_stay_rules_t *rules,
                         const pm_dob_t *as_of, pm_report_t **out, pm_error_t *err)
 {
     *out = NULL;
     if (!st || !L || !rules || !as_of || !as_of->month || !as_of->day)
         return pm_error_set(err, PM_EINVAL, "overstays: give the store, events, rules and a date");
-    /* as of the end of the given day (UTC) */
-    int64_t end_utc = (pm_days_from_civil(as_of->year, as_of->month, as_of->day) + 1) * 86400 - 1;
+    /* as of the end of the given (local) day */
+    int32_t as_of_day = (int32_t)pm_days_from_civil(as_of->year, as_of->month, as_of->day);
+    int64_t end_utc = ((int64_t)as_of_day + 1) * 86400 - 1;
     pm_link_overstay_t *os = NULL;
     size_t n = 0;
     int rc = pm_link_overstays(L->ev, L->n, rules, end_utc, &os, &n, err);
     if (rc) return rc;
-    static const char *const cols[] = {"traveller",   "entry_store_id", "entry",     "citizenship",
-                                       "stay_days",   "stay_end",       "days_over", "surname",
-                                       "given_names", "document",       "stay_basis"};
-    pm_report_t *r = report_new(11, cols);
+    loose_exit_t *x = NULL;
+    size_t nx = 0;
+    if (n) rc = loose_exits(st, L, &x, &nx, err);
+    pm_link_model_t model;
+    pm_link_model_default(&model);
+    static const char *const cols[] = {
+        "traveller",   "entry_store_id", "entry",      "citizenship", "stay_days",
+        "stay_end",    "days_over",      "surname",    "given_names", "document",
+        "stay_basis",  "status",         "exit_store_id", "exit_traveller", "evidence"};
+    pm_report_t *r = rc ? NULL : report_new(15, cols);
     pm_crossing_t *c = malloc(sizeof *c);
-    if (!r || !c) rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+    if (!rc && (!r || !c)) rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+    size_t confirmed = 0, departed = 0, estimated = 0;
     for (size_t i = 0; !rc && i < n; i++) {
         const pm_link_event_t *e = &L->ev[os[i].entry];
         if ((rc = pm_store_get_crossing(st, e->store_id, c, err))) break;
         char trav[16], sid[24], ts[32], end[32], days[16], over[16], doc[32];
+        char xs[24] = "", xt[16] = "", evs[200] = "";
         snprintf(trav, sizeof trav, "%u", e->traveller);
         snprintf(sid, sizeof sid, "%lld", (long long)e->store_id);
         pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
@@ -481,12 +586,30 @@ int pm_report_overstays(pm_store_t *st, const pm_link_events_t *L, const pm_stay
         snprintf(days, sizeof days, "%d", os[i].stay_days);
         snprintf(over, sizeof over, "%d", os[i].days_over);
         snprintf(doc, sizeof doc, "%s %s", c->document_issuer, c->document_number);
+        pm_link_evidence_t ev;
+        size_t k = departure_check(L, e, c, x, nx, as_of_day, &model, &ev);
+        const char *status = "overstay";
+        if (k != SIZE_MAX) {
+            const pm_link_event_t *xe = &L->ev[x[k].ev];
+            status = "departure_to_confirm";
+            snprintf(xs, sizeof xs, "%lld", (long long)xe->store_id);
+            snprintf(xt, sizeof xt, "%u", xe->traveller);
+            char lv[160];
+            evidence_text(&ev, lv, sizeof lv);
+            snprintf(evs, sizeof evs, "score %.1f: %s", ev.weight, lv);
+            departed++;
+        } else {
+            confirmed++;
+            estimated += os[i].estimated != 0;
+        }
         if (report_add(r, trav, sid, ts, e->citizenship, days, end, over, c->surname,
-                       c->given_names, doc, os[i].estimated ? "estimated" : "admission"))
+                       c->given_names, doc, os[i].estimated ? "estimated" : "admission", status,
+                       xs, xt, evs))
             rc = pm_error_set(err, PM_ENOMEM, "out of memory");
     }
     free(c);
     free(os);
+    loose_free(x, nx);
     if (rc) {
         pm_report_free(r);
         return rc;
@@ -494,7 +617,9 @@ int pm_report_overstays(pm_store_t *st, const pm_link_events_t *L, const pm_stay
     char d[16];
     pm_dob_format(as_of, d);
     json_object_set_new(r->summary, "as_of", json_string(d));
-    summary_int(r, "overstays", (int64_t)n);
+    summary_int(r, "overstays", (int64_t)confirmed);
+    summary_int(r, "overstays_estimated", (int64_t)estimated);
+    summary_int(r, "departures_to_confirm", (int64_t)departed);
     summary_int(r, "unlinked_crossings", (int64_t)L->unlinked);
     *out = r;
     return PM_OK;
@@ -522,8 +647,9 @@ int pm_report_presence(const pm_link_events_t *L, int64_t traveller, const pm_do
     int32_t from = (int32_t)pm_days_from_civil(as_of->year - years, as_of->month, fd) + 1;
     static const char *const cols[] = {
         "traveller", "window_from", "window_to", "days_present",
-        "required",  "meets",       "anomalies", "assumed_present_before"};
-    pm_report_t *r = report_new(8, cols);
+        "required",  "meets",       "anomalies", "assumed_present_before",
+        "days_min",  "days_max",    "uncertain"};
+    pm_report_t *r = report_new(11, cols);
     if (!r) return pm_error_set(err, PM_ENOMEM, "out of memory");
     size_t shown = 0;
     for (size_t i = 0; i < L->n && !r->oom;) {
@@ -540,8 +666,21 @@ int pm_report_presence(const pm_link_events_t *L, int64_t traveller, const pm_do
             snprintf(days, sizeof days, "%d", p.days);
             snprintf(req, sizeof req, "%d", required);
             snprintf(an, sizeof an, "%d", p.anomalies);
+            char dmin[16], dmax[16], unc[PM_PRESENCE_RANGES_MAX * 24 + 8] = "";
+            snprintf(dmin, sizeof dmin, "%d", p.days_min);
+            snprintf(dmax, sizeof dmax, "%d", p.days_max);
+            size_t o = 0;
+            for (int k = 0; k < p.n_uncertain && k < PM_PRESENCE_RANGES_MAX; k++) {
+                char a[16], b[16];
+                fmt_day(p.uncertain_from[k], a);
+                fmt_day(p.uncertain_to[k], b);
+                int w = snprintf(unc + o, sizeof unc - o, "%s%s..%s", k ? ";" : "", a, b);
+                if (w > 0 && (size_t)w < sizeof unc - o) o += (size_t)w;
+            }
+            if (p.n_uncertain > PM_PRESENCE_RANGES_MAX && o + 4 < sizeof unc)
+                snprintf(unc + o, sizeof unc - o, ";...");
             report_add(r, trav, fs, ts, days, req, p.days >= required ? "yes" : "no", an,
-                       p.assumed_in ? "yes" : "no");
+                       p.assumed_in ? "yes" : "no", dmin, dmax, unc);
             shown++;
         }
         i = j;
