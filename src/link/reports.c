@@ -700,13 +700,40 @@ int pm_report_presence(const pm_link_events_t *L, int64_t traveller, const pm_do
 
 /* ---- removals -------------------------------------------------------------------- */
 
+/* How an order matched a traveller's crossing, strongest first. */
+enum {
+    MATCH_NAME_WEAK = 1, /* a screening hit without an exact date of birth: to confirm */
+    MATCH_NAME_DOB = 2,  /* a screening hit on the name with the exact date of birth */
+    MATCH_DOCUMENT = 3,  /* the order's document number on the crossing */
+};
+
+typedef struct order_match {
+    uint32_t trav;
+    int strength;
+    int64_t store_id; /* the crossing that matched */
+    double score;     /* screening score (name matches) */
+} order_match_t;
+
 typedef struct order {
     char id[PM_RECORD_ID_MAX + 1];
     char doc[PM_DOCNUM_MAX + 1];
     int64_t since;
-    uint32_t trav[8];
+    order_match_t m[8];
     int ntrav;
 } order_t;
+
+/* Notes that order ord matched traveller trav through crossing sid; keeps the
+ * strongest match per traveller. */
+static void order_note(order_t *ord, uint32_t trav, int strength, int64_t sid, double score)
+{
+    for (int q = 0; q < ord->ntrav; q++)
+        if (ord->m[q].trav == trav) {
+            if (strength > ord->m[q].strength)
+                ord->m[q] = (order_match_t){trav, strength, sid, score};
+            return;
+        }
+    if (ord->ntrav < 8) ord->m[ord->ntrav++] = (order_match_t){trav, strength, sid, score};
+}
 
 static int cmp_order_doc(const void *a, const void *b, void *ctx)
 {
@@ -810,11 +837,11 @@ int pm_report_removals(pm_store_t *st, const pm_link_events_t *L, const char *da
                                 PM_SCREEN_DEFAULT_MIN, hits, 4, &nh, NULL))
             nh = 0;
         /* orders hit by name (entry k is order k) or by document number */
-        size_t ks[8];
-        size_t nk = 0;
-        for (size_t h = 0; h < nh && nk < 8; h++)
-            ks[nk++] = hits[h].entry;
-        if (c->document_number[0] && nk < 8) {
+        for (size_t h = 0; h < nh; h++)
+            order_note(&orders[hits[h].entry], trav,
+                       hits[h].dob_level == PM_DOB_EXACT ? MATCH_NAME_DOB : MATCH_NAME_WEAK,
+                       c->store_id, hits[h].score);
+        if (c->document_number[0]) {
             size_t lo = 0, hi = ndoc;
             while (lo < hi) {
                 size_t mid = (lo + hi) / 2;
@@ -823,60 +850,81 @@ int pm_report_removals(pm_store_t *st, const pm_link_events_t *L, const char *da
                 else
                     hi = mid;
             }
-            for (; lo < ndoc && nk < 8 && !strcmp(orders[docidx[lo]].doc, c->document_number); lo++)
-                ks[nk++] = docidx[lo];
-        }
-        for (size_t x = 0; x < nk; x++) {
-            order_t *ord = &orders[ks[x]];
-            int seen = 0;
-            for (int q = 0; q < ord->ntrav; q++)
-                seen |= ord->trav[q] == trav;
-            if (!seen && ord->ntrav < 8) ord->trav[ord->ntrav++] = trav;
+            for (; lo < ndoc && !strcmp(orders[docidx[lo]].doc, c->document_number); lo++)
+                order_note(&orders[docidx[lo]], trav, MATCH_DOCUMENT, c->store_id, 0);
         }
     }
     pm_crossing_iter_close(it);
     pm_link_map_free(map);
     pm_watchlist_free(wl);
-    static const char *const cols[] = {"order_id",      "status", "traveller",        "departure",
-                                       "exit_store_id", "port",   "reporting_country"};
-    pm_report_t *r = rc ? NULL : report_new(7, cols);
+    static const char *const cols[] = {
+        "order_id",     "status",          "traveller",        "departure",
+        "exit_store_id", "port",           "reporting_country", "exit_record",
+        "matched_by",   "matched_store_id", "evidence"};
+    pm_report_t *r = rc ? NULL : report_new(11, cols);
     if (!rc && !r) rc = pm_error_set(err, PM_ENOMEM, "out of memory");
-    size_t departed = 0;
+    size_t departed = 0, to_confirm = 0;
     for (size_t k = 0; !rc && k < norders; k++) {
+        /* the first exit on or after the order date of each matched traveller;
+         * the strongest match wins, then the earliest exit */
         const pm_link_event_t *best = NULL;
+        const order_match_t *bm = NULL;
         for (int q = 0; q < orders[k].ntrav; q++) {
+            const order_match_t *om = &orders[k].m[q];
             /* events are sorted by traveller, then time: the traveller's range */
             size_t lo = 0, hi = L->n;
             while (lo < hi) {
                 size_t mid = (lo + hi) / 2;
-                if (L->ev[mid].traveller < orders[k].trav[q])
+                if (L->ev[mid].traveller < om->trav)
                     lo = mid + 1;
                 else
                     hi = mid;
             }
-            for (size_t i = lo; i < L->n && L->ev[i].traveller == orders[k].trav[q]; i++) {
+            for (size_t i = lo; i < L->n && L->ev[i].traveller == om->trav; i++) {
                 const pm_link_event_t *e = &L->ev[i];
                 if (e->direction == PM_DIRECTION_EXIT && e->time_utc >= orders[k].since) {
-                    if (!best || e->time_utc < best->time_utc) best = e;
+                    if (!best || om->strength > bm->strength ||
+                        (om->strength == bm->strength && e->time_utc < best->time_utc)) {
+                        best = e;
+                        bm = om;
+                    }
                     break;
                 }
             }
         }
         char trav[16] = "", ts[32] = "", sid[24] = "", port[24] = "", rc3[8] = "";
-        if (orders[k].ntrav) snprintf(trav, sizeof trav, "%u", orders[k].trav[0]);
+        char xrec[48] = "", by[48] = "", msid[24] = "", evid[200] = "";
+        const order_match_t *show = bm ? bm : (orders[k].ntrav ? &orders[k].m[0] : NULL);
+        if (show) {
+            snprintf(trav, sizeof trav, "%u", show->trav);
+            snprintf(msid, sizeof msid, "%lld", (long long)show->store_id);
+            if (show->strength == MATCH_DOCUMENT)
+                snprintf(by, sizeof by, "document");
+            else
+                snprintf(by, sizeof by, "name %.1f%s", show->score,
+                         show->strength == MATCH_NAME_DOB ? " + date of birth" : "");
+        }
+        const char *status = orders[k].ntrav ? "no departure recorded" : "no match";
         if (best && !(rc = pm_store_get_crossing(st, best->store_id, c, err))) {
-            snprintf(trav, sizeof trav, "%u", best->traveller);
             pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
             snprintf(sid, sizeof sid, "%lld", (long long)c->store_id);
             snprintf(port, sizeof port, "%s", c->port_code);
             snprintf(rc3, sizeof rc3, "%s", c->reporting_country);
-            departed++;
+            snprintf(xrec, sizeof xrec, "%s:%s", c->reporting_country, c->record_id);
+            snprintf(evid, sizeof evid,
+                     "order matched crossing %lld (%s); exit %lld linked to the same traveller %u",
+                     (long long)bm->store_id, by, (long long)c->store_id, bm->trav);
+            /* a weak name match is a lead, not a confirmation */
+            if (bm->strength >= MATCH_NAME_DOB) {
+                status = "departed";
+                departed++;
+            } else {
+                status = "departure_to_confirm";
+                to_confirm++;
+            }
         }
-        if (!rc && report_add(r, orders[k].id,
-                              best              ? "departed"
-                              : orders[k].ntrav ? "no departure recorded"
-                                                : "no match",
-                              trav, ts, sid, port, rc3))
+        if (!rc && report_add(r, orders[k].id, status, trav, ts, sid, port, rc3, xrec, by, msid,
+                              evid))
             rc = pm_error_set(err, PM_ENOMEM, "out of memory");
     }
     free(c);
@@ -888,6 +936,7 @@ int pm_report_removals(pm_store_t *st, const pm_link_events_t *L, const char *da
     }
     summary_int(r, "orders", (int64_t)norders);
     summary_int(r, "departed", (int64_t)departed);
+    summary_int(r, "departures_to_confirm", (int64_t)to_confirm);
     *out = r;
     return PM_OK;
 }
