@@ -101,6 +101,7 @@ typedef struct pm_entry_exit_eval {
     double presence_mae;
     uint64_t complete_people, complete_exact, complete_within1; /* no stay open at data start */
     double complete_mae;
+    uint64_t certain_people, certain_exact, certain_within1; /* rows without uncertain ranges */
     /* removals: our country's orders */
     uint64_t removal_orders, removal_departed, removal_confirmed, removal_missed, removal_wrong;
 } pm_entry_exit_eval_t;

@@ -1625,7 +1625,7 @@ int pm_cmd_eval_entry_exit(int argc, char **argv)
 #define SHARE(a, b) ((b) ? (double)(a) / (double)(b) : 1.0)
     if (json) {
         json_t *o = json_pack(
-            "{s:s,s:s,s:i,s:{s:I,s:I,s:I,s:I,s:f,s:f,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:I,s:f},"
+            "{s:s,s:s,s:i,s:{s:I,s:I,s:I,s:I,s:f,s:f,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:I,s:f,s:I,s:I,s:I},"
             "s:{s:I,s:I,s:I,s:I,s:I},s:f}",
             "country", q.country, "as_of", d, "presence_years", q.presence_years, "overstays",
             "true", (json_int_t)e.overstays_true, "listed", (json_int_t)e.overstays_listed,
@@ -1638,7 +1638,9 @@ int pm_cmd_eval_entry_exit(int argc, char **argv)
             (json_int_t)e.presence_covered, "mean_abs_error", e.presence_mae, "complete_people",
             (json_int_t)e.complete_people, "complete_exact", (json_int_t)e.complete_exact,
             "complete_within_1", (json_int_t)e.complete_within1, "complete_mean_abs_error",
-            e.complete_mae, "removals", "orders", (json_int_t)e.removal_orders, "departed",
+            e.complete_mae, "certain_people", (json_int_t)e.certain_people, "certain_exact",
+            (json_int_t)e.certain_exact, "certain_within_1", (json_int_t)e.certain_within1,
+            "removals", "orders", (json_int_t)e.removal_orders, "departed",
             (json_int_t)e.removal_departed, "confirmed", (json_int_t)e.removal_confirmed, "missed",
             (json_int_t)e.removal_missed, "wrongly_confirmed", (json_int_t)e.removal_wrong,
             "seconds", secs);
@@ -1667,6 +1669,9 @@ int pm_cmd_eval_entry_exit(int argc, char **argv)
            "days\n",
            (unsigned long long)e.complete_people, SHARE(e.complete_exact, e.complete_people),
            SHARE(e.complete_within1, e.complete_people), e.complete_mae);
+    printf("  settled counts   %llu people (no uncertain range): exact %.4f, within 1 day %.4f\n",
+           (unsigned long long)e.certain_people, SHARE(e.certain_exact, e.certain_people),
+           SHARE(e.certain_within1, e.certain_people));
     printf("removals           %llu orders, %llu truly departed: %llu confirmed (%.4f), %llu "
            "missed, %llu wrongly confirmed\n",
            (unsigned long long)e.removal_orders, (unsigned long long)e.removal_departed,

@@ -350,6 +350,11 @@ static int eval_presence(const pm_link_events_t *L, const ee_t *E, const pm_entr
         out->presence_within1 += d <= 1;
         out->presence_covered += mn <= truth && truth <= mx;
         abs_all += (double)d;
+        if (mn == mx) { /* the report claims the count is settled */
+            out->certain_people++;
+            out->certain_exact += d == 0;
+            out->certain_within1 += d <= 1;
+        }
         if (!inside0) { /* complete records: no stay open when the data begins */
             out->complete_people++;
             out->complete_exact += d == 0;

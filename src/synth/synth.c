@@ -538,6 +538,9 @@ static void admission(const pm__model_t *m, const pm__pending_t *pe, const pm__s
         pm__strlcpy(c->admission_class, "permanent_resident", sizeof c->admission_class);
     } else if (st->plan.cls == PM_SYNTH_COMMUTER_DAILY || st->plan.cls == PM_SYNTH_COMMUTER_WEEKLY) {
         pm__strlcpy(c->admission_class, "worker", sizeof c->admission_class);
+        /* a cross-border worker is admitted for a year at each entry: every
+         * limited admission has its end date */
+        pm__format_date(m->start_day + pe->day + 365, c->stay_until);
     } else {
         pm__strlcpy(c->admission_class, st->plan.cls == PM_SYNTH_LONG_STAY ? "student" : "visitor",
                     sizeof c->admission_class);
