@@ -466,6 +466,12 @@ static void loose_free(loose_exit_t *x, size_t n)
     free(x);
 }
 
+static int cmp_loose_year(const void *a, const void *b)
+{
+    int x = ((const loose_exit_t *)a)->c->dob.year, y = ((const loose_exit_t *)b)->c->dob.year;
+    return (x > y) - (x < y);
+}
+
 /* The unreconciled exits of L with their crossings (x malloc'd, caller frees
  * with loose_free). */
 static int loose_exits(pm_store_t *st, const pm_link_events_t *L, loose_exit_t **out,
@@ -498,9 +504,24 @@ static int loose_exits(pm_store_t *st, const pm_link_events_t *L, loose_exit_t *
         loose_free(x, k);
         return rc;
     }
+    if (k > 1) qsort(x, k, sizeof *x, cmp_loose_year); /* the departure check blocks on it */
     *out = x;
     *out_n = k;
     return PM_OK;
+}
+
+/* First index in x (sorted by birth year) whose year is >= year. */
+static size_t loose_lower(const loose_exit_t *x, size_t n, int year)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (x[mid].c->dob.year < year)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 /* The departure check of an overstay candidate: an unreconciled exit of
@@ -518,13 +539,18 @@ static size_t departure_check(const pm_link_events_t *L, const pm_link_event_t *
 {
     size_t best = SIZE_MAX;
     double best_w = model->review_threshold;
-    for (size_t k = 0; k < nx; k++) {
+    /* blocked on the birth year (within one; exits without a date always) */
+    int ya = entry->dob.year;
+    size_t no_year = loose_lower(x, nx, 1);
+    size_t lo = ya ? loose_lower(x, nx, ya - 1) : no_year;
+    size_t hi = ya ? loose_lower(x, nx, ya + 2) : nx;
+    if (lo < no_year) lo = no_year;
+    for (size_t j = 0; j < no_year + (hi - lo); j++) {
+        size_t k = j < no_year ? j : lo + (j - no_year);
         const pm_link_event_t *xe = &L->ev[x[k].ev];
         if (xe->traveller == e->traveller || xe->time_utc <= e->time_utc ||
             xe->local_day > as_of_day)
             continue;
-        int ya = entry->dob.year, yb = x[k].c->dob.year;
-        if (ya && yb && (ya - yb > 1 || yb - ya > 1)) continue; /* cheap block on the year */
         pm_link_evidence_t ev;
         if (pm_link_compare(entry, x[k].c, model, &ev, NULL)) continue;
         if (ev.weight >= best_w) {
