@@ -369,6 +369,12 @@ static int eval_presence(const pm_link_events_t *L, const ee_t *E, const pm_entr
     return PM_OK;
 }
 
+static int cmp_order_id(const void *a, const void *b)
+{
+    return strcmp((*(const pm_synth_person_t *const *)a)->removal_order_id,
+                  (*(const pm_synth_person_t *const *)b)->removal_order_id);
+}
+
 static int eval_removals(pm_store_t *st, const pm_link_events_t *L, const ee_t *E,
                          const pm_entry_exit_query_t *q, pm_entry_exit_eval_t *out,
                          pm_error_t *err)
@@ -388,12 +394,29 @@ static int eval_removals(pm_store_t *st, const pm_link_events_t *L, const ee_t *
     pm_buf_free(&b);
     if (rc) return rc;
     int c_o = col_of(r, "order_id"), c_s = col_of(r, "status"), c_x = col_of(r, "exit_store_id");
+    /* the ordered people by order id */
+    size_t nord = 0;
+    const pm_synth_person_t **ord = malloc((E->npeople ? E->npeople : 1) * sizeof *ord);
+    if (!ord) {
+        pm_report_free(r);
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < E->npeople; k++)
+        if (E->people[k].removal_order && !strcmp(E->people[k].removal_country, q->country))
+            ord[nord++] = &E->people[k];
+    if (nord > 1) qsort(ord, nord, sizeof *ord, cmp_order_id);
     for (size_t i = 0; i < pm_report_nrows(r); i++) {
         const char *oid = pm_report_cell(r, i, (size_t)c_o);
         const pm_synth_person_t *p = NULL;
-        for (size_t k = 0; k < E->npeople && !p; k++)
-            if (E->people[k].removal_order && !strcmp(E->people[k].removal_order_id, oid))
-                p = &E->people[k];
+        size_t a = 0, z = nord;
+        while (a < z) {
+            size_t mid = (a + z) / 2;
+            if (strcmp(ord[mid]->removal_order_id, oid) < 0)
+                a = mid + 1;
+            else
+                z = mid;
+        }
+        if (a < nord && !strcmp(ord[a]->removal_order_id, oid)) p = ord[a];
         if (!p) continue;
         pm_dob_t od = {0};
         pm_dob_parse(p->removal_order_date, strlen(p->removal_order_date), &od, NULL);
@@ -419,6 +442,7 @@ static int eval_removals(pm_store_t *st, const pm_link_events_t *L, const ee_t *
             out->removal_missed += departed;
         }
     }
+    free(ord);
     pm_report_free(r);
     return PM_OK;
 }
