@@ -453,27 +453,32 @@ int pm_report_reconcile(const pm_link_events_t *L, int all, pm_report_t **out, p
 /* ---- overstays ------------------------------------------------------------------- */
 
 /* An exit that nothing reconciles (its traveller's previous crossing is not an
- * entry), with the identity fields the departure check compares. */
+ * entry), with the identity fields the departure check compares (kept
+ * compact: there can be tens of thousands). */
 typedef struct loose_exit {
-    size_t ev;          /* index in L->ev */
-    pm_crossing_t *c;   /* the stored crossing */
+    size_t ev; /* index in L->ev */
+    pm_dob_t dob;
+    char sex;
+    char citizenship[4];
+    char document_number[PM_DOCNUM_MAX + 1];
+    char *names; /* surname, given names, middle names, each NUL-terminated; owned */
 } loose_exit_t;
 
 static void loose_free(loose_exit_t *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        free(x[i].c);
+        free(x[i].names);
     free(x);
 }
 
 static int cmp_loose_year(const void *a, const void *b)
 {
-    int x = ((const loose_exit_t *)a)->c->dob.year, y = ((const loose_exit_t *)b)->c->dob.year;
+    int x = ((const loose_exit_t *)a)->dob.year, y = ((const loose_exit_t *)b)->dob.year;
     return (x > y) - (x < y);
 }
 
-/* The unreconciled exits of L with their crossings (x malloc'd, caller frees
- * with loose_free). */
+/* The unreconciled exits of L with their identity fields (x malloc'd, caller
+ * frees with loose_free), sorted by birth year. */
 static int loose_exits(pm_store_t *st, const pm_link_events_t *L, loose_exit_t **out,
                        size_t *out_n, pm_error_t *err)
 {
@@ -486,19 +491,30 @@ static int loose_exits(pm_store_t *st, const pm_link_events_t *L, loose_exit_t *
     for (size_t i = 0; i < L->n; i++)
         n += entry[i] == -1;
     loose_exit_t *x = calloc(n ? n : 1, sizeof *x);
-    int rc = x ? PM_OK : pm_error_set(err, PM_ENOMEM, "out of memory");
+    pm_crossing_t *c = malloc(sizeof *c);
+    int rc = x && c ? PM_OK : pm_error_set(err, PM_ENOMEM, "out of memory");
     size_t k = 0;
     for (size_t i = 0; !rc && i < L->n; i++) {
         if (entry[i] != -1) continue;
-        x[k].ev = i;
-        x[k].c = malloc(sizeof *x[k].c);
-        if (!x[k].c) {
+        if ((rc = pm_store_get_crossing(st, L->ev[i].store_id, c, err))) break;
+        size_t ls = strlen(c->surname), lg = strlen(c->given_names), lm = strlen(c->middle_names);
+        loose_exit_t *e = &x[k];
+        e->names = malloc(ls + lg + lm + 3);
+        if (!e->names) {
             rc = pm_error_set(err, PM_ENOMEM, "out of memory");
             break;
         }
-        rc = pm_store_get_crossing(st, L->ev[i].store_id, x[k].c, err);
+        memcpy(e->names, c->surname, ls + 1);
+        memcpy(e->names + ls + 1, c->given_names, lg + 1);
+        memcpy(e->names + ls + lg + 2, c->middle_names, lm + 1);
+        e->ev = i;
+        e->dob = c->dob;
+        e->sex = c->sex;
+        memcpy(e->citizenship, c->citizenship, sizeof e->citizenship);
+        memcpy(e->document_number, c->document_number, sizeof e->document_number);
         k++;
     }
+    free(c);
     free(entry);
     if (rc) {
         loose_free(x, k);
@@ -510,13 +526,26 @@ static int loose_exits(pm_store_t *st, const pm_link_events_t *L, loose_exit_t *
     return PM_OK;
 }
 
+/* Fills the identity fields pm_link_compare reads from a loose exit. */
+static void loose_identity(const loose_exit_t *x, pm_crossing_t *c)
+{
+    const char *s = x->names, *g = s + strlen(s) + 1, *m = g + strlen(g) + 1;
+    snprintf(c->surname, sizeof c->surname, "%s", s);
+    snprintf(c->given_names, sizeof c->given_names, "%s", g);
+    snprintf(c->middle_names, sizeof c->middle_names, "%s", m);
+    c->dob = x->dob;
+    c->sex = x->sex;
+    memcpy(c->citizenship, x->citizenship, sizeof c->citizenship);
+    memcpy(c->document_number, x->document_number, sizeof c->document_number);
+}
+
 /* First index in x (sorted by birth year) whose year is >= year. */
 static size_t loose_lower(const loose_exit_t *x, size_t n, int year)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (x[mid].c->dob.year < year)
+        if (x[mid].dob.year < year)
             lo = mid + 1;
         else
             hi = mid;
@@ -531,11 +560,12 @@ static size_t loose_lower(const loose_exit_t *x, size_t n, int year)
  * likely the person leaving under a record the linker kept apart (a passport
  * renewed with a typo, a dual national's other passport, a placeholder date),
  * so the stay is not reported as an overstay but as a departure to confirm,
- * with the evidence. Returns the best exit's index in x, or SIZE_MAX. */
+ * with the evidence. scratch receives each exit's identity in turn. Returns
+ * the best exit's index in x, or SIZE_MAX. */
 static size_t departure_check(const pm_link_events_t *L, const pm_link_event_t *e,
                               const pm_crossing_t *entry, const loose_exit_t *x, size_t nx,
                               int32_t as_of_day, const pm_link_model_t *model,
-                              pm_link_evidence_t *out_ev)
+                              pm_crossing_t *scratch, pm_link_evidence_t *out_ev)
 {
     size_t best = SIZE_MAX;
     double best_w = model->review_threshold;
@@ -552,7 +582,8 @@ static size_t departure_check(const pm_link_events_t *L, const pm_link_event_t *
             xe->local_day > as_of_day)
             continue;
         pm_link_evidence_t ev;
-        if (pm_link_compare(entry, x[k].c, model, &ev, NULL)) continue;
+        loose_identity(&x[k], scratch);
+        if (pm_link_compare(entry, scratch, model, &ev, NULL)) continue;
         if (ev.weight >= best_w) {
             best_w = ev.weight;
             best = k;
@@ -597,8 +628,8 @@ int pm_report_overstays(pm_store_t *st, const pm_link_events_t *L, const pm_stay
         "stay_end",    "days_over",      "surname",    "given_names", "document",
         "stay_basis",  "status",         "exit_store_id", "exit_traveller", "evidence"};
     pm_report_t *r = rc ? NULL : report_new(15, cols);
-    pm_crossing_t *c = malloc(sizeof *c);
-    if (!rc && (!r || !c)) rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+    pm_crossing_t *c = malloc(sizeof *c), *scratch = calloc(1, sizeof *scratch);
+    if (!rc && (!r || !c || !scratch)) rc = pm_error_set(err, PM_ENOMEM, "out of memory");
     size_t confirmed = 0, departed = 0, estimated = 0;
     for (size_t i = 0; !rc && i < n; i++) {
         const pm_link_event_t *e = &L->ev[os[i].entry];
@@ -613,7 +644,7 @@ int pm_report_overstays(pm_store_t *st, const pm_link_events_t *L, const pm_stay
         snprintf(over, sizeof over, "%d", os[i].days_over);
         snprintf(doc, sizeof doc, "%s %s", c->document_issuer, c->document_number);
         pm_link_evidence_t ev;
-        size_t k = departure_check(L, e, c, x, nx, as_of_day, &model, &ev);
+        size_t k = departure_check(L, e, c, x, nx, as_of_day, &model, scratch, &ev);
         const char *status = "overstay";
         if (k != SIZE_MAX) {
             const pm_link_event_t *xe = &L->ev[x[k].ev];
@@ -633,6 +664,7 @@ int pm_report_overstays(pm_store_t *st, const pm_link_events_t *L, const pm_stay
                        xs, xt, evs))
             rc = pm_error_set(err, PM_ENOMEM, "out of memory");
     }
+    free(scratch);
     free(c);
     free(os);
     loose_free(x, nx);
