@@ -141,7 +141,7 @@ static void test_presence(void **state)
     pm_dob_t as_of = {2026, 3, 10};
     assert_int_equal(pm_report_presence(&L, 0, &as_of, 5, 1, &r, &e), PM_OK);
     assert_int_equal(pm_report_nrows(r), 2);
-    assert_int_equal(pm_report_ncols(r), 8);
+    assert_int_equal(pm_report_ncols(r), 11); /* + days_min, days_max, uncertain */
     /* traveller 1: in and out on 2026-03-01, one day present */
     assert_string_equal(pm_report_cell(r, 0, 0), "1");
     assert_string_equal(pm_report_cell(r, 0, 1), "2021-03-11");
@@ -162,6 +162,9 @@ static void test_presence(void **state)
     assert_int_equal(pm_report_nrows(r), 1);
     assert_string_equal(pm_report_cell(r, 0, 5), "yes");
     assert_string_equal(pm_report_cell(r, 0, 7), "yes");
+    /* ... which is an assumption: the days before the exit are uncertain */
+    assert_string_equal(pm_report_cell(r, 0, 8), "1");
+    assert_string_equal(pm_report_cell(r, 0, 10), "2021-03-11..2026-02-28");
     pm_report_free(r);
     assert_int_equal(pm_report_presence(&L, 9, &as_of, 5, 1095, &r, &e), PM_ENOTFOUND);
     assert_null(r);

@@ -551,7 +551,13 @@ static void test_wire_writers(void **state)
     assert_string_equal((char *)b.data,
                         "record_id,reporting_country,direction,timestamp,port_code,mode,surname,"
                         "given_names,middle_names,date_of_birth,citizenship,sex,document_type,"
-                        "document_number,document_issuer,mrz\n");
+                        "document_number,document_issuer,mrz,admission_class,stay_until\n");
+    /* admission data in JSON Lines only when present */
+    snprintf(c.admission_class, sizeof c.admission_class, "visitor");
+    snprintf(c.stay_until, sizeof c.stay_until, "2026-05-30");
+    pm_buf_reset(&b);
+    assert_int_equal(pm_synth_crossing_jsonl(&c, &b), PM_OK);
+    assert_non_null(strstr((char *)b.data, "\"admission_class\":\"visitor\",\"stay_until\":\"2026-05-30\""));
     pm_buf_free(&b);
 }
 

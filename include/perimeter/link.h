@@ -312,7 +312,17 @@ typedef struct pm_link_event {
     uint32_t traveller;
     pm_direction_t direction; /* from our country's point of view */
     char citizenship[4];
+    /* Admission data of our own entries (0 when the entry has none):
+     * PM_ADMISSION_LIMITED with the local day the authorised stay ends
+     * (inclusive), or PM_ADMISSION_UNLIMITED (citizen, permanent resident). */
+    int admission;
+    int32_t stay_until_day;
+    int16_t utc_offset_min;
 } pm_link_event_t;
+
+#define PM_ADMISSION_NONE 0
+#define PM_ADMISSION_LIMITED 1
+#define PM_ADMISSION_UNLIMITED 2
 
 /* Local calendar day (days since 1970-01-01) of an instant at a UTC offset. */
 int32_t pm_link_local_day(int64_t time_utc, int utc_offset_min);
@@ -348,18 +358,32 @@ typedef struct pm_link_overstay {
     size_t entry;         /* index of the last entry (sorted events) */
     int64_t stay_end_utc; /* end of the authorised stay */
     int days_over;        /* whole days past it at as_of */
+    int estimated;        /* 1: the entry has no admission data; the stay is the rules' default */
+    int stay_days;        /* authorised stay in days (from the entry day, both days counting) */
 } pm_link_overstay_t;
 
 /* Travellers whose last crossing at or before as_of is an entry whose
- * authorised stay (rules, by the entry's citizenship) ended before as_of.
+ * authorised stay ended before as_of: the entry's own admission data when it
+ * has some (a limited stay is over once the as_of date is past its last day;
+ * citizens and permanent residents never overstay), else the rules' stay by
+ * the entry's citizenship, marked estimated.
  * *out is malloc'd (caller frees), *out_n its length. PM_ENOMEM. */
 int pm_link_overstays(const pm_link_event_t *ev, size_t n, const pm_stay_rules_t *rules,
                       int64_t as_of_utc, pm_link_overstay_t **out, size_t *out_n, pm_error_t *err);
 
+#define PM_PRESENCE_RANGES_MAX 8
 typedef struct pm_link_presence {
     int days;       /* local days present (any part of a day counts) in the window */
     int anomalies;  /* entry after entry or exit after exit (a missing record) */
     int assumed_in; /* 1 if the first crossing is an exit: present before it */
+    /* What the records do not settle, as ranges of local days (inclusive,
+     * clipped to the window): before a first crossing that is an exit
+     * (counted in days, as assumed), between an entry and a next entry (a
+     * missing exit), between an exit and a next exit (a missing entry); the
+     * last two are not in days. days_min <= true days <= days_max. */
+    int days_min, days_max;
+    int n_uncertain; /* ranges; only the first PM_PRESENCE_RANGES_MAX are kept */
+    int32_t uncertain_from[PM_PRESENCE_RANGES_MAX], uncertain_to[PM_PRESENCE_RANGES_MAX];
 } pm_link_presence_t;
 
 /* Days of physical presence of one traveller in [from_day, to_day] (local

@@ -138,4 +138,40 @@ int pm_screen_run_store(pm_screen_run_t *s, pm_store_t *st, pm_error_t *err);
 int pm_screen_run_finish(pm_screen_run_t *s, double wall_seconds, pm_report_t **out,
                          pm_error_t *err);
 
+/* ---- evaluation against the generator's truth (docs/synth.md, "Entry/exit
+ * truth") ---- */
+
+struct pm_synth_person; /* perimeter/synth.h */
+
+typedef struct pm_entry_exit_query {
+    char country[4];        /* our country: its entries are entries, the partner's are exits */
+    pm_dob_t as_of;         /* overstays as of the end of this local day; presence window end */
+    pm_stay_rules_t rules;  /* fallback stays for entries without admission data */
+    int presence_years;     /* presence window in years (1..100) */
+} pm_entry_exit_query_t;
+
+typedef struct pm_entry_exit_eval {
+    /* overstays: rows with status "overstay" against the true overstayers */
+    uint64_t overstays_true, overstays_listed, overstays_correct, overstays_found;
+    uint64_t departures_to_confirm, departures_to_confirm_true; /* ... truly departed */
+    double overstay_precision, overstay_recall;
+    /* presence days: each person against the traveller holding most of their records */
+    uint64_t presence_people, presence_exact, presence_within1, presence_covered;
+    double presence_mae;
+    uint64_t complete_people, complete_exact, complete_within1; /* no stay open at data start */
+    double complete_mae;
+    uint64_t certain_people, certain_exact, certain_within1; /* rows without uncertain ranges */
+    /* removals: our country's orders */
+    uint64_t removal_orders, removal_departed, removal_confirmed, removal_missed, removal_wrong;
+} pm_entry_exit_eval_t;
+
+/* Runs the overstays, presence and removals reports on the linked store st
+ * and scores them against the truth: truth maps every stored crossing to its
+ * person, people (n of them, from the generator's person master) gives where
+ * each person was on the first day and the removal orders. PM_EINVAL for bad
+ * arguments, PM_ENOTFOUND if a stored crossing has no truth. */
+int pm_eval_entry_exit(pm_store_t *st, const pm_link_truth_t *truth,
+                       const struct pm_synth_person *people, size_t n,
+                       const pm_entry_exit_query_t *q, pm_entry_exit_eval_t *out, pm_error_t *err);
+
 #endif

@@ -92,6 +92,11 @@ typedef struct pm_synth_crossing {
     char document_number[21];
     char document_issuer[4];
     char mrz[96];
+    /* admission data (local to the admitting country; docs/synth.md):
+     * citizen, permanent_resident, visitor, student, worker; stay_until is
+     * the last authorised day ("" for none) */
+    char admission_class[24];
+    char stay_until[11];
     /* not part of the record: */
     uint64_t person_id; /* ground truth */
     unsigned noise;     /* PM_SYNTH_NOISE_* applied */

@@ -24,6 +24,7 @@ extern "C" {
 #define PM_NAME_NORM_MAX 384 /* its normalised form (NFKC may expand) */
 #define PM_DOCNUM_MAX 20
 #define PM_MRZ_MAX 100 /* TD1 3x30, TD2 2x36, TD3 2x44, joined by '|' */
+#define PM_ADMISSION_CLASS_MAX 24
 
 typedef enum pm_direction {
     PM_DIRECTION_UNSET = 0,
@@ -73,6 +74,10 @@ typedef struct pm_crossing {
     char document_issuer[4];               /* alpha-3 or ICAO organisation code */
     char mrz[PM_MRZ_MAX + 1];              /* optional, lines joined by '|' */
     char origin[4]; /* "" for our own records; the partner's code for records received in its feed */
+    /* Admission data: only on our own entries, kept local (not in the list of
+     * exchanged elements, so never written to the partner feed). */
+    char admission_class[PM_ADMISSION_CLASS_MAX + 1]; /* "" = not recorded; see pm_admission_class_valid */
+    pm_dob_t stay_until; /* authorised stay ends at the end of this local day; year 0 = not recorded */
 } pm_crossing_t;
 
 /* The wire fields, in the canonical column order of docs/crossings-format.md. */
@@ -93,9 +98,17 @@ typedef enum pm_crossing_field {
     PM_CF_DOCUMENT_NUMBER,
     PM_CF_DOCUMENT_ISSUER,
     PM_CF_MRZ,
-    PM_CF_COUNT,
+    PM_CF_COUNT, /* the exchanged (wire) fields end here */
+    /* local fields: our own entries only, read on import, never exported */
+    PM_CF_ADMISSION_CLASS = PM_CF_COUNT,
+    PM_CF_STAY_UNTIL,
+    PM_CF_ALL_COUNT,
     PM_CF_NONE = -1 /* a problem not tied to one field (e.g. column count) */
 } pm_crossing_field_t;
+
+/* Admission classes: citizen, permanent_resident, visitor, student, worker,
+ * refugee_claimant, other. Returns 1 for one of them. */
+int pm_admission_class_valid(const char *s, size_t len);
 
 /* Wire name of a field ("record_id", ...); "row" for PM_CF_NONE. Never NULL. */
 const char *pm_crossing_field_name(pm_crossing_field_t f);

@@ -15,6 +15,7 @@
 #include "perimeter/link.h"
 #include "perimeter/reports.h"
 #include "perimeter/store.h"
+#include "perimeter/synth.h"
 #include "perimeter/travel.h"
 
 #include "cli/cmd_link_util.h"
@@ -735,13 +736,17 @@ static void report_usage(FILE *out)
             "            exits reconciled with a prior entry; lists the unreconciled ones\n"
             "            (the work queue), or every exit with --all\n"
             "  overstays --as-of DATE [--stay CODE=DAYS ...]\n"
-            "            still inside past the authorised stay; stays per citizenship\n"
-            "            (default=180; CODE=0 means not limited, e.g. CAN=0)\n"
+            "            still inside past the authorised stay: the entry's own admission\n"
+            "            data (stay_basis=admission), else a stay per citizenship\n"
+            "            (stay_basis=estimated; default=180; CODE=0 means not limited);\n"
+            "            a likely exit under another traveller makes it departure_to_confirm\n"
             "  presence  (--traveller ID | --all) --as-of DATE [--years 5] [--required 1095]\n"
-            "            days of physical presence in the window ending on DATE\n"
+            "            days of physical presence in the window ending on DATE; gaps in\n"
+            "            the records as uncertain ranges (days_min, days_max)\n"
             "            (citizenship 1095 in 5 years; permanent residence 730)\n"
             "  removals  --orders FILE\n"
-            "            departures of people under removal orders; FILE is CSV with\n"
+            "            departures of people under removal orders, with the evidence\n"
+            "            (exit record, how the order matched, the linking traveller); FILE is CSV with\n"
             "            order_id,surname,given_names,date_of_birth,document_number,order_date\n"
             "Run `perimeter link` first; crossings imported since are reported as unlinked.\n");
 }
@@ -1071,5 +1076,174 @@ int pm_cmd_screen(int argc, char **argv)
     return rc;
 bad:
     screen_usage(stderr);
+    return 2;
+}
+
+/* ---- eval entry-exit -------------------------------------------------------------- */
+
+static void eval_ee_usage(FILE *f)
+{
+    fputs("usage: perimeter eval entry-exit --db PATH --truth FILE --people FILE --country CODE\n"
+          "                                 --as-of DATE [--stay CODE=DAYS ...] [--years N] [--json]\n"
+          "Scores the overstays, presence and removals reports of a linked store against\n"
+          "the generator's truth (docs/synth.md, \"Entry/exit truth\").\n"
+          "  --truth FILE    the generator's truth CSV (every stored crossing must be in it)\n"
+          "  --people FILE   the generator's person master (--people-out)\n"
+          "  --country CODE  our country (the store's own entries)\n"
+          "  --as-of DATE    overstays as of the end of this local day; presence window end\n"
+          "  --stay CODE=DAYS  fallback stays for entries without admission data\n"
+          "                  (default=180 unless given)\n"
+          "  --years N       presence window in years (default 5)\n",
+          f);
+}
+
+int pm_cmd_eval_entry_exit(int argc, char **argv)
+{
+    const char *db = NULL, *truth_path = NULL, *people_path = NULL;
+    int json = 0, have_as_of = 0;
+    uint64_t years = 5;
+    pm_entry_exit_query_t q;
+    memset(&q, 0, sizeof q);
+    q.rules.default_days = 180;
+    pm_error_t err = {0};
+    static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+                                         {"truth", required_argument, NULL, 't'},
+                                         {"people", required_argument, NULL, 'p'},
+                                         {"country", required_argument, NULL, 'C'},
+                                         {"as-of", required_argument, NULL, 'a'},
+                                         {"stay", required_argument, NULL, 's'},
+                                         {"years", required_argument, NULL, 'y'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'd':
+            db = optarg;
+            break;
+        case 't':
+            truth_path = optarg;
+            break;
+        case 'p':
+            people_path = optarg;
+            break;
+        case 'C':
+            if (strlen(optarg) != 3) goto bad;
+            memcpy(q.country, optarg, 4);
+            break;
+        case 'a':
+            if (parse_date_arg(optarg, &q.as_of)) goto bad;
+            have_as_of = 1;
+            break;
+        case 's':
+            if (pm_stay_rules_add(&q.rules, optarg, &err)) {
+                fprintf(stderr, "perimeter eval entry-exit: %s\n", pm_error_text(&err));
+                return 2;
+            }
+            break;
+        case 'y':
+            if (pm__cli_parse_u64(optarg, &years) || years < 1 || years > 100) goto bad;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            eval_ee_usage(stdout);
+            return 0;
+        default:
+            goto bad;
+        }
+    }
+    if (!truth_path || !people_path || !q.country[0] || !have_as_of || optind != argc) goto bad;
+    q.presence_years = (int)years;
+    pm_link_truth_t *truth = NULL;
+    pm_synth_person_t *people = NULL;
+    size_t npeople = 0;
+    int rc = pm_link_truth_load(truth_path, 50000000, &truth, &err);
+    if (!rc) rc = pm_synth_people_sample(people_path, SIZE_MAX, 1, &people, &npeople, &err);
+    pm_store_t *st = NULL;
+    if (!rc) {
+        st = open_db(db, 1);
+        if (!st) {
+            pm_link_truth_free(truth);
+            free(people);
+            return 3;
+        }
+    }
+    pm_entry_exit_eval_t e;
+    uint64_t t0 = pm_now_ns();
+    if (!rc) rc = pm_eval_entry_exit(st, truth, people, npeople, &q, &e, &err);
+    double secs = (double)(pm_now_ns() - t0) / 1e9;
+    pm_store_close(st);
+    pm_link_truth_free(truth);
+    free(people);
+    if (rc) {
+        fprintf(stderr, "perimeter eval entry-exit: %s\n", pm_error_text(&err));
+        return 3;
+    }
+    char d[16];
+    pm_dob_format(&q.as_of, d);
+#define SHARE(a, b) ((b) ? (double)(a) / (double)(b) : 1.0)
+    if (json) {
+        json_t *o = json_pack(
+            "{s:s,s:s,s:i,s:{s:I,s:I,s:I,s:I,s:f,s:f,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:I,s:f,s:I,s:I,s:I},"
+            "s:{s:I,s:I,s:I,s:I,s:I},s:f}",
+            "country", q.country, "as_of", d, "presence_years", q.presence_years, "overstays",
+            "true", (json_int_t)e.overstays_true, "listed", (json_int_t)e.overstays_listed,
+            "correct", (json_int_t)e.overstays_correct, "found", (json_int_t)e.overstays_found,
+            "precision", e.overstay_precision, "recall", e.overstay_recall,
+            "departures_to_confirm", (json_int_t)e.departures_to_confirm,
+            "departures_to_confirm_true", (json_int_t)e.departures_to_confirm_true, "presence",
+            "people", (json_int_t)e.presence_people, "exact", (json_int_t)e.presence_exact,
+            "within_1", (json_int_t)e.presence_within1, "truth_in_range",
+            (json_int_t)e.presence_covered, "mean_abs_error", e.presence_mae, "complete_people",
+            (json_int_t)e.complete_people, "complete_exact", (json_int_t)e.complete_exact,
+            "complete_within_1", (json_int_t)e.complete_within1, "complete_mean_abs_error",
+            e.complete_mae, "certain_people", (json_int_t)e.certain_people, "certain_exact",
+            (json_int_t)e.certain_exact, "certain_within_1", (json_int_t)e.certain_within1,
+            "removals", "orders", (json_int_t)e.removal_orders, "departed",
+            (json_int_t)e.removal_departed, "confirmed", (json_int_t)e.removal_confirmed, "missed",
+            (json_int_t)e.removal_missed, "wrongly_confirmed", (json_int_t)e.removal_wrong,
+            "seconds", secs);
+        char *s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+        json_decref(o);
+        if (!s) return 3;
+        puts(s);
+        free(s);
+        return 0;
+    }
+    printf("entry/exit answers of %s as of %s against the truth\n", q.country, d);
+    printf("overstays          %llu listed, %llu correct; %llu true, %llu found\n",
+           (unsigned long long)e.overstays_listed, (unsigned long long)e.overstays_correct,
+           (unsigned long long)e.overstays_true, (unsigned long long)e.overstays_found);
+    printf("  precision        %.4f\n  recall           %.4f\n", e.overstay_precision,
+           e.overstay_recall);
+    printf("  to confirm       %llu departures (%llu truly the person's exit)\n",
+           (unsigned long long)e.departures_to_confirm,
+           (unsigned long long)e.departures_to_confirm_true);
+    printf("presence (%d y)     %llu people: exact %.4f, within 1 day %.4f, truth in "
+           "[min,max] %.4f, mean abs error %.3f days\n",
+           q.presence_years, (unsigned long long)e.presence_people,
+           SHARE(e.presence_exact, e.presence_people), SHARE(e.presence_within1, e.presence_people),
+           SHARE(e.presence_covered, e.presence_people), e.presence_mae);
+    printf("  complete records %llu people: exact %.4f, within 1 day %.4f, mean abs error %.3f "
+           "days\n",
+           (unsigned long long)e.complete_people, SHARE(e.complete_exact, e.complete_people),
+           SHARE(e.complete_within1, e.complete_people), e.complete_mae);
+    printf("  settled counts   %llu people (no uncertain range): exact %.4f, within 1 day %.4f\n",
+           (unsigned long long)e.certain_people, SHARE(e.certain_exact, e.certain_people),
+           SHARE(e.certain_within1, e.certain_people));
+    printf("removals           %llu orders, %llu truly departed: %llu confirmed (%.4f), %llu "
+           "missed, %llu wrongly confirmed\n",
+           (unsigned long long)e.removal_orders, (unsigned long long)e.removal_departed,
+           (unsigned long long)e.removal_confirmed, SHARE(e.removal_confirmed, e.removal_departed),
+           (unsigned long long)e.removal_missed, (unsigned long long)e.removal_wrong);
+    printf("time               %.2f s\n", secs);
+#undef SHARE
+    return 0;
+bad:
+    eval_ee_usage(stderr);
     return 2;
 }

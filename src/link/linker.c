@@ -325,6 +325,18 @@ static void compare_profiles(const pm_linker_t *lk, const prof_t *a, const prof_
     ev->weight = 0;
     for (int f = 0; f < PM_LINK_FIELDS; f++)
         ev->weight += lk->model.w[f][ev->level[f]];
+    /* A renewed passport (or a second document of the same nationality): the
+     * whole identity agrees - every core name token, a full date of birth that
+     * is not a placeholder, sex and citizenship - and only the number differs.
+     * EM learns the name and date weights from blocked pairs, which already
+     * share a name key, so it undervalues that agreement (exact name + exact
+     * date scored ~7 and the renewal split the traveller mid-stay, issue 15);
+     * such a pair links. Anything weaker (a name typo, a swapped date, another
+     * citizenship) keeps the model's score. */
+    if (ev->level[PM_LF_DOC] == PM_DOC_DISAGREE && ev->level[PM_LF_NAME] == 0 &&
+        ev->level[PM_LF_DOB] == PM_DOB_EXACT && ev->level[PM_LF_SEX] == 0 &&
+        ev->level[PM_LF_CITIZENSHIP] == 0 && ev->weight < lk->model.link_threshold)
+        ev->weight = lk->model.link_threshold;
 }
 
 static int new_traveller(pm_linker_t *lk, uint32_t *out)

@@ -96,13 +96,31 @@ int pm_link_overstays(const pm_link_event_t *ev, size_t n, const pm_stay_rules_t
         while (j < n && ev[j].traveller == ev[i].traveller)
             j++;
         /* last crossing at or before as_of */
+        /* the as_of date is a local calendar date at the port */
+        int32_t as_of_local = pm_link_local_day(as_of_utc, 0);
         size_t last = SIZE_MAX;
-        for (size_t k = i; k < j && ev[k].time_utc <= as_of_utc; k++)
+        for (size_t k = i; k < j && ev[k].local_day <= as_of_local; k++)
             last = k;
-        if (last != SIZE_MAX && ev[last].direction == PM_DIRECTION_ENTRY) {
-            int days = pm_stay_rules_days(rules, ev[last].citizenship);
-            int64_t end = ev[last].time_utc + (int64_t)days * 86400;
-            if (days > 0 && end < as_of_utc) {
+        if (last != SIZE_MAX && ev[last].direction == PM_DIRECTION_ENTRY &&
+            ev[last].admission != PM_ADMISSION_UNLIMITED) {
+            const pm_link_event_t *e = &ev[last];
+            int est = e->admission != PM_ADMISSION_LIMITED, over = 0, days, days_over = 0;
+            int64_t end;
+            if (est) {
+                days = pm_stay_rules_days(rules, e->citizenship);
+                end = e->time_utc + (int64_t)days * 86400;
+                over = days > 0 && end < as_of_utc;
+                days_over = (int)((as_of_utc - end) / 86400);
+            } else {
+                /* the stay ends at the end of its last local day; the as_of
+                 * date is the officer's calendar date */
+                int64_t as_of_day = pm_link_local_day(as_of_utc, 0);
+                days = e->stay_until_day - e->local_day + 1;
+                end = ((int64_t)e->stay_until_day + 1) * 86400 - (int64_t)e->utc_offset_min * 60 - 1;
+                over = as_of_day > e->stay_until_day;
+                days_over = (int)(as_of_day - e->stay_until_day);
+            }
+            if (over) {
                 if (*out_n == cap) {
                     size_t nc = cap ? cap * 2 : 64;
                     pm_link_overstay_t *no = realloc(*out, nc * sizeof *no);
@@ -118,7 +136,9 @@ int pm_link_overstays(const pm_link_event_t *ev, size_t n, const pm_stay_rules_t
                 pm_link_overstay_t *o = &(*out)[(*out_n)++];
                 o->entry = last;
                 o->stay_end_utc = end;
-                o->days_over = (int)((as_of_utc - end) / 86400);
+                o->days_over = days_over;
+                o->estimated = est;
+                o->stay_days = days;
             }
         }
         i = j;
@@ -133,6 +153,20 @@ static int overlap(int32_t a, int32_t b, int32_t from, int32_t to)
     return b >= a ? b - a + 1 : 0;
 }
 
+/* Notes [a, b] (clipped to the window) as uncertain; returns its length. */
+static int uncertain(pm_link_presence_t *out, int32_t a, int32_t b, int32_t from, int32_t to)
+{
+    if (a < from) a = from;
+    if (b > to) b = to;
+    if (b < a) return 0;
+    if (out->n_uncertain < PM_PRESENCE_RANGES_MAX) {
+        out->uncertain_from[out->n_uncertain] = a;
+        out->uncertain_to[out->n_uncertain] = b;
+    }
+    out->n_uncertain++;
+    return b - a + 1;
+}
+
 void pm_link_presence_days(const pm_link_event_t *ev, size_t n, int32_t from_day, int32_t to_day,
                            pm_link_presence_t *out)
 {
@@ -143,11 +177,14 @@ void pm_link_presence_days(const pm_link_event_t *ev, size_t n, int32_t from_day
     int32_t last_counted = INT32_MIN;
     int inside = 0;
     int32_t start = 0;
+    int assumed = 0, extra = 0; /* days counted on assumption; days possible but not counted */
     if (ev[0].direction == PM_DIRECTION_EXIT) {
         out->assumed_in = 1;
         inside = 1;
         start = from_day < ev[0].local_day ? from_day : ev[0].local_day;
+        assumed = uncertain(out, from_day, ev[0].local_day - 1, from_day, to_day);
     }
+    int32_t last_exit = INT32_MIN;
     for (size_t i = 0; i < n; i++) {
         int32_t d = ev[i].local_day;
         if (ev[i].direction == PM_DIRECTION_ENTRY) {
@@ -156,22 +193,29 @@ void pm_link_presence_days(const pm_link_event_t *ev, size_t n, int32_t from_day
                 int32_t a = start > last_counted ? start : last_counted + 1;
                 out->days += overlap(a, start, from_day, to_day);
                 if (start > last_counted) last_counted = start;
+                extra += uncertain(out, start + 1, d - 1, from_day, to_day);
             }
             inside = 1;
             start = d;
         } else if (ev[i].direction == PM_DIRECTION_EXIT) {
             if (!inside) { /* missing entry: nothing credited */
                 out->anomalies++;
+                int32_t a = last_exit + 1 > last_counted + 1 ? last_exit + 1 : last_counted + 1;
+                extra += uncertain(out, a, d, from_day, to_day);
+                last_exit = d;
                 continue;
             }
             int32_t a = start > last_counted ? start : last_counted + 1;
             out->days += overlap(a, d, from_day, to_day);
             if (d > last_counted) last_counted = d;
             inside = 0;
+            last_exit = d;
         }
     }
     if (inside) {
         int32_t a = start > last_counted ? start : last_counted + 1;
         out->days += overlap(a, to_day, from_day, to_day);
     }
+    out->days_min = out->days - assumed;
+    out->days_max = out->days + extra;
 }

@@ -305,6 +305,15 @@ int pm_link_events_load(pm_store_t *st, pm_link_events_t *L, pm_error_t *err)
         e->traveller = trav;
         e->direction = c->direction;
         memcpy(e->citizenship, c->citizenship, 4);
+        e->utc_offset_min = c->utc_offset_min;
+        if (!strcmp(c->admission_class, "citizen") ||
+            !strcmp(c->admission_class, "permanent_resident")) {
+            e->admission = PM_ADMISSION_UNLIMITED;
+        } else if (c->stay_until.year) {
+            e->admission = PM_ADMISSION_LIMITED;
+            e->stay_until_day = (int32_t)pm_days_from_civil(c->stay_until.year, c->stay_until.month,
+                                                            c->stay_until.day);
+        }
     }
     free(c);
     pm_crossing_iter_close(it);
@@ -470,41 +479,222 @@ int pm_report_reconcile(const pm_link_events_t *L, int all, pm_report_t **out, p
 
 /* ---- overstays ------------------------------------------------------------------- */
 
+/* An exit that nothing reconciles (its traveller's previous crossing is not an
+ * entry), with the identity fields the departure check compares (kept
+ * compact: there can be tens of thousands). */
+typedef struct loose_exit {
+    size_t ev; /* index in L->ev */
+    pm_dob_t dob;
+    char sex;
+    char citizenship[4];
+    char document_number[PM_DOCNUM_MAX + 1];
+    char *names; /* surname, given names, middle names, each NUL-terminated; owned */
+} loose_exit_t;
+
+static void loose_free(loose_exit_t *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(x[i].names);
+    free(x);
+}
+
+static int cmp_loose_year(const void *a, const void *b)
+{
+    int x = ((const loose_exit_t *)a)->dob.year, y = ((const loose_exit_t *)b)->dob.year;
+    return (x > y) - (x < y);
+}
+
+/* The unreconciled exits of L with their identity fields (x malloc'd, caller
+ * frees with loose_free), sorted by birth year. */
+static int loose_exits(pm_store_t *st, const pm_link_events_t *L, loose_exit_t **out,
+                       size_t *out_n, pm_error_t *err)
+{
+    *out = NULL;
+    *out_n = 0;
+    int64_t *entry = malloc((L->n ? L->n : 1) * sizeof *entry);
+    if (!entry) return pm_error_set(err, PM_ENOMEM, "out of memory");
+    pm_link_reconcile(L->ev, L->n, entry, NULL);
+    size_t n = 0;
+    for (size_t i = 0; i < L->n; i++)
+        n += entry[i] == -1;
+    loose_exit_t *x = calloc(n ? n : 1, sizeof *x);
+    pm_crossing_t *c = malloc(sizeof *c);
+    int rc = x && c ? PM_OK : pm_error_set(err, PM_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; !rc && i < L->n; i++) {
+        if (entry[i] != -1) continue;
+        if ((rc = pm_store_get_crossing(st, L->ev[i].store_id, c, err))) break;
+        size_t ls = strlen(c->surname), lg = strlen(c->given_names), lm = strlen(c->middle_names);
+        loose_exit_t *e = &x[k];
+        e->names = malloc(ls + lg + lm + 3);
+        if (!e->names) {
+            rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+            break;
+        }
+        memcpy(e->names, c->surname, ls + 1);
+        memcpy(e->names + ls + 1, c->given_names, lg + 1);
+        memcpy(e->names + ls + lg + 2, c->middle_names, lm + 1);
+        e->ev = i;
+        e->dob = c->dob;
+        e->sex = c->sex;
+        memcpy(e->citizenship, c->citizenship, sizeof e->citizenship);
+        memcpy(e->document_number, c->document_number, sizeof e->document_number);
+        k++;
+    }
+    free(c);
+    free(entry);
+    if (rc) {
+        loose_free(x, k);
+        return rc;
+    }
+    if (k > 1) qsort(x, k, sizeof *x, cmp_loose_year); /* the departure check blocks on it */
+    *out = x;
+    *out_n = k;
+    return PM_OK;
+}
+
+/* Fills the identity fields pm_link_compare reads from a loose exit. */
+static void loose_identity(const loose_exit_t *x, pm_crossing_t *c)
+{
+    const char *s = x->names, *g = s + strlen(s) + 1, *m = g + strlen(g) + 1;
+    snprintf(c->surname, sizeof c->surname, "%s", s);
+    snprintf(c->given_names, sizeof c->given_names, "%s", g);
+    snprintf(c->middle_names, sizeof c->middle_names, "%s", m);
+    c->dob = x->dob;
+    c->sex = x->sex;
+    memcpy(c->citizenship, x->citizenship, sizeof c->citizenship);
+    memcpy(c->document_number, x->document_number, sizeof c->document_number);
+}
+
+/* First index in x (sorted by birth year) whose year is >= year. */
+static size_t loose_lower(const loose_exit_t *x, size_t n, int year)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (x[mid].dob.year < year)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The departure check of an overstay candidate: an unreconciled exit of
+ * another traveller, after the entry and by the as-of day, whose identity
+ * compares with the entry's at least at the default model's review threshold
+ * (its default weights, not EM's: see docs/link.md). Such an exit is most
+ * likely the person leaving under a record the linker kept apart (a passport
+ * renewed with a typo, a dual national's other passport, a placeholder date),
+ * so the stay is not reported as an overstay but as a departure to confirm,
+ * with the evidence. scratch receives each exit's identity in turn. Returns
+ * the best exit's index in x, or SIZE_MAX. */
+static size_t departure_check(const pm_link_events_t *L, const pm_link_event_t *e,
+                              const pm_crossing_t *entry, const loose_exit_t *x, size_t nx,
+                              int32_t as_of_day, const pm_link_model_t *model,
+                              pm_crossing_t *scratch, pm_link_evidence_t *out_ev)
+{
+    size_t best = SIZE_MAX;
+    double best_w = model->review_threshold;
+    /* blocked on the birth year (within one; exits without a date always) */
+    int ya = entry->dob.year;
+    size_t no_year = loose_lower(x, nx, 1);
+    size_t lo = ya ? loose_lower(x, nx, ya - 1) : no_year;
+    size_t hi = ya ? loose_lower(x, nx, ya + 2) : nx;
+    if (lo < no_year) lo = no_year;
+    for (size_t j = 0; j < no_year + (hi - lo); j++) {
+        size_t k = j < no_year ? j : lo + (j - no_year);
+        const pm_link_event_t *xe = &L->ev[x[k].ev];
+        if (xe->traveller == e->traveller || xe->time_utc <= e->time_utc ||
+            xe->local_day > as_of_day)
+            continue;
+        pm_link_evidence_t ev;
+        loose_identity(&x[k], scratch);
+        if (pm_link_compare(entry, scratch, model, &ev, NULL)) continue;
+        if (ev.weight >= best_w) {
+            best_w = ev.weight;
+            best = k;
+            *out_ev = ev;
+        }
+    }
+    return best;
+}
+
+static void evidence_text(const pm_link_evidence_t *ev, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (int f = 0; f < PM_LINK_FIELDS && o < cap; f++) {
+        int w = snprintf(out + o, cap - o, "%s%s=%s", f ? " " : "", pm_link_field_name(f),
+                         pm_link_level_name(f, ev->level[f]));
+        if (w < 0) break;
+        o += (size_t)w;
+    }
+}
+
 int pm_report_overstays(pm_store_t *st, const pm_link_events_t *L, const pm_stay_rules_t *rules,
                         const pm_dob_t *as_of, pm_report_t **out, pm_error_t *err)
 {
     *out = NULL;
     if (!st || !L || !rules || !as_of || !as_of->month || !as_of->day)
         return pm_error_set(err, PM_EINVAL, "overstays: give the store, events, rules and a date");
-    /* as of the end of the given day (UTC) */
-    int64_t end_utc = (pm_days_from_civil(as_of->year, as_of->month, as_of->day) + 1) * 86400 - 1;
+    /* as of the end of the given (local) day */
+    int32_t as_of_day = (int32_t)pm_days_from_civil(as_of->year, as_of->month, as_of->day);
+    int64_t end_utc = ((int64_t)as_of_day + 1) * 86400 - 1;
     pm_link_overstay_t *os = NULL;
     size_t n = 0;
     int rc = pm_link_overstays(L->ev, L->n, rules, end_utc, &os, &n, err);
     if (rc) return rc;
-    static const char *const cols[] = {"traveller",   "entry_store_id", "entry",     "citizenship",
-                                       "stay_days",   "stay_end",       "days_over", "surname",
-                                       "given_names", "document"};
-    pm_report_t *r = report_new(10, cols);
-    pm_crossing_t *c = malloc(sizeof *c);
-    if (!r || !c) rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+    loose_exit_t *x = NULL;
+    size_t nx = 0;
+    if (n) rc = loose_exits(st, L, &x, &nx, err);
+    pm_link_model_t model;
+    pm_link_model_default(&model);
+    static const char *const cols[] = {
+        "traveller",   "entry_store_id", "entry",      "citizenship", "stay_days",
+        "stay_end",    "days_over",      "surname",    "given_names", "document",
+        "stay_basis",  "status",         "exit_store_id", "exit_traveller", "evidence"};
+    pm_report_t *r = rc ? NULL : report_new(15, cols);
+    pm_crossing_t *c = malloc(sizeof *c), *scratch = calloc(1, sizeof *scratch);
+    if (!rc && (!r || !c || !scratch)) rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+    size_t confirmed = 0, departed = 0, estimated = 0;
     for (size_t i = 0; !rc && i < n; i++) {
         const pm_link_event_t *e = &L->ev[os[i].entry];
         if ((rc = pm_store_get_crossing(st, e->store_id, c, err))) break;
         char trav[16], sid[24], ts[32], end[32], days[16], over[16], doc[32];
+        char xs[24] = "", xt[16] = "", evs[200] = "";
         snprintf(trav, sizeof trav, "%u", e->traveller);
         snprintf(sid, sizeof sid, "%lld", (long long)e->store_id);
         pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
         pm_timestamp_format(os[i].stay_end_utc, c->utc_offset_min, end);
-        snprintf(days, sizeof days, "%d", pm_stay_rules_days(rules, e->citizenship));
+        snprintf(days, sizeof days, "%d", os[i].stay_days);
         snprintf(over, sizeof over, "%d", os[i].days_over);
         snprintf(doc, sizeof doc, "%s %s", c->document_issuer, c->document_number);
+        pm_link_evidence_t ev;
+        size_t k = departure_check(L, e, c, x, nx, as_of_day, &model, scratch, &ev);
+        const char *status = "overstay";
+        if (k != SIZE_MAX) {
+            const pm_link_event_t *xe = &L->ev[x[k].ev];
+            status = "departure_to_confirm";
+            snprintf(xs, sizeof xs, "%lld", (long long)xe->store_id);
+            snprintf(xt, sizeof xt, "%u", xe->traveller);
+            char lv[160];
+            evidence_text(&ev, lv, sizeof lv);
+            snprintf(evs, sizeof evs, "score %.1f: %s", ev.weight, lv);
+            departed++;
+        } else {
+            confirmed++;
+            estimated += os[i].estimated != 0;
+        }
         if (report_add(r, trav, sid, ts, e->citizenship, days, end, over, c->surname,
-                       c->given_names, doc))
+                       c->given_names, doc, os[i].estimated ? "estimated" : "admission", status,
+                       xs, xt, evs))
             rc = pm_error_set(err, PM_ENOMEM, "out of memory");
     }
+    free(scratch);
     free(c);
     free(os);
+    loose_free(x, nx);
     if (rc) {
         pm_report_free(r);
         return rc;
@@ -512,7 +702,9 @@ int pm_report_overstays(pm_store_t *st, const pm_link_events_t *L, const pm_stay
     char d[16];
     pm_dob_format(as_of, d);
     json_object_set_new(r->summary, "as_of", json_string(d));
-    summary_int(r, "overstays", (int64_t)n);
+    summary_int(r, "overstays", (int64_t)confirmed);
+    summary_int(r, "overstays_estimated", (int64_t)estimated);
+    summary_int(r, "departures_to_confirm", (int64_t)departed);
     summary_int(r, "unlinked_crossings", (int64_t)L->unlinked);
     *out = r;
     return PM_OK;
@@ -540,8 +732,9 @@ int pm_report_presence(const pm_link_events_t *L, int64_t traveller, const pm_do
     int32_t from = (int32_t)pm_days_from_civil(as_of->year - years, as_of->month, fd) + 1;
     static const char *const cols[] = {
         "traveller", "window_from", "window_to", "days_present",
-        "required",  "meets",       "anomalies", "assumed_present_before"};
-    pm_report_t *r = report_new(8, cols);
+        "required",  "meets",       "anomalies", "assumed_present_before",
+        "days_min",  "days_max",    "uncertain"};
+    pm_report_t *r = report_new(11, cols);
     if (!r) return pm_error_set(err, PM_ENOMEM, "out of memory");
     size_t shown = 0;
     for (size_t i = 0; i < L->n && !r->oom;) {
@@ -558,8 +751,21 @@ int pm_report_presence(const pm_link_events_t *L, int64_t traveller, const pm_do
             snprintf(days, sizeof days, "%d", p.days);
             snprintf(req, sizeof req, "%d", required);
             snprintf(an, sizeof an, "%d", p.anomalies);
+            char dmin[16], dmax[16], unc[PM_PRESENCE_RANGES_MAX * 24 + 8] = "";
+            snprintf(dmin, sizeof dmin, "%d", p.days_min);
+            snprintf(dmax, sizeof dmax, "%d", p.days_max);
+            size_t o = 0;
+            for (int k = 0; k < p.n_uncertain && k < PM_PRESENCE_RANGES_MAX; k++) {
+                char a[16], b[16];
+                fmt_day(p.uncertain_from[k], a);
+                fmt_day(p.uncertain_to[k], b);
+                int w = snprintf(unc + o, sizeof unc - o, "%s%s..%s", k ? ";" : "", a, b);
+                if (w > 0 && (size_t)w < sizeof unc - o) o += (size_t)w;
+            }
+            if (p.n_uncertain > PM_PRESENCE_RANGES_MAX && o + 4 < sizeof unc)
+                snprintf(unc + o, sizeof unc - o, ";...");
             report_add(r, trav, fs, ts, days, req, p.days >= required ? "yes" : "no", an,
-                       p.assumed_in ? "yes" : "no");
+                       p.assumed_in ? "yes" : "no", dmin, dmax, unc);
             shown++;
         }
         i = j;
@@ -579,13 +785,40 @@ int pm_report_presence(const pm_link_events_t *L, int64_t traveller, const pm_do
 
 /* ---- removals -------------------------------------------------------------------- */
 
+/* How an order matched a traveller's crossing, strongest first. */
+enum {
+    MATCH_NAME_WEAK = 1, /* a screening hit without an exact date of birth: to confirm */
+    MATCH_NAME_DOB = 2,  /* a screening hit on the name with the exact date of birth */
+    MATCH_DOCUMENT = 3,  /* the order's document number on the crossing */
+};
+
+typedef struct order_match {
+    uint32_t trav;
+    int strength;
+    int64_t store_id; /* the crossing that matched */
+    double score;     /* screening score (name matches) */
+} order_match_t;
+
 typedef struct order {
     char id[PM_RECORD_ID_MAX + 1];
     char doc[PM_DOCNUM_MAX + 1];
     int64_t since;
-    uint32_t trav[8];
+    order_match_t m[8];
     int ntrav;
 } order_t;
+
+/* Notes that order ord matched traveller trav through crossing sid; keeps the
+ * strongest match per traveller. */
+static void order_note(order_t *ord, uint32_t trav, int strength, int64_t sid, double score)
+{
+    for (int q = 0; q < ord->ntrav; q++)
+        if (ord->m[q].trav == trav) {
+            if (strength > ord->m[q].strength)
+                ord->m[q] = (order_match_t){trav, strength, sid, score};
+            return;
+        }
+    if (ord->ntrav < 8) ord->m[ord->ntrav++] = (order_match_t){trav, strength, sid, score};
+}
 
 static int cmp_order_doc(const void *a, const void *b, void *ctx)
 {
@@ -689,11 +922,11 @@ int pm_report_removals(pm_store_t *st, const pm_link_events_t *L, const char *da
                                 PM_SCREEN_DEFAULT_MIN, hits, 4, &nh, NULL))
             nh = 0;
         /* orders hit by name (entry k is order k) or by document number */
-        size_t ks[8];
-        size_t nk = 0;
-        for (size_t h = 0; h < nh && nk < 8; h++)
-            ks[nk++] = hits[h].entry;
-        if (c->document_number[0] && nk < 8) {
+        for (size_t h = 0; h < nh; h++)
+            order_note(&orders[hits[h].entry], trav,
+                       hits[h].dob_level == PM_DOB_EXACT ? MATCH_NAME_DOB : MATCH_NAME_WEAK,
+                       c->store_id, hits[h].score);
+        if (c->document_number[0]) {
             size_t lo = 0, hi = ndoc;
             while (lo < hi) {
                 size_t mid = (lo + hi) / 2;
@@ -702,60 +935,81 @@ int pm_report_removals(pm_store_t *st, const pm_link_events_t *L, const char *da
                 else
                     hi = mid;
             }
-            for (; lo < ndoc && nk < 8 && !strcmp(orders[docidx[lo]].doc, c->document_number); lo++)
-                ks[nk++] = docidx[lo];
-        }
-        for (size_t x = 0; x < nk; x++) {
-            order_t *ord = &orders[ks[x]];
-            int seen = 0;
-            for (int q = 0; q < ord->ntrav; q++)
-                seen |= ord->trav[q] == trav;
-            if (!seen && ord->ntrav < 8) ord->trav[ord->ntrav++] = trav;
+            for (; lo < ndoc && !strcmp(orders[docidx[lo]].doc, c->document_number); lo++)
+                order_note(&orders[docidx[lo]], trav, MATCH_DOCUMENT, c->store_id, 0);
         }
     }
     pm_crossing_iter_close(it);
     pm_link_map_free(map);
     pm_watchlist_free(wl);
-    static const char *const cols[] = {"order_id",      "status", "traveller",        "departure",
-                                       "exit_store_id", "port",   "reporting_country"};
-    pm_report_t *r = rc ? NULL : report_new(7, cols);
+    static const char *const cols[] = {
+        "order_id",     "status",          "traveller",        "departure",
+        "exit_store_id", "port",           "reporting_country", "exit_record",
+        "matched_by",   "matched_store_id", "evidence"};
+    pm_report_t *r = rc ? NULL : report_new(11, cols);
     if (!rc && !r) rc = pm_error_set(err, PM_ENOMEM, "out of memory");
-    size_t departed = 0;
+    size_t departed = 0, to_confirm = 0;
     for (size_t k = 0; !rc && k < norders; k++) {
+        /* the first exit on or after the order date of each matched traveller;
+         * the strongest match wins, then the earliest exit */
         const pm_link_event_t *best = NULL;
+        const order_match_t *bm = NULL;
         for (int q = 0; q < orders[k].ntrav; q++) {
+            const order_match_t *om = &orders[k].m[q];
             /* events are sorted by traveller, then time: the traveller's range */
             size_t lo = 0, hi = L->n;
             while (lo < hi) {
                 size_t mid = (lo + hi) / 2;
-                if (L->ev[mid].traveller < orders[k].trav[q])
+                if (L->ev[mid].traveller < om->trav)
                     lo = mid + 1;
                 else
                     hi = mid;
             }
-            for (size_t i = lo; i < L->n && L->ev[i].traveller == orders[k].trav[q]; i++) {
+            for (size_t i = lo; i < L->n && L->ev[i].traveller == om->trav; i++) {
                 const pm_link_event_t *e = &L->ev[i];
                 if (e->direction == PM_DIRECTION_EXIT && e->time_utc >= orders[k].since) {
-                    if (!best || e->time_utc < best->time_utc) best = e;
+                    if (!best || om->strength > bm->strength ||
+                        (om->strength == bm->strength && e->time_utc < best->time_utc)) {
+                        best = e;
+                        bm = om;
+                    }
                     break;
                 }
             }
         }
         char trav[16] = "", ts[32] = "", sid[24] = "", port[24] = "", rc3[8] = "";
-        if (orders[k].ntrav) snprintf(trav, sizeof trav, "%u", orders[k].trav[0]);
+        char xrec[48] = "", by[48] = "", msid[24] = "", evid[200] = "";
+        const order_match_t *show = bm ? bm : (orders[k].ntrav ? &orders[k].m[0] : NULL);
+        if (show) {
+            snprintf(trav, sizeof trav, "%u", show->trav);
+            snprintf(msid, sizeof msid, "%lld", (long long)show->store_id);
+            if (show->strength == MATCH_DOCUMENT)
+                snprintf(by, sizeof by, "document");
+            else
+                snprintf(by, sizeof by, "name %.1f%s", show->score,
+                         show->strength == MATCH_NAME_DOB ? " + date of birth" : "");
+        }
+        const char *status = orders[k].ntrav ? "no departure recorded" : "no match";
         if (best && !(rc = pm_store_get_crossing(st, best->store_id, c, err))) {
-            snprintf(trav, sizeof trav, "%u", best->traveller);
             pm_timestamp_format(c->time_utc, c->utc_offset_min, ts);
             snprintf(sid, sizeof sid, "%lld", (long long)c->store_id);
             snprintf(port, sizeof port, "%s", c->port_code);
             snprintf(rc3, sizeof rc3, "%s", c->reporting_country);
-            departed++;
+            snprintf(xrec, sizeof xrec, "%s:%s", c->reporting_country, c->record_id);
+            snprintf(evid, sizeof evid,
+                     "order matched crossing %lld (%s); exit %lld linked to the same traveller %u",
+                     (long long)bm->store_id, by, (long long)c->store_id, bm->trav);
+            /* a weak name match is a lead, not a confirmation */
+            if (bm->strength >= MATCH_NAME_DOB) {
+                status = "departed";
+                departed++;
+            } else {
+                status = "departure_to_confirm";
+                to_confirm++;
+            }
         }
-        if (!rc && report_add(r, orders[k].id,
-                              best              ? "departed"
-                              : orders[k].ntrav ? "no departure recorded"
-                                                : "no match",
-                              trav, ts, sid, port, rc3))
+        if (!rc && report_add(r, orders[k].id, status, trav, ts, sid, port, rc3, xrec, by, msid,
+                              evid))
             rc = pm_error_set(err, PM_ENOMEM, "out of memory");
     }
     free(c);
@@ -767,6 +1021,7 @@ int pm_report_removals(pm_store_t *st, const pm_link_events_t *L, const char *da
     }
     summary_int(r, "orders", (int64_t)norders);
     summary_int(r, "departed", (int64_t)departed);
+    summary_int(r, "departures_to_confirm", (int64_t)to_confirm);
     *out = r;
     return PM_OK;
 }

@@ -330,7 +330,7 @@ static const char put_head[] =
     "INSERT INTO crossing (reporting_country, record_id, direction, time_utc, utc_offset, "
     "port_code, mode, surname, given_names, middle_names, surname_norm, given_names_norm, "
     "dob, citizenship, sex, document_type, document_number, document_issuer, mrz, origin, "
-    "doc_key) VALUES ";
+    "doc_key, admission_class, stay_until) VALUES ";
 static const char put_tail[] = " ON CONFLICT (reporting_country, record_id) DO NOTHING";
 static const char *const pair_head[2] = {
     "INSERT INTO crossing_person (name_key, doc_key) VALUES ",
@@ -374,7 +374,7 @@ static void bind_text(sqlite3_stmt *q, int i, const char *s)
     sqlite3_bind_text(q, i, s, (int)strlen(s), SQLITE_STATIC);
 }
 
-#define PUT_COLUMNS 21
+#define PUT_COLUMNS 23
 #define PUT_MANY 16
 
 /* Binds c to parameters base+1 .. base+PUT_COLUMNS of q. sex_buf must
@@ -410,6 +410,14 @@ static void bind_crossing(sqlite3_stmt *q, int base, const pm_crossing_t *c, cha
     else
         sqlite3_bind_null(q, base + 20);
     sqlite3_bind_int64(q, base + 21, doc_key(c->document_number, c->document_issuer));
+    if (c->admission_class[0])
+        bind_text(q, base + 22, c->admission_class);
+    else
+        sqlite3_bind_null(q, base + 22);
+    if (c->stay_until.year)
+        sqlite3_bind_int64(q, base + 23, dob_int(&c->stay_until));
+    else
+        sqlite3_bind_null(q, base + 23);
 }
 
 static int cmp_pair(const void *x, const void *y)
@@ -627,7 +635,8 @@ static int prepare_put(sqlite3 *db, const char *head, size_t rows, int columns, 
 #define SELECT_COLUMNS                                                                             \
     "id, reporting_country, record_id, direction, time_utc, utc_offset, port_code, mode, "       \
     "surname, given_names, middle_names, surname_norm, given_names_norm, dob, citizenship, "    \
-    "sex, document_type, document_number, document_issuer, mrz, origin"
+    "sex, document_type, document_number, document_issuer, mrz, origin, admission_class, "  \
+    "stay_until"
 
 /* Appends the WHERE clause for f; parameters are bound by bind_filter in the same order. */
 static int where_clause(const pm_crossing_filter_t *f, pm_buf_t *sql)
@@ -774,6 +783,11 @@ static int iter_next(pm_crossing_iter_t *it, pm_crossing_t *c, pm_error_t *err)
     col_text(q, 18, c->document_issuer, sizeof c->document_issuer);
     col_text(q, 19, c->mrz, sizeof c->mrz);
     col_text(q, 20, c->origin, sizeof c->origin);
+    col_text(q, 21, c->admission_class, sizeof c->admission_class);
+    int64_t su = sqlite3_column_int64(q, 22); /* NULL reads as 0: not recorded */
+    c->stay_until.year = (int16_t)(su / 10000);
+    c->stay_until.month = (uint8_t)(su / 100 % 100);
+    c->stay_until.day = (uint8_t)(su % 100);
     /* the middle names' normalised form is not stored (nothing looks it up) */
     if (c->middle_names[0] &&
         pm_name_normalize(c->middle_names, strlen(c->middle_names), c->middle_names_norm,

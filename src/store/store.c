@@ -71,6 +71,12 @@ static const pm_migration_t store_steps[] = {
      "  DELETE FROM crossing_doc WHERE doc_key = old.doc_key AND id = old.id;\n"
      "END;\n",
      NULL},
+    /* Admission data on our own entries (docs/travel.md): kept here, never
+     * exported, so the partner feed cannot carry it. */
+    {4, "admission class and authorised stay end on our own entries",
+     "ALTER TABLE crossing ADD COLUMN admission_class TEXT;\n"
+     "ALTER TABLE crossing ADD COLUMN stay_until INTEGER;\n",
+     NULL},
 };
 
 const pm_migration_set_t pm__store_schema = {"store", store_steps,

@@ -41,6 +41,11 @@ enum {
     C_RN,
     C_RI,
     C_RE,
+    C_RO, /* removal order (optional columns: read back for evaluations) */
+    C_RC,
+    C_ROD,
+    C_ROI,
+    C_SDAYS,
     C_COUNT
 };
 static const char *const wanted[C_COUNT] = {"person_id",
@@ -72,7 +77,12 @@ static const char *const wanted[C_COUNT] = {"person_id",
                                             "doc2_expiry",
                                             "renewal_number",
                                             "renewal_issued",
-                                            "renewal_expiry"};
+                                            "renewal_expiry",
+                                            "removal_order",
+                                            "removal_country",
+                                            "removal_order_date",
+                                            "removal_order_id",
+                                            "authorised_stay_days"};
 
 typedef struct reader {
     FILE *f;
@@ -251,6 +261,11 @@ static int parse_person(const reader_t *r, const int col[C_COUNT], pm_synth_pers
         pm__strlcpy(p->renewal.issued, get(r, col, C_RI), sizeof p->renewal.issued);
         pm__strlcpy(p->renewal.expiry, get(r, col, C_RE), sizeof p->renewal.expiry);
     }
+    p->removal_order = strcmp(get(r, col, C_RO), "1") == 0;
+    pm__strlcpy(p->removal_country, get(r, col, C_RC), sizeof p->removal_country);
+    pm__strlcpy(p->removal_order_date, get(r, col, C_ROD), sizeof p->removal_order_date);
+    pm__strlcpy(p->removal_order_id, get(r, col, C_ROI), sizeof p->removal_order_id);
+    p->authorised_stay_days = (int)strtol(get(r, col, C_SDAYS), NULL, 10);
     if (p->n_documents == 0) {
         /* a master without documents: keep the citizenship at least */
         pm__strlcpy(p->documents[0].nationality, p->citizenship, 4);

@@ -501,7 +501,10 @@ static void event(sim_t *S, uint32_t i, int32_t d)
         cross(S, i, d, secs_normal(S, 12, 4), away, pm__rng_chance(&S->rng, 0.2));
         break;
     case PM_SYNTH_REMOVAL:
-        /* escorted departures usually happen in office hours */
+        /* escorted departures usually happen in office hours; the other
+         * country admits the person as a visitor with the usual 180 days (so
+         * every limited admission has its end date, docs/synth.md) */
+        st->stay_days = 180;
         cross(S, i, d, 9 * 3600 + (int32_t)pm__rng_below(&S->rng, 7 * 3600), away, 0);
         break;
     default:
@@ -515,6 +518,35 @@ static int cmp_pending(const void *a, const void *b)
     if (x->utc != y->utc) return x->utc < y->utc ? -1 : 1;
     if (x->person != y->person) return x->person < y->person ? -1 : 1;
     return (int)x->seq - (int)y->seq;
+}
+
+/* Admission data the admitting country records on its entry: the class from
+ * the person's tie to that country and synth class, and the authorised stay's
+ * last day = entry day + the stay in days (the people file's
+ * authorised_stay_end for the last entry). */
+static void admission(const pm__model_t *m, const pm__pending_t *pe, const pm__state_t *st,
+                      const pm_synth_person_t *person, pm_synth_crossing_t *c)
+{
+    const char *code = m->side[pe->to]->code;
+    int citizen = 0;
+    for (int k = 0; k < person->n_documents; k++)
+        citizen |= strcmp(person->documents[k].nationality, code) == 0;
+    c->stay_until[0] = '\0';
+    if (citizen) {
+        pm__strlcpy(c->admission_class, "citizen", sizeof c->admission_class);
+    } else if (strcmp(person->residence, code) == 0 || st->plan.cls == PM_SYNTH_NEVER_LEAVES) {
+        pm__strlcpy(c->admission_class, "permanent_resident", sizeof c->admission_class);
+    } else if (st->plan.cls == PM_SYNTH_COMMUTER_DAILY || st->plan.cls == PM_SYNTH_COMMUTER_WEEKLY) {
+        pm__strlcpy(c->admission_class, "worker", sizeof c->admission_class);
+        /* a cross-border worker is admitted for a year at each entry: every
+         * limited admission has its end date */
+        pm__format_date(m->start_day + pe->day + 365, c->stay_until);
+    } else {
+        pm__strlcpy(c->admission_class, st->plan.cls == PM_SYNTH_LONG_STAY ? "student" : "visitor",
+                    sizeof c->admission_class);
+        if (st->stay_days > 0)
+            pm__format_date(m->start_day + pe->day + st->stay_days, c->stay_until);
+    }
 }
 
 /* Fills the wire fields of one crossing and applies the record-level choices
@@ -661,6 +693,7 @@ int pm_synth_run(pm_synth_t *s, pm_synth_crossing_fn on_crossing, pm_synth_perso
         for (size_t k = 0; k < S.day_len && rc == 0; k++) {
             const pm__pending_t *pe = &S.day_buf[k];
             render(s, pe, &S.st[pe->person].plan, ++seq[pe->to], rec, person);
+            admission(m, pe, &S.st[pe->person], person, rec);
             if (on_crossing) rc = on_crossing(user, rec);
         }
     }

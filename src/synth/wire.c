@@ -22,7 +22,8 @@ static const char *const record_columns[] = {"record_id",       "reporting_count
                                              "middle_names",    "date_of_birth",
                                              "citizenship",     "sex",
                                              "document_type",   "document_number",
-                                             "document_issuer", "mrz"};
+                                             "document_issuer", "mrz",
+                                             "admission_class", "stay_until"};
 #define NCOLS (sizeof record_columns / sizeof record_columns[0])
 
 static void record_values(const pm_synth_crossing_t *c, const char *v[NCOLS])
@@ -32,6 +33,7 @@ static void record_values(const pm_synth_crossing_t *c, const char *v[NCOLS])
     v[7] = c->given_names, v[8] = c->middle_names, v[9] = c->date_of_birth;
     v[10] = c->citizenship, v[11] = c->sex, v[12] = c->document_type;
     v[13] = c->document_number, v[14] = c->document_issuer, v[15] = c->mrz;
+    v[16] = c->admission_class, v[17] = c->stay_until;
 }
 
 static int csv_row(pm_buf_t *out, const char *const *v, size_t n)
@@ -85,7 +87,7 @@ int pm_synth_crossing_jsonl(const pm_synth_crossing_t *c, pm_buf_t *out)
     int rc = pm_buf_append(out, "{", 1);
     int first = 1;
     for (size_t i = 0; i < NCOLS && rc == 0; i++) {
-        if (i == NCOLS - 1 && !v[i][0]) continue; /* mrz only when present */
+        if (i >= 15 && !v[i][0]) continue; /* mrz and admission data only when present */
         if (!first) rc = pm_buf_append(out, ",", 1);
         first = 0;
         if (rc == 0) rc = json_string(out, record_columns[i]);

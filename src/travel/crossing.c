@@ -6,23 +6,36 @@
 #include "perimeter/travel.h"
 #include "travel/travel_impl.h"
 
-static const char *const field_names[PM_CF_COUNT] = {
+static const char *const field_names[PM_CF_ALL_COUNT] = {
     "record_id",   "reporting_country", "direction",       "timestamp",
     "port_code",   "mode",              "surname",         "given_names",
     "middle_names", "date_of_birth",    "citizenship",     "sex",
     "document_type", "document_number", "document_issuer", "mrz",
+    "admission_class", "stay_until",
 };
+
+static const char *const admission_classes[] = {"citizen", "permanent_resident", "visitor",
+                                                "student", "worker", "refugee_claimant",
+                                                "other"};
+
+int pm_admission_class_valid(const char *s, size_t len)
+{
+    for (size_t i = 0; i < sizeof admission_classes / sizeof admission_classes[0]; i++)
+        if (strlen(admission_classes[i]) == len && memcmp(admission_classes[i], s, len) == 0)
+            return 1;
+    return 0;
+}
 
 const char *pm_crossing_field_name(pm_crossing_field_t f)
 {
-    if (f < 0 || f >= PM_CF_COUNT)
+    if (f < 0 || f >= PM_CF_ALL_COUNT)
         return "row";
     return field_names[f];
 }
 
 pm_crossing_field_t pm_crossing_field_from_name(const char *name, size_t len)
 {
-    for (int i = 0; i < PM_CF_COUNT; i++)
+    for (int i = 0; i < PM_CF_ALL_COUNT; i++)
         if (strlen(field_names[i]) == len && memcmp(field_names[i], name, len) == 0)
             return (pm_crossing_field_t)i;
     return PM_CF_NONE;
@@ -215,6 +228,28 @@ int pm_crossing_set_field(pm_crossing_t *c, pm_crossing_field_t f, const char *v
             return PM_OK;
         }
         return copy_charset(f, v, len, 1, PM_MRZ_MAX, "<|", "[0-9A-Z<|]", c->mrz, err);
+    case PM_CF_ADMISSION_CLASS:
+        if (len == 0) {
+            c->admission_class[0] = '\0';
+            return PM_OK;
+        }
+        if (!pm_admission_class_valid(v, len))
+            return bad(f, err, "want citizen, permanent_resident, visitor, student, worker, "
+                               "refugee_claimant or other");
+        memcpy(c->admission_class, v, len);
+        c->admission_class[len] = '\0';
+        return PM_OK;
+    case PM_CF_STAY_UNTIL:
+        if (len == 0) {
+            memset(&c->stay_until, 0, sizeof c->stay_until);
+            return PM_OK;
+        }
+        if (pm_dob_parse(v, len, &c->stay_until, NULL) || !c->stay_until.month ||
+            !c->stay_until.day) {
+            memset(&c->stay_until, 0, sizeof c->stay_until);
+            return bad(f, err, "want a full date YYYY-MM-DD");
+        }
+        return PM_OK;
     default:
         return pm_error_set(err, PM_EINVAL, "unknown field %d", (int)f);
     }
@@ -273,6 +308,26 @@ int pm_crossing_finish(pm_crossing_t *c, pm_crossing_field_t *out_field, pm_erro
         *out_field = PM_CF_DATE_OF_BIRTH;
         return pm_error_set(err, PM_EVALIDATION,
                             "date_of_birth: more than 130 years before the crossing");
+    }
+    if (c->admission_class[0] || c->stay_until.year) {
+        *out_field = c->admission_class[0] ? PM_CF_ADMISSION_CLASS : PM_CF_STAY_UNTIL;
+        if (c->direction != PM_DIRECTION_ENTRY)
+            return pm_error_set(err, PM_EVALIDATION,
+                                "%s: admission data belongs on an entry, not an exit",
+                                pm_crossing_field_name(*out_field));
+        if (c->stay_until.year) {
+            *out_field = PM_CF_STAY_UNTIL;
+            if (!strcmp(c->admission_class, "citizen") ||
+                !strcmp(c->admission_class, "permanent_resident"))
+                return pm_error_set(err, PM_EVALIDATION,
+                                    "stay_until: a %s's stay has no end date",
+                                    c->admission_class);
+            if (pm_days_from_civil(c->stay_until.year, c->stay_until.month,
+                                   c->stay_until.day) < day)
+                return pm_error_set(err, PM_EVALIDATION,
+                                    "stay_until: before the entry date");
+        }
+        *out_field = PM_CF_NONE;
     }
     if (c->mrz[0]) {
         int rc = pm_mrz_validate(c->mrz, c, err);

@@ -24,6 +24,10 @@ static int partner_check(pm_crossing_t *c, const char *partner, pm_crossing_fiel
                             "direction: a partner feed carries entries only, got '%s'",
                             pm_direction_name(c->direction));
     }
+    /* Admission data is local to the admitting country and never exchanged:
+     * whatever a partner's file carries of it is not stored here. */
+    c->admission_class[0] = '\0';
+    memset(&c->stay_until, 0, sizeof c->stay_until);
     c->direction = PM_DIRECTION_EXIT;
     memcpy(c->origin, partner, 4);
     return PM_OK;

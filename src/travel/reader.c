@@ -306,7 +306,7 @@ static int csv_header(pm_crossing_reader_t *r, pm_error_t *err)
             err->code = PM_EFORMAT;
         return PM_EFORMAT;
     }
-    int seen[PM_CF_COUNT] = {0};
+    int seen[PM_CF_ALL_COUNT] = {0};
     r->ncols = (int)r->nfields;
     for (size_t i = 0; i < r->nfields; i++) {
         const char *name = r->rec + r->foff[i];
@@ -423,8 +423,8 @@ static int jsonl_fast(pm_crossing_reader_t *r, const char *p, const char *end, p
     uint32_t seen = 0;
     int have_cursor = 0;
     int64_t cursor = -1;
-    const char *val[PM_CF_COUNT];
-    size_t vlen[PM_CF_COUNT];
+    const char *val[PM_CF_ALL_COUNT];
+    size_t vlen[PM_CF_ALL_COUNT];
     WS();
     if (p == end || *p++ != '{')
         return 0;
@@ -502,7 +502,7 @@ static int jsonl_fast(pm_crossing_reader_t *r, const char *p, const char *end, p
     if (out_cursor && have_cursor)
         *out_cursor = cursor;
     pm_crossing_init(c);
-    for (int f = 0; f < PM_CF_COUNT; f++) {
+    for (int f = 0; f < PM_CF_ALL_COUNT; f++) {
         if (!(seen & (1u << f)))
             continue;
         if (vlen[f] > PM_CROSSING_FIELD_MAX) {
