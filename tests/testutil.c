@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 const char *pm_test_data_dir(const char *sub)
@@ -46,6 +47,51 @@ int pm_test_exit(int failed)
     if (failed)
         return 1;
     return skipped_tests ? 77 : 0;
+}
+
+static int pg_env_script(char *out, size_t cap)
+{
+    const char *src = getenv("PERIMETER_SRC");
+    if (!src || !*src)
+        return -1;
+    snprintf(out, cap, "%s/tests/pg_env.sh", src);
+    return access(out, R_OK);
+}
+
+char *pm_test_pg_start(const char *dir, int *installed)
+{
+    char script[4096], cmd[9000];
+    *installed = 1;
+    if (pg_env_script(script, sizeof script)) {
+        fprintf(stderr, "pg_env.sh not found (PERIMETER_SRC unset)\n");
+        return NULL;
+    }
+    snprintf(cmd, sizeof cmd, "bash '%s' start '%s' --fast --watch %ld", script, dir,
+             (long)getpid());
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return NULL;
+    char line[512] = "";
+    if (!fgets(line, sizeof line, p))
+        line[0] = '\0';
+    int status = pclose(p);
+    if (status != 0) {
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+            *installed = 0;
+        return NULL;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    return line[0] ? strdup(line) : NULL;
+}
+
+void pm_test_pg_stop(const char *dir)
+{
+    char script[4096], cmd[9000];
+    if (!dir || pg_env_script(script, sizeof script))
+        return;
+    snprintf(cmd, sizeof cmd, "bash '%s' stop '%s'", script, dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "pg_env.sh stop %s failed\n", dir);
 }
 
 char *pm_test_tmpdir(void)
