@@ -38,3 +38,33 @@ assert_contains() {
 assert_not_contains() {
     if grep -Eq -- "$2" "$1"; then fail "${3:-$1} contains /$2/"; fi
 }
+
+# pg_start DIR: a throwaway PostgreSQL cluster in DIR/pg (tests/pg_env.sh,
+# fsync off, stopped by pg_stop or, if this script dies, when it exits); sets
+# PG_URI (postgresql://pm@127.0.0.1:PORT/postgres) and PG_PSQL. PostgreSQL not
+# installed: skip (FAIL under CI, like missing data); installed but not
+# starting: failure.
+pg_start() {
+    local rc=0 src=${PERIMETER_SRC:?PERIMETER_SRC not set}
+    PG_DIR=$1
+    PG_URI=$(bash "$src/tests/pg_env.sh" start "$PG_DIR" --fast --watch $$) || rc=$?
+    if [ "$rc" = 2 ]; then
+        if pm_data_required; then fail "PostgreSQL is not installed and PERIMETER_REQUIRE_DATA is set"; fi
+        echo "SKIP: PostgreSQL is not installed"
+        exit 77
+    fi
+    [ "$rc" = 0 ] || fail "PostgreSQL is installed but did not start"
+    PG_PSQL=$(command -v psql || true)
+    [ -n "$PG_PSQL" ] || PG_PSQL="$(pg_config --bindir 2>/dev/null)/psql"
+    [ -x "$PG_PSQL" ] || fail "psql not found"
+}
+pg_stop() {
+    [ -n "${PG_DIR:-}" ] || return 0
+    bash "${PERIMETER_SRC:?}/tests/pg_env.sh" stop "$PG_DIR" || true
+}
+# pg_createdb NAME: a database of the cluster; prints its URI.
+pg_createdb() {
+    "$PG_PSQL" -q -v ON_ERROR_STOP=1 "$PG_URI" -c "CREATE DATABASE $1" >/dev/null ||
+        fail "CREATE DATABASE $1"
+    echo "${PG_URI%/*}/$1"
+}
