@@ -10,6 +10,7 @@ PKGS=(
   python3 jq libclang-rt-14-dev
   libcurl4-gnutls-dev curl
   libpq-dev postgresql
+  libnats-dev nats-server
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -51,6 +51,14 @@ void pm_test_note_skip(void);
 char *pm_test_pg_start(const char *dir, int *installed);
 void pm_test_pg_stop(const char *dir);
 
+/* A throwaway NATS server (nats-server -a 127.0.0.1 -p -1 --ports_file_dir
+ * dir; $PM_NATS_SERVER overrides the program): returns its URL (malloc'd) and
+ * its pid, or NULL with *installed = 0 when nats-server is not installed, 1
+ * when it did not start. It dies with the test process (PR_SET_PDEATHSIG);
+ * pm_test_nats_stop kills it and waits. */
+char *pm_test_nats_start(const char *dir, int *installed, int *out_pid);
+void pm_test_nats_stop(int pid);
+
 /* Runs a cmocka group and turns its result into the process exit code:
  * 1 if any test failed, 77 if none failed but some skipped (registered in CTest
  * with SKIP_RETURN_CODE 77, so a skip is reported as skipped, never as passed), else 0. */
