@@ -34,6 +34,12 @@ extern "C" {
  * shards. shards < 1 gives 0. */
 int pm_shard_of(uint64_t subject, int shards);
 
+/* Removes from g every subject whose shard (pm_shard_of(subject, shards)) is
+ * not `shard`: after loading the whole gallery from the store, what a shard
+ * server keeps. *out_removed (may be NULL) = finger records removed. */
+int pm_shard_gallery_keep(pm_gallery_t *g, int shard, int shards, size_t *out_removed,
+                          pm_error_t *err);
+
 typedef struct pm_shard_server pm_shard_server_t;
 
 typedef struct pm_shard_server_options {

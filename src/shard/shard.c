@@ -46,6 +46,51 @@ int pm_shard_of(uint64_t subject, int shards)
     return (int)b;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int pm_shard_gallery_keep(pm_gallery_t *g, int shard, int shards, size_t *out_removed,
+                          pm_error_t *err)
+{
+    if (out_removed)
+        *out_removed = 0;
+    if (!g || shards < 1 || shards > PM_SHARD_MAX || shard < 0 || shard >= shards)
+        return pm_error_set(err, PM_EINVAL, "shard %d of %d", shard, shards);
+    size_t n = pm_gallery_count(g), ndrop = 0;
+    uint64_t *drop = n ? malloc(n * sizeof *drop) : NULL;
+    if (n && !drop)
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    pm_fingerprint_t *fp = malloc(sizeof *fp);
+    if (!fp) {
+        free(drop);
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    }
+    int rc = PM_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        uint64_t subject;
+        uint32_t enc;
+        int pos;
+        rc = pm_gallery_record(g, i, &subject, &enc, &pos, fp, err);
+        if (!rc && pm_shard_of(subject, shards) != shard)
+            drop[ndrop++] = subject;
+    }
+    free(fp);
+    qsort(drop, ndrop, sizeof *drop, cmp_u64);
+    for (size_t i = 0; i < ndrop && !rc; i++) {
+        if (i && drop[i] == drop[i - 1])
+            continue;
+        size_t removed = 0;
+        rc = pm_gallery_delete_subject(g, drop[i], &removed, err);
+        if (!rc && out_removed)
+            *out_removed += removed;
+    }
+    free(drop);
+    return rc;
+}
+
 /* --- wire ---------------------------------------------------------------- */
 
 static int put_u32(pm_buf_t *b, uint32_t v)

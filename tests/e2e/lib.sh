@@ -68,3 +68,37 @@ pg_createdb() {
         fail "CREATE DATABASE $1"
     echo "${PG_URI%/*}/$1"
 }
+
+# nats_start DIR: a throwaway nats-server on 127.0.0.1 (free port, ports file
+# and log in DIR; killed by nats_stop); sets NATS_URL. Not installed: skip
+# (FAIL under CI); installed but not starting: failure.
+nats_start() {
+    local prog=${PM_NATS_SERVER:-} i
+    if [ -z "$prog" ]; then
+        for i in /usr/sbin/nats-server /usr/bin/nats-server /usr/local/bin/nats-server; do
+            if [ -x "$i" ]; then prog=$i; break; fi
+        done
+    fi
+    if [ -z "$prog" ] || [ ! -x "$prog" ]; then
+        if pm_data_required; then fail "nats-server is not installed and PERIMETER_REQUIRE_DATA is set"; fi
+        echo "SKIP: nats-server is not installed"
+        exit 77
+    fi
+    mkdir -p "$1/nats-ports"
+    "$prog" -a 127.0.0.1 -p -1 --ports_file_dir "$1/nats-ports" -l "$1/nats.log" &
+    NATS_PID=$!
+    for i in $(seq 1 100); do
+        if [ -s "$1/nats-ports/nats-server_$NATS_PID.ports" ]; then
+            NATS_URL=$(sed 's/.*"\(nats:\/\/[^"]*\)".*/\1/' "$1/nats-ports/nats-server_$NATS_PID.ports")
+            case "$NATS_URL" in nats://*) return 0 ;; esac
+        fi
+        kill -0 "$NATS_PID" 2>/dev/null || fail "nats-server exited: $(tail -5 "$1/nats.log")"
+        sleep 0.1
+    done
+    fail "nats-server did not start"
+}
+nats_stop() {
+    [ -n "${NATS_PID:-}" ] || return 0
+    kill "$NATS_PID" 2>/dev/null || true
+    wait "$NATS_PID" 2>/dev/null || true
+}
