@@ -9,6 +9,8 @@ PKGS=(
   libsodium-dev libmicrohttpd-dev libgnutls28-dev libutf8proc-dev
   python3 jq libclang-rt-14-dev
   libcurl4-gnutls-dev curl
+  libpq-dev postgresql
+  libnats-dev nats-server
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,31 +1,141 @@
 /* store: open and migrations (per module), idempotent puts, iterators and
- * filters, foreign keys and STRICT typing in the SQLite backend. */
+ * filters, foreign keys and typing, on both backends: every test runs on
+ * SQLite and on PostgreSQL (a throwaway cluster this suite starts with
+ * tests/pg_env.sh and stops after; PostgreSQL not installed = skipped here,
+ * a failure under CI; installed but not starting = a failure). */
 #include "testutil.h"
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "perimeter/gallery.h"
 #include "perimeter/store.h"
 
+typedef struct target {
+    const char *name; /* pm_store_backend's answer */
+    int pg;
+} target_t;
+static target_t T_SQLITE = {"sqlite", 0};
+static target_t T_PG = {"postgres", 1};
+
 static char *dir;
-static char dbpath[4200];
+static char *pg_uri; /* the cluster's URI (database "postgres"), or NULL */
+static int pg_installed;
 
 static int setup(void **state)
 {
     (void)state;
     dir = pm_test_tmpdir();
-    snprintf(dbpath, sizeof dbpath, "%s/t.db", dir);
-    return dir ? 0 : -1;
+    if (!dir)
+        return -1;
+    pg_uri = pm_test_pg_start(dir, &pg_installed);
+    return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
+    if (pg_uri)
+        pm_test_pg_stop(dir);
+    free(pg_uri);
     pm_test_rmdir(dir);
     free(dir);
     return 0;
+}
+
+/* The store target of database `name` on t (a file, or a database of the cluster). */
+static void db_path(const target_t *t, const char *name, char *out, size_t cap)
+{
+    if (!t->pg) {
+        snprintf(out, cap, "%s/%s.db", dir, name);
+        return;
+    }
+    const char *slash = strrchr(pg_uri, '/');
+    snprintf(out, cap, "%.*s/%s", (int)(slash - pg_uri), pg_uri, name);
+}
+
+static void quiet(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg;
+}
+
+/* Runs sql on a PostgreSQL database (the admin one when uri is NULL); 0 = ok. */
+static int pg_exec(const char *uri, const char *sql)
+{
+    PGconn *c = PQconnectdb(uri ? uri : pg_uri);
+    int ok = PQstatus(c) == CONNECTION_OK;
+    if (ok)
+        PQsetNoticeProcessor(c, quiet, NULL);
+    if (ok) {
+        PGresult *r = PQexec(c, sql);
+        ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+        PQclear(r);
+    }
+    PQfinish(c);
+    return ok ? 0 : -1;
+}
+
+/* A fresh, empty database `name` on t; its target into out. */
+static void fresh_db(const target_t *t, const char *name, char *out, size_t cap)
+{
+    if (t->pg) {
+        PM_REQUIRE_SERVICE(pg_uri, pg_installed, "PostgreSQL");
+    }
+    db_path(t, name, out, cap);
+    if (!t->pg) {
+        char side[4400];
+        unlink(out);
+        snprintf(side, sizeof side, "%s-wal", out);
+        unlink(side);
+        snprintf(side, sizeof side, "%s-shm", out);
+        unlink(side);
+        return;
+    }
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
+    assert_int_equal(pg_exec(NULL, sql), 0);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+    assert_int_equal(pg_exec(NULL, sql), 0);
+}
+
+/* Plain SQL on the store's database, beside the store: 0 = ok. */
+static int raw_exec(const target_t *t, pm_store_t *st, const char *path, const char *sql)
+{
+    if (t->pg) {
+        assert_null(pm_store_sqlite_handle(st));
+        return pg_exec(path, sql);
+    }
+    sqlite3 *db = pm_store_sqlite_handle(st);
+    assert_non_null(db);
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* The integer a one-row query answers. */
+static int64_t raw_count(const target_t *t, pm_store_t *st, const char *path, const char *sql)
+{
+    int64_t v = -1;
+    if (t->pg) {
+        PGconn *c = PQconnectdb(path);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *r = PQexec(c, sql);
+        assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+        assert_int_equal(PQntuples(r), 1);
+        v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+        PQfinish(c);
+        return v;
+    }
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(pm_store_sqlite_handle(st), sql, -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    v = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return v;
 }
 
 static void make(pm_crossing_t *c, const char *country, const char *id, const char *ts,
@@ -44,18 +154,22 @@ static void make(pm_crossing_t *c, const char *country, const char *id, const ch
 
 static void test_open_and_migrations(void **state)
 {
-    (void)state;
+    const target_t *t = *state;
     pm_store_t *st = NULL;
     pm_error_t e;
+    char dbpath[4400];
+    fresh_db(t, "mig", dbpath, sizeof dbpath);
+    assert_int_equal(pm_store_is_postgres(dbpath), t->pg);
     assert_int_equal(pm_store_open(dbpath, NULL, &st, &e), PM_OK);
-    assert_string_equal(pm_store_backend(st), "sqlite");
+    assert_string_equal(pm_store_backend(st), t->name);
     int v = -1;
     assert_int_equal(pm_store_schema_version(st, "store", &v, &e), PM_OK);
     assert_true(v >= 1);
     /* another module's migrations, applied step by step and only once */
     static const pm_migration_t steps[] = {
-        {1, "t1", "CREATE TABLE other_t (x INTEGER NOT NULL) STRICT;", NULL},
-        {2, "t2", "ALTER TABLE other_t ADD COLUMN y TEXT;", NULL},
+        {1, "t1", "CREATE TABLE other_t (x INTEGER NOT NULL) STRICT;",
+         "CREATE TABLE other_t (x integer NOT NULL);"},
+        {2, "t2", "ALTER TABLE other_t ADD COLUMN y TEXT;", "ALTER TABLE other_t ADD COLUMN y text;"},
     };
     pm_migration_set_t one = {"other", steps, 1};
     pm_migration_set_t two = {"other", steps, 2};
@@ -71,27 +185,44 @@ static void test_open_and_migrations(void **state)
     assert_non_null(strstr(e.msg, "newer"));
     /* a failing step leaves the version where it was */
     static const pm_migration_t broken[] = {
-        {1, "t1", "CREATE TABLE other_t (x INTEGER NOT NULL) STRICT;", NULL},
-        {2, "t2", "ALTER TABLE other_t ADD COLUMN y TEXT;", NULL},
-        {3, "bad", "CREATE TABLE z (a INTEGER) STRICT; SELEC nonsense;", NULL},
+        {1, "t1", "CREATE TABLE other_t (x INTEGER NOT NULL) STRICT;", "-"},
+        {2, "t2", "ALTER TABLE other_t ADD COLUMN y TEXT;", "-"},
+        {3, "bad", "CREATE TABLE z (a INTEGER) STRICT; SELEC nonsense;",
+         "CREATE TABLE z (a integer); SELEC nonsense;"},
     };
     pm_migration_set_t three = {"other", broken, 3};
     assert_int_equal(pm_store_migrate(st, &three, &e), PM_EDB);
     assert_int_equal(pm_store_schema_version(st, "other", &v, &e), PM_OK);
     assert_int_equal(v, 2);
-    sqlite3 *db = pm_store_sqlite_handle(st);
-    assert_non_null(db);
     /* the failed step's first statement was rolled back too */
-    assert_int_not_equal(sqlite3_exec(db, "SELECT * FROM z", NULL, NULL, NULL), SQLITE_OK);
-    /* WAL, foreign keys, STRICT */
-    sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
-    sqlite3_finalize(q);
-    assert_int_not_equal(sqlite3_exec(db, "INSERT INTO other_t (x) VALUES ('abc')", NULL, NULL,
-                                      NULL),
-                         SQLITE_OK);
+    assert_int_not_equal(raw_exec(t, st, dbpath, "SELECT * FROM z"), 0);
+    /* typed columns: text into an integer column is refused (STRICT on SQLite) */
+    assert_int_not_equal(raw_exec(t, st, dbpath, "INSERT INTO other_t (x) VALUES ('abc')"), 0);
+    if (!t->pg) {
+        /* WAL */
+        sqlite3 *db = pm_store_sqlite_handle(st);
+        sqlite3_stmt *q;
+        assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+        assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
+        sqlite3_finalize(q);
+    }
+    /* a module without PostgreSQL SQL is SQLite-only: refused there, by name */
+    static const pm_migration_t lite[] = {{1, "l1", "CREATE TABLE lite_t (x INTEGER) STRICT;", NULL}};
+    pm_migration_set_t lite_set = {"liteonly", lite, 1};
+    pm_error_clear(&e);
+    int rc = pm_store_migrate(st, &lite_set, &e);
+    if (t->pg) {
+        assert_int_equal(rc, PM_EUNSUPPORTED);
+        assert_non_null(strstr(e.msg, "liteonly"));
+        assert_int_equal(pm_store_schema_version(st, "liteonly", &v, &e), PM_OK);
+        assert_int_equal(v, 0);
+        /* the gallery's tables are such a module */
+        assert_int_equal(pm_gallery_store_migrate(st, &e), PM_EUNSUPPORTED);
+        assert_null(pm_store_sqlite_handle(st));
+    } else {
+        assert_int_equal(rc, PM_OK);
+    }
     pm_store_close(st);
     /* reopening keeps versions */
     assert_int_equal(pm_store_open(dbpath, NULL, &st, &e), PM_OK);
@@ -99,8 +230,11 @@ static void test_open_and_migrations(void **state)
     assert_int_equal(v, 2);
     pm_store_close(st);
     /* opening a missing database without create fails cleanly */
-    char missing[4300];
-    snprintf(missing, sizeof missing, "%s/nope/x.db", dir);
+    char missing[4400];
+    if (t->pg)
+        db_path(t, "nope", missing, sizeof missing);
+    else
+        snprintf(missing, sizeof missing, "%s/nope/x.db", dir);
     pm_store_options_t o = {PM_STORE_DURABLE_FULL, 0, 0, 0};
     assert_int_not_equal(pm_store_open(missing, &o, &st, &e), PM_OK);
     assert_null(st);
@@ -108,9 +242,11 @@ static void test_open_and_migrations(void **state)
 
 static void test_put_idempotent_and_query(void **state)
 {
-    (void)state;
+    const target_t *t = *state;
     pm_store_t *st = NULL;
     pm_error_t e;
+    char dbpath[4400];
+    fresh_db(t, "query", dbpath, sizeof dbpath);
     assert_int_equal(pm_store_open(dbpath, NULL, &st, &e), PM_OK);
     pm_crossing_t a, b, c;
     make(&a, "CAN", "A1", "2026-03-02T10:00:00-05:00", "Lee", "D1", "1980-05-06");
@@ -233,11 +369,11 @@ static void test_put_idempotent_and_query(void **state)
 
 static void test_put_many(void **state)
 {
-    (void)state;
+    const target_t *t = *state;
     pm_store_t *st = NULL;
     pm_error_t e;
-    char path[4300];
-    snprintf(path, sizeof path, "%s/many.db", dir);
+    char path[4400];
+    fresh_db(t, "many", path, sizeof path);
     assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
     /* 40 rows: 16 + 16 + 8 singles; row 20 repeats row 3, row 35 repeats row 33 */
     pm_crossing_t rows[40];
@@ -281,11 +417,11 @@ static void test_put_many(void **state)
  * the CHECK conditions hold for the store's puts and for plain SQL. */
 static void test_name_pairs_and_checks(void **state)
 {
-    (void)state;
+    const target_t *t = *state;
     pm_store_t *st = NULL;
     pm_error_t e;
-    char path[4300];
-    snprintf(path, sizeof path, "%s/pairs.db", dir);
+    char path[4400];
+    fresh_db(t, "pairs", path, sizeof path);
     assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
     pm_crossing_t rows[300];
     for (int i = 0; i < 300; i++)
@@ -342,36 +478,20 @@ static void test_name_pairs_and_checks(void **state)
     assert_int_equal(pm_store_begin(st, &e), PM_OK);
     assert_int_equal(pm_store_put_crossings(st, &x, 1, &ins, &e), PM_OK);
     assert_int_equal(pm_store_rollback(st, &e), PM_OK);
-    sqlite3 *db = pm_store_sqlite_handle(st);
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM crossing_person", -1, &q, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    int64_t pairs = sqlite3_column_int64(q, 0);
-    sqlite3_reset(q);
+    int64_t pairs = raw_count(t, st, path, "SELECT count(*) FROM crossing_person");
     /* outside a transaction: the row and its pair are stored together */
     assert_int_equal(pm_store_put_crossings(st, &x, 1, &ins, &e), PM_OK);
     assert_int_equal(ins, 1);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int64(q, 0), pairs + 1);
-    sqlite3_finalize(q);
+    assert_int_equal(raw_count(t, st, path, "SELECT count(*) FROM crossing_person"), pairs + 1);
     memset(&f, 0, sizeof f);
     memcpy(f.surname_norm, x.surname_norm, sizeof f.surname_norm);
     f.dob = x.dob;
     assert_int_equal(pm_store_count_crossings(st, &f, &n, &e), PM_OK);
     assert_int_equal(n, 1);
     /* deleting a crossing drops its document entry */
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM crossing_doc", -1, &q, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    int64_t docs = sqlite3_column_int64(q, 0);
-    sqlite3_reset(q);
-    assert_int_equal(sqlite3_exec(db, "DELETE FROM crossing WHERE record_id = 'RB1'", NULL, NULL,
-                                  NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int64(q, 0), docs - 1);
-    sqlite3_finalize(q);
+    int64_t docs = raw_count(t, st, path, "SELECT count(*) FROM crossing_doc");
+    assert_int_equal(raw_exec(t, st, path, "DELETE FROM crossing WHERE record_id = 'RB1'"), 0);
+    assert_int_equal(raw_count(t, st, path, "SELECT count(*) FROM crossing_doc"), docs - 1);
     assert_int_equal(pm_store_put_crossings(st, &x, 1, &ins, &e), PM_OK);
     assert_int_equal(ins, 1);
     /* the table's CHECKs: refused by a put (nothing of the call stored) ... */
@@ -394,14 +514,13 @@ static void test_name_pairs_and_checks(void **state)
     assert_int_equal(after, before);
     /* ... and by plain SQL */
     assert_int_not_equal(
-        sqlite3_exec(db,
-                     "INSERT INTO crossing (reporting_country, record_id, direction, time_utc, "
-                     "utc_offset, port_code, mode, surname, given_names, middle_names, "
-                     "surname_norm, given_names_norm, dob, citizenship, sex, document_type, "
-                     "document_number, document_issuer, doc_key) VALUES ('CAN', 'SQ1', 1, 0, 0, "
-                     "'P1', 1, 'A', '', '', 'a', '', 0, 'CAN', 'Q', 'P', 'D', 'CAN', 0)",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+        raw_exec(t, st, path,
+                 "INSERT INTO crossing (reporting_country, record_id, direction, time_utc, "
+                 "utc_offset, port_code, mode, surname, given_names, middle_names, "
+                 "surname_norm, given_names_norm, dob, citizenship, sex, document_type, "
+                 "document_number, document_issuer, doc_key) VALUES ('CAN', 'SQ1', 1, 0, 0, "
+                 "'P1', 1, 'A', '', '', 'a', '', 0, 'CAN', 'Q', 'P', 'D', 'CAN', 0)"),
+        0);
     assert_int_equal(pm_store_count_crossings(st, NULL, &after, &e), PM_OK);
     assert_int_equal(after, before);
     pm_store_close(st);
@@ -409,11 +528,11 @@ static void test_name_pairs_and_checks(void **state)
 
 static void test_partner_cursor(void **state)
 {
-    (void)state;
+    const target_t *t = *state;
     pm_store_t *st = NULL;
     pm_error_t e;
-    char path[4300];
-    snprintf(path, sizeof path, "%s/cursor.db", dir);
+    char path[4400];
+    fresh_db(t, "cursor", path, sizeof path);
     assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
     int v = 0;
     assert_int_equal(pm_store_schema_version(st, "store", &v, &e), PM_OK);
@@ -447,27 +566,33 @@ static void test_partner_cursor(void **state)
  * version on open, keeping its rows. */
 static void test_upgrade_on_open(void **state)
 {
-    (void)state;
+    const target_t *t = *state;
     pm_store_t *st = NULL;
     pm_error_t e;
-    char path[4300];
-    snprintf(path, sizeof path, "%s/old.db", dir);
+    char path[4400];
+    fresh_db(t, "old", path, sizeof path);
     assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
     pm_crossing_t c;
     make(&c, "CAN", "OLD1", "2026-03-02T10:00:00-05:00", "Lee", "D1", "1980-05-06");
     assert_int_equal(pm_store_put_crossing(st, &c, NULL, &e), PM_OK);
     assert_int_equal(pm_store_ensure_partner(st, "USA", &e), PM_OK);
-    sqlite3 *db = pm_store_sqlite_handle(st);
     /* undo steps 4, 3 and 2 by hand, as a version-1 database looks */
-    assert_int_equal(sqlite3_exec(db,
-                                  "ALTER TABLE crossing DROP COLUMN admission_class;"
-                                  "ALTER TABLE crossing DROP COLUMN stay_until;"
-                                  "DROP TRIGGER crossing_doc_delete; DROP TABLE crossing_doc;"
-                                  "CREATE INDEX crossing_doc_key ON crossing (doc_key);"
-                                  "ALTER TABLE partner DROP COLUMN feed_cursor;"
-                                  "UPDATE schema_version SET version = 1 WHERE module = 'store';",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        raw_exec(t, st, path,
+                 t->pg ? "ALTER TABLE crossing DROP COLUMN admission_class;"
+                         "ALTER TABLE crossing DROP COLUMN stay_until;"
+                         "DROP TRIGGER crossing_doc_delete ON crossing;"
+                         "DROP FUNCTION crossing_doc_delete(); DROP TABLE crossing_doc;"
+                         "CREATE INDEX crossing_doc_key ON crossing (doc_key);"
+                         "ALTER TABLE partner DROP COLUMN feed_cursor;"
+                         "UPDATE schema_version SET version = 1 WHERE module = 'store';"
+                       : "ALTER TABLE crossing DROP COLUMN admission_class;"
+                         "ALTER TABLE crossing DROP COLUMN stay_until;"
+                         "DROP TRIGGER crossing_doc_delete; DROP TABLE crossing_doc;"
+                         "CREATE INDEX crossing_doc_key ON crossing (doc_key);"
+                         "ALTER TABLE partner DROP COLUMN feed_cursor;"
+                         "UPDATE schema_version SET version = 1 WHERE module = 'store';"),
+        0);
     pm_store_close(st);
     /* read-only: too old, refused without writing */
     pm_store_options_t ro = {PM_STORE_DURABLE_FULL, 0, 1, 0};
@@ -500,6 +625,134 @@ static void test_upgrade_on_open(void **state)
     assert_int_equal(pm_store_partner_cursor(st, "USA", &cur, &e), PM_OK);
     assert_int_equal(cur, 4);
     pm_store_close(st);
+}
+
+/* Inside a transaction a failing put (unknown partner) is undone alone and
+ * the transaction goes on, on both backends. */
+static void test_failed_put_in_transaction(void **state)
+{
+    const target_t *t = *state;
+    pm_store_t *st = NULL;
+    pm_error_t e;
+    char path[4400];
+    fresh_db(t, "txfail", path, sizeof path);
+    assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
+    pm_crossing_t a, b, x;
+    make(&a, "CAN", "T1", "2026-03-02T10:00:00-05:00", "Lee", "D1", "1980-05-06");
+    make(&b, "CAN", "T2", "2026-03-02T11:00:00-05:00", "Lee", "D1", "1980-05-06");
+    make(&x, "USA", "T3", "2026-03-02T12:00:00-05:00", "Kim", "D2", "1970");
+    memcpy(x.origin, "USA", 4); /* no such partner recorded: foreign key */
+    x.direction = PM_DIRECTION_EXIT;
+    assert_int_equal(pm_store_begin(st, &e), PM_OK);
+    assert_int_equal(pm_store_put_crossing(st, &a, NULL, &e), PM_OK);
+    assert_int_not_equal(pm_store_put_crossing(st, &x, NULL, &e), PM_OK);
+    assert_int_equal(pm_store_put_crossing(st, &b, NULL, &e), PM_OK);
+    assert_int_equal(pm_store_set_partner_cursor(st, "USA", 3, &e), PM_ENOTFOUND);
+    assert_int_equal(pm_store_ensure_partner(st, "USA", &e), PM_OK);
+    assert_int_equal(pm_store_commit(st, &e), PM_OK);
+    int64_t n = 0;
+    assert_int_equal(pm_store_count_crossings(st, NULL, &n, &e), PM_OK);
+    assert_int_equal(n, 2);
+    char codes[2][4];
+    size_t np = 0;
+    assert_int_equal(pm_store_partners(st, codes, 2, &np, &e), PM_OK);
+    assert_int_equal(np, 1);
+    pm_store_close(st);
+}
+
+/* An iteration longer than one fetch, in store order, with a lookup
+ * (pm_store_get_crossing: a second iterator) in the middle of it. */
+static void test_iterate_many(void **state)
+{
+    const target_t *t = *state;
+    pm_store_t *st = NULL;
+    pm_error_t e;
+    char path[4400];
+    fresh_db(t, "iter", path, sizeof path);
+    assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
+    enum { N = 2600 };
+    pm_crossing_t *rows = calloc(N, sizeof *rows);
+    assert_non_null(rows);
+    for (int i = 0; i < N; i++)
+        pm_crossing_sample(9, (uint64_t)i, "CAN", &rows[i]);
+    uint64_t ins = 0;
+    assert_int_equal(pm_store_put_crossings(st, rows, N, &ins, &e), PM_OK);
+    assert_int_equal(ins, N);
+    pm_crossing_filter_t f;
+    memset(&f, 0, sizeof f);
+    f.order = PM_ORDER_STORE_ID;
+    pm_crossing_iter_t *it = NULL;
+    assert_int_equal(pm_store_crossings(st, &f, &it, &e), PM_OK);
+    pm_crossing_t r, g;
+    int64_t last = 0;
+    int i = 0;
+    while (pm_crossing_iter_next(it, &r, &e) == 1) {
+        assert_true(i < N);
+        assert_string_equal(r.record_id, rows[i].record_id);
+        assert_true(r.store_id > last);
+        last = r.store_id;
+        if (i == 1500) {
+            assert_int_equal(pm_store_get_crossing(st, r.store_id, &g, &e), PM_OK);
+            assert_memory_equal(&g, &r, sizeof r);
+        }
+        i++;
+    }
+    assert_int_equal(i, N);
+    pm_crossing_iter_close(it);
+    /* after the iterators are closed, writes go on */
+    pm_crossing_t extra;
+    pm_crossing_sample(10, 1, "CAN", &extra);
+    assert_int_equal(pm_store_put_crossing(st, &extra, NULL, &e), PM_OK);
+    int64_t maxid = 0;
+    assert_int_equal(pm_store_max_store_id(st, &maxid, &e), PM_OK);
+    assert_true(maxid > last);
+    free(rows);
+    pm_store_close(st);
+}
+
+/* PostgreSQL: one writer at a time (store ids increase in commit order, so a
+ * feed reader that follows `id > cursor` never skips a late commit); a second
+ * writer waits busy_ms and then gets PM_EBUSY; the "postgres:" keyword/value
+ * form of the target. */
+static void test_pg_writers(void **state)
+{
+    (void)state;
+    PM_REQUIRE_SERVICE(pg_uri, pg_installed, "PostgreSQL");
+    char path[4400];
+    fresh_db(&T_PG, "writers", path, sizeof path);
+    const char *port = strrchr(pg_uri, ':');
+    assert_non_null(port);
+    char kv[512];
+    snprintf(kv, sizeof kv, "postgres:host=127.0.0.1 port=%d user=pm dbname=writers",
+             atoi(port + 1));
+    assert_true(pm_store_is_postgres(kv));
+    pm_store_t *a = NULL, *b = NULL;
+    pm_error_t e;
+    pm_store_options_t quick = {PM_STORE_DURABLE_FULL, 1, 0, 300};
+    assert_int_equal(pm_store_open(path, NULL, &a, &e), PM_OK);
+    assert_int_equal(pm_store_open(kv, &quick, &b, &e), PM_OK);
+    assert_string_equal(pm_store_backend(b), "postgres");
+    pm_crossing_t r1, r2;
+    pm_crossing_sample(11, 1, "CAN", &r1);
+    pm_crossing_sample(11, 2, "CAN", &r2);
+    assert_int_equal(pm_store_begin(a, &e), PM_OK);
+    assert_int_equal(pm_store_put_crossing(a, &r1, NULL, &e), PM_OK);
+    assert_int_equal(pm_store_put_crossing(b, &r2, NULL, &e), PM_EBUSY);
+    assert_int_equal(pm_store_commit(a, &e), PM_OK);
+    assert_int_equal(pm_store_put_crossing(b, &r2, NULL, &e), PM_OK);
+    int64_t n = 0;
+    assert_int_equal(pm_store_count_crossings(a, NULL, &n, &e), PM_OK);
+    assert_int_equal(n, 2);
+    /* read-only handle: reads, refuses writes */
+    pm_store_t *ro = NULL;
+    pm_store_options_t roo = {PM_STORE_DURABLE_FULL, 0, 1, 0};
+    assert_int_equal(pm_store_open(path, &roo, &ro, &e), PM_OK);
+    assert_int_equal(pm_store_count_crossings(ro, NULL, &n, &e), PM_OK);
+    assert_int_equal(n, 2);
+    assert_int_not_equal(pm_store_put_crossing(ro, &r1, NULL, &e), PM_OK);
+    pm_store_close(ro);
+    pm_store_close(a);
+    pm_store_close(b);
 }
 
 static void test_default_path(void **state)
@@ -586,15 +839,21 @@ static void test_update_and_delete(void **state)
     pm_store_close(st);
 }
 
+#define BOTH(fn, name)                                                                             \
+    {name "/sqlite", fn, NULL, NULL, &T_SQLITE}, {name "/postgres", fn, NULL, NULL, &T_PG}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_open_and_migrations),
-        cmocka_unit_test(test_put_idempotent_and_query),
-        cmocka_unit_test(test_put_many),
-        cmocka_unit_test(test_name_pairs_and_checks),
-        cmocka_unit_test(test_partner_cursor),
-        cmocka_unit_test(test_upgrade_on_open),
+        BOTH(test_open_and_migrations, "open_and_migrations"),
+        BOTH(test_put_idempotent_and_query, "put_idempotent_and_query"),
+        BOTH(test_put_many, "put_many"),
+        BOTH(test_name_pairs_and_checks, "name_pairs_and_checks"),
+        BOTH(test_partner_cursor, "partner_cursor"),
+        BOTH(test_upgrade_on_open, "upgrade_on_open"),
+        BOTH(test_failed_put_in_transaction, "failed_put_in_transaction"),
+        BOTH(test_iterate_many, "iterate_many"),
+        cmocka_unit_test(test_pg_writers),
         cmocka_unit_test(test_default_path),
         cmocka_unit_test(test_update_and_delete),
     };

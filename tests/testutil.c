@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 const char *pm_test_data_dir(const char *sub)
@@ -46,6 +49,129 @@ int pm_test_exit(int failed)
     if (failed)
         return 1;
     return skipped_tests ? 77 : 0;
+}
+
+static int pg_env_script(char *out, size_t cap)
+{
+    const char *src = getenv("PERIMETER_SRC");
+    if (!src || !*src)
+        return -1;
+    snprintf(out, cap, "%s/tests/pg_env.sh", src);
+    return access(out, R_OK);
+}
+
+char *pm_test_pg_start(const char *dir, int *installed)
+{
+    char script[4096], cmd[9000];
+    *installed = 1;
+    if (pg_env_script(script, sizeof script)) {
+        fprintf(stderr, "pg_env.sh not found (PERIMETER_SRC unset)\n");
+        return NULL;
+    }
+    snprintf(cmd, sizeof cmd, "bash '%s' start '%s' --fast --watch %ld", script, dir,
+             (long)getpid());
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return NULL;
+    char line[512] = "";
+    if (!fgets(line, sizeof line, p))
+        line[0] = '\0';
+    int status = pclose(p);
+    if (status != 0) {
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+            *installed = 0;
+        return NULL;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    return line[0] ? strdup(line) : NULL;
+}
+
+void pm_test_pg_stop(const char *dir)
+{
+    char script[4096], cmd[9000];
+    if (!dir || pg_env_script(script, sizeof script))
+        return;
+    snprintf(cmd, sizeof cmd, "bash '%s' stop '%s'", script, dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "pg_env.sh stop %s failed\n", dir);
+}
+
+static const char *nats_program(void)
+{
+    const char *e = getenv("PM_NATS_SERVER");
+    if (e && *e)
+        return access(e, X_OK) == 0 ? e : NULL;
+    static const char *const cand[] = {"/usr/sbin/nats-server", "/usr/bin/nats-server",
+                                       "/usr/local/bin/nats-server"};
+    for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++)
+        if (access(cand[i], X_OK) == 0)
+            return cand[i];
+    return NULL;
+}
+
+char *pm_test_nats_start(const char *dir, int *installed, int *out_pid)
+{
+    *out_pid = 0;
+    const char *prog = nats_program();
+    *installed = prog != NULL;
+    if (!prog)
+        return NULL;
+    char ports[4200], log[4200];
+    snprintf(ports, sizeof ports, "%s/nats-ports", dir);
+    snprintf(log, sizeof log, "%s/nats.log", dir);
+    mkdir(ports, 0700);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
+        return NULL;
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(1);
+        execl(prog, prog, "-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", ports, "-l", log,
+              (char *)NULL);
+        _exit(127);
+    }
+    char file[4400];
+    snprintf(file, sizeof file, "%s/nats-server_%ld.ports", ports, (long)pid);
+    for (int i = 0; i < 200; i++) { /* up to 10 s */
+        FILE *f = fopen(file, "r");
+        if (f) {
+            char buf[1024] = "";
+            size_t n = fread(buf, 1, sizeof buf - 1, f);
+            fclose(f);
+            buf[n] = '\0';
+            char *u = strstr(buf, "nats://");
+            if (u) {
+                size_t len = strcspn(u, "\",] \n");
+                char *url = malloc(len + 1);
+                if (url) {
+                    memcpy(url, u, len);
+                    url[len] = '\0';
+                    *out_pid = (int)pid;
+                    return url;
+                }
+            }
+        }
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            fprintf(stderr, "nats-server exited (see %s)\n", log);
+            return NULL;
+        }
+        usleep(50000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    fprintf(stderr, "nats-server did not write %s\n", file);
+    return NULL;
+}
+
+void pm_test_nats_stop(int pid)
+{
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+    }
 }
 
 char *pm_test_tmpdir(void)

@@ -30,6 +30,35 @@ void pm_test_note_skip(void);
         skip();                                                                                    \
     }
 
+/* A service a test needs (a PostgreSQL or NATS server it starts itself): when
+ * it is not installed the test is skipped on a developer's machine and FAILS
+ * under PERIMETER_REQUIRE_DATA=1 / CI=true, like shared data; when it is
+ * installed but could not be started, the test fails everywhere. */
+#define PM_REQUIRE_SERVICE(available, installed, what)                                             \
+    if (!(available)) {                                                                            \
+        if ((installed) || pm_test_data_required())                                                \
+            fail_msg("%s is %s", what, (installed) ? "installed but did not start" : "not installed"); \
+        print_message("SKIP: %s is not installed\n", what);                                       \
+        pm_test_note_skip();                                                                       \
+        skip();                                                                                    \
+    }
+
+/* A throwaway PostgreSQL cluster in dir/pg (tests/pg_env.sh start DIR --fast
+ * --watch <this process>): returns its URI (malloc'd), or NULL with
+ * *installed = 0 when PostgreSQL is not installed, 1 when it failed to start
+ * (its messages went to stderr). pm_test_pg_stop stops it; if the test dies
+ * first, the watcher stops it. */
+char *pm_test_pg_start(const char *dir, int *installed);
+void pm_test_pg_stop(const char *dir);
+
+/* A throwaway NATS server (nats-server -a 127.0.0.1 -p -1 --ports_file_dir
+ * dir; $PM_NATS_SERVER overrides the program): returns its URL (malloc'd) and
+ * its pid, or NULL with *installed = 0 when nats-server is not installed, 1
+ * when it did not start. It dies with the test process (PR_SET_PDEATHSIG);
+ * pm_test_nats_stop kills it and waits. */
+char *pm_test_nats_start(const char *dir, int *installed, int *out_pid);
+void pm_test_nats_stop(int pid);
+
 /* Runs a cmocka group and turns its result into the process exit code:
  * 1 if any test failed, 77 if none failed but some skipped (registered in CTest
  * with SKIP_RETURN_CODE 77, so a skip is reported as skipped, never as passed), else 0. */

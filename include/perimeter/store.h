@@ -39,8 +39,9 @@ extern "C" {
 typedef struct pm_store pm_store_t;
 
 /* One schema step. Versions of a set are 1, 2, 3, ... in array order.
- * sql_sqlite may hold several statements; sql_postgres may be NULL until
- * that backend exists (the step is then refused on PostgreSQL). */
+ * Each SQL text may hold several statements; sql_postgres may be NULL for a
+ * module that is SQLite-only for now (its steps are then refused on
+ * PostgreSQL with PM_EUNSUPPORTED, naming the module). */
 typedef struct pm_migration {
     int version;
     const char *description;
@@ -73,15 +74,23 @@ typedef struct pm_store_options {
  * path itself. Returns a literal; do not free. */
 const char *pm_store_default_path(void);
 
-/* Opens (creating if allowed) the SQLite database at path and applies the
- * store's own migrations. options may be NULL (defaults). On success *out is
- * an open store (pm_store_close frees it); on failure *out is NULL and err
- * says why (PM_EDB, PM_ESTATE for a too-new schema, PM_ENOTFOUND). */
+/* Nonzero when target names a PostgreSQL database rather than a SQLite file:
+ * "postgresql://..." or "postgres://..." (libpq URIs), or "postgres:" followed
+ * by a libpq keyword/value string ("postgres:host=/run/pg port=5433 dbname=pm"). */
+int pm_store_is_postgres(const char *target);
+
+/* Opens the store and applies the store's own migrations. path is a SQLite
+ * file (created if allowed) or a PostgreSQL target (pm_store_is_postgres; the
+ * database must exist: PostgreSQL databases are created by their
+ * administrator, the tables by the migrations). options may be NULL
+ * (defaults). On success *out is an open store (pm_store_close frees it); on
+ * failure *out is NULL and err says why (PM_EDB, PM_ESTATE for a too-new
+ * schema, PM_ENOTFOUND). */
 int pm_store_open(const char *path, const pm_store_options_t *options, pm_store_t **out,
                   pm_error_t *err);
 /* Closes the store, rolling back an open transaction. NULL is a no-op. */
 void pm_store_close(pm_store_t *st);
-/* Backend name: "sqlite" (later "postgres"). */
+/* Backend name: "sqlite" or "postgres". */
 const char *pm_store_backend(const pm_store_t *st);
 
 /* Applies the steps of set newer than the module's recorded version. */
@@ -206,8 +215,9 @@ int pm_store_delete_crossings(pm_store_t *st, const int64_t *ids, size_t n, uint
 int pm_store_update_crossing(pm_store_t *st, const pm_crossing_t *c, int64_t *out_store_id,
                              pm_error_t *err);
 
-/* For modules whose own tables are SQLite-only for now: the underlying
- * `sqlite3 *` (as void *), or NULL for another backend. The store keeps
+/* For modules whose own tables are SQLite-only for now (gallery, link,
+ * node): the underlying `sqlite3 *` (as void *), or NULL on PostgreSQL, where
+ * those modules refuse with PM_EUNSUPPORTED. The store keeps
  * ownership; do not close it, and do not use it inside another thread. */
 void *pm_store_sqlite_handle(pm_store_t *st);
 

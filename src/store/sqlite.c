@@ -337,38 +337,6 @@ static const char *const pair_head[2] = {
     "INSERT INTO crossing_doc (doc_key, id) VALUES "};
 static const char pair_tail[] = " ON CONFLICT DO NOTHING";
 
-/* 64-bit FNV-1a of a, '|', b: the on-disk lookup keys (never change them). */
-static int64_t key2(const char *a, const char *b)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (const unsigned char *p = (const unsigned char *)a; *p; p++)
-        h = (h ^ *p) * 0x100000001b3ULL;
-    h = (h ^ '|') * 0x100000001b3ULL;
-    for (const unsigned char *p = (const unsigned char *)b; *p; p++)
-        h = (h ^ *p) * 0x100000001b3ULL;
-    return (int64_t)h;
-}
-
-static int64_t dob_int(const pm_dob_t *d)
-{
-    return d->year * 10000L + d->month * 100L + d->day;
-}
-
-static int64_t doc_key(const char *number, const char *issuer)
-{
-    return key2(number, issuer);
-}
-
-static int64_t name_key(const char *surname_norm, const pm_dob_t *d)
-{
-    char dob[9];
-    int64_t v = dob_int(d);
-    for (int i = 7; i >= 0; i--, v /= 10)
-        dob[i] = (char)('0' + v % 10);
-    dob[8] = '\0';
-    return key2(surname_norm, dob);
-}
-
 static void bind_text(sqlite3_stmt *q, int i, const char *s)
 {
     sqlite3_bind_text(q, i, s, (int)strlen(s), SQLITE_STATIC);
@@ -395,7 +363,7 @@ static void bind_crossing(sqlite3_stmt *q, int base, const pm_crossing_t *c, cha
     bind_text(q, base + 10, c->middle_names);
     bind_text(q, base + 11, c->surname_norm);
     bind_text(q, base + 12, c->given_names_norm);
-    sqlite3_bind_int64(q, base + 13, dob_int(&c->dob));
+    sqlite3_bind_int64(q, base + 13, pm__store_dob_int(&c->dob));
     bind_text(q, base + 14, c->citizenship);
     sqlite3_bind_text(q, base + 15, sex_buf, 1, SQLITE_STATIC);
     bind_text(q, base + 16, c->document_type);
@@ -409,13 +377,13 @@ static void bind_crossing(sqlite3_stmt *q, int base, const pm_crossing_t *c, cha
         bind_text(q, base + 20, c->origin);
     else
         sqlite3_bind_null(q, base + 20);
-    sqlite3_bind_int64(q, base + 21, doc_key(c->document_number, c->document_issuer));
+    sqlite3_bind_int64(q, base + 21, pm__store_doc_key(c->document_number, c->document_issuer));
     if (c->admission_class[0])
         bind_text(q, base + 22, c->admission_class);
     else
         sqlite3_bind_null(q, base + 22);
     if (c->stay_until.year)
-        sqlite3_bind_int64(q, base + 23, dob_int(&c->stay_until));
+        sqlite3_bind_int64(q, base + 23, pm__store_dob_int(&c->stay_until));
     else
         sqlite3_bind_null(q, base + 23);
 }
@@ -533,25 +501,11 @@ static int sq_put_crossings(pm_store_t *st, const pm_crossing_t *rows, size_t n,
     return rc;
 }
 
-/* The crossing table's CHECK constraints (see pm__sqlite_open). */
-static int row_check(const pm_crossing_t *c, pm_error_t *err)
-{
-    if (c->direction != PM_DIRECTION_ENTRY && c->direction != PM_DIRECTION_EXIT)
-        return pm_error_set(err, PM_EINVAL, "store crossing %s: invalid direction %d",
-                            c->record_id, (int)c->direction);
-    if (c->mode < PM_MODE_LAND || c->mode > PM_MODE_AIR)
-        return pm_error_set(err, PM_EINVAL, "store crossing %s: invalid mode %d", c->record_id,
-                            (int)c->mode);
-    if (c->sex != 'M' && c->sex != 'F' && c->sex != 'X')
-        return pm_error_set(err, PM_EINVAL, "store crossing %s: invalid sex", c->record_id);
-    return PM_OK;
-}
-
 static int put_crossings(sqlite_store_t *s, const pm_crossing_t *rows, size_t n,
                          uint64_t *out_inserted, pm_error_t *err)
 {
     for (size_t j = 0; j < n; j++) {
-        int rc = row_check(&rows[j], err);
+        int rc = pm__store_row_check(&rows[j], err);
         if (rc)
             return rc;
     }
@@ -580,7 +534,7 @@ static int put_crossings(sqlite_store_t *s, const pm_crossing_t *rows, size_t n,
         if ((size_t)changed == k && last > 0 && last < INT64_MAX / 2) {
             for (size_t j = 0; j < k; j++)
                 add_pair(s, PAIR_DOC,
-                         doc_key(rows[i + j].document_number, rows[i + j].document_issuer),
+                         pm__store_doc_key(rows[i + j].document_number, rows[i + j].document_issuer),
                          last - (int64_t)(k - 1 - j));
         } else if ((rc = doc_pairs_by_lookup(s, rows + i, k, err))) {
             return rc;
@@ -590,8 +544,8 @@ static int put_crossings(sqlite_store_t *s, const pm_crossing_t *rows, size_t n,
     /* A duplicate's pair is already there; re-adding it is harmless. */
     for (size_t j = 0; j < n; j++) {
         const pm_crossing_t *c = &rows[j];
-        add_pair(s, PAIR_PERSON, name_key(c->surname_norm, &c->dob),
-                 doc_key(c->document_number, c->document_issuer));
+        add_pair(s, PAIR_PERSON, pm__store_name_key(c->surname_norm, &c->dob),
+                 pm__store_doc_key(c->document_number, c->document_issuer));
     }
     if (s->npending[PAIR_PERSON] >= PENDING_MAX || s->npending[PAIR_DOC] >= PENDING_MAX)
         return flush_pairs(s, err);
@@ -694,20 +648,20 @@ static void bind_filter(sqlite3_stmt *q, const pm_crossing_filter_t *f)
     if (f->reporting_country[0])
         bind_text(q, i++, f->reporting_country);
     if (f->document_number[0] && f->document_issuer[0])
-        sqlite3_bind_int64(q, i++, doc_key(f->document_number, f->document_issuer));
+        sqlite3_bind_int64(q, i++, pm__store_doc_key(f->document_number, f->document_issuer));
     if (f->document_number[0])
         bind_text(q, i++, f->document_number);
     if (f->document_issuer[0])
         bind_text(q, i++, f->document_issuer);
     if (f->surname_norm[0] && f->dob.year) {
-        sqlite3_bind_int64(q, i++, name_key(f->surname_norm, &f->dob));
+        sqlite3_bind_int64(q, i++, pm__store_name_key(f->surname_norm, &f->dob));
     }
     if (f->surname_norm[0])
         bind_text(q, i++, f->surname_norm);
     if (f->given_names_norm[0])
         bind_text(q, i++, f->given_names_norm);
     if (f->dob.year)
-        sqlite3_bind_int64(q, i++, dob_int(&f->dob));
+        sqlite3_bind_int64(q, i++, pm__store_dob_int(&f->dob));
 }
 
 static int prepare_filtered(sqlite3 *db, const char *head, const pm_crossing_filter_t *f,
@@ -875,7 +829,7 @@ static int drop_person_pair(sqlite_store_t *s, sqlite3_stmt **q, int64_t dk,
                                   "AND c.dob = ?4)",
                                   -1, q, NULL) != SQLITE_OK)
         return db_error(s->db, err, "crossing lookup");
-    sqlite3_bind_int64(*q, 1, name_key(surname_norm, &d));
+    sqlite3_bind_int64(*q, 1, pm__store_name_key(surname_norm, &d));
     sqlite3_bind_int64(*q, 2, dk);
     bind_text(*q, 3, surname_norm);
     sqlite3_bind_int64(*q, 4, dob);
@@ -981,7 +935,7 @@ static int update_crossing(sqlite_store_t *s, const pm_crossing_t *c, int64_t *o
     sqlite3_finalize(q);
     if (step != SQLITE_DONE)
         return db_error(s->db, err, "update crossing");
-    int64_t dk = doc_key(c->document_number, c->document_issuer);
+    int64_t dk = pm__store_doc_key(c->document_number, c->document_issuer);
     if (dk != old_dk) {
         if (sqlite3_prepare_v2(s->db, "DELETE FROM crossing_doc WHERE doc_key = ?1 AND id = ?2",
                                -1, &q, NULL) != SQLITE_OK)
@@ -996,7 +950,7 @@ static int update_crossing(sqlite_store_t *s, const pm_crossing_t *c, int64_t *o
     if ((rc = reserve_pairs(s, PAIR_PERSON, 1, err)) || (rc = reserve_pairs(s, PAIR_DOC, 1, err)))
         return rc;
     add_pair(s, PAIR_DOC, dk, id);
-    add_pair(s, PAIR_PERSON, name_key(c->surname_norm, &c->dob), dk);
+    add_pair(s, PAIR_PERSON, pm__store_name_key(c->surname_norm, &c->dob), dk);
     rc = flush_pairs(s, err);
     sqlite3_stmt *pair = NULL;
     rc = rc ? rc : drop_person_pair(s, &pair, old_dk, old_sn, old_dob, err);

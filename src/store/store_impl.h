@@ -55,5 +55,18 @@ extern const pm_migration_set_t pm__store_schema;
 /* Backend constructors. */
 int pm__sqlite_open(const char *path, const pm_store_options_t *options, pm_store_t **out,
                     pm_error_t *err);
+/* target: a postgresql:// or postgres:// URI, or "postgres:" + a libpq
+ * keyword/value connection string. */
+int pm__postgres_open(const char *target, const pm_store_options_t *options, pm_store_t **out,
+                      pm_error_t *err);
+
+/* Shared by the backends: the on-disk lookup keys (64-bit FNV-1a of
+ * "number|issuer" and "surname_norm|YYYYMMDD"; never change them), the
+ * packed date of birth, and the crossing table's CHECK conditions done in C
+ * (direction, mode, sex) so a put is refused whole with PM_EINVAL. */
+int64_t pm__store_dob_int(const pm_dob_t *d);
+int64_t pm__store_doc_key(const char *number, const char *issuer);
+int64_t pm__store_name_key(const char *surname_norm, const pm_dob_t *d);
+int pm__store_row_check(const pm_crossing_t *c, pm_error_t *err);
 
 #endif

@@ -33,8 +33,10 @@ static int partner_check(pm_crossing_t *c, const char *partner, pm_crossing_fiel
     return PM_OK;
 }
 
-/* Rows handed to the store per call (it inserts them in one statement). */
-#define CHUNK 16
+/* Rows handed to the store per call. SQLite inserts them 16 per statement
+ * either way; PostgreSQL pays a few round trips per call (COPY into a staging
+ * table, then one INSERT ... SELECT), so calls are large. */
+#define CHUNK 4096
 
 struct import_state {
     struct pm_store *st;

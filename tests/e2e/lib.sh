@@ -38,3 +38,67 @@ assert_contains() {
 assert_not_contains() {
     if grep -Eq -- "$2" "$1"; then fail "${3:-$1} contains /$2/"; fi
 }
+
+# pg_start DIR: a throwaway PostgreSQL cluster in DIR/pg (tests/pg_env.sh,
+# fsync off, stopped by pg_stop or, if this script dies, when it exits); sets
+# PG_URI (postgresql://pm@127.0.0.1:PORT/postgres) and PG_PSQL. PostgreSQL not
+# installed: skip (FAIL under CI, like missing data); installed but not
+# starting: failure.
+pg_start() {
+    local rc=0 src=${PERIMETER_SRC:?PERIMETER_SRC not set}
+    PG_DIR=$1
+    PG_URI=$(bash "$src/tests/pg_env.sh" start "$PG_DIR" --fast --watch $$) || rc=$?
+    if [ "$rc" = 2 ]; then
+        if pm_data_required; then fail "PostgreSQL is not installed and PERIMETER_REQUIRE_DATA is set"; fi
+        echo "SKIP: PostgreSQL is not installed"
+        exit 77
+    fi
+    [ "$rc" = 0 ] || fail "PostgreSQL is installed but did not start"
+    PG_PSQL=$(command -v psql || true)
+    [ -n "$PG_PSQL" ] || PG_PSQL="$(pg_config --bindir 2>/dev/null)/psql"
+    [ -x "$PG_PSQL" ] || fail "psql not found"
+}
+pg_stop() {
+    [ -n "${PG_DIR:-}" ] || return 0
+    bash "${PERIMETER_SRC:?}/tests/pg_env.sh" stop "$PG_DIR" || true
+}
+# pg_createdb NAME: a database of the cluster; prints its URI.
+pg_createdb() {
+    "$PG_PSQL" -q -v ON_ERROR_STOP=1 "$PG_URI" -c "CREATE DATABASE $1" >/dev/null ||
+        fail "CREATE DATABASE $1"
+    echo "${PG_URI%/*}/$1"
+}
+
+# nats_start DIR: a throwaway nats-server on 127.0.0.1 (free port, ports file
+# and log in DIR; killed by nats_stop); sets NATS_URL. Not installed: skip
+# (FAIL under CI); installed but not starting: failure.
+nats_start() {
+    local prog=${PM_NATS_SERVER:-} i
+    if [ -z "$prog" ]; then
+        for i in /usr/sbin/nats-server /usr/bin/nats-server /usr/local/bin/nats-server; do
+            if [ -x "$i" ]; then prog=$i; break; fi
+        done
+    fi
+    if [ -z "$prog" ] || [ ! -x "$prog" ]; then
+        if pm_data_required; then fail "nats-server is not installed and PERIMETER_REQUIRE_DATA is set"; fi
+        echo "SKIP: nats-server is not installed"
+        exit 77
+    fi
+    mkdir -p "$1/nats-ports"
+    "$prog" -a 127.0.0.1 -p -1 --ports_file_dir "$1/nats-ports" -l "$1/nats.log" &
+    NATS_PID=$!
+    for i in $(seq 1 100); do
+        if [ -s "$1/nats-ports/nats-server_$NATS_PID.ports" ]; then
+            NATS_URL=$(sed 's/.*"\(nats:\/\/[^"]*\)".*/\1/' "$1/nats-ports/nats-server_$NATS_PID.ports")
+            case "$NATS_URL" in nats://*) return 0 ;; esac
+        fi
+        kill -0 "$NATS_PID" 2>/dev/null || fail "nats-server exited: $(tail -5 "$1/nats.log")"
+        sleep 0.1
+    done
+    fail "nats-server did not start"
+}
+nats_stop() {
+    [ -n "${NATS_PID:-}" ] || return 0
+    kill "$NATS_PID" 2>/dev/null || true
+    wait "$NATS_PID" 2>/dev/null || true
+}
