@@ -468,7 +468,7 @@ static void filter(fp_work_t *wk, cand_t *c, int nc)
         int cy = fp_clampi((int)(c[i].y / FP_CELL), 0, wk->bh - 1);
         size_t ci = (size_t)cy * wk->bw + cx;
         float bdist = border_distance(wk, c[i].x, c[i].y, 40.f);
-        if (bdist < 8.f) {
+        if (bdist < wk->ex->params.border_margin) {
             c[i].drop = 1;
             continue;
         }
