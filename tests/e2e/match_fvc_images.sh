@@ -20,12 +20,12 @@ r = json.load(open(sys.argv[1]))
 for d in r["databases"]:
     assert (d["genuine"], d["impostors_fvc"], d["impostors_all"]) == (280, 45, 2880), d
 assert r["failures_to_extract"] == 0, r["failures_to_extract"]
-# Gates a small margin above the figures measured at 84484cf (mean EER 1.82%,
-# pooled FMR1000 4.29%): one genuine pair is 0.36 points of a DB's EER and 0.09
-# of the pooled FMR1000. A 2x regression fails. Move the gates down when the
-# figures improve.
-assert r["mean_fvc"]["eer"] < 2.1, r["mean_fvc"]
-assert r["pooled_all_impostors"]["fmr1000"] < 4.7, r["pooled_all_impostors"]
+# Gates a small margin above the figures measured with the refined print edge
+# (issue 14: mean EER 1.36%, pooled FMR1000 3.93%; at 84484cf 1.82% / 4.29%):
+# one genuine pair is 0.36 points of a DB's EER and 0.09 of the pooled
+# FMR1000. Move the gates down when the figures improve.
+assert r["mean_fvc"]["eer"] < 1.65, r["mean_fvc"]
+assert r["pooled_all_impostors"]["fmr1000"] < 4.3, r["pooled_all_impostors"]
 for d in r["databases"]:
     assert d["fvc"]["eer"] < 2.9, (d["db"], d["fvc"])
 print("mean EER %.2f%%, pooled FMR1000 %.2f%%, %.0f comparisons/s" % (
