@@ -370,7 +370,7 @@ static void eval_usage(FILE *out)
 /* The stated grid of the extractor's border margin (pixels at 500 ppi) and
  * the calibration method the cross-validation uses by default. */
 static const float cv_default_grid[] = {4.f, 8.f, 12.f, 16.f};
-#define PM_MATCH_CAL_DEFAULT_FIT PM_MATCH_CAL_POOLED
+#define PM_MATCH_CAL_DEFAULT_FIT PM_MATCH_CAL_CONSERVATIVE
 
 /* Parses "8,12,16" into margins (pixels); the number of values or -1. */
 static int parse_grid(const char *s, float *out, int cap)
