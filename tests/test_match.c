@@ -391,6 +391,37 @@ static void test_cross_validate(void **state)
     free(r);
 }
 
+static void test_error_reject(void **state)
+{
+    (void)state;
+    /* views 0..3, view 0 the worst; genuine (0,1) scores 1 and (2,3) 10,
+     * impostors (0,2) 5 and (1,3) 2. All kept: the genuine 1 sits below both
+     * impostors, so the EER is that of pm_match_rates on the four (above 0.2).
+     * Rejecting 25% drops view 0 and with it (0,1) and (0,2): genuine 10 vs
+     * impostor 2, EER 0. */
+    const pm_match_pair_t pairs[] = {{0, 1, 1, 1.0}, {2, 3, 1, 10.0}, {0, 2, 0, 5.0}, {1, 3, 0, 2.0}};
+    const int q[4] = {10, 50, 60, 70};
+    const double rej[2] = {0.0, 0.25};
+    double eer[2];
+    size_t kept[2];
+    assert_int_equal(pm_match_error_reject(pairs, 4, q, 4, rej, 2, eer, kept, NULL), PM_OK);
+    pm_match_rates_t r;
+    double g[2] = {1.0, 10.0}, im[2] = {5.0, 2.0};
+    assert_int_equal(pm_match_rates(g, 2, im, 2, &r, NULL), PM_OK);
+    assert_true(eer[0] == r.eer && eer[0] > 0.2);
+    assert_true(eer[1] == 0.0);
+    assert_true(kept[0] == 4 && kept[1] == 2);
+    /* ties in quality: the lower index goes first */
+    const int tie[4] = {50, 50, 60, 70};
+    assert_int_equal(pm_match_error_reject(pairs, 4, tie, 4, rej, 2, eer, kept, NULL), PM_OK);
+    assert_true(eer[1] == 0.0 && kept[1] == 2);
+    /* rejecting half leaves no impostor; a view out of range; a bad share */
+    const double half = 0.5, bad = 0.95;
+    assert_int_equal(pm_match_error_reject(pairs, 4, q, 4, &half, 1, eer, NULL, NULL), PM_EINVAL);
+    assert_int_equal(pm_match_error_reject(pairs, 4, q, 3, rej, 2, eer, NULL, NULL), PM_EINVAL);
+    assert_int_equal(pm_match_error_reject(pairs, 4, q, 4, &bad, 1, eer, NULL, NULL), PM_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,7 +429,7 @@ int main(void)
         cmocka_unit_test(test_partial_overlap),         cmocka_unit_test(test_degenerate),
         cmocka_unit_test(test_rates),                   cmocka_unit_test(test_vendor_genuine_vs_impostor),
         cmocka_unit_test(test_threads),                 cmocka_unit_test(test_calibration_fit),
-        cmocka_unit_test(test_cross_validate),
+        cmocka_unit_test(test_cross_validate),          cmocka_unit_test(test_error_reject),
     };
     return PM_RUN_TESTS("match", tests, NULL, NULL);
 }

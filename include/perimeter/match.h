@@ -194,6 +194,28 @@ int pm_match_cross_validate(const pm_match_cv_set_t *sets, int ngrid, int nsets,
                             pm_match_cal_method_t method, pm_match_cv_result_t *out,
                             pm_error_t *err);
 
+
+/* ---- quality: error versus reject ---------------------------------------- */
+
+/* One comparison of an evaluation: the two views (indices into a quality
+ * array), genuine (same finger) or not, and its score. */
+typedef struct pm_match_pair {
+    uint32_t a, b;
+    int genuine;
+    double score;
+} pm_match_pair_t;
+
+/* Error-versus-reject curve: for each share reject[k] (0..0.9), rejects the
+ * floor(reject[k] * nviews) views of lowest quality (ties: lower index
+ * first), drops every comparison involving a rejected view, and writes the
+ * EER of the rest to out_eer[k] (and the comparisons kept to out_kept[k] when
+ * out_kept is not NULL). A quality that predicts failure makes the EER fall
+ * faster than rejecting at random. PM_EINVAL on bad arguments, a view index
+ * out of range or when no genuine or impostor comparison is left; PM_ENOMEM. */
+int pm_match_error_reject(const pm_match_pair_t *pairs, size_t npairs, const int *quality,
+                          size_t nviews, const double *reject, int nreject, double *out_eer,
+                          size_t *out_kept, pm_error_t *err);
+
 #ifdef __cplusplus
 }
 #endif

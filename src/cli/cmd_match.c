@@ -113,6 +113,9 @@ typedef struct db_eval {
     double *gen, *imp_fvc, *imp_all;
     double *raw_all; /* raw scores of imp_all, for calibration fitting */
     double *raw_gen, *raw_fvc; /* raw scores of gen and imp_fvc (cross-validation) */
+    pm_match_pair_t *pairs;    /* genuine and all cross-finger impostor comparisons */
+    size_t npairs;
+    int quality[VIEWS];        /* print quality of each view (0 when unusable) */
     size_t ngen, nimp_fvc, nimp_all;
     int fte;       /* failures to extract (or read) */
     int missing;   /* views without a file */
@@ -219,7 +222,8 @@ static int eval_db(const eval_opts_t *o, const char *name, db_eval_t *d, pm_matc
     d->raw_gen = malloc(FINGERS * IMPRESSIONS * IMPRESSIONS * sizeof(double));
     d->raw_fvc = malloc(FINGERS * FINGERS * sizeof(double));
     if (!va || !vb || !ta || !tb || !d->gen || !d->imp_fvc || !d->imp_all || !d->raw_all ||
-        !d->raw_gen || !d->raw_fvc) {
+        !d->raw_gen || !d->raw_fvc ||
+        !(d->pairs = malloc(VIEWS * VIEWS * sizeof *d->pairs))) {
         fprintf(stderr, "perimeter eval: out of memory\n");
         return 1;
     }
@@ -243,6 +247,8 @@ static int eval_db(const eval_opts_t *o, const char *name, db_eval_t *d, pm_matc
             prep_us[nprep++] = (double)(pm_now_ns() - t0) / 1e3;
         }
     }
+    for (int k = 0; k < VIEWS; k++)
+        d->quality[k] = oka[k] ? va[k].quality : 0;
     d->extract_ms_median = pm_median(ext_ms, next);
     d->prepare_us_median = pm_median(prep_us, nprep);
     uint64_t tc = 0;
@@ -264,6 +270,9 @@ static int eval_db(const eval_opts_t *o, const char *name, db_eval_t *d, pm_matc
         for (int i = 0; i < IMPRESSIONS; i++)
             for (int j = i + 1; j < IMPRESSIONS; j++) {
                 d->gen[d->ngen] = SCORE(f * IMPRESSIONS + i, f * IMPRESSIONS + j, raw);
+                d->pairs[d->npairs++] = (pm_match_pair_t){(uint32_t)(f * IMPRESSIONS + i),
+                                                          (uint32_t)(f * IMPRESSIONS + j), 1,
+                                                          d->gen[d->ngen]};
                 d->raw_gen[d->ngen++] = raw;
             }
     for (int f = 0; f < FINGERS; f++)
@@ -276,6 +285,8 @@ static int eval_db(const eval_opts_t *o, const char *name, db_eval_t *d, pm_matc
             if (ka / IMPRESSIONS == kb / IMPRESSIONS)
                 continue;
             d->imp_all[d->nimp_all] = SCORE(ka, kb, raw);
+            d->pairs[d->npairs++] = (pm_match_pair_t){(uint32_t)ka, (uint32_t)kb, 0,
+                                                      d->imp_all[d->nimp_all]};
             d->raw_all[d->nimp_all++] = raw;
         }
 #undef SCORE
@@ -346,6 +357,7 @@ static void eval_usage(FILE *out)
     fprintf(out,
             "usage: perimeter eval fvc DIR [--json] [--plot FILE.png] [--templates TDIR | --mixed DIR2]\n"
             "                               [--iso-roundtrip] [--fit-calibration] [--dump-scores FILE]\n"
+            "                               [--reject-plot FILE.png]\n"
             "       perimeter eval fvc DIR --cross-validate [--grid-border L] [--calibration M] [--json]\n"
             "  Runs the FVC protocol on every DBn_B folder of DIR. A folder may hold images\n"
             "  (<finger>_<impression>.tif/.png/...) or templates (.iso/.ist/.ansi/.pmt).\n"
@@ -361,7 +373,87 @@ static void eval_usage(FILE *out)
             "                    the calibration on the other DBs, report the held-out DB's\n"
             "                    EER/FMR1000/ZeroFMR and impostor shares at scores 20/30/40\n"
             "  --grid-border L   the margins (px, 500 ppi) to choose from (default 4,8,12,16)\n"
-            "  --calibration M   pooled or conservative: how each fold's calibration is fitted\n");
+            "  --calibration M   pooled or conservative: how each fold's calibration is fitted\n"
+            "  --reject-plot F   error-versus-reject by print quality: EER after rejecting the\n"
+            "                    lowest-quality 0..30%% of each DB's prints (and at random),\n"
+            "                    printed and drawn to F (PNG)\n");
+}
+
+/* ---- eval fvc --reject-plot ------------------------------------------------ */
+
+#define NREJECT 7
+static const double reject_shares[NREJECT] = {0, 0.05, 0.10, 0.15, 0.20, 0.25, 0.30};
+#define RANDOM_ORDERS 50
+
+typedef struct reject_curves {
+    double eer[16][NREJECT];   /* per DB, % */
+    double random[16][NREJECT]; /* per DB, mean over random rejection orders, % */
+    double mean[NREJECT], mean_random[NREJECT];
+} reject_curves_t;
+
+/* Error-versus-reject by print quality on every DB, and the same with views
+ * rejected in random order (the curve a quality that predicts nothing
+ * gives), averaged over RANDOM_ORDERS fixed pseudo-random orders. */
+static int error_reject(const db_eval_t *dbs, int ndb, reject_curves_t *rc_out)
+{
+    memset(rc_out, 0, sizeof *rc_out);
+    for (int k = 0; k < ndb && k < 16; k++) {
+        double eer[NREJECT];
+        pm_error_t err = {0};
+        if (pm_match_error_reject(dbs[k].pairs, dbs[k].npairs, dbs[k].quality, VIEWS, reject_shares,
+                                  NREJECT, eer, NULL, &err) != 0) {
+            fprintf(stderr, "perimeter eval: error-reject %s: %s\n", dbs[k].name, pm_error_text(&err));
+            return 1;
+        }
+        uint64_t state = 0x9E3779B97F4A7C15ull ^ (uint64_t)k;
+        for (int o = 0; o < RANDOM_ORDERS; o++) {
+            int q[VIEWS];
+            for (int v = 0; v < VIEWS; v++) {
+                state = state * 6364136223846793005ull + 1442695040888963407ull;
+                q[v] = (int)(state >> 33);
+            }
+            double r[NREJECT];
+            if (pm_match_error_reject(dbs[k].pairs, dbs[k].npairs, q, VIEWS, reject_shares, NREJECT,
+                                      r, NULL, &err) != 0)
+                return 1;
+            for (int j = 0; j < NREJECT; j++)
+                rc_out->random[k][j] += 100 * r[j] / RANDOM_ORDERS;
+        }
+        for (int j = 0; j < NREJECT; j++) {
+            rc_out->eer[k][j] = 100 * eer[j];
+            rc_out->mean[j] += 100 * eer[j] / ndb;
+            rc_out->mean_random[j] += rc_out->random[k][j] / ndb;
+        }
+    }
+    return 0;
+}
+
+static int reject_plot(const char *path, const db_eval_t *dbs, int ndb, const reject_curves_t *c)
+{
+    const double *y[18];
+    const char *names[18];
+    int dashed[18] = {0};
+    double x[NREJECT];
+    int n = 0;
+    for (int j = 0; j < NREJECT; j++)
+        x[j] = 100 * reject_shares[j];
+    for (int k = 0; k < ndb && k < 16; k++) {
+        y[n] = c->eer[k];
+        names[n++] = dbs[k].name;
+    }
+    y[n] = c->mean_random;
+    dashed[n] = 1;
+    names[n++] = "MEAN, RANDOM";
+    y[n] = c->mean;
+    names[n++] = "MEAN";
+    pm_error_t err = {0};
+    if (pm__plot_lines_png(path, "EER AFTER REJECTING THE LOWEST QUALITY PRINTS",
+                           "PRINTS REJECTED (%)", "EER (ALL IMPOSTORS)", x, NREJECT, y, names, dashed,
+                           n, &err) != 0) {
+        fprintf(stderr, "perimeter eval: reject plot: %s\n", pm_error_text(&err));
+        return 1;
+    }
+    return 0;
 }
 
 /* ---- eval fvc --cross-validate ----------------------------------------------- */
@@ -539,6 +631,7 @@ static int eval_cross_validate(const eval_opts_t *base, char **names, int nnames
         free(dbs[k].raw_all);
         free(dbs[k].raw_gen);
         free(dbs[k].raw_fvc);
+        free(dbs[k].pairs);
     }
     free(dbs);
     free(sets);
@@ -556,6 +649,7 @@ int pm_cmd_eval_fvc(int argc, char **argv)
                                          {"fit-calibration", no_argument, NULL, 'f'},
                                          {"dump-scores", required_argument, NULL, 'd'},
                                          {"cross-validate", no_argument, NULL, 'X'},
+                                         {"reject-plot", required_argument, NULL, 'R'},
                                          {"grid-border", required_argument, NULL, 'G'},
                                          {"calibration", required_argument, NULL, 'C'},
                                          {"help", no_argument, NULL, 'h'},
@@ -564,11 +658,13 @@ int pm_cmd_eval_fvc(int argc, char **argv)
     optind = 1;
     const char *templates = NULL;
     int cross = 0, ngrid = 0;
+    const char *reject_png = NULL;
     float grid[CV_MAX_GRID];
     pm_match_cal_method_t method = PM_MATCH_CAL_DEFAULT_FIT;
     while ((c = getopt_long(argc, argv, "jp:m:t:rfd:h", opts, NULL)) != -1) {
         switch (c) {
         case 'X': cross = 1; break;
+        case 'R': reject_png = optarg; break;
         case 'G':
             ngrid = parse_grid(optarg, grid, CV_MAX_GRID);
             if (ngrid < 1) {
@@ -702,6 +798,16 @@ int pm_cmd_eval_fvc(int argc, char **argv)
     }
     if (o.fit)
         fit_calibration(dbs, nnames, method);
+    reject_curves_t *rj = NULL;
+    if (reject_png) {
+        rj = calloc(1, sizeof *rj);
+        if (!rj || error_reject(dbs, nnames, rj) != 0 || reject_plot(reject_png, dbs, nnames, rj) != 0)
+            rc = 1;
+        if (rc) {
+            free(rj);
+            rj = NULL;
+        }
+    }
     if (o.json) {
         json_t *root = json_object(), *arr = json_array();
         for (int k = 0; k < nnames; k++) {
@@ -722,6 +828,29 @@ int pm_cmd_eval_fvc(int argc, char **argv)
         json_object_set_new(root, "extract_ms_median", json_real(ext_sum / nnames));
         json_object_set_new(root, "comparisons", json_integer((json_int_t)comps));
         json_object_set_new(root, "comparisons_per_second_per_core", json_real(cps));
+        if (rj) {
+            json_t *ej = json_object(), *sh = json_array(), *per = json_object();
+            for (int j = 0; j < NREJECT; j++)
+                json_array_append_new(sh, json_real(100 * reject_shares[j]));
+            json_object_set_new(ej, "rejected_percent", sh);
+            for (int k = 0; k < nnames && k < 16; k++) {
+                json_t *a = json_array(), *b = json_array();
+                for (int j = 0; j < NREJECT; j++) {
+                    json_array_append_new(a, json_real(rj->eer[k][j]));
+                    json_array_append_new(b, json_real(rj->random[k][j]));
+                }
+                json_object_set_new(per, dbs[k].name, json_pack("{s:o,s:o}", "eer", a, "random", b));
+            }
+            json_t *m1 = json_array(), *m2 = json_array();
+            for (int j = 0; j < NREJECT; j++) {
+                json_array_append_new(m1, json_real(rj->mean[j]));
+                json_array_append_new(m2, json_real(rj->mean_random[j]));
+            }
+            json_object_set_new(ej, "databases", per);
+            json_object_set_new(ej, "mean_eer", m1);
+            json_object_set_new(ej, "mean_random", m2);
+            json_object_set_new(root, "error_reject", ej);
+        }
         char *s = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
         if (s)
             printf("%s\n", s);
@@ -745,6 +874,23 @@ int pm_cmd_eval_fvc(int argc, char **argv)
         print_rates("FVC impostors", &pooled_fvc);
         print_rates("all cross-finger", &pooled_all);
         printf("failures to extract: %d; comparisons: %zu, %.0f per second per core\n", fte, comps, cps);
+        if (rj) {
+            printf("error versus reject (EER %%, all impostors; lowest print quality rejected first,\n"
+                   "in brackets the mean of %d random rejection orders):\n  rejected  ", RANDOM_ORDERS);
+            for (int j = 0; j < NREJECT; j++)
+                printf("%13.0f%%", 100 * reject_shares[j]);
+            printf("\n");
+            for (int k = 0; k < nnames && k < 16; k++) {
+                printf("  %-9s ", dbs[k].name);
+                for (int j = 0; j < NREJECT; j++)
+                    printf("  %5.2f (%5.2f)", rj->eer[k][j], rj->random[k][j]);
+                printf("\n");
+            }
+            printf("  %-9s ", "mean");
+            for (int j = 0; j < NREJECT; j++)
+                printf("  %5.2f (%5.2f)", rj->mean[j], rj->mean_random[j]);
+            printf("\n");
+        }
     }
     if (o.plot) {
         pm__plot_series_t series[17];
@@ -759,6 +905,7 @@ int pm_cmd_eval_fvc(int argc, char **argv)
             rc = 1;
         }
     }
+    free(rj);
     for (int k = 0; k < nnames; k++) {
         free(dbs[k].gen);
         free(dbs[k].imp_fvc);
@@ -766,6 +913,7 @@ int pm_cmd_eval_fvc(int argc, char **argv)
         free(dbs[k].raw_all);
         free(dbs[k].raw_gen);
         free(dbs[k].raw_fvc);
+        free(dbs[k].pairs);
         free(names[k]);
     }
     free(pg);
