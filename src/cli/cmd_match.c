@@ -373,7 +373,8 @@ static void eval_usage(FILE *out)
             "                    the calibration on the other DBs, report the held-out DB's\n"
             "                    EER/FMR1000/ZeroFMR and impostor shares at scores 20/30/40\n"
             "  --grid-border L   the margins (px, 500 ppi) to choose from (default 4,8,12,16)\n"
-            "  --calibration M   pooled or conservative: how each fold's calibration is fitted\n"
+            "  --calibration M   pooled or conservative (default): how --cross-validate and\n"
+            "                    --fit-calibration fit the calibration (docs/match.md)\n"
             "  --reject-plot F   error-versus-reject by print quality: EER after rejecting the\n"
             "                    lowest-quality 0..30%% of each DB's prints (and at random),\n"
             "                    printed and drawn to F (PNG)\n");
@@ -765,16 +766,15 @@ int pm_cmd_eval_fvc(int argc, char **argv)
         ACC(mean_all, dbs[k].all);
 #undef ACC
     }
-    double *pg = malloc(ng * sizeof *pg), *pi = malloc(ni * sizeof *pi), *praw = malloc(ni * sizeof *praw);
+    double *pg = malloc(ng * sizeof *pg), *pi = malloc(ni * sizeof *pi);
     double *pf = malloc(nf * sizeof *pf);
-    if (!pg || !pi || !praw || !pf)
+    if (!pg || !pi || !pf)
         return 1;
     size_t ag = 0, ai = 0, af = 0;
     for (int k = 0; k < nnames; k++) {
         memcpy(pg + ag, dbs[k].gen, dbs[k].ngen * sizeof *pg);
         ag += dbs[k].ngen;
         memcpy(pi + ai, dbs[k].imp_all, dbs[k].nimp_all * sizeof *pi);
-        memcpy(praw + ai, dbs[k].raw_all, dbs[k].nimp_all * sizeof *pi);
         ai += dbs[k].nimp_all;
         memcpy(pf + af, dbs[k].imp_fvc, dbs[k].nimp_fvc * sizeof *pf);
         af += dbs[k].nimp_fvc;
@@ -918,7 +918,6 @@ int pm_cmd_eval_fvc(int argc, char **argv)
     }
     free(pg);
     free(pi);
-    free(praw);
     free(pf);
     return rc;
 }
