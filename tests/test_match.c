@@ -298,13 +298,138 @@ static void test_threads(void **state)
         pm_match_template_free(t[k]);
 }
 
+/* Impostor raws with P(raw >= r) = 10^(-r / scale): FMR 1% at raw 2 * scale. */
+static void exp_scores(double *v, size_t n, double scale, double shift, uint64_t *rng)
+{
+    for (size_t i = 0; i < n; i++) {
+        double u = urand(rng);
+        v[i] = shift + scale * -log10(u > 1e-300 ? u : 1e-300);
+    }
+}
+
+static void test_calibration_fit(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    static double a[N], b[N];
+    uint64_t rng = 7;
+    exp_scores(a, N, 1.0, 0, &rng);
+    exp_scores(b, N, 1.5, 0, &rng);
+    pm_match_calibration_t cal;
+    const double *one[1] = {a};
+    size_t n1[1] = {N};
+    assert_int_equal(pm_match_calibration_fit(one, n1, 1, PM_MATCH_CAL_POOLED, &cal, NULL), PM_OK);
+    /* body (empirical) and tail (extrapolated beyond FMR 5e-4... 1e-4) */
+    assert_true(fabs(pm_match_calibrate_with(&cal, 1.0) - 10.0) < 0.5);
+    assert_true(fabs(pm_match_calibrate_with(&cal, 3.0) - 30.0) < 1.5);
+    assert_true(fabs(pm_match_calibrate_with(&cal, 4.0) - 40.0) < 2.5);
+    assert_true(pm_match_calibrate_with(&cal, 0.0) == 0.0);
+    for (int k = 1; k < cal.nknots; k++)
+        assert_true(cal.raw[k] > cal.raw[k - 1] && cal.score[k] > cal.score[k - 1]);
+    /* conservative: at every FMR level the heavier-tailed set decides (raw 3
+     * is FMR 1% for b), the pooled fit lies between the two */
+    const double *two[2] = {a, b};
+    size_t n2[2] = {N, N};
+    pm_match_calibration_t cons, pool;
+    assert_int_equal(pm_match_calibration_fit(two, n2, 2, PM_MATCH_CAL_CONSERVATIVE, &cons, NULL), PM_OK);
+    assert_int_equal(pm_match_calibration_fit(two, n2, 2, PM_MATCH_CAL_POOLED, &pool, NULL), PM_OK);
+    assert_true(fabs(pm_match_calibrate_with(&cons, 3.0) - 20.0) < 1.0);
+    assert_true(fabs(pm_match_calibrate_with(&cons, 6.0) - 40.0) < 3.0);
+    assert_true(pm_match_calibrate_with(&pool, 3.0) > pm_match_calibrate_with(&cons, 3.0) + 1.0);
+    /* NULL: the built-in table */
+    assert_true(pm_match_calibrate_with(NULL, 3.0) == pm_match_calibrate(3.0));
+    /* too few scores, no sets */
+    size_t few[1] = {99};
+    assert_int_equal(pm_match_calibration_fit(one, few, 1, PM_MATCH_CAL_POOLED, &cal, NULL), PM_EINVAL);
+    assert_int_equal(pm_match_calibration_fit(one, n1, 0, PM_MATCH_CAL_POOLED, &cal, NULL), PM_EINVAL);
+}
+
+static void test_cross_validate(void **state)
+{
+    (void)state;
+    /* 3 sets x 2 grid points. Grid 0 separates sets 0 and 1 perfectly and
+     * set 2 not at all (genuine drawn like the impostors: EER ~50%); grid 1
+     * separates every set fairly (genuine shifted by 1: EER ~9%). Holding
+     * out set 2 leaves sets 0 and 1, where grid 0 wins; holding out 0 or 1
+     * keeps set 2 in training, where grid 1 wins. */
+    enum { NG = 300, NI = 5000, NS = 3 };
+    static double gen[2][NS][NG], imp[2][NS][NI];
+    uint64_t rng = 11;
+    pm_match_cv_set_t sets[2 * NS];
+    for (int g = 0; g < 2; g++)
+        for (int s = 0; s < NS; s++) {
+            exp_scores(imp[g][s], NI, 1.0, 0, &rng);
+            if (g == 0)
+                exp_scores(gen[g][s], NG, 1.0, s == 2 ? 0.0 : 50.0, &rng);
+            else
+                exp_scores(gen[g][s], NG, 1.0, 1.0, &rng);
+            sets[g * NS + s] = (pm_match_cv_set_t){"set", gen[g][s], NG, imp[g][s], NI, NULL, 0};
+        }
+    pm_match_cv_result_t *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    assert_int_equal(pm_match_cross_validate(sets, 2, NS, PM_MATCH_CAL_CONSERVATIVE, r, NULL), PM_OK);
+    assert_int_equal(r->nfolds, NS);
+    assert_int_equal(r->fold[2].choice, 0);
+    assert_int_equal(r->fold[0].choice, 1);
+    assert_int_equal(r->fold[1].choice, 1);
+    assert_true(r->fold[2].all.eer > 0.3);               /* what grid 0 does to set 2 */
+    assert_true(r->fold[0].all.eer < 0.2 && r->fold[0].all.eer > 0.02);
+    /* grid 1's mean over sets 1 and 2 (~9%), below grid 0's (~(0 + 50%) / 2) */
+    assert_true(r->fold[0].train_eer > 0.03 && r->fold[0].train_eer < 0.15);
+    assert_true(r->pooled_nimpostor == (size_t)NS * NI);
+    /* impostors drawn like the training ones: about 1% at 20, 0.1% at 30 */
+    for (int h = 0; h < NS; h++) {
+        assert_true(r->fold[h].at[0] >= 25 && r->fold[h].at[0] <= 90);
+        assert_true(r->fold[h].at[1] <= 15);
+    }
+    /* no FVC impostors given: the FVC figures stay zero */
+    assert_true(r->mean_fvc.eer == 0.0);
+    /* bad arguments */
+    assert_int_equal(pm_match_cross_validate(sets, 2, 1, PM_MATCH_CAL_POOLED, r, NULL), PM_EINVAL);
+    sets[1].ngenuine = 0;
+    assert_int_equal(pm_match_cross_validate(sets, 2, NS, PM_MATCH_CAL_POOLED, r, NULL), PM_EINVAL);
+    free(r);
+}
+
+static void test_error_reject(void **state)
+{
+    (void)state;
+    /* views 0..3, view 0 the worst; genuine (0,1) scores 1 and (2,3) 10,
+     * impostors (0,2) 5 and (1,3) 2. All kept: the genuine 1 sits below both
+     * impostors, so the EER is that of pm_match_rates on the four (above 0.2).
+     * Rejecting 25% drops view 0 and with it (0,1) and (0,2): genuine 10 vs
+     * impostor 2, EER 0. */
+    const pm_match_pair_t pairs[] = {{0, 1, 1, 1.0}, {2, 3, 1, 10.0}, {0, 2, 0, 5.0}, {1, 3, 0, 2.0}};
+    const int q[4] = {10, 50, 60, 70};
+    const double rej[2] = {0.0, 0.25};
+    double eer[2];
+    size_t kept[2];
+    assert_int_equal(pm_match_error_reject(pairs, 4, q, 4, rej, 2, eer, kept, NULL), PM_OK);
+    pm_match_rates_t r;
+    double g[2] = {1.0, 10.0}, im[2] = {5.0, 2.0};
+    assert_int_equal(pm_match_rates(g, 2, im, 2, &r, NULL), PM_OK);
+    assert_true(eer[0] == r.eer && eer[0] > 0.2);
+    assert_true(eer[1] == 0.0);
+    assert_true(kept[0] == 4 && kept[1] == 2);
+    /* ties in quality: the lower index goes first */
+    const int tie[4] = {50, 50, 60, 70};
+    assert_int_equal(pm_match_error_reject(pairs, 4, tie, 4, rej, 2, eer, kept, NULL), PM_OK);
+    assert_true(eer[1] == 0.0 && kept[1] == 2);
+    /* rejecting half leaves no impostor; a view out of range; a bad share */
+    const double half = 0.5, bad = 0.95;
+    assert_int_equal(pm_match_error_reject(pairs, 4, q, 4, &half, 1, eer, NULL, NULL), PM_EINVAL);
+    assert_int_equal(pm_match_error_reject(pairs, 4, q, 3, rej, 2, eer, NULL, NULL), PM_EINVAL);
+    assert_int_equal(pm_match_error_reject(pairs, 4, q, 4, &bad, 1, eer, NULL, NULL), PM_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rotated_translated_copy), cmocka_unit_test(test_unrelated_low),
         cmocka_unit_test(test_partial_overlap),         cmocka_unit_test(test_degenerate),
         cmocka_unit_test(test_rates),                   cmocka_unit_test(test_vendor_genuine_vs_impostor),
-        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_threads),                 cmocka_unit_test(test_calibration_fit),
+        cmocka_unit_test(test_cross_validate),          cmocka_unit_test(test_error_reject),
     };
     return PM_RUN_TESTS("match", tests, NULL, NULL);
 }

@@ -80,14 +80,17 @@ static void prepare_db(const char *data, int db, int vendor, const pm_extractor_
  * Pairs ACROSS databases were not used; DB4 is synthetic (SFinGe), so every
  * DB4 x DB1..3 pair is an impostor pair of different fingers (DB1 and DB2 share
  * volunteers, so those two are never paired). 80 x 240 = 19,200 pairs per
- * extractor. The share of impostors at or above 20 / 30 / 40 must be near the
- * 1% / 0.1% / 0.01% the scores claim. Measured (at 84484cf+): vendor templates
- * 0.58% / 0.078% / 0.016%, our extraction 0.52% / 0.036% / 0.005%: on pairs
- * across sensors the scale is conservative (fewer impostors reach a score than
- * it claims), so the gates are one-sided-strict: at most 2x the claim (the
- * direction that would understate the risk of a false match; the binomial
- * 99.9% upper bound at 0.1% of 19,200 is ~35 pairs = 0.18%) and at least 1/4 of
- * it at 20 and 1/7 at 30 (a scale shifted by several dB fails). */
+ * extractor. The share of impostors at or above 20 / 30 / 40 must not exceed
+ * the 1% / 0.1% / 0.01% the scores claim by more than 2x (the direction that
+ * would understate the risk of a false match; the binomial 99.9% upper bound
+ * at 0.1% of 19,200 is ~35 pairs = 0.18%). Since issue 14 the table is
+ * conservative (every knot the highest threshold of 8 sets: each DB with our
+ * extraction and with the vendor's templates), so on these cross-sensor pairs
+ * fewer impostors reach a score than it claims. Measured: vendor templates
+ * 0.323% / 0.057% / 0%, our extraction 0.260% / 0% / 0% (before the
+ * conservative fit, at 84484cf+: 0.58% / 0.078% / 0.016% and 0.52% / 0.036% /
+ * 0.005%). The lower gate at 20 (1/8 of the claim, half the share measured)
+ * still fails a scale shifted by several dB the other way. */
 static void check_calibration(const char *data, int vendor, const pm_extractor_t *ex)
 {
     static pm_match_template_t *t[4][NFING * NIMP];
@@ -115,8 +118,8 @@ static void check_calibration(const char *data, int vendor, const pm_extractor_t
                   ">=40 %.4f%% (claimed 1%% / 0.1%% / 0.01%%)\n",
                   n, vendor ? "vendor templates" : "our extraction", f20, f30, f40);
     assert_int_equal(n, 19200);
-    assert_true(f20 >= 0.25 && f20 <= 2.0);
-    assert_true(f30 >= 0.014 && f30 <= 0.2);
+    assert_true(f20 >= 0.125 && f20 <= 2.0);
+    assert_true(f30 <= 0.2);
     assert_true(at40 <= 10);
 }
 

@@ -31,6 +31,19 @@ typedef struct pm_extractor pm_extractor_t;
 /* Creates an extractor (filter bank and lookup tables). *out is owned by the
  * caller (pm_extractor_free). Returns PM_ENOMEM on allocation failure. */
 int pm_extractor_create(pm_extractor_t **out, pm_error_t *err);
+/* Tunable extraction parameters. pm_fp_params_default gives the shipped
+ * values (chosen by cross-validation across databases, docs/match.md). */
+typedef struct pm_fp_params {
+    /* minutiae nearer than this many pixels (500 ppi) to the edge of the
+     * print area are dropped as false (ridges cut by the edge end there) */
+    float border_margin;
+} pm_fp_params_t;
+
+/* Fills *p with the shipped parameter values. */
+void pm_fp_params_default(pm_fp_params_t *p);
+/* As pm_extractor_create, with explicit parameters (NULL: the defaults).
+ * PM_EINVAL for a margin outside 0..64 pixels. */
+int pm_extractor_create_with(const pm_fp_params_t *params, pm_extractor_t **out, pm_error_t *err);
 /* Releases an extractor; NULL is fine. */
 void pm_extractor_free(pm_extractor_t *ex);
 

@@ -98,6 +98,124 @@ int pm_match_rates(const double *genuine, size_t ngenuine, const double *imposto
 size_t pm_match_det(const double *genuine, size_t ngenuine, const double *impostor,
                     size_t nimpostor, double *out_fmr, double *out_fnmr, size_t max_points);
 
+
+/* ---- calibration fitting and cross-validated evaluation (docs/match.md) ---- */
+
+/* A raw -> score table like the built-in one (pm_match_calibrate), fitted
+ * from impostor raw scores: knots (raw, score) linearly interpolated, and
+ * beyond the last knot a logarithmic continuation. */
+#define PM_MATCH_CAL_MAX_KNOTS 40
+typedef struct pm_match_calibration {
+    int nknots;
+    double raw[PM_MATCH_CAL_MAX_KNOTS];   /* strictly increasing, raw[0] = 0 */
+    double score[PM_MATCH_CAL_MAX_KNOTS]; /* -10*log10(FMR), score[0] = 0 */
+    /* the exponential tail log10(FMR) = tail_icpt + tail_slope * raw the
+     * tail knots come from (per set: the most conservative set's line is kept
+     * for reference only) */
+    double tail_icpt, tail_slope;
+} pm_match_calibration_t;
+
+/* How pm_match_calibration_fit treats the tail. */
+typedef enum pm_match_cal_method {
+    /* all sets pooled: empirical quantiles for FMR >= 10%, then an
+     * exponential tail fitted by least squares on the pooled top 5% (the
+     * method the built-in table was made with) */
+    PM_MATCH_CAL_POOLED = 0,
+    /* conservative: every set fitted alone (empirical quantile where at least
+     * 25 impostors lie above the level, its own exponential tail beyond), and
+     * at every FMR level the knot takes the HIGHEST raw threshold of any set,
+     * so the claim holds for the worst sensor seen; see docs/match.md */
+    PM_MATCH_CAL_CONSERVATIVE = 1,
+} pm_match_cal_method_t;
+
+/* Fits a calibration from nsets sets of impostor raw scores (raw[s][0..n[s])).
+ * Knots at FMR 50%, 20%, 10%, then every 10^-0.5 down to 1e-7. Returns
+ * PM_EINVAL when a set is NULL or holds fewer than 100 scores, PM_ENOMEM. */
+int pm_match_calibration_fit(const double *const *raw, const size_t *n, int nsets,
+                             pm_match_cal_method_t method, pm_match_calibration_t *out,
+                             pm_error_t *err);
+/* Maps a raw similarity with a fitted table (pm_match_calibrate uses the
+ * built-in one). NULL cal gives the built-in mapping. */
+double pm_match_calibrate_with(const pm_match_calibration_t *cal, double raw);
+
+/* Cross-validated evaluation across databases: leave one set out, choose a
+ * grid point and fit the calibration on the others, measure on the held-out
+ * set; every set is held out once.
+ *
+ * The caller provides the raw scores of every set under every grid point
+ * (grid point g, set s: sets[g * nsets + s]); the grid stands for any
+ * parameters that change the scores (extraction, matching). For each fold
+ * the grid point with the lowest mean EER (all cross-finger impostors) over
+ * the training sets is chosen (ties: the lower mean FMR1000, then the lower
+ * index), the calibration is fitted on the training sets' impostors at that
+ * point, and the held-out set's raw scores are mapped with it. */
+typedef struct pm_match_cv_set {
+    const char *name;
+    const double *genuine;  /* raw scores of genuine pairs */
+    size_t ngenuine;
+    const double *impostor; /* raw scores of all cross-finger impostor pairs */
+    size_t nimpostor;
+    const double *impostor_fvc; /* raw scores of the FVC protocol's impostors (may be NULL) */
+    size_t nimpostor_fvc;
+} pm_match_cv_set_t;
+
+#define PM_MATCH_CV_MAX_SETS 16
+#define PM_MATCH_CV_MAX_GRID 64
+/* Thresholds of the calibration check: the share of held-out impostors
+ * scoring at or above 20, 30 and 40 (claimed 1%, 0.1%, 0.01%). */
+#define PM_MATCH_CV_NCHECK 3
+
+typedef struct pm_match_cv_fold {
+    int held_out;              /* index of the held-out set */
+    int choice;                /* grid point chosen on the training sets */
+    double train_eer;          /* its mean training EER (all impostors) */
+    pm_match_rates_t fvc;      /* held out, FVC impostors (zeroed when none given) */
+    pm_match_rates_t all;      /* held out, all cross-finger impostors */
+    size_t at[PM_MATCH_CV_NCHECK]; /* held-out impostors scoring >= 20/30/40 */
+    size_t nimpostor;
+    pm_match_calibration_t cal; /* fitted on the training sets */
+} pm_match_cv_fold_t;
+
+typedef struct pm_match_cv_result {
+    int nfolds;
+    pm_match_cv_fold_t fold[PM_MATCH_CV_MAX_SETS];
+    pm_match_rates_t mean_fvc, mean_all; /* means of the held-out figures */
+    /* all held-out calibrated scores pooled (each set scored by its own
+     * fold's calibration and grid point) */
+    pm_match_rates_t pooled_all, pooled_fvc;
+    size_t pooled_at[PM_MATCH_CV_NCHECK];
+    size_t pooled_nimpostor;
+} pm_match_cv_result_t;
+
+/* Runs the cross-validation. nsets 2..PM_MATCH_CV_MAX_SETS, ngrid
+ * 1..PM_MATCH_CV_MAX_GRID. PM_EINVAL on bad arguments or an empty set,
+ * PM_ENOMEM. */
+int pm_match_cross_validate(const pm_match_cv_set_t *sets, int ngrid, int nsets,
+                            pm_match_cal_method_t method, pm_match_cv_result_t *out,
+                            pm_error_t *err);
+
+
+/* ---- quality: error versus reject ---------------------------------------- */
+
+/* One comparison of an evaluation: the two views (indices into a quality
+ * array), genuine (same finger) or not, and its score. */
+typedef struct pm_match_pair {
+    uint32_t a, b;
+    int genuine;
+    double score;
+} pm_match_pair_t;
+
+/* Error-versus-reject curve: for each share reject[k] (0..0.9), rejects the
+ * floor(reject[k] * nviews) views of lowest quality (ties: lower index
+ * first), drops every comparison involving a rejected view, and writes the
+ * EER of the rest to out_eer[k] (and the comparisons kept to out_kept[k] when
+ * out_kept is not NULL). A quality that predicts failure makes the EER fall
+ * faster than rejecting at random. PM_EINVAL on bad arguments, a view index
+ * out of range or when no genuine or impostor comparison is left; PM_ENOMEM. */
+int pm_match_error_reject(const pm_match_pair_t *pairs, size_t npairs, const int *quality,
+                          size_t nviews, const double *reject, int nreject, double *out_eer,
+                          size_t *out_kept, pm_error_t *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "perimeter/core.h"
+#include "perimeter/fp.h"
 #include "perimeter/match.h"
 #include "perimeter/tmpl.h"
 
@@ -111,6 +112,10 @@ typedef struct db_eval {
     char name[64];
     double *gen, *imp_fvc, *imp_all;
     double *raw_all; /* raw scores of imp_all, for calibration fitting */
+    double *raw_gen, *raw_fvc; /* raw scores of gen and imp_fvc (cross-validation) */
+    pm_match_pair_t *pairs;    /* genuine and all cross-finger impostor comparisons */
+    size_t npairs;
+    int quality[VIEWS];        /* print quality of each view (0 when unusable) */
     size_t ngen, nimp_fvc, nimp_all;
     int fte;       /* failures to extract (or read) */
     int missing;   /* views without a file */
@@ -129,6 +134,7 @@ typedef struct eval_opts {
     const char *plot;
     int fit;
     const char *dump;
+    const void *ex; /* extractor for images (NULL: the CLI's default) */
 } eval_opts_t;
 
 static int is_db_name(const char *s)
@@ -150,8 +156,8 @@ static int cmp_str(const void *a, const void *b)
 
 /* Loads one DB's 80 views (finger 101.. x impression 1..8) into views[];
  * ok[k] says whether view k is usable. */
-static void load_db(const char *dbdir, pm_fingerprint_t *views, int *ok, int iso_roundtrip,
-                    double *extract_ms, size_t *nextract, int *fte, int *missing)
+static void load_db(const char *dbdir, const void *ex, pm_fingerprint_t *views, int *ok,
+                    int iso_roundtrip, double *extract_ms, size_t *nextract, int *fte, int *missing)
 {
     for (int f = 0; f < FINGERS; f++)
         for (int i = 0; i < IMPRESSIONS; i++) {
@@ -168,7 +174,7 @@ static void load_db(const char *dbdir, pm_fingerprint_t *views, int *ok, int iso
             }
             pm_error_t err = {0};
             double ms = -1;
-            int rc = pm__cli_load_fingerprint(path, &views[k], &ms, &err);
+            int rc = pm__cli_load_fingerprint_with(path, ex, &views[k], &ms, &err);
             if (ms >= 0)
                 extract_ms[(*nextract)++] = ms;
             if (!rc && iso_roundtrip) {
@@ -213,13 +219,17 @@ static int eval_db(const eval_opts_t *o, const char *name, db_eval_t *d, pm_matc
     d->imp_fvc = malloc(FINGERS * FINGERS * sizeof(double));
     d->imp_all = malloc(VIEWS * VIEWS * sizeof(double));
     d->raw_all = malloc(VIEWS * VIEWS * sizeof(double));
-    if (!va || !vb || !ta || !tb || !d->gen || !d->imp_fvc || !d->imp_all || !d->raw_all) {
+    d->raw_gen = malloc(FINGERS * IMPRESSIONS * IMPRESSIONS * sizeof(double));
+    d->raw_fvc = malloc(FINGERS * FINGERS * sizeof(double));
+    if (!va || !vb || !ta || !tb || !d->gen || !d->imp_fvc || !d->imp_all || !d->raw_all ||
+        !d->raw_gen || !d->raw_fvc ||
+        !(d->pairs = malloc(VIEWS * VIEWS * sizeof *d->pairs))) {
         fprintf(stderr, "perimeter eval: out of memory\n");
         return 1;
     }
-    load_db(dbdir, va, oka, o->iso_roundtrip, ext_ms, &next, &d->fte, &d->missing);
+    load_db(dbdir, o->ex, va, oka, o->iso_roundtrip, ext_ms, &next, &d->fte, &d->missing);
     if (o->mixed_dir)
-        load_db(mixdir, vb, okb, 0, ext_ms, &next, &d->fte, &d->missing);
+        load_db(mixdir, NULL, vb, okb, 0, ext_ms, &next, &d->fte, &d->missing);
     for (int side = 0; side < (o->mixed_dir ? 2 : 1); side++) {
         pm_fingerprint_t *v = side ? vb : va;
         pm_match_template_t **t = side ? tb : ta;
@@ -237,6 +247,8 @@ static int eval_db(const eval_opts_t *o, const char *name, db_eval_t *d, pm_matc
             prep_us[nprep++] = (double)(pm_now_ns() - t0) / 1e3;
         }
     }
+    for (int k = 0; k < VIEWS; k++)
+        d->quality[k] = oka[k] ? va[k].quality : 0;
     d->extract_ms_median = pm_median(ext_ms, next);
     d->prepare_us_median = pm_median(prep_us, nprep);
     uint64_t tc = 0;
@@ -256,16 +268,25 @@ static int eval_db(const eval_opts_t *o, const char *name, db_eval_t *d, pm_matc
     uint64_t t_start = cpu_ns();
     for (int f = 0; f < FINGERS; f++)
         for (int i = 0; i < IMPRESSIONS; i++)
-            for (int j = i + 1; j < IMPRESSIONS; j++)
-                d->gen[d->ngen++] = SCORE(f * IMPRESSIONS + i, f * IMPRESSIONS + j, raw);
+            for (int j = i + 1; j < IMPRESSIONS; j++) {
+                d->gen[d->ngen] = SCORE(f * IMPRESSIONS + i, f * IMPRESSIONS + j, raw);
+                d->pairs[d->npairs++] = (pm_match_pair_t){(uint32_t)(f * IMPRESSIONS + i),
+                                                          (uint32_t)(f * IMPRESSIONS + j), 1,
+                                                          d->gen[d->ngen]};
+                d->raw_gen[d->ngen++] = raw;
+            }
     for (int f = 0; f < FINGERS; f++)
-        for (int g = f + 1; g < FINGERS; g++)
-            d->imp_fvc[d->nimp_fvc++] = SCORE(f * IMPRESSIONS, g * IMPRESSIONS, raw);
+        for (int g = f + 1; g < FINGERS; g++) {
+            d->imp_fvc[d->nimp_fvc] = SCORE(f * IMPRESSIONS, g * IMPRESSIONS, raw);
+            d->raw_fvc[d->nimp_fvc++] = raw;
+        }
     for (int ka = 0; ka < VIEWS; ka++)
         for (int kb = ka + 1; kb < VIEWS; kb++) {
             if (ka / IMPRESSIONS == kb / IMPRESSIONS)
                 continue;
             d->imp_all[d->nimp_all] = SCORE(ka, kb, raw);
+            d->pairs[d->npairs++] = (pm_match_pair_t){(uint32_t)ka, (uint32_t)kb, 0,
+                                                      d->imp_all[d->nimp_all]};
             d->raw_all[d->nimp_all++] = raw;
         }
 #undef SCORE
@@ -287,75 +308,36 @@ static int eval_db(const eval_opts_t *o, const char *name, db_eval_t *d, pm_matc
     return 0;
 }
 
-static int cmpd(const void *a, const void *b)
+/* Fits the calibration with the library (pm_match_calibration_fit) on the
+ * pooled impostors of every DB, or each DB as its own set (conservative),
+ * and prints it as the knot table of src/match/calibrate.c. */
+static void fit_calibration(const db_eval_t *dbs, int ndb, pm_match_cal_method_t method)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Fits the calibration: empirical impostor survival function in the body,
- * an exponential tail (log FMR linear in raw) fitted by least squares on the
- * upper 5% beyond it, printed as the knot table of src/match/calibrate.c. */
-static void fit_calibration(const double *raw, size_t n)
-{
-    double *s = malloc(n * sizeof *s);
-    if (!s || n < 100) {
-        free(s);
-        fprintf(stderr, "perimeter eval: too few impostor scores to fit (%zu)\n", n);
+    const double *raw[PM_MATCH_CV_MAX_SETS];
+    size_t n[PM_MATCH_CV_MAX_SETS], total = 0;
+    int k = 0;
+    for (; k < ndb && k < PM_MATCH_CV_MAX_SETS; k++) {
+        raw[k] = dbs[k].raw_all;
+        n[k] = dbs[k].nimp_all;
+        total += n[k];
+    }
+    pm_match_calibration_t cal;
+    pm_error_t err = {0};
+    if (pm_match_calibration_fit(raw, n, k, method, &cal, &err) != 0) {
+        fprintf(stderr, "perimeter eval: calibration fit: %s\n", pm_error_text(&err));
         return;
     }
-    memcpy(s, raw, n * sizeof *s);
-    qsort(s, n, sizeof *s, cmpd);
-    /* tail fit on the top 5% */
-    size_t t0 = n - n / 20;
-    double sx = 0, sy = 0, sxx = 0, sxy = 0;
-    size_t m = 0;
-    for (size_t i = t0; i < n; i++) {
-        double fmr = (double)(n - i) / (double)n; /* P(score >= s[i]) */
-        double y = log10(fmr);
-        sx += s[i];
-        sy += y;
-        sxx += s[i] * s[i];
-        sxy += s[i] * y;
-        m++;
-    }
-    double slope = (m * sxy - sx * sy) / (m * sxx - sx * sx);
-    double icpt = (sy - slope * sx) / m;
-    printf("/* Fitted on %zu impostor comparisons: empirical quantiles for FMR >= 10%%,\n"
-           " * above that an exponential tail fitted by least squares on the top 5%%:\n"
-           " * log10(FMR) = %.5f %+.5f * raw. Check, empirical vs fitted:\n",
-           n, icpt, slope);
-    for (double q = 1e-2; q >= 0.99 / (double)n; q /= 10) {
-        size_t idx = (size_t)((1.0 - q) * (double)n);
-        if (idx >= n)
-            idx = n - 1;
-        printf(" *   FMR %.0e: empirical raw %.3f, fitted raw %.3f\n", q, s[idx],
-               (log10(q) - icpt) / slope);
-    }
-    printf(" */\n");
-    printf("static const knot_t knots[] = {\n    {0.0, 0.0},\n");
-    /* body knots at FMR 50%%, 20%%, 10%%, 5%% from the empirical distribution */
-    static const double body[] = {0.5, 0.2, 0.1};
-    double last_raw = 0;
-    for (size_t b = 0; b < sizeof body / sizeof body[0]; b++) {
-        size_t idx = (size_t)((1.0 - body[b]) * (double)n);
-        if (idx >= n)
-            idx = n - 1;
-        if (s[idx] > last_raw) {
-            printf("    {%.4f, %.4f},\n", s[idx], -10.0 * log10(body[b]));
-            last_raw = s[idx];
-        }
-    }
-    /* tail knots from the fitted line, FMR 5%% .. 1e-7 */
-    for (double e = log10(0.05); e >= -7.0001; e -= 0.5) {
-        double r = (e - icpt) / slope;
-        if (r > last_raw) {
-            printf("    {%.4f, %.4f},\n", r, -10.0 * e);
-            last_raw = r;
-        }
-    }
+    printf("/* Fitted on %zu impostor comparisons (%d sets, %s): empirical quantiles%s,\n"
+           " * beyond them an exponential tail fitted by least squares on the top 5%%%s:\n"
+           " * log10(FMR) = %.5f %+.5f * raw (the set deciding the last knot).\n */\n",
+           total, k, method == PM_MATCH_CAL_POOLED ? "pooled" : "conservative",
+           method == PM_MATCH_CAL_POOLED ? " for FMR >= 10%" : " while 25 impostors lie above",
+           method == PM_MATCH_CAL_POOLED ? "" : " of each set; every knot the highest raw of any set",
+           cal.tail_icpt, cal.tail_slope);
+    printf("static const knot_t knots[] = {\n");
+    for (int i = 0; i < cal.nknots; i++)
+        printf("    {%.4f, %.4f},\n", cal.raw[i], cal.score[i]);
     printf("};\n");
-    free(s);
 }
 
 static void print_rates(const char *label, const pm_match_rates_t *r)
@@ -375,6 +357,8 @@ static void eval_usage(FILE *out)
     fprintf(out,
             "usage: perimeter eval fvc DIR [--json] [--plot FILE.png] [--templates TDIR | --mixed DIR2]\n"
             "                               [--iso-roundtrip] [--fit-calibration] [--dump-scores FILE]\n"
+            "                               [--reject-plot FILE.png]\n"
+            "       perimeter eval fvc DIR --cross-validate [--grid-border L] [--calibration M] [--json]\n"
             "  Runs the FVC protocol on every DBn_B folder of DIR. A folder may hold images\n"
             "  (<finger>_<impression>.tif/.png/...) or templates (.iso/.ist/.ansi/.pmt).\n"
             "  --templates TDIR  evaluate the pre-made templates of TDIR/DBn_B (e.g. a vendor's\n"
@@ -384,7 +368,275 @@ static void eval_usage(FILE *out)
             "  --iso-roundtrip   encode DIR's views as ISO 19794-2 and decode them before matching\n"
             "  --plot FILE.png   DET curves and score distributions\n"
             "  --fit-calibration print the calibration table fitted on the pooled impostors\n"
-            "  --dump-scores F   write every score as TSV (db, kind, score, raw)\n");
+            "  --dump-scores F   write every score as TSV (db, kind, score, raw)\n"
+            "  --cross-validate  leave-one-DB-out: choose the extractor's border margin and fit\n"
+            "                    the calibration on the other DBs, report the held-out DB's\n"
+            "                    EER/FMR1000/ZeroFMR and impostor shares at scores 20/30/40\n"
+            "  --grid-border L   the margins (px, 500 ppi) to choose from (default 4,8,12,16)\n"
+            "  --calibration M   pooled or conservative (default): how --cross-validate and\n"
+            "                    --fit-calibration fit the calibration (docs/match.md)\n"
+            "  --reject-plot F   error-versus-reject by print quality: EER after rejecting the\n"
+            "                    lowest-quality 0..30%% of each DB's prints (and at random),\n"
+            "                    printed and drawn to F (PNG)\n");
+}
+
+/* ---- eval fvc --reject-plot ------------------------------------------------ */
+
+#define NREJECT 7
+static const double reject_shares[NREJECT] = {0, 0.05, 0.10, 0.15, 0.20, 0.25, 0.30};
+#define RANDOM_ORDERS 50
+
+typedef struct reject_curves {
+    double eer[16][NREJECT];   /* per DB, % */
+    double random[16][NREJECT]; /* per DB, mean over random rejection orders, % */
+    double mean[NREJECT], mean_random[NREJECT];
+} reject_curves_t;
+
+/* Error-versus-reject by print quality on every DB, and the same with views
+ * rejected in random order (the curve a quality that predicts nothing
+ * gives), averaged over RANDOM_ORDERS fixed pseudo-random orders. */
+static int error_reject(const db_eval_t *dbs, int ndb, reject_curves_t *rc_out)
+{
+    memset(rc_out, 0, sizeof *rc_out);
+    for (int k = 0; k < ndb && k < 16; k++) {
+        double eer[NREJECT];
+        pm_error_t err = {0};
+        if (pm_match_error_reject(dbs[k].pairs, dbs[k].npairs, dbs[k].quality, VIEWS, reject_shares,
+                                  NREJECT, eer, NULL, &err) != 0) {
+            fprintf(stderr, "perimeter eval: error-reject %s: %s\n", dbs[k].name, pm_error_text(&err));
+            return 1;
+        }
+        uint64_t state = 0x9E3779B97F4A7C15ull ^ (uint64_t)k;
+        for (int o = 0; o < RANDOM_ORDERS; o++) {
+            int q[VIEWS];
+            for (int v = 0; v < VIEWS; v++) {
+                state = state * 6364136223846793005ull + 1442695040888963407ull;
+                q[v] = (int)(state >> 33);
+            }
+            double r[NREJECT];
+            if (pm_match_error_reject(dbs[k].pairs, dbs[k].npairs, q, VIEWS, reject_shares, NREJECT,
+                                      r, NULL, &err) != 0)
+                return 1;
+            for (int j = 0; j < NREJECT; j++)
+                rc_out->random[k][j] += 100 * r[j] / RANDOM_ORDERS;
+        }
+        for (int j = 0; j < NREJECT; j++) {
+            rc_out->eer[k][j] = 100 * eer[j];
+            rc_out->mean[j] += 100 * eer[j] / ndb;
+            rc_out->mean_random[j] += rc_out->random[k][j] / ndb;
+        }
+    }
+    return 0;
+}
+
+static int reject_plot(const char *path, const db_eval_t *dbs, int ndb, const reject_curves_t *c)
+{
+    const double *y[18];
+    const char *names[18];
+    int dashed[18] = {0};
+    double x[NREJECT];
+    int n = 0;
+    for (int j = 0; j < NREJECT; j++)
+        x[j] = 100 * reject_shares[j];
+    for (int k = 0; k < ndb && k < 16; k++) {
+        y[n] = c->eer[k];
+        names[n++] = dbs[k].name;
+    }
+    y[n] = c->mean_random;
+    dashed[n] = 1;
+    names[n++] = "MEAN, RANDOM";
+    y[n] = c->mean;
+    names[n++] = "MEAN";
+    pm_error_t err = {0};
+    if (pm__plot_lines_png(path, "EER AFTER REJECTING THE LOWEST QUALITY PRINTS",
+                           "PRINTS REJECTED (%)", "EER (ALL IMPOSTORS)", x, NREJECT, y, names, dashed,
+                           n, &err) != 0) {
+        fprintf(stderr, "perimeter eval: reject plot: %s\n", pm_error_text(&err));
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- eval fvc --cross-validate ----------------------------------------------- */
+
+#define CV_MAX_GRID 16
+/* The stated grid of the extractor's border margin (pixels at 500 ppi) and
+ * the calibration method the cross-validation uses by default. */
+static const float cv_default_grid[] = {4.f, 8.f, 12.f, 16.f};
+#define PM_MATCH_CAL_DEFAULT_FIT PM_MATCH_CAL_CONSERVATIVE
+
+/* Parses "8,12,16" into margins (pixels); the number of values or -1. */
+static int parse_grid(const char *s, float *out, int cap)
+{
+    int n = 0;
+    while (*s) {
+        char *end;
+        double v = strtod(s, &end);
+        if (end == s || n >= cap || !(v >= 0 && v <= 64))
+            return -1;
+        out[n++] = (float)v;
+        s = end;
+        if (*s == ',')
+            s++;
+        else if (*s)
+            return -1;
+    }
+    return n;
+}
+
+static void check_cells(json_t *o, const size_t *at, size_t n)
+{
+    static const char *const keys[] = {"at20", "at30", "at40"};
+    for (int c = 0; c < PM_MATCH_CV_NCHECK; c++)
+        json_object_set_new(o, keys[c], json_pack("{s:I,s:f}", "count", (json_int_t)at[c],
+                                                  "percent", n ? 100.0 * (double)at[c] / (double)n : 0.0));
+}
+
+static void print_check(const size_t *at, size_t n)
+{
+    printf("  impostors >= 20: %5.3f%% (%zu; claim 1%%)  >= 30: %6.4f%% (%zu; claim 0.1%%)  >= 40: "
+           "%6.4f%% (%zu; claim 0.01%%) of %zu\n",
+           100.0 * (double)at[0] / (double)n, at[0], 100.0 * (double)at[1] / (double)n, at[1],
+           100.0 * (double)at[2] / (double)n, at[2], n);
+}
+
+/* Runs the FVC protocol on every DB under every grid point of the extractor's
+ * border margin, then the library's cross-validation over the DBs. */
+static int eval_cross_validate(const eval_opts_t *base, char **names, int nnames, const float *grid,
+                               int ngrid, pm_match_cal_method_t method)
+{
+    if (nnames < 2 || nnames > PM_MATCH_CV_MAX_SETS) {
+        fprintf(stderr, "perimeter eval: --cross-validate needs 2..%d DBs (found %d)\n",
+                PM_MATCH_CV_MAX_SETS, nnames);
+        return 1;
+    }
+    db_eval_t *dbs = calloc((size_t)ngrid * nnames, sizeof *dbs);
+    pm_match_cv_set_t *sets = calloc((size_t)ngrid * nnames, sizeof *sets);
+    pm_matcher_t *m = NULL;
+    int rc = (!dbs || !sets || pm_matcher_new(&m, NULL) != 0) ? 1 : 0;
+    double ext_ms[CV_MAX_GRID] = {0}, cps[CV_MAX_GRID] = {0};
+    for (int g = 0; g < ngrid && !rc; g++) {
+        eval_opts_t o = *base;
+        pm_extractor_t *ex = NULL;
+        pm_fp_params_t p;
+        pm_fp_params_default(&p);
+        p.border_margin = grid[g];
+        pm_error_t err = {0};
+        if (pm_extractor_create_with(&p, &ex, &err) != 0) {
+            fprintf(stderr, "perimeter eval: %s\n", pm_error_text(&err));
+            rc = 1;
+            break;
+        }
+        o.ex = ex;
+        size_t comps = 0;
+        double secs = 0;
+        for (int k = 0; k < nnames && !rc; k++) {
+            if (isatty(2))
+                fprintf(stderr, "\rmargin %g px: %s (%d/%d)...", (double)grid[g], names[k],
+                        g * nnames + k + 1, ngrid * nnames);
+            db_eval_t *d = &dbs[g * nnames + k];
+            rc = eval_db(&o, names[k], d, m);
+            if (rc)
+                break;
+            sets[g * nnames + k] = (pm_match_cv_set_t){d->name, d->raw_gen, d->ngen, d->raw_all,
+                                                        d->nimp_all, d->raw_fvc, d->nimp_fvc};
+            ext_ms[g] += d->extract_ms_median / nnames;
+            comps += d->comparisons;
+            secs += d->compare_seconds;
+        }
+        cps[g] = secs > 0 ? (double)comps / secs : 0;
+        pm_extractor_free(ex);
+    }
+    if (isatty(2))
+        fprintf(stderr, "\r%60s\r", "");
+    pm_matcher_free(m);
+    pm_match_cv_result_t *r = calloc(1, sizeof *r);
+    pm_error_t err = {0};
+    if (!rc && (!r || pm_match_cross_validate(sets, ngrid, nnames, method, r, &err) != 0)) {
+        fprintf(stderr, "perimeter eval: cross-validation: %s\n", r ? pm_error_text(&err) : "out of memory");
+        rc = 1;
+    }
+    const char *mname = method == PM_MATCH_CAL_POOLED ? "pooled" : "conservative";
+    if (!rc && base->json) {
+        json_t *root = json_object(), *folds = json_array(), *gj = json_array();
+        for (int g = 0; g < ngrid; g++) {
+            pm_match_rates_t mean = {0};
+            for (int k = 0; k < nnames; k++) {
+                const pm_match_rates_t *a = &dbs[g * nnames + k].all;
+                mean.eer += a->eer / nnames;
+                mean.fmr1000 += a->fmr1000 / nnames;
+            }
+            json_array_append_new(gj, json_pack("{s:f,s:f,s:f,s:f,s:f}", "border_margin",
+                                                (double)grid[g], "extract_ms_median", ext_ms[g],
+                                                "comparisons_per_second_per_core", cps[g],
+                                                "all_data_mean_eer", 100 * mean.eer,
+                                                "all_data_mean_fmr1000", 100 * mean.fmr1000));
+        }
+        for (int h = 0; h < r->nfolds; h++) {
+            const pm_match_cv_fold_t *f = &r->fold[h];
+            json_t *fj = json_pack("{s:s,s:f,s:f,s:o,s:o,s:I}", "held_out", names[h], "border_margin",
+                                   (double)grid[f->choice], "train_mean_eer", 100 * f->train_eer, "fvc",
+                                   rates_json(&f->fvc), "all_impostors", rates_json(&f->all),
+                                   "impostors", (json_int_t)f->nimpostor);
+            check_cells(fj, f->at, f->nimpostor);
+            json_array_append_new(folds, fj);
+        }
+        json_object_set_new(root, "calibration_method", json_string(mname));
+        json_object_set_new(root, "grid", gj);
+        json_object_set_new(root, "folds", folds);
+        json_object_set_new(root, "mean_fvc", rates_json(&r->mean_fvc));
+        json_object_set_new(root, "mean_all_impostors", rates_json(&r->mean_all));
+        json_object_set_new(root, "pooled_fvc", rates_json(&r->pooled_fvc));
+        json_object_set_new(root, "pooled_all_impostors", rates_json(&r->pooled_all));
+        json_t *pc = json_object();
+        check_cells(pc, r->pooled_at, r->pooled_nimpostor);
+        json_object_set_new(pc, "impostors", json_integer((json_int_t)r->pooled_nimpostor));
+        json_object_set_new(root, "pooled_calibration_check", pc);
+        char *txt = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+        if (txt)
+            printf("%s\n", txt);
+        free(txt);
+        json_decref(root);
+    } else if (!rc) {
+        printf("Cross-validated FVC protocol on %s: grid point and calibration (%s) fitted on %d DBs,\n"
+               "measured on the held-out one, every DB held out once\n",
+               base->dir, mname, nnames - 1);
+        printf("grid: border margin");
+        for (int g = 0; g < ngrid; g++)
+            printf(" %g", (double)grid[g]);
+        printf(" px (chosen per fold by the lowest mean training EER, all impostors)\n");
+        for (int g = 0; g < ngrid; g++)
+            printf("  margin %g px: extraction median %.2f ms, %.0f comparisons/s/core\n",
+                   (double)grid[g], ext_ms[g], cps[g]);
+        for (int h = 0; h < r->nfolds; h++) {
+            const pm_match_cv_fold_t *f = &r->fold[h];
+            printf("held out %s (margin %g px, training mean EER %.2f%%):\n", names[h],
+                   (double)grid[f->choice], 100 * f->train_eer);
+            print_rates("FVC impostors", &f->fvc);
+            print_rates("all cross-finger", &f->all);
+            print_check(f->at, f->nimpostor);
+        }
+        printf("mean over %d held-out DBs:\n", r->nfolds);
+        print_rates("FVC impostors", &r->mean_fvc);
+        print_rates("all cross-finger", &r->mean_all);
+        printf("pooled held-out scores (each DB calibrated by its own fold):\n");
+        print_rates("FVC impostors", &r->pooled_fvc);
+        print_rates("all cross-finger", &r->pooled_all);
+        print_check(r->pooled_at, r->pooled_nimpostor);
+    }
+    free(r);
+    for (int k = 0; dbs && k < ngrid * nnames; k++) {
+        free(dbs[k].gen);
+        free(dbs[k].imp_fvc);
+        free(dbs[k].imp_all);
+        free(dbs[k].raw_all);
+        free(dbs[k].raw_gen);
+        free(dbs[k].raw_fvc);
+        free(dbs[k].pairs);
+    }
+    free(dbs);
+    free(sets);
+    return rc;
 }
 
 int pm_cmd_eval_fvc(int argc, char **argv)
@@ -397,13 +649,41 @@ int pm_cmd_eval_fvc(int argc, char **argv)
                                          {"iso-roundtrip", no_argument, NULL, 'r'},
                                          {"fit-calibration", no_argument, NULL, 'f'},
                                          {"dump-scores", required_argument, NULL, 'd'},
+                                         {"cross-validate", no_argument, NULL, 'X'},
+                                         {"reject-plot", required_argument, NULL, 'R'},
+                                         {"grid-border", required_argument, NULL, 'G'},
+                                         {"calibration", required_argument, NULL, 'C'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
     const char *templates = NULL;
+    int cross = 0, ngrid = 0;
+    const char *reject_png = NULL;
+    float grid[CV_MAX_GRID];
+    pm_match_cal_method_t method = PM_MATCH_CAL_DEFAULT_FIT;
     while ((c = getopt_long(argc, argv, "jp:m:t:rfd:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'X': cross = 1; break;
+        case 'R': reject_png = optarg; break;
+        case 'G':
+            ngrid = parse_grid(optarg, grid, CV_MAX_GRID);
+            if (ngrid < 1) {
+                fprintf(stderr, "perimeter eval: --grid-border wants up to %d margins 0..64 px, "
+                                "e.g. 8,12,16\n", CV_MAX_GRID);
+                return 2;
+            }
+            break;
+        case 'C':
+            if (strcmp(optarg, "pooled") == 0)
+                method = PM_MATCH_CAL_POOLED;
+            else if (strcmp(optarg, "conservative") == 0)
+                method = PM_MATCH_CAL_CONSERVATIVE;
+            else {
+                fprintf(stderr, "perimeter eval: --calibration is pooled or conservative\n");
+                return 2;
+            }
+            break;
         case 't': templates = optarg; break;
         case 'j': o.json = 1; break;
         case 'p': o.plot = optarg; break;
@@ -437,6 +717,21 @@ int pm_cmd_eval_fvc(int argc, char **argv)
         return 1;
     }
     qsort(names, (size_t)nnames, sizeof names[0], cmp_str);
+    if (cross) {
+        if (ngrid == 0) {
+            for (int g = 0; g < (int)(sizeof cv_default_grid / sizeof cv_default_grid[0]); g++)
+                grid[ngrid++] = cv_default_grid[g];
+        }
+        if (o.mixed_dir || o.iso_roundtrip || o.plot || o.fit || o.dump)
+            fprintf(stderr, "perimeter eval: --cross-validate ignores --mixed, --iso-roundtrip, "
+                            "--plot, --fit-calibration and --dump-scores\n");
+        o.mixed_dir = NULL;
+        o.iso_roundtrip = 0;
+        int crc = eval_cross_validate(&o, names, nnames, grid, ngrid, method);
+        for (int k = 0; k < nnames; k++)
+            free(names[k]);
+        return crc;
+    }
     pm_matcher_t *m = NULL;
     if (pm_matcher_new(&m, NULL) != 0)
         return 1;
@@ -471,16 +766,15 @@ int pm_cmd_eval_fvc(int argc, char **argv)
         ACC(mean_all, dbs[k].all);
 #undef ACC
     }
-    double *pg = malloc(ng * sizeof *pg), *pi = malloc(ni * sizeof *pi), *praw = malloc(ni * sizeof *praw);
+    double *pg = malloc(ng * sizeof *pg), *pi = malloc(ni * sizeof *pi);
     double *pf = malloc(nf * sizeof *pf);
-    if (!pg || !pi || !praw || !pf)
+    if (!pg || !pi || !pf)
         return 1;
     size_t ag = 0, ai = 0, af = 0;
     for (int k = 0; k < nnames; k++) {
         memcpy(pg + ag, dbs[k].gen, dbs[k].ngen * sizeof *pg);
         ag += dbs[k].ngen;
         memcpy(pi + ai, dbs[k].imp_all, dbs[k].nimp_all * sizeof *pi);
-        memcpy(praw + ai, dbs[k].raw_all, dbs[k].nimp_all * sizeof *pi);
         ai += dbs[k].nimp_all;
         memcpy(pf + af, dbs[k].imp_fvc, dbs[k].nimp_fvc * sizeof *pf);
         af += dbs[k].nimp_fvc;
@@ -503,7 +797,17 @@ int pm_cmd_eval_fvc(int argc, char **argv)
         }
     }
     if (o.fit)
-        fit_calibration(praw, ni);
+        fit_calibration(dbs, nnames, method);
+    reject_curves_t *rj = NULL;
+    if (reject_png) {
+        rj = calloc(1, sizeof *rj);
+        if (!rj || error_reject(dbs, nnames, rj) != 0 || reject_plot(reject_png, dbs, nnames, rj) != 0)
+            rc = 1;
+        if (rc) {
+            free(rj);
+            rj = NULL;
+        }
+    }
     if (o.json) {
         json_t *root = json_object(), *arr = json_array();
         for (int k = 0; k < nnames; k++) {
@@ -524,6 +828,29 @@ int pm_cmd_eval_fvc(int argc, char **argv)
         json_object_set_new(root, "extract_ms_median", json_real(ext_sum / nnames));
         json_object_set_new(root, "comparisons", json_integer((json_int_t)comps));
         json_object_set_new(root, "comparisons_per_second_per_core", json_real(cps));
+        if (rj) {
+            json_t *ej = json_object(), *sh = json_array(), *per = json_object();
+            for (int j = 0; j < NREJECT; j++)
+                json_array_append_new(sh, json_real(100 * reject_shares[j]));
+            json_object_set_new(ej, "rejected_percent", sh);
+            for (int k = 0; k < nnames && k < 16; k++) {
+                json_t *a = json_array(), *b = json_array();
+                for (int j = 0; j < NREJECT; j++) {
+                    json_array_append_new(a, json_real(rj->eer[k][j]));
+                    json_array_append_new(b, json_real(rj->random[k][j]));
+                }
+                json_object_set_new(per, dbs[k].name, json_pack("{s:o,s:o}", "eer", a, "random", b));
+            }
+            json_t *m1 = json_array(), *m2 = json_array();
+            for (int j = 0; j < NREJECT; j++) {
+                json_array_append_new(m1, json_real(rj->mean[j]));
+                json_array_append_new(m2, json_real(rj->mean_random[j]));
+            }
+            json_object_set_new(ej, "databases", per);
+            json_object_set_new(ej, "mean_eer", m1);
+            json_object_set_new(ej, "mean_random", m2);
+            json_object_set_new(root, "error_reject", ej);
+        }
         char *s = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
         if (s)
             printf("%s\n", s);
@@ -547,6 +874,23 @@ int pm_cmd_eval_fvc(int argc, char **argv)
         print_rates("FVC impostors", &pooled_fvc);
         print_rates("all cross-finger", &pooled_all);
         printf("failures to extract: %d; comparisons: %zu, %.0f per second per core\n", fte, comps, cps);
+        if (rj) {
+            printf("error versus reject (EER %%, all impostors; lowest print quality rejected first,\n"
+                   "in brackets the mean of %d random rejection orders):\n  rejected  ", RANDOM_ORDERS);
+            for (int j = 0; j < NREJECT; j++)
+                printf("%13.0f%%", 100 * reject_shares[j]);
+            printf("\n");
+            for (int k = 0; k < nnames && k < 16; k++) {
+                printf("  %-9s ", dbs[k].name);
+                for (int j = 0; j < NREJECT; j++)
+                    printf("  %5.2f (%5.2f)", rj->eer[k][j], rj->random[k][j]);
+                printf("\n");
+            }
+            printf("  %-9s ", "mean");
+            for (int j = 0; j < NREJECT; j++)
+                printf("  %5.2f (%5.2f)", rj->mean[j], rj->mean_random[j]);
+            printf("\n");
+        }
     }
     if (o.plot) {
         pm__plot_series_t series[17];
@@ -561,16 +905,19 @@ int pm_cmd_eval_fvc(int argc, char **argv)
             rc = 1;
         }
     }
+    free(rj);
     for (int k = 0; k < nnames; k++) {
         free(dbs[k].gen);
         free(dbs[k].imp_fvc);
         free(dbs[k].imp_all);
         free(dbs[k].raw_all);
+        free(dbs[k].raw_gen);
+        free(dbs[k].raw_fvc);
+        free(dbs[k].pairs);
         free(names[k]);
     }
     free(pg);
     free(pi);
-    free(praw);
     free(pf);
     return rc;
 }

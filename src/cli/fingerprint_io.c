@@ -40,16 +40,20 @@ static uint64_t thread_cpu_ns(void)
  * the life of the process. */
 static pm_extractor_t *cli_extractor;
 
-static int extract_image(const char *path, pm_fingerprint_t *out, double *out_ms, pm_error_t *err)
+static int extract_image(const char *path, const void *exv, pm_fingerprint_t *out, double *out_ms,
+                         pm_error_t *err)
 {
     int rc = 0;
-    if (!cli_extractor && (rc = pm_extractor_create(&cli_extractor, err)) != 0)
+    const pm_extractor_t *ex = exv;
+    if (!ex && !cli_extractor && (rc = pm_extractor_create(&cli_extractor, err)) != 0)
         return rc;
+    if (!ex)
+        ex = cli_extractor;
     pm_image_t img = {0};
     if ((rc = pm_image_load(path, NULL, &img, err)) != 0)
         return pm_error_prefix(err, "%s", path), rc;
     uint64_t t0 = thread_cpu_ns();
-    rc = pm_fp_extract(cli_extractor, &img, out, err);
+    rc = pm_fp_extract(ex, &img, out, err);
     if (out_ms)
         *out_ms = (double)(thread_cpu_ns() - t0) / 1e6;
     pm_image_free(&img);
@@ -58,8 +62,10 @@ static int extract_image(const char *path, pm_fingerprint_t *out, double *out_ms
     return rc;
 }
 #else
-static int extract_image(const char *path, pm_fingerprint_t *out, double *out_ms, pm_error_t *err)
+static int extract_image(const char *path, const void *ex, pm_fingerprint_t *out, double *out_ms,
+                         pm_error_t *err)
 {
+    (void)ex;
     (void)out;
     (void)out_ms;
     return pm_error_set(err, PM_EUNSUPPORTED,
@@ -69,6 +75,12 @@ static int extract_image(const char *path, pm_fingerprint_t *out, double *out_ms
 
 int pm__cli_load_fingerprint(const char *path, pm_fingerprint_t *out, double *out_extract_ms,
                              pm_error_t *err)
+{
+    return pm__cli_load_fingerprint_with(path, NULL, out, out_extract_ms, err);
+}
+
+int pm__cli_load_fingerprint_with(const char *path, const void *ex, pm_fingerprint_t *out,
+                                  double *out_extract_ms, pm_error_t *err)
 {
     if (out_extract_ms)
         *out_extract_ms = -1;
@@ -90,5 +102,5 @@ int pm__cli_load_fingerprint(const char *path, pm_fingerprint_t *out, double *ou
         return 0;
     }
     free(data);
-    return extract_image(path, out, out_extract_ms, err);
+    return extract_image(path, ex, out, out_extract_ms, err);
 }

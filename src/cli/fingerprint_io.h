@@ -12,6 +12,11 @@
 int pm__cli_load_fingerprint(const char *path, pm_fingerprint_t *out, double *out_extract_ms,
                              pm_error_t *err);
 
+/* As pm__cli_load_fingerprint, extracting images with `ex` (an opaque
+ * pm_extractor_t *; NULL: the CLI's default extractor). */
+int pm__cli_load_fingerprint_with(const char *path, const void *ex, pm_fingerprint_t *out,
+                                  double *out_extract_ms, pm_error_t *err);
+
 /* Finds dir/base.<ext> for a known image or template extension; 0 if found. */
 int pm__cli_find_view(const char *dir, const char *base, char *out_path, size_t out_size);
 

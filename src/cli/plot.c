@@ -312,3 +312,56 @@ int pm__plot_det_png(const char *path, const pm__plot_series_t *series, int nser
     free(c.rgb);
     return rc;
 }
+
+int pm__plot_lines_png(const char *path, const char *title, const char *xlabel, const char *ylabel,
+                       const double *x, int nx, const double *const *y, const char *const *names,
+                       const int *dashed, int nseries, pm_error_t *err)
+{
+    if (!path || !x || nx < 2 || !y || !names || nseries < 1)
+        return pm_error_set(err, PM_EINVAL, "plot: nothing to draw");
+    double xmin = x[0], xmax = x[0], ymax = 0;
+    for (int i = 0; i < nx; i++) {
+        xmin = x[i] < xmin ? x[i] : xmin;
+        xmax = x[i] > xmax ? x[i] : xmax;
+        for (int s = 0; s < nseries; s++)
+            ymax = y[s][i] > ymax ? y[s][i] : ymax;
+    }
+    if (!(xmax > xmin))
+        return pm_error_set(err, PM_EINVAL, "plot: empty x range");
+    /* y from 0 to a round step above the maximum */
+    double step = ymax > 5 ? 1.0 : ymax > 2 ? 0.5 : 0.25;
+    double top = (floor(ymax / step) + 1) * step;
+    canvas_t c = {900, 600, NULL};
+    c.rgb = malloc((size_t)c.w * (size_t)c.h * 3);
+    if (!c.rgb)
+        return pm_error_set(err, PM_ENOMEM, "plot: out of memory");
+    rect(&c, 0, 0, c.w - 1, c.h - 1, white);
+    panel_t p = {90, 60, 860, 520, xmin, xmax, 0, top};
+    char buf[32];
+    for (int i = 0; i < nx; i++) {
+        int gx = px(&p, x[i]);
+        line(&c, gx, p.y0, gx, p.y1, grey, 1, 0);
+        snprintf(buf, sizeof buf, "%g", x[i]);
+        text(&c, gx - text_width(buf, 1) / 2, p.y1 + 6, buf, black, 1);
+    }
+    for (double v = 0; v <= top + 1e-9; v += step) {
+        int gy = py(&p, v);
+        line(&c, p.x0, gy, p.x1, gy, grey, 1, 0);
+        snprintf(buf, sizeof buf, "%g%%", v);
+        text(&c, p.x0 - text_width(buf, 1) - 4, gy - 3, buf, black, 1);
+    }
+    frame(&c, &p, title, xlabel, ylabel);
+    for (int s = 0; s < nseries; s++) {
+        rgb_t col = palette[s % (int)(sizeof palette / sizeof palette[0])];
+        int dash = dashed && dashed[s] ? 6 : 0;
+        for (int i = 1; i < nx; i++)
+            line(&c, px(&p, x[i - 1]), py(&p, y[s][i - 1]), px(&p, x[i]), py(&p, y[s][i]), col,
+                 s == nseries - 1 ? 3 : 2, dash);
+        int ly0 = p.y0 + 24 + s * 18;
+        rect(&c, p.x1 - 250, ly0, p.x1 - 230, ly0 + 10, col);
+        text(&c, p.x1 - 224, ly0 - 2, names[s], black, 2);
+    }
+    int rc = write_png(path, &c, err);
+    free(c.rgb);
+    return rc;
+}

@@ -18,4 +18,10 @@ typedef struct pm__plot_series {
  * distributions of the last one into a PNG at path. */
 int pm__plot_det_png(const char *path, const pm__plot_series_t *series, int nseries, pm_error_t *err);
 
+/* Draws a line chart with linear axes: nseries curves y[s][0..nx) over
+ * x[0..nx), named names[s]; dashed[s] (may be NULL) draws curve s dashed. */
+int pm__plot_lines_png(const char *path, const char *title, const char *xlabel, const char *ylabel,
+                       const double *x, int nx, const double *const *y, const char *const *names,
+                       const int *dashed, int nseries, pm_error_t *err);
+
 #endif

@@ -6,9 +6,27 @@
 #include "fp/fp_internal.h"
 #include "perimeter/core.h"
 
+void pm_fp_params_default(pm_fp_params_t *p)
+{
+    p->border_margin = 8.f;
+}
+
 int pm_extractor_create(pm_extractor_t **out, pm_error_t *err)
 {
+    return pm_extractor_create_with(NULL, out, err);
+}
+
+int pm_extractor_create_with(const pm_fp_params_t *params, pm_extractor_t **out, pm_error_t *err)
+{
     *out = NULL;
+    pm_fp_params_t p;
+    pm_fp_params_default(&p);
+    if (params) {
+        if (!(params->border_margin >= 0.f && params->border_margin <= 64.f))
+            return pm_error_set(err, PM_EINVAL, "border margin %.1f outside 0..64 pixels",
+                                (double)params->border_margin);
+        p = *params;
+    }
     pm_extractor_t *ex = calloc(1, sizeof *ex);
     if (!ex)
         return pm_error_set(err, PM_ENOMEM, "out of memory for the extractor");
@@ -16,6 +34,7 @@ int pm_extractor_create(pm_extractor_t **out, pm_error_t *err)
         free(ex);
         return pm_error_set(err, PM_ENOMEM, "out of memory for the Gabor filter bank");
     }
+    ex->params = p;
     *out = ex;
     return PM_OK;
 }

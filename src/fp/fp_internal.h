@@ -26,6 +26,7 @@ struct pm_extractor {
     uint8_t ring_crossings[256];  /* crossing number (0..4) of the 8 neighbours */
     uint8_t ring_count[256];      /* number of set neighbours */
     float *kernel_store;
+    pm_fp_params_t params;
 };
 
 /* One extraction's state (private to a call). Pixel arrays are pw x ph, the

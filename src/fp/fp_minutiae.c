@@ -404,8 +404,111 @@ static int collect(fp_work_t *wk, graph_t *g, cand_t *cands, int cap)
     return nc;
 }
 
+/* The edge of the print area at 2-pixel resolution.
+ *
+ * The cell mask (segment() in fp_field.c) decides from gradient energy over a
+ * 3x3-cell window, so it reaches one to two cells (8-16 px) beyond the last
+ * ridge: where a sensor's sensing area is narrower than its image, the mask
+ * runs past the area's straight border and every ridge cut there ends well
+ * inside it, a column of false endings. In the mask's outer ring (cells
+ * within EDGE_RING cells of its boundary) a 2 x 2 pixel bin belongs to the
+ * print only where the grey image varies: the standard deviation over the
+ * 8 x 8 pixels around it above EDGE_SHARE of the median inside the mask
+ * (sampled once per cell). Only the few minutiae in the ring look at it, so
+ * it is computed around them, not as a map. */
+#define EDGE_RING 3      /* cells of the mask's outer ring that are refined */
+#define EDGE_SHARE 0.15f /* of the median deviation inside the mask */
+#define EDGE_BIN 2       /* pixels per bin side */
+#define EDGE_WIN 8       /* deviation window side (pixels) */
+
+typedef struct edge_ctx {
+    float thr; /* deviation below which a ring bin is outside the print */
+} edge_ctx_t;
+
+/* Grey standard deviation over the EDGE_WIN^2 pixels centred on the corner
+ * (x, y) (clipped to the image). */
+static float grey_deviation(const fp_work_t *wk, int x, int y)
+{
+    int x0 = x - EDGE_WIN / 2, y0 = y - EDGE_WIN / 2;
+    int x1 = x0 + EDGE_WIN, y1 = y0 + EDGE_WIN;
+    x0 = x0 < 0 ? 0 : x0;
+    y0 = y0 < 0 ? 0 : y0;
+    x1 = x1 > wk->w ? wk->w : x1;
+    y1 = y1 > wk->h ? wk->h : y1;
+    if (x1 <= x0 || y1 <= y0)
+        return 0.f;
+    float s = 0.f, s2 = 0.f;
+    for (int yy = y0; yy < y1; yy++) {
+        const float *row = wk->img + (size_t)yy * wk->pw;
+        for (int xx = x0; xx < x1; xx++) {
+            s += row[xx];
+            s2 += row[xx] * row[xx];
+        }
+    }
+    float n = (float)((x1 - x0) * (y1 - y0)), m = s / n, v = s2 / n - m * m;
+    return v > 0.f ? sqrtf(v) : 0.f;
+}
+
+static void edge_init(const fp_work_t *wk, edge_ctx_t *e)
+{
+    uint32_t hist[256] = {0}, hn = 0;
+    for (int cy = 0; cy < wk->bh; cy++)
+        for (int cx = 0; cx < wk->bw; cx++)
+            if (wk->mask[(size_t)cy * wk->bw + cx]) {
+                float sd = grey_deviation(wk, cx * FP_CELL + FP_CELL / 2, cy * FP_CELL + FP_CELL / 2);
+                hist[fp_clampi((int)sd, 0, 255)]++;
+                hn++;
+            }
+    e->thr = 0.f;
+    for (uint32_t k = 0, acc = 0; k < 256 && hn; k++) {
+        acc += hist[k];
+        if (2 * acc >= hn) {
+            e->thr = EDGE_SHARE * (float)k;
+            break;
+        }
+    }
+}
+
+static int in_ring(const fp_work_t *wk, int cx, int cy)
+{
+    for (int dy = -EDGE_RING; dy <= EDGE_RING; dy++)
+        for (int dx = -EDGE_RING; dx <= EDGE_RING; dx++) {
+            int x = cx + dx, y = cy + dy;
+            if (x < 0 || y < 0 || x >= wk->bw || y >= wk->bh || !wk->mask[(size_t)y * wk->bw + x])
+                return 1;
+        }
+    return 0;
+}
+
+/* Distance from (x, y) to the nearest ring bin outside the refined print
+ * area, if below cap; else cap. */
+static float refined_edge_distance(const fp_work_t *wk, const edge_ctx_t *e, float x, float y,
+                                   float cap)
+{
+    int cx = fp_clampi((int)(x / FP_CELL), 0, wk->bw - 1), cy = fp_clampi((int)(y / FP_CELL), 0, wk->bh - 1);
+    if (cap <= 0.f || !wk->mask[(size_t)cy * wk->bw + cx] || !in_ring(wk, cx, cy))
+        return cap;
+    float best = cap;
+    int r = (int)(cap / EDGE_BIN) + 1;
+    int gx0 = (int)(x / EDGE_BIN), gy0 = (int)(y / EDGE_BIN);
+    for (int gy = gy0 - r; gy <= gy0 + r; gy++)
+        for (int gx = gx0 - r; gx <= gx0 + r; gx++) {
+            float bx = (float)(gx * EDGE_BIN) + 0.5f, by = (float)(gy * EDGE_BIN) + 0.5f;
+            float dx = bx - x, dy = by - y, d2 = dx * dx + dy * dy;
+            if (d2 >= best * best || bx < 0 || by < 0 || bx >= (float)wk->w || by >= (float)wk->h)
+                continue;
+            int bcx = (gx * EDGE_BIN) / FP_CELL, bcy = (gy * EDGE_BIN) / FP_CELL;
+            /* cells outside the mask are measured by the cell distance */
+            if (!wk->mask[(size_t)bcy * wk->bw + bcx])
+                continue;
+            if (grey_deviation(wk, gx * EDGE_BIN + 1, gy * EDGE_BIN + 1) <= e->thr)
+                best = sqrtf(d2);
+        }
+    return best;
+}
+
 /* Distance in pixels from (x, y) to the nearest pixel outside the print
- * area or the image, up to cap. */
+ * area's cells or the image, up to cap. */
 static float border_distance(const fp_work_t *wk, float x, float y, float cap)
 {
     /* the image edge counts nearer than it is: within a filter radius of it
@@ -436,7 +539,7 @@ static float border_distance(const fp_work_t *wk, float x, float y, float cap)
     return best;
 }
 
-static void filter(fp_work_t *wk, cand_t *c, int nc)
+static void filter(fp_work_t *wk, const edge_ctx_t *edge, cand_t *c, int nc)
 {
     /* broken ridges: two endings facing each other across a short gap */
     for (int i = 0; i < nc; i++) {
@@ -467,8 +570,15 @@ static void filter(fp_work_t *wk, cand_t *c, int nc)
         int cx = fp_clampi((int)(c[i].x / FP_CELL), 0, wk->bw - 1);
         int cy = fp_clampi((int)(c[i].y / FP_CELL), 0, wk->bh - 1);
         size_t ci = (size_t)cy * wk->bw + cx;
+        /* a ridge cut by the edge of the sensing area leaves an ending: the
+         * refined edge decides for endings, the cell mask for bifurcations */
         float bdist = border_distance(wk, c[i].x, c[i].y, 40.f);
-        if (bdist < 8.f) {
+        const float margin = wk->ex->params.border_margin;
+        /* a ridge cut by the edge of the sensing area leaves an ending: for
+         * endings the refined edge counts too */
+        if (c[i].type == PM_MINUTIA_ENDING && bdist >= margin)
+            bdist = fminf(bdist, refined_edge_distance(wk, edge, c[i].x, c[i].y, margin));
+        if (bdist < margin) {
             c[i].drop = 1;
             continue;
         }
@@ -544,7 +654,9 @@ int pm__fp_minutiae(fp_work_t *wk, pm_fingerprint_t *out, pm_error_t *err)
         goto done;
     }
     int nc = collect(wk, &g, cands, g.nn);
-    filter(wk, cands, nc);
+    edge_ctx_t edge;
+    edge_init(wk, &edge);
+    filter(wk, &edge, cands, nc);
     int k = 0;
     for (int i = 0; i < nc; i++)
         if (!cands[i].drop)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "perimeter/error.h"
 #include "perimeter/match.h"
 
 static int cmp_double(const void *x, const void *y)
@@ -143,4 +144,75 @@ size_t pm_match_det(const double *genuine, size_t ngenuine, const double *impost
     free(c.fmr);
     free(c.fnmr);
     return out;
+}
+
+typedef struct qrank {
+    int q;
+    uint32_t idx;
+} qrank_t;
+
+static int cmp_qrank(const void *x, const void *y)
+{
+    const qrank_t *a = x, *b = y;
+    if (a->q != b->q)
+        return a->q < b->q ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+int pm_match_error_reject(const pm_match_pair_t *pairs, size_t npairs, const int *quality,
+                          size_t nviews, const double *reject, int nreject, double *out_eer,
+                          size_t *out_kept, pm_error_t *err)
+{
+    if (!pairs || !npairs || !quality || !nviews || nviews > UINT32_MAX || !reject || nreject < 1 ||
+        !out_eer)
+        return pm_error_set(err, PM_EINVAL, "error-reject: nothing to evaluate");
+    for (size_t i = 0; i < npairs; i++)
+        if (pairs[i].a >= nviews || pairs[i].b >= nviews)
+            return pm_error_set(err, PM_EINVAL, "error-reject: pair %zu names view %u of %zu", i,
+                                pairs[i].a >= nviews ? pairs[i].a : pairs[i].b, nviews);
+    for (int k = 0; k < nreject; k++)
+        if (!(reject[k] >= 0.0 && reject[k] <= 0.9))
+            return pm_error_set(err, PM_EINVAL, "error-reject: share %g outside 0..0.9", reject[k]);
+    qrank_t *rank = malloc(nviews * sizeof *rank);
+    uint8_t *out = malloc(nviews);
+    double *g = malloc(npairs * sizeof *g), *im = malloc(npairs * sizeof *im);
+    int rc = PM_OK;
+    if (!rank || !out || !g || !im)
+        rc = pm_error_set(err, PM_ENOMEM, "error-reject: out of memory");
+    if (!rc) {
+        for (size_t v = 0; v < nviews; v++)
+            rank[v] = (qrank_t){quality[v], (uint32_t)v};
+        qsort(rank, nviews, sizeof *rank, cmp_qrank);
+    }
+    for (int k = 0; k < nreject && !rc; k++) {
+        size_t drop = (size_t)floor(reject[k] * (double)nviews + 1e-9);
+        memset(out, 0, nviews);
+        for (size_t v = 0; v < drop; v++)
+            out[rank[v].idx] = 1;
+        size_t ng = 0, ni = 0;
+        for (size_t i = 0; i < npairs; i++) {
+            if (out[pairs[i].a] || out[pairs[i].b])
+                continue;
+            if (pairs[i].genuine)
+                g[ng++] = pairs[i].score;
+            else
+                im[ni++] = pairs[i].score;
+        }
+        if (!ng || !ni) {
+            rc = pm_error_set(err, PM_EINVAL,
+                              "error-reject: no %s comparison left after rejecting %.0f%%",
+                              ng ? "impostor" : "genuine", 100 * reject[k]);
+            break;
+        }
+        pm_match_rates_t r;
+        rc = pm_match_rates(g, ng, im, ni, &r, err);
+        out_eer[k] = r.eer;
+        if (out_kept)
+            out_kept[k] = ng + ni;
+    }
+    free(rank);
+    free(out);
+    free(g);
+    free(im);
+    return rc;
 }
