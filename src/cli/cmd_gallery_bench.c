@@ -278,8 +278,7 @@ int pm_cmd_bench_gallery(int argc, char **argv)
     double exact_rate = (double)nex / ((double)(c1 - c0) / 1e9);
     double compare_rate = (double)nex / ((double)(c2 - c1) / 1e9);
     pm__gal_probe_t *bm = malloc(sizeof *bm);
-    uint8_t *vacc = calloc(1, PM__GAL_ACC_BYTES);
-    if (!bm || !vacc)
+    if (!bm)
         return 1;
     pm__gal_probe_build(&v[0], bm);
     unsigned acc = 0;
@@ -288,7 +287,7 @@ int pm_cmd_bench_gallery(int argc, char **argv)
         for (size_t r = 0; r < g->s.n; r++)
             acc += (unsigned)pm__gal_fast_score(bm, g->s.keys + r * PM_GALLERY_KEYS,
                                                 g->s.minu + r * PM_GALLERY_MAX_MINUTIAE,
-                                                g->s.nkeys[r], g->s.nmin[r], vacc);
+                                                g->s.nkeys[r], g->s.nmin[r]);
     c1 = cpu_ns();
     double first_rate = 3.0 * (double)g->s.n / ((double)(c1 - c0) / 1e9);
     /* effective: every record through the fast comparison, the kept ones
@@ -306,7 +305,6 @@ int pm_cmd_bench_gallery(int argc, char **argv)
            exact_rate, compare_rate, first_rate, 1e6 / first_rate, kept, size, eff,
            sink > 0 ? 0.0 : 1.0, acc % 2);
     free(bm);
-    free(vacc);
     pm_match_template_free(pt);
     pm_matcher_free(mt);
 

@@ -47,16 +47,13 @@
 #define FS_AREA_R 40 /* px around each probe minutia counted as the probe's area */
 #endif
 #ifndef FS_HYP
-#define FS_HYP 4 /* hypotheses tried per record */
+#define FS_HYP 2 /* hypotheses aligned and verified per record */
+#endif
+#ifndef FS_GATE_MINUTIAE
+#define FS_GATE_MINUTIAE 16 /* the quick check looks at the record's most central minutiae */
 #endif
 #ifndef FS_GATE
-#define FS_GATE 7 /* tight pairs a hypothesis needs before it is refined */
-#endif
-#ifndef VOTE_RSHIFT
-#define VOTE_RSHIFT 4
-#endif
-#ifndef VOTE_TBIN
-#define VOTE_TBIN 48
+#define FS_GATE 5 /* ... of which a hypothesis must pair this many (chance: ~0.5) */
 #endif
 
 #define TWO_PI 6.28318530717958647692
@@ -64,7 +61,7 @@
 void pm__gal_fast_build(pm__gal_probe_t *p)
 {
 #ifdef HAVE_AVX2_PATH
-    p->avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    p->avx2 = __builtin_cpu_supports("avx2");
 #else
     p->avx2 = 0;
 #endif
@@ -119,25 +116,31 @@ void pm__gal_fast_build(pm__gal_probe_t *p)
     }
 }
 
+/* Fixed point: Q14 rotation, translation in Q14 pixels; a cell is the
+ * transformed coordinate >> (14 + PM__GAL_GRID_SHIFT) (floor). Integer
+ * arithmetic, so the vector and portable paths give identical results on
+ * every machine. Magnitudes: |c x| + |s y| <= 2 * 16384 * 2047, |bx| below
+ * 16384 * 4096: within 31 bits. */
+#define Q 14
+#define QS (Q + PM__GAL_GRID_SHIFT)
+
 typedef struct xf {
-    float c, s, bx, by; /* grid coordinates of record (x, y): (bx + c x + s y, by - s x + c y),
-                         * c = cos(phi), s = sin(phi), phi the rotation as displayed */
-    int rot;            /* record direction - probe direction, 1/256 turn */
+    int32_t c, s;   /* cos(phi), sin(phi) in Q14; phi the rotation as displayed */
+    int32_t bx, by; /* grid pixel of record (x, y) in Q14: (bx + c x + s y, by - s x + c y) */
+    int rot;        /* record direction - probe direction, 1/256 turn */
 } xf_t;
 
 /* The transformation putting record minutia t on probe minutia q. */
-static void xf_pair(const pm__gal_probe_t *p, uint32_t vt, int q, xf_t *f)
+static inline void xf_pair(const pm__gal_probe_t *p, uint32_t vt, int q, xf_t *f)
 {
     f->rot = (int)(((vt >> 22) & 255) - p->dir[q]) & 255;
     /* image rotation by phi = -rot (counter-clockwise as displayed) */
-    f->c = p->cs[f->rot];
-    f->s = -p->sn[f->rot];
-    float xt = (float)(vt & 2047), yt = (float)((vt >> 11) & 2047);
-    f->bx = p->x[q] - (float)p->gx0 - (f->c * xt + f->s * yt);
-    f->by = p->y[q] - (float)p->gy0 - (-f->s * xt + f->c * yt);
+    f->c = p->ics[f->rot];
+    f->s = -p->isn[f->rot];
+    int32_t xt = (int32_t)(vt & 2047), yt = (int32_t)((vt >> 11) & 2047);
+    f->bx = ((int32_t)p->x[q] - p->gx0) * (1 << Q) - (f->c * xt + f->s * yt);
+    f->by = ((int32_t)p->y[q] - p->gy0) * (1 << Q) - (-f->s * xt + f->c * yt);
 }
-
-static const float inv_cell = 1.0f / (float)(1 << PM__GAL_GRID_SHIFT);
 
 /* Pairs under f (wide tolerance), then the least-squares rigid
  * transformation of those pairs into *out. 0 if fewer than 3 pairs. */
@@ -149,12 +152,11 @@ static int align(const pm__gal_probe_t *p, const uint32_t *minu, int nmin, const
     int n = 0;
     for (int k = 0; k < nmin; k++) {
         uint32_t v = minu[k];
-        float x = (float)(v & 2047), y = (float)((v >> 11) & 2047);
-        float X = (f->bx + f->c * x + f->s * y), Y = (f->by - f->s * x + f->c * y);
-        float cx = X * inv_cell, cy = Y * inv_cell;
-        if (cx < 0 || cy < 0 || cx >= (float)p->gw || cy >= (float)p->gh)
+        int32_t x = (int32_t)(v & 2047), y = (int32_t)((v >> 11) & 2047);
+        int32_t cx = (f->bx + f->c * x + f->s * y) >> QS, cy = (f->by - f->s * x + f->c * y) >> QS;
+        if (cx < 0 || cy < 0 || cx >= p->gw || cy >= p->gh)
             continue;
-        int q = p->near[(int)cy * p->gw + (int)cx];
+        int q = p->near[cy * p->gw + cx];
         if (q == 0 || q == 255)
             continue;
         q--;
@@ -163,8 +165,8 @@ static int align(const pm__gal_probe_t *p, const uint32_t *minu, int nmin, const
             dd = 256 - dd;
         if (dd > FS_WIDE_DIR)
             continue;
-        rx[n] = x;
-        ry[n] = y;
+        rx[n] = (float)x;
+        ry[n] = (float)y;
         qx[n] = p->x[q] - (float)p->gx0;
         qy[n] = p->y[q] - (float)p->gy0;
         n++;
@@ -189,80 +191,76 @@ static int align(const pm__gal_probe_t *p, const uint32_t *minu, int nmin, const
     float norm = sqrtf(A * A + B * B);
     if (!(norm > 0))
         return 0;
-    out->c = A / norm;
-    out->s = B / norm;
-    out->bx = mqx - (out->c * mrx + out->s * mry);
-    out->by = mqy - (-out->s * mrx + out->c * mry);
+    float c = A / norm, sn = B / norm;
+    out->c = (int32_t)lrintf(c * (float)(1 << Q));
+    out->s = (int32_t)lrintf(sn * (float)(1 << Q));
+    out->bx = (int32_t)lrintf((mqx - (c * mrx + sn * mry)) * (float)(1 << Q));
+    out->by = (int32_t)lrintf((mqy - (-sn * mrx + c * mry)) * (float)(1 << Q));
     /* the image rotation by phi counter-clockwise maps directions d -> d + phi:
      * rot = -phi */
-    float phi = atan2f(out->s, out->c);
+    float phi = atan2f(sn, c);
     out->rot = (int)lrintf(-phi * (float)(256.0 / TWO_PI)) & 255;
     return n;
 }
 
 /* Record minutiae landing on a probe minutia of the same direction, and
- * those landing inside the probe's area. Portable path. */
+ * (when inside is not NULL) those landing inside the probe's area.
+ * Portable path. */
 static void verify_portable(const pm__gal_probe_t *p, const uint32_t *minu, int nmin,
                             const xf_t *f, int *matched, int *inside)
 {
-    float bx = f->bx * inv_cell, by = f->by * inv_cell;
-    float c = f->c * inv_cell, s = f->s * inv_cell;
-    const float gw = (float)p->gw, gh = (float)p->gh;
     int m = 0, in = 0;
     for (int k = 0; k < nmin; k++) {
         uint32_t v = minu[k];
-        float x = (float)(v & 2047), y = (float)((v >> 11) & 2047);
-        float X = bx + c * x + s * y, Y = by - s * x + c * y;
-        if (!(X >= 0 && Y >= 0 && X < gw && Y < gh))
+        int32_t x = (int32_t)(v & 2047), y = (int32_t)((v >> 11) & 2047);
+        int32_t X = (f->bx + f->c * x + f->s * y) >> QS, Y = (f->by - f->s * x + f->c * y) >> QS;
+        if (X < 0 || Y < 0 || X >= p->gw || Y >= p->gh)
             continue;
-        int cidx = (int)Y * p->gw + (int)X;
+        int cidx = Y * p->gw + X;
         in += p->near[cidx] != 0;
         int db = (int)((((v >> 22) & 255) - (unsigned)f->rot) & 255) >> 3;
         m += (int)(p->grid[cidx] >> db & 1u);
     }
     *matched = m;
-    *inside = in;
+    if (inside)
+        *inside = in;
 }
 
 #ifdef HAVE_AVX2_PATH
-/* The same, eight minutiae at a time (AVX2 gathers). Identical results:
- * the same float operations in the same order, per lane. */
-__attribute__((target("avx2,fma"))) static void
-verify_avx2(const pm__gal_probe_t *p, const uint32_t *minu, int nmin, const xf_t *f, int *matched,
-            int *inside)
+/* The same, eight minutiae at a time (AVX2 gathers). */
+__attribute__((target("avx2"))) static void verify_avx2(const pm__gal_probe_t *p,
+                                                        const uint32_t *minu, int nmin,
+                                                        const xf_t *f, int *matched, int *inside)
 {
-    const __m256 bx = _mm256_set1_ps(f->bx * inv_cell), by = _mm256_set1_ps(f->by * inv_cell);
-    const __m256 c = _mm256_set1_ps(f->c * inv_cell), s = _mm256_set1_ps(f->s * inv_cell);
-    const __m256 ns = _mm256_set1_ps(-(f->s * inv_cell));
-    const __m256 gw = _mm256_set1_ps((float)p->gw), gh = _mm256_set1_ps((float)p->gh);
-    const __m256 zero = _mm256_setzero_ps();
-    const __m256i gwi = _mm256_set1_epi32(p->gw), m2047 = _mm256_set1_epi32(2047);
-    const __m256i m255 = _mm256_set1_epi32(255), one = _mm256_set1_epi32(1);
+    const __m256i bx = _mm256_set1_epi32(f->bx), by = _mm256_set1_epi32(f->by);
+    const __m256i c = _mm256_set1_epi32(f->c), s = _mm256_set1_epi32(f->s);
+    const __m256i gw = _mm256_set1_epi32(p->gw), gh = _mm256_set1_epi32(p->gh);
+    const __m256i m2047 = _mm256_set1_epi32(2047), m255 = _mm256_set1_epi32(255);
+    const __m256i one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256();
+    const __m256i minus1 = _mm256_set1_epi32(-1);
     const __m256i rot = _mm256_set1_epi32(f->rot), lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    __m256i msum = _mm256_setzero_si256(), isum = _mm256_setzero_si256();
+    __m256i msum = zero, isum = zero;
     for (int k = 0; k < nmin; k += 8) {
         __m256i v = _mm256_loadu_si256((const __m256i *)(minu + k));
-        __m256 x = _mm256_cvtepi32_ps(_mm256_and_si256(v, m2047));
-        __m256 y = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(v, 11), m2047));
-        /* X = bx + c x + s y, Y = by - s x + c y: as the portable path
-         * (mul, then add), no fused contraction */
-        __m256 X = _mm256_add_ps(_mm256_add_ps(bx, _mm256_mul_ps(c, x)), _mm256_mul_ps(s, y));
-        __m256 Y = _mm256_add_ps(_mm256_add_ps(by, _mm256_mul_ps(ns, x)), _mm256_mul_ps(c, y));
-        __m256 ok = _mm256_and_ps(_mm256_and_ps(_mm256_cmp_ps(X, zero, _CMP_GE_OQ),
-                                                _mm256_cmp_ps(Y, zero, _CMP_GE_OQ)),
-                                  _mm256_and_ps(_mm256_cmp_ps(X, gw, _CMP_LT_OQ),
-                                                _mm256_cmp_ps(Y, gh, _CMP_LT_OQ)));
-        __m256i valid = _mm256_and_si256(_mm256_castps_si256(ok),
-                                         _mm256_cmpgt_epi32(_mm256_set1_epi32(nmin - k), lane));
-        __m256i idx = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_cvttps_epi32(Y), gwi),
-                                       _mm256_cvttps_epi32(X));
-        idx = _mm256_and_si256(idx, valid);
-        __m256i cell = _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), (const int *)p->grid, idx,
-                                                   valid, 4);
-        __m256i nr = _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), (const int *)p->near, idx,
-                                                 valid, 1);
-        nr = _mm256_and_si256(nr, m255);
-        isum = _mm256_sub_epi32(isum, _mm256_andnot_si256(_mm256_cmpeq_epi32(nr, _mm256_setzero_si256()), valid));
+        __m256i x = _mm256_and_si256(v, m2047);
+        __m256i y = _mm256_and_si256(_mm256_srli_epi32(v, 11), m2047);
+        __m256i X = _mm256_srai_epi32(
+            _mm256_add_epi32(bx, _mm256_add_epi32(_mm256_mullo_epi32(c, x), _mm256_mullo_epi32(s, y))),
+            QS);
+        __m256i Y = _mm256_srai_epi32(
+            _mm256_add_epi32(by, _mm256_sub_epi32(_mm256_mullo_epi32(c, y), _mm256_mullo_epi32(s, x))),
+            QS);
+        __m256i valid = _mm256_and_si256(
+            _mm256_and_si256(_mm256_cmpgt_epi32(X, minus1), _mm256_cmpgt_epi32(Y, minus1)),
+            _mm256_and_si256(_mm256_cmpgt_epi32(gw, X), _mm256_cmpgt_epi32(gh, Y)));
+        valid = _mm256_and_si256(valid, _mm256_cmpgt_epi32(_mm256_set1_epi32(nmin - k), lane));
+        __m256i idx = _mm256_and_si256(_mm256_add_epi32(_mm256_mullo_epi32(Y, gw), X), valid);
+        __m256i cell = _mm256_mask_i32gather_epi32(zero, (const int *)p->grid, idx, valid, 4);
+        if (inside) {
+            __m256i nr = _mm256_mask_i32gather_epi32(zero, (const int *)p->near, idx, valid, 1);
+            nr = _mm256_and_si256(nr, m255);
+            isum = _mm256_sub_epi32(isum, _mm256_andnot_si256(_mm256_cmpeq_epi32(nr, zero), valid));
+        }
         __m256i db = _mm256_srli_epi32(
             _mm256_and_si256(_mm256_sub_epi32(_mm256_srli_epi32(v, 22), rot), m255), 3);
         msum = _mm256_add_epi32(msum, _mm256_and_si256(_mm256_srlv_epi32(cell, db), one));
@@ -271,12 +269,13 @@ verify_avx2(const pm__gal_probe_t *p, const uint32_t *minu, int nmin, const xf_t
     _mm256_storeu_si256((__m256i *)mv, msum);
     _mm256_storeu_si256((__m256i *)iv, isum);
     *matched = mv[0] + mv[1] + mv[2] + mv[3] + mv[4] + mv[5] + mv[6] + mv[7];
-    *inside = iv[0] + iv[1] + iv[2] + iv[3] + iv[4] + iv[5] + iv[6] + iv[7];
+    if (inside)
+        *inside = iv[0] + iv[1] + iv[2] + iv[3] + iv[4] + iv[5] + iv[6] + iv[7];
 }
 #endif
 
-static void verify(const pm__gal_probe_t *p, const uint32_t *minu, int nmin, const xf_t *f,
-                   int *matched, int *inside)
+static inline void verify(const pm__gal_probe_t *p, const uint32_t *minu, int nmin, const xf_t *f,
+                          int *matched, int *inside)
 {
 #ifdef HAVE_AVX2_PATH
     if (p->avx2) {
@@ -288,64 +287,43 @@ static void verify(const pm__gal_probe_t *p, const uint32_t *minu, int nmin, con
 }
 
 int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uint32_t *minu,
-                       int nkeys, int nmin, uint8_t *acc)
+                       int nkeys, int nmin)
 {
-    uint16_t touched[2 * PM_GALLERY_KEYS];
-    uint8_t ht[2 * PM_GALLERY_KEYS], hq[2 * PM_GALLERY_KEYS];
-    int nt = 0;
-    float x0 = (float)(minu[0] & 2047), y0 = (float)((minu[0] >> 11) & 2047);
+    /* every key hit is a hypothesis; a quick check on the record's most
+     * central minutiae (stored first) keeps the FS_HYP best */
+    int hyp_t[FS_HYP], hyp_q[FS_HYP], hyp_m[FS_HYP], nh = 0;
+    const int ng = nmin < FS_GATE_MINUTIAE ? nmin : FS_GATE_MINUTIAE;
     for (int t = 0; t < nkeys && t < PM_GALLERY_KEYS; t++) {
         unsigned qq = p->map[keys[t]];
         while (qq) {
             int q = (int)(qq & 255u) - 1;
             qq >>= 8;
-            uint32_t v = minu[t];
-            float rx = (float)(v & 2047) - x0, ry = (float)((v >> 11) & 2047) - y0;
-            uint8_t rot = (uint8_t)(((v >> 22) & 255) - p->dir[q]);
-            float c = p->cs[rot], s = p->sn[rot];
-            float tx = p->x[q] - (c * rx - s * ry), ty = p->y[q] - (s * rx + c * ry);
-            int bx = (int)((tx + 32 * VOTE_TBIN) / VOTE_TBIN), by = (int)((ty + 32 * VOTE_TBIN) / VOTE_TBIN);
-            bx = bx < 0 ? 0 : bx > 63 ? 63 : bx;
-            by = by < 0 ? 0 : by > 63 ? 63 : by;
-            unsigned idx = (unsigned)(rot >> VOTE_RSHIFT) << 12 | (unsigned)by << 6 | (unsigned)bx;
-            acc[idx]++;
-            touched[nt] = (uint16_t)idx;
-            ht[nt] = (uint8_t)t;
-            hq[nt] = (uint8_t)q;
-            nt++;
-        }
-    }
-    if (!nt)
-        return 1;
-    /* hypotheses: one hit from each of the best-voted cells, strongest first
-     * (ties: the earlier, more central, record minutia) */
-    int hyp[FS_HYP], nh = 0;
-    while (nh < FS_HYP) {
-        int bi = -1, bv = 0;
-        for (int k = 0; k < nt; k++) {
-            int v = acc[touched[k]];
-            if (v > bv) {
-                bv = v;
-                bi = k;
+            xf_t f0;
+            xf_pair(p, minu[t], q, &f0);
+            int m = 0;
+            verify(p, minu, ng, &f0, &m, NULL);
+            if (m < FS_GATE || (nh == FS_HYP && m <= hyp_m[nh - 1]))
+                continue;
+            int at = nh < FS_HYP ? nh++ : nh - 1;
+            while (at > 0 && hyp_m[at - 1] < m) {
+                hyp_t[at] = hyp_t[at - 1];
+                hyp_q[at] = hyp_q[at - 1];
+                hyp_m[at] = hyp_m[at - 1];
+                at--;
             }
+            hyp_t[at] = t;
+            hyp_q[at] = q;
+            hyp_m[at] = m;
         }
-        if (bi < 0)
-            break;
-        hyp[nh++] = bi;
-        acc[touched[bi]] = 0; /* the cell is used */
     }
-    for (int k = 0; k < nt; k++)
-        acc[touched[k]] = 0;
+    if (!nh)
+        return 1;
     float best = 0;
     for (int h = 0; h < nh; h++) {
         xf_t f0, f1;
-        xf_pair(p, minu[ht[hyp[h]]], hq[hyp[h]], &f0);
+        xf_pair(p, minu[hyp_t[h]], hyp_q[h], &f0);
         int m = 0, in = 0;
-        /* gate: the hypothesis as it is must already pair a few minutiae
-         * (an impostor's pairs ~1.5 by chance) before it is refined */
         verify(p, minu, nmin, &f0, &m, &in);
-        if (m < FS_GATE)
-            continue;
         if (align(p, minu, nmin, &f0, &f1)) {
             int m1 = 0, in1 = 0;
             verify(p, minu, nmin, &f1, &m1, &in1);

@@ -170,6 +170,8 @@ void pm__gal_probe_build(const pm_fingerprint_t *fp, pm__gal_probe_t *p)
     for (int k = 0; k < 256; k++) {
         p->cs[k] = (float)cos(k * TWO_PI / 256.0);
         p->sn[k] = (float)sin(k * TWO_PI / 256.0);
+        p->ics[k] = (int32_t)lround(cos(k * TWO_PI / 256.0) * 16384.0);
+        p->isn[k] = (int32_t)lround(sin(k * TWO_PI / 256.0) * 16384.0);
     }
     int16_t x[PM_MAX_MINUTIAE], y[PM_MAX_MINUTIAE];
     double scale = fp->ppi > 0 ? 500.0 / fp->ppi : 1.0;

@@ -79,6 +79,7 @@ typedef struct pm__gal_probe {
     float x[PM_MAX_MINUTIAE], y[PM_MAX_MINUTIAE];
     uint8_t dir[PM_MAX_MINUTIAE];
     float cs[256], sn[256];
+    int32_t ics[256], isn[256]; /* Q14 */
     /* fast comparison (fast_match.c): 8 px cells from (gx0, gy0); per cell a
      * bit per direction bin (32) of the probe minutiae near it, the nearest
      * probe minutia and whether the cell is inside the probe's area */
@@ -89,8 +90,6 @@ typedef struct pm__gal_probe {
                                                   * tolerance, 255 inside the area, 0 outside */
     uint8_t near_pad[4]; /* the vector path reads 4 bytes at a cell */
 } pm__gal_probe_t;
-/* Vote accumulator a scorer needs (zeroed; left zeroed after each call). */
-#define PM__GAL_ACC_BYTES (16 * 64 * 64)
 void pm__gal_probe_build(const pm_fingerprint_t *fp, pm__gal_probe_t *p);
 
 /* The fast comparison (fast_match.c): builds the probe's grid (called by
@@ -98,7 +97,7 @@ void pm__gal_probe_build(const pm_fingerprint_t *fp, pm__gal_probe_t *p);
  * hypothesis). A ranking for the short list, not a calibrated score. */
 void pm__gal_fast_build(pm__gal_probe_t *p);
 int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uint32_t *minu,
-                       int nkeys, int nmin, uint8_t *acc);
+                       int nkeys, int nmin);
 
 /* Worker pool (pool.c): runs fn(ctx, chunk, worker) for chunk 0..nchunks-1
  * on the workers and returns when all are done. Worker scratch: one matcher each. */
@@ -107,6 +106,5 @@ int pm__pool_new(int threads, pm__pool_t **out, pm_error_t *err);
 void pm__pool_free(pm__pool_t *p);
 void pm__pool_run(pm__pool_t *p, pm__pool_fn fn, void *ctx, size_t nchunks);
 pm_matcher_t *pm__pool_matcher(pm__pool_t *p, int worker);
-uint8_t *pm__pool_acc(pm__pool_t *p, int worker); /* PM__GAL_ACC_BYTES, zeroed */
 
 #endif

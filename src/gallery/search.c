@@ -95,8 +95,8 @@ static int in_subset(const scan_t *sc, uint64_t id)
 
 static void stage1(void *ctx, size_t chunk, int worker)
 {
+    (void)worker;
     scan_t *sc = ctx;
-    uint8_t *acc = pm__pool_acc(((scan_with_pool_t *)ctx)->pool, worker);
     const pm__gal_shard_t *s = sc->s;
     size_t r0 = chunk * CHUNK, r1 = r0 + CHUNK < s->n ? r0 + CHUNK : s->n;
     uint32_t hist[256] = {0};
@@ -109,7 +109,7 @@ static void stage1(void *ctx, size_t chunk, int worker)
         if (ok)
             v = sc->first_stage ? pm__gal_fast_score(sc->f->probe, s->keys + r * PM_GALLERY_KEYS,
                                                      s->minu + r * PM_GALLERY_MAX_MINUTIAE,
-                                                     s->nkeys[r], s->nmin[r], acc)
+                                                     s->nkeys[r], s->nmin[r])
                                 : 1;
         sc->fs[r] = (uint8_t)v;
         hist[v]++;
