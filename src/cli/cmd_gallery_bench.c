@@ -58,6 +58,8 @@ typedef struct outcome {
     double mate_score; /* mate's score among the candidates (0 if absent) */
     int rank1;         /* mate is the first candidate */
     double top_score;  /* best candidate's score (non-mated: the false alarm) */
+    double mate_exact; /* mated: the mate's exact score (pm_gallery_verify), what an
+                        * exhaustive search gives it */
     double seconds;
 } outcome_t;
 
@@ -79,6 +81,11 @@ static void run_probe(pm_gallery_t *g, const pm_gallery_finger_t *f, int nf, int
     }
     o->seconds = ss.seconds;
     o->top_score = n ? c[0].score : 0;
+    if (mated) {
+        pm_gallery_candidate_t vc;
+        if (pm_gallery_verify(g, mate, f, nf, &vc, &err) == 0)
+            o->mate_exact = vc.score;
+    }
     for (size_t i = 0; i < n; i++)
         if (c[i].subject == mate) {
             o->mate_score = c[i].score;
@@ -90,6 +97,8 @@ typedef struct rates {
     int mated, nonmated;
     double rank1;
     double fnir[2], fpir_measured[2], thr[2];
+    double fnir_exact[2]; /* the same mated probes, the mate's exact score: exhaustive-equivalent */
+    int not_kept;         /* mated probes whose mate the search did not return at all */
     double p50, p95, p99;
 } rates_t;
 
@@ -111,17 +120,21 @@ static void summarise(outcome_t *o, size_t n, double searched, rates_t *r)
         }
     }
     r->rank1 = r->mated ? (double)r1 / r->mated : 0;
+    for (size_t i = 0; i < n; i++)
+        r->not_kept += o[i].mated && o[i].mate_score <= 0 && o[i].mate_exact > 0;
     for (int k = 0; k < 2; k++) {
         double t = -10.0 * log10(target_fpir[k] / searched);
         int miss = 0, fa = 0;
         for (size_t i = 0; i < n; i++) {
-            if (o[i].mated)
+            if (o[i].mated) {
                 miss += !(o[i].mate_score >= t);
-            else
+                r->fnir_exact[k] += !(o[i].mate_exact >= t);
+            } else
                 fa += o[i].top_score >= t;
         }
         r->thr[k] = t;
         r->fnir[k] = r->mated ? (double)miss / r->mated : 0;
+        r->fnir_exact[k] = r->mated ? r->fnir_exact[k] / r->mated : 0;
         r->fpir_measured[k] = r->nonmated ? (double)fa / r->nonmated : 0;
     }
     if (lat) {
@@ -141,6 +154,12 @@ static void print_rates(const char *label, const rates_t *r)
                "", 100 * r->rank1, r->mated, 100 * r->fnir[0], r->thr[0],
                100 * r->fpir_measured[0], r->nonmated, 100 * r->fnir[1], r->thr[1],
                100 * r->fpir_measured[1]);
+    if (r->mated)
+        printf("  %-34s same probes, mate's exact score (= exhaustive): FNIR %.1f%% @1%%, %.1f%% "
+               "@0.1%%; search cost %+.1f / %+.1f points; mate not returned in %d of %d\n",
+               "", 100 * r->fnir_exact[0], 100 * r->fnir_exact[1],
+               100 * (r->fnir[0] - r->fnir_exact[0]), 100 * (r->fnir[1] - r->fnir_exact[1]),
+               r->not_kept, r->mated);
 }
 
 int pm_cmd_bench_gallery(int argc, char **argv)
