@@ -8,7 +8,7 @@
  *
  * Search is two-stage:
  *  1. first stage (optional, options.first_stage = 1): a fast comparison of
- *     the probe with every eligible packed record (about 0.6 us each): the
+ *     the probe with every eligible packed record (about 0.7 us each): the
  *     record's triplet keys (quantised minutia-triplet invariants) found in
  *     a map built from the probe propose alignments; each is checked on the
  *     record's central minutiae against a grid built from the probe, the
