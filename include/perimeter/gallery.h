@@ -4,18 +4,19 @@
  * ISO/ANSI 0..10, minutiae). Each record is packed at insert into a fixed-size
  * slot of a structure of arrays (docs/gallery.md): at most
  * PM_GALLERY_MAX_MINUTIAE minutiae of 4 bytes and PM_GALLERY_KEYS first-stage
- * keys of 2 bytes, 296 bytes per finger in all.
+ * keys of 2 bytes, 287 bytes per record (under 300 per finger with the index).
  *
  * Search is two-stage:
- *  1. first stage (optional): every record's keys (quantised minutia-triplet
- *     invariants: two neighbour distances, the angle between them and the
- *     minutia's direction) are looked up in a map built from the probe's
- *     triplets with their tolerances; each key found votes for the rotation
- *     and translation pairing that record minutia with the probe's; the
- *     records with the strongest agreeing vote survive (keep_fraction of the
- *     eligible ones). Measured weak so far (docs/gallery.md): off by default;
+ *  1. first stage (optional, options.first_stage = 1): a fast comparison of
+ *     the probe with every eligible packed record (about 0.7 us each): the
+ *     record's triplet keys (quantised minutia-triplet invariants) found in
+ *     a map built from the probe propose alignments; each is checked on the
+ *     record's central minutiae against a grid built from the probe, the
+ *     best are refitted (least squares) and verified on all minutiae. The
+ *     records with the best scores survive: max(keep_min, keep_fraction x
+ *     eligible). Its cost in FNIR is measured in docs/gallery.md;
  *  2. exact stage: the calibrated 1:1 matcher (pm_match_compare) on the
- *     survivors.
+ *     survivors (on every eligible record when the first stage is off).
  * Scores are calibrated: -10*log10(FMR). Multi-finger probes are fused per
  * subject (sum of per-finger scores mapped back to -10*log10(FMR) of the
  * fused decision, assuming independent fingers: docs/gallery.md).
@@ -99,7 +100,7 @@ typedef struct pm_gallery_search_options {
     double target_fpir;    /* > 0: threshold = -10*log10(target_fpir / subjects searched) */
     const char *subset;    /* NULL or a name given to pm_gallery_subset_set */
     int first_stage;       /* 0: exhaustive exact search; 1: first stage + exact */
-    double keep_fraction;  /* first stage: fraction of records kept (0 = 0.05) */
+    double keep_fraction;  /* first stage: fraction of records kept (0 = 0.001) */
     int keep_min;          /* ... and at least this many (0 = 200) */
 } pm_gallery_search_options_t;
 

@@ -70,20 +70,34 @@ int pm__gal_reserve(pm_gallery_t *g, size_t cap);
  * probe minutiae to turn a hit into a (rotation, translation) vote. */
 void pm__gal_record_keys(const int16_t *x, const int16_t *y, const uint8_t *dir, int n,
                          int *perm, uint16_t *keys, int *out_nkeys, int max_keys);
+#define PM__GAL_GRID_SHIFT 3
+#define PM__GAL_GRID 128 /* cells per side: 1024 px */
 typedef struct pm__gal_probe {
-    uint8_t map[65536]; /* probe minutia index + 1, 0 = no triplet reaches the key */
+    uint16_t map[65536]; /* up to two probe minutiae (index + 1, low byte first) whose
+                          * triplets reach the key; 0 = none */
     int n;
     float x[PM_MAX_MINUTIAE], y[PM_MAX_MINUTIAE];
     uint8_t dir[PM_MAX_MINUTIAE];
     float cs[256], sn[256];
+    int32_t ics[256], isn[256]; /* Q14 */
+    /* fast comparison (fast_match.c): 8 px cells from (gx0, gy0); per cell a
+     * bit per direction bin (32) of the probe minutiae near it, the nearest
+     * probe minutia and whether the cell is inside the probe's area */
+    int avx2; /* the vector path may be used */
+    int gx0, gy0, gw, gh; /* origin, cells per row (<= PM__GAL_GRID), rows */
+    uint32_t grid[PM__GAL_GRID * PM__GAL_GRID]; /* tight tolerance, gw x gh used */
+    uint8_t near[PM__GAL_GRID * PM__GAL_GRID];  /* probe minutia + 1 nearest within the wide
+                                                  * tolerance, 255 inside the area, 0 outside */
+    uint8_t near_pad[4]; /* the vector path reads 4 bytes at a cell */
 } pm__gal_probe_t;
-/* Vote accumulator a scorer needs (zeroed; left zeroed after each call). */
-#define PM__GAL_ACC_BYTES (16 * 64 * 64)
 void pm__gal_probe_build(const pm_fingerprint_t *fp, pm__gal_probe_t *p);
-/* 1..255: the largest number of the record's key hits agreeing on one
- * (rotation, translation) cell, then the number of hits. */
-int pm__gal_first_score(const pm__gal_probe_t *p, const uint16_t *keys, const uint32_t *minu,
-                        int nkeys, uint8_t *acc);
+
+/* The fast comparison (fast_match.c): builds the probe's grid (called by
+ * pm__gal_probe_build), and scores a packed record 1..255 (1: no
+ * hypothesis). A ranking for the short list, not a calibrated score. */
+void pm__gal_fast_build(pm__gal_probe_t *p);
+int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uint32_t *minu,
+                       int nkeys, int nmin);
 
 /* Worker pool (pool.c): runs fn(ctx, chunk, worker) for chunk 0..nchunks-1
  * on the workers and returns when all are done. Worker scratch: one matcher each. */
@@ -92,6 +106,5 @@ int pm__pool_new(int threads, pm__pool_t **out, pm_error_t *err);
 void pm__pool_free(pm__pool_t *p);
 void pm__pool_run(pm__pool_t *p, pm__pool_fn fn, void *ctx, size_t nchunks);
 pm_matcher_t *pm__pool_matcher(pm__pool_t *p, int worker);
-uint8_t *pm__pool_acc(pm__pool_t *p, int worker); /* PM__GAL_ACC_BYTES, zeroed */
 
 #endif

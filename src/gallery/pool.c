@@ -21,7 +21,6 @@ typedef struct worker {
     int id;
     pthread_t th;
     pm_matcher_t *matcher;
-    uint8_t *acc;
 } worker_t;
 
 struct pm__pool {
@@ -77,12 +76,8 @@ int pm__pool_new(int threads, pm__pool_t **out, pm_error_t *err)
         p->w[i].pool = p;
         p->w[i].id = i;
         int rc = pm_matcher_new(&p->w[i].matcher, err);
-        if (!rc && !(p->w[i].acc = calloc(1, PM__GAL_ACC_BYTES))) {
+        if (!rc && pthread_create(&p->w[i].th, NULL, worker_main, &p->w[i]) != 0) {
             pm_matcher_free(p->w[i].matcher);
-            rc = pm_error_set(err, PM_ENOMEM, "out of memory for the worker pool");
-        } else if (!rc && pthread_create(&p->w[i].th, NULL, worker_main, &p->w[i]) != 0) {
-            pm_matcher_free(p->w[i].matcher);
-            free(p->w[i].acc);
             rc = pm_error_set(err, PM_EINTERNAL, "cannot start worker thread %d", i);
         }
         if (rc) {
@@ -107,7 +102,6 @@ void pm__pool_free(pm__pool_t *p)
     for (int i = 0; i < p->n; i++) {
         pthread_join(p->w[i].th, NULL);
         pm_matcher_free(p->w[i].matcher);
-        free(p->w[i].acc);
     }
     pthread_cond_destroy(&p->work_cv);
     pthread_mutex_destroy(&p->mu);
@@ -136,4 +130,3 @@ void pm__pool_run(pm__pool_t *p, pm__pool_fn fn, void *ctx, size_t nchunks)
 
 pm_matcher_t *pm__pool_matcher(pm__pool_t *p, int worker) { return p->w[worker].matcher; }
 
-uint8_t *pm__pool_acc(pm__pool_t *p, int worker) { return p->w[worker].acc; }

@@ -95,8 +95,8 @@ static int in_subset(const scan_t *sc, uint64_t id)
 
 static void stage1(void *ctx, size_t chunk, int worker)
 {
+    (void)worker;
     scan_t *sc = ctx;
-    uint8_t *acc = pm__pool_acc(((scan_with_pool_t *)ctx)->pool, worker);
     const pm__gal_shard_t *s = sc->s;
     size_t r0 = chunk * CHUNK, r1 = r0 + CHUNK < s->n ? r0 + CHUNK : s->n;
     uint32_t hist[256] = {0};
@@ -107,9 +107,9 @@ static void stage1(void *ctx, size_t chunk, int worker)
             ok = in_subset(sc, s->subject[r]);
         int v = 0;
         if (ok)
-            v = sc->first_stage ? pm__gal_first_score(sc->f->probe, s->keys + r * PM_GALLERY_KEYS,
-                                                      s->minu + r * PM_GALLERY_MAX_MINUTIAE,
-                                                      s->nkeys[r], acc)
+            v = sc->first_stage ? pm__gal_fast_score(sc->f->probe, s->keys + r * PM_GALLERY_KEYS,
+                                                     s->minu + r * PM_GALLERY_MAX_MINUTIAE,
+                                                     s->nkeys[r], s->nmin[r])
                                 : 1;
         sc->fs[r] = (uint8_t)v;
         hist[v]++;
@@ -224,7 +224,7 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
     if (o.target_fpir < 0 || o.target_fpir >= 1 || !isfinite(o.target_fpir))
         return pm_error_set(err, PM_ERANGE, "target FPIR must be in [0, 1)");
     if (o.keep_fraction <= 0)
-        o.keep_fraction = 0.05;
+        o.keep_fraction = 0.001;
     if (o.keep_fraction > 1)
         o.keep_fraction = 1;
     if (o.keep_min <= 0)

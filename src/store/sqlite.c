@@ -895,7 +895,7 @@ static int sq_delete_crossings(pm_store_t *st, const int64_t *ids, size_t n, uin
 static int update_crossing(sqlite_store_t *s, const pm_crossing_t *c, int64_t *out_id,
                            pm_error_t *err)
 {
-    int rc = row_check(c, err);
+    int rc = pm__store_row_check(c, err);
     rc = rc ? rc : flush_pairs(s, err);
     if (rc)
         return rc;

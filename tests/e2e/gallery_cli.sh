@@ -22,6 +22,10 @@ mate=${line##*,}
 "$P" identify --db g.db --json --top 3 "$probe" > id.json
 first=$(jq -r '.candidates[0].subject' id.json)
 [ "$first" = "$mate" ] || fail "identify returned $first, mate is $mate"
+# the same with the fast first stage in front of the exact matcher
+"$P" identify --db g.db --json --top 3 --first-stage "$probe" > idfs.json
+first=$(jq -r '.candidates[0].subject' idfs.json)
+[ "$first" = "$mate" ] || fail "identify --first-stage returned $first, mate is $mate"
 "$P" verify --db g.db --subject "$mate" --json "$probe" > v.json
 score=$(jq -r '.verification[0].score' v.json)
 awk -v s="$score" 'BEGIN { exit !(s > 30) }' || fail "verify score $score <= 30"

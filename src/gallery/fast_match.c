@@ -1,0 +1,342 @@
+/* The fast comparison: a probe-prepared Hough alignment scored directly on a
+ * packed record (no unpacking, no per-record preparation).
+ *
+ * Method (alignment-based minutiae matching, Ratha, Karu, Chen & Jain 1996,
+ * with hypotheses from geometric hashing as in Germain, Califano &
+ * Colville 1997):
+ *  1. hypotheses: the record's triplet keys are looked up in the probe's key
+ *     map (first_stage.c); each hit pairs a record minutia with a probe
+ *     minutia and so gives a rotation and a translation; hits vote in a
+ *     coarse (rotation, translation) accumulator and the hits of the best
+ *     distinct cells are tried;
+ *  2. alignment: every record minutia is moved by the hypothesis and looked
+ *     up in a grid built once from the probe (8 px cells): the nearest probe
+ *     minutia within a wide tolerance, if its direction agrees, is paired;
+ *     the pairs give a least-squares rigid transformation;
+ *  3. verification: under that transformation, each record minutia landing
+ *     on a probe minutia of the same direction (tight tolerance: a bit per
+ *     direction bin in each cell) counts, and those landing inside the
+ *     probe's area are the overlap.
+ * Score: matched^2 / overlap. Per record this is ~40 table look-ups and a
+ * few passes of 48 multiply-adds and grid look-ups: about a microsecond.
+ * A ranking for the short list, not calibrated: the exact matcher re-scores
+ * the survivors. */
+#include <math.h>
+#include <string.h>
+
+#include "gallery/gallery_internal.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1
+#endif
+
+#ifndef FS_POS_TOL
+#define FS_POS_TOL 12 /* px: tight tolerance of the verification */
+#endif
+#ifndef FS_DIR_TOL
+#define FS_DIR_TOL 2 /* direction bins (of 32) either side */
+#endif
+#ifndef FS_WIDE_TOL
+#define FS_WIDE_TOL 24 /* px: pairing for the alignment */
+#endif
+#ifndef FS_WIDE_DIR
+#define FS_WIDE_DIR 24 /* 1/256 turn */
+#endif
+#ifndef FS_AREA_R
+#define FS_AREA_R 40 /* px around each probe minutia counted as the probe's area */
+#endif
+#ifndef FS_HYP
+#define FS_HYP 2 /* hypotheses aligned and verified per record */
+#endif
+#ifndef FS_GATE_MINUTIAE
+#define FS_GATE_MINUTIAE 16 /* the quick check looks at the record's most central minutiae */
+#endif
+#ifndef FS_GATE
+#define FS_GATE 5 /* ... of which a hypothesis must pair this many (chance: ~0.5) */
+#endif
+
+#define TWO_PI 6.28318530717958647692
+
+void pm__gal_fast_build(pm__gal_probe_t *p)
+{
+#ifdef HAVE_AVX2_PATH
+    p->avx2 = __builtin_cpu_supports("avx2");
+#else
+    p->avx2 = 0;
+#endif
+    int minx = 1 << 30, miny = 1 << 30, maxx = 0, maxy = 0;
+    for (int i = 0; i < p->n; i++) {
+        int x = (int)p->x[i], y = (int)p->y[i];
+        minx = x < minx ? x : minx;
+        miny = y < miny ? y : miny;
+        maxx = x > maxx ? x : maxx;
+        maxy = y > maxy ? y : maxy;
+    }
+    if (!p->n)
+        minx = miny = maxx = maxy = 0;
+    const int cell = 1 << PM__GAL_GRID_SHIFT;
+    static const int rmax = FS_AREA_R > FS_WIDE_TOL ? FS_AREA_R : FS_WIDE_TOL;
+    /* the probe's extent and a margin: small enough to stay in the L1 cache */
+    p->gx0 = minx - rmax - cell;
+    p->gy0 = miny - rmax - cell;
+    p->gw = (maxx - p->gx0 + rmax + cell) / cell + 1;
+    p->gh = (maxy - p->gy0 + rmax + cell) / cell + 1;
+    p->gw = p->gw > PM__GAL_GRID ? PM__GAL_GRID : p->gw;
+    p->gh = p->gh > PM__GAL_GRID ? PM__GAL_GRID : p->gh;
+    const int gw = p->gw, gh = p->gh;
+    memset(p->grid, 0, (size_t)(gw * gh) * sizeof p->grid[0]);
+    memset(p->near, 0, (size_t)(gw * gh));
+    uint16_t nd2[PM__GAL_GRID * PM__GAL_GRID]; /* squared distance of `near` */
+    for (int i = 0; i < p->n; i++) {
+        int px = (int)p->x[i] - p->gx0, py = (int)p->y[i] - p->gy0;
+        int db = p->dir[i] >> 3;
+        uint32_t bits = 0;
+        for (int d = -FS_DIR_TOL; d <= FS_DIR_TOL; d++)
+            bits |= 1u << ((db + d) & 31);
+        int c0x = (px - rmax) / cell, c1x = (px + rmax) / cell;
+        int c0y = (py - rmax) / cell, c1y = (py + rmax) / cell;
+        for (int cy = c0y; cy <= c1y; cy++)
+            for (int cx = c0x; cx <= c1x; cx++) {
+                if (cx < 0 || cy < 0 || cx >= gw || cy >= gh)
+                    continue;
+                /* distance from the minutia to the cell's centre */
+                int ox = cx * cell + cell / 2 - px, oy = cy * cell + cell / 2 - py;
+                int d2 = ox * ox + oy * oy, c = cy * gw + cx;
+                if (d2 <= FS_POS_TOL * FS_POS_TOL)
+                    p->grid[c] |= bits;
+                if (d2 <= FS_WIDE_TOL * FS_WIDE_TOL && i < 254 &&
+                    (p->near[c] == 0 || p->near[c] == 255 || d2 < nd2[c])) {
+                    p->near[c] = (uint8_t)(i + 1);
+                    nd2[c] = (uint16_t)d2;
+                } else if (d2 <= FS_AREA_R * FS_AREA_R && p->near[c] == 0) {
+                    p->near[c] = 255;
+                }
+            }
+    }
+}
+
+/* Fixed point: Q14 rotation, translation in Q14 pixels; a cell is the
+ * transformed coordinate >> (14 + PM__GAL_GRID_SHIFT) (floor). Integer
+ * arithmetic, so the vector and portable paths give identical results on
+ * every machine. Magnitudes: |c x| + |s y| <= 2 * 16384 * 2047, |bx| below
+ * 16384 * 4096: within 31 bits. */
+#define Q 14
+#define QS (Q + PM__GAL_GRID_SHIFT)
+
+typedef struct xf {
+    int32_t c, s;   /* cos(phi), sin(phi) in Q14; phi the rotation as displayed */
+    int32_t bx, by; /* grid pixel of record (x, y) in Q14: (bx + c x + s y, by - s x + c y) */
+    int rot;        /* record direction - probe direction, 1/256 turn */
+} xf_t;
+
+/* The transformation putting record minutia t on probe minutia q. */
+static inline void xf_pair(const pm__gal_probe_t *p, uint32_t vt, int q, xf_t *f)
+{
+    f->rot = (int)(((vt >> 22) & 255) - p->dir[q]) & 255;
+    /* image rotation by phi = -rot (counter-clockwise as displayed) */
+    f->c = p->ics[f->rot];
+    f->s = -p->isn[f->rot];
+    int32_t xt = (int32_t)(vt & 2047), yt = (int32_t)((vt >> 11) & 2047);
+    f->bx = ((int32_t)p->x[q] - p->gx0) * (1 << Q) - (f->c * xt + f->s * yt);
+    f->by = ((int32_t)p->y[q] - p->gy0) * (1 << Q) - (-f->s * xt + f->c * yt);
+}
+
+/* Pairs under f (wide tolerance), then the least-squares rigid
+ * transformation of those pairs into *out. 0 if fewer than 3 pairs. */
+static int align(const pm__gal_probe_t *p, const uint32_t *minu, int nmin, const xf_t *f,
+                 xf_t *out)
+{
+    float rx[PM_GALLERY_MAX_MINUTIAE], ry[PM_GALLERY_MAX_MINUTIAE];
+    float qx[PM_GALLERY_MAX_MINUTIAE], qy[PM_GALLERY_MAX_MINUTIAE];
+    int n = 0;
+    for (int k = 0; k < nmin; k++) {
+        uint32_t v = minu[k];
+        int32_t x = (int32_t)(v & 2047), y = (int32_t)((v >> 11) & 2047);
+        int32_t cx = (f->bx + f->c * x + f->s * y) >> QS, cy = (f->by - f->s * x + f->c * y) >> QS;
+        if (cx < 0 || cy < 0 || cx >= p->gw || cy >= p->gh)
+            continue;
+        int q = p->near[cy * p->gw + cx];
+        if (q == 0 || q == 255)
+            continue;
+        q--;
+        int dd = (int)((((v >> 22) & 255) - (unsigned)f->rot - p->dir[q]) & 255);
+        if (dd > 128)
+            dd = 256 - dd;
+        if (dd > FS_WIDE_DIR)
+            continue;
+        rx[n] = (float)x;
+        ry[n] = (float)y;
+        qx[n] = p->x[q] - (float)p->gx0;
+        qy[n] = p->y[q] - (float)p->gy0;
+        n++;
+    }
+    if (n < 3)
+        return 0;
+    float mrx = 0, mry = 0, mqx = 0, mqy = 0;
+    for (int k = 0; k < n; k++) {
+        mrx += rx[k];
+        mry += ry[k];
+        mqx += qx[k];
+        mqy += qy[k];
+    }
+    mrx /= (float)n, mry /= (float)n, mqx /= (float)n, mqy /= (float)n;
+    /* maximise sum q . R r with R = [[c, s], [-s, c]] */
+    float A = 0, B = 0;
+    for (int k = 0; k < n; k++) {
+        float ax = rx[k] - mrx, ay = ry[k] - mry, bx = qx[k] - mqx, by = qy[k] - mqy;
+        A += bx * ax + by * ay;
+        B += bx * ay - by * ax;
+    }
+    float norm = sqrtf(A * A + B * B);
+    if (!(norm > 0))
+        return 0;
+    float c = A / norm, sn = B / norm;
+    out->c = (int32_t)lrintf(c * (float)(1 << Q));
+    out->s = (int32_t)lrintf(sn * (float)(1 << Q));
+    out->bx = (int32_t)lrintf((mqx - (c * mrx + sn * mry)) * (float)(1 << Q));
+    out->by = (int32_t)lrintf((mqy - (-sn * mrx + c * mry)) * (float)(1 << Q));
+    /* the image rotation by phi counter-clockwise maps directions d -> d + phi:
+     * rot = -phi */
+    float phi = atan2f(sn, c);
+    out->rot = (int)lrintf(-phi * (float)(256.0 / TWO_PI)) & 255;
+    return n;
+}
+
+/* Record minutiae landing on a probe minutia of the same direction, and
+ * (when inside is not NULL) those landing inside the probe's area.
+ * Portable path. */
+static void verify_portable(const pm__gal_probe_t *p, const uint32_t *minu, int nmin,
+                            const xf_t *f, int *matched, int *inside)
+{
+    int m = 0, in = 0;
+    for (int k = 0; k < nmin; k++) {
+        uint32_t v = minu[k];
+        int32_t x = (int32_t)(v & 2047), y = (int32_t)((v >> 11) & 2047);
+        int32_t X = (f->bx + f->c * x + f->s * y) >> QS, Y = (f->by - f->s * x + f->c * y) >> QS;
+        if (X < 0 || Y < 0 || X >= p->gw || Y >= p->gh)
+            continue;
+        int cidx = Y * p->gw + X;
+        in += p->near[cidx] != 0;
+        int db = (int)((((v >> 22) & 255) - (unsigned)f->rot) & 255) >> 3;
+        m += (int)(p->grid[cidx] >> db & 1u);
+    }
+    *matched = m;
+    if (inside)
+        *inside = in;
+}
+
+#ifdef HAVE_AVX2_PATH
+/* The same, eight minutiae at a time (AVX2 gathers). */
+__attribute__((target("avx2"))) static void verify_avx2(const pm__gal_probe_t *p,
+                                                        const uint32_t *minu, int nmin,
+                                                        const xf_t *f, int *matched, int *inside)
+{
+    const __m256i bx = _mm256_set1_epi32(f->bx), by = _mm256_set1_epi32(f->by);
+    const __m256i c = _mm256_set1_epi32(f->c), s = _mm256_set1_epi32(f->s);
+    const __m256i gw = _mm256_set1_epi32(p->gw), gh = _mm256_set1_epi32(p->gh);
+    const __m256i m2047 = _mm256_set1_epi32(2047), m255 = _mm256_set1_epi32(255);
+    const __m256i one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256();
+    const __m256i minus1 = _mm256_set1_epi32(-1);
+    const __m256i rot = _mm256_set1_epi32(f->rot), lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i msum = zero, isum = zero;
+    for (int k = 0; k < nmin; k += 8) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(minu + k));
+        __m256i x = _mm256_and_si256(v, m2047);
+        __m256i y = _mm256_and_si256(_mm256_srli_epi32(v, 11), m2047);
+        __m256i X = _mm256_srai_epi32(
+            _mm256_add_epi32(bx, _mm256_add_epi32(_mm256_mullo_epi32(c, x), _mm256_mullo_epi32(s, y))),
+            QS);
+        __m256i Y = _mm256_srai_epi32(
+            _mm256_add_epi32(by, _mm256_sub_epi32(_mm256_mullo_epi32(c, y), _mm256_mullo_epi32(s, x))),
+            QS);
+        __m256i valid = _mm256_and_si256(
+            _mm256_and_si256(_mm256_cmpgt_epi32(X, minus1), _mm256_cmpgt_epi32(Y, minus1)),
+            _mm256_and_si256(_mm256_cmpgt_epi32(gw, X), _mm256_cmpgt_epi32(gh, Y)));
+        valid = _mm256_and_si256(valid, _mm256_cmpgt_epi32(_mm256_set1_epi32(nmin - k), lane));
+        __m256i idx = _mm256_and_si256(_mm256_add_epi32(_mm256_mullo_epi32(Y, gw), X), valid);
+        __m256i cell = _mm256_mask_i32gather_epi32(zero, (const int *)p->grid, idx, valid, 4);
+        if (inside) {
+            __m256i nr = _mm256_mask_i32gather_epi32(zero, (const int *)p->near, idx, valid, 1);
+            nr = _mm256_and_si256(nr, m255);
+            isum = _mm256_sub_epi32(isum, _mm256_andnot_si256(_mm256_cmpeq_epi32(nr, zero), valid));
+        }
+        __m256i db = _mm256_srli_epi32(
+            _mm256_and_si256(_mm256_sub_epi32(_mm256_srli_epi32(v, 22), rot), m255), 3);
+        msum = _mm256_add_epi32(msum, _mm256_and_si256(_mm256_srlv_epi32(cell, db), one));
+    }
+    int mv[8], iv[8];
+    _mm256_storeu_si256((__m256i *)mv, msum);
+    _mm256_storeu_si256((__m256i *)iv, isum);
+    *matched = mv[0] + mv[1] + mv[2] + mv[3] + mv[4] + mv[5] + mv[6] + mv[7];
+    if (inside)
+        *inside = iv[0] + iv[1] + iv[2] + iv[3] + iv[4] + iv[5] + iv[6] + iv[7];
+}
+#endif
+
+static inline void verify(const pm__gal_probe_t *p, const uint32_t *minu, int nmin, const xf_t *f,
+                          int *matched, int *inside)
+{
+#ifdef HAVE_AVX2_PATH
+    if (p->avx2) {
+        verify_avx2(p, minu, nmin, f, matched, inside);
+        return;
+    }
+#endif
+    verify_portable(p, minu, nmin, f, matched, inside);
+}
+
+int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uint32_t *minu,
+                       int nkeys, int nmin)
+{
+    /* every key hit is a hypothesis; a quick check on the record's most
+     * central minutiae (stored first) keeps the FS_HYP best */
+    int hyp_t[FS_HYP], hyp_q[FS_HYP], hyp_m[FS_HYP], nh = 0;
+    const int ng = nmin < FS_GATE_MINUTIAE ? nmin : FS_GATE_MINUTIAE;
+    for (int t = 0; t < nkeys && t < PM_GALLERY_KEYS; t++) {
+        unsigned qq = p->map[keys[t]];
+        while (qq) {
+            int q = (int)(qq & 255u) - 1;
+            qq >>= 8;
+            xf_t f0;
+            xf_pair(p, minu[t], q, &f0);
+            int m = 0;
+            verify(p, minu, ng, &f0, &m, NULL);
+            if (m < FS_GATE || (nh == FS_HYP && m <= hyp_m[nh - 1]))
+                continue;
+            int at = nh < FS_HYP ? nh++ : nh - 1;
+            while (at > 0 && hyp_m[at - 1] < m) {
+                hyp_t[at] = hyp_t[at - 1];
+                hyp_q[at] = hyp_q[at - 1];
+                hyp_m[at] = hyp_m[at - 1];
+                at--;
+            }
+            hyp_t[at] = t;
+            hyp_q[at] = q;
+            hyp_m[at] = m;
+        }
+    }
+    if (!nh)
+        return 1;
+    float best = 0;
+    for (int h = 0; h < nh; h++) {
+        xf_t f0, f1;
+        xf_pair(p, minu[hyp_t[h]], hyp_q[h], &f0);
+        int m = 0, in = 0;
+        verify(p, minu, nmin, &f0, &m, &in);
+        if (align(p, minu, nmin, &f0, &f1)) {
+            int m1 = 0, in1 = 0;
+            verify(p, minu, nmin, &f1, &m1, &in1);
+            if (m1 > m)
+                m = m1, in = in1;
+        }
+        /* matched share of the overlap times matched count: partial
+         * overlaps are not rewarded for a few chance pairs */
+        float sc = in > 0 ? (float)(m * m) / (float)(in > 8 ? in : 8) : 0;
+        if (sc > best)
+            best = sc;
+    }
+    /* 2..255, finer where the cutoff falls (the impostors' tail) */
+    int v = best > 0 ? 2 + (int)(40.0f * sqrtf(best)) : 1;
+    return v > 255 ? 255 : v;
+}
