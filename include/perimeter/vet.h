@@ -38,6 +38,17 @@ extern "C" {
 #define PM_VET_DISCLOSED_MAX 4096      /* bytes of the disclosed-fields JSON text */
 #define PM_VET_MAX_THREADS 64
 
+/* Defaults. A match is a fused ten-print score of 100 (nominal FMR 1e-10 per
+ * subject compared: about 0.03 expected false candidates per search of a
+ * 270-million-identity gallery, DOMAIN.md section 2); a finger is unusable
+ * below quality 5 or 10 minutiae (a floor for captures with nothing to
+ * match, not a tuned value: the fp quality depends on the sensor's area);
+ * six usable fingers are needed to query. */
+#define PM_VET_DEFAULT_THRESHOLD 100.0
+#define PM_VET_DEFAULT_MIN_QUALITY 5
+#define PM_VET_DEFAULT_MIN_MINUTIAE 10
+#define PM_VET_DEFAULT_MIN_FINGERS 6
+
 struct pm_gallery;
 
 /* Called with the number of items done so far and the total (from worker
@@ -141,7 +152,7 @@ typedef struct pm_vet_transport {
  * subject id only (no agreement is applied: that is the partner node's job). */
 typedef struct pm_vet_gallery_transport {
     struct pm_gallery *gallery;
-    double threshold;       /* fused score for a match (0 = 40) */
+    double threshold;       /* fused score for a match (0 = PM_VET_DEFAULT_THRESHOLD) */
     int max_candidates;     /* 0 = 5 */
     int first_stage;        /* pm_gallery_search_options_t.first_stage */
     const char *const *purposes; /* NULL: any purpose accepted */
@@ -174,11 +185,11 @@ typedef struct pm_vet_options {
     const char *purpose; /* mandatory (R1) */
     pm_vet_transport_t transport;
     struct pm_gallery *local_gallery; /* NULL: no local 1:N */
-    double local_threshold;           /* local candidates at or above (0 = 40) */
+    double local_threshold;           /* local candidates at or above (0 = default threshold) */
     int workers;                      /* parallel applicants (0 = 1) */
-    int min_quality;                  /* a finger below this quality is poor (0 = 20) */
-    int min_minutiae;                 /* ... or with fewer minutiae (0 = 12) */
-    int min_fingers;                  /* usable fingers needed to query (0 = 6) */
+    int min_quality;                  /* a finger below this quality is poor (0 = default) */
+    int min_minutiae;                 /* ... or with fewer minutiae (0 = default) */
+    int min_fingers;                  /* usable fingers needed to query (0 = default) */
     uint64_t limit;                   /* stop after this many applicants this run (0 = all) */
     volatile int *cancel;             /* set nonzero to stop after the applicants in flight */
     pm_vet_progress_fn progress;
