@@ -209,6 +209,7 @@ typedef struct pm_vet_summary {
     uint64_t queries;        /* this run: transport calls */
     double seconds;          /* this run, wall */
     double per_hour;         /* applicants done this run per hour of wall time */
+    double cpu_seconds;      /* this run: CPU time of the whole process (all threads) */
     double extract_ms_median, local_ms_median, query_ms_median, total_ms_median; /* this run */
 } pm_vet_summary_t;
 

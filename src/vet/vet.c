@@ -346,6 +346,13 @@ static json_t *candidates_json(const pm_vet_candidate_t *c, size_t n)
     return a;
 }
 
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void iso_now(char out[32])
 {
     time_t t = time(NULL);
@@ -688,7 +695,7 @@ static int write_reports(run_t *r, pm_error_t *err)
         iso_now(when);
         json_t *j = json_pack(
             "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}, s:I, s:I, s:I, "
-            "s:{s:I, s:I, s:I, s:I, s:f, s:f, s:{s:f, s:f, s:f, s:f}}}",
+            "s:{s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:{s:f, s:f, s:f, s:f}}}",
             "cohort", r->o->cohort, "purpose", r->o->purpose, "transport",
             r->o->transport.name ? r->o->transport.name : "", "written_at", when, "applicants",
             (json_int_t)s->applicants, "done", (json_int_t)s->done, "pending",
@@ -698,7 +705,8 @@ static int write_reports(run_t *r, pm_error_t *err)
             "pending_review", (json_int_t)s->match, "local_hits", (json_int_t)s->local_hits,
             "this_run", "done", (json_int_t)s->done_this_run, "queries", (json_int_t)s->queries,
             "resent", (json_int_t)s->resent, "transport_errors",
-            (json_int_t)s->transport_errors, "seconds", s->seconds, "applicants_per_hour",
+            (json_int_t)s->transport_errors, "seconds", s->seconds, "cpu_seconds",
+            s->cpu_seconds, "applicants_per_hour",
             s->per_hour, "median_ms", "capture", s->extract_ms_median, "local",
             s->local_ms_median, "partner", s->query_ms_median, "total", s->total_ms_median);
         char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
@@ -721,7 +729,8 @@ static int write_reports(run_t *r, pm_error_t *err)
                       "re-capture queued for %llu applicant(s) (recapture.csv)\n"
                       "local 1:N candidates for %llu applicant(s)\n"
                       "this run: %llu done, %llu partner queries (%llu resent after an "
-                      "interruption, %llu without an answer) in %.1f s, %.0f applicants/hour\n"
+                      "interruption, %llu without an answer) in %.1f s (%.1f s CPU), %.0f "
+                      "applicants/hour\n"
                       "median per applicant: capture %.0f ms, local 1:N %.0f ms, partner %.0f "
                       "ms, total %.0f ms\n",
                       r->o->cohort, r->o->purpose,
@@ -732,7 +741,7 @@ static int write_reports(run_t *r, pm_error_t *err)
                       (unsigned long long)s->failed_capture, (unsigned long long)s->recapture,
                       (unsigned long long)s->local_hits, (unsigned long long)s->done_this_run,
                       (unsigned long long)s->queries, (unsigned long long)s->resent,
-                      (unsigned long long)s->transport_errors, s->seconds, s->per_hour,
+                      (unsigned long long)s->transport_errors, s->seconds, s->cpu_seconds, s->per_hour,
                       s->extract_ms_median, s->local_ms_median, s->query_ms_median,
                       s->total_ms_median);
         snprintf(path, sizeof path, "%s/summary.txt", out);
@@ -757,6 +766,7 @@ int pm_vet_run(const pm_vet_options_t *o, pm_vet_summary_t *out, pm_error_t *err
         return pm_error_set(err, PM_EINVAL, "vet: workers must be 0..%d", PM_VET_MAX_THREADS);
     run_t r = {.o = o};
     uint64_t t0 = pm_now_ns();
+    double c0 = cpu_now();
     int rc = scan_cohort(o->cohort, &r.apps, &r.napps, err);
     if (rc)
         return rc;
@@ -809,6 +819,7 @@ int pm_vet_run(const pm_vet_options_t *o, pm_vet_summary_t *out, pm_error_t *err
         }
     }
     r.sum.seconds = (double)(pm_now_ns() - t0) / 1e9;
+    r.sum.cpu_seconds = cpu_now() - c0;
     pm_error_t werr = {0};
     int wrc = r.journal.db ? write_reports(&r, &werr) : 0;
     if (!rc && wrc) {
