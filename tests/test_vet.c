@@ -342,8 +342,9 @@ static void test_image_folder_cohort(void **state)
 
     counting_t c;
     counting_init(&c);
-    char out[4096];
-    out_dir("run-folder", out, sizeof out);
+    char out[4200];
+    /* the output folder inside the cohort folder is not taken for an applicant */
+    snprintf(out, sizeof out, "%s/vet-REFUGEE_VETTING", dir);
     pm_vet_options_t o = {.cohort = dir, .out_dir = out, .purpose = "REFUGEE_VETTING",
                           .transport = {counting_query, &c, "test"}, .workers = 1,
                           .local_gallery = fx.partner};
@@ -358,6 +359,9 @@ static void test_image_folder_cohort(void **state)
     json_t *lc = json_array_get(json_object_get(json_object_get(j, "local"), "candidates"), 0);
     assert_string_equal(json_string_value(json_object_get(lc, "subject")), "1000001");
     json_decref(j);
+    assert_int_equal(pm_vet_run(&o, &s, &err), 0);
+    assert_int_equal(s.applicants, 1);
+    assert_int_equal(c.calls, 1);
 }
 
 static void test_bad_options(void **state)

@@ -82,8 +82,8 @@ static void free_apps(pm__vet_applicant_t *apps, size_t n)
 /* The applicants of a cohort folder (or of its applicants/ sub-folder, the
  * layout of pm_vet_cohort_generate), sorted by id. Two entries with the same
  * id are refused (PM_EEXISTS): the id names the case file. */
-static int scan_cohort(const char *cohort, pm__vet_applicant_t **out, size_t *out_n,
-                       pm_error_t *err)
+static int scan_cohort(const char *cohort, const char *skip_dir, pm__vet_applicant_t **out,
+                       size_t *out_n, pm_error_t *err)
 {
     char base[4096];
     struct stat st;
@@ -108,6 +108,18 @@ static int scan_cohort(const char *cohort, pm__vet_applicant_t **out, size_t *ou
         int is_dir = S_ISDIR(st.st_mode);
         if (!is_dir && !(S_ISREG(st.st_mode) && has_ext(e->d_name, txn_exts)))
             continue;
+        if (is_dir) {
+            /* a vetting run's output folder (COHORT/vet-CODE by default) is
+             * not an applicant */
+            char j[4200];
+            struct stat js;
+            snprintf(j, sizeof j, "%s/journal.sqlite", path);
+            if (stat(j, &js) == 0 || (skip_dir && strcmp(path, skip_dir) == 0))
+                continue;
+            char real[4096];
+            if (skip_dir && realpath(path, real) && strcmp(real, skip_dir) == 0)
+                continue;
+        }
         if (n == PM_VET_MAX_APPLICANTS) {
             rc = pm_error_set(err, PM_ELIMIT, "cohort %s: more than %u applicants", base,
                               PM_VET_MAX_APPLICANTS);
@@ -767,14 +779,17 @@ int pm_vet_run(const pm_vet_options_t *o, pm_vet_summary_t *out, pm_error_t *err
     run_t r = {.o = o};
     uint64_t t0 = pm_now_ns();
     double c0 = cpu_now();
-    int rc = scan_cohort(o->cohort, &r.apps, &r.napps, err);
+    int rc = pm__vet_mkdir(o->out_dir, err);
+    char out_real[4096];
+    if (!rc && !realpath(o->out_dir, out_real))
+        rc = pm_error_set(err, PM_EIO, "%s: %s", o->out_dir, strerror(errno));
+    if (!rc)
+        rc = scan_cohort(o->cohort, out_real, &r.apps, &r.napps, err);
     if (rc)
         return rc;
     char path[4200];
-    rc = pm__vet_mkdir(o->out_dir, err);
     snprintf(r.cases_dir, sizeof r.cases_dir, "%s/cases", o->out_dir);
-    if (!rc)
-        rc = pm__vet_mkdir(r.cases_dir, err);
+    rc = pm__vet_mkdir(r.cases_dir, err);
     snprintf(path, sizeof path, "%s/journal.sqlite", o->out_dir);
     char cohort_abs[4096];
     if (!realpath(o->cohort, cohort_abs))
