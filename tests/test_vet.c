@@ -364,6 +364,47 @@ static void test_image_folder_cohort(void **state)
     assert_int_equal(c.calls, 1);
 }
 
+static void test_folder_limits_reported(void **state)
+{
+    (void)state;
+    /* 33 images in one applicant's folder and an unreadable image in another:
+     * both reported as failed captures, neither skipped nor queried */
+    char dir[4096], app[4200], path[4300];
+    snprintf(dir, sizeof dir, "%s/many", fx.tmp);
+    mkdir(dir, 0777);
+    snprintf(app, sizeof app, "%s/P33", dir);
+    mkdir(app, 0777);
+    pm_error_t err = {0};
+    for (int i = 1; i <= 33; i++) {
+        snprintf(path, sizeof path, "%s/x%02d.png", app, i);
+        assert_int_equal(pm_file_write_atomic(path, "not a png", 9, &err), 0);
+    }
+    snprintf(app, sizeof app, "%s/P1", dir);
+    mkdir(app, 0777);
+    snprintf(path, sizeof path, "%s/f01.wsq", app);
+    assert_int_equal(pm_file_write_atomic(path, "\xff\xa0junk", 6, &err), 0);
+    counting_t c;
+    counting_init(&c);
+    char out[4096];
+    out_dir("run-many", out, sizeof out);
+    pm_vet_options_t o = {.cohort = dir, .out_dir = out, .purpose = "REFUGEE_VETTING",
+                          .transport = {counting_query, &c, "test"}, .workers = 2};
+    pm_vet_summary_t s;
+    assert_int_equal(pm_vet_run(&o, &s, &err), 0);
+    assert_int_equal(s.applicants, 2);
+    assert_int_equal(s.failed_capture, 2);
+    assert_int_equal(s.recapture, 2);
+    assert_int_equal(c.calls, 0);
+    json_t *j = load_case(out, "P33");
+    assert_non_null(strstr(json_string_value(json_object_get(j, "capture_error")), "at most 32"));
+    json_decref(j);
+    j = load_case(out, "P1");
+    json_t *f = json_array_get(json_object_get(j, "fingers"), 0);
+    assert_string_equal(json_string_value(json_object_get(f, "status")), "decode_failed");
+    assert_int_equal(json_integer_value(json_object_get(f, "position")), 1);
+    json_decref(j);
+}
+
 static void test_bad_options(void **state)
 {
     (void)state;
@@ -403,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_transport_failure_retried),
         cmocka_unit_test(test_refused_with_rule),
         cmocka_unit_test(test_image_folder_cohort),
+        cmocka_unit_test(test_folder_limits_reported),
         cmocka_unit_test(test_bad_options),
     };
     return PM_RUN_TESTS("vet", tests, group_setup, group_teardown);

@@ -54,17 +54,24 @@ typedef struct progress {
     const char *unit;
     uint64_t start_ns;
     uint64_t last_ns;
+    uint64_t base; /* done at the first call (a resumed run's earlier work) */
+    int started;
 } progress_t;
 
 static void progress_draw(void *ctx, uint64_t done, uint64_t total)
 {
     progress_t *pg = ctx;
     uint64_t now = pm_now_ns();
+    if (!pg->started) {
+        pg->started = 1;
+        pg->base = done;
+        pg->start_ns = now;
+    }
     if (done < total && now - pg->last_ns < 200000000ull)
         return;
     pg->last_ns = now;
     double s = (double)(now - pg->start_ns) / 1e9;
-    double rate = s > 0 ? (double)done / s : 0;
+    double rate = s > 0 ? (double)(done - pg->base) / s : 0;
     double left = rate > 0 ? (double)(total - done) / rate : 0;
     char bar[31];
     int fill = total ? (int)(30 * done / total) : 30;
@@ -150,7 +157,7 @@ int pm_cmd_synth_cohort(int argc, char **argv)
         cohort_usage(stderr);
         return 2;
     }
-    progress_t pg = {"synth cohort", "applicants", pm_now_ns(), 0};
+    progress_t pg = {"synth cohort", "applicants", pm_now_ns(), 0, 0, 0};
     pm_vet_cohort_stats_t st;
     pm_error_t err = {0};
     int rc = pm_vet_cohort_generate(&p, dir, isatty(2) ? progress_draw : NULL, &pg, &st, &err);
@@ -365,7 +372,7 @@ int pm_cmd_vet(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    progress_t pg_bar = {"vet", "applicants", pm_now_ns(), 0};
+    progress_t pg_bar = {"vet", "applicants", pm_now_ns(), 0, 0, 0};
     if (isatty(2)) {
         o.progress = progress_draw;
         o.progress_ctx = &pg_bar;

@@ -398,6 +398,8 @@ int pm_vet_cohort_generate(const pm_vet_cohort_params_t *p, const char *dir,
     }
     fprintf(j.enroll, "subject,encounter,position,path\n");
 
+    if (progress)
+        progress(progress_ctx, 0, q.applicants);
     pthread_t tid[PM_VET_MAX_THREADS];
     int started = 0;
     for (int i = 0; i < threads; i++) {

@@ -306,12 +306,23 @@ static void capture_folder(const pm_vet_options_t *o, const pm_extractor_t *ex, 
         return;
     }
     char *names[32];
-    size_t n = 0;
+    size_t n = 0, extra = 0;
     struct dirent *e;
-    while ((e = readdir(d)) && n < 32)
-        if (e->d_name[0] != '.' && has_ext(e->d_name, img_exts))
-            names[n++] = strdup(e->d_name);
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.' && has_ext(e->d_name, img_exts)) {
+            if (n < 32)
+                names[n++] = strdup(e->d_name);
+            else
+                extra++;
+        }
     closedir(d);
+    if (extra) { /* reported, never silently cut */
+        for (size_t i = 0; i < n; i++)
+            free(names[i]);
+        snprintf(c->error, sizeof c->error, "%zu finger images in %s: at most 32 per applicant",
+                 n + extra, dir);
+        return;
+    }
     qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; i < n; i++) {
         if (!names[i])
