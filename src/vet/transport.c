@@ -1,0 +1,214 @@
+/* The two partner transports of the vetting run: in-process against a
+ * gallery (tests, benchmarks) and through our node's officer route. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "perimeter/core.h"
+#include "perimeter/gallery.h"
+#include "perimeter/node.h"
+#include "perimeter/tmpl.h"
+#include "perimeter/vet.h"
+
+/* ------------------------------------------------------------ in-process */
+
+static int log_query(const char *path, const char *tcn, pm_error_t *err)
+{
+    char line[PM_VET_ID_MAX + 2];
+    int n = snprintf(line, sizeof line, "%s\n", tcn);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return pm_error_set(err, PM_EIO, "query log %s: %s", path, strerror(errno));
+    /* one write of a short line with O_APPEND: lines from threads and
+     * processes never interleave */
+    int ok = write(fd, line, (size_t)n) == n;
+    close(fd);
+    return ok ? 0 : pm_error_set(err, PM_EIO, "query log %s: write failed", path);
+}
+
+int pm_vet_gallery_query(void *ctx, const pm_vet_query_t *q, pm_vet_answer_t *out,
+                         pm_error_t *err)
+{
+    const pm_vet_gallery_transport_t *t = ctx;
+    if (!t || !t->gallery || !q || !out || !q->purpose)
+        return pm_error_set(err, PM_EINVAL, "gallery transport: bad arguments");
+    if (q->nfingers < 1 || q->nfingers > PM_GALLERY_MAX_FINGERS)
+        return pm_error_set(err, PM_EINVAL, "gallery transport: 1..%d fingers",
+                            PM_GALLERY_MAX_FINGERS);
+    int rc = t->log_path ? log_query(t->log_path, q->transaction_id, err) : 0;
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof *out);
+    snprintf(out->partner_ref, sizeof out->partner_ref, "%s", q->transaction_id);
+    if (t->purposes) {
+        int listed = 0;
+        for (size_t i = 0; i < t->npurposes && !listed; i++)
+            listed = strcmp(t->purposes[i], q->purpose) == 0;
+        if (!listed) {
+            out->result = PM_VET_REFUSED;
+            snprintf(out->rule, sizeof out->rule, "R1");
+            snprintf(out->reason, sizeof out->reason,
+                     "purpose %s is not in the agreement's list", q->purpose);
+            return 0;
+        }
+    }
+    pm_gallery_finger_t f[PM_GALLERY_MAX_FINGERS];
+    for (size_t i = 0; i < q->nfingers; i++)
+        f[i] = (pm_gallery_finger_t){q->fingers[i].finger, &q->fingers[i]};
+    int maxc = t->max_candidates > 0 ? t->max_candidates : 5;
+    if (maxc > PM_VET_MAX_CANDIDATES)
+        maxc = PM_VET_MAX_CANDIDATES;
+    pm_gallery_search_options_t so = {
+        .max_candidates = maxc,
+        .threshold = t->threshold > 0 ? t->threshold : PM_VET_DEFAULT_THRESHOLD,
+        .first_stage = t->first_stage,
+    };
+    pm_gallery_candidate_t c[PM_VET_MAX_CANDIDATES];
+    size_t n = 0;
+    if ((rc = pm_gallery_identify(t->gallery, f, (int)q->nfingers, &so, c, &n, NULL, err)))
+        return rc;
+    out->result = n ? PM_VET_MATCH : PM_VET_NO_MATCH;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(out->candidates[i].subject, sizeof out->candidates[i].subject, "%llu",
+                 (unsigned long long)c[i].subject);
+        out->candidates[i].score = c[i].score;
+    }
+    out->ncandidates = n;
+    if (n)
+        snprintf(out->disclosed, sizeof out->disclosed, "{\"subject_id\":\"%llu\"}",
+                 (unsigned long long)c[0].subject);
+    return 0;
+}
+
+/* ------------------------------------------------------------ through our node */
+
+static int parse_candidates(json_t *arr, pm_vet_answer_t *out)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        if (out->ncandidates == PM_VET_MAX_CANDIDATES)
+            break;
+        json_t *s = json_object_get(v, "subject");
+        json_t *sc = json_object_get(v, "score");
+        pm_vet_candidate_t *c = &out->candidates[out->ncandidates];
+        if (json_is_string(s))
+            snprintf(c->subject, sizeof c->subject, "%s", json_string_value(s));
+        else if (json_is_integer(s))
+            snprintf(c->subject, sizeof c->subject, "%lld", (long long)json_integer_value(s));
+        else
+            return -1;
+        c->score = json_is_number(sc) ? json_number_value(sc) : 0;
+        out->ncandidates++;
+    }
+    return 0;
+}
+
+int pm_vet_node_query(void *ctx, const pm_vet_query_t *q, pm_vet_answer_t *out, pm_error_t *err)
+{
+    const pm_vet_node_transport_t *t = ctx;
+    if (!t || !t->base_url || !t->partner || !q || !out)
+        return pm_error_set(err, PM_EINVAL, "node transport: bad arguments");
+    pm_buf_t iso = {0};
+    int rc = pm_tmpl_write(PM_TMPL_ISO, q->fingers, q->nfingers, &iso, err);
+    if (rc) {
+        pm_buf_free(&iso);
+        return rc;
+    }
+    size_t b64len = sodium_base64_encoded_len(iso.len, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = malloc(b64len);
+    if (!b64) {
+        pm_buf_free(&iso);
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    }
+    sodium_bin2base64(b64, b64len, iso.data, iso.len, sodium_base64_VARIANT_ORIGINAL);
+    pm_buf_free(&iso);
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "transaction_id", q->transaction_id,
+                             "purpose", q->purpose, "format", "iso19794-2", "data", b64);
+    free(b64);
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(body);
+    if (!text)
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    char path[128];
+    snprintf(path, sizeof path, "/v1/partners/%s/query/biometric", t->partner);
+    pm_node_request_t rq = {
+        .base_url = t->base_url,
+        .ca_file = t->ca_file,
+        .token = t->token,
+        .timeout_s = t->timeout_s,
+        .max_response = (size_t)1 << 20,
+    };
+    long status = 0;
+    pm_buf_t resp = {0};
+    rc = pm_node_call(&rq, "POST", path, text, strlen(text), "application/json", &status, &resp,
+                      err);
+    free(text);
+    if (rc) {
+        pm_buf_free(&resp);
+        return rc;
+    }
+    json_error_t je;
+    json_t *a = resp.len ? json_loadb((const char *)resp.data, resp.len, 0, &je) : NULL;
+    memset(out, 0, sizeof *out);
+    if (status == 200 && json_is_object(a)) {
+        const char *res = json_string_value(json_object_get(a, "result"));
+        json_t *ref = json_object_get(a, "transaction_id");
+        if (json_is_string(ref))
+            snprintf(out->partner_ref, sizeof out->partner_ref, "%s", json_string_value(ref));
+        if (res && strcmp(res, "no_match") == 0) {
+            out->result = PM_VET_NO_MATCH;
+        } else if (res && strcmp(res, "match") == 0) {
+            out->result = PM_VET_MATCH;
+            json_t *cands = json_object_get(a, "candidates");
+            if (json_is_array(cands) && parse_candidates(cands, out) != 0)
+                rc = pm_error_set(err, PM_EFORMAT, "partner answer: malformed candidates");
+            json_t *disc = json_object_get(a, "disclosed");
+            if (!rc && json_is_object(disc)) {
+                char *d = json_dumps(disc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                if (d && strlen(d) < sizeof out->disclosed)
+                    snprintf(out->disclosed, sizeof out->disclosed, "%s", d);
+                else
+                    rc = pm_error_set(err, PM_ELIMIT, "partner answer: disclosed fields over %d "
+                                      "bytes", PM_VET_DISCLOSED_MAX);
+                free(d);
+            }
+        } else {
+            rc = pm_error_set(err, PM_EFORMAT, "partner answer: no \"result\" of match/no_match");
+        }
+    } else if (status == 403 && json_is_object(a) &&
+               (json_is_string(json_object_get(a, "rule")) ||
+                json_is_string(json_object_get(a, "code")))) {
+        /* a refusal by the partner's policy: the rule it names, or R1 for
+         * the node's purpose_refused */
+        const char *rule = json_string_value(json_object_get(a, "rule"));
+        const char *code = json_string_value(json_object_get(a, "code"));
+        const char *msg = json_string_value(json_object_get(a, "message"));
+        if (!rule && code && strcmp(code, "purpose_refused") == 0)
+            rule = "R1";
+        if (!rule) {
+            rc = pm_error_set(err, PM_EDENIED, "HTTP 403 %s: %s", code ? code : "",
+                              msg ? msg : "");
+        } else {
+            out->result = PM_VET_REFUSED;
+            snprintf(out->rule, sizeof out->rule, "%s", rule);
+            snprintf(out->reason, sizeof out->reason, "%s", msg ? msg : (code ? code : ""));
+        }
+    } else {
+        const char *code = json_is_object(a) ? json_string_value(json_object_get(a, "code")) : NULL;
+        const char *msg =
+            json_is_object(a) ? json_string_value(json_object_get(a, "message")) : NULL;
+        rc = pm_error_set(err, status == 503 ? PM_EBUSY : PM_ENET,
+                          "no answer from the partner: HTTP %ld %s%s%s", status, code ? code : "",
+                          msg ? ": " : "", msg ? msg : "");
+    }
+    json_decref(a);
+    pm_buf_free(&resp);
+    return rc;
+}

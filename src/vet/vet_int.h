@@ -1,0 +1,17 @@
+/* vet module internals shared between its files. */
+#ifndef PERIMETER_VET_INT_H
+#define PERIMETER_VET_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "perimeter/error.h"
+
+/* splitmix64 finaliser: a well-mixed 64-bit hash of x. */
+uint64_t pm__vet_mix(uint64_t x);
+/* mkdir that accepts an existing folder. */
+int pm__vet_mkdir(const char *path, pm_error_t *err);
+/* Writes a whole file (not atomically: generated data). */
+int pm__vet_write_file(const char *path, const void *data, size_t len, pm_error_t *err);
+
+#endif
