@@ -316,7 +316,7 @@ static int client_open(struct client *c, const char *config, const char *url, co
     }
     if (!token)
         token = getenv("PERIMETER_TOKEN");
-    c->rq = (pm_node_request_t){c->url, c->cfg.ca_file, NULL, NULL, token, 60, 0};
+    c->rq = (pm_node_request_t){c->url, c->cfg.ca_file, NULL, NULL, token, 60, 0, NULL};
     return 0;
 }
 

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "node/node_impl.h"
+#include "perimeter/policy.h"
 #include "perimeter/travel.h"
 
 int pm__feed_state_get(pm_store_t *st, const char *partner, pm__feed_state_t *out,
@@ -140,7 +141,7 @@ struct pm__feed_job {
 static pm_node_request_t partner_request(const pm_node_t *node, const pm_node_partner_t *p)
 {
     pm_node_request_t rq = {p->url, p->ca_file, node->cfg->cert_file, node->cfg->key_file, NULL,
-                            node->cfg->limits.client_timeout_s, 0};
+                            node->cfg->limits.client_timeout_s, 0, p->agreement->hash_hex};
     return rq;
 }
 

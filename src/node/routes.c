@@ -16,6 +16,7 @@
 #include "node/server_impl.h"
 #include "perimeter/an2k.h"
 #include "perimeter/image.h"
+#include "perimeter/policy.h"
 #include "perimeter/tmpl.h"
 #include "perimeter/travel.h"
 
@@ -56,10 +57,7 @@ static json_t *json_body(pm__req_t *rq, const pm__jfield_t *fields, size_t n)
 
 static int purpose_allowed(const pm_node_partner_t *p, const char *purpose)
 {
-    for (size_t i = 0; i < p->npurposes; i++)
-        if (strcmp(p->purposes[i], purpose) == 0)
-            return 1;
-    return 0;
+    return pm_agreement_purpose_index(p->agreement, purpose) >= 0;
 }
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -393,8 +391,9 @@ static void forward_query(pm__req_t *rq, const char *kind)
         return;
     }
     const pm_node_config_t *cfg = rq->node->cfg;
-    pm_node_request_t r = {p->url, p->ca_file, cfg->cert_file, cfg->key_file, NULL,
-                           cfg->limits.client_timeout_s, 1u << 20};
+    pm_node_request_t r = {p->url,     p->ca_file, cfg->cert_file,
+                           cfg->key_file, NULL,    cfg->limits.client_timeout_s,
+                           1u << 20,   p->agreement->hash_hex};
     char path[64];
     snprintf(path, sizeof path, "/v1/partner/query/%s", kind);
     long status = 0;
@@ -433,8 +432,9 @@ static void h_partner_hello(pm__req_t *rq, pm_store_t *st)
 {
     (void)st;
     pm__reply_json(rq, 200,
-                   json_pack("{s:s, s:s}", "country", rq->node->cfg->country, "partner",
-                             rq->partner->code));
+                   json_pack("{s:s, s:s, s:s, s:s}", "country", rq->node->cfg->country, "partner",
+                             rq->partner->code, "agreement", rq->partner->agreement->hash_hex,
+                             "agreement_version", rq->partner->agreement->version));
 }
 
 static void h_partner_feed_get(pm__req_t *rq, pm_store_t *st)
@@ -507,7 +507,7 @@ static void h_partner_query_bio(pm__req_t *rq, pm_store_t *st)
     json_t *o = json_body(rq, f, sizeof f / sizeof f[0]);
     if (!o)
         return;
-    if (!rq->partner->biographic_query) {
+    if (!rq->partner->agreement->biographic_query_purposes) {
         pm__reply_error(rq, 403, "query_not_allowed",
                         "the agreement does not allow your country biographic queries", NULL);
         goto out;

@@ -14,6 +14,7 @@
 
 #include "node/node_impl.h"
 #include "node/server_impl.h"
+#include "perimeter/policy.h"
 
 void pm__node_log(const pm_node_t *node, int level, const char *fmt, ...)
 {
@@ -180,6 +181,25 @@ static int auth_partner(pm_node_t *node, struct MHD_Connection *conn, pm__req_t 
     const pm_node_partner_t *p = NULL;
     if (pm_node_peer_partner(node->cfg, der, der_len, peers && n ? 1 : 0, &p, &e) == PM_OK) {
         rq->partner = p;
+        /* The agreement hash is exchanged on every partner request: the
+         * caller names the agreement it runs, and nothing is exchanged with a
+         * partner running another version (docs/agreement.md). */
+        const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Perimeter-Agreement");
+        if (!h) {
+            pm__node_log(node, 1, "refused %s %s from %s: no Perimeter-Agreement header",
+                         rq->method, rq->path, p->code);
+            pm__reply_error(rq, 409, "agreement_mismatch",
+                            "no Perimeter-Agreement header: say which agreement you run (its "
+                            "SHA-256)",
+                            NULL);
+            return -1;
+        }
+        if (pm_agreement_check_partner(p->agreement, h, &e) != PM_OK) {
+            pm__node_log(node, 1, "refused %s %s from %s: %s", rq->method, rq->path, p->code,
+                         e.msg);
+            pm__reply_error(rq, 409, "agreement_mismatch", e.msg, NULL);
+            return -1;
+        }
         return 0;
     }
     pm__node_log(node, 1, "refused %s %s: %s", rq->method, rq->path, e.msg);

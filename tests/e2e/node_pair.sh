@@ -72,14 +72,14 @@ assert_contains fs.txt '^USA +push'
 
 # Pull: USA may read CAN's entries after a cursor (mutual TLS, USA's certificate).
 curl -sS -o pull.jsonl -w '%{http_code}' --cacert pair/CAN/ca/ca.pem --cert pair/USA/node.pem \
-    --key pair/USA/node.key "$(url CAN)/v1/partner/feed?since=0&limit=10" >code
+    --key pair/USA/node.key -H "$agr" "$(url CAN)/v1/partner/feed?since=0&limit=10" >code
 [ "$(cat code)" = 200 ] || fail "pull: $(cat code)"
 [ "$(wc -l <pull.jsonl)" = 10 ] || fail "pull gave $(wc -l <pull.jsonl) lines"
 jq -e 'select(.direction != "entry" or .reporting_country != "CAN")' pull.jsonl >bad.txt && \
     fail "pull carried something other than CAN entries"
 last=$(tail -1 pull.jsonl | jq .cursor)
 curl -sS -o pull2.jsonl --cacert pair/CAN/ca/ca.pem --cert pair/USA/node.pem \
-    --key pair/USA/node.key "$(url CAN)/v1/partner/feed?since=$last&limit=5"
+    --key pair/USA/node.key -H "$agr" "$(url CAN)/v1/partner/feed?since=$last&limit=5"
 [ "$(head -1 pull2.jsonl | jq .cursor)" -gt "$last" ] || fail "pull after $last"
 
 # Biographic query: officer -> CAN -> USA. Names exist in USA only as exits from
