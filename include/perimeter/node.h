@@ -57,6 +57,8 @@ typedef struct pm_node_partner {
     char audit_pub[65];                            /* hex Ed25519 key its checkpoints are signed
                                                       with ("" = none: its checkpoints refused) */
     char checkpoints_file[PM_NODE_PATH_MAX];       /* where its signed checkpoints are kept */
+    char feed_purpose[48];                         /* purpose code of the entry/exit feed
+                                                      (default "BORDER-EXIT") */
 } pm_node_partner_t;
 
 typedef struct pm_node_limits {

@@ -215,7 +215,7 @@ static int load_partner(const json_t *o, size_t idx, const char *dir, pm_node_pa
         {"url", JSON_STRING, 0, PM_NODE_URL_MAX - 1},
         {"push", JSON_TRUE, 0, 0},          {"pull", JSON_TRUE, 0, 0},
         {"agreement", JSON_STRING, 1, 0},   {"audit_pub", JSON_STRING, 0, 64},
-        {"checkpoints", JSON_STRING, 0, 0},
+        {"checkpoints", JSON_STRING, 0, 0}, {"feed_purpose", JSON_STRING, 0, 47},
     };
     char where[32];
     snprintf(where, sizeof where, "partners[%zu]", idx);
@@ -294,7 +294,15 @@ static int load_partner(const json_t *o, size_t idx, const char *dir, pm_node_pa
     if ((rc = resolve(dir, pm__json_str(o, "agreement"), p->agreement_file,
                       sizeof p->agreement_file, field, err)))
         return rc;
-    return load_agreement(p, field, err);
+    snprintf(p->feed_purpose, sizeof p->feed_purpose, "%s",
+             pm__json_str(o, "feed_purpose") ? pm__json_str(o, "feed_purpose") : "BORDER-EXIT");
+    if ((rc = load_agreement(p, field, err)))
+        return rc;
+    if ((p->push || p->pull) && pm_agreement_purpose_index(p->agreement, p->feed_purpose) < 0)
+        return pm_error_set(err, PM_EVALIDATION,
+                            "%s.feed_purpose: '%s' is not a purpose of the agreement (R1)", where,
+                            p->feed_purpose);
+    return PM_OK;
 }
 
 int pm_node_config_load(const char *path, pm_node_config_t *cfg, pm_error_t *err)

@@ -14,7 +14,11 @@
 
 #include "node/node_impl.h"
 #include "node/server_impl.h"
+#include "perimeter/audit.h"
+#include "perimeter/fp.h"
+#include "perimeter/gallery.h"
 #include "perimeter/policy.h"
+#include <sodium.h>
 
 void pm__node_log(const pm_node_t *node, int level, const char *fmt, ...)
 {
@@ -532,9 +536,40 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
         }
         for (size_t i = 0; i < cfg->npartners && !rc; i++)
             rc = pm_store_ensure_partner(st, cfg->partners[i].code, err);
+        /* the gallery: the store is its system of record; loaded whole at start */
+        pm_gallery_options_t go = {cfg->limits.workers > 2 ? 2 : (int)cfg->limits.workers};
+        uint64_t gen = 0;
+        if (!rc && !(rc = pm_gallery_store_migrate(st, err)) &&
+            !(rc = pm_gallery_new(&go, &node->gallery, err)))
+            rc = pm_gallery_store_load(st, node->gallery, &gen, err);
         pm_store_close(st);
         if (rc)
             goto fail;
+    }
+    pthread_mutex_init(&node->enrol_mu, NULL);
+    if ((rc = pm_extractor_create(&node->extractor, err)))
+        goto fail;
+    /* the disclosure log: verified when opened (a damaged log stops the node) */
+    if ((rc = pm_audit_open(cfg->audit_log, 256, &node->audit, err))) {
+        pm_error_prefix(err, "disclosure log %s", cfg->audit_log);
+        goto fail;
+    }
+    if (cfg->audit_key[0]) {
+        uint8_t *d = NULL;
+        size_t n = 0, bl = 0;
+        if ((rc = pm_file_read(cfg->audit_key, 4096, &d, &n, err)))
+            goto fail;
+        int bad = sodium_hex2bin(node->audit_sk, sizeof node->audit_sk, (const char *)d, n, "\n",
+                                 &bl, NULL) != 0 ||
+                  bl != sizeof node->audit_sk;
+        sodium_memzero(d, n);
+        free(d);
+        if (bad) {
+            rc = pm_error_set(err, PM_EFORMAT, "audit.key %s: not 128 hex digits (audit keygen)",
+                              cfg->audit_key);
+            goto fail;
+        }
+        node->has_audit_sk = 1;
     }
     if ((rc = pm__sessions_new(cfg->limits.sessions, cfg->limits.session_ttl_s, &node->sessions,
                                err)) ||
@@ -620,6 +655,10 @@ void pm_node_stop(pm_node_t *node, unsigned drain_ms)
     if (node->opt.log && node->daemon)
         pm__node_log(node, 0, "node %s stopped", node->cfg->country);
     pm__sessions_free(node->sessions);
+    pm_gallery_free(node->gallery);
+    pm_extractor_free(node->extractor);
+    pm_audit_close(node->audit, NULL); /* syncs */
+    sodium_memzero(node->audit_sk, sizeof node->audit_sk);
     if (node->key_pem) {
         memset(node->key_pem, 0, strlen(node->key_pem));
         free(node->key_pem);

@@ -127,7 +127,7 @@ post wrong /v1/auth/login '{"username":"alice","password":"wrong-horse"}'
 post nobody /v1/auth/login '{"username":"mallory","password":"wrong-horse"}'
 [ "$code" = 401 ] && [ "$(jq -c . nobody.out)" = "$(jq -c . wrong.out)" ] || fail "login answers differ"
 
-# The biometric probe is validated, then refused plainly: no gallery exists yet.
+# The biometric probe is validated: a template that does not parse and an image without a finger.
 printf 'not a template' | base64 >probe.b64
 post probe /v1/partner/query/biometric \
     "{\"transaction_id\":\"t2\",\"purpose\":\"ASYLUM\",\"format\":\"iso19794-2\",\"data\":\"$(cat probe.b64)\"}" \
@@ -144,7 +144,8 @@ PY
 post probe2 /v1/partner/query/biometric \
     "{\"transaction_id\":\"t3\",\"purpose\":\"ASYLUM\",\"format\":\"png\",\"data\":\"$(cat png.b64)\"}" \
     --cert pair/USA/node.pem --key pair/USA/node.key -H "$agr"
-[ "$code" = 503 ] && [ "$(jq -r .code probe2.out)" = gallery_unavailable ] || fail "probe: $code $(cat probe2.out)"
+# a well-formed PNG too small to hold a fingerprint: refused by the extractor
+[ "$code" = 422 ] && [ "$(jq -r .code probe2.out)" = probe_invalid ] || fail "probe: $code $(cat probe2.out)"
 
 # The node survived all of it.
 code=$(curl -sS -o health.out -w '%{http_code}' --cacert "$ca" "$base/health")
