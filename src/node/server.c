@@ -618,6 +618,8 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
     node->port = di ? di->port : cfg->port;
     if (!node->opt.no_feed && (rc = pm__feed_start(node, &node->feed, err)))
         goto fail;
+    if ((rc = pm__checkpoint_start(node, err)))
+        goto fail;
     pm__node_log(node, 0, "node %s listening on https://%s:%u (%zu partner%s, %u workers)",
                  cfg->country, cfg->address, node->port, cfg->npartners,
                  cfg->npartners == 1 ? "" : "s", cfg->limits.workers);
@@ -646,6 +648,7 @@ void pm_node_stop(pm_node_t *node, unsigned drain_ms)
         while (atomic_load(&node->inflight) > 0 && pm_now_ns() < t_end)
             usleep(10000);
     }
+    pm__checkpoint_stop(node);
     pm__feed_stop(node->feed); /* after its current request */
     node->feed = NULL;
     pm__node_pool_free(node->pool); /* finishes queued jobs, closes the workers' stores */

@@ -89,6 +89,14 @@ void pm__h_gallery_enrol(pm__req_t *rq, pm_store_t *st);
 void pm__h_gallery_identify(pm__req_t *rq, pm_store_t *st);
 void pm__h_gallery_verify(pm__req_t *rq, pm_store_t *st);
 
+/* checkpoint.c: signed log heads between the nodes */
+int pm__checkpoint_start(pm_node_t *node, pm_error_t *err);
+void pm__checkpoint_stop(pm_node_t *node);
+void pm__h_partner_checkpoint_post(pm__req_t *rq, pm_store_t *st);
+void pm__h_partner_checkpoint_get(pm__req_t *rq, pm_store_t *st);
+void pm__h_audit_checkpoint(pm__req_t *rq, pm_store_t *st);
+void pm__h_partner_checkpoint_fetch(pm__req_t *rq, pm_store_t *st);
+
 /* ---- the agreement applied (agreement.c) ---- */
 struct pm_agreement;
 struct pm_query_facts;
