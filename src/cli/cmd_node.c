@@ -333,8 +333,9 @@ static int client_answer(int rc, const pm_error_t *e, long status, pm_buf_t *bod
     if (status >= 400) {
         const char *m = o ? json_string_value(json_object_get(o, "message")) : NULL;
         const char *code = o ? json_string_value(json_object_get(o, "code")) : NULL;
-        fprintf(stderr, "perimeter: node answered %ld %s: %s\n", status, code ? code : "",
-                m ? m : "(no message)");
+        const char *rule = o ? json_string_value(json_object_get(o, "rule")) : NULL;
+        fprintf(stderr, "perimeter: node answered %ld %s%s%s: %s\n", status, code ? code : "",
+                rule ? " " : "", rule ? rule : "", m ? m : "(no message)");
         if (json && body->len)
             printf("%.*s\n", (int)body->len, (const char *)body->data);
         json_decref(o);

@@ -11,7 +11,7 @@ start_pair
 # through CAN's node (officer -> CAN -> USA): an unlisted purpose
 oq unlisted --purpose SHOPPING --surname Nguyen --dob 1975-04-20
 [ "$qrc" = 1 ] || fail "unlisted purpose: rc $qrc $(cat unlisted.out unlisted.err)"
-assert_contains unlisted.err 'policy_refused'
+assert_contains unlisted.err '403 policy_refused R1: purpose .SHOPPING. is not in the agreement'
 # straight from CAN's certificate: the same, a listed purpose that does not
 # allow biographic queries (BORDER-EXIT), and no purpose at all
 pq p1 biographic '{"transaction_id":"r1-a","purpose":"FISHING","surname":"X","date_of_birth":"1980-01-01"}'
