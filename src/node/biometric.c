@@ -457,6 +457,16 @@ void pm__h_gallery_enrol(pm__req_t *rq, pm_store_t *st)
     }
     if (read_fingers(rq, json_object_get(o, "fingers"), p))
         goto out;
+    /* the gallery refuses views it cannot search: refuse them before the
+     * store keeps them (the store is reloaded into the gallery at start) */
+    for (int i = 0; i < p->n; i++)
+        if (p->views[i].count < 3) {
+            char m[96];
+            snprintf(m, sizeof m, "finger %d has %zu minutiae; at least 3 are needed", i,
+                     p->views[i].count);
+            pm__reply_error(rq, 422, "probe_invalid", m, "fingers");
+            goto out;
+        }
     pthread_mutex_lock(&rq->node->enrol_mu);
     int rc = pm_store_begin(st, &e);
     for (int i = 0; !rc && i < p->n; i++)

@@ -103,6 +103,7 @@ void pm__reply_pm_error(pm__req_t *rq, int code, const pm_error_t *e, const char
     case PM_ECHECKSUM: status = 400; name = "invalid"; break;
     case PM_ELIMIT: status = 413; name = "too_large"; break;
     case PM_ENOTFOUND: status = 404; name = "not_found"; break;
+    case PM_EEXISTS: status = 409; name = "exists"; break;
     case PM_EDENIED: status = 403; name = "denied"; break;
     case PM_EBUSY: status = 503; name = "busy"; break;
     case PM_ENET:
