@@ -214,7 +214,11 @@ int main(int argc, char **argv)
         return 2;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    char dir[] = "/tmp/perimeter-bench-node-XXXXXX";
+    /* $TMPDIR (default /tmp): where both nodes keep their stores and logs */
+    const char *tmpdir = getenv("TMPDIR");
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/perimeter-bench-node-XXXXXX",
+             tmpdir && *tmpdir ? tmpdir : "/tmp");
     if (!mkdtemp(dir))
         die("mkdtemp", NULL);
     char pair[4200];
