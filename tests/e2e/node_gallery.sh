@@ -2,8 +2,9 @@
 # The gallery's officer routes on a real node: enrol three subjects (PNG,
 # ISO template, WSQ), identify a second impression of each (the right
 # subject first), verify a mate (high score) and a non-mate (low score), an
-# unknown subject 404; bad bodies refused with the field; the gallery is
-# reloaded from the store after a restart.
+# unknown subject 404; bad bodies refused with the field; a partner's probe
+# as an ANSI 378 template finds the subject; the gallery is reloaded from the
+# store after a restart.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/node_lib.inc"
@@ -53,6 +54,12 @@ ocall bad /v1/gallery/enrol bad.json
 echo '{"subject": 5, "fingers": [], "colour": 1}' >bad2.json
 ocall bad2 /v1/gallery/enrol bad2.json
 [ "$code" = 400 ] && [ "$(jq -r .field bad2.out)" = colour ] || fail "unknown field: $code $(cat bad2.out)"
+
+# the partner's query with an ANSI INCITS 378 template searches the same gallery
+"$bin" extract prints/DB1_B/101_2.png -o p101.ansi --format ansi || fail "extract ansi"
+pq pa biometric "$(probe_body p101.ansi ansi378 ASYLUM g-ansi)"
+[ "$code" = 200 ] && [ "$(jq -r .result pa.out)" = match ] && [ "$(jq -r .disclosure.surname pa.out)" = A ] \
+    || fail "ansi378 partner probe: $code $(cat pa.out)"
 
 stop_node USA
 [ "$node_rc" = 0 ] || fail "USA exit $node_rc"
