@@ -16,6 +16,7 @@
 
 #include "node/server_impl.h"
 #include "perimeter/an2k.h"
+#include "perimeter/audit.h"
 #include "perimeter/image.h"
 #include "perimeter/policy.h"
 #include "perimeter/tmpl.h"
@@ -436,14 +437,66 @@ static void forward_query(pm__req_t *rq, const char *kind)
     pm_node_request_t r = {p->url,     p->ca_file, cfg->cert_file,
                            cfg->key_file, NULL,    cfg->limits.client_timeout_s,
                            1u << 20,   p->agreement->hash_hex};
+    /* Our side of the exchange goes to our disclosure log too (R10): the
+     * query we send (who, partner, purpose, transaction, the probe's hash,
+     * the same hash the partner logs) before it leaves, and what came back.
+     * The partner judges the body; we only read what we log. */
+    json_t *q = NULL;
+    pm_error_t e;
+    pm_error_clear(&e);
+    pm__json_parse(rq->body.data ? (const char *)rq->body.data : "", rq->body.len, &q, &e);
+    const char *purpose = q ? pm__json_str(q, "purpose") : NULL;
+    const char *txn = q ? pm__json_str(q, "transaction_id") : NULL;
+    const char *b64 = q ? pm__json_str(q, "data") : NULL;
+    unsigned char ph[PM_AUDIT_HASH_BYTES];
+    int have_ph = 0;
+    if (b64) {
+        size_t cap = strlen(b64) / 4 * 3 + 3, n = 0;
+        uint8_t *d = malloc(cap);
+        if (d && sodium_base642bin(d, cap, b64, strlen(b64), NULL, &n, NULL,
+                                   sodium_base64_VARIANT_ORIGINAL) == 0) {
+            pm_audit_probe_hash(d, n, ph);
+            have_ph = 1;
+        }
+        if (d) {
+            sodium_memzero(d, cap);
+            free(d);
+        }
+    }
+    char actor[80];
+    pm__audit_actor(rq, actor, sizeof actor);
+    pm__audit_t qev = {"query", actor, p->code, purpose, "sent", NULL, 0, NULL, 0, txn,
+                       have_ph ? ph : NULL};
+    if (pm__audit_or_fail(rq, &qev) || pm__sync_or_fail(rq)) {
+        json_decref(q);
+        return;
+    }
     char path[64];
     snprintf(path, sizeof path, "/v1/partner/query/%s", kind);
     long status = 0;
     pm_buf_t ans;
-    pm_error_t e;
-    pm_error_clear(&e);
     int rc = pm_node_call(&r, "POST", path, rq->body.data, rq->body.len, "application/json",
                           &status, &ans, &e);
+    /* what came back: the result, or the refusing rule, or the failure */
+    char outcome[64];
+    json_t *a = !rc && ans.len ? json_loadb((const char *)ans.data, ans.len, 0, NULL) : NULL;
+    const char *res = a ? json_string_value(json_object_get(a, "result")) : NULL;
+    const char *rule = a ? json_string_value(json_object_get(a, "rule")) : NULL;
+    if (rc)
+        snprintf(outcome, sizeof outcome, "not delivered");
+    else if (res)
+        snprintf(outcome, sizeof outcome, "%s", res);
+    else
+        snprintf(outcome, sizeof outcome, "HTTP %ld%s%s", status, rule ? " refused " : "",
+                 rule ? rule : "");
+    pm__audit_t aev = {"answer", actor, p->code, purpose, outcome, NULL, 0, NULL, 0, txn, NULL};
+    json_decref(a);
+    int bad = pm__audit_or_fail(rq, &aev) || pm__sync_or_fail(rq);
+    json_decref(q);
+    if (bad) {
+        pm_buf_free(&ans);
+        return;
+    }
     if (rc) {
         pm_buf_free(&ans);
         pm__reply_pm_error(rq, rc, &e, NULL);

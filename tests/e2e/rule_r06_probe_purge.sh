@@ -37,5 +37,16 @@ python3 trace.py "$probe" pair/USA >trace.out || fail "a trace of the probe: $(c
 # the search can fire: a folder holding the probe's minutiae inside other bytes
 mkdir -p control && { head -c 100 /dev/urandom; tail -c +29 "$probe"; } >control/blob
 if python3 trace.py "$probe" control >control.out; then fail "the trace search cannot fire"; fi
+# through CAN's node (officer path): both logs hold the same probe hash, neither the probe
+"$bin" extract prints/DB1_B/102_2.png -o p2.ansi --format ansi || fail "extract"
+oq fwd --purpose ASYLUM --probe p2.ansi --format ansi378 --transaction-id r6-fwd
+[ "$qrc" = 0 ] && [ "$(jq -r .result fwd.out)" = no_match ] || fail "forwarded: $(cat fwd.out fwd.err)"
+h2=$(sha256sum p2.ansi | cut -d' ' -f1)
+grep '"txn":"r6-fwd"' pair/CAN/audit.log >can.log
+assert_contains can.log '"kind":"query".*"probe_sha256":"'"$h2"'"'
+grep '"txn":"r6-fwd"' pair/USA/audit.log >usa.log
+assert_contains usa.log '"kind":"probe_destroyed".*"probe_sha256":"'"$h2"'"'
+python3 trace.py p2.ansi pair/CAN >trace2.out || fail "a trace of the probe at CAN: $(cat trace2.out)"
+python3 trace.py p2.ansi pair/USA >trace3.out || fail "a trace of the probe at USA: $(cat trace3.out)"
 curl -sS -o /dev/null --cacert pair/USA/ca/ca.pem "$(url USA)/health" || fail "USA died"
 echo "R6: no byte of the probe left in pair/USA; its hash logged as probe_destroyed"

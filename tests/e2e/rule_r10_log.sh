@@ -20,6 +20,14 @@ jq -c -n 'first(inputs | select(.citizenship != "USA" and .citizenship != "CAN" 
     (.date_of_birth | length) == 10))' usa.jsonl >p.json
 oq q1 --purpose IMMIGRATION --surname Nobody --dob 1970-01-01 --transaction-id r10-1
 oq q2 --purpose SHOPPING --surname Nobody --dob 1970-01-01 --transaction-id r10-2 || true
+# both sides log the exchange: CAN what its officer asked and what came back
+grep '"txn":"r10-1"' pair/CAN/audit.log >can1.log || fail "CAN did not log its query"
+assert_contains can1.log '"actor":"officer:alice".*"kind":"query".*"partner":"USA".*"purpose":"IMMIGRATION".*"rule":"sent"'
+assert_contains can1.log '"kind":"answer".*"rule":"no_match"'
+grep '"txn":"r10-2"' pair/CAN/audit.log >can2.log
+assert_contains can2.log '"kind":"answer".*"rule":"HTTP 403 refused R1"'
+grep '"txn":"r10-1"' pair/USA/audit.log >usa1.log
+assert_contains usa1.log '"actor":"partner:CAN".*"kind":"query"'
 
 # supervisors on both sides
 for cc in CAN USA; do
