@@ -205,6 +205,27 @@ static void test_agreement_refusals(void **state)
             !strstr(e.msg, "agreement-BAD.json"))
             fail_msg("case %zu: '%s' lacks '%s'", i, e.msg, cases[i].want);
     }
+    /* a feed purpose the (good) agreement does not list */
+    write_text("pair/CAN/agreement-BAD.json", (char *)good);
+    path(p, sizeof p, "pair/CAN/bad-node.json");
+    uint8_t *bad_cfg = NULL;
+    size_t bad_len = 0;
+    assert_int_equal(pm_file_read(p, 1u << 20, &bad_cfg, &bad_len, &e), PM_OK);
+    char *k = strstr((char *)bad_cfg, "\"agreement\":");
+    assert_non_null(k);
+    pm_buf_t b;
+    pm_buf_init(&b, 0);
+    assert_int_equal(pm_buf_append(&b, bad_cfg, (size_t)(k - (char *)bad_cfg)), PM_OK);
+    assert_int_equal(pm_buf_append_str(&b, "\"feed_purpose\": \"ENTRY-EXIT\", "), PM_OK);
+    assert_int_equal(pm_buf_append_str(&b, k), PM_OK);
+    write_text("pair/CAN/bad-node.json", (char *)b.data);
+    pm_buf_free(&b);
+    free(bad_cfg);
+    pm_node_config_t cfg;
+    pm_error_clear(&e);
+    assert_int_not_equal(pm_node_config_load(p, &cfg, &e), PM_OK);
+    if (!strstr(e.msg, "partners[0].feed_purpose: 'ENTRY-EXIT' is not a purpose of the agreement"))
+        fail_msg("feed purpose: '%s'", e.msg);
     free(good);
 }
 

@@ -174,6 +174,8 @@ int pm_cmd_init(int argc, char **argv)
     }
     printf("wrote %s/%s/node.json and %s/%s/node.json\n", argv[optind], o.country, argv[optind],
            o.partner);
+    printf("and the agreement both run: %s/%s/agreement-%s.json (= %s/%s/agreement-%s.json)\n",
+           argv[optind], o.country, o.partner, argv[optind], o.partner, o.country);
     return 0;
 }
 
