@@ -1,10 +1,10 @@
-/* The agreement as the node applies it: quota counters kept in the store
- * (R13, one row per partner, decided and counted in one transaction), the
+/* The agreement as the node applies it: quota counters (R13, one per
+ * partner, replayed from the log at start), the
  * disclosure log (R10) every query, answer, disclosure and refusal goes to,
  * and the refusal answer that names the rule. The decisions themselves are
  * the policy library's (pm_policy_*); nothing here decides a rule. */
-#include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -12,66 +12,74 @@
 #include "perimeter/audit.h"
 #include "perimeter/policy.h"
 
-int pm__quota_decide(pm_store_t *st, const char *partner, const pm_agreement_t *a,
+/* R13: the quota counters live in memory, one per partner, and the
+ * disclosure log is their record: every allowed partner query is a "query"
+ * entry (actor "partner:XX", with a probe hash when biometric), made durable
+ * before its answer, so at start the counters are replayed from the log
+ * (pm__quota_replay) and no second durable write is needed per query. A
+ * query whose entry never reached the log was never answered, so it rightly
+ * does not count after a restart. */
+int pm__quota_decide(pm_node_t *node, const pm_node_partner_t *p, const pm_agreement_t *a,
                      const pm_query_facts_t *q, int biometric, int64_t now, pm_decision_t *out,
                      pm_error_t *err)
 {
-    sqlite3 *db = pm_store_sqlite_handle(st);
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return pm_error_set(err, PM_EDB, "quota: %s", sqlite3_errmsg(db));
-    pm_quota_counter_t qc;
-    memset(&qc, 0, sizeof qc);
-    sqlite3_stmt *s = NULL;
-    int rc = PM_OK;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT period_start, biometric, biographic FROM quota WHERE partner = ?1",
-                           -1, &s, NULL) != SQLITE_OK) {
-        rc = pm_error_set(err, PM_EDB, "quota: %s", sqlite3_errmsg(db));
-        goto done;
-    }
-    sqlite3_bind_text(s, 1, partner, -1, SQLITE_STATIC);
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW) {
-        qc.period_start = sqlite3_column_int64(s, 0);
-        qc.biometric = (uint64_t)sqlite3_column_int64(s, 1);
-        qc.biographic = (uint64_t)sqlite3_column_int64(s, 2);
-    } else if (r != SQLITE_DONE) {
-        rc = pm_error_set(err, PM_EDB, "quota: %s", sqlite3_errmsg(db));
-    }
-    sqlite3_finalize(s);
-    s = NULL;
+    size_t pi = (size_t)(p - node->cfg->partners);
+    if (pi >= node->cfg->npartners)
+        return pm_error_set(err, PM_EINVAL, "quota: unknown partner");
+    pthread_mutex_lock(&node->quota_mu);
+    int rc = biometric ? pm_policy_biometric_query(a, q, &node->quota[pi], now, out)
+                       : pm_policy_biographic_query(a, q, &node->quota[pi], now, out);
+    pthread_mutex_unlock(&node->quota_mu);
     if (rc)
-        goto done;
-    rc = biometric ? pm_policy_biometric_query(a, q, &qc, now, out)
-                   : pm_policy_biographic_query(a, q, &qc, now, out);
-    if (rc) {
-        pm_error_set(err, rc, "quota: policy call failed");
-        goto done;
+        return pm_error_set(err, rc, "quota: policy call failed");
+    return PM_OK;
+}
+
+int pm__quota_replay(pm_node_t *node, pm_error_t *err)
+{
+    const pm_node_config_t *cfg = node->cfg;
+    memset(node->quota, 0, sizeof node->quota);
+    FILE *f = fopen(cfg->audit_log, "r");
+    if (!f)
+        return PM_OK; /* no log yet: nothing counted */
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = PM_OK;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        if ((size_t)n > PM_AUDIT_LINE_MAX || n < 66) {
+            rc = pm_error_set(err, PM_ECORRUPT, "quota replay: a log line of %zd bytes", n);
+            break;
+        }
+        /* cheap filter before parsing: only partners' queries count */
+        if (!strstr(line + 65, "\"kind\":\"query\"") || !strstr(line + 65, "\"actor\":\"partner:"))
+            continue;
+        json_t *o = json_loadb(line + 65, (size_t)n - 65, 0, NULL);
+        const char *actor = o ? json_string_value(json_object_get(o, "actor")) : NULL;
+        const char *kind = o ? json_string_value(json_object_get(o, "kind")) : NULL;
+        const char *probe = o ? json_string_value(json_object_get(o, "probe_sha256")) : NULL;
+        json_int_t t = o ? json_integer_value(json_object_get(o, "time")) : 0;
+        if (actor && kind && strcmp(kind, "query") == 0 && strncmp(actor, "partner:", 8) == 0) {
+            const pm_node_partner_t *p = pm_node_config_partner(cfg, actor + 8);
+            if (p) {
+                size_t pi = (size_t)(p - cfg->partners);
+                pm_quota_counter_t *qc = &node->quota[pi];
+                /* the policy's own window rule: a period opens with the first
+                 * query after the last one ended (pm_policy_*_query) */
+                if (qc->period_start == 0 || t - qc->period_start >= p->agreement->quota_period_s) {
+                    qc->period_start = t;
+                    qc->biometric = qc->biographic = 0;
+                }
+                if (probe && probe[0])
+                    qc->biometric++;
+                else
+                    qc->biographic++;
+            }
+        }
+        json_decref(o);
     }
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO quota (partner, period_start, biometric, biographic) "
-                           "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (partner) DO UPDATE SET "
-                           "period_start = ?2, biometric = ?3, biographic = ?4",
-                           -1, &s, NULL) != SQLITE_OK) {
-        rc = pm_error_set(err, PM_EDB, "quota: %s", sqlite3_errmsg(db));
-        goto done;
-    }
-    sqlite3_bind_text(s, 1, partner, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, qc.period_start);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)qc.biometric);
-    sqlite3_bind_int64(s, 4, (sqlite3_int64)qc.biographic);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = pm_error_set(err, PM_EDB, "quota: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(s);
-done:
-    if (rc) {
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-        return rc;
-    }
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = pm_error_set(err, PM_EDB, "quota: %s", sqlite3_errmsg(db));
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    }
+    free(line);
+    fclose(f);
     return rc;
 }
 

@@ -27,15 +27,7 @@ static const pm_migration_t node_steps[] = {
      "  last_ok_at INTEGER NOT NULL DEFAULT 0\n"
      ") STRICT;\n",
      NULL},
-    {2, "quota counters per partner (R13)",
-     "CREATE TABLE quota (\n"
-     "  partner TEXT PRIMARY KEY CHECK (length(partner) = 3),\n"
-     "  period_start INTEGER NOT NULL,\n"
-     "  biometric INTEGER NOT NULL,\n"
-     "  biographic INTEGER NOT NULL\n"
-     ") STRICT;\n",
-     NULL},
-    {3, "what the node knows of each enrolled subject (R2 class, R3 prior decisions, R4 fields)",
+    {2, "what the node knows of each enrolled subject (R2 class, R3 prior decisions, R4 fields)",
      "CREATE TABLE gallery_subject (\n"
      "  subject INTEGER PRIMARY KEY,\n"
      "  surname TEXT NOT NULL DEFAULT '',\n"

@@ -217,7 +217,7 @@ void pm__h_partner_query_biometric(pm__req_t *rq, pm_store_t *st)
                   json_object_get(o, "citizenship");
     pm_query_facts_t qf = {purpose, 1, has_bio};
     pm_decision_t d;
-    if ((rc = pm__quota_decide(st, rq->partner->code, a, &qf, 1, (int64_t)time(NULL), &d, &e))) {
+    if ((rc = pm__quota_decide(node, rq->partner, a, &qf, 1, (int64_t)time(NULL), &d, &e))) {
         pm__reply_pm_error(rq, rc, &e, NULL);
         goto destroyed;
     }

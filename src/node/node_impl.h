@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "perimeter/node.h"
+#include "perimeter/policy.h"
 #include "perimeter/store.h"
 
 /* ---- strict JSON (json.c) ---- */
@@ -148,6 +149,8 @@ struct pm_node {
     unsigned char audit_sk[64];     /* checkpoint signing key (audit.key) */
     int has_audit_sk;
     atomic_ullong policy_refusals;  /* partner requests refused by a rule */
+    pthread_mutex_t quota_mu;       /* R13 counters, one per partner (replayed from the log) */
+    struct pm_quota_counter quota[PM_NODE_MAX_PARTNERS];
     struct pm_gallery *gallery;     /* 1:N search over the enrolled subjects */
     struct pm_extractor *extractor; /* minutiae of probe images */
     pthread_mutex_t enrol_mu;       /* one enrolment at a time (store + gallery in step) */

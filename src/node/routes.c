@@ -667,7 +667,7 @@ static void h_partner_query_bio(pm__req_t *rq, pm_store_t *st)
     pm_query_facts_t qf = {purpose, 1 /* mutual TLS + pinned partner: we are past the check */,
                            0};
     pm_decision_t d;
-    int rc = pm__quota_decide(st, rq->partner->code, a, &qf, 0, (int64_t)time(NULL), &d, &e);
+    int rc = pm__quota_decide(rq->node, rq->partner, a, &qf, 0, (int64_t)time(NULL), &d, &e);
     if (rc) {
         pm__reply_pm_error(rq, rc, &e, NULL);
         goto out;

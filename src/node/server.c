@@ -555,6 +555,9 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
         pm_error_prefix(err, "disclosure log %s", cfg->audit_log);
         goto fail;
     }
+    pthread_mutex_init(&node->quota_mu, NULL);
+    if ((rc = pm__quota_replay(node, err)))
+        goto fail;
     if (cfg->audit_key[0]) {
         uint8_t *d = NULL;
         size_t n = 0, bl = 0;

@@ -103,11 +103,12 @@ struct pm_query_facts;
 struct pm_decision;
 
 /* R13 (and R1, R5, R15 through the policy call): decides a partner's query
- * with its counter from the store and stores the counter, in one
- * transaction (biometric != 0: a biometric query). */
-int pm__quota_decide(pm_store_t *st, const char *partner, const struct pm_agreement *a,
+ * with its in-memory counter (biometric != 0: a biometric query). */
+int pm__quota_decide(pm_node_t *node, const pm_node_partner_t *p, const struct pm_agreement *a,
                      const struct pm_query_facts *q, int biometric, int64_t now,
                      struct pm_decision *out, pm_error_t *err);
+/* Rebuilds the counters from the disclosure log's partner queries (start). */
+int pm__quota_replay(pm_node_t *node, pm_error_t *err);
 
 /* One disclosure-log entry (R10); strings may be NULL. */
 typedef struct pm__audit {

@@ -2,7 +2,7 @@
 # R13 quota, on two real nodes: the pair's agreement allows 20 biometric
 # queries per partner per day. The 21st is refused naming R13 (429), refused
 # queries do not count, and the counter survives a restart of the answering
-# node (it is kept in its store, decided and counted in one transaction).
+# node (replayed at start from the disclosure log, where every allowed query is).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/node_lib.inc"
