@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "perimeter/core.h"
+#include "perimeter/policy.h"
 #include "perimeter/node.h"
 #include "perimeter/store.h"
 #include "perimeter/travel.h"
@@ -99,7 +100,7 @@ static void rm_db(const char *db)
 /* The value of a metric line starting with prefix, from the node's /metrics. */
 static double scrape(const char *url, const char *ca, const char *prefix)
 {
-    pm_node_request_t rq = {url, ca, NULL, NULL, NULL, 10, 0};
+    pm_node_request_t rq = {url, ca, NULL, NULL, NULL, 10, 0, NULL};
     long status = 0;
     pm_buf_t b;
     pm_error_t e;
@@ -119,7 +120,7 @@ struct conn {
 /* R requests over C connections; latencies (ms) of all but each connection's
  * first request into out (caller frees); returns requests per second. */
 static double load(const char *url, const char *path, const char *body, const char *dir, unsigned c,
-                   unsigned r, double **out, size_t *out_n)
+                   unsigned r, const char *agreement_hash, double **out, size_t *out_n)
 {
     char ca[4200], cert[4200], key[4200], full[4400];
     snprintf(ca, sizeof ca, "%s/USA/ca/ca.pem", dir);
@@ -132,6 +133,9 @@ static double load(const char *url, const char *path, const char *body, const ch
     double *lat = malloc(sizeof *lat * (r + c));
     size_t nlat = 0;
     struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    char agr[128];
+    snprintf(agr, sizeof agr, "Perimeter-Agreement: %s", agreement_hash);
+    hdrs = curl_slist_append(hdrs, agr);
     FILE *devnull = fopen("/dev/null", "w");
     unsigned started = 0, done = 0, warm = 0;
     for (unsigned i = 0; i < c && started < r + c; i++, started++) {
@@ -142,10 +146,9 @@ static double load(const char *url, const char *path, const char *body, const ch
         curl_easy_setopt(h, CURLOPT_SSLKEY, key);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, devnull);
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        if (body) {
-            curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+        if (body)
             curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        }
         curl_easy_setopt(h, CURLOPT_PRIVATE, &cs[i]);
         cs[i].h = h;
         curl_multi_add_handle(m, h);
@@ -211,7 +214,11 @@ int main(int argc, char **argv)
         return 2;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    char dir[] = "/tmp/perimeter-bench-node-XXXXXX";
+    /* $TMPDIR (default /tmp): where both nodes keep their stores and logs */
+    const char *tmpdir = getenv("TMPDIR");
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/perimeter-bench-node-XXXXXX",
+             tmpdir && *tmpdir ? tmpdir : "/tmp");
     if (!mkdtemp(dir))
         die("mkdtemp", NULL);
     char pair[4200];
@@ -333,10 +340,11 @@ int main(int argc, char **argv)
     json_decref(q);
     double *lat = NULL, *lat0 = NULL;
     size_t n = 0, n0 = 0;
+    const char *agr = usa.partners[0].agreement->hash_hex;
     double rps0 = load(url, "/v1/partner/hello", NULL, pair, (unsigned)conns, (unsigned)requests,
-                       &lat0, &n0);
+                       agr, &lat0, &n0);
     double rps = load(url, "/v1/partner/query/biographic", body, pair, (unsigned)conns,
-                      (unsigned)requests, &lat, &n);
+                      (unsigned)requests, agr, &lat, &n);
     printf("latency at %lu connections, %zu measured requests (ms):\n", conns, n);
     printf("  %-38s %8s %8s %8s %10s\n", "request", "p50", "p95", "p99", "req/s");
     printf("  %-38s %8.2f %8.2f %8.2f %10.0f\n", "GET /v1/partner/hello (baseline)",

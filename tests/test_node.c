@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "testutil.h"
 #include "node/node_impl.h"
 #include "perimeter/node.h"
+#include "perimeter/policy.h"
 #include "perimeter/store.h"
 
 static char *g_dir;
@@ -63,6 +65,18 @@ static void test_init_refuses_overwrite(void **state)
     assert_int_equal(pm_node_init_pair(pair, &o, &e), PM_EEXISTS);
     pm_node_init_options_t same = {"CAN", "CAN", 0, 0, 0};
     assert_int_equal(pm_node_init_pair(pair, &same, &e), PM_EINVAL);
+    /* private keys are created 0600 (never chmod-ed afterwards: no window in
+     * which another user could read them) */
+    static const char *const secret[] = {"pair/CAN/node.key", "pair/CAN/ca/ca.key",
+                                         "pair/USA/audit.key"};
+    for (size_t i = 0; i < 3; i++) {
+        char p[4096];
+        struct stat sb;
+        path(p, sizeof p, secret[i]);
+        assert_int_equal(stat(p, &sb), 0);
+        if ((sb.st_mode & 0777) != 0600)
+            fail_msg("%s has mode %o", secret[i], (unsigned)(sb.st_mode & 0777));
+    }
 }
 
 static void test_config_loads(void **state)
@@ -112,11 +126,11 @@ static void test_config_refusals(void **state)
          "limits.workers: must be in 1..64"},
         {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
          "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"partners\":[{\"code\":\"USA\",\"ca\":"
-         "\"pair/CAN/partners/USA-ca.pem\"}]}",
+         "\"pair/CAN/partners/USA-ca.pem\",\"agreement\":\"a.json\"}]}",
          "needs subjects or pins"},
         {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
          "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"partners\":[{\"code\":\"USA\",\"ca\":"
-         "\"missing.pem\",\"subjects\":[\"CN=x\"]}]}",
+         "\"missing.pem\",\"subjects\":[\"CN=x\"],\"agreement\":\"a.json\"}]}",
          "partners[0].ca"},
         {"{\"country\":\"CAN\",\"store\":\"x.db\"", "malformed JSON"},
         {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\"},"
@@ -134,6 +148,85 @@ static void test_config_refusals(void **state)
         if (!strstr(e.msg, cases[i].want))
             fail_msg("case %zu: '%s' lacks '%s'", i, e.msg, cases[i].want);
     }
+}
+
+/* A node refuses to start on a malformed or self-contradicting agreement,
+ * naming the file, the line and the reason. */
+static void test_agreement_refusals(void **state)
+{
+    (void)state;
+    char p[4096];
+    path(p, sizeof p, "pair/CAN/node.json");
+    uint8_t *cfg_text = NULL;
+    size_t cfg_len = 0;
+    pm_error_t e;
+    assert_int_equal(pm_file_read(p, 1u << 20, &cfg_text, &cfg_len, &e), PM_OK);
+    char *at = strstr((char *)cfg_text, "agreement-USA.json");
+    assert_non_null(at);
+    memcpy(at, "agreement-BAD.json", 18);
+    write_text("pair/CAN/bad-node.json", (char *)cfg_text);
+    free(cfg_text);
+    path(p, sizeof p, "pair/CAN/agreement-USA.json");
+    uint8_t *good = NULL;
+    size_t good_len = 0;
+    assert_int_equal(pm_file_read(p, 1u << 20, &good, &good_len, &e), PM_OK);
+    static const struct {
+        const char *from, *to, *want;
+    } cases[] = {
+        /* a syntax error: jansson's line */
+        {"\"purposes\": [", "\"purposes\": [,", "line 4: "},
+        /* an allow-list for a purpose the agreement does not list */
+        {"\"BORDER-EXIT\": [\"surname\"", "\"FISHING\": [\"surname\"",
+         "line 13: $.allow.FISHING"},
+        /* a field outside the legal list */
+        {"\"IMMIGRATION\": [\"citizenship\"", "\"IMMIGRATION\": [\"licence_plate\"",
+         "line 11: $.allow.IMMIGRATION[0]: 'licence_plate'"},
+        /* probes kept: contradicts R6 */
+        {"\"probe\": 0", "\"probe\": 3", "$.retention_days.probe"},
+        /* an agreement between two other countries */
+        {"\"parties\": [\"CAN\", \"USA\"]", "\"parties\": [\"FRA\", \"USA\"]",
+         "between FRA and USA, not CAN"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *hit = strstr((char *)good, cases[i].from);
+        assert_non_null(hit);
+        pm_buf_t b;
+        pm_buf_init(&b, 0);
+        assert_int_equal(pm_buf_append(&b, good, (size_t)(hit - (char *)good)), PM_OK);
+        assert_int_equal(pm_buf_append_str(&b, cases[i].to), PM_OK);
+        assert_int_equal(pm_buf_append_str(&b, hit + strlen(cases[i].from)), PM_OK);
+        write_text("pair/CAN/agreement-BAD.json", (char *)b.data);
+        pm_buf_free(&b);
+        path(p, sizeof p, "pair/CAN/bad-node.json");
+        pm_node_config_t cfg;
+        pm_error_clear(&e);
+        assert_int_not_equal(pm_node_config_load(p, &cfg, &e), PM_OK);
+        if (!strstr(e.msg, cases[i].want) || !strstr(e.msg, "partners[0].agreement") ||
+            !strstr(e.msg, "agreement-BAD.json"))
+            fail_msg("case %zu: '%s' lacks '%s'", i, e.msg, cases[i].want);
+    }
+    /* a feed purpose the (good) agreement does not list */
+    write_text("pair/CAN/agreement-BAD.json", (char *)good);
+    path(p, sizeof p, "pair/CAN/bad-node.json");
+    uint8_t *bad_cfg = NULL;
+    size_t bad_len = 0;
+    assert_int_equal(pm_file_read(p, 1u << 20, &bad_cfg, &bad_len, &e), PM_OK);
+    char *k = strstr((char *)bad_cfg, "\"agreement\":");
+    assert_non_null(k);
+    pm_buf_t b;
+    pm_buf_init(&b, 0);
+    assert_int_equal(pm_buf_append(&b, bad_cfg, (size_t)(k - (char *)bad_cfg)), PM_OK);
+    assert_int_equal(pm_buf_append_str(&b, "\"feed_purpose\": \"ENTRY-EXIT\", "), PM_OK);
+    assert_int_equal(pm_buf_append_str(&b, k), PM_OK);
+    write_text("pair/CAN/bad-node.json", (char *)b.data);
+    pm_buf_free(&b);
+    free(bad_cfg);
+    pm_node_config_t cfg;
+    pm_error_clear(&e);
+    assert_int_not_equal(pm_node_config_load(p, &cfg, &e), PM_OK);
+    if (!strstr(e.msg, "partners[0].feed_purpose: 'ENTRY-EXIT' is not a purpose of the agreement"))
+        fail_msg("feed purpose: '%s'", e.msg);
+    free(good);
 }
 
 /* DER of a PEM certificate file (caller frees). */
@@ -315,8 +408,8 @@ static void test_server_in_process(void **state)
     path(ca, sizeof ca, "pair/CAN/ca/ca.pem");
     path(cert, sizeof cert, "pair/USA/node.pem");
     path(key, sizeof key, "pair/USA/node.key");
-    pm_node_request_t anon = {url, ca, NULL, NULL, NULL, 10, 0};
-    pm_node_request_t usa = {url, ca, cert, key, NULL, 10, 0};
+    pm_node_request_t anon = {url, ca, NULL, NULL, NULL, 10, 0, NULL};
+    pm_node_request_t usa = {url, ca, cert, key, NULL, 10, 0, cfg.partners[0].agreement->hash_hex};
     long status = 0;
     pm_buf_t body;
     assert_int_equal(pm_node_call(&anon, "GET", "/health", NULL, 0, NULL, &status, &body, &e),
@@ -368,6 +461,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_init_refuses_overwrite),
+        cmocka_unit_test(test_agreement_refusals),
         cmocka_unit_test(test_config_loads),
         cmocka_unit_test(test_config_refusals),
         cmocka_unit_test(test_peer_check),

@@ -42,6 +42,10 @@ int pm_file_read(const char *path, size_t max_bytes, uint8_t **out_data, size_t 
                  pm_error_t *err);
 /* Writes data to path atomically (temp file, fsync, rename, fsync dir). */
 int pm_file_write_atomic(const char *path, const void *data, size_t len, pm_error_t *err);
+/* The same, the file created with mode (e.g. 0600 for a private key) from
+ * the start: never visible with a wider mode (the umask still applies). */
+int pm_file_write_atomic_mode(const char *path, const void *data, size_t len, unsigned mode,
+                              pm_error_t *err);
 
 /* Monotonic clock in nanoseconds (for benchmarks and timeouts). */
 uint64_t pm_now_ns(void);

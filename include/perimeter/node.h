@@ -27,6 +27,7 @@ extern "C" {
 #endif
 
 struct pm_store;
+struct pm_agreement;
 
 /* ------------------------------------------------------------ configuration */
 
@@ -50,9 +51,14 @@ typedef struct pm_node_partner {
     char url[PM_NODE_URL_MAX];                     /* base URL of its node, "" = none (we never call it) */
     int push;                                      /* nonzero: our feed job pushes our entries to it */
     int pull;                                      /* nonzero: our feed job pulls its entries from it */
-    int biographic_query;                          /* nonzero: it may query us by name + date of birth */
-    char purposes[PM_NODE_MAX_PURPOSES][16];       /* purpose codes it may use (closed list) */
-    size_t npurposes;
+    char agreement_file[PM_NODE_PATH_MAX];         /* the agreement with it (docs/agreement.md) */
+    struct pm_agreement *agreement;                /* parsed and checked (owned); purposes,
+                                                      allow-lists, quotas, threshold (R1-R16) */
+    char audit_pub[65];                            /* hex Ed25519 key its checkpoints are signed
+                                                      with ("" = none: its checkpoints refused) */
+    char checkpoints_file[PM_NODE_PATH_MAX];       /* where its signed checkpoints are kept */
+    char feed_purpose[48];                         /* purpose code of the entry/exit feed
+                                                      (default "BORDER-EXIT") */
 } pm_node_partner_t;
 
 typedef struct pm_node_limits {
@@ -85,6 +91,13 @@ typedef struct pm_node_config {
     pm_node_partner_t partners[PM_NODE_MAX_PARTNERS];
     size_t npartners;
     pm_node_limits_t limits;
+    /* the disclosure log (R10, docs/audit.md) and its checkpoint key */
+    char audit_log[PM_NODE_PATH_MAX];         /* default "audit.log" beside the configuration */
+    char audit_key[PM_NODE_PATH_MAX];         /* hex Ed25519 secret key (audit keygen), "" = none */
+    char audit_checkpoints[PM_NODE_PATH_MAX]; /* our own signed checkpoints (default
+                                                 "audit-checkpoints.jsonl") */
+    unsigned checkpoint_interval_s;           /* send a checkpoint to each partner (0 = only
+                                                 on demand; default 300) */
 } pm_node_config_t;
 
 /* Fills limits with the defaults above. */
@@ -227,6 +240,8 @@ typedef struct pm_node_request {
     const char *token;     /* NULL: none */
     unsigned timeout_s;    /* 0 = 30 */
     size_t max_response;   /* 0 = 64 MiB */
+    const char *agreement_hash; /* partner routes: our agreement's hash, sent as the
+                                   Perimeter-Agreement header (NULL: none) */
 } pm_node_request_t;
 
 int pm_node_call(const pm_node_request_t *rq, const char *method, const char *path,

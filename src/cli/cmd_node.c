@@ -174,6 +174,8 @@ int pm_cmd_init(int argc, char **argv)
     }
     printf("wrote %s/%s/node.json and %s/%s/node.json\n", argv[optind], o.country, argv[optind],
            o.partner);
+    printf("and the agreement both run: %s/%s/agreement-%s.json (= %s/%s/agreement-%s.json)\n",
+           argv[optind], o.country, o.partner, argv[optind], o.partner, o.country);
     return 0;
 }
 
@@ -316,7 +318,7 @@ static int client_open(struct client *c, const char *config, const char *url, co
     }
     if (!token)
         token = getenv("PERIMETER_TOKEN");
-    c->rq = (pm_node_request_t){c->url, c->cfg.ca_file, NULL, NULL, token, 60, 0};
+    c->rq = (pm_node_request_t){c->url, c->cfg.ca_file, NULL, NULL, token, 60, 0, NULL};
     return 0;
 }
 
@@ -333,8 +335,9 @@ static int client_answer(int rc, const pm_error_t *e, long status, pm_buf_t *bod
     if (status >= 400) {
         const char *m = o ? json_string_value(json_object_get(o, "message")) : NULL;
         const char *code = o ? json_string_value(json_object_get(o, "code")) : NULL;
-        fprintf(stderr, "perimeter: node answered %ld %s: %s\n", status, code ? code : "",
-                m ? m : "(no message)");
+        const char *rule = o ? json_string_value(json_object_get(o, "rule")) : NULL;
+        fprintf(stderr, "perimeter: node answered %ld %s%s%s: %s\n", status, code ? code : "",
+                rule ? " " : "", rule ? rule : "", m ? m : "(no message)");
         if (json && body->len)
             printf("%.*s\n", (int)body->len, (const char *)body->data);
         json_decref(o);

@@ -75,6 +75,12 @@ int pm_file_read(const char *path, size_t max_bytes, uint8_t **out_data, size_t 
 
 int pm_file_write_atomic(const char *path, const void *data, size_t len, pm_error_t *err)
 {
+    return pm_file_write_atomic_mode(path, data, len, 0644, err);
+}
+
+int pm_file_write_atomic_mode(const char *path, const void *data, size_t len, unsigned mode,
+                              pm_error_t *err)
+{
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 16);
     char *dircopy = strdup(path);
@@ -85,7 +91,11 @@ int pm_file_write_atomic(const char *path, const void *data, size_t len, pm_erro
     }
     snprintf(tmp, plen + 16, "%s.tmp%ld", path, (long)getpid());
     int rc = PM_OK;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* O_EXCL: a stale temporary (another writer's, or a planted link) is
+     * never reused; the file is created with its final mode (a key is never
+     * readable by others, not even for an instant) */
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
     if (fd < 0) {
         rc = pm_error_set(err, PM_EIO, "%s: %s", tmp, strerror(errno));
         goto out;

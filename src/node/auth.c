@@ -27,6 +27,24 @@ static const pm_migration_t node_steps[] = {
      "  last_ok_at INTEGER NOT NULL DEFAULT 0\n"
      ") STRICT;\n",
      NULL},
+    {2, "what the node knows of each enrolled subject (R2 class, R3 prior decisions, R4 fields)",
+     "CREATE TABLE gallery_subject (\n"
+     "  subject INTEGER PRIMARY KEY,\n"
+     "  surname TEXT NOT NULL DEFAULT '',\n"
+     "  given_names TEXT NOT NULL DEFAULT '',\n"
+     "  date_of_birth TEXT NOT NULL DEFAULT '',\n"
+     "  citizenship TEXT NOT NULL DEFAULT '',\n"
+     "  sex TEXT NOT NULL DEFAULT '',\n"
+     "  status TEXT NOT NULL DEFAULT 'foreign_national' CHECK (status IN ('foreign_national',\n"
+     "    'citizen', 'permanent_resident', 'asylum_claimant')),\n"
+     "  persecution_by TEXT NOT NULL DEFAULT '',\n"
+     "  prior_adverse INTEGER NOT NULL DEFAULT 0,\n"
+     "  refused INTEGER NOT NULL DEFAULT 0,\n"
+     "  removed INTEGER NOT NULL DEFAULT 0,\n"
+     "  decisions TEXT NOT NULL DEFAULT '',\n"
+     "  encounters INTEGER NOT NULL DEFAULT 0\n"
+     ") STRICT;\n",
+     NULL},
 };
 static const pm_migration_set_t node_schema = {"node", node_steps,
                                                sizeof node_steps / sizeof node_steps[0]};

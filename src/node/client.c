@@ -56,6 +56,10 @@ int pm_node_call(const pm_node_request_t *rq, const char *method, const char *pa
         snprintf(line, sizeof line, "Authorization: Bearer %.200s", rq->token);
         hdrs = curl_slist_append(hdrs, line);
     }
+    if (rq->agreement_hash) {
+        snprintf(line, sizeof line, "Perimeter-Agreement: %.64s", rq->agreement_hash);
+        hdrs = curl_slist_append(hdrs, line);
+    }
     hdrs = curl_slist_append(hdrs, "Expect:");
     char errbuf[CURL_ERROR_SIZE] = "";
     struct sink s = {out_body, 0};

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "node/node_impl.h"
+#include "perimeter/policy.h"
 #include "perimeter/travel.h"
 
 #define CONFIG_MAX_BYTES (1u << 20)
@@ -117,6 +118,93 @@ static int load_limits(const json_t *o, pm_node_limits_t *l, pm_error_t *err)
     return PM_OK;
 }
 
+/* The line of the JSON path "$.a.b[2].c" in text: each key is looked for
+ * (as "key") after the previous one; array indices keep the line of their
+ * array's key. 0 if a key is not found. */
+static unsigned path_line(const char *text, size_t len, const char *path)
+{
+    const char *pos = text, *end = text + len, *p = path;
+    if (strncmp(p, "$", 1) != 0)
+        return 0;
+    p++;
+    int found = 0;
+    while (*p) {
+        if (*p == '[') {
+            const char *q = strchr(p, ']');
+            if (!q)
+                break;
+            p = q + 1;
+            continue;
+        }
+        if (*p != '.')
+            break;
+        p++;
+        size_t k = strcspn(p, ".[:");
+        if (k == 0 || k > 100)
+            break;
+        char key[104];
+        key[0] = '"';
+        memcpy(key + 1, p, k);
+        key[k + 1] = '"';
+        key[k + 2] = '\0';
+        const char *hit = NULL;
+        for (const char *s = pos; s + k + 2 <= end; s++)
+            if (memcmp(s, key, k + 2) == 0) {
+                hit = s;
+                break;
+            }
+        if (!hit)
+            return 0;
+        pos = hit + k + 2;
+        found = 1;
+        p += k;
+    }
+    if (!found)
+        return 0;
+    unsigned line = 1;
+    for (const char *s = text; s < pos; s++)
+        line += *s == '\n';
+    return line;
+}
+
+/* Loads and checks the agreement named by the partner's entry. A refusal
+ * names the file, the line and the reason: "line N: $.path: reason". */
+static int load_agreement(pm_node_partner_t *p, const char *field, pm_error_t *err)
+{
+    pm_agreement_t *a = calloc(1, sizeof *a);
+    if (!a)
+        return pm_error_set(err, PM_ENOMEM, "%s: out of memory", field);
+    uint8_t *text = NULL;
+    size_t len = 0;
+    int rc = pm_file_read(p->agreement_file, PM_AGR_MAX_BYTES, &text, &len, err);
+    if (rc) {
+        free(a);
+        return pm_error_prefix(err, "%s", field);
+    }
+    rc = pm_agreement_parse((const char *)text, len, a, err);
+    if (rc && err && strncmp(err->msg, "$.", 2) == 0) {
+        char path[128];
+        size_t k = strcspn(err->msg, ":");
+        snprintf(path, sizeof path, "%.*s", (int)(k < 127 ? k : 127), err->msg);
+        unsigned line = path_line((const char *)text, len, path);
+        if (line)
+            pm_error_prefix(err, "line %u", line);
+    }
+    free(text);
+    if (rc) {
+        free(a);
+        return pm_error_prefix(err, "%s: %s", field, p->agreement_file);
+    }
+    if (strcmp(a->parties[0], p->code) != 0 && strcmp(a->parties[1], p->code) != 0) {
+        rc = pm_error_set(err, PM_EVALIDATION, "%s: %s: the agreement is between %s and %s, not %s",
+                          field, p->agreement_file, a->parties[0], a->parties[1], p->code);
+        free(a);
+        return rc;
+    }
+    p->agreement = a;
+    return PM_OK;
+}
+
 static int load_partner(const json_t *o, size_t idx, const char *dir, pm_node_partner_t *p,
                         pm_error_t *err)
 {
@@ -126,8 +214,8 @@ static int load_partner(const json_t *o, size_t idx, const char *dir, pm_node_pa
         {"pins", JSON_ARRAY, 0, PM_NODE_MAX_PINS},
         {"url", JSON_STRING, 0, PM_NODE_URL_MAX - 1},
         {"push", JSON_TRUE, 0, 0},          {"pull", JSON_TRUE, 0, 0},
-        {"biographic_query", JSON_TRUE, 0, 0},
-        {"purposes", JSON_ARRAY, 0, PM_NODE_MAX_PURPOSES},
+        {"agreement", JSON_STRING, 1, 0},   {"audit_pub", JSON_STRING, 0, 64},
+        {"checkpoints", JSON_STRING, 0, 0}, {"feed_purpose", JSON_STRING, 0, 47},
     };
     char where[32];
     snprintf(where, sizeof where, "partners[%zu]", idx);
@@ -186,19 +274,34 @@ static int load_partner(const json_t *o, size_t idx, const char *dir, pm_node_pa
     }
     p->push = pm__json_bool(o, "push", 0);
     p->pull = pm__json_bool(o, "pull", 0);
-    p->biographic_query = pm__json_bool(o, "biographic_query", 0);
     if ((p->push || p->pull) && !p->url[0])
         return pm_error_set(err, PM_EVALIDATION, "%s.url: required with push or pull", where);
-    a = json_object_get(o, "purposes");
-    json_array_foreach(a, i, v) {
-        snprintf(field, sizeof field, "%s.purposes[%zu]", where, i);
-        const char *s = json_string_value(v);
-        if (!s || !s[0] || strlen(s) > 15 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") !=
-                                                 strlen(s))
-            return pm_error_set(err, PM_EVALIDATION, "%s: must be 1-15 of [A-Z0-9-]", field);
-        memcpy(p->purposes[i], s, strlen(s) + 1);
-        p->npurposes++;
+    const char *pub = pm__json_str(o, "audit_pub");
+    if (pub) {
+        if (strlen(pub) != 64 || strspn(pub, "0123456789abcdef") != 64)
+            return pm_error_set(err, PM_EVALIDATION,
+                                "%s.audit_pub: must be 64 lower-case hex digits (Ed25519 key)",
+                                where);
+        memcpy(p->audit_pub, pub, 65);
     }
+    char rel[64];
+    snprintf(rel, sizeof rel, "partners/%s-checkpoints.jsonl", p->code);
+    snprintf(field, sizeof field, "%s.checkpoints", where);
+    if ((rc = resolve(dir, pm__json_str(o, "checkpoints") ? pm__json_str(o, "checkpoints") : rel,
+                      p->checkpoints_file, sizeof p->checkpoints_file, field, err)))
+        return rc;
+    snprintf(field, sizeof field, "%s.agreement", where);
+    if ((rc = resolve(dir, pm__json_str(o, "agreement"), p->agreement_file,
+                      sizeof p->agreement_file, field, err)))
+        return rc;
+    snprintf(p->feed_purpose, sizeof p->feed_purpose, "%s",
+             pm__json_str(o, "feed_purpose") ? pm__json_str(o, "feed_purpose") : "BORDER-EXIT");
+    if ((rc = load_agreement(p, field, err)))
+        return rc;
+    if ((p->push || p->pull) && pm_agreement_purpose_index(p->agreement, p->feed_purpose) < 0)
+        return pm_error_set(err, PM_EVALIDATION,
+                            "%s.feed_purpose: '%s' is not a purpose of the agreement (R1)", where,
+                            p->feed_purpose);
     return PM_OK;
 }
 
@@ -233,7 +336,11 @@ int pm_node_config_load(const char *path, pm_node_config_t *cfg, pm_error_t *err
         {"country", JSON_STRING, 1, 3}, {"store", JSON_STRING, 1, 0},
         {"listen", JSON_OBJECT, 1, 0},  {"tls", JSON_OBJECT, 1, 0},
         {"partners", JSON_ARRAY, 0, PM_NODE_MAX_PARTNERS}, {"limits", JSON_OBJECT, 0, 0},
+        {"audit", JSON_OBJECT, 0, 0},
     };
+    static const pm__jfield_t audit[] = {
+        {"log", JSON_STRING, 0, 0}, {"key", JSON_STRING, 0, 0},
+        {"checkpoints", JSON_STRING, 0, 0}, {"checkpoint_interval_s", JSON_INTEGER, 0, 0}};
     static const pm__jfield_t listen[] = {{"address", JSON_STRING, 1, 63},
                                           {"port", JSON_INTEGER, 1, 0}};
     static const pm__jfield_t tls[] = {
@@ -274,6 +381,29 @@ int pm_node_config_load(const char *path, pm_node_config_t *cfg, pm_error_t *err
         goto out;
     if ((o = json_object_get(root, "limits")) && (rc = load_limits(o, &cfg->limits, err)))
         goto out;
+    {
+        const json_t *ao = json_object_get(root, "audit");
+        const char *log = "audit.log", *key = NULL, *cps = "audit-checkpoints.jsonl";
+        uint64_t interval = 300;
+        if (ao) {
+            if ((rc = pm__json_check(ao, "audit", audit, 4, NULL, 0, err)) ||
+                (rc = get_uint(ao, "checkpoint_interval_s", 0, 86400 * 7, "audit", &interval,
+                               err)))
+                goto out;
+            if (pm__json_str(ao, "log"))
+                log = pm__json_str(ao, "log");
+            key = pm__json_str(ao, "key");
+            if (pm__json_str(ao, "checkpoints"))
+                cps = pm__json_str(ao, "checkpoints");
+        }
+        cfg->checkpoint_interval_s = (unsigned)interval;
+        if ((rc = resolve(dir, log, cfg->audit_log, sizeof cfg->audit_log, "audit.log", err)) ||
+            (key && (rc = resolve(dir, key, cfg->audit_key, sizeof cfg->audit_key, "audit.key",
+                                  err))) ||
+            (rc = resolve(dir, cps, cfg->audit_checkpoints, sizeof cfg->audit_checkpoints,
+                          "audit.checkpoints", err)))
+            goto out;
+    }
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(root, "partners"), i, v) {
@@ -288,6 +418,16 @@ int pm_node_config_load(const char *path, pm_node_config_t *cfg, pm_error_t *err
                                   cfg->partners[i].code);
                 goto out;
             }
+        const pm_agreement_t *ag = cfg->partners[i].agreement;
+        if (strcmp(ag->parties[0], cfg->country) != 0 && strcmp(ag->parties[1], cfg->country) != 0) {
+            cfg->npartners = i + 1;
+            rc = pm_error_set(err, PM_EVALIDATION,
+                              "partners[%zu].agreement: %s: the agreement is between %s and %s, "
+                              "not %s",
+                              i, cfg->partners[i].agreement_file, ag->parties[0], ag->parties[1],
+                              cfg->country);
+            goto out;
+        }
         if (strcmp(cfg->partners[i].code, cfg->country) == 0) {
             cfg->npartners = i + 1;
             rc = pm_error_set(err, PM_EVALIDATION, "partners[%zu].code: %s is our own country",
@@ -312,6 +452,8 @@ void pm_node_config_free(pm_node_config_t *cfg)
     for (size_t i = 0; i < cfg->npartners; i++) {
         free(cfg->partners[i].ca_pem);
         cfg->partners[i].ca_pem = NULL;
+        free(cfg->partners[i].agreement);
+        cfg->partners[i].agreement = NULL;
     }
     cfg->npartners = 0;
 }

@@ -20,7 +20,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "node/node_impl.h"
+#include "node/server_impl.h"
+#include "perimeter/policy.h"
 #include "perimeter/travel.h"
 
 int pm__feed_state_get(pm_store_t *st, const char *partner, pm__feed_state_t *out,
@@ -92,8 +93,16 @@ int pm__feed_note_error(pm_store_t *st, const char *partner, const char *msg, pm
                   partner, 1, msg, err);
 }
 
-int pm__feed_export(pm_store_t *st, int64_t after, size_t limit, pm_buf_t *out, int64_t *out_last,
-                    size_t *out_rows, pm_error_t *err)
+/* The legal names of a crossing record's elements (DOMAIN.md 1). */
+static const char *const crossing_fields[] = {
+    "surname",         "given_names",     "middle_names",  "date_of_birth", "citizenship",
+    "sex",             "document_type",   "document_number", "document_issuer",
+    "crossing_time",   "port",            "direction",     "mode",
+};
+
+int pm__feed_export(pm_node_t *node, const pm_node_partner_t *p, pm_store_t *st, int64_t after,
+                    size_t limit, pm_buf_t *out, int64_t *out_last, size_t *out_rows,
+                    pm_error_t *err)
 {
     *out_last = after;
     *out_rows = 0;
@@ -107,20 +116,57 @@ int pm__feed_export(pm_store_t *st, int64_t after, size_t limit, pm_buf_t *out, 
     pm_crossing_iter_t *it = NULL;
     int rc = pm_store_crossings(st, &f, &it, err);
     pm_crossing_t c;
+    char actor[16];
+    snprintf(actor, sizeof actor, "node:%s", node->cfg->country);
     /* A batch ends before the buffer's limit (a record line is < 16 KiB), so a
      * large feed_batch never fails on size; the rest goes in the next batch. */
     size_t room = out->max > (32u << 10) ? out->max - (32u << 10) : out->max / 2;
     while (!rc && out->len < room && (rc = pm_crossing_iter_next(it, &c, err)) == 1) {
+        rc = 0;
+        *out_last = c.store_id;
+        /* R16 accuracy at source (and R11: never a record a partner sent us):
+         * a record that fails validation now is not sent, and the refusal is
+         * logged; the cursor moves past it. */
+        pm_decision_t d;
+        pm_policy_send_crossing(&c, &d);
+        if (!d.allow) {
+            char rule[8];
+            snprintf(rule, sizeof rule, "R%d", d.rule);
+            const char *recs[1] = {c.record_id};
+            pm__audit_t ev = {"refusal", actor, p->code, p->feed_purpose, rule, NULL, 0, recs, 1,
+                              NULL, NULL};
+            if ((rc = pm__audit_append(node, &ev, err)))
+                break;
+            atomic_fetch_add(&node->policy_refusals, 1);
+            pm__node_log(node, 1, "feed to %s: record %s not sent: %s", p->code, c.record_id,
+                         d.reason);
+            continue;
+        }
+        c.mrz[0] = '\0'; /* R4: the MRZ line is not an element of the exchanged record */
         rc = pm_crossing_to_jsonl(&c, c.store_id, out);
         if (rc) {
             pm_error_set(err, rc, "feed export: %s", pm_strerror(rc));
             break;
         }
-        *out_last = c.store_id;
         (*out_rows)++;
     }
     pm_crossing_iter_close(it);
     return rc < 0 ? rc : PM_OK;
+}
+
+int pm__feed_log_disclosure(pm_node_t *node, const pm_node_partner_t *p, int64_t from,
+                            int64_t last, size_t rows, pm_error_t *err)
+{
+    char actor[16], range[96], basis[64];
+    snprintf(actor, sizeof actor, "node:%s", node->cfg->country);
+    snprintf(range, sizeof range, "crossings store_id %lld..%lld (%zu rows)", (long long)from + 1,
+             (long long)last, rows);
+    snprintf(basis, sizeof basis, "agreement %.47s", p->agreement->version);
+    const char *recs[1] = {range};
+    pm__audit_t ev = {"disclosure", actor, p->code, p->feed_purpose, basis, crossing_fields,
+                      sizeof crossing_fields / sizeof crossing_fields[0], recs, 1, NULL, NULL};
+    int rc = pm__audit_append(node, &ev, err);
+    return rc ? rc : pm__audit_sync(node, err);
 }
 
 /* ------------------------------------------------------------ the job */
@@ -140,7 +186,7 @@ struct pm__feed_job {
 static pm_node_request_t partner_request(const pm_node_t *node, const pm_node_partner_t *p)
 {
     pm_node_request_t rq = {p->url, p->ca_file, node->cfg->cert_file, node->cfg->key_file, NULL,
-                            node->cfg->limits.client_timeout_s, 0};
+                            node->cfg->limits.client_timeout_s, 0, p->agreement->hash_hex};
     return rq;
 }
 
@@ -179,7 +225,18 @@ static int push_once(struct pm__feed_job *job, size_t pi, size_t *out_rows, pm_e
                            : (16u << 20));
     int64_t last = 0;
     size_t rows = 0;
-    rc = pm__feed_export(job->st, from, node->cfg->limits.feed_batch, &body, &last, &rows, err);
+    if (pm_agreement_purpose_index(p->agreement, p->feed_purpose) < 0)
+        return pm_error_set(err, PM_EDENIED, "R1: the feed purpose %s is not in the agreement",
+                            p->feed_purpose);
+    rc = pm__feed_export(node, p, job->st, from, node->cfg->limits.feed_batch, &body, &last, &rows,
+                         err);
+    if (!rc && rows == 0 && last > from) {
+        /* every record of the batch was refused (R16): acknowledge our own
+         * cursor past them so they are not looked at again */
+        pm_buf_free(&body);
+        pm__audit_sync(node, NULL);
+        return pm__feed_set_acked(job->st, p->code, last, err);
+    }
     if (rc || rows == 0) {
         pm_buf_free(&body);
         if (!rc) {
@@ -216,7 +273,8 @@ static int push_once(struct pm__feed_job *job, size_t pi, size_t *out_rows, pm_e
     if (rejected > 0)
         pm__node_log(node, 1, "feed to %s: partner rejected %lld of %zu rows (cursor %lld)",
                      p->code, (long long)rejected, rows, (long long)last);
-    if ((rc = pm__feed_set_acked(job->st, p->code, last, err)))
+    if ((rc = pm__feed_log_disclosure(node, p, from, last, rows, err)) ||
+        (rc = pm__feed_set_acked(job->st, p->code, last, err)))
         return rc;
     atomic_fetch_add(&node->feed_pushed_rows, rows);
     atomic_store(&node->feed_lag[pi], rows < node->cfg->limits.feed_batch || fs.store_max <= last

@@ -5,8 +5,84 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sodium.h>
+
 #include "node/node_impl.h"
 #include "perimeter/travel.h"
+
+/* The agreement `perimeter init` writes for the pair (the same text on both
+ * sides, so both compute the same hash). Purposes: ASYLUM and IMMIGRATION
+ * for queries, BORDER-EXIT for the entry/exit feed; the quotas are small
+ * enough to be reached in a test (biometric 20 a day), a real agreement
+ * sets its own. docs/agreement.md explains every key. */
+static int write_agreement(const char *path, const char *a, const char *b, pm_error_t *err)
+{
+    const char *lo = strcmp(a, b) < 0 ? a : b, *hi = strcmp(a, b) < 0 ? b : a;
+    pm_buf_t t;
+    pm_buf_init(&t, 1u << 16);
+    int rc = pm_buf_printf(
+        &t,
+        "{\n"
+        "  \"version\": \"%s-%s-test.1\",\n"
+        "  \"parties\": [\"%s\", \"%s\"],\n"
+        "  \"purposes\": [\"ASYLUM\", \"IMMIGRATION\", \"BORDER-EXIT\"],\n"
+        "  \"never_disclose\": [\"citizen\", \"permanent_resident\",\n"
+        "                     \"asylum_claimant_persecution_by_requester\"],\n"
+        "  \"allow\": {\n"
+        "    \"ASYLUM\": [\"surname\", \"given_names\", \"date_of_birth\", \"citizenship\", "
+        "\"sex\",\n"
+        "               \"crossing_time\", \"port\", \"direction\", \"mode\",\n"
+        "               \"match\", \"prior_encounters\", \"immigration_decisions\", "
+        "\"refused\", \"removed\"],\n"
+        "    \"IMMIGRATION\": [\"citizenship\", \"document_type\", \"crossing_time\", "
+        "\"port\", \"direction\", \"mode\",\n"
+        "                    \"match\", \"refused\", \"removed\"],\n"
+        "    \"BORDER-EXIT\": [\"surname\", \"given_names\", \"middle_names\", "
+        "\"date_of_birth\", \"citizenship\", \"sex\",\n"
+        "                    \"document_type\", \"document_number\", \"document_issuer\", "
+        "\"crossing_time\", \"port\",\n"
+        "                    \"direction\", \"mode\"]\n"
+        "  },\n"
+        "  \"biographic_query_purposes\": [\"ASYLUM\", \"IMMIGRATION\"],\n"
+        "  \"match_threshold\": 40.0,\n"
+        "  \"quota\": {\"period_days\": 1, \"biometric_query\": 20, \"biographic_query\": "
+        "1000000},\n"
+        "  \"retention_days\": {\"crossing\": 5479, \"probe\": 0, \"match_result\": 1826,\n"
+        "                     \"received_biographic\": 1826},\n"
+        "  \"onward_transfer_consent\": [],\n"
+        "  \"review_before_adverse_action\": true,\n"
+        "  \"irrelevant_destruction_days\": 30,\n"
+        "  \"biographic_with_biometric\": false\n"
+        "}\n",
+        lo, hi, lo, hi);
+    if (rc)
+        rc = pm_error_set(err, PM_ENOMEM, "building the agreement");
+    else
+        rc = pm_file_write_atomic(path, t.data, t.len, err);
+    pm_buf_free(&t);
+    return rc;
+}
+
+/* dir/<cc>/audit.key (secret, 0600) and audit.pub: the Ed25519 key pair that
+ * signs the node's disclosure-log checkpoints (the format of `audit keygen`). */
+static int make_audit_key(const char *base, pm_error_t *err)
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+    char hex[2 * crypto_sign_SECRETKEYBYTES + 2], path[PM_NODE_PATH_MAX];
+    if (sodium_init() < 0 || crypto_sign_keypair(pk, sk) != 0)
+        return pm_error_set(err, PM_EINTERNAL, "libsodium: cannot make a key pair");
+    int rc = PM_OK;
+    for (int which = 0; which < 2 && !rc; which++) {
+        snprintf(path, sizeof path, "%s/%s", base, which ? "audit.pub" : "audit.key");
+        sodium_bin2hex(hex, sizeof hex - 1, which ? pk : sk, which ? sizeof pk : sizeof sk);
+        size_t n = strlen(hex);
+        hex[n] = '\n';
+        rc = pm_file_write_atomic_mode(path, hex, n + 1, which ? 0644 : 0600, err);
+    }
+    sodium_memzero(sk, sizeof sk);
+    sodium_memzero(hex, sizeof hex);
+    return rc;
+}
 
 static int mkdir_p(const char *path, pm_error_t *err)
 {
@@ -43,7 +119,9 @@ static int make_country(const char *dir, const char *cc, unsigned days, pm_error
         (rc = path_join(k, sizeof k, base, "node.key", err)))
         return rc;
     snprintf(dn, sizeof dn, "CN=perimeter-node-%s,O=Perimeter test PKI %s", cc, cc);
-    return pm_node_pki_issue(a, b, dn, days, c, k, err);
+    if ((rc = pm_node_pki_issue(a, b, dn, days, c, k, err)))
+        return rc;
+    return make_audit_key(base, err);
 }
 
 static int copy_file(const char *from, const char *to, pm_error_t *err)
@@ -61,7 +139,7 @@ static int write_config(const char *dir, const char *cc, const char *pc, unsigne
                         unsigned partner_port, pm_error_t *err)
 {
     char base[PM_NODE_PATH_MAX], path[PM_NODE_PATH_MAX], pcert[PM_NODE_PATH_MAX];
-    char pin[72], dn[PM_NODE_DN_MAX], url[128], ca_rel[32];
+    char pin[72], dn[PM_NODE_DN_MAX], url[128], ca_rel[32], agr_rel[32], pub[80];
     int rc;
     if ((rc = path_join(base, sizeof base, dir, cc, err)))
         return rc;
@@ -75,13 +153,30 @@ static int write_config(const char *dir, const char *cc, const char *pc, unsigne
         (rc = copy_file(pcert, path, err)))
         return rc;
     snprintf(url, sizeof url, "https://127.0.0.1:%u", partner_port);
+    snprintf(agr_rel, sizeof agr_rel, "agreement-%s.json", pc);
+    if ((rc = path_join(path, sizeof path, base, agr_rel, err)) ||
+        (rc = write_agreement(path, cc, pc, err)))
+        return rc;
+    /* the partner's checkpoint key */
+    {
+        char pp[PM_NODE_PATH_MAX];
+        uint8_t *d = NULL;
+        size_t n = 0;
+        snprintf(pp, sizeof pp, "%s/%s/audit.pub", dir, pc);
+        if ((rc = pm_file_read(pp, 256, &d, &n, err)))
+            return rc;
+        snprintf(pub, sizeof pub, "%.64s", (const char *)d);
+        free(d);
+    }
     json_t *root = json_pack(
-        "{s:s, s:s, s:{s:s, s:I}, s:{s:s, s:s, s:s}, s:[{s:s, s:s, s:[s], s:[s], s:s, s:b, s:b, "
-        "s:b, s:[s,s,s]}], s:{s:I, s:I, s:I, s:I, s:I}}",
+        "{s:s, s:s, s:{s:s, s:I}, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:I}, s:[{s:s, s:s, s:[s], "
+        "s:[s], s:s, s:b, s:b, s:s, s:s}], s:{s:I, s:I, s:I, s:I, s:I}}",
         "country", cc, "store", "perimeter.db", "listen", "address", "127.0.0.1", "port",
         (json_int_t)port, "tls", "cert", "node.pem", "key", "node.key", "ca", "ca/ca.pem",
+        "audit", "log", "audit.log", "key", "audit.key", "checkpoints", "audit-checkpoints.jsonl",
+        "checkpoint_interval_s", (json_int_t)300,
         "partners", "code", pc, "ca", ca_rel, "subjects", dn, "pins", pin, "url", url, "push", 1,
-        "pull", 0, "biographic_query", 1, "purposes", "IMMIGRATION", "ASYLUM", "BORDER-EXIT",
+        "pull", 0, "agreement", agr_rel, "audit_pub", pub,
         "limits", "max_json_bytes", (json_int_t)65536, "max_import_bytes", (json_int_t)(64 << 20),
         "workers", (json_int_t)2, "feed_batch", (json_int_t)5000, "feed_interval_ms",
         (json_int_t)200);

@@ -23,6 +23,8 @@ static int type_ok(const json_t *v, json_type want)
 {
     if (want == JSON_TRUE)
         return json_is_boolean(v);
+    if (want == JSON_REAL)
+        return json_is_number(v);
     return json_typeof(v) == want;
 }
 

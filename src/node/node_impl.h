@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "perimeter/node.h"
+#include "perimeter/policy.h"
 #include "perimeter/store.h"
 
 /* ---- strict JSON (json.c) ---- */
@@ -70,12 +71,39 @@ int pm__feed_set_acked(pm_store_t *st, const char *partner, int64_t cursor, pm_e
 int pm__feed_note_error(pm_store_t *st, const char *partner, const char *msg, pm_error_t *err);
 /* Our own entries after cursor, at most limit, as JSON Lines with "cursor";
  * stops early rather than pass out->max. */
-int pm__feed_export(pm_store_t *st, int64_t after, size_t limit, pm_buf_t *out,
-                    int64_t *out_last, size_t *out_rows, pm_error_t *err);
+int pm__feed_export(pm_node_t *node, const pm_node_partner_t *p, pm_store_t *st, int64_t after,
+                    size_t limit, pm_buf_t *out, int64_t *out_last, size_t *out_rows,
+                    pm_error_t *err);
+/* The disclosure-log entry of a batch the partner received (store ids
+ * from+1..last), made durable. */
+int pm__feed_log_disclosure(pm_node_t *node, const pm_node_partner_t *p, int64_t from,
+                            int64_t last, size_t rows, pm_error_t *err);
 
 typedef struct pm__feed_job pm__feed_job_t;
 int pm__feed_start(pm_node_t *node, pm__feed_job_t **out, pm_error_t *err);
 void pm__feed_stop(pm__feed_job_t *job);
+
+/* ---- biometric probes (probe.c) ---- */
+
+#include "perimeter/minutiae.h"
+struct pm_extractor;
+#define PM__PROBE_MAX 10
+typedef struct pm__probe {
+    pm_fingerprint_t views[PM__PROBE_MAX];
+    int position[PM__PROBE_MAX];
+    int n;
+    int has_biographic; /* an ANSI/NIST Type-2 record names the person (R5) */
+} pm__probe_t;
+/* Reads a probe of the given format (iso19794-2, ansi378, wsq, png, an2k)
+ * into finger views (images through the extractor). PM_EUNSUPPORTED for an
+ * unknown format, the parser's code otherwise. */
+int pm__probe_read(const struct pm_extractor *ex, const char *format, const uint8_t *d, size_t n,
+                   pm__probe_t *p, pm_error_t *err);
+/* 1 if an ANSI/NIST probe's Type-2 record carries biographic fields (R5);
+ * cheap enough to run before the policy decides the query. */
+int pm__probe_has_biographic(const char *format, const uint8_t *d, size_t n);
+/* Overwrites every view (the probe is destroyed, R6). */
+void pm__probe_wipe(pm__probe_t *p);
 
 /* ---- worker pool (pool.c) ---- */
 
@@ -117,6 +145,21 @@ struct pm_node {
     atomic_llong feed_lag[PM_NODE_MAX_PARTNERS];
     pm__route_metrics_t metrics[PM__ROUTE_MAX];
     atomic_ullong unrouted[6];
+    struct pm_audit_log *audit;     /* the disclosure log (R10), shared by every thread */
+    unsigned char audit_sk[64];     /* checkpoint signing key (audit.key) */
+    int has_audit_sk;
+    atomic_ullong policy_refusals;  /* partner requests refused by a rule */
+    pthread_mutex_t quota_mu;       /* R13 counters, one per partner (replayed from the log) */
+    struct pm_quota_counter quota[PM_NODE_MAX_PARTNERS];
+    struct pm_gallery *gallery;     /* 1:N search over the enrolled subjects */
+    struct pm_extractor *extractor; /* minutiae of probe images */
+    pthread_mutex_t enrol_mu;       /* one enrolment at a time (store + gallery in step) */
+    /* checkpoint job (checkpoint.c) */
+    pthread_t cp_thread;
+    int cp_started;
+    pthread_mutex_t cp_mu;
+    pthread_cond_t cp_cv;
+    int cp_stop;
 };
 
 void pm__node_log(const pm_node_t *node, int level, const char *fmt, ...)

@@ -22,13 +22,11 @@ static int tls_err(pm_error_t *err, int g, const char *what)
     return pm_error_set(err, PM_ETLS, "%s: %s", what, gnutls_strerror(g));
 }
 
-/* Writes data to path with mode (0600 for keys), atomically. */
+/* Writes data to path atomically, the file created with mode (0600 for
+ * keys) so that a key is never readable by others, not even briefly. */
 static int write_file(const char *path, const void *data, size_t len, mode_t mode, pm_error_t *err)
 {
-    int rc = pm_file_write_atomic(path, data, len, err);
-    if (!rc && chmod(path, mode) != 0)
-        rc = pm_error_set(err, PM_EIO, "%s: chmod: %s", path, strerror(errno));
-    return rc;
+    return pm_file_write_atomic_mode(path, data, len, (unsigned)mode, err);
 }
 
 static int load_crt(const char *path, gnutls_x509_crt_t *out, pm_error_t *err)

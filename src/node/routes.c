@@ -7,6 +7,7 @@
  * in_worker is set (the handler then gets that worker's store). The gallery
  * routes (enrol / identify / verify) and the officer reports join the same way. */
 #include <inttypes.h>
+#include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,9 @@
 #include "node/routes_reports.h"
 #include "node/server_impl.h"
 #include "perimeter/an2k.h"
+#include "perimeter/audit.h"
 #include "perimeter/image.h"
+#include "perimeter/policy.h"
 #include "perimeter/tmpl.h"
 #include "perimeter/travel.h"
 
@@ -28,7 +31,7 @@ const uint64_t pm__lat_bounds_us[PM__LAT_BUCKETS] = {
 
 /* Parses the JSON body and checks it against fields; on failure answers 400
  * with the reason and the field and returns NULL. */
-static json_t *json_body(pm__req_t *rq, const pm__jfield_t *fields, size_t n)
+json_t *pm__json_body(pm__req_t *rq, const pm__jfield_t *fields, size_t n)
 {
     const char *ct = rq->content_type_in;
     if (ct[0] && strncmp(ct, "application/json", 16) != 0) {
@@ -55,13 +58,6 @@ static json_t *json_body(pm__req_t *rq, const pm__jfield_t *fields, size_t n)
     return o;
 }
 
-static int purpose_allowed(const pm_node_partner_t *p, const char *purpose)
-{
-    for (size_t i = 0; i < p->npurposes; i++)
-        if (strcmp(p->purposes[i], purpose) == 0)
-            return 1;
-    return 0;
-}
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
@@ -72,6 +68,51 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
         return -1;
     *out = v;
     return 0;
+}
+
+/* Answers 500 when the disclosure log cannot take an entry: nothing is
+ * disclosed that is not logged. */
+int pm__audit_or_fail(pm__req_t *rq, const pm__audit_t *ev)
+{
+    pm_error_t e;
+    pm_error_clear(&e);
+    if (pm__audit_append(rq->node, ev, &e) == PM_OK)
+        return 0;
+    pm__node_log(rq->node, 2, "disclosure log: %s", e.msg);
+    pm__reply_error(rq, 500, "audit_unavailable",
+                    "the disclosure log cannot record this exchange; nothing was disclosed", NULL);
+    return -1;
+}
+
+int pm__sync_or_fail(pm__req_t *rq)
+{
+    pm_error_t e;
+    pm_error_clear(&e);
+    if (pm__audit_sync(rq->node, &e) == PM_OK)
+        return 0;
+    pm__node_log(rq->node, 2, "disclosure log: %s", e.msg);
+    pm__reply_error(rq, 500, "audit_unavailable",
+                    "the disclosure log cannot record this exchange; nothing was disclosed", NULL);
+    return -1;
+}
+
+/* Logs a refusal, makes it durable and answers it (naming the rule). */
+void pm__refuse_logged(pm__req_t *rq, const char *purpose, const pm_decision_t *d,
+                       const char *txn, const unsigned char *probe_sha256, const char *field)
+{
+    pm_error_t e;
+    pm_error_clear(&e);
+    atomic_fetch_add(&rq->node->policy_refusals, 1);
+    if (pm__audit_refusal(rq, purpose, d, txn, NULL, probe_sha256, &e) ||
+        pm__audit_sync(rq->node, &e)) {
+        pm__node_log(rq->node, 2, "disclosure log: %s", e.msg);
+        pm__reply_error(rq, 500, "audit_unavailable", "the disclosure log cannot record this",
+                        NULL);
+        return;
+    }
+    pm__node_log(rq->node, 1, "partner %s %s: refused by R%d: %s", rq->partner->code,
+                 rq->path, d->rule, d->reason);
+    pm__reply_refused(rq, d, field);
 }
 
 /* ------------------------------------------------------------ public */
@@ -219,7 +260,7 @@ static void h_login(pm__req_t *rq, pm_store_t *st)
 {
     static const pm__jfield_t f[] = {{"username", JSON_STRING, 1, 64},
                                      {"password", JSON_STRING, 1, 1024}};
-    json_t *o = json_body(rq, f, 2);
+    json_t *o = pm__json_body(rq, f, 2);
     if (!o)
         return;
     pm_error_t e;
@@ -394,16 +435,69 @@ static void forward_query(pm__req_t *rq, const char *kind)
         return;
     }
     const pm_node_config_t *cfg = rq->node->cfg;
-    pm_node_request_t r = {p->url, p->ca_file, cfg->cert_file, cfg->key_file, NULL,
-                           cfg->limits.client_timeout_s, 1u << 20};
+    pm_node_request_t r = {p->url,     p->ca_file, cfg->cert_file,
+                           cfg->key_file, NULL,    cfg->limits.client_timeout_s,
+                           1u << 20,   p->agreement->hash_hex};
+    /* Our side of the exchange goes to our disclosure log too (R10): the
+     * query we send (who, partner, purpose, transaction, the probe's hash,
+     * the same hash the partner logs) before it leaves, and what came back.
+     * The partner judges the body; we only read what we log. */
+    json_t *q = NULL;
+    pm_error_t e;
+    pm_error_clear(&e);
+    pm__json_parse(rq->body.data ? (const char *)rq->body.data : "", rq->body.len, &q, &e);
+    const char *purpose = q ? pm__json_str(q, "purpose") : NULL;
+    const char *txn = q ? pm__json_str(q, "transaction_id") : NULL;
+    const char *b64 = q ? pm__json_str(q, "data") : NULL;
+    unsigned char ph[PM_AUDIT_HASH_BYTES];
+    int have_ph = 0;
+    if (b64) {
+        size_t cap = strlen(b64) / 4 * 3 + 3, n = 0;
+        uint8_t *d = malloc(cap);
+        if (d && sodium_base642bin(d, cap, b64, strlen(b64), NULL, &n, NULL,
+                                   sodium_base64_VARIANT_ORIGINAL) == 0) {
+            pm_audit_probe_hash(d, n, ph);
+            have_ph = 1;
+        }
+        if (d) {
+            sodium_memzero(d, cap);
+            free(d);
+        }
+    }
+    char actor[80];
+    pm__audit_actor(rq, actor, sizeof actor);
+    pm__audit_t qev = {"query", actor, p->code, purpose, "sent", NULL, 0, NULL, 0, txn,
+                       have_ph ? ph : NULL};
+    if (pm__audit_or_fail(rq, &qev) || pm__sync_or_fail(rq)) {
+        json_decref(q);
+        return;
+    }
     char path[64];
     snprintf(path, sizeof path, "/v1/partner/query/%s", kind);
     long status = 0;
     pm_buf_t ans;
-    pm_error_t e;
-    pm_error_clear(&e);
     int rc = pm_node_call(&r, "POST", path, rq->body.data, rq->body.len, "application/json",
                           &status, &ans, &e);
+    /* what came back: the result, or the refusing rule, or the failure */
+    char outcome[64];
+    json_t *a = !rc && ans.len ? json_loadb((const char *)ans.data, ans.len, 0, NULL) : NULL;
+    const char *res = a ? json_string_value(json_object_get(a, "result")) : NULL;
+    const char *rule = a ? json_string_value(json_object_get(a, "rule")) : NULL;
+    if (rc)
+        snprintf(outcome, sizeof outcome, "not delivered");
+    else if (res)
+        snprintf(outcome, sizeof outcome, "%s", res);
+    else
+        snprintf(outcome, sizeof outcome, "HTTP %ld%s%s", status, rule ? " refused " : "",
+                 rule ? rule : "");
+    pm__audit_t aev = {"answer", actor, p->code, purpose, outcome, NULL, 0, NULL, 0, txn, NULL};
+    json_decref(a);
+    int bad = pm__audit_or_fail(rq, &aev) || pm__sync_or_fail(rq);
+    json_decref(q);
+    if (bad) {
+        pm_buf_free(&ans);
+        return;
+    }
     if (rc) {
         pm_buf_free(&ans);
         pm__reply_pm_error(rq, rc, &e, NULL);
@@ -434,8 +528,9 @@ static void h_partner_hello(pm__req_t *rq, pm_store_t *st)
 {
     (void)st;
     pm__reply_json(rq, 200,
-                   json_pack("{s:s, s:s}", "country", rq->node->cfg->country, "partner",
-                             rq->partner->code));
+                   json_pack("{s:s, s:s, s:s, s:s}", "country", rq->node->cfg->country, "partner",
+                             rq->partner->code, "agreement", rq->partner->agreement->hash_hex,
+                             "agreement_version", rq->partner->agreement->version));
 }
 
 static void h_partner_feed_get(pm__req_t *rq, pm_store_t *st)
@@ -450,13 +545,24 @@ static void h_partner_feed_get(pm__req_t *rq, pm_store_t *st)
         pm__reply_error(rq, 400, "invalid_field", "limit: 1..100000", "limit");
         return;
     }
+    const pm_node_partner_t *p = rq->partner;
+    if (pm_agreement_purpose_index(p->agreement, p->feed_purpose) < 0) {
+        pm_decision_t d = {0, 1, ""};
+        snprintf(d.reason, sizeof d.reason, "the feed purpose %s is not in the agreement",
+                 p->feed_purpose);
+        pm__refuse_logged(rq, p->feed_purpose, &d, NULL, NULL, NULL);
+        return;
+    }
     pm_buf_t b;
     pm_buf_init(&b, rq->node->cfg->limits.max_import_bytes);
     int64_t last = 0;
     size_t rows = 0;
     pm_error_t e;
     pm_error_clear(&e);
-    int rc = pm__feed_export(st, (int64_t)since, (size_t)limit, &b, &last, &rows, &e);
+    int rc = pm__feed_export(rq->node, p, st, (int64_t)since, (size_t)limit, &b, &last, &rows, &e);
+    if (!rc)
+        rc = rows ? pm__feed_log_disclosure(rq->node, p, (int64_t)since, last, rows, &e)
+                  : pm__audit_sync(rq->node, &e);
     if (rc) {
         pm_buf_free(&b);
         pm__reply_pm_error(rq, rc, &e, NULL);
@@ -486,35 +592,55 @@ static void h_partner_feed_cursor(pm__req_t *rq, pm_store_t *st)
                                       (json_int_t)c));
 }
 
-/* R1 purpose check common to both queries; answers and returns -1 if refused. */
-static int check_purpose(pm__req_t *rq, const char *purpose)
+/* The subject class of one of our records as far as the record tells (R2):
+ * a citizen of either party. Permanent residence and asylum claims are not
+ * part of a crossing record; the gallery's subjects carry them. */
+static pm_subject_class_t crossing_subject(const pm__req_t *rq, const pm_crossing_t *c)
 {
-    if (!purpose_allowed(rq->partner, purpose)) {
-        pm__reply_error(rq, 403, "purpose_refused",
-                        "this purpose code is not in the agreement's list for your country",
-                        "purpose");
-        return -1;
-    }
-    return 0;
+    if (strcmp(c->citizenship, rq->node->cfg->country) == 0 ||
+        strcmp(c->citizenship, rq->partner->code) == 0)
+        return PM_SUBJ_CITIZEN;
+    return PM_SUBJ_FOREIGN_NATIONAL;
 }
 
+/* Adds the keys of obj (a serializer's "fields") to names (distinct, at most cap). */
+static void collect_names(const json_t *obj, const char **names, size_t *n, size_t cap)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)obj, k, v) {
+        (void)v;
+        size_t i = 0;
+        while (i < *n && strcmp(names[i], k) != 0)
+            i++;
+        if (i == *n && *n < cap) {
+            int fi = pm_agreement_field_index(k);
+            if (fi >= 0)
+                names[(*n)++] = pm_agreement_field_name((size_t)fi); /* static storage */
+        }
+    }
+}
+
+/* Biographic query (name + date of birth). Every step goes through the
+ * policy library: the query (R15 channel, R1 purpose and whether it allows a
+ * biographic query, R13 quota), each record found (R2 subject class, R16
+ * valid at source; R3 is met by an exact name + date-of-birth match, the
+ * threshold gates fingerprint scores), the answer (R4: only the purpose's
+ * allow-list through pm_disclosure_serialize_crossing), and the disclosure
+ * log (R10) gets the query, every refusal, and the disclosure or "no match"
+ * before the answer leaves. */
 static void h_partner_query_bio(pm__req_t *rq, pm_store_t *st)
 {
     static const pm__jfield_t f[] = {
-        {"transaction_id", JSON_STRING, 1, 64}, {"purpose", JSON_STRING, 1, 15},
+        {"transaction_id", JSON_STRING, 1, 64}, {"purpose", JSON_STRING, 1, PM_AGR_CODE_MAX - 1},
         {"surname", JSON_STRING, 1, PM_NAME_MAX}, {"given_names", JSON_STRING, 0, PM_NAME_MAX},
         {"date_of_birth", JSON_STRING, 1, 10},
     };
-    json_t *o = json_body(rq, f, sizeof f / sizeof f[0]);
+    json_t *o = pm__json_body(rq, f, sizeof f / sizeof f[0]);
     if (!o)
         return;
-    if (!rq->partner->biographic_query) {
-        pm__reply_error(rq, 403, "query_not_allowed",
-                        "the agreement does not allow your country biographic queries", NULL);
-        goto out;
-    }
-    if (check_purpose(rq, pm__json_str(o, "purpose")))
-        goto out;
+    const pm_agreement_t *a = rq->partner->agreement;
+    const char *purpose = pm__json_str(o, "purpose"), *txn = pm__json_str(o, "transaction_id");
     pm_crossing_filter_t flt;
     memset(&flt, 0, sizeof flt);
     flt.order = PM_ORDER_TIME;
@@ -538,122 +664,95 @@ static void h_partner_query_bio(pm__req_t *rq, pm_store_t *st)
         pm__reply_error(rq, 400, "invalid_field", e.msg, "date_of_birth");
         goto out;
     }
+    /* the query itself: R15, R1, R13 */
+    pm_query_facts_t qf = {purpose, 1 /* mutual TLS + pinned partner: we are past the check */,
+                           0};
+    pm_decision_t d;
+    int rc = pm__quota_decide(rq->node, rq->partner, a, &qf, 0, (int64_t)time(NULL), &d, &e);
+    if (rc) {
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        goto out;
+    }
+    if (!d.allow) {
+        pm__refuse_logged(rq, purpose, &d, txn, NULL, "purpose");
+        goto out;
+    }
+    char actor[80];
+    pm__audit_actor(rq, actor, sizeof actor);
+    char basis[PM_AGR_CODE_MAX + 16];
+    snprintf(basis, sizeof basis, "agreement %s", a->version);
+    pm__audit_t qev = {"query", actor, rq->partner->code, purpose, basis, NULL, 0, NULL, 0, txn,
+                       NULL};
+    if (pm__audit_or_fail(rq, &qev))
+        goto out;
     pm_crossing_iter_t *it = NULL;
-    int rc = pm_store_crossings(st, &flt, &it, &e);
+    rc = pm_store_crossings(st, &flt, &it, &e);
     json_t *arr = json_array();
-    size_t withheld = 0;
+    size_t withheld = 0, nids = 0, nnames = 0;
+    char(*rid)[PM_RECORD_ID_MAX + 1] = calloc((size_t)flt.limit, PM_RECORD_ID_MAX + 1);
+    const char *names[PM_AGR_MAX_FIELDS];
     pm_crossing_t c;
-    while (!rc && (rc = pm_crossing_iter_next(it, &c, &e)) == 1) {
+    pm_buf_t ser;
+    pm_buf_init(&ser, 1u << 16);
+    while (!rc && rid && (rc = pm_crossing_iter_next(it, &c, &e)) == 1) {
         rc = 0;
-        /* R2: nothing about citizens of either party. */
-        if (strcmp(c.citizenship, rq->node->cfg->country) == 0 ||
-            strcmp(c.citizenship, rq->partner->code) == 0) {
+        pm_decision_t vd, dd;
+        pm_policy_send_crossing(&c, &vd); /* R16 (R11 cannot fire: local records only) */
+        pm_answer_facts_t af = {purpose, crossing_subject(rq, &c), 1, INFINITY, 0, vd.allow};
+        pm_policy_disclosure(a, &af, &dd);
+        if (!dd.allow) {
             withheld++;
+            if ((rc = pm__audit_refusal(rq, purpose, &dd, txn, c.record_id, NULL, &e)))
+                break;
             continue;
         }
-        /* R4: the allow-list of fields for a biographic answer. */
-        char ts[32];
-        pm_timestamp_format(c.time_utc, c.utc_offset_min, ts);
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "timestamp", ts,
-                                             "direction", pm_direction_name(c.direction),
-                                             "port_code", c.port_code, "mode",
-                                             pm_mode_name(c.mode), "citizenship", c.citizenship,
-                                             "document_type", c.document_type));
+        ser.len = 0;
+        if ((rc = pm_disclosure_serialize_crossing(a, purpose, &c, &ser, &e)))
+            break;
+        json_t *one = json_loadb((const char *)ser.data, ser.len, 0, NULL);
+        json_t *fields = one ? json_object_get(one, "fields") : NULL;
+        if (!fields) {
+            json_decref(one);
+            rc = pm_error_set(&e, PM_EINTERNAL, "serializer output unreadable");
+            break;
+        }
+        collect_names(fields, names, &nnames, PM_AGR_MAX_FIELDS);
+        json_array_append(arr, fields);
+        json_decref(one);
+        snprintf(rid[nids++], PM_RECORD_ID_MAX + 1, "%s", c.record_id);
     }
+    pm_buf_free(&ser);
     pm_crossing_iter_close(it);
+    if (!rid && !rc)
+        rc = pm_error_set(&e, PM_ENOMEM, "out of memory");
     if (rc < 0) {
+        free(rid);
         json_decref(arr);
         pm__reply_pm_error(rq, rc, &e, NULL);
         goto out;
     }
-    /* Withheld records answer exactly like no record: "no match". */
+    /* the disclosure (or "no match") is logged before the answer leaves */
     size_t n = json_array_size(arr);
+    const char **recs = n ? calloc(n, sizeof *recs) : NULL;
+    for (size_t i = 0; recs && i < n; i++)
+        recs[i] = rid[i];
+    pm__audit_t aev = {n ? "disclosure" : "answer", actor, rq->partner->code, purpose,
+                       n ? basis : "no_match", names, n ? nnames : 0, recs, recs ? n : 0, txn,
+                       NULL};
+    int bad = pm__audit_or_fail(rq, &aev) || pm__sync_or_fail(rq);
+    free(recs);
+    free(rid);
+    if (bad) {
+        json_decref(arr);
+        goto out;
+    }
+    /* Withheld records answer exactly like no record: "no match". */
     pm__node_log(rq->node, 0, "partner %s biographic query %s purpose %s: %zu record(s)%s",
-                 rq->partner->code, pm__json_str(o, "transaction_id"), pm__json_str(o, "purpose"),
-                 n, withheld ? " (some withheld)" : "");
+                 rq->partner->code, txn, purpose, n, withheld ? " (some withheld)" : "");
     pm__reply_json(rq, 200,
-                   json_pack("{s:s, s:s, s:o}", "transaction_id", pm__json_str(o, "transaction_id"),
+                   json_pack("{s:s, s:s, s:s, s:o}", "transaction_id", txn, "purpose", purpose,
                              "result", n ? "match" : "no_match", "crossings", arr));
 out:
-    json_decref(o);
-}
-
-/* Validates the probe by its declared format. */
-static int check_probe(const char *format, const uint8_t *d, size_t n, pm_error_t *e)
-{
-    if (strcmp(format, "iso19794-2") == 0 || strcmp(format, "ansi378") == 0) {
-        pm_fingerprint_t *views = NULL;
-        size_t count = 0;
-        int rc = pm_tmpl_read(d, n, strcmp(format, "ansi378") == 0 ? PM_TMPL_ANSI : PM_TMPL_ISO,
-                              &views, &count, NULL, e);
-        free(views);
-        return rc;
-    }
-    if (strcmp(format, "wsq") == 0 || strcmp(format, "png") == 0) {
-        pm_image_header_t h;
-        int rc = pm_image_probe(d, n, &h, e);
-        if (!rc && ((strcmp(format, "wsq") == 0) != (h.format == PM_IMAGE_WSQ) ||
-                    (strcmp(format, "png") == 0) != (h.format == PM_IMAGE_PNG)))
-            rc = pm_error_set(e, PM_EFORMAT, "the data is %s, not %s",
-                              pm_image_format_name(h.format), format);
-        return rc;
-    }
-    if (strcmp(format, "an2k") == 0) {
-        pm_an2k_txn_t t;
-        memset(&t, 0, sizeof t);
-        int rc = pm_an2k_read(d, n, &t, e);
-        pm_an2k_free(&t);
-        return rc;
-    }
-    return pm_error_set(e, PM_EUNSUPPORTED, "format: iso19794-2, ansi378, wsq, png or an2k");
-}
-
-static void h_partner_query_biometric(pm__req_t *rq, pm_store_t *st)
-{
-    (void)st;
-    static const pm__jfield_t f[] = {
-        {"transaction_id", JSON_STRING, 1, 64}, {"purpose", JSON_STRING, 1, 15},
-        {"format", JSON_STRING, 1, 16},         {"data", JSON_STRING, 1, 0},
-    };
-    json_t *o = json_body(rq, f, sizeof f / sizeof f[0]);
-    if (!o)
-        return;
-    if (check_purpose(rq, pm__json_str(o, "purpose"))) {
-        json_decref(o);
-        return;
-    }
-    const char *b64 = pm__json_str(o, "data");
-    size_t cap = strlen(b64) / 4 * 3 + 3, n = 0;
-    uint8_t *probe = malloc(cap ? cap : 1);
-    pm_error_t e;
-    pm_error_clear(&e);
-    if (!probe) {
-        pm__reply_error(rq, 503, "busy", "out of memory", NULL);
-    } else if (sodium_base642bin(probe, cap, b64, strlen(b64), NULL, &n, NULL,
-                                 sodium_base64_VARIANT_ORIGINAL) != 0 || n == 0) {
-        pm__reply_error(rq, 400, "invalid_field", "data: not standard base64", "data");
-    } else {
-        int rc = check_probe(pm__json_str(o, "format"), probe, n, &e);
-        if (rc)
-            pm__reply_error(rq, rc == PM_EUNSUPPORTED ? 400 : 422,
-                            rc == PM_EUNSUPPORTED ? "invalid_field" : "probe_invalid", e.msg,
-                            rc == PM_EUNSUPPORTED ? "format" : "data");
-        else
-            /* No 1:N gallery engine is built into this node yet: say so rather
-             * than answer "no match" (which would be a false answer). */
-            pm__reply_error(rq, 503, "gallery_unavailable",
-                            "the probe is valid but this node has no 1:N gallery yet; nothing "
-                            "was searched",
-                            NULL);
-    }
-    /* R6: the probe is destroyed whatever the outcome. */
-    if (probe) {
-        sodium_memzero(probe, cap);
-        free(probe);
-    }
-    sodium_memzero(rq->body.data, rq->body.len);
-    pm__node_log(rq->node, 0, "partner %s biometric query %s: %u, probe destroyed",
-                 rq->partner->code, pm__json_str(o, "transaction_id"), rq->status);
     json_decref(o);
 }
 
@@ -700,7 +799,21 @@ static const pm__route_t routes[] = {
     {{"POST", "/v1/partner/query/biographic", PAR, "name + date of birth query"}, 0, 1,
      PM__BODY_JSON, h_partner_query_bio},
     {{"POST", "/v1/partner/query/biometric", PAR, "anonymous biometric probe"}, 0, 1,
-     PM__BODY_PROBE, h_partner_query_biometric},
+     PM__BODY_PROBE, pm__h_partner_query_biometric},
+    {{"POST", "/v1/partner/checkpoint", PAR, "the partner's signed head of its disclosure log"}, 0,
+     1, PM__BODY_JSON, pm__h_partner_checkpoint_post},
+    {{"GET", "/v1/partner/checkpoint", PAR, "a signed head of our disclosure log, now"}, 0, 1,
+     PM__BODY_NONE, pm__h_partner_checkpoint_get},
+    {{"POST", "/v1/audit/checkpoint", OFF, "sign our log's head and send it to every partner"},
+     PM_ROLE_SUPERVISOR, 1, PM__BODY_NONE, pm__h_audit_checkpoint},
+    {{"POST", "/v1/partners/{code}/checkpoint", OFF, "fetch and keep a partner's signed head"},
+     PM_ROLE_SUPERVISOR, 1, PM__BODY_NONE, pm__h_partner_checkpoint_fetch},
+    {{"POST", "/v1/gallery/enrol", OFF, "enrol a subject's fingers (and what is known of them)"},
+     PM_ROLE_OFFICER, 1, PM__BODY_PROBE, pm__h_gallery_enrol},
+    {{"POST", "/v1/gallery/identify", OFF, "1:N search of our gallery"}, PM_ROLE_OFFICER, 1,
+     PM__BODY_PROBE, pm__h_gallery_identify},
+    {{"POST", "/v1/gallery/verify", OFF, "1:1 against one enrolled subject"}, PM_ROLE_OFFICER, 1,
+     PM__BODY_PROBE, pm__h_gallery_verify},
 };
 
 const pm__route_t *pm__routes(size_t *out_n)

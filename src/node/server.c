@@ -14,6 +14,11 @@
 
 #include "node/node_impl.h"
 #include "node/server_impl.h"
+#include "perimeter/audit.h"
+#include "perimeter/fp.h"
+#include "perimeter/gallery.h"
+#include "perimeter/policy.h"
+#include <sodium.h>
 
 void pm__node_log(const pm_node_t *node, int level, const char *fmt, ...)
 {
@@ -98,6 +103,7 @@ void pm__reply_pm_error(pm__req_t *rq, int code, const pm_error_t *e, const char
     case PM_ECHECKSUM: status = 400; name = "invalid"; break;
     case PM_ELIMIT: status = 413; name = "too_large"; break;
     case PM_ENOTFOUND: status = 404; name = "not_found"; break;
+    case PM_EEXISTS: status = 409; name = "exists"; break;
     case PM_EDENIED: status = 403; name = "denied"; break;
     case PM_EBUSY: status = 503; name = "busy"; break;
     case PM_ENET:
@@ -180,6 +186,25 @@ static int auth_partner(pm_node_t *node, struct MHD_Connection *conn, pm__req_t 
     const pm_node_partner_t *p = NULL;
     if (pm_node_peer_partner(node->cfg, der, der_len, peers && n ? 1 : 0, &p, &e) == PM_OK) {
         rq->partner = p;
+        /* The agreement hash is exchanged on every partner request: the
+         * caller names the agreement it runs, and nothing is exchanged with a
+         * partner running another version (docs/agreement.md). */
+        const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Perimeter-Agreement");
+        if (!h) {
+            pm__node_log(node, 1, "refused %s %s from %s: no Perimeter-Agreement header",
+                         rq->method, rq->path, p->code);
+            pm__reply_error(rq, 409, "agreement_mismatch",
+                            "no Perimeter-Agreement header: say which agreement you run (its "
+                            "SHA-256)",
+                            NULL);
+            return -1;
+        }
+        if (pm_agreement_check_partner(p->agreement, h, &e) != PM_OK) {
+            pm__node_log(node, 1, "refused %s %s from %s: %s", rq->method, rq->path, p->code,
+                         e.msg);
+            pm__reply_error(rq, 409, "agreement_mismatch", e.msg, NULL);
+            return -1;
+        }
         return 0;
     }
     pm__node_log(node, 1, "refused %s %s: %s", rq->method, rq->path, e.msg);
@@ -512,9 +537,43 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
         }
         for (size_t i = 0; i < cfg->npartners && !rc; i++)
             rc = pm_store_ensure_partner(st, cfg->partners[i].code, err);
+        /* the gallery: the store is its system of record; loaded whole at start */
+        pm_gallery_options_t go = {cfg->limits.workers > 2 ? 2 : (int)cfg->limits.workers};
+        uint64_t gen = 0;
+        if (!rc && !(rc = pm_gallery_store_migrate(st, err)) &&
+            !(rc = pm_gallery_new(&go, &node->gallery, err)))
+            rc = pm_gallery_store_load(st, node->gallery, &gen, err);
         pm_store_close(st);
         if (rc)
             goto fail;
+    }
+    pthread_mutex_init(&node->enrol_mu, NULL);
+    if ((rc = pm_extractor_create(&node->extractor, err)))
+        goto fail;
+    /* the disclosure log: verified when opened (a damaged log stops the node) */
+    if ((rc = pm_audit_open(cfg->audit_log, 256, &node->audit, err))) {
+        pm_error_prefix(err, "disclosure log %s", cfg->audit_log);
+        goto fail;
+    }
+    pthread_mutex_init(&node->quota_mu, NULL);
+    if ((rc = pm__quota_replay(node, err)))
+        goto fail;
+    if (cfg->audit_key[0]) {
+        uint8_t *d = NULL;
+        size_t n = 0, bl = 0;
+        if ((rc = pm_file_read(cfg->audit_key, 4096, &d, &n, err)))
+            goto fail;
+        int bad = sodium_hex2bin(node->audit_sk, sizeof node->audit_sk, (const char *)d, n, "\n",
+                                 &bl, NULL) != 0 ||
+                  bl != sizeof node->audit_sk;
+        sodium_memzero(d, n);
+        free(d);
+        if (bad) {
+            rc = pm_error_set(err, PM_EFORMAT, "audit.key %s: not 128 hex digits (audit keygen)",
+                              cfg->audit_key);
+            goto fail;
+        }
+        node->has_audit_sk = 1;
     }
     if ((rc = pm__sessions_new(cfg->limits.sessions, cfg->limits.session_ttl_s, &node->sessions,
                                err)) ||
@@ -563,6 +622,8 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
     node->port = di ? di->port : cfg->port;
     if (!node->opt.no_feed && (rc = pm__feed_start(node, &node->feed, err)))
         goto fail;
+    if ((rc = pm__checkpoint_start(node, err)))
+        goto fail;
     pm__node_log(node, 0, "node %s listening on https://%s:%u (%zu partner%s, %u workers)",
                  cfg->country, cfg->address, node->port, cfg->npartners,
                  cfg->npartners == 1 ? "" : "s", cfg->limits.workers);
@@ -591,6 +652,7 @@ void pm_node_stop(pm_node_t *node, unsigned drain_ms)
         while (atomic_load(&node->inflight) > 0 && pm_now_ns() < t_end)
             usleep(10000);
     }
+    pm__checkpoint_stop(node);
     pm__feed_stop(node->feed); /* after its current request */
     node->feed = NULL;
     pm__node_pool_free(node->pool); /* finishes queued jobs, closes the workers' stores */
@@ -600,6 +662,10 @@ void pm_node_stop(pm_node_t *node, unsigned drain_ms)
     if (node->opt.log && node->daemon)
         pm__node_log(node, 0, "node %s stopped", node->cfg->country);
     pm__sessions_free(node->sessions);
+    pm_gallery_free(node->gallery);
+    pm_extractor_free(node->extractor);
+    pm_audit_close(node->audit, NULL); /* syncs */
+    sodium_memzero(node->audit_sk, sizeof node->audit_sk);
     if (node->key_pem) {
         memset(node->key_pem, 0, strlen(node->key_pem));
         free(node->key_pem);

@@ -71,5 +71,65 @@ void pm__reply_error(pm__req_t *rq, unsigned status, const char *code, const cha
                      const char *field);
 void pm__reply_pm_error(pm__req_t *rq, int code, const pm_error_t *e, const char *field);
 const char *pm__req_arg(const pm__req_t *rq, const char *name);
+/* Parses the JSON body and checks it against fields; on failure answers 400
+ * (or 415) with the reason and the field and returns NULL. */
+json_t *pm__json_body(pm__req_t *rq, const pm__jfield_t *fields, size_t n);
+struct pm__audit;
+struct pm_decision;
+/* Disclosure log helpers of routes.c: 0, or -1 after answering 500. */
+int pm__audit_or_fail(pm__req_t *rq, const struct pm__audit *ev);
+int pm__sync_or_fail(pm__req_t *rq);
+/* Logs a refusal (durable), answers it naming the rule. */
+void pm__refuse_logged(pm__req_t *rq, const char *purpose, const struct pm_decision *d,
+                       const char *txn, const unsigned char *probe_sha256, const char *field);
+
+/* biometric.c: the gallery's routes */
+void pm__h_partner_query_biometric(pm__req_t *rq, pm_store_t *st);
+void pm__h_gallery_enrol(pm__req_t *rq, pm_store_t *st);
+void pm__h_gallery_identify(pm__req_t *rq, pm_store_t *st);
+void pm__h_gallery_verify(pm__req_t *rq, pm_store_t *st);
+
+/* checkpoint.c: signed log heads between the nodes */
+int pm__checkpoint_start(pm_node_t *node, pm_error_t *err);
+void pm__checkpoint_stop(pm_node_t *node);
+void pm__h_partner_checkpoint_post(pm__req_t *rq, pm_store_t *st);
+void pm__h_partner_checkpoint_get(pm__req_t *rq, pm_store_t *st);
+void pm__h_audit_checkpoint(pm__req_t *rq, pm_store_t *st);
+void pm__h_partner_checkpoint_fetch(pm__req_t *rq, pm_store_t *st);
+
+/* ---- the agreement applied (agreement.c) ---- */
+struct pm_agreement;
+struct pm_query_facts;
+struct pm_decision;
+
+/* R13 (and R1, R5, R15 through the policy call): decides a partner's query
+ * with its in-memory counter (biometric != 0: a biometric query). */
+int pm__quota_decide(pm_node_t *node, const pm_node_partner_t *p, const struct pm_agreement *a,
+                     const struct pm_query_facts *q, int biometric, int64_t now,
+                     struct pm_decision *out, pm_error_t *err);
+/* Rebuilds the counters from the disclosure log's partner queries (start). */
+int pm__quota_replay(pm_node_t *node, pm_error_t *err);
+
+/* One disclosure-log entry (R10); strings may be NULL. */
+typedef struct pm__audit {
+    const char *kind, *actor, *partner, *purpose, *rule;
+    const char *const *fields;
+    size_t n_fields;
+    const char *const *records;
+    size_t n_records;
+    const char *txn;
+    const unsigned char *probe_sha256;
+} pm__audit_t;
+int pm__audit_append(pm_node_t *node, const pm__audit_t *ev, pm_error_t *err);
+/* Makes every entry appended so far durable: called before an answer leaves. */
+int pm__audit_sync(pm_node_t *node, pm_error_t *err);
+/* A refusal entry naming the rule (record and probe hash optional). */
+int pm__audit_refusal(pm__req_t *rq, const char *purpose, const struct pm_decision *d,
+                      const char *txn, const char *record, const unsigned char *probe_sha256,
+                      pm_error_t *err);
+/* "partner:USA", "officer:alice" or "node:CAN". */
+void pm__audit_actor(const pm__req_t *rq, char *out, size_t cap);
+/* 403 (429 for R13) {"code":"policy_refused","rule":"R1","message":...,"field":...}. */
+void pm__reply_refused(pm__req_t *rq, const struct pm_decision *d, const char *field);
 
 #endif

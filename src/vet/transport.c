@@ -169,7 +169,10 @@ int pm_vet_node_query(void *ctx, const pm_vet_query_t *q, pm_vet_answer_t *out, 
             json_t *cands = json_object_get(a, "candidates");
             if (json_is_array(cands) && parse_candidates(cands, out) != 0)
                 rc = pm_error_set(err, PM_EFORMAT, "partner answer: malformed candidates");
-            json_t *disc = json_object_get(a, "disclosed");
+            /* the node answers "disclosure" (docs/API.md); "disclosed" is
+             * accepted from other partners' systems */
+            json_t *disc = json_object_get(a, "disclosure");
+            if (!disc) disc = json_object_get(a, "disclosed");
             if (!rc && json_is_object(disc)) {
                 char *d = json_dumps(disc, JSON_COMPACT | JSON_PRESERVE_ORDER);
                 if (d && strlen(d) < sizeof out->disclosed)

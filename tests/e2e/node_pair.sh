@@ -72,14 +72,14 @@ assert_contains fs.txt '^USA +push'
 
 # Pull: USA may read CAN's entries after a cursor (mutual TLS, USA's certificate).
 curl -sS -o pull.jsonl -w '%{http_code}' --cacert pair/CAN/ca/ca.pem --cert pair/USA/node.pem \
-    --key pair/USA/node.key "$(url CAN)/v1/partner/feed?since=0&limit=10" >code
+    --key pair/USA/node.key -H "$agr" "$(url CAN)/v1/partner/feed?since=0&limit=10" >code
 [ "$(cat code)" = 200 ] || fail "pull: $(cat code)"
 [ "$(wc -l <pull.jsonl)" = 10 ] || fail "pull gave $(wc -l <pull.jsonl) lines"
 jq -e 'select(.direction != "entry" or .reporting_country != "CAN")' pull.jsonl >bad.txt && \
     fail "pull carried something other than CAN entries"
 last=$(tail -1 pull.jsonl | jq .cursor)
 curl -sS -o pull2.jsonl --cacert pair/CAN/ca/ca.pem --cert pair/USA/node.pem \
-    --key pair/USA/node.key "$(url CAN)/v1/partner/feed?since=$last&limit=5"
+    --key pair/USA/node.key -H "$agr" "$(url CAN)/v1/partner/feed?since=$last&limit=5"
 [ "$(head -1 pull2.jsonl | jq .cursor)" -gt "$last" ] || fail "pull after $last"
 
 # Biographic query: officer -> CAN -> USA. Names exist in USA only as exits from
@@ -94,7 +94,7 @@ rc=0
 PERIMETER_TOKEN=$tok "$bin" partner query --config pair/CAN/node.json --partner USA \
     --purpose SHOPPING --surname "$name" --dob "$dob" --json >q2.json 2>q2.err || rc=$?
 [ "$rc" = 1 ] || fail "unlisted purpose: rc $rc"
-assert_contains q2.err 'purpose_refused'
+assert_contains q2.err 'policy_refused'
 
 # A USA entry of a third-country national is disclosed (allowed fields only);
 # one of a CAN or USA citizen never is (R2): it answers exactly like no record.
@@ -113,14 +113,14 @@ PERIMETER_TOKEN=$tok "$bin" partner query --config pair/CAN/node.json --partner 
     --dob "$(jq -r .date_of_birth foreign.json)" --json >q3.json || fail "query 3: $(cat q3.json)"
 [ "$(jq -r .result q3.json)" = match ] || fail "foreign national not found: $(cat q3.json)"
 [ "$(jq -r '.crossings[0] | keys | join(",")' q3.json)" = \
-  "citizenship,direction,document_type,mode,port_code,timestamp" ] || fail "fields: $(cat q3.json)"
+  "citizenship,crossing_time,direction,document_type,mode,port" ] || fail "fields: $(cat q3.json)"
 PERIMETER_TOKEN=$tok "$bin" partner query --config pair/CAN/node.json --partner USA \
     --purpose IMMIGRATION --surname "$(jq -r .surname citizen.json)" \
     --dob "$(jq -r .date_of_birth citizen.json)" --json >q4.json || fail "query 4: $(cat q4.json)"
 [ "$(jq -r .result q4.json)" = no_match ] || fail "a citizen was disclosed: $(cat q4.json)"
 
-# A biometric probe through our node: USA validates it and says plainly that it
-# has no gallery to search (never a made-up "no match").
+# A biometric probe through our node: USA reads it and says plainly that it
+# holds no fingerprint (a 16x16 grey square), never a made-up "no match".
 python3 - <<'PY' >probe.png
 import struct, sys, zlib
 def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
@@ -132,7 +132,7 @@ rc=0
 PERIMETER_TOKEN=$tok "$bin" partner query --config pair/CAN/node.json --partner USA \
     --purpose ASYLUM --probe probe.png --format png 2>bio.err >bio.out || rc=$?
 [ "$rc" = 1 ] || fail "biometric query: rc $rc"
-assert_contains bio.err '503 gallery_unavailable'
+assert_contains bio.err '422 probe_invalid'
 
 # SIGTERM drains: an import in flight when the signal arrives is finished,
 # answered and committed before the node exits.

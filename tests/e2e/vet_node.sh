@@ -1,44 +1,56 @@
 #!/usr/bin/env bash
 # perimeter vet through our own node's officer route (the node transport):
-# CAN's node forwards each anonymous probe to USA's node over mutual TLS.
-# Today USA's node validates the probe and answers 503 gallery_unavailable,
-# which the run must record as "no answer, pending" (never as "no match") and
-# retry on the next run with the same transaction id; a purpose outside the
-# agreement is refused by USA with R1. When the partner gallery is wired into
-# the node's route, the first part becomes a real no_match/match check.
+# CAN's node forwards each anonymous probe to USA's node over mutual TLS, and
+# USA answers from its gallery through its policy and disclosure log. The
+# applicant USA holds is a match (with what the agreement lets USA disclose),
+# the others no match, checked against the generator's truth; no applicant's
+# name reaches USA (R5); a purpose outside the agreement is refused under R1
+# and recorded as such; a wrong token and a stopped partner leave applicants
+# pending (never "no match") and the next run resends the same transaction ids.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/node_lib.inc"
 
-"$bin" synth cohort --out coh --applicants 3 --seed 4 --threads 2 > gen.out
+"$bin" synth cohort --out coh --applicants 3 --known 1 --seed 4 --threads 2 > gen.out
 make_pair
 start_node CAN
 start_node USA
 tok=$(officer_token CAN)
 [ -n "$tok" ] || fail "no officer token"
+purpose=$(jq -r '.purposes[0]' pair/USA/agreement-CAN.json)
+[ -n "$purpose" ] && [ "$purpose" != null ] || fail "the agreement lists no purpose"
 
-purpose=$(jq -r '.partners[0].purposes[0]' pair/USA/node.json)
-[ -n "$purpose" ] && [ "$purpose" != null ] || fail "USA lists no purpose for CAN"
+# USA enrols what it holds of the known applicant: ten ISO templates, one subject
+subj=$(awk -F, 'NR == 2 { print $1 }' coh/partner/enroll.csv)
+[ -n "$subj" ] || fail "no partner subject in enroll.csv"
+fingers=$(awk -F, -v s="$subj" 'NR > 1 && $1 == s { print $3 " " $4 }' coh/partner/enroll.csv |
+    while read -r pos path; do
+        jq -c -n --argjson p "$pos" --rawfile d <(base64 -w0 "coh/partner/$path") \
+            '{format: "iso19794-2", position: $p, data: $d}'
+    done | jq -s -c .)
+jq -n --argjson s "$subj" --argjson f "$fingers" \
+    '{subject: $s, person: {surname: "KNOWN", status: "foreign_national"}, fingers: $f}' >enrol.json
+tok_USA=$(officer_token USA)
+code=$(curl -sS -o enrol.out -w '%{http_code}' --cacert pair/USA/ca/ca.pem \
+    -H "Authorization: Bearer $tok_USA" -H 'Content-Type: application/json' \
+    --data-binary @enrol.json "$(url USA)/v1/gallery/enrol" || true)
+[ "$code" = 200 ] || fail "enrol at USA: HTTP $code $(cat enrol.out)"
 
 rc=0
 PERIMETER_TOKEN=$tok "$bin" vet coh --purpose "$purpose" --config pair/CAN/node.json \
     --partner USA --out run1 --workers 2 > run1.out 2> run1.err || rc=$?
-[ "$rc" = 3 ] || fail "expected exit 3 (pending), got $rc: $(cat run1.err)"
-assert_contains run1.out "applicants 3: done 0, pending 3"
-assert_contains run1.out "3 partner queries \(0 resent after an interruption, 3 without an answer\)"
-[ "$(sqlite3 run1/journal.sqlite "SELECT count(*) FROM applicants WHERE state = 'sent' AND last_error LIKE '%503 gallery_unavailable%'")" = 3 ] ||
-    fail "journal: $(sqlite3 run1/journal.sqlite 'SELECT * FROM applicants')"
-[ "$(ls run1/cases | wc -l)" = 0 ] || fail "a case file was written without an answer"
-# the next run resends the same transaction ids, flagged as possible repeats
-rc=0
-PERIMETER_TOKEN=$tok "$bin" vet coh --purpose "$purpose" --config pair/CAN/node.json \
-    --partner USA --out run1 > run2.out 2> run2.err || rc=$?
-[ "$rc" = 3 ] || fail "second run: exit $rc"
-assert_contains run2.out "3 partner queries \(3 resent after an interruption, 3 without an answer\)"
-n=$(grep -c "biometric query VET-" USA.log || true)
-[ "$n" = 6 ] || fail "USA logged $n biometric queries, expected 6"
-[ "$(grep -o 'biometric query VET-[0-9a-f]*-[0-9]*' USA.log | sort -u | wc -l)" = 3 ] ||
-    fail "the retries did not reuse the transaction ids"
+[ "$rc" = 0 ] || fail "vet: exit $rc: $(cat run1.err) $(cat run1.out)"
+# every applicant as the truth says
+while IFS=, read -r app file psub capture expected; do
+    [ "$app" = applicant ] && continue
+    got=$(jq -r .outcome "run1/cases/$app.json")
+    [ "$got" = "$expected" ] || fail "$app: $got, truth says $expected ($(cat "run1/cases/$app.json"))"
+done <coh/truth.csv
+known=$(awk -F, 'NR > 1 && $3 != "" { print $1 }' coh/truth.csv)
+[ "$(jq -r .partner.result "run1/cases/$known.json")" = match ] || fail "known: $(cat "run1/cases/$known.json")"
+# USA disclosed the known subject's surname under this purpose's allow-list
+jq -e '.partner.disclosed | tostring | test("KNOWN")' "run1/cases/$known.json" >/dev/null ||
+    fail "no disclosure in the case file: $(cat "run1/cases/$known.json")"
 # no name ever reaches the partner (R5)
 name=$("$bin" an2k dump coh/applicants/A000001.an2 | sed -n 's/.*\[2.018\]=\([^,]*\),.*/\1/p')
 [ -n "$name" ] || fail "no name in the transaction"
@@ -56,6 +68,22 @@ PERIMETER_TOKEN=bad-token "$bin" vet coh --purpose "$purpose" --config pair/CAN/
     --partner USA --out run4 > run4.out 2> run4.err || rc=$?
 [ "$rc" = 3 ] || fail "wrong token: exit $rc"
 assert_contains run4.out "done 0, pending 3"
+
+# the partner down: pending, then resent with the same transaction ids once it is back
+stop_node USA
+rc=0
+PERIMETER_TOKEN=$tok "$bin" vet coh --purpose "$purpose" --config pair/CAN/node.json \
+    --partner USA --out run5 > run5.out 2> run5.err || rc=$?
+[ "$rc" = 3 ] || fail "partner down: exit $rc: $(cat run5.out)"
+assert_contains run5.out "done 0, pending 3"
+[ "$(ls run5/cases | wc -l)" = 0 ] || fail "a case file was written without an answer"
+start_node USA
+PERIMETER_TOKEN=$tok "$bin" vet coh --purpose "$purpose" --config pair/CAN/node.json \
+    --partner USA --out run5 > run6.out 2> run6.err || fail "resume: $(cat run6.err) $(cat run6.out)"
+assert_contains run6.out "3 resent after an interruption"
+for app in A000001 A000002 A000003; do
+    [ -f "run5/cases/$app.json" ] || fail "$app has no case file after the resume"
+done
 stop_node CAN
 stop_node USA
-echo OK
+echo "vet_node: ok (match and no-match against USA's gallery, R1 refusal, pending and resume)"

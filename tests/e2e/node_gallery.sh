@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The gallery's officer routes on a real node: enrol three subjects (PNG,
+# ISO template, WSQ), identify a second impression of each (the right
+# subject first), verify a mate (high score) and a non-mate (low score), an
+# unknown subject 404; bad bodies refused with the field; a partner's probe
+# as an ANSI 378 template finds the subject; the gallery is reloaded from the
+# store after a restart.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/node_lib.inc"
+make_pair
+start_node USA
+make_prints 3
+"$bin" image convert prints/DB1_B/103_1.png prints/DB1_B/103_1.wsq >/dev/null || fail "wsq"
+"$bin" image convert prints/DB1_B/103_2.png prints/DB1_B/103_2.wsq >/dev/null || fail "wsq"
+enrol USA 101 prints/DB1_B/101_1.png png '{"surname":"A"}'
+[ "$code" = 200 ] || fail "enrol png: $code $(cat enrol.out)"
+enrol USA 102 prints/DB1_B/102_1.iso iso19794-2
+[ "$code" = 200 ] || fail "enrol iso: $code $(cat enrol.out)"
+enrol USA 103 prints/DB1_B/103_1.wsq wsq
+[ "$code" = 200 ] && [ "$(jq .gallery_fingers enrol.out)" = 3 ] || fail "enrol wsq: $code $(cat enrol.out)"
+# the same (subject, encounter, finger position) twice
+enrol USA 103 prints/DB1_B/103_1.wsq wsq
+[ "$code" = 409 ] && [ "$(jq -r .code enrol.out)" = exists ] || fail "re-enrol: $code $(cat enrol.out)"
+
+# officer call NAME PATH JSON_FILE: status in $code, body NAME.out
+ocall() {
+    code=$(curl -sS -o "$1.out" -w '%{http_code}' --cacert pair/USA/ca/ca.pem \
+        -H "Authorization: Bearer $tok_USA" -H 'Content-Type: application/json' \
+        --data-binary @"$3" "$(url USA)$2" || true)
+}
+fingers() { # FILE FORMAT
+    jq -c -n --arg f "$2" --rawfile d <(base64 -w0 "$1") '[{format: $f, data: $d}]'
+}
+for i in 1 2 3; do
+    jq -n --argjson f "$(fingers prints/DB1_B/10${i}_2.iso iso19794-2)" '{fingers: $f, max_candidates: 3}' >id.json
+    ocall "id$i" /v1/gallery/identify id.json
+    [ "$code" = 200 ] || fail "identify $i: $code $(cat id$i.out)"
+    [ "$(jq '.candidates[0].subject' id$i.out)" = "10$i" ] || fail "identify $i: $(cat id$i.out)"
+done
+jq -n --argjson f "$(fingers prints/DB1_B/101_2.png png)" '{subject: 101, fingers: $f}' >v.json
+ocall vm /v1/gallery/verify v.json
+[ "$code" = 200 ] || fail "verify: $code $(cat vm.out)"
+jq -n --argjson f "$(fingers prints/DB1_B/102_2.iso iso19794-2)" '{subject: 101, fingers: $f}' >v2.json
+ocall vn /v1/gallery/verify v2.json
+awk -v m="$(jq .score vm.out)" -v n="$(jq .score vn.out)" 'BEGIN { exit !(m >= 40 && n < 40) }' \
+    || fail "verify scores: mate $(jq .score vm.out), non-mate $(jq .score vn.out)"
+jq -n --argjson f "$(fingers prints/DB1_B/101_2.png png)" '{subject: 999, fingers: $f}' >v3.json
+ocall vu /v1/gallery/verify v3.json
+[ "$code" = 404 ] || fail "unknown subject: $code $(cat vu.out)"
+echo '{"subject": 5, "fingers": [{"format": "bmp", "data": "AAAA"}]}' >bad.json
+ocall bad /v1/gallery/enrol bad.json
+[ "$code" = 400 ] && [ "$(jq -r .field bad.out)" = 'fingers[0]' ] || fail "bad format: $code $(cat bad.out)"
+echo '{"subject": 5, "fingers": [], "colour": 1}' >bad2.json
+ocall bad2 /v1/gallery/enrol bad2.json
+[ "$code" = 400 ] && [ "$(jq -r .field bad2.out)" = colour ] || fail "unknown field: $code $(cat bad2.out)"
+
+# the partner's query with an ANSI INCITS 378 template searches the same gallery
+"$bin" extract prints/DB1_B/101_2.png -o p101.ansi --format ansi || fail "extract ansi"
+pq pa biometric "$(probe_body p101.ansi ansi378 ASYLUM g-ansi)"
+[ "$code" = 200 ] && [ "$(jq -r .result pa.out)" = match ] && [ "$(jq -r .disclosure.surname pa.out)" = A ] \
+    || fail "ansi378 partner probe: $code $(cat pa.out)"
+
+stop_node USA
+[ "$node_rc" = 0 ] || fail "USA exit $node_rc"
+start_node USA
+tok_USA=$(officer_token USA)
+ocall id4 /v1/gallery/identify id.json
+[ "$(jq '.candidates[0].subject' id4.out)" = 103 ] || fail "after restart: $(cat id4.out)"
+echo "gallery: 3 enrolled (png, iso, wsq), identified, verified, reloaded after a restart"
