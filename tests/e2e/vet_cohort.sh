@@ -90,7 +90,10 @@ check_truth run2
 dups=$(sort q2.log | uniq -d | wc -l)
 [ "$dups" -le 1 ] || fail "$dups applicants queried twice"
 resent=$(jq -r .this_run.resent run2/summary.json)
-[ "$resent" = "$dups" ] || fail "summary says $resent resent, the log shows $dups repeats"
+# the kill can land after the journal marked a query "sent" and before the
+# transport saw it: then it is resent but appears once in the log
+[ "$dups" -le "$resent" ] && [ "$resent" -le 1 ] ||
+    fail "summary says $resent resent, the log shows $dups repeats"
 [ "$(sqlite3 run2/journal.sqlite "SELECT max(attempts) FROM applicants")" -le 2 ] ||
     fail "an applicant was sent more than twice"
 
