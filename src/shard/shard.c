@@ -312,6 +312,9 @@ void pm_shard_server_stop(pm_shard_server_t *s)
         return;
     if (s->sub) {
         natsSubscription_Unsubscribe(s->sub);
+        /* a PING/PONG round trip: the server has taken the UNSUB before we
+         * return, so a request sent after the stop goes to a live replica */
+        if (s->nc) natsConnection_FlushTimeout(s->nc, 2000);
         natsSubscription_Destroy(s->sub);
     }
     if (s->nc) {
