@@ -6,11 +6,13 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -802,3 +804,253 @@ int pm_cmd_officer_import(int argc, char **argv)
     json_decref(o);
     return rejected ? EXIT_ANSWER : 0;
 }
+
+/* ---- officer history | report | enrol | identify: the officer routes from a terminal */
+
+/* Appends "&name=value" (value percent-encoded) to a query string. */
+static void qarg(char *q, size_t cap, const char *name, const char *value)
+{
+    size_t l = strlen(q);
+    if (!value || l + 1 >= cap) return;
+    l += (size_t)snprintf(q + l, cap - l, "%s%s=", l ? "&" : "?", name);
+    for (const unsigned char *p = (const unsigned char *)value; *p && l + 4 < cap; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '_' || *p == '.' || *p == '~')
+            q[l++] = (char)*p;
+        else
+            l += (size_t)snprintf(q + l, cap - l, "%%%02X", *p);
+    }
+    q[l < cap ? l : cap - 1] = '\0';
+}
+
+/* Prints a report answer as the node sent it (the same bytes as `perimeter report`). */
+static int print_body(int rc, const pm_error_t *e, long status, pm_buf_t *ans)
+{
+    if (rc || status != 200) return client_answer(rc, e, status, ans, 0);
+    fwrite(ans->data ? (const char *)ans->data : "", 1, ans->len, stdout);
+    pm_buf_free(ans);
+    return 0;
+}
+
+static void oreport_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: perimeter officer history --config FILE (--traveller ID | --record CCC:ID |\n"
+            "                                 --document NUMBER) [--csv | --json]\n"
+            "       perimeter officer report KIND --config FILE [--as-of DATE] [--stay CODE=DAYS ...]\n"
+            "                                 [--all] [--traveller ID] [--years N] [--required N]\n"
+            "                                 [--csv | --json]\n"
+            "A running node's history and reports (KIND: reconcile, overstays, presence;\n"
+            "reports need the supervisor role), printed as `perimeter report` prints them.\n"
+            "Token from --token or $PERIMETER_TOKEN; --url overrides the node's address.\n");
+}
+
+/* officer history / officer report: argv[0] is "history" or "report". */
+static int officer_reports(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"token", required_argument, NULL, 'T'},
+        {"url", required_argument, NULL, 'U'},    {"csv", no_argument, NULL, 'C'},
+        {"json", no_argument, NULL, 'j'},         {"traveller", required_argument, NULL, 't'},
+        {"record", required_argument, NULL, 'r'}, {"document", required_argument, NULL, 'd'},
+        {"as-of", required_argument, NULL, 'a'},  {"stay", required_argument, NULL, 's'},
+        {"all", no_argument, NULL, 'A'},          {"years", required_argument, NULL, 'y'},
+        {"required", required_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int history = strcmp(argv[0], "history") == 0;
+    const char *config = NULL, *token = NULL, *url = NULL, *fmt = "text";
+    char q[1024] = "", stay[512] = "";
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': config = optarg; break;
+        case 'T': token = optarg; break;
+        case 'U': url = optarg; break;
+        case 'C': fmt = "csv"; break;
+        case 'j': fmt = "json"; break;
+        case 't': qarg(q, sizeof q, "traveller", optarg); break;
+        case 'r': qarg(q, sizeof q, "record", optarg); break;
+        case 'd': qarg(q, sizeof q, "document", optarg); break;
+        case 'a': qarg(q, sizeof q, "as_of", optarg); break;
+        case 'A': qarg(q, sizeof q, "all", "1"); break;
+        case 'y': qarg(q, sizeof q, "years", optarg); break;
+        case 'q': qarg(q, sizeof q, "required", optarg); break;
+        case 's': {
+            size_t l = strlen(stay);
+            snprintf(stay + l, sizeof stay - l, "%s%s", l ? "," : "", optarg);
+            break;
+        }
+        case 'h': oreport_usage(stdout); return 0;
+        default: oreport_usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (!config || optind != argc - (history ? 0 : 1)) {
+        oreport_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (stay[0]) qarg(q, sizeof q, "stay", stay);
+    qarg(q, sizeof q, "format", fmt);
+    char path[1200];
+    if (history)
+        snprintf(path, sizeof path, "/v1/history%s", q);
+    else {
+        const char *kind = argv[optind];
+        if (strcmp(kind, "reconcile") && strcmp(kind, "overstays") && strcmp(kind, "presence")) {
+            fprintf(stderr, "perimeter: report kind is reconcile, overstays or presence\n");
+            return EXIT_USAGE;
+        }
+        snprintf(path, sizeof path, "/v1/reports/%s%s", kind, q);
+    }
+    struct client c;
+    memset(&c, 0, sizeof c);
+    if (client_open(&c, config, url, token)) return EXIT_FATAL;
+    pm_error_t e;
+    pm_error_clear(&e);
+    long status = 0;
+    pm_buf_t ans;
+    int rc = pm_node_call(&c.rq, "GET", path, NULL, 0, NULL, &status, &ans, &e);
+    pm_node_config_free(&c.cfg);
+    return print_body(rc, &e, status, &ans);
+}
+
+int pm_cmd_officer_history(int argc, char **argv);
+int pm_cmd_officer_history(int argc, char **argv) { return officer_reports(argc, argv); }
+int pm_cmd_officer_report(int argc, char **argv);
+int pm_cmd_officer_report(int argc, char **argv) { return officer_reports(argc, argv); }
+
+static void ogallery_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: perimeter officer enrol --config FILE --subject ID [--status CLASS]\n"
+            "                               FILE[@POSITION] ...\n"
+            "       perimeter officer identify --config FILE [--max N] FILE[@POSITION] ...\n"
+            "Enrols finger views into a running node's gallery, or searches it (1:N), through\n"
+            "the officer routes. FILE is a PNG or WSQ image (.png, .wsq) or a template\n"
+            "(.iso / .ist ISO 19794-2, .ansi ANSI 378); POSITION 1-10 (ISO/ANSI finger).\n"
+            "CLASS (enrol): foreign_national (default), citizen, permanent_resident,\n"
+            "asylum_claimant. Token from --token or $PERIMETER_TOKEN.\n");
+}
+
+static const char *finger_format(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (!dot) return NULL;
+    if (!strcasecmp(dot, ".png")) return "png";
+    if (!strcasecmp(dot, ".wsq")) return "wsq";
+    if (!strcasecmp(dot, ".iso") || !strcasecmp(dot, ".ist")) return "iso19794-2";
+    if (!strcasecmp(dot, ".ansi")) return "ansi378";
+    return NULL;
+}
+
+/* officer enrol / officer identify: argv[0] is "enrol" or "identify". */
+static int officer_gallery(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"token", required_argument, NULL, 'T'},
+        {"url", required_argument, NULL, 'U'},    {"subject", required_argument, NULL, 's'},
+        {"status", required_argument, NULL, 'S'}, {"max", required_argument, NULL, 'm'},
+        {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int enrol = strcmp(argv[0], "enrol") == 0;
+    const char *config = NULL, *token = NULL, *url = NULL, *status_s = "foreign_national";
+    long long subject = 0, maxc = 5;
+    int json = 0, ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        char *end;
+        switch (ch) {
+        case 'c': config = optarg; break;
+        case 'T': token = optarg; break;
+        case 'U': url = optarg; break;
+        case 'S': status_s = optarg; break;
+        case 'j': json = 1; break;
+        case 's':
+            subject = strtoll(optarg, &end, 10);
+            if (*end || subject <= 0) { ogallery_usage(stderr); return EXIT_USAGE; }
+            break;
+        case 'm':
+            maxc = strtoll(optarg, &end, 10);
+            if (*end || maxc < 1 || maxc > 100) { ogallery_usage(stderr); return EXIT_USAGE; }
+            break;
+        case 'h': ogallery_usage(stdout); return 0;
+        default: ogallery_usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (!config || optind >= argc || (enrol && !subject) || argc - optind > 10) {
+        ogallery_usage(stderr);
+        return EXIT_USAGE;
+    }
+    json_t *fingers = json_array();
+    pm_error_t e;
+    pm_error_clear(&e);
+    for (int i = optind; i < argc; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s", argv[i]);
+        long pos = 0;
+        char *at = strrchr(path, '@');
+        if (at) {
+            char *end;
+            pos = strtol(at + 1, &end, 10);
+            if (*end || pos < 0 || pos > 10) {
+                fprintf(stderr, "perimeter: %s: finger position is 0..10\n", argv[i]);
+                json_decref(fingers);
+                return EXIT_USAGE;
+            }
+            *at = '\0';
+        }
+        const char *fmt = finger_format(path);
+        if (!fmt) {
+            fprintf(stderr, "perimeter: %s: not .png, .wsq, .iso, .ist or .ansi\n", path);
+            json_decref(fingers);
+            return EXIT_USAGE;
+        }
+        uint8_t *data = NULL;
+        size_t len = 0;
+        if (pm_file_read(path, 8u << 20, &data, &len, &e)) {
+            fprintf(stderr, "perimeter: %s\n", pm_error_text(&e));
+            json_decref(fingers);
+            return EXIT_FATAL;
+        }
+        size_t b64len = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
+        char *b64 = malloc(b64len);
+        if (!b64) {
+            free(data);
+            json_decref(fingers);
+            return EXIT_FATAL;
+        }
+        sodium_bin2base64(b64, b64len, data, len, sodium_base64_VARIANT_ORIGINAL);
+        free(data);
+        json_t *f = json_pack("{s:s, s:s}", "format", fmt, "data", b64);
+        free(b64);
+        if (pos) json_object_set_new(f, "position", json_integer(pos));
+        json_array_append_new(fingers, f);
+    }
+    json_t *body = enrol ? json_pack("{s:I, s:{s:s}, s:o}", "subject", (json_int_t)subject,
+                                     "person", "status", status_s, "fingers", fingers)
+                         : json_pack("{s:o, s:I}", "fingers", fingers, "max_candidates",
+                                     (json_int_t)maxc);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text) return EXIT_FATAL;
+    struct client c;
+    memset(&c, 0, sizeof c);
+    if (client_open(&c, config, url, token)) {
+        free(text);
+        return EXIT_FATAL;
+    }
+    long status = 0;
+    pm_buf_t ans;
+    int rc = pm_node_call(&c.rq, "POST", enrol ? "/v1/gallery/enrol" : "/v1/gallery/identify",
+                          text, strlen(text), "application/json", &status, &ans, &e);
+    free(text);
+    pm_node_config_free(&c.cfg);
+    return client_answer(rc, &e, status, &ans, json);
+}
+
+int pm_cmd_officer_enrol(int argc, char **argv);
+int pm_cmd_officer_enrol(int argc, char **argv) { return officer_gallery(argc, argv); }
+int pm_cmd_officer_identify(int argc, char **argv);
+int pm_cmd_officer_identify(int argc, char **argv) { return officer_gallery(argc, argv); }

@@ -67,4 +67,19 @@ start_node USA
 tok_USA=$(officer_token USA)
 ocall id4 /v1/gallery/identify id.json
 [ "$(jq '.candidates[0].subject' id4.out)" = 103 ] || fail "after restart: $(cat id4.out)"
-echo "gallery: 3 enrolled (png, iso, wsq), identified, verified, reloaded after a restart"
+# the same routes from a terminal: perimeter officer enrol / identify
+PERIMETER_TOKEN=$tok_USA "$bin" officer enrol --config pair/USA/node.json --subject 201 \
+    prints/DB1_B/102_2.png@2 --json >ce.out 2>ce.err || fail "officer enrol: $(cat ce.err)"
+[ "$(jq .subject ce.out)" = 201 ] || fail "officer enrol: $(cat ce.out)"
+PERIMETER_TOKEN=$tok_USA "$bin" officer identify --config pair/USA/node.json --max 3 \
+    prints/DB1_B/101_2.png --json >ci.out 2>ci.err || fail "officer identify: $(cat ci.err)"
+[ "$(jq '.candidates[0].subject' ci.out)" = 101 ] || fail "officer identify: $(cat ci.out)"
+rc=0
+PERIMETER_TOKEN=$tok_USA "$bin" officer identify --config pair/USA/node.json prints/x.bmp \
+    >/dev/null 2>cb.err || rc=$?
+[ "$rc" = 2 ] || fail "officer identify of a .bmp: rc $rc"
+rc=0
+PERIMETER_TOKEN=bad "$bin" officer identify --config pair/USA/node.json prints/DB1_B/101_2.png \
+    >/dev/null 2>ct.err || rc=$?
+[ "$rc" = 1 ] || fail "officer identify with a bad token: rc $rc"
+echo "gallery: 3 enrolled (png, iso, wsq), identified, verified, reloaded after a restart; CLI client"

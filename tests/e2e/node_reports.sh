@@ -92,5 +92,16 @@ code=$(curl -sS -o rm.json -w '%{http_code}' --cacert "$ca" -H "Authorization: B
 "$bin" report removals --db "$db" --orders orders.csv --json >cli_rm.json || fail "cli removals"
 cmp -s rm.json cli_rm.json || fail "removals differ from the CLI"
 [ "$(jq '.rows | length' rm.json)" = 3 ] || fail "removals rows: $(cat rm.json)"
+# the same from a terminal: perimeter officer history / report print the node's bytes
+PERIMETER_TOKEN=$tok "$bin" officer history --config pair/CAN/node.json --document "$doc" --csv \
+    >oh.csv 2>oh.err || fail "officer history: $(cat oh.err)"
+cmp -s oh.csv cli_h.csv || fail "officer history differs from the CLI"
+PERIMETER_TOKEN=$stok "$bin" officer report overstays --config pair/CAN/node.json \
+    --as-of 2026-02-20 --stay CAN=0 --stay default=30 --json >oo.json 2>oo.err || fail "officer report: $(cat oo.err)"
+cmp -s oo.json cli_o.json || fail "officer report differs from the CLI"
+rc=0
+PERIMETER_TOKEN=$tok "$bin" officer report reconcile --config pair/CAN/node.json >/dev/null 2>or.err || rc=$?
+[ "$rc" = 1 ] || fail "officer report as a plain officer: rc $rc"
+assert_contains or.err 'role_insufficient'
 stop_node CAN
 echo "node_reports: ok (history, 3 reports x formats, removals, 11 refusals)"
