@@ -1,97 +1,145 @@
 #!/usr/bin/env bash
-# make demo: two partner nodes (CAN and USA), one database each, exchanging
-# their entry records so that each side's entries become the other's exits.
-# (Later issues run the nodes as HTTP servers; for now the feed is a file.)
+# make demo: the two-country story on loopback. Canada and the United States
+# each run a Perimeter node with the same agreement; a week of crossings is
+# exchanged through the nodes (an entry into one country is an exit from the
+# other), Canada vets a cohort of refugee applicants' fingerprints against the
+# US holdings, both sides run their reports, the US pre-clears a flight, and
+# each side checks the other's disclosure log against signed checkpoints.
+# Everything is generated (synthetic people and fingerprints); nothing from
+# ../shared is needed. Output stays in the folder printed at the end.
 set -euo pipefail
 bin=${1:-build/perimeter}
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 work=${PERIMETER_DEMO_DIR:-$(mktemp -d /tmp/perimeter-demo.XXXXXX)}
 mkdir -p "$work"
 cd "$work"
-rm -f can.db* usa.db*
+rm -rf pair gen coh vet-out ./*.csv ./*.json ./*.log
 say() { printf '\n== %s\n' "$*"; }
+pids=()
+cleanup() {
+    local p
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+# two free loopback ports
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pick_port() {
+    local p
+    for _ in $(seq 1 50); do
+        p=$((20000 + RANDOM % 20000))
+        if port_free "$p" && [ "$p" != "${1:-0}" ]; then echo "$p"; return; fi
+    done
+    echo "no free port" >&2
+    exit 1
+}
+port_can=$(pick_port)
+port_usa=$(pick_port "$port_can")
 
 "$bin" --version
-say "1. Generate a week of land-border crossings for CAN and USA (synthetic people)"
-if "$bin" synth crossings --help >/dev/null 2>&1; then
-  "$bin" synth crossings --people 60000 --days 7 --seed 2026 --countries CAN,USA \
-    --split gen --truth gen/truth.csv --noise 0.05
-else
-  # without the generator, the importer's sample rows stand in
-  mkdir -p gen
-  "$bin" bench ingest --rows 8000 --seed 1 --country CAN --write-csv gen/CAN.csv
-  "$bin" bench ingest --rows 8000 --seed 2 --country USA --write-csv gen/USA.csv
-fi
+say "1. Two populations and a week of their land-border crossings (synthetic people)"
+"$bin" synth crossings --people 20000 --days 7 --seed 2026 --countries CAN,USA \
+    --split gen --truth gen/truth.csv --people-out gen/people.csv --noise 0.05
 wc -l gen/CAN.csv gen/USA.csv
 
-say "2. Each node imports the entries its own ports recorded"
-"$bin" crossings import --db can.db gen/CAN.csv
-"$bin" crossings import --db usa.db gen/USA.csv
-echo "(importing the same file again stores nothing new:)"
-"$bin" crossings import --db can.db gen/CAN.csv
+say "2. Two nodes, each with its key, certificate, the partner's CA and the same agreement"
+"$bin" init --country CAN --partner USA --port "$port_can" --partner-port "$port_usa" pair
+echo "agreement hash (both sides): $("$bin" agreement hash pair/CAN/agreement-USA.json)"
+for cc in CAN USA; do
+    "$bin" serve --config "pair/$cc/node.json" 2>>"$cc.log" &
+    pids+=($!)
+done
+for cc in CAN USA; do
+    port=$(sed -n 's/.*"port": *\([0-9]*\).*/\1/p' "pair/$cc/node.json" | head -1)
+    for i in $(seq 1 100); do
+        curl -s -o /dev/null --cacert "pair/$cc/ca/ca.pem" "https://127.0.0.1:$port/health" && break
+        sleep 0.1
+    done
+    echo "$cc node up on https://127.0.0.1:$port (log $work/$cc.log)"
+done
+token() { # CC USER ROLE
+    PERIMETER_PASSWORD=demo-pass-$2 "$bin" officer add --config "pair/$1/node.json" --replace \
+        --role "$3" "$2" >/dev/null
+    PERIMETER_PASSWORD=demo-pass-$2 "$bin" officer login --config "pair/$1/node.json" --user "$2"
+}
+tok_can=$(token CAN claire supervisor)
+tok_usa=$(token USA sam supervisor)
 
-say "3. Exchange the feeds both ways: their entry is our exit"
-"$bin" crossings export --db can.db --since 0 -o can-feed.jsonl
-"$bin" crossings export --db usa.db --since 0 -o usa-feed.jsonl
-"$bin" crossings import --db usa.db --from-partner CAN can-feed.jsonl
-"$bin" crossings import --db can.db --from-partner USA usa-feed.jsonl
-cursor=$("$bin" crossings stats --db usa.db --json | sed 's/.*"CAN":\([0-9]*\).*/\1/')
-echo "(USA stored how far it read CAN's feed: cursor $cursor; resuming there finds nothing new yet)"
-"$bin" crossings export --db can.db --since "$cursor" | wc -l
+say "3. Each country's ports post their own crossings to their node; the feed carries the entries"
+PERIMETER_TOKEN=$tok_can "$bin" officer import --config pair/CAN/node.json gen/CAN.csv
+PERIMETER_TOKEN=$tok_usa "$bin" officer import --config pair/USA/node.json gen/USA.csv
+stat() { "$bin" crossings stats --db "pair/$1/perimeter.db" --json | sed -n "s/.*\"$2\": *\([0-9]*\).*/\1/p" | head -1; }
+for i in $(seq 1 300); do
+    [ "$(stat USA partner_exits)" = "$(stat CAN our_entries)" ] &&
+        [ "$(stat CAN partner_exits)" = "$(stat USA our_entries)" ] && break
+    sleep 0.2
+done
+for cc in CAN USA; do
+    echo "--- $cc"
+    "$bin" crossings stats --db "pair/$cc/perimeter.db"
+done
+PERIMETER_TOKEN=$tok_can "$bin" partner feed-status --config pair/CAN/node.json | sed -n 1,12p
 
-say "4. What each side knows"
-for side in can usa; do
-  echo "--- ${side^^}"
-  "$bin" crossings stats --db $side.db
+say "4. Each side links its records into travellers; reports from the running node"
+for cc in CAN USA; do
+    "$bin" link --db "pair/$cc/perimeter.db" | tail -1
+done
+PERIMETER_TOKEN=$tok_can "$bin" officer report reconcile --config pair/CAN/node.json | sed -n 1,6p
+echo "(overstays need more than a week of data; the figures against the generator's truth:"
+echo " perimeter eval entry-exit, docs/link.md)"
+"$bin" eval linkage --crossings <(cat gen/CAN.csv; tail -n +2 gen/USA.csv) \
+    --truth gen/truth.csv --country CAN --em 0 | grep -E '^(records|persons|precision|recall)' || true
+
+say "5. Refugee cohort vetting: 12 applicants' ten-prints, 3 of them known to the US"
+"$bin" synth cohort --out coh --applicants 12 --known 3 --bad 1 --seed 2026 --threads 2
+# the US holds its own encounters of those three: enrolled through its officer route
+for subj in $(awk -F, 'NR > 1 { print $1 }' coh/partner/enroll.csv | sort -u); do
+    files=$(awk -F, -v s="$subj" 'NR > 1 && $1 == s { print "coh/partner/" $4 "@" $3 }' coh/partner/enroll.csv)
+    # shellcheck disable=SC2086
+    PERIMETER_TOKEN=$tok_usa "$bin" officer enrol --config pair/USA/node.json --subject "$subj" \
+        $files --json >/dev/null
+done
+echo "US gallery: $(awk -F, 'NR > 1' coh/partner/enroll.csv | wc -l) fingers of $(awk -F, 'NR > 1 { print $1 }' coh/partner/enroll.csv | sort -u | wc -l) subjects"
+PERIMETER_TOKEN=$tok_can "$bin" vet coh --purpose ASYLUM --config pair/CAN/node.json \
+    --partner USA --out vet-out --workers 2 || true
+echo "--- against the generator's truth (coh/truth.csv):"
+ok=0; bad=0
+while IFS=, read -r app _ _ _ expected; do
+    [ "$app" = applicant ] && continue
+    got=$(sed -n 's/.*"outcome": *"\([a-z_]*\)".*/\1/p' "vet-out/cases/$app.json" 2>/dev/null | head -1)
+    if [ "$got" = "$expected" ]; then ok=$((ok + 1)); else bad=$((bad + 1)); echo "  $app: $got (truth: $expected)"; fi
+done <coh/truth.csv
+echo "  $ok applicants as the truth says, $bad not"
+echo "matches wait for an officer's review (R14): vet-out/adjudication.jsonl"
+
+say "6. The US pre-clears a flight to the US: documents, watchlist, past stays"
+"$bin" synth manifest --from-people gen/people.csv --passengers 200 --flights 1 --seed 7 \
+    --date 2026-01-12 -o manifest.csv --truth manifest-truth.csv
+"$bin" synth watchlist --from-people gen/people.csv --size 2000 --hits 500 --seed 7 \
+    -o watchlist.csv --truth watchlist-truth.csv
+"$bin" preclear manifest.csv --watchlist watchlist.csv --db pair/USA/perimeter.db \
+    --stay USA=0 --json >preclear.json
+jq -r '"passengers \(.passengers): cleared \(.cleared), refer \(.refer), do not board \(.do_not_board); per traveller p50 \(.ms_p50 * 1000 | floor) us, p95 \(.ms_p95 * 1000 | floor) us"' preclear.json
+jq -r '.rows[] | select(.decision != "cleared") | "  \(.passenger_seq) \(.name): \(.decision): \(.reasons)"' preclear.json | cut -c1-160
+echo "(every traveller's decision and reasons: $work/preclear.json)"
+
+say "7. Disclosure logs: checkpoints signed and exchanged, then each side's log verified"
+for cc in CAN USA; do
+    port=$(sed -n 's/.*"port": *\([0-9]*\).*/\1/p' "pair/$cc/node.json" | head -1)
+    t=$tok_can; [ "$cc" = USA ] && t=$tok_usa
+    curl -s --cacert "pair/$cc/ca/ca.pem" -H "Authorization: Bearer $t" -X POST \
+        "https://127.0.0.1:$port/v1/audit/checkpoint" >/dev/null
+done
+cleanup
+pids=()
+echo "nodes stopped"
+"$bin" audit report pair/USA/audit.log | sed -n 1,12p
+for cc in CAN USA; do
+    other=USA; [ "$cc" = USA ] && other=CAN
+    echo "--- $cc's log, checked against the checkpoints $other holds of it:"
+    "$bin" audit verify "pair/$cc/audit.log" --checkpoints "pair/$other/partners/$cc-checkpoints.jsonl" \
+        --key "$(cat "pair/$cc/audit.pub")"
 done
 
-say "5. A few travel histories (by document, on both sides)"
-# the documents that crossed most often, from CAN's own entries
-awk -F, 'FNR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-          { print $col["document_number"] "," $col["document_issuer"] }' gen/CAN.csv gen/USA.csv |
-  sort | uniq -c | sort -k1,1nr -k2 >doc-counts.txt
-docs=$(awk 'NR <= 3 { print $2 }' doc-counts.txt)
-for d in $docs; do
-  num=${d%,*}; iss=${d#*,}
-  for side in can usa; do
-    echo "--- ${side^^}: document $num issued by $iss"
-    "$bin" history --db $side.db --document "$num" --issuer "$iss"
-  done
-done
-
-say "6. History by exact name and date of birth (USA side, JSON)"
-row=$(sed -n 2p can-feed.jsonl)
-sur=$(echo "$row" | sed 's/.*"surname":"\([^"]*\)".*/\1/')
-dob=$(echo "$row" | sed 's/.*"date_of_birth":"\([^"]*\)".*/\1/')
-echo "surname '$sur', born $dob:"
-"$bin" history --db usa.db --surname "$sur" --dob "$dob" --json >history.json
-sed -n 1,30p history.json
-
-say "7. Each node links its records into travellers (no shared person id)"
-for side in can usa; do
-  echo "--- ${side^^}"
-  "$bin" link --db $side.db --em 0
-  echo "reconciliation of exits with a prior entry (an exit by a resident who entered"
-  echo "before the week has nothing to reconcile with; those go to the work queue):"
-  "$bin" report reconcile --db $side.db | sed -n 1,5p
-  echo "uncertain pairs waiting for clerical review: $("$bin" review --db $side.db | grep -c '^#' || true)"
-done
-
-say "8. How good is that linkage? Measured against the generator's ground truth (CAN side)"
-{ cat gen/CAN.csv; tail -n +2 gen/USA.csv; } >all.csv
-"$bin" eval linkage --crossings all.csv --truth gen/truth.csv --country CAN --em 0 |
-  grep -E '^(records|persons|precision|recall|F1|reconciliation|review queue)'
-
-say "9. Synthetic fingerprints (no one's prints): 10 fingers x 8 impressions, then the FVC protocol"
-if "$bin" synth prints --help >/dev/null 2>&1; then
-  rm -rf prints
-  "$bin" synth prints --fingers 10 --impressions 8 --seed 2026 --out prints
-  "$bin" eval fvc prints | sed -n '/^DB1_B/,+2p'
-  echo "--- same finger, two impressions:"
-  "$bin" compare prints/DB1_B/101_1.png prints/DB1_B/101_2.png | sed -n 1p
-  echo "--- two different fingers:"
-  "$bin" compare prints/DB1_B/101_1.png prints/DB1_B/102_1.png | sed -n 1p
-  echo "(ground truth of each finger: class, singular points, transformation, minutiae in prints/truth.jsonl)"
-fi
-
-say "Done. Databases and files are in $work"
+say "Done. Nodes' databases, logs and every output are in $work"
