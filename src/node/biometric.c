@@ -450,6 +450,15 @@ void pm__h_gallery_enrol(pm__req_t *rq, pm_store_t *st)
         pm__reply_error(rq, 400, "invalid_field", e.msg, field);
         goto out;
     }
+    const char *status = person ? json_string_value(json_object_get(person, "status")) : NULL;
+    if (status && strcmp(status, "foreign_national") && strcmp(status, "citizen") &&
+        strcmp(status, "permanent_resident") && strcmp(status, "asylum_claimant")) {
+        pm__reply_error(rq, 400, "invalid_field",
+                        "status is foreign_national, citizen, permanent_resident or "
+                        "asylum_claimant",
+                        "person.status");
+        goto out;
+    }
     if (subj <= 0 || enc <= 0 || enc > UINT32_MAX) {
         pm__reply_error(rq, 400, "invalid_field", "subject and encounter: positive integers",
                         subj <= 0 ? "subject" : "encounter");

@@ -51,6 +51,9 @@ ocall vu /v1/gallery/verify v3.json
 echo '{"subject": 5, "fingers": [{"format": "bmp", "data": "AAAA"}]}' >bad.json
 ocall bad /v1/gallery/enrol bad.json
 [ "$code" = 400 ] && [ "$(jq -r .field bad.out)" = 'fingers[0]' ] || fail "bad format: $code $(cat bad.out)"
+jq -n --argjson f "$(fingers prints/DB1_B/101_2.png png)" '{subject: 6, person: {status: "visitor"}, fingers: $f}' >bad3.json
+ocall bad3 /v1/gallery/enrol bad3.json
+[ "$code" = 400 ] && [ "$(jq -r .field bad3.out)" = person.status ] || fail "bad status: $code $(cat bad3.out)"
 echo '{"subject": 5, "fingers": [], "colour": 1}' >bad2.json
 ocall bad2 /v1/gallery/enrol bad2.json
 [ "$code" = 400 ] && [ "$(jq -r .field bad2.out)" = colour ] || fail "unknown field: $code $(cat bad2.out)"
