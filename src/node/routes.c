@@ -15,8 +15,10 @@
 #include <time.h>
 
 #include "node/routes_reports.h"
+#include "node/routes_review.h"
 #include "node/server_impl.h"
 #include "perimeter/an2k.h"
+#include "perimeter/jobs.h"
 #include "perimeter/audit.h"
 #include "perimeter/image.h"
 #include "perimeter/policy.h"
@@ -426,7 +428,7 @@ static void h_feed_status(pm__req_t *rq, pm_store_t *st)
 }
 
 /* Officer -> our node -> the partner's node: forwards a query over mutual TLS. */
-static void forward_query(pm__req_t *rq, const char *kind)
+static void forward_query(pm__req_t *rq, pm_store_t *st, const char *kind)
 {
     const pm_node_partner_t *p = pm_node_config_partner(rq->node->cfg, rq->param);
     if (!p || !p->url[0]) {
@@ -491,20 +493,52 @@ static void forward_query(pm__req_t *rq, const char *kind)
         snprintf(outcome, sizeof outcome, "HTTP %ld%s%s", status, rule ? " refused " : "",
                  rule ? rule : "");
     pm__audit_t aev = {"answer", actor, p->code, purpose, outcome, NULL, 0, NULL, 0, txn, NULL};
-    json_decref(a);
     int bad = pm__audit_or_fail(rq, &aev) || pm__sync_or_fail(rq);
-    json_decref(q);
-    if (bad) {
+    if (bad || rc) {
+        json_decref(a);
+        json_decref(q);
         pm_buf_free(&ans);
-        return;
-    }
-    if (rc) {
-        pm_buf_free(&ans);
-        pm__reply_pm_error(rq, rc, &e, NULL);
+        if (!bad) pm__reply_pm_error(rq, rc, &e, NULL);
         return;
     }
     pm__node_log(rq->node, 0, "officer %s: %s query to %s answered %ld", rq->officer, kind, p->code,
                  status);
+    /* A match can lead to adverse action: it is kept as received partner data
+     * (origin tagged, R11) and waits in the review queue for an officer (R14);
+     * the officer's answer carries the review's id. */
+    if (status == 200 && st && res && strcmp(res, "match") == 0) {
+        pm_jobs_ctx_t jc = {st, rq->node->audit, p->agreement, cfg->country, actor};
+        char sref[PM_JOBS_REF_MAX], evid[PM_JOBS_TEXT_MAX];
+        snprintf(sref, sizeof sref, "txn:%s", txn ? txn : "");
+        json_t *disc = json_object_get(a, "disclosure");
+        char *dtext = disc ? json_dumps(disc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        snprintf(evid, sizeof evid, "%s", dtext ? dtext : "match");
+        free(dtext);
+        int64_t now = (int64_t)time(NULL), rid = 0, review = 0;
+        pm_error_t je;
+        pm_error_clear(&je);
+        int jr = pm_received_store(&jc, p->code, PM_RC_MATCH_RESULT, purpose ? purpose : "",
+                                   txn ? txn : "", sref, ans.data, ans.len, now, &rid, &je);
+        pm_review_request_t rr = {txn ? txn : "", p->code, purpose ? purpose : "", sref, 0,
+                                  "adverse decision on the case", evid, rid};
+        if (!jr) jr = pm_review_enqueue(&jc, &rr, now, &review, &je);
+        if (!jr && pm__sync_or_fail(rq)) jr = PM_EIO;
+        if (jr) {
+            json_decref(a);
+            json_decref(q);
+            pm_buf_free(&ans);
+            if (jr != PM_EIO)
+                pm__reply_error(rq, 500, "review_unavailable", pm_error_text(&je), NULL);
+            return;
+        }
+        json_object_set_new(a, "review_id", json_integer(review));
+        pm_buf_free(&ans);
+        json_decref(q);
+        pm__reply_json(rq, 200, a);
+        return;
+    }
+    json_decref(a);
+    json_decref(q);
     size_t len = ans.len;
     char *body = (char *)pm_buf_steal(&ans, &len);
     pm__reply(rq, (unsigned)status, "application/json", body, len);
@@ -512,14 +546,12 @@ static void forward_query(pm__req_t *rq, const char *kind)
 
 static void h_officer_query_bio(pm__req_t *rq, pm_store_t *st)
 {
-    (void)st;
-    forward_query(rq, "biographic");
+    forward_query(rq, st, "biographic");
 }
 
 static void h_officer_query_biometric(pm__req_t *rq, pm_store_t *st)
 {
-    (void)st;
-    forward_query(rq, "biometric");
+    forward_query(rq, st, "biometric");
 }
 
 /* ------------------------------------------------------------ partner */
@@ -788,6 +820,12 @@ static const pm__route_t routes[] = {
      PM_ROLE_SUPERVISOR, 1, PM__BODY_NONE, pm__h_report},
     {{"POST", "/v1/reports/removals", OFF, "departures of people under removal orders (CSV orders)"},
      PM_ROLE_SUPERVISOR, 1, PM__BODY_IMPORT, pm__h_report_removals},
+    {{"GET", "/v1/reviews", OFF, "matches waiting for human review (R14)"}, PM_ROLE_OFFICER, 1,
+     PM__BODY_NONE, pm__h_reviews},
+    {{"POST", "/v1/reviews/{id}/decision", OFF, "confirm or reject a match, with a reason (R14)"},
+     PM_ROLE_SUPERVISOR, 1, PM__BODY_JSON, pm__h_review_decide},
+    {{"POST", "/v1/reviews/{id}/act", OFF, "may adverse action follow? refused before review (R14)"},
+     PM_ROLE_OFFICER, 1, PM__BODY_NONE, pm__h_review_act},
     {{"GET", "/v1/partner/hello", PAR, "which partner the node sees"}, 0, 0, PM__BODY_NONE,
      h_partner_hello},
     {{"GET", "/v1/partner/feed", PAR, "pull our entries after a cursor (JSON Lines)"}, 0, 1,

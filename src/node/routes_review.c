@@ -1,0 +1,161 @@
+/* The human review queue on the node (R14): officers list the matches that
+ * wait, a supervisor confirms or rejects each with a reason, and adverse
+ * action is asked for through the gate, which refuses it (naming R14) until a
+ * match is confirmed. Thin shells over the jobs library (include/perimeter/jobs.h);
+ * every decision and refusal goes to the node's disclosure log. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "node/routes_review.h"
+#include "perimeter/jobs.h"
+
+/* The jobs context of a review item: the agreement with the partner that
+ * answered (the first partner's for a local one). */
+static void ctx_of(const pm__req_t *rq, pm_store_t *st, const char *partner, char *actor,
+                   size_t cap, pm_jobs_ctx_t *jc)
+{
+    const pm_node_config_t *cfg = rq->node->cfg;
+    const pm_node_partner_t *p = partner && partner[0] ? pm_node_config_partner(cfg, partner) : NULL;
+    if (!p && cfg->npartners) p = &cfg->partners[0];
+    pm__audit_actor(rq, actor, cap);
+    *jc = (pm_jobs_ctx_t){st, rq->node->audit, p ? p->agreement : NULL, cfg->country, actor};
+}
+
+static json_t *item_json(const pm_review_item_t *it)
+{
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "id",
+                          (json_int_t)it->id, "status", pm_review_status_name(it->status), "txn",
+                          it->txn, "partner", it->partner, "purpose", it->purpose, "subject_ref",
+                          it->subject_ref, "evidence", it->evidence, "created_at",
+                          (json_int_t)it->created_at, "action", it->action);
+    if (o && it->status != PM_REVIEW_PENDING) {
+        json_object_set_new(o, "officer", json_string(it->officer));
+        json_object_set_new(o, "why", json_string(it->why));
+        json_object_set_new(o, "decided_at", json_integer((json_int_t)it->decided_at));
+    }
+    return o;
+}
+
+static int param_id(pm__req_t *rq, int64_t *id)
+{
+    char *end;
+    long long v = strtoll(rq->param, &end, 10);
+    if (!rq->param[0] || *end || v <= 0) {
+        pm__reply_error(rq, 400, "invalid_field", "the review id is a positive integer", "id");
+        return 0;
+    }
+    *id = v;
+    return 1;
+}
+
+void pm__h_reviews(pm__req_t *rq, pm_store_t *st)
+{
+    const char *s = pm__req_arg(rq, "status");
+    int status = PM_REVIEW_PENDING;
+    for (size_t i = 0; i < rq->nargs; i++)
+        if (strcmp(rq->args[i].name, "status") != 0) {
+            pm__reply_error(rq, 400, "unknown_argument", "this route has no such query argument",
+                            rq->args[i].name);
+            return;
+        }
+    if (s) {
+        if (!strcmp(s, "all"))
+            status = -1;
+        else if (!strcmp(s, "pending"))
+            status = PM_REVIEW_PENDING;
+        else if (!strcmp(s, "confirmed"))
+            status = PM_REVIEW_CONFIRMED;
+        else if (!strcmp(s, "rejected"))
+            status = PM_REVIEW_REJECTED;
+        else {
+            pm__reply_error(rq, 400, "bad_argument", "status is pending, confirmed, rejected or all",
+                            "status");
+            return;
+        }
+    }
+    pm_review_item_t *items = NULL;
+    size_t n = 0;
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = pm_review_list(st, status, &items, &n, &e);
+    if (rc) {
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        return;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        json_array_append_new(arr, item_json(&items[i]));
+    free(items);
+    pm__reply_json(rq, 200, json_pack("{s:o}", "reviews", arr));
+}
+
+void pm__h_review_decide(pm__req_t *rq, pm_store_t *st)
+{
+    static const pm__jfield_t f[] = {{"decision", JSON_STRING, 1, 16}, {"why", JSON_STRING, 1, 256}};
+    int64_t id;
+    if (!param_id(rq, &id)) return;
+    json_t *o = pm__json_body(rq, f, sizeof f / sizeof f[0]);
+    if (!o) return;
+    const char *d = pm__json_str(o, "decision"), *why = pm__json_str(o, "why");
+    int confirm = d && !strcmp(d, "confirm");
+    if (!confirm && !(d && !strcmp(d, "reject"))) {
+        json_decref(o);
+        pm__reply_error(rq, 400, "invalid_field", "decision is confirm or reject", "decision");
+        return;
+    }
+    pm_review_item_t it;
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = pm_review_get(st, id, &it, &e);
+    char actor[80];
+    pm_jobs_ctx_t jc;
+    ctx_of(rq, st, rc ? NULL : it.partner, actor, sizeof actor, &jc);
+    if (!rc) rc = pm_review_decide(&jc, id, confirm, rq->officer, why, (int64_t)time(NULL), &e);
+    json_decref(o);
+    if (!rc && pm__sync_or_fail(rq)) return;
+    if (rc == PM_ESTATE) {
+        pm__reply_error(rq, 409, "already_decided", pm_error_text(&e), NULL);
+        return;
+    }
+    if (rc) {
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        return;
+    }
+    pm__reply_json(rq, 200,
+                   json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "status",
+                             confirm ? "confirmed" : "rejected", "officer", rq->officer));
+}
+
+void pm__h_review_act(pm__req_t *rq, pm_store_t *st)
+{
+    int64_t id;
+    if (!param_id(rq, &id)) return;
+    pm_review_item_t it;
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = pm_review_get(st, id, &it, &e);
+    if (rc) {
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        return;
+    }
+    char actor[80];
+    pm_jobs_ctx_t jc;
+    ctx_of(rq, st, it.partner, actor, sizeof actor, &jc);
+    pm_decision_t dec;
+    memset(&dec, 0, sizeof dec);
+    rc = pm_review_adverse_action(&jc, id, (int64_t)time(NULL), &dec, &e);
+    if (pm__sync_or_fail(rq)) return;
+    if (rc == PM_EDENIED) {
+        json_t *r = json_pack("{s:s, s:s, s:s, s:n}", "code", "policy_refused", "rule", "R14",
+                              "message", pm_error_text(&e), "field");
+        pm__reply_json(rq, 403, r);
+        return;
+    }
+    if (rc) {
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        return;
+    }
+    pm__reply_json(rq, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "allowed", 1));
+}

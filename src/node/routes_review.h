@@ -1,0 +1,14 @@
+/* The human review queue's routes (routes_review.c). */
+#ifndef PM_NODE_ROUTES_REVIEW_H
+#define PM_NODE_ROUTES_REVIEW_H
+
+#include "node/server_impl.h"
+
+/* GET /v1/reviews[?status=pending|confirmed|rejected|all] */
+void pm__h_reviews(pm__req_t *rq, pm_store_t *st);
+/* POST /v1/reviews/{id}/decision {"decision":"confirm"|"reject","why":...} (supervisor) */
+void pm__h_review_decide(pm__req_t *rq, pm_store_t *st);
+/* POST /v1/reviews/{id}/act: may adverse action follow? 403 R14 until confirmed */
+void pm__h_review_act(pm__req_t *rq, pm_store_t *st);
+
+#endif
