@@ -826,6 +826,8 @@ static const pm__route_t routes[] = {
      PM_ROLE_SUPERVISOR, 1, PM__BODY_JSON, pm__h_review_decide},
     {{"POST", "/v1/reviews/{id}/act", OFF, "may adverse action follow? refused before review (R14)"},
      PM_ROLE_OFFICER, 1, PM__BODY_NONE, pm__h_review_act},
+    {{"GET", "/v1/subject-access", OFF, "a person's own crossings and disclosures (R12)"},
+     PM_ROLE_SUPERVISOR, 1, PM__BODY_NONE, pm__h_subject_access},
     {{"GET", "/v1/partner/hello", PAR, "which partner the node sees"}, 0, 0, PM__BODY_NONE,
      h_partner_hello},
     {{"GET", "/v1/partner/feed", PAR, "pull our entries after a cursor (JSON Lines)"}, 0, 1,

@@ -159,3 +159,62 @@ void pm__h_review_act(pm__req_t *rq, pm_store_t *st)
     }
     pm__reply_json(rq, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "allowed", 1));
 }
+
+/* ---- R12: a person's own report, on the node (its store and its log) ---- */
+
+void pm__h_subject_access(pm__req_t *rq, pm_store_t *st)
+{
+    static const char *const names[] = {"document", "issuer", "surname", "given_names",
+                                        "dob",      "format", NULL};
+    for (size_t i = 0; i < rq->nargs; i++) {
+        int ok = 0;
+        for (const char *const *n = names; *n && !ok; n++)
+            ok = strcmp(rq->args[i].name, *n) == 0;
+        if (!ok) {
+            pm__reply_error(rq, 400, "unknown_argument", "this route has no such query argument",
+                            rq->args[i].name);
+            return;
+        }
+    }
+    const char *fmt = pm__req_arg(rq, "format");
+    int html = fmt && !strcmp(fmt, "html");
+    if (fmt && !html && strcmp(fmt, "json")) {
+        pm__reply_error(rq, 400, "bad_argument", "format is json or html", "format");
+        return;
+    }
+    pm_subject_query_t q = {pm__req_arg(rq, "document"), pm__req_arg(rq, "issuer"),
+                            pm__req_arg(rq, "surname"),  pm__req_arg(rq, "given_names"),
+                            pm__req_arg(rq, "dob"),      NULL};
+    if (!(q.document_number && q.document_issuer) && !(q.surname && q.dob)) {
+        pm__reply_error(rq, 400, "bad_request",
+                        "give document + issuer, or surname + dob (given_names optional)", NULL);
+        return;
+    }
+    char actor[80];
+    pm_jobs_ctx_t jc;
+    ctx_of(rq, st, NULL, actor, sizeof actor, &jc);
+    pm_buf_t out, page;
+    pm_buf_init(&out, 64u << 20);
+    pm_buf_init(&page, 64u << 20);
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = pm_subject_access(&jc, &q, rq->officer, (int64_t)time(NULL), &out, &e);
+    if (!rc && pm__sync_or_fail(rq)) {
+        pm_buf_free(&out);
+        pm_buf_free(&page);
+        return;
+    }
+    if (!rc && html) rc = pm_subject_access_html((const char *)out.data, out.len, &page, &e);
+    if (rc) {
+        pm_buf_free(&out);
+        pm_buf_free(&page);
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        return;
+    }
+    pm_buf_t *b = html ? &page : &out;
+    size_t len = b->len;
+    char *body = (char *)pm_buf_steal(b, &len);
+    pm_buf_free(&out);
+    pm_buf_free(&page);
+    pm__reply(rq, 200, html ? "text/html; charset=utf-8" : "application/json", body, len);
+}

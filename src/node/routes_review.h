@@ -11,4 +11,7 @@ void pm__h_review_decide(pm__req_t *rq, pm_store_t *st);
 /* POST /v1/reviews/{id}/act: may adverse action follow? 403 R14 until confirmed */
 void pm__h_review_act(pm__req_t *rq, pm_store_t *st);
 
+/* GET /v1/subject-access?document=&issuer= | surname=&dob=[&given_names=][&format=html] (R12; supervisor) */
+void pm__h_subject_access(pm__req_t *rq, pm_store_t *st);
+
 #endif
