@@ -218,3 +218,117 @@ void pm__h_subject_access(pm__req_t *rq, pm_store_t *st)
     pm_buf_free(&page);
     pm__reply(rq, 200, html ? "text/html; charset=utf-8" : "application/json", body, len);
 }
+
+/* ---- R7 and R9: received data, irrelevance, the jobs run on the node ---- */
+
+void pm__h_received(pm__req_t *rq, pm_store_t *st)
+{
+    const char *only = pm__req_arg(rq, "irrelevant");
+    for (size_t i = 0; i < rq->nargs; i++)
+        if (strcmp(rq->args[i].name, "irrelevant") != 0) {
+            pm__reply_error(rq, 400, "unknown_argument", "this route has no such query argument",
+                            rq->args[i].name);
+            return;
+        }
+    pm_received_t *r = NULL;
+    size_t n = 0;
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = pm_received_list(st, only && !strcmp(only, "1"), &r, &n, &e);
+    if (rc) {
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        return;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I}", "id",
+                              (json_int_t)r[i].id, "origin", r[i].origin, "class",
+                              pm_record_class_name(r[i].cls), "purpose", r[i].purpose, "txn",
+                              r[i].txn, "subject_ref", r[i].subject_ref, "received_at",
+                              (json_int_t)r[i].received_at, "sha256", r[i].sha256, "bytes",
+                              (json_int_t)r[i].payload_len);
+        if (o && r[i].irrelevant_since) {
+            json_object_set_new(o, "irrelevant_since", json_integer(r[i].irrelevant_since));
+            json_object_set_new(o, "irrelevant_by", json_string(r[i].irrelevant_by));
+            json_object_set_new(o, "irrelevant_why", json_string(r[i].irrelevant_why));
+        }
+        json_array_append_new(arr, o);
+    }
+    free(r);
+    pm__reply_json(rq, 200, json_pack("{s:o}", "received", arr));
+}
+
+void pm__h_received_irrelevant(pm__req_t *rq, pm_store_t *st)
+{
+    static const pm__jfield_t f[] = {{"why", JSON_STRING, 1, 256}};
+    int64_t id;
+    if (!param_id(rq, &id)) return;
+    json_t *o = pm__json_body(rq, f, 1);
+    if (!o) return;
+    char actor[80];
+    pm_jobs_ctx_t jc;
+    ctx_of(rq, st, NULL, actor, sizeof actor, &jc);
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = pm_received_mark_irrelevant(&jc, id, rq->officer, pm__json_str(o, "why"),
+                                         (int64_t)time(NULL), &e);
+    json_decref(o);
+    if (!rc && pm__sync_or_fail(rq)) return;
+    if (rc == PM_ESTATE) {
+        pm__reply_error(rq, 409, "already_marked", pm_error_text(&e), NULL);
+        return;
+    }
+    if (rc) {
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        return;
+    }
+    pm__reply_json(rq, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "irrelevant", 1));
+}
+
+/* POST /v1/jobs/{job}: purge (R9) or destroy (R7), now, with the node's log. */
+void pm__h_job(pm__req_t *rq, pm_store_t *st)
+{
+    int purge = !strcmp(rq->param, "purge"), destroy = !strcmp(rq->param, "destroy");
+    if (!purge && !destroy) {
+        pm__reply_error(rq, 404, "not_found", "jobs: purge (R9) or destroy (R7)", "job");
+        return;
+    }
+    char actor[80];
+    pm_jobs_ctx_t jc;
+    ctx_of(rq, st, NULL, actor, sizeof actor, &jc);
+    pm_error_t e;
+    pm_error_clear(&e);
+    int64_t now = (int64_t)time(NULL);
+    json_t *o = NULL;
+    int rc;
+    if (purge) {
+        pm_purge_result_t r;
+        memset(&r, 0, sizeof r);
+        rc = pm_jobs_purge(&jc, now, 1024, &r, &e);
+        if (!rc) {
+            json_t *per = json_object();
+            for (int c = 0; c < PM_RC_COUNT; c++)
+                json_object_set_new(per, pm_record_class_name((pm_record_class_t)c),
+                                    json_integer((json_int_t)r.purged[c]));
+            o = json_pack("{s:s, s:o, s:I, s:I}", "job", "purge", "purged", per, "tombstones",
+                          (json_int_t)r.tombstones, "recovered", (json_int_t)r.recovered);
+        }
+    } else {
+        pm_destroy_result_t r;
+        memset(&r, 0, sizeof r);
+        rc = pm_jobs_destroy_irrelevant(&jc, now, &r, &e);
+        if (!rc)
+            o = json_pack("{s:s, s:I, s:I, s:I}", "job", "destroy", "destroyed",
+                          (json_int_t)r.destroyed, "overdue", (json_int_t)r.overdue, "tombstones",
+                          (json_int_t)r.tombstones);
+    }
+    if (!rc && pm__sync_or_fail(rq)) {
+        json_decref(o);
+        return;
+    }
+    if (rc) {
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        return;
+    }
+    pm__reply_json(rq, 200, o);
+}

@@ -14,4 +14,12 @@ void pm__h_review_act(pm__req_t *rq, pm_store_t *st);
 /* GET /v1/subject-access?document=&issuer= | surname=&dob=[&given_names=][&format=html] (R12; supervisor) */
 void pm__h_subject_access(pm__req_t *rq, pm_store_t *st);
 
+/* GET /v1/received[?irrelevant=1]: data received from partners (metadata) */
+void pm__h_received(pm__req_t *rq, pm_store_t *st);
+/* POST /v1/received/{id}/irrelevant {"why":...}: found irrelevant (R7) */
+void pm__h_received_irrelevant(pm__req_t *rq, pm_store_t *st);
+/* POST /v1/jobs/{purge|destroy} (admin): the retention purge (R9) or the
+ * destruction of data found irrelevant (R7), run now with the node's log */
+void pm__h_job(pm__req_t *rq, pm_store_t *st);
+
 #endif
