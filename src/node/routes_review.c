@@ -10,6 +10,7 @@
 
 #include "node/routes_review.h"
 #include "perimeter/jobs.h"
+#include "perimeter/travel.h"
 
 /* The jobs context of a review item: the agreement with the partner that
  * answered (the first partner's for a local one). */
@@ -331,4 +332,194 @@ void pm__h_job(pm__req_t *rq, pm_store_t *st)
         return;
     }
     pm__reply_json(rq, 200, o);
+}
+
+/* ---- R8: corrections, sent to every partner that received the record ---- */
+
+/* The one record of a JSON Lines text (validated like an import). */
+static int one_record(const char *data, size_t len, pm_crossing_t *c, pm_error_t *e)
+{
+    pm_crossing_reader_t *r = NULL;
+    int rc = pm_crossing_reader_open_mem(data, len, PM_CROSSING_FORMAT_JSONL, &r, e);
+    if (rc) return rc;
+    int got = pm_crossing_reader_next(r, c, NULL, e);
+    pm_crossing_t extra;
+    int more = got == 1 ? pm_crossing_reader_next(r, &extra, NULL, e) : 0;
+    pm_crossing_reader_free(r);
+    if (got < 0) return got;
+    if (got == 0) return pm_error_set(e, PM_EFORMAT, "no record");
+    if (more != 0) return pm_error_set(e, PM_EFORMAT, "one record only");
+    return PM_OK;
+}
+
+/* Sends every unacknowledged correction queued for partner p; returns how
+ * many the partner acknowledged. Failures stay queued (GET /v1/corrections). */
+static int send_corrections(pm__req_t *rq, pm_jobs_ctx_t *jc, const pm_node_partner_t *p,
+                            char *last_error, size_t cap)
+{
+    const pm_node_config_t *cfg = rq->node->cfg;
+    pm_correction_t *pend = NULL;
+    size_t n = 0;
+    pm_error_t e;
+    pm_error_clear(&e);
+    if (pm_corrections_pending(jc->store, p->code, &pend, &n, &e)) {
+        snprintf(last_error, cap, "%s", pm_error_text(&e));
+        return 0;
+    }
+    int acked = 0;
+    for (size_t i = 0; i < n; i++) {
+        pm_buf_t line;
+        pm_buf_init(&line, 1u << 20);
+        pm_correction_t c;
+        if (pm_correction_get(jc->store, pend[i].id, &c, &line, &e)) {
+            snprintf(last_error, cap, "%s", pm_error_text(&e));
+            pm_buf_free(&line);
+            continue;
+        }
+        json_t *b = json_pack("{s:I, s:s, s:s%}", "correction_id", (json_int_t)c.id, "txn", c.txn,
+                              "record", (const char *)line.data, line.len);
+        pm_buf_free(&line);
+        char *text = b ? json_dumps(b, JSON_COMPACT) : NULL;
+        json_decref(b);
+        if (!text) continue;
+        pm_node_request_t r = {p->url,        p->ca_file, cfg->cert_file, cfg->key_file, NULL,
+                               cfg->limits.client_timeout_s, 1u << 20, p->agreement->hash_hex};
+        long status = 0;
+        pm_buf_t ans;
+        int64_t now = (int64_t)time(NULL);
+        int rc = pm_node_call(&r, "POST", "/v1/partner/correction", text, strlen(text),
+                              "application/json", &status, &ans, &e);
+        free(text);
+        if (!rc) pm_correction_sent(jc, c.id, now, &e);
+        json_t *a = !rc ? json_loadb((const char *)ans.data, ans.len, 0, NULL) : NULL;
+        pm_buf_free(&ans);
+        if (a && status != 200) {
+            const char *m = json_string_value(json_object_get(a, "message"));
+            snprintf(last_error, cap, "%s answered HTTP %ld: %s", p->code, status, m ? m : "");
+            json_decref(a);
+            continue;
+        }
+        const char *ref = a ? json_string_value(json_object_get(a, "ack")) : NULL;
+        if (rc)
+            snprintf(last_error, cap, "%s: %s", p->code, pm_error_text(&e));
+        else if (!ref)
+            snprintf(last_error, cap, "%s answered HTTP %ld", p->code, status);
+        else if (pm_correction_acknowledged(jc, c.id, p->code, ref, now, &e))
+            snprintf(last_error, cap, "%s", pm_error_text(&e));
+        else
+            acked++;
+        json_decref(a);
+    }
+    free(pend);
+    return acked;
+}
+
+void pm__h_correction(pm__req_t *rq, pm_store_t *st)
+{
+    const char *why = pm__req_arg(rq, "why");
+    for (size_t i = 0; i < rq->nargs; i++)
+        if (strcmp(rq->args[i].name, "why") != 0) {
+            pm__reply_error(rq, 400, "unknown_argument", "this route has no such query argument",
+                            rq->args[i].name);
+            return;
+        }
+    if (!why || !why[0]) {
+        pm__reply_error(rq, 400, "missing_argument", "say why the record is corrected", "why");
+        return;
+    }
+    pm_crossing_t c;
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = one_record(rq->body.data ? (const char *)rq->body.data : "", rq->body.len, &c, &e);
+    if (rc) {
+        pm__reply_error(rq, 400, "invalid", pm_error_text(&e), "record");
+        return;
+    }
+    char actor[80];
+    pm_jobs_ctx_t jc;
+    ctx_of(rq, st, NULL, actor, sizeof actor, &jc);
+    size_t queued = 0;
+    rc = pm_correction_crossing(&jc, &c, why, (int64_t)time(NULL), &queued, &e);
+    if (!rc && pm__sync_or_fail(rq)) return;
+    if (rc) {
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        return;
+    }
+    int acked = 0;
+    char last_error[256] = "";
+    for (size_t i = 0; i < rq->node->cfg->npartners; i++) {
+        const pm_node_partner_t *p = &rq->node->cfg->partners[i];
+        if (p->url[0]) acked += send_corrections(rq, &jc, p, last_error, sizeof last_error);
+    }
+    if (pm__sync_or_fail(rq)) return;
+    char rec[PM_JOBS_REF_MAX];
+    snprintf(rec, sizeof rec, "%s:%s", c.reporting_country, c.record_id);
+    pm_decision_t d;
+    memset(&d, 0, sizeof d);
+    pm_correction_status(st, rec, &d, &e);
+    json_t *ans = json_pack("{s:s, s:I, s:i, s:b}", "record", rec, "queued", (json_int_t)queued,
+                            "acknowledged", acked, "complete", d.allow ? 1 : 0);
+    if (ans && last_error[0]) json_object_set_new(ans, "last_error", json_string(last_error));
+    pm__reply_json(rq, 200, ans);
+}
+
+void pm__h_partner_correction(pm__req_t *rq, pm_store_t *st)
+{
+    static const pm__jfield_t f[] = {{"correction_id", JSON_INTEGER, 1, 0},
+                                     {"txn", JSON_STRING, 1, 127},
+                                     {"record", JSON_STRING, 1, 1u << 20}};
+    json_t *o = pm__json_body(rq, f, sizeof f / sizeof f[0]);
+    if (!o) return;
+    const char *line = pm__json_str(o, "record");
+    pm_crossing_t c;
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = one_record(line, strlen(line), &c, &e);
+    if (rc) {
+        json_decref(o);
+        pm__reply_error(rq, 400, "invalid", pm_error_text(&e), "record");
+        return;
+    }
+    /* it came from the partner: its record, as the feed stored it */
+    snprintf(c.origin, sizeof c.origin, "%s", rq->partner->code);
+    char actor[80];
+    pm_jobs_ctx_t jc;
+    ctx_of(rq, st, rq->partner->code, actor, sizeof actor, &jc);
+    rc = pm_correction_apply_received(&jc, &c, pm__json_str(o, "txn"), (int64_t)time(NULL), &e);
+    if (!rc && pm__sync_or_fail(rq)) {
+        json_decref(o);
+        return;
+    }
+    if (rc) {
+        json_decref(o);
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        return;
+    }
+    char ack[96];
+    snprintf(ack, sizeof ack, "%s:%s", rq->node->cfg->country, pm__json_str(o, "txn"));
+    json_decref(o);
+    pm__reply_json(rq, 200, json_pack("{s:s, s:b}", "ack", ack, "applied", 1));
+}
+
+void pm__h_corrections(pm__req_t *rq, pm_store_t *st)
+{
+    pm_correction_t *pend = NULL;
+    size_t n = 0;
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = pm_corrections_pending(st, NULL, &pend, &n, &e);
+    if (rc) {
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        return;
+    }
+    json_t *arr = json_array();
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; arr && i < n; i++)
+        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s, s:I, s:i}", "id",
+                                             (json_int_t)pend[i].id, "record", pend[i].record,
+                                             "partner", pend[i].partner, "reason", pend[i].reason,
+                                             "age_s", (json_int_t)(now - pend[i].created_at),
+                                             "attempts", (int)pend[i].attempts));
+    free(pend);
+    pm__reply_json(rq, 200, json_pack("{s:o}", "unacknowledged", arr));
 }

@@ -22,4 +22,14 @@ void pm__h_received_irrelevant(pm__req_t *rq, pm_store_t *st);
  * destruction of data found irrelevant (R7), run now with the node's log */
 void pm__h_job(pm__req_t *rq, pm_store_t *st);
 
+/* POST /v1/corrections?why=... (supervisor; body: the corrected record as one
+ * JSON line): corrects our record and sends the correction to every partner
+ * that received it (R8); answers queued / acknowledged / complete */
+void pm__h_correction(pm__req_t *rq, pm_store_t *st);
+/* GET /v1/corrections: the unacknowledged ones with their age */
+void pm__h_corrections(pm__req_t *rq, pm_store_t *st);
+/* POST /v1/partner/correction (partner): the partner's correction of its
+ * record, applied and acknowledged */
+void pm__h_partner_correction(pm__req_t *rq, pm_store_t *st);
+
 #endif
