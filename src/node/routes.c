@@ -838,6 +838,8 @@ static const pm__route_t routes[] = {
      PM_ROLE_SUPERVISOR, 1, PM__BODY_IMPORT, pm__h_correction},
     {{"GET", "/v1/corrections", OFF, "corrections not yet acknowledged (R8)"}, PM_ROLE_OFFICER, 1,
      PM__BODY_NONE, pm__h_corrections},
+    {{"POST", "/v1/transfers", OFF, "hand a record to a third party (R11: partner data needs consent)"},
+     PM_ROLE_SUPERVISOR, 1, PM__BODY_JSON, pm__h_transfer},
     {{"GET", "/v1/partner/hello", PAR, "which partner the node sees"}, 0, 0, PM__BODY_NONE,
      h_partner_hello},
     {{"GET", "/v1/partner/feed", PAR, "pull our entries after a cursor (JSON Lines)"}, 0, 1,

@@ -523,3 +523,69 @@ void pm__h_corrections(pm__req_t *rq, pm_store_t *st)
     free(pend);
     pm__reply_json(rq, 200, json_pack("{s:o}", "unacknowledged", arr));
 }
+
+/* ---- R11: onward transfer to a third party ---- */
+
+void pm__h_transfer(pm__req_t *rq, pm_store_t *st)
+{
+    static const pm__jfield_t f[] = {{"received_id", JSON_INTEGER, 0, 0},
+                                     {"crossing_id", JSON_INTEGER, 0, 0},
+                                     {"to", JSON_STRING, 1, 3},
+                                     {"purpose", JSON_STRING, 1, 63}};
+    json_t *o = pm__json_body(rq, f, sizeof f / sizeof f[0]);
+    if (!o) return;
+    json_t *rid = json_object_get(o, "received_id"), *cid = json_object_get(o, "crossing_id");
+    if (!rid == !cid) {
+        json_decref(o);
+        pm__reply_error(rq, 400, "invalid_field", "give exactly one of received_id, crossing_id",
+                        NULL);
+        return;
+    }
+    char actor[80];
+    pm_jobs_ctx_t jc;
+    ctx_of(rq, st, NULL, actor, sizeof actor, &jc);
+    pm_buf_t out;
+    pm_buf_init(&out, 2u << 20);
+    pm_decision_t dec;
+    memset(&dec, 0, sizeof dec);
+    pm_error_t e;
+    pm_error_clear(&e);
+    int64_t now = (int64_t)time(NULL);
+    char to_s[8], purpose_s[64];
+    snprintf(to_s, sizeof to_s, "%s", pm__json_str(o, "to") ? pm__json_str(o, "to") : "");
+    snprintf(purpose_s, sizeof purpose_s, "%s",
+             pm__json_str(o, "purpose") ? pm__json_str(o, "purpose") : "");
+    const char *to = to_s, *purpose = purpose_s; /* o is released below */
+    int rc = rid ? pm_transfer_received(&jc, json_integer_value(rid), to, purpose, now, &out, &dec,
+                                        &e)
+                 : pm_transfer_crossing(&jc, json_integer_value(cid), to, purpose, now, &out,
+                                        &dec, &e);
+    json_decref(o);
+    if (pm__sync_or_fail(rq)) {
+        pm_buf_free(&out);
+        return;
+    }
+    if (rc == PM_EDENIED) {
+        pm_buf_free(&out);
+        char rule[8];
+        snprintf(rule, sizeof rule, "R%d", dec.rule ? dec.rule : 11);
+        pm__reply_json(rq, 403, json_pack("{s:s, s:s, s:s, s:n}", "code", "policy_refused", "rule",
+                                          rule, "message", pm_error_text(&e), "field"));
+        return;
+    }
+    if (rc) {
+        pm_buf_free(&out);
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        return;
+    }
+    /* what was handed on: the record (one JSON line) or the received payload */
+    size_t n = out.len;
+    while (n && (out.data[n - 1] == '\n' || out.data[n - 1] == '\0'))
+        n--;
+    json_t *data = n ? json_loadb((const char *)out.data, n, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
+    if (!data) data = json_stringn(n ? (const char *)out.data : "", n);
+    json_t *a = json_pack("{s:s, s:s, s:o}", "to", to ? to : "", "purpose", purpose ? purpose : "",
+                          "data", data ? data : json_null());
+    pm_buf_free(&out);
+    pm__reply_json(rq, 200, a);
+}

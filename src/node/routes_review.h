@@ -32,4 +32,9 @@ void pm__h_corrections(pm__req_t *rq, pm_store_t *st);
  * record, applied and acknowledged */
 void pm__h_partner_correction(pm__req_t *rq, pm_store_t *st);
 
+/* POST /v1/transfers {"received_id"|"crossing_id","to","purpose"} (supervisor):
+ * hand a record to a third party; partner data only with the agreement's
+ * consent (R11), refusals logged */
+void pm__h_transfer(pm__req_t *rq, pm_store_t *st);
+
 #endif
