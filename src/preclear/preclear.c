@@ -373,12 +373,24 @@ void pm_preclear_store_history_free(pm_preclear_store_history_t *h)
     free(h);
 }
 
+/* The last local day of the authorised stay entry e opened: the admission
+ * recorded on our own entry (docs/crossings-format.md, as the overstays
+ * report uses it), else the rules by citizenship (0 = not limited).
+ * INT32_MAX when the stay is not limited. */
+static int32_t last_allowed_day(const pm_link_event_t *e, const pm_stay_rules_t *rules)
+{
+    if (e->admission == PM_ADMISSION_UNLIMITED) return INT32_MAX;
+    if (e->admission == PM_ADMISSION_LIMITED) return e->stay_until_day;
+    int days = pm_stay_rules_days(rules, e->citizenship);
+    return days > 0 ? e->local_day + days : INT32_MAX;
+}
+
 /* The stays in our country of the traveller of event `at`, up to the end of
  * day `until` (local days): each entry followed by an exit is a completed stay
- * judged against the authorised stay of the entry's citizenship (0 = not
- * limited); a last entry without an exit counts as an overstay once that stay
- * has run out by `until` (the traveller is abroad, boarding, so they left
- * unrecorded after overstaying, or the exit record is missing). */
+ * judged against its authorised stay (last_allowed_day); a last entry without
+ * an exit counts as an overstay once that stay has run out by `until` (the
+ * traveller is abroad, boarding, so they left unrecorded after overstaying,
+ * or the exit record is missing). */
 static void judge_stays(const pm_preclear_store_history_t *h, size_t at, int32_t until,
                         pm_preclear_history_t *out)
 {
@@ -387,29 +399,27 @@ static void judge_stays(const pm_preclear_store_history_t *h, size_t at, int32_t
     size_t i = at;
     while (i > 0 && ev[i - 1].traveller == t)
         i--;
-    int32_t entry_day = 0;
-    int open = 0, allowed = 0;
+    int32_t last_day = INT32_MAX;
+    int open = 0;
     for (; i < h->L.n && ev[i].traveller == t && ev[i].local_day <= until; i++) {
         if (ev[i].direction == PM_DIRECTION_ENTRY) {
             open = 1;
-            entry_day = ev[i].local_day;
-            allowed = pm_stay_rules_days(&h->rules, ev[i].citizenship);
+            last_day = last_allowed_day(&ev[i], &h->rules);
         } else if (ev[i].direction == PM_DIRECTION_EXIT && open) {
             open = 0;
             out->stays++;
-            int days = (int)(ev[i].local_day - entry_day);
-            if (allowed > 0 && days > allowed) {
+            if (ev[i].local_day > last_day) {
                 out->overstays++;
-                if (days - allowed > out->max_days_over) out->max_days_over = days - allowed;
+                if (ev[i].local_day - last_day > out->max_days_over)
+                    out->max_days_over = (int)(ev[i].local_day - last_day);
             }
         }
     }
-    if (open && allowed > 0 && until - entry_day > allowed) {
+    if (open && until > last_day) {
         out->inside = 1;
         out->stays++;
         out->overstays++;
-        if ((int)(until - entry_day) - allowed > out->max_days_over)
-            out->max_days_over = (int)(until - entry_day) - allowed;
+        if (until - last_day > out->max_days_over) out->max_days_over = (int)(until - last_day);
     }
 }
 

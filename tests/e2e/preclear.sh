@@ -29,7 +29,15 @@ U1,USA,entry,2026-08-10T09:00:00-04:00,BUF1,land,GARCIA,ANA,,1980-02-03,MEX,F,P,
 U2,USA,entry,2026-03-01T09:00:00-04:00,BUF1,land,LOPEZ,JUAN,,1975-06-07,MEX,M,P,M1000002,MEX
 U5,USA,entry,2026-02-01T09:00:00-04:00,BUF1,land,HERRERA,ROSA,,1985-11-11,MEX,F,P,M1000005,MEX
 CSV
+# an entry with its own admission: a visitor admitted until 15 February (the
+# 180-day rule would let the same stay pass)
+cat >can_adm.csv <<CSV
+$H,admission_class,stay_until
+C7,CAN,entry,2026-01-10T10:30:00-05:00,YYZ1,air,PEREZ,LUIS,,1983-04-04,MEX,M,P,M1000007,MEX,visitor,2026-02-15
+CSV
+printf 'U7,USA,entry,2026-03-01T09:00:00-04:00,BUF1,land,PEREZ,LUIS,,1983-04-04,MEX,M,P,M1000007,MEX\n' >>usa.csv
 "$bin" crossings import --db s.db can.csv 2>log || fail "import CAN: $(cat log)"
+"$bin" crossings import --db s.db can_adm.csv 2>log || fail "import CAN admission: $(cat log)"
 "$bin" crossings import --db s.db --from-partner USA usa.csv 2>log || fail "import USA: $(cat log)"
 "$bin" link --db s.db >log 2>&1 || fail "link: $(cat log)"
 cat >wl.csv <<CSV
@@ -51,6 +59,7 @@ AC1,7,MARTIN,PAUL,,1991-05-05,M,FRA,P,X9999999,FRA,2031-01-01,2026-09-01T08:00:0
 AC1,8,KOWALSKI,PIOTR,,1966-04-04,M,POL,P,PL777777,POL,2031-01-01,2026-09-01T08:00:00-04:00
 AC1,9,BROWN,EMMA,,1999-12-12,F,USA,P,US5555555,USA,,2026-09-01T08:00:00-04:00
 AC1,10,DUBOIS,MARC,,1988-03-03,M,FRA,P,F7654321,FRA,2029-01-01,2026-09-01T08:00:00-04:00
+AC1,11,PEREZ,LUIS,,1983-04-04,M,MEX,P,M1000007,MEX,2030-01-01,2026-09-01T08:00:00-04:00
 CSV
 "$bin" preclear man.csv --watchlist wl.csv --db s.db --stay CAN=0 --json >out.json 2>err.txt ||
     fail "preclear: $(cat err.txt)"
@@ -70,8 +79,9 @@ want 7 do_not_board 'watchlist W2 \(lost_stolen_document\).*document exact'
 want 8 refer 'watchlist W1 \(criminal_warrant\)'
 want 9 refer 'document expiry not given'
 want 10 cleared
-[ "$(jq .passengers out.json)" = 10 ] && [ "$(jq .cleared out.json)" = 4 ] &&
-    [ "$(jq .refer out.json)" = 4 ] && [ "$(jq .do_not_board out.json)" = 2 ] ||
+want 11 refer 'overstayed 1 of 1 stays \(up to 14 days'
+[ "$(jq .passengers out.json)" = 11 ] && [ "$(jq .cleared out.json)" = 4 ] &&
+    [ "$(jq .refer out.json)" = 5 ] && [ "$(jq .do_not_board out.json)" = 2 ] ||
     fail "counts: $(jq -c 'del(.rows)' out.json)"
 # a valid MRZ clears; the same with a wrong check digit is a referral
 l1='P<FRADUBOIS<<MARC<<<<<<<<<<<<<<<<<<<<<<<<<<<'
@@ -94,4 +104,4 @@ printf '%s\nAC1,1,X\n' "$M" >short.csv
 rc=0; "$bin" preclear short.csv >/dev/null 2>err.txt || rc=$?
 [ "$rc" = 3 ] || fail "short row: rc $rc"
 assert_contains err.txt 'short.csv:2: 3 fields'
-echo "preclear: ok (10 passengers decided as expected, MRZ, bad input)"
+echo "preclear: ok (11 passengers decided as expected, MRZ, bad input)"
