@@ -17,11 +17,4 @@ int pm__code_level(const char *a, const char *b);
 /* "name=good dob=exact ... name_sim=0.93" into out. */
 void pm__link_evidence_text(const pm_link_evidence_t *ev, char *out, size_t cap);
 
-/* Result-table builders shared by the report producers (reports.c,
- * screen_run.c). pm_report_t is defined in reports.c. */
-#include <jansson.h>
-#include "perimeter/reports.h"
-json_t *pm__report_summary(pm_report_t *r);                        /* borrowed */
-int pm__report_oom(const pm_report_t *r);
-
 #endif

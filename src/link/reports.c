@@ -109,8 +109,6 @@ int pm_report_add_row(pm_report_t *r, const char *const *cells)
     return 0;
 }
 
-json_t *pm__report_summary(pm_report_t *r) { return r->summary; }
-int pm__report_oom(const pm_report_t *r) { return r->oom; }
 
 void pm_report_set_int(pm_report_t *r, const char *key, int64_t v) { summary_int(r, key, v); }
 

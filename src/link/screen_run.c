@@ -3,7 +3,6 @@
  * reuse its hits), with an optional evaluation against the generator's truth.
  * The result is a pm_report_t, so the CLI and a server give the same answer.
  * Moved from the CLI (issue 11). Reentrant: all state lives in the run. */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -386,7 +385,7 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Per person: seeded (on the list) or clean; detected / falsely hit. */
-static int evaluate(pm_screen_run_t *s, json_t *sum, pm_error_t *err)
+static int evaluate(pm_screen_run_t *s, pm_report_t *r, pm_error_t *err)
 {
     size_t n = s->screened - s->untruthed, nwl = pm_watchlist_count(s->wl);
     uint64_t *seeded = malloc((nwl + 1) * sizeof *seeded);
@@ -432,8 +431,8 @@ static int evaluate(pm_screen_run_t *s, json_t *sum, pm_error_t *err)
     }
     free(key);
     free(seeded);
-#define SETI(k, v) json_object_set_new(sum, k, json_integer((json_int_t)(v)))
-#define SETR(k, v) json_object_set_new(sum, k, json_real(v))
+#define SETI(k, v) pm_report_set_int(r, k, (int64_t)(v))
+#define SETR(k, v) pm_report_set_real(r, k, v)
     SETI("seeded_people_screened", sp);
     SETI("seeded_people_hit", sp_hit);
     SETR("hit_rate_people", sp ? (double)sp_hit / (double)sp : 0);
@@ -454,20 +453,18 @@ int pm_screen_run_finish(pm_screen_run_t *s, double wall_seconds, pm_report_t **
 {
     *out = NULL;
     if (!s->rep) return pm_error_set(err, PM_ESTATE, "screen: the run has finished");
-    json_t *sum = pm__report_summary(s->rep);
-    json_object_set_new(sum, "watchlist_entries",
-                        json_integer((json_int_t)pm_watchlist_count(s->wl)));
-    json_object_set_new(sum, "screened", json_integer((json_int_t)s->screened));
-    json_object_set_new(sum, "records_with_hits", json_integer((json_int_t)s->hit_records));
-    json_object_set_new(sum, "hits", json_integer((json_int_t)s->hits));
-    json_object_set_new(sum, "screened_per_second",
-                        json_real(s->ns ? (double)s->screened / ((double)s->ns / 1e9) : 0));
-    json_object_set_new(sum, "seconds", json_real(wall_seconds));
+    pm_report_t *r = s->rep;
+    pm_report_set_int(r, "watchlist_entries", (int64_t)pm_watchlist_count(s->wl));
+    pm_report_set_int(r, "screened", (int64_t)s->screened);
+    pm_report_set_int(r, "records_with_hits", (int64_t)s->hit_records);
+    pm_report_set_int(r, "hits", (int64_t)s->hits);
+    pm_report_set_real(r, "screened_per_second",
+                       s->ns ? (double)s->screened / ((double)s->ns / 1e9) : 0);
+    pm_report_set_real(r, "seconds", wall_seconds);
     if (s->truth) {
-        int rc = evaluate(s, sum, err);
+        int rc = evaluate(s, r, err);
         if (rc) return rc;
     }
-    if (pm__report_oom(s->rep)) return pm_error_set(err, PM_ENOMEM, "screen: out of memory");
     *out = s->rep;
     s->rep = NULL; /* the caller owns the result; the run is over */
     return PM_OK;

@@ -10,27 +10,6 @@
 #include "node/routes_reports.h"
 #include "perimeter/reports.h"
 
-/* 1 if every query argument is one of names (NULL-terminated); else answers
- * 400 naming the first unknown one. */
-static int args_known(pm__req_t *rq, const char *const *names)
-{
-    if (rq->args_over) {
-        pm__reply_error(rq, 400, "bad_request", "too many or too long query arguments", NULL);
-        return 0;
-    }
-    for (size_t i = 0; i < rq->nargs; i++) {
-        int ok = 0;
-        for (const char *const *n = names; *n && !ok; n++)
-            ok = strcmp(rq->args[i].name, *n) == 0;
-        if (!ok) {
-            pm__reply_error(rq, 400, "unknown_argument", "this route has no such query argument",
-                            rq->args[i].name);
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static int arg_format(pm__req_t *rq, pm_report_format_t *f)
 {
     const char *v = pm__req_arg(rq, "format");
@@ -113,7 +92,7 @@ void pm__h_history(pm__req_t *rq, pm_store_t *st)
     static const char *const names[] = {"traveller", "record", "document", "format", NULL};
     pm_report_format_t f;
     long long trav = 0;
-    if (!args_known(rq, names) || !arg_format(rq, &f) ||
+    if (!pm__req_args_only(rq, names) || !arg_format(rq, &f) ||
         !arg_int(rq, "traveller", 1, INT64_MAX, 0, &trav))
         return;
     pm_history_query_t q = {trav, pm__req_arg(rq, "record"), pm__req_arg(rq, "document")};
@@ -151,7 +130,7 @@ void pm__h_report(pm__req_t *rq, pm_store_t *st)
     pm_report_format_t f;
     long long all = 0, years = 5, required = 1095, trav = 0;
     pm_dob_t as_of;
-    if (!args_known(rq, names) || !arg_format(rq, &f) || !arg_int(rq, "all", 0, 1, 0, &all) ||
+    if (!pm__req_args_only(rq, names) || !arg_format(rq, &f) || !arg_int(rq, "all", 0, 1, 0, &all) ||
         !arg_int(rq, "years", 1, 50, 5, &years) ||
         !arg_int(rq, "required", 0, 366 * 50, 1095, &required) ||
         !arg_int(rq, "traveller", 1, INT64_MAX, 0, &trav) || !arg_date(rq, "as_of", !reconcile, &as_of))
@@ -208,7 +187,7 @@ void pm__h_report_removals(pm__req_t *rq, pm_store_t *st)
 {
     static const char *const names[] = {"format", NULL};
     pm_report_format_t f;
-    if (!args_known(rq, names) || !arg_format(rq, &f)) return;
+    if (!pm__req_args_only(rq, names) || !arg_format(rq, &f)) return;
     if (strncmp(rq->content_type_in, "text/csv", 8) != 0) {
         pm__reply_error(rq, 415, "unsupported_media_type",
                         "send the removal orders as text/csv", NULL);

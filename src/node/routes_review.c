@@ -53,14 +53,10 @@ static int param_id(pm__req_t *rq, int64_t *id)
 
 void pm__h_reviews(pm__req_t *rq, pm_store_t *st)
 {
+    static const char *const names[] = {"status", NULL};
+    if (!pm__req_args_only(rq, names)) return;
     const char *s = pm__req_arg(rq, "status");
     int status = PM_REVIEW_PENDING;
-    for (size_t i = 0; i < rq->nargs; i++)
-        if (strcmp(rq->args[i].name, "status") != 0) {
-            pm__reply_error(rq, 400, "unknown_argument", "this route has no such query argument",
-                            rq->args[i].name);
-            return;
-        }
     if (s) {
         if (!strcmp(s, "all"))
             status = -1;
@@ -167,16 +163,7 @@ void pm__h_subject_access(pm__req_t *rq, pm_store_t *st)
 {
     static const char *const names[] = {"document", "issuer", "surname", "given_names",
                                         "dob",      "format", NULL};
-    for (size_t i = 0; i < rq->nargs; i++) {
-        int ok = 0;
-        for (const char *const *n = names; *n && !ok; n++)
-            ok = strcmp(rq->args[i].name, *n) == 0;
-        if (!ok) {
-            pm__reply_error(rq, 400, "unknown_argument", "this route has no such query argument",
-                            rq->args[i].name);
-            return;
-        }
-    }
+    if (!pm__req_args_only(rq, names)) return;
     const char *fmt = pm__req_arg(rq, "format");
     int html = fmt && !strcmp(fmt, "html");
     if (fmt && !html && strcmp(fmt, "json")) {
@@ -224,13 +211,9 @@ void pm__h_subject_access(pm__req_t *rq, pm_store_t *st)
 
 void pm__h_received(pm__req_t *rq, pm_store_t *st)
 {
+    static const char *const names[] = {"irrelevant", NULL};
+    if (!pm__req_args_only(rq, names)) return;
     const char *only = pm__req_arg(rq, "irrelevant");
-    for (size_t i = 0; i < rq->nargs; i++)
-        if (strcmp(rq->args[i].name, "irrelevant") != 0) {
-            pm__reply_error(rq, 400, "unknown_argument", "this route has no such query argument",
-                            rq->args[i].name);
-            return;
-        }
     pm_received_t *r = NULL;
     size_t n = 0;
     pm_error_t e;
@@ -416,13 +399,9 @@ static int send_corrections(pm__req_t *rq, pm_jobs_ctx_t *jc, const pm_node_part
 
 void pm__h_correction(pm__req_t *rq, pm_store_t *st)
 {
+    static const char *const names[] = {"why", NULL};
+    if (!pm__req_args_only(rq, names)) return;
     const char *why = pm__req_arg(rq, "why");
-    for (size_t i = 0; i < rq->nargs; i++)
-        if (strcmp(rq->args[i].name, "why") != 0) {
-            pm__reply_error(rq, 400, "unknown_argument", "this route has no such query argument",
-                            rq->args[i].name);
-            return;
-        }
     if (!why || !why[0]) {
         pm__reply_error(rq, 400, "missing_argument", "say why the record is corrected", "why");
         return;

@@ -123,6 +123,25 @@ const char *pm__req_arg(const pm__req_t *rq, const char *name)
     return NULL;
 }
 
+int pm__req_args_only(pm__req_t *rq, const char *const *names)
+{
+    if (rq->args_over) {
+        pm__reply_error(rq, 400, "bad_request", "too many or too long query arguments", NULL);
+        return 0;
+    }
+    for (size_t i = 0; i < rq->nargs; i++) {
+        int ok = 0;
+        for (const char *const *n = names; *n && !ok; n++)
+            ok = strcmp(rq->args[i].name, *n) == 0;
+        if (!ok) {
+            pm__reply_error(rq, 400, "unknown_argument", "this route has no such query argument",
+                            rq->args[i].name);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* ------------------------------------------------------------ routing */
 
 /* Matches path against a pattern with "{x}" segments; copies the one

@@ -71,6 +71,10 @@ void pm__reply_error(pm__req_t *rq, unsigned status, const char *code, const cha
                      const char *field);
 void pm__reply_pm_error(pm__req_t *rq, int code, const pm_error_t *e, const char *field);
 const char *pm__req_arg(const pm__req_t *rq, const char *name);
+/* 1 if every query argument is one of names (NULL-terminated) and none was
+ * dropped for size or count; else answers 400 naming the first unknown one
+ * and returns 0. */
+int pm__req_args_only(pm__req_t *rq, const char *const *names);
 /* Parses the JSON body and checks it against fields; on failure answers 400
  * (or 415) with the reason and the field and returns NULL. */
 json_t *pm__json_body(pm__req_t *rq, const pm__jfield_t *fields, size_t n);
