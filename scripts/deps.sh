@@ -11,6 +11,7 @@ PKGS=(
   libcurl4-gnutls-dev curl
   libpq-dev postgresql
   libnats-dev nats-server
+  libicu-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do

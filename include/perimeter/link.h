@@ -69,6 +69,18 @@ typedef struct pm_name {
 int pm_name_parse(const char *surname, const char *given, const char *middle, pm_name_t *out,
                   pm_error_t *err);
 
+/* pm_name_parse with options. PM_NAME_ROMANISE also romanises the scripts
+ * the ICAO tables do not cover, where pm_name_parse drops them as
+ * untransliterated: Devanagari by rule (ISO 15919 letters in plain A-Z, Hindi
+ * schwa deletion: राहुल -> RAHUL, सिंह -> SINGH), the others through ICU's
+ * transliterators (Han as Hanyu Pinyin, a Han name part written as one word
+ * and surnames with their surname readings: 王 思琪 -> WANG SIQI; Hangul as
+ * the Revised Romanisation; kana; Greek; Hebrew; ...). Screening uses it;
+ * linkage does not (yet). */
+#define PM_NAME_ROMANISE 0x01u
+int pm_name_parse_ex(const char *surname, const char *given, const char *middle, unsigned flags,
+                     pm_name_t *out, pm_error_t *err);
+
 /* 1 if the normalised token is a name particle (AL, BIN, VAN, DE, ...), else 0. */
 int pm_name_is_particle(const char *token);
 
@@ -442,13 +454,17 @@ typedef struct pm_screen_hit {
     int sex_level; /* 0 agree, 1 disagree, 2 unknown */
     int citizenship_level;
     int document_level; /* 0 the listed document, 1 another, 2 unknown */
+    double name_bits;   /* rarity of the listed tokens the name agrees on (bits) */
+    int name_only;      /* a name-only referral, not a hit (pm_screen_query_t) */
 } pm_screen_hit_t;
 
 /* Screening score: 100 x name similarity (x 0.85 when one side is a single
  * token and the other is not), plus for the date of birth exact +10, day/month
- * swap or one day +6, same year-month +4, one year, partial or placeholder +3,
- * missing on either side -5, disagree -30; sex disagree -10; citizenship
- * agree +2. A hit needs score >= min_score (PM_SCREEN_DEFAULT_MIN: 95). */
+ * swap or one day +6, one year apart +3, same year-month +2, partial or
+ * placeholder +1, disagree -30, missing on either side -8 and the name's
+ * rarity (name_bits - 14, within +-10: a rare name agreeing says more than a
+ * common one); sex disagree -10; citizenship agree +2. A hit needs score >=
+ * min_score (PM_SCREEN_DEFAULT_MIN: 95). */
 #define PM_SCREEN_DEFAULT_MIN 95.0
 
 /* Screens one person (names as given, any script; dob may be NULL) against
@@ -479,13 +495,25 @@ typedef struct pm_screen_query {
 
 /* As pm_watchlist_screen, with the document: the listed document number
  * (issuers agreeing or unknown) adds 20 and makes a hit of at least 100 whatever
- * the name (a listed lost or stolen document is a hit in anyone's hands). Beyond
- * the terms above: citizenships both stated and different -5; a name with
- * fewer than three core tokens on either side and no date of birth to confirm
- * it -5 more. */
+ * the name (a listed lost or stolen document is a hit in anyone's hands);
+ * another number than the one listed -8. Beyond the terms above: citizenships
+ * both stated and different -5. Names in any script: Devanagari, Han, Hangul,
+ * ... are romanised (pm_name_parse_ex with PM_NAME_ROMANISE). */
 int pm_watchlist_screen_query(const pm_watchlist_t *wl, const pm_screen_query_t *q,
                               double min_score, pm_screen_hit_t *hits, size_t max_hits,
                               size_t *out_n, pm_error_t *err);
+
+/* Options of pm_watchlist_screen_query_ex. PM_SCREEN_NAME_ONLY: also return
+ * name-only referrals (hit.name_only = 1, score below min_score, after the
+ * hits): entries listed without a date of birth and without a document whose
+ * name agrees in full (similarity >= 0.97) and whose sex and citizenship do
+ * not disagree. Nothing but the name can confirm or rule those out, so they
+ * are referred for a check (the listing agency's date of birth), not counted
+ * as hits. */
+#define PM_SCREEN_NAME_ONLY 0x01u
+int pm_watchlist_screen_query_ex(const pm_watchlist_t *wl, const pm_screen_query_t *q,
+                                 unsigned flags, double min_score, pm_screen_hit_t *hits,
+                                 size_t max_hits, size_t *out_n, pm_error_t *err);
 
 /* A one-line human reason for a hit ("name 0.96 (alias 2); dob exact; sex agree"). */
 void pm_screen_hit_reason(const pm_screen_hit_t *hit, char *out, size_t cap);

@@ -119,6 +119,13 @@ typedef struct pm_screen_subject {
 /* wl must be finalised and outlive the run. */
 int pm_screen_run_new(const pm_watchlist_t *wl, const pm_screen_run_options_t *o,
                       pm_screen_run_t **out, pm_error_t *err);
+/* Also list name-only referrals (PM_SCREEN_NAME_ONLY, docs/link.md): rows whose
+ * reasons end "name only: ...", counted apart from hits in the summary
+ * (records_with_name_only_referrals, name_only_referrals; with the truth:
+ * seeded_people_referred_name_only, hit_rate_people_with_referrals,
+ * clean_people_referred_name_only,
+ * name_only_referrals_per_1000_clean_travellers). Off by default. */
+int pm_screen_run_set_name_only(pm_screen_run_t *s, int on);
 void pm_screen_run_free(pm_screen_run_t *s);
 /* Evaluation: truth maps screened records to people (borrowed, must outlive
  * the run); wl_truth is the watchlist truth CSV (watchlist_id,person_id). */

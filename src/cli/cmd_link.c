@@ -949,10 +949,13 @@ static void screen_usage(FILE *out)
     fprintf(out,
             "usage: perimeter screen --watchlist FILE (--manifest FILE | --crossings FILE |\n"
             "                        --db PATH) [--min SCORE] [--max-hits N] [--csv | --json]\n"
-            "                        [--truth FILE --watchlist-truth FILE]\n"
+            "                        [--name-only] [--truth FILE --watchlist-truth FILE]\n"
             "Checks every passenger or crossing against the watchlist (names with aliases,\n"
-            "dates of birth) and lists the hits with scores and reasons. Score = 100 x name\n"
-            "similarity + date/sex/citizenship adjustments; a hit needs >= --min (92).\n"
+            "dates of birth, documents; any script) and lists the hits with scores and\n"
+            "reasons. Score = 100 x name similarity + date/sex/citizenship/document\n"
+            "adjustments (no date of birth: the name's rarity); a hit needs >= --min (95).\n"
+            "--name-only also lists name-only referrals: entries listed without a date of\n"
+            "birth or document whose name agrees in full, counted apart from hits.\n"
             "With --truth (the generator's record or manifest truth) and --watchlist-truth\n"
             "(watchlist_id,person_id) it prints the hit rate on seeded people and the false\n"
             "hits per 1,000 clean travellers instead of the hits.\n");
@@ -964,6 +967,7 @@ int pm_cmd_screen(int argc, char **argv)
                *wlt_p = NULL;
     double min = PM_SCREEN_DEFAULT_MIN;
     uint64_t max_hits = 5;
+    int name_only = 0;
     enum out_fmt fmt = OUT_TABLE;
     static const struct option opts[] = {{"watchlist", required_argument, NULL, 'w'},
                                          {"manifest", required_argument, NULL, 'm'},
@@ -975,6 +979,7 @@ int pm_cmd_screen(int argc, char **argv)
                                          {"json", no_argument, NULL, 'j'},
                                          {"truth", required_argument, NULL, 't'},
                                          {"watchlist-truth", required_argument, NULL, 'T'},
+                                         {"name-only", no_argument, NULL, 'N'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int opt;
@@ -1011,6 +1016,9 @@ int pm_cmd_screen(int argc, char **argv)
         case 'T':
             wlt_p = optarg;
             break;
+        case 'N':
+            name_only = 1;
+            break;
         case 'h':
             screen_usage(stdout);
             return 0;
@@ -1041,6 +1049,7 @@ int pm_cmd_screen(int argc, char **argv)
     }
     pm_screen_run_options_t so = {min, (size_t)max_hits, truth_p != NULL};
     rc = pm_screen_run_new(wl, &so, &run, &err);
+    if (!rc) rc = pm_screen_run_set_name_only(run, name_only);
     if (!rc && truth_p) {
         rc = pm_link_truth_load(truth_p, 50000000, &truth, &err);
         if (!rc) rc = pm_file_read(wlt_p, 64u << 20, &data, &len, &err);

@@ -82,7 +82,7 @@ int pm_osa_distance(const char *a, const char *b)
     return prev[lb];
 }
 
-static double token_score(const pm_name_token_t *x, const pm_name_token_t *y)
+double pm__token_score(const pm_name_token_t *x, const pm_name_token_t *y)
 {
     if (strcmp(x->text, y->text) == 0) return 1.0;
     double s = pm_jaro_winkler(x->text, y->text);
@@ -163,7 +163,7 @@ double pm__name_sim_core(const pm_name_token_t *const *a_in, size_t na,
     double sc[PM_LINK_TOKENS_MAX][PM_LINK_TOKENS_MAX];
     for (size_t i = 0; i < na; i++)
         for (size_t j = 0; j < nb; j++)
-            sc[i][j] = ta[i] == tb[j] ? 1.0 : token_score(ta[i], tb[j]);
+            sc[i][j] = ta[i] == tb[j] ? 1.0 : pm__token_score(ta[i], tb[j]);
     bool used_a[PM_LINK_TOKENS_MAX] = {0}, used_b[PM_LINK_TOKENS_MAX] = {0};
     double sum = 0.0;
     int matched = 0;

@@ -8,11 +8,20 @@
  * pm_name_similarity). Equal pointers count as identical tokens. */
 double pm__name_sim_core(const pm_name_token_t *const *ta, size_t na,
                          const pm_name_token_t *const *tb, size_t nb, int *out_matched);
+/* Similarity of two tokens (Jaro-Winkler with the phonetic-key, transposition
+ * and joined-particle floors) as the token-set similarity pairs them. */
+double pm__token_score(const pm_name_token_t *x, const pm_name_token_t *y);
 /* Name agreement level (0..4) from a similarity and matched-token count. */
 int pm__name_level(double sim, int matched, size_t na, size_t nb);
 /* Sex and citizenship levels. */
 int pm__sex_level(char a, char b);
 int pm__code_level(const char *a, const char *b);
+
+/* Rewrites runs of letters of scripts without an ICAO table (Devanagari by
+ * rule, others through ICU: Han as pinyin, with surname readings when surname
+ * is set) into upper-case A-Z in place; returns the new count (<= cap).
+ * Letters it cannot romanise are left as they were. romanise.c. */
+size_t pm__romanise(int32_t *cp, size_t n, size_t cap, int surname);
 
 /* "name=good dob=exact ... name_sim=0.93" into out. */
 void pm__link_evidence_text(const pm_link_evidence_t *ev, char *out, size_t cap);

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#include "perimeter/link.h"
+#include "link_impl.h"
 
 #define MAX_CP  (PM_LINK_INPUT_MAX * 2)
 #define MAX_ALT 3
@@ -343,8 +343,8 @@ int pm_name_variants(const char *utf8, size_t len, pm_name_variants_t *out, pm_e
     return PM_OK;
 }
 
-static int name_form(const char *utf8, size_t len, int match, char *out, size_t cap,
-                     pm_error_t *err)
+static int name_form(const char *utf8, size_t len, int match, unsigned flags, int surname,
+                     char *out, size_t cap, pm_error_t *err)
 {
     int32_t cp[MAX_CP];
     seg_t segs[MAX_CP];
@@ -355,6 +355,7 @@ static int name_form(const char *utf8, size_t len, int match, char *out, size_t 
     out[0] = '\0';
     int rc = decode_nfc(utf8 ? utf8 : "", utf8 ? len : 0, cp, &ncp, err);
     if (rc) return rc;
+    if (flags & PM_NAME_ROMANISE) ncp = pm__romanise(cp, ncp, MAX_CP, surname);
     size_t ns = segment(cp, ncp, segs, MAX_CP, &untrans);
     for (size_t i = 0; match && i < ns; i++)
         idx[i] = segs[i].match;
@@ -373,7 +374,7 @@ static int name_form(const char *utf8, size_t len, int match, char *out, size_t 
 
 int pm_name_icao(const char *utf8, size_t len, char *out, size_t cap, pm_error_t *err)
 {
-    return name_form(utf8, len, 0, out, cap, err);
+    return name_form(utf8, len, 0, 0, 0, out, cap, err);
 }
 
 static const char *const particles[] = {
@@ -398,11 +399,13 @@ int pm_name_is_particle(const char *token)
     return 0;
 }
 
-static int add_tokens(const char *field, uint8_t part, pm_name_t *out, pm_error_t *err)
+static int add_tokens(const char *field, uint8_t part, unsigned flags, pm_name_t *out,
+                      pm_error_t *err)
 {
     if (!field || !*field) return PM_OK;
     char norm[PM_LINK_NAME_MAX];
-    int rc = name_form(field, strlen(field), 1, norm, sizeof norm, err);
+    int rc = name_form(field, strlen(field), 1, flags, part == PM_NAME_SURNAME, norm, sizeof norm,
+                       err);
     if (rc) return rc;
     const char *p = norm;
     while (*p) {
@@ -427,10 +430,16 @@ static int add_tokens(const char *field, uint8_t part, pm_name_t *out, pm_error_
 int pm_name_parse(const char *surname, const char *given, const char *middle, pm_name_t *out,
                   pm_error_t *err)
 {
+    return pm_name_parse_ex(surname, given, middle, 0, out, err);
+}
+
+int pm_name_parse_ex(const char *surname, const char *given, const char *middle, unsigned flags,
+                     pm_name_t *out, pm_error_t *err)
+{
     out->n = 0;
-    int rc = add_tokens(surname, PM_NAME_SURNAME, out, err);
-    if (!rc) rc = add_tokens(given, PM_NAME_GIVEN, out, err);
-    if (!rc) rc = add_tokens(middle, PM_NAME_MIDDLE, out, err);
+    int rc = add_tokens(surname, PM_NAME_SURNAME, flags, out, err);
+    if (!rc) rc = add_tokens(given, PM_NAME_GIVEN, flags, out, err);
+    if (!rc) rc = add_tokens(middle, PM_NAME_MIDDLE, flags, out, err);
     /* A name made only of particles keeps them as core tokens. */
     size_t core = 0;
     for (size_t i = 0; i < out->n; i++)

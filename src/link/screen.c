@@ -1,6 +1,7 @@
 /* Watchlist screening with the linkage comparators: names and aliases indexed
  * by the phonetic keys of their tokens (ICAO form and its plain variant), each
  * candidate scored by token-set name similarity and date-of-birth level. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,9 @@ typedef struct watch_entry {
     char doc_issuer[4];
     int nnames;
     pm_name_t names[PM_WATCH_NAMES_MAX];
+    /* how rare each token's phonetic key is among the list's entries, in
+     * eighths of a bit (finalize) */
+    uint8_t rarity[PM_WATCH_NAMES_MAX][PM_LINK_TOKENS_MAX];
 } watch_entry_t;
 
 typedef struct index_item {
@@ -30,6 +34,7 @@ struct pm_watchlist {
     watch_entry_t *e;
     size_t n, cap;
     index_item_t *idx;
+    uint32_t *idx_df; /* per index item: entries sharing its key */
     size_t nidx, cap_idx;
     index_item_t *didx; /* document numbers: (key, entry) sorted */
     size_t ndidx;
@@ -71,6 +76,7 @@ void pm_watchlist_free(pm_watchlist_t *wl)
     if (!wl) return;
     free(wl->e);
     free(wl->idx);
+    free(wl->idx_df);
     free(wl->didx);
     free(wl);
 }
@@ -93,9 +99,9 @@ static int parse_alias(const char *a, size_t len, pm_name_t *out, pm_error_t *er
     char *comma = strchr(buf, ',');
     if (comma) {
         *comma = '\0';
-        return pm_name_parse(buf, comma + 1, NULL, out, err);
+        return pm_name_parse_ex(buf, comma + 1, NULL, PM_NAME_ROMANISE, out, err);
     }
-    return pm_name_parse(buf, NULL, NULL, out, err);
+    return pm_name_parse_ex(buf, NULL, NULL, PM_NAME_ROMANISE, out, err);
 }
 
 int pm_watchlist_add(pm_watchlist_t *wl, const char *id, const char *surname, const char *given,
@@ -118,7 +124,7 @@ int pm_watchlist_add(pm_watchlist_t *wl, const char *id, const char *surname, co
     copy_str(e->cit, sizeof e->cit, citizenship);
     if (dob) e->dob = *dob;
     e->sex = sex;
-    int rc = pm_name_parse(surname, given, NULL, &e->names[0], err);
+    int rc = pm_name_parse_ex(surname, given, NULL, PM_NAME_ROMANISE, &e->names[0], err);
     if (rc) return pm_error_prefix(err, "watchlist entry %s", e->id), rc;
     e->nnames = 1;
     const char *p = aliases ? aliases : "";
@@ -175,6 +181,26 @@ static int cmp_item(const void *a, const void *b)
     return (int)x->name - (int)y->name;
 }
 
+static size_t lower_bound(const index_item_t *a, size_t n, uint64_t key);
+
+/* Name-token rarity: -log2 of the share of entries with a name token of the
+ * key, smoothed towards one in RARITY_PRIOR (as if RARITY_PRIOR entries of
+ * typical names were added), in eighths of a bit; 0 for a token without a
+ * key. On a 10,000-entry list a token only this entry has is worth about 12
+ * bits, SMITH about 7; on a short list every token is near the prior's 10. */
+#define RARITY_PRIOR 1024.0
+static uint8_t rarity_of(const pm_watchlist_t *wl, const char *phon)
+{
+    if (!phon[0]) return 0;
+    uint64_t key = key_of(phon);
+    size_t lo = lower_bound(wl->idx, wl->nidx, key);
+    double df = lo < wl->nidx && wl->idx[lo].key == key ? wl->idx_df[lo] : 0;
+    double bits = log2(((double)wl->n + RARITY_PRIOR) / (df + 1.0));
+    if (bits < 0) bits = 0;
+    if (bits > 31) bits = 31;
+    return (uint8_t)(bits * 8.0 + 0.5);
+}
+
 int pm_watchlist_finalize(pm_watchlist_t *wl, pm_error_t *err)
 {
     wl->nidx = 0;
@@ -189,6 +215,24 @@ int pm_watchlist_finalize(pm_watchlist_t *wl, pm_error_t *err)
             }
     }
     if (wl->nidx > 1) qsort(wl->idx, wl->nidx, sizeof *wl->idx, cmp_item);
+    /* document frequency of each key: the entries that have a name token
+     * with it (aliases of one entry count once) */
+    free(wl->idx_df);
+    wl->idx_df = malloc((wl->nidx ? wl->nidx : 1) * sizeof *wl->idx_df);
+    if (!wl->idx_df) return pm_error_set(err, PM_ENOMEM, "watchlist: out of memory");
+    for (size_t lo = 0, hi; lo < wl->nidx; lo = hi) {
+        uint32_t df = 0;
+        for (hi = lo; hi < wl->nidx && wl->idx[hi].key == wl->idx[lo].key; hi++)
+            df += hi == lo || wl->idx[hi].entry != wl->idx[hi - 1].entry;
+        for (size_t i = lo; i < hi; i++)
+            wl->idx_df[i] = df;
+    }
+    for (size_t i = 0; i < wl->n; i++) {
+        watch_entry_t *e = &wl->e[i];
+        for (int k = 0; k < e->nnames; k++)
+            for (size_t t = 0; t < e->names[k].n; t++)
+                e->rarity[k][t] = rarity_of(wl, e->names[k].tok[t].phon);
+    }
     free(wl->didx);
     wl->didx = NULL;
     wl->ndidx = 0;
@@ -248,12 +292,13 @@ static double dob_adjust(pm_dob_level_t l)
     case PM_DOB_DAY1:
         return 6;
     case PM_DOB_YEARMONTH:
-        return 4;
+        return 2;
     case PM_DOB_YEAR1:
-    case PM_DOB_PARTIAL:
         return 3;
+    case PM_DOB_PARTIAL:
+        return 1;
     case PM_DOB_MISSING:
-        return -5;
+        return -8;
     default:
         return -30;
     }
@@ -281,14 +326,25 @@ static size_t lower_bound(const index_item_t *a, size_t n, uint64_t key)
 #define SCREEN_CANDIDATES 512
 
 /* Scoring beyond name and date (docs/link.md, "Screening"): a citizenship
- * both sides state and that differs, and a short name (fewer than three core
- * tokens on either side) with no date of birth to confirm it, are weak
- * grounds; a listed document number is decisive. Chosen on a tuning set
- * (seed 11/12/13), reported on another (docs/link.md). */
-#define CIT_DISAGREE   (-5.0)
-#define SHORT_NO_DOB   (-5.0)
-#define DOC_EXACT      20.0
-#define DOC_HIT_FLOOR  100.0
+ * both sides state and that differs is weak ground; a listed document number
+ * is decisive, another number than the listed one counts against. Without a
+ * date of birth the name must carry the hit alone: its evidence is the rarity
+ * of the agreeing tokens among the list's entries (name_bits), NO_DOB_PIVOT
+ * bits scoring nothing, each bit more or less one point, within
+ * +-NO_DOB_RARITY_MAX. A year-only date (partial) and a same-month date agree
+ * with one stranger in 50 or so and count little. Chosen on tuning sets
+ * (people seed 11; watchlists 12 and 14; manifests 13 and 15), reported on
+ * another (docs/link.md). */
+#define CIT_DISAGREE      (-5.0)
+#define DOC_EXACT         20.0
+#define DOC_HIT_FLOOR     100.0
+#define DOC_OTHER         (-8.0)
+#define NO_DOB_PIVOT      14.0
+#define NO_DOB_PER_BIT    1.0
+#define NO_DOB_RARITY_MAX 10.0
+/* Name-only referral (PM_SCREEN_NAME_ONLY): an entry listed without a
+ * date of birth and without a document, whose every name token agrees. */
+#define NAME_ONLY_SIM 0.97
 
 static size_t core_tokens(const pm_name_t *n)
 {
@@ -296,6 +352,26 @@ static size_t core_tokens(const pm_name_t *n)
     for (size_t t = 0; t < n->n; t++)
         c += !(n->tok[t].flags & PM_TOK_PARTICLE);
     return c;
+}
+
+/* The evidence of the name agreement: the rarity of each listed core token
+ * that a query token agrees with (token similarity >= 0.88), times that
+ * similarity, summed (bits). */
+static double name_bits(const pm_name_t *q, const watch_entry_t *e, int k)
+{
+    const pm_name_t *l = &e->names[k];
+    double sum = 0;
+    for (size_t t = 0; t < l->n; t++) {
+        if (l->tok[t].flags & PM_TOK_PARTICLE) continue;
+        double best = 0;
+        for (size_t u = 0; u < q->n; u++) {
+            if (q->tok[u].flags & PM_TOK_PARTICLE) continue;
+            double s = pm__token_score(&q->tok[u], &l->tok[t]);
+            if (s > best) best = s;
+        }
+        if (best >= 0.88) sum += best * e->rarity[k][t] / 8.0;
+    }
+    return sum;
 }
 
 int pm_watchlist_screen(const pm_watchlist_t *wl, const char *surname, const char *given,
@@ -332,11 +408,20 @@ int pm_watchlist_screen_query(const pm_watchlist_t *wl, const pm_screen_query_t 
                               double min_score, pm_screen_hit_t *hits, size_t max_hits,
                               size_t *out_n, pm_error_t *err)
 {
+    return pm_watchlist_screen_query_ex(wl, qp, 0, min_score, hits, max_hits, out_n, err);
+}
+
+int pm_watchlist_screen_query_ex(const pm_watchlist_t *wl, const pm_screen_query_t *qp,
+                                 unsigned flags, double min_score, pm_screen_hit_t *hits,
+                                 size_t max_hits, size_t *out_n, pm_error_t *err)
+{
+    const int name_only = (flags & PM_SCREEN_NAME_ONLY) != 0;
     *out_n = 0;
     if (!wl->final) return pm_error_set(err, PM_ESTATE, "watchlist not finalised");
     if (max_hits == 0) return PM_OK;
     pm_name_t q;
-    int rc = pm_name_parse(qp->surname ? qp->surname : "", qp->given, qp->middle, &q, err);
+    int rc = pm_name_parse_ex(qp->surname ? qp->surname : "", qp->given, qp->middle,
+                              PM_NAME_ROMANISE, &q, err);
     if (rc) return rc;
     pm_dob_t nodob = {0};
     const pm_dob_t *dob = qp->dob ? qp->dob : &nodob;
@@ -382,7 +467,9 @@ int pm_watchlist_screen_query(const pm_watchlist_t *wl, const pm_screen_query_t 
             /* the date alone can rule an entry out: skip before scoring names
              * (an entry listing the document is a candidate already) */
             pm_dob_level_t dl = pm_dob_compare(dob, &e->dob);
-            if (100.0 + dob_adjust(dl) + 2.0 < min_score) continue;
+            double best = 100.0 + dob_adjust(dl) + 2.0;
+            if (dl == PM_DOB_MISSING) best += NO_DOB_RARITY_MAX;
+            if (best < min_score && !(name_only && !e->dob.year && !e->doc[0])) continue;
             cand[nc++] = (uint64_t)wl->idx[i].entry << 8 | wl->idx[i].name;
         }
     qsort(cand, nc, sizeof *cand, cmp_u64);
@@ -396,6 +483,7 @@ int pm_watchlist_screen_query(const pm_watchlist_t *wl, const pm_screen_query_t 
         h.entry = entry;
         h.name_index = k;
         h.name_similarity = pm_name_similarity(&q, &e->names[k], NULL);
+        h.name_bits = name_bits(&q, e, k);
         /* a single listed token (or a single given one) against a fuller name is
          * a surname-only agreement: weak */
         size_t lcore = core_tokens(&e->names[k]);
@@ -412,12 +500,26 @@ int pm_watchlist_screen_query(const pm_watchlist_t *wl, const pm_screen_query_t 
         h.score = 100.0 * h.name_similarity + dob_adjust(h.dob_level) +
                   (h.sex_level == 1 ? -10 : 0) + (h.citizenship_level == 0 ? 2 : 0) +
                   (h.citizenship_level == 1 ? CIT_DISAGREE : 0);
-        if (h.dob_level == PM_DOB_MISSING && (lcore < 3 || qcore < 3)) h.score += SHORT_NO_DOB;
+        if (h.dob_level == PM_DOB_MISSING) {
+            double r = NO_DOB_PER_BIT * (h.name_bits - NO_DOB_PIVOT);
+            h.score += r > NO_DOB_RARITY_MAX ? NO_DOB_RARITY_MAX
+                       : r < -NO_DOB_RARITY_MAX ? -NO_DOB_RARITY_MAX
+                                                : r;
+        }
+        if (h.document_level == 1) h.score += DOC_OTHER;
         if (h.document_level == 0) {
             h.score += DOC_EXACT;
             if (h.score < DOC_HIT_FLOOR) h.score = DOC_HIT_FLOOR;
         }
-        if (h.score < min_score) continue;
+        if (h.score < min_score) {
+            /* nothing but the name can tie the traveller to an entry listed
+             * without a date of birth or a document: a full name agreement
+             * that nothing contradicts is a referral, not a hit */
+            if (!name_only || e->dob.year || e->doc[0] || h.name_similarity < NAME_ONLY_SIM ||
+                h.sex_level == 1 || h.citizenship_level == 1)
+                continue;
+            h.name_only = 1;
+        }
         add_hit(hits, max_hits, out_n, &h);
     }
     return PM_OK;
@@ -428,12 +530,13 @@ void pm_screen_hit_reason(const pm_screen_hit_t *h, char *out, size_t cap)
     static const char *const lv[3] = {"agree", "disagree", "unknown"};
     char alias[24] = "";
     if (h->name_index > 0) snprintf(alias, sizeof alias, " (alias %d)", h->name_index);
-    snprintf(out, cap, "name %.2f%s; dob %s; sex %s; citizenship %s%s", h->name_similarity, alias,
-             pm_dob_level_name(h->dob_level), lv[h->sex_level < 3 ? h->sex_level : 2],
+    snprintf(out, cap, "name %.2f%s; dob %s; sex %s; citizenship %s%s%s", h->name_similarity,
+             alias, pm_dob_level_name(h->dob_level), lv[h->sex_level < 3 ? h->sex_level : 2],
              lv[h->citizenship_level < 3 ? h->citizenship_level : 2],
              h->document_level == 0   ? "; document exact"
              : h->document_level == 1 ? "; document differs"
-                                      : "");
+                                      : "",
+             h->name_only ? "; name only: listed without date of birth or document" : "");
 }
 
 int pm_watchlist_load_csv(pm_watchlist_t *wl, const char *data, size_t len, pm_error_t *err)

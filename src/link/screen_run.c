@@ -16,14 +16,16 @@
 struct pm_screen_run {
     const pm_watchlist_t *wl;
     pm_screen_run_options_t o;
+    int name_only;    /* also list name-only referrals */
     pm_report_t *rep; /* hit rows */
-    uint64_t screened, hit_records, hits;
+    uint64_t screened, hit_records, hits, referred_records, referrals;
     uint64_t ns; /* time inside screening calls */
     /* evaluation */
     const pm_link_truth_t *truth;
     uint64_t *entry_person; /* per watchlist entry, 0 = nobody; owned */
     uint64_t *persons;      /* per screened record with truth: person id */
-    uint8_t *flags;         /* per such record: 1 own-entry hit, 2 other hit */
+    uint8_t *flags; /* per such record: 1 own-entry hit, 2 other hit, 4 own-entry
+                       name-only referral, 8 other referral */
     size_t cap;
     uint64_t untruthed;
     /* identities already screened: key -> hits in pool */
@@ -77,6 +79,13 @@ void pm_screen_run_free(pm_screen_run_t *s)
     free(s->cache_n);
     free(s->pool);
     free(s);
+}
+
+int pm_screen_run_set_name_only(pm_screen_run_t *s, int on)
+{
+    if (!s) return PM_EINVAL;
+    s->name_only = on != 0;
+    return PM_OK;
 }
 
 static int cmp_entry_id(const void *a, const void *b, void *ctx)
@@ -232,7 +241,8 @@ int pm_screen_run_person(pm_screen_run_t *s, const pm_screen_subject_t *p, pm_er
     if (!cached) {
         pm_screen_query_t q = {surname, given,          middle, p->dob, p->sex, p->citizenship,
                                p->document_number, p->document_issuer};
-        rc = pm_watchlist_screen_query(s->wl, &q, s->o.min_score, hits, s->o.max_hits, &nh, err);
+        rc = pm_watchlist_screen_query_ex(s->wl, &q, s->name_only ? PM_SCREEN_NAME_ONLY : 0,
+                                          s->o.min_score, hits, s->o.max_hits, &nh, err);
         if (rc) return rc;
         if ((s->cache_used + 1) * 2 > s->cache_cap && (rc = cache_grow(s, err))) return rc;
         if (s->pool_n + nh > s->pool_cap) {
@@ -258,8 +268,13 @@ int pm_screen_run_person(pm_screen_run_t *s, const pm_screen_subject_t *p, pm_er
     }
     s->ns += pm_now_ns() - t0;
     s->screened++;
-    s->hits += nh;
-    s->hit_records += nh > 0;
+    size_t nref = 0;
+    for (size_t h = 0; h < nh; h++)
+        nref += hits[h].name_only != 0;
+    s->hits += nh - nref;
+    s->hit_records += nh > nref;
+    s->referrals += nref;
+    s->referred_records += nref > 0;
     if (s->truth) {
         uint64_t person = 0;
         if (pm_link_truth_person(s->truth, p->key1 ? p->key1 : "", p->key2 ? p->key2 : "",
@@ -279,7 +294,8 @@ int pm_screen_run_person(pm_screen_run_t *s, const pm_screen_subject_t *p, pm_er
             s->persons[i] = person;
             s->flags[i] = 0;
             for (size_t h = 0; h < nh; h++)
-                s->flags[i] |= s->entry_person[hits[h].entry] == person ? 1 : 2;
+                s->flags[i] |= (uint8_t)((s->entry_person[hits[h].entry] == person ? 1 : 2)
+                                         << (hits[h].name_only ? 2 : 0));
         }
     }
     if (!s->o.no_rows)
@@ -400,16 +416,20 @@ static int evaluate(pm_screen_run_t *s, pm_report_t *r, pm_error_t *err)
         if (s->entry_person[k]) seeded[ns++] = s->entry_person[k];
     qsort(seeded, ns, sizeof *seeded, cmp_u64);
     for (size_t i = 0; i < n; i++)
-        key[i] = s->persons[i] << 2 | s->flags[i];
+        key[i] = s->persons[i] << 4 | s->flags[i];
     qsort(key, n, sizeof *key, cmp_u64);
     uint64_t sp = 0, sp_hit = 0, sr = 0, sr_hit = 0, cp = 0, cp_hit = 0, cr = 0, cr_hit = 0;
+    uint64_t sp_ref = 0, cp_ref = 0; /* found only by a referral; clean people referred only */
     for (size_t i = 0; i < n;) {
-        uint64_t person = key[i] >> 2;
+        uint64_t person = key[i] >> 4;
         int on = bsearch(&person, seeded, ns, sizeof *seeded, cmp_u64) != NULL;
-        int own = 0, other = 0;
+        int own = 0, other = 0, own_ref = 0, other_ref = 0;
         size_t j = i;
-        for (; j < n && key[j] >> 2 == person; j++) {
-            int f = (int)(key[j] & 3);
+        for (; j < n && key[j] >> 4 == person; j++) {
+            int f = (int)(key[j] & 15);
+            own_ref |= (f & 4) != 0;
+            other_ref |= (f & 8) != 0;
+            f &= 3;
             own |= f & 1;
             other |= (f & 2) != 0;
             if (on) {
@@ -423,9 +443,11 @@ static int evaluate(pm_screen_run_t *s, pm_report_t *r, pm_error_t *err)
         if (on) {
             sp++;
             sp_hit += own;
+            sp_ref += !own && own_ref;
         } else {
             cp++;
             cp_hit += other || own;
+            cp_ref += !(other || own) && (other_ref || own_ref);
         }
         i = j;
     }
@@ -443,6 +465,13 @@ static int evaluate(pm_screen_run_t *s, pm_report_t *r, pm_error_t *err)
     SETR("false_hits_per_1000_clean_travellers", cp ? 1000.0 * (double)cp_hit / (double)cp : 0);
     SETR("false_hits_per_1000_clean_records", cr ? 1000.0 * (double)cr_hit / (double)cr : 0);
     SETI("without_truth", s->untruthed);
+    if (s->name_only) {
+        SETI("seeded_people_referred_name_only", sp_ref);
+        SETR("hit_rate_people_with_referrals", sp ? (double)(sp_hit + sp_ref) / (double)sp : 0);
+        SETI("clean_people_referred_name_only", cp_ref);
+        SETR("name_only_referrals_per_1000_clean_travellers",
+             cp ? 1000.0 * (double)cp_ref / (double)cp : 0);
+    }
 #undef SETI
 #undef SETR
     return PM_OK;
@@ -458,6 +487,10 @@ int pm_screen_run_finish(pm_screen_run_t *s, double wall_seconds, pm_report_t **
     pm_report_set_int(r, "screened", (int64_t)s->screened);
     pm_report_set_int(r, "records_with_hits", (int64_t)s->hit_records);
     pm_report_set_int(r, "hits", (int64_t)s->hits);
+    if (s->name_only) {
+        pm_report_set_int(r, "records_with_name_only_referrals", (int64_t)s->referred_records);
+        pm_report_set_int(r, "name_only_referrals", (int64_t)s->referrals);
+    }
     pm_report_set_real(r, "screened_per_second",
                        s->ns ? (double)s->screened / ((double)s->ns / 1e9) : 0);
     pm_report_set_real(r, "seconds", wall_seconds);
