@@ -275,6 +275,69 @@ static void test_docnum(void **state)
     assert_string_equal(f, "80517");
 }
 
+/* Scripts without an ICAO table, romanised on request (PM_NAME_ROMANISE):
+ * Devanagari by rule with Hindi schwa deletion, Han as pinyin (a name part as
+ * one word, surnames with their surname reading), Hangul; without the flag
+ * they stay untransliterated (no tokens). */
+static void parse_is(const char *sur, const char *giv, const char *want)
+{
+    pm_name_t n;
+    pm_error_t e;
+    assert_int_equal(pm_name_parse_ex(sur, giv, NULL, PM_NAME_ROMANISE, &n, &e), PM_OK);
+    char got[256] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < n.n; i++) {
+        size_t l = strlen(n.tok[i].text);
+        assert_true(len + l + 2 < sizeof got);
+        if (len) got[len++] = ' ';
+        memcpy(got + len, n.tok[i].text, l + 1);
+        len += l;
+    }
+    assert_string_equal(got, want);
+}
+
+static void test_romanise(void **state)
+{
+    (void)state;
+    /* Devanagari: inherent vowel, final and medial schwa deletion, clusters,
+     * anusvara (N, M before a labial, NG before H), nukta */
+    parse_is("शर्मा", "राहुल", "SHARMA RAHUL");
+    parse_is("सिंह", "हरप्रीत", "SINGH HARPRIT");
+    parse_is("पांडे", "अंजलि", "PANDE ANJALI");
+    parse_is("कुमार", "आरती", "KUMAR ARTI");
+    parse_is("भट्ट", "आदित्य", "BHATT ADITYA");
+    parse_is("कविता", "करण", "KAVITA KARAN");
+    parse_is("संभव", "ज़फ़र", "SAMBHAV ZAFAR");
+    /* Han: pinyin, a given name as one word, the surname reading of 单 and 曾 */
+    parse_is("王", "思琪", "WANG SIQI");
+    parse_is("单", "晓明", "SHAN XIAOMING");
+    parse_is("曾", "志强", "ZENG ZHIQIANG");
+    /* Hangul (Revised Romanisation) */
+    parse_is("최", "예은", "CHOE YEEUN");
+    /* tables still win: Latin, Cyrillic */
+    parse_is("Müller", "Пётр", "MUELLER PETR");
+    /* without the flag: no tokens, as before */
+    pm_name_t n;
+    pm_error_t e;
+    assert_int_equal(pm_name_parse("王", "思琪", NULL, &n, &e), PM_OK);
+    assert_int_equal(n.n, 0);
+    /* a romanised name matches its Latin spelling */
+    pm_name_t a, b;
+    assert_int_equal(pm_name_parse_ex("मिश्रा", "दीपक", NULL, PM_NAME_ROMANISE, &a, &e), PM_OK);
+    assert_int_equal(pm_name_parse("MISHRA", "DEEPAK", NULL, &b, &e), PM_OK);
+    assert_true(pm_name_similarity(&a, &b, NULL) >= 0.95);
+    /* long runs and mixed scripts are bounded and do not fail */
+    char big[PM_LINK_INPUT_MAX + 1];
+    size_t bl = 0;
+    while (bl + 3 <= PM_LINK_INPUT_MAX) {
+        memcpy(big + bl, "王", 3);
+        bl += 3;
+    }
+    big[bl] = '\0';
+    assert_int_equal(pm_name_parse_ex(big, "a सि 최", NULL, PM_NAME_ROMANISE, &n, &e), PM_OK);
+    assert_true(n.n >= 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_token_set),
         cmocka_unit_test(test_dob_levels),
         cmocka_unit_test(test_docnum),
+        cmocka_unit_test(test_romanise),
     };
     return PM_RUN_TESTS("link_names", tests, NULL, NULL);
 }

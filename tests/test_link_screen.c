@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "perimeter/link.h"
@@ -226,6 +227,97 @@ static void test_run_manifest(void **state)
     pm_watchlist_free(wl);
 }
 
+/* Entries without a date of birth: the name carries the hit alone, weighed by
+ * how rare its tokens are on the list (a rare full name is a hit, a common
+ * one is not); PM_SCREEN_NAME_ONLY refers the common one instead, unless the
+ * sex or citizenship disagree or the entry lists a document. Names listed in
+ * Han or Devanagari are found by their Latin spelling. */
+static void test_no_dob_rarity_and_referrals(void **state)
+{
+    (void)state;
+    pm_watchlist_t *wl;
+    pm_error_t e;
+    assert_int_equal(pm_watchlist_new(&wl, &e), PM_OK);
+    /* 300 entries: SMITH and JOHN common, each with a date of birth */
+    static const char *const giv[] = {"JOHN", "JAMES", "MARY", "ANNA", "PAUL", "JOHN"};
+    static const char *const sur[] = {"SMITH", "JONES", "SMITH", "BROWN", "SMITH"};
+    for (int i = 0; i < 300; i++) {
+        char id[16], born[16];
+        snprintf(id, sizeof id, "C%d", i);
+        snprintf(born, sizeof born, "19%02d-%02d-%02d", 40 + i % 50, 1 + i % 12, 1 + i % 28);
+        pm_dob_t d = D(born);
+        assert_int_equal(pm_watchlist_add(wl, id, sur[i % 5], giv[i % 6], NULL, &d, 'M', "USA",
+                                          "test", &e),
+                         PM_OK);
+    }
+    pm_dob_t none = {0};
+    assert_int_equal(pm_watchlist_add(wl, "R1", "QUIGLEY", "PERPETUA", NULL, &none, 'F', "IRL",
+                                      "warrant", &e),
+                     PM_OK);
+    assert_int_equal(pm_watchlist_add(wl, "N1", "SMITH", "JOHN", NULL, &none, 'M', "USA",
+                                      "warrant", &e),
+                     PM_OK);
+    assert_int_equal(pm_watchlist_add(wl, "N2", "JONES", "PAUL", NULL, &none, 'M', "USA",
+                                      "warrant", &e),
+                     PM_OK);
+    assert_int_equal(pm_watchlist_set_document(wl, 302, "X1234567", "USA", &e), PM_OK);
+    pm_dob_t hd = D("1969-12-18");
+    assert_int_equal(pm_watchlist_add(wl, "H1", "王", "思琪", NULL, &hd, 'F', "CHN", "warrant", &e),
+                     PM_OK);
+    pm_dob_t dd = D("1977-03-09");
+    assert_int_equal(
+        pm_watchlist_add(wl, "H2", "शर्मा", "राहुल", NULL, &dd, 'M', "IND", "warrant", &e), PM_OK);
+    assert_int_equal(pm_watchlist_finalize(wl, &e), PM_OK);
+    pm_screen_hit_t hits[4];
+    size_t n;
+    pm_dob_t d = D("1981-05-05");
+    /* a rare name, no listed date: a hit */
+    pm_screen_query_t q = {"QUIGLEY", "PERPETUA", "", &d, 'F', "IRL", "P1", "IRL"};
+    assert_int_equal(pm_watchlist_screen_query(wl, &q, 95, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(pm_watchlist_entry_id(wl, hits[0].entry), "R1");
+    assert_int_equal(hits[0].name_only, 0);
+    double rare_bits = hits[0].name_bits;
+    /* a common one: not a hit, and weaker evidence */
+    pm_screen_query_t c = {"SMITH", "JOHN", "", &d, 'M', "USA", "P2", "USA"};
+    assert_int_equal(pm_watchlist_screen_query(wl, &c, 95, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(pm_watchlist_screen_query(wl, &c, 0, hits, 4, &n, &e), PM_OK);
+    assert_true(n >= 1);
+    assert_string_equal(pm_watchlist_entry_id(wl, hits[0].entry), "N1");
+    assert_true(hits[0].name_bits + 8 < rare_bits);
+    /* ... but a name-only referral when asked for, marked as such */
+    assert_int_equal(
+        pm_watchlist_screen_query_ex(wl, &c, PM_SCREEN_NAME_ONLY, 95, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(pm_watchlist_entry_id(wl, hits[0].entry), "N1");
+    assert_int_equal(hits[0].name_only, 1);
+    assert_true(hits[0].score < 95);
+    char why[200];
+    pm_screen_hit_reason(&hits[0], why, sizeof why);
+    assert_non_null(strstr(why, "name only"));
+    /* not when the sex disagrees */
+    c.sex = 'F';
+    assert_int_equal(
+        pm_watchlist_screen_query_ex(wl, &c, PM_SCREEN_NAME_ONLY, 95, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 0);
+    /* not for an entry listing a document the traveller does not carry */
+    pm_screen_query_t j = {"JONES", "PAUL", "", &d, 'M', "USA", "P3", "USA"};
+    assert_int_equal(
+        pm_watchlist_screen_query_ex(wl, &j, PM_SCREEN_NAME_ONLY, 95, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 0);
+    /* Han and Devanagari entries, Latin travellers */
+    pm_screen_query_t h = {"WANG", "SIQI", "", &hd, 'F', "CHN", NULL, NULL};
+    assert_int_equal(pm_watchlist_screen_query(wl, &h, 95, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(pm_watchlist_entry_id(wl, hits[0].entry), "H1");
+    pm_screen_query_t s2 = {"SHARMA", "RAHUL", "", &dd, 'M', "IND", NULL, NULL};
+    assert_int_equal(pm_watchlist_screen_query(wl, &s2, 95, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(pm_watchlist_entry_id(wl, hits[0].entry), "H2");
+    pm_watchlist_free(wl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +325,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_run_manifest),
         cmocka_unit_test(test_document_and_weak_evidence),
+        cmocka_unit_test(test_no_dob_rarity_and_referrals),
     };
     return PM_RUN_TESTS("link_screen", tests, NULL, NULL);
 }

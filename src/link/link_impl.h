@@ -20,8 +20,18 @@ int pm__code_level(const char *a, const char *b);
 /* Rewrites runs of letters of scripts without an ICAO table (Devanagari by
  * rule, others through ICU: Han as pinyin, with surname readings when surname
  * is set) into upper-case A-Z in place; returns the new count (<= cap).
- * Letters it cannot romanise are left as they were. romanise.c. */
-size_t pm__romanise(int32_t *cp, size_t n, size_t cap, int surname);
+ * Letters it cannot romanise are left as they were. romanise.c. cache:
+ * NULL, or transliterators kept open across calls of one thread. */
+typedef struct pm__xlit_cache {
+    void *t[2]; /* ICU transliterators: other names, surnames */
+} pm__xlit_cache_t;
+size_t pm__romanise(int32_t *cp, size_t n, size_t cap, int surname, pm__xlit_cache_t *cache);
+void pm__xlit_cache_close(pm__xlit_cache_t *c);
+/* pm_name_parse_ex with a transliterator cache (NULL: none); the cache must
+ * not be shared between threads. */
+int pm__name_parse_cached(const char *surname, const char *given, const char *middle,
+                          unsigned flags, pm__xlit_cache_t *cache, pm_name_t *out,
+                          pm_error_t *err);
 
 /* "name=good dob=exact ... name_sim=0.93" into out. */
 void pm__link_evidence_text(const pm_link_evidence_t *ev, char *out, size_t cap);

@@ -344,7 +344,7 @@ int pm_name_variants(const char *utf8, size_t len, pm_name_variants_t *out, pm_e
 }
 
 static int name_form(const char *utf8, size_t len, int match, unsigned flags, int surname,
-                     char *out, size_t cap, pm_error_t *err)
+                     pm__xlit_cache_t *cache, char *out, size_t cap, pm_error_t *err)
 {
     int32_t cp[MAX_CP];
     seg_t segs[MAX_CP];
@@ -355,7 +355,7 @@ static int name_form(const char *utf8, size_t len, int match, unsigned flags, in
     out[0] = '\0';
     int rc = decode_nfc(utf8 ? utf8 : "", utf8 ? len : 0, cp, &ncp, err);
     if (rc) return rc;
-    if (flags & PM_NAME_ROMANISE) ncp = pm__romanise(cp, ncp, MAX_CP, surname);
+    if (flags & PM_NAME_ROMANISE) ncp = pm__romanise(cp, ncp, MAX_CP, surname, cache);
     size_t ns = segment(cp, ncp, segs, MAX_CP, &untrans);
     for (size_t i = 0; match && i < ns; i++)
         idx[i] = segs[i].match;
@@ -374,7 +374,7 @@ static int name_form(const char *utf8, size_t len, int match, unsigned flags, in
 
 int pm_name_icao(const char *utf8, size_t len, char *out, size_t cap, pm_error_t *err)
 {
-    return name_form(utf8, len, 0, 0, 0, out, cap, err);
+    return name_form(utf8, len, 0, 0, 0, NULL, out, cap, err);
 }
 
 static const char *const particles[] = {
@@ -399,13 +399,13 @@ int pm_name_is_particle(const char *token)
     return 0;
 }
 
-static int add_tokens(const char *field, uint8_t part, unsigned flags, pm_name_t *out,
-                      pm_error_t *err)
+static int add_tokens(const char *field, uint8_t part, unsigned flags, pm__xlit_cache_t *cache,
+                      pm_name_t *out, pm_error_t *err)
 {
     if (!field || !*field) return PM_OK;
     char norm[PM_LINK_NAME_MAX];
-    int rc = name_form(field, strlen(field), 1, flags, part == PM_NAME_SURNAME, norm, sizeof norm,
-                       err);
+    int rc = name_form(field, strlen(field), 1, flags, part == PM_NAME_SURNAME, cache, norm,
+                       sizeof norm, err);
     if (rc) return rc;
     const char *p = norm;
     while (*p) {
@@ -436,10 +436,17 @@ int pm_name_parse(const char *surname, const char *given, const char *middle, pm
 int pm_name_parse_ex(const char *surname, const char *given, const char *middle, unsigned flags,
                      pm_name_t *out, pm_error_t *err)
 {
+    return pm__name_parse_cached(surname, given, middle, flags, NULL, out, err);
+}
+
+int pm__name_parse_cached(const char *surname, const char *given, const char *middle,
+                          unsigned flags, pm__xlit_cache_t *cache, pm_name_t *out,
+                          pm_error_t *err)
+{
     out->n = 0;
-    int rc = add_tokens(surname, PM_NAME_SURNAME, flags, out, err);
-    if (!rc) rc = add_tokens(given, PM_NAME_GIVEN, flags, out, err);
-    if (!rc) rc = add_tokens(middle, PM_NAME_MIDDLE, flags, out, err);
+    int rc = add_tokens(surname, PM_NAME_SURNAME, flags, cache, out, err);
+    if (!rc) rc = add_tokens(given, PM_NAME_GIVEN, flags, cache, out, err);
+    if (!rc) rc = add_tokens(middle, PM_NAME_MIDDLE, flags, cache, out, err);
     /* A name made only of particles keeps them as core tokens. */
     size_t core = 0;
     for (size_t i = 0; i < out->n; i++)

@@ -182,11 +182,21 @@ static int is_han(int32_t c)
 }
 
 /* Runs a run of code points through an ICU transliterator; 0 on failure
- * (no data: the letters stay untransliterated). Opened per call, so that
- * the name functions stay reentrant: ICU caches the compiled rules, a
- * reopen costs well under a millisecond, and only names in these scripts
- * pay it. */
-static size_t icu_run(const int32_t *cp, size_t n, int surname, char *out, size_t cap)
+ * (no data: the letters stay untransliterated). Without a cache the
+ * transliterator is opened per call, so that the name functions stay
+ * reentrant (ICU keeps the compiled rules; a reopen costs about half a
+ * millisecond, paid only by names in these scripts); a cache (one
+ * thread's, e.g. a watchlist being loaded) keeps them open. */
+void pm__xlit_cache_close(pm__xlit_cache_t *c)
+{
+    if (!c) return;
+    for (int k = 0; k < 2; k++)
+        if (c->t[k]) utrans_close((UTransliterator *)c->t[k]);
+    c->t[0] = c->t[1] = NULL;
+}
+
+static size_t icu_run(const int32_t *cp, size_t n, int surname, pm__xlit_cache_t *cache,
+                      char *out, size_t cap)
 {
     UErrorCode e = U_ZERO_ERROR;
     UChar buf[1024], id[64];
@@ -194,14 +204,18 @@ static size_t icu_run(const int32_t *cp, size_t n, int surname, char *out, size_
     if (n > ROMANISE_RUN_MAX) return 0;
     u_strFromUTF32(buf, 2 * ROMANISE_RUN_MAX, &len, (const UChar32 *)cp, (int32_t)n, &e);
     if (U_FAILURE(e) || len <= 0) return 0;
-    u_uastrncpy(id, surname ? "Han-Latin/Names; Any-Latin; Latin-ASCII; Upper"
-                            : "Any-Latin; Latin-ASCII; Upper",
-                (int32_t)(sizeof id / sizeof id[0]));
-    UTransliterator *t = utrans_openU(id, -1, UTRANS_FORWARD, NULL, 0, NULL, &e);
-    if (U_FAILURE(e) || !t) return 0;
+    UTransliterator *t = cache ? (UTransliterator *)cache->t[surname != 0] : NULL;
+    if (!t) {
+        u_uastrncpy(id, surname ? "Han-Latin/Names; Any-Latin; Latin-ASCII; Upper"
+                                : "Any-Latin; Latin-ASCII; Upper",
+                    (int32_t)(sizeof id / sizeof id[0]));
+        t = utrans_openU(id, -1, UTRANS_FORWARD, NULL, 0, NULL, &e);
+        if (U_FAILURE(e) || !t) return 0;
+        if (cache) cache->t[surname != 0] = t;
+    }
     int32_t limit = len;
     utrans_transUChars(t, buf, &len, (int32_t)(sizeof buf / sizeof buf[0]), 0, &limit, &e);
-    utrans_close(t);
+    if (!cache) utrans_close(t);
     if (U_FAILURE(e)) return 0;
     size_t o = 0;
     for (int32_t i = 0; i < len && o + 1 < cap; i++) {
@@ -234,7 +248,7 @@ static int is_deva(int32_t c)
     return c >= 0x0900 && c < 0x0980;
 }
 
-size_t pm__romanise(int32_t *cp, size_t n, size_t cap, int surname)
+size_t pm__romanise(int32_t *cp, size_t n, size_t cap, int surname, pm__xlit_cache_t *cache)
 {
     size_t i = 0;
     while (i < n) {
@@ -265,7 +279,7 @@ size_t pm__romanise(int32_t *cp, size_t n, size_t cap, int surname)
         }
         char latin[256];
         size_t ll = deva ? deva_word(cp + i, j - i, latin, sizeof latin)
-                         : icu_run(cp + i, j - i, surname, latin, sizeof latin);
+                         : icu_run(cp + i, j - i, surname, cache, latin, sizeof latin);
         if (ll == 0) {
             i = j; /* left as it was: counted as untransliterated */
             continue;

@@ -37,6 +37,7 @@ struct pm_watchlist {
     uint32_t *idx_df; /* per index item: entries sharing its key */
     size_t nidx, cap_idx;
     index_item_t *didx; /* document numbers: (key, entry) sorted */
+    pm__xlit_cache_t xlit; /* transliterators for names added (adding is one thread's) */
     size_t ndidx;
     int final;
 };
@@ -78,6 +79,7 @@ void pm_watchlist_free(pm_watchlist_t *wl)
     free(wl->idx);
     free(wl->idx_df);
     free(wl->didx);
+    pm__xlit_cache_close(&wl->xlit);
     free(wl);
 }
 
@@ -89,7 +91,8 @@ static void copy_str(char *dst, size_t cap, const char *src)
 }
 
 /* One alias: "SURNAME, GIVEN" or a plain full name (all tokens as surname). */
-static int parse_alias(const char *a, size_t len, pm_name_t *out, pm_error_t *err)
+static int parse_alias(const char *a, size_t len, pm__xlit_cache_t *xc, pm_name_t *out,
+                       pm_error_t *err)
 {
     char buf[PM_LINK_INPUT_MAX + 1];
     if (len > PM_LINK_INPUT_MAX)
@@ -99,9 +102,9 @@ static int parse_alias(const char *a, size_t len, pm_name_t *out, pm_error_t *er
     char *comma = strchr(buf, ',');
     if (comma) {
         *comma = '\0';
-        return pm_name_parse_ex(buf, comma + 1, NULL, PM_NAME_ROMANISE, out, err);
+        return pm__name_parse_cached(buf, comma + 1, NULL, PM_NAME_ROMANISE, xc, out, err);
     }
-    return pm_name_parse_ex(buf, NULL, NULL, PM_NAME_ROMANISE, out, err);
+    return pm__name_parse_cached(buf, NULL, NULL, PM_NAME_ROMANISE, xc, out, err);
 }
 
 int pm_watchlist_add(pm_watchlist_t *wl, const char *id, const char *surname, const char *given,
@@ -124,7 +127,8 @@ int pm_watchlist_add(pm_watchlist_t *wl, const char *id, const char *surname, co
     copy_str(e->cit, sizeof e->cit, citizenship);
     if (dob) e->dob = *dob;
     e->sex = sex;
-    int rc = pm_name_parse_ex(surname, given, NULL, PM_NAME_ROMANISE, &e->names[0], err);
+    int rc =
+        pm__name_parse_cached(surname, given, NULL, PM_NAME_ROMANISE, &wl->xlit, &e->names[0], err);
     if (rc) return pm_error_prefix(err, "watchlist entry %s", e->id), rc;
     e->nnames = 1;
     const char *p = aliases ? aliases : "";
@@ -132,7 +136,7 @@ int pm_watchlist_add(pm_watchlist_t *wl, const char *id, const char *surname, co
         const char *semi = strchr(p, ';');
         size_t l = semi ? (size_t)(semi - p) : strlen(p);
         if (l > 0) {
-            rc = parse_alias(p, l, &e->names[e->nnames], err);
+            rc = parse_alias(p, l, &wl->xlit, &e->names[e->nnames], err);
             if (rc) return pm_error_prefix(err, "watchlist entry %s alias", e->id), rc;
             if (e->names[e->nnames].n > 0) e->nnames++;
         }
@@ -466,7 +470,12 @@ int pm_watchlist_screen_query_ex(const pm_watchlist_t *wl, const pm_screen_query
             const watch_entry_t *e = &wl->e[wl->idx[i].entry];
             /* the date alone can rule an entry out: skip before scoring names
              * (an entry listing the document is a candidate already) */
-            pm_dob_level_t dl = pm_dob_compare(dob, &e->dob);
+            /* years more than one apart disagree whatever the days: skip the
+             * full comparison (most postings of a common key) */
+            int dy = dob->year - e->dob.year;
+            pm_dob_level_t dl = dob->year && e->dob.year && (dy > 1 || dy < -1)
+                                    ? PM_DOB_DISAGREE
+                                    : pm_dob_compare(dob, &e->dob);
             double best = 100.0 + dob_adjust(dl) + 2.0;
             if (dl == PM_DOB_MISSING) best += NO_DOB_RARITY_MAX;
             if (best < min_score && !(name_only && !e->dob.year && !e->doc[0])) continue;
@@ -483,7 +492,6 @@ int pm_watchlist_screen_query_ex(const pm_watchlist_t *wl, const pm_screen_query
         h.entry = entry;
         h.name_index = k;
         h.name_similarity = pm_name_similarity(&q, &e->names[k], NULL);
-        h.name_bits = name_bits(&q, e, k);
         /* a single listed token (or a single given one) against a fuller name is
          * a surname-only agreement: weak */
         size_t lcore = core_tokens(&e->names[k]);
@@ -500,7 +508,11 @@ int pm_watchlist_screen_query_ex(const pm_watchlist_t *wl, const pm_screen_query
         h.score = 100.0 * h.name_similarity + dob_adjust(h.dob_level) +
                   (h.sex_level == 1 ? -10 : 0) + (h.citizenship_level == 0 ? 2 : 0) +
                   (h.citizenship_level == 1 ? CIT_DISAGREE : 0);
-        if (h.dob_level == PM_DOB_MISSING) {
+        int may_refer = name_only && !e->dob.year && !e->doc[0] &&
+                        h.name_similarity >= NAME_ONLY_SIM;
+        if (h.dob_level == PM_DOB_MISSING &&
+            (h.score + NO_DOB_RARITY_MAX >= min_score || may_refer)) {
+            h.name_bits = name_bits(&q, e, k);
             double r = NO_DOB_PER_BIT * (h.name_bits - NO_DOB_PIVOT);
             h.score += r > NO_DOB_RARITY_MAX ? NO_DOB_RARITY_MAX
                        : r < -NO_DOB_RARITY_MAX ? -NO_DOB_RARITY_MAX
@@ -520,6 +532,7 @@ int pm_watchlist_screen_query_ex(const pm_watchlist_t *wl, const pm_screen_query
                 continue;
             h.name_only = 1;
         }
+        if (h.name_bits == 0) h.name_bits = name_bits(&q, e, k); /* shown with the hit */
         add_hit(hits, max_hits, out_n, &h);
     }
     return PM_OK;
