@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Watchlist screening accuracy gate (issue 13): a generated population, a
+# 3,000-entry list holding 500 of its people (some written in Han or
+# Devanagari, some without a date of birth), a 6,000-passenger manifest.
+# Seeds 41/42/43: neither the tuning sets nor the reported held-out sets
+# (docs/link.md). Measured 0.984 hits at 1.09 false per 1,000 clean
+# travellers; 0.996 with name-only referrals at 4.18 referrals per 1,000
+# (the previous scoring: 0.972 at 1.64). Gates sit a small margin around.
+source "$(dirname "$0")/lib.sh"
+set -euo pipefail
+bin=$(realpath "${PERIMETER_BIN:?PERIMETER_BIN not set}")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+"$bin" synth crossings --people 6000 --days 20 --seed 41 -o x.csv --truth t.csv \
+    --people-out p.csv >/dev/null 2>&1 || fail "synth crossings"
+"$bin" synth watchlist --from-people p.csv --size 3000 --hits 500 --seed 42 -o wl.csv \
+    --truth wlt.csv >/dev/null 2>&1 || fail "synth watchlist"
+"$bin" synth manifest --from-people p.csv --passengers 6000 --seed 43 --noise 0.05 -o m.csv \
+    --truth mt.csv >/dev/null 2>&1 || fail "synth manifest"
+# the list really holds names in scripts without an ICAO table
+awk -F, 'NR > 1 && $2 ~ /[^ -~]/' wl.csv > native.txt
+[ "$(wc -l < native.txt)" -ge 20 ] || fail "expected names in non-Latin scripts on the list"
+"$bin" screen --watchlist wl.csv --manifest m.csv --truth mt.csv --watchlist-truth wlt.csv \
+    --json > plain.json || fail "screen"
+jq -e '.seeded_people_screened == 500 and .clean_people == 5500
+       and .hit_rate_people >= 0.976 and .false_hits_per_1000_clean_travellers <= 2.0
+       and (has("name_only_referrals") | not)' plain.json >/dev/null || { cat plain.json; fail "accuracy"; }
+"$bin" screen --watchlist wl.csv --manifest m.csv --truth mt.csv --watchlist-truth wlt.csv \
+    --name-only --json > ref.json || fail "screen --name-only"
+jq -e '.hit_rate_people == $p[0].hit_rate_people
+       and .false_hits_per_1000_clean_travellers == $p[0].false_hits_per_1000_clean_travellers
+       and .hit_rate_people_with_referrals >= 0.99
+       and .name_only_referrals_per_1000_clean_travellers <= 6.0
+       and .name_only_referrals > 0' --slurpfile p plain.json ref.json >/dev/null \
+    || { cat ref.json; fail "name-only referrals"; }
+# referral rows say so; hit rows do not
+"$bin" screen --watchlist wl.csv --manifest m.csv --name-only --csv > rows.csv || fail "rows"
+grep -c "name only: listed without date of birth or document" rows.csv > nref.txt || true
+[ "$(cat nref.txt)" -gt 0 ] || fail "no referral rows"
+echo "ok"
