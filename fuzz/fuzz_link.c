@@ -1,5 +1,6 @@
 /* libFuzzer target: the link module's parsers on arbitrary bytes - name
- * normalisation and variants (UTF-8, Cyrillic, Arabic), tokenisation, the
+ * normalisation and variants (UTF-8, Cyrillic, Arabic; romanisation of
+ * Devanagari, Han, Hangul, ...), tokenisation, the
  * comparators, and the watchlist CSV reader followed by screening. */
 #include <stdint.h>
 #include <string.h>
@@ -31,6 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (pm_name_parse(a, b, NULL, &na, &err) == PM_OK &&
         pm_name_parse(b, NULL, a, &nb, &err) == PM_OK)
         pm_name_similarity(&na, &nb, NULL);
+    if (pm_name_parse_ex(a, b, a, PM_NAME_ROMANISE, &na, &err) == PM_OK &&
+        pm_name_parse_ex(b, a, NULL, PM_NAME_ROMANISE, &nb, &err) == PM_OK)
+        pm_name_similarity(&na, &nb, NULL);
     pm_jaro_winkler(a, b);
     pm_osa_distance(a, b);
     pm_docnum_compare(a, b);
@@ -44,6 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             pm_watchlist_screen(wl, a, b, NULL, NULL, 'M', "CAN", 0, hits, 4, &n, &err);
             pm_screen_query_t q = {b, a, NULL, NULL, 'F', "", a, "MEX"};
             pm_watchlist_screen_query(wl, &q, 0, hits, 4, &n, &err);
+            pm_watchlist_screen_query_ex(wl, &q, PM_SCREEN_NAME_ONLY, 95, hits, 4, &n, &err);
             /* the same bytes as a manifest screened against the list */
             pm_screen_run_t *run = NULL;
             if (pm_screen_run_new(wl, NULL, &run, &err) == PM_OK) {

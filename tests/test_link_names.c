@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "perimeter/link.h"
@@ -336,6 +337,40 @@ static void test_romanise(void **state)
     big[bl] = '\0';
     assert_int_equal(pm_name_parse_ex(big, "a सि 최", NULL, PM_NAME_ROMANISE, &n, &e), PM_OK);
     assert_true(n.n >= 1);
+    /* random mixes of Devanagari (signs, viramas and nuktas in odd places),
+     * Han, Hangul, kana and marks: always parsed, tokens are A-Z only */
+    static const uint32_t pool[] = {0x0915, 0x094D, 0x093C, 0x093F, 0x0902, 0x0903, 0x0905,
+                                    0x0939, 0x092E, 0x0958, 0x0962, 0x0900, 0x097F, 0x4E00,
+                                    0x738B, 0x20000, 0xAC00, 0xD7A3, 0x30AE, 0x0301, 0x0020,
+                                    0x0041, 0x05E9, 0x03B1, 0x0E01, 0x1100};
+    uint64_t r = 0x9E3779B97F4A7C15ull;
+    for (int it = 0; it < 300; it++) {
+        char buf[PM_LINK_INPUT_MAX + 1];
+        size_t rl = 0;
+        int len = 1 + (int)(r % 60);
+        for (int k = 0; k < len; k++) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            uint32_t c = pool[r % (sizeof pool / sizeof pool[0])];
+            char u[4];
+            size_t ul = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+            if (ul == 1) u[0] = (char)c;
+            else if (ul == 2) u[0] = (char)(0xC0 | c >> 6), u[1] = (char)(0x80 | (c & 0x3F));
+            else if (ul == 3)
+                u[0] = (char)(0xE0 | c >> 12), u[1] = (char)(0x80 | (c >> 6 & 0x3F)),
+                u[2] = (char)(0x80 | (c & 0x3F));
+            else
+                u[0] = (char)(0xF0 | c >> 18), u[1] = (char)(0x80 | (c >> 12 & 0x3F)),
+                u[2] = (char)(0x80 | (c >> 6 & 0x3F)), u[3] = (char)(0x80 | (c & 0x3F));
+            if (rl + ul > PM_LINK_INPUT_MAX) break;
+            memcpy(buf + rl, u, ul);
+            rl += ul;
+        }
+        buf[rl] = '\0';
+        assert_int_equal(pm_name_parse_ex(buf, buf, NULL, PM_NAME_ROMANISE, &n, &e), PM_OK);
+        for (size_t t = 0; t < n.n; t++)
+            for (const char *q = n.tok[t].text; *q; q++)
+                assert_true(*q >= 'A' && *q <= 'Z');
+    }
 }
 
 int main(void)
