@@ -37,12 +37,23 @@ typedef struct pm_fp_params {
     /* minutiae nearer than this many pixels (500 ppi) to the edge of the
      * print area are dropped as false (ridges cut by the edge end there) */
     float border_margin;
+    /* Resolution check by ridge frequency (issue 14): when set, the median
+     * ridge period of the print area is measured after resampling to 500 ppi
+     * at the declared resolution (0 = unknown counts as 500); if it differs
+     * from ridge_period by more than ppi_tolerance (a fraction), the image is
+     * taken to be at declared x measured / ridge_period ppi and extracted
+     * again at that resolution, and out->ppi says the estimate. 0 = trust the
+     * declared resolution (the default). */
+    int estimate_ppi;
+    float ridge_period;  /* expected median ridge period at 500 ppi, px (default 9) */
+    float ppi_tolerance; /* default 0.15 */
 } pm_fp_params_t;
 
 /* Fills *p with the shipped parameter values. */
 void pm_fp_params_default(pm_fp_params_t *p);
 /* As pm_extractor_create, with explicit parameters (NULL: the defaults).
- * PM_EINVAL for a margin outside 0..64 pixels. */
+ * PM_EINVAL for a margin outside 0..64 pixels, a ridge period outside 5..15
+ * px or a tolerance outside 0..0.5. */
 int pm_extractor_create_with(const pm_fp_params_t *params, pm_extractor_t **out, pm_error_t *err);
 /* Releases an extractor; NULL is fine. */
 void pm_extractor_free(pm_extractor_t *ex);
@@ -83,6 +94,7 @@ typedef struct pm_fp_maps {
     uint8_t *binary;    /* width*height 1 = ridge */
     uint8_t *skeleton;  /* width*height 1 = ridge skeleton after clean-up */
     double stage_ms[PM_FP_STAGE_COUNT];
+    float median_period; /* median ridge period of the print area (working px) */
 } pm_fp_maps_t;
 
 /* As pm_fp_extract, and also fills *maps (may be NULL) with the intermediate

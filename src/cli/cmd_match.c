@@ -135,6 +135,8 @@ typedef struct eval_opts {
     int fit;
     const char *dump;
     const void *ex; /* extractor for images (NULL: the CLI's default) */
+    int resample_ppi; /* images resampled to this and declared unknown (0: as they are) */
+    int estimate_ppi; /* extract with the resolution check by ridge frequency */
 } eval_opts_t;
 
 static int is_db_name(const char *s)
@@ -156,8 +158,9 @@ static int cmp_str(const void *a, const void *b)
 
 /* Loads one DB's 80 views (finger 101.. x impression 1..8) into views[];
  * ok[k] says whether view k is usable. */
-static void load_db(const char *dbdir, const void *ex, pm_fingerprint_t *views, int *ok,
-                    int iso_roundtrip, double *extract_ms, size_t *nextract, int *fte, int *missing)
+static void load_db(const char *dbdir, const void *ex, int resample_ppi, pm_fingerprint_t *views,
+                    int *ok, int iso_roundtrip, double *extract_ms, size_t *nextract, int *fte,
+                    int *missing)
 {
     for (int f = 0; f < FINGERS; f++)
         for (int i = 0; i < IMPRESSIONS; i++) {
@@ -174,7 +177,7 @@ static void load_db(const char *dbdir, const void *ex, pm_fingerprint_t *views, 
             }
             pm_error_t err = {0};
             double ms = -1;
-            int rc = pm__cli_load_fingerprint_with(path, ex, &views[k], &ms, &err);
+            int rc = pm__cli_load_fingerprint_resampled(path, ex, resample_ppi, &views[k], &ms, &err);
             if (ms >= 0)
                 extract_ms[(*nextract)++] = ms;
             if (!rc && iso_roundtrip) {
@@ -255,7 +258,8 @@ static int eval_db_cached(const eval_opts_t *o, const char *name, db_eval_t *d, 
         d->fte = cache->fte;
         d->missing = cache->missing;
     } else {
-        load_db(dbdir, o->ex, va, oka, o->iso_roundtrip, ext_ms, &next, &d->fte, &d->missing);
+        load_db(dbdir, o->ex, o->resample_ppi, va, oka, o->iso_roundtrip, ext_ms, &next, &d->fte,
+                &d->missing);
         if (cache && !o->mixed_dir && next <= VIEWS &&
             (cache->views = malloc(VIEWS * sizeof *cache->views)) != NULL) {
             memcpy(cache->views, va, VIEWS * sizeof *va);
@@ -268,7 +272,7 @@ static int eval_db_cached(const eval_opts_t *o, const char *name, db_eval_t *d, 
         }
     }
     if (o->mixed_dir)
-        load_db(mixdir, NULL, vb, okb, 0, ext_ms, &next, &d->fte, &d->missing);
+        load_db(mixdir, o->ex, 0, vb, okb, 0, ext_ms, &next, &d->fte, &d->missing);
     for (int side = 0; side < (o->mixed_dir ? 2 : 1); side++) {
         pm_fingerprint_t *v = side ? vb : va;
         pm_match_template_t **t = side ? tb : ta;
@@ -418,6 +422,9 @@ static void eval_usage(FILE *out)
             "  --grid-quality L  the matcher's minutia-quality weights (0..1) to choose from\n"
             "                    (default 0,0.5,1)\n"
             "  --local-sigma S, --quality-weight W  the matcher's options (pm_match_options_t)\n"
+            "  --resample-ppi N  resample every image to N ppi and declare its resolution\n"
+            "                    unknown (a sensor at another resolution)\n"
+            "  --estimate-ppi    extract with the resolution check by ridge frequency\n"
             "  --calibration M   pooled or conservative (default): how --cross-validate and\n"
             "                    --fit-calibration fit the calibration (docs/match.md)\n"
             "  --reject-plot F   error-versus-reject by print quality: EER after rejecting the\n"
@@ -591,6 +598,7 @@ static int eval_cross_validate(const eval_opts_t *base, char **names, int nnames
         pm_fp_params_t p;
         pm_fp_params_default(&p);
         p.border_margin = grid[g].margin;
+        p.estimate_ppi = base->estimate_ppi;
         pm_error_t err = {0};
         if (pm_matcher_set_options(m, &grid[g].mo, &err) != 0 ||
             pm_extractor_create_with(&p, &ex, &err) != 0) {
@@ -742,6 +750,8 @@ int pm_cmd_eval_fvc(int argc, char **argv)
                                          {"grid-quality", required_argument, NULL, 'Q'},
                                          {"local-sigma", required_argument, NULL, 'l'},
                                          {"quality-weight", required_argument, NULL, 'q'},
+                                         {"resample-ppi", required_argument, NULL, 'P'},
+                                         {"estimate-ppi", no_argument, NULL, 'E'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
@@ -770,6 +780,17 @@ int pm_cmd_eval_fvc(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'E': o.estimate_ppi = 1; break;
+        case 'P': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (end == optarg || *end || v < 200 || v > 1200) {
+                fprintf(stderr, "perimeter eval: --resample-ppi wants 200..1200\n");
+                return 2;
+            }
+            o.resample_ppi = (int)v;
+            break;
+        }
         case 'l':
         case 'q': {
             char *end;
@@ -879,6 +900,18 @@ int pm_cmd_eval_fvc(int argc, char **argv)
     pm_matcher_t *m = NULL;
     if (pm_matcher_new(&m, NULL) != 0 || pm_matcher_set_options(m, &mopt, NULL) != 0)
         return 1;
+    pm_extractor_t *est_ex = NULL;
+    if (o.estimate_ppi) {
+        pm_fp_params_t fpp;
+        pm_fp_params_default(&fpp);
+        fpp.estimate_ppi = 1;
+        pm_error_t e2 = {0};
+        if (pm_extractor_create_with(&fpp, &est_ex, &e2) != 0) {
+            fprintf(stderr, "perimeter eval: %s\n", pm_error_text(&e2));
+            return 1;
+        }
+        o.ex = est_ex;
+    }
     db_eval_t dbs[16];
     int rc = 0;
     for (int k = 0; k < nnames && !rc; k++) {
@@ -889,6 +922,7 @@ int pm_cmd_eval_fvc(int argc, char **argv)
     if (isatty(2))
         fprintf(stderr, "\r%40s\r", "");
     pm_matcher_free(m);
+    pm_extractor_free(est_ex);
     if (rc)
         return 1;
     /* pooled and mean figures */
@@ -1186,9 +1220,17 @@ int pm_cmd_bench_match(int argc, char **argv)
     pm_matcher_t *m = NULL;
     if (pm_matcher_new(&m, NULL) != 0)
         return 1;
-    double rate[1000];
+    double rate[1000], rate_rigid[1000];
     volatile double sink = 0;
-    for (int r = 0; r < rounds; r++) {
+    pm_match_options_t def, rigid;
+    pm_match_options_default(&def);
+    rigid = def;
+    rigid.local_sigma = 0;
+    rigid.quality_weight = 0;
+    /* rounds alternate the shipped options and the rigid matcher (options
+     * off): the same-process baseline of the consolidation's cost */
+    for (int r = 0; r < 2 * rounds; r++) {
+        pm_matcher_set_options(m, (r & 1) ? &rigid : &def, NULL);
         uint64_t t0 = cpu_ns();
         size_t cmp = 0;
         for (size_t a = 0; a < n; a++)
@@ -1197,8 +1239,13 @@ int pm_cmd_bench_match(int argc, char **argv)
                     sink += pm_match_compare(m, t[a], t[b], NULL);
                     cmp++;
                 }
-        rate[r] = (double)cmp / ((double)(cpu_ns() - t0) / 1e9);
+        double v = (double)cmp / ((double)(cpu_ns() - t0) / 1e9);
+        if (r & 1)
+            rate_rigid[r / 2] = v;
+        else
+            rate[r / 2] = v;
     }
+    pm_matcher_set_options(m, &def, NULL);
     /* baseline on a sample of pairs (it is slow) */
     size_t bpairs = 0;
     uint64_t b0 = cpu_ns();
@@ -1220,6 +1267,10 @@ int pm_cmd_bench_match(int argc, char **argv)
            pm_median(prep_us, n), (double)bytes / (double)n / 1024.0);
     printf("  comparisons: median %.0f per second per core over %d rounds of %zu (all ordered pairs)\n",
            med, rounds, n * (n - 1));
+    double med_rigid = pm_median(rate_rigid, (size_t)rounds);
+    printf("  rigid matcher (local consolidation and quality weight off), alternating rounds: "
+           "median %.0f per second per core; shipped / rigid %.3f\n",
+           med_rigid, med_rigid > 0 ? med / med_rigid : 0);
     if (with_baseline)
         printf("  naive exhaustive aligner (straw man, not a competing matcher): %.0f per second "
                "per core; ratio %.1fx\n",

@@ -398,32 +398,39 @@ static double raw_score(int paired, int grown, int support, double evidence, int
 /* Weight of one minutia by its quality (0 = not reported counts fully). */
 static inline double qual_weight(double w, int q) { return q == 0 ? 1.0 : (1.0 - w) + w * q / 100.0; }
 
-/* Local displacement at each minutia i of a: the residuals (rx, ry) of the
- * paired minutiae (from the rigid fit) averaged with weights
- * max(0, 1 - d^2 / (2 sigma)^2) of their distance d in a, against a prior of
- * weight 1/2 on no displacement (one close neighbour moves the prediction two
- * thirds of the way). A paired minutia does not count its own residual. */
-static void local_offsets(const pm_matcher_t *m, const pm_match_template_t *a, const double *rx,
-                          const double *ry, const int *plist, int np, double sigma, double *ox,
-                          double *oy)
+/* The paired minutiae of a (positions in a) and their residuals from the
+ * rigid fit, contiguous so the weighting loop vectorises. */
+typedef struct plist {
+    int n;
+    int idx[PM_MAX_MINUTIAE];
+    float x[PM_MAX_MINUTIAE], y[PM_MAX_MINUTIAE], rx[PM_MAX_MINUTIAE], ry[PM_MAX_MINUTIAE];
+} plist_t;
+
+/* Local displacement at (xi, yi) of a: the paired minutiae's residuals
+ * averaged with weights max(0, 1 - d^2 / (2 sigma)^2) of their distance d in
+ * a, against a prior of weight 1/2 on no displacement (one close neighbour
+ * moves the prediction two thirds of the way). self_rx/self_ry: the residual
+ * of the minutia itself when it is paired (its own term, weight 1, is taken
+ * out), else NULL. */
+static void local_offset(const plist_t *p, float inv, float xi, float yi, const float *self_rx,
+                         const float *self_ry, double *ox, double *oy)
 {
-    const double inv = 1.0 / (4.0 * sigma * sigma);
-    for (int i = 0; i < a->n; i++) {
-        double sw = 0.5, sx = 0, sy = 0;
-        double xi = a->x[i], yi = a->y[i];
-        for (int t = 0; t < np; t++) {
-            int k = plist[t];
-            double dx = a->x[k] - xi, dy = a->y[k] - yi;
-            double w = 1.0 - (dx * dx + dy * dy) * inv;
-            w = (w > 0 && k != i) ? w : 0;
-            sw += w;
-            sx += w * rx[k];
-            sy += w * ry[k];
-        }
-        ox[i] = sx / sw;
-        oy[i] = sy / sw;
+    float sw = 0.5f, sx = 0, sy = 0;
+    for (int t = 0; t < p->n; t++) {
+        float dx = p->x[t] - xi, dy = p->y[t] - yi;
+        float w = 1.0f - (dx * dx + dy * dy) * inv;
+        w = w > 0 ? w : 0;
+        sw += w;
+        sx += w * p->rx[t];
+        sy += w * p->ry[t];
     }
-    (void)m;
+    if (self_rx) {
+        sw -= 1.0f;
+        sx -= *self_rx;
+        sy -= *self_ry;
+    }
+    *ox = sx / sw;
+    *oy = sy / sw;
 }
 
 /* Re-scores the best rigid pairing (in m->pa / m->pb) with the options:
@@ -439,65 +446,76 @@ static void consolidate(pm_matcher_t *m, const pm_match_template_t *a, const pm_
     const double sigma = m->opt.local_sigma, qw = m->opt.quality_weight;
     const double c = cos(rot), s = sin(rot);
     const int drot = (int)lround(-rot * 256.0 / (2 * M_PI));
-    double rx[PM_MAX_MINUTIAE] = {0}, ry[PM_MAX_MINUTIAE] = {0};
+    const float inv = sigma > 0 ? (float)(1.0 / (4.0 * sigma * sigma)) : 0;
     double ox[PM_MAX_MINUTIAE], oy[PM_MAX_MINUTIAE];
     double tax[PM_MAX_MINUTIAE], tay[PM_MAX_MINUTIAE];
-    int plist[PM_MAX_MINUTIAE] = {0}, np = 0;
+    plist_t pl;
+    pl.n = 0;
     for (int i = 0; i < a->n; i++) {
         tax[i] = c * a->x[i] - s * a->y[i] + tx;
         tay[i] = s * a->x[i] + c * a->y[i] + ty;
-        rx[i] = ry[i] = 0;
         int j = m->pa[i];
         if (j < 0)
             continue;
-        rx[i] = b->x[j] - tax[i];
-        ry[i] = b->y[j] - tay[i];
-        plist[np++] = i;
+        pl.idx[pl.n] = i;
+        pl.x[pl.n] = a->x[i];
+        pl.y[pl.n] = a->y[i];
+        pl.rx[pl.n] = (float)(b->x[j] - tax[i]);
+        pl.ry[pl.n] = (float)(b->y[j] - tay[i]);
+        pl.n++;
     }
     if (sigma > 0) {
-        local_offsets(m, a, rx, ry, plist, np, sigma, ox, oy);
+        /* the unpaired minutiae's predicted positions, then one more extension */
+        uint8_t was[PM_MAX_MINUTIAE];
+        for (int i = 0; i < a->n; i++) {
+            ox[i] = oy[i] = 0;
+            was[i] = m->pa[i] >= 0;
+            if (!was[i])
+                local_offset(&pl, inv, a->x[i], a->y[i], NULL, NULL, &ox[i], &oy[i]);
+        }
         int added = extend_pairing_off(m, a, b, rot, tx, ty, ox, oy);
-        if (added) {
-            pr->paired += added;
-            np = 0;
-            for (int i = 0; i < a->n; i++) {
-                int j = m->pa[i];
-                if (j < 0)
-                    continue;
-                rx[i] = b->x[j] - tax[i];
-                ry[i] = b->y[j] - tay[i];
-                plist[np++] = i;
-            }
-            local_offsets(m, a, rx, ry, plist, np, sigma, ox, oy);
+        pr->paired += added;
+        for (int i = 0; added && i < a->n; i++) {
+            int j = m->pa[i];
+            if (j < 0 || was[i])
+                continue;
+            pl.idx[pl.n] = i;
+            pl.x[pl.n] = a->x[i];
+            pl.y[pl.n] = a->y[i];
+            pl.rx[pl.n] = (float)(b->x[j] - tax[i]);
+            pl.ry[pl.n] = (float)(b->y[j] - tay[i]);
+            pl.n++;
         }
     }
+    const int np = pl.n;
     /* evidence: as pairing_evidence (ev[3]), with the residuals from the
      * local displacement (weighting each pair by its quality was tried and
      * lost accuracy, docs/match.md) */
     double cx = 0, cy = 0;
     for (int t = 0; t < np; t++) {
-        cx += a->x[plist[t]];
-        cy += a->y[plist[t]];
+        cx += pl.x[t];
+        cy += pl.y[t];
     }
     cx /= np;
     cy /= np;
     double ev = 0, wpa = 0, wpb = 0;
     for (int t = 0; t < np; t++) {
-        int i = plist[t], j = m->pa[i];
-        double dx = rx[i], dy = ry[i];
+        int i = pl.idx[t], j = m->pa[i];
+        double dx = pl.rx[t], dy = pl.ry[t];
         if (sigma > 0) {
-            dx -= ox[i];
-            dy -= oy[i];
+            double lx, ly;
+            local_offset(&pl, inv, pl.x[t], pl.y[t], &pl.rx[t], &pl.ry[t], &lx, &ly);
+            dx -= lx;
+            dy -= ly;
         }
-        double r = sqrt((a->x[i] - cx) * (a->x[i] - cx) + (a->y[i] - cy) * (a->y[i] - cy));
+        double r = sqrt((pl.x[t] - cx) * (pl.x[t] - cx) + (pl.y[t] - cy) * (pl.y[t] - cy));
         double tol = 12.0 + 0.1 * r;
         double q = 1.0 - (dx * dx + dy * dy) / (tol * tol);
         int da = (int8_t)(uint8_t)(b->dir[j] - (uint8_t)(a->dir[i] + drot));
         double qa = 1.0 - (double)(da * da) / (24.0 * 24.0);
-        double wa = qual_weight(qw, a->qual[i]), wb = qual_weight(qw, b->qual[j]);
         ev += (q > 0 ? q : 0) * (qa > 0 ? qa : 0);
-        wpa += wa;
-        wpb += wb;
+        wpa += qual_weight(qw, a->qual[i]);
+        wpb += qual_weight(qw, b->qual[j]);
     }
     /* overlap, counted and weighted */
     int oa = 0, ob = 0;
@@ -699,11 +717,11 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
         }
     }
 /* Consolidation only for pairings whose rigid raw score already reaches
- * FMR ~20% (raw 1.0 in the shipped table; the decision thresholds in use are
+ * FMR ~10% (raw 1.3 in the shipped table; the decision thresholds in use are
  * at FMR 1% and below): most impostor comparisons skip it, which keeps the
  * speed. A design constant, not tuned on the data. */
 #ifndef PM__CONSOLIDATE_MIN_RAW
-#define PM__CONSOLIDATE_MIN_RAW 1.0
+#define PM__CONSOLIDATE_MIN_RAW 1.3
 #endif
     if ((m->opt.local_sigma > 0 || m->opt.quality_weight > 0) && best_pr.paired >= PM__MIN_ALIGN &&
         best >= PM__CONSOLIDATE_MIN_RAW) {
