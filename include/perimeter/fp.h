@@ -102,6 +102,19 @@ typedef struct pm_fp_maps {
  * caller still calls pm_fp_maps_free). */
 int pm_fp_extract_maps(const pm_extractor_t *ex, const pm_image_t *img, pm_fingerprint_t *out,
                        pm_fp_maps_t *maps, pm_error_t *err);
+/* A sensor's resolution from many of its prints: periods[] are their median
+ * ridge periods (pm_fp_maps_t.median_period, extracted at declared_ppi, 0 =
+ * unknown = 500). The median over the prints is compared with
+ * params->ridge_period as the per-print check does (params NULL: defaults;
+ * estimate_ppi need not be set) and *out_ppi receives declared_ppi (500 if
+ * unknown) when within the tolerance, else the nearest common sensor
+ * resolution to declared x median / ridge_period. Extract the sensor's
+ * prints at *out_ppi afterwards. One print's period varies by +-10-15%
+ * between people; the median of many does not (docs/fp.md). PM_EINVAL
+ * without usable periods or with parameters out of range. */
+int pm_fp_sensor_ppi(const float *periods, size_t n, int declared_ppi,
+                     const pm_fp_params_t *params, int *out_ppi, pm_error_t *err);
+
 /* Releases the arrays of *maps and zeroes it; safe on a zeroed struct. */
 void pm_fp_maps_free(pm_fp_maps_t *maps);
 

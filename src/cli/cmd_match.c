@@ -137,6 +137,7 @@ typedef struct eval_opts {
     const void *ex; /* extractor for images (NULL: the CLI's default) */
     int resample_ppi; /* images resampled to this and declared unknown (0: as they are) */
     int estimate_ppi; /* extract with the resolution check by ridge frequency */
+    int sensor_ppi;   /* estimate each DB's resolution from all its prints first */
 } eval_opts_t;
 
 static int is_db_name(const char *s)
@@ -158,10 +159,32 @@ static int cmp_str(const void *a, const void *b)
 
 /* Loads one DB's 80 views (finger 101.. x impression 1..8) into views[];
  * ok[k] says whether view k is usable. */
-static void load_db(const char *dbdir, const void *ex, int resample_ppi, pm_fingerprint_t *views,
-                    int *ok, int iso_roundtrip, double *extract_ms, size_t *nextract, int *fte,
-                    int *missing)
+static void load_db(const char *dbdir, const void *ex, int resample_ppi, int sensor_ppi,
+                    pm_fingerprint_t *views, int *ok, int iso_roundtrip, double *extract_ms,
+                    size_t *nextract, int *fte, int *missing)
 {
+    int declare = 0;
+    if (sensor_ppi) {
+        /* the sensor's resolution from the median ridge period of all its
+         * prints (pm_fp_sensor_ppi), then every print extracted at it */
+        float periods[VIEWS];
+        size_t np = 0;
+        for (int k = 0; k < VIEWS; k++) {
+            char base[64], path[4096];
+            snprintf(base, sizeof base, "%d_%d", 101 + k / IMPRESSIONS, k % IMPRESSIONS + 1);
+            pm_error_t err = {0};
+            float per = 0;
+            if (pm__cli_find_view(dbdir, base, path, sizeof path) == 0 &&
+                pm__cli_image_period(path, ex, resample_ppi, &per, &err) == 0 && per > 0)
+                periods[np++] = per;
+        }
+        pm_error_t err = {0};
+        if (np > 0 && pm_fp_sensor_ppi(periods, np, 0, NULL, &declare, &err) == 0)
+            fprintf(stderr, "perimeter eval: %s: resolution from %zu prints' ridge periods: %d ppi\n",
+                    dbdir, np, declare);
+        else
+            declare = 0;
+    }
     for (int f = 0; f < FINGERS; f++)
         for (int i = 0; i < IMPRESSIONS; i++) {
             int k = f * IMPRESSIONS + i;
@@ -177,7 +200,8 @@ static void load_db(const char *dbdir, const void *ex, int resample_ppi, pm_fing
             }
             pm_error_t err = {0};
             double ms = -1;
-            int rc = pm__cli_load_fingerprint_resampled(path, ex, resample_ppi, &views[k], &ms, &err);
+            int rc = pm__cli_load_fingerprint_declared(path, ex, resample_ppi, declare, &views[k],
+                                                       &ms, &err);
             if (ms >= 0)
                 extract_ms[(*nextract)++] = ms;
             if (!rc && iso_roundtrip) {
@@ -258,8 +282,8 @@ static int eval_db_cached(const eval_opts_t *o, const char *name, db_eval_t *d, 
         d->fte = cache->fte;
         d->missing = cache->missing;
     } else {
-        load_db(dbdir, o->ex, o->resample_ppi, va, oka, o->iso_roundtrip, ext_ms, &next, &d->fte,
-                &d->missing);
+        load_db(dbdir, o->ex, o->resample_ppi, o->sensor_ppi, va, oka, o->iso_roundtrip, ext_ms,
+                &next, &d->fte, &d->missing);
         if (cache && !o->mixed_dir && next <= VIEWS &&
             (cache->views = malloc(VIEWS * sizeof *cache->views)) != NULL) {
             memcpy(cache->views, va, VIEWS * sizeof *va);
@@ -272,7 +296,7 @@ static int eval_db_cached(const eval_opts_t *o, const char *name, db_eval_t *d, 
         }
     }
     if (o->mixed_dir)
-        load_db(mixdir, o->ex, 0, vb, okb, 0, ext_ms, &next, &d->fte, &d->missing);
+        load_db(mixdir, o->ex, 0, o->sensor_ppi, vb, okb, 0, ext_ms, &next, &d->fte, &d->missing);
     for (int side = 0; side < (o->mixed_dir ? 2 : 1); side++) {
         pm_fingerprint_t *v = side ? vb : va;
         pm_match_template_t **t = side ? tb : ta;
@@ -425,6 +449,9 @@ static void eval_usage(FILE *out)
             "  --resample-ppi N  resample every image to N ppi and declare its resolution\n"
             "                    unknown (a sensor at another resolution)\n"
             "  --estimate-ppi    extract with the resolution check by ridge frequency\n"
+            "                    (per print)\n"
+            "  --sensor-ppi      estimate each DB's resolution from the median ridge period of\n"
+            "                    all its prints, then extract them at it (per sensor)\n"
             "  --calibration M   pooled or conservative (default): how --cross-validate and\n"
             "                    --fit-calibration fit the calibration (docs/match.md)\n"
             "  --reject-plot F   error-versus-reject by print quality: EER after rejecting the\n"
@@ -752,6 +779,7 @@ int pm_cmd_eval_fvc(int argc, char **argv)
                                          {"quality-weight", required_argument, NULL, 'q'},
                                          {"resample-ppi", required_argument, NULL, 'P'},
                                          {"estimate-ppi", no_argument, NULL, 'E'},
+                                         {"sensor-ppi", no_argument, NULL, 'S'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
@@ -781,6 +809,7 @@ int pm_cmd_eval_fvc(int argc, char **argv)
             }
             break;
         case 'E': o.estimate_ppi = 1; break;
+        case 'S': o.sensor_ppi = 1; break;
         case 'P': {
             char *end;
             long v = strtol(optarg, &end, 10);

@@ -40,8 +40,9 @@ static uint64_t thread_cpu_ns(void)
  * the life of the process. */
 static pm_extractor_t *cli_extractor;
 
-static int extract_image(const char *path, const void *exv, int resample_ppi,
-                         pm_fingerprint_t *out, double *out_ms, pm_error_t *err)
+static int extract_image(const char *path, const void *exv, int resample_ppi, int declare_ppi,
+                         float *out_period, pm_fingerprint_t *out, double *out_ms,
+                         pm_error_t *err)
 {
     int rc = 0;
     const pm_extractor_t *ex = exv;
@@ -63,8 +64,17 @@ static int extract_image(const char *path, const void *exv, int resample_ppi,
         img = rs;
         img.ppi = 0; /* resolution unknown */
     }
+    if (declare_ppi > 0)
+        img.ppi = declare_ppi;
     uint64_t t0 = thread_cpu_ns();
-    rc = pm_fp_extract(ex, &img, out, err);
+    if (out_period) {
+        pm_fp_maps_t maps;
+        rc = pm_fp_extract_maps(ex, &img, out, &maps, err);
+        *out_period = maps.median_period;
+        pm_fp_maps_free(&maps);
+    } else {
+        rc = pm_fp_extract(ex, &img, out, err);
+    }
     if (out_ms)
         *out_ms = (double)(thread_cpu_ns() - t0) / 1e6;
     pm_image_free(&img);
@@ -73,11 +83,14 @@ static int extract_image(const char *path, const void *exv, int resample_ppi,
     return rc;
 }
 #else
-static int extract_image(const char *path, const void *ex, int resample_ppi,
-                         pm_fingerprint_t *out, double *out_ms, pm_error_t *err)
+static int extract_image(const char *path, const void *ex, int resample_ppi, int declare_ppi,
+                         float *out_period, pm_fingerprint_t *out, double *out_ms,
+                         pm_error_t *err)
 {
     (void)ex;
     (void)resample_ppi;
+    (void)declare_ppi;
+    (void)out_period;
     (void)out;
     (void)out_ms;
     return pm_error_set(err, PM_EUNSUPPORTED,
@@ -101,6 +114,25 @@ int pm__cli_load_fingerprint_resampled(const char *path, const void *ex, int res
                                        pm_fingerprint_t *out, double *out_extract_ms,
                                        pm_error_t *err)
 {
+    return pm__cli_load_fingerprint_declared(path, ex, resample_ppi, 0, out, out_extract_ms, err);
+}
+
+int pm__cli_image_period(const char *path, const void *ex, int resample_ppi, float *out_period,
+                         pm_error_t *err)
+{
+    pm_fingerprint_t *fp = malloc(sizeof *fp);
+    if (!fp)
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    *out_period = 0;
+    int rc = extract_image(path, ex, resample_ppi, 0, out_period, fp, NULL, err);
+    free(fp);
+    return rc;
+}
+
+int pm__cli_load_fingerprint_declared(const char *path, const void *ex, int resample_ppi,
+                                      int declare_ppi, pm_fingerprint_t *out,
+                                      double *out_extract_ms, pm_error_t *err)
+{
     if (out_extract_ms)
         *out_extract_ms = -1;
     uint8_t *data = NULL;
@@ -121,5 +153,5 @@ int pm__cli_load_fingerprint_resampled(const char *path, const void *ex, int res
         return 0;
     }
     free(data);
-    return extract_image(path, ex, resample_ppi, out, out_extract_ms, err);
+    return extract_image(path, ex, resample_ppi, declare_ppi, NULL, out, out_extract_ms, err);
 }

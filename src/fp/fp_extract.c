@@ -194,6 +194,60 @@ static float median_period(const fp_work_t *wk)
     return 0.f;
 }
 
+/* The nearest common sensor resolution: a print's own ridge spacing varies
+ * by +-10% between people, a sensor's resolution does not, so snapping
+ * removes most of that noise for sensors at these resolutions. */
+static int snap_ppi(double raw_est)
+{
+    static const int common[] = {250, 300, 400, 500, 600, 700, 800, 1000};
+    int est = common[0];
+    for (size_t c = 1; c < sizeof common / sizeof common[0]; c++)
+        if (fabs(common[c] - raw_est) < fabs(est - raw_est))
+            est = common[c];
+    return est;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+int pm_fp_sensor_ppi(const float *periods, size_t n, int declared_ppi,
+                     const pm_fp_params_t *params, int *out_ppi, pm_error_t *err)
+{
+    if (!periods || !out_ppi || n == 0)
+        return pm_error_set(err, PM_EINVAL, "pm_fp_sensor_ppi: no periods given");
+    if (n > 1000000)
+        return pm_error_set(err, PM_ELIMIT, "pm_fp_sensor_ppi: %zu periods (max 1000000)", n);
+    pm_fp_params_t p;
+    pm_fp_params_default(&p);
+    if (params)
+        p = *params;
+    if (!(p.ridge_period >= 5.f && p.ridge_period <= 15.f) ||
+        !(p.ppi_tolerance >= 0.f && p.ppi_tolerance <= 0.5f))
+        return pm_error_set(err, PM_EINVAL, "pm_fp_sensor_ppi: ridge period or tolerance out of range");
+    const int ppi = declared_ppi > 0 ? declared_ppi : PM_FP_PPI;
+    float *v = malloc(n * sizeof *v);
+    if (!v)
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (periods[i] >= FP_PMIN && periods[i] <= FP_PMAX)
+            v[k++] = periods[i];
+    if (k == 0) {
+        free(v);
+        return pm_error_set(err, PM_EINVAL, "pm_fp_sensor_ppi: no usable ridge period");
+    }
+    qsort(v, k, sizeof *v, cmp_float);
+    float med = v[k / 2];
+    free(v);
+    *out_ppi = fabsf(med / p.ridge_period - 1.f) > p.ppi_tolerance
+                   ? snap_ppi(ppi * (double)med / p.ridge_period)
+                   : ppi;
+    return 0;
+}
+
 static int extract(const pm_extractor_t *ex, const pm_image_t *img, pm_fingerprint_t *out,
                    pm_fp_maps_t *maps, int may_estimate, pm_error_t *err);
 
@@ -259,16 +313,7 @@ static int extract(const pm_extractor_t *ex, const pm_image_t *img, pm_fingerpri
     if (may_estimate && ex->params.estimate_ppi && med > 0 &&
         fabsf(med / ex->params.ridge_period - 1.f) > ex->params.ppi_tolerance) {
         /* the ridges say another resolution: extract again at it */
-        /* snapped to the nearest common sensor resolution: a print's own
-         * ridge spacing varies by +-10% between people, a sensor's
-         * resolution does not, so snapping removes most of that noise for
-         * sensors at these resolutions */
-        static const int common[] = {250, 300, 400, 500, 600, 700, 800, 1000};
-        double raw_est = ppi * (double)med / ex->params.ridge_period;
-        int est = common[0];
-        for (size_t c = 1; c < sizeof common / sizeof common[0]; c++)
-            if (fabs(common[c] - raw_est) < fabs(est - raw_est))
-                est = common[c];
+        int est = snap_ppi(ppi * (double)med / ex->params.ridge_period);
         if (est == ppi)
             goto field_done;
         work_free(&wk);

@@ -219,9 +219,11 @@ static void fit_rigid(const pm_matcher_t *m, const pm_match_template_t *a,
 #ifndef PM__EXT_ANGLE
 #define PM__EXT_ANGLE 16
 #endif
-static int extend_pairing_off(pm_matcher_t *m, const pm_match_template_t *a,
-                              const pm_match_template_t *b, double rot, double tx, double ty,
-                              const double *offx, const double *offy)
+/* always inlined: each call site gets the loop for its own offsets (NULL or
+ * not) without a test per minutia */
+static inline __attribute__((always_inline)) int
+extend_pairing_off(pm_matcher_t *m, const pm_match_template_t *a, const pm_match_template_t *b,
+                   double rot, double tx, double ty, const double *offx, const double *offy)
 {
     double c = cos(rot), s = sin(rot);
     double cx = 0, cy = 0;
