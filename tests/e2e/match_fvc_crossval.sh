@@ -16,6 +16,15 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 rc=0; "$bin" eval fvc "$data/fvc2002" --cross-validate --grid-border 8,x 2> "$tmp/err" || rc=$?
 [ "$rc" = 2 ] || fail "bad --grid-border: status $rc, want 2"
 assert_contains "$tmp/err" "grid-border"
+rc=0; "$bin" eval fvc "$data/fvc2002" --cross-validate --grid-local 30,500 2> "$tmp/err" || rc=$?
+[ "$rc" = 2 ] || fail "bad --grid-local: status $rc, want 2"
+assert_contains "$tmp/err" "grid-local"
+rc=0; "$bin" eval fvc "$data/fvc2002" --cross-validate --grid-quality 2 2> "$tmp/err" || rc=$?
+[ "$rc" = 2 ] || fail "bad --grid-quality: status $rc, want 2"
+assert_contains "$tmp/err" "grid-quality"
+rc=0; "$bin" eval fvc "$data/fvc2002" --resample-ppi 50 2> "$tmp/err" || rc=$?
+[ "$rc" = 2 ] || fail "bad --resample-ppi: status $rc, want 2"
+assert_contains "$tmp/err" "resample-ppi"
 
 "$bin" eval fvc "$data/fvc2002" --cross-validate --json > "$tmp/cv.json"
 python3 - "$tmp/cv.json" <<'PY'
