@@ -259,6 +259,37 @@ static void test_threads_share_extractor(void **state)
     pm_extractor_free(ex);
 }
 
+/* A sensor's resolution from its prints' median ridge periods: the median
+ * of many noisy periods decides, snapped to a common resolution. */
+static void test_sensor_ppi(void **state)
+{
+    (void)state;
+    float per[101];
+    int ppi = 0;
+    const double scale[3] = {1.0, 0.8, 1.2};
+    const int want[3] = {500, 400, 600};
+    for (int s = 0; s < 3; s++) {
+        /* people's ridge spacing: +-15% around 9 px at 500 ppi */
+        for (int i = 0; i < 101; i++)
+            per[i] = (float)(scale[s] * 9.0 * (0.85 + 0.3 * i / 100.0));
+        assert_int_equal(pm_fp_sensor_ppi(per, 101, 0, NULL, &ppi, NULL), PM_OK);
+        assert_int_equal(ppi, want[s]);
+    }
+    /* a declared resolution within the tolerance is kept */
+    for (int i = 0; i < 101; i++)
+        per[i] = 9.5f;
+    assert_int_equal(pm_fp_sensor_ppi(per, 101, 1000, NULL, &ppi, NULL), PM_OK);
+    assert_int_equal(ppi, 1000);
+    /* unusable periods (0: no print area) are skipped; none at all is refused */
+    per[0] = 0;
+    assert_int_equal(pm_fp_sensor_ppi(per, 1, 0, NULL, &ppi, NULL), PM_EINVAL);
+    assert_int_equal(pm_fp_sensor_ppi(NULL, 5, 0, NULL, &ppi, NULL), PM_EINVAL);
+    pm_fp_params_t p;
+    pm_fp_params_default(&p);
+    p.ppi_tolerance = 0.9f;
+    assert_int_equal(pm_fp_sensor_ppi(per, 101, 0, &p, &ppi, NULL), PM_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_single_minutia),
         cmocka_unit_test(test_direction_follows_rotation),
         cmocka_unit_test(test_resolution),
+        cmocka_unit_test(test_sensor_ppi),
         cmocka_unit_test(test_blank_and_bad_input),
         cmocka_unit_test(test_threads_share_extractor),
     };

@@ -331,6 +331,74 @@ static void test_conventions_against_vendor(void **state)
     assert_true(type_share > 0.75);
 }
 
+/* Extracts DBn_B/f_i resampled to ppi (0: as it is) and declared of unknown
+ * resolution; returns the ppi the extractor settled on. */
+static int extract_resampled(const pm_extractor_t *ex, const char *data, const char *view, int ppi,
+                             pm_fingerprint_t *out)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/fvc2002/DB1_B/%s.tif", data, view);
+    pm_image_t img, rs;
+    pm_error_t e;
+    if (pm_image_load(path, NULL, &img, &e) != PM_OK)
+        fail_msg("%s: %s", path, pm_error_text(&e));
+    if (ppi > 0) {
+        img.ppi = 500;
+        assert_int_equal(pm_image_resample(&img, ppi, &rs, &e), PM_OK);
+        pm_image_free(&img);
+        img = rs;
+        img.ppi = 0;
+    }
+    if (pm_fp_extract(ex, &img, out, &e) != PM_OK)
+        fail_msg("%s: %s", path, pm_error_text(&e));
+    pm_image_free(&img);
+    return out->ppi;
+}
+
+/* A print resampled to 400 and 600 ppi and declared of unknown resolution
+ * still matches its mate when the extractor checks the resolution by ridge
+ * frequency (issue 14); without the check the scale error breaks the match. */
+static void test_resolution_estimate(void **state)
+{
+    (void)state;
+    PM_REQUIRE_DATA(data, "fvc2002/DB1_B");
+    pm_fp_params_t p;
+    pm_fp_params_default(&p);
+    pm_extractor_t *plain = NULL, *est = NULL;
+    assert_int_equal(pm_extractor_create_with(&p, &plain, NULL), PM_OK);
+    p.estimate_ppi = 1;
+    assert_int_equal(pm_extractor_create_with(&p, &est, NULL), PM_OK);
+    p.ridge_period = 30.f;
+    pm_extractor_t *bad = NULL;
+    assert_int_equal(pm_extractor_create_with(&p, &bad, NULL), PM_EINVAL);
+    pm_matcher_t *m = NULL;
+    assert_int_equal(pm_matcher_new(&m, NULL), PM_OK);
+    static pm_fingerprint_t mate, probe;
+    pm_match_template_t *tm = NULL, *tp = NULL;
+    /* the mate at its own resolution: the check leaves it alone */
+    assert_int_equal(extract_resampled(est, data, "103_2", 0, &mate), 500);
+    assert_int_equal(pm_match_prepare(&mate, &tm, NULL), PM_OK);
+    const int res[2] = {400, 600};
+    for (int k = 0; k < 2; k++) {
+        extract_resampled(plain, data, "103_1", res[k], &probe);
+        assert_int_equal(pm_match_prepare(&probe, &tp, NULL), PM_OK);
+        double s_plain = pm_match_compare(m, tp, tm, NULL);
+        pm_match_template_free(tp);
+        assert_int_equal(extract_resampled(est, data, "103_1", res[k], &probe), res[k]);
+        assert_int_equal(pm_match_prepare(&probe, &tp, NULL), PM_OK);
+        double s_est = pm_match_compare(m, tp, tm, NULL);
+        pm_match_template_free(tp);
+        print_message("resampled to %d ppi: score %.1f without the check, %.1f with it\n", res[k],
+                      s_plain, s_est);
+        assert_true(s_est >= 30.0);
+        assert_true(s_plain < s_est);
+    }
+    pm_match_template_free(tm);
+    pm_matcher_free(m);
+    pm_extractor_free(plain);
+    pm_extractor_free(est);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_calibration_ours),
         cmocka_unit_test(test_iso_reader_matches_bytes),
         cmocka_unit_test(test_conventions_against_vendor),
+        cmocka_unit_test(test_resolution_estimate),
     };
     return PM_RUN_TESTS("match_data", tests, NULL, NULL);
 }

@@ -37,12 +37,23 @@ typedef struct pm_fp_params {
     /* minutiae nearer than this many pixels (500 ppi) to the edge of the
      * print area are dropped as false (ridges cut by the edge end there) */
     float border_margin;
+    /* Resolution check by ridge frequency (issue 14): when set, the median
+     * ridge period of the print area is measured after resampling to 500 ppi
+     * at the declared resolution (0 = unknown counts as 500); if it differs
+     * from ridge_period by more than ppi_tolerance (a fraction), the image is
+     * taken to be at declared x measured / ridge_period ppi and extracted
+     * again at that resolution, and out->ppi says the estimate. 0 = trust the
+     * declared resolution (the default). */
+    int estimate_ppi;
+    float ridge_period;  /* expected median ridge period at 500 ppi, px (default 9) */
+    float ppi_tolerance; /* default 0.15 */
 } pm_fp_params_t;
 
 /* Fills *p with the shipped parameter values. */
 void pm_fp_params_default(pm_fp_params_t *p);
 /* As pm_extractor_create, with explicit parameters (NULL: the defaults).
- * PM_EINVAL for a margin outside 0..64 pixels. */
+ * PM_EINVAL for a margin outside 0..64 pixels, a ridge period outside 5..15
+ * px or a tolerance outside 0..0.5. */
 int pm_extractor_create_with(const pm_fp_params_t *params, pm_extractor_t **out, pm_error_t *err);
 /* Releases an extractor; NULL is fine. */
 void pm_extractor_free(pm_extractor_t *ex);
@@ -83,6 +94,7 @@ typedef struct pm_fp_maps {
     uint8_t *binary;    /* width*height 1 = ridge */
     uint8_t *skeleton;  /* width*height 1 = ridge skeleton after clean-up */
     double stage_ms[PM_FP_STAGE_COUNT];
+    float median_period; /* median ridge period of the print area (working px) */
 } pm_fp_maps_t;
 
 /* As pm_fp_extract, and also fills *maps (may be NULL) with the intermediate
@@ -90,6 +102,19 @@ typedef struct pm_fp_maps {
  * caller still calls pm_fp_maps_free). */
 int pm_fp_extract_maps(const pm_extractor_t *ex, const pm_image_t *img, pm_fingerprint_t *out,
                        pm_fp_maps_t *maps, pm_error_t *err);
+/* A sensor's resolution from many of its prints: periods[] are their median
+ * ridge periods (pm_fp_maps_t.median_period, extracted at declared_ppi, 0 =
+ * unknown = 500). The median over the prints is compared with
+ * params->ridge_period as the per-print check does (params NULL: defaults;
+ * estimate_ppi need not be set) and *out_ppi receives declared_ppi (500 if
+ * unknown) when within the tolerance, else the nearest common sensor
+ * resolution to declared x median / ridge_period. Extract the sensor's
+ * prints at *out_ppi afterwards. One print's period varies by +-10-15%
+ * between people; the median of many does not (docs/fp.md). PM_EINVAL
+ * without usable periods or with parameters out of range. */
+int pm_fp_sensor_ppi(const float *periods, size_t n, int declared_ppi,
+                     const pm_fp_params_t *params, int *out_ppi, pm_error_t *err);
+
 /* Releases the arrays of *maps and zeroes it; safe on a zeroed struct. */
 void pm_fp_maps_free(pm_fp_maps_t *maps);
 

@@ -66,6 +66,32 @@ int pm_match_template_count(const pm_match_template_t *t);
 int pm_matcher_new(pm_matcher_t **out, pm_error_t *err);
 void pm_matcher_free(pm_matcher_t *m);
 
+/* Options of the comparison, held by a matcher (per thread). The defaults
+ * (pm_match_options_default) are the values chosen by cross-validation across
+ * the FVC2002 databases (docs/match.md). */
+typedef struct pm_match_options {
+    /* Distortion-tolerant consolidation of the best rigid pairing: each
+     * minutia's displacement from the rigid alignment is predicted from its
+     * paired neighbours (Gaussian weights of this width, px at 500 ppi), the
+     * pairing is extended with that local correction and the pairs are scored
+     * by their residual from it. 0 = off (rigid only). */
+    double local_sigma;
+    /* Weight of the minutiae's own quality (0..1) in the overlap
+     * normalisation: each minutia counts (1 - w) + w * q / 100, so the paired
+     * share of a view's overlap is measured in reliability, and an unpaired
+     * low-quality minutia (a likely false one, or one in a poor region) costs
+     * less than a reliable one. Minutiae without a quality (0, ISO "not
+     * reported") count fully. 0 = quality unused. */
+    double quality_weight;
+} pm_match_options_t;
+
+/* Fills *o with the shipped defaults. */
+void pm_match_options_default(pm_match_options_t *o);
+/* Sets the options a matcher compares with (a copy is kept). PM_EINVAL on a
+ * NULL argument or a value out of range (local_sigma 0..400, quality_weight
+ * 0..1). */
+int pm_matcher_set_options(pm_matcher_t *m, const pm_match_options_t *o, pm_error_t *err);
+
 /* Compares two prepared views and returns the calibrated score (>= 0). If
  * out_result is not NULL it receives the details. Never fails (NULL
  * arguments give 0). Not symmetric to the last bit, but nearly. */

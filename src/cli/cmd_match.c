@@ -135,6 +135,9 @@ typedef struct eval_opts {
     int fit;
     const char *dump;
     const void *ex; /* extractor for images (NULL: the CLI's default) */
+    int resample_ppi; /* images resampled to this and declared unknown (0: as they are) */
+    int estimate_ppi; /* extract with the resolution check by ridge frequency */
+    int sensor_ppi;   /* estimate each DB's resolution from all its prints first */
 } eval_opts_t;
 
 static int is_db_name(const char *s)
@@ -156,9 +159,32 @@ static int cmp_str(const void *a, const void *b)
 
 /* Loads one DB's 80 views (finger 101.. x impression 1..8) into views[];
  * ok[k] says whether view k is usable. */
-static void load_db(const char *dbdir, const void *ex, pm_fingerprint_t *views, int *ok,
-                    int iso_roundtrip, double *extract_ms, size_t *nextract, int *fte, int *missing)
+static void load_db(const char *dbdir, const void *ex, int resample_ppi, int sensor_ppi,
+                    pm_fingerprint_t *views, int *ok, int iso_roundtrip, double *extract_ms,
+                    size_t *nextract, int *fte, int *missing)
 {
+    int declare = 0;
+    if (sensor_ppi) {
+        /* the sensor's resolution from the median ridge period of all its
+         * prints (pm_fp_sensor_ppi), then every print extracted at it */
+        float periods[VIEWS];
+        size_t np = 0;
+        for (int k = 0; k < VIEWS; k++) {
+            char base[64], path[4096];
+            snprintf(base, sizeof base, "%d_%d", 101 + k / IMPRESSIONS, k % IMPRESSIONS + 1);
+            pm_error_t err = {0};
+            float per = 0;
+            if (pm__cli_find_view(dbdir, base, path, sizeof path) == 0 &&
+                pm__cli_image_period(path, ex, resample_ppi, &per, &err) == 0 && per > 0)
+                periods[np++] = per;
+        }
+        pm_error_t err = {0};
+        if (np > 0 && pm_fp_sensor_ppi(periods, np, 0, NULL, &declare, &err) == 0)
+            fprintf(stderr, "perimeter eval: %s: resolution from %zu prints' ridge periods: %d ppi\n",
+                    dbdir, np, declare);
+        else
+            declare = 0;
+    }
     for (int f = 0; f < FINGERS; f++)
         for (int i = 0; i < IMPRESSIONS; i++) {
             int k = f * IMPRESSIONS + i;
@@ -174,7 +200,8 @@ static void load_db(const char *dbdir, const void *ex, pm_fingerprint_t *views, 
             }
             pm_error_t err = {0};
             double ms = -1;
-            int rc = pm__cli_load_fingerprint_with(path, ex, &views[k], &ms, &err);
+            int rc = pm__cli_load_fingerprint_declared(path, ex, resample_ppi, declare, &views[k],
+                                                       &ms, &err);
             if (ms >= 0)
                 extract_ms[(*nextract)++] = ms;
             if (!rc && iso_roundtrip) {
@@ -200,7 +227,27 @@ static void load_db(const char *dbdir, const void *ex, pm_fingerprint_t *views, 
         }
 }
 
+/* The extracted views of one DB, kept between grid points that differ only
+ * in the matcher's options (extraction is most of an evaluation's time). */
+typedef struct view_cache {
+    int filled;
+    pm_fingerprint_t *views; /* VIEWS */
+    int ok[VIEWS];
+    double ext_ms[VIEWS];
+    size_t next;
+    int fte, missing;
+} view_cache_t;
+
+static int eval_db_cached(const eval_opts_t *o, const char *name, db_eval_t *d, pm_matcher_t *m,
+                          view_cache_t *cache);
+
 static int eval_db(const eval_opts_t *o, const char *name, db_eval_t *d, pm_matcher_t *m)
+{
+    return eval_db_cached(o, name, d, m, NULL);
+}
+
+static int eval_db_cached(const eval_opts_t *o, const char *name, db_eval_t *d, pm_matcher_t *m,
+                          view_cache_t *cache)
 {
     memset(d, 0, sizeof *d);
     snprintf(d->name, sizeof d->name, "%s", name);
@@ -227,9 +274,29 @@ static int eval_db(const eval_opts_t *o, const char *name, db_eval_t *d, pm_matc
         fprintf(stderr, "perimeter eval: out of memory\n");
         return 1;
     }
-    load_db(dbdir, o->ex, va, oka, o->iso_roundtrip, ext_ms, &next, &d->fte, &d->missing);
+    if (cache && cache->filled && cache->views) {
+        memcpy(va, cache->views, VIEWS * sizeof *va);
+        memcpy(oka, cache->ok, sizeof oka);
+        memcpy(ext_ms, cache->ext_ms, cache->next * sizeof ext_ms[0]);
+        next = cache->next;
+        d->fte = cache->fte;
+        d->missing = cache->missing;
+    } else {
+        load_db(dbdir, o->ex, o->resample_ppi, o->sensor_ppi, va, oka, o->iso_roundtrip, ext_ms,
+                &next, &d->fte, &d->missing);
+        if (cache && !o->mixed_dir && next <= VIEWS &&
+            (cache->views = malloc(VIEWS * sizeof *cache->views)) != NULL) {
+            memcpy(cache->views, va, VIEWS * sizeof *va);
+            memcpy(cache->ok, oka, sizeof oka);
+            memcpy(cache->ext_ms, ext_ms, next * sizeof ext_ms[0]);
+            cache->next = next;
+            cache->fte = d->fte;
+            cache->missing = d->missing;
+            cache->filled = 1;
+        }
+    }
     if (o->mixed_dir)
-        load_db(mixdir, NULL, vb, okb, 0, ext_ms, &next, &d->fte, &d->missing);
+        load_db(mixdir, o->ex, 0, o->sensor_ppi, vb, okb, 0, ext_ms, &next, &d->fte, &d->missing);
     for (int side = 0; side < (o->mixed_dir ? 2 : 1); side++) {
         pm_fingerprint_t *v = side ? vb : va;
         pm_match_template_t **t = side ? tb : ta;
@@ -358,7 +425,8 @@ static void eval_usage(FILE *out)
             "usage: perimeter eval fvc DIR [--json] [--plot FILE.png] [--templates TDIR | --mixed DIR2]\n"
             "                               [--iso-roundtrip] [--fit-calibration] [--dump-scores FILE]\n"
             "                               [--reject-plot FILE.png]\n"
-            "       perimeter eval fvc DIR --cross-validate [--grid-border L] [--calibration M] [--json]\n"
+            "       perimeter eval fvc DIR --cross-validate [--grid-border L] [--grid-local L]\n"
+            "                               [--grid-quality L] [--calibration M] [--json]\n"
             "  Runs the FVC protocol on every DBn_B folder of DIR. A folder may hold images\n"
             "  (<finger>_<impression>.tif/.png/...) or templates (.iso/.ist/.ansi/.pmt).\n"
             "  --templates TDIR  evaluate the pre-made templates of TDIR/DBn_B (e.g. a vendor's\n"
@@ -373,6 +441,17 @@ static void eval_usage(FILE *out)
             "                    the calibration on the other DBs, report the held-out DB's\n"
             "                    EER/FMR1000/ZeroFMR and impostor shares at scores 20/30/40\n"
             "  --grid-border L   the margins (px, 500 ppi) to choose from (default 4,8,12,16)\n"
+            "  --grid-local L    the matcher's local consolidation widths (px, 0 = rigid) to\n"
+            "                    choose from (default 0,30,60,120)\n"
+            "  --grid-quality L  the matcher's minutia-quality weights (0..1) to choose from\n"
+            "                    (default 0,0.5,1)\n"
+            "  --local-sigma S, --quality-weight W  the matcher's options (pm_match_options_t)\n"
+            "  --resample-ppi N  resample every image to N ppi and declare its resolution\n"
+            "                    unknown (a sensor at another resolution)\n"
+            "  --estimate-ppi    extract with the resolution check by ridge frequency\n"
+            "                    (per print)\n"
+            "  --sensor-ppi      estimate each DB's resolution from the median ridge period of\n"
+            "                    all its prints, then extract them at it (per sensor)\n"
             "  --calibration M   pooled or conservative (default): how --cross-validate and\n"
             "                    --fit-calibration fit the calibration (docs/match.md)\n"
             "  --reject-plot F   error-versus-reject by print quality: EER after rejecting the\n"
@@ -459,20 +538,37 @@ static int reject_plot(const char *path, const db_eval_t *dbs, int ndb, const re
 
 /* ---- eval fvc --cross-validate ----------------------------------------------- */
 
-#define CV_MAX_GRID 16
+#define CV_MAX_GRID 16 /* values per parameter */
 /* The stated grid of the extractor's border margin (pixels at 500 ppi) and
  * the calibration method the cross-validation uses by default. */
 static const float cv_default_grid[] = {4.f, 8.f, 12.f, 16.f};
+/* ... and of the matcher's options: local consolidation width (px, 0 =
+ * rigid) and minutia-quality weight (issue 14). */
+static const float cv_default_local[] = {0.f, 30.f, 60.f, 120.f};
+static const float cv_default_quality[] = {0.f, 0.5f, 1.f};
+
+/* One grid point of the cross-validation: the extractor's border margin and
+ * the matcher's options (pm_match_options_t). */
+typedef struct cv_point {
+    float margin;
+    pm_match_options_t mo;
+} cv_point_t;
+
+static void print_point(FILE *f, const cv_point_t *p)
+{
+    fprintf(f, "margin %g px, local %g px, quality %g", (double)p->margin, p->mo.local_sigma,
+            p->mo.quality_weight);
+}
 #define PM_MATCH_CAL_DEFAULT_FIT PM_MATCH_CAL_CONSERVATIVE
 
-/* Parses "8,12,16" into margins (pixels); the number of values or -1. */
-static int parse_grid(const char *s, float *out, int cap)
+/* Parses "8,12,16" into values 0..vmax; the number of values or -1. */
+static int parse_grid(const char *s, float *out, int cap, double vmax)
 {
     int n = 0;
     while (*s) {
         char *end;
         double v = strtod(s, &end);
-        if (end == s || n >= cap || !(v >= 0 && v <= 64))
+        if (end == s || n >= cap || !(v >= 0 && v <= vmax))
             return -1;
         out[n++] = (float)v;
         s = end;
@@ -502,8 +598,8 @@ static void print_check(const size_t *at, size_t n)
 
 /* Runs the FVC protocol on every DB under every grid point of the extractor's
  * border margin, then the library's cross-validation over the DBs. */
-static int eval_cross_validate(const eval_opts_t *base, char **names, int nnames, const float *grid,
-                               int ngrid, pm_match_cal_method_t method)
+static int eval_cross_validate(const eval_opts_t *base, char **names, int nnames,
+                               const cv_point_t *grid, int ngrid, pm_match_cal_method_t method)
 {
     if (nnames < 2 || nnames > PM_MATCH_CV_MAX_SETS) {
         fprintf(stderr, "perimeter eval: --cross-validate needs 2..%d DBs (found %d)\n",
@@ -514,15 +610,25 @@ static int eval_cross_validate(const eval_opts_t *base, char **names, int nnames
     pm_match_cv_set_t *sets = calloc((size_t)ngrid * nnames, sizeof *sets);
     pm_matcher_t *m = NULL;
     int rc = (!dbs || !sets || pm_matcher_new(&m, NULL) != 0) ? 1 : 0;
-    double ext_ms[CV_MAX_GRID] = {0}, cps[CV_MAX_GRID] = {0};
+    double ext_ms[PM_MATCH_CV_MAX_GRID] = {0}, cps[PM_MATCH_CV_MAX_GRID] = {0};
+    view_cache_t *cache = calloc((size_t)nnames, sizeof *cache);
+    if (!cache)
+        rc = 1;
     for (int g = 0; g < ngrid && !rc; g++) {
+        if (g > 0 && grid[g].margin != grid[g - 1].margin)
+            for (int k = 0; k < nnames; k++) {
+                free(cache[k].views);
+                memset(&cache[k], 0, sizeof cache[k]);
+            }
         eval_opts_t o = *base;
         pm_extractor_t *ex = NULL;
         pm_fp_params_t p;
         pm_fp_params_default(&p);
-        p.border_margin = grid[g];
+        p.border_margin = grid[g].margin;
+        p.estimate_ppi = base->estimate_ppi;
         pm_error_t err = {0};
-        if (pm_extractor_create_with(&p, &ex, &err) != 0) {
+        if (pm_matcher_set_options(m, &grid[g].mo, &err) != 0 ||
+            pm_extractor_create_with(&p, &ex, &err) != 0) {
             fprintf(stderr, "perimeter eval: %s\n", pm_error_text(&err));
             rc = 1;
             break;
@@ -532,10 +638,11 @@ static int eval_cross_validate(const eval_opts_t *base, char **names, int nnames
         double secs = 0;
         for (int k = 0; k < nnames && !rc; k++) {
             if (isatty(2))
-                fprintf(stderr, "\rmargin %g px: %s (%d/%d)...", (double)grid[g], names[k],
-                        g * nnames + k + 1, ngrid * nnames);
+                fprintf(stderr, "\rmargin %g px, local %g, quality %g: %s (%d/%d)...",
+                        (double)grid[g].margin, grid[g].mo.local_sigma, grid[g].mo.quality_weight,
+                        names[k], g * nnames + k + 1, ngrid * nnames);
             db_eval_t *d = &dbs[g * nnames + k];
-            rc = eval_db(&o, names[k], d, m);
+            rc = eval_db_cached(&o, names[k], d, m, &cache[k]);
             if (rc)
                 break;
             sets[g * nnames + k] = (pm_match_cv_set_t){d->name, d->raw_gen, d->ngen, d->raw_all,
@@ -549,6 +656,9 @@ static int eval_cross_validate(const eval_opts_t *base, char **names, int nnames
     }
     if (isatty(2))
         fprintf(stderr, "\r%60s\r", "");
+    for (int k = 0; cache && k < nnames; k++)
+        free(cache[k].views);
+    free(cache);
     pm_matcher_free(m);
     pm_match_cv_result_t *r = calloc(1, sizeof *r);
     pm_error_t err = {0};
@@ -566,16 +676,21 @@ static int eval_cross_validate(const eval_opts_t *base, char **names, int nnames
                 mean.eer += a->eer / nnames;
                 mean.fmr1000 += a->fmr1000 / nnames;
             }
-            json_array_append_new(gj, json_pack("{s:f,s:f,s:f,s:f,s:f}", "border_margin",
-                                                (double)grid[g], "extract_ms_median", ext_ms[g],
+            json_array_append_new(gj, json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "border_margin",
+                                                (double)grid[g].margin, "local_sigma",
+                                                grid[g].mo.local_sigma, "quality_weight",
+                                                grid[g].mo.quality_weight, "extract_ms_median", ext_ms[g],
                                                 "comparisons_per_second_per_core", cps[g],
                                                 "all_data_mean_eer", 100 * mean.eer,
                                                 "all_data_mean_fmr1000", 100 * mean.fmr1000));
         }
         for (int h = 0; h < r->nfolds; h++) {
             const pm_match_cv_fold_t *f = &r->fold[h];
-            json_t *fj = json_pack("{s:s,s:f,s:f,s:o,s:o,s:I}", "held_out", names[h], "border_margin",
-                                   (double)grid[f->choice], "train_mean_eer", 100 * f->train_eer, "fvc",
+            json_t *fj = json_pack("{s:s,s:f,s:f,s:f,s:f,s:o,s:o,s:I}", "held_out", names[h],
+                                   "border_margin", (double)grid[f->choice].margin, "local_sigma",
+                                   grid[f->choice].mo.local_sigma, "quality_weight",
+                                   grid[f->choice].mo.quality_weight, "train_mean_eer",
+                                   100 * f->train_eer, "fvc",
                                    rates_json(&f->fvc), "all_impostors", rates_json(&f->all),
                                    "impostors", (json_int_t)f->nimpostor);
             check_cells(fj, f->at, f->nimpostor);
@@ -601,17 +716,22 @@ static int eval_cross_validate(const eval_opts_t *base, char **names, int nnames
         printf("Cross-validated FVC protocol on %s: grid point and calibration (%s) fitted on %d DBs,\n"
                "measured on the held-out one, every DB held out once\n",
                base->dir, mname, nnames - 1);
-        printf("grid: border margin");
-        for (int g = 0; g < ngrid; g++)
-            printf(" %g", (double)grid[g]);
-        printf(" px (chosen per fold by the lowest mean training EER, all impostors)\n");
-        for (int g = 0; g < ngrid; g++)
-            printf("  margin %g px: extraction median %.2f ms, %.0f comparisons/s/core\n",
-                   (double)grid[g], ext_ms[g], cps[g]);
+        printf("grid: %d points (chosen per fold by the lowest mean training EER, all impostors)\n",
+               ngrid);
+        for (int g = 0; g < ngrid; g++) {
+            double me = 0;
+            for (int k = 0; k < nnames; k++)
+                me += 100 * dbs[g * nnames + k].all.eer / nnames;
+            printf("  ");
+            print_point(stdout, &grid[g]);
+            printf(": extraction median %.2f ms, %.0f comparisons/s/core, all-data mean EER %.2f%%\n",
+                   ext_ms[g], cps[g], me);
+        }
         for (int h = 0; h < r->nfolds; h++) {
             const pm_match_cv_fold_t *f = &r->fold[h];
-            printf("held out %s (margin %g px, training mean EER %.2f%%):\n", names[h],
-                   (double)grid[f->choice], 100 * f->train_eer);
+            printf("held out %s (", names[h]);
+            print_point(stdout, &grid[f->choice]);
+            printf(", training mean EER %.2f%%):\n", 100 * f->train_eer);
             print_rates("FVC impostors", &f->fvc);
             print_rates("all cross-finger", &f->all);
             print_check(f->at, f->nimpostor);
@@ -653,21 +773,71 @@ int pm_cmd_eval_fvc(int argc, char **argv)
                                          {"reject-plot", required_argument, NULL, 'R'},
                                          {"grid-border", required_argument, NULL, 'G'},
                                          {"calibration", required_argument, NULL, 'C'},
+                                         {"grid-local", required_argument, NULL, 'L'},
+                                         {"grid-quality", required_argument, NULL, 'Q'},
+                                         {"local-sigma", required_argument, NULL, 'l'},
+                                         {"quality-weight", required_argument, NULL, 'q'},
+                                         {"resample-ppi", required_argument, NULL, 'P'},
+                                         {"estimate-ppi", no_argument, NULL, 'E'},
+                                         {"sensor-ppi", no_argument, NULL, 'S'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
     const char *templates = NULL;
-    int cross = 0, ngrid = 0;
+    int cross = 0, ngrid = 0, nlocal = 0, nqual = 0;
     const char *reject_png = NULL;
-    float grid[CV_MAX_GRID];
+    float grid[CV_MAX_GRID], glocal[CV_MAX_GRID], gqual[CV_MAX_GRID];
+    pm_match_options_t mopt;
+    pm_match_options_default(&mopt);
     pm_match_cal_method_t method = PM_MATCH_CAL_DEFAULT_FIT;
     while ((c = getopt_long(argc, argv, "jp:m:t:rfd:h", opts, NULL)) != -1) {
         switch (c) {
         case 'X': cross = 1; break;
         case 'R': reject_png = optarg; break;
+        case 'L':
+        case 'Q':
+            if (c == 'L')
+                nlocal = parse_grid(optarg, glocal, CV_MAX_GRID, 400);
+            else
+                nqual = parse_grid(optarg, gqual, CV_MAX_GRID, 1);
+            if ((c == 'L' ? nlocal : nqual) < 1) {
+                fprintf(stderr, "perimeter eval: %s wants up to %d values %s\n",
+                        c == 'L' ? "--grid-local" : "--grid-quality", CV_MAX_GRID,
+                        c == 'L' ? "0..400 px" : "0..1");
+                return 2;
+            }
+            break;
+        case 'E': o.estimate_ppi = 1; break;
+        case 'S': o.sensor_ppi = 1; break;
+        case 'P': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (end == optarg || *end || v < 200 || v > 1200) {
+                fprintf(stderr, "perimeter eval: --resample-ppi wants 200..1200\n");
+                return 2;
+            }
+            o.resample_ppi = (int)v;
+            break;
+        }
+        case 'l':
+        case 'q': {
+            char *end;
+            double v = strtod(optarg, &end);
+            if (end == optarg || *end || !(v >= 0 && v <= (c == 'l' ? 400 : 1))) {
+                fprintf(stderr, "perimeter eval: %s wants %s\n",
+                        c == 'l' ? "--local-sigma" : "--quality-weight",
+                        c == 'l' ? "0..400 px" : "0..1");
+                return 2;
+            }
+            if (c == 'l')
+                mopt.local_sigma = v;
+            else
+                mopt.quality_weight = v;
+            break;
+        }
         case 'G':
-            ngrid = parse_grid(optarg, grid, CV_MAX_GRID);
+            ngrid = parse_grid(optarg, grid, CV_MAX_GRID, 64);
             if (ngrid < 1) {
                 fprintf(stderr, "perimeter eval: --grid-border wants up to %d margins 0..64 px, "
                                 "e.g. 8,12,16\n", CV_MAX_GRID);
@@ -727,14 +897,50 @@ int pm_cmd_eval_fvc(int argc, char **argv)
                             "--plot, --fit-calibration and --dump-scores\n");
         o.mixed_dir = NULL;
         o.iso_roundtrip = 0;
-        int crc = eval_cross_validate(&o, names, nnames, grid, ngrid, method);
+        for (int g = 0; nlocal == 0 && g < (int)(sizeof cv_default_local / sizeof(float)); g++)
+            glocal[g] = cv_default_local[g];
+        if (nlocal == 0)
+            nlocal = (int)(sizeof cv_default_local / sizeof(float));
+        for (int g = 0; nqual == 0 && g < (int)(sizeof cv_default_quality / sizeof(float)); g++)
+            gqual[g] = cv_default_quality[g];
+        if (nqual == 0)
+            nqual = (int)(sizeof cv_default_quality / sizeof(float));
+        cv_point_t pts[PM_MATCH_CV_MAX_GRID];
+        int npts = 0;
+        for (int g = 0; g < ngrid; g++)
+            for (int l = 0; l < nlocal; l++)
+                for (int q = 0; q < nqual; q++) {
+                    if (npts == PM_MATCH_CV_MAX_GRID) {
+                        fprintf(stderr, "perimeter eval: more than %d grid points\n",
+                                PM_MATCH_CV_MAX_GRID);
+                        return 2;
+                    }
+                    pts[npts].margin = grid[g];
+                    pts[npts].mo = mopt;
+                    pts[npts].mo.local_sigma = glocal[l];
+                    pts[npts].mo.quality_weight = gqual[q];
+                    npts++;
+                }
+        int crc = eval_cross_validate(&o, names, nnames, pts, npts, method);
         for (int k = 0; k < nnames; k++)
             free(names[k]);
         return crc;
     }
     pm_matcher_t *m = NULL;
-    if (pm_matcher_new(&m, NULL) != 0)
+    if (pm_matcher_new(&m, NULL) != 0 || pm_matcher_set_options(m, &mopt, NULL) != 0)
         return 1;
+    pm_extractor_t *est_ex = NULL;
+    if (o.estimate_ppi) {
+        pm_fp_params_t fpp;
+        pm_fp_params_default(&fpp);
+        fpp.estimate_ppi = 1;
+        pm_error_t e2 = {0};
+        if (pm_extractor_create_with(&fpp, &est_ex, &e2) != 0) {
+            fprintf(stderr, "perimeter eval: %s\n", pm_error_text(&e2));
+            return 1;
+        }
+        o.ex = est_ex;
+    }
     db_eval_t dbs[16];
     int rc = 0;
     for (int k = 0; k < nnames && !rc; k++) {
@@ -745,6 +951,7 @@ int pm_cmd_eval_fvc(int argc, char **argv)
     if (isatty(2))
         fprintf(stderr, "\r%40s\r", "");
     pm_matcher_free(m);
+    pm_extractor_free(est_ex);
     if (rc)
         return 1;
     /* pooled and mean figures */
@@ -1042,9 +1249,17 @@ int pm_cmd_bench_match(int argc, char **argv)
     pm_matcher_t *m = NULL;
     if (pm_matcher_new(&m, NULL) != 0)
         return 1;
-    double rate[1000];
+    double rate[1000], rate_rigid[1000];
     volatile double sink = 0;
-    for (int r = 0; r < rounds; r++) {
+    pm_match_options_t def, rigid;
+    pm_match_options_default(&def);
+    rigid = def;
+    rigid.local_sigma = 0;
+    rigid.quality_weight = 0;
+    /* rounds alternate the shipped options and the rigid matcher (options
+     * off): the same-process baseline of the consolidation's cost */
+    for (int r = 0; r < 2 * rounds; r++) {
+        pm_matcher_set_options(m, (r & 1) ? &rigid : &def, NULL);
         uint64_t t0 = cpu_ns();
         size_t cmp = 0;
         for (size_t a = 0; a < n; a++)
@@ -1053,8 +1268,13 @@ int pm_cmd_bench_match(int argc, char **argv)
                     sink += pm_match_compare(m, t[a], t[b], NULL);
                     cmp++;
                 }
-        rate[r] = (double)cmp / ((double)(cpu_ns() - t0) / 1e9);
+        double v = (double)cmp / ((double)(cpu_ns() - t0) / 1e9);
+        if (r & 1)
+            rate_rigid[r / 2] = v;
+        else
+            rate[r / 2] = v;
     }
+    pm_matcher_set_options(m, &def, NULL);
     /* baseline on a sample of pairs (it is slow) */
     size_t bpairs = 0;
     uint64_t b0 = cpu_ns();
@@ -1076,6 +1296,10 @@ int pm_cmd_bench_match(int argc, char **argv)
            pm_median(prep_us, n), (double)bytes / (double)n / 1024.0);
     printf("  comparisons: median %.0f per second per core over %d rounds of %zu (all ordered pairs)\n",
            med, rounds, n * (n - 1));
+    double med_rigid = pm_median(rate_rigid, (size_t)rounds);
+    printf("  rigid matcher (local consolidation and quality weight off), alternating rounds: "
+           "median %.0f per second per core; shipped / rigid %.3f\n",
+           med_rigid, med_rigid > 0 ? med / med_rigid : 0);
     if (with_baseline)
         printf("  naive exhaustive aligner (straw man, not a competing matcher): %.0f per second "
                "per core; ratio %.1fx\n",

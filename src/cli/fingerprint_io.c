@@ -40,7 +40,8 @@ static uint64_t thread_cpu_ns(void)
  * the life of the process. */
 static pm_extractor_t *cli_extractor;
 
-static int extract_image(const char *path, const void *exv, pm_fingerprint_t *out, double *out_ms,
+static int extract_image(const char *path, const void *exv, int resample_ppi, int declare_ppi,
+                         float *out_period, pm_fingerprint_t *out, double *out_ms,
                          pm_error_t *err)
 {
     int rc = 0;
@@ -52,8 +53,28 @@ static int extract_image(const char *path, const void *exv, pm_fingerprint_t *ou
     pm_image_t img = {0};
     if ((rc = pm_image_load(path, NULL, &img, err)) != 0)
         return pm_error_prefix(err, "%s", path), rc;
+    if (resample_ppi > 0) {
+        pm_image_t rs = {0};
+        if (img.ppi <= 0)
+            img.ppi = 500;
+        rc = pm_image_resample(&img, resample_ppi, &rs, err);
+        pm_image_free(&img);
+        if (rc)
+            return pm_error_prefix(err, "%s", path), rc;
+        img = rs;
+        img.ppi = 0; /* resolution unknown */
+    }
+    if (declare_ppi > 0)
+        img.ppi = declare_ppi;
     uint64_t t0 = thread_cpu_ns();
-    rc = pm_fp_extract(ex, &img, out, err);
+    if (out_period) {
+        pm_fp_maps_t maps;
+        rc = pm_fp_extract_maps(ex, &img, out, &maps, err);
+        *out_period = maps.median_period;
+        pm_fp_maps_free(&maps);
+    } else {
+        rc = pm_fp_extract(ex, &img, out, err);
+    }
     if (out_ms)
         *out_ms = (double)(thread_cpu_ns() - t0) / 1e6;
     pm_image_free(&img);
@@ -62,10 +83,14 @@ static int extract_image(const char *path, const void *exv, pm_fingerprint_t *ou
     return rc;
 }
 #else
-static int extract_image(const char *path, const void *ex, pm_fingerprint_t *out, double *out_ms,
+static int extract_image(const char *path, const void *ex, int resample_ppi, int declare_ppi,
+                         float *out_period, pm_fingerprint_t *out, double *out_ms,
                          pm_error_t *err)
 {
     (void)ex;
+    (void)resample_ppi;
+    (void)declare_ppi;
+    (void)out_period;
     (void)out;
     (void)out_ms;
     return pm_error_set(err, PM_EUNSUPPORTED,
@@ -81,6 +106,32 @@ int pm__cli_load_fingerprint(const char *path, pm_fingerprint_t *out, double *ou
 
 int pm__cli_load_fingerprint_with(const char *path, const void *ex, pm_fingerprint_t *out,
                                   double *out_extract_ms, pm_error_t *err)
+{
+    return pm__cli_load_fingerprint_resampled(path, ex, 0, out, out_extract_ms, err);
+}
+
+int pm__cli_load_fingerprint_resampled(const char *path, const void *ex, int resample_ppi,
+                                       pm_fingerprint_t *out, double *out_extract_ms,
+                                       pm_error_t *err)
+{
+    return pm__cli_load_fingerprint_declared(path, ex, resample_ppi, 0, out, out_extract_ms, err);
+}
+
+int pm__cli_image_period(const char *path, const void *ex, int resample_ppi, float *out_period,
+                         pm_error_t *err)
+{
+    pm_fingerprint_t *fp = malloc(sizeof *fp);
+    if (!fp)
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    *out_period = 0;
+    int rc = extract_image(path, ex, resample_ppi, 0, out_period, fp, NULL, err);
+    free(fp);
+    return rc;
+}
+
+int pm__cli_load_fingerprint_declared(const char *path, const void *ex, int resample_ppi,
+                                      int declare_ppi, pm_fingerprint_t *out,
+                                      double *out_extract_ms, pm_error_t *err)
 {
     if (out_extract_ms)
         *out_extract_ms = -1;
@@ -102,5 +153,5 @@ int pm__cli_load_fingerprint_with(const char *path, const void *ex, pm_fingerpri
         return 0;
     }
     free(data);
-    return extract_image(path, ex, out, out_extract_ms, err);
+    return extract_image(path, ex, resample_ppi, declare_ppi, NULL, out, out_extract_ms, err);
 }

@@ -9,6 +9,12 @@
 void pm_fp_params_default(pm_fp_params_t *p)
 {
     p->border_margin = 8.f;
+    p->estimate_ppi = 0;
+    /* the inter-ridge distance of adult fingers is about 0.45-0.5 mm, ~9 px
+     * at 500 ppi (Maltoni et al., Handbook of Fingerprint Recognition): a
+     * literature value, not fitted to the FVC sets */
+    p->ridge_period = 9.f;
+    p->ppi_tolerance = 0.15f;
 }
 
 int pm_extractor_create(pm_extractor_t **out, pm_error_t *err)
@@ -25,6 +31,12 @@ int pm_extractor_create_with(const pm_fp_params_t *params, pm_extractor_t **out,
         if (!(params->border_margin >= 0.f && params->border_margin <= 64.f))
             return pm_error_set(err, PM_EINVAL, "border margin %.1f outside 0..64 pixels",
                                 (double)params->border_margin);
+        if (params->estimate_ppi && !(params->ridge_period >= 5.f && params->ridge_period <= 15.f))
+            return pm_error_set(err, PM_EINVAL, "ridge period %.1f outside 5..15 pixels",
+                                (double)params->ridge_period);
+        if (params->estimate_ppi && !(params->ppi_tolerance >= 0.f && params->ppi_tolerance <= 0.5f))
+            return pm_error_set(err, PM_EINVAL, "resolution tolerance %.2f outside 0..0.5",
+                                (double)params->ppi_tolerance);
         p = *params;
     }
     pm_extractor_t *ex = calloc(1, sizeof *ex);
@@ -160,8 +172,93 @@ static int print_quality(const fp_work_t *wk, size_t count)
     return fp_clampi((int)lrint(q), 0, 100);
 }
 
+/* Median ridge period over the print area's cells (0 when none). */
+static float median_period(const fp_work_t *wk)
+{
+    size_t nc = (size_t)wk->bw * wk->bh;
+    int hist[FP_PMAX * 4 + 1] = {0}, n = 0;
+    for (size_t i = 0; i < nc; i++) {
+        if (!wk->mask[i])
+            continue;
+        float p = wk->period[i];
+        if (!(p >= FP_PMIN && p <= FP_PMAX))
+            continue;
+        hist[(int)lrintf(p * 4)]++;
+        n++;
+    }
+    for (int b = 0, acc = 0; b <= FP_PMAX * 4; b++) {
+        acc += hist[b];
+        if (n > 0 && 2 * acc >= n)
+            return b / 4.f;
+    }
+    return 0.f;
+}
+
+/* The nearest common sensor resolution: a print's own ridge spacing varies
+ * by +-10% between people, a sensor's resolution does not, so snapping
+ * removes most of that noise for sensors at these resolutions. */
+static int snap_ppi(double raw_est)
+{
+    static const int common[] = {250, 300, 400, 500, 600, 700, 800, 1000};
+    int est = common[0];
+    for (size_t c = 1; c < sizeof common / sizeof common[0]; c++)
+        if (fabs(common[c] - raw_est) < fabs(est - raw_est))
+            est = common[c];
+    return est;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+int pm_fp_sensor_ppi(const float *periods, size_t n, int declared_ppi,
+                     const pm_fp_params_t *params, int *out_ppi, pm_error_t *err)
+{
+    if (!periods || !out_ppi || n == 0)
+        return pm_error_set(err, PM_EINVAL, "pm_fp_sensor_ppi: no periods given");
+    if (n > 1000000)
+        return pm_error_set(err, PM_ELIMIT, "pm_fp_sensor_ppi: %zu periods (max 1000000)", n);
+    pm_fp_params_t p;
+    pm_fp_params_default(&p);
+    if (params)
+        p = *params;
+    if (!(p.ridge_period >= 5.f && p.ridge_period <= 15.f) ||
+        !(p.ppi_tolerance >= 0.f && p.ppi_tolerance <= 0.5f))
+        return pm_error_set(err, PM_EINVAL, "pm_fp_sensor_ppi: ridge period or tolerance out of range");
+    const int ppi = declared_ppi > 0 ? declared_ppi : PM_FP_PPI;
+    float *v = malloc(n * sizeof *v);
+    if (!v)
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (periods[i] >= FP_PMIN && periods[i] <= FP_PMAX)
+            v[k++] = periods[i];
+    if (k == 0) {
+        free(v);
+        return pm_error_set(err, PM_EINVAL, "pm_fp_sensor_ppi: no usable ridge period");
+    }
+    qsort(v, k, sizeof *v, cmp_float);
+    float med = v[k / 2];
+    free(v);
+    *out_ppi = fabsf(med / p.ridge_period - 1.f) > p.ppi_tolerance
+                   ? snap_ppi(ppi * (double)med / p.ridge_period)
+                   : ppi;
+    return 0;
+}
+
+static int extract(const pm_extractor_t *ex, const pm_image_t *img, pm_fingerprint_t *out,
+                   pm_fp_maps_t *maps, int may_estimate, pm_error_t *err);
+
 int pm_fp_extract_maps(const pm_extractor_t *ex, const pm_image_t *img, pm_fingerprint_t *out,
                        pm_fp_maps_t *maps, pm_error_t *err)
+{
+    return extract(ex, img, out, maps, 1, err);
+}
+
+static int extract(const pm_extractor_t *ex, const pm_image_t *img, pm_fingerprint_t *out,
+                   pm_fp_maps_t *maps, int may_estimate, pm_error_t *err)
 {
     memset(out, 0, sizeof *out);
     if (maps)
@@ -210,6 +307,22 @@ int pm_fp_extract_maps(const pm_extractor_t *ex, const pm_image_t *img, pm_finge
     stage = PM_FP_STAGE_FIELD;
     if ((rc = pm__fp_field(&wk, err)) != PM_OK)
         goto done;
+    const float med = median_period(&wk);
+    if (maps)
+        maps->median_period = med;
+    if (may_estimate && ex->params.estimate_ppi && med > 0 &&
+        fabsf(med / ex->params.ridge_period - 1.f) > ex->params.ppi_tolerance) {
+        /* the ridges say another resolution: extract again at it */
+        int est = snap_ppi(ppi * (double)med / ex->params.ridge_period);
+        if (est == ppi)
+            goto field_done;
+        work_free(&wk);
+        pm_image_free(&scaled);
+        pm_image_t again = *img;
+        again.ppi = est;
+        return extract(ex, &again, out, maps, 0, err);
+    }
+field_done:
     t0 = pm_now_ns();
     ms[stage] = (double)(t0 - t1) / 1e6;
     stage = PM_FP_STAGE_ENHANCE;

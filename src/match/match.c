@@ -396,6 +396,7 @@ static int prepare(const pm_fingerprint_t *fp, pm_match_template_t **out, int wi
         t->y[n] = (int16_t)lround(y);
         t->dir[n] = (uint8_t)(lround(m->angle * 256.0 / TWO_PI) & 0xff);
         t->type[n] = m->type;
+        t->qual[n] = m->quality > 100 ? 100 : m->quality;
         n++;
     }
     t->n = n;
@@ -454,6 +455,31 @@ int pm_matcher_new(pm_matcher_t **out, pm_error_t *err)
     *out = calloc(1, sizeof **out);
     if (!*out)
         return pm_error_set(err, PM_ENOMEM, "out of memory for matcher scratch");
+    pm_match_options_default(&(*out)->opt);
+    return 0;
+}
+
+void pm_match_options_default(pm_match_options_t *o)
+{
+    if (!o)
+        return;
+    memset(o, 0, sizeof *o);
+    o->local_sigma = PM__DEFAULT_LOCAL_SIGMA;
+    o->quality_weight = PM__DEFAULT_QUALITY_WEIGHT;
+}
+
+int pm_matcher_set_options(pm_matcher_t *m, const pm_match_options_t *o, pm_error_t *err)
+{
+    if (!m || !o)
+        return pm_error_set(err, PM_EINVAL, "pm_matcher_set_options: NULL argument");
+    if (!(o->local_sigma >= 0 && o->local_sigma <= 400))
+        return pm_error_set(err, PM_EINVAL, "pm_matcher_set_options: local_sigma %g outside 0..400",
+                            o->local_sigma);
+    if (!(o->quality_weight >= 0 && o->quality_weight <= 1))
+        return pm_error_set(err, PM_EINVAL,
+                            "pm_matcher_set_options: quality_weight %g outside 0..1",
+                            o->quality_weight);
+    m->opt = *o;
     return 0;
 }
 

@@ -94,6 +94,7 @@ struct pm_match_template {
     int16_t y[PM_MAX_MINUTIAE];
     uint8_t dir[PM_MAX_MINUTIAE];
     uint8_t type[PM_MAX_MINUTIAE];
+    uint8_t qual[PM_MAX_MINUTIAE]; /* 0..100, 0 = not reported */
     uint16_t edge_start[PM_MAX_MINUTIAE + 1];
     pm__edge_t *edges;
     uint16_t bucket_start[PM__BUCKETS + 1];
@@ -104,6 +105,10 @@ struct pm_match_template {
     uint16_t cell_start[PM__SGRID * PM__SGRID + 1];
     uint8_t cell_items[PM_MAX_MINUTIAE];
 };
+
+/* Defaults of pm_match_options_t (chosen by cross-validation, docs/match.md). */
+#define PM__DEFAULT_LOCAL_SIGMA 120.0
+#define PM__DEFAULT_QUALITY_WEIGHT 1.0
 
 #ifndef PM__MAX_ROOTS
 #define PM__MAX_ROOTS 9
@@ -120,9 +125,10 @@ struct pm_matcher {
     uint16_t touched[PM_MAX_MINUTIAE * PM_MAX_MINUTIAE + 1]; /* +1: voting writes one past */
     int16_t pa[PM_MAX_MINUTIAE];
     int16_t pb[PM_MAX_MINUTIAE];
-    uint8_t best_pa[PM_MAX_MINUTIAE];
+    uint8_t best_pa[PM_MAX_MINUTIAE]; /* pairing of the best score, 0xff = none */
     uint32_t heap[PM__HEAP_CAP];
     double features[16]; /* of the best pairing, for calibration experiments */
+    pm_match_options_t opt;
 };
 
 #endif

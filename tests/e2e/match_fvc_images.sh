@@ -23,11 +23,12 @@ for d in r["databases"]:
     assert (d["genuine"], d["impostors_fvc"], d["impostors_all"]) == (280, 45, 2880), d
 assert r["failures_to_extract"] == 0, r["failures_to_extract"]
 # Gates a small margin above the figures measured with the refined print edge
-# (issue 14: mean EER 1.36%, pooled FMR1000 3.93%; at 84484cf 1.82% / 4.29%):
+# (issue 14: mean EER 1.36%, pooled FMR1000 3.48% with the local consolidation
+# and quality weight, 3.93% rigid; at 84484cf 1.82% / 4.29%):
 # one genuine pair is 0.36 points of a DB's EER and 0.09 of the pooled
 # FMR1000. Move the gates down when the figures improve.
 assert r["mean_fvc"]["eer"] < 1.65, r["mean_fvc"]
-assert r["pooled_all_impostors"]["fmr1000"] < 4.3, r["pooled_all_impostors"]
+assert r["pooled_all_impostors"]["fmr1000"] < 3.8, r["pooled_all_impostors"]
 for d in r["databases"]:
     assert d["fvc"]["eer"] < 2.9, (d["db"], d["fvc"])
 # Print quality predicts failure: rejecting the lowest-quality prints lowers
