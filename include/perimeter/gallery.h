@@ -8,10 +8,11 @@
  *
  * Search is two-stage:
  *  1. first stage (optional, options.first_stage = 1): a fast comparison of
- *     the probe with every eligible packed record (about 0.7 us each): the
+ *     the probe with every eligible packed record (about 0.8 us each): the
  *     record's triplet keys (quantised minutia-triplet invariants) found in
  *     a map built from the probe propose alignments; each is checked on the
- *     record's central minutiae against a grid built from the probe, the
+ *     record's central minutiae against a grid built from the probe (a near
+ *     miss is checked again turned +-5.6 degrees), the
  *     best are refitted (least squares) and verified on all minutiae. The
  *     records with the best scores survive: max(keep_min, keep_fraction x
  *     eligible). Its cost in FNIR is measured in docs/gallery.md;
@@ -100,7 +101,7 @@ typedef struct pm_gallery_search_options {
     double target_fpir;    /* > 0: threshold = -10*log10(target_fpir / subjects searched) */
     const char *subset;    /* NULL or a name given to pm_gallery_subset_set */
     int first_stage;       /* 0: exhaustive exact search; 1: first stage + exact */
-    double keep_fraction;  /* first stage: fraction of records kept (0 = 0.001) */
+    double keep_fraction;  /* first stage: fraction of records kept (0 = 0.0002) */
     int keep_min;          /* ... and at least this many (0 = 200) */
 } pm_gallery_search_options_t;
 

@@ -166,7 +166,7 @@ int pm_cmd_bench_gallery(int argc, char **argv)
 {
     long size = 100000, probes = 30, exhaustive = -1, tenprints = 4, threads = 0;
     uint64_t seed = 2;
-    double keep = 0.001;
+    double keep = 0.0002;
     const char *dir = "/tmp";
     static const struct option opts[] = {
         {"size", required_argument, NULL, 'n'},       {"probes", required_argument, NULL, 'p'},

@@ -224,7 +224,7 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
     if (o.target_fpir < 0 || o.target_fpir >= 1 || !isfinite(o.target_fpir))
         return pm_error_set(err, PM_ERANGE, "target FPIR must be in [0, 1)");
     if (o.keep_fraction <= 0)
-        o.keep_fraction = 0.001;
+        o.keep_fraction = 0.0002;
     if (o.keep_fraction > 1)
         o.keep_fraction = 1;
     if (o.keep_min <= 0)
