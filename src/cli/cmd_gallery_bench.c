@@ -453,6 +453,11 @@ int pm_cmd_bench_gallery(int argc, char **argv)
     rates_t r_on, r_off;
     summarise(on, (size_t)probes, (double)size, calp, &r_on);
     summarise(off, (size_t)exhaustive, (double)size, calp, &r_off);
+    double la[3] = {0, 0, 0};
+    if (getloadavg(la, 3) == 3)
+        printf("load average now %.2f %.2f %.2f (%ld online CPUs): latencies below are wall time on "
+               "this machine as loaded\n",
+               la[0], la[1], la[2], sysconf(_SC_NPROCESSORS_ONLN));
     printf("single-finger probes (position unknown: all %ld fingers searched), one third mated; "
            "thresholds from the %s calibration:\n",
            size, calp ? "fitted" : "nominal (matcher's -10*log10(FMR))");
