@@ -75,10 +75,10 @@ static void test_identify_among_decoys(void **state)
     }
     print_message("found: exhaustive %d/%d, first stage %d/%d\n", found_exh, tries, found_fs, tries);
     /* measured at SEED: exhaustive 20/20; first stage (the fast comparison,
-     * keeping 200 of 3000) 18/20; the gate sits just under so a regression
-     * shows */
+     * keeping 200 of 3000) 20/20 (18/20 before near-miss hypotheses were
+     * re-checked turned); the gate sits just under so a regression shows */
     assert_true(found_exh >= tries - 1);
-    assert_true(found_fs >= 17);
+    assert_true(found_fs >= tries - 1);
 
     /* delete removes the subject: the same probe no longer finds it */
     size_t who = 7;
@@ -251,6 +251,85 @@ static void test_fusion(void **state)
     pm_gallery_free(g);
 }
 
+/* Identification calibration: the nominal model is the matcher's
+ * calibration, thresholds and FPIR are inverses, the fit recovers a known
+ * Gumbel model, and a search uses it for its threshold and id_score. */
+static void test_calibration(void **state)
+{
+    (void)state;
+    /* nominal: threshold ~ -10*log10(FPIR / n) */
+    assert_float_equal(pm_gallery_threshold(NULL, 0.01, 1e6), 80.0, 0.03);
+    assert_float_equal(pm_gallery_threshold(NULL, 0.001, 1e6), 90.0, 0.01);
+    pm_gallery_calibration_t c = {12.5, 3.0, 2.0};
+    for (int k = 0; k < 3; k++) {
+        double fpir = k == 0 ? 0.5 : k == 1 ? 0.01 : 1e-4;
+        double t = pm_gallery_threshold(&c, fpir, 1e5);
+        assert_float_equal(pm_gallery_fpir(&c, t, 1e5), fpir, fpir * 1e-9);
+        assert_float_equal(pm_gallery_id_score(&c, t, 1e5), -10 * log10(fpir), 1e-6);
+    }
+    /* far above the impostors: no underflow, grows linearly */
+    double a = pm_gallery_id_score(&c, 200, 1e6), b = pm_gallery_id_score(&c, 210, 1e6);
+    assert_true(isfinite(a) && a > 300);
+    assert_float_equal(b - a, 10 * 10 / (c.scale * log(10.0)), 1e-4); /* cmocka compares as float */
+    assert_float_equal(pm_gallery_id_score(&c, 0, 1e6), 0, 1e-9);
+
+    /* fit: samples of the best of n impostors, n = 1e4 and 1e5 (growth and
+     * scale both identifiable), known model */
+    size_t k = 4000;
+    double *x = malloc(k * sizeof *x), *n = malloc(k * sizeof *n);
+    assert_non_null(x);
+    assert_non_null(n);
+    uint64_t r = 12345;
+    for (size_t i = 0; i < k; i++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        double u = ((double)(r >> 11) + 0.5) / 9007199254740992.0;
+        n[i] = i % 2 ? 1e4 : 1e5;
+        x[i] = c.loc + c.growth * log(n[i]) - c.scale * log(-log(u));
+    }
+    pm_gallery_calibration_t fit;
+    pm_error_t err = {0};
+    assert_int_equal(pm_gallery_calibration_fit(x, n, k, &fit, &err), 0);
+    print_message("fit: loc %.3f growth %.3f scale %.3f (true 12.5, 3.0, 2.0)\n", fit.loc,
+                  fit.growth, fit.scale);
+    assert_float_equal(fit.scale, 2.0, 0.1);
+    assert_float_equal(fit.growth, 3.0, 0.2);
+    assert_float_equal(fit.loc, 12.5, 2.5);
+    /* one gallery size: growth tied to the scale */
+    for (size_t i = 0; i < k; i++)
+        n[i] = 1e5;
+    assert_int_equal(pm_gallery_calibration_fit(x, n, k, &fit, &err), 0);
+    assert_float_equal(fit.growth, fit.scale, 1e-12);
+    /* scores <= 0 (no candidate) are left out; too few is refused */
+    for (size_t i = 0; i < k - 5; i++)
+        x[i] = 0;
+    assert_int_equal(pm_gallery_calibration_fit(x, n, k, &fit, &err), PM_EINVAL);
+    x[0] = NAN;
+    assert_int_equal(pm_gallery_calibration_fit(x, n, k, &fit, &err), PM_EINVAL);
+    free(x);
+    free(n);
+
+    /* a search uses it: threshold and id_score */
+    pm_gallery_t *g = make_gallery(300, 1);
+    pm_fingerprint_t *p = malloc(sizeof *p);
+    assert_non_null(p);
+    probe_of(17, 1, p);
+    pm_gallery_finger_t f = {0, p};
+    pm_gallery_candidate_t cand[3];
+    size_t nc = 0;
+    pm_gallery_search_stats_t st;
+    pm_gallery_search_options_t o = {.max_candidates = 3, .target_fpir = 0.01, .calibration = &c};
+    assert_int_equal(pm_gallery_identify(g, &f, 1, &o, cand, &nc, &st, &err), 0);
+    assert_float_equal(st.threshold_used, pm_gallery_threshold(&c, 0.01, 300), 1e-9);
+    assert_true(nc >= 1);
+    assert_int_equal(cand[0].subject, 1017);
+    assert_float_equal(cand[0].id_score, pm_gallery_id_score(&c, cand[0].score, 300), 1e-9);
+    o.calibration = NULL;
+    assert_int_equal(pm_gallery_identify(g, &f, 1, &o, cand, &nc, &st, &err), 0);
+    assert_float_equal(st.threshold_used, pm_gallery_threshold(NULL, 0.01, 300), 1e-9);
+    free(p);
+    pm_gallery_free(g);
+}
+
 static void corrupt_byte(const char *path, long off)
 {
     FILE *fp = fopen(path, "r+b");
@@ -396,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_candidate_prepare_same_scores),
         cmocka_unit_test(test_fast_paths_identical),
         cmocka_unit_test(test_fusion),
+        cmocka_unit_test(test_calibration),
         cmocka_unit_test(test_snapshot),
         cmocka_unit_test(test_store_rebuild),
     };

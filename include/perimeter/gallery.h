@@ -8,10 +8,11 @@
  *
  * Search is two-stage:
  *  1. first stage (optional, options.first_stage = 1): a fast comparison of
- *     the probe with every eligible packed record (about 0.7 us each): the
+ *     the probe with every eligible packed record (about 0.8 us each): the
  *     record's triplet keys (quantised minutia-triplet invariants) found in
  *     a map built from the probe propose alignments; each is checked on the
- *     record's central minutiae against a grid built from the probe, the
+ *     record's central minutiae against a grid built from the probe (a near
+ *     miss is checked again turned +-5.6 degrees), the
  *     best are refitted (least squares) and verified on all minutiae. The
  *     records with the best scores survive: max(keep_min, keep_fraction x
  *     eligible). Its cost in FNIR is measured in docs/gallery.md;
@@ -94,14 +95,48 @@ typedef struct pm_gallery_finger {
     const pm_fingerprint_t *fp;
 } pm_gallery_finger_t;
 
+/* Identification calibration (docs/gallery.md "Identification scores"):
+ * the best impostor score of a single-finger search over n records is
+ * modelled as Gumbel distributed with location loc + growth * ln(n) and
+ * scale `scale`, so a score s has
+ *   FPIR(s, n) = 1 - exp(-exp(-(s - loc - growth * ln(n)) / scale)).
+ * loc 0, growth = scale = 10/ln(10) is the 1:1 matcher's nominal
+ * calibration (score = -10*log10(FMR), n independent comparisons); a
+ * calibration fitted on non-mated searches at several gallery sizes corrects
+ * it where the matcher's calibrated range ends and for what the search
+ * (first stage, top-k) actually returns. scale <= 0 means nominal. */
+typedef struct pm_gallery_calibration {
+    double loc;
+    double growth;
+    double scale;
+} pm_gallery_calibration_t;
+
+/* FPIR of score s in a search over n records (c NULL: nominal). */
+double pm_gallery_fpir(const pm_gallery_calibration_t *c, double score, double n);
+/* -10*log10(FPIR(s, n)), computed without underflow: the identification score. */
+double pm_gallery_id_score(const pm_gallery_calibration_t *c, double score, double n);
+/* The score whose FPIR over n records is fpir (0 < fpir < 1). */
+double pm_gallery_threshold(const pm_gallery_calibration_t *c, double fpir, double n);
+/* Maximum-likelihood fit from the best impostor scores best[i] of k
+ * non-mated single-finger searches over n[i] records each. Searches at two
+ * or more gallery sizes fix the growth with n; at one size only, growth is
+ * tied to the scale (independent comparisons). Scores <= 0 (no candidate)
+ * are left out; PM_EINVAL with fewer than 10 left. */
+int pm_gallery_calibration_fit(const double *best, const double *n, size_t k,
+                               pm_gallery_calibration_t *out, pm_error_t *err);
+
 typedef struct pm_gallery_search_options {
     int max_candidates;    /* top-k subjects returned (0 = 10) */
     double threshold;      /* return only fused scores >= this; used when target_fpir is 0 */
-    double target_fpir;    /* > 0: threshold = -10*log10(target_fpir / subjects searched) */
+    double target_fpir;    /* > 0: threshold = pm_gallery_threshold(calibration, target_fpir,
+                            * records searched for the probe finger with the fewest) */
     const char *subset;    /* NULL or a name given to pm_gallery_subset_set */
     int first_stage;       /* 0: exhaustive exact search; 1: first stage + exact */
-    double keep_fraction;  /* first stage: fraction of records kept (0 = 0.001) */
+    double keep_fraction;  /* first stage: fraction of records kept (0 = 0.0002) */
     int keep_min;          /* ... and at least this many (0 = 200) */
+    /* single-finger probes: NULL = nominal; target_fpir and each candidate's
+     * id_score use it (multi-finger probes: always nominal on the fused score) */
+    const pm_gallery_calibration_t *calibration;
 } pm_gallery_search_options_t;
 
 typedef struct pm_gallery_candidate {
@@ -109,6 +144,7 @@ typedef struct pm_gallery_candidate {
     double score;                           /* fused, -10*log10(FMR) */
     double finger_score[PM_GALLERY_MAX_FINGERS]; /* per probe finger (0 if not found) */
     uint32_t encounter;                     /* of the best-scoring finger */
+    double id_score; /* -10*log10(FPIR) of `score` for this search's size and calibration */
 } pm_gallery_candidate_t;
 
 typedef struct pm_gallery_search_stats {

@@ -385,10 +385,13 @@ static void identify_usage(FILE *out, int verify)
         fprintf(out,
                 "usage: perimeter identify [--db PATH] [--snapshot PATH] [--json] [--top K]\n"
                 "                          [--threshold SCORE | --fpir RATE] [--first-stage]\n"
-                "                          [--subset-file IDS] [--threads N] [--position P] FILE...\n"
+                "                          [--subset-file IDS] [--threads N] [--position P]\n"
+                "                          [--calibration LOC,GROWTH,SCALE] FILE...\n"
                 "  FILE: a probe finger (image or template); several FILEs are positions P, P+1, ...\n"
                 "  (P = 0: unknown, every FILE searched against every position)\n"
-                "  scores are -10*log10(FMR); fused over the probe's fingers\n");
+                "  scores are -10*log10(FMR); fused over the probe's fingers; id_score is\n"
+                "  -10*log10(FPIR) for this search's size under the identification calibration\n"
+                "  (--calibration, fitted by bench gallery; default the matcher's nominal one)\n");
 }
 
 static int search_cmd(int argc, char **argv, int verify)
@@ -406,9 +409,10 @@ static int search_cmd(int argc, char **argv, int verify)
         {"subset-file", required_argument, NULL, 'u'}, {"threads", required_argument, NULL, 'T'},
         {"position", required_argument, NULL, 'p'},  {"subject", required_argument, NULL, 'S'},
         {"json", no_argument, NULL, 'j'},            {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"calibration", required_argument, NULL, 'C'}, {NULL, 0, NULL, 0}};
     int c;
     long v;
+    pm_gallery_calibration_t cal = {0, 0, 0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -428,6 +432,20 @@ static int search_cmd(int argc, char **argv, int verify)
                 goto bad;
             break;
         case '1': so.first_stage = 1; break;
+        case 'C': {
+            /* LOC,GROWTH,SCALE */
+            char *p1 = strchr(optarg, ','), *p2 = p1 ? strchr(p1 + 1, ',') : NULL;
+            if (!p1 || !p2)
+                goto bad;
+            *p1 = *p2 = 0;
+            int bad_cal = parse_double(optarg, &cal.loc) || parse_double(p1 + 1, &cal.growth) ||
+                          parse_double(p2 + 1, &cal.scale) || !(cal.scale > 0);
+            *p1 = *p2 = ',';
+            if (bad_cal)
+                goto bad;
+            so.calibration = &cal;
+            break;
+        }
         case 'u': subset_file = optarg; break;
         case 'T':
             if (parse_int(optarg, 1, 256, &v))
@@ -539,6 +557,8 @@ static int search_cmd(int argc, char **argv, int verify)
             json_object_set_new(cj, "encounter", json_integer(cands[i].encounter));
             json_object_set_new(cj, "score", json_real(cands[i].score));
             json_object_set_new(cj, "fmr", json_real(pm_match_score_to_fmr(cands[i].score)));
+            if (!verify)
+                json_object_set_new(cj, "id_score", json_real(cands[i].id_score));
             for (int f = 0; f < nf; f++)
                 json_array_append_new(fs, json_real(cands[i].finger_score[f]));
             json_object_set_new(cj, "finger_scores", fs);
@@ -565,8 +585,9 @@ static int search_cmd(int argc, char **argv, int verify)
                n, ss.threshold_used, (unsigned long long)ss.records_scanned,
                (unsigned long long)ss.records_exact, ss.seconds);
         for (size_t i = 0; i < n; i++)
-            printf("%2zu. subject %llu encounter %u score %.2f\n", i + 1,
-                   (unsigned long long)cands[i].subject, cands[i].encounter, cands[i].score);
+            printf("%2zu. subject %llu encounter %u score %.2f id_score %.2f\n", i + 1,
+                   (unsigned long long)cands[i].subject, cands[i].encounter, cands[i].score,
+                   cands[i].id_score);
     }
     free(cands);
     pm_gallery_free(g);

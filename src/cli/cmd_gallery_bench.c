@@ -105,7 +105,8 @@ typedef struct rates {
 static const double target_fpir[2] = {0.01, 0.001};
 
 /* thresholds from the calibration (FPIR ~ searched x FMR), FPIR measured */
-static void summarise(outcome_t *o, size_t n, double searched, rates_t *r)
+static void summarise(outcome_t *o, size_t n, double searched, const pm_gallery_calibration_t *cal,
+                      rates_t *r)
 {
     memset(r, 0, sizeof *r);
     double *lat = malloc((n ? n : 1) * sizeof *lat);
@@ -123,7 +124,7 @@ static void summarise(outcome_t *o, size_t n, double searched, rates_t *r)
     for (size_t i = 0; i < n; i++)
         r->not_kept += o[i].mated && o[i].mate_score <= 0 && o[i].mate_exact > 0;
     for (int k = 0; k < 2; k++) {
-        double t = -10.0 * log10(target_fpir[k] / searched);
+        double t = pm_gallery_threshold(cal, target_fpir[k], searched);
         int miss = 0, fa = 0;
         for (size_t i = 0; i < n; i++) {
             if (o[i].mated) {
@@ -162,17 +163,104 @@ static void print_rates(const char *label, const rates_t *r)
                r->not_kept, r->mated);
 }
 
+/* Reads 'records score' lines and fits the identification calibration. */
+static int fit_file(const char *path, pm_gallery_calibration_t *cal)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "perimeter: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    size_t n = 0, cap = 0;
+    double *x = NULL, *nn = NULL;
+    char line[256];
+    int rc = 0;
+    while (!rc && fgets(line, sizeof line, f)) {
+        char *end = NULL;
+        errno = 0;
+        double recs = strtod(line, &end);
+        char *end2 = NULL;
+        double sc = end && end != line ? strtod(end, &end2) : NAN;
+        if (errno || !end2 || end2 == end || !(recs >= 1) || !isfinite(sc) ||
+            (*end2 != '\n' && *end2 != 0)) {
+            fprintf(stderr, "perimeter: %s: bad line %zu (want 'records score')\n", path, n + 1);
+            rc = -1;
+            break;
+        }
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            double *a = realloc(x, cap * sizeof *x), *b = a ? realloc(nn, cap * sizeof *nn) : NULL;
+            if (a)
+                x = a;
+            if (!a || !b) {
+                fprintf(stderr, "perimeter: out of memory\n");
+                rc = -1;
+                break;
+            }
+            nn = b;
+        }
+        x[n] = sc;
+        nn[n] = recs;
+        n++;
+    }
+    fclose(f);
+    pm_error_t err = {0};
+    if (!rc && pm_gallery_calibration_fit(x, nn, n, cal, &err)) {
+        fprintf(stderr, "perimeter: %s: %s\n", path, pm_error_text(&err));
+        rc = -1;
+    }
+    free(x);
+    free(nn);
+    return rc;
+}
+
+/* The non-mated searches' best scores: quantiles, this run's own fit (for
+ * information only) and, when asked, the lines for a later --calibration. */
+static void nonmated_report(const outcome_t *o, size_t n, double size, const char *out)
+{
+    double *x = malloc((n ? n : 1) * sizeof *x), *nn = malloc((n ? n : 1) * sizeof *nn);
+    size_t k = 0;
+    FILE *f = out ? fopen(out, "a") : NULL;
+    if (out && !f)
+        fprintf(stderr, "perimeter: %s: %s\n", out, strerror(errno));
+    for (size_t i = 0; x && nn && i < n; i++)
+        if (!o[i].mated) {
+            x[k] = o[i].top_score;
+            nn[k++] = size;
+            if (f)
+                fprintf(f, "%.0f %.4f\n", size, o[i].top_score);
+        }
+    if (f)
+        fclose(f);
+    if (k) {
+        pm_gallery_calibration_t c;
+        pm_error_t err = {0};
+        int fitted = pm_gallery_calibration_fit(x, nn, k, &c, &err) == 0;
+        double q50 = pct(x, k, 0.5), q90 = pct(x, k, 0.9), mx = pct(x, k, 1.0);
+        printf("  non-mated best scores (%zu searches): median %.1f, 90%% %.1f, max %.1f", k, q50, q90,
+               mx);
+        if (fitted)
+            printf("; this run's own fit (information only, growth tied): loc %.2f scale %.2f",
+                   c.loc, c.scale);
+        printf("\n");
+    }
+    free(x);
+    free(nn);
+}
+
 int pm_cmd_bench_gallery(int argc, char **argv)
 {
     long size = 100000, probes = 30, exhaustive = -1, tenprints = 4, threads = 0;
+    const char *nonmated_out = NULL, *calib_from = NULL;
     uint64_t seed = 2;
-    double keep = 0.001;
+    double keep = 0.0002;
     const char *dir = "/tmp";
     static const struct option opts[] = {
         {"size", required_argument, NULL, 'n'},       {"probes", required_argument, NULL, 'p'},
         {"exhaustive", required_argument, NULL, 'e'}, {"tenprints", required_argument, NULL, 't'},
         {"threads", required_argument, NULL, 'T'},    {"seed", required_argument, NULL, 's'},
         {"keep", required_argument, NULL, 'k'},       {"dir", required_argument, NULL, 'd'},
+        {"nonmated-out", required_argument, NULL, 'o'}, {"calibration", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
@@ -188,14 +276,20 @@ int pm_cmd_bench_gallery(int argc, char **argv)
         case 's': seed = strtoull(optarg, &end, 10); break;
         case 'k': keep = strtod(optarg, &end); break;
         case 'd': dir = optarg; break;
+        case 'o': nonmated_out = optarg; break;
+        case 'c': calib_from = optarg; break;
         default:
             fprintf(c == 'h' ? stdout : stderr,
                     "usage: perimeter bench gallery [--size N] [--probes Q] [--exhaustive E]\n"
                     "         [--tenprints T] [--threads N] [--keep FRACTION] [--seed S] [--dir D]\n"
+                    "         [--nonmated-out FILE] [--calibration FILE]\n"
                     "  a synthetic gallery of N fingers (N/10 subjects x 10 positions), Q single-\n"
                     "  finger probes one third mated (all searched with the first stage, the first\n"
-                    "  E exhaustively too; default all), T ten-finger probes. Template-level\n"
-                    "  simulation (pm_gallery_synth_*), not images.\n");
+                    "  E exhaustively too; default all), T ten-finger probes (the first E of them\n"
+                    "  exhaustively too). Template-level simulation (pm_gallery_synth_*), not images.\n"
+                    "  --nonmated-out appends 'records best-score' of each non-mated single-finger\n"
+                    "  search; --calibration fits the identification calibration on such lines\n"
+                    "  (from other runs) and sets the FPIR thresholds with it.\n");
             return c == 'h' ? 0 : 2;
         }
         if (errno || (end && *end)) {
@@ -209,6 +303,19 @@ int pm_cmd_bench_gallery(int argc, char **argv)
     }
     if (exhaustive < 0 || exhaustive > probes)
         exhaustive = probes;
+    long texh = exhaustive < tenprints ? exhaustive : tenprints;
+    /* identification calibration: fitted from another run's non-mated
+     * searches (never this run's: the figures below are measured with it) */
+    pm_gallery_calibration_t cal = {0, 0, 0}, *calp = NULL;
+    if (calib_from) {
+        if (fit_file(calib_from, &cal))
+            return 1;
+        calp = &cal;
+        printf("identification calibration fitted on %s: loc %.3f, growth %.3f, scale %.3f "
+               "(thresholds: FPIR 1%% at %ld records %.2f, 0.1%% %.2f)\n",
+               calib_from, cal.loc, cal.growth, cal.scale, size, pm_gallery_threshold(calp, 0.01, (double)size),
+               pm_gallery_threshold(calp, 0.001, (double)size));
+    }
     int tty = isatty(2);
     pm_error_t err = {0};
     pm_gallery_options_t go = {.threads = (int)threads};
@@ -344,9 +451,16 @@ int pm_cmd_bench_gallery(int argc, char **argv)
         progress(tty, "single-finger probes", (size_t)q + 1, (size_t)probes);
     }
     rates_t r_on, r_off;
-    summarise(on, (size_t)probes, (double)size, &r_on);
-    summarise(off, (size_t)exhaustive, (double)size, &r_off);
-    printf("single-finger probes (position unknown: all %ld fingers searched), one third mated:\n", size);
+    summarise(on, (size_t)probes, (double)size, calp, &r_on);
+    summarise(off, (size_t)exhaustive, (double)size, calp, &r_off);
+    double la[3] = {0, 0, 0};
+    if (getloadavg(la, 3) == 3)
+        printf("load average now %.2f %.2f %.2f (%ld online CPUs): latencies below are wall time on "
+               "this machine as loaded\n",
+               la[0], la[1], la[2], sysconf(_SC_NPROCESSORS_ONLN));
+    printf("single-finger probes (position unknown: all %ld fingers searched), one third mated; "
+           "thresholds from the %s calibration:\n",
+           size, calp ? "fitted" : "nominal (matcher's -10*log10(FMR))");
     print_rates("exhaustive (first stage off)", &r_off);
     char label[64];
     snprintf(label, sizeof label, "first stage on (keep max(200, %.2g%%))", 100 * keep);
@@ -360,6 +474,7 @@ int pm_cmd_bench_gallery(int argc, char **argv)
         }
     printf("  first stage lost the rank-1 mate in %d of %d mated probes searched both ways\n", lost,
            both);
+    nonmated_report(on, (size_t)probes, (double)size, nonmated_out);
 
     /* ten-finger probes: mated subjects, positions known */
     outcome_t *ton = calloc((size_t)tenprints + 1, sizeof *ton), *toff = calloc((size_t)tenprints + 1, sizeof *toff);
@@ -375,15 +490,17 @@ int pm_cmd_bench_gallery(int argc, char **argv)
             f[p].position = p + 1;
         }
         run_probe(g, f, 10, 1, keep, 1, s + 1, &ton[q]);
-        run_probe(g, f, 10, 0, keep, 1, s + 1, &toff[q]);
+        if (q < texh)
+            run_probe(g, f, 10, 0, keep, 1, s + 1, &toff[q]);
         progress(tty, "ten-finger probes", (size_t)q + 1, (size_t)tenprints);
     }
     if (tenprints) {
-        summarise(toff, (size_t)tenprints, (double)subjects, &r_off);
-        summarise(ton, (size_t)tenprints, (double)subjects, &r_on);
+        summarise(toff, (size_t)texh, (double)subjects, NULL, &r_off);
+        summarise(ton, (size_t)tenprints, (double)subjects, NULL, &r_on);
         printf("ten-finger probes (positions known: each finger against %ld fingers), all mated:\n",
                size / 10);
-        print_rates("exhaustive (first stage off)", &r_off);
+        if (texh)
+            print_rates("exhaustive (first stage off)", &r_off);
         print_rates(label, &r_on);
     }
     free(on);

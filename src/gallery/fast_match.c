@@ -56,6 +56,13 @@
 #define FS_GATE 5 /* ... of which a hypothesis must pair this many (chance: ~0.5) */
 #endif
 
+#ifndef FS_RETRY
+#define FS_RETRY 2 /* a hypothesis this many short of the gate is retried turned */
+#endif
+#ifndef FS_ROT_STEP
+#define FS_ROT_STEP 4 /* ... by this much either way (1/256 turn, ~5.6 degrees) */
+#endif
+
 #define TWO_PI 6.28318530717958647692
 
 void pm__gal_fast_build(pm__gal_probe_t *p)
@@ -130,16 +137,22 @@ typedef struct xf {
     int rot;        /* record direction - probe direction, 1/256 turn */
 } xf_t;
 
-/* The transformation putting record minutia t on probe minutia q. */
-static inline void xf_pair(const pm__gal_probe_t *p, uint32_t vt, int q, xf_t *f)
+/* The transformation putting record minutia t on probe minutia q, its
+ * rotation (from the two directions) corrected by drot. */
+static inline void xf_pair_rot(const pm__gal_probe_t *p, uint32_t vt, int q, int drot, xf_t *f)
 {
-    f->rot = (int)(((vt >> 22) & 255) - p->dir[q]) & 255;
+    f->rot = (int)(((vt >> 22) & 255) - p->dir[q] + (unsigned)drot) & 255;
     /* image rotation by phi = -rot (counter-clockwise as displayed) */
     f->c = p->ics[f->rot];
     f->s = -p->isn[f->rot];
     int32_t xt = (int32_t)(vt & 2047), yt = (int32_t)((vt >> 11) & 2047);
     f->bx = ((int32_t)p->x[q] - p->gx0) * (1 << Q) - (f->c * xt + f->s * yt);
     f->by = ((int32_t)p->y[q] - p->gy0) * (1 << Q) - (-f->s * xt + f->c * yt);
+}
+
+static inline void xf_pair(const pm__gal_probe_t *p, uint32_t vt, int q, xf_t *f)
+{
+    xf_pair_rot(p, vt, q, 0, f);
 }
 
 /* Pairs under f (wide tolerance), then the least-squares rigid
@@ -291,7 +304,7 @@ int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uin
 {
     /* every key hit is a hypothesis; a quick check on the record's most
      * central minutiae (stored first) keeps the FS_HYP best */
-    int hyp_t[FS_HYP], hyp_q[FS_HYP], hyp_m[FS_HYP], nh = 0;
+    int hyp_t[FS_HYP], hyp_q[FS_HYP], hyp_m[FS_HYP], hyp_r[FS_HYP], nh = 0;
     const int ng = nmin < FS_GATE_MINUTIAE ? nmin : FS_GATE_MINUTIAE;
     for (int t = 0; t < nkeys && t < PM_GALLERY_KEYS; t++) {
         unsigned qq = p->map[keys[t]];
@@ -300,8 +313,19 @@ int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uin
             qq >>= 8;
             xf_t f0;
             xf_pair(p, minu[t], q, &f0);
-            int m = 0;
+            int m = 0, r = 0;
             verify(p, minu, ng, &f0, &m, NULL);
+            /* a near miss may be a true pair whose rotation (the difference
+             * of two noisy directions) is off: try it turned both ways */
+            if (m >= FS_GATE - FS_RETRY && m < FS_GATE) {
+                for (int sgn = -1; sgn <= 1; sgn += 2) {
+                    int m2 = 0;
+                    xf_pair_rot(p, minu[t], q, sgn * FS_ROT_STEP, &f0);
+                    verify(p, minu, ng, &f0, &m2, NULL);
+                    if (m2 > m)
+                        m = m2, r = sgn * FS_ROT_STEP;
+                }
+            }
             if (m < FS_GATE || (nh == FS_HYP && m <= hyp_m[nh - 1]))
                 continue;
             int at = nh < FS_HYP ? nh++ : nh - 1;
@@ -309,11 +333,13 @@ int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uin
                 hyp_t[at] = hyp_t[at - 1];
                 hyp_q[at] = hyp_q[at - 1];
                 hyp_m[at] = hyp_m[at - 1];
+                hyp_r[at] = hyp_r[at - 1];
                 at--;
             }
             hyp_t[at] = t;
             hyp_q[at] = q;
             hyp_m[at] = m;
+            hyp_r[at] = r;
         }
     }
     if (!nh)
@@ -321,7 +347,7 @@ int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uin
     float best = 0;
     for (int h = 0; h < nh; h++) {
         xf_t f0, f1;
-        xf_pair(p, minu[hyp_t[h]], hyp_q[h], &f0);
+        xf_pair_rot(p, minu[hyp_t[h]], hyp_q[h], hyp_r[h], &f0);
         int m = 0, in = 0;
         verify(p, minu, nmin, &f0, &m, &in);
         if (align(p, minu, nmin, &f0, &f1)) {

@@ -30,6 +30,165 @@ double pm_gallery_fuse(double sum, int k)
     return s > 0 ? s : 0;
 }
 
+/* ---- identification calibration (Gumbel model of the best impostor) ---- */
+
+static void calib_get(const pm_gallery_calibration_t *c, double *loc, double *growth,
+                      double *scale)
+{
+    if (c && c->scale > 0 && isfinite(c->scale) && isfinite(c->loc) && isfinite(c->growth)) {
+        *loc = c->loc;
+        *growth = c->growth;
+        *scale = c->scale;
+    } else {
+        *loc = 0;
+        *growth = *scale = 10.0 / log(10.0);
+    }
+}
+
+/* ln(lambda): lambda = exp(-(s - loc - growth ln n) / scale), FPIR = 1 - e^-lambda */
+static double log_lambda(const pm_gallery_calibration_t *c, double score, double n)
+{
+    double loc, growth, scale;
+    calib_get(c, &loc, &growth, &scale);
+    if (!(n > 1))
+        n = 1;
+    return -(score - loc - growth * log(n)) / scale;
+}
+
+double pm_gallery_fpir(const pm_gallery_calibration_t *c, double score, double n)
+{
+    return -expm1(-exp(log_lambda(c, score, n)));
+}
+
+double pm_gallery_id_score(const pm_gallery_calibration_t *c, double score, double n)
+{
+    double ll = log_lambda(c, score, n);
+    /* for tiny lambda FPIR = lambda: -log10 in the log domain */
+    double v = ll < -20 ? -ll / log(10.0) : -log10(-expm1(-exp(ll)));
+    return 10.0 * (v > 0 ? v : 0);
+}
+
+double pm_gallery_threshold(const pm_gallery_calibration_t *c, double fpir, double n)
+{
+    double loc, growth, scale;
+    calib_get(c, &loc, &growth, &scale);
+    if (!(n > 1))
+        n = 1;
+    if (!(fpir > 0))
+        return INFINITY;
+    if (fpir >= 1)
+        return -INFINITY;
+    /* lambda = -ln(1 - fpir) */
+    return loc + growth * log(n) - scale * log(-log1p(-fpir));
+}
+
+/* Profile log-likelihood of the Gumbel model at growth g and scale b (the
+ * location at its optimum, returned in *loc): z_i = (x_i - g ln n_i - loc)/b. */
+static double gumbel_profile(const double *x, const double *n, size_t k, size_t used, double g,
+                             double b, double *loc)
+{
+    double amin = INFINITY, suma = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (!(x[i] > 0))
+            continue;
+        double a = (x[i] - g * log(n[i])) / b;
+        suma += a;
+        amin = a < amin ? a : amin;
+    }
+    double se = 0; /* sum exp(-(a - amin)) */
+    for (size_t i = 0; i < k; i++)
+        if (x[i] > 0)
+            se += exp(-((x[i] - g * log(n[i])) / b - amin));
+    double mu_b = log((double)used) - (log(se) - amin); /* loc / b */
+    *loc = mu_b * b;
+    return -(double)used * log(b) - suma + (double)used * mu_b - (double)used;
+}
+
+/* Golden-section maximisation of the profile over the scale at growth g
+ * (g < 0: growth tied to the scale). */
+static double fit_scale(const double *x, const double *n, size_t k, size_t used, double g,
+                        double *scale, double *loc)
+{
+    const double gr = (sqrt(5.0) - 1) / 2;
+    double lo = 0.2, hi = 100;
+    double c1 = hi - gr * (hi - lo), c2 = lo + gr * (hi - lo);
+    double f1 = gumbel_profile(x, n, k, used, g < 0 ? c1 : g, c1, loc);
+    double f2 = gumbel_profile(x, n, k, used, g < 0 ? c2 : g, c2, loc);
+    for (int it = 0; it < 200 && hi - lo > 1e-9; it++) {
+        if (f1 < f2) {
+            lo = c1;
+            c1 = c2;
+            f1 = f2;
+            c2 = lo + gr * (hi - lo);
+            f2 = gumbel_profile(x, n, k, used, g < 0 ? c2 : g, c2, loc);
+        } else {
+            hi = c2;
+            c2 = c1;
+            f2 = f1;
+            c1 = hi - gr * (hi - lo);
+            f1 = gumbel_profile(x, n, k, used, g < 0 ? c1 : g, c1, loc);
+        }
+    }
+    *scale = (lo + hi) / 2;
+    return gumbel_profile(x, n, k, used, g < 0 ? *scale : g, *scale, loc);
+}
+
+int pm_gallery_calibration_fit(const double *best, const double *n, size_t k,
+                               pm_gallery_calibration_t *out, pm_error_t *err)
+{
+    if (!best || !n || !out)
+        return pm_error_set(err, PM_EINVAL, "pm_gallery_calibration_fit: NULL argument");
+    size_t used = 0;
+    double nmin = INFINITY, nmax = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (!isfinite(best[i]) || !isfinite(n[i]) || n[i] < 1)
+            return pm_error_set(err, PM_EINVAL, "calibration sample %zu: score %g over %g records",
+                                i, best[i], n[i]);
+        if (best[i] > 0) {
+            used++;
+            nmin = n[i] < nmin ? n[i] : nmin;
+            nmax = n[i] > nmax ? n[i] : nmax;
+        }
+    }
+    if (used < 10)
+        return pm_error_set(err, PM_EINVAL,
+                            "calibration needs at least 10 non-mated searches with a candidate "
+                            "(got %zu)",
+                            used);
+    double scale, loc;
+    if (nmax < 1.5 * nmin) {
+        /* one gallery size: the growth is not identifiable; tie it */
+        fit_scale(best, n, k, used, -1, &scale, &loc);
+        *out = (pm_gallery_calibration_t){loc, scale, scale};
+        return 0;
+    }
+    /* golden-section over the growth, the scale and location profiled */
+    const double gr = (sqrt(5.0) - 1) / 2;
+    double lo = 0, hi = 50;
+    double c1 = hi - gr * (hi - lo), c2 = lo + gr * (hi - lo);
+    double f1 = fit_scale(best, n, k, used, c1, &scale, &loc);
+    double f2 = fit_scale(best, n, k, used, c2, &scale, &loc);
+    for (int it = 0; it < 100 && hi - lo > 1e-7; it++) {
+        if (f1 < f2) {
+            lo = c1;
+            c1 = c2;
+            f1 = f2;
+            c2 = lo + gr * (hi - lo);
+            f2 = fit_scale(best, n, k, used, c2, &scale, &loc);
+        } else {
+            hi = c2;
+            c2 = c1;
+            f2 = f1;
+            c1 = hi - gr * (hi - lo);
+            f1 = fit_scale(best, n, k, used, c1, &scale, &loc);
+        }
+    }
+    double g = (lo + hi) / 2;
+    fit_scale(best, n, k, used, g, &scale, &loc);
+    *out = (pm_gallery_calibration_t){loc, g, scale};
+    return 0;
+}
+
 typedef struct hit {
     double score;
     uint32_t row;
@@ -224,7 +383,7 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
     if (o.target_fpir < 0 || o.target_fpir >= 1 || !isfinite(o.target_fpir))
         return pm_error_set(err, PM_ERANGE, "target FPIR must be in [0, 1)");
     if (o.keep_fraction <= 0)
-        o.keep_fraction = 0.001;
+        o.keep_fraction = 0.0002;
     if (o.keep_fraction > 1)
         o.keep_fraction = 1;
     if (o.keep_min <= 0)
@@ -336,10 +495,12 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
         pthread_rwlock_unlock(&g->lock);
     }
     double thr = o.threshold;
-    if (!rc && o.target_fpir > 0) {
-        double n = searched_min == UINT64_MAX || searched_min == 0 ? 1 : (double)searched_min;
-        thr = -10.0 * log10(o.target_fpir / n);
-    }
+    double nsearched = searched_min == UINT64_MAX || searched_min == 0 ? 1 : (double)searched_min;
+    /* a fitted calibration describes single-finger searches; fused scores
+     * keep the nominal one */
+    const pm_gallery_calibration_t *cal = nfingers == 1 ? o.calibration : NULL;
+    if (!rc && o.target_fpir > 0)
+        thr = pm_gallery_threshold(cal, o.target_fpir, nsearched);
     if (!rc) {
         /* per subject: the best score of each probe finger, fused */
         qsort(tuples, ntuples, sizeof *tuples, tuple_cmp);
@@ -367,6 +528,7 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
                 for (int f = 0; f < nfingers; f++)
                     sum += c->finger_score[f];
                 c->score = pm_gallery_fuse(sum, nfingers);
+                c->id_score = pm_gallery_id_score(cal, c->score, nsearched);
                 i = j;
             }
             qsort(cands, nc, sizeof *cands, cand_cmp);

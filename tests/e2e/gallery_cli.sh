@@ -35,6 +35,18 @@ line=$(sed -n 3p syn/probes.csv)
 "$P" identify --db g.db --json --fpir 0.001 "${line%%,*}" > nm.json
 [ "$(jq '.candidates | length' nm.json)" -le 1 ] || fail "non-mated probe: several candidates above threshold"
 
+# identification calibration: the FPIR threshold and each candidate's
+# id_score follow it (loc 10, growth 2, scale 2 over the 300 records searched)
+"$P" identify --db g.db --json --fpir 0.01 --calibration 10,2,2 "$probe" > cal.json
+awk -v t="$(jq -r '.threshold' cal.json)" 'BEGIN { exit !(t > 30.5 && t < 30.7) }' ||
+    fail "calibrated threshold $(jq -r '.threshold' cal.json), want 10 + 2*ln(300/-ln(0.99)) = 30.61"
+[ "$(jq -r '.candidates[0].subject' cal.json)" = "$mate" ] || fail "calibrated search lost the mate"
+ids=$(jq -r '.candidates[0].id_score' cal.json)
+awk -v s="$ids" 'BEGIN { exit !(s > 20) }' || fail "mate's id_score $ids <= 20"
+rc=0
+"$P" identify --db g.db --calibration 10,2 "$probe" > /dev/null 2> calbad.err || rc=$?
+[ "$rc" = 2 ] || fail "--calibration without a scale: exit $rc, want 2"
+
 # corrupt snapshot: detected, rebuilt from the store, same answer
 printf '\x55' | dd of=g.db.gallery bs=1 seek=200 conv=notrunc status=none
 "$P" gallery stats --db g.db > stats.out
