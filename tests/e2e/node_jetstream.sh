@@ -14,8 +14,8 @@
 # connection with a certificate from another CA is refused.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/jetstream_lib.inc" # functions only: before node_lib.inc changes directory
 source "$(dirname "$0")/node_lib.inc"
-source "$(dirname "$0")/jetstream_lib.inc"
 
 js_pair
 "$bin" bench ingest --rows 3000 --seed 41 --country CAN --write-jsonl a.jsonl

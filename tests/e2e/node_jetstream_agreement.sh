@@ -6,8 +6,8 @@
 # log says why - as the HTTPS feed answers 409 (node_agreement.sh).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/jetstream_lib.inc" # functions only: before node_lib.inc changes directory
 source "$(dirname "$0")/node_lib.inc"
-source "$(dirname "$0")/jetstream_lib.inc"
 
 js_pair
 cp pair/USA/agreement-CAN.json good.json
