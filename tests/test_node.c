@@ -136,6 +136,33 @@ static void test_config_refusals(void **state)
         {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\"},"
          "\"tls\":{\"cert\":\"c\",\"key\":\"k\"}}",
          "listen.port: required"},
+        /* the feed over JetStream */
+        {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
+         "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"partners\":[{\"code\":\"USA\",\"ca\":"
+         "\"pair/CAN/partners/USA-ca.pem\",\"subjects\":[\"CN=x\"],\"agreement\":\"a.json\","
+         "\"jetstream\":{\"url\":\"http://x\"}}]}",
+         "jetstream.url: must start with nats://"},
+        {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
+         "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"partners\":[{\"code\":\"USA\",\"ca\":"
+         "\"pair/CAN/partners/USA-ca.pem\",\"subjects\":[\"CN=x\"],\"agreement\":\"a.json\","
+         "\"jetstream\":{\"url\":\"nats://127.0.0.1:4222\",\"receive\":true}}]}",
+         "jetstream.domain: required with receive"},
+        {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
+         "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"partners\":[{\"code\":\"USA\",\"ca\":"
+         "\"pair/CAN/partners/USA-ca.pem\",\"subjects\":[\"CN=x\"],\"agreement\":\"a.json\","
+         "\"jetstream\":{\"url\":\"nats://127.0.0.1:4222\",\"receive\":true,\"domain\":\"U.S\"}}]}",
+         "jetstream.domain: letters"},
+        {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
+         "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"partners\":[{\"code\":\"USA\",\"ca\":"
+         "\"pair/CAN/partners/USA-ca.pem\",\"subjects\":[\"CN=x\"],\"agreement\":\"a.json\","
+         "\"url\":\"https://127.0.0.1:1\",\"push\":true,"
+         "\"jetstream\":{\"url\":\"nats://127.0.0.1:4222\",\"send\":true}}]}",
+         "push and jetstream.send"},
+        {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
+         "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"partners\":[{\"code\":\"USA\",\"ca\":"
+         "\"pair/CAN/partners/USA-ca.pem\",\"subjects\":[\"CN=x\"],\"agreement\":\"a.json\","
+         "\"jetstream\":{\"url\":\"nats://127.0.0.1:4222\",\"sned\":true}}]}",
+         "jetstream.sned: unknown field"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         write_text("bad.json", cases[i].json);

@@ -59,6 +59,14 @@ typedef struct pm_node_partner {
     char checkpoints_file[PM_NODE_PATH_MAX];       /* where its signed checkpoints are kept */
     char feed_purpose[48];                         /* purpose code of the entry/exit feed
                                                       (default "BORDER-EXIT") */
+    /* The feed over JetStream (docs/node.md "The feed on JetStream"): our
+     * own nats-server, whose exchange account a leaf node links to the
+     * partner's. js_send: our entries go to the stream PMFEED_<us>_<it>
+     * (instead of push); js_receive: its entries come from PMFEED_<it>_<us>
+     * in its JetStream domain js_domain, sourced into our PMFEED_IN_<it>. */
+    char js_url[PM_NODE_URL_MAX];                  /* nats://[user:password@]host:port, "" = none */
+    int js_send, js_receive;
+    char js_domain[33];                            /* the partner's JetStream domain */
 } pm_node_partner_t;
 
 typedef struct pm_node_limits {

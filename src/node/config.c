@@ -205,6 +205,45 @@ static int load_agreement(pm_node_partner_t *p, const char *field, pm_error_t *e
     return PM_OK;
 }
 
+/* The partner's "jetstream" object (the feed over JetStream), if any. */
+static int load_jetstream(const json_t *js, const char *where, pm_node_partner_t *p,
+                          pm_error_t *err)
+{
+    static const pm__jfield_t f[] = {
+        {"url", JSON_STRING, 1, PM_NODE_URL_MAX - 1},
+        {"send", JSON_TRUE, 0, 0},
+        {"receive", JSON_TRUE, 0, 0},
+        {"domain", JSON_STRING, 0, 32},
+    };
+    if (!js)
+        return PM_OK;
+    char w[48];
+    snprintf(w, sizeof w, "%s.jetstream", where);
+    int rc = pm__json_check(js, w, f, sizeof f / sizeof f[0], NULL, 0, err);
+    if (rc)
+        return rc;
+    const char *url = pm__json_str(js, "url");
+    if (strncmp(url, "nats://", 7) != 0 && strncmp(url, "tls://", 6) != 0)
+        return pm_error_set(err, PM_EVALIDATION, "%s.url: must start with nats:// or tls://", w);
+    memcpy(p->js_url, url, strlen(url) + 1);
+    p->js_send = pm__json_bool(js, "send", 0);
+    p->js_receive = pm__json_bool(js, "receive", 0);
+    const char *dom = pm__json_str(js, "domain");
+    if (dom) {
+        size_t n = strlen(dom);
+        if (!n || strspn(dom, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
+                      n)
+            return pm_error_set(err, PM_EVALIDATION,
+                                "%s.domain: letters, digits, '_' and '-' only (a JetStream domain)",
+                                w);
+        memcpy(p->js_domain, dom, n + 1);
+    }
+    if (p->js_receive && !p->js_domain[0])
+        return pm_error_set(err, PM_EVALIDATION,
+                            "%s.domain: required with receive (the partner's JetStream domain)", w);
+    return PM_OK;
+}
+
 static int load_partner(const json_t *o, size_t idx, const char *dir, pm_node_partner_t *p,
                         pm_error_t *err)
 {
@@ -216,6 +255,7 @@ static int load_partner(const json_t *o, size_t idx, const char *dir, pm_node_pa
         {"push", JSON_TRUE, 0, 0},          {"pull", JSON_TRUE, 0, 0},
         {"agreement", JSON_STRING, 1, 0},   {"audit_pub", JSON_STRING, 0, 64},
         {"checkpoints", JSON_STRING, 0, 0}, {"feed_purpose", JSON_STRING, 0, 47},
+        {"jetstream", JSON_OBJECT, 0, 0},
     };
     char where[32];
     snprintf(where, sizeof where, "partners[%zu]", idx);
@@ -274,6 +314,15 @@ static int load_partner(const json_t *o, size_t idx, const char *dir, pm_node_pa
     }
     p->push = pm__json_bool(o, "push", 0);
     p->pull = pm__json_bool(o, "pull", 0);
+    if ((rc = load_jetstream(json_object_get(o, "jetstream"), where, p, err)))
+        return rc;
+    if (p->push && p->js_send)
+        return pm_error_set(err, PM_EVALIDATION,
+                            "%s: push and jetstream.send both send our entries; choose one", where);
+    if (p->pull && p->js_receive)
+        return pm_error_set(err, PM_EVALIDATION,
+                            "%s: pull and jetstream.receive both fetch its entries; choose one",
+                            where);
     if ((p->push || p->pull) && !p->url[0])
         return pm_error_set(err, PM_EVALIDATION, "%s.url: required with push or pull", where);
     const char *pub = pm__json_str(o, "audit_pub");

@@ -181,7 +181,24 @@ struct pm__feed_job {
     uint64_t next_ns[PM_NODE_MAX_PARTNERS * 2];
     unsigned backoff_ms[PM_NODE_MAX_PARTNERS * 2];
     int64_t scanned[PM_NODE_MAX_PARTNERS]; /* store ids examined: none of ours to push up to here */
+    pm__jsfeed_t *jsf[PM_NODE_MAX_PARTNERS]; /* the feed over JetStream, opened on first use */
 };
+
+/* The partner's JetStream feed, connected (and its streams made) on first
+ * use; a failure is retried with the job's backoff. */
+static int jsfeed(struct pm__feed_job *job, size_t pi, pm__jsfeed_t **out, pm_error_t *err)
+{
+    if (!job->jsf[pi]) {
+        int rc = pm__jsfeed_open(job->node->cfg->country, &job->node->cfg->partners[pi],
+                                 &job->jsf[pi], err);
+        if (rc)
+            return rc;
+        pm__node_log(job->node, 0, "feed with %s: JetStream at our nats-server ready",
+                     job->node->cfg->partners[pi].code);
+    }
+    *out = job->jsf[pi];
+    return PM_OK;
+}
 
 static pm_node_request_t partner_request(const pm_node_t *node, const pm_node_partner_t *p)
 {
@@ -197,6 +214,25 @@ static void answer_text(long status, const pm_buf_t *body, char *out, size_t cap
     const char *m = o ? json_string_value(json_object_get(o, "message")) : NULL;
     snprintf(out, cap, "HTTP %ld: %s", status, m ? m : "(no message)");
     json_decref(o);
+}
+
+/* A batch store ids from+1..last (rows of them sent) was acknowledged: the
+ * disclosure is logged (durably) before the cursor moves. */
+static int push_done(struct pm__feed_job *job, size_t pi, const pm__feed_state_t *fs, int64_t from,
+                     int64_t last, size_t rows, size_t *out_rows, pm_error_t *err)
+{
+    pm_node_t *node = job->node;
+    const pm_node_partner_t *p = &node->cfg->partners[pi];
+    int rc;
+    if ((rc = pm__feed_log_disclosure(node, p, from, last, rows, err)) ||
+        (rc = pm__feed_set_acked(job->st, p->code, last, err)))
+        return rc;
+    atomic_fetch_add(&node->feed_pushed_rows, rows);
+    atomic_store(&node->feed_lag[pi], rows < node->cfg->limits.feed_batch || fs->store_max <= last
+                                          ? 0
+                                          : fs->store_max - last);
+    *out_rows = rows;
+    return PM_OK;
 }
 
 /* One push of up to feed_batch entries; *out_rows = rows acknowledged. */
@@ -245,6 +281,17 @@ static int push_once(struct pm__feed_job *job, size_t pi, size_t *out_rows, pm_e
         }
         return rc;
     }
+    if (p->js_send) {
+        /* JetStream: acknowledged by our stream, from which the partner's
+         * server sources it; the disclosure is logged as for a push */
+        pm__jsfeed_t *f = NULL;
+        if (!(rc = jsfeed(job, pi, &f, err)))
+            rc = pm__jsfeed_publish(f, p->agreement->hash_hex, &body, err);
+        pm_buf_free(&body);
+        if (rc)
+            return rc;
+        return push_done(job, pi, &fs, from, last, rows, out_rows, err);
+    }
     pm_node_request_t r = partner_request(node, p);
     long status = 0;
     pm_buf_t ans;
@@ -273,15 +320,7 @@ static int push_once(struct pm__feed_job *job, size_t pi, size_t *out_rows, pm_e
     if (rejected > 0)
         pm__node_log(node, 1, "feed to %s: partner rejected %lld of %zu rows (cursor %lld)",
                      p->code, (long long)rejected, rows, (long long)last);
-    if ((rc = pm__feed_log_disclosure(node, p, from, last, rows, err)) ||
-        (rc = pm__feed_set_acked(job->st, p->code, last, err)))
-        return rc;
-    atomic_fetch_add(&node->feed_pushed_rows, rows);
-    atomic_store(&node->feed_lag[pi], rows < node->cfg->limits.feed_batch || fs.store_max <= last
-                                          ? 0
-                                          : fs.store_max - last);
-    *out_rows = rows;
-    return PM_OK;
+    return push_done(job, pi, &fs, from, last, rows, out_rows, err);
 }
 
 /* One pull of up to feed_batch of the partner's entries. */
@@ -336,6 +375,50 @@ static int pull_once(struct pm__feed_job *job, size_t pi, size_t *out_rows, pm_e
     return rc;
 }
 
+/* One batch of the partner's entries from our JetStream stream (sourced
+ * from its own): imported with the partner mirror, then acknowledged. */
+static int js_receive_once(struct pm__feed_job *job, size_t pi, size_t *out_rows, pm_error_t *err)
+{
+    pm_node_t *node = job->node;
+    const pm_node_partner_t *p = &node->cfg->partners[pi];
+    *out_rows = 0;
+    pm__jsfeed_t *f = NULL;
+    int rc = jsfeed(job, pi, &f, err);
+    if (rc)
+        return rc;
+    pm_buf_t b;
+    pm_buf_init(&b, node->cfg->limits.max_import_bytes);
+    size_t msgs = 0;
+    /* a short wait: the job also serves the other partners and its stop */
+    rc = pm__jsfeed_fetch(f, (int)node->cfg->limits.feed_batch, 200, p->agreement->hash_hex, &b,
+                          &msgs, err);
+    pm_import_stats_t stats;
+    memset(&stats, 0, sizeof stats);
+    if (!rc && msgs) {
+        pm_crossing_reader_t *rd = NULL;
+        rc = pm_crossing_reader_open_mem((const char *)b.data, b.len, PM_CROSSING_FORMAT_JSONL,
+                                         &rd, err);
+        if (!rc) {
+            pm_import_options_t io = {0, 0, p->code, NULL, NULL, NULL};
+            rc = pm_crossings_import(job->st, rd, &io, &stats, err);
+            if (rc == PM_EPARTIAL) {
+                pm__node_log(node, 1, "feed from %s (JetStream): %llu rows rejected", p->code,
+                             (unsigned long long)stats.rejected);
+                rc = PM_OK;
+            }
+        }
+        pm_crossing_reader_free(rd);
+        if (!rc)
+            rc = pm__jsfeed_ack(f, err); /* after the commit: a crash before it redelivers */
+    }
+    pm_buf_free(&b);
+    if (!rc) {
+        atomic_fetch_add(&node->feed_received_rows, stats.stored);
+        *out_rows = msgs;
+    }
+    return rc;
+}
+
 static void *feed_main(void *v)
 {
     struct pm__feed_job *job = v;
@@ -353,7 +436,7 @@ static void *feed_main(void *v)
         for (size_t i = 0; i < cfg->npartners * 2; i++) {
             const pm_node_partner_t *p = &cfg->partners[i / 2];
             int is_push = (i % 2) == 0;
-            if (is_push ? !p->push : !p->pull)
+            if (is_push ? !p->push && !p->js_send : !p->pull && !p->js_receive)
                 continue;
             if (job->next_ns[i] > now) {
                 if (job->next_ns[i] < next)
@@ -362,14 +445,18 @@ static void *feed_main(void *v)
             }
             size_t rows = 0;
             pm_error_clear(&e);
-            int rc = is_push ? push_once(job, i / 2, &rows, &e) : pull_once(job, i / 2, &rows, &e);
+            int rc = is_push          ? push_once(job, i / 2, &rows, &e)
+                     : p->js_receive ? js_receive_once(job, i / 2, &rows, &e)
+                                     : pull_once(job, i / 2, &rows, &e);
             if (rc == PM_OK) {
                 if (job->backoff_ms[i])
                     pm__node_log(node, 0, "feed %s %s: partner reachable again",
                                  is_push ? "to" : "from", p->code);
                 job->backoff_ms[i] = 0;
                 job->next_ns[i] = 0;
-                busy |= rows == cfg->limits.feed_batch;
+                /* a full batch went, or JetStream delivered some: more is
+                 * probably waiting */
+                busy |= rows == cfg->limits.feed_batch || (!is_push && p->js_receive && rows);
                 continue;
             }
             unsigned b = job->backoff_ms[i] ? job->backoff_ms[i] * 2 : 250;
@@ -408,7 +495,8 @@ int pm__feed_start(pm_node_t *node, pm__feed_job_t **out, pm_error_t *err)
     *out = NULL;
     int any = 0;
     for (size_t i = 0; i < node->cfg->npartners; i++)
-        any |= node->cfg->partners[i].push || node->cfg->partners[i].pull;
+        any |= node->cfg->partners[i].push || node->cfg->partners[i].pull ||
+               node->cfg->partners[i].js_send || node->cfg->partners[i].js_receive;
     if (!any)
         return PM_OK;
     struct pm__feed_job *job = calloc(1, sizeof *job);
@@ -441,6 +529,8 @@ void pm__feed_stop(pm__feed_job_t *job)
     pthread_cond_signal(&job->cv);
     pthread_mutex_unlock(&job->mu);
     pthread_join(job->thread, NULL);
+    for (size_t i = 0; i < PM_NODE_MAX_PARTNERS; i++)
+        pm__jsfeed_close(job->jsf[i]);
     pm_store_close(job->st);
     pthread_cond_destroy(&job->cv);
     pthread_mutex_destroy(&job->mu);

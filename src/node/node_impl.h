@@ -79,6 +79,30 @@ int pm__feed_export(pm_node_t *node, const pm_node_partner_t *p, pm_store_t *st,
 int pm__feed_log_disclosure(pm_node_t *node, const pm_node_partner_t *p, int64_t from,
                             int64_t last, size_t rows, pm_error_t *err);
 
+/* ---- the feed over JetStream (feed_js.c) ---- */
+
+typedef struct pm__jsfeed pm__jsfeed_t;
+/* Connects to our nats-server (p->js_url) and makes sure of what p uses:
+ * the outgoing stream (js_send), the incoming stream sourcing the
+ * partner's and its durable pull consumer (js_receive). */
+int pm__jsfeed_open(const char *ours, const pm_node_partner_t *p, pm__jsfeed_t **out,
+                    pm_error_t *err);
+void pm__jsfeed_close(pm__jsfeed_t *f);
+/* Publishes each line of jsonl (exported records) as one message with its
+ * Nats-Msg-Id and the agreement's hash; returns only when the stream
+ * acknowledged every one (else an error: send the batch again). */
+int pm__jsfeed_publish(pm__jsfeed_t *f, const char *agreement_hash, const pm_buf_t *jsonl,
+                       pm_error_t *err);
+/* Fetches up to batch incoming messages (waiting up to timeout_ms) and
+ * appends them to out as JSON Lines; a message under another agreement is
+ * refused (PM_EDENIED, nothing acknowledged). pm__jsfeed_ack acknowledges
+ * the fetched batch (call it after the import committed). */
+int pm__jsfeed_fetch(pm__jsfeed_t *f, int batch, int timeout_ms, const char *agreement_hash,
+                     pm_buf_t *out, size_t *out_msgs, pm_error_t *err);
+int pm__jsfeed_ack(pm__jsfeed_t *f, pm_error_t *err);
+/* Messages in the outgoing (incoming = 0) or incoming stream. */
+int pm__jsfeed_count(pm__jsfeed_t *f, int incoming, uint64_t *out_msgs, pm_error_t *err);
+
 typedef struct pm__feed_job pm__feed_job_t;
 int pm__feed_start(pm_node_t *node, pm__feed_job_t **out, pm_error_t *err);
 void pm__feed_stop(pm__feed_job_t *job);

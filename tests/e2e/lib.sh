@@ -72,18 +72,26 @@ pg_createdb() {
 # nats_start DIR: a throwaway nats-server on 127.0.0.1 (free port, ports file
 # and log in DIR; killed by nats_stop); sets NATS_URL. Not installed: skip
 # (FAIL under CI); installed but not starting: failure.
-nats_start() {
-    local prog=${PM_NATS_SERVER:-} i
-    if [ -z "$prog" ]; then
+# nats_program: sets NATS_PROG to the nats-server program ($PM_NATS_SERVER
+# or the usual places); not installed: skip (FAIL under CI).
+nats_program() {
+    local i
+    NATS_PROG=${PM_NATS_SERVER:-}
+    if [ -z "$NATS_PROG" ]; then
         for i in /usr/sbin/nats-server /usr/bin/nats-server /usr/local/bin/nats-server; do
-            if [ -x "$i" ]; then prog=$i; break; fi
+            if [ -x "$i" ]; then NATS_PROG=$i; break; fi
         done
     fi
-    if [ -z "$prog" ] || [ ! -x "$prog" ]; then
+    if [ -z "$NATS_PROG" ] || [ ! -x "$NATS_PROG" ]; then
         if pm_data_required; then fail "nats-server is not installed and PERIMETER_REQUIRE_DATA is set"; fi
         echo "SKIP: nats-server is not installed"
         exit 77
     fi
+}
+nats_start() {
+    local prog i
+    nats_program
+    prog=$NATS_PROG
     mkdir -p "$1/nats-ports"
     "$prog" -a 127.0.0.1 -p -1 --ports_file_dir "$1/nats-ports" -l "$1/nats.log" &
     NATS_PID=$!
