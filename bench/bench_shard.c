@@ -164,7 +164,7 @@ int main(int argc, char **argv)
         snprintf(prefix, sizeof prefix, "bench.%d", S);
         for (int k = 0; k < S; k++) {
             g[k] = build(fingers, k, S, (int)threads);
-            pm_shard_server_options_t so = {url, k, S, prefix};
+            pm_shard_server_options_t so = {url, k, S, prefix, 0};
             if (pm_shard_server_start(g[k], &so, &srv[k], &e)) {
                 fprintf(stderr, "bench_shard: %s\n", pm_error_text(&e));
                 return 3;
