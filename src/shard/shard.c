@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "perimeter/core.h"
 #include "perimeter/shard.h"
@@ -547,6 +548,9 @@ struct pm_shard_client {
     int shards;
     char prefix[104];
     pthread_mutex_t mu; /* guards what follows */
+    pthread_cond_t cv;  /* wakes the "who" ticker when closing */
+    pthread_t ticker;
+    int ticking, closing;
     int hedge_ms;       /* > 0 fixed, 0 adaptive (p95), < 0 off */
     uint64_t who_ns;    /* when "who" was last asked */
     shard_state_t *st;  /* [shards] */
@@ -599,6 +603,25 @@ static void ask_who(pm_shard_client_t *c, uint64_t now)
     natsConnection_PublishRequest(c->nc, who, c->who_inbox, "PMW?", 4);
 }
 
+/* Asks "who" every WHO_EVERY_NS, so the live replicas are known even when
+ * searches are rare (a replica silent for REPLICA_TTL_NS is forgotten). */
+static void *who_ticker(void *arg)
+{
+    pm_shard_client_t *c = arg;
+    pthread_mutex_lock(&c->mu);
+    while (!c->closing) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+        uint64_t now = pm_now_ns();
+        if (!c->closing && now - c->who_ns >= WHO_EVERY_NS)
+            ask_who(c, now);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
 int pm_shard_client_open(const char *nats_url, int shards, const char *prefix,
                          pm_shard_client_t **out, pm_error_t *err)
 {
@@ -616,6 +639,7 @@ int pm_shard_client_open(const char *nats_url, int shards, const char *prefix,
     c->st = st;
     c->shards = shards;
     pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
     snprintf(c->prefix, sizeof c->prefix, "%s", prefix ? prefix : "pm.gallery");
     int rc = connect_nats(nats_url, 1, &c->nc, err);
     natsInbox *inbox = NULL;
@@ -640,6 +664,12 @@ int pm_shard_client_open(const char *nats_url, int shards, const char *prefix,
         if (ns != NATS_OK)
             rc = nats_err(ns, err, "shard client");
     }
+    if (!rc) {
+        if (pthread_create(&c->ticker, NULL, who_ticker, c) == 0)
+            c->ticking = 1;
+        else
+            rc = pm_error_set(err, PM_ENOMEM, "shard client: no thread");
+    }
     if (rc) {
         pm_shard_client_close(c);
         return rc;
@@ -652,6 +682,13 @@ void pm_shard_client_close(pm_shard_client_t *c)
 {
     if (!c)
         return;
+    if (c->ticking) {
+        pthread_mutex_lock(&c->mu);
+        c->closing = 1;
+        pthread_cond_signal(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+        pthread_join(c->ticker, NULL);
+    }
     drop_sub(&c->who_sub);
     drop_sub(&c->hello_sub);
     if (c->nc) {
@@ -659,6 +696,7 @@ void pm_shard_client_close(pm_shard_client_t *c)
         natsConnection_Destroy(c->nc);
     }
     pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
     free(c->st);
     free(c);
 }
