@@ -109,6 +109,8 @@ typedef struct pm_shard_answer {
     double seconds;               /* wall time of the whole search */
     int hedged;                   /* shards whose request went to a second replica */
     uint64_t records_scanned;     /* summed over the shards that answered */
+    double shard_seconds_max;     /* the slowest answering shard's own search time:
+                                     seconds - this = transport, queueing and merge */
 } pm_shard_answer_t;
 
 /* Searches every shard: options as pm_gallery_identify's (max_candidates,

@@ -13,7 +13,7 @@
  *            f64 keep_fraction, i32 keep_min, u8 nfingers,
  *            nfingers x (u8 position, u32 len, native template of len bytes)
  *   reply:   "PMR2", u32 shard, i32 status, u64 replica, u64 records scanned,
- *            u32 n, u8 nfingers, n x (u64 subject, f64 score, u32 encounter,
+ *            f64 seconds of the shard's own search, u32 n, u8 nfingers, n x (u64 subject, f64 score, u32 encounter,
  *            nfingers x f64)
  *   who / hello: "PMW1" (alive) or "PMB1" (stopping), u32 shard, u64 replica
  *   enrolment: "PME1", u64 subject, u32 encounter, u8 position, u32 len,
@@ -274,6 +274,7 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     rc = rc ? rc : put_u32(&b, (uint32_t)status);
     rc = rc ? rc : put_u64(&b, s->replica);
     rc = rc ? rc : put_u64(&b, stats.records_scanned);
+    rc = rc ? rc : put_f64(&b, stats.seconds);
     rc = rc ? rc : put_u32(&b, (uint32_t)ncand);
     rc = rc ? rc : pm_buf_append(&b, &(uint8_t){(uint8_t)(status == PM_OK ? nf : 0)}, 1);
     for (size_t i = 0; i < ncand && !rc; i++) {
@@ -771,7 +772,7 @@ static uint64_t pick_replica(pm_shard_client_t *c, int k, uint64_t not, uint64_t
 /* Reads one reply into the merge pool; returns the shard or -1 if malformed. */
 static int take_reply(const natsMsg *m, int shards, int nfingers, pm_gallery_candidate_t *pool,
                       size_t cap, size_t *npool, int *out_status, uint64_t *out_replica,
-                      uint64_t *out_records)
+                      uint64_t *out_records, double *out_seconds)
 {
     rd_t r = {(const uint8_t *)natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, 0};
     const uint8_t *magic = take(&r, 4);
@@ -781,6 +782,7 @@ static int take_reply(const natsMsg *m, int shards, int nfingers, pm_gallery_can
     int status = (int)get_u32(&r);
     *out_replica = get_u64(&r);
     *out_records = get_u64(&r);
+    *out_seconds = get_f64(&r);
     uint32_t n = get_u32(&r);
     int nf = get_u8(&r);
     if (r.bad || shard >= (uint32_t)shards || (status == PM_OK && nf != nfingers) ||
@@ -894,8 +896,9 @@ static int scatter(pm_shard_client_t *c, const pm_buf_t *req, const uint8_t *ask
         }
         int st = PM_OK;
         uint64_t replica = 0, records = 0;
+        double secs = 0;
         size_t before = *npool;
-        int k = take_reply(m, S, nfingers, pool, cap, npool, &st, &replica, &records);
+        int k = take_reply(m, S, nfingers, pool, cap, npool, &st, &replica, &records, &secs);
         natsMsg_Destroy(m);
         if (k < 0 || !ask[k] || seen[k]) {
             *npool = before; /* malformed, or a later answer of a shard: ignored */
@@ -910,6 +913,8 @@ static int scatter(pm_shard_client_t *c, const pm_buf_t *req, const uint8_t *ask
             continue;
         }
         answer->records_scanned += records;
+        if (secs > answer->shard_seconds_max && secs < 1e6)
+            answer->shard_seconds_max = secs;
         /* the answer's time, from the request that replica got */
         uint64_t from = hedge_sent[k] && replica == second[k] && second[k] ? hedge_sent[k] : sent[k];
         pthread_mutex_lock(&c->mu);
