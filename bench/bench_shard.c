@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "perimeter/core.h"
@@ -29,6 +30,17 @@
 
 #define SEED 3
 #define NL 3 /* layouts: 1, 2 and 4 shards */
+
+/* CPU seconds of this process so far (every thread: the shard servers'
+ * searches, libnats, the coordinator). */
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+           ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+}
 
 static void loadavg(double out[3])
 {
@@ -141,9 +153,13 @@ int main(int argc, char **argv)
     }
     static const int layouts[NL] = {1, 2, 4};
     double *lat[NL + 1], *ovh[NL], *srch[NL], *diff = calloc((size_t)probes, sizeof *diff);
+    double *cpu[NL + 1];
     int hits[NL + 1] = {0}, partial[NL] = {0}, hedged[NL] = {0};
     for (int L = 0; L <= NL; L++) {
         lat[L] = calloc((size_t)probes, sizeof *lat[L]);
+        cpu[L] = calloc((size_t)probes, sizeof *cpu[L]);
+        if (!cpu[L])
+            return 3;
         if (L < NL) {
             ovh[L] = calloc((size_t)probes, sizeof *ovh[L]);
             srch[L] = calloc((size_t)probes, sizeof *srch[L]);
@@ -201,12 +217,14 @@ int main(int argc, char **argv)
         for (int step = 0; step <= NL; step++) {
             int L = (int)((step + p) % (NL + 1)); /* the order rotates with the probe */
             uint64_t t0 = pm_now_ns();
+            double c0 = cpu_seconds();
             if (L == NL) {
                 if (pm_gallery_identify(whole, &f, 1, &o, c, &n, NULL, &e)) {
                     fprintf(stderr, "bench_shard: %s\n", pm_error_text(&e));
                     return 3;
                 }
                 direct_ms = lat[NL][p] = (double)(pm_now_ns() - t0) / 1e6;
+                cpu[NL][p] = (cpu_seconds() - c0) * 1e3;
                 hits[NL] += n && c[0].subject == mate;
                 continue;
             }
@@ -216,6 +234,7 @@ int main(int argc, char **argv)
                 return 3;
             }
             lat[L][p] = (double)(pm_now_ns() - t0) / 1e6;
+            cpu[L][p] = (cpu_seconds() - c0) * 1e3;
             srch[L][p] = a.shard_seconds_max * 1e3;
             ovh[L][p] = lat[L][p] - srch[L][p];
             partial[L] += a.partial;
@@ -230,20 +249,22 @@ int main(int argc, char **argv)
         fprintf(stderr, "\n");
     double load1[3];
     loadavg(load1);
-    printf("%-20s %9s %9s %13s %13s %13s %8s %7s\n", "layout", "p50 ms", "p95 ms",
-           "shard p50 ms", "overhead p50", "overhead p95", "rank-1", "partial");
-    printf("%-20s %9.2f %9.2f %13s %13s %13s %5d/%-3ld %7s\n", "direct (no NATS)",
-           pct(lat[NL], (size_t)probes, 0.5), pct(lat[NL], (size_t)probes, 0.95), "-", "-", "-",
-           hits[NL], probes, "-");
+    printf("%-20s %9s %9s %10s %13s %13s %13s %8s %7s\n", "layout", "p50 ms", "p95 ms",
+           "CPU ms p50", "shard p50 ms", "overhead p50", "overhead p95", "rank-1", "partial");
+    printf("%-20s %9.2f %9.2f %10.1f %13s %13s %13s %5d/%-3ld %7s\n", "direct (no NATS)",
+           pct(lat[NL], (size_t)probes, 0.5), pct(lat[NL], (size_t)probes, 0.95),
+           pct(cpu[NL], (size_t)probes, 0.5), "-", "-", "-", hits[NL], probes, "-");
     for (int L = 0; L < NL; L++) {
         char name[40];
         snprintf(name, sizeof name, "%d shard%s over NATS", layouts[L], layouts[L] > 1 ? "s" : "");
-        printf("%-20s %9.2f %9.2f %13.2f %13.3f %13.3f %5d/%-3ld %7d\n", name,
+        printf("%-20s %9.2f %9.2f %10.1f %13.2f %13.3f %13.3f %5d/%-3ld %7d\n", name,
                pct(lat[L], (size_t)probes, 0.5), pct(lat[L], (size_t)probes, 0.95),
-               pct(srch[L], (size_t)probes, 0.5), pct(ovh[L], (size_t)probes, 0.5),
+               pct(cpu[L], (size_t)probes, 0.5), pct(srch[L], (size_t)probes, 0.5), pct(ovh[L], (size_t)probes, 0.5),
                pct(ovh[L], (size_t)probes, 0.95), hits[L], probes, partial[L]);
     }
-    printf("shard p50: the slowest shard's own search time per query (median);\n"
+    printf("CPU ms: CPU time of the whole process per query (all shards' searches, NATS,\n"
+           "merge), independent of how busy the machine is;\n"
+           "shard p50: the slowest shard's own search time per query (median);\n"
            "overhead = query latency at the coordinator - that shard's own search time\n"
            "(transport, queueing, (de)serialisation, merge), per query\n");
     printf("paired difference 1 shard over NATS - the same probe searched directly right\n"
@@ -266,8 +287,10 @@ int main(int argc, char **argv)
         free(ovh[L]);
         free(srch[L]);
     }
-    for (int L = 0; L <= NL; L++)
+    for (int L = 0; L <= NL; L++) {
         free(lat[L]);
+        free(cpu[L]);
+    }
     pm_gallery_free(whole);
     free(diff);
     free(probe);
