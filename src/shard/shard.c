@@ -467,10 +467,16 @@ int pm_shard_server_start(pm_gallery_t *g, const pm_shard_server_options_t *opti
     return rc;
 }
 
+/* Ends an asynchronous subscription: drained (the server stops sending,
+ * what arrived is handled) and waited for, so no callback of it still runs
+ * when its closure is freed (a search in progress: up to 10 s). */
 static void drop_sub(natsSubscription **sub)
 {
     if (*sub) {
-        natsSubscription_Unsubscribe(*sub);
+        if (natsSubscription_Drain(*sub) == NATS_OK)
+            natsSubscription_WaitForDrainCompletion(*sub, 10000);
+        else
+            natsSubscription_Unsubscribe(*sub);
         natsSubscription_Destroy(*sub);
         *sub = NULL;
     }
