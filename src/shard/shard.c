@@ -1124,10 +1124,11 @@ int pm_shard_client_enrol(pm_shard_client_t *c, uint64_t subject, uint32_t encou
         const uint8_t *magic = take(&r, 4);
         uint32_t shards = get_u32(&r), shard = get_u32(&r);
         int status = (int)get_u32(&r);
-        natsMsg_Destroy(m);
         /* a server of another layout (growing S) also keeps it: not the ack we wait for */
-        if (magic && !memcmp(magic, "PMA1", 4) && !r.bad && shards == (uint32_t)c->shards &&
-            shard == (uint32_t)k)
+        int ours = magic && !memcmp(magic, "PMA1", 4) && !r.bad &&
+                   shards == (uint32_t)c->shards && shard == (uint32_t)k;
+        natsMsg_Destroy(m); /* magic points into it */
+        if (ours)
             rc = status;
     }
     if (ns != NATS_OK && ns != NATS_TIMEOUT)
