@@ -163,6 +163,23 @@ static void test_config_refusals(void **state)
          "\"pair/CAN/partners/USA-ca.pem\",\"subjects\":[\"CN=x\"],\"agreement\":\"a.json\","
          "\"jetstream\":{\"url\":\"nats://127.0.0.1:4222\",\"sned\":true}}]}",
          "jetstream.sned: unknown field"},
+        {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
+         "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"nats\":\"nats://h:1\",\"shards\":0}}",
+         "gallery.shards: must be in 1..256"},
+        {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
+         "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"nats\":\"http://h:1\",\"shards\":2}}",
+         "gallery.nats: must start with nats://"},
+        {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
+         "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"shards\":2}}",
+         "gallery.nats: required"},
+        {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
+         "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"nats\":\"nats://h:1\",\"shards\":2,"
+         "\"hedge_ms\":-5}}",
+         "gallery.hedge_ms: must be in -1..600000"},
+        {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
+         "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"nats\":\"nats://h:1\",\"shards\":2,"
+         "\"prefix\":\"a b\"}}",
+         "gallery.prefix"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         write_text("bad.json", cases[i].json);

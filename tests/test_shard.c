@@ -3,8 +3,10 @@
  * port, killed after): merged top-k equals the unsharded gallery's; a
  * replica takes over when its twin stops; a shard process killed in the
  * middle of a search and a hung shard both give a partial answer at the
- * deadline, never a hang or a crash. nats-server not installed: skipped
- * here, a failure under CI. */
+ * deadline, never a hang or a crash; a hung replica is hedged around, well
+ * before the deadline; enrolments reach the shard that owns them (and a
+ * shard of a grown layout); a shard loads only its own rows from the store.
+ * nats-server not installed: skipped here, a failure under CI. */
 #include "testutil.h"
 
 #include <nats/nats.h>
@@ -18,6 +20,7 @@
 #include "perimeter/core.h"
 #include "perimeter/gallery.h"
 #include "perimeter/shard.h"
+#include "perimeter/store.h"
 #include "perimeter/tmpl.h"
 
 static char *dir;
@@ -148,12 +151,12 @@ static void test_scatter_gather(void **state)
     pm_shard_server_t *srv[SHARDS], *twin_srv;
     for (int k = 0; k < SHARDS; k++) {
         g[k] = gallery_of(k, SHARDS);
-        pm_shard_server_options_t so = {url, k, SHARDS, NULL};
+        pm_shard_server_options_t so = {url, k, SHARDS, NULL, 0};
         assert_int_equal(pm_shard_server_start(g[k], &so, &srv[k], &e), PM_OK);
     }
     /* a replica of shard 0 in the same queue group */
     twin = gallery_of(0, SHARDS);
-    pm_shard_server_options_t to = {url, 0, SHARDS, NULL};
+    pm_shard_server_options_t to = {url, 0, SHARDS, NULL, 0};
     assert_int_equal(pm_shard_server_start(twin, &to, &twin_srv, &e), PM_OK);
     pm_shard_client_t *cl = NULL;
     assert_int_equal(pm_shard_client_open(url, SHARDS, NULL, &cl, &e), PM_OK);
@@ -273,6 +276,259 @@ static void test_scatter_gather(void **state)
     pm_gallery_free(whole);
 }
 
+/* A replica that announces itself and takes requests (queue group and its
+ * own subject) but never answers them: hung, as NATS cannot tell. */
+typedef struct hung_replica {
+    natsConnection *nc;
+    natsSubscription *q, *direct, *who;
+    uint64_t id;
+    int taken;
+} hung_replica_t;
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void hung_on_who(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    (void)sub;
+    hung_replica_t *h = closure;
+    uint8_t b[16] = {'P', 'M', 'W', '1'};
+    put_le(b + 4, 0, 4); /* shard 0 */
+    put_le(b + 8, h->id, 8);
+    if (natsMsg_GetReply(msg))
+        natsConnection_Publish(nc, natsMsg_GetReply(msg), b, 16);
+    natsMsg_Destroy(msg);
+}
+
+static void hung_on_search(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    (void)nc;
+    (void)sub;
+    ((hung_replica_t *)closure)->taken++; /* and never answered */
+    natsMsg_Destroy(msg);
+}
+
+static void test_hedge(void **state)
+{
+    (void)state;
+    PM_REQUIRE_SERVICE(url, nats_installed, "nats-server");
+    pm_error_t e;
+    /* 2 shards (prefix "hedge"); shard 0 has a good replica and a hung one */
+    pm_gallery_t *g[2];
+    pm_shard_server_t *srv[2];
+    for (int k = 0; k < 2; k++) {
+        g[k] = gallery_of(k, 2);
+        pm_shard_server_options_t so = {url, k, 2, "hedge", 0};
+        assert_int_equal(pm_shard_server_start(g[k], &so, &srv[k], &e), PM_OK);
+    }
+    hung_replica_t h = {0};
+    h.id = 0x1234abcd5678ef00ULL;
+    char direct[96];
+    snprintf(direct, sizeof direct, "hedge.2.0.r.%016llx", (unsigned long long)h.id);
+    assert_int_equal(natsConnection_ConnectTo(&h.nc, url), NATS_OK);
+    assert_int_equal(natsConnection_QueueSubscribe(&h.q, h.nc, "hedge.2.0", "hedge.2.0",
+                                                   hung_on_search, &h),
+                     NATS_OK);
+    assert_int_equal(natsConnection_Subscribe(&h.direct, h.nc, direct, hung_on_search, &h),
+                     NATS_OK);
+    assert_int_equal(natsConnection_Subscribe(&h.who, h.nc, "hedge.2.who", hung_on_who, &h),
+                     NATS_OK);
+    assert_int_equal(natsConnection_Flush(h.nc), NATS_OK);
+    pm_shard_client_t *cl = NULL;
+    assert_int_equal(pm_shard_client_open(url, 2, "hedge", &cl, &e), PM_OK);
+    /* the client learns both replicas of shard 0 from their announcements */
+    for (int i = 0; i < 200 && pm_shard_client_replicas(cl, 0) < 2; i++)
+        usleep(10000);
+    assert_int_equal(pm_shard_client_replicas(cl, 0), 2);
+    assert_int_equal(pm_shard_client_replicas(cl, 1), 1);
+    pm_shard_client_set_hedge(cl, 150);
+    pm_gallery_search_options_t o;
+    memset(&o, 0, sizeof o);
+    o.max_candidates = 3;
+    int hedged = 0;
+    for (uint64_t s = 1; s <= 8; s++) {
+        pm_fingerprint_t probe;
+        finger_of(s, 1, &probe);
+        pm_gallery_finger_t f = {1, &probe};
+        pm_gallery_candidate_t got[3];
+        size_t n = 0;
+        pm_shard_answer_t a;
+        uint64_t t0 = pm_now_ns();
+        assert_int_equal(pm_shard_identify(cl, &f, 1, &o, 5000, got, &n, &a, &e), PM_OK);
+        double took = (double)(pm_now_ns() - t0) / 1e9;
+        /* whole, and well before the 5 s deadline: the hung replica cost at
+         * most the 150 ms hedge delay */
+        assert_int_equal(a.partial, 0);
+        assert_true(n >= 1);
+        assert_int_equal(got[0].subject, s);
+        assert_true(took < 2.5);
+        hedged += a.hedged;
+    }
+    /* round robin over shard 0's two replicas: the hung one got some */
+    assert_true(h.taken >= 2);
+    assert_true(hedged >= 2 && hedged == h.taken);
+    /* without hedging the hung replica costs its shard: partial at the deadline */
+    pm_shard_client_set_hedge(cl, -1);
+    int partial = 0;
+    for (uint64_t s = 1; s <= 4; s++) {
+        pm_fingerprint_t probe;
+        finger_of(s, 1, &probe);
+        pm_gallery_finger_t f = {1, &probe};
+        pm_gallery_candidate_t got[3];
+        size_t n = 0;
+        pm_shard_answer_t a;
+        assert_int_equal(pm_shard_identify(cl, &f, 1, &o, 300, got, &n, &a, &e), PM_OK);
+        assert_int_equal(a.hedged, 0);
+        partial += a.partial;
+        if (a.partial)
+            assert_int_equal(a.missing[0], 1);
+    }
+    assert_true(partial >= 1);
+    /* a replica that stops says so: the client forgets it at once */
+    pm_shard_server_stop(srv[1]);
+    srv[1] = NULL;
+    for (int i = 0; i < 200 && pm_shard_client_replicas(cl, 1) > 0; i++)
+        usleep(10000);
+    assert_int_equal(pm_shard_client_replicas(cl, 1), 0);
+    pm_shard_client_close(cl);
+    natsSubscription_Destroy(h.q);
+    natsSubscription_Destroy(h.direct);
+    natsSubscription_Destroy(h.who);
+    natsConnection_Destroy(h.nc);
+    for (int k = 0; k < 2; k++) {
+        pm_shard_server_stop(srv[k]);
+        pm_gallery_free(g[k]);
+    }
+}
+
+static int keep_shard1_of2(uint64_t subject, void *ctx)
+{
+    (void)ctx;
+    return pm_shard_of(subject, 2) == 1;
+}
+
+/* A shard server loads only its shard from the store (streamed), learns
+ * enrolments made afterwards; a server of a grown layout (3 shards) learns
+ * them too; verify goes to the subject's shard. */
+static void test_learn_and_load(void **state)
+{
+    (void)state;
+    pm_error_t e;
+    char path[512];
+    snprintf(path, sizeof path, "%s/learn.db", dir);
+    pm_store_t *st = NULL;
+    assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
+    assert_int_equal(pm_gallery_store_migrate(st, &e), PM_OK);
+    size_t in1 = 0;
+    for (uint64_t s = 1; s <= 40; s++) {
+        pm_fingerprint_t fp;
+        finger_of(s, 0, &fp);
+        assert_int_equal(pm_gallery_store_put(st, s, 1, 1, &fp, &e), PM_OK);
+        in1 += pm_shard_of(s, 2) == 1;
+    }
+    /* the shard's rows only; one already held (learnt meanwhile) is kept */
+    pm_gallery_options_t go = {1};
+    pm_gallery_t *g1 = NULL;
+    assert_int_equal(pm_gallery_new(&go, &g1, &e), PM_OK);
+    uint64_t first = 1;
+    while (pm_shard_of(first, 2) != 1)
+        first++;
+    pm_fingerprint_t fp;
+    finger_of(first, 0, &fp);
+    assert_int_equal(pm_gallery_insert(g1, first, 1, 1, &fp, &e), PM_OK);
+    uint64_t gen = 0;
+    size_t inserted = 0;
+    assert_int_equal(pm_gallery_store_load_where(st, g1, keep_shard1_of2, NULL, &gen, &inserted,
+                                                 &e),
+                     PM_OK);
+    assert_int_equal(pm_gallery_count(g1), in1);
+    assert_int_equal(inserted, in1 - 1);
+    assert_int_equal(gen, 40);
+    for (size_t i = 0; i < pm_gallery_count(g1); i++) {
+        uint64_t subj;
+        uint32_t enc;
+        int pos;
+        assert_int_equal(pm_gallery_record(g1, i, &subj, &enc, &pos, &fp, &e), PM_OK);
+        assert_int_equal(pm_shard_of(subj, 2), 1);
+    }
+    pm_store_close(st);
+    if (!url) {
+        pm_gallery_free(g1);
+        PM_REQUIRE_SERVICE(url, nats_installed, "nats-server");
+        return;
+    }
+    /* servers: shard 0 and 1 of 2 (learning), and shard 2 of 3 (a grown layout) */
+    pm_gallery_t *g0 = gallery_of(0, 2), *g23 = NULL;
+    assert_int_equal(pm_gallery_new(&go, &g23, &e), PM_OK);
+    pm_shard_server_t *s0 = NULL, *s1 = NULL, *s23 = NULL;
+    pm_shard_server_options_t o0 = {url, 0, 2, "learn", 1}, o1 = {url, 1, 2, "learn", 1},
+                              o23 = {url, 2, 3, "learn", 1};
+    assert_int_equal(pm_shard_server_start(g0, &o0, &s0, &e), PM_OK);
+    assert_int_equal(pm_shard_server_start(g1, &o1, &s1, &e), PM_OK);
+    assert_int_equal(pm_shard_server_open(g23, &o23, &s23, &e), PM_OK); /* learning, not serving */
+    pm_shard_client_t *cl = NULL;
+    assert_int_equal(pm_shard_client_open(url, 2, "learn", &cl, &e), PM_OK);
+    size_t before0 = pm_gallery_count(g0), before1 = pm_gallery_count(g1);
+    int to0 = 0, to1 = 0, to23 = 0;
+    for (uint64_t s = 1001; s <= 1012; s++) {
+        finger_of(s, 0, &fp);
+        assert_int_equal(pm_shard_client_enrol(cl, s, 1, 1, &fp, 2000, &e), PM_OK);
+        to0 += pm_shard_of(s, 2) == 0;
+        to1 += pm_shard_of(s, 2) == 1;
+        to23 += pm_shard_of(s, 3) == 2;
+    }
+    assert_int_equal(pm_gallery_count(g0), before0 + (size_t)to0);
+    assert_int_equal(pm_gallery_count(g1), before1 + (size_t)to1);
+    assert_true(to0 > 0 && to1 > 0 && to23 > 0);
+    assert_int_equal(pm_shard_server_learned(s0), (uint64_t)to0);
+    /* the grown layout's shard learnt its subjects; nothing else */
+    for (int i = 0; i < 100 && pm_gallery_count(g23) < (size_t)to23; i++)
+        usleep(10000);
+    assert_int_equal(pm_gallery_count(g23), (size_t)to23);
+    /* the same enrolment twice is no error (the gallery already holds it) */
+    finger_of(1001, 0, &fp);
+    assert_int_equal(pm_shard_client_enrol(cl, 1001, 1, 1, &fp, 2000, &e), PM_OK);
+    /* a new subject is found by a search and verified on its shard */
+    pm_fingerprint_t probe;
+    finger_of(1005, 1, &probe);
+    pm_gallery_finger_t f = {1, &probe};
+    pm_gallery_search_options_t so;
+    memset(&so, 0, sizeof so);
+    so.max_candidates = 2;
+    pm_gallery_candidate_t got[2], v;
+    size_t n = 0;
+    pm_shard_answer_t a;
+    assert_int_equal(pm_shard_identify(cl, &f, 1, &so, 3000, got, &n, &a, &e), PM_OK);
+    assert_int_equal(a.partial, 0);
+    assert_true(n >= 1);
+    assert_int_equal(got[0].subject, 1005);
+    assert_true(a.records_scanned >= 40);
+    assert_int_equal(pm_shard_verify(cl, 1005, &f, 1, 3000, &v, &e), PM_OK);
+    assert_true(v.score > 30);
+    assert_int_equal(pm_shard_verify(cl, 1006, &f, 1, 3000, &v, &e), PM_OK);
+    assert_true(v.score < 30);
+    assert_int_equal(pm_shard_verify(cl, 99999, &f, 1, 3000, &v, &e), PM_ENOTFOUND);
+    /* no server of that layout learns it: a timeout, not a hang */
+    pm_shard_server_stop(s0);
+    s0 = NULL;
+    uint64_t s0subj = 2001;
+    while (pm_shard_of(s0subj, 2) != 0)
+        s0subj++;
+    finger_of(s0subj, 0, &fp);
+    uint64_t t0 = pm_now_ns();
+    assert_int_equal(pm_shard_client_enrol(cl, s0subj, 1, 1, &fp, 300, &e), PM_ETIMEOUT);
+    assert_true(pm_now_ns() - t0 < 3000000000ULL);
+    pm_shard_client_close(cl);
+    pm_shard_server_stop(s1);
+    pm_shard_server_stop(s23);
+    pm_gallery_free(g0);
+    pm_gallery_free(g1);
+    pm_gallery_free(g23);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 5 && strcmp(argv[1], "--slow-shard") == 0)
@@ -281,6 +537,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_route),
         cmocka_unit_test(test_scatter_gather),
+        cmocka_unit_test(test_hedge),
+        cmocka_unit_test(test_learn_and_load),
     };
     return PM_RUN_TESTS("shard", tests, setup, teardown);
 }

@@ -234,6 +234,16 @@ int pm_gallery_store_generation(struct pm_store *st, uint64_t *out, pm_error_t *
  * running meanwhile sees a partly filled gallery. */
 int pm_gallery_store_load(struct pm_store *st, pm_gallery_t *g, uint64_t *out_generation,
                           pm_error_t *err);
+/* Adds to g the stored templates of the subjects keep(subject, ctx) accepts
+ * (keep NULL: all), streamed row by row: only the kept rows are decoded, so
+ * memory is that of the kept part (a shard), never the whole gallery's.
+ * Unlike pm_gallery_store_load it does not empty g, and a record g already
+ * holds (same subject, encounter, position; e.g. learnt meanwhile) is left
+ * as it is. *out_generation (may be NULL) = the generation read in the same
+ * transaction; *out_inserted (may be NULL) = records inserted. */
+int pm_gallery_store_load_where(struct pm_store *st, pm_gallery_t *g,
+                                int (*keep)(uint64_t subject, void *ctx), void *ctx,
+                                uint64_t *out_generation, size_t *out_inserted, pm_error_t *err);
 
 #ifdef __cplusplus
 }

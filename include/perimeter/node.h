@@ -106,6 +106,14 @@ typedef struct pm_node_config {
                                                  "audit-checkpoints.jsonl") */
     unsigned checkpoint_interval_s;           /* send a checkpoint to each partner (0 = only
                                                  on demand; default 300) */
+    /* the gallery sharded over NATS (docs/scale.md); gallery_shards 0 = the
+     * embedded in-process gallery (the default) */
+    char gallery_nats[PM_NODE_URL_MAX];  /* "gallery.nats": the NATS URL */
+    unsigned gallery_shards;             /* "gallery.shards": S, 1..256 */
+    char gallery_prefix[104];            /* "gallery.prefix" (default "pm.gallery") */
+    unsigned gallery_deadline_ms;        /* "gallery.deadline_ms": per search (default 10000) */
+    int gallery_hedge_ms;                /* "gallery.hedge_ms": > 0 fixed, 0 the shard's p95
+                                            (default), -1 off */
 } pm_node_config_t;
 
 /* Fills limits with the defaults above. */

@@ -10,8 +10,16 @@
  * answer (a partial answer) instead of hanging: NATS itself does not notice
  * a hung (not dead) replica.
  *
- * Subjects are routed to shards by a stable hash (pm_shard_of). Handles are
- * used by one thread at a time; the NATS client library (libnats) keeps its
+ * Hedged requests: each replica also answers on its own subject and
+ * announces itself; the coordinator sends a shard's request to one live
+ * replica and, if it has not answered within the hedge delay (by default
+ * the p95 of that shard's recent answers), to another one; the first
+ * answer wins, so a hung replica costs at most the hedge delay.
+ *
+ * Subjects are routed to shards by a stable hash (pm_shard_of). New
+ * enrolments reach the shard servers through pm_shard_client_enrol. A
+ * server handle is used by one thread at a time; a client (coordinator)
+ * may be shared by threads. The NATS client library (libnats) keeps its
  * own process-wide state. */
 #ifndef PERIMETER_SHARD_H
 #define PERIMETER_SHARD_H
@@ -47,24 +55,51 @@ typedef struct pm_shard_server_options {
     int shard;            /* K: 0 .. shards-1 */
     int shards;           /* S: 1 .. PM_SHARD_MAX */
     const char *prefix;   /* subject prefix (NULL = "pm.gallery") */
+    int learn;            /* nonzero: also take the enrolments sent with
+                             pm_shard_client_enrol and insert this shard's into g */
 } pm_shard_server_options_t;
 
+/* Connects and, with options->learn, starts taking enrolments into g; does
+ * not answer searches yet. For a server that loads its shard after this
+ * (pm_gallery_store_load_where keeps what was learnt meanwhile), so no
+ * enrolment falls between the load and the subscription. */
+int pm_shard_server_open(pm_gallery_t *g, const pm_shard_server_options_t *options,
+                         pm_shard_server_t **out, pm_error_t *err);
+/* Starts answering searches (queue group, its own subject, "who") and
+ * announces itself to the coordinators. */
+int pm_shard_server_serve(pm_shard_server_t *s, pm_error_t *err);
+
 /* Starts serving searches of shard K of S from g (caller-owned; it must
- * outlive the server and may be changed meanwhile through its own API).
- * Requests are answered on libnats' thread. */
+ * outlive the server and may be changed meanwhile through its own API):
+ * pm_shard_server_open + pm_shard_server_serve. Requests are answered on
+ * libnats' threads. */
 int pm_shard_server_start(pm_gallery_t *g, const pm_shard_server_options_t *options,
                           pm_shard_server_t **out, pm_error_t *err);
-/* Unsubscribes, closes the connection and frees. NULL is a no-op. */
+/* Unsubscribes, tells the coordinators it stops, closes the connection and
+ * frees. NULL is a no-op. */
 void pm_shard_server_stop(pm_shard_server_t *s);
 /* Requests handled so far, counted before the reply is sent (any thread). */
 uint64_t pm_shard_server_served(pm_shard_server_t *s);
+/* Enrolments inserted into g through options->learn (already present ones
+ * not counted). */
+uint64_t pm_shard_server_learned(pm_shard_server_t *s);
+/* This replica's random id (its own subject <prefix>.<S>.<K>.r.<16 hex>). */
+uint64_t pm_shard_server_replica(const pm_shard_server_t *s);
 
 typedef struct pm_shard_client pm_shard_client_t;
 
-/* A coordinator's connection (natsOptions_SetSendAsap: requests leave at once). */
+/* A coordinator's connection (natsOptions_SetSendAsap: requests leave at
+ * once). It asks the layout's replicas to announce themselves (answers
+ * arrive in the background; until then requests go to the queue groups).
+ * Thread-safe: one client may serve many threads. */
 int pm_shard_client_open(const char *nats_url, int shards, const char *prefix,
                          pm_shard_client_t **out, pm_error_t *err);
 void pm_shard_client_close(pm_shard_client_t *c);
+/* Hedge delay: > 0 fixed, in ms; 0 (the default) the p95 of the shard's
+ * last 64 answers (half the deadline until 16 are known); < 0 no hedging. */
+void pm_shard_client_set_hedge(pm_shard_client_t *c, int hedge_ms);
+/* Live replicas of a shard the client knows (announced in the last 3 s). */
+int pm_shard_client_replicas(pm_shard_client_t *c, int shard);
 
 typedef struct pm_shard_answer {
     int shards;                   /* asked */
@@ -72,6 +107,10 @@ typedef struct pm_shard_answer {
     int partial;                  /* replied < shards: the candidates miss those shards */
     uint8_t missing[PM_SHARD_MAX]; /* 1 for each shard that did not answer (or failed) */
     double seconds;               /* wall time of the whole search */
+    int hedged;                   /* shards whose request went to a second replica */
+    uint64_t records_scanned;     /* summed over the shards that answered */
+    double shard_seconds_max;     /* the slowest answering shard's own search time:
+                                     seconds - this = transport, queueing and merge */
 } pm_shard_answer_t;
 
 /* Searches every shard: options as pm_gallery_identify's (max_candidates,
@@ -87,6 +126,24 @@ int pm_shard_identify(pm_shard_client_t *c, const pm_gallery_finger_t *fingers, 
                       const pm_gallery_search_options_t *options, int deadline_ms,
                       pm_gallery_candidate_t *out, size_t *out_n, pm_shard_answer_t *answer,
                       pm_error_t *err);
+
+/* 1:1: compares the probe with one subject's fingers on that subject's
+ * shard (pm_gallery_verify there), hedged like a search. PM_ENOTFOUND if
+ * the subject has no fingers, PM_ETIMEOUT if the shard did not answer
+ * within deadline_ms. */
+int pm_shard_verify(pm_shard_client_t *c, uint64_t subject, const pm_gallery_finger_t *fingers,
+                    int nfingers, int deadline_ms, pm_gallery_candidate_t *out, pm_error_t *err);
+
+/* Sends one enrolled finger view to the shard servers (<prefix>.enrol, every
+ * layout: servers of a grown S learn it too); the servers started with
+ * options.learn whose shard it belongs to insert it. Waits at most
+ * timeout_ms for one replica of its shard in this client's layout to
+ * acknowledge: PM_OK, PM_ETIMEOUT if none did (the store still has it: a
+ * server loads it when it starts), or the shard's error. The caller stores
+ * the enrolment first (the system of record). */
+int pm_shard_client_enrol(pm_shard_client_t *c, uint64_t subject, uint32_t encounter,
+                          int position, const pm_fingerprint_t *fp, int timeout_ms,
+                          pm_error_t *err);
 
 #ifdef __cplusplus
 }

@@ -49,13 +49,24 @@ static int parse_ks(const char *s, int *k, int *n)
     return 0;
 }
 
+struct shard_of_ctx {
+    int k, s;
+};
+
+static int in_shard(uint64_t subject, void *ctx)
+{
+    const struct shard_of_ctx *c = ctx;
+    return pm_shard_of(subject, c->s) == c->k;
+}
+
 static void serve_usage(FILE *f)
 {
     fprintf(f, "usage: perimeter shard serve --shard K/S --nats URL [--db PATH] [--threads N]\n"
                "                             [--prefix SUBJECT]\n"
-               "Loads the gallery from the store, keeps the subjects of shard K of S (stable\n"
-               "hash of the subject id) and answers searches on SUBJECT.S.K (default prefix\n"
-               "pm.gallery) in a queue group, until SIGTERM or SIGINT. Run several with the\n"
+               "Loads from the store the subjects of shard K of S only (stable hash of the\n"
+               "subject id), learns new enrolments of that shard from SUBJECT.enrol, and\n"
+               "answers searches on SUBJECT.S.K (default prefix pm.gallery) in a queue group\n"
+               "and on its own replica subject, until SIGTERM or SIGINT. Run several with the\n"
                "same K/S for replicas.\n");
 }
 
@@ -101,34 +112,42 @@ int pm_cmd_shard_serve(int argc, char **argv)
     int status = EXIT_FATAL;
     pm_gallery_options_t go = {(int)threads};
     uint64_t gen = 0;
-    size_t removed = 0;
+    size_t loaded = 0;
     pm_store_options_t so = {PM_STORE_DURABLE_FULL, 0, 1, 0};
-    if (pm_store_open(path, &so, &st, &e) || pm_gallery_store_migrate(st, &e) ||
-        pm_gallery_new(&go, &g, &e) || pm_gallery_store_load(st, g, &gen, &e) ||
-        pm_shard_gallery_keep(g, k, s, &removed, &e)) {
-        fprintf(stderr, "perimeter: shard serve: %s: %s\n", path, pm_error_text(&e));
-        goto out;
-    }
-    pm_store_close(st);
-    st = NULL;
+    struct shard_of_ctx ks = {k, s};
     /* libnats' threads inherit this mask; only this thread takes the signals */
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    pm_shard_server_options_t o = {url, k, s, prefix};
-    if (pm_shard_server_start(g, &o, &srv, &e)) {
+    /* enrolments first, then the shard's rows from the store, then searches:
+     * an enrolment made while loading is in the store or arrives on NATS */
+    pm_shard_server_options_t o = {url, k, s, prefix, 1};
+    if (pm_gallery_new(&go, &g, &e) || pm_shard_server_open(g, &o, &srv, &e)) {
         fprintf(stderr, "perimeter: shard serve: %s\n", pm_error_text(&e));
         goto out;
     }
-    fprintf(stderr, "shard %d/%d: %zu fingers (generation %" PRIu64 ", %zu of other shards "
-                    "dropped), serving on %s.%d.%d\n",
-            k, s, pm_gallery_count(g), gen, removed, prefix ? prefix : "pm.gallery", s, k);
+    if (pm_store_open(path, &so, &st, &e) || pm_gallery_store_migrate(st, &e) ||
+        pm_gallery_store_load_where(st, g, in_shard, &ks, &gen, &loaded, &e)) {
+        fprintf(stderr, "perimeter: shard serve: %s: %s\n", path, pm_error_text(&e));
+        goto out;
+    }
+    pm_store_close(st);
+    st = NULL;
+    if (pm_shard_server_serve(srv, &e)) {
+        fprintf(stderr, "perimeter: shard serve: %s\n", pm_error_text(&e));
+        goto out;
+    }
+    fprintf(stderr, "shard %d/%d: %zu fingers (generation %" PRIu64 ", %zu loaded from the "
+                    "store), serving on %s.%d.%d, replica %016" PRIx64 "\n",
+            k, s, pm_gallery_count(g), gen, loaded, prefix ? prefix : "pm.gallery", s, k,
+            pm_shard_server_replica(srv));
     int sig = 0;
     sigwait(&set, &sig);
-    fprintf(stderr, "shard %d/%d: %s after %" PRIu64 " requests\n", k, s,
-            sig == SIGTERM ? "SIGTERM" : "SIGINT", pm_shard_server_served(srv));
+    fprintf(stderr, "shard %d/%d: %s after %" PRIu64 " requests (%" PRIu64 " enrolments learnt)\n",
+            k, s, sig == SIGTERM ? "SIGTERM" : "SIGINT", pm_shard_server_served(srv),
+            pm_shard_server_learned(srv));
     status = 0;
 out:
     pm_shard_server_stop(srv);
@@ -144,10 +163,12 @@ static void identify_usage(FILE *f)
 {
     fprintf(f, "usage: perimeter shard identify --nats URL --shards S [--position P] [--top K]\n"
                "                                [--threshold T] [--deadline MS] [--prefix SUBJECT]\n"
-               "                                [--json] TEMPLATE\n"
+               "                                [--hedge MS] [--json] TEMPLATE\n"
                "Searches every shard with one probe finger (a minutiae template: native, ISO\n"
                "or ANSI), waits at most MS milliseconds (default 2000), prints the merged\n"
-               "candidates and which shards did not answer (a partial answer: exit 1).\n");
+               "candidates and which shards did not answer (a partial answer: exit 1).\n"
+               "--hedge MS: ask another replica of a shard silent after MS (default: half\n"
+               "the deadline; -1 never).\n");
 }
 
 int pm_cmd_shard_identify(int argc, char **argv);
@@ -159,10 +180,10 @@ int pm_cmd_shard_identify(int argc, char **argv)
         {"threshold", required_argument, NULL, 'T'}, {"deadline", required_argument, NULL, 'D'},
         {"prefix", required_argument, NULL, 'p'},   {"json", no_argument, NULL, 'j'},
         {"db", required_argument, NULL, 'd'},       {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"hedge", required_argument, NULL, 'H'},    {NULL, 0, NULL, 0},
     };
     const char *url = NULL, *prefix = NULL;
-    long shards = 0, position = 0, top = 10, deadline = 2000;
+    long shards = 0, position = 0, top = 10, deadline = 2000, hedge = 0;
     double threshold = 0;
     int json = 0, ch;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -194,6 +215,10 @@ int pm_cmd_shard_identify(int argc, char **argv)
             break;
         case 'p': prefix = optarg; break;
         case 'j': json = 1; break;
+        case 'H':
+            if (parse_long(optarg, -1, 600000, &hedge))
+                goto usage;
+            break;
         case 'd': break; /* the global --db does not apply */
         case 'h': identify_usage(stdout); return 0;
         default: goto usage;
@@ -217,6 +242,7 @@ int pm_cmd_shard_identify(int argc, char **argv)
         free(views);
         return EXIT_FATAL;
     }
+    pm_shard_client_set_hedge(cl, (int)hedge);
     pm_gallery_finger_t f = {(int)position, &views[0]};
     pm_gallery_search_options_t o;
     memset(&o, 0, sizeof o);
@@ -243,7 +269,7 @@ int pm_cmd_shard_identify(int argc, char **argv)
                 printf("%s%d", first ? "" : ",", k);
                 first = 0;
             }
-        printf("],\"seconds\":%.4f,\"candidates\":[", a.seconds);
+        printf("],\"seconds\":%.4f,\"hedged\":%d,\"candidates\":[", a.seconds, a.hedged);
         for (size_t i = 0; i < n; i++)
             printf("%s{\"subject\":%" PRIu64 ",\"score\":%.2f,\"encounter\":%" PRIu32 "}",
                    i ? "," : "", cand[i].subject, cand[i].score, cand[i].encounter);

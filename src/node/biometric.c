@@ -1,7 +1,9 @@
 /* The gallery's routes: the partner's anonymous biometric query (through the
  * policy library and the disclosure log at every step) and the officers'
  * enrol / identify / verify. The gallery engine is used only through its
- * public API (include/perimeter/gallery.h). */
+ * public API (include/perimeter/gallery.h): in-process by default, or its
+ * shards over NATS when the configuration names them (include/perimeter/
+ * shard.h, docs/scale.md). */
 #include <inttypes.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -14,6 +16,7 @@
 #include "perimeter/audit.h"
 #include "perimeter/gallery.h"
 #include "perimeter/policy.h"
+#include "perimeter/shard.h"
 #include "perimeter/travel.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -100,6 +103,47 @@ static int to_fingers(const pm__probe_t *p, pm_gallery_finger_t *f)
         f[i].fp = &p->views[i];
     }
     return p->n;
+}
+
+/* The node's 1:N search: the in-process gallery, or every shard over NATS
+ * with the configured deadline. *a says which shards answered (in-process:
+ * one "shard", always whole); *records the records searched. */
+static int node_identify(pm_node_t *node, const pm_gallery_finger_t *f, int nf,
+                         const pm_gallery_search_options_t *so, pm_gallery_candidate_t *c,
+                         size_t *nc, pm_shard_answer_t *a, pm_error_t *e)
+{
+    if (node->shards)
+        return pm_shard_identify(node->shards, f, nf, so, (int)node->cfg->gallery_deadline_ms, c,
+                                 nc, a, e);
+    memset(a, 0, sizeof *a);
+    pm_gallery_search_stats_t stats;
+    memset(&stats, 0, sizeof stats);
+    int rc = pm_gallery_identify(node->gallery, f, nf, so, c, nc, &stats, e);
+    a->shards = a->replied = 1;
+    a->records_scanned = stats.records_scanned;
+    a->seconds = stats.seconds;
+    return rc;
+}
+
+/* The shards that did not answer, as a JSON array. */
+static json_t *missing_json(const pm_shard_answer_t *a)
+{
+    json_t *arr = json_array();
+    for (int k = 0; arr && k < a->shards; k++)
+        if (a->missing[k])
+            json_array_append_new(arr, json_integer(k));
+    return arr;
+}
+
+/* What a sharded search's answer says of its shards: {"shards", "replied",
+ * "partial", "missing", "hedged"} added to o. */
+static void add_shards(json_t *o, const pm_shard_answer_t *a)
+{
+    json_object_set_new(o, "shards", json_integer(a->shards));
+    json_object_set_new(o, "shards_replied", json_integer(a->replied));
+    json_object_set_new(o, "partial", json_boolean(a->partial));
+    json_object_set_new(o, "shards_missing", missing_json(a));
+    json_object_set_new(o, "shards_hedged", json_integer(a->hedged));
 }
 
 /* What the node knows of an enrolled subject. */
@@ -256,7 +300,8 @@ void pm__h_partner_query_biometric(pm__req_t *rq, pm_store_t *st)
     so.threshold = a->match_threshold;
     pm_gallery_candidate_t cand;
     size_t nc = 0;
-    rc = pm_gallery_identify(node->gallery, fingers, nf, &so, &cand, &nc, NULL, &e);
+    pm_shard_answer_t sa;
+    rc = node_identify(node, fingers, nf, &so, &cand, &nc, &sa, &e);
     /* R6: matching has ended; the probe may not be kept */
     pm_decision_t rd;
     pm_policy_retain_probe(a, 1, &rd);
@@ -268,6 +313,21 @@ void pm__h_partner_query_biometric(pm__req_t *rq, pm_store_t *st)
         goto out;
     if (rc) {
         pm__reply_pm_error(rq, rc, &e, NULL);
+        goto out;
+    }
+    if (sa.partial && !nc) {
+        /* shards missing and nothing found: not a "no match" (the person may
+         * be on a missing shard); the partner asks again */
+        char m[160];
+        int len = snprintf(m, sizeof m, "the gallery answered in part (%d of %d shards; missing:",
+                           sa.replied, sa.shards);
+        for (int k = 0; k < sa.shards && len > 0 && (size_t)len < sizeof m - 16; k++)
+            if (sa.missing[k])
+                len += snprintf(m + len, sizeof m - (size_t)len, " %d", k);
+        if (len > 0 && (size_t)len < sizeof m - 2)
+            snprintf(m + len, sizeof m - (size_t)len, ")");
+        pm__node_log(node, 1, "partner %s biometric query %s: %s", rq->partner->code, txn, m);
+        pm__reply_error(rq, 503, "gallery_partial", m, NULL);
         goto out;
     }
     subject_row_t sr;
@@ -487,7 +547,18 @@ void pm__h_gallery_enrol(pm__req_t *rq, pm_store_t *st)
         rc = pm_store_commit(st, &e);
     else
         pm_store_rollback(st, NULL);
-    for (int i = 0; !rc && i < p->n; i++)
+    /* sharded: stored (committed) first, then sent to the subject's shard;
+     * a shard that does not acknowledge loads it from the store when it
+     * starts, so the enrolment stands and the answer says so */
+    int acked = 0;
+    pm_error_t se;
+    pm_error_clear(&se);
+    for (int i = 0; !rc && rq->node->shards && i < p->n; i++)
+        if (pm_shard_client_enrol(rq->node->shards, (uint64_t)subj, (uint32_t)enc,
+                                  p->position[i], &p->views[i],
+                                  (int)rq->node->cfg->gallery_deadline_ms, &se) == PM_OK)
+            acked++;
+    for (int i = 0; !rc && !rq->node->shards && i < p->n; i++)
         rc = pm_gallery_insert(rq->node->gallery, (uint64_t)subj, (uint32_t)enc, p->position[i],
                                &p->views[i], &e);
     pthread_mutex_unlock(&rq->node->enrol_mu);
@@ -497,10 +568,22 @@ void pm__h_gallery_enrol(pm__req_t *rq, pm_store_t *st)
     }
     pm__node_log(rq->node, 0, "officer %s enrolled subject %lld encounter %lld (%d finger%s)",
                  rq->officer, (long long)subj, (long long)enc, p->n, p->n == 1 ? "" : "s");
-    pm__reply_json(rq, 200,
-                   json_pack("{s:I, s:I, s:i, s:I}", "subject", subj, "encounter", enc, "fingers",
-                             p->n, "gallery_fingers",
-                             (json_int_t)pm_gallery_count(rq->node->gallery)));
+    if (rq->node->shards) {
+        int k = pm_shard_of((uint64_t)subj, (int)rq->node->cfg->gallery_shards);
+        if (acked < p->n)
+            pm__node_log(rq->node, 1,
+                         "subject %lld stored; shard %d acknowledged %d of %d finger%s: %s",
+                         (long long)subj, k, acked, p->n, p->n == 1 ? "" : "s",
+                         pm_error_text(&se));
+        pm__reply_json(rq, 200,
+                       json_pack("{s:I, s:I, s:i, s:i, s:b}", "subject", subj, "encounter", enc,
+                                 "fingers", p->n, "shard", k, "shard_acknowledged",
+                                 acked == p->n));
+    } else
+        pm__reply_json(rq, 200,
+                       json_pack("{s:I, s:I, s:i, s:I}", "subject", subj, "encounter", enc,
+                                 "fingers", p->n, "gallery_fingers",
+                                 (json_int_t)pm_gallery_count(rq->node->gallery)));
 out:
     json_decref(empty);
     if (p) {
@@ -546,10 +629,10 @@ void pm__h_gallery_identify(pm__req_t *rq, pm_store_t *st)
                        : 0.0;
     c = calloc((size_t)k, sizeof *c);
     size_t nc = 0;
-    pm_gallery_search_stats_t stats;
+    pm_shard_answer_t sa;
     pm_error_t e;
     pm_error_clear(&e);
-    int rc = c ? pm_gallery_identify(rq->node->gallery, fingers, nf, &so, c, &nc, &stats, &e)
+    int rc = c ? node_identify(rq->node, fingers, nf, &so, c, &nc, &sa, &e)
                : pm_error_set(&e, PM_ENOMEM, "out of memory");
     if (rc) {
         pm__reply_pm_error(rq, rc, &e, NULL);
@@ -560,9 +643,11 @@ void pm__h_gallery_identify(pm__req_t *rq, pm_store_t *st)
         json_array_append_new(arr, json_pack("{s:I, s:f, s:I}", "subject",
                                              (json_int_t)c[i].subject, "score", c[i].score,
                                              "encounter", (json_int_t)c[i].encounter));
-    pm__reply_json(rq, 200,
-                   json_pack("{s:o, s:I, s:f}", "candidates", arr, "records_searched",
-                             (json_int_t)stats.records_scanned, "seconds", stats.seconds));
+    json_t *ans = json_pack("{s:o, s:I, s:f}", "candidates", arr, "records_searched",
+                            (json_int_t)sa.records_scanned, "seconds", sa.seconds);
+    if (ans && rq->node->shards)
+        add_shards(ans, &sa); /* a partial answer says which shards it lacks */
+    pm__reply_json(rq, 200, ans);
 out:
     free(c);
     if (p) {
@@ -598,7 +683,14 @@ void pm__h_gallery_verify(pm__req_t *rq, pm_store_t *st)
     pm_gallery_candidate_t c;
     pm_error_t e;
     pm_error_clear(&e);
-    int rc = pm_gallery_verify(rq->node->gallery, (uint64_t)subj, fingers, nf, &c, &e);
+    int rc = rq->node->shards
+                 ? pm_shard_verify(rq->node->shards, (uint64_t)subj, fingers, nf,
+                                   (int)rq->node->cfg->gallery_deadline_ms, &c, &e)
+                 : pm_gallery_verify(rq->node->gallery, (uint64_t)subj, fingers, nf, &c, &e);
+    if (rc == PM_ETIMEOUT) {
+        pm__reply_error(rq, 503, "gallery_partial", e.msg, NULL);
+        goto out;
+    }
     if (rc == PM_ENOTFOUND) {
         pm__reply_error(rq, 404, "not_found", e.msg, "subject");
         goto out;

@@ -118,6 +118,43 @@ static int load_limits(const json_t *o, pm_node_limits_t *l, pm_error_t *err)
     return PM_OK;
 }
 
+/* "gallery": the gallery sharded over NATS instead of the in-process one. */
+static int load_gallery(const json_t *o, pm_node_config_t *cfg, pm_error_t *err)
+{
+    static const pm__jfield_t f[] = {
+        {"nats", JSON_STRING, 1, PM_NODE_URL_MAX - 1}, {"shards", JSON_INTEGER, 1, 0},
+        {"prefix", JSON_STRING, 0, 100},               {"deadline_ms", JSON_INTEGER, 0, 0},
+        {"hedge_ms", JSON_INTEGER, 0, 0},
+    };
+    int rc = pm__json_check(o, "gallery", f, sizeof f / sizeof f[0], NULL, 0, err);
+    if (rc)
+        return rc;
+    const char *url = pm__json_str(o, "nats");
+    if (strncmp(url, "nats://", 7) != 0 && strncmp(url, "tls://", 6) != 0)
+        return pm_error_set(err, PM_EVALIDATION, "gallery.nats: must start with nats:// or tls://");
+    memcpy(cfg->gallery_nats, url, strlen(url) + 1);
+    uint64_t shards = 0, deadline = 10000;
+    if ((rc = get_uint(o, "shards", 1, 256, "gallery", &shards, err)) ||
+        (rc = get_uint(o, "deadline_ms", 1, 600000, "gallery", &deadline, err)))
+        return rc;
+    cfg->gallery_shards = (unsigned)shards;
+    cfg->gallery_deadline_ms = (unsigned)deadline;
+    const char *prefix = pm__json_str(o, "prefix");
+    if (prefix && (!prefix[0] || strspn(prefix, "abcdefghijklmnopqrstuvwxyz"
+                                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+                                     strlen(prefix)))
+        return pm_error_set(err, PM_EVALIDATION,
+                            "gallery.prefix: letters, digits, '.', '_' and '-' only");
+    snprintf(cfg->gallery_prefix, sizeof cfg->gallery_prefix, "%s",
+             prefix ? prefix : "pm.gallery");
+    const json_t *h = json_object_get(o, "hedge_ms");
+    json_int_t hv = h ? json_integer_value(h) : 0;
+    if (hv < -1 || hv > 600000)
+        return pm_error_set(err, PM_EVALIDATION, "gallery.hedge_ms: must be in -1..600000");
+    cfg->gallery_hedge_ms = (int)hv;
+    return PM_OK;
+}
+
 /* The line of the JSON path "$.a.b[2].c" in text: each key is looked for
  * (as "key") after the previous one; array indices keep the line of their
  * array's key. 0 if a key is not found. */
@@ -385,7 +422,7 @@ int pm_node_config_load(const char *path, pm_node_config_t *cfg, pm_error_t *err
         {"country", JSON_STRING, 1, 3}, {"store", JSON_STRING, 1, 0},
         {"listen", JSON_OBJECT, 1, 0},  {"tls", JSON_OBJECT, 1, 0},
         {"partners", JSON_ARRAY, 0, PM_NODE_MAX_PARTNERS}, {"limits", JSON_OBJECT, 0, 0},
-        {"audit", JSON_OBJECT, 0, 0},
+        {"audit", JSON_OBJECT, 0, 0},   {"gallery", JSON_OBJECT, 0, 0},
     };
     static const pm__jfield_t audit[] = {
         {"log", JSON_STRING, 0, 0}, {"key", JSON_STRING, 0, 0},
@@ -453,6 +490,8 @@ int pm_node_config_load(const char *path, pm_node_config_t *cfg, pm_error_t *err
                           "audit.checkpoints", err)))
             goto out;
     }
+    if ((o = json_object_get(root, "gallery")) && (rc = load_gallery(o, cfg, err)))
+        goto out;
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(root, "partners"), i, v) {

@@ -175,7 +175,8 @@ struct pm_node {
     atomic_ullong policy_refusals;  /* partner requests refused by a rule */
     pthread_mutex_t quota_mu;       /* R13 counters, one per partner (replayed from the log) */
     struct pm_quota_counter quota[PM_NODE_MAX_PARTNERS];
-    struct pm_gallery *gallery;     /* 1:N search over the enrolled subjects */
+    struct pm_gallery *gallery;     /* 1:N search over the enrolled subjects (in-process) */
+    struct pm_shard_client *shards; /* ... or the gallery's shards over NATS (cfg gallery_shards) */
     struct pm_extractor *extractor; /* minutiae of probe images */
     pthread_mutex_t enrol_mu;       /* one enrolment at a time (store + gallery in step) */
     /* checkpoint job (checkpoint.c) */

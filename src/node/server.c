@@ -17,6 +17,7 @@
 #include "perimeter/audit.h"
 #include "perimeter/fp.h"
 #include "perimeter/gallery.h"
+#include "perimeter/shard.h"
 #include "perimeter/policy.h"
 #include <sodium.h>
 
@@ -556,11 +557,17 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
         }
         for (size_t i = 0; i < cfg->npartners && !rc; i++)
             rc = pm_store_ensure_partner(st, cfg->partners[i].code, err);
-        /* the gallery: the store is its system of record; loaded whole at start */
+        /* the gallery: the store is its system of record; loaded whole at
+         * start, or held by shard servers (they load their part themselves) */
         pm_gallery_options_t go = {cfg->limits.workers > 2 ? 2 : (int)cfg->limits.workers};
         uint64_t gen = 0;
-        if (!rc && !(rc = pm_gallery_store_migrate(st, err)) &&
-            !(rc = pm_gallery_new(&go, &node->gallery, err)))
+        if (!rc && !(rc = pm_gallery_store_migrate(st, err)) && cfg->gallery_shards) {
+            if (!(rc = pm_shard_client_open(cfg->gallery_nats, (int)cfg->gallery_shards,
+                                            cfg->gallery_prefix, &node->shards, err)))
+                pm_shard_client_set_hedge(node->shards, cfg->gallery_hedge_ms);
+            else
+                pm_error_prefix(err, "gallery.nats");
+        } else if (!rc && !(rc = pm_gallery_new(&go, &node->gallery, err)))
             rc = pm_gallery_store_load(st, node->gallery, &gen, err);
         pm_store_close(st);
         if (rc)
@@ -646,6 +653,10 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
     pm__node_log(node, 0, "node %s listening on https://%s:%u (%zu partner%s, %u workers)",
                  cfg->country, cfg->address, node->port, cfg->npartners,
                  cfg->npartners == 1 ? "" : "s", cfg->limits.workers);
+    if (node->shards)
+        pm__node_log(node, 0, "gallery: %u shards over NATS %s (%s.%u.*), deadline %u ms",
+                     cfg->gallery_shards, cfg->gallery_nats, cfg->gallery_prefix,
+                     cfg->gallery_shards, cfg->gallery_deadline_ms);
     *out = node;
     return PM_OK;
 fail:
@@ -682,6 +693,7 @@ void pm_node_stop(pm_node_t *node, unsigned drain_ms)
         pm__node_log(node, 0, "node %s stopped", node->cfg->country);
     pm__sessions_free(node->sessions);
     pm_gallery_free(node->gallery);
+    pm_shard_client_close(node->shards);
     pm_extractor_free(node->extractor);
     pm_audit_close(node->audit, NULL); /* syncs */
     sodium_memzero(node->audit_sk, sizeof node->audit_sk);

@@ -1,16 +1,32 @@
 /* The sharded gallery over NATS: stable routing, the shard server and the
- * coordinator's scatter-gather with a deadline. Uses only the gallery's and
- * the template module's public APIs. Wire format (little-endian, bounded):
- *   request: "PMS1", u32 max_candidates, f64 threshold, u8 first_stage,
+ * coordinator's scatter-gather with a deadline and hedged requests. Uses
+ * only the gallery's and the template module's public APIs. Subjects
+ * (prefix default "pm.gallery"):
+ *   <prefix>.<S>.<K>            searches of shard K of S, queue group of that name
+ *   <prefix>.<S>.<K>.r.<id>     the same, to one replica (hex id): hedged requests
+ *   <prefix>.<S>.who            "who serves layout S?" (each replica answers)
+ *   <prefix>.<S>.hello          a replica announces itself (serving) or its end
+ *   <prefix>.enrol              new enrolments, every layout (growing S)
+ * Wire format (little-endian, bounded):
+ *   request: "PMS2", u8 op (0 identify, 1 verify), u64 subject (verify),
+ *            u32 max_candidates, f64 threshold, u8 first_stage,
  *            f64 keep_fraction, i32 keep_min, u8 nfingers,
  *            nfingers x (u8 position, u32 len, native template of len bytes)
- *   reply:   "PMR1", u32 shard, i32 status, u32 n, u8 nfingers,
- *            n x (u64 subject, f64 score, u32 encounter, nfingers x f64) */
+ *   reply:   "PMR2", u32 shard, i32 status, u64 replica, u64 records scanned,
+ *            f64 seconds of the shard's own search, u32 n, u8 nfingers, n x (u64 subject, f64 score, u32 encounter,
+ *            nfingers x f64)
+ *   who / hello: "PMW1" (alive) or "PMB1" (stopping), u32 shard, u64 replica
+ *   enrolment: "PME1", u64 subject, u32 encounter, u8 position, u32 len,
+ *            native template; its ack "PMA1", u32 S, u32 K, i32 status */
+#include <inttypes.h>
 #include <nats/nats.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "perimeter/core.h"
 #include "perimeter/shard.h"
@@ -161,9 +177,11 @@ static uint8_t get_u8(rd_t *r)
 struct pm_shard_server {
     pm_gallery_t *g;
     natsConnection *nc;
-    natsSubscription *sub;
-    int shard;
-    atomic_uint_fast64_t served;
+    natsSubscription *sub, *direct, *who, *learn;
+    int shard, shards;
+    uint64_t replica; /* random id: the direct subject <prefix>.<S>.<K>.r.<id> */
+    char prefix[104];
+    atomic_uint_fast64_t served, learned;
 };
 
 static int nats_err(natsStatus s, pm_error_t *err, const char *what)
@@ -171,8 +189,38 @@ static int nats_err(natsStatus s, pm_error_t *err, const char *what)
     return pm_error_set(err, PM_ENET, "%s: %s", what, natsStatus_GetText(s));
 }
 
-/* Answers one request: identify on this shard's gallery, reply with the
- * candidates (or the error code). */
+static void subject_of(char *out, size_t cap, const char *prefix, int shards, int shard)
+{
+    snprintf(out, cap, "%s.%d.%d", prefix, shards, shard);
+}
+
+static void direct_of(char *out, size_t cap, const char *prefix, int shards, int shard,
+                      uint64_t replica)
+{
+    snprintf(out, cap, "%s.%d.%d.r.%016" PRIx64, prefix, shards, shard, replica);
+}
+
+/* Reads the probe fingers of a request (after its fixed fields). */
+static int read_fingers(rd_t *r, int want, pm_gallery_finger_t *fingers,
+                        pm_fingerprint_t **views, pm_error_t *err)
+{
+    for (int i = 0; i < want; i++) {
+        int pos = get_u8(r);
+        uint32_t len = get_u32(r);
+        const uint8_t *t = take(r, len);
+        size_t count = 0;
+        if (!t || pos > 10 ||
+            pm_tmpl_read(t, len, PM_TMPL_NATIVE, &views[i], &count, NULL, err) != PM_OK ||
+            count != 1)
+            return PM_EFORMAT;
+        fingers[i].position = pos;
+        fingers[i].fp = views[i];
+    }
+    return PM_OK;
+}
+
+/* Answers one search request (identify, or verify of one subject) on this
+ * shard's gallery: replies with the candidates or the error code. */
 static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
     (void)sub;
@@ -183,53 +231,52 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     memset(&o, 0, sizeof o);
     pm_gallery_finger_t fingers[PM_GALLERY_MAX_FINGERS];
     pm_fingerprint_t *views[PM_GALLERY_MAX_FINGERS] = {0};
-    int nf = 0, status = PM_OK;
+    int status = PM_OK;
     pm_gallery_candidate_t *cand = NULL;
     size_t ncand = 0;
+    pm_gallery_search_stats_t stats;
+    memset(&stats, 0, sizeof stats);
     pm_error_t err;
     pm_error_clear(&err);
     const uint8_t *magic = take(&r, 4);
-    if (!magic || memcmp(magic, "PMS1", 4) != 0)
+    if (!magic || memcmp(magic, "PMS2", 4) != 0)
         r.bad = 1;
+    int op = get_u8(&r);
+    uint64_t subject = get_u64(&r);
     uint32_t maxc = get_u32(&r);
     o.threshold = get_f64(&r);
     o.first_stage = get_u8(&r);
     o.keep_fraction = get_f64(&r);
     o.keep_min = (int)get_u32(&r);
-    int want = get_u8(&r);
-    if (r.bad || maxc < 1 || maxc > PM_GALLERY_MAX_CANDIDATES || want < 1 ||
-        want > PM_GALLERY_MAX_FINGERS)
+    int nf = get_u8(&r);
+    if (r.bad || op > 1 || maxc < 1 || maxc > PM_GALLERY_MAX_CANDIDATES || nf < 1 ||
+        nf > PM_GALLERY_MAX_FINGERS)
         status = PM_EFORMAT;
     o.max_candidates = (int)maxc;
-    for (int i = 0; i < want && status == PM_OK; i++) {
-        int pos = get_u8(&r);
-        uint32_t len = get_u32(&r);
-        const uint8_t *t = take(&r, len);
-        size_t count = 0;
-        if (!t || pos > 10 ||
-            pm_tmpl_read(t, len, PM_TMPL_NATIVE, &views[i], &count, NULL, &err) != PM_OK ||
-            count != 1) {
-            status = PM_EFORMAT;
-            break;
-        }
-        fingers[i].position = pos;
-        fingers[i].fp = views[i];
-        nf = i + 1;
-    }
+    if (status == PM_OK)
+        status = read_fingers(&r, nf, fingers, views, &err);
     if (status == PM_OK) {
         cand = calloc(maxc, sizeof *cand);
-        status = cand ? pm_gallery_identify(s->g, fingers, nf, &o, cand, &ncand, NULL, &err)
-                      : PM_ENOMEM;
+        if (!cand)
+            status = PM_ENOMEM;
+        else if (op == 1) {
+            status = pm_gallery_verify(s->g, subject, fingers, nf, cand, &err);
+            ncand = status == PM_OK;
+        } else
+            status = pm_gallery_identify(s->g, fingers, nf, &o, cand, &ncand, &stats, &err);
     }
     if (status != PM_OK)
         ncand = 0;
     pm_buf_t b;
     pm_buf_init(&b, REQ_MAX);
-    int rc = pm_buf_append(&b, "PMR1", 4);
+    int rc = pm_buf_append(&b, "PMR2", 4);
     rc = rc ? rc : put_u32(&b, (uint32_t)s->shard);
     rc = rc ? rc : put_u32(&b, (uint32_t)status);
+    rc = rc ? rc : put_u64(&b, s->replica);
+    rc = rc ? rc : put_u64(&b, stats.records_scanned);
+    rc = rc ? rc : put_f64(&b, stats.seconds);
     rc = rc ? rc : put_u32(&b, (uint32_t)ncand);
-    rc = rc ? rc : pm_buf_append(&b, &(uint8_t){(uint8_t)nf}, 1);
+    rc = rc ? rc : pm_buf_append(&b, &(uint8_t){(uint8_t)(status == PM_OK ? nf : 0)}, 1);
     for (size_t i = 0; i < ncand && !rc; i++) {
         rc = put_u64(&b, cand[i].subject);
         rc = rc ? rc : put_f64(&b, cand[i].score);
@@ -247,16 +294,78 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     natsMsg_Destroy(msg);
 }
 
-static int connect_nats(const char *url, int send_asap, natsConnection **out, pm_error_t *err)
+/* "Who serves layout S?": every replica answers with its shard and id. */
+static void on_who(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    (void)sub;
+    pm_shard_server_t *s = closure;
+    const char *reply = natsMsg_GetReply(msg);
+    pm_buf_t b;
+    pm_buf_init(&b, 16);
+    if (reply && !pm_buf_append(&b, "PMW1", 4) && !put_u32(&b, (uint32_t)s->shard) &&
+        !put_u64(&b, s->replica))
+        natsConnection_Publish(nc, reply, b.data, (int)b.len);
+    pm_buf_free(&b);
+    natsMsg_Destroy(msg);
+}
+
+/* An enrolment (pm_shard_client_enrol): kept if its subject belongs to this
+ * shard under this server's layout, then acknowledged with the layout. */
+static void on_enrol(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    (void)sub;
+    pm_shard_server_t *s = closure;
+    const char *reply = natsMsg_GetReply(msg);
+    rd_t r = {(const uint8_t *)natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), 0, 0};
+    const uint8_t *magic = take(&r, 4);
+    uint64_t subject = get_u64(&r);
+    uint32_t encounter = get_u32(&r);
+    int pos = get_u8(&r);
+    uint32_t len = get_u32(&r);
+    const uint8_t *t = take(&r, len);
+    if (!magic || memcmp(magic, "PME1", 4) != 0 || r.bad || pos > 10 ||
+        pm_shard_of(subject, s->shards) != s->shard) {
+        natsMsg_Destroy(msg);
+        return; /* not ours (or not an enrolment): another shard answers */
+    }
+    pm_fingerprint_t *views = NULL;
+    size_t count = 0;
+    pm_error_t err;
+    pm_error_clear(&err);
+    int status = pm_tmpl_read(t, len, PM_TMPL_NATIVE, &views, &count, NULL, &err);
+    if (status == PM_OK && count != 1)
+        status = PM_EFORMAT;
+    if (status == PM_OK) {
+        status = pm_gallery_insert(s->g, subject, encounter, pos, &views[0], &err);
+        if (status == PM_OK)
+            atomic_fetch_add(&s->learned, 1);
+        else if (status == PM_EEXISTS)
+            status = PM_OK; /* already loaded from the store */
+    }
+    free(views);
+    pm_buf_t b;
+    pm_buf_init(&b, 64);
+    if (reply && !pm_buf_append(&b, "PMA1", 4) && !put_u32(&b, (uint32_t)s->shards) &&
+        !put_u32(&b, (uint32_t)s->shard) && !put_u32(&b, (uint32_t)status))
+        natsConnection_Publish(nc, reply, b.data, (int)b.len);
+    pm_buf_free(&b);
+    natsMsg_Destroy(msg);
+}
+
+static int connect_nats(const char *url, int client, natsConnection **out, pm_error_t *err)
 {
     natsOptions *o = NULL;
     natsStatus s = natsOptions_Create(&o);
     if (s == NATS_OK)
         s = natsOptions_SetURL(o, url);
     if (s == NATS_OK)
-        s = natsOptions_SetSendAsap(o, send_asap ? true : false);
+        s = natsOptions_SetSendAsap(o, true);
     if (s == NATS_OK)
         s = natsOptions_SetTimeout(o, 5000);
+    /* a coordinator times every shard itself (deadline, hedge): a "no
+     * responders" status for one of many requests could not be told apart */
+    if (s == NATS_OK && client)
+        s = natsOptions_DisableNoResponders(o, true);
     if (s == NATS_OK)
         s = natsConnection_Connect(out, o);
     natsOptions_Destroy(o);
@@ -265,13 +374,13 @@ static int connect_nats(const char *url, int send_asap, natsConnection **out, pm
     return PM_OK;
 }
 
-static void subject_of(char *out, size_t cap, const char *prefix, int shards, int shard)
+static int check_prefix(const char *prefix)
 {
-    snprintf(out, cap, "%s.%d.%d", prefix ? prefix : "pm.gallery", shards, shard);
+    return !prefix || (prefix[0] && strlen(prefix) <= 100);
 }
 
-int pm_shard_server_start(pm_gallery_t *g, const pm_shard_server_options_t *o,
-                          pm_shard_server_t **out, pm_error_t *err)
+int pm_shard_server_open(pm_gallery_t *g, const pm_shard_server_options_t *o,
+                         pm_shard_server_t **out, pm_error_t *err)
 {
     *out = NULL;
     if (!g || !o || !o->nats_url || o->shards < 1 || o->shards > PM_SHARD_MAX || o->shard < 0 ||
@@ -279,45 +388,125 @@ int pm_shard_server_start(pm_gallery_t *g, const pm_shard_server_options_t *o,
         return pm_error_set(err, PM_EINVAL, "shard server: need a gallery, a NATS URL and K/S "
                                             "with 0 <= K < S <= %d",
                             PM_SHARD_MAX);
-    if (o->prefix && (!o->prefix[0] || strlen(o->prefix) > 100))
+    if (!check_prefix(o->prefix))
         return pm_error_set(err, PM_EINVAL, "shard server: bad subject prefix");
     pm_shard_server_t *s = calloc(1, sizeof *s);
     if (!s)
         return pm_error_set(err, PM_ENOMEM, "out of memory");
     s->g = g;
     s->shard = o->shard;
+    s->shards = o->shards;
+    snprintf(s->prefix, sizeof s->prefix, "%s", o->prefix ? o->prefix : "pm.gallery");
     atomic_init(&s->served, 0);
-    int rc = connect_nats(o->nats_url, 1, &s->nc, err);
+    atomic_init(&s->learned, 0);
+    if (getrandom(&s->replica, sizeof s->replica, 0) != (ssize_t)sizeof s->replica) {
+        free(s);
+        return pm_error_set(err, PM_EIO, "shard server: no random replica id");
+    }
+    int rc = connect_nats(o->nats_url, 0, &s->nc, err);
     if (rc) {
         free(s);
         return rc;
     }
-    char subj[160];
-    subject_of(subj, sizeof subj, o->prefix, o->shards, o->shard);
-    natsStatus ns = natsConnection_QueueSubscribe(&s->sub, s->nc, subj, subj, on_request, s);
-    if (ns == NATS_OK)
-        ns = natsConnection_FlushTimeout(s->nc, 5000); /* subscribed before we return */
-    if (ns != NATS_OK) {
-        rc = nats_err(ns, err, subj);
-        pm_shard_server_stop(s);
-        return rc;
+    if (o->learn) {
+        char subj[128];
+        snprintf(subj, sizeof subj, "%s.enrol", s->prefix);
+        natsStatus ns = natsConnection_Subscribe(&s->learn, s->nc, subj, on_enrol, s);
+        if (ns == NATS_OK)
+            ns = natsConnection_FlushTimeout(s->nc, 5000); /* subscribed before we return */
+        if (ns != NATS_OK) {
+            rc = nats_err(ns, err, subj);
+            pm_shard_server_stop(s);
+            return rc;
+        }
     }
     *out = s;
     return PM_OK;
+}
+
+int pm_shard_server_serve(pm_shard_server_t *s, pm_error_t *err)
+{
+    if (!s || s->sub)
+        return pm_error_set(err, PM_EINVAL, "shard server: not open, or serving already");
+    char subj[160], direct[192], who[160];
+    subject_of(subj, sizeof subj, s->prefix, s->shards, s->shard);
+    direct_of(direct, sizeof direct, s->prefix, s->shards, s->shard, s->replica);
+    snprintf(who, sizeof who, "%s.%d.who", s->prefix, s->shards);
+    natsStatus ns = natsConnection_QueueSubscribe(&s->sub, s->nc, subj, subj, on_request, s);
+    if (ns == NATS_OK)
+        ns = natsConnection_Subscribe(&s->direct, s->nc, direct, on_request, s);
+    if (ns == NATS_OK)
+        ns = natsConnection_Subscribe(&s->who, s->nc, who, on_who, s);
+    if (ns == NATS_OK)
+        ns = natsConnection_FlushTimeout(s->nc, 5000); /* subscribed before we return */
+    if (ns == NATS_OK) {
+        /* coordinators learn of this replica at once (they also ask "who") */
+        pm_buf_t b;
+        pm_buf_init(&b, 16);
+        if (!pm_buf_append(&b, "PMW1", 4) && !put_u32(&b, (uint32_t)s->shard) &&
+            !put_u64(&b, s->replica)) {
+            char hs[160];
+            snprintf(hs, sizeof hs, "%s.%d.hello", s->prefix, s->shards);
+            natsConnection_Publish(s->nc, hs, b.data, (int)b.len);
+        }
+        pm_buf_free(&b);
+    }
+    if (ns != NATS_OK)
+        return nats_err(ns, err, subj);
+    return PM_OK;
+}
+
+int pm_shard_server_start(pm_gallery_t *g, const pm_shard_server_options_t *options,
+                          pm_shard_server_t **out, pm_error_t *err)
+{
+    int rc = pm_shard_server_open(g, options, out, err);
+    if (!rc && (rc = pm_shard_server_serve(*out, err))) {
+        pm_shard_server_stop(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* Ends an asynchronous subscription: drained (the server stops sending,
+ * what arrived is handled) and waited for, so no callback of it still runs
+ * when its closure is freed (a search in progress: up to 10 s). */
+static void drop_sub(natsSubscription **sub)
+{
+    if (*sub) {
+        if (natsSubscription_Drain(*sub) == NATS_OK)
+            natsSubscription_WaitForDrainCompletion(*sub, 10000);
+        else
+            natsSubscription_Unsubscribe(*sub);
+        natsSubscription_Destroy(*sub);
+        *sub = NULL;
+    }
 }
 
 void pm_shard_server_stop(pm_shard_server_t *s)
 {
     if (!s)
         return;
-    if (s->sub) {
-        natsSubscription_Unsubscribe(s->sub);
-        /* a PING/PONG round trip: the server has taken the UNSUB before we
-         * return, so a request sent after the stop goes to a live replica */
-        if (s->nc) natsConnection_FlushTimeout(s->nc, 2000);
-        natsSubscription_Destroy(s->sub);
-    }
     if (s->nc) {
+        int serving = s->sub != NULL;
+        drop_sub(&s->sub);
+        drop_sub(&s->direct);
+        drop_sub(&s->who);
+        drop_sub(&s->learn);
+        if (serving) {
+            /* coordinators stop sending to this replica's direct subject */
+            pm_buf_t b;
+            pm_buf_init(&b, 16);
+            if (!pm_buf_append(&b, "PMB1", 4) && !put_u32(&b, (uint32_t)s->shard) &&
+                !put_u64(&b, s->replica)) {
+                char bs[160];
+                snprintf(bs, sizeof bs, "%s.%d.hello", s->prefix, s->shards);
+                natsConnection_Publish(s->nc, bs, b.data, (int)b.len);
+            }
+            pm_buf_free(&b);
+        }
+        /* a PING/PONG round trip: the server has taken the UNSUBs before we
+         * return, so a request sent after the stop goes to a live replica */
+        natsConnection_FlushTimeout(s->nc, 2000);
         natsConnection_Close(s->nc);
         natsConnection_Destroy(s->nc);
     }
@@ -329,30 +518,167 @@ uint64_t pm_shard_server_served(pm_shard_server_t *s)
     return (uint64_t)atomic_load(&s->served);
 }
 
+uint64_t pm_shard_server_learned(pm_shard_server_t *s)
+{
+    return (uint64_t)atomic_load(&s->learned);
+}
+
+uint64_t pm_shard_server_replica(const pm_shard_server_t *s)
+{
+    return s->replica;
+}
+
 /* --- coordinator --------------------------------------------------------- */
+
+#define REPLICAS_MAX 16               /* live replicas remembered per shard */
+#define REPLICA_TTL_NS 3000000000ULL  /* forgotten when silent this long */
+#define WHO_EVERY_NS 1000000000ULL    /* ask "who" at most this often */
+#define LAT_RING 64                   /* recent answer times per shard (hedge delay) */
+#define LAT_MIN 16                    /* ... needed before their p95 is trusted */
+
+typedef struct replica {
+    uint64_t id, seen_ns;
+} replica_t;
+
+typedef struct shard_state {
+    replica_t r[REPLICAS_MAX];
+    int nr;
+    unsigned rr; /* round robin over the live replicas */
+    double lat_ms[LAT_RING];
+    int nlat, ilat;
+} shard_state_t;
 
 struct pm_shard_client {
     natsConnection *nc;
+    natsSubscription *who_sub, *hello_sub;
+    char who_inbox[96];
     int shards;
     char prefix[104];
+    pthread_mutex_t mu; /* guards what follows */
+    pthread_cond_t cv;  /* wakes the "who" ticker when closing */
+    pthread_t ticker;
+    int ticking, closing;
+    int hedge_ms;       /* > 0 fixed, 0 adaptive (p95), < 0 off */
+    uint64_t who_ns;    /* when "who" was last asked */
+    shard_state_t *st;  /* [shards] */
 };
+
+/* A "PMW1" (alive) or "PMB1" (stopping) announcement of a replica. */
+static void on_replica(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    (void)nc;
+    (void)sub;
+    pm_shard_client_t *c = closure;
+    rd_t r = {(const uint8_t *)natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), 0, 0};
+    const uint8_t *magic = take(&r, 4);
+    uint32_t k = get_u32(&r);
+    uint64_t id = get_u64(&r);
+    int alive = magic && memcmp(magic, "PMW1", 4) == 0;
+    int gone = magic && memcmp(magic, "PMB1", 4) == 0;
+    if (!r.bad && (alive || gone) && k < (uint32_t)c->shards) {
+        uint64_t now = pm_now_ns();
+        pthread_mutex_lock(&c->mu);
+        shard_state_t *ss = &c->st[k];
+        int at = -1, oldest = 0;
+        for (int i = 0; i < ss->nr; i++) {
+            if (ss->r[i].id == id)
+                at = i;
+            if (ss->r[i].seen_ns < ss->r[oldest].seen_ns)
+                oldest = i;
+        }
+        if (gone && at >= 0)
+            ss->r[at] = ss->r[--ss->nr];
+        else if (alive && at >= 0)
+            ss->r[at].seen_ns = now;
+        else if (alive) {
+            at = ss->nr < REPLICAS_MAX ? ss->nr++ : oldest;
+            ss->r[at].id = id;
+            ss->r[at].seen_ns = now;
+        }
+        pthread_mutex_unlock(&c->mu);
+    }
+    natsMsg_Destroy(msg);
+}
+
+/* Asks every replica of the layout to announce itself (answers arrive on
+ * libnats' thread). Called with c->mu held. */
+static void ask_who(pm_shard_client_t *c, uint64_t now)
+{
+    char who[160];
+    snprintf(who, sizeof who, "%s.%d.who", c->prefix, c->shards);
+    c->who_ns = now;
+    natsConnection_PublishRequest(c->nc, who, c->who_inbox, "PMW?", 4);
+}
+
+/* Asks "who" every WHO_EVERY_NS, so the live replicas are known even when
+ * searches are rare (a replica silent for REPLICA_TTL_NS is forgotten). */
+static void *who_ticker(void *arg)
+{
+    pm_shard_client_t *c = arg;
+    pthread_mutex_lock(&c->mu);
+    while (!c->closing) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+        uint64_t now = pm_now_ns();
+        if (!c->closing && now - c->who_ns >= WHO_EVERY_NS)
+            ask_who(c, now);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
 
 int pm_shard_client_open(const char *nats_url, int shards, const char *prefix,
                          pm_shard_client_t **out, pm_error_t *err)
 {
     *out = NULL;
-    if (!nats_url || shards < 1 || shards > PM_SHARD_MAX ||
-        (prefix && (!prefix[0] || strlen(prefix) > 100)))
+    if (!nats_url || shards < 1 || shards > PM_SHARD_MAX || !check_prefix(prefix))
         return pm_error_set(err, PM_EINVAL, "shard client: need a NATS URL and 1..%d shards",
                             PM_SHARD_MAX);
     pm_shard_client_t *c = calloc(1, sizeof *c);
-    if (!c)
+    shard_state_t *st = calloc((size_t)shards, sizeof *st);
+    if (!c || !st) {
+        free(c);
+        free(st);
         return pm_error_set(err, PM_ENOMEM, "out of memory");
+    }
+    c->st = st;
     c->shards = shards;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
     snprintf(c->prefix, sizeof c->prefix, "%s", prefix ? prefix : "pm.gallery");
     int rc = connect_nats(nats_url, 1, &c->nc, err);
+    natsInbox *inbox = NULL;
+    natsStatus ns = NATS_OK;
+    if (!rc) {
+        char hello[160];
+        snprintf(hello, sizeof hello, "%s.%d.hello", c->prefix, shards);
+        ns = natsInbox_Create(&inbox);
+        if (ns == NATS_OK)
+            snprintf(c->who_inbox, sizeof c->who_inbox, "%s", (const char *)inbox);
+        if (ns == NATS_OK)
+            ns = natsConnection_Subscribe(&c->who_sub, c->nc, c->who_inbox, on_replica, c);
+        if (ns == NATS_OK)
+            ns = natsConnection_Subscribe(&c->hello_sub, c->nc, hello, on_replica, c);
+        if (ns == NATS_OK) {
+            pthread_mutex_lock(&c->mu);
+            ask_who(c, pm_now_ns());
+            pthread_mutex_unlock(&c->mu);
+            ns = natsConnection_FlushTimeout(c->nc, 5000);
+        }
+        natsInbox_Destroy(inbox);
+        if (ns != NATS_OK)
+            rc = nats_err(ns, err, "shard client");
+    }
+    if (!rc) {
+        if (pthread_create(&c->ticker, NULL, who_ticker, c) == 0)
+            c->ticking = 1;
+        else
+            rc = pm_error_set(err, PM_ENOMEM, "shard client: no thread");
+    }
     if (rc) {
-        free(c);
+        pm_shard_client_close(c);
         return rc;
     }
     *out = c;
@@ -363,9 +689,43 @@ void pm_shard_client_close(pm_shard_client_t *c)
 {
     if (!c)
         return;
-    natsConnection_Close(c->nc);
-    natsConnection_Destroy(c->nc);
+    if (c->ticking) {
+        pthread_mutex_lock(&c->mu);
+        c->closing = 1;
+        pthread_cond_signal(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+        pthread_join(c->ticker, NULL);
+    }
+    drop_sub(&c->who_sub);
+    drop_sub(&c->hello_sub);
+    if (c->nc) {
+        natsConnection_Close(c->nc);
+        natsConnection_Destroy(c->nc);
+    }
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+    free(c->st);
     free(c);
+}
+
+void pm_shard_client_set_hedge(pm_shard_client_t *c, int hedge_ms)
+{
+    pthread_mutex_lock(&c->mu);
+    c->hedge_ms = hedge_ms;
+    pthread_mutex_unlock(&c->mu);
+}
+
+int pm_shard_client_replicas(pm_shard_client_t *c, int shard)
+{
+    if (shard < 0 || shard >= c->shards)
+        return 0;
+    uint64_t now = pm_now_ns();
+    int n = 0;
+    pthread_mutex_lock(&c->mu);
+    for (int i = 0; i < c->st[shard].nr; i++)
+        n += now - c->st[shard].r[i].seen_ns < REPLICA_TTL_NS;
+    pthread_mutex_unlock(&c->mu);
+    return n;
 }
 
 /* Best first; equal scores by subject id so the merge is deterministic. */
@@ -377,19 +737,61 @@ static int cmp_cand(const void *a, const void *b)
     return (x->subject > y->subject) - (x->subject < y->subject);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The delay after which an unanswered shard is asked again, in ns (0 = never). */
+static uint64_t hedge_delay_ns(pm_shard_client_t *c, int k, int deadline_ms)
+{
+    if (c->hedge_ms < 0)
+        return 0;
+    if (c->hedge_ms > 0)
+        return (uint64_t)c->hedge_ms * 1000000ULL;
+    const shard_state_t *ss = &c->st[k];
+    if (ss->nlat < LAT_MIN)
+        return (uint64_t)deadline_ms * 500000ULL; /* half the deadline until it has figures */
+    double v[LAT_RING];
+    memcpy(v, ss->lat_ms, (size_t)ss->nlat * sizeof *v);
+    qsort(v, (size_t)ss->nlat, sizeof *v, cmp_double);
+    double p95 = v[(ss->nlat * 95 + 99) / 100 - 1];
+    if (p95 < 1)
+        p95 = 1;
+    return (uint64_t)(p95 * 1e6);
+}
+
+/* A live replica of shard k other than `not` (round robin), or 0 (the queue
+ * group). Called with c->mu held. */
+static uint64_t pick_replica(pm_shard_client_t *c, int k, uint64_t not, uint64_t now)
+{
+    shard_state_t *ss = &c->st[k];
+    for (int tries = 0; tries < ss->nr; tries++) {
+        const replica_t *r = &ss->r[ss->rr++ % (unsigned)ss->nr];
+        if (r->id != not && now - r->seen_ns < REPLICA_TTL_NS)
+            return r->id;
+    }
+    return 0;
+}
+
 /* Reads one reply into the merge pool; returns the shard or -1 if malformed. */
 static int take_reply(const natsMsg *m, int shards, int nfingers, pm_gallery_candidate_t *pool,
-                      size_t cap, size_t *npool, int *out_status)
+                      size_t cap, size_t *npool, int *out_status, uint64_t *out_replica,
+                      uint64_t *out_records, double *out_seconds)
 {
     rd_t r = {(const uint8_t *)natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, 0};
     const uint8_t *magic = take(&r, 4);
-    if (!magic || memcmp(magic, "PMR1", 4) != 0)
+    if (!magic || memcmp(magic, "PMR2", 4) != 0)
         return -1;
     uint32_t shard = get_u32(&r);
     int status = (int)get_u32(&r);
+    *out_replica = get_u64(&r);
+    *out_records = get_u64(&r);
+    *out_seconds = get_f64(&r);
     uint32_t n = get_u32(&r);
     int nf = get_u8(&r);
-    if (r.bad || shard >= (uint32_t)shards || nf != (status == PM_OK ? nfingers : nf) ||
+    if (r.bad || shard >= (uint32_t)shards || (status == PM_OK && nf != nfingers) ||
         nf > PM_GALLERY_MAX_FINGERS || n > PM_GALLERY_MAX_CANDIDATES)
         return -1;
     *out_status = status;
@@ -407,6 +809,175 @@ static int take_reply(const natsMsg *m, int shards, int nfingers, pm_gallery_can
             pool[(*npool)++] = c;
     }
     return (int)shard;
+}
+
+/* Sends req to shard k: to replica `to` directly, or to the queue group (0). */
+static natsStatus send_to(pm_shard_client_t *c, int k, uint64_t to, const char *inbox,
+                          const pm_buf_t *req)
+{
+    char subj[192];
+    if (to)
+        direct_of(subj, sizeof subj, c->prefix, c->shards, k, to);
+    else
+        subject_of(subj, sizeof subj, c->prefix, c->shards, k);
+    return natsConnection_PublishRequest(c->nc, subj, inbox, req->data, (int)req->len);
+}
+
+/* The scatter-gather shared by identify and verify: req goes to every shard
+ * with ask[k] set (to a live replica's own subject, round robin, or to the
+ * shard's queue group when none is known); a shard still silent after the
+ * hedge delay is asked again on another replica (or the queue group); the
+ * first answer of each shard wins. Candidates of the shards that answered
+ * go to pool; status[k] gets each shard's status (PM_ETIMEOUT if silent). */
+static int scatter(pm_shard_client_t *c, const pm_buf_t *req, const uint8_t *ask, int nfingers,
+                   int deadline_ms, uint64_t t0, pm_gallery_candidate_t *pool, size_t cap,
+                   size_t *npool, int *status, pm_shard_answer_t *answer, pm_error_t *err)
+{
+    int S = c->shards, nask = 0, answered = 0, rc = PM_OK;
+    uint64_t *first = calloc((size_t)S, sizeof *first), *second = calloc((size_t)S, sizeof *second);
+    uint64_t *sent = calloc((size_t)S, sizeof *sent), *hedge_at = calloc((size_t)S, sizeof *hedge_at);
+    uint64_t *hedge_sent = calloc((size_t)S, sizeof *hedge_sent);
+    uint8_t *seen = calloc((size_t)S, 1);
+    natsInbox *inbox = NULL;
+    natsSubscription *sub = NULL;
+    if (!first || !second || !sent || !hedge_at || !hedge_sent || !seen) {
+        rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+        goto out;
+    }
+    natsStatus ns = natsInbox_Create(&inbox);
+    if (ns == NATS_OK)
+        ns = natsConnection_SubscribeSync(&sub, c->nc, inbox);
+    uint64_t now = pm_now_ns(), end = t0 + (uint64_t)deadline_ms * 1000000ULL;
+    pthread_mutex_lock(&c->mu);
+    if (now - c->who_ns > WHO_EVERY_NS)
+        ask_who(c, now);
+    for (int k = 0; k < S; k++) {
+        status[k] = PM_ETIMEOUT;
+        if (!ask[k])
+            continue;
+        nask++;
+        first[k] = pick_replica(c, k, 0, now);
+        uint64_t d = hedge_delay_ns(c, k, deadline_ms);
+        hedge_at[k] = d ? now + d : 0;
+    }
+    pthread_mutex_unlock(&c->mu);
+    for (int k = 0; k < S && ns == NATS_OK; k++)
+        if (ask[k]) {
+            sent[k] = pm_now_ns();
+            ns = send_to(c, k, first[k], (const char *)inbox, req);
+        }
+    if (ns != NATS_OK) {
+        rc = nats_err(ns, err, "shard search");
+        goto out;
+    }
+    while (answered < nask) {
+        now = pm_now_ns();
+        if (now >= end)
+            break;
+        uint64_t next = end;
+        for (int k = 0; k < S; k++) {
+            if (!ask[k] || seen[k] || !hedge_at[k] || hedge_sent[k])
+                continue;
+            if (now >= hedge_at[k]) {
+                pthread_mutex_lock(&c->mu);
+                second[k] = pick_replica(c, k, first[k], now);
+                pthread_mutex_unlock(&c->mu);
+                hedge_sent[k] = pm_now_ns();
+                if ((ns = send_to(c, k, second[k], (const char *)inbox, req)) != NATS_OK) {
+                    rc = nats_err(ns, err, "shard search");
+                    goto out;
+                }
+                answer->hedged++;
+            } else if (hedge_at[k] < next)
+                next = hedge_at[k];
+        }
+        int64_t wait_ms = (int64_t)((next - now + 999999) / 1000000);
+        natsMsg *m = NULL;
+        ns = natsSubscription_NextMsg(&m, sub, wait_ms > 0 ? wait_ms : 1);
+        if (ns == NATS_TIMEOUT || ns == NATS_NO_RESPONDERS)
+            continue; /* a hedge is due, or the deadline passed: the loop decides */
+        if (ns != NATS_OK) {
+            rc = nats_err(ns, err, "shard search");
+            goto out;
+        }
+        int st = PM_OK;
+        uint64_t replica = 0, records = 0;
+        double secs = 0;
+        size_t before = *npool;
+        int k = take_reply(m, S, nfingers, pool, cap, npool, &st, &replica, &records, &secs);
+        natsMsg_Destroy(m);
+        if (k < 0 || !ask[k] || seen[k]) {
+            *npool = before; /* malformed, or a later answer of a shard: ignored */
+            continue;
+        }
+        uint64_t got = pm_now_ns();
+        seen[k] = 1;
+        answered++;
+        status[k] = st;
+        if (st != PM_OK) {
+            *npool = before; /* that shard failed: it counts as missing */
+            continue;
+        }
+        answer->records_scanned += records;
+        if (secs > answer->shard_seconds_max && secs < 1e6)
+            answer->shard_seconds_max = secs;
+        /* the answer's time, from the request that replica got */
+        uint64_t from = hedge_sent[k] && replica == second[k] && second[k] ? hedge_sent[k] : sent[k];
+        pthread_mutex_lock(&c->mu);
+        shard_state_t *ss = &c->st[k];
+        ss->lat_ms[ss->ilat] = (double)(got - from) / 1e6;
+        ss->ilat = (ss->ilat + 1) % LAT_RING;
+        if (ss->nlat < LAT_RING)
+            ss->nlat++;
+        pthread_mutex_unlock(&c->mu);
+    }
+out:
+    if (sub) {
+        natsSubscription_Unsubscribe(sub);
+        natsSubscription_Destroy(sub);
+    }
+    natsInbox_Destroy(inbox);
+    free(first);
+    free(second);
+    free(sent);
+    free(hedge_at);
+    free(hedge_sent);
+    free(seen);
+    return rc;
+}
+
+/* The request: "PMS2", op, subject, search options, the probe fingers. */
+static int build_request(int op, uint64_t subject, const pm_gallery_finger_t *fingers,
+                         int nfingers, const pm_gallery_search_options_t *o, pm_buf_t *req,
+                         pm_error_t *err)
+{
+    int rc = pm_buf_append(req, "PMS2", 4);
+    rc = rc ? rc : pm_buf_append(req, &(uint8_t){(uint8_t)op}, 1);
+    rc = rc ? rc : put_u64(req, subject);
+    rc = rc ? rc : put_u32(req, (uint32_t)o->max_candidates);
+    rc = rc ? rc : put_f64(req, o->threshold);
+    rc = rc ? rc : pm_buf_append(req, &(uint8_t){(uint8_t)(o->first_stage ? 1 : 0)}, 1);
+    rc = rc ? rc : put_f64(req, o->keep_fraction);
+    rc = rc ? rc : put_u32(req, (uint32_t)o->keep_min);
+    rc = rc ? rc : pm_buf_append(req, &(uint8_t){(uint8_t)nfingers}, 1);
+    pm_buf_t t;
+    pm_buf_init(&t, REQ_MAX);
+    for (int i = 0; i < nfingers && !rc; i++) {
+        if (!fingers[i].fp || fingers[i].position < 0 || fingers[i].position > 10) {
+            rc = pm_error_set(err, PM_EINVAL, "shard search: finger %d", i);
+            break;
+        }
+        pm_buf_reset(&t);
+        if ((rc = pm_tmpl_write(PM_TMPL_NATIVE, fingers[i].fp, 1, &t, err)))
+            break;
+        rc = pm_buf_append(req, &(uint8_t){(uint8_t)fingers[i].position}, 1);
+        rc = rc ? rc : put_u32(req, (uint32_t)t.len);
+        rc = rc ? rc : pm_buf_append(req, t.data, t.len);
+    }
+    pm_buf_free(&t);
+    if (rc && !(err && err->code))
+        pm_error_set(err, rc, "shard search: request");
+    return rc;
 }
 
 int pm_shard_identify(pm_shard_client_t *c, const pm_gallery_finger_t *fingers, int nfingers,
@@ -435,102 +1006,143 @@ int pm_shard_identify(pm_shard_client_t *c, const pm_gallery_finger_t *fingers, 
                             "give a threshold");
     pm_buf_t req;
     pm_buf_init(&req, REQ_MAX);
-    int rc = pm_buf_append(&req, "PMS1", 4);
-    rc = rc ? rc : put_u32(&req, (uint32_t)o.max_candidates);
-    rc = rc ? rc : put_f64(&req, o.threshold);
-    rc = rc ? rc : pm_buf_append(&req, &(uint8_t){(uint8_t)(o.first_stage ? 1 : 0)}, 1);
-    rc = rc ? rc : put_f64(&req, o.keep_fraction);
-    rc = rc ? rc : put_u32(&req, (uint32_t)o.keep_min);
-    rc = rc ? rc : pm_buf_append(&req, &(uint8_t){(uint8_t)nfingers}, 1);
-    pm_buf_t t;
-    pm_buf_init(&t, REQ_MAX);
-    for (int i = 0; i < nfingers && !rc; i++) {
-        if (!fingers[i].fp || fingers[i].position < 0 || fingers[i].position > 10) {
-            rc = pm_error_set(err, PM_EINVAL, "shard identify: finger %d", i);
-            break;
+    int rc = build_request(0, 0, fingers, nfingers, &o, &req, err);
+    size_t cap = (size_t)c->shards * (size_t)o.max_candidates, npool = 0;
+    pm_gallery_candidate_t *pool = rc ? NULL : calloc(cap, sizeof *pool);
+    int *status = rc ? NULL : calloc((size_t)c->shards, sizeof *status);
+    uint8_t ask[PM_SHARD_MAX];
+    memset(ask, 1, sizeof ask);
+    if (!rc && (!pool || !status))
+        rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+    if (!rc)
+        rc = scatter(c, &req, ask, nfingers, deadline_ms, t0, pool, cap, &npool, status, answer,
+                     err);
+    if (!rc) {
+        for (int k = 0; k < c->shards; k++) {
+            answer->missing[k] = status[k] != PM_OK;
+            answer->replied += status[k] == PM_OK;
         }
-        pm_buf_reset(&t);
-        if ((rc = pm_tmpl_write(PM_TMPL_NATIVE, fingers[i].fp, 1, &t, err)))
-            break;
-        rc = pm_buf_append(&req, &(uint8_t){(uint8_t)fingers[i].position}, 1);
-        rc = rc ? rc : put_u32(&req, (uint32_t)t.len);
-        rc = rc ? rc : pm_buf_append(&req, t.data, t.len);
+        answer->partial = answer->replied < c->shards;
+        qsort(pool, npool, sizeof *pool, cmp_cand);
+        size_t n = npool < (size_t)o.max_candidates ? npool : (size_t)o.max_candidates;
+        memcpy(out, pool, n * sizeof *out);
+        *out_n = n;
     }
+    pm_buf_free(&req);
+    free(pool);
+    free(status);
+    answer->seconds = (double)(pm_now_ns() - t0) / 1e9;
+    return rc;
+}
+
+int pm_shard_verify(pm_shard_client_t *c, uint64_t subject, const pm_gallery_finger_t *fingers,
+                    int nfingers, int deadline_ms, pm_gallery_candidate_t *out, pm_error_t *err)
+{
+    uint64_t t0 = pm_now_ns();
+    if (!fingers || nfingers < 1 || nfingers > PM_GALLERY_MAX_FINGERS || deadline_ms < 1 || !out)
+        return pm_error_set(err, PM_EINVAL, "shard verify: 1..%d fingers and a deadline",
+                            PM_GALLERY_MAX_FINGERS);
+    pm_gallery_search_options_t o;
+    memset(&o, 0, sizeof o);
+    o.max_candidates = 1;
+    pm_buf_t req;
+    pm_buf_init(&req, REQ_MAX);
+    int rc = build_request(1, subject, fingers, nfingers, &o, &req, err);
+    int k = pm_shard_of(subject, c->shards);
+    uint8_t ask[PM_SHARD_MAX] = {0};
+    ask[k] = 1;
+    int *status = calloc((size_t)c->shards, sizeof *status);
+    pm_gallery_candidate_t got;
+    size_t n = 0;
+    pm_shard_answer_t a;
+    memset(&a, 0, sizeof a);
+    if (!rc && !status)
+        rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+    if (!rc)
+        rc = scatter(c, &req, ask, nfingers, deadline_ms, t0, &got, 1, &n, status, &a, err);
+    if (!rc && status[k] == PM_ETIMEOUT)
+        rc = pm_error_set(err, PM_ETIMEOUT, "shard %d of %d did not answer within %d ms", k,
+                          c->shards, deadline_ms);
+    else if (!rc && status[k] == PM_ENOTFOUND)
+        rc = pm_error_set(err, PM_ENOTFOUND, "subject %" PRIu64 " is not enrolled", subject);
+    else if (!rc && status[k] != PM_OK)
+        rc = pm_error_set(err, status[k], "shard %d: %s", k, pm_strerror(status[k]));
+    else if (!rc && n != 1)
+        rc = pm_error_set(err, PM_EFORMAT, "shard %d: verify answer without a score", k);
+    if (!rc)
+        *out = got;
+    pm_buf_free(&req);
+    free(status);
+    return rc;
+}
+
+int pm_shard_client_enrol(pm_shard_client_t *c, uint64_t subject, uint32_t encounter,
+                          int position, const pm_fingerprint_t *fp, int timeout_ms,
+                          pm_error_t *err)
+{
+    if (!fp || position < 0 || position > 10 || timeout_ms < 1)
+        return pm_error_set(err, PM_EINVAL, "shard enrol: bad argument");
+    pm_buf_t req, t;
+    pm_buf_init(&req, REQ_MAX);
+    pm_buf_init(&t, REQ_MAX);
+    int rc = pm_tmpl_write(PM_TMPL_NATIVE, fp, 1, &t, err);
+    rc = rc ? rc : pm_buf_append(&req, "PME1", 4);
+    rc = rc ? rc : put_u64(&req, subject);
+    rc = rc ? rc : put_u32(&req, encounter);
+    rc = rc ? rc : pm_buf_append(&req, &(uint8_t){(uint8_t)position}, 1);
+    rc = rc ? rc : put_u32(&req, (uint32_t)t.len);
+    rc = rc ? rc : pm_buf_append(&req, t.data, t.len);
     pm_buf_free(&t);
     if (rc) {
         pm_buf_free(&req);
-        return err && err->code ? err->code : pm_error_set(err, rc, "shard identify: request");
+        return err && err->code ? err->code : pm_error_set(err, rc, "shard enrol: request");
     }
-    /* One inbox for this search: every shard's reply comes back to it. */
+    int k = pm_shard_of(subject, c->shards);
     natsInbox *inbox = NULL;
     natsSubscription *sub = NULL;
+    char subj[128];
+    snprintf(subj, sizeof subj, "%s.enrol", c->prefix);
     natsStatus ns = natsInbox_Create(&inbox);
     if (ns == NATS_OK)
         ns = natsConnection_SubscribeSync(&sub, c->nc, inbox);
-    for (int k = 0; k < c->shards && ns == NATS_OK; k++) {
-        char subj[160];
-        subject_of(subj, sizeof subj, c->prefix, c->shards, k);
+    if (ns == NATS_OK)
         ns = natsConnection_PublishRequest(c->nc, subj, inbox, req.data, (int)req.len);
-    }
     pm_buf_free(&req);
-    size_t cap = (size_t)c->shards * (size_t)o.max_candidates;
-    pm_gallery_candidate_t *pool = ns == NATS_OK ? calloc(cap, sizeof *pool) : NULL;
-    if (ns != NATS_OK || !pool) {
-        rc = ns != NATS_OK ? nats_err(ns, err, "shard identify")
-                           : pm_error_set(err, PM_ENOMEM, "out of memory");
-        goto out;
-    }
-    uint8_t seen[PM_SHARD_MAX] = {0}, ok[PM_SHARD_MAX] = {0};
-    size_t npool = 0;
-    uint64_t end = t0 + (uint64_t)deadline_ms * 1000000ULL;
-    int answered = 0;
-    while (answered < c->shards) {
+    uint64_t end = pm_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+    rc = PM_ETIMEOUT;
+    while (ns == NATS_OK && rc == PM_ETIMEOUT) {
         uint64_t now = pm_now_ns();
         if (now >= end)
             break;
-        int64_t left_ms = (int64_t)((end - now + 999999) / 1000000);
         natsMsg *m = NULL;
-        ns = natsSubscription_NextMsg(&m, sub, left_ms);
+        ns = natsSubscription_NextMsg(&m, sub, (int64_t)((end - now + 999999) / 1000000));
         if (ns == NATS_TIMEOUT)
             break;
-        if (ns == NATS_NO_RESPONDERS)
-            continue; /* a shard with no server at all: it stays missing */
-        if (ns != NATS_OK) {
-            rc = nats_err(ns, err, "shard identify");
-            goto out;
-        }
-        int status = PM_OK;
-        size_t before = npool;
-        int k = take_reply(m, c->shards, nfingers, pool, cap, &npool, &status);
-        natsMsg_Destroy(m);
-        if (k < 0 || seen[k]) {
-            npool = before; /* malformed, or a second reply for that shard: ignored */
-            continue;
-        }
-        seen[k] = 1;
-        answered++;
-        if (status != PM_OK) {
-            npool = before; /* that shard failed: it counts as missing */
-            continue;
-        }
-        ok[k] = 1;
-        answer->replied++;
+        if (ns != NATS_OK)
+            break;
+        rd_t r = {(const uint8_t *)natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, 0};
+        const uint8_t *magic = take(&r, 4);
+        uint32_t shards = get_u32(&r), shard = get_u32(&r);
+        int status = (int)get_u32(&r);
+        /* a server of another layout (growing S) also keeps it: not the ack we wait for */
+        int ours = magic && !memcmp(magic, "PMA1", 4) && !r.bad &&
+                   shards == (uint32_t)c->shards && shard == (uint32_t)k;
+        natsMsg_Destroy(m); /* magic points into it */
+        if (ours)
+            rc = status;
     }
-    for (int k = 0; k < c->shards; k++)
-        answer->missing[k] = !ok[k];
-    answer->partial = answer->replied < c->shards;
-    qsort(pool, npool, sizeof *pool, cmp_cand);
-    size_t n = npool < (size_t)o.max_candidates ? npool : (size_t)o.max_candidates;
-    memcpy(out, pool, n * sizeof *out);
-    *out_n = n;
-    rc = PM_OK;
-out:
-    free(pool);
+    if (ns != NATS_OK && ns != NATS_TIMEOUT)
+        rc = nats_err(ns, err, "shard enrol");
+    else if (rc == PM_ETIMEOUT)
+        pm_error_set(err, PM_ETIMEOUT, "no replica of shard %d of %d acknowledged within %d ms",
+                     k, c->shards, timeout_ms);
+    else if (rc != PM_OK)
+        pm_error_set(err, rc, "shard %d of %d refused the enrolment: %s", k, c->shards,
+                     pm_strerror(rc));
     if (sub) {
         natsSubscription_Unsubscribe(sub);
         natsSubscription_Destroy(sub);
     }
     natsInbox_Destroy(inbox);
-    answer->seconds = (double)(pm_now_ns() - t0) / 1e9;
     return rc;
 }
