@@ -40,7 +40,7 @@ static int b64_decode(const char *b64, uint8_t **out, size_t *out_len, size_t *o
 
 /* Reads a "fingers" array of {position?, format, data} into one probe;
  * answers 400/422 and returns -1 on a bad item. */
-static int read_fingers(pm__req_t *rq, const json_t *arr, pm__probe_t *p)
+int pm__read_fingers(pm__req_t *rq, const json_t *arr, pm__probe_t *p)
 {
     static const pm__jfield_t f[] = {{"position", JSON_INTEGER, 0, 0},
                                      {"format", JSON_STRING, 1, 16},
@@ -594,7 +594,7 @@ void pm__h_gallery_enrol(pm__req_t *rq, pm_store_t *st)
                         subj <= 0 ? "subject" : "encounter");
         goto out;
     }
-    if (read_fingers(rq, json_object_get(o, "fingers"), p))
+    if (pm__read_fingers(rq, json_object_get(o, "fingers"), p))
         goto out;
     /* the gallery refuses views it cannot search: refuse them before the
      * store keeps them (the store is reloaded into the gallery at start) */
@@ -664,7 +664,7 @@ void pm__h_gallery_identify(pm__req_t *rq, pm_store_t *st)
         pm__reply_error(rq, 400, "invalid_field", "max_candidates: 1..100", "max_candidates");
         goto out;
     }
-    if (read_fingers(rq, json_object_get(o, "fingers"), p))
+    if (pm__read_fingers(rq, json_object_get(o, "fingers"), p))
         goto out;
     pm_gallery_finger_t fingers[PM__PROBE_MAX];
     int nf = to_fingers(p, fingers);
@@ -721,7 +721,7 @@ void pm__h_gallery_verify(pm__req_t *rq, pm_store_t *st)
         pm__reply_error(rq, 400, "invalid_field", "subject: a positive integer", "subject");
         goto out;
     }
-    if (read_fingers(rq, json_object_get(o, "fingers"), p))
+    if (pm__read_fingers(rq, json_object_get(o, "fingers"), p))
         goto out;
     pm_gallery_finger_t fingers[PM__PROBE_MAX];
     int nf = to_fingers(p, fingers);

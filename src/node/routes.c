@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "node/routes_preclear.h"
 #include "node/routes_reports.h"
 #include "node/routes_review.h"
 #include "node/server_impl.h"
@@ -900,6 +901,9 @@ static const pm__route_t routes[] = {
      PM_ROLE_SUPERVISOR, 1, PM__BODY_NONE, pm__h_report},
     {{"POST", "/v1/reports/removals", OFF, "departures of people under removal orders (CSV orders)"},
      PM_ROLE_SUPERVISOR, 1, PM__BODY_IMPORT, pm__h_report_removals},
+    {{"POST", "/v1/preclear", OFF,
+      "pre-clear a flight manifest: cleared / refer / do not board, gate fingerprints 1:1 or 1:N"},
+     PM_ROLE_OFFICER, 1, PM__BODY_PROBE, pm__h_preclear},
     {{"GET", "/v1/reviews", OFF, "matches waiting for human review (R14)"}, PM_ROLE_OFFICER, 1,
      PM__BODY_NONE, pm__h_reviews},
     {{"POST", "/v1/reviews/{id}/decision", OFF, "confirm or reject a match, with a reason (R14)"},
