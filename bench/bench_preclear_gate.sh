@@ -55,7 +55,7 @@ purpose=$(jq -r '.purposes[0]' pair/USA/agreement-CAN.json)
 hdr="flight_id,passenger_seq,surname,given_names,date_of_birth,sex,citizenship,document_type,document_number,document_issuer,document_expiry"
 echo "$hdr" >manifest.csv
 i=0
-for f in prints/DB1_B/*_1.png; do
+for f in prints/*/*_1.png; do
     i=$((i + 1))
     [ $i -le "$n" ] || break
     "$bin" extract "$f" -o "e$i.iso" --format iso >/dev/null

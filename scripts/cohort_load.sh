@@ -48,14 +48,20 @@ if [ "$replicate" -gt 1 ]; then
     # R submissions of each applicant (hard links: no copy of the data)
     run=$work/coh-r
     mkdir -p "$run/applicants"
-    head -1 "$cohort/truth.csv" >"$run/truth.csv"
-    while IFS=, read -r app file psub capture expected; do
-        [ "$app" = applicant ] && continue
-        for r in $(seq -w 1 "$replicate"); do
-            ln "$cohort/applicants/$app.an2" "$run/applicants/$app-r$r.an2"
-            echo "$app-r$r,applicants/$app-r$r.an2,$psub,$capture,$expected" >>"$run/truth.csv"
-        done
-    done <"$cohort/truth.csv"
+    python3 - "$cohort" "$run" "$replicate" <<'PY'
+import os, sys
+src, dst, r = sys.argv[1], sys.argv[2], int(sys.argv[3])
+rows = open(os.path.join(src, "truth.csv")).read().splitlines()
+out = [rows[0]]
+for line in rows[1:]:
+    app, _, psub, capture, expected = line.split(",")
+    for k in range(1, r + 1):
+        name = "%s-r%0*d" % (app, len(str(r)), k)
+        os.link(os.path.join(src, "applicants", app + ".an2"),
+                os.path.join(dst, "applicants", name + ".an2"))
+        out.append(",".join([name, "applicants/%s.an2" % name, psub, capture, expected]))
+open(os.path.join(dst, "truth.csv"), "w").write("\n".join(out) + "\n")
+PY
     echo "REPLICATED: $(($(wc -l <"$run/truth.csv") - 1)) submissions = $(($(wc -l <"$cohort/truth.csv") - 1)) distinct synthetic applicants x $replicate"
 fi
 total=$(($(wc -l <"$run/truth.csv") - 1))
@@ -67,6 +73,14 @@ s=[socket.socket() for _ in range(2)]
 print(" ".join(str(x.getsockname()[1]) for x in s))')
 read -r port_can port_usa <<<"$ports"
 "$bin" init --country CAN --partner USA --port "$port_can" --partner-port "$port_usa" pair >init.log
+# R13: the test agreement allows 20 biometric queries a day; a cohort needs
+# one per applicant within the period, so both sides' copy (the same text,
+# the same hash) is raised to the cohort's size
+for f in pair/CAN/agreement-USA.json pair/USA/agreement-CAN.json; do
+    jq --argjson n "$total" '.quota.biometric_query = ([.quota.biometric_query, $n] | max)' "$f" >"$f.new"
+    mv "$f.new" "$f"
+done
+cmp -s pair/CAN/agreement-USA.json pair/USA/agreement-CAN.json || { echo "cohort_load: agreements differ" >&2; exit 1; }
 pids=()
 cleanup() {
     local p
@@ -113,13 +127,22 @@ cat vet.txt
 # exit 3: stopped (SIGTERM/SIGINT to the vet process) with applicants pending:
 # the figures are then over the applicants done, and say so
 [ "$rc" = 0 ] || [ "$rc" = 3 ] || { echo "cohort_load: vet exit $rc: $(tail -5 vet.err)" >&2; exit 1; }
-ok=0 bad_n=0
-while IFS=, read -r app _ _ _ expected; do
-    [ "$app" = applicant ] && continue
-    [ -f "vet-out/cases/$app.json" ] || continue
-    got=$(jq -r .outcome "vet-out/cases/$app.json")
-    if [ "$got" = "$expected" ]; then ok=$((ok + 1)); else bad_n=$((bad_n + 1)); fi
-done <"$run/truth.csv"
+# every case file against the truth (one pass)
+read -r ok bad_n < <(python3 - "$run/truth.csv" vet-out/cases <<'PY'
+import json, os, sys
+ok = bad = 0
+for line in open(sys.argv[1]).read().splitlines()[1:]:
+    app, expected = line.split(",")[0], line.split(",")[4]
+    path = os.path.join(sys.argv[2], app + ".json")
+    if not os.path.exists(path):
+        continue
+    if json.load(open(path))["outcome"] == expected:
+        ok += 1
+    else:
+        bad += 1
+print(ok, bad)
+PY
+)
 if [ "$rc" = 3 ]; then
     echo "PARTIAL: stopped before the end; $((ok + bad_n)) of $total applicants done, figures over those"
     total=$((ok + bad_n))
