@@ -13,7 +13,7 @@ bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 work=${PERIMETER_DEMO_DIR:-$(mktemp -d /tmp/perimeter-demo.XXXXXX)}
 mkdir -p "$work"
 cd "$work"
-rm -rf pair gen coh vet-out ./*.csv ./*.json ./*.log
+rm -rf pair gen coh vet-out ./*.csv ./*.json ./*.log ./*.txt
 say() { printf '\n== %s\n' "$*"; }
 pids=()
 cleanup() {
@@ -111,7 +111,38 @@ while IFS=, read -r app _ _ _ expected; do
     if [ "$got" = "$expected" ]; then ok=$((ok + 1)); else bad=$((bad + 1)); echo "  $app: $got (truth: $expected)"; fi
 done <coh/truth.csv
 echo "  $ok applicants as the truth says, $bad not"
-echo "matches wait for an officer's review (R14): vet-out/adjudication.jsonl"
+echo "--- the matches wait in the Canadian node's review queue (R14); a supervisor decides each"
+port_c=$(sed -n 's/.*"port": *\([0-9]*\).*/\1/p' pair/CAN/node.json | head -1)
+api() { # METHOD PATH [BODY]: the CAN node's officer API as claire
+    curl -s --cacert pair/CAN/ca/ca.pem -H "Authorization: Bearer $tok_can" -X "$1" \
+        ${3:+-H 'Content-Type: application/json' --data "$3"} "https://127.0.0.1:$port_c$2"
+}
+api GET '/v1/reviews?status=pending' >reviews-pending.json
+echo "pending review: $(jq '.reviews | length' reviews-pending.json) match(es)"
+: >reviews-decided.txt
+while read -r line; do
+    app=$(jq -r .applicant <<<"$line")
+    rid=$(jq -r '.review_id // empty' <<<"$line")
+    [ -n "$rid" ] || { echo "  $app: no review item in the node's queue"; continue; }
+    before=$(api POST "/v1/reviews/$rid/act" | jq -r '.rule // .allowed')
+    # the supervisor compares the applicant's case file with the partner's disclosure, then decides
+    api POST "/v1/reviews/$rid/decision" \
+        "{\"decision\":\"confirm\",\"why\":\"ten-print match checked against case file $app\"}" >/dev/null
+    after=$(api POST "/v1/reviews/$rid/act" | jq -r '.allowed // .rule')
+    echo "  $app: review $rid, adverse decision before confirmation: refused $before; after: allowed $after"
+    echo "$app" >>reviews-decided.txt
+done <vet-out/adjudication.jsonl
+api GET '/v1/reviews?status=confirmed' >reviews-confirmed.json
+# confirmed review items -> applicants (through the transaction id of each case file)
+jq -r '.reviews[].txn' reviews-confirmed.json | sort >confirmed-txn.txt
+for f in vet-out/cases/*.json; do
+    jq -r 'select(.review.review_id != null) | "\(.transaction_id) \(.applicant)"' "$f"
+done | sort >txn-applicant.txt
+join confirmed-txn.txt txn-applicant.txt | awk '{ print $2 }' | sort >confirmed.txt
+awk -F, '$5 == "match" { print $1 }' coh/truth.csv | sort >seeded.txt
+missed=$(comm -23 seeded.txt confirmed.txt | wc -l)
+extra=$(comm -13 seeded.txt confirmed.txt | wc -l)
+echo "ground truth: $(wc -l <seeded.txt) seeded in the US gallery, $(wc -l <confirmed.txt) found and confirmed through review; missed $missed, confirmed but not seeded $extra"
 
 say "6. The US pre-clears a flight to the US: documents, watchlist, past stays"
 "$bin" synth manifest --from-people gen/people.csv --passengers 200 --flights 1 --seed 7 \

@@ -1122,6 +1122,76 @@ static void test_vetting_roundtrip(void **state)
     }
 }
 
+/* The vetting profile with minutiae (Type-9) instead of images, and a match
+ * response carrying the disclosed fields (2.070). */
+static void test_vetting_minutiae_disclosed(void **state)
+{
+    (void)state;
+    pm_error_t err;
+    pm_fingerprint_t views[2];
+    memset(views, 0, sizeof views);
+    for (int i = 0; i < 2; i++) {
+        views[i].width = 300;
+        views[i].height = 400;
+        views[i].ppi = 500;
+        views[i].finger = i ? 7 : 2;
+        views[i].count = 12;
+        for (int k = 0; k < 12; k++)
+            views[i].minutiae[k] = (pm_minutia_t){.x = (float)(20 + 20 * k), .y = (float)(30 + 25 * k),
+                                           .angle = (float)(0.3 * k), .type = k % 2,
+                                           .quality = 60};
+    }
+    pm_an2k_search_t s = {.header = {.date = "20261204", .dai = "USA", .ori = "CAN",
+                                     .tcn = "VET-1-2"},
+                          .purpose = "ASYLUM",
+                          .views = views,
+                          .nviews = 2};
+    pm_an2k_txn_t req, req2;
+    assert_int_equal(pm_an2k_search_build(&s, &req, &err), PM_OK);
+    roundtrip_bytes(&req, &req2);
+    pm_an2k_vetting_t v;
+    assert_int_equal(pm_an2k_vetting_parse(&req2, &v, &err), PM_OK);
+    assert_int_equal(v.nfingers, 2);
+    pm_fingerprint_t back;
+    assert_int_equal(pm_an2k_minutiae(&req2, 2, &back, &err), PM_OK);
+    assert_int_equal(back.finger, 2);
+    assert_int_equal(back.count, 12);
+    pm_an2k_free(&req2);
+    /* neither images nor views: refused */
+    s.nviews = 0;
+    assert_int_equal(pm_an2k_search_build(&s, &req2, &err), PM_EINVAL);
+    pm_an2k_free(&req2);
+
+    const char *names[2] = {"surname", "match"}, *values[2] = {"DOE", "established (score 501.2)"};
+    pm_an2k_candidate_t c = {"1", 501.2};
+    pm_an2k_response_t r = {.tcn = "USA-1", .date = "20261204", .match = 1, .candidates = &c,
+                            .ncandidates = 1, .disclosed_names = names,
+                            .disclosed_values = values, .ndisclosed = 2};
+    pm_an2k_txn_t resp, resp2;
+    assert_int_equal(pm_an2k_response_build(&v, &r, &resp, &err), PM_OK);
+    roundtrip_bytes(&resp, &resp2);
+    pm_an2k_vetting_t rv;
+    assert_int_equal(pm_an2k_vetting_parse(&resp2, &rv, &err), PM_OK);
+    assert_string_equal(rv.tcr, "VET-1-2");
+    assert_int_equal(rv.ndisclosed, 2);
+    assert_string_equal(rv.disclosed[0].name, "surname");
+    assert_string_equal(rv.disclosed[0].value, "DOE");
+    assert_string_equal(rv.disclosed[1].value, "established (score 501.2)");
+    pm_an2k_free(&resp);
+    pm_an2k_free(&resp2);
+    /* disclosed fields with a no-match, or holding a separator: refused */
+    r.match = 0;
+    r.ncandidates = 0;
+    assert_int_equal(pm_an2k_response_build(&v, &r, &resp, &err), PM_EINVAL);
+    pm_an2k_free(&resp);
+    r.match = 1;
+    r.ncandidates = 1;
+    values[0] = "DOE\x1fX";
+    assert_int_equal(pm_an2k_response_build(&v, &r, &resp, &err), PM_EINVAL);
+    pm_an2k_free(&resp);
+    pm_an2k_free(&req);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1141,6 +1211,7 @@ int main(void)
         cmocka_unit_test(test_minutiae),
         cmocka_unit_test(test_reference_images),
         cmocka_unit_test(test_vetting_roundtrip),
+        cmocka_unit_test(test_vetting_minutiae_disclosed),
     };
     return PM_RUN_TESTS("an2k", tests, NULL, NULL);
 }

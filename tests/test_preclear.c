@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "perimeter/preclear.h"
@@ -66,6 +67,23 @@ static int bio(void *ctx, const pm_preclear_passenger_t *p, int *checked, double
     return PM_OK;
 }
 
+static int gate(void *ctx, const pm_preclear_passenger_t *p, pm_preclear_gate_result_t *out,
+                pm_error_t *err)
+{
+    (void)p;
+    (void)err;
+    *out = *(const pm_preclear_gate_result_t *)ctx;
+    return 0;
+}
+
+static int count_row(void *ctx, const pm_preclear_passenger_t *p, pm_error_t *err)
+{
+    (void)err;
+    assert_non_null(p->surname);
+    (*(int *)ctx)++;
+    return 0;
+}
+
 static void test_decisions(void **state)
 {
     (void)state;
@@ -119,6 +137,33 @@ static void test_decisions(void **state)
     score = 40.0;
     assert_int_equal(pm_preclear_passenger(&o, &p, &d, why, sizeof why, &e), PM_OK);
     assert_int_equal(d, PM_PRECLEAR_CLEARED);
+    /* the gate with its evidence: another traveller's prints refer naming him;
+     * a low own score refers; a note alone is a remark */
+    o.biometric = NULL;
+    pm_preclear_gate_result_t gr = {0};
+    o.gate = gate;
+    o.gate_ctx = &gr;
+    gr.other = "passenger 003 of this flight";
+    gr.other_score = 120;
+    assert_int_equal(pm_preclear_passenger(&o, &p, &d, why, sizeof why, &e), PM_OK);
+    assert_int_equal(d, PM_PRECLEAR_REFER);
+    assert_non_null(strstr(why, "those of passenger 003 of this flight (score 120.0)"));
+    gr.other_score = 39; /* a weak impostor says nothing */
+    assert_int_equal(pm_preclear_passenger(&o, &p, &d, why, sizeof why, &e), PM_OK);
+    assert_int_equal(d, PM_PRECLEAR_CLEARED);
+    gr.other = NULL;
+    gr.checked = 1;
+    gr.score = 12;
+    assert_int_equal(pm_preclear_passenger(&o, &p, &d, why, sizeof why, &e), PM_OK);
+    assert_int_equal(d, PM_PRECLEAR_REFER);
+    assert_non_null(strstr(why, "score 12.0 < 40"));
+    gr.checked = 0;
+    snprintf(gr.note, sizeof gr.note, "no prints on file");
+    assert_int_equal(pm_preclear_passenger(&o, &p, &d, why, sizeof why, &e), PM_OK);
+    assert_int_equal(d, PM_PRECLEAR_CLEARED);
+    assert_string_equal(why, "gate: no prints on file");
+    o.gate = NULL;
+    o.biometric = bio;
     /* a failing source stops with its error */
     hc.fail = 1;
     assert_int_equal(pm_preclear_passenger(&o, &p, &d, why, sizeof why, &e), PM_EDB);
@@ -130,6 +175,22 @@ static void test_decisions(void **state)
     memset(tiny, 'x', sizeof tiny);
     assert_int_equal(pm_preclear_passenger(&o, &p, &d, tiny, sizeof tiny, &e), PM_OK);
     assert_true(memchr(tiny, '\0', sizeof tiny) != NULL);
+}
+
+static void test_each(void **state)
+{
+    (void)state;
+    const char *m = "flight_id,passenger_seq,surname,date_of_birth\nXA1,001,DOE,1980-01-02\n"
+                    "XA1,002,ROE,\n";
+    int n = 0;
+    pm_error_t e;
+    pm_dob_t dep = {0};
+    assert_int_equal(pm_preclear_manifest_each(m, strlen(m), "m", dep, count_row, &n, &e), PM_OK);
+    assert_int_equal(n, 2);
+    const char *bad = "surname,date_of_birth\nDOE,1980-13-45\n";
+    assert_int_equal(pm_preclear_manifest_each(bad, strlen(bad), "m", dep, count_row, &n, &e),
+                     PM_EFORMAT);
+    assert_non_null(strstr(pm_error_text(&e), "m:2: bad date_of_birth"));
 }
 
 static void test_manifest(void **state)
@@ -182,6 +243,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decisions),
         cmocka_unit_test(test_manifest),
+        cmocka_unit_test(test_each),
     };
     return PM_RUN_TESTS("preclear", tests, NULL, NULL);
 }

@@ -268,6 +268,8 @@ int pm_an2k_add_minutiae(pm_an2k_txn_t *t, int idc, const pm_fingerprint_t *view
 #define PM_AN2K_TOT_ERROR    "PMER" /* error response */
 
 #define PM_AN2K_MAX_CANDIDATES 99
+#define PM_AN2K_MAX_DISCLOSED 24         /* 2.070 subfields */
+#define PM_AN2K_DISCLOSED_VALUE_MAX 255  /* bytes of one disclosed value */
 
 typedef struct pm_an2k_candidate {
     char id[40];  /* gallery subject id */
@@ -289,10 +291,15 @@ typedef struct pm_an2k_search {
     const char *case_ref;    /* 2.006 officer's case reference, optional */
     const pm_an2k_finger_t *fingers;
     size_t nfingers;
+    /* minutiae instead of (or as well as) images: one Type-9 per view
+     * (pm_an2k_add_minutiae; .finger is the position) */
+    const pm_fingerprint_t *views;
+    size_t nviews;
 } pm_an2k_search_t;
 
-/* Builds a search request: Type-1, Type-2 (purpose), one Type-14 per finger.
- * The result is finalized (LEN/CNT set). */
+/* Builds a search request: Type-1, Type-2 (purpose), one Type-14 per finger
+ * image, then one Type-9 per minutiae view (1..98 in all). The result is
+ * finalized (LEN/CNT set). */
 int pm_an2k_search_build(const pm_an2k_search_t *s, pm_an2k_txn_t *out, pm_error_t *err);
 
 /* What a parsed search request / response says (strings copied, NUL-terminated). */
@@ -305,11 +312,17 @@ typedef struct pm_an2k_vetting {
     char date[9];
     char purpose[32];
     char case_ref[64];
-    size_t nfingers; /* Type-14/4 records in a request */
+    size_t nfingers; /* Type-14/4 images and Type-9 minutiae records in a request */
     int match;       /* response: 1 match ("I"), 0 no match ("N"), -1 absent */
     pm_an2k_candidate_t candidates[PM_AN2K_MAX_CANDIDATES];
     size_t ncandidates;
     char message[256]; /* error response message (2.060) */
+    /* response 2.070 DSC: the fields the responder's agreement let it disclose */
+    struct {
+        char name[32];
+        char value[PM_AN2K_DISCLOSED_VALUE_MAX + 1];
+    } disclosed[PM_AN2K_MAX_DISCLOSED];
+    size_t ndisclosed;
 } pm_an2k_vetting_t;
 
 /* Reads the profile fields of a request or response; PM_EVALIDATION with a
@@ -326,6 +339,11 @@ typedef struct pm_an2k_response {
     const pm_an2k_candidate_t *candidates;
     size_t ncandidates;
     const char *message; /* non-NULL: error response (TOT PMER) */
+    /* 2.070 DSC (match only, optional): disclosed field names and values,
+     * one subfield NAME<US>VALUE each (printable ASCII) */
+    const char *const *disclosed_names;
+    const char *const *disclosed_values;
+    size_t ndisclosed;
 } pm_an2k_response_t;
 int pm_an2k_response_build(const pm_an2k_vetting_t *request, const pm_an2k_response_t *r,
                            pm_an2k_txn_t *out, pm_error_t *err);

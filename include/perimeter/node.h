@@ -263,6 +263,12 @@ typedef struct pm_node_request {
 int pm_node_call(const pm_node_request_t *rq, const char *method, const char *path,
                  const void *body, size_t body_len, const char *content_type, long *out_status,
                  pm_buf_t *out_body, pm_error_t *err);
+/* The same, also keeping the value of the response header `header` (e.g.
+ * "Perimeter-Review-Id") in out (cap bytes; "" when absent). */
+int pm_node_call_header(const pm_node_request_t *rq, const char *method, const char *path,
+                        const void *body, size_t body_len, const char *content_type,
+                        long *out_status, pm_buf_t *out_body, const char *header, char *out,
+                        size_t cap, pm_error_t *err);
 
 #ifdef __cplusplus
 }

@@ -63,6 +63,22 @@ typedef int (*pm_preclear_history_fn)(void *ctx, const pm_preclear_passenger_t *
 typedef int (*pm_preclear_biometric_fn)(void *ctx, const pm_preclear_passenger_t *p,
                                         int *checked, double *score, pm_error_t *err);
 
+/* The gate check with its evidence (preferred to pm_preclear_biometric_fn):
+ * checked: the capture was compared with the traveller's own prints on file,
+ * score their calibrated score; other (NULL or a text naming him, e.g.
+ * "passenger 014"): the capture matched someone else on file with
+ * other_score; note: why nothing was compared, or a remark (a note alone does
+ * not change the decision). */
+typedef struct pm_preclear_gate_result {
+    int checked;
+    double score;
+    const char *other; /* must stay valid until the callback is called again */
+    double other_score;
+    char note[160];
+} pm_preclear_gate_result_t;
+typedef int (*pm_preclear_gate_fn)(void *ctx, const pm_preclear_passenger_t *p,
+                                   pm_preclear_gate_result_t *out, pm_error_t *err);
+
 typedef struct pm_preclear_options {
     const pm_watchlist_t *watchlist; /* finalised; NULL: no name screening */
     double screen_min;               /* 0: PM_SCREEN_DEFAULT_MIN */
@@ -71,7 +87,10 @@ typedef struct pm_preclear_options {
     void *history_ctx;
     pm_preclear_biometric_fn biometric; /* NULL: no gate check */
     void *biometric_ctx;
-    double biometric_min; /* 0: 40 (claimed FMR 1e-4) */
+    double biometric_min; /* 0: 40 (claimed FMR 1e-4); also the gate's */
+    pm_preclear_gate_fn gate; /* NULL: no gate check (refer when the capture matches
+                                 someone else or not the traveller's own prints) */
+    void *gate_ctx;
 } pm_preclear_options_t;
 
 /* Decides one passenger: *decision and a "; "-joined reasons text into
@@ -90,6 +109,14 @@ int pm_preclear_passenger(const pm_preclear_options_t *o, const pm_preclear_pass
  * stops: a manifest is screened whole or not at all). */
 int pm_preclear_manifest(const pm_preclear_options_t *o, const char *data, size_t len,
                          const char *name, pm_report_t **out, pm_error_t *err);
+
+/* Reads a manifest (as pm_preclear_manifest does) and calls fn with each
+ * passenger in order, nothing decided: for a caller that prepares per-flight
+ * data first (the node's flight gallery). A nonzero return from fn stops it. */
+typedef int (*pm_preclear_passenger_each_fn)(void *ctx, const pm_preclear_passenger_t *p,
+                                             pm_error_t *err);
+int pm_preclear_manifest_each(const char *data, size_t len, const char *name, pm_dob_t departure,
+                              pm_preclear_passenger_each_fn fn, void *ctx, pm_error_t *err);
 
 /* A history source over a linked store: the passenger's document finds the
  * crossings that carry it, their travellers, and those travellers' stays in

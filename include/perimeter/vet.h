@@ -128,6 +128,8 @@ typedef struct pm_vet_answer {
     char rule[16];                        /* refused: the rule, e.g. "R1" */
     char reason[256];                     /* refused: the partner's reason */
     char partner_ref[PM_VET_ID_MAX];      /* the partner's transaction reference, if any */
+    int64_t review_id; /* match: the R14 review item the asking node queued it as (0 = none:
+                        * the in-process transport has no queue) */
 } pm_vet_answer_t;
 
 /* Sends one query and fills *out (zeroed by the caller). Returns 0 when an
@@ -166,14 +168,23 @@ int pm_vet_gallery_query(void *ctx, const pm_vet_query_t *q, pm_vet_answer_t *ou
  * POST /v1/partners/{partner}/query/biometric (pm_node_call): the probe as an
  * ISO 19794-2 record of all views, base64 (docs/API.md). 200 with
  * {"result":"no_match"} or {"result":"match","candidates":[{"subject","score"}],
- * "disclosed":{...}}; 403 with {"rule","error"} is a refusal; anything else
- * (503 gallery_unavailable included) is no answer (the applicant is retried). */
+ * "disclosed":{...},"review_id":N}; 403 with {"rule","error"} is a refusal;
+ * anything else (503 gallery_unavailable included) is no answer (the
+ * applicant is retried). Our node keeps a match as received partner data and
+ * queues it for human review (R14, /v1/reviews): review_id is that item. */
 typedef struct pm_vet_node_transport {
     const char *base_url;
     const char *ca_file;
     const char *token; /* officer session token */
     const char *partner; /* alpha-3 */
     unsigned timeout_s;
+    /* 1: send the query in the ANSI/NIST vetting profile (docs/an2k.md): a
+     * PMSR (TCN = the transaction id, 2.037 the purpose, one Type-9 minutiae
+     * record per view, no Type-2 name) to /v1/partners/{partner}/query/vetting;
+     * the PMRS answer is read (TCR must echo the TCN; 2.059, 2.064, 2.070)
+     * and the review item comes in the Perimeter-Review-Id header */
+    int an2k;
+    const char *ori; /* 1.008 of the request (our country); NULL: "XXX" */
 } pm_vet_node_transport_t;
 int pm_vet_node_query(void *ctx, const pm_vet_query_t *q, pm_vet_answer_t *out, pm_error_t *err);
 

@@ -4,7 +4,8 @@
  *   2.037 RFP  purpose code (request, echoed in the response)
  *   2.059 SRF  match indicator: I = match (identification), N = no match
  *   2.060 MSG  error message (PMER)
- *   2.064 CAN  candidate list: one subfield per candidate, items ID US SCORE */
+ *   2.064 CAN  candidate list: one subfield per candidate, items ID US SCORE
+ *   2.070 DSC  disclosed fields (response, optional): subfields NAME US VALUE */
 #include "an2k_internal.h"
 
 #include <errno.h>
@@ -13,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { F_ATN = 6, F_RFP = 37, F_SRF = 59, F_MSG = 60, F_CAN = 64 };
+enum { F_ATN = 6, F_RFP = 37, F_SRF = 59, F_MSG = 60, F_CAN = 64, F_DSC = 70 };
 
 /* Refuses values holding separators or control bytes (they would break the record). */
 static int check_text(const char *what, const char *s, size_t max, pm_error_t *err)
@@ -36,9 +37,12 @@ int pm_an2k_search_build(const pm_an2k_search_t *s, pm_an2k_txn_t *out, pm_error
     int rc = check_text("purpose (2.037)", s->purpose, 31, err);
     if (rc) return rc;
     if (s->case_ref && (rc = check_text("case reference (2.006)", s->case_ref, 63, err))) return rc;
-    if (s->nfingers == 0 || s->nfingers > 98)
-        return pm_error_set(err, PM_EINVAL, "a search request carries 1..98 finger images, not %zu",
-                            s->nfingers);
+    if ((s->nviews && !s->views) || (s->nfingers && !s->fingers) ||
+        s->nfingers + s->nviews == 0 || s->nfingers + s->nviews > 98)
+        return pm_error_set(err, PM_EINVAL,
+                            "a search request carries 1..98 finger images or minutiae views, "
+                            "not %zu",
+                            s->nfingers + s->nviews);
     if ((rc = check_text("TCN (1.009)", s->header.tcn, 63, err))) return rc;
     pm_an2k_header_t h = s->header;
     h.tot = PM_AN2K_TOT_SEARCH;
@@ -57,6 +61,10 @@ int pm_an2k_search_build(const pm_an2k_search_t *s, pm_an2k_txn_t *out, pm_error
                                           f->compression, f->width, f->height, f->ppi,
                                           s->header.ori, s->header.date, NULL, err);
         if (rc) pm_error_prefix(err, "finger %zu", i + 1);
+    }
+    for (size_t i = 0; i < s->nviews && !rc; i++) {
+        rc = pm_an2k_add_minutiae(out, (int)(s->nfingers + i + 1), &s->views[i], NULL, err);
+        if (rc) pm_error_prefix(err, "minutiae view %zu", i + 1);
     }
     if (!rc) rc = pm_an2k_finalize(out, err);
     if (rc) pm_an2k_free(out);
@@ -101,7 +109,8 @@ int pm_an2k_vetting_parse(const pm_an2k_txn_t *t, pm_an2k_vetting_t *out, pm_err
             t2 = &t->records[i];
             t2i = i + 1;
         }
-        if (t->records[i].type == 14 || t->records[i].type == 4) out->nfingers++;
+        if (t->records[i].type == 14 || t->records[i].type == 4 || t->records[i].type == 9)
+            out->nfingers++;
     }
     if (!t2) return pm_error_set(err, PM_EVALIDATION, "no Type-2 record");
     copy_item(t2, F_RFP, out->purpose, sizeof out->purpose);
@@ -112,7 +121,8 @@ int pm_an2k_vetting_parse(const pm_an2k_txn_t *t, pm_an2k_vetting_t *out, pm_err
             return pm_error_set(err, PM_EVALIDATION, "record %zu field 2.037: purpose code missing",
                                 t2i);
         if (out->nfingers == 0)
-            return pm_error_set(err, PM_EVALIDATION, "search request without finger images");
+            return pm_error_set(err, PM_EVALIDATION,
+                                "search request without finger images or minutiae");
         return PM_OK;
     }
     if (error) {
@@ -165,6 +175,30 @@ int pm_an2k_vetting_parse(const pm_an2k_txn_t *t, pm_an2k_vetting_t *out, pm_err
                                     t2i, s, num);
             c->score = v;
             out->ncandidates++;
+        }
+    }
+    const pm_an2k_field_t *dsc = pm_an2k_find(t2, F_DSC);
+    if (dsc && dsc->len) {
+        size_t ns = pm_an2k_subfields(dsc);
+        if (ns > PM_AN2K_MAX_DISCLOSED)
+            return pm_error_set(err, PM_EVALIDATION,
+                                "record %zu field 2.070: %zu disclosed fields, at most %d", t2i,
+                                ns, PM_AN2K_MAX_DISCLOSED);
+        for (size_t s = 1; s <= ns; s++) {
+            const uint8_t *p, *v;
+            size_t n, nv;
+            if (!pm_an2k_item(dsc, s, 1, &p, &n) || n == 0 ||
+                n >= sizeof out->disclosed[0].name || !pm_an2k_item(dsc, s, 2, &v, &nv) ||
+                nv > PM_AN2K_DISCLOSED_VALUE_MAX)
+                return pm_error_set(err, PM_EVALIDATION,
+                                    "record %zu field 2.070 subfield %zu: a disclosed field is "
+                                    "NAME<US>VALUE (name 1..31, value 0..%d bytes)",
+                                    t2i, s, PM_AN2K_DISCLOSED_VALUE_MAX);
+            memcpy(out->disclosed[out->ndisclosed].name, p, n);
+            out->disclosed[out->ndisclosed].name[n] = '\0';
+            memcpy(out->disclosed[out->ndisclosed].value, v, nv);
+            out->disclosed[out->ndisclosed].value[nv] = '\0';
+            out->ndisclosed++;
         }
     }
     if (out->match == 1 && out->ncandidates == 0)
@@ -224,6 +258,21 @@ int pm_an2k_response_build(const pm_an2k_vetting_t *request, const pm_an2k_respo
         }
         if (!rc && r->ncandidates) rc = pm_an2k_set(t2, F_CAN, can.data, can.len, 0, err);
         pm_buf_free(&can);
+        if (!rc && r->ndisclosed && (!r->match || r->ndisclosed > PM_AN2K_MAX_DISCLOSED ||
+                                     !r->disclosed_names || !r->disclosed_values))
+            rc = pm_error_set(err, PM_EINVAL, "disclosed fields: 1..%d, with a match only",
+                              PM_AN2K_MAX_DISCLOSED);
+        pm_buf_t dsc;
+        pm_buf_init(&dsc, 1 << 16);
+        for (size_t i = 0; i < r->ndisclosed && !rc; i++) {
+            const char *v = r->disclosed_values[i] ? r->disclosed_values[i] : "";
+            rc = check_text("disclosed field name", r->disclosed_names[i], 31, err);
+            if (!rc && *v) rc = check_text("disclosed value", v, PM_AN2K_DISCLOSED_VALUE_MAX, err);
+            if (!rc && pm_buf_printf(&dsc, "%s%s\x1f%s", i ? "\x1e" : "", r->disclosed_names[i], v))
+                rc = pm_error_set(err, PM_ELIMIT, "disclosed fields too long");
+        }
+        if (!rc && r->ndisclosed) rc = pm_an2k_set(t2, F_DSC, dsc.data, dsc.len, 0, err);
+        pm_buf_free(&dsc);
     }
     if (!rc) rc = pm_an2k_finalize(out, err);
     if (rc) pm_an2k_free(out);

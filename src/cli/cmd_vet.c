@@ -194,7 +194,7 @@ static void vet_usage(FILE *f)
             "usage: perimeter vet COHORT --purpose CODE [--out DIR] [--workers N]\n"
             "         (--partner-gallery SNAP [--threshold S] [--first-stage]\n"
             "            [--accept-purposes A,B,...] [--query-log FILE]\n"
-            "          | --config NODE.json --partner CODE [--url URL] [--token T])\n"
+            "          | --config NODE.json --partner CODE [--url URL] [--token T] [--an2k])\n"
             "         [--local-gallery SNAP] [--local-threshold S] [--min-quality Q]\n"
             "         [--min-minutiae M] [--min-fingers F] [--limit N] [--json]\n"
             "  Vets every applicant of COHORT (ANSI/NIST transactions, or one folder of finger\n"
@@ -202,7 +202,8 @@ static void vet_usage(FILE *f)
             "  partner query under the purpose. Resumable: run again with the same --out\n"
             "  (default COHORT/vet-CODE) after an interruption. Partner: an in-process search\n"
             "  of a gallery snapshot (--partner-gallery), or our node's officer route\n"
-            "  (--config, token from --token or $PERIMETER_TOKEN). Writes cases/*.json,\n"
+            "  (--config, token from --token or $PERIMETER_TOKEN; --an2k: as ANSI/NIST\n"
+            "  vetting searches, PMSR/PMRS, instead of JSON). Writes cases/*.json,\n"
             "  summary.json, summary.txt, recapture.csv, adjudication.jsonl, journal.sqlite.\n"
             "  Exit 0: every applicant has an outcome; 3: some are pending (run again);\n"
             "  1: error; 2: usage.\n");
@@ -237,7 +238,7 @@ int pm_cmd_vet(int argc, char **argv)
         {"min-quality", required_argument, 0, 'q'},    {"min-minutiae", required_argument, 0, 'm'},
         {"min-fingers", required_argument, 0, 'f'},    {"limit", required_argument, 0, 'l'},
         {"json", no_argument, 0, 'j'},                 {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"an2k", no_argument, 0, 'N'},                 {0, 0, 0, 0}};
     pm_vet_options_t o = {0};
     pm_vet_gallery_transport_t gt = {0};
     pm_vet_node_transport_t nt = {0};
@@ -251,9 +252,10 @@ int pm_cmd_vet(int argc, char **argv)
     o.workers = cpus;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:o:w:G:S:FA:L:c:P:U:T:g:s:q:m:f:l:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:o:w:G:S:FA:L:c:P:U:T:g:s:q:m:f:l:jhN", opts, NULL)) != -1) {
         switch (c) {
         case 'p': o.purpose = optarg; break;
+        case 'N': nt.an2k = 1; break;
         case 'o': o.out_dir = optarg; break;
         case 'w':
             if (parse_num("vet", "--workers", optarg, PM_VET_MAX_THREADS, &v) || v == 0) return 2;
@@ -360,6 +362,7 @@ int pm_cmd_vet(int argc, char **argv)
         nt.base_url = urlbuf;
         nt.ca_file = cfg.ca_file;
         nt.timeout_s = 60;
+        nt.ori = cfg.country;
         o.transport = (pm_vet_transport_t){pm_vet_node_query, &nt, "node"};
     }
     if (local_gallery && load_gallery(local_gallery, cpus, &lg)) {

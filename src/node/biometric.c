@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "node/server_impl.h"
+#include "perimeter/an2k.h"
 #include "perimeter/audit.h"
 #include "perimeter/gallery.h"
 #include "perimeter/policy.h"
@@ -42,7 +43,7 @@ static int b64_decode(const char *b64, uint8_t **out, size_t *out_len, size_t *o
 
 /* Reads a "fingers" array of {position?, format, data} into one probe;
  * answers 400/422 and returns -1 on a bad item. */
-static int read_fingers(pm__req_t *rq, const json_t *arr, pm__probe_t *p)
+int pm__read_fingers(pm__req_t *rq, const json_t *arr, pm__probe_t *p)
 {
     static const pm__jfield_t f[] = {{"position", JSON_INTEGER, 0, 0},
                                      {"format", JSON_STRING, 1, 16},
@@ -207,36 +208,44 @@ static pm_subject_class_t subject_class(const subject_row_t *r, const char *ours
 
 /* ------------------------------------------------------------ partner query */
 
-/* The partner's anonymous biometric query. In order: the body (strict), the
- * probe decoded (template, image or ANSI/NIST transaction), the query decided
- * by the policy (R15 channel, R1 purpose, R5 anonymous, R13 quota) and
- * logged with the probe's hash; the gallery searched; the probe destroyed
- * (R6: pm_policy_retain_probe refuses it once matching ended; the log keeps
- * only its SHA-256); the best candidate's disclosure decided (R2 subject
- * class, R3 established match or prior adverse decision, R16) and serialized
- * from the purpose's allow-list (R4); the disclosure or "no match" logged and
- * made durable before the answer leaves. A withheld match answers exactly
- * like no match. */
-void pm__h_partner_query_biometric(pm__req_t *rq, pm_store_t *st)
+/* One partner biometric query, whatever its wire format. */
+typedef struct bio_query {
+    const char *purpose, *txn, *format;
+    uint8_t *raw; /* the probe's bytes: wiped and freed here */
+    size_t n, cap;
+    int has_bio_fields; /* biographic data beside the probe (judged by R5) */
+} bio_query_t;
+
+typedef struct bio_answer {
+    int match;      /* a match the agreement lets us disclose */
+    double score;   /* its calibrated score */
+    json_t *fields; /* the disclosure (allow-list of the purpose, R4), match only */
+} bio_answer_t;
+
+/* The partner's anonymous biometric query. In order: the probe decoded
+ * (template, image or ANSI/NIST transaction), the query decided by the policy
+ * (R15 channel, R1 purpose, R5 anonymous, R13 quota) and logged with the
+ * probe's hash; the gallery searched; the probe destroyed (R6:
+ * pm_policy_retain_probe refuses it once matching ended; the log keeps only
+ * its SHA-256); the best candidate's disclosure decided (R2 subject class, R3
+ * established match or prior adverse decision, R16) and serialized from the
+ * purpose's allow-list (R4); the disclosure or "no match" logged and made
+ * durable. A withheld match answers exactly like no match. Returns 0 with
+ * *out filled (the caller answers in its format: JSON or ANSI/NIST), or -1
+ * after answering an error or a refusal itself. */
+static int partner_query(pm__req_t *rq, pm_store_t *st, bio_query_t *q, bio_answer_t *out)
 {
-    static const pm__jfield_t f[] = {
-        {"transaction_id", JSON_STRING, 1, 64}, {"purpose", JSON_STRING, 1, PM_AGR_CODE_MAX - 1},
-        {"format", JSON_STRING, 1, 16},         {"data", JSON_STRING, 1, 0},
-        /* biographic data: accepted only to be judged by R5 */
-        {"surname", JSON_STRING, 0, PM_NAME_MAX}, {"given_names", JSON_STRING, 0, PM_NAME_MAX},
-        {"date_of_birth", JSON_STRING, 0, 10},    {"citizenship", JSON_STRING, 0, 3},
-    };
-    json_t *o = pm__json_body(rq, f, sizeof f / sizeof f[0]);
-    if (!o)
-        return;
+    memset(out, 0, sizeof *out);
     const pm_agreement_t *a = rq->partner->agreement;
-    const char *purpose = pm__json_str(o, "purpose"), *txn = pm__json_str(o, "transaction_id");
+    const char *purpose = q->purpose, *txn = q->txn, *format = q->format;
     pm_node_t *node = rq->node;
     pm_error_t e;
     pm_error_clear(&e);
-    uint8_t *raw = NULL;
-    size_t n = 0, cap = 0;
+    uint8_t *raw = q->raw;
+    size_t n = q->n, cap = q->cap;
+    q->raw = NULL;
     unsigned char ph[PM_AUDIT_HASH_BYTES];
+    int ret = -1;
     pm__probe_t *p = calloc(1, sizeof *p);
     char actor[80], basis[PM_AGR_CODE_MAX + 16];
     pm__audit_actor(rq, actor, sizeof actor);
@@ -245,22 +254,12 @@ void pm__h_partner_query_biometric(pm__req_t *rq, pm_store_t *st)
         pm__reply_error(rq, 503, "busy", "out of memory", NULL);
         goto out;
     }
-    int rc = b64_decode(pm__json_str(o, "data"), &raw, &n, &cap);
-    if (rc) {
-        if (rc == PM_ENOMEM)
-            pm__reply_error(rq, 503, "busy", "out of memory", NULL);
-        else
-            pm__reply_error(rq, 400, "invalid_field", "data: not standard base64", "data");
-        goto out;
-    }
     pm_audit_probe_hash(raw, n, ph);
-    const char *format = pm__json_str(o, "format");
     /* the query is decided before any work is spent on the probe */
-    int has_bio = pm__probe_has_biographic(format, raw, n) || json_object_get(o, "surname") ||
-                  json_object_get(o, "given_names") || json_object_get(o, "date_of_birth") ||
-                  json_object_get(o, "citizenship");
+    int has_bio = pm__probe_has_biographic(format, raw, n) || q->has_bio_fields;
     pm_query_facts_t qf = {purpose, 1, has_bio};
     pm_decision_t d;
+    int rc;
     if ((rc = pm__quota_decide(node, rq->partner, a, &qf, 1, (int64_t)time(NULL), &d, &e))) {
         pm__reply_pm_error(rq, rc, &e, NULL);
         goto destroyed;
@@ -351,7 +350,6 @@ void pm__h_partner_query_biometric(pm__req_t *rq, pm_store_t *st)
                             have /* a match with no subject record cannot be vouched for (R16) */};
     pm_decision_t dd;
     pm_policy_disclosure(a, &af, &dd);
-    json_t *ans = NULL;
     if (dd.allow) {
         char match[64], enc[24];
         snprintf(match, sizeof match, "established (score %.1f)", cand.score);
@@ -391,10 +389,9 @@ void pm__h_partner_query_biometric(pm__req_t *rq, pm_store_t *st)
             json_decref(fields);
             goto out;
         }
-        /* R14: the partner may not act adversely on this before a person confirms it */
-        ans = json_pack("{s:s, s:s, s:s, s:o, s:b}", "transaction_id", txn, "purpose", purpose,
-                        "result", "match", "disclosure", fields, "review_required",
-                        a->review_before_adverse_action);
+        out->match = 1;
+        out->score = cand.score;
+        out->fields = fields;
     } else {
         if (nc && (rc = pm__audit_refusal(rq, purpose, &dd, txn, rec, NULL, &e))) {
             pm__reply_pm_error(rq, rc, &e, NULL);
@@ -404,12 +401,11 @@ void pm__h_partner_query_biometric(pm__req_t *rq, pm_store_t *st)
                            nc ? "no_match" : "no_match R3", NULL, 0, NULL, 0, txn, NULL};
         if (pm__audit_or_fail(rq, &aev) || pm__sync_or_fail(rq))
             goto out;
-        ans = json_pack("{s:s, s:s, s:s}", "transaction_id", txn, "purpose", purpose, "result",
-                        "no_match");
     }
-    pm__node_log(node, 0, "partner %s biometric query %s purpose %s: %s, probe destroyed",
-                 rq->partner->code, txn, purpose, dd.allow ? "match disclosed" : "no match");
-    pm__reply_json(rq, 200, ans);
+    pm__node_log(node, 0, "partner %s biometric query %s (%s) purpose %s: %s, probe destroyed",
+                 rq->partner->code, txn, format, purpose,
+                 dd.allow ? "match disclosed" : "no match");
+    ret = 0;
     goto out;
 destroyed:
     /* refused before matching: the probe is destroyed all the same (R6) */
@@ -430,8 +426,142 @@ out:
         pm__probe_wipe(p);
         free(p);
     }
+    return ret;
+}
+
+/* POST /v1/partner/query/biometric: the JSON form (docs/API.md). */
+void pm__h_partner_query_biometric(pm__req_t *rq, pm_store_t *st)
+{
+    static const pm__jfield_t f[] = {
+        {"transaction_id", JSON_STRING, 1, 64}, {"purpose", JSON_STRING, 1, PM_AGR_CODE_MAX - 1},
+        {"format", JSON_STRING, 1, 16},         {"data", JSON_STRING, 1, 0},
+        /* biographic data: accepted only to be judged by R5 */
+        {"surname", JSON_STRING, 0, PM_NAME_MAX}, {"given_names", JSON_STRING, 0, PM_NAME_MAX},
+        {"date_of_birth", JSON_STRING, 0, 10},    {"citizenship", JSON_STRING, 0, 3},
+    };
+    json_t *o = pm__json_body(rq, f, sizeof f / sizeof f[0]);
+    if (!o)
+        return;
+    bio_query_t q = {pm__json_str(o, "purpose"), pm__json_str(o, "transaction_id"),
+                     pm__json_str(o, "format"), NULL, 0, 0,
+                     json_object_get(o, "surname") || json_object_get(o, "given_names") ||
+                         json_object_get(o, "date_of_birth") || json_object_get(o, "citizenship")};
+    int rc = b64_decode(pm__json_str(o, "data"), &q.raw, &q.n, &q.cap);
+    if (rc) {
+        if (rc == PM_ENOMEM)
+            pm__reply_error(rq, 503, "busy", "out of memory", NULL);
+        else
+            pm__reply_error(rq, 400, "invalid_field", "data: not standard base64", "data");
+    } else {
+        bio_answer_t ans;
+        if (partner_query(rq, st, &q, &ans) == 0) {
+            json_t *r;
+            if (ans.match) /* R14: the partner may not act adversely on this before a person
+                            * confirms it */
+                r = json_pack("{s:s, s:s, s:s, s:o, s:b}", "transaction_id", q.txn, "purpose",
+                              q.purpose, "result", "match", "disclosure", ans.fields,
+                              "review_required", rq->partner->agreement->review_before_adverse_action);
+            else
+                r = json_pack("{s:s, s:s, s:s}", "transaction_id", q.txn, "purpose", q.purpose,
+                              "result", "no_match");
+            pm__reply_json(rq, 200, r);
+        }
+    }
     sodium_memzero(rq->body.data, rq->body.len);
     json_decref(o);
+}
+
+/* POST /v1/partner/query/vetting: the same query as an ANSI/NIST transaction
+ * of the vetting profile (docs/an2k.md): a search request PMSR (Type-1 TCN,
+ * Type-2 2.037 purpose, Type-14 images or Type-9 minutiae) answered by a
+ * search response PMRS: TCR = the request's TCN, 2.059 match indicator, 2.064
+ * candidate list and 2.070 disclosed fields. The candidate list says no more
+ * than the JSON answer: one candidate at most, identified by its rank ("1",
+ * the gallery's subject id is never sent), with its score only when the
+ * purpose's allow-list discloses "match" (else 0), and 2.070 holds exactly
+ * the fields the JSON answer's "disclosure" holds. Refusals and errors are
+ * answered as on every route (JSON with the rule), so are logged the same. */
+void pm__h_partner_query_vetting(pm__req_t *rq, pm_store_t *st)
+{
+    pm_an2k_txn_t t;
+    memset(&t, 0, sizeof t);
+    pm_an2k_vetting_t *v = calloc(1, sizeof *v);
+    pm_error_t e;
+    pm_error_clear(&e);
+    bio_query_t q = {NULL, NULL, "an2k", NULL, 0, 0, 0};
+    int rc = v ? pm_an2k_read(rq->body.data, rq->body.len, &t, &e) : PM_ENOMEM;
+    if (!rc)
+        rc = pm_an2k_vetting_parse(&t, v, &e);
+    if (!rc && strcmp(v->tot, PM_AN2K_TOT_SEARCH) != 0)
+        rc = pm_error_set(&e, PM_EVALIDATION, "TOT %s: this route takes a search request (%s)",
+                          v->tot, PM_AN2K_TOT_SEARCH);
+    if (!rc && strlen(v->purpose) >= PM_AGR_CODE_MAX)
+        rc = pm_error_set(&e, PM_EVALIDATION, "2.037: purpose code too long");
+    pm_an2k_free(&t); /* the probe is read again (with its images) from the copy below */
+    if (rc == PM_ENOMEM) {
+        pm__reply_error(rq, 503, "busy", "out of memory", NULL);
+        goto out;
+    }
+    if (rc) {
+        pm__reply_error(rq, 400, "invalid_transaction", e.msg, "an2k");
+        goto out;
+    }
+    q.purpose = v->purpose;
+    q.txn = v->tcn;
+    q.n = q.cap = rq->body.len;
+    q.raw = malloc(q.cap);
+    if (!q.raw) {
+        pm__reply_error(rq, 503, "busy", "out of memory", NULL);
+        goto out;
+    }
+    memcpy(q.raw, rq->body.data, q.n);
+    bio_answer_t ans;
+    if (partner_query(rq, st, &q, &ans) != 0)
+        goto out;
+    /* the response: our own TCN, the request's as TCR */
+    char tcn[64], date[9];
+    unsigned char nonce[8];
+    randombytes_buf(nonce, sizeof nonce);
+    snprintf(tcn, sizeof tcn, "%s-%02x%02x%02x%02x%02x%02x%02x%02x", rq->node->cfg->country,
+             nonce[0], nonce[1], nonce[2], nonce[3], nonce[4], nonce[5], nonce[6], nonce[7]);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%Y%m%d", &tm);
+    pm_an2k_candidate_t cand = {"1", 0};
+    const char *names[PM_AN2K_MAX_DISCLOSED], *values[PM_AN2K_MAX_DISCLOSED];
+    size_t nd = 0;
+    if (ans.match) {
+        const char *k;
+        json_t *val;
+        json_object_foreach(ans.fields, k, val) {
+            if (nd == PM_AN2K_MAX_DISCLOSED)
+                break;
+            names[nd] = k;
+            values[nd++] = json_is_string(val) ? json_string_value(val) : "";
+            if (!strcmp(k, "match"))
+                cand.score = ans.score; /* the score is disclosed: the allow-list has "match" */
+        }
+    }
+    pm_an2k_response_t r = {tcn, date, ans.match, ans.match ? &cand : NULL, ans.match ? 1 : 0,
+                            NULL, names, values, nd};
+    pm_an2k_txn_t resp;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    rc = pm_an2k_response_build(v, &r, &resp, &e);
+    if (!rc) {
+        rc = pm_an2k_write(&resp, &bytes, &len, &e);
+        pm_an2k_free(&resp);
+    }
+    json_decref(ans.fields);
+    if (rc) {
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        goto out;
+    }
+    pm__reply(rq, 200, "application/octet-stream", (char *)bytes, len);
+out:
+    free(v);
+    sodium_memzero(rq->body.data, rq->body.len);
 }
 
 /* ------------------------------------------------------------ officers */
@@ -524,7 +654,7 @@ void pm__h_gallery_enrol(pm__req_t *rq, pm_store_t *st)
                         subj <= 0 ? "subject" : "encounter");
         goto out;
     }
-    if (read_fingers(rq, json_object_get(o, "fingers"), p))
+    if (pm__read_fingers(rq, json_object_get(o, "fingers"), p))
         goto out;
     /* the gallery refuses views it cannot search: refuse them before the
      * store keeps them (the store is reloaded into the gallery at start) */
@@ -617,7 +747,7 @@ void pm__h_gallery_identify(pm__req_t *rq, pm_store_t *st)
         pm__reply_error(rq, 400, "invalid_field", "max_candidates: 1..100", "max_candidates");
         goto out;
     }
-    if (read_fingers(rq, json_object_get(o, "fingers"), p))
+    if (pm__read_fingers(rq, json_object_get(o, "fingers"), p))
         goto out;
     pm_gallery_finger_t fingers[PM__PROBE_MAX];
     int nf = to_fingers(p, fingers);
@@ -676,7 +806,7 @@ void pm__h_gallery_verify(pm__req_t *rq, pm_store_t *st)
         pm__reply_error(rq, 400, "invalid_field", "subject: a positive integer", "subject");
         goto out;
     }
-    if (read_fingers(rq, json_object_get(o, "fingers"), p))
+    if (pm__read_fingers(rq, json_object_get(o, "fingers"), p))
         goto out;
     pm_gallery_finger_t fingers[PM__PROBE_MAX];
     int nf = to_fingers(p, fingers);

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "node/node_impl.h"
 
@@ -32,9 +33,40 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
     return len;
 }
 
+struct hsink {
+    const char *name;
+    char *out;
+    size_t cap;
+};
+
+/* Keeps the value of one response header (rq->want_header), bounded. */
+static size_t on_header(char *p, size_t size, size_t n, void *ctx)
+{
+    struct hsink *h = ctx;
+    size_t len = size * n, nl = strlen(h->name);
+    if (len > nl + 1 && strncasecmp(p, h->name, nl) == 0 && p[nl] == ':') {
+        size_t i = nl + 1, end = len;
+        while (i < end && (p[i] == ' ' || p[i] == '\t')) i++;
+        while (end > i && (p[end - 1] == '\r' || p[end - 1] == '\n' || p[end - 1] == ' ')) end--;
+        size_t k = end - i < h->cap - 1 ? end - i : h->cap - 1;
+        memcpy(h->out, p + i, k);
+        h->out[k] = '\0';
+    }
+    return len;
+}
+
 int pm_node_call(const pm_node_request_t *rq, const char *method, const char *path,
                  const void *body, size_t body_len, const char *content_type, long *out_status,
                  pm_buf_t *out_body, pm_error_t *err)
+{
+    return pm_node_call_header(rq, method, path, body, body_len, content_type, out_status,
+                               out_body, NULL, NULL, 0, err);
+}
+
+int pm_node_call_header(const pm_node_request_t *rq, const char *method, const char *path,
+                        const void *body, size_t body_len, const char *content_type,
+                        long *out_status, pm_buf_t *out_body, const char *header, char *hout,
+                        size_t hcap, pm_error_t *err)
 {
     pthread_once(&curl_once, curl_init_once);
     *out_status = 0;
@@ -80,6 +112,12 @@ int pm_node_call(const pm_node_request_t *rq, const char *method, const char *pa
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+    struct hsink hs = {header, hout, hcap};
+    if (header && hout && hcap) {
+        hout[0] = '\0';
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, &hs);
+    }
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     if (body || strcmp(method, "POST") == 0) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? (const char *)body : "");

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "node/routes_preclear.h"
 #include "node/routes_reports.h"
 #include "node/routes_review.h"
 #include "node/server_impl.h"
@@ -447,12 +448,36 @@ static void forward_query(pm__req_t *rq, pm_store_t *st, const char *kind)
     json_t *q = NULL;
     pm_error_t e;
     pm_error_clear(&e);
-    pm__json_parse(rq->body.data ? (const char *)rq->body.data : "", rq->body.len, &q, &e);
-    const char *purpose = q ? pm__json_str(q, "purpose") : NULL;
-    const char *txn = q ? pm__json_str(q, "transaction_id") : NULL;
-    const char *b64 = q ? pm__json_str(q, "data") : NULL;
     unsigned char ph[PM_AUDIT_HASH_BYTES];
     int have_ph = 0;
+    int an2k = strcmp(kind, "vetting") == 0;
+    pm_an2k_vetting_t *vq = NULL;
+    const char *purpose = NULL, *txn = NULL;
+    if (an2k) {
+        /* an ANSI/NIST search request: purpose and TCN from the transaction,
+         * the probe's hash over the whole transaction (as the partner logs it) */
+        pm_an2k_txn_t t;
+        memset(&t, 0, sizeof t);
+        vq = calloc(1, sizeof *vq);
+        int prc = vq ? pm_an2k_read(rq->body.data, rq->body.len, &t, &e) : PM_ENOMEM;
+        if (!prc) prc = pm_an2k_vetting_parse(&t, vq, &e);
+        pm_an2k_free(&t);
+        if (prc) {
+            free(vq);
+            pm__reply_error(rq, prc == PM_ENOMEM ? 503 : 400,
+                            prc == PM_ENOMEM ? "busy" : "invalid_transaction", e.msg, "an2k");
+            return;
+        }
+        purpose = vq->purpose;
+        txn = vq->tcn;
+        pm_audit_probe_hash(rq->body.data, rq->body.len, ph);
+        have_ph = 1;
+    } else {
+        pm__json_parse(rq->body.data ? (const char *)rq->body.data : "", rq->body.len, &q, &e);
+        purpose = q ? pm__json_str(q, "purpose") : NULL;
+        txn = q ? pm__json_str(q, "transaction_id") : NULL;
+    }
+    const char *b64 = q ? pm__json_str(q, "data") : NULL;
     if (b64) {
         size_t cap = strlen(b64) / 4 * 3 + 3, n = 0;
         uint8_t *d = malloc(cap);
@@ -478,12 +503,36 @@ static void forward_query(pm__req_t *rq, pm_store_t *st, const char *kind)
     snprintf(path, sizeof path, "/v1/partner/query/%s", kind);
     long status = 0;
     pm_buf_t ans;
-    int rc = pm_node_call(&r, "POST", path, rq->body.data, rq->body.len, "application/json",
-                          &status, &ans, &e);
+    int rc = pm_node_call(&r, "POST", path, rq->body.data, rq->body.len,
+                          an2k ? "application/octet-stream" : "application/json", &status, &ans,
+                          &e);
     /* what came back: the result, or the refusing rule, or the failure */
     char outcome[64];
-    json_t *a = !rc && ans.len ? json_loadb((const char *)ans.data, ans.len, 0, NULL) : NULL;
-    const char *res = a ? json_string_value(json_object_get(a, "result")) : NULL;
+    json_t *a = NULL;
+    const char *res = NULL;
+    pm_an2k_vetting_t *va = NULL;
+    if (!rc && an2k && status == 200) {
+        /* a search response to this request, or no answer */
+        pm_an2k_txn_t t;
+        memset(&t, 0, sizeof t);
+        va = calloc(1, sizeof *va);
+        pm_error_t pe;
+        int prc = va ? pm_an2k_read(ans.data, ans.len, &t, &pe) : PM_ENOMEM;
+        if (!prc) prc = pm_an2k_vetting_parse(&t, va, &pe);
+        pm_an2k_free(&t);
+        if (!prc && (strcmp(va->tot, PM_AN2K_TOT_RESPONSE) || strcmp(va->tcr, vq->tcn)))
+            prc = pm_error_set(&pe, PM_EFORMAT, "TOT %s TCR %s: not the response to %s", va->tot,
+                               va->tcr, vq->tcn);
+        if (prc) {
+            status = 502;
+            rc = pm_error_set(&e, PM_EFORMAT, "the partner's answer: %s", pe.msg);
+        } else {
+            res = va->match == 1 ? "match" : "no_match";
+        }
+    } else if (!rc && ans.len) {
+        a = json_loadb((const char *)ans.data, ans.len, 0, NULL);
+        res = a && !an2k ? json_string_value(json_object_get(a, "result")) : NULL;
+    }
     const char *rule = a ? json_string_value(json_object_get(a, "rule")) : NULL;
     if (rc)
         snprintf(outcome, sizeof outcome, "not delivered");
@@ -497,6 +546,8 @@ static void forward_query(pm__req_t *rq, pm_store_t *st, const char *kind)
     if (bad || rc) {
         json_decref(a);
         json_decref(q);
+        free(vq);
+        free(va);
         pm_buf_free(&ans);
         if (!bad) pm__reply_pm_error(rq, rc, &e, NULL);
         return;
@@ -510,8 +561,15 @@ static void forward_query(pm__req_t *rq, pm_store_t *st, const char *kind)
         pm_jobs_ctx_t jc = {st, rq->node->audit, p->agreement, cfg->country, actor};
         char sref[PM_JOBS_REF_MAX], evid[PM_JOBS_TEXT_MAX];
         snprintf(sref, sizeof sref, "txn:%s", txn ? txn : "");
-        json_t *disc = json_object_get(a, "disclosure");
+        json_t *disc = a ? json_incref(json_object_get(a, "disclosure")) : NULL;
+        if (va) { /* the fields of 2.070, as the JSON answer's "disclosure" */
+            disc = json_object();
+            for (size_t i = 0; disc && i < va->ndisclosed; i++)
+                json_object_set_new(disc, va->disclosed[i].name,
+                                    json_string(va->disclosed[i].value));
+        }
         char *dtext = disc ? json_dumps(disc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        json_decref(disc);
         snprintf(evid, sizeof evid, "%s", dtext ? dtext : "match");
         free(dtext);
         int64_t now = (int64_t)time(NULL), rid = 0, review = 0;
@@ -526,9 +584,21 @@ static void forward_query(pm__req_t *rq, pm_store_t *st, const char *kind)
         if (jr) {
             json_decref(a);
             json_decref(q);
+            free(vq);
+            free(va);
             pm_buf_free(&ans);
             if (jr != PM_EIO)
                 pm__reply_error(rq, 500, "review_unavailable", pm_error_text(&je), NULL);
+            return;
+        }
+        snprintf(rq->review_id, sizeof rq->review_id, "%lld", (long long)review);
+        if (va) { /* the partner's transaction as it came, the review item in a header */
+            free(vq);
+            free(va);
+            json_decref(q);
+            size_t len = ans.len;
+            char *body = (char *)pm_buf_steal(&ans, &len);
+            pm__reply(rq, 200, "application/octet-stream", body, len);
             return;
         }
         json_object_set_new(a, "review_id", json_integer(review));
@@ -539,9 +609,12 @@ static void forward_query(pm__req_t *rq, pm_store_t *st, const char *kind)
     }
     json_decref(a);
     json_decref(q);
+    free(vq);
+    free(va);
     size_t len = ans.len;
     char *body = (char *)pm_buf_steal(&ans, &len);
-    pm__reply(rq, (unsigned)status, "application/json", body, len);
+    pm__reply(rq, (unsigned)status, an2k && status == 200 ? "application/octet-stream"
+                                                          : "application/json", body, len);
 }
 
 static void h_officer_query_bio(pm__req_t *rq, pm_store_t *st)
@@ -552,6 +625,11 @@ static void h_officer_query_bio(pm__req_t *rq, pm_store_t *st)
 static void h_officer_query_biometric(pm__req_t *rq, pm_store_t *st)
 {
     forward_query(rq, st, "biometric");
+}
+
+static void h_officer_query_vetting(pm__req_t *rq, pm_store_t *st)
+{
+    forward_query(rq, st, "vetting");
 }
 
 /* ------------------------------------------------------------ partner */
@@ -814,12 +892,18 @@ static const pm__route_t routes[] = {
      PM_ROLE_OFFICER, 1, PM__BODY_JSON, h_officer_query_bio},
     {{"POST", "/v1/partners/{code}/query/biometric", OFF, "send a partner a biometric probe"},
      PM_ROLE_OFFICER, 1, PM__BODY_PROBE, h_officer_query_biometric},
+    {{"POST", "/v1/partners/{code}/query/vetting", OFF,
+      "send a partner an ANSI/NIST vetting search (PMSR; the PMRS comes back)"},
+     PM_ROLE_OFFICER, 1, PM__BODY_PROBE, h_officer_query_vetting},
     {{"GET", "/v1/history", OFF, "a traveller's linked crossings (by traveller, record or document)"},
      PM_ROLE_OFFICER, 1, PM__BODY_NONE, pm__h_history},
     {{"GET", "/v1/reports/{kind}", OFF, "reconcile, overstays or presence report"},
      PM_ROLE_SUPERVISOR, 1, PM__BODY_NONE, pm__h_report},
     {{"POST", "/v1/reports/removals", OFF, "departures of people under removal orders (CSV orders)"},
      PM_ROLE_SUPERVISOR, 1, PM__BODY_IMPORT, pm__h_report_removals},
+    {{"POST", "/v1/preclear", OFF,
+      "pre-clear a flight manifest: cleared / refer / do not board, gate fingerprints 1:1 or 1:N"},
+     PM_ROLE_OFFICER, 1, PM__BODY_PROBE, pm__h_preclear},
     {{"GET", "/v1/reviews", OFF, "matches waiting for human review (R14)"}, PM_ROLE_OFFICER, 1,
      PM__BODY_NONE, pm__h_reviews},
     {{"POST", "/v1/reviews/{id}/decision", OFF, "confirm or reject a match, with a reason (R14)"},
@@ -854,6 +938,9 @@ static const pm__route_t routes[] = {
      PM__BODY_JSON, h_partner_query_bio},
     {{"POST", "/v1/partner/query/biometric", PAR, "anonymous biometric probe"}, 0, 1,
      PM__BODY_PROBE, pm__h_partner_query_biometric},
+    {{"POST", "/v1/partner/query/vetting", PAR,
+      "anonymous biometric probe as an ANSI/NIST vetting search (PMSR -> PMRS)"},
+     0, 1, PM__BODY_PROBE, pm__h_partner_query_vetting},
     {{"POST", "/v1/partner/checkpoint", PAR, "the partner's signed head of its disclosure log"}, 0,
      1, PM__BODY_JSON, pm__h_partner_checkpoint_post},
     {{"GET", "/v1/partner/checkpoint", PAR, "a signed head of our disclosure log, now"}, 0, 1,

@@ -307,6 +307,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, pm__req_t *rq)
         MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
     if (rq->status == 503)
         MHD_add_response_header(r, "Retry-After", "1");
+    if (rq->review_id[0])
+        MHD_add_response_header(r, "Perimeter-Review-Id", rq->review_id);
     MHD_add_response_header(r, "Cache-Control", "no-store");
     enum MHD_Result ok = MHD_queue_response(conn, rq->status, r);
     MHD_destroy_response(r);

@@ -42,6 +42,7 @@ typedef struct pm__req {
     uint64_t drained;  /* bytes of it dropped so far */
     unsigned status;
     const char *content_type;
+    char review_id[24]; /* non-empty: sent as the Perimeter-Review-Id header (R14) */
     char *resp;
     size_t resp_len;
 } pm__req_t;
@@ -89,6 +90,11 @@ void pm__refuse_logged(pm__req_t *rq, const char *purpose, const struct pm_decis
 
 /* biometric.c: the gallery's routes */
 void pm__h_partner_query_biometric(pm__req_t *rq, pm_store_t *st);
+/* A "fingers" array [{position?, format, data}] read into one probe; answers
+ * 400/422 and returns -1 on a bad item. */
+int pm__read_fingers(pm__req_t *rq, const json_t *arr, pm__probe_t *p);
+/* the same query as an ANSI/NIST vetting-profile transaction (PMSR -> PMRS) */
+void pm__h_partner_query_vetting(pm__req_t *rq, pm_store_t *st);
 void pm__h_gallery_enrol(pm__req_t *rq, pm_store_t *st);
 void pm__h_gallery_identify(pm__req_t *rq, pm_store_t *st);
 void pm__h_gallery_verify(pm__req_t *rq, pm_store_t *st);

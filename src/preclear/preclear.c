@@ -161,6 +161,24 @@ int pm_preclear_passenger(const pm_preclear_options_t *o, const pm_preclear_pass
                        h.inside ? ", the last one with no recorded exit" : "");
         }
     }
+    if (o->gate) {
+        pm_preclear_gate_result_t g;
+        memset(&g, 0, sizeof g);
+        int rc = o->gate(o->gate_ctx, p, &g, err);
+        if (rc) return rc;
+        double min = o->biometric_min > 0 ? o->biometric_min : BIOMETRIC_MIN_DEFAULT;
+        if (g.other && g.other_score >= min) {
+            worse(decision, PM_PRECLEAR_REFER);
+            add_reason(reasons, cap, "the prints captured at the gate are those of %s "
+                       "(score %.1f)%s%s", g.other, g.other_score, g.note[0] ? ": " : "", g.note);
+        } else if (g.checked && !(g.score >= min)) {
+            worse(decision, PM_PRECLEAR_REFER);
+            add_reason(reasons, cap, "fingerprint does not match what is on file (score %.1f < %.0f)%s%s",
+                       g.score, min, g.note[0] ? ": " : "", g.note);
+        } else if (g.note[0]) {
+            add_reason(reasons, cap, "gate: %s", g.note);
+        }
+    }
     if (o->biometric) {
         int checked = 0;
         double score = 0;
@@ -194,19 +212,15 @@ static int parse_date_field(const char *s, pm_dob_t *d)
     return pm_dob_parse(s, l, d, NULL);
 }
 
-int pm_preclear_manifest(const pm_preclear_options_t *o, const char *data, size_t len,
-                         const char *name, pm_report_t **out, pm_error_t *err)
+/* Reads the manifest and calls fn for each passenger in order (a malformed
+ * row stops it with its line). */
+static int each_passenger(const char *data, size_t len, const char *name, pm_dob_t departure,
+                          pm_preclear_passenger_each_fn fn, void *ctx, pm_error_t *err)
 {
-    *out = NULL;
     if (!name) name = "manifest";
-    static const char *const cols[] = {"flight_id", "passenger_seq", "name", "decision",
-                                       "reasons",   "ms"};
     pm_list_row_t *hdr = malloc(sizeof *hdr), *row = malloc(sizeof *row);
-    pm_report_t *r = pm_report_new_table(6, cols);
-    double *ms = NULL;
-    size_t nms = 0, cap_ms = 0;
     int rc = PM_OK;
-    if (!hdr || !row || !r) {
+    if (!hdr || !row) {
         rc = pm_error_set(err, PM_ENOMEM, "preclear: out of memory");
         goto out;
     }
@@ -230,7 +244,6 @@ int pm_preclear_manifest(const pm_preclear_options_t *o, const char *data, size_
         rc = pm_error_set(err, PM_EFORMAT, "%s:1: header has no surname column", name);
         goto out;
     }
-    int64_t counts[3] = {0, 0, 0};
     for (;;) {
         uint64_t at = line;
         got = pm_list_next(data, len, &pos, &line, row, err);
@@ -271,52 +284,84 @@ int pm_preclear_manifest(const pm_preclear_options_t *o, const char *data, size_
                               bad);
             goto out;
         }
-        if (!p.departure.year) p.departure = o->departure;
-        uint64_t t0 = pm_now_ns();
-        pm_preclear_decision_t d;
-        char why[1024];
-        rc = pm_preclear_passenger(o, &p, &d, why, sizeof why, err);
-        if (rc) {
+        if (!p.departure.year) p.departure = departure;
+        if ((rc = fn(ctx, &p, err))) {
             pm_error_prefix(err, "%s:%llu", name, (unsigned long long)at);
             goto out;
         }
-        double t = (double)(pm_now_ns() - t0) / 1e6;
-        if (nms == cap_ms) {
-            size_t nc = cap_ms ? cap_ms * 2 : 256;
-            double *nm = realloc(ms, nc * sizeof *nm);
-            if (!nm) {
-                rc = pm_error_set(err, PM_ENOMEM, "preclear: out of memory");
-                goto out;
-            }
-            ms = nm;
-            cap_ms = nc;
-        }
-        ms[nms++] = t;
-        counts[d]++;
-        char who[1100], mss[32];
-        snprintf(who, sizeof who, "%s, %s", p.surname, p.given_names);
-        snprintf(mss, sizeof mss, "%.3f", t);
-        const char *cells[6] = {p.flight_id, p.seq, who, pm_preclear_decision_name(d), why, mss};
-        if (pm_report_add_row(r, cells)) {
-            rc = pm_error_set(err, PM_ENOMEM, "preclear: out of memory");
-            goto out;
-        }
     }
-    if (nms) qsort(ms, nms, sizeof *ms, cmp_dbl);
-    pm_report_set_int(r, "passengers", (int64_t)nms);
-    pm_report_set_int(r, "cleared", counts[PM_PRECLEAR_CLEARED]);
-    pm_report_set_int(r, "refer", counts[PM_PRECLEAR_REFER]);
-    pm_report_set_int(r, "do_not_board", counts[PM_PRECLEAR_DO_NOT_BOARD]);
-    pm_report_set_real(r, "ms_p50", nms ? ms[(nms - 1) / 2] : 0);
-    pm_report_set_real(r, "ms_p95", nms ? ms[(size_t)ceil(0.95 * (double)nms) - 1] : 0);
-    pm_report_set_real(r, "ms_max", nms ? ms[nms - 1] : 0);
-    *out = r;
-    r = NULL;
 out:
-    pm_report_free(r);
-    free(ms);
     free(hdr);
     free(row);
+    return rc;
+}
+
+int pm_preclear_manifest_each(const char *data, size_t len, const char *name, pm_dob_t departure,
+                              pm_preclear_passenger_each_fn fn, void *ctx, pm_error_t *err)
+{
+    if (!data || !fn) return pm_error_set(err, PM_EINVAL, "preclear: NULL argument");
+    return each_passenger(data, len, name, departure, fn, ctx, err);
+}
+
+typedef struct run_ctx {
+    const pm_preclear_options_t *o;
+    pm_report_t *r;
+    double *ms;
+    size_t nms, cap_ms;
+    int64_t counts[3];
+} run_ctx_t;
+
+static int decide_row(void *ctx, const pm_preclear_passenger_t *p, pm_error_t *err)
+{
+    run_ctx_t *x = ctx;
+    uint64_t t0 = pm_now_ns();
+    pm_preclear_decision_t d;
+    char why[1024];
+    int rc = pm_preclear_passenger(x->o, p, &d, why, sizeof why, err);
+    if (rc) return rc;
+    double t = (double)(pm_now_ns() - t0) / 1e6;
+    if (x->nms == x->cap_ms) {
+        size_t nc = x->cap_ms ? x->cap_ms * 2 : 256;
+        double *nm = realloc(x->ms, nc * sizeof *nm);
+        if (!nm) return pm_error_set(err, PM_ENOMEM, "preclear: out of memory");
+        x->ms = nm;
+        x->cap_ms = nc;
+    }
+    x->ms[x->nms++] = t;
+    x->counts[d]++;
+    char who[1100], mss[32];
+    snprintf(who, sizeof who, "%s, %s", p->surname, p->given_names);
+    snprintf(mss, sizeof mss, "%.3f", t);
+    const char *cells[6] = {p->flight_id, p->seq, who, pm_preclear_decision_name(d), why, mss};
+    if (pm_report_add_row(x->r, cells)) return pm_error_set(err, PM_ENOMEM, "preclear: out of memory");
+    return PM_OK;
+}
+
+int pm_preclear_manifest(const pm_preclear_options_t *o, const char *data, size_t len,
+                         const char *name, pm_report_t **out, pm_error_t *err)
+{
+    *out = NULL;
+    static const char *const cols[] = {"flight_id", "passenger_seq", "name", "decision",
+                                       "reasons",   "ms"};
+    run_ctx_t x = {.o = o, .r = pm_report_new_table(6, cols)};
+    if (!x.r) return pm_error_set(err, PM_ENOMEM, "preclear: out of memory");
+    int rc = each_passenger(data, len, name, o->departure, decide_row, &x, err);
+    if (!rc) {
+        size_t nms = x.nms;
+        double *ms = x.ms;
+        if (nms) qsort(ms, nms, sizeof *ms, cmp_dbl);
+        pm_report_set_int(x.r, "passengers", (int64_t)nms);
+        pm_report_set_int(x.r, "cleared", x.counts[PM_PRECLEAR_CLEARED]);
+        pm_report_set_int(x.r, "refer", x.counts[PM_PRECLEAR_REFER]);
+        pm_report_set_int(x.r, "do_not_board", x.counts[PM_PRECLEAR_DO_NOT_BOARD]);
+        pm_report_set_real(x.r, "ms_p50", nms ? ms[(nms - 1) / 2] : 0);
+        pm_report_set_real(x.r, "ms_p95", nms ? ms[(size_t)ceil(0.95 * (double)nms) - 1] : 0);
+        pm_report_set_real(x.r, "ms_max", nms ? ms[nms - 1] : 0);
+        *out = x.r;
+        x.r = NULL;
+    }
+    pm_report_free(x.r);
+    free(x.ms);
     return rc;
 }
 

@@ -100,6 +100,11 @@ int pm__vet_journal_open(pm__vet_journal_t *j, const char *path, const char *coh
     int rc = exec(j, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", err);
     if (!rc)
         rc = exec(j, schema, err);
+    /* the R14 review item of a match (journals written before it had none) */
+    if (!rc && sqlite3_exec(j->db, "ALTER TABLE applicants ADD COLUMN review_id INTEGER "
+                                   "NOT NULL DEFAULT 0", NULL, NULL, NULL) != SQLITE_OK &&
+        !strstr(sqlite3_errmsg(j->db), "duplicate column"))
+        rc = db_fail(j, PM_EDB, "schema", err);
     if (!rc)
         rc = exec(j, "BEGIN IMMEDIATE", err);
     if (!rc)
@@ -220,14 +225,30 @@ int pm__vet_journal_error(pm__vet_journal_t *j, int64_t seq, const char *message
 
 int pm__vet_journal_done(pm__vet_journal_t *j, int64_t seq, const char *outcome,
                          const char *recapture, const char *candidates, int local_hits,
-                         pm_error_t *err)
+                         int64_t review_id, pm_error_t *err)
 {
-    return update(j,
-                  "UPDATE applicants SET state = 'done', outcome = ?, recapture = ?, "
-                  "candidates = ?, local_hits = ?, last_error = NULL, "
-                  "updated = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE seq = ?",
-                  seq, outcome, recapture ? recapture : "", candidates ? candidates : "",
-                  local_hits, err);
+    pthread_mutex_lock(&j->lock);
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(j->db,
+                           "UPDATE applicants SET state = 'done', outcome = ?1, recapture = ?2, "
+                           "candidates = ?3, local_hits = ?4, review_id = ?5, last_error = NULL, "
+                           "updated = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE seq = ?6",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_fail(j, PM_EDB, "update", err);
+    } else {
+        sqlite3_bind_text(st, 1, outcome, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, recapture ? recapture : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, candidates ? candidates : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 4, local_hits);
+        sqlite3_bind_int64(st, 5, review_id);
+        sqlite3_bind_int64(st, 6, seq);
+        if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(j->db) != 1)
+            rc = db_fail(j, PM_EDB, "update", err);
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&j->lock);
+    return rc;
 }
 
 int pm__vet_journal_each(pm__vet_journal_t *j, pm__vet_row_fn fn, void *ctx, pm_error_t *err)
@@ -237,7 +258,7 @@ int pm__vet_journal_each(pm__vet_journal_t *j, pm__vet_row_fn fn, void *ctx, pm_
     int rc = 0;
     if (sqlite3_prepare_v2(j->db,
                            "SELECT seq, applicant, file, state, outcome, attempts, recapture, "
-                           "local_hits, candidates, last_error FROM applicants ORDER BY seq",
+                           "local_hits, candidates, last_error, review_id FROM applicants ORDER BY seq",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = db_fail(j, PM_EDB, "read", err);
     } else {
@@ -254,6 +275,7 @@ int pm__vet_journal_each(pm__vet_journal_t *j, pm__vet_row_fn fn, void *ctx, pm_
                 .local_hits = sqlite3_column_int(st, 7),
                 .candidates = (const char *)sqlite3_column_text(st, 8),
                 .last_error = (const char *)sqlite3_column_text(st, 9),
+                .review_id = sqlite3_column_int64(st, 10),
             };
             rc = fn(ctx, &r, err);
         }

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "perimeter/an2k.h"
 #include "perimeter/core.h"
 #include "perimeter/gallery.h"
 #include "perimeter/node.h"
@@ -110,11 +112,131 @@ static int parse_candidates(json_t *arr, pm_vet_answer_t *out)
     return 0;
 }
 
+/* A 403 refusal or another status without an answer (shared by both forms). */
+static int non_answer(long status, json_t *a, pm_vet_answer_t *out, pm_error_t *err)
+{
+    if (status == 403 && json_is_object(a) &&
+        (json_is_string(json_object_get(a, "rule")) || json_is_string(json_object_get(a, "code")))) {
+        /* a refusal by the partner's policy: the rule it names, or R1 for
+         * the node's purpose_refused */
+        const char *rule = json_string_value(json_object_get(a, "rule"));
+        const char *code = json_string_value(json_object_get(a, "code"));
+        const char *msg = json_string_value(json_object_get(a, "message"));
+        if (!rule && code && strcmp(code, "purpose_refused") == 0)
+            rule = "R1";
+        if (!rule)
+            return pm_error_set(err, PM_EDENIED, "HTTP 403 %s: %s", code ? code : "",
+                                msg ? msg : "");
+        out->result = PM_VET_REFUSED;
+        snprintf(out->rule, sizeof out->rule, "%s", rule);
+        snprintf(out->reason, sizeof out->reason, "%s", msg ? msg : (code ? code : ""));
+        return 0;
+    }
+    const char *code = json_is_object(a) ? json_string_value(json_object_get(a, "code")) : NULL;
+    const char *msg = json_is_object(a) ? json_string_value(json_object_get(a, "message")) : NULL;
+    return pm_error_set(err, status == 503 ? PM_EBUSY : PM_ENET,
+                        "no answer from the partner: HTTP %ld %s%s%s", status, code ? code : "",
+                        msg ? ": " : "", msg ? msg : "");
+}
+
+/* The ANSI/NIST form: PMSR out, PMRS back. */
+static int node_query_an2k(const pm_vet_node_transport_t *t, const pm_vet_query_t *q,
+                           pm_vet_answer_t *out, pm_error_t *err)
+{
+    char date[9];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%Y%m%d", &tm);
+    pm_an2k_search_t s = {.header = {.date = date,
+                                     .dai = t->partner,
+                                     .ori = t->ori ? t->ori : "XXX",
+                                     .tcn = q->transaction_id},
+                          .purpose = q->purpose,
+                          .views = q->fingers,
+                          .nviews = q->nfingers};
+    pm_an2k_txn_t req;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    int rc = pm_an2k_search_build(&s, &req, err);
+    if (rc)
+        return rc;
+    rc = pm_an2k_write(&req, &bytes, &len, err);
+    pm_an2k_free(&req);
+    if (rc)
+        return rc;
+    char path[128], review[32];
+    snprintf(path, sizeof path, "/v1/partners/%s/query/vetting", t->partner);
+    pm_node_request_t rq = {
+        .base_url = t->base_url,
+        .ca_file = t->ca_file,
+        .token = t->token,
+        .timeout_s = t->timeout_s,
+        .max_response = (size_t)1 << 20,
+    };
+    long status = 0;
+    pm_buf_t resp = {0};
+    rc = pm_node_call_header(&rq, "POST", path, bytes, len, "application/octet-stream", &status,
+                             &resp, "Perimeter-Review-Id", review, sizeof review, err);
+    free(bytes);
+    if (rc) {
+        pm_buf_free(&resp);
+        return rc;
+    }
+    memset(out, 0, sizeof *out);
+    if (status == 200) {
+        pm_an2k_txn_t at;
+        memset(&at, 0, sizeof at);
+        pm_an2k_vetting_t *v = calloc(1, sizeof *v);
+        rc = v ? pm_an2k_read(resp.data, resp.len, &at, err)
+               : pm_error_set(err, PM_ENOMEM, "out of memory");
+        if (!rc)
+            rc = pm_an2k_vetting_parse(&at, v, err);
+        pm_an2k_free(&at);
+        if (!rc && (strcmp(v->tot, PM_AN2K_TOT_RESPONSE) != 0 ||
+                    strcmp(v->tcr, q->transaction_id) != 0))
+            rc = pm_error_set(err, PM_EFORMAT, "partner answer: TOT %s TCR %s is not the response "
+                              "to %s", v->tot, v->tcr, q->transaction_id);
+        if (!rc) {
+            snprintf(out->partner_ref, sizeof out->partner_ref, "%s", v->tcn);
+            out->result = v->match == 1 ? PM_VET_MATCH : PM_VET_NO_MATCH;
+            for (size_t i = 0; i < v->ncandidates && i < PM_VET_MAX_CANDIDATES; i++) {
+                snprintf(out->candidates[i].subject, sizeof out->candidates[i].subject, "%s",
+                         v->candidates[i].id);
+                out->candidates[i].score = v->candidates[i].score;
+                out->ncandidates++;
+            }
+            json_t *d = json_object();
+            for (size_t i = 0; d && i < v->ndisclosed; i++)
+                json_object_set_new(d, v->disclosed[i].name, json_string(v->disclosed[i].value));
+            char *dt = d && v->ndisclosed ? json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER)
+                                          : NULL;
+            json_decref(d);
+            if (dt && strlen(dt) < sizeof out->disclosed)
+                snprintf(out->disclosed, sizeof out->disclosed, "%s", dt);
+            free(dt);
+            char *end;
+            long long rid = strtoll(review, &end, 10);
+            if (out->result == PM_VET_MATCH && review[0] && !*end && rid > 0)
+                out->review_id = rid;
+        }
+        free(v);
+    } else {
+        json_t *a = resp.len ? json_loadb((const char *)resp.data, resp.len, 0, NULL) : NULL;
+        rc = non_answer(status, a, out, err);
+        json_decref(a);
+    }
+    pm_buf_free(&resp);
+    return rc;
+}
+
 int pm_vet_node_query(void *ctx, const pm_vet_query_t *q, pm_vet_answer_t *out, pm_error_t *err)
 {
     const pm_vet_node_transport_t *t = ctx;
     if (!t || !t->base_url || !t->partner || !q || !out)
         return pm_error_set(err, PM_EINVAL, "node transport: bad arguments");
+    if (t->an2k)
+        return node_query_an2k(t, q, out, err);
     pm_buf_t iso = {0};
     int rc = pm_tmpl_write(PM_TMPL_ISO, q->fingers, q->nfingers, &iso, err);
     if (rc) {
@@ -166,6 +288,9 @@ int pm_vet_node_query(void *ctx, const pm_vet_query_t *q, pm_vet_answer_t *out, 
             out->result = PM_VET_NO_MATCH;
         } else if (res && strcmp(res, "match") == 0) {
             out->result = PM_VET_MATCH;
+            json_t *rid = json_object_get(a, "review_id");
+            if (json_is_integer(rid) && json_integer_value(rid) > 0)
+                out->review_id = (int64_t)json_integer_value(rid);
             json_t *cands = json_object_get(a, "candidates");
             if (json_is_array(cands) && parse_candidates(cands, out) != 0)
                 rc = pm_error_set(err, PM_EFORMAT, "partner answer: malformed candidates");
@@ -185,31 +310,8 @@ int pm_vet_node_query(void *ctx, const pm_vet_query_t *q, pm_vet_answer_t *out, 
         } else {
             rc = pm_error_set(err, PM_EFORMAT, "partner answer: no \"result\" of match/no_match");
         }
-    } else if (status == 403 && json_is_object(a) &&
-               (json_is_string(json_object_get(a, "rule")) ||
-                json_is_string(json_object_get(a, "code")))) {
-        /* a refusal by the partner's policy: the rule it names, or R1 for
-         * the node's purpose_refused */
-        const char *rule = json_string_value(json_object_get(a, "rule"));
-        const char *code = json_string_value(json_object_get(a, "code"));
-        const char *msg = json_string_value(json_object_get(a, "message"));
-        if (!rule && code && strcmp(code, "purpose_refused") == 0)
-            rule = "R1";
-        if (!rule) {
-            rc = pm_error_set(err, PM_EDENIED, "HTTP 403 %s: %s", code ? code : "",
-                              msg ? msg : "");
-        } else {
-            out->result = PM_VET_REFUSED;
-            snprintf(out->rule, sizeof out->rule, "%s", rule);
-            snprintf(out->reason, sizeof out->reason, "%s", msg ? msg : (code ? code : ""));
-        }
     } else {
-        const char *code = json_is_object(a) ? json_string_value(json_object_get(a, "code")) : NULL;
-        const char *msg =
-            json_is_object(a) ? json_string_value(json_object_get(a, "message")) : NULL;
-        rc = pm_error_set(err, status == 503 ? PM_EBUSY : PM_ENET,
-                          "no answer from the partner: HTTP %ld %s%s%s", status, code ? code : "",
-                          msg ? ": " : "", msg ? msg : "");
+        rc = non_answer(status, a, out, err);
     }
     json_decref(a);
     pm_buf_free(&resp);

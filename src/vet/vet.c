@@ -440,9 +440,16 @@ static int write_case(run_t *r, const pm__vet_applicant_t *a, const char *tcn, i
     } else {
         json_object_set_new(root, "partner", json_null());
     }
-    if (outcome == OUT_MATCH)
-        json_object_set_new(root, "review",
-                            json_pack("{s:s, s:s}", "status", "pending", "rule", "R14"));
+    if (outcome == OUT_MATCH) {
+        /* R14: nothing is decided on a match until an officer confirms it;
+         * through a node the match is already in its review queue */
+        json_t *rv = json_pack("{s:s, s:s}", "status", "pending", "rule", "R14");
+        if (ans->review_id > 0) {
+            json_object_set_new(rv, "review_id", json_integer((json_int_t)ans->review_id));
+            json_object_set_new(rv, "queue", json_string("node /v1/reviews"));
+        }
+        json_object_set_new(root, "review", rv);
+    }
     json_object_set_new(root, "timings_ms",
                         json_pack("{s:f, s:f, s:f, s:f}", "capture", ms[0], "local", ms[1],
                                   "partner", ms[2], "total", ms[3]));
@@ -577,7 +584,7 @@ static int vet_one(run_t *r, pm__vet_applicant_t *a)
             json_decref(ca);
         }
         rc = pm__vet_journal_done(&r->journal, a->seq, outcome_names[outcome], recap, cands,
-                                  (int)nl, &e);
+                                  (int)nl, outcome == OUT_MATCH ? ans->review_id : 0, &e);
     }
     if (!rc) {
         pthread_mutex_lock(&r->lock);
@@ -669,12 +676,13 @@ static int on_row(void *ctx, const pm__vet_row_t *row, pm_error_t *err)
         json_t *c = row->candidates ? json_loads(row->candidates, 0, NULL) : NULL;
         char cf[4200];
         snprintf(cf, sizeof cf, "%s/%s.json", x->r->cases_dir, row->applicant);
-        json_array_append_new(x->adjudication,
-                              json_pack("{s:s, s:I, s:s, s:o, s:s, s:s, s:s}", "applicant",
-                                        row->applicant, "journal_seq", (json_int_t)row->seq,
-                                        "purpose", x->r->o->purpose, "candidates",
-                                        c ? c : json_array(), "case_file", cf, "status",
-                                        "pending_review", "rule", "R14"));
+        json_t *item = json_pack("{s:s, s:I, s:s, s:o, s:s, s:s, s:s}", "applicant",
+                                 row->applicant, "journal_seq", (json_int_t)row->seq, "purpose",
+                                 x->r->o->purpose, "candidates", c ? c : json_array(),
+                                 "case_file", cf, "status", "pending_review", "rule", "R14");
+        if (item && row->review_id > 0)
+            json_object_set_new(item, "review_id", json_integer((json_int_t)row->review_id));
+        json_array_append_new(x->adjudication, item);
     }
     return 0;
 }

@@ -33,6 +33,7 @@ typedef struct pm__vet_row {
     int64_t seq;
     const char *applicant, *file, *state, *outcome, *recapture, *candidates, *last_error;
     int attempts, local_hits;
+    int64_t review_id; /* R14 review item of a match in the asking node's queue (0: none) */
 } pm__vet_row_t;
 typedef int (*pm__vet_row_fn)(void *ctx, const pm__vet_row_t *r, pm_error_t *err);
 
@@ -52,7 +53,7 @@ int pm__vet_journal_error(pm__vet_journal_t *j, int64_t seq, const char *message
 /* Committed after the case file is written: the outcome counts from here on. */
 int pm__vet_journal_done(pm__vet_journal_t *j, int64_t seq, const char *outcome,
                          const char *recapture, const char *candidates, int local_hits,
-                         pm_error_t *err);
+                         int64_t review_id, pm_error_t *err);
 /* Every row in seq order. */
 int pm__vet_journal_each(pm__vet_journal_t *j, pm__vet_row_fn fn, void *ctx, pm_error_t *err);
 

@@ -14,7 +14,14 @@ PERIMETER_DEMO_DIR=$tmp/demo bash "$src/scripts/demo.sh" "$bin" >"$tmp/demo.log"
     fail "demo failed: $(tail -20 "$tmp/demo.log")"
 assert_contains "$tmp/demo.log" 'applicants 12: done 12, pending 0'
 assert_contains "$tmp/demo.log" '  12 applicants as the truth says, 0 not'
-[ "$(grep -c '^intact: .* 1 of 1 signed checkpoints matched' "$tmp/demo.log")" = 2 ] ||
+# R14: every seeded applicant found AND confirmed through the node's review
+# queue, nobody else; adverse action refused before the confirmation
+assert_contains "$tmp/demo.log" 'ground truth: 3 seeded in the US gallery, 3 found and confirmed through review; missed 0, confirmed but not seeded 0'
+[ "$(grep -c 'adverse decision before confirmation: refused R14; after: allowed true' "$tmp/demo.log")" = 3 ] ||
+    fail "review gate: $(grep 'adverse decision' "$tmp/demo.log")"
+# every checkpoint the partner holds matched (the demo's own, and any the
+# nodes' checkpoint job signed meanwhile on a slow machine)
+[ "$(grep -cE '^intact: .* ([1-9][0-9]*) of \1 signed checkpoints matched' "$tmp/demo.log")" = 2 ] ||
     fail "logs not verified: $(grep -A1 "log, checked" "$tmp/demo.log")"
 can=$(wc -l <"$tmp/demo/gen/CAN.csv")
 usa=$(wc -l <"$tmp/demo/gen/USA.csv")

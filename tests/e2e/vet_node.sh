@@ -51,6 +51,17 @@ known=$(awk -F, 'NR > 1 && $3 != "" { print $1 }' coh/truth.csv)
 # USA disclosed the known subject's surname under this purpose's allow-list
 jq -e '.partner.disclosed | tostring | test("KNOWN")' "run1/cases/$known.json" >/dev/null ||
     fail "no disclosure in the case file: $(cat "run1/cases/$known.json")"
+# R14: the match is in CAN's review queue; the case file and the adjudication
+# list name the item, nothing else is queued
+rid=$(jq -r '.review.review_id' "run1/cases/$known.json")
+[ "$rid" -ge 1 ] 2>/dev/null || fail "no review item in the case file: $(cat "run1/cases/$known.json")"
+[ "$(jq -r .review_id run1/adjudication.jsonl)" = "$rid" ] || fail "adjudication: $(cat run1/adjudication.jsonl)"
+curl -sS --cacert pair/CAN/ca/ca.pem -H "Authorization: Bearer $tok" \
+    "$(url CAN)/v1/reviews?status=pending" >reviews.json || fail "reviews"
+[ "$(jq '.reviews | length' reviews.json)" = 1 ] || fail "queue: $(cat reviews.json)"
+[ "$(jq -r ".reviews[0].id" reviews.json)" = "$rid" ] || fail "queue: $(cat reviews.json)"
+[ "$(jq -r ".reviews[0].txn" reviews.json)" = "$(jq -r .transaction_id "run1/cases/$known.json")" ] ||
+    fail "queued under another transaction: $(cat reviews.json)"
 # no name ever reaches the partner (R5)
 name=$("$bin" an2k dump coh/applicants/A000001.an2 | sed -n 's/.*\[2.018\]=\([^,]*\),.*/\1/p')
 [ -n "$name" ] || fail "no name in the transaction"
