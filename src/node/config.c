@@ -327,11 +327,20 @@ int pm_node_config_load(const char *path, pm_node_config_t *cfg, pm_error_t *err
     int rc = pm_file_read(cfg->path, CONFIG_MAX_BYTES, &data, &len, err);
     if (rc)
         return rc;
-    json_t *root = NULL;
-    rc = pm__json_parse(data, len, &root, err);
+    rc = pm__node_config_parse(data, len, dir, cfg, err);
     free(data);
     if (rc)
-        return pm_error_prefix(err, "%s", path);
+        pm_error_prefix(err, "%s", path);
+    return rc;
+}
+
+int pm__node_config_parse(const void *data, size_t len, const char *dir, pm_node_config_t *cfg,
+                          pm_error_t *err)
+{
+    json_t *root = NULL;
+    int rc = pm__json_parse(data, len, &root, err);
+    if (rc)
+        return rc;
     static const pm__jfield_t top[] = {
         {"country", JSON_STRING, 1, 3}, {"store", JSON_STRING, 1, 0},
         {"listen", JSON_OBJECT, 1, 0},  {"tls", JSON_OBJECT, 1, 0},
@@ -438,10 +447,8 @@ int pm_node_config_load(const char *path, pm_node_config_t *cfg, pm_error_t *err
     }
 out:
     json_decref(root);
-    if (rc) {
-        pm_error_prefix(err, "%s", path);
+    if (rc)
         pm_node_config_free(cfg);
-    }
     return rc;
 }
 

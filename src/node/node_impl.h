@@ -105,6 +105,44 @@ int pm__probe_has_biographic(const char *format, const uint8_t *d, size_t n);
 /* Overwrites every view (the probe is destroyed, R6). */
 void pm__probe_wipe(pm__probe_t *p);
 
+/* ---- configuration (config.c) ---- */
+
+/* The configuration text (already read) into cfg, whose limits hold the
+ * defaults and path the file's name; relative paths resolve against dir.
+ * pm_node_config_load is this after reading the file; the fuzz target
+ * fuzz/fuzz_node_config.c calls it directly. Frees cfg on failure. */
+int pm__node_config_parse(const void *data, size_t len, const char *dir, pm_node_config_t *cfg,
+                          pm_error_t *err);
+
+/* ---- request bodies (bodies.c) ---- */
+
+/* One route's JSON body: its keys, and optionally one nested object and one
+ * array of objects whose items are checked too ("person", "fingers[i]"). */
+typedef struct pm__jbody {
+    const char *name; /* e.g. "gallery_enrol" (fuzz target, messages) */
+    const pm__jfield_t *fields;
+    size_t n;
+    const char *object_key;
+    const pm__jfield_t *object_fields;
+    size_t object_n;
+    const char *array_key;
+    const pm__jfield_t *array_fields;
+    size_t array_n;
+} pm__jbody_t;
+extern const pm__jfield_t pm__body_finger_fields[3];  /* {position?, format, data} */
+extern const pm__jfield_t pm__body_person_fields[11]; /* enrol's "person" */
+extern const pm__jbody_t pm__body_login, pm__body_partner_biographic, pm__body_partner_biometric,
+    pm__body_review_decision, pm__body_review_act, pm__body_partner_correction,
+    pm__body_transfer, pm__body_enrol, pm__body_identify, pm__body_verify;
+/* Every body above, in a fixed order (NULL past the end). */
+size_t pm__body_count(void);
+const pm__jbody_t *pm__body_at(size_t i);
+/* Parses data as one JSON object (pm__json_parse: PM_EFORMAT) and checks it
+ * and its nested object/array items against b (PM_EVALIDATION, field set to
+ * the offending key). On success *out is the object (json_decref it). */
+int pm__body_parse(const pm__jbody_t *b, const void *data, size_t len, json_t **out, char *field,
+                   size_t cap, pm_error_t *err);
+
 /* ---- worker pool (pool.c) ---- */
 
 typedef struct pm__pool pm__node_pool_t;
