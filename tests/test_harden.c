@@ -84,11 +84,55 @@ static void test_body_nested_refusals(void **state)
     assert_null(pm__body_at(pm__body_count()));
 }
 
+/* The token bucket of limits.partner_rate / officer_rate. */
+static void test_rate_bucket(void **state)
+{
+    (void)state;
+    double tok = 0;
+    uint64_t last = 0, t = 1000000000ull;
+    int ok = 0;
+    for (int i = 0; i < 10; i++) /* burst 3 at 2/s: three at once, then refused */
+        ok += pm__bucket_take(&tok, &last, 2.0, 3.0, t);
+    assert_int_equal(ok, 3);
+    assert_int_equal(pm__bucket_take(&tok, &last, 2.0, 3.0, t + 400000000ull), 0);
+    assert_int_equal(pm__bucket_take(&tok, &last, 2.0, 3.0, t + 600000000ull), 1);
+    /* a long idle time refills to the burst, never past it */
+    t += 100ull * 1000000000ull;
+    ok = 0;
+    for (int i = 0; i < 10; i++)
+        ok += pm__bucket_take(&tok, &last, 2.0, 3.0, t);
+    assert_int_equal(ok, 3);
+    /* rate 0: no limit */
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(pm__bucket_take(&tok, &last, 0, 0, t), 1);
+    /* per officer: one officer's bucket does not limit another */
+    pm_node_limits_t l;
+    pm_node_limits_default(&l);
+    l.officer_rate = 1;
+    l.officer_burst = 2;
+    pm__rates_t *r = NULL;
+    pm_error_t e;
+    assert_int_equal(pm__rates_new(&l, &r, &e), PM_OK);
+    assert_int_equal(pm__rate_take_officer(r, "alice", t), 1);
+    assert_int_equal(pm__rate_take_officer(r, "alice", t), 1);
+    assert_int_equal(pm__rate_take_officer(r, "alice", t), 0);
+    assert_int_equal(pm__rate_take_officer(r, "bob", t), 1);
+    /* 300 other names pass through the 256 slots; alice's bucket may be
+     * recycled, which only ever gives back a full bucket */
+    char name[16];
+    for (int i = 0; i < 300; i++) {
+        snprintf(name, sizeof name, "o%d", i);
+        assert_int_equal(pm__rate_take_officer(r, name, t + 1), 1);
+    }
+    pm__rates_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vet_refusal_needs_rule),
         cmocka_unit_test(test_body_nested_refusals),
+        cmocka_unit_test(test_rate_bucket),
     };
     return PM_RUN_TESTS("harden", tests, NULL, NULL);
 }

@@ -105,6 +105,36 @@ int pm__probe_has_biographic(const char *format, const uint8_t *d, size_t n);
 /* Overwrites every view (the probe is destroyed, R6). */
 void pm__probe_wipe(pm__probe_t *p);
 
+/* ---- request rate limits (rate.c) ---- */
+
+typedef struct pm__rates pm__rates_t;
+int pm__rates_new(const pm_node_limits_t *l, pm__rates_t **out, pm_error_t *err);
+void pm__rates_free(pm__rates_t *r);
+/* One token bucket step: refills *tokens at rate per second (capped at
+ * burst; a bucket never used, last_ns 0, starts full) and takes one token.
+ * 1 if the request may go, 0 if it is over the rate; rate <= 0 means no limit. */
+int pm__bucket_take(double *tokens, uint64_t *last_ns, double rate, double burst, uint64_t now_ns);
+/* The same for partner pi's bucket / the named officer's bucket. */
+int pm__rate_take_partner(pm__rates_t *r, size_t pi, uint64_t now_ns);
+int pm__rate_take_officer(pm__rates_t *r, const char *name, uint64_t now_ns);
+
+/* ---- slow-loris guard (guard.c) ---- */
+
+struct MHD_Connection;
+typedef struct pm__guard pm__guard_t;
+/* Starts the sweeper (header_timeout_s 0: no guard, calls are no-ops). */
+int pm__guard_start(unsigned header_timeout_s, pm__guard_t **out, pm_error_t *err);
+/* After MHD_stop_daemon. */
+void pm__guard_stop(pm__guard_t *g);
+/* MHD_OPTION_NOTIFY_CONNECTION: started != 0 when accepted, 0 when closed. */
+void pm__guard_notify(void *g, struct MHD_Connection *c, void **socket_context, int started);
+/* The request line and headers are in (on_request's first call) / the
+ * request ended (its completion): the deadline is cleared / set again. */
+void pm__guard_headers_done(pm__guard_t *g, struct MHD_Connection *c);
+void pm__guard_request_ended(pm__guard_t *g, struct MHD_Connection *c);
+/* Connections cut so far. */
+unsigned long long pm__guard_cut(pm__guard_t *g);
+
 /* ---- configuration (config.c) ---- */
 
 /* The configuration text (already read) into cfg, whose limits hold the
@@ -198,6 +228,9 @@ struct pm_node {
     pthread_mutex_t cp_mu;
     pthread_cond_t cp_cv;
     int cp_stop;
+    pm__rates_t *rates;             /* limits.partner_rate / officer_rate (rate.c) */
+    atomic_ullong rate_limited;     /* requests answered 429 */
+    pm__guard_t *guard;             /* limits.header_timeout_s (guard.c) */
 };
 
 void pm__node_log(const pm_node_t *node, int level, const char *fmt, ...)

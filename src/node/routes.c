@@ -249,10 +249,20 @@ static void h_metrics(pm__req_t *rq, pm_store_t *st)
                             "perimeter_gallery_available %d\n"
                             "# HELP perimeter_gallery_size Finger views in the loaded gallery.\n"
                             "# TYPE perimeter_gallery_size gauge\n"
-                            "perimeter_gallery_size %zu\n",
+                            "perimeter_gallery_size %zu\n"
+                            "# HELP perimeter_rate_limited_total Requests answered 429 "
+                            "(limits.partner_rate / officer_rate).\n"
+                            "# TYPE perimeter_rate_limited_total counter\n"
+                            "perimeter_rate_limited_total %llu\n"
+                            "# HELP perimeter_connections_cut_total Connections cut for not "
+                            "sending their headers in time (limits.header_timeout_s).\n"
+                            "# TYPE perimeter_connections_cut_total counter\n"
+                            "perimeter_connections_cut_total %llu\n",
                             atomic_load(&node->inflight), pm__node_pool_queued(node->pool),
                             pm__sessions_count(node->sessions), node->gallery ? 1 : 0,
-                            node->gallery ? pm_gallery_count(node->gallery) : (size_t)0);
+                            node->gallery ? pm_gallery_count(node->gallery) : (size_t)0,
+                            (unsigned long long)atomic_load(&node->rate_limited),
+                            pm__guard_cut(node->guard));
     if (rc) {
         pm_buf_free(&b);
         pm__reply_error(rq, 500, "internal", "metrics too large", NULL);
