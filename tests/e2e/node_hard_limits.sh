@@ -11,7 +11,7 @@ source "$(dirname "$0")/node_lib.inc"
 make_pair
 jq '.limits += {max_json_bytes: 4096, max_probe_bytes: 65536, max_header_bytes: 8192,
                 connections_per_ip: 4, header_timeout_s: 2, timeout_s: 30,
-                partner_rate: 5, partner_burst: 5, officer_rate: 5, officer_burst: 5}
+                partner_rate: 1, partner_burst: 5, officer_rate: 1, officer_burst: 5}
     | .partners[0].push = false' pair/CAN/node.json >c.json && mv c.json pair/CAN/node.json
 PERIMETER_PASSWORD=correct-horse "$bin" officer add --config pair/CAN/node.json alice >/dev/null
 PERIMETER_PASSWORD=correct-horse "$bin" officer add --config pair/CAN/node.json bob >/dev/null
@@ -79,7 +79,8 @@ curl -sS -D ph_all.txt -w '%{http_code}\n' --cacert $ca --cert pair/USA/node.pem
     --key pair/USA/node.key -H "$agr" "${urls[@]}" >rates.txt || true
 n200=$(grep -c '^200$' rates.txt || true); n429=$(grep -c '^429$' rates.txt || true)
 echo "partner: 12 requests at once: $n200 served, $n429 rate-limited"
-[ "$n200" -ge 5 ] && [ "$n200" -le 7 ] && [ "$n429" -ge 5 ] || fail "partner rate: $(tr '\n' ' ' <rates.txt)"
+# burst 5, then one a second: 5 served at once plus one per second the 12 took (slow under ASan)
+[ "$n200" -ge 5 ] && [ "$n200" -le 8 ] && [ "$n429" -ge 4 ] || fail "partner rate: $(tr '\n' ' ' <rates.txt)"
 assert_contains ph_all.txt '^[Rr]etry-[Aa]fter: 1' "the 429 answers"
 sleep 1.2
 code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert $ca --cert pair/USA/node.pem \
@@ -87,12 +88,13 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert $ca --cert pair/USA/node
 [ "$code" = 200 ] || fail "partner still limited after a second: $code"
 
 # 7. rate per officer: alice is limited, bob is not
+sleep 3 # alice spent 3 of her 5 on the probes: let the bucket refill (1 a second)
 urls=(); for i in $(seq 1 12); do urls+=(-o /dev/null "$base/v1/feed/status"); done
 curl -sS -w '%{http_code}\n' --cacert $ca -H "Authorization: Bearer $tok" \
     "${urls[@]}" >orates.txt || true
 n200=$(grep -c '^200$' orates.txt || true); n429=$(grep -c '^429$' orates.txt || true)
 echo "officer: 12 requests at once: $n200 served, $n429 rate-limited"
-[ "$n200" -ge 5 ] && [ "$n200" -le 7 ] && [ "$n429" -ge 5 ] || fail "officer rate: $(tr '\n' ' ' <orates.txt)"
+[ "$n200" -ge 5 ] && [ "$n200" -le 8 ] && [ "$n429" -ge 4 ] || fail "officer rate: $(tr '\n' ' ' <orates.txt)"
 tokb=$(login bob)
 code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert $ca -H "Authorization: Bearer $tokb" "$base/v1/feed/status" || true)
 [ "$code" = 200 ] || fail "bob limited by alice's rate: $code"
@@ -151,7 +153,7 @@ curl -sS -o m.txt --cacert $ca "$base/metrics"
 cut=$(awk '/^perimeter_connections_cut_total/ {print $2}' m.txt)
 [ "${cut:-0}" -ge 1 ] || fail "perimeter_connections_cut_total = ${cut:-none}"
 lim=$(awk '/^perimeter_rate_limited_total/ {print $2}' m.txt)
-[ "${lim:-0}" -ge 10 ] || fail "perimeter_rate_limited_total = ${lim:-none}"
+[ "${lim:-0}" -ge 8 ] || fail "perimeter_rate_limited_total = ${lim:-none}"
 healthy "the socket abuse"
 stop_node CAN
 [ "$node_rc" = 0 ] || fail "exit $node_rc"
