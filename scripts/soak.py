@@ -87,16 +87,18 @@ class Soak:
         self.agreement = self.run([self.bin, "agreement", "hash", "pair/CAN/agreement-USA.json"]).strip()
         env = dict(os.environ, PERIMETER_PASSWORD="correct-horse")
         self.run([self.bin, "officer", "add", "--config", "pair/CAN/node.json", "alice"], env=env)
-        rows = self.a.rows_per_s * (self.a.seconds + 30)
-        self.run([self.bin, "bench", "ingest", "--rows", str(rows), "--seed", "41", "--country",
-                  "CAN", "--write-jsonl", "rows.jsonl"])
-        lines = []
-        for ln in open(os.path.join(self.dir, "rows.jsonl")):
-            o = json.loads(ln)
-            o["direction"] = "entry"
-            lines.append(json.dumps(o, separators=(",", ":")))
-        n = self.a.rows_per_s
-        self.batches = ["\n".join(lines[i:i + n]) + "\n" for i in range(0, len(lines), n)]
+        self.batches = []
+        if self.a.rows_per_s > 0:  # 0: queries and identify only (the store does not grow)
+            rows = self.a.rows_per_s * (self.a.seconds + 30)
+            self.run([self.bin, "bench", "ingest", "--rows", str(rows), "--seed", "41",
+                      "--country", "CAN", "--write-jsonl", "rows.jsonl"])
+            lines = []
+            for ln in open(os.path.join(self.dir, "rows.jsonl")):
+                o = json.loads(ln)
+                o["direction"] = "entry"
+                lines.append(json.dumps(o, separators=(",", ":")))
+            n = self.a.rows_per_s
+            self.batches = ["\n".join(lines[i:i + n]) + "\n" for i in range(0, len(lines), n)]
         self.run([self.bin, "synth", "prints", "--fingers", str(self.a.subjects), "--impressions",
                   "2", "--seed", "9", "--out", "prints", "--threads", "2", "--size", "300x300"])
         pd = os.path.join(self.dir, "prints", "DB1_B")
@@ -130,6 +132,15 @@ class Soak:
             except (OSError, http.client.HTTPException):
                 time.sleep(0.1)
         raise RuntimeError("%s did not start" % cc)
+
+    def db_mib(self):
+        t = 0
+        for suffix in ("", "-wal"):
+            try:
+                t += os.path.getsize(os.path.join(self.dir, "pair", "CAN", "perimeter.db" + suffix))
+            except OSError:
+                pass
+        return t / 1048576.0
 
     def conn(self, ctx):
         return http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx, timeout=30)
@@ -243,7 +254,8 @@ class Soak:
             t.start()
         t0 = time.time()
         csv = open(os.path.join(self.dir, "soak.csv"), "w")
-        csv.write("t_s,can_rss_mib,usa_rss_mib,query_p50_ms,query_p99_ms,queries_per_s,errors\n")
+        csv.write("t_s,can_rss_mib,usa_rss_mib,query_p50_ms,query_p99_ms,queries_per_s,errors,"
+                  "can_db_mib\n")
         rows = []
         last_q = 0
         try:
@@ -258,14 +270,14 @@ class Soak:
                         raise RuntimeError("%s exited %d during the soak" % (cc, p.returncode))
                 row = (round(time.time() - t0, 1), rss_kib(self.procs["CAN"].pid) / 1024.0,
                        rss_kib(self.procs["USA"].pid) / 1024.0, pct(lat, 50), pct(lat, 99),
-                       (q - last_q) / float(self.a.sample), errs)
+                       (q - last_q) / float(self.a.sample), errs, self.db_mib())
                 last_q = q
                 rows.append(row)
-                csv.write("%.1f,%.1f,%.1f,%.2f,%.2f,%.1f,%d\n" % row)
+                csv.write("%.1f,%.1f,%.1f,%.2f,%.2f,%.1f,%d,%.1f\n" % row)
                 csv.flush()
                 if sys.stderr.isatty():
                     sys.stderr.write("\r%5.0f s  CAN %.0f MiB  USA %.0f MiB  p50 %.1f ms  p99 %.1f ms"
-                                     "  %.0f q/s  errors %d   " % row)
+                                     "  %.0f q/s  errors %d  db %.0f MiB  " % row)
         finally:
             self.stop.set()
             for t in ts:
@@ -297,6 +309,7 @@ class Soak:
             "can_rss_mib_first_min": mean(first, 1), "can_rss_mib_last_min": mean(last, 1),
             "usa_rss_mib_first_min": mean(first, 2), "usa_rss_mib_last_min": mean(last, 2),
             "can_rss_max_mib": round(max(r[1] for r in rows), 1),
+            "can_db_mib_first_min": mean(first, 7), "can_db_mib_last_min": mean(last, 7),
             "query_p50_ms_first_min": mean(first, 3), "query_p50_ms_last_min": mean(last, 3),
             "query_p99_ms_first_min": mean(first, 4), "query_p99_ms_last_min": mean(last, 4),
             "query_p99_ms_worst_window": round(max(r[4] for r in rows), 2),
