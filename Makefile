@@ -4,9 +4,10 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 TSAN_BUILD ?= build-tsan
+MATRIX_BUILD ?= build-matrix
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test demo sanitize tsan fuzz format clean
+.PHONY: all deps build test demo sanitize tsan fuzz builds format clean
 
 all: build
 
@@ -47,8 +48,18 @@ fuzz: deps
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPM_FUZZ=ON -DPM_WERROR=OFF
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
+# Compile-only matrix for CI: gcc and clang, Debug and Release, every target
+# (library, CLI, tests, benchmarks) with -Werror. Fails on the first warning.
+builds: deps
+	@set -e; for cc in gcc clang; do for bt in Debug Release; do \
+	  d=$(MATRIX_BUILD)/$$cc-$$bt; echo "== builds: $$cc $$bt ($$d)"; \
+	  CC=$$cc cmake -S . -B $$d -G Ninja -DCMAKE_BUILD_TYPE=$$bt -DPM_WERROR=ON >$$d.cmake.log 2>&1 \
+	    || { cat $$d.cmake.log; exit 1; }; \
+	  cmake --build $$d -j $(JOBS); \
+	done; done; echo "== builds: gcc and clang, Debug and Release, -Werror: ok"
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD) $(MATRIX_BUILD)

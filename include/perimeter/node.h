@@ -85,6 +85,20 @@ typedef struct pm_node_limits {
     unsigned feed_interval_ms;   /* idle poll of the feed job (default 500) */
     unsigned feed_backoff_max_ms; /* longest wait between retries (default 30000) */
     unsigned client_timeout_s;   /* one request to a partner (default 30) */
+    /* hardening (issue 18, docs/node.md "Limits") */
+    size_t max_header_bytes;     /* request line + headers of one request; more is answered
+                                    431 and the connection closed (default 64 KiB; it is
+                                    also the connection buffer MHD reads bodies through) */
+    unsigned connections_per_ip; /* concurrent connections from one address (default 128,
+                                    0 = no limit beyond connections) */
+    unsigned partner_rate;       /* requests per second per partner on partner routes
+                                    (default 500, 0 = no limit); over it: 429 */
+    unsigned partner_burst;      /* requests a partner may send at once (default 1000) */
+    unsigned officer_rate;       /* requests per second per officer name (default 50) */
+    unsigned officer_burst;      /* (default 200) */
+    unsigned header_timeout_s;   /* request line + headers must arrive within this many
+                                    seconds of the connection (or of the previous answer
+                                    on it); else it is cut: slow-loris (default 10, 0 = off) */
 } pm_node_limits_t;
 
 typedef struct pm_node_config {

@@ -313,9 +313,9 @@ int pm__plot_det_png(const char *path, const pm__plot_series_t *series, int nser
     return rc;
 }
 
-int pm__plot_lines_png(const char *path, const char *title, const char *xlabel, const char *ylabel,
-                       const double *x, int nx, const double *const *y, const char *const *names,
-                       const int *dashed, int nseries, pm_error_t *err)
+static int lines_png(const char *path, const char *title, const char *xlabel, const char *ylabel,
+                     const double *x, int nx, const double *const *y, const char *const *names,
+                     const int *dashed, int nseries, int percent, pm_error_t *err)
 {
     if (!path || !x || nx < 2 || !y || !names || nseries < 1)
         return pm_error_set(err, PM_EINVAL, "plot: nothing to draw");
@@ -330,6 +330,10 @@ int pm__plot_lines_png(const char *path, const char *title, const char *xlabel, 
         return pm_error_set(err, PM_EINVAL, "plot: empty x range");
     /* y from 0 to a round step above the maximum */
     double step = ymax > 5 ? 1.0 : ymax > 2 ? 0.5 : 0.25;
+    if (!percent) { /* 1, 2 or 5 times a power of ten: at most 10 lines */
+        double raw = ymax > 0 ? ymax / 8.0 : 1.0, mag = pow(10.0, floor(log10(raw)));
+        step = raw <= mag ? mag : raw <= 2 * mag ? 2 * mag : raw <= 5 * mag ? 5 * mag : 10 * mag;
+    }
     double top = (floor(ymax / step) + 1) * step;
     canvas_t c = {900, 600, NULL};
     c.rgb = malloc((size_t)c.w * (size_t)c.h * 3);
@@ -338,7 +342,8 @@ int pm__plot_lines_png(const char *path, const char *title, const char *xlabel, 
     rect(&c, 0, 0, c.w - 1, c.h - 1, white);
     panel_t p = {90, 60, 860, 520, xmin, xmax, 0, top};
     char buf[32];
-    for (int i = 0; i < nx; i++) {
+    int stride = (nx + 11) / 12; /* at most about 12 x labels */
+    for (int i = 0; i < nx; i += stride) {
         int gx = px(&p, x[i]);
         line(&c, gx, p.y0, gx, p.y1, grey, 1, 0);
         snprintf(buf, sizeof buf, "%g", x[i]);
@@ -347,7 +352,7 @@ int pm__plot_lines_png(const char *path, const char *title, const char *xlabel, 
     for (double v = 0; v <= top + 1e-9; v += step) {
         int gy = py(&p, v);
         line(&c, p.x0, gy, p.x1, gy, grey, 1, 0);
-        snprintf(buf, sizeof buf, "%g%%", v);
+        snprintf(buf, sizeof buf, percent ? "%g%%" : "%g", v);
         text(&c, p.x0 - text_width(buf, 1) - 4, gy - 3, buf, black, 1);
     }
     frame(&c, &p, title, xlabel, ylabel);
@@ -364,4 +369,18 @@ int pm__plot_lines_png(const char *path, const char *title, const char *xlabel, 
     int rc = write_png(path, &c, err);
     free(c.rgb);
     return rc;
+}
+
+int pm__plot_lines_png(const char *path, const char *title, const char *xlabel, const char *ylabel,
+                       const double *x, int nx, const double *const *y, const char *const *names,
+                       const int *dashed, int nseries, pm_error_t *err)
+{
+    return lines_png(path, title, xlabel, ylabel, x, nx, y, names, dashed, nseries, 1, err);
+}
+
+int pm__plot_values_png(const char *path, const char *title, const char *xlabel,
+                        const char *ylabel, const double *x, int nx, const double *const *y,
+                        const char *const *names, int nseries, pm_error_t *err)
+{
+    return lines_png(path, title, xlabel, ylabel, x, nx, y, names, NULL, nseries, 0, err);
 }

@@ -24,4 +24,10 @@ int pm__plot_lines_png(const char *path, const char *title, const char *xlabel, 
                        const double *x, int nx, const double *const *y, const char *const *names,
                        const int *dashed, int nseries, pm_error_t *err);
 
+/* The same with plain values on the y axis (ticks at 1, 2 or 5 times a power
+ * of ten, no percent sign) and at most about 12 x labels: time series. */
+int pm__plot_values_png(const char *path, const char *title, const char *xlabel,
+                        const char *ylabel, const double *x, int nx, const double *const *y,
+                        const char *const *names, int nseries, pm_error_t *err);
+
 #endif

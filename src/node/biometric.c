@@ -45,9 +45,7 @@ static int b64_decode(const char *b64, uint8_t **out, size_t *out_len, size_t *o
  * answers 400/422 and returns -1 on a bad item. */
 int pm__read_fingers(pm__req_t *rq, const json_t *arr, pm__probe_t *p)
 {
-    static const pm__jfield_t f[] = {{"position", JSON_INTEGER, 0, 0},
-                                     {"format", JSON_STRING, 1, 16},
-                                     {"data", JSON_STRING, 1, 0}};
+    const pm__jfield_t *f = pm__body_finger_fields;
     memset(p, 0, sizeof *p);
     size_t i;
     json_t *v;
@@ -432,14 +430,7 @@ out:
 /* POST /v1/partner/query/biometric: the JSON form (docs/API.md). */
 void pm__h_partner_query_biometric(pm__req_t *rq, pm_store_t *st)
 {
-    static const pm__jfield_t f[] = {
-        {"transaction_id", JSON_STRING, 1, 64}, {"purpose", JSON_STRING, 1, PM_AGR_CODE_MAX - 1},
-        {"format", JSON_STRING, 1, 16},         {"data", JSON_STRING, 1, 0},
-        /* biographic data: accepted only to be judged by R5 */
-        {"surname", JSON_STRING, 0, PM_NAME_MAX}, {"given_names", JSON_STRING, 0, PM_NAME_MAX},
-        {"date_of_birth", JSON_STRING, 0, 10},    {"citizenship", JSON_STRING, 0, 3},
-    };
-    json_t *o = pm__json_body(rq, f, sizeof f / sizeof f[0]);
+    json_t *o = pm__json_body(rq, &pm__body_partner_biometric);
     if (!o)
         return;
     bio_query_t q = {pm__json_str(o, "purpose"), pm__json_str(o, "transaction_id"),
@@ -606,19 +597,8 @@ static int subject_put(pm_store_t *st, uint64_t id, const json_t *person, pm_err
  * store first (system of record, one transaction), then the in-memory gallery. */
 void pm__h_gallery_enrol(pm__req_t *rq, pm_store_t *st)
 {
-    static const pm__jfield_t f[] = {
-        {"subject", JSON_INTEGER, 1, 0}, {"encounter", JSON_INTEGER, 0, 0},
-        {"person", JSON_OBJECT, 0, 0},   {"fingers", JSON_ARRAY, 1, PM__PROBE_MAX},
-    };
-    static const pm__jfield_t pf[] = {
-        {"surname", JSON_STRING, 0, PM_NAME_MAX},   {"given_names", JSON_STRING, 0, PM_NAME_MAX},
-        {"date_of_birth", JSON_STRING, 0, 10},      {"citizenship", JSON_STRING, 0, 3},
-        {"sex", JSON_STRING, 0, 1},                 {"status", JSON_STRING, 0, 23},
-        {"persecution_by", JSON_STRING, 0, 3},      {"prior_adverse_decision", JSON_TRUE, 0, 0},
-        {"refused", JSON_TRUE, 0, 0},               {"removed", JSON_TRUE, 0, 0},
-        {"decisions", JSON_STRING, 0, 200},
-    };
-    json_t *o = pm__json_body(rq, f, sizeof f / sizeof f[0]);
+    const pm__jfield_t *pf = pm__body_person_fields;
+    json_t *o = pm__json_body(rq, &pm__body_enrol);
     if (!o)
         return;
     pm__probe_t *p = calloc(1, sizeof *p);
@@ -635,7 +615,7 @@ void pm__h_gallery_enrol(pm__req_t *rq, pm_store_t *st)
         pm__reply_error(rq, 503, "busy", "out of memory", NULL);
         goto out;
     }
-    if (person && pm__json_check(person, "person", pf, sizeof pf / sizeof pf[0], field,
+    if (person && pm__json_check(person, "person", pf, 11, field,
                                  sizeof field, &e)) {
         pm__reply_error(rq, 400, "invalid_field", e.msg, field);
         goto out;
@@ -728,10 +708,7 @@ out:
 void pm__h_gallery_identify(pm__req_t *rq, pm_store_t *st)
 {
     (void)st;
-    static const pm__jfield_t f[] = {{"fingers", JSON_ARRAY, 1, PM__PROBE_MAX},
-                                     {"max_candidates", JSON_INTEGER, 0, 0},
-                                     {"threshold", JSON_REAL, 0, 0}};
-    json_t *o = pm__json_body(rq, f, sizeof f / sizeof f[0]);
+    json_t *o = pm__json_body(rq, &pm__body_identify);
     if (!o)
         return;
     pm__probe_t *p = calloc(1, sizeof *p);
@@ -791,9 +768,7 @@ out:
 void pm__h_gallery_verify(pm__req_t *rq, pm_store_t *st)
 {
     (void)st;
-    static const pm__jfield_t f[] = {{"subject", JSON_INTEGER, 1, 0},
-                                     {"fingers", JSON_ARRAY, 1, PM__PROBE_MAX}};
-    json_t *o = pm__json_body(rq, f, 2);
+    json_t *o = pm__json_body(rq, &pm__body_verify);
     if (!o)
         return;
     pm__probe_t *p = calloc(1, sizeof *p);

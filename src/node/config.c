@@ -28,6 +28,13 @@ void pm_node_limits_default(pm_node_limits_t *l)
     l->feed_interval_ms = 500;
     l->feed_backoff_max_ms = 30000;
     l->client_timeout_s = 30;
+    l->max_header_bytes = 64 * 1024;
+    l->connections_per_ip = 128;
+    l->partner_rate = 500;
+    l->partner_burst = 1000;
+    l->officer_rate = 50;
+    l->officer_burst = 200;
+    l->header_timeout_s = 10;
 }
 
 /* dir + "/" + rel unless rel is absolute; PM_ELIMIT if it does not fit. */
@@ -80,6 +87,10 @@ static int load_limits(const json_t *o, pm_node_limits_t *l, pm_error_t *err)
         {"sessions", JSON_INTEGER, 0, 0},         {"session_ttl_s", JSON_INTEGER, 0, 0},
         {"feed_batch", JSON_INTEGER, 0, 0},       {"feed_interval_ms", JSON_INTEGER, 0, 0},
         {"feed_backoff_max_ms", JSON_INTEGER, 0, 0}, {"client_timeout_s", JSON_INTEGER, 0, 0},
+        {"max_header_bytes", JSON_INTEGER, 0, 0}, {"connections_per_ip", JSON_INTEGER, 0, 0},
+        {"partner_rate", JSON_INTEGER, 0, 0},     {"partner_burst", JSON_INTEGER, 0, 0},
+        {"officer_rate", JSON_INTEGER, 0, 0},     {"officer_burst", JSON_INTEGER, 0, 0},
+        {"header_timeout_s", JSON_INTEGER, 0, 0},
     };
     int rc = pm__json_check(o, "limits", f, sizeof f / sizeof f[0], NULL, 0, err);
     if (rc)
@@ -105,6 +116,13 @@ static int load_limits(const json_t *o, pm_node_limits_t *l, pm_error_t *err)
         {"feed_interval_ms", 10, 3600000, 0, &l->feed_interval_ms},
         {"feed_backoff_max_ms", 10, 3600000, 0, &l->feed_backoff_max_ms},
         {"client_timeout_s", 1, 3600, 0, &l->client_timeout_s},
+        {"max_header_bytes", 4096, 1u << 20, 1, &l->max_header_bytes},
+        {"connections_per_ip", 0, 65536, 0, &l->connections_per_ip},
+        {"partner_rate", 0, 1000000, 0, &l->partner_rate},
+        {"partner_burst", 1, 1000000, 0, &l->partner_burst},
+        {"officer_rate", 0, 1000000, 0, &l->officer_rate},
+        {"officer_burst", 1, 1000000, 0, &l->officer_burst},
+        {"header_timeout_s", 0, 3600, 0, &l->header_timeout_s},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
         uint64_t v = m[i].is_size ? *(size_t *)m[i].dst : *(unsigned *)m[i].dst;
@@ -413,11 +431,20 @@ int pm_node_config_load(const char *path, pm_node_config_t *cfg, pm_error_t *err
     int rc = pm_file_read(cfg->path, CONFIG_MAX_BYTES, &data, &len, err);
     if (rc)
         return rc;
-    json_t *root = NULL;
-    rc = pm__json_parse(data, len, &root, err);
+    rc = pm__node_config_parse(data, len, dir, cfg, err);
     free(data);
     if (rc)
-        return pm_error_prefix(err, "%s", path);
+        pm_error_prefix(err, "%s", path);
+    return rc;
+}
+
+int pm__node_config_parse(const void *data, size_t len, const char *dir, pm_node_config_t *cfg,
+                          pm_error_t *err)
+{
+    json_t *root = NULL;
+    int rc = pm__json_parse(data, len, &root, err);
+    if (rc)
+        return rc;
     static const pm__jfield_t top[] = {
         {"country", JSON_STRING, 1, 3}, {"store", JSON_STRING, 1, 0},
         {"listen", JSON_OBJECT, 1, 0},  {"tls", JSON_OBJECT, 1, 0},
@@ -526,10 +553,8 @@ int pm_node_config_load(const char *path, pm_node_config_t *cfg, pm_error_t *err
     }
 out:
     json_decref(root);
-    if (rc) {
-        pm_error_prefix(err, "%s", path);
+    if (rc)
         pm_node_config_free(cfg);
-    }
     return rc;
 }
 

@@ -129,6 +129,74 @@ int pm__probe_has_biographic(const char *format, const uint8_t *d, size_t n);
 /* Overwrites every view (the probe is destroyed, R6). */
 void pm__probe_wipe(pm__probe_t *p);
 
+/* ---- request rate limits (rate.c) ---- */
+
+typedef struct pm__rates pm__rates_t;
+int pm__rates_new(const pm_node_limits_t *l, pm__rates_t **out, pm_error_t *err);
+void pm__rates_free(pm__rates_t *r);
+/* One token bucket step: refills *tokens at rate per second (capped at
+ * burst; a bucket never used, last_ns 0, starts full) and takes one token.
+ * 1 if the request may go, 0 if it is over the rate; rate <= 0 means no limit. */
+int pm__bucket_take(double *tokens, uint64_t *last_ns, double rate, double burst, uint64_t now_ns);
+/* The same for partner pi's bucket / the named officer's bucket. */
+int pm__rate_take_partner(pm__rates_t *r, size_t pi, uint64_t now_ns);
+int pm__rate_take_officer(pm__rates_t *r, const char *name, uint64_t now_ns);
+
+/* ---- slow-loris guard (guard.c) ---- */
+
+struct MHD_Connection;
+typedef struct pm__guard pm__guard_t;
+/* Starts the sweeper (header_timeout_s 0: no guard, calls are no-ops). */
+int pm__guard_start(unsigned header_timeout_s, pm__guard_t **out, pm_error_t *err);
+/* After MHD_stop_daemon. */
+void pm__guard_stop(pm__guard_t *g);
+/* MHD_OPTION_NOTIFY_CONNECTION: started != 0 when accepted, 0 when closed. */
+void pm__guard_notify(void *g, struct MHD_Connection *c, void **socket_context, int started);
+/* The request line and headers are in (on_request's first call) / the
+ * request ended (its completion): the deadline is cleared / set again. */
+void pm__guard_headers_done(pm__guard_t *g, struct MHD_Connection *c);
+void pm__guard_request_ended(pm__guard_t *g, struct MHD_Connection *c);
+/* Connections cut so far. */
+unsigned long long pm__guard_cut(pm__guard_t *g);
+
+/* ---- configuration (config.c) ---- */
+
+/* The configuration text (already read) into cfg, whose limits hold the
+ * defaults and path the file's name; relative paths resolve against dir.
+ * pm_node_config_load is this after reading the file; the fuzz target
+ * fuzz/fuzz_node_config.c calls it directly. Frees cfg on failure. */
+int pm__node_config_parse(const void *data, size_t len, const char *dir, pm_node_config_t *cfg,
+                          pm_error_t *err);
+
+/* ---- request bodies (bodies.c) ---- */
+
+/* One route's JSON body: its keys, and optionally one nested object and one
+ * array of objects whose items are checked too ("person", "fingers[i]"). */
+typedef struct pm__jbody {
+    const char *name; /* e.g. "gallery_enrol" (fuzz target, messages) */
+    const pm__jfield_t *fields;
+    size_t n;
+    const char *object_key;
+    const pm__jfield_t *object_fields;
+    size_t object_n;
+    const char *array_key;
+    const pm__jfield_t *array_fields;
+    size_t array_n;
+} pm__jbody_t;
+extern const pm__jfield_t pm__body_finger_fields[3];  /* {position?, format, data} */
+extern const pm__jfield_t pm__body_person_fields[11]; /* enrol's "person" */
+extern const pm__jbody_t pm__body_login, pm__body_partner_biographic, pm__body_partner_biometric,
+    pm__body_review_decision, pm__body_review_act, pm__body_partner_correction,
+    pm__body_transfer, pm__body_enrol, pm__body_identify, pm__body_verify, pm__body_preclear;
+/* Every body above, in a fixed order (NULL past the end). */
+size_t pm__body_count(void);
+const pm__jbody_t *pm__body_at(size_t i);
+/* Parses data as one JSON object (pm__json_parse: PM_EFORMAT) and checks it
+ * and its nested object/array items against b (PM_EVALIDATION, field set to
+ * the offending key). On success *out is the object (json_decref it). */
+int pm__body_parse(const pm__jbody_t *b, const void *data, size_t len, json_t **out, char *field,
+                   size_t cap, pm_error_t *err);
+
 /* ---- worker pool (pool.c) ---- */
 
 typedef struct pm__pool pm__node_pool_t;
@@ -185,6 +253,9 @@ struct pm_node {
     pthread_mutex_t cp_mu;
     pthread_cond_t cp_cv;
     int cp_stop;
+    pm__rates_t *rates;             /* limits.partner_rate / officer_rate (rate.c) */
+    atomic_ullong rate_limited;     /* requests answered 429 */
+    pm__guard_t *guard;             /* limits.header_timeout_s (guard.c) */
 };
 
 void pm__node_log(const pm_node_t *node, int level, const char *fmt, ...)

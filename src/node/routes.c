@@ -21,6 +21,7 @@
 #include "perimeter/an2k.h"
 #include "perimeter/jobs.h"
 #include "perimeter/audit.h"
+#include "perimeter/gallery.h"
 #include "perimeter/image.h"
 #include "perimeter/policy.h"
 #include "perimeter/tmpl.h"
@@ -34,7 +35,7 @@ const uint64_t pm__lat_bounds_us[PM__LAT_BUCKETS] = {
 
 /* Parses the JSON body and checks it against fields; on failure answers 400
  * with the reason and the field and returns NULL. */
-json_t *pm__json_body(pm__req_t *rq, const pm__jfield_t *fields, size_t n)
+json_t *pm__json_body(pm__req_t *rq, const pm__jbody_t *body)
 {
     const char *ct = rq->content_type_in;
     if (ct[0] && strncmp(ct, "application/json", 16) != 0) {
@@ -45,17 +46,17 @@ json_t *pm__json_body(pm__req_t *rq, const pm__jfield_t *fields, size_t n)
     pm_error_t e;
     pm_error_clear(&e);
     json_t *o = NULL;
-    if (pm__json_parse(rq->body.data ? (const char *)rq->body.data : "", rq->body.len, &o, &e)) {
+    char field[96];
+    int rc = pm__body_parse(body, rq->body.data, rq->body.len, &o, field, sizeof field, &e);
+    if (rc == PM_EFORMAT) {
         pm__reply_error(rq, 400, "malformed_json", e.msg, NULL);
         return NULL;
     }
-    char field[96];
-    if (pm__json_check(o, "", fields, n, field, sizeof field, &e)) {
+    if (rc) {
         const char *code = strstr(e.msg, ": unknown field") ? "unknown_field"
                            : strstr(e.msg, ": required")     ? "missing_field"
                                                              : "invalid_field";
         pm__reply_error(rq, 400, code, e.msg, field);
-        json_decref(o);
         return NULL;
     }
     return o;
@@ -246,9 +247,23 @@ static void h_metrics(pm__req_t *rq, pm_store_t *st)
                             "# HELP perimeter_gallery_available 1 when a 1:N gallery is "
                             "loaded (its size is perimeter_gallery_size).\n"
                             "# TYPE perimeter_gallery_available gauge\n"
-                            "perimeter_gallery_available 0\n",
+                            "perimeter_gallery_available %d\n"
+                            "# HELP perimeter_gallery_size Finger views in the loaded gallery.\n"
+                            "# TYPE perimeter_gallery_size gauge\n"
+                            "perimeter_gallery_size %zu\n"
+                            "# HELP perimeter_rate_limited_total Requests answered 429 "
+                            "(limits.partner_rate / officer_rate).\n"
+                            "# TYPE perimeter_rate_limited_total counter\n"
+                            "perimeter_rate_limited_total %llu\n"
+                            "# HELP perimeter_connections_cut_total Connections cut for not "
+                            "sending their headers in time (limits.header_timeout_s).\n"
+                            "# TYPE perimeter_connections_cut_total counter\n"
+                            "perimeter_connections_cut_total %llu\n",
                             atomic_load(&node->inflight), pm__node_pool_queued(node->pool),
-                            pm__sessions_count(node->sessions));
+                            pm__sessions_count(node->sessions), node->gallery ? 1 : 0,
+                            node->gallery ? pm_gallery_count(node->gallery) : (size_t)0,
+                            (unsigned long long)atomic_load(&node->rate_limited),
+                            pm__guard_cut(node->guard));
     if (rc) {
         pm_buf_free(&b);
         pm__reply_error(rq, 500, "internal", "metrics too large", NULL);
@@ -261,9 +276,7 @@ static void h_metrics(pm__req_t *rq, pm_store_t *st)
 
 static void h_login(pm__req_t *rq, pm_store_t *st)
 {
-    static const pm__jfield_t f[] = {{"username", JSON_STRING, 1, 64},
-                                     {"password", JSON_STRING, 1, 1024}};
-    json_t *o = pm__json_body(rq, f, 2);
+    json_t *o = pm__json_body(rq, &pm__body_login);
     if (!o)
         return;
     pm_error_t e;
@@ -741,12 +754,7 @@ static void collect_names(const json_t *obj, const char **names, size_t *n, size
  * before the answer leaves. */
 static void h_partner_query_bio(pm__req_t *rq, pm_store_t *st)
 {
-    static const pm__jfield_t f[] = {
-        {"transaction_id", JSON_STRING, 1, 64}, {"purpose", JSON_STRING, 1, PM_AGR_CODE_MAX - 1},
-        {"surname", JSON_STRING, 1, PM_NAME_MAX}, {"given_names", JSON_STRING, 0, PM_NAME_MAX},
-        {"date_of_birth", JSON_STRING, 1, 10},
-    };
-    json_t *o = pm__json_body(rq, f, sizeof f / sizeof f[0]);
+json_t *o = pm__json_body(rq, &pm__body_partner_biographic);
     if (!o)
         return;
     const pm_agreement_t *a = rq->partner->agreement;

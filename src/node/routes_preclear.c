@@ -160,15 +160,10 @@ static int gate_check(void *ctx, const pm_preclear_passenger_t *p, pm_preclear_g
 
 void pm__h_preclear(pm__req_t *rq, pm_store_t *st)
 {
-    static const pm__jfield_t f[] = {
-        {"manifest", JSON_STRING, 1, 0}, {"date", JSON_STRING, 0, 10},
-        {"stay", JSON_OBJECT, 0, 0},     {"watchlist", JSON_STRING, 0, 0},
-        {"gate", JSON_OBJECT, 0, 0},     {"min", JSON_REAL, 0, 0},
-    };
     static const pm__jfield_t gf[] = {{"mode", JSON_STRING, 0, 8}, {"captures", JSON_ARRAY, 1, 0}};
     static const pm__jfield_t cf[] = {{"passenger_seq", JSON_STRING, 1, 31},
                                       {"fingers", JSON_ARRAY, 1, 0}};
-    json_t *o = pm__json_body(rq, f, sizeof f / sizeof f[0]);
+    json_t *o = pm__json_body(rq, &pm__body_preclear);
     if (!o)
         return;
     pm_error_t e;

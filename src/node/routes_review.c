@@ -90,10 +90,9 @@ void pm__h_reviews(pm__req_t *rq, pm_store_t *st)
 
 void pm__h_review_decide(pm__req_t *rq, pm_store_t *st)
 {
-    static const pm__jfield_t f[] = {{"decision", JSON_STRING, 1, 16}, {"why", JSON_STRING, 1, 256}};
     int64_t id;
     if (!param_id(rq, &id)) return;
-    json_t *o = pm__json_body(rq, f, sizeof f / sizeof f[0]);
+    json_t *o = pm__json_body(rq, &pm__body_review_decision);
     if (!o) return;
     const char *d = pm__json_str(o, "decision"), *why = pm__json_str(o, "why");
     int confirm = d && !strcmp(d, "confirm");
@@ -244,10 +243,9 @@ void pm__h_received(pm__req_t *rq, pm_store_t *st)
 
 void pm__h_received_irrelevant(pm__req_t *rq, pm_store_t *st)
 {
-    static const pm__jfield_t f[] = {{"why", JSON_STRING, 1, 256}};
     int64_t id;
     if (!param_id(rq, &id)) return;
-    json_t *o = pm__json_body(rq, f, 1);
+    json_t *o = pm__json_body(rq, &pm__body_review_act);
     if (!o) return;
     char actor[80];
     pm_jobs_ctx_t jc;
@@ -444,10 +442,7 @@ void pm__h_correction(pm__req_t *rq, pm_store_t *st)
 
 void pm__h_partner_correction(pm__req_t *rq, pm_store_t *st)
 {
-    static const pm__jfield_t f[] = {{"correction_id", JSON_INTEGER, 1, 0},
-                                     {"txn", JSON_STRING, 1, 127},
-                                     {"record", JSON_STRING, 1, 1u << 20}};
-    json_t *o = pm__json_body(rq, f, sizeof f / sizeof f[0]);
+    json_t *o = pm__json_body(rq, &pm__body_partner_correction);
     if (!o) return;
     const char *line = pm__json_str(o, "record");
     pm_crossing_t c;
@@ -507,11 +502,7 @@ void pm__h_corrections(pm__req_t *rq, pm_store_t *st)
 
 void pm__h_transfer(pm__req_t *rq, pm_store_t *st)
 {
-    static const pm__jfield_t f[] = {{"received_id", JSON_INTEGER, 0, 0},
-                                     {"crossing_id", JSON_INTEGER, 0, 0},
-                                     {"to", JSON_STRING, 1, 3},
-                                     {"purpose", JSON_STRING, 1, 63}};
-    json_t *o = pm__json_body(rq, f, sizeof f / sizeof f[0]);
+    json_t *o = pm__json_body(rq, &pm__body_transfer);
     if (!o) return;
     json_t *rid = json_object_get(o, "received_id"), *cid = json_object_get(o, "crossing_id");
     if (!rid == !cid) {

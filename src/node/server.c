@@ -305,7 +305,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, pm__req_t *rq)
     if (rq->status == 401 && rq->route >= 0 && pm__routes(NULL)[rq->route].info.auth ==
                                                    PM_AUTH_OFFICER)
         MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
-    if (rq->status == 503)
+    if (rq->status == 503 || rq->status == 429)
         MHD_add_response_header(r, "Retry-After", "1");
     if (rq->review_id[0])
         MHD_add_response_header(r, "Perimeter-Review-Id", rq->review_id);
@@ -359,6 +359,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!rq)
             return MHD_NO;
         *con_cls = rq;
+        pm__guard_headers_done(node->guard, conn);
         atomic_fetch_add(&node->inflight, 1);
         rq->node = node;
         rq->conn = conn;
@@ -384,6 +385,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if ((rt->info.auth == PM_AUTH_PARTNER && auth_partner(node, conn, rq)) ||
             (rt->info.auth == PM_AUTH_OFFICER && auth_officer(node, conn, rq, rt->min_role)))
             return refuse(conn, rq);
+        /* Rate per caller (limits.partner_rate / officer_rate), before any work. */
+        if ((rt->info.auth == PM_AUTH_PARTNER &&
+             !pm__rate_take_partner(node->rates, (size_t)(rq->partner - node->cfg->partners),
+                                    pm_now_ns())) ||
+            (rt->info.auth == PM_AUTH_OFFICER &&
+             !pm__rate_take_officer(node->rates, rq->officer, pm_now_ns()))) {
+            atomic_fetch_add(&node->rate_limited, 1);
+            pm__reply_error(rq, 429, "rate_limited",
+                            "too many requests from this caller; retry after a second", NULL);
+            return refuse(conn, rq);
+        }
         MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, copy_arg, rq);
         if (rq->args_over) {
             pm__reply_error(rq, 414, "query_too_large", "too many or too long query arguments",
@@ -480,13 +492,19 @@ static unsigned bucket_of(uint64_t us)
     return PM__LAT_BUCKETS;
 }
 
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    pm__guard_notify(cls, conn, socket_context, toe == MHD_CONNECTION_NOTIFY_STARTED);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     (void)toe;
     pm_node_t *node = cls;
     pm__req_t *rq = *con_cls;
+    pm__guard_request_ended(node->guard, conn);
     if (!rq)
         return;
     unsigned cls_idx = rq->status >= 100 && rq->status < 600 ? rq->status / 100 : 0;
@@ -603,7 +621,9 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
         }
         node->has_audit_sk = 1;
     }
-    if ((rc = pm__sessions_new(cfg->limits.sessions, cfg->limits.session_ttl_s, &node->sessions,
+    if ((rc = pm__rates_new(&cfg->limits, &node->rates, err)) ||
+        (rc = pm__guard_start(cfg->limits.header_timeout_s, &node->guard, err)) ||
+        (rc = pm__sessions_new(cfg->limits.sessions, cfg->limits.session_ttl_s, &node->sessions,
                                err)) ||
         (rc = pm__node_pool_new(cfg->store_path, cfg->limits.workers, cfg->limits.queue, &node->pool,
                            err)))
@@ -637,7 +657,10 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
         "SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE",
         MHD_OPTION_THREAD_POOL_SIZE, cfg->limits.http_threads, MHD_OPTION_CONNECTION_LIMIT,
         cfg->limits.connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->limits.timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->limits.max_header_bytes,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->limits.connections_per_ip,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, node->guard,
+        MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, node, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
     if (!node->daemon) {
         rc = pm_error_set(err, PM_ENET,
@@ -691,9 +714,11 @@ void pm_node_stop(pm_node_t *node, unsigned drain_ms)
     node->pool = NULL;
     if (node->daemon)
         MHD_stop_daemon(node->daemon);
+    pm__guard_stop(node->guard); /* after the daemon: no connection is left */
     if (node->opt.log && node->daemon)
         pm__node_log(node, 0, "node %s stopped", node->cfg->country);
     pm__sessions_free(node->sessions);
+    pm__rates_free(node->rates);
     pm_gallery_free(node->gallery);
     pm_shard_client_close(node->shards);
     pm_extractor_free(node->extractor);

@@ -78,7 +78,7 @@ const char *pm__req_arg(const pm__req_t *rq, const char *name);
 int pm__req_args_only(pm__req_t *rq, const char *const *names);
 /* Parses the JSON body and checks it against fields; on failure answers 400
  * (or 415) with the reason and the field and returns NULL. */
-json_t *pm__json_body(pm__req_t *rq, const pm__jfield_t *fields, size_t n);
+json_t *pm__json_body(pm__req_t *rq, const pm__jbody_t *body);
 struct pm__audit;
 struct pm_decision;
 /* Disclosure log helpers of routes.c: 0, or -1 after answering 500. */

@@ -127,6 +127,11 @@ static int non_answer(long status, json_t *a, pm_vet_answer_t *out, pm_error_t *
         if (!rule)
             return pm_error_set(err, PM_EDENIED, "HTTP 403 %s: %s", code ? code : "",
                                 msg ? msg : "");
+        if (!rule[0] || strlen(rule) >= sizeof out->rule)
+            /* a refusal must name its rule; an empty or cut one would be
+             * recorded as a refusal by no rule (found by fuzz_vet_answer) */
+            return pm_error_set(err, PM_EFORMAT, "partner answer: the refusal's rule '%.32s' is "
+                                "empty or longer than %zu bytes", rule, sizeof out->rule - 1);
         out->result = PM_VET_REFUSED;
         snprintf(out->rule, sizeof out->rule, "%s", rule);
         snprintf(out->reason, sizeof out->reason, "%s", msg ? msg : (code ? code : ""));
@@ -137,6 +142,53 @@ static int non_answer(long status, json_t *a, pm_vet_answer_t *out, pm_error_t *
     return pm_error_set(err, status == 503 ? PM_EBUSY : PM_ENET,
                         "no answer from the partner: HTTP %ld %s%s%s", status, code ? code : "",
                         msg ? ": " : "", msg ? msg : "");
+}
+
+/* The node's JSON answer to a biometric query (status and body) into *out;
+ * the same return convention as pm_vet_node_query. */
+int pm__vet_answer_parse(long status, const void *data, size_t len, pm_vet_answer_t *out,
+                         pm_error_t *err)
+{
+    int rc = PM_OK;
+    json_error_t je;
+    json_t *a = len ? json_loadb((const char *)data, len, 0, &je) : NULL;
+    memset(out, 0, sizeof *out);
+    if (status == 200 && json_is_object(a)) {
+        const char *res = json_string_value(json_object_get(a, "result"));
+        json_t *ref = json_object_get(a, "transaction_id");
+        if (json_is_string(ref))
+            snprintf(out->partner_ref, sizeof out->partner_ref, "%s", json_string_value(ref));
+        if (res && strcmp(res, "no_match") == 0) {
+            out->result = PM_VET_NO_MATCH;
+        } else if (res && strcmp(res, "match") == 0) {
+            out->result = PM_VET_MATCH;
+            json_t *rid = json_object_get(a, "review_id");
+            if (json_is_integer(rid) && json_integer_value(rid) > 0)
+                out->review_id = (int64_t)json_integer_value(rid);
+            json_t *cands = json_object_get(a, "candidates");
+            if (json_is_array(cands) && parse_candidates(cands, out) != 0)
+                rc = pm_error_set(err, PM_EFORMAT, "partner answer: malformed candidates");
+            /* the node answers "disclosure" (docs/API.md); "disclosed" is
+             * accepted from other partners' systems */
+            json_t *disc = json_object_get(a, "disclosure");
+            if (!disc) disc = json_object_get(a, "disclosed");
+            if (!rc && json_is_object(disc)) {
+                char *d = json_dumps(disc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                if (d && strlen(d) < sizeof out->disclosed)
+                    snprintf(out->disclosed, sizeof out->disclosed, "%s", d);
+                else
+                    rc = pm_error_set(err, PM_ELIMIT, "partner answer: disclosed fields over %d "
+                                      "bytes", PM_VET_DISCLOSED_MAX);
+                free(d);
+            }
+        } else {
+            rc = pm_error_set(err, PM_EFORMAT, "partner answer: no \"result\" of match/no_match");
+        }
+    } else {
+        rc = non_answer(status, a, out, err);
+    }
+    json_decref(a);
+    return rc;
 }
 
 /* The ANSI/NIST form: PMSR out, PMRS back. */
@@ -276,44 +328,7 @@ int pm_vet_node_query(void *ctx, const pm_vet_query_t *q, pm_vet_answer_t *out, 
         pm_buf_free(&resp);
         return rc;
     }
-    json_error_t je;
-    json_t *a = resp.len ? json_loadb((const char *)resp.data, resp.len, 0, &je) : NULL;
-    memset(out, 0, sizeof *out);
-    if (status == 200 && json_is_object(a)) {
-        const char *res = json_string_value(json_object_get(a, "result"));
-        json_t *ref = json_object_get(a, "transaction_id");
-        if (json_is_string(ref))
-            snprintf(out->partner_ref, sizeof out->partner_ref, "%s", json_string_value(ref));
-        if (res && strcmp(res, "no_match") == 0) {
-            out->result = PM_VET_NO_MATCH;
-        } else if (res && strcmp(res, "match") == 0) {
-            out->result = PM_VET_MATCH;
-            json_t *rid = json_object_get(a, "review_id");
-            if (json_is_integer(rid) && json_integer_value(rid) > 0)
-                out->review_id = (int64_t)json_integer_value(rid);
-            json_t *cands = json_object_get(a, "candidates");
-            if (json_is_array(cands) && parse_candidates(cands, out) != 0)
-                rc = pm_error_set(err, PM_EFORMAT, "partner answer: malformed candidates");
-            /* the node answers "disclosure" (docs/API.md); "disclosed" is
-             * accepted from other partners' systems */
-            json_t *disc = json_object_get(a, "disclosure");
-            if (!disc) disc = json_object_get(a, "disclosed");
-            if (!rc && json_is_object(disc)) {
-                char *d = json_dumps(disc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-                if (d && strlen(d) < sizeof out->disclosed)
-                    snprintf(out->disclosed, sizeof out->disclosed, "%s", d);
-                else
-                    rc = pm_error_set(err, PM_ELIMIT, "partner answer: disclosed fields over %d "
-                                      "bytes", PM_VET_DISCLOSED_MAX);
-                free(d);
-            }
-        } else {
-            rc = pm_error_set(err, PM_EFORMAT, "partner answer: no \"result\" of match/no_match");
-        }
-    } else {
-        rc = non_answer(status, a, out, err);
-    }
-    json_decref(a);
+    rc = pm__vet_answer_parse(status, resp.data, resp.len, out, err);
     pm_buf_free(&resp);
     return rc;
 }

@@ -14,4 +14,11 @@ int pm__vet_mkdir(const char *path, pm_error_t *err);
 /* Writes a whole file (not atomically: generated data). */
 int pm__vet_write_file(const char *path, const void *data, size_t len, pm_error_t *err);
 
+struct pm_vet_answer;
+/* The node's answer to one biometric query (HTTP status and body) into *out
+ * (transport.c; fuzz/fuzz_vet_answer.c). 0 for an answer (no match, match,
+ * refused), a negative code when none came. */
+int pm__vet_answer_parse(long status, const void *data, size_t len, struct pm_vet_answer *out,
+                         pm_error_t *err);
+
 #endif

@@ -1,0 +1,162 @@
+/* Slow-loris guard (limits.header_timeout_s): libmicrohttpd's connection
+ * timeout is an idle timeout, so a client sending one header byte a second
+ * holds its connection for ever. Every connection is registered when it is
+ * accepted (MHD_OPTION_NOTIFY_CONNECTION) with a deadline by which its
+ * request line and headers must be complete; the deadline is cleared when the
+ * request reaches on_request and set again when a request ends (the next one
+ * on a kept-alive connection has the same time). A sweeper thread shuts
+ * down (shutdown(2), never close: the descriptor stays MHD's) the socket of
+ * every connection past its deadline; libmicrohttpd then sees the end of the
+ * stream and closes the connection itself. The registry is under one mutex
+ * that the CLOSED notification also takes before MHD closes the descriptor,
+ * so a descriptor is never shut down after it was reused. */
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "node/node_impl.h"
+
+typedef struct entry {
+    struct entry *prev, *next;
+    int fd;
+    uint64_t deadline_ns; /* 0: inside a request (or already cut) */
+} entry_t;
+
+struct pm__guard {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t th;
+    int started, stop;
+    uint64_t limit_ns;
+    entry_t head; /* circular list */
+    atomic_ullong cut;
+};
+
+static void *sweep(void *v)
+{
+    pm__guard_t *g = v;
+    pthread_mutex_lock(&g->mu);
+    while (!g->stop) {
+        uint64_t now = pm_now_ns();
+        for (entry_t *e = g->head.next; e != &g->head; e = e->next)
+            if (e->deadline_ns && now > e->deadline_ns) {
+                shutdown(e->fd, SHUT_RDWR);
+                e->deadline_ns = 0;
+                atomic_fetch_add(&g->cut, 1);
+            }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 250 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&g->cv, &g->mu, &ts);
+    }
+    pthread_mutex_unlock(&g->mu);
+    return NULL;
+}
+
+int pm__guard_start(unsigned header_timeout_s, pm__guard_t **out, pm_error_t *err)
+{
+    *out = NULL;
+    pm__guard_t *g = calloc(1, sizeof *g);
+    if (!g)
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+    g->head.next = g->head.prev = &g->head;
+    g->limit_ns = (uint64_t)header_timeout_s * 1000000000u;
+    if (header_timeout_s && pthread_create(&g->th, NULL, sweep, g) != 0) {
+        free(g);
+        return pm_error_set(err, PM_EINTERNAL, "cannot start the header-timeout thread");
+    }
+    g->started = header_timeout_s != 0;
+    *out = g;
+    return PM_OK;
+}
+
+void pm__guard_stop(pm__guard_t *g)
+{
+    if (!g)
+        return;
+    if (g->started) {
+        pthread_mutex_lock(&g->mu);
+        g->stop = 1;
+        pthread_cond_signal(&g->cv);
+        pthread_mutex_unlock(&g->mu);
+        pthread_join(g->th, NULL);
+    }
+    /* MHD_stop_daemon has closed every connection: the list is empty */
+    for (entry_t *e = g->head.next, *n; e != &g->head; e = n) {
+        n = e->next;
+        free(e);
+    }
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cv);
+    free(g);
+}
+
+unsigned long long pm__guard_cut(pm__guard_t *g)
+{
+    return g ? atomic_load(&g->cut) : 0;
+}
+
+void pm__guard_notify(void *cls, struct MHD_Connection *c, void **socket_context, int started)
+{
+    pm__guard_t *g = cls;
+    if (!g || !g->started)
+        return;
+    if (started) {
+        entry_t *e = calloc(1, sizeof *e);
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = e;
+        if (!e || !ci)
+            return; /* unguarded: the idle timeout still applies */
+        e->fd = ci->connect_fd;
+        pthread_mutex_lock(&g->mu);
+        e->deadline_ns = pm_now_ns() + g->limit_ns;
+        e->next = g->head.next;
+        e->prev = &g->head;
+        g->head.next->prev = e;
+        g->head.next = e;
+        pthread_mutex_unlock(&g->mu);
+        return;
+    }
+    entry_t *e = *socket_context;
+    if (!e)
+        return;
+    pthread_mutex_lock(&g->mu);
+    if (e->next) {
+        e->prev->next = e->next;
+        e->next->prev = e->prev;
+    }
+    pthread_mutex_unlock(&g->mu);
+    free(e);
+    *socket_context = NULL;
+}
+
+static void set_deadline(pm__guard_t *g, struct MHD_Connection *c, int arm)
+{
+    if (!g || !g->started)
+        return;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    entry_t *e = ci ? ci->socket_context : NULL;
+    if (!e)
+        return;
+    pthread_mutex_lock(&g->mu);
+    e->deadline_ns = arm ? pm_now_ns() + g->limit_ns : 0;
+    pthread_mutex_unlock(&g->mu);
+}
+
+void pm__guard_headers_done(pm__guard_t *g, struct MHD_Connection *c)
+{
+    set_deadline(g, c, 0);
+}
+
+void pm__guard_request_ended(pm__guard_t *g, struct MHD_Connection *c)
+{
+    set_deadline(g, c, 1);
+}
