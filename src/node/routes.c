@@ -868,6 +868,19 @@ static const pm__route_t routes[] = {
      PM__BODY_PROBE, pm__h_gallery_identify},
     {{"POST", "/v1/gallery/verify", OFF, "1:1 against one enrolled subject"}, PM_ROLE_OFFICER, 1,
      PM__BODY_PROBE, pm__h_gallery_verify},
+    /* the web console (routes_console.c, docs/console.md); console roles per route there */
+    {{"GET", "/console", PUB, "the officers' web console (redirect)"}, 0, 0, PM__BODY_NONE,
+     pm__h_console_redirect},
+    {{"GET", "/console/", PUB, "the officers' web console"}, 0, 0, PM__BODY_NONE,
+     pm__h_console_asset},
+    {{"GET", "/console/{file}", PUB, "the console's static files (compiled in)"}, 0, 0,
+     PM__BODY_NONE, pm__h_console_asset},
+    {{"POST", "/console/api/login", PUB, "console login: a session cookie"}, 0, 1, PM__BODY_JSON,
+     pm__h_console_login},
+    {{"GET", "/console/api/session", OFF, "who is logged in, the CSRF token, the views"},
+     PM_ROLE_ADMIN, 0, PM__BODY_NONE, pm__h_console_session},
+    {{"POST", "/console/api/logout", OFF, "end the console session"}, PM_ROLE_ADMIN, 0,
+     PM__BODY_NONE, pm__h_console_logout},
 };
 
 const pm__route_t *pm__routes(size_t *out_n)

@@ -1,0 +1,1 @@
+// the console's entry module (filled in by the views)
