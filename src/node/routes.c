@@ -881,6 +881,23 @@ static const pm__route_t routes[] = {
      PM_ROLE_ADMIN, 0, PM__BODY_NONE, pm__h_console_session},
     {{"POST", "/console/api/logout", OFF, "end the console session"}, PM_ROLE_ADMIN, 0,
      PM__BODY_NONE, pm__h_console_logout},
+    {{"GET", "/console/api/cohorts", OFF, "vetting runs and their live progress"}, PM_ROLE_ADMIN, 1,
+     PM__BODY_NONE, pm__h_console_cohorts},
+    {{"GET", "/console/api/cohorts/{run}", OFF, "a vetting run: progress and a page of cases"},
+     PM_ROLE_ADMIN, 1, PM__BODY_NONE, pm__h_console_cohort},
+    {{"GET", "/console/api/cases/{id}", OFF, "a vetting case file"}, PM_ROLE_ADMIN, 1,
+     PM__BODY_NONE, pm__h_console_case},
+    {{"GET", "/console/api/cases/{id}/print.png", OFF, "an applicant's print with its minutiae"},
+     PM_ROLE_ADMIN, 1, PM__BODY_NONE, pm__h_console_print},
+    {{"GET", "/console/api/cases/{id}/pair.png", OFF,
+      "applicant and candidate side by side, paired minutiae joined"},
+     PM_ROLE_ADMIN, 1, PM__BODY_NONE, pm__h_console_pair},
+    {{"POST", "/console/api/cases/{id}/decision", OFF,
+      "confirm or reject a vetting match with a reason (R14 queue)"},
+     PM_ROLE_ADMIN, 1, PM__BODY_JSON, pm__h_console_decide},
+    {{"GET", "/console/api/audit", OFF,
+      "the disclosure log filtered and paged, chain status, partners' checkpoints"},
+     PM_ROLE_ADMIN, 1, PM__BODY_NONE, pm__h_console_audit},
 };
 
 const pm__route_t *pm__routes(size_t *out_n)

@@ -49,7 +49,7 @@ code=$(c -o s.json -w '%{http_code}' -b jar_aud "$u/console/api/session")
 [ "$code" = 200 ] || fail "session: $code $(cat s.json)"
 csrf=$(jq -r .csrf s.json)
 [ ${#csrf} = 64 ] || fail "csrf token: $(cat s.json)"
-jq -e '.views | index("reviews")' s.json >/dev/null || fail "auditor views: $(cat s.json)"
+jq -e '.views | index("audit")' s.json >/dev/null || fail "auditor views: $(cat s.json)"
 # logged out (no cookie): refused
 code=$(c -o x.json -w '%{http_code}' "$u/console/api/session")
 [ "$code" = 401 ] || fail "no cookie: $code"
