@@ -472,29 +472,32 @@ int pm_console_print_png(const pm_extractor_t *ex, const char *root, const char 
     return rc;
 }
 
-/* Pairs minutiae with the matcher's alignment B = R A + t: mutual nearest
- * within 12 px and 30 degrees. pairs[k] = {index in a, index in b}. */
+/* Pairs minutiae with the matcher's alignment of the best pairing (its
+ * pm_match_result_t: B = R(rotation) A + t at 500 ppi, rotation
+ * counter-clockwise as displayed, so in image coordinates (y down) a point
+ * turns by -rotation and a direction by +rotation): mutual nearest within
+ * 15 px and 30 degrees. pairs[k] = {index in a, index in b}. */
 static size_t pair_minutiae(const pm_fingerprint_t *a, const pm_fingerprint_t *b,
                             const pm_match_result_t *r, int (*pairs)[2], size_t cap)
 {
-    double c = cos(r->rotation), s = sin(r->rotation);
-    int *best_b = malloc((a->count + 1) * sizeof *best_b);
-    if (!best_b)
-        return 0;
+    double c = cos(-r->rotation), s = sin(-r->rotation);
+    double sa = a->ppi > 0 ? 500.0 / a->ppi : 1.0, sb = b->ppi > 0 ? 500.0 / b->ppi : 1.0;
+    double tx[PM_MAX_MINUTIAE], ty[PM_MAX_MINUTIAE];
+    int best_b[PM_MAX_MINUTIAE];
+    double best_d[PM_MAX_MINUTIAE];
     for (size_t i = 0; i < a->count; i++) {
-        double x = a->minutiae[i].x, y = a->minutiae[i].y;
-        double tx = c * x - s * y + r->dx, ty = s * x + c * y + r->dy;
-        double bd = 144.0;
+        double x = a->minutiae[i].x * sa, y = a->minutiae[i].y * sa;
+        tx[i] = c * x - s * y + r->dx;
+        ty[i] = s * x + c * y + r->dy;
         best_b[i] = -1;
+        best_d[i] = 15.0 * 15.0;
         for (size_t j = 0; j < b->count; j++) {
-            double dx = b->minutiae[j].x - tx, dy = b->minutiae[j].y - ty;
+            double dx = b->minutiae[j].x * sb - tx[i], dy = b->minutiae[j].y * sb - ty[i];
             double d2 = dx * dx + dy * dy;
-            /* directions: the image y axis points down, so a rotation of the
-             * coordinates by +rotation turns angles by -rotation */
-            double da = fabs(remainder(b->minutiae[j].angle - (a->minutiae[i].angle - r->rotation),
+            double da = fabs(remainder(b->minutiae[j].angle - (a->minutiae[i].angle + r->rotation),
                                        2 * M_PI));
-            if (d2 < bd && da < M_PI / 6) {
-                bd = d2;
+            if (d2 < best_d[i] && da < M_PI / 6) {
+                best_d[i] = d2;
                 best_b[i] = (int)j;
             }
         }
@@ -504,24 +507,16 @@ static size_t pair_minutiae(const pm_fingerprint_t *a, const pm_fingerprint_t *b
         int j = best_b[i];
         if (j < 0)
             continue;
-        int mutual = 1; /* no other a minutia closer to j */
+        int mutual = 1; /* no other minutia of a nearer to the same j */
         for (size_t k = 0; k < a->count && mutual; k++)
-            if (k != i && best_b[k] == j) {
-                double xi = a->minutiae[i].x, yi = a->minutiae[i].y;
-                double xk = a->minutiae[k].x, yk = a->minutiae[k].y;
-                double ti = pow(c * xi - s * yi + r->dx - b->minutiae[j].x, 2) +
-                            pow(s * xi + c * yi + r->dy - b->minutiae[j].y, 2);
-                double tk = pow(c * xk - s * yk + r->dx - b->minutiae[j].x, 2) +
-                            pow(s * xk + c * yk + r->dy - b->minutiae[j].y, 2);
-                mutual = ti < tk || (ti == tk && i < k);
-            }
+            if (k != i && best_b[k] == j)
+                mutual = best_d[i] < best_d[k] || (best_d[i] == best_d[k] && i < k);
         if (mutual) {
             pairs[n][0] = (int)i;
             pairs[n][1] = j;
             n++;
         }
     }
-    free(best_b);
     return n;
 }
 
