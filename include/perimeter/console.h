@@ -75,6 +75,30 @@ int pm_console_case_decide(const struct pm_jobs_ctx *ctx, const char *partner_co
                            const char *root, const char *run, const char *applicant, int confirm, const char *officer,
                            const char *why, int64_t now, int64_t *out_review, pm_error_t *err);
 
+/* ------------------------------------------------------------ travellers */
+
+struct pm_store;
+struct pm_dob;
+
+/* One traveller, by linked traveller id (traveller > 0) or by a document
+ * number (the first traveller it names), as JSON appended to out:
+ * {"traveller", "history": the history report (crossings of both countries
+ * in time order), "presence": days present in the 5 years to as_of (with the
+ * uncertain range), "overstays": this traveller's rows of the overstays
+ * report as of as_of (stay_days for citizenships without admission data),
+ * "link_reviews": the linkage review pairs involving them with the evidence
+ * and status}. PM_ENOTFOUND when no linked traveller matches. */
+int pm_console_traveller(struct pm_store *st, int64_t traveller, const char *document,
+                         const struct pm_dob *as_of, int stay_days, pm_buf_t *out,
+                         pm_error_t *err);
+
+/* The linkage review queue paged (best score first): status "open",
+ * "accepted", "rejected" or NULL for all: {"total","offset","limit","reviews":[
+ * {id, crossing, candidate_crossing, traveller, candidate_traveller, score,
+ * evidence, status}]}. Decisions are pm_link_store_decide. */
+int pm_console_link_reviews(struct pm_store *st, const char *status, size_t offset, size_t limit,
+                            pm_buf_t *out, pm_error_t *err);
+
 /* ------------------------------------------------------------ audit */
 
 typedef struct pm_console_audit_query {

@@ -898,6 +898,13 @@ static const pm__route_t routes[] = {
     {{"GET", "/console/api/audit", OFF,
       "the disclosure log filtered and paged, chain status, partners' checkpoints"},
      PM_ROLE_ADMIN, 1, PM__BODY_NONE, pm__h_console_audit},
+    {{"GET", "/console/api/travellers/{id}", OFF,
+      "a traveller: history, presence, overstay flags, link reviews with evidence"},
+     PM_ROLE_SUPERVISOR, 1, PM__BODY_NONE, pm__h_console_traveller},
+    {{"GET", "/console/api/link-reviews", OFF, "the linkage review queue, paged"},
+     PM_ROLE_SUPERVISOR, 1, PM__BODY_NONE, pm__h_console_link_reviews},
+    {{"POST", "/console/api/link-reviews/{id}", OFF, "accept or split a linkage review pair"},
+     PM_ROLE_SUPERVISOR, 1, PM__BODY_JSON, pm__h_console_link_decide},
 };
 
 const pm__route_t *pm__routes(size_t *out_n)

@@ -47,6 +47,9 @@ static const struct grant {
     {"GET", "/v1/reports/{kind}", B(ANALYST)},
     {"GET", "/v1/crossings/stats", B(ANALYST)},
     /* audit */
+    {"GET", "/console/api/travellers/{id}", B(ANALYST)},
+    {"GET", "/console/api/link-reviews", B(ANALYST)},
+    {"POST", "/console/api/link-reviews/{id}", B(ANALYST)},
     {"GET", "/console/api/audit", B(AUDITOR) | B(SUPERVISOR)},
     {"GET", "/v1/subject-access", B(AUDITOR)},
     {"GET", "/v1/received", B(AUDITOR)},
@@ -172,7 +175,8 @@ static json_t *views_of(pm_officer_role_t role)
     } v[] = {
         {"cohorts", "GET", "/console/api/cohorts"},
         {"reviews", "GET", "/v1/reviews"},
-        {"traveller", "GET", "/v1/history"},
+        {"traveller", "GET", "/console/api/travellers/{id}"},
+        {"links", "GET", "/console/api/link-reviews"},
         {"audit", "GET", "/console/api/audit"},
     };
     json_t *a = json_array();

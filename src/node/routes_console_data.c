@@ -9,6 +9,8 @@
 #include "node/server_impl.h"
 #include "perimeter/console.h"
 #include "perimeter/jobs.h"
+#include "perimeter/link.h"
+#include "perimeter/travel.h"
 
 static void vetting_root(const pm__req_t *rq, char *out, size_t cap)
 {
@@ -232,4 +234,114 @@ void pm__h_console_audit(pm__req_t *rq, pm_store_t *st)
     else
         reply_buf(rq, &b, "application/json");
     pm_buf_free(&b);
+}
+
+void pm__h_console_traveller(pm__req_t *rq, pm_store_t *st)
+{
+    static const char *const names[] = {"document", "as_of", "stay", NULL};
+    size_t stay;
+    if (!pm__req_args_only(rq, names) || !arg_size(rq, "stay", 180, 36600, &stay))
+        return;
+    const char *doc = pm__req_arg(rq, "document");
+    const char *as_of_s = pm__req_arg(rq, "as_of");
+    int64_t trav = 0;
+    if (strcmp(rq->param, "-") != 0) {
+        char *end = NULL;
+        long long v = strtoll(rq->param, &end, 10);
+        if (!*rq->param || *end || v < 1) {
+            pm__reply_error(rq, 400, "bad_request", "a traveller id, or '-' with ?document=",
+                            "id");
+            return;
+        }
+        trav = v;
+    }
+    pm_dob_t as_of;
+    memset(&as_of, 0, sizeof as_of);
+    if (as_of_s) {
+        if (pm_dob_parse(as_of_s, strlen(as_of_s), &as_of, NULL) || !as_of.month || !as_of.day) {
+            pm__reply_error(rq, 400, "bad_argument", "not a date YYYY-MM-DD", "as_of");
+            return;
+        }
+    } else { /* today (UTC) */
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        as_of.year = (int16_t)(tm.tm_year + 1900);
+        as_of.month = (uint8_t)(tm.tm_mon + 1);
+        as_of.day = (uint8_t)tm.tm_mday;
+    }
+    pm_buf_t b;
+    pm_buf_init(&b, 64u << 20);
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = pm_console_traveller(st, trav, doc, &as_of, (int)stay, &b, &e);
+    if (rc)
+        pm__reply_pm_error(rq, rc, &e, NULL);
+    else
+        reply_buf(rq, &b, "application/json");
+    pm_buf_free(&b);
+}
+
+void pm__h_console_link_reviews(pm__req_t *rq, pm_store_t *st)
+{
+    static const char *const names[] = {"status", "offset", "limit", NULL};
+    size_t off, lim;
+    if (!pm__req_args_only(rq, names) || !arg_size(rq, "offset", 0, 100000000, &off) ||
+        !arg_size(rq, "limit", 50, PM_CONSOLE_PAGE_MAX, &lim))
+        return;
+    const char *status = pm__req_arg(rq, "status");
+    pm_buf_t b;
+    pm_buf_init(&b, 16u << 20);
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = pm_console_link_reviews(st, status && *status && strcmp(status, "all") ? status : NULL,
+                                     off, lim ? lim : 1, &b, &e);
+    if (rc)
+        pm__reply_pm_error(rq, rc, &e, NULL);
+    else
+        reply_buf(rq, &b, "application/json");
+    pm_buf_free(&b);
+}
+
+/* accept: the two records are one traveller (merged now and after every
+ * later link run); split: they are two (the pair is closed as rejected). */
+void pm__h_console_link_decide(pm__req_t *rq, pm_store_t *st)
+{
+    static const pm__jfield_t f[] = {{"decision", JSON_STRING, 1, 16}};
+    static const char *const names[] = {NULL};
+    if (!pm__req_args_only(rq, names))
+        return;
+    char *end = NULL;
+    long long id = strtoll(rq->param, &end, 10);
+    if (!*rq->param || *end || id < 1) {
+        pm__reply_error(rq, 400, "bad_request", "a review pair id", "id");
+        return;
+    }
+    json_t *o = pm__json_body(rq, f, 1);
+    if (!o)
+        return;
+    const char *d = pm__json_str(o, "decision");
+    int accept = d && !strcmp(d, "accept");
+    if (!accept && !(d && !strcmp(d, "split"))) {
+        json_decref(o);
+        pm__reply_error(rq, 400, "invalid_field", "decision is accept or split", "decision");
+        return;
+    }
+    json_decref(o);
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = pm_link_store_decide(st, id, accept, &e);
+    if (rc == PM_ESTATE) {
+        pm__reply_error(rq, 409, "already_decided", pm_error_text(&e), NULL);
+        return;
+    }
+    if (rc) {
+        pm__reply_pm_error(rq, rc, &e, NULL);
+        return;
+    }
+    pm__node_log(rq->node, 0, "link review %lld %s by %s", id, accept ? "accepted" : "split",
+                 rq->officer);
+    pm__reply_json(rq, 200,
+                   json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "status",
+                             accept ? "accepted" : "rejected", "officer", rq->officer));
 }

@@ -79,7 +79,10 @@ test('vetting case: prints with minutiae, candidate pair, confirm into the R14 q
   const w = await page.evaluate(() => document.querySelector('#pair-img').naturalWidth);
   const pw = await page.evaluate(() => document.querySelector('img.print').naturalWidth);
   assert.ok(w > pw, `pair image (${w}) wider than one print (${pw})`);
+  await until(page, () => [...document.querySelectorAll('img.print')].every((i) => i.complete && i.naturalWidth > 0));
   await shot(page, 'case');
+  await page.$eval('#pair', (n) => n.scrollIntoView());
+  await shot(page, 'case-pair');
   // confirm with a reason
   await page.fill('#reason', 'same person: ten fingers agree');
   await page.click('#confirm');
@@ -103,6 +106,7 @@ test('a wrong role is refused', async () => {
   await login(page, 'analyst');
   const nav = await page.textContent('#nav');
   assert.doesNotMatch(nav, /Vetting|Audit/);
+  assert.match(nav, /Traveller/);
   const s = await page.evaluate(async (u) => {
     const sess = await (await fetch('/console/api/session')).json();
     const a = (await fetch(u.c)).status;
@@ -138,15 +142,32 @@ test('cross-site requests are refused: no CSRF token, a wrong one, a foreign Ori
   await ctx.close();
 });
 
-test('traveller timeline', async () => {
+test('traveller timeline of both countries, presence, link review accept', async () => {
   const { ctx, page, errors } = await fresh();
   await login(page, 'analyst');
-  await page.goto(`${base}/console/#/traveller/${encodeURIComponent(doc)}`);
+  await page.goto(`${base}/console/#/traveller`);
+  await page.fill('#document', doc);
+  await page.keyboard.press('Enter');
   await page.waitForSelector('#timeline li, main .error');
   assert.equal(await page.$('main .error'), null, await page.textContent('main'));
-  const n = await page.$$eval('#timeline li', (l) => l.length);
-  assert.ok(n >= 1, 'at least one crossing on the timeline');
+  const items = await page.$$eval('#timeline li', (l) => l.map((x) => x.textContent));
+  assert.ok(items.length >= 2, 'several crossings');
+  assert.ok(items.some((t) => / CAN /.test(t)) && items.some((t) => / USA /.test(t)), 'both countries');
+  assert.match(await page.textContent('#presence'), /\d+ days/);
   await shot(page, 'traveller');
+  // accept the first open link pair of this traveller
+  const accept = await page.$('button.link-accept');
+  assert.ok(accept, 'a link of this traveller is under review');
+  const id = await accept.getAttribute('data-id');
+  await accept.click();
+  await until(page, () => / accepted/.test(document.querySelector('#traveller table').textContent));
+  await page.goto(`${base}/console/#/links`);
+  await page.waitForSelector('#link-status');
+  await page.selectOption('#link-status', 'accepted');
+  await until(page, (i) => [...document.querySelectorAll('tbody tr td:first-child')].some((td) => td.textContent === i), id);
+  await page.selectOption('#link-status', 'open');
+  await page.waitForSelector('button.link-split');
+  await shot(page, 'links');
   assert.deepEqual(errors, []);
   await ctx.close();
 });

@@ -21,25 +21,32 @@ source "$(dirname "$0")/node_lib.inc"
 make_pair
 purpose=$(jq -r '.purposes[0]' pair/CAN/agreement-USA.json)
 # a cohort vetted against the partner's holdings, in the node's vetting folder
-"$bin" synth cohort --out pair/CAN/vetting --applicants 4 --known 2 --bad 1 --seed 4 --threads 2 \
+"$bin" synth cohort --out pair/CAN/vetting --applicants 2 --known 1 --seed 4 --threads 2 \
     --purpose "$purpose" >gen.out || fail "synth cohort: $(cat gen.out)"
 (cd pair/CAN/vetting && "$bin" vet . --purpose "$purpose" --partner-gallery partner/gallery.snap \
     --out run1 --workers 2 >vet.out 2>vet.err) || fail "vet: $(cat pair/CAN/vetting/vet.err)"
 match=$(grep -l '"outcome": "match"' pair/CAN/vetting/run1/cases/*.json | head -1)
 [ -n "$match" ] || fail "no match in the run"
 match=$(basename "$match" .json)
+# crossings of both countries, linked; a high link threshold (25) with review
+# from 0 puts many pairs in the linkage review queue for the accept/split view
+"$bin" synth crossings --people 200 --days 365 --seed 7 --noise 0.2 --split split \
+    --format jsonl >synth.out 2>&1 || fail "synth crossings: $(cat synth.out)"
+for f in split/CAN.jsonl split/USA.jsonl; do
+    "$bin" crossings import --db pair/CAN/perimeter.db "$f" >imp.out 2>&1 || fail "import: $(cat imp.out)"
+done
+"$bin" link --db pair/CAN/perimeter.db --link 25 --review 0 >link.out 2>&1 || fail "link: $(cat link.out)"
+"$bin" report history --db pair/CAN/perimeter.db --traveller 2 --json >hist.json ||
+    fail "history: $(cat hist.json)"
+document=$(jq -r '.rows[0].document' hist.json | cut -d' ' -f2)
+[ -n "$document" ] && [ "$document" != null ] || fail "no document: $(head -c 300 hist.json)"
+[ "$(jq '[.rows[].reporting_country] | unique | length' hist.json)" = 2 ] ||
+    fail "traveller 2 crossed only one country's border"
 for r in adj:adjudicator analyst:analyst auditor:auditor vet:vetting_officer; do
     PERIMETER_PASSWORD=correct-horse "$bin" officer add --config pair/CAN/node.json \
         --role "${r#*:}" "${r%%:*}" >/dev/null || fail "officer add $r"
 done
 start_node CAN
-tok=$(officer_token CAN)
-"$bin" bench ingest --rows 200 --write-jsonl day.jsonl >/dev/null 2>&1 || fail "bench ingest"
-PERIMETER_TOKEN=$tok "$bin" officer import --config pair/CAN/node.json day.jsonl >imp.out ||
-    fail "import: $(cat imp.out)"
-"$bin" link --db pair/CAN/perimeter.db >link.out 2>&1 || fail "link: $(cat link.out)"
-document=$(head -1 day.jsonl | jq -r .document_number)
-[ -n "$document" ] && [ "$document" != null ] || fail "no document in $(head -1 day.jsonl)"
 
 mkdir -p "$src/docs/console"
 rc=0

@@ -2,7 +2,7 @@
 // node's JSON routes (docs/console.md). No inline script: the CSP forbids it.
 import { api, el, table, setCsrf } from './lib.js';
 import { viewCohorts, viewRun, viewCase, viewReviews } from './vetting.js';
-import { viewTraveller } from './traveller.js';
+import { viewTraveller, viewLinks } from './traveller.js';
 import { viewAudit } from './audit.js';
 
 const main = document.getElementById('main');
@@ -12,6 +12,7 @@ const views = {
   cohorts: { title: 'Vetting', fn: viewCohorts },
   reviews: { title: 'Review queue', fn: viewReviews },
   traveller: { title: 'Traveller', fn: viewTraveller },
+  links: { title: 'Link reviews', fn: viewLinks },
   audit: { title: 'Audit', fn: viewAudit },
 };
 

@@ -58,7 +58,7 @@ export async function viewCase(ctx) {
   const partner = c.partner || {};
   const cands = partner.candidates || [];
   const prints = el('div', { class: 'prints' }, (c.fingers || []).filter((f) => f.status === 'ok').map((f) =>
-    el('figure', {}, el('img', { src: `${base}/print.png?run=${enc(run)}&finger=${f.position}`, alt: `finger ${f.position} with its minutiae`, class: 'print', loading: 'lazy' }),
+    el('figure', {}, el('img', { src: `${base}/print.png?run=${enc(run)}&finger=${f.position}`, alt: `finger ${f.position} with its minutiae`, class: 'print' }),
       el('figcaption', {}, `finger ${f.position}: quality ${f.quality}, ${f.minutiae} minutiae`))));
   const pairBox = el('div', { class: 'pair', id: 'pair' });
   const showPair = (subject, finger) => {
