@@ -188,6 +188,16 @@ test('audit view: chain verified, filter, officer actions logged', async () => {
   await page.click('#audit-filter button');
   await until(page, () => /of \d+/.test(document.querySelector('.pager').textContent));
   await shot(page, 'audit');
+  // the subject access report of traveller 2 (R12)
+  const [num, issuer] = [doc, process.env.CONSOLE_ISSUER];
+  await page.fill('#sa-document', num);
+  await page.fill('#sa-issuer', issuer);
+  await page.click('#sa-form button');
+  await until(page, () => /crossings \((\d+)\)/.test(document.querySelector('#subject-access').textContent));
+  const n = await page.evaluate(() => Number(/crossings \((\d+)\)/.exec(document.querySelector('#subject-access').textContent)[1]));
+  assert.ok(n >= 2, `the report lists the person's crossings (${n})`);
+  await page.$eval('#subject-access', (x) => x.scrollIntoView());
+  await shot(page, 'subject-access');
   assert.deepEqual(errors, []);
   await ctx.close();
 });

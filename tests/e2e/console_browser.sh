@@ -39,6 +39,7 @@ done
 "$bin" report history --db pair/CAN/perimeter.db --traveller 2 --json >hist.json ||
     fail "history: $(cat hist.json)"
 document=$(jq -r '.rows[0].document' hist.json | cut -d' ' -f2)
+issuer=$(jq -r '.rows[0].document' hist.json | cut -d' ' -f1)
 [ -n "$document" ] && [ "$document" != null ] || fail "no document: $(head -c 300 hist.json)"
 [ "$(jq '[.rows[].reporting_country] | unique | length' hist.json)" = 2 ] ||
     fail "traveller 2 crossed only one country's border"
@@ -50,7 +51,7 @@ start_node CAN
 
 mkdir -p "$src/docs/console"
 rc=0
-CONSOLE_URL=$(url CAN) CONSOLE_RUN=run1 CONSOLE_MATCH_CASE=$match CONSOLE_DOCUMENT=$document \
+CONSOLE_URL=$(url CAN) CONSOLE_RUN=run1 CONSOLE_MATCH_CASE=$match CONSOLE_DOCUMENT=$document CONSOLE_ISSUER=$issuer \
     CONSOLE_SHOTS=$src/docs/console \
     node --test --test-reporter=spec "$src/tests/browser/" >browser.out 2>&1 || rc=$?
 cat browser.out

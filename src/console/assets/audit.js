@@ -32,6 +32,32 @@ export async function viewAudit(ctx) {
     state.offset = 0;
     draw();
   });
-  ctx.main.replaceChildren(el('h1', {}, 'Disclosure log'), form, box);
+  ctx.main.replaceChildren(el('h1', {}, 'Disclosure log'), form, box, subjectAccess());
   await draw();
+}
+
+// The subject access report (R12): a person's own crossings, the disclosures
+// naming their records, what was received about them, reviews.
+function subjectAccess() {
+  const doc = el('input', { id: 'sa-document', name: 'document' });
+  const iss = el('input', { id: 'sa-issuer', name: 'issuer', maxlength: '3', size: '4' });
+  const out = el('div', { id: 'subject-access' });
+  const form = el('form', { class: 'inline', id: 'sa-form' }, el('label', {}, 'Document number', doc), el('label', {}, 'Issuer', iss), el('button', { type: 'submit' }, 'Report'));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    out.replaceChildren('Loading...');
+    try {
+      const r = await get(`/v1/subject-access?document=${encodeURIComponent(doc.value.trim())}&issuer=${encodeURIComponent(iss.value.trim())}`);
+      out.replaceChildren(...Object.entries(r).map(([k, v]) => {
+        if (Array.isArray(v)) {
+          const cols = v.length ? Object.keys(v[0]) : [];
+          return el('section', {}, el('h3', {}, `${k} (${v.length})`), v.length ? table(cols, v.slice(0, 200), (x, c) => (typeof x[c] === 'object' ? JSON.stringify(x[c]) : String(x[c] ?? ''))) : el('p', {}, 'none'));
+        }
+        return el('p', {}, `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+      }));
+    } catch (e) {
+      out.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
+    }
+  });
+  return el('section', {}, el('h2', {}, 'Subject access report (R12)'), form, out);
 }
