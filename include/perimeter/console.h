@@ -99,6 +99,24 @@ int pm_console_traveller(struct pm_store *st, int64_t traveller, const char *doc
 int pm_console_link_reviews(struct pm_store *st, const char *status, size_t offset, size_t limit,
                             pm_buf_t *out, pm_error_t *err);
 
+/* ------------------------------------------------------------ pre-clearance */
+
+/* The flight manifests (*.csv but watchlist.csv) in dir as a JSON array of
+ * names (without .csv), sorted; an absent dir gives []. */
+int pm_console_manifests(const char *dir, pm_buf_t *out, pm_error_t *err);
+
+/* Pre-clearance of manifest dir/<manifest>.csv (pm_preclear_manifest): the
+ * history from the linked store st (stays judged with stay_days where the
+ * entry has no admission data), names screened against dir/watchlist.csv when
+ * present, departure for rows without scheduled_departure (NULL: none).
+ * JSON appended to out: the report's summary (passengers, cleared, refer,
+ * do_not_board, time per traveller), "watchlist": bool, "total" (rows of the
+ * decision asked for, NULL = all), "offset", "limit", "rows": [{flight_id,
+ * passenger_seq, name, decision, reasons, ms}]. */
+int pm_console_preclear(struct pm_store *st, const char *dir, const char *manifest,
+                        const struct pm_dob *departure, int stay_days, const char *decision,
+                        size_t offset, size_t limit, pm_buf_t *out, pm_error_t *err);
+
 /* ------------------------------------------------------------ audit */
 
 typedef struct pm_console_audit_query {

@@ -905,6 +905,11 @@ static const pm__route_t routes[] = {
      PM_ROLE_SUPERVISOR, 1, PM__BODY_NONE, pm__h_console_link_reviews},
     {{"POST", "/console/api/link-reviews/{id}", OFF, "accept or split a linkage review pair"},
      PM_ROLE_SUPERVISOR, 1, PM__BODY_JSON, pm__h_console_link_decide},
+    {{"GET", "/console/api/flights", OFF, "flight manifests waiting for pre-clearance"},
+     PM_ROLE_SUPERVISOR, 1, PM__BODY_NONE, pm__h_console_flights},
+    {{"GET", "/console/api/flights/{manifest}", OFF,
+      "pre-clearance of a manifest: each passenger's decision and reasons"},
+     PM_ROLE_SUPERVISOR, 1, PM__BODY_NONE, pm__h_console_flight},
 };
 
 const pm__route_t *pm__routes(size_t *out_n)

@@ -50,6 +50,8 @@ static const struct grant {
     {"GET", "/console/api/travellers/{id}", B(ANALYST)},
     {"GET", "/console/api/link-reviews", B(ANALYST)},
     {"POST", "/console/api/link-reviews/{id}", B(ANALYST)},
+    {"GET", "/console/api/flights", B(ANALYST)},
+    {"GET", "/console/api/flights/{manifest}", B(ANALYST)},
     {"GET", "/console/api/audit", B(AUDITOR) | B(SUPERVISOR)},
     {"GET", "/v1/subject-access", B(AUDITOR)},
     {"GET", "/v1/received", B(AUDITOR)},
@@ -177,6 +179,7 @@ static json_t *views_of(pm_officer_role_t role)
         {"reviews", "GET", "/v1/reviews"},
         {"traveller", "GET", "/console/api/travellers/{id}"},
         {"links", "GET", "/console/api/link-reviews"},
+        {"flights", "GET", "/console/api/flights"},
         {"audit", "GET", "/console/api/audit"},
     };
     json_t *a = json_array();

@@ -345,3 +345,60 @@ void pm__h_console_link_decide(pm__req_t *rq, pm_store_t *st)
                    json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "status",
                              accept ? "accepted" : "rejected", "officer", rq->officer));
 }
+
+static void preclear_dir(const pm__req_t *rq, char *out, size_t cap)
+{
+    char tmp[PM_NODE_PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", rq->node->cfg->store_path);
+    snprintf(out, cap, "%s/preclear", dirname(tmp));
+}
+
+void pm__h_console_flights(pm__req_t *rq, pm_store_t *st)
+{
+    (void)st;
+    static const char *const names[] = {NULL};
+    if (!pm__req_args_only(rq, names))
+        return;
+    char dir[PM_NODE_PATH_MAX + 16];
+    preclear_dir(rq, dir, sizeof dir);
+    pm_buf_t b;
+    pm_buf_init(&b, 1u << 20);
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = pm_console_manifests(dir, &b, &e);
+    if (rc)
+        pm__reply_pm_error(rq, rc, &e, NULL);
+    else
+        reply_buf(rq, &b, "application/json");
+    pm_buf_free(&b);
+}
+
+void pm__h_console_flight(pm__req_t *rq, pm_store_t *st)
+{
+    static const char *const names[] = {"date", "stay", "decision", "offset", "limit", NULL};
+    size_t stay, off, lim;
+    if (!pm__req_args_only(rq, names) || !arg_size(rq, "stay", 180, 36600, &stay) ||
+        !arg_size(rq, "offset", 0, 100000000, &off) ||
+        !arg_size(rq, "limit", 100, PM_CONSOLE_PAGE_MAX, &lim))
+        return;
+    const char *ds = pm__req_arg(rq, "date");
+    pm_dob_t dep;
+    memset(&dep, 0, sizeof dep);
+    if (ds && (pm_dob_parse(ds, strlen(ds), &dep, NULL) || !dep.month || !dep.day)) {
+        pm__reply_error(rq, 400, "bad_argument", "not a date YYYY-MM-DD", "date");
+        return;
+    }
+    char dir[PM_NODE_PATH_MAX + 16];
+    preclear_dir(rq, dir, sizeof dir);
+    pm_buf_t b;
+    pm_buf_init(&b, 16u << 20);
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = pm_console_preclear(st, dir, rq->param, ds ? &dep : NULL, (int)stay,
+                                 pm__req_arg(rq, "decision"), off, lim ? lim : 1, &b, &e);
+    if (rc)
+        pm__reply_pm_error(rq, rc, &e, NULL);
+    else
+        reply_buf(rq, &b, "application/json");
+    pm_buf_free(&b);
+}

@@ -86,6 +86,8 @@ void pm__h_console_audit(pm__req_t *rq, pm_store_t *st);
 void pm__h_console_traveller(pm__req_t *rq, pm_store_t *st);
 void pm__h_console_link_reviews(pm__req_t *rq, pm_store_t *st);
 void pm__h_console_link_decide(pm__req_t *rq, pm_store_t *st);
+void pm__h_console_flights(pm__req_t *rq, pm_store_t *st);
+void pm__h_console_flight(pm__req_t *rq, pm_store_t *st);
 /* Same-origin check of a browser request: Origin (when sent) must be this
  * node's own https origin and Sec-Fetch-Site (when sent) same-origin or none.
  * 0 if it passes, else -1 after answering 403. */

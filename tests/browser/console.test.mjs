@@ -3,6 +3,7 @@
 // headless Debian chromium driven by playwright-core, at 1280x800.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { cpSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 const base = process.env.CONSOLE_URL;
@@ -68,6 +69,9 @@ test('vetting case: prints with minutiae, candidate pair, confirm into the R14 q
   await page.goto(`${base}/console/#/cohorts`);
   await page.waitForSelector(`a[href="#/run/${run}"]`);
   await shot(page, 'cohorts');
+  // the dashboard is live: a run that appears is shown without a reload
+  cpSync(`${process.env.CONSOLE_VETTING}/${run}`, `${process.env.CONSOLE_VETTING}/${run}-copy`, { recursive: true });
+  await page.waitForSelector(`a[href="#/run/${run}-copy"]`, { timeout: 10000 });
   await page.click(`a[href="#/run/${run}"]`);
   await page.waitForSelector(`a[href="#/case/${run}/${matchCase}"]`);
   await page.click(`a[href="#/case/${run}/${matchCase}"]`);
@@ -168,6 +172,28 @@ test('traveller timeline of both countries, presence, link review accept', async
   await page.selectOption('#link-status', 'open');
   await page.waitForSelector('button.link-split');
   await shot(page, 'links');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('pre-clearance flight: each decision with its reasons', async () => {
+  const { ctx, page, errors } = await fresh();
+  await login(page, 'analyst');
+  await page.goto(`${base}/console/#/flights`);
+  await page.waitForSelector('#manifests a');
+  await page.click('#manifests a');
+  await page.waitForSelector('#flight-summary');
+  assert.match(await page.textContent('#flight-summary'), /4 passengers: 2 cleared, 1 refer, 1 do not board/);
+  const rows = await page.$$eval('tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+  const bySeq = Object.fromEntries(rows.map((r) => [r[1], r]));
+  assert.equal(bySeq['2'][3], 'do_not_board');
+  assert.match(bySeq['2'][4], /expired/);
+  assert.equal(bySeq['3'][3], 'refer');
+  assert.match(bySeq['3'][4], /watchlist|W1/);
+  assert.equal(bySeq['4'][3], 'cleared');
+  await shot(page, 'preclear');
+  await page.selectOption('#decision', 'refer');
+  await until(page, () => document.querySelectorAll('tbody tr').length === 1);
   assert.deepEqual(errors, []);
   await ctx.close();
 });

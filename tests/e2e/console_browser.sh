@@ -43,6 +43,24 @@ issuer=$(jq -r '.rows[0].document' hist.json | cut -d' ' -f1)
 [ -n "$document" ] && [ "$document" != null ] || fail "no document: $(head -c 300 hist.json)"
 [ "$(jq '[.rows[].reporting_country] | unique | length' hist.json)" = 2 ] ||
     fail "traveller 2 crossed only one country's border"
+# a flight manifest for pre-clearance: traveller 2, an expired passport, a
+# listed name, a clean passenger
+mkdir -p pair/CAN/preclear
+sur=$(jq -r '.rows[0].surname' hist.json)
+giv=$(jq -r '.rows[0].given_names' hist.json)
+dob=$(jq -r '.rows[0].date_of_birth' hist.json)
+cit=$(jq -r '.rows[0].citizenship' hist.json)
+cat >pair/CAN/preclear/AC123.csv <<CSV
+flight_id,passenger_seq,surname,given_names,middle_names,date_of_birth,sex,citizenship,document_type,document_number,document_issuer,document_expiry,scheduled_departure
+AC123,1,$sur,$giv,,$dob,M,$cit,P,$document,$issuer,2031-01-01,2026-12-01T08:00:00-05:00
+AC123,2,MARTIN,CLAIRE,,1992-05-05,F,FRA,P,F1234567,FRA,2026-11-30,2026-12-01T08:00:00-05:00
+AC123,3,KOWALSKI,PIOTR,,1966-04-04,M,POL,P,PL777777,POL,2031-01-01,2026-12-01T08:00:00-05:00
+AC123,4,DUBOIS,MARC,,1988-03-03,M,FRA,P,F7654321,FRA,2029-01-01,2026-12-01T08:00:00-05:00
+CSV
+cat >pair/CAN/preclear/watchlist.csv <<CSV
+watchlist_id,surname,given_names,date_of_birth,sex,citizenship,document_number,document_issuer,reason
+W1,KOWALSKI,PIOTR,1966-04-04,M,POL,,,criminal_warrant
+CSV
 for r in adj:adjudicator analyst:analyst auditor:auditor vet:vetting_officer; do
     PERIMETER_PASSWORD=correct-horse "$bin" officer add --config pair/CAN/node.json \
         --role "${r#*:}" "${r%%:*}" >/dev/null || fail "officer add $r"
@@ -51,10 +69,11 @@ start_node CAN
 
 mkdir -p "$src/docs/console"
 rc=0
-CONSOLE_URL=$(url CAN) CONSOLE_RUN=run1 CONSOLE_MATCH_CASE=$match CONSOLE_DOCUMENT=$document CONSOLE_ISSUER=$issuer \
+CONSOLE_VETTING=$PWD/pair/CAN/vetting CONSOLE_URL=$(url CAN) CONSOLE_RUN=run1 CONSOLE_MATCH_CASE=$match CONSOLE_DOCUMENT=$document CONSOLE_ISSUER=$issuer \
     CONSOLE_SHOTS=$src/docs/console \
     node --test --test-reporter=spec "$src/tests/browser/" >browser.out 2>&1 || rc=$?
 cat browser.out
 [ "$rc" = 0 ] || fail "browser tests failed (exit $rc)"
-assert_contains browser.out "pass 6"
+assert_contains browser.out "pass 7"
+assert_contains browser.out "fail 0"
 echo "console browser tests: ok"

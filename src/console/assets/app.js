@@ -4,6 +4,7 @@ import { api, el, table, setCsrf } from './lib.js';
 import { viewCohorts, viewRun, viewCase, viewReviews } from './vetting.js';
 import { viewTraveller, viewLinks } from './traveller.js';
 import { viewAudit } from './audit.js';
+import { viewFlights, viewFlight } from './flights.js';
 
 const main = document.getElementById('main');
 let session = null;
@@ -13,6 +14,7 @@ const views = {
   reviews: { title: 'Review queue', fn: viewReviews },
   traveller: { title: 'Traveller', fn: viewTraveller },
   links: { title: 'Link reviews', fn: viewLinks },
+  flights: { title: 'Pre-clearance', fn: viewFlights },
   audit: { title: 'Audit', fn: viewAudit },
 };
 
@@ -58,6 +60,7 @@ async function route() {
   try {
     if (name === 'run') await viewRun(ctx);
     else if (name === 'case') await viewCase(ctx);
+    else if (name === 'flight') await viewFlight(ctx);
     else if (views[name] && session.views.includes(name)) await views[name].fn(ctx);
     else if (session.views.length) { location.hash = `#/${session.views[0]}`; return; }
     else main.replaceChildren(el('p', {}, 'This role has no console view.'));
