@@ -353,7 +353,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, pm__req_t *rq)
         MHD_add_response_header(r, "ETag", rq->etag);
     if (rq->location)
         MHD_add_response_header(r, "Location", rq->location);
-    if (rq->via_cookie)
+    if (rq->via_cookie && rq->officer[0]) /* a known officer's request, refused or not */
         pm__console_log_action(rq);
     enum MHD_Result ok = MHD_queue_response(conn, rq->status, r);
     MHD_destroy_response(r);
