@@ -28,7 +28,8 @@ extern "C" {
 
 /* One event. Kinds: query, answer, disclosure, correction, purge, refusal,
  * probe_destroyed, onward_transfer, review (an officer's decision on a match,
- * R14), subject_access (a report given to the person, R12). Strings may be
+ * R14), subject_access (a report given to the person, R12), officer_action (an
+ * officer's request through the web console). Strings may be
  * NULL (stored as ""). The probe itself is never logged: pass its SHA-256
  * (pm_audit_probe_hash). */
 typedef struct pm_audit_event {

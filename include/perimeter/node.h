@@ -191,10 +191,22 @@ typedef enum pm_officer_role {
     PM_ROLE_NONE = 0,
     PM_ROLE_OFFICER = 1,    /* posts crossings, queries, reads feed status */
     PM_ROLE_SUPERVISOR = 2, /* also reports and review (later routes) */
-    PM_ROLE_ADMIN = 3,      /* everything */
+    PM_ROLE_ADMIN = 3,      /* everything ("administrator" in the console) */
+    /* The web console's roles (docs/console.md). They are not ranked: each
+     * route lists which of them it admits (pm__route_roles), beside the
+     * ranked officer < supervisor < admin of the routes' minimum. */
+    PM_ROLE_VETTING = 4,     /* vetting officer: vetting cases, gallery, cohort dashboard */
+    PM_ROLE_ADJUDICATOR = 5, /* decides matches in the R14 review queue */
+    PM_ROLE_ANALYST = 6,     /* entry/exit analyst: travellers, reports, pre-clearance */
+    PM_ROLE_AUDITOR = 7,     /* privacy auditor: disclosure log, subject access (read only) */
 } pm_officer_role_t;
+#define PM_ROLE_COUNT 8
+/* The bit of a role in a route's role mask. */
+#define PM_ROLE_BIT(r) (1u << (unsigned)(r))
 
-/* "officer", "supervisor", "admin" <-> role; PM_ROLE_NONE if unknown. */
+/* "officer", "supervisor", "admin", "vetting_officer", "adjudicator",
+ * "analyst", "auditor" <-> role ("administrator" is read as admin);
+ * PM_ROLE_NONE if unknown. */
 const char *pm_officer_role_name(pm_officer_role_t r);
 pm_officer_role_t pm_officer_role_from_name(const char *name);
 

@@ -18,7 +18,8 @@
 
 static const char *const kinds[] = {"query",   "answer",          "disclosure",
                                     "correction", "purge", "refusal", "probe_destroyed",
-                                    "onward_transfer", "review", "subject_access"};
+                                    "onward_transfer", "review", "subject_access",
+                                    "officer_action"};
 
 struct pm_audit_log {
     pthread_mutex_t lock;

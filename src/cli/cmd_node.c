@@ -203,8 +203,9 @@ static int read_password(char *out, size_t cap)
 
 static void officer_usage(FILE *out)
 {
-    fprintf(out, "usage: perimeter officer add --config FILE [--role officer|supervisor|admin]\n"
-                 "                             [--replace] NAME\n"
+    fprintf(out, "usage: perimeter officer add --config FILE [--role ROLE] [--replace] NAME\n"
+                 "ROLE: officer, supervisor, admin (administrator), or a console role:\n"
+                 "vetting_officer, adjudicator, analyst, auditor (docs/console.md).\n"
                  "The password comes from $PERIMETER_PASSWORD or one line of standard input;\n"
                  "it is stored as an Argon2id hash.\n");
 }

@@ -45,6 +45,19 @@ static const pm_migration_t node_steps[] = {
      "  encounters INTEGER NOT NULL DEFAULT 0\n"
      ") STRICT;\n",
      NULL},
+    {3, "the web console's roles (vetting officer, adjudicator, analyst, auditor)",
+     "CREATE TABLE officer_v3 (\n"
+     "  name TEXT PRIMARY KEY,\n"
+     "  pwhash TEXT NOT NULL,\n"
+     "  role TEXT NOT NULL CHECK (role IN ('officer', 'supervisor', 'admin', 'vetting_officer',\n"
+     "    'adjudicator', 'analyst', 'auditor')),\n"
+     "  created_at INTEGER NOT NULL\n"
+     ") STRICT;\n"
+     "INSERT INTO officer_v3 (name, pwhash, role, created_at)\n"
+     "  SELECT name, pwhash, role, created_at FROM officer;\n"
+     "DROP TABLE officer;\n"
+     "ALTER TABLE officer_v3 RENAME TO officer;\n",
+     NULL},
 };
 static const pm_migration_set_t node_schema = {"node", node_steps,
                                                sizeof node_steps / sizeof node_steps[0]};
@@ -56,16 +69,19 @@ int pm__node_migrate(pm_store_t *st, pm_error_t *err)
     return pm_store_migrate(st, &node_schema, err);
 }
 
-static const char *const role_names[] = {"", "officer", "supervisor", "admin"};
+static const char *const role_names[PM_ROLE_COUNT] = {
+    "", "officer", "supervisor", "admin", "vetting_officer", "adjudicator", "analyst", "auditor"};
 
 const char *pm_officer_role_name(pm_officer_role_t r)
 {
-    return r >= PM_ROLE_OFFICER && r <= PM_ROLE_ADMIN ? role_names[r] : "";
+    return r >= PM_ROLE_OFFICER && r < PM_ROLE_COUNT ? role_names[r] : "";
 }
 
 pm_officer_role_t pm_officer_role_from_name(const char *name)
 {
-    for (int r = PM_ROLE_OFFICER; name && r <= PM_ROLE_ADMIN; r++)
+    if (name && strcmp(name, "administrator") == 0)
+        return PM_ROLE_ADMIN;
+    for (int r = PM_ROLE_OFFICER; name && r < PM_ROLE_COUNT; r++)
         if (strcmp(role_names[r], name) == 0)
             return (pm_officer_role_t)r;
     return PM_ROLE_NONE;
@@ -87,7 +103,8 @@ int pm_officer_add(pm_store_t *st, const char *name, const char *password, pm_of
     if (plen < 8 || plen > 1024)
         return pm_error_set(err, PM_EINVAL, "password: 8 to 1024 bytes");
     if (role == PM_ROLE_NONE || !pm_officer_role_name(role)[0])
-        return pm_error_set(err, PM_EINVAL, "role: officer, supervisor or admin");
+        return pm_error_set(err, PM_EINVAL, "role: officer, supervisor, admin, vetting_officer, "
+                                            "adjudicator, analyst or auditor");
     int rc = pm__node_migrate(st, err);
     if (rc)
         return rc;
@@ -167,6 +184,7 @@ struct session {
 };
 
 struct pm__sessions {
+    unsigned char csrf_key[crypto_generichash_KEYBYTES]; /* random per node run */
     pthread_mutex_t mu;
     struct session *slots;
     unsigned max, ttl_s;
@@ -181,6 +199,7 @@ int pm__sessions_new(unsigned max, unsigned ttl_s, pm__sessions_t **out, pm_erro
         free(s);
         return pm_error_set(err, PM_ENOMEM, "sessions: out of memory");
     }
+    randombytes_buf(s->csrf_key, sizeof s->csrf_key);
     pthread_mutex_init(&s->mu, NULL);
     s->max = max;
     s->ttl_s = ttl_s;
@@ -257,6 +276,39 @@ int pm__sessions_find(pm__sessions_t *s, const char *token, char name[65],
         }
     }
     pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int pm__sessions_lookup(pm__sessions_t *s, const char *token, char name[65],
+                        pm_officer_role_t *out_role, int64_t *out_expires, char csrf[65])
+{
+    if (!token || strlen(token) != 64)
+        return PM_EDENIED;
+    unsigned char h[crypto_generichash_BYTES];
+    token_hash(token, h);
+    int64_t now = (int64_t)time(NULL);
+    int rc = PM_EDENIED;
+    pthread_mutex_lock(&s->mu);
+    for (unsigned i = 0; i < s->max; i++) {
+        struct session *x = &s->slots[i];
+        if (!slot_free(x, now) && sodium_memcmp(x->hash, h, sizeof h) == 0) {
+            memcpy(name, x->name, 65);
+            *out_role = x->role;
+            if (out_expires)
+                *out_expires = x->expires;
+            rc = PM_OK;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (rc == PM_OK && csrf) {
+        /* The session's CSRF token: keyed BLAKE2b of the token's hash, so it
+         * is fixed for the session, unguessable without the session, and
+         * needs no storage. */
+        unsigned char c[32];
+        crypto_generichash(c, sizeof c, h, sizeof h, s->csrf_key, sizeof s->csrf_key);
+        sodium_bin2hex(csrf, 65, c, sizeof c);
+    }
     return rc;
 }
 

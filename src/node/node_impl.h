@@ -48,6 +48,10 @@ int pm__sessions_create(pm__sessions_t *s, const char *name, pm_officer_role_t r
 /* Looks a bearer token up. PM_EDENIED if unknown or expired. */
 int pm__sessions_find(pm__sessions_t *s, const char *token, char name[65],
                       pm_officer_role_t *out_role);
+/* The same, also giving the expiry and the session's CSRF token (64 hex +
+ * NUL; out_expires and csrf may be NULL). */
+int pm__sessions_lookup(pm__sessions_t *s, const char *token, char name[65],
+                        pm_officer_role_t *out_role, int64_t *out_expires, char csrf[65]);
 void pm__sessions_drop(pm__sessions_t *s, const char *token);
 size_t pm__sessions_count(pm__sessions_t *s);
 /* Applies the node module's schema (officer accounts, feed state). */
@@ -212,7 +216,7 @@ unsigned pm__node_pool_queued(pm__node_pool_t *p);
 
 /* ---- the node ---- */
 
-#define PM__ROUTE_MAX 64
+#define PM__ROUTE_MAX 96
 #define PM__LAT_BUCKETS 12
 
 typedef struct pm__route_metrics {

@@ -235,25 +235,55 @@ static int auth_partner(pm_node_t *node, struct MHD_Connection *conn, pm__req_t 
     return -1;
 }
 
+/* The session comes as a bearer token (CLI, scripts) or, from the web
+ * console, in the pm_session cookie. A cookie is ambient authority: a
+ * state-changing request carried by it must also come from our own origin
+ * and carry the session's CSRF token in X-CSRF-Token (docs/console.md). The
+ * cookie is only ever looked at here, so it never reaches a partner route. */
 static int auth_officer(pm_node_t *node, struct MHD_Connection *conn, pm__req_t *rq,
-                        pm_officer_role_t min_role)
+                        const pm__route_t *rt)
 {
     const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-    if (!h || strncmp(h, "Bearer ", 7) != 0) {
+    const char *tok = NULL;
+    if (h && strncmp(h, "Bearer ", 7) == 0) {
+        tok = h + 7;
+    } else if (!h) {
+        tok = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, PM__SESSION_COOKIE);
+        rq->via_cookie = tok != NULL;
+    }
+    if (!tok) {
         pm__reply_error(rq, 401, "token_required",
-                        "officer routes need 'Authorization: Bearer <token>' from /v1/auth/login",
+                        "officer routes need 'Authorization: Bearer <token>' from /v1/auth/login "
+                        "(or the console's session cookie)",
                         NULL);
         return -1;
     }
-    const char *tok = h + 7;
-    if (pm__sessions_find(node->sessions, tok, rq->officer, &rq->role) != PM_OK) {
-        pm__reply_error(rq, 401, "token_invalid", "unknown or expired session token", NULL);
+    char csrf[65] = "";
+    if (pm__sessions_lookup(node->sessions, tok, rq->officer, &rq->role, NULL, csrf) != PM_OK) {
+        pm__reply_error(rq, 401, "token_invalid", "unknown or expired session", NULL);
         return -1;
     }
     snprintf(rq->token, sizeof rq->token, "%s", tok);
-    if (rq->role < min_role) {
+    if (rq->via_cookie) {
+        int safe = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
+        if (pm__console_same_origin(rq))
+            return -1;
+        const char *x = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token");
+        if (!safe && (!x || strlen(x) != 64 || sodium_memcmp(x, csrf, 64) != 0)) {
+            pm__node_log(node, 1, "refused %s %s for %s: missing or wrong CSRF token",
+                         rq->method, rq->path, rq->officer);
+            pm__reply_error(rq, 403, "csrf_failed",
+                            "a state-changing request with the session cookie needs the "
+                            "session's X-CSRF-Token header",
+                            NULL);
+            return -1;
+        }
+    }
+    sodium_memzero(csrf, sizeof csrf);
+    if (!(pm__route_roles(rt) & PM_ROLE_BIT(rq->role))) {
         char m[128];
-        snprintf(m, sizeof m, "this route needs the role %s", pm_officer_role_name(min_role));
+        snprintf(m, sizeof m, "the role %s may not use this route",
+                 pm_officer_role_name(rq->role));
         pm__reply_error(rq, 403, "role_insufficient", m, NULL);
         return -1;
     }
@@ -309,7 +339,25 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, pm__req_t *rq)
         MHD_add_response_header(r, "Retry-After", "1");
     if (rq->review_id[0])
         MHD_add_response_header(r, "Perimeter-Review-Id", rq->review_id);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "Cache-Control",
+                            rq->cache_control ? rq->cache_control : "no-store");
+    /* For browsers (the console): nothing here may be framed, sniffed into
+     * another type, run inline script or leak its address to other sites. */
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'self'; script-src 'self'; style-src 'self'; "
+                            "img-src 'self'; connect-src 'self'; object-src 'none'; "
+                            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    if (rq->set_cookie[0])
+        MHD_add_response_header(r, "Set-Cookie", rq->set_cookie);
+    if (rq->etag[0])
+        MHD_add_response_header(r, "ETag", rq->etag);
+    if (rq->location)
+        MHD_add_response_header(r, "Location", rq->location);
+    if (rq->via_cookie && rq->officer[0]) /* a known officer's request, refused or not */
+        pm__console_log_action(rq);
     enum MHD_Result ok = MHD_queue_response(conn, rq->status, r);
     MHD_destroy_response(r);
     rq->queued = 1;
@@ -383,7 +431,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         /* Authentication before anything else of the request is looked at. */
         if ((rt->info.auth == PM_AUTH_PARTNER && auth_partner(node, conn, rq)) ||
-            (rt->info.auth == PM_AUTH_OFFICER && auth_officer(node, conn, rq, rt->min_role)))
+            (rt->info.auth == PM_AUTH_OFFICER && auth_officer(node, conn, rq, rt)))
             return refuse(conn, rq);
         /* Rate per caller (limits.partner_rate / officer_rate), before any work. */
         if ((rt->info.auth == PM_AUTH_PARTNER &&

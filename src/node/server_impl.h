@@ -35,6 +35,7 @@ typedef struct pm__req {
     char officer[65];
     pm_officer_role_t role;
     char token[65];
+    int via_cookie; /* the session came in the console's cookie (docs/console.md) */
     /* the answer */
     _Atomic int state;
     int queued;
@@ -45,6 +46,10 @@ typedef struct pm__req {
     char review_id[24]; /* non-empty: sent as the Perimeter-Review-Id header (R14) */
     char *resp;
     size_t resp_len;
+    char set_cookie[192];      /* a Set-Cookie header to send, or "" */
+    const char *cache_control; /* NULL: "no-store" */
+    char etag[40];             /* an ETag header to send, or "" */
+    const char *location;      /* a Location header (redirects), or NULL */
 } pm__req_t;
 
 /* A handler fills the answer with pm__reply*; st is the worker's store
@@ -60,6 +65,37 @@ typedef struct pm__route {
     pm__body_t body;
     pm__route_fn fn;
 } pm__route_t;
+
+/* The roles a route admits (routes_console.c): every ranked role at or
+ * above its min_role, plus the console roles granted to it. */
+unsigned pm__route_roles(const pm__route_t *rt);
+/* The console's cookie and its routes (routes_console.c). */
+#define PM__SESSION_COOKIE "pm_session"
+void pm__h_console_asset(pm__req_t *rq, pm_store_t *st);
+void pm__h_console_redirect(pm__req_t *rq, pm_store_t *st);
+void pm__h_console_login(pm__req_t *rq, pm_store_t *st);
+void pm__h_console_session(pm__req_t *rq, pm_store_t *st);
+void pm__h_console_logout(pm__req_t *rq, pm_store_t *st);
+/* routes_console_data.c: the views' data */
+void pm__h_console_cohorts(pm__req_t *rq, pm_store_t *st);
+void pm__h_console_cohort(pm__req_t *rq, pm_store_t *st);
+void pm__h_console_case(pm__req_t *rq, pm_store_t *st);
+void pm__h_console_print(pm__req_t *rq, pm_store_t *st);
+void pm__h_console_pair(pm__req_t *rq, pm_store_t *st);
+void pm__h_console_decide(pm__req_t *rq, pm_store_t *st);
+void pm__h_console_audit(pm__req_t *rq, pm_store_t *st);
+void pm__h_console_traveller(pm__req_t *rq, pm_store_t *st);
+void pm__h_console_link_reviews(pm__req_t *rq, pm_store_t *st);
+void pm__h_console_link_decide(pm__req_t *rq, pm_store_t *st);
+void pm__h_console_flights(pm__req_t *rq, pm_store_t *st);
+void pm__h_console_flight(pm__req_t *rq, pm_store_t *st);
+/* Same-origin check of a browser request: Origin (when sent) must be this
+ * node's own https origin and Sec-Fetch-Site (when sent) same-origin or none.
+ * 0 if it passes, else -1 after answering 403. */
+int pm__console_same_origin(pm__req_t *rq);
+/* Logs a console request (officer, method, path, arguments, status) in the
+ * disclosure log as an officer_action entry (not synced: an access trail). */
+void pm__console_log_action(pm__req_t *rq);
 
 /* The table (routes.c); out_n may be NULL. */
 const pm__route_t *pm__routes(size_t *out_n);
