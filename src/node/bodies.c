@@ -42,6 +42,7 @@ static const pm__jfield_t preclear_f[] = {
     {"stay", JSON_OBJECT, 0, 0},     {"watchlist", JSON_STRING, 0, 0},
     {"gate", JSON_OBJECT, 0, 0},     {"min", JSON_REAL, 0, 0},
 };
+static const pm__jfield_t link_decision_f[] = {{"decision", JSON_STRING, 1, 16}};
 static const pm__jfield_t decision_f[] = {{"decision", JSON_STRING, 1, 16},
                                           {"why", JSON_STRING, 1, 256}};
 static const pm__jfield_t act_f[] = {{"why", JSON_STRING, 1, 256}};
@@ -67,6 +68,7 @@ BODY(pm__body_login, "login", login_f);
 BODY(pm__body_partner_biographic, "partner_query_biographic", biographic_f);
 BODY(pm__body_partner_biometric, "partner_query_biometric", biometric_f);
 BODY(pm__body_preclear, "preclear", preclear_f);
+BODY(pm__body_link_decision, "link_decision", link_decision_f);
 BODY(pm__body_review_decision, "review_decision", decision_f);
 BODY(pm__body_review_act, "review_act", act_f);
 BODY(pm__body_partner_correction, "partner_correction", correction_f);
@@ -86,6 +88,7 @@ static const pm__jbody_t *const all[] = {
     &pm__body_review_decision, &pm__body_review_act,        &pm__body_partner_correction,
     &pm__body_transfer,       &pm__body_enrol,              &pm__body_identify,
     &pm__body_verify,         &pm__body_preclear,
+    &pm__body_link_decision,
 };
 
 size_t pm__body_count(void)

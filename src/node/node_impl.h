@@ -191,7 +191,8 @@ extern const pm__jfield_t pm__body_finger_fields[3];  /* {position?, format, dat
 extern const pm__jfield_t pm__body_person_fields[11]; /* enrol's "person" */
 extern const pm__jbody_t pm__body_login, pm__body_partner_biographic, pm__body_partner_biometric,
     pm__body_review_decision, pm__body_review_act, pm__body_partner_correction,
-    pm__body_transfer, pm__body_enrol, pm__body_identify, pm__body_verify, pm__body_preclear;
+    pm__body_transfer, pm__body_enrol, pm__body_identify, pm__body_verify, pm__body_preclear,
+    pm__body_link_decision;
 /* Every body above, in a fixed order (NULL past the end). */
 size_t pm__body_count(void);
 const pm__jbody_t *pm__body_at(size_t i);

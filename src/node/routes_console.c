@@ -132,9 +132,7 @@ void pm__h_console_login(pm__req_t *rq, pm_store_t *st)
 {
     if (pm__console_same_origin(rq)) /* no login planted from another site */
         return;
-    static const pm__jfield_t f[] = {{"username", JSON_STRING, 1, 64},
-                                     {"password", JSON_STRING, 1, 1024}};
-    json_t *o = pm__json_body(rq, f, 2);
+    json_t *o = pm__json_body(rq, &pm__body_login);
     if (!o)
         return;
     pm_error_t e;

@@ -146,11 +146,9 @@ void pm__h_console_pair(pm__req_t *rq, pm_store_t *st)
 void pm__h_console_decide(pm__req_t *rq, pm_store_t *st)
 {
     static const char *const names[] = {"run", "partner", NULL};
-    static const pm__jfield_t f[] = {{"decision", JSON_STRING, 1, 16},
-                                     {"why", JSON_STRING, 1, 256}};
     if (!pm__req_args_only(rq, names))
         return;
-    json_t *o = pm__json_body(rq, f, sizeof f / sizeof f[0]);
+    json_t *o = pm__json_body(rq, &pm__body_review_decision);
     if (!o)
         return;
     const char *d = pm__json_str(o, "decision");
@@ -307,7 +305,6 @@ void pm__h_console_link_reviews(pm__req_t *rq, pm_store_t *st)
  * later link run); split: they are two (the pair is closed as rejected). */
 void pm__h_console_link_decide(pm__req_t *rq, pm_store_t *st)
 {
-    static const pm__jfield_t f[] = {{"decision", JSON_STRING, 1, 16}};
     static const char *const names[] = {NULL};
     if (!pm__req_args_only(rq, names))
         return;
@@ -317,7 +314,7 @@ void pm__h_console_link_decide(pm__req_t *rq, pm_store_t *st)
         pm__reply_error(rq, 400, "bad_request", "a review pair id", "id");
         return;
     }
-    json_t *o = pm__json_body(rq, f, 1);
+    json_t *o = pm__json_body(rq, &pm__body_link_decision);
     if (!o)
         return;
     const char *d = pm__json_str(o, "decision");
