@@ -5,7 +5,9 @@
 # then `node --test tests/browser` (playwright-core driving /usr/bin/chromium):
 # login, vetting case with the minutiae overlays, confirm into the R14 queue,
 # traveller timeline, audit view; refused: logged out, wrong role, cross-site.
-# Screenshots go to docs/console/. chromium, node and
+# Screenshots go to the test's own folder, or to $PERIMETER_CONSOLE_SHOTS
+# when set (PERIMETER_CONSOLE_SHOTS=$PWD/docs/console refreshes the pictures
+# in docs/console/; a plain test run never rewrites the source tree). chromium, node and
 # tests/browser/node_modules are installed by scripts/deps.sh (make deps);
 # without them the test fails, naming what is missing.
 # ctest-label: heavy
@@ -67,13 +69,16 @@ for r in adj:adjudicator analyst:analyst auditor:auditor vet:vetting_officer; do
 done
 start_node CAN
 
-mkdir -p "$src/docs/console"
+shots=${PERIMETER_CONSOLE_SHOTS:-$PWD/shots}
+mkdir -p "$shots"
 rc=0
 CONSOLE_VETTING=$PWD/pair/CAN/vetting CONSOLE_URL=$(url CAN) CONSOLE_RUN=run1 CONSOLE_MATCH_CASE=$match CONSOLE_DOCUMENT=$document CONSOLE_ISSUER=$issuer \
-    CONSOLE_SHOTS=$src/docs/console \
+    CONSOLE_SHOTS=$shots \
     node --test --test-reporter=spec "$src/tests/browser/" >browser.out 2>&1 || rc=$?
 cat browser.out
 [ "$rc" = 0 ] || fail "browser tests failed (exit $rc)"
 assert_contains browser.out "pass 7"
 assert_contains browser.out "fail 0"
+nshots=$(find "$shots" -name '*.png' -size +1k | wc -l)
+[ "$nshots" -ge 10 ] || fail "expected the 10 view screenshots in $shots, found $nshots"
 echo "console browser tests: ok"
