@@ -51,7 +51,7 @@ fuzz: deps
 # Compile-only matrix for CI: gcc and clang, Debug and Release, every target
 # (library, CLI, tests, benchmarks) with -Werror. Fails on the first warning.
 builds: deps
-	@set -e; for cc in gcc clang; do for bt in Debug Release; do \
+	@set -e; mkdir -p $(MATRIX_BUILD); for cc in gcc clang; do for bt in Debug Release; do \
 	  d=$(MATRIX_BUILD)/$$cc-$$bt; echo "== builds: $$cc $$bt ($$d)"; \
 	  CC=$$cc cmake -S . -B $$d -G Ninja -DCMAKE_BUILD_TYPE=$$bt -DPM_WERROR=ON >$$d.cmake.log 2>&1 \
 	    || { cat $$d.cmake.log; exit 1; }; \
