@@ -274,34 +274,44 @@ static void h_metrics(pm__req_t *rq, pm_store_t *st)
     pm__reply(rq, 200, "text/plain; version=0.0.4", text, len);
 }
 
-static void h_login(pm__req_t *rq, pm_store_t *st)
+json_t *pm__login(pm__req_t *rq, pm_store_t *st, const char *what, pm_officer_role_t *role,
+                  char token[65], int64_t *expires)
 {
     json_t *o = pm__json_body(rq, &pm__body_login);
     if (!o)
-        return;
+        return NULL;
     pm_error_t e;
     pm_error_clear(&e);
-    pm_officer_role_t role = PM_ROLE_NONE;
+    *role = PM_ROLE_NONE;
     const char *user = pm__json_str(o, "username");
-    int rc = pm_officer_check(st, user, pm__json_str(o, "password"), &role, &e);
+    int rc = pm_officer_check(st, user, pm__json_str(o, "password"), role, &e);
     if (rc == PM_EDENIED) {
-        pm__node_log(rq->node, 1, "login refused for '%s'", user);
+        pm__node_log(rq->node, 1, "%s refused for '%s'", what, user);
         pm__reply_error(rq, 401, "login_failed", e.msg, NULL);
     } else if (rc) {
         pm__reply_pm_error(rq, rc, &e, NULL);
+    } else if ((rc = pm__sessions_create(rq->node->sessions, user, *role, token, expires, &e))) {
+        pm__reply_error(rq, 503, "busy", e.msg, NULL);
     } else {
-        char token[65];
-        int64_t expires = 0;
-        if ((rc = pm__sessions_create(rq->node->sessions, user, role, token, &expires, &e))) {
-            pm__reply_error(rq, 503, "busy", e.msg, NULL);
-        } else {
-            pm__reply_json(rq, 200,
-                           json_pack("{s:s, s:s, s:s, s:I}", "token", token, "username", user,
-                                     "role", pm_officer_role_name(role), "expires_at",
-                                     (json_int_t)expires));
-            sodium_memzero(token, sizeof token);
-        }
+        return o;
     }
+    json_decref(o);
+    return NULL;
+}
+
+static void h_login(pm__req_t *rq, pm_store_t *st)
+{
+    pm_officer_role_t role;
+    char token[65];
+    int64_t expires = 0;
+    json_t *o = pm__login(rq, st, "login", &role, token, &expires);
+    if (!o)
+        return;
+    pm__reply_json(rq, 200,
+                   json_pack("{s:s, s:s, s:s, s:I}", "token", token, "username",
+                             pm__json_str(o, "username"), "role", pm_officer_role_name(role),
+                             "expires_at", (json_int_t)expires));
+    sodium_memzero(token, sizeof token);
     json_decref(o);
 }
 

@@ -132,38 +132,23 @@ void pm__h_console_login(pm__req_t *rq, pm_store_t *st)
 {
     if (pm__console_same_origin(rq)) /* no login planted from another site */
         return;
-    json_t *o = pm__json_body(rq, &pm__body_login);
+    pm_officer_role_t role;
+    char token[65];
+    int64_t expires = 0;
+    json_t *o = pm__login(rq, st, "console login", &role, token, &expires);
     if (!o)
         return;
-    pm_error_t e;
-    pm_error_clear(&e);
-    pm_officer_role_t role = PM_ROLE_NONE;
     const char *user = pm__json_str(o, "username");
-    int rc = pm_officer_check(st, user, pm__json_str(o, "password"), &role, &e);
-    if (rc == PM_EDENIED) {
-        pm__node_log(rq->node, 1, "console login refused for '%s'", user);
-        pm__reply_error(rq, 401, "login_failed", e.msg, NULL);
-    } else if (rc) {
-        pm__reply_pm_error(rq, rc, &e, NULL);
-    } else {
-        char token[65];
-        int64_t expires = 0;
-        if ((rc = pm__sessions_create(rq->node->sessions, user, role, token, &expires, &e))) {
-            pm__reply_error(rq, 503, "busy", e.msg, NULL);
-        } else {
-            snprintf(rq->set_cookie, sizeof rq->set_cookie,
-                     "%s=%s; Path=/; Max-Age=%u; HttpOnly; Secure; SameSite=Strict",
-                     PM__SESSION_COOKIE, token, rq->node->cfg->limits.session_ttl_s);
-            sodium_memzero(token, sizeof token);
-            snprintf(rq->officer, sizeof rq->officer, "%s", user);
-            pm__reply_json(rq, 200,
-                           json_pack("{s:s, s:s, s:I}", "officer", user, "role",
-                                     pm_officer_role_name(role), "expires_at",
-                                     (json_int_t)expires));
-            rq->status = 200;
-            pm__console_log_action(rq); /* who logged in, when */
-        }
-    }
+    snprintf(rq->set_cookie, sizeof rq->set_cookie,
+             "%s=%s; Path=/; Max-Age=%u; HttpOnly; Secure; SameSite=Strict", PM__SESSION_COOKIE,
+             token, rq->node->cfg->limits.session_ttl_s);
+    sodium_memzero(token, sizeof token);
+    snprintf(rq->officer, sizeof rq->officer, "%s", user);
+    pm__reply_json(rq, 200,
+                   json_pack("{s:s, s:s, s:I}", "officer", user, "role",
+                             pm_officer_role_name(role), "expires_at", (json_int_t)expires));
+    rq->status = 200;
+    pm__console_log_action(rq); /* who logged in, when */
     json_decref(o);
 }
 

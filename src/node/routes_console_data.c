@@ -42,6 +42,17 @@ static void reply_buf(pm__req_t *rq, pm_buf_t *b, const char *type)
     pm__reply(rq, 200, type, (char *)d, n);
 }
 
+/* A console data call's outcome: its document (type) or its error; b freed. */
+static void reply_result(pm__req_t *rq, int rc, const pm_error_t *e, pm_buf_t *b,
+                         const char *type)
+{
+    if (rc)
+        pm__reply_pm_error(rq, rc, e, NULL);
+    else
+        reply_buf(rq, b, type);
+    pm_buf_free(b);
+}
+
 void pm__h_console_cohorts(pm__req_t *rq, pm_store_t *st)
 {
     (void)st;
@@ -55,11 +66,7 @@ void pm__h_console_cohorts(pm__req_t *rq, pm_store_t *st)
     pm_error_t e;
     pm_error_clear(&e);
     int rc = pm_console_runs(root, &b, &e);
-    if (rc)
-        pm__reply_pm_error(rq, rc, &e, NULL);
-    else
-        reply_buf(rq, &b, "application/json");
-    pm_buf_free(&b);
+    reply_result(rq, rc, &e, &b, "application/json");
 }
 
 void pm__h_console_cohort(pm__req_t *rq, pm_store_t *st)
@@ -78,11 +85,7 @@ void pm__h_console_cohort(pm__req_t *rq, pm_store_t *st)
     pm_error_clear(&e);
     const char *oc = pm__req_arg(rq, "outcome");
     int rc = pm_console_run(root, rq->param, oc && *oc ? oc : NULL, off, lim ? lim : 1, &b, &e);
-    if (rc)
-        pm__reply_pm_error(rq, rc, &e, NULL);
-    else
-        reply_buf(rq, &b, "application/json");
-    pm_buf_free(&b);
+    reply_result(rq, rc, &e, &b, "application/json");
 }
 
 void pm__h_console_case(pm__req_t *rq, pm_store_t *st)
@@ -98,11 +101,7 @@ void pm__h_console_case(pm__req_t *rq, pm_store_t *st)
     pm_error_t e;
     pm_error_clear(&e);
     int rc = pm_console_case(root, pm__req_arg(rq, "run"), rq->param, &b, &e);
-    if (rc)
-        pm__reply_pm_error(rq, rc, &e, NULL);
-    else
-        reply_buf(rq, &b, "application/json");
-    pm_buf_free(&b);
+    reply_result(rq, rc, &e, &b, "application/json");
 }
 
 static void image_route(pm__req_t *rq, int pair)
@@ -227,11 +226,7 @@ void pm__h_console_audit(pm__req_t *rq, pm_store_t *st)
     pm_error_clear(&e);
     int rc = pm_console_audit(cfg->audit_log, cfg->audit_checkpoints, parts, cfg->npartners, &q,
                               &b, &e);
-    if (rc)
-        pm__reply_pm_error(rq, rc, &e, NULL);
-    else
-        reply_buf(rq, &b, "application/json");
-    pm_buf_free(&b);
+    reply_result(rq, rc, &e, &b, "application/json");
 }
 
 void pm__h_console_traveller(pm__req_t *rq, pm_store_t *st)
@@ -273,11 +268,7 @@ void pm__h_console_traveller(pm__req_t *rq, pm_store_t *st)
     pm_error_t e;
     pm_error_clear(&e);
     int rc = pm_console_traveller(st, trav, doc, &as_of, (int)stay, &b, &e);
-    if (rc)
-        pm__reply_pm_error(rq, rc, &e, NULL);
-    else
-        reply_buf(rq, &b, "application/json");
-    pm_buf_free(&b);
+    reply_result(rq, rc, &e, &b, "application/json");
 }
 
 void pm__h_console_link_reviews(pm__req_t *rq, pm_store_t *st)
@@ -294,11 +285,7 @@ void pm__h_console_link_reviews(pm__req_t *rq, pm_store_t *st)
     pm_error_clear(&e);
     int rc = pm_console_link_reviews(st, status && *status && strcmp(status, "all") ? status : NULL,
                                      off, lim ? lim : 1, &b, &e);
-    if (rc)
-        pm__reply_pm_error(rq, rc, &e, NULL);
-    else
-        reply_buf(rq, &b, "application/json");
-    pm_buf_free(&b);
+    reply_result(rq, rc, &e, &b, "application/json");
 }
 
 /* accept: the two records are one traveller (merged now and after every
@@ -363,11 +350,7 @@ void pm__h_console_flights(pm__req_t *rq, pm_store_t *st)
     pm_error_t e;
     pm_error_clear(&e);
     int rc = pm_console_manifests(dir, &b, &e);
-    if (rc)
-        pm__reply_pm_error(rq, rc, &e, NULL);
-    else
-        reply_buf(rq, &b, "application/json");
-    pm_buf_free(&b);
+    reply_result(rq, rc, &e, &b, "application/json");
 }
 
 void pm__h_console_flight(pm__req_t *rq, pm_store_t *st)
@@ -393,9 +376,5 @@ void pm__h_console_flight(pm__req_t *rq, pm_store_t *st)
     pm_error_clear(&e);
     int rc = pm_console_preclear(st, dir, rq->param, ds ? &dep : NULL, (int)stay,
                                  pm__req_arg(rq, "decision"), off, lim ? lim : 1, &b, &e);
-    if (rc)
-        pm__reply_pm_error(rq, rc, &e, NULL);
-    else
-        reply_buf(rq, &b, "application/json");
-    pm_buf_free(&b);
+    reply_result(rq, rc, &e, &b, "application/json");
 }

@@ -115,6 +115,12 @@ int pm__req_args_only(pm__req_t *rq, const char *const *names);
 /* Parses the JSON body and checks it against fields; on failure answers 400
  * (or 415) with the reason and the field and returns NULL. */
 json_t *pm__json_body(pm__req_t *rq, const pm__jbody_t *body);
+/* The officers' login both forms share (bearer token, console cookie): the
+ * body, the password, a new session. Returns the body (json_decref it) with
+ * *role, token (wipe it) and *expires set, or NULL after answering the
+ * refusal; `what` names the form in the node's log. */
+json_t *pm__login(pm__req_t *rq, pm_store_t *st, const char *what, pm_officer_role_t *role,
+                  char token[65], int64_t *expires);
 struct pm__audit;
 struct pm_decision;
 /* Disclosure log helpers of routes.c: 0, or -1 after answering 500. */
