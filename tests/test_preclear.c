@@ -227,6 +227,30 @@ static void test_manifest(void **state)
     assert_non_null(strstr(pm_report_cell(r, 0, 4), "W1"));
     assert_string_equal(pm_report_cell(r, 1, 3), "cleared");
     pm_report_free(r);
+    pm_watchlist_free(wl);
+    /* an entry listed with neither a date of birth nor a document, whose
+     * common name a passenger shares in full: a name-only referral, which
+     * refers (never clears, never "do not board") and says so */
+    static const char wl2[] = "watchlist_id,surname,given_names,date_of_birth,sex,citizenship,"
+                              "document_number,document_issuer,reason\n"
+                              "W2,SMITH,JOHN,,,,,,sanctions\n"
+                              "W3,SMITH,JOHN,1970-01-01,M,USA,,,sanctions\n"
+                              "W4,SMITH,JOHN,1980-02-02,M,USA,,,sanctions\n"
+                              "W5,SMITH,JOHN,1990-03-03,M,GBR,,,sanctions\n";
+    assert_int_equal(pm_watchlist_new(&wl, &e), PM_OK);
+    assert_int_equal(pm_watchlist_load_csv(wl, wl2, strlen(wl2), &e), PM_OK);
+    assert_int_equal(pm_watchlist_finalize(wl, &e), PM_OK);
+    o.watchlist = wl;
+    static const char man2[] =
+        "flight_id,passenger_seq,surname,given_names,date_of_birth,sex,nationality,"
+        "document_number,document_issuer,document_expiry\n"
+        "AC2,1,SMITH,JOHN,2001-07-07,M,CAN,C7654321,CAN,2031-01-01\n";
+    rc = pm_preclear_manifest(&o, man2, strlen(man2), "m2.csv", &r, &e);
+    if (rc) fail_msg("%s", pm_error_text(&e));
+    assert_string_equal(pm_report_cell(r, 0, 3), "refer");
+    if (!strstr(pm_report_cell(r, 0, 4), "W2 (sanctions) name-only referral"))
+        fail_msg("reasons: %s", pm_report_cell(r, 0, 4));
+    pm_report_free(r);
     /* no surname column; a bad expiry names the line */
     static const char nosur[] = "flight_id,given_names\nAC1,X\n";
     assert_int_equal(pm_preclear_manifest(&o, nosur, strlen(nosur), "n.csv", &r, &e), PM_EFORMAT);

@@ -133,9 +133,12 @@ int pm_preclear_passenger(const pm_preclear_options_t *o, const pm_preclear_pass
                                p->citizenship,
                                p->document_number,
                                p->document_issuer};
-        int rc = pm_watchlist_screen_query(o->watchlist, &q,
-                                           o->screen_min > 0 ? o->screen_min : PM_SCREEN_DEFAULT_MIN,
-                                           hits, 4, &nh, err);
+        /* name-only referrals too (an entry listed with neither a date of
+         * birth nor a document whose full name agrees): nothing but an
+         * officer's check can clear those, so they refer, never more */
+        int rc = pm_watchlist_screen_query_ex(
+            o->watchlist, &q, PM_SCREEN_NAME_ONLY,
+            o->screen_min > 0 ? o->screen_min : PM_SCREEN_DEFAULT_MIN, hits, 4, &nh, err);
         if (rc) return rc;
         for (size_t h = 0; h < nh; h++) {
             const char *lr = pm_watchlist_entry_reason(o->watchlist, hits[h].entry);
@@ -143,10 +146,13 @@ int pm_preclear_passenger(const pm_preclear_options_t *o, const pm_preclear_pass
             pm_screen_hit_reason(&hits[h], hw, sizeof hw);
             /* a listed document in hand is decisive; a name is for an officer */
             int doc_listed = hits[h].document_level == 0;
-            worse(decision, doc_listed && strstr(lr, "lost_stolen") ? PM_PRECLEAR_DO_NOT_BOARD
-                                                                     : PM_PRECLEAR_REFER);
-            add_reason(reasons, cap, "watchlist %s (%s) score %.1f: %s",
-                       pm_watchlist_entry_id(o->watchlist, hits[h].entry), lr, hits[h].score, hw);
+            worse(decision, !hits[h].name_only && doc_listed && strstr(lr, "lost_stolen")
+                                ? PM_PRECLEAR_DO_NOT_BOARD
+                                : PM_PRECLEAR_REFER);
+            add_reason(reasons, cap, "watchlist %s (%s) %s %.1f: %s",
+                       pm_watchlist_entry_id(o->watchlist, hits[h].entry), lr,
+                       hits[h].name_only ? "name-only referral, score" : "score", hits[h].score,
+                       hw);
         }
     }
     if (o->history) {
