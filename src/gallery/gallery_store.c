@@ -142,79 +142,13 @@ int pm_gallery_store_generation(pm_store_t *st, uint64_t *out, pm_error_t *err)
     return rc;
 }
 
-int pm_gallery_store_load(pm_store_t *st, pm_gallery_t *g, uint64_t *out_generation,
-                          pm_error_t *err)
+/* Every stored template (or those of the subjects keep() accepts, the others
+ * not even decoded) inserted into g; one already there (learnt meanwhile) is
+ * not an error. *inserted counts the new ones. */
+static int load_rows(sqlite3 *db, pm_gallery_t *g, int (*keep)(uint64_t subject, void *ctx),
+                     void *ctx, size_t *inserted, pm_error_t *err)
 {
-    sqlite3 *db = db_of(st, err);
-    if (!db)
-        return PM_EUNSUPPORTED;
-    if (!g)
-        return pm_error_set(err, PM_EINVAL, "pm_gallery_store_load: NULL gallery");
-    int rc = pm_store_begin(st, err); /* one consistent read of rows + generation */
-    if (rc)
-        return rc;
-    uint64_t gen = 0;
-    rc = pm_gallery_store_generation(st, &gen, err);
-    /* empty the gallery */
-    if (!rc) {
-        pthread_rwlock_wrlock(&g->lock);
-        g->s.n = 0;
-        rc = pm__gal_reindex(g) ? pm_error_set(err, PM_ENOMEM, "out of memory") : 0;
-        pthread_rwlock_unlock(&g->lock);
-    }
-    sqlite3_stmt *q = NULL;
-    if (!rc && sqlite3_prepare_v2(db,
-                                  "SELECT subject, encounter, position, template FROM "
-                                  "gallery_template ORDER BY subject, encounter, position",
-                                  -1, &q, NULL) != SQLITE_OK)
-        rc = db_fail(db, err, "prepare load");
-    while (!rc) {
-        int s = sqlite3_step(q);
-        if (s == SQLITE_DONE)
-            break;
-        if (s != SQLITE_ROW) {
-            rc = db_fail(db, err, "load");
-            break;
-        }
-        uint64_t subject = (uint64_t)sqlite3_column_int64(q, 0);
-        uint32_t enc = (uint32_t)sqlite3_column_int64(q, 1);
-        int pos = sqlite3_column_int(q, 2);
-        const uint8_t *blob = sqlite3_column_blob(q, 3);
-        int len = sqlite3_column_bytes(q, 3);
-        pm_fingerprint_t *views = NULL;
-        size_t nv = 0;
-        rc = pm_tmpl_read(blob, (size_t)len, PM_TMPL_NATIVE, &views, &nv, NULL, err);
-        if (!rc && nv >= 1)
-            rc = pm_gallery_insert(g, subject, enc, pos, &views[0], err);
-        free(views);
-        if (rc)
-            pm_error_prefix(err, "stored template of subject %llu encounter %u position %d",
-                            (unsigned long long)subject, enc, pos);
-    }
-    sqlite3_finalize(q);
-    pm_store_rollback(st, NULL); /* read-only transaction */
-    if (!rc && out_generation)
-        *out_generation = gen;
-    return rc;
-}
-
-int pm_gallery_store_load_where(pm_store_t *st, pm_gallery_t *g,
-                                int (*keep)(uint64_t subject, void *ctx), void *ctx,
-                                uint64_t *out_generation, size_t *out_inserted, pm_error_t *err)
-{
-    if (out_inserted)
-        *out_inserted = 0;
-    sqlite3 *db = db_of(st, err);
-    if (!db)
-        return PM_EUNSUPPORTED;
-    if (!g)
-        return pm_error_set(err, PM_EINVAL, "pm_gallery_store_load_where: NULL gallery");
-    int rc = pm_store_begin(st, err); /* one consistent read of rows + generation */
-    if (rc)
-        return rc;
-    uint64_t gen = 0;
-    size_t inserted = 0;
-    rc = pm_gallery_store_generation(st, &gen, err);
+    int rc = PM_OK;
     sqlite3_stmt *q = NULL;
     if (!rc && sqlite3_prepare_v2(db,
                                   "SELECT subject, encounter, position, template FROM "
@@ -242,7 +176,7 @@ int pm_gallery_store_load_where(pm_store_t *st, pm_gallery_t *g,
         if (!rc && nv >= 1) {
             rc = pm_gallery_insert(g, subject, enc, pos, &views[0], err);
             if (rc == PM_OK)
-                inserted++;
+                (*inserted)++;
             else if (rc == PM_EEXISTS) {
                 rc = PM_OK; /* already there (learnt meanwhile) */
                 pm_error_clear(err);
@@ -254,6 +188,57 @@ int pm_gallery_store_load_where(pm_store_t *st, pm_gallery_t *g,
                             (unsigned long long)subject, enc, pos);
     }
     sqlite3_finalize(q);
+    return rc;
+}
+
+int pm_gallery_store_load(pm_store_t *st, pm_gallery_t *g, uint64_t *out_generation,
+                          pm_error_t *err)
+{
+    sqlite3 *db = db_of(st, err);
+    if (!db)
+        return PM_EUNSUPPORTED;
+    if (!g)
+        return pm_error_set(err, PM_EINVAL, "pm_gallery_store_load: NULL gallery");
+    int rc = pm_store_begin(st, err); /* one consistent read of rows + generation */
+    if (rc)
+        return rc;
+    uint64_t gen = 0;
+    rc = pm_gallery_store_generation(st, &gen, err);
+    /* empty the gallery */
+    if (!rc) {
+        pthread_rwlock_wrlock(&g->lock);
+        g->s.n = 0;
+        rc = pm__gal_reindex(g) ? pm_error_set(err, PM_ENOMEM, "out of memory") : 0;
+        pthread_rwlock_unlock(&g->lock);
+    }
+    size_t inserted = 0;
+    if (!rc)
+        rc = load_rows(db, g, NULL, NULL, &inserted, err);
+    pm_store_rollback(st, NULL); /* read-only transaction */
+    if (!rc && out_generation)
+        *out_generation = gen;
+    return rc;
+}
+
+int pm_gallery_store_load_where(pm_store_t *st, pm_gallery_t *g,
+                                int (*keep)(uint64_t subject, void *ctx), void *ctx,
+                                uint64_t *out_generation, size_t *out_inserted, pm_error_t *err)
+{
+    if (out_inserted)
+        *out_inserted = 0;
+    sqlite3 *db = db_of(st, err);
+    if (!db)
+        return PM_EUNSUPPORTED;
+    if (!g)
+        return pm_error_set(err, PM_EINVAL, "pm_gallery_store_load_where: NULL gallery");
+    int rc = pm_store_begin(st, err); /* one consistent read of rows + generation */
+    if (rc)
+        return rc;
+    uint64_t gen = 0;
+    size_t inserted = 0;
+    rc = pm_gallery_store_generation(st, &gen, err);
+    if (!rc)
+        rc = load_rows(db, g, keep, ctx, &inserted, err);
     pm_store_rollback(st, NULL); /* read-only transaction */
     if (!rc && out_generation)
         *out_generation = gen;
