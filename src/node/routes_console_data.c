@@ -118,7 +118,7 @@ static void image_route(pm__req_t *rq, int pair)
     pm_error_clear(&e);
     int rc = pair ? pm_console_pair_png(rq->node->extractor, root, pm__req_arg(rq, "run"),
                                         rq->param, (int)finger, pm__req_arg(rq, "candidate"), &b,
-                                        NULL, NULL, &e)
+                                        NULL, NULL, NULL, &e)
                   : pm_console_print_png(rq->node->extractor, root, pm__req_arg(rq, "run"),
                                          rq->param, (int)finger, &b, NULL, &e);
     if (rc) {
