@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "perimeter/an2k.h"
@@ -297,6 +298,11 @@ static void test_audit_view(void **state)
         assert_int_equal(pm_audit_append(log, &ev, NULL, &e), PM_OK);
     }
     assert_int_equal(pm_audit_close(log, &e), PM_OK);
+    /* an old modification time: the tamper below gives it another */
+    struct timespec old[2] = {{1000000000, 0}, {1000000000, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, log_path, old, 0), 0);
+    pm_audit_index_t *ix = NULL; /* kept between calls, as the node keeps one */
+    assert_int_equal(pm_audit_index_new(log_path, &ix, &e), PM_OK);
     pm_buf_t b;
     pm_buf_init(&b, 1u << 20);
     pm_console_audit_query_t q;
@@ -304,7 +310,11 @@ static void test_audit_view(void **state)
     q.kind = "refusal";
     q.limit = 4;
     q.offset = 1;
-    assert_int_equal(pm_console_audit(log_path, NULL, NULL, 0, &q, &b, &e), PM_OK);
+    assert_int_equal(pm_console_audit(log_path, NULL, NULL, 0, NULL, &q, &b, &e), PM_OK);
+    size_t one_shot = b.len;
+    pm_buf_reset(&b);
+    assert_int_equal(pm_console_audit(log_path, NULL, NULL, 0, ix, &q, &b, &e), PM_OK);
+    assert_int_equal(b.len, one_shot); /* the same page with or without a kept index */
     json_t *r = parse(&b);
     assert_true(json_is_true(json_object_get(json_object_get(r, "verify"), "intact")));
     assert_int_equal(json_integer_value(json_object_get(r, "total")), 10);
@@ -321,9 +331,29 @@ static void test_audit_view(void **state)
     q.to = 1800000000 + 1900;
     q.limit = 50;
     pm_buf_reset(&b);
-    assert_int_equal(pm_console_audit(log_path, NULL, NULL, 0, &q, &b, &e), PM_OK);
+    assert_int_equal(pm_console_audit(log_path, NULL, NULL, 0, ix, &q, &b, &e), PM_OK);
     r = parse(&b);
     assert_int_equal(json_integer_value(json_object_get(r, "total")), 5); /* i = 11,13,...,19 */
+    json_decref(r);
+    /* the log grows: the kept index takes the new entries in */
+    assert_int_equal(pm_audit_open(log_path, 1, &log, &e), PM_OK);
+    pm_audit_event_t ev2;
+    memset(&ev2, 0, sizeof ev2);
+    ev2.time = 1800000000 + 1500;
+    ev2.kind = "refusal";
+    ev2.purpose = "ASYLUM";
+    assert_int_equal(pm_audit_append(log, &ev2, NULL, &e), PM_OK);
+    assert_int_equal(pm_audit_close(log, &e), PM_OK);
+    assert_int_equal(utimensat(AT_FDCWD, log_path, old, 0), 0);
+    pm_buf_reset(&b);
+    assert_int_equal(pm_console_audit(log_path, NULL, NULL, 0, ix, &q, &b, &e), PM_OK);
+    r = parse(&b);
+    assert_int_equal(json_integer_value(json_object_get(r, "total")), 6);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "verify"), "entries")),
+                     31);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(r, "entries"), 0), "seq")),
+                     31);
     json_decref(r);
     /* an altered entry: shown as broken, naming it */
     FILE *f = fopen(log_path, "r+");
@@ -337,13 +367,18 @@ static void test_audit_view(void **state)
     rewind(f);
     fwrite(all, 1, n, f);
     fclose(f);
-    pm_buf_reset(&b);
-    assert_int_equal(pm_console_audit(log_path, NULL, NULL, 0, &q, &b, &e), PM_OK);
-    r = parse(&b);
-    json_t *v = json_object_get(r, "verify");
-    assert_true(json_is_false(json_object_get(v, "intact")));
-    assert_int_equal(json_integer_value(json_object_get(v, "bad_seq")), 1);
-    json_decref(r);
+    /* with and without the kept index (it sees the file rewritten) */
+    for (int k = 0; k < 2; k++) {
+        pm_buf_reset(&b);
+        assert_int_equal(pm_console_audit(log_path, NULL, NULL, 0, k ? ix : NULL, &q, &b, &e),
+                         PM_OK);
+        r = parse(&b);
+        json_t *v = json_object_get(r, "verify");
+        assert_true(json_is_false(json_object_get(v, "intact")));
+        assert_int_equal(json_integer_value(json_object_get(v, "bad_seq")), 1);
+        json_decref(r);
+    }
+    pm_audit_index_free(ix);
     pm_buf_free(&b);
 }
 

@@ -143,10 +143,15 @@ typedef struct pm_console_partner_log {
  *  "total":N (entries matching the filter), "offset","limit",
  *  "entries":[{seq,time,kind,actor,partner,purpose,rule,txn,fields,records,detail}]}.
  * The chain is verified against our own checkpoints (own_checkpoints, may be
- * NULL); each partner's last signed checkpoint is checked with its key. */
+ * NULL); each partner's last signed checkpoint is checked with its key.
+ * index: the caller's pm_audit_index_t of log_path, kept between calls (the
+ * verified head is extended by what was appended since, and only the page's
+ * entries are read); NULL verifies and indexes the whole log for this call. */
+struct pm_audit_index;
 int pm_console_audit(const char *log_path, const char *own_checkpoints,
                      const pm_console_partner_log_t *partners, size_t npartners,
-                     const pm_console_audit_query_t *q, pm_buf_t *out, pm_error_t *err);
+                     struct pm_audit_index *index, const pm_console_audit_query_t *q,
+                     pm_buf_t *out, pm_error_t *err);
 
 #ifdef __cplusplus
 }
