@@ -11,6 +11,7 @@ const shots = process.env.CONSOLE_SHOTS;
 const run = process.env.CONSOLE_RUN;
 const matchCase = process.env.CONSOLE_MATCH_CASE;
 const doc = process.env.CONSOLE_DOCUMENT;
+const linked = process.env.CONSOLE_LINKED;
 const password = 'correct-horse';
 let browser;
 
@@ -172,6 +173,18 @@ test('traveller timeline of both countries, presence, link review accept', async
   await page.selectOption('#link-status', 'open');
   await page.waitForSelector('button.link-split');
   await shot(page, 'links');
+  // a traveller the linker linked by itself: the link's evidence is shown
+  assert.ok(linked, 'CONSOLE_LINKED');
+  await page.goto(`${base}/console/#/traveller/id:${linked}`);
+  await page.waitForSelector('#links-evidence .link-evidence, main .error');
+  assert.equal(await page.$('main .error'), null, await page.textContent('main'));
+  const ev = await page.$$eval('#links-evidence .link-evidence', (l) => l.map((x) => x.textContent));
+  const auto = ev.find((t) => /^Automatic link: record \S+ with record \S+, score/.test(t));
+  assert.ok(auto, `an automatic link with its evidence: ${ev.join(' | ')}`);
+  assert.match(auto, /link threshold/);
+  for (const f of ['name', 'dob', 'sex', 'citizenship', 'document']) assert.match(auto, new RegExp(f));
+  await page.$eval('#links-evidence', (n) => n.scrollIntoView());
+  await shot(page, 'traveller-links');
   assert.deepEqual(errors, []);
   await ctx.close();
 });
