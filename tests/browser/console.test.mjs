@@ -3,7 +3,7 @@
 // headless Debian chromium driven by playwright-core, at 1280x800.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 const base = process.env.CONSOLE_URL;
@@ -102,6 +102,16 @@ test('vetting case: prints with minutiae, candidate pair, confirm into the R14 q
   assert.match(text, /confirmed/);
   assert.match(text, /ten fingers agree/);
   await shot(page, 'reviews');
+  // a partner's candidate whose template this node does not hold: said plainly, no image
+  const copyCase = `${process.env.CONSOLE_VETTING}/${run}-copy/cases/${matchCase}.json`;
+  const c = JSON.parse(readFileSync(copyCase, 'utf8'));
+  c.partner.candidates = [{ subject: '9999999', score: 48.5 }];
+  writeFileSync(copyCase, JSON.stringify(c));
+  await page.goto(`${base}/console/#/case/${run}-copy/${matchCase}`);
+  await page.waitForSelector('#pair-none');
+  assert.match(await page.textContent('#pair-none'), /9999999 is the partner's match.*never sends templates/);
+  assert.equal(await page.$('#pair-img'), null);
+  assert.match(await page.textContent('main'), /partner match: no template here/);
   assert.deepEqual(errors, []);
   await ctx.close();
 });
