@@ -3,7 +3,10 @@
  * entries. Figures are medians of RUNS; each list is against a baseline run
  * in the same process: the run page against reading every case file raw
  * (pm_file_read), the audit page against a bare pm_audit_read pass over the
- * log (no filter, no JSON).
+ * log (no filter, no JSON). The audit page is timed without a kept index
+ * (the whole log verified and indexed for the call), with the index the
+ * node keeps (its first call builds it; then only what was appended since is
+ * read), and after one entry appended (the index extended by it).
  * usage: bench_console [N] [RUNS] [DIR]  (defaults 10000 5 /tmp) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,9 +99,17 @@ int main(int argc, char **argv)
     }
     if (pm_audit_close(log, &e))
         die("close", &e);
+    /* the index the node keeps, and the log open for the appends between runs */
+    pm_audit_index_t *ix = NULL;
+    if (pm_audit_index_new(log_path, &ix, &e))
+        die("index", &e);
+    double t_first = 0;
+    if (pm_audit_open(log_path, 1, &log, &e))
+        die("log", &e);
 
     double t_raw[MAX_RUNS], t_page[MAX_RUNS], t_filter[MAX_RUNS], t_last[MAX_RUNS];
     double t_read[MAX_RUNS], t_audit[MAX_RUNS], t_audit_f[MAX_RUNS];
+    double t_ix[MAX_RUNS], t_ix_f[MAX_RUNS], t_ix_app[MAX_RUNS], t_ix_last[MAX_RUNS];
     pm_buf_t b;
     pm_buf_init(&b, 256u << 20);
     for (int r = 0; r < runs; r++) {
@@ -138,16 +149,54 @@ int main(int argc, char **argv)
         q.offset = 100;
         pm_buf_reset(&b);
         t0 = pm_now_ns();
-        if (pm_console_audit(log_path, NULL, NULL, 0, &q, &b, &e))
+        if (pm_console_audit(log_path, NULL, NULL, 0, NULL, &q, &b, &e))
             die("audit page", &e);
         t_audit[r] = (double)(pm_now_ns() - t0) / 1e6;
+        if (r == 0) { /* the kept index's first call: builds it */
+            pm_buf_reset(&b);
+            t0 = pm_now_ns();
+            if (pm_console_audit(log_path, NULL, NULL, 0, ix, &q, &b, &e))
+                die("audit page (index built)", &e);
+            t_first = (double)(pm_now_ns() - t0) / 1e6;
+        }
+        pm_buf_reset(&b);
+        t0 = pm_now_ns();
+        if (pm_console_audit(log_path, NULL, NULL, 0, ix, &q, &b, &e))
+            die("audit page (index)", &e);
+        t_ix[r] = (double)(pm_now_ns() - t0) / 1e6;
+        pm_console_audit_query_t ql = q;
+        ql.offset = (size_t)(n > 50 ? n - 50 : 0);
+        pm_buf_reset(&b);
+        t0 = pm_now_ns();
+        if (pm_console_audit(log_path, NULL, NULL, 0, ix, &ql, &b, &e))
+            die("audit last page (index)", &e);
+        t_ix_last[r] = (double)(pm_now_ns() - t0) / 1e6;
+        pm_audit_event_t ev;
+        memset(&ev, 0, sizeof ev);
+        ev.time = 1900000000 + r;
+        ev.kind = "query";
+        ev.partner = "USA";
+        ev.purpose = "ASYLUM";
+        ev.rule = "agreement 4.1";
+        if (pm_audit_append(log, &ev, NULL, &e))
+            die("append", &e);
+        pm_buf_reset(&b);
+        t0 = pm_now_ns();
+        if (pm_console_audit(log_path, NULL, NULL, 0, ix, &q, &b, &e))
+            die("audit page after an append (index)", &e);
+        t_ix_app[r] = (double)(pm_now_ns() - t0) / 1e6;
         q.kind = "refusal";
         q.purpose = "IMMIGRATION";
         pm_buf_reset(&b);
         t0 = pm_now_ns();
-        if (pm_console_audit(log_path, NULL, NULL, 0, &q, &b, &e))
+        if (pm_console_audit(log_path, NULL, NULL, 0, NULL, &q, &b, &e))
             die("audit filtered", &e);
         t_audit_f[r] = (double)(pm_now_ns() - t0) / 1e6;
+        pm_buf_reset(&b);
+        t0 = pm_now_ns();
+        if (pm_console_audit(log_path, NULL, NULL, 0, ix, &q, &b, &e))
+            die("audit filtered (index)", &e);
+        t_ix_f[r] = (double)(pm_now_ns() - t0) / 1e6;
     }
     pm_buf_free(&b);
     double raw = median(t_raw, runs), rd = median(t_read, runs);
@@ -161,9 +210,21 @@ int main(int argc, char **argv)
     printf("  run page 1 filtered by outcome (reads every file)  %8.1f  %.2fx\n", v, v / raw);
     printf("  audit log, baseline: pm_audit_read of %d entries   %8.1f\n", n, rd);
     v = median(t_audit, runs);
-    printf("  audit page (50 rows at offset 100, chain verified) %8.1f  %.2fx\n", v, v / rd);
+    printf("  audit page (50 rows at offset 100, chain verified) %8.1f  %.2fx  no kept index\n", v, v / rd);
     v = median(t_audit_f, runs);
-    printf("  audit page filtered by kind and purpose            %8.1f  %.2fx\n", v, v / rd);
+    printf("  audit page filtered by kind and purpose            %8.1f  %.2fx  no kept index\n", v, v / rd);
+    printf("  audit page, kept index: first call (builds it)     %8.1f  %.2fx  (one run)\n", t_first, t_first / rd);
+    v = median(t_ix, runs);
+    printf("  audit page, kept index (offset 100)                %8.2f  %.4fx\n", v, v / rd);
+    v = median(t_ix_last, runs);
+    printf("  audit page, kept index (the oldest 50)             %8.2f  %.4fx\n", v, v / rd);
+    v = median(t_ix_app, runs);
+    printf("  audit page, kept index, after one append           %8.2f  %.4fx\n", v, v / rd);
+    v = median(t_ix_f, runs);
+    printf("  audit page, kept index, filtered                   %8.2f  %.4fx\n", v, v / rd);
+    pm_audit_index_free(ix);
+    if (pm_audit_close(log, &e))
+        die("close", &e);
     for (int i = 0; i < n; i++) {
         snprintf(path, sizeof path, "%s/A%07d.json", dir, i + 1);
         remove(path);

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include "perimeter/audit.h"
 #include "perimeter/core.h"
@@ -17,6 +19,7 @@
 static char *dir;
 static char path[4096], cppath[4096];
 static unsigned char pk[32], sk[64];
+static pm_audit_index_t *warm; /* indexed in setup, before any tamper */
 
 static void add(pm_audit_log_t *log, int i)
 {
@@ -70,12 +73,21 @@ static int setup(void **st)
         }
     }
     assert_int_equal(pm_audit_close(log, &e), PM_OK);
+    /* an old modification time: any later write gives the file another */
+    struct timespec old[2] = {{1000000000, 0}, {1000000000, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+    pm_audit_verify_result_t r;
+    assert_int_equal(pm_audit_index_new(path, &warm, &e), PM_OK);
+    assert_int_equal(pm_audit_index_update(warm, NULL, 0, NULL, &r, &e), PM_OK);
+    assert_int_equal(r.entries, N_ENTRIES);
     return 0;
 }
 
 static int teardown(void **st)
 {
     (void)st;
+    pm_audit_index_free(warm);
+    warm = NULL;
     pm_test_rmdir(dir);
     free(dir);
     return 0;
@@ -122,6 +134,20 @@ static void expect_bad(int with_cps, uint64_t bad_seq, const char *want)
     if (with_cps) assert_int_equal(pm_audit_checkpoints_load(cppath, &cps, &n, &e), PM_OK);
     pm_audit_verify_result_t r;
     int rc = pm_audit_verify(path, cps, n, pk, &r, &e);
+    /* an index gives the same finding: one made now, and the one made before
+     * the tamper (it notices the file changed and verifies it again) */
+    pm_audit_index_t *fresh = NULL;
+    assert_int_equal(pm_audit_index_new(path, &fresh, &e), PM_OK);
+    for (int k = 0; k < 2; k++) {
+        pm_audit_verify_result_t ri;
+        int rci = pm_audit_index_update(k ? warm : fresh, cps, n, pk, &ri, &e);
+        if (rci != rc || ri.bad_seq != r.bad_seq || strcmp(ri.what, r.what) != 0 ||
+            ri.entries != r.entries || ri.checkpoints_matched != r.checkpoints_matched)
+            fail_msg("%s index: rc %d entry %llu '%s', verify: rc %d entry %llu '%s'",
+                     k ? "warm" : "fresh", rci, (unsigned long long)ri.bad_seq, ri.what, rc,
+                     (unsigned long long)r.bad_seq, r.what);
+    }
+    pm_audit_index_free(fresh);
     free(cps);
     if (rc != PM_ECORRUPT) fail_msg("tamper not detected (rc %d, %s)", rc, r.what);
     if (r.bad_seq != bad_seq)
@@ -257,6 +283,91 @@ static void test_rehashed_forgery(void **st)
     expect_bad(1, 5, "differ from the signed checkpoint at count 8");
 }
 
+typedef struct {
+    uint64_t seq[16];
+    int n;
+} seqs_t;
+
+static int note_seq(void *ctx, const pm_audit_entry_t *en)
+{
+    seqs_t *s = ctx;
+    if (s->n < 16) s->seq[s->n++] = en->seq;
+    return 0;
+}
+
+/* The index: extended as the log grows (checkpoints matched without a walk),
+ * filtered pages newest first, each entry read by its offset and re-hashed:
+ * one changed in place while the log also grew is refused, and the next
+ * update verifies everything and names it. */
+static void test_index(void **st)
+{
+    (void)st;
+    pm_error_t e = {0};
+    pm_audit_checkpoint_t *cps = NULL;
+    size_t ncps = 0;
+    assert_int_equal(pm_audit_checkpoints_load(cppath, &cps, &ncps, &e), PM_OK);
+    pm_audit_verify_result_t r;
+    assert_int_equal(pm_audit_index_update(warm, cps, ncps, pk, &r, &e), PM_OK);
+    assert_int_equal(r.checkpoints_matched, 2);
+    pm_audit_log_t *log;
+    assert_int_equal(pm_audit_open(path, 1, &log, &e), PM_OK);
+    for (int i = N_ENTRIES + 1; i <= N_ENTRIES + 4; i++)
+        add(log, i);
+    pm_audit_close(log, &e);
+    assert_int_equal(pm_audit_index_update(warm, cps, ncps, pk, &r, &e), PM_OK);
+    assert_int_equal(r.entries, N_ENTRIES + 4);
+    assert_int_equal(pm_audit_index_entries(warm), N_ENTRIES + 4);
+    pm_audit_verify_result_t rv;
+    assert_int_equal(pm_audit_verify(path, cps, ncps, pk, &rv, &e), PM_OK);
+    assert_memory_equal(r.head, rv.head, 32);
+    /* refusals (i % 4 == 2: 2, 6, 10) newest first, skipping one */
+    pm_audit_filter_t f = {.kind = "refusal"};
+    seqs_t s = {{0}, 0};
+    uint64_t total = 0;
+    assert_int_equal(pm_audit_index_page(warm, &f, 1, 5, note_seq, &s, &total, &e), PM_OK);
+    assert_int_equal(total, 3);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.seq[0], 6);
+    assert_int_equal(s.seq[1], 2);
+    /* a period and a value never logged */
+    pm_audit_filter_t g = {.from = 1800000000 + 5, .to = 1800000000 + 9};
+    s.n = 0;
+    assert_int_equal(pm_audit_index_page(warm, &g, 0, 16, note_seq, &s, &total, &e), PM_OK);
+    assert_int_equal(total, 5);
+    assert_int_equal(s.seq[0], 9);
+    assert_int_equal(s.seq[4], 5);
+    pm_audit_filter_t h = {.purpose = "NEVER"};
+    assert_int_equal(pm_audit_index_page(warm, &h, 0, 16, note_seq, &s, &total, &e), PM_OK);
+    assert_int_equal(total, 0);
+    /* entry 10 changed in place (same length) and an entry appended: the
+     * head is where it was, so the update cannot tell; the page reading it
+     * can */
+    size_t len, n;
+    char *d = slurp(&len);
+    size_t off = line_at(d, len, 10, &n);
+    char *p = memmem(d + off, n, "USA", 3);
+    assert_non_null(p);
+    p[0] = 'X';
+    spit(d, len);
+    free(d);
+    assert_int_equal(pm_audit_open(path, 1, &log, &e), PM_ECORRUPT); /* the writer refuses it */
+    FILE *fa = fopen(path, "ab");
+    assert_non_null(fa);
+    fputs("0000", fa); /* an unfinished line: the file grew */
+    fclose(fa);
+    pm_audit_index_update(warm, cps, ncps, pk, &r, &e);
+    s.n = 0;
+    assert_int_equal(pm_audit_index_page(warm, NULL, 0, 16, note_seq, &s, &total, &e),
+                     PM_ECORRUPT);
+    assert_int_equal(pm_audit_index_update(warm, cps, ncps, pk, &r, &e), PM_ECORRUPT);
+    assert_int_equal(r.bad_seq, 10);
+    assert_non_null(strstr(r.what, "entry 10: altered"));
+    s.n = 0;
+    assert_int_equal(pm_audit_index_page(warm, NULL, 0, 16, note_seq, &s, &total, &e), PM_OK);
+    assert_int_equal(total, 9); /* the intact prefix */
+    free(cps);
+}
+
 static void test_report(void **st)
 {
     (void)st;
@@ -345,6 +456,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rehashed_forgery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_refuses_bad_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_share_a_handle, setup, teardown),
     };

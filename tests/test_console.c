@@ -10,12 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
+#include "perimeter/an2k.h"
 #include "perimeter/audit.h"
 #include "perimeter/console.h"
 #include "perimeter/fp.h"
 #include "perimeter/image.h"
+#include "perimeter/match.h"
+#include "perimeter/tmpl.h"
 #include "perimeter/vet.h"
 
 static char *tmp;
@@ -121,7 +125,7 @@ static void test_names_refused(void **state)
     assert_int_equal(pm_console_case(root, ".hidden", mated, &b, &e), PM_EINVAL);
     assert_int_equal(pm_console_case(root, "run1", "A999999", &b, &e), PM_ENOTFOUND);
     assert_int_equal(pm_console_case(root, "nope", mated, &b, &e), PM_ENOTFOUND);
-    assert_int_equal(pm_console_pair_png(ex, root, "run1", mated, 1, "../x", &b, NULL, NULL, &e),
+    assert_int_equal(pm_console_pair_png(ex, root, "run1", mated, 1, "../x", &b, NULL, NULL, NULL, &e),
                      PM_EINVAL);
     assert_int_equal(pm_console_print_png(ex, root, "run1", mated, 11, &b, NULL, &e), PM_EINVAL);
     assert_int_equal(b.len, 0);
@@ -197,13 +201,69 @@ static void test_pair_png(void **state)
     pm_error_clear(&e);
     double s_mate = 0, s_other = 0;
     int p_mate = 0, p_other = 0;
+    pm_match_minutia_pair_t drawn[PM_MAX_MINUTIAE];
     assert_int_equal(pm_console_pair_png(ex, root, "run1", mated, 1, subject, &b, &s_mate, &p_mate,
-                                         &e),
+                                         drawn, &e),
                      PM_OK);
+    /* the drawn pairs are the matcher's own: the same comparison made here
+     * (the applicant's finger 1 from its transaction, the candidate's template
+     * from the cohort's partner folder) gives the same list */
+    char path[4400];
+    snprintf(path, sizeof path, "%s/applicants/%s.an2", root, mated);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    assert_int_equal(pm_file_read(path, 64u << 20, &data, &len, &e), PM_OK);
+    pm_an2k_txn_t t;
+    memset(&t, 0, sizeof t);
+    assert_int_equal(pm_an2k_read(data, len, &t, &e), PM_OK);
+    free(data);
+    pm_image_t img;
+    memset(&img, 0, sizeof img);
+    int found = 0;
+    for (size_t i = 0; i < t.nrecords && !found; i++) {
+        char v[16];
+        const pm_an2k_record_t *r = &t.records[i];
+        if (r->type == 14 && pm_an2k_get(r, 13, 1, 1, v, sizeof v) > 0 && strcmp(v, "1") == 0) {
+            assert_int_equal(pm_an2k_image_decode(r, NULL, &img, &e), PM_OK);
+            found = 1;
+        }
+    }
+    pm_an2k_free(&t);
+    assert_true(found);
+    pm_fingerprint_t *fa = calloc(1, sizeof *fa);
+    assert_non_null(fa);
+    assert_int_equal(pm_fp_extract(ex, &img, fa, &e), PM_OK);
+    pm_image_free(&img);
+    snprintf(path, sizeof path, "%s/partner/templates/%s_1.iso", root, subject);
+    pm_fingerprint_t *views = NULL;
+    size_t nviews = 0;
+    assert_int_equal(pm_tmpl_read_file(path, &views, &nviews, NULL, &e), PM_OK);
+    assert_true(nviews >= 1);
+    pm_match_template_t *ta = NULL, *tb = NULL;
+    pm_matcher_t *m = NULL;
+    assert_int_equal(pm_match_prepare(fa, &ta, &e), PM_OK);
+    assert_int_equal(pm_match_prepare(&views[0], &tb, &e), PM_OK);
+    assert_int_equal(pm_matcher_new(&m, &e), PM_OK);
+    pm_match_result_t res;
+    double s_here = pm_match_compare(m, ta, tb, &res);
+    pm_match_minutia_pair_t want[PM_MAX_MINUTIAE];
+    int nwant = pm_match_last_pairs(m, ta, tb, want, PM_MAX_MINUTIAE);
+    assert_true(s_here == s_mate);
+    assert_int_equal(nwant, res.paired);
+    assert_int_equal(p_mate, nwant);
+    for (int k = 0; k < nwant; k++) {
+        assert_int_equal(drawn[k].a, want[k].a);
+        assert_int_equal(drawn[k].b, want[k].b);
+    }
+    pm_matcher_free(m);
+    pm_match_template_free(ta);
+    pm_match_template_free(tb);
+    free(views);
+    free(fa);
     size_t mate_len = b.len;
     pm_buf_reset(&b);
     assert_int_equal(pm_console_pair_png(ex, root, "run1", other, 1, subject, &b, &s_other,
-                                         &p_other, &e),
+                                         &p_other, NULL, &e),
                      PM_OK);
     print_message("mated: score %.1f, %d pairs; other person: score %.1f, %d pairs\n", s_mate,
                   p_mate, s_other, p_other);
@@ -212,7 +272,7 @@ static void test_pair_png(void **state)
     assert_true(p_mate >= 12);
     assert_true(p_other * 2 < p_mate);
     pm_buf_reset(&b);
-    assert_int_equal(pm_console_pair_png(ex, root, "run1", mated, 1, "5000001", &b, NULL, NULL, &e),
+    assert_int_equal(pm_console_pair_png(ex, root, "run1", mated, 1, "5000001", &b, NULL, NULL, NULL, &e),
                      PM_ENOTFOUND);
     pm_buf_free(&b);
 }
@@ -238,6 +298,11 @@ static void test_audit_view(void **state)
         assert_int_equal(pm_audit_append(log, &ev, NULL, &e), PM_OK);
     }
     assert_int_equal(pm_audit_close(log, &e), PM_OK);
+    /* an old modification time: the tamper below gives it another */
+    struct timespec old[2] = {{1000000000, 0}, {1000000000, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, log_path, old, 0), 0);
+    pm_audit_index_t *ix = NULL; /* kept between calls, as the node keeps one */
+    assert_int_equal(pm_audit_index_new(log_path, &ix, &e), PM_OK);
     pm_buf_t b;
     pm_buf_init(&b, 1u << 20);
     pm_console_audit_query_t q;
@@ -245,7 +310,11 @@ static void test_audit_view(void **state)
     q.kind = "refusal";
     q.limit = 4;
     q.offset = 1;
-    assert_int_equal(pm_console_audit(log_path, NULL, NULL, 0, &q, &b, &e), PM_OK);
+    assert_int_equal(pm_console_audit(log_path, NULL, NULL, 0, NULL, &q, &b, &e), PM_OK);
+    size_t one_shot = b.len;
+    pm_buf_reset(&b);
+    assert_int_equal(pm_console_audit(log_path, NULL, NULL, 0, ix, &q, &b, &e), PM_OK);
+    assert_int_equal(b.len, one_shot); /* the same page with or without a kept index */
     json_t *r = parse(&b);
     assert_true(json_is_true(json_object_get(json_object_get(r, "verify"), "intact")));
     assert_int_equal(json_integer_value(json_object_get(r, "total")), 10);
@@ -262,9 +331,29 @@ static void test_audit_view(void **state)
     q.to = 1800000000 + 1900;
     q.limit = 50;
     pm_buf_reset(&b);
-    assert_int_equal(pm_console_audit(log_path, NULL, NULL, 0, &q, &b, &e), PM_OK);
+    assert_int_equal(pm_console_audit(log_path, NULL, NULL, 0, ix, &q, &b, &e), PM_OK);
     r = parse(&b);
     assert_int_equal(json_integer_value(json_object_get(r, "total")), 5); /* i = 11,13,...,19 */
+    json_decref(r);
+    /* the log grows: the kept index takes the new entries in */
+    assert_int_equal(pm_audit_open(log_path, 1, &log, &e), PM_OK);
+    pm_audit_event_t ev2;
+    memset(&ev2, 0, sizeof ev2);
+    ev2.time = 1800000000 + 1500;
+    ev2.kind = "refusal";
+    ev2.purpose = "ASYLUM";
+    assert_int_equal(pm_audit_append(log, &ev2, NULL, &e), PM_OK);
+    assert_int_equal(pm_audit_close(log, &e), PM_OK);
+    assert_int_equal(utimensat(AT_FDCWD, log_path, old, 0), 0);
+    pm_buf_reset(&b);
+    assert_int_equal(pm_console_audit(log_path, NULL, NULL, 0, ix, &q, &b, &e), PM_OK);
+    r = parse(&b);
+    assert_int_equal(json_integer_value(json_object_get(r, "total")), 6);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "verify"), "entries")),
+                     31);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(r, "entries"), 0), "seq")),
+                     31);
     json_decref(r);
     /* an altered entry: shown as broken, naming it */
     FILE *f = fopen(log_path, "r+");
@@ -278,13 +367,18 @@ static void test_audit_view(void **state)
     rewind(f);
     fwrite(all, 1, n, f);
     fclose(f);
-    pm_buf_reset(&b);
-    assert_int_equal(pm_console_audit(log_path, NULL, NULL, 0, &q, &b, &e), PM_OK);
-    r = parse(&b);
-    json_t *v = json_object_get(r, "verify");
-    assert_true(json_is_false(json_object_get(v, "intact")));
-    assert_int_equal(json_integer_value(json_object_get(v, "bad_seq")), 1);
-    json_decref(r);
+    /* with and without the kept index (it sees the file rewritten) */
+    for (int k = 0; k < 2; k++) {
+        pm_buf_reset(&b);
+        assert_int_equal(pm_console_audit(log_path, NULL, NULL, 0, k ? ix : NULL, &q, &b, &e),
+                         PM_OK);
+        r = parse(&b);
+        json_t *v = json_object_get(r, "verify");
+        assert_true(json_is_false(json_object_get(v, "intact")));
+        assert_int_equal(json_integer_value(json_object_get(v, "bad_seq")), 1);
+        json_decref(r);
+    }
+    pm_audit_index_free(ix);
     pm_buf_free(&b);
 }
 

@@ -2,10 +2,13 @@
  * estimate, and quality on a small generated population with known truth. */
 #include "testutil.h"
 
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "perimeter/link.h"
+#include "perimeter/store.h"
 
 static void mk(pm_crossing_t *c, const char *id, const char *sur, const char *given,
                const char *middle, const char *dob, char sex, const char *cit, const char *doc,
@@ -132,6 +135,125 @@ static void test_review_queue(void **state)
     assert_int_equal(rv[0].evidence.level[PM_LF_DOC], PM_DOC_DISAGREE);
     assert_int_equal(rv[0].evidence.level[PM_LF_NAME], 0);
     pm_linker_free(lk);
+}
+
+/* A crossing stored as imported (CAN's own record). */
+static int64_t put(pm_store_t *st, const char *id, const char *ts, const char *sur,
+                   const char *given, const char *dob, const char *cit, const char *doc)
+{
+    const char *v[PM_CF_COUNT] = {id,  "CAN", "entry", ts,  "0901", "land", sur, given, "",
+                                  dob, cit,   "M",     "P", doc,    cit,    ""};
+    pm_crossing_t c;
+    pm_crossing_init(&c);
+    pm_error_t e;
+    for (int i = 0; i < PM_CF_COUNT; i++)
+        assert_int_equal(pm_crossing_set_field(&c, (pm_crossing_field_t)i, v[i], strlen(v[i]), &e),
+                         PM_OK);
+    assert_int_equal(pm_crossing_finish(&c, NULL, &e), PM_OK);
+    int ins = 0;
+    assert_int_equal(pm_store_put_crossing(st, &c, &ins, &e), PM_OK);
+    assert_int_equal(ins, 1);
+    /* its store id */
+    pm_crossing_filter_t f;
+    memset(&f, 0, sizeof f);
+    f.order = PM_ORDER_STORE_ID;
+    pm_crossing_iter_t *it = NULL;
+    assert_int_equal(pm_store_crossings(st, &f, &it, &e), PM_OK);
+    int64_t sid = 0;
+    while (pm_crossing_iter_next(it, &c, &e) == 1)
+        if (strcmp(c.record_id, id) == 0) sid = c.store_id;
+    pm_crossing_iter_close(it);
+    assert_true(sid > 0);
+    return sid;
+}
+
+static void link_all(pm_store_t *st)
+{
+    pm_error_t e;
+    pm_linker_t *lk = NULL;
+    assert_int_equal(pm_linker_new(NULL, &lk, &e), PM_OK);
+    pm_crossing_filter_t f;
+    memset(&f, 0, sizeof f);
+    f.order = PM_ORDER_STORE_ID;
+    pm_crossing_iter_t *it = NULL;
+    assert_int_equal(pm_store_crossings(st, &f, &it, &e), PM_OK);
+    pm_crossing_t *c = malloc(sizeof *c);
+    assert_non_null(c);
+    while (pm_crossing_iter_next(it, c, &e) == 1)
+        assert_int_equal(pm_linker_add(lk, c, NULL, &e), PM_OK);
+    free(c);
+    pm_crossing_iter_close(it);
+    assert_int_equal(pm_link_store_save(st, lk, &e), PM_OK);
+    pm_linker_free(lk);
+}
+
+/* The evidence of the links the linker made itself, persisted when it made
+ * them and read back per traveller (pm_link_store_links): the OCR/name-order
+ * record linked by score, the bridging record's link and merge, none for a
+ * record with the same identity fields, each once after two runs. */
+static void test_link_evidence_store(void **state)
+{
+    (void)state;
+    char *dir = pm_test_tmpdir(), path[4200];
+    snprintf(path, sizeof path, "%s/link.db", dir);
+    pm_store_t *st = NULL;
+    pm_error_t e;
+    assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
+    int64_t r1 = put(st, "R1", "2026-01-01T10:00:00Z", "SMITH", "JOHN", "1980-05-06", "CAN", "P1000001");
+    put(st, "R2", "2026-01-05T10:00:00Z", "SMITH", "JOHN", "1980-05-06", "CAN", "P1000001");
+    int64_t r3 = put(st, "R3", "2026-02-01T10:00:00Z", "JOHN", "SMITH", "1980-05-06", "CAN", "PI000OO1");
+    put(st, "R4", "2026-03-01T10:00:00Z", "SMYTHE", "JON", "1980-06-05", "GBR", "GB7777777");
+    int64_t r5 = put(st, "R5", "2026-04-01T10:00:00Z", "SMITH", "JOHN", "1980-05-06", "GBR", "GB7777777");
+    link_all(st);
+    link_all(st); /* a second run replaces the evidence: each link listed once */
+    pm_link_map_t *map = NULL;
+    uint32_t trav = 0;
+    assert_int_equal(pm_link_map_load(st, &map, &e), PM_OK);
+    assert_int_equal(pm_link_map_traveller(map, r1, &trav), PM_OK);
+    pm_link_map_free(map);
+    pm_link_evidence_row_t *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(pm_link_store_links(st, trav, &rows, &n, &e), PM_OK);
+    pm_link_model_t m;
+    pm_link_model_default(&m);
+    int seen_link3 = 0, seen_merge5 = 0;
+    for (size_t i = 0; i < n; i++) {
+        print_message("link %lld -> %lld %s %.2f (%s) %s at %s run %lld\n",
+                      (long long)rows[i].crossing_id, (long long)rows[i].candidate_id, rows[i].how,
+                      rows[i].score, rows[i].rule, rows[i].fields, rows[i].at,
+                      (long long)rows[i].run);
+        assert_true(rows[i].score >= m.link_threshold);
+        assert_true(rows[i].threshold == m.link_threshold);
+        assert_true(rows[i].run > 0);
+        assert_int_equal(strlen(rows[i].at), 20);
+        json_error_t je;
+        json_t *f = json_loads(rows[i].fields, 0, &je);
+        assert_non_null(f);
+        assert_int_equal(json_array_size(f), PM_LINK_FIELDS + 1);
+        double sum = 0;
+        for (int k = 0; k < PM_LINK_FIELDS; k++)
+            sum += json_real_value(json_object_get(json_array_get(f, k), "weight"));
+        if (rows[i].crossing_id == r3) {
+            seen_link3++;
+            assert_string_equal(rows[i].how, "link");
+            assert_int_equal(rows[i].candidate_id, r1);
+            /* name order swapped: the same token set; the document's OCR confusion */
+            assert_string_equal(json_string_value(json_object_get(json_array_get(f, PM_LF_DOC), "level")),
+                                pm_link_level_name(PM_LF_DOC, PM_DOC_OCR));
+            assert_true(sum > rows[i].score - 0.05 && sum < rows[i].score + 0.05);
+            assert_non_null(strstr(rows[i].rule, "link threshold"));
+        }
+        if (rows[i].crossing_id == r5 && strcmp(rows[i].how, "merge") == 0)
+            seen_merge5++;
+        assert_true(rows[i].crossing_id != r1); /* the first record is linked to nothing */
+        json_decref(f);
+    }
+    assert_int_equal(seen_link3, 1);
+    assert_int_equal(seen_merge5, 1);
+    free(rows);
+    pm_store_close(st);
+    pm_test_rmdir(dir);
+    free(dir);
 }
 
 /* ---- a small generated population with ground truth ---- */
@@ -290,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_exact_fuzzy_merge),
         cmocka_unit_test(test_compare_records),
         cmocka_unit_test(test_review_queue),
+        cmocka_unit_test(test_link_evidence_store),
         cmocka_unit_test(test_generated_quality),
     };
     return PM_RUN_TESTS("link", tests, NULL, NULL);

@@ -237,6 +237,72 @@ static void test_partial_overlap(void **state)
     }
 }
 
+/* pm_match_last_pairs: the pairing the score came from, as indices into the
+ * views the templates were prepared from (a minutia the template skips, here
+ * a non-finite one at index 0 of a, shifts nothing). b is a rotated,
+ * translated copy of a in reverse order, so the true partner of a's minutia
+ * i is b's minutia n - i (a's 0 is the skipped one). */
+static void test_last_pairs(void **state)
+{
+    (void)state;
+    uint64_t rng = 99;
+    static pm_fingerprint_t a, b, src;
+    random_view(&src, &rng, 40);
+    a = src;
+    a.minutiae[0].x = NAN;
+    size_t n = a.count - 1;
+    b = src;
+    b.count = n;
+    double rot = 0.3, c = cos(rot), s = sin(rot);
+    for (size_t i = 1; i <= n; i++) {
+        const pm_minutia_t *m = &src.minutiae[i];
+        double x = m->x - 150, y = m->y - 200;
+        pm_minutia_t *o = &b.minutiae[n - i];
+        *o = *m;
+        o->x = (float)(c * x + s * y + 200 + (urand(&rng) - 0.5) * 3);
+        o->y = (float)(-s * x + c * y + 220 + (urand(&rng) - 0.5) * 3);
+        o->angle = (float)fmod(m->angle + rot + 2 * TWO_PI, TWO_PI);
+    }
+    pm_match_template_t *ta = NULL, *tb = NULL;
+    pm_matcher_t *mt = NULL;
+    assert_int_equal(pm_match_prepare(&a, &ta, NULL), 0);
+    assert_int_equal(pm_match_prepare(&b, &tb, NULL), 0);
+    assert_int_equal(pm_matcher_new(&mt, NULL), 0);
+    pm_match_result_t r;
+    double sc = pm_match_compare(mt, ta, tb, &r);
+    pm_match_minutia_pair_t pairs[PM_MAX_MINUTIAE];
+    int np = pm_match_last_pairs(mt, ta, tb, pairs, PM_MAX_MINUTIAE);
+    int right = 0;
+    uint8_t used_a[PM_MAX_MINUTIAE] = {0}, used_b[PM_MAX_MINUTIAE] = {0};
+    for (int k = 0; k < np; k++) {
+        assert_true(pairs[k].a >= 1 && pairs[k].a <= (int)n);
+        assert_true(pairs[k].b >= 0 && pairs[k].b < (int)n);
+        assert_false(used_a[pairs[k].a]++);
+        assert_false(used_b[pairs[k].b]++);
+        right += pairs[k].b == (int)n - pairs[k].a;
+    }
+    print_message("last pairs: score %.1f, %d pairs (result %d), %d the true partners\n", sc, np,
+                  r.paired, right);
+    assert_true(sc >= 40.0);
+    assert_int_equal(np, r.paired);
+    assert_true(np >= (int)n * 9 / 10);
+    assert_int_equal(right, np);
+    /* a count without room, then a comparison pairing nothing clears them */
+    assert_int_equal(pm_match_last_pairs(mt, ta, tb, NULL, 0), np);
+    static pm_fingerprint_t tiny;
+    memset(&tiny, 0, sizeof tiny);
+    tiny.count = 2;
+    pm_match_template_t *tt = NULL;
+    assert_int_equal(pm_match_prepare(&tiny, &tt, NULL), 0);
+    assert_true(pm_match_compare(mt, tt, tb, NULL) == 0.0);
+    assert_int_equal(pm_match_last_pairs(mt, tt, tb, pairs, PM_MAX_MINUTIAE), 0);
+    assert_int_equal(pm_match_last_pairs(mt, ta, tb, pairs, PM_MAX_MINUTIAE), 0);
+    pm_match_template_free(tt);
+    pm_matcher_free(mt);
+    pm_match_template_free(ta);
+    pm_match_template_free(tb);
+}
+
 static void test_degenerate(void **state)
 {
     (void)state;
@@ -525,6 +591,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rotated_translated_copy), cmocka_unit_test(test_unrelated_low),
         cmocka_unit_test(test_partial_overlap),         cmocka_unit_test(test_degenerate),
+        cmocka_unit_test(test_last_pairs),
         cmocka_unit_test(test_rates),                   cmocka_unit_test(test_vendor_genuine_vs_impostor),
         cmocka_unit_test(test_threads),                 cmocka_unit_test(test_calibration_fit),
         cmocka_unit_test(test_cross_validate),          cmocka_unit_test(test_error_reject),

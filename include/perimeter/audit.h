@@ -151,6 +151,54 @@ int pm_audit_verify(const char *path, const pm_audit_checkpoint_t *cps, size_t n
                     const unsigned char *trusted_pk, pm_audit_verify_result_t *out,
                     pm_error_t *err);
 
+/* ---- index: verify once, extend as the log grows, page by offset ---- */
+
+/* A reader's index of the log at a path (docs/audit.md "Index"): the chain
+ * verified up to entry n with head h, and per entry its offset, length, hash,
+ * time, kind, purpose, rule and partner (about 70 bytes an entry). Held by
+ * the caller between reads (the node keeps one); the handle is locked
+ * internally, so threads may share it. Free with pm_audit_index_free. */
+typedef struct pm_audit_index pm_audit_index_t;
+
+int pm_audit_index_new(const char *path, pm_audit_index_t **out, pm_error_t *err);
+void pm_audit_index_free(pm_audit_index_t *ix);
+
+/* Brings the index up to the file and gives the result pm_audit_verify would
+ * give (same codes, findings and out fields): the bytes appended since the
+ * last update are walked from the verified head; the whole file is verified
+ * again when it is another file (inode), shorter than before, modified
+ * without growing (same size, another modification time), or the verified
+ * head entry's line no longer holds its hash. Checkpoints are compared with
+ * the stored hash at their count (no walk); their signatures are checked
+ * once (a list given again identical, with the same key, is not re-checked).
+ * What the index cannot see without reading everything: an entry inside the
+ * verified prefix rewritten in place with the same length, together with an
+ * append (the file grew, the head kept); any entry read through
+ * pm_audit_index_page is re-hashed first, and pm_audit_verify reads all. */
+int pm_audit_index_update(pm_audit_index_t *ix, const pm_audit_checkpoint_t *cps, size_t n_cps,
+                          const unsigned char *trusted_pk, pm_audit_verify_result_t *out,
+                          pm_error_t *err);
+
+/* Which entries a page shows: each non-NULL, non-empty string must equal the
+ * entry's; from/to are unix seconds, inclusive, 0 = open. */
+typedef struct pm_audit_filter {
+    const char *kind, *purpose, *rule, *partner;
+    int64_t from, to;
+} pm_audit_filter_t;
+
+/* The verified entries matching f (NULL = all), newest first: skips offset
+ * of them and calls fn for up to limit (each read by its offset and checked
+ * against its verified hash first); *out_total (may be NULL) gets the number
+ * matching. Covers the entries as of the last pm_audit_index_update.
+ * PM_ECORRUPT when an entry read differs from the one verified (the index is
+ * then emptied: the next update verifies the whole file). */
+int pm_audit_index_page(pm_audit_index_t *ix, const pm_audit_filter_t *f, size_t offset,
+                        size_t limit, pm_audit_entry_fn fn, void *ctx, uint64_t *out_total,
+                        pm_error_t *err);
+
+/* Verified entries in the index. */
+uint64_t pm_audit_index_entries(pm_audit_index_t *ix);
+
 /* Auditor's report as JSON appended to out: {"intact":..., "entries":N,
  * "by_kind":{...}, "disclosures_per_purpose":{...}, "refusals_per_rule":{...},
  * "queries_per_partner":{...}}. A damaged log is still reported (intact false,

@@ -53,17 +53,20 @@ int pm_console_print_png(const struct pm_extractor *ex, const char *root, const 
                          const char *applicant, int finger, pm_buf_t *out, int *out_minutiae,
                          pm_error_t *err);
 
-/* The applicant's print (left) beside the candidate's finger (right: the
- * candidate's print when this node holds an image of it, else its template
- * drawn on a blank plate), each with its minutiae, and the minutiae the
- * matcher pairs joined by lines. The pairs come from the matcher's alignment
- * (pm_match_result_t rotation/dx/dy): a minutia of the applicant, moved by
- * it, paired with the nearest candidate minutia within 12 px and 30 degrees
- * when each is the other's nearest. *out_score / *out_pairs may be NULL.
- * PM_ENOTFOUND when the node holds no template of that candidate finger. */
+/* The applicant's print (left) beside the candidate's finger (right: its
+ * template drawn on a pale plate, no image of the partner's print), each with
+ * its minutiae, and the minutiae the matcher paired joined by lines: the
+ * matcher's own pairing (pm_match_last_pairs), the one its score comes from.
+ * *out_score / *out_pairs (the number of pairs) may be NULL; out_list (may be
+ * NULL, room for PM_MAX_MINUTIAE) gets the pairs drawn: indices into the
+ * applicant's extracted minutiae and the candidate template's.
+ * PM_ENOTFOUND when the node holds no template of that candidate finger (a
+ * partner's candidate: the partner never sends templates). */
+struct pm_match_minutia_pair;
 int pm_console_pair_png(const struct pm_extractor *ex, const char *root, const char *run,
                         const char *applicant, int finger, const char *subject, pm_buf_t *out,
-                        double *out_score, int *out_pairs, pm_error_t *err);
+                        double *out_score, int *out_pairs, struct pm_match_minutia_pair *out_list,
+                        pm_error_t *err);
 
 /* An adjudicator's decision on a vetting case's match: the match is put in
  * the R14 review queue (pm_review_enqueue, once per transaction id, as
@@ -140,10 +143,15 @@ typedef struct pm_console_partner_log {
  *  "total":N (entries matching the filter), "offset","limit",
  *  "entries":[{seq,time,kind,actor,partner,purpose,rule,txn,fields,records,detail}]}.
  * The chain is verified against our own checkpoints (own_checkpoints, may be
- * NULL); each partner's last signed checkpoint is checked with its key. */
+ * NULL); each partner's last signed checkpoint is checked with its key.
+ * index: the caller's pm_audit_index_t of log_path, kept between calls (the
+ * verified head is extended by what was appended since, and only the page's
+ * entries are read); NULL verifies and indexes the whole log for this call. */
+struct pm_audit_index;
 int pm_console_audit(const char *log_path, const char *own_checkpoints,
                      const pm_console_partner_log_t *partners, size_t npartners,
-                     const pm_console_audit_query_t *q, pm_buf_t *out, pm_error_t *err);
+                     struct pm_audit_index *index, const pm_console_audit_query_t *q,
+                     pm_buf_t *out, pm_error_t *err);
 
 #ifdef __cplusplus
 }

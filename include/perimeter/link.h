@@ -277,6 +277,21 @@ size_t pm_linker_merge_count(const pm_linker_t *lk);
 const pm_link_merge_t *pm_linker_merges(const pm_linker_t *lk);
 size_t pm_linker_review_count(const pm_linker_t *lk);
 const pm_link_review_t *pm_linker_reviews(const pm_linker_t *lk);
+
+/* A link the linker made itself from a comparison (a record whose identity
+ * fields equal an earlier record's joins its traveller without one and is not
+ * listed): the record, the earlier record it was compared with (the first
+ * record of that identity), the evidence, and whether it joined that
+ * record's traveller (its best candidate at or above the link threshold) or
+ * merged that traveller into its own (another candidate at or above it). */
+typedef struct pm_link_link {
+    uint32_t record;
+    uint32_t candidate;
+    int merge;
+    pm_link_evidence_t evidence;
+} pm_link_link_t;
+size_t pm_linker_link_count(const pm_linker_t *lk);
+const pm_link_link_t *pm_linker_links(const pm_linker_t *lk);
 const pm_link_model_t *pm_linker_model(const pm_linker_t *lk);
 
 /* ------------------------------------------------------------- evaluation */
@@ -554,6 +569,28 @@ typedef struct pm_link_review_row {
  * for all), best score first, at most limit (0 = all). *out malloc'd. */
 int pm_link_store_reviews(pm_store_t *st, const char *status, size_t limit,
                           pm_link_review_row_t **out, size_t *out_n, pm_error_t *err);
+/* One link of a traveller with its evidence, as the linker persisted it
+ * when it made it (pm_link_store_save: each run rebuilds the links and
+ * replaces their evidence) or as a person accepted it from the review queue. */
+typedef struct pm_link_evidence_row {
+    int64_t crossing_id;  /* the record linked */
+    int64_t candidate_id; /* the record it was compared with */
+    char how[12];         /* "link" (best candidate at or above the link threshold), "merge"
+                           * (a second traveller at or above it merged), "review" (accepted) */
+    double score;         /* total weight */
+    double threshold;     /* the threshold it met (link; review: the review threshold is not kept, 0) */
+    char rule[160];       /* for a person: what accepted it */
+    char fields[640];     /* JSON array [{"field","level","weight"}] (review: levels only) */
+    char at[24];          /* UTC, ISO 8601 */
+    int64_t run;          /* link run (0 for a review decision) */
+} pm_link_evidence_row_t;
+
+/* Every link with its evidence among the crossings now in traveller (as
+ * link_record has them after the last run), by crossing then time. *out
+ * malloc'd (free it); at most 10,000 rows. */
+int pm_link_store_links(pm_store_t *st, int64_t traveller, pm_link_evidence_row_t **out,
+                        size_t *out_n, pm_error_t *err);
+
 /* Records a decision on review pair id. Accepting merges the two travellers
  * now (a merge row with cause "review") and again after every later link run.
  * PM_ENOTFOUND for an unknown id, PM_ESTATE if already decided. */

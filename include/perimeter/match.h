@@ -98,6 +98,21 @@ int pm_matcher_set_options(pm_matcher_t *m, const pm_match_options_t *o, pm_erro
 double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
                         const pm_match_template_t *b, pm_match_result_t *out_result);
 
+/* One pair of minutiae of a comparison: indices into the minutiae arrays of
+ * the two pm_fingerprint_t views the templates were prepared from. */
+typedef struct pm_match_minutia_pair {
+    int a, b;
+} pm_match_minutia_pair_t;
+
+/* The minutiae the last pm_match_compare on m paired: the pairing its score
+ * was computed from (after consolidation when the options apply it), so
+ * their count is that comparison's pm_match_result_t.paired. a and b must
+ * be the two templates of that comparison, in the same order. Writes up to
+ * max pairs to out (may be NULL with max 0) and returns the number of pairs;
+ * 0 when the last comparison paired nothing or scored 0. */
+int pm_match_last_pairs(const pm_matcher_t *m, const pm_match_template_t *a,
+                        const pm_match_template_t *b, pm_match_minutia_pair_t *out, int max);
+
 /* Maps a raw similarity to the calibrated score with the fitted table. */
 double pm_match_calibrate(double raw);
 /* The false-match rate a calibrated score stands for: 10^(-score/10). */

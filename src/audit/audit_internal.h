@@ -28,4 +28,21 @@ typedef int (*pm__audit_entry_fn)(void *ctx, json_t *body, uint64_t seq,
 int pm__audit_walk(const uint8_t *data, size_t len, pm__audit_entry_fn fn, void *ctx,
                    pm_audit_verify_result_t *r, size_t *out_good_len, int *out_tail);
 
+/* Where the walk's current entry lies in data (set before each callback). */
+typedef struct pm__audit_line {
+    size_t pos; /* first byte of the line */
+    size_t len; /* without its '\n' */
+} pm__audit_line_t;
+
+/* pm__audit_walk over a part of a log: data starts with entry first_seq,
+ * whose prev hash must be first_prev; r->entries counts from the log's start.
+ * line_out (may be NULL) is updated before each callback. */
+int pm__audit_walk_from(const uint8_t *data, size_t len, uint64_t first_seq,
+                        const unsigned char first_prev[PM_AUDIT_HASH_BYTES],
+                        pm__audit_entry_fn fn, void *ctx, pm_audit_verify_result_t *r,
+                        size_t *out_good_len, int *out_tail, pm__audit_line_t *line_out);
+
+/* Calls fn with the entry of a parsed, verified body (as pm_audit_read). */
+int pm__audit_entry_call(json_t *body, uint64_t seq, pm_audit_entry_fn fn, void *ctx);
+
 #endif

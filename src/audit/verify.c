@@ -22,14 +22,24 @@ __attribute__((format(printf, 3, 4))) static int bad(pm_audit_verify_result_t *r
 int pm__audit_walk(const uint8_t *data, size_t len, pm__audit_entry_fn fn, void *ctx,
                    pm_audit_verify_result_t *r, size_t *out_good_len, int *out_tail)
 {
-    unsigned char head[32] = {0};
-    uint64_t expect = 1;
+    static const unsigned char zero[32];
+    return pm__audit_walk_from(data, len, 1, zero, fn, ctx, r, out_good_len, out_tail, NULL);
+}
+
+int pm__audit_walk_from(const uint8_t *data, size_t len, uint64_t first_seq,
+                        const unsigned char first_prev[PM_AUDIT_HASH_BYTES],
+                        pm__audit_entry_fn fn, void *ctx, pm_audit_verify_result_t *r,
+                        size_t *out_good_len, int *out_tail, pm__audit_line_t *line_out)
+{
+    unsigned char head[32];
+    memcpy(head, first_prev, 32);
+    uint64_t expect = first_seq;
     size_t pos = 0;
     int rc = PM_OK;
     *out_tail = 0;
-    r->entries = 0;
+    r->entries = first_seq - 1;
     r->bad_seq = 0;
-    memset(r->head, 0, 32);
+    memcpy(r->head, head, 32);
     while (pos < len) {
         const uint8_t *nl = memchr(data + pos, '\n', len - pos);
         if (!nl) {
@@ -76,6 +86,10 @@ int pm__audit_walk(const uint8_t *data, size_t len, pm__audit_entry_fn fn, void 
         }
         if (rc == PM_OK) {
             memcpy(head, computed, 32);
+            if (line_out) {
+                line_out->pos = pos;
+                line_out->len = n;
+            }
             if (fn) rc = fn(ctx, o, expect, head, r);
         }
         free(canon);
@@ -191,6 +205,13 @@ static int read_entry(void *ctx, json_t *body, uint64_t seq, const unsigned char
 {
     (void)head, (void)r;
     read_ctx_t *c = ctx;
+    int rc = pm__audit_entry_call(body, seq, c->fn, c->ctx);
+    if (rc) c->stop = rc;
+    return rc;
+}
+
+int pm__audit_entry_call(json_t *body, uint64_t seq, pm_audit_entry_fn fn, void *ctx)
+{
     pm_audit_entry_t e;
     memset(&e, 0, sizeof e);
     e.seq = seq;
@@ -213,9 +234,8 @@ static int read_entry(void *ctx, json_t *body, uint64_t seq, const unsigned char
         if (json_is_string(json_array_get(recs, i)))
             ids[e.n_record_ids++] = json_string_value(json_array_get(recs, i));
     e.record_ids = ids;
-    int rc = c->fn(c->ctx, &e);
+    int rc = fn(ctx, &e);
     free(ids);
-    if (rc) c->stop = rc;
     return rc;
 }
 

@@ -11,27 +11,12 @@
 #include "perimeter/audit.h"
 
 typedef struct {
-    const pm_console_audit_query_t *q;
-    size_t total;
-    /* a ring of the newest offset+limit matches: the page is its oldest `limit` */
-    json_t **ring;
-    size_t cap, next;
-} scan_t;
-
-static int eq_or_any(const char *want, const char *have)
-{
-    return !want || !*want || strcmp(want, have) == 0;
-}
+    json_t *entries;
+} page_t;
 
 static int on_entry(void *ctx, const pm_audit_entry_t *e)
 {
-    scan_t *s = ctx;
-    const pm_console_audit_query_t *q = s->q;
-    if (!eq_or_any(q->kind, e->kind) || !eq_or_any(q->purpose, e->purpose) ||
-        !eq_or_any(q->rule, e->rule) || !eq_or_any(q->partner, e->partner) ||
-        (q->from && e->time < q->from) || (q->to && e->time > q->to))
-        return 0;
-    s->total++;
+    page_t *s = ctx;
     json_t *f = json_array(), *r = json_array();
     for (size_t i = 0; i < e->n_fields; i++)
         json_array_append_new(f, json_string(e->fields[i]));
@@ -42,11 +27,8 @@ static int on_entry(void *ctx, const pm_audit_entry_t *e)
                           "actor", e->actor, "partner", e->partner, "purpose", e->purpose, "rule",
                           e->rule, "txn", e->txn, "fields", f, "records", r, "n_records",
                           (json_int_t)e->n_record_ids, "detail", e->detail);
-    if (!o)
+    if (!o || json_array_append_new(s->entries, o))
         return PM_ENOMEM;
-    json_decref(s->ring[s->next]);
-    s->ring[s->next] = o;
-    s->next = (s->next + 1) % s->cap;
     return 0;
 }
 
@@ -97,13 +79,22 @@ static json_t *partner_json(const pm_console_partner_log_t *p)
 
 int pm_console_audit(const char *log_path, const char *own_checkpoints,
                      const pm_console_partner_log_t *partners, size_t npartners,
-                     const pm_console_audit_query_t *q, pm_buf_t *out, pm_error_t *err)
+                     pm_audit_index_t *index, const pm_console_audit_query_t *q, pm_buf_t *out,
+                     pm_error_t *err)
 {
     if (!log_path || !q)
         return pm_error_set(err, PM_EINVAL, "audit view: no log or query");
     if (q->limit < 1 || q->limit > PM_CONSOLE_PAGE_MAX || q->offset > 100000000)
         return pm_error_set(err, PM_EINVAL, "limit: 1..%d", PM_CONSOLE_PAGE_MAX);
-    /* verification of the chain against our own checkpoints */
+    pm_audit_index_t *own = NULL;
+    int rc;
+    if (!index) { /* no index kept by the caller: one for this call */
+        if ((rc = pm_audit_index_new(log_path, &own, err)))
+            return rc;
+        index = own;
+    }
+    /* verification of the chain against our own checkpoints (extended from
+     * the index's verified head: only what was appended since is read) */
     pm_audit_checkpoint_t *cps = NULL;
     size_t ncps = 0;
     struct stat st;
@@ -118,53 +109,39 @@ int pm_console_audit(const char *log_path, const char *own_checkpoints,
     pm_audit_verify_result_t vr;
     memset(&vr, 0, sizeof vr);
     pm_error_clear(&e);
-    int vrc = pm_audit_verify(log_path, cps, ncps, NULL, &vr, &e);
+    int vrc = pm_audit_index_update(index, cps, ncps, NULL, &vr, &e);
     free(cps);
+    if (vrc == PM_ENOMEM || vrc == PM_EIO || vrc == PM_ENOTFOUND || vrc == PM_ELIMIT ||
+        vrc == PM_EINVAL) {
+        pm_audit_index_free(own);
+        return pm_error_set(err, vrc, "%s", pm_error_text(&e));
+    }
     json_t *verify = json_pack("{s:b, s:I, s:I, s:I, s:s}", "intact", vrc == PM_OK, "entries",
                                (json_int_t)vr.entries, "checkpoints_matched",
                                (json_int_t)vr.checkpoints_matched, "bad_seq",
                                (json_int_t)vr.bad_seq, "what",
                                vrc == PM_OK ? (vr.what[0] ? vr.what : "intact") : pm_error_text(&e));
-    /* the page */
-    scan_t s;
-    memset(&s, 0, sizeof s);
-    s.q = q;
-    s.cap = q->offset + q->limit;
-    s.ring = calloc(s.cap, sizeof *s.ring);
-    if (!s.ring) {
-        json_decref(verify);
-        return pm_error_set(err, PM_ENOMEM, "out of memory");
-    }
+    /* the page: the verified entries (a damaged log still shows its intact
+     * prefix), filtered on the index, only the page's entries read */
+    pm_audit_filter_t f = {q->kind, q->purpose, q->rule, q->partner, q->from, q->to};
+    page_t s = {json_array()};
+    uint64_t total = 0;
     pm_error_clear(&e);
-    int rc = pm_audit_read(log_path, on_entry, &s, &e);
-    json_t *entries = json_array();
-    if (rc == PM_OK || rc == PM_ECORRUPT) { /* a damaged log still shows its intact prefix */
-        /* newest first: walk back from the last written slot, skip `offset` */
-        size_t have = s.total < s.cap ? s.total : s.cap;
-        for (size_t k = 0; k < have; k++) {
-            size_t idx = (s.next + s.cap - 1 - k) % s.cap;
-            if (k >= q->offset && s.ring[idx])
-                json_array_append(entries, s.ring[idx]);
-        }
-        rc = PM_OK;
-    } else {
-        pm_error_set(err, rc, "%s", pm_error_text(&e));
-    }
-    for (size_t i = 0; i < s.cap; i++)
-        json_decref(s.ring[i]);
-    free(s.ring);
+    rc = s.entries ? pm_audit_index_page(index, &f, q->offset, q->limit, on_entry, &s, &total, &e)
+                   : PM_ENOMEM;
+    pm_audit_index_free(own);
     if (rc) {
         json_decref(verify);
-        json_decref(entries);
-        return rc;
+        json_decref(s.entries);
+        return pm_error_set(err, rc, "%s", rc == PM_ENOMEM ? "out of memory" : pm_error_text(&e));
     }
     json_t *parts = json_array();
     for (size_t i = 0; i < npartners; i++)
         json_array_append_new(parts, partner_json(&partners[i]));
     return append_json(out,
                        json_pack("{s:o, s:o, s:I, s:I, s:I, s:o}", "verify", verify, "partners",
-                                 parts, "total", (json_int_t)s.total, "offset",
+                                 parts, "total", (json_int_t)total, "offset",
                                  (json_int_t)q->offset, "limit", (json_int_t)q->limit, "entries",
-                                 entries),
+                                 s.entries),
                        err);
 }

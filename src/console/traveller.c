@@ -8,6 +8,7 @@
 #include "console/console_impl.h"
 #include "perimeter/link.h"
 #include "perimeter/reports.h"
+#include "perimeter/store.h"
 
 static json_t *report_json(const pm_report_t *r, pm_error_t *err)
 {
@@ -111,6 +112,36 @@ int pm_console_traveller(pm_store_t *st, int64_t traveller, const char *document
             json_array_append_new(links, review_json(&rv[k]));
     free(rv);
     json_object_set_new(res, "link_reviews", links);
+    /* every link of their crossings with its evidence: the linker's own
+     * (persisted when it made them) and those accepted from the queue */
+    pm_link_evidence_row_t *lv = NULL;
+    size_t nlv = 0;
+    if ((rc = pm_link_store_links(st, traveller, &lv, &nlv, err)))
+        goto done;
+    json_t *auto_links = json_array();
+    pm_crossing_t *cx = malloc(sizeof *cx);
+    for (size_t k = 0; cx && k < nlv && k < 500; k++) {
+        json_error_t je;
+        json_t *f = json_loads(lv[k].fields, 0, &je);
+        char rec[2][64] = {"", ""};
+        int64_t ids[2] = {lv[k].crossing_id, lv[k].candidate_id};
+        for (int j = 0; j < 2; j++) {
+            pm_error_t ge;
+            pm_error_clear(&ge);
+            if (pm_store_get_crossing(st, ids[j], cx, &ge) == PM_OK)
+                snprintf(rec[j], sizeof rec[j], "%s", cx->record_id);
+        }
+        json_array_append_new(
+            auto_links,
+            json_pack("{s:I, s:s, s:I, s:s, s:s, s:f, s:f, s:s, s:o, s:s, s:I}", "crossing",
+                      (json_int_t)ids[0], "record", rec[0], "candidate_crossing", (json_int_t)ids[1],
+                      "candidate_record", rec[1], "how", lv[k].how, "score", lv[k].score,
+                      "threshold", lv[k].threshold, "rule", lv[k].rule, "fields",
+                      f ? f : json_array(), "at", lv[k].at, "run", (json_int_t)lv[k].run));
+    }
+    free(cx);
+    free(lv);
+    json_object_set_new(res, "links", auto_links);
     rc = append_json(out, res, err);
     res = NULL;
 done:

@@ -472,57 +472,10 @@ int pm_console_print_png(const pm_extractor_t *ex, const char *root, const char 
     return rc;
 }
 
-/* Pairs minutiae with the matcher's alignment of the best pairing (its
- * pm_match_result_t: B = R(rotation) A + t at 500 ppi, rotation
- * counter-clockwise as displayed, so in image coordinates (y down) a point
- * turns by -rotation and a direction by +rotation): mutual nearest within
- * 15 px and 30 degrees. pairs[k] = {index in a, index in b}. */
-static size_t pair_minutiae(const pm_fingerprint_t *a, const pm_fingerprint_t *b,
-                            const pm_match_result_t *r, int (*pairs)[2], size_t cap)
-{
-    double c = cos(-r->rotation), s = sin(-r->rotation);
-    double sa = a->ppi > 0 ? 500.0 / a->ppi : 1.0, sb = b->ppi > 0 ? 500.0 / b->ppi : 1.0;
-    double tx[PM_MAX_MINUTIAE], ty[PM_MAX_MINUTIAE];
-    int best_b[PM_MAX_MINUTIAE];
-    double best_d[PM_MAX_MINUTIAE];
-    for (size_t i = 0; i < a->count; i++) {
-        double x = a->minutiae[i].x * sa, y = a->minutiae[i].y * sa;
-        tx[i] = c * x - s * y + r->dx;
-        ty[i] = s * x + c * y + r->dy;
-        best_b[i] = -1;
-        best_d[i] = 15.0 * 15.0;
-        for (size_t j = 0; j < b->count; j++) {
-            double dx = b->minutiae[j].x * sb - tx[i], dy = b->minutiae[j].y * sb - ty[i];
-            double d2 = dx * dx + dy * dy;
-            double da = fabs(remainder(b->minutiae[j].angle - (a->minutiae[i].angle + r->rotation),
-                                       2 * M_PI));
-            if (d2 < best_d[i] && da < M_PI / 6) {
-                best_d[i] = d2;
-                best_b[i] = (int)j;
-            }
-        }
-    }
-    size_t n = 0;
-    for (size_t i = 0; i < a->count && n < cap; i++) {
-        int j = best_b[i];
-        if (j < 0)
-            continue;
-        int mutual = 1; /* no other minutia of a nearer to the same j */
-        for (size_t k = 0; k < a->count && mutual; k++)
-            if (k != i && best_b[k] == j)
-                mutual = best_d[i] < best_d[k] || (best_d[i] == best_d[k] && i < k);
-        if (mutual) {
-            pairs[n][0] = (int)i;
-            pairs[n][1] = j;
-            n++;
-        }
-    }
-    return n;
-}
-
 int pm_console_pair_png(const pm_extractor_t *ex, const char *root, const char *run,
                         const char *applicant, int finger, const char *subject, pm_buf_t *out,
-                        double *out_score, int *out_pairs, pm_error_t *err)
+                        double *out_score, int *out_pairs, pm_match_minutia_pair_t *out_list,
+                        pm_error_t *err)
 {
     char dir[4200], tpath[4400];
     if (!pm__console_name_ok(subject))
@@ -576,17 +529,22 @@ int pm_console_pair_png(const pm_extractor_t *ex, const char *root, const char *
         pm__plate_line(&p, img.width + gap, y, img.width + gap + bw - 1, y, plate, 1);
     draw_minutiae(&p, fa, 0, 0);
     draw_minutiae(&p, fb, img.width + gap, 0);
-    int pairs[PM_MAX_MINUTIAE][2];
-    size_t np = pair_minutiae(fa, fb, &res, pairs, PM_MAX_MINUTIAE);
-    for (size_t k = 0; k < np; k++) {
-        const pm_minutia_t *a = &fa->minutiae[pairs[k][0]], *b = &fb->minutiae[pairs[k][1]];
+    /* the matcher's own pairing, the one its score was computed from */
+    pm_match_minutia_pair_t pairs[PM_MAX_MINUTIAE];
+    int np = pm_match_last_pairs(m, ta, tb, pairs, PM_MAX_MINUTIAE);
+    if (np > PM_MAX_MINUTIAE)
+        np = PM_MAX_MINUTIAE;
+    for (int k = 0; k < np; k++) {
+        const pm_minutia_t *a = &fa->minutiae[pairs[k].a], *b = &fb->minutiae[pairs[k].b];
         pm__plate_line(&p, a->x, a->y, img.width + gap + b->x, b->y, green, 1);
     }
+    if (out_list)
+        memcpy(out_list, pairs, (size_t)np * sizeof pairs[0]);
     rc = pm__plate_png(&p, out, err);
     if (out_score)
         *out_score = score;
     if (out_pairs)
-        *out_pairs = (int)np;
+        *out_pairs = np;
 done:
     pm__plate_free(&p);
     pm_matcher_free(m);

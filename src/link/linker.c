@@ -64,6 +64,8 @@ struct pm_linker {
     size_t nmerges, cap_merges;
     pm_link_review_t *reviews;
     size_t nreviews, cap_reviews;
+    pm_link_link_t *links;
+    size_t nlinks, cap_links;
     uint64_t patterns[PM_LINK_PATTERNS];
     size_t comparisons;
     uint32_t stamp;
@@ -207,6 +209,7 @@ void pm_linker_free(pm_linker_t *lk)
     free(lk->parent);
     free(lk->merges);
     free(lk->reviews);
+    free(lk->links);
     free(lk);
 }
 
@@ -368,6 +371,18 @@ static int add_review(pm_linker_t *lk, uint32_t rec, const cand_t *c, uint32_t o
     return PM_OK;
 }
 
+static int add_link(pm_linker_t *lk, uint32_t rec, const cand_t *c, int merge)
+{
+    if (grow((void **)&lk->links, &lk->cap_links, lk->nlinks + 1, sizeof *lk->links))
+        return PM_ENOMEM;
+    pm_link_link_t *l = &lk->links[lk->nlinks++];
+    l->record = rec;
+    l->candidate = lk->profs[c->prof].first_rec;
+    l->merge = merge;
+    l->evidence = c->ev;
+    return PM_OK;
+}
+
 /* Scores profile p against its blocks and decides its traveller. */
 static int link_profile(pm_linker_t *lk, uint32_t pi, uint32_t rec, pm_link_result_t *res)
 {
@@ -423,6 +438,7 @@ static int link_profile(pm_linker_t *lk, uint32_t pi, uint32_t rec, pm_link_resu
     if (nc && cands[0].ev.weight >= m->link_threshold) {
         trav = cands[0].root;
         res->decision = PM_LINK_LINKED;
+        if (add_link(lk, rec, &cands[0], 0)) return PM_ENOMEM;
         for (size_t i = 1; i < nc; i++) {
             if (cands[i].ev.weight >= m->link_threshold) {
                 uint32_t other = find(lk, cands[i].root);
@@ -440,6 +456,7 @@ static int link_profile(pm_linker_t *lk, uint32_t pi, uint32_t rec, pm_link_resu
                 mg->kept = kept;
                 mg->absorbed = gone;
                 mg->score = cands[i].ev.weight;
+                if (add_link(lk, rec, &cands[i], 1)) return PM_ENOMEM;
                 trav = kept;
                 res->merged++;
             } else if (cands[i].ev.weight >= m->review_threshold) {
@@ -589,6 +606,16 @@ size_t pm_linker_review_count(const pm_linker_t *lk)
 const pm_link_review_t *pm_linker_reviews(const pm_linker_t *lk)
 {
     return lk->reviews;
+}
+
+size_t pm_linker_link_count(const pm_linker_t *lk)
+{
+    return lk->nlinks;
+}
+
+const pm_link_link_t *pm_linker_links(const pm_linker_t *lk)
+{
+    return lk->links;
 }
 
 const pm_link_model_t *pm_linker_model(const pm_linker_t *lk)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "link_impl.h"
 
@@ -57,8 +58,23 @@ static const pm_migration_t link_steps[] = {
      "ALTER TABLE link_record_new RENAME TO link_record;\n"
      "CREATE INDEX link_record_traveller ON link_record (traveller);\n",
      NULL},
+    {4, "the evidence of each link the linker makes (console traveller view)",
+     "CREATE TABLE link_evidence (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  run INTEGER NOT NULL,\n"
+     "  crossing_id INTEGER NOT NULL,\n"
+     "  candidate_id INTEGER NOT NULL,\n"
+     "  how TEXT NOT NULL CHECK (how IN ('link', 'merge')),\n"
+     "  score REAL NOT NULL,\n"
+     "  threshold REAL NOT NULL,\n"
+     "  rule TEXT NOT NULL,\n"
+     "  fields TEXT NOT NULL,\n"
+     "  at TEXT NOT NULL\n"
+     ") STRICT;\n"
+     "CREATE INDEX link_evidence_crossing ON link_evidence (crossing_id);\n",
+     NULL},
 };
-static const pm_migration_set_t link_schema = {"link", link_steps, 3};
+static const pm_migration_set_t link_schema = {"link", link_steps, 4};
 
 int pm_link_store_migrate(pm_store_t *st, pm_error_t *err)
 {
@@ -99,6 +115,47 @@ void pm__link_evidence_text(const pm_link_evidence_t *ev, char *out, size_t cap)
         len += (size_t)k;
     }
     if (len < cap) snprintf(out + len, cap - len, " name_sim=%.3f", ev->name_similarity);
+}
+
+/* The fields of a link's evidence as JSON: [{"field","level","weight"}] plus
+ * the name similarity; and the rule that accepted it. */
+static void link_fields_json(const pm_link_model_t *m, const pm_link_evidence_t *ev, char *out,
+                             size_t cap)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (int f = 0; f < PM_LINK_FIELDS && len < cap; f++) {
+        int k = snprintf(out + len, cap - len, "%s{\"field\":\"%s\",\"level\":\"%s\",\"weight\":%.2f}",
+                         f ? "," : "[", pm_link_field_name(f), pm_link_level_name(f, ev->level[f]),
+                         m->w[f][ev->level[f]]);
+        if (k < 0) break;
+        len += (size_t)k;
+    }
+    if (len < cap) snprintf(out + len, cap - len, ",{\"field\":\"name_similarity\",\"level\":\"%.3f\"}]",
+                            ev->name_similarity);
+}
+
+static void link_rule(const pm_link_model_t *m, const pm_link_evidence_t *ev, int merge, char *out,
+                      size_t cap)
+{
+    double sum = 0;
+    for (int f = 0; f < PM_LINK_FIELDS; f++)
+        sum += m->w[f][ev->level[f]];
+    if (sum < m->link_threshold && ev->weight >= m->link_threshold)
+        snprintf(out, cap, "renewed document: name, date of birth, sex and citizenship agree, "
+                           "only the number differs (fields sum %.2f, raised to the link "
+                           "threshold %.2f)", sum, m->link_threshold);
+    else
+        snprintf(out, cap, "%s: weight %.2f >= link threshold %.2f", merge ? "merge" : "link",
+                 ev->weight, m->link_threshold);
+}
+
+static void utc_now(char *out, size_t cap)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* Re-applies accepted review decisions (merge the candidate's traveller into
@@ -165,7 +222,7 @@ int pm_link_store_save(pm_store_t *st, pm_linker_t *lk, pm_error_t *err)
     int rc = pm_link_store_migrate(st, err);
     if (rc) return rc;
     if ((rc = pm_store_begin(st, err))) return rc;
-    sqlite3_stmt *ins = NULL, *mg = NULL, *rv = NULL, *run = NULL;
+    sqlite3_stmt *ins = NULL, *mg = NULL, *rv = NULL, *run = NULL, *lv = NULL;
     char model[512];
     const pm_link_model_t *m = pm_linker_model(lk);
     snprintf(
@@ -218,7 +275,11 @@ int pm_link_store_save(pm_store_t *st, pm_linker_t *lk, pm_error_t *err)
                            "INSERT INTO link_review (crossing_id, candidate_id, traveller, "
                            "candidate_traveller, score, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                            "ON CONFLICT (crossing_id, candidate_id) DO NOTHING",
-                           -1, &rv, NULL) != SQLITE_OK) {
+                           -1, &rv, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO link_evidence (run, crossing_id, candidate_id, how, score, "
+                           "threshold, rule, fields, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                           -1, &lv, NULL) != SQLITE_OK) {
         rc = db_fail(db, err, "prepare");
         goto fail;
     }
@@ -245,6 +306,33 @@ int pm_link_store_save(pm_store_t *st, pm_linker_t *lk, pm_error_t *err)
         sqlite3_bind_double(mg, 5, merges[i].score);
         if (sqlite3_step(mg) != SQLITE_DONE) {
             rc = db_fail(db, err, "insert merge");
+            goto fail;
+        }
+    }
+    /* the evidence of the links this run made (a run rebuilds the links,
+     * so it replaces their evidence, as link_record) */
+    if ((rc = exec(db, "DELETE FROM link_evidence;", err))) goto fail;
+    const pm_link_link_t *links = pm_linker_links(lk);
+    char now[32];
+    utc_now(now, sizeof now);
+    for (size_t i = 0; i < pm_linker_link_count(lk); i++) {
+        pm_linker_record(lk, links[i].record, &info);
+        pm_linker_record(lk, links[i].candidate, &cinfo);
+        char fields[640], rule[160];
+        link_fields_json(m, &links[i].evidence, fields, sizeof fields);
+        link_rule(m, &links[i].evidence, links[i].merge, rule, sizeof rule);
+        sqlite3_reset(lv);
+        sqlite3_bind_int64(lv, 1, run_id);
+        sqlite3_bind_int64(lv, 2, info.store_id);
+        sqlite3_bind_int64(lv, 3, cinfo.store_id);
+        sqlite3_bind_text(lv, 4, links[i].merge ? "merge" : "link", -1, SQLITE_STATIC);
+        sqlite3_bind_double(lv, 5, links[i].evidence.weight);
+        sqlite3_bind_double(lv, 6, m->link_threshold);
+        sqlite3_bind_text(lv, 7, rule, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(lv, 8, fields, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(lv, 9, now, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(lv) != SQLITE_DONE) {
+            rc = db_fail(db, err, "insert link evidence");
             goto fail;
         }
     }
@@ -279,12 +367,14 @@ int pm_link_store_save(pm_store_t *st, pm_linker_t *lk, pm_error_t *err)
     sqlite3_finalize(mg);
     sqlite3_finalize(rv);
     sqlite3_finalize(run);
+    sqlite3_finalize(lv);
     return pm_store_commit(st, err);
 fail:
     sqlite3_finalize(ins);
     sqlite3_finalize(mg);
     sqlite3_finalize(rv);
     sqlite3_finalize(run);
+    sqlite3_finalize(lv);
     pm_store_rollback(st, NULL);
     return rc;
 }
@@ -423,6 +513,96 @@ int pm_link_store_reviews(pm_store_t *st, const char *status, size_t limit,
         snprintf(r->status, sizeof r->status, "%s", stt ? (const char *)stt : "");
     }
     rc = s == SQLITE_DONE ? PM_OK : db_fail(db, err, "read reviews");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+/* A review's evidence text ("name=strong dob=exact ... name_sim=0.950") as
+ * the JSON of pm_link_evidence_row_t.fields (levels, no weights). */
+static void review_fields_json(const char *text, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    const char *p = text;
+    int first = 1;
+    while (*p && len < cap) {
+        while (*p == ' ')
+            p++;
+        const char *eq = strchr(p, '='), *end = strchr(p, ' ');
+        if (!end) end = p + strlen(p);
+        if (!eq || eq > end) break;
+        int k = snprintf(out + len, cap - len, "%s{\"field\":\"%.*s\",\"level\":\"%.*s\"}",
+                         first ? "[" : ",", (int)(eq - p), p, (int)(end - eq - 1), eq + 1);
+        if (k < 0) break;
+        len += (size_t)k;
+        first = 0;
+        p = end;
+    }
+    if (len < cap) snprintf(out + len, cap - len, "%s", first ? "[]" : "]");
+}
+
+int pm_link_store_links(pm_store_t *st, int64_t traveller, pm_link_evidence_row_t **out,
+                        size_t *out_n, pm_error_t *err)
+{
+    *out = NULL;
+    *out_n = 0;
+    sqlite3 *db = db_of(st, err);
+    if (!db) return PM_EUNSUPPORTED;
+    int rc = pm_link_store_migrate(st, err);
+    if (rc) return rc;
+    /* the linker's links of the traveller's crossings, then the pairs a
+     * person accepted (their evidence is the review's) */
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT e.crossing_id, e.candidate_id, e.how, e.score, e.threshold, e.rule, e.fields, "
+            "e.at, e.run FROM link_evidence e JOIN link_record r ON r.crossing_id = e.crossing_id "
+            "WHERE r.traveller = ?1 "
+            "UNION ALL "
+            "SELECT v.crossing_id, v.candidate_id, 'review', v.score, 0, "
+            "'accepted by a person from the review queue', v.evidence, "
+            "coalesce(v.decided_at, ''), 0 FROM link_review v JOIN link_record r "
+            "ON r.crossing_id = v.crossing_id WHERE r.traveller = ?1 AND v.status = 'accepted' "
+            "ORDER BY 1, 8 LIMIT 10000",
+            -1, &q, NULL) != SQLITE_OK)
+        return db_fail(db, err, "prepare");
+    sqlite3_bind_int64(q, 1, traveller);
+    size_t cap = 0;
+    int s;
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*out_n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            pm_link_evidence_row_t *nr = realloc(*out, nc * sizeof *nr);
+            if (!nr) {
+                sqlite3_finalize(q);
+                free(*out);
+                *out = NULL;
+                *out_n = 0;
+                return pm_error_set(err, PM_ENOMEM, "links: out of memory");
+            }
+            *out = nr;
+            cap = nc;
+        }
+        pm_link_evidence_row_t *r = &(*out)[(*out_n)++];
+        memset(r, 0, sizeof *r);
+        r->crossing_id = sqlite3_column_int64(q, 0);
+        r->candidate_id = sqlite3_column_int64(q, 1);
+        const char *how = (const char *)sqlite3_column_text(q, 2);
+        snprintf(r->how, sizeof r->how, "%s", how ? how : "");
+        r->score = sqlite3_column_double(q, 3);
+        r->threshold = sqlite3_column_double(q, 4);
+        const char *rule = (const char *)sqlite3_column_text(q, 5);
+        snprintf(r->rule, sizeof r->rule, "%s", rule ? rule : "");
+        const char *f = (const char *)sqlite3_column_text(q, 6);
+        if (strcmp(r->how, "review") == 0)
+            review_fields_json(f ? f : "", r->fields, sizeof r->fields);
+        else
+            snprintf(r->fields, sizeof r->fields, "%s", f ? f : "[]");
+        const char *at = (const char *)sqlite3_column_text(q, 7);
+        snprintf(r->at, sizeof r->at, "%s", at ? at : "");
+        r->run = sqlite3_column_int64(q, 8);
+    }
+    rc = s == SQLITE_DONE ? PM_OK : db_fail(db, err, "read links");
     sqlite3_finalize(q);
     return rc;
 }

@@ -560,6 +560,8 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
 {
     pm_match_result_t res;
     memset(&res, 0, sizeof res);
+    if (m)
+        m->last_na = 0;
     if (!m || !a || !b || a->n < 3 || b->n < 3) {
         if (out_result)
             *out_result = res;
@@ -736,7 +738,12 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
                 m->pb[m->pa[i]] = (int16_t)i;
         consolidate(m, a, b, best_rot, best_tx, best_ty, best_grown_pr, &best_pr, &best, &best_oa,
                     &best_ob);
+        /* the consolidated pairing is the one scored: keep it for pm_match_last_pairs */
+        for (int i = 0; i < na; i++)
+            m->best_pa[i] = (uint8_t)(m->pa[i] >= 0 ? m->pa[i] : 0xff);
     }
+    if (best_pr.paired > 0)
+        m->last_na = na;
     res.raw = best;
     res.score = pm_match_calibrate(best);
     res.paired = best_pr.paired;
@@ -749,4 +756,23 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
     if (out_result)
         *out_result = res;
     return res.score;
+}
+
+int pm_match_last_pairs(const pm_matcher_t *m, const pm_match_template_t *a,
+                        const pm_match_template_t *b, pm_match_minutia_pair_t *out, int max)
+{
+    if (!m || !a || !b || m->last_na != a->n)
+        return 0;
+    int n = 0;
+    for (int i = 0; i < a->n; i++) {
+        int j = m->best_pa[i];
+        if (j == 0xff || j >= b->n)
+            continue;
+        if (out && n < max) {
+            out[n].a = a->src[i];
+            out[n].b = b->src[j];
+        }
+        n++;
+    }
+    return n;
 }

@@ -397,6 +397,7 @@ static int prepare(const pm_fingerprint_t *fp, pm_match_template_t **out, int wi
         t->dir[n] = (uint8_t)(lround(m->angle * 256.0 / TWO_PI) & 0xff);
         t->type[n] = m->type;
         t->qual[n] = m->quality > 100 ? 100 : m->quality;
+        t->src[n] = (uint8_t)i;
         n++;
     }
     t->n = n;

@@ -104,6 +104,7 @@ struct pm_match_template {
     uint64_t mask[PM__GRID]; /* bit gx of row gy: cell inside the view's area */
     uint16_t cell_start[PM__SGRID * PM__SGRID + 1];
     uint8_t cell_items[PM_MAX_MINUTIAE];
+    uint8_t src[PM_MAX_MINUTIAE]; /* index in the pm_fingerprint_t prepared from */
 };
 
 /* Defaults of pm_match_options_t (chosen by cross-validation, docs/match.md). */
@@ -126,6 +127,8 @@ struct pm_matcher {
     int16_t pa[PM_MAX_MINUTIAE];
     int16_t pb[PM_MAX_MINUTIAE];
     uint8_t best_pa[PM_MAX_MINUTIAE]; /* pairing of the best score, 0xff = none */
+    int last_na; /* minutiae of a in the last comparison whose pairing best_pa
+                  * holds (0: the last comparison paired nothing) */
     uint32_t heap[PM__HEAP_CAP];
     double features[16]; /* of the best pairing, for calibration experiments */
     pm_match_options_t opt;

@@ -243,6 +243,7 @@ struct pm_node {
     pm__route_metrics_t metrics[PM__ROUTE_MAX];
     atomic_ullong unrouted[6];
     struct pm_audit_log *audit;     /* the disclosure log (R10), shared by every thread */
+    struct pm_audit_index *audit_index; /* the console audit view's verified head and offsets */
     unsigned char audit_sk[64];     /* checkpoint signing key (audit.key) */
     int has_audit_sk;
     atomic_ullong policy_refusals;  /* partner requests refused by a rule */

@@ -118,7 +118,7 @@ static void image_route(pm__req_t *rq, int pair)
     pm_error_clear(&e);
     int rc = pair ? pm_console_pair_png(rq->node->extractor, root, pm__req_arg(rq, "run"),
                                         rq->param, (int)finger, pm__req_arg(rq, "candidate"), &b,
-                                        NULL, NULL, &e)
+                                        NULL, NULL, NULL, &e)
                   : pm_console_print_png(rq->node->extractor, root, pm__req_arg(rq, "run"),
                                          rq->param, (int)finger, &b, NULL, &e);
     if (rc) {
@@ -224,8 +224,8 @@ void pm__h_console_audit(pm__req_t *rq, pm_store_t *st)
     pm_buf_init(&b, 64u << 20);
     pm_error_t e;
     pm_error_clear(&e);
-    int rc = pm_console_audit(cfg->audit_log, cfg->audit_checkpoints, parts, cfg->npartners, &q,
-                              &b, &e);
+    int rc = pm_console_audit(cfg->audit_log, cfg->audit_checkpoints, parts, cfg->npartners,
+                              rq->node->audit_index, &q, &b, &e);
     reply_result(rq, rc, &e, &b, "application/json");
 }
 

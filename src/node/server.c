@@ -649,6 +649,8 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
         pm_error_prefix(err, "disclosure log %s", cfg->audit_log);
         goto fail;
     }
+    if ((rc = pm_audit_index_new(cfg->audit_log, &node->audit_index, err)))
+        goto fail;
     pthread_mutex_init(&node->quota_mu, NULL);
     if ((rc = pm__quota_replay(node, err)))
         goto fail;
@@ -771,6 +773,7 @@ void pm_node_stop(pm_node_t *node, unsigned drain_ms)
     pm_shard_client_close(node->shards);
     pm_extractor_free(node->extractor);
     pm_audit_close(node->audit, NULL); /* syncs */
+    pm_audit_index_free(node->audit_index);
     sodium_memzero(node->audit_sk, sizeof node->audit_sk);
     if (node->key_pem) {
         memset(node->key_pem, 0, strlen(node->key_pem));

@@ -3,7 +3,7 @@
 // headless Debian chromium driven by playwright-core, at 1280x800.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 const base = process.env.CONSOLE_URL;
@@ -11,6 +11,7 @@ const shots = process.env.CONSOLE_SHOTS;
 const run = process.env.CONSOLE_RUN;
 const matchCase = process.env.CONSOLE_MATCH_CASE;
 const doc = process.env.CONSOLE_DOCUMENT;
+const linked = process.env.CONSOLE_LINKED;
 const password = 'correct-horse';
 let browser;
 
@@ -101,6 +102,16 @@ test('vetting case: prints with minutiae, candidate pair, confirm into the R14 q
   assert.match(text, /confirmed/);
   assert.match(text, /ten fingers agree/);
   await shot(page, 'reviews');
+  // a partner's candidate whose template this node does not hold: said plainly, no image
+  const copyCase = `${process.env.CONSOLE_VETTING}/${run}-copy/cases/${matchCase}.json`;
+  const c = JSON.parse(readFileSync(copyCase, 'utf8'));
+  c.partner.candidates = [{ subject: '9999999', score: 48.5 }];
+  writeFileSync(copyCase, JSON.stringify(c));
+  await page.goto(`${base}/console/#/case/${run}-copy/${matchCase}`);
+  await page.waitForSelector('#pair-none');
+  assert.match(await page.textContent('#pair-none'), /9999999 is the partner's match.*never sends templates/);
+  assert.equal(await page.$('#pair-img'), null);
+  assert.match(await page.textContent('main'), /partner match: no template here/);
   assert.deepEqual(errors, []);
   await ctx.close();
 });
@@ -172,6 +183,18 @@ test('traveller timeline of both countries, presence, link review accept', async
   await page.selectOption('#link-status', 'open');
   await page.waitForSelector('button.link-split');
   await shot(page, 'links');
+  // a traveller the linker linked by itself: the link's evidence is shown
+  assert.ok(linked, 'CONSOLE_LINKED');
+  await page.goto(`${base}/console/#/traveller/id:${linked}`);
+  await page.waitForSelector('#links-evidence .link-evidence, main .error');
+  assert.equal(await page.$('main .error'), null, await page.textContent('main'));
+  const ev = await page.$$eval('#links-evidence .link-evidence', (l) => l.map((x) => x.textContent));
+  const auto = ev.find((t) => /^Automatic link: record \S+ with record \S+, score/.test(t));
+  assert.ok(auto, `an automatic link with its evidence: ${ev.join(' | ')}`);
+  assert.match(auto, /link threshold/);
+  for (const f of ['name', 'dob', 'sex', 'citizenship', 'document']) assert.match(auto, new RegExp(f));
+  await page.$eval('#links-evidence', (n) => n.scrollIntoView());
+  await shot(page, 'traveller-links');
   assert.deepEqual(errors, []);
   await ctx.close();
 });

@@ -45,6 +45,10 @@ issuer=$(jq -r '.rows[0].document' hist.json | cut -d' ' -f1)
 [ -n "$document" ] && [ "$document" != null ] || fail "no document: $(head -c 300 hist.json)"
 [ "$(jq '[.rows[].reporting_country] | unique | length' hist.json)" = 2 ] ||
     fail "traveller 2 crossed only one country's border"
+# a traveller the linker linked by itself (an automatic link, with its evidence)
+linked=$(sqlite3 pair/CAN/perimeter.db "SELECT r.traveller FROM link_evidence e JOIN link_record r
+    ON r.crossing_id = e.crossing_id WHERE e.how = 'link' ORDER BY e.id LIMIT 1")
+[ -n "$linked" ] || fail "the linker made no automatic link: $(cat link.out)"
 # a flight manifest for pre-clearance: traveller 2, an expired passport, a
 # listed name, a clean passenger
 mkdir -p pair/CAN/preclear
@@ -72,7 +76,7 @@ start_node CAN
 shots=${PERIMETER_CONSOLE_SHOTS:-$PWD/shots}
 mkdir -p "$shots"
 rc=0
-CONSOLE_VETTING=$PWD/pair/CAN/vetting CONSOLE_URL=$(url CAN) CONSOLE_RUN=run1 CONSOLE_MATCH_CASE=$match CONSOLE_DOCUMENT=$document CONSOLE_ISSUER=$issuer \
+CONSOLE_VETTING=$PWD/pair/CAN/vetting CONSOLE_URL=$(url CAN) CONSOLE_RUN=run1 CONSOLE_MATCH_CASE=$match CONSOLE_DOCUMENT=$document CONSOLE_ISSUER=$issuer CONSOLE_LINKED=$linked \
     CONSOLE_SHOTS=$shots \
     node --test --test-reporter=spec "$src/tests/browser/" >browser.out 2>&1 || rc=$?
 cat browser.out
@@ -80,5 +84,5 @@ cat browser.out
 assert_contains browser.out "pass 7"
 assert_contains browser.out "fail 0"
 nshots=$(find "$shots" -name '*.png' -size +1k | wc -l)
-[ "$nshots" -ge 10 ] || fail "expected the 10 view screenshots in $shots, found $nshots"
+[ "$nshots" -ge 11 ] || fail "expected the 11 view screenshots in $shots, found $nshots"
 echo "console browser tests: ok"

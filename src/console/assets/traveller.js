@@ -1,6 +1,7 @@
 // Traveller: one person's linked crossings in both countries as a timeline,
-// days of presence, overstay flags, and the linkage review pairs involving
-// them with the evidence (accept / split); the linkage review queue paged.
+// days of presence, overstay flags, every link of their records with its
+// evidence (the linker's own and accepted reviews), and the linkage review
+// pairs involving them with the evidence (accept / split); the review queue paged.
 import { api, get, el, table, pager } from './lib.js';
 
 const enc = encodeURIComponent;
@@ -48,6 +49,12 @@ export async function viewTraveller(ctx) {
     el('ol', { class: 'timeline', id: 'timeline' }, rows.map((r) => el('li', {},
       el('strong', {}, `${r.direction} ${r.reporting_country}`), ` ${r.timestamp} at port ${r.port} - ${r.surname}, ${r.given_names} (${r.document}) record ${r.record_id}`,
       r.reconciled_with ? ` - reconciled with ${r.reconciled_with}` : ''))),
+    el('h2', {}, 'Linked records and the evidence for each link'),
+    (t.links || []).length ? el('div', { id: 'links-evidence' }, t.links.map((l) => el('section', { class: 'link-evidence' },
+      el('h3', {}, `${l.how === 'merge' ? 'Merge' : l.how === 'review' ? 'Accepted review' : 'Automatic link'}: record ${l.record || l.crossing} with record ${l.candidate_record || l.candidate_crossing}, score ${l.score.toFixed(2)}`),
+      el('p', {}, `${l.rule}${l.at ? `, ${l.at}` : ''}${l.run ? ` (link run ${l.run})` : ''}.`),
+      table(['field', 'level', 'weight'], l.fields, (f, c) => c === 'weight' ? (typeof f.weight === 'number' ? f.weight.toFixed(2) : '') : String(f[c] ?? '')))))
+      : el('p', { id: 'links-evidence-none' }, 'No link made by comparison: the crossings of this traveller carry the same identity fields (joined without a comparison).'),
     el('h2', {}, 'Links under review (with the evidence)'),
     t.link_reviews.length ? table(['id', 'crossing', 'candidate_traveller', 'score', 'evidence', 'status'], t.link_reviews, (r, c) =>
       c === 'status' ? decideButtons(r) : c === 'score' ? r.score.toFixed(1) : String(r[c])) : el('p', {}, 'No link of this traveller is under review.'));

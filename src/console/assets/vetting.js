@@ -74,7 +74,7 @@ export async function viewCase(ctx) {
       const b = el('button', { type: 'button', class: 'pairbtn' }, `finger ${f}`);
       b.addEventListener('click', () => showPair(r.subject, f));
       return b;
-    })) : 'no template disclosed';
+    })) : 'partner match: no template here';
   });
   const reason = el('textarea', { id: 'reason', rows: '2', cols: '60', maxlength: '256' });
   const out = el('p', { id: 'decision-result', role: 'status' });
@@ -103,6 +103,11 @@ export async function viewCase(ctx) {
       el('label', {}, 'Reason', reason), el('p', {}, confirmB, ' ', rejectB), out) : null);
   const first = cands.find((r) => (held[r.subject] || []).length);
   if (first) showPair(first.subject, held[first.subject][0]);
+  else if (cands.length) {
+    pairBox.replaceChildren(el('h3', {}, 'Side by side'),
+      el('p', { id: 'pair-none' }, `No side-by-side view: ${cands.map((r) => r.subject).join(', ')} ${cands.length > 1 ? 'are' : 'is'} the partner's match, `
+        + 'and the partner never sends templates, so this node holds no template of the candidate to pair the minutiae with.'));
+  }
 }
 
 export async function viewReviews(ctx) {
