@@ -397,7 +397,10 @@ static void fit_calibration(const db_eval_t *dbs, int ndb, pm_match_cal_method_t
     printf("/* Fitted on %zu impostor comparisons (%d sets, %s): empirical quantiles%s,\n"
            " * beyond them an exponential tail fitted by least squares on the top 5%%%s:\n"
            " * log10(FMR) = %.5f %+.5f * raw (the set deciding the last knot).\n */\n",
-           total, k, method == PM_MATCH_CAL_POOLED ? "pooled" : "conservative",
+           total, k,
+           method == PM_MATCH_CAL_POOLED ? "pooled"
+           : method == PM_MATCH_CAL_BOUND ? "conservative, tails at their 95% bound"
+                                          : "conservative",
            method == PM_MATCH_CAL_POOLED ? " for FMR >= 10%" : " while 25 impostors lie above",
            method == PM_MATCH_CAL_POOLED ? "" : " of each set; every knot the highest raw of any set",
            cal.tail_icpt, cal.tail_slope);
@@ -436,7 +439,7 @@ static void eval_usage(FILE *out)
             "  --iso-roundtrip   encode DIR's views as ISO 19794-2 and decode them before matching\n"
             "  --plot FILE.png   DET curves and score distributions\n"
             "  --fit-calibration print the calibration table fitted on the pooled impostors\n"
-            "  --dump-scores F   write every score as TSV (db, kind, score, raw)\n"
+            "  --dump-scores F   write every score as TSV (db, kind, score, raw), 17 digits\n"
             "  --cross-validate  leave-one-DB-out: choose the extractor's border margin and fit\n"
             "                    the calibration on the other DBs, report the held-out DB's\n"
             "                    EER/FMR1000/ZeroFMR and impostor shares at scores 20/30/40\n"
@@ -452,8 +455,10 @@ static void eval_usage(FILE *out)
             "                    (per print)\n"
             "  --sensor-ppi      estimate each DB's resolution from the median ridge period of\n"
             "                    all its prints, then extract them at it (per sensor)\n"
-            "  --calibration M   pooled or conservative (default): how --cross-validate and\n"
-            "                    --fit-calibration fit the calibration (docs/match.md)\n"
+            "  --calibration M   pooled, conservative or bound (default: conservative with each\n"
+            "                    set's tail at its upper 95%% confidence bound): how\n"
+            "                    --cross-validate and --fit-calibration fit the calibration\n"
+            "                    (docs/match.md)\n"
             "  --reject-plot F   error-versus-reject by print quality: EER after rejecting the\n"
             "                    lowest-quality 0..30%% of each DB's prints (and at random),\n"
             "                    printed and drawn to F (PNG)\n");
@@ -559,7 +564,7 @@ static void print_point(FILE *f, const cv_point_t *p)
     fprintf(f, "margin %g px, local %g px, quality %g", (double)p->margin, p->mo.local_sigma,
             p->mo.quality_weight);
 }
-#define PM_MATCH_CAL_DEFAULT_FIT PM_MATCH_CAL_CONSERVATIVE
+#define PM_MATCH_CAL_DEFAULT_FIT PM_MATCH_CAL_BOUND
 
 /* Parses "8,12,16" into values 0..vmax; the number of values or -1. */
 static int parse_grid(const char *s, float *out, int cap, double vmax)
@@ -666,7 +671,9 @@ static int eval_cross_validate(const eval_opts_t *base, char **names, int nnames
         fprintf(stderr, "perimeter eval: cross-validation: %s\n", r ? pm_error_text(&err) : "out of memory");
         rc = 1;
     }
-    const char *mname = method == PM_MATCH_CAL_POOLED ? "pooled" : "conservative";
+    const char *mname = method == PM_MATCH_CAL_POOLED  ? "pooled"
+                        : method == PM_MATCH_CAL_BOUND ? "bound"
+                                                       : "conservative";
     if (!rc && base->json) {
         json_t *root = json_object(), *folds = json_array(), *gj = json_array();
         for (int g = 0; g < ngrid; g++) {
@@ -849,8 +856,10 @@ int pm_cmd_eval_fvc(int argc, char **argv)
                 method = PM_MATCH_CAL_POOLED;
             else if (strcmp(optarg, "conservative") == 0)
                 method = PM_MATCH_CAL_CONSERVATIVE;
+            else if (strcmp(optarg, "bound") == 0)
+                method = PM_MATCH_CAL_BOUND;
             else {
-                fprintf(stderr, "perimeter eval: --calibration is pooled or conservative\n");
+                fprintf(stderr, "perimeter eval: --calibration is pooled, conservative or bound\n");
                 return 2;
             }
             break;
@@ -995,9 +1004,9 @@ int pm_cmd_eval_fvc(int argc, char **argv)
         if (fo) {
             for (int k = 0; k < nnames; k++) {
                 for (size_t q = 0; q < dbs[k].ngen; q++)
-                    fprintf(fo, "%s\tgenuine\t%.4f\n", dbs[k].name, dbs[k].gen[q]);
+                    fprintf(fo, "%s\tgenuine\t%.17g\n", dbs[k].name, dbs[k].gen[q]);
                 for (size_t q = 0; q < dbs[k].nimp_all; q++)
-                    fprintf(fo, "%s\timpostor\t%.4f\t%.5f\n", dbs[k].name, dbs[k].imp_all[q],
+                    fprintf(fo, "%s\timpostor\t%.17g\t%.17g\n", dbs[k].name, dbs[k].imp_all[q],
                             dbs[k].raw_all[q]);
             }
             fclose(fo);

@@ -87,9 +87,19 @@ static int cmp_double(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
+/* One-sided 95% normal quantile: the bound PM_MATCH_CAL_BOUND puts on each
+ * set's tail (a textbook constant, not tuned on any data). */
+#define TAIL_BOUND_Z 1.645
+
 /* Least-squares line log10(FMR) = icpt + slope * raw through the top 5% of
- * sorted scores s[0..n) (FMR of s[i] = share of scores >= it). */
-static void tail_fit(const double *s, size_t n, double *icpt, double *slope)
+ * sorted scores s[0..n) (FMR of s[i] = share of scores >= it). With bound,
+ * the line is then turned about its start (the top 5% threshold) to the
+ * upper confidence bound of an exponential tail of the m points it was
+ * fitted on: the decay rate of m exceedances is known to a relative standard
+ * error of 1/sqrt(m), so the slope is taken z standard errors shallower,
+ * slope * (1 - z / sqrt(m)) (about 14% for m = 144, one set of 2,880): the
+ * extrapolated thresholds rise the further they lie beyond the data. */
+static void tail_fit(const double *s, size_t n, int bound, double *icpt, double *slope)
 {
     size_t t0 = n - n / 20;
     double sx = 0, sy = 0, sxx = 0, sxy = 0, m = 0;
@@ -106,6 +116,12 @@ static void tail_fit(const double *s, size_t n, double *icpt, double *slope)
     if (!(*slope < -1e-3)) /* a flat or rising tail cannot be extrapolated */
         *slope = -1e-3;
     *icpt = (sy - *slope * sx) / m;
+    if (bound && m > 0) {
+        double u = s[t0], yu = *icpt + *slope * u;
+        double f = 1.0 - TAIL_BOUND_Z / sqrt(m);
+        *slope *= f > 0.5 ? f : 0.5; /* a handful of points: at most halved */
+        *icpt = yu - *slope * u;
+    }
 }
 
 /* Raw threshold at FMR level q for one sorted set: the empirical quantile
@@ -162,7 +178,7 @@ int pm_match_calibration_fit(const double *const *raw, const size_t *n, int nset
     double icpt[PM_MATCH_CV_MAX_SETS + 1], slope[PM_MATCH_CV_MAX_SETS + 1];
     for (int g = 0; g < ngroups; g++) {
         qsort(start[g], len[g], sizeof *buf, cmp_double);
-        tail_fit(start[g], len[g], &icpt[g], &slope[g]);
+        tail_fit(start[g], len[g], method == PM_MATCH_CAL_BOUND, &icpt[g], &slope[g]);
     }
     /* pooled: empirical only in the body (FMR >= 10%), as the built-in table;
      * conservative: empirical while 25 scores lie above the level */
