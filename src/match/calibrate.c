@@ -18,13 +18,14 @@ typedef struct knot {
 /* Fitted on 23040 impostor comparisons (all cross-finger pairs of FVC2002 DB1-4 B,
  * once with our extraction (fp at issue 14's refined print edge) and once with the
  * vendor ISO templates: 8 sets of 2880; matcher with the default options of
- * issue 14's second part: local consolidation 120 px, quality weight 1), conservative (PM_MATCH_CAL_CONSERVATIVE):
- * each set alone gives a raw threshold per FMR level, the empirical quantile while
- * 25 impostors lie above it, beyond that its own exponential tail fitted by least
- * squares on its top 5%; every knot takes the highest threshold of the 8 sets, so
- * the claim holds for the worst sensor/extractor seen. The set deciding the far
- * tail: log10(FMR) = -0.34821 - 0.76281 raw. Held-out check (fitted on 3 DBs,
- * measured on the 4th): docs/match.md "Held-out evaluation".
+ * issue 14's second part: local consolidation 120 px, quality weight 1), bound
+ * (PM_MATCH_CAL_BOUND): each set alone gives a raw threshold per FMR level, the
+ * empirical quantile while 25 impostors lie above it, beyond that its own
+ * exponential tail fitted by least squares on its top 5% and turned to the upper
+ * 95% confidence bound of its decay; every knot takes the highest threshold of
+ * the 8 sets, so the claim holds for the worst sensor/extractor seen. The set
+ * deciding the far tail: log10(FMR) = -0.48331 - 0.65824 raw. Held-out check
+ * (fitted on 3 DBs, measured on the 4th): docs/match.md "Held-out evaluation".
  */
 static const knot_t knots[] = {
     {0.0000, 0.0000},
@@ -33,16 +34,16 @@ static const knot_t knots[] = {
     {1.2871, 10.0000},
     {1.6089, 13.0103},
     {2.0867, 18.0103},
-    {2.5600, 23.0103},
-    {3.2155, 28.0103},
-    {3.8710, 33.0103},
-    {4.5265, 38.0103},
-    {5.1819, 43.0103},
-    {5.8374, 48.0103},
-    {6.4929, 53.0103},
-    {7.1484, 58.0103},
-    {7.8038, 63.0103},
-    {8.4593, 68.0103},
+    {2.7615, 23.0103},
+    {3.5211, 28.0103},
+    {4.2807, 33.0103},
+    {5.0403, 38.0103},
+    {5.7999, 43.0103},
+    {6.5595, 48.0103},
+    {7.3191, 53.0103},
+    {8.0787, 58.0103},
+    {8.8383, 63.0103},
+    {9.5979, 68.0103},
 };
 
 /* Piecewise-linear map through n knots (raw strictly increasing from 0). */
