@@ -500,6 +500,22 @@ static void test_calibration_fit(void **state)
     assert_true(fabs(pm_match_calibrate_with(&cons, 3.0) - 20.0) < 1.0);
     assert_true(fabs(pm_match_calibrate_with(&cons, 6.0) - 40.0) < 3.0);
     assert_true(pm_match_calibrate_with(&pool, 3.0) > pm_match_calibrate_with(&cons, 3.0) + 1.0);
+    /* bound: the same knots where the data reach (empirical body), a
+     * shallower tail beyond them; on one set of 2,880 (an FVC DB's impostors)
+     * the far tail claims no less FMR than the true 10^-raw */
+    enum { M = 2880 };
+    static double c[M];
+    exp_scores(c, M, 1.0, 0, &rng);
+    const double *onec[1] = {c};
+    size_t nc[1] = {M};
+    pm_match_calibration_t cc, cb;
+    assert_int_equal(pm_match_calibration_fit(onec, nc, 1, PM_MATCH_CAL_CONSERVATIVE, &cc, NULL), PM_OK);
+    assert_int_equal(pm_match_calibration_fit(onec, nc, 1, PM_MATCH_CAL_BOUND, &cb, NULL), PM_OK);
+    assert_true(pm_match_calibrate_with(&cb, 1.0) == pm_match_calibrate_with(&cc, 1.0));
+    assert_true(pm_match_calibrate_with(&cb, 5.0) < pm_match_calibrate_with(&cc, 5.0) - 2.0);
+    assert_true(pm_match_calibrate_with(&cb, 4.0) <= 40.0);
+    for (int k = 1; k < cb.nknots; k++)
+        assert_true(cb.raw[k] > cb.raw[k - 1] && cb.score[k] > cb.score[k - 1]);
     /* NULL: the built-in table */
     assert_true(pm_match_calibrate_with(NULL, 3.0) == pm_match_calibrate(3.0));
     /* too few scores, no sets */

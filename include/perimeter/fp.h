@@ -115,6 +115,15 @@ int pm_fp_extract_maps(const pm_extractor_t *ex, const pm_image_t *img, pm_finge
 int pm_fp_sensor_ppi(const float *periods, size_t n, int declared_ppi,
                      const pm_fp_params_t *params, int *out_ppi, pm_error_t *err);
 
+/* A reference ridge period learnt from prints of sensors whose resolution is
+ * known (pm_fp_maps_t.median_period of each, extracted at its declared
+ * resolution): the median of the usable periods (5..15 px) into *out_period.
+ * Set it as pm_fp_params_t.ridge_period for pm_fp_sensor_ppi (and the
+ * per-print check) instead of the literature's 9 px, e.g. per
+ * cross-validation fold from the training sensors (docs/match.md). PM_EINVAL
+ * without a usable period, PM_ELIMIT beyond 1,000,000 periods. */
+int pm_fp_reference_period(const float *periods, size_t n, float *out_period, pm_error_t *err);
+
 /* Releases the arrays of *maps and zeroes it; safe on a zeroed struct. */
 void pm_fp_maps_free(pm_fp_maps_t *maps);
 

@@ -167,6 +167,10 @@ typedef enum pm_match_cal_method {
      * at every FMR level the knot takes the HIGHEST raw threshold of any set,
      * so the claim holds for the worst sensor seen; see docs/match.md */
     PM_MATCH_CAL_CONSERVATIVE = 1,
+    /* bound: as conservative, with each set's tail line taken at the upper
+     * 95% confidence bound of its decay (shallower where it extrapolates
+     * beyond the data); see docs/match.md "Calibration" */
+    PM_MATCH_CAL_BOUND = 2,
 } pm_match_cal_method_t;
 
 /* Fits a calibration from nsets sets of impostor raw scores (raw[s][0..n[s])).

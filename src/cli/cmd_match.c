@@ -138,6 +138,7 @@ typedef struct eval_opts {
     int resample_ppi; /* images resampled to this and declared unknown (0: as they are) */
     int estimate_ppi; /* extract with the resolution check by ridge frequency */
     int sensor_ppi;   /* estimate each DB's resolution from all its prints first */
+    float ref_period; /* reference ridge period for sensor_ppi (0: pm_fp_params_t's) */
 } eval_opts_t;
 
 static int is_db_name(const char *s)
@@ -159,27 +160,38 @@ static int cmp_str(const void *a, const void *b)
 
 /* Loads one DB's 80 views (finger 101.. x impression 1..8) into views[];
  * ok[k] says whether view k is usable. */
+/* The median ridge periods of a DB's views (at most VIEWS into periods[]). */
+static size_t db_periods(const char *dbdir, const void *ex, int resample_ppi, float *periods)
+{
+    size_t np = 0;
+    for (int k = 0; k < VIEWS; k++) {
+        char base[64], path[4096];
+        snprintf(base, sizeof base, "%d_%d", 101 + k / IMPRESSIONS, k % IMPRESSIONS + 1);
+        pm_error_t err = {0};
+        float per = 0;
+        if (pm__cli_find_view(dbdir, base, path, sizeof path) == 0 &&
+            pm__cli_image_period(path, ex, resample_ppi, &per, &err) == 0 && per > 0)
+            periods[np++] = per;
+    }
+    return np;
+}
+
 static void load_db(const char *dbdir, const void *ex, int resample_ppi, int sensor_ppi,
-                    pm_fingerprint_t *views, int *ok, int iso_roundtrip, double *extract_ms,
-                    size_t *nextract, int *fte, int *missing)
+                    float ref_period, pm_fingerprint_t *views, int *ok, int iso_roundtrip,
+                    double *extract_ms, size_t *nextract, int *fte, int *missing)
 {
     int declare = 0;
     if (sensor_ppi) {
         /* the sensor's resolution from the median ridge period of all its
          * prints (pm_fp_sensor_ppi), then every print extracted at it */
         float periods[VIEWS];
-        size_t np = 0;
-        for (int k = 0; k < VIEWS; k++) {
-            char base[64], path[4096];
-            snprintf(base, sizeof base, "%d_%d", 101 + k / IMPRESSIONS, k % IMPRESSIONS + 1);
-            pm_error_t err = {0};
-            float per = 0;
-            if (pm__cli_find_view(dbdir, base, path, sizeof path) == 0 &&
-                pm__cli_image_period(path, ex, resample_ppi, &per, &err) == 0 && per > 0)
-                periods[np++] = per;
-        }
+        size_t np = db_periods(dbdir, ex, resample_ppi, periods);
         pm_error_t err = {0};
-        if (np > 0 && pm_fp_sensor_ppi(periods, np, 0, NULL, &declare, &err) == 0)
+        pm_fp_params_t fpp;
+        pm_fp_params_default(&fpp);
+        if (ref_period > 0)
+            fpp.ridge_period = ref_period;
+        if (np > 0 && pm_fp_sensor_ppi(periods, np, 0, &fpp, &declare, &err) == 0)
             fprintf(stderr, "perimeter eval: %s: resolution from %zu prints' ridge periods: %d ppi\n",
                     dbdir, np, declare);
         else
@@ -282,8 +294,8 @@ static int eval_db_cached(const eval_opts_t *o, const char *name, db_eval_t *d, 
         d->fte = cache->fte;
         d->missing = cache->missing;
     } else {
-        load_db(dbdir, o->ex, o->resample_ppi, o->sensor_ppi, va, oka, o->iso_roundtrip, ext_ms,
-                &next, &d->fte, &d->missing);
+        load_db(dbdir, o->ex, o->resample_ppi, o->sensor_ppi, o->ref_period, va, oka,
+                o->iso_roundtrip, ext_ms, &next, &d->fte, &d->missing);
         if (cache && !o->mixed_dir && next <= VIEWS &&
             (cache->views = malloc(VIEWS * sizeof *cache->views)) != NULL) {
             memcpy(cache->views, va, VIEWS * sizeof *va);
@@ -296,7 +308,8 @@ static int eval_db_cached(const eval_opts_t *o, const char *name, db_eval_t *d, 
         }
     }
     if (o->mixed_dir)
-        load_db(mixdir, o->ex, 0, o->sensor_ppi, vb, okb, 0, ext_ms, &next, &d->fte, &d->missing);
+        load_db(mixdir, o->ex, 0, o->sensor_ppi, o->ref_period, vb, okb, 0, ext_ms, &next, &d->fte,
+                &d->missing);
     for (int side = 0; side < (o->mixed_dir ? 2 : 1); side++) {
         pm_fingerprint_t *v = side ? vb : va;
         pm_match_template_t **t = side ? tb : ta;
@@ -397,7 +410,10 @@ static void fit_calibration(const db_eval_t *dbs, int ndb, pm_match_cal_method_t
     printf("/* Fitted on %zu impostor comparisons (%d sets, %s): empirical quantiles%s,\n"
            " * beyond them an exponential tail fitted by least squares on the top 5%%%s:\n"
            " * log10(FMR) = %.5f %+.5f * raw (the set deciding the last knot).\n */\n",
-           total, k, method == PM_MATCH_CAL_POOLED ? "pooled" : "conservative",
+           total, k,
+           method == PM_MATCH_CAL_POOLED ? "pooled"
+           : method == PM_MATCH_CAL_BOUND ? "conservative, tails at their 95% bound"
+                                          : "conservative",
            method == PM_MATCH_CAL_POOLED ? " for FMR >= 10%" : " while 25 impostors lie above",
            method == PM_MATCH_CAL_POOLED ? "" : " of each set; every knot the highest raw of any set",
            cal.tail_icpt, cal.tail_slope);
@@ -405,6 +421,47 @@ static void fit_calibration(const db_eval_t *dbs, int ndb, pm_match_cal_method_t
     for (int i = 0; i < cal.nknots; i++)
         printf("    {%.4f, %.4f},\n", cal.raw[i], cal.score[i]);
     printf("};\n");
+}
+
+/* The reference ridge period (pm_fp_reference_period) of every DBn_B of dir
+ * not among names[] (the DBs evaluated): the training sensors of a fold. */
+static int reference_period(const char *dir, char *const *names, int nnames, const void *ex,
+                            float *out)
+{
+    DIR *dh = opendir(dir);
+    if (!dh) {
+        fprintf(stderr, "perimeter eval: cannot open %s\n", dir);
+        return 1;
+    }
+    float *periods = malloc(16 * VIEWS * sizeof *periods);
+    size_t np = 0;
+    int ndb = 0;
+    struct dirent *de;
+    while (periods && (de = readdir(dh)) && ndb < 16) {
+        if (!is_db_name(de->d_name))
+            continue;
+        int held = 0;
+        for (int k = 0; k < nnames; k++)
+            held |= strcmp(names[k], de->d_name) == 0;
+        if (held)
+            continue;
+        char dbdir[4096];
+        snprintf(dbdir, sizeof dbdir, "%s/%s", dir, de->d_name);
+        np += db_periods(dbdir, ex, 0, periods + np);
+        ndb++;
+    }
+    closedir(dh);
+    pm_error_t err = {0};
+    int rc = periods ? pm_fp_reference_period(periods, np, out, &err)
+                     : pm_error_set(&err, PM_ENOMEM, "out of memory");
+    free(periods);
+    if (rc) {
+        fprintf(stderr, "perimeter eval: reference period from %s: %s\n", dir, pm_error_text(&err));
+        return 1;
+    }
+    fprintf(stderr, "perimeter eval: reference ridge period %.2f px from %zu prints of %d DBs of %s\n",
+            *out, np, ndb, dir);
+    return 0;
 }
 
 static void print_rates(const char *label, const pm_match_rates_t *r)
@@ -436,7 +493,7 @@ static void eval_usage(FILE *out)
             "  --iso-roundtrip   encode DIR's views as ISO 19794-2 and decode them before matching\n"
             "  --plot FILE.png   DET curves and score distributions\n"
             "  --fit-calibration print the calibration table fitted on the pooled impostors\n"
-            "  --dump-scores F   write every score as TSV (db, kind, score, raw)\n"
+            "  --dump-scores F   write every score as TSV (db, kind, score, raw), 17 digits\n"
             "  --cross-validate  leave-one-DB-out: choose the extractor's border margin and fit\n"
             "                    the calibration on the other DBs, report the held-out DB's\n"
             "                    EER/FMR1000/ZeroFMR and impostor shares at scores 20/30/40\n"
@@ -452,8 +509,14 @@ static void eval_usage(FILE *out)
             "                    (per print)\n"
             "  --sensor-ppi      estimate each DB's resolution from the median ridge period of\n"
             "                    all its prints, then extract them at it (per sensor)\n"
-            "  --calibration M   pooled or conservative (default): how --cross-validate and\n"
-            "                    --fit-calibration fit the calibration (docs/match.md)\n"
+            "  --reference-from TRAIN  the reference ridge period of --sensor-ppi learnt from\n"
+            "                    the DBn_B folders of TRAIN that are not evaluated (the\n"
+            "                    training sensors of a fold, at their declared resolution)\n"
+            "                    instead of the constant 9 px\n"
+            "  --calibration M   pooled, conservative or bound (default: conservative with each\n"
+            "                    set's tail at its upper 95%% confidence bound): how\n"
+            "                    --cross-validate and --fit-calibration fit the calibration\n"
+            "                    (docs/match.md)\n"
             "  --reject-plot F   error-versus-reject by print quality: EER after rejecting the\n"
             "                    lowest-quality 0..30%% of each DB's prints (and at random),\n"
             "                    printed and drawn to F (PNG)\n");
@@ -559,7 +622,7 @@ static void print_point(FILE *f, const cv_point_t *p)
     fprintf(f, "margin %g px, local %g px, quality %g", (double)p->margin, p->mo.local_sigma,
             p->mo.quality_weight);
 }
-#define PM_MATCH_CAL_DEFAULT_FIT PM_MATCH_CAL_CONSERVATIVE
+#define PM_MATCH_CAL_DEFAULT_FIT PM_MATCH_CAL_BOUND
 
 /* Parses "8,12,16" into values 0..vmax; the number of values or -1. */
 static int parse_grid(const char *s, float *out, int cap, double vmax)
@@ -666,7 +729,9 @@ static int eval_cross_validate(const eval_opts_t *base, char **names, int nnames
         fprintf(stderr, "perimeter eval: cross-validation: %s\n", r ? pm_error_text(&err) : "out of memory");
         rc = 1;
     }
-    const char *mname = method == PM_MATCH_CAL_POOLED ? "pooled" : "conservative";
+    const char *mname = method == PM_MATCH_CAL_POOLED  ? "pooled"
+                        : method == PM_MATCH_CAL_BOUND ? "bound"
+                                                       : "conservative";
     if (!rc && base->json) {
         json_t *root = json_object(), *folds = json_array(), *gj = json_array();
         for (int g = 0; g < ngrid; g++) {
@@ -780,13 +845,14 @@ int pm_cmd_eval_fvc(int argc, char **argv)
                                          {"resample-ppi", required_argument, NULL, 'P'},
                                          {"estimate-ppi", no_argument, NULL, 'E'},
                                          {"sensor-ppi", no_argument, NULL, 'S'},
+                                         {"reference-from", required_argument, NULL, 'F'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
     const char *templates = NULL;
     int cross = 0, ngrid = 0, nlocal = 0, nqual = 0;
-    const char *reject_png = NULL;
+    const char *reject_png = NULL, *reference_from = NULL;
     float grid[CV_MAX_GRID], glocal[CV_MAX_GRID], gqual[CV_MAX_GRID];
     pm_match_options_t mopt;
     pm_match_options_default(&mopt);
@@ -810,6 +876,7 @@ int pm_cmd_eval_fvc(int argc, char **argv)
             break;
         case 'E': o.estimate_ppi = 1; break;
         case 'S': o.sensor_ppi = 1; break;
+        case 'F': reference_from = optarg; break;
         case 'P': {
             char *end;
             long v = strtol(optarg, &end, 10);
@@ -849,8 +916,10 @@ int pm_cmd_eval_fvc(int argc, char **argv)
                 method = PM_MATCH_CAL_POOLED;
             else if (strcmp(optarg, "conservative") == 0)
                 method = PM_MATCH_CAL_CONSERVATIVE;
+            else if (strcmp(optarg, "bound") == 0)
+                method = PM_MATCH_CAL_BOUND;
             else {
-                fprintf(stderr, "perimeter eval: --calibration is pooled or conservative\n");
+                fprintf(stderr, "perimeter eval: --calibration is pooled, conservative or bound\n");
                 return 2;
             }
             break;
@@ -887,6 +956,8 @@ int pm_cmd_eval_fvc(int argc, char **argv)
         return 1;
     }
     qsort(names, (size_t)nnames, sizeof names[0], cmp_str);
+    if (reference_from && reference_period(reference_from, names, nnames, o.ex, &o.ref_period) != 0)
+        return 1;
     if (cross) {
         if (ngrid == 0) {
             for (int g = 0; g < (int)(sizeof cv_default_grid / sizeof cv_default_grid[0]); g++)
@@ -995,9 +1066,9 @@ int pm_cmd_eval_fvc(int argc, char **argv)
         if (fo) {
             for (int k = 0; k < nnames; k++) {
                 for (size_t q = 0; q < dbs[k].ngen; q++)
-                    fprintf(fo, "%s\tgenuine\t%.4f\n", dbs[k].name, dbs[k].gen[q]);
+                    fprintf(fo, "%s\tgenuine\t%.17g\n", dbs[k].name, dbs[k].gen[q]);
                 for (size_t q = 0; q < dbs[k].nimp_all; q++)
-                    fprintf(fo, "%s\timpostor\t%.4f\t%.5f\n", dbs[k].name, dbs[k].imp_all[q],
+                    fprintf(fo, "%s\timpostor\t%.17g\t%.17g\n", dbs[k].name, dbs[k].imp_all[q],
                             dbs[k].raw_all[q]);
             }
             fclose(fo);

@@ -213,6 +213,36 @@ static int cmp_float(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The median of the usable periods (FP_PMIN..FP_PMAX) of periods[0..n). */
+static int median_of_periods(const float *periods, size_t n, const char *fn, float *out,
+                         pm_error_t *err)
+{
+    if (!periods || !out || n == 0)
+        return pm_error_set(err, PM_EINVAL, "%s: no periods given", fn);
+    if (n > 1000000)
+        return pm_error_set(err, PM_ELIMIT, "%s: %zu periods (max 1000000)", fn, n);
+    float *v = malloc(n * sizeof *v);
+    if (!v)
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (periods[i] >= FP_PMIN && periods[i] <= FP_PMAX)
+            v[k++] = periods[i];
+    if (k == 0) {
+        free(v);
+        return pm_error_set(err, PM_EINVAL, "%s: no usable ridge period", fn);
+    }
+    qsort(v, k, sizeof *v, cmp_float);
+    *out = v[k / 2];
+    free(v);
+    return 0;
+}
+
+int pm_fp_reference_period(const float *periods, size_t n, float *out_period, pm_error_t *err)
+{
+    return median_of_periods(periods, n, "pm_fp_reference_period", out_period, err);
+}
+
 int pm_fp_sensor_ppi(const float *periods, size_t n, int declared_ppi,
                      const pm_fp_params_t *params, int *out_ppi, pm_error_t *err)
 {
@@ -228,20 +258,10 @@ int pm_fp_sensor_ppi(const float *periods, size_t n, int declared_ppi,
         !(p.ppi_tolerance >= 0.f && p.ppi_tolerance <= 0.5f))
         return pm_error_set(err, PM_EINVAL, "pm_fp_sensor_ppi: ridge period or tolerance out of range");
     const int ppi = declared_ppi > 0 ? declared_ppi : PM_FP_PPI;
-    float *v = malloc(n * sizeof *v);
-    if (!v)
-        return pm_error_set(err, PM_ENOMEM, "out of memory");
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (periods[i] >= FP_PMIN && periods[i] <= FP_PMAX)
-            v[k++] = periods[i];
-    if (k == 0) {
-        free(v);
-        return pm_error_set(err, PM_EINVAL, "pm_fp_sensor_ppi: no usable ridge period");
-    }
-    qsort(v, k, sizeof *v, cmp_float);
-    float med = v[k / 2];
-    free(v);
+    float med = 0;
+    int rc = median_of_periods(periods, n, "pm_fp_sensor_ppi", &med, err);
+    if (rc)
+        return rc;
     *out_ppi = fabsf(med / p.ridge_period - 1.f) > p.ppi_tolerance
                    ? snap_ppi(ppi * (double)med / p.ridge_period)
                    : ppi;

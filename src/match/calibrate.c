@@ -18,13 +18,14 @@ typedef struct knot {
 /* Fitted on 23040 impostor comparisons (all cross-finger pairs of FVC2002 DB1-4 B,
  * once with our extraction (fp at issue 14's refined print edge) and once with the
  * vendor ISO templates: 8 sets of 2880; matcher with the default options of
- * issue 14's second part: local consolidation 120 px, quality weight 1), conservative (PM_MATCH_CAL_CONSERVATIVE):
- * each set alone gives a raw threshold per FMR level, the empirical quantile while
- * 25 impostors lie above it, beyond that its own exponential tail fitted by least
- * squares on its top 5%; every knot takes the highest threshold of the 8 sets, so
- * the claim holds for the worst sensor/extractor seen. The set deciding the far
- * tail: log10(FMR) = -0.34821 - 0.76281 raw. Held-out check (fitted on 3 DBs,
- * measured on the 4th): docs/match.md "Held-out evaluation".
+ * issue 14's second part: local consolidation 120 px, quality weight 1), bound
+ * (PM_MATCH_CAL_BOUND): each set alone gives a raw threshold per FMR level, the
+ * empirical quantile while 25 impostors lie above it, beyond that its own
+ * exponential tail fitted by least squares on its top 5% and turned to the upper
+ * 95% confidence bound of its decay; every knot takes the highest threshold of
+ * the 8 sets, so the claim holds for the worst sensor/extractor seen. The set
+ * deciding the far tail: log10(FMR) = -0.48331 - 0.65824 raw. Held-out check
+ * (fitted on 3 DBs, measured on the 4th): docs/match.md "Held-out evaluation".
  */
 static const knot_t knots[] = {
     {0.0000, 0.0000},
@@ -33,16 +34,16 @@ static const knot_t knots[] = {
     {1.2871, 10.0000},
     {1.6089, 13.0103},
     {2.0867, 18.0103},
-    {2.5600, 23.0103},
-    {3.2155, 28.0103},
-    {3.8710, 33.0103},
-    {4.5265, 38.0103},
-    {5.1819, 43.0103},
-    {5.8374, 48.0103},
-    {6.4929, 53.0103},
-    {7.1484, 58.0103},
-    {7.8038, 63.0103},
-    {8.4593, 68.0103},
+    {2.7615, 23.0103},
+    {3.5211, 28.0103},
+    {4.2807, 33.0103},
+    {5.0403, 38.0103},
+    {5.7999, 43.0103},
+    {6.5595, 48.0103},
+    {7.3191, 53.0103},
+    {8.0787, 58.0103},
+    {8.8383, 63.0103},
+    {9.5979, 68.0103},
 };
 
 /* Piecewise-linear map through n knots (raw strictly increasing from 0). */
@@ -87,9 +88,19 @@ static int cmp_double(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
+/* One-sided 95% normal quantile: the bound PM_MATCH_CAL_BOUND puts on each
+ * set's tail (a textbook constant, not tuned on any data). */
+#define TAIL_BOUND_Z 1.645
+
 /* Least-squares line log10(FMR) = icpt + slope * raw through the top 5% of
- * sorted scores s[0..n) (FMR of s[i] = share of scores >= it). */
-static void tail_fit(const double *s, size_t n, double *icpt, double *slope)
+ * sorted scores s[0..n) (FMR of s[i] = share of scores >= it). With bound,
+ * the line is then turned about its start (the top 5% threshold) to the
+ * upper confidence bound of an exponential tail of the m points it was
+ * fitted on: the decay rate of m exceedances is known to a relative standard
+ * error of 1/sqrt(m), so the slope is taken z standard errors shallower,
+ * slope * (1 - z / sqrt(m)) (about 14% for m = 144, one set of 2,880): the
+ * extrapolated thresholds rise the further they lie beyond the data. */
+static void tail_fit(const double *s, size_t n, int bound, double *icpt, double *slope)
 {
     size_t t0 = n - n / 20;
     double sx = 0, sy = 0, sxx = 0, sxy = 0, m = 0;
@@ -106,6 +117,12 @@ static void tail_fit(const double *s, size_t n, double *icpt, double *slope)
     if (!(*slope < -1e-3)) /* a flat or rising tail cannot be extrapolated */
         *slope = -1e-3;
     *icpt = (sy - *slope * sx) / m;
+    if (bound && m > 0) {
+        double u = s[t0], yu = *icpt + *slope * u;
+        double f = 1.0 - TAIL_BOUND_Z / sqrt(m);
+        *slope *= f > 0.5 ? f : 0.5; /* a handful of points: at most halved */
+        *icpt = yu - *slope * u;
+    }
 }
 
 /* Raw threshold at FMR level q for one sorted set: the empirical quantile
@@ -162,7 +179,7 @@ int pm_match_calibration_fit(const double *const *raw, const size_t *n, int nset
     double icpt[PM_MATCH_CV_MAX_SETS + 1], slope[PM_MATCH_CV_MAX_SETS + 1];
     for (int g = 0; g < ngroups; g++) {
         qsort(start[g], len[g], sizeof *buf, cmp_double);
-        tail_fit(start[g], len[g], &icpt[g], &slope[g]);
+        tail_fit(start[g], len[g], method == PM_MATCH_CAL_BOUND, &icpt[g], &slope[g]);
     }
     /* pooled: empirical only in the body (FMR >= 10%), as the built-in table;
      * conservative: empirical while 25 scores lie above the level */
