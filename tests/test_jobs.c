@@ -393,8 +393,19 @@ static void test_review_before_adverse_action(void **state)
                               .evidence = "10-print match, prior removal"};
     int64_t id, id2;
     assert_int_equal(pm_review_enqueue(&f->ctx, &rq, NOW, &id, &e), PM_OK);
+    /* the same match re-sent (resume, re-run after a crash): the same item */
+    int64_t again = 0;
+    assert_int_equal(pm_review_enqueue(&f->ctx, &rq, NOW + 5, &again, &e), PM_OK);
+    assert_int_equal(again, id);
     rq.txn = "Q-2";
     assert_int_equal(pm_review_enqueue(&f->ctx, &rq, NOW, &id2, &e), PM_OK);
+    assert_true(id2 != id);
+    /* another purpose or partner subject is another item */
+    rq.subject_ref = "P:SYR:N8";
+    int64_t id3 = 0;
+    assert_int_equal(pm_review_enqueue(&f->ctx, &rq, NOW, &id3, &e), PM_OK);
+    assert_true(id3 != id2 && id3 != id);
+    rq.subject_ref = "P:SYR:N7";
     rq.action = "";
     assert_int_equal(pm_review_enqueue(&f->ctx, &rq, NOW, NULL, &e), PM_EINVAL);
     /* acting on an unreviewed match: refused, naming R14, and logged */
@@ -428,14 +439,22 @@ static void test_review_before_adverse_action(void **state)
     assert_string_equal(it.why, "prints compared: same person");
     pm_review_item_t *v = NULL;
     size_t n = 0;
+    /* re-sent after the decision: the decided item, still confirmed */
+    rq.txn = "Q-1";
+    rq.action = "refuse the refugee claim";
+    assert_int_equal(pm_review_enqueue(&f->ctx, &rq, NOW + 200, &again, &e), PM_OK);
+    assert_int_equal(again, id);
+    assert_int_equal(pm_review_get(f->st, id, &it, &e), PM_OK);
+    assert_int_equal(it.status, PM_REVIEW_CONFIRMED);
     assert_int_equal(pm_review_list(f->st, PM_REVIEW_PENDING, &v, &n, &e), PM_OK);
-    assert_int_equal(n, 0);
+    assert_int_equal(n, 1); /* Q-2 for the other subject */
+    assert_true(v[0].id == id3);
     free(v);
     assert_int_equal(pm_review_list(f->st, -1, &v, &n, &e), PM_OK);
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 3);
     free(v);
-    /* the log holds: 2 queued, 2 decisions (who, why), 2 refusals */
-    assert_int_equal(count_log(f, "review", "R14", NULL).n, 4);
+    /* the log holds: 3 queued (re-sends add nothing), 2 decisions (who, why), 2 refusals */
+    assert_int_equal(count_log(f, "review", "R14", NULL).n, 5);
     assert_int_equal(count_log(f, "refusal", "R14", NULL).n, 2);
     assert_log_intact(f);
 }

@@ -185,7 +185,10 @@ typedef struct pm_review_item {
 const char *pm_review_status_name(pm_review_status_t s);
 
 /* Queues a match for review; *out_id (may be NULL) gets its id. Logged
- * (kind review, rule R14, detail "queued: <action>"). */
+ * (kind review, rule R14, detail "queued: <action>"). Idempotent on (txn,
+ * partner, purpose, subject_ref): the same match sent again (a resumed or
+ * re-run vetting) gets the existing item's id, whatever its status; nothing
+ * new is queued or logged. */
 int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, int64_t now,
                       int64_t *out_id, pm_error_t *err);
 /* Reads one (PM_ENOTFOUND if absent). */

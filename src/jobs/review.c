@@ -36,9 +36,13 @@ int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, in
     if (!db) return err ? err->code : PM_EDB;
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(db,
+                           /* idempotent on (txn, partner, purpose, subject): a query
+                            * re-sent (vet resume, re-run after a crash between the
+                            * answer and the journal) finds the item already queued */
                            "INSERT INTO jobs_review (txn, partner, purpose, subject_ref, score, "
-                           "action, evidence, received_id, created_at) VALUES (?1, ?2, ?3, ?4, "
-                           "?5, ?6, ?7, ?8, ?9)",
+                           "action, evidence, received_id, created_at) SELECT ?1, ?2, ?3, ?4, "
+                           "?5, ?6, ?7, ?8, ?9 WHERE NOT EXISTS (SELECT 1 FROM jobs_review "
+                           "WHERE txn = ?1 AND partner = ?2 AND purpose = ?3 AND subject_ref = ?4)",
                            -1, &q, NULL) != SQLITE_OK)
         return pm__jobs_db_error(db, err, "review");
     sqlite3_bind_text(q, 1, r->txn, -1, SQLITE_STATIC);
@@ -53,6 +57,23 @@ int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, in
     int step = sqlite3_step(q);
     sqlite3_finalize(q);
     if (step != SQLITE_DONE) return pm__jobs_db_error(db, err, "review");
+    if (sqlite3_changes(db) == 0) { /* already queued: its id, nothing new to log */
+        if (sqlite3_prepare_v2(db,
+                               "SELECT id FROM jobs_review WHERE txn = ?1 AND partner = ?2 AND "
+                               "purpose = ?3 AND subject_ref = ?4 ORDER BY id LIMIT 1",
+                               -1, &q, NULL) != SQLITE_OK)
+            return pm__jobs_db_error(db, err, "review");
+        sqlite3_bind_text(q, 1, r->txn, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, r->partner ? r->partner : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, r->purpose, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 4, r->subject_ref, -1, SQLITE_STATIC);
+        step = sqlite3_step(q);
+        int64_t old = step == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+        sqlite3_finalize(q);
+        if (step != SQLITE_ROW) return pm__jobs_db_error(db, err, "review");
+        if (out_id) *out_id = old;
+        return PM_OK;
+    }
     int64_t id = sqlite3_last_insert_rowid(db);
     if (out_id) *out_id = id;
     char ref[48], detail[PM_AUDIT_STR_MAX + 1];

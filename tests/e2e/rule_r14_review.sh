@@ -4,7 +4,8 @@
 # adverse action is refused (403 naming R14) while it is pending and after a
 # rejection, allowed only once a supervisor confirms it with a reason; a
 # plain officer cannot decide; a decision is never overwritten; every step is
-# in CAN's disclosure log. A no-match answer queues nothing.
+# in CAN's disclosure log. A no-match answer queues nothing; the same query
+# re-sent finds the item already queued (idempotent on txn, partner, purpose).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/node_lib.inc"
@@ -37,6 +38,10 @@ done
 r1=$(jq .review_id q1)
 r2=$(jq .review_id q2)
 [ "$r1" -gt 0 ] && [ "$r2" -gt 0 ] && [ "$r1" != "$r2" ] || fail "review ids: $r1 $r2"
+# the same query re-sent (a vetting resumed or re-run after a crash): the same
+# review item, no second one
+call q1b "$tok" POST /v1/partners/USA/query/biometric "@body1.json"
+[ "$code" = 200 ] && [ "$(jq .review_id q1b)" = "$r1" ] || fail "re-sent query: $code $(cat q1b)"
 call list "$tok" GET /v1/reviews
 [ "$code" = 200 ] && [ "$(jq '.reviews | length' list)" = 2 ] || fail "queue: $code $(cat list)"
 jq -e --argjson id "$r1" '.reviews[] | select(.id == $id) | .status == "pending" and .partner == "USA" and .txn == "r14-1"' list >/dev/null ||
