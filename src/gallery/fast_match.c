@@ -63,6 +63,10 @@
 #define FS_ROT_STEP 4 /* ... by this much either way (1/256 turn, ~5.6 degrees) */
 #endif
 
+#ifndef FS_MAX_ROT
+#define FS_MAX_ROT 43 /* 1/256 turn (~60 degrees): larger rotations are not hypothesised */
+#endif
+
 #define TWO_PI 6.28318530717958647692
 
 void pm__gal_fast_build(pm__gal_probe_t *p)
@@ -311,6 +315,12 @@ int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uin
         while (qq) {
             int q = (int)(qq & 255u) - 1;
             qq >>= 8;
+            /* a finger placed on a scanner (or rolled on a card) is upright
+             * within a few tens of degrees: a pair needing more rotation is
+             * a chance hit (random pairs spread over the whole turn) */
+            int dr = (int)((((minu[t] >> 22) & 255u) - p->dir[q]) & 255u);
+            if (dr > FS_MAX_ROT && dr < 256 - FS_MAX_ROT)
+                continue;
             xf_t f0;
             xf_pair(p, minu[t], q, &f0);
             int m = 0, r = 0;

@@ -73,7 +73,7 @@ static int nearest(const int16_t *x, const int16_t *y, int n, int i, int k, nb_t
 #define TRI_LTOL 5
 #endif
 #ifndef TRI_ATOL
-#define TRI_ATOL 12
+#define TRI_ATOL 16
 #endif
 #ifndef TRI_PROBE_NB
 #define TRI_PROBE_NB 3

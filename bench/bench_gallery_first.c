@@ -1,0 +1,102 @@
+/* Development harness of the gallery's first stage (docs/gallery.md, "First
+ * stage"): N synthetic records, P mated probes (impression 1 of records spread
+ * over the gallery), every probe fast-compared with every record. Prints how
+ * many mates rank first / within the best K, how many get no hypothesis
+ * (fast score 1), and the CPU time per record, with the load average.
+ *   build/bench/bench_gallery_first [seed [N [P [K]]]]   (default 1 5000 600 5)
+ * Template-level simulation (pm_gallery_synth_*). Tune on seed 1 only. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "gallery/gallery_internal.h"
+#include "perimeter/gallery.h"
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
+    long n = argc > 2 ? strtol(argv[2], NULL, 10) : 5000;
+    long np = argc > 3 ? strtol(argv[3], NULL, 10) : 600;
+    long k = argc > 4 ? strtol(argv[4], NULL, 10) : 5;
+    if (n < 1 || np < 1 || np > n || k < 1) {
+        fprintf(stderr, "usage: bench_gallery_first [seed [N [P [K]]]] (P <= N)\n");
+        return 2;
+    }
+    uint32_t *minu = malloc((size_t)n * PM_GALLERY_MAX_MINUTIAE * sizeof *minu);
+    uint16_t *keys = malloc((size_t)n * PM_GALLERY_KEYS * sizeof *keys);
+    uint8_t *nmin = malloc((size_t)n), *nk = malloc((size_t)n);
+    int *sc = malloc((size_t)n * sizeof *sc);
+    pm_fingerprint_t *m = malloc(sizeof *m), *v = malloc(sizeof *v);
+    pm__gal_probe_t *p = malloc(sizeof *p);
+    if (!minu || !keys || !nmin || !nk || !sc || !m || !v || !p)
+        return 1;
+    for (long i = 0; i < n; i++) {
+        pm_gallery_synth_master(seed, (uint64_t)i, m);
+        pm_gallery_synth_impression(m, seed, (uint64_t)i, 0, NULL, v);
+        pm__gal_pack_view(v, minu + (size_t)i * PM_GALLERY_MAX_MINUTIAE, &nmin[i],
+                          keys + (size_t)i * PM_GALLERY_KEYS, &nk[i]);
+    }
+    long first = 0, topk = 0, nohyp = 0;
+    double t = 0, hist_imp = 0;
+    long imp_over = 0, hm[64] = {0}, hmf[64] = {0}, hn[64] = {0};
+    for (long q = 0; q < np; q++) {
+        long who = q * (n / np);
+        pm_gallery_synth_master(seed, (uint64_t)who, m);
+        pm_gallery_synth_impression(m, seed, (uint64_t)who, 1, NULL, v);
+        pm__gal_probe_build(v, p);
+        if (getenv("PM_FAST_PORTABLE"))
+            p->avx2 = 0; /* the portable path (same scores) */
+        double t0 = cpu_s();
+        for (long r = 0; r < n; r++)
+            sc[r] = pm__gal_fast_score(p, keys + (size_t)r * PM_GALLERY_KEYS,
+                                       minu + (size_t)r * PM_GALLERY_MAX_MINUTIAE, nk[r], nmin[r]);
+        t += cpu_s() - t0;
+        long above = 0;
+        for (long r = 0; r < n; r++) {
+            if (r == who)
+                continue;
+            above += sc[r] > sc[who] || (sc[r] == sc[who] && r < who);
+            hist_imp += sc[r];
+            imp_over += sc[r] > 1;
+        }
+        if (getenv("PM_FAST_HITS")) {
+            /* key hits per record: mates against non-mates */
+            for (long r = 0; r < n; r++) {
+                int h = 0;
+                for (int j = 0; j < nk[r] && j < PM_GALLERY_KEYS; j++)
+                    for (unsigned qq = p->map[keys[(size_t)r * PM_GALLERY_KEYS + j]]; qq; qq >>= 8)
+                        h++;
+                int b = h > 63 ? 63 : h;
+                if (r == who)
+                    hm[b]++, hmf[b] += above == 0;
+                else
+                    hn[b]++;
+            }
+        }
+        first += above == 0;
+        topk += above < k;
+        nohyp += sc[who] == 1;
+    }
+    double la[3] = {0, 0, 0};
+    if (getloadavg(la, 3) != 3)
+        la[0] = -1;
+    printf("seed %llu, %ld records, %ld mated probes: mates first %ld, in best %ld %ld, no hypothesis "
+           "%ld; non-mates: mean fast score %.2f, %.1f%% with a hypothesis; %.3f us/record CPU "
+           "(load average %.2f)\n",
+           (unsigned long long)seed, n, np, first, k, topk, nohyp, hist_imp / (double)(np * (n - 1)),
+           100.0 * (double)imp_over / (double)(np * (n - 1)), 1e6 * t / (double)(np * n), la[0]);
+    if (getenv("PM_FAST_HITS"))
+        for (int b = 0; b < 64; b++)
+            if (hm[b] || hn[b])
+                printf("hits %2d: mates %ld (first %ld), non-mates %.3f%%\n", b, hm[b], hmf[b],
+                       100.0 * (double)hn[b] / (double)(np * (n - 1)));
+    free(minu), free(keys), free(nmin), free(nk), free(sc), free(m), free(v), free(p);
+    return 0;
+}
