@@ -104,6 +104,14 @@ int pm__jsfeed_publish(pm__jsfeed_t *f, const char *agreement_hash, const pm_buf
 int pm__jsfeed_fetch(pm__jsfeed_t *f, int batch, int timeout_ms, const char *agreement_hash,
                      pm_buf_t *out, size_t *out_msgs, pm_error_t *err);
 int pm__jsfeed_ack(pm__jsfeed_t *f, pm_error_t *err);
+/* One fetched message as pm__jsfeed_fetch takes it (fuzzed:
+ * fuzz/fuzz_feed_js.c): its Perimeter-Agreement header (NULL: none) must
+ * be agreement_hash (else PM_EDENIED), its payload one JSON line: not
+ * empty, at most PM_CROSSING_LINE_MAX bytes, no newline or NUL (else
+ * PM_EFORMAT: one message can never smuggle in a second record). Appended
+ * to out with a newline. */
+int pm__jsfeed_take(const char *agreement_header, const void *payload, size_t len,
+                    const char *agreement_hash, pm_buf_t *out, pm_error_t *err);
 /* Messages in the outgoing (incoming = 0) or incoming stream. */
 int pm__jsfeed_count(pm__jsfeed_t *f, int incoming, uint64_t *out_msgs, pm_error_t *err);
 
