@@ -56,6 +56,11 @@ void pm__sessions_drop(pm__sessions_t *s, const char *token);
 size_t pm__sessions_count(pm__sessions_t *s);
 /* Applies the node module's schema (officer accounts, feed state). */
 int pm__node_migrate(pm_store_t *st, pm_error_t *err);
+/* replay.c: the partner_txn table, and claiming (partner, transaction_id)
+ * at now: PM_OK the first time, PM_EEXISTS if claimed within window_s. */
+int pm__replay_migrate(pm_store_t *st, pm_error_t *err);
+int pm__replay_claim(pm_store_t *st, const char *partner, const char *txn, int64_t now,
+                     int64_t window_s, pm_error_t *err);
 
 /* ---- feed (feed.c) ---- */
 
