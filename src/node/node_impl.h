@@ -164,7 +164,8 @@ int pm__rate_take_officer(pm__rates_t *r, const char *name, uint64_t now_ns);
 struct MHD_Connection;
 typedef struct pm__guard pm__guard_t;
 /* Starts the sweeper (header_timeout_s 0: no guard, calls are no-ops). */
-int pm__guard_start(unsigned header_timeout_s, pm__guard_t **out, pm_error_t *err);
+int pm__guard_start(unsigned header_timeout_s, unsigned request_timeout_s, pm__guard_t **out,
+                    pm_error_t *err);
 /* After MHD_stop_daemon. */
 void pm__guard_stop(pm__guard_t *g);
 /* MHD_OPTION_NOTIFY_CONNECTION: started != 0 when accepted, 0 when closed. */
@@ -172,6 +173,8 @@ void pm__guard_notify(void *g, struct MHD_Connection *c, void **socket_context, 
 /* The request line and headers are in (on_request's first call) / the
  * request ended (its completion): the deadline is cleared / set again. */
 void pm__guard_headers_done(pm__guard_t *g, struct MHD_Connection *c);
+/* The whole body arrived: no deadline while the handler runs. */
+void pm__guard_body_done(pm__guard_t *g, struct MHD_Connection *c);
 void pm__guard_request_ended(pm__guard_t *g, struct MHD_Connection *c);
 /* Connections cut so far. */
 unsigned long long pm__guard_cut(pm__guard_t *g);
