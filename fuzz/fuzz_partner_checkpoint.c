@@ -7,7 +7,10 @@
  * store. Invariants: only a checkpoint whose signature verifies against the
  * pinned key (and whose embedded signer is that key) is stored; a stored one
  * reads back from the file identical; a forged or altered one (other signer,
- * other head/count/time) is refused with PM_EDENIED and nothing is written. */
+ * other head/count/time) is refused with PM_EDENIED and nothing is written;
+ * a genuine one older than the last one stored (fewer entries) or forking
+ * from it (same count, another head) is refused with PM_ESTATE and nothing
+ * is written. */
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdint.h>
@@ -93,6 +96,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t n = 0;
         if (pm_audit_checkpoints_load(file, &all, &n, &e) != PM_OK || n == 0) abort();
         if (memcmp(&all[n - 1], &cp, sizeof cp) != 0) abort();
+        free(all);
+    } else if (genuine && rc == PM_ESTATE) {
+        /* rollback or fork: the last one stored has more entries, or as many
+         * under another head; nothing written */
+        if (file_size() != before) abort();
+        pm_audit_checkpoint_t *all = NULL;
+        size_t n = 0;
+        if (pm_audit_checkpoints_load(file, &all, &n, &e) != PM_OK || n == 0) abort();
+        if (!(all[n - 1].count > cp.count ||
+              (all[n - 1].count == cp.count && memcmp(all[n - 1].head, cp.head, sizeof cp.head))))
+            abort();
         free(all);
     } else {
         if (genuine || rc != PM_EDENIED) abort();

@@ -188,6 +188,53 @@ static void test_intact_and_reopen(void **st)
     free(d);
 }
 
+/* A checkpoint older than the last one stored (rollback) or with another
+ * head for the same count (fork) is refused, nothing written; the same one
+ * again and a newer one are stored. */
+static void test_checkpoint_rollback_fork(void **st)
+{
+    (void)st;
+    pm_audit_checkpoint_t *cps;
+    size_t n;
+    pm_error_t e = {0};
+    assert_int_equal(pm_audit_checkpoints_load(cppath, &cps, &n, &e), PM_OK);
+    assert_int_equal(n, 2);
+    char cp2[4200];
+    snprintf(cp2, sizeof cp2, "%s/rollback.cp", dir);
+    assert_int_equal(pm_audit_checkpoint_store(cp2, &cps[1], pk, &e), PM_OK);
+    assert_int_equal(pm_audit_checkpoint_store(cp2, &cps[0], pk, &e), PM_ESTATE);
+    assert_non_null(strstr(e.msg, "rollback"));
+    assert_int_equal(pm_audit_checkpoint_store(cp2, &cps[1], pk, &e), PM_OK);
+    /* a fork: a log of the same length whose last entry differs, signed by the same key */
+    char fork_path[4200];
+    snprintf(fork_path, sizeof fork_path, "%s/fork.log", dir);
+    pm_audit_log_t *log;
+    assert_int_equal(pm_audit_open(fork_path, 1, &log, &e), PM_OK);
+    for (int i = 1; i < N_ENTRIES; i++) add(log, i);
+    pm_audit_event_t ev = {.time = 1800000999, .kind = "query", .actor = "officer-99",
+                           .partner = "USA", .purpose = "REFUGEE_VETTING", .rule = "agreement 4.1",
+                           .txn = "txn-other"};
+    uint64_t seq = 0;
+    assert_int_equal(pm_audit_append(log, &ev, &seq, &e), PM_OK);
+    assert_int_equal(seq, N_ENTRIES);
+    pm_audit_checkpoint_t fk, newer;
+    assert_int_equal(pm_audit_checkpoint(log, sk, 1800001000, &fk, &e), PM_OK);
+    assert_int_equal(fk.count, cps[1].count);
+    assert_int_equal(pm_audit_checkpoint_store(cp2, &fk, pk, &e), PM_ESTATE);
+    assert_non_null(strstr(e.msg, "fork"));
+    add(log, N_ENTRIES + 1);
+    assert_int_equal(pm_audit_checkpoint(log, sk, 1800001001, &newer, &e), PM_OK);
+    assert_int_equal(pm_audit_checkpoint_store(cp2, &newer, pk, &e), PM_OK);
+    pm_audit_close(log, &e);
+    pm_audit_checkpoint_t *got;
+    size_t ng;
+    assert_int_equal(pm_audit_checkpoints_load(cp2, &got, &ng, &e), PM_OK);
+    assert_int_equal(ng, 3); /* cps[1] twice, then the newer one: nothing refused was written */
+    assert_int_equal(got[2].count, N_ENTRIES + 1);
+    free(got);
+    free(cps);
+}
+
 static void test_one_byte_changed(void **st)
 {
     (void)st;
@@ -450,6 +497,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_intact_and_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_rollback_fork, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_byte_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_entry_deleted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_entries_swapped, setup, teardown),

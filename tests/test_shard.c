@@ -9,6 +9,7 @@
  * nats-server not installed: skipped here, a failure under CI. */
 #include "testutil.h"
 
+#include <math.h>
 #include <nats/nats.h>
 #include <signal.h>
 #include <stdio.h>
@@ -529,6 +530,59 @@ static void test_learn_and_load(void **state)
     pm_gallery_free(g23);
 }
 
+/* The wire codec both ends call: a request and a reply survive a round
+ * trip; a truncated or padded message, a shard out of range, a NaN score
+ * and a wrong finger count are refused (PM_EFORMAT), never half-read. */
+static void test_wire(void **state)
+{
+    (void)state;
+    pm_error_t e;
+    pm_fingerprint_t fp;
+    finger_of(3, 0, &fp);
+    pm_gallery_finger_t f[2] = {{1, &fp}, {6, &fp}};
+    pm_gallery_search_options_t o = {.max_candidates = 7, .threshold = 31.5, .first_stage = 1,
+                                     .keep_fraction = 0.01, .keep_min = 20};
+    pm_buf_t b;
+    pm_buf_init(&b, 1u << 20);
+    assert_int_equal(pm_shard_request_encode(1, 42, f, 2, &o, &b, &e), PM_OK);
+    pm_shard_request_t q;
+    assert_int_equal(pm_shard_request_decode(b.data, b.len, &q, &e), PM_OK);
+    assert_int_equal(q.op, 1);
+    assert_true(q.subject == 42);
+    assert_int_equal(q.nfingers, 2);
+    assert_int_equal(q.fingers[1].position, 6);
+    assert_int_equal(q.fingers[0].fp->count, fp.count);
+    assert_int_equal(q.options.max_candidates, 7);
+    assert_true(q.options.threshold == 31.5 && q.options.keep_min == 20);
+    pm_shard_request_free(&q);
+    assert_int_equal(pm_shard_request_decode(b.data, b.len - 1, &q, &e), PM_EFORMAT);
+    pm_shard_request_free(&q);
+    assert_int_equal(pm_buf_append(&b, "x", 1), PM_OK);
+    assert_int_equal(pm_shard_request_decode(b.data, b.len, &q, &e), PM_EFORMAT);
+    pm_shard_request_free(&q);
+
+    pm_gallery_candidate_t c[2];
+    memset(c, 0, sizeof c);
+    c[0].subject = 9, c[0].score = 50, c[0].encounter = 2, c[0].finger_score[0] = 50;
+    c[1].subject = 4, c[1].score = 33, c[1].encounter = 1, c[1].finger_score[0] = 33;
+    pm_shard_reply_t h = {2, PM_OK, 77, 1000, 0.25, 1, 2}, h2;
+    pm_buf_reset(&b);
+    assert_int_equal(pm_shard_reply_encode(&h, c, &b), PM_OK);
+    pm_gallery_candidate_t got[2];
+    assert_int_equal(pm_shard_reply_decode(b.data, b.len, 3, 1, &h2, got, 2, &e), PM_OK);
+    assert_int_equal(h2.shard, 2);
+    assert_true(h2.n == 2 && h2.replica == 77 && got[1].subject == 4 && got[1].score == 33);
+    assert_int_equal(pm_shard_reply_decode(b.data, b.len, 2, 1, &h2, got, 2, &e), PM_EFORMAT);
+    assert_int_equal(pm_shard_reply_decode(b.data, b.len, 3, 2, &h2, got, 2, &e), PM_EFORMAT);
+    assert_int_equal(pm_shard_reply_decode(b.data, b.len - 3, 3, 1, &h2, got, 2, &e),
+                     PM_EFORMAT);
+    c[1].score = NAN;
+    pm_buf_reset(&b);
+    assert_int_equal(pm_shard_reply_encode(&h, c, &b), PM_OK);
+    assert_int_equal(pm_shard_reply_decode(b.data, b.len, 3, 1, &h2, got, 2, &e), PM_EFORMAT);
+    pm_buf_free(&b);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 5 && strcmp(argv[1], "--slow-shard") == 0)
@@ -536,6 +590,7 @@ int main(int argc, char **argv)
                                (int)strtol(argv[4], NULL, 10));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_route),
+        cmocka_unit_test(test_wire),
         cmocka_unit_test(test_scatter_gather),
         cmocka_unit_test(test_hedge),
         cmocka_unit_test(test_learn_and_load),

@@ -127,7 +127,11 @@ int pm_audit_checkpoint_to_json(const pm_audit_checkpoint_t *cp, pm_buf_t *out);
 int pm_audit_checkpoint_from_json(const char *text, size_t len, pm_audit_checkpoint_t *out,
                                   pm_error_t *err);
 /* Stores a (partner's) checkpoint: checks its signature, appends it to the
- * file at path and fsyncs before returning. */
+ * file at path and fsyncs before returning. Refuses (PM_ESTATE, nothing
+ * written) a checkpoint older than the last one in the file (fewer
+ * entries: a rollback) or with another head for the same count (a fork);
+ * the same head again is stored. The check and the append hold an
+ * exclusive flock on the file. */
 int pm_audit_checkpoint_store(const char *path, const pm_audit_checkpoint_t *cp,
                               const unsigned char *trusted_pk, pm_error_t *err);
 /* Reads every checkpoint of a file; *out is malloc'd (free it). */

@@ -99,6 +99,13 @@ typedef struct pm_node_limits {
     unsigned header_timeout_s;   /* request line + headers must arrive within this many
                                     seconds of the connection (or of the previous answer
                                     on it); else it is cut: slow-loris (default 10, 0 = off) */
+    unsigned replay_window_s;    /* a partner query's transaction_id is remembered (in the
+                                    store) this long; the same id from the same partner
+                                    again is refused 409 replayed (default 604800 = 7 days,
+                                    0 = off) */
+    unsigned request_timeout_s;  /* a request's body must have arrived within this many
+                                    seconds of the end of its headers; else the
+                                    connection is cut: a slow body (default 30, 0 = off) */
 } pm_node_limits_t;
 
 typedef struct pm_node_config {

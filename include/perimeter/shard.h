@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "perimeter/core.h"
 #include "perimeter/error.h"
 #include "perimeter/gallery.h"
 
@@ -143,6 +144,53 @@ int pm_shard_verify(pm_shard_client_t *c, uint64_t subject, const pm_gallery_fin
  * the enrolment first (the system of record). */
 int pm_shard_client_enrol(pm_shard_client_t *c, uint64_t subject, uint32_t encounter,
                           int position, const pm_fingerprint_t *fp, int timeout_ms,
+                          pm_error_t *err);
+
+
+/* --- the wire format (the header comment of src/shard/shard.c) ------------
+ * The decoders the shard server and the coordinator both call on what
+ * arrives from NATS, bounded and strict (fuzzed: fuzz/fuzz_shard_wire.c):
+ * a message is refused with PM_EFORMAT when its magic, a count, a position
+ * or a length is out of range, a float is not finite, a template does not
+ * read as one native view, or bytes are left over. */
+
+typedef struct pm_shard_request {
+    int op;           /* 0 identify, 1 verify */
+    uint64_t subject; /* verify */
+    pm_gallery_search_options_t options; /* max_candidates, threshold, first_stage, keep_* */
+    int nfingers;     /* 1 .. PM_GALLERY_MAX_FINGERS */
+    pm_gallery_finger_t fingers[PM_GALLERY_MAX_FINGERS]; /* fp = views[i] */
+    pm_fingerprint_t *views[PM_GALLERY_MAX_FINGERS];     /* owned: pm_shard_request_free */
+} pm_shard_request_t;
+
+/* Appends the request "PMS2" (op 0 identify, 1 verify of subject) to out. */
+int pm_shard_request_encode(int op, uint64_t subject, const pm_gallery_finger_t *fingers,
+                            int nfingers, const pm_gallery_search_options_t *options,
+                            pm_buf_t *out, pm_error_t *err);
+/* Reads one request; on success the caller frees it with
+ * pm_shard_request_free (also safe after a failure). */
+int pm_shard_request_decode(const void *data, size_t len, pm_shard_request_t *out,
+                            pm_error_t *err);
+void pm_shard_request_free(pm_shard_request_t *r);
+
+typedef struct pm_shard_reply {
+    int shard;                /* K */
+    int status;               /* the shard's PM_* code */
+    uint64_t replica;
+    uint64_t records_scanned;
+    double seconds;           /* the shard's own search time */
+    int nfingers;             /* per-finger scores per candidate (0 unless status is 0) */
+    size_t n;                 /* candidates in the message */
+} pm_shard_reply_t;
+
+/* Appends the reply "PMR2" with head's fields and head->n candidates. */
+int pm_shard_reply_encode(const pm_shard_reply_t *head, const pm_gallery_candidate_t *cand,
+                          pm_buf_t *out);
+/* Reads one reply of a search over `shards` shards with `nfingers` probe
+ * fingers (0 = any): its head into *head, its first min(head->n, cap)
+ * candidates into out (the rest are checked and dropped). */
+int pm_shard_reply_decode(const void *data, size_t len, int shards, int nfingers,
+                          pm_shard_reply_t *head, pm_gallery_candidate_t *out, size_t cap,
                           pm_error_t *err);
 
 #ifdef __cplusplus

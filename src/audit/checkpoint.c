@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "audit_internal.h"
@@ -100,6 +101,29 @@ int pm_audit_checkpoint_from_json(const char *text, size_t len, pm_audit_checkpo
     return rc;
 }
 
+/* The last checkpoint in the open file fd (the last non-empty line of its
+ * tail): 1 if there is one, 0 if the file is empty, or an error. */
+static int last_stored(int fd, const char *path, pm_audit_checkpoint_t *out, pm_error_t *err)
+{
+    off_t size = lseek(fd, 0, SEEK_END);
+    if (size < 0) return pm_error_set(err, PM_EIO, "%s: %s", path, strerror(errno));
+    if (size == 0) return 0;
+    char tail[4096];
+    size_t n = size < (off_t)sizeof tail ? (size_t)size : sizeof tail;
+    if (pread(fd, tail, n, size - (off_t)n) != (ssize_t)n)
+        return pm_error_set(err, PM_EIO, "%s: %s", path, strerror(errno));
+    while (n > 0 && (tail[n - 1] == '\n' || tail[n - 1] == '\r')) n--;
+    size_t start = n;
+    while (start > 0 && tail[start - 1] != '\n') start--;
+    if (n == 0) return 0;
+    if (start == 0 && size > (off_t)sizeof tail)
+        return pm_error_set(err, PM_ECORRUPT, "%s: last line longer than %zu bytes", path,
+                            sizeof tail);
+    int rc = pm_audit_checkpoint_from_json(tail + start, n - start, out, err);
+    if (rc) pm_error_prefix(err, "%s: last checkpoint", path);
+    return rc ? rc : 1;
+}
+
 int pm_audit_checkpoint_store(const char *path, const pm_audit_checkpoint_t *cp,
                               const unsigned char *trusted_pk, pm_error_t *err)
 {
@@ -110,10 +134,38 @@ int pm_audit_checkpoint_store(const char *path, const pm_audit_checkpoint_t *cp,
     pm_buf_init(&b, 4096);
     if ((rc = pm_audit_checkpoint_to_json(cp, &b)))
         return pm_error_set(err, rc, "checkpoint: %s", pm_strerror(rc));
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0 || pm__audit_write_all(fd, (const char *)b.data, b.len) != 0 || fsync(fd) != 0)
+    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
         rc = pm_error_set(err, PM_EIO, "%s: %s", path, strerror(errno));
-    if (fd >= 0) close(fd);
+        goto out;
+    }
+    /* rollback and fork: the log only grows, so a head never goes back and
+     * one count never has two heads (held under the file lock) */
+    pm_audit_checkpoint_t last;
+    int have = last_stored(fd, path, &last, err);
+    if (have < 0) {
+        rc = have;
+        goto out;
+    }
+    if (have && cp->count < last.count) {
+        rc = pm_error_set(err, PM_ESTATE,
+                          "checkpoint rollback: it signs %llu entries, the last one stored "
+                          "signed %llu",
+                          (unsigned long long)cp->count, (unsigned long long)last.count);
+        goto out;
+    }
+    if (have && cp->count == last.count &&
+        sodium_memcmp(cp->head, last.head, PM_AUDIT_HASH_BYTES) != 0) {
+        rc = pm_error_set(err, PM_ESTATE,
+                          "checkpoint fork: another head for the %llu entries of the last "
+                          "one stored",
+                          (unsigned long long)cp->count);
+        goto out;
+    }
+    if (pm__audit_write_all(fd, (const char *)b.data, b.len) != 0 || fsync(fd) != 0)
+        rc = pm_error_set(err, PM_EIO, "%s: %s", path, strerror(errno));
+out:
+    if (fd >= 0) close(fd); /* releases the lock */
     pm_buf_free(&b);
     return rc;
 }

@@ -66,7 +66,8 @@ int pm__node_migrate(pm_store_t *st, pm_error_t *err)
 {
     if (!pm_store_sqlite_handle(st))
         return pm_error_set(err, PM_EUNSUPPORTED, "the node's tables need the SQLite store");
-    return pm_store_migrate(st, &node_schema, err);
+    int rc = pm_store_migrate(st, &node_schema, err);
+    return rc ? rc : pm__replay_migrate(st, err);
 }
 
 static const char *const role_names[PM_ROLE_COUNT] = {

@@ -252,6 +252,8 @@ static int partner_query(pm__req_t *rq, pm_store_t *st, bio_query_t *q, bio_answ
         pm__reply_error(rq, 503, "busy", "out of memory", NULL);
         goto out;
     }
+    if (pm__replay_check(rq, st, purpose, txn))
+        goto out; /* a transaction id already answered: refused before it counts */
     pm_audit_probe_hash(raw, n, ph);
     /* the query is decided before any work is spent on the probe */
     int has_bio = pm__probe_has_biographic(format, raw, n) || q->has_bio_fields;

@@ -168,6 +168,11 @@ void pm__h_partner_checkpoint_post(pm__req_t *rq, pm_store_t *st)
         pm__reply_error(rq, 403, "checkpoint_refused", e.msg, NULL);
         return;
     }
+    if (rc == PM_ESTATE) { /* validly signed, but older than (or forking from) what we hold */
+        pm__node_log(rq->node, 2, "checkpoint from %s refused: %s", p->code, e.msg);
+        pm__reply_error(rq, 409, "checkpoint_rollback", e.msg, NULL);
+        return;
+    }
     if (rc) {
         pm__reply_pm_error(rq, rc, &e, NULL);
         return;

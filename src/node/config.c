@@ -35,6 +35,8 @@ void pm_node_limits_default(pm_node_limits_t *l)
     l->officer_rate = 50;
     l->officer_burst = 200;
     l->header_timeout_s = 10;
+    l->replay_window_s = 7 * 86400;
+    l->request_timeout_s = 30;
 }
 
 /* dir + "/" + rel unless rel is absolute; PM_ELIMIT if it does not fit. */
@@ -90,7 +92,8 @@ static int load_limits(const json_t *o, pm_node_limits_t *l, pm_error_t *err)
         {"max_header_bytes", JSON_INTEGER, 0, 0}, {"connections_per_ip", JSON_INTEGER, 0, 0},
         {"partner_rate", JSON_INTEGER, 0, 0},     {"partner_burst", JSON_INTEGER, 0, 0},
         {"officer_rate", JSON_INTEGER, 0, 0},     {"officer_burst", JSON_INTEGER, 0, 0},
-        {"header_timeout_s", JSON_INTEGER, 0, 0},
+        {"header_timeout_s", JSON_INTEGER, 0, 0}, {"replay_window_s", JSON_INTEGER, 0, 0},
+        {"request_timeout_s", JSON_INTEGER, 0, 0},
     };
     int rc = pm__json_check(o, "limits", f, sizeof f / sizeof f[0], NULL, 0, err);
     if (rc)
@@ -123,6 +126,8 @@ static int load_limits(const json_t *o, pm_node_limits_t *l, pm_error_t *err)
         {"officer_rate", 0, 1000000, 0, &l->officer_rate},
         {"officer_burst", 1, 1000000, 0, &l->officer_burst},
         {"header_timeout_s", 0, 3600, 0, &l->header_timeout_s},
+        {"replay_window_s", 0, 366 * 86400, 0, &l->replay_window_s},
+        {"request_timeout_s", 0, 3600, 0, &l->request_timeout_s},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
         uint64_t v = m[i].is_size ? *(size_t *)m[i].dst : *(unsigned *)m[i].dst;

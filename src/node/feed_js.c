@@ -281,6 +281,27 @@ int pm__jsfeed_publish(pm__jsfeed_t *f, const char *agreement_hash, const pm_buf
     return rc;
 }
 
+int pm__jsfeed_take(const char *h, const void *payload, size_t len, const char *agreement_hash,
+                    pm_buf_t *out, pm_error_t *err)
+{
+    if (!h || strcmp(h, agreement_hash) != 0)
+        return pm_error_set(err, PM_EDENIED,
+                            "jetstream: a feed message runs agreement %.16s..., we run %.16s...",
+                            h ? h : "(none)", agreement_hash);
+    if (!payload || len == 0 || len > PM_CROSSING_LINE_MAX || memchr(payload, '\n', len) ||
+        memchr(payload, '\0', len))
+        return pm_error_set(err, PM_EFORMAT,
+                            "jetstream: a feed message is not one JSON line of 1..%d bytes "
+                            "(%zu bytes)",
+                            PM_CROSSING_LINE_MAX, len);
+    int rc = pm_buf_append(out, payload, len);
+    if (!rc)
+        rc = pm_buf_append(out, "\n", 1);
+    if (rc)
+        return pm_error_set(err, rc, "jetstream: batch buffer: %s", pm_strerror(rc));
+    return PM_OK;
+}
+
 int pm__jsfeed_fetch(pm__jsfeed_t *f, int batch, int timeout_ms, const char *agreement_hash,
                      pm_buf_t *out, size_t *out_msgs, pm_error_t *err)
 {
@@ -297,16 +318,12 @@ int pm__jsfeed_fetch(pm__jsfeed_t *f, int batch, int timeout_ms, const char *agr
     for (int i = 0; i < f->batch.Count; i++) {
         natsMsg *m = f->batch.Msgs[i];
         const char *h = NULL;
-        if (natsMsgHeader_Get(m, "Perimeter-Agreement", &h) != NATS_OK || !h ||
-            strcmp(h, agreement_hash) != 0)
-            return pm_error_set(err, PM_EDENIED,
-                                "jetstream: a feed message runs agreement %.16s..., we run %.16s...",
-                                h ? h : "(none)", agreement_hash);
-        int rc = pm_buf_append(out, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m));
-        if (!rc)
-            rc = pm_buf_append(out, "\n", 1);
+        if (natsMsgHeader_Get(m, "Perimeter-Agreement", &h) != NATS_OK)
+            h = NULL;
+        int rc = pm__jsfeed_take(h, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m),
+                                 agreement_hash, out, err);
         if (rc)
-            return pm_error_set(err, rc, "jetstream: batch buffer: %s", pm_strerror(rc));
+            return rc;
     }
     *out_msgs = (size_t)f->batch.Count;
     return PM_OK;

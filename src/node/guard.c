@@ -9,7 +9,11 @@
  * every connection past its deadline; libmicrohttpd then sees the end of the
  * stream and closes the connection itself. The registry is under one mutex
  * that the CLOSED notification also takes before MHD closes the descriptor,
- * so a descriptor is never shut down after it was reused. */
+ * so a descriptor is never shut down after it was reused.
+ * Slow body (limits.request_timeout_s): when the headers are complete the
+ * deadline becomes the body's, cleared when the whole body has arrived, so
+ * a client that dribbles its body is cut the same way. The handler's own
+ * time (a worker) is not bounded here. */
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -27,7 +31,8 @@ struct pm__guard {
     pthread_cond_t cv;
     pthread_t th;
     int started, stop;
-    uint64_t limit_ns;
+    uint64_t limit_ns; /* headers: from the connection or the previous answer */
+    uint64_t body_ns;  /* body: from the end of the headers (limits.request_timeout_s) */
     entry_t head; /* circular list */
     atomic_ullong cut;
 };
@@ -57,7 +62,8 @@ static void *sweep(void *v)
     return NULL;
 }
 
-int pm__guard_start(unsigned header_timeout_s, pm__guard_t **out, pm_error_t *err)
+int pm__guard_start(unsigned header_timeout_s, unsigned request_timeout_s, pm__guard_t **out,
+                    pm_error_t *err)
 {
     *out = NULL;
     pm__guard_t *g = calloc(1, sizeof *g);
@@ -67,11 +73,13 @@ int pm__guard_start(unsigned header_timeout_s, pm__guard_t **out, pm_error_t *er
     pthread_cond_init(&g->cv, NULL);
     g->head.next = g->head.prev = &g->head;
     g->limit_ns = (uint64_t)header_timeout_s * 1000000000u;
-    if (header_timeout_s && pthread_create(&g->th, NULL, sweep, g) != 0) {
+    g->body_ns = (uint64_t)request_timeout_s * 1000000000u;
+    int on = header_timeout_s || request_timeout_s;
+    if (on && pthread_create(&g->th, NULL, sweep, g) != 0) {
         free(g);
         return pm_error_set(err, PM_EINTERNAL, "cannot start the header-timeout thread");
     }
-    g->started = header_timeout_s != 0;
+    g->started = on;
     *out = g;
     return PM_OK;
 }
@@ -116,7 +124,7 @@ void pm__guard_notify(void *cls, struct MHD_Connection *c, void **socket_context
             return; /* unguarded: the idle timeout still applies */
         e->fd = ci->connect_fd;
         pthread_mutex_lock(&g->mu);
-        e->deadline_ns = pm_now_ns() + g->limit_ns;
+        e->deadline_ns = g->limit_ns ? pm_now_ns() + g->limit_ns : 0;
         e->next = g->head.next;
         e->prev = &g->head;
         g->head.next->prev = e;
@@ -137,7 +145,8 @@ void pm__guard_notify(void *cls, struct MHD_Connection *c, void **socket_context
     *socket_context = NULL;
 }
 
-static void set_deadline(pm__guard_t *g, struct MHD_Connection *c, int arm)
+/* Deadline of the connection's current phase: limit_ns from now (0: none). */
+static void set_deadline(pm__guard_t *g, struct MHD_Connection *c, uint64_t limit_ns)
 {
     if (!g || !g->started)
         return;
@@ -147,16 +156,21 @@ static void set_deadline(pm__guard_t *g, struct MHD_Connection *c, int arm)
     if (!e)
         return;
     pthread_mutex_lock(&g->mu);
-    e->deadline_ns = arm ? pm_now_ns() + g->limit_ns : 0;
+    e->deadline_ns = limit_ns ? pm_now_ns() + limit_ns : 0;
     pthread_mutex_unlock(&g->mu);
 }
 
 void pm__guard_headers_done(pm__guard_t *g, struct MHD_Connection *c)
+{
+    set_deadline(g, c, g ? g->body_ns : 0);
+}
+
+void pm__guard_body_done(pm__guard_t *g, struct MHD_Connection *c)
 {
     set_deadline(g, c, 0);
 }
 
 void pm__guard_request_ended(pm__guard_t *g, struct MHD_Connection *c)
 {
-    set_deadline(g, c, 1);
+    set_deadline(g, c, g ? g->limit_ns : 0);
 }

@@ -56,6 +56,11 @@ void pm__sessions_drop(pm__sessions_t *s, const char *token);
 size_t pm__sessions_count(pm__sessions_t *s);
 /* Applies the node module's schema (officer accounts, feed state). */
 int pm__node_migrate(pm_store_t *st, pm_error_t *err);
+/* replay.c: the partner_txn table, and claiming (partner, transaction_id)
+ * at now: PM_OK the first time, PM_EEXISTS if claimed within window_s. */
+int pm__replay_migrate(pm_store_t *st, pm_error_t *err);
+int pm__replay_claim(pm_store_t *st, const char *partner, const char *txn, int64_t now,
+                     int64_t window_s, pm_error_t *err);
 
 /* ---- feed (feed.c) ---- */
 
@@ -104,6 +109,14 @@ int pm__jsfeed_publish(pm__jsfeed_t *f, const char *agreement_hash, const pm_buf
 int pm__jsfeed_fetch(pm__jsfeed_t *f, int batch, int timeout_ms, const char *agreement_hash,
                      pm_buf_t *out, size_t *out_msgs, pm_error_t *err);
 int pm__jsfeed_ack(pm__jsfeed_t *f, pm_error_t *err);
+/* One fetched message as pm__jsfeed_fetch takes it (fuzzed:
+ * fuzz/fuzz_feed_js.c): its Perimeter-Agreement header (NULL: none) must
+ * be agreement_hash (else PM_EDENIED), its payload one JSON line: not
+ * empty, at most PM_CROSSING_LINE_MAX bytes, no newline or NUL (else
+ * PM_EFORMAT: one message can never smuggle in a second record). Appended
+ * to out with a newline. */
+int pm__jsfeed_take(const char *agreement_header, const void *payload, size_t len,
+                    const char *agreement_hash, pm_buf_t *out, pm_error_t *err);
 /* Messages in the outgoing (incoming = 0) or incoming stream. */
 int pm__jsfeed_count(pm__jsfeed_t *f, int incoming, uint64_t *out_msgs, pm_error_t *err);
 
@@ -151,7 +164,8 @@ int pm__rate_take_officer(pm__rates_t *r, const char *name, uint64_t now_ns);
 struct MHD_Connection;
 typedef struct pm__guard pm__guard_t;
 /* Starts the sweeper (header_timeout_s 0: no guard, calls are no-ops). */
-int pm__guard_start(unsigned header_timeout_s, pm__guard_t **out, pm_error_t *err);
+int pm__guard_start(unsigned header_timeout_s, unsigned request_timeout_s, pm__guard_t **out,
+                    pm_error_t *err);
 /* After MHD_stop_daemon. */
 void pm__guard_stop(pm__guard_t *g);
 /* MHD_OPTION_NOTIFY_CONNECTION: started != 0 when accepted, 0 when closed. */
@@ -159,6 +173,8 @@ void pm__guard_notify(void *g, struct MHD_Connection *c, void **socket_context, 
 /* The request line and headers are in (on_request's first call) / the
  * request ended (its completion): the deadline is cleared / set again. */
 void pm__guard_headers_done(pm__guard_t *g, struct MHD_Connection *c);
+/* The whole body arrived: no deadline while the handler runs. */
+void pm__guard_body_done(pm__guard_t *g, struct MHD_Connection *c);
 void pm__guard_request_ended(pm__guard_t *g, struct MHD_Connection *c);
 /* Connections cut so far. */
 unsigned long long pm__guard_cut(pm__guard_t *g);

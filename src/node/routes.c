@@ -792,6 +792,8 @@ json_t *o = pm__json_body(rq, &pm__body_partner_biographic);
         pm__reply_error(rq, 400, "invalid_field", e.msg, "date_of_birth");
         goto out;
     }
+    if (pm__replay_check(rq, st, purpose, txn))
+        goto out; /* a transaction id already answered: refused before it counts */
     /* the query itself: R15, R1, R13 */
     pm_query_facts_t qf = {purpose, 1 /* mutual TLS + pinned partner: we are past the check */,
                            0};

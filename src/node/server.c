@@ -486,6 +486,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             *upload_data_size = 0;
             return MHD_YES;
         }
+        pm__guard_body_done(node->guard, conn);
         return send_reply(conn, rq);
     }
     if (rq->state == PM__REQ_DONE)
@@ -506,6 +507,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    pm__guard_body_done(node->guard, conn); /* the whole body is in */
     const pm__route_t *rt = &pm__routes(NULL)[rq->route];
     if (rq->body_busy) {
         pm__reply_error(rq, 503, "busy", "too many request bodies in memory at once; retry",
@@ -672,7 +674,8 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
         node->has_audit_sk = 1;
     }
     if ((rc = pm__rates_new(&cfg->limits, &node->rates, err)) ||
-        (rc = pm__guard_start(cfg->limits.header_timeout_s, &node->guard, err)) ||
+        (rc = pm__guard_start(cfg->limits.header_timeout_s, cfg->limits.request_timeout_s,
+                         &node->guard, err)) ||
         (rc = pm__sessions_new(cfg->limits.sessions, cfg->limits.session_ttl_s, &node->sessions,
                                err)) ||
         (rc = pm__node_pool_new(cfg->store_path, cfg->limits.workers, cfg->limits.queue, &node->pool,

@@ -172,6 +172,178 @@ static uint8_t get_u8(rd_t *r)
     return p ? *p : 0;
 }
 
+static int is_finite(double d)
+{
+    return d == d && d - d == 0; /* not NaN, not infinite */
+}
+
+int pm_shard_request_encode(int op, uint64_t subject, const pm_gallery_finger_t *fingers,
+                            int nfingers, const pm_gallery_search_options_t *o, pm_buf_t *req,
+                            pm_error_t *err)
+{
+    if (op < 0 || op > 1 || !o || nfingers < 1 || nfingers > PM_GALLERY_MAX_FINGERS)
+        return pm_error_set(err, PM_EINVAL, "shard request: op 0/1 and 1..%d fingers",
+                            PM_GALLERY_MAX_FINGERS);
+    int rc = pm_buf_append(req, "PMS2", 4);
+    rc = rc ? rc : pm_buf_append(req, &(uint8_t){(uint8_t)op}, 1);
+    rc = rc ? rc : put_u64(req, subject);
+    rc = rc ? rc : put_u32(req, (uint32_t)o->max_candidates);
+    rc = rc ? rc : put_f64(req, o->threshold);
+    rc = rc ? rc : pm_buf_append(req, &(uint8_t){(uint8_t)(o->first_stage ? 1 : 0)}, 1);
+    rc = rc ? rc : put_f64(req, o->keep_fraction);
+    rc = rc ? rc : put_u32(req, (uint32_t)o->keep_min);
+    rc = rc ? rc : pm_buf_append(req, &(uint8_t){(uint8_t)nfingers}, 1);
+    pm_buf_t t;
+    pm_buf_init(&t, REQ_MAX);
+    for (int i = 0; i < nfingers && !rc; i++) {
+        if (!fingers[i].fp || fingers[i].position < 0 || fingers[i].position > 10) {
+            rc = pm_error_set(err, PM_EINVAL, "shard search: finger %d", i);
+            break;
+        }
+        pm_buf_reset(&t);
+        if ((rc = pm_tmpl_write(PM_TMPL_NATIVE, fingers[i].fp, 1, &t, err)))
+            break;
+        rc = pm_buf_append(req, &(uint8_t){(uint8_t)fingers[i].position}, 1);
+        rc = rc ? rc : put_u32(req, (uint32_t)t.len);
+        rc = rc ? rc : pm_buf_append(req, t.data, t.len);
+    }
+    pm_buf_free(&t);
+    if (rc && !(err && err->code))
+        pm_error_set(err, rc, "shard search: request");
+    return rc;
+}
+
+void pm_shard_request_free(pm_shard_request_t *q)
+{
+    if (!q)
+        return;
+    for (int i = 0; i < PM_GALLERY_MAX_FINGERS; i++) {
+        free(q->views[i]);
+        q->views[i] = NULL;
+    }
+    q->nfingers = 0;
+}
+
+int pm_shard_request_decode(const void *data, size_t len, pm_shard_request_t *q,
+                            pm_error_t *err)
+{
+    memset(q, 0, sizeof *q);
+    rd_t r = {data, data ? len : 0, 0, 0};
+    const uint8_t *magic = take(&r, 4);
+    if (!magic || memcmp(magic, "PMS2", 4) != 0)
+        return pm_error_set(err, PM_EFORMAT, "shard request: not PMS2");
+    q->op = get_u8(&r);
+    q->subject = get_u64(&r);
+    uint32_t maxc = get_u32(&r);
+    q->options.threshold = get_f64(&r);
+    q->options.first_stage = get_u8(&r);
+    q->options.keep_fraction = get_f64(&r);
+    uint32_t keep_min = get_u32(&r);
+    int nf = get_u8(&r);
+    if (r.bad || q->op > 1 || maxc < 1 || maxc > PM_GALLERY_MAX_CANDIDATES || nf < 1 ||
+        nf > PM_GALLERY_MAX_FINGERS || q->options.first_stage > 1 ||
+        !is_finite(q->options.threshold) || !is_finite(q->options.keep_fraction) ||
+        keep_min > INT32_MAX)
+        return pm_error_set(err, PM_EFORMAT, "shard request: bad header (op, candidates 1..%d, "
+                                             "fingers 1..%d, finite options)",
+                            PM_GALLERY_MAX_CANDIDATES, PM_GALLERY_MAX_FINGERS);
+    q->options.max_candidates = (int)maxc;
+    q->options.keep_min = (int)keep_min;
+    for (int i = 0; i < nf; i++) {
+        int pos = get_u8(&r);
+        uint32_t tlen = get_u32(&r);
+        const uint8_t *t = take(&r, tlen);
+        size_t count = 0;
+        int rc = !t || pos > 10
+                     ? PM_EFORMAT
+                     : pm_tmpl_read(t, tlen, PM_TMPL_NATIVE, &q->views[i], &count, NULL, err);
+        if (rc == PM_OK && count != 1)
+            rc = PM_EFORMAT;
+        if (rc) {
+            pm_shard_request_free(q);
+            return pm_error_set(err, PM_EFORMAT, "shard request: finger %d is not one native "
+                                                 "template",
+                                i);
+        }
+        q->fingers[i].position = pos;
+        q->fingers[i].fp = q->views[i];
+        q->nfingers = i + 1;
+    }
+    if (r.off != r.n) {
+        pm_shard_request_free(q);
+        return pm_error_set(err, PM_EFORMAT, "shard request: %zu bytes after the fingers",
+                            r.n - r.off);
+    }
+    return PM_OK;
+}
+
+int pm_shard_reply_encode(const pm_shard_reply_t *h, const pm_gallery_candidate_t *cand,
+                          pm_buf_t *b)
+{
+    int rc = pm_buf_append(b, "PMR2", 4);
+    rc = rc ? rc : put_u32(b, (uint32_t)h->shard);
+    rc = rc ? rc : put_u32(b, (uint32_t)h->status);
+    rc = rc ? rc : put_u64(b, h->replica);
+    rc = rc ? rc : put_u64(b, h->records_scanned);
+    rc = rc ? rc : put_f64(b, h->seconds);
+    rc = rc ? rc : put_u32(b, (uint32_t)h->n);
+    rc = rc ? rc : pm_buf_append(b, &(uint8_t){(uint8_t)h->nfingers}, 1);
+    for (size_t i = 0; i < h->n && !rc; i++) {
+        rc = put_u64(b, cand[i].subject);
+        rc = rc ? rc : put_f64(b, cand[i].score);
+        rc = rc ? rc : put_u32(b, cand[i].encounter);
+        for (int f = 0; f < h->nfingers && !rc; f++)
+            rc = put_f64(b, cand[i].finger_score[f]);
+    }
+    return rc;
+}
+
+int pm_shard_reply_decode(const void *data, size_t len, int shards, int nfingers,
+                          pm_shard_reply_t *h, pm_gallery_candidate_t *out, size_t cap,
+                          pm_error_t *err)
+{
+    memset(h, 0, sizeof *h);
+    rd_t r = {data, data ? len : 0, 0, 0};
+    const uint8_t *magic = take(&r, 4);
+    if (!magic || memcmp(magic, "PMR2", 4) != 0)
+        return pm_error_set(err, PM_EFORMAT, "shard reply: not PMR2");
+    uint32_t shard = get_u32(&r);
+    h->status = (int)get_u32(&r);
+    h->replica = get_u64(&r);
+    h->records_scanned = get_u64(&r);
+    h->seconds = get_f64(&r);
+    uint32_t n = get_u32(&r);
+    int nf = get_u8(&r);
+    if (r.bad || shards < 1 || shard >= (uint32_t)shards || h->status > 0 ||
+        (h->status == PM_OK && nfingers > 0 && nf != nfingers) ||
+        (h->status != PM_OK && (n || nf)) || nf > PM_GALLERY_MAX_FINGERS ||
+        n > PM_GALLERY_MAX_CANDIDATES || !is_finite(h->seconds))
+        return pm_error_set(err, PM_EFORMAT, "shard reply: bad header");
+    h->shard = (int)shard;
+    h->nfingers = nf;
+    h->n = n;
+    for (uint32_t i = 0; i < n; i++) {
+        pm_gallery_candidate_t c;
+        memset(&c, 0, sizeof c);
+        c.subject = get_u64(&r);
+        c.score = get_f64(&r);
+        c.encounter = get_u32(&r);
+        int ok = is_finite(c.score);
+        for (int f = 0; f < nf; f++) {
+            c.finger_score[f] = get_f64(&r);
+            ok = ok && is_finite(c.finger_score[f]);
+        }
+        if (r.bad || !ok)
+            return pm_error_set(err, PM_EFORMAT, "shard reply: candidate %u", (unsigned)i);
+        if (i < cap)
+            out[i] = c;
+    }
+    if (r.off != r.n)
+        return pm_error_set(err, PM_EFORMAT, "shard reply: %zu bytes after the candidates",
+                            r.n - r.off);
+    return PM_OK;
+}
+
 /* --- server -------------------------------------------------------------- */
 
 struct pm_shard_server {
@@ -200,25 +372,6 @@ static void direct_of(char *out, size_t cap, const char *prefix, int shards, int
     snprintf(out, cap, "%s.%d.%d.r.%016" PRIx64, prefix, shards, shard, replica);
 }
 
-/* Reads the probe fingers of a request (after its fixed fields). */
-static int read_fingers(rd_t *r, int want, pm_gallery_finger_t *fingers,
-                        pm_fingerprint_t **views, pm_error_t *err)
-{
-    for (int i = 0; i < want; i++) {
-        int pos = get_u8(r);
-        uint32_t len = get_u32(r);
-        const uint8_t *t = take(r, len);
-        size_t count = 0;
-        if (!t || pos > 10 ||
-            pm_tmpl_read(t, len, PM_TMPL_NATIVE, &views[i], &count, NULL, err) != PM_OK ||
-            count != 1)
-            return PM_EFORMAT;
-        fingers[i].position = pos;
-        fingers[i].fp = views[i];
-    }
-    return PM_OK;
-}
-
 /* Answers one search request (identify, or verify of one subject) on this
  * shard's gallery: replies with the candidates or the error code. */
 static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
@@ -226,71 +379,38 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     (void)sub;
     pm_shard_server_t *s = closure;
     const char *reply = natsMsg_GetReply(msg);
-    rd_t r = {(const uint8_t *)natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), 0, 0};
-    pm_gallery_search_options_t o;
-    memset(&o, 0, sizeof o);
-    pm_gallery_finger_t fingers[PM_GALLERY_MAX_FINGERS];
-    pm_fingerprint_t *views[PM_GALLERY_MAX_FINGERS] = {0};
-    int status = PM_OK;
+    pm_shard_request_t q;
     pm_gallery_candidate_t *cand = NULL;
     size_t ncand = 0;
     pm_gallery_search_stats_t stats;
     memset(&stats, 0, sizeof stats);
     pm_error_t err;
     pm_error_clear(&err);
-    const uint8_t *magic = take(&r, 4);
-    if (!magic || memcmp(magic, "PMS2", 4) != 0)
-        r.bad = 1;
-    int op = get_u8(&r);
-    uint64_t subject = get_u64(&r);
-    uint32_t maxc = get_u32(&r);
-    o.threshold = get_f64(&r);
-    o.first_stage = get_u8(&r);
-    o.keep_fraction = get_f64(&r);
-    o.keep_min = (int)get_u32(&r);
-    int nf = get_u8(&r);
-    if (r.bad || op > 1 || maxc < 1 || maxc > PM_GALLERY_MAX_CANDIDATES || nf < 1 ||
-        nf > PM_GALLERY_MAX_FINGERS)
-        status = PM_EFORMAT;
-    o.max_candidates = (int)maxc;
-    if (status == PM_OK)
-        status = read_fingers(&r, nf, fingers, views, &err);
+    int status = pm_shard_request_decode(natsMsg_GetData(msg),
+                                         (size_t)natsMsg_GetDataLength(msg), &q, &err);
     if (status == PM_OK) {
-        cand = calloc(maxc, sizeof *cand);
+        cand = calloc((size_t)q.options.max_candidates, sizeof *cand);
         if (!cand)
             status = PM_ENOMEM;
-        else if (op == 1) {
-            status = pm_gallery_verify(s->g, subject, fingers, nf, cand, &err);
+        else if (q.op == 1) {
+            status = pm_gallery_verify(s->g, q.subject, q.fingers, q.nfingers, cand, &err);
             ncand = status == PM_OK;
         } else
-            status = pm_gallery_identify(s->g, fingers, nf, &o, cand, &ncand, &stats, &err);
+            status = pm_gallery_identify(s->g, q.fingers, q.nfingers, &q.options, cand, &ncand,
+                                         &stats, &err);
     }
-    if (status != PM_OK)
-        ncand = 0;
+    pm_shard_reply_t head = {s->shard, status, s->replica, stats.records_scanned,
+                             stats.seconds, status == PM_OK ? q.nfingers : 0,
+                             status == PM_OK ? ncand : 0};
     pm_buf_t b;
     pm_buf_init(&b, REQ_MAX);
-    int rc = pm_buf_append(&b, "PMR2", 4);
-    rc = rc ? rc : put_u32(&b, (uint32_t)s->shard);
-    rc = rc ? rc : put_u32(&b, (uint32_t)status);
-    rc = rc ? rc : put_u64(&b, s->replica);
-    rc = rc ? rc : put_u64(&b, stats.records_scanned);
-    rc = rc ? rc : put_f64(&b, stats.seconds);
-    rc = rc ? rc : put_u32(&b, (uint32_t)ncand);
-    rc = rc ? rc : pm_buf_append(&b, &(uint8_t){(uint8_t)(status == PM_OK ? nf : 0)}, 1);
-    for (size_t i = 0; i < ncand && !rc; i++) {
-        rc = put_u64(&b, cand[i].subject);
-        rc = rc ? rc : put_f64(&b, cand[i].score);
-        rc = rc ? rc : put_u32(&b, cand[i].encounter);
-        for (int f = 0; f < nf && !rc; f++)
-            rc = put_f64(&b, cand[i].finger_score[f]);
-    }
+    int rc = pm_shard_reply_encode(&head, cand, &b);
     atomic_fetch_add(&s->served, 1); /* before the reply: a caller that has it sees the count */
     if (!rc && reply)
         natsConnection_Publish(nc, reply, b.data, (int)b.len);
     pm_buf_free(&b);
     free(cand);
-    for (int i = 0; i < PM_GALLERY_MAX_FINGERS; i++)
-        free(views[i]);
+    pm_shard_request_free(&q);
     natsMsg_Destroy(msg);
 }
 
@@ -775,42 +895,6 @@ static uint64_t pick_replica(pm_shard_client_t *c, int k, uint64_t not, uint64_t
     return 0;
 }
 
-/* Reads one reply into the merge pool; returns the shard or -1 if malformed. */
-static int take_reply(const natsMsg *m, int shards, int nfingers, pm_gallery_candidate_t *pool,
-                      size_t cap, size_t *npool, int *out_status, uint64_t *out_replica,
-                      uint64_t *out_records, double *out_seconds)
-{
-    rd_t r = {(const uint8_t *)natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, 0};
-    const uint8_t *magic = take(&r, 4);
-    if (!magic || memcmp(magic, "PMR2", 4) != 0)
-        return -1;
-    uint32_t shard = get_u32(&r);
-    int status = (int)get_u32(&r);
-    *out_replica = get_u64(&r);
-    *out_records = get_u64(&r);
-    *out_seconds = get_f64(&r);
-    uint32_t n = get_u32(&r);
-    int nf = get_u8(&r);
-    if (r.bad || shard >= (uint32_t)shards || (status == PM_OK && nf != nfingers) ||
-        nf > PM_GALLERY_MAX_FINGERS || n > PM_GALLERY_MAX_CANDIDATES)
-        return -1;
-    *out_status = status;
-    for (uint32_t i = 0; i < n; i++) {
-        pm_gallery_candidate_t c;
-        memset(&c, 0, sizeof c);
-        c.subject = get_u64(&r);
-        c.score = get_f64(&r);
-        c.encounter = get_u32(&r);
-        for (int f = 0; f < nf; f++)
-            c.finger_score[f] = get_f64(&r);
-        if (r.bad)
-            return -1;
-        if (*npool < cap)
-            pool[(*npool)++] = c;
-    }
-    return (int)shard;
-}
-
 /* Sends req to shard k: to replica `to` directly, or to the queue group (0). */
 static natsStatus send_to(pm_shard_client_t *c, int k, uint64_t to, const char *inbox,
                           const pm_buf_t *req)
@@ -900,12 +984,18 @@ static int scatter(pm_shard_client_t *c, const pm_buf_t *req, const uint8_t *ask
             rc = nats_err(ns, err, "shard search");
             goto out;
         }
-        int st = PM_OK;
-        uint64_t replica = 0, records = 0;
-        double secs = 0;
+        pm_shard_reply_t head;
         size_t before = *npool;
-        int k = take_reply(m, S, nfingers, pool, cap, npool, &st, &replica, &records, &secs);
+        int k = pm_shard_reply_decode(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), S,
+                                      nfingers, &head, pool + before, cap - before, NULL)
+                    ? -1
+                    : head.shard;
+        if (k >= 0)
+            *npool += head.n < cap - before ? head.n : cap - before;
         natsMsg_Destroy(m);
+        int st = k >= 0 ? head.status : PM_OK;
+        uint64_t replica = k >= 0 ? head.replica : 0, records = k >= 0 ? head.records_scanned : 0;
+        double secs = k >= 0 ? head.seconds : 0;
         if (k < 0 || !ask[k] || seen[k]) {
             *npool = before; /* malformed, or a later answer of a shard: ignored */
             continue;
@@ -946,40 +1036,6 @@ out:
     return rc;
 }
 
-/* The request: "PMS2", op, subject, search options, the probe fingers. */
-static int build_request(int op, uint64_t subject, const pm_gallery_finger_t *fingers,
-                         int nfingers, const pm_gallery_search_options_t *o, pm_buf_t *req,
-                         pm_error_t *err)
-{
-    int rc = pm_buf_append(req, "PMS2", 4);
-    rc = rc ? rc : pm_buf_append(req, &(uint8_t){(uint8_t)op}, 1);
-    rc = rc ? rc : put_u64(req, subject);
-    rc = rc ? rc : put_u32(req, (uint32_t)o->max_candidates);
-    rc = rc ? rc : put_f64(req, o->threshold);
-    rc = rc ? rc : pm_buf_append(req, &(uint8_t){(uint8_t)(o->first_stage ? 1 : 0)}, 1);
-    rc = rc ? rc : put_f64(req, o->keep_fraction);
-    rc = rc ? rc : put_u32(req, (uint32_t)o->keep_min);
-    rc = rc ? rc : pm_buf_append(req, &(uint8_t){(uint8_t)nfingers}, 1);
-    pm_buf_t t;
-    pm_buf_init(&t, REQ_MAX);
-    for (int i = 0; i < nfingers && !rc; i++) {
-        if (!fingers[i].fp || fingers[i].position < 0 || fingers[i].position > 10) {
-            rc = pm_error_set(err, PM_EINVAL, "shard search: finger %d", i);
-            break;
-        }
-        pm_buf_reset(&t);
-        if ((rc = pm_tmpl_write(PM_TMPL_NATIVE, fingers[i].fp, 1, &t, err)))
-            break;
-        rc = pm_buf_append(req, &(uint8_t){(uint8_t)fingers[i].position}, 1);
-        rc = rc ? rc : put_u32(req, (uint32_t)t.len);
-        rc = rc ? rc : pm_buf_append(req, t.data, t.len);
-    }
-    pm_buf_free(&t);
-    if (rc && !(err && err->code))
-        pm_error_set(err, rc, "shard search: request");
-    return rc;
-}
-
 int pm_shard_identify(pm_shard_client_t *c, const pm_gallery_finger_t *fingers, int nfingers,
                       const pm_gallery_search_options_t *options, int deadline_ms,
                       pm_gallery_candidate_t *out, size_t *out_n, pm_shard_answer_t *answer,
@@ -1006,7 +1062,7 @@ int pm_shard_identify(pm_shard_client_t *c, const pm_gallery_finger_t *fingers, 
                             "give a threshold");
     pm_buf_t req;
     pm_buf_init(&req, REQ_MAX);
-    int rc = build_request(0, 0, fingers, nfingers, &o, &req, err);
+    int rc = pm_shard_request_encode(0, 0, fingers, nfingers, &o, &req, err);
     size_t cap = (size_t)c->shards * (size_t)o.max_candidates, npool = 0;
     pm_gallery_candidate_t *pool = rc ? NULL : calloc(cap, sizeof *pool);
     int *status = rc ? NULL : calloc((size_t)c->shards, sizeof *status);
@@ -1047,7 +1103,7 @@ int pm_shard_verify(pm_shard_client_t *c, uint64_t subject, const pm_gallery_fin
     o.max_candidates = 1;
     pm_buf_t req;
     pm_buf_init(&req, REQ_MAX);
-    int rc = build_request(1, subject, fingers, nfingers, &o, &req, err);
+    int rc = pm_shard_request_encode(1, subject, fingers, nfingers, &o, &req, err);
     int k = pm_shard_of(subject, c->shards);
     uint8_t ask[PM_SHARD_MAX] = {0};
     ask[k] = 1;

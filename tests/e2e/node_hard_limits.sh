@@ -3,14 +3,16 @@
 # probe (image) bytes and image dimensions, finger count, header size, request
 # rate per partner and per officer, connections per address, and slow-loris
 # (a client dribbling its headers is cut by limits.header_timeout_s although
-# it is never idle). After each abuse the node still answers.
+# it is never idle), and a slow body (headers complete, then the body one
+# byte at a time: cut by limits.request_timeout_s). After each abuse the node
+# still answers.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/node_lib.inc"
 
 make_pair
 jq '.limits += {max_json_bytes: 4096, max_probe_bytes: 65536, max_header_bytes: 8192,
-                connections_per_ip: 4, header_timeout_s: 2, timeout_s: 30,
+                connections_per_ip: 4, header_timeout_s: 2, request_timeout_s: 3, timeout_s: 30,
                 partner_rate: 1, partner_burst: 5, officer_rate: 1, officer_burst: 5}
     | .partners[0].push = false' pair/CAN/node.json >c.json && mv c.json pair/CAN/node.json
 PERIMETER_PASSWORD=correct-horse "$bin" officer add --config pair/CAN/node.json alice >/dev/null
@@ -145,10 +147,38 @@ print("slow-loris cut after %.1f s" % cut)
 s = conn(); s.sendall(b"GET /health HTTP/1.1\r\n"); time.sleep(1.0)
 s.sendall(b"Host: 127.0.0.1\r\n\r\n"); s.settimeout(5); line = s.recv(4096).split(b"\r\n")[0]; s.close()
 if b"200" not in line: print("FAIL honest slow client:", line); sys.exit(1)
+# slow body: complete headers, then one body byte every 0.3 s (never idle):
+# cut by request_timeout_s (3 s) although the headers were in time
+body = b'{"username":"nobody","password":"not-the-password"}'
+s = conn(); t0 = time.time()
+s.sendall(b"POST /v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+          b"Content-Length: %d\r\n\r\n" % len(body))
+cut = None
+for i in range(len(body) - 1):
+    if time.time() - t0 > 9: break
+    try:
+        s.sendall(body[i:i + 1])
+        s.settimeout(0.3)
+        try:
+            if s.recv(4096) == b"":
+                cut = time.time() - t0; break
+        except socket.timeout:
+            pass
+    except (OSError, ssl.SSLError):
+        cut = time.time() - t0; break
+if cut is None: print("FAIL slow body still open after %.1f s" % (time.time() - t0)); sys.exit(1)
+if cut < 2.5: print("FAIL slow body cut too early: %.1f s" % cut); sys.exit(1)
+print("slow body cut after %.1f s" % cut)
+# a body that arrives within the limit is answered
+s = conn(); s.sendall(b"POST /v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(body) + body[:10]); time.sleep(1.0)
+s.sendall(body[10:]); s.settimeout(10); line = s.recv(4096).split(b"\r\n")[0]; s.close()
+if b"401" not in line: print("FAIL honest slow body:", line); sys.exit(1)
 print("ok")
 PY
 cat sock.txt
 assert_contains sock.txt '^slow-loris cut after'
+assert_contains sock.txt '^slow body cut after'
 curl -sS -o m.txt --cacert $ca "$base/metrics"
 cut=$(awk '/^perimeter_connections_cut_total/ {print $2}' m.txt)
 [ "${cut:-0}" -ge 1 ] || fail "perimeter_connections_cut_total = ${cut:-none}"

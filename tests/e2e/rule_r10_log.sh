@@ -8,7 +8,8 @@
 # hidden): `audit verify` alone cannot see it, against CAN's copy of USA's
 # checkpoints it names the first entry not proven. A checkpoint signed by
 # another key is refused by CAN, and a node whose log has one altered byte
-# refuses to start, naming the entry.
+# refuses to start, naming the entry. A validly signed but older checkpoint
+# is refused as a rollback.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/node_lib.inc"
@@ -58,6 +59,16 @@ n2=$(jq .checkpoint.count fetch.out)
 [ "$n2" -gt "$n1" ] || fail "fetched checkpoint $n2 not past $n1"
 [ "$(wc -l <pair/CAN/partners/USA-checkpoints.jsonl)" = 2 ] || fail "CAN keeps $(wc -l <pair/CAN/partners/USA-checkpoints.jsonl) checkpoints"
 [ "$(wc -l <pair/USA/audit-checkpoints.jsonl)" = 2 ] || fail "USA keeps its own copies"
+# USA's first checkpoint again (validly signed, older than the one CAN holds):
+# refused as a rollback, logged, nothing kept (issue 18, threat 3b)
+jq -c .checkpoint send.out >old_cp.json
+code=$(curl -sS -o rb.out -w '%{http_code}' --cacert pair/CAN/ca/ca.pem --cert pair/USA/node.pem \
+    --key pair/USA/node.key -H "$agr" -H 'Content-Type: application/json' \
+    --data-binary @old_cp.json "$(url CAN)/v1/partner/checkpoint")
+[ "$code" = 409 ] && [ "$(jq -r .code rb.out)" = checkpoint_rollback ] || fail "rollback: $code $(cat rb.out)"
+assert_contains rb.out "signs $n1 entries, the last one stored signed $n2"
+assert_contains CAN.log 'checkpoint from USA refused: checkpoint rollback'
+[ "$(wc -l <pair/CAN/partners/USA-checkpoints.jsonl)" = 2 ] || fail "a rollback was kept"
 
 # a checkpoint signed by another key is refused
 "$bin" audit keygen other >/dev/null

@@ -8,15 +8,16 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/node_lib.inc"
 start_pair
 make_prints 1
-body=$(probe_body prints/DB1_B/101_2.iso iso19794-2 ASYLUM r13)
+# each query its own transaction id (a reused one is refused as a replay)
+body() { probe_body prints/DB1_B/101_2.iso iso19794-2 ASYLUM "r13-$1"; }
 # a refused query (unlisted purpose) first: it must not count
 pq x biometric "$(probe_body prints/DB1_B/101_2.iso iso19794-2 FISHING r13-x)"
 [ "$code" = 403 ] || fail "FISHING: $code"
 for i in $(seq 1 20); do
-    pq "q$i" biometric "$body"
+    pq "q$i" biometric "$(body "$i")"
     [ "$code" = 200 ] || fail "query $i of 20: $code $(cat q$i.out)"
 done
-pq q21 biometric "$body"
+pq q21 biometric "$(body 21)"
 [ "$code" = 429 ] && [ "$(jq -r .rule q21.out)" = R13 ] || fail "21st: $code $(cat q21.out)"
 assert_contains q21.out 'quota of 20 per 1 days used up'
 # biographic queries have their own quota
@@ -25,7 +26,7 @@ pq g biographic '{"transaction_id":"r13-g","purpose":"ASYLUM","surname":"X","dat
 stop_node USA
 [ "$node_rc" = 0 ] || fail "USA exit $node_rc"
 start_node USA
-pq q22 biometric "$body"
+pq q22 biometric "$(body 22)"
 [ "$code" = 429 ] && [ "$(jq -r .rule q22.out)" = R13 ] || fail "after restart: $code $(cat q22.out)"
 report USA
 [ "$(jq '.refusals_per_rule.R13' report_USA.json)" = 2 ] || fail "report: $(cat report_USA.json)"
