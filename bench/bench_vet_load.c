@@ -4,7 +4,9 @@
  * concurrent connections with the partner's certificate.
  *
  *   bench_vet_load [--fingers N] [--conns C] [--requests R] [--probe-fingers F]
- *                  [--probes P] [--format json|an2k]
+ *                  [--probes P] [--format json|an2k] [--exhaustive]
+ * --exhaustive: the node's searches without the gallery's first stage
+ * (node.json "gallery": {"first_stage": false}); default: first stage on.
  *
  * Gallery: N/10 synthetic subjects x 10 finger positions, impression 0 of
  * the template-level synthetic masters (pm_gallery_synth_*, seed 3), written
@@ -275,6 +277,9 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/USA/node.json", pair);
     if (pm_node_config_load(path, &usa, &e))
         die("config", &e);
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--exhaustive") == 0)
+            usa.gallery_exhaustive = 1;
     usa.port = 0;
     usa.partners[0].push = usa.partners[0].pull = 0;
 
@@ -335,7 +340,8 @@ int main(int argc, char **argv)
                        nprobes, (unsigned)conns, (unsigned)requests, agr, &l1, &n1, &f1);
     double wall = (double)(pm_now_ns() - t0) / 1e9, cpu = cpu_seconds() - c0;
     loadavg(la1, sizeof la1);
-    printf("load average before: %s; after: %s (2 CPUs)\n", la0, la1);
+    printf("load average before: %s; after: %s (2 CPUs); node search: %s\n", la0, la1,
+           usa.gallery_exhaustive ? "exhaustive" : "first stage");
     printf("%lu connections, %zu measured requests, %lu-finger probes (%lu distinct, half "
            "mated), %s, gallery %llu fingers:\n",
            conns, n1, pf, nprobes, an2k ? "ANSI/NIST PMSR" : "JSON ISO 19794-2",
