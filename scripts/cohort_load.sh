@@ -7,6 +7,7 @@
 #
 #   scripts/cohort_load.sh BIN WORKDIR [--applicants N] [--known K] [--bad B]
 #       [--seed S] [--cohort DIR] [--replicate R] [--workers W] [--an2k]
+#       [--match-fpir F]
 #
 # The 25,000-applicant cohort: scripts/cohort_load.sh build/perimeter /tmp/c25k
 #   --applicants 25000 --known 250 --bad 100   (generation alone is ~0.6 CPU s
@@ -16,11 +17,13 @@
 # so the same expected outcome): a way to measure a large cohort's vetting
 # when generating that many distinct synthetic ten-prints takes too long.
 # Replicated runs say so in their output.
+# --match-fpir F adds "match_fpir": F to both agreements (docs/agreement.md:
+# USA's 1:N threshold then accounts for its gallery's size).
 set -euo pipefail
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 work=$2
 shift 2
-applicants=200 known=10 bad=6 seed=2026 cohort= replicate=1 workers=2 an2k=
+applicants=200 known=10 bad=6 seed=2026 cohort= replicate=1 workers=2 an2k= match_fpir=
 while [ $# -gt 0 ]; do
     case $1 in
     --applicants) applicants=$2; shift 2 ;;
@@ -31,6 +34,7 @@ while [ $# -gt 0 ]; do
     --replicate) replicate=$2; shift 2 ;;
     --workers) workers=$2; shift 2 ;;
     --an2k) an2k=--an2k; shift ;;
+    --match-fpir) match_fpir=$2; shift 2 ;;
     *) echo "cohort_load: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -77,7 +81,8 @@ read -r port_can port_usa <<<"$ports"
 # one per applicant within the period, so both sides' copy (the same text,
 # the same hash) is raised to the cohort's size
 for f in pair/CAN/agreement-USA.json pair/USA/agreement-CAN.json; do
-    jq --argjson n "$total" '.quota.biometric_query = ([.quota.biometric_query, $n] | max)' "$f" >"$f.new"
+    jq --argjson n "$total" --arg fpir "$match_fpir" '.quota.biometric_query = ([.quota.biometric_query, $n] | max)
+        | if $fpir == "" then . else .match_fpir = ($fpir | tonumber) end' "$f" >"$f.new"
     mv "$f.new" "$f"
 done
 cmp -s pair/CAN/agreement-USA.json pair/USA/agreement-CAN.json || { echo "cohort_load: agreements differ" >&2; exit 1; }

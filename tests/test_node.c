@@ -92,6 +92,7 @@ static void test_config_loads(void **state)
         fail_msg("%s", e.msg);
     assert_string_equal(cfg.country, "CAN");
     assert_int_equal(cfg.port, 18443);
+    assert_int_equal(cfg.gallery_exhaustive, 0); /* the first stage is on by default */
     assert_int_equal(cfg.npartners, 1);
     const pm_node_partner_t *usa = pm_node_config_partner(&cfg, "USA");
     assert_non_null(usa);
@@ -101,6 +102,27 @@ static void test_config_loads(void **state)
     assert_non_null(strstr(usa->ca_pem, "BEGIN CERTIFICATE"));
     assert_non_null(strstr(cfg.store_path, "/pair/CAN/perimeter.db"));
     assert_null(pm_node_config_partner(&cfg, "MEX"));
+    pm_node_config_free(&cfg);
+}
+
+/* "gallery": {"first_stage": false} alone turns the first stage off and
+ * leaves the gallery in process. */
+static void test_config_first_stage_off(void **state)
+{
+    (void)state;
+    write_text("fs.json",
+               "{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\","
+               "\"port\":1},\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"first_stage\":false}}");
+    char p[4096];
+    path(p, sizeof p, "fs.json");
+    pm_node_config_t cfg;
+    pm_error_t e;
+    pm_error_clear(&e);
+    int rc = pm_node_config_load(p, &cfg, &e);
+    if (rc)
+        fail_msg("%s", e.msg);
+    assert_int_equal(cfg.gallery_exhaustive, 1);
+    assert_int_equal(cfg.gallery_shards, 0);
     pm_node_config_free(&cfg);
 }
 
@@ -180,6 +202,16 @@ static void test_config_refusals(void **state)
          "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"nats\":\"nats://h:1\",\"shards\":2,"
          "\"prefix\":\"a b\"}}",
          "gallery.prefix"},
+        {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
+         "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"first_stage\":1}}",
+         "gallery.first_stage"},
+        {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
+         "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"first_stage\":true,"
+         "\"hedge_ms\":5}}",
+         "need \"nats\""},
+        {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
+         "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"nats\":\"nats://h:1\"}}",
+         "gallery.shards: required"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         write_text("bad.json", cases[i].json);
@@ -507,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_init_refuses_overwrite),
         cmocka_unit_test(test_agreement_refusals),
         cmocka_unit_test(test_config_loads),
+        cmocka_unit_test(test_config_first_stage_off),
         cmocka_unit_test(test_config_refusals),
         cmocka_unit_test(test_peer_check),
         cmocka_unit_test(test_officers_and_sessions),

@@ -66,6 +66,16 @@ static void test_hash_is_canonical(void **st)
     pretty = json_dumps(j, 0);
     assert_int_equal(pm_agreement_parse(pretty, strlen(pretty), &b, &e), PM_OK);
     assert_string_not_equal(agr.hash_hex, b.hash_hex);
+    assert_true(agr.match_fpir == 0.0); /* absent: the plain threshold alone */
+    /* The optional target FPIR is read and changes the hash. */
+    pm_agreement_t f;
+    json_object_set_new(j, "match_fpir", json_real(0.001));
+    char *fp = json_dumps(j, 0);
+    assert_int_equal(pm_agreement_parse(fp, strlen(fp), &f, &e), PM_OK);
+    assert_true(f.match_fpir == 0.001);
+    assert_string_not_equal(b.hash_hex, f.hash_hex);
+    free(fp);
+    json_object_del(j, "match_fpir");
     assert_int_equal(pm_agreement_check_partner(&agr, agr.hash_hex, &e), PM_OK);
     assert_int_equal(pm_agreement_check_partner(&agr, b.hash_hex, &e), PM_EDENIED);
     assert_non_null(strstr(e.msg, agr.hash_hex));
@@ -104,6 +114,9 @@ static void test_bad_agreements_refused(void **st)
     expect_refused("{\"colour\":1}", "$.colour: unknown field");
     expect_refused("{\"match_threshold\":\"high\"}", "$.match_threshold: expected a number");
     expect_refused("{\"match_threshold\":-3}", "$.match_threshold: must be in");
+    expect_refused("{\"match_fpir\":\"low\"}", "$.match_fpir: expected a number");
+    expect_refused("{\"match_fpir\":0}", "$.match_fpir: must be in (0, 1)");
+    expect_refused("{\"match_fpir\":1.5}", "$.match_fpir: must be in (0, 1)");
     expect_refused("{\"allow\":{\"FISHING\":[\"surname\"]}}",
                    "$.allow.FISHING: purpose not in $.purposes");
     expect_refused("{\"allow\":{\"ENTRY_EXIT\":[\"licence_plate\"]}}",

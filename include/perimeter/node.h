@@ -135,6 +135,9 @@ typedef struct pm_node_config {
     unsigned gallery_deadline_ms;        /* "gallery.deadline_ms": per search (default 10000) */
     int gallery_hedge_ms;                /* "gallery.hedge_ms": > 0 fixed, 0 the shard's p95
                                             (default), -1 off */
+    int gallery_exhaustive; /* "gallery.first_stage": false = 1 (every search exhaustive, exact
+                               on every record); default 0: the gallery's first stage
+                               (docs/gallery.md) picks the records compared exactly */
 } pm_node_config_t;
 
 /* Fills limits with the defaults above. */

@@ -60,6 +60,9 @@ typedef struct pm_agreement {
     pm_allow_list_t allow[PM_AGR_MAX_PURPOSES];
     uint32_t biographic_query_purposes; /* bit i = purposes[i] allows a biographic query */
     double match_threshold;             /* established match: score >= threshold (R3) */
+    double match_fpir; /* optional "match_fpir" (0 = absent): the node's 1:N search also asks
+                          for an identification score (false-positive identification rate over
+                          the gallery searched, docs/gallery.md) of at least -10*log10(this) */
     int64_t quota_period_s;             /* R13 */
     uint64_t quota_biometric;           /* per partner per period */
     uint64_t quota_biographic;

@@ -289,14 +289,20 @@ static int partner_query(pm__req_t *rq, pm_store_t *st, bio_query_t *q, bio_answ
                        ph};
     if (pm__audit_or_fail(rq, &qev))
         goto destroyed;
-    /* 1:N: the best subject scoring at least the agreement's threshold;
-     * weaker candidates are not the person and are never looked at */
+    /* 1:N: the best subject scoring at least the agreement's threshold and,
+     * when it states match_fpir, at least the score whose false-positive
+     * identification rate over the records searched is match_fpir (the
+     * gallery's size counts); weaker candidates are not the person and are
+     * never looked at. R3 (pm_policy_disclosure) still asks for the plain
+     * match_threshold. */
     pm_gallery_finger_t fingers[PM__PROBE_MAX];
     int nf = to_fingers(p, fingers);
     pm_gallery_search_options_t so;
     memset(&so, 0, sizeof so);
     so.max_candidates = 1;
     so.threshold = a->match_threshold;
+    so.target_fpir = a->match_fpir;
+    so.first_stage = !node->cfg->gallery_exhaustive;
     pm_gallery_candidate_t cand;
     size_t nc = 0;
     pm_shard_answer_t sa;
@@ -736,6 +742,7 @@ void pm__h_gallery_identify(pm__req_t *rq, pm_store_t *st)
     so.threshold = json_object_get(o, "threshold")
                        ? json_number_value(json_object_get(o, "threshold"))
                        : 0.0;
+    so.first_stage = !rq->node->cfg->gallery_exhaustive;
     c = calloc((size_t)k, sizeof *c);
     size_t nc = 0;
     pm_shard_answer_t sa;

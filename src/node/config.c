@@ -141,17 +141,30 @@ static int load_limits(const json_t *o, pm_node_limits_t *l, pm_error_t *err)
     return PM_OK;
 }
 
-/* "gallery": the gallery sharded over NATS instead of the in-process one. */
+/* "gallery": the search's first stage on or off, and the gallery sharded over
+ * NATS instead of the in-process one ("nats" and "shards" together). */
 static int load_gallery(const json_t *o, pm_node_config_t *cfg, pm_error_t *err)
 {
     static const pm__jfield_t f[] = {
-        {"nats", JSON_STRING, 1, PM_NODE_URL_MAX - 1}, {"shards", JSON_INTEGER, 1, 0},
+        {"nats", JSON_STRING, 0, PM_NODE_URL_MAX - 1}, {"shards", JSON_INTEGER, 0, 0},
         {"prefix", JSON_STRING, 0, 100},               {"deadline_ms", JSON_INTEGER, 0, 0},
-        {"hedge_ms", JSON_INTEGER, 0, 0},
+        {"hedge_ms", JSON_INTEGER, 0, 0},              {"first_stage", JSON_TRUE, 0, 0},
     };
     int rc = pm__json_check(o, "gallery", f, sizeof f / sizeof f[0], NULL, 0, err);
     if (rc)
         return rc;
+    const json_t *fs = json_object_get(o, "first_stage");
+    cfg->gallery_exhaustive = fs && json_is_false(fs);
+    int has_nats = json_object_get(o, "nats") != NULL;
+    if (has_nats != (json_object_get(o, "shards") != NULL))
+        return pm_error_set(err, PM_EVALIDATION,
+                            has_nats ? "gallery.shards: required with \"nats\""
+                                     : "gallery.nats: required with \"shards\"");
+    if (!has_nats)
+        return json_object_size(o) == (fs ? 1u : 0u)
+                   ? PM_OK
+                   : pm_error_set(err, PM_EVALIDATION,
+                                  "gallery: prefix, deadline_ms and hedge_ms need \"nats\"");
     const char *url = pm__json_str(o, "nats");
     if (strncmp(url, "nats://", 7) != 0 && strncmp(url, "tls://", 6) != 0)
         return pm_error_set(err, PM_EVALIDATION, "gallery.nats: must start with nats:// or tls://");

@@ -131,6 +131,7 @@ static int parse_root(json_t *root, pm_agreement_t *a, pm_error_t *err)
                                        "allow",
                                        "biographic_query_purposes",
                                        "match_threshold",
+                                       "match_fpir",
                                        "quota",
                                        "retention_days",
                                        "onward_transfer_consent",
@@ -225,6 +226,12 @@ static int parse_root(json_t *root, pm_agreement_t *a, pm_error_t *err)
     a->match_threshold = json_number_value(v);
     if (!(a->match_threshold > 0.0) || !isfinite(a->match_threshold) || a->match_threshold > 200.0)
         return BAD("$.match_threshold: must be in (0, 200] (score = -10*log10(FMR))");
+    if ((v = json_object_get(root, "match_fpir"))) {
+        if (!json_is_number(v)) return BAD("$.match_fpir: expected a number");
+        a->match_fpir = json_number_value(v);
+        if (!(a->match_fpir > 0.0 && a->match_fpir < 1.0))
+            return BAD("$.match_fpir: must be in (0, 1) (false positives per search)");
+    }
 
     static const char *const qkeys[] = {"period_days", "biometric_query", "biographic_query"};
     if (!(v = need(root, "quota", err))) return PM_EFORMAT;
