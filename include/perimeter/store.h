@@ -272,6 +272,11 @@ void pm_stmt_finish(pm_stmt_t *q);
 /* Runs sql without parameters (may hold several statements; no rows are
  * returned), e.g. a DDL or a DELETE. Same error mapping as above. */
 int pm_store_exec(pm_store_t *st, const char *sql, pm_error_t *err);
+/* A read-only transaction giving one consistent view of several queries
+ * (SQLite: the same BEGIN IMMEDIATE as pm_store_begin; PostgreSQL: BEGIN
+ * ISOLATION LEVEL REPEATABLE READ READ ONLY). End it with pm_store_rollback
+ * or pm_store_commit. */
+int pm_store_begin_read(pm_store_t *st, pm_error_t *err);
 /* Convenience: runs sql (one int64 parameter bound to each `?` in args,
  * nargs of them) and puts column 0 of its first row into *out.
  * PM_ENOTFOUND when there is no row (then *out is unchanged). */

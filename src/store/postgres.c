@@ -143,20 +143,30 @@ static int stmt_end(pg_store_t *s, int rc, pm_error_t *err)
     return rc;
 }
 
-static int pg_begin(pm_store_t *st, pm_error_t *err)
+static int begin_as(pm_store_t *st, const char *sql, pm_error_t *err)
 {
     pg_store_t *s = P(st);
     if (s->in_tx)
         return pm_error_set(err, PM_ESTATE, "begin: a transaction is already open");
     if (s->iter_tx)
         return pm_error_set(err, PM_ESTATE, "begin: close the open iterators first");
-    int rc = run(s, "BEGIN", err, "begin");
+    int rc = run(s, sql, err, "begin");
     if (!rc) {
         s->in_tx = 1;
         s->aborted = 0;
         s->writer = 0;
     }
     return rc;
+}
+
+static int pg_begin(pm_store_t *st, pm_error_t *err)
+{
+    return begin_as(st, "BEGIN", err);
+}
+
+static int pg_begin_read(pm_store_t *st, pm_error_t *err)
+{
+    return begin_as(st, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
 }
 
 static int pg_commit(pm_store_t *st, pm_error_t *err)
@@ -1296,6 +1306,7 @@ static const pm__store_ops_t postgres_ops = {
     .q_blob = pg_q_blob,
     .q_changes = pg_q_changes,
     .exec = pg_exec,
+    .begin_read = pg_begin_read,
 };
 
 int pm__postgres_open(const char *target, const pm_store_options_t *options, pm_store_t **out,

@@ -166,3 +166,8 @@ int pm_store_query_int64(pm_store_t *st, const char *sql, const int64_t *args, i
     pm_stmt_finish(q);
     return rc;
 }
+
+int pm_store_begin_read(pm_store_t *st, pm_error_t *err)
+{
+    return st->ops->begin_read ? st->ops->begin_read(st, err) : st->ops->begin(st, err);
+}

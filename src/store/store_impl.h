@@ -46,6 +46,7 @@ typedef struct pm__store_ops {
     const void *(*q_blob)(void *q, int col, size_t *n);
     int64_t (*q_changes)(void *q);
     int (*exec)(pm_store_t *st, const char *sql, pm_error_t *err);
+    int (*begin_read)(pm_store_t *st, pm_error_t *err);
 } pm__store_ops_t;
 
 /* Kinds of q_bind. */
