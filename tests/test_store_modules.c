@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "node/node_impl.h"
 #include "perimeter/gallery.h"
 #include "perimeter/node.h"
 #include "perimeter/store.h"
@@ -122,6 +123,37 @@ static void test_officers(void **state)
     pm_store_close(st);
 }
 
+/* The node's feed push state (feed_push) on both backends. */
+static void test_feed_state(void **state)
+{
+    const target_t *t = *state;
+    char path[4400];
+    fresh_db(t, "node_feed", path, sizeof path);
+    pm_store_t *st = NULL;
+    pm_error_t e;
+    assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
+    assert_int_equal(pm__node_migrate(st, &e), PM_OK);
+    pm__feed_state_t fs;
+    assert_int_equal(pm__feed_state_get(st, "USA", &fs, &e), PM_OK);
+    assert_int_equal(fs.push_acked, 0);
+    assert_int_equal(pm__feed_note_error(st, "USA", "connection refused", &e), PM_OK);
+    assert_int_equal(pm__feed_note_error(st, "USA", "timed out", &e), PM_OK);
+    assert_int_equal(pm__feed_state_get(st, "USA", &fs, &e), PM_OK);
+    assert_int_equal(fs.failures, 2);
+    assert_string_equal(fs.last_error, "timed out");
+    assert_int_equal(fs.last_ok_at, 0);
+    assert_int_equal(pm__feed_set_acked(st, "USA", 40, &e), PM_OK);
+    assert_int_equal(pm__feed_set_acked(st, "USA", 25, &e), PM_OK); /* never lowered */
+    assert_int_equal(pm__feed_state_get(st, "USA", &fs, &e), PM_OK);
+    assert_int_equal(fs.push_acked, 40);
+    assert_int_equal(fs.failures, 0);
+    assert_string_equal(fs.last_error, "");
+    assert_true(fs.last_ok_at > 0);
+    /* the CHECK on the partner code is the caller's input: PM_EVALIDATION */
+    assert_int_equal(pm__feed_set_acked(st, "TOOLONG", 1, &e), PM_EVALIDATION);
+    pm_store_close(st);
+}
+
 static int odd(uint64_t subject, void *ctx)
 {
     (void)ctx;
@@ -189,6 +221,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         BOTH(test_officers, "officers"),
+        BOTH(test_feed_state, "feed_state"),
         BOTH(test_gallery_store, "gallery_store"),
     };
     return PM_RUN_TESTS("store_modules", tests, setup, teardown);

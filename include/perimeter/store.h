@@ -231,7 +231,8 @@ int pm_store_update_crossing(pm_store_t *st, const pm_crossing_t *c, int64_t *ou
  * handle); pm_stmt_prepare of a cached text is a lookup. A statement
  * belongs to its store handle and its thread.
  *
- * Errors: PM_EEXISTS for a unique (or primary key) violation, PM_EBUSY for a
+ * Errors: PM_EEXISTS for a unique (or primary key) violation,
+ * PM_EVALIDATION for another constraint (CHECK, NOT NULL, foreign key), PM_EBUSY for a
  * lock not obtained within busy_ms (SQLite busy/locked, PostgreSQL
  * lock_timeout, serialization failure, deadlock), PM_EDB otherwise, each with
  * the backend's message. Inside pm_store_begin..commit a failing statement

@@ -1018,6 +1018,10 @@ static int q_fail(pg_store_t *s, const PGresult *res, pm_error_t *err, const cha
         if (err)
             err->code = PM_EEXISTS;
         rc = PM_EEXISTS;
+    } else if (state && !strncmp(state, "23", 2)) { /* CHECK, NOT NULL, foreign key */
+        if (err)
+            err->code = PM_EVALIDATION;
+        rc = PM_EVALIDATION;
     }
     return rc;
 }

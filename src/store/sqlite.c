@@ -993,7 +993,8 @@ static int q_error(sqlite3 *db, pm_error_t *err, const char *sql)
     int code = sqlite3_errcode(db);
     int pm = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? PM_EBUSY
              : (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY) ? PM_EEXISTS
-                                                                                          : PM_EDB;
+             : code == SQLITE_CONSTRAINT ? PM_EVALIDATION
+                                         : PM_EDB;
     return pm_error_set(err, pm, "%.60s: %s", sql, sqlite3_errmsg(db));
 }
 
