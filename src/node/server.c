@@ -619,8 +619,8 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
     if (pm_store_is_postgres(cfg->store_path)) {
         rc = pm_error_set(err, PM_EUNSUPPORTED,
                           "perimeter serve: a PostgreSQL store is not supported yet: the node "
-                          "uses tables of modules still SQLite-only (node feed/biometric/preclear, "
-                          "gallery, jobs, link, vet, console); use a SQLite store");
+                          "uses tables of modules still SQLite-only (jobs: received, review, "
+                          "correction, purge; link: travellers, review queue); use a SQLite store");
         goto fail;
     }
     /* the store: schema up to date before anything serves */
