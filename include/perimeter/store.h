@@ -284,8 +284,8 @@ int pm_store_begin_read(pm_store_t *st, pm_error_t *err);
 int pm_store_query_int64(pm_store_t *st, const char *sql, const int64_t *args, int nargs,
                          int64_t *out, pm_error_t *err);
 
-/* For modules whose own tables are SQLite-only for now (gallery, link,
- * node): the underlying `sqlite3 *` (as void *), or NULL on PostgreSQL, where
+/* For modules whose own tables are SQLite-only for now (jobs, link; the
+ * others use the query API above): the underlying `sqlite3 *` (as void *), or NULL on PostgreSQL, where
  * those modules refuse with PM_EUNSUPPORTED. The store keeps
  * ownership; do not close it, and do not use it inside another thread. */
 void *pm_store_sqlite_handle(pm_store_t *st);
