@@ -95,7 +95,8 @@ assert_contains err 'exists'
 rc=0; timeout 20 "$bin" serve --config pair/CAN/node.json >out 2>err || rc=$?
 [ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "serve on PostgreSQL did not refuse (rc $rc)"
 assert_contains err 'SQLite-only' "serve's refusal"
-assert_contains err 'gallery' "serve's refusal names the modules"
+assert_contains err 'jobs' "serve's refusal names the modules"
+assert_contains err 'link' "serve's refusal names the modules"
 # a database that does not exist
 rc=0; "$bin" crossings stats --db "${PG_URI%/*}/nope" >out 2>err || rc=$?
 [ "$rc" != 0 ] || fail "stats on a missing database succeeded"
