@@ -215,8 +215,77 @@ int pm_store_delete_crossings(pm_store_t *st, const int64_t *ids, size_t n, uint
 int pm_store_update_crossing(pm_store_t *st, const pm_crossing_t *c, int64_t *out_store_id,
                              pm_error_t *err);
 
-/* For modules whose own tables are SQLite-only for now (gallery, link,
- * node): the underlying `sqlite3 *` (as void *), or NULL on PostgreSQL, where
+/* --- Backend-neutral queries, for modules that keep their own tables ---
+ *
+ * Public (here, not in an internal header) because every module with tables
+ * in the store (gallery, link, jobs, node, vet, console) is a separate
+ * module that may only use another module's public API; it replaces
+ * pm_store_sqlite_handle for them.
+ *
+ * SQL is written once with `?` placeholders (numbered 1, 2, ... left to
+ * right) in plain SQL both backends accept; on PostgreSQL they become
+ * $1..$n (outside quotes and comments). A placeholder whose type PostgreSQL
+ * cannot infer needs a CAST(? AS BIGINT) / CAST(? AS TEXT). New ids come
+ * back with `RETURNING id` (SQLite >= 3.35 and PostgreSQL). Statements are
+ * prepared once per handle and cached by their SQL text (up to 64 per
+ * handle); pm_stmt_prepare of a cached text is a lookup. A statement
+ * belongs to its store handle and its thread.
+ *
+ * Errors: PM_EEXISTS for a unique (or primary key) violation,
+ * PM_EVALIDATION for another constraint (CHECK, NOT NULL, foreign key), PM_EBUSY for a
+ * lock not obtained within busy_ms (SQLite busy/locked, PostgreSQL
+ * lock_timeout, serialization failure, deadlock), PM_EDB otherwise, each with
+ * the backend's message. Inside pm_store_begin..commit a failing statement
+ * is undone alone and the transaction goes on, on both backends (PostgreSQL:
+ * a savepoint around each statement that is not a SELECT).
+ * PostgreSQL reads a statement's whole answer at its first step: keep
+ * queries that may return very many rows for the store's iterators or page
+ * them with LIMIT. */
+typedef struct pm_stmt pm_stmt_t;
+
+/* Prepares (or finds in the handle's cache) sql; *out is ready to bind. */
+int pm_stmt_prepare(pm_store_t *st, const char *sql, pm_stmt_t **out, pm_error_t *err);
+/* Binds parameter i (1-based). Text and blobs are copied. A NULL text binds
+ * SQL NULL. Returns PM_ERANGE for an index past the statement's count. */
+int pm_stmt_bind_int64(pm_stmt_t *q, int i, int64_t v);
+int pm_stmt_bind_text(pm_stmt_t *q, int i, const char *v);
+int pm_stmt_bind_blob(pm_stmt_t *q, int i, const void *p, size_t n);
+int pm_stmt_bind_null(pm_stmt_t *q, int i);
+/* Runs the statement / moves to its next row: 1 = a row is available,
+ * 0 = done, negative = error (err set; the statement is then reset). */
+int pm_stmt_step(pm_stmt_t *q, pm_error_t *err);
+/* Columns of the current row (0-based). text: NUL-terminated UTF-8, NULL for
+ * SQL NULL; blob: *n bytes (NULL with *n = 0 for SQL NULL or empty). The
+ * pointers are valid until the next step, reset or finish. */
+int pm_stmt_column_count(pm_stmt_t *q);
+int pm_stmt_is_null(pm_stmt_t *q, int col);
+int64_t pm_stmt_int64(pm_stmt_t *q, int col);
+const char *pm_stmt_text(pm_stmt_t *q, int col);
+const void *pm_stmt_blob(pm_stmt_t *q, int col, size_t *n);
+/* Rows changed by the last completed INSERT/UPDATE/DELETE of q. */
+int64_t pm_stmt_changes(pm_stmt_t *q);
+/* Makes q ready to run again; bindings are kept. */
+void pm_stmt_reset(pm_stmt_t *q);
+/* Done with q: reset, bindings cleared, back to the handle's cache (or
+ * freed). NULL is a no-op. */
+void pm_stmt_finish(pm_stmt_t *q);
+
+/* Runs sql without parameters (may hold several statements; no rows are
+ * returned), e.g. a DDL or a DELETE. Same error mapping as above. */
+int pm_store_exec(pm_store_t *st, const char *sql, pm_error_t *err);
+/* A read-only transaction giving one consistent view of several queries
+ * (SQLite: the same BEGIN IMMEDIATE as pm_store_begin; PostgreSQL: BEGIN
+ * ISOLATION LEVEL REPEATABLE READ READ ONLY). End it with pm_store_rollback
+ * or pm_store_commit. */
+int pm_store_begin_read(pm_store_t *st, pm_error_t *err);
+/* Convenience: runs sql (one int64 parameter bound to each `?` in args,
+ * nargs of them) and puts column 0 of its first row into *out.
+ * PM_ENOTFOUND when there is no row (then *out is unchanged). */
+int pm_store_query_int64(pm_store_t *st, const char *sql, const int64_t *args, int nargs,
+                         int64_t *out, pm_error_t *err);
+
+/* For modules whose own tables are SQLite-only for now (jobs, link; the
+ * others use the query API above): the underlying `sqlite3 *` (as void *), or NULL on PostgreSQL, where
  * those modules refuse with PM_EUNSUPPORTED. The store keeps
  * ownership; do not close it, and do not use it inside another thread. */
 void *pm_store_sqlite_handle(pm_store_t *st);

@@ -90,10 +90,15 @@ typedef struct gopts {
     int json;
 } gopts_t;
 
+/* The snapshot file: --snapshot, else beside a SQLite store; a PostgreSQL
+ * store has no folder of its own, so without --snapshot there is none (""):
+ * the gallery is read from the store each time. */
 static void snapshot_path(const gopts_t *o, char *out, size_t cap)
 {
     if (o->snapshot)
         snprintf(out, cap, "%s", o->snapshot);
+    else if (pm_store_is_postgres(pm__cli_db_path(o->db)))
+        snprintf(out, cap, "%s", "");
     else
         snprintf(out, cap, "%s.gallery", pm__cli_db_path(o->db));
 }
@@ -131,7 +136,8 @@ static int open_gallery(const gopts_t *o, pm_store_t *st, pm_gallery_t **out, ch
     char snap[PATH_MAX];
     snapshot_path(o, snap, sizeof snap);
     uint64_t t0 = pm_now_ns();
-    int rc = pm_gallery_load(*out, snap, &sgen, &err);
+    int rc = snap[0] ? pm_gallery_load(*out, snap, &sgen, &err)
+                     : pm_error_set(&err, PM_ENOTFOUND, "none for a PostgreSQL store without --snapshot");
     if (!rc && sgen == gen) {
         snprintf(how, howcap, "snapshot %s loaded in %.3f s", snap, (double)(pm_now_ns() - t0) / 1e9);
         return 0;
@@ -149,7 +155,7 @@ static int open_gallery(const gopts_t *o, pm_store_t *st, pm_gallery_t **out, ch
         return -1;
     }
     double secs = (double)(pm_now_ns() - t0) / 1e9;
-    if (pm_gallery_save(*out, snap, gen, &err))
+    if (snap[0] && pm_gallery_save(*out, snap, gen, &err))
         fprintf(stderr, "perimeter: warning: snapshot not written: %s\n", pm_error_text(&err));
     snprintf(how, howcap, "rebuilt from the store in %.3f s (snapshot %s)", secs, reason);
     return 0;
@@ -345,7 +351,8 @@ int pm_cmd_enroll(int argc, char **argv)
     pm_gallery_t *g = NULL;
     pm_gallery_options_t go = {.threads = 1};
     uint64_t sgen = 0;
-    int ok = !pm_gallery_new(&go, &g, &err) && !pm_gallery_load(g, snap, &sgen, &err) && sgen == gen0;
+    int ok = snap[0] && !pm_gallery_new(&go, &g, &err) && !pm_gallery_load(g, snap, &sgen, &err) &&
+             sgen == gen0;
     for (size_t i = 0; ok && i < n; i++)
         ok = !pm__cli_load_fingerprint(items[i].path, fp, NULL, &err) &&
              !pm_gallery_insert(g, items[i].subject, items[i].encounter, items[i].position, fp, &err);
@@ -641,7 +648,7 @@ static int gallery_cmd(int argc, char **argv, int rebuild)
         snapshot_path(&o, snap, sizeof snap);
         uint64_t t0 = pm_now_ns();
         if (pm_gallery_new(&go, &g, &err) || pm_gallery_store_load(st, g, &gen, &err) ||
-            pm_gallery_save(g, snap, gen, &err)) {
+            (snap[0] && pm_gallery_save(g, snap, gen, &err))) {
             fprintf(stderr, "perimeter: gallery rebuild: %s\n", pm_error_text(&err));
             pm_gallery_free(g);
             pm_store_close(st);

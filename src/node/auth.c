@@ -2,7 +2,6 @@
  * session tokens (random, only their BLAKE2b hash kept, in memory). */
 #include <pthread.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +25,19 @@ static const pm_migration_t node_steps[] = {
      "  last_error TEXT NOT NULL DEFAULT '',\n"
      "  last_ok_at INTEGER NOT NULL DEFAULT 0\n"
      ") STRICT;\n",
-     NULL},
+     "CREATE TABLE officer (\n"
+     "  name text PRIMARY KEY,\n"
+     "  pwhash text NOT NULL,\n"
+     "  role text NOT NULL CHECK (role IN ('officer', 'supervisor', 'admin')),\n"
+     "  created_at bigint NOT NULL\n"
+     ");\n"
+     "CREATE TABLE feed_push (\n"
+     "  partner text PRIMARY KEY CHECK (length(partner) = 3),\n"
+     "  acked bigint NOT NULL DEFAULT 0,\n"
+     "  failures bigint NOT NULL DEFAULT 0,\n"
+     "  last_error text NOT NULL DEFAULT '',\n"
+     "  last_ok_at bigint NOT NULL DEFAULT 0\n"
+     ");\n"},
     {2, "what the node knows of each enrolled subject (R2 class, R3 prior decisions, R4 fields)",
      "CREATE TABLE gallery_subject (\n"
      "  subject INTEGER PRIMARY KEY,\n"
@@ -44,7 +55,22 @@ static const pm_migration_t node_steps[] = {
      "  decisions TEXT NOT NULL DEFAULT '',\n"
      "  encounters INTEGER NOT NULL DEFAULT 0\n"
      ") STRICT;\n",
-     NULL},
+     "CREATE TABLE gallery_subject (\n"
+     "  subject bigint PRIMARY KEY,\n"
+     "  surname text NOT NULL DEFAULT '',\n"
+     "  given_names text NOT NULL DEFAULT '',\n"
+     "  date_of_birth text NOT NULL DEFAULT '',\n"
+     "  citizenship text NOT NULL DEFAULT '',\n"
+     "  sex text NOT NULL DEFAULT '',\n"
+     "  status text NOT NULL DEFAULT 'foreign_national' CHECK (status IN ('foreign_national',\n"
+     "    'citizen', 'permanent_resident', 'asylum_claimant')),\n"
+     "  persecution_by text NOT NULL DEFAULT '',\n"
+     "  prior_adverse bigint NOT NULL DEFAULT 0,\n"
+     "  refused bigint NOT NULL DEFAULT 0,\n"
+     "  removed bigint NOT NULL DEFAULT 0,\n"
+     "  decisions text NOT NULL DEFAULT '',\n"
+     "  encounters bigint NOT NULL DEFAULT 0\n"
+     ");\n"},
     {3, "the web console's roles (vetting officer, adjudicator, analyst, auditor)",
      "CREATE TABLE officer_v3 (\n"
      "  name TEXT PRIMARY KEY,\n"
@@ -57,17 +83,22 @@ static const pm_migration_t node_steps[] = {
      "  SELECT name, pwhash, role, created_at FROM officer;\n"
      "DROP TABLE officer;\n"
      "ALTER TABLE officer_v3 RENAME TO officer;\n",
-     NULL},
+     /* PostgreSQL changes the CHECK in place (the same rows, the same rule) */
+     "ALTER TABLE officer DROP CONSTRAINT officer_role_check;\n"
+     "ALTER TABLE officer ADD CONSTRAINT officer_role_check CHECK (role IN ('officer',\n"
+     "  'supervisor', 'admin', 'vetting_officer', 'adjudicator', 'analyst', 'auditor'));\n"},
 };
 static const pm_migration_set_t node_schema = {"node", node_steps,
                                                sizeof node_steps / sizeof node_steps[0]};
 
 int pm__node_migrate(pm_store_t *st, pm_error_t *err)
 {
-    if (!pm_store_sqlite_handle(st))
-        return pm_error_set(err, PM_EUNSUPPORTED, "the node's tables need the SQLite store");
     int rc = pm_store_migrate(st, &node_schema, err);
-    return rc ? rc : pm__replay_migrate(st, err);
+    if (rc)
+        return rc;
+    /* the replay table is still SQLite-only (src/node/replay.c); a
+     * PostgreSQL store is refused by the server before it gets here */
+    return pm_store_sqlite_handle(st) ? pm__replay_migrate(st, err) : PM_OK;
 }
 
 static const char *const role_names[PM_ROLE_COUNT] = {
@@ -116,25 +147,28 @@ int pm_officer_add(pm_store_t *st, const char *name, const char *password, pm_of
                               crypto_pwhash_MEMLIMIT_INTERACTIVE,
                               crypto_pwhash_ALG_ARGON2ID13) != 0)
         return pm_error_set(err, PM_ENOMEM, "Argon2id: out of memory");
-    sqlite3 *db = pm_store_sqlite_handle(st);
-    sqlite3_stmt *q = NULL;
+    pm_stmt_t *q = NULL;
     const char *sql = replace ? "INSERT INTO officer (name, pwhash, role, created_at) VALUES "
-                                "(?1, ?2, ?3, ?4) ON CONFLICT (name) DO UPDATE SET "
+                                "(?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
                                 "pwhash = excluded.pwhash, role = excluded.role"
                               : "INSERT INTO officer (name, pwhash, role, created_at) VALUES "
-                                "(?1, ?2, ?3, ?4)";
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-        return pm_error_set(err, PM_EDB, "officer: %s", sqlite3_errmsg(db));
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, pm_officer_role_name(role), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 4, (sqlite3_int64)time(NULL));
-    int s = sqlite3_step(q);
-    sqlite3_finalize(q);
-    if (s == SQLITE_CONSTRAINT)
+                                "(?, ?, ?, ?)";
+    if ((rc = pm_stmt_prepare(st, sql, &q, err))) {
+        pm_error_prefix(err, "officer");
+        return rc;
+    }
+    pm_stmt_bind_text(q, 1, name);
+    pm_stmt_bind_text(q, 2, hash);
+    pm_stmt_bind_text(q, 3, pm_officer_role_name(role));
+    pm_stmt_bind_int64(q, 4, (int64_t)time(NULL));
+    rc = pm_stmt_step(q, err);
+    pm_stmt_finish(q);
+    if (rc == PM_EEXISTS)
         return pm_error_set(err, PM_EEXISTS, "officer '%s' exists (use replace)", name);
-    if (s != SQLITE_DONE)
-        return pm_error_set(err, PM_EDB, "officer: %s", sqlite3_errmsg(db));
+    if (rc < 0) {
+        pm_error_prefix(err, "officer");
+        return rc;
+    }
     return PM_OK;
 }
 
@@ -142,9 +176,6 @@ int pm_officer_check(pm_store_t *st, const char *name, const char *password,
                      pm_officer_role_t *out_role, pm_error_t *err)
 {
     *out_role = PM_ROLE_NONE;
-    sqlite3 *db = pm_store_sqlite_handle(st);
-    if (!db)
-        return pm_error_set(err, PM_EUNSUPPORTED, "the node's tables need the SQLite store");
     if (sodium_init() < 0)
         return pm_error_set(err, PM_EINTERNAL, "libsodium cannot initialise");
     size_t plen = password ? strlen(password) : 0;
@@ -152,20 +183,25 @@ int pm_officer_check(pm_store_t *st, const char *name, const char *password,
     char role[16] = "";
     int found = 0;
     if (name_ok(name) && plen <= 1024) {
-        sqlite3_stmt *q = NULL;
-        if (sqlite3_prepare_v2(db, "SELECT pwhash, role FROM officer WHERE name = ?1", -1, &q,
-                               NULL) != SQLITE_OK)
-            return pm_error_set(err, PM_EDB, "officer: %s", sqlite3_errmsg(db));
-        sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-        int s = sqlite3_step(q);
-        if (s == SQLITE_ROW) {
-            snprintf(hash, sizeof hash, "%s", (const char *)sqlite3_column_text(q, 0));
-            snprintf(role, sizeof role, "%s", (const char *)sqlite3_column_text(q, 1));
+        pm_stmt_t *q = NULL;
+        int rc = pm_stmt_prepare(st, "SELECT pwhash, role FROM officer WHERE name = ?", &q, err);
+        if (rc) {
+            pm_error_prefix(err, "officer");
+            return rc;
+        }
+        pm_stmt_bind_text(q, 1, name);
+        rc = pm_stmt_step(q, err);
+        if (rc == 1) {
+            const char *h = pm_stmt_text(q, 0), *r = pm_stmt_text(q, 1);
+            snprintf(hash, sizeof hash, "%s", h ? h : "");
+            snprintf(role, sizeof role, "%s", r ? r : "");
             found = 1;
         }
-        sqlite3_finalize(q);
-        if (s != SQLITE_ROW && s != SQLITE_DONE)
-            return pm_error_set(err, PM_EDB, "officer: %s", sqlite3_errmsg(db));
+        pm_stmt_finish(q);
+        if (rc < 0) {
+            pm_error_prefix(err, "officer");
+            return rc;
+        }
     }
     /* Same message for an unknown name and a wrong password. */
     if (!found || crypto_pwhash_str_verify(hash, password ? password : "", plen) != 0)

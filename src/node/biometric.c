@@ -6,7 +6,6 @@
  * shard.h, docs/scale.md). */
 #include <inttypes.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,18 +155,20 @@ typedef struct subject_row {
 static int subject_get(pm_store_t *st, uint64_t id, subject_row_t *r, pm_error_t *err)
 {
     memset(r, 0, sizeof *r);
-    sqlite3 *db = pm_store_sqlite_handle(st);
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT surname, given_names, date_of_birth, citizenship, sex, status, "
-                           "persecution_by, decisions, prior_adverse, refused, removed, encounters "
-                           "FROM gallery_subject WHERE subject = ?1",
-                           -1, &q, NULL) != SQLITE_OK)
-        return pm_error_set(err, PM_EDB, "subject: %s", sqlite3_errmsg(db));
-    sqlite3_bind_int64(q, 1, (sqlite3_int64)id);
-    int s = sqlite3_step(q), rc = PM_OK;
-    if (s == SQLITE_ROW) {
-#define COL(i, dst) snprintf(dst, sizeof dst, "%s", (const char *)sqlite3_column_text(q, i))
+    pm_stmt_t *q = NULL;
+    int rc = pm_stmt_prepare(st,
+                             "SELECT surname, given_names, date_of_birth, citizenship, sex, status, "
+                             "persecution_by, decisions, prior_adverse, refused, removed, encounters "
+                             "FROM gallery_subject WHERE subject = ?",
+                             &q, err);
+    if (rc) {
+        pm_error_prefix(err, "subject");
+        return rc;
+    }
+    pm_stmt_bind_int64(q, 1, (int64_t)id);
+    int s = pm_stmt_step(q, err);
+    if (s == 1) {
+#define COL(i, dst) snprintf(dst, sizeof dst, "%s", pm_stmt_text(q, i) ? pm_stmt_text(q, i) : "")
         COL(0, r->surname);
         COL(1, r->given_names);
         COL(2, r->dob);
@@ -177,16 +178,17 @@ static int subject_get(pm_store_t *st, uint64_t id, subject_row_t *r, pm_error_t
         COL(6, r->persecution_by);
         COL(7, r->decisions);
 #undef COL
-        r->prior_adverse = sqlite3_column_int(q, 8);
-        r->refused = sqlite3_column_int(q, 9);
-        r->removed = sqlite3_column_int(q, 10);
-        r->encounters = sqlite3_column_int64(q, 11);
-    } else if (s == SQLITE_DONE) {
+        r->prior_adverse = (int)pm_stmt_int64(q, 8);
+        r->refused = (int)pm_stmt_int64(q, 9);
+        r->removed = (int)pm_stmt_int64(q, 10);
+        r->encounters = pm_stmt_int64(q, 11);
+    } else if (s == 0) {
         rc = pm_error_set(err, PM_ENOTFOUND, "subject %" PRIu64 " has no record", id);
     } else {
-        rc = pm_error_set(err, PM_EDB, "subject: %s", sqlite3_errmsg(db));
+        rc = s;
+        pm_error_prefix(err, "subject");
     }
-    sqlite3_finalize(q);
+    pm_stmt_finish(q);
     return rc;
 }
 
@@ -567,37 +569,47 @@ out:
 
 static int subject_put(pm_store_t *st, uint64_t id, const json_t *person, pm_error_t *err)
 {
-    sqlite3 *db = pm_store_sqlite_handle(st);
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(
-            db,
-            "INSERT INTO gallery_subject (subject, surname, given_names, date_of_birth, "
-            "citizenship, sex, status, persecution_by, prior_adverse, refused, removed, "
-            "decisions, encounters) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1) "
-            "ON CONFLICT (subject) DO UPDATE SET surname = ?2, given_names = ?3, "
-            "date_of_birth = ?4, citizenship = ?5, sex = ?6, status = ?7, persecution_by = ?8, "
-            "prior_adverse = ?9, refused = ?10, removed = ?11, decisions = ?12, "
-            "encounters = encounters + 1",
-            -1, &q, NULL) != SQLITE_OK)
-        return pm_error_set(err, PM_EDB, "subject: %s", sqlite3_errmsg(db));
+    pm_stmt_t *q = NULL;
+    int rc = pm_stmt_prepare(
+        st,
+        "INSERT INTO gallery_subject (subject, surname, given_names, date_of_birth, "
+        "citizenship, sex, status, persecution_by, prior_adverse, refused, removed, "
+        "decisions, encounters) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
+        "ON CONFLICT (subject) DO UPDATE SET surname = excluded.surname, "
+        "given_names = excluded.given_names, date_of_birth = excluded.date_of_birth, "
+        "citizenship = excluded.citizenship, sex = excluded.sex, status = excluded.status, "
+        "persecution_by = excluded.persecution_by, prior_adverse = excluded.prior_adverse, "
+        "refused = excluded.refused, removed = excluded.removed, "
+        "decisions = excluded.decisions, encounters = gallery_subject.encounters + 1",
+        &q, err);
+    if (rc) {
+        pm_error_prefix(err, "subject");
+        return rc;
+    }
     static const char *const keys[] = {"surname", "given_names", "date_of_birth", "citizenship",
                                        "sex",     "status",      "persecution_by"};
-    sqlite3_bind_int64(q, 1, (sqlite3_int64)id);
+    pm_stmt_bind_int64(q, 1, (int64_t)id);
     for (int i = 0; i < 7; i++) {
         const char *v = pm__json_str(person, keys[i]);
-        sqlite3_bind_text(q, 2 + i, v ? v : (i == 5 ? "foreign_national" : ""), -1,
-                          SQLITE_TRANSIENT);
+        pm_stmt_bind_text(q, 2 + i, v ? v : (i == 5 ? "foreign_national" : ""));
     }
-    sqlite3_bind_int(q, 9, pm__json_bool(person, "prior_adverse_decision", 0));
-    sqlite3_bind_int(q, 10, pm__json_bool(person, "refused", 0));
-    sqlite3_bind_int(q, 11, pm__json_bool(person, "removed", 0));
+    pm_stmt_bind_int64(q, 9, pm__json_bool(person, "prior_adverse_decision", 0));
+    pm_stmt_bind_int64(q, 10, pm__json_bool(person, "refused", 0));
+    pm_stmt_bind_int64(q, 11, pm__json_bool(person, "removed", 0));
     const char *dec = pm__json_str(person, "decisions");
-    sqlite3_bind_text(q, 12, dec ? dec : "", -1, SQLITE_TRANSIENT);
-    int s = sqlite3_step(q);
-    sqlite3_finalize(q);
-    if (s != SQLITE_DONE)
-        return pm_error_set(err, s == SQLITE_CONSTRAINT ? PM_EVALIDATION : PM_EDB, "subject: %s",
-                            sqlite3_errmsg(db));
+    pm_stmt_bind_text(q, 12, dec ? dec : "");
+    rc = pm_stmt_step(q, err);
+    pm_stmt_finish(q);
+    if (rc < 0) {
+        /* a constraint (the status CHECK) is the caller's input */
+        if (rc == PM_EEXISTS) {
+            rc = PM_EVALIDATION;
+            if (err)
+                err->code = rc;
+        }
+        pm_error_prefix(err, "subject");
+        return rc;
+    }
     return PM_OK;
 }
 

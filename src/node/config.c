@@ -43,7 +43,9 @@ void pm_node_limits_default(pm_node_limits_t *l)
 static int resolve(const char *dir, const char *rel, char *out, size_t cap, const char *field,
                    pm_error_t *err)
 {
-    int n = rel[0] == '/' ? snprintf(out, cap, "%s", rel) : snprintf(out, cap, "%s/%s", dir, rel);
+    /* absolute paths and PostgreSQL targets (store) are taken as they are */
+    int n = rel[0] == '/' || pm_store_is_postgres(rel) ? snprintf(out, cap, "%s", rel)
+                                                        : snprintf(out, cap, "%s/%s", dir, rel);
     if (n < 0 || (size_t)n >= cap)
         return pm_error_set(err, PM_ELIMIT, "%s: path too long", field);
     return PM_OK;

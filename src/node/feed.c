@@ -14,7 +14,6 @@
  * and keeps the cursor in the same transaction as the rows
  * (pm_store_partner_cursor). */
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,67 +28,76 @@ int pm__feed_state_get(pm_store_t *st, const char *partner, pm__feed_state_t *ou
 {
     memset(out, 0, sizeof *out);
     snprintf(out->partner, sizeof out->partner, "%s", partner);
-    sqlite3 *db = pm_store_sqlite_handle(st);
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT acked, failures, last_error, last_ok_at FROM feed_push "
-                           "WHERE partner = ?1",
-                           -1, &q, NULL) != SQLITE_OK)
-        return pm_error_set(err, PM_EDB, "feed state: %s", sqlite3_errmsg(db));
-    sqlite3_bind_text(q, 1, partner, -1, SQLITE_STATIC);
-    int s = sqlite3_step(q);
-    if (s == SQLITE_ROW) {
-        out->push_acked = sqlite3_column_int64(q, 0);
-        out->failures = sqlite3_column_int64(q, 1);
-        snprintf(out->last_error, sizeof out->last_error, "%s",
-                 (const char *)sqlite3_column_text(q, 2));
-        out->last_ok_at = sqlite3_column_int64(q, 3);
+    pm_stmt_t *q = NULL;
+    int rc = pm_stmt_prepare(st,
+                             "SELECT acked, failures, last_error, last_ok_at FROM feed_push "
+                             "WHERE partner = ?",
+                             &q, err);
+    if (rc) {
+        pm_error_prefix(err, "feed state");
+        return rc;
     }
-    sqlite3_finalize(q);
-    if (s != SQLITE_ROW && s != SQLITE_DONE)
-        return pm_error_set(err, PM_EDB, "feed state: %s", sqlite3_errmsg(db));
+    pm_stmt_bind_text(q, 1, partner);
+    int s = pm_stmt_step(q, err);
+    if (s == 1) {
+        const char *le = pm_stmt_text(q, 2);
+        out->push_acked = pm_stmt_int64(q, 0);
+        out->failures = pm_stmt_int64(q, 1);
+        snprintf(out->last_error, sizeof out->last_error, "%s", le ? le : "");
+        out->last_ok_at = pm_stmt_int64(q, 3);
+    }
+    pm_stmt_finish(q);
+    if (s < 0) {
+        pm_error_prefix(err, "feed state");
+        return s;
+    }
     /* The newest store id (any row): cheap, unlike the newest of our entries,
      * which in a store full of partner exits is a long backwards scan. */
-    int rc = pm_store_max_store_id(st, &out->store_max, err);
+    rc = pm_store_max_store_id(st, &out->store_max, err);
     if (rc)
         return rc;
     return pm_store_partner_cursor(st, partner, &out->pull_cursor, err);
 }
 
+/* Runs one upsert of feed_push: partner, an integer, a text, now. */
 static int upsert(pm_store_t *st, const char *sql, const char *partner, int64_t v,
                   const char *text, pm_error_t *err)
 {
-    sqlite3 *db = pm_store_sqlite_handle(st);
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-        return pm_error_set(err, PM_EDB, "feed state: %s", sqlite3_errmsg(db));
-    sqlite3_bind_text(q, 1, partner, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, v);
-    sqlite3_bind_text(q, 3, text ? text : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 4, (sqlite3_int64)time(NULL));
-    int s = sqlite3_step(q);
-    sqlite3_finalize(q);
-    if (s != SQLITE_DONE)
-        return pm_error_set(err, s == SQLITE_BUSY ? PM_EBUSY : PM_EDB, "feed state: %s",
-                            sqlite3_errmsg(db));
-    return PM_OK;
+    pm_stmt_t *q = NULL;
+    int rc = pm_stmt_prepare(st, sql, &q, err);
+    if (!rc) {
+        pm_stmt_bind_text(q, 1, partner);
+        pm_stmt_bind_int64(q, 2, v);
+        pm_stmt_bind_text(q, 3, text ? text : "");
+        pm_stmt_bind_int64(q, 4, (int64_t)time(NULL));
+        rc = pm_stmt_step(q, err);
+        pm_stmt_finish(q);
+    }
+    if (rc)
+        pm_error_prefix(err, "feed state");
+    return rc;
 }
 
+/* Plain SQL both backends run: the target table named in the update (an
+ * unqualified column is ambiguous on PostgreSQL), CASE for SQLite's max(). */
 int pm__feed_set_acked(pm_store_t *st, const char *partner, int64_t cursor, pm_error_t *err)
 {
     return upsert(st,
-                  "INSERT INTO feed_push (partner, acked, last_ok_at) VALUES (?1, ?2, ?4) "
-                  "ON CONFLICT (partner) DO UPDATE SET acked = max(acked, excluded.acked), "
-                  "failures = 0, last_error = ?3, last_ok_at = excluded.last_ok_at",
+                  "INSERT INTO feed_push (partner, acked, last_error, last_ok_at) "
+                  "VALUES (?, ?, ?, ?) ON CONFLICT (partner) DO UPDATE SET acked = CASE WHEN "
+                  "excluded.acked > feed_push.acked THEN excluded.acked ELSE feed_push.acked END, "
+                  "failures = 0, last_error = excluded.last_error, "
+                  "last_ok_at = excluded.last_ok_at",
                   partner, cursor, "", err);
 }
 
+/* last_ok_at is kept (the bound time is not used on a conflict). */
 int pm__feed_note_error(pm_store_t *st, const char *partner, const char *msg, pm_error_t *err)
 {
     return upsert(st,
-                  "INSERT INTO feed_push (partner, failures, last_error) VALUES (?1, ?2, ?3) "
-                  "ON CONFLICT (partner) DO UPDATE SET failures = failures + 1, "
-                  "last_error = ?3",
+                  "INSERT INTO feed_push (partner, failures, last_error, last_ok_at) "
+                  "VALUES (?, ?, ?, CAST(? AS BIGINT) * 0) ON CONFLICT (partner) DO UPDATE SET "
+                  "failures = feed_push.failures + 1, last_error = excluded.last_error",
                   partner, 1, msg, err);
 }
 

@@ -5,7 +5,6 @@
  * file for the traveller, or 1:N against a gallery subset built for the
  * flight from the manifest's travellers' enrolled prints. */
 #include <inttypes.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,23 +40,27 @@ static int on_file(pm_store_t *st, const pm_preclear_passenger_t *p, uint64_t *o
         return PM_OK;
     char dob[16];
     pm_dob_format(&p->dob, dob);
-    sqlite3 *db = pm_store_sqlite_handle(st);
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT subject FROM gallery_subject WHERE upper(surname) = upper(?1) "
-                           "AND upper(given_names) = upper(?2) AND date_of_birth = ?3 "
-                           "ORDER BY subject LIMIT 1",
-                           -1, &q, NULL) != SQLITE_OK)
-        return pm_error_set(err, PM_EDB, "gate: %s", sqlite3_errmsg(db));
-    sqlite3_bind_text(q, 1, p->surname, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, p->given_names, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, dob, -1, SQLITE_STATIC);
-    int s = sqlite3_step(q), rc = PM_OK;
-    if (s == SQLITE_ROW)
-        *out = (uint64_t)sqlite3_column_int64(q, 0);
-    else if (s != SQLITE_DONE)
-        rc = pm_error_set(err, PM_EDB, "gate: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(q);
+    pm_stmt_t *q = NULL;
+    int rc = pm_stmt_prepare(st,
+                             "SELECT subject FROM gallery_subject WHERE upper(surname) = upper(?) "
+                             "AND upper(given_names) = upper(?) AND date_of_birth = ? "
+                             "ORDER BY subject LIMIT 1",
+                             &q, err);
+    if (rc) {
+        pm_error_prefix(err, "gate");
+        return rc;
+    }
+    pm_stmt_bind_text(q, 1, p->surname);
+    pm_stmt_bind_text(q, 2, p->given_names);
+    pm_stmt_bind_text(q, 3, dob);
+    int s = pm_stmt_step(q, err);
+    if (s == 1)
+        *out = (uint64_t)pm_stmt_int64(q, 0);
+    else if (s < 0) {
+        rc = s;
+        pm_error_prefix(err, "gate");
+    }
+    pm_stmt_finish(q);
     return rc;
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "perimeter/core.h"
 #include "store/store_impl.h"
@@ -27,6 +28,7 @@ typedef struct pg_store {
     int iters;      /* open iterators */
     int iter_tx;    /* the iterators' own read transaction is open */
     unsigned next_cursor;
+    unsigned next_stmt; /* names of the query API's prepared statements */
     pm_buf_t copy;  /* COPY data of a put */
 } pg_store_t;
 
@@ -141,20 +143,30 @@ static int stmt_end(pg_store_t *s, int rc, pm_error_t *err)
     return rc;
 }
 
-static int pg_begin(pm_store_t *st, pm_error_t *err)
+static int begin_as(pm_store_t *st, const char *sql, pm_error_t *err)
 {
     pg_store_t *s = P(st);
     if (s->in_tx)
         return pm_error_set(err, PM_ESTATE, "begin: a transaction is already open");
     if (s->iter_tx)
         return pm_error_set(err, PM_ESTATE, "begin: close the open iterators first");
-    int rc = run(s, "BEGIN", err, "begin");
+    int rc = run(s, sql, err, "begin");
     if (!rc) {
         s->in_tx = 1;
         s->aborted = 0;
         s->writer = 0;
     }
     return rc;
+}
+
+static int pg_begin(pm_store_t *st, pm_error_t *err)
+{
+    return begin_as(st, "BEGIN", err);
+}
+
+static int pg_begin_read(pm_store_t *st, pm_error_t *err)
+{
+    return begin_as(st, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
 }
 
 static int pg_commit(pm_store_t *st, pm_error_t *err)
@@ -936,6 +948,336 @@ static int pg_update_crossing(pm_store_t *st, const pm_crossing_t *c, int64_t *o
                         "store");
 }
 
+/* --- the query API (pm_stmt_*) ---------------------------------------------- */
+
+#define BYTEA_OID 17
+#define BOOL_OID 16
+
+typedef struct pg_q {
+    char name[24];
+    int nparams;
+    int is_select; /* read-only: no savepoint, allowed beside open iterators */
+    char **vals;
+    int *lens, *fmts;
+    PGresult *res;
+    int row, nrows; /* row = the current row; -1 before the first step */
+    int done;
+    int64_t changes;
+    unsigned char **blobs; /* decoded bytea of the current row, per column */
+    size_t *blob_n;
+    int nblobs;
+} pg_q_t;
+
+/* sql with each `?` outside quotes and comments replaced by $1..$n. */
+static char *translate(const char *sql, int *out_n)
+{
+    size_t len = strlen(sql);
+    char *out = malloc(len * 4 + 1); /* "?" -> "$NNN" at most */
+    if (!out)
+        return NULL;
+    char *o = out;
+    int n = 0;
+    for (const char *p = sql; *p;) {
+        if (*p == '\'' || *p == '"') {
+            char q = *p;
+            *o++ = *p++;
+            while (*p && *p != q)
+                *o++ = *p++;
+            if (*p)
+                *o++ = *p++;
+        } else if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                *o++ = *p++;
+        } else if (*p == '?') {
+            n++;
+            o += snprintf(o, 5, "$%d", n);
+            p++;
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = '\0';
+    *out_n = n;
+    return out;
+}
+
+static int first_word_is(const char *sql, const char *word)
+{
+    while (*sql == ' ' || *sql == '\n' || *sql == '\t' || *sql == '(')
+        sql++;
+    size_t n = strlen(word);
+    return strncasecmp(sql, word, n) == 0;
+}
+
+/* pg_fail, with a unique violation as PM_EEXISTS. */
+static int q_fail(pg_store_t *s, const PGresult *res, pm_error_t *err, const char *what)
+{
+    int rc = pg_fail(s, res, err, what);
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (state && !strcmp(state, "23505")) {
+        if (err)
+            err->code = PM_EEXISTS;
+        rc = PM_EEXISTS;
+    } else if (state && !strncmp(state, "23", 2)) { /* CHECK, NOT NULL, foreign key */
+        if (err)
+            err->code = PM_EVALIDATION;
+        rc = PM_EVALIDATION;
+    }
+    return rc;
+}
+
+static void q_clear_row(pg_q_t *q)
+{
+    for (int i = 0; i < q->nblobs; i++) {
+        if (q->blobs[i])
+            PQfreemem(q->blobs[i]);
+        q->blobs[i] = NULL;
+    }
+}
+
+static void pg_q_reset(void *p, int clear)
+{
+    pg_q_t *q = p;
+    q_clear_row(q);
+    PQclear(q->res);
+    q->res = NULL;
+    q->row = -1;
+    q->nrows = 0;
+    q->done = 0;
+    if (clear)
+        for (int i = 0; i < q->nparams; i++) {
+            free(q->vals[i]);
+            q->vals[i] = NULL;
+            q->lens[i] = 0;
+            q->fmts[i] = 0;
+        }
+}
+
+static void pg_q_free(pm_store_t *st, void *p)
+{
+    pg_q_t *q = p;
+    pg_store_t *s = P(st);
+    pg_q_reset(q, 1);
+    if (s->conn && PQstatus(s->conn) == CONNECTION_OK && PQtransactionStatus(s->conn) != PQTRANS_INERROR &&
+        q->name[0]) {
+        char sql[48];
+        snprintf(sql, sizeof sql, "DEALLOCATE %s", q->name);
+        run(s, sql, NULL, NULL);
+    }
+    free(q->vals);
+    free(q->lens);
+    free(q->fmts);
+    free(q->blobs);
+    free(q->blob_n);
+    free(q);
+}
+
+static int pg_q_prepare(pm_store_t *st, const char *sql, void **out, pm_error_t *err)
+{
+    pg_store_t *s = P(st);
+    pg_q_t *q = calloc(1, sizeof *q);
+    int n = 0;
+    char *text = q ? translate(sql, &n) : NULL;
+    if (!text) {
+        free(q);
+        return pm_error_set(err, PM_ENOMEM, "prepare: out of memory");
+    }
+    q->row = -1;
+    q->nparams = n;
+    q->is_select = first_word_is(sql, "SELECT");
+    q->vals = calloc((size_t)n + 1, sizeof *q->vals);
+    q->lens = calloc((size_t)n + 1, sizeof *q->lens);
+    q->fmts = calloc((size_t)n + 1, sizeof *q->fmts);
+    if (!q->vals || !q->lens || !q->fmts) {
+        free(text);
+        pg_q_free(st, q);
+        return pm_error_set(err, PM_ENOMEM, "prepare: out of memory");
+    }
+    snprintf(q->name, sizeof q->name, "pmq%u", ++s->next_stmt);
+    PGresult *r = PQprepare(s->conn, q->name, text, n, NULL);
+    free(text);
+    int rc = PM_OK;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        rc = q_fail(s, r, err, "prepare");
+        q->name[0] = '\0';
+    }
+    PQclear(r);
+    if (rc) {
+        pg_q_free(st, q);
+        return rc;
+    }
+    *out = q;
+    return PM_OK;
+}
+
+static int pg_q_bind(void *p, int i, int kind, int64_t v, const void *data, size_t n)
+{
+    pg_q_t *q = p;
+    if (i < 1 || i > q->nparams)
+        return PM_ERANGE;
+    i--;
+    free(q->vals[i]);
+    q->vals[i] = NULL;
+    q->lens[i] = 0;
+    q->fmts[i] = 0;
+    if (kind == PM__BIND_NULL)
+        return PM_OK;
+    if (kind == PM__BIND_INT64) {
+        q->vals[i] = malloc(24);
+        if (!q->vals[i])
+            return PM_ENOMEM;
+        snprintf(q->vals[i], 24, "%lld", (long long)v);
+        return PM_OK;
+    }
+    if (n > (size_t)1 << 30)
+        return PM_ERANGE;
+    q->vals[i] = malloc(n + 1);
+    if (!q->vals[i])
+        return PM_ENOMEM;
+    memcpy(q->vals[i], data, n);
+    q->vals[i][n] = '\0';
+    q->lens[i] = (int)n;
+    q->fmts[i] = kind == PM__BIND_BLOB; /* bytea in binary: the bytes as they are */
+    return PM_OK;
+}
+
+static int pg_q_step(pm_store_t *st, void *p, pm_error_t *err)
+{
+    pg_store_t *s = P(st);
+    pg_q_t *q = p;
+    if (q->res) {
+        q_clear_row(q);
+        if (q->row + 1 < q->nrows) {
+            q->row++;
+            return 1;
+        }
+        return 0;
+    }
+    if (q->done)
+        return 0;
+    int rc = PM_OK;
+    if (!q->is_select && (rc = write_allowed(s, err, "query")))
+        return rc;
+    if (!q->is_select && (rc = stmt_begin(s, err)))
+        return rc;
+    PGresult *r = PQexecPrepared(s->conn, q->name, q->nparams, (const char *const *)q->vals,
+                                 q->lens, q->fmts, 0);
+    ExecStatusType t = PQresultStatus(r);
+    if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK) {
+        rc = q_fail(s, r, err, "query");
+        PQclear(r);
+        if (!q->is_select)
+            stmt_end(s, rc, NULL);
+        return rc;
+    }
+    if (!q->is_select && (rc = stmt_end(s, PM_OK, err))) {
+        PQclear(r);
+        return rc;
+    }
+    const char *ct = PQcmdTuples(r);
+    int64_t ch = 0;
+    q->changes = ct && *ct && !parse_i64(ct, &ch) ? ch : 0;
+    if (q->is_select)
+        q->changes = 0;
+    q->nrows = t == PGRES_TUPLES_OK ? PQntuples(r) : 0;
+    int nf = PQnfields(r);
+    if (nf > q->nblobs) {
+        unsigned char **b = realloc(q->blobs, (size_t)nf * sizeof *b);
+        if (b)
+            q->blobs = b;
+        size_t *bn = b ? realloc(q->blob_n, (size_t)nf * sizeof *bn) : NULL;
+        if (!b || !bn) {
+            PQclear(r);
+            return pm_error_set(err, PM_ENOMEM, "query: out of memory");
+        }
+        q->blob_n = bn;
+        for (int i = q->nblobs; i < nf; i++)
+            q->blobs[i] = NULL;
+        q->nblobs = nf;
+    }
+    if (q->nrows == 0) {
+        PQclear(r);
+        q->done = 1;
+        return 0;
+    }
+    q->res = r;
+    q->row = 0;
+    return 1;
+}
+
+static int pg_q_columns(void *p)
+{
+    pg_q_t *q = p;
+    return q->res ? PQnfields(q->res) : 0;
+}
+
+static int pg_q_is_null(void *p, int col)
+{
+    pg_q_t *q = p;
+    return !q->res || col < 0 || col >= PQnfields(q->res) || PQgetisnull(q->res, q->row, col);
+}
+
+static int64_t pg_q_int64(void *p, int col)
+{
+    pg_q_t *q = p;
+    if (pg_q_is_null(p, col))
+        return 0;
+    const char *v = PQgetvalue(q->res, q->row, col);
+    if (PQftype(q->res, col) == BOOL_OID)
+        return v[0] == 't';
+    int64_t x = 0;
+    if (parse_i64(v, &x))
+        x = (int64_t)strtod(v, NULL); /* numeric answers such as sum() */
+    return x;
+}
+
+static const char *pg_q_text(void *p, int col)
+{
+    pg_q_t *q = p;
+    if (pg_q_is_null(p, col))
+        return NULL;
+    return PQgetvalue(q->res, q->row, col);
+}
+
+static const void *pg_q_blob(void *p, int col, size_t *n)
+{
+    pg_q_t *q = p;
+    *n = 0;
+    if (pg_q_is_null(p, col))
+        return NULL;
+    const char *v = PQgetvalue(q->res, q->row, col);
+    if (PQftype(q->res, col) != BYTEA_OID) {
+        *n = (size_t)PQgetlength(q->res, q->row, col);
+        return v;
+    }
+    if (!q->blobs[col])
+        q->blobs[col] = PQunescapeBytea((const unsigned char *)v, &q->blob_n[col]);
+    if (!q->blobs[col])
+        return NULL;
+    *n = q->blob_n[col];
+    return q->blobs[col];
+}
+
+static int64_t pg_q_changes(void *p)
+{
+    return ((pg_q_t *)p)->changes;
+}
+
+static int pg_exec(pm_store_t *st, const char *sql, pm_error_t *err)
+{
+    pg_store_t *s = P(st);
+    int rc = write_allowed(s, err, "exec");
+    if (!rc)
+        rc = stmt_begin(s, err);
+    if (rc)
+        return rc;
+    PGresult *r = PQexec(s->conn, sql);
+    ExecStatusType t = PQresultStatus(r);
+    rc = t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK ? PM_OK : q_fail(s, r, err, "exec");
+    PQclear(r);
+    return stmt_end(s, rc, err);
+}
+
 static const pm__store_ops_t postgres_ops = {
     .name = "postgres",
     .close = pg_close,
@@ -956,6 +1298,19 @@ static const pm__store_ops_t postgres_ops = {
     .delete_crossings = pg_delete_crossings,
     .update_crossing = pg_update_crossing,
     .sqlite_handle = NULL, /* pm_store_sqlite_handle answers NULL */
+    .q_prepare = pg_q_prepare,
+    .q_free = pg_q_free,
+    .q_bind = pg_q_bind,
+    .q_step = pg_q_step,
+    .q_reset = pg_q_reset,
+    .q_columns = pg_q_columns,
+    .q_is_null = pg_q_is_null,
+    .q_int64 = pg_q_int64,
+    .q_text = pg_q_text,
+    .q_blob = pg_q_blob,
+    .q_changes = pg_q_changes,
+    .exec = pg_exec,
+    .begin_read = pg_begin_read,
 };
 
 int pm__postgres_open(const char *target, const pm_store_options_t *options, pm_store_t **out,

@@ -979,6 +979,143 @@ static void *sq_handle(pm_store_t *st)
     return S(st)->db;
 }
 
+/* --- the query API (pm_stmt_*) ---------------------------------------------- */
+
+typedef struct sq_q {
+    sqlite3_stmt *s;
+    sqlite3 *db;
+    int64_t changes;
+} sq_q_t;
+
+static int q_error(sqlite3 *db, pm_error_t *err, const char *sql)
+{
+    int ext = sqlite3_extended_errcode(db);
+    int code = sqlite3_errcode(db);
+    int pm = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? PM_EBUSY
+             : (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY) ? PM_EEXISTS
+             : code == SQLITE_CONSTRAINT ? PM_EVALIDATION
+                                         : PM_EDB;
+    return pm_error_set(err, pm, "%.60s: %s", sql, sqlite3_errmsg(db));
+}
+
+static int sq_q_prepare(pm_store_t *st, const char *sql, void **out, pm_error_t *err)
+{
+    sqlite3 *db = S(st)->db;
+    sq_q_t *q = calloc(1, sizeof *q);
+    if (!q)
+        return pm_error_set(err, PM_ENOMEM, "prepare: out of memory");
+    q->db = db;
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q->s, NULL) != SQLITE_OK) {
+        int rc = q_error(db, err, sql);
+        free(q);
+        return rc;
+    }
+    *out = q;
+    return PM_OK;
+}
+
+static void sq_q_free(pm_store_t *st, void *p)
+{
+    (void)st;
+    sq_q_t *q = p;
+    sqlite3_finalize(q->s);
+    free(q);
+}
+
+static int sq_q_bind(void *p, int i, int kind, int64_t v, const void *data, size_t n)
+{
+    sq_q_t *q = p;
+    if (i < 1 || i > sqlite3_bind_parameter_count(q->s))
+        return PM_ERANGE;
+    int rc;
+    switch (kind) {
+    case PM__BIND_INT64:
+        rc = sqlite3_bind_int64(q->s, i, v);
+        break;
+    case PM__BIND_TEXT:
+        rc = sqlite3_bind_text64(q->s, i, data, n, SQLITE_TRANSIENT, SQLITE_UTF8);
+        break;
+    case PM__BIND_BLOB:
+        rc = sqlite3_bind_blob64(q->s, i, data, n, SQLITE_TRANSIENT);
+        break;
+    default:
+        rc = sqlite3_bind_null(q->s, i);
+    }
+    return rc == SQLITE_OK ? PM_OK : rc == SQLITE_NOMEM ? PM_ENOMEM : PM_ERANGE;
+}
+
+static int sq_q_step(pm_store_t *st, void *p, pm_error_t *err)
+{
+    sqlite_store_t *s = S(st);
+    sq_q_t *q = p;
+    /* the lookup pairs of the open transaction go in before any query */
+    int rc = flush_pairs(s, err);
+    if (rc)
+        return rc;
+    int r = sqlite3_step(q->s);
+    if (r == SQLITE_ROW)
+        return 1;
+    if (r == SQLITE_DONE) {
+        q->changes = sqlite3_stmt_readonly(q->s) ? 0 : sqlite3_changes64(q->db);
+        return 0;
+    }
+    rc = q_error(q->db, err, sqlite3_sql(q->s));
+    sqlite3_reset(q->s);
+    return rc;
+}
+
+static void sq_q_reset(void *p, int clear)
+{
+    sq_q_t *q = p;
+    sqlite3_reset(q->s);
+    if (clear)
+        sqlite3_clear_bindings(q->s);
+}
+
+static int sq_q_columns(void *p)
+{
+    return sqlite3_column_count(((sq_q_t *)p)->s);
+}
+
+static int sq_q_is_null(void *p, int col)
+{
+    return sqlite3_column_type(((sq_q_t *)p)->s, col) == SQLITE_NULL;
+}
+
+static int64_t sq_q_int64(void *p, int col)
+{
+    return sqlite3_column_int64(((sq_q_t *)p)->s, col);
+}
+
+static const char *sq_q_text(void *p, int col)
+{
+    return (const char *)sqlite3_column_text(((sq_q_t *)p)->s, col);
+}
+
+static const void *sq_q_blob(void *p, int col, size_t *n)
+{
+    sq_q_t *q = p;
+    const void *b = sqlite3_column_blob(q->s, col);
+    *n = b ? (size_t)sqlite3_column_bytes(q->s, col) : 0;
+    return b;
+}
+
+static int64_t sq_q_changes(void *p)
+{
+    return ((sq_q_t *)p)->changes;
+}
+
+static int sq_exec(pm_store_t *st, const char *sql, pm_error_t *err)
+{
+    sqlite_store_t *s = S(st);
+    int rc = flush_pairs(s, err);
+    if (rc)
+        return rc;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return q_error(s->db, err, sql);
+    return PM_OK;
+}
+
 static const pm__store_ops_t sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -997,6 +1134,18 @@ static const pm__store_ops_t sqlite_ops = {
     .count_crossings = sq_count,
     .max_store_id = sq_max_id,
     .sqlite_handle = sq_handle,
+    .q_prepare = sq_q_prepare,
+    .q_free = sq_q_free,
+    .q_bind = sq_q_bind,
+    .q_step = sq_q_step,
+    .q_reset = sq_q_reset,
+    .q_columns = sq_q_columns,
+    .q_is_null = sq_q_is_null,
+    .q_int64 = sq_q_int64,
+    .q_text = sq_q_text,
+    .q_blob = sq_q_blob,
+    .q_changes = sq_q_changes,
+    .exec = sq_exec,
     .delete_crossings = sq_delete_crossings,
     .update_crossing = sq_update_crossing,
 };

@@ -203,8 +203,10 @@ int pm_store_open(const char *path, const pm_store_options_t *options, pm_store_
 
 void pm_store_close(pm_store_t *st)
 {
-    if (st)
+    if (st) {
+        pm__store_free_stmts(st);
         st->ops->close(st);
+    }
 }
 
 const char *pm_store_backend(const pm_store_t *st)

@@ -32,12 +32,44 @@ typedef struct pm__store_ops {
                             pm_error_t *err);
     int (*update_crossing)(pm_store_t *st, const pm_crossing_t *c, int64_t *out_id,
                            pm_error_t *err);
+    /* The query API (pm_stmt_*, src/store/query.c keeps the cache): a
+     * backend statement is an opaque void *. */
+    int (*q_prepare)(pm_store_t *st, const char *sql, void **out, pm_error_t *err);
+    void (*q_free)(pm_store_t *st, void *q);
+    int (*q_bind)(void *q, int i, int kind, int64_t v, const void *p, size_t n);
+    int (*q_step)(pm_store_t *st, void *q, pm_error_t *err);
+    void (*q_reset)(void *q, int clear_bindings);
+    int (*q_columns)(void *q);
+    int (*q_is_null)(void *q, int col);
+    int64_t (*q_int64)(void *q, int col);
+    const char *(*q_text)(void *q, int col);
+    const void *(*q_blob)(void *q, int col, size_t *n);
+    int64_t (*q_changes)(void *q);
+    int (*exec)(pm_store_t *st, const char *sql, pm_error_t *err);
+    int (*begin_read)(pm_store_t *st, pm_error_t *err);
 } pm__store_ops_t;
+
+/* Kinds of q_bind. */
+enum { PM__BIND_NULL, PM__BIND_INT64, PM__BIND_TEXT, PM__BIND_BLOB };
+
+struct pm_stmt {
+    pm_store_t *st;
+    char *sql;
+    void *impl;
+    int busy;   /* checked out by pm_stmt_prepare */
+    int cached; /* in st->stmts (else freed at finish) */
+    struct pm_stmt *next;
+};
 
 struct pm_store {
     const pm__store_ops_t *ops;
     void *impl; /* backend state */
+    struct pm_stmt *stmts; /* the query API's cache */
+    size_t nstmts;
 };
+
+/* Frees the cached statements (before the backend closes). */
+void pm__store_free_stmts(pm_store_t *st);
 
 typedef struct pm__crossing_iter_ops {
     int (*next)(pm_crossing_iter_t *it, pm_crossing_t *out, pm_error_t *err);

@@ -72,13 +72,31 @@ assert_contains log2 "8000 stored"
 "$bin" crossings stats --db "$both" --json >both.json
 assert_contains both.json '"total":16000'
 
+# the gallery's tables are on PostgreSQL too (query API)
+"$bin" gallery stats --db "$can" >out 2>err || fail "gallery stats on PostgreSQL: $(cat err)"
 # SQLite-only modules refuse a PostgreSQL store with a clear error
-rc=0; "$bin" gallery stats --db "$can" >out 2>err || rc=$?
-[ "$rc" != 0 ] || fail "gallery on PostgreSQL succeeded"
-assert_contains err 'SQLite' "gallery's refusal"
 rc=0; "$bin" link --db "$can" >out 2>err || rc=$?
 [ "$rc" != 0 ] || fail "link on PostgreSQL succeeded"
 assert_contains err 'SQLite' "link's refusal"
+# officer accounts (the node's tables through the query API) work on
+# PostgreSQL; `perimeter serve` refuses it at start, naming the modules
+# still SQLite-only, instead of failing on a first request
+nodedb=$(pg_createdb node)
+"$bin" init --country CAN --partner USA --port 1 --partner-port 2 pair >init.log \
+    || fail "init: $(cat init.log)"
+jq --arg db "$nodedb" '.store = $db' pair/CAN/node.json >node.json.new
+mv node.json.new pair/CAN/node.json
+echo 'pg officer pass' | "$bin" officer add --config pair/CAN/node.json --role supervisor \
+    ana >out 2>err || fail "officer add on PostgreSQL: $(cat err)"
+rc=0; echo 'pg officer pass' | "$bin" officer add --config pair/CAN/node.json \
+    ana >out 2>err || rc=$?
+[ "$rc" != 0 ] || fail "a second officer ana was accepted"
+assert_contains err 'exists'
+rc=0; timeout 20 "$bin" serve --config pair/CAN/node.json >out 2>err || rc=$?
+[ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "serve on PostgreSQL did not refuse (rc $rc)"
+assert_contains err 'SQLite-only' "serve's refusal"
+assert_contains err 'jobs' "serve's refusal names the modules"
+assert_contains err 'link' "serve's refusal names the modules"
 # a database that does not exist
 rc=0; "$bin" crossings stats --db "${PG_URI%/*}/nope" >out 2>err || rc=$?
 [ "$rc" != 0 ] || fail "stats on a missing database succeeded"
