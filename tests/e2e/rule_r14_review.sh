@@ -38,10 +38,11 @@ done
 r1=$(jq .review_id q1)
 r2=$(jq .review_id q2)
 [ "$r1" -gt 0 ] && [ "$r2" -gt 0 ] && [ "$r1" != "$r2" ] || fail "review ids: $r1 $r2"
-# the same query re-sent (a vetting resumed or re-run after a crash): the same
-# review item, no second one
+# the same query re-sent with the same transaction id: the partner refuses the
+# replay (docs/security.md) and no second review item appears; the queue's own
+# idempotence on (txn, partner, purpose, subject) is tested in test_jobs
 call q1b "$tok" POST /v1/partners/USA/query/biometric "@body1.json"
-[ "$code" = 200 ] && [ "$(jq .review_id q1b)" = "$r1" ] || fail "re-sent query: $code $(cat q1b)"
+[ "$code" = 409 ] && [ "$(jq -r .code q1b)" = replayed ] || fail "re-sent query: $code $(cat q1b)"
 call list "$tok" GET /v1/reviews
 [ "$code" = 200 ] && [ "$(jq '.reviews | length' list)" = 2 ] || fail "queue: $code $(cat list)"
 jq -e --argjson id "$r1" '.reviews[] | select(.id == $id) | .status == "pending" and .partner == "USA" and .txn == "r14-1"' list >/dev/null ||
