@@ -58,26 +58,10 @@ static void db_path(const target_t *t, const char *name, char *out, size_t cap)
     snprintf(out, cap, "%.*s/%s", (int)(slash - pg_uri), pg_uri, name);
 }
 
-static void quiet(void *arg, const char *msg)
-{
-    (void)arg;
-    (void)msg;
-}
-
 /* Runs sql on a PostgreSQL database (the admin one when uri is NULL); 0 = ok. */
 static int pg_exec(const char *uri, const char *sql)
 {
-    PGconn *c = PQconnectdb(uri ? uri : pg_uri);
-    int ok = PQstatus(c) == CONNECTION_OK;
-    if (ok)
-        PQsetNoticeProcessor(c, quiet, NULL);
-    if (ok) {
-        PGresult *r = PQexec(c, sql);
-        ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-        PQclear(r);
-    }
-    PQfinish(c);
-    return ok ? 0 : -1;
+    return pm_test_pg_exec(uri ? uri : pg_uri, sql);
 }
 
 /* A fresh, empty database `name` on t; its target into out. */

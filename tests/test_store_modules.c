@@ -8,7 +8,6 @@
  * ctest-label: heavy */
 #include "testutil.h"
 
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,23 +50,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static void quiet(void *arg, const char *msg)
-{
-    (void)arg;
-    (void)msg;
-}
-
-static void admin(const char *sql)
-{
-    PGconn *c = PQconnectdb(pg_uri);
-    assert_int_equal(PQstatus(c), CONNECTION_OK);
-    PQsetNoticeProcessor(c, quiet, NULL);
-    PGresult *r = PQexec(c, sql);
-    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-    PQclear(r);
-    PQfinish(c);
-}
-
 /* A fresh database `name` on t, its target into out. */
 static void fresh_db(const target_t *t, const char *name, char *out, size_t cap)
 {
@@ -77,13 +59,7 @@ static void fresh_db(const target_t *t, const char *name, char *out, size_t cap)
         return;
     }
     PM_REQUIRE_SERVICE(pg_uri, pg_installed, "PostgreSQL");
-    char sql[128];
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
-    admin(sql);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
-    admin(sql);
-    const char *slash = strrchr(pg_uri, '/');
-    snprintf(out, cap, "%.*s/%s", (int)(slash - pg_uri), pg_uri, name);
+    assert_int_equal(pm_test_pg_fresh_db(pg_uri, name, out, cap), 0);
 }
 
 

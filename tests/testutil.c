@@ -1,5 +1,7 @@
 #include "testutil.h"
 
+#include <libpq-fe.h>
+
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +86,42 @@ char *pm_test_pg_start(const char *dir, int *installed)
     }
     line[strcspn(line, "\r\n")] = '\0';
     return line[0] ? strdup(line) : NULL;
+}
+
+static void pg_quiet(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg;
+}
+
+int pm_test_pg_exec(const char *uri, const char *sql)
+{
+    PGconn *c = PQconnectdb(uri);
+    int ok = PQstatus(c) == CONNECTION_OK;
+    if (ok) {
+        PQsetNoticeProcessor(c, pg_quiet, NULL);
+        PGresult *r = PQexec(c, sql);
+        ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+        PQclear(r);
+    }
+    PQfinish(c);
+    return ok ? 0 : -1;
+}
+
+int pm_test_pg_fresh_db(const char *cluster_uri, const char *name, char *out, size_t cap)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
+    if (pm_test_pg_exec(cluster_uri, sql))
+        return -1;
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+    if (pm_test_pg_exec(cluster_uri, sql))
+        return -1;
+    const char *slash = strrchr(cluster_uri, '/');
+    if (!slash)
+        return -1;
+    snprintf(out, cap, "%.*s/%s", (int)(slash - cluster_uri), cluster_uri, name);
+    return 0;
 }
 
 void pm_test_pg_stop(const char *dir)

@@ -49,6 +49,11 @@ void pm_test_note_skip(void);
  * (its messages went to stderr). pm_test_pg_stop stops it; if the test dies
  * first, the watcher stops it. */
 char *pm_test_pg_start(const char *dir, int *installed);
+/* Runs sql on the PostgreSQL database at uri (notices silenced); 0 = it succeeded. */
+int pm_test_pg_exec(const char *uri, const char *sql);
+/* Drops and creates database `name` on the cluster whose URI (database "postgres")
+ * is cluster_uri; the new database's URI into out. 0 = done. */
+int pm_test_pg_fresh_db(const char *cluster_uri, const char *name, char *out, size_t cap);
 void pm_test_pg_stop(const char *dir);
 
 /* A throwaway NATS server (nats-server -a 127.0.0.1 -p -1 --ports_file_dir
