@@ -123,14 +123,18 @@ static int bucket_of(int lb, int ab, int bb)
 
 /* Hash of the directed edges by (length, ai, aj); each edge goes into every
  * bucket its tolerance box touches, so a lookup reads a single bucket. */
-/* Sorts each bucket by edge length so lookups can stop early. */
-static void sort_buckets(pm_match_template_t *t)
+typedef struct hentry {
+    uint8_t i, j, ai, aj, len;
+} hentry_t;
+
+/* Sorts each bucket by edge length (stable) so lookups can stop early. */
+static void sort_buckets(const pm_match_template_t *t, hentry_t *hash)
 {
     for (int b = 0; b < PM__BUCKETS; b++) {
-        pm__hentry_t *h = t->hash + t->bucket_start[b];
+        hentry_t *h = hash + t->bucket_start[b];
         int n = t->bucket_start[b + 1] - t->bucket_start[b];
         for (int k = 1; k < n; k++) {
-            pm__hentry_t x = h[k];
+            hentry_t x = h[k];
             int p = k;
             while (p > 0 && h[p - 1].len > x.len) {
                 h[p] = h[p - 1];
@@ -147,6 +151,7 @@ static int build_hash(pm_match_template_t *t)
     /* Offsets are 16-bit: on a huge view only each minutia's shortest
      * `max_rank` edges are hashed (roots come from short edges anyway). */
     int max_rank = PM__HASH_RANK;
+    hentry_t *hash = NULL;
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 0) {
             memset(counts, 0, sizeof counts);
@@ -169,9 +174,12 @@ static int build_hash(pm_match_template_t *t)
             }
             t->bucket_start[PM__BUCKETS] = (uint16_t)sum;
             t->nhash = sum;
-            t->hash = malloc((size_t)(sum ? sum : 1) * sizeof *t->hash);
-            if (!t->hash)
+            hash = malloc((size_t)(sum ? sum : 1) * sizeof *hash);
+            t->h_len = calloc(5, (size_t)sum + PM__HASH_PAD);
+            if (!hash || !t->h_len) {
+                free(hash);
                 return PM_ENOMEM;
+            }
         }
         for (int i = 0; i < t->n; i++) {
             for (int e = t->edge_start[i]; e < t->edge_start[i + 1]; e++) {
@@ -195,18 +203,32 @@ static int build_hash(pm_match_template_t *t)
                             if (pass == 0) {
                                 counts[key]++;
                             } else {
-                                pm__hentry_t *h = &t->hash[fill[key]++];
+                                hentry_t *h = &hash[fill[key]++];
                                 h->i = (uint8_t)i;
                                 h->j = ed->j;
                                 h->ai = ed->ai;
                                 h->aj = ed->aj;
-                                h->len = ed->len;
+                                h->len = (uint8_t)ed->len;
                             }
                         }
             }
         }
     }
-    sort_buckets(t);
+    sort_buckets(t, hash);
+    /* structure of arrays, each followed by its PM__HASH_PAD zero bytes */
+    size_t stride = (size_t)t->nhash + PM__HASH_PAD;
+    t->h_ai = t->h_len + stride;
+    t->h_aj = t->h_ai + stride;
+    t->h_i = t->h_aj + stride;
+    t->h_j = t->h_i + stride;
+    for (int e = 0; e < t->nhash; e++) {
+        t->h_len[e] = hash[e].len;
+        t->h_ai[e] = hash[e].ai;
+        t->h_aj[e] = hash[e].aj;
+        t->h_i[e] = hash[e].i;
+        t->h_j[e] = hash[e].j;
+    }
+    free(hash);
     return 0;
 }
 
@@ -432,7 +454,7 @@ void pm_match_template_free(pm_match_template_t *t)
     if (!t)
         return;
     free(t->edges);
-    free(t->hash);
+    free(t->h_len);
     free(t->query);
     free(t);
 }
@@ -441,7 +463,7 @@ size_t pm_match_template_size(const pm_match_template_t *t)
 {
     if (!t)
         return 0;
-    return sizeof *t + (size_t)t->nedges * sizeof *t->edges + (size_t)t->nhash * sizeof *t->hash +
+    return sizeof *t + (size_t)t->nedges * sizeof *t->edges + (t->h_len ? 5 * ((size_t)t->nhash + PM__HASH_PAD) : 0) +
            (size_t)t->nquery * sizeof *t->query;
 }
 

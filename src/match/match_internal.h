@@ -68,13 +68,13 @@ typedef struct pm__edge {
     uint16_t len;
 } pm__edge_t;
 
-typedef struct pm__hentry {
-    uint8_t i;
-    uint8_t j;
-    uint8_t ai;
-    uint8_t aj;
-    uint16_t len;
-} pm__hentry_t;
+/* Edge hash entries are stored as a structure of arrays (pm_match_template
+ * h_len .. h_j, one byte each: lengths are at most 255 px) so a lookup tests
+ * 16 entries of a bucket at once. Every array holds nhash entries plus
+ * PM__HASH_PAD zero bytes, so a 16-byte load at any bucket's start stays
+ * inside the allocation (lanes past the bucket's end are masked off). */
+#define PM__HASH_PAD 16
+_Static_assert(PM__MAX_EDGE_LEN <= 255, "hash lengths are stored in one byte");
 
 /* An undirected edge as looked up in the other view's hash (j < l). */
 typedef struct pm__qedge {
@@ -98,7 +98,7 @@ struct pm_match_template {
     uint16_t edge_start[PM_MAX_MINUTIAE + 1];
     pm__edge_t *edges;
     uint16_t bucket_start[PM__BUCKETS + 1];
-    pm__hentry_t *hash;
+    uint8_t *h_len, *h_ai, *h_aj, *h_i, *h_j; /* the hash (see PM__HASH_PAD); one block at h_len */
     pm__qedge_t *query; /* nquery undirected edges for lookups */
     int nquery;
     uint64_t mask[PM__GRID]; /* bit gx of row gy: cell inside the view's area */
