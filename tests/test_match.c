@@ -11,6 +11,8 @@
 #include "perimeter/match.h"
 #include "perimeter/tmpl.h"
 
+#include "match/match_internal.h"
+
 #define TWO_PI 6.28318530717958647692
 
 static double urand(uint64_t *rng) { return (double)(pm_test_rand(rng) >> 11) / 9007199254740992.0; }
@@ -602,6 +604,45 @@ static void test_error_reject(void **state)
     assert_int_equal(pm_match_error_reject(pairs, 4, q, 4, &bad, 1, eer, NULL, NULL), PM_EINVAL);
 }
 
+/* The edge-hash lookup's block test (SSE2 where built with it) gives the
+ * same mask as its portable definition: random entries and tolerance boxes,
+ * with boundary values (angles at the box's edges, wrapping a turn, lengths
+ * at lo/hi and 255) made frequent, and every bucket length 0..20. */
+static void test_hash_block_portable(void **state)
+{
+    uint64_t rng = 14;
+    uint8_t len[16 + PM__HASH_PAD], ai[16 + PM__HASH_PAD], aj[16 + PM__HASH_PAD];
+    long set = 0;
+    for (int it = 0; it < 200000; it++) {
+        pm__qedge_t q = {0};
+        q.a0 = (uint8_t)pm_test_rand(&rng);
+        q.b0 = (uint8_t)pm_test_rand(&rng);
+        q.lo = (uint8_t)(pm_test_rand(&rng) % 250);
+        q.hi = (uint8_t)(q.lo + pm_test_rand(&rng) % 30 > 255 ? 255 : q.lo + pm_test_rand(&rng) % 30);
+        for (int k = 0; k < 16 + PM__HASH_PAD; k++) {
+            uint64_t r = pm_test_rand(&rng);
+            int d = (int)(r % 5) - 2; /* near a boundary */
+            switch ((r >> 8) % 4) {
+            case 0: len[k] = (uint8_t)(q.lo + d); break;
+            case 1: len[k] = (uint8_t)(q.hi + d); break;
+            case 2: len[k] = (uint8_t)(r >> 16); break;
+            default: len[k] = 255; break;
+            }
+            ai[k] = (uint8_t)(r >> 24 & 1 ? q.a0 + (r >> 25) % 32 - 2 : r >> 32);
+            aj[k] = (uint8_t)(r >> 40 & 1 ? q.b0 + (r >> 41) % 32 - 2 : r >> 48);
+        }
+        unsigned n = (unsigned)(pm_test_rand(&rng) % 21);
+        unsigned want = pm__hash_block_portable(len, ai, aj, n, &q);
+        unsigned got = pm__hash_block(len, ai, aj, n, &q);
+        if (got != want)
+            fail_msg("iteration %d: n %u, box a0 %u b0 %u len %u..%u: mask %04x, portable %04x", it,
+                     n, q.a0, q.b0, q.lo, q.hi, got, want);
+        assert_true(want < 1u << (n < 16 ? n : 16));
+        set += want != 0;
+    }
+    assert_true(set > 1000); /* the boxes are hit, not only missed */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +653,7 @@ int main(void)
         cmocka_unit_test(test_threads),                 cmocka_unit_test(test_calibration_fit),
         cmocka_unit_test(test_cross_validate),          cmocka_unit_test(test_error_reject),
         cmocka_unit_test(test_distortion_local),        cmocka_unit_test(test_quality_overlap),
+        cmocka_unit_test(test_hash_block_portable),
     };
     return PM_RUN_TESTS("match", tests, NULL, NULL);
 }

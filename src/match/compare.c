@@ -43,49 +43,6 @@ static inline int edge_error(int la, uint8_t aia, uint8_t aja, int lb, uint8_t a
            (da + db) * 256 / (PM__ANGLE_TOL + 1);
 }
 
-/* ---- edge-hash lookup ------------------------------------------------------- */
-
-/* Bit k (k < 16, k < n) set when hash entry s + k lies within the root
- * tolerances of a query edge: llo <= length <= lhi and both angles within
- * [a0, a0 + 2 ROOT_ANGLE_TOL] (1/256 turns, modulo a turn). Reads 16 entries
- * from s whatever n (PM__HASH_PAD). */
-#if defined(__SSE2__) && !defined(PM__NO_SIMD)
-#include <emmintrin.h>
-static inline unsigned hash_block(const pm_match_template_t *t, unsigned s, unsigned n,
-                                  unsigned llo, unsigned lhi, uint8_t a0, uint8_t b0)
-{
-    const __m128i len = _mm_loadu_si128((const __m128i *)(const void *)(t->h_len + s));
-    const __m128i da = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)(t->h_ai + s)),
-                                    _mm_set1_epi8((char)a0));
-    const __m128i db = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)(t->h_aj + s)),
-                                    _mm_set1_epi8((char)b0));
-    const __m128i tol = _mm_set1_epi8((char)(2 * PM__ROOT_ANGLE_TOL));
-    const __m128i lo = _mm_set1_epi8((char)(uint8_t)(llo > 255 ? 255 : llo));
-    const __m128i hi = _mm_set1_epi8((char)(uint8_t)(lhi > 255 ? 255 : lhi));
-    /* unsigned byte compares: x <= y iff min(x, y) == x */
-    __m128i ok = _mm_and_si128(_mm_cmpeq_epi8(_mm_min_epu8(da, tol), da),
-                               _mm_cmpeq_epi8(_mm_min_epu8(db, tol), db));
-    ok = _mm_and_si128(ok, _mm_cmpeq_epi8(_mm_max_epu8(len, lo), len));
-    ok = _mm_and_si128(ok, _mm_cmpeq_epi8(_mm_min_epu8(len, hi), len));
-    unsigned mask = (unsigned)_mm_movemask_epi8(ok);
-    return n >= 16 ? mask : mask & ((1u << n) - 1);
-}
-#else
-static inline unsigned hash_block(const pm_match_template_t *t, unsigned s, unsigned n,
-                                  unsigned llo, unsigned lhi, uint8_t a0, uint8_t b0)
-{
-    unsigned mask = 0;
-    for (unsigned k = 0; k < 16 && k < n; k++) {
-        unsigned len = t->h_len[s + k];
-        unsigned pass = ((uint8_t)(t->h_ai[s + k] - a0) <= 2 * PM__ROOT_ANGLE_TOL) &
-                        ((uint8_t)(t->h_aj[s + k] - b0) <= 2 * PM__ROOT_ANGLE_TOL) & (len >= llo) &
-                        (len <= lhi);
-        mask |= pass << k;
-    }
-    return mask;
-}
-#endif
-
 /* ---- min-heap of packed (error << 16 | k << 8 | l) ---------------------- */
 
 typedef struct heap {
@@ -626,14 +583,12 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
         if (q + 4 < q_end)
             __builtin_prefetch(&a->bucket_start[q[4].key]);
         const unsigned s0 = a->bucket_start[q->key], n = a->bucket_start[q->key + 1] - s0;
-        const unsigned ltol = (unsigned)pm__root_len_tol(q->len);
-        const unsigned llo = (unsigned)q->len - ltol, lhi = (unsigned)q->len + ltol;
-        const uint8_t ai = (uint8_t)(q->ai - PM__ROOT_ANGLE_TOL), aj = (uint8_t)(q->aj - PM__ROOT_ANGLE_TOL);
         /* 16 entries at a time (buckets hold at most ~20); the first block is
          * tested even when the bucket is empty (the padding makes it safe),
          * which avoids a mispredicted branch on a third of the lookups */
         for (unsigned c = 0;;) {
-            unsigned mask = hash_block(a, s0 + c, n - c, llo, lhi, ai, aj);
+            unsigned mask = pm__hash_block(a->h_len + s0 + c, a->h_ai + s0 + c, a->h_aj + s0 + c,
+                                           n - c, q);
             while (mask) {
                 unsigned e = s0 + c + (unsigned)__builtin_ctz(mask);
                 mask &= mask - 1;

@@ -255,9 +255,11 @@ static int build_query(pm_match_template_t *t)
             qe->key = (uint16_t)bucket_of(lb, ed->ai >> PM__ANGLE_SHIFT, ed->aj >> PM__ANGLE_SHIFT);
             qe->j = (uint8_t)j;
             qe->l = ed->j;
-            qe->ai = ed->ai;
-            qe->aj = ed->aj;
-            qe->len = ed->len;
+            int ltol = pm__root_len_tol(ed->len), hi = ed->len + ltol;
+            qe->a0 = (uint8_t)(ed->ai - PM__ROOT_ANGLE_TOL);
+            qe->b0 = (uint8_t)(ed->aj - PM__ROOT_ANGLE_TOL);
+            qe->lo = (uint8_t)(ed->len - ltol); /* len >= 6 > ltol */
+            qe->hi = (uint8_t)(hi > 255 ? 255 : hi); /* hash lengths are <= 255 */
         }
     }
     t->nquery = q;

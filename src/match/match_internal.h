@@ -76,15 +76,63 @@ typedef struct pm__edge {
 #define PM__HASH_PAD 16
 _Static_assert(PM__MAX_EDGE_LEN <= 255, "hash lengths are stored in one byte");
 
-/* An undirected edge as looked up in the other view's hash (j < l). */
+/* An undirected edge as looked up in the other view's hash (j < l), with
+ * its root tolerance box precomputed at preparation: a hash entry matches
+ * when lo <= len <= hi and its angles lie in [a0, a0 + 2 ROOT_ANGLE_TOL]
+ * and [b0, b0 + 2 ROOT_ANGLE_TOL] (1/256 turns, modulo a turn). a0, b0, lo,
+ * hi are consecutive so one 32-bit load can fetch all four. */
 typedef struct pm__qedge {
     uint16_t key; /* hash bucket of (len, ai, aj) */
     uint8_t j;
     uint8_t l;
-    uint8_t ai;
-    uint8_t aj;
-    uint16_t len;
+    uint8_t a0, b0, lo, hi;
 } pm__qedge_t;
+
+/* Bit k (k < 16, k < n) set when hash entry k of the 16 at len/ai/aj lies
+ * in query q's tolerance box. The portable definition; pm__hash_block is the
+ * same with SSE2 when available (tests/test_match.c checks they agree). */
+static inline unsigned pm__hash_block_portable(const uint8_t *len, const uint8_t *ai,
+                                               const uint8_t *aj, unsigned n,
+                                               const pm__qedge_t *q)
+{
+    unsigned mask = 0;
+    for (unsigned k = 0; k < 16 && k < n; k++) {
+        unsigned pass = ((uint8_t)(ai[k] - q->a0) <= 2 * PM__ROOT_ANGLE_TOL) &
+                        ((uint8_t)(aj[k] - q->b0) <= 2 * PM__ROOT_ANGLE_TOL) & (len[k] >= q->lo) &
+                        (len[k] <= q->hi);
+        mask |= pass << k;
+    }
+    return mask;
+}
+
+#if defined(__SSE2__) && !defined(PM__NO_SIMD)
+#include <emmintrin.h>
+/* Reads 16 bytes at len, ai and aj whatever n (see PM__HASH_PAD). */
+static inline unsigned pm__hash_block(const uint8_t *len, const uint8_t *ai, const uint8_t *aj,
+                                      unsigned n, const pm__qedge_t *q)
+{
+    /* a0, b0, lo, hi (the compiler merges this into one load) */
+    uint32_t box = (uint32_t)q->a0 | (uint32_t)q->b0 << 8 | (uint32_t)q->lo << 16 | (uint32_t)q->hi << 24;
+    __m128i x = _mm_cvtsi32_si128((int)box);
+    x = _mm_unpacklo_epi8(x, x);
+    x = _mm_unpacklo_epi16(x, x); /* a0 x4, b0 x4, lo x4, hi x4 */
+    const __m128i a0 = _mm_shuffle_epi32(x, 0x00), b0 = _mm_shuffle_epi32(x, 0x55);
+    const __m128i lo = _mm_shuffle_epi32(x, 0xaa), hi = _mm_shuffle_epi32(x, 0xff);
+    const __m128i tol = _mm_set1_epi8((char)(2 * PM__ROOT_ANGLE_TOL));
+    const __m128i l = _mm_loadu_si128((const __m128i *)(const void *)len);
+    const __m128i da = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)ai), a0);
+    const __m128i db = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)aj), b0);
+    /* unsigned byte compares: x <= y iff min(x, y) == x */
+    __m128i ok = _mm_and_si128(_mm_cmpeq_epi8(_mm_min_epu8(da, tol), da),
+                               _mm_cmpeq_epi8(_mm_min_epu8(db, tol), db));
+    ok = _mm_and_si128(ok, _mm_cmpeq_epi8(_mm_max_epu8(l, lo), l));
+    ok = _mm_and_si128(ok, _mm_cmpeq_epi8(_mm_min_epu8(l, hi), l));
+    unsigned mask = (unsigned)_mm_movemask_epi8(ok);
+    return n >= 16 ? mask : mask & ((1u << n) - 1);
+}
+#else
+#define pm__hash_block pm__hash_block_portable
+#endif
 
 struct pm_match_template {
     int n;
