@@ -19,12 +19,15 @@ _Static_assert(PM__LEN_TOL_BASE + PM__MAX_EDGE_LEN / PM__LEN_TOL_DIV + 1 <= 40 &
 
 /* Error of matching edge (la, aia, aja) with (lb, aib, ajb), scaled so each
  * tolerance counts 256; -1 when outside a tolerance. */
-static inline int edge_error(int la, uint8_t aia, uint8_t aja, int lb, uint8_t aib, uint8_t ajb)
+static inline int edge_error(const pm__edge_t *ea, const pm__edge_t *eb)
 {
+    int la = ea->len, lb = eb->len;
+    uint8_t aia = ea->ai, aja = ea->aj, aib = eb->ai, ajb = eb->aj;
     int dl = la - lb;
     if (dl < 0)
         dl = -dl;
-    int tol = pm__len_tol(la < lb ? la : lb);
+    /* pm__len_tol of the shorter edge (the tolerance grows with the length) */
+    int tol = ea->tol < eb->tol ? ea->tol : eb->tol;
     if (dl > tol)
         return -1;
     int da = (int8_t)(uint8_t)(aia - aib);
@@ -100,6 +103,7 @@ static void add_pair(pm_matcher_t *m, const pm_match_template_t *a, const pm_mat
 {
     m->pa[i] = (int16_t)j;
     m->pb[j] = (int16_t)i;
+    m->votes[i * b->n + j] = 0; /* a later root inside this pairing is not grown */
     pr->paired++;
     pr->types += a->type[i] == b->type[j];
     const pm__edge_t *ea = a->edges + a->edge_start[i], *ea_end = a->edges + a->edge_start[i + 1];
@@ -114,15 +118,14 @@ static void add_pair(pm_matcher_t *m, const pm_match_template_t *a, const pm_mat
     for (; ea < ea_end; ea++) {
         int k = ea->j;
         int pk = m->pa[k];
-        int tol = pm__len_tol(ea->len);
-        int lo = ea->len - tol, hi = ea->len + tol;
+        int lo = ea->len - ea->tol, hi = ea->len + ea->tol;
         while (win < eb_end && win->len < lo)
             win++;
         if (pk >= 0) {
             /* k already paired: is the edge to its partner consistent? */
             for (const pm__edge_t *eb = win; eb < eb_end && eb->len <= hi; eb++)
                 if (eb->j == pk) {
-                    if (edge_error(ea->len, ea->ai, ea->aj, eb->len, eb->ai, eb->aj) >= 0)
+                    if (edge_error(ea, eb) >= 0)
                         pr->support++;
                     break;
                 }
@@ -131,7 +134,7 @@ static void add_pair(pm_matcher_t *m, const pm_match_template_t *a, const pm_mat
         for (const pm__edge_t *eb = win; eb < eb_end && eb->len <= hi; eb++) {
             if (m->pb[eb->j] >= 0)
                 continue;
-            int e = edge_error(ea->len, ea->ai, ea->aj, eb->len, eb->ai, eb->aj);
+            int e = edge_error(ea, eb);
             if (e < 0)
                 continue;
             heap_push(h, ((uint32_t)e << 16) | ((uint32_t)k << 8) | eb->j);
@@ -663,10 +666,7 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
         if (r >= PM__ROOT_KEEP && a->type[i0] != b->type[j0] && m->votes[idx] < PM__ROOT_TYPE_VOTES)
             continue;
         pairing_t pr;
-        grow(m, a, b, i0, j0, &pr);
-        for (int i = 0; i < na; i++)
-            if (m->pa[i] >= 0)
-                m->votes[i * nb + m->pa[i]] = 0;
+        grow(m, a, b, i0, j0, &pr); /* clears the votes of the pairs it makes */
         /* only pairings near the largest grown so far are worth aligning */
         if (pr.paired < PM__MIN_ALIGN || pr.paired + PM__GROWN_SLACK < best_grown)
             continue;

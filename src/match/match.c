@@ -38,6 +38,7 @@ static void build_edge(pm__edge_t *e, const pm_match_template_t *t, int i, int j
     e->ai = (uint8_t)(th - t->dir[i]);
     e->aj = (uint8_t)(th - t->dir[j]);
     e->len = (uint16_t)(len > PM__MAX_EDGE_LEN ? PM__MAX_EDGE_LEN : lround(len));
+    e->tol = (uint8_t)pm__len_tol(e->len);
 }
 
 /* Neighbour graph: each minutia's nearest neighbours, made symmetric. */

@@ -64,7 +64,7 @@ typedef struct pm__edge {
     uint8_t j;
     uint8_t ai;
     uint8_t aj;
-    uint8_t pad;
+    uint8_t tol; /* pm__len_tol(len), precomputed */
     uint16_t len;
 } pm__edge_t;
 
