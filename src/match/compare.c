@@ -46,6 +46,34 @@ static inline int edge_error(const pm__edge_t *ea, const pm__edge_t *eb)
            (da + db) * 256 / (PM__ANGLE_TOL + 1);
 }
 
+/* ---- root votes ------------------------------------------------------------- */
+
+/* The entries e0 + k of a's hash for the bits k of mask (ascending) match
+ * query edge q (j -> l) of b: each votes for the pairs (i, j) and (k, l).
+ * A pair's first vote appends it to touched (branch-free). Returns the new
+ * number of touched pairs. */
+static inline __attribute__((always_inline)) int vote(const pm_match_template_t *a, unsigned e0,
+                                                      unsigned mask, const pm__qedge_t *q,
+                                                      unsigned nb, uint16_t *votes,
+                                                      uint16_t *touched, int ntouched)
+{
+    while (mask) {
+        unsigned e = e0 + (unsigned)__builtin_ctz(mask);
+        mask &= mask - 1;
+        unsigned idx = (unsigned)a->h_i[e] * nb + q->j;
+        unsigned v = votes[idx];
+        touched[ntouched] = (uint16_t)idx;
+        ntouched += v == 0;
+        votes[idx] = (uint16_t)(v + 1);
+        idx = (unsigned)a->h_j[e] * nb + q->l;
+        v = votes[idx];
+        touched[ntouched] = (uint16_t)idx;
+        ntouched += v == 0;
+        votes[idx] = (uint16_t)(v + 1);
+    }
+    return ntouched;
+}
+
 /* ---- min-heap of packed (error << 16 | k << 8 | l) ---------------------- */
 
 typedef struct heap {
@@ -583,32 +611,16 @@ double pm_match_compare(pm_matcher_t *m, const pm_match_template_t *a,
     if (!a->h_len)
         q_end = q; /* a prepared without its hash (pm_match_prepare_candidate) */
     for (; q < q_end; q++) {
-        if (q + 4 < q_end)
-            __builtin_prefetch(&a->bucket_start[q[4].key]);
+        __builtin_prefetch(&a->bucket_start[q[4].key]); /* PM__QUERY_PAD spare entries */
         const unsigned s0 = a->bucket_start[q->key], n = a->bucket_start[q->key + 1] - s0;
-        /* 16 entries at a time (buckets hold at most ~20); the first block is
+        /* 16 entries at a time (buckets hold at most ~20): the first block is
          * tested even when the bucket is empty (the padding makes it safe),
          * which avoids a mispredicted branch on a third of the lookups */
-        for (unsigned c = 0;;) {
-            unsigned mask = pm__hash_block(a->h_len + s0 + c, a->h_ai + s0 + c, a->h_aj + s0 + c,
-                                           n - c, q);
-            while (mask) {
-                unsigned e = s0 + c + (unsigned)__builtin_ctz(mask);
-                mask &= mask - 1;
-                unsigned idx = (unsigned)a->h_i[e] * (unsigned)nb + q->j;
-                unsigned v = votes[idx];
-                touched[ntouched] = (uint16_t)idx;
-                ntouched += v == 0;
-                votes[idx] = (uint16_t)(v + 1);
-                idx = (unsigned)a->h_j[e] * (unsigned)nb + q->l;
-                v = votes[idx];
-                touched[ntouched] = (uint16_t)idx;
-                ntouched += v == 0;
-                votes[idx] = (uint16_t)(v + 1);
-            }
-            c += 16;
-            if (c >= n)
-                break;
+        unsigned mask = pm__hash_block(a->h_len + s0, a->h_ai + s0, a->h_aj + s0, n, q);
+        ntouched = vote(a, s0, mask, q, (unsigned)nb, votes, touched, ntouched);
+        for (unsigned c = 16; __builtin_expect(c < n, 0); c += 16) {
+            mask = pm__hash_block(a->h_len + s0 + c, a->h_ai + s0 + c, a->h_aj + s0 + c, n - c, q);
+            ntouched = vote(a, s0 + c, mask, q, (unsigned)nb, votes, touched, ntouched);
         }
     }
     /* Roots: the best-voted pairs. */

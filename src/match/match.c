@@ -237,7 +237,7 @@ static int build_hash(pm_match_template_t *t)
  * with their bucket keys, for lookups in another view's hash. */
 static int build_query(pm_match_template_t *t)
 {
-    t->query = malloc((size_t)(t->nedges ? t->nedges : 1) * sizeof *t->query);
+    t->query = calloc((size_t)t->nedges + PM__QUERY_PAD, sizeof *t->query);
     if (!t->query)
         return PM_ENOMEM;
     int q = 0;
@@ -467,7 +467,7 @@ size_t pm_match_template_size(const pm_match_template_t *t)
     if (!t)
         return 0;
     return sizeof *t + (size_t)t->nedges * sizeof *t->edges + (t->h_len ? 5 * ((size_t)t->nhash + PM__HASH_PAD) : 0) +
-           (size_t)t->nquery * sizeof *t->query;
+           ((size_t)t->nquery + PM__QUERY_PAD) * sizeof *t->query;
 }
 
 int pm_match_template_count(const pm_match_template_t *t) { return t ? t->n : 0; }

@@ -74,6 +74,7 @@ typedef struct pm__edge {
  * PM__HASH_PAD zero bytes, so a 16-byte load at any bucket's start stays
  * inside the allocation (lanes past the bucket's end are masked off). */
 #define PM__HASH_PAD 16
+#define PM__QUERY_PAD 4
 _Static_assert(PM__MAX_EDGE_LEN <= 255, "hash lengths are stored in one byte");
 
 /* An undirected edge as looked up in the other view's hash (j < l), with
@@ -147,7 +148,8 @@ struct pm_match_template {
     pm__edge_t *edges;
     uint16_t bucket_start[PM__BUCKETS + 1];
     uint8_t *h_len, *h_ai, *h_aj, *h_i, *h_j; /* the hash (see PM__HASH_PAD); one block at h_len */
-    pm__qedge_t *query; /* nquery undirected edges for lookups */
+    pm__qedge_t *query; /* nquery undirected edges for lookups, then PM__QUERY_PAD
+                         * zeroed ones (the lookup loop prefetches ahead) */
     int nquery;
     uint64_t mask[PM__GRID]; /* bit gx of row gy: cell inside the view's area */
     uint16_t cell_start[PM__SGRID * PM__SGRID + 1];
