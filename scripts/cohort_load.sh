@@ -122,11 +122,19 @@ done
 echo "USA gallery: $(awk -F, 'NR > 1' "$cohort/partner/enroll.csv" | wc -l) fingers"
 purpose=$(jq -r '.purposes[0]' pair/USA/agreement-CAN.json)
 echo "load average at the start: $(cat /proc/loadavg)"
+# CPU of all three processes (utime + stime from /proc/<pid>/stat, in clock
+# ticks): the two nodes' before and after; the vet process's as its waiting
+# shell's children time (fields 16 + 17) once it has exited
+cpu_of() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+can0=$(cpu_of "${pids[0]}") usa0=$(cpu_of "${pids[1]}")
 t0=$(date +%s.%N)
 rc=0
-PERIMETER_TOKEN=$tok_can "$bin" vet "$run" --purpose "$purpose" --config pair/CAN/node.json \
+# shellcheck disable=SC2016
+PERIMETER_TOKEN=$tok_can bash -c '"$@"; rc=$?; awk "{ print \$16 + \$17 }" /proc/$$/stat >vet.cpu; exit $rc' \
+    _ "$bin" vet "$run" --purpose "$purpose" --config pair/CAN/node.json \
     --partner USA --out vet-out --workers "$workers" $an2k >vet.txt 2>vet.err || rc=$?
 t1=$(date +%s.%N)
+can1=$(cpu_of "${pids[0]}") usa1=$(cpu_of "${pids[1]}")
 echo "load average at the end: $(cat /proc/loadavg)"
 cat vet.txt
 # exit 3: stopped (SIGTERM/SIGINT to the vet process) with applicants pending:
@@ -159,4 +167,10 @@ awk -v n="$total" -v a="$t0" -v b="$t1" -v ok="$ok" -v bad="$bad_n" -v rv="$revi
     printf "cohort: %d applicants vetted end to end through the two nodes in %.1f s: %.0f applicants/hour (measured)\n", n, s, rate
     printf "truth: %d as the truth says, %d not; %d matches waiting in CAN'"'"'s review queue\n", ok, bad, rv
     printf "EXTRAPOLATED (linear, this machine at this load): 25,000 applicants in %.1f h\n", 25000 / rate
+}'
+awk -v n="$total" -v hz="$(getconf CLK_TCK)" -v v="$(cat vet.cpu)" -v c="$((can1 - can0))" \
+    -v u="$((usa1 - usa0))" 'BEGIN {
+    vs = v / hz; cs = c / hz; us = u / hz; t = vs + cs + us
+    printf "CPU s per applicant: vet %.3f, CAN node %.3f, USA node %.3f; all processes %.3f (%.1f CPU s for %d)\n", vs / n, cs / n, us / n, t / n, t, n
+    printf "EXTRAPOLATED (CPU only, 2 free cores): 25,000 applicants in %.2f h\n", 25000 * t / n / 2 / 3600
 }'

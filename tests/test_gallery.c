@@ -356,6 +356,101 @@ static void test_calibration(void **state)
     pm_gallery_free(g);
 }
 
+/* Fused ten-print calibration: the tail fit recovers a known exponential
+ * tail of generated impostor fused scores, the calibrated score is what it
+ * claims on a fresh sample, the map inverts, and a search applies it. */
+static double exp_tail_sample(uint64_t *r, double loc, double beta)
+{
+    *r ^= *r << 13, *r ^= *r >> 7, *r ^= *r << 17;
+    double u = ((double)(*r >> 11) + 0.5) / 9007199254740992.0;
+    double v = loc - beta * log(u);
+    return v > 0 ? v : 0;
+}
+
+static void test_fused_calibration(void **state)
+{
+    (void)state;
+    /* NULL: the fused score unchanged */
+    assert_float_equal(pm_gallery_fused_score(NULL, 41.3), 41.3, 1e-12);
+    assert_float_equal(pm_gallery_fused_raw(NULL, 41.3), 41.3, 1e-12);
+    /* generated: P(F >= s) = exp(-(s + 30) / 12), scores below 0 are 0 */
+    const double loc = -30, beta = 12;
+    size_t k = 200000;
+    double *x = malloc(k * sizeof *x);
+    assert_non_null(x);
+    uint64_t r = 777;
+    for (size_t i = 0; i < k; i++)
+        x[i] = exp_tail_sample(&r, loc, beta);
+    pm_gallery_calibration_t fc;
+    pm_error_t err = {0};
+    assert_int_equal(pm_gallery_fused_calibration_fit(x, k, 0.99, &fc, &err), 0);
+    print_message("fused fit: loc %.2f scale %.2f (true %.1f, %.1f)\n", fc.loc, fc.scale, loc,
+                  beta);
+    assert_float_equal(fc.growth, fc.scale, 1e-12);
+    /* the scale at the upper one-sigma bound of 2,000 excesses: ~2% above */
+    assert_true(fc.scale > beta && fc.scale < beta * 1.08);
+    /* at the raw score whose true FMR per subject is 1e-4: calibrated ~40,
+     * a little below (the fit is conservative), never above */
+    double raw4 = loc + beta * log(1e4);
+    double c4 = pm_gallery_fused_score(&fc, raw4);
+    print_message("raw %.1f (true 40): calibrated %.2f\n", raw4, c4);
+    assert_true(c4 > 37 && c4 <= 40.2);
+    assert_float_equal(pm_gallery_fused_raw(&fc, c4), raw4, 1e-6);
+    assert_float_equal(pm_gallery_fused_score(&fc, pm_gallery_fused_raw(&fc, 300)), 300, 1e-6);
+    /* a fresh sample: the share at or above calibrated 20 is ~1% (at most) */
+    size_t over = 0;
+    r = 4242;
+    for (size_t i = 0; i < k; i++)
+        over += pm_gallery_fused_score(&fc, exp_tail_sample(&r, loc, beta)) >= 20;
+    print_message("fresh sample at calibrated >= 20: %.3f%% (model 1%%)\n",
+                  100.0 * (double)over / (double)k);
+    assert_true(over > k / 200 && over <= k / 100 + k / 1000);
+    /* without the calibration the same scores would claim far more */
+    assert_true(pm_gallery_fused_score(NULL, raw4) > c4 + 30);
+    /* a lighter tail than the nominal one is not believed */
+    r = 99;
+    for (size_t i = 0; i < k; i++)
+        x[i] = exp_tail_sample(&r, 0, 2.0);
+    assert_int_equal(pm_gallery_fused_calibration_fit(x, k, 0.99, &fc, &err), 0);
+    assert_float_equal(fc.scale, 10 / log(10.0), 1e-12);
+    /* refusals: too few excesses, a bad quantile, NaN */
+    assert_int_equal(pm_gallery_fused_calibration_fit(x, 1000, 0.99, &fc, &err), PM_EINVAL);
+    assert_int_equal(pm_gallery_fused_calibration_fit(x, k, 1.0, &fc, &err), PM_EINVAL);
+    x[5] = NAN;
+    assert_int_equal(pm_gallery_fused_calibration_fit(x, k, 0.99, &fc, &err), PM_EINVAL);
+    free(x);
+
+    /* the built-in calibration is not the nominal one (fitted: heavier tail) */
+    pm_gallery_calibration_t def;
+    pm_gallery_fused_calibration_default(&def);
+    assert_true(def.scale > 10 / log(10.0) && def.growth == def.scale);
+
+    /* a two-finger search applies it: score = calibrated raw, the threshold on it */
+    pm_gallery_t *g = make_gallery(200, 1);
+    pm_fingerprint_t *p = malloc(2 * sizeof *p);
+    assert_non_null(p);
+    probe_of(5, 1, &p[0]);
+    probe_of(6, 1, &p[1]);
+    pm_gallery_finger_t f[2] = {{6, &p[0]}, {7, &p[1]}};
+    pm_gallery_candidate_t c[5];
+    size_t n = 0;
+    pm_gallery_search_options_t o = {.max_candidates = 5, .fused_calibration = &def};
+    assert_int_equal(pm_gallery_identify(g, f, 2, &o, c, &n, NULL, &err), 0);
+    assert_true(n >= 2);
+    assert_float_equal(c[0].fused_raw,
+                       pm_gallery_fuse(c[0].finger_score[0] + c[0].finger_score[1], 2), 1e-9);
+    assert_float_equal(c[0].score, pm_gallery_fused_score(&def, c[0].fused_raw), 1e-9);
+    assert_true(c[0].score < c[0].fused_raw);
+    /* a threshold between the raw and the calibrated score keeps it out */
+    o.threshold = (c[0].score + c[0].fused_raw) / 2;
+    uint64_t top = c[0].subject;
+    assert_int_equal(pm_gallery_identify(g, f, 2, &o, c, &n, NULL, &err), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_true(c[i].subject != top);
+    free(p);
+    pm_gallery_free(g);
+}
+
 static void corrupt_byte(const char *path, long off)
 {
     FILE *fp = fopen(path, "r+b");
@@ -502,6 +597,7 @@ int main(void)
         cmocka_unit_test(test_fast_paths_identical),
         cmocka_unit_test(test_fusion),
         cmocka_unit_test(test_calibration),
+        cmocka_unit_test(test_fused_calibration),
         cmocka_unit_test(test_snapshot),
         cmocka_unit_test(test_store_rebuild),
     };

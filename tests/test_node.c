@@ -123,6 +123,19 @@ static void test_config_first_stage_off(void **state)
         fail_msg("%s", e.msg);
     assert_int_equal(cfg.gallery_exhaustive, 1);
     assert_int_equal(cfg.gallery_shards, 0);
+    assert_int_equal(cfg.gallery_fused_nominal, 0); /* calibrated unless turned off */
+    pm_node_config_free(&cfg);
+    /* "fused_calibration": false beside it: raw fused scores, still in process */
+    write_text("fs.json",
+               "{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\","
+               "\"port\":1},\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"first_stage\":false,"
+               "\"fused_calibration\":false}}");
+    rc = pm_node_config_load(p, &cfg, &e);
+    if (rc)
+        fail_msg("%s", e.msg);
+    assert_int_equal(cfg.gallery_exhaustive, 1);
+    assert_int_equal(cfg.gallery_fused_nominal, 1);
+    assert_int_equal(cfg.gallery_shards, 0);
     pm_node_config_free(&cfg);
 }
 
@@ -205,6 +218,9 @@ static void test_config_refusals(void **state)
         {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
          "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"first_stage\":1}}",
          "gallery.first_stage"},
+        {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
+         "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"fused_calibration\":\"yes\"}}",
+         "gallery.fused_calibration"},
         {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
          "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"first_stage\":true,"
          "\"hedge_ms\":5}}",

@@ -125,6 +125,30 @@ double pm_gallery_threshold(const pm_gallery_calibration_t *c, double fpir, doub
 int pm_gallery_calibration_fit(const double *best, const double *n, size_t k,
                                pm_gallery_calibration_t *out, pm_error_t *err);
 
+/* Fused ten-print calibration (docs/gallery.md "Fused score calibration").
+ * The fused score (pm_gallery_fuse) assumes independent, exactly calibrated
+ * fingers; a subject's impostor fused score is heavier tailed than that. A
+ * fused calibration is the same model at n = 1: the probability that one
+ * impostor subject compared reaches raw fused score s is
+ *   p(s) = 1 - exp(-exp(-(s - loc) / scale))   (growth = scale),
+ * and the calibrated fused score is -10*log10(p(s)): the same meaning per
+ * subject compared as the 1:1 score per finger compared, so thresholds and
+ * FPIR over n subjects are the nominal ones on it. */
+/* The calibrated fused score of raw fused score `fused` (fc NULL: unchanged). */
+double pm_gallery_fused_score(const pm_gallery_calibration_t *fc, double fused);
+/* The raw fused score whose calibrated score is `score` (fc NULL: unchanged). */
+double pm_gallery_fused_raw(const pm_gallery_calibration_t *fc, double score);
+/* Fits the tail of the raw fused scores of k impostor subject comparisons
+ * (peaks over a threshold: the scores above their `tail_q` quantile, e.g.
+ * 0.99, as exponential excesses, the mean excess at its upper one-sigma
+ * bound and never below the nominal 10/ln 10). PM_EINVAL with fewer than 20
+ * excesses. */
+int pm_gallery_fused_calibration_fit(const double *scores, size_t k, double tail_q,
+                                     pm_gallery_calibration_t *out, pm_error_t *err);
+/* The built-in fused calibration (fitted on synthetic ten-prints of cohort
+ * seed 7101: docs/gallery.md); what the node and `perimeter vet` apply. */
+void pm_gallery_fused_calibration_default(pm_gallery_calibration_t *out);
+
 typedef struct pm_gallery_search_options {
     int max_candidates;    /* top-k subjects returned (0 = 10) */
     double threshold;      /* return only fused scores >= this; used when target_fpir is 0 */
@@ -137,6 +161,10 @@ typedef struct pm_gallery_search_options {
     /* single-finger probes: NULL = nominal; target_fpir and each candidate's
      * id_score use it (multi-finger probes: always nominal on the fused score) */
     const pm_gallery_calibration_t *calibration;
+    /* multi-finger probes: NULL = the fused score as pm_gallery_fuse gives it;
+     * else each candidate's score is pm_gallery_fused_score of it (the raw
+     * one in fused_raw) and threshold / target_fpir apply to that */
+    const pm_gallery_calibration_t *fused_calibration;
 } pm_gallery_search_options_t;
 
 typedef struct pm_gallery_candidate {
@@ -145,6 +173,7 @@ typedef struct pm_gallery_candidate {
     double finger_score[PM_GALLERY_MAX_FINGERS]; /* per probe finger (0 if not found) */
     uint32_t encounter;                     /* of the best-scoring finger */
     double id_score; /* -10*log10(FPIR) of `score` for this search's size and calibration */
+    double fused_raw; /* pm_gallery_fuse of the finger scores (= score without a fused calibration) */
 } pm_gallery_candidate_t;
 
 typedef struct pm_gallery_search_stats {

@@ -149,7 +149,7 @@ typedef struct pm_vet_transport {
 /* In-process transport: the partner's side simulated against a gallery the
  * caller owns (a snapshot of the partner's holdings). The search is the
  * gallery's pm_gallery_identify over the probe's fingers; candidates with a
- * fused score >= threshold are a match. Purposes, if listed, are the closed
+ * calibrated fused score (docs/gallery.md) >= threshold are a match. Purposes, if listed, are the closed
  * list of R1 (anything else is refused with "R1"). Disclosed fields are the
  * subject id only (no agreement is applied: that is the partner node's job). */
 typedef struct pm_vet_gallery_transport {
@@ -160,6 +160,8 @@ typedef struct pm_vet_gallery_transport {
     const char *const *purposes; /* NULL: any purpose accepted */
     size_t npurposes;
     const char *log_path;   /* NULL or a file each query's transaction id is appended to */
+    int fused_nominal;      /* 1: fused scores without the built-in fused calibration
+                             * (pm_gallery_fused_calibration_default), as before it */
 } pm_vet_gallery_transport_t;
 int pm_vet_gallery_query(void *ctx, const pm_vet_query_t *q, pm_vet_answer_t *out,
                          pm_error_t *err);

@@ -247,6 +247,74 @@ int pm_gallery_calibration_fit(const double *best, const double *n, size_t k,
     return 0;
 }
 
+/* ---- fused ten-print calibration (an exponential tail per subject) ---- */
+
+double pm_gallery_fused_score(const pm_gallery_calibration_t *fc, double fused)
+{
+    if (!fc || !(fused > 0))
+        return fused > 0 ? fused : 0;
+    return pm_gallery_id_score(fc, fused, 1);
+}
+
+double pm_gallery_fused_raw(const pm_gallery_calibration_t *fc, double score)
+{
+    if (!fc || !(score > 0))
+        return score > 0 ? score : 0;
+    /* the exact inverse: FPIR(raw, 1) = 10^(-score/10) */
+    return pm_gallery_threshold(fc, pow(10.0, -score / 10.0), 1);
+}
+
+int pm_gallery_fused_calibration_fit(const double *scores, size_t k, double tail_q,
+                                     pm_gallery_calibration_t *out, pm_error_t *err)
+{
+    if (!scores || !out)
+        return pm_error_set(err, PM_EINVAL, "pm_gallery_fused_calibration_fit: NULL argument");
+    if (!(tail_q > 0 && tail_q < 1))
+        return pm_error_set(err, PM_EINVAL, "fused calibration: tail quantile %g not in (0, 1)",
+                            tail_q);
+    double *r = malloc((k ? k : 1) * sizeof *r);
+    if (!r)
+        return pm_error_set(err, PM_ENOMEM, "pm_gallery_fused_calibration_fit: out of memory");
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (!isfinite(scores[i])) {
+            free(r);
+            return pm_error_set(err, PM_EINVAL, "fused calibration sample %zu: score %g", i,
+                                scores[i]);
+        }
+        r[m++] = scores[i] > 0 ? scores[i] : 0;
+    }
+    qsort(r, m, sizeof *r, cmp_double);
+    size_t first = (size_t)floor(tail_q * (double)m);
+    double u = m ? r[first > 0 ? first - 1 : 0] : 0, sum = 0;
+    size_t ex = 0;
+    for (size_t i = first; i < m; i++)
+        if (r[i] > u)
+            sum += r[i] - u, ex++;
+    free(r);
+    if (ex < 20)
+        return pm_error_set(err, PM_EINVAL,
+                            "fused calibration needs at least 20 scores above the %g quantile "
+                            "(got %zu of %zu)",
+                            tail_q, ex, k);
+    const double nominal = 10.0 / log(10.0);
+    double scale = sum / (double)ex * (1 + 1 / sqrt((double)ex));
+    if (scale < nominal)
+        scale = nominal; /* never a lighter tail than the independent-finger model */
+    /* P(F > u) = ex / k: the tail exp(-(s - loc) / scale) passes through it */
+    double loc = u + scale * log((double)ex / (double)k);
+    *out = (pm_gallery_calibration_t){loc, scale, scale};
+    return 0;
+}
+
+void pm_gallery_fused_calibration_default(pm_gallery_calibration_t *out)
+{
+    /* bench_vet_calib on `perimeter synth cohort --applicants 120 --known 120
+     * --bad 0 --distractors 0 --seed 7101` (14,280 impostor subject
+     * comparisons, tail above the 99% quantile; docs/gallery.md) */
+    *out = (pm_gallery_calibration_t){3.2324, 6.5063, 6.5063};
+}
+
 typedef struct hit {
     double score;
     uint32_t row;
@@ -557,6 +625,9 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
     /* a fitted calibration describes single-finger searches; fused scores
      * keep the nominal one */
     const pm_gallery_calibration_t *cal = nfingers == 1 ? o.calibration : NULL;
+    /* a fused calibration makes the fused score per subject compared what
+     * the 1:1 score is per finger compared: thresholds on it are nominal */
+    const pm_gallery_calibration_t *fcal = nfingers > 1 ? o.fused_calibration : NULL;
     if (!rc && o.target_fpir > 0)
         thr = pm_gallery_threshold(cal, o.target_fpir, nsearched);
     if (!rc) {
@@ -585,7 +656,8 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
                 }
                 for (int f = 0; f < nfingers; f++)
                     sum += c->finger_score[f];
-                c->score = pm_gallery_fuse(sum, nfingers);
+                c->fused_raw = pm_gallery_fuse(sum, nfingers);
+                c->score = pm_gallery_fused_score(fcal, c->fused_raw);
                 c->id_score = pm_gallery_id_score(cal, c->score, nsearched);
                 i = j;
             }
@@ -669,7 +741,7 @@ int pm_gallery_verify(pm_gallery_t *g, uint64_t subject, const pm_gallery_finger
         double sum = 0;
         for (int f = 0; f < nfingers; f++)
             sum += out->finger_score[f];
-        out->score = pm_gallery_fuse(sum, nfingers);
+        out->score = out->fused_raw = pm_gallery_fuse(sum, nfingers);
     }
     for (int f = 0; f < nfingers; f++)
         pm_match_template_free(pt[f]);

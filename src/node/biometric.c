@@ -305,6 +305,12 @@ static int partner_query(pm__req_t *rq, pm_store_t *st, bio_query_t *q, bio_answ
     so.threshold = a->match_threshold;
     so.target_fpir = a->match_fpir;
     so.first_stage = !node->cfg->gallery_exhaustive;
+    /* ten-print scores calibrated per subject compared (docs/gallery.md
+     * "Fused score calibration"): match_threshold and match_fpir mean for a
+     * ten-print what they mean for one finger */
+    pm_gallery_calibration_t fcal;
+    pm_gallery_fused_calibration_default(&fcal);
+    so.fused_calibration = node->cfg->gallery_fused_nominal ? NULL : &fcal;
     pm_gallery_candidate_t cand;
     size_t nc = 0;
     pm_shard_answer_t sa;

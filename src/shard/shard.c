@@ -1060,6 +1060,11 @@ int pm_shard_identify(pm_shard_client_t *c, const pm_gallery_finger_t *fingers, 
         return pm_error_set(err, PM_EUNSUPPORTED,
                             "shard identify: target_fpir and subsets need the whole gallery; "
                             "give a threshold");
+    /* a fused calibration stays here: the shards search on the raw fused
+     * score with the threshold translated, their candidates are mapped back */
+    const pm_gallery_calibration_t *fcal = nfingers > 1 ? o.fused_calibration : NULL;
+    if (fcal)
+        o.threshold = pm_gallery_fused_raw(fcal, o.threshold);
     pm_buf_t req;
     pm_buf_init(&req, REQ_MAX);
     int rc = pm_shard_request_encode(0, 0, fingers, nfingers, &o, &req, err);
@@ -1080,6 +1085,10 @@ int pm_shard_identify(pm_shard_client_t *c, const pm_gallery_finger_t *fingers, 
         }
         answer->partial = answer->replied < c->shards;
         qsort(pool, npool, sizeof *pool, cmp_cand);
+        for (size_t i = 0; i < npool; i++) {
+            pool[i].fused_raw = pool[i].score;
+            pool[i].score = pm_gallery_fused_score(fcal, pool[i].score);
+        }
         size_t n = npool < (size_t)o.max_candidates ? npool : (size_t)o.max_candidates;
         memcpy(out, pool, n * sizeof *out);
         *out_n = n;

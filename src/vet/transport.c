@@ -70,6 +70,9 @@ int pm_vet_gallery_query(void *ctx, const pm_vet_query_t *q, pm_vet_answer_t *ou
         .threshold = t->threshold > 0 ? t->threshold : PM_VET_DEFAULT_THRESHOLD,
         .first_stage = t->first_stage,
     };
+    pm_gallery_calibration_t fcal;
+    pm_gallery_fused_calibration_default(&fcal);
+    so.fused_calibration = t->fused_nominal ? NULL : &fcal;
     pm_gallery_candidate_t c[PM_VET_MAX_CANDIDATES];
     size_t n = 0;
     if ((rc = pm_gallery_identify(t->gallery, f, (int)q->nfingers, &so, c, &n, NULL, err)))

@@ -508,6 +508,9 @@ static int vet_one(run_t *r, pm__vet_applicant_t *a)
             .max_candidates = 5,
             .threshold = o->local_threshold > 0 ? o->local_threshold : PM_VET_DEFAULT_THRESHOLD,
         };
+        pm_gallery_calibration_t fcal;
+        pm_gallery_fused_calibration_default(&fcal);
+        so.fused_calibration = &fcal;
         if (pm_gallery_identify(o->local_gallery, gf, (int)c->nviews, &so, lc, &nl, NULL, &e) !=
             0) {
             int rc = pm_error_prefix(&e, "applicant %s: local 1:N", a->id);

@@ -1,0 +1,222 @@
+/* The fused ten-print score's impostor tail (issue 13 step 1, docs/gallery.md
+ * "Fused score calibration").
+ *
+ *   bench_vet_calib FIT.snap [TEST.snap ...] [--scores-out FILE]
+ *
+ * Each snapshot is a synthetic cohort's partner gallery (`perimeter synth
+ * cohort --known N`: ten fingers per subject, impression 2 of ten distinct
+ * masters, extracted by our extractor). Every subject is compared, finger
+ * position by finger position, with every other subject of the same
+ * snapshot (all of them impostors), and the ten finger scores are fused as
+ * the node's search fuses them (pm_gallery_fuse, a finger without a score
+ * counts 0). The raw fused impostor scores of FIT are fitted
+ * (pm_gallery_fused_calibration_fit, tail above the 99% quantile); on each
+ * TEST snapshot (another seed: never used to fit) the bench prints how many
+ * impostor subject comparisons reach calibrated scores 20 / 30 / 40 (the
+ * model says 1e-2 / 1e-3 / 1e-4 of them), the largest calibrated impostor
+ * score, and the best impostor of each subject's search over all the others
+ * (FPIR at the nominal thresholds of match_fpir 1% / 0.1%).
+ * --scores-out appends "set raw calibrated" per comparison (for the plot). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "perimeter/core.h"
+#include "perimeter/gallery.h"
+#include "perimeter/match.h"
+
+typedef struct subj {
+    uint64_t id;
+    pm_match_template_t *probe[11];
+    pm_match_template_t *cand[11];
+    int nfingers;
+} subj_t;
+
+typedef struct set {
+    subj_t *s;
+    size_t n;
+} set_t;
+
+static int load_set(const char *path, set_t *out)
+{
+    pm_error_t e;
+    pm_error_clear(&e);
+    pm_gallery_t *g = NULL;
+    if (pm_gallery_new(&(pm_gallery_options_t){1}, &g, &e) || pm_gallery_load(g, path, NULL, &e)) {
+        fprintf(stderr, "%s: %s\n", path, e.msg);
+        return -1;
+    }
+    pm_gallery_stats_t st;
+    if (pm_gallery_stats(g, &st, &e)) {
+        fprintf(stderr, "%s: %s\n", path, e.msg);
+        return -1;
+    }
+    out->s = calloc(st.fingers + 1, sizeof *out->s);
+    out->n = 0;
+    pm_fingerprint_t *fp = malloc(sizeof *fp);
+    for (size_t i = 0; i < st.fingers; i++) {
+        uint64_t sub;
+        uint32_t enc;
+        int pos;
+        if (pm_gallery_record(g, i, &sub, &enc, &pos, fp, &e))
+            break;
+        if (pos < 1 || pos > 10)
+            continue;
+        size_t k = 0;
+        while (k < out->n && out->s[k].id != sub)
+            k++;
+        if (k == out->n)
+            out->s[out->n++].id = sub;
+        subj_t *s = &out->s[k];
+        if (s->probe[pos])
+            continue;
+        if (pm_match_prepare(fp, &s->probe[pos], &e) ||
+            pm_match_prepare_candidate(fp, &s->cand[pos], &e)) {
+            fprintf(stderr, "%s: record %zu: %s\n", path, i, e.msg);
+            continue;
+        }
+        s->nfingers++;
+    }
+    free(fp);
+    pm_gallery_free(g);
+    return 0;
+}
+
+/* raw fused impostor scores of every ordered pair (i probe, j gallery), i != j;
+ * best[i] the best of probe i's search over the others */
+static double *impostors(const set_t *set, size_t *out_n, double *best)
+{
+    pm_error_t e;
+    pm_matcher_t *m = NULL;
+    if (pm_matcher_new(&m, &e))
+        return NULL;
+    double *v = malloc((set->n * set->n + 1) * sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; i < set->n; i++) {
+        best[i] = 0;
+        for (size_t j = 0; j < set->n; j++) {
+            if (i == j)
+                continue;
+            double sum = 0, fs[11] = {0};
+            for (int p = 1; p <= 10; p++)
+                if (set->s[i].probe[p] && set->s[j].cand[p])
+                    sum += fs[p] = pm_match_compare(m, set->s[i].probe[p], set->s[j].cand[p], NULL);
+            double f = pm_gallery_fuse(sum, set->s[i].nfingers);
+            if (f >= 60) { /* the extreme impostors: which fingers carry them */
+                printf("  impostor %llu vs %llu: fused %.1f, fingers", (unsigned long long)set->s[i].id,
+                       (unsigned long long)set->s[j].id, f);
+                for (int p = 1; p <= 10; p++)
+                    printf(" %.0f", fs[p]);
+                printf("\n");
+            }
+            v[k++] = f;
+            if (f > best[i])
+                best[i] = f;
+        }
+        if (isatty(2))
+            fprintf(stderr, "\r  %zu/%zu subjects", i + 1, set->n);
+    }
+    if (isatty(2))
+        fprintf(stderr, "\n");
+    pm_matcher_free(m);
+    *out_n = k;
+    return v;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void loadavg(char *buf, size_t n)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    buf[0] = 0;
+    if (f) {
+        if (!fgets(buf, (int)n, f))
+            buf[0] = 0;
+        fclose(f);
+    }
+    buf[strcspn(buf, "\n")] = 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *scores_out = NULL;
+    const char *snaps[16];
+    int ns = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--scores-out") && i + 1 < argc)
+            scores_out = argv[++i];
+        else if (ns < 16)
+            snaps[ns++] = argv[i];
+    }
+    if (ns < 1) {
+        fprintf(stderr, "usage: bench_vet_calib FIT.snap [TEST.snap ...] [--scores-out FILE]\n");
+        return 2;
+    }
+    FILE *so = scores_out ? fopen(scores_out, "a") : NULL;
+    pm_gallery_calibration_t fc;
+    char la[128];
+    for (int t = 0; t < ns; t++) {
+        set_t set;
+        if (load_set(snaps[t], &set) || set.n < 2)
+            return 1;
+        double *best = calloc(set.n, sizeof *best);
+        size_t n = 0;
+        uint64_t t0 = pm_now_ns();
+        double *v = impostors(&set, &n, best);
+        double secs = (double)(pm_now_ns() - t0) / 1e9;
+        loadavg(la, sizeof la);
+        printf("%s %s: %zu subjects, %zu impostor subject comparisons (%.1f s, load %s)\n",
+               t ? "TEST" : "FIT", snaps[t], set.n, n, secs, la);
+        double *sorted = malloc(n * sizeof *sorted);
+        memcpy(sorted, v, n * sizeof *v);
+        qsort(sorted, n, sizeof *sorted, cmp_d);
+        printf("  raw fused impostor: median %.1f, 99%% %.1f, 99.9%% %.1f, max %.1f\n",
+               sorted[n / 2], sorted[(size_t)(0.99 * (double)n)],
+               sorted[(size_t)(0.999 * (double)n)], sorted[n - 1]);
+        if (t == 0) {
+            pm_error_t e;
+            if (pm_gallery_fused_calibration_fit(v, n, 0.99, &fc, &e)) {
+                fprintf(stderr, "fit: %s\n", e.msg);
+                return 1;
+            }
+            printf("  fitted fused calibration: loc %.4f scale %.4f (nominal 0 / %.4f)\n", fc.loc,
+                   fc.scale, 10 / log(10.0));
+        }
+        size_t over[3] = {0, 0, 0};
+        double cmax = 0;
+        for (size_t i = 0; i < n; i++) {
+            double c = pm_gallery_fused_score(&fc, v[i]);
+            cmax = c > cmax ? c : cmax;
+            for (int l = 0; l < 3; l++)
+                over[l] += c >= 20 + 10 * l;
+            if (so)
+                fprintf(so, "%s %.3f %.3f\n", t ? "test" : "fit", v[i], c);
+        }
+        printf("  calibrated >= 20 / 30 / 40: %zu / %zu / %zu of %zu (model %.1f / %.1f / %.2f); "
+               "max calibrated %.1f (raw %.1f)\n",
+               over[0], over[1], over[2], n, n * 1e-2, n * 1e-3, n * 1e-4, cmax, sorted[n - 1]);
+        double m = (double)(set.n - 1);
+        for (int l = 0; l < 2; l++) {
+            double fpir = l ? 0.001 : 0.01;
+            double thr = pm_gallery_threshold(NULL, fpir, m);
+            size_t fp = 0;
+            for (size_t i = 0; i < set.n; i++)
+                fp += pm_gallery_fused_score(&fc, best[i]) >= thr;
+            printf("  searches over %.0f subjects, match_fpir %g: threshold %.2f calibrated "
+                   "(%.1f raw), %zu of %zu searches with a false candidate\n",
+                   m, fpir, thr, pm_gallery_fused_raw(&fc, thr), fp, set.n);
+        }
+        free(sorted);
+        free(v);
+        free(best);
+    }
+    if (so)
+        fclose(so);
+    return 0;
+}
