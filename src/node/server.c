@@ -386,10 +386,16 @@ static enum MHD_Result refuse(struct MHD_Connection *conn, pm__req_t *rq)
     return MHD_YES;
 }
 
-static void run_job(void *arg, pm_store_t *st)
+static void run_job(void *arg, pm_store_t *st, const pm_error_t *why)
 {
     pm__req_t *rq = arg;
-    pm__routes(NULL)[rq->route].fn(rq, st);
+    if (!st) { /* no store handle in time (or a broken one not replaced): 503 + Retry-After */
+        pm__node_log(rq->node, 1, "%s %s: 503, no store handle: %s", rq->method, rq->path,
+                     why ? why->msg : "");
+        pm__reply_error(rq, 503, "store_busy",
+                        "every store handle is in use; retry shortly", NULL);
+    } else
+        pm__routes(NULL)[rq->route].fn(rq, st);
     rq->state = PM__REQ_DONE;
     MHD_resume_connection(rq->conn);
 }
@@ -688,8 +694,9 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
                          &node->guard, err)) ||
         (rc = pm__sessions_new(cfg->limits.sessions, cfg->limits.session_ttl_s, &node->sessions,
                                err)) ||
-        (rc = pm__node_pool_new(cfg->store_path, cfg->limits.workers, cfg->limits.queue, &node->pool,
-                           err)))
+        (rc = pm__node_pool_new(cfg->store_path, cfg->limits.workers, cfg->limits.queue,
+                                cfg->limits.store_pool, cfg->limits.store_wait_ms, &node->pool,
+                                err)))
         goto fail;
     struct sockaddr_in sa4;
     struct sockaddr_in6 sa6;
