@@ -2,8 +2,10 @@
  * timeout, a waiter woken by a return, a transaction left open rolled back
  * on return, and (PostgreSQL) a broken connection replaced, never handed
  * out again. Each test on SQLite and on a throwaway PostgreSQL cluster.
- * ~15-25 s on a loaded 2-core machine (the cluster's start):
- * ctest-label: heavy */
+ * ~15-25 s on a loaded 2-core machine (the cluster's start); also run
+ * under ThreadSanitizer (a waiter thread woken by a return):
+ * ctest-label: heavy
+ * ctest-label: threads */
 #include "testutil.h"
 
 #include <pthread.h>
