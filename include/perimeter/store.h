@@ -317,7 +317,7 @@ void pm_store_pool_stats(pm_store_pool_t *p, pm_store_pool_stats_t *out);
 /* Closes the idle handles; every handle must have been given back. NULL is a no-op. */
 void pm_store_pool_close(pm_store_pool_t *p);
 
-/* For modules whose own tables are SQLite-only for now (jobs, link; the
+/* For modules whose own tables are SQLite-only for now (link; the
  * others use the query API above): the underlying `sqlite3 *` (as void *), or NULL on PostgreSQL, where
  * those modules refuse with PM_EUNSUPPORTED. The store keeps
  * ownership; do not close it, and do not use it inside another thread. */
