@@ -36,7 +36,7 @@ extern "C" {
 
 /* What every job runs with; all caller-owned. */
 typedef struct pm_jobs_ctx {
-    pm_store_t *store;               /* the node's store (SQLite backend) */
+    pm_store_t *store;               /* the node's store (SQLite or PostgreSQL) */
     pm_audit_log_t *log;             /* the node's disclosure log (its one writer) */
     const pm_agreement_t *agreement; /* the agreement in force */
     const char *ours;                /* our party code, alpha-3 (one of agreement->parties) */

@@ -106,6 +106,11 @@ typedef struct pm_node_limits {
     unsigned request_timeout_s;  /* a request's body must have arrived within this many
                                     seconds of the end of its headers; else the
                                     connection is cut: a slow body (default 30, 0 = off) */
+    /* the store pool (docs/node.md "Store handles"): handles checked out per
+     * request (on PostgreSQL each is a connection) */
+    unsigned store_pool;         /* handles at most (default 0 = one per worker) */
+    unsigned store_wait_ms;      /* a request waits this long for a handle, then 503 with
+                                    Retry-After (default 5000) */
 } pm_node_limits_t;
 
 typedef struct pm_node_config {

@@ -284,7 +284,40 @@ int pm_store_begin_read(pm_store_t *st, pm_error_t *err);
 int pm_store_query_int64(pm_store_t *st, const char *sql, const int64_t *args, int nargs,
                          int64_t *out, pm_error_t *err);
 
-/* For modules whose own tables are SQLite-only for now (jobs, link; the
+/* A pool of store handles for a server: handles are checked out per
+ * request and returned after, at most `size` open at once (on PostgreSQL
+ * each is a connection; on SQLite each is a WAL handle of the same file).
+ * Thread-safe (a mutex and a condition variable; no global state). All
+ * `size` handles are opened by pm_store_pool_open, each passed to
+ * `prepare` (e.g. the caller's migrations; may be NULL). A handle given
+ * back with a transaction still open is rolled back; one that is broken (a
+ * lost PostgreSQL connection) is closed and a fresh one is opened in its
+ * place at the next checkout, never handed out again. */
+typedef struct pm_store_pool pm_store_pool_t;
+typedef int (*pm_store_prepare_fn)(pm_store_t *st, void *ctx, pm_error_t *err);
+typedef struct pm_store_pool_stats {
+    unsigned size;        /* handles allowed */
+    unsigned idle;        /* open and waiting in the pool */
+    unsigned in_use;      /* checked out */
+    uint64_t checkouts;   /* successful checkouts so far */
+    uint64_t timeouts;    /* checkouts that waited past their timeout */
+    uint64_t replaced;    /* broken handles closed (and reopened on demand) */
+} pm_store_pool_stats_t;
+
+int pm_store_pool_open(const char *target, const pm_store_options_t *options, unsigned size,
+                       pm_store_prepare_fn prepare, void *ctx, pm_store_pool_t **out,
+                       pm_error_t *err);
+/* Checks out a handle, waiting up to wait_ms for one to be returned:
+ * PM_EBUSY when none came back in time; the backend's error when a
+ * replacement cannot be opened (the slot stays free for the next try). */
+int pm_store_pool_get(pm_store_pool_t *p, unsigned wait_ms, pm_store_t **out, pm_error_t *err);
+/* Gives st back (see above). NULL is a no-op. */
+void pm_store_pool_put(pm_store_pool_t *p, pm_store_t *st);
+void pm_store_pool_stats(pm_store_pool_t *p, pm_store_pool_stats_t *out);
+/* Closes the idle handles; every handle must have been given back. NULL is a no-op. */
+void pm_store_pool_close(pm_store_pool_t *p);
+
+/* For modules whose own tables are SQLite-only for now (link; the
  * others use the query API above): the underlying `sqlite3 *` (as void *), or NULL on PostgreSQL, where
  * those modules refuse with PM_EUNSUPPORTED. The store keeps
  * ownership; do not close it, and do not use it inside another thread. */

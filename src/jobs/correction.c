@@ -45,43 +45,50 @@ static int scan_entry(void *ctx, const pm_audit_entry_t *e)
     return 0;
 }
 
-static int table_exists(sqlite3 *db, const char *name)
+/* Whether the node's feed_push table is there (the jobs do not own it):
+ * the one catalog query that differs per backend. */
+static int table_exists(pm_store_t *st, const char *name, int *out, pm_error_t *err)
 {
-    sqlite3_stmt *q = NULL;
-    int found = 0;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", -1,
-                           &q, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-        found = sqlite3_step(q) == SQLITE_ROW;
-    }
-    sqlite3_finalize(q);
-    return found;
+    int pg = strcmp(pm_store_backend(st), "postgres") == 0;
+    pm_stmt_t *q = NULL;
+    int rc = pm_stmt_prepare(st,
+                             pg ? "SELECT 1 FROM information_schema.tables WHERE "
+                                  "table_schema = current_schema() AND table_name = ?"
+                                : "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                             &q, err);
+    if (rc) return rc;
+    pm_stmt_bind_text(q, 1, name);
+    int step = pm__jobs_run(q, NULL, err);
+    if (step < 0) return step;
+    *out = step == 1;
+    return PM_OK;
 }
 
 static int recipients(const pm_jobs_ctx_t *ctx, const pm_crossing_t *c, partner_set_t *set,
                       pm_error_t *err)
 {
     memset(set, 0, sizeof *set);
-    sqlite3 *db = pm_store_sqlite_handle(ctx->store);
-    if (!db) return pm_error_set(err, PM_EUNSUPPORTED, "corrections need the SQLite store");
     /* the feed: our entries up to the cursor each partner acknowledged */
-    if (!c->origin[0] && c->direction == PM_DIRECTION_ENTRY && table_exists(db, "feed_push")) {
-        sqlite3_stmt *q = NULL;
-        if (sqlite3_prepare_v2(db, "SELECT partner FROM feed_push WHERE acked >= ?1", -1, &q,
-                               NULL) != SQLITE_OK)
-            return pm__jobs_db_error(db, err, "correction recipients");
-        sqlite3_bind_int64(q, 1, c->store_id);
+    int feed = 0, rc = PM_OK;
+    if (!c->origin[0] && c->direction == PM_DIRECTION_ENTRY)
+        rc = table_exists(ctx->store, "feed_push", &feed, err);
+    if (rc) return rc;
+    if (feed) {
+        pm_stmt_t *q = NULL;
+        rc = pm_stmt_prepare(ctx->store, "SELECT partner FROM feed_push WHERE acked >= ?", &q, err);
+        if (rc) return rc;
+        pm_stmt_bind_int64(q, 1, c->store_id);
         int step;
-        while ((step = sqlite3_step(q)) == SQLITE_ROW)
-            set_add(set, (const char *)sqlite3_column_text(q, 0));
-        sqlite3_finalize(q);
-        if (step != SQLITE_DONE) return pm__jobs_db_error(db, err, "correction recipients");
+        while ((step = pm_stmt_step(q, err)) == 1)
+            set_add(set, pm_stmt_text(q, 0));
+        pm_stmt_finish(q);
+        if (step < 0) return step;
     }
     /* the disclosure log: every answer or disclosure naming the record */
     char ref[PM_JOBS_REF_MAX];
     snprintf(ref, sizeof ref, "%s:%s", c->reporting_country, c->record_id);
     scan_ctx_t s = {ref, c->record_id, set};
-    int rc = pm_audit_sync(ctx->log, err);
+    rc = pm_audit_sync(ctx->log, err);
     rc = rc ? rc : pm_audit_read(pm_audit_path(ctx->log), scan_entry, &s, err);
     if (rc == PM_ENOTFOUND) rc = PM_OK;
     if (rc) return rc;
@@ -117,8 +124,7 @@ int pm_correction_crossing(const pm_jobs_ctx_t *ctx, const pm_crossing_t *correc
     if (out_queued) *out_queued = 0;
     if (!corrected || !text_ok(reason, PM_JOBS_TEXT_MAX))
         return pm_error_set(err, PM_EINVAL, "correction: the record and a reason are required");
-    sqlite3 *db = pm__jobs_db(ctx->store, err);
-    if (!db) return err ? err->code : PM_EDB;
+    if ((rc = pm_jobs_migrate(ctx->store, err))) return rc;
     pm_crossing_t *c = malloc(2 * sizeof *c);
     if (!c) return pm_error_set(err, PM_ENOMEM, "out of memory");
     pm_crossing_t *stored = c + 1;
@@ -149,25 +155,25 @@ int pm_correction_crossing(const pm_jobs_ctx_t *ctx, const pm_crossing_t *correc
         if (pm_crossing_to_jsonl(stored, stored->store_id, &line))
             rc = pm_error_set(err, PM_ENOMEM, "out of memory");
     }
-    sqlite3_stmt *q = NULL;
-    if (!rc && set.n &&
-        sqlite3_prepare_v2(db,
-                           "INSERT INTO jobs_correction (record, store_id, partner, txn, payload, "
-                           "reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                           -1, &q, NULL) != SQLITE_OK)
-        rc = pm__jobs_db_error(db, err, "correction");
+    pm_stmt_t *q = NULL;
+    if (!rc && set.n)
+        rc = pm_stmt_prepare(ctx->store,
+                             "INSERT INTO jobs_correction (record, store_id, partner, txn, "
+                             "payload, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             &q, err);
     for (size_t i = 0; !rc && i < set.n; i++) {
-        sqlite3_bind_text(q, 1, ref, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(q, 2, stored->store_id);
-        sqlite3_bind_text(q, 3, set.code[i], -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 4, txn, -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 5, (const char *)line.data, (int)line.len, SQLITE_STATIC);
-        sqlite3_bind_text(q, 6, reason, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(q, 7, now);
-        if (sqlite3_step(q) != SQLITE_DONE) rc = pm__jobs_db_error(db, err, "correction");
-        sqlite3_reset(q);
+        pm_stmt_bind_text(q, 1, ref);
+        pm_stmt_bind_int64(q, 2, stored->store_id);
+        pm_stmt_bind_text(q, 3, set.code[i]);
+        pm_stmt_bind_text(q, 4, txn);
+        pm_stmt_bind_text(q, 5, (const char *)line.data);
+        pm_stmt_bind_text(q, 6, reason);
+        pm_stmt_bind_int64(q, 7, now);
+        int step = pm_stmt_step(q, err);
+        if (step < 0) rc = step;
+        pm_stmt_reset(q);
     }
-    sqlite3_finalize(q);
+    pm_stmt_finish(q);
     pm_buf_free(&line);
     if (rc) {
         pm_store_rollback(ctx->store, NULL);
@@ -204,19 +210,19 @@ out:
     "id, record, store_id, partner, txn, reason, created_at, attempts, last_sent_at, acked_at, "   \
     "ack_ref, payload"
 
-static void read_corr(sqlite3_stmt *q, pm_correction_t *c)
+static void read_corr(pm_stmt_t *q, pm_correction_t *c)
 {
     memset(c, 0, sizeof *c);
-    c->id = sqlite3_column_int64(q, 0);
+    c->id = pm_stmt_int64(q, 0);
     pm__jobs_col(q, 1, c->record, sizeof c->record);
-    c->store_id = sqlite3_column_int64(q, 2);
+    c->store_id = pm_stmt_int64(q, 2);
     pm__jobs_col(q, 3, c->partner, sizeof c->partner);
     pm__jobs_col(q, 4, c->txn, sizeof c->txn);
     pm__jobs_col(q, 5, c->reason, sizeof c->reason);
-    c->created_at = sqlite3_column_int64(q, 6);
-    c->attempts = (unsigned)sqlite3_column_int64(q, 7);
-    c->last_sent_at = sqlite3_column_int64(q, 8);
-    c->acked_at = sqlite3_column_int64(q, 9);
+    c->created_at = pm_stmt_int64(q, 6);
+    c->attempts = (unsigned)pm_stmt_int64(q, 7);
+    c->last_sent_at = pm_stmt_int64(q, 8);
+    c->acked_at = pm_stmt_int64(q, 9);
     pm__jobs_col(q, 10, c->ack_ref, sizeof c->ack_ref);
 }
 
@@ -226,20 +232,20 @@ int pm_corrections_pending(pm_store_t *st, const char *partner, pm_correction_t 
     if (!out || !out_n) return pm_error_set(err, PM_EINVAL, "correction: NULL argument");
     *out = NULL;
     *out_n = 0;
-    sqlite3 *db = pm__jobs_db(st, err);
-    if (!db) return err ? err->code : PM_EDB;
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db,
-                           partner ? "SELECT " CORR_COLUMNS " FROM jobs_correction WHERE "
-                                     "acked_at = 0 AND partner = ?1 ORDER BY id"
-                                   : "SELECT " CORR_COLUMNS " FROM jobs_correction WHERE "
-                                     "acked_at = 0 ORDER BY id",
-                           -1, &q, NULL) != SQLITE_OK)
-        return pm__jobs_db_error(db, err, "correction");
-    if (partner) sqlite3_bind_text(q, 1, partner, -1, SQLITE_STATIC);
+    int rc = pm_jobs_migrate(st, err);
+    if (rc) return rc;
+    pm_stmt_t *q = NULL;
+    rc = pm_stmt_prepare(st,
+                         partner ? "SELECT " CORR_COLUMNS " FROM jobs_correction WHERE "
+                                   "acked_at = 0 AND partner = ? ORDER BY id"
+                                 : "SELECT " CORR_COLUMNS " FROM jobs_correction WHERE "
+                                   "acked_at = 0 ORDER BY id",
+                         &q, err);
+    if (rc) return rc;
+    if (partner) pm_stmt_bind_text(q, 1, partner);
     size_t cap = 0;
-    int step, rc = PM_OK;
-    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+    int step;
+    while ((step = pm_stmt_step(q, err)) == 1) {
         if (*out_n == cap) {
             cap = cap ? cap * 2 : 16;
             pm_correction_t *n = realloc(*out, cap * sizeof *n);
@@ -251,8 +257,8 @@ int pm_corrections_pending(pm_store_t *st, const char *partner, pm_correction_t 
         }
         read_corr(q, &(*out)[(*out_n)++]);
     }
-    if (!rc && step != SQLITE_DONE) rc = pm__jobs_db_error(db, err, "correction");
-    sqlite3_finalize(q);
+    if (!rc && step < 0) rc = step;
+    pm_stmt_finish(q);
     if (rc) {
         free(*out);
         *out = NULL;
@@ -265,25 +271,24 @@ int pm_correction_get(pm_store_t *st, int64_t id, pm_correction_t *out, pm_buf_t
                       pm_error_t *err)
 {
     if (!out) return pm_error_set(err, PM_EINVAL, "correction: NULL argument");
-    sqlite3 *db = pm__jobs_db(st, err);
-    if (!db) return err ? err->code : PM_EDB;
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT " CORR_COLUMNS " FROM jobs_correction WHERE id = ?1", -1, &q,
-                           NULL) != SQLITE_OK)
-        return pm__jobs_db_error(db, err, "correction");
-    sqlite3_bind_int64(q, 1, id);
-    int step = sqlite3_step(q), rc = PM_OK;
-    if (step == SQLITE_ROW) {
+    int rc = pm_jobs_migrate(st, err);
+    if (rc) return rc;
+    pm_stmt_t *q = NULL;
+    rc = pm_stmt_prepare(st, "SELECT " CORR_COLUMNS " FROM jobs_correction WHERE id = ?", &q, err);
+    if (rc) return rc;
+    pm_stmt_bind_int64(q, 1, id);
+    int step = pm_stmt_step(q, err);
+    if (step == 1) {
         read_corr(q, out);
-        if (payload &&
-            pm_buf_append(payload, sqlite3_column_text(q, 11), (size_t)sqlite3_column_bytes(q, 11)))
+        const char *p = pm_stmt_text(q, 11);
+        if (payload && pm_buf_append(payload, p ? p : "", p ? strlen(p) : 0))
             rc = pm_error_set(err, PM_ELIMIT, "correction: payload too large for the buffer");
-    } else if (step == SQLITE_DONE) {
+    } else if (step == 0) {
         rc = pm_error_set(err, PM_ENOTFOUND, "no correction %lld", (long long)id);
     } else {
-        rc = pm__jobs_db_error(db, err, "correction");
+        rc = step;
     }
-    sqlite3_finalize(q);
+    pm_stmt_finish(q);
     return rc;
 }
 
@@ -291,20 +296,20 @@ int pm_correction_sent(const pm_jobs_ctx_t *ctx, int64_t id, int64_t now, pm_err
 {
     int rc = pm__jobs_ctx_check(ctx, err);
     if (rc) return rc;
-    sqlite3 *db = pm__jobs_db(ctx->store, err);
-    if (!db) return err ? err->code : PM_EDB;
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "UPDATE jobs_correction SET attempts = attempts + 1, last_sent_at = ?2 "
-                           "WHERE id = ?1",
-                           -1, &q, NULL) != SQLITE_OK)
-        return pm__jobs_db_error(db, err, "correction");
-    sqlite3_bind_int64(q, 1, id);
-    sqlite3_bind_int64(q, 2, now);
-    int step = sqlite3_step(q);
-    sqlite3_finalize(q);
-    if (step != SQLITE_DONE) return pm__jobs_db_error(db, err, "correction");
-    if (sqlite3_changes(db) != 1)
+    if ((rc = pm_jobs_migrate(ctx->store, err))) return rc;
+    pm_stmt_t *q = NULL;
+    rc = pm_stmt_prepare(ctx->store,
+                         "UPDATE jobs_correction SET attempts = attempts + 1, last_sent_at = ? "
+                         "WHERE id = ?",
+                         &q, err);
+    if (rc) return rc;
+    pm_stmt_bind_int64(q, 1, now);
+    pm_stmt_bind_int64(q, 2, id);
+    int step = pm_stmt_step(q, err);
+    int64_t changed = step == 0 ? pm_stmt_changes(q) : 0;
+    pm_stmt_finish(q);
+    if (step < 0) return step;
+    if (changed != 1)
         return pm_error_set(err, PM_ENOTFOUND, "no correction %lld", (long long)id);
     return PM_OK;
 }
@@ -325,19 +330,17 @@ int pm_correction_acknowledged(const pm_jobs_ctx_t *ctx, int64_t id, const char 
                             "R8: correction %lld was sent to %s; %.8s cannot acknowledge it",
                             (long long)id, c.partner, partner);
     if (c.acked_at) return PM_OK; /* at-least-once delivery: a repeat changes nothing */
-    sqlite3 *db = pm_store_sqlite_handle(ctx->store);
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "UPDATE jobs_correction SET acked_at = ?2, ack_ref = ?3 WHERE id = ?1 "
-                           "AND acked_at = 0",
-                           -1, &q, NULL) != SQLITE_OK)
-        return pm__jobs_db_error(db, err, "correction");
-    sqlite3_bind_int64(q, 1, id);
-    sqlite3_bind_int64(q, 2, now > 0 ? now : 1);
-    sqlite3_bind_text(q, 3, ack_ref, -1, SQLITE_STATIC);
-    int step = sqlite3_step(q);
-    sqlite3_finalize(q);
-    if (step != SQLITE_DONE) return pm__jobs_db_error(db, err, "correction");
+    pm_stmt_t *q = NULL;
+    rc = pm_stmt_prepare(ctx->store,
+                         "UPDATE jobs_correction SET acked_at = ?, ack_ref = ? WHERE id = ? "
+                         "AND acked_at = 0",
+                         &q, err);
+    if (rc) return rc;
+    pm_stmt_bind_int64(q, 1, now > 0 ? now : 1);
+    pm_stmt_bind_text(q, 2, ack_ref);
+    pm_stmt_bind_int64(q, 3, id);
+    int step = pm__jobs_run(q, NULL, err);
+    if (step < 0) return step;
     char detail[PM_AUDIT_STR_MAX + 1];
     snprintf(detail, sizeof detail, "acknowledged by %s%s%.120s after %lld s", partner,
              ack_ref[0] ? ", ref " : "", ack_ref, (long long)(now - c.created_at));
@@ -357,27 +360,29 @@ int pm_correction_acknowledged(const pm_jobs_ctx_t *ctx, int64_t id, const char 
 int pm_correction_status(pm_store_t *st, const char *record, pm_decision_t *out, pm_error_t *err)
 {
     if (!record || !out) return pm_error_set(err, PM_EINVAL, "correction: NULL argument");
-    sqlite3 *db = pm__jobs_db(st, err);
-    if (!db) return err ? err->code : PM_EDB;
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT count(*), count(nullif(acked_at, 0)) FROM jobs_correction "
-                           "WHERE txn = (SELECT txn FROM jobs_correction WHERE record = ?1 "
-                           "ORDER BY id DESC LIMIT 1)",
-                           -1, &q, NULL) != SQLITE_OK)
-        return pm__jobs_db_error(db, err, "correction");
-    sqlite3_bind_text(q, 1, record, -1, SQLITE_STATIC);
-    int rc = PM_OK;
-    if (sqlite3_step(q) != SQLITE_ROW) {
-        rc = pm__jobs_db_error(db, err, "correction");
+    int rc = pm_jobs_migrate(st, err);
+    if (rc) return rc;
+    pm_stmt_t *q = NULL;
+    rc = pm_stmt_prepare(st,
+                         "SELECT count(*), count(nullif(acked_at, 0)) FROM jobs_correction "
+                         "WHERE txn = (SELECT txn FROM jobs_correction WHERE record = ? "
+                         "ORDER BY id DESC LIMIT 1)",
+                         &q, err);
+    if (rc) return rc;
+    pm_stmt_bind_text(q, 1, record);
+    int step = pm_stmt_step(q, err);
+    if (step < 0) {
+        rc = step;
+    } else if (step == 0) {
+        rc = pm_error_set(err, PM_EDB, "correction: no count returned");
     } else {
-        int64_t total = sqlite3_column_int64(q, 0), acked = sqlite3_column_int64(q, 1);
+        int64_t total = pm_stmt_int64(q, 0), acked = pm_stmt_int64(q, 1);
         if (total == 0)
             rc = pm_error_set(err, PM_ENOTFOUND, "no correction queued for %s", record);
         else
             pm_policy_correction((size_t)total, (size_t)acked, out);
     }
-    sqlite3_finalize(q);
+    pm_stmt_finish(q);
     return rc;
 }
 

@@ -2,13 +2,17 @@
 #ifndef PM_JOBS_INTERNAL_H
 #define PM_JOBS_INTERNAL_H
 
-#include <sqlite3.h>
-
 #include "perimeter/jobs.h"
 
-/* The store's SQLite handle after applying the jobs schema, or NULL (err set). */
-sqlite3 *pm__jobs_db(pm_store_t *st, pm_error_t *err);
-int pm__jobs_db_error(sqlite3 *db, pm_error_t *err, const char *what);
+/* The jobs' SQL goes through the store's query API (pm_stmt_*, both
+ * backends); pm_jobs_migrate applies the schema first. */
+/* Runs a statement that returns no row (or only its first row is wanted)
+ * and finishes it: 0 done, 1 a row was returned (out_id = column 0 when
+ * not NULL), negative = error (err set). */
+int pm__jobs_run(pm_stmt_t *q, int64_t *out_first, pm_error_t *err);
+/* A REAL column / parameter: bound as text ("%.17g"), read back with strtod. */
+int pm__jobs_bind_double(pm_stmt_t *q, int i, double v);
+double pm__jobs_double(pm_stmt_t *q, int col);
 /* Checks ctx's handles and codes (PM_EINVAL otherwise). */
 int pm__jobs_ctx_check(const pm_jobs_ctx_t *ctx, pm_error_t *err);
 /* A fresh transaction id "<prefix>-<unix time>-<16 hex random>". */
@@ -16,11 +20,11 @@ void pm__jobs_txn(const char *prefix, int64_t now, char out[PM_JOBS_REF_MAX]);
 /* Appends one event and syncs the log (the event is durable on return). */
 int pm__jobs_log(const pm_jobs_ctx_t *ctx, const pm_audit_event_t *ev, pm_error_t *err);
 /* Copies a column's text into out (truncating to cap). */
-void pm__jobs_col(sqlite3_stmt *q, int i, char *out, size_t cap);
+void pm__jobs_col(pm_stmt_t *q, int i, char *out, size_t cap);
 
 /* Tombstones (R7, R9): inside the caller's open store transaction, records a
  * pending tombstone for rows it deletes in the same transaction. */
-int pm__jobs_tomb_pending(sqlite3 *db, const char *txn, const char *rule, const char *detail,
+int pm__jobs_tomb_pending(pm_store_t *st, const char *txn, const char *rule, const char *detail,
                           const char *const *records, size_t n, int64_t now, pm_error_t *err);
 /* After the commit: appends the pending tombstone txn to the log and clears it. */
 int pm__jobs_tomb_log(const pm_jobs_ctx_t *ctx, const char *txn, pm_error_t *err);

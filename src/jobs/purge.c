@@ -16,7 +16,7 @@
 #include "jobs_internal.h"
 #include "perimeter/travel.h"
 
-int pm__jobs_tomb_pending(sqlite3 *db, const char *txn, const char *rule, const char *detail,
+int pm__jobs_tomb_pending(pm_store_t *st, const char *txn, const char *rule, const char *detail,
                           const char *const *records, size_t n, int64_t now, pm_error_t *err)
 {
     json_t *a = json_array();
@@ -25,24 +25,23 @@ int pm__jobs_tomb_pending(sqlite3 *db, const char *txn, const char *rule, const 
     char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
     json_decref(a);
     if (!s) return pm_error_set(err, PM_ENOMEM, "tombstone: out of memory");
-    sqlite3_stmt *q = NULL;
-    int rc = PM_OK;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO jobs_tombstone (txn, rule, detail, records, created_at) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5)",
-                           -1, &q, NULL) != SQLITE_OK) {
+    pm_stmt_t *q = NULL;
+    int rc = pm_stmt_prepare(st,
+                             "INSERT INTO jobs_tombstone (txn, rule, detail, records, created_at) "
+                             "VALUES (?, ?, ?, ?, ?)",
+                             &q, err);
+    if (rc) {
         free(s);
-        return pm__jobs_db_error(db, err, "tombstone");
+        return rc;
     }
-    sqlite3_bind_text(q, 1, txn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, rule, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, detail, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 4, s, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 5, now);
-    if (sqlite3_step(q) != SQLITE_DONE) rc = pm__jobs_db_error(db, err, "tombstone");
-    sqlite3_finalize(q);
+    pm_stmt_bind_text(q, 1, txn);
+    pm_stmt_bind_text(q, 2, rule);
+    pm_stmt_bind_text(q, 3, detail);
+    pm_stmt_bind_text(q, 4, s);
+    pm_stmt_bind_int64(q, 5, now);
+    int step = pm__jobs_run(q, NULL, err);
     free(s);
-    return rc;
+    return step < 0 ? step : PM_OK;
 }
 
 /* Appends the pending tombstone `txn` (unless `check` finds it logged
@@ -50,25 +49,25 @@ int pm__jobs_tomb_pending(sqlite3 *db, const char *txn, const char *rule, const 
 static int tomb_flush(const pm_jobs_ctx_t *ctx, const char *txn, int check, uint64_t *out_logged,
                       pm_error_t *err)
 {
-    sqlite3 *db = pm_store_sqlite_handle(ctx->store);
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT rule, detail, records, created_at FROM jobs_tombstone "
-                           "WHERE txn = ?1",
-                           -1, &q, NULL) != SQLITE_OK)
-        return pm__jobs_db_error(db, err, "tombstone");
-    sqlite3_bind_text(q, 1, txn, -1, SQLITE_TRANSIENT);
-    int step = sqlite3_step(q);
-    if (step != SQLITE_ROW) {
-        sqlite3_finalize(q);
-        return step == SQLITE_DONE ? PM_OK : pm__jobs_db_error(db, err, "tombstone");
+    pm_stmt_t *q = NULL;
+    int rc = pm_stmt_prepare(ctx->store,
+                             "SELECT rule, detail, records, created_at FROM jobs_tombstone "
+                             "WHERE txn = ?",
+                             &q, err);
+    if (rc) return rc;
+    pm_stmt_bind_text(q, 1, txn);
+    int step = pm_stmt_step(q, err);
+    if (step != 1) {
+        pm_stmt_finish(q);
+        return step < 0 ? step : PM_OK;
     }
     char rule[16], detail[PM_AUDIT_STR_MAX + 1];
     pm__jobs_col(q, 0, rule, sizeof rule);
     pm__jobs_col(q, 1, detail, sizeof detail);
-    json_t *recs = json_loads((const char *)sqlite3_column_text(q, 2), 0, NULL);
-    int64_t at = sqlite3_column_int64(q, 3);
-    sqlite3_finalize(q);
+    const char *rtext = pm_stmt_text(q, 2);
+    json_t *recs = json_loads(rtext ? rtext : "", 0, NULL);
+    int64_t at = pm_stmt_int64(q, 3);
+    pm_stmt_finish(q);
     size_t n = json_array_size(recs);
     if (!json_is_array(recs) || n > PM_AUDIT_MAX_RECORDS) {
         json_decref(recs);
@@ -81,7 +80,6 @@ static int tomb_flush(const pm_jobs_ctx_t *ctx, const char *txn, int check, uint
     }
     for (size_t i = 0; i < n; i++)
         ids[i] = json_string_value(json_array_get(recs, i));
-    int rc = PM_OK;
     uint64_t seq = 0;
     if (check) rc = pm_audit_find_txn(pm_audit_path(ctx->log), "purge", txn, &seq, err);
     if (!rc && !seq) {
@@ -99,13 +97,11 @@ static int tomb_flush(const pm_jobs_ctx_t *ctx, const char *txn, int check, uint
     free(ids);
     json_decref(recs);
     if (rc) return rc;
-    if (sqlite3_prepare_v2(db, "DELETE FROM jobs_tombstone WHERE txn = ?1", -1, &q, NULL) !=
-        SQLITE_OK)
-        return pm__jobs_db_error(db, err, "tombstone");
-    sqlite3_bind_text(q, 1, txn, -1, SQLITE_TRANSIENT);
-    step = sqlite3_step(q);
-    sqlite3_finalize(q);
-    return step == SQLITE_DONE ? PM_OK : pm__jobs_db_error(db, err, "tombstone");
+    rc = pm_stmt_prepare(ctx->store, "DELETE FROM jobs_tombstone WHERE txn = ?", &q, err);
+    if (rc) return rc;
+    pm_stmt_bind_text(q, 1, txn);
+    step = pm__jobs_run(q, NULL, err);
+    return step < 0 ? step : PM_OK;
 }
 
 int pm__jobs_tomb_log(const pm_jobs_ctx_t *ctx, const char *txn, pm_error_t *err)
@@ -116,20 +112,22 @@ int pm__jobs_tomb_log(const pm_jobs_ctx_t *ctx, const char *txn, pm_error_t *err
 
 int pm__jobs_tomb_recover(const pm_jobs_ctx_t *ctx, uint64_t *out_logged, pm_error_t *err)
 {
-    sqlite3 *db = pm__jobs_db(ctx->store, err);
-    if (!db) return err ? err->code : PM_EDB;
+    int rc = pm_jobs_migrate(ctx->store, err);
+    if (rc) return rc;
     for (;;) {
-        sqlite3_stmt *q = NULL;
-        if (sqlite3_prepare_v2(db, "SELECT txn FROM jobs_tombstone ORDER BY rowid LIMIT 1", -1, &q,
-                               NULL) != SQLITE_OK)
-            return pm__jobs_db_error(db, err, "tombstone");
-        int step = sqlite3_step(q);
+        pm_stmt_t *q = NULL;
+        /* oldest first (SQLite took rowid order: the order they were written) */
+        rc = pm_stmt_prepare(ctx->store,
+                             "SELECT txn FROM jobs_tombstone ORDER BY created_at, txn LIMIT 1",
+                             &q, err);
+        if (rc) return rc;
+        int step = pm_stmt_step(q, err);
         char txn[PM_JOBS_REF_MAX];
-        if (step == SQLITE_ROW) pm__jobs_col(q, 0, txn, sizeof txn);
-        sqlite3_finalize(q);
-        if (step == SQLITE_DONE) return PM_OK;
-        if (step != SQLITE_ROW) return pm__jobs_db_error(db, err, "tombstone");
-        int rc = tomb_flush(ctx, txn, 1, out_logged, err);
+        if (step == 1) pm__jobs_col(q, 0, txn, sizeof txn);
+        pm_stmt_finish(q);
+        if (step == 0) return PM_OK;
+        if (step < 0) return step;
+        rc = tomb_flush(ctx, txn, 1, out_logged, err);
         if (rc) return rc;
     }
 }
@@ -194,8 +192,7 @@ static int purge_crossing_batch(const pm_jobs_ctx_t *ctx, int64_t now, size_t ba
             rc = pm_error_set(err, PM_ESTATE, "purge: %llu of %zu crossings deleted",
                               (unsigned long long)deleted, n);
         rc = rc ? rc
-                : pm__jobs_tomb_pending(pm_store_sqlite_handle(ctx->store), txn, "R9", detail, rp,
-                                        n, now, err);
+                : pm__jobs_tomb_pending(ctx->store, txn, "R9", detail, rp, n, now, err);
     }
     if (in_tx) {
         if (rc)
@@ -221,27 +218,30 @@ static int purge_received_batch(const pm_jobs_ctx_t *ctx, pm_record_class_t cls,
                                 char txn[PM_JOBS_REF_MAX], pm_error_t *err)
 {
     const pm_agreement_t *a = ctx->agreement;
-    sqlite3 *db = pm_store_sqlite_handle(ctx->store);
     int r7 = cls == PM_RC_COUNT;
     int64_t cutoff = r7 ? 0 : now - a->retention_s[cls];
     *out_n = 0;
     int rc = pm_store_begin(ctx->store, err);
     if (rc) return rc;
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db,
-                           r7 ? "SELECT id, sha256, class, received_at, irrelevant_since FROM "
-                                "jobs_received WHERE irrelevant_since > 0 ORDER BY id LIMIT ?2"
-                              : "SELECT id, sha256, class, received_at, irrelevant_since FROM "
-                                "jobs_received WHERE class = ?1 AND received_at <= ?3 "
-                                "ORDER BY id LIMIT ?2",
-                           -1, &q, NULL) != SQLITE_OK) {
-        rc = pm__jobs_db_error(db, err, "purge received data");
+    pm_stmt_t *q = NULL;
+    rc = pm_stmt_prepare(ctx->store,
+                         r7 ? "SELECT id, sha256, class, received_at, irrelevant_since FROM "
+                              "jobs_received WHERE irrelevant_since > 0 ORDER BY id LIMIT ?"
+                            : "SELECT id, sha256, class, received_at, irrelevant_since FROM "
+                              "jobs_received WHERE class = ? AND received_at <= ? "
+                              "ORDER BY id LIMIT ?",
+                         &q, err);
+    if (rc) {
         pm_store_rollback(ctx->store, NULL);
         return rc;
     }
-    if (!r7) sqlite3_bind_text(q, 1, pm_record_class_name(cls), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, (sqlite3_int64)batch);
-    if (!r7) sqlite3_bind_int64(q, 3, cutoff);
+    if (r7) {
+        pm_stmt_bind_int64(q, 1, (int64_t)batch);
+    } else {
+        pm_stmt_bind_text(q, 1, pm_record_class_name(cls));
+        pm_stmt_bind_int64(q, 2, cutoff);
+        pm_stmt_bind_int64(q, 3, (int64_t)batch);
+    }
     int64_t *ids = malloc(batch * sizeof *ids);
     char(*refs)[PM_JOBS_REF_MAX] = malloc(batch * sizeof *refs);
     const char **rp = malloc(batch * sizeof *rp);
@@ -250,17 +250,17 @@ static int purge_received_batch(const pm_jobs_ctx_t *ctx, pm_record_class_t cls,
     crypto_hash_sha256_init(&hs);
     size_t n = 0;
     uint64_t overdue = 0;
-    int step;
-    while (!rc && n < batch && (step = sqlite3_step(q)) == SQLITE_ROW) {
+    int step = 0;
+    while (!rc && n < batch && (step = pm_stmt_step(q, err)) == 1) {
         char sha[65], cname[32];
-        int64_t id = sqlite3_column_int64(q, 0);
+        int64_t id = pm_stmt_int64(q, 0);
         pm__jobs_col(q, 1, sha, sizeof sha);
         pm__jobs_col(q, 2, cname, sizeof cname);
         pm_record_class_t rc_cls =
             strcmp(cname, "match_result") == 0 ? PM_RC_MATCH_RESULT : PM_RC_RECEIVED_BIOGRAPHIC;
-        int64_t irr = sqlite3_column_int64(q, 4);
+        int64_t irr = pm_stmt_int64(q, 4);
         pm_decision_t d;
-        pm_policy_keep_record(a, rc_cls, sqlite3_column_int64(q, 3), irr, now, &d);
+        pm_policy_keep_record(a, rc_cls, pm_stmt_int64(q, 3), irr, now, &d);
         if (!r7 && d.allow) continue; /* the policy keeps it */
         if (r7 && !d.allow && d.rule == 7) overdue++;
         ids[n] = id;
@@ -269,19 +269,18 @@ static int purge_received_batch(const pm_jobs_ctx_t *ctx, pm_record_class_t cls,
         crypto_hash_sha256_update(&hs, (const unsigned char *)sha, strlen(sha));
         n++;
     }
-    sqlite3_finalize(q);
+    if (!rc && step < 0) rc = step;
+    pm_stmt_finish(q);
     q = NULL;
     if (!rc && n) {
-        if (sqlite3_prepare_v2(db, "DELETE FROM jobs_received WHERE id = ?1", -1, &q, NULL) !=
-            SQLITE_OK)
-            rc = pm__jobs_db_error(db, err, "purge received data");
+        rc = pm_stmt_prepare(ctx->store, "DELETE FROM jobs_received WHERE id = ?", &q, err);
         for (size_t i = 0; !rc && i < n; i++) {
-            sqlite3_bind_int64(q, 1, ids[i]);
-            if (sqlite3_step(q) != SQLITE_DONE)
-                rc = pm__jobs_db_error(db, err, "purge received data");
-            sqlite3_reset(q);
+            pm_stmt_bind_int64(q, 1, ids[i]);
+            int s = pm_stmt_step(q, err);
+            if (s < 0) rc = s;
+            pm_stmt_reset(q);
         }
-        sqlite3_finalize(q);
+        pm_stmt_finish(q);
         unsigned char h[32];
         char hex[65], detail[PM_AUDIT_STR_MAX + 1];
         crypto_hash_sha256_final(&hs, h);
@@ -298,7 +297,7 @@ static int purge_received_batch(const pm_jobs_ctx_t *ctx, pm_record_class_t cls,
                      "class %s; retention %lld days; cutoff %lld; rows %zu; sha256 %s",
                      pm_record_class_name(cls), (long long)(a->retention_s[cls] / 86400),
                      (long long)cutoff, n, hex);
-        rc = rc ? rc : pm__jobs_tomb_pending(db, txn, r7 ? "R7" : "R9", detail, rp, n, now, err);
+        rc = rc ? rc : pm__jobs_tomb_pending(ctx->store, txn, r7 ? "R7" : "R9", detail, rp, n, now, err);
     }
     if (rc)
         pm_store_rollback(ctx->store, NULL);

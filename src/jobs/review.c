@@ -32,49 +32,56 @@ int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, in
     if (pm_agreement_purpose_index(ctx->agreement, r->purpose) < 0)
         return pm_error_set(err, PM_EINVAL, "review: purpose '%.64s' is not in the agreement",
                             r->purpose ? r->purpose : "");
-    sqlite3 *db = pm__jobs_db(ctx->store, err);
-    if (!db) return err ? err->code : PM_EDB;
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db,
-                           /* idempotent on (txn, partner, purpose, subject): a query
-                            * re-sent (vet resume, re-run after a crash between the
-                            * answer and the journal) finds the item already queued */
-                           "INSERT INTO jobs_review (txn, partner, purpose, subject_ref, score, "
-                           "action, evidence, received_id, created_at) SELECT ?1, ?2, ?3, ?4, "
-                           "?5, ?6, ?7, ?8, ?9 WHERE NOT EXISTS (SELECT 1 FROM jobs_review "
-                           "WHERE txn = ?1 AND partner = ?2 AND purpose = ?3 AND subject_ref = ?4)",
-                           -1, &q, NULL) != SQLITE_OK)
-        return pm__jobs_db_error(db, err, "review");
-    sqlite3_bind_text(q, 1, r->txn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, r->partner ? r->partner : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, r->purpose, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 4, r->subject_ref, -1, SQLITE_STATIC);
-    sqlite3_bind_double(q, 5, r->score);
-    sqlite3_bind_text(q, 6, r->action, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 7, r->evidence ? r->evidence : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 8, r->received_id);
-    sqlite3_bind_int64(q, 9, now);
-    int step = sqlite3_step(q);
-    sqlite3_finalize(q);
-    if (step != SQLITE_DONE) return pm__jobs_db_error(db, err, "review");
-    if (sqlite3_changes(db) == 0) { /* already queued: its id, nothing new to log */
-        if (sqlite3_prepare_v2(db,
-                               "SELECT id FROM jobs_review WHERE txn = ?1 AND partner = ?2 AND "
-                               "purpose = ?3 AND subject_ref = ?4 ORDER BY id LIMIT 1",
-                               -1, &q, NULL) != SQLITE_OK)
-            return pm__jobs_db_error(db, err, "review");
-        sqlite3_bind_text(q, 1, r->txn, -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 2, r->partner ? r->partner : "", -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 3, r->purpose, -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 4, r->subject_ref, -1, SQLITE_STATIC);
-        step = sqlite3_step(q);
-        int64_t old = step == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-        sqlite3_finalize(q);
-        if (step != SQLITE_ROW) return pm__jobs_db_error(db, err, "review");
+    if ((rc = pm_jobs_migrate(ctx->store, err))) return rc;
+    const char *partner = r->partner ? r->partner : "";
+    pm_stmt_t *q = NULL;
+    /* idempotent on (txn, partner, purpose, subject): a query re-sent (vet
+     * resume, re-run after a crash between the answer and the journal) finds
+     * the item already queued. Typed casts: PostgreSQL cannot infer the
+     * types of a SELECT list's parameters. */
+    rc = pm_stmt_prepare(ctx->store,
+                         "INSERT INTO jobs_review (txn, partner, purpose, subject_ref, score, "
+                         "action, evidence, received_id, created_at) SELECT CAST(? AS TEXT), "
+                         "CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), "
+                         "CAST(? AS DOUBLE PRECISION), CAST(? AS TEXT), CAST(? AS TEXT), "
+                         "CAST(? AS BIGINT), CAST(? AS BIGINT) WHERE NOT EXISTS (SELECT 1 FROM "
+                         "jobs_review WHERE txn = ? AND partner = ? AND purpose = ? AND "
+                         "subject_ref = ?) RETURNING id",
+                         &q, err);
+    if (rc) return rc;
+    pm_stmt_bind_text(q, 1, r->txn);
+    pm_stmt_bind_text(q, 2, partner);
+    pm_stmt_bind_text(q, 3, r->purpose);
+    pm_stmt_bind_text(q, 4, r->subject_ref);
+    pm__jobs_bind_double(q, 5, r->score);
+    pm_stmt_bind_text(q, 6, r->action);
+    pm_stmt_bind_text(q, 7, r->evidence ? r->evidence : "");
+    pm_stmt_bind_int64(q, 8, r->received_id);
+    pm_stmt_bind_int64(q, 9, now);
+    pm_stmt_bind_text(q, 10, r->txn);
+    pm_stmt_bind_text(q, 11, partner);
+    pm_stmt_bind_text(q, 12, r->purpose);
+    pm_stmt_bind_text(q, 13, r->subject_ref);
+    int64_t id = 0;
+    int step = pm__jobs_run(q, &id, err);
+    if (step < 0) return step;
+    if (step == 0) { /* already queued: its id, nothing new to log */
+        rc = pm_stmt_prepare(ctx->store,
+                             "SELECT id FROM jobs_review WHERE txn = ? AND partner = ? AND "
+                             "purpose = ? AND subject_ref = ? ORDER BY id LIMIT 1",
+                             &q, err);
+        if (rc) return rc;
+        pm_stmt_bind_text(q, 1, r->txn);
+        pm_stmt_bind_text(q, 2, partner);
+        pm_stmt_bind_text(q, 3, r->purpose);
+        pm_stmt_bind_text(q, 4, r->subject_ref);
+        int64_t old = 0;
+        step = pm__jobs_run(q, &old, err);
+        if (step < 0) return step;
+        if (step == 0) return pm_error_set(err, PM_EDB, "review: queued item not found");
         if (out_id) *out_id = old;
         return PM_OK;
     }
-    int64_t id = sqlite3_last_insert_rowid(db);
     if (out_id) *out_id = id;
     char ref[48], detail[PM_AUDIT_STR_MAX + 1];
     snprintf(ref, sizeof ref, "review:%lld", (long long)id);
@@ -98,47 +105,46 @@ int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, in
     "id, txn, partner, purpose, subject_ref, score, action, evidence, received_id, created_at, "   \
     "status, officer, decided_at, why"
 
-static void read_item(sqlite3_stmt *q, pm_review_item_t *r)
+static void read_item(pm_stmt_t *q, pm_review_item_t *r)
 {
     memset(r, 0, sizeof *r);
     char st[16];
-    r->id = sqlite3_column_int64(q, 0);
+    r->id = pm_stmt_int64(q, 0);
     pm__jobs_col(q, 1, r->txn, sizeof r->txn);
     pm__jobs_col(q, 2, r->partner, sizeof r->partner);
     pm__jobs_col(q, 3, r->purpose, sizeof r->purpose);
     pm__jobs_col(q, 4, r->subject_ref, sizeof r->subject_ref);
-    r->score = sqlite3_column_double(q, 5);
+    r->score = pm__jobs_double(q, 5);
     pm__jobs_col(q, 6, r->action, sizeof r->action);
     pm__jobs_col(q, 7, r->evidence, sizeof r->evidence);
-    r->received_id = sqlite3_column_int64(q, 8);
-    r->created_at = sqlite3_column_int64(q, 9);
+    r->received_id = pm_stmt_int64(q, 8);
+    r->created_at = pm_stmt_int64(q, 9);
     pm__jobs_col(q, 10, st, sizeof st);
     r->status = strcmp(st, "confirmed") == 0  ? PM_REVIEW_CONFIRMED
                 : strcmp(st, "rejected") == 0 ? PM_REVIEW_REJECTED
                                               : PM_REVIEW_PENDING;
     pm__jobs_col(q, 11, r->officer, sizeof r->officer);
-    r->decided_at = sqlite3_column_int64(q, 12);
+    r->decided_at = pm_stmt_int64(q, 12);
     pm__jobs_col(q, 13, r->why, sizeof r->why);
 }
 
 int pm_review_get(pm_store_t *st, int64_t id, pm_review_item_t *out, pm_error_t *err)
 {
     if (!out) return pm_error_set(err, PM_EINVAL, "review: NULL argument");
-    sqlite3 *db = pm__jobs_db(st, err);
-    if (!db) return err ? err->code : PM_EDB;
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT " REVIEW_COLUMNS " FROM jobs_review WHERE id = ?1", -1, &q,
-                           NULL) != SQLITE_OK)
-        return pm__jobs_db_error(db, err, "review");
-    sqlite3_bind_int64(q, 1, id);
-    int step = sqlite3_step(q), rc = PM_OK;
-    if (step == SQLITE_ROW)
+    int rc = pm_jobs_migrate(st, err);
+    if (rc) return rc;
+    pm_stmt_t *q = NULL;
+    rc = pm_stmt_prepare(st, "SELECT " REVIEW_COLUMNS " FROM jobs_review WHERE id = ?", &q, err);
+    if (rc) return rc;
+    pm_stmt_bind_int64(q, 1, id);
+    int step = pm_stmt_step(q, err);
+    if (step == 1)
         read_item(q, out);
-    else if (step == SQLITE_DONE)
+    else if (step == 0)
         rc = pm_error_set(err, PM_ENOTFOUND, "no review item %lld", (long long)id);
     else
-        rc = pm__jobs_db_error(db, err, "review");
-    sqlite3_finalize(q);
+        rc = step;
+    pm_stmt_finish(q);
     return rc;
 }
 
@@ -150,19 +156,19 @@ int pm_review_list(pm_store_t *st, int status, pm_review_item_t **out, size_t *o
     *out_n = 0;
     if (status < -1 || status > PM_REVIEW_REJECTED)
         return pm_error_set(err, PM_EINVAL, "review: unknown status %d", status);
-    sqlite3 *db = pm__jobs_db(st, err);
-    if (!db) return err ? err->code : PM_EDB;
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db,
-                           status < 0 ? "SELECT " REVIEW_COLUMNS " FROM jobs_review ORDER BY id"
-                                      : "SELECT " REVIEW_COLUMNS
-                                        " FROM jobs_review WHERE status = ?1 ORDER BY id",
-                           -1, &q, NULL) != SQLITE_OK)
-        return pm__jobs_db_error(db, err, "review");
-    if (status >= 0) sqlite3_bind_text(q, 1, status_names[status], -1, SQLITE_STATIC);
+    int rc = pm_jobs_migrate(st, err);
+    if (rc) return rc;
+    pm_stmt_t *q = NULL;
+    rc = pm_stmt_prepare(st,
+                         status < 0 ? "SELECT " REVIEW_COLUMNS " FROM jobs_review ORDER BY id"
+                                    : "SELECT " REVIEW_COLUMNS
+                                      " FROM jobs_review WHERE status = ? ORDER BY id",
+                         &q, err);
+    if (rc) return rc;
+    if (status >= 0) pm_stmt_bind_text(q, 1, status_names[status]);
     size_t cap = 0;
-    int step, rc = PM_OK;
-    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+    int step;
+    while ((step = pm_stmt_step(q, err)) == 1) {
         if (*out_n == cap) {
             cap = cap ? cap * 2 : 16;
             pm_review_item_t *n = realloc(*out, cap * sizeof *n);
@@ -174,8 +180,8 @@ int pm_review_list(pm_store_t *st, int status, pm_review_item_t **out, size_t *o
         }
         read_item(q, &(*out)[(*out_n)++]);
     }
-    if (!rc && step != SQLITE_DONE) rc = pm__jobs_db_error(db, err, "review");
-    sqlite3_finalize(q);
+    if (!rc && step < 0) rc = step;
+    pm_stmt_finish(q);
     if (rc) {
         free(*out);
         *out = NULL;
@@ -200,22 +206,22 @@ int pm_review_decide(const pm_jobs_ctx_t *ctx, int64_t id, int confirm, const ch
         return pm_error_set(err, PM_ESTATE, "review item %lld was already %s by %s at %lld",
                             (long long)id, pm_review_status_name(it.status), it.officer,
                             (long long)it.decided_at);
-    sqlite3 *db = pm_store_sqlite_handle(ctx->store);
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "UPDATE jobs_review SET status = ?2, officer = ?3, decided_at = ?4, "
-                           "why = ?5 WHERE id = ?1 AND status = 'pending'",
-                           -1, &q, NULL) != SQLITE_OK)
-        return pm__jobs_db_error(db, err, "review");
-    sqlite3_bind_int64(q, 1, id);
-    sqlite3_bind_text(q, 2, confirm ? "confirmed" : "rejected", -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, officer, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 4, now);
-    sqlite3_bind_text(q, 5, why, -1, SQLITE_STATIC);
-    int step = sqlite3_step(q);
-    sqlite3_finalize(q);
-    if (step != SQLITE_DONE) return pm__jobs_db_error(db, err, "review");
-    if (sqlite3_changes(db) != 1)
+    pm_stmt_t *q = NULL;
+    rc = pm_stmt_prepare(ctx->store,
+                         "UPDATE jobs_review SET status = ?, officer = ?, decided_at = ?, "
+                         "why = ? WHERE id = ? AND status = 'pending'",
+                         &q, err);
+    if (rc) return rc;
+    pm_stmt_bind_text(q, 1, confirm ? "confirmed" : "rejected");
+    pm_stmt_bind_text(q, 2, officer);
+    pm_stmt_bind_int64(q, 3, now);
+    pm_stmt_bind_text(q, 4, why);
+    pm_stmt_bind_int64(q, 5, id);
+    int step = pm_stmt_step(q, err);
+    int64_t changed = step == 0 ? pm_stmt_changes(q) : 0;
+    pm_stmt_finish(q);
+    if (step < 0) return step;
+    if (changed != 1)
         return pm_error_set(err, PM_ESTATE, "review item %lld was decided meanwhile",
                             (long long)id);
     char ref[48], detail[PM_AUDIT_STR_MAX + 1];

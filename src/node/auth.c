@@ -96,9 +96,7 @@ int pm__node_migrate(pm_store_t *st, pm_error_t *err)
     int rc = pm_store_migrate(st, &node_schema, err);
     if (rc)
         return rc;
-    /* the replay table is still SQLite-only (src/node/replay.c); a
-     * PostgreSQL store is refused by the server before it gets here */
-    return pm_store_sqlite_handle(st) ? pm__replay_migrate(st, err) : PM_OK;
+    return pm__replay_migrate(st, err);
 }
 
 static const char *const role_names[PM_ROLE_COUNT] = {

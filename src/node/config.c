@@ -37,6 +37,8 @@ void pm_node_limits_default(pm_node_limits_t *l)
     l->header_timeout_s = 10;
     l->replay_window_s = 7 * 86400;
     l->request_timeout_s = 30;
+    l->store_pool = 0;
+    l->store_wait_ms = 5000;
 }
 
 /* dir + "/" + rel unless rel is absolute; PM_ELIMIT if it does not fit. */
@@ -96,6 +98,7 @@ static int load_limits(const json_t *o, pm_node_limits_t *l, pm_error_t *err)
         {"officer_rate", JSON_INTEGER, 0, 0},     {"officer_burst", JSON_INTEGER, 0, 0},
         {"header_timeout_s", JSON_INTEGER, 0, 0}, {"replay_window_s", JSON_INTEGER, 0, 0},
         {"request_timeout_s", JSON_INTEGER, 0, 0},
+        {"store_pool", JSON_INTEGER, 0, 0},       {"store_wait_ms", JSON_INTEGER, 0, 0},
     };
     int rc = pm__json_check(o, "limits", f, sizeof f / sizeof f[0], NULL, 0, err);
     if (rc)
@@ -130,6 +133,8 @@ static int load_limits(const json_t *o, pm_node_limits_t *l, pm_error_t *err)
         {"header_timeout_s", 0, 3600, 0, &l->header_timeout_s},
         {"replay_window_s", 0, 366 * 86400, 0, &l->replay_window_s},
         {"request_timeout_s", 0, 3600, 0, &l->request_timeout_s},
+        {"store_pool", 0, 1024, 0, &l->store_pool},
+        {"store_wait_ms", 0, 600000, 0, &l->store_wait_ms},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
         uint64_t v = m[i].is_size ? *(size_t *)m[i].dst : *(unsigned *)m[i].dst;

@@ -221,15 +221,22 @@ int pm__body_parse(const pm__jbody_t *b, const void *data, size_t len, json_t **
 /* ---- worker pool (pool.c) ---- */
 
 typedef struct pm__pool pm__node_pool_t;
-typedef void (*pm__job_fn)(void *arg, pm_store_t *st);
-int pm__node_pool_new(const char *store_path, unsigned threads, unsigned queue, pm__node_pool_t **out,
-                 pm_error_t *err);
-/* Queues fn(arg, worker's store). PM_EBUSY when the queue is full or the
+/* st: a store handle checked out for this job (given back after it), or
+ * NULL when none came within store_wait_ms or a replacement could not be
+ * opened (why says which): the job then answers 503. */
+typedef void (*pm__job_fn)(void *arg, pm_store_t *st, const pm_error_t *why);
+/* threads workers, queue jobs waiting, store_size handles in the store pool
+ * (0 = one per worker), a job waits up to wait_ms for one. */
+int pm__node_pool_new(const char *store_path, unsigned threads, unsigned queue,
+                      unsigned store_size, unsigned wait_ms, pm__node_pool_t **out,
+                      pm_error_t *err);
+/* Queues fn(arg, store, why). PM_EBUSY when the queue is full or the
  * pool is stopping: the caller answers 503. */
 int pm__node_pool_submit(pm__node_pool_t *p, pm__job_fn fn, void *arg);
 /* Runs every queued job, then joins the workers and closes their stores. */
 void pm__node_pool_free(pm__node_pool_t *p);
 unsigned pm__node_pool_queued(pm__node_pool_t *p);
+void pm__node_pool_store_stats(pm__node_pool_t *p, pm_store_pool_stats_t *out);
 
 /* ---- the node ---- */
 

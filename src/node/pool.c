@@ -1,6 +1,9 @@
 /* The worker pool: imports, queries, logins and partner calls run here, off
- * the HTTP threads. Each worker owns one store handle (a handle is used by one
- * thread at a time); the queue is bounded, a full queue is refused (503). */
+ * the HTTP threads; the queue is bounded, a full queue is refused (503).
+ * Store handles come from a store pool (pm_store_pool_*): a worker checks
+ * one out per job and gives it back after, waiting at most store_wait_ms
+ * (else the job is told why and answers 503); a broken PostgreSQL
+ * connection is replaced by the store pool, never handed out again. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +23,8 @@ struct pm__pool {
     int stopping;
     unsigned nthreads;
     pthread_t *threads;
-    pm_store_t **stores;
-    unsigned nstores;
+    pm_store_pool_t *stores;
+    unsigned wait_ms;
 };
 
 struct worker_arg {
@@ -33,7 +36,6 @@ static void *worker_main(void *v)
 {
     struct worker_arg *wa = v;
     pm__node_pool_t *p = wa->p;
-    pm_store_t *st = p->stores[wa->idx];
     free(wa);
     for (;;) {
         pthread_mutex_lock(&p->mu);
@@ -47,36 +49,44 @@ static void *worker_main(void *v)
         p->head = (p->head + 1) % p->cap;
         p->count--;
         pthread_mutex_unlock(&p->mu);
-        j.fn(j.arg, st);
+        pm_store_t *st = NULL;
+        pm_error_t e;
+        pm_error_clear(&e);
+        pm_store_pool_get(p->stores, p->wait_ms, &st, &e);
+        j.fn(j.arg, st, st ? NULL : &e);
+        pm_store_pool_put(p->stores, st);
     }
     return NULL;
 }
 
-int pm__node_pool_new(const char *store_path, unsigned threads, unsigned queue, pm__node_pool_t **out,
-                 pm_error_t *err)
+static int prepare_store(pm_store_t *st, void *ctx, pm_error_t *err)
+{
+    (void)ctx;
+    return pm__node_migrate(st, err);
+}
+
+int pm__node_pool_new(const char *store_path, unsigned threads, unsigned queue,
+                      unsigned store_size, unsigned wait_ms, pm__node_pool_t **out,
+                      pm_error_t *err)
 {
     pm__node_pool_t *p = calloc(1, sizeof *p);
     if (!p)
         return pm_error_set(err, PM_ENOMEM, "pool: out of memory");
     p->cap = queue;
+    p->wait_ms = wait_ms;
     p->ring = calloc(queue, sizeof *p->ring);
     p->threads = calloc(threads, sizeof *p->threads);
-    p->stores = calloc(threads, sizeof *p->stores);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     int rc = PM_OK;
-    if (!p->ring || !p->threads || !p->stores) {
+    if (!p->ring || !p->threads) {
         rc = pm_error_set(err, PM_ENOMEM, "pool: out of memory");
         goto fail;
     }
     pm_store_options_t so = {PM_STORE_DURABLE_FULL, 1, 0, 0};
-    for (unsigned i = 0; i < threads; i++) {
-        if ((rc = pm_store_open(store_path, &so, &p->stores[i], err)))
-            goto fail;
-        p->nstores++;
-        if ((rc = pm__node_migrate(p->stores[i], err)))
-            goto fail;
-    }
+    if ((rc = pm_store_pool_open(store_path, &so, store_size ? store_size : threads, prepare_store,
+                                 NULL, &p->stores, err)))
+        goto fail;
     for (unsigned i = 0; i < threads; i++) {
         struct worker_arg *wa = malloc(sizeof *wa);
         if (wa) {
@@ -95,6 +105,11 @@ int pm__node_pool_new(const char *store_path, unsigned threads, unsigned queue, 
 fail:
     pm__node_pool_free(p);
     return rc;
+}
+
+void pm__node_pool_store_stats(pm__node_pool_t *p, pm_store_pool_stats_t *out)
+{
+    pm_store_pool_stats(p->stores, out);
 }
 
 int pm__node_pool_submit(pm__node_pool_t *p, pm__job_fn fn, void *arg)
@@ -129,12 +144,10 @@ void pm__node_pool_free(pm__node_pool_t *p)
     pthread_mutex_unlock(&p->mu);
     for (unsigned i = 0; i < p->nthreads; i++)
         pthread_join(p->threads[i], NULL);
-    for (unsigned i = 0; p->stores && i < p->nstores; i++)
-        pm_store_close(p->stores[i]); /* every job committed or rolled back its work */
+    pm_store_pool_close(p->stores); /* every job gave its handle back */
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
     free(p->ring);
     free(p->threads);
-    free(p->stores);
     free(p);
 }

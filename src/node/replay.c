@@ -4,8 +4,8 @@
  * refused. Claimed before the query is decided, so a replay neither runs
  * nor counts against the quota; kept durably (the store's own commit), so a
  * restart does not forget them; rows older than the window are deleted as
- * new ones come. Its own migration set ("node_replay"), plain SQL. */
-#include <sqlite3.h>
+ * new ones come. Its own migration set ("node_replay"), plain SQL through
+ * the store's query API: SQLite or PostgreSQL. */
 #include <string.h>
 #include <time.h>
 
@@ -21,7 +21,13 @@ static const pm_migration_t replay_steps[] = {
      "  PRIMARY KEY (partner, txn)\n"
      ") STRICT;\n"
      "CREATE INDEX partner_txn_seen ON partner_txn (seen_at);\n",
-     NULL},
+     "CREATE TABLE partner_txn (\n"
+     "  partner text NOT NULL,\n"
+     "  txn text NOT NULL,\n"
+     "  seen_at bigint NOT NULL,\n"
+     "  PRIMARY KEY (partner, txn)\n"
+     ");\n"
+     "CREATE INDEX partner_txn_seen ON partner_txn (seen_at);\n"},
 };
 static const pm_migration_set_t replay_schema = {"node_replay", replay_steps,
                                                  sizeof replay_steps / sizeof replay_steps[0]};
@@ -34,32 +40,30 @@ int pm__replay_migrate(pm_store_t *st, pm_error_t *err)
 int pm__replay_claim(pm_store_t *st, const char *partner, const char *txn, int64_t now,
                      int64_t window_s, pm_error_t *err)
 {
-    sqlite3 *db = pm_store_sqlite_handle(st);
-    if (!db)
-        return pm_error_set(err, PM_EUNSUPPORTED, "replay: the node's tables need SQLite");
     static const char *const sql[2] = {
-        "DELETE FROM partner_txn WHERE seen_at < ?1",
-        "INSERT INTO partner_txn (partner, txn, seen_at) VALUES (?2, ?3, ?4) "
+        "DELETE FROM partner_txn WHERE seen_at < ?",
+        "INSERT INTO partner_txn (partner, txn, seen_at) VALUES (?, ?, ?) "
         "ON CONFLICT (partner, txn) DO NOTHING",
     };
     int claimed = 0;
     for (int i = 0; i < 2; i++) {
-        sqlite3_stmt *q = NULL;
-        if (sqlite3_prepare_v2(db, sql[i], -1, &q, NULL) != SQLITE_OK)
-            return pm_error_set(err, PM_EDB, "replay: %s", sqlite3_errmsg(db));
+        pm_stmt_t *q = NULL;
+        int rc = pm_stmt_prepare(st, sql[i], &q, err);
+        if (rc)
+            return rc;
         if (i == 0)
-            sqlite3_bind_int64(q, 1, (sqlite3_int64)(now - window_s));
+            pm_stmt_bind_int64(q, 1, now - window_s);
         else {
-            sqlite3_bind_text(q, 2, partner, -1, SQLITE_STATIC);
-            sqlite3_bind_text(q, 3, txn, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(q, 4, (sqlite3_int64)now);
+            pm_stmt_bind_text(q, 1, partner);
+            pm_stmt_bind_text(q, 2, txn);
+            pm_stmt_bind_int64(q, 3, now);
         }
-        int s = sqlite3_step(q);
-        sqlite3_finalize(q);
-        if (s != SQLITE_DONE)
-            return pm_error_set(err, PM_EDB, "replay: %s", sqlite3_errmsg(db));
-        if (i == 1)
-            claimed = sqlite3_changes(db) == 1;
+        int s = pm_stmt_step(q, err);
+        if (i == 1 && s == 0)
+            claimed = pm_stmt_changes(q) == 1;
+        pm_stmt_finish(q);
+        if (s < 0)
+            return s;
     }
     return claimed ? PM_OK
                    : pm_error_set(err, PM_EEXISTS,

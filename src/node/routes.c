@@ -233,6 +233,26 @@ static void h_metrics(pm__req_t *rq, pm_store_t *st)
             rc = pm_buf_printf(&b, "perimeter_feed_lag_ids{partner=\"%s\"} %lld\n",
                                node->cfg->partners[i].code,
                                (long long)atomic_load(&node->feed_lag[i]));
+    pm_store_pool_stats_t ps;
+    pm__node_pool_store_stats(node->pool, &ps);
+    rc = rc ? rc
+            : pm_buf_printf(&b,
+                            "# HELP perimeter_store_pool_size Store handles allowed "
+                            "(limits.store_pool).\n# TYPE perimeter_store_pool_size gauge\n"
+                            "perimeter_store_pool_size %u\n"
+                            "# HELP perimeter_store_pool_in_use Store handles checked out.\n"
+                            "# TYPE perimeter_store_pool_in_use gauge\n"
+                            "perimeter_store_pool_in_use %u\n"
+                            "# HELP perimeter_store_pool_timeouts_total Requests answered 503: "
+                            "no store handle within limits.store_wait_ms.\n"
+                            "# TYPE perimeter_store_pool_timeouts_total counter\n"
+                            "perimeter_store_pool_timeouts_total %llu\n"
+                            "# HELP perimeter_store_pool_replaced_total Broken store handles "
+                            "closed and replaced.\n"
+                            "# TYPE perimeter_store_pool_replaced_total counter\n"
+                            "perimeter_store_pool_replaced_total %llu\n",
+                            ps.size, ps.in_use, (unsigned long long)ps.timeouts,
+                            (unsigned long long)ps.replaced);
     rc = rc ? rc
             : pm_buf_printf(&b,
                             "# HELP perimeter_http_requests_in_flight Requests between their "

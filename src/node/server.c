@@ -386,10 +386,16 @@ static enum MHD_Result refuse(struct MHD_Connection *conn, pm__req_t *rq)
     return MHD_YES;
 }
 
-static void run_job(void *arg, pm_store_t *st)
+static void run_job(void *arg, pm_store_t *st, const pm_error_t *why)
 {
     pm__req_t *rq = arg;
-    pm__routes(NULL)[rq->route].fn(rq, st);
+    if (!st) { /* no store handle in time (or a broken one not replaced): 503 + Retry-After */
+        pm__node_log(rq->node, 1, "%s %s: 503, no store handle: %s", rq->method, rq->path,
+                     why ? why->msg : "");
+        pm__reply_error(rq, 503, "store_busy",
+                        "every store handle is in use; retry shortly", NULL);
+    } else
+        pm__routes(NULL)[rq->route].fn(rq, st);
     rq->state = PM__REQ_DONE;
     MHD_resume_connection(rq->conn);
 }
@@ -616,14 +622,15 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
     if ((rc = read_pem(cfg->cert_file, &node->cert_pem, err)) ||
         (rc = read_pem(cfg->key_file, &node->key_pem, err)))
         goto fail;
-    /* The modules whose tables are still SQLite-only (docs/node.md): refused
-     * here, naming them, rather than failing on a first request. */
+    /* The module whose tables are still SQLite-only (docs/node.md): refused
+     * here, naming it, rather than failing on a first request. Delete this
+     * once the link port (persist.c, the store's crossing delete/update) lands. */
     if (pm_store_is_postgres(cfg->store_path)) {
         rc = pm_error_set(err, PM_EUNSUPPORTED,
                           "perimeter serve: a PostgreSQL store is not supported yet: the node "
-                          "uses tables of modules still SQLite-only (jobs: received, review, "
-                          "correction, purge; link: travellers, review queue; node: replayed "
-                          "transaction ids); use a SQLite store");
+                          "uses tables of a module still SQLite-only (link: travellers, review "
+                          "queue; and the store's crossing delete/update for the R9 purge and "
+                          "R8 corrections); use a SQLite store");
         goto fail;
     }
     /* the store: schema up to date before anything serves */
@@ -688,8 +695,9 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
                          &node->guard, err)) ||
         (rc = pm__sessions_new(cfg->limits.sessions, cfg->limits.session_ttl_s, &node->sessions,
                                err)) ||
-        (rc = pm__node_pool_new(cfg->store_path, cfg->limits.workers, cfg->limits.queue, &node->pool,
-                           err)))
+        (rc = pm__node_pool_new(cfg->store_path, cfg->limits.workers, cfg->limits.queue,
+                                cfg->limits.store_pool, cfg->limits.store_wait_ms, &node->pool,
+                                err)))
         goto fail;
     struct sockaddr_in sa4;
     struct sockaddr_in6 sa6;

@@ -1278,8 +1278,20 @@ static int pg_exec(pm_store_t *st, const char *sql, pm_error_t *err)
     return stmt_end(s, rc, err);
 }
 
+static int pg_reusable(pm_store_t *st)
+{
+    pg_store_t *s = P(st);
+    if (PQstatus(s->conn) != CONNECTION_OK)
+        return 0;
+    if (s->in_tx && pg_rollback(st, NULL) != PM_OK)
+        return 0;
+    PGTransactionStatusType ts = PQtransactionStatus(s->conn);
+    return ts == PQTRANS_IDLE && PQstatus(s->conn) == CONNECTION_OK;
+}
+
 static const pm__store_ops_t postgres_ops = {
     .name = "postgres",
+    .reusable = pg_reusable,
     .close = pg_close,
     .migrate = pg_migrate,
     .schema_version = pg_schema_version,

@@ -1116,8 +1116,17 @@ static int sq_exec(pm_store_t *st, const char *sql, pm_error_t *err)
     return PM_OK;
 }
 
+static int sq_reusable(pm_store_t *st)
+{
+    sqlite_store_t *s = S(st);
+    if (s->in_tx)
+        sq_rollback(st, NULL);
+    return 1;
+}
+
 static const pm__store_ops_t sqlite_ops = {
     .name = "sqlite",
+    .reusable = sq_reusable,
     .close = sq_close,
     .migrate = sq_migrate,
     .schema_version = sq_schema_version,

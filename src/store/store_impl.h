@@ -47,6 +47,10 @@ typedef struct pm__store_ops {
     int64_t (*q_changes)(void *q);
     int (*exec)(pm_store_t *st, const char *sql, pm_error_t *err);
     int (*begin_read)(pm_store_t *st, pm_error_t *err);
+    /* For the pool (src/store/pool.c): rolls back a transaction left open
+     * and says whether the handle can serve another user (1) or is broken
+     * (0: a lost PostgreSQL connection). NULL: always reusable. */
+    int (*reusable)(pm_store_t *st);
 } pm__store_ops_t;
 
 /* Kinds of q_bind. */
