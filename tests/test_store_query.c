@@ -197,6 +197,45 @@ static void test_roundtrip(void **state)
     pm_store_close(st);
 }
 
+/* Doubles go in and come back bit for bit (PostgreSQL gets them as text) */
+static void test_doubles(void **state)
+{
+    const target_t *t = *state;
+    char path[4400];
+    fresh_db(t, "q_doubles", path, sizeof path);
+    pm_store_t *st = open_db(path, 0);
+    pm_error_t e;
+    assert_int_equal(pm_store_exec(st, "CREATE TABLE qd (i INTEGER, x DOUBLE PRECISION)", &e),
+                     PM_OK);
+    static const double v[] = {0.1, -12.345678901234567, 1e-300, 6.02214076e23, 9.999999999999999,
+                               0.0};
+    pm_stmt_t *q = NULL;
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(pm_stmt_prepare(st, "INSERT INTO qd (i, x) VALUES (?, ?)", &q, &e), PM_OK);
+        assert_int_equal(pm_stmt_bind_int64(q, 1, i), PM_OK);
+        assert_int_equal(pm_stmt_bind_double(q, 2, v[i]), PM_OK);
+        assert_int_equal(pm_stmt_bind_double(q, 3, 1.0), PM_ERANGE);
+        assert_int_equal(pm_stmt_step(q, &e), 0);
+        pm_stmt_finish(q);
+    }
+    assert_int_equal(pm_stmt_prepare(st, "INSERT INTO qd (i, x) VALUES (6, NULL)", &q, &e), PM_OK);
+    assert_int_equal(pm_stmt_step(q, &e), 0);
+    pm_stmt_finish(q);
+    assert_int_equal(pm_stmt_prepare(st, "SELECT x, x * 2 FROM qd ORDER BY i", &q, &e), PM_OK);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(pm_stmt_step(q, &e), 1);
+        double got = pm_stmt_double(q, 0), twice = pm_stmt_double(q, 1);
+        assert_memory_equal(&got, &v[i], sizeof got);
+        assert_true(twice == 2 * v[i]);
+    }
+    assert_int_equal(pm_stmt_step(q, &e), 1);
+    assert_true(pm_stmt_is_null(q, 0));
+    assert_true(pm_stmt_double(q, 0) == 0.0);
+    assert_int_equal(pm_stmt_step(q, &e), 0);
+    pm_stmt_finish(q);
+    pm_store_close(st);
+}
+
 static void test_transactions(void **state)
 {
     const target_t *t = *state;
@@ -255,6 +294,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         BOTH(test_roundtrip, "roundtrip"),
+        BOTH(test_doubles, "doubles"),
         BOTH(test_transactions, "transactions"),
     };
     return PM_RUN_TESTS("store_query", tests, setup, teardown);

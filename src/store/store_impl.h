@@ -47,10 +47,11 @@ typedef struct pm__store_ops {
     int64_t (*q_changes)(void *q);
     int (*exec)(pm_store_t *st, const char *sql, pm_error_t *err);
     int (*begin_read)(pm_store_t *st, pm_error_t *err);
+    double (*q_double)(void *q, int col); /* PM__BIND_DOUBLE binds p = &double */
 } pm__store_ops_t;
 
 /* Kinds of q_bind. */
-enum { PM__BIND_NULL, PM__BIND_INT64, PM__BIND_TEXT, PM__BIND_BLOB };
+enum { PM__BIND_NULL, PM__BIND_INT64, PM__BIND_TEXT, PM__BIND_BLOB, PM__BIND_DOUBLE };
 
 struct pm_stmt {
     pm_store_t *st;
