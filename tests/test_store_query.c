@@ -191,6 +191,23 @@ static void test_roundtrip(void **state)
     assert_int_equal(pm_store_query_int64(st, "SELECT count(*) > 0 FROM qt", NULL, 0, &v, &e),
                      PM_OK);
     assert_int_equal(v, 1);
+    /* more than 999 placeholders (PostgreSQL numbers them $1000 and up) */
+    {
+        char *many = malloc(16 + 3 * 1500 + 64);
+        assert_non_null(many);
+        size_t len = (size_t)snprintf(many, 64, "SELECT count(*) FROM qt WHERE id IN (?");
+        for (int i = 1; i < 1500; i++)
+            len += (size_t)snprintf(many + len, 4, ", ?");
+        snprintf(many + len, 4, ")");
+        assert_int_equal(pm_stmt_prepare(st, many, &q, &e), PM_OK);
+        for (int i = 1; i <= 1500; i++)
+            assert_int_equal(pm_stmt_bind_int64(q, i, i == 1500 ? b : -i), PM_OK);
+        assert_int_equal(pm_stmt_bind_int64(q, 1501, 0), PM_ERANGE);
+        assert_int_equal(pm_stmt_step(q, &e), 1);
+        assert_int_equal(pm_stmt_int64(q, 0), 1);
+        pm_stmt_finish(q);
+        free(many);
+    }
     /* a syntax error is PM_EDB with the backend's message */
     assert_int_equal(pm_stmt_prepare(st, "SELEC nothing", &q, &e), PM_EDB);
     assert_non_null(strstr(e.msg, "syntax"));

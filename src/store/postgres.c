@@ -1157,10 +1157,15 @@ typedef struct pg_q {
 } pg_q_t;
 
 /* sql with each `?` outside quotes and comments replaced by $1..$n. */
+/* PostgreSQL's limit on a statement's parameters (its protocol counts them in 16 bits). */
+#define PG_MAX_PARAMS 65535
+
+/* sql with its `?` placeholders numbered $1..$n; NULL when out of memory or
+ * (*out_n > PG_MAX_PARAMS) past the limit. */
 static char *translate(const char *sql, int *out_n)
 {
     size_t len = strlen(sql);
-    char *out = malloc(len * 4 + 1); /* "?" -> "$NNN" at most */
+    char *out = malloc(len * 6 + 1); /* "?" -> "$NNNNN" at most (65535 parameters) */
     if (!out)
         return NULL;
     char *o = out;
@@ -1177,8 +1182,12 @@ static char *translate(const char *sql, int *out_n)
             while (*p && *p != '\n')
                 *o++ = *p++;
         } else if (*p == '?') {
-            n++;
-            o += snprintf(o, 5, "$%d", n);
+            if (++n > PG_MAX_PARAMS) {
+                *out_n = n;
+                free(out);
+                return NULL;
+            }
+            o += snprintf(o, 7, "$%d", n);
             p++;
         } else {
             *o++ = *p++;
@@ -1268,6 +1277,9 @@ static int pg_q_prepare(pm_store_t *st, const char *sql, void **out, pm_error_t 
     char *text = q ? translate(sql, &n) : NULL;
     if (!text) {
         free(q);
+        if (n > PG_MAX_PARAMS)
+            return pm_error_set(err, PM_ELIMIT, "prepare: more than %d parameters",
+                                PG_MAX_PARAMS);
         return pm_error_set(err, PM_ENOMEM, "prepare: out of memory");
     }
     q->row = -1;
