@@ -622,8 +622,8 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
         rc = pm_error_set(err, PM_EUNSUPPORTED,
                           "perimeter serve: a PostgreSQL store is not supported yet: the node "
                           "uses tables of modules still SQLite-only (jobs: received, review, "
-                          "correction, purge; link: travellers, review queue; node: replayed "
-                          "transaction ids); use a SQLite store");
+                          "correction, purge; node: replayed transaction ids); use a SQLite "
+                          "store");
         goto fail;
     }
     /* the store: schema up to date before anything serves */
