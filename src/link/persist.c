@@ -335,13 +335,76 @@ static void batch_close(batch_t *b)
     b->many = b->one = NULL;
 }
 
+struct pm_link_map {
+    int64_t *ids; /* sorted crossing ids */
+    uint32_t *trav;
+    size_t n;
+};
+
+/* link_record is read in pages by key (PostgreSQL reads a statement's whole
+ * answer at once). Appends to m. */
+static int map_read(pm_store_t *st, pm_link_map_t *m, pm_error_t *err)
+{
+    pm_stmt_t *q = NULL;
+    size_t cap = m->n;
+    int rc = pm_stmt_prepare(st,
+                             "SELECT crossing_id, traveller FROM link_record WHERE crossing_id > ? "
+                             "ORDER BY crossing_id LIMIT 65536",
+                             &q, err);
+    int64_t after = INT64_MIN;
+    while (!rc) {
+        size_t page = 0;
+        int s;
+        pm_stmt_bind_int64(q, 1, after);
+        while ((s = pm_stmt_step(q, err)) == 1) {
+            if (m->n == cap) {
+                size_t nc = cap ? cap * 2 : 4096;
+                int64_t *ni = realloc(m->ids, nc * sizeof *ni);
+                if (ni) m->ids = ni;
+                uint32_t *nt = realloc(m->trav, nc * sizeof *nt);
+                if (nt) m->trav = nt;
+                if (!ni || !nt) {
+                    rc = pm_error_set(err, PM_ENOMEM, "link map: out of memory");
+                    break;
+                }
+                cap = nc;
+            }
+            m->ids[m->n] = after = pm_stmt_int64(q, 0);
+            m->trav[m->n] = (uint32_t)pm_stmt_int64(q, 1);
+            m->n++;
+            page++;
+        }
+        pm_stmt_reset(q);
+        if (!rc && s < 0) rc = s;
+        if (page < 65536) break; /* the LIMIT above */
+    }
+    pm_stmt_finish(q);
+    return rc;
+}
+
+/* The index of crossing id in m, or m->n. */
+static size_t map_index(const pm_link_map_t *m, int64_t id)
+{
+    size_t lo = 0, hi = m->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (m->ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->n && m->ids[lo] == id ? lo : m->n;
+}
+
 int pm_link_store_save(pm_store_t *st, pm_linker_t *lk, pm_error_t *err)
 {
     int rc = pm_link_store_migrate(st, err);
     if (rc) return rc;
     if ((rc = pm_store_begin(st, err))) return rc;
-    pm_stmt_t *run = NULL;
+    pm_stmt_t *run = NULL, *del = NULL;
     batch_t ins = {0}, mg = {0}, rv = {0}, lv = {0};
+    pm_link_map_t old = {0};
+    uint8_t *kept = NULL;
     char model[512], now[32];
     utc_now(now, sizeof now);
     const pm_link_model_t *m = pm_linker_model(lk);
@@ -349,9 +412,16 @@ int pm_link_store_save(pm_store_t *st, pm_linker_t *lk, pm_error_t *err)
         model, sizeof model,
         "{\"estimated\":%s,\"p_match\":%.6f,\"link_threshold\":%.3f,\"review_threshold\":%.3f}",
         m->em_iterations ? "true" : "false", m->p_match, m->link_threshold, m->review_threshold);
-    if ((rc = pm_store_exec(st, "DELETE FROM link_record; DELETE FROM link_review WHERE status = 'open';",
-                            err)))
+    if ((rc = pm_store_exec(st, "DELETE FROM link_review WHERE status = 'open';", err))) goto fail;
+    /* link_record becomes this run's records: only the rows that differ are
+     * written (a rerun changes few; rewriting all of them was most of a
+     * save, on PostgreSQL ~40 us a row) */
+    if ((rc = map_read(st, &old, err))) goto fail;
+    kept = calloc(old.n ? old.n : 1, 1);
+    if (!kept) {
+        rc = pm_error_set(err, PM_ENOMEM, "link: out of memory");
         goto fail;
+    }
     /* merges are logged once: by the run that first linked their record */
     int64_t prev_max = 0, new_max = 0;
     if ((rc = pm_store_query_int64(st, "SELECT coalesce(max(max_store_id), 0) FROM link_run", NULL,
@@ -380,13 +450,28 @@ int pm_link_store_save(pm_store_t *st, pm_linker_t *lk, pm_error_t *err)
     pm_stmt_finish(run);
     run = NULL;
     const pm_link_merge_t *merges = pm_linker_merges(lk);
-    size_t n = pm_linker_record_count(lk), nmerge = 0;
+    size_t n = pm_linker_record_count(lk), nmerge = 0, nchanged = 0;
+    for (size_t i = 0; i < n; i++) {
+        pm_linker_record(lk, (uint32_t)i, &info);
+        size_t k = map_index(&old, info.store_id);
+        if (k < old.n) kept[k] = 1;
+        nchanged += k == old.n || old.trav[k] != pm_linker_traveller(lk, (uint32_t)i) + 1;
+    }
     for (size_t i = 0; i < pm_linker_merge_count(lk); i++) {
         pm_linker_record(lk, merges[i].record, &info);
         nmerge += info.store_id > prev_max;
     }
-    if ((rc = batch_open(st, &ins, "INSERT INTO link_record (crossing_id, traveller)", 2, NULL, n,
-                         err)) ||
+    if ((rc = pm_stmt_prepare(st, "DELETE FROM link_record WHERE crossing_id = ?", &del, err)))
+        goto fail;
+    for (size_t k = 0; k < old.n && !rc; k++) {
+        if (kept[k]) continue;
+        pm_stmt_bind_int64(del, 1, old.ids[k]);
+        rc = run_stmt(del, err);
+    }
+    if (rc) goto fail;
+    if ((rc = batch_open(st, &ins, "INSERT INTO link_record (crossing_id, traveller)", 2,
+                         " ON CONFLICT (crossing_id) DO UPDATE SET traveller = excluded.traveller",
+                         nchanged, err)) ||
         (rc = batch_open(st, &mg,
                          "INSERT INTO link_merge (run, crossing_id, kept, absorbed, score, cause, at)",
                          7, NULL, nmerge, err)) ||
@@ -402,8 +487,11 @@ int pm_link_store_save(pm_store_t *st, pm_linker_t *lk, pm_error_t *err)
         goto fail;
     for (size_t i = 0; i < n && !rc; i++) {
         pm_linker_record(lk, (uint32_t)i, &info);
+        int64_t trav = (int64_t)pm_linker_traveller(lk, (uint32_t)i) + 1;
+        size_t k = map_index(&old, info.store_id);
+        if (k < old.n && old.trav[k] == trav) continue;
         batch_int64(&ins, 0, info.store_id);
-        batch_int64(&ins, 1, (int64_t)pm_linker_traveller(lk, (uint32_t)i) + 1);
+        batch_int64(&ins, 1, trav);
         rc = batch_row(&ins, err);
     }
     for (size_t i = 0; i < pm_linker_merge_count(lk) && !rc; i++) {
@@ -463,6 +551,10 @@ int pm_link_store_save(pm_store_t *st, pm_linker_t *lk, pm_error_t *err)
              err)))
         goto fail;
     if ((rc = apply_accepted(st, run_id, now, err))) goto fail;
+    pm_stmt_finish(del);
+    free(old.ids);
+    free(old.trav);
+    free(kept);
     batch_close(&ins);
     batch_close(&mg);
     batch_close(&rv);
@@ -470,6 +562,10 @@ int pm_link_store_save(pm_store_t *st, pm_linker_t *lk, pm_error_t *err)
     return pm_store_commit(st, err);
 fail:
     pm_stmt_finish(run);
+    pm_stmt_finish(del);
+    free(old.ids);
+    free(old.trav);
+    free(kept);
     batch_close(&ins);
     batch_close(&mg);
     batch_close(&rv);
@@ -478,70 +574,23 @@ fail:
     return rc;
 }
 
-struct pm_link_map {
-    int64_t *ids; /* sorted crossing ids */
-    uint32_t *trav;
-    size_t n;
-};
-
-/* link_record is read in pages by key (PostgreSQL reads a statement's whole
- * answer at once), inside one read transaction on PostgreSQL. */
-#define MAP_PAGE 65536 /* the LIMIT below */
-
+/* Inside one read transaction on PostgreSQL (one snapshot across the pages). */
 int pm_link_map_load(pm_store_t *st, pm_link_map_t **out, pm_error_t *err)
 {
     *out = NULL;
     int rc = pm_link_store_migrate(st, err);
     if (rc) return rc;
     pm_link_map_t *m = calloc(1, sizeof *m);
-    pm_stmt_t *q = NULL;
-    size_t cap = 0;
     if (!m) return pm_error_set(err, PM_ENOMEM, "link map: out of memory");
     int own_tx = strcmp(pm_store_backend(st), "postgres") == 0 && pm_store_begin_read(st, NULL) == PM_OK;
-    if ((rc = pm_stmt_prepare(st,
-                              "SELECT crossing_id, traveller FROM link_record WHERE crossing_id > ? "
-                              "ORDER BY crossing_id LIMIT 65536",
-                              &q, err)))
-        goto fail;
-    int64_t after = INT64_MIN;
-    for (;;) {
-        size_t page = 0;
-        int s;
-        pm_stmt_bind_int64(q, 1, after);
-        while ((s = pm_stmt_step(q, err)) == 1) {
-            if (m->n == cap) {
-                size_t nc = cap ? cap * 2 : 4096;
-                int64_t *ni = realloc(m->ids, nc * sizeof *ni);
-                if (ni) m->ids = ni;
-                uint32_t *nt = realloc(m->trav, nc * sizeof *nt);
-                if (nt) m->trav = nt;
-                if (!ni || !nt) {
-                    rc = pm_error_set(err, PM_ENOMEM, "link map: out of memory");
-                    goto fail;
-                }
-                cap = nc;
-            }
-            m->ids[m->n] = after = pm_stmt_int64(q, 0);
-            m->trav[m->n] = (uint32_t)pm_stmt_int64(q, 1);
-            m->n++;
-            page++;
-        }
-        pm_stmt_reset(q);
-        if (s < 0) {
-            rc = s;
-            goto fail;
-        }
-        if (page < MAP_PAGE) break;
-    }
-    pm_stmt_finish(q);
+    rc = map_read(st, m, err);
     if (own_tx) pm_store_rollback(st, NULL);
+    if (rc) {
+        pm_link_map_free(m);
+        return rc;
+    }
     *out = m;
     return PM_OK;
-fail:
-    pm_stmt_finish(q);
-    if (own_tx) pm_store_rollback(st, NULL);
-    pm_link_map_free(m);
-    return rc;
 }
 
 void pm_link_map_free(pm_link_map_t *m)
@@ -559,19 +608,10 @@ size_t pm_link_map_count(const pm_link_map_t *m)
 
 int pm_link_map_traveller(const pm_link_map_t *m, int64_t id, uint32_t *out)
 {
-    size_t lo = 0, hi = m->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (m->ids[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < m->n && m->ids[lo] == id) {
-        *out = m->trav[lo];
-        return PM_OK;
-    }
-    return PM_ENOTFOUND;
+    size_t i = map_index(m, id);
+    if (i == m->n) return PM_ENOTFOUND;
+    *out = m->trav[i];
+    return PM_OK;
 }
 
 int pm_link_store_reviews(pm_store_t *st, const char *status, size_t limit,
