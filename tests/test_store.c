@@ -770,23 +770,28 @@ static int64_t count_where(pm_store_t *st, const char *docnum, const char *surna
 
 /* A correction (update) and the retention purge (delete) keep the document
  * and name lookups in step: nothing is found under the old values, the new
- * ones are found, and a deleted record is found by neither. */
+ * ones are found, and a deleted record is found by neither; both are
+ * idempotent, and inside a transaction that is rolled back leave nothing. */
 static void test_update_and_delete(void **state)
 {
-    (void)state;
+    const target_t *t = *state;
     pm_store_t *st = NULL;
     pm_error_t e;
-    char path[4300];
-    snprintf(path, sizeof path, "%s/update.db", dir);
+    char path[4400];
+    fresh_db(t, "upd", path, sizeof path);
     assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
-    pm_crossing_t c[3];
+    pm_crossing_t c[4];
     make(&c[0], "CAN", "u1", "2026-03-01T10:00:00-05:00", "Smith", "AB1234567", "1980-05-17");
     make(&c[1], "CAN", "u2", "2026-03-02T10:00:00-05:00", "Smith", "AB1234567", "1980-05-17");
     make(&c[2], "CAN", "u3", "2026-03-03T10:00:00-05:00", "Jones", "ZZ7654321", "1970-01-02");
-    for (int i = 0; i < 3; i++)
+    make(&c[3], "CAN", "u4", "2026-03-04T10:00:00-05:00", "Brown", "BB1111111", "1965-07-08");
+    snprintf(c[0].admission_class, sizeof c[0].admission_class, "visitor");
+    for (int i = 0; i < 4; i++)
         assert_int_equal(pm_store_put_crossing(st, &c[i], NULL, &e), PM_OK);
     assert_int_equal(count_where(st, "AB1234567", NULL, NULL), 2);
     assert_int_equal(count_where(st, NULL, "smith", "1980-05-17"), 2);
+    int64_t pairs = raw_count(t, st, path, "SELECT count(*) FROM crossing_person");
+    assert_int_equal(pairs, 3);
     /* u1 corrected: other document, other surname */
     pm_crossing_t fix;
     make(&fix, "CAN", "u1", "2026-03-01T10:00:00-05:00", "Smyth", "AB1234568", "1980-05-17");
@@ -797,29 +802,66 @@ static void test_update_and_delete(void **state)
     assert_int_equal(count_where(st, "AB1234568", NULL, NULL), 1);
     assert_int_equal(count_where(st, NULL, "smith", "1980-05-17"), 1);
     assert_int_equal(count_where(st, NULL, "smyth", "1980-05-17"), 1);
+    /* Smith's pair stays (u2 uses it), Smyth's is new */
+    assert_int_equal(raw_count(t, st, path, "SELECT count(*) FROM crossing_person"), 4);
+    assert_int_equal(raw_count(t, st, path, "SELECT count(*) FROM crossing_doc"), 4);
     pm_crossing_t got;
     assert_int_equal(pm_store_get_crossing(st, 1, &got, &e), PM_OK);
     assert_string_equal(got.surname, "Smyth");
+    assert_string_equal(got.document_number, "AB1234568");
+    assert_string_equal(got.admission_class, "visitor"); /* admission data is not part of a correction */
+    /* the same correction again: same id, nothing else changes */
+    id = 0;
+    assert_int_equal(pm_store_update_crossing(st, &fix, &id, &e), PM_OK);
+    assert_int_equal(id, 1);
+    assert_int_equal(raw_count(t, st, path, "SELECT count(*) FROM crossing_person"), 4);
+    assert_int_equal(raw_count(t, st, path, "SELECT count(*) FROM crossing_doc"), 4);
+    assert_int_equal(count_where(st, "AB1234568", NULL, NULL), 1);
+    /* a record that is not stored */
     make(&fix, "CAN", "nope", "2026-03-01T10:00:00-05:00", "X", "AB1234568", "1980-05-17");
     assert_int_equal(pm_store_update_crossing(st, &fix, NULL, &e), PM_ENOTFOUND);
+    fix.sex = 'Q';
+    assert_int_equal(pm_store_update_crossing(st, &fix, NULL, &e), PM_EINVAL);
+    /* inside a transaction that is rolled back: nothing stays */
+    assert_int_equal(pm_store_begin(st, &e), PM_OK);
+    make(&fix, "CAN", "u4", "2026-03-04T10:00:00-05:00", "Black", "BB2222222", "1965-07-08");
+    assert_int_equal(pm_store_update_crossing(st, &fix, NULL, &e), PM_OK);
+    int64_t four = 4;
+    uint64_t n = 0;
+    assert_int_equal(pm_store_delete_crossings(st, &four, 1, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    /* a failing call inside it is undone alone */
+    make(&fix, "CAN", "nope", "2026-03-01T10:00:00-05:00", "X", "AB1234568", "1980-05-17");
+    assert_int_equal(pm_store_update_crossing(st, &fix, NULL, &e), PM_ENOTFOUND);
+    assert_int_equal(count_where(st, "BB2222222", NULL, NULL), 0);
+    assert_int_equal(count_where(st, "BB1111111", NULL, NULL), 0);
+    assert_int_equal(pm_store_rollback(st, &e), PM_OK);
+    assert_int_equal(count_where(st, "BB1111111", NULL, NULL), 1);
+    assert_int_equal(count_where(st, NULL, "brown", "1965-07-08"), 1);
+    assert_int_equal(count_where(st, NULL, "black", "1965-07-08"), 0);
+    assert_int_equal(raw_count(t, st, path, "SELECT count(*) FROM crossing_person"), 4);
     /* delete u2 and u3 (and an id that does not exist) */
     int64_t ids[3] = {2, 3, 99};
-    uint64_t n = 0;
     assert_int_equal(pm_store_delete_crossings(st, ids, 3, &n, &e), PM_OK);
     assert_int_equal(n, 2);
     assert_int_equal(count_where(st, "AB1234567", NULL, NULL), 0);
     assert_int_equal(count_where(st, "ZZ7654321", NULL, NULL), 0);
     assert_int_equal(count_where(st, NULL, "smith", "1980-05-17"), 0);
     assert_int_equal(count_where(st, NULL, "jones", "1970-01-02"), 0);
-    assert_int_equal(count_where(st, NULL, NULL, NULL), 1);
-    /* the name lookup pairs of the deleted rows are gone too */
-    sqlite3 *db = pm_store_sqlite_handle(st);
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM crossing_person", -1, &q, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(q, 0), 1); /* only Smyth's */
-    sqlite3_finalize(q);
+    assert_int_equal(count_where(st, NULL, NULL, NULL), 2);
+    /* the lookup entries of the deleted rows are gone too */
+    assert_int_equal(raw_count(t, st, path, "SELECT count(*) FROM crossing_person"), 2);
+    assert_int_equal(raw_count(t, st, path, "SELECT count(*) FROM crossing_doc"), 2);
+    /* again: nothing left to delete; none at all */
+    assert_int_equal(pm_store_delete_crossings(st, ids, 3, &n, &e), PM_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(pm_store_delete_crossings(st, NULL, 0, &n, &e), PM_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(pm_store_delete_crossings(st, NULL, 2, &n, &e), PM_EINVAL);
+    assert_int_equal(count_where(st, NULL, NULL, NULL), 2);
+    /* a deleted record's key can be stored again, under a new id */
+    assert_int_equal(pm_store_put_crossing(st, &c[2], NULL, &e), PM_OK);
+    assert_int_equal(count_where(st, NULL, "jones", "1970-01-02"), 1);
     pm_store_close(st);
 }
 
@@ -837,9 +879,9 @@ int main(void)
         BOTH(test_upgrade_on_open, "upgrade_on_open"),
         BOTH(test_failed_put_in_transaction, "failed_put_in_transaction"),
         BOTH(test_iterate_many, "iterate_many"),
+        BOTH(test_update_and_delete, "update_and_delete"),
         cmocka_unit_test(test_pg_writers),
         cmocka_unit_test(test_default_path),
-        cmocka_unit_test(test_update_and_delete),
     };
     return PM_RUN_TESTS("store", tests, setup, teardown);
 }

@@ -1,13 +1,12 @@
 /* The modules' own tables through the store's query API, each test on
  * SQLite and on PostgreSQL: the node's officer accounts (add, duplicate
- * refused, replace, check, the console roles' migration step) and the
+ * refused, replace, check, the console roles' migration step), the
  * gallery's templates (put, duplicate, delete, generation, a paged load of
  * more than one page, a filtered load), the jobs' tables (received data,
  * the review queue, the correction queue, a purge and a destruction run
- * with a recovered tombstone) and the node's replay ids. Modules not ported
- * yet are listed in
- * docs/node.md; perimeter serve refuses a PostgreSQL store naming them.
- * ~45 s on a loaded 2-core machine (4,200 gallery rows on PostgreSQL):
+ * with a recovered tombstone), the node's replay ids and the link tables (a
+ * run saved and read back, the review queue, a decision, retention).
+ * ~45-70 s on a loaded 2-core machine (4,200 gallery rows on PostgreSQL):
  * ctest-label: heavy */
 #include "testutil.h"
 
@@ -20,6 +19,7 @@
 #include "perimeter/audit.h"
 #include "perimeter/gallery.h"
 #include "perimeter/jobs.h"
+#include "perimeter/link.h"
 #include "perimeter/node.h"
 #include "perimeter/policy.h"
 #include "perimeter/store.h"
@@ -413,6 +413,182 @@ static void test_jobs_tables(void **state)
     pm_store_close(st);
 }
 
+/* A crossing stored as imported (CAN's own record); its store id. */
+static int64_t put_crossing(pm_store_t *st, const char *id, const char *ts, const char *sur,
+                            const char *given, const char *dob, const char *cit, const char *doc)
+{
+    const char *v[PM_CF_COUNT] = {id,  "CAN", "entry", ts,  "0901", "land", sur, given, "",
+                                  dob, cit,   "M",     "P", doc,    cit,    ""};
+    pm_crossing_t c;
+    pm_crossing_init(&c);
+    pm_error_t e;
+    for (int i = 0; i < PM_CF_COUNT; i++)
+        assert_int_equal(pm_crossing_set_field(&c, (pm_crossing_field_t)i, v[i], strlen(v[i]), &e),
+                         PM_OK);
+    assert_int_equal(pm_crossing_finish(&c, NULL, &e), PM_OK);
+    int ins = 0;
+    assert_int_equal(pm_store_put_crossing(st, &c, &ins, &e), PM_OK);
+    assert_int_equal(ins, 1);
+    int64_t max = 0;
+    assert_int_equal(pm_store_max_store_id(st, &max, &e), PM_OK);
+    return max;
+}
+
+/* A link run over every stored crossing but `skip` (0: none), saved. */
+static void link_but(pm_store_t *st, int64_t skip)
+{
+    pm_error_t e;
+    pm_linker_t *lk = NULL;
+    assert_int_equal(pm_linker_new(NULL, &lk, &e), PM_OK);
+    pm_crossing_filter_t f;
+    memset(&f, 0, sizeof f);
+    f.order = PM_ORDER_STORE_ID;
+    pm_crossing_iter_t *it = NULL;
+    assert_int_equal(pm_store_crossings(st, &f, &it, &e), PM_OK);
+    pm_crossing_t c;
+    while (pm_crossing_iter_next(it, &c, &e) == 1)
+        if (c.store_id != skip)
+            assert_int_equal(pm_linker_add(lk, &c, NULL, &e), PM_OK);
+    pm_crossing_iter_close(it);
+    int rc = pm_link_store_save(st, lk, &e);
+    if (rc)
+        fail_msg("link save: %s", e.msg);
+    pm_linker_free(lk);
+}
+
+static void link_all(pm_store_t *st)
+{
+    link_but(st, 0);
+}
+
+static uint32_t traveller_of(pm_store_t *st, int64_t id)
+{
+    pm_error_t e;
+    pm_link_map_t *map = NULL;
+    uint32_t trav = 0;
+    assert_int_equal(pm_link_map_load(st, &map, &e), PM_OK);
+    assert_int_equal(pm_link_map_traveller(map, id, &trav), PM_OK);
+    pm_link_map_free(map);
+    return trav;
+}
+
+/* The link module's tables: a small run saved and read back (the map, the
+ * links with their evidence, the review queue), a review decision applied
+ * and kept by the next run, and a crossing deleted by retention taking its
+ * link with it (ON DELETE CASCADE). */
+static void test_link_tables(void **state)
+{
+    const target_t *t = *state;
+    char path[4400];
+    fresh_db(t, "link_tables", path, sizeof path);
+    pm_store_t *st = NULL;
+    pm_error_t e;
+    assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
+    int64_t r1 = put_crossing(st, "R1", "2026-01-01T10:00:00Z", "SMITH", "JOHN", "1980-05-06",
+                              "CAN", "P1000001");
+    int64_t r2 = put_crossing(st, "R2", "2026-01-05T10:00:00Z", "SMITH", "JOHN", "1980-05-06",
+                              "CAN", "P1000001");
+    int64_t r3 = put_crossing(st, "R3", "2026-02-01T10:00:00Z", "JOHN", "SMITH", "1980-05-06",
+                              "CAN", "PI000OO1");
+    int64_t r4 = put_crossing(st, "R4", "2026-03-01T10:00:00Z", "SMYTHE", "JON", "1980-06-05",
+                              "GBR", "GB7777777");
+    int64_t r5 = put_crossing(st, "R5", "2026-04-01T10:00:00Z", "SMITH", "JOHN", "1980-05-06",
+                              "GBR", "GB7777777");
+    /* the review pair: same name, a date in the same year, another passport */
+    int64_t i1 = put_crossing(st, "I1", "2026-01-02T10:00:00Z", "IVANOV", "PETR", "1975-01-01",
+                              "RUS", "700000001");
+    int64_t i2 = put_crossing(st, "I2", "2026-01-03T10:00:00Z", "IVANOV", "PETR", "1975-09-14",
+                              "RUS", "711111112");
+    link_all(st);
+    link_all(st); /* a second run replaces links and evidence: each listed once */
+    pm_link_map_t *map = NULL;
+    assert_int_equal(pm_link_map_load(st, &map, &e), PM_OK);
+    assert_int_equal(pm_link_map_count(map), 7);
+    pm_link_map_free(map);
+    uint32_t trav = traveller_of(st, r1);
+    assert_int_equal(traveller_of(st, r2), trav);
+    assert_int_equal(traveller_of(st, r3), trav);
+    assert_int_equal(traveller_of(st, r5), trav);
+    assert_int_not_equal(traveller_of(st, i1), traveller_of(st, i2));
+    /* the links with their evidence */
+    pm_link_model_t m;
+    pm_link_model_default(&m);
+    pm_link_evidence_row_t *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(pm_link_store_links(st, trav, &rows, &n, &e), PM_OK);
+    int seen_link3 = 0, seen_merge5 = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_true(rows[i].score >= m.link_threshold);
+        assert_true(rows[i].threshold == m.link_threshold); /* the double, bit for bit */
+        assert_true(rows[i].run > 0);
+        assert_int_equal(strlen(rows[i].at), 20);
+        assert_int_equal(rows[i].fields[0], '[');
+        assert_non_null(strstr(rows[i].fields, "\"field\":\"document\""));
+        if (rows[i].crossing_id == r3) {
+            seen_link3++;
+            assert_string_equal(rows[i].how, "link");
+            assert_int_equal(rows[i].candidate_id, r1);
+            assert_non_null(strstr(rows[i].rule, "link threshold"));
+        }
+        seen_merge5 += rows[i].crossing_id == r5 && strcmp(rows[i].how, "merge") == 0;
+    }
+    assert_int_equal(seen_link3, 1);
+    assert_int_equal(seen_merge5, 1);
+    free(rows);
+    /* the review queue */
+    pm_link_review_row_t *rv = NULL;
+    assert_int_equal(pm_link_store_reviews(st, "open", 0, &rv, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(rv[0].crossing_id, i2);
+    assert_int_equal(rv[0].candidate_id, i1);
+    assert_true(rv[0].score >= m.review_threshold && rv[0].score < m.link_threshold);
+    assert_string_equal(rv[0].status, "open");
+    assert_non_null(strstr(rv[0].evidence, "dob="));
+    int64_t review = rv[0].id;
+    free(rv);
+    assert_int_equal(pm_link_store_reviews(st, "accepted", 0, &rv, &n, &e), PM_OK);
+    assert_int_equal(n, 0);
+    free(rv);
+    assert_int_equal(pm_link_store_decide(st, review + 1000, 1, &e), PM_ENOTFOUND);
+    assert_int_equal(pm_link_store_decide(st, review, 1, &e), PM_OK);
+    assert_int_equal(pm_link_store_decide(st, review, 0, &e), PM_ESTATE);
+    uint32_t ivanov = traveller_of(st, i1);
+    assert_int_equal(traveller_of(st, i2), ivanov);
+    /* the accepted pair is listed with the traveller's links, and kept by a rerun */
+    assert_int_equal(pm_link_store_links(st, ivanov, &rows, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].how, "review");
+    assert_int_equal(strlen(rows[0].at), 20);
+    free(rows);
+    link_all(st);
+    assert_int_equal(traveller_of(st, i2), traveller_of(st, i1));
+    assert_int_equal(pm_link_store_reviews(st, NULL, 0, &rv, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(rv[0].status, "accepted");
+    free(rv);
+    /* a run without R4 saves no row for it (only changed rows are written);
+     * the next full run brings it back under the same traveller */
+    uint32_t t4 = traveller_of(st, r4);
+    link_but(st, r4);
+    assert_int_equal(pm_link_map_load(st, &map, &e), PM_OK);
+    assert_int_equal(pm_link_map_count(map), 6);
+    uint32_t none = 0;
+    assert_int_equal(pm_link_map_traveller(map, r4, &none), PM_ENOTFOUND);
+    pm_link_map_free(map);
+    link_all(st);
+    assert_int_equal(traveller_of(st, r4), t4);
+    assert_int_equal(traveller_of(st, i2), traveller_of(st, i1));
+    /* retention: a deleted crossing takes its link with it */
+    uint64_t deleted = 0;
+    assert_int_equal(pm_store_delete_crossings(st, &r2, 1, &deleted, &e), PM_OK);
+    assert_int_equal(deleted, 1);
+    assert_int_equal(pm_link_map_load(st, &map, &e), PM_OK);
+    assert_int_equal(pm_link_map_count(map), 6);
+    assert_int_equal(pm_link_map_traveller(map, r2, &none), PM_ENOTFOUND);
+    pm_link_map_free(map);
+    pm_store_close(st);
+}
+
 #define BOTH(fn, name)                                                                             \
     {name "/sqlite", fn, NULL, NULL, &T_SQLITE}, {name "/postgres", fn, NULL, NULL, &T_PG}
 
@@ -423,6 +599,7 @@ int main(void)
         BOTH(test_feed_state, "feed_state"),
         BOTH(test_gallery_store, "gallery_store"),
         BOTH(test_jobs_tables, "jobs_tables"),
+        BOTH(test_link_tables, "link_tables"),
     };
     return PM_RUN_TESTS("store_modules", tests, setup, teardown);
 }

@@ -191,9 +191,65 @@ static void test_roundtrip(void **state)
     assert_int_equal(pm_store_query_int64(st, "SELECT count(*) > 0 FROM qt", NULL, 0, &v, &e),
                      PM_OK);
     assert_int_equal(v, 1);
+    /* more than 999 placeholders (PostgreSQL numbers them $1000 and up) */
+    {
+        char *many = malloc(16 + 3 * 1500 + 64);
+        assert_non_null(many);
+        size_t len = (size_t)snprintf(many, 64, "SELECT count(*) FROM qt WHERE id IN (?");
+        for (int i = 1; i < 1500; i++)
+            len += (size_t)snprintf(many + len, 4, ", ?");
+        snprintf(many + len, 4, ")");
+        assert_int_equal(pm_stmt_prepare(st, many, &q, &e), PM_OK);
+        for (int i = 1; i <= 1500; i++)
+            assert_int_equal(pm_stmt_bind_int64(q, i, i == 1500 ? b : -i), PM_OK);
+        assert_int_equal(pm_stmt_bind_int64(q, 1501, 0), PM_ERANGE);
+        assert_int_equal(pm_stmt_step(q, &e), 1);
+        assert_int_equal(pm_stmt_int64(q, 0), 1);
+        pm_stmt_finish(q);
+        free(many);
+    }
     /* a syntax error is PM_EDB with the backend's message */
     assert_int_equal(pm_stmt_prepare(st, "SELEC nothing", &q, &e), PM_EDB);
     assert_non_null(strstr(e.msg, "syntax"));
+    pm_store_close(st);
+}
+
+/* Doubles go in and come back bit for bit (PostgreSQL gets them as text) */
+static void test_doubles(void **state)
+{
+    const target_t *t = *state;
+    char path[4400];
+    fresh_db(t, "q_doubles", path, sizeof path);
+    pm_store_t *st = open_db(path, 0);
+    pm_error_t e;
+    assert_int_equal(pm_store_exec(st, "CREATE TABLE qd (i INTEGER, x DOUBLE PRECISION)", &e),
+                     PM_OK);
+    static const double v[] = {0.1, -12.345678901234567, 1e-300, 6.02214076e23, 9.999999999999999,
+                               0.0};
+    pm_stmt_t *q = NULL;
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(pm_stmt_prepare(st, "INSERT INTO qd (i, x) VALUES (?, ?)", &q, &e), PM_OK);
+        assert_int_equal(pm_stmt_bind_int64(q, 1, i), PM_OK);
+        assert_int_equal(pm_stmt_bind_double(q, 2, v[i]), PM_OK);
+        assert_int_equal(pm_stmt_bind_double(q, 3, 1.0), PM_ERANGE);
+        assert_int_equal(pm_stmt_step(q, &e), 0);
+        pm_stmt_finish(q);
+    }
+    assert_int_equal(pm_stmt_prepare(st, "INSERT INTO qd (i, x) VALUES (6, NULL)", &q, &e), PM_OK);
+    assert_int_equal(pm_stmt_step(q, &e), 0);
+    pm_stmt_finish(q);
+    assert_int_equal(pm_stmt_prepare(st, "SELECT x, x * 2 FROM qd ORDER BY i", &q, &e), PM_OK);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(pm_stmt_step(q, &e), 1);
+        double got = pm_stmt_double(q, 0), twice = pm_stmt_double(q, 1);
+        assert_memory_equal(&got, &v[i], sizeof got);
+        assert_true(twice == 2 * v[i]);
+    }
+    assert_int_equal(pm_stmt_step(q, &e), 1);
+    assert_true(pm_stmt_is_null(q, 0));
+    assert_true(pm_stmt_double(q, 0) == 0.0);
+    assert_int_equal(pm_stmt_step(q, &e), 0);
+    pm_stmt_finish(q);
     pm_store_close(st);
 }
 
@@ -255,6 +311,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         BOTH(test_roundtrip, "roundtrip"),
+        BOTH(test_doubles, "doubles"),
         BOTH(test_transactions, "transactions"),
     };
     return PM_RUN_TESTS("store_query", tests, setup, teardown);

@@ -251,6 +251,9 @@ int pm_stmt_bind_int64(pm_stmt_t *q, int i, int64_t v);
 int pm_stmt_bind_text(pm_stmt_t *q, int i, const char *v);
 int pm_stmt_bind_blob(pm_stmt_t *q, int i, const void *p, size_t n);
 int pm_stmt_bind_null(pm_stmt_t *q, int i);
+/* A double: SQLite REAL; PostgreSQL `double precision`, sent as the shortest
+ * text that reads back to the same value (%.17g). */
+int pm_stmt_bind_double(pm_stmt_t *q, int i, double v);
 /* Runs the statement / moves to its next row: 1 = a row is available,
  * 0 = done, negative = error (err set; the statement is then reset). */
 int pm_stmt_step(pm_stmt_t *q, pm_error_t *err);
@@ -260,6 +263,7 @@ int pm_stmt_step(pm_stmt_t *q, pm_error_t *err);
 int pm_stmt_column_count(pm_stmt_t *q);
 int pm_stmt_is_null(pm_stmt_t *q, int col);
 int64_t pm_stmt_int64(pm_stmt_t *q, int col);
+double pm_stmt_double(pm_stmt_t *q, int col); /* 0 for SQL NULL */
 const char *pm_stmt_text(pm_stmt_t *q, int col);
 const void *pm_stmt_blob(pm_stmt_t *q, int col, size_t *n);
 /* Rows changed by the last completed INSERT/UPDATE/DELETE of q. */

@@ -513,7 +513,9 @@ int pm_cmd_link(int argc, char **argv)
     if (!rc) rc = pm_linker_new(&model, &lk, &err);
     if (!rc) rc = link_all(st, lk, 0, &n, &err);
     double secs = (double)(pm_now_ns() - t0) / 1e9;
+    uint64_t t1 = pm_now_ns();
     if (!rc) rc = pm_link_store_save(st, lk, &err);
+    double save_secs = (double)(pm_now_ns() - t1) / 1e9;
     if (rc) {
         fprintf(stderr, "perimeter link: %s\n", pm_error_text(&err));
         pm_linker_free(lk);
@@ -530,6 +532,7 @@ int pm_cmd_link(int argc, char **argv)
                             json_integer((json_int_t)pm_linker_review_count(lk)));
         json_object_set_new(o, "seconds", json_real(secs));
         json_object_set_new(o, "records_per_second", json_real(secs > 0 ? (double)n / secs : 0));
+        json_object_set_new(o, "save_seconds", json_real(save_secs));
         json_object_set_new(o, "model", model_json(&model));
         char *s = json_dumps(o, JSON_INDENT(2));
         if (s) puts(s);

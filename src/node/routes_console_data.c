@@ -1,5 +1,8 @@
 /* The console's data routes: thin shells over src/console (docs/console.md).
- * Vetting runs are read from the folder "vetting" beside the node's store. */
+ * Vetting runs are read from the folder "vetting" beside the node's store
+ * (a SQLite file), or beside its configuration when the store is a
+ * PostgreSQL target: the runs and their journals are files, never in the
+ * store. */
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +18,9 @@
 static void vetting_root(const pm__req_t *rq, char *out, size_t cap)
 {
     char tmp[PM_NODE_PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", rq->node->cfg->store_path);
+    const pm_node_config_t *cfg = rq->node->cfg;
+    snprintf(tmp, sizeof tmp, "%s",
+             pm_store_is_postgres(cfg->store_path) ? cfg->path : cfg->store_path);
     snprintf(out, cap, "%s/vetting", dirname(tmp));
 }
 
@@ -333,7 +338,9 @@ void pm__h_console_link_decide(pm__req_t *rq, pm_store_t *st)
 static void preclear_dir(const pm__req_t *rq, char *out, size_t cap)
 {
     char tmp[PM_NODE_PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", rq->node->cfg->store_path);
+    const pm_node_config_t *cfg = rq->node->cfg;
+    snprintf(tmp, sizeof tmp, "%s",
+             pm_store_is_postgres(cfg->store_path) ? cfg->path : cfg->store_path);
     snprintf(out, cap, "%s/preclear", dirname(tmp));
 }
 

@@ -622,17 +622,6 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
     if ((rc = read_pem(cfg->cert_file, &node->cert_pem, err)) ||
         (rc = read_pem(cfg->key_file, &node->key_pem, err)))
         goto fail;
-    /* The module whose tables are still SQLite-only (docs/node.md): refused
-     * here, naming it, rather than failing on a first request. Delete this
-     * once the link port (persist.c, the store's crossing delete/update) lands. */
-    if (pm_store_is_postgres(cfg->store_path)) {
-        rc = pm_error_set(err, PM_EUNSUPPORTED,
-                          "perimeter serve: a PostgreSQL store is not supported yet: the node "
-                          "uses tables of a module still SQLite-only (link: travellers, review "
-                          "queue; and the store's crossing delete/update for the R9 purge and "
-                          "R8 corrections); use a SQLite store");
-        goto fail;
-    }
     /* the store: schema up to date before anything serves */
     {
         pm_store_t *st = NULL;

@@ -928,24 +928,212 @@ static void pg_close(pm_store_t *st)
     free(st);
 }
 
-/* The retention purge (R9) and corrections (R8) run on SQLite only for now. */
+/* --- deletes (retention purge, R9) and corrections (R8) ------------------ */
+
+/* A write of crossings other than a put runs as one unit: its own
+ * transaction outside the caller's, a savepoint inside it; either way under
+ * the writer lock, so a put cannot add a name pair that a concurrent delete
+ * is about to judge unused. */
+static int unit_begin(pg_store_t *s, pm_error_t *err, const char *what)
+{
+    int rc = write_allowed(s, err, what);
+    if (rc)
+        return rc;
+    if (s->in_tx && s->aborted)
+        return pm_error_set(err, PM_ESTATE, "the transaction failed earlier; roll it back");
+    char sql[160];
+    snprintf(sql, sizeof sql, "%s; %s", s->in_tx ? "SAVEPOINT pm_stmt" : "BEGIN",
+             s->writer ? "" : "SELECT pg_advisory_xact_lock(" LOCK_WRITER ")");
+    return run(s, sql, err, what);
+}
+
+/* Ends the unit: released or committed when rc is 0, else undone. */
+static int unit_end(pg_store_t *s, int rc, pm_error_t *err, const char *what)
+{
+    if (s->in_tx) {
+        int had_writer = s->writer;
+        if (!rc)
+            s->writer = 1;
+        rc = stmt_end(s, rc, err);
+        if (rc)
+            s->writer = had_writer;
+        return rc;
+    }
+    s->writer = 0;
+    if (!rc) {
+        PGresult *r = PQexec(s->conn, "COMMIT");
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            rc = pg_fail(s, r, err, what);
+        else if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
+            rc = pm_error_set(err, PM_EDB, "%s: the server rolled the transaction back", what);
+        PQclear(r);
+    }
+    if (rc && PQtransactionStatus(s->conn) != PQTRANS_IDLE)
+        run(s, "ROLLBACK", NULL, NULL);
+    return rc;
+}
+
+/* One element of a PostgreSQL array literal: quoted, " and \ escaped. */
+static int array_text(pm_buf_t *b, const char *v)
+{
+    int rc = pm_buf_append(b, "\"", 1);
+    for (const char *p = v; *p && !rc; p++)
+        rc = *p == '"' || *p == '\\' ? pm_buf_printf(b, "\\%c", *p) : pm_buf_append(b, p, 1);
+    return rc ? rc : pm_buf_append(b, "\"", 1);
+}
+
+/* Drops the name -> document pairs (rows of r: doc_key, surname_norm, dob
+ * from column c0 on) that no stored crossing uses any more, as SQLite's
+ * drop_person_pair does one by one. */
+static int drop_person_pairs(pg_store_t *s, PGresult *r, int c0, pm_error_t *err,
+                             const char *what)
+{
+    int n = PQntuples(r);
+    if (n == 0)
+        return PM_OK;
+    pm_buf_t a[4] = {{0}};
+    int rc = PM_OK;
+    for (int k = 0; k < 4 && !rc; k++)
+        rc = pm_buf_append(&a[k], "{", 1);
+    for (int i = 0; i < n && !rc; i++) {
+        int64_t dk = col_i64(r, i, c0), dob = col_i64(r, i, c0 + 2);
+        const char *sn = PQgetvalue(r, i, c0 + 1);
+        pm_dob_t d = {(int16_t)(dob / 10000), (uint8_t)(dob / 100 % 100), (uint8_t)(dob % 100)};
+        const char *sep = i ? "," : "";
+        rc = pm_buf_printf(&a[0], "%s%lld", sep, (long long)pm__store_name_key(sn, &d));
+        rc = rc ? rc : pm_buf_printf(&a[1], "%s%lld", sep, (long long)dk);
+        rc = rc ? rc : pm_buf_append_str(&a[2], sep);
+        rc = rc ? rc : array_text(&a[2], sn);
+        rc = rc ? rc : pm_buf_printf(&a[3], "%s%lld", sep, (long long)dob);
+    }
+    for (int k = 0; k < 4 && !rc; k++)
+        rc = pm_buf_append(&a[k], "}", 1);
+    if (rc) {
+        rc = pm_error_set(err, rc, "%s: too many rows for one call", what);
+    } else {
+        const char *v[4] = {(const char *)a[0].data, (const char *)a[1].data,
+                            (const char *)a[2].data, (const char *)a[3].data};
+        PGresult *d = query(s,
+                            "DELETE FROM crossing_person p USING unnest($1::bigint[], "
+                            "$2::bigint[], $3::text[], $4::integer[]) AS g(nk, dk, sn, dob) "
+                            "WHERE p.name_key = g.nk AND p.doc_key = g.dk AND NOT EXISTS "
+                            "(SELECT 1 FROM crossing_doc x JOIN crossing c ON c.id = x.id "
+                            "WHERE x.doc_key = g.dk AND c.surname_norm = g.sn AND c.dob = g.dob)",
+                            4, v, err, what);
+        rc = d ? PM_OK : err ? err->code : PM_EDB;
+        PQclear(d);
+    }
+    for (int k = 0; k < 4; k++)
+        pm_buf_free(&a[k]);
+    return rc;
+}
+
 static int pg_delete_crossings(pm_store_t *st, const int64_t *ids, size_t n, uint64_t *out_deleted,
                                pm_error_t *err)
 {
-    (void)st, (void)ids, (void)n;
+    pg_store_t *s = P(st);
+    static const char what[] = "delete crossings";
     *out_deleted = 0;
-    return pm_error_set(err, PM_EUNSUPPORTED,
-                        "deleting crossings (retention purge) is not built for PostgreSQL yet; "
-                        "use the SQLite store");
+    if (n && !ids)
+        return pm_error_set(err, PM_EINVAL, "delete crossings: NULL ids");
+    pm_buf_t list = {0};
+    int rc = pm_buf_append(&list, "{", 1);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = pm_buf_printf(&list, "%s%lld", i ? "," : "", (long long)ids[i]);
+    rc = rc ? rc : pm_buf_append(&list, "}", 1);
+    if (rc) {
+        pm_buf_free(&list);
+        return pm_error_set(err, rc, "delete crossings: %zu ids are too many for one call", n);
+    }
+    rc = unit_begin(s, err, what);
+    if (rc) {
+        pm_buf_free(&list);
+        return rc;
+    }
+    /* crossing_doc entries go with their rows (trigger), links by cascade */
+    const char *v[1] = {(const char *)list.data};
+    PGresult *r = query(s,
+                        "DELETE FROM crossing WHERE id = ANY($1::bigint[]) "
+                        "RETURNING doc_key, surname_norm, dob",
+                        1, v, err, what);
+    pm_buf_free(&list);
+    if (!r)
+        rc = err ? err->code : PM_EDB;
+    uint64_t deleted = r ? (uint64_t)PQntuples(r) : 0;
+    rc = rc ? rc : drop_person_pairs(s, r, 0, err, what);
+    PQclear(r);
+    rc = unit_end(s, rc, err, what);
+    if (!rc)
+        *out_deleted = deleted;
+    return rc;
 }
 
 static int pg_update_crossing(pm_store_t *st, const pm_crossing_t *c, int64_t *out_id,
                               pm_error_t *err)
 {
-    (void)st, (void)c, (void)out_id;
-    return pm_error_set(err, PM_EUNSUPPORTED,
-                        "correcting crossings is not built for PostgreSQL yet; use the SQLite "
-                        "store");
+    pg_store_t *s = P(st);
+    static const char what[] = "update crossing";
+    int rc = pm__store_row_check(c, err);
+    rc = rc ? rc : unit_begin(s, err, what);
+    if (rc)
+        return rc;
+    const char *key[2] = {c->reporting_country, c->record_id};
+    PGresult *old = query(s,
+                          "SELECT id, doc_key, surname_norm, dob FROM crossing "
+                          "WHERE reporting_country = $1 AND record_id = $2 FOR UPDATE",
+                          2, key, err, what);
+    int64_t id = 0;
+    if (!old)
+        rc = err ? err->code : PM_EDB;
+    else if (PQntuples(old) != 1)
+        rc = pm_error_set(err, PM_ENOTFOUND, "no crossing %s %s", c->reporting_country,
+                          c->record_id);
+    else
+        id = col_i64(old, 0, 0);
+    if (!rc) {
+        /* every stored value but the origin (a correction never changes whose
+         * record it is) and the admission data, as on SQLite */
+        char num[7][24];
+        int64_t dk = pm__store_doc_key(c->document_number, c->document_issuer);
+        snprintf(num[0], sizeof num[0], "%d", (int)c->direction);
+        snprintf(num[1], sizeof num[1], "%lld", (long long)c->time_utc);
+        snprintf(num[2], sizeof num[2], "%d", (int)c->utc_offset_min);
+        snprintf(num[3], sizeof num[3], "%d", (int)c->mode);
+        snprintf(num[4], sizeof num[4], "%lld", (long long)pm__store_dob_int(&c->dob));
+        snprintf(num[5], sizeof num[5], "%lld", (long long)dk);
+        snprintf(num[6], sizeof num[6], "%lld",
+                 (long long)pm__store_name_key(c->surname_norm, &c->dob));
+        char sex[2] = {c->sex, '\0'}, idtext[24];
+        snprintf(idtext, sizeof idtext, "%lld", (long long)id);
+        const char *v[22] = {c->reporting_country, c->record_id, num[0], num[1], num[2],
+                             c->port_code, num[3], c->surname, c->given_names, c->middle_names,
+                             c->surname_norm, c->given_names_norm, num[4], c->citizenship, sex,
+                             c->document_type, c->document_number, c->document_issuer,
+                             c->mrz[0] ? c->mrz : NULL, num[5], idtext, num[6]};
+        PGresult *u = query(
+            s,
+            "WITH u AS (UPDATE crossing SET reporting_country = $1, record_id = $2, "
+            "direction = $3, time_utc = $4, utc_offset = $5, port_code = $6, mode = $7, "
+            "surname = $8, given_names = $9, middle_names = $10, surname_norm = $11, "
+            "given_names_norm = $12, dob = $13, citizenship = $14, sex = $15, "
+            "document_type = $16, document_number = $17, document_issuer = $18, mrz = $19, "
+            "doc_key = $20 WHERE id = $21 RETURNING id, doc_key),\n"
+            "od AS (DELETE FROM crossing_doc WHERE id = $21 AND doc_key <> $20),\n"
+            "p AS (INSERT INTO crossing_person (name_key, doc_key) VALUES ($22, $20) "
+            "ON CONFLICT DO NOTHING)\n"
+            "INSERT INTO crossing_doc (doc_key, id) SELECT doc_key, id FROM u "
+            "ON CONFLICT DO NOTHING",
+            22, v, err, what);
+        rc = u ? PM_OK : err ? err->code : PM_EDB;
+        PQclear(u);
+    }
+    /* the old name pair, if no crossing uses it any more (sees the update) */
+    rc = rc ? rc : drop_person_pairs(s, old, 1, err, what);
+    PQclear(old);
+    rc = unit_end(s, rc, err, what);
+    if (!rc && out_id)
+        *out_id = id;
+    return rc;
 }
 
 /* --- the query API (pm_stmt_*) ---------------------------------------------- */
@@ -969,10 +1157,15 @@ typedef struct pg_q {
 } pg_q_t;
 
 /* sql with each `?` outside quotes and comments replaced by $1..$n. */
+/* PostgreSQL's limit on a statement's parameters (its protocol counts them in 16 bits). */
+#define PG_MAX_PARAMS 65535
+
+/* sql with its `?` placeholders numbered $1..$n; NULL when out of memory or
+ * (*out_n > PG_MAX_PARAMS) past the limit. */
 static char *translate(const char *sql, int *out_n)
 {
     size_t len = strlen(sql);
-    char *out = malloc(len * 4 + 1); /* "?" -> "$NNN" at most */
+    char *out = malloc(len * 6 + 1); /* "?" -> "$NNNNN" at most (65535 parameters) */
     if (!out)
         return NULL;
     char *o = out;
@@ -989,8 +1182,12 @@ static char *translate(const char *sql, int *out_n)
             while (*p && *p != '\n')
                 *o++ = *p++;
         } else if (*p == '?') {
-            n++;
-            o += snprintf(o, 5, "$%d", n);
+            if (++n > PG_MAX_PARAMS) {
+                *out_n = n;
+                free(out);
+                return NULL;
+            }
+            o += snprintf(o, 7, "$%d", n);
             p++;
         } else {
             *o++ = *p++;
@@ -1080,6 +1277,9 @@ static int pg_q_prepare(pm_store_t *st, const char *sql, void **out, pm_error_t 
     char *text = q ? translate(sql, &n) : NULL;
     if (!text) {
         free(q);
+        if (n > PG_MAX_PARAMS)
+            return pm_error_set(err, PM_ELIMIT, "prepare: more than %d parameters",
+                                PG_MAX_PARAMS);
         return pm_error_set(err, PM_ENOMEM, "prepare: out of memory");
     }
     q->row = -1;
@@ -1127,6 +1327,15 @@ static int pg_q_bind(void *p, int i, int kind, int64_t v, const void *data, size
         if (!q->vals[i])
             return PM_ENOMEM;
         snprintf(q->vals[i], 24, "%lld", (long long)v);
+        return PM_OK;
+    }
+    if (kind == PM__BIND_DOUBLE) {
+        double d;
+        memcpy(&d, data, sizeof d);
+        q->vals[i] = malloc(32);
+        if (!q->vals[i])
+            return PM_ENOMEM;
+        snprintf(q->vals[i], 32, "%.17g", d); /* reads back to the same double */
         return PM_OK;
     }
     if (n > (size_t)1 << 30)
@@ -1231,6 +1440,14 @@ static int64_t pg_q_int64(void *p, int col)
     return x;
 }
 
+static double pg_q_double(void *p, int col)
+{
+    pg_q_t *q = p;
+    if (pg_q_is_null(p, col))
+        return 0;
+    return strtod(PQgetvalue(q->res, q->row, col), NULL); /* float8 text is exact */
+}
+
 static const char *pg_q_text(void *p, int col)
 {
     pg_q_t *q = p;
@@ -1321,6 +1538,7 @@ static const pm__store_ops_t postgres_ops = {
     .q_text = pg_q_text,
     .q_blob = pg_q_blob,
     .q_changes = pg_q_changes,
+    .q_double = pg_q_double,
     .exec = pg_exec,
     .begin_read = pg_begin_read,
 };

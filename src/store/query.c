@@ -79,6 +79,11 @@ int pm_stmt_bind_blob(pm_stmt_t *q, int i, const void *p, size_t n)
     return q->st->ops->q_bind(q->impl, i, PM__BIND_BLOB, 0, p ? p : "", p ? n : 0);
 }
 
+int pm_stmt_bind_double(pm_stmt_t *q, int i, double v)
+{
+    return q->st->ops->q_bind(q->impl, i, PM__BIND_DOUBLE, 0, &v, sizeof v);
+}
+
 int pm_stmt_bind_null(pm_stmt_t *q, int i)
 {
     return q->st->ops->q_bind(q->impl, i, PM__BIND_NULL, 0, NULL, 0);
@@ -102,6 +107,11 @@ int pm_stmt_is_null(pm_stmt_t *q, int col)
 int64_t pm_stmt_int64(pm_stmt_t *q, int col)
 {
     return q->st->ops->q_int64(q->impl, col);
+}
+
+double pm_stmt_double(pm_stmt_t *q, int col)
+{
+    return q->st->ops->q_double(q->impl, col);
 }
 
 const char *pm_stmt_text(pm_stmt_t *q, int col)

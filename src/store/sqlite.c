@@ -1038,6 +1038,12 @@ static int sq_q_bind(void *p, int i, int kind, int64_t v, const void *data, size
     case PM__BIND_BLOB:
         rc = sqlite3_bind_blob64(q->s, i, data, n, SQLITE_TRANSIENT);
         break;
+    case PM__BIND_DOUBLE: {
+        double d;
+        memcpy(&d, data, sizeof d);
+        rc = sqlite3_bind_double(q->s, i, d);
+        break;
+    }
     default:
         rc = sqlite3_bind_null(q->s, i);
     }
@@ -1080,6 +1086,11 @@ static int sq_q_columns(void *p)
 static int sq_q_is_null(void *p, int col)
 {
     return sqlite3_column_type(((sq_q_t *)p)->s, col) == SQLITE_NULL;
+}
+
+static double sq_q_double(void *p, int col)
+{
+    return sqlite3_column_double(((sq_q_t *)p)->s, col);
 }
 
 static int64_t sq_q_int64(void *p, int col)
@@ -1151,6 +1162,7 @@ static const pm__store_ops_t sqlite_ops = {
     .q_columns = sq_q_columns,
     .q_is_null = sq_q_is_null,
     .q_int64 = sq_q_int64,
+    .q_double = sq_q_double,
     .q_text = sq_q_text,
     .q_blob = sq_q_blob,
     .q_changes = sq_q_changes,

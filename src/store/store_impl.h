@@ -51,10 +51,11 @@ typedef struct pm__store_ops {
      * and says whether the handle can serve another user (1) or is broken
      * (0: a lost PostgreSQL connection). NULL: always reusable. */
     int (*reusable)(pm_store_t *st);
+    double (*q_double)(void *q, int col); /* PM__BIND_DOUBLE binds p = &double */
 } pm__store_ops_t;
 
 /* Kinds of q_bind. */
-enum { PM__BIND_NULL, PM__BIND_INT64, PM__BIND_TEXT, PM__BIND_BLOB };
+enum { PM__BIND_NULL, PM__BIND_INT64, PM__BIND_TEXT, PM__BIND_BLOB, PM__BIND_DOUBLE };
 
 struct pm_stmt {
     pm_store_t *st;

@@ -6,11 +6,7 @@
 # data and waits in CAN's review queue on PostgreSQL until a supervisor
 # confirms it; the crossing feed both ways (CAN -> USA, USA -> CAN into
 # PostgreSQL) arrives exactly once; both disclosure logs verify.
-# While `perimeter serve` still refuses a PostgreSQL store (until the link
-# port lands, docs/node.md) it checks only that the refusal names link, says
-# plainly that the pair part did not run, and passes; with the refusal
-# removed the whole pair part runs (it passed so, locally). PostgreSQL not
-# installed: skip, FAIL under CI (lib.sh).
+# PostgreSQL not installed: skip, FAIL under CI (lib.sh).
 # ctest-label: heavy
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -29,7 +25,7 @@ db=$(pg_createdb can_node)
 jq --arg db "$db" '.store = $db' pair/CAN/node.json >node.json.new
 mv node.json.new pair/CAN/node.json
 
-# CAN on PostgreSQL: refused by this build (the link port)?
+# CAN on PostgreSQL
 "$bin" serve --config pair/CAN/node.json 2>>CAN.log &
 pid_CAN=$!
 node_pids+=("$pid_CAN")
@@ -39,14 +35,7 @@ for i in $(seq 1 200); do
     kill -0 "$pid_CAN" 2>/dev/null || break
     sleep 0.1
 done
-if [ "$up" = 0 ]; then
-    if grep -q 'SQLite-only' CAN.log; then
-        assert_contains CAN.log 'link' "serve's refusal"
-        echo "node_pair_postgres: pair part NOT RUN: serve still refuses PostgreSQL: $(cat CAN.log)"
-        exit 0
-    fi
-    fail "CAN on PostgreSQL did not start: $(cat CAN.log)"
-fi
+[ "$up" = 1 ] || fail "CAN on PostgreSQL did not start: $(cat CAN.log)"
 start_node USA
 can_stat() { # KEY: a count of CAN's PostgreSQL store
     "$bin" crossings stats --db "$db" --json >stat_can.json || fail "stats CAN"
