@@ -318,6 +318,80 @@ static void test_no_dob_rarity_and_referrals(void **state)
     pm_watchlist_free(wl);
 }
 
+/* Issue 13 evidence: romanisation classes (RHEE ~ LI, J/Y), a dual national
+ * counted against once, a document of another issuer not required to match,
+ * and every hit's reasons naming the terms and their weights. */
+static void test_romanisation_and_nationality(void **state)
+{
+    (void)state;
+    static const char csv[] =
+        "watchlist_id,surname,given_names,date_of_birth,sex,citizenship,document_number,"
+        "document_issuer,reason\n"
+        "R1,RHEE,JING,2012-06-28,F,CAN,,,warrant\n"
+        "R2,CLARK,YESSICA MEGAN,1967-06-03,F,USA,,,warrant\n"
+        "R3,MOORE,ASHLEY ERIN,1965-12-22,F,GBR,229037779,GBR,warrant\n"
+        "R4,SHEIKH,FARHANA AYESHA,1971-12-13,F,PAK,EV210411,CAN,warrant\n"
+        "R5,NOVAK,TEREZA,,F,CZE,,,warrant\n";
+    pm_watchlist_t *wl;
+    pm_error_t e;
+    assert_int_equal(pm_watchlist_new(&wl, &e), PM_OK);
+    int rc = pm_watchlist_load_csv(wl, csv, strlen(csv), &e);
+    if (rc) fail_msg("%s", pm_error_text(&e));
+    assert_int_equal(pm_watchlist_finalize(wl, &e), PM_OK);
+    pm_screen_hit_t hits[4];
+    size_t n;
+    char why[400];
+    pm_dob_t d1 = D("2012-06-28"), d2 = D("1967-06-03"), d3 = D("1965-12-22"),
+             d4 = D("1971-12-13"), d5 = D("1980-02-02");
+    /* the Korean/Chinese surname 李 in another romanisation */
+    pm_screen_query_t a = {"LI", "JING", "", &d1, 'F', "CAN", "ED650685", "CAN"};
+    assert_int_equal(pm_watchlist_screen_query(wl, &a, 95, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(pm_watchlist_entry_id(wl, hits[0].entry), "R1");
+    assert_int_equal(hits[0].romanised, 1);
+    pm_screen_hit_reason(&hits[0], why, sizeof why);
+    assert_non_null(strstr(why, "romanisation variant"));
+    assert_non_null(strstr(why, "dob exact +10.0"));
+    /* J/Y in a given name */
+    pm_screen_query_t b = {"CLARK", "JESSICA", "MEGAN", &d2, 'F', "USA", NULL, NULL};
+    assert_int_equal(pm_watchlist_screen_query(wl, &b, 95, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    assert_true(hits[0].name_similarity >= 0.99);
+    /* a different name is not made equal by folding */
+    pm_screen_query_t c = {"PARK", "JING", "", &d1, 'F', "CAN", NULL, NULL};
+    assert_int_equal(pm_watchlist_screen_query(wl, &c, 95, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 0);
+    /* a dual national on the other passport: citizenship and document are one
+     * fact, counted once (-8, not -5 - 8) */
+    pm_screen_query_t m = {"MOORE", "ASHLEY", "", &d3, 'F', "CAN", "EH481462", "CAN"};
+    assert_int_equal(pm_watchlist_screen_query(wl, &m, 95, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    assert_true(hits[0].w_natdoc == -8.0);
+    assert_true(hits[0].score == hits[0].w_name + hits[0].w_dob + hits[0].w_natdoc);
+    /* nationality as a set: listed PAK with a CAN document, travelling on a
+     * PAK passport: the listed number is not required to match */
+    pm_screen_query_t s4 = {"SHEIKH", "FARHANA", "AYESHA", &d4, 'F', "PAK", "VU8538864", "PAK"};
+    assert_int_equal(pm_watchlist_screen_query(wl, &s4, 95, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    assert_true(hits[0].w_natdoc == 0.0);
+    pm_screen_hit_reason(&hits[0], why, sizeof why);
+    assert_non_null(strstr(why, "not required"));
+    /* ... but the same issuer's other number still counts against */
+    s4.document_issuer = "CAN";
+    s4.citizenship = "CAN";
+    assert_int_equal(pm_watchlist_screen_query(wl, &s4, 0, hits, 4, &n, &e), PM_OK);
+    assert_true(n >= 1);
+    assert_true(hits[0].w_natdoc < -5.0);
+    /* no date listed: the reasons say so and give the rarity term */
+    pm_screen_query_t t = {"NOVAK", "TEREZA", "", &d5, 'F', "CZE", NULL, NULL};
+    assert_int_equal(pm_watchlist_screen_query(wl, &t, 0, hits, 4, &n, &e), PM_OK);
+    assert_true(n >= 1);
+    pm_screen_hit_reason(&hits[0], why, sizeof why);
+    assert_non_null(strstr(why, "no date listed: name rarity"));
+    assert_true(hits[0].w_rarity != 0.0);
+    pm_watchlist_free(wl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_run_manifest),
         cmocka_unit_test(test_document_and_weak_evidence),
         cmocka_unit_test(test_no_dob_rarity_and_referrals),
+        cmocka_unit_test(test_romanisation_and_nationality),
     };
     return PM_RUN_TESTS("link_screen", tests, NULL, NULL);
 }

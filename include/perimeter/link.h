@@ -471,6 +471,14 @@ typedef struct pm_screen_hit {
     int document_level; /* 0 the listed document, 1 another, 2 unknown */
     double name_bits;   /* rarity of the listed tokens the name agrees on (bits) */
     int name_only;      /* a name-only referral, not a hit (pm_screen_query_t) */
+    int romanised;      /* the name agrees only in its romanisation-folded reading
+                           (classes such as LEE/RHEE/LI, J/Y, W/V: docs/link.md) */
+    int nationality_set; /* citizenships differ but each side's citizenship or
+                            document issuer is the other's (a dual national) */
+    /* the score's terms (points; the evidence terms are bits, docs/link.md):
+     * 100 x name similarity, date of birth, the name's rarity when the entry
+     * has no date of birth, sex, nationality with the document */
+    double w_name, w_dob, w_rarity, w_sex, w_natdoc;
 } pm_screen_hit_t;
 
 /* Screening score: 100 x name similarity (x 0.85 when one side is a single

@@ -11,6 +11,12 @@ double pm__name_sim_core(const pm_name_token_t *const *ta, size_t na,
 /* Similarity of two tokens (Jaro-Winkler with the phonetic-key, transposition
  * and joined-particle floors) as the token-set similarity pairs them. */
 double pm__token_score(const pm_name_token_t *x, const pm_name_token_t *y);
+/* Screening: the romanisation-folded reading of a name (screen_fold.c): class
+ * spellings (LEE/RHEE -> LI) and J/Y, W/V folded; 1 if any token changed. */
+int pm__screen_fold_name(const pm_name_t *in, pm_name_t *out);
+/* 1 if the token is in one of the romanisation classes (its folded key is
+ * indexed; letter folds alone are not, to keep the candidate lists short). */
+int pm__screen_fold_is_class(const char *token);
 /* Name agreement level (0..4) from a similarity and matched-token count. */
 int pm__name_level(double sim, int matched, size_t na, size_t nb);
 /* Sex and citizenship levels. */

@@ -22,6 +22,9 @@ typedef struct watch_entry {
     /* how rare each token's phonetic key is among the list's entries, in
      * eighths of a bit (finalize) */
     uint8_t rarity[PM_WATCH_NAMES_MAX][PM_LINK_TOKENS_MAX];
+    /* the romanisation-folded reading of name k (screen_fold.c): index + 1
+     * into pm_watchlist.fold, 0 when folding changes nothing (finalize) */
+    uint32_t fold[PM_WATCH_NAMES_MAX];
 } watch_entry_t;
 
 typedef struct index_item {
@@ -38,6 +41,8 @@ struct pm_watchlist {
     size_t nidx, cap_idx;
     index_item_t *didx; /* document numbers: (key, entry) sorted */
     pm__xlit_cache_t xlit; /* transliterators for names added (adding is one thread's) */
+    pm_name_t *fold;       /* folded readings of names that change (finalize) */
+    size_t nfold, cap_fold;
     size_t ndidx;
     int final;
 };
@@ -79,6 +84,7 @@ void pm_watchlist_free(pm_watchlist_t *wl)
     free(wl->idx);
     free(wl->idx_df);
     free(wl->didx);
+    free(wl->fold);
     pm__xlit_cache_close(&wl->xlit);
     free(wl);
 }
@@ -208,15 +214,36 @@ static uint8_t rarity_of(const pm_watchlist_t *wl, const char *phon)
 int pm_watchlist_finalize(pm_watchlist_t *wl, pm_error_t *err)
 {
     wl->nidx = 0;
+    wl->nfold = 0;
     for (size_t i = 0; i < wl->n; i++) {
-        const watch_entry_t *e = &wl->e[i];
-        for (int k = 0; k < e->nnames; k++)
-            for (size_t t = 0; t < e->names[k].n; t++) {
-                const pm_name_token_t *tok = &e->names[k].tok[t];
-                if ((tok->flags & PM_TOK_PARTICLE) || !tok->phon[0]) continue;
-                if (idx_push(wl, key_of(tok->phon), (uint32_t)i, (uint8_t)k))
-                    return pm_error_set(err, PM_ENOMEM, "watchlist: out of memory");
+        watch_entry_t *e = &wl->e[i];
+        for (int k = 0; k < e->nnames; k++) {
+            if (wl->nfold == wl->cap_fold) {
+                size_t nc = wl->cap_fold ? wl->cap_fold * 2 : 256;
+                pm_name_t *nf = realloc(wl->fold, nc * sizeof *nf);
+                if (!nf) return pm_error_set(err, PM_ENOMEM, "watchlist: out of memory");
+                wl->fold = nf;
+                wl->cap_fold = nc;
             }
+            e->fold[k] = 0;
+            if (pm__screen_fold_name(&e->names[k], &wl->fold[wl->nfold]))
+                e->fold[k] = (uint32_t)++wl->nfold;
+            /* the original tokens' keys, and the folded ones where they differ
+             * (RHEE and LI meet under LI's key) */
+            for (int pass = 0; pass < 2; pass++) {
+                const pm_name_t *nm = pass ? (e->fold[k] ? &wl->fold[e->fold[k] - 1] : NULL)
+                                           : &e->names[k];
+                for (size_t t = 0; nm && t < nm->n; t++) {
+                    const pm_name_token_t *tok = &nm->tok[t];
+                    if ((tok->flags & PM_TOK_PARTICLE) || !tok->phon[0]) continue;
+                    if (pass && (strcmp(tok->phon, e->names[k].tok[t].phon) == 0 ||
+                                 !pm__screen_fold_is_class(e->names[k].tok[t].text)))
+                        continue;
+                    if (idx_push(wl, key_of(tok->phon), (uint32_t)i, (uint8_t)k))
+                        return pm_error_set(err, PM_ENOMEM, "watchlist: out of memory");
+                }
+            }
+        }
     }
     if (wl->nidx > 1) qsort(wl->idx, wl->nidx, sizeof *wl->idx, cmp_item);
     /* document frequency of each key: the entries that have a name token
@@ -339,13 +366,32 @@ static size_t lower_bound(const index_item_t *a, size_t n, uint64_t key)
  * with one stranger in 50 or so and count little. Chosen on tuning sets
  * (people seed 11; watchlists 12 and 14; manifests 13 and 15), reported on
  * another (docs/link.md). */
-#define CIT_DISAGREE      (-5.0)
 #define DOC_EXACT         20.0
 #define DOC_HIT_FLOOR     100.0
-#define DOC_OTHER         (-8.0)
 #define NO_DOB_PIVOT      14.0
 #define NO_DOB_PER_BIT    1.0
 #define NO_DOB_RARITY_MAX 10.0
+/* Nationality and document as one field: a dual national's other
+ * citizenship and other passport are one fact, not two against (the previous
+ * scoring added citizenship -5 and document -8). Rows: citizenship agrees,
+ * agrees as a set (the citizenships differ but one side's document issuer is
+ * the other's citizenship), disagrees, not stated on one side; columns: the
+ * listed document is another number of the same issuer, a number of another
+ * issuer, nothing to compare. Another number of the same issuer keeps the -8
+ * it had (chosen on the tuning sets; renewals and cards make it weak, not
+ * nothing); a document of another issuer is not required to match when the
+ * nationalities agree or meet as a set (0), and counts once with a differing
+ * citizenship (-8, not -13). Log-likelihood weights learned on the tuning pair
+ * were measured too and not kept (docs/link.md, "Evidence per kind"). */
+enum { NAT_AGREE, NAT_SET, NAT_DISAGREE, NAT_UNKNOWN };
+enum { NDOC_OTHER_SAME_ISSUER, NDOC_OTHER_ISSUER, NDOC_UNKNOWN };
+static const double natdoc_w[4][3] = {
+    {-6.0, 0.0, 2.0},    /* citizenship agrees */
+    {-6.0, 0.0, 2.0},    /* agrees as a set */
+    {-13.0, -8.0, -5.0}, /* disagrees */
+    {-8.0, -8.0, 0.0},   /* not stated on one side */
+};
+#define SEX_DISAGREE (-10.0)
 /* Name-only referral (PM_SCREEN_NAME_ONLY): an entry listed without a
  * date of birth and without a document, whose every name token agrees. */
 #define NAME_ONLY_SIM 0.97
@@ -361,9 +407,8 @@ static size_t core_tokens(const pm_name_t *n)
 /* The evidence of the name agreement: the rarity of each listed core token
  * that a query token agrees with (token similarity >= 0.88), times that
  * similarity, summed (bits). */
-static double name_bits(const pm_name_t *q, const watch_entry_t *e, int k)
+static double name_bits(const pm_name_t *q, const pm_name_t *l, const watch_entry_t *e, int k)
 {
-    const pm_name_t *l = &e->names[k];
     double sum = 0;
     for (size_t t = 0; t < l->n; t++) {
         if (l->tok[t].flags & PM_TOK_PARTICLE) continue;
@@ -433,6 +478,9 @@ int pm_watchlist_screen_query_ex(const pm_watchlist_t *wl, const pm_screen_query
     char qdoc[PM_DOCNUM_MAX + 1];
     doc_norm(qp->document_number, qdoc);
     const char *qiss = qp->document_issuer ? qp->document_issuer : "";
+    /* the romanisation-folded reading of the query (screen_fold.c) */
+    pm_name_t qf;
+    const int qfolded = pm__screen_fold_name(&q, &qf);
     /* candidates: entries listing the document first (decisive; name 0xff
      * expands to every name of the entry), then (entry, name) pairs sharing a
      * phonetic key, rarest key first, so that a common surname cannot crowd
@@ -450,10 +498,14 @@ int pm_watchlist_screen_query_ex(const pm_watchlist_t *wl, const pm_screen_query
         size_t lo, hi;
     } post[PM_LINK_TOKENS_MAX];
     size_t np = 0, qcore = 0;
-    for (size_t t = 0; t < q.n && np < PM_LINK_TOKENS_MAX; t++) {
-        if ((q.tok[t].flags & PM_TOK_PARTICLE) || !q.tok[t].phon[0]) continue;
-        qcore++;
-        uint64_t key = key_of(q.tok[t].phon);
+    for (size_t t = 0; t < 2 * q.n && np < PM_LINK_TOKENS_MAX; t++) {
+        const pm_name_token_t *qt = t < q.n ? &q.tok[t] : &qf.tok[t - q.n];
+        if ((qt->flags & PM_TOK_PARTICLE) || !qt->phon[0]) continue;
+        if (t >= q.n && (!qfolded || strcmp(qt->phon, q.tok[t - q.n].phon) == 0 ||
+                         !pm__screen_fold_is_class(q.tok[t - q.n].text)))
+            continue;
+        if (t < q.n) qcore++;
+        uint64_t key = key_of(qt->phon);
         size_t lo = lower_bound(wl->idx, wl->nidx, key), hi = lo;
         while (hi < wl->nidx && wl->idx[hi].key == key)
             hi++;
@@ -478,7 +530,7 @@ int pm_watchlist_screen_query_ex(const pm_watchlist_t *wl, const pm_screen_query
                                     : pm_dob_compare(dob, &e->dob);
             double best = 100.0 + dob_adjust(dl) + 2.0;
             if (dl == PM_DOB_MISSING) best += NO_DOB_RARITY_MAX;
-            if (best < min_score && !(name_only && !e->dob.year && !e->doc[0])) continue;
+            if (best < min_score && !(name_only && !e->dob.year)) continue;
             cand[nc++] = (uint64_t)wl->idx[i].entry << 8 | wl->idx[i].name;
         }
     qsort(cand, nc, sizeof *cand, cmp_u64);
@@ -492,11 +544,30 @@ int pm_watchlist_screen_query_ex(const pm_watchlist_t *wl, const pm_screen_query
         h.entry = entry;
         h.name_index = k;
         h.name_similarity = pm_name_similarity(&q, &e->names[k], NULL);
+        const pm_name_t *fq = &q, *fl = &e->names[k];
+        /* the folded reading only where a full agreement could still be a hit
+         * (or a referral): the date can rule it out first */
+        pm_dob_level_t dl0 = pm_dob_compare(dob, &e->dob);
+        int fold_may = 100.0 + dob_adjust(dl0) + 2.0 +
+                               (dl0 == PM_DOB_MISSING ? NO_DOB_RARITY_MAX : 0) >=
+                           min_score ||
+                       (qdoc[0] && e->doc[0]) || (name_only && !e->dob.year);
+        if (fold_may && h.name_similarity < 1.0 && (qfolded || e->fold[k])) {
+            const pm_name_t *a = qfolded ? &qf : &q;
+            const pm_name_t *b = e->fold[k] ? &wl->fold[e->fold[k] - 1] : &e->names[k];
+            double s2 = pm_name_similarity(a, b, NULL);
+            if (s2 > h.name_similarity) {
+                h.name_similarity = s2;
+                h.romanised = 1;
+                fq = a;
+                fl = b;
+            }
+        }
         /* a single listed token (or a single given one) against a fuller name is
          * a surname-only agreement: weak */
         size_t lcore = core_tokens(&e->names[k]);
         if ((lcore == 1) != (qcore == 1)) h.name_similarity *= 0.85;
-        h.dob_level = pm_dob_compare(dob, &e->dob);
+        h.dob_level = dl0;
         h.sex_level = pm__sex_level(qp->sex, e->sex);
         h.citizenship_level = pm__code_level(citizenship, e->cit);
         h.document_level = 2;
@@ -505,20 +576,42 @@ int pm_watchlist_screen_query_ex(const pm_watchlist_t *wl, const pm_screen_query
                        (!qiss[0] || !e->doc_issuer[0] || strcmp(qiss, e->doc_issuer) == 0);
             h.document_level = same ? 0 : 1;
         }
-        h.score = 100.0 * h.name_similarity + dob_adjust(h.dob_level) +
-                  (h.sex_level == 1 ? -10 : 0) + (h.citizenship_level == 0 ? 2 : 0) +
-                  (h.citizenship_level == 1 ? CIT_DISAGREE : 0);
-        int may_refer = name_only && !e->dob.year && !e->doc[0] &&
+        /* nationality as a set: each side's citizenship and document issuer */
+        int nat = NAT_UNKNOWN;
+        if (h.citizenship_level == 0)
+            nat = NAT_AGREE;
+        else if (h.citizenship_level == 1) {
+            int meet = (qiss[0] && strcmp(qiss, e->cit) == 0) ||
+                       (e->doc_issuer[0] && strcmp(e->doc_issuer, citizenship) == 0) ||
+                       (qiss[0] && e->doc_issuer[0] && strcmp(qiss, e->doc_issuer) == 0);
+            nat = meet ? NAT_SET : NAT_DISAGREE;
+            h.nationality_set = meet;
+        }
+        int ndoc = NDOC_UNKNOWN;
+        if (h.document_level == 1)
+            ndoc = !qiss[0] || !e->doc_issuer[0] || strcmp(qiss, e->doc_issuer) == 0
+                       ? NDOC_OTHER_SAME_ISSUER
+                       : NDOC_OTHER_ISSUER;
+        h.w_name = 100.0 * h.name_similarity;
+        h.w_dob = dob_adjust(h.dob_level);
+        h.w_sex = h.sex_level == 1 ? SEX_DISAGREE : 0;
+        h.w_natdoc = h.document_level == 0 ? (nat == NAT_AGREE ? 2.0 : 0.0) : natdoc_w[nat][ndoc];
+        h.score = h.w_name + h.w_dob + h.w_sex + h.w_natdoc;
+        /* the listed document says nothing against a traveller carrying one of
+         * another issuer whose nationality agrees (or meets as a set) */
+        int doc_silent =
+            !e->doc[0] || (ndoc == NDOC_OTHER_ISSUER && (nat == NAT_AGREE || nat == NAT_SET));
+        int may_refer = name_only && !e->dob.year && doc_silent &&
                         h.name_similarity >= NAME_ONLY_SIM;
         if (h.dob_level == PM_DOB_MISSING &&
             (h.score + NO_DOB_RARITY_MAX >= min_score || may_refer)) {
-            h.name_bits = name_bits(&q, e, k);
+            h.name_bits = name_bits(fq, fl, e, k);
             double r = NO_DOB_PER_BIT * (h.name_bits - NO_DOB_PIVOT);
-            h.score += r > NO_DOB_RARITY_MAX ? NO_DOB_RARITY_MAX
-                       : r < -NO_DOB_RARITY_MAX ? -NO_DOB_RARITY_MAX
-                                                : r;
+            h.w_rarity = r > NO_DOB_RARITY_MAX    ? NO_DOB_RARITY_MAX
+                         : r < -NO_DOB_RARITY_MAX ? -NO_DOB_RARITY_MAX
+                                                  : r;
+            h.score += h.w_rarity;
         }
-        if (h.document_level == 1) h.score += DOC_OTHER;
         if (h.document_level == 0) {
             h.score += DOC_EXACT;
             if (h.score < DOC_HIT_FLOOR) h.score = DOC_HIT_FLOOR;
@@ -527,12 +620,12 @@ int pm_watchlist_screen_query_ex(const pm_watchlist_t *wl, const pm_screen_query
             /* nothing but the name can tie the traveller to an entry listed
              * without a date of birth or a document: a full name agreement
              * that nothing contradicts is a referral, not a hit */
-            if (!name_only || e->dob.year || e->doc[0] || h.name_similarity < NAME_ONLY_SIM ||
-                h.sex_level == 1 || h.citizenship_level == 1)
+            if (!name_only || e->dob.year || !doc_silent || h.name_similarity < NAME_ONLY_SIM ||
+                h.sex_level == 1 || (h.citizenship_level == 1 && !h.nationality_set))
                 continue;
             h.name_only = 1;
         }
-        if (h.name_bits == 0) h.name_bits = name_bits(&q, e, k); /* shown with the hit */
+        if (h.name_bits == 0) h.name_bits = name_bits(fq, fl, e, k); /* shown with the hit */
         add_hit(hits, max_hits, out_n, &h);
     }
     return PM_OK;
@@ -541,14 +634,22 @@ int pm_watchlist_screen_query_ex(const pm_watchlist_t *wl, const pm_screen_query
 void pm_screen_hit_reason(const pm_screen_hit_t *h, char *out, size_t cap)
 {
     static const char *const lv[3] = {"agree", "disagree", "unknown"};
-    char alias[24] = "";
+    char alias[24] = "", rar[64] = "";
     if (h->name_index > 0) snprintf(alias, sizeof alias, " (alias %d)", h->name_index);
-    snprintf(out, cap, "name %.2f%s; dob %s; sex %s; citizenship %s%s%s", h->name_similarity,
-             alias, pm_dob_level_name(h->dob_level), lv[h->sex_level < 3 ? h->sex_level : 2],
-             lv[h->citizenship_level < 3 ? h->citizenship_level : 2],
-             h->document_level == 0   ? "; document exact"
-             : h->document_level == 1 ? "; document differs"
-                                      : "",
+    if (h->dob_level == PM_DOB_MISSING)
+        snprintf(rar, sizeof rar, " (no date listed: name rarity %.1f bits %+.1f)", h->name_bits,
+                 h->w_rarity);
+    const char *doc = h->document_level == 0   ? "; document exact (+20, a hit at >= 100)"
+                      : h->document_level != 1 ? ""
+                      : h->w_natdoc >= 0       ? "; document differs, another issuer: not required"
+                                               : "; document differs";
+    snprintf(out, cap, "name %.2f%s%s %+.1f; dob %s %+.1f%s; sex %s%s; citizenship %s%s %+.1f%s",
+             h->name_similarity, alias, h->romanised ? " (romanisation variant)" : "", h->w_name,
+             pm_dob_level_name(h->dob_level), h->w_dob, rar,
+             lv[h->sex_level < 3 ? h->sex_level : 2], h->sex_level == 1 ? " -10.0" : "",
+             h->nationality_set ? "agree as a set (dual nationality)"
+                                : lv[h->citizenship_level < 3 ? h->citizenship_level : 2],
+             doc, h->w_natdoc,
              h->name_only ? "; name only: listed without date of birth or document" : "");
 }
 

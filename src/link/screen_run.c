@@ -300,7 +300,7 @@ int pm_screen_run_person(pm_screen_run_t *s, const pm_screen_subject_t *p, pm_er
     }
     if (!s->o.no_rows)
         for (size_t h = 0; h < nh; h++) {
-            char score[16], why[200], nm[PM_LINK_NAME_MAX], who[1040];
+            char score[16], why[400], nm[PM_LINK_NAME_MAX], who[1040];
             snprintf(score, sizeof score, "%.1f", hits[h].score);
             pm_screen_hit_reason(&hits[h], why, sizeof why);
             pm_watchlist_entry_name(s->wl, hits[h].entry, hits[h].name_index, nm, sizeof nm);

@@ -3,9 +3,11 @@
 # 3,000-entry list holding 500 of its people (some written in Han or
 # Devanagari, some without a date of birth), a 6,000-passenger manifest.
 # Seeds 41/42/43: neither the tuning sets nor the reported held-out sets
-# (docs/link.md). Measured 0.984 hits at 1.09 false per 1,000 clean
-# travellers; 0.996 with name-only referrals at 4.18 referrals per 1,000
-# (the previous scoring: 0.972 at 1.64). Gates sit a small margin around.
+# (docs/link.md). Measured (romanisation classes, nationality as a set;
+# Dec 4) 0.984 hits at 1.27 false per 1,000 clean travellers; 0.996 with
+# name-only referrals at 5.27 referrals per 1,000 (the previous scoring: 0.984
+# at 1.09, 0.996 at 4.18). Gates sit a small margin around (two misses, three
+# false hits).
 source "$(dirname "$0")/lib.sh"
 set -euo pipefail
 bin=$(realpath "${PERIMETER_BIN:?PERIMETER_BIN not set}")
@@ -24,13 +26,13 @@ awk -F, 'NR > 1 && $2 ~ /[^ -~]/' wl.csv > native.txt
 "$bin" screen --watchlist wl.csv --manifest m.csv --truth mt.csv --watchlist-truth wlt.csv \
     --json > plain.json || fail "screen"
 jq -e '.seeded_people_screened == 500 and .clean_people == 5500
-       and .hit_rate_people >= 0.976 and .false_hits_per_1000_clean_travellers <= 2.0
+       and .hit_rate_people >= 0.980 and .false_hits_per_1000_clean_travellers <= 1.85
        and (has("name_only_referrals") | not)' plain.json >/dev/null || { cat plain.json; fail "accuracy"; }
 "$bin" screen --watchlist wl.csv --manifest m.csv --truth mt.csv --watchlist-truth wlt.csv \
     --name-only --json > ref.json || fail "screen --name-only"
 jq -e '.hit_rate_people == $p[0].hit_rate_people
        and .false_hits_per_1000_clean_travellers == $p[0].false_hits_per_1000_clean_travellers
-       and .hit_rate_people_with_referrals >= 0.99
+       and .hit_rate_people_with_referrals >= 0.992
        and .name_only_referrals_per_1000_clean_travellers <= 6.0
        and .name_only_referrals > 0' --slurpfile p plain.json ref.json >/dev/null \
     || { cat ref.json; fail "name-only referrals"; }
@@ -38,4 +40,12 @@ jq -e '.hit_rate_people == $p[0].hit_rate_people
 "$bin" screen --watchlist wl.csv --manifest m.csv --name-only --csv > rows.csv || fail "rows"
 grep -c "name only: listed without date of birth or document" rows.csv > nref.txt || true
 [ "$(cat nref.txt)" -gt 0 ] || fail "no referral rows"
+# hits say which evidence carried them: a romanisation variant, the rarity of
+# a name listed without a date, each term's points
+grep -c "romanisation variant" rows.csv > nrom.txt || true
+[ "$(cat nrom.txt)" -gt 0 ] || fail "no hit through a romanisation variant"
+grep -c "no date listed: name rarity" rows.csv > nrar.txt || true
+[ "$(cat nrar.txt)" -gt 0 ] || fail "no hit naming the rarity of a name listed without a date"
+grep -c "dob exact +10.0" rows.csv > nw.txt || true
+[ "$(cat nw.txt)" -gt 0 ] || fail "reasons without the terms' points"
 echo "ok"
