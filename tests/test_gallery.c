@@ -125,6 +125,47 @@ static void test_identify_among_decoys(void **state)
     pm_gallery_free(g);
 }
 
+/* One search split over two worker threads (the 4096-row chunks of both
+ * stages shared between them) returns exactly what one thread returns:
+ * same candidates, same scores, same number of exact comparisons (ties at
+ * the first-stage cutoff are admitted in row order, not in the order the
+ * workers finish). 9,000 records = 3 chunks. */
+static void test_two_threads_identical(void **state)
+{
+    (void)state;
+    enum { N = 9000 };
+    pm_gallery_t *g1 = make_gallery(N, 1), *g2 = make_gallery(N, 2);
+    pm_error_t err = {0};
+    pm_fingerprint_t *p = malloc(sizeof *p);
+    assert_non_null(p);
+    int found = 0;
+    for (int t = 0; t < 6; t++) {
+        size_t who = (size_t)(t * 1499 + 11) % N;
+        probe_of(who, 1, p);
+        /* unknown position, then the right one; keep_min varies the cutoff */
+        pm_gallery_finger_t f = {t % 2 ? (int)(who % 10) + 1 : 0, p};
+        pm_gallery_search_options_t o = {.max_candidates = 20, .first_stage = 1,
+                                         .keep_min = t < 3 ? 200 : 37};
+        pm_gallery_candidate_t c1[20], c2[20];
+        size_t n1 = 0, n2 = 0;
+        pm_gallery_search_stats_t s1, s2;
+        assert_int_equal(pm_gallery_identify(g1, &f, 1, &o, c1, &n1, &s1, &err), 0);
+        assert_int_equal(pm_gallery_identify(g2, &f, 1, &o, c2, &n2, &s2, &err), 0);
+        assert_int_equal(n1, n2);
+        assert_true(n1 > 0);
+        assert_int_equal(s1.records_exact, s2.records_exact);
+        for (size_t i = 0; i < n1; i++) {
+            assert_true(c1[i].subject == c2[i].subject);
+            assert_true(c1[i].score == c2[i].score);
+        }
+        found += c1[0].subject == 1000 + who;
+    }
+    assert_true(found >= 5); /* the searches compared were real ones */
+    free(p);
+    pm_gallery_free(g1);
+    pm_gallery_free(g2);
+}
+
 /* The fast comparison's vector (AVX2) and portable paths give the same
  * scores (fixed-point arithmetic), so a search does not depend on the CPU;
  * and a mate scores above the impostors. */
@@ -594,6 +635,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_identify_among_decoys),
         cmocka_unit_test(test_candidate_prepare_same_scores),
+        cmocka_unit_test(test_two_threads_identical),
         cmocka_unit_test(test_fast_paths_identical),
         cmocka_unit_test(test_fusion),
         cmocka_unit_test(test_calibration),

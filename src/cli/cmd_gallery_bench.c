@@ -61,6 +61,7 @@ typedef struct outcome {
     double mate_exact; /* mated: the mate's exact score (pm_gallery_verify), what an
                         * exhaustive search gives it */
     double seconds;
+    uint64_t probe_id; /* synthetic finger the probe was drawn from */
 } outcome_t;
 
 static void run_probe(pm_gallery_t *g, const pm_gallery_finger_t *f, int nf, int first_stage,
@@ -163,6 +164,60 @@ static void print_rates(const char *label, const rates_t *r)
                r->not_kept, r->mated);
 }
 
+/* Where the first stage ranked the mates it did not return: the mate's
+ * fast score (1 = no hypothesis passed the quick check), how many records
+ * scored higher, and the score at the cutoff (the keep-th best). One core,
+ * after the searches (the mate of synthetic probe id is row id). */
+static void lost_mates_report(pm_gallery_t *g, const outcome_t *o, size_t n, double keep,
+                              uint64_t seed, pm_fingerprint_t *m, pm_fingerprint_t *v)
+{
+    pm__gal_probe_t *bp = malloc(sizeof *bp);
+    if (!bp)
+        return;
+    size_t rows = g->s.n;
+    size_t kept = (size_t)ceil(keep * (double)rows);
+    if (kept < 200)
+        kept = 200;
+    for (size_t i = 0; i < n; i++) {
+        if (!o[i].mated || o[i].mate_score > 0 || !(o[i].mate_exact > 0))
+            continue;
+        uint64_t id = o[i].probe_id;
+        if (id >= rows || g->s.subject[id] != o[i].mate)
+            continue;
+        pm_gallery_synth_master(seed, id, m);
+        pm_gallery_synth_impression(m, seed, id, 1, NULL, &v[0]);
+        pm__gal_probe_build(&v[0], bp);
+        uint64_t hist[256] = {0};
+        int mine = 0;
+        for (size_t r = 0; r < rows; r++) {
+            int s = pm__gal_fast_score(bp, g->s.keys + r * PM_GALLERY_KEYS,
+                                       g->s.minu + r * PM_GALLERY_MAX_MINUTIAE, g->s.nkeys[r],
+                                       g->s.nmin[r]);
+            hist[s]++;
+            if (r == id)
+                mine = s;
+        }
+        uint64_t above = 0, acc = 0;
+        int cutoff = 1;
+        for (int s = 255; s > mine; s--)
+            above += hist[s];
+        for (int s = 255; s >= 1; s--) {
+            acc += hist[s];
+            if (acc >= kept) {
+                cutoff = s;
+                break;
+            }
+        }
+        printf("  mate not returned: probe %llu, mate exact score %.1f, fast score %d%s, %llu of "
+               "%zu records score higher (%llu tie), cutoff score %d keeps %zu; records with a "
+               "hypothesis: %llu\n",
+               (unsigned long long)id, o[i].mate_exact, mine, mine == 1 ? " (no hypothesis)" : "",
+               (unsigned long long)above, rows, (unsigned long long)hist[mine] - 1, cutoff, kept,
+               (unsigned long long)(rows - hist[1]));
+    }
+    free(bp);
+}
+
 /* Reads 'records score' lines and fits the identification calibration. */
 static int fit_file(const char *path, pm_gallery_calibration_t *cal)
 {
@@ -254,13 +309,14 @@ int pm_cmd_bench_gallery(int argc, char **argv)
     const char *nonmated_out = NULL, *calib_from = NULL;
     uint64_t seed = 2;
     double keep = 0.0002;
-    const char *dir = "/tmp";
+    const char *dir = "/tmp", *cache = NULL;
     static const struct option opts[] = {
         {"size", required_argument, NULL, 'n'},       {"probes", required_argument, NULL, 'p'},
         {"exhaustive", required_argument, NULL, 'e'}, {"tenprints", required_argument, NULL, 't'},
         {"threads", required_argument, NULL, 'T'},    {"seed", required_argument, NULL, 's'},
         {"keep", required_argument, NULL, 'k'},       {"dir", required_argument, NULL, 'd'},
         {"nonmated-out", required_argument, NULL, 'o'}, {"calibration", required_argument, NULL, 'c'},
+        {"cache", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
@@ -278,18 +334,21 @@ int pm_cmd_bench_gallery(int argc, char **argv)
         case 'd': dir = optarg; break;
         case 'o': nonmated_out = optarg; break;
         case 'c': calib_from = optarg; break;
+        case 'C': cache = optarg; break;
         default:
             fprintf(c == 'h' ? stdout : stderr,
                     "usage: perimeter bench gallery [--size N] [--probes Q] [--exhaustive E]\n"
                     "         [--tenprints T] [--threads N] [--keep FRACTION] [--seed S] [--dir D]\n"
-                    "         [--nonmated-out FILE] [--calibration FILE]\n"
+                    "         [--nonmated-out FILE] [--calibration FILE] [--cache SNAPSHOT]\n"
                     "  a synthetic gallery of N fingers (N/10 subjects x 10 positions), Q single-\n"
                     "  finger probes one third mated (all searched with the first stage, the first\n"
                     "  E exhaustively too; default all), T ten-finger probes (the first E of them\n"
                     "  exhaustively too). Template-level simulation (pm_gallery_synth_*), not images.\n"
                     "  --nonmated-out appends 'records best-score' of each non-mated single-finger\n"
                     "  search; --calibration fits the identification calibration on such lines\n"
-                    "  (from other runs) and sets the FPIR thresholds with it.\n");
+                    "  (from other runs) and sets the FPIR thresholds with it. --cache loads the\n"
+                    "  gallery from that snapshot when it holds this size and seed, else builds it\n"
+                    "  and writes the snapshot there (the snapshot timing is then that file's).\n");
             return c == 'h' ? 0 : 2;
         }
         if (errno || (end && *end)) {
@@ -332,7 +391,28 @@ int pm_cmd_bench_gallery(int argc, char **argv)
            "%d threads\n",
            size, subjects, (unsigned long long)seed, g->threads);
     uint64_t pack_cpu = 0;
-    for (long i = 0; i < size; i++) {
+    /* a cached gallery: the snapshot of an earlier run (generation = seed) */
+    int from_cache = 0;
+    double cache_load_s = 0;
+    if (cache && access(cache, R_OK) == 0) {
+        uint64_t gen = 0, t0c = pm_now_ns();
+        int rc = pm_gallery_load(g, cache, &gen, &err);
+        cache_load_s = (double)(pm_now_ns() - t0c) / 1e9;
+        if (rc == 0 && gen == seed && pm_gallery_count(g) == (size_t)size) {
+            from_cache = 1;
+            printf("gallery loaded from the cache %s in %.3f s (no synthesis)\n", cache, cache_load_s);
+        } else {
+            printf("cache %s not used (%s): building the gallery\n", cache,
+                   rc ? pm_error_text(&err) : "another size or seed");
+            pm_gallery_free(g);
+            g = NULL;
+            if (pm_gallery_new(&go, &g, &err)) {
+                fprintf(stderr, "perimeter: %s\n", pm_error_text(&err));
+                return 1;
+            }
+        }
+    }
+    for (long i = 0; i < size && !from_cache; i++) {
         long s = i / 10, p = i % 10;
         pm_gallery_synth_master(seed, (uint64_t)i, m);
         pm_gallery_synth_impression(m, seed, (uint64_t)i, 0, NULL, v);
@@ -347,36 +427,77 @@ int pm_cmd_bench_gallery(int argc, char **argv)
     pm_gallery_stats_t st;
     pm_gallery_stats(g, &st, &err);
     printf("RAM: %.1f bytes/finger (record %d B + index %.1f B), %zu MB allocated; insert %.1f us "
-           "CPU/finger\n",
+           "CPU/finger%s\n",
            st.bytes_per_finger, PM__GAL_RECORD_BYTES,
            (double)st.bytes_index / (double)st.fingers, st.bytes_allocated >> 20,
-           (double)pack_cpu / 1e3 / (double)size);
-
-    /* snapshot */
-    char snap[PATH_MAX];
-    snprintf(snap, sizeof snap, "%s/bench-gallery-%ld.snap", dir, (long)getpid());
-    uint64_t t0 = pm_now_ns();
-    if (pm_gallery_save(g, snap, 1, &err)) {
-        fprintf(stderr, "perimeter: snapshot: %s\n", pm_error_text(&err));
-        return 1;
+           (double)pack_cpu / 1e3 / (double)size, from_cache ? " (not measured: cached)" : "");
+    {
+        /* resident memory of the whole process with the gallery in it */
+        long pages_total = 0, pages_res = 0;
+        FILE *sf = fopen("/proc/self/statm", "r");
+        if (sf && fscanf(sf, "%ld %ld", &pages_total, &pages_res) == 2)
+            printf("process RSS with the gallery: %.1f MB = %.1f bytes/finger (code, heap, "
+                   "probe scratch included)\n",
+                   (double)pages_res * (double)sysconf(_SC_PAGESIZE) / 1e6,
+                   (double)pages_res * (double)sysconf(_SC_PAGESIZE) / (double)size);
+        if (sf)
+            fclose(sf);
     }
-    double save_s = (double)(pm_now_ns() - t0) / 1e9;
-    double loads[3];
-    for (int k = 0; k < 3; k++) {
-        pm_gallery_t *h = NULL;
-        pm_gallery_options_t one = {.threads = 1};
-        pm_gallery_new(&one, &h, &err);
-        t0 = pm_now_ns();
-        if (pm_gallery_load(h, snap, NULL, &err)) {
-            fprintf(stderr, "perimeter: load: %s\n", pm_error_text(&err));
+    if (cache) {
+        /* the cache file is the snapshot: written once, its load timed */
+        uint64_t t0 = pm_now_ns();
+        if (!from_cache && pm_gallery_save(g, cache, seed, &err)) {
+            fprintf(stderr, "perimeter: snapshot %s: %s\n", cache, pm_error_text(&err));
             return 1;
         }
-        loads[k] = (double)(pm_now_ns() - t0) / 1e9;
-        pm_gallery_free(h);
+        double save_s = (double)(pm_now_ns() - t0) / 1e9;
+        if (!from_cache) {
+            pm_gallery_t *h = NULL;
+            pm_gallery_options_t one = {.threads = 1};
+            pm_gallery_new(&one, &h, &err);
+            t0 = pm_now_ns();
+            if (pm_gallery_load(h, cache, NULL, &err)) {
+                fprintf(stderr, "perimeter: load: %s\n", pm_error_text(&err));
+                return 1;
+            }
+            cache_load_s = (double)(pm_now_ns() - t0) / 1e9;
+            pm_gallery_free(h);
+        }
+        printf("snapshot (cache %s): %.1f MB, %s, load %.3f s (one load, checksum and index "
+               "included)\n",
+               cache, (double)(96 + (double)size * PM__GAL_RECORD_BYTES) / 1e6,
+               from_cache ? "not written (cached)" : "written", cache_load_s);
+        if (!from_cache)
+            printf("snapshot save %.3f s\n", save_s);
     }
-    unlink(snap);
-    printf("snapshot: %.1f MB, save %.3f s, load median %.3f s of 3 (checksum and index included)\n",
-           (double)(96 + (double)size * PM__GAL_RECORD_BYTES) / 1e6, save_s, pm_median(loads, 3));
+
+    /* snapshot (without a cache: a temporary file, saved once, loaded 3 times) */
+    char snap[PATH_MAX];
+    if (!cache) {
+        snprintf(snap, sizeof snap, "%s/bench-gallery-%ld.snap", dir, (long)getpid());
+        uint64_t t0 = pm_now_ns();
+        if (pm_gallery_save(g, snap, 1, &err)) {
+            fprintf(stderr, "perimeter: snapshot: %s\n", pm_error_text(&err));
+            return 1;
+        }
+        double save_s = (double)(pm_now_ns() - t0) / 1e9;
+        double loads[3];
+        for (int k = 0; k < 3; k++) {
+            pm_gallery_t *h = NULL;
+            pm_gallery_options_t one = {.threads = 1};
+            pm_gallery_new(&one, &h, &err);
+            t0 = pm_now_ns();
+            if (pm_gallery_load(h, snap, NULL, &err)) {
+                fprintf(stderr, "perimeter: load: %s\n", pm_error_text(&err));
+                return 1;
+            }
+            loads[k] = (double)(pm_now_ns() - t0) / 1e9;
+            pm_gallery_free(h);
+        }
+        unlink(snap);
+        printf("snapshot: %.1f MB, save %.3f s, load median %.3f s of 3 (checksum and index included)\n",
+               (double)(96 + (double)size * PM__GAL_RECORD_BYTES) / 1e6, save_s, pm_median(loads, 3));
+    }
 
     /* per-core speed of each stage, on this thread */
     pm_gallery_synth_master(seed, 7, m);
@@ -446,6 +567,7 @@ int pm_cmd_bench_gallery(int argc, char **argv)
         pm_gallery_finger_t f = {0, &v[0]};
         uint64_t mate = mated ? id / 10 + 1 : 0;
         run_probe(g, &f, 1, 1, keep, mated, mate, &on[q]);
+        on[q].probe_id = id;
         if (q < exhaustive)
             run_probe(g, &f, 1, 0, keep, mated, mate, &off[q]);
         progress(tty, "single-finger probes", (size_t)q + 1, (size_t)probes);
@@ -475,6 +597,7 @@ int pm_cmd_bench_gallery(int argc, char **argv)
     printf("  first stage lost the rank-1 mate in %d of %d mated probes searched both ways\n", lost,
            both);
     nonmated_report(on, (size_t)probes, (double)size, nonmated_out);
+    lost_mates_report(g, on, (size_t)probes, keep, seed, m, v);
 
     /* ten-finger probes: mated subjects, positions known */
     outcome_t *ton = calloc((size_t)tenprints + 1, sizeof *ton), *toff = calloc((size_t)tenprints + 1, sizeof *toff);

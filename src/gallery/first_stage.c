@@ -70,7 +70,7 @@ static int nearest(const int16_t *x, const int16_t *y, int n, int i, int k, nb_t
 #define TRI_LBIN 5
 #endif
 #ifndef TRI_LTOL
-#define TRI_LTOL 5
+#define TRI_LTOL 6 /* px: probe-side length tolerance (5 before issue 9 step 1) */
 #endif
 #ifndef TRI_ATOL
 #define TRI_ATOL 16
@@ -145,7 +145,7 @@ void pm__gal_record_keys(const int16_t *x, const int16_t *y, const uint8_t *dir,
     *out_nkeys = nk;
 }
 
-static void set_box(uint16_t *map, uint8_t who, int d1, int d2, uint8_t beta, uint8_t alpha)
+static void set_box(pm__gal_map_t *map, uint8_t who, int d1, int d2, uint8_t beta, uint8_t alpha)
 {
     int a0 = lbin(d1 - TRI_LTOL), a1 = lbin(d1 + TRI_LTOL);
     int b0 = lbin(d2 - TRI_LTOL), b1 = lbin(d2 + TRI_LTOL);
@@ -156,11 +156,16 @@ static void set_box(uint16_t *map, uint8_t who, int d1, int d2, uint8_t beta, ui
             for (int c = c0; c <= c1; c++)
                 for (int e = e0; e <= e1; e++) {
                     uint16_t k = tri_key(l1, l2, c, e);
-                    unsigned lo = map[k] & 255u, hi = map[k] >> 8;
-                    if (!lo)
-                        map[k] = who;
-                    else if (lo != who && !hi)
-                        map[k] = (uint16_t)(lo | (unsigned)who << 8);
+                    pm__gal_map_t v = map[k];
+                    for (int sl = 0; sl < PM__GAL_MAP_SLOTS; sl++) {
+                        unsigned b = (unsigned)(v >> (8 * sl)) & 255u;
+                        if (b == who)
+                            break;
+                        if (!b) {
+                            map[k] = (pm__gal_map_t)(v | (pm__gal_map_t)who << (8 * sl));
+                            break;
+                        }
+                    }
                 }
 }
 

@@ -72,9 +72,18 @@ void pm__gal_record_keys(const int16_t *x, const int16_t *y, const uint8_t *dir,
                          int *perm, uint16_t *keys, int *out_nkeys, int max_keys);
 #define PM__GAL_GRID_SHIFT 3
 #define PM__GAL_GRID 128 /* cells per side: 1024 px */
+/* Probe minutiae per key-map entry (first_stage.c). */
+#ifndef PM__GAL_MAP_SLOTS
+#define PM__GAL_MAP_SLOTS 3
+#endif
+#if PM__GAL_MAP_SLOTS <= 2
+typedef uint16_t pm__gal_map_t;
+#else
+typedef uint32_t pm__gal_map_t;
+#endif
 typedef struct pm__gal_probe {
-    uint16_t map[65536]; /* up to two probe minutiae (index + 1, low byte first) whose
-                          * triplets reach the key; 0 = none */
+    pm__gal_map_t map[65536]; /* up to PM__GAL_MAP_SLOTS probe minutiae (index + 1, low
+                               * byte first) whose triplets reach the key; 0 = none */
     int n;
     float x[PM_MAX_MINUTIAE], y[PM_MAX_MINUTIAE];
     uint8_t dir[PM_MAX_MINUTIAE];
