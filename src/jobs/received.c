@@ -153,6 +153,12 @@ static int text_ok(const char *s, size_t cap)
     return s && strlen(s) < cap;
 }
 
+static void received_use_of(char *out, const pm_received_t *r)
+{
+    pm__jobs_received_use(out, r->origin, pm_record_class_name(r->cls), r->purpose, r->txn,
+                 r->subject_ref, r->received_at, r->sha256);
+}
+
 int pm_received_store(const pm_jobs_ctx_t *ctx, const char *origin, pm_record_class_t cls,
                       const char *purpose, const char *txn, const char *subject_ref,
                       const void *payload, size_t len, int64_t now, int64_t *out_id,
@@ -185,22 +191,32 @@ int pm_received_store(const pm_jobs_ctx_t *ctx, const char *origin, pm_record_cl
     char hex[65];
     crypto_hash_sha256(h, payload ? payload : (const void *)"", len);
     sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    char use[PM_SEAL_CONTEXT_MAX + 1];
+    pm__jobs_received_use(use, origin, pm_record_class_name(cls), purpose, txn, subject_ref, now, hex);
+    pm_buf_t sealed = {0};
+    pm_buf_init(&sealed, PM_JOBS_PAYLOAD_MAX + PM_SEAL_OVERHEAD + 1);
+    if ((rc = pm_seal_ring_seal(pm_store_seal(ctx->store), use, payload, len, &sealed, err)))
+        return rc;
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(db,
                            "INSERT INTO jobs_received (origin, class, purpose, txn, subject_ref, "
                            "payload, sha256, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                           -1, &q, NULL) != SQLITE_OK)
+                           -1, &q, NULL) != SQLITE_OK) {
+        pm_buf_free(&sealed);
         return pm__jobs_db_error(db, err, "received data");
+    }
     sqlite3_bind_text(q, 1, origin, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, pm_record_class_name(cls), -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, purpose, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 4, txn, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 5, subject_ref, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(q, 6, len ? payload : "", (int)len, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 6, sealed.len ? (const void *)sealed.data : "", (int)sealed.len,
+                      SQLITE_STATIC);
     sqlite3_bind_text(q, 7, hex, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 8, now);
     int step = sqlite3_step(q);
     sqlite3_finalize(q);
+    pm_buf_free(&sealed);
     if (step != SQLITE_DONE) return pm__jobs_db_error(db, err, "received data");
     if (out_id) *out_id = sqlite3_last_insert_rowid(db);
     return PM_OK;
@@ -227,6 +243,8 @@ static void read_received(sqlite3_stmt *q, pm_received_t *r)
     pm__jobs_col(q, 9, r->irrelevant_why, sizeof r->irrelevant_why);
     pm__jobs_col(q, 10, r->sha256, sizeof r->sha256);
     r->payload_len = (size_t)sqlite3_column_int64(q, 11);
+    if (pm_seal_is_sealed(sqlite3_column_blob(q, 12), r->payload_len))
+        r->payload_len -= PM_SEAL_OVERHEAD; /* the received bytes, not their sealed form */
 }
 
 int pm_received_get(pm_store_t *st, int64_t id, pm_received_t *out, pm_buf_t *payload,
@@ -243,8 +261,13 @@ int pm_received_get(pm_store_t *st, int64_t id, pm_received_t *out, pm_buf_t *pa
     int step = sqlite3_step(q), rc = PM_OK;
     if (step == SQLITE_ROW) {
         read_received(q, out);
-        if (payload) rc = pm_buf_append(payload, sqlite3_column_blob(q, 12), out->payload_len);
-        if (rc) rc = pm_error_set(err, rc, "received data: payload too large for the buffer");
+        if (payload) {
+            char use[PM_SEAL_CONTEXT_MAX + 1];
+            received_use_of(use, out);
+            rc = pm_seal_ring_open(pm_store_seal(st), use, sqlite3_column_blob(q, 12),
+                                   (size_t)sqlite3_column_bytes(q, 12), payload, NULL, err);
+            if (rc) pm_error_prefix(err, "received record %lld", (long long)id);
+        }
     } else if (step == SQLITE_DONE) {
         rc = pm_error_set(err, PM_ENOTFOUND, "no received record %lld (never stored or destroyed)",
                           (long long)id);

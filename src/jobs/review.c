@@ -34,6 +34,13 @@ int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, in
                             r->purpose ? r->purpose : "");
     sqlite3 *db = pm__jobs_db(ctx->store, err);
     if (!db) return err ? err->code : PM_EDB;
+    char use[PM_SEAL_CONTEXT_MAX + 1];
+    pm__jobs_evidence_use(use, r->txn, r->partner ? r->partner : "", r->purpose, r->subject_ref);
+    pm_buf_t ev_col = {0};
+    if ((rc = pm__jobs_seal_text(ctx->store, use, r->evidence, &ev_col, err))) {
+        pm_buf_free(&ev_col);
+        return rc;
+    }
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(db,
                            /* idempotent on (txn, partner, purpose, subject): a query
@@ -43,19 +50,23 @@ int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, in
                            "action, evidence, received_id, created_at) SELECT ?1, ?2, ?3, ?4, "
                            "?5, ?6, ?7, ?8, ?9 WHERE NOT EXISTS (SELECT 1 FROM jobs_review "
                            "WHERE txn = ?1 AND partner = ?2 AND purpose = ?3 AND subject_ref = ?4)",
-                           -1, &q, NULL) != SQLITE_OK)
+                           -1, &q, NULL) != SQLITE_OK) {
+        pm_buf_free(&ev_col);
         return pm__jobs_db_error(db, err, "review");
+    }
     sqlite3_bind_text(q, 1, r->txn, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, r->partner ? r->partner : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, r->purpose, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 4, r->subject_ref, -1, SQLITE_STATIC);
     sqlite3_bind_double(q, 5, r->score);
     sqlite3_bind_text(q, 6, r->action, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 7, r->evidence ? r->evidence : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 7, ev_col.len ? (const char *)ev_col.data : "", (int)ev_col.len,
+                      SQLITE_STATIC);
     sqlite3_bind_int64(q, 8, r->received_id);
     sqlite3_bind_int64(q, 9, now);
     int step = sqlite3_step(q);
     sqlite3_finalize(q);
+    pm_buf_free(&ev_col);
     if (step != SQLITE_DONE) return pm__jobs_db_error(db, err, "review");
     if (sqlite3_changes(db) == 0) { /* already queued: its id, nothing new to log */
         if (sqlite3_prepare_v2(db,
@@ -98,7 +109,7 @@ int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, in
     "id, txn, partner, purpose, subject_ref, score, action, evidence, received_id, created_at, "   \
     "status, officer, decided_at, why"
 
-static void read_item(sqlite3_stmt *q, pm_review_item_t *r)
+static int read_item(pm_store_t *store, sqlite3_stmt *q, pm_review_item_t *r, pm_error_t *err)
 {
     memset(r, 0, sizeof *r);
     char st[16];
@@ -119,6 +130,12 @@ static void read_item(sqlite3_stmt *q, pm_review_item_t *r)
     pm__jobs_col(q, 11, r->officer, sizeof r->officer);
     r->decided_at = sqlite3_column_int64(q, 12);
     pm__jobs_col(q, 13, r->why, sizeof r->why);
+    char use[PM_SEAL_CONTEXT_MAX + 1];
+    pm__jobs_evidence_use(use, r->txn, r->partner, r->purpose, r->subject_ref);
+    int rc = pm__jobs_open_text(store, use, (const char *)sqlite3_column_text(q, 7), r->evidence,
+                                sizeof r->evidence, err);
+    if (rc) pm_error_prefix(err, "review item %lld: evidence", (long long)r->id);
+    return rc;
 }
 
 int pm_review_get(pm_store_t *st, int64_t id, pm_review_item_t *out, pm_error_t *err)
@@ -133,7 +150,7 @@ int pm_review_get(pm_store_t *st, int64_t id, pm_review_item_t *out, pm_error_t 
     sqlite3_bind_int64(q, 1, id);
     int step = sqlite3_step(q), rc = PM_OK;
     if (step == SQLITE_ROW)
-        read_item(q, out);
+        rc = read_item(st, q, out, err);
     else if (step == SQLITE_DONE)
         rc = pm_error_set(err, PM_ENOTFOUND, "no review item %lld", (long long)id);
     else
@@ -172,7 +189,7 @@ int pm_review_list(pm_store_t *st, int status, pm_review_item_t **out, size_t *o
             }
             *out = n;
         }
-        read_item(q, &(*out)[(*out_n)++]);
+        if ((rc = read_item(st, q, &(*out)[(*out_n)++], err))) break;
     }
     if (!rc && step != SQLITE_DONE) rc = pm__jobs_db_error(db, err, "review");
     sqlite3_finalize(q);

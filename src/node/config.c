@@ -470,6 +470,7 @@ int pm__node_config_parse(const void *data, size_t len, const char *dir, pm_node
         {"listen", JSON_OBJECT, 1, 0},  {"tls", JSON_OBJECT, 1, 0},
         {"partners", JSON_ARRAY, 0, PM_NODE_MAX_PARTNERS}, {"limits", JSON_OBJECT, 0, 0},
         {"audit", JSON_OBJECT, 0, 0},   {"gallery", JSON_OBJECT, 0, 0},
+        {"data_key", JSON_OBJECT, 0, 0},
     };
     static const pm__jfield_t audit[] = {
         {"log", JSON_STRING, 0, 0}, {"key", JSON_STRING, 0, 0},
@@ -538,6 +539,8 @@ int pm__node_config_parse(const void *data, size_t len, const char *dir, pm_node
             goto out;
     }
     if ((o = json_object_get(root, "gallery")) && (rc = load_gallery(o, cfg, err)))
+        goto out;
+    if ((o = json_object_get(root, "data_key")) && (rc = pm__node_data_key_parse(o, dir, cfg, err)))
         goto out;
     size_t i;
     json_t *v;

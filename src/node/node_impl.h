@@ -9,6 +9,7 @@
 
 #include "perimeter/node.h"
 #include "perimeter/policy.h"
+#include "perimeter/seal.h"
 #include "perimeter/store.h"
 
 /* ---- strict JSON (json.c) ---- */
@@ -222,6 +223,9 @@ int pm__body_parse(const pm__jbody_t *b, const void *data, size_t len, json_t **
 
 typedef struct pm__pool pm__node_pool_t;
 typedef void (*pm__job_fn)(void *arg, pm_store_t *st);
+/* Every worker's store seals with ring (the node's data key; before serving). */
+struct pm_seal_ring;
+void pm__node_pool_set_seal(pm__node_pool_t *p, const struct pm_seal_ring *ring);
 int pm__node_pool_new(const char *store_path, unsigned threads, unsigned queue, pm__node_pool_t **out,
                  pm_error_t *err);
 /* Queues fn(arg, worker's store). PM_EBUSY when the queue is full or the
@@ -278,9 +282,14 @@ struct pm_node {
     pm__rates_t *rates;             /* limits.partner_rate / officer_rate (rate.c) */
     atomic_ullong rate_limited;     /* requests answered 429 */
     pm__guard_t *guard;             /* limits.header_timeout_s (guard.c) */
+    pm_seal_ring_t seal;            /* data_key: what every store handle seals with (datakey.c) */
 };
 
 void pm__node_log(const pm_node_t *node, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* datakey.c: "data_key" of the configuration, and the ring it loads. */
+int pm__node_data_key_parse(const json_t *o, const char *dir, pm_node_config_t *cfg,
+                            pm_error_t *err);
 
 #endif

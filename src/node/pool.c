@@ -138,3 +138,9 @@ void pm__node_pool_free(pm__node_pool_t *p)
     free(p->stores);
     free(p);
 }
+
+void pm__node_pool_set_seal(pm__node_pool_t *p, const struct pm_seal_ring *ring)
+{
+    for (unsigned i = 0; p && i < p->nstores; i++)
+        pm_store_set_seal(p->stores[i], ring);
+}

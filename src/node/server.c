@@ -626,6 +626,15 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
                           "transaction ids); use a SQLite store");
         goto fail;
     }
+    /* sealing at rest: the data key, loaded once (docs/security.md) */
+    if ((rc = pm_node_data_keys_load(cfg, &node->seal, err)))
+        goto fail;
+    if (node->seal.n == 0)
+        pm__node_log(node, 1, "no data_key configured: enrolled templates and the partner's "
+                              "received records are stored in clear (docs/security.md)");
+    else
+        pm__node_log(node, 0, "data at rest sealed under the data key (%zu older key(s) for "
+                              "reading)", node->seal.n - 1);
     /* the store: schema up to date before anything serves */
     {
         pm_store_t *st = NULL;
@@ -635,6 +644,7 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
             pm_store_close(st);
             goto fail;
         }
+        pm_store_set_seal(st, &node->seal);
         for (size_t i = 0; i < cfg->npartners && !rc; i++)
             rc = pm_store_ensure_partner(st, cfg->partners[i].code, err);
         /* the gallery: the store is its system of record; loaded whole at
@@ -691,6 +701,7 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
         (rc = pm__node_pool_new(cfg->store_path, cfg->limits.workers, cfg->limits.queue, &node->pool,
                            err)))
         goto fail;
+    pm__node_pool_set_seal(node->pool, &node->seal);
     struct sockaddr_in sa4;
     struct sockaddr_in6 sa6;
     struct sockaddr *sa;
@@ -783,6 +794,7 @@ void pm_node_stop(pm_node_t *node, unsigned drain_ms)
     pm__sessions_free(node->sessions);
     pm__rates_free(node->rates);
     pm_gallery_free(node->gallery);
+    pm_seal_ring_wipe(&node->seal);
     pm_shard_client_close(node->shards);
     pm_extractor_free(node->extractor);
     pm_audit_close(node->audit, NULL); /* syncs */
