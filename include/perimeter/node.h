@@ -96,6 +96,10 @@ typedef struct pm_node_limits {
     unsigned partner_burst;      /* requests a partner may send at once (default 1000) */
     unsigned officer_rate;       /* requests per second per officer name (default 50) */
     unsigned officer_burst;      /* (default 200) */
+    unsigned login_failures;     /* failed logins of one name before it is locked out, the
+                                    lock doubling with each further failure (default 5) */
+    unsigned login_failures_ip;  /* the same per client address (default 20) */
+    unsigned login_lock_s;       /* the first lock (default 1 s; capped at 3600 s) */
     unsigned header_timeout_s;   /* request line + headers must arrive within this many
                                     seconds of the connection (or of the previous answer
                                     on it); else it is cut: slow-loris (default 10, 0 = off) */

@@ -222,6 +222,7 @@ int pm__body_parse(const pm__jbody_t *b, const void *data, size_t len, json_t **
 /* ---- worker pool (pool.c) ---- */
 
 typedef struct pm__pool pm__node_pool_t;
+typedef struct pm__login_limit pm__login_limit_t;
 typedef void (*pm__job_fn)(void *arg, pm_store_t *st);
 /* Every worker's store seals with ring (the node's data key; before serving). */
 struct pm_seal_ring;
@@ -283,6 +284,9 @@ struct pm_node {
     atomic_ullong rate_limited;     /* requests answered 429 */
     pm__guard_t *guard;             /* limits.header_timeout_s (guard.c) */
     pm_seal_ring_t seal;            /* data_key: what every store handle seals with (datakey.c) */
+    pm__login_limit_t *logins;      /* failed logins, locks (login_limit.c) */
+    atomic_ullong login_checks;     /* passwords checked (Argon2id runs) */
+    atomic_ullong login_locked;     /* logins refused 429 by a lock, unchecked */
 };
 
 void pm__node_log(const pm_node_t *node, int level, const char *fmt, ...)
@@ -291,5 +295,18 @@ void pm__node_log(const pm_node_t *node, int level, const char *fmt, ...)
 /* datakey.c: "data_key" of the configuration, and the ring it loads. */
 int pm__node_data_key_parse(const json_t *o, const char *dir, pm_node_config_t *cfg,
                             pm_error_t *err);
+
+/* login_limit.c: failed logins per name and per address; a lock refused
+ * before the password is checked. */
+int pm__login_limit_new(const pm_node_limits_t *l, pm__login_limit_t **out, pm_error_t *err);
+void pm__login_limit_free(pm__login_limit_t *ll);
+int pm__login_limit_migrate(pm_store_t *st, pm_error_t *err);
+/* 0: go ahead (the attempt is counted in flight; report it with
+ * pm__login_result), else the seconds to wait. *failures: the count so far. */
+unsigned pm__login_gate(pm__login_limit_t *ll, pm_store_t *st, const char *name, const char *addr,
+                        int64_t now, unsigned *failures);
+/* The attempt's outcome; *lock_s = the lock it started (0 = none). */
+int pm__login_result(pm__login_limit_t *ll, pm_store_t *st, const char *name, const char *addr,
+                     int ok, int64_t now, unsigned *lock_s, pm_error_t *err);
 
 #endif

@@ -322,6 +322,18 @@ static enum MHD_Result copy_arg(void *cls, enum MHD_ValueKind kind, const char *
     return MHD_YES;
 }
 
+void pm__req_peer(const pm__req_t *rq, char *out, size_t cap)
+{
+    out[0] = 0;
+    const union MHD_ConnectionInfo *ci =
+        rq->conn ? MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)cap);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)cap);
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *conn, pm__req_t *rq)
 {
     struct MHD_Response *r =
@@ -335,8 +347,11 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, pm__req_t *rq)
     if (rq->status == 401 && rq->route >= 0 && pm__routes(NULL)[rq->route].info.auth ==
                                                    PM_AUTH_OFFICER)
         MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
-    if (rq->status == 503 || rq->status == 429)
-        MHD_add_response_header(r, "Retry-After", "1");
+    if (rq->status == 503 || rq->status == 429) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%u", rq->retry_after ? rq->retry_after : 1u);
+        MHD_add_response_header(r, "Retry-After", ra);
+    }
     if (rq->review_id[0])
         MHD_add_response_header(r, "Perimeter-Review-Id", rq->review_id);
     MHD_add_response_header(r, "Cache-Control",
@@ -645,6 +660,10 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
             goto fail;
         }
         pm_store_set_seal(st, &node->seal);
+        if ((rc = pm__login_limit_migrate(st, err))) {
+            pm_store_close(st);
+            goto fail;
+        }
         for (size_t i = 0; i < cfg->npartners && !rc; i++)
             rc = pm_store_ensure_partner(st, cfg->partners[i].code, err);
         /* the gallery: the store is its system of record; loaded whole at
@@ -693,7 +712,8 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
         }
         node->has_audit_sk = 1;
     }
-    if ((rc = pm__rates_new(&cfg->limits, &node->rates, err)) ||
+    if ((rc = pm__login_limit_new(&cfg->limits, &node->logins, err)) ||
+        (rc = pm__rates_new(&cfg->limits, &node->rates, err)) ||
         (rc = pm__guard_start(cfg->limits.header_timeout_s, cfg->limits.request_timeout_s,
                          &node->guard, err)) ||
         (rc = pm__sessions_new(cfg->limits.sessions, cfg->limits.session_ttl_s, &node->sessions,
@@ -795,6 +815,7 @@ void pm_node_stop(pm_node_t *node, unsigned drain_ms)
     pm__rates_free(node->rates);
     pm_gallery_free(node->gallery);
     pm_seal_ring_wipe(&node->seal);
+    pm__login_limit_free(node->logins);
     pm_shard_client_close(node->shards);
     pm_extractor_free(node->extractor);
     pm_audit_close(node->audit, NULL); /* syncs */
