@@ -208,6 +208,16 @@ double pm_gallery_fuse(double sum, int k);
  * the gallery's contents (subsets are kept). */
 int pm_gallery_save(pm_gallery_t *g, const char *path, uint64_t generation, pm_error_t *err);
 int pm_gallery_load(pm_gallery_t *g, const char *path, uint64_t *out_generation, pm_error_t *err);
+/* The same, the snapshot sealed under ring->keys[0] (use "gallery-snapshot",
+ * file mode 0600; built and opened in memory: about twice the snapshot's
+ * size while saving or loading). A NULL or empty ring: pm_gallery_save /
+ * pm_gallery_load. Loading a snapshot in clear with a ring is refused
+ * (PM_EDENIED): rebuild it from the store. */
+struct pm_seal_ring;
+int pm_gallery_save_sealed(pm_gallery_t *g, const char *path, uint64_t generation,
+                           const struct pm_seal_ring *ring, pm_error_t *err);
+int pm_gallery_load_sealed(pm_gallery_t *g, const char *path, const struct pm_seal_ring *ring,
+                           uint64_t *out_generation, pm_error_t *err);
 
 /* The unpacked view of record i (for rebuilds and tests), under the read
  * lock. PM_ERANGE if i >= count. */
@@ -270,6 +280,14 @@ int pm_gallery_store_load(struct pm_store *st, pm_gallery_t *g, uint64_t *out_ge
  * holds (same subject, encounter, position; e.g. learnt meanwhile) is left
  * as it is. *out_generation (may be NULL) = the generation read in the same
  * transaction; *out_inserted (may be NULL) = records inserted. */
+/* Re-seals every stored template not sealed under the store's current data
+ * key (pm_store_set_seal; PM_EINVAL without one): clear rows are sealed,
+ * rows under an older key of the ring re-sealed. batch rows per
+ * transaction (0: 512), so a crash loses at most the batch in flight and a
+ * rerun finishes the work. Counts are added to *progress (may be NULL). */
+struct pm_seal_progress;
+int pm_gallery_store_reseal(struct pm_store *st, size_t batch, struct pm_seal_progress *progress,
+                            pm_error_t *err);
 int pm_gallery_store_load_where(struct pm_store *st, pm_gallery_t *g,
                                 int (*keep)(uint64_t subject, void *ctx), void *ctx,
                                 uint64_t *out_generation, size_t *out_inserted, pm_error_t *err);

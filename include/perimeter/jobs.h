@@ -301,6 +301,16 @@ int pm_subject_access(const pm_jobs_ctx_t *ctx, const pm_subject_query_t *q, con
 /* The same report as a readable HTML page (every value escaped). */
 int pm_subject_access_html(const char *json, size_t len, pm_buf_t *out, pm_error_t *err);
 
+/* Re-seals the partner data this module keeps (received payloads, review
+ * evidence) under the store's current data key (pm_store_set_seal;
+ * PM_EINVAL without one): rows in clear are sealed, rows under an older key
+ * of the ring re-sealed; batch rows per transaction (0: 512), so a crash
+ * loses at most the batch in flight and a rerun finishes. Counts are added
+ * to *progress (may be NULL). docs/security.md "A stolen node disk". */
+struct pm_seal_progress;
+int pm_jobs_reseal(pm_store_t *st, size_t batch, struct pm_seal_progress *progress,
+                   pm_error_t *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -96,6 +96,10 @@ typedef struct pm_node_limits {
     unsigned partner_burst;      /* requests a partner may send at once (default 1000) */
     unsigned officer_rate;       /* requests per second per officer name (default 50) */
     unsigned officer_burst;      /* (default 200) */
+    unsigned login_failures;     /* failed logins of one name before it is locked out, the
+                                    lock doubling with each further failure (default 5) */
+    unsigned login_failures_ip;  /* the same per client address (default 20) */
+    unsigned login_lock_s;       /* the first lock (default 1 s; capped at 3600 s) */
     unsigned header_timeout_s;   /* request line + headers must arrive within this many
                                     seconds of the connection (or of the previous answer
                                     on it); else it is cut: slow-loris (default 10, 0 = off) */
@@ -132,6 +136,15 @@ typedef struct pm_node_config {
                                                  "audit-checkpoints.jsonl") */
     unsigned checkpoint_interval_s;           /* send a checkpoint to each partner (0 = only
                                                  on demand; default 300) */
+    /* sealing at rest ("data_key", docs/security.md "A stolen node disk"):
+     * a key file (perimeter store keygen), or a passphrase file + salt
+     * (Argon2id); older key files kept for reading during a rotation.
+     * All empty: data at rest in clear. */
+    char data_key_file[PM_NODE_PATH_MAX];      /* "data_key.file" */
+    char data_passphrase_file[PM_NODE_PATH_MAX]; /* "data_key.passphrase_file" */
+    uint8_t data_salt[16];                     /* "data_key.salt" (32 hex) */
+    char data_old_keys[3][PM_NODE_PATH_MAX];   /* "data_key.old": key files */
+    size_t ndata_old_keys;
     /* the gallery sharded over NATS (docs/scale.md); gallery_shards 0 = the
      * embedded in-process gallery (the default) */
     char gallery_nats[PM_NODE_URL_MAX];  /* "gallery.nats": the NATS URL */
@@ -254,6 +267,15 @@ typedef struct pm_node_options {
 /* Starts a node: opens the store (applying the node's migrations), starts
  * the worker pool, the HTTPS daemon and the feed job. On success *out runs
  * until pm_node_stop. */
+/* Loads the configuration's data key (and the older keys kept for
+ * reading) into ring: PM_ENOTFOUND / PM_EIO if a file is missing or
+ * unreadable, PM_EDENIED if readable by group or others, PM_EFORMAT if not
+ * a key file. No "data_key": ring->n = 0 (data at rest in clear). The node
+ * calls it once at start; the CLI's reseal too. Wipe with pm_seal_ring_wipe. */
+struct pm_seal_ring;
+int pm_node_data_keys_load(const pm_node_config_t *cfg, struct pm_seal_ring *ring,
+                           pm_error_t *err);
+
 int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options, pm_node_t **out,
                   pm_error_t *err);
 /* The port the node listens on (useful with port 0). */

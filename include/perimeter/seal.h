@@ -57,6 +57,34 @@ int pm_seal_open(const pm_seal_key_t *keys, size_t nkeys, const char *context, c
 /* 1 if data starts like a sealed blob ("PMX1" and long enough). */
 int pm_seal_is_sealed(const void *data, size_t n);
 
+/* ---- a node's keys: the one that seals, older ones kept for reading ---- */
+#define PM_SEAL_RING_MAX 4
+typedef struct pm_seal_ring {
+    pm_seal_key_t keys[PM_SEAL_RING_MAX]; /* keys[0] seals; every key opens */
+    size_t n;                             /* 0: nothing is sealed (data at rest in clear) */
+} pm_seal_ring_t;
+
+/* Appends plain[0..n) to out: sealed under ring->keys[0] when ring has a
+ * key, as is when ring is NULL or empty (a node without a data key). */
+int pm_seal_ring_seal(const pm_seal_ring_t *ring, const char *context, const void *plain, size_t n,
+                      pm_buf_t *out, pm_error_t *err);
+/* Appends the plaintext of data[0..n) to out: a sealed blob is opened with
+ * the ring (PM_EDENIED if the ring is NULL or lacks its key; errors as
+ * pm_seal_open); anything else is a row written before sealing was
+ * configured and is appended as is. *was_sealed (if not NULL) says which. */
+int pm_seal_ring_open(const pm_seal_ring_t *ring, const char *context, const void *data, size_t n,
+                      pm_buf_t *out, int *was_sealed, pm_error_t *err);
+/* 1 if data is sealed under ring->keys[0] (nothing to re-seal). */
+int pm_seal_ring_current(const pm_seal_ring_t *ring, const void *data, size_t n);
+void pm_seal_ring_wipe(pm_seal_ring_t *ring);
+
+/* Counts of a re-seal pass (pm_gallery_store_reseal, pm_received_reseal). */
+typedef struct pm_seal_progress {
+    size_t rows;    /* rows read */
+    size_t sealed;  /* were in clear, now sealed */
+    size_t rotated; /* were sealed under an older key, now under keys[0] */
+} pm_seal_progress_t;
+
 #ifdef __cplusplus
 }
 #endif

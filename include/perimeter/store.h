@@ -327,6 +327,15 @@ void pm_store_pool_close(pm_store_pool_t *p);
  * ownership; do not close it, and do not use it inside another thread. */
 void *pm_store_sqlite_handle(pm_store_t *st);
 
+/* Sealing at rest (docs/security.md "A stolen node disk"): the keys with
+ * which the modules seal their sensitive columns (gallery templates, the
+ * partner's received records) on write and open them on read. NULL (the
+ * default) writes in clear; the ring is the caller's and must outlive the
+ * store. */
+struct pm_seal_ring;
+void pm_store_set_seal(pm_store_t *st, const struct pm_seal_ring *ring);
+const struct pm_seal_ring *pm_store_seal(const pm_store_t *st);
+
 #ifdef __cplusplus
 }
 #endif

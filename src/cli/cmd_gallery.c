@@ -113,6 +113,11 @@ static int open_store(const gopts_t *o, pm_store_t **st)
         *st = NULL;
         return -1;
     }
+    if (pm__cli_seal_store(*st)) { /* $PERIMETER_DATA_KEY: templates and snapshot sealed */
+        pm_store_close(*st);
+        *st = NULL;
+        return -1;
+    }
     return 0;
 }
 
@@ -136,7 +141,7 @@ static int open_gallery(const gopts_t *o, pm_store_t *st, pm_gallery_t **out, ch
     char snap[PATH_MAX];
     snapshot_path(o, snap, sizeof snap);
     uint64_t t0 = pm_now_ns();
-    int rc = snap[0] ? pm_gallery_load(*out, snap, &sgen, &err)
+    int rc = snap[0] ? pm_gallery_load_sealed(*out, snap, pm_store_seal(st), &sgen, &err)
                      : pm_error_set(&err, PM_ENOTFOUND, "none for a PostgreSQL store without --snapshot");
     if (!rc && sgen == gen) {
         snprintf(how, howcap, "snapshot %s loaded in %.3f s", snap, (double)(pm_now_ns() - t0) / 1e9);
@@ -155,7 +160,7 @@ static int open_gallery(const gopts_t *o, pm_store_t *st, pm_gallery_t **out, ch
         return -1;
     }
     double secs = (double)(pm_now_ns() - t0) / 1e9;
-    if (snap[0] && pm_gallery_save(*out, snap, gen, &err))
+    if (snap[0] && pm_gallery_save_sealed(*out, snap, gen, pm_store_seal(st), &err))
         fprintf(stderr, "perimeter: warning: snapshot not written: %s\n", pm_error_text(&err));
     snprintf(how, howcap, "rebuilt from the store in %.3f s (snapshot %s)", secs, reason);
     return 0;
@@ -351,12 +356,12 @@ int pm_cmd_enroll(int argc, char **argv)
     pm_gallery_t *g = NULL;
     pm_gallery_options_t go = {.threads = 1};
     uint64_t sgen = 0;
-    int ok = snap[0] && !pm_gallery_new(&go, &g, &err) && !pm_gallery_load(g, snap, &sgen, &err) &&
+    int ok = snap[0] && !pm_gallery_new(&go, &g, &err) && !pm_gallery_load_sealed(g, snap, pm_store_seal(st), &sgen, &err) &&
              sgen == gen0;
     for (size_t i = 0; ok && i < n; i++)
         ok = !pm__cli_load_fingerprint(items[i].path, fp, NULL, &err) &&
              !pm_gallery_insert(g, items[i].subject, items[i].encounter, items[i].position, fp, &err);
-    if (ok && !pm_gallery_save(g, snap, gen1, &err)) {
+    if (ok && !pm_gallery_save_sealed(g, snap, gen1, pm_store_seal(st), &err)) {
         snprintf(how, sizeof how, "snapshot %s updated", snap);
     } else {
         pm_gallery_free(g);
@@ -648,7 +653,7 @@ static int gallery_cmd(int argc, char **argv, int rebuild)
         snapshot_path(&o, snap, sizeof snap);
         uint64_t t0 = pm_now_ns();
         if (pm_gallery_new(&go, &g, &err) || pm_gallery_store_load(st, g, &gen, &err) ||
-            (snap[0] && pm_gallery_save(g, snap, gen, &err))) {
+            (snap[0] && pm_gallery_save_sealed(g, snap, gen, pm_store_seal(st), &err))) {
             fprintf(stderr, "perimeter: gallery rebuild: %s\n", pm_error_text(&err));
             pm_gallery_free(g);
             pm_store_close(st);

@@ -277,6 +277,10 @@ static int env_open(const char *cmd, const jobs_opts_t *o, int need_log, jobs_en
         fprintf(stderr, "perimeter %s: database %s: %s\n", cmd, path, pm_error_text(&err));
         return EXIT_FATAL;
     }
+    if (pm__cli_seal_store(e->st)) { /* $PERIMETER_DATA_KEY: partner data sealed */
+        env_close(e);
+        return EXIT_FATAL;
+    }
     if (o->log && need_log && pm_audit_open(o->log, 1, &e->log, &err)) {
         fprintf(stderr, "perimeter %s: disclosure log: %s\n", cmd, pm_error_text(&err));
         env_close(e);

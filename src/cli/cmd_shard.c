@@ -129,7 +129,7 @@ int pm_cmd_shard_serve(int argc, char **argv)
         goto out;
     }
     if (pm_store_open(path, &so, &st, &e) || pm_gallery_store_migrate(st, &e) ||
-        pm_gallery_store_load_where(st, g, in_shard, &ks, &gen, &loaded, &e)) {
+        pm__cli_seal_store(st) || pm_gallery_store_load_where(st, g, in_shard, &ks, &gen, &loaded, &e)) {
         fprintf(stderr, "perimeter: shard serve: %s: %s\n", path, pm_error_text(&e));
         goto out;
     }

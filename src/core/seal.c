@@ -194,3 +194,44 @@ int pm_seal_open(const pm_seal_key_t *keys, size_t nkeys, const char *context, c
     out->len = start + (size_t)ml;
     return PM_OK;
 }
+
+int pm_seal_ring_seal(const pm_seal_ring_t *ring, const char *context, const void *plain, size_t n,
+                      pm_buf_t *out, pm_error_t *err)
+{
+    if (!out || (!plain && n))
+        return pm_error_set(err, PM_EINVAL, "seal: NULL argument");
+    if (!ring || ring->n == 0) {
+        int rc = n ? pm_buf_append(out, plain, n) : PM_OK;
+        return rc ? pm_error_set(err, rc, "seal: %zu bytes: %s", n, pm_strerror(rc)) : PM_OK;
+    }
+    return pm_seal(&ring->keys[0], context, plain, n, out, err);
+}
+
+int pm_seal_ring_open(const pm_seal_ring_t *ring, const char *context, const void *data, size_t n,
+                      pm_buf_t *out, int *was_sealed, pm_error_t *err)
+{
+    if (!out || (!data && n))
+        return pm_error_set(err, PM_EINVAL, "seal: NULL argument");
+    int sealed = pm_seal_is_sealed(data, n);
+    if (was_sealed)
+        *was_sealed = sealed;
+    if (!sealed) {
+        int rc = n ? pm_buf_append(out, data, n) : PM_OK;
+        return rc ? pm_error_set(err, rc, "%zu bytes: %s", n, pm_strerror(rc)) : PM_OK;
+    }
+    if (!ring || ring->n == 0)
+        return pm_error_set(err, PM_EDENIED, "data sealed at rest, and no data key is configured");
+    return pm_seal_open(ring->keys, ring->n, context, data, n, out, err);
+}
+
+int pm_seal_ring_current(const pm_seal_ring_t *ring, const void *data, size_t n)
+{
+    return ring && ring->n && pm_seal_is_sealed(data, n) &&
+           memcmp((const uint8_t *)data + 4, ring->keys[0].id, PM_SEAL_ID_BYTES) == 0;
+}
+
+void pm_seal_ring_wipe(pm_seal_ring_t *ring)
+{
+    if (ring)
+        sodium_memzero(ring, sizeof *ring);
+}

@@ -23,6 +23,7 @@
 #include <sodium.h>
 
 #include "gallery/gallery_internal.h"
+#include "perimeter/seal.h"
 
 #define SNAP_MAGIC "PMGALSNP"
 #define SNAP_VERSION 1
@@ -62,7 +63,35 @@ static void spans_of(const pm__gal_shard_t *s, size_t n, span_t *sp)
 }
 #define NSPANS 7
 
-static int write_all(int fd, const void *p, size_t len)
+/* Where a snapshot goes / comes from: a file descriptor, or memory (the
+ * sealed form is built and opened in memory). */
+typedef struct sink {
+    int fd;       /* >= 0: a file */
+    pm_buf_t *buf; /* else: memory */
+    const uint8_t *src; /* reading memory: the bytes */
+    size_t src_len, src_off;
+} sink_t;
+
+static int write_fd(int fd, const void *p, size_t len);
+
+static int sink_write(sink_t *k, const void *p, size_t len)
+{
+    if (k->fd >= 0)
+        return write_fd(k->fd, p, len);
+    return pm_buf_append(k->buf, p, len) ? -1 : 0;
+}
+
+static int sink_pwrite0(sink_t *k, const void *p, size_t len)
+{
+    if (k->fd >= 0)
+        return pwrite(k->fd, p, len, 0) == (ssize_t)len ? 0 : -1;
+    if (k->buf->len < len)
+        return -1;
+    memcpy(k->buf->data, p, len);
+    return 0;
+}
+
+static int write_fd(int fd, const void *p, size_t len)
 {
     const uint8_t *b = p;
     while (len) {
@@ -78,18 +107,9 @@ static int write_all(int fd, const void *p, size_t len)
     return 0;
 }
 
-int pm_gallery_save(pm_gallery_t *g, const char *path, uint64_t generation, pm_error_t *err)
+/* Writes the snapshot (header, arrays, checksum) to k. -1 on a write error. */
+static int serialize(pm_gallery_t *g, sink_t *k, uint64_t generation)
 {
-    if (!g || !path)
-        return pm_error_set(err, PM_EINVAL, "pm_gallery_save: NULL argument");
-    if (sodium_init() < 0)
-        return pm_error_set(err, PM_EINTERNAL, "libsodium failed to initialise");
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return pm_error_set(err, PM_EINVAL, "snapshot path too long");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return pm_error_set(err, PM_EIO, "cannot create %s: %s", tmp, strerror(errno));
     int rc = 0;
     pthread_rwlock_rdlock(&g->lock);
     size_t n = g->s.n;
@@ -109,17 +129,34 @@ int pm_gallery_save(pm_gallery_t *g, const char *path, uint64_t generation, pm_e
     crypto_generichash_update(&st, (const uint8_t *)&h, sizeof h);
     span_t sp[NSPANS];
     spans_of(&g->s, n, sp);
-    if (write_all(fd, &h, sizeof h))
+    if (sink_write(k, &h, sizeof h))
         rc = -1;
     for (int i = 0; i < NSPANS && !rc; i++) {
         crypto_generichash_update(&st, sp[i].p, sp[i].len);
-        if (write_all(fd, sp[i].p, sp[i].len))
+        if (sink_write(k, sp[i].p, sp[i].len))
             rc = -1;
     }
     pthread_rwlock_unlock(&g->lock);
     crypto_generichash_final(&st, h.checksum, 32);
-    if (!rc && pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
+    if (!rc && sink_pwrite0(k, &h, sizeof h))
         rc = -1;
+    return rc;
+}
+
+int pm_gallery_save(pm_gallery_t *g, const char *path, uint64_t generation, pm_error_t *err)
+{
+    if (!g || !path)
+        return pm_error_set(err, PM_EINVAL, "pm_gallery_save: NULL argument");
+    if (sodium_init() < 0)
+        return pm_error_set(err, PM_EINTERNAL, "libsodium failed to initialise");
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        return pm_error_set(err, PM_EINVAL, "snapshot path too long");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return pm_error_set(err, PM_EIO, "cannot create %s: %s", tmp, strerror(errno));
+    sink_t k = {fd, NULL, NULL, 0, 0};
+    int rc = serialize(g, &k, generation);
     if (!rc && fsync(fd))
         rc = -1;
     if (rc)
@@ -142,7 +179,21 @@ int pm_gallery_save(pm_gallery_t *g, const char *path, uint64_t generation, pm_e
     return 0;
 }
 
-static int read_all(int fd, void *p, size_t len)
+static int read_fd(int fd, void *p, size_t len);
+
+/* 0, 1 (short), -1 (error) */
+static int read_all(sink_t *k, void *p, size_t len)
+{
+    if (k->fd >= 0)
+        return read_fd(k->fd, p, len);
+    if (k->src_len - k->src_off < len)
+        return 1;
+    memcpy(p, k->src + k->src_off, len);
+    k->src_off += len;
+    return 0;
+}
+
+static int read_fd(int fd, void *p, size_t len)
 {
     uint8_t *b = p;
     while (len) {
@@ -171,26 +222,15 @@ static void shard_free(pm__gal_shard_t *s)
     free(s->keys);
 }
 
-int pm_gallery_load(pm_gallery_t *g, const char *path, uint64_t *out_generation, pm_error_t *err)
+/* Reads a snapshot from k (size bytes in all) into g. */
+static int parse(pm_gallery_t *g, sink_t *k, uint64_t size, const char *path,
+                 uint64_t *out_generation, pm_error_t *err)
 {
-    if (!g || !path)
-        return pm_error_set(err, PM_EINVAL, "pm_gallery_load: NULL argument");
-    if (sodium_init() < 0)
-        return pm_error_set(err, PM_EINTERNAL, "libsodium failed to initialise");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return pm_error_set(err, errno == ENOENT ? PM_ENOTFOUND : PM_EIO, "cannot open %s: %s",
-                            path, strerror(errno));
     int rc = 0;
-    struct stat stt;
     snap_header_t h;
     pm__gal_shard_t s;
     memset(&s, 0, sizeof s);
-    if (fstat(fd, &stt)) {
-        rc = pm_error_set(err, PM_EIO, "stat %s: %s", path, strerror(errno));
-        goto out;
-    }
-    int r = read_all(fd, &h, sizeof h);
+    int r = read_all(k, &h, sizeof h);
     if (r) {
         rc = r > 0 ? pm_error_set(err, PM_ETRUNCATED, "%s: shorter than a snapshot header", path)
                    : pm_error_set(err, PM_EIO, "reading %s: %s", path, strerror(errno));
@@ -215,10 +255,10 @@ int pm_gallery_load(pm_gallery_t *g, const char *path, uint64_t *out_generation,
         goto out;
     }
     uint64_t want = SNAP_HEADER + h.count * PM__GAL_RECORD_BYTES;
-    if ((uint64_t)stt.st_size != want) {
-        rc = pm_error_set(err, (uint64_t)stt.st_size < want ? PM_ETRUNCATED : PM_ECORRUPT,
+    if (size != want) {
+        rc = pm_error_set(err, size < want ? PM_ETRUNCATED : PM_ECORRUPT,
                           "%s: %lld bytes, the header says %llu records = %llu bytes", path,
-                          (long long)stt.st_size, (unsigned long long)h.count,
+                          (long long)size, (unsigned long long)h.count,
                           (unsigned long long)want);
         goto out;
     }
@@ -245,7 +285,7 @@ int pm_gallery_load(pm_gallery_t *g, const char *path, uint64_t *out_generation,
     span_t sp[NSPANS];
     spans_of(&s, n, sp);
     for (int i = 0; i < NSPANS; i++) {
-        r = read_all(fd, sp[i].p, sp[i].len);
+        r = read_all(k, sp[i].p, sp[i].len);
         if (r) {
             rc = r > 0 ? pm_error_set(err, PM_ETRUNCATED, "%s: truncated while reading", path)
                        : pm_error_set(err, PM_EIO, "reading %s: %s", path, strerror(errno));
@@ -297,6 +337,85 @@ int pm_gallery_load(pm_gallery_t *g, const char *path, uint64_t *out_generation,
         *out_generation = h.generation;
 out:
     shard_free(&s);
+    return rc;
+}
+
+int pm_gallery_load(pm_gallery_t *g, const char *path, uint64_t *out_generation, pm_error_t *err)
+{
+    if (!g || !path)
+        return pm_error_set(err, PM_EINVAL, "pm_gallery_load: NULL argument");
+    if (sodium_init() < 0)
+        return pm_error_set(err, PM_EINTERNAL, "libsodium failed to initialise");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return pm_error_set(err, errno == ENOENT ? PM_ENOTFOUND : PM_EIO, "cannot open %s: %s",
+                            path, strerror(errno));
+    struct stat stt;
+    int rc;
+    if (fstat(fd, &stt))
+        rc = pm_error_set(err, PM_EIO, "stat %s: %s", path, strerror(errno));
+    else {
+        sink_t k = {fd, NULL, NULL, 0, 0};
+        rc = parse(g, &k, (uint64_t)stt.st_size, path, out_generation, err);
+    }
     close(fd);
+    return rc;
+}
+
+/* ---- sealed snapshots (docs/security.md "A stolen node disk") ---------- */
+#define SEAL_USE "gallery-snapshot"
+
+int pm_gallery_save_sealed(pm_gallery_t *g, const char *path, uint64_t generation,
+                           const pm_seal_ring_t *ring, pm_error_t *err)
+{
+    if (!ring || !ring->n)
+        return pm_gallery_save(g, path, generation, err);
+    if (!g || !path)
+        return pm_error_set(err, PM_EINVAL, "pm_gallery_save_sealed: NULL argument");
+    if (sodium_init() < 0)
+        return pm_error_set(err, PM_EINTERNAL, "libsodium failed to initialise");
+    pm_buf_t plain, sealed;
+    pm_buf_init(&plain, SIZE_MAX / 2);
+    pm_buf_init(&sealed, SIZE_MAX / 2);
+    sink_t k = {-1, &plain, NULL, 0, 0};
+    int rc = serialize(g, &k, generation)
+                 ? pm_error_set(err, PM_ENOMEM, "snapshot: out of memory")
+                 : pm_seal_ring_seal(ring, SEAL_USE, plain.data, plain.len, &sealed, err);
+    if (plain.data)
+        sodium_memzero(plain.data, plain.len);
+    pm_buf_free(&plain);
+    if (!rc)
+        rc = pm_file_write_atomic_mode(path, sealed.data, sealed.len, 0600, err);
+    pm_buf_free(&sealed);
+    return rc;
+}
+
+int pm_gallery_load_sealed(pm_gallery_t *g, const char *path, const pm_seal_ring_t *ring,
+                           uint64_t *out_generation, pm_error_t *err)
+{
+    if (!ring || !ring->n)
+        return pm_gallery_load(g, path, out_generation, err);
+    if (!g || !path)
+        return pm_error_set(err, PM_EINVAL, "pm_gallery_load_sealed: NULL argument");
+    uint8_t *d = NULL;
+    size_t n = 0;
+    int rc = pm_file_read(path, SIZE_MAX / 2, &d, &n, err);
+    if (rc)
+        return rc;
+    pm_buf_t plain;
+    pm_buf_init(&plain, SIZE_MAX / 2);
+    if (!pm_seal_is_sealed(d, n))
+        rc = pm_error_set(err, PM_EDENIED,
+                          "%s: a snapshot in clear while a data key is configured (rebuild it)",
+                          path);
+    else if (!(rc = pm_seal_ring_open(ring, SEAL_USE, d, n, &plain, NULL, err))) {
+        sink_t k = {-1, NULL, plain.data, plain.len, 0};
+        rc = parse(g, &k, plain.len, path, out_generation, err);
+    } else
+        pm_error_prefix(err, "%s", path);
+    free(d);
+    if (plain.data)
+        sodium_memzero(plain.data, plain.len);
+    pm_buf_free(&plain);
     return rc;
 }

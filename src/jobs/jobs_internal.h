@@ -31,4 +31,21 @@ int pm__jobs_tomb_log(const pm_jobs_ctx_t *ctx, const char *txn, pm_error_t *err
 /* Logs (exactly once) every pending tombstone left by an interrupted run. */
 int pm__jobs_tomb_recover(const pm_jobs_ctx_t *ctx, uint64_t *out_logged, pm_error_t *err);
 
+/* Sealing at rest (sealed.c): a row's use label "use:<16 hex>" from its
+ * immutable columns; text sealed as "pmx1:<base64>" (clear without a data
+ * key on the store) and opened back (a clear value is returned as is). */
+#include "perimeter/seal.h"
+void pm__jobs_seal_use(char out[PM_SEAL_CONTEXT_MAX + 1], const char *use,
+                       const char *const *parts, size_t n);
+int pm__jobs_seal_text(pm_store_t *st, const char *use, const char *text, pm_buf_t *out,
+                       pm_error_t *err);
+/* The use labels: a received payload bound to its row's immutable columns,
+ * review evidence (the disclosed fields) to the item's identity. */
+void pm__jobs_received_use(char *out, const char *origin, const char *cls, const char *purpose,
+                           const char *txn, const char *subject_ref, int64_t at, const char *sha);
+void pm__jobs_evidence_use(char *out, const char *txn, const char *partner, const char *purpose,
+                           const char *subject_ref);
+int pm__jobs_open_text(pm_store_t *st, const char *use, const char *col, char *out, size_t cap,
+                       pm_error_t *err);
+
 #endif

@@ -215,6 +215,12 @@ static int text_ok(const char *s, size_t cap)
     return s && strlen(s) < cap;
 }
 
+static void received_use_of(char *out, const pm_received_t *r)
+{
+    pm__jobs_received_use(out, r->origin, pm_record_class_name(r->cls), r->purpose, r->txn,
+                 r->subject_ref, r->received_at, r->sha256);
+}
+
 int pm_received_store(const pm_jobs_ctx_t *ctx, const char *origin, pm_record_class_t cls,
                       const char *purpose, const char *txn, const char *subject_ref,
                       const void *payload, size_t len, int64_t now, int64_t *out_id,
@@ -246,23 +252,33 @@ int pm_received_store(const pm_jobs_ctx_t *ctx, const char *origin, pm_record_cl
     char hex[65];
     crypto_hash_sha256(h, payload ? payload : (const void *)"", len);
     sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    char use[PM_SEAL_CONTEXT_MAX + 1];
+    pm__jobs_received_use(use, origin, pm_record_class_name(cls), purpose, txn, subject_ref, now, hex);
+    pm_buf_t sealed = {0};
+    pm_buf_init(&sealed, PM_JOBS_PAYLOAD_MAX + PM_SEAL_OVERHEAD + 1);
+    if ((rc = pm_seal_ring_seal(pm_store_seal(ctx->store), use, payload, len, &sealed, err)))
+        return rc;
     pm_stmt_t *q = NULL;
     rc = pm_stmt_prepare(ctx->store,
                          "INSERT INTO jobs_received (origin, class, purpose, txn, subject_ref, "
                          "payload, sha256, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                          "RETURNING id",
                          &q, err);
-    if (rc) return rc;
+    if (rc) {
+        pm_buf_free(&sealed);
+        return rc;
+    }
     pm_stmt_bind_text(q, 1, origin);
     pm_stmt_bind_text(q, 2, pm_record_class_name(cls));
     pm_stmt_bind_text(q, 3, purpose);
     pm_stmt_bind_text(q, 4, txn);
     pm_stmt_bind_text(q, 5, subject_ref);
-    pm_stmt_bind_blob(q, 6, len ? payload : "", len);
+    pm_stmt_bind_blob(q, 6, sealed.len ? (const void *)sealed.data : "", sealed.len);
     pm_stmt_bind_text(q, 7, hex);
     pm_stmt_bind_int64(q, 8, now);
     int64_t id = 0;
     int step = pm__jobs_run(q, &id, err);
+    pm_buf_free(&sealed);
     if (step < 0) return step;
     if (step != 1) return pm_error_set(err, PM_EDB, "received data: no id returned");
     if (out_id) *out_id = id;
@@ -290,6 +306,9 @@ static void read_received(pm_stmt_t *q, pm_received_t *r)
     pm__jobs_col(q, 9, r->irrelevant_why, sizeof r->irrelevant_why);
     pm__jobs_col(q, 10, r->sha256, sizeof r->sha256);
     r->payload_len = (size_t)pm_stmt_int64(q, 11);
+    size_t n = 0;
+    if (pm_seal_is_sealed(pm_stmt_blob(q, 12, &n), r->payload_len))
+        r->payload_len -= PM_SEAL_OVERHEAD; /* the received bytes, not their sealed form */
 }
 
 int pm_received_get(pm_store_t *st, int64_t id, pm_received_t *out, pm_buf_t *payload,
@@ -306,11 +325,13 @@ int pm_received_get(pm_store_t *st, int64_t id, pm_received_t *out, pm_buf_t *pa
     if (step == 1) {
         read_received(q, out);
         if (payload) {
+            char use[PM_SEAL_CONTEXT_MAX + 1];
+            received_use_of(use, out);
             size_t n = 0;
-            const void *b = pm_stmt_blob(q, 12, &n);
-            rc = pm_buf_append(payload, b, n < out->payload_len ? n : out->payload_len);
+            const void *blob = pm_stmt_blob(q, 12, &n);
+            rc = pm_seal_ring_open(pm_store_seal(st), use, blob, n, payload, NULL, err);
+            if (rc) pm_error_prefix(err, "received record %lld", (long long)id);
         }
-        if (rc) rc = pm_error_set(err, rc, "received data: payload too large for the buffer");
     } else if (step == 0) {
         rc = pm_error_set(err, PM_ENOTFOUND, "no received record %lld (never stored or destroyed)",
                           (long long)id);

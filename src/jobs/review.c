@@ -34,6 +34,13 @@ int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, in
                             r->purpose ? r->purpose : "");
     if ((rc = pm_jobs_migrate(ctx->store, err))) return rc;
     const char *partner = r->partner ? r->partner : "";
+    char use[PM_SEAL_CONTEXT_MAX + 1];
+    pm__jobs_evidence_use(use, r->txn, partner, r->purpose, r->subject_ref);
+    pm_buf_t ev_col = {0}; /* the evidence as stored: sealed text under a data key */
+    if ((rc = pm__jobs_seal_text(ctx->store, use, r->evidence, &ev_col, err))) {
+        pm_buf_free(&ev_col);
+        return rc;
+    }
     pm_stmt_t *q = NULL;
     /* idempotent on (txn, partner, purpose, subject): a query re-sent (vet
      * resume, re-run after a crash between the answer and the journal) finds
@@ -48,14 +55,17 @@ int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, in
                          "jobs_review WHERE txn = ? AND partner = ? AND purpose = ? AND "
                          "subject_ref = ?) RETURNING id",
                          &q, err);
-    if (rc) return rc;
+    if (rc) {
+        pm_buf_free(&ev_col);
+        return rc;
+    }
     pm_stmt_bind_text(q, 1, r->txn);
     pm_stmt_bind_text(q, 2, partner);
     pm_stmt_bind_text(q, 3, r->purpose);
     pm_stmt_bind_text(q, 4, r->subject_ref);
     pm__jobs_bind_double(q, 5, r->score);
     pm_stmt_bind_text(q, 6, r->action);
-    pm_stmt_bind_text(q, 7, r->evidence ? r->evidence : "");
+    pm_stmt_bind_text(q, 7, ev_col.len ? (const char *)ev_col.data : "");
     pm_stmt_bind_int64(q, 8, r->received_id);
     pm_stmt_bind_int64(q, 9, now);
     pm_stmt_bind_text(q, 10, r->txn);
@@ -64,6 +74,7 @@ int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, in
     pm_stmt_bind_text(q, 13, r->subject_ref);
     int64_t id = 0;
     int step = pm__jobs_run(q, &id, err);
+    pm_buf_free(&ev_col);
     if (step < 0) return step;
     if (step == 0) { /* already queued: its id, nothing new to log */
         rc = pm_stmt_prepare(ctx->store,
@@ -105,7 +116,7 @@ int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, in
     "id, txn, partner, purpose, subject_ref, score, action, evidence, received_id, created_at, "   \
     "status, officer, decided_at, why"
 
-static void read_item(pm_stmt_t *q, pm_review_item_t *r)
+static int read_item(pm_store_t *store, pm_stmt_t *q, pm_review_item_t *r, pm_error_t *err)
 {
     memset(r, 0, sizeof *r);
     char st[16];
@@ -126,6 +137,12 @@ static void read_item(pm_stmt_t *q, pm_review_item_t *r)
     pm__jobs_col(q, 11, r->officer, sizeof r->officer);
     r->decided_at = pm_stmt_int64(q, 12);
     pm__jobs_col(q, 13, r->why, sizeof r->why);
+    char use[PM_SEAL_CONTEXT_MAX + 1];
+    pm__jobs_evidence_use(use, r->txn, r->partner, r->purpose, r->subject_ref);
+    int rc = pm__jobs_open_text(store, use, pm_stmt_text(q, 7), r->evidence, sizeof r->evidence,
+                                err);
+    if (rc) pm_error_prefix(err, "review item %lld: evidence", (long long)r->id);
+    return rc;
 }
 
 int pm_review_get(pm_store_t *st, int64_t id, pm_review_item_t *out, pm_error_t *err)
@@ -139,7 +156,7 @@ int pm_review_get(pm_store_t *st, int64_t id, pm_review_item_t *out, pm_error_t 
     pm_stmt_bind_int64(q, 1, id);
     int step = pm_stmt_step(q, err);
     if (step == 1)
-        read_item(q, out);
+        rc = read_item(st, q, out, err);
     else if (step == 0)
         rc = pm_error_set(err, PM_ENOTFOUND, "no review item %lld", (long long)id);
     else
@@ -178,7 +195,7 @@ int pm_review_list(pm_store_t *st, int status, pm_review_item_t **out, size_t *o
             }
             *out = n;
         }
-        read_item(q, &(*out)[(*out_n)++]);
+        if ((rc = read_item(st, q, &(*out)[(*out_n)++], err))) break;
     }
     if (!rc && step < 0) rc = step;
     pm_stmt_finish(q);

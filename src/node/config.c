@@ -34,6 +34,9 @@ void pm_node_limits_default(pm_node_limits_t *l)
     l->partner_burst = 1000;
     l->officer_rate = 50;
     l->officer_burst = 200;
+    l->login_failures = 5;
+    l->login_failures_ip = 20;
+    l->login_lock_s = 1;
     l->header_timeout_s = 10;
     l->replay_window_s = 7 * 86400;
     l->request_timeout_s = 30;
@@ -99,6 +102,8 @@ static int load_limits(const json_t *o, pm_node_limits_t *l, pm_error_t *err)
         {"header_timeout_s", JSON_INTEGER, 0, 0}, {"replay_window_s", JSON_INTEGER, 0, 0},
         {"request_timeout_s", JSON_INTEGER, 0, 0},
         {"store_pool", JSON_INTEGER, 0, 0},       {"store_wait_ms", JSON_INTEGER, 0, 0},
+        {"login_failures", JSON_INTEGER, 0, 0},   {"login_failures_ip", JSON_INTEGER, 0, 0},
+        {"login_lock_s", JSON_INTEGER, 0, 0},
     };
     int rc = pm__json_check(o, "limits", f, sizeof f / sizeof f[0], NULL, 0, err);
     if (rc)
@@ -130,6 +135,9 @@ static int load_limits(const json_t *o, pm_node_limits_t *l, pm_error_t *err)
         {"partner_burst", 1, 1000000, 0, &l->partner_burst},
         {"officer_rate", 0, 1000000, 0, &l->officer_rate},
         {"officer_burst", 1, 1000000, 0, &l->officer_burst},
+        {"login_failures", 1, 1000, 0, &l->login_failures},
+        {"login_failures_ip", 1, 100000, 0, &l->login_failures_ip},
+        {"login_lock_s", 1, 3600, 0, &l->login_lock_s},
         {"header_timeout_s", 0, 3600, 0, &l->header_timeout_s},
         {"replay_window_s", 0, 366 * 86400, 0, &l->replay_window_s},
         {"request_timeout_s", 0, 3600, 0, &l->request_timeout_s},
@@ -478,6 +486,7 @@ int pm__node_config_parse(const void *data, size_t len, const char *dir, pm_node
         {"listen", JSON_OBJECT, 1, 0},  {"tls", JSON_OBJECT, 1, 0},
         {"partners", JSON_ARRAY, 0, PM_NODE_MAX_PARTNERS}, {"limits", JSON_OBJECT, 0, 0},
         {"audit", JSON_OBJECT, 0, 0},   {"gallery", JSON_OBJECT, 0, 0},
+        {"data_key", JSON_OBJECT, 0, 0},
     };
     static const pm__jfield_t audit[] = {
         {"log", JSON_STRING, 0, 0}, {"key", JSON_STRING, 0, 0},
@@ -546,6 +555,8 @@ int pm__node_config_parse(const void *data, size_t len, const char *dir, pm_node
             goto out;
     }
     if ((o = json_object_get(root, "gallery")) && (rc = load_gallery(o, cfg, err)))
+        goto out;
+    if ((o = json_object_get(root, "data_key")) && (rc = pm__node_data_key_parse(o, dir, cfg, err)))
         goto out;
     size_t i;
     json_t *v;

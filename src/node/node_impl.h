@@ -9,6 +9,7 @@
 
 #include "perimeter/node.h"
 #include "perimeter/policy.h"
+#include "perimeter/seal.h"
 #include "perimeter/store.h"
 
 /* ---- strict JSON (json.c) ---- */
@@ -224,6 +225,11 @@ typedef struct pm__pool pm__node_pool_t;
 /* st: a store handle checked out for this job (given back after it), or
  * NULL when none came within store_wait_ms or a replacement could not be
  * opened (why says which): the job then answers 503. */
+typedef struct pm__login_limit pm__login_limit_t;
+/* Every store handle a job checks out seals with ring (the node's data key;
+ * set before serving). */
+struct pm_seal_ring;
+void pm__node_pool_set_seal(pm__node_pool_t *p, const struct pm_seal_ring *ring);
 typedef void (*pm__job_fn)(void *arg, pm_store_t *st, const pm_error_t *why);
 /* threads workers, queue jobs waiting, store_size handles in the store pool
  * (0 = one per worker), a job waits up to wait_ms for one. */
@@ -285,9 +291,30 @@ struct pm_node {
     pm__rates_t *rates;             /* limits.partner_rate / officer_rate (rate.c) */
     atomic_ullong rate_limited;     /* requests answered 429 */
     pm__guard_t *guard;             /* limits.header_timeout_s (guard.c) */
+    pm_seal_ring_t seal;            /* data_key: what every store handle seals with (datakey.c) */
+    pm__login_limit_t *logins;      /* failed logins, locks (login_limit.c) */
+    atomic_ullong login_checks;     /* passwords checked (Argon2id runs) */
+    atomic_ullong login_locked;     /* logins refused 429 by a lock, unchecked */
 };
 
 void pm__node_log(const pm_node_t *node, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* datakey.c: "data_key" of the configuration, and the ring it loads. */
+int pm__node_data_key_parse(const json_t *o, const char *dir, pm_node_config_t *cfg,
+                            pm_error_t *err);
+
+/* login_limit.c: failed logins per name and per address; a lock refused
+ * before the password is checked. */
+int pm__login_limit_new(const pm_node_limits_t *l, pm__login_limit_t **out, pm_error_t *err);
+void pm__login_limit_free(pm__login_limit_t *ll);
+int pm__login_limit_migrate(pm_store_t *st, pm_error_t *err);
+/* 0: go ahead (the attempt is counted in flight; report it with
+ * pm__login_result), else the seconds to wait. *failures: the count so far. */
+unsigned pm__login_gate(pm__login_limit_t *ll, pm_store_t *st, const char *name, const char *addr,
+                        int64_t now, unsigned *failures);
+/* The attempt's outcome; *lock_s = the lock it started (0 = none). */
+int pm__login_result(pm__login_limit_t *ll, pm_store_t *st, const char *name, const char *addr,
+                     int ok, int64_t now, unsigned *lock_s, pm_error_t *err);
 
 #endif

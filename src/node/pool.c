@@ -25,6 +25,7 @@ struct pm__pool {
     pthread_t *threads;
     pm_store_pool_t *stores;
     unsigned wait_ms;
+    const struct pm_seal_ring *seal; /* set before serving; read-only after */
 };
 
 struct worker_arg {
@@ -53,6 +54,8 @@ static void *worker_main(void *v)
         pm_error_t e;
         pm_error_clear(&e);
         pm_store_pool_get(p->stores, p->wait_ms, &st, &e);
+        if (st) /* a replaced handle too: the ring is set on every checkout */
+            pm_store_set_seal(st, p->seal);
         j.fn(j.arg, st, st ? NULL : &e);
         pm_store_pool_put(p->stores, st);
     }
@@ -150,4 +153,10 @@ void pm__node_pool_free(pm__node_pool_t *p)
     free(p->ring);
     free(p->threads);
     free(p);
+}
+
+void pm__node_pool_set_seal(pm__node_pool_t *p, const struct pm_seal_ring *ring)
+{
+    if (p)
+        p->seal = ring;
 }

@@ -284,6 +284,18 @@ static void h_metrics(pm__req_t *rq, pm_store_t *st)
                             node->gallery ? pm_gallery_count(node->gallery) : (size_t)0,
                             (unsigned long long)atomic_load(&node->rate_limited),
                             pm__guard_cut(node->guard));
+    rc = rc ? rc
+            : pm_buf_printf(&b,
+                            "# HELP perimeter_login_checks_total Passwords checked (Argon2id "
+                            "runs) by API and console logins.\n"
+                            "# TYPE perimeter_login_checks_total counter\n"
+                            "perimeter_login_checks_total %llu\n"
+                            "# HELP perimeter_login_locked_total Logins refused 429 by a lock "
+                            "(limits.login_failures / login_failures_ip), password unchecked.\n"
+                            "# TYPE perimeter_login_locked_total counter\n"
+                            "perimeter_login_locked_total %llu\n",
+                            (unsigned long long)atomic_load(&node->login_checks),
+                            (unsigned long long)atomic_load(&node->login_locked));
     if (rc) {
         pm_buf_free(&b);
         pm__reply_error(rq, 500, "internal", "metrics too large", NULL);
@@ -292,6 +304,28 @@ static void h_metrics(pm__req_t *rq, pm_store_t *st)
     size_t len = b.len;
     char *text = (char *)pm_buf_steal(&b, &len);
     pm__reply(rq, 200, "text/plain; version=0.0.4", text, len);
+}
+
+/* A login refused by a lock, or a lock started: in the disclosure log. */
+static void login_audit(pm__req_t *rq, const char *user, const char *addr, const char *detail)
+{
+    if (!rq->node->audit)
+        return;
+    char actor[96];
+    snprintf(actor, sizeof actor, "login:%.64s", user ? user : "");
+    char d[256];
+    snprintf(d, sizeof d, "%s %s from %s: %s", rq->method, rq->path, addr[0] ? addr : "?",
+             detail);
+    pm_audit_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.time = (int64_t)time(NULL);
+    ev.kind = "officer_action";
+    ev.actor = actor;
+    ev.detail = d;
+    pm_error_t e;
+    pm_error_clear(&e);
+    if (pm_audit_append(rq->node->audit, &ev, NULL, &e))
+        pm__node_log(rq->node, 2, "login log: %s", e.msg);
 }
 
 json_t *pm__login(pm__req_t *rq, pm_store_t *st, const char *what, pm_officer_role_t *role,
@@ -304,7 +338,35 @@ json_t *pm__login(pm__req_t *rq, pm_store_t *st, const char *what, pm_officer_ro
     pm_error_clear(&e);
     *role = PM_ROLE_NONE;
     const char *user = pm__json_str(o, "username");
+    /* failed attempts past the limit: refused before the password is checked */
+    char addr[64], m[200];
+    pm__req_peer(rq, addr, sizeof addr);
+    int64_t now = (int64_t)time(NULL);
+    unsigned failures = 0, lock_s = 0;
+    unsigned wait = pm__login_gate(rq->node->logins, st, user, addr, now, &failures);
+    if (wait) {
+        atomic_fetch_add(&rq->node->login_locked, 1);
+        snprintf(m, sizeof m, "refused 429, locked for %u s after %u failed attempts", wait,
+                 failures);
+        login_audit(rq, user, addr, m);
+        pm__node_log(rq->node, 1, "%s for '%s' from %s %s", what, user, addr, m);
+        rq->retry_after = wait;
+        pm__reply_error(rq, 429, "login_locked",
+                        "too many failed logins for this name or address; retry later", NULL);
+        json_decref(o);
+        return NULL;
+    }
+    atomic_fetch_add(&rq->node->login_checks, 1);
     int rc = pm_officer_check(st, user, pm__json_str(o, "password"), role, &e);
+    pm_error_t le;
+    pm_error_clear(&le);
+    if (pm__login_result(rq->node->logins, st, user, addr, rc == PM_OK ? 1 : rc == PM_EDENIED ? 0 : -1,
+                         now, &lock_s, &le))
+        pm__node_log(rq->node, 2, "login lock: %s", le.msg);
+    if (lock_s) {
+        snprintf(m, sizeof m, "failed login; locked for %u s", lock_s);
+        login_audit(rq, user, addr, m);
+    }
     if (rc == PM_EDENIED) {
         pm__node_log(rq->node, 1, "%s refused for '%s'", what, user);
         pm__reply_error(rq, 401, "login_failed", e.msg, NULL);

@@ -322,6 +322,18 @@ static enum MHD_Result copy_arg(void *cls, enum MHD_ValueKind kind, const char *
     return MHD_YES;
 }
 
+void pm__req_peer(const pm__req_t *rq, char *out, size_t cap)
+{
+    out[0] = 0;
+    const union MHD_ConnectionInfo *ci =
+        rq->conn ? MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)cap);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)cap);
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *conn, pm__req_t *rq)
 {
     struct MHD_Response *r =
@@ -335,8 +347,11 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, pm__req_t *rq)
     if (rq->status == 401 && rq->route >= 0 && pm__routes(NULL)[rq->route].info.auth ==
                                                    PM_AUTH_OFFICER)
         MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
-    if (rq->status == 503 || rq->status == 429)
-        MHD_add_response_header(r, "Retry-After", "1");
+    if (rq->status == 503 || rq->status == 429) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%u", rq->retry_after ? rq->retry_after : 1u);
+        MHD_add_response_header(r, "Retry-After", ra);
+    }
     if (rq->review_id[0])
         MHD_add_response_header(r, "Perimeter-Review-Id", rq->review_id);
     MHD_add_response_header(r, "Cache-Control",
@@ -622,12 +637,26 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
     if ((rc = read_pem(cfg->cert_file, &node->cert_pem, err)) ||
         (rc = read_pem(cfg->key_file, &node->key_pem, err)))
         goto fail;
+    /* sealing at rest: the data key, loaded once (docs/security.md) */
+    if ((rc = pm_node_data_keys_load(cfg, &node->seal, err)))
+        goto fail;
+    if (node->seal.n == 0)
+        pm__node_log(node, 1, "no data_key configured: enrolled templates and the partner's "
+                              "received records are stored in clear (docs/security.md)");
+    else
+        pm__node_log(node, 0, "data at rest sealed under the data key (%zu older key(s) for "
+                              "reading)", node->seal.n - 1);
     /* the store: schema up to date before anything serves */
     {
         pm_store_t *st = NULL;
         pm_store_options_t so = {PM_STORE_DURABLE_FULL, 1, 0, 0};
         if ((rc = pm_store_open(cfg->store_path, &so, &st, err)) ||
             (rc = pm__node_migrate(st, err))) {
+            pm_store_close(st);
+            goto fail;
+        }
+        pm_store_set_seal(st, &node->seal);
+        if ((rc = pm__login_limit_migrate(st, err))) {
             pm_store_close(st);
             goto fail;
         }
@@ -679,7 +708,8 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
         }
         node->has_audit_sk = 1;
     }
-    if ((rc = pm__rates_new(&cfg->limits, &node->rates, err)) ||
+    if ((rc = pm__login_limit_new(&cfg->limits, &node->logins, err)) ||
+        (rc = pm__rates_new(&cfg->limits, &node->rates, err)) ||
         (rc = pm__guard_start(cfg->limits.header_timeout_s, cfg->limits.request_timeout_s,
                          &node->guard, err)) ||
         (rc = pm__sessions_new(cfg->limits.sessions, cfg->limits.session_ttl_s, &node->sessions,
@@ -688,6 +718,7 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
                                 cfg->limits.store_pool, cfg->limits.store_wait_ms, &node->pool,
                                 err)))
         goto fail;
+    pm__node_pool_set_seal(node->pool, &node->seal);
     struct sockaddr_in sa4;
     struct sockaddr_in6 sa6;
     struct sockaddr *sa;
@@ -780,6 +811,8 @@ void pm_node_stop(pm_node_t *node, unsigned drain_ms)
     pm__sessions_free(node->sessions);
     pm__rates_free(node->rates);
     pm_gallery_free(node->gallery);
+    pm_seal_ring_wipe(&node->seal);
+    pm__login_limit_free(node->logins);
     pm_shard_client_close(node->shards);
     pm_extractor_free(node->extractor);
     pm_audit_close(node->audit, NULL); /* syncs */

@@ -50,7 +50,10 @@ typedef struct pm__req {
     const char *cache_control; /* NULL: "no-store" */
     char etag[40];             /* an ETag header to send, or "" */
     const char *location;      /* a Location header (redirects), or NULL */
+    unsigned retry_after;      /* Retry-After seconds of a 429/503 (0: 1) */
 } pm__req_t;
+/* The client's address as text ("" if unknown). */
+void pm__req_peer(const pm__req_t *rq, char *out, size_t cap);
 
 /* A handler fills the answer with pm__reply*; st is the worker's store
  * (NULL for routes that run on the HTTP thread). */

@@ -209,6 +209,17 @@ void pm_store_close(pm_store_t *st)
     }
 }
 
+void pm_store_set_seal(pm_store_t *st, const struct pm_seal_ring *ring)
+{
+    if (st)
+        st->seal = ring;
+}
+
+const struct pm_seal_ring *pm_store_seal(const pm_store_t *st)
+{
+    return st ? st->seal : NULL;
+}
+
 const char *pm_store_backend(const pm_store_t *st)
 {
     return st->ops->name;

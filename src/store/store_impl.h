@@ -71,6 +71,7 @@ struct pm_store {
     void *impl; /* backend state */
     struct pm_stmt *stmts; /* the query API's cache */
     size_t nstmts;
+    const struct pm_seal_ring *seal; /* pm_store_set_seal; NULL: in clear */
 };
 
 /* Frees the cached statements (before the backend closes). */

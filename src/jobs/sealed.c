@@ -1,0 +1,262 @@
+/* Sealing at rest of the jobs module's partner data (docs/security.md "A
+ * stolen node disk"): the received payload (BLOB) and the review evidence
+ * (TEXT: the disclosed fields) are sealed under the store's data key, each
+ * bound to its row by a use label naming the row's immutable columns. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobs_internal.h"
+#include "perimeter/seal.h"
+
+#define TEXT_PREFIX "pmx1:"
+
+void pm__jobs_seal_use(char out[PM_SEAL_CONTEXT_MAX + 1], const char *use,
+                       const char *const *parts, size_t n)
+{
+    crypto_generichash_state h;
+    uint8_t d[8];
+    crypto_generichash_init(&h, (const uint8_t *)use, strlen(use), sizeof d);
+    for (size_t i = 0; i < n; i++) /* each part with its NUL: no ambiguity */
+        crypto_generichash_update(&h, (const uint8_t *)(parts[i] ? parts[i] : ""),
+                                  strlen(parts[i] ? parts[i] : "") + 1);
+    crypto_generichash_final(&h, d, sizeof d);
+    char hex[2 * sizeof d + 1];
+    sodium_bin2hex(hex, sizeof hex, d, sizeof d);
+    snprintf(out, PM_SEAL_CONTEXT_MAX + 1, "%.40s:%s", use, hex);
+}
+
+void pm__jobs_received_use(char *out, const char *origin, const char *cls, const char *purpose,
+                           const char *txn, const char *subject_ref, int64_t at, const char *sha)
+{
+    char when[24];
+    snprintf(when, sizeof when, "%lld", (long long)at);
+    const char *parts[] = {origin, cls, purpose, txn, subject_ref, when, sha};
+    pm__jobs_seal_use(out, "received", parts, sizeof parts / sizeof parts[0]);
+}
+
+void pm__jobs_evidence_use(char *out, const char *txn, const char *partner, const char *purpose,
+                           const char *subject_ref)
+{
+    const char *parts[] = {txn, partner, purpose, subject_ref};
+    pm__jobs_seal_use(out, "review-evidence", parts, 4);
+}
+
+int pm__jobs_seal_text(pm_store_t *st, const char *use, const char *text, pm_buf_t *out,
+                       pm_error_t *err)
+{
+    const pm_seal_ring_t *ring = pm_store_seal(st);
+    size_t n = text ? strlen(text) : 0;
+    if (!ring || !ring->n || n == 0)
+        return pm_buf_append(out, text ? text : "", n)
+                   ? pm_error_set(err, PM_ENOMEM, "out of memory")
+                   : PM_OK;
+    pm_buf_t b = {0};
+    int rc = pm_seal_ring_seal(ring, use, text, n, &b, err);
+    size_t need = sodium_base64_ENCODED_LEN(b.len, sodium_base64_VARIANT_ORIGINAL);
+    if (!rc && (pm_buf_append_str(out, TEXT_PREFIX) || pm_buf_reserve(out, need)))
+        rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+    if (!rc) {
+        sodium_bin2base64((char *)out->data + out->len, need, b.data, b.len,
+                          sodium_base64_VARIANT_ORIGINAL);
+        out->len += need - 1;
+    }
+    pm_buf_free(&b);
+    return rc;
+}
+
+int pm__jobs_open_text(pm_store_t *st, const char *use, const char *col, char *out, size_t cap,
+                       pm_error_t *err)
+{
+    if (!col)
+        col = "";
+    if (strncmp(col, TEXT_PREFIX, strlen(TEXT_PREFIX)) != 0) {
+        snprintf(out, cap, "%s", col); /* written in clear (before a data key) */
+        return PM_OK;
+    }
+    const char *b64 = col + strlen(TEXT_PREFIX);
+    size_t bl = strlen(b64), n = 0;
+    pm_buf_t raw = {0}, plain = {0};
+    int rc = pm_buf_reserve(&raw, bl) ? PM_ENOMEM : PM_OK;
+    if (rc)
+        return pm_error_set(err, rc, "out of memory");
+    if (sodium_base642bin(raw.data, bl, b64, bl, NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL))
+        rc = pm_error_set(err, PM_EFORMAT, "sealed text: not base64");
+    else
+        rc = pm_seal_ring_open(pm_store_seal(st), use, raw.data, n, &plain, NULL, err);
+    if (!rc)
+        snprintf(out, cap, "%.*s", (int)plain.len, plain.data ? (const char *)plain.data : "");
+    if (plain.data)
+        sodium_memzero(plain.data, plain.cap);
+    pm_buf_free(&plain);
+    pm_buf_free(&raw);
+    return rc;
+}
+
+/* ---- re-sealing (perimeter store reseal) ---------------------------------- */
+
+/* One row to rewrite. */
+typedef struct row {
+    int64_t id;
+    pm_buf_t val;
+} row_t;
+
+/* Writes rows[0..n) with sql (?1 = new value, ?2 = id) in one transaction. */
+static int write_rows(pm_store_t *st, const char *sql, int as_text, row_t *rows, size_t n,
+                      pm_error_t *err)
+{
+    int rc = pm_store_begin(st, err);
+    for (size_t i = 0; i < n && !rc; i++) {
+        pm_stmt_t *u = NULL;
+        if ((rc = pm_stmt_prepare(st, sql, &u, err)))
+            break;
+        if (as_text)
+            pm_stmt_bind_text(u, 1, (const char *)rows[i].val.data);
+        else
+            pm_stmt_bind_blob(u, 1, rows[i].val.data, rows[i].val.len);
+        pm_stmt_bind_int64(u, 2, rows[i].id);
+        rc = pm_stmt_step(u, err);
+        pm_stmt_finish(u);
+    }
+    if (!rc)
+        return pm_store_commit(st, err);
+    pm_store_rollback(st, NULL);
+    return rc;
+}
+
+/* One table: pages of `batch` rows by id; a row not sealed under the current
+ * key is opened (or taken as clear) and sealed again; each page is written
+ * in one transaction, so a crash loses at most the page in flight. */
+static int reseal_table(pm_store_t *st, int evidence, size_t batch, pm_seal_progress_t *pg,
+                        pm_error_t *err)
+{
+    const pm_seal_ring_t *ring = pm_store_seal(st);
+    const char *sel =
+        evidence ? "SELECT id, txn, partner, purpose, subject_ref, evidence FROM jobs_review "
+                   "WHERE id > ? ORDER BY id LIMIT ?"
+                 : "SELECT id, origin, class, purpose, txn, subject_ref, received_at, sha256, "
+                   "payload FROM jobs_received WHERE id > ? ORDER BY id LIMIT ?";
+    const char *upd = evidence ? "UPDATE jobs_review SET evidence = ? WHERE id = ?"
+                               : "UPDATE jobs_received SET payload = ? WHERE id = ?";
+    row_t *rows = calloc(batch, sizeof *rows);
+    if (!rows)
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    pm_buf_t plain = {0}, raw = {0};
+    int64_t last = 0;
+    int rc = PM_OK, more = 1;
+    while (!rc && more) {
+        pm_stmt_t *q = NULL;
+        size_t nr = 0, seen = 0;
+        if ((rc = pm_stmt_prepare(st, sel, &q, err)))
+            break;
+        pm_stmt_bind_int64(q, 1, last);
+        pm_stmt_bind_int64(q, 2, (int64_t)batch);
+        for (;;) {
+            int s = pm_stmt_step(q, err);
+            if (s <= 0) {
+                rc = s;
+                break;
+            }
+            seen++;
+            last = pm_stmt_int64(q, 0);
+            pg->rows++;
+            char use[PM_SEAL_CONTEXT_MAX + 1];
+            const uint8_t *blob;
+            size_t len = 0;
+            raw.len = 0;
+            plain.len = 0;
+            if (evidence) {
+                pm__jobs_evidence_use(use, pm_stmt_text(q, 1), pm_stmt_text(q, 2),
+                                      pm_stmt_text(q, 3), pm_stmt_text(q, 4));
+                const char *col = pm_stmt_text(q, 5);
+                if (!col || !col[0])
+                    continue; /* no evidence */
+                if (strncmp(col, TEXT_PREFIX, strlen(TEXT_PREFIX)) == 0) {
+                    const char *b64 = col + strlen(TEXT_PREFIX);
+                    size_t bl = strlen(b64), n = 0;
+                    if (pm_buf_reserve(&raw, bl) ||
+                        sodium_base642bin(raw.data, bl, b64, bl, NULL, &n, NULL,
+                                          sodium_base64_VARIANT_ORIGINAL)) {
+                        rc = pm_error_set(err, PM_EFORMAT, "review %lld: evidence not base64",
+                                          (long long)last);
+                        break;
+                    }
+                    raw.len = n;
+                } else if (pm_buf_append(&raw, col, strlen(col))) {
+                    rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+                    break;
+                }
+                blob = raw.data;
+                len = raw.len;
+            } else {
+                pm__jobs_received_use(use, pm_stmt_text(q, 1), pm_stmt_text(q, 2),
+                                      pm_stmt_text(q, 3), pm_stmt_text(q, 4), pm_stmt_text(q, 5),
+                                      pm_stmt_int64(q, 6), pm_stmt_text(q, 7));
+                blob = pm_stmt_blob(q, 8, &len);
+                if (len == 0)
+                    continue;
+            }
+            if (pm_seal_ring_current(ring, blob, len))
+                continue;
+            int was = 0;
+            row_t *r = &rows[nr];
+            r->id = last;
+            r->val.len = 0;
+            if ((rc = pm_seal_ring_open(ring, use, blob, len, &plain, &was, err)))
+                break;
+            if (evidence) {
+                if (pm_buf_append(&plain, "", 0)) { /* NUL-terminated */
+                    rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+                    break;
+                }
+                rc = pm__jobs_seal_text(st, use, (const char *)plain.data, &r->val, err);
+            } else {
+                rc = pm_seal_ring_seal(ring, use, plain.data, plain.len, &r->val, err);
+            }
+            if (rc)
+                break;
+            nr++;
+            if (was)
+                pg->rotated++;
+            else
+                pg->sealed++;
+        }
+        pm_stmt_finish(q);
+        if (rc)
+            pm_error_prefix(err, "%s %lld", evidence ? "review" : "received record",
+                            (long long)last);
+        more = seen == batch;
+        if (!rc && nr)
+            rc = write_rows(st, upd, evidence, rows, nr, err);
+    }
+    for (size_t i = 0; i < batch; i++)
+        pm_buf_free(&rows[i].val);
+    free(rows);
+    if (plain.data)
+        sodium_memzero(plain.data, plain.cap);
+    if (raw.data)
+        sodium_memzero(raw.data, raw.cap);
+    pm_buf_free(&plain);
+    pm_buf_free(&raw);
+    return rc;
+}
+
+int pm_jobs_reseal(pm_store_t *st, size_t batch, pm_seal_progress_t *progress, pm_error_t *err)
+{
+    const pm_seal_ring_t *ring = st ? pm_store_seal(st) : NULL;
+    if (!ring || !ring->n)
+        return pm_error_set(err, PM_EINVAL, "jobs reseal: no data key on the store");
+    int rc = pm_jobs_migrate(st, err);
+    if (rc)
+        return rc;
+    pm_seal_progress_t local = {0};
+    if (!progress)
+        progress = &local;
+    if (batch == 0 || batch > 4096)
+        batch = 512;
+    rc = reseal_table(st, 0, batch, progress, err);
+    if (!rc)
+        rc = reseal_table(st, 1, batch, progress, err);
+    return rc;
+}
