@@ -25,56 +25,11 @@
 #include "perimeter/store.h"
 #include "perimeter/travel.h"
 
-typedef struct target {
-    const char *name;
-    int pg;
-} target_t;
-static target_t T_SQLITE = {"sqlite", 0};
-static target_t T_PG = {"postgres", 1};
-
-static char *dir;
-static char *pg_uri;
-static int pg_installed;
-
-static int setup(void **state)
-{
-    (void)state;
-    dir = pm_test_tmpdir();
-    if (!dir)
-        return -1;
-    pg_uri = pm_test_pg_start(dir, &pg_installed);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    if (pg_uri)
-        pm_test_pg_stop(dir);
-    free(pg_uri);
-    pm_test_rmdir(dir);
-    free(dir);
-    return 0;
-}
-
-/* A fresh database `name` on t, its target into out. */
-static void fresh_db(const target_t *t, const char *name, char *out, size_t cap)
-{
-    if (!t->pg) {
-        snprintf(out, cap, "%s/%s.db", dir, name);
-        unlink(out);
-        return;
-    }
-    PM_REQUIRE_SERVICE(pg_uri, pg_installed, "PostgreSQL");
-    assert_int_equal(pm_test_pg_fresh_db(pg_uri, name, out, cap), 0);
-}
-
-
 static void test_officers(void **state)
 {
-    const target_t *t = *state;
+    const pm_test_backend_t *t = *state;
     char path[4400];
-    fresh_db(t, "node_officers", path, sizeof path);
+    pm_test_backend_fresh_db(t, "node_officers", path, sizeof path);
     pm_store_t *st = NULL;
     pm_error_t e;
     assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
@@ -109,9 +64,9 @@ static void test_officers(void **state)
 /* The node's feed push state (feed_push) on both backends. */
 static void test_feed_state(void **state)
 {
-    const target_t *t = *state;
+    const pm_test_backend_t *t = *state;
     char path[4400];
-    fresh_db(t, "node_feed", path, sizeof path);
+    pm_test_backend_fresh_db(t, "node_feed", path, sizeof path);
     pm_store_t *st = NULL;
     pm_error_t e;
     assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
@@ -148,9 +103,9 @@ static int odd(uint64_t subject, void *ctx)
 
 static void test_gallery_store(void **state)
 {
-    const target_t *t = *state;
+    const pm_test_backend_t *t = *state;
     char path[4400];
-    fresh_db(t, "gallery_store", path, sizeof path);
+    pm_test_backend_fresh_db(t, "gallery_store", path, sizeof path);
     pm_store_t *st = NULL;
     pm_error_t e;
     assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
@@ -196,7 +151,6 @@ static void test_gallery_store(void **state)
     pm_store_close(st);
     free(master);
 }
-
 
 /* ---- the jobs' tables and the replay ids ---- */
 
@@ -250,10 +204,10 @@ static int64_t count_rows(pm_store_t *st, const char *sql)
 
 static void test_jobs_tables(void **state)
 {
-    const target_t *t = *state;
+    const pm_test_backend_t *t = *state;
     char path[4400], logpath[4400];
-    fresh_db(t, "jobs_tables", path, sizeof path);
-    snprintf(logpath, sizeof logpath, "%s/jobs_%s.log", dir, t->name);
+    pm_test_backend_fresh_db(t, "jobs_tables", path, sizeof path);
+    snprintf(logpath, sizeof logpath, "%s/jobs_%s.log", pm_test_backends_dir(), t->name);
     unlink(logpath);
     pm_error_t e;
     pm_agreement_t agr;
@@ -478,9 +432,9 @@ static uint32_t traveller_of(pm_store_t *st, int64_t id)
  * link with it (ON DELETE CASCADE). */
 static void test_link_tables(void **state)
 {
-    const target_t *t = *state;
+    const pm_test_backend_t *t = *state;
     char path[4400];
-    fresh_db(t, "link_tables", path, sizeof path);
+    pm_test_backend_fresh_db(t, "link_tables", path, sizeof path);
     pm_store_t *st = NULL;
     pm_error_t e;
     assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
@@ -589,17 +543,14 @@ static void test_link_tables(void **state)
     pm_store_close(st);
 }
 
-#define BOTH(fn, name)                                                                             \
-    {name "/sqlite", fn, NULL, NULL, &T_SQLITE}, {name "/postgres", fn, NULL, NULL, &T_PG}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        BOTH(test_officers, "officers"),
-        BOTH(test_feed_state, "feed_state"),
-        BOTH(test_gallery_store, "gallery_store"),
-        BOTH(test_jobs_tables, "jobs_tables"),
-        BOTH(test_link_tables, "link_tables"),
+        PM_TEST_BOTH(test_officers, "officers"),
+        PM_TEST_BOTH(test_feed_state, "feed_state"),
+        PM_TEST_BOTH(test_gallery_store, "gallery_store"),
+        PM_TEST_BOTH(test_jobs_tables, "jobs_tables"),
+        PM_TEST_BOTH(test_link_tables, "link_tables"),
     };
-    return PM_RUN_TESTS("store_modules", tests, setup, teardown);
+    return PM_RUN_TESTS("store_modules", tests, pm_test_backends_setup, pm_test_backends_teardown);
 }

@@ -17,49 +17,6 @@
 
 #include "perimeter/store.h"
 
-typedef struct target {
-    const char *name;
-    int pg;
-} target_t;
-static target_t T_SQLITE = {"sqlite", 0};
-static target_t T_PG = {"postgres", 1};
-
-static char *dir;
-static char *pg_uri;
-static int pg_installed;
-
-static int setup(void **state)
-{
-    (void)state;
-    dir = pm_test_tmpdir();
-    if (!dir)
-        return -1;
-    pg_uri = pm_test_pg_start(dir, &pg_installed);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    if (pg_uri)
-        pm_test_pg_stop(dir);
-    free(pg_uri);
-    pm_test_rmdir(dir);
-    free(dir);
-    return 0;
-}
-
-static void fresh_db(const target_t *t, const char *name, char *out, size_t cap)
-{
-    if (!t->pg) {
-        snprintf(out, cap, "%s/%s.db", dir, name);
-        unlink(out);
-        return;
-    }
-    PM_REQUIRE_SERVICE(pg_uri, pg_installed, "PostgreSQL");
-    assert_int_equal(pm_test_pg_fresh_db(pg_uri, name, out, cap), 0);
-}
-
 /* The prepare hook: counts the handles opened and makes the test's table. */
 static int prepare(pm_store_t *st, void *ctx, pm_error_t *err)
 {
@@ -85,9 +42,9 @@ static double now_ms(void)
 
 static void test_checkout_exhaustion(void **state)
 {
-    const target_t *t = *state;
+    const pm_test_backend_t *t = *state;
     char path[4400];
-    fresh_db(t, "pool_exhaust", path, sizeof path);
+    pm_test_backend_fresh_db(t, "pool_exhaust", path, sizeof path);
     pm_error_t e;
     int opened = 0;
     pm_store_pool_t *p = NULL;
@@ -149,9 +106,9 @@ static void *wait_main(void *v)
 /* A waiter is woken by a return; a transaction left open is rolled back. */
 static void test_wait_and_rollback(void **state)
 {
-    const target_t *t = *state;
+    const pm_test_backend_t *t = *state;
     char path[4400];
-    fresh_db(t, "pool_wait", path, sizeof path);
+    pm_test_backend_fresh_db(t, "pool_wait", path, sizeof path);
     pm_error_t e;
     int opened = 0;
     pm_store_pool_t *p = NULL;
@@ -186,7 +143,7 @@ static void test_broken_connection(void **state)
 {
     (void)state;
     char path[4400];
-    fresh_db(&T_PG, "pool_broken", path, sizeof path);
+    pm_test_backend_fresh_db(&PM_TEST_PG, "pool_broken", path, sizeof path);
     pm_error_t e;
     int opened = 0;
     pm_store_pool_t *p = NULL;
@@ -231,15 +188,12 @@ static void test_broken_connection(void **state)
     pm_store_pool_close(p);
 }
 
-#define BOTH(fn, name)                                                                             \
-    {name "/sqlite", fn, NULL, NULL, &T_SQLITE}, {name "/postgres", fn, NULL, NULL, &T_PG}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        BOTH(test_checkout_exhaustion, "checkout_exhaustion"),
-        BOTH(test_wait_and_rollback, "wait_and_rollback"),
+        PM_TEST_BOTH(test_checkout_exhaustion, "checkout_exhaustion"),
+        PM_TEST_BOTH(test_wait_and_rollback, "wait_and_rollback"),
         cmocka_unit_test(test_broken_connection),
     };
-    return PM_RUN_TESTS("store_pool", tests, setup, teardown);
+    return PM_RUN_TESTS("store_pool", tests, pm_test_backends_setup, pm_test_backends_teardown);
 }

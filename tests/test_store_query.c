@@ -13,50 +13,6 @@
 
 #include "perimeter/store.h"
 
-typedef struct target {
-    const char *name;
-    int pg;
-} target_t;
-static target_t T_SQLITE = {"sqlite", 0};
-static target_t T_PG = {"postgres", 1};
-
-static char *dir;
-static char *pg_uri;
-static int pg_installed;
-
-static int setup(void **state)
-{
-    (void)state;
-    dir = pm_test_tmpdir();
-    if (!dir)
-        return -1;
-    pg_uri = pm_test_pg_start(dir, &pg_installed);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    if (pg_uri)
-        pm_test_pg_stop(dir);
-    free(pg_uri);
-    pm_test_rmdir(dir);
-    free(dir);
-    return 0;
-}
-
-/* A fresh database `name` on t, its target into out. */
-static void fresh_db(const target_t *t, const char *name, char *out, size_t cap)
-{
-    if (!t->pg) {
-        snprintf(out, cap, "%s/%s.db", dir, name);
-        unlink(out);
-        return;
-    }
-    PM_REQUIRE_SERVICE(pg_uri, pg_installed, "PostgreSQL");
-    assert_int_equal(pm_test_pg_fresh_db(pg_uri, name, out, cap), 0);
-}
-
 static const pm_migration_t q_steps[] = {
     {1, "query API test table",
      "CREATE TABLE qt (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, n INTEGER, "
@@ -106,9 +62,9 @@ static int64_t insert(pm_store_t *st, const char *name, int64_t n, const void *d
 
 static void test_roundtrip(void **state)
 {
-    const target_t *t = *state;
+    const pm_test_backend_t *t = *state;
     char path[4400];
-    fresh_db(t, "q_roundtrip", path, sizeof path);
+    pm_test_backend_fresh_db(t, "q_roundtrip", path, sizeof path);
     pm_store_t *st = open_db(path, 0);
     pm_error_t e;
     int rc;
@@ -217,9 +173,9 @@ static void test_roundtrip(void **state)
 /* Doubles go in and come back bit for bit (PostgreSQL gets them as text) */
 static void test_doubles(void **state)
 {
-    const target_t *t = *state;
+    const pm_test_backend_t *t = *state;
     char path[4400];
-    fresh_db(t, "q_doubles", path, sizeof path);
+    pm_test_backend_fresh_db(t, "q_doubles", path, sizeof path);
     pm_store_t *st = open_db(path, 0);
     pm_error_t e;
     assert_int_equal(pm_store_exec(st, "CREATE TABLE qd (i INTEGER, x DOUBLE PRECISION)", &e),
@@ -255,9 +211,9 @@ static void test_doubles(void **state)
 
 static void test_transactions(void **state)
 {
-    const target_t *t = *state;
+    const pm_test_backend_t *t = *state;
     char path[4400];
-    fresh_db(t, "q_tx", path, sizeof path);
+    pm_test_backend_fresh_db(t, "q_tx", path, sizeof path);
     pm_store_t *st = open_db(path, 0);
     pm_error_t e;
     int rc;
@@ -304,15 +260,12 @@ static void test_transactions(void **state)
     pm_store_close(st);
 }
 
-#define BOTH(fn, name)                                                                             \
-    {name "/sqlite", fn, NULL, NULL, &T_SQLITE}, {name "/postgres", fn, NULL, NULL, &T_PG}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        BOTH(test_roundtrip, "roundtrip"),
-        BOTH(test_doubles, "doubles"),
-        BOTH(test_transactions, "transactions"),
+        PM_TEST_BOTH(test_roundtrip, "roundtrip"),
+        PM_TEST_BOTH(test_doubles, "doubles"),
+        PM_TEST_BOTH(test_transactions, "transactions"),
     };
-    return PM_RUN_TESTS("store_query", tests, setup, teardown);
+    return PM_RUN_TESTS("store_query", tests, pm_test_backends_setup, pm_test_backends_teardown);
 }

@@ -249,3 +249,51 @@ uint64_t pm_test_rand(uint64_t *state)
     *state = x;
     return x * 0x2545F4914F6CDD1Dull;
 }
+
+/* ---- both store backends (testutil.h) ---- */
+
+const pm_test_backend_t PM_TEST_SQLITE = {"sqlite", 0};
+const pm_test_backend_t PM_TEST_PG = {"postgres", 1};
+/* One group per process (cmocka runs a suite's groups one after another). */
+static char *backends_dir;
+static char *backends_pg_uri;
+static int backends_pg_installed;
+
+int pm_test_backends_setup(void **state)
+{
+    (void)state;
+    backends_dir = pm_test_tmpdir();
+    if (!backends_dir)
+        return -1;
+    backends_pg_uri = pm_test_pg_start(backends_dir, &backends_pg_installed);
+    return 0;
+}
+
+int pm_test_backends_teardown(void **state)
+{
+    (void)state;
+    if (backends_pg_uri)
+        pm_test_pg_stop(backends_dir);
+    free(backends_pg_uri);
+    backends_pg_uri = NULL;
+    pm_test_rmdir(backends_dir);
+    free(backends_dir);
+    backends_dir = NULL;
+    return 0;
+}
+
+const char *pm_test_backends_dir(void)
+{
+    return backends_dir;
+}
+
+void pm_test_backend_fresh_db(const pm_test_backend_t *t, const char *name, char *out, size_t cap)
+{
+    if (!t->pg) {
+        snprintf(out, cap, "%s/%s.db", backends_dir, name);
+        unlink(out);
+        return;
+    }
+    PM_REQUIRE_SERVICE(backends_pg_uri, backends_pg_installed, "PostgreSQL");
+    assert_int_equal(pm_test_pg_fresh_db(backends_pg_uri, name, out, cap), 0);
+}

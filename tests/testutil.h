@@ -64,6 +64,29 @@ void pm_test_pg_stop(const char *dir);
 char *pm_test_nats_start(const char *dir, int *installed, int *out_pid);
 void pm_test_nats_stop(int pid);
 
+/* Suites that run each test on both store backends: a group set-up making a
+ * temporary folder and starting a throwaway PostgreSQL cluster in it (absent:
+ * the PostgreSQL cases skip, or fail under PERIMETER_REQUIRE_DATA), its
+ * teardown, and a fresh database per test. Pass &PM_TEST_SQLITE or
+ * &PM_TEST_PG as the test's state (PM_TEST_BOTH). */
+typedef struct pm_test_backend {
+    const char *name; /* "sqlite" or "postgres" */
+    int pg;
+} pm_test_backend_t;
+extern const pm_test_backend_t PM_TEST_SQLITE, PM_TEST_PG;
+int pm_test_backends_setup(void **state);
+int pm_test_backends_teardown(void **state);
+/* The group's temporary folder (valid between set-up and teardown). */
+const char *pm_test_backends_dir(void);
+/* A fresh database `name` on t (an emptied SQLite file in the folder, or a
+ * new PostgreSQL database); its target into out. */
+void pm_test_backend_fresh_db(const pm_test_backend_t *t, const char *name, char *out, size_t cap);
+#define PM_TEST_BOTH(fn, name)                                                                     \
+    {name "/sqlite", fn, NULL, NULL, (void *)&PM_TEST_SQLITE},                                     \
+    {                                                                                              \
+        name "/postgres", fn, NULL, NULL, (void *)&PM_TEST_PG                                      \
+    }
+
 /* Runs a cmocka group and turns its result into the process exit code:
  * 1 if any test failed, 77 if none failed but some skipped (registered in CTest
  * with SKIP_RETURN_CODE 77, so a skip is reported as skipped, never as passed), else 0. */
