@@ -52,7 +52,10 @@ static int load(const char *dk, pm_seal_ring_t *ring, pm_error_t *e)
 static void test_data_key(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "%s", pm_test_tmpdir());
+    char *tmp = pm_test_tmpdir();
+    assert_non_null(tmp);
+    snprintf(dir, sizeof dir, "%s", tmp);
+    free(tmp);
     pm_seal_ring_t ring;
     pm_error_t e;
     pm_error_clear(&e);
@@ -126,6 +129,7 @@ static void test_data_key(void **state)
     pm_seal_ring_wipe(&ring);
     pm_seal_key_wipe(&k1);
     pm_seal_key_wipe(&k2);
+    pm_test_rmdir(dir);
 }
 
 int main(void)
