@@ -614,6 +614,19 @@ int pm_link_map_traveller(const pm_link_map_t *m, int64_t id, uint32_t *out)
     return PM_OK;
 }
 
+/* Room for one more row in a growing result array (*rows: cap rows of
+ * size bytes, n used), doubling from `first`; PM_ENOMEM leaves it as it was. */
+static int rows_reserve(void **rows, size_t n, size_t *cap, size_t size, size_t first)
+{
+    if (n < *cap) return PM_OK;
+    size_t nc = *cap ? *cap * 2 : first;
+    void *nr = realloc(*rows, nc * size);
+    if (!nr) return PM_ENOMEM;
+    *rows = nr;
+    *cap = nc;
+    return PM_OK;
+}
+
 int pm_link_store_reviews(pm_store_t *st, const char *status, size_t limit,
                           pm_link_review_row_t **out, size_t *out_n, pm_error_t *err)
 {
@@ -635,18 +648,12 @@ int pm_link_store_reviews(pm_store_t *st, const char *status, size_t limit,
     size_t cap = 0;
     int s;
     while ((s = pm_stmt_step(q, err)) == 1) {
-        if (*out_n == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            pm_link_review_row_t *nr = realloc(*out, nc * sizeof *nr);
-            if (!nr) {
-                pm_stmt_finish(q);
-                free(*out);
-                *out = NULL;
-                *out_n = 0;
-                return pm_error_set(err, PM_ENOMEM, "reviews: out of memory");
-            }
-            *out = nr;
-            cap = nc;
+        if (rows_reserve((void **)out, *out_n, &cap, sizeof **out, 64)) {
+            pm_stmt_finish(q);
+            free(*out);
+            *out = NULL;
+            *out_n = 0;
+            return pm_error_set(err, PM_ENOMEM, "reviews: out of memory");
         }
         pm_link_review_row_t *r = &(*out)[(*out_n)++];
         memset(r, 0, sizeof *r);
@@ -722,18 +729,12 @@ int pm_link_store_links(pm_store_t *st, int64_t traveller, pm_link_evidence_row_
     size_t cap = 0;
     int s;
     while ((s = pm_stmt_step(q, err)) == 1) {
-        if (*out_n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            pm_link_evidence_row_t *nr = realloc(*out, nc * sizeof *nr);
-            if (!nr) {
-                pm_stmt_finish(q);
-                free(*out);
-                *out = NULL;
-                *out_n = 0;
-                return pm_error_set(err, PM_ENOMEM, "links: out of memory");
-            }
-            *out = nr;
-            cap = nc;
+        if (rows_reserve((void **)out, *out_n, &cap, sizeof **out, 16)) {
+            pm_stmt_finish(q);
+            free(*out);
+            *out = NULL;
+            *out_n = 0;
+            return pm_error_set(err, PM_ENOMEM, "links: out of memory");
         }
         pm_link_evidence_row_t *r = &(*out)[(*out_n)++];
         memset(r, 0, sizeof *r);
