@@ -137,36 +137,6 @@ static void test_review_queue(void **state)
     pm_linker_free(lk);
 }
 
-/* A crossing stored as imported (CAN's own record). */
-static int64_t put(pm_store_t *st, const char *id, const char *ts, const char *sur,
-                   const char *given, const char *dob, const char *cit, const char *doc)
-{
-    const char *v[PM_CF_COUNT] = {id,  "CAN", "entry", ts,  "0901", "land", sur, given, "",
-                                  dob, cit,   "M",     "P", doc,    cit,    ""};
-    pm_crossing_t c;
-    pm_crossing_init(&c);
-    pm_error_t e;
-    for (int i = 0; i < PM_CF_COUNT; i++)
-        assert_int_equal(pm_crossing_set_field(&c, (pm_crossing_field_t)i, v[i], strlen(v[i]), &e),
-                         PM_OK);
-    assert_int_equal(pm_crossing_finish(&c, NULL, &e), PM_OK);
-    int ins = 0;
-    assert_int_equal(pm_store_put_crossing(st, &c, &ins, &e), PM_OK);
-    assert_int_equal(ins, 1);
-    /* its store id */
-    pm_crossing_filter_t f;
-    memset(&f, 0, sizeof f);
-    f.order = PM_ORDER_STORE_ID;
-    pm_crossing_iter_t *it = NULL;
-    assert_int_equal(pm_store_crossings(st, &f, &it, &e), PM_OK);
-    int64_t sid = 0;
-    while (pm_crossing_iter_next(it, &c, &e) == 1)
-        if (strcmp(c.record_id, id) == 0) sid = c.store_id;
-    pm_crossing_iter_close(it);
-    assert_true(sid > 0);
-    return sid;
-}
-
 static void link_all(pm_store_t *st)
 {
     pm_error_t e;
@@ -199,11 +169,16 @@ static void test_link_evidence_store(void **state)
     pm_store_t *st = NULL;
     pm_error_t e;
     assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
-    int64_t r1 = put(st, "R1", "2026-01-01T10:00:00Z", "SMITH", "JOHN", "1980-05-06", "CAN", "P1000001");
-    put(st, "R2", "2026-01-05T10:00:00Z", "SMITH", "JOHN", "1980-05-06", "CAN", "P1000001");
-    int64_t r3 = put(st, "R3", "2026-02-01T10:00:00Z", "JOHN", "SMITH", "1980-05-06", "CAN", "PI000OO1");
-    put(st, "R4", "2026-03-01T10:00:00Z", "SMYTHE", "JON", "1980-06-05", "GBR", "GB7777777");
-    int64_t r5 = put(st, "R5", "2026-04-01T10:00:00Z", "SMITH", "JOHN", "1980-05-06", "GBR", "GB7777777");
+    int64_t r1 = pm_test_put_crossing(st, "R1", "2026-01-01T10:00:00Z", "SMITH", "JOHN",
+                                      "1980-05-06", "CAN", "P1000001");
+    pm_test_put_crossing(st, "R2", "2026-01-05T10:00:00Z", "SMITH", "JOHN", "1980-05-06", "CAN",
+                         "P1000001");
+    int64_t r3 = pm_test_put_crossing(st, "R3", "2026-02-01T10:00:00Z", "JOHN", "SMITH",
+                                      "1980-05-06", "CAN", "PI000OO1");
+    pm_test_put_crossing(st, "R4", "2026-03-01T10:00:00Z", "SMYTHE", "JON", "1980-06-05", "GBR",
+                         "GB7777777");
+    int64_t r5 = pm_test_put_crossing(st, "R5", "2026-04-01T10:00:00Z", "SMITH", "JOHN",
+                                      "1980-05-06", "GBR", "GB7777777");
     link_all(st);
     link_all(st); /* a second run replaces the evidence: each link listed once */
     pm_link_map_t *map = NULL;
@@ -238,13 +213,13 @@ static void test_link_evidence_store(void **state)
             assert_string_equal(rows[i].how, "link");
             assert_int_equal(rows[i].candidate_id, r1);
             /* name order swapped: the same token set; the document's OCR confusion */
-            assert_string_equal(json_string_value(json_object_get(json_array_get(f, PM_LF_DOC), "level")),
-                                pm_link_level_name(PM_LF_DOC, PM_DOC_OCR));
+            assert_string_equal(
+                json_string_value(json_object_get(json_array_get(f, PM_LF_DOC), "level")),
+                pm_link_level_name(PM_LF_DOC, PM_DOC_OCR));
             assert_true(sum > rows[i].score - 0.05 && sum < rows[i].score + 0.05);
             assert_non_null(strstr(rows[i].rule, "link threshold"));
         }
-        if (rows[i].crossing_id == r5 && strcmp(rows[i].how, "merge") == 0)
-            seen_merge5++;
+        if (rows[i].crossing_id == r5 && strcmp(rows[i].how, "merge") == 0) seen_merge5++;
         assert_true(rows[i].crossing_id != r1); /* the first record is linked to nothing */
         json_decref(f);
     }
@@ -409,10 +384,8 @@ static void test_generated_quality(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exact_fuzzy_merge),
-        cmocka_unit_test(test_compare_records),
-        cmocka_unit_test(test_review_queue),
-        cmocka_unit_test(test_link_evidence_store),
+        cmocka_unit_test(test_exact_fuzzy_merge), cmocka_unit_test(test_compare_records),
+        cmocka_unit_test(test_review_queue),      cmocka_unit_test(test_link_evidence_store),
         cmocka_unit_test(test_generated_quality),
     };
     return PM_RUN_TESTS("link", tests, NULL, NULL);

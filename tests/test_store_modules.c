@@ -37,8 +37,7 @@ static void test_officers(void **state)
     assert_int_equal(pm_officer_add(st, "ana", "another pass", PM_ROLE_ADMIN, 0, &e), PM_EEXISTS);
     assert_non_null(strstr(e.msg, "exists"));
     /* a console role (node step 3 widened the CHECK on both backends) */
-    assert_int_equal(pm_officer_add(st, "vic", "vetting pass", PM_ROLE_VETTING, 0, &e),
-                     PM_OK);
+    assert_int_equal(pm_officer_add(st, "vic", "vetting pass", PM_ROLE_VETTING, 0, &e), PM_OK);
     pm_officer_role_t role = PM_ROLE_NONE;
     assert_int_equal(pm_officer_check(st, "ana", "correct horse", &role, &e), PM_OK);
     assert_int_equal(role, PM_ROLE_OFFICER);
@@ -114,12 +113,10 @@ static void test_gallery_store(void **state)
     assert_non_null(master);
     assert_int_equal(pm_store_begin(st, &e), PM_OK);
     for (size_t i = 0; i < GALLERY_ROWS; i++) {
-        if (i % 64 == 0)
-            pm_gallery_synth_master(77, i / 64, master);
+        if (i % 64 == 0) pm_gallery_synth_master(77, i / 64, master);
         master->count = 12 + i % 7; /* small templates: the test is about rows */
         int rc = pm_gallery_store_put(st, 1000 + i / 2, (uint32_t)(i % 2), 2, master, &e);
-        if (rc)
-            fail_msg("put %zu: %s", i, e.msg);
+        if (rc) fail_msg("put %zu: %s", i, e.msg);
     }
     /* a duplicate is PM_EEXISTS and the transaction goes on */
     assert_int_equal(pm_gallery_store_put(st, 1000, 0, 2, master, &e), PM_EEXISTS);
@@ -225,8 +222,8 @@ static void test_jobs_tables(void **state)
     assert_int_equal(pm_received_store(&ctx, "USA", PM_RC_MATCH_RESULT, "REFUGEE_VETTING", "T-1",
                                        "subj-1", pay, sizeof pay, JNOW - 2000 * JDAY, &old_id, &e),
                      PM_OK);
-    assert_int_equal(pm_received_store(&ctx, "USA", PM_RC_RECEIVED_BIOGRAPHIC, "ENTRY_EXIT",
-                                       "T-2", "subj-2", "x", 1, JNOW - JDAY, &new_id, &e),
+    assert_int_equal(pm_received_store(&ctx, "USA", PM_RC_RECEIVED_BIOGRAPHIC, "ENTRY_EXIT", "T-2",
+                                       "subj-2", "x", 1, JNOW - JDAY, &new_id, &e),
                      PM_OK);
     assert_true(new_id > old_id && old_id > 0);
     assert_int_equal(pm_received_store(&ctx, "GBR", PM_RC_MATCH_RESULT, "ENTRY_EXIT", "T-3", "s",
@@ -243,9 +240,9 @@ static void test_jobs_tables(void **state)
     assert_string_equal(r.origin, "USA");
     pm_buf_free(&b);
     assert_int_equal(pm_received_get(st, 999999, &r, NULL, &e), PM_ENOTFOUND);
-    assert_int_equal(pm_received_mark_irrelevant(&ctx, new_id, "ana", "not our subject",
-                                                 JNOW - 40 * JDAY, &e),
-                     PM_OK);
+    assert_int_equal(
+        pm_received_mark_irrelevant(&ctx, new_id, "ana", "not our subject", JNOW - 40 * JDAY, &e),
+        PM_OK);
     assert_int_equal(pm_received_mark_irrelevant(&ctx, new_id, "ana", "again", JNOW, &e),
                      PM_ESTATE);
     pm_received_t *list = NULL;
@@ -257,8 +254,8 @@ static void test_jobs_tables(void **state)
     free(list);
 
     /* the review queue: idempotent enqueue, one decision, R14 */
-    pm_review_request_t rq = {"Q-1", "USA", "REFUGEE_VETTING", "subj-1", 57.25,
-                              "refuse entry", "finger 2", old_id};
+    pm_review_request_t rq = {"Q-1", "USA",          "REFUGEE_VETTING", "subj-1",
+                              57.25, "refuse entry", "finger 2",        old_id};
     int64_t rid = 0, rid2 = 0;
     assert_int_equal(pm_review_enqueue(&ctx, &rq, JNOW, &rid, &e), PM_OK);
     assert_int_equal(pm_review_enqueue(&ctx, &rq, JNOW + 5, &rid2, &e), PM_OK);
@@ -367,27 +364,6 @@ static void test_jobs_tables(void **state)
     pm_store_close(st);
 }
 
-/* A crossing stored as imported (CAN's own record); its store id. */
-static int64_t put_crossing(pm_store_t *st, const char *id, const char *ts, const char *sur,
-                            const char *given, const char *dob, const char *cit, const char *doc)
-{
-    const char *v[PM_CF_COUNT] = {id,  "CAN", "entry", ts,  "0901", "land", sur, given, "",
-                                  dob, cit,   "M",     "P", doc,    cit,    ""};
-    pm_crossing_t c;
-    pm_crossing_init(&c);
-    pm_error_t e;
-    for (int i = 0; i < PM_CF_COUNT; i++)
-        assert_int_equal(pm_crossing_set_field(&c, (pm_crossing_field_t)i, v[i], strlen(v[i]), &e),
-                         PM_OK);
-    assert_int_equal(pm_crossing_finish(&c, NULL, &e), PM_OK);
-    int ins = 0;
-    assert_int_equal(pm_store_put_crossing(st, &c, &ins, &e), PM_OK);
-    assert_int_equal(ins, 1);
-    int64_t max = 0;
-    assert_int_equal(pm_store_max_store_id(st, &max, &e), PM_OK);
-    return max;
-}
-
 /* A link run over every stored crossing but `skip` (0: none), saved. */
 static void link_but(pm_store_t *st, int64_t skip)
 {
@@ -401,12 +377,10 @@ static void link_but(pm_store_t *st, int64_t skip)
     assert_int_equal(pm_store_crossings(st, &f, &it, &e), PM_OK);
     pm_crossing_t c;
     while (pm_crossing_iter_next(it, &c, &e) == 1)
-        if (c.store_id != skip)
-            assert_int_equal(pm_linker_add(lk, &c, NULL, &e), PM_OK);
+        if (c.store_id != skip) assert_int_equal(pm_linker_add(lk, &c, NULL, &e), PM_OK);
     pm_crossing_iter_close(it);
     int rc = pm_link_store_save(st, lk, &e);
-    if (rc)
-        fail_msg("link save: %s", e.msg);
+    if (rc) fail_msg("link save: %s", e.msg);
     pm_linker_free(lk);
 }
 
@@ -438,21 +412,21 @@ static void test_link_tables(void **state)
     pm_store_t *st = NULL;
     pm_error_t e;
     assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
-    int64_t r1 = put_crossing(st, "R1", "2026-01-01T10:00:00Z", "SMITH", "JOHN", "1980-05-06",
-                              "CAN", "P1000001");
-    int64_t r2 = put_crossing(st, "R2", "2026-01-05T10:00:00Z", "SMITH", "JOHN", "1980-05-06",
-                              "CAN", "P1000001");
-    int64_t r3 = put_crossing(st, "R3", "2026-02-01T10:00:00Z", "JOHN", "SMITH", "1980-05-06",
-                              "CAN", "PI000OO1");
-    int64_t r4 = put_crossing(st, "R4", "2026-03-01T10:00:00Z", "SMYTHE", "JON", "1980-06-05",
-                              "GBR", "GB7777777");
-    int64_t r5 = put_crossing(st, "R5", "2026-04-01T10:00:00Z", "SMITH", "JOHN", "1980-05-06",
-                              "GBR", "GB7777777");
+    int64_t r1 = pm_test_put_crossing(st, "R1", "2026-01-01T10:00:00Z", "SMITH", "JOHN",
+                                      "1980-05-06", "CAN", "P1000001");
+    int64_t r2 = pm_test_put_crossing(st, "R2", "2026-01-05T10:00:00Z", "SMITH", "JOHN",
+                                      "1980-05-06", "CAN", "P1000001");
+    int64_t r3 = pm_test_put_crossing(st, "R3", "2026-02-01T10:00:00Z", "JOHN", "SMITH",
+                                      "1980-05-06", "CAN", "PI000OO1");
+    int64_t r4 = pm_test_put_crossing(st, "R4", "2026-03-01T10:00:00Z", "SMYTHE", "JON",
+                                      "1980-06-05", "GBR", "GB7777777");
+    int64_t r5 = pm_test_put_crossing(st, "R5", "2026-04-01T10:00:00Z", "SMITH", "JOHN",
+                                      "1980-05-06", "GBR", "GB7777777");
     /* the review pair: same name, a date in the same year, another passport */
-    int64_t i1 = put_crossing(st, "I1", "2026-01-02T10:00:00Z", "IVANOV", "PETR", "1975-01-01",
-                              "RUS", "700000001");
-    int64_t i2 = put_crossing(st, "I2", "2026-01-03T10:00:00Z", "IVANOV", "PETR", "1975-09-14",
-                              "RUS", "711111112");
+    int64_t i1 = pm_test_put_crossing(st, "I1", "2026-01-02T10:00:00Z", "IVANOV", "PETR",
+                                      "1975-01-01", "RUS", "700000001");
+    int64_t i2 = pm_test_put_crossing(st, "I2", "2026-01-03T10:00:00Z", "IVANOV", "PETR",
+                                      "1975-09-14", "RUS", "711111112");
     link_all(st);
     link_all(st); /* a second run replaces links and evidence: each listed once */
     pm_link_map_t *map = NULL;

@@ -2,6 +2,9 @@
 
 #include <libpq-fe.h>
 
+#include "perimeter/store.h"
+#include "perimeter/travel.h"
+
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,4 +299,35 @@ void pm_test_backend_fresh_db(const pm_test_backend_t *t, const char *name, char
     }
     PM_REQUIRE_SERVICE(backends_pg_uri, backends_pg_installed, "PostgreSQL");
     assert_int_equal(pm_test_pg_fresh_db(backends_pg_uri, name, out, cap), 0);
+}
+
+/* ---- stored crossings (testutil.h) ---- */
+
+int64_t pm_test_put_crossing(pm_store_t *st, const char *id, const char *ts, const char *sur,
+                             const char *given, const char *dob, const char *cit, const char *doc)
+{
+    const char *v[PM_CF_COUNT] = {id,  "CAN", "entry", ts,  "0901", "land", sur, given, "",
+                                  dob, cit,   "M",     "P", doc,    cit,    ""};
+    pm_crossing_t c;
+    pm_crossing_init(&c);
+    pm_error_t e;
+    for (int i = 0; i < PM_CF_COUNT; i++)
+        assert_int_equal(pm_crossing_set_field(&c, (pm_crossing_field_t)i, v[i], strlen(v[i]), &e),
+                         PM_OK);
+    assert_int_equal(pm_crossing_finish(&c, NULL, &e), PM_OK);
+    int ins = 0;
+    assert_int_equal(pm_store_put_crossing(st, &c, &ins, &e), PM_OK);
+    assert_int_equal(ins, 1);
+    /* its store id */
+    pm_crossing_filter_t f;
+    memset(&f, 0, sizeof f);
+    f.order = PM_ORDER_STORE_ID;
+    pm_crossing_iter_t *it = NULL;
+    assert_int_equal(pm_store_crossings(st, &f, &it, &e), PM_OK);
+    int64_t sid = 0;
+    while (pm_crossing_iter_next(it, &c, &e) == 1)
+        if (strcmp(c.record_id, id) == 0) sid = c.store_id;
+    pm_crossing_iter_close(it);
+    assert_true(sid > 0);
+    return sid;
 }

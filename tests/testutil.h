@@ -87,6 +87,12 @@ void pm_test_backend_fresh_db(const pm_test_backend_t *t, const char *name, char
         name "/postgres", fn, NULL, NULL, (void *)&PM_TEST_PG                                      \
     }
 
+/* A crossing stored as imported (CAN's own record, entry at port 0901, land,
+ * the fields given); asserts it was new and returns its store id. */
+struct pm_store;
+int64_t pm_test_put_crossing(struct pm_store *st, const char *id, const char *ts, const char *sur,
+                             const char *given, const char *dob, const char *cit, const char *doc);
+
 /* Runs a cmocka group and turns its result into the process exit code:
  * 1 if any test failed, 77 if none failed but some skipped (registered in CTest
  * with SKIP_RETURN_CODE 77, so a skip is reported as skipped, never as passed), else 0. */
