@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "perimeter/gallery.h"
@@ -868,6 +869,52 @@ static void test_update_and_delete(void **state)
 #define BOTH(fn, name)                                                                             \
     {name "/sqlite", fn, NULL, NULL, &T_SQLITE}, {name "/postgres", fn, NULL, NULL, &T_PG}
 
+/* Several processes creating the same new database at once all open it. The
+ * switch to WAL on a new file does not wait on the busy timeout (SQLite takes
+ * that lock without its busy handler), so without the store's own retry one
+ * opener of a racing pair failed at once with "database is locked" (seen as a
+ * rare e2e crossings failure: two imports started together on a new file). */
+static void test_concurrent_first_open(void **state)
+{
+    (void)state;
+    enum { ROUNDS = 40, PROCS = 8 };
+    int failed = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/race%d.db", dir, round);
+        int gate[2];
+        assert_int_equal(pipe(gate), 0);
+        pid_t kids[PROCS];
+        for (int k = 0; k < PROCS; k++) {
+            kids[k] = fork();
+            assert_true(kids[k] >= 0);
+            if (kids[k] == 0) {
+                close(gate[1]);
+                char c;
+                /* released all at once when the parent closes its end */
+                while (read(gate[0], &c, 1) > 0) {
+                }
+                pm_store_t *st = NULL;
+                pm_error_t e = {0};
+                int rc = pm_store_open(path, NULL, &st, &e);
+                if (rc != PM_OK)
+                    fprintf(stderr, "round %d opener %d: %s\n", round, k, e.msg);
+                pm_store_close(st);
+                _exit(rc == PM_OK ? 0 : 1);
+            }
+        }
+        close(gate[0]);
+        close(gate[1]);
+        for (int k = 0; k < PROCS; k++) {
+            int status = 0;
+            assert_int_equal(waitpid(kids[k], &status, 0), kids[k]);
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                failed++;
+        }
+    }
+    assert_int_equal(failed, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -882,6 +929,7 @@ int main(void)
         BOTH(test_update_and_delete, "update_and_delete"),
         cmocka_unit_test(test_pg_writers),
         cmocka_unit_test(test_default_path),
+        cmocka_unit_test(test_concurrent_first_open),
     };
     return PM_RUN_TESTS("store", tests, setup, teardown);
 }

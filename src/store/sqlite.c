@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "perimeter/core.h"
 #include "store/store_impl.h"
 
 typedef struct sqlite_store {
@@ -52,6 +53,25 @@ static int exec(sqlite3 *db, const char *sql, pm_error_t *err, const char *what)
     if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return db_error(db, err, what);
     return PM_OK;
+}
+
+/* Switch a connection to WAL. On a brand-new file the switch takes a write
+ * lock from inside the read transaction the pragma opened, and SQLite does not
+ * consult the busy handler for that upgrade: two processes creating the same
+ * database at once made one fail at once with "database is locked" whatever
+ * the busy timeout. So a busy switch is retried here, every 2-10 ms, within
+ * the same budget as the busy timeout. */
+static int set_wal(sqlite3 *db, int busy_ms, pm_error_t *err, const char *path)
+{
+    uint64_t deadline = pm_now_ns() + (uint64_t)busy_ms * 1000000u;
+    for (unsigned attempt = 0;; attempt++) {
+        int rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            return PM_OK;
+        if ((rc & 0xff) != SQLITE_BUSY || pm_now_ns() >= deadline)
+            return db_error(db, err, path);
+        sqlite3_sleep(attempt < 4 ? 2 : 10);
+    }
 }
 
 static sqlite_store_t *S(pm_store_t *st)
@@ -1200,9 +1220,10 @@ int pm__sqlite_open(const char *path, const pm_store_options_t *options, pm_stor
                           "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
         goto fail;
     }
-    sqlite3_busy_timeout(s->db, o->busy_ms > 0 ? o->busy_ms : 30000);
+    int busy_ms = o->busy_ms > 0 ? o->busy_ms : 30000;
+    sqlite3_busy_timeout(s->db, busy_ms);
     sqlite3_extended_result_codes(s->db, 0);
-    if (!o->read_only && (rc = exec(s->db, "PRAGMA journal_mode = WAL", err, path)))
+    if (!o->read_only && (rc = set_wal(s->db, busy_ms, err, path)))
         goto fail;
     /* A 64 MiB page cache keeps the index pages of a large import hot. */
     if ((rc = exec(s->db, "PRAGMA foreign_keys = ON", err, path)) ||
