@@ -143,6 +143,12 @@ awk -F, '$5 == "match" { print $1 }' coh/truth.csv | sort >seeded.txt
 missed=$(comm -23 seeded.txt confirmed.txt | wc -l)
 extra=$(comm -13 seeded.txt confirmed.txt | wc -l)
 echo "ground truth: $(wc -l <seeded.txt) seeded in the US gallery, $(wc -l <confirmed.txt) found and confirmed through review; missed $missed, confirmed but not seeded $extra"
+echo "--- the decisions copied back into the case files and summary (perimeter vet refresh)"
+PERIMETER_TOKEN=$tok_can "$bin" vet refresh vet-out --config pair/CAN/node.json
+for f in vet-out/cases/*.json; do
+    jq -r 'select(.review.status == "confirmed") | .applicant' "$f"
+done | sort >case-confirmed.txt
+echo "case files: $(wc -l <case-confirmed.txt) confirmed, missed $(comm -23 seeded.txt case-confirmed.txt | wc -l), confirmed but not seeded $(comm -13 seeded.txt case-confirmed.txt | wc -l); summary: $(jq -c .review vet-out/summary.json)"
 
 say "6. The US pre-clears a flight to the US: documents, watchlist, past stays"
 "$bin" synth manifest --from-people gen/people.csv --passengers 200 --flights 1 --seed 7 \

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "perimeter/core.h"
 #include "perimeter/error.h"
 #include "perimeter/minutiae.h"
 
@@ -235,6 +236,37 @@ typedef struct pm_vet_summary {
  * itself (cohort unreadable, journal, out_dir; a resumed journal of another
  * cohort or purpose gives PM_ESTATE). *out summary may be NULL. */
 int pm_vet_run(const pm_vet_options_t *o, pm_vet_summary_t *out, pm_error_t *err);
+
+/* ------------------------------------------------------------ final review status */
+
+/* What a refresh found: the matches of the run and their R14 review status. */
+typedef struct pm_vet_refresh_stats {
+    uint64_t cases;      /* case files read */
+    uint64_t matches;    /* case files with outcome match */
+    uint64_t confirmed, rejected, pending; /* matches by the node's review status */
+    uint64_t not_queued; /* matches with no review_id (in-process transport) */
+    uint64_t missing;    /* review_id not in the node's list, or its txn differs */
+    uint64_t updated;    /* case files rewritten (the status or decision changed) */
+} pm_vet_refresh_stats_t;
+
+/* Copies the final R14 review status back into the run's case files and
+ * summary. reviews is the body of our node's GET /v1/reviews?status=all
+ * ({"reviews":[{"id","status","txn","officer","why","decided_at"},...]}).
+ * Each case file out_dir/cases/<applicant>.json of a match whose
+ * review.review_id is listed (and whose transaction id equals the item's
+ * txn) gets review.status (pending, confirmed, rejected) and, once decided,
+ * review.by, review.decided_at (Unix seconds) and review.why; each is
+ * rewritten atomically (temp + fsync + rename), so a crash mid-refresh leaves
+ * every file either old or new and the refresh can simply be run again.
+ * Then summary.json gets a "review" object of the counts and summary.txt a
+ * "review:" section (replacing a previous one), both atomically. A resumed
+ * pm_vet_run rewrites the summary without it: refresh again after it. */
+int pm_vet_refresh(const char *out_dir, const char *reviews, size_t len,
+                   pm_vet_refresh_stats_t *out, pm_error_t *err);
+
+/* GET /v1/reviews?status=all on our node (t->base_url, ca_file, token) into
+ * *body (reset first; at most 64 MiB). Non-200 is PM_EIO with the status. */
+int pm_vet_node_reviews(const pm_vet_node_transport_t *t, pm_buf_t *body, pm_error_t *err);
 
 /* "no_match", "match", "refused", "failed_capture" ("" if out of range). */
 const char *pm_vet_outcome_name(int outcome);

@@ -14,6 +14,7 @@
 
 int pm_cmd_synth_cohort(int argc, char **argv);
 int pm_cmd_vet(int argc, char **argv);
+int pm_cmd_vet_refresh(int argc, char **argv);
 
 static int parse_num(const char *cmd, const char *what, const char *s, unsigned long long max,
                      unsigned long long *out)
@@ -409,4 +410,106 @@ out:
     if (have_cfg)
         pm_node_config_free(&cfg);
     return rc;
+}
+
+static void refresh_usage(FILE *f)
+{
+    fprintf(f, "usage: perimeter vet refresh OUT_DIR --config NODE.json [--url URL] [--token T]\n"
+               "       [--reviews FILE] [--json]\n"
+               "  reads the node's review queue (GET /v1/reviews?status=all; officer token from\n"
+               "  --token or $PERIMETER_TOKEN) or a saved copy of it (--reviews FILE), and writes\n"
+               "  each match's final R14 status (confirmed, rejected, pending; by, when, why)\n"
+               "  into OUT_DIR/cases/*.json and the counts into OUT_DIR/summary.json/.txt\n");
+}
+
+int pm_cmd_vet_refresh(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, 0, 'c'}, {"url", required_argument, 0, 'U'},
+        {"token", required_argument, 0, 'T'},  {"reviews", required_argument, 0, 'r'},
+        {"json", no_argument, 0, 'j'},         {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *config = NULL, *url = NULL, *token = NULL, *reviews = NULL;
+    int json = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:U:T:r:jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'U': url = optarg; break;
+        case 'T': token = optarg; break;
+        case 'r': reviews = optarg; break;
+        case 'j': json = 1; break;
+        case 'h': refresh_usage(stdout); return 0;
+        default: refresh_usage(stderr); return 2;
+        }
+    }
+    if (optind + 1 != argc || !!config == !!reviews) {
+        refresh_usage(stderr);
+        return 2;
+    }
+    const char *out_dir = argv[optind];
+    pm_error_t err = {0};
+    pm_buf_t body = {0};
+    int rc = 0;
+    if (reviews) {
+        uint8_t *data = NULL;
+        size_t len = 0;
+        if (pm_file_read(reviews, (size_t)64 << 20, &data, &len, &err)) {
+            fprintf(stderr, "vet refresh: %s\n", pm_error_text(&err));
+            return 1;
+        }
+        body.data = data;
+        body.len = len;
+        body.cap = len;
+    } else {
+        pm_node_config_t cfg;
+        if (pm_node_config_load(config, &cfg, &err)) {
+            fprintf(stderr, "vet refresh: %s\n", pm_error_text(&err));
+            return 1;
+        }
+        char urlbuf[PM_NODE_URL_MAX + 32];
+        if (url)
+            snprintf(urlbuf, sizeof urlbuf, "%s", url);
+        else
+            snprintf(urlbuf, sizeof urlbuf, "https://%s:%u",
+                     strcmp(cfg.address, "0.0.0.0") == 0 ? "127.0.0.1" : cfg.address, cfg.port);
+        if (!token)
+            token = getenv("PERIMETER_TOKEN");
+        pm_vet_node_transport_t nt = {.base_url = urlbuf, .ca_file = cfg.ca_file, .token = token,
+                                      .timeout_s = 60};
+        if (!token) {
+            fprintf(stderr, "vet refresh: an officer token is needed (--token or $PERIMETER_TOKEN)\n");
+            pm_node_config_free(&cfg);
+            return 2;
+        }
+        rc = pm_vet_node_reviews(&nt, &body, &err);
+        pm_node_config_free(&cfg);
+        if (rc) {
+            fprintf(stderr, "vet refresh: %s\n", pm_error_text(&err));
+            pm_buf_free(&body);
+            return 1;
+        }
+    }
+    pm_vet_refresh_stats_t s;
+    rc = pm_vet_refresh(out_dir, (const char *)body.data, body.len, &s, &err);
+    pm_buf_free(&body);
+    if (rc) {
+        fprintf(stderr, "vet refresh: %s\n", pm_error_text(&err));
+        return 1;
+    }
+    if (json)
+        printf("{\"cases\":%llu,\"matches\":%llu,\"confirmed\":%llu,\"rejected\":%llu,"
+               "\"pending\":%llu,\"not_queued\":%llu,\"not_found\":%llu,\"updated\":%llu}\n",
+               (unsigned long long)s.cases, (unsigned long long)s.matches,
+               (unsigned long long)s.confirmed, (unsigned long long)s.rejected,
+               (unsigned long long)s.pending, (unsigned long long)s.not_queued,
+               (unsigned long long)s.missing, (unsigned long long)s.updated);
+    else
+        printf("%llu case files, %llu matches: %llu confirmed, %llu rejected, %llu still pending, "
+               "%llu not queued, %llu not found; %llu case files updated\n",
+               (unsigned long long)s.cases, (unsigned long long)s.matches,
+               (unsigned long long)s.confirmed, (unsigned long long)s.rejected,
+               (unsigned long long)s.pending, (unsigned long long)s.not_queued,
+               (unsigned long long)s.missing, (unsigned long long)s.updated);
+    return 0;
 }

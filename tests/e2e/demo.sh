@@ -19,6 +19,9 @@ assert_contains "$tmp/demo.log" '  12 applicants as the truth says, 0 not'
 assert_contains "$tmp/demo.log" 'ground truth: 3 seeded in the US gallery, 3 found and confirmed through review; missed 0, confirmed but not seeded 0'
 [ "$(grep -c 'adverse decision before confirmation: refused R14; after: allowed true' "$tmp/demo.log")" = 3 ] ||
     fail "review gate: $(grep 'adverse decision' "$tmp/demo.log")"
+# the final status copied back by `vet refresh`: the refreshed case files
+# and summary say the same as the queue and the truth
+assert_contains "$tmp/demo.log" 'case files: 3 confirmed, missed 0, confirmed but not seeded 0; summary: {"matches":3,"confirmed":3,"rejected":0,"pending":0,"not_queued":0,"not_found":0}'
 # every checkpoint the partner holds matched (the demo's own, and any the
 # nodes' checkpoint job signed meanwhile on a slow machine)
 [ "$(grep -cE '^intact: .* ([1-9][0-9]*) of \1 signed checkpoints matched' "$tmp/demo.log")" = 2 ] ||

@@ -62,6 +62,23 @@ curl -sS --cacert pair/CAN/ca/ca.pem -H "Authorization: Bearer $tok" \
 [ "$(jq -r ".reviews[0].id" reviews.json)" = "$rid" ] || fail "queue: $(cat reviews.json)"
 [ "$(jq -r ".reviews[0].txn" reviews.json)" = "$(jq -r .transaction_id "run1/cases/$known.json")" ] ||
     fail "queued under another transaction: $(cat reviews.json)"
+# a supervisor rejects it; `vet refresh` copies the final status back into
+# the case file and the summary
+PERIMETER_PASSWORD=correct-horse-sup "$bin" officer add --config pair/CAN/node.json --replace \
+    --role supervisor bob >/dev/null || fail "supervisor add"
+tok_sup=$(PERIMETER_PASSWORD=correct-horse-sup "$bin" officer login --config pair/CAN/node.json --user bob)
+curl -sS --cacert pair/CAN/ca/ca.pem -H "Authorization: Bearer $tok_sup" \
+    -H 'Content-Type: application/json' --data '{"decision":"reject","why":"not the same person"}' \
+    "$(url CAN)/v1/reviews/$rid/decision" >decision.json || fail "decision"
+PERIMETER_TOKEN=$tok "$bin" vet refresh run1 --config pair/CAN/node.json --json >refresh.json ||
+    fail "vet refresh: $(cat refresh.json)"
+[ "$(jq -c '[.matches, .rejected, .confirmed, .pending, .updated]' refresh.json)" = '[1,1,0,0,1]' ] ||
+    fail "refresh: $(cat refresh.json) after $(cat decision.json)"
+[ "$(jq -r '.review | "\(.status) \(.by) \(.why)"' "run1/cases/$known.json")" = 'rejected bob not the same person' ] ||
+    fail "case file after refresh: $(jq -c .review "run1/cases/$known.json")"
+[ "$(jq -c '.review | [.rejected, .confirmed, .pending]' run1/summary.json)" = '[1,0,0]' ] ||
+    fail "summary after refresh: $(jq -c .review run1/summary.json)"
+assert_contains run1/summary.txt '  rejected        1'
 # no name ever reaches the partner (R5)
 name=$("$bin" an2k dump coh/applicants/A000001.an2 | sed -n 's/.*\[2.018\]=\([^,]*\),.*/\1/p')
 [ -n "$name" ] || fail "no name in the transaction"
