@@ -301,7 +301,7 @@ static void test_calibration(void **state)
     /* nominal: threshold ~ -10*log10(FPIR / n) */
     assert_float_equal(pm_gallery_threshold(NULL, 0.01, 1e6), 80.0, 0.03);
     assert_float_equal(pm_gallery_threshold(NULL, 0.001, 1e6), 90.0, 0.01);
-    pm_gallery_calibration_t c = {12.5, 3.0, 2.0};
+    pm_gallery_calibration_t c = {.loc = 12.5, .growth = 3.0, .scale = 2.0};
     for (int k = 0; k < 3; k++) {
         double fpir = k == 0 ? 0.5 : k == 1 ? 0.01 : 1e-4;
         double t = pm_gallery_threshold(&c, fpir, 1e5);
@@ -428,8 +428,11 @@ static void test_fused_calibration(void **state)
     print_message("fused fit: loc %.2f scale %.2f (true %.1f, %.1f)\n", fc.loc, fc.scale, loc,
                   beta);
     assert_float_equal(fc.growth, fc.scale, 1e-12);
-    /* the scale at the upper one-sigma bound of 2,000 excesses: ~2% above */
-    assert_true(fc.scale > beta && fc.scale < beta * 1.08);
+    /* an exponential tail: the shape at its upper one-sigma bound of 2,000
+     * excesses (~0.02) is small, the scale close to the true one */
+    print_message("fused fit: shape %.4f above raw %.1f\n", fc.shape, fc.tail_u);
+    assert_true(fc.shape > 0 && fc.shape < 0.07);
+    assert_true(fc.scale > beta * 0.9 && fc.scale < beta * 1.08);
     /* at the raw score whose true FMR per subject is 1e-4: calibrated ~40,
      * a little below (the fit is conservative), never above */
     double raw4 = loc + beta * log(1e4);
@@ -459,6 +462,50 @@ static void test_fused_calibration(void **state)
     assert_int_equal(pm_gallery_fused_calibration_fit(x, k, 1.0, &fc, &err), PM_EINVAL);
     x[5] = NAN;
     assert_int_equal(pm_gallery_fused_calibration_fit(x, k, 0.99, &fc, &err), PM_EINVAL);
+    free(x);
+
+    /* a heavy (generalized Pareto) tail, shape 0.15: the exponential model
+     * would under-state the far tail; the fit follows it, conservatively */
+    x = malloc(k * sizeof *x);
+    assert_non_null(x);
+    const double xi0 = 0.15, sig0 = 5;
+    r = 31337;
+    for (size_t i = 0; i < k; i++) {
+        double u01 = exp(-exp_tail_sample(&r, 0, 1)); /* uniform (0, 1] */
+        x[i] = sig0 / xi0 * (pow(u01, -xi0) - 1);
+    }
+    assert_int_equal(pm_gallery_fused_calibration_fit(x, k, 0.99, &fc, &err), 0);
+    print_message("heavy tail fit: shape %.4f scale %.2f above raw %.1f (true shape %.2f)\n",
+                  fc.shape, fc.scale, fc.tail_u, xi0);
+    assert_true(fc.shape > xi0 - 0.03 && fc.shape < xi0 + 0.08);
+    /* continuous at the threshold, inverts above it */
+    assert_float_equal(pm_gallery_fused_score(&fc, fc.tail_u + 1e-9),
+                       pm_gallery_fused_score(&fc, fc.tail_u - 1e-9), 1e-6);
+    assert_true(pm_gallery_fused_raw(&fc, 45) > fc.tail_u);
+    assert_float_equal(pm_gallery_fused_score(&fc, pm_gallery_fused_raw(&fc, 45)), 45, 1e-6);
+    /* a fresh sample of 200,000: counts at calibrated >= 30 / 40 (model 200 /
+     * 20) within 2x of the model (measured 200 / 32), and well below what
+     * the exponential tail gives (next) */
+    size_t o30 = 0, o40 = 0;
+    r = 2718;
+    for (size_t i = 0; i < k; i++) {
+        double u01 = exp(-exp_tail_sample(&r, 0, 1));
+        double c = pm_gallery_fused_score(&fc, sig0 / xi0 * (pow(u01, -xi0) - 1));
+        o30 += c >= 30, o40 += c >= 40;
+    }
+    print_message("heavy tail, fresh sample: >= 30: %zu (model 200), >= 40: %zu (model 20)\n", o30,
+                  o40);
+    assert_true(o30 >= 60 && o30 <= 240);
+    assert_true(o40 >= 3 && o40 <= 40);
+    /* the exponential tail through the same threshold (shape 0) under-states
+     * it: more than twice the claimed count at 40 */
+    pm_gallery_calibration_t ex0 = fc;
+    ex0.shape = 0;
+    size_t e40 = 0;
+    for (size_t i = 0; i < k; i++)
+        e40 += pm_gallery_fused_score(&ex0, x[i]) >= 40;
+    print_message("heavy tail, exponential model: >= 40: %zu (claims 20)\n", e40);
+    assert_true(e40 > 45 && e40 > o40 + 10);
     free(x);
 
     /* the built-in calibration is not the nominal one (fitted: heavier tail) */

@@ -109,6 +109,13 @@ typedef struct pm_gallery_calibration {
     double loc;
     double growth;
     double scale;
+    /* Fused calibrations only (0 elsewhere): above raw score tail_u the
+     * exponential tail is replaced by a generalized Pareto tail of shape
+     * `shape` > 0 (peaks over threshold), continuous at tail_u:
+     *   p(s) = p(tail_u) * (1 + shape * (s - tail_u) / scale)^(-1 / shape).
+     * shape 0: the exponential tail throughout (older configurations). */
+    double shape;
+    double tail_u;
 } pm_gallery_calibration_t;
 
 /* FPIR of score s in a search over n records (c NULL: nominal). */
@@ -140,8 +147,10 @@ double pm_gallery_fused_score(const pm_gallery_calibration_t *fc, double fused);
 double pm_gallery_fused_raw(const pm_gallery_calibration_t *fc, double score);
 /* Fits the tail of the raw fused scores of k impostor subject comparisons
  * (peaks over a threshold: the scores above their `tail_q` quantile, e.g.
- * 0.99, as exponential excesses, the mean excess at its upper one-sigma
- * bound and never below the nominal 10/ln 10). PM_EINVAL with fewer than 20
+ * 0.99, as generalized Pareto excesses: the maximum-likelihood shape with
+ * shape >= 0, then raised to its upper one-sigma bound (1 + shape)/sqrt(n)
+ * and the scale refitted at it, never below the nominal 10/ln 10: a
+ * conservative, heavier-than-fitted far tail). PM_EINVAL with fewer than 20
  * excesses. */
 int pm_gallery_fused_calibration_fit(const double *scores, size_t k, double tail_q,
                                      pm_gallery_calibration_t *out, pm_error_t *err);

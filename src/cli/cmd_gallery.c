@@ -424,7 +424,7 @@ static int search_cmd(int argc, char **argv, int verify)
         {"calibration", required_argument, NULL, 'C'}, {NULL, 0, NULL, 0}};
     int c;
     long v;
-    pm_gallery_calibration_t cal = {0, 0, 0};
+    pm_gallery_calibration_t cal = {0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {

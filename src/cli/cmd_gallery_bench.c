@@ -365,7 +365,7 @@ int pm_cmd_bench_gallery(int argc, char **argv)
     long texh = exhaustive < tenprints ? exhaustive : tenprints;
     /* identification calibration: fitted from another run's non-mated
      * searches (never this run's: the figures below are measured with it) */
-    pm_gallery_calibration_t cal = {0, 0, 0}, *calp = NULL;
+    pm_gallery_calibration_t cal = {0}, *calp = NULL;
     if (calib_from) {
         if (fit_file(calib_from, &cal))
             return 1;

@@ -210,7 +210,7 @@ int pm_gallery_calibration_fit(const double *best, const double *n, size_t k,
     if (nmax < 1.5 * nmin) {
         /* one gallery size: the growth is not identifiable; tie it */
         fit_scale(best, n, k, used, -1, &scale, &loc);
-        *out = (pm_gallery_calibration_t){loc, scale, scale};
+        *out = (pm_gallery_calibration_t){.loc = loc, .growth = scale, .scale = scale};
         if (calib_tail(best, n, k, used, out))
             return pm_error_set(err, PM_ENOMEM, "pm_gallery_calibration_fit: out of memory");
         /* still tied, the location at this size unchanged */
@@ -241,7 +241,7 @@ int pm_gallery_calibration_fit(const double *best, const double *n, size_t k,
     }
     double g = (lo + hi) / 2;
     fit_scale(best, n, k, used, g, &scale, &loc);
-    *out = (pm_gallery_calibration_t){loc, g, scale};
+    *out = (pm_gallery_calibration_t){.loc = loc, .growth = g, .scale = scale};
     if (calib_tail(best, n, k, used, out))
         return pm_error_set(err, PM_ENOMEM, "pm_gallery_calibration_fit: out of memory");
     return 0;
@@ -249,10 +249,23 @@ int pm_gallery_calibration_fit(const double *best, const double *n, size_t k,
 
 /* ---- fused ten-print calibration (an exponential tail per subject) ---- */
 
+/* the generalized Pareto tail applies above tail_u (fc->shape > 0) */
+static int fused_gpd(const pm_gallery_calibration_t *fc)
+{
+    return fc && fc->shape > 0 && isfinite(fc->shape) && isfinite(fc->tail_u) && fc->scale > 0 &&
+           isfinite(fc->scale);
+}
+
 double pm_gallery_fused_score(const pm_gallery_calibration_t *fc, double fused)
 {
     if (!fc || !(fused > 0))
         return fused > 0 ? fused : 0;
+    if (fused_gpd(fc) && fused > fc->tail_u) {
+        /* -10*log10(p(u)) + (10 / ln 10) * (1/shape) * ln(1 + shape (s-u)/scale) */
+        double at_u = pm_gallery_id_score(fc, fc->tail_u, 1);
+        return at_u + 10.0 / log(10.0) / fc->shape *
+                          log1p(fc->shape * (fused - fc->tail_u) / fc->scale);
+    }
     return pm_gallery_id_score(fc, fused, 1);
 }
 
@@ -260,8 +273,38 @@ double pm_gallery_fused_raw(const pm_gallery_calibration_t *fc, double score)
 {
     if (!fc || !(score > 0))
         return score > 0 ? score : 0;
+    if (fused_gpd(fc)) {
+        double at_u = pm_gallery_id_score(fc, fc->tail_u, 1);
+        if (score > at_u)
+            return fc->tail_u + fc->scale / fc->shape *
+                                    expm1(fc->shape * log(10.0) / 10.0 * (score - at_u));
+    }
     /* the exact inverse: FPIR(raw, 1) = 10^(-score/10) */
     return pm_gallery_threshold(fc, pow(10.0, -score / 10.0), 1);
+}
+
+/* generalized Pareto log-likelihood of excesses y[0..n) (shape xi >= 0) */
+static double gpd_ll(const double *y, size_t n, double xi, double sigma)
+{
+    double ll = -(double)n * log(sigma);
+    for (size_t i = 0; i < n; i++)
+        ll -= xi > 1e-9 ? (1 + 1 / xi) * log1p(xi * y[i] / sigma) : y[i] / sigma;
+    return ll;
+}
+
+/* the scale maximising the likelihood at shape xi (golden section on log sigma) */
+static double gpd_sigma(const double *y, size_t n, double xi, double mean)
+{
+    double a = log(mean) - 5, b = log(mean) + 3;
+    const double g = (sqrt(5.0) - 1) / 2;
+    for (int it = 0; it < 100; it++) {
+        double c = b - g * (b - a), d = a + g * (b - a);
+        if (gpd_ll(y, n, xi, exp(c)) > gpd_ll(y, n, xi, exp(d)))
+            b = d;
+        else
+            a = c;
+    }
+    return exp((a + b) / 2);
 }
 
 int pm_gallery_fused_calibration_fit(const double *scores, size_t k, double tail_q,
@@ -290,20 +333,34 @@ int pm_gallery_fused_calibration_fit(const double *scores, size_t k, double tail
     size_t ex = 0;
     for (size_t i = first; i < m; i++)
         if (r[i] > u)
-            sum += r[i] - u, ex++;
-    free(r);
-    if (ex < 20)
+            r[ex] = r[i] - u, sum += r[ex], ex++; /* excesses, packed at the front */
+    if (ex < 20) {
+        free(r);
         return pm_error_set(err, PM_EINVAL,
                             "fused calibration needs at least 20 scores above the %g quantile "
                             "(got %zu of %zu)",
                             tail_q, ex, k);
+    }
     const double nominal = 10.0 / log(10.0);
-    double scale = sum / (double)ex * (1 + 1 / sqrt((double)ex));
+    double mean = sum / (double)ex;
+    /* profile likelihood over the shape, 0 <= xi <= 1 in steps of 0.005 */
+    double best_xi = 0, best_ll = -INFINITY;
+    for (int i = 0; i <= 200; i++) {
+        double xi = i * 0.005;
+        double ll = gpd_ll(r, ex, xi, gpd_sigma(r, ex, xi, mean));
+        if (ll > best_ll)
+            best_ll = ll, best_xi = xi;
+    }
+    /* conservative: the shape at its upper one-sigma bound (asymptotic
+     * variance (1 + xi)^2 / n), the scale refitted at that shape */
+    double xi = best_xi + (1 + best_xi) / sqrt((double)ex);
+    double scale = gpd_sigma(r, ex, xi, mean);
+    free(r);
     if (scale < nominal)
         scale = nominal; /* never a lighter tail than the independent-finger model */
-    /* P(F > u) = ex / k: the tail exp(-(s - loc) / scale) passes through it */
+    /* P(F > u) = ex / k: the exponential body passes through it at u */
     double loc = u + scale * log((double)ex / (double)k);
-    *out = (pm_gallery_calibration_t){loc, scale, scale};
+    *out = (pm_gallery_calibration_t){loc, scale, scale, xi, u};
     return 0;
 }
 
@@ -312,7 +369,7 @@ void pm_gallery_fused_calibration_default(pm_gallery_calibration_t *out)
     /* bench_vet_calib on `perimeter synth cohort --applicants 120 --known 120
      * --bad 0 --distractors 0 --seed 7101` (14,280 impostor subject
      * comparisons, tail above the 99% quantile; docs/gallery.md) */
-    *out = (pm_gallery_calibration_t){3.2324, 6.5063, 6.5063};
+    *out = (pm_gallery_calibration_t){.loc = 3.2324, .growth = 6.5063, .scale = 6.5063};
 }
 
 typedef struct hit {
