@@ -64,7 +64,7 @@
 #endif
 
 #ifndef FS_KEYS
-#define FS_KEYS 28 /* keys looked up per record (the most central first; 40 stored): issue 9 step 2 */
+#define FS_KEYS PM_GALLERY_KEYS /* keys looked up per record (the most central first); 28 is -24.5% per record but costs +2 FNIR points at 100k (docs/gallery.md, issue 9 step 2) */
 #endif
 
 #ifndef FS_MAX_ROT
