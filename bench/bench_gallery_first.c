@@ -4,6 +4,8 @@
  * many mates rank first / within the best K, how many get no hypothesis
  * (fast score 1), and the CPU time per record, with the load average.
  *   build/bench/bench_gallery_first [seed [N [P [K]]]]   (default 1 5000 600 5)
+ * PM_FAST_KEYS=n: keys looked up per record; PM_FAST_BASE_KEYS=n: also time
+ * every probe with n keys (same process) and print the ratio.
  * Template-level simulation (pm_gallery_synth_*). Tune on seed 1 only. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,12 @@ static double cpu_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int atoi_bounded(const char *s)
+{
+    long v = strtol(s, NULL, 10);
+    return v < 1 ? 1 : v > PM_GALLERY_KEYS ? PM_GALLERY_KEYS : (int)v;
 }
 
 int main(int argc, char **argv)
@@ -43,8 +51,11 @@ int main(int argc, char **argv)
         pm__gal_pack_view(v, minu + (size_t)i * PM_GALLERY_MAX_MINUTIAE, &nmin[i],
                           keys + (size_t)i * PM_GALLERY_KEYS, &nk[i]);
     }
-    long first = 0, topk = 0, nohyp = 0;
-    double t = 0, hist_imp = 0;
+    long first = 0, topk = 0, nohyp = 0, bfirst = 0, btopk = 0;
+    double t = 0, tb = 0, hist_imp = 0;
+    /* PM_FAST_BASE_KEYS=n: also time every probe with n keys per record
+     * (alternating, same process) and print the ratio */
+    int base_cap = getenv("PM_FAST_BASE_KEYS") ? atoi_bounded(getenv("PM_FAST_BASE_KEYS")) : 0;
     long imp_over = 0, hm[64] = {0}, hmf[64] = {0}, hn[64] = {0};
     for (long q = 0; q < np; q++) {
         long who = q * (n / np);
@@ -53,6 +64,25 @@ int main(int argc, char **argv)
         pm__gal_probe_build(v, p);
         if (getenv("PM_FAST_PORTABLE"))
             p->avx2 = 0; /* the portable path (same scores) */
+        if (getenv("PM_FAST_KEYS"))
+            p->key_cap = atoi_bounded(getenv("PM_FAST_KEYS"));
+        if (base_cap) {
+            /* the baseline in the same process: the same probe, key_cap = base_cap */
+            int cap = p->key_cap;
+            p->key_cap = base_cap;
+            double b0 = cpu_s();
+            for (long r = 0; r < n; r++)
+                sc[r] = pm__gal_fast_score(p, keys + (size_t)r * PM_GALLERY_KEYS,
+                                           minu + (size_t)r * PM_GALLERY_MAX_MINUTIAE, nk[r], nmin[r]);
+            tb += cpu_s() - b0;
+            long ab = 0;
+            for (long r = 0; r < n; r++)
+                if (r != who)
+                    ab += sc[r] > sc[who] || (sc[r] == sc[who] && r < who);
+            bfirst += ab == 0;
+            btopk += ab < k;
+            p->key_cap = cap;
+        }
         double t0 = cpu_s();
         for (long r = 0; r < n; r++)
             sc[r] = pm__gal_fast_score(p, keys + (size_t)r * PM_GALLERY_KEYS,
@@ -92,6 +122,10 @@ int main(int argc, char **argv)
            "(load average %.2f)\n",
            (unsigned long long)seed, n, np, first, k, topk, nohyp, hist_imp / (double)(np * (n - 1)),
            100.0 * (double)imp_over / (double)(np * (n - 1)), 1e6 * t / (double)(np * n), la[0]);
+    if (base_cap)
+        printf("baseline (%d keys per record): mates first %ld, in best %ld %ld; %.3f us/record CPU; "
+               "this / baseline time %.3f\n",
+               base_cap, bfirst, k, btopk, 1e6 * tb / (double)(np * n), t / tb);
     if (getenv("PM_FAST_HITS"))
         for (int b = 0; b < 64; b++)
             if (hm[b] || hn[b])

@@ -63,6 +63,10 @@
 #define FS_ROT_STEP 4 /* ... by this much either way (1/256 turn, ~5.6 degrees) */
 #endif
 
+#ifndef FS_KEYS
+#define FS_KEYS PM_GALLERY_KEYS /* keys looked up per record (the most central first); 28 is -24.5% per record but costs +2 FNIR points at 100k (docs/gallery.md, issue 9 step 2) */
+#endif
+
 #ifndef FS_MAX_ROT
 #define FS_MAX_ROT 43 /* 1/256 turn (~60 degrees): larger rotations are not hypothesised */
 #endif
@@ -76,6 +80,7 @@ void pm__gal_fast_build(pm__gal_probe_t *p)
 #else
     p->avx2 = 0;
 #endif
+    p->key_cap = FS_KEYS;
     int minx = 1 << 30, miny = 1 << 30, maxx = 0, maxy = 0;
     for (int i = 0; i < p->n; i++) {
         int x = (int)p->x[i], y = (int)p->y[i];
@@ -310,7 +315,7 @@ int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uin
      * central minutiae (stored first) keeps the FS_HYP best */
     int hyp_t[FS_HYP], hyp_q[FS_HYP], hyp_m[FS_HYP], hyp_r[FS_HYP], nh = 0;
     const int ng = nmin < FS_GATE_MINUTIAE ? nmin : FS_GATE_MINUTIAE;
-    for (int t = 0; t < nkeys && t < PM_GALLERY_KEYS; t++) {
+    for (int t = 0; t < nkeys && t < p->key_cap && t < PM_GALLERY_KEYS; t++) {
         unsigned qq = p->map[keys[t]];
         while (qq) {
             int q = (int)(qq & 255u) - 1;

@@ -93,6 +93,7 @@ typedef struct pm__gal_probe {
      * bit per direction bin (32) of the probe minutiae near it, the nearest
      * probe minutia and whether the cell is inside the probe's area */
     int avx2; /* the vector path may be used */
+    int key_cap; /* record keys looked up (the most central first; FS_KEYS in fast_match.c) */
     int gx0, gy0, gw, gh; /* origin, cells per row (<= PM__GAL_GRID), rows */
     uint32_t grid[PM__GAL_GRID * PM__GAL_GRID]; /* tight tolerance, gw x gh used */
     uint8_t near[PM__GAL_GRID * PM__GAL_GRID];  /* probe minutia + 1 nearest within the wide
