@@ -268,6 +268,12 @@ static void test_no_dob_rarity_and_referrals(void **state)
     assert_int_equal(
         pm_watchlist_add(wl, "H2", "शर्मा", "राहुल", NULL, &dd, 'M', "IND", "warrant", &e), PM_OK);
     assert_int_equal(pm_watchlist_finalize(wl, &e), PM_OK);
+    /* which entries list a date of birth (the figures per kind of entry) */
+    assert_int_equal(pm_watchlist_entry_dated(wl, 0), 1);
+    assert_string_equal(pm_watchlist_entry_id(wl, 300), "R1");
+    assert_int_equal(pm_watchlist_entry_dated(wl, 300), 0);
+    assert_int_equal(pm_watchlist_entry_dated(wl, 303), 1);
+    assert_int_equal(pm_watchlist_entry_dated(wl, 100000), 0);
     pm_screen_hit_t hits[4];
     size_t n;
     pm_dob_t d = D("1981-05-05");

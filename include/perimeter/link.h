@@ -455,6 +455,9 @@ int pm_watchlist_finalize(pm_watchlist_t *wl, pm_error_t *err);
 size_t pm_watchlist_count(const pm_watchlist_t *wl);
 const char *pm_watchlist_entry_id(const pm_watchlist_t *wl, uint32_t entry);
 const char *pm_watchlist_entry_reason(const pm_watchlist_t *wl, uint32_t entry);
+/* 1 if the entry lists a date of birth (at least its year), 0 if not or no
+ * such entry. */
+int pm_watchlist_entry_dated(const pm_watchlist_t *wl, uint32_t entry);
 /* The entry's name number k (0 = primary) as normalised tokens joined by
  * spaces into out (cap bytes, NUL-terminated; "" if there is no such name). */
 void pm_watchlist_entry_name(const pm_watchlist_t *wl, uint32_t entry, int k, char *out,

@@ -297,6 +297,11 @@ const char *pm_watchlist_entry_reason(const pm_watchlist_t *wl, uint32_t entry)
     return entry < wl->n ? wl->e[entry].reason : "";
 }
 
+int pm_watchlist_entry_dated(const pm_watchlist_t *wl, uint32_t entry)
+{
+    return entry < wl->n && wl->e[entry].dob.year != 0;
+}
+
 void pm_watchlist_entry_name(const pm_watchlist_t *wl, uint32_t entry, int k, char *out, size_t cap)
 {
     size_t len = 0;

@@ -293,9 +293,14 @@ int pm_screen_run_person(pm_screen_run_t *s, const pm_screen_subject_t *p, pm_er
             }
             s->persons[i] = person;
             s->flags[i] = 0;
-            for (size_t h = 0; h < nh; h++)
+            for (size_t h = 0; h < nh; h++) {
                 s->flags[i] |= (uint8_t)((s->entry_person[hits[h].entry] == person ? 1 : 2)
                                          << (hits[h].name_only ? 2 : 0));
+                /* a hit (not a referral) through an entry listed without a
+                 * date of birth, or with one: the figures per kind of entry */
+                if (!hits[h].name_only)
+                    s->flags[i] |= pm_watchlist_entry_dated(s->wl, hits[h].entry) ? 32 : 16;
+            }
         }
     }
     if (!s->o.no_rows)
@@ -412,20 +417,28 @@ static int evaluate(pm_screen_run_t *s, pm_report_t *r, pm_error_t *err)
         return pm_error_set(err, PM_ENOMEM, "screen: out of memory");
     }
     size_t ns = 0;
+    /* seeded[] holds person << 1 | listed without a date of birth */
     for (size_t k = 0; k < nwl; k++)
-        if (s->entry_person[k]) seeded[ns++] = s->entry_person[k];
+        if (s->entry_person[k])
+            seeded[ns++] = s->entry_person[k] << 1 | !pm_watchlist_entry_dated(s->wl, (uint32_t)k);
     qsort(seeded, ns, sizeof *seeded, cmp_u64);
     for (size_t i = 0; i < n; i++)
-        key[i] = s->persons[i] << 4 | s->flags[i];
+        key[i] = s->persons[i] << 6 | s->flags[i];
     qsort(key, n, sizeof *key, cmp_u64);
     uint64_t sp = 0, sp_hit = 0, sr = 0, sr_hit = 0, cp = 0, cp_hit = 0, cr = 0, cr_hit = 0;
     uint64_t sp_ref = 0, cp_ref = 0; /* found only by a referral; clean people referred only */
+    /* per kind of entry: seeded people listed without a date of birth and
+     * found; clean people hit through an undated / a dated entry */
+    uint64_t su = 0, su_hit = 0, cp_hit_undated = 0, cp_hit_dated = 0;
     for (size_t i = 0; i < n;) {
-        uint64_t person = key[i] >> 4;
-        int on = bsearch(&person, seeded, ns, sizeof *seeded, cmp_u64) != NULL;
-        int own = 0, other = 0, own_ref = 0, other_ref = 0;
+        uint64_t person = key[i] >> 6;
+        uint64_t k0 = person << 1, k1 = person << 1 | 1;
+        int undated = bsearch(&k1, seeded, ns, sizeof *seeded, cmp_u64) != NULL;
+        int on = undated || bsearch(&k0, seeded, ns, sizeof *seeded, cmp_u64) != NULL;
+        int own = 0, other = 0, own_ref = 0, other_ref = 0, via = 0;
         size_t j = i;
-        for (; j < n && key[j] >> 4 == person; j++) {
+        for (; j < n && key[j] >> 6 == person; j++) {
+            via |= (int)(key[j] & 48);
             int f = (int)(key[j] & 15);
             own_ref |= (f & 4) != 0;
             other_ref |= (f & 8) != 0;
@@ -444,9 +457,13 @@ static int evaluate(pm_screen_run_t *s, pm_report_t *r, pm_error_t *err)
             sp++;
             sp_hit += own;
             sp_ref += !own && own_ref;
+            su += undated;
+            su_hit += undated && own;
         } else {
             cp++;
             cp_hit += other || own;
+            cp_hit_undated += (via & 16) != 0;
+            cp_hit_dated += (via & 32) != 0;
             cp_ref += !(other || own) && (other_ref || own_ref);
         }
         i = j;
@@ -465,6 +482,16 @@ static int evaluate(pm_screen_run_t *s, pm_report_t *r, pm_error_t *err)
     SETR("false_hits_per_1000_clean_travellers", cp ? 1000.0 * (double)cp_hit / (double)cp : 0);
     SETR("false_hits_per_1000_clean_records", cr ? 1000.0 * (double)cr_hit / (double)cr : 0);
     SETI("without_truth", s->untruthed);
+    /* the same, apart for entries listed with and without a date of birth
+     * (docs/link.md, "Where the target stands") */
+    SETI("seeded_people_listed_without_dob", su);
+    SETR("hit_rate_people_listed_with_dob",
+         sp > su ? (double)(sp_hit - su_hit) / (double)(sp - su) : 0);
+    SETR("hit_rate_people_listed_without_dob", su ? (double)su_hit / (double)su : 0);
+    SETR("false_hits_per_1000_clean_travellers_via_dated_entries",
+         cp ? 1000.0 * (double)cp_hit_dated / (double)cp : 0);
+    SETR("false_hits_per_1000_clean_travellers_via_undated_entries",
+         cp ? 1000.0 * (double)cp_hit_undated / (double)cp : 0);
     if (s->name_only) {
         SETI("seeded_people_referred_name_only", sp_ref);
         SETR("hit_rate_people_with_referrals", sp ? (double)(sp_hit + sp_ref) / (double)sp : 0);
