@@ -4,7 +4,8 @@
  * concurrent connections with the partner's certificate.
  *
  *   bench_vet_load [--fingers N] [--conns C] [--requests R] [--probe-fingers F]
- *                  [--probes P] [--format json|an2k] [--exhaustive]
+ *                  [--probes P] [--format json|an2k] [--exhaustive] [--workers W]
+ * --workers W: the node's limits.workers (default: the configuration's, 2).
  * --exhaustive: the node's searches without the gallery's first stage
  * (node.json "gallery": {"first_stage": false}); default: first stage on.
  *
@@ -326,6 +327,9 @@ int main(int argc, char **argv)
      * TLS set-up and headers take over 10 s, which 50 connections on this
      * loaded 2-core machine do: off here, so the figures are the queries' */
     usa.limits.header_timeout_s = 0;
+    unsigned long workers = arg_num(argc, argv, "--workers", 0);
+    if (workers >= 1 && workers <= 256)
+        usa.limits.workers = (unsigned)workers;
     usa.port = 0;
     usa.partners[0].push = usa.partners[0].pull = 0;
 
