@@ -4,7 +4,8 @@
  * concurrent connections with the partner's certificate.
  *
  *   bench_vet_load [--fingers N] [--conns C] [--requests R] [--probe-fingers F]
- *                  [--probes P] [--format json|an2k] [--exhaustive]
+ *                  [--probes P] [--format json|an2k] [--exhaustive] [--workers W]
+ * --workers W: the node's limits.workers (default: the configuration's, 2).
  * --exhaustive: the node's searches without the gallery's first stage
  * (node.json "gallery": {"first_stage": false}); default: first stage on.
  *
@@ -97,12 +98,27 @@ static double cpu_seconds(void)
 struct conn {
     CURL *h;
     uint64_t n;
+    char *buf; /* this connection's copy of the body in flight */
 };
 
+/* A probe body; its transaction id ends in TXN_DIGITS zeros at txn_off,
+ * replaced by a number unique to each request: the node refuses a
+ * transaction id it has seen (409, replay protection). */
+#define TXN_DIGITS 9
 typedef struct body {
     char *data;
-    size_t len;
+    size_t len, txn_off;
 } body_t;
+
+static void set_txn_off(body_t *b, const char *txn)
+{
+    const char *p = memmem(b->data, b->len, txn, strlen(txn));
+    if (!p) {
+        fprintf(stderr, "bench_vet_load: transaction id not found in a probe\n");
+        exit(1);
+    }
+    b->txn_off = (size_t)(p - b->data) + strlen(txn) - TXN_DIGITS;
+}
 
 /* R requests over C connections, the bodies sent in turn, after one warm-up
  * GET of warm_url per connection (its TLS set-up; not measured); latencies
@@ -133,6 +149,10 @@ static double load(const char *url, const char *warm_url, const char *pair, cons
         CURL *h = curl_easy_init();
         curl_easy_setopt(h, CURLOPT_URL, warm_url);
         curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+        /* only the node's CA (as pm_node_call): otherwise libcurl (GnuTLS)
+         * loads the system store, ~430 certificates, for every connection,
+         * CPU in this process counted as the node's */
+        curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
         curl_easy_setopt(h, CURLOPT_SSLCERT, cert);
         curl_easy_setopt(h, CURLOPT_SSLKEY, key);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, devnull);
@@ -175,7 +195,14 @@ static double load(const char *url, const char *warm_url, const char *pair, cons
                 curl_easy_setopt(h, CURLOPT_URL, url);
                 if (bodies) {
                     const body_t *b = &bodies[started % nbodies];
-                    curl_easy_setopt(h, CURLOPT_POSTFIELDS, b->data);
+                    char num[TXN_DIGITS + 1];
+                    free(cn->buf);
+                    if (!(cn->buf = malloc(b->len)))
+                        die("out of memory", NULL);
+                    memcpy(cn->buf, b->data, b->len);
+                    snprintf(num, sizeof num, "%0*u", TXN_DIGITS, started);
+                    memcpy(cn->buf + b->txn_off, num, TXN_DIGITS);
+                    curl_easy_setopt(h, CURLOPT_POSTFIELDS, cn->buf);
                     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->len);
                 }
                 started++;
@@ -189,6 +216,7 @@ static double load(const char *url, const char *warm_url, const char *pair, cons
     for (unsigned i = 0; i < c; i++) {
         curl_multi_remove_handle(m, cs[i].h);
         curl_easy_cleanup(cs[i].h);
+        free(cs[i].buf);
     }
     curl_multi_cleanup(m);
     curl_slist_free_all(hdrs);
@@ -213,7 +241,7 @@ static void make_probe(uint64_t seed, uint64_t subject, unsigned fingers, int an
         views[p].finger = (int)p + 1;
     }
     char txn[64];
-    snprintf(txn, sizeof txn, "LOAD-%u", k);
+    snprintf(txn, sizeof txn, "LOAD-%u-%0*u", k, TXN_DIGITS, 0u);
     if (an2k) {
         pm_an2k_search_t s = {.header = {.date = "20261204", .dai = "USA", .ori = "CAN", .tcn = txn},
                               .purpose = "ASYLUM",
@@ -227,6 +255,7 @@ static void make_probe(uint64_t seed, uint64_t subject, unsigned fingers, int an
         pm_an2k_free(&t);
         out->data = (char *)bytes;
         out->len = len;
+        set_txn_off(out, txn);
     } else {
         pm_buf_t iso = {0};
         if (pm_tmpl_write(PM_TMPL_ISO, views, fingers, &iso, &e))
@@ -241,6 +270,7 @@ static void make_probe(uint64_t seed, uint64_t subject, unsigned fingers, int an
         out->data = json_dumps(o, JSON_COMPACT);
         out->len = strlen(out->data);
         json_decref(o);
+        set_txn_off(out, txn);
     }
     free(views);
 }
@@ -297,6 +327,9 @@ int main(int argc, char **argv)
      * TLS set-up and headers take over 10 s, which 50 connections on this
      * loaded 2-core machine do: off here, so the figures are the queries' */
     usa.limits.header_timeout_s = 0;
+    unsigned long workers = arg_num(argc, argv, "--workers", 0);
+    if (workers >= 1 && workers <= 256)
+        usa.limits.workers = (unsigned)workers;
     usa.port = 0;
     usa.partners[0].push = usa.partners[0].pull = 0;
 

@@ -13,9 +13,19 @@
  * Slow body (limits.request_timeout_s): when the headers are complete the
  * deadline becomes the body's, cleared when the whole body has arrived, so
  * a client that dribbles its body is cut the same way. The handler's own
- * time (a worker) is not bounded here. */
+ * time (a worker) is not bounded here.
+ * Connection limits (limits.connections, limits.connections_per_ip): the
+ * same registry counts the open connections, in all and per client address.
+ * libmicrohttpd's own limits (which refuse at accept, so the client sees a
+ * failed TLS handshake) are set above ours (pm__guard_hard_limit); a
+ * connection accepted past ours is marked, and its first request is answered
+ * 503 too_many_connections with Retry-After and the connection closed
+ * (server.c), counted in perimeter_connections_refused_total. */
 #include <microhttpd.h>
 #include <stdlib.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "node/node_impl.h"
@@ -24,6 +34,9 @@ typedef struct entry {
     struct entry *prev, *next;
     int fd;
     uint64_t deadline_ns; /* 0: inside a request (or already cut) */
+    int over;             /* accepted past limits.connections or connections_per_ip */
+    int fam;              /* client address family (0: unknown) */
+    unsigned char ip[16]; /* client address */
 } entry_t;
 
 struct pm__guard {
@@ -35,6 +48,9 @@ struct pm__guard {
     uint64_t body_ns;  /* body: from the end of the headers (limits.request_timeout_s) */
     entry_t head; /* circular list */
     atomic_ullong cut;
+    unsigned max_conns, max_per_ip; /* 0: no limit of ours */
+    unsigned n;                     /* open connections (under mu) */
+    atomic_ullong refused;
 };
 
 static void *sweep(void *v)
@@ -62,8 +78,8 @@ static void *sweep(void *v)
     return NULL;
 }
 
-int pm__guard_start(unsigned header_timeout_s, unsigned request_timeout_s, pm__guard_t **out,
-                    pm_error_t *err)
+int pm__guard_start(unsigned header_timeout_s, unsigned request_timeout_s, unsigned max_conns,
+                    unsigned max_per_ip, pm__guard_t **out, pm_error_t *err)
 {
     *out = NULL;
     pm__guard_t *g = calloc(1, sizeof *g);
@@ -75,6 +91,8 @@ int pm__guard_start(unsigned header_timeout_s, unsigned request_timeout_s, pm__g
     g->limit_ns = (uint64_t)header_timeout_s * 1000000000u;
     g->body_ns = (uint64_t)request_timeout_s * 1000000000u;
     int on = header_timeout_s || request_timeout_s;
+    g->max_conns = max_conns;
+    g->max_per_ip = max_per_ip;
     if (on && pthread_create(&g->th, NULL, sweep, g) != 0) {
         free(g);
         return pm_error_set(err, PM_EINTERNAL, "cannot start the header-timeout thread");
@@ -110,10 +128,32 @@ unsigned long long pm__guard_cut(pm__guard_t *g)
     return g ? atomic_load(&g->cut) : 0;
 }
 
+unsigned pm__guard_hard_limit(unsigned limit)
+{
+    if (!limit)
+        return 0;
+    unsigned room = limit / 2 < 64 ? 64 : limit / 2;
+    return limit > UINT_MAX - room ? UINT_MAX : limit + room;
+}
+
+static void client_ip(struct MHD_Connection *c, entry_t *e)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET) {
+        e->fam = AF_INET;
+        memcpy(e->ip, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        e->fam = AF_INET6;
+        memcpy(e->ip, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+    }
+}
+
 void pm__guard_notify(void *cls, struct MHD_Connection *c, void **socket_context, int started)
 {
     pm__guard_t *g = cls;
-    if (!g || !g->started)
+    if (!g)
         return;
     if (started) {
         entry_t *e = calloc(1, sizeof *e);
@@ -121,10 +161,21 @@ void pm__guard_notify(void *cls, struct MHD_Connection *c, void **socket_context
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         *socket_context = e;
         if (!e || !ci)
-            return; /* unguarded: the idle timeout still applies */
+            return; /* unguarded and uncounted: libmicrohttpd's limits still apply */
         e->fd = ci->connect_fd;
+        client_ip(c, e);
         pthread_mutex_lock(&g->mu);
-        e->deadline_ns = g->limit_ns ? pm_now_ns() + g->limit_ns : 0;
+        e->deadline_ns = g->started && g->limit_ns ? pm_now_ns() + g->limit_ns : 0;
+        g->n++;
+        if (g->max_conns && g->n > g->max_conns)
+            e->over = 1;
+        if (!e->over && g->max_per_ip && e->fam) { /* this address's connections, this one too */
+            unsigned same = 1;
+            size_t alen = e->fam == AF_INET ? 4 : 16;
+            for (entry_t *o = g->head.next; o != &g->head; o = o->next)
+                same += o->fam == e->fam && memcmp(o->ip, e->ip, alen) == 0;
+            e->over = same > g->max_per_ip;
+        }
         e->next = g->head.next;
         e->prev = &g->head;
         g->head.next->prev = e;
@@ -139,10 +190,29 @@ void pm__guard_notify(void *cls, struct MHD_Connection *c, void **socket_context
     if (e->next) {
         e->prev->next = e->next;
         e->next->prev = e->prev;
+        g->n--;
     }
     pthread_mutex_unlock(&g->mu);
     free(e);
     *socket_context = NULL;
+}
+
+int pm__guard_over(pm__guard_t *g, struct MHD_Connection *c)
+{
+    if (!g)
+        return 0;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    entry_t *e = ci ? ci->socket_context : NULL;
+    if (!e || !e->over)
+        return 0;
+    atomic_fetch_add(&g->refused, 1);
+    return 1;
+}
+
+unsigned long long pm__guard_refused(pm__guard_t *g)
+{
+    return g ? atomic_load(&g->refused) : 0;
 }
 
 /* Deadline of the connection's current phase: limit_ns from now (0: none). */

@@ -164,9 +164,18 @@ int pm__rate_take_officer(pm__rates_t *r, const char *name, uint64_t now_ns);
 
 struct MHD_Connection;
 typedef struct pm__guard pm__guard_t;
-/* Starts the sweeper (header_timeout_s 0: no guard, calls are no-ops). */
-int pm__guard_start(unsigned header_timeout_s, unsigned request_timeout_s, pm__guard_t **out,
-                    pm_error_t *err);
+/* Starts the sweeper (header_timeout_s 0: no guard, calls are no-ops) and
+ * counts connections against max_conns / max_per_ip (0: no limit). */
+int pm__guard_start(unsigned header_timeout_s, unsigned request_timeout_s, unsigned max_conns,
+                    unsigned max_per_ip, pm__guard_t **out, pm_error_t *err);
+/* libmicrohttpd's own limit for one of ours: above it, so that ours answers
+ * 503 before libmicrohttpd refuses at accept (0 stays 0: no limit). */
+unsigned pm__guard_hard_limit(unsigned limit);
+/* The connection was accepted past limits.connections or connections_per_ip:
+ * 1 (counted once per call: call it once per refusal). */
+int pm__guard_over(pm__guard_t *g, struct MHD_Connection *c);
+/* Connections refused 503 so far. */
+unsigned long long pm__guard_refused(pm__guard_t *g);
 /* After MHD_stop_daemon. */
 void pm__guard_stop(pm__guard_t *g);
 /* MHD_OPTION_NOTIFY_CONNECTION: started != 0 when accepted, 0 when closed. */

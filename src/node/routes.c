@@ -278,12 +278,17 @@ static void h_metrics(pm__req_t *rq, pm_store_t *st)
                             "# HELP perimeter_connections_cut_total Connections cut for not "
                             "sending their headers in time (limits.header_timeout_s).\n"
                             "# TYPE perimeter_connections_cut_total counter\n"
-                            "perimeter_connections_cut_total %llu\n",
+                            "perimeter_connections_cut_total %llu\n"
+                            "# HELP perimeter_connections_refused_total Requests answered 503 "
+                            "too_many_connections on a connection accepted past "
+                            "limits.connections or connections_per_ip.\n"
+                            "# TYPE perimeter_connections_refused_total counter\n"
+                            "perimeter_connections_refused_total %llu\n",
                             atomic_load(&node->inflight), pm__node_pool_queued(node->pool),
                             pm__sessions_count(node->sessions), node->gallery ? 1 : 0,
                             node->gallery ? pm_gallery_count(node->gallery) : (size_t)0,
                             (unsigned long long)atomic_load(&node->rate_limited),
-                            pm__guard_cut(node->guard));
+                            pm__guard_cut(node->guard), pm__guard_refused(node->guard));
     rc = rc ? rc
             : pm_buf_printf(&b,
                             "# HELP perimeter_login_checks_total Passwords checked (Argon2id "

@@ -354,6 +354,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, pm__req_t *rq)
     }
     if (rq->review_id[0])
         MHD_add_response_header(r, "Perimeter-Review-Id", rq->review_id);
+    if (rq->close_conn)
+        MHD_add_response_header(r, "Connection", "close");
     MHD_add_response_header(r, "Cache-Control",
                             rq->cache_control ? rq->cache_control : "no-store");
     /* For browsers (the console): nothing here may be framed, sniffed into
@@ -446,6 +448,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return refuse(conn, rq);
         }
         const pm__route_t *rt = &pm__routes(NULL)[rq->route];
+        /* Accepted past limits.connections / connections_per_ip (libmicrohttpd's
+         * own limits are above ours): a clean refusal, not a failed handshake. */
+        if (pm__guard_over(node->guard, conn)) {
+            rq->close_conn = 1;
+            pm__reply_error(rq, 503, "too_many_connections",
+                            "this node has too many open connections (from this address); "
+                            "retry on a new connection",
+                            NULL);
+            return refuse(conn, rq);
+        }
         if (atomic_load(&node->draining) && rt->info.auth != PM_AUTH_PUBLIC) {
             pm__reply_error(rq, 503, "draining", "the node is shutting down", NULL);
             return refuse(conn, rq);
@@ -711,7 +723,8 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
     if ((rc = pm__login_limit_new(&cfg->limits, &node->logins, err)) ||
         (rc = pm__rates_new(&cfg->limits, &node->rates, err)) ||
         (rc = pm__guard_start(cfg->limits.header_timeout_s, cfg->limits.request_timeout_s,
-                         &node->guard, err)) ||
+                              cfg->limits.connections, cfg->limits.connections_per_ip,
+                              &node->guard, err)) ||
         (rc = pm__sessions_new(cfg->limits.sessions, cfg->limits.session_ttl_s, &node->sessions,
                                err)) ||
         (rc = pm__node_pool_new(cfg->store_path, cfg->limits.workers, cfg->limits.queue,
@@ -747,9 +760,9 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
         MHD_OPTION_HTTPS_MEM_TRUST, node->trust_pem, MHD_OPTION_HTTPS_PRIORITIES,
         "SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE",
         MHD_OPTION_THREAD_POOL_SIZE, cfg->limits.http_threads, MHD_OPTION_CONNECTION_LIMIT,
-        cfg->limits.connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->limits.timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->limits.max_header_bytes,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->limits.connections_per_ip,
+        pm__guard_hard_limit(cfg->limits.connections), MHD_OPTION_CONNECTION_TIMEOUT,
+        cfg->limits.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->limits.max_header_bytes,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, pm__guard_hard_limit(cfg->limits.connections_per_ip),
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, node->guard,
         MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, node, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);

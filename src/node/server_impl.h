@@ -40,6 +40,7 @@ typedef struct pm__req {
     _Atomic int state;
     int queued;
     int refused;       /* answer ready; the body is being dropped */
+    int close_conn;    /* answer with Connection: close (a connection past the limits) */
     uint64_t drained;  /* bytes of it dropped so far */
     unsigned status;
     const char *content_type;

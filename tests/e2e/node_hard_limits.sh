@@ -113,14 +113,21 @@ def conn():
 def get(s):
     s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     return s.recv(4096).split(b"\r\n")[0]
-# connections per address: four are held, a fifth is refused at accept
+# connections per address: four are held, a fifth gets a clean 503
+# too_many_connections with Retry-After and is then closed (not a failed handshake)
 held = [conn() for _ in range(4)]
-try:
-    fifth = conn()
-    line = get(fifth)
-    print("FAIL fifth connection served:", line); sys.exit(1)
-except (OSError, ssl.SSLError) as e:
-    print("fifth connection refused:", type(e).__name__)
+fifth = conn()
+fifth.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+fifth.settimeout(5)
+resp = b""
+while True:
+    d = fifth.recv(4096)
+    if not d: break
+    resp += d
+if not resp.startswith(b"HTTP/1.1 503") or b"too_many_connections" not in resp or b"Retry-After: 1" not in resp:
+    print("FAIL fifth connection:", resp[:300]); sys.exit(1)
+print("fifth connection refused: 503 too_many_connections, closed")
+fifth.close()
 for s in held: s.close()
 time.sleep(0.3)
 s = conn(); line = get(s); s.close()
@@ -180,6 +187,9 @@ cat sock.txt
 assert_contains sock.txt '^slow-loris cut after'
 assert_contains sock.txt '^slow body cut after'
 curl -sS -o m.txt --cacert $ca "$base/metrics"
+assert_contains sock.txt '^fifth connection refused: 503'
+ref=$(awk '/^perimeter_connections_refused_total/ {print $2}' m.txt)
+[ "${ref:-0}" -ge 1 ] || fail "perimeter_connections_refused_total = ${ref:-none}"
 cut=$(awk '/^perimeter_connections_cut_total/ {print $2}' m.txt)
 [ "${cut:-0}" -ge 1 ] || fail "perimeter_connections_cut_total = ${cut:-none}"
 lim=$(awk '/^perimeter_rate_limited_total/ {print $2}' m.txt)
