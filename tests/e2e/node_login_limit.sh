@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: heavy (about 30 s: it waits out a 20 s login lock)
 # Login limits that hold (issue 18): after limits.login_failures wrong
 # passwords a name is locked; further attempts, even with the right password
 # and even a burst of them, are answered 429 with Retry-After WITHOUT a
@@ -13,7 +14,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/node_lib.inc"
 
 make_pair
-jq '.limits += {login_failures: 3, login_failures_ip: 100, login_lock_s: 8, officer_rate: 100,
+jq '.limits += {login_failures: 3, login_failures_ip: 100, login_lock_s: 20, officer_rate: 100,
                 officer_burst: 100} | .partners[0].push = false' pair/CAN/node.json >c.json &&
     mv c.json pair/CAN/node.json
 PERIMETER_PASSWORD=correct-horse "$bin" officer add --config pair/CAN/node.json alice >/dev/null
@@ -40,8 +41,10 @@ done
 login correct-horse locked
 [ "$code" = 429 ] && [ "$(jq -r .code locked.out)" = login_locked ] || fail "locked login: $code $(cat locked.out)"
 ra=$(sed -n 's/^Retry-After: *\([0-9]*\).*/\1/Ip' locked.h | tr -d '\r')
-[ -n "$ra" ] && [ "$ra" -ge 1 ] && [ "$ra" -le 8 ] || fail "Retry-After '$ra'"
-# a burst of 12 at once: all refused, none checked
+[ -n "$ra" ] && [ "$ra" -ge 1 ] && [ "$ra" -le 20 ] || fail "Retry-After '$ra'"
+# a burst of 12 at once: all refused, none checked (the lock is 20 s, not
+# shorter: at load 20 the three Argon2id checks and 12 TLS handshakes took
+# longer than an 8 s lock, which then expired mid-burst)
 bp=()
 for i in $(seq 1 12); do login wrong "burst$i" & bp+=($!); done
 for p in "${bp[@]}"; do wait "$p"; done
@@ -58,7 +61,7 @@ login correct-horse after_restart
 [ "$code" = 429 ] || fail "after a restart the lock was lifted: $code $(cat after_restart.out)"
 [ "$(checks)" = "$c1" ] || fail "after a restart a locked login ran Argon2id"
 assert_contains pair/CAN/audit.log 'login:alice.*refused 429, locked for [0-9]+ s after 3 failed attempts'
-assert_contains pair/CAN/audit.log 'login:alice.*failed login; locked for 8 s'
+assert_contains pair/CAN/audit.log 'login:alice.*failed login; locked for 20 s'
 # after the wait the right password succeeds, and the count starts again
 ra=$(sed -n 's/^Retry-After: *\([0-9]*\).*/\1/Ip' after_restart.h | tr -d '\r')
 sleep $((ra + 1))
