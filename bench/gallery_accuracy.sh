@@ -119,6 +119,8 @@ f01=$(echo "$line" | sed -n 's/.*FNIR \([0-9.]*\)% @FPIR 0.1%.*/\1/p')
 ex=$(grep -m1 "exact score (= exhaustive)" "$out/test100k.log")
 e1=$(echo "$ex" | sed -n 's/.*FNIR \([0-9.]*\)% @1%.*/\1/p')
 e01=$(echo "$ex" | sed -n 's/.*, \([0-9.]*\)% @0.1%.*/\1/p')
+# counts back from bench gallery's one-decimal percentages: exact while the
+# mated count is under 1,000 (a count is then > 0.1% apart)
 cnt() { awk -v p="$1" -v n="$2" 'BEGIN { printf "%d", p * n / 100 + 0.5 }'; }
 echo "  rank-1, first stage on: $(wilson "$(cnt "$r1" "$mated")" "$mated")"
 echo "  FNIR @FPIR 1%  first stage on:  $(wilson "$(cnt "$f1" "$mated")" "$mated")"
