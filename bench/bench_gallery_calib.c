@@ -4,7 +4,8 @@
  * --nonmated-out`, e.g. seed 1) and, for each gallery size in TEST (e.g.
  * seed 2), prints the thresholds for FPIR 1% and 0.1% and the share of
  * TEST's non-mated searches at or above them (measured FPIR), with a 95%
- * upper bound when the count is small.
+ * upper bound when the count is small, and the calibration curve: measured
+ * FPIR at the thresholds for targets 20% .. 0.1%.
  *   build/bench/bench_gallery_calib FIT TEST */
 #include <math.h>
 #include <stdio.h>
@@ -79,6 +80,17 @@ int main(int argc, char **argv)
                         (1 + z * z / nn);
             printf("  FPIR %g%%: threshold %.2f, measured %.2f%% (%zu), <= %.2f%% at 95%%", 100 * fpir[t],
                    thr, 100 * p, over, 100 * up);
+        }
+        printf("\n");
+        /* the calibration curve as a table: target FPIR against measured */
+        static const double curve[] = {0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001};
+        printf("  curve (target -> measured FPIR, count):");
+        for (size_t t = 0; t < sizeof curve / sizeof curve[0]; t++) {
+            double thr = pm_gallery_threshold(&cal, curve[t], tn[i]);
+            size_t over = 0;
+            for (size_t j = 0; j < tk; j++)
+                over += tn[j] == tn[i] && tx[j] >= thr;
+            printf(" %g%% -> %.2f%% (%zu)", 100 * curve[t], 100.0 * (double)over / (double)tot, over);
         }
         printf("\n");
     }
