@@ -27,6 +27,63 @@ void pm__jobs_seal_use(char out[PM_SEAL_CONTEXT_MAX + 1], const char *use,
     snprintf(out, PM_SEAL_CONTEXT_MAX + 1, "%.40s:%s", use, hex);
 }
 
+/* The received record's digest (docs/jobs.md "Digest of a received record").
+ * With a data key: "k1" and 62 hex digits, a 31-byte keyed BLAKE2b
+ * (crypto_generichash) of the payload under a subkey derived from that data
+ * key for this one use (crypto_kdf, context "pmrecvd1", subkey 1), so
+ * someone holding the disk and a guessed payload cannot confirm the guess.
+ * Without a key: 64 hex digits, SHA-256 of the clear payload (version 0, also
+ * what rows stored before a key was configured carry). */
+#define DIGEST_KDF_CTX "pmrecvd1"
+#define DIGEST_K1_BYTES 31
+
+void pm__jobs_digest(const pm_seal_key_t *key, const void *payload, size_t len,
+                     char out[PM_JOBS_DIGEST_LEN + 1])
+{
+    const uint8_t *p = payload ? payload : (const uint8_t *)"";
+    if (!key) {
+        uint8_t h[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(h, p, len);
+        sodium_bin2hex(out, PM_JOBS_DIGEST_LEN + 1, h, sizeof h);
+        return;
+    }
+    _Static_assert(PM_SEAL_KEY_BYTES == crypto_kdf_KEYBYTES, "data key size");
+    uint8_t sub[crypto_generichash_KEYBYTES], h[DIGEST_K1_BYTES];
+    crypto_kdf_derive_from_key(sub, sizeof sub, 1, DIGEST_KDF_CTX, key->key);
+    crypto_generichash(h, sizeof h, p, len, sub, sizeof sub);
+    sodium_memzero(sub, sizeof sub);
+    memcpy(out, "k1", 2);
+    sodium_bin2hex(out + 2, PM_JOBS_DIGEST_LEN + 1 - 2, h, sizeof h);
+}
+
+int pm__jobs_digest_keyed(const char *digest)
+{
+    return digest && strncmp(digest, "k1", 2) == 0;
+}
+
+int pm__jobs_digest_check(const pm_seal_ring_t *ring, const void *stored, size_t stored_len,
+                          const void *payload, size_t len, const char *digest, pm_error_t *err)
+{
+    const pm_seal_key_t *key = NULL;
+    if (pm__jobs_digest_keyed(digest)) {
+        /* keyed with the key that sealed the payload (same write, same reseal) */
+        if (!pm_seal_is_sealed(stored, stored_len))
+            return pm_error_set(err, PM_ECHECKSUM, "keyed digest on a payload in clear");
+        for (size_t i = 0; ring && i < ring->n && !key; i++)
+            if (memcmp(ring->keys[i].id, (const uint8_t *)stored + 4, PM_SEAL_ID_BYTES) == 0)
+                key = &ring->keys[i];
+        if (!key)
+            return pm_error_set(err, PM_EDENIED, "digest keyed with a key that is not loaded");
+    }
+    char want[PM_JOBS_DIGEST_LEN + 1];
+    pm__jobs_digest(key, payload, len, want);
+    if (!digest || sodium_memcmp(want, digest, PM_JOBS_DIGEST_LEN) != 0 ||
+        strlen(digest) != PM_JOBS_DIGEST_LEN)
+        return pm_error_set(err, PM_ECHECKSUM, "payload does not match its %s digest",
+                            key ? "keyed" : "SHA-256");
+    return PM_OK;
+}
+
 void pm__jobs_received_use(char *out, const char *origin, const char *cls, const char *purpose,
                            const char *txn, const char *subject_ref, int64_t at, const char *sha)
 {
@@ -100,9 +157,11 @@ int pm__jobs_open_text(pm_store_t *st, const char *use, const char *col, char *o
 typedef struct row {
     int64_t id;
     pm_buf_t val;
+    char digest[PM_JOBS_DIGEST_LEN + 1]; /* received rows: the digest under keys[0] */
 } row_t;
 
-/* Writes rows[0..n) with sql (?1 = new value, ?2 = id) in one transaction. */
+/* Writes rows[0..n) with sql in one transaction: evidence (as_text)
+ * ?1 = new value, ?2 = id; received ?1 = payload, ?2 = digest, ?3 = id. */
 static int write_rows(pm_store_t *st, const char *sql, int as_text, row_t *rows, size_t n,
                       pm_error_t *err)
 {
@@ -113,9 +172,11 @@ static int write_rows(pm_store_t *st, const char *sql, int as_text, row_t *rows,
             break;
         if (as_text)
             pm_stmt_bind_text(u, 1, (const char *)rows[i].val.data);
-        else
+        else {
             pm_stmt_bind_blob(u, 1, rows[i].val.data, rows[i].val.len);
-        pm_stmt_bind_int64(u, 2, rows[i].id);
+            pm_stmt_bind_text(u, 2, rows[i].digest);
+        }
+        pm_stmt_bind_int64(u, as_text ? 2 : 3, rows[i].id);
         rc = pm_stmt_step(u, err);
         pm_stmt_finish(u);
     }
@@ -138,7 +199,7 @@ static int reseal_table(pm_store_t *st, int evidence, size_t batch, pm_seal_prog
                  : "SELECT id, origin, class, purpose, txn, subject_ref, received_at, sha256, "
                    "payload FROM jobs_received WHERE id > ? ORDER BY id LIMIT ?";
     const char *upd = evidence ? "UPDATE jobs_review SET evidence = ? WHERE id = ?"
-                               : "UPDATE jobs_received SET payload = ? WHERE id = ?";
+                               : "UPDATE jobs_received SET payload = ?, sha256 = ? WHERE id = ?";
     row_t *rows = calloc(batch, sizeof *rows);
     if (!rows)
         return pm_error_set(err, PM_ENOMEM, "out of memory");
@@ -197,8 +258,9 @@ static int reseal_table(pm_store_t *st, int evidence, size_t batch, pm_seal_prog
                 if (len == 0)
                     continue;
             }
-            if (pm_seal_ring_current(ring, blob, len))
-                continue;
+            const char *digest = evidence ? NULL : pm_stmt_text(q, 7);
+            if (pm_seal_ring_current(ring, blob, len) && (evidence || pm__jobs_digest_keyed(digest)))
+                continue; /* a keyed digest is always made with the key that sealed the row */
             int was = 0;
             row_t *r = &rows[nr];
             r->id = last;
@@ -211,7 +273,13 @@ static int reseal_table(pm_store_t *st, int evidence, size_t batch, pm_seal_prog
                     break;
                 }
                 rc = pm__jobs_seal_text(st, use, (const char *)plain.data, &r->val, err);
-            } else {
+            } else if (!(rc = pm__jobs_digest_check(ring, blob, len, plain.data, plain.len,
+                                                     digest, err))) {
+                /* the digest is rewritten under keys[0], and the label names it */
+                pm__jobs_digest(&ring->keys[0], plain.data, plain.len, r->digest);
+                pm__jobs_received_use(use, pm_stmt_text(q, 1), pm_stmt_text(q, 2),
+                                      pm_stmt_text(q, 3), pm_stmt_text(q, 4), pm_stmt_text(q, 5),
+                                      pm_stmt_int64(q, 6), r->digest);
                 rc = pm_seal_ring_seal(ring, use, plain.data, plain.len, &r->val, err);
             }
             if (rc)
