@@ -127,7 +127,7 @@ int pm_cmd_store_reseal(int argc, char **argv)
                 pm_error_text(&err));
         goto out;
     }
-    printf("partner data (received, review evidence): %zu rows, %zu sealed, %zu re-sealed\n",
+    printf("partner data (received, review evidence and officer texts): %zu rows, %zu sealed, %zu re-sealed\n",
            jp.rows, jp.sealed, jp.rotated);
     /* the snapshot: rewritten sealed under the current key (or removed) */
     char snap[PATH_MAX];

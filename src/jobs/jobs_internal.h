@@ -55,6 +55,10 @@ void pm__jobs_digest(const pm_seal_key_t *key, const void *payload, size_t len,
 int pm__jobs_digest_keyed(const char *digest);
 int pm__jobs_digest_check(const pm_seal_ring_t *ring, const void *stored, size_t stored_len,
                           const void *payload, size_t len, const char *digest, pm_error_t *err);
+/* An officer's text on a review item (kind "review-action", "review-why"),
+ * bound to the item's identity like its evidence. */
+void pm__jobs_review_text_use(char *out, const char *kind, const char *txn, const char *partner,
+                              const char *purpose, const char *subject_ref);
 int pm__jobs_open_text(pm_store_t *st, const char *use, const char *col, char *out, size_t cap,
                        pm_error_t *err);
 
