@@ -77,8 +77,8 @@ int pm__jobs_digest_check(const pm_seal_ring_t *ring, const void *stored, size_t
     }
     char want[PM_JOBS_DIGEST_LEN + 1];
     pm__jobs_digest(key, payload, len, want);
-    if (!digest || sodium_memcmp(want, digest, PM_JOBS_DIGEST_LEN) != 0 ||
-        strlen(digest) != PM_JOBS_DIGEST_LEN)
+    if (!digest || strlen(digest) != PM_JOBS_DIGEST_LEN ||
+        sodium_memcmp(want, digest, PM_JOBS_DIGEST_LEN) != 0)
         return pm_error_set(err, PM_ECHECKSUM, "payload does not match its %s digest",
                             key ? "keyed" : "SHA-256");
     return PM_OK;
