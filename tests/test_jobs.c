@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <jansson.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "perimeter/audit.h"
 #include "perimeter/jobs.h"
 #include "perimeter/policy.h"
+#include "perimeter/seal.h"
 #include "perimeter/store.h"
 #include "perimeter/travel.h"
 
@@ -694,6 +696,95 @@ static void test_subject_access_report(void **state)
     assert_log_intact(f);
 }
 
+/* A received record's digest: SHA-256 of the clear payload without a data
+ * key; with one, a keyed hash that SHA-256 of the guessed payload does not
+ * confirm; reseal rewrites old digests and re-keys them on rotation, and
+ * each row still reads back checked against its digest. */
+static void test_received_keyed_digest(void **state)
+{
+    fixture_t *f = *state;
+    pm_error_t e = {0};
+    static const char pay[] = "{\"surname\":\"QUINTERO\",\"date_of_birth\":\"1980-02-03\"}";
+    char clear_hex[65], path[4200];
+    unsigned char h[32];
+    crypto_hash_sha256(h, (const unsigned char *)pay, strlen(pay));
+    sodium_bin2hex(clear_hex, sizeof clear_hex, h, sizeof h);
+    int64_t id0 = 0, id1 = 0;
+    assert_int_equal(pm_received_store(&f->ctx, "USA", PM_RC_RECEIVED_BIOGRAPHIC, "ENTRY_EXIT",
+                                       "T-D0", "P:0", pay, strlen(pay), NOW, &id0, &e),
+                     PM_OK);
+    pm_received_t r;
+    assert_int_equal(pm_received_get(f->st, id0, &r, NULL, &e), PM_OK);
+    assert_string_equal(r.sha256, clear_hex); /* no key: SHA-256, as documented */
+
+    pm_seal_ring_t ring = {0};
+    snprintf(path, sizeof path, "%s/a.key", f->dir);
+    assert_int_equal(pm_seal_key_new(path, &ring.keys[0], &e), PM_OK);
+    ring.n = 1;
+    pm_store_set_seal(f->st, &ring);
+    assert_int_equal(pm_received_store(&f->ctx, "USA", PM_RC_RECEIVED_BIOGRAPHIC, "ENTRY_EXIT",
+                                       "T-D1", "P:1", pay, strlen(pay), NOW, &id1, &e),
+                     PM_OK);
+    pm_buf_t b = {0};
+    if (pm_received_get(f->st, id1, &r, &b, &e)) fail_msg("get: %s", e.msg);
+    assert_int_equal(strlen(r.sha256), 64);
+    assert_memory_equal(r.sha256, "k1", 2);
+    assert_null(strstr(r.sha256, clear_hex + 2)); /* not SHA-256 of the clear payload */
+    assert_string_not_equal(r.sha256, clear_hex);
+    assert_memory_equal(b.data, pay, strlen(pay));
+    char first[65];
+    memcpy(first, r.sha256, sizeof first);
+
+    /* reseal: the old row's SHA-256 becomes a keyed digest (the same one:
+     * same payload, same key), and the row still reads back */
+    pm_seal_progress_t pg = {0};
+    if (pm_jobs_reseal(f->st, 0, &pg, &e)) fail_msg("reseal: %s", e.msg);
+    assert_int_equal(pg.sealed, 1);
+    b.len = 0;
+    if (pm_received_get(f->st, id0, &r, &b, &e)) fail_msg("get after reseal: %s", e.msg);
+    assert_string_equal(r.sha256, first);
+    assert_memory_equal(b.data, pay, strlen(pay));
+
+    /* rotation: a new key seals, the old one still opens; reseal re-keys
+     * both digests */
+    pm_seal_key_t old = ring.keys[0];
+    snprintf(path, sizeof path, "%s/b.key", f->dir);
+    assert_int_equal(pm_seal_key_new(path, &ring.keys[0], &e), PM_OK);
+    ring.keys[1] = old;
+    ring.n = 2;
+    b.len = 0;
+    if (pm_received_get(f->st, id1, &r, &b, &e)) fail_msg("get with old key: %s", e.msg);
+    memset(&pg, 0, sizeof pg);
+    if (pm_jobs_reseal(f->st, 0, &pg, &e)) fail_msg("reseal rotate: %s", e.msg);
+    assert_int_equal(pg.rotated, 2);
+    for (int i = 0; i < 2; i++) {
+        b.len = 0;
+        if (pm_received_get(f->st, i ? id1 : id0, &r, &b, &e)) fail_msg("get: %s", e.msg);
+        assert_memory_equal(r.sha256, "k1", 2);
+        assert_string_not_equal(r.sha256, first);
+        assert_memory_equal(b.data, pay, strlen(pay));
+    }
+    memset(&pg, 0, sizeof pg);
+    if (pm_jobs_reseal(f->st, 0, &pg, &e)) fail_msg("reseal again: %s", e.msg);
+    assert_int_equal(pg.rotated + pg.sealed, 0); /* nothing left to do */
+
+    /* an altered digest does not read back */
+    pm_stmt_t *q = NULL;
+    assert_int_equal(pm_stmt_prepare(f->st, "UPDATE jobs_received SET sha256 = ? WHERE id = ?",
+                                     &q, &e),
+                     PM_OK);
+    pm_stmt_bind_text(q, 1, first);
+    pm_stmt_bind_int64(q, 2, id1);
+    assert_true(pm_stmt_step(q, &e) >= 0);
+    pm_stmt_finish(q);
+    b.len = 0;
+    assert_int_equal(pm_received_get(f->st, id1, &r, &b, &e), PM_ECHECKSUM);
+    pm_store_set_seal(f->st, NULL);
+    pm_buf_free(&b);
+    pm_seal_ring_wipe(&ring);
+    pm_seal_key_wipe(&old);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -707,6 +798,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_correction_reaches_every_recipient, setup, teardown),
         cmocka_unit_test_setup_teardown(test_received_correction_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subject_access_report, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_received_keyed_digest, setup, teardown),
     };
     return PM_RUN_TESTS("jobs", tests, NULL, NULL);
 }

@@ -62,7 +62,8 @@ typedef struct pm_received {
     int64_t irrelevant_since; /* 0 unless found irrelevant */
     char irrelevant_by[PM_JOBS_REF_MAX];
     char irrelevant_why[PM_JOBS_TEXT_MAX];
-    char sha256[65]; /* of the payload */
+    char sha256[65]; /* the payload's digest: "k1" + keyed BLAKE2b when the node has a
+                        data key, else SHA-256 hex (docs/jobs.md) */
     size_t payload_len;
 } pm_received_t;
 
@@ -73,8 +74,9 @@ int pm_received_store(const pm_jobs_ctx_t *ctx, const char *origin, pm_record_cl
                       const char *purpose, const char *txn, const char *subject_ref,
                       const void *payload, size_t len, int64_t now, int64_t *out_id,
                       pm_error_t *err);
-/* Reads one; payload (may be NULL) gets the bytes appended. PM_ENOTFOUND if
- * absent (never stored, or destroyed). */
+/* Reads one; payload (may be NULL) gets the bytes appended, checked against
+ * the row's digest (PM_ECHECKSUM if they differ). PM_ENOTFOUND if absent
+ * (never stored, or destroyed). */
 int pm_received_get(pm_store_t *st, int64_t id, pm_received_t *out, pm_buf_t *payload,
                     pm_error_t *err);
 /* Lists received records (all, or only those found irrelevant); *out is

@@ -127,7 +127,7 @@ int pm_cmd_store_reseal(int argc, char **argv)
                 pm_error_text(&err));
         goto out;
     }
-    printf("partner data (received, review evidence): %zu rows, %zu sealed, %zu re-sealed\n",
+    printf("partner data (received, review evidence and officer texts): %zu rows, %zu sealed, %zu re-sealed\n",
            jp.rows, jp.sealed, jp.rotated);
     /* the snapshot: rewritten sealed under the current key (or removed) */
     char snap[PATH_MAX];
@@ -161,8 +161,25 @@ int pm_cmd_store_reseal(int argc, char **argv)
         }
         printf("store vacuumed: no page in clear left\n");
     } else {
-        printf("PostgreSQL: run VACUUM FULL on gallery_template, jobs_received and jobs_review so no "
-               "clear tuple is left\n");
+        /* PostgreSQL keeps the old tuple versions until they are vacuumed, and a
+         * plain VACUUM only marks them free: VACUUM FULL rewrites each table
+         * into new files (the old ones are truncated at commit), then a
+         * CHECKPOINT flushes the new pages. The WAL segments of the rewrite
+         * window still hold clear bytes until PostgreSQL recycles them
+         * (docs/security.md). */
+        if (pm_store_exec(st, "VACUUM FULL gallery_template, jobs_received, jobs_review", &err)) {
+            fprintf(stderr, "perimeter store reseal: VACUUM FULL: %s (the rows are sealed; run "
+                            "again, or VACUUM FULL gallery_template, jobs_received and "
+                            "jobs_review as the table owner)\n",
+                    pm_error_text(&err));
+            goto out;
+        }
+        printf("PostgreSQL: VACUUM FULL of gallery_template, jobs_received and jobs_review done: "
+               "no clear tuple left in the tables' files\n");
+        if (pm_store_exec(st, "CHECKPOINT", &err)) /* needs superuser or pg_checkpoint */
+            printf("PostgreSQL: CHECKPOINT refused (%s): the old files go at the next "
+                   "checkpoint\n",
+                   pm_error_text(&err));
     }
     rc = 0;
 out:

@@ -45,6 +45,20 @@ void pm__jobs_received_use(char *out, const char *origin, const char *cls, const
                            const char *txn, const char *subject_ref, int64_t at, const char *sha);
 void pm__jobs_evidence_use(char *out, const char *txn, const char *partner, const char *purpose,
                            const char *subject_ref);
+/* The received record's digest: keyed ("k1" + 62 hex) under key, or
+ * SHA-256 (64 hex) when key is NULL; pm__jobs_digest_check recomputes it
+ * for a row (stored = the payload column, payload = its opened bytes) with
+ * the key that sealed it: PM_ECHECKSUM on a mismatch. */
+#define PM_JOBS_DIGEST_LEN 64
+void pm__jobs_digest(const pm_seal_key_t *key, const void *payload, size_t len,
+                     char out[PM_JOBS_DIGEST_LEN + 1]);
+int pm__jobs_digest_keyed(const char *digest);
+int pm__jobs_digest_check(const pm_seal_ring_t *ring, const void *stored, size_t stored_len,
+                          const void *payload, size_t len, const char *digest, pm_error_t *err);
+/* An officer's text on a review item (kind "review-action", "review-why"),
+ * bound to the item's identity like its evidence. */
+void pm__jobs_review_text_use(char *out, const char *kind, const char *txn, const char *partner,
+                              const char *purpose, const char *subject_ref);
 int pm__jobs_open_text(pm_store_t *st, const char *use, const char *col, char *out, size_t cap,
                        pm_error_t *err);
 

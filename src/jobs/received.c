@@ -248,15 +248,14 @@ int pm_received_store(const pm_jobs_ctx_t *ctx, const char *origin, pm_record_cl
         return pm_error_set(err, PM_ELIMIT, "received data: payload above %u bytes",
                             PM_JOBS_PAYLOAD_MAX);
     if ((rc = pm_jobs_migrate(ctx->store, err))) return rc;
-    unsigned char h[32];
-    char hex[65];
-    crypto_hash_sha256(h, payload ? payload : (const void *)"", len);
-    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    const pm_seal_ring_t *ring = pm_store_seal(ctx->store);
+    char hex[PM_JOBS_DIGEST_LEN + 1];
+    pm__jobs_digest(ring && ring->n ? &ring->keys[0] : NULL, payload, len, hex);
     char use[PM_SEAL_CONTEXT_MAX + 1];
     pm__jobs_received_use(use, origin, pm_record_class_name(cls), purpose, txn, subject_ref, now, hex);
     pm_buf_t sealed = {0};
     pm_buf_init(&sealed, PM_JOBS_PAYLOAD_MAX + PM_SEAL_OVERHEAD + 1);
-    if ((rc = pm_seal_ring_seal(pm_store_seal(ctx->store), use, payload, len, &sealed, err)))
+    if ((rc = pm_seal_ring_seal(ring, use, payload, len, &sealed, err)))
         return rc;
     pm_stmt_t *q = NULL;
     rc = pm_stmt_prepare(ctx->store,
@@ -329,7 +328,12 @@ int pm_received_get(pm_store_t *st, int64_t id, pm_received_t *out, pm_buf_t *pa
             received_use_of(use, out);
             size_t n = 0;
             const void *blob = pm_stmt_blob(q, 12, &n);
+            size_t at = payload->len;
             rc = pm_seal_ring_open(pm_store_seal(st), use, blob, n, payload, NULL, err);
+            if (!rc)
+                rc = pm__jobs_digest_check(pm_store_seal(st), blob, n,
+                                           payload->data ? payload->data + at : NULL,
+                                           payload->len - at, out->sha256, err);
             if (rc) pm_error_prefix(err, "received record %lld", (long long)id);
         }
     } else if (step == 0) {

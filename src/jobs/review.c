@@ -19,6 +19,13 @@ static int text_ok(const char *s, size_t cap, int required)
     return s ? strlen(s) < cap && (!required || s[0]) : !required;
 }
 
+/* 1 if the store seals officer text (a data key is configured). */
+static int sealing(pm_store_t *st)
+{
+    const pm_seal_ring_t *ring = pm_store_seal(st);
+    return ring && ring->n;
+}
+
 int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, int64_t now,
                       int64_t *out_id, pm_error_t *err)
 {
@@ -37,8 +44,14 @@ int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, in
     char use[PM_SEAL_CONTEXT_MAX + 1];
     pm__jobs_evidence_use(use, r->txn, partner, r->purpose, r->subject_ref);
     pm_buf_t ev_col = {0}; /* the evidence as stored: sealed text under a data key */
-    if ((rc = pm__jobs_seal_text(ctx->store, use, r->evidence, &ev_col, err))) {
+    pm_buf_t act_col = {0}; /* the proposed action, sealed the same way */
+    char act_use[PM_SEAL_CONTEXT_MAX + 1];
+    pm__jobs_review_text_use(act_use, "review-action", r->txn, partner, r->purpose,
+                             r->subject_ref);
+    if ((rc = pm__jobs_seal_text(ctx->store, use, r->evidence, &ev_col, err)) ||
+        (rc = pm__jobs_seal_text(ctx->store, act_use, r->action, &act_col, err))) {
         pm_buf_free(&ev_col);
+        pm_buf_free(&act_col);
         return rc;
     }
     pm_stmt_t *q = NULL;
@@ -57,6 +70,7 @@ int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, in
                          &q, err);
     if (rc) {
         pm_buf_free(&ev_col);
+        pm_buf_free(&act_col);
         return rc;
     }
     pm_stmt_bind_text(q, 1, r->txn);
@@ -64,7 +78,7 @@ int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, in
     pm_stmt_bind_text(q, 3, r->purpose);
     pm_stmt_bind_text(q, 4, r->subject_ref);
     pm__jobs_bind_double(q, 5, r->score);
-    pm_stmt_bind_text(q, 6, r->action);
+    pm_stmt_bind_text(q, 6, act_col.len ? (const char *)act_col.data : "");
     pm_stmt_bind_text(q, 7, ev_col.len ? (const char *)ev_col.data : "");
     pm_stmt_bind_int64(q, 8, r->received_id);
     pm_stmt_bind_int64(q, 9, now);
@@ -75,6 +89,7 @@ int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, in
     int64_t id = 0;
     int step = pm__jobs_run(q, &id, err);
     pm_buf_free(&ev_col);
+    pm_buf_free(&act_col);
     if (step < 0) return step;
     if (step == 0) { /* already queued: its id, nothing new to log */
         rc = pm_stmt_prepare(ctx->store,
@@ -96,8 +111,11 @@ int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, in
     if (out_id) *out_id = id;
     char ref[48], detail[PM_AUDIT_STR_MAX + 1];
     snprintf(ref, sizeof ref, "review:%lld", (long long)id);
-    snprintf(detail, sizeof detail, "queued for human review: %.160s; score %.1f", r->action,
-             r->score);
+    if (sealing(ctx->store)) /* the action is sealed in the item; the log names the item */
+        snprintf(detail, sizeof detail, "queued for human review; score %.1f", r->score);
+    else
+        snprintf(detail, sizeof detail, "queued for human review: %.160s; score %.1f", r->action,
+                 r->score);
     const char *recs[1] = {ref};
     pm_audit_event_t ev = {.time = now,
                            .kind = "review",
@@ -141,7 +159,20 @@ static int read_item(pm_store_t *store, pm_stmt_t *q, pm_review_item_t *r, pm_er
     pm__jobs_evidence_use(use, r->txn, r->partner, r->purpose, r->subject_ref);
     int rc = pm__jobs_open_text(store, use, pm_stmt_text(q, 7), r->evidence, sizeof r->evidence,
                                 err);
-    if (rc) pm_error_prefix(err, "review item %lld: evidence", (long long)r->id);
+    if (rc) {
+        pm_error_prefix(err, "review item %lld: evidence", (long long)r->id);
+        return rc;
+    }
+    pm__jobs_review_text_use(use, "review-action", r->txn, r->partner, r->purpose,
+                             r->subject_ref);
+    if ((rc = pm__jobs_open_text(store, use, pm_stmt_text(q, 6), r->action, sizeof r->action,
+                                 err))) {
+        pm_error_prefix(err, "review item %lld: action", (long long)r->id);
+        return rc;
+    }
+    pm__jobs_review_text_use(use, "review-why", r->txn, r->partner, r->purpose, r->subject_ref);
+    if ((rc = pm__jobs_open_text(store, use, pm_stmt_text(q, 13), r->why, sizeof r->why, err)))
+        pm_error_prefix(err, "review item %lld: reason", (long long)r->id);
     return rc;
 }
 
@@ -223,28 +254,42 @@ int pm_review_decide(const pm_jobs_ctx_t *ctx, int64_t id, int confirm, const ch
         return pm_error_set(err, PM_ESTATE, "review item %lld was already %s by %s at %lld",
                             (long long)id, pm_review_status_name(it.status), it.officer,
                             (long long)it.decided_at);
+    char use[PM_SEAL_CONTEXT_MAX + 1];
+    pm__jobs_review_text_use(use, "review-why", it.txn, it.partner, it.purpose, it.subject_ref);
+    pm_buf_t why_col = {0}; /* the officer's reason, sealed under a data key */
+    if ((rc = pm__jobs_seal_text(ctx->store, use, why, &why_col, err))) {
+        pm_buf_free(&why_col);
+        return rc;
+    }
     pm_stmt_t *q = NULL;
     rc = pm_stmt_prepare(ctx->store,
                          "UPDATE jobs_review SET status = ?, officer = ?, decided_at = ?, "
                          "why = ? WHERE id = ? AND status = 'pending'",
                          &q, err);
-    if (rc) return rc;
+    if (rc) {
+        pm_buf_free(&why_col);
+        return rc;
+    }
     pm_stmt_bind_text(q, 1, confirm ? "confirmed" : "rejected");
     pm_stmt_bind_text(q, 2, officer);
     pm_stmt_bind_int64(q, 3, now);
-    pm_stmt_bind_text(q, 4, why);
+    pm_stmt_bind_text(q, 4, why_col.len ? (const char *)why_col.data : "");
     pm_stmt_bind_int64(q, 5, id);
     int step = pm_stmt_step(q, err);
     int64_t changed = step == 0 ? pm_stmt_changes(q) : 0;
     pm_stmt_finish(q);
+    pm_buf_free(&why_col);
     if (step < 0) return step;
     if (changed != 1)
         return pm_error_set(err, PM_ESTATE, "review item %lld was decided meanwhile",
                             (long long)id);
     char ref[48], detail[PM_AUDIT_STR_MAX + 1];
     snprintf(ref, sizeof ref, "review:%lld", (long long)id);
-    snprintf(detail, sizeof detail, "%s: %.200s", confirm ? "match confirmed" : "match rejected",
-             why);
+    if (sealing(ctx->store)) /* the reason is sealed in the item; the log names the item */
+        snprintf(detail, sizeof detail, "%s", confirm ? "match confirmed" : "match rejected");
+    else
+        snprintf(detail, sizeof detail, "%s: %.200s",
+                 confirm ? "match confirmed" : "match rejected", why);
     const char *recs[1] = {ref};
     pm_audit_event_t ev = {.time = now,
                            .kind = "review",

@@ -27,6 +27,63 @@ void pm__jobs_seal_use(char out[PM_SEAL_CONTEXT_MAX + 1], const char *use,
     snprintf(out, PM_SEAL_CONTEXT_MAX + 1, "%.40s:%s", use, hex);
 }
 
+/* The received record's digest (docs/jobs.md "Digest of a received record").
+ * With a data key: "k1" and 62 hex digits, a 31-byte keyed BLAKE2b
+ * (crypto_generichash) of the payload under a subkey derived from that data
+ * key for this one use (crypto_kdf, context "pmrecvd1", subkey 1), so
+ * someone holding the disk and a guessed payload cannot confirm the guess.
+ * Without a key: 64 hex digits, SHA-256 of the clear payload (version 0, also
+ * what rows stored before a key was configured carry). */
+#define DIGEST_KDF_CTX "pmrecvd1"
+#define DIGEST_K1_BYTES 31
+
+void pm__jobs_digest(const pm_seal_key_t *key, const void *payload, size_t len,
+                     char out[PM_JOBS_DIGEST_LEN + 1])
+{
+    const uint8_t *p = payload ? payload : (const uint8_t *)"";
+    if (!key) {
+        uint8_t h[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(h, p, len);
+        sodium_bin2hex(out, PM_JOBS_DIGEST_LEN + 1, h, sizeof h);
+        return;
+    }
+    _Static_assert(PM_SEAL_KEY_BYTES == crypto_kdf_KEYBYTES, "data key size");
+    uint8_t sub[crypto_generichash_KEYBYTES], h[DIGEST_K1_BYTES];
+    crypto_kdf_derive_from_key(sub, sizeof sub, 1, DIGEST_KDF_CTX, key->key);
+    crypto_generichash(h, sizeof h, p, len, sub, sizeof sub);
+    sodium_memzero(sub, sizeof sub);
+    memcpy(out, "k1", 2);
+    sodium_bin2hex(out + 2, PM_JOBS_DIGEST_LEN + 1 - 2, h, sizeof h);
+}
+
+int pm__jobs_digest_keyed(const char *digest)
+{
+    return digest && strncmp(digest, "k1", 2) == 0;
+}
+
+int pm__jobs_digest_check(const pm_seal_ring_t *ring, const void *stored, size_t stored_len,
+                          const void *payload, size_t len, const char *digest, pm_error_t *err)
+{
+    const pm_seal_key_t *key = NULL;
+    if (pm__jobs_digest_keyed(digest)) {
+        /* keyed with the key that sealed the payload (same write, same reseal) */
+        if (!pm_seal_is_sealed(stored, stored_len))
+            return pm_error_set(err, PM_ECHECKSUM, "keyed digest on a payload in clear");
+        for (size_t i = 0; ring && i < ring->n && !key; i++)
+            if (memcmp(ring->keys[i].id, (const uint8_t *)stored + 4, PM_SEAL_ID_BYTES) == 0)
+                key = &ring->keys[i];
+        if (!key)
+            return pm_error_set(err, PM_EDENIED, "digest keyed with a key that is not loaded");
+    }
+    char want[PM_JOBS_DIGEST_LEN + 1];
+    pm__jobs_digest(key, payload, len, want);
+    if (!digest || strlen(digest) != PM_JOBS_DIGEST_LEN ||
+        sodium_memcmp(want, digest, PM_JOBS_DIGEST_LEN) != 0)
+        return pm_error_set(err, PM_ECHECKSUM, "payload does not match its %s digest",
+                            key ? "keyed" : "SHA-256");
+    return PM_OK;
+}
+
 void pm__jobs_received_use(char *out, const char *origin, const char *cls, const char *purpose,
                            const char *txn, const char *subject_ref, int64_t at, const char *sha)
 {
@@ -41,6 +98,13 @@ void pm__jobs_evidence_use(char *out, const char *txn, const char *partner, cons
 {
     const char *parts[] = {txn, partner, purpose, subject_ref};
     pm__jobs_seal_use(out, "review-evidence", parts, 4);
+}
+
+void pm__jobs_review_text_use(char *out, const char *kind, const char *txn, const char *partner,
+                              const char *purpose, const char *subject_ref)
+{
+    const char *parts[] = {txn, partner, purpose, subject_ref};
+    pm__jobs_seal_use(out, kind, parts, 4);
 }
 
 int pm__jobs_seal_text(pm_store_t *st, const char *use, const char *text, pm_buf_t *out,
@@ -99,10 +163,12 @@ int pm__jobs_open_text(pm_store_t *st, const char *use, const char *col, char *o
 /* One row to rewrite. */
 typedef struct row {
     int64_t id;
-    pm_buf_t val;
+    pm_buf_t val[3]; /* received: payload; review: evidence, action, why (as stored) */
+    char digest[PM_JOBS_DIGEST_LEN + 1]; /* received rows: the digest under keys[0] */
 } row_t;
 
-/* Writes rows[0..n) with sql (?1 = new value, ?2 = id) in one transaction. */
+/* Writes rows[0..n) with sql in one transaction: review (as_text) ?1..?3 =
+ * evidence, action, why, ?4 = id; received ?1 = payload, ?2 = digest, ?3 = id. */
 static int write_rows(pm_store_t *st, const char *sql, int as_text, row_t *rows, size_t n,
                       pm_error_t *err)
 {
@@ -111,11 +177,15 @@ static int write_rows(pm_store_t *st, const char *sql, int as_text, row_t *rows,
         pm_stmt_t *u = NULL;
         if ((rc = pm_stmt_prepare(st, sql, &u, err)))
             break;
-        if (as_text)
-            pm_stmt_bind_text(u, 1, (const char *)rows[i].val.data);
-        else
-            pm_stmt_bind_blob(u, 1, rows[i].val.data, rows[i].val.len);
-        pm_stmt_bind_int64(u, 2, rows[i].id);
+        if (as_text) {
+            for (int c = 0; c < 3; c++)
+                pm_stmt_bind_text(u, c + 1,
+                                  rows[i].val[c].len ? (const char *)rows[i].val[c].data : "");
+        } else {
+            pm_stmt_bind_blob(u, 1, rows[i].val[0].data, rows[i].val[0].len);
+            pm_stmt_bind_text(u, 2, rows[i].digest);
+        }
+        pm_stmt_bind_int64(u, as_text ? 4 : 3, rows[i].id);
         rc = pm_stmt_step(u, err);
         pm_stmt_finish(u);
     }
@@ -125,20 +195,61 @@ static int write_rows(pm_store_t *st, const char *sql, int as_text, row_t *rows,
     return rc;
 }
 
-/* One table: pages of `batch` rows by id; a row not sealed under the current
- * key is opened (or taken as clear) and sealed again; each page is written
- * in one transaction, so a crash loses at most the page in flight. */
-static int reseal_table(pm_store_t *st, int evidence, size_t batch, pm_seal_progress_t *pg,
+/* One text column of a review row: *out gets the value to store (the
+ * same when it is empty or already under keys[0]; else sealed under
+ * keys[0]); *state 0 unchanged, 1 was clear, 2 was under an older key. */
+static int reseal_text(pm_store_t *st, const char *use, const char *col, pm_buf_t *raw,
+                       pm_buf_t *plain, pm_buf_t *out, int *state, pm_error_t *err)
+{
+    *state = 0;
+    raw->len = 0;
+    plain->len = 0;
+    out->len = 0;
+    if (!col)
+        col = "";
+    if (strncmp(col, TEXT_PREFIX, strlen(TEXT_PREFIX)) == 0) {
+        const char *b64 = col + strlen(TEXT_PREFIX);
+        size_t bl = strlen(b64), n = 0;
+        if (pm_buf_reserve(raw, bl) || sodium_base642bin(raw->data, bl, b64, bl, NULL, &n, NULL,
+                                                         sodium_base64_VARIANT_ORIGINAL))
+            return pm_error_set(err, PM_EFORMAT, "sealed text not base64");
+        raw->len = n;
+    } else if (col[0] && pm_buf_append(raw, col, strlen(col))) {
+        return pm_error_set(err, PM_ENOMEM, "out of memory");
+    }
+    const pm_seal_ring_t *ring = pm_store_seal(st);
+    if (!col[0] || pm_seal_ring_current(ring, raw->data, raw->len))
+        return pm_buf_append(out, col, strlen(col) + 1) ? pm_error_set(err, PM_ENOMEM,
+                                                                       "out of memory")
+                                                        : PM_OK;
+    int was = 0;
+    int rc = pm_seal_ring_open(ring, use, raw->data, raw->len, plain, &was, err);
+    if (!rc && pm_buf_append(plain, "", 0)) /* NUL-terminated */
+        rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+    if (!rc)
+        rc = pm__jobs_seal_text(st, use, (const char *)plain->data, out, err);
+    if (!rc)
+        *state = was ? 2 : 1;
+    return rc;
+}
+
+/* One table: pages of `batch` rows by id; a value not sealed under the
+ * current key is opened (or taken as clear) and sealed again; each page is
+ * written in one transaction, so a crash loses at most the page in flight.
+ * A review row counts once (sealed if any of its texts was in clear). */
+static int reseal_table(pm_store_t *st, int review, size_t batch, pm_seal_progress_t *pg,
                         pm_error_t *err)
 {
     const pm_seal_ring_t *ring = pm_store_seal(st);
     const char *sel =
-        evidence ? "SELECT id, txn, partner, purpose, subject_ref, evidence FROM jobs_review "
-                   "WHERE id > ? ORDER BY id LIMIT ?"
-                 : "SELECT id, origin, class, purpose, txn, subject_ref, received_at, sha256, "
-                   "payload FROM jobs_received WHERE id > ? ORDER BY id LIMIT ?";
-    const char *upd = evidence ? "UPDATE jobs_review SET evidence = ? WHERE id = ?"
-                               : "UPDATE jobs_received SET payload = ? WHERE id = ?";
+        review ? "SELECT id, txn, partner, purpose, subject_ref, evidence, action, why "
+                 "FROM jobs_review WHERE id > ? ORDER BY id LIMIT ?"
+               : "SELECT id, origin, class, purpose, txn, subject_ref, received_at, sha256, "
+                 "payload FROM jobs_received WHERE id > ? ORDER BY id LIMIT ?";
+    const char *upd =
+        review ? "UPDATE jobs_review SET evidence = ?, action = ?, why = ? WHERE id = ?"
+               : "UPDATE jobs_received SET payload = ?, sha256 = ? WHERE id = ?";
+    static const char *const kinds[3] = {NULL, "review-action", "review-why"};
     row_t *rows = calloc(batch, sizeof *rows);
     if (!rows)
         return pm_error_set(err, PM_ENOMEM, "out of memory");
@@ -162,59 +273,58 @@ static int reseal_table(pm_store_t *st, int evidence, size_t batch, pm_seal_prog
             last = pm_stmt_int64(q, 0);
             pg->rows++;
             char use[PM_SEAL_CONTEXT_MAX + 1];
-            const uint8_t *blob;
-            size_t len = 0;
-            raw.len = 0;
-            plain.len = 0;
-            if (evidence) {
-                pm__jobs_evidence_use(use, pm_stmt_text(q, 1), pm_stmt_text(q, 2),
-                                      pm_stmt_text(q, 3), pm_stmt_text(q, 4));
-                const char *col = pm_stmt_text(q, 5);
-                if (!col || !col[0])
-                    continue; /* no evidence */
-                if (strncmp(col, TEXT_PREFIX, strlen(TEXT_PREFIX)) == 0) {
-                    const char *b64 = col + strlen(TEXT_PREFIX);
-                    size_t bl = strlen(b64), n = 0;
-                    if (pm_buf_reserve(&raw, bl) ||
-                        sodium_base642bin(raw.data, bl, b64, bl, NULL, &n, NULL,
-                                          sodium_base64_VARIANT_ORIGINAL)) {
-                        rc = pm_error_set(err, PM_EFORMAT, "review %lld: evidence not base64",
-                                          (long long)last);
-                        break;
-                    }
-                    raw.len = n;
-                } else if (pm_buf_append(&raw, col, strlen(col))) {
-                    rc = pm_error_set(err, PM_ENOMEM, "out of memory");
-                    break;
-                }
-                blob = raw.data;
-                len = raw.len;
-            } else {
-                pm__jobs_received_use(use, pm_stmt_text(q, 1), pm_stmt_text(q, 2),
-                                      pm_stmt_text(q, 3), pm_stmt_text(q, 4), pm_stmt_text(q, 5),
-                                      pm_stmt_int64(q, 6), pm_stmt_text(q, 7));
-                blob = pm_stmt_blob(q, 8, &len);
-                if (len == 0)
-                    continue;
-            }
-            if (pm_seal_ring_current(ring, blob, len))
-                continue;
-            int was = 0;
             row_t *r = &rows[nr];
             r->id = last;
-            r->val.len = 0;
-            if ((rc = pm_seal_ring_open(ring, use, blob, len, &plain, &was, err)))
-                break;
-            if (evidence) {
-                if (pm_buf_append(&plain, "", 0)) { /* NUL-terminated */
-                    rc = pm_error_set(err, PM_ENOMEM, "out of memory");
-                    break;
+            if (review) {
+                int any = 0, clear = 0;
+                for (int c = 0; c < 3 && !rc; c++) {
+                    if (c == 0)
+                        pm__jobs_evidence_use(use, pm_stmt_text(q, 1), pm_stmt_text(q, 2),
+                                              pm_stmt_text(q, 3), pm_stmt_text(q, 4));
+                    else
+                        pm__jobs_review_text_use(use, kinds[c], pm_stmt_text(q, 1),
+                                                 pm_stmt_text(q, 2), pm_stmt_text(q, 3),
+                                                 pm_stmt_text(q, 4));
+                    int state = 0;
+                    rc = reseal_text(st, use, pm_stmt_text(q, 5 + c), &raw, &plain, &r->val[c],
+                                     &state, err);
+                    any |= state != 0;
+                    clear |= state == 1;
                 }
-                rc = pm__jobs_seal_text(st, use, (const char *)plain.data, &r->val, err);
-            } else {
-                rc = pm_seal_ring_seal(ring, use, plain.data, plain.len, &r->val, err);
+                if (rc)
+                    break;
+                if (!any)
+                    continue;
+                nr++;
+                if (clear)
+                    pg->sealed++;
+                else
+                    pg->rotated++;
+                continue;
             }
-            if (rc)
+            pm__jobs_received_use(use, pm_stmt_text(q, 1), pm_stmt_text(q, 2),
+                                  pm_stmt_text(q, 3), pm_stmt_text(q, 4), pm_stmt_text(q, 5),
+                                  pm_stmt_int64(q, 6), pm_stmt_text(q, 7));
+            size_t len = 0;
+            const uint8_t *blob = pm_stmt_blob(q, 8, &len);
+            if (len == 0)
+                continue;
+            const char *digest = pm_stmt_text(q, 7);
+            if (pm_seal_ring_current(ring, blob, len) && pm__jobs_digest_keyed(digest))
+                continue; /* a keyed digest is always made with the key that sealed the row */
+            int was = 0;
+            r->val[0].len = 0;
+            plain.len = 0;
+            if ((rc = pm_seal_ring_open(ring, use, blob, len, &plain, &was, err)) ||
+                (rc = pm__jobs_digest_check(ring, blob, len, plain.data, plain.len, digest,
+                                            err)))
+                break;
+            /* the digest is rewritten under keys[0], and the label names it */
+            pm__jobs_digest(&ring->keys[0], plain.data, plain.len, r->digest);
+            pm__jobs_received_use(use, pm_stmt_text(q, 1), pm_stmt_text(q, 2),
+                                  pm_stmt_text(q, 3), pm_stmt_text(q, 4), pm_stmt_text(q, 5),
+                                  pm_stmt_int64(q, 6), r->digest);
+            if ((rc = pm_seal_ring_seal(ring, use, plain.data, plain.len, &r->val[0], err)))
                 break;
             nr++;
             if (was)
@@ -224,14 +334,15 @@ static int reseal_table(pm_store_t *st, int evidence, size_t batch, pm_seal_prog
         }
         pm_stmt_finish(q);
         if (rc)
-            pm_error_prefix(err, "%s %lld", evidence ? "review" : "received record",
+            pm_error_prefix(err, "%s %lld", review ? "review" : "received record",
                             (long long)last);
         more = seen == batch;
         if (!rc && nr)
-            rc = write_rows(st, upd, evidence, rows, nr, err);
+            rc = write_rows(st, upd, review, rows, nr, err);
     }
     for (size_t i = 0; i < batch; i++)
-        pm_buf_free(&rows[i].val);
+        for (int c = 0; c < 3; c++)
+            pm_buf_free(&rows[i].val[c]);
     free(rows);
     if (plain.data)
         sodium_memzero(plain.data, plain.cap);

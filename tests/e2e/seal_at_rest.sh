@@ -2,7 +2,8 @@
 # Sealing at rest (docs/security.md "A stolen node disk"): a store written
 # in clear holds a known template's bytes and a disclosed name that anyone
 # with the files can read; `perimeter store reseal` seals them (templates,
-# received partner data, review evidence, the gallery snapshot) so that the
+# received partner data, review evidence and officers' action/reason texts,
+# the gallery snapshot) so that the
 # same search of every file of the folder finds nothing; the rows still open
 # with the key (identify finds the mate, the received payload and evidence
 # read back); without the key they are refused, not served; a template blob
@@ -21,6 +22,8 @@ export PERIMETER_DB="$T/data/g.db"
 unset PERIMETER_DATA_KEY PERIMETER_DATA_KEY_OLD
 common=(--agreement "$src/docs/agreement-example.json" --log "$T/data/audit.log" --ours CAN --actor node-CAN)
 NAME=QWERTZUIOPNAME
+ACTION=ASDFGHACTIONTEXT # an officer's proposed action and reason (sealed too)
+WHY=YXCVBNREASONTEXT
 
 "$P" synth templates --out syn --subjects 30 --fingers 1 --probes 3 --seed 5 > synth.out
 "$P" enroll --list syn/enroll.csv > enroll.out
@@ -30,8 +33,9 @@ printf '{"disclosure":{"family_name":"%s","given_name":"ANNA"}}' "$NAME" > answe
     --txn Q-1 --subject txn:Q-1 --file answer.json > rid
 rid=$(cat rid)
 "$P" review add "${common[@]}" --txn Q-1 --partner USA --purpose REFUGEE_VETTING \
-    --subject txn:Q-1 --score 57.5 --action "refuse the claim" --evidence "{\"family_name\":\"$NAME\"}" > revid
+    --subject txn:Q-1 --score 57.5 --action "refuse the claim $ACTION" --evidence "{\"family_name\":\"$NAME\"}" > revid
 revid=$(cat revid)
+"$P" review confirm "$revid" "${common[@]}" --officer kim --why "same person $WHY" > confirm.out
 
 # the known template: subject 7's stored bytes (native format) and the name
 python3 - "$T/data/g.db" > known.hex <<'PY'
@@ -52,22 +56,30 @@ off = 96 + n * 8 + n * 4 + 3 * n + i * 48 * 4
 print(d[off:off + 64].hex())
 PY
 # search every file of the data folder (store, WAL, snapshot, log) for them
-search() { # OUT: lines "template FILE" / "name FILE" for every hit
-    python3 - "$T/data" "$(cat known.hex)" "$(cat known_snap.hex)" "$NAME" > "$1" <<'PY'
+# The officer texts are looked for in every file but the disclosure log: the
+# entries logged before the key was configured keep them (the log is
+# append-only and is never rewritten); entries logged under a key carry no
+# officer text (checked below).
+search() { # OUT: lines "template FILE" / "name FILE" / "action FILE" / "why FILE" for every hit
+    python3 - "$T/data" "$(cat known.hex)" "$(cat known_snap.hex)" "$NAME" "$ACTION" "$WHY" > "$1" <<'PY'
 import os, sys
 root, tpl, snap = sys.argv[1], bytes.fromhex(sys.argv[2]), bytes.fromhex(sys.argv[3])
-name = sys.argv[4].encode()
+name, action, why = (a.encode() for a in sys.argv[4:7])
 for f in sorted(os.listdir(root)):
     d = open(os.path.join(root, f), 'rb').read()
     if tpl in d: print("template", f)
     if snap in d: print("packed", f)
     if name in d: print("name", f)
+    if f != "audit.log" and action in d: print("action", f)
+    if f != "audit.log" and why in d: print("why", f)
 PY
 }
 search clear.hits
 assert_contains clear.hits "^template g.db" "in clear: the template is not found in the store (the search cannot fail)"
 assert_contains clear.hits "^packed g.db.gallery" "in clear: the template is not found in the snapshot"
 assert_contains clear.hits "^name g.db" "in clear: the disclosed name is not found in the store"
+assert_contains clear.hits "^action g.db" "in clear: the proposed action is not found in the store"
+assert_contains clear.hits "^why g.db" "in clear: the officer's reason is not found in the store"
 
 # seal everything in place
 rc=0
@@ -106,6 +118,23 @@ search sealed2.hits
 cmp -s sent.json answer.json || fail "the sealed received payload does not read back as received"
 "$P" review show "$revid" > show.out
 assert_contains show.out "$NAME" "review evidence does not open"
+assert_contains show.out "$ACTION" "the sealed action does not open"
+assert_contains show.out "$WHY" "the sealed reason does not open"
+# a review queued and decided under the key: sealed at once, and the log
+# names the item without the officer's text
+"$P" review add "${common[@]}" --txn Q-2 --partner USA --purpose REFUGEE_VETTING \
+    --subject txn:Q-2 --score 51 --action "hold ${ACTION}2" --evidence "{}" > revid2
+"$P" review reject "$(cat revid2)" "${common[@]}" --officer kim --why "not him ${WHY}2" > reject.out
+"$P" review show "$(cat revid2)" > show3.out
+assert_contains show3.out "${WHY}2" "a reason sealed under the key does not open"
+python3 - "$T/data" "${ACTION}2" "${WHY}2" > fresh_text.out <<'PY'
+import os, sys
+for f in sorted(os.listdir(sys.argv[1])):
+    d = open(os.path.join(sys.argv[1], f), 'rb').read()
+    for t in sys.argv[2:]:
+        if t.encode() in d: print("found", t, "in", f)
+PY
+[ ! -s fresh_text.out ] || fail "officer text written under the key is in clear: $(cat fresh_text.out)"
 # enrolment with the key writes sealed rows at once
 "$P" enroll --subject 9001 --position 1 syn/g/3_1.pmt > enroll2.out
 python3 - "$T/data/g.db" "$T/data/g.db-wal" > fresh.out <<'PY'
@@ -150,7 +179,7 @@ PY
 export PERIMETER_DATA_KEY="$T/k2.key" PERIMETER_DATA_KEY_OLD="$T/k1.key"
 "$P" store reseal > rot.out
 assert_contains rot.out "templates: 30 rows, 0 sealed, 30 re-sealed"
-assert_contains rot.out "partner data .*: 2 rows, 0 sealed, 2 re-sealed"
+assert_contains rot.out "partner data .*: 3 rows, 0 sealed, 3 re-sealed" # + the item decided under the key
 unset PERIMETER_DATA_KEY_OLD
 "$P" identify --json --top 3 "$probe" > id3.json
 [ "$(jq -r '.candidates[0].subject' id3.json)" = "$mate" ] || fail "after rotation: identify lost the mate"
