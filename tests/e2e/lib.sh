@@ -62,6 +62,14 @@ pg_stop() {
     [ -n "${PG_DIR:-}" ] || return 0
     bash "${PERIMETER_SRC:?}/tests/pg_env.sh" stop "$PG_DIR" || true
 }
+# pg_scratch: a fresh temporary folder in $tmp, made the current one, with a
+# throwaway cluster in it (pg_start); both removed when the script exits.
+pg_scratch() {
+    tmp=$(mktemp -d)
+    trap 'pg_stop; rm -rf "$tmp"' EXIT
+    cd "$tmp"
+    pg_start "$tmp"
+}
 # pg_createdb NAME: a database of the cluster; prints its URI.
 pg_createdb() {
     "$PG_PSQL" -q -v ON_ERROR_STOP=1 "$PG_URI" -c "CREATE DATABASE $1" >/dev/null ||

@@ -9,10 +9,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bin=${PERIMETER_BIN:?PERIMETER_BIN not set}
-tmp=$(mktemp -d)
-trap 'pg_stop; rm -rf "$tmp"' EXIT
-cd "$tmp"
-pg_start "$tmp"
+pg_scratch
 pg=$(pg_createdb linked)
 sq="$tmp/linked.db"
 

@@ -11,10 +11,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 P=${PERIMETER_BIN:?}
 src=${PERIMETER_SRC:?PERIMETER_SRC not set}
-T=$(mktemp -d)
-trap 'pg_stop; rm -rf "$T"' EXIT
-cd "$T"
-pg_start "$T"
+pg_scratch
+T=$tmp
 db=$(pg_createdb reseal)
 export PERIMETER_DB="$db"
 unset PERIMETER_DATA_KEY PERIMETER_DATA_KEY_OLD

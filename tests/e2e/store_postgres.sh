@@ -6,10 +6,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bin=${PERIMETER_BIN:?PERIMETER_BIN not set}
-tmp=$(mktemp -d)
-trap 'pg_stop; rm -rf "$tmp"' EXIT
-cd "$tmp"
-pg_start "$tmp"
+pg_scratch
 can=$(pg_createdb can)
 usa=$(pg_createdb usa)
 both=$(pg_createdb twoimports)
