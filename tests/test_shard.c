@@ -277,6 +277,126 @@ static void test_scatter_gather(void **state)
     pm_gallery_free(whole);
 }
 
+/* Two fingers per subject (positions 1 and 2, distinct masters), shard k of
+ * S (k < 0: all of them). */
+static pm_gallery_t *gallery2_of(int k, int shards)
+{
+    pm_gallery_options_t go = {1};
+    pm_gallery_t *g = NULL;
+    pm_error_t e;
+    assert_int_equal(pm_gallery_new(&go, &g, &e), PM_OK);
+    for (uint64_t s = 1; s <= SUBJECTS; s++) {
+        if (k >= 0 && pm_shard_of(s, shards) != k)
+            continue;
+        for (int pos = 1; pos <= 2; pos++) {
+            pm_fingerprint_t fp;
+            finger_of(s + (uint64_t)(pos - 1) * 1000, 0, &fp);
+            assert_int_equal(pm_gallery_insert(g, s, 1, pos, &fp, &e), PM_OK);
+        }
+    }
+    return g;
+}
+
+/* A probe finger as the shards see it (a native template read back). */
+static pm_fingerprint_t *as_shards_see(const pm_fingerprint_t *fp)
+{
+    pm_error_t e;
+    pm_buf_t t;
+    pm_buf_init(&t, 1 << 20);
+    assert_int_equal(pm_tmpl_write(PM_TMPL_NATIVE, fp, 1, &t, &e), PM_OK);
+    pm_fingerprint_t *rt = NULL;
+    size_t nrt = 0;
+    assert_int_equal(pm_tmpl_read(t.data, t.len, PM_TMPL_NATIVE, &rt, &nrt, NULL, &e), PM_OK);
+    pm_buf_free(&t);
+    return rt;
+}
+
+static void same_candidates(const pm_gallery_candidate_t *got, size_t ngot,
+                            const pm_gallery_candidate_t *want, size_t nwant)
+{
+    assert_int_equal(ngot, nwant);
+    for (size_t i = 0; i < ngot; i++) {
+        assert_int_equal(got[i].subject, want[i].subject);
+        assert_true(got[i].score == want[i].score);
+        assert_true(got[i].fused_raw == want[i].fused_raw);
+    }
+}
+
+/* A two-finger probe with a fused calibration: the shards search on the raw
+ * fused score (the client translates the calibrated threshold to a raw one
+ * and maps the merged candidates back), so the answer must be the unsharded
+ * gallery's: the same subjects, calibrated scores and raw scores, with no
+ * threshold and with a threshold set exactly at a candidate's calibrated
+ * score (the translation's rounding must not drop or add that candidate).
+ * The calibration has a generalized Pareto tail, so both of its pieces are
+ * crossed. */
+static void test_fused_calibrated(void **state)
+{
+    (void)state;
+    PM_REQUIRE_SERVICE(url, nats_installed, "nats-server");
+    pm_error_t e;
+    pm_gallery_t *whole = gallery2_of(-1, SHARDS), *g[SHARDS];
+    pm_shard_server_t *srv[SHARDS];
+    for (int k = 0; k < SHARDS; k++) {
+        g[k] = gallery2_of(k, SHARDS);
+        pm_shard_server_options_t so = {url, k, SHARDS, NULL, 0};
+        assert_int_equal(pm_shard_server_start(g[k], &so, &srv[k], &e), PM_OK);
+    }
+    pm_shard_client_t *cl = NULL;
+    assert_int_equal(pm_shard_client_open(url, SHARDS, NULL, &cl, &e), PM_OK);
+    pm_gallery_calibration_t fc = {.loc = 3.23, .growth = 6.51, .scale = 6.51, .shape = 0.08,
+                                   .tail_u = 30.0};
+    pm_gallery_search_options_t o;
+    memset(&o, 0, sizeof o);
+    o.max_candidates = 5;
+    o.fused_calibration = &fc;
+    pm_gallery_candidate_t got[5], want[5];
+    size_t ngot = 0, nwant = 0;
+    pm_shard_answer_t a;
+    int at_threshold = 0, above_tail = 0, below_tail = 0;
+    for (uint64_t s = 2; s <= SUBJECTS; s += 7) {
+        pm_fingerprint_t p1, p2;
+        finger_of(s, 1, &p1);
+        finger_of(s + 1000, 1, &p2);
+        pm_gallery_finger_t f[2] = {{1, &p1}, {2, &p2}};
+        pm_fingerprint_t *r1 = as_shards_see(&p1), *r2 = as_shards_see(&p2);
+        pm_gallery_finger_t fr[2] = {{1, r1}, {2, r2}};
+        o.threshold = 0;
+        assert_int_equal(pm_shard_identify(cl, f, 2, &o, 4000, got, &ngot, &a, &e), PM_OK);
+        assert_int_equal(a.partial, 0);
+        assert_int_equal(pm_gallery_identify(whole, fr, 2, &o, want, &nwant, NULL, &e), PM_OK);
+        same_candidates(got, ngot, want, nwant);
+        assert_true(ngot >= 1);
+        assert_int_equal(got[0].subject, s); /* the mate ranks first */
+        for (size_t i = 0; i < ngot; i++) {
+            above_tail += got[i].fused_raw > fc.tail_u;
+            below_tail += got[i].fused_raw <= fc.tail_u;
+            assert_true(got[i].score == pm_gallery_fused_score(&fc, got[i].fused_raw));
+        }
+        /* a threshold exactly at the last candidate's calibrated score */
+        if (nwant >= 2) {
+            o.threshold = want[nwant - 1].score;
+            size_t keep = nwant;
+            assert_int_equal(pm_shard_identify(cl, f, 2, &o, 4000, got, &ngot, &a, &e), PM_OK);
+            assert_int_equal(pm_gallery_identify(whole, fr, 2, &o, want, &nwant, NULL, &e),
+                             PM_OK);
+            same_candidates(got, ngot, want, nwant);
+            assert_int_equal(ngot, keep);
+            at_threshold++;
+        }
+        free(r1);
+        free(r2);
+    }
+    assert_true(at_threshold >= 3);
+    assert_true(above_tail > 0 && below_tail > 0); /* both pieces of the mapping crossed */
+    pm_shard_client_close(cl);
+    for (int k = 0; k < SHARDS; k++) {
+        pm_shard_server_stop(srv[k]);
+        pm_gallery_free(g[k]);
+    }
+    pm_gallery_free(whole);
+}
+
 /* A replica that announces itself and takes requests (queue group and its
  * own subject) but never answers them: hung, as NATS cannot tell. */
 typedef struct hung_replica {
@@ -592,6 +712,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_route),
         cmocka_unit_test(test_wire),
         cmocka_unit_test(test_scatter_gather),
+        cmocka_unit_test(test_fused_calibrated),
         cmocka_unit_test(test_hedge),
         cmocka_unit_test(test_learn_and_load),
     };

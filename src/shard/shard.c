@@ -22,6 +22,7 @@
 #include <nats/nats.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1063,8 +1064,15 @@ int pm_shard_identify(pm_shard_client_t *c, const pm_gallery_finger_t *fingers, 
     /* a fused calibration stays here: the shards search on the raw fused
      * score with the threshold translated, their candidates are mapped back */
     const pm_gallery_calibration_t *fcal = nfingers > 1 ? o.fused_calibration : NULL;
-    if (fcal)
-        o.threshold = pm_gallery_fused_raw(fcal, o.threshold);
+    double threshold = o.threshold;
+    if (fcal) {
+        /* the round trip score -> raw -> score is exact only to an ulp or two:
+         * the shards get a raw threshold a hair low, and the calibrated
+         * threshold is applied again below, so a candidate exactly at it is
+         * kept as the unsharded search keeps it (test_shard fused_calibrated) */
+        double raw = pm_gallery_fused_raw(fcal, threshold);
+        o.threshold = raw - 1e-9 * fmax(1.0, fabs(raw));
+    }
     pm_buf_t req;
     pm_buf_init(&req, REQ_MAX);
     int rc = pm_shard_request_encode(0, 0, fingers, nfingers, &o, &req, err);
@@ -1085,10 +1093,14 @@ int pm_shard_identify(pm_shard_client_t *c, const pm_gallery_finger_t *fingers, 
         }
         answer->partial = answer->replied < c->shards;
         qsort(pool, npool, sizeof *pool, cmp_cand);
+        size_t kept = 0;
         for (size_t i = 0; i < npool; i++) {
             pool[i].fused_raw = pool[i].score;
             pool[i].score = pm_gallery_fused_score(fcal, pool[i].score);
+            if (!fcal || pool[i].score >= threshold)
+                pool[kept++] = pool[i];
         }
+        npool = kept;
         size_t n = npool < (size_t)o.max_candidates ? npool : (size_t)o.max_candidates;
         memcpy(out, pool, n * sizeof *out);
         *out_n = n;
