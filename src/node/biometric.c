@@ -94,6 +94,24 @@ int pm__read_fingers(pm__req_t *rq, const json_t *arr, pm__probe_t *p)
     return 0;
 }
 
+const pm_gallery_calibration_t *pm__node_fused_calibration(const pm_node_t *node,
+                                                           pm_gallery_calibration_t *buf)
+{
+    if (node->cfg->gallery_fused_nominal)
+        return NULL;
+    pm_gallery_fused_calibration_default(buf);
+    return buf;
+}
+
+void pm__calibrate_verify(const pm_node_t *node, int nfingers, pm_gallery_candidate_t *c)
+{
+    pm_gallery_calibration_t buf;
+    const pm_gallery_calibration_t *fc = pm__node_fused_calibration(node, &buf);
+    c->fused_raw = c->score;
+    if (nfingers > 1 && fc)
+        c->score = pm_gallery_fused_score(fc, c->score);
+}
+
 static int to_fingers(const pm__probe_t *p, pm_gallery_finger_t *f)
 {
     for (int i = 0; i < p->n; i++) {
@@ -309,8 +327,7 @@ static int partner_query(pm__req_t *rq, pm_store_t *st, bio_query_t *q, bio_answ
      * "Fused score calibration"): match_threshold and match_fpir mean for a
      * ten-print what they mean for one finger */
     pm_gallery_calibration_t fcal;
-    pm_gallery_fused_calibration_default(&fcal);
-    so.fused_calibration = node->cfg->gallery_fused_nominal ? NULL : &fcal;
+    so.fused_calibration = pm__node_fused_calibration(node, &fcal);
     pm_gallery_candidate_t cand;
     size_t nc = 0;
     pm_shard_answer_t sa;
@@ -761,6 +778,10 @@ void pm__h_gallery_identify(pm__req_t *rq, pm_store_t *st)
                        ? json_number_value(json_object_get(o, "threshold"))
                        : 0.0;
     so.first_stage = !rq->node->cfg->gallery_exhaustive;
+    /* a multi-finger probe's score (and the threshold) on the calibrated
+     * fused scale, as in the partner query; fused_raw is pm_gallery_fuse's */
+    pm_gallery_calibration_t fcal;
+    so.fused_calibration = pm__node_fused_calibration(rq->node, &fcal);
     c = calloc((size_t)k, sizeof *c);
     size_t nc = 0;
     pm_shard_answer_t sa;
@@ -773,10 +794,13 @@ void pm__h_gallery_identify(pm__req_t *rq, pm_store_t *st)
         goto out;
     }
     json_t *arr = json_array();
-    for (size_t i = 0; i < nc; i++)
-        json_array_append_new(arr, json_pack("{s:I, s:f, s:I}", "subject",
-                                             (json_int_t)c[i].subject, "score", c[i].score,
-                                             "encounter", (json_int_t)c[i].encounter));
+    for (size_t i = 0; i < nc; i++) {
+        json_t *ci = json_pack("{s:I, s:f, s:I}", "subject", (json_int_t)c[i].subject, "score",
+                               c[i].score, "encounter", (json_int_t)c[i].encounter);
+        if (ci && nf > 1)
+            json_object_set_new(ci, "fused_raw", json_real(c[i].fused_raw));
+        json_array_append_new(arr, ci);
+    }
     json_t *ans = json_pack("{s:o, s:I, s:f}", "candidates", arr, "records_searched",
                             (json_int_t)sa.records_scanned, "seconds", sa.seconds);
     if (ans && rq->node->shards)
@@ -831,7 +855,11 @@ void pm__h_gallery_verify(pm__req_t *rq, pm_store_t *st)
         pm__reply_pm_error(rq, rc, &e, NULL);
         goto out;
     }
-    pm__reply_json(rq, 200, json_pack("{s:I, s:f}", "subject", subj, "score", c.score));
+    pm__calibrate_verify(rq->node, nf, &c);
+    json_t *ans = json_pack("{s:I, s:f}", "subject", subj, "score", c.score);
+    if (ans && nf > 1)
+        json_object_set_new(ans, "fused_raw", json_real(c.fused_raw));
+    pm__reply_json(rq, 200, ans);
 out:
     if (p) {
         pm__probe_wipe(p);

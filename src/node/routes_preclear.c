@@ -124,6 +124,8 @@ static int gate_check(void *ctx, const pm_preclear_passenger_t *p, pm_preclear_g
         memset(&so, 0, sizeof so);
         so.max_candidates = 1;
         so.subset = g->subset;
+        pm_gallery_calibration_t fcal;
+        so.fused_calibration = pm__node_fused_calibration(g->node, &fcal);
         pm_gallery_candidate_t c;
         size_t nc = 0;
         int rc = pm_gallery_identify(g->node->gallery, f, nf, &so, &c, &nc, NULL, err);
@@ -156,6 +158,7 @@ static int gate_check(void *ctx, const pm_preclear_passenger_t *p, pm_preclear_g
     }
     if (rc)
         return rc;
+    pm__calibrate_verify(g->node, nf, &c);
     out->checked = 1;
     out->score = c.score;
     return PM_OK;

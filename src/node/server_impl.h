@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "node/node_impl.h"
+#include "perimeter/gallery.h"
 
 #define PM__MAX_ARGS 16
 
@@ -139,6 +140,14 @@ void pm__h_partner_query_biometric(pm__req_t *rq, pm_store_t *st);
 /* A "fingers" array [{position?, format, data}] read into one probe; answers
  * 400/422 and returns -1 on a bad item. */
 int pm__read_fingers(pm__req_t *rq, const json_t *arr, pm__probe_t *p);
+/* The fused ten-print calibration every route that compares a multi-finger
+ * score applies (the built-in one, in *buf), or NULL when node.json says
+ * "gallery": {"fused_calibration": false}. */
+const pm_gallery_calibration_t *pm__node_fused_calibration(const pm_node_t *node,
+                                                           pm_gallery_calibration_t *buf);
+/* A verify candidate's score as the routes report it: calibrated for a
+ * multi-finger probe (fused_raw keeps pm_gallery_fuse's), as is for one finger. */
+void pm__calibrate_verify(const pm_node_t *node, int nfingers, pm_gallery_candidate_t *c);
 /* the same query as an ANSI/NIST vetting-profile transaction (PMSR -> PMRS) */
 void pm__h_partner_query_vetting(pm__req_t *rq, pm_store_t *st);
 void pm__h_gallery_enrol(pm__req_t *rq, pm_store_t *st);

@@ -45,6 +45,25 @@ jq -n --argjson f "$(fingers prints/DB1_B/102_2.iso iso19794-2)" '{subject: 101,
 ocall vn /v1/gallery/verify v2.json
 awk -v m="$(jq .score vm.out)" -v n="$(jq .score vn.out)" 'BEGIN { exit !(m >= 40 && n < 40) }' \
     || fail "verify scores: mate $(jq .score vm.out), non-mate $(jq .score vn.out)"
+# two probe fingers: the score is on the calibrated fused scale, as in the
+# partner query (docs/gallery.md "Fused score calibration"), with
+# pm_gallery_fuse's raw score in fused_raw; identify and verify agree; a
+# one-finger answer has no fused_raw
+two=$(jq -c -n --argjson a "$(fingers prints/DB1_B/101_2.png png)" \
+    --argjson b "$(fingers prints/DB1_B/101_2.iso iso19794-2)" '$a + $b')
+jq -n --argjson f "$two" '{subject: 101, fingers: $f}' >v4.json
+ocall v2f /v1/gallery/verify v4.json
+[ "$code" = 200 ] || fail "two-finger verify: $code $(cat v2f.out)"
+jq -e '(.fused_raw | type) == "number" and .score < .fused_raw and .score >= 40' v2f.out >/dev/null \
+    || fail "two-finger verify not calibrated: $(cat v2f.out)"
+jq -e 'has("fused_raw") | not' vm.out >/dev/null || fail "one-finger verify has fused_raw: $(cat vm.out)"
+jq -n --argjson f "$two" '{fingers: $f, max_candidates: 3}' >id2.json
+ocall id2f /v1/gallery/identify id2.json
+[ "$code" = 200 ] || fail "two-finger identify: $code $(cat id2f.out)"
+jq -e --slurpfile v v2f.out '.candidates[0] | .subject == 101 and .score < .fused_raw and
+    ((.score - $v[0].score) | fabs) < 1e-6' id2f.out >/dev/null \
+    || fail "two-finger identify: $(cat id2f.out) against verify $(cat v2f.out)"
+jq -e '.candidates[0] | has("fused_raw") | not' id1.out >/dev/null || fail "one-finger identify has fused_raw"
 jq -n --argjson f "$(fingers prints/DB1_B/101_2.png png)" '{subject: 999, fingers: $f}' >v3.json
 ocall vu /v1/gallery/verify v3.json
 [ "$code" = 404 ] || fail "unknown subject: $code $(cat vu.out)"
