@@ -82,8 +82,10 @@ static void finger_of(uint64_t subject, uint32_t impression, pm_fingerprint_t *o
     pm_gallery_synth_impression(&master, SEED, subject, impression, NULL, out);
 }
 
-/* A gallery with the subjects of shard k of S (k < 0: all of them). */
-static pm_gallery_t *gallery_of(int k, int shards)
+/* A gallery with the subjects of shard k of S (k < 0: all of them), each
+ * with `fingers` fingers at positions 1.. (distinct masters: subject s's
+ * finger at position p is master s + (p - 1) * 1000). */
+static pm_gallery_t *gallery_fingers_of(int k, int shards, int fingers)
 {
     pm_gallery_options_t go = {1};
     pm_gallery_t *g = NULL;
@@ -92,11 +94,32 @@ static pm_gallery_t *gallery_of(int k, int shards)
     for (uint64_t s = 1; s <= SUBJECTS; s++) {
         if (k >= 0 && pm_shard_of(s, shards) != k)
             continue;
-        pm_fingerprint_t fp;
-        finger_of(s, 0, &fp);
-        assert_int_equal(pm_gallery_insert(g, s, 1, 1, &fp, &e), PM_OK);
+        for (int pos = 1; pos <= fingers; pos++) {
+            pm_fingerprint_t fp;
+            finger_of(s + (uint64_t)(pos - 1) * 1000, 0, &fp);
+            assert_int_equal(pm_gallery_insert(g, s, 1, pos, &fp, &e), PM_OK);
+        }
     }
     return g;
+}
+
+static pm_gallery_t *gallery_of(int k, int shards)
+{
+    return gallery_fingers_of(k, shards, 1);
+}
+
+/* A probe finger as the shards see it (a native template read back). */
+static pm_fingerprint_t *as_shards_see(const pm_fingerprint_t *fp)
+{
+    pm_error_t e;
+    pm_buf_t t;
+    pm_buf_init(&t, 1 << 20);
+    assert_int_equal(pm_tmpl_write(PM_TMPL_NATIVE, fp, 1, &t, &e), PM_OK);
+    pm_fingerprint_t *rt = NULL;
+    size_t nrt = 0;
+    assert_int_equal(pm_tmpl_read(t.data, t.len, PM_TMPL_NATIVE, &rt, &nrt, NULL, &e), PM_OK);
+    pm_buf_free(&t);
+    return rt;
 }
 
 /* The slow shard's process (this binary re-executed with --slow-shard, so
@@ -179,13 +202,7 @@ static void test_scatter_gather(void **state)
         assert_int_equal(a.partial, 0);
         assert_int_equal(a.replied, SHARDS);
         /* the shards see the probe as a native template: so does the reference */
-        pm_buf_t t;
-        pm_buf_init(&t, 1 << 20);
-        assert_int_equal(pm_tmpl_write(PM_TMPL_NATIVE, &probe, 1, &t, &e), PM_OK);
-        pm_fingerprint_t *rt = NULL;
-        size_t nrt = 0;
-        assert_int_equal(pm_tmpl_read(t.data, t.len, PM_TMPL_NATIVE, &rt, &nrt, NULL, &e), PM_OK);
-        pm_buf_free(&t);
+        pm_fingerprint_t *rt = as_shards_see(&probe);
         pm_gallery_finger_t fr = {1, rt};
         assert_int_equal(pm_gallery_identify(whole, &fr, 1, &o, want, &nwant, NULL, &e), PM_OK);
         free(rt);
@@ -277,40 +294,6 @@ static void test_scatter_gather(void **state)
     pm_gallery_free(whole);
 }
 
-/* Two fingers per subject (positions 1 and 2, distinct masters), shard k of
- * S (k < 0: all of them). */
-static pm_gallery_t *gallery2_of(int k, int shards)
-{
-    pm_gallery_options_t go = {1};
-    pm_gallery_t *g = NULL;
-    pm_error_t e;
-    assert_int_equal(pm_gallery_new(&go, &g, &e), PM_OK);
-    for (uint64_t s = 1; s <= SUBJECTS; s++) {
-        if (k >= 0 && pm_shard_of(s, shards) != k)
-            continue;
-        for (int pos = 1; pos <= 2; pos++) {
-            pm_fingerprint_t fp;
-            finger_of(s + (uint64_t)(pos - 1) * 1000, 0, &fp);
-            assert_int_equal(pm_gallery_insert(g, s, 1, pos, &fp, &e), PM_OK);
-        }
-    }
-    return g;
-}
-
-/* A probe finger as the shards see it (a native template read back). */
-static pm_fingerprint_t *as_shards_see(const pm_fingerprint_t *fp)
-{
-    pm_error_t e;
-    pm_buf_t t;
-    pm_buf_init(&t, 1 << 20);
-    assert_int_equal(pm_tmpl_write(PM_TMPL_NATIVE, fp, 1, &t, &e), PM_OK);
-    pm_fingerprint_t *rt = NULL;
-    size_t nrt = 0;
-    assert_int_equal(pm_tmpl_read(t.data, t.len, PM_TMPL_NATIVE, &rt, &nrt, NULL, &e), PM_OK);
-    pm_buf_free(&t);
-    return rt;
-}
-
 static void same_candidates(const pm_gallery_candidate_t *got, size_t ngot,
                             const pm_gallery_candidate_t *want, size_t nwant)
 {
@@ -335,10 +318,10 @@ static void test_fused_calibrated(void **state)
     (void)state;
     PM_REQUIRE_SERVICE(url, nats_installed, "nats-server");
     pm_error_t e;
-    pm_gallery_t *whole = gallery2_of(-1, SHARDS), *g[SHARDS];
+    pm_gallery_t *whole = gallery_fingers_of(-1, SHARDS, 2), *g[SHARDS];
     pm_shard_server_t *srv[SHARDS];
     for (int k = 0; k < SHARDS; k++) {
-        g[k] = gallery2_of(k, SHARDS);
+        g[k] = gallery_fingers_of(k, SHARDS, 2);
         pm_shard_server_options_t so = {url, k, SHARDS, NULL, 0};
         assert_int_equal(pm_shard_server_start(g[k], &so, &srv[k], &e), PM_OK);
     }
