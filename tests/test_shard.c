@@ -686,6 +686,64 @@ static void test_wire(void **state)
     pm_buf_free(&b);
 }
 
+/* The control messages: enrolment, its ack, a replica's presence. */
+static void test_wire_control(void **state)
+{
+    (void)state;
+    pm_error_t e;
+    pm_fingerprint_t fp;
+    finger_of(5, 1, &fp);
+    pm_buf_t t, b;
+    pm_buf_init(&t, 1u << 20);
+    pm_buf_init(&b, 1u << 21);
+    assert_int_equal(pm_tmpl_write(PM_TMPL_NATIVE, &fp, 1, &t, &e), PM_OK);
+    pm_shard_enrol_msg_t m = {0x0123456789abcdefULL, 7, 4, t.data, t.len}, m2;
+    assert_int_equal(pm_shard_enrol_encode(&m, &b), PM_OK);
+    assert_int_equal(pm_shard_enrol_decode(b.data, b.len, &m2, &e), PM_OK);
+    assert_true(m2.subject == m.subject && m2.encounter == 7 && m2.position == 4);
+    assert_true(m2.tmpl_len == t.len && memcmp(m2.tmpl, t.data, t.len) == 0);
+    assert_int_equal(pm_shard_enrol_decode(b.data, b.len - 1, &m2, &e), PM_EFORMAT);
+    assert_int_equal(pm_buf_append(&b, "x", 1), PM_OK);
+    assert_int_equal(pm_shard_enrol_decode(b.data, b.len, &m2, &e), PM_EFORMAT);
+    b.data[16] = 11; /* position byte: 4 magic + 8 subject + 4 encounter */
+    assert_int_equal(pm_shard_enrol_decode(b.data, b.len - 1, &m2, &e), PM_EFORMAT);
+    m.position = 11;
+    pm_buf_reset(&b);
+    assert_int_equal(pm_shard_enrol_encode(&m, &b), PM_EINVAL);
+
+    pm_shard_ack_t a = {4, 3, PM_EEXISTS}, a2;
+    pm_buf_reset(&b);
+    assert_int_equal(pm_shard_ack_encode(&a, &b), PM_OK);
+    assert_int_equal(b.len, 16);
+    assert_int_equal(pm_shard_ack_decode(b.data, b.len, &a2, &e), PM_OK);
+    assert_true(a2.shards == 4 && a2.shard == 3 && a2.status == PM_EEXISTS);
+    assert_int_equal(pm_shard_ack_decode(b.data, 15, &a2, &e), PM_EFORMAT);
+    a.status = 5; /* a positive status is not a PM_* code */
+    pm_buf_reset(&b);
+    assert_int_equal(pm_shard_ack_encode(&a, &b), PM_OK);
+    assert_int_equal(pm_shard_ack_decode(b.data, b.len, &a2, &e), PM_EFORMAT);
+    a.status = 0, a.shard = 4; /* shard outside the layout */
+    pm_buf_reset(&b);
+    assert_int_equal(pm_shard_ack_encode(&a, &b), PM_OK);
+    assert_int_equal(pm_shard_ack_decode(b.data, b.len, &a2, &e), PM_EFORMAT);
+
+    for (int alive = 0; alive < 2; alive++) {
+        pm_shard_presence_t p = {alive, 2, 0xfeedULL}, p2;
+        pm_buf_reset(&b);
+        assert_int_equal(pm_shard_presence_encode(&p, &b), PM_OK);
+        assert_int_equal(pm_shard_presence_decode(b.data, b.len, &p2, &e), PM_OK);
+        assert_true(p2.alive == alive && p2.shard == 2 && p2.replica == 0xfeedULL);
+        assert_int_equal(pm_shard_presence_decode(b.data, b.len - 1, &p2, &e), PM_EFORMAT);
+        assert_int_equal(pm_buf_append(&b, "x", 1), PM_OK);
+        assert_int_equal(pm_shard_presence_decode(b.data, b.len, &p2, &e), PM_EFORMAT);
+    }
+    assert_int_equal(pm_shard_presence_decode("PMX1abcdabcdefgh", 16, &(pm_shard_presence_t){0},
+                                              &e),
+                     PM_EFORMAT);
+    pm_buf_free(&t);
+    pm_buf_free(&b);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 5 && strcmp(argv[1], "--slow-shard") == 0)
@@ -694,6 +752,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_route),
         cmocka_unit_test(test_wire),
+        cmocka_unit_test(test_wire_control),
         cmocka_unit_test(test_scatter_gather),
         cmocka_unit_test(test_fused_calibrated),
         cmocka_unit_test(test_hedge),

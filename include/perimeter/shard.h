@@ -193,6 +193,42 @@ int pm_shard_reply_decode(const void *data, size_t len, int shards, int nfingers
                           pm_shard_reply_t *head, pm_gallery_candidate_t *out, size_t cap,
                           pm_error_t *err);
 
+/* The small control messages, public so that they are fuzzed and tested like
+ * the request and reply. Every decoder reads exactly its bytes: a short,
+ * long or wrongly tagged message is PM_EFORMAT with a message. */
+
+/* An enrolment "PME1" (pm_shard_client_enrol -> every shard server). */
+typedef struct pm_shard_enrol_msg {
+    uint64_t subject;
+    uint32_t encounter;
+    int position;          /* 0..10 */
+    const uint8_t *tmpl;   /* one native template: points into the message */
+    size_t tmpl_len;       /* 1 .. 1 MiB */
+} pm_shard_enrol_msg_t;
+int pm_shard_enrol_encode(const pm_shard_enrol_msg_t *m, pm_buf_t *out);
+int pm_shard_enrol_decode(const void *data, size_t len, pm_shard_enrol_msg_t *m,
+                          pm_error_t *err);
+
+/* Its acknowledgement "PMA1": the answering server's layout and the status
+ * of the insert (0 or a negative PM_* code). */
+typedef struct pm_shard_ack {
+    uint32_t shards, shard;
+    int status;
+} pm_shard_ack_t;
+int pm_shard_ack_encode(const pm_shard_ack_t *a, pm_buf_t *out);
+int pm_shard_ack_decode(const void *data, size_t len, pm_shard_ack_t *a, pm_error_t *err);
+
+/* A replica's presence: "PMW1" (serving; the answer to "who" and the hello
+ * at start) or "PMB1" (stopping). */
+typedef struct pm_shard_presence {
+    int alive;             /* 1 PMW1, 0 PMB1 */
+    uint32_t shard;
+    uint64_t replica;
+} pm_shard_presence_t;
+int pm_shard_presence_encode(const pm_shard_presence_t *p, pm_buf_t *out);
+int pm_shard_presence_decode(const void *data, size_t len, pm_shard_presence_t *p,
+                             pm_error_t *err);
+
 #ifdef __cplusplus
 }
 #endif

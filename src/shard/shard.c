@@ -415,6 +415,105 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     natsMsg_Destroy(msg);
 }
 
+/* --- control messages ------------------------------------------------------ */
+
+#define ENROL_TMPL_MAX REQ_MAX
+#define STATUS_MIN (-100000) /* a PM_* code is a small negative number */
+
+int pm_shard_enrol_encode(const pm_shard_enrol_msg_t *m, pm_buf_t *b)
+{
+    if (!m || !m->tmpl || m->tmpl_len < 1 || m->tmpl_len > ENROL_TMPL_MAX || m->position < 0 ||
+        m->position > 10)
+        return PM_EINVAL;
+    int rc = pm_buf_append(b, "PME1", 4);
+    rc = rc ? rc : put_u64(b, m->subject);
+    rc = rc ? rc : put_u32(b, m->encounter);
+    rc = rc ? rc : pm_buf_append(b, &(uint8_t){(uint8_t)m->position}, 1);
+    rc = rc ? rc : put_u32(b, (uint32_t)m->tmpl_len);
+    rc = rc ? rc : pm_buf_append(b, m->tmpl, m->tmpl_len);
+    return rc;
+}
+
+int pm_shard_enrol_decode(const void *data, size_t len, pm_shard_enrol_msg_t *m, pm_error_t *err)
+{
+    memset(m, 0, sizeof *m);
+    rd_t r = {data, data ? len : 0, 0, 0};
+    const uint8_t *magic = take(&r, 4);
+    if (!magic || memcmp(magic, "PME1", 4) != 0)
+        return pm_error_set(err, PM_EFORMAT, "shard enrolment: not PME1");
+    m->subject = get_u64(&r);
+    m->encounter = get_u32(&r);
+    m->position = get_u8(&r);
+    uint32_t tlen = get_u32(&r);
+    if (r.bad || m->position > 10 || tlen < 1 || tlen > ENROL_TMPL_MAX)
+        return pm_error_set(err, PM_EFORMAT, "shard enrolment: bad header (position 0..10, "
+                                             "template 1..%u bytes)",
+                            (unsigned)ENROL_TMPL_MAX);
+    m->tmpl = take(&r, tlen);
+    m->tmpl_len = tlen;
+    if (!m->tmpl)
+        return pm_error_set(err, PM_EFORMAT, "shard enrolment: template of %u bytes cut short",
+                            (unsigned)tlen);
+    if (r.off != r.n)
+        return pm_error_set(err, PM_EFORMAT, "shard enrolment: %zu bytes after the template",
+                            r.n - r.off);
+    return PM_OK;
+}
+
+int pm_shard_ack_encode(const pm_shard_ack_t *a, pm_buf_t *b)
+{
+    int rc = pm_buf_append(b, "PMA1", 4);
+    rc = rc ? rc : put_u32(b, a->shards);
+    rc = rc ? rc : put_u32(b, a->shard);
+    rc = rc ? rc : put_u32(b, (uint32_t)a->status);
+    return rc;
+}
+
+int pm_shard_ack_decode(const void *data, size_t len, pm_shard_ack_t *a, pm_error_t *err)
+{
+    memset(a, 0, sizeof *a);
+    rd_t r = {data, data ? len : 0, 0, 0};
+    const uint8_t *magic = take(&r, 4);
+    if (!magic || memcmp(magic, "PMA1", 4) != 0)
+        return pm_error_set(err, PM_EFORMAT, "shard enrolment ack: not PMA1");
+    a->shards = get_u32(&r);
+    a->shard = get_u32(&r);
+    int32_t st = (int32_t)get_u32(&r);
+    if (r.bad || r.off != r.n)
+        return pm_error_set(err, PM_EFORMAT, "shard enrolment ack: %zu bytes, 16 expected", len);
+    if (a->shards < 1 || a->shard >= a->shards || st > 0 || st < STATUS_MIN)
+        return pm_error_set(err, PM_EFORMAT, "shard enrolment ack: shard %u of %u, status %d",
+                            (unsigned)a->shard, (unsigned)a->shards, (int)st);
+    a->status = st;
+    return PM_OK;
+}
+
+int pm_shard_presence_encode(const pm_shard_presence_t *p, pm_buf_t *b)
+{
+    int rc = pm_buf_append(b, p->alive ? "PMW1" : "PMB1", 4);
+    rc = rc ? rc : put_u32(b, p->shard);
+    rc = rc ? rc : put_u64(b, p->replica);
+    return rc;
+}
+
+int pm_shard_presence_decode(const void *data, size_t len, pm_shard_presence_t *p,
+                             pm_error_t *err)
+{
+    memset(p, 0, sizeof *p);
+    rd_t r = {data, data ? len : 0, 0, 0};
+    const uint8_t *magic = take(&r, 4);
+    int alive = magic && memcmp(magic, "PMW1", 4) == 0;
+    int gone = magic && memcmp(magic, "PMB1", 4) == 0;
+    if (!alive && !gone)
+        return pm_error_set(err, PM_EFORMAT, "shard presence: not PMW1 or PMB1");
+    p->alive = alive;
+    p->shard = get_u32(&r);
+    p->replica = get_u64(&r);
+    if (r.bad || r.off != r.n)
+        return pm_error_set(err, PM_EFORMAT, "shard presence: %zu bytes, 16 expected", len);
+    return PM_OK;
+}
+
 /* "Who serves layout S?": every replica answers with its shard and id. */
 static void on_who(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
@@ -423,8 +522,8 @@ static void on_who(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     const char *reply = natsMsg_GetReply(msg);
     pm_buf_t b;
     pm_buf_init(&b, 16);
-    if (reply && !pm_buf_append(&b, "PMW1", 4) && !put_u32(&b, (uint32_t)s->shard) &&
-        !put_u64(&b, s->replica))
+    pm_shard_presence_t me = {1, (uint32_t)s->shard, s->replica};
+    if (reply && !pm_shard_presence_encode(&me, &b))
         natsConnection_Publish(nc, reply, b.data, (int)b.len);
     pm_buf_free(&b);
     natsMsg_Destroy(msg);
@@ -437,15 +536,10 @@ static void on_enrol(natsConnection *nc, natsSubscription *sub, natsMsg *msg, vo
     (void)sub;
     pm_shard_server_t *s = closure;
     const char *reply = natsMsg_GetReply(msg);
-    rd_t r = {(const uint8_t *)natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), 0, 0};
-    const uint8_t *magic = take(&r, 4);
-    uint64_t subject = get_u64(&r);
-    uint32_t encounter = get_u32(&r);
-    int pos = get_u8(&r);
-    uint32_t len = get_u32(&r);
-    const uint8_t *t = take(&r, len);
-    if (!magic || memcmp(magic, "PME1", 4) != 0 || r.bad || pos > 10 ||
-        pm_shard_of(subject, s->shards) != s->shard) {
+    pm_shard_enrol_msg_t m;
+    if (pm_shard_enrol_decode(natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), &m,
+                              NULL) ||
+        pm_shard_of(m.subject, s->shards) != s->shard) {
         natsMsg_Destroy(msg);
         return; /* not ours (or not an enrolment): another shard answers */
     }
@@ -453,11 +547,11 @@ static void on_enrol(natsConnection *nc, natsSubscription *sub, natsMsg *msg, vo
     size_t count = 0;
     pm_error_t err;
     pm_error_clear(&err);
-    int status = pm_tmpl_read(t, len, PM_TMPL_NATIVE, &views, &count, NULL, &err);
+    int status = pm_tmpl_read(m.tmpl, m.tmpl_len, PM_TMPL_NATIVE, &views, &count, NULL, &err);
     if (status == PM_OK && count != 1)
         status = PM_EFORMAT;
     if (status == PM_OK) {
-        status = pm_gallery_insert(s->g, subject, encounter, pos, &views[0], &err);
+        status = pm_gallery_insert(s->g, m.subject, m.encounter, m.position, &views[0], &err);
         if (status == PM_OK)
             atomic_fetch_add(&s->learned, 1);
         else if (status == PM_EEXISTS)
@@ -466,8 +560,8 @@ static void on_enrol(natsConnection *nc, natsSubscription *sub, natsMsg *msg, vo
     free(views);
     pm_buf_t b;
     pm_buf_init(&b, 64);
-    if (reply && !pm_buf_append(&b, "PMA1", 4) && !put_u32(&b, (uint32_t)s->shards) &&
-        !put_u32(&b, (uint32_t)s->shard) && !put_u32(&b, (uint32_t)status))
+    pm_shard_ack_t ack = {(uint32_t)s->shards, (uint32_t)s->shard, status};
+    if (reply && !pm_shard_ack_encode(&ack, &b))
         natsConnection_Publish(nc, reply, b.data, (int)b.len);
     pm_buf_free(&b);
     natsMsg_Destroy(msg);
@@ -564,8 +658,8 @@ int pm_shard_server_serve(pm_shard_server_t *s, pm_error_t *err)
         /* coordinators learn of this replica at once (they also ask "who") */
         pm_buf_t b;
         pm_buf_init(&b, 16);
-        if (!pm_buf_append(&b, "PMW1", 4) && !put_u32(&b, (uint32_t)s->shard) &&
-            !put_u64(&b, s->replica)) {
+        pm_shard_presence_t me = {1, (uint32_t)s->shard, s->replica};
+        if (!pm_shard_presence_encode(&me, &b)) {
             char hs[160];
             snprintf(hs, sizeof hs, "%s.%d.hello", s->prefix, s->shards);
             natsConnection_Publish(s->nc, hs, b.data, (int)b.len);
@@ -617,8 +711,8 @@ void pm_shard_server_stop(pm_shard_server_t *s)
             /* coordinators stop sending to this replica's direct subject */
             pm_buf_t b;
             pm_buf_init(&b, 16);
-            if (!pm_buf_append(&b, "PMB1", 4) && !put_u32(&b, (uint32_t)s->shard) &&
-                !put_u64(&b, s->replica)) {
+            pm_shard_presence_t me = {0, (uint32_t)s->shard, s->replica};
+            if (!pm_shard_presence_encode(&me, &b)) {
                 char bs[160];
                 snprintf(bs, sizeof bs, "%s.%d.hello", s->prefix, s->shards);
                 natsConnection_Publish(s->nc, bs, b.data, (int)b.len);
@@ -690,13 +784,13 @@ static void on_replica(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     (void)nc;
     (void)sub;
     pm_shard_client_t *c = closure;
-    rd_t r = {(const uint8_t *)natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), 0, 0};
-    const uint8_t *magic = take(&r, 4);
-    uint32_t k = get_u32(&r);
-    uint64_t id = get_u64(&r);
-    int alive = magic && memcmp(magic, "PMW1", 4) == 0;
-    int gone = magic && memcmp(magic, "PMB1", 4) == 0;
-    if (!r.bad && (alive || gone) && k < (uint32_t)c->shards) {
+    pm_shard_presence_t p;
+    int ok = !pm_shard_presence_decode(natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg),
+                                       &p, NULL);
+    uint32_t k = p.shard;
+    uint64_t id = p.replica;
+    int alive = ok && p.alive, gone = ok && !p.alive;
+    if (ok && k < (uint32_t)c->shards) {
         uint64_t now = pm_now_ns();
         pthread_mutex_lock(&c->mu);
         shard_state_t *ss = &c->st[k];
@@ -1163,12 +1257,8 @@ int pm_shard_client_enrol(pm_shard_client_t *c, uint64_t subject, uint32_t encou
     pm_buf_init(&req, REQ_MAX);
     pm_buf_init(&t, REQ_MAX);
     int rc = pm_tmpl_write(PM_TMPL_NATIVE, fp, 1, &t, err);
-    rc = rc ? rc : pm_buf_append(&req, "PME1", 4);
-    rc = rc ? rc : put_u64(&req, subject);
-    rc = rc ? rc : put_u32(&req, encounter);
-    rc = rc ? rc : pm_buf_append(&req, &(uint8_t){(uint8_t)position}, 1);
-    rc = rc ? rc : put_u32(&req, (uint32_t)t.len);
-    rc = rc ? rc : pm_buf_append(&req, t.data, t.len);
+    pm_shard_enrol_msg_t em = {subject, encounter, position, t.data, t.len};
+    rc = rc ? rc : pm_shard_enrol_encode(&em, &req);
     pm_buf_free(&t);
     if (rc) {
         pm_buf_free(&req);
@@ -1197,16 +1287,14 @@ int pm_shard_client_enrol(pm_shard_client_t *c, uint64_t subject, uint32_t encou
             break;
         if (ns != NATS_OK)
             break;
-        rd_t r = {(const uint8_t *)natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, 0};
-        const uint8_t *magic = take(&r, 4);
-        uint32_t shards = get_u32(&r), shard = get_u32(&r);
-        int status = (int)get_u32(&r);
+        pm_shard_ack_t ack;
         /* a server of another layout (growing S) also keeps it: not the ack we wait for */
-        int ours = magic && !memcmp(magic, "PMA1", 4) && !r.bad &&
-                   shards == (uint32_t)c->shards && shard == (uint32_t)k;
-        natsMsg_Destroy(m); /* magic points into it */
+        int ours = !pm_shard_ack_decode(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &ack,
+                                        NULL) &&
+                   ack.shards == (uint32_t)c->shards && ack.shard == (uint32_t)k;
+        natsMsg_Destroy(m);
         if (ours)
-            rc = status;
+            rc = ack.status;
     }
     if (ns != NATS_OK && ns != NATS_TIMEOUT)
         rc = nats_err(ns, err, "shard enrol");
