@@ -5,7 +5,8 @@
 # (a client dribbling its headers is cut by limits.header_timeout_s although
 # it is never idle), and a slow body (headers complete, then the body one
 # byte at a time: cut by limits.request_timeout_s). After each abuse the node
-# still answers.
+# still answers. The console's routes (7b) are under the same body, header
+# and per-officer rate limits.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/node_lib.inc"
@@ -100,6 +101,27 @@ echo "officer: 12 requests at once: $n200 served, $n429 rate-limited"
 tokb=$(login bob)
 code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert $ca -H "Authorization: Bearer $tokb" "$base/v1/feed/status" || true)
 [ "$code" = 200 ] || fail "bob limited by alice's rate: $code"
+
+# 7b. the console's routes live under the same limits: a big login body is 413
+# before it is read, oversized headers 431, and an officer's console session
+# draws on the same per-officer rate as bearer tokens
+host=127.0.0.1:$(jq -r .listen.port pair/CAN/node.json)
+code=$(curl -sS -o cbig.out -w '%{http_code}' --cacert $ca -H 'Content-Type: application/json' \
+    -H "Origin: https://$host" --data-binary @big.json "$base/console/api/login" || true)
+[ "$code" = 413 ] && [ "$(jq -r .code cbig.out)" = body_too_large ] || fail "console: big login body: $code $(cat cbig.out)"
+code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert $ca -H "X-Padding: $big" "$base/console/" 2>/dev/null || true)
+[ "$code" = 431 ] || fail "console: 12 KB of headers: HTTP $code"
+PERIMETER_PASSWORD=correct-horse "$bin" officer add --config pair/CAN/node.json --role vetting_officer carol >/dev/null
+code=$(curl -sS -o clog.out -w '%{http_code}' --cacert $ca -c jar_carol -H 'Content-Type: application/json' \
+    -H "Origin: https://$host" --data '{"username":"carol","password":"correct-horse"}' \
+    "$base/console/api/login" || true)
+[ "$code" = 200 ] || fail "console login: $code $(cat clog.out)"
+urls=(); for i in $(seq 1 12); do urls+=(-o /dev/null "$base/console/api/cohorts"); done
+curl -sS -w '%{http_code}\n' --cacert $ca -b jar_carol "${urls[@]}" >crates.txt || true
+n200=$(grep -c '^200$' crates.txt || true); n429=$(grep -c '^429$' crates.txt || true)
+echo "console: 12 requests at once: $n200 served, $n429 rate-limited"
+[ "$n200" -ge 4 ] && [ "$n200" -le 8 ] && [ "$n429" -ge 4 ] || fail "console rate: $(tr '\n' ' ' <crates.txt)"
+healthy "the console's limits"
 
 # 8. connections per address (4) and 9. slow-loris, with raw TLS sockets
 port=$(jq -r .listen.port pair/CAN/node.json)
