@@ -56,6 +56,13 @@
 #define FS_GATE 5 /* ... of which a hypothesis must pair this many (chance: ~0.5) */
 #endif
 
+#ifndef FS_REL_MIN
+#define FS_REL_MIN 0 /* experiment: also pass with this many if FS_REL_DEN x matched >= inside */
+#endif
+#ifndef FS_REL_DEN
+#define FS_REL_DEN 2
+#endif
+
 #ifndef FS_RETRY
 #define FS_RETRY 2 /* a hypothesis this many short of the gate is retried turned */
 #endif
@@ -318,20 +325,33 @@ static inline void check_hit(const pm__gal_probe_t *p, const uint32_t *minu, int
     int nh = *nhp;
     xf_t f0;
     xf_pair(p, minu[t], q, &f0);
-    int m = 0, r = 0;
+    int m = 0, r = 0, in = 0;
+#if FS_REL_MIN
+    verify(p, minu, ng, &f0, &m, &in);
+#else
     verify(p, minu, ng, &f0, &m, NULL);
+#endif
     /* a near miss may be a true pair whose rotation (the difference
      * of two noisy directions) is off: try it turned both ways */
     if (m >= FS_GATE - FS_RETRY && m < FS_GATE) {
         for (int sgn = -1; sgn <= 1; sgn += 2) {
-            int m2 = 0;
+            int m2 = 0, in2 = 0;
             xf_pair_rot(p, minu[t], q, sgn * FS_ROT_STEP, &f0);
+#if FS_REL_MIN
+            verify(p, minu, ng, &f0, &m2, &in2);
+#else
             verify(p, minu, ng, &f0, &m2, NULL);
+#endif
             if (m2 > m)
-                m = m2, r = sgn * FS_ROT_STEP;
+                m = m2, r = sgn * FS_ROT_STEP, in = in2;
         }
     }
-    if (m < FS_GATE || (nh == FS_HYP && m <= hyp_m[nh - 1]))
+    int pass = m >= FS_GATE;
+#if FS_REL_MIN
+    pass |= m >= FS_REL_MIN && FS_REL_DEN * m >= in;
+#endif
+    (void)in;
+    if (!pass || (nh == FS_HYP && m <= hyp_m[nh - 1]))
         return;
     int at = nh < FS_HYP ? nh++ : nh - 1;
     while (at > 0 && hyp_m[at - 1] < m) {
@@ -378,17 +398,22 @@ int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uin
         pm__gal_map_t mv[PM_GALLERY_KEYS];
         for (int t = 0; t < lim; t++)
             mv[t] = p->map[keys[t]];
+        /* branch-free: every slot of every entry, an empty one (0) or one
+         * beyond the rotation limit not counted (data-dependent branches on
+         * 0-3 hits per key were mispredicted most of the time) */
         for (int t = 0; t < lim; t++) {
             unsigned dt = (minu[t] >> 22) & 255u;
-            for (unsigned qq = mv[t]; qq; qq >>= 8) {
-                unsigned q = (qq & 255u) - 1u;
+            unsigned v = mv[t];
+            for (int sl = 0; sl < PM__GAL_MAP_SLOTS; sl++) {
+                unsigned b = (v >> (8 * sl)) & 255u;
+                unsigned q = (b + 255u) & 255u; /* 255 when empty */
                 /* a finger placed on a scanner (or rolled on a card) is
                  * upright within a few tens of degrees: a pair needing
                  * more rotation is a chance hit (random pairs spread over
                  * the whole turn) */
-                unsigned dr = (dt - p->dir[q] + FS_MAX_ROT) & 255u;
+                unsigned dr = (dt - p->dir[q - (q == 255u)] + FS_MAX_ROT) & 255u;
                 hit[nhit] = (uint16_t)((unsigned)t << 8 | q);
-                nhit += dr <= 2 * FS_MAX_ROT;
+                nhit += (b != 0) & (dr <= 2 * FS_MAX_ROT);
             }
         }
         for (int h = 0; h < nhit; h++)
