@@ -56,13 +56,6 @@
 #define FS_GATE 5 /* ... of which a hypothesis must pair this many (chance: ~0.5) */
 #endif
 
-#ifndef FS_REL_MIN
-#define FS_REL_MIN 0 /* experiment: also pass with this many if FS_REL_DEN x matched >= inside */
-#endif
-#ifndef FS_REL_DEN
-#define FS_REL_DEN 2
-#endif
-
 #ifndef FS_RETRY
 #define FS_RETRY 2 /* a hypothesis this many short of the gate is retried turned */
 #endif
@@ -325,33 +318,20 @@ static inline void check_hit(const pm__gal_probe_t *p, const uint32_t *minu, int
     int nh = *nhp;
     xf_t f0;
     xf_pair(p, minu[t], q, &f0);
-    int m = 0, r = 0, in = 0;
-#if FS_REL_MIN
-    verify(p, minu, ng, &f0, &m, &in);
-#else
+    int m = 0, r = 0;
     verify(p, minu, ng, &f0, &m, NULL);
-#endif
     /* a near miss may be a true pair whose rotation (the difference
      * of two noisy directions) is off: try it turned both ways */
     if (m >= FS_GATE - FS_RETRY && m < FS_GATE) {
         for (int sgn = -1; sgn <= 1; sgn += 2) {
-            int m2 = 0, in2 = 0;
+            int m2 = 0;
             xf_pair_rot(p, minu[t], q, sgn * FS_ROT_STEP, &f0);
-#if FS_REL_MIN
-            verify(p, minu, ng, &f0, &m2, &in2);
-#else
             verify(p, minu, ng, &f0, &m2, NULL);
-#endif
             if (m2 > m)
-                m = m2, r = sgn * FS_ROT_STEP, in = in2;
+                m = m2, r = sgn * FS_ROT_STEP;
         }
     }
-    int pass = m >= FS_GATE;
-#if FS_REL_MIN
-    pass |= m >= FS_REL_MIN && FS_REL_DEN * m >= in;
-#endif
-    (void)in;
-    if (!pass || (nh == FS_HYP && m <= hyp_m[nh - 1]))
+    if (m < FS_GATE || (nh == FS_HYP && m <= hyp_m[nh - 1]))
         return;
     int at = nh < FS_HYP ? nh++ : nh - 1;
     while (at > 0 && hyp_m[at - 1] < m) {
