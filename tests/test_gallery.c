@@ -187,7 +187,7 @@ static void test_fast_paths_identical(void **state)
         pm__gal_pack_view(v, minu + i * PM_GALLERY_MAX_MINUTIAE, &nmin[i],
                           keys + i * PM_GALLERY_KEYS, &nk[i]);
     }
-    int differ = 0, compared = 0, mate_first = 0;
+    int differ = 0, compared = 0, mate_first = 0, serial_differ = 0;
     for (size_t q = 0; q < 6; q++) {
         size_t who = q * 61 + 5;
         probe_of(who, 1, v);
@@ -199,6 +199,13 @@ static void test_fast_paths_identical(void **state)
             int a = pm__gal_fast_score(p, keys + r * PM_GALLERY_KEYS, minu + r * PM_GALLERY_MAX_MINUTIAE,
                                        nk[r], nmin[r]);
             assert_true(a >= 1 && a <= 255);
+            /* the batched key look-up checks the hits in the order the
+             * serial one did: the same score */
+            p->scan_serial = 1;
+            int s = pm__gal_fast_score(p, keys + r * PM_GALLERY_KEYS,
+                                       minu + r * PM_GALLERY_MAX_MINUTIAE, nk[r], nmin[r]);
+            p->scan_serial = 0;
+            serial_differ += a != s;
             if (has_vector) {
                 p->avx2 = 1;
                 int b = pm__gal_fast_score(p, keys + r * PM_GALLERY_KEYS,
@@ -214,6 +221,7 @@ static void test_fast_paths_identical(void **state)
     print_message("fast comparison: %d of %d scores differ between paths; mate first %d/6\n",
                   differ, compared, mate_first);
     assert_int_equal(differ, 0);
+    assert_int_equal(serial_differ, 0);
     assert_true(mate_first >= 5);
     free(minu);
     free(keys);

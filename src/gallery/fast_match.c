@@ -81,6 +81,7 @@ void pm__gal_fast_build(pm__gal_probe_t *p)
     p->avx2 = 0;
 #endif
     p->key_cap = FS_KEYS;
+    p->scan_serial = 0;
     int minx = 1 << 30, miny = 1 << 30, maxx = 0, maxy = 0;
     for (int i = 0; i < p->n; i++) {
         int x = (int)p->x[i], y = (int)p->y[i];
@@ -308,6 +309,45 @@ static inline void verify(const pm__gal_probe_t *p, const uint32_t *minu, int nm
     verify_portable(p, minu, nmin, f, matched, inside);
 }
 
+/* The quick check of one hit (record minutia t on probe minutia q): kept
+ * among the FS_HYP best hypotheses if it pairs FS_GATE of the record's most
+ * central minutiae. */
+static inline void check_hit(const pm__gal_probe_t *p, const uint32_t *minu, int ng, int t, int q,
+                             int *hyp_t, int *hyp_q, int *hyp_m, int *hyp_r, int *nhp)
+{
+    int nh = *nhp;
+    xf_t f0;
+    xf_pair(p, minu[t], q, &f0);
+    int m = 0, r = 0;
+    verify(p, minu, ng, &f0, &m, NULL);
+    /* a near miss may be a true pair whose rotation (the difference
+     * of two noisy directions) is off: try it turned both ways */
+    if (m >= FS_GATE - FS_RETRY && m < FS_GATE) {
+        for (int sgn = -1; sgn <= 1; sgn += 2) {
+            int m2 = 0;
+            xf_pair_rot(p, minu[t], q, sgn * FS_ROT_STEP, &f0);
+            verify(p, minu, ng, &f0, &m2, NULL);
+            if (m2 > m)
+                m = m2, r = sgn * FS_ROT_STEP;
+        }
+    }
+    if (m < FS_GATE || (nh == FS_HYP && m <= hyp_m[nh - 1]))
+        return;
+    int at = nh < FS_HYP ? nh++ : nh - 1;
+    while (at > 0 && hyp_m[at - 1] < m) {
+        hyp_t[at] = hyp_t[at - 1];
+        hyp_q[at] = hyp_q[at - 1];
+        hyp_m[at] = hyp_m[at - 1];
+        hyp_r[at] = hyp_r[at - 1];
+        at--;
+    }
+    hyp_t[at] = t;
+    hyp_q[at] = q;
+    hyp_m[at] = m;
+    hyp_r[at] = r;
+    *nhp = nh;
+}
+
 int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uint32_t *minu,
                        int nkeys, int nmin)
 {
@@ -315,47 +355,49 @@ int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uin
      * central minutiae (stored first) keeps the FS_HYP best */
     int hyp_t[FS_HYP], hyp_q[FS_HYP], hyp_m[FS_HYP], hyp_r[FS_HYP], nh = 0;
     const int ng = nmin < FS_GATE_MINUTIAE ? nmin : FS_GATE_MINUTIAE;
-    for (int t = 0; t < nkeys && t < p->key_cap && t < PM_GALLERY_KEYS; t++) {
-        unsigned qq = p->map[keys[t]];
-        while (qq) {
-            int q = (int)(qq & 255u) - 1;
-            qq >>= 8;
-            /* a finger placed on a scanner (or rolled on a card) is upright
-             * within a few tens of degrees: a pair needing more rotation is
-             * a chance hit (random pairs spread over the whole turn) */
-            int dr = (int)((((minu[t] >> 22) & 255u) - p->dir[q]) & 255u);
-            if (dr > FS_MAX_ROT && dr < 256 - FS_MAX_ROT)
-                continue;
-            xf_t f0;
-            xf_pair(p, minu[t], q, &f0);
-            int m = 0, r = 0;
-            verify(p, minu, ng, &f0, &m, NULL);
-            /* a near miss may be a true pair whose rotation (the difference
-             * of two noisy directions) is off: try it turned both ways */
-            if (m >= FS_GATE - FS_RETRY && m < FS_GATE) {
-                for (int sgn = -1; sgn <= 1; sgn += 2) {
-                    int m2 = 0;
-                    xf_pair_rot(p, minu[t], q, sgn * FS_ROT_STEP, &f0);
-                    verify(p, minu, ng, &f0, &m2, NULL);
-                    if (m2 > m)
-                        m = m2, r = sgn * FS_ROT_STEP;
-                }
+    /* The hits first: every key's map entry is loaded before any is used
+     * (independent loads the CPU overlaps, instead of one cache miss per
+     * key in the dependent chain of the check below), and pairs beyond the
+     * rotation limit are dropped here. The hits are then checked in the
+     * same order as one at a time (p->scan_serial, kept to prove it in the
+     * tests and time it in bench_gallery_first), so the scores are equal. */
+    int lim = nkeys < p->key_cap ? nkeys : p->key_cap;
+    lim = lim < PM_GALLERY_KEYS ? lim : PM_GALLERY_KEYS;
+    uint16_t hit[PM_GALLERY_KEYS * PM__GAL_MAP_SLOTS];
+    int nhit = 0;
+    if (p->scan_serial) {
+        for (int t = 0; t < lim; t++)
+            for (unsigned qq = p->map[keys[t]]; qq; qq >>= 8) {
+                int q = (int)(qq & 255u) - 1;
+                int dr = (int)((((minu[t] >> 22) & 255u) - p->dir[q]) & 255u);
+                if (dr > FS_MAX_ROT && dr < 256 - FS_MAX_ROT)
+                    continue;
+                check_hit(p, minu, ng, t, q, hyp_t, hyp_q, hyp_m, hyp_r, &nh);
             }
-            if (m < FS_GATE || (nh == FS_HYP && m <= hyp_m[nh - 1]))
-                continue;
-            int at = nh < FS_HYP ? nh++ : nh - 1;
-            while (at > 0 && hyp_m[at - 1] < m) {
-                hyp_t[at] = hyp_t[at - 1];
-                hyp_q[at] = hyp_q[at - 1];
-                hyp_m[at] = hyp_m[at - 1];
-                hyp_r[at] = hyp_r[at - 1];
-                at--;
+    } else {
+        pm__gal_map_t mv[PM_GALLERY_KEYS];
+        for (int t = 0; t < lim; t++)
+            mv[t] = p->map[keys[t]];
+        /* branch-free: every slot of every entry, an empty one (0) or one
+         * beyond the rotation limit not counted (data-dependent branches on
+         * 0-3 hits per key were mispredicted most of the time) */
+        for (int t = 0; t < lim; t++) {
+            unsigned dt = (minu[t] >> 22) & 255u;
+            unsigned v = mv[t];
+            for (int sl = 0; sl < PM__GAL_MAP_SLOTS; sl++) {
+                unsigned b = (v >> (8 * sl)) & 255u;
+                unsigned q = (b + 255u) & 255u; /* 255 when empty */
+                /* a finger placed on a scanner (or rolled on a card) is
+                 * upright within a few tens of degrees: a pair needing
+                 * more rotation is a chance hit (random pairs spread over
+                 * the whole turn) */
+                unsigned dr = (dt - p->dir[q - (q == 255u)] + FS_MAX_ROT) & 255u;
+                hit[nhit] = (uint16_t)((unsigned)t << 8 | q);
+                nhit += (b != 0) & (dr <= 2 * FS_MAX_ROT);
             }
-            hyp_t[at] = t;
-            hyp_q[at] = q;
-            hyp_m[at] = m;
-            hyp_r[at] = r;
         }
+        for (int h = 0; h < nhit; h++)
+            check_hit(p, minu, ng, hit[h] >> 8, hit[h] & 255, hyp_t, hyp_q, hyp_m, hyp_r, &nh);
     }
     if (!nh)
         return 1;

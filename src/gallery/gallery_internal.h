@@ -94,6 +94,8 @@ typedef struct pm__gal_probe {
      * probe minutia and whether the cell is inside the probe's area */
     int avx2; /* the vector path may be used */
     int key_cap; /* record keys looked up (the most central first; FS_KEYS in fast_match.c) */
+    int scan_serial; /* 1: key hits checked as each is looked up (the code before the batched
+                      * look-up; same scores; tests and bench_gallery_first only) */
     int gx0, gy0, gw, gh; /* origin, cells per row (<= PM__GAL_GRID), rows */
     uint32_t grid[PM__GAL_GRID * PM__GAL_GRID]; /* tight tolerance, gw x gh used */
     uint8_t near[PM__GAL_GRID * PM__GAL_GRID];  /* probe minutia + 1 nearest within the wide
