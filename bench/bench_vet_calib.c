@@ -1,7 +1,8 @@
 /* The fused ten-print score's impostor tail (issue 13 step 1, docs/gallery.md
  * "Fused score calibration").
  *
- *   bench_vet_calib FIT.snap [TEST.snap ...] [--scores-out FILE]
+ *   bench_vet_calib FIT.snap[,FIT2.snap...] [TEST.snap ...] [--scores-out FILE]
+ *                   [--curve-out CSV]
  *
  * Each snapshot is a synthetic cohort's partner gallery (`perimeter synth
  * cohort --known N`: ten fingers per subject, impression 2 of ten distinct
@@ -17,7 +18,19 @@
  * with its exact 95% Poisson interval), the largest calibrated impostor
  * score, and the best impostor of each subject's search over all the others
  * (FPIR at the nominal thresholds of match_fpir 1% / 0.1%).
- * --scores-out appends "set raw calibrated" per comparison (for the plot). */
+ * --scores-out appends "set raw calibrated" per comparison (for the plot).
+ *
+ * Several FIT snapshots (comma-separated: cohorts of different seeds) are
+ * pooled: impostor pairs within each cohort, all pairs fitted together,
+ * both as exponential excesses (pm_gallery_fused_calibration_fit_exp) and
+ * as generalized Pareto (pm_gallery_fused_calibration_fit). Every set (each
+ * fit seed on its own, then each TEST) is then reported against three
+ * models: the built-in default, the pooled exponential fit and the pooled
+ * GPD fit; a model "holds" on a set when at no level 20..50 it lies below
+ * the observed count's 95% interval. --curve-out writes, per raw fused
+ * score, -10*log10 of the share of impostor comparisons at or above it for
+ * the pooled fit sets and the pooled TEST sets (flat beyond a set's largest
+ * score) and for the three models: `perimeter plot lines` draws it. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,87 +192,196 @@ static void loadavg(char *buf, size_t n)
     buf[strcspn(buf, "\n")] = 0;
 }
 
+#define NMODEL 3
+static const char *model_name[NMODEL] = {"default", "pooled exp", "pooled GPD"};
+
+/* prints the counts of set v[0..n) at calibrated 20/30/40/50 under each
+ * model; returns a bit mask of the models that under-state it somewhere */
+static int report(const double *v, size_t n, const pm_gallery_calibration_t *models)
+{
+    int under = 0;
+    for (int m = 0; m < NMODEL; m++) {
+        size_t over[4] = {0, 0, 0, 0};
+        double cmax = 0;
+        for (size_t i = 0; i < n; i++) {
+            double c = pm_gallery_fused_score(&models[m], v[i]);
+            cmax = c > cmax ? c : cmax;
+            for (int l = 0; l < 4; l++)
+                over[l] += c >= 20 + 10 * l;
+        }
+        printf("  %-10s:", model_name[m]);
+        for (int l = 0; l < 4; l++) {
+            double lo, hi, model = (double)n * pow(10.0, -(2 + l));
+            pois_ci(over[l], &lo, &hi);
+            int below = model < lo;
+            under |= below << m;
+            printf("  >=%d %zu (%.1f-%.1f) vs %.2f%s", 20 + 10 * l, over[l], lo, hi, model,
+                   below ? " UNDER" : "");
+        }
+        printf("  max %.1f\n", cmax);
+    }
+    return under;
+}
+
+typedef struct scores {
+    const char *name;
+    double *v;
+    size_t n;
+    int fit;
+} scores_t;
+
+static int run_set(const char *path, int fit, scores_t *out)
+{
+    set_t set;
+    if (load_set(path, &set) || set.n < 2)
+        return -1;
+    double *best = calloc(set.n, sizeof *best);
+    size_t n = 0;
+    char la[128];
+    uint64_t t0 = pm_now_ns();
+    double *v = impostors(&set, &n, best);
+    double secs = (double)(pm_now_ns() - t0) / 1e9;
+    loadavg(la, sizeof la);
+    printf("%s %s: %zu subjects, %zu impostor subject comparisons (%.1f s, load %s)\n",
+           fit ? "FIT" : "TEST", path, set.n, n, secs, la);
+    double *sorted = malloc(n * sizeof *sorted);
+    memcpy(sorted, v, n * sizeof *v);
+    qsort(sorted, n, sizeof *sorted, cmp_d);
+    printf("  raw fused impostor: median %.1f, 99%% %.1f, 99.9%% %.1f, max %.1f\n",
+           sorted[n / 2], sorted[(size_t)(0.99 * (double)n)], sorted[(size_t)(0.999 * (double)n)],
+           sorted[n - 1]);
+    free(sorted);
+    free(best);
+    *out = (scores_t){path, v, n, fit};
+    return 0;
+}
+
+/* -10*log10 of the share of v[0..n) (sorted) at or above x, flat beyond the max */
+static double emp_score(const double *v, size_t n, double x)
+{
+    size_t lo = 0, hi = n; /* first index with v >= x */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t c = n - lo;
+    return -10 * log10((double)(c ? c : 1) / (double)n);
+}
+
+static double *pool(const scores_t *sets, int ns, int fit, size_t *n)
+{
+    size_t k = 0;
+    for (int i = 0; i < ns; i++)
+        k += sets[i].fit == fit ? sets[i].n : 0;
+    double *v = malloc((k + 1) * sizeof *v);
+    k = 0;
+    for (int i = 0; i < ns; i++)
+        if (sets[i].fit == fit) {
+            memcpy(v + k, sets[i].v, sets[i].n * sizeof *v);
+            k += sets[i].n;
+        }
+    *n = k;
+    return v;
+}
+
 int main(int argc, char **argv)
 {
-    const char *scores_out = NULL;
+    const char *scores_out = NULL, *curve_out = NULL;
     const char *snaps[16];
     int ns = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--scores-out") && i + 1 < argc)
             scores_out = argv[++i];
+        else if (!strcmp(argv[i], "--curve-out") && i + 1 < argc)
+            curve_out = argv[++i];
         else if (ns < 16)
             snaps[ns++] = argv[i];
     }
     if (ns < 1) {
-        fprintf(stderr, "usage: bench_vet_calib FIT.snap [TEST.snap ...] [--scores-out FILE]\n");
+        fprintf(stderr, "usage: bench_vet_calib FIT.snap[,FIT2.snap...] [TEST.snap ...] "
+                        "[--scores-out FILE] [--curve-out CSV]\n");
         return 2;
     }
-    FILE *so = scores_out ? fopen(scores_out, "a") : NULL;
-    pm_gallery_calibration_t fc;
-    char la[128];
-    for (int t = 0; t < ns; t++) {
-        set_t set;
-        if (load_set(snaps[t], &set) || set.n < 2)
+    scores_t sets[32];
+    int nsets = 0;
+    char fitlist[4096];
+    snprintf(fitlist, sizeof fitlist, "%s", snaps[0]);
+    for (char *p = fitlist; p && *p && nsets < 16;) {
+        char *c = strchr(p, ',');
+        if (c)
+            *c = 0;
+        if (run_set(p, 1, &sets[nsets]))
             return 1;
-        double *best = calloc(set.n, sizeof *best);
-        size_t n = 0;
-        uint64_t t0 = pm_now_ns();
-        double *v = impostors(&set, &n, best);
-        double secs = (double)(pm_now_ns() - t0) / 1e9;
-        loadavg(la, sizeof la);
-        printf("%s %s: %zu subjects, %zu impostor subject comparisons (%.1f s, load %s)\n",
-               t ? "TEST" : "FIT", snaps[t], set.n, n, secs, la);
-        double *sorted = malloc(n * sizeof *sorted);
-        memcpy(sorted, v, n * sizeof *v);
-        qsort(sorted, n, sizeof *sorted, cmp_d);
-        printf("  raw fused impostor: median %.1f, 99%% %.1f, 99.9%% %.1f, max %.1f\n",
-               sorted[n / 2], sorted[(size_t)(0.99 * (double)n)],
-               sorted[(size_t)(0.999 * (double)n)], sorted[n - 1]);
-        if (t == 0) {
-            pm_error_t e;
-            if (pm_gallery_fused_calibration_fit(v, n, 0.99, &fc, &e)) {
-                fprintf(stderr, "fit: %s\n", e.msg);
-                return 1;
-            }
-            printf("  fitted fused calibration: loc %.4f scale %.4f shape %.4f above raw %.2f "
-                   "(nominal 0 / %.4f / 0)\n",
-                   fc.loc, fc.scale, fc.shape, fc.tail_u, 10 / log(10.0));
-        }
-        size_t over[4] = {0, 0, 0, 0};
-        double cmax = 0;
-        for (size_t i = 0; i < n; i++) {
-            double c = pm_gallery_fused_score(&fc, v[i]);
-            cmax = c > cmax ? c : cmax;
-            for (int l = 0; l < 4; l++)
-                over[l] += c >= 20 + 10 * l;
-            if (so)
-                fprintf(so, "%s %.3f %.3f\n", t ? "test" : "fit", v[i], c);
-        }
-        printf("  of %zu: max calibrated %.1f (raw %.1f)\n", n, cmax, sorted[n - 1]);
-        for (int l = 0; l < 4; l++) {
-            double lo, hi, model = (double)n * pow(10.0, -(2 + l));
-            pois_ci(over[l], &lo, &hi);
-            printf("  calibrated >= %d: observed %zu (95%% interval %.2f-%.2f), model %.3f%s\n",
-                   20 + 10 * l, over[l], lo, hi, model,
-                   model >= lo ? (model > hi ? "  (model above: conservative)" : "")
-                               : "  (MODEL BELOW the interval: under-states)");
-        }
-        double m = (double)(set.n - 1);
-        for (int l = 0; l < 2; l++) {
-            double fpir = l ? 0.001 : 0.01;
-            double thr = pm_gallery_threshold(NULL, fpir, m);
-            size_t fp = 0;
-            for (size_t i = 0; i < set.n; i++)
-                fp += pm_gallery_fused_score(&fc, best[i]) >= thr;
-            printf("  searches over %.0f subjects, match_fpir %g: threshold %.2f calibrated "
-                   "(%.1f raw), %zu of %zu searches with a false candidate\n",
-                   m, fpir, thr, pm_gallery_fused_raw(&fc, thr), fp, set.n);
-        }
-        free(sorted);
-        free(v);
-        free(best);
+        nsets++;
+        p = c ? c + 1 : NULL;
+    }
+    for (int t = 1; t < ns; t++) {
+        if (run_set(snaps[t], 0, &sets[nsets]))
+            return 1;
+        nsets++;
+    }
+    size_t nf = 0, nt = 0;
+    double *fv = pool(sets, nsets, 1, &nf), *tv = pool(sets, nsets, 0, &nt);
+    pm_gallery_calibration_t models[NMODEL];
+    pm_gallery_fused_calibration_default(&models[0]);
+    pm_error_t e;
+    if (pm_gallery_fused_calibration_fit_exp(fv, nf, 0.99, &models[1], &e) ||
+        pm_gallery_fused_calibration_fit(fv, nf, 0.99, &models[2], &e)) {
+        fprintf(stderr, "fit: %s\n", e.msg);
+        return 1;
+    }
+    printf("pooled fit set: %zu impostor subject comparisons\n", nf);
+    for (int m = 0; m < NMODEL; m++)
+        printf("  %-10s: loc %.4f scale %.4f shape %.4f above raw %.2f\n", model_name[m],
+               models[m].loc, models[m].scale, models[m].shape, models[m].tail_u);
+    printf("observed counts at calibrated >= 20 / 30 / 40 / 50 (exact 95%% Poisson interval) vs "
+           "each model's expected count; UNDER = the model below the interval\n");
+    int under_test = 0;
+    FILE *so = scores_out ? fopen(scores_out, "a") : NULL;
+    for (int i = 0; i < nsets; i++) {
+        printf("%s %s (%zu):\n", sets[i].fit ? "fit" : "held out", sets[i].name, sets[i].n);
+        int u = report(sets[i].v, sets[i].n, models);
+        if (!sets[i].fit)
+            under_test |= u;
+        if (so)
+            for (size_t j = 0; j < sets[i].n; j++)
+                fprintf(so, "%s %.3f %.3f\n", sets[i].fit ? "fit" : "test", sets[i].v[j],
+                        pm_gallery_fused_score(&models[0], sets[i].v[j]));
+    }
+    if (nt) {
+        printf("held out, pooled (%zu):\n", nt);
+        under_test |= report(tv, nt, models);
+        for (int m = 0; m < NMODEL; m++)
+            printf("  %-10s: held out: %s\n", model_name[m],
+                   under_test >> m & 1 ? "under-states on at least one set" : "holds");
     }
     if (so)
         fclose(so);
+    if (curve_out) {
+        FILE *f = fopen(curve_out, "w");
+        if (!f) {
+            fprintf(stderr, "%s: cannot write\n", curve_out);
+            return 1;
+        }
+        qsort(fv, nf, sizeof *fv, cmp_d);
+        if (nt)
+            qsort(tv, nt, sizeof *tv, cmp_d);
+        double top = fv[nf - 1];
+        if (nt && tv[nt - 1] > top)
+            top = tv[nt - 1];
+        fprintf(f, "raw,fit_seeds,held_out,default,pooled_exp,pooled_gpd\n");
+        for (double x = 0; x <= top + 0.25; x += 0.5)
+            fprintf(f, "%.1f,%.3f,%.3f,%.3f,%.3f,%.3f\n", x, emp_score(fv, nf, x),
+                    nt ? emp_score(tv, nt, x) : 0.0, pm_gallery_fused_score(&models[0], x),
+                    pm_gallery_fused_score(&models[1], x), pm_gallery_fused_score(&models[2], x));
+        fclose(f);
+    }
+    for (int i = 0; i < nsets; i++)
+        free(sets[i].v);
+    free(fv);
+    free(tv);
     return 0;
 }

@@ -18,7 +18,8 @@
 #    first stage on and off (off only up to OFF_MAX_DECOYS decoys: an
 #    exhaustive search of 560 probes against 100k records is ~1.5 CPU hours).
 # Sizes (environment): FIT10K_PROBES (450), FIT100K_PROBES (300),
-# TEST_PROBES (1800), TEST10K_PROBES (4500; 0 = skip), THREADS (2), DECOYS ("2000 100000"), OFF_MAX_DECOYS
+# TEST_PROBES (4500: 3,000 non-mated, enough to measure FPIR 0.1% at 100k), TEST10K_PROBES (4500; 0 = skip),
+# TEST1M_PROBES (0 = skip; 300 = 200 non-mated searches of CACHE/s2-1m.snap, ~1.2 CPU s each), THREADS (2), DECOYS ("2000 100000"), OFF_MAX_DECOYS
 # (2000). Template-level simulation for seeds 1 and 2 (pm_gallery_synth_*).
 # The 100k galleries are loaded from CACHE/s1-100k.snap, CACHE/s2-100k.snap
 # (built and written there when missing). A step whose log is already in
@@ -37,8 +38,9 @@ bin="$build/perimeter"
 calib="$build/bench/bench_gallery_calib"
 fit10k=${FIT10K_PROBES:-450}
 fit100k=${FIT100K_PROBES:-300}
-test_probes=${TEST_PROBES:-1800}
+test_probes=${TEST_PROBES:-4500}
 test10k=${TEST10K_PROBES:-4500}
+test1m=${TEST1M_PROBES:-0}
 threads=${THREADS:-2}
 decoys=${DECOYS:-"2000 100000"}
 off_max=${OFF_MAX_DECOYS:-2000}
@@ -94,8 +96,19 @@ if [ "$test10k" -gt 0 ] && [ ! -s "$out/test10k.log" ]; then
     echo "load average after: $(load)" >> "$out/test10k.tmp"
     mv "$out/test10k.tmp" "$out/test10k.log"
 fi
+# a smaller check at 1M fingers (cached seed-2 gallery; built when missing)
+if [ "$test1m" -gt 0 ] && [ ! -s "$out/test1m.log" ]; then
+    rm -f "$out/s2-1m.txt"
+    echo "step 1: seed 2, 1M fingers, $test1m probes (two thirds non-mated) (load $(load))"
+    "$bin" bench gallery --seed 2 --size 1000000 --probes "$test1m" --exhaustive 0 --tenprints 0 \
+        --threads "$threads" --dir "$out" --calibration "$out/s1.txt" --nonmated-out "$out/s2-1m.txt" \
+        --cache "$cache/s2-1m.snap" > "$out/test1m.tmp"
+    echo "load average after: $(load)" >> "$out/test1m.tmp"
+    mv "$out/test1m.tmp" "$out/test1m.log"
+fi
 cat "$out/s2.txt" > "$out/s2-all.txt"
 [ -s "$out/s2-10k.txt" ] && cat "$out/s2-10k.txt" >> "$out/s2-all.txt"
+[ -s "$out/s2-1m.txt" ] && cat "$out/s2-1m.txt" >> "$out/s2-all.txt"
 echo "== step 1: calibration fitted on seed 1, measured on seed 2 (held out)"
 "$calib" "$out/s1.txt" "$out/s2-all.txt" | tee "$out/calib.log"
 grep "records, [0-9]* non-mated searches:" "$out/calib.log" | while read -r l; do

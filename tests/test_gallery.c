@@ -416,6 +416,67 @@ static double exp_tail_sample(uint64_t *r, double loc, double beta)
     return v > 0 ? v : 0;
 }
 
+static void test_fused_calibration_exp(void **state)
+{
+    (void)state;
+    /* generated: P(F >= s) = exp(-(s + 30) / 12); the exponential tail fit
+     * (pooled-seed fits in bench_vet_calib) recovers it, conservatively */
+    const double loc = -30, beta = 12;
+    size_t k = 200000;
+    double *x = malloc(k * sizeof *x);
+    assert_non_null(x);
+    uint64_t r = 1777;
+    for (size_t i = 0; i < k; i++)
+        x[i] = exp_tail_sample(&r, loc, beta);
+    pm_gallery_calibration_t fc;
+    pm_error_t err = {0};
+    assert_int_equal(pm_gallery_fused_calibration_fit_exp(x, k, 0.99, &fc, &err), 0);
+    print_message("exp fit: loc %.2f scale %.2f shape %.2f (true %.1f, %.1f)\n", fc.loc, fc.scale,
+                  fc.shape, loc, beta);
+    assert_float_equal(fc.shape, 0, 1e-12);
+    assert_float_equal(fc.growth, fc.scale, 1e-12);
+    /* mean excess of 2,000 at its upper one-sigma bound: ~2% above beta */
+    assert_true(fc.scale > beta && fc.scale < beta * 1.07);
+    double raw4 = loc + beta * log(1e4);
+    double c4 = pm_gallery_fused_score(&fc, raw4);
+    print_message("exp fit: raw %.1f (true 40): calibrated %.2f\n", raw4, c4);
+    assert_true(c4 > 37 && c4 <= 40.2);
+    assert_float_equal(pm_gallery_fused_raw(&fc, c4), raw4, 1e-6);
+    /* a fresh sample: at calibrated >= 30 about 0.1% (at most a little more) */
+    size_t over = 0;
+    r = 5151;
+    for (size_t i = 0; i < k; i++)
+        over += pm_gallery_fused_score(&fc, exp_tail_sample(&r, loc, beta)) >= 30;
+    print_message("exp fit, fresh sample at calibrated >= 30: %zu (model %zu)\n", over, k / 1000);
+    assert_true(over > k / 2000 && over <= k / 1000 + k / 4000);
+    /* a heavier (Pareto) tail: the exponential fit under-states the far end
+     * (what bench_vet_calib compares against the GPD fit) */
+    r = 31337;
+    for (size_t i = 0; i < k; i++) {
+        double u01 = exp(-exp_tail_sample(&r, 0, 1));
+        x[i] = 5 / 0.3 * (pow(u01, -0.3) - 1);
+    }
+    pm_gallery_calibration_t gp;
+    assert_int_equal(pm_gallery_fused_calibration_fit_exp(x, k, 0.99, &fc, &err), 0);
+    assert_int_equal(pm_gallery_fused_calibration_fit(x, k, 0.99, &gp, &err), 0);
+    double far = gp.tail_u + 200;
+    print_message("pareto 0.3: at raw %.0f exp %.1f, gpd %.1f\n", far,
+                  pm_gallery_fused_score(&fc, far), pm_gallery_fused_score(&gp, far));
+    assert_true(pm_gallery_fused_score(&fc, far) > pm_gallery_fused_score(&gp, far) + 5);
+    /* lighter than nominal is not believed; refusals */
+    r = 99;
+    for (size_t i = 0; i < k; i++)
+        x[i] = exp_tail_sample(&r, 0, 2.0);
+    assert_int_equal(pm_gallery_fused_calibration_fit_exp(x, k, 0.99, &fc, &err), 0);
+    assert_float_equal(fc.scale, 10 / log(10.0), 1e-12);
+    assert_int_equal(pm_gallery_fused_calibration_fit_exp(x, 1000, 0.99, &fc, &err), PM_EINVAL);
+    assert_int_equal(pm_gallery_fused_calibration_fit_exp(x, k, 0, &fc, &err), PM_EINVAL);
+    assert_int_equal(pm_gallery_fused_calibration_fit_exp(x, k, 0.99, NULL, &err), PM_EINVAL);
+    x[7] = INFINITY;
+    assert_int_equal(pm_gallery_fused_calibration_fit_exp(x, k, 0.99, &fc, &err), PM_EINVAL);
+    free(x);
+}
+
 static void test_fused_calibration(void **state)
 {
     (void)state;
@@ -695,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_fusion),
         cmocka_unit_test(test_calibration),
         cmocka_unit_test(test_fused_calibration),
+        cmocka_unit_test(test_fused_calibration_exp),
         cmocka_unit_test(test_snapshot),
         cmocka_unit_test(test_store_rebuild),
     };

@@ -154,6 +154,12 @@ double pm_gallery_fused_raw(const pm_gallery_calibration_t *fc, double score);
  * excesses. */
 int pm_gallery_fused_calibration_fit(const double *scores, size_t k, double tail_q,
                                      pm_gallery_calibration_t *out, pm_error_t *err);
+/* The same tail as exponential excesses (shape 0 throughout): the mean
+ * excess over the tail_q quantile at its upper one-sigma bound
+ * mean * (1 + 1/sqrt(m)), never below 10/ln 10. PM_EINVAL with fewer than 20
+ * excesses. */
+int pm_gallery_fused_calibration_fit_exp(const double *scores, size_t k, double tail_q,
+                                         pm_gallery_calibration_t *out, pm_error_t *err);
 /* The built-in fused calibration (fitted on synthetic ten-prints of cohort
  * seed 7101: docs/gallery.md); what the node and `perimeter vet` apply. */
 void pm_gallery_fused_calibration_default(pm_gallery_calibration_t *out);

@@ -307,17 +307,20 @@ static double gpd_sigma(const double *y, size_t n, double xi, double mean)
     return exp((a + b) / 2);
 }
 
-int pm_gallery_fused_calibration_fit(const double *scores, size_t k, double tail_q,
-                                     pm_gallery_calibration_t *out, pm_error_t *err)
+/* The excesses over the tail_q quantile u of scores[0..k), packed into a
+ * new array *ex_out (sorted scores first); *u_out, *m_out, *sum_out. */
+static int fused_excesses(const double *scores, size_t k, double tail_q, const char *fn,
+                          double **ex_out, size_t *m_out, double *u_out, double *sum_out,
+                          pm_error_t *err)
 {
-    if (!scores || !out)
-        return pm_error_set(err, PM_EINVAL, "pm_gallery_fused_calibration_fit: NULL argument");
+    if (!scores)
+        return pm_error_set(err, PM_EINVAL, "%s: NULL argument", fn);
     if (!(tail_q > 0 && tail_q < 1))
         return pm_error_set(err, PM_EINVAL, "fused calibration: tail quantile %g not in (0, 1)",
                             tail_q);
     double *r = malloc((k ? k : 1) * sizeof *r);
     if (!r)
-        return pm_error_set(err, PM_ENOMEM, "pm_gallery_fused_calibration_fit: out of memory");
+        return pm_error_set(err, PM_ENOMEM, "%s: out of memory", fn);
     size_t m = 0;
     for (size_t i = 0; i < k; i++) {
         if (!isfinite(scores[i])) {
@@ -341,6 +344,21 @@ int pm_gallery_fused_calibration_fit(const double *scores, size_t k, double tail
                             "(got %zu of %zu)",
                             tail_q, ex, k);
     }
+    *ex_out = r, *m_out = ex, *u_out = u, *sum_out = sum;
+    return 0;
+}
+
+int pm_gallery_fused_calibration_fit(const double *scores, size_t k, double tail_q,
+                                     pm_gallery_calibration_t *out, pm_error_t *err)
+{
+    if (!out)
+        return pm_error_set(err, PM_EINVAL, "pm_gallery_fused_calibration_fit: NULL argument");
+    double *r, u, sum;
+    size_t ex;
+    int rc = fused_excesses(scores, k, tail_q, "pm_gallery_fused_calibration_fit", &r, &ex, &u,
+                            &sum, err);
+    if (rc)
+        return rc;
     const double nominal = 10.0 / log(10.0);
     double mean = sum / (double)ex;
     /* profile likelihood over the shape, 0 <= xi <= 1 in steps of 0.005 */
@@ -361,6 +379,30 @@ int pm_gallery_fused_calibration_fit(const double *scores, size_t k, double tail
     /* P(F > u) = ex / k: the exponential body passes through it at u */
     double loc = u + scale * log((double)ex / (double)k);
     *out = (pm_gallery_calibration_t){loc, scale, scale, xi, u};
+    return 0;
+}
+
+int pm_gallery_fused_calibration_fit_exp(const double *scores, size_t k, double tail_q,
+                                         pm_gallery_calibration_t *out, pm_error_t *err)
+{
+    if (!out)
+        return pm_error_set(err, PM_EINVAL, "pm_gallery_fused_calibration_fit_exp: NULL argument");
+    double *r, u, sum;
+    size_t ex;
+    int rc = fused_excesses(scores, k, tail_q, "pm_gallery_fused_calibration_fit_exp", &r, &ex,
+                            &u, &sum, err);
+    if (rc)
+        return rc;
+    free(r);
+    /* exponential excesses: the mean excess is the maximum-likelihood scale;
+     * taken at its upper one-sigma bound mean (1 + 1/sqrt(m)), never below
+     * the independent-finger model's 10/ln 10 */
+    double scale = sum / (double)ex * (1 + 1 / sqrt((double)ex));
+    const double nominal = 10.0 / log(10.0);
+    if (scale < nominal)
+        scale = nominal;
+    double loc = u + scale * log((double)ex / (double)k);
+    *out = (pm_gallery_calibration_t){loc, scale, scale, 0, 0};
     return 0;
 }
 
