@@ -28,7 +28,13 @@ checks:
 Prints a JSON summary (kill points, what was in flight at each, acknowledged
 writes, losses) and exits 1 on any loss or duplicate.
 
+With --db postgresql, CAN's store is a database of a throwaway PostgreSQL
+cluster (tests/pg_env.sh: its own data directory and loopback port, fsync on,
+stopped at the end); USA stays on SQLite. Only the node is killed, never the
+cluster.
+
 usage: crash_harness.py --bin build/perimeter [--kills 50] [--seed 1] [--dir DIR]
+                        [--db sqlite|postgresql]
 """
 import argparse
 import base64
@@ -145,6 +151,19 @@ class Harness:
         cfg.setdefault("limits", {}).update({"feed_batch": 100, "feed_interval_ms": 50,
                                              "feed_backoff_max_ms": 500})
         json.dump(cfg, open(p, "w"), indent=1)
+        self.can_db = os.path.join("pair", "CAN", "perimeter.db")
+        if self.db == "postgresql":
+            src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+            self.pg_env = os.path.join(src, "tests", "pg_env.sh")
+            self.pg_dir = os.path.join(self.dir, "pgc")
+            os.makedirs(self.pg_dir, exist_ok=True)
+            uri = self.run(["bash", self.pg_env, "start", self.pg_dir, "--watch",
+                            str(os.getpid())]).strip()
+            self.pg_started = True
+            self.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", uri, "-c", "CREATE DATABASE can_node"])
+            self.can_db = uri.rsplit("/", 1)[0] + "/can_node"
+            cfg["store"] = self.can_db
+            json.dump(cfg, open(p, "w"), indent=1)
         self.agreement = self.run([self.bin, "agreement", "hash",
                                    "pair/CAN/agreement-USA.json"]).strip()
         env = dict(os.environ, PERIMETER_PASSWORD="correct-horse")
@@ -154,7 +173,7 @@ class Harness:
         # R14 review items for the supervisor to decide through the console's API
         self.reviews = []
         for i in range(self.n_reviews):
-            out = self.run([self.bin, "review", "add", "--db", "pair/CAN/perimeter.db",
+            out = self.run([self.bin, "review", "add", "--db", self.can_db,
                             "--agreement", "pair/CAN/agreement-USA.json",
                             "--log", "pair/CAN/audit.log", "--ours", "CAN",
                             "--txn", "crash-r-%06d" % i, "--purpose", "ASYLUM",
@@ -332,6 +351,14 @@ class Harness:
 
     # ---- checks
     def q(self, cc, sql):
+        if cc == "CAN" and self.db == "postgresql":
+            out = self.run(["psql", "-X", "-q", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1",
+                            self.can_db, "-c", sql])
+            rows = []
+            for ln in out.splitlines():
+                rows.append(tuple(int(v) if v.lstrip("-").isdigit() else v
+                                  for v in ln.split("\t")))
+            return rows
         db = sqlite3.connect("file:%s?mode=ro" % os.path.join(self.dir, "pair", cc, "perimeter.db"),
                              uri=True, timeout=30)
         try:
@@ -447,6 +474,11 @@ class Harness:
                 loss.append("log: %s's disclosure log does not verify: %s" % (n.cc, r.stdout + r.stderr))
         return loss
 
+    def pg_stop(self):
+        if getattr(self, "pg_started", False):
+            subprocess.run(["bash", self.pg_env, "stop", self.pg_dir], capture_output=True)
+            self.pg_started = False
+
     def main(self):
         self.t0 = time.time()
         try:
@@ -465,6 +497,7 @@ class Harness:
                     n.stop()
                 except Exception as ex:  # a dirty exit at the very end is reported, not hidden
                     print("stop %s: %s" % (n.cc, ex), file=sys.stderr)
+            self.pg_stop()
         by_node = {"CAN": 0, "USA": 0}
         during = dict.fromkeys(self.sent, 0)
         for kp in self.kill_points:
@@ -473,6 +506,7 @@ class Harness:
                 if v:
                     during[k] += 1
         summary = {
+            "db": self.db,
             "kill_points": len(self.kill_points), "killed": by_node,
             "kills_with_request_in_flight": during,
             "sent": self.sent, "unanswered": self.errors,
@@ -502,11 +536,17 @@ def main():
     ap.add_argument("--rows", type=int, default=60000)
     ap.add_argument("--fingers", type=int, default=4)
     ap.add_argument("--reviews", type=int, default=150)
+    ap.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     ap.add_argument("--dir", default="crash-harness")
     a = ap.parse_args()
     h = Harness(a)
     h.n_reviews = a.reviews
-    h.setup(a.rows, a.fingers)
+    h.db = a.db
+    try:
+        h.setup(a.rows, a.fingers)
+    except BaseException:
+        h.pg_stop()
+        raise
     sys.exit(h.main())
 
 
