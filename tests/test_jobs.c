@@ -785,6 +785,70 @@ static void test_received_keyed_digest(void **state)
     pm_seal_key_wipe(&old);
 }
 
+static void sql(fixture_t *f, const char *text, int64_t id)
+{
+    pm_error_t e = {0};
+    pm_stmt_t *q = NULL;
+    if (pm_stmt_prepare(f->st, text, &q, &e)) fail_msg("prepare: %s", e.msg);
+    pm_stmt_bind_int64(q, 1, id);
+    if (pm_stmt_step(q, &e) < 0) fail_msg("step: %s", e.msg);
+    pm_stmt_finish(q);
+}
+
+/* A decision stored but kept out of the log by a crash (between the store's
+ * update and the append) gets its R14 entry at the next start, exactly once;
+ * one whose entry was written but not yet marked gets none. */
+static void test_review_decision_owed_to_log(void **state)
+{
+    fixture_t *f = *state;
+    pm_error_t e = {0};
+    pm_review_request_t rq = {.txn = "Q-7",
+                              .partner = "USA",
+                              .purpose = "REFUGEE_VETTING",
+                              .subject_ref = "P:SYR:N9",
+                              .score = 61.0,
+                              .action = "refuse the refugee claim",
+                              .evidence = "10-print match"};
+    int64_t a, b, c;
+    assert_int_equal(pm_review_enqueue(&f->ctx, &rq, NOW, &a, &e), PM_OK);
+    rq.subject_ref = "P:SYR:N10";
+    assert_int_equal(pm_review_enqueue(&f->ctx, &rq, NOW, &b, &e), PM_OK);
+    rq.subject_ref = "P:SYR:N11";
+    assert_int_equal(pm_review_enqueue(&f->ctx, &rq, NOW, &c, &e), PM_OK);
+    /* a: decided normally: nothing owed */
+    assert_int_equal(pm_review_decide(&f->ctx, a, 1, "officer.kim", "same person", NOW + 9, &e),
+                     PM_OK);
+    uint64_t owed = 99;
+    assert_int_equal(pm_review_recover(f->st, f->log, &owed, &e), PM_OK);
+    assert_int_equal(owed, 0);
+    size_t before = count_log(f, "review", "R14", NULL).n; /* 3 queued + 1 decision */
+    assert_int_equal(before, 4);
+    /* b: the crash after the store's update, before the append */
+    sql(f, "UPDATE jobs_review SET status = 'rejected', officer = 'officer.lee', "
+           "decided_at = 1700000100, why = 'another person', logged = 0 WHERE id = ?", b);
+    /* c: decided and logged, the crash before the mark */
+    assert_int_equal(pm_review_decide(&f->ctx, c, 1, "officer.kim", "same person", NOW + 9, &e),
+                     PM_OK);
+    sql(f, "UPDATE jobs_review SET logged = 0 WHERE id = ?", c);
+    assert_int_equal(pm_review_recover(f->st, f->log, &owed, &e), PM_OK);
+    assert_int_equal(owed, 1); /* b only */
+    assert_int_equal(count_log(f, "review", "R14", NULL).n, before + 2);
+    assert_int_equal(pm_review_recover(f->st, f->log, &owed, &e), PM_OK);
+    assert_int_equal(owed, 0); /* never twice */
+    assert_int_equal(count_log(f, "review", "R14", NULL).n, before + 2);
+    assert_log_intact(f);
+    pm_review_item_t it;
+    assert_int_equal(pm_review_get(f->st, b, &it, &e), PM_OK);
+    assert_int_equal(it.status, PM_REVIEW_REJECTED);
+    /* an owed item that is still pending is a damaged store, not guessed at */
+    int64_t d;
+    rq.subject_ref = "P:SYR:N12";
+    assert_int_equal(pm_review_enqueue(&f->ctx, &rq, NOW, &d, &e), PM_OK);
+    sql(f, "UPDATE jobs_review SET logged = 0 WHERE id = ?", d);
+    assert_int_equal(pm_review_recover(f->st, f->log, &owed, &e), PM_ECORRUPT);
+    assert_non_null(strstr(e.msg, "pending"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -795,6 +859,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_irrelevant_destroyed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_onward_transfer_needs_consent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_review_before_adverse_action, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_review_decision_owed_to_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_correction_reaches_every_recipient, setup, teardown),
         cmocka_unit_test_setup_teardown(test_received_correction_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subject_access_report, setup, teardown),

@@ -130,6 +130,11 @@ static const pm_migration_t jobs_steps[] = {
      ");\n"
      "CREATE INDEX jobs_correction_open ON jobs_correction (acked_at, partner, id);\n"
      "CREATE INDEX jobs_correction_record ON jobs_correction (record);\n"},
+    {4, "review decisions owed to the log (logged = 0 between the decision and its R14 entry)",
+     "ALTER TABLE jobs_review ADD COLUMN logged INTEGER NOT NULL DEFAULT 1;\n"
+     "CREATE INDEX jobs_review_unlogged ON jobs_review (logged);\n",
+     "ALTER TABLE jobs_review ADD COLUMN logged bigint NOT NULL DEFAULT 1;\n"
+     "CREATE INDEX jobs_review_unlogged ON jobs_review (logged);\n"},
 };
 static const pm_migration_set_t jobs_schema = {"jobs", jobs_steps,
                                                sizeof jobs_steps / sizeof jobs_steps[0]};

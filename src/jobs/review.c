@@ -238,6 +238,46 @@ int pm_review_list(pm_store_t *st, int status, pm_review_item_t **out, size_t *o
     return rc;
 }
 
+/* The R14 entry of a decision (kind review, actor the officer, the item as
+ * its record id): appended and synced. */
+static int log_decision(pm_store_t *st, pm_audit_log_t *log, const pm_review_item_t *it,
+                        int64_t id, int confirm, const char *officer, const char *why,
+                        int64_t when, pm_error_t *err)
+{
+    char ref[48], detail[PM_AUDIT_STR_MAX + 1];
+    snprintf(ref, sizeof ref, "review:%lld", (long long)id);
+    if (sealing(st)) /* the reason is sealed in the item; the log names the item */
+        snprintf(detail, sizeof detail, "%s", confirm ? "match confirmed" : "match rejected");
+    else
+        snprintf(detail, sizeof detail, "%s: %.200s",
+                 confirm ? "match confirmed" : "match rejected", why);
+    const char *recs[1] = {ref};
+    pm_audit_event_t ev = {.time = when,
+                           .kind = "review",
+                           .actor = officer,
+                           .partner = it->partner,
+                           .purpose = it->purpose,
+                           .rule = "R14",
+                           .record_ids = recs,
+                           .n_record_ids = 1,
+                           .txn = it->txn,
+                           .detail = detail};
+    int rc = pm_audit_append(log, &ev, NULL, err);
+    return rc ? rc : pm_audit_sync(log, err);
+}
+
+/* The decision's entry is in the log: nothing is owed any more. */
+static int mark_logged(pm_store_t *st, int64_t id, pm_error_t *err)
+{
+    pm_stmt_t *q = NULL;
+    int rc = pm_stmt_prepare(st, "UPDATE jobs_review SET logged = 1 WHERE id = ?", &q, err);
+    if (rc) return rc;
+    pm_stmt_bind_int64(q, 1, id);
+    int step = pm_stmt_step(q, err);
+    pm_stmt_finish(q);
+    return step < 0 ? step : PM_OK;
+}
+
 int pm_review_decide(const pm_jobs_ctx_t *ctx, int64_t id, int confirm, const char *officer,
                      const char *why, int64_t now, pm_error_t *err)
 {
@@ -264,7 +304,7 @@ int pm_review_decide(const pm_jobs_ctx_t *ctx, int64_t id, int confirm, const ch
     pm_stmt_t *q = NULL;
     rc = pm_stmt_prepare(ctx->store,
                          "UPDATE jobs_review SET status = ?, officer = ?, decided_at = ?, "
-                         "why = ? WHERE id = ? AND status = 'pending'",
+                         "why = ?, logged = 0 WHERE id = ? AND status = 'pending'",
                          &q, err);
     if (rc) {
         pm_buf_free(&why_col);
@@ -283,25 +323,88 @@ int pm_review_decide(const pm_jobs_ctx_t *ctx, int64_t id, int confirm, const ch
     if (changed != 1)
         return pm_error_set(err, PM_ESTATE, "review item %lld was decided meanwhile",
                             (long long)id);
-    char ref[48], detail[PM_AUDIT_STR_MAX + 1];
-    snprintf(ref, sizeof ref, "review:%lld", (long long)id);
-    if (sealing(ctx->store)) /* the reason is sealed in the item; the log names the item */
-        snprintf(detail, sizeof detail, "%s", confirm ? "match confirmed" : "match rejected");
-    else
-        snprintf(detail, sizeof detail, "%s: %.200s",
-                 confirm ? "match confirmed" : "match rejected", why);
-    const char *recs[1] = {ref};
-    pm_audit_event_t ev = {.time = now,
-                           .kind = "review",
-                           .actor = officer,
-                           .partner = it.partner,
-                           .purpose = it.purpose,
-                           .rule = "R14",
-                           .record_ids = recs,
-                           .n_record_ids = 1,
-                           .txn = it.txn,
-                           .detail = detail};
-    return pm__jobs_log(ctx, &ev, err);
+    if ((rc = log_decision(ctx->store, ctx->log, &it, id, confirm, officer, why, now, err)))
+        return rc; /* stored, owed to the log: pm_review_recover appends it at the next start */
+    return mark_logged(ctx->store, id, err);
+}
+
+/* Every decision whose R14 entry was not written (a crash between the
+ * store's update and the log's append) gets it now, exactly once: the log
+ * is read first and an item it already names is only marked. */
+typedef struct owed {
+    int64_t *ids;
+    uint8_t *found;
+    size_t n;
+} owed_t;
+
+static int owed_seen(void *ctx, const pm_audit_entry_t *e)
+{
+    owed_t *o = ctx;
+    /* a decision's entry, not the item's "queued" one (same kind and record) */
+    if (strcmp(e->kind, "review") != 0 || e->n_record_ids != 1 ||
+        (strncmp(e->detail, "match confirmed", 15) != 0 &&
+         strncmp(e->detail, "match rejected", 14) != 0))
+        return 0;
+    long long id = 0;
+    char tail;
+    if (sscanf(e->record_ids[0], "review:%lld%c", &id, &tail) != 1)
+        return 0;
+    for (size_t i = 0; i < o->n; i++)
+        if (o->ids[i] == id)
+            o->found[i] = 1;
+    return 0;
+}
+
+int pm_review_recover(pm_store_t *st, pm_audit_log_t *log, uint64_t *out_logged, pm_error_t *err)
+{
+    if (!st || !log) return pm_error_set(err, PM_EINVAL, "review recover: NULL argument");
+    if (out_logged) *out_logged = 0;
+    int rc = pm_jobs_migrate(st, err);
+    if (rc) return rc;
+    owed_t o = {0};
+    size_t cap = 0;
+    pm_stmt_t *q = NULL;
+    rc = pm_stmt_prepare(st, "SELECT id FROM jobs_review WHERE logged = 0 ORDER BY id", &q, err);
+    if (rc) return rc;
+    int step;
+    while ((step = pm_stmt_step(q, err)) == 1) {
+        if (o.n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            int64_t *ni = realloc(o.ids, nc * sizeof *ni);
+            if (!ni) {
+                step = pm_error_set(err, PM_ENOMEM, "out of memory");
+                break;
+            }
+            o.ids = ni;
+            cap = nc;
+        }
+        o.ids[o.n++] = pm_stmt_int64(q, 0);
+    }
+    pm_stmt_finish(q);
+    if (step < 0 || !o.n) {
+        free(o.ids);
+        return step < 0 ? step : PM_OK;
+    }
+    o.found = calloc(o.n, 1);
+    rc = o.found ? pm_audit_read(pm_audit_path(log), owed_seen, &o, err)
+                 : pm_error_set(err, PM_ENOMEM, "out of memory");
+    for (size_t i = 0; i < o.n && !rc; i++) {
+        if (!o.found[i]) {
+            pm_review_item_t it;
+            rc = pm_review_get(st, o.ids[i], &it, err);
+            if (!rc && it.status == PM_REVIEW_PENDING)
+                rc = pm_error_set(err, PM_ECORRUPT, "review item %lld: owed to the log but pending",
+                                  (long long)o.ids[i]);
+            if (!rc)
+                rc = log_decision(st, log, &it, o.ids[i], it.status == PM_REVIEW_CONFIRMED,
+                                  it.officer, it.why, it.decided_at, err);
+            if (!rc && out_logged) (*out_logged)++;
+        }
+        if (!rc) rc = mark_logged(st, o.ids[i], err);
+    }
+    free(o.ids);
+    free(o.found);
+    return rc;
 }
 
 int pm_review_adverse_action(const pm_jobs_ctx_t *ctx, int64_t id, int64_t now, pm_decision_t *out,

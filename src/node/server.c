@@ -17,6 +17,7 @@
 #include "perimeter/audit.h"
 #include "perimeter/fp.h"
 #include "perimeter/gallery.h"
+#include "perimeter/jobs.h"
 #include "perimeter/shard.h"
 #include "perimeter/policy.h"
 #include <sodium.h>
@@ -697,6 +698,26 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
     if ((rc = pm_audit_open(cfg->audit_log, 256, &node->audit, err))) {
         pm_error_prefix(err, "disclosure log %s", cfg->audit_log);
         goto fail;
+    }
+    {
+        /* a review decision stored but kept out of the log by a crash gets
+         * its R14 entry before anything serves */
+        pm_store_t *st = NULL;
+        pm_store_options_t so = {PM_STORE_DURABLE_FULL, 1, 0, 0};
+        uint64_t owed = 0;
+        if (!(rc = pm_store_open(cfg->store_path, &so, &st, err))) {
+            pm_store_set_seal(st, &node->seal);
+            rc = pm_review_recover(st, node->audit, &owed, err);
+        }
+        pm_store_close(st);
+        if (rc) {
+            pm_error_prefix(err, "review decisions owed to the log");
+            goto fail;
+        }
+        if (owed)
+            pm__node_log(node, 1, "%llu review decision(s) stored before a crash got their R14 "
+                                  "log entry now",
+                         (unsigned long long)owed);
     }
     if ((rc = pm_audit_index_new(cfg->audit_log, &node->audit_index, err)))
         goto fail;
