@@ -879,7 +879,7 @@ json_t *o = pm__json_body(rq, &pm__body_partner_biographic);
         pm__reply_error(rq, 400, "invalid_field", e.msg, "date_of_birth");
         goto out;
     }
-    if (pm__replay_check(rq, st, purpose, txn))
+    if (pm__replay_check(rq, st, purpose, txn, pm__json_str(o, "supersedes")))
         goto out; /* a transaction id already answered: refused before it counts */
     /* the query itself: R15, R1, R13 */
     pm_query_facts_t qf = {purpose, 1 /* mutual TLS + pinned partner: we are past the check */,
