@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -358,6 +359,10 @@ typedef struct run {
     pm_vet_summary_t sum;
     double *t_extract, *t_local, *t_query, *t_total;
     size_t nt_extract, nt_local, nt_query, nt_total;
+    /* test hook (tests/e2e/vet_supersedes.sh): SIGKILL this process after
+     * that many answers, each received but not journaled; 0 (the variable
+     * PERIMETER_TEST_VET_KILL_AFTER unset, production): off */
+    uint64_t kill_after, answers;
 } run_t;
 
 static json_t *candidates_json(const pm_vet_candidate_t *c, size_t n)
@@ -535,13 +540,30 @@ static int vet_one(run_t *r, pm__vet_applicant_t *a)
     if (!rc && !failed) {
         rc = pm__vet_journal_sent(&r->journal, a->seq, &e);
         if (!rc) {
-            pm_vet_query_t q = {tcn, o->purpose, views, c->nviews, resend};
+            pm_vet_query_t q = {tcn, o->purpose, views, c->nviews, resend, NULL};
             pm_error_t te = {0};
             pthread_mutex_lock(&r->lock);
             r->sum.queries++;
             r->sum.resent += (uint64_t)resend;
             pthread_mutex_unlock(&r->lock);
             int trc = o->transport.query(o->transport.ctx, &q, ans, &te);
+            if (trc == PM_EEXISTS && resend) {
+                /* the partner answered this id before and the answer was
+                 * lost (the run died between send and journal): re-ask
+                 * under a new id naming the lost one */
+                char lost[PM_VET_ID_MAX];
+                snprintf(lost, sizeof lost, "%s", tcn);
+                snprintf(tcn, sizeof tcn, "VET-%s-%06lld-R", r->journal.nonce, (long long)a->seq);
+                q.transaction_id = tcn;
+                q.supersedes = lost;
+                memset(ans, 0, sizeof *ans);
+                pm_error_clear(&te);
+                pthread_mutex_lock(&r->lock);
+                r->sum.queries++;
+                r->sum.superseded++;
+                pthread_mutex_unlock(&r->lock);
+                trc = o->transport.query(o->transport.ctx, &q, ans, &te);
+            }
             if (trc) {
                 /* no answer: stays "sent", retried by the next run with this id */
                 char msg[PM_ERRMSG_MAX + 32];
@@ -556,6 +578,13 @@ static int vet_one(run_t *r, pm__vet_applicant_t *a)
                 if (rc)
                     r->err = e;
                 return rc;
+            }
+            if (r->kill_after) {
+                pthread_mutex_lock(&r->lock);
+                int die = ++r->answers >= r->kill_after;
+                pthread_mutex_unlock(&r->lock);
+                if (die)
+                    raise(SIGKILL); /* the answer is lost: received, not journaled */
             }
             queried = 1;
             outcome = ans->result == PM_VET_MATCH     ? OUT_MATCH
@@ -743,6 +772,9 @@ static int write_reports(run_t *r, pm_error_t *err)
             s->cpu_seconds, "applicants_per_hour",
             s->per_hour, "median_ms", "capture", s->extract_ms_median, "local",
             s->local_ms_median, "partner", s->query_ms_median, "total", s->total_ms_median);
+        json_t *tr = j ? json_object_get(j, "this_run") : NULL;
+        if (tr)
+            json_object_set_new(tr, "superseded", json_integer((json_int_t)s->superseded));
         char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
         json_decref(j);
         snprintf(path, sizeof path, "%s/summary.json", out);
@@ -763,7 +795,7 @@ static int write_reports(run_t *r, pm_error_t *err)
                       "re-capture queued for %llu applicant(s) (recapture.csv)\n"
                       "local 1:N candidates for %llu applicant(s)\n"
                       "this run: %llu done, %llu partner queries (%llu resent after an "
-                      "interruption, %llu without an answer) in %.1f s (%.1f s CPU), %.0f "
+                      "interruption, %llu re-asked with supersedes, %llu without an answer) in %.1f s (%.1f s CPU), %.0f "
                       "applicants/hour\n"
                       "median per applicant: capture %.0f ms, local 1:N %.0f ms, partner %.0f "
                       "ms, total %.0f ms\n",
@@ -775,7 +807,7 @@ static int write_reports(run_t *r, pm_error_t *err)
                       (unsigned long long)s->failed_capture, (unsigned long long)s->recapture,
                       (unsigned long long)s->local_hits, (unsigned long long)s->done_this_run,
                       (unsigned long long)s->queries, (unsigned long long)s->resent,
-                      (unsigned long long)s->transport_errors, s->seconds, s->cpu_seconds, s->per_hour,
+                      (unsigned long long)s->superseded, (unsigned long long)s->transport_errors, s->seconds, s->cpu_seconds, s->per_hour,
                       s->extract_ms_median, s->local_ms_median, s->query_ms_median,
                       s->total_ms_median);
         snprintf(path, sizeof path, "%s/summary.txt", out);
@@ -799,6 +831,13 @@ int pm_vet_run(const pm_vet_options_t *o, pm_vet_summary_t *out, pm_error_t *err
     if (o->workers < 0 || o->workers > PM_VET_MAX_THREADS)
         return pm_error_set(err, PM_EINVAL, "vet: workers must be 0..%d", PM_VET_MAX_THREADS);
     run_t r = {.o = o};
+    const char *hook = getenv("PERIMETER_TEST_VET_KILL_AFTER");
+    if (hook && hook[0]) {
+        char *end = NULL;
+        unsigned long long k = strtoull(hook, &end, 10);
+        if (end && !*end)
+            r.kill_after = (uint64_t)k;
+    }
     uint64_t t0 = pm_now_ns();
     double c0 = cpu_now();
     int rc = pm__vet_mkdir(o->out_dir, err);
