@@ -73,6 +73,12 @@ curl -sS --cacert pair/CAN/ca/ca.pem -H "Authorization: Bearer $tok" \
 [ "$(jq -r '.reviews[0].txn' reviews.json)" = "$lost" ] || fail "queue: $(cat reviews.json)"
 [ "$(jq -r '.review.review_id' "run/cases/$known.json")" = "$(jq -r '.reviews[0].id' reviews.json)" ] ||
     fail "case file review: $(cat "run/cases/$known.json")"
+[ "$(jq -r .supersedes "run/cases/$known.json")" = "$lost" ] || fail "case file: no supersedes"
+# the run's own refresh found the item under the lost id: pending, not "not found"
+[ "$(jq -c '.review | [.pending, .not_found]' run/summary.json)" = '[1,0]' ] ||
+    fail "refresh of a re-asked match: $(jq -c .review run/summary.json)"
+[ "$(jq -r '.review.status' "run/cases/$known.json")" = pending ] ||
+    fail "case file review status: $(jq -c .review "run/cases/$known.json")"
 stop_node CAN
 stop_node USA
 "$bin" audit verify pair/USA/audit.log >v1.out 2>&1 || fail "USA log: $(cat v1.out)"
