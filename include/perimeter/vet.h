@@ -214,6 +214,10 @@ typedef struct pm_vet_options {
     volatile int *cancel;             /* set nonzero to stop after the applicants in flight */
     pm_vet_progress_fn progress;
     void *progress_ctx;
+    /* test hook (tests/e2e/vet_supersedes.sh; the CLI sets it from
+     * $PERIMETER_TEST_VET_KILL_AFTER): SIGKILL the process after that many
+     * answers, each received and not journaled. 0: off (production). */
+    uint64_t test_kill_after;
 } pm_vet_options_t;
 
 typedef struct pm_vet_summary {

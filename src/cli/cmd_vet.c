@@ -395,6 +395,13 @@ int pm_cmd_vet(int argc, char **argv)
      * (bench/README.md "The cohort's CPU: ..."). This process keeps them. */
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    const char *hook = getenv("PERIMETER_TEST_VET_KILL_AFTER"); /* tests only, docs/vet.md */
+    if (hook && hook[0]) {
+        char *end = NULL;
+        unsigned long long k = strtoull(hook, &end, 10);
+        if (end && !*end)
+            o.test_kill_after = (uint64_t)k;
+    }
     pm_vet_summary_t s;
     pm_error_t err = {0};
     int vrc = pm_vet_run(&o, &s, &err);

@@ -359,9 +359,7 @@ typedef struct run {
     pm_vet_summary_t sum;
     double *t_extract, *t_local, *t_query, *t_total;
     size_t nt_extract, nt_local, nt_query, nt_total;
-    /* test hook (tests/e2e/vet_supersedes.sh): SIGKILL this process after
-     * that many answers, each received but not journaled; 0 (the variable
-     * PERIMETER_TEST_VET_KILL_AFTER unset, production): off */
+    /* o->test_kill_after (a test hook), and the answers counted for it */
     uint64_t kill_after, answers;
 } run_t;
 
@@ -868,13 +866,7 @@ int pm_vet_run(const pm_vet_options_t *o, pm_vet_summary_t *out, pm_error_t *err
     if (o->workers < 0 || o->workers > PM_VET_MAX_THREADS)
         return pm_error_set(err, PM_EINVAL, "vet: workers must be 0..%d", PM_VET_MAX_THREADS);
     run_t r = {.o = o};
-    const char *hook = getenv("PERIMETER_TEST_VET_KILL_AFTER");
-    if (hook && hook[0]) {
-        char *end = NULL;
-        unsigned long long k = strtoull(hook, &end, 10);
-        if (end && !*end)
-            r.kill_after = (uint64_t)k;
-    }
+    r.kill_after = o->test_kill_after;
     uint64_t t0 = pm_now_ns();
     double c0 = cpu_now();
     int rc = pm__vet_mkdir(o->out_dir, err);
