@@ -350,12 +350,37 @@ static void test_jobs_tables(void **state)
     assert_int_equal(log_count(log, "purge", "R7"), 1);
 
     /* replay ids: claimed once within the window, old ones forgotten */
-    assert_int_equal(pm__replay_claim(st, "USA", "txn-1", JNOW, 100, &e), PM_OK);
-    assert_int_equal(pm__replay_claim(st, "USA", "txn-1", JNOW + 50, 100, &e), PM_EEXISTS);
-    assert_int_equal(pm__replay_claim(st, "MEX", "txn-1", JNOW + 50, 100, &e), PM_OK);
-    assert_int_equal(pm__replay_claim(st, "USA", "txn-1", JNOW + 101, 100, &e), PM_OK);
+    assert_int_equal(pm__replay_claim(st, "USA", "RV", "txn-1", JNOW, 100, &e), PM_OK);
+    assert_int_equal(pm__replay_claim(st, "USA", "RV", "txn-1", JNOW + 50, 100, &e), PM_EEXISTS);
+    assert_int_equal(pm__replay_claim(st, "MEX", "RV", "txn-1", JNOW + 50, 100, &e), PM_OK);
+    assert_int_equal(pm__replay_claim(st, "USA", "RV", "txn-1", JNOW + 101, 100, &e), PM_OK);
     /* USA's new claim and MEX's, still in its window */
     assert_int_equal(count_rows(st, "SELECT count(*) FROM partner_txn"), 2);
+
+    /* supersedes: a re-ask of a lost answer (USA's txn-1 under RV at JNOW + 101) */
+    const int64_t tt = JNOW + 110;
+    assert_int_equal(pm__replay_supersede(st, "USA", "RV", "txn-2", "nope", tt, 100, &e),
+                     PM_ENOTFOUND); /* an id never seen */
+    assert_int_equal(pm__replay_supersede(st, "CHN", "RV", "txn-2", "txn-1", tt, 100, &e),
+                     PM_ENOTFOUND); /* another partner's id */
+    assert_int_equal(pm__replay_supersede(st, "USA", "OTHER", "txn-2", "txn-1", tt, 100, &e),
+                     PM_EDENIED); /* under another purpose */
+    assert_int_equal(pm__replay_supersede(st, "USA", "RV", "txn-1", "txn-1", tt, 100, &e),
+                     PM_EINVAL); /* itself */
+    assert_int_equal(pm__replay_supersede(st, "USA", "RV", "txn-1x", "txn-1", tt, 100, &e), PM_OK);
+    assert_int_equal(pm__replay_supersede(st, "USA", "RV", "txn-1y", "txn-1", tt, 100, &e),
+                     PM_ESTATE); /* twice */
+    assert_int_equal(pm__replay_claim(st, "USA", "RV", "txn-1x", tt, 100, &e),
+                     PM_EEXISTS); /* the new id is claimed as any */
+    /* a re-ask whose own id is used already leaves the lost one re-askable */
+    assert_int_equal(pm__replay_claim(st, "MEX", "RV", "m-2", tt, 100, &e), PM_OK);
+    assert_int_equal(pm__replay_supersede(st, "MEX", "RV", "m-2", "txn-1", tt, 100, &e),
+                     PM_EEXISTS);
+    assert_int_equal(pm__replay_supersede(st, "MEX", "RV", "m-3", "txn-1", tt, 100, &e), PM_OK);
+    /* out of the window: forgotten, so unknown */
+    assert_int_equal(pm__replay_claim(st, "USA", "RV", "txn-9", tt, 100, &e), PM_OK);
+    assert_int_equal(pm__replay_supersede(st, "USA", "RV", "txn-10", "txn-9", tt + 101, 100, &e),
+                     PM_ENOTFOUND);
 
     pm_audit_verify_result_t vr;
     assert_int_equal(pm_audit_sync(log, &e), PM_OK);

@@ -107,6 +107,10 @@ typedef struct pm_vet_query {
     const pm_fingerprint_t *fingers; /* views; .finger holds the position 1..10 (0 unknown) */
     size_t nfingers;
     int resend; /* 1: this transaction id may have reached the partner before (resumed run) */
+    /* NULL, or the id of an earlier query of this applicant whose answer was
+     * lost (the partner refused its resend as replayed): this query re-asks
+     * it under a new transaction_id (docs/security.md, supersedes) */
+    const char *supersedes;
 } pm_vet_query_t;
 
 typedef enum pm_vet_result {
@@ -136,7 +140,9 @@ typedef struct pm_vet_answer {
 /* Sends one query and fills *out (zeroed by the caller). Returns 0 when an
  * answer arrived (no match, match or refused), a negative code when none did
  * (network, timeout, partner unavailable): the applicant is then left to be
- * retried by the next run with the same transaction id. Called from several
+ * retried by the next run with the same transaction id. PM_EEXISTS: the
+ * partner refused the id as already used (409 replayed): its answer to it
+ * was lost, the caller re-asks with a new id and supersedes. Called from several
  * worker threads at once: must be thread-safe. */
 typedef int (*pm_vet_transport_fn)(void *ctx, const pm_vet_query_t *q, pm_vet_answer_t *out,
                                    pm_error_t *err);
@@ -208,6 +214,10 @@ typedef struct pm_vet_options {
     volatile int *cancel;             /* set nonzero to stop after the applicants in flight */
     pm_vet_progress_fn progress;
     void *progress_ctx;
+    /* test hook (tests/e2e/vet_supersedes.sh; the CLI sets it from
+     * $PERIMETER_TEST_VET_KILL_AFTER): SIGKILL the process after that many
+     * answers, each received and not journaled. 0: off (production). */
+    uint64_t test_kill_after;
 } pm_vet_options_t;
 
 typedef struct pm_vet_summary {
@@ -220,6 +230,7 @@ typedef struct pm_vet_summary {
     uint64_t pending;        /* not done yet (interrupted, transport failures) */
     uint64_t transport_errors; /* this run */
     uint64_t resent;         /* this run: queries resent after an interruption */
+    uint64_t superseded;     /* this run: of those, re-asked with supersedes (answer lost) */
     uint64_t queries;        /* this run: transport calls */
     double seconds;          /* this run, wall */
     double per_hour;         /* applicants done this run per hour of wall time */

@@ -19,7 +19,7 @@
 static const char *const kinds[] = {"query",   "answer",          "disclosure",
                                     "correction", "purge", "refusal", "probe_destroyed",
                                     "onward_transfer", "review", "subject_access",
-                                    "officer_action"};
+                                    "officer_action", "supersede"};
 
 struct pm_audit_log {
     pthread_mutex_t lock;

@@ -196,7 +196,8 @@ static void vet_usage(FILE *f)
             "usage: perimeter vet COHORT --purpose CODE [--out DIR] [--workers N]\n"
             "         (--partner-gallery SNAP [--threshold S] [--first-stage]\n"
             "            [--accept-purposes A,B,...] [--query-log FILE]\n"
-            "          | --config NODE.json --partner CODE [--url URL] [--token T] [--an2k])\n"
+            "          | --config NODE.json --partner CODE [--url URL] [--token T] [--an2k]\n"
+            "            [--no-refresh])\n"
             "         [--local-gallery SNAP] [--local-threshold S] [--min-quality Q]\n"
             "         [--min-minutiae M] [--min-fingers F] [--limit N] [--json]\n"
             "  Vets every applicant of COHORT (ANSI/NIST transactions, or one folder of finger\n"
@@ -207,6 +208,9 @@ static void vet_usage(FILE *f)
             "  (--config, token from --token or $PERIMETER_TOKEN; --an2k: as ANSI/NIST\n"
             "  vetting searches, PMSR/PMRS, instead of JSON). Writes cases/*.json,\n"
             "  summary.json, summary.txt, recapture.csv, adjudication.jsonl, journal.sqlite.\n"
+            "  Through the node, the matches' review status (R14) is then refreshed from\n"
+            "  its queue as by `perimeter vet refresh` (--no-refresh: not; an unreachable\n"
+            "  node is a warning).\n"
             "  Exit 0: every applicant has an outcome; 3: some are pending (run again);\n"
             "  1: error; 2: usage.\n");
 }
@@ -240,13 +244,14 @@ int pm_cmd_vet(int argc, char **argv)
         {"min-quality", required_argument, 0, 'q'},    {"min-minutiae", required_argument, 0, 'm'},
         {"min-fingers", required_argument, 0, 'f'},    {"limit", required_argument, 0, 'l'},
         {"json", no_argument, 0, 'j'},                 {"help", no_argument, 0, 'h'},
-        {"an2k", no_argument, 0, 'N'},                 {0, 0, 0, 0}};
+        {"an2k", no_argument, 0, 'N'},                 {"no-refresh", no_argument, 0, 'R'},
+        {0, 0, 0, 0}};
     pm_vet_options_t o = {0};
     pm_vet_gallery_transport_t gt = {0};
     pm_vet_node_transport_t nt = {0};
     const char *partner_gallery = NULL, *local_gallery = NULL, *config = NULL, *url = NULL;
     char *accept = NULL;
-    int json = 0;
+    int json = 0, no_refresh = 0;
     unsigned long long v;
     double d;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -258,6 +263,7 @@ int pm_cmd_vet(int argc, char **argv)
         switch (c) {
         case 'p': o.purpose = optarg; break;
         case 'N': nt.an2k = 1; break;
+        case 'R': no_refresh = 1; break;
         case 'o': o.out_dir = optarg; break;
         case 'w':
             if (parse_num("vet", "--workers", optarg, PM_VET_MAX_THREADS, &v) || v == 0) return 2;
@@ -389,6 +395,13 @@ int pm_cmd_vet(int argc, char **argv)
      * (bench/README.md "The cohort's CPU: ..."). This process keeps them. */
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    const char *hook = getenv("PERIMETER_TEST_VET_KILL_AFTER"); /* tests only, docs/vet.md */
+    if (hook && hook[0]) {
+        char *end = NULL;
+        unsigned long long k = strtoull(hook, &end, 10);
+        if (end && !*end)
+            o.test_kill_after = (uint64_t)k;
+    }
     pm_vet_summary_t s;
     pm_error_t err = {0};
     int vrc = pm_vet_run(&o, &s, &err);
@@ -396,6 +409,20 @@ int pm_cmd_vet(int argc, char **argv)
         fprintf(stderr, "vet: %s\n", pm_error_text(&err));
         rc = 1;
         goto out;
+    }
+    if (nt.base_url && !no_refresh) {
+        /* the matches' review status from our node's queue (pm_vet_refresh):
+         * keeps the summary's review section on a resumed run too */
+        pm_buf_t body = {0};
+        pm_error_t fe = {0};
+        pm_vet_refresh_stats_t fs;
+        int frc = pm_vet_node_reviews(&nt, &body, &fe);
+        if (!frc)
+            frc = pm_vet_refresh(o.out_dir, (const char *)body.data, body.len, &fs, &fe);
+        pm_buf_free(&body);
+        if (frc)
+            fprintf(stderr, "vet: review status not refreshed (run `perimeter vet refresh`): %s\n",
+                    pm_error_text(&fe));
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", o.out_dir, json ? "summary.json" : "summary.txt");

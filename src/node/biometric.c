@@ -229,6 +229,7 @@ static pm_subject_class_t subject_class(const subject_row_t *r, const char *ours
 /* One partner biometric query, whatever its wire format. */
 typedef struct bio_query {
     const char *purpose, *txn, *format;
+    const char *supersedes; /* the lost query's id this one re-asks (NULL: none) */
     uint8_t *raw; /* the probe's bytes: wiped and freed here */
     size_t n, cap;
     int has_bio_fields; /* biographic data beside the probe (judged by R5) */
@@ -272,7 +273,7 @@ static int partner_query(pm__req_t *rq, pm_store_t *st, bio_query_t *q, bio_answ
         pm__reply_error(rq, 503, "busy", "out of memory", NULL);
         goto out;
     }
-    if (pm__replay_check(rq, st, purpose, txn))
+    if (pm__replay_check(rq, st, purpose, txn, q->supersedes))
         goto out; /* a transaction id already answered: refused before it counts */
     pm_audit_probe_hash(raw, n, ph);
     /* the query is decided before any work is spent on the probe */
@@ -467,7 +468,7 @@ void pm__h_partner_query_biometric(pm__req_t *rq, pm_store_t *st)
     if (!o)
         return;
     bio_query_t q = {pm__json_str(o, "purpose"), pm__json_str(o, "transaction_id"),
-                     pm__json_str(o, "format"), NULL, 0, 0,
+                     pm__json_str(o, "format"), pm__json_str(o, "supersedes"), NULL, 0, 0,
                      json_object_get(o, "surname") || json_object_get(o, "given_names") ||
                          json_object_get(o, "date_of_birth") || json_object_get(o, "citizenship")};
     int rc = b64_decode(pm__json_str(o, "data"), &q.raw, &q.n, &q.cap);
@@ -512,7 +513,7 @@ void pm__h_partner_query_vetting(pm__req_t *rq, pm_store_t *st)
     pm_an2k_vetting_t *v = calloc(1, sizeof *v);
     pm_error_t e;
     pm_error_clear(&e);
-    bio_query_t q = {NULL, NULL, "an2k", NULL, 0, 0, 0};
+    bio_query_t q = {NULL, NULL, "an2k", NULL, NULL, 0, 0, 0}; /* no supersedes: see docs/vet.md */
     int rc = v ? pm_an2k_read(rq->body.data, rq->body.len, &t, &e) : PM_ENOMEM;
     if (!rc)
         rc = pm_an2k_vetting_parse(&t, v, &e);

@@ -60,8 +60,14 @@ int pm__node_migrate(pm_store_t *st, pm_error_t *err);
 /* replay.c: the partner_txn table, and claiming (partner, transaction_id)
  * at now: PM_OK the first time, PM_EEXISTS if claimed within window_s. */
 int pm__replay_migrate(pm_store_t *st, pm_error_t *err);
-int pm__replay_claim(pm_store_t *st, const char *partner, const char *txn, int64_t now,
-                     int64_t window_s, pm_error_t *err);
+int pm__replay_claim(pm_store_t *st, const char *partner, const char *purpose, const char *txn,
+                     int64_t now, int64_t window_s, pm_error_t *err);
+/* A re-ask naming a lost id (see replay.c): PM_OK, PM_ENOTFOUND (unknown
+ * from this partner), PM_EDENIED (other purpose), PM_ESTATE (superseded
+ * already), PM_EEXISTS (txn used), PM_EINVAL (empty or old == txn). */
+int pm__replay_supersede(pm_store_t *st, const char *partner, const char *purpose,
+                         const char *txn, const char *old, int64_t now, int64_t window_s,
+                         pm_error_t *err);
 
 /* ---- feed (feed.c) ---- */
 

@@ -670,7 +670,11 @@ static void forward_query(pm__req_t *rq, pm_store_t *st, const char *kind)
     if (status == 200 && st && res && strcmp(res, "match") == 0) {
         pm_jobs_ctx_t jc = {st, rq->node->audit, p->agreement, cfg->country, actor};
         char sref[PM_JOBS_REF_MAX], evid[PM_JOBS_TEXT_MAX];
-        snprintf(sref, sizeof sref, "txn:%s", txn ? txn : "");
+        /* a re-ask of a lost answer (supersedes) joins the lost query's
+         * review item: one per applicant, the queue is idempotent on it */
+        const char *sup = q ? pm__json_str(q, "supersedes") : NULL;
+        const char *rtxn = sup && sup[0] ? sup : txn ? txn : "";
+        snprintf(sref, sizeof sref, "txn:%s", rtxn);
         json_t *disc = a ? json_incref(json_object_get(a, "disclosure")) : NULL;
         if (va) { /* the fields of 2.070, as the JSON answer's "disclosure" */
             disc = json_object();
@@ -687,7 +691,7 @@ static void forward_query(pm__req_t *rq, pm_store_t *st, const char *kind)
         pm_error_clear(&je);
         int jr = pm_received_store(&jc, p->code, PM_RC_MATCH_RESULT, purpose ? purpose : "",
                                    txn ? txn : "", sref, ans.data, ans.len, now, &rid, &je);
-        pm_review_request_t rr = {txn ? txn : "", p->code, purpose ? purpose : "", sref, 0,
+        pm_review_request_t rr = {rtxn, p->code, purpose ? purpose : "", sref, 0,
                                   "adverse decision on the case", evid, rid};
         if (!jr) jr = pm_review_enqueue(&jc, &rr, now, &review, &je);
         if (!jr && pm__sync_or_fail(rq)) jr = PM_EIO;
@@ -879,7 +883,7 @@ json_t *o = pm__json_body(rq, &pm__body_partner_biographic);
         pm__reply_error(rq, 400, "invalid_field", e.msg, "date_of_birth");
         goto out;
     }
-    if (pm__replay_check(rq, st, purpose, txn))
+    if (pm__replay_check(rq, st, purpose, txn, pm__json_str(o, "supersedes")))
         goto out; /* a transaction id already answered: refused before it counts */
     /* the query itself: R15, R1, R13 */
     pm_query_facts_t qf = {purpose, 1 /* mutual TLS + pinned partner: we are past the check */,

@@ -189,8 +189,12 @@ int pm__audit_append(pm_node_t *node, const pm__audit_t *ev, pm_error_t *err);
 /* Makes every entry appended so far durable: called before an answer leaves. */
 int pm__audit_sync(pm_node_t *node, pm_error_t *err);
 /* A partner query's transaction_id claimed (replay.c): PM_OK to go on; else
- * the answer was sent (409 replayed, logged as a refusal, or the error). */
-int pm__replay_check(pm__req_t *rq, pm_store_t *st, const char *purpose, const char *txn);
+ * the answer was sent (409 replayed, logged as a refusal, or the error).
+ * supersedes (NULL or ""): the id of a query of the same partner and purpose
+ * whose answer was lost; accepted once (a "supersede" log entry names both
+ * ids), else 409 supersedes_refused, logged as a refusal. */
+int pm__replay_check(pm__req_t *rq, pm_store_t *st, const char *purpose, const char *txn,
+                     const char *supersedes);
 /* A refusal entry naming the rule (record and probe hash optional). */
 int pm__audit_refusal(pm__req_t *rq, const char *purpose, const struct pm_decision *d,
                       const char *txn, const char *record, const unsigned char *probe_sha256,

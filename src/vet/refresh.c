@@ -12,9 +12,11 @@
 #include "perimeter/node.h"
 #include "perimeter/vet.h"
 
+#include "vet/vet_int.h"
+
 #define REVIEWS_MAX ((size_t)64 << 20) /* bytes of the node's review list */
 #define CASE_MAX ((size_t)1 << 20)     /* bytes of one case file */
-#define REVIEW_SECTION "review (R14, from the node's queue):"
+#define REVIEW_SECTION PM__VET_REVIEW_SECTION
 
 int pm_vet_node_reviews(const pm_vet_node_transport_t *t, pm_buf_t *body, pm_error_t *err)
 {
@@ -108,6 +110,10 @@ static int refresh_case(const char *path, json_t *items, pm_vet_refresh_stats_t 
     const char *txn = json_string_value(json_object_get(root, "transaction_id"));
     const char *itxn = it ? json_string_value(json_object_get(it, "txn")) : NULL;
     const char *st = it ? json_string_value(json_object_get(it, "status")) : NULL;
+    /* a re-ask (supersedes) joined the lost query's item: its txn is that id */
+    const char *sup = json_string_value(json_object_get(root, "supersedes"));
+    if (txn && itxn && sup && !strcmp(sup, itxn))
+        txn = sup;
     if (!it || !txn || !itxn || strcmp(txn, itxn) || !st ||
         (strcmp(st, "pending") && strcmp(st, "confirmed") && strcmp(st, "rejected"))) {
         /* not ours (another node, or a queue that was reset): left as it is */

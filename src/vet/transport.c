@@ -142,6 +142,9 @@ static int non_answer(long status, json_t *a, pm_vet_answer_t *out, pm_error_t *
     }
     const char *code = json_is_object(a) ? json_string_value(json_object_get(a, "code")) : NULL;
     const char *msg = json_is_object(a) ? json_string_value(json_object_get(a, "message")) : NULL;
+    if (status == 409 && code && strcmp(code, "replayed") == 0)
+        return pm_error_set(err, PM_EEXISTS, "the partner already answered this id: %s",
+                            msg ? msg : "");
     return pm_error_set(err, status == 503 ? PM_EBUSY : PM_ENET,
                         "no answer from the partner: HTTP %ld %s%s%s", status, code ? code : "",
                         msg ? ": " : "", msg ? msg : "");
@@ -309,6 +312,8 @@ int pm_vet_node_query(void *ctx, const pm_vet_query_t *q, pm_vet_answer_t *out, 
     json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "transaction_id", q->transaction_id,
                              "purpose", q->purpose, "format", "iso19794-2", "data", b64);
     free(b64);
+    if (body && q->supersedes && q->supersedes[0])
+        json_object_set_new(body, "supersedes", json_string(q->supersedes));
     char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(body);
     if (!text)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -358,6 +359,8 @@ typedef struct run {
     pm_vet_summary_t sum;
     double *t_extract, *t_local, *t_query, *t_total;
     size_t nt_extract, nt_local, nt_query, nt_total;
+    /* o->test_kill_after (a test hook), and the answers counted for it */
+    uint64_t kill_after, answers;
 } run_t;
 
 static json_t *candidates_json(const pm_vet_candidate_t *c, size_t n)
@@ -385,7 +388,8 @@ static void iso_now(char out[32])
 }
 
 /* Writes the case file of one applicant atomically. */
-static int write_case(run_t *r, const pm__vet_applicant_t *a, const char *tcn, int outcome,
+static int write_case(run_t *r, const pm__vet_applicant_t *a, const char *tcn,
+                      const char *supersedes, int outcome,
                       const capture_t *c, const pm_vet_candidate_t *local, size_t nlocal,
                       const pm_vet_answer_t *ans, int queried, int resend, const double ms[4],
                       pm_error_t *err)
@@ -414,6 +418,8 @@ static int write_case(run_t *r, const pm__vet_applicant_t *a, const char *tcn, i
     json_object_set_new(root, "biographics",
                         json_pack("{s:s, s:s, s:b}", "name", c->name, "date_of_birth", c->dob,
                                   "sent_to_partner", 0));
+    if (supersedes && supersedes[0]) /* the lost query this one re-asked */
+        json_object_set_new(root, "supersedes", json_string(supersedes));
     if (c->error[0])
         json_object_set_new(root, "capture_error", json_string(c->error));
     json_object_set_new(root, "usable_fingers", json_integer((json_int_t)c->nviews));
@@ -532,16 +538,33 @@ static int vet_one(run_t *r, pm__vet_applicant_t *a)
     pm_vet_answer_t *ans = calloc(1, sizeof *ans);
     int rc = ans ? 0 : pm_error_set(&e, PM_ENOMEM, "out of memory");
     int outcome = OUT_FAILED, queried = 0, resend = a->state == PM__VET_SENT;
+    char lost[PM_VET_ID_MAX] = ""; /* a re-ask: the id whose answer was lost */
     if (!rc && !failed) {
         rc = pm__vet_journal_sent(&r->journal, a->seq, &e);
         if (!rc) {
-            pm_vet_query_t q = {tcn, o->purpose, views, c->nviews, resend};
+            pm_vet_query_t q = {tcn, o->purpose, views, c->nviews, resend, NULL};
             pm_error_t te = {0};
             pthread_mutex_lock(&r->lock);
             r->sum.queries++;
             r->sum.resent += (uint64_t)resend;
             pthread_mutex_unlock(&r->lock);
             int trc = o->transport.query(o->transport.ctx, &q, ans, &te);
+            if (trc == PM_EEXISTS && resend) {
+                /* the partner answered this id before and the answer was
+                 * lost (the run died between send and journal): re-ask
+                 * under a new id naming the lost one */
+                snprintf(lost, sizeof lost, "%s", tcn);
+                snprintf(tcn, sizeof tcn, "VET-%s-%06lld-R", r->journal.nonce, (long long)a->seq);
+                q.transaction_id = tcn;
+                q.supersedes = lost;
+                memset(ans, 0, sizeof *ans);
+                pm_error_clear(&te);
+                pthread_mutex_lock(&r->lock);
+                r->sum.queries++;
+                r->sum.superseded++;
+                pthread_mutex_unlock(&r->lock);
+                trc = o->transport.query(o->transport.ctx, &q, ans, &te);
+            }
             if (trc) {
                 /* no answer: stays "sent", retried by the next run with this id */
                 char msg[PM_ERRMSG_MAX + 32];
@@ -557,6 +580,13 @@ static int vet_one(run_t *r, pm__vet_applicant_t *a)
                     r->err = e;
                 return rc;
             }
+            if (r->kill_after) {
+                pthread_mutex_lock(&r->lock);
+                int die = ++r->answers >= r->kill_after;
+                pthread_mutex_unlock(&r->lock);
+                if (die)
+                    raise(SIGKILL); /* the answer is lost: received, not journaled */
+            }
             queried = 1;
             outcome = ans->result == PM_VET_MATCH     ? OUT_MATCH
                       : ans->result == PM_VET_REFUSED ? OUT_REFUSED
@@ -567,7 +597,7 @@ static int vet_one(run_t *r, pm__vet_applicant_t *a)
     double ms[4] = {(double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6, (double)(t3 - t2) / 1e6,
                     (double)(t3 - t0) / 1e6};
     if (!rc)
-        rc = write_case(r, a, tcn, outcome, c, local, nl, ans, queried, resend, ms, &e);
+        rc = write_case(r, a, tcn, lost, outcome, c, local, nl, ans, queried, resend, ms, &e);
     char *recap = NULL, *cands = NULL;
     if (!rc) {
         json_t *ra = json_array();
@@ -743,6 +773,25 @@ static int write_reports(run_t *r, pm_error_t *err)
             s->cpu_seconds, "applicants_per_hour",
             s->per_hour, "median_ms", "capture", s->extract_ms_median, "local",
             s->local_ms_median, "partner", s->query_ms_median, "total", s->total_ms_median);
+        {
+            /* a resumed run keeps the review section a refresh wrote (its
+             * counts as of that refresh; `perimeter vet` refreshes after) */
+            snprintf(path, sizeof path, "%s/summary.json", out);
+            uint8_t *old = NULL;
+            size_t olen = 0;
+            pm_error_t oe = {0};
+            if (j && pm_file_read(path, (size_t)1 << 20, &old, &olen, &oe) == 0) {
+                json_t *prev = json_loadb((const char *)old, olen, 0, NULL);
+                json_t *rv = prev ? json_object_get(prev, "review") : NULL;
+                if (json_is_object(rv))
+                    json_object_set(j, "review", rv);
+                json_decref(prev);
+                free(old);
+            }
+        }
+        json_t *tr = j ? json_object_get(j, "this_run") : NULL;
+        if (tr)
+            json_object_set_new(tr, "superseded", json_integer((json_int_t)s->superseded));
         char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
         json_decref(j);
         snprintf(path, sizeof path, "%s/summary.json", out);
@@ -763,7 +812,7 @@ static int write_reports(run_t *r, pm_error_t *err)
                       "re-capture queued for %llu applicant(s) (recapture.csv)\n"
                       "local 1:N candidates for %llu applicant(s)\n"
                       "this run: %llu done, %llu partner queries (%llu resent after an "
-                      "interruption, %llu without an answer) in %.1f s (%.1f s CPU), %.0f "
+                      "interruption, %llu re-asked with supersedes, %llu without an answer) in %.1f s (%.1f s CPU), %.0f "
                       "applicants/hour\n"
                       "median per applicant: capture %.0f ms, local 1:N %.0f ms, partner %.0f "
                       "ms, total %.0f ms\n",
@@ -775,9 +824,27 @@ static int write_reports(run_t *r, pm_error_t *err)
                       (unsigned long long)s->failed_capture, (unsigned long long)s->recapture,
                       (unsigned long long)s->local_hits, (unsigned long long)s->done_this_run,
                       (unsigned long long)s->queries, (unsigned long long)s->resent,
-                      (unsigned long long)s->transport_errors, s->seconds, s->cpu_seconds, s->per_hour,
+                      (unsigned long long)s->superseded, (unsigned long long)s->transport_errors, s->seconds, s->cpu_seconds, s->per_hour,
                       s->extract_ms_median, s->local_ms_median, s->query_ms_median,
                       s->total_ms_median);
+        {
+            /* the review section of the old summary.txt, as summary.json's */
+            char tpath[4200];
+            snprintf(tpath, sizeof tpath, "%s/summary.txt", out);
+            uint8_t *old = NULL;
+            size_t olen = 0;
+            pm_error_t oe = {0};
+            if (t.data && pm_file_read(tpath, (size_t)1 << 20, &old, &olen, &oe) == 0) {
+                const size_t ml = sizeof PM__VET_REVIEW_SECTION - 1;
+                for (size_t i = 0; i + ml <= olen; i++)
+                    if ((i == 0 || old[i - 1] == '\n') &&
+                        !memcmp(old + i, PM__VET_REVIEW_SECTION, ml)) {
+                        pm_buf_append(&t, old + i, olen - i);
+                        break;
+                    }
+                free(old);
+            }
+        }
         snprintf(path, sizeof path, "%s/summary.txt", out);
         rc = t.data ? pm_file_write_atomic(path, t.data, t.len, err)
                     : pm_error_set(err, PM_ENOMEM, "summary: out of memory");
@@ -799,6 +866,7 @@ int pm_vet_run(const pm_vet_options_t *o, pm_vet_summary_t *out, pm_error_t *err
     if (o->workers < 0 || o->workers > PM_VET_MAX_THREADS)
         return pm_error_set(err, PM_EINVAL, "vet: workers must be 0..%d", PM_VET_MAX_THREADS);
     run_t r = {.o = o};
+    r.kill_after = o->test_kill_after;
     uint64_t t0 = pm_now_ns();
     double c0 = cpu_now();
     int rc = pm__vet_mkdir(o->out_dir, err);

@@ -7,6 +7,10 @@
 
 #include "perimeter/error.h"
 
+/* The first line of summary.txt's review section (refresh.c writes it,
+ * vet.c keeps it when a resumed run rewrites the summary). */
+#define PM__VET_REVIEW_SECTION "review (R14, from the node's queue):"
+
 /* splitmix64 finaliser: a well-mixed 64-bit hash of x. */
 uint64_t pm__vet_mix(uint64_t x);
 /* mkdir that accepts an existing folder. */

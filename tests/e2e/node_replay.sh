@@ -46,6 +46,30 @@ assert_contains replays.txt '"txn":"rp-1"'
 assert_contains replays.txt '"txn":"rp-3"'
 assert_contains USA.log 'refused, replayed'
 "$bin" audit verify pair/USA/audit.log >verify.out 2>&1 || fail "audit verify: $(cat verify.out)"
+# supersedes: a re-ask of a query whose answer was lost, under a new id
+bio2='{"transaction_id":"rp-1b","supersedes":"rp-1","purpose":"ASYLUM","surname":"Nguyen","date_of_birth":"1975-04-20"}'
+pq s1 biographic "$bio2"
+[ "$code" = 200 ] || fail "supersedes rp-1: $code $(cat s1.out)"
+pq s2 biographic "${bio2/rp-1b/rp-1c}"
+[ "$code" = 409 ] && [ "$(jq -r .code s2.out)" = supersedes_refused ] &&
+    [ "$(jq -r .field s2.out)" = supersedes ] || fail "rp-1 superseded twice: $code $(cat s2.out)"
+assert_contains s2.out 'already superseded'
+pq s3 biographic "${bio2/\"supersedes\":\"rp-1\"/\"supersedes\":\"never-sent\"}"
+[ "$code" = 409 ] || fail "supersedes an unknown id: $code $(cat s3.out)"
+assert_contains s3.out 'no query with that transaction_id from CAN'
+pq s4 biographic "${bio2/\"supersedes\":\"rp-1\"/\"supersedes\":\"$(printf 'x%.0s' {1..65})\"}"
+[ "$code" = 400 ] || fail "a 65-character supersedes: $code $(cat s4.out)"
+jq -c '.transaction_id = "rp-3b" | .supersedes = "rp-3"' <<<"$probe" >probe2.json
+pq s5 biometric "$(cat probe2.json)"
+[ "$code" = 200 ] || fail "biometric supersedes rp-3: $code $(cat s5.out)"
+grep '"kind":"supersede"' pair/USA/audit.log >sup.txt || true
+[ "$(grep -c '' sup.txt)" = 2 ] || fail "supersede entries: $(cat sup.txt)"
+assert_contains sup.txt '"txn":"rp-1b"'
+assert_contains sup.txt 'supersedes rp-1"'
+assert_contains sup.txt 'supersedes rp-3"'
+grep '"rule":"supersedes"' pair/USA/audit.log >supref.txt || true
+[ "$(grep -c '' supref.txt)" = 2 ] || fail "supersedes refusals logged: $(cat supref.txt)"
+"$bin" audit verify pair/USA/audit.log >verify2.out 2>&1 || fail "audit verify: $(cat verify2.out)"
 # past the window the id is free again
 stop_node USA
 jq '.limits.replay_window_s = 2' pair/USA/node.json >n.json && mv n.json pair/USA/node.json

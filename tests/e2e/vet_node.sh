@@ -40,6 +40,9 @@ rc=0
 PERIMETER_TOKEN=$tok "$bin" vet coh --purpose "$purpose" --config pair/CAN/node.json \
     --partner USA --out run1 --workers 2 > run1.out 2> run1.err || rc=$?
 [ "$rc" = 0 ] || fail "vet: exit $rc: $(cat run1.err) $(cat run1.out)"
+# the run ends by refreshing the review status from CAN's queue
+[ "$(jq -c '.review | [.pending, .rejected, .confirmed]' run1/summary.json)" = '[1,0,0]' ] ||
+    fail "no review section after the run: $(cat run1/summary.json)"
 # every applicant as the truth says
 while IFS=, read -r app file psub capture expected; do
     [ "$app" = applicant ] && continue
@@ -79,6 +82,17 @@ PERIMETER_TOKEN=$tok "$bin" vet refresh run1 --config pair/CAN/node.json --json 
 [ "$(jq -c '.review | [.rejected, .confirmed, .pending]' run1/summary.json)" = '[1,0,0]' ] ||
     fail "summary after refresh: $(jq -c .review run1/summary.json)"
 assert_contains run1/summary.txt '  rejected        1'
+# a resumed run (nothing left to do) keeps the review section, with or
+# without its own refresh
+for opt in --no-refresh ""; do
+    PERIMETER_TOKEN=$tok "$bin" vet coh --purpose "$purpose" --config pair/CAN/node.json \
+        --partner USA --out run1 --workers 2 $opt > run1b.out 2> run1b.err ||
+        fail "resumed vet $opt: $(cat run1b.err)"
+    [ "$(jq -c '.review | [.rejected, .confirmed, .pending]' run1/summary.json)" = '[1,0,0]' ] ||
+        fail "review section lost by a resumed run $opt: $(cat run1/summary.json)"
+    assert_contains run1/summary.txt '  rejected        1'
+    [ "$(jq -r .this_run.queries run1/summary.json)" = 0 ] || fail "resumed run queried again"
+done
 # no name ever reaches the partner (R5)
 name=$("$bin" an2k dump coh/applicants/A000001.an2 | sed -n 's/.*\[2.018\]=\([^,]*\),.*/\1/p')
 [ -n "$name" ] || fail "no name in the transaction"
