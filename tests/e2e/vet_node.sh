@@ -21,20 +21,7 @@ purpose=$(jq -r '.purposes[0]' pair/USA/agreement-CAN.json)
 [ -n "$purpose" ] && [ "$purpose" != null ] || fail "the agreement lists no purpose"
 
 # USA enrols what it holds of the known applicant: ten ISO templates, one subject
-subj=$(awk -F, 'NR == 2 { print $1 }' coh/partner/enroll.csv)
-[ -n "$subj" ] || fail "no partner subject in enroll.csv"
-fingers=$(awk -F, -v s="$subj" 'NR > 1 && $1 == s { print $3 " " $4 }' coh/partner/enroll.csv |
-    while read -r pos path; do
-        jq -c -n --argjson p "$pos" --rawfile d <(base64 -w0 "coh/partner/$path") \
-            '{format: "iso19794-2", position: $p, data: $d}'
-    done | jq -s -c .)
-jq -n --argjson s "$subj" --argjson f "$fingers" \
-    '{subject: $s, person: {surname: "KNOWN", status: "foreign_national"}, fingers: $f}' >enrol.json
-tok_USA=$(officer_token USA)
-code=$(curl -sS -o enrol.out -w '%{http_code}' --cacert pair/USA/ca/ca.pem \
-    -H "Authorization: Bearer $tok_USA" -H 'Content-Type: application/json' \
-    --data-binary @enrol.json "$(url USA)/v1/gallery/enrol" || true)
-[ "$code" = 200 ] || fail "enrol at USA: HTTP $code $(cat enrol.out)"
+enrol_cohort_subject USA coh
 
 rc=0
 PERIMETER_TOKEN=$tok "$bin" vet coh --purpose "$purpose" --config pair/CAN/node.json \

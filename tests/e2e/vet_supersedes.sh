@@ -18,20 +18,7 @@ start_node USA
 tok=$(officer_token CAN)
 [ -n "$tok" ] || fail "no officer token"
 purpose=$(jq -r '.purposes[0]' pair/USA/agreement-CAN.json)
-subj=$(awk -F, 'NR == 2 { print $1 }' coh/partner/enroll.csv)
-[ -n "$subj" ] || fail "no partner subject in enroll.csv"
-fingers=$(awk -F, -v s="$subj" 'NR > 1 && $1 == s { print $3 " " $4 }' coh/partner/enroll.csv |
-    while read -r pos path; do
-        jq -c -n --argjson p "$pos" --rawfile d <(base64 -w0 "coh/partner/$path") \
-            '{format: "iso19794-2", position: $p, data: $d}'
-    done | jq -s -c .)
-jq -n --argjson s "$subj" --argjson f "$fingers" \
-    '{subject: $s, person: {surname: "KNOWN", status: "foreign_national"}, fingers: $f}' >enrol.json
-tok_USA=$(officer_token USA)
-code=$(curl -sS -o enrol.out -w '%{http_code}' --cacert pair/USA/ca/ca.pem \
-    -H "Authorization: Bearer $tok_USA" -H 'Content-Type: application/json' \
-    --data-binary @enrol.json "$(url USA)/v1/gallery/enrol" || true)
-[ "$code" = 200 ] || fail "enrol at USA: HTTP $code $(cat enrol.out)"
+enrol_cohort_subject USA coh
 
 # the known applicant's place in the run's order (sorted ids, one worker)
 known=$(awk -F, 'NR > 1 && $3 != "" { print $1 }' coh/truth.csv)
