@@ -39,6 +39,17 @@ assert_not_contains() {
     if grep -Eq -- "$2" "$1"; then fail "${3:-$1} contains /$2/"; fi
 }
 
+# require_postgres: skip (FAIL under CI, like missing data) when no PostgreSQL
+# server binaries are installed; for tests that start their cluster through
+# another program (scripts/crash_harness.py --db postgresql).
+require_postgres() {
+    if [ -z "$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null)" ] && ! command -v pg_config >/dev/null; then
+        if pm_data_required; then fail "PostgreSQL is not installed and PERIMETER_REQUIRE_DATA is set"; fi
+        echo "SKIP: PostgreSQL is not installed"
+        exit 77
+    fi
+}
+
 # pg_start DIR: a throwaway PostgreSQL cluster in DIR/pg (tests/pg_env.sh,
 # fsync off, stopped by pg_stop or, if this script dies, when it exits); sets
 # PG_URI (postgresql://pm@127.0.0.1:PORT/postgres) and PG_PSQL. PostgreSQL not

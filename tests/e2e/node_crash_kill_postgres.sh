@@ -14,11 +14,7 @@ kills=${PM_CRASH_KILLS:-6}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp" # the cluster runs as another user when we are root: it must reach its data dir
-if [ -z "$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null)" ] && ! command -v pg_config >/dev/null; then
-    if pm_data_required; then fail "PostgreSQL is not installed and PERIMETER_REQUIRE_DATA is set"; fi
-    echo "SKIP: PostgreSQL is not installed"
-    exit 77
-fi
+require_postgres
 rc=0
 python3 "$src/scripts/crash_harness.py" --bin "$bin" --db postgresql --kills "$kills" \
     --rows 3000 --fingers 2 --reviews 40 --seed 18 --dir "$tmp/h" >"$tmp/summary.json" 2>"$tmp/err.txt" || rc=$?
