@@ -166,20 +166,29 @@ static int make_applicant(cohort_job_t *j, uint32_t k, pm_error_t *err)
             if (!rc)
                 rc = pm_fp_extract(j->ex, &other, view, err);
             pm_image_free(&other);
+            int held = 1;
             if (!rc) {
                 view->finger = f + 1;
                 rc = pm_gallery_insert(j->gallery, pl->partner_subject, 1, f + 1, view, err);
+                if (rc == PM_EVALIDATION) {
+                    /* the partner's impression gave too few minutiae to enrol:
+                     * the partner does not hold this finger (a real enrolment
+                     * failure), the generation goes on */
+                    pm_error_clear(err);
+                    rc = 0;
+                    held = 0;
+                }
             }
             pm_buf_t iso = {0};
-            if (!rc)
+            if (!rc && held)
                 rc = pm_tmpl_write(PM_TMPL_ISO, view, 1, &iso, err);
             char path[4096];
             snprintf(path, sizeof path, "%s/partner/templates/%llu_%d.iso", j->dir,
                      (unsigned long long)pl->partner_subject, f + 1);
-            if (!rc)
+            if (!rc && held)
                 rc = pm__vet_write_file(path, iso.data, iso.len, err);
             pm_buf_free(&iso);
-            if (!rc) {
+            if (!rc && held) {
                 pthread_mutex_lock(&j->lock);
                 fprintf(j->enroll, "%llu,1,%d,templates/%llu_%d.iso\n",
                         (unsigned long long)pl->partner_subject, f + 1,
