@@ -819,7 +819,7 @@ static void test_review_decision_owed_to_log(void **state)
     assert_int_equal(pm_review_decide(&f->ctx, a, 1, "officer.kim", "same person", NOW + 9, &e),
                      PM_OK);
     uint64_t owed = 99;
-    assert_int_equal(pm_review_recover(f->st, f->log, &owed, &e), PM_OK);
+    assert_int_equal(pm_review_recover(f->st, f->log, "node:CAN", &owed, &e), PM_OK);
     assert_int_equal(owed, 0);
     size_t before = count_log(f, "review", "R14", NULL).n; /* 3 queued + 1 decision */
     assert_int_equal(before, 4);
@@ -830,10 +830,10 @@ static void test_review_decision_owed_to_log(void **state)
     assert_int_equal(pm_review_decide(&f->ctx, c, 1, "officer.kim", "same person", NOW + 9, &e),
                      PM_OK);
     sql(f, "UPDATE jobs_review SET logged = 0 WHERE id = ?", c);
-    assert_int_equal(pm_review_recover(f->st, f->log, &owed, &e), PM_OK);
+    assert_int_equal(pm_review_recover(f->st, f->log, "node:CAN", &owed, &e), PM_OK);
     assert_int_equal(owed, 1); /* b only */
     assert_int_equal(count_log(f, "review", "R14", NULL).n, before + 2);
-    assert_int_equal(pm_review_recover(f->st, f->log, &owed, &e), PM_OK);
+    assert_int_equal(pm_review_recover(f->st, f->log, "node:CAN", &owed, &e), PM_OK);
     assert_int_equal(owed, 0); /* never twice */
     assert_int_equal(count_log(f, "review", "R14", NULL).n, before + 2);
     assert_log_intact(f);
@@ -845,8 +845,56 @@ static void test_review_decision_owed_to_log(void **state)
     rq.subject_ref = "P:SYR:N12";
     assert_int_equal(pm_review_enqueue(&f->ctx, &rq, NOW, &d, &e), PM_OK);
     sql(f, "UPDATE jobs_review SET logged = 0 WHERE id = ?", d);
-    assert_int_equal(pm_review_recover(f->st, f->log, &owed, &e), PM_ECORRUPT);
+    assert_int_equal(pm_review_recover(f->st, f->log, "node:CAN", &owed, &e), PM_ECORRUPT);
     assert_non_null(strstr(e.msg, "pending"));
+}
+
+/* An item queued but kept out of the log by a crash (between the insert and
+ * the append): a re-send of the same match writes its "queued" entry, or the
+ * next start does (saying so); never twice. */
+static void test_review_queued_owed_to_log(void **state)
+{
+    fixture_t *f = *state;
+    pm_error_t e = {0};
+    assert_int_equal(pm_jobs_migrate(f->st, &e), PM_OK);
+    const char *ins = "INSERT INTO jobs_review (txn, partner, purpose, subject_ref, score, action, "
+                      "evidence, received_id, created_at, logged) VALUES ('Q-20', 'USA', "
+                      "'REFUGEE_VETTING', 'P:SYR:N20', 52.5, 'refuse the claim', 'ev', 0, ?, 2)";
+    sql(f, ins, NOW);
+    size_t n0 = count_log(f, "review", "R14", NULL).n;
+    /* the re-send finds the item and writes the entry it is owed, once */
+    pm_review_request_t rq = {.txn = "Q-20",
+                              .partner = "USA",
+                              .purpose = "REFUGEE_VETTING",
+                              .subject_ref = "P:SYR:N20",
+                              .score = 52.5,
+                              .action = "refuse the claim",
+                              .evidence = "ev"};
+    int64_t id = 0, again = 0;
+    assert_int_equal(pm_review_enqueue(&f->ctx, &rq, NOW + 30, &id, &e), PM_OK);
+    assert_int_equal(count_log(f, "review", "R14", "Q-20").n, 1);
+    assert_int_equal(pm_review_enqueue(&f->ctx, &rq, NOW + 60, &again, &e), PM_OK);
+    assert_int_equal(again, id);
+    assert_int_equal(count_log(f, "review", "R14", "Q-20").n, 1);
+    /* a second such item, no re-send: the start writes it, once */
+    const char *ins2 = "INSERT INTO jobs_review (txn, partner, purpose, subject_ref, score, action, "
+                       "evidence, received_id, created_at, logged) VALUES ('Q-21', 'USA', "
+                       "'REFUGEE_VETTING', 'P:SYR:N21', 48.0, 'refuse the claim', 'ev', 0, ?, 2)";
+    sql(f, ins2, NOW);
+    /* and a normal item whose entry was written but not yet marked */
+    rq.txn = "Q-22", rq.subject_ref = "P:SYR:N22";
+    int64_t c = 0;
+    assert_int_equal(pm_review_enqueue(&f->ctx, &rq, NOW, &c, &e), PM_OK);
+    sql(f, "UPDATE jobs_review SET logged = 2 WHERE id = ?", c);
+    uint64_t owed = 99;
+    assert_int_equal(pm_review_recover(f->st, f->log, "node:CAN", &owed, &e), PM_OK);
+    assert_int_equal(owed, 1); /* Q-21 only */
+    assert_int_equal(count_log(f, "review", "R14", "Q-21").n, 1);
+    assert_int_equal(count_log(f, "review", "R14", "Q-22").n, 1);
+    assert_int_equal(pm_review_recover(f->st, f->log, "node:CAN", &owed, &e), PM_OK);
+    assert_int_equal(owed, 0);
+    assert_int_equal(count_log(f, "review", "R14", NULL).n, n0 + 3);
+    assert_log_intact(f);
 }
 
 int main(void)
@@ -860,6 +908,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_onward_transfer_needs_consent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_review_before_adverse_action, setup, teardown),
         cmocka_unit_test_setup_teardown(test_review_decision_owed_to_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_review_queued_owed_to_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_correction_reaches_every_recipient, setup, teardown),
         cmocka_unit_test_setup_teardown(test_received_correction_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subject_access_report, setup, teardown),

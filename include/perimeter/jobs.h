@@ -205,12 +205,13 @@ int pm_review_list(pm_store_t *st, int status, pm_review_item_t **out, size_t *o
  * with who, when and why (kind review, rule R14, actor the officer). */
 int pm_review_decide(const pm_jobs_ctx_t *ctx, int64_t id, int confirm, const char *officer,
                      const char *why, int64_t now, pm_error_t *err);
-/* At start, before serving: a decision stored but whose R14 entry a crash
- * kept out of the log gets the entry now (the log is read first, so an
- * entry is never written twice). *out_logged (may be NULL) = entries
- * written. */
-int pm_review_recover(pm_store_t *st, pm_audit_log_t *log, uint64_t *out_logged,
-                      pm_error_t *err);
+/* At start, before serving: an item queued, or a decision stored, whose R14
+ * entry a crash kept out of the log gets the entry now (the log is read
+ * first, so an entry is never written twice; a recovered "queued" entry
+ * names `actor` and says it was written at restart). *out_logged (may be
+ * NULL) = entries written. */
+int pm_review_recover(pm_store_t *st, pm_audit_log_t *log, const char *actor,
+                      uint64_t *out_logged, pm_error_t *err);
 /* May adverse action follow review item `id`? Only once an officer has
  * confirmed the match (pm_policy_adverse_action). A pending or rejected
  * match gives PM_EDENIED naming R14, fills *out (rule 14) and logs the

@@ -26,6 +26,36 @@ static int sealing(pm_store_t *st)
     return ring && ring->n;
 }
 
+/* The R14 "queued" entry of an item (kind review, the job's actor). */
+static int log_queued(pm_store_t *st, pm_audit_log_t *log, const char *actor, const char *txn,
+                      const char *partner, const char *purpose, const char *action, double score,
+                      int64_t id, int64_t when, int recovered, pm_error_t *err)
+{
+    char ref[48], detail[PM_AUDIT_STR_MAX + 1];
+    snprintf(ref, sizeof ref, "review:%lld", (long long)id);
+    const char *late = recovered ? "; entry written at restart" : "";
+    if (sealing(st)) /* the action is sealed in the item; the log names the item */
+        snprintf(detail, sizeof detail, "queued for human review; score %.1f%s", score, late);
+    else
+        snprintf(detail, sizeof detail, "queued for human review: %.160s; score %.1f%s", action,
+                 score, late);
+    const char *recs[1] = {ref};
+    pm_audit_event_t ev = {.time = when,
+                           .kind = "review",
+                           .actor = actor,
+                           .partner = partner,
+                           .purpose = purpose,
+                           .rule = "R14",
+                           .record_ids = recs,
+                           .n_record_ids = 1,
+                           .txn = txn,
+                           .detail = detail};
+    int rc = pm_audit_append(log, &ev, NULL, err);
+    return rc ? rc : pm_audit_sync(log, err);
+}
+
+static int mark_logged(pm_store_t *st, int64_t id, pm_error_t *err);
+
 int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, int64_t now,
                       int64_t *out_id, pm_error_t *err)
 {
@@ -61,10 +91,10 @@ int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, in
      * types of a SELECT list's parameters. */
     rc = pm_stmt_prepare(ctx->store,
                          "INSERT INTO jobs_review (txn, partner, purpose, subject_ref, score, "
-                         "action, evidence, received_id, created_at) SELECT CAST(? AS TEXT), "
-                         "CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), "
+                         "action, evidence, received_id, created_at, logged) SELECT "
+                         "CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), "
                          "CAST(? AS DOUBLE PRECISION), CAST(? AS TEXT), CAST(? AS TEXT), "
-                         "CAST(? AS BIGINT), CAST(? AS BIGINT) WHERE NOT EXISTS (SELECT 1 FROM "
+                         "CAST(? AS BIGINT), CAST(? AS BIGINT), 2 WHERE NOT EXISTS (SELECT 1 FROM "
                          "jobs_review WHERE txn = ? AND partner = ? AND purpose = ? AND "
                          "subject_ref = ?) RETURNING id",
                          &q, err);
@@ -91,43 +121,36 @@ int pm_review_enqueue(const pm_jobs_ctx_t *ctx, const pm_review_request_t *r, in
     pm_buf_free(&ev_col);
     pm_buf_free(&act_col);
     if (step < 0) return step;
-    if (step == 0) { /* already queued: its id, nothing new to log */
+    if (step == 0) { /* already queued: its id; its entry only if a crash kept it out */
         rc = pm_stmt_prepare(ctx->store,
-                             "SELECT id FROM jobs_review WHERE txn = ? AND partner = ? AND "
-                             "purpose = ? AND subject_ref = ? ORDER BY id LIMIT 1",
+                             "SELECT id, logged, created_at FROM jobs_review WHERE txn = ? AND "
+                             "partner = ? AND purpose = ? AND subject_ref = ? ORDER BY id LIMIT 1",
                              &q, err);
         if (rc) return rc;
         pm_stmt_bind_text(q, 1, r->txn);
         pm_stmt_bind_text(q, 2, partner);
         pm_stmt_bind_text(q, 3, r->purpose);
         pm_stmt_bind_text(q, 4, r->subject_ref);
-        int64_t old = 0;
-        step = pm__jobs_run(q, &old, err);
+        step = pm_stmt_step(q, err);
+        int64_t old = step == 1 ? pm_stmt_int64(q, 0) : 0;
+        int64_t owed = step == 1 ? pm_stmt_int64(q, 1) : 0;
+        int64_t at = step == 1 ? pm_stmt_int64(q, 2) : 0;
+        pm_stmt_finish(q);
         if (step < 0) return step;
         if (step == 0) return pm_error_set(err, PM_EDB, "review: queued item not found");
+        if (owed == 2 &&
+            ((rc = log_queued(ctx->store, ctx->log, ctx->actor, r->txn, partner, r->purpose,
+                              r->action, r->score, old, at, 0, err)) ||
+             (rc = mark_logged(ctx->store, old, err))))
+            return rc;
         if (out_id) *out_id = old;
         return PM_OK;
     }
     if (out_id) *out_id = id;
-    char ref[48], detail[PM_AUDIT_STR_MAX + 1];
-    snprintf(ref, sizeof ref, "review:%lld", (long long)id);
-    if (sealing(ctx->store)) /* the action is sealed in the item; the log names the item */
-        snprintf(detail, sizeof detail, "queued for human review; score %.1f", r->score);
-    else
-        snprintf(detail, sizeof detail, "queued for human review: %.160s; score %.1f", r->action,
-                 r->score);
-    const char *recs[1] = {ref};
-    pm_audit_event_t ev = {.time = now,
-                           .kind = "review",
-                           .actor = ctx->actor,
-                           .partner = r->partner,
-                           .purpose = r->purpose,
-                           .rule = "R14",
-                           .record_ids = recs,
-                           .n_record_ids = 1,
-                           .txn = r->txn,
-                           .detail = detail};
-    return pm__jobs_log(ctx, &ev, err);
+    if ((rc = log_queued(ctx->store, ctx->log, ctx->actor, r->txn, partner, r->purpose, r->action,
+                         r->score, id, now, 0, err)))
+        return rc; /* queued, owed to the log: a re-send or the next start writes it */
+    return mark_logged(ctx->store, id, err);
 }
 
 #define REVIEW_COLUMNS                                                                             \
@@ -333,6 +356,7 @@ int pm_review_decide(const pm_jobs_ctx_t *ctx, int64_t id, int confirm, const ch
  * is read first and an item it already names is only marked. */
 typedef struct owed {
     int64_t *ids;
+    int *what;      /* 0 the decision's entry is owed, 2 the "queued" one */
     uint8_t *found;
     size_t n;
 } owed_t;
@@ -340,49 +364,55 @@ typedef struct owed {
 static int owed_seen(void *ctx, const pm_audit_entry_t *e)
 {
     owed_t *o = ctx;
-    /* a decision's entry, not the item's "queued" one (same kind and record) */
-    if (strcmp(e->kind, "review") != 0 || e->n_record_ids != 1 ||
-        (strncmp(e->detail, "match confirmed", 15) != 0 &&
-         strncmp(e->detail, "match rejected", 14) != 0))
+    if (strcmp(e->kind, "review") != 0 || e->n_record_ids != 1)
         return 0;
+    int decision = strncmp(e->detail, "match confirmed", 15) == 0 ||
+                   strncmp(e->detail, "match rejected", 14) == 0;
+    int queued = strncmp(e->detail, "queued for human review", 23) == 0;
     long long id = 0;
     char tail;
-    if (sscanf(e->record_ids[0], "review:%lld%c", &id, &tail) != 1)
+    if ((!decision && !queued) || sscanf(e->record_ids[0], "review:%lld%c", &id, &tail) != 1)
         return 0;
     for (size_t i = 0; i < o->n; i++)
-        if (o->ids[i] == id)
+        if (o->ids[i] == id && (o->what[i] == 2 ? queued : decision))
             o->found[i] = 1;
     return 0;
 }
 
-int pm_review_recover(pm_store_t *st, pm_audit_log_t *log, uint64_t *out_logged, pm_error_t *err)
+int pm_review_recover(pm_store_t *st, pm_audit_log_t *log, const char *actor,
+                      uint64_t *out_logged, pm_error_t *err)
 {
-    if (!st || !log) return pm_error_set(err, PM_EINVAL, "review recover: NULL argument");
+    if (!st || !log || !actor) return pm_error_set(err, PM_EINVAL, "review recover: NULL argument");
     if (out_logged) *out_logged = 0;
     int rc = pm_jobs_migrate(st, err);
     if (rc) return rc;
     owed_t o = {0};
     size_t cap = 0;
     pm_stmt_t *q = NULL;
-    rc = pm_stmt_prepare(st, "SELECT id FROM jobs_review WHERE logged = 0 ORDER BY id", &q, err);
+    rc = pm_stmt_prepare(st, "SELECT id, logged FROM jobs_review WHERE logged <> 1 ORDER BY id",
+                         &q, err);
     if (rc) return rc;
     int step;
     while ((step = pm_stmt_step(q, err)) == 1) {
         if (o.n == cap) {
             size_t nc = cap ? cap * 2 : 16;
             int64_t *ni = realloc(o.ids, nc * sizeof *ni);
-            if (!ni) {
+            if (ni) o.ids = ni;
+            int *nw = ni ? realloc(o.what, nc * sizeof *nw) : NULL;
+            if (nw) o.what = nw;
+            if (!ni || !nw) {
                 step = pm_error_set(err, PM_ENOMEM, "out of memory");
                 break;
             }
-            o.ids = ni;
             cap = nc;
         }
-        o.ids[o.n++] = pm_stmt_int64(q, 0);
+        o.ids[o.n] = pm_stmt_int64(q, 0);
+        o.what[o.n++] = pm_stmt_int64(q, 1) == 2 ? 2 : 0;
     }
     pm_stmt_finish(q);
     if (step < 0 || !o.n) {
         free(o.ids);
+        free(o.what);
         return step < 0 ? step : PM_OK;
     }
     o.found = calloc(o.n, 1);
@@ -392,10 +422,13 @@ int pm_review_recover(pm_store_t *st, pm_audit_log_t *log, uint64_t *out_logged,
         if (!o.found[i]) {
             pm_review_item_t it;
             rc = pm_review_get(st, o.ids[i], &it, err);
-            if (!rc && it.status == PM_REVIEW_PENDING)
+            if (!rc && o.what[i] == 2)
+                rc = log_queued(st, log, actor, it.txn, it.partner, it.purpose, it.action,
+                                it.score, o.ids[i], it.created_at, 1, err);
+            else if (!rc && it.status == PM_REVIEW_PENDING)
                 rc = pm_error_set(err, PM_ECORRUPT, "review item %lld: owed to the log but pending",
                                   (long long)o.ids[i]);
-            if (!rc)
+            else if (!rc)
                 rc = log_decision(st, log, &it, o.ids[i], it.status == PM_REVIEW_CONFIRMED,
                                   it.officer, it.why, it.decided_at, err);
             if (!rc && out_logged) (*out_logged)++;
@@ -403,6 +436,7 @@ int pm_review_recover(pm_store_t *st, pm_audit_log_t *log, uint64_t *out_logged,
         if (!rc) rc = mark_logged(st, o.ids[i], err);
     }
     free(o.ids);
+    free(o.what);
     free(o.found);
     return rc;
 }

@@ -707,7 +707,9 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
         uint64_t owed = 0;
         if (!(rc = pm_store_open(cfg->store_path, &so, &st, err))) {
             pm_store_set_seal(st, &node->seal);
-            rc = pm_review_recover(st, node->audit, &owed, err);
+            char actor[32];
+            snprintf(actor, sizeof actor, "node:%s", cfg->country);
+            rc = pm_review_recover(st, node->audit, actor, &owed, err);
         }
         pm_store_close(st);
         if (rc) {
@@ -715,8 +717,8 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
             goto fail;
         }
         if (owed)
-            pm__node_log(node, 1, "%llu review decision(s) stored before a crash got their R14 "
-                                  "log entry now",
+            pm__node_log(node, 1, "%llu review item(s) or decision(s) stored before a crash got "
+                                  "their R14 log entry now",
                          (unsigned long long)owed);
     }
     if ((rc = pm_audit_index_new(cfg->audit_log, &node->audit_index, err)))
