@@ -26,19 +26,13 @@ static int sealing(pm_store_t *st)
     return ring && ring->n;
 }
 
-/* The R14 "queued" entry of an item (kind review, the job's actor). */
-static int log_queued(pm_store_t *st, pm_audit_log_t *log, const char *actor, const char *txn,
-                      const char *partner, const char *purpose, const char *action, double score,
-                      int64_t id, int64_t when, int recovered, pm_error_t *err)
+/* One R14 entry naming the item (kind review): appended and synced. */
+static int log_entry(pm_audit_log_t *log, const char *actor, const char *partner,
+                     const char *purpose, const char *txn, int64_t id, int64_t when,
+                     const char *detail, pm_error_t *err)
 {
-    char ref[48], detail[PM_AUDIT_STR_MAX + 1];
+    char ref[48];
     snprintf(ref, sizeof ref, "review:%lld", (long long)id);
-    const char *late = recovered ? "; entry written at restart" : "";
-    if (sealing(st)) /* the action is sealed in the item; the log names the item */
-        snprintf(detail, sizeof detail, "queued for human review; score %.1f%s", score, late);
-    else
-        snprintf(detail, sizeof detail, "queued for human review: %.160s; score %.1f%s", action,
-                 score, late);
     const char *recs[1] = {ref};
     pm_audit_event_t ev = {.time = when,
                            .kind = "review",
@@ -52,6 +46,21 @@ static int log_queued(pm_store_t *st, pm_audit_log_t *log, const char *actor, co
                            .detail = detail};
     int rc = pm_audit_append(log, &ev, NULL, err);
     return rc ? rc : pm_audit_sync(log, err);
+}
+
+/* The R14 "queued" entry of an item (kind review, the job's actor). */
+static int log_queued(pm_store_t *st, pm_audit_log_t *log, const char *actor, const char *txn,
+                      const char *partner, const char *purpose, const char *action, double score,
+                      int64_t id, int64_t when, int recovered, pm_error_t *err)
+{
+    char detail[PM_AUDIT_STR_MAX + 1];
+    const char *late = recovered ? "; entry written at restart" : "";
+    if (sealing(st)) /* the action is sealed in the item; the log names the item */
+        snprintf(detail, sizeof detail, "queued for human review; score %.1f%s", score, late);
+    else
+        snprintf(detail, sizeof detail, "queued for human review: %.160s; score %.1f%s", action,
+                 score, late);
+    return log_entry(log, actor, partner, purpose, txn, id, when, detail, err);
 }
 
 static int mark_logged(pm_store_t *st, int64_t id, pm_error_t *err);
@@ -267,26 +276,13 @@ static int log_decision(pm_store_t *st, pm_audit_log_t *log, const pm_review_ite
                         int64_t id, int confirm, const char *officer, const char *why,
                         int64_t when, pm_error_t *err)
 {
-    char ref[48], detail[PM_AUDIT_STR_MAX + 1];
-    snprintf(ref, sizeof ref, "review:%lld", (long long)id);
+    char detail[PM_AUDIT_STR_MAX + 1];
     if (sealing(st)) /* the reason is sealed in the item; the log names the item */
         snprintf(detail, sizeof detail, "%s", confirm ? "match confirmed" : "match rejected");
     else
         snprintf(detail, sizeof detail, "%s: %.200s",
                  confirm ? "match confirmed" : "match rejected", why);
-    const char *recs[1] = {ref};
-    pm_audit_event_t ev = {.time = when,
-                           .kind = "review",
-                           .actor = officer,
-                           .partner = it->partner,
-                           .purpose = it->purpose,
-                           .rule = "R14",
-                           .record_ids = recs,
-                           .n_record_ids = 1,
-                           .txn = it->txn,
-                           .detail = detail};
-    int rc = pm_audit_append(log, &ev, NULL, err);
-    return rc ? rc : pm_audit_sync(log, err);
+    return log_entry(log, officer, it->partner, it->purpose, it->txn, id, when, detail, err);
 }
 
 /* The decision's entry is in the log: nothing is owed any more. */
