@@ -3,6 +3,7 @@
 
 usage: scripts/fuzz_campaign.py [--cpu-seconds 1800] [--build build-fuzz]
                                 [--state DIR] [--only a,b] [--budget-seconds S]
+                                [--import fuzz/campaign] [--export fuzz/campaign]
 
 Why CPU time and not wall time: the machines are shared. libFuzzer's
 -max_total_time counts wall-clock seconds, so "30 minutes" on a loaded
@@ -16,6 +17,18 @@ every run, and the binary's hash per run, in DIR/state.json. A later call
 (another day, another session) continues where the last one stopped, until
 each target reaches --cpu-seconds. --budget-seconds bounds this call's wall
 time (the target running when it ends is stopped and its progress kept).
+
+Across machines (--import/--export): the state directory lives on one
+machine's disk, which a new machine does not have. fuzz/campaign/ in the
+repository keeps the campaign's ledger (state.json: every run of every
+target, with its CPU seconds, executions and binary hash) and each target's
+corpus minimized by libFuzzer's -merge=1. --import DIR starts a new state
+directory from it (the corpus grown so far and the totals, so --cpu-seconds
+counts the whole campaign); --export DIR, after this call's runs, merges the
+state's runs into DIR/state.json (union of runs, totals recomputed, so
+exporting twice counts nothing twice) and merges the corpus into
+DIR/corpus/<name> (only inputs that add coverage are copied). Commit
+fuzz/campaign/ afterwards.
 
 Findings (crash, leak, timeout, OOM) are kept under DIR/findings/<name>/
 and make the exit status 1. The table printed at the end is the report:
@@ -53,6 +66,50 @@ def file_hash(path):
     return h.hexdigest()[:16]
 
 
+def load_ledger(d):
+    path = os.path.join(d, "state.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def run_key(r):
+    return (r.get("when"), r.get("cpu"), r.get("execs"), r.get("binary"))
+
+
+def export(a, names, state):
+    """Merges this state's runs and corpora into the campaign directory a.export."""
+    ledger = load_ledger(a.export)
+    for n in names:
+        st = state[n]
+        old = ledger.get(n, {"runs": []})
+        runs = list(old.get("runs", []))
+        seen = {run_key(r) for r in runs}
+        runs += [r for r in st["runs"] if run_key(r) not in seen]
+        runs.sort(key=lambda r: r.get("when") or "")
+        entry = {"runs": runs, "cpu": round(sum(r.get("cpu", 0) for r in runs), 1),
+                 "execs": sum(r.get("execs", 0) for r in runs)}
+        if st.get("finding") or old.get("finding"):
+            entry["finding"] = st.get("finding") or old.get("finding")
+        ledger[n] = entry
+        dest = os.path.join(a.export, "corpus", n)
+        os.makedirs(dest, exist_ok=True)
+        binp = os.path.join(a.build, "fuzz", f"fuzz_{n}")
+        # -merge=1 copies into dest only the inputs that add coverage to it
+        with open(os.path.join(a.state, f"{n}.merge.log"), "w") as lf:
+            rc = subprocess.call([binp, "-merge=1", "-timeout=10", "-rss_limit_mb=2048", dest,
+                                  os.path.join(a.state, "corpus", n)],
+                                 stdout=lf, stderr=subprocess.STDOUT)
+        if rc != 0:
+            sys.exit(f"fuzz_campaign: corpus merge of {n} failed (see {lf.name})")
+    tmp = os.path.join(a.export, "state.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(ledger, f, indent=1, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, os.path.join(a.export, "state.json"))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cpu-seconds", type=float, default=1800)
@@ -62,6 +119,10 @@ def main():
     ap.add_argument("--budget-seconds", type=float, default=0)
     ap.add_argument("--slice", type=float, default=600,
                     help="CPU seconds per target per turn (round robin)")
+    ap.add_argument("--import", dest="imp", default="",
+                    help="start targets new to --state from this campaign directory")
+    ap.add_argument("--export", default="",
+                    help="merge runs and minimized corpora into this campaign directory")
     a = ap.parse_args()
 
     names = sorted(f[len("fuzz_"):-2] for f in os.listdir(os.path.join(ROOT, "fuzz"))
@@ -97,6 +158,14 @@ def main():
             os.makedirs(corpus)
             for s in os.listdir(seeds):
                 shutil.copy(os.path.join(seeds, s), corpus)
+            kept = os.path.join(a.imp, "corpus", n) if a.imp else ""
+            if kept and os.path.isdir(kept):
+                for s in os.listdir(kept):
+                    shutil.copy(os.path.join(kept, s), corpus)
+        if n not in state and a.imp:
+            prior = load_ledger(a.imp).get(n)
+            if prior:
+                state[n] = prior
         state.setdefault(n, {"cpu": 0.0, "execs": 0, "runs": []})
     save()
 
@@ -155,6 +224,9 @@ def main():
             st["finding"] = log
             st["cpu"] = max(st["cpu"], a.cpu_seconds)  # do not run it again blindly
         save()
+
+    if a.export:
+        export(a, names, state)
 
     fail = 0
     print(f"{'target':22s} {'CPU s':>8s} {'execs':>12s} {'corpus':>7s} {'runs':>5s}  result")
