@@ -7,7 +7,7 @@
 #
 #   scripts/cohort_load.sh BIN WORKDIR [--applicants N] [--known K] [--bad B]
 #       [--seed S] [--cohort DIR] [--replicate R] [--workers W] [--an2k]
-#       [--match-fpir F]
+#       [--match-fpir F] [--partner-decoys N] [--decoy-seed S]
 #
 # The 25,000-applicant cohort: scripts/cohort_load.sh build/perimeter /tmp/c25k
 #   --applicants 25000 --known 250 --bad 100   (generation alone is ~0.6 CPU s
@@ -17,6 +17,13 @@
 # so the same expected outcome): a way to measure a large cohort's vetting
 # when generating that many distinct synthetic ten-prints takes too long.
 # Replicated runs say so in their output.
+# --partner-decoys N enrols N more fingers into USA's store before it starts
+# (N/10 subjects x 10 positions, `perimeter synth templates`, template-level
+# simulation, subject ids 1..N/10, far from the cohort's partner ids from
+# 1,000,000), so USA's 1:N search runs against a gallery of realistic size;
+# a decoy that matched an applicant would show as a false match in the truth
+# check. Decoys are template-level while the applicants are image-level
+# synthetic prints: the runs say so.
 # --match-fpir F adds "match_fpir": F to both agreements (docs/agreement.md:
 # USA's 1:N threshold then accounts for its gallery's size).
 set -euo pipefail
@@ -24,6 +31,7 @@ bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 work=$2
 shift 2
 applicants=200 known=10 bad=6 seed=2026 cohort= replicate=1 workers=2 an2k= match_fpir=
+decoys=0 decoy_seed=9
 while [ $# -gt 0 ]; do
     case $1 in
     --applicants) applicants=$2; shift 2 ;;
@@ -35,6 +43,8 @@ while [ $# -gt 0 ]; do
     --workers) workers=$2; shift 2 ;;
     --an2k) an2k=--an2k; shift ;;
     --match-fpir) match_fpir=$2; shift 2 ;;
+    --partner-decoys) decoys=$2; shift 2 ;;
+    --decoy-seed) decoy_seed=$2; shift 2 ;;
     *) echo "cohort_load: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -86,6 +96,13 @@ for f in pair/CAN/agreement-USA.json pair/USA/agreement-CAN.json; do
     mv "$f.new" "$f"
 done
 cmp -s pair/CAN/agreement-USA.json pair/USA/agreement-CAN.json || { echo "cohort_load: agreements differ" >&2; exit 1; }
+if [ "$decoys" -gt 0 ]; then
+    [ -f "decoys-$decoys-$decoy_seed/enroll.csv" ] || "$bin" synth templates --out "decoys-$decoys-$decoy_seed" \
+        --subjects $((decoys / 10)) --fingers 10 --probes 0 --seed "$decoy_seed" >/dev/null
+    store=$(jq -r .store pair/USA/node.json)
+    "$bin" enroll --db "pair/USA/$store" --list "decoys-$decoys-$decoy_seed/enroll.csv" >decoys.log
+    echo "USA decoys: $(awk -F, 'NR > 1' "decoys-$decoys-$decoy_seed/enroll.csv" | wc -l) template-level synthetic fingers (seed $decoy_seed) enrolled before the start"
+fi
 pids=()
 cleanup() {
     local p
@@ -119,7 +136,7 @@ for subj in $(awk -F, 'NR > 1 { print $1 }' "$cohort/partner/enroll.csv" | sort 
     PERIMETER_TOKEN=$tok_usa "$bin" officer enrol --config pair/USA/node.json --subject "$subj" \
         $files --json >/dev/null
 done
-echo "USA gallery: $(awk -F, 'NR > 1' "$cohort/partner/enroll.csv" | wc -l) fingers"
+echo "USA gallery: $(awk -F, 'NR > 1' "$cohort/partner/enroll.csv" | wc -l) fingers of known applicants + $decoys decoys"
 purpose=$(jq -r '.purposes[0]' pair/USA/agreement-CAN.json)
 echo "load average at the start: $(cat /proc/loadavg)"
 # CPU of all three processes (utime + stime from /proc/<pid>/stat, in clock
