@@ -549,7 +549,6 @@ int pm_watchlist_screen_query_ex(const pm_watchlist_t *wl, const pm_screen_query
                                  unsigned flags, double min_score, pm_screen_hit_t *hits,
                                  size_t max_hits, size_t *out_n, pm_error_t *err);
 
-/* A one-line human reason for a hit ("name 0.96 (alias 2); dob exact; sex agree"). */
 /* The hit thresholds by kind of entry: `dated` for entries listing a date of
  * birth (pm_watchlist_entry_dated), `undated` for those listed without. */
 typedef struct pm_screen_min {
@@ -569,6 +568,7 @@ int pm_watchlist_screen_query_min(const pm_watchlist_t *wl, const pm_screen_quer
                                   pm_screen_hit_t *hits, size_t max_hits, size_t *out_n,
                                   pm_error_t *err);
 
+/* A one-line human reason for a hit ("name 0.96 (alias 2); dob exact; sex agree"). */
 void pm_screen_hit_reason(const pm_screen_hit_t *hit, char *out, size_t cap);
 
 /* ------------------------------------------------------------ persistence */

@@ -24,8 +24,8 @@ static void usage(FILE *out)
             "listing a date of birth, --min + 1.5 for entries listed without), and with\n"
             "--db the traveller's stays in our country from the linked store (an\n"
             "overstay against the authorised stay, per citizenship with --stay as for\n"
-            "perimeter report; default 180 days). --date is the departure date for rows without a\n"
-            "scheduled_departure. Exit 0 when every passenger was decided.\n");
+            "perimeter report; default 180 days). --date is the departure date for rows\n"
+            "without a scheduled_departure. Exit 0 when every passenger was decided.\n");
 }
 
 int pm_cmd_preclear(int argc, char **argv)
