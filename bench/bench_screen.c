@@ -4,7 +4,8 @@
  *
  * Files from `perimeter synth watchlist` and `perimeter synth manifest`.
  * Loads and finalises the watchlist (timed), then screens every passenger
- * ROUNDS times (default 5) with pm_watchlist_screen_query_ex: plain (hits
+ * ROUNDS times (default 5) with pm_watchlist_screen_query_min at the default
+ * thresholds (94 dated, 95.5 undated entries): plain (hits
  * only, what pre-clearance asks) and with PM_SCREEN_NAME_ONLY (hits and
  * name-only referrals, `perimeter screen --name-only`), interleaved per
  * round. Prints per-traveller medians and p95 of one call (ns, CPU clock of
@@ -120,8 +121,9 @@ int main(int argc, char **argv)
                 pm_screen_hit_t h[5];
                 size_t nh = 0;
                 uint64_t a = cpu_ns();
-                if (pm_watchlist_screen_query_ex(wl, &q, mode ? PM_SCREEN_NAME_ONLY : 0,
-                                                 PM_SCREEN_DEFAULT_MIN, h, 5, &nh, &err)) {
+                const pm_screen_min_t m = pm_screen_min_of(0, 0); /* the defaults */
+                if (pm_watchlist_screen_query_min(wl, &q, mode ? PM_SCREEN_NAME_ONLY : 0, &m, h, 5,
+                                                  &nh, &err)) {
                     fprintf(stderr, "bench_screen: %s\n", pm_error_text(&err));
                     return 1;
                 }

@@ -181,7 +181,7 @@ static void test_run_manifest(void **state)
     pm_watchlist_t *wl = load();
     pm_error_t e = {0};
     pm_screen_run_t *run = NULL;
-    pm_screen_run_options_t o = {0, 0, 0};
+    pm_screen_run_options_t o = {0, 0, 0, 0};
     assert_int_equal(pm_screen_run_new(wl, &o, &run, &e), PM_OK);
     const char man[] = "flight_id,passenger_seq,surname,given_names,date_of_birth,sex,nationality\n"
                        "AC1,1,HASAN,MUHAMMAD,1975-04-12,M,SYR\n"
@@ -398,6 +398,98 @@ static void test_romanisation_and_nationality(void **state)
     pm_watchlist_free(wl);
 }
 
+/* Two thresholds (issue 13, "entries without a date of birth handled
+ * explicitly"): an entry listed without a date of birth is held to
+ * min->undated, one listing a date to min->dated, each alone. The pairs are
+ * scored first, then the thresholds are put on either side of each score. */
+static void test_two_thresholds(void **state)
+{
+    (void)state;
+    static const char csv[] =
+        "watchlist_id,surname,given_names,date_of_birth,sex,citizenship,reason\n"
+        "U1,OKONKWO-BELLAMY,THADDEUS,,M,NGA,warrant\n"
+        "D1,VANTERPOOL,ESPERANZA,1982-06-30,F,VCT,warrant\n";
+    pm_watchlist_t *wl;
+    pm_error_t e = {0};
+    assert_int_equal(pm_watchlist_new(&wl, &e), PM_OK);
+    assert_int_equal(pm_watchlist_load_csv(wl, csv, strlen(csv), &e), PM_OK);
+    assert_int_equal(pm_watchlist_finalize(wl, &e), PM_OK);
+    assert_int_equal(pm_watchlist_entry_dated(wl, 0), 0);
+    assert_int_equal(pm_watchlist_entry_dated(wl, 1), 1);
+    pm_dob_t du = D("1971-03-04"), dd = D("1982-06-30");
+    pm_screen_query_t qu = {"OKONKWO-BELLAMY", "THADDEUS", "", &du, 'M', "NGA", NULL, NULL};
+    pm_screen_query_t qd = {"VANTERPOOL", "ESPERANZA", "", &dd, 'F', "VCT", NULL, NULL};
+    pm_screen_hit_t hits[4];
+    size_t n = 0;
+    /* the scores, every candidate kept */
+    const pm_screen_min_t low = {1, 1};
+    assert_int_equal(pm_watchlist_screen_query_min(wl, &qu, 0, &low, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(hits[0].entry, 0);
+    assert_int_equal(hits[0].dob_level, PM_DOB_MISSING);
+    const double su = hits[0].score;
+    assert_int_equal(pm_watchlist_screen_query_min(wl, &qd, 0, &low, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(hits[0].entry, 1);
+    const double sd = hits[0].score;
+    /* the undated pair between the two thresholds: a hit only when the
+     * undated one is below its score, whatever the dated one */
+    pm_screen_min_t m = {su - 1, su + 1};
+    assert_int_equal(pm_watchlist_screen_query_min(wl, &qu, 0, &m, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 0);
+    m = (pm_screen_min_t){su + 1, su - 1};
+    assert_int_equal(pm_watchlist_screen_query_min(wl, &qu, 0, &m, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(hits[0].entry, 0);
+    assert_int_equal(hits[0].name_only, 0);
+    /* below its threshold the full name agreement is a name-only referral */
+    m = (pm_screen_min_t){su - 1, su + 1};
+    assert_int_equal(
+        pm_watchlist_screen_query_min(wl, &qu, PM_SCREEN_NAME_ONLY, &m, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(hits[0].name_only, 1);
+    /* the dated pair: the dated threshold alone decides */
+    m = (pm_screen_min_t){sd - 1, sd + 1};
+    assert_int_equal(pm_watchlist_screen_query_min(wl, &qd, 0, &m, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(hits[0].entry, 1);
+    m = (pm_screen_min_t){sd + 1, sd - 1};
+    assert_int_equal(pm_watchlist_screen_query_min(wl, &qd, 0, &m, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 0);
+    /* one threshold (the older calls) holds both kinds to it */
+    assert_int_equal(pm_watchlist_screen_query(wl, &qu, su + 1, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(pm_watchlist_screen_query(wl, &qu, su - 1, hits, 4, &n, &e), PM_OK);
+    assert_int_equal(n, 1);
+    /* defaults: 94 / 95.5; min_undated 0 follows min_score by the same gap */
+    pm_screen_min_t d = pm_screen_min_of(0, 0);
+    assert_true(d.dated == PM_SCREEN_DEFAULT_MIN && d.undated == PM_SCREEN_DEFAULT_MIN_UNDATED);
+    assert_true(PM_SCREEN_DEFAULT_MIN_UNDATED > PM_SCREEN_DEFAULT_MIN);
+    d = pm_screen_min_of(90, 0);
+    assert_true(d.dated == 90 &&
+                d.undated == 90 + PM_SCREEN_DEFAULT_MIN_UNDATED - PM_SCREEN_DEFAULT_MIN);
+    d = pm_screen_min_of(90, 99);
+    assert_true(d.dated == 90 && d.undated == 99);
+    /* the run's options carry both: the undated pair is hit at min_undated
+     * below its score, not above */
+    for (int k = 0; k < 2; k++) {
+        pm_screen_run_options_t o = {su - 1, 0, 0, k ? su - 0.5 : su + 0.5};
+        pm_screen_run_t *run = NULL;
+        assert_int_equal(pm_screen_run_new(wl, &o, &run, &e), PM_OK);
+        const char man[] = "flight_id,passenger_seq,surname,given_names,date_of_birth,sex,"
+                           "nationality\nF1,1,OKONKWO-BELLAMY,THADDEUS,1971-03-04,M,NGA\n";
+        assert_int_equal(pm_screen_run_manifest(run, man, strlen(man), "m.csv", &e), PM_OK);
+        pm_report_t *r = NULL;
+        assert_int_equal(pm_screen_run_finish(run, 0.1, &r, &e), PM_OK);
+        int64_t v;
+        assert_int_equal(pm_report_summary_int(r, "records_with_hits", &v, &e), PM_OK);
+        assert_int_equal(v, k);
+        pm_report_free(r);
+        pm_screen_run_free(run);
+    }
+    pm_watchlist_free(wl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +499,7 @@ int main(void)
         cmocka_unit_test(test_document_and_weak_evidence),
         cmocka_unit_test(test_no_dob_rarity_and_referrals),
         cmocka_unit_test(test_romanisation_and_nationality),
+        cmocka_unit_test(test_two_thresholds),
     };
     return PM_RUN_TESTS("link_screen", tests, NULL, NULL);
 }

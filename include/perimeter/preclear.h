@@ -82,6 +82,9 @@ typedef int (*pm_preclear_gate_fn)(void *ctx, const pm_preclear_passenger_t *p,
 typedef struct pm_preclear_options {
     const pm_watchlist_t *watchlist; /* finalised; NULL: no name screening */
     double screen_min;               /* 0: PM_SCREEN_DEFAULT_MIN */
+    double screen_min_undated;       /* entries listed without a date of birth;
+                                        0: screen_min + the default gap
+                                        (pm_screen_min_of) */
     pm_dob_t departure;              /* used when a row has no scheduled_departure */
     pm_preclear_history_fn history;  /* NULL: no history check */
     void *history_ctx;

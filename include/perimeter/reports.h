@@ -99,9 +99,11 @@ int pm_report_removals(pm_store_t *st, const pm_link_events_t *L, const char *da
 typedef struct pm_screen_run pm_screen_run_t;
 
 typedef struct pm_screen_run_options {
-    double min_score; /* 0 = PM_SCREEN_DEFAULT_MIN */
+    double min_score; /* entries listing a date of birth; 0 = PM_SCREEN_DEFAULT_MIN */
     size_t max_hits;  /* per person, 1..16; 0 = 5 */
     int no_rows;      /* count only (evaluation runs) */
+    double min_undated; /* entries listed without one; 0 = min_score + the default
+                           gap (pm_screen_min_of: 95.5 with both 0) */
 } pm_screen_run_options_t;
 
 /* One person to screen. key1/key2 identify the record for the truth

@@ -951,12 +951,15 @@ static void screen_usage(FILE *out)
 {
     fprintf(out,
             "usage: perimeter screen --watchlist FILE (--manifest FILE | --crossings FILE |\n"
-            "                        --db PATH) [--min SCORE] [--max-hits N] [--csv | --json]\n"
+            "                        --db PATH) [--min SCORE] [--min-undated SCORE]\n"
+            "                        [--max-hits N] [--csv | --json]\n"
             "                        [--name-only] [--truth FILE --watchlist-truth FILE]\n"
             "Checks every passenger or crossing against the watchlist (names with aliases,\n"
             "dates of birth, documents; any script) and lists the hits with scores and\n"
             "reasons. Score = 100 x name similarity + date/sex/citizenship/document\n"
-            "adjustments (no date of birth: the name's rarity); a hit needs >= --min (95).\n"
+            "adjustments (no date of birth: the name's rarity); a hit needs >= --min (94)\n"
+            "on an entry listing a date of birth, >= --min-undated on one listed without\n"
+            "(default: --min + 1.5, so 95.5).\n"
             "--name-only also lists name-only referrals: entries listed without a date of\n"
             "birth or document whose name agrees in full, counted apart from hits.\n"
             "With --truth (the generator's record or manifest truth) and --watchlist-truth\n"
@@ -968,7 +971,7 @@ int pm_cmd_screen(int argc, char **argv)
 {
     const char *wlp = NULL, *manifest = NULL, *crossings = NULL, *db = NULL, *truth_p = NULL,
                *wlt_p = NULL;
-    double min = PM_SCREEN_DEFAULT_MIN;
+    double min = PM_SCREEN_DEFAULT_MIN, min_undated = 0;
     uint64_t max_hits = 5;
     int name_only = 0;
     enum out_fmt fmt = OUT_TABLE;
@@ -977,6 +980,7 @@ int pm_cmd_screen(int argc, char **argv)
                                          {"crossings", required_argument, NULL, 'c'},
                                          {"db", required_argument, NULL, 'd'},
                                          {"min", required_argument, NULL, 'n'},
+                                         {"min-undated", required_argument, NULL, 'u'},
                                          {"max-hits", required_argument, NULL, 'x'},
                                          {"csv", no_argument, NULL, 'C'},
                                          {"json", no_argument, NULL, 'j'},
@@ -1003,6 +1007,9 @@ int pm_cmd_screen(int argc, char **argv)
             break;
         case 'n':
             if (pm__cli_parse_double(optarg, &min)) goto bad;
+            break;
+        case 'u':
+            if (pm__cli_parse_double(optarg, &min_undated) || min_undated <= 0) goto bad;
             break;
         case 'x':
             if (pm__cli_parse_u64(optarg, &max_hits) || max_hits == 0 || max_hits > 16) goto bad;
@@ -1050,7 +1057,7 @@ int pm_cmd_screen(int argc, char **argv)
         pm_watchlist_free(wl);
         return 3;
     }
-    pm_screen_run_options_t so = {min, (size_t)max_hits, truth_p != NULL};
+    pm_screen_run_options_t so = {min, (size_t)max_hits, truth_p != NULL, min_undated};
     rc = pm_screen_run_new(wl, &so, &run, &err);
     if (!rc) rc = pm_screen_run_set_name_only(run, name_only);
     if (!rc && truth_p) {

@@ -16,21 +16,22 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: perimeter preclear MANIFEST [--watchlist FILE] [--db PATH]\n"
             "                          [--stay CODE=DAYS ...] [--date YYYY-MM-DD]\n"
-            "                          [--min SCORE] [--csv | --json]\n"
+            "                          [--min SCORE] [--min-undated SCORE] [--csv | --json]\n"
             "Decides cleared / refer / do_not_board for every passenger of a manifest,\n"
             "with the reasons: the travel document (codes, MRZ check digits, expiry on\n"
             "the departure date), the watchlist (names, dates of birth, listed\n"
-            "documents; --min as for perimeter screen), and with --db the traveller's\n"
-            "stays in our country from the linked store (an overstay against the\n"
-            "authorised stay, per citizenship with --stay as for perimeter report;\n"
-            "default 180 days). --date is the departure date for rows without a\n"
-            "scheduled_departure. Exit 0 when every passenger was decided.\n");
+            "documents; --min and --min-undated as for perimeter screen: 94 for entries\n"
+            "listing a date of birth, --min + 1.5 for entries listed without), and with\n"
+            "--db the traveller's stays in our country from the linked store (an\n"
+            "overstay against the authorised stay, per citizenship with --stay as for\n"
+            "perimeter report; default 180 days). --date is the departure date for rows\n"
+            "without a scheduled_departure. Exit 0 when every passenger was decided.\n");
 }
 
 int pm_cmd_preclear(int argc, char **argv)
 {
     const char *wlp = NULL, *db = NULL, *date = NULL;
-    double min = 0;
+    double min = 0, min_undated = 0;
     int fmt = PM_REPORT_TEXT;
     pm_stay_rules_t rules;
     memset(&rules, 0, sizeof rules);
@@ -39,7 +40,8 @@ int pm_cmd_preclear(int argc, char **argv)
     static const struct option opts[] = {
         {"watchlist", required_argument, NULL, 'w'}, {"db", required_argument, NULL, 'd'},
         {"stay", required_argument, NULL, 's'},      {"date", required_argument, NULL, 'D'},
-        {"min", required_argument, NULL, 'm'},       {"csv", no_argument, NULL, 'c'},
+        {"min", required_argument, NULL, 'm'},       {"min-undated", required_argument, NULL, 'u'},
+        {"csv", no_argument, NULL, 'c'},
         {"json", no_argument, NULL, 'j'},            {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int opt;
@@ -67,6 +69,12 @@ int pm_cmd_preclear(int argc, char **argv)
             if (*end || min < 0 || min > 200) goto bad;
             break;
         }
+        case 'u': {
+            char *end;
+            min_undated = strtod(optarg, &end);
+            if (*end || min_undated <= 0 || min_undated > 200) goto bad;
+            break;
+        }
         case 'c':
             fmt = PM_REPORT_CSV;
             break;
@@ -85,6 +93,7 @@ int pm_cmd_preclear(int argc, char **argv)
     pm_preclear_options_t o;
     memset(&o, 0, sizeof o);
     o.screen_min = min;
+    o.screen_min_undated = min_undated;
     if (date && (pm_dob_parse(date, strlen(date), &o.departure, NULL) || !o.departure.day)) {
         fprintf(stderr, "perimeter preclear: --date: not a date YYYY-MM-DD\n");
         return 2;

@@ -916,8 +916,10 @@ int pm_report_removals(pm_store_t *st, const pm_link_events_t *L, const char *da
         if (pm_link_map_traveller(map, c->store_id, &trav)) continue;
         pm_screen_hit_t hits[4];
         size_t nh = 0;
-        if (pm_watchlist_screen(wl, c->surname, c->given_names, c->middle_names, &c->dob, 0, "",
-                                PM_SCREEN_DEFAULT_MIN, hits, 4, &nh, NULL))
+        const pm_screen_query_t q = {c->surname, c->given_names, c->middle_names, &c->dob, 0, "",
+                                     NULL, NULL};
+        const pm_screen_min_t m = pm_screen_min_of(0, 0);
+        if (pm_watchlist_screen_query_min(wl, &q, 0, &m, hits, 4, &nh, NULL))
             nh = 0;
         /* orders hit by name (entry k is order k) or by document number */
         for (size_t h = 0; h < nh; h++)

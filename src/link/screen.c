@@ -448,8 +448,11 @@ static void add_hit(pm_screen_hit_t *hits, size_t max_hits, size_t *out_n, const
         memmove(&hits[j], &hits[j + 1], (*out_n - j - 1) * sizeof *hits);
         (*out_n)--;
     }
+    /* hits best first, then the name-only referrals best first (with two
+     * thresholds a referral may outscore a hit of the other kind of entry) */
     size_t pos = *out_n;
-    while (pos > 0 && hits[pos - 1].score < h->score)
+    while (pos > 0 && (hits[pos - 1].name_only > h->name_only ||
+                       (hits[pos - 1].name_only == h->name_only && hits[pos - 1].score < h->score)))
         pos--;
     if (pos >= max_hits) return;
     size_t keep = *out_n < max_hits ? *out_n : max_hits - 1;
@@ -465,9 +468,28 @@ int pm_watchlist_screen_query(const pm_watchlist_t *wl, const pm_screen_query_t 
     return pm_watchlist_screen_query_ex(wl, qp, 0, min_score, hits, max_hits, out_n, err);
 }
 
+pm_screen_min_t pm_screen_min_of(double min_score, double min_undated)
+{
+    pm_screen_min_t m;
+    m.dated = min_score != 0 ? min_score : PM_SCREEN_DEFAULT_MIN;
+    m.undated = min_undated != 0
+                    ? min_undated
+                    : m.dated + (PM_SCREEN_DEFAULT_MIN_UNDATED - PM_SCREEN_DEFAULT_MIN);
+    return m;
+}
+
 int pm_watchlist_screen_query_ex(const pm_watchlist_t *wl, const pm_screen_query_t *qp,
                                  unsigned flags, double min_score, pm_screen_hit_t *hits,
                                  size_t max_hits, size_t *out_n, pm_error_t *err)
+{
+    const pm_screen_min_t m = {min_score, min_score};
+    return pm_watchlist_screen_query_min(wl, qp, flags, &m, hits, max_hits, out_n, err);
+}
+
+int pm_watchlist_screen_query_min(const pm_watchlist_t *wl, const pm_screen_query_t *qp,
+                                  unsigned flags, const pm_screen_min_t *min,
+                                  pm_screen_hit_t *hits, size_t max_hits, size_t *out_n,
+                                  pm_error_t *err)
 {
     const int name_only = (flags & PM_SCREEN_NAME_ONLY) != 0;
     *out_n = 0;
@@ -535,7 +557,8 @@ int pm_watchlist_screen_query_ex(const pm_watchlist_t *wl, const pm_screen_query
                                     : pm_dob_compare(dob, &e->dob);
             double best = 100.0 + dob_adjust(dl) + 2.0;
             if (dl == PM_DOB_MISSING) best += NO_DOB_RARITY_MAX;
-            if (best < min_score && !(name_only && !e->dob.year)) continue;
+            if (best < (e->dob.year ? min->dated : min->undated) && !(name_only && !e->dob.year))
+                continue;
             cand[nc++] = (uint64_t)wl->idx[i].entry << 8 | wl->idx[i].name;
         }
     qsort(cand, nc, sizeof *cand, cmp_u64);
@@ -544,6 +567,8 @@ int pm_watchlist_screen_query_ex(const pm_watchlist_t *wl, const pm_screen_query
         uint32_t entry = (uint32_t)(cand[i] >> 8);
         int k = (int)(cand[i] & 0xff);
         const watch_entry_t *e = &wl->e[entry];
+        /* entries listed without a date of birth have their own threshold */
+        const double min_score = e->dob.year ? min->dated : min->undated;
         pm_screen_hit_t h;
         memset(&h, 0, sizeof h);
         h.entry = entry;

@@ -51,7 +51,9 @@ int pm_screen_run_new(const pm_watchlist_t *wl, const pm_screen_run_options_t *o
     if (!s) return pm_error_set(err, PM_ENOMEM, "screen: out of memory");
     s->wl = wl;
     if (o) s->o = *o;
-    if (s->o.min_score == 0) s->o.min_score = PM_SCREEN_DEFAULT_MIN;
+    const pm_screen_min_t m = pm_screen_min_of(s->o.min_score, s->o.min_undated);
+    s->o.min_score = m.dated;
+    s->o.min_undated = m.undated;
     if (s->o.max_hits == 0) s->o.max_hits = 5;
     if (s->o.max_hits > SCREEN_HITS_MAX) {
         free(s);
@@ -241,8 +243,9 @@ int pm_screen_run_person(pm_screen_run_t *s, const pm_screen_subject_t *p, pm_er
     if (!cached) {
         pm_screen_query_t q = {surname, given,          middle, p->dob, p->sex, p->citizenship,
                                p->document_number, p->document_issuer};
-        rc = pm_watchlist_screen_query_ex(s->wl, &q, s->name_only ? PM_SCREEN_NAME_ONLY : 0,
-                                          s->o.min_score, hits, s->o.max_hits, &nh, err);
+        const pm_screen_min_t m = {s->o.min_score, s->o.min_undated};
+        rc = pm_watchlist_screen_query_min(s->wl, &q, s->name_only ? PM_SCREEN_NAME_ONLY : 0, &m,
+                                           hits, s->o.max_hits, &nh, err);
         if (rc) return rc;
         if ((s->cache_used + 1) * 2 > s->cache_cap && (rc = cache_grow(s, err))) return rc;
         if (s->pool_n + nh > s->pool_cap) {

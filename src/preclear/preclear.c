@@ -136,9 +136,11 @@ int pm_preclear_passenger(const pm_preclear_options_t *o, const pm_preclear_pass
         /* name-only referrals too (an entry listed with neither a date of
          * birth nor a document whose full name agrees): nothing but an
          * officer's check can clear those, so they refer, never more */
-        int rc = pm_watchlist_screen_query_ex(
-            o->watchlist, &q, PM_SCREEN_NAME_ONLY,
-            o->screen_min > 0 ? o->screen_min : PM_SCREEN_DEFAULT_MIN, hits, 4, &nh, err);
+        const pm_screen_min_t m =
+            pm_screen_min_of(o->screen_min > 0 ? o->screen_min : 0,
+                             o->screen_min_undated > 0 ? o->screen_min_undated : 0);
+        int rc = pm_watchlist_screen_query_min(o->watchlist, &q, PM_SCREEN_NAME_ONLY, &m, hits, 4,
+                                               &nh, err);
         if (rc) return rc;
         for (size_t h = 0; h < nh; h++) {
             const char *lr = pm_watchlist_entry_reason(o->watchlist, hits[h].entry);

@@ -83,6 +83,23 @@ want 11 refer 'overstayed 1 of 1 stays \(up to 14 days'
 [ "$(jq .passengers out.json)" = 11 ] && [ "$(jq .cleared out.json)" = 4 ] &&
     [ "$(jq .refer out.json)" = 5 ] && [ "$(jq .do_not_board out.json)" = 2 ] ||
     fail "counts: $(jq -c 'del(.rows)' out.json)"
+# an entry listed without a date of birth is held to --min-undated alone: a hit
+# at the defaults, a name-only referral above its score (--min unchanged)
+printf 'watchlist_id,surname,given_names,date_of_birth,sex,citizenship,reason\n%s\n' \
+    'W3,OKONKWO-BELLAMY,THADDEUS,,M,NGA,criminal_warrant' >wl3.csv
+printf '%s\nAC2,1,OKONKWO-BELLAMY,THADDEUS,,1971-03-04,M,NGA,P,A1234567,NGA,2030-01-01,2026-09-01\n' \
+    "$M" >m3.csv
+"$bin" preclear m3.csv --watchlist wl3.csv --json >u1.json 2>err.txt || fail "undated: $(cat err.txt)"
+"$bin" preclear m3.csv --watchlist wl3.csv --min-undated 150 --json >u2.json 2>err.txt ||
+    fail "--min-undated: $(cat err.txt)"
+jq -r '.rows[0].decision + " " + .rows[0].reasons' u1.json >w.txt
+assert_contains w.txt '^refer watchlist W3 \(criminal_warrant\) score 104'
+jq -r '.rows[0].decision + " " + .rows[0].reasons' u2.json >w.txt
+assert_contains w.txt '^refer watchlist W3 \(criminal_warrant\) name-only referral, score 104'
+"$bin" preclear m3.csv --watchlist wl3.csv --min 150 --min-undated 90 --json >u3.json \
+    2>err.txt || fail "--min with --min-undated: $(cat err.txt)"
+jq -r '.rows[0].decision + " " + .rows[0].reasons' u3.json >w.txt
+assert_contains w.txt '^refer watchlist W3 \(criminal_warrant\) score 104'
 # a valid MRZ clears; the same with a wrong check digit is a referral
 l1='P<FRADUBOIS<<MARC<<<<<<<<<<<<<<<<<<<<<<<<<<<'
 printf '%s,mrz\n' "$M" >mrz.csv
@@ -104,4 +121,4 @@ printf '%s\nAC1,1,X\n' "$M" >short.csv
 rc=0; "$bin" preclear short.csv >/dev/null 2>err.txt || rc=$?
 [ "$rc" = 3 ] || fail "short row: rc $rc"
 assert_contains err.txt 'short.csv:2: 3 fields'
-echo "preclear: ok (11 passengers decided as expected, MRZ, bad input)"
+echo "preclear: ok (11 passengers decided as expected, --min-undated, MRZ, bad input)"
