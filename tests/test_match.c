@@ -643,6 +643,169 @@ static void test_hash_block_portable(void **state)
     assert_true(set > 1000); /* the boxes are hit, not only missed */
 }
 
+/* The edge angle without atan2 (pm__vec_angle256) equals the rounded atan2
+ * for every vector an edge can have (|dx|, |dy| <= 255), ties and axes
+ * included. */
+static void test_vec_angle_exact(void **state)
+{
+    (void)state;
+    long checked = 0;
+    for (int dx = -255; dx <= 255; dx++)
+        for (int dy = -255; dy <= 255; dy++) {
+            long q = lround(atan2(-(double)dy, (double)dx) * 256.0 / TWO_PI);
+            uint8_t want = (uint8_t)(q & 0xff), got = pm__vec_angle256(dx, dy);
+            if (got != want)
+                fail_msg("(%d, %d): %u, atan2 gives %u", dx, dy, got, want);
+            checked++;
+        }
+    assert_int_equal(checked, 511L * 511L);
+}
+
+/* The neighbour graph as first written (every pair scanned, the k nearest
+ * by (d2, j) sorted, each edge's angle by atan2 and length by lround(sqrt)),
+ * kept here as the reference of the faster build_graph. */
+static int ref_graph(const pm_match_template_t *t, pm__edge_t *edges, uint16_t *start)
+{
+    int n = t->n, cnt[PM_MAX_MINUTIAE] = {0};
+    uint8_t adj[PM_MAX_MINUTIAE][PM__MAX_DEGREE];
+    for (int i = 0; i < n; i++) {
+        uint32_t keys[PM_MAX_MINUTIAE];
+        int c = 0;
+        for (int j = 0; j < n; j++) {
+            int dx = t->x[j] - t->x[i], dy = t->y[j] - t->y[i], d2 = dx * dx + dy * dy;
+            if (j != i && d2 >= PM__MIN_EDGE_LEN * PM__MIN_EDGE_LEN &&
+                d2 <= PM__MAX_EDGE_LEN * PM__MAX_EDGE_LEN)
+                keys[c++] = (uint32_t)d2 << 8 | (uint32_t)j;
+        }
+        for (int a = 1; a < c; a++) /* insertion sort */
+            for (int b = a; b > 0 && keys[b - 1] > keys[b]; b--) {
+                uint32_t x = keys[b];
+                keys[b] = keys[b - 1];
+                keys[b - 1] = x;
+            }
+        for (int q = 0; q < c && q < PM__K_NEAREST; q++) {
+            int j = (int)(keys[q] & 0xff), have = 0;
+            for (int r = 0; r < cnt[i]; r++)
+                have |= adj[i][r] == j;
+            if (!have && cnt[i] < PM__MAX_DEGREE)
+                adj[i][cnt[i]++] = (uint8_t)j;
+            have = 0;
+            for (int r = 0; r < cnt[j]; r++)
+                have |= adj[j][r] == i;
+            if (!have && cnt[j] < PM__MAX_DEGREE)
+                adj[j][cnt[j]++] = (uint8_t)i;
+        }
+    }
+    int at = 0;
+    for (int i = 0; i < n; i++) {
+        start[i] = (uint16_t)at;
+        for (int r = 0; r < cnt[i]; r++) {
+            int j = adj[i][r];
+            double dx = t->x[j] - t->x[i], dy = t->y[j] - t->y[i];
+            long th = lround(atan2(-dy, dx) * 256.0 / TWO_PI) & 0xff;
+            long len = lround(sqrt(dx * dx + dy * dy));
+            pm__edge_t e = {.j = (uint8_t)j,
+                            .ai = (uint8_t)(th - t->dir[i]),
+                            .aj = (uint8_t)(th - t->dir[j]),
+                            .tol = (uint8_t)pm__len_tol((int)len),
+                            .len = (uint16_t)len};
+            int p = at++;
+            while (p > start[i] && edges[p - 1].len > e.len) {
+                edges[p] = edges[p - 1];
+                p--;
+            }
+            edges[p] = e;
+        }
+    }
+    start[n] = (uint16_t)at;
+    return at;
+}
+
+/* Views with many equal distances (minutiae on a coarse lattice, some on
+ * the same spot, some beyond the longest edge) and plain random ones, up to
+ * the 255-minutia limit: the prepared graph equals the reference's, edge for
+ * edge; and a candidate prepared over in place (pm_match_prepare_candidate_into,
+ * growing and shrinking) equals a fresh one and scores the same. */
+static void test_graph_reference(void **state)
+{
+    (void)state;
+    uint64_t rng = 2026;
+    pm_fingerprint_t *fp = malloc(sizeof *fp), *probe_fp = malloc(sizeof *probe_fp);
+    pm__edge_t *edges = malloc(PM_MAX_MINUTIAE * PM__MAX_DEGREE * sizeof *edges);
+    uint16_t start[PM_MAX_MINUTIAE + 1];
+    pm_match_template_t *reused = NULL, *probe = NULL;
+    pm_matcher_t *m = NULL;
+    assert_non_null(fp);
+    assert_non_null(probe_fp);
+    assert_non_null(edges);
+    assert_int_equal(pm_matcher_new(&m, NULL), 0);
+    random_view(probe_fp, &rng, 50);
+    assert_int_equal(pm_match_prepare(probe_fp, &probe, NULL), 0);
+    long compared_edges = 0, nonzero = 0;
+    for (int it = 0; it < 300; it++) {
+        size_t count = it % 3 == 2 ? 1 + pm_test_rand(&rng) % PM_MAX_MINUTIAE : 5 + pm_test_rand(&rng) % 80;
+        if (it % 2) {
+            random_view(fp, &rng, count);
+            if (it % 4 == 1) /* the probe's own minutiae, jittered: scores above zero */
+                transform(probe_fp, fp, 0.1, 5, -3, 2, 0.2, 1e9, &rng);
+        } else {
+            memset(fp, 0, sizeof *fp);
+            fp->ppi = 500;
+            int step = 6 + (int)(pm_test_rand(&rng) % 20), side = 4 + (int)(pm_test_rand(&rng) % 12);
+            for (size_t k = 0; k < count; k++) {
+                uint64_t r = pm_test_rand(&rng);
+                fp->minutiae[k] = (pm_minutia_t){(float)(20 + step * (int)(r % side)),
+                                                 (float)(20 + step * (int)(r >> 8) % side),
+                                                 (float)((r >> 16) % 628) / 100.0f,
+                                                 (uint8_t)(1 + (r >> 32) % 2), 50};
+            }
+            fp->count = count;
+        }
+        pm_match_template_t *t = NULL;
+        assert_int_equal(pm_match_prepare_candidate(fp, &t, NULL), 0);
+        int ne = ref_graph(t, edges, start);
+        assert_int_equal(t->nedges, ne);
+        for (int i = 0; i <= t->n; i++)
+            assert_int_equal(t->edge_start[i], start[i]);
+        for (int e = 0; e < ne; e++) {
+            const pm__edge_t *a = &t->edges[e], *b = &edges[e];
+            if (a->j != b->j || a->ai != b->ai || a->aj != b->aj || a->len != b->len || a->tol != b->tol)
+                fail_msg("view %d (%d minutiae), edge %d: j %u ai %u aj %u len %u, reference j %u ai "
+                         "%u aj %u len %u", it, t->n, e, a->j, a->ai, a->aj, a->len, b->j, b->ai,
+                         b->aj, b->len);
+        }
+        compared_edges += ne;
+        /* the same view prepared over the previous view's template */
+        assert_int_equal(pm_match_prepare_candidate_into(fp, &reused, NULL), 0);
+        assert_int_equal(reused->n, t->n);
+        assert_int_equal(reused->nedges, t->nedges);
+        assert_int_equal(reused->nquery, t->nquery);
+        assert_memory_equal(reused->edges, t->edges, (size_t)t->nedges * sizeof *t->edges);
+        assert_memory_equal(reused->query, t->query,
+                            (size_t)(t->nquery + PM__QUERY_PAD) * sizeof *t->query);
+        assert_memory_equal(reused->mask, t->mask, sizeof t->mask);
+        assert_memory_equal(reused->cell_start, t->cell_start, sizeof t->cell_start);
+        double s1 = pm_match_compare(m, probe, t, NULL), s2 = pm_match_compare(m, probe, reused, NULL);
+        assert_true(s1 == s2);
+        nonzero += s1 > 0;
+        pm_match_template_free(t);
+    }
+    assert_true(compared_edges > 10000);
+    assert_true(nonzero > 20); /* the scores compared are not all zero */
+    /* a template with a hash is not reused as a candidate: replaced */
+    pm_match_template_t *full = NULL;
+    assert_int_equal(pm_match_prepare(probe_fp, &full, NULL), 0);
+    assert_int_equal(pm_match_prepare_candidate_into(probe_fp, &full, NULL), 0);
+    assert_null(full->h_len);
+    assert_true(pm_match_compare(m, probe, full, NULL) > 0);
+    assert_int_equal(pm_match_prepare_candidate_into(NULL, &full, NULL), PM_EINVAL);
+    pm_match_template_free(full);
+    pm_match_template_free(reused);
+    pm_match_template_free(probe);
+    pm_matcher_free(m);
+    free(edges), free(fp), free(probe_fp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -653,7 +816,8 @@ int main(void)
         cmocka_unit_test(test_threads),                 cmocka_unit_test(test_calibration_fit),
         cmocka_unit_test(test_cross_validate),          cmocka_unit_test(test_error_reject),
         cmocka_unit_test(test_distortion_local),        cmocka_unit_test(test_quality_overlap),
-        cmocka_unit_test(test_hash_block_portable),
+        cmocka_unit_test(test_hash_block_portable),     cmocka_unit_test(test_vec_angle_exact),
+        cmocka_unit_test(test_graph_reference),
     };
     return PM_RUN_TESTS("match", tests, NULL, NULL);
 }

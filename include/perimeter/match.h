@@ -55,6 +55,14 @@ int pm_match_prepare(const pm_fingerprint_t *fp, pm_match_template_t **out, pm_e
  * from pm_match_prepare; as a it matches nothing (score 0). */
 int pm_match_prepare_candidate(const pm_fingerprint_t *fp, pm_match_template_t **out,
                                pm_error_t *err);
+/* pm_match_prepare_candidate reusing the memory of a template: *t NULL
+ * allocates one (as pm_match_prepare_candidate); *t from an earlier call is
+ * overwritten in place, without allocating when its room suffices. For a
+ * loop over many candidates (a gallery's exact stage): same result, none of
+ * the per-candidate allocation and zeroing. On failure *t is freed and set
+ * to NULL. Free the last one with pm_match_template_free. */
+int pm_match_prepare_candidate_into(const pm_fingerprint_t *fp, pm_match_template_t **t,
+                                    pm_error_t *err);
 /* Frees a prepared template (NULL is fine). */
 void pm_match_template_free(pm_match_template_t *t);
 /* Bytes the prepared template occupies. */

@@ -516,6 +516,7 @@ static void stage2(void *ctx, size_t chunk, int worker)
     pm_matcher_t *m = pm__pool_matcher(((scan_with_pool_t *)ctx)->pool, worker);
     pm_fingerprint_t fpv, *fp = &fpv;
     uint32_t quota = sc->tie_quota ? sc->tie_quota[chunk] : UINT32_MAX;
+    pm_match_template_t *t = NULL;
     for (size_t r = r0; r < r1; r++) {
         if (sc->fs[r] < sc->cutoff)
             continue;
@@ -525,17 +526,17 @@ static void stage2(void *ctx, size_t chunk, int worker)
             quota--;
         }
         pm__gal_unpack_view(s->minu + r * PM_GALLERY_MAX_MINUTIAE, s->nmin[r], s->pos[r], fp);
-        pm_match_template_t *t = NULL;
-        if (pm_match_prepare_candidate(fp, &t, NULL)) {
+        /* one candidate template for the chunk, prepared over in place */
+        if (pm_match_prepare_candidate_into(fp, &t, NULL)) {
             failed++;
             continue;
         }
         double score = pm_match_compare(m, sc->f->t, t, NULL);
-        pm_match_template_free(t);
         exact++;
         if (score > 0)
             top_insert(local, &nlocal, sc->topcap, score, (uint32_t)r);
     }
+    pm_match_template_free(t);
     pthread_mutex_lock(&sc->mu);
     sc->exact += exact;
     sc->failed += failed;

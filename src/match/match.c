@@ -13,98 +13,190 @@
 
 /* ---- geometry helpers -------------------------------------------------- */
 
+/* tan((k + 1/2) turn/256) for k = 0..31: the bounds between the rounded
+ * angles 0..32 (1/256 turns) of the first octant. */
+static const double octant_bound[32] = {
+    0.012272462379566276,
+    0.036832180994845636,
+    0.061436352581593759,
+    0.086114851197627906,
+    0.11089791159591302,
+    0.1358162787093877,
+    0.16090136245348918,
+    0.1861853995275837,
+    0.21170162402398335,
+    0.23748444881607017,
+    0.26356965989991799,
+    0.28999462611260612,
+    0.3167985269526038,
+    0.34402260159242631,
+    0.37171042261274345,
+    0.39990819851453718,
+    0.4286651096994995,
+    0.45803368337067241,
+    0.48807021372286286,
+    0.51883523489997574,
+    0.55039405553726395,
+    0.58281736533497608,
+    0.61618192609486599,
+    0.65057136208015331,
+    0.68607706754486286,
+    0.72279925296420588,
+    0.76084815607025125,
+    0.80034544949932018,
+    0.84142588400725471,
+    0.88423921522534976,
+    0.92895247337036746,
+    0.97575264993237654};
+
 /* Angle in 1/256 turns of the vector (dx, dy) given in image coordinates
- * (y down), counter-clockwise as displayed (minutiae.h convention). */
-static uint8_t vec_angle256(double dx, double dy)
+ * (y down), counter-clockwise as displayed (minutiae.h convention), rounded
+ * to the nearest: lround(atan2(-dy, dx) * 256 / 2pi) & 255, without atan2.
+ * The vector is folded into the first octant (0 <= v <= u), where the
+ * rounded angle is the number of bounds tan((k + 1/2) turn/256) below v/u
+ * (a binary search, 33 outcomes); unfolding mirrors it back. An integer ratio
+ * never equals one of those irrational bounds, so no case is a tie and the
+ * folding commutes with rounding; tests/test_match.c checks every vector of
+ * an edge (|dx|, |dy| <= 255) against the atan2 formula. */
+uint8_t pm__vec_angle256(int dx, int dy)
 {
-    double a = atan2(-dy, dx);
-    long q = lround(a * 256.0 / TWO_PI);
-    return (uint8_t)(q & 0xff);
+    int x = dx, y = -dy; /* y up */
+    int u = x < 0 ? -x : x, v = y < 0 ? -y : y;
+    int swap = v > u;
+    if (swap) {
+        int w = u;
+        u = v;
+        v = w;
+    }
+    double du = u, dv = v;
+    int r = 0;
+    if (dv > du * octant_bound[r + 15])
+        r += 16;
+    if (dv > du * octant_bound[r + 7])
+        r += 8;
+    if (dv > du * octant_bound[r + 3])
+        r += 4;
+    if (dv > du * octant_bound[r + 1])
+        r += 2;
+    if (dv > du * octant_bound[r])
+        r += 1;
+    if (r == 31 && dv > du * octant_bound[31]) /* the 33rd outcome: 32 */
+        r = 32;
+    int a = swap ? 64 - r : r; /* first quadrant, 0..64 */
+    if (x < 0)
+        a = 128 - a;
+    if (y < 0)
+        a = -a;
+    return (uint8_t)(a & 0xff);
 }
 
 /* ---- preparation ----------------------------------------------------------- */
 
-typedef struct nb_cand {
-    int d2;
-    int j;
-} nb_cand_t;
-
-static void build_edge(pm__edge_t *e, const pm_match_template_t *t, int i, int j)
+/* Rounded length of a vector of squared length d2 (lround(sqrt(d2)), in
+ * integers): sqrt of an integer is correctly rounded, so its truncation r
+ * is the floor, and sqrt(d2) >= r + 1/2 exactly when d2 > r^2 + r (never
+ * equal: d2 is an integer). */
+static int round_len(uint32_t d2)
 {
-    double dx = t->x[j] - t->x[i], dy = t->y[j] - t->y[i];
-    uint8_t th = vec_angle256(dx, dy);
-    double len = sqrt(dx * dx + dy * dy);
-    e->j = (uint8_t)j;
-    e->ai = (uint8_t)(th - t->dir[i]);
-    e->aj = (uint8_t)(th - t->dir[j]);
-    e->len = (uint16_t)(len > PM__MAX_EDGE_LEN ? PM__MAX_EDGE_LEN : lround(len));
-    e->tol = (uint8_t)pm__len_tol(e->len);
+    uint32_t r = (uint32_t)sqrt((double)d2);
+    return (int)(r + (d2 > r * r + r));
 }
 
-/* Neighbour graph: each minutia's nearest neighbours, made symmetric. */
+/* Neighbour graph: each minutia's nearest neighbours, made symmetric.
+ * Minutia i's k nearest (by squared distance, then index) are taken in
+ * order; each adds the edge i->j and j->i unless present or the list is
+ * full (PM__MAX_DEGREE). Each list is then sorted by edge length (stable).
+ * The geometry of a pair (angle, length) is computed once for both of its
+ * directions: the angle of j->i is that of i->j plus half a turn. */
 static int build_graph(pm_match_template_t *t)
 {
     int n = t->n;
-    static const int k_nearest = PM__K_NEAREST;
-    uint8_t adj_count[PM_MAX_MINUTIAE] = {0};
+    enum { K = PM__K_NEAREST, WORDS = (PM_MAX_MINUTIAE + 63) / 64 };
+    uint8_t adj_count[PM_MAX_MINUTIAE];
     uint8_t adj[PM_MAX_MINUTIAE][PM__MAX_DEGREE];
-    nb_cand_t cand[PM_MAX_MINUTIAE];
+    uint8_t adj_th[PM_MAX_MINUTIAE][PM__MAX_DEGREE];
+    uint8_t adj_len[PM_MAX_MINUTIAE][PM__MAX_DEGREE];
+    uint64_t present[PM_MAX_MINUTIAE][WORDS]; /* bit j of row i: j in adj[i] */
+    uint32_t key[PM_MAX_MINUTIAE];
+    memset(adj_count, 0, (size_t)n);
+    memset(present, 0, (size_t)n * sizeof present[0]);
+    const uint32_t min2 = PM__MIN_EDGE_LEN * PM__MIN_EDGE_LEN;
+    const uint32_t max2 = PM__MAX_EDGE_LEN * PM__MAX_EDGE_LEN;
     for (int i = 0; i < n; i++) {
-        /* the k nearest by (d2, j): keys d2 << 8 | j are distinct and order
-         * as (d2, j); an insertion network keeps the k smallest sorted (the
-         * same set and order as sorting all of them) */
-        uint32_t best[PM__K_NEAREST];
-        for (int q = 0; q < k_nearest; q++)
-            best[q] = UINT32_MAX;
+        /* keys d2 << 8 | j are distinct and order as (d2, j); out of range
+         * (itself, too close, too far) is UINT32_MAX */
+        const int xi = t->x[i], yi = t->y[i];
         for (int j = 0; j < n; j++) {
-            int dx = t->x[j] - t->x[i], dy = t->y[j] - t->y[i];
+            int dx = t->x[j] - xi, dy = t->y[j] - yi;
             uint32_t d2 = (uint32_t)(dx * dx + dy * dy);
-            int ok = j != i && d2 >= PM__MIN_EDGE_LEN * PM__MIN_EDGE_LEN &&
-                     d2 <= PM__MAX_EDGE_LEN * PM__MAX_EDGE_LEN;
-            uint32_t x = ok ? d2 << 8 | (uint32_t)j : UINT32_MAX;
-            if (x >= best[k_nearest - 1])
-                continue; /* most candidates, once the list is full */
-            for (int q = 0; q < k_nearest; q++) {
-                uint32_t lo = best[q] < x ? best[q] : x, hi = best[q] < x ? x : best[q];
-                best[q] = lo;
-                x = hi;
-            }
+            int ok = (d2 - min2) <= (max2 - min2); /* min2 <= d2 <= max2 */
+            key[j] = ok ? d2 << 8 | (uint32_t)j : UINT32_MAX;
         }
+        /* the K smallest, sorted: insertion into a sorted array (most keys
+         * fail the first test once it is full) */
+        uint32_t best[K];
         int c = 0;
-        for (int q = 0; q < k_nearest && best[q] != UINT32_MAX; q++) {
-            cand[c].d2 = (int)(best[q] >> 8);
-            cand[c].j = (int)(best[q] & 0xff);
-            c++;
+        for (int j = 0; j < n; j++) {
+            uint32_t x = key[j];
+            if (c == K && x >= best[K - 1])
+                continue;
+            if (x == UINT32_MAX)
+                continue;
+            int p = c < K ? c++ : K - 1;
+            while (p > 0 && best[p - 1] > x) {
+                best[p] = best[p - 1];
+                p--;
+            }
+            best[p] = x;
         }
-        for (int q = 0; q < c && q < k_nearest; q++) {
-            int j = cand[q].j;
-            /* add i->j and j->i unless present or full */
-            int have = 0;
-            for (int r = 0; r < adj_count[i]; r++)
-                have |= adj[i][r] == j;
-            if (!have && adj_count[i] < PM__MAX_DEGREE)
-                adj[i][adj_count[i]++] = (uint8_t)j;
-            have = 0;
-            for (int r = 0; r < adj_count[j]; r++)
-                have |= adj[j][r] == i;
-            if (!have && adj_count[j] < PM__MAX_DEGREE)
-                adj[j][adj_count[j]++] = (uint8_t)i;
+        for (int q = 0; q < c; q++) {
+            int j = (int)(best[q] & 0xff);
+            int add_ij = !(present[i][j >> 6] >> (j & 63) & 1) && adj_count[i] < PM__MAX_DEGREE;
+            int add_ji = !(present[j][i >> 6] >> (i & 63) & 1) && adj_count[j] < PM__MAX_DEGREE;
+            if (!add_ij && !add_ji)
+                continue;
+            uint8_t th = pm__vec_angle256(t->x[j] - xi, t->y[j] - yi);
+            int len = round_len(best[q] >> 8);
+            if (add_ij) {
+                int r = adj_count[i]++;
+                adj[i][r] = (uint8_t)j;
+                adj_th[i][r] = th;
+                adj_len[i][r] = (uint8_t)len;
+                present[i][j >> 6] |= (uint64_t)1 << (j & 63);
+            }
+            if (add_ji) {
+                int r = adj_count[j]++;
+                adj[j][r] = (uint8_t)i;
+                adj_th[j][r] = (uint8_t)(th + 128);
+                adj_len[j][r] = (uint8_t)len;
+                present[j][i >> 6] |= (uint64_t)1 << (i & 63);
+            }
         }
     }
     int total = 0;
     for (int i = 0; i < n; i++)
         total += adj_count[i];
-    t->edges = malloc((size_t)(total ? total : 1) * sizeof *t->edges);
-    if (!t->edges)
-        return PM_ENOMEM;
+    if (!t->edges || total > t->edges_cap) {
+        free(t->edges);
+        t->edges_cap = total > 64 ? total : 64;
+        t->edges = malloc((size_t)t->edges_cap * sizeof *t->edges);
+        if (!t->edges) {
+            t->edges_cap = 0;
+            return PM_ENOMEM;
+        }
+    }
     t->nedges = total;
     int at = 0;
     for (int i = 0; i < n; i++) {
         t->edge_start[i] = (uint16_t)at;
         for (int r = 0; r < adj_count[i]; r++) {
             /* insertion by length: each list is sorted by edge length */
-            pm__edge_t e;
-            build_edge(&e, t, i, adj[i][r]);
+            int j = adj[i][r], len = adj_len[i][r];
+            pm__edge_t e = {.j = (uint8_t)j,
+                            .ai = (uint8_t)(adj_th[i][r] - t->dir[i]),
+                            .aj = (uint8_t)(adj_th[i][r] - t->dir[j]),
+                            .tol = (uint8_t)pm__len_tol(len),
+                            .len = (uint16_t)len};
             int p = at++;
             while (p > t->edge_start[i] && t->edges[p - 1].len > e.len) {
                 t->edges[p] = t->edges[p - 1];
@@ -237,9 +329,15 @@ static int build_hash(pm_match_template_t *t)
  * with their bucket keys, for lookups in another view's hash. */
 static int build_query(pm_match_template_t *t)
 {
-    t->query = calloc((size_t)t->nedges + PM__QUERY_PAD, sizeof *t->query);
-    if (!t->query)
-        return PM_ENOMEM;
+    if (!t->query || t->nedges + PM__QUERY_PAD > t->query_cap) {
+        free(t->query);
+        t->query_cap = t->nedges + PM__QUERY_PAD;
+        t->query = malloc((size_t)t->query_cap * sizeof *t->query);
+        if (!t->query) {
+            t->query_cap = 0;
+            return PM_ENOMEM;
+        }
+    }
     int q = 0;
     for (int j = 0; j < t->n; j++) {
         int e_end = t->edge_start[j + 1];
@@ -263,6 +361,7 @@ static int build_query(pm_match_template_t *t)
             qe->hi = (uint8_t)(hi > 255 ? 255 : hi); /* hash lengths are <= 255 */
         }
     }
+    memset(t->query + q, 0, PM__QUERY_PAD * sizeof *t->query); /* zeroed lookahead */
     t->nquery = q;
     return 0;
 }
@@ -272,12 +371,6 @@ static int build_query(pm_match_template_t *t)
 static long cross(const int *o, const int *a, const int *b)
 {
     return (long)(a[0] - o[0]) * (b[1] - o[1]) - (long)(a[1] - o[1]) * (b[0] - o[0]);
-}
-
-static int pt_cmp(const void *x, const void *y)
-{
-    const int *a = x, *b = y;
-    return a[0] != b[0] ? a[0] - b[0] : a[1] - b[1];
 }
 
 /* Is the centre of cell (gx, gy) inside the hull (exact, as before)? */
@@ -297,11 +390,22 @@ static void build_mask(pm_match_template_t *t)
     if (n < 3)
         return;
     int pts[PM_MAX_MINUTIAE][2], hull[2 * PM_MAX_MINUTIAE + 2][2];
+    /* sorted by (x, y): insertion sort of the packed keys (n <= 255; 0 <=
+     * x, y <= 8000 < 2^16) */
+    uint32_t xy[PM_MAX_MINUTIAE];
     for (int i = 0; i < n; i++) {
-        pts[i][0] = t->x[i];
-        pts[i][1] = t->y[i];
+        uint32_t v = (uint32_t)t->x[i] << 16 | (uint32_t)t->y[i];
+        int p = i;
+        while (p > 0 && xy[p - 1] > v) {
+            xy[p] = xy[p - 1];
+            p--;
+        }
+        xy[p] = v;
     }
-    qsort(pts, (size_t)n, sizeof pts[0], pt_cmp);
+    for (int i = 0; i < n; i++) {
+        pts[i][0] = (int)(xy[i] >> 16);
+        pts[i][1] = (int)(xy[i] & 0xffff);
+    }
     int k = 0;
     for (int i = 0; i < n; i++) {
         while (k >= 2 && cross(hull[k - 2], hull[k - 1], pts[i]) <= 0)
@@ -324,9 +428,16 @@ static void build_mask(pm_match_template_t *t)
      * per row: find its ends by exact tests, starting from the real-valued
      * edge crossings, then dilate by one cell with shifts. */
     uint64_t inside[PM__GRID];
+    int ymin = hull[0][1], ymax = hull[0][1];
+    for (int e = 1; e < h; e++) {
+        ymin = hull[e][1] < ymin ? hull[e][1] : ymin;
+        ymax = hull[e][1] > ymax ? hull[e][1] : ymax;
+    }
     for (int gy = 0; gy < PM__GRID; gy++) {
         inside[gy] = 0;
         double cy = gy * PM__CELL + PM__CELL / 2;
+        if (cy < ymin || cy > ymax)
+            continue; /* no point of the hull at that height */
         double lo = -1e9, hi = 1e9;
         for (int e = 0; e < h; e++) {
             /* cross(h_e, h_e+1, (cx, cy)) = A * cx + B >= 0 */
@@ -396,18 +507,23 @@ static void build_cells(pm_match_template_t *t)
         t->cell_items[count[cell_of(t->x[i], t->y[i])]++] = (uint8_t)i;
 }
 
-static int prepare(const pm_fingerprint_t *fp, pm_match_template_t **out, int with_hash,
-                   pm_error_t *err)
+/* Prepares fp into t: a zeroed template (calloc) or, for a candidate, one
+ * reused from an earlier candidate preparation (no hash: bucket_start is
+ * still zero, h_len NULL). Every field a comparison reads is written here. */
+/* lround(v) for a finite v without the library call: truncation, then the
+ * exact remainder (v - trunc(v) is exact below 2^52) decides, halves away
+ * from zero. */
+static long round_half_away(double v)
 {
-    if (!fp || !out)
-        return pm_error_set(err, PM_EINVAL, "pm_match_prepare: NULL argument");
-    *out = NULL;
-    if (fp->count > PM_MAX_MINUTIAE)
-        return pm_error_set(err, PM_EINVAL, "pm_match_prepare: %zu minutiae (max %d)", fp->count,
-                            PM_MAX_MINUTIAE);
-    pm_match_template_t *t = calloc(1, sizeof *t);
-    if (!t)
-        return pm_error_set(err, PM_ENOMEM, "out of memory preparing a template");
+    if (!(v > -1e15 && v < 1e15))
+        return lround(v);
+    long r = (long)v;
+    double d = v - (double)r;
+    return r + (d >= 0.5) - (d <= -0.5);
+}
+
+static int prepare_into(const pm_fingerprint_t *fp, pm_match_template_t *t, int with_hash)
+{
     double scale = fp->ppi > 0 ? 500.0 / fp->ppi : 1.0;
     int n = 0;
     for (size_t i = 0; i < fp->count; i++) {
@@ -417,9 +533,9 @@ static int prepare(const pm_fingerprint_t *fp, pm_match_template_t **out, int wi
         double x = m->x * scale, y = m->y * scale;
         if (x < 0 || y < 0 || x > 8000 || y > 8000)
             continue;
-        t->x[n] = (int16_t)lround(x);
-        t->y[n] = (int16_t)lround(y);
-        t->dir[n] = (uint8_t)(lround(m->angle * 256.0 / TWO_PI) & 0xff);
+        t->x[n] = (int16_t)round_half_away(x);
+        t->y[n] = (int16_t)round_half_away(y);
+        t->dir[n] = (uint8_t)(round_half_away(m->angle * 256.0 / TWO_PI) & 0xff);
         t->type[n] = m->type;
         t->qual[n] = m->quality > 100 ? 100 : m->quality;
         t->src[n] = (uint8_t)i;
@@ -431,12 +547,38 @@ static int prepare(const pm_fingerprint_t *fp, pm_match_template_t **out, int wi
         rc = build_hash(t);
     if (!rc)
         rc = build_query(t);
+    if (rc)
+        return rc;
+    build_mask(t);
+    build_cells(t);
+    return 0;
+}
+
+static int check_view(const pm_fingerprint_t *fp, pm_error_t *err)
+{
+    if (fp->count > PM_MAX_MINUTIAE)
+        return pm_error_set(err, PM_EINVAL, "pm_match_prepare: %zu minutiae (max %d)", fp->count,
+                            PM_MAX_MINUTIAE);
+    return 0;
+}
+
+static int prepare(const pm_fingerprint_t *fp, pm_match_template_t **out, int with_hash,
+                   pm_error_t *err)
+{
+    if (!fp || !out)
+        return pm_error_set(err, PM_EINVAL, "pm_match_prepare: NULL argument");
+    *out = NULL;
+    int rc = check_view(fp, err);
+    if (rc)
+        return rc;
+    pm_match_template_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return pm_error_set(err, PM_ENOMEM, "out of memory preparing a template");
+    rc = prepare_into(fp, t, with_hash);
     if (rc) {
         pm_match_template_free(t);
         return pm_error_set(err, rc, "out of memory preparing a template");
     }
-    build_mask(t);
-    build_cells(t);
     *out = t;
     return 0;
 }
@@ -450,6 +592,27 @@ int pm_match_prepare_candidate(const pm_fingerprint_t *fp, pm_match_template_t *
                                pm_error_t *err)
 {
     return prepare(fp, out, 0, err);
+}
+
+int pm_match_prepare_candidate_into(const pm_fingerprint_t *fp, pm_match_template_t **t,
+                                    pm_error_t *err)
+{
+    if (!fp || !t)
+        return pm_error_set(err, PM_EINVAL, "pm_match_prepare_candidate_into: NULL argument");
+    if (*t && (*t)->h_len) { /* a template with a hash: not reusable as a candidate */
+        pm_match_template_free(*t);
+        *t = NULL;
+    }
+    if (!*t)
+        return prepare(fp, t, 0, err);
+    int rc = check_view(fp, err);
+    if (!rc && (rc = prepare_into(fp, *t, 0)) != 0)
+        rc = pm_error_set(err, rc, "out of memory preparing a template");
+    if (rc) {
+        pm_match_template_free(*t);
+        *t = NULL;
+    }
+    return rc;
 }
 
 void pm_match_template_free(pm_match_template_t *t)

@@ -58,6 +58,11 @@ static inline int pm__root_len_tol(int len) { return PM__ROOT_LEN_TOL_BASE + len
 #define PM__SCELL_SHIFT 5
 #define PM__SGRID 32
 
+/* Angle in 1/256 turns of the vector (dx, dy), image coordinates (y down),
+ * counter-clockwise: lround(atan2(-dy, dx) * 256 / 2pi) & 255 computed
+ * without atan2 (match.c); exact for |dx|, |dy| <= 255 (every edge). */
+uint8_t pm__vec_angle256(int dx, int dy);
+
 /* Directed edge from minutia i (implicit: its list) to j. ai/aj: angle of the
  * edge i->j minus the direction of i / of j, in 1/256 turns. */
 typedef struct pm__edge {
@@ -148,6 +153,7 @@ struct pm_match_template {
     pm__edge_t *edges;
     uint16_t bucket_start[PM__BUCKETS + 1];
     uint8_t *h_len, *h_ai, *h_aj, *h_i, *h_j; /* the hash (see PM__HASH_PAD); one block at h_len */
+    int edges_cap, query_cap; /* allocated room (pm_match_prepare_candidate_into reuses it) */
     pm__qedge_t *query; /* nquery undirected edges for lookups, then PM__QUERY_PAD
                          * zeroed ones (the lookup loop prefetches ahead) */
     int nquery;
