@@ -508,22 +508,29 @@ int pm_cmd_bench_gallery(int argc, char **argv)
     pm_matcher_new(&mt, &err);
     long nex = size < 3000 ? size : 3000;
     double sink = 0;
-    pm_match_template_t **cands = calloc((size_t)nex, sizeof *cands);
+    pm_match_template_t **cands = calloc((size_t)nex, sizeof *cands), *ct = NULL;
+    /* as stage 2 runs: one candidate template prepared over in place */
     uint64_t c0 = cpu_ns();
     for (long r = 0; r < nex; r++) {
         pm__gal_unpack_view(g->s.minu + (size_t)r * PM_GALLERY_MAX_MINUTIAE, g->s.nmin[r], g->s.pos[r], &v[1]);
-        pm_match_prepare_candidate(&v[1], &cands[r], NULL);
-        sink += pm_match_compare(mt, pt, cands[r], NULL);
+        if (!pm_match_prepare_candidate_into(&v[1], &ct, NULL))
+            sink += pm_match_compare(mt, pt, ct, NULL);
     }
     uint64_t c1 = cpu_ns();
+    pm_match_template_free(ct);
+    for (long r = 0; r < nex; r++) { /* prepared untimed, for the comparison alone */
+        pm__gal_unpack_view(g->s.minu + (size_t)r * PM_GALLERY_MAX_MINUTIAE, g->s.nmin[r], g->s.pos[r], &v[1]);
+        pm_match_prepare_candidate(&v[1], &cands[r], NULL);
+    }
+    uint64_t cb = cpu_ns();
     for (long r = 0; r < nex; r++)
         sink += pm_match_compare(mt, pt, cands[r], NULL);
-    uint64_t c2 = cpu_ns();
+    uint64_t cmp_ns = cpu_ns() - cb;
     for (long r = 0; r < nex; r++)
         pm_match_template_free(cands[r]);
     free(cands);
     double exact_rate = (double)nex / ((double)(c1 - c0) / 1e9);
-    double compare_rate = (double)nex / ((double)(c2 - c1) / 1e9);
+    double compare_rate = (double)nex / ((double)cmp_ns / 1e9);
     pm__gal_probe_t *bm = malloc(sizeof *bm);
     if (!bm)
         return 1;
