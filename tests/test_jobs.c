@@ -785,6 +785,116 @@ static void test_received_keyed_digest(void **state)
     pm_seal_key_wipe(&old);
 }
 
+/* The stored irrelevant_why column of a received row, as written. */
+static void raw_why(fixture_t *f, int64_t id, char *out, size_t cap)
+{
+    pm_error_t e = {0};
+    pm_stmt_t *q = NULL;
+    assert_int_equal(
+        pm_stmt_prepare(f->st, "SELECT irrelevant_why FROM jobs_received WHERE id = ?", &q, &e),
+        PM_OK);
+    pm_stmt_bind_int64(q, 1, id);
+    assert_int_equal(pm_stmt_step(q, &e), 1);
+    snprintf(out, cap, "%s", pm_stmt_text(q, 0) ? pm_stmt_text(q, 0) : "");
+    pm_stmt_finish(q);
+}
+
+static int find_text(void *ctx, const pm_audit_entry_t *en)
+{
+    const char **s = ctx;
+    if (strstr(en->detail, s[0])) s[1] = "found";
+    return 0;
+}
+
+/* The officer's reason (R7) is sealed at rest under a data key: a reason
+ * written in clear before the key is sealed by reseal, a new one at once;
+ * the read calls open it; the log names the item but not the reason; the
+ * officer's name stays in clear; a row never found irrelevant keeps ''. */
+static void test_irrelevant_why_sealed(void **state)
+{
+    fixture_t *f = *state;
+    pm_error_t e = {0};
+    int64_t id[3];
+    char raw[1024], path[4200];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pm_received_store(&f->ctx, "USA", PM_RC_RECEIVED_BIOGRAPHIC,
+                                           "ENTRY_EXIT", "T-W", "P:W", "{\"a\":1}", 7,
+                                           NOW - DAY, &id[i], &e),
+                         PM_OK);
+    assert_int_equal(pm_received_mark_irrelevant(&f->ctx, id[0], "officer.ana",
+                                                 "OLDREASON-4711 namesake", NOW, &e),
+                     PM_OK);
+    raw_why(f, id[0], raw, sizeof raw);
+    assert_string_equal(raw, "OLDREASON-4711 namesake"); /* no key: in clear */
+
+    pm_seal_ring_t ring = {0};
+    snprintf(path, sizeof path, "%s/w.key", f->dir);
+    assert_int_equal(pm_seal_key_new(path, &ring.keys[0], &e), PM_OK);
+    ring.n = 1;
+    pm_store_set_seal(f->st, &ring);
+    pm_seal_progress_t pg = {0};
+    if (pm_jobs_reseal(f->st, 0, &pg, &e)) fail_msg("reseal: %s", e.msg);
+    assert_int_equal(pg.sealed, 3); /* three clear payloads, one clear reason */
+    raw_why(f, id[0], raw, sizeof raw);
+    assert_memory_equal(raw, "pmx1:", 5);
+    assert_null(strstr(raw, "OLDREASON"));
+    raw_why(f, id[2], raw, sizeof raw);
+    assert_string_equal(raw, ""); /* never found irrelevant: stays empty */
+
+    assert_int_equal(pm_received_mark_irrelevant(&f->ctx, id[1], "officer.bo",
+                                                 "NEWREASON-0815 wrong person", NOW, &e),
+                     PM_OK);
+    raw_why(f, id[1], raw, sizeof raw);
+    assert_memory_equal(raw, "pmx1:", 5); /* sealed at once */
+    pm_received_t *list = NULL;
+    size_t n = 0;
+    if (pm_received_list(f->st, 1, &list, &n, &e)) fail_msg("list: %s", e.msg);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].irrelevant_why, "OLDREASON-4711 namesake");
+    assert_string_equal(list[1].irrelevant_why, "NEWREASON-0815 wrong person");
+    assert_string_equal(list[1].irrelevant_by, "officer.bo"); /* names stay in clear */
+    free(list);
+    /* the log: the old entry (written in clear before the key) has its
+     * reason; the new one names the item only */
+    const char *look[2] = {"NEWREASON", NULL};
+    pm_audit_sync(f->log, NULL);
+    if (pm_audit_read(f->logpath, find_text, look, &e)) fail_msg("read log: %s", e.msg);
+    assert_null(look[1]);
+    assert_int_equal(count_log(f, "review", "R7", NULL).n, 2);
+
+    /* rotation re-keys the reasons too; a reason moved to another row does
+     * not open */
+    pm_seal_key_t old = ring.keys[0];
+    snprintf(path, sizeof path, "%s/w2.key", f->dir);
+    assert_int_equal(pm_seal_key_new(path, &ring.keys[0], &e), PM_OK);
+    ring.keys[1] = old;
+    ring.n = 2;
+    memset(&pg, 0, sizeof pg);
+    if (pm_jobs_reseal(f->st, 0, &pg, &e)) fail_msg("reseal rotate: %s", e.msg);
+    assert_int_equal(pg.rotated, 3);
+    memset(&pg, 0, sizeof pg);
+    if (pm_jobs_reseal(f->st, 0, &pg, &e)) fail_msg("reseal again: %s", e.msg);
+    assert_int_equal(pg.rotated + pg.sealed, 0);
+    pm_received_t r;
+    assert_int_equal(pm_received_get(f->st, id[1], &r, NULL, &e), PM_OK);
+    assert_string_equal(r.irrelevant_why, "NEWREASON-0815 wrong person");
+    raw_why(f, id[0], raw, sizeof raw);
+    pm_stmt_t *q = NULL;
+    assert_int_equal(pm_stmt_prepare(f->st,
+                                     "UPDATE jobs_received SET irrelevant_why = ? WHERE id = ?",
+                                     &q, &e),
+                     PM_OK);
+    pm_stmt_bind_text(q, 1, raw);
+    pm_stmt_bind_int64(q, 2, id[1]);
+    assert_true(pm_stmt_step(q, &e) >= 0);
+    pm_stmt_finish(q);
+    assert_int_not_equal(pm_received_get(f->st, id[1], &r, NULL, &e), PM_OK);
+    pm_store_set_seal(f->st, NULL);
+    pm_seal_ring_wipe(&ring);
+    pm_seal_key_wipe(&old);
+    assert_log_intact(f);
+}
+
 static void sql(fixture_t *f, const char *text, int64_t id)
 {
     pm_error_t e = {0};
@@ -913,6 +1023,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_received_correction_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subject_access_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_received_keyed_digest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_irrelevant_why_sealed, setup, teardown),
     };
     return PM_RUN_TESTS("jobs", tests, NULL, NULL);
 }

@@ -372,6 +372,18 @@ static void test_jobs_tables(void **state)
                      PM_ESTATE); /* twice */
     assert_int_equal(pm__replay_claim(st, "USA", "RV", "txn-1x", tt, 100, &e),
                      PM_EEXISTS); /* the new id is claimed as any */
+    /* a chain (issue 13 b): the re-ask's own answer lost too, re-asked
+     * again; each id once, same partner and purpose, no depth limit */
+    assert_int_equal(pm__replay_supersede(st, "USA", "RV", "txn-1z", "txn-1x", tt, 100, &e),
+                     PM_OK);
+    assert_int_equal(pm__replay_supersede(st, "USA", "RV", "txn-1q", "txn-1x", tt, 100, &e),
+                     PM_ESTATE); /* the link is used once */
+    assert_int_equal(pm__replay_supersede(st, "USA", "OTHER", "txn-1q", "txn-1z", tt, 100, &e),
+                     PM_EDENIED); /* the purpose carries down the chain */
+    assert_int_equal(pm__replay_supersede(st, "MEX", "RV", "txn-1q", "txn-1z", tt, 100, &e),
+                     PM_ENOTFOUND); /* so does the partner */
+    assert_int_equal(pm__replay_supersede(st, "USA", "RV", "txn-1w", "txn-1z", tt, 100, &e),
+                     PM_OK);
     /* a re-ask whose own id is used already leaves the lost one re-askable */
     assert_int_equal(pm__replay_claim(st, "MEX", "RV", "m-2", tt, 100, &e), PM_OK);
     assert_int_equal(pm__replay_supersede(st, "MEX", "RV", "m-2", "txn-1", tt, 100, &e),

@@ -45,6 +45,11 @@ void pm__jobs_received_use(char *out, const char *origin, const char *cls, const
                            const char *txn, const char *subject_ref, int64_t at, const char *sha);
 void pm__jobs_evidence_use(char *out, const char *txn, const char *partner, const char *purpose,
                            const char *subject_ref);
+/* The officer's reason for finding a received record irrelevant (R7), bound
+ * to the row's id and the columns that never change (not its digest,
+ * which reseal rewrites). */
+void pm__jobs_received_why_use(char *out, int64_t id, const char *origin, const char *purpose,
+                               const char *txn, const char *subject_ref, int64_t at);
 /* The received record's digest: keyed ("k1" + 62 hex) under key, or
  * SHA-256 (64 hex) when key is NULL; pm__jobs_digest_check recomputes it
  * for a row (stored = the payload column, payload = its opened bytes) with

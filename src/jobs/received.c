@@ -293,7 +293,8 @@ int pm_received_store(const pm_jobs_ctx_t *ctx, const char *origin, pm_record_cl
     "id, origin, class, purpose, txn, subject_ref, received_at, irrelevant_since, "                \
     "irrelevant_by, irrelevant_why, sha256, length(payload), payload"
 
-static void read_received(pm_stmt_t *q, pm_received_t *r)
+/* Reads a row; the reason (R7) is opened when it was sealed. */
+static int read_received(pm_store_t *st, pm_stmt_t *q, pm_received_t *r, pm_error_t *err)
 {
     memset(r, 0, sizeof *r);
     char cls[32];
@@ -307,12 +308,19 @@ static void read_received(pm_stmt_t *q, pm_received_t *r)
     r->received_at = pm_stmt_int64(q, 6);
     r->irrelevant_since = pm_stmt_int64(q, 7);
     pm__jobs_col(q, 8, r->irrelevant_by, sizeof r->irrelevant_by);
-    pm__jobs_col(q, 9, r->irrelevant_why, sizeof r->irrelevant_why);
     pm__jobs_col(q, 10, r->sha256, sizeof r->sha256);
     r->payload_len = (size_t)pm_stmt_int64(q, 11);
     size_t n = 0;
     if (pm_seal_is_sealed(pm_stmt_blob(q, 12, &n), r->payload_len))
         r->payload_len -= PM_SEAL_OVERHEAD; /* the received bytes, not their sealed form */
+    char use[PM_SEAL_CONTEXT_MAX + 1];
+    pm__jobs_received_why_use(use, r->id, r->origin, r->purpose, r->txn, r->subject_ref,
+                              r->received_at);
+    int rc = pm__jobs_open_text(st, use, pm_stmt_text(q, 9), r->irrelevant_why,
+                                sizeof r->irrelevant_why, err);
+    if (rc)
+        pm_error_prefix(err, "received record %lld: reason", (long long)r->id);
+    return rc;
 }
 
 int pm_received_get(pm_store_t *st, int64_t id, pm_received_t *out, pm_buf_t *payload,
@@ -327,8 +335,8 @@ int pm_received_get(pm_store_t *st, int64_t id, pm_received_t *out, pm_buf_t *pa
     pm_stmt_bind_int64(q, 1, id);
     int step = pm_stmt_step(q, err);
     if (step == 1) {
-        read_received(q, out);
-        if (payload) {
+        rc = read_received(st, q, out, err);
+        if (!rc && payload) {
             char use[PM_SEAL_CONTEXT_MAX + 1];
             received_use_of(use, out);
             size_t n = 0;
@@ -379,7 +387,8 @@ int pm_received_list(pm_store_t *st, int only_irrelevant, pm_received_t **out, s
             }
             *out = n;
         }
-        read_received(q, &(*out)[(*out_n)++]);
+        if ((rc = read_received(st, q, &(*out)[(*out_n)++], err)))
+            break;
     }
     if (!rc && step < 0) rc = step;
     pm_stmt_finish(q);
@@ -407,22 +416,44 @@ int pm_received_mark_irrelevant(const pm_jobs_ctx_t *ctx, int64_t id, const char
     if (r.irrelevant_since)
         return pm_error_set(err, PM_ESTATE, "received record %lld was already found irrelevant",
                             (long long)id);
+    /* the reason is sealed at rest under a data key (docs/security.md "A
+     * stolen node disk"); the officer's name stays in clear */
+    char use[PM_SEAL_CONTEXT_MAX + 1];
+    pm__jobs_received_why_use(use, r.id, r.origin, r.purpose, r.txn, r.subject_ref, r.received_at);
+    pm_buf_t why_col = {0};
+    if ((rc = pm__jobs_seal_text(ctx->store, use, why, &why_col, err)) ||
+        (rc = pm_buf_append(&why_col, "", 1) ? pm_error_set(err, PM_ENOMEM, "out of memory")
+                                             : PM_OK)) {
+        pm_buf_free(&why_col);
+        return rc;
+    }
+    const pm_seal_ring_t *ring = pm_store_seal(ctx->store);
+    const int sealed = ring && ring->n;
     pm_stmt_t *q = NULL;
     rc = pm_stmt_prepare(ctx->store,
                          "UPDATE jobs_received SET irrelevant_since = ?, irrelevant_by = ?, "
                          "irrelevant_why = ? WHERE id = ? AND irrelevant_since = 0",
                          &q, err);
-    if (rc) return rc;
+    if (rc) {
+        pm_buf_free(&why_col);
+        return rc;
+    }
     pm_stmt_bind_int64(q, 1, now > 0 ? now : 1);
     pm_stmt_bind_text(q, 2, officer);
-    pm_stmt_bind_text(q, 3, why);
+    pm_stmt_bind_text(q, 3, (const char *)why_col.data);
     pm_stmt_bind_int64(q, 4, id);
     int step = pm__jobs_run(q, NULL, err);
+    pm_buf_free(&why_col);
     if (step < 0) return step;
     char ref[64], detail[PM_AUDIT_STR_MAX + 1];
     snprintf(ref, sizeof ref, "received:%lld", (long long)id);
-    snprintf(detail, sizeof detail, "found irrelevant; destroy by %lld: %.180s",
-             (long long)(now + ctx->agreement->irrelevant_destruction_s), why);
+    /* under a data key the log (in clear) names the item, not the reason */
+    if (sealed)
+        snprintf(detail, sizeof detail, "found irrelevant; destroy by %lld (reason sealed at rest)",
+                 (long long)(now + ctx->agreement->irrelevant_destruction_s));
+    else
+        snprintf(detail, sizeof detail, "found irrelevant; destroy by %lld: %.180s",
+                 (long long)(now + ctx->agreement->irrelevant_destruction_s), why);
     const char *recs[1] = {ref};
     pm_audit_event_t ev = {.time = now,
                            .kind = "review",

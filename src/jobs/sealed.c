@@ -93,6 +93,16 @@ void pm__jobs_received_use(char *out, const char *origin, const char *cls, const
     pm__jobs_seal_use(out, "received", parts, sizeof parts / sizeof parts[0]);
 }
 
+void pm__jobs_received_why_use(char *out, int64_t id, const char *origin, const char *purpose,
+                               const char *txn, const char *subject_ref, int64_t at)
+{
+    char when[24], row[24];
+    snprintf(when, sizeof when, "%lld", (long long)at);
+    snprintf(row, sizeof row, "%lld", (long long)id);
+    const char *parts[] = {row, origin, purpose, txn, subject_ref, when};
+    pm__jobs_seal_use(out, "received-why", parts, sizeof parts / sizeof parts[0]);
+}
+
 void pm__jobs_evidence_use(char *out, const char *txn, const char *partner, const char *purpose,
                            const char *subject_ref)
 {
@@ -163,12 +173,13 @@ int pm__jobs_open_text(pm_store_t *st, const char *use, const char *col, char *o
 /* One row to rewrite. */
 typedef struct row {
     int64_t id;
-    pm_buf_t val[3]; /* received: payload; review: evidence, action, why (as stored) */
+    pm_buf_t val[3]; /* received: payload, irrelevant_why; review: evidence, action, why */
     char digest[PM_JOBS_DIGEST_LEN + 1]; /* received rows: the digest under keys[0] */
 } row_t;
 
 /* Writes rows[0..n) with sql in one transaction: review (as_text) ?1..?3 =
- * evidence, action, why, ?4 = id; received ?1 = payload, ?2 = digest, ?3 = id. */
+ * evidence, action, why, ?4 = id; received ?1 = payload, ?2 = digest, ?3 = irrelevant_why,
+ * ?4 = id. */
 static int write_rows(pm_store_t *st, const char *sql, int as_text, row_t *rows, size_t n,
                       pm_error_t *err)
 {
@@ -184,8 +195,9 @@ static int write_rows(pm_store_t *st, const char *sql, int as_text, row_t *rows,
         } else {
             pm_stmt_bind_blob(u, 1, rows[i].val[0].data, rows[i].val[0].len);
             pm_stmt_bind_text(u, 2, rows[i].digest);
+            pm_stmt_bind_text(u, 3, rows[i].val[1].len ? (const char *)rows[i].val[1].data : "");
         }
-        pm_stmt_bind_int64(u, as_text ? 4 : 3, rows[i].id);
+        pm_stmt_bind_int64(u, 4, rows[i].id);
         rc = pm_stmt_step(u, err);
         pm_stmt_finish(u);
     }
@@ -245,10 +257,11 @@ static int reseal_table(pm_store_t *st, int review, size_t batch, pm_seal_progre
         review ? "SELECT id, txn, partner, purpose, subject_ref, evidence, action, why "
                  "FROM jobs_review WHERE id > ? ORDER BY id LIMIT ?"
                : "SELECT id, origin, class, purpose, txn, subject_ref, received_at, sha256, "
-                 "payload FROM jobs_received WHERE id > ? ORDER BY id LIMIT ?";
+                 "payload, irrelevant_why FROM jobs_received WHERE id > ? ORDER BY id LIMIT ?";
     const char *upd =
         review ? "UPDATE jobs_review SET evidence = ?, action = ?, why = ? WHERE id = ?"
-               : "UPDATE jobs_received SET payload = ?, sha256 = ? WHERE id = ?";
+               : "UPDATE jobs_received SET payload = ?, sha256 = ?, irrelevant_why = ? "
+                 "WHERE id = ?";
     static const char *const kinds[3] = {NULL, "review-action", "review-why"};
     row_t *rows = calloc(batch, sizeof *rows);
     if (!rows)
@@ -305,15 +318,38 @@ static int reseal_table(pm_store_t *st, int review, size_t batch, pm_seal_progre
             pm__jobs_received_use(use, pm_stmt_text(q, 1), pm_stmt_text(q, 2),
                                   pm_stmt_text(q, 3), pm_stmt_text(q, 4), pm_stmt_text(q, 5),
                                   pm_stmt_int64(q, 6), pm_stmt_text(q, 7));
+            /* the officer's reason (R7), when the row was found irrelevant */
+            char why_use[PM_SEAL_CONTEXT_MAX + 1];
+            pm__jobs_received_why_use(why_use, last, pm_stmt_text(q, 1), pm_stmt_text(q, 3),
+                                      pm_stmt_text(q, 4), pm_stmt_text(q, 5),
+                                      pm_stmt_int64(q, 6));
+            int why_state = 0;
+            if ((rc = reseal_text(st, why_use, pm_stmt_text(q, 9), &raw, &plain, &r->val[1],
+                                  &why_state, err)))
+                break;
             size_t len = 0;
             const uint8_t *blob = pm_stmt_blob(q, 8, &len);
-            if (len == 0)
-                continue;
             const char *digest = pm_stmt_text(q, 7);
-            if (pm_seal_ring_current(ring, blob, len) && pm__jobs_digest_keyed(digest))
-                continue; /* a keyed digest is always made with the key that sealed the row */
-            int was = 0;
             r->val[0].len = 0;
+            if (len == 0 ||
+                (pm_seal_ring_current(ring, blob, len) && pm__jobs_digest_keyed(digest))) {
+                /* the payload stays (a keyed digest is always made with the key
+                 * that sealed the row); only the reason may need sealing */
+                if (!why_state)
+                    continue;
+                snprintf(r->digest, sizeof r->digest, "%s", digest ? digest : "");
+                if (len && pm_buf_append(&r->val[0], blob, len)) {
+                    rc = pm_error_set(err, PM_ENOMEM, "out of memory");
+                    break;
+                }
+                nr++;
+                if (why_state == 1)
+                    pg->sealed++;
+                else
+                    pg->rotated++;
+                continue;
+            }
+            int was = 0;
             plain.len = 0;
             if ((rc = pm_seal_ring_open(ring, use, blob, len, &plain, &was, err)) ||
                 (rc = pm__jobs_digest_check(ring, blob, len, plain.data, plain.len, digest,
@@ -327,7 +363,7 @@ static int reseal_table(pm_store_t *st, int review, size_t batch, pm_seal_progre
             if ((rc = pm_seal_ring_seal(ring, use, plain.data, plain.len, &r->val[0], err)))
                 break;
             nr++;
-            if (was)
+            if (was && why_state != 1)
                 pg->rotated++;
             else
                 pg->sealed++;

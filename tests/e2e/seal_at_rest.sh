@@ -2,7 +2,8 @@
 # Sealing at rest (docs/security.md "A stolen node disk"): a store written
 # in clear holds a known template's bytes and a disclosed name that anyone
 # with the files can read; `perimeter store reseal` seals them (templates,
-# received partner data, review evidence and officers' action/reason texts,
+# received partner data and the reason it was found irrelevant, review
+# evidence and officers' action/reason texts,
 # the gallery snapshot) so that the
 # same search of every file of the folder finds nothing; the rows still open
 # with the key (identify finds the mate, the received payload and evidence
@@ -24,6 +25,7 @@ common=(--agreement "$src/docs/agreement-example.json" --log "$T/data/audit.log"
 NAME=QWERTZUIOPNAME
 ACTION=ASDFGHACTIONTEXT # an officer's proposed action and reason (sealed too)
 WHY=YXCVBNREASONTEXT
+IRR=PLMOKNIRRELEVANTWHY # an officer's reason for finding received data irrelevant (R7)
 
 "$P" synth templates --out syn --subjects 30 --fingers 1 --probes 3 --seed 5 > synth.out
 "$P" enroll --list syn/enroll.csv > enroll.out
@@ -36,6 +38,10 @@ rid=$(cat rid)
     --subject txn:Q-1 --score 57.5 --action "refuse the claim $ACTION" --evidence "{\"family_name\":\"$NAME\"}" > revid
 revid=$(cat revid)
 "$P" review confirm "$revid" "${common[@]}" --officer kim --why "same person $WHY" > confirm.out
+printf '{"family_name":"OTHER"}' > other.json
+"$P" received add "${common[@]}" --origin USA --class received_biographic --purpose REFUGEE_VETTING \
+    --txn Q-3 --subject txn:Q-3 --file other.json > rid_irr
+"$P" received irrelevant "$(cat rid_irr)" "${common[@]}" --officer kim --why "namesake $IRR" > irr.out
 
 # the known template: subject 7's stored bytes (native format) and the name
 python3 - "$T/data/g.db" > known.hex <<'PY'
@@ -61,10 +67,10 @@ PY
 # append-only and is never rewritten); entries logged under a key carry no
 # officer text (checked below).
 search() { # OUT: lines "template FILE" / "name FILE" / "action FILE" / "why FILE" for every hit
-    python3 - "$T/data" "$(cat known.hex)" "$(cat known_snap.hex)" "$NAME" "$ACTION" "$WHY" > "$1" <<'PY'
+    python3 - "$T/data" "$(cat known.hex)" "$(cat known_snap.hex)" "$NAME" "$ACTION" "$WHY" "$IRR" > "$1" <<'PY'
 import os, sys
 root, tpl, snap = sys.argv[1], bytes.fromhex(sys.argv[2]), bytes.fromhex(sys.argv[3])
-name, action, why = (a.encode() for a in sys.argv[4:7])
+name, action, why, irr = (a.encode() for a in sys.argv[4:8])
 for f in sorted(os.listdir(root)):
     d = open(os.path.join(root, f), 'rb').read()
     if tpl in d: print("template", f)
@@ -72,6 +78,7 @@ for f in sorted(os.listdir(root)):
     if name in d: print("name", f)
     if f != "audit.log" and action in d: print("action", f)
     if f != "audit.log" and why in d: print("why", f)
+    if f != "audit.log" and irr in d: print("irrelevant-why", f)
 PY
 }
 search clear.hits
@@ -80,6 +87,7 @@ assert_contains clear.hits "^packed g.db.gallery" "in clear: the template is not
 assert_contains clear.hits "^name g.db" "in clear: the disclosed name is not found in the store"
 assert_contains clear.hits "^action g.db" "in clear: the proposed action is not found in the store"
 assert_contains clear.hits "^why g.db" "in clear: the officer's reason is not found in the store"
+assert_contains clear.hits "^irrelevant-why g.db" "in clear: the irrelevant-why is not found in the store"
 
 # seal everything in place
 rc=0
@@ -94,14 +102,14 @@ rc=0
 export PERIMETER_DATA_KEY="$T/k1.key"
 "$P" store reseal --batch 7 > reseal.out
 assert_contains reseal.out "templates: 30 rows, 30 sealed, 0 re-sealed"
-assert_contains reseal.out "partner data .*: 2 rows, 2 sealed"
+assert_contains reseal.out "partner data .*: 3 rows, 3 sealed"
 assert_contains reseal.out "snapshot .* rewritten sealed"
 search sealed.hits
 [ ! -s sealed.hits ] || fail "after reseal, found in clear: $(cat sealed.hits)"
 # a second run has nothing left to do (resumable: it only takes what is not under the key)
 "$P" store reseal > reseal2.out
 assert_contains reseal2.out "templates: 30 rows, 0 sealed, 0 re-sealed"
-assert_contains reseal2.out "partner data .*: 2 rows, 0 sealed, 0 re-sealed"
+assert_contains reseal2.out "partner data .*: 3 rows, 0 sealed, 0 re-sealed"
 
 # the rows open with the key
 line=$(sed -n 2p syn/probes.csv)
@@ -120,6 +128,15 @@ cmp -s sent.json answer.json || fail "the sealed received payload does not read 
 assert_contains show.out "$NAME" "review evidence does not open"
 assert_contains show.out "$ACTION" "the sealed action does not open"
 assert_contains show.out "$WHY" "the sealed reason does not open"
+"$P" received list --irrelevant --json > irr_list.json 2> irr_list.err || "$P" received list --irrelevant > irr_list.json
+assert_contains irr_list.json "$IRR" "the sealed irrelevant-why does not open"
+# found irrelevant under the key: the reason is sealed at once and the log
+# entry names the item without it
+"$P" received add "${common[@]}" --origin USA --class received_biographic --purpose REFUGEE_VETTING \
+    --txn Q-4 --subject txn:Q-4 --file other.json > rid_irr2
+"$P" received irrelevant "$(cat rid_irr2)" "${common[@]}" --officer kim --why "namesake ${IRR}2" > irr2.out
+"$P" received list --irrelevant --json > irr_list2.json 2> irr_list2.err || "$P" received list --irrelevant > irr_list2.json
+assert_contains irr_list2.json "${IRR}2" "an irrelevant-why sealed under the key does not open"
 # a review queued and decided under the key: sealed at once, and the log
 # names the item without the officer's text
 "$P" review add "${common[@]}" --txn Q-2 --partner USA --purpose REFUGEE_VETTING \
@@ -127,7 +144,7 @@ assert_contains show.out "$WHY" "the sealed reason does not open"
 "$P" review reject "$(cat revid2)" "${common[@]}" --officer kim --why "not him ${WHY}2" > reject.out
 "$P" review show "$(cat revid2)" > show3.out
 assert_contains show3.out "${WHY}2" "a reason sealed under the key does not open"
-python3 - "$T/data" "${ACTION}2" "${WHY}2" > fresh_text.out <<'PY'
+python3 - "$T/data" "${ACTION}2" "${WHY}2" "${IRR}2" > fresh_text.out <<'PY'
 import os, sys
 for f in sorted(os.listdir(sys.argv[1])):
     d = open(os.path.join(sys.argv[1], f), 'rb').read()
@@ -179,7 +196,7 @@ PY
 export PERIMETER_DATA_KEY="$T/k2.key" PERIMETER_DATA_KEY_OLD="$T/k1.key"
 "$P" store reseal > rot.out
 assert_contains rot.out "templates: 30 rows, 0 sealed, 30 re-sealed"
-assert_contains rot.out "partner data .*: 3 rows, 0 sealed, 3 re-sealed" # + the item decided under the key
+assert_contains rot.out "partner data .*: 5 rows, 0 sealed, 5 re-sealed" # + the review item and the received record added under the key
 unset PERIMETER_DATA_KEY_OLD
 "$P" identify --json --top 3 "$probe" > id3.json
 [ "$(jq -r '.candidates[0].subject' id3.json)" = "$mate" ] || fail "after rotation: identify lost the mate"
