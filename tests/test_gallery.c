@@ -300,6 +300,83 @@ static void test_fusion(void **state)
     pm_gallery_free(g);
 }
 
+/* Ten-print shortlist: gallery of SUBJ subjects x 10 fingers; a ten-finger
+ * probe finds its mate at rank 1 through the shortlist with fewer exact
+ * comparisons than the full search (still reachable with shortlist < 0),
+ * the candidates that matter (fused >= 20) and the mate's score are the
+ * full search's, and the result does not depend on the thread count. */
+static pm_gallery_t *make_tenprint_gallery(size_t subj, int threads)
+{
+    pm_gallery_options_t go = {.threads = threads};
+    pm_gallery_t *g = NULL;
+    pm_error_t err = {0};
+    assert_int_equal(pm_gallery_new(&go, &g, &err), 0);
+    pm_fingerprint_t *master = malloc(sizeof *master), *imp = malloc(sizeof *imp);
+    assert_non_null(master);
+    assert_non_null(imp);
+    for (size_t i = 0; i < subj * 10; i++) {
+        pm_gallery_synth_master(SEED, i, master);
+        pm_gallery_synth_impression(master, SEED, i, 0, NULL, imp);
+        assert_int_equal(pm_gallery_insert(g, 1000 + i / 10, 1, (int)(i % 10) + 1, imp, &err), 0);
+    }
+    free(master);
+    free(imp);
+    return g;
+}
+
+static void test_tenprint_shortlist(void **state)
+{
+    (void)state;
+    enum { SUBJ = 400 };
+    pm_gallery_t *g1 = make_tenprint_gallery(SUBJ, 1), *g2 = make_tenprint_gallery(SUBJ, 2);
+    pm_error_t err = {0};
+    pm_fingerprint_t *p = malloc(10 * sizeof *p);
+    assert_non_null(p);
+    for (int t = 0; t < 3; t++) {
+        size_t who = (size_t)(t * 131 + 17) % SUBJ;
+        pm_gallery_finger_t f[10];
+        for (int k = 0; k < 10; k++) {
+            probe_of(who * 10 + (size_t)k, 1, &p[k]);
+            f[k] = (pm_gallery_finger_t){k + 1, &p[k]};
+        }
+        pm_gallery_search_options_t onew = {.max_candidates = 5, .first_stage = 1, .shortlist = 20};
+        pm_gallery_search_options_t oold = {.max_candidates = 5, .first_stage = 1, .shortlist = -1};
+        pm_gallery_search_options_t odef = {.max_candidates = 5, .first_stage = 1};
+        pm_gallery_candidate_t c1[5], c2[5], c0[5], cd[5];
+        size_t n1 = 0, n2 = 0, n0 = 0, nd = 0;
+        pm_gallery_search_stats_t s1, s2, s0, sd;
+        assert_int_equal(pm_gallery_identify(g1, f, 10, &odef, cd, &nd, &sd, &err), 0);
+        assert_int_equal(pm_gallery_identify(g1, f, 10, &onew, c1, &n1, &s1, &err), 0);
+        assert_int_equal(pm_gallery_identify(g2, f, 10, &onew, c2, &n2, &s2, &err), 0);
+        assert_int_equal(pm_gallery_identify(g2, f, 10, &oold, c0, &n0, &s0, &err), 0);
+        assert_true(n1 > 0 && n0 > 0);
+        assert_true(c1[0].subject == 1000 + who);
+        assert_true(c0[0].subject == 1000 + who);
+        assert_true(cd[0].subject == 1000 + who);
+        /* the scores the full search computes, for the subjects kept */
+        assert_true(c1[0].score == c0[0].score);
+        assert_true(cd[0].score == c0[0].score);
+        for (size_t i = 0; i < n0 && c0[i].score >= 20; i++) {
+            assert_true(i < n1 && c1[i].subject == c0[i].subject && c1[i].score == c0[i].score);
+            assert_true(i < nd && cd[i].subject == c0[i].subject && cd[i].score == c0[i].score);
+        }
+        /* one encounter per subject: at most 20 subjects x 10 fingers */
+        assert_true(s1.records_exact <= 20 * 10);
+        assert_true(s1.records_exact < sd.records_exact);
+        assert_true(sd.records_exact < s0.records_exact);
+        assert_int_equal(n1, n2);
+        assert_int_equal(s1.records_exact, s2.records_exact);
+        for (size_t i = 0; i < n1; i++) {
+            assert_true(c1[i].subject == c2[i].subject);
+            assert_true(c1[i].score == c2[i].score);
+        }
+    }
+    free(p);
+    pm_gallery_free(g1);
+    pm_gallery_free(g2);
+}
+
+
 /* Identification calibration: the nominal model is the matcher's
  * calibration, thresholds and FPIR are inverses, the fit recovers a known
  * Gumbel model, and a search uses it for its threshold and id_score. */
@@ -752,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_identify_among_decoys),
         cmocka_unit_test(test_candidate_prepare_same_scores),
         cmocka_unit_test(test_two_threads_identical),
+        cmocka_unit_test(test_tenprint_shortlist),
         cmocka_unit_test(test_fast_paths_identical),
         cmocka_unit_test(test_fusion),
         cmocka_unit_test(test_calibration),

@@ -180,7 +180,18 @@ typedef struct pm_gallery_search_options {
      * else each candidate's score is pm_gallery_fused_score of it (the raw
      * one in fused_raw) and threshold / target_fpir apply to that */
     const pm_gallery_calibration_t *fused_calibration;
+    /* multi-finger probes with the first stage: the exact matcher runs only
+     * on the survivors of the subjects with the best first-stage evidence
+     * (per subject, the sum over probe fingers of its best first-stage
+     * score at that finger): this many subjects (0 = the default,
+     * PM_GALLERY_SHORTLIST_DEFAULT; < 0 = off: every survivor of every
+     * finger, the search before session 9). Results are those of the full
+     * search restricted to the shortlisted subjects (docs/gallery.md
+     * "Ten-print shortlist"). */
+    int shortlist;
 } pm_gallery_search_options_t;
+
+#define PM_GALLERY_SHORTLIST_DEFAULT 40
 
 typedef struct pm_gallery_candidate {
     uint64_t subject;

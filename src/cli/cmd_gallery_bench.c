@@ -26,6 +26,13 @@ static uint64_t cpu_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static uint64_t process_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static int dcmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -62,13 +69,17 @@ typedef struct outcome {
                         * exhaustive search gives it */
     double seconds;
     uint64_t probe_id; /* synthetic finger the probe was drawn from */
+    double cpu;        /* process CPU seconds of the search (all pool threads) */
+    size_t ncand;      /* the candidates returned, to compare two searches */
+    uint64_t cand_subject[10];
+    double cand_score[10];
 } outcome_t;
 
-static void run_probe(pm_gallery_t *g, const pm_gallery_finger_t *f, int nf, int first_stage,
-                      double keep, int mated, uint64_t mate, outcome_t *o)
+static void run_probe_sl(pm_gallery_t *g, const pm_gallery_finger_t *f, int nf, int first_stage,
+                         double keep, int shortlist, int mated, uint64_t mate, outcome_t *o)
 {
     pm_gallery_search_options_t so = {.max_candidates = 10, .first_stage = first_stage,
-                                      .keep_fraction = keep};
+                                      .keep_fraction = keep, .shortlist = shortlist};
     pm_gallery_candidate_t c[10];
     size_t n = 0;
     pm_gallery_search_stats_t ss;
@@ -76,11 +87,18 @@ static void run_probe(pm_gallery_t *g, const pm_gallery_finger_t *f, int nf, int
     memset(o, 0, sizeof *o);
     o->mated = mated;
     o->mate = mate;
+    uint64_t c0 = process_cpu_ns();
     if (pm_gallery_identify(g, f, nf, &so, c, &n, &ss, &err)) {
         fprintf(stderr, "perimeter: identify: %s\n", pm_error_text(&err));
         return;
     }
+    o->cpu = (double)(process_cpu_ns() - c0) / 1e9;
     o->seconds = ss.seconds;
+    o->ncand = n;
+    for (size_t i = 0; i < n; i++) {
+        o->cand_subject[i] = c[i].subject;
+        o->cand_score[i] = c[i].score;
+    }
     o->top_score = n ? c[0].score : 0;
     if (mated) {
         pm_gallery_candidate_t vc;
@@ -92,6 +110,29 @@ static void run_probe(pm_gallery_t *g, const pm_gallery_finger_t *f, int nf, int
             o->mate_score = c[i].score;
             o->rank1 = i == 0;
         }
+}
+
+static void run_probe(pm_gallery_t *g, const pm_gallery_finger_t *f, int nf, int first_stage,
+                      double keep, int mated, uint64_t mate, outcome_t *o)
+{
+    run_probe_sl(g, f, nf, first_stage, keep, 0, mated, mate, o);
+}
+
+/* Do two searches of the same probe return the same candidates scoring at
+ * least `min` (subjects and scores, in order)? */
+static int same_candidates(const outcome_t *a, const outcome_t *b, double min)
+{
+    size_t na = 0, nb = 0;
+    while (na < a->ncand && a->cand_score[na] >= min)
+        na++;
+    while (nb < b->ncand && b->cand_score[nb] >= min)
+        nb++;
+    if (na != nb)
+        return 0;
+    for (size_t i = 0; i < na; i++)
+        if (a->cand_subject[i] != b->cand_subject[i] || a->cand_score[i] != b->cand_score[i])
+            return 0;
+    return 1;
 }
 
 typedef struct rates {
@@ -606,33 +647,94 @@ int pm_cmd_bench_gallery(int argc, char **argv)
     nonmated_report(on, (size_t)probes, (double)size, nonmated_out);
     lost_mates_report(g, on, (size_t)probes, keep, seed, m, v);
 
-    /* ten-finger probes: mated subjects, positions known */
+    /* ten-finger probes, positions known: T mated (a gallery subject seen
+     * again) and T non-mated (a subject beyond the gallery's), each searched
+     * with the ten-print shortlist and without it (every survivor exact),
+     * in alternating order, same process */
     outcome_t *ton = calloc((size_t)tenprints + 1, sizeof *ton), *toff = calloc((size_t)tenprints + 1, sizeof *toff);
+    outcome_t *tfull = calloc((size_t)tenprints + 1, sizeof *tfull);
+    outcome_t *non_sl = calloc((size_t)tenprints + 1, sizeof *non_sl);
+    outcome_t *non_full = calloc((size_t)tenprints + 1, sizeof *non_full);
     for (long q = 0; q < tenprints && subjects >= 1; q++) {
-        rs ^= rs << 13, rs ^= rs >> 7, rs ^= rs << 17;
-        uint64_t s = rs % (uint64_t)(size / 10 ? size / 10 : 1);
-        pm_gallery_finger_t f[10];
-        for (int p = 0; p < 10; p++) {
-            uint64_t id = s * 10 + (uint64_t)p;
-            pm_gallery_synth_master(seed, id, m);
-            pm_gallery_synth_impression(m, seed, id, 1, NULL, &v[p]);
-            f[p].fp = &v[p];
-            f[p].position = p + 1;
+        for (int mated = 1; mated >= 0; mated--) {
+            rs ^= rs << 13, rs ^= rs >> 7, rs ^= rs << 17;
+            uint64_t s = rs % (uint64_t)(size / 10 ? size / 10 : 1);
+            if (!mated)
+                s += (uint64_t)subjects; /* never enrolled */
+            pm_gallery_finger_t f[10];
+            for (int p = 0; p < 10; p++) {
+                uint64_t id = s * 10 + (uint64_t)p;
+                pm_gallery_synth_master(seed, id, m);
+                pm_gallery_synth_impression(m, seed, id, 1, NULL, &v[p]);
+                f[p].fp = &v[p];
+                f[p].position = p + 1;
+            }
+            outcome_t *sl = mated ? &ton[q] : &non_sl[q], *full = mated ? &tfull[q] : &non_full[q];
+            if (q % 2) {
+                run_probe_sl(g, f, 10, 1, keep, 0, mated, s + 1, sl);
+                run_probe_sl(g, f, 10, 1, keep, -1, mated, s + 1, full);
+            } else {
+                run_probe_sl(g, f, 10, 1, keep, -1, mated, s + 1, full);
+                run_probe_sl(g, f, 10, 1, keep, 0, mated, s + 1, sl);
+            }
+            if (mated && q < texh)
+                run_probe(g, f, 10, 0, keep, 1, s + 1, &toff[q]);
         }
-        run_probe(g, f, 10, 1, keep, 1, s + 1, &ton[q]);
-        if (q < texh)
-            run_probe(g, f, 10, 0, keep, 1, s + 1, &toff[q]);
-        progress(tty, "ten-finger probes", (size_t)q + 1, (size_t)tenprints);
+        progress(tty, "ten-finger probes (x2 mated/non-mated, x2 shortlist on/off)", (size_t)q + 1,
+                 (size_t)tenprints);
     }
     if (tenprints) {
         summarise(toff, (size_t)texh, (double)subjects, NULL, &r_off);
         summarise(ton, (size_t)tenprints, (double)subjects, NULL, &r_on);
-        printf("ten-finger probes (positions known: each finger against %ld fingers), all mated:\n",
-               size / 10);
+        rates_t r_full;
+        summarise(tfull, (size_t)tenprints, (double)subjects, NULL, &r_full);
+        printf("ten-finger probes (positions known: each finger against %ld fingers), %ld mated + "
+               "%ld non-mated, nominal fused scores:\n", size / 10, tenprints, tenprints);
         if (texh)
             print_rates("exhaustive (first stage off)", &r_off);
-        print_rates(label, &r_on);
+        char l2[96];
+        snprintf(l2, sizeof l2, "%s, shortlist %d subjects", label, PM_GALLERY_SHORTLIST_DEFAULT);
+        print_rates(l2, &r_on);
+        snprintf(l2, sizeof l2, "%s, no shortlist", label);
+        print_rates(l2, &r_full);
+        double *c_sl = calloc(2 * (size_t)tenprints, sizeof *c_sl);
+        double *c_full = calloc(2 * (size_t)tenprints, sizeof *c_full);
+        double *lat_sl = calloc(2 * (size_t)tenprints, sizeof *lat_sl);
+        double *lat_full = calloc(2 * (size_t)tenprints, sizeof *lat_full);
+        long same_m = 0, same_n = 0, mate_kept = 0, mate_full = 0, mate_same = 0, same_all = 0;
+        double top_sl = 0, top_full = 0;
+        for (long q = 0; q < tenprints; q++) {
+            /* 20: well under every threshold in use (the agreement's 40) */
+            same_m += same_candidates(&ton[q], &tfull[q], 20);
+            same_n += same_candidates(&non_sl[q], &non_full[q], 20);
+            same_all += same_candidates(&ton[q], &tfull[q], 0) + same_candidates(&non_sl[q], &non_full[q], 0);
+            mate_same += ton[q].mate_score == tfull[q].mate_score;
+            mate_kept += ton[q].mate_score > 0;
+            mate_full += tfull[q].mate_score > 0;
+            top_sl = non_sl[q].top_score > top_sl ? non_sl[q].top_score : top_sl;
+            top_full = non_full[q].top_score > top_full ? non_full[q].top_score : top_full;
+            c_sl[2 * q] = ton[q].cpu, c_sl[2 * q + 1] = non_sl[q].cpu;
+            c_full[2 * q] = tfull[q].cpu, c_full[2 * q + 1] = non_full[q].cpu;
+            lat_sl[2 * q] = ton[q].seconds, lat_sl[2 * q + 1] = non_sl[q].seconds;
+            lat_full[2 * q] = tfull[q].seconds, lat_full[2 * q + 1] = non_full[q].seconds;
+        }
+        size_t nt = 2 * (size_t)tenprints;
+        double cs = pct(c_sl, nt, 0.5), cf = pct(c_full, nt, 0.5);
+        printf("  shortlist vs none, same probes alternated: CPU per search median %.4f s vs %.4f s "
+               "(ratio %.2f); wall p50 %.3f vs %.3f s, p95 %.3f vs %.3f s\n",
+               cs, cf, cf > 0 ? cs / cf : 0, pct(lat_sl, nt, 0.5), pct(lat_full, nt, 0.5),
+               pct(lat_sl, nt, 0.95), pct(lat_full, nt, 0.95));
+        printf("  same candidates scoring >= 20 (subjects and scores, in order): mated %ld of %ld, "
+               "non-mated %ld of %ld (all 10 returned, however low: %ld of %ld); mate returned %ld "
+               "(shortlist) / %ld (none) of %ld, with the same score in %ld; best non-mated fused "
+               "score %.1f (shortlist) / %.1f (none)\n",
+               same_m, tenprints, same_n, tenprints, same_all, 2 * tenprints, mate_kept, mate_full,
+               tenprints, mate_same, top_sl, top_full);
+        free(c_sl), free(c_full), free(lat_sl), free(lat_full);
     }
+    free(tfull);
+    free(non_sl);
+    free(non_full);
     free(on);
     free(off);
     free(ton);

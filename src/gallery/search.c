@@ -545,6 +545,163 @@ static void stage2(void *ctx, size_t chunk, int worker)
     pthread_mutex_unlock(&sc->mu);
 }
 
+/* ---- the ten-print shortlist ----------------------------------------------
+ * A multi-finger probe's first stage runs for every finger as usual; its
+ * survivors are collected instead of going to the exact stage at once. Per
+ * subject, the evidence is the sum over probe fingers of the subject's best
+ * first-stage score at that finger; the exact stage then runs only on the
+ * survivors of the `shortlist` subjects with the most evidence (ties by
+ * subject id). Every score computed is the one the full search computes, so
+ * the result is the full search's restricted to those subjects. */
+typedef struct surv {
+    uint64_t subject;
+    uint32_t row;
+    uint8_t finger;
+    uint8_t fs;
+    double score;
+} surv_t;
+
+typedef struct list_scan {
+    pm__pool_t *pool;
+    const pm__gal_shard_t *s;
+    const finger_ctx_t *fc;
+    surv_t *items;
+    size_t n;
+    pthread_mutex_t mu;
+    uint64_t failed;
+} list_scan_t;
+
+#define LIST_CHUNK 16
+
+static void stage2_list(void *ctx, size_t chunk, int worker)
+{
+    list_scan_t *ls = ctx;
+    const pm__gal_shard_t *s = ls->s;
+    pm_matcher_t *m = pm__pool_matcher(ls->pool, worker);
+    pm_fingerprint_t fpv;
+    pm_match_template_t *t = NULL;
+    uint64_t failed = 0;
+    size_t i0 = chunk * LIST_CHUNK, i1 = i0 + LIST_CHUNK < ls->n ? i0 + LIST_CHUNK : ls->n;
+    for (size_t i = i0; i < i1; i++) {
+        surv_t *it = &ls->items[i];
+        size_t r = it->row;
+        pm__gal_unpack_view(s->minu + r * PM_GALLERY_MAX_MINUTIAE, s->nmin[r], s->pos[r], &fpv);
+        if (pm_match_prepare_candidate_into(&fpv, &t, NULL)) {
+            failed++;
+            it->score = 0;
+            continue;
+        }
+        it->score = pm_match_compare(m, ls->fc[it->finger].t, t, NULL);
+    }
+    pm_match_template_free(t);
+    if (failed) {
+        pthread_mutex_lock(&ls->mu);
+        ls->failed += failed;
+        pthread_mutex_unlock(&ls->mu);
+    }
+}
+
+/* Appends the rows stage 2 would take for finger f (the same rule: above
+ * the cutoff, and at it within each chunk's tie quota, in row order). */
+static int collect_survivors(const scan_t *sc, size_t nchunks, int f, surv_t **items, size_t *n,
+                             size_t *cap)
+{
+    const pm__gal_shard_t *s = sc->s;
+    for (size_t k = 0; k < nchunks; k++) {
+        uint32_t quota = sc->tie_quota ? sc->tie_quota[k] : UINT32_MAX;
+        size_t r0 = k * CHUNK, r1 = r0 + CHUNK < s->n ? r0 + CHUNK : s->n;
+        for (size_t r = r0; r < r1; r++) {
+            if (sc->fs[r] < sc->cutoff)
+                continue;
+            if (sc->fs[r] == sc->cutoff) {
+                if (!quota)
+                    continue;
+                quota--;
+            }
+            if (*n == *cap) {
+                size_t nc = *cap ? 2 * *cap : 1024;
+                surv_t *ni = realloc(*items, nc * sizeof *ni);
+                if (!ni)
+                    return PM_ENOMEM;
+                *items = ni;
+                *cap = nc;
+            }
+            (*items)[(*n)++] = (surv_t){s->subject[r], (uint32_t)r, (uint8_t)f, sc->fs[r], 0};
+        }
+    }
+    return 0;
+}
+
+static int surv_by_subject(const void *a, const void *b)
+{
+    const surv_t *p = a, *q = b;
+    if (p->subject != q->subject)
+        return p->subject < q->subject ? -1 : 1;
+    if (p->finger != q->finger)
+        return p->finger - q->finger;
+    if (p->fs != q->fs)
+        return q->fs - p->fs; /* best first */
+    return p->row < q->row ? -1 : p->row > q->row;
+}
+
+typedef struct evidence {
+    uint64_t subject;
+    uint32_t sum;
+} evidence_t;
+
+static int evidence_cmp(const void *a, const void *b)
+{
+    const evidence_t *p = a, *q = b;
+    if (p->sum != q->sum)
+        return p->sum > q->sum ? -1 : 1;
+    return p->subject < q->subject ? -1 : p->subject > q->subject;
+}
+
+/* Keeps the items of the `k` subjects with the most evidence (sorted by
+ * subject on return); *n is updated. */
+static int shortlist_items(surv_t *items, size_t *n, int k)
+{
+    if (!*n)
+        return 0;
+    qsort(items, *n, sizeof *items, surv_by_subject);
+    evidence_t *ev = malloc(*n * sizeof *ev);
+    if (!ev)
+        return PM_ENOMEM;
+    size_t ne = 0;
+    for (size_t i = 0; i < *n;) {
+        evidence_t *e = &ev[ne++];
+        e->subject = items[i].subject;
+        e->sum = 0;
+        int last_finger = -1;
+        for (; i < *n && items[i].subject == e->subject; i++)
+            if (items[i].finger != last_finger) { /* the first of a finger is its best */
+                e->sum += items[i].fs;
+                last_finger = items[i].finger;
+            }
+    }
+    if (ne > (size_t)k) {
+        qsort(ev, ne, sizeof *ev, evidence_cmp);
+        ne = (size_t)k;
+        /* back in subject order, to filter the (subject-sorted) items */
+        for (size_t a = 1; a < ne; a++)
+            for (size_t b = a; b > 0 && ev[b - 1].subject > ev[b].subject; b--) {
+                evidence_t x = ev[b];
+                ev[b] = ev[b - 1];
+                ev[b - 1] = x;
+            }
+        size_t w = 0, e = 0;
+        for (size_t i = 0; i < *n; i++) {
+            while (e < ne && ev[e].subject < items[i].subject)
+                e++;
+            if (e < ne && ev[e].subject == items[i].subject)
+                items[w++] = items[i];
+        }
+        *n = w;
+    }
+    free(ev);
+    return 0;
+}
+
 typedef struct tuple {
     uint64_t subject;
     uint32_t encounter;
@@ -614,6 +771,11 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
         o.keep_fraction = 1;
     if (o.keep_min <= 0)
         o.keep_min = 200;
+    if (o.shortlist == 0)
+        o.shortlist = PM_GALLERY_SHORTLIST_DEFAULT;
+    const int use_shortlist = o.first_stage && nfingers > 1 && o.shortlist > 0;
+    surv_t *items = NULL;
+    size_t nitems = 0, items_cap = 0;
     uint64_t t0 = pm_now_ns();
 
     /* probe preparation: outside the lock */
@@ -702,6 +864,12 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
                 }
                 sc->tie_quota = tie_quota;
             }
+            if (use_shortlist) {
+                if (collect_survivors(sc, nchunks, f, &items, &nitems, &items_cap))
+                    rc = pm_error_set(err, PM_ENOMEM, "out of memory for the shortlist");
+                pthread_mutex_destroy(&sc->mu);
+                continue;
+            }
             pm__pool_run(g->pool, stage2, &sp, nchunks);
             exact += sc->exact;
             if (sc->failed)
@@ -718,8 +886,36 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
             }
             pthread_mutex_destroy(&sc->mu);
         }
+        if (!rc && use_shortlist && shortlist_items(items, &nitems, o.shortlist))
+            rc = pm_error_set(err, PM_ENOMEM, "out of memory for the shortlist");
+        if (!rc && use_shortlist && nitems) {
+            list_scan_t ls = {.pool = g->pool, .s = &g->s, .fc = fc, .items = items, .n = nitems};
+            pthread_mutex_init(&ls.mu, NULL);
+            pm__pool_run(g->pool, stage2_list, &ls, (nitems + LIST_CHUNK - 1) / LIST_CHUNK);
+            pthread_mutex_destroy(&ls.mu);
+            exact += nitems - ls.failed;
+            if (ls.failed)
+                rc = pm_error_set(err, PM_ENOMEM,
+                                  "out of memory preparing %llu candidates: the search is incomplete",
+                                  (unsigned long long)ls.failed);
+            size_t need = ntuples + nitems;
+            tuple_t *nt = need > (size_t)nfingers * (size_t)topcap
+                              ? realloc(tuples, need * sizeof *tuples)
+                              : tuples;
+            if (!nt) {
+                rc = pm_error_set(err, PM_ENOMEM, "out of memory for search results");
+            } else {
+                tuples = nt;
+                for (size_t i = 0; i < nitems; i++)
+                    if (items[i].score > 0)
+                        tuples[ntuples++] = (tuple_t){items[i].subject,
+                                                      g->s.encounter[items[i].row],
+                                                      items[i].finger, items[i].score};
+            }
+        }
         pthread_rwlock_unlock(&g->lock);
     }
+    free(items);
     double thr = o.threshold;
     double nsearched = searched_min == UINT64_MAX || searched_min == 0 ? 1 : (double)searched_min;
     /* a fitted calibration describes single-finger searches; fused scores
