@@ -19,7 +19,9 @@
 #define SEED 20261204u
 #define DECOYS 3000
 
-static pm_gallery_t *make_gallery(size_t n, int threads)
+/* n synthetic fingers at positions 1..10 in turn, subject 1000 + i /
+ * per_subject (1: a subject per finger; 10: ten-print subjects). */
+static pm_gallery_t *make_gallery_subjects(size_t n, int threads, size_t per_subject)
 {
     pm_gallery_options_t go = {.threads = threads};
     pm_gallery_t *g = NULL;
@@ -31,13 +33,15 @@ static pm_gallery_t *make_gallery(size_t n, int threads)
     for (size_t i = 0; i < n; i++) {
         pm_gallery_synth_master(SEED, i, master);
         pm_gallery_synth_impression(master, SEED, i, 0, NULL, imp);
-        int rc = pm_gallery_insert(g, 1000 + i, 1, (int)(i % 10) + 1, imp, &err);
+        int rc = pm_gallery_insert(g, 1000 + i / per_subject, 1, (int)(i % 10) + 1, imp, &err);
         assert_int_equal(rc, 0);
     }
     free(master);
     free(imp);
     return g;
 }
+
+static pm_gallery_t *make_gallery(size_t n, int threads) { return make_gallery_subjects(n, threads, 1); }
 
 static void probe_of(size_t i, uint32_t impression, pm_fingerprint_t *out)
 {
@@ -305,30 +309,11 @@ static void test_fusion(void **state)
  * comparisons than the full search (still reachable with shortlist < 0),
  * the candidates that matter (fused >= 20) and the mate's score are the
  * full search's, and the result does not depend on the thread count. */
-static pm_gallery_t *make_tenprint_gallery(size_t subj, int threads)
-{
-    pm_gallery_options_t go = {.threads = threads};
-    pm_gallery_t *g = NULL;
-    pm_error_t err = {0};
-    assert_int_equal(pm_gallery_new(&go, &g, &err), 0);
-    pm_fingerprint_t *master = malloc(sizeof *master), *imp = malloc(sizeof *imp);
-    assert_non_null(master);
-    assert_non_null(imp);
-    for (size_t i = 0; i < subj * 10; i++) {
-        pm_gallery_synth_master(SEED, i, master);
-        pm_gallery_synth_impression(master, SEED, i, 0, NULL, imp);
-        assert_int_equal(pm_gallery_insert(g, 1000 + i / 10, 1, (int)(i % 10) + 1, imp, &err), 0);
-    }
-    free(master);
-    free(imp);
-    return g;
-}
-
 static void test_tenprint_shortlist(void **state)
 {
     (void)state;
     enum { SUBJ = 400 };
-    pm_gallery_t *g1 = make_tenprint_gallery(SUBJ, 1), *g2 = make_tenprint_gallery(SUBJ, 2);
+    pm_gallery_t *g1 = make_gallery_subjects(SUBJ * 10, 1, 10), *g2 = make_gallery_subjects(SUBJ * 10, 2, 10);
     pm_error_t err = {0};
     pm_fingerprint_t *p = malloc(10 * sizeof *p);
     assert_non_null(p);
