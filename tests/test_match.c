@@ -755,7 +755,7 @@ static void test_graph_reference(void **state)
             for (size_t k = 0; k < count; k++) {
                 uint64_t r = pm_test_rand(&rng);
                 fp->minutiae[k] = (pm_minutia_t){(float)(20 + step * (int)(r % side)),
-                                                 (float)(20 + step * (int)(r >> 8) % side),
+                                                 (float)(20 + step * (int)((r >> 8) % side)),
                                                  (float)((r >> 16) % 628) / 100.0f,
                                                  (uint8_t)(1 + (r >> 32) % 2), 50};
             }
