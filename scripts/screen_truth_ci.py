@@ -4,16 +4,10 @@
 own counts), split by kind of entry (listed with / without a date of birth),
 one line per file and pooled. usage: screen_truth_ci.py NAME=FILE.json ...
 """
-import json, math, sys
+import json, os, sys
 
-def wilson(k, n, z=1.96):
-    if n == 0:
-        return (0.0, 0.0)
-    p = k / n
-    den = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / den
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, c - h), min(1.0, c + h))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from screen_fit_cv import wilson  # 95% Wilson interval (one definition)
 
 def counts(j):
     ns, nc = j['seeded_people_screened'], j['clean_people']
