@@ -8,7 +8,9 @@ officer imports (POST /v1/crossings), gallery enrolments (POST
 calls the console's JS makes) and USA's partner queries (POST /v1/partner/query/biographic,
 each one a disclosure-log append on CAN), while CAN's feed job pushes its
 entries to USA. Meanwhile it SIGKILLs a node at random moments (CAN mostly,
-USA every fourth time: the feed's receiving side), restarts it and goes on.
+USA every fourth time: the feed's receiving side; every other CAN kill waits
+for a request of a chosen kind, import first, to be in flight), restarts it
+and goes on.
 At the end both nodes are restarted cleanly, the feed is let drain, and it
 checks:
   - every acknowledged import row is in CAN's store exactly once, and no
@@ -328,11 +330,21 @@ class Harness:
         for w in ws:
             w.start()
         try:
+            # every other kill at CAN waits (up to 3 s) for a request of a chosen
+            # kind to be in flight, so even a 4-kill run lands one inside an
+            # import (the check the quick test makes); the rest are at random
+            aims = ["import", "enrol", "decide", "query", "login"]
             for k in range(self.kills_wanted):
                 time.sleep(self.rng.uniform(0.1, 0.7))
                 victim = self.usa if k % 4 == 3 else self.can
-                with self.lock:
-                    snap = dict(self.inflight)
+                aim = aims[(k // 2) % len(aims)] if victim is self.can and k % 2 == 0 else None
+                deadline = time.time() + 3.0
+                while True:
+                    with self.lock:
+                        snap = dict(self.inflight)
+                    if aim is None or snap[aim] or time.time() > deadline:
+                        break
+                    time.sleep(0.002)
                 if victim is self.can:
                     self.up.clear()
                 victim.kill()
