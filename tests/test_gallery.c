@@ -325,30 +325,45 @@ static void test_tenprint_shortlist(void **state)
             f[k] = (pm_gallery_finger_t){k + 1, &p[k]};
         }
         pm_gallery_search_options_t onew = {.max_candidates = 5, .first_stage = 1, .shortlist = 20};
+        pm_gallery_search_options_t oall = {.max_candidates = 5, .first_stage = 1, .shortlist = 20,
+                                            .lead_fingers = -1};
         pm_gallery_search_options_t oold = {.max_candidates = 5, .first_stage = 1, .shortlist = -1};
         pm_gallery_search_options_t odef = {.max_candidates = 5, .first_stage = 1};
-        pm_gallery_candidate_t c1[5], c2[5], c0[5], cd[5];
-        size_t n1 = 0, n2 = 0, n0 = 0, nd = 0;
-        pm_gallery_search_stats_t s1, s2, s0, sd;
+        pm_gallery_candidate_t c1[5], c2[5], c0[5], cd[5], ca[5];
+        size_t n1 = 0, n2 = 0, n0 = 0, nd = 0, na = 0;
+        pm_gallery_search_stats_t s1, s2, s0, sd, sa;
         assert_int_equal(pm_gallery_identify(g1, f, 10, &odef, cd, &nd, &sd, &err), 0);
         assert_int_equal(pm_gallery_identify(g1, f, 10, &onew, c1, &n1, &s1, &err), 0);
         assert_int_equal(pm_gallery_identify(g2, f, 10, &onew, c2, &n2, &s2, &err), 0);
         assert_int_equal(pm_gallery_identify(g2, f, 10, &oold, c0, &n0, &s0, &err), 0);
-        assert_true(n1 > 0 && n0 > 0);
+        assert_int_equal(pm_gallery_identify(g2, f, 10, &oall, ca, &na, &sa, &err), 0);
+        assert_true(n1 > 0 && n0 > 0 && nd > 0 && na > 0);
         assert_true(c1[0].subject == 1000 + who);
         assert_true(c0[0].subject == 1000 + who);
         assert_true(cd[0].subject == 1000 + who);
-        /* the scores the full search computes, for the subjects kept */
-        assert_true(c1[0].score == c0[0].score);
-        assert_true(cd[0].score == c0[0].score);
-        for (size_t i = 0; i < n0 && c0[i].score >= 20; i++) {
-            assert_true(i < n1 && c1[i].subject == c0[i].subject && c1[i].score == c0[i].score);
-            assert_true(i < nd && cd[i].subject == c0[i].subject && cd[i].score == c0[i].score);
-        }
-        /* one encounter per subject: at most 20 subjects x 10 fingers */
-        assert_true(s1.records_exact <= 20 * 10);
-        assert_true(s1.records_exact < sd.records_exact);
-        assert_true(sd.records_exact < s0.records_exact);
+        assert_true(ca[0].subject == 1000 + who);
+        /* a shortlisted subject is compared finger by finger as
+         * pm_gallery_verify compares it: the same finger scores, the same
+         * fused score */
+        const pm_gallery_candidate_t *lists[3] = {c1, cd, ca};
+        size_t ns[3] = {n1, nd, na};
+        for (int l = 0; l < 3; l++)
+            for (size_t i = 0; i < ns[l]; i++) {
+                pm_gallery_candidate_t v;
+                assert_int_equal(pm_gallery_verify(g1, lists[l][i].subject, f, 10, &v, &err), 0);
+                assert_true(v.score == lists[l][i].score);
+                for (int k = 0; k < 10; k++)
+                    assert_true(v.finger_score[k] == lists[l][i].finger_score[k]);
+            }
+        /* ... so never below what the per-finger search gave the mate */
+        assert_true(c1[0].score >= c0[0].score);
+        /* one encounter per subject, positions known: at most 20 subjects x
+         * 10 fingers compared; the first stage on the 3 lead fingers only */
+        assert_true(s1.records_exact <= 20 * 10 && sa.records_exact <= 20 * 10);
+        assert_true(s1.records_exact < s0.records_exact);
+        assert_true(sd.records_exact <= 40 * 10);
+        assert_true(s1.records_scanned * 10 == sa.records_scanned * 3);
+        /* the same with one worker or two */
         assert_int_equal(n1, n2);
         assert_int_equal(s1.records_exact, s2.records_exact);
         for (size_t i = 0; i < n1; i++) {

@@ -181,17 +181,23 @@ typedef struct pm_gallery_search_options {
      * one in fused_raw) and threshold / target_fpir apply to that */
     const pm_gallery_calibration_t *fused_calibration;
     /* multi-finger probes with the first stage: the exact matcher runs only
-     * on the survivors of the subjects with the best first-stage evidence
-     * (per subject, the sum over probe fingers of its best first-stage
-     * score at that finger): this many subjects (0 = the default,
-     * PM_GALLERY_SHORTLIST_DEFAULT; < 0 = off: every survivor of every
-     * finger, the search before session 9). Results are those of the full
-     * search restricted to the shortlisted subjects (docs/gallery.md
-     * "Ten-print shortlist"). */
+     * on the subjects with the best first-stage evidence (per subject, the
+     * sum over the lead fingers below of its best first-stage score at that
+     * finger): this many subjects (0 = the default,
+     * PM_GALLERY_SHORTLIST_DEFAULT; < 0 = off: the exact matcher on every
+     * survivor of every finger, the search before session 9). Each
+     * shortlisted subject is compared finger by finger, every probe finger
+     * with each of its position-compatible records: its scores are the
+     * ones pm_gallery_verify gives (docs/gallery.md "Ten-print shortlist"). */
     int shortlist;
+    /* ... and the first stage runs on this many probe fingers, those with
+     * the most minutiae (ties: the earlier one): 0 = the default,
+     * PM_GALLERY_LEAD_DEFAULT; < 0 = every probe finger. */
+    int lead_fingers;
 } pm_gallery_search_options_t;
 
-#define PM_GALLERY_SHORTLIST_DEFAULT 40
+#define PM_GALLERY_SHORTLIST_DEFAULT 20
+#define PM_GALLERY_LEAD_DEFAULT 3
 
 typedef struct pm_gallery_candidate {
     uint64_t subject;

@@ -546,32 +546,46 @@ static void stage2(void *ctx, size_t chunk, int worker)
 }
 
 /* ---- the ten-print shortlist ----------------------------------------------
- * A multi-finger probe's first stage runs for every finger as usual; its
- * survivors are collected instead of going to the exact stage at once. Per
- * subject, the evidence is the sum over probe fingers of the subject's best
- * first-stage score at that finger; the exact stage then runs only on the
- * survivors of the `shortlist` subjects with the most evidence (ties by
- * subject id). Every score computed is the one the full search computes, so
- * the result is the full search's restricted to those subjects. */
+ * A multi-finger probe's first stage runs on its lead fingers only (the
+ * ones with the most minutiae); their survivors are collected instead of
+ * going to the exact stage. Per subject, the evidence is the sum over lead
+ * fingers of the subject's best first-stage score at that finger; the
+ * `shortlist` subjects with the most evidence (ties by subject id) are then
+ * compared exactly, every probe finger with each of the subject's
+ * position-compatible records, as pm_gallery_verify compares them (and as
+ * the fused calibration was fitted). */
 typedef struct surv {
     uint64_t subject;
     uint32_t row;
     uint8_t finger;
     uint8_t fs;
-    double score;
 } surv_t;
+
+/* A record of a shortlisted subject: the probe fingers it is compared with
+ * and their scores. */
+typedef struct slrow {
+    uint64_t subject;
+    uint32_t row;
+    uint16_t fmask;
+    double score[PM_GALLERY_MAX_FINGERS];
+} slrow_t;
 
 typedef struct list_scan {
     pm__pool_t *pool;
     const pm__gal_shard_t *s;
     const finger_ctx_t *fc;
-    surv_t *items;
+    int nfingers;
+    slrow_t *rows;
     size_t n;
     pthread_mutex_t mu;
-    uint64_t failed;
+    uint64_t failed, exact;
 } list_scan_t;
 
-#define LIST_CHUNK 16
+#define LIST_CHUNK 8
+
+#ifndef SL_KEEP_PER_SUBJECT
+#define SL_KEEP_PER_SUBJECT 25 /* first-stage survivors per lead finger: this times the shortlist */
+#endif
 
 static void stage2_list(void *ctx, size_t chunk, int worker)
 {
@@ -580,25 +594,28 @@ static void stage2_list(void *ctx, size_t chunk, int worker)
     pm_matcher_t *m = pm__pool_matcher(ls->pool, worker);
     pm_fingerprint_t fpv;
     pm_match_template_t *t = NULL;
-    uint64_t failed = 0;
+    uint64_t failed = 0, exact = 0;
     size_t i0 = chunk * LIST_CHUNK, i1 = i0 + LIST_CHUNK < ls->n ? i0 + LIST_CHUNK : ls->n;
     for (size_t i = i0; i < i1; i++) {
-        surv_t *it = &ls->items[i];
+        slrow_t *it = &ls->rows[i];
         size_t r = it->row;
         pm__gal_unpack_view(s->minu + r * PM_GALLERY_MAX_MINUTIAE, s->nmin[r], s->pos[r], &fpv);
         if (pm_match_prepare_candidate_into(&fpv, &t, NULL)) {
             failed++;
-            it->score = 0;
+            it->fmask = 0;
             continue;
         }
-        it->score = pm_match_compare(m, ls->fc[it->finger].t, t, NULL);
+        for (int f = 0; f < ls->nfingers; f++)
+            if (it->fmask >> f & 1) {
+                it->score[f] = pm_match_compare(m, ls->fc[f].t, t, NULL);
+                exact++;
+            }
     }
     pm_match_template_free(t);
-    if (failed) {
-        pthread_mutex_lock(&ls->mu);
-        ls->failed += failed;
-        pthread_mutex_unlock(&ls->mu);
-    }
+    pthread_mutex_lock(&ls->mu);
+    ls->failed += failed;
+    ls->exact += exact;
+    pthread_mutex_unlock(&ls->mu);
 }
 
 /* Appends the rows stage 2 would take for finger f (the same rule: above
@@ -626,7 +643,7 @@ static int collect_survivors(const scan_t *sc, size_t nchunks, int f, surv_t **i
                 *items = ni;
                 *cap = nc;
             }
-            (*items)[(*n)++] = (surv_t){s->subject[r], (uint32_t)r, (uint8_t)f, sc->fs[r], 0};
+            (*items)[(*n)++] = (surv_t){s->subject[r], (uint32_t)r, (uint8_t)f, sc->fs[r]};
         }
     }
     return 0;
@@ -657,23 +674,31 @@ static int evidence_cmp(const void *a, const void *b)
     return p->subject < q->subject ? -1 : p->subject > q->subject;
 }
 
-/* Keeps the items of the `k` subjects with the most evidence (sorted by
- * subject on return); *n is updated. */
-static int shortlist_items(surv_t *items, size_t *n, int k)
+static int u64_cmp(const void *a, const void *b)
 {
-    if (!*n)
+    uint64_t p = *(const uint64_t *)a, q = *(const uint64_t *)b;
+    return p < q ? -1 : p > q;
+}
+
+/* The `k` subjects with the most evidence in the survivors (items are
+ * reordered), sorted by id into *subs (caller frees); *ns their count. */
+static int shortlist_subjects(surv_t *items, size_t n, int k, uint64_t **subs, size_t *ns)
+{
+    *subs = NULL;
+    *ns = 0;
+    if (!n)
         return 0;
-    qsort(items, *n, sizeof *items, surv_by_subject);
-    evidence_t *ev = malloc(*n * sizeof *ev);
+    qsort(items, n, sizeof *items, surv_by_subject);
+    evidence_t *ev = malloc(n * sizeof *ev);
     if (!ev)
         return PM_ENOMEM;
     size_t ne = 0;
-    for (size_t i = 0; i < *n;) {
+    for (size_t i = 0; i < n;) {
         evidence_t *e = &ev[ne++];
         e->subject = items[i].subject;
         e->sum = 0;
         int last_finger = -1;
-        for (; i < *n && items[i].subject == e->subject; i++)
+        for (; i < n && items[i].subject == e->subject; i++)
             if (items[i].finger != last_finger) { /* the first of a finger is its best */
                 e->sum += items[i].fs;
                 last_finger = items[i].finger;
@@ -682,24 +707,95 @@ static int shortlist_items(surv_t *items, size_t *n, int k)
     if (ne > (size_t)k) {
         qsort(ev, ne, sizeof *ev, evidence_cmp);
         ne = (size_t)k;
-        /* back in subject order, to filter the (subject-sorted) items */
-        for (size_t a = 1; a < ne; a++)
-            for (size_t b = a; b > 0 && ev[b - 1].subject > ev[b].subject; b--) {
-                evidence_t x = ev[b];
-                ev[b] = ev[b - 1];
-                ev[b - 1] = x;
-            }
-        size_t w = 0, e = 0;
-        for (size_t i = 0; i < *n; i++) {
-            while (e < ne && ev[e].subject < items[i].subject)
-                e++;
-            if (e < ne && ev[e].subject == items[i].subject)
-                items[w++] = items[i];
-        }
-        *n = w;
     }
+    uint64_t *out = malloc(ne * sizeof *out);
+    if (!out) {
+        free(ev);
+        return PM_ENOMEM;
+    }
+    for (size_t i = 0; i < ne; i++)
+        out[i] = ev[i].subject;
     free(ev);
+    qsort(out, ne, sizeof *out, u64_cmp);
+    *subs = out;
+    *ns = ne;
     return 0;
+}
+
+/* Every record of the shortlisted subjects (sorted ids), with the probe
+ * fingers each is position-compatible with. */
+static int shortlist_rows(const pm__gal_shard_t *s, const uint64_t *subs, size_t ns,
+                          const finger_ctx_t *fc, int nfingers, slrow_t **rows, size_t *nrows)
+{
+    *rows = NULL;
+    *nrows = 0;
+    if (!ns)
+        return 0;
+    /* a 4,096-bit filter of the ids before the binary search */
+    uint64_t bloom[64] = {0};
+    for (size_t i = 0; i < ns; i++) {
+        uint64_t h = subs[i] * 0x9E3779B97F4A7C15ull >> 52;
+        bloom[h >> 6] |= 1ull << (h & 63);
+    }
+    size_t cap = 0, n = 0;
+    slrow_t *out = NULL;
+    for (size_t r = 0; r < s->n; r++) {
+        uint64_t id = s->subject[r], h = id * 0x9E3779B97F4A7C15ull >> 52;
+        if (!(bloom[h >> 6] >> (h & 63) & 1))
+            continue;
+        size_t lo = 0, hi = ns;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (subs[mid] < id)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == ns || subs[lo] != id)
+            continue;
+        uint16_t mask = 0;
+        for (int f = 0; f < nfingers; f++) {
+            int p = fc[f].position;
+            if (!p || !s->pos[r] || p == s->pos[r])
+                mask |= (uint16_t)(1u << f);
+        }
+        if (!mask)
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? 2 * cap : 64;
+            slrow_t *nr = realloc(out, nc * sizeof *nr);
+            if (!nr) {
+                free(out);
+                return PM_ENOMEM;
+            }
+            out = nr;
+            cap = nc;
+        }
+        memset(&out[n], 0, sizeof out[n]);
+        out[n].subject = id;
+        out[n].row = (uint32_t)r;
+        out[n].fmask = mask;
+        n++;
+    }
+    *rows = out;
+    *nrows = n;
+    return 0;
+}
+
+/* The lead fingers: the `lead` probe fingers with the most minutiae. */
+static void pick_lead(const pm_gallery_finger_t *fingers, int nfingers, int lead, uint8_t *is_lead)
+{
+    for (int f = 0; f < nfingers; f++)
+        is_lead[f] = lead <= 0 || lead >= nfingers;
+    if (lead <= 0 || lead >= nfingers)
+        return;
+    for (int k = 0; k < lead; k++) {
+        int best = -1;
+        for (int f = 0; f < nfingers; f++)
+            if (!is_lead[f] && (best < 0 || fingers[f].fp->count > fingers[best].fp->count))
+                best = f;
+        is_lead[best] = 1;
+    }
 }
 
 typedef struct tuple {
@@ -773,7 +869,13 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
         o.keep_min = 200;
     if (o.shortlist == 0)
         o.shortlist = PM_GALLERY_SHORTLIST_DEFAULT;
+    if (o.shortlist > 0 && o.shortlist < o.max_candidates)
+        o.shortlist = o.max_candidates; /* never fewer subjects than asked for */
+    if (o.lead_fingers == 0)
+        o.lead_fingers = PM_GALLERY_LEAD_DEFAULT;
     const int use_shortlist = o.first_stage && nfingers > 1 && o.shortlist > 0;
+    uint8_t lead[PM_GALLERY_MAX_FINGERS];
+    pick_lead(fingers, nfingers, use_shortlist ? o.lead_fingers : -1, lead);
     surv_t *items = NULL;
     size_t nitems = 0, items_cap = 0;
     uint64_t t0 = pm_now_ns();
@@ -784,9 +886,10 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
     for (int f = 0; f < nfingers && !rc; f++) {
         fc[f].position = fingers[f].position;
         rc = pm_match_prepare(fingers[f].fp, &fc[f].t, err);
-        if (!rc && o.first_stage && !(fc[f].probe = malloc(sizeof *fc[f].probe)))
+        /* the first stage's probe: lead fingers only */
+        if (!rc && o.first_stage && lead[f] && !(fc[f].probe = malloc(sizeof *fc[f].probe)))
             rc = pm_error_set(err, PM_ENOMEM, "out of memory for the probe");
-        if (!rc && o.first_stage)
+        if (!rc && o.first_stage && lead[f])
             pm__gal_probe_build(fingers[f].fp, fc[f].probe);
     }
     int topcap = 4 * o.max_candidates + 50;
@@ -820,6 +923,8 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
              !(tie_quota = malloc(nchunks * sizeof *tie_quota))))
             rc = pm_error_set(err, PM_ENOMEM, "out of memory for the first stage");
         for (int f = 0; f < nfingers && !rc; f++) {
+            if (!lead[f])
+                continue;
             scan_with_pool_t sp;
             memset(&sp, 0, sizeof sp);
             scan_t *sc = &sp.sc;
@@ -845,6 +950,10 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
                 uint64_t keep = (uint64_t)ceil(o.keep_fraction * (double)eligible);
                 if (keep < (uint64_t)o.keep_min)
                     keep = (uint64_t)o.keep_min;
+                /* the shortlist's evidence: more survivors cost no exact
+                 * comparison, only their collection */
+                if (use_shortlist && keep < (uint64_t)SL_KEEP_PER_SUBJECT * (uint64_t)o.shortlist)
+                    keep = (uint64_t)SL_KEEP_PER_SUBJECT * (uint64_t)o.shortlist;
                 uint64_t acc = 0;
                 int c = 255;
                 for (; c > 1; c--) {
@@ -886,19 +995,25 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
             }
             pthread_mutex_destroy(&sc->mu);
         }
-        if (!rc && use_shortlist && shortlist_items(items, &nitems, o.shortlist))
+        uint64_t *subs = NULL;
+        slrow_t *rows = NULL;
+        size_t nsubs = 0, nrows = 0;
+        if (!rc && use_shortlist &&
+            (shortlist_subjects(items, nitems, o.shortlist, &subs, &nsubs) ||
+             shortlist_rows(&g->s, subs, nsubs, fc, nfingers, &rows, &nrows)))
             rc = pm_error_set(err, PM_ENOMEM, "out of memory for the shortlist");
-        if (!rc && use_shortlist && nitems) {
-            list_scan_t ls = {.pool = g->pool, .s = &g->s, .fc = fc, .items = items, .n = nitems};
+        if (!rc && use_shortlist && nrows) {
+            list_scan_t ls = {.pool = g->pool, .s = &g->s, .fc = fc, .nfingers = nfingers,
+                              .rows = rows, .n = nrows};
             pthread_mutex_init(&ls.mu, NULL);
-            pm__pool_run(g->pool, stage2_list, &ls, (nitems + LIST_CHUNK - 1) / LIST_CHUNK);
+            pm__pool_run(g->pool, stage2_list, &ls, (nrows + LIST_CHUNK - 1) / LIST_CHUNK);
             pthread_mutex_destroy(&ls.mu);
-            exact += nitems - ls.failed;
+            exact += ls.exact;
             if (ls.failed)
                 rc = pm_error_set(err, PM_ENOMEM,
                                   "out of memory preparing %llu candidates: the search is incomplete",
                                   (unsigned long long)ls.failed);
-            size_t need = ntuples + nitems;
+            size_t need = ntuples + nrows * (size_t)nfingers;
             tuple_t *nt = need > (size_t)nfingers * (size_t)topcap
                               ? realloc(tuples, need * sizeof *tuples)
                               : tuples;
@@ -906,13 +1021,16 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
                 rc = pm_error_set(err, PM_ENOMEM, "out of memory for search results");
             } else {
                 tuples = nt;
-                for (size_t i = 0; i < nitems; i++)
-                    if (items[i].score > 0)
-                        tuples[ntuples++] = (tuple_t){items[i].subject,
-                                                      g->s.encounter[items[i].row],
-                                                      items[i].finger, items[i].score};
+                for (size_t i = 0; i < nrows; i++)
+                    for (int f = 0; f < nfingers; f++)
+                        if ((rows[i].fmask >> f & 1) && rows[i].score[f] > 0)
+                            tuples[ntuples++] = (tuple_t){rows[i].subject,
+                                                          g->s.encounter[rows[i].row], f,
+                                                          rows[i].score[f]};
             }
         }
+        free(subs);
+        free(rows);
         pthread_rwlock_unlock(&g->lock);
     }
     free(items);
