@@ -355,6 +355,17 @@ class Harness:
                 if victim is self.can:
                     self.login()
                     self.up.set()
+            # after the last kill, the work goes on until every kind of write
+            # has been acknowledged at least once (the checks need it; a short
+            # run on a loaded machine may not have got there), 60 s at most
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                with self.lock:
+                    done = (self.acked_rows and self.acked_subjects and self.acked_txns
+                            and self.acked_decisions)
+                if done:
+                    break
+                time.sleep(0.1)
         finally:
             self.stop_flag.set()
             self.up.set()
