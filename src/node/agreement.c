@@ -12,33 +12,94 @@
 #include "perimeter/audit.h"
 #include "perimeter/policy.h"
 
+/* Remembers a charged query (caller holds quota_mu). Out of memory: not
+ * remembered, so a re-ask of it would be charged again (never less). */
+static void charge_push(pm_node_t *node, size_t pi, const char *txn, int biometric,
+                        int64_t period_start)
+{
+    if (!txn || !txn[0] || strlen(txn) >= sizeof ((pm__charge_t *)0)->txn)
+        return;
+    if (!node->charges[pi] &&
+        !(node->charges[pi] = calloc(PM__QUOTA_RECENT, sizeof *node->charges[pi])))
+        return;
+    pm__charge_t *c = &node->charges[pi][node->charges_next[pi]];
+    node->charges_next[pi] = (node->charges_next[pi] + 1) % PM__QUOTA_RECENT;
+    snprintf(c->txn, sizeof c->txn, "%s", txn);
+    c->biometric = (uint8_t)(biometric != 0);
+    c->period_start = period_start;
+}
+
+/* Takes back the charge of `old` if it was charged in the counter's current
+ * period (caller holds quota_mu); the newest entry of that id counts, and
+ * is spent, so a chain of re-asks takes back each charge once. */
+static void charge_take_back(pm_node_t *node, size_t pi, const char *old)
+{
+    pm__charge_t *ring = node->charges[pi];
+    if (!ring || !old || !old[0])
+        return;
+    pm_quota_counter_t *qc = &node->quota[pi];
+    for (uint32_t k = 1; k <= PM__QUOTA_RECENT; k++) {
+        pm__charge_t *c = &ring[(node->charges_next[pi] + PM__QUOTA_RECENT - k) % PM__QUOTA_RECENT];
+        if (!c->txn[0] || strcmp(c->txn, old) != 0)
+            continue;
+        if (c->period_start == qc->period_start) {
+            uint64_t *n = c->biometric ? &qc->biometric : &qc->biographic;
+            if (*n > 0)
+                (*n)--;
+        }
+        c->txn[0] = 0;
+        return;
+    }
+}
+
 /* R13: the quota counters live in memory, one per partner, and the
  * disclosure log is their record: every allowed partner query is a "query"
  * entry (actor "partner:XX", with a probe hash when biometric), made durable
  * before its answer, so at start the counters are replayed from the log
  * (pm__quota_replay) and no second durable write is needed per query. A
  * query whose entry never reached the log was never answered, so it rightly
- * does not count after a restart. */
+ * does not count after a restart. An accepted re-ask is a "supersede" entry
+ * before its query entry: live and in the replay alike, it takes back the
+ * lost query's charge (if that one was charged in the current period), so
+ * a query and its re-asks count once. */
 int pm__quota_decide(pm_node_t *node, const pm_node_partner_t *p, const pm_agreement_t *a,
-                     const pm_query_facts_t *q, int biometric, int64_t now, pm_decision_t *out,
-                     pm_error_t *err)
+                     const pm_query_facts_t *q, int biometric, int64_t now, const char *txn,
+                     const char *superseded, pm_decision_t *out, pm_error_t *err)
 {
     size_t pi = (size_t)(p - node->cfg->partners);
     if (pi >= node->cfg->npartners)
         return pm_error_set(err, PM_EINVAL, "quota: unknown partner");
     pthread_mutex_lock(&node->quota_mu);
+    if (superseded)
+        charge_take_back(node, pi, superseded);
     int rc = biometric ? pm_policy_biometric_query(a, q, &node->quota[pi], now, out)
                        : pm_policy_biographic_query(a, q, &node->quota[pi], now, out);
+    if (!rc && out->allow)
+        charge_push(node, pi, txn, biometric, node->quota[pi].period_start);
     pthread_mutex_unlock(&node->quota_mu);
     if (rc)
         return pm_error_set(err, rc, "quota: policy call failed");
     return PM_OK;
 }
 
+void pm__quota_free(pm_node_t *node)
+{
+    for (size_t i = 0; i < PM_NODE_MAX_PARTNERS; i++) {
+        free(node->charges[i]);
+        node->charges[i] = NULL;
+        node->charges_next[i] = 0;
+    }
+}
+
 int pm__quota_replay(pm_node_t *node, pm_error_t *err)
 {
     const pm_node_config_t *cfg = node->cfg;
     memset(node->quota, 0, sizeof node->quota);
+    for (size_t i = 0; i < PM_NODE_MAX_PARTNERS; i++) {
+        if (node->charges[i])
+            memset(node->charges[i], 0, PM__QUOTA_RECENT * sizeof *node->charges[i]);
+        node->charges_next[i] = 0;
+    }
     FILE *f = fopen(cfg->audit_log, "r");
     if (!f)
         return PM_OK; /* no log yet: nothing counted */
@@ -51,30 +112,40 @@ int pm__quota_replay(pm_node_t *node, pm_error_t *err)
             rc = pm_error_set(err, PM_ECORRUPT, "quota replay: a log line of %zd bytes", n);
             break;
         }
-        /* cheap filter before parsing: only partners' queries count */
-        if (!strstr(line + 65, "\"kind\":\"query\"") || !strstr(line + 65, "\"actor\":\"partner:"))
+        /* cheap filter before parsing: only partners' queries and re-asks count */
+        if ((!strstr(line + 65, "\"kind\":\"query\"") &&
+             !strstr(line + 65, "\"kind\":\"supersede\"")) ||
+            !strstr(line + 65, "\"actor\":\"partner:"))
             continue;
         json_t *o = json_loadb(line + 65, (size_t)n - 65, 0, NULL);
         const char *actor = o ? json_string_value(json_object_get(o, "actor")) : NULL;
         const char *kind = o ? json_string_value(json_object_get(o, "kind")) : NULL;
         const char *probe = o ? json_string_value(json_object_get(o, "probe_sha256")) : NULL;
+        const char *txn = o ? json_string_value(json_object_get(o, "txn")) : NULL;
+        const char *detail = o ? json_string_value(json_object_get(o, "detail")) : NULL;
         json_int_t t = o ? json_integer_value(json_object_get(o, "time")) : 0;
-        if (actor && kind && strcmp(kind, "query") == 0 && strncmp(actor, "partner:", 8) == 0) {
-            const pm_node_partner_t *p = pm_node_config_partner(cfg, actor + 8);
-            if (p) {
-                size_t pi = (size_t)(p - cfg->partners);
-                pm_quota_counter_t *qc = &node->quota[pi];
-                /* the policy's own window rule: a period opens with the first
-                 * query after the last one ended (pm_policy_*_query) */
-                if (qc->period_start == 0 || t - qc->period_start >= p->agreement->quota_period_s) {
-                    qc->period_start = t;
-                    qc->biometric = qc->biographic = 0;
-                }
-                if (probe && probe[0])
-                    qc->biometric++;
-                else
-                    qc->biographic++;
+        const pm_node_partner_t *p =
+            actor && strncmp(actor, "partner:", 8) == 0 ? pm_node_config_partner(cfg, actor + 8)
+                                                        : NULL;
+        if (p && kind && strcmp(kind, "supersede") == 0) {
+            /* "supersedes OLD" (replay.c): its charge taken back, as live */
+            if (detail && strncmp(detail, "supersedes ", 11) == 0)
+                charge_take_back(node, (size_t)(p - cfg->partners), detail + 11);
+        } else if (p && kind && strcmp(kind, "query") == 0) {
+            size_t pi = (size_t)(p - cfg->partners);
+            pm_quota_counter_t *qc = &node->quota[pi];
+            /* the policy's own window rule: a period opens with the first
+             * query after the last one ended (pm_policy_*_query) */
+            if (qc->period_start == 0 || t - qc->period_start >= p->agreement->quota_period_s) {
+                qc->period_start = t;
+                qc->biometric = qc->biographic = 0;
             }
+            int bio = probe && probe[0];
+            if (bio)
+                qc->biometric++;
+            else
+                qc->biographic++;
+            charge_push(node, pi, txn, bio, qc->period_start);
         }
         json_decref(o);
     }

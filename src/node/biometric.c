@@ -273,7 +273,8 @@ static int partner_query(pm__req_t *rq, pm_store_t *st, bio_query_t *q, bio_answ
         pm__reply_error(rq, 503, "busy", "out of memory", NULL);
         goto out;
     }
-    if (pm__replay_check(rq, st, purpose, txn, q->supersedes))
+    int superseded = 0;
+    if (pm__replay_check(rq, st, purpose, txn, q->supersedes, &superseded))
         goto out; /* a transaction id already answered: refused before it counts */
     pm_audit_probe_hash(raw, n, ph);
     /* the query is decided before any work is spent on the probe */
@@ -281,7 +282,8 @@ static int partner_query(pm__req_t *rq, pm_store_t *st, bio_query_t *q, bio_answ
     pm_query_facts_t qf = {purpose, 1, has_bio};
     pm_decision_t d;
     int rc;
-    if ((rc = pm__quota_decide(node, rq->partner, a, &qf, 1, (int64_t)time(NULL), &d, &e))) {
+    if ((rc = pm__quota_decide(node, rq->partner, a, &qf, 1, (int64_t)time(NULL), txn,
+                               superseded ? q->supersedes : NULL, &d, &e))) {
         pm__reply_pm_error(rq, rc, &e, NULL);
         goto destroyed;
     }

@@ -293,6 +293,11 @@ struct pm_node {
     atomic_ullong policy_refusals;  /* partner requests refused by a rule */
     pthread_mutex_t quota_mu;       /* R13 counters, one per partner (replayed from the log) */
     struct pm_quota_counter quota[PM_NODE_MAX_PARTNERS];
+    /* ... and each partner's last PM__QUOTA_RECENT charged queries (a ring,
+     * allocated at the first), so an accepted re-ask (supersedes) moves its
+     * lost query's charge instead of adding a second one (agreement.c) */
+    struct pm__charge *charges[PM_NODE_MAX_PARTNERS];
+    uint32_t charges_next[PM_NODE_MAX_PARTNERS];
     struct pm_gallery *gallery;     /* 1:N search over the enrolled subjects (in-process) */
     struct pm_shard_client *shards; /* ... or the gallery's shards over NATS (cfg gallery_shards) */
     struct pm_extractor *extractor; /* minutiae of probe images */

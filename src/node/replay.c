@@ -158,8 +158,10 @@ int pm__replay_supersede(pm_store_t *st, const char *partner, const char *purpos
 }
 
 int pm__replay_check(pm__req_t *rq, pm_store_t *st, const char *purpose, const char *txn,
-                     const char *supersedes)
+                     const char *supersedes, int *superseded)
 {
+    if (superseded)
+        *superseded = 0;
     int64_t window = (int64_t)rq->node->cfg->limits.replay_window_s;
     if (window == 0 || !txn || !txn[0])
         return PM_OK; /* off, or no id to hold the partner to (an ANSI/NIST TCN may be empty) */
@@ -193,6 +195,8 @@ int pm__replay_check(pm__req_t *rq, pm_store_t *st, const char *purpose, const c
                             NULL);
             return PM_EINTERNAL;
         }
+        if (superseded)
+            *superseded = 1;
     }
     if (rc == PM_OK)
         return PM_OK;

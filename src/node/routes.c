@@ -883,13 +883,16 @@ json_t *o = pm__json_body(rq, &pm__body_partner_biographic);
         pm__reply_error(rq, 400, "invalid_field", e.msg, "date_of_birth");
         goto out;
     }
-    if (pm__replay_check(rq, st, purpose, txn, pm__json_str(o, "supersedes")))
+    const char *supersedes = pm__json_str(o, "supersedes");
+    int superseded = 0;
+    if (pm__replay_check(rq, st, purpose, txn, supersedes, &superseded))
         goto out; /* a transaction id already answered: refused before it counts */
     /* the query itself: R15, R1, R13 */
     pm_query_facts_t qf = {purpose, 1 /* mutual TLS + pinned partner: we are past the check */,
                            0};
     pm_decision_t d;
-    int rc = pm__quota_decide(rq->node, rq->partner, a, &qf, 0, (int64_t)time(NULL), &d, &e);
+    int rc = pm__quota_decide(rq->node, rq->partner, a, &qf, 0, (int64_t)time(NULL), txn,
+                              superseded ? supersedes : NULL, &d, &e);
     if (rc) {
         pm__reply_pm_error(rq, rc, &e, NULL);
         goto out;

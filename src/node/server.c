@@ -846,6 +846,7 @@ void pm_node_stop(pm_node_t *node, unsigned drain_ms)
         pm__node_log(node, 0, "node %s stopped", node->cfg->country);
     pm__sessions_free(node->sessions);
     pm__rates_free(node->rates);
+    pm__quota_free(node);
     pm_gallery_free(node->gallery);
     pm_seal_ring_wipe(&node->seal);
     pm__login_limit_free(node->logins);

@@ -168,12 +168,25 @@ struct pm_query_facts;
 struct pm_decision;
 
 /* R13 (and R1, R5, R15 through the policy call): decides a partner's query
- * with its in-memory counter (biometric != 0: a biometric query). */
+ * with its in-memory counter (biometric != 0: a biometric query). txn: the
+ * query's transaction id (NULL or "": none), remembered when the query is
+ * charged; superseded: the id of the lost query an accepted re-ask names
+ * (pm__replay_check's *superseded), whose charge in the current period, if
+ * it had one, is taken back first: a query and its re-asks count once. */
+#define PM__QUOTA_RECENT 8192
+typedef struct pm__charge {
+    char txn[65]; /* "" = free, or taken back */
+    uint8_t biometric;
+    int64_t period_start;
+} pm__charge_t;
 int pm__quota_decide(pm_node_t *node, const pm_node_partner_t *p, const struct pm_agreement *a,
-                     const struct pm_query_facts *q, int biometric, int64_t now,
-                     struct pm_decision *out, pm_error_t *err);
-/* Rebuilds the counters from the disclosure log's partner queries (start). */
+                     const struct pm_query_facts *q, int biometric, int64_t now, const char *txn,
+                     const char *superseded, struct pm_decision *out, pm_error_t *err);
+/* Rebuilds the counters from the disclosure log's partner queries (start),
+ * the supersede entries taking back charges as pm__quota_decide did. */
 int pm__quota_replay(pm_node_t *node, pm_error_t *err);
+/* Frees the rings of charges (node shutdown). */
+void pm__quota_free(pm_node_t *node);
 
 /* One disclosure-log entry (R10); strings may be NULL. */
 typedef struct pm__audit {
@@ -192,9 +205,10 @@ int pm__audit_sync(pm_node_t *node, pm_error_t *err);
  * the answer was sent (409 replayed, logged as a refusal, or the error).
  * supersedes (NULL or ""): the id of a query of the same partner and purpose
  * whose answer was lost; accepted once (a "supersede" log entry names both
- * ids), else 409 supersedes_refused, logged as a refusal. */
+ * ids; *superseded, which may be NULL, is then 1, else 0), else 409
+ * supersedes_refused, logged as a refusal. */
 int pm__replay_check(pm__req_t *rq, pm_store_t *st, const char *purpose, const char *txn,
-                     const char *supersedes);
+                     const char *supersedes, int *superseded);
 /* A refusal entry naming the rule (record and probe hash optional). */
 int pm__audit_refusal(pm__req_t *rq, const char *purpose, const struct pm_decision *d,
                       const char *txn, const char *record, const unsigned char *probe_sha256,
