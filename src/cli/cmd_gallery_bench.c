@@ -119,6 +119,8 @@ typedef struct rates {
     double fnir_exact[2]; /* the same mated probes, the mate's exact score: exhaustive-equivalent */
     int not_kept;         /* mated probes whose mate the search did not return at all */
     double p50, p95, p99;
+    double cpu50, cpu95; /* process CPU seconds per search (all pool threads) */
+    double share50;      /* median of CPU/wall per search: cores the search actually got */
 } rates_t;
 
 static const double target_fpir[2] = {0.01, 0.001};
@@ -161,6 +163,13 @@ static void summarise(outcome_t *o, size_t n, double searched, const pm_gallery_
         r->p50 = pct(lat, n, 0.50);
         r->p95 = pct(lat, n, 0.95);
         r->p99 = pct(lat, n, 0.99);
+        for (size_t i = 0; i < n; i++)
+            lat[i] = o[i].cpu;
+        r->cpu50 = pct(lat, n, 0.50);
+        r->cpu95 = pct(lat, n, 0.95);
+        for (size_t i = 0; i < n; i++)
+            lat[i] = o[i].seconds > 0 ? o[i].cpu / o[i].seconds : 0;
+        r->share50 = pct(lat, n, 0.50);
     }
     free(lat);
 }
@@ -168,6 +177,10 @@ static void summarise(outcome_t *o, size_t n, double searched, const pm_gallery_
 static void print_rates(const char *label, const rates_t *r)
 {
     printf("  %-34s latency p50 %.3f s  p95 %.3f s  p99 %.3f s\n", label, r->p50, r->p95, r->p99);
+    if (r->cpu50 > 0)
+        printf("  %-34s process CPU per search p50 %.3f s  p95 %.3f s; cores obtained (CPU/wall) "
+               "p50 %.2f\n",
+               "", r->cpu50, r->cpu95, r->share50);
     if (r->mated)
         printf("  %-34s rank-1 %.1f%% of %d mated; FNIR %.1f%% @FPIR 1%% (thr %.1f, measured FPIR "
                "%.1f%% of %d), FNIR %.1f%% @FPIR 0.1%% (thr %.1f, measured %.1f%%)\n",
