@@ -7,7 +7,9 @@
  * PM_FAST_KEYS=n: keys looked up per record; PM_FAST_BASE_KEYS=n: also time
  * every probe with n keys (same process) and print the ratio; PM_FAST_BASE_SERIAL=1:
  * the baseline checks each key hit as it is looked up (the code before the
- * batched look-up, p->scan_serial) and the scores of the two are compared.
+ * batched look-up, p->scan_serial) and the scores of the two are compared;
+ * PM_FAST_BASE_NOPAIR=1: the baseline checks every key hit (no pair gate).
+ * PM_FAST_PAIR=0|1, PM_FAST_PAIR_PX=n, PM_FAST_PAIR_ROT=n: the pair gate.
  * Template-level simulation (pm_gallery_synth_*). Tune on seed 1 only. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +61,8 @@ int main(int argc, char **argv)
      * (alternating, same process) and print the ratio */
     int base_cap = getenv("PM_FAST_BASE_KEYS") ? atoi_bounded(getenv("PM_FAST_BASE_KEYS")) : 0;
     int base_serial = getenv("PM_FAST_BASE_SERIAL") != NULL;
-    if (base_serial && !base_cap)
+    int base_nopair = getenv("PM_FAST_BASE_NOPAIR") != NULL;
+    if ((base_serial || base_nopair) && !base_cap)
         base_cap = PM_GALLERY_KEYS;
     int *sb = malloc((size_t)n * sizeof *sb);
     long base_differ = 0;
@@ -75,11 +78,20 @@ int main(int argc, char **argv)
             p->avx2 = 0; /* the portable path (same scores) */
         if (getenv("PM_FAST_KEYS"))
             p->key_cap = atoi_bounded(getenv("PM_FAST_KEYS"));
+        if (getenv("PM_FAST_PAIR"))
+            p->pair_gate = atoi(getenv("PM_FAST_PAIR")) != 0;
+        if (getenv("PM_FAST_PAIR_PX"))
+            p->pair_px = atoi(getenv("PM_FAST_PAIR_PX"));
+        if (getenv("PM_FAST_PAIR_ROT"))
+            p->pair_rot = atoi(getenv("PM_FAST_PAIR_ROT"));
         if (base_cap) {
             /* the baseline in the same process: the same probe, key_cap = base_cap */
             int cap = p->key_cap;
             p->key_cap = base_cap;
             p->scan_serial = base_serial;
+            int gate = p->pair_gate;
+            if (base_nopair)
+                p->pair_gate = 0;
             double b0 = cpu_s();
             for (long r = 0; r < n; r++)
                 sb[r] = pm__gal_fast_score(p, keys + (size_t)r * PM_GALLERY_KEYS,
@@ -93,6 +105,7 @@ int main(int argc, char **argv)
             btopk += ab < k;
             p->key_cap = cap;
             p->scan_serial = 0;
+            p->pair_gate = gate;
         }
         double t0 = cpu_s();
         for (long r = 0; r < n; r++)
@@ -139,7 +152,11 @@ int main(int argc, char **argv)
     if (base_cap)
         printf("baseline (%d keys per record%s): mates first %ld, in best %ld %ld; %.3f us/record CPU; "
                "this / baseline time %.3f; %ld of %ld scores differ\n",
-               base_cap, base_serial ? ", hits checked as looked up" : "", bfirst, k, btopk,
+               base_cap,
+               base_serial   ? ", hits checked as looked up"
+               : base_nopair ? ", every hit checked (no pair gate)"
+                             : "",
+               bfirst, k, btopk,
                1e6 * tb / (double)(np * n), t / tb, base_differ, np * n);
     if (getenv("PM_FAST_HITS"))
         for (int b = 0; b < 64; b++)

@@ -192,12 +192,13 @@ static void test_fast_paths_identical(void **state)
                           keys + i * PM_GALLERY_KEYS, &nk[i]);
     }
     int differ = 0, compared = 0, mate_first = 0, serial_differ = 0;
+    int gate_differ = 0, gate_mate_first = 0, hyp_open = 0, hyp_gated = 0;
     for (size_t q = 0; q < 6; q++) {
         size_t who = q * 61 + 5;
         probe_of(who, 1, v);
         pm__gal_probe_build(v, p);
         int has_vector = p->avx2;
-        int best = 0, best_row = -1;
+        int best = 0, best_row = -1, gbest = 0, gbest_row = -1;
         for (size_t r = 0; r < N; r++) {
             p->avx2 = 0;
             int a = pm__gal_fast_score(p, keys + r * PM_GALLERY_KEYS, minu + r * PM_GALLERY_MAX_MINUTIAE,
@@ -219,14 +220,41 @@ static void test_fast_paths_identical(void **state)
             }
             if (a > best)
                 best = a, best_row = (int)r;
+            /* the pair gate: the same scores on both paths */
+            p->pair_gate = 1;
+            p->avx2 = 0;
+            int ga = pm__gal_fast_score(p, keys + r * PM_GALLERY_KEYS,
+                                        minu + r * PM_GALLERY_MAX_MINUTIAE, nk[r], nmin[r]);
+            assert_true(ga >= 1 && ga <= 255);
+            if (has_vector) {
+                p->avx2 = 1;
+                int gb = pm__gal_fast_score(p, keys + r * PM_GALLERY_KEYS,
+                                            minu + r * PM_GALLERY_MAX_MINUTIAE, nk[r], nmin[r]);
+                gate_differ += ga != gb;
+            }
+            p->pair_gate = 0;
+            if (r != who) {
+                hyp_open += a > 1;
+                hyp_gated += ga > 1;
+            }
+            if (ga > gbest)
+                gbest = ga, gbest_row = (int)r;
         }
         mate_first += best_row == (int)who;
+        gate_mate_first += gbest_row == (int)who;
     }
     print_message("fast comparison: %d of %d scores differ between paths; mate first %d/6\n",
                   differ, compared, mate_first);
+    print_message("pair gate: %d scores differ between paths; mate first %d/6; non-mates with a "
+                  "hypothesis %d without the gate, %d with it\n",
+                  gate_differ, gate_mate_first, hyp_open, hyp_gated);
     assert_int_equal(differ, 0);
     assert_int_equal(serial_differ, 0);
     assert_true(mate_first >= 5);
+    assert_int_equal(gate_differ, 0);
+    assert_true(gate_mate_first >= 5);
+    /* chance hits rarely agree: the gate must remove most impostor hypotheses */
+    assert_true(hyp_gated * 2 < hyp_open);
     free(minu);
     free(keys);
     free(v);

@@ -73,12 +73,12 @@ typedef struct outcome {
 } outcome_t;
 
 static void run_probe_sl(pm_gallery_t *g, const pm_gallery_finger_t *f, int nf, int first_stage,
-                         double keep, int shortlist, int lead, int mated, uint64_t mate,
+                         double keep, int shortlist, int lead, int gate, int mated, uint64_t mate,
                          outcome_t *o)
 {
     pm_gallery_search_options_t so = {.max_candidates = 10, .first_stage = first_stage,
                                       .keep_fraction = keep, .shortlist = shortlist,
-                                      .lead_fingers = lead};
+                                      .lead_fingers = lead, .pair_gate = gate};
     pm_gallery_candidate_t c[10];
     size_t n = 0;
     pm_gallery_search_stats_t ss;
@@ -109,7 +109,7 @@ static void run_probe_sl(pm_gallery_t *g, const pm_gallery_finger_t *f, int nf, 
 static void run_probe(pm_gallery_t *g, const pm_gallery_finger_t *f, int nf, int first_stage,
                       double keep, int mated, uint64_t mate, outcome_t *o)
 {
-    run_probe_sl(g, f, nf, first_stage, keep, 0, 0, mated, mate, o);
+    run_probe_sl(g, f, nf, first_stage, keep, 0, 0, 0, mated, mate, o);
 }
 
 typedef struct rates {
@@ -338,6 +338,7 @@ int pm_cmd_bench_gallery(int argc, char **argv)
 {
     long size = 100000, probes = 30, exhaustive = -1, tenprints = 4, threads = 0;
     long sl_k = 0, sl_lead = 0; /* the ten-print shortlist measured (0: the library's defaults) */
+    long gate = 0; /* options.pair_gate of the first-stage searches (0: the library's default) */
     const char *nonmated_out = NULL, *calib_from = NULL;
     uint64_t seed = 2;
     double keep = 0.0002;
@@ -350,6 +351,7 @@ int pm_cmd_bench_gallery(int argc, char **argv)
         {"nonmated-out", required_argument, NULL, 'o'}, {"calibration", required_argument, NULL, 'c'},
         {"cache", required_argument, NULL, 'C'},
         {"shortlist", required_argument, NULL, 'S'}, {"lead", required_argument, NULL, 'L'},
+        {"pair-gate", required_argument, NULL, 'G'},
         {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
@@ -370,12 +372,13 @@ int pm_cmd_bench_gallery(int argc, char **argv)
         case 'C': cache = optarg; break;
         case 'S': sl_k = strtol(optarg, &end, 10); break;
         case 'L': sl_lead = strtol(optarg, &end, 10); break;
+        case 'G': gate = strtol(optarg, &end, 10); break;
         default:
             fprintf(c == 'h' ? stdout : stderr,
                     "usage: perimeter bench gallery [--size N] [--probes Q] [--exhaustive E]\n"
                     "         [--tenprints T] [--threads N] [--keep FRACTION] [--seed S] [--dir D]\n"
                     "         [--nonmated-out FILE] [--calibration FILE] [--cache SNAPSHOT]\n"
-                    "         [--shortlist K] [--lead L]\n"
+                    "         [--shortlist K] [--lead L] [--pair-gate G]\n"
                     "  a synthetic gallery of N fingers (N/10 subjects x 10 positions), Q single-\n"
                     "  finger probes one third mated (all searched with the first stage, the first\n"
                     "  E exhaustively too; default all), T ten-finger probes (the first E of them\n"
@@ -387,7 +390,9 @@ int pm_cmd_bench_gallery(int argc, char **argv)
                     "  and writes the snapshot there (the snapshot timing is then that file's).\n"
                     "  Ten-finger probes run with the ten-print shortlist (K subjects, first stage\n"
                     "  on L lead fingers; 0 = the library's defaults, -1 = every finger) and\n"
-                    "  without it, alternated.\n");
+                    "  without it, alternated. --pair-gate sets the first stage's pair gate of\n"
+                    "  the single-finger searches and of the shortlist's (1 on, -1 off, 0 the\n"
+                    "  library's default: on with the shortlist only).\n");
             return c == 'h' ? 0 : 2;
         }
         if (errno || (end && *end)) {
@@ -396,9 +401,9 @@ int pm_cmd_bench_gallery(int argc, char **argv)
         }
     }
     if (size < 10 || size > 50000000 || probes < 0 || tenprints < 0 || keep <= 0 || keep > 1 ||
-        sl_k < 0 || sl_k > 100000 || sl_lead < -1 || sl_lead > 10) {
+        sl_k < 0 || sl_k > 100000 || sl_lead < -1 || sl_lead > 10 || gate < -1 || gate > 1) {
         fprintf(stderr, "perimeter: bench gallery: --size 10..5e7, --keep (0, 1], --shortlist "
-                        "0..1e5, --lead -1..10\n");
+                        "0..1e5, --lead -1..10, --pair-gate -1..1\n");
         return 2;
     }
     if (exhaustive < 0 || exhaustive > probes)
@@ -614,7 +619,7 @@ int pm_cmd_bench_gallery(int argc, char **argv)
         pm_gallery_synth_impression(m, seed, id, 1, NULL, &v[0]);
         pm_gallery_finger_t f = {0, &v[0]};
         uint64_t mate = mated ? id / 10 + 1 : 0;
-        run_probe(g, &f, 1, 1, keep, mated, mate, &on[q]);
+        run_probe_sl(g, &f, 1, 1, keep, 0, 0, (int)gate, mated, mate, &on[q]);
         on[q].probe_id = id;
         if (q < exhaustive)
             run_probe(g, &f, 1, 0, keep, mated, mate, &off[q]);
@@ -632,8 +637,9 @@ int pm_cmd_bench_gallery(int argc, char **argv)
            "thresholds from the %s calibration:\n",
            size, calp ? "fitted" : "nominal (matcher's -10*log10(FMR))");
     print_rates("exhaustive (first stage off)", &r_off);
-    char label[64];
-    snprintf(label, sizeof label, "first stage on (keep max(200, %.2g%%))", 100 * keep);
+    char label[80];
+    snprintf(label, sizeof label, "first stage on (keep max(200, %.2g%%)%s)", 100 * keep,
+             gate > 0 ? ", pair gate" : "");
     print_rates(label, &r_on);
     /* first stage cost, on the probes searched both ways */
     int both = 0, lost = 0;
@@ -671,11 +677,11 @@ int pm_cmd_bench_gallery(int argc, char **argv)
             }
             outcome_t *sl = mated ? &ton[q] : &non_sl[q], *full = mated ? &tfull[q] : &non_full[q];
             if (q % 2) {
-                run_probe_sl(g, f, 10, 1, keep, sl_k, sl_lead, mated, s + 1, sl);
-                run_probe_sl(g, f, 10, 1, keep, -1, 0, mated, s + 1, full);
+                run_probe_sl(g, f, 10, 1, keep, sl_k, sl_lead, (int)gate, mated, s + 1, sl);
+                run_probe_sl(g, f, 10, 1, keep, -1, 0, 0, mated, s + 1, full);
             } else {
-                run_probe_sl(g, f, 10, 1, keep, -1, 0, mated, s + 1, full);
-                run_probe_sl(g, f, 10, 1, keep, sl_k, sl_lead, mated, s + 1, sl);
+                run_probe_sl(g, f, 10, 1, keep, -1, 0, 0, mated, s + 1, full);
+                run_probe_sl(g, f, 10, 1, keep, sl_k, sl_lead, (int)gate, mated, s + 1, sl);
             }
             if (mated && q < texh)
                 run_probe(g, f, 10, 0, keep, 1, s + 1, &toff[q]);
@@ -692,10 +698,11 @@ int pm_cmd_bench_gallery(int argc, char **argv)
                "%ld non-mated, nominal fused scores:\n", size / 10, tenprints, tenprints);
         if (texh)
             print_rates("exhaustive (first stage off)", &r_off);
-        char l2[96];
+        char l2[128];
         int k_used = sl_k ? (int)sl_k : PM_GALLERY_SHORTLIST_DEFAULT;
         int l_used = sl_lead ? (int)sl_lead : PM_GALLERY_LEAD_DEFAULT;
-        snprintf(l2, sizeof l2, "%s, shortlist %d subjects, %d lead fingers", label, k_used, l_used);
+        snprintf(l2, sizeof l2, "%s, shortlist %d subjects, %d lead fingers, pair gate %s", label,
+                 k_used, l_used, gate >= 0 ? "on" : "off");
         print_rates(l2, &r_on);
         snprintf(l2, sizeof l2, "%s, no shortlist", label);
         print_rates(l2, &r_full);

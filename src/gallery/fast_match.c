@@ -22,6 +22,7 @@
  * A ranking for the short list, not calibrated: the exact matcher re-scores
  * the survivors. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gallery/gallery_internal.h"
@@ -71,6 +72,13 @@
 #define FS_MAX_ROT 43 /* 1/256 turn (~60 degrees): larger rotations are not hypothesised */
 #endif
 
+#ifndef FS_PAIR_PX
+#define FS_PAIR_PX 20 /* px: two hits agree when they put the record's first minutia this close */
+#endif
+#ifndef FS_PAIR_ROT
+#define FS_PAIR_ROT 16 /* 1/256 turn (~22 degrees): ... with rotations this close */
+#endif
+
 #define TWO_PI 6.28318530717958647692
 
 void pm__gal_fast_build(pm__gal_probe_t *p)
@@ -82,6 +90,9 @@ void pm__gal_fast_build(pm__gal_probe_t *p)
 #endif
     p->key_cap = FS_KEYS;
     p->scan_serial = 0;
+    p->pair_gate = 0; /* the search sets it (options.pair_gate) */
+    p->pair_px = FS_PAIR_PX;
+    p->pair_rot = FS_PAIR_ROT;
     int minx = 1 << 30, miny = 1 << 30, maxx = 0, maxy = 0;
     for (int i = 0; i < p->n; i++) {
         int x = (int)p->x[i], y = (int)p->y[i];
@@ -348,6 +359,103 @@ static inline void check_hit(const pm__gal_probe_t *p, const uint32_t *minu, int
     *nhp = nh;
 }
 
+/* The pair gate's agreement (pm__gal_fast_score): keep[i] = 1 when some
+ * hit j of another record minutia and another probe minutia places the
+ * record's first minutia within pair_px of hit i's place, at a rotation
+ * within pair_rot. Arrays padded to PM__GAL_HITS_PAD; the vector path
+ * gives the same keep[] as the portable one. */
+#define PM__GAL_HITS_PAD (PM_GALLERY_KEYS * PM__GAL_MAP_SLOTS + 16)
+static void pair_keep_portable(const pm__gal_probe_t *p, const int16_t *hx, const int16_t *hy,
+                               const int16_t *hr, const int16_t *ht, const int16_t *hq, int n,
+                               uint8_t *keep)
+{
+    const int tp = p->pair_px, tr = p->pair_rot;
+    for (int i = 0; i < n; i++) {
+        int k = 0;
+        for (int j = 0; j < n && !k; j++)
+            k = abs(hx[i] - hx[j]) <= tp && abs(hy[i] - hy[j]) <= tp && abs(hr[i] - hr[j]) <= tr &&
+                ht[i] != ht[j] && hq[i] != hq[j];
+        keep[i] = (uint8_t)k;
+    }
+}
+
+#ifdef HAVE_AVX2_PATH
+/* Sixteen hits j at a time. */
+__attribute__((target("avx2"))) static void pair_keep_avx2(const pm__gal_probe_t *p, int16_t *hx,
+                                                           int16_t *hy, int16_t *hr, int16_t *ht,
+                                                           int16_t *hq, int n, uint8_t *keep)
+{
+    /* padding lanes never agree: a place far from every real one */
+    for (int j = n; j < ((n + 15) & ~15); j++)
+        hx[j] = 30000, hy[j] = 30000, hr[j] = 0, ht[j] = -1, hq[j] = -1;
+    const __m256i tp = _mm256_set1_epi16((short)p->pair_px);
+    const __m256i tr = _mm256_set1_epi16((short)p->pair_rot);
+    for (int i = 0; i < n; i++) {
+        const __m256i xi = _mm256_set1_epi16(hx[i]), yi = _mm256_set1_epi16(hy[i]);
+        const __m256i ri = _mm256_set1_epi16(hr[i]), ti = _mm256_set1_epi16(ht[i]);
+        const __m256i qi = _mm256_set1_epi16(hq[i]);
+        int k = 0;
+        for (int j = 0; j < n && !k; j += 16) {
+            __m256i dx = _mm256_abs_epi16(_mm256_sub_epi16(xi, _mm256_loadu_si256((const __m256i *)(hx + j))));
+            __m256i dy = _mm256_abs_epi16(_mm256_sub_epi16(yi, _mm256_loadu_si256((const __m256i *)(hy + j))));
+            __m256i dr = _mm256_abs_epi16(_mm256_sub_epi16(ri, _mm256_loadu_si256((const __m256i *)(hr + j))));
+            __m256i far = _mm256_or_si256(_mm256_cmpgt_epi16(dx, tp), _mm256_cmpgt_epi16(dy, tp));
+            far = _mm256_or_si256(far, _mm256_cmpgt_epi16(dr, tr));
+            far = _mm256_or_si256(far, _mm256_cmpeq_epi16(ti, _mm256_loadu_si256((const __m256i *)(ht + j))));
+            far = _mm256_or_si256(far, _mm256_cmpeq_epi16(qi, _mm256_loadu_si256((const __m256i *)(hq + j))));
+            k = (unsigned)_mm256_movemask_epi8(far) != 0xffffffffu;
+        }
+        keep[i] = (uint8_t)k;
+    }
+}
+#endif
+
+static inline void pair_keep(const pm__gal_probe_t *p, int16_t *hx, int16_t *hy, int16_t *hr,
+                             int16_t *ht, int16_t *hq, int n, uint8_t *keep)
+{
+#ifdef HAVE_AVX2_PATH
+    if (p->avx2) {
+        pair_keep_avx2(p, hx, hy, hr, ht, hq, n, keep);
+        return;
+    }
+#endif
+    pair_keep_portable(p, hx, hy, hr, ht, hq, n, keep);
+}
+
+/* The pair gate (a Hough vote in the spirit of Ratha et al.: true hits
+ * agree on one transformation, chance hits scatter): each hit places the
+ * record's first (most central) minutia in the probe's frame under its own
+ * rotation; only hits that another hit (of two other minutiae) agrees with
+ * are kept, in their order. A mate has many true hits; a stranger's ~15
+ * chance hits rarely agree, so most quick checks (the cost of a record)
+ * are skipped. A mate finger with a single true hit is lost: the search
+ * uses the gate where other fingers make up for it (options.pair_gate). */
+static int pair_gate(const pm__gal_probe_t *p, const uint32_t *minu, uint16_t *hit, int nhit)
+{
+    int16_t hx[PM__GAL_HITS_PAD], hy[PM__GAL_HITS_PAD], hr[PM__GAL_HITS_PAD];
+    int16_t ht[PM__GAL_HITS_PAD], hq[PM__GAL_HITS_PAD];
+    uint8_t keep[PM__GAL_HITS_PAD];
+    const int32_t x0 = (int32_t)(minu[0] & 2047), y0 = (int32_t)((minu[0] >> 11) & 2047);
+    for (int h = 0; h < nhit; h++) {
+        int t = hit[h] >> 8, q = hit[h] & 255;
+        unsigned rot = (((minu[t] >> 22) & 255u) - p->dir[q]) & 255u;
+        int32_t c = p->ics[rot], sn = -p->isn[rot];
+        int32_t dx = x0 - (int32_t)(minu[t] & 2047), dy = y0 - (int32_t)((minu[t] >> 11) & 2047);
+        /* the xf_pair transformation applied to minutia 0, in pixels */
+        hx[h] = (int16_t)((int32_t)p->x[q] + ((c * dx + sn * dy) >> Q));
+        hy[h] = (int16_t)((int32_t)p->y[q] + ((c * dy - sn * dx) >> Q));
+        hr[h] = (int16_t)((rot + FS_MAX_ROT) & 255u);
+        ht[h] = (int16_t)t;
+        hq[h] = (int16_t)q;
+    }
+    pair_keep(p, hx, hy, hr, ht, hq, nhit, keep);
+    int n = 0;
+    for (int h = 0; h < nhit; h++)
+        if (keep[h])
+            hit[n++] = hit[h];
+    return n;
+}
+
 int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uint32_t *minu,
                        int nkeys, int nmin)
 {
@@ -396,6 +504,8 @@ int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uin
                 nhit += (b != 0) & (dr <= 2 * FS_MAX_ROT);
             }
         }
+        if (p->pair_gate && nhit)
+            nhit = pair_gate(p, minu, hit, nhit);
         for (int h = 0; h < nhit; h++)
             check_hit(p, minu, ng, hit[h] >> 8, hit[h] & 255, hyp_t, hyp_q, hyp_m, hyp_r, &nh);
     }

@@ -96,6 +96,9 @@ typedef struct pm__gal_probe {
     int key_cap; /* record keys looked up (the most central first; FS_KEYS in fast_match.c) */
     int scan_serial; /* 1: key hits checked as each is looked up (the code before the batched
                       * look-up; same scores; tests and bench_gallery_first only) */
+    int pair_gate; /* 1: only key hits agreeing with another hit are checked (fast_match.c,
+                    * FS_PAIR_*); 0: every hit (the serial path's order and scores) */
+    int pair_px, pair_rot; /* the agreement's tolerances: pixels, 1/256 turn */
     int gx0, gy0, gw, gh; /* origin, cells per row (<= PM__GAL_GRID), rows */
     uint32_t grid[PM__GAL_GRID * PM__GAL_GRID]; /* tight tolerance, gw x gh used */
     uint8_t near[PM__GAL_GRID * PM__GAL_GRID];  /* probe minutia + 1 nearest within the wide

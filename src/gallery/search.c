@@ -889,8 +889,10 @@ int pm_gallery_identify(pm_gallery_t *g, const pm_gallery_finger_t *fingers, int
         /* the first stage's probe: lead fingers only */
         if (!rc && o.first_stage && lead[f] && !(fc[f].probe = malloc(sizeof *fc[f].probe)))
             rc = pm_error_set(err, PM_ENOMEM, "out of memory for the probe");
-        if (!rc && o.first_stage && lead[f])
+        if (!rc && o.first_stage && lead[f]) {
             pm__gal_probe_build(fingers[f].fp, fc[f].probe);
+            fc[f].probe->pair_gate = o.pair_gate > 0 || (o.pair_gate == 0 && use_shortlist);
+        }
     }
     int topcap = 4 * o.max_candidates + 50;
     if (topcap > PM_GALLERY_MAX_CANDIDATES * 4)
