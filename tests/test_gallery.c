@@ -386,11 +386,11 @@ static void test_tenprint_shortlist(void **state)
         /* ... so never below what the per-finger search gave the mate */
         assert_true(c1[0].score >= c0[0].score);
         /* one encounter per subject, positions known: at most 20 subjects x
-         * 10 fingers compared; the first stage on the 3 lead fingers only */
+         * 10 fingers compared; the first stage on the PM_GALLERY_LEAD_DEFAULT lead fingers only */
         assert_true(s1.records_exact <= 20 * 10 && sa.records_exact <= 20 * 10);
         assert_true(s1.records_exact < s0.records_exact);
         assert_true(sd.records_exact <= 40 * 10);
-        assert_true(s1.records_scanned * 10 == sa.records_scanned * 3);
+        assert_true(s1.records_scanned * 10 == sa.records_scanned * PM_GALLERY_LEAD_DEFAULT);
         /* the same with one worker or two */
         assert_int_equal(n1, n2);
         assert_int_equal(s1.records_exact, s2.records_exact);

@@ -204,7 +204,7 @@ typedef struct pm_gallery_search_options {
 } pm_gallery_search_options_t;
 
 #define PM_GALLERY_SHORTLIST_DEFAULT 20
-#define PM_GALLERY_LEAD_DEFAULT 3
+#define PM_GALLERY_LEAD_DEFAULT 2
 
 typedef struct pm_gallery_candidate {
     uint64_t subject;
