@@ -5,7 +5,7 @@
  *
  *   bench_vet_load [--fingers N] [--conns C] [--requests R] [--probe-fingers F]
  *                  [--probes P] [--format json|an2k] [--exhaustive] [--workers W]
- * --workers W: the node's limits.workers (default: the configuration's, 2).
+ * --workers W: the node's limits.workers (default: the configuration's, 4).
  * --exhaustive: the node's searches without the gallery's first stage
  * (node.json "gallery": {"first_stage": false}); default: first stage on.
  *

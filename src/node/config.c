@@ -20,7 +20,10 @@ void pm_node_limits_default(pm_node_limits_t *l)
     l->http_threads = 4;
     l->connections = 256;
     l->timeout_s = 30;
-    l->workers = 2;
+    /* twice the 2 cores measured on: while one worker waits (the log's
+     * fsync, a serial step of a search) another keeps the core busy
+     * (docs/node.md "Workers") */
+    l->workers = 4;
     l->queue = 64;
     l->sessions = 10000;
     l->session_ttl_s = 8 * 3600;

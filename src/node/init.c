@@ -178,7 +178,7 @@ static int write_config(const char *dir, const char *cc, const char *pc, unsigne
         "partners", "code", pc, "ca", ca_rel, "subjects", dn, "pins", pin, "url", url, "push", 1,
         "pull", 0, "agreement", agr_rel, "audit_pub", pub,
         "limits", "max_json_bytes", (json_int_t)65536, "max_import_bytes", (json_int_t)(64 << 20),
-        "workers", (json_int_t)2, "feed_batch", (json_int_t)5000, "feed_interval_ms",
+        "workers", (json_int_t)4, "feed_batch", (json_int_t)5000, "feed_interval_ms",
         (json_int_t)200);
     if (!root)
         return pm_error_set(err, PM_ENOMEM, "building the configuration");
