@@ -77,7 +77,7 @@ typedef struct pm_node_limits {
     unsigned http_threads;    /* libmicrohttpd threads (default 4) */
     unsigned connections;     /* concurrent connections (default 256) */
     unsigned timeout_s;       /* idle connection timeout (default 30) */
-    unsigned workers;         /* worker pool threads for imports, queries, logins (default 2) */
+    unsigned workers;         /* worker pool threads for imports, queries, logins (default 4) */
     unsigned queue;           /* jobs waiting for a worker before 503 (default 64) */
     unsigned sessions;        /* officer sessions held at once (default 10000) */
     unsigned session_ttl_s;   /* officer session lifetime (default 28800) */

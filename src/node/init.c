@@ -168,6 +168,10 @@ static int write_config(const char *dir, const char *cc, const char *pc, unsigne
         snprintf(pub, sizeof pub, "%.64s", (const char *)d);
         free(d);
     }
+    /* the limits written out for the operator to see are the defaults
+     * (pm_node_limits_default), except the feed's interval, shorter here */
+    pm_node_limits_t dl;
+    pm_node_limits_default(&dl);
     json_t *root = json_pack(
         "{s:s, s:s, s:{s:s, s:I}, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:I}, s:[{s:s, s:s, s:[s], "
         "s:[s], s:s, s:b, s:b, s:s, s:s}], s:{s:I, s:I, s:I, s:I, s:I}}",
@@ -177,9 +181,9 @@ static int write_config(const char *dir, const char *cc, const char *pc, unsigne
         "checkpoint_interval_s", (json_int_t)300,
         "partners", "code", pc, "ca", ca_rel, "subjects", dn, "pins", pin, "url", url, "push", 1,
         "pull", 0, "agreement", agr_rel, "audit_pub", pub,
-        "limits", "max_json_bytes", (json_int_t)65536, "max_import_bytes", (json_int_t)(64 << 20),
-        "workers", (json_int_t)4, "feed_batch", (json_int_t)5000, "feed_interval_ms",
-        (json_int_t)200);
+        "limits", "max_json_bytes", (json_int_t)dl.max_json_bytes, "max_import_bytes",
+        (json_int_t)dl.max_import_bytes, "workers", (json_int_t)dl.workers, "feed_batch",
+        (json_int_t)dl.feed_batch, "feed_interval_ms", (json_int_t)200);
     if (!root)
         return pm_error_set(err, PM_ENOMEM, "building the configuration");
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
