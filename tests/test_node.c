@@ -136,6 +136,18 @@ static void test_config_first_stage_off(void **state)
     assert_int_equal(cfg.gallery_exhaustive, 1);
     assert_int_equal(cfg.gallery_fused_nominal, 1);
     assert_int_equal(cfg.gallery_shards, 0);
+    assert_int_equal(cfg.gallery_threads, 0); /* one per CPU unless set */
+    pm_node_config_free(&cfg);
+    /* "threads": the in-process gallery's search threads */
+    write_text("fs.json",
+               "{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\","
+               "\"port\":1},\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"threads\":3}}");
+    rc = pm_node_config_load(p, &cfg, &e);
+    if (rc)
+        fail_msg("%s", e.msg);
+    assert_int_equal(cfg.gallery_threads, 3);
+    assert_int_equal(cfg.gallery_exhaustive, 0);
+    assert_int_equal(cfg.gallery_shards, 0);
     pm_node_config_free(&cfg);
 }
 
@@ -228,6 +240,16 @@ static void test_config_refusals(void **state)
         {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
          "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"nats\":\"nats://h:1\"}}",
          "gallery.shards: required"},
+        {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
+         "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"threads\":257}}",
+         "gallery.threads: must be in 0..256"},
+        {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
+         "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"threads\":-1}}",
+         "gallery.threads: must be in 0..256"},
+        {"{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\",\"port\":1},"
+         "\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"nats\":\"nats://h:1\",\"shards\":2,"
+         "\"threads\":2}}",
+         "gallery.threads: the in-process gallery's"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         write_text("bad.json", cases[i].json);

@@ -156,6 +156,8 @@ typedef struct pm_node_config {
     int gallery_exhaustive; /* "gallery.first_stage": false = 1 (every search exhaustive, exact
                                on every record); default 0: the gallery's first stage
                                (docs/gallery.md) picks the records compared exactly */
+    unsigned gallery_threads; /* "gallery.threads": the in-process gallery's search threads,
+                                 0 = one per online CPU (the default) */
     int gallery_fused_nominal; /* "gallery.fused_calibration": false = 1 (ten-print scores
                                   fused without the built-in fused calibration, as before) */
 } pm_node_config_t;

@@ -167,7 +167,7 @@ static int load_gallery(const json_t *o, pm_node_config_t *cfg, pm_error_t *err)
         {"nats", JSON_STRING, 0, PM_NODE_URL_MAX - 1}, {"shards", JSON_INTEGER, 0, 0},
         {"prefix", JSON_STRING, 0, 100},               {"deadline_ms", JSON_INTEGER, 0, 0},
         {"hedge_ms", JSON_INTEGER, 0, 0},              {"first_stage", JSON_TRUE, 0, 0},
-        {"fused_calibration", JSON_TRUE, 0, 0},
+        {"fused_calibration", JSON_TRUE, 0, 0},        {"threads", JSON_INTEGER, 0, 0},
     };
     int rc = pm__json_check(o, "gallery", f, sizeof f / sizeof f[0], NULL, 0, err);
     if (rc)
@@ -176,13 +176,22 @@ static int load_gallery(const json_t *o, pm_node_config_t *cfg, pm_error_t *err)
     cfg->gallery_exhaustive = fs && json_is_false(fs);
     const json_t *fc = json_object_get(o, "fused_calibration");
     cfg->gallery_fused_nominal = fc && json_is_false(fc);
+    const json_t *th = json_object_get(o, "threads");
+    uint64_t threads = 0;
+    if (th && (rc = get_uint(o, "threads", 0, 256, "gallery", &threads, err)))
+        return rc;
+    cfg->gallery_threads = (unsigned)threads;
     int has_nats = json_object_get(o, "nats") != NULL;
+    if (has_nats && th)
+        return pm_error_set(err, PM_EVALIDATION,
+                            "gallery.threads: the in-process gallery's; with \"nats\" each "
+                            "shard server has its own (shard serve --threads)");
     if (has_nats != (json_object_get(o, "shards") != NULL))
         return pm_error_set(err, PM_EVALIDATION,
                             has_nats ? "gallery.shards: required with \"nats\""
                                      : "gallery.nats: required with \"shards\"");
     if (!has_nats)
-        return json_object_size(o) == (fs ? 1u : 0u) + (fc ? 1u : 0u)
+        return json_object_size(o) == (fs ? 1u : 0u) + (fc ? 1u : 0u) + (th ? 1u : 0u)
                    ? PM_OK
                    : pm_error_set(err, PM_EVALIDATION,
                                   "gallery: prefix, deadline_ms and hedge_ms need \"nats\"");

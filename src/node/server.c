@@ -677,7 +677,9 @@ int pm_node_start(const pm_node_config_t *cfg, const pm_node_options_t *options,
             rc = pm_store_ensure_partner(st, cfg->partners[i].code, err);
         /* the gallery: the store is its system of record; loaded whole at
          * start, or held by shard servers (they load their part themselves) */
-        pm_gallery_options_t go = {cfg->limits.workers > 2 ? 2 : (int)cfg->limits.workers};
+        /* one search thread per CPU unless configured: the workers share
+         * the pool (a search from one worker uses all of it) */
+        pm_gallery_options_t go = {(int)cfg->gallery_threads};
         uint64_t gen = 0;
         if (!rc && !(rc = pm_gallery_store_migrate(st, err)) && cfg->gallery_shards) {
             if (!(rc = pm_shard_client_open(cfg->gallery_nats, (int)cfg->gallery_shards,
