@@ -27,7 +27,10 @@
  * fit seed on its own, then each TEST) is then reported against three
  * models: the built-in default, the pooled exponential fit and the pooled
  * GPD fit; a model "holds" on a set when at no level 20..50 it lies below
- * the observed count's 95% interval. --curve-out writes, per raw fused
+ * the observed count's 95% interval. With three or more FIT snapshots two
+ * more models: the between-cohort fits (pm_gallery_fused_calibration_fit_cohorts,
+ * exponential and GPD, z 1.645), each also fitted leaving one FIT cohort
+ * out and checked on it. --curve-out writes, per raw fused
  * score, -10*log10 of the share of impostor comparisons at or above it for
  * the pooled fit sets and the pooled TEST sets (flat beyond a set's largest
  * score) and for the three models: `perimeter plot lines` draws it. */
@@ -192,15 +195,18 @@ static void loadavg(char *buf, size_t n)
     buf[strcspn(buf, "\n")] = 0;
 }
 
-#define NMODEL 3
-static const char *model_name[NMODEL] = {"default", "pooled exp", "pooled GPD"};
+#define NMODEL 5
+static const char *model_name[NMODEL] = {"default", "pooled exp", "pooled GPD", "cohorts exp",
+                                         "cohorts GPD"};
+#define COHORT_Z 1.645 /* one-sided 95%: pm_gallery_fused_calibration_fit_cohorts */
 
 /* prints the counts of set v[0..n) at calibrated 20/30/40/50 under each
  * model; returns a bit mask of the models that under-state it somewhere */
-static int report(const double *v, size_t n, const pm_gallery_calibration_t *models)
+static int report_some(const double *v, size_t n, const pm_gallery_calibration_t *models,
+                       int m0, int m1)
 {
     int under = 0;
-    for (int m = 0; m < NMODEL; m++) {
+    for (int m = m0; m < m1; m++) {
         size_t over[4] = {0, 0, 0, 0};
         double cmax = 0;
         for (size_t i = 0; i < n; i++) {
@@ -223,12 +229,24 @@ static int report(const double *v, size_t n, const pm_gallery_calibration_t *mod
     return under;
 }
 
-typedef struct scores {
+static int report(const double *v, size_t n, const pm_gallery_calibration_t *models, int nm)
+{
+    return report_some(v, n, models, 0, nm);
+}
+
+/* the between-cohort fits (exponential and GPD) of the fit sets other than
+ * `skip` (-1: all of them) into models[3] and models[4]; 0 if there are
+ * fewer than 3 such sets */
+typedef struct scores scores_t;
+static int fit_cohorts(const scores_t *sets, int nsets, int skip, pm_gallery_calibration_t *models,
+                       int verbose);
+
+struct scores {
     const char *name;
     double *v;
     size_t n;
     int fit;
-} scores_t;
+};
 
 static int run_set(const char *path, int fit, scores_t *out)
 {
@@ -254,6 +272,34 @@ static int run_set(const char *path, int fit, scores_t *out)
     free(best);
     *out = (scores_t){path, v, n, fit};
     return 0;
+}
+
+static int fit_cohorts(const scores_t *sets, int nsets, int skip, pm_gallery_calibration_t *models,
+                       int verbose)
+{
+    const double *v[32];
+    size_t k[32];
+    size_t c = 0;
+    for (int i = 0; i < nsets; i++)
+        if (sets[i].fit && i != skip)
+            v[c] = sets[i].v, k[c] = sets[i].n, c++;
+    if (c < 3)
+        return 0;
+    pm_error_t e;
+    pm_gallery_cohort_spread_t sp[2];
+    for (int g = 0; g < 2; g++)
+        if (pm_gallery_fused_calibration_fit_cohorts(v, k, c, 0.99, COHORT_Z, g, &models[3 + g],
+                                                     &sp[g], &e)) {
+            fprintf(stderr, "cohort fit: %s\n", e.msg);
+            return -1;
+        }
+    if (verbose)
+        for (int g = 0; g < 2; g++)
+            printf("  %-10s: %zu cohorts, levels at raw %.2f: mean %+.3f sd %.3f, between "
+                   "(beyond the counts' noise) %.3f; location moved %+.3f (z %.3f)\n",
+                   model_name[3 + g], c, sp[g].u, sp[g].mean, sp[g].sd, sp[g].tau, sp[g].shift,
+                   COHORT_Z);
+    return 1;
 }
 
 /* -10*log10 of the share of v[0..n) (sorted) at or above x, flat beyond the max */
@@ -334,8 +380,12 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("pooled fit set: %zu impostor subject comparisons\n", nf);
-    for (int m = 0; m < NMODEL; m++)
-        printf("  %-10s: loc %.4f scale %.4f shape %.4f above raw %.2f\n", model_name[m],
+    int ncoh = fit_cohorts(sets, nsets, -1, models, 1);
+    if (ncoh < 0)
+        return 1;
+    const int nm = ncoh ? NMODEL : 3; /* the cohort models need 3 fit sets */
+    for (int m = 0; m < nm; m++)
+        printf("  %-10s: loc %.4f scale %.4f shape %.4f above raw %.4f\n", model_name[m],
                models[m].loc, models[m].scale, models[m].shape, models[m].tail_u);
     printf("observed counts at calibrated >= 20 / 30 / 40 / 50 (exact 95%% Poisson interval) vs "
            "each model's expected count; UNDER = the model below the interval\n");
@@ -343,7 +393,7 @@ int main(int argc, char **argv)
     FILE *so = scores_out ? fopen(scores_out, "a") : NULL;
     for (int i = 0; i < nsets; i++) {
         printf("%s %s (%zu):\n", sets[i].fit ? "fit" : "held out", sets[i].name, sets[i].n);
-        int u = report(sets[i].v, sets[i].n, models);
+        int u = report(sets[i].v, sets[i].n, models, nm);
         if (!sets[i].fit)
             under_test |= u;
         if (so)
@@ -353,13 +403,35 @@ int main(int argc, char **argv)
     }
     if (nt) {
         printf("held out, pooled (%zu):\n", nt);
-        under_test |= report(tv, nt, models);
-        for (int m = 0; m < NMODEL; m++)
+        under_test |= report(tv, nt, models, nm);
+        for (int m = 0; m < nm; m++)
             printf("  %-10s: held out: %s\n", model_name[m],
                    under_test >> m & 1 ? "under-states on at least one set" : "holds");
     }
     if (so)
         fclose(so);
+    /* leave one cohort out: the cohort models fitted without a fit set,
+     * checked on it (a set never used for its own model) */
+    int nfit = 0;
+    for (int i = 0; i < nsets; i++)
+        nfit += sets[i].fit;
+    if (nfit >= 4) {
+        printf("leave one fit cohort out (the cohort models fitted on the other %d):\n", nfit - 1);
+        int held[2] = {0, 0};
+        for (int i = 0; i < nsets; i++) {
+            if (!sets[i].fit)
+                continue;
+            pm_gallery_calibration_t lm[NMODEL];
+            if (fit_cohorts(sets, nsets, i, lm, 0) != 1)
+                return 1;
+            printf("without %s (%zu):\n", sets[i].name, sets[i].n);
+            int u = report_some(sets[i].v, sets[i].n, lm, 3, 5);
+            held[0] += !(u >> 3 & 1);
+            held[1] += !(u >> 4 & 1);
+        }
+        printf("  left out: cohorts exp holds on %d of %d, cohorts GPD on %d of %d\n", held[0], nfit,
+               held[1], nfit);
+    }
     if (curve_out) {
         FILE *f = fopen(curve_out, "w");
         if (!f) {
@@ -372,11 +444,17 @@ int main(int argc, char **argv)
         double top = fv[nf - 1];
         if (nt && tv[nt - 1] > top)
             top = tv[nt - 1];
-        fprintf(f, "raw,fit_seeds,held_out,default,pooled_exp,pooled_gpd\n");
-        for (double x = 0; x <= top + 0.25; x += 0.5)
-            fprintf(f, "%.1f,%.3f,%.3f,%.3f,%.3f,%.3f\n", x, emp_score(fv, nf, x),
+        fprintf(f, "raw,fit_seeds,held_out,default,pooled_exp,pooled_gpd%s\n",
+                nm == NMODEL ? ",cohorts_exp,cohorts_gpd" : "");
+        for (double x = 0; x <= top + 0.25; x += 0.5) {
+            fprintf(f, "%.1f,%.3f,%.3f,%.3f,%.3f,%.3f", x, emp_score(fv, nf, x),
                     nt ? emp_score(tv, nt, x) : 0.0, pm_gallery_fused_score(&models[0], x),
                     pm_gallery_fused_score(&models[1], x), pm_gallery_fused_score(&models[2], x));
+            if (nm == NMODEL)
+                fprintf(f, ",%.3f,%.3f", pm_gallery_fused_score(&models[3], x),
+                        pm_gallery_fused_score(&models[4], x));
+            fprintf(f, "\n");
+        }
         fclose(f);
     }
     for (int i = 0; i < nsets; i++)

@@ -12,7 +12,8 @@
 #    2 usable minutiae; since then synth cohort leaves that finger out and
 #    goes on, so a re-run fits 100 subjects of 7104.)
 # 2. bench_vet_calib with the fit seeds pooled: default, pooled exponential
-#    and pooled GPD models against every seed (counts at calibrated
+#    and pooled GPD models, and (3+ fit seeds) the between-cohort fits, also
+#    leaving one fit cohort out, against every seed (counts at calibrated
 #    20/30/40/50 with exact 95% Poisson intervals), -> OUT/tail.log.
 # 3. The tail curves (-10 log10 of the share of impostor comparisons at or
 #    above each raw fused score; models and pooled sets) -> OUT/tail.csv and
@@ -28,8 +29,10 @@ out="$2"
 png="${3:-$2/fused_tail.png}"
 bin="$build/perimeter"
 calib="$build/bench/bench_vet_calib"
-fit_seeds=${FIT_SEEDS:-"7101:120 7104:100 7105:100"}
-test_seeds=${TEST_SEEDS:-"7102:80 7103:32 7106:60"}
+# session 12 (the built-in default's fit, docs/gallery.md "Between cohorts");
+# sessions 7-10 used FIT_SEEDS="7101:120 7104:100 7105:100" TEST_SEEDS="7102:80 7103:32 7106:60"
+fit_seeds=${FIT_SEEDS:-"7101:60 7102:60 7103:60 7104:60 7105:60 7106:60 7107:60 7108:60"}
+test_seeds=${TEST_SEEDS:-"7131:60 7132:60 7133:60"}
 threads=${THREADS:-2}
 [ -x "$bin" ] || { echo "$0: no $bin (build first)" >&2; exit 1; }
 [ -x "$calib" ] || { echo "$0: no $calib (build first)" >&2; exit 1; }
@@ -65,7 +68,9 @@ echo "bench_vet_calib: fit $fits; held out ${tests[*]} (load $(load))"
 "$calib" "$fits" "${tests[@]}" --curve-out "$out/tail.csv" > "$out/tail.log"
 echo "load average after: $(load)" >> "$out/tail.log"
 grep -v "^  impostor " "$out/tail.log"
-"$bin" plot lines --x raw --y fit_seeds,held_out,default,pooled_exp,pooled_gpd \
+cols=fit_seeds,held_out,default,pooled_exp,pooled_gpd
+head -1 "$out/tail.csv" | grep -q cohorts_gpd && cols=$cols,cohorts_gpd
+"$bin" plot lines --x raw --y "$cols" \
     --title "fused ten-print impostor tail" --xlabel "raw fused score" \
     --ylabel "-10 log10 share at or above" -o "$png" "$out/tail.csv"
 echo "plot: $png"

@@ -582,6 +582,80 @@ static void test_fused_calibration_exp(void **state)
     free(x);
 }
 
+/* Cohorts whose levels differ (pm_gallery_fused_calibration_fit_cohorts):
+ * the pooled fit under-states the heaviest cohort, the between-cohort fit
+ * does not; identical cohorts get (almost) no shift. */
+static void test_fused_calibration_cohorts(void **state)
+{
+    (void)state;
+    enum { C = 10, K = 20000, KF = 100000 };
+    static const double level[C] = {-6, -4, -2, -1, 0, 0, 1, 2, 4, 6}; /* sd ~3.7 */
+    const double loc = -30, beta = 12;
+    double *x = malloc((size_t)C * K * sizeof *x), *f = malloc((size_t)KF * sizeof *f);
+    assert_non_null(x);
+    assert_non_null(f);
+    const double *v[C];
+    size_t k[C];
+    uint64_t r = 4242;
+    for (int c = 0; c < C; c++) {
+        for (int i = 0; i < K; i++)
+            x[(size_t)c * K + (size_t)i] = exp_tail_sample(&r, loc + level[c], beta);
+        v[c] = x + (size_t)c * K;
+        k[c] = K;
+    }
+    pm_gallery_calibration_t pooled, coh;
+    pm_gallery_cohort_spread_t sp;
+    pm_error_t err = {0};
+    assert_int_equal(pm_gallery_fused_calibration_fit_exp(x, (size_t)C * K, 0.99, &pooled, &err), 0);
+    assert_int_equal(
+        pm_gallery_fused_calibration_fit_cohorts(v, k, C, 0.99, 1.645, 0, &coh, &sp, &err), 0);
+    print_message("cohorts: mean %.2f sd %.2f tau %.2f shift %.2f (levels sd 3.7)\n", sp.mean,
+                  sp.sd, sp.tau, sp.shift);
+    assert_true(sp.tau > 2.5 && sp.tau < 5.5);
+    assert_true(sp.shift > 4 && sp.shift < 11);
+    assert_float_equal(coh.loc, pooled.loc + sp.shift, 1e-9);
+    assert_float_equal(coh.scale, pooled.scale, 1e-9);
+    /* a fresh cohort at the heaviest level: at calibrated >= 30 the pooled
+     * model (0.1%) is exceeded, the between-cohort one is not */
+    for (int i = 0; i < KF; i++)
+        f[i] = exp_tail_sample(&r, loc + 6, beta);
+    size_t over_pooled = 0, over_coh = 0;
+    for (int i = 0; i < KF; i++) {
+        over_pooled += pm_gallery_fused_score(&pooled, f[i]) >= 30;
+        over_coh += pm_gallery_fused_score(&coh, f[i]) >= 30;
+    }
+    print_message("fresh heavy cohort at >= 30: pooled %zu, cohorts %zu (model %d)\n", over_pooled,
+                  over_coh, KF / 1000);
+    assert_true(over_pooled > KF / 1000 * 13 / 10);
+    assert_true(over_coh <= KF / 1000 * 115 / 100);
+    /* identical cohorts: no between-cohort term worth the name */
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < K; i++)
+            x[(size_t)c * K + (size_t)i] = exp_tail_sample(&r, loc, beta);
+    assert_int_equal(
+        pm_gallery_fused_calibration_fit_cohorts(v, k, C, 0.99, 1.645, 1, &coh, &sp, &err), 0);
+    print_message("identical cohorts (GPD): tau %.2f shift %.2f\n", sp.tau, sp.shift);
+    assert_true(sp.tau < 1.5);
+    assert_true(sp.shift >= 0 && sp.shift < 2.5);
+    assert_true(coh.shape > 0); /* the pooled GPD fit underneath */
+    /* refusals */
+    assert_int_equal(
+        pm_gallery_fused_calibration_fit_cohorts(v, k, 2, 0.99, 1.645, 0, &coh, NULL, &err),
+        PM_EINVAL);
+    assert_int_equal(
+        pm_gallery_fused_calibration_fit_cohorts(v, k, C, 0.99, -1, 0, &coh, NULL, &err), PM_EINVAL);
+    assert_int_equal(
+        pm_gallery_fused_calibration_fit_cohorts(v, k, C, 0.99, 1.645, 0, NULL, NULL, &err),
+        PM_EINVAL);
+    k[3] = 50;
+    assert_int_equal(
+        pm_gallery_fused_calibration_fit_cohorts(v, k, C, 0.99, 1.645, 0, &coh, NULL, &err),
+        PM_EINVAL);
+    assert_non_null(strstr(err.msg, "cohort 3"));
+    free(x);
+    free(f);
+}
+
 static void test_fused_calibration(void **state)
 {
     (void)state;
@@ -863,6 +937,7 @@ int main(void)
         cmocka_unit_test(test_calibration),
         cmocka_unit_test(test_fused_calibration),
         cmocka_unit_test(test_fused_calibration_exp),
+        cmocka_unit_test(test_fused_calibration_cohorts),
         cmocka_unit_test(test_snapshot),
         cmocka_unit_test(test_store_rebuild),
     };

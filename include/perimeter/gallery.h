@@ -160,8 +160,36 @@ int pm_gallery_fused_calibration_fit(const double *scores, size_t k, double tail
  * excesses. */
 int pm_gallery_fused_calibration_fit_exp(const double *scores, size_t k, double tail_q,
                                          pm_gallery_calibration_t *out, pm_error_t *err);
-/* The built-in fused calibration (fitted on synthetic ten-prints of cohort
- * seed 7101: docs/gallery.md); what the node and `perimeter vet` apply. */
+/* Between cohorts (docs/gallery.md "Between cohorts"): cohorts of people
+ * differ in how often their impostor pairs reach a fused score (one sensor,
+ * one population), more than their counts' noise explains, so one pooled
+ * fit under-states some cohorts. This fits the pooled tail (GPD when gpd is
+ * non-zero, else exponential: the functions above), then each cohort's own
+ * level: the shift delta_c of the location that passes the model through
+ * the cohort's share of comparisons above the pooled tail_q quantile u
+ * (the shape kept). The between-cohort variance tau^2 is the variance of
+ * the delta_c less their Poisson part (scale^2 / m_c, m_c above u), and the
+ * result's location is the pooled one moved by
+ *   mean(delta) + z * sqrt(tau^2 + var(delta) / C)
+ * (never less than 0): for z = 1.645 the level a new cohort stays under
+ * with ~95% probability if the levels are normal. scores[c][0..k[c]) are
+ * cohort c's raw fused impostor scores; 3..PM_GALLERY_MAX_COHORTS cohorts
+ * of at least 100 each. spread (may be NULL) receives the terms. */
+#define PM_GALLERY_MAX_COHORTS 64
+typedef struct pm_gallery_cohort_spread {
+    double mean;  /* mean(delta_c), raw score units */
+    double sd;    /* their standard deviation */
+    double tau;   /* between cohorts, beyond the counts' noise */
+    double shift; /* added to the pooled location */
+    double u;     /* the pooled quantile the levels are read at */
+} pm_gallery_cohort_spread_t;
+int pm_gallery_fused_calibration_fit_cohorts(const double *const *scores, const size_t *k,
+                                             size_t ncohorts, double tail_q, double z, int gpd,
+                                             pm_gallery_calibration_t *out,
+                                             pm_gallery_cohort_spread_t *spread, pm_error_t *err);
+/* The built-in fused calibration: the between-cohort GPD fit above on
+ * synthetic ten-prints of cohort seeds 7101..7108 (docs/gallery.md
+ * "Between cohorts"); what the node and `perimeter vet` apply. */
 void pm_gallery_fused_calibration_default(pm_gallery_calibration_t *out);
 
 typedef struct pm_gallery_search_options {
