@@ -370,6 +370,8 @@ static void test_jobs_tables(void **state)
     assert_int_equal(pm__replay_supersede(st, "USA", "RV", "txn-1x", "txn-1", tt, 100, &e), PM_OK);
     assert_int_equal(pm__replay_supersede(st, "USA", "RV", "txn-1y", "txn-1", tt, 100, &e),
                      PM_ESTATE); /* twice */
+    assert_int_equal(pm__replay_supersede(st, "USA", "RV", "txn-1x", "txn-1", tt, 100, &e),
+                     PM_EEXISTS); /* the same re-ask again: a replay of it (its answer lost) */
     assert_int_equal(pm__replay_claim(st, "USA", "RV", "txn-1x", tt, 100, &e),
                      PM_EEXISTS); /* the new id is claimed as any */
     /* a chain (issue 13 b): the re-ask's own answer lost too, re-asked

@@ -111,6 +111,11 @@ typedef struct pm_vet_query {
      * lost (the partner refused its resend as replayed): this query re-asks
      * it under a new transaction_id (docs/security.md, supersedes) */
     const char *supersedes;
+    /* with supersedes: the applicant's first transaction_id, which every
+     * re-ask of a chain answers (a re-ask's own answer lost too is re-asked
+     * again, superseding it); the applicant's node keeps one review item
+     * under it (docs/vet.md "Resuming") */
+    const char *reask_of;
 } pm_vet_query_t;
 
 typedef enum pm_vet_result {

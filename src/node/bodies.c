@@ -30,6 +30,7 @@ static const pm__jfield_t biographic_f[] = {
     {"surname", JSON_STRING, 1, PM_NAME_MAX}, {"given_names", JSON_STRING, 0, PM_NAME_MAX},
     {"date_of_birth", JSON_STRING, 1, 10},
     {"supersedes", JSON_STRING, 0, 64}, /* a lost query's transaction_id, re-asked */
+    {"reask_of", JSON_STRING, 0, 64},   /* with supersedes: the chain's first transaction_id */
 };
 static const pm__jfield_t biometric_f[] = {
     {"transaction_id", JSON_STRING, 1, 64}, {"purpose", JSON_STRING, 1, PM_AGR_CODE_MAX - 1},
@@ -38,6 +39,7 @@ static const pm__jfield_t biometric_f[] = {
     {"surname", JSON_STRING, 0, PM_NAME_MAX}, {"given_names", JSON_STRING, 0, PM_NAME_MAX},
     {"date_of_birth", JSON_STRING, 0, 10},    {"citizenship", JSON_STRING, 0, 3},
     {"supersedes", JSON_STRING, 0, 64}, /* a lost query's transaction_id, re-asked */
+    {"reask_of", JSON_STRING, 0, 64},   /* with supersedes: the chain's first transaction_id */
 };
 static const pm__jfield_t preclear_f[] = {
     {"manifest", JSON_STRING, 1, 0}, {"date", JSON_STRING, 0, 10},

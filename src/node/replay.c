@@ -118,10 +118,16 @@ int pm__replay_supersede(pm_store_t *st, const char *partner, const char *purpos
     }
     int same = !pm_stmt_is_null(q, 0) && purpose && !strcmp(pm_stmt_text(q, 0), purpose);
     int taken = !pm_stmt_is_null(q, 1);
+    /* superseded by this very id: the re-ask was answered before (its
+     * answer lost too): a replay of it, which the client re-asks in turn */
+    int again = taken && !strcmp(pm_stmt_text(q, 1), txn);
     pm_stmt_finish(q);
     if (!same)
         return pm_error_set(err, PM_EDENIED,
                             "supersedes %.64s: that query was under another purpose", old);
+    if (again)
+        return pm_error_set(err, PM_EEXISTS,
+                            "%.64s was answered before (it superseded %.64s)", txn, old);
     if (taken)
         return pm_error_set(err, PM_ESTATE, "supersedes %.64s: it was already superseded", old);
     if ((rc = pm_stmt_prepare(st,

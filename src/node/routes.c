@@ -671,9 +671,12 @@ static void forward_query(pm__req_t *rq, pm_store_t *st, const char *kind)
         pm_jobs_ctx_t jc = {st, rq->node->audit, p->agreement, cfg->country, actor};
         char sref[PM_JOBS_REF_MAX], evid[PM_JOBS_TEXT_MAX];
         /* a re-ask of a lost answer (supersedes) joins the lost query's
-         * review item: one per applicant, the queue is idempotent on it */
+         * review item: one per applicant, the queue is idempotent on it;
+         * down a chain of re-asks (a re-ask's answer lost too) the item is
+         * the first query's, which every re-ask names (reask_of) */
         const char *sup = q ? pm__json_str(q, "supersedes") : NULL;
-        const char *rtxn = sup && sup[0] ? sup : txn ? txn : "";
+        const char *root = q ? pm__json_str(q, "reask_of") : NULL;
+        const char *rtxn = sup && sup[0] ? (root && root[0] ? root : sup) : txn ? txn : "";
         snprintf(sref, sizeof sref, "txn:%s", rtxn);
         json_t *disc = a ? json_incref(json_object_get(a, "disclosure")) : NULL;
         if (va) { /* the fields of 2.070, as the JSON answer's "disclosure" */

@@ -110,10 +110,14 @@ static int refresh_case(const char *path, json_t *items, pm_vet_refresh_stats_t 
     const char *txn = json_string_value(json_object_get(root, "transaction_id"));
     const char *itxn = it ? json_string_value(json_object_get(it, "txn")) : NULL;
     const char *st = it ? json_string_value(json_object_get(it, "status")) : NULL;
-    /* a re-ask (supersedes) joined the lost query's item: its txn is that id */
+    /* a re-ask (supersedes) joined the lost query's item: its txn is that
+     * id, or down a chain of re-asks the first query's (reask_of) */
     const char *sup = json_string_value(json_object_get(root, "supersedes"));
+    const char *first = json_string_value(json_object_get(root, "reask_of"));
     if (txn && itxn && sup && !strcmp(sup, itxn))
         txn = sup;
+    else if (txn && itxn && sup && first && !strcmp(first, itxn))
+        txn = first;
     if (!it || !txn || !itxn || strcmp(txn, itxn) || !st ||
         (strcmp(st, "pending") && strcmp(st, "confirmed") && strcmp(st, "rejected"))) {
         /* not ours (another node, or a queue that was reset): left as it is */

@@ -312,8 +312,11 @@ int pm_vet_node_query(void *ctx, const pm_vet_query_t *q, pm_vet_answer_t *out, 
     json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "transaction_id", q->transaction_id,
                              "purpose", q->purpose, "format", "iso19794-2", "data", b64);
     free(b64);
-    if (body && q->supersedes && q->supersedes[0])
+    if (body && q->supersedes && q->supersedes[0]) {
         json_object_set_new(body, "supersedes", json_string(q->supersedes));
+        if (q->reask_of && q->reask_of[0])
+            json_object_set_new(body, "reask_of", json_string(q->reask_of));
+    }
     char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(body);
     if (!text)

@@ -389,7 +389,7 @@ static void iso_now(char out[32])
 
 /* Writes the case file of one applicant atomically. */
 static int write_case(run_t *r, const pm__vet_applicant_t *a, const char *tcn,
-                      const char *supersedes, int outcome,
+                      const char *supersedes, const char *first, int outcome,
                       const capture_t *c, const pm_vet_candidate_t *local, size_t nlocal,
                       const pm_vet_answer_t *ans, int queried, int resend, const double ms[4],
                       pm_error_t *err)
@@ -418,8 +418,10 @@ static int write_case(run_t *r, const pm__vet_applicant_t *a, const char *tcn,
     json_object_set_new(root, "biographics",
                         json_pack("{s:s, s:s, s:b}", "name", c->name, "date_of_birth", c->dob,
                                   "sent_to_partner", 0));
-    if (supersedes && supersedes[0]) /* the lost query this one re-asked */
+    if (supersedes && supersedes[0]) { /* the lost query this one re-asked */
         json_object_set_new(root, "supersedes", json_string(supersedes));
+        json_object_set_new(root, "reask_of", json_string(first)); /* the chain's root */
+    }
     if (c->error[0])
         json_object_set_new(root, "capture_error", json_string(c->error));
     json_object_set_new(root, "usable_fingers", json_integer((json_int_t)c->nviews));
@@ -539,24 +541,33 @@ static int vet_one(run_t *r, pm__vet_applicant_t *a)
     int rc = ans ? 0 : pm_error_set(&e, PM_ENOMEM, "out of memory");
     int outcome = OUT_FAILED, queried = 0, resend = a->state == PM__VET_SENT;
     char lost[PM_VET_ID_MAX] = ""; /* a re-ask: the id whose answer was lost */
+    char first[PM_VET_ID_MAX] = ""; /* the applicant's first id (a re-ask chain's root) */
     if (!rc && !failed) {
         rc = pm__vet_journal_sent(&r->journal, a->seq, &e);
         if (!rc) {
-            pm_vet_query_t q = {tcn, o->purpose, views, c->nviews, resend, NULL};
+            pm_vet_query_t q = {tcn, o->purpose, views, c->nviews, resend, NULL, NULL};
             pm_error_t te = {0};
             pthread_mutex_lock(&r->lock);
             r->sum.queries++;
             r->sum.resent += (uint64_t)resend;
             pthread_mutex_unlock(&r->lock);
             int trc = o->transport.query(o->transport.ctx, &q, ans, &te);
-            if (trc == PM_EEXISTS && resend) {
-                /* the partner answered this id before and the answer was
-                 * lost (the run died between send and journal): re-ask
-                 * under a new id naming the lost one */
+            snprintf(first, sizeof first, "%s", tcn);
+            /* the partner answered this id before and the answer was lost
+             * (the run died between send and journal): re-ask under a new
+             * id naming the lost one; if that re-ask was answered and lost
+             * too (a second death), the next re-ask supersedes it, and so on
+             * down a bounded chain (the ids are deterministic, so a resumed
+             * run walks the same chain: each id is asked at most once) */
+            for (int g = 1; trc == PM_EEXISTS && resend && g <= PM__VET_REASK_MAX; g++) {
                 snprintf(lost, sizeof lost, "%s", tcn);
-                snprintf(tcn, sizeof tcn, "VET-%s-%06lld-R", r->journal.nonce, (long long)a->seq);
+                if (g == 1)
+                    snprintf(tcn, sizeof tcn, "%s-R", first);
+                else
+                    snprintf(tcn, sizeof tcn, "%s-R%d", first, g);
                 q.transaction_id = tcn;
                 q.supersedes = lost;
+                q.reask_of = first;
                 memset(ans, 0, sizeof *ans);
                 pm_error_clear(&te);
                 pthread_mutex_lock(&r->lock);
@@ -597,7 +608,8 @@ static int vet_one(run_t *r, pm__vet_applicant_t *a)
     double ms[4] = {(double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6, (double)(t3 - t2) / 1e6,
                     (double)(t3 - t0) / 1e6};
     if (!rc)
-        rc = write_case(r, a, tcn, lost, outcome, c, local, nl, ans, queried, resend, ms, &e);
+        rc = write_case(r, a, tcn, lost, first, outcome, c, local, nl, ans, queried, resend, ms,
+                        &e);
     char *recap = NULL, *cands = NULL;
     if (!rc) {
         json_t *ra = json_array();

@@ -9,6 +9,9 @@
 
 /* The first line of summary.txt's review section (refresh.c writes it,
  * vet.c keeps it when a resumed run rewrites the summary). */
+/* re-asks of one applicant's query at most (a chain of lost answers:
+ * -R, -R2, ..., docs/vet.md "Resuming") */
+#define PM__VET_REASK_MAX 8
 #define PM__VET_REVIEW_SECTION "review (R14, from the node's queue):"
 
 /* splitmix64 finaliser: a well-mixed 64-bit hash of x. */
