@@ -392,16 +392,20 @@ static void identify_usage(FILE *out, int verify)
 {
     if (verify)
         fprintf(out, "usage: perimeter verify [--db PATH] [--snapshot PATH] [--json] --subject ID\n"
-                     "                        [--position P] FILE...\n");
+                     "                        [--position P] [--raw-fused] FILE...\n"
+                     "  several FILEs: the fused score is calibrated per subject compared (the\n"
+                     "  built-in fused calibration, docs/gallery.md) unless --raw-fused\n");
     else
         fprintf(out,
                 "usage: perimeter identify [--db PATH] [--snapshot PATH] [--json] [--top K]\n"
                 "                          [--threshold SCORE | --fpir RATE] [--first-stage]\n"
                 "                          [--subset-file IDS] [--threads N] [--position P]\n"
-                "                          [--calibration LOC,GROWTH,SCALE] FILE...\n"
+                "                          [--calibration LOC,GROWTH,SCALE] [--raw-fused] FILE...\n"
                 "  FILE: a probe finger (image or template); several FILEs are positions P, P+1, ...\n"
                 "  (P = 0: unknown, every FILE searched against every position)\n"
-                "  scores are -10*log10(FMR); fused over the probe's fingers; id_score is\n"
+                "  scores are -10*log10(FMR); fused over the probe's fingers and calibrated per\n"
+                "  subject compared (the built-in fused calibration, as the node's; --raw-fused:\n"
+                "  the raw fused score, fused_raw in --json either way); id_score is\n"
                 "  -10*log10(FPIR) for this search's size under the identification calibration\n"
                 "  (--calibration, fitted by bench gallery; default the matcher's nominal one)\n");
 }
@@ -421,10 +425,13 @@ static int search_cmd(int argc, char **argv, int verify)
         {"subset-file", required_argument, NULL, 'u'}, {"threads", required_argument, NULL, 'T'},
         {"position", required_argument, NULL, 'p'},  {"subject", required_argument, NULL, 'S'},
         {"json", no_argument, NULL, 'j'},            {"help", no_argument, NULL, 'h'},
-        {"calibration", required_argument, NULL, 'C'}, {NULL, 0, NULL, 0}};
+        {"calibration", required_argument, NULL, 'C'}, {"raw-fused", no_argument, NULL, 'R'},
+        {NULL, 0, NULL, 0}};
     int c;
     long v;
-    pm_gallery_calibration_t cal = {0};
+    pm_gallery_calibration_t cal = {0}, fcal;
+    pm_gallery_fused_calibration_default(&fcal);
+    int raw_fused = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -474,6 +481,7 @@ static int search_cmd(int argc, char **argv, int verify)
             have_subject = 1;
             break;
         case 'j': o.json = 1; break;
+        case 'R': raw_fused = 1; break;
         case 'h': identify_usage(stdout, verify); return 0;
         default: goto bad;
         }
@@ -481,6 +489,10 @@ static int search_cmd(int argc, char **argv, int verify)
     int nf = argc - optind;
     if (nf < 1 || nf > PM_GALLERY_MAX_FINGERS || (verify && !have_subject))
         goto bad;
+    /* several fingers: the fused score calibrated per subject compared,
+     * as the node's routes do (single fingers are calibrated already) */
+    if (!raw_fused)
+        so.fused_calibration = &fcal;
     pm_fingerprint_t *views = calloc((size_t)nf, sizeof *views);
     pm_gallery_finger_t fingers[PM_GALLERY_MAX_FINGERS];
     pm_error_t err = {0};
@@ -517,6 +529,9 @@ static int search_cmd(int argc, char **argv, int verify)
         if (pm_gallery_verify(g, subject, fingers, nf, &cands[0], &err))
             rc = 1;
         n = 1;
+        cands[0].fused_raw = cands[0].score;
+        if (!rc && nf > 1 && !raw_fused)
+            cands[0].score = pm_gallery_fused_score(&fcal, cands[0].score);
     } else {
         if (subset_file) {
             FILE *fp = fopen(subset_file, "r");
@@ -569,6 +584,8 @@ static int search_cmd(int argc, char **argv, int verify)
             json_object_set_new(cj, "encounter", json_integer(cands[i].encounter));
             json_object_set_new(cj, "score", json_real(cands[i].score));
             json_object_set_new(cj, "fmr", json_real(pm_match_score_to_fmr(cands[i].score)));
+            if (nf > 1)
+                json_object_set_new(cj, "fused_raw", json_real(cands[i].fused_raw));
             if (!verify)
                 json_object_set_new(cj, "id_score", json_real(cands[i].id_score));
             for (int f = 0; f < nf; f++)

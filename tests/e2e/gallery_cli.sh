@@ -30,6 +30,21 @@ first=$(jq -r '.candidates[0].subject' idfs.json)
 score=$(jq -r '.verification[0].score' v.json)
 awk -v s="$score" 'BEGIN { exit !(s > 30) }' || fail "verify score $score <= 30"
 
+# two probe fingers: the fused score is calibrated per subject compared
+# (the built-in fused calibration, as the node's), --raw-fused shows it raw
+"$P" identify --db g.db --json --top 3 "$probe" "$probe" > id2f.json
+[ "$(jq -r '.candidates[0].subject' id2f.json)" = "$mate" ] || fail "two-finger identify lost the mate"
+jq -e '.candidates[0] | .fused_raw > .score and .score > 0' id2f.json >/dev/null ||
+    fail "two-finger score not calibrated below the raw fused one: $(jq -c '.candidates[0]' id2f.json)"
+"$P" identify --db g.db --json --top 3 --raw-fused "$probe" "$probe" > id2r.json
+jq -e --argjson r "$(jq '.candidates[0].fused_raw' id2f.json)" \
+    '.candidates[0] | .score == .fused_raw and .fused_raw == $r' id2r.json >/dev/null ||
+    fail "--raw-fused: $(jq -c '.candidates[0]' id2r.json)"
+"$P" verify --db g.db --subject "$mate" --json "$probe" "$probe" > v2f.json
+jq -e --argjson s "$(jq '.candidates[0].score' id2f.json)" \
+    '.verification[0] | .fused_raw > .score and (.score - $s | fabs) < 1e-6' v2f.json >/dev/null ||
+    fail "two-finger verify: $(jq -c '.verification[0]' v2f.json) vs identify $(jq -c '.candidates[0]' id2f.json)"
+
 # a non-mated probe (probe 2) finds nobody above the FPIR 0.1% threshold
 line=$(sed -n 3p syn/probes.csv)
 "$P" identify --db g.db --json --fpir 0.001 "${line%%,*}" > nm.json
