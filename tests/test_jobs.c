@@ -19,21 +19,7 @@
 #define DAY 86400LL
 #define NOW 2000000000LL /* 2033-05-18 */
 
-static const char *agreement_text =
-    "{\"version\":\"T-JOBS\",\"parties\":[\"CAN\",\"USA\"],"
-    "\"purposes\":[\"REFUGEE_VETTING\",\"ENTRY_EXIT\"],"
-    "\"never_disclose\":[\"citizen\",\"permanent_resident\",\"asylum_claimant_persecution_by_"
-    "requester\"],"
-    "\"allow\":{\"REFUGEE_VETTING\":[\"surname\",\"date_of_birth\",\"match\",\"refused\"],"
-    "\"ENTRY_EXIT\":[\"surname\",\"given_names\",\"date_of_birth\",\"document_number\","
-    "\"document_issuer\",\"crossing_time\",\"port\",\"direction\"]},"
-    "\"biographic_query_purposes\":[\"ENTRY_EXIT\"],\"match_threshold\":40.0,"
-    "\"quota\":{\"period_days\":365,\"biometric_query\":3,\"biographic_query\":100},"
-    "\"retention_days\":{\"crossing\":5479,\"probe\":0,\"match_result\":1826,"
-    "\"received_biographic\":1000},"
-    "\"onward_transfer_consent\":[{\"third_party\":\"GBR\",\"purpose\":\"REFUGEE_VETTING\"}],"
-    "\"review_before_adverse_action\":true,\"irrelevant_destruction_days\":30,"
-    "\"biographic_with_biometric\":false}";
+
 
 typedef struct fixture {
     char *dir;
@@ -51,6 +37,8 @@ static int setup(void **state)
     f->dir = pm_test_tmpdir();
     snprintf(f->db, sizeof f->db, "%s/p.db", f->dir);
     snprintf(f->logpath, sizeof f->logpath, "%s/audit.log", f->dir);
+    char agreement_text[2048];
+    pm_test_jobs_agreement("T-JOBS", agreement_text, sizeof agreement_text);
     if (pm_agreement_parse(agreement_text, strlen(agreement_text), &f->agr, &e))
         fail_msg("agreement: %s", e.msg);
     if (pm_store_open(f->db, NULL, &f->st, &e)) fail_msg("store: %s", e.msg);

@@ -151,21 +151,7 @@ static void test_gallery_store(void **state)
 
 /* ---- the jobs' tables and the replay ids ---- */
 
-static const char *jobs_agreement =
-    "{\"version\":\"T-PGJOBS\",\"parties\":[\"CAN\",\"USA\"],"
-    "\"purposes\":[\"REFUGEE_VETTING\",\"ENTRY_EXIT\"],"
-    "\"never_disclose\":[\"citizen\",\"permanent_resident\",\"asylum_claimant_persecution_by_"
-    "requester\"],"
-    "\"allow\":{\"REFUGEE_VETTING\":[\"surname\",\"date_of_birth\",\"match\",\"refused\"],"
-    "\"ENTRY_EXIT\":[\"surname\",\"given_names\",\"date_of_birth\",\"document_number\","
-    "\"document_issuer\",\"crossing_time\",\"port\",\"direction\"]},"
-    "\"biographic_query_purposes\":[\"ENTRY_EXIT\"],\"match_threshold\":40.0,"
-    "\"quota\":{\"period_days\":365,\"biometric_query\":3,\"biographic_query\":100},"
-    "\"retention_days\":{\"crossing\":5479,\"probe\":0,\"match_result\":1826,"
-    "\"received_biographic\":1000},"
-    "\"onward_transfer_consent\":[{\"third_party\":\"GBR\",\"purpose\":\"REFUGEE_VETTING\"}],"
-    "\"review_before_adverse_action\":true,\"irrelevant_destruction_days\":30,"
-    "\"biographic_with_biometric\":false}";
+
 
 #define JNOW 2000000000LL
 #define JDAY 86400LL
@@ -208,6 +194,8 @@ static void test_jobs_tables(void **state)
     unlink(logpath);
     pm_error_t e;
     pm_agreement_t agr;
+    char jobs_agreement[2048];
+    pm_test_jobs_agreement("T-PGJOBS", jobs_agreement, sizeof jobs_agreement);
     if (pm_agreement_parse(jobs_agreement, strlen(jobs_agreement), &agr, &e))
         fail_msg("agreement: %s", e.msg);
     pm_store_t *st = NULL;

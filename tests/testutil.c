@@ -331,3 +331,25 @@ int64_t pm_test_put_crossing(pm_store_t *st, const char *id, const char *ts, con
     assert_true(sid > 0);
     return sid;
 }
+
+void pm_test_jobs_agreement(const char *version, char *buf, size_t n)
+{
+    int w = snprintf(
+        buf, n,
+        "{\"version\":\"%s\",\"parties\":[\"CAN\",\"USA\"],"
+        "\"purposes\":[\"REFUGEE_VETTING\",\"ENTRY_EXIT\"],"
+        "\"never_disclose\":[\"citizen\",\"permanent_resident\",\"asylum_claimant_persecution_by_"
+        "requester\"],"
+        "\"allow\":{\"REFUGEE_VETTING\":[\"surname\",\"date_of_birth\",\"match\",\"refused\"],"
+        "\"ENTRY_EXIT\":[\"surname\",\"given_names\",\"date_of_birth\",\"document_number\","
+        "\"document_issuer\",\"crossing_time\",\"port\",\"direction\"]},"
+        "\"biographic_query_purposes\":[\"ENTRY_EXIT\"],\"match_threshold\":40.0,"
+        "\"quota\":{\"period_days\":365,\"biometric_query\":3,\"biographic_query\":100},"
+        "\"retention_days\":{\"crossing\":5479,\"probe\":0,\"match_result\":1826,"
+        "\"received_biographic\":1000},"
+        "\"onward_transfer_consent\":[{\"third_party\":\"GBR\",\"purpose\":\"REFUGEE_VETTING\"}],"
+        "\"review_before_adverse_action\":true,\"irrelevant_destruction_days\":30,"
+        "\"biographic_with_biometric\":false}",
+        version);
+    assert_true(w > 0 && (size_t)w < n);
+}

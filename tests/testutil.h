@@ -108,4 +108,9 @@ void pm_test_rmdir(const char *path);
 /* Deterministic pseudo-random numbers for tests (xorshift64*). */
 uint64_t pm_test_rand(uint64_t *state);
 
+/* The agreement text the jobs suites use (CAN-USA, REFUGEE_VETTING and
+ * ENTRY_EXIT, 3 biometric queries a year, review before adverse action),
+ * under `version`, into buf (n bytes: 2048 is enough). */
+void pm_test_jobs_agreement(const char *version, char *buf, size_t n);
+
 #endif
