@@ -18,6 +18,9 @@
 #include "perimeter/console.h"
 #include "perimeter/fp.h"
 #include "perimeter/image.h"
+#include "perimeter/jobs.h"
+#include "perimeter/policy.h"
+#include "perimeter/store.h"
 #include "perimeter/match.h"
 #include "perimeter/tmpl.h"
 #include "perimeter/vet.h"
@@ -382,12 +385,100 @@ static void test_audit_view(void **state)
     pm_buf_free(&b);
 }
 
+/* An adjudicator's decision on a re-asked case (its first answer lost:
+ * `supersedes`, down a chain `reask_of`) decides the item the node filed
+ * under the lost, resp. first, id: no second item for the applicant. A case
+ * never re-asked finds its own, else queues one. */
+static void write_decide_case(const char *app, const char *txn, const char *sup,
+                              const char *first)
+{
+    char path[4400], text[2048], extra[512] = "";
+    if (sup)
+        snprintf(extra, sizeof extra, "\"supersedes\":\"%s\",%s%s%s", sup,
+                 first ? "\"reask_of\":\"" : "", first ? first : "", first ? "\"," : "");
+    snprintf(path, sizeof path, "%s/run2/cases/%s.json", root, app);
+    snprintf(text, sizeof text,
+             "{\"applicant\":\"%s\",\"transaction_id\":\"%s\",%s\"purpose\":"
+             "\"REFUGEE_VETTING\",\"outcome\":\"match\",\"usable_fingers\":10,"
+             "\"partner\":{\"result\":\"match\",\"candidates\":[{\"subject\":\"S9\","
+             "\"score\":120.5}]}}",
+             app, txn, extra);
+    write_file(path, text);
+}
+
+static void test_case_decide_reasked(void **state)
+{
+    (void)state;
+    char path[4200], agr_text[2048];
+    snprintf(path, sizeof path, "%s/run2", root);
+    mkdir(path, 0700);
+    snprintf(path, sizeof path, "%s/run2/cases", root);
+    mkdir(path, 0700);
+    pm_error_t e;
+    pm_error_clear(&e);
+    pm_agreement_t agr;
+    pm_test_jobs_agreement("T-CONSOLE", agr_text, sizeof agr_text);
+    assert_int_equal(pm_agreement_parse(agr_text, strlen(agr_text), &agr, &e), PM_OK);
+    pm_store_t *st = NULL;
+    pm_audit_log_t *log = NULL;
+    snprintf(path, sizeof path, "%s/decide.db", tmp);
+    assert_int_equal(pm_store_open(path, NULL, &st, &e), PM_OK);
+    snprintf(path, sizeof path, "%s/decide.log", tmp);
+    assert_int_equal(pm_audit_open(path, 1, &log, &e), PM_OK);
+    pm_jobs_ctx_t ctx = {st, log, &agr, "CAN", "test-console"};
+    const int64_t now = 2000000000LL;
+    /* the node's items: a chain's under the first id, a single re-ask's
+     * under the lost one */
+    int64_t chain_item = 0, single_item = 0;
+    pm_review_request_t a = {"VET-x-000001", "USA", "REFUGEE_VETTING", "txn:VET-x-000001", 0,
+                             "adverse decision on the case", "match", 0};
+    assert_int_equal(pm_review_enqueue(&ctx, &a, now, &chain_item, &e), PM_OK);
+    pm_review_request_t b = {"VET-x-000002", "USA", "REFUGEE_VETTING", "txn:VET-x-000002", 0,
+                             "adverse decision on the case", "match", 0};
+    assert_int_equal(pm_review_enqueue(&ctx, &b, now, &single_item, &e), PM_OK);
+    write_decide_case("C1", "VET-x-000001-R2", "VET-x-000001-R", "VET-x-000001");
+    write_decide_case("C2", "VET-x-000002-R", "VET-x-000002", NULL);
+    write_decide_case("C3", "VET-x-000003", NULL, NULL);
+    int64_t got = 0;
+    assert_int_equal(pm_console_case_decide(&ctx, "USA", root, "run2", "C1", 1, "adj", "same person",
+                                            now + 10, &got, &e),
+                     PM_OK);
+    assert_int_equal(got, chain_item);
+    assert_int_equal(pm_console_case_decide(&ctx, "USA", root, "run2", "C2", 0, "adj", "not him",
+                                            now + 20, &got, &e),
+                     PM_OK);
+    assert_int_equal(got, single_item);
+    assert_int_equal(pm_console_case_decide(&ctx, "USA", root, "run2", "C3", 1, "adj", "same person",
+                                            now + 30, &got, &e),
+                     PM_OK);
+    assert_true(got != chain_item && got != single_item);
+    pm_review_item_t *items = NULL;
+    size_t n = 0;
+    assert_int_equal(pm_review_list(st, -1, &items, &n, &e), PM_OK);
+    assert_int_equal(n, 3); /* one per applicant */
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].id == chain_item)
+            assert_int_equal(items[i].status, PM_REVIEW_CONFIRMED);
+        else if (items[i].id == single_item)
+            assert_int_equal(items[i].status, PM_REVIEW_REJECTED);
+        else
+            assert_string_equal(items[i].txn, "VET-x-000003");
+    }
+    free(items);
+    /* decided already: refused, not queued again */
+    assert_int_equal(pm_console_case_decide(&ctx, "USA", root, "run2", "C1", 0, "adj", "again",
+                                            now + 40, &got, &e),
+                     PM_ESTATE);
+    pm_audit_close(log, NULL);
+    pm_store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names_refused), cmocka_unit_test(test_runs_and_pages),
         cmocka_unit_test(test_print_png),     cmocka_unit_test(test_pair_png),
-        cmocka_unit_test(test_audit_view),
+        cmocka_unit_test(test_audit_view),    cmocka_unit_test(test_case_decide_reasked),
     };
     return PM_RUN_TESTS("console", tests, setup, teardown);
 }

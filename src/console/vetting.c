@@ -575,14 +575,20 @@ int pm_console_case_decide(const pm_jobs_ctx_t *ctx, const char *partner_code, c
                           applicant);
         goto out;
     }
-    /* once per transaction: find its item, else queue it */
+    /* once per applicant: find its item, else queue it. A re-asked query
+     * (its first answer lost: `supersedes`) has its item under the lost
+     * id, or down a chain of re-asks under the first one (`reask_of`), as
+     * the node filed it and `perimeter vet refresh` reads it */
+    const char *sup = json_string_value(json_object_get(c, "supersedes"));
+    const char *first = json_string_value(json_object_get(c, "reask_of"));
     pm_review_item_t *items = NULL;
     size_t n = 0;
     int64_t id = 0;
     if ((rc = pm_review_list(ctx->store, -1, &items, &n, err)))
         goto out;
     for (size_t i = 0; i < n && !id; i++)
-        if (strcmp(items[i].txn, txn) == 0)
+        if (strcmp(items[i].txn, txn) == 0 || (sup && strcmp(items[i].txn, sup) == 0) ||
+            (sup && first && strcmp(items[i].txn, first) == 0))
             id = items[i].id;
     free(items);
     if (!id) {
