@@ -105,46 +105,43 @@ static void test_config_loads(void **state)
     pm_node_config_free(&cfg);
 }
 
+/* Loads a configuration whose "gallery" object is `gallery` (the rest
+ * minimal); fails the test if it is refused. */
+static void load_with_gallery(const char *gallery, pm_node_config_t *cfg)
+{
+    char text[1024], p[4096];
+    snprintf(text, sizeof text,
+             "{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\","
+             "\"port\":1},\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":%s}",
+             gallery);
+    write_text("fs.json", text);
+    path(p, sizeof p, "fs.json");
+    pm_error_t e;
+    pm_error_clear(&e);
+    if (pm_node_config_load(p, cfg, &e))
+        fail_msg("%s: %s", gallery, e.msg);
+}
+
 /* "gallery": {"first_stage": false} alone turns the first stage off and
  * leaves the gallery in process. */
 static void test_config_first_stage_off(void **state)
 {
     (void)state;
-    write_text("fs.json",
-               "{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\","
-               "\"port\":1},\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"first_stage\":false}}");
-    char p[4096];
-    path(p, sizeof p, "fs.json");
     pm_node_config_t cfg;
-    pm_error_t e;
-    pm_error_clear(&e);
-    int rc = pm_node_config_load(p, &cfg, &e);
-    if (rc)
-        fail_msg("%s", e.msg);
+    load_with_gallery("{\"first_stage\":false}", &cfg);
     assert_int_equal(cfg.gallery_exhaustive, 1);
     assert_int_equal(cfg.gallery_shards, 0);
     assert_int_equal(cfg.gallery_fused_nominal, 0); /* calibrated unless turned off */
+    assert_int_equal(cfg.gallery_threads, 0);       /* one per CPU unless set */
     pm_node_config_free(&cfg);
     /* "fused_calibration": false beside it: raw fused scores, still in process */
-    write_text("fs.json",
-               "{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\","
-               "\"port\":1},\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"first_stage\":false,"
-               "\"fused_calibration\":false}}");
-    rc = pm_node_config_load(p, &cfg, &e);
-    if (rc)
-        fail_msg("%s", e.msg);
+    load_with_gallery("{\"first_stage\":false,\"fused_calibration\":false}", &cfg);
     assert_int_equal(cfg.gallery_exhaustive, 1);
     assert_int_equal(cfg.gallery_fused_nominal, 1);
     assert_int_equal(cfg.gallery_shards, 0);
-    assert_int_equal(cfg.gallery_threads, 0); /* one per CPU unless set */
     pm_node_config_free(&cfg);
     /* "threads": the in-process gallery's search threads */
-    write_text("fs.json",
-               "{\"country\":\"CAN\",\"store\":\"x.db\",\"listen\":{\"address\":\"127.0.0.1\","
-               "\"port\":1},\"tls\":{\"cert\":\"c\",\"key\":\"k\"},\"gallery\":{\"threads\":3}}");
-    rc = pm_node_config_load(p, &cfg, &e);
-    if (rc)
-        fail_msg("%s", e.msg);
+    load_with_gallery("{\"threads\":3}", &cfg);
     assert_int_equal(cfg.gallery_threads, 3);
     assert_int_equal(cfg.gallery_exhaustive, 0);
     assert_int_equal(cfg.gallery_shards, 0);

@@ -13,12 +13,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/node_lib.inc"
 
-"$bin" synth cohort --out coh --applicants 3 --known 1 --seed 4 --threads 2 > gen.out
-make_pair
-start_node CAN
-start_node USA
-tok=$(officer_token CAN)
-purpose=$(jq -r '.purposes[0]' pair/USA/agreement-CAN.json)
+vet_pair_start
 
 # USA enrols its own encounter of the known applicant (ten ISO templates)
 enrol_cohort_subject USA coh

@@ -11,14 +11,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/node_lib.inc"
 
-"$bin" synth cohort --out coh --applicants 3 --known 1 --seed 4 --threads 2 > gen.out
-make_pair
-start_node CAN
-start_node USA
-tok=$(officer_token CAN)
-[ -n "$tok" ] || fail "no officer token"
-purpose=$(jq -r '.purposes[0]' pair/USA/agreement-CAN.json)
-[ -n "$purpose" ] && [ "$purpose" != null ] || fail "the agreement lists no purpose"
+vet_pair_start
 
 # USA enrols what it holds of the known applicant: ten ISO templates, one subject
 enrol_cohort_subject USA coh

@@ -11,20 +11,10 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/node_lib.inc"
 
-"$bin" synth cohort --out coh --applicants 3 --known 1 --seed 4 --threads 2 > gen.out
-make_pair
-start_node CAN
-start_node USA
-tok=$(officer_token CAN)
-[ -n "$tok" ] || fail "no officer token"
-purpose=$(jq -r '.purposes[0]' pair/USA/agreement-CAN.json)
+vet_pair_start
 enrol_cohort_subject USA coh
 
-# the known applicant's place in the run's order (sorted ids, one worker)
-known=$(awk -F, 'NR > 1 && $3 != "" { print $1 }' coh/truth.csv)
-awk -F, 'NR > 1 { print $1 }' coh/truth.csv | LC_ALL=C sort >order.txt
-k=$(grep -n -x -- "$known" order.txt | cut -d: -f1)
-[ -n "$k" ] || fail "known applicant $known not in the cohort"
+vet_known_place
 rc=0
 PERIMETER_TEST_VET_KILL_AFTER=$k PERIMETER_TOKEN=$tok "$bin" vet coh --purpose "$purpose" \
     --config pair/CAN/node.json --partner USA --out run --workers 1 > run1.out 2> run1.err || rc=$?
