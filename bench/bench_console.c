@@ -125,17 +125,17 @@ int main(int argc, char **argv)
         t_raw[r] = (double)(pm_now_ns() - t0) / 1e6;
         pm_buf_reset(&b);
         t0 = pm_now_ns();
-        if (pm_console_run(root, "run1", NULL, 0, 50, &b, &e))
+        if (pm_console_run(root, "run1", NULL, 0, 50, NULL, &b, &e))
             die("run page", &e);
         t_page[r] = (double)(pm_now_ns() - t0) / 1e6;
         pm_buf_reset(&b);
         t0 = pm_now_ns();
-        if (pm_console_run(root, "run1", NULL, (size_t)(n > 50 ? n - 50 : 0), 50, &b, &e))
+        if (pm_console_run(root, "run1", NULL, (size_t)(n > 50 ? n - 50 : 0), 50, NULL, &b, &e))
             die("last page", &e);
         t_last[r] = (double)(pm_now_ns() - t0) / 1e6;
         pm_buf_reset(&b);
         t0 = pm_now_ns();
-        if (pm_console_run(root, "run1", "match", 0, 50, &b, &e))
+        if (pm_console_run(root, "run1", "match", 0, 50, NULL, &b, &e))
             die("filtered page", &e);
         t_filter[r] = (double)(pm_now_ns() - t0) / 1e6;
         size_t cnt = 0;

@@ -149,7 +149,7 @@ static void test_runs_and_pages(void **state)
     json_decref(runs);
     pm_buf_reset(&b);
     /* 7 cases in name order: page 2 of 3 rows */
-    assert_int_equal(pm_console_run(root, "run1", NULL, 3, 3, &b, &e), PM_OK);
+    assert_int_equal(pm_console_run(root, "run1", NULL, 3, 3, NULL, &b, &e), PM_OK);
     json_t *r = parse(&b);
     assert_int_equal(json_integer_value(json_object_get(r, "total")), 7);
     json_t *cases = json_object_get(r, "cases");
@@ -158,14 +158,14 @@ static void test_runs_and_pages(void **state)
                         "B2"); /* A000001, A000002, B1 | B2, B3, B4 | B5 */
     json_decref(r);
     pm_buf_reset(&b);
-    assert_int_equal(pm_console_run(root, "run1", "match", 0, 50, &b, &e), PM_OK);
+    assert_int_equal(pm_console_run(root, "run1", "match", 0, 50, NULL, &b, &e), PM_OK);
     r = parse(&b);
     assert_int_equal(json_integer_value(json_object_get(r, "total")), 2);
     assert_true(json_real_value(json_object_get(json_array_get(json_object_get(r, "cases"), 0),
                                                 "best_score")) > 120);
     json_decref(r);
     pm_buf_reset(&b);
-    assert_int_equal(pm_console_run(root, "run1", NULL, 0, PM_CONSOLE_PAGE_MAX + 1, &b, &e),
+    assert_int_equal(pm_console_run(root, "run1", NULL, 0, PM_CONSOLE_PAGE_MAX + 1, NULL, &b, &e),
                      PM_EINVAL);
     /* the case, with the candidate fingers this node holds templates of */
     assert_int_equal(pm_console_case(root, "run1", mated, &b, &e), PM_OK);
@@ -465,6 +465,29 @@ static void test_case_decide_reasked(void **state)
             assert_string_equal(items[i].txn, "VET-x-000003");
     }
     free(items);
+    /* the run view reads the queue live: each case's item, re-asked or not */
+    pm_buf_t page;
+    pm_buf_init(&page, 1u << 20);
+    assert_int_equal(pm_console_run(root, "run2", NULL, 0, 50, st, &page, &e), PM_OK);
+    json_t *r = parse(&page);
+    json_t *rows = json_object_get(r, "cases");
+    assert_int_equal(json_array_size(rows), 3);
+    static const char *const want[] = {"confirmed", "rejected", "confirmed"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *row = json_array_get(rows, i);
+        assert_string_equal(json_string_value(json_object_get(row, "review")), want[i]);
+        assert_string_equal(json_string_value(json_object_get(row, "review_source")), "queue");
+    }
+    json_decref(r);
+    /* without the store: the case files' (which hold none here) */
+    page.len = 0;
+    assert_int_equal(pm_console_run(root, "run2", NULL, 0, 50, NULL, &page, &e), PM_OK);
+    r = parse(&page);
+    json_t *row0 = json_array_get(json_object_get(r, "cases"), 0);
+    assert_true(json_is_null(json_object_get(row0, "review")));
+    assert_true(json_is_null(json_object_get(row0, "review_source")));
+    json_decref(r);
+    pm_buf_free(&page);
     /* decided already: refused, not queued again */
     assert_int_equal(pm_console_case_decide(&ctx, "USA", root, "run2", "C1", 0, "adj", "again",
                                             now + 40, &got, &e),

@@ -25,6 +25,7 @@ extern "C" {
 
 struct pm_extractor;
 struct pm_jobs_ctx;
+struct pm_store;
 
 /* The vetting runs under root as a JSON array appended to out: per run its
  * name, cohort, purpose, transport and live progress read from its journal
@@ -35,9 +36,13 @@ int pm_console_runs(const char *root, pm_buf_t *out, pm_error_t *err);
  * applicant order, optionally only those of one outcome ("match", "no_match",
  * "refused", "failed_capture"; NULL = all): {"run":..., "progress":...,
  * "total":N, "offset":O, "limit":L, "cases":[{applicant, outcome, usable
- * fingers, best candidate score, review status}]}. limit 1..PM_CONSOLE_PAGE_MAX. */
+ * fingers, best candidate score, review status}]}. limit 1..PM_CONSOLE_PAGE_MAX.
+ * The review status is the queue's, live, when `reviews` (the node's store)
+ * is given and holds the case's item (its transaction id, or a re-ask's
+ * `supersedes` / `reask_of` id): "review_source":"queue"; else the case
+ * file's (as of the run's last refresh): "review_source":"case_file". */
 int pm_console_run(const char *root, const char *run, const char *outcome, size_t offset,
-                   size_t limit, pm_buf_t *out, pm_error_t *err);
+                   size_t limit, struct pm_store *reviews, pm_buf_t *out, pm_error_t *err);
 
 /* One case file (JSON) as written by the run, plus "candidate_templates":
  * for each candidate, the finger positions whose template this node holds

@@ -231,7 +231,24 @@ int pm_console_runs(const char *root, pm_buf_t *out, pm_error_t *err)
     return append_json(out, a, err);
 }
 
-static json_t *case_row(const char *name, const json_t *c)
+/* The queue's item of case c: under its transaction id, or for a re-asked
+ * query (its first answer lost: `supersedes`) under the lost id, or down a
+ * chain of re-asks under the first one (`reask_of`), as the node filed it
+ * and `perimeter vet refresh` reads it. -1 if none. */
+static long case_item(const pm_review_item_t *items, size_t n, const json_t *c)
+{
+    const char *txn = json_string_value(json_object_get(c, "transaction_id"));
+    const char *sup = json_string_value(json_object_get(c, "supersedes"));
+    const char *first = json_string_value(json_object_get(c, "reask_of"));
+    for (size_t i = 0; i < n; i++)
+        if ((txn && strcmp(items[i].txn, txn) == 0) || (sup && strcmp(items[i].txn, sup) == 0) ||
+            (sup && first && strcmp(items[i].txn, first) == 0))
+            return (long)i;
+    return -1;
+}
+
+static json_t *case_row(const char *name, const json_t *c, const pm_review_item_t *items,
+                        size_t nitems)
 {
     json_t *partner = json_object_get(c, "partner");
     json_t *cands = json_object_get(partner, "candidates");
@@ -245,14 +262,23 @@ static json_t *case_row(const char *name, const json_t *c)
             best = s;
     }
     json_t *review = json_object_get(c, "review");
-    return json_pack("{s:s, s:O?, s:O?, s:f, s:O?}", "applicant", name, "outcome",
-                     json_object_get(c, "outcome"), "usable_fingers",
-                     json_object_get(c, "usable_fingers"), "best_score", best, "review",
-                     json_object_get(review, "status"));
+    json_t *status = json_object_get(review, "status");
+    const char *source = status ? "case_file" : NULL;
+    const char *oc = json_string_value(json_object_get(c, "outcome"));
+    long at = items && oc && strcmp(oc, "match") == 0 ? case_item(items, nitems, c) : -1;
+    json_t *live = at >= 0 ? json_string(pm_review_status_name(items[at].status)) : NULL;
+    if (live)
+        status = live, source = "queue";
+    json_t *row = json_pack("{s:s, s:O?, s:O?, s:f, s:O?, s:s?}", "applicant", name, "outcome",
+                            json_object_get(c, "outcome"), "usable_fingers",
+                            json_object_get(c, "usable_fingers"), "best_score", best, "review",
+                            status, "review_source", source);
+    json_decref(live);
+    return row;
 }
 
 int pm_console_run(const char *root, const char *run, const char *outcome, size_t offset,
-                   size_t limit, pm_buf_t *out, pm_error_t *err)
+                   size_t limit, struct pm_store *reviews, pm_buf_t *out, pm_error_t *err)
 {
     char dir[4200], cases[4300];
     int rc = run_dir(root, run, dir, sizeof dir, err);
@@ -265,6 +291,13 @@ int pm_console_run(const char *root, const char *run, const char *outcome, size_
     size_t n = 0;
     if ((rc = list_dir(cases, 0, ".json", &names, &n, err)))
         return rc;
+    /* the queue, read once per page: the live review status */
+    pm_review_item_t *items = NULL;
+    size_t nitems = 0;
+    if (reviews && (rc = pm_review_list(reviews, -1, &items, &nitems, err))) {
+        free_list(names, n);
+        return rc;
+    }
     json_t *rows = json_array();
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
@@ -283,12 +316,13 @@ int pm_console_run(const char *root, const char *run, const char *outcome, size_
         const char *oc = json_string_value(json_object_get(c, "outcome"));
         if (!outcome || (oc && strcmp(oc, outcome) == 0)) {
             if (total >= offset && json_array_size(rows) < limit)
-                json_array_append_new(rows, case_row(names[i], c));
+                json_array_append_new(rows, case_row(names[i], c, items, nitems));
             total++;
         }
         json_decref(c);
     }
     free_list(names, n);
+    free(items);
     json_t *r = run_json(root, run);
     json_object_set_new(r, "total", json_integer((json_int_t)total));
     json_object_set_new(r, "offset", json_integer((json_int_t)offset));
@@ -575,21 +609,15 @@ int pm_console_case_decide(const pm_jobs_ctx_t *ctx, const char *partner_code, c
                           applicant);
         goto out;
     }
-    /* once per applicant: find its item, else queue it. A re-asked query
-     * (its first answer lost: `supersedes`) has its item under the lost
-     * id, or down a chain of re-asks under the first one (`reask_of`), as
-     * the node filed it and `perimeter vet refresh` reads it */
-    const char *sup = json_string_value(json_object_get(c, "supersedes"));
-    const char *first = json_string_value(json_object_get(c, "reask_of"));
+    /* once per applicant: find its item (case_item), else queue it */
     pm_review_item_t *items = NULL;
     size_t n = 0;
     int64_t id = 0;
     if ((rc = pm_review_list(ctx->store, -1, &items, &n, err)))
         goto out;
-    for (size_t i = 0; i < n && !id; i++)
-        if (strcmp(items[i].txn, txn) == 0 || (sup && strcmp(items[i].txn, sup) == 0) ||
-            (sup && first && strcmp(items[i].txn, first) == 0))
-            id = items[i].id;
+    long at = case_item(items, n, c);
+    if (at >= 0)
+        id = items[at].id;
     free(items);
     if (!id) {
         char evidence[256];

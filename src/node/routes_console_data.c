@@ -76,7 +76,6 @@ void pm__h_console_cohorts(pm__req_t *rq, pm_store_t *st)
 
 void pm__h_console_cohort(pm__req_t *rq, pm_store_t *st)
 {
-    (void)st;
     static const char *const names[] = {"outcome", "offset", "limit", NULL};
     size_t off, lim;
     if (!pm__req_args_only(rq, names) || !arg_size(rq, "offset", 0, 100000000, &off) ||
@@ -89,7 +88,8 @@ void pm__h_console_cohort(pm__req_t *rq, pm_store_t *st)
     pm_error_t e;
     pm_error_clear(&e);
     const char *oc = pm__req_arg(rq, "outcome");
-    int rc = pm_console_run(root, rq->param, oc && *oc ? oc : NULL, off, lim ? lim : 1, &b, &e);
+    /* the review status live from this node's queue */
+    int rc = pm_console_run(root, rq->param, oc && *oc ? oc : NULL, off, lim ? lim : 1, st, &b, &e);
     reply_result(rq, rc, &e, &b, "application/json");
 }
 

@@ -102,6 +102,13 @@ test('vetting case: prints with minutiae, candidate pair, confirm into the R14 q
   assert.match(text, /confirmed/);
   assert.match(text, /ten fingers agree/);
   await shot(page, 'reviews');
+  // the run's list reads the queue live: the case shows the decision
+  // before any `perimeter vet refresh` wrote it into the case file
+  await page.goto(`${base}/console/#/run/${run}`);
+  await page.waitForSelector(`a[href="#/case/${run}/${matchCase}"]`);
+  const row = await page.evaluate((h) => document.querySelector(`a[href="${h}"]`).closest('tr').textContent,
+    `#/case/${run}/${matchCase}`);
+  assert.match(row, /confirmed/);
   // a partner's candidate whose template this node does not hold: said plainly, no image
   const copyCase = `${process.env.CONSOLE_VETTING}/${run}-copy/cases/${matchCase}.json`;
   const c = JSON.parse(readFileSync(copyCase, 'utf8'));
