@@ -57,8 +57,10 @@ first=${new%-R2}
 # as replayed in runs 2 and 3, -R in run 3
 grep '"kind":"supersede"' pair/USA/audit.log >sup.txt || true
 [ "$(grep -c '' sup.txt)" = 2 ] || fail "supersede entries at USA: $(cat sup.txt)"
-grep "\"txn\":\"$first-R\"" sup.txt | grep -q "supersedes $first\"" || fail "-R superseding $first: $(cat sup.txt)"
-grep "\"txn\":\"$new\"" sup.txt | grep -q "supersedes $first-R\"" || fail "-R2 superseding -R: $(cat sup.txt)"
+grep "\"txn\":\"$first-R\"" sup.txt >sup1.txt || fail "no supersede entry for $first-R: $(cat sup.txt)"
+assert_contains sup1.txt "supersedes $first\""
+grep "\"txn\":\"$new\"" sup.txt >sup2.txt || fail "no supersede entry for $new: $(cat sup.txt)"
+assert_contains sup2.txt "supersedes $first-R\""
 grep '"rule":"replay"' pair/USA/audit.log >rep.txt || true
 [ "$(grep -c "\"txn\":\"$first\"" rep.txt)" = 2 ] || fail "replays of $first: $(cat rep.txt)"
 [ "$(grep -c "\"txn\":\"$first-R\"" rep.txt)" = 1 ] || fail "replays of $first-R: $(cat rep.txt)"
