@@ -265,6 +265,14 @@ typedef struct pm_vet_refresh_stats {
     uint64_t updated;    /* case files rewritten (the status or decision changed) */
 } pm_vet_refresh_stats_t;
 
+/* 1 if a review item filed under transaction id `item` belongs to the case
+ * whose query went out as `txn`: its own id, or for a re-ask the lost id it
+ * superseded (`supersedes`), or down a chain of re-asks the applicant's
+ * first id (`reask_of`, read only with supersedes), as the node files the
+ * item. The case file's fields; any may be NULL. */
+int pm_vet_case_owns_txn(const char *txn, const char *supersedes, const char *reask_of,
+                         const char *item);
+
 /* Copies the final R14 review status back into the run's case files and
  * summary. reviews is the body of our node's GET /v1/reviews?status=all
  * ({"reviews":[{"id","status","txn","officer","why","decided_at"},...]}).

@@ -17,6 +17,7 @@
 #include "perimeter/jobs.h"
 #include "perimeter/match.h"
 #include "perimeter/tmpl.h"
+#include "perimeter/vet.h"
 
 #define MAX_CASE_BYTES ((size_t)1 << 20)
 #define MAX_TXN_BYTES ((size_t)64 << 20)
@@ -231,18 +232,16 @@ int pm_console_runs(const char *root, pm_buf_t *out, pm_error_t *err)
     return append_json(out, a, err);
 }
 
-/* The queue's item of case c: under its transaction id, or for a re-asked
- * query (its first answer lost: `supersedes`) under the lost id, or down a
- * chain of re-asks under the first one (`reask_of`), as the node filed it
- * and `perimeter vet refresh` reads it. -1 if none. */
+/* The queue's item of case c (pm_vet_case_owns_txn: its own id, or a
+ * re-ask's lost or first id, as `perimeter vet refresh` reads it). -1 if
+ * none. */
 static long case_item(const pm_review_item_t *items, size_t n, const json_t *c)
 {
     const char *txn = json_string_value(json_object_get(c, "transaction_id"));
     const char *sup = json_string_value(json_object_get(c, "supersedes"));
     const char *first = json_string_value(json_object_get(c, "reask_of"));
     for (size_t i = 0; i < n; i++)
-        if ((txn && strcmp(items[i].txn, txn) == 0) || (sup && strcmp(items[i].txn, sup) == 0) ||
-            (sup && first && strcmp(items[i].txn, first) == 0))
+        if (pm_vet_case_owns_txn(txn, sup, first, items[i].txn))
             return (long)i;
     return -1;
 }

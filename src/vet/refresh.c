@@ -85,6 +85,15 @@ static int set_if_changed(json_t *o, const char *key, json_t *val)
 }
 
 /* One case file: the review status of its match from the node's item. */
+int pm_vet_case_owns_txn(const char *txn, const char *supersedes, const char *reask_of,
+                         const char *item)
+{
+    if (!item)
+        return 0;
+    return (txn && !strcmp(txn, item)) || (supersedes && !strcmp(supersedes, item)) ||
+           (supersedes && reask_of && !strcmp(reask_of, item));
+}
+
 static int refresh_case(const char *path, json_t *items, pm_vet_refresh_stats_t *s,
                         pm_error_t *err)
 {
@@ -110,15 +119,10 @@ static int refresh_case(const char *path, json_t *items, pm_vet_refresh_stats_t 
     const char *txn = json_string_value(json_object_get(root, "transaction_id"));
     const char *itxn = it ? json_string_value(json_object_get(it, "txn")) : NULL;
     const char *st = it ? json_string_value(json_object_get(it, "status")) : NULL;
-    /* a re-ask (supersedes) joined the lost query's item: its txn is that
-     * id, or down a chain of re-asks the first query's (reask_of) */
-    const char *sup = json_string_value(json_object_get(root, "supersedes"));
-    const char *first = json_string_value(json_object_get(root, "reask_of"));
-    if (txn && itxn && sup && !strcmp(sup, itxn))
-        txn = sup;
-    else if (txn && itxn && sup && first && !strcmp(first, itxn))
-        txn = first;
-    if (!it || !txn || !itxn || strcmp(txn, itxn) || !st ||
+    /* a re-ask joined the lost (or first) query's item */
+    int ours = txn && pm_vet_case_owns_txn(txn, json_string_value(json_object_get(root, "supersedes")),
+                                           json_string_value(json_object_get(root, "reask_of")), itxn);
+    if (!it || !ours || !st ||
         (strcmp(st, "pending") && strcmp(st, "confirmed") && strcmp(st, "rejected"))) {
         /* not ours (another node, or a queue that was reset): left as it is */
         s->missing++;
