@@ -1192,6 +1192,81 @@ static void test_vetting_minutiae_disclosed(void **state)
     pm_an2k_free(&req);
 }
 
+/* The re-ask link of a search request (2.900 SUP, 2.901 RQO): carried both
+ * ways, never truncated, refused when malformed or inconsistent. */
+static void test_vetting_reask_link(void **state)
+{
+    (void)state;
+    pm_error_t err;
+    pm_fingerprint_t view;
+    memset(&view, 0, sizeof view);
+    view.width = 300;
+    view.height = 400;
+    view.ppi = 500;
+    view.finger = 2;
+    view.count = 12;
+    for (int k = 0; k < 12; k++)
+        view.minutiae[k] = (pm_minutia_t){.x = (float)(20 + 20 * k), .y = (float)(30 + 25 * k),
+                                          .angle = (float)(0.3 * k), .quality = 60};
+    pm_an2k_search_t s = {.header = {.date = "20261204", .dai = "USA", .ori = "CAN",
+                                     .tcn = "VET-1-7-R2"},
+                          .purpose = "ASYLUM",
+                          .supersedes = "VET-1-7-R",
+                          .reask_of = "VET-1-7",
+                          .views = &view,
+                          .nviews = 1};
+    pm_an2k_txn_t req, req2;
+    assert_int_equal(pm_an2k_search_build(&s, &req, &err), PM_OK);
+    roundtrip_bytes(&req, &req2);
+    pm_an2k_vetting_t v;
+    assert_int_equal(pm_an2k_vetting_parse(&req2, &v, &err), PM_OK);
+    assert_string_equal(v.tcn, "VET-1-7-R2");
+    assert_string_equal(v.supersedes, "VET-1-7-R");
+    assert_string_equal(v.reask_of, "VET-1-7");
+    pm_an2k_free(&req2);
+    /* a plain request carries neither */
+    s.supersedes = s.reask_of = NULL;
+    s.header.tcn = "VET-1-7";
+    pm_an2k_free(&req);
+    assert_int_equal(pm_an2k_search_build(&s, &req, &err), PM_OK);
+    assert_int_equal(pm_an2k_vetting_parse(&req, &v, &err), PM_OK);
+    assert_string_equal(v.supersedes, "");
+    assert_string_equal(v.reask_of, "");
+    /* builder refusals: a chain root without 2.900, superseding itself, a separator */
+    s.reask_of = "VET-1-7";
+    assert_int_equal(pm_an2k_search_build(&s, &req2, &err), PM_EINVAL);
+    s.reask_of = NULL;
+    s.supersedes = "VET-1-7";
+    assert_int_equal(pm_an2k_search_build(&s, &req2, &err), PM_EINVAL);
+    s.supersedes = "VET\x1f" "1";
+    assert_int_equal(pm_an2k_search_build(&s, &req2, &err), PM_EINVAL);
+    /* parser refusals, on a request edited after it was built */
+    size_t i2 = 1;
+    assert_int_equal(req.records[i2].type, 2);
+    char longid[80];
+    memset(longid, 'X', 64);
+    longid[64] = '\0';
+    assert_int_equal(pm_an2k_set_text(&req.records[i2], 900, longid, &err), PM_OK);
+    assert_int_equal(pm_an2k_vetting_parse(&req, &v, &err), PM_EVALIDATION);
+    assert_non_null(strstr(err.msg, "2.900"));
+    assert_int_equal(pm_an2k_set_text(&req.records[i2], 900, "A\x1f" "B", &err), PM_OK);
+    assert_int_equal(pm_an2k_vetting_parse(&req, &v, &err), PM_EVALIDATION);
+    assert_int_equal(pm_an2k_set_text(&req.records[i2], 900, "VET-1-7", &err), PM_OK);
+    assert_int_equal(pm_an2k_vetting_parse(&req, &v, &err), PM_EVALIDATION); /* its own TCN */
+    assert_non_null(strstr(err.msg, "own TCN"));
+    assert_int_equal(pm_an2k_set_text(&req.records[i2], 900, "VET-1-6", &err), PM_OK);
+    assert_int_equal(pm_an2k_vetting_parse(&req, &v, &err), PM_OK);
+    assert_string_equal(v.supersedes, "VET-1-6");
+    pm_an2k_free(&req);
+    /* 2.901 alone */
+    s.supersedes = NULL;
+    assert_int_equal(pm_an2k_search_build(&s, &req, &err), PM_OK);
+    assert_int_equal(pm_an2k_set_text(&req.records[i2], 901, "VET-1-1", &err), PM_OK);
+    assert_int_equal(pm_an2k_vetting_parse(&req, &v, &err), PM_EVALIDATION);
+    assert_non_null(strstr(err.msg, "2.901"));
+    pm_an2k_free(&req);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1212,6 +1287,7 @@ int main(void)
         cmocka_unit_test(test_reference_images),
         cmocka_unit_test(test_vetting_roundtrip),
         cmocka_unit_test(test_vetting_minutiae_disclosed),
+        cmocka_unit_test(test_vetting_reask_link),
     };
     return PM_RUN_TESTS("an2k", tests, NULL, NULL);
 }

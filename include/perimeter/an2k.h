@@ -289,6 +289,11 @@ typedef struct pm_an2k_search {
     pm_an2k_header_t header; /* tot is forced to PM_AN2K_TOT_SEARCH */
     const char *purpose;     /* 2.037 purpose code, e.g. "BORDER" */
     const char *case_ref;    /* 2.006 officer's case reference, optional */
+    /* A re-ask of a query whose answer was lost (docs/vet.md "Resuming"),
+     * optional: 2.900 SUP the lost query's TCN, which this one supersedes,
+     * and, with it, 2.901 RQO the first TCN of a chain of re-asks. */
+    const char *supersedes;
+    const char *reask_of;
     const pm_an2k_finger_t *fingers;
     size_t nfingers;
     /* minutiae instead of (or as well as) images: one Type-9 per view
@@ -312,6 +317,8 @@ typedef struct pm_an2k_vetting {
     char date[9];
     char purpose[32];
     char case_ref[64];
+    char supersedes[64]; /* request 2.900 SUP ("" when absent) */
+    char reask_of[64];   /* request 2.901 RQO ("" when absent; only with 2.900) */
     size_t nfingers; /* Type-14/4 images and Type-9 minutiae records in a request */
     int match;       /* response: 1 match ("I"), 0 no match ("N"), -1 absent */
     pm_an2k_candidate_t candidates[PM_AN2K_MAX_CANDIDATES];

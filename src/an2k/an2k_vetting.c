@@ -5,7 +5,11 @@
  *   2.059 SRF  match indicator: I = match (identification), N = no match
  *   2.060 MSG  error message (PMER)
  *   2.064 CAN  candidate list: one subfield per candidate, items ID US SCORE
- *   2.070 DSC  disclosed fields (response, optional): subfields NAME US VALUE */
+ *   2.070 DSC  disclosed fields (response, optional): subfields NAME US VALUE
+ *   2.900 SUP  request, optional: the TCN of a query whose answer was lost,
+ *              which this request re-asks (supersedes)
+ *   2.901 RQO  request, with 2.900 only: the first TCN of a chain of re-asks
+ * (2.900/2.901 are this profile's own: EBTS assigns no number for them) */
 #include "an2k_internal.h"
 
 #include <errno.h>
@@ -14,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { F_ATN = 6, F_RFP = 37, F_SRF = 59, F_MSG = 60, F_CAN = 64, F_DSC = 70 };
+enum { F_ATN = 6, F_RFP = 37, F_SRF = 59, F_MSG = 60, F_CAN = 64, F_DSC = 70, F_SUP = 900, F_RQO = 901 };
 
 /* Refuses values holding separators or control bytes (they would break the record). */
 static int check_text(const char *what, const char *s, size_t max, pm_error_t *err)
@@ -44,6 +48,15 @@ int pm_an2k_search_build(const pm_an2k_search_t *s, pm_an2k_txn_t *out, pm_error
                             "not %zu",
                             s->nfingers + s->nviews);
     if ((rc = check_text("TCN (1.009)", s->header.tcn, 63, err))) return rc;
+    if (s->supersedes && (rc = check_text("superseded TCN (2.900)", s->supersedes, 63, err)))
+        return rc;
+    if (s->reask_of) {
+        if (!s->supersedes)
+            return pm_error_set(err, PM_EINVAL, "2.901 (first TCN of a re-ask) needs 2.900");
+        if ((rc = check_text("first TCN of a re-ask (2.901)", s->reask_of, 63, err))) return rc;
+    }
+    if (s->supersedes && strcmp(s->supersedes, s->header.tcn) == 0)
+        return pm_error_set(err, PM_EINVAL, "2.900: a request cannot supersede its own TCN");
     pm_an2k_header_t h = s->header;
     h.tot = PM_AN2K_TOT_SEARCH;
     h.tcr = NULL;
@@ -55,6 +68,8 @@ int pm_an2k_search_build(const pm_an2k_search_t *s, pm_an2k_txn_t *out, pm_error
     if (!rc) rc = pm_an2k_set_text(&out->records[i2], 2, "00", err);
     if (!rc && s->case_ref) rc = pm_an2k_set_text(&out->records[i2], F_ATN, s->case_ref, err);
     if (!rc) rc = pm_an2k_set_text(&out->records[i2], F_RFP, s->purpose, err);
+    if (!rc && s->supersedes) rc = pm_an2k_set_text(&out->records[i2], F_SUP, s->supersedes, err);
+    if (!rc && s->reask_of) rc = pm_an2k_set_text(&out->records[i2], F_RQO, s->reask_of, err);
     for (size_t i = 0; i < s->nfingers && !rc; i++) {
         const pm_an2k_finger_t *f = &s->fingers[i];
         rc = pm_an2k_add_fingerprint_data(out, 14, (int)i + 1, f->position, f->data, f->len,
@@ -117,6 +132,35 @@ int pm_an2k_vetting_parse(const pm_an2k_txn_t *t, pm_an2k_vetting_t *out, pm_err
     copy_item(t2, F_ATN, out->case_ref, sizeof out->case_ref);
     copy_item(t2, F_MSG, out->message, sizeof out->message);
     if (request) {
+        /* the re-ask link: never truncated (a cut id would name another query) */
+        static const struct { int id; const char *name; } link[2] = {{F_SUP, "superseded TCN"},
+                                                                     {F_RQO, "first TCN of a re-ask"}};
+        char *dst[2] = {out->supersedes, out->reask_of};
+        for (int l = 0; l < 2; l++) {
+            const pm_an2k_field_t *f = pm_an2k_find(t2, link[l].id);
+            if (!f) continue;
+            const uint8_t *p;
+            size_t n, n2;
+            const uint8_t *p2;
+            if (pm_an2k_subfields(f) != 1 || !pm_an2k_item(f, 1, 1, &p, &n) || n == 0 || n > 63 ||
+                pm_an2k_item(f, 1, 2, &p2, &n2))
+                return pm_error_set(err, PM_EVALIDATION,
+                                    "record %zu field 2.%03d: %s must be one item of 1..63 bytes",
+                                    t2i, link[l].id, link[l].name);
+            for (size_t i = 0; i < n; i++)
+                if (p[i] < 0x20 || p[i] >= 0x7f)
+                    return pm_error_set(err, PM_EVALIDATION,
+                                        "record %zu field 2.%03d: %s is not printable ASCII", t2i,
+                                        link[l].id, link[l].name);
+            memcpy(dst[l], p, n);
+            dst[l][n] = '\0';
+        }
+        if (out->reask_of[0] && !out->supersedes[0])
+            return pm_error_set(err, PM_EVALIDATION,
+                                "record %zu field 2.901: the first TCN of a re-ask needs 2.900", t2i);
+        if (out->supersedes[0] && strcmp(out->supersedes, out->tcn) == 0)
+            return pm_error_set(err, PM_EVALIDATION,
+                                "record %zu field 2.900: a request cannot supersede its own TCN", t2i);
         if (!out->purpose[0])
             return pm_error_set(err, PM_EVALIDATION, "record %zu field 2.037: purpose code missing",
                                 t2i);

@@ -515,7 +515,7 @@ void pm__h_partner_query_vetting(pm__req_t *rq, pm_store_t *st)
     pm_an2k_vetting_t *v = calloc(1, sizeof *v);
     pm_error_t e;
     pm_error_clear(&e);
-    bio_query_t q = {NULL, NULL, "an2k", NULL, NULL, 0, 0, 0}; /* no supersedes: see docs/vet.md */
+    bio_query_t q = {NULL, NULL, "an2k", NULL, NULL, 0, 0, 0};
     int rc = v ? pm_an2k_read(rq->body.data, rq->body.len, &t, &e) : PM_ENOMEM;
     if (!rc)
         rc = pm_an2k_vetting_parse(&t, v, &e);
@@ -535,6 +535,7 @@ void pm__h_partner_query_vetting(pm__req_t *rq, pm_store_t *st)
     }
     q.purpose = v->purpose;
     q.txn = v->tcn;
+    q.supersedes = v->supersedes[0] ? v->supersedes : NULL; /* 2.900: a re-ask (replay.c) */
     q.n = q.cap = rq->body.len;
     q.raw = malloc(q.cap);
     if (!q.raw) {

@@ -674,8 +674,8 @@ static void forward_query(pm__req_t *rq, pm_store_t *st, const char *kind)
          * review item: one per applicant, the queue is idempotent on it;
          * down a chain of re-asks (a re-ask's answer lost too) the item is
          * the first query's, which every re-ask names (reask_of) */
-        const char *sup = q ? pm__json_str(q, "supersedes") : NULL;
-        const char *root = q ? pm__json_str(q, "reask_of") : NULL;
+        const char *sup = vq ? vq->supersedes : q ? pm__json_str(q, "supersedes") : NULL;
+        const char *root = vq ? vq->reask_of : q ? pm__json_str(q, "reask_of") : NULL;
         const char *rtxn = sup && sup[0] ? (root && root[0] ? root : sup) : txn ? txn : "";
         snprintf(sref, sizeof sref, "txn:%s", rtxn);
         json_t *disc = a ? json_incref(json_object_get(a, "disclosure")) : NULL;

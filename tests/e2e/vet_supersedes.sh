@@ -7,7 +7,11 @@
 # applicant ends with exactly one journaled answer as the truth says, CAN's
 # review queue holds one item for the known applicant, USA's log holds the
 # supersede entry naming both ids, and both logs verify.
+# VET_FORM=an2k runs the same through the ANSI/NIST form (vet --an2k: the
+# re-ask names the lost TCN in 2.900; vet_supersedes_an2k.sh).
 set -euo pipefail
+form=()
+[ "${VET_FORM:-json}" = an2k ] && form=(--an2k)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/node_lib.inc"
 
@@ -17,12 +21,12 @@ enrol_cohort_subject USA coh
 vet_known_place
 rc=0
 PERIMETER_TEST_VET_KILL_AFTER=$k PERIMETER_TOKEN=$tok "$bin" vet coh --purpose "$purpose" \
-    --config pair/CAN/node.json --partner USA --out run --workers 1 > run1.out 2> run1.err || rc=$?
+    --config pair/CAN/node.json --partner USA --out run --workers 1 "${form[@]}" > run1.out 2> run1.err || rc=$?
 [ "$rc" = 137 ] || fail "vet was not killed by the hook: exit $rc $(cat run1.err)"
 [ ! -e "run/cases/$known.json" ] || fail "the lost answer has a case file"
 rc=0
 PERIMETER_TOKEN=$tok "$bin" vet coh --purpose "$purpose" --config pair/CAN/node.json \
-    --partner USA --out run --workers 1 > run2.out 2> run2.err || rc=$?
+    --partner USA --out run --workers 1 "${form[@]}" > run2.out 2> run2.err || rc=$?
 [ "$rc" = 0 ] || fail "resumed vet: exit $rc: $(cat run2.err) $(cat run2.out)"
 [ "$(jq -r .this_run.superseded run/summary.json)" = 1 ] || fail "superseded: $(cat run/summary.json)"
 [ "$(jq -r .pending run/summary.json)" = 0 ] || fail "pending: $(cat run/summary.json)"
@@ -60,4 +64,4 @@ stop_node CAN
 stop_node USA
 "$bin" audit verify pair/USA/audit.log >v1.out 2>&1 || fail "USA log: $(cat v1.out)"
 "$bin" audit verify pair/CAN/audit.log >v2.out 2>&1 || fail "CAN log: $(cat v2.out)"
-echo "lost answer re-asked with supersedes: one answer per applicant, one review item, logs verify"
+echo "${VET_FORM:-json} form: lost answer re-asked with supersedes: one answer per applicant, one review item, logs verify"

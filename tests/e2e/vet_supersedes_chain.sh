@@ -9,7 +9,11 @@
 # USA's log holds both supersede entries (net one quota charge), CAN's
 # review queue holds one item for the applicant, under the first id, and
 # the run's refresh finds it; both logs verify.
+# VET_FORM=an2k: the same through the ANSI/NIST form (2.900 / 2.901 carry
+# supersedes / reask_of; vet_supersedes_chain_an2k.sh).
 set -euo pipefail
+form=()
+[ "${VET_FORM:-json}" = an2k ] && form=(--an2k)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/node_lib.inc"
 
@@ -21,10 +25,10 @@ vet() { # KILL_AFTER(empty: none) LOG
     local rc=0
     if [ -n "$1" ]; then
         PERIMETER_TEST_VET_KILL_AFTER=$1 PERIMETER_TOKEN=$tok "$bin" vet coh --purpose "$purpose" \
-            --config pair/CAN/node.json --partner USA --out run --workers 1 > "$2.out" 2> "$2.err" || rc=$?
+            --config pair/CAN/node.json --partner USA --out run --workers 1 "${form[@]}" > "$2.out" 2> "$2.err" || rc=$?
     else
         PERIMETER_TOKEN=$tok "$bin" vet coh --purpose "$purpose" \
-            --config pair/CAN/node.json --partner USA --out run --workers 1 > "$2.out" 2> "$2.err" || rc=$?
+            --config pair/CAN/node.json --partner USA --out run --workers 1 "${form[@]}" > "$2.out" 2> "$2.err" || rc=$?
     fi
     echo "$rc"
 }
