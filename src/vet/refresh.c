@@ -84,7 +84,6 @@ static int set_if_changed(json_t *o, const char *key, json_t *val)
     return 1;
 }
 
-/* One case file: the review status of its match from the node's item. */
 int pm_vet_case_owns_txn(const char *txn, const char *supersedes, const char *reask_of,
                          const char *item)
 {
@@ -94,6 +93,7 @@ int pm_vet_case_owns_txn(const char *txn, const char *supersedes, const char *re
            (supersedes && reask_of && !strcmp(reask_of, item));
 }
 
+/* One case file: the review status of its match from the node's item. */
 static int refresh_case(const char *path, json_t *items, pm_vet_refresh_stats_t *s,
                         pm_error_t *err)
 {

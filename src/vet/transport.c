@@ -206,17 +206,15 @@ static int node_query_an2k(const pm_vet_node_transport_t *t, const pm_vet_query_
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%Y%m%d", &tm);
+    const char *sup = q->supersedes && q->supersedes[0] ? q->supersedes : NULL;
     pm_an2k_search_t s = {.header = {.date = date,
                                      .dai = t->partner,
                                      .ori = t->ori ? t->ori : "XXX",
                                      .tcn = q->transaction_id},
                           .purpose = q->purpose,
                           /* a re-ask names what it supersedes, as the JSON form does */
-                          .supersedes = q->supersedes && q->supersedes[0] ? q->supersedes : NULL,
-                          .reask_of = q->supersedes && q->supersedes[0] && q->reask_of &&
-                                              q->reask_of[0]
-                                          ? q->reask_of
-                                          : NULL,
+                          .supersedes = sup,
+                          .reask_of = sup && q->reask_of && q->reask_of[0] ? q->reask_of : NULL,
                           .views = q->fingers,
                           .nviews = q->nfingers};
     pm_an2k_txn_t req;
