@@ -10,6 +10,9 @@
  * batched look-up, p->scan_serial) and the scores of the two are compared;
  * PM_FAST_BASE_NOPAIR=1: the baseline checks every key hit (no pair gate).
  * PM_FAST_PAIR=0|1, PM_FAST_PAIR_PX=n, PM_FAST_PAIR_ROT=n: the pair gate.
+ * PM_FAST_PER_PROBE=1: a line per probe (its minutiae, us/record, records with
+ * a hypothesis, the mate's fast score and rank; with a baseline, the
+ * baseline's too), for the cost and the misses by probe size.
  * Template-level simulation (pm_gallery_synth_*). Tune on seed 1 only. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +73,7 @@ int main(int argc, char **argv)
         return 1;
     long imp_over = 0, hm[64] = {0}, hmf[64] = {0}, hn[64] = {0};
     for (long q = 0; q < np; q++) {
+        double tbp = 0;
         long who = q * (n / np);
         pm_gallery_synth_master(seed, (uint64_t)who, m);
         pm_gallery_synth_impression(m, seed, (uint64_t)who, 1, NULL, v);
@@ -96,7 +100,8 @@ int main(int argc, char **argv)
             for (long r = 0; r < n; r++)
                 sb[r] = pm__gal_fast_score(p, keys + (size_t)r * PM_GALLERY_KEYS,
                                            minu + (size_t)r * PM_GALLERY_MAX_MINUTIAE, nk[r], nmin[r]);
-            tb += cpu_s() - b0;
+            tbp = cpu_s() - b0;
+            tb += tbp;
             long ab = 0;
             for (long r = 0; r < n; r++)
                 if (r != who)
@@ -111,7 +116,22 @@ int main(int argc, char **argv)
         for (long r = 0; r < n; r++)
             sc[r] = pm__gal_fast_score(p, keys + (size_t)r * PM_GALLERY_KEYS,
                                        minu + (size_t)r * PM_GALLERY_MAX_MINUTIAE, nk[r], nmin[r]);
-        t += cpu_s() - t0;
+        double tp = cpu_s() - t0;
+        t += tp;
+        if (getenv("PM_FAST_PER_PROBE")) {
+            long nh = 0, rank = 0;
+            for (long r = 0; r < n; r++) {
+                nh += sc[r] > 1;
+                rank += r != who && (sc[r] > sc[who] || (sc[r] == sc[who] && r < who));
+            }
+            long brank = 0;
+            for (long r = 0; base_cap && r < n; r++)
+                brank += r != who && (sb[r] > sb[who] || (sb[r] == sb[who] && r < who));
+            printf("probe %ld: %d minutiae, %.3f us/record, %ld records with a hypothesis, mate "
+                   "score %d rank %ld; baseline %.3f us/record, mate score %d rank %ld\n",
+                   q, p->n, 1e6 * tp / (double)n, nh, sc[who], rank, 1e6 * tbp / (double)n,
+                   base_cap ? sb[who] : 0, brank);
+        }
         if (base_cap)
             for (long r = 0; r < n; r++)
                 base_differ += sc[r] != sb[r];
