@@ -65,7 +65,8 @@ int main(int argc, char **argv)
     int base_cap = getenv("PM_FAST_BASE_KEYS") ? atoi_bounded(getenv("PM_FAST_BASE_KEYS")) : 0;
     int base_serial = getenv("PM_FAST_BASE_SERIAL") != NULL;
     int base_nopair = getenv("PM_FAST_BASE_NOPAIR") != NULL;
-    if ((base_serial || base_nopair) && !base_cap)
+    int base_noext = getenv("PM_FAST_BASE_NOEXTEND") != NULL;
+    if ((base_serial || base_nopair || base_noext) && !base_cap)
         base_cap = PM_GALLERY_KEYS;
     int *sb = malloc((size_t)n * sizeof *sb);
     long base_differ = 0;
@@ -86,6 +87,8 @@ int main(int argc, char **argv)
             p->pair_gate = atoi(getenv("PM_FAST_PAIR")) != 0;
         if (getenv("PM_FAST_PAIR_PX"))
             p->pair_px = atoi(getenv("PM_FAST_PAIR_PX"));
+        if (getenv("PM_FAST_EXTEND"))
+            p->extend = atoi(getenv("PM_FAST_EXTEND")) != 0;
         if (getenv("PM_FAST_PAIR_ROT"))
             p->pair_rot = atoi(getenv("PM_FAST_PAIR_ROT"));
         if (base_cap) {
@@ -93,9 +96,11 @@ int main(int argc, char **argv)
             int cap = p->key_cap;
             p->key_cap = base_cap;
             p->scan_serial = base_serial;
-            int gate = p->pair_gate;
+            int gate = p->pair_gate, ext = p->extend;
             if (base_nopair)
                 p->pair_gate = 0;
+            if (base_noext)
+                p->extend = 0;
             double b0 = cpu_s();
             for (long r = 0; r < n; r++)
                 sb[r] = pm__gal_fast_score(p, keys + (size_t)r * PM_GALLERY_KEYS,
@@ -111,6 +116,7 @@ int main(int argc, char **argv)
             p->key_cap = cap;
             p->scan_serial = 0;
             p->pair_gate = gate;
+            p->extend = ext;
         }
         double t0 = cpu_s();
         for (long r = 0; r < n; r++)

@@ -199,53 +199,66 @@ static void print_rates(const char *label, const rates_t *r)
  * fast score (1 = no hypothesis passed the quick check), how many records
  * scored higher, and the score at the cutoff (the keep-th best). One core,
  * after the searches (the mate of synthetic probe id is row id). */
+/* One mate the search did not return: its record's fast score against the
+ * probe, how many rows scored higher, and the cutoff (the keep-th best). */
+static void lost_mate_line(pm_gallery_t *g, pm__gal_probe_t *bp, const pm_fingerprint_t *probe,
+                           size_t row, size_t kept, int gate, const char *label, double exact)
+{
+    size_t rows = g->s.n;
+    pm__gal_probe_build(probe, bp);
+    bp->pair_gate = gate > 0; /* as the single-finger searches ran */
+    uint64_t hist[256] = {0};
+    int mine = 0;
+    for (size_t r = 0; r < rows; r++) {
+        int s = pm__gal_fast_score(bp, g->s.keys + r * PM_GALLERY_KEYS,
+                                   g->s.minu + r * PM_GALLERY_MAX_MINUTIAE, g->s.nkeys[r],
+                                   g->s.nmin[r]);
+        hist[s]++;
+        if (r == row)
+            mine = s;
+    }
+    uint64_t above = 0, acc = 0;
+    int cutoff = 1;
+    for (int s = 255; s > mine; s--)
+        above += hist[s];
+    for (int s = 255; s >= 1; s--) {
+        acc += hist[s];
+        if (acc >= kept) {
+            cutoff = s;
+            break;
+        }
+    }
+    printf("  mate not returned: probe %s, mate exact score %.1f, fast score %d%s, %llu of "
+           "%zu records score higher (%llu tie), cutoff score %d keeps %zu; records with a "
+           "hypothesis: %llu\n",
+           label, exact, mine, mine == 1 ? " (no hypothesis)" : "", (unsigned long long)above,
+           rows, (unsigned long long)hist[mine] - 1, cutoff, kept,
+           (unsigned long long)(rows - hist[1]));
+}
+
+static size_t kept_rows(const pm_gallery_t *g, double keep)
+{
+    size_t kept = (size_t)ceil(keep * (double)g->s.n);
+    return kept < 200 ? 200 : kept;
+}
+
 static void lost_mates_report(pm_gallery_t *g, const outcome_t *o, size_t n, double keep,
                               int gate, uint64_t seed, pm_fingerprint_t *m, pm_fingerprint_t *v)
 {
     pm__gal_probe_t *bp = malloc(sizeof *bp);
     if (!bp)
         return;
-    size_t rows = g->s.n;
-    size_t kept = (size_t)ceil(keep * (double)rows);
-    if (kept < 200)
-        kept = 200;
     for (size_t i = 0; i < n; i++) {
         if (!o[i].mated || o[i].mate_score > 0 || !(o[i].mate_exact > 0))
             continue;
         uint64_t id = o[i].probe_id;
-        if (id >= rows || g->s.subject[id] != o[i].mate)
+        if (id >= g->s.n || g->s.subject[id] != o[i].mate)
             continue;
         pm_gallery_synth_master(seed, id, m);
         pm_gallery_synth_impression(m, seed, id, 1, NULL, &v[0]);
-        pm__gal_probe_build(&v[0], bp);
-        bp->pair_gate = gate > 0; /* as the single-finger searches ran */
-        uint64_t hist[256] = {0};
-        int mine = 0;
-        for (size_t r = 0; r < rows; r++) {
-            int s = pm__gal_fast_score(bp, g->s.keys + r * PM_GALLERY_KEYS,
-                                       g->s.minu + r * PM_GALLERY_MAX_MINUTIAE, g->s.nkeys[r],
-                                       g->s.nmin[r]);
-            hist[s]++;
-            if (r == id)
-                mine = s;
-        }
-        uint64_t above = 0, acc = 0;
-        int cutoff = 1;
-        for (int s = 255; s > mine; s--)
-            above += hist[s];
-        for (int s = 255; s >= 1; s--) {
-            acc += hist[s];
-            if (acc >= kept) {
-                cutoff = s;
-                break;
-            }
-        }
-        printf("  mate not returned: probe %llu, mate exact score %.1f, fast score %d%s, %llu of "
-               "%zu records score higher (%llu tie), cutoff score %d keeps %zu; records with a "
-               "hypothesis: %llu\n",
-               (unsigned long long)id, o[i].mate_exact, mine, mine == 1 ? " (no hypothesis)" : "",
-               (unsigned long long)above, rows, (unsigned long long)hist[mine] - 1, cutoff, kept,
-               (unsigned long long)(rows - hist[1]));
+        char label[32];
+        snprintf(label, sizeof label, "%llu", (unsigned long long)id);
+        lost_mate_line(g, bp, &v[0], (size_t)id, kept_rows(g, keep), gate, label, o[i].mate_exact);
     }
     free(bp);
 }
@@ -769,9 +782,10 @@ int pm_cmd_bench_gallery(int argc, char **argv)
 int pm_cmd_eval_identify(int argc, char **argv)
 {
     long decoys = 0;
-    int first_stage = 0;
+    int first_stage = 0, gate = 0;
     static const struct option opts[] = {{"decoys", required_argument, NULL, 'n'},
                                          {"first-stage", no_argument, NULL, '1'},
+                                         {"pair-gate", required_argument, NULL, 'g'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
@@ -787,18 +801,27 @@ int pm_cmd_eval_identify(int argc, char **argv)
             }
         } else if (c == '1') {
             first_stage = 1;
+        } else if (c == 'g') {
+            if (strcmp(optarg, "1") && strcmp(optarg, "-1") && strcmp(optarg, "0")) {
+                fprintf(stderr, "perimeter: --pair-gate: 1 (on), -1 (off) or 0 (the default)\n");
+                return 2;
+            }
+            gate = atoi(optarg);
         } else {
             fprintf(c == 'h' ? stdout : stderr,
-                    "usage: perimeter eval identify DIR [--decoys N] [--first-stage]\n"
+                    "usage: perimeter eval identify DIR [--decoys N] [--first-stage] [--pair-gate 1|-1]\n"
                     "  DIR holds DB1_B..DB4_B (FVC2002): impression 1 of each finger of the four\n"
                     "  DBs is the gallery (40 fingers, plus N synthetic decoy templates),\n"
                     "  impressions 2-8 are the probes (280). Each probe is searched twice: against\n"
-                    "  the whole gallery (mated) and with its own finger left out (non-mated).\n");
+                    "  the whole gallery (mated) and with its own finger left out (non-mated).\n"
+                    "  --pair-gate: the first stage's pair gate on (1) or off (-1); default: the\n"
+                    "  search's default for single fingers (off).\n");
             return c == 'h' ? 0 : 2;
         }
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "usage: perimeter eval identify DIR [--decoys N] [--first-stage]\n");
+        fprintf(stderr, "usage: perimeter eval identify DIR [--decoys N] [--first-stage] "
+                        "[--pair-gate 1|-1]\n");
         return 2;
     }
     const char *root = argv[optind];
@@ -863,9 +886,10 @@ int pm_cmd_eval_identify(int argc, char **argv)
         }
         for (int i = 1; i < 8; i++) {
             pm_gallery_finger_t f = {0, &views[k * 8 + i]};
-            run_probe(g, &f, 1, first_stage, 0.001, 1, (uint64_t)k + 1, &o[no++]);
+            run_probe_sl(g, &f, 1, first_stage, 0.001, 0, 0, gate, 1, (uint64_t)k + 1, &o[no]);
+            o[no++].probe_id = (uint64_t)(k * 8 + i);
             pm_gallery_search_options_t so = {.max_candidates = 10, .first_stage = first_stage,
-                                              .subset = "others"};
+                                              .subset = "others", .pair_gate = gate};
             pm_gallery_candidate_t cc[10];
             size_t nc = 0;
             pm_gallery_search_stats_t ss;
@@ -896,22 +920,56 @@ int pm_cmd_eval_identify(int argc, char **argv)
     qsort(nm, nn, sizeof *nm, dcmp);
     printf("eval identify: FVC2002 DB1-4 B (images, our extraction), gallery 40 fingers + %ld "
            "synthetic decoys (template-level), %d mated + %zu non-mated searches, first stage %s\n",
-           decoys, nmated, nn, first_stage ? "on (keep max(200, 0.1%))" : "off");
+           decoys, nmated, nn,
+           !first_stage ? "off" : gate > 0 ? "on (keep max(200, 0.1%), pair gate on)"
+                                           : "on (keep max(200, 0.1%))");
     printf("  rank-1: %.1f%% (%d/%d)\n", 100.0 * r1 / nmated, r1, nmated);
     const double fp[2] = {0.01, 0.05};
     for (int k = 0; k < 2; k++) {
         size_t allowed = (size_t)floor(fp[k] * (double)nn);
         /* threshold just above the (allowed+1)-th highest non-mated score */
         double thr = nn > allowed ? nm[nn - 1 - allowed] + 1e-9 : 0;
-        int miss = 0, fa = 0;
+        int miss = 0, fa = 0, miss_exact = 0, cost = 0;
         for (size_t i = 0; i < no; i++) {
-            if (o[i].mated)
+            if (o[i].mated) {
                 miss += !(o[i].mate_score >= thr);
-            else
+                miss_exact += !(o[i].mate_exact >= thr);
+                cost += !(o[i].mate_score >= thr) && o[i].mate_exact >= thr;
+            } else {
                 fa += o[i].top_score >= thr;
+            }
         }
         printf("  FNIR %.1f%% at FPIR %.1f%% (threshold %.2f, %d of %zu non-mated above)\n",
                100.0 * miss / nmated, 100.0 * fa / (double)nn, thr, fa, nn);
+        /* the mates' exact scores at the same threshold: what a search that
+         * compared every record would give them. The threshold stays the one
+         * of these non-mated searches (an exhaustive one could only raise
+         * it), so the difference is an upper bound of the first stage's cost */
+        if (first_stage)
+            printf("    exhaustive-equivalent (each mate's exact score): FNIR %.1f%%; first-stage "
+                   "cost %+.1f points (%d mates at or above the threshold not returned)\n",
+                   100.0 * miss_exact / nmated, 100.0 * (miss - miss_exact) / nmated, cost);
+    }
+    if (first_stage) {
+        int not_kept = 0;
+        for (size_t i = 0; i < no; i++)
+            not_kept += o[i].mated && o[i].mate_score <= 0 && o[i].mate_exact > 0;
+        printf("  mates not among the candidates: %d of %d\n", not_kept, nmated);
+        /* why (rows 0-39 are the FVC fingers, inserted first) */
+        pm__gal_probe_t *bp = malloc(sizeof *bp);
+        for (size_t i = 0; bp && i < no; i++) {
+            if (!o[i].mated || o[i].mate_score > 0 || !(o[i].mate_exact > 0))
+                continue;
+            size_t k = (size_t)o[i].probe_id / 8, row = (size_t)o[i].mate - 1;
+            if (row >= g->s.n || g->s.subject[row] != o[i].mate)
+                continue;
+            char label[48];
+            snprintf(label, sizeof label, "DB%zu_B %zu_%zu", k / 10 + 1, 101 + k % 10,
+                     (size_t)o[i].probe_id % 8 + 1);
+            lost_mate_line(g, bp, &views[o[i].probe_id], row, kept_rows(g, 0.001), gate, label,
+                           o[i].mate_exact);
+        }
+        free(bp);
     }
     double cal = -10 * log10(0.01 / (double)total);
     int miss = 0, fa = 0;

@@ -57,6 +57,15 @@
 #define FS_GATE 5 /* ... of which a hypothesis must pair this many (chance: ~0.5) */
 #endif
 
+#ifndef FS_EXTEND
+#define FS_EXTEND 2 /* a hit pairing this many (but fewer than FS_GATE) of the central
+                     * minutiae is checked on all of the record's minutiae ... */
+#endif
+#ifndef FS_GATE_ALL
+#define FS_GATE_ALL 7 /* ... and kept (as a hit at the gate) if it pairs this many there:
+                       * partial overlaps (docs/gallery.md "Partial overlaps") */
+#endif
+
 #ifndef FS_RETRY
 #define FS_RETRY 2 /* a hypothesis this many short of the gate is retried turned */
 #endif
@@ -91,6 +100,7 @@ void pm__gal_fast_build(pm__gal_probe_t *p)
     p->key_cap = FS_KEYS;
     p->scan_serial = 0;
     p->pair_gate = 0; /* the search sets it (options.pair_gate) */
+    p->extend = 1;
     p->pair_px = FS_PAIR_PX;
     p->pair_rot = FS_PAIR_ROT;
     int minx = 1 << 30, miny = 1 << 30, maxx = 0, maxy = 0;
@@ -323,8 +333,9 @@ static inline void verify(const pm__gal_probe_t *p, const uint32_t *minu, int nm
 /* The quick check of one hit (record minutia t on probe minutia q): kept
  * among the FS_HYP best hypotheses if it pairs FS_GATE of the record's most
  * central minutiae. */
-static inline void check_hit(const pm__gal_probe_t *p, const uint32_t *minu, int ng, int t, int q,
-                             int *hyp_t, int *hyp_q, int *hyp_m, int *hyp_r, int *nhp)
+static inline void check_hit(const pm__gal_probe_t *p, const uint32_t *minu, int ng, int nmin,
+                             int t, int q, int *hyp_t, int *hyp_q, int *hyp_m, int *hyp_r,
+                             int *nhp)
 {
     int nh = *nhp;
     xf_t f0;
@@ -341,6 +352,17 @@ static inline void check_hit(const pm__gal_probe_t *p, const uint32_t *minu, int
             if (m2 > m)
                 m = m2, r = sgn * FS_ROT_STEP;
         }
+    }
+    /* a partial overlap: the record's central minutiae may lie outside the
+     * probe while the hit's own region pairs well; a hit that pairs a few
+     * of them is checked on every record minutia */
+    if (p->extend && m >= FS_EXTEND && m < FS_GATE && nmin > ng) {
+        /* the central ng are counted in m already (under the same rotation r) */
+        int ma = 0;
+        xf_pair_rot(p, minu[t], q, r, &f0);
+        verify(p, minu + ng, nmin - ng, &f0, &ma, NULL);
+        if (m + ma >= FS_GATE_ALL)
+            m = FS_GATE;
     }
     if (m < FS_GATE || (nh == FS_HYP && m <= hyp_m[nh - 1]))
         return;
@@ -480,7 +502,7 @@ int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uin
                 int dr = (int)((((minu[t] >> 22) & 255u) - p->dir[q]) & 255u);
                 if (dr > FS_MAX_ROT && dr < 256 - FS_MAX_ROT)
                     continue;
-                check_hit(p, minu, ng, t, q, hyp_t, hyp_q, hyp_m, hyp_r, &nh);
+                check_hit(p, minu, ng, nmin, t, q, hyp_t, hyp_q, hyp_m, hyp_r, &nh);
             }
     } else {
         pm__gal_map_t mv[PM_GALLERY_KEYS];
@@ -507,7 +529,8 @@ int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uin
         if (p->pair_gate && nhit)
             nhit = pair_gate(p, minu, hit, nhit);
         for (int h = 0; h < nhit; h++)
-            check_hit(p, minu, ng, hit[h] >> 8, hit[h] & 255, hyp_t, hyp_q, hyp_m, hyp_r, &nh);
+            check_hit(p, minu, ng, nmin, hit[h] >> 8, hit[h] & 255, hyp_t, hyp_q, hyp_m, hyp_r,
+                      &nh);
     }
     if (!nh)
         return 1;

@@ -99,6 +99,7 @@ typedef struct pm__gal_probe {
     int pair_gate; /* 1: only key hits agreeing with another hit are checked (fast_match.c,
                     * FS_PAIR_*); 0: every hit (the serial path's order and scores) */
     int pair_px, pair_rot; /* the agreement's tolerances: pixels, 1/256 turn */
+    int extend; /* 1: a near-miss hit is checked on all the record's minutiae (fast_match.c) */
     int gx0, gy0, gw, gh; /* origin, cells per row (<= PM__GAL_GRID), rows */
     uint32_t grid[PM__GAL_GRID * PM__GAL_GRID]; /* tight tolerance, gw x gh used */
     uint8_t near[PM__GAL_GRID * PM__GAL_GRID];  /* probe minutia + 1 nearest within the wide
