@@ -10,6 +10,8 @@
  * batched look-up, p->scan_serial) and the scores of the two are compared;
  * PM_FAST_BASE_NOPAIR=1: the baseline checks every key hit (no pair gate).
  * PM_FAST_PAIR=0|1, PM_FAST_PAIR_PX=n, PM_FAST_PAIR_ROT=n: the pair gate.
+ * PM_FAST_EXTEND=0|1: near misses checked on all the record's minutiae (partial
+ * overlaps, default 1); PM_FAST_BASE_NOEXTEND=1: the baseline without it.
  * PM_FAST_PER_PROBE=1: a line per probe (its minutiae, us/record, records with
  * a hypothesis, the mate's fast score and rank; with a baseline, the
  * baseline's too), for the cost and the misses by probe size.

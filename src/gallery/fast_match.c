@@ -17,6 +17,10 @@
  *     on a probe minutia of the same direction (tight tolerance: a bit per
  *     direction bin in each cell) counts, and those landing inside the
  *     probe's area are the overlap.
+ * A hit is tried through a quick check on the record's central minutiae; a
+ * near miss is checked on all of the record's minutiae, since impressions
+ * that overlap on one side of the finger leave the record's centre outside
+ * the probe (FS_EXTEND).
  * Score: matched^2 / overlap. Per record this is ~40 table look-ups and a
  * few passes of 48 multiply-adds and grid look-ups: about a microsecond.
  * A ranking for the short list, not calibrated: the exact matcher re-scores
