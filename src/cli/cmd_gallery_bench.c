@@ -195,12 +195,9 @@ static void print_rates(const char *label, const rates_t *r)
                r->not_kept, r->mated);
 }
 
-/* Where the first stage ranked the mates it did not return: the mate's
- * fast score (1 = no hypothesis passed the quick check), how many records
- * scored higher, and the score at the cutoff (the keep-th best). One core,
- * after the searches (the mate of synthetic probe id is row id). */
 /* One mate the search did not return: its record's fast score against the
- * probe, how many rows scored higher, and the cutoff (the keep-th best). */
+ * probe (1 = no hypothesis passed the quick check), how many rows scored
+ * higher, and the cutoff (the keep-th best). One core. */
 static void lost_mate_line(pm_gallery_t *g, pm__gal_probe_t *bp, const pm_fingerprint_t *probe,
                            size_t row, size_t kept, int gate, const char *label, double exact)
 {
@@ -242,6 +239,8 @@ static size_t kept_rows(const pm_gallery_t *g, double keep)
     return kept < 200 ? 200 : kept;
 }
 
+/* Where the first stage ranked the mates it did not return, after the
+ * searches (the mate of synthetic probe id is row id). */
 static void lost_mates_report(pm_gallery_t *g, const outcome_t *o, size_t n, double keep,
                               int gate, uint64_t seed, pm_fingerprint_t *m, pm_fingerprint_t *v)
 {
