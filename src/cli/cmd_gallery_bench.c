@@ -72,6 +72,12 @@ typedef struct outcome {
     double cpu;        /* process CPU seconds of the search (all pool threads) */
 } outcome_t;
 
+/* A mated search that did not return a mate the exact matcher scores. */
+static int mate_not_returned(const outcome_t *o)
+{
+    return o->mated && o->mate_score <= 0 && o->mate_exact > 0;
+}
+
 static void run_probe_sl(pm_gallery_t *g, const pm_gallery_finger_t *f, int nf, int first_stage,
                          double keep, int shortlist, int lead, int gate, int mated, uint64_t mate,
                          outcome_t *o)
@@ -143,7 +149,7 @@ static void summarise(outcome_t *o, size_t n, double searched, const pm_gallery_
     }
     r->rank1 = r->mated ? (double)r1 / r->mated : 0;
     for (size_t i = 0; i < n; i++)
-        r->not_kept += o[i].mated && o[i].mate_score <= 0 && o[i].mate_exact > 0;
+        r->not_kept += mate_not_returned(&o[i]);
     for (int k = 0; k < 2; k++) {
         double t = pm_gallery_threshold(cal, target_fpir[k], searched);
         int miss = 0, fa = 0;
@@ -248,7 +254,7 @@ static void lost_mates_report(pm_gallery_t *g, const outcome_t *o, size_t n, dou
     if (!bp)
         return;
     for (size_t i = 0; i < n; i++) {
-        if (!o[i].mated || o[i].mate_score > 0 || !(o[i].mate_exact > 0))
+        if (!mate_not_returned(&o[i]))
             continue;
         uint64_t id = o[i].probe_id;
         if (id >= g->s.n || g->s.subject[id] != o[i].mate)
@@ -952,12 +958,12 @@ int pm_cmd_eval_identify(int argc, char **argv)
     if (first_stage) {
         int not_kept = 0;
         for (size_t i = 0; i < no; i++)
-            not_kept += o[i].mated && o[i].mate_score <= 0 && o[i].mate_exact > 0;
+            not_kept += mate_not_returned(&o[i]);
         printf("  mates not among the candidates: %d of %d\n", not_kept, nmated);
         /* why (rows 0-39 are the FVC fingers, inserted first) */
         pm__gal_probe_t *bp = malloc(sizeof *bp);
         for (size_t i = 0; bp && i < no; i++) {
-            if (!o[i].mated || o[i].mate_score > 0 || !(o[i].mate_exact > 0))
+            if (!mate_not_returned(&o[i]))
                 continue;
             size_t k = (size_t)o[i].probe_id / 8, row = (size_t)o[i].mate - 1;
             if (row >= g->s.n || g->s.subject[row] != o[i].mate)

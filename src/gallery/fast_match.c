@@ -335,8 +335,8 @@ static inline void verify(const pm__gal_probe_t *p, const uint32_t *minu, int nm
 }
 
 /* The quick check of one hit (record minutia t on probe minutia q): kept
- * among the FS_HYP best hypotheses if it pairs FS_GATE of the record's most
- * central minutiae. */
+ * among the FS_HYP best hypotheses if it pairs FS_GATE of the record's ng
+ * most central minutiae, or (a near miss, p->extend) FS_GATE_ALL of all nmin. */
 static inline void check_hit(const pm__gal_probe_t *p, const uint32_t *minu, int ng, int nmin,
                              int t, int q, int *hyp_t, int *hyp_q, int *hyp_m, int *hyp_r,
                              int *nhp)
