@@ -15,6 +15,8 @@
  * PM_FAST_PER_PROBE=1: a line per probe (its minutiae, us/record, records with
  * a hypothesis, the mate's fast score and rank; with a baseline, the
  * baseline's too), for the cost and the misses by probe size.
+ * PM_SYNTH_SHIFTED=share: that share of the probes placed off-centre
+ * (pm_gallery_synth_options_t.shift_share: one-sided overlaps).
  * Template-level simulation (pm_gallery_synth_*). Tune on seed 1 only. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,7 +81,11 @@ int main(int argc, char **argv)
         double tbp = 0;
         long who = q * (n / np);
         pm_gallery_synth_master(seed, (uint64_t)who, m);
-        pm_gallery_synth_impression(m, seed, (uint64_t)who, 1, NULL, v);
+        /* PM_SYNTH_SHIFTED=share: probes placed off-centre (one-sided overlaps) */
+        pm_gallery_synth_options_t so = {0};
+        if (getenv("PM_SYNTH_SHIFTED"))
+            so.shift_share = atof(getenv("PM_SYNTH_SHIFTED"));
+        pm_gallery_synth_impression(m, seed, (uint64_t)who, 1, &so, v);
         pm__gal_probe_build(v, p);
         if (getenv("PM_FAST_PORTABLE"))
             p->avx2 = 0; /* the portable path (same scores) */

@@ -312,6 +312,15 @@ typedef struct pm_gallery_synth_options {
     double spurious;       /* spurious minutiae, fraction of those kept (default 0.1) */
     double type_flip;      /* (default 0.1) */
     int window_w, window_h; /* sensor window px (default 300 x 360) */
+    /* Off-centre placements (default none): this share of impressions has
+     * its contact centre moved a further shift_px/2..shift_px (default 150)
+     * in a random direction, so that two impressions may overlap on one
+     * side of the finger only, as real captures do when the finger is
+     * placed high, low or sideways (FVC2002's "exaggerated displacement"
+     * impressions). The choice is drawn apart from the rest: with share 0
+     * every impression is the same as without these fields. */
+    double shift_share;
+    double shift_px;
 } pm_gallery_synth_options_t;
 
 /* The master finger `id` of the population `seed` (deterministic). */

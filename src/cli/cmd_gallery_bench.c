@@ -248,7 +248,8 @@ static size_t kept_rows(const pm_gallery_t *g, double keep)
 /* Where the first stage ranked the mates it did not return, after the
  * searches (the mate of synthetic probe id is row id). */
 static void lost_mates_report(pm_gallery_t *g, const outcome_t *o, size_t n, double keep,
-                              int gate, uint64_t seed, pm_fingerprint_t *m, pm_fingerprint_t *v)
+                              int gate, uint64_t seed, const pm_gallery_synth_options_t *so,
+                              pm_fingerprint_t *m, pm_fingerprint_t *v)
 {
     pm__gal_probe_t *bp = malloc(sizeof *bp);
     if (!bp)
@@ -260,7 +261,7 @@ static void lost_mates_report(pm_gallery_t *g, const outcome_t *o, size_t n, dou
         if (id >= g->s.n || g->s.subject[id] != o[i].mate)
             continue;
         pm_gallery_synth_master(seed, id, m);
-        pm_gallery_synth_impression(m, seed, id, 1, NULL, &v[0]);
+        pm_gallery_synth_impression(m, seed, id, 1, so, &v[0]);
         char label[32];
         snprintf(label, sizeof label, "%llu", (unsigned long long)id);
         lost_mate_line(g, bp, &v[0], (size_t)id, kept_rows(g, keep), gate, label, o[i].mate_exact);
@@ -361,6 +362,7 @@ int pm_cmd_bench_gallery(int argc, char **argv)
     const char *nonmated_out = NULL, *calib_from = NULL;
     uint64_t seed = 2;
     double keep = 0.0002;
+    pm_gallery_synth_options_t so = {0}; /* the single-finger probes' impressions */
     const char *dir = "/tmp", *cache = NULL;
     static const struct option opts[] = {
         {"size", required_argument, NULL, 'n'},       {"probes", required_argument, NULL, 'p'},
@@ -371,6 +373,7 @@ int pm_cmd_bench_gallery(int argc, char **argv)
         {"cache", required_argument, NULL, 'C'},
         {"shortlist", required_argument, NULL, 'S'}, {"lead", required_argument, NULL, 'L'},
         {"pair-gate", required_argument, NULL, 'G'},
+        {"shifted", required_argument, NULL, 'O'}, {"shift", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
@@ -392,12 +395,15 @@ int pm_cmd_bench_gallery(int argc, char **argv)
         case 'S': sl_k = strtol(optarg, &end, 10); break;
         case 'L': sl_lead = strtol(optarg, &end, 10); break;
         case 'G': gate = strtol(optarg, &end, 10); break;
+        case 'O': so.shift_share = strtod(optarg, &end); break;
+        case 'P': so.shift_px = strtod(optarg, &end); break;
         default:
             fprintf(c == 'h' ? stdout : stderr,
                     "usage: perimeter bench gallery [--size N] [--probes Q] [--exhaustive E]\n"
                     "         [--tenprints T] [--threads N] [--keep FRACTION] [--seed S] [--dir D]\n"
                     "         [--nonmated-out FILE] [--calibration FILE] [--cache SNAPSHOT]\n"
-                    "         [--shortlist K] [--lead L] [--pair-gate G]\n"
+                    "         [--shortlist K] [--lead L] [--pair-gate G] [--shifted SHARE]\n"
+                    "         [--shift PX]\n"
                     "  a synthetic gallery of N fingers (N/10 subjects x 10 positions), Q single-\n"
                     "  finger probes one third mated (all searched with the first stage, the first\n"
                     "  E exhaustively too; default all), T ten-finger probes (the first E of them\n"
@@ -411,7 +417,10 @@ int pm_cmd_bench_gallery(int argc, char **argv)
                     "  on L lead fingers; 0 = the library's defaults, -1 = every finger) and\n"
                     "  without it, alternated. --pair-gate sets the first stage's pair gate of\n"
                     "  the single-finger searches and of the shortlist's (1 on, -1 off, 0 the\n"
-                    "  library's default: on with the shortlist only).\n");
+                    "  library's default: on with the shortlist only). --shifted places that share\n"
+                    "  of the single-finger probes off-centre (a further PX/2..PX, default 150, in\n"
+                    "  a random direction), so that some mates overlap their record on one side\n"
+                    "  only (pm_gallery_synth_options_t.shift_share).\n");
             return c == 'h' ? 0 : 2;
         }
         if (errno || (end && *end)) {
@@ -420,9 +429,10 @@ int pm_cmd_bench_gallery(int argc, char **argv)
         }
     }
     if (size < 10 || size > 50000000 || probes < 0 || tenprints < 0 || keep <= 0 || keep > 1 ||
-        sl_k < 0 || sl_k > 100000 || sl_lead < -1 || sl_lead > 10 || gate < -1 || gate > 1) {
+        sl_k < 0 || sl_k > 100000 || sl_lead < -1 || sl_lead > 10 || gate < -1 || gate > 1 ||
+        !(so.shift_share >= 0 && so.shift_share <= 1) || !(so.shift_px >= 0 && so.shift_px <= 400)) {
         fprintf(stderr, "perimeter: bench gallery: --size 10..5e7, --keep (0, 1], --shortlist "
-                        "0..1e5, --lead -1..10, --pair-gate -1..1\n");
+                        "0..1e5, --lead -1..10, --pair-gate -1..1, --shifted 0..1, --shift 0..400\n");
         return 2;
     }
     if (exhaustive < 0 || exhaustive > probes)
@@ -637,7 +647,7 @@ int pm_cmd_bench_gallery(int argc, char **argv)
         int mated = q % 3 == 0;
         uint64_t id = mated ? rs % (uint64_t)size : (uint64_t)size + 1000000 + (uint64_t)q;
         pm_gallery_synth_master(seed, id, m);
-        pm_gallery_synth_impression(m, seed, id, 1, NULL, &v[0]);
+        pm_gallery_synth_impression(m, seed, id, 1, &so, &v[0]);
         pm_gallery_finger_t f = {0, &v[0]};
         uint64_t mate = mated ? id / 10 + 1 : 0;
         run_probe_sl(g, &f, 1, 1, keep, 0, 0, (int)gate, mated, mate, &on[q]);
@@ -657,6 +667,11 @@ int pm_cmd_bench_gallery(int argc, char **argv)
     printf("single-finger probes (position unknown: all %ld fingers searched), one third mated; "
            "thresholds from the %s calibration:\n",
            size, calp ? "fitted" : "nominal (matcher's -10*log10(FMR))");
+    if (so.shift_share > 0)
+        printf("  %.0f%% of these probes placed off-centre (a further %.0f-%.0f px: one-sided "
+               "overlaps)\n",
+               100 * so.shift_share, (so.shift_px > 0 ? so.shift_px : 150) / 2,
+               so.shift_px > 0 ? so.shift_px : 150);
     print_rates("exhaustive (first stage off)", &r_off);
     char label[80];
     snprintf(label, sizeof label, "first stage on (keep max(200, %.2g%%)%s)", 100 * keep,
@@ -672,7 +687,7 @@ int pm_cmd_bench_gallery(int argc, char **argv)
     printf("  first stage lost the rank-1 mate in %d of %d mated probes searched both ways\n", lost,
            both);
     nonmated_report(on, (size_t)probes, (double)size, nonmated_out);
-    lost_mates_report(g, on, (size_t)probes, keep, (int)gate, seed, m, v);
+    lost_mates_report(g, on, (size_t)probes, keep, (int)gate, seed, &so, m, v);
 
     /* ten-finger probes, positions known: T mated (a gallery subject seen
      * again) and T non-mated (a subject beyond the gallery's), each searched

@@ -139,6 +139,7 @@ void pm_gallery_synth_impression(const pm_fingerprint_t *master, uint64_t seed, 
     DEF(type_flip, 0.1);
     DEF(window_w, 300);
     DEF(window_h, 360);
+    DEF(shift_px, 150);
 #undef DEF
     rng_t r = seeded(seed, id, 0x1000 + impression);
     memset(out, 0, sizeof *out);
@@ -150,6 +151,15 @@ void pm_gallery_synth_impression(const pm_fingerprint_t *master, uint64_t seed, 
     /* where the finger touched: the contact centre in master coordinates */
     double ccx = CX + range(&r, -o.displacement, o.displacement);
     double ccy = CY + range(&r, -o.displacement, o.displacement);
+    if (o.shift_share > 0) {
+        /* its own stream: the draws above and below stay as without it */
+        rng_t rs = seeded(seed, id, 0x2000 + impression);
+        if (unif(&rs) < o.shift_share) {
+            double d = range(&rs, 0.5, 1.0) * o.shift_px, t = range(&rs, 0, TWO_PI);
+            ccx += d * cos(t);
+            ccy += d * sin(t);
+        }
+    }
     double rot = range(&r, -o.rotation_deg, o.rotation_deg) * PI / 180.0;
     double c = cos(rot), s = sin(rot);
     /* distortion: a smooth swirl-and-stretch field, zero at the contact
