@@ -11,7 +11,8 @@
  * PM_FAST_BASE_NOPAIR=1: the baseline checks every key hit (no pair gate).
  * PM_FAST_PAIR=0|1, PM_FAST_PAIR_PX=n, PM_FAST_PAIR_ROT=n: the pair gate.
  * PM_FAST_EXTEND=0|1: near misses checked on all the record's minutiae (partial
- * overlaps, default 1); PM_FAST_BASE_NOEXTEND=1: the baseline without it.
+ * overlaps, default 1); PM_FAST_BASE_NOEXTEND=1 (or PM_FAST_BASE_EXTEND=0|1): the
+ * baseline without (with) it.
  * PM_FAST_PER_PROBE=1: a line per probe (its minutiae, us/record, records with
  * a hypothesis, the mate's fast score and rank; with a baseline, the
  * baseline's too), for the cost and the misses by probe size.
@@ -70,7 +71,8 @@ int main(int argc, char **argv)
     int base_serial = getenv("PM_FAST_BASE_SERIAL") != NULL;
     int base_nopair = getenv("PM_FAST_BASE_NOPAIR") != NULL;
     int base_noext = getenv("PM_FAST_BASE_NOEXTEND") != NULL;
-    if ((base_serial || base_nopair || base_noext) && !base_cap)
+    int base_ext = getenv("PM_FAST_BASE_EXTEND") ? atoi(getenv("PM_FAST_BASE_EXTEND")) : -1;
+    if ((base_serial || base_nopair || base_noext || base_ext >= 0) && !base_cap)
         base_cap = PM_GALLERY_KEYS;
     int *sb = malloc((size_t)n * sizeof *sb);
     long base_differ = 0;
@@ -109,6 +111,8 @@ int main(int argc, char **argv)
                 p->pair_gate = 0;
             if (base_noext)
                 p->extend = 0;
+            if (base_ext >= 0)
+                p->extend = base_ext != 0;
             double b0 = cpu_s();
             for (long r = 0; r < n; r++)
                 sb[r] = pm__gal_fast_score(p, keys + (size_t)r * PM_GALLERY_KEYS,

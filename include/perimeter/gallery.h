@@ -316,9 +316,9 @@ typedef struct pm_gallery_synth_options {
      * its contact centre moved a further shift_px/2..shift_px (default 150)
      * in a random direction, so that two impressions may overlap on one
      * side of the finger only, as real captures do when the finger is
-     * placed high, low or sideways (FVC2002's "exaggerated displacement"
-     * impressions). The choice is drawn apart from the rest: with share 0
-     * every impression is the same as without these fields. */
+     * placed high, low or sideways. The choice is drawn apart from the
+     * rest: with share 0 every impression is the same as without these
+     * fields. */
     double shift_share;
     double shift_px;
 } pm_gallery_synth_options_t;

@@ -79,4 +79,19 @@ assert_contains stats2.out "snapshot g.db.gallery loaded"
 assert_contains e2.out "gallery holds 301"
 "$P" gallery rebuild --db g.db --json > rb.json
 [ "$(jq -r .fingers rb.json)" = 301 ] || fail "rebuild count"
+
+# the benchmark, small: off-centre probes are reported and the mates found;
+# an out-of-range option is refused
+"$P" bench gallery --size 2000 --probes 30 --exhaustive 30 --tenprints 0 --threads 2 --seed 5 \
+    --dir "$T" --shifted 0.3 > bench.out
+assert_contains bench.out "30% of these probes placed off-centre .a further 75-150 px"
+assert_contains bench.out "rank-1"
+# the first stage's rank-1 (the second rank-1 line) over 10 mated probes
+r1=$(sed -n 's/.*rank-1 \([0-9.]*\)% of 10 mated.*/\1/p' bench.out | tail -1)
+[ -n "$r1" ] || fail "no first-stage rank-1 in bench.out"
+awk -v r="$r1" 'BEGIN { exit !(r >= 70) }' || fail "bench gallery rank-1 $r1% < 70%"
+rc=0
+"$P" bench gallery --size 2000 --shifted 2 > bad.out 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "bench gallery --shifted 2 exited $rc, not 2"
+assert_contains bad.out "--shifted 0..1"
 echo "ok"
