@@ -720,11 +720,12 @@ int pm_cmd_synth_templates(int argc, char **argv)
     uint64_t seed = 1;
     long subjects = 100, fingers = 1, probes = 30;
     const char *out = NULL;
+    pm_gallery_synth_options_t so = {0}; /* the probes' impressions */
     static const struct option opts[] = {
         {"subjects", required_argument, NULL, 'n'}, {"fingers", required_argument, NULL, 'f'},
         {"probes", required_argument, NULL, 'p'},   {"seed", required_argument, NULL, 's'},
-        {"out", required_argument, NULL, 'o'},      {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"out", required_argument, NULL, 'o'},      {"shifted", required_argument, NULL, 'O'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -735,16 +736,25 @@ int pm_cmd_synth_templates(int argc, char **argv)
         case 'p': bad = parse_int(optarg, 0, 10000000, &probes); break;
         case 's': bad = parse_u64(optarg, &seed); break;
         case 'o': out = optarg; break;
+        case 'O': {
+            char *end = NULL;
+            errno = 0;
+            so.shift_share = strtod(optarg, &end);
+            bad = errno || !end || *end || !(so.shift_share >= 0 && so.shift_share <= 1);
+            break;
+        }
         default: bad = 1;
         }
         if (bad || c == 'h') {
             fprintf(c == 'h' ? stdout : stderr,
                     "usage: perimeter synth templates --out DIR [--subjects N] [--fingers 1..10]\n"
-                    "                                 [--probes M] [--seed S]\n"
+                    "                                 [--probes M] [--seed S] [--shifted 0..1]\n"
                     "  writes DIR/g/<subject>_<position>.pmt (impression 0 of each finger),\n"
                     "  DIR/enroll.csv (for `perimeter enroll --list`), DIR/p/*.pmt probes of which\n"
                     "  one third are mated (impression 1) and DIR/probes.csv (path,position,mate\n"
-                    "  subject or empty). Template-level simulation: no images.\n");
+                    "  subject or empty). --shifted places that share of the probes off-centre\n"
+                    "  (one-sided overlaps, pm_gallery_synth_options_t.shift_share). Template-level\n"
+                    "  simulation: no images.\n");
             return c == 'h' ? 0 : 2;
         }
     }
@@ -810,7 +820,7 @@ int pm_cmd_synth_templates(int argc, char **argv)
         uint64_t id = (uint64_t)s * 10 + (uint64_t)f;
         pm_gallery_synth_master(seed, id, m);
         m->finger = (int)f + 1;
-        pm_gallery_synth_impression(m, seed, id, 1, NULL, v);
+        pm_gallery_synth_impression(m, seed, id, 1, &so, v);
         pm_buf_reset(&b);
         snprintf(path, sizeof path, "%s/p/%ld.pmt", out, p + 1);
         if (pm_tmpl_write(PM_TMPL_NATIVE, v, 1, &b, &err) ||

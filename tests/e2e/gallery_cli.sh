@@ -80,6 +80,16 @@ assert_contains e2.out "gallery holds 301"
 "$P" gallery rebuild --db g.db --json > rb.json
 [ "$(jq -r .fingers rb.json)" = 301 ] || fail "rebuild count"
 
+# off-centre probes: the same gallery, other probes; out of range refused
+"$P" synth templates --out syn2 --subjects 150 --fingers 2 --probes 6 --seed 11 --shifted 1 > synth2.out
+cmp -s syn/g/1_1.pmt syn2/g/1_1.pmt || fail "--shifted changed a gallery template"
+differ=0
+for i in 1 2 3 4 5 6; do cmp -s "syn/p/$i.pmt" "syn2/p/$i.pmt" || differ=$((differ + 1)); done
+[ "$differ" = 6 ] || fail "--shifted 1 changed $differ of 6 probes, not all"
+rc=0
+"$P" synth templates --out syn3 --shifted 1.5 > bad3.out 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "synth templates --shifted 1.5 exited $rc, not 2"
+
 # the benchmark, small: off-centre probes are reported and the mates found;
 # an out-of-range option is refused
 "$P" bench gallery --size 2000 --probes 30 --exhaustive 30 --tenprints 0 --threads 2 --seed 5 \
