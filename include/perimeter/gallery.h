@@ -302,6 +302,7 @@ int pm_gallery_record(pm_gallery_t *g, size_t i, uint64_t *subject, uint32_t *en
  * jitter, minutiae missed, spurious minutiae added, types flipped.
  * Accuracy measured on these is a simulation at template level: it says how
  * the search behaves, not how the matcher does on real prints. */
+#define PM_GALLERY_SYNTH_SHIFT_PX 150.0 /* default shift_px below */
 typedef struct pm_gallery_synth_options {
     double rotation_deg;   /* max |rotation| (default 20) */
     double displacement;   /* max |translation| px (default 40) */
@@ -313,7 +314,8 @@ typedef struct pm_gallery_synth_options {
     double type_flip;      /* (default 0.1) */
     int window_w, window_h; /* sensor window px (default 300 x 360) */
     /* Off-centre placements (default none): this share of impressions has
-     * its contact centre moved a further shift_px/2..shift_px (default 150)
+     * its contact centre moved a further shift_px/2..shift_px (default
+     * PM_GALLERY_SYNTH_SHIFT_PX)
      * in a random direction, so that two impressions may overlap on one
      * side of the finger only, as real captures do when the finger is
      * placed high, low or sideways. The choice is drawn apart from the

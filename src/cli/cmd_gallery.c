@@ -736,13 +736,10 @@ int pm_cmd_synth_templates(int argc, char **argv)
         case 'p': bad = parse_int(optarg, 0, 10000000, &probes); break;
         case 's': bad = parse_u64(optarg, &seed); break;
         case 'o': out = optarg; break;
-        case 'O': {
-            char *end = NULL;
-            errno = 0;
-            so.shift_share = strtod(optarg, &end);
-            bad = errno || !end || *end || !(so.shift_share >= 0 && so.shift_share <= 1);
+        case 'O':
+            bad = parse_double(optarg, &so.shift_share) ||
+                  !(so.shift_share >= 0 && so.shift_share <= 1);
             break;
-        }
         default: bad = 1;
         }
         if (bad || c == 'h') {

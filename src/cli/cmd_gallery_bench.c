@@ -667,11 +667,12 @@ int pm_cmd_bench_gallery(int argc, char **argv)
     printf("single-finger probes (position unknown: all %ld fingers searched), one third mated; "
            "thresholds from the %s calibration:\n",
            size, calp ? "fitted" : "nominal (matcher's -10*log10(FMR))");
-    if (so.shift_share > 0)
+    if (so.shift_share > 0) {
+        double px = so.shift_px > 0 ? so.shift_px : PM_GALLERY_SYNTH_SHIFT_PX;
         printf("  %.0f%% of these probes placed off-centre (a further %.0f-%.0f px: one-sided "
                "overlaps)\n",
-               100 * so.shift_share, (so.shift_px > 0 ? so.shift_px : 150) / 2,
-               so.shift_px > 0 ? so.shift_px : 150);
+               100 * so.shift_share, px / 2, px);
+    }
     print_rates("exhaustive (first stage off)", &r_off);
     char label[80];
     snprintf(label, sizeof label, "first stage on (keep max(200, %.2g%%)%s)", 100 * keep,

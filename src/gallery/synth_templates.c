@@ -139,7 +139,7 @@ void pm_gallery_synth_impression(const pm_fingerprint_t *master, uint64_t seed, 
     DEF(type_flip, 0.1);
     DEF(window_w, 300);
     DEF(window_h, 360);
-    DEF(shift_px, 150);
+    DEF(shift_px, PM_GALLERY_SYNTH_SHIFT_PX);
 #undef DEF
     rng_t r = seeded(seed, id, 0x1000 + impression);
     memset(out, 0, sizeof *out);
