@@ -831,7 +831,8 @@ int pm_cmd_eval_identify(int argc, char **argv)
         } else {
             fprintf(c == 'h' ? stdout : stderr,
                     "usage: perimeter eval identify DIR [--decoys N] [--first-stage] [--pair-gate 1|-1]\n"
-                    "  DIR holds DB1_B..DB4_B (FVC2002): impression 1 of each finger of the four\n"
+                    "  DIR holds DB1_B..DB4_B (FVC2002 images, which are extracted, or templates\n"
+                    "  such as fvc2002-vendor-iso, read as given): impression 1 of each finger of the four\n"
                     "  DBs is the gallery (40 fingers, plus N synthetic decoy templates),\n"
                     "  impressions 2-8 are the probes (280). Each probe is searched twice: against\n"
                     "  the whole gallery (mated) and with its own finger left out (non-mated).\n"
@@ -856,19 +857,21 @@ int pm_cmd_eval_identify(int argc, char **argv)
     if (!views)
         return 1;
     int tty = isatty(2);
-    size_t done = 0;
+    size_t done = 0, extracted = 0;
     for (int db = 0; db < 4; db++)
         for (int f = 0; f < 10; f++)
             for (int i = 0; i < 8; i++) {
                 char dir[PATH_MAX], base[32], path[PATH_MAX];
+                double ms = -1;
                 snprintf(dir, sizeof dir, "%s/DB%d_B", root, db + 1);
                 snprintf(base, sizeof base, "%d_%d", 101 + f, i + 1);
                 if (pm__cli_find_view(dir, base, path, sizeof path) ||
-                    pm__cli_load_fingerprint(path, &views[(db * 10 + f) * 8 + i], NULL, &err)) {
+                    pm__cli_load_fingerprint(path, &views[(db * 10 + f) * 8 + i], &ms, &err)) {
                     fprintf(stderr, "perimeter: %s/%s: %s\n", dir, base,
                             err.code ? pm_error_text(&err) : "not found");
                     return 1;
                 }
+                extracted += ms >= 0; /* an image (else a template read as given) */
                 progress(tty, "extract", ++done, 320);
             }
     for (int k = 0; k < 40; k++)
@@ -939,8 +942,11 @@ int pm_cmd_eval_identify(int argc, char **argv)
         }
     }
     qsort(nm, nn, sizeof *nm, dcmp);
-    printf("eval identify: FVC2002 DB1-4 B (images, our extraction), gallery 40 fingers + %ld "
+    printf("eval identify: FVC2002 DB1-4 B (%s), gallery 40 fingers + %ld "
            "synthetic decoys (template-level), %d mated + %zu non-mated searches, first stage %s\n",
+           extracted == 320 ? "images, our extraction"
+           : extracted == 0 ? "templates as given, not our extraction"
+                            : "images and templates mixed",
            decoys, nmated, nn,
            !first_stage ? "off" : gate > 0 ? "on (keep max(200, 0.1%), pair gate on)"
                                            : "on (keep max(200, 0.1%))");
