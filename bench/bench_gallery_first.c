@@ -10,9 +10,10 @@
  * batched look-up, p->scan_serial) and the scores of the two are compared;
  * PM_FAST_BASE_NOPAIR=1: the baseline checks every key hit (no pair gate).
  * PM_FAST_PAIR=0|1, PM_FAST_PAIR_PX=n, PM_FAST_PAIR_ROT=n: the pair gate.
- * PM_FAST_EXTEND=0|1: near misses checked on all the record's minutiae (partial
- * overlaps, default 1); PM_FAST_BASE_NOEXTEND=1 (or PM_FAST_BASE_EXTEND=0|1): the
- * baseline without (with) it.
+ * PM_FAST_EXTEND=0|1|2: near misses checked on all the record's minutiae (partial
+ * overlaps): never, always, or (2, the default) when the record's centre lands
+ * outside the probe; PM_FAST_BASE_NOEXTEND=1 (or PM_FAST_BASE_EXTEND=0|1|2): the
+ * baseline's setting.
  * PM_FAST_PER_PROBE=1: a line per probe (its minutiae, us/record, records with
  * a hypothesis, the mate's fast score and rank; with a baseline, the
  * baseline's too), for the cost and the misses by probe size.
@@ -98,7 +99,7 @@ int main(int argc, char **argv)
         if (getenv("PM_FAST_PAIR_PX"))
             p->pair_px = atoi(getenv("PM_FAST_PAIR_PX"));
         if (getenv("PM_FAST_EXTEND"))
-            p->extend = atoi(getenv("PM_FAST_EXTEND")) != 0;
+            p->extend = atoi(getenv("PM_FAST_EXTEND"));
         if (getenv("PM_FAST_PAIR_ROT"))
             p->pair_rot = atoi(getenv("PM_FAST_PAIR_ROT"));
         if (base_cap) {
@@ -112,7 +113,7 @@ int main(int argc, char **argv)
             if (base_noext)
                 p->extend = 0;
             if (base_ext >= 0)
-                p->extend = base_ext != 0;
+                p->extend = base_ext;
             double b0 = cpu_s();
             for (long r = 0; r < n; r++)
                 sb[r] = pm__gal_fast_score(p, keys + (size_t)r * PM_GALLERY_KEYS,

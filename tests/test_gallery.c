@@ -369,6 +369,81 @@ static void test_fast_partial_overlap(void **state)
     free(p);
 }
 
+/* The near-miss check with the record's centre in view (extend 2, the
+ * default): a sparse probe (fewer than PM__GAL_EXT_DENSE minutiae) scores
+ * every record exactly as with the check always on (extend 1); a dense probe
+ * skips the check for near misses whose record centre lands inside it, so
+ * fewer strangers get a hypothesis, the mates keep theirs, and the vector
+ * and portable paths still agree. */
+static void test_fast_extend_centre(void **state)
+{
+    (void)state;
+    enum { N = 300, PROBES = 40 };
+    uint32_t *minu = calloc((size_t)N * PM_GALLERY_MAX_MINUTIAE, sizeof *minu);
+    uint16_t *keys = calloc((size_t)N * PM_GALLERY_KEYS, sizeof *keys);
+    uint8_t nmin[N], nk[N];
+    pm_fingerprint_t *v = malloc(sizeof *v);
+    pm__gal_probe_t *p = malloc(sizeof *p);
+    assert_non_null(minu);
+    assert_non_null(keys);
+    assert_non_null(v);
+    assert_non_null(p);
+    for (size_t i = 0; i < N; i++) {
+        probe_of(i, 0, v);
+        pm__gal_pack_view(v, minu + i * PM_GALLERY_MAX_MINUTIAE, &nmin[i],
+                          keys + i * PM_GALLERY_KEYS, &nk[i]);
+    }
+    int sparse = 0, dense = 0, sparse_differ = 0, path_differ = 0;
+    int mates[2] = {0, 0}, strangers[2] = {0, 0}; /* with a hypothesis: [extend 1, extend 2] */
+    for (size_t q = 0; q < PROBES; q++) {
+        size_t who = q * 7 + 3;
+        probe_of(who, 1, v);
+        pm__gal_probe_build(v, p);
+        assert_int_equal(p->extend, 2);
+        int has_vector = p->avx2, is_dense = p->n >= PM__GAL_EXT_DENSE;
+        sparse += !is_dense;
+        dense += is_dense;
+        for (size_t r = 0; r < N; r++) {
+            const uint16_t *k = keys + r * PM_GALLERY_KEYS;
+            const uint32_t *mn = minu + r * PM_GALLERY_MAX_MINUTIAE;
+            int sc[2];
+            for (int e = 0; e < 2; e++) {
+                p->extend = e + 1;
+                p->avx2 = 0;
+                sc[e] = pm__gal_fast_score(p, k, mn, nk[r], nmin[r]);
+                if (has_vector) {
+                    p->avx2 = 1;
+                    path_differ += pm__gal_fast_score(p, k, mn, nk[r], nmin[r]) != sc[e];
+                }
+            }
+            p->extend = 2;
+            if (!is_dense) {
+                sparse_differ += sc[0] != sc[1];
+                continue;
+            }
+            for (int e = 0; e < 2; e++) {
+                if (r == who)
+                    mates[e] += sc[e] > 1;
+                else
+                    strangers[e] += sc[e] > 1;
+            }
+        }
+    }
+    print_message("extend 2: %d sparse probes (scores differing from extend 1: %d), %d dense: "
+                  "mates with a hypothesis %d / %d, strangers %d / %d (extend 1 / 2)\n",
+                  sparse, sparse_differ, dense, mates[0], mates[1], strangers[0], strangers[1]);
+    assert_true(sparse >= 3 && dense >= 10);
+    assert_int_equal(sparse_differ, 0);
+    assert_int_equal(path_differ, 0);
+    assert_int_equal(mates[1], mates[0]);
+    assert_true(mates[1] >= dense * 9 / 10);
+    assert_true(strangers[1] * 5 <= strangers[0] * 4); /* at least a fifth fewer */
+    free(minu);
+    free(keys);
+    free(v);
+    free(p);
+}
+
 /* The generator's off-centre placements (shift_share): share 0 changes
  * nothing; share 1 makes mates that overlap their record on one side, which
  * the quick check on the record's central minutiae misses far more often
@@ -1065,6 +1140,7 @@ int main(void)
         cmocka_unit_test(test_tenprint_shortlist),
         cmocka_unit_test(test_fast_paths_identical),
         cmocka_unit_test(test_fast_partial_overlap),
+        cmocka_unit_test(test_fast_extend_centre),
         cmocka_unit_test(test_synth_shifted),
         cmocka_unit_test(test_fusion),
         cmocka_unit_test(test_calibration),

@@ -81,6 +81,17 @@ typedef uint16_t pm__gal_map_t;
 #else
 typedef uint32_t pm__gal_map_t;
 #endif
+/* The near-miss check on all of a record's minutiae (fast_match.c, extend 2)
+ * is skipped for probes of at least PM__GAL_EXT_DENSE minutiae when the
+ * record's PM__GAL_EXT_CENTRE most central minutiae all land inside the
+ * probe's area (session 16: the dense probes set the p95; the sparse ones
+ * hold the mates the check finds). */
+#ifndef PM__GAL_EXT_DENSE
+#define PM__GAL_EXT_DENSE 45
+#endif
+#ifndef PM__GAL_EXT_CENTRE
+#define PM__GAL_EXT_CENTRE 4
+#endif
 typedef struct pm__gal_probe {
     pm__gal_map_t map[65536]; /* up to PM__GAL_MAP_SLOTS probe minutiae (index + 1, low
                                * byte first) whose triplets reach the key; 0 = none */
@@ -99,7 +110,9 @@ typedef struct pm__gal_probe {
     int pair_gate; /* 1: only key hits agreeing with another hit are checked (fast_match.c,
                     * FS_PAIR_*); 0: every hit (the serial path's order and scores) */
     int pair_px, pair_rot; /* the agreement's tolerances: pixels, 1/256 turn */
-    int extend; /* 1: a near-miss hit is checked on all the record's minutiae (fast_match.c) */
+    int extend; /* a near-miss hit is checked on all the record's minutiae (fast_match.c):
+                 * 2 (the default) when the record's centre lands outside the probe, 1
+                 * always (sessions 14-15), 0 never */
     int gx0, gy0, gw, gh; /* origin, cells per row (<= PM__GAL_GRID), rows */
     uint32_t grid[PM__GAL_GRID * PM__GAL_GRID]; /* tight tolerance, gw x gh used */
     uint8_t near[PM__GAL_GRID * PM__GAL_GRID];  /* probe minutia + 1 nearest within the wide
