@@ -28,6 +28,7 @@ fs=$(sed -n 's/.*FNIR \([0-9.]*\)% at FPIR 0\.7%.*/\1/p' "$T/fs")
 [ "$fs" = "$fnir" ] || fail "first stage keeping every finger: FNIR $fs% against $fnir% exhaustive"
 [ "$(grep -c 'first-stage cost +0.0 points (0 mates' "$T/fs")" = 2 ] || fail "first-stage cost not reported as 0"
 assert_contains "$T/fs" "mates not among the candidates: [0-9]+ of 280"
+assert_contains "$T/fs" "mated searches \(all 40 records, [0-9]+ worker threads\): wall p50 [0-9.]+ s"
 # the same fingers as a commercial extractor's ISO templates, read as given
 # (measured: rank-1 97.1%, docs/gallery.md "Vendor templates")
 V=$(dirname "$D")/fvc2002-vendor-iso
