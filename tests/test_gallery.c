@@ -173,24 +173,37 @@ static void test_two_threads_identical(void **state)
 /* The fast comparison's vector (AVX2) and portable paths give the same
  * scores (fixed-point arithmetic), so a search does not depend on the CPU;
  * and a mate scores above the impostors. */
+/* Impression 0 of synthetic fingers 0..n-1 packed as gallery records (the
+ * fast comparison's input), for the tests that call it directly, with a
+ * view and a probe to work with. */
+static void pack_records(size_t n, uint32_t **minu, uint16_t **keys, uint8_t *nmin, uint8_t *nk,
+                         pm_fingerprint_t **v, pm__gal_probe_t **p)
+{
+    *minu = calloc(n * PM_GALLERY_MAX_MINUTIAE, sizeof **minu);
+    *keys = calloc(n * PM_GALLERY_KEYS, sizeof **keys);
+    *v = malloc(sizeof **v);
+    *p = malloc(sizeof **p);
+    assert_non_null(*minu);
+    assert_non_null(*keys);
+    assert_non_null(*v);
+    assert_non_null(*p);
+    for (size_t i = 0; i < n; i++) {
+        probe_of(i, 0, *v);
+        pm__gal_pack_view(*v, *minu + i * PM_GALLERY_MAX_MINUTIAE, &nmin[i],
+                          *keys + i * PM_GALLERY_KEYS, &nk[i]);
+    }
+}
+
 static void test_fast_paths_identical(void **state)
 {
     (void)state;
     enum { N = 400 };
-    uint32_t *minu = calloc((size_t)N * PM_GALLERY_MAX_MINUTIAE, sizeof *minu);
-    uint16_t *keys = calloc((size_t)N * PM_GALLERY_KEYS, sizeof *keys);
+    uint32_t *minu = NULL;
+    uint16_t *keys = NULL;
     uint8_t nmin[N], nk[N];
-    pm_fingerprint_t *v = malloc(sizeof *v);
-    pm__gal_probe_t *p = malloc(sizeof *p);
-    assert_non_null(minu);
-    assert_non_null(keys);
-    assert_non_null(v);
-    assert_non_null(p);
-    for (size_t i = 0; i < N; i++) {
-        probe_of(i, 0, v);
-        pm__gal_pack_view(v, minu + i * PM_GALLERY_MAX_MINUTIAE, &nmin[i],
-                          keys + i * PM_GALLERY_KEYS, &nk[i]);
-    }
+    pm_fingerprint_t *v = NULL;
+    pm__gal_probe_t *p = NULL;
+    pack_records(N, &minu, &keys, nmin, nk, &v, &p);
     int differ = 0, compared = 0, mate_first = 0, serial_differ = 0;
     int gate_differ = 0, gate_mate_first = 0, hyp_open = 0, hyp_gated = 0;
     for (size_t q = 0; q < 6; q++) {
@@ -379,20 +392,12 @@ static void test_fast_extend_centre(void **state)
 {
     (void)state;
     enum { N = 300, PROBES = 40 };
-    uint32_t *minu = calloc((size_t)N * PM_GALLERY_MAX_MINUTIAE, sizeof *minu);
-    uint16_t *keys = calloc((size_t)N * PM_GALLERY_KEYS, sizeof *keys);
+    uint32_t *minu = NULL;
+    uint16_t *keys = NULL;
     uint8_t nmin[N], nk[N];
-    pm_fingerprint_t *v = malloc(sizeof *v);
-    pm__gal_probe_t *p = malloc(sizeof *p);
-    assert_non_null(minu);
-    assert_non_null(keys);
-    assert_non_null(v);
-    assert_non_null(p);
-    for (size_t i = 0; i < N; i++) {
-        probe_of(i, 0, v);
-        pm__gal_pack_view(v, minu + i * PM_GALLERY_MAX_MINUTIAE, &nmin[i],
-                          keys + i * PM_GALLERY_KEYS, &nk[i]);
-    }
+    pm_fingerprint_t *v = NULL;
+    pm__gal_probe_t *p = NULL;
+    pack_records(N, &minu, &keys, nmin, nk, &v, &p);
     int sparse = 0, dense = 0, sparse_differ = 0, path_differ = 0;
     int mates[2] = {0, 0}, strangers[2] = {0, 0}; /* with a hypothesis: [extend 1, extend 2] */
     for (size_t q = 0; q < PROBES; q++) {
