@@ -965,7 +965,8 @@ int pm_cmd_eval_identify(int argc, char **argv)
                 k++;
             }
         pm_gallery_stats_t gs = {0};
-        if (pm_gallery_stats(g, &gs, &err))
+        pm_error_t serr = {0};
+        if (pm_gallery_stats(g, &gs, &serr))
             gs.threads = 0;
         if (w && k)
             printf("  mated searches (all %zu records, %d worker threads): wall p50 %.3f s, p95 "

@@ -111,8 +111,9 @@ typedef struct pm__gal_probe {
                     * FS_PAIR_*); 0: every hit (the serial path's order and scores) */
     int pair_px, pair_rot; /* the agreement's tolerances: pixels, 1/256 turn */
     int extend; /* a near-miss hit is checked on all the record's minutiae (fast_match.c):
-                 * 2 (the default) when the record's centre lands outside the probe, 1
-                 * always (sessions 14-15), 0 never */
+                 * 2 (the default) always for a sparse probe, for a dense one only when
+                 * the record's centre lands outside it (PM__GAL_EXT_*); 1 always
+                 * (sessions 14-15); 0 never */
     int gx0, gy0, gw, gh; /* origin, cells per row (<= PM__GAL_GRID), rows */
     uint32_t grid[PM__GAL_GRID * PM__GAL_GRID]; /* tight tolerance, gw x gh used */
     uint8_t near[PM__GAL_GRID * PM__GAL_GRID];  /* probe minutia + 1 nearest within the wide
