@@ -71,9 +71,11 @@ int main(int argc, char **argv)
     int base_cap = getenv("PM_FAST_BASE_KEYS") ? atoi_bounded(getenv("PM_FAST_BASE_KEYS")) : 0;
     int base_serial = getenv("PM_FAST_BASE_SERIAL") != NULL;
     int base_nopair = getenv("PM_FAST_BASE_NOPAIR") != NULL;
-    int base_noext = getenv("PM_FAST_BASE_NOEXTEND") != NULL;
-    int base_ext = getenv("PM_FAST_BASE_EXTEND") ? atoi(getenv("PM_FAST_BASE_EXTEND")) : -1;
-    if ((base_serial || base_nopair || base_noext || base_ext >= 0) && !base_cap)
+    /* PM_FAST_BASE_NOEXTEND=1 is PM_FAST_BASE_EXTEND=0 */
+    int base_ext = getenv("PM_FAST_BASE_NOEXTEND")  ? 0
+                   : getenv("PM_FAST_BASE_EXTEND") ? atoi(getenv("PM_FAST_BASE_EXTEND"))
+                                                    : -1;
+    if ((base_serial || base_nopair || base_ext >= 0) && !base_cap)
         base_cap = PM_GALLERY_KEYS;
     int *sb = malloc((size_t)n * sizeof *sb);
     long base_differ = 0;
@@ -110,8 +112,6 @@ int main(int argc, char **argv)
             int gate = p->pair_gate, ext = p->extend;
             if (base_nopair)
                 p->pair_gate = 0;
-            if (base_noext)
-                p->extend = 0;
             if (base_ext >= 0)
                 p->extend = base_ext;
             double b0 = cpu_s();

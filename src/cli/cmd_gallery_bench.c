@@ -955,27 +955,29 @@ int pm_cmd_eval_identify(int argc, char **argv)
         /* the mated searches cover the whole gallery (the non-mated ones a
          * subset, whose filter costs a binary search per record): their
          * latency is a search of this gallery with real probes */
-        double *w = malloc(3 * (size_t)nmated * sizeof *w);
+        outcome_t *mo = malloc((size_t)nmated * sizeof *mo);
+        double *mn = malloc((size_t)nmated * sizeof *mn);
         size_t k = 0;
-        for (size_t i = 0; w && i < no; i++)
+        for (size_t i = 0; mo && mn && i < no; i++)
             if (o[i].mated) {
-                w[k] = o[i].seconds;
-                w[nmated + k] = o[i].cpu;
-                w[2 * (size_t)nmated + k] = (double)views[o[i].probe_id].count;
-                k++;
+                mn[k] = (double)views[o[i].probe_id].count;
+                mo[k++] = o[i];
             }
         pm_gallery_stats_t gs = {0};
         pm_error_t serr = {0};
         if (pm_gallery_stats(g, &gs, &serr))
             gs.threads = 0;
-        if (w && k)
+        if (k) {
+            rates_t lr;
+            summarise(mo, k, (double)total, NULL, &lr);
             printf("  mated searches (all %zu records, %d worker threads): wall p50 %.3f s, p95 "
                    "%.3f s, p99 %.3f s; process CPU p50 %.3f s, p95 %.3f s; probe minutiae p50 "
                    "%.0f, p95 %.0f\n",
-                   total, gs.threads, pct(w, k, 0.50), pct(w, k, 0.95),
-                   pct(w, k, 0.99), pct(w + nmated, k, 0.50), pct(w + nmated, k, 0.95),
-                   pct(w + 2 * (size_t)nmated, k, 0.50), pct(w + 2 * (size_t)nmated, k, 0.95));
-        free(w);
+                   total, gs.threads, lr.p50, lr.p95, lr.p99, lr.cpu50, lr.cpu95,
+                   pct(mn, k, 0.50), pct(mn, k, 0.95));
+        }
+        free(mo);
+        free(mn);
     }
     const double fp[2] = {0.01, 0.05};
     for (int k = 0; k < 2; k++) {
