@@ -230,9 +230,19 @@ test('pre-clearance flight: each decision with its reasons', async () => {
 
 test('audit view: chain verified, filter, officer actions logged', async () => {
   const { ctx, page, errors } = await fresh();
+  // the auditor's first view (the review queue, opened by the login) answers
+  // late: it must not replace the audit view opened meanwhile (a stale view
+  // drawing over a newer one made this test fail now and then)
+  await page.route('**/v1/reviews*', async (r) => { await new Promise((s) => setTimeout(s, 1500)); await r.continue(); });
+  const late = page.waitForEvent('requestfinished', { predicate: (q) => /\/v1\/reviews/.test(q.url()), timeout: 20000 });
   await login(page, 'auditor');
   await page.goto(`${base}/console/#/audit`);
   await page.waitForSelector('#chain');
+  await late;
+  await new Promise((s) => setTimeout(s, 300));
+  assert.equal(await page.locator('#chain').count(), 1, 'the audit view is still shown after the late answer');
+  assert.equal(await page.textContent('h1'), 'Disclosure log');
+  await page.unroute('**/v1/reviews*');
   assert.match(await page.textContent('#chain'), /intact/);
   await page.fill('#f-kind', 'review');
   await page.click('#audit-filter button');

@@ -51,24 +51,32 @@ async function start() {
 }
 
 let poll = null;
+let shown = 0; // the route whose view is on screen
+// Each route draws into its own container: a view still loading when the
+// officer (or the first route's redirect) moves on keeps drawing into its
+// detached container and can never replace the newer view.
 async function route() {
   if (poll) { clearInterval(poll); poll = null; }
   if (!session) return;
+  const mine = ++shown;
+  const current = () => mine === shown;
   const [, name, ...rest] = (location.hash || '#/').slice(1).split('/');
-  const ctx = { main, session, args: rest.map(decodeURIComponent), setPoll: (f, ms) => { poll = setInterval(f, ms); } };
-  main.replaceChildren(el('p', {}, 'Loading...'));
+  const box = el('div', {}, el('p', {}, 'Loading...'));
+  main.replaceChildren(box);
+  const ctx = { main: box, session, args: rest.map(decodeURIComponent), setPoll: (f, ms) => { if (current()) poll = setInterval(f, ms); } };
   try {
     if (name === 'run') await viewRun(ctx);
     else if (name === 'case') await viewCase(ctx);
     else if (name === 'flight') await viewFlight(ctx);
     else if (views[name] && session.views.includes(name)) await views[name].fn(ctx);
     else if (session.views.length) { location.hash = `#/${session.views[0]}`; return; }
-    else main.replaceChildren(el('p', {}, 'This role has no console view.'));
+    else box.replaceChildren(el('p', {}, 'This role has no console view.'));
   } catch (e) {
+    if (!current()) return;
     if (e.status === 401) { session = null; showLogin('Your session ended; log in again.'); return; }
-    main.replaceChildren(el('p', { class: 'error', role: 'alert' }, `${e.message}`));
+    box.replaceChildren(el('p', { class: 'error', role: 'alert' }, `${e.message}`));
   }
-  main.focus();
+  if (current()) main.focus();
 }
 
 document.getElementById('logout').addEventListener('click', async () => {
