@@ -244,12 +244,22 @@ test('audit view: chain verified, filter, officer actions logged', async () => {
   assert.equal(await page.textContent('h1'), 'Disclosure log');
   await page.unroute('**/v1/reviews*');
   assert.match(await page.textContent('#chain'), /intact/);
+  // a filter's page answering after the next filter's must not draw over it
+  await page.route('**/console/api/audit?*kind=review*', async (r) => { await new Promise((s) => setTimeout(s, 1500)); await r.continue(); });
+  const slow = page.waitForEvent('requestfinished', { predicate: (q) => /kind=review/.test(q.url()), timeout: 20000 });
   await page.fill('#f-kind', 'review');
   await page.click('#audit-filter button');
-  await until(page, () => /officer:adj/.test(document.querySelector('main').textContent));
   await page.fill('#f-kind', 'officer_action');
   await page.click('#audit-filter button');
   await until(page, () => /decision/.test(document.querySelector('main').textContent));
+  await slow;
+  await new Promise((s) => setTimeout(s, 300));
+  const kinds = await page.$$eval('#main h2 + table tbody tr td:nth-child(3)', (tds) => tds.map((t) => t.textContent));
+  assert.ok(kinds.length > 0 && kinds.every((k) => k === 'officer_action'), `the newer filter's page stays: ${kinds}`);
+  await page.unroute('**/console/api/audit?*kind=review*');
+  await page.fill('#f-kind', 'review');
+  await page.click('#audit-filter button');
+  await until(page, () => /officer:adj/.test(document.querySelector('main').textContent));
   await page.fill('#f-kind', '');
   await page.click('#audit-filter button');
   await until(page, () => /of \d+/.test(document.querySelector('.pager').textContent));

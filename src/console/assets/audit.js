@@ -1,6 +1,6 @@
 // Audit: the disclosure log filtered by kind/purpose/rule/period and paged on
 // the server, the chain's verification and the partners' last checkpoints.
-import { get, el, table, pager } from './lib.js';
+import { get, newest, el, table, pager } from './lib.js';
 
 export async function viewAudit(ctx) {
   const state = { offset: 0, kind: '', purpose: '', rule: '', from: '', to: '' };
@@ -8,13 +8,14 @@ export async function viewAudit(ctx) {
   const form = el('form', { class: 'inline', id: 'audit-filter' }, input('kind', 'Kind'), input('purpose', 'Purpose'), input('rule', 'Rule'),
     input('from', 'From', 'date'), input('to', 'To', 'date'), el('button', { type: 'submit' }, 'Filter'));
   const box = el('div', {});
+  const load = newest();
   const secs = (d, end) => (d ? String(Math.floor(Date.parse(d + (end ? 'T23:59:59Z' : 'T00:00:00Z')) / 1000)) : '');
   const draw = async () => {
     const p = new URLSearchParams({ offset: String(state.offset), limit: '50' });
     for (const k of ['kind', 'purpose', 'rule']) if (state[k]) p.set(k, state[k]);
     if (state.from) p.set('from', secs(state.from, false));
     if (state.to) p.set('to', secs(state.to, true));
-    const r = await get(`/console/api/audit?${p}`);
+    const r = await load(`/console/api/audit?${p}`);
     const v = r.verify;
     box.replaceChildren(
       el('p', { id: 'chain' }, 'Chain: ', el('span', { class: v.intact ? 'ok' : 'bad' }, v.intact ? 'intact' : `BROKEN at entry ${v.bad_seq}`),

@@ -1,6 +1,6 @@
 // Pre-clearance: the flight manifests waiting, and one manifest screened:
 // each passenger's decision (cleared / refer / do not board) with its reasons.
-import { get, el, table, pager } from './lib.js';
+import { get, newest, el, table, pager } from './lib.js';
 
 const enc = encodeURIComponent;
 
@@ -14,9 +14,10 @@ export async function viewFlights(ctx) {
 export async function viewFlight(ctx) {
   const name = ctx.args[0];
   const state = { offset: 0, decision: '' };
+  const load = newest();
   const draw = async () => {
     const q = `offset=${state.offset}&limit=100${state.decision ? `&decision=${state.decision}` : ''}`;
-    const r = await get(`/console/api/flights/${enc(name)}?${q}`);
+    const r = await load(`/console/api/flights/${enc(name)}?${q}`);
     const sel = el('select', { id: 'decision' }, ['', 'cleared', 'refer', 'do_not_board'].map((d) => {
       const o = el('option', { value: d }, d || 'all');
       if (d === state.decision) o.selected = true;

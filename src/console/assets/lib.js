@@ -19,6 +19,18 @@ export async function get(path) {
   return r.body;
 }
 
+// A GET for a view that redraws (filter, page, poll): only the answer to the
+// newest request is delivered; an older one still in flight is dropped (its
+// promise never settles), so a slow page never draws over a newer one.
+export function newest() {
+  let n = 0;
+  const never = () => new Promise(() => {});
+  return (path) => {
+    const mine = ++n;
+    return get(path).then((r) => (mine === n ? r : never()), (e) => { if (mine === n) throw e; return never(); });
+  };
+}
+
 export function el(tag, attrs, ...kids) {
   const n = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {

@@ -2,7 +2,7 @@
 // days of presence, overstay flags, every link of their records with its
 // evidence (the linker's own and accepted reviews), and the linkage review
 // pairs involving them with the evidence (accept / split); the review queue paged.
-import { api, get, el, table, pager } from './lib.js';
+import { api, get, newest, el, table, pager } from './lib.js';
 
 const enc = encodeURIComponent;
 
@@ -62,8 +62,9 @@ export async function viewTraveller(ctx) {
 
 export async function viewLinks(ctx) {
   const state = { offset: 0, status: 'open' };
+  const load = newest();
   const draw = async () => {
-    const r = await get(`/console/api/link-reviews?status=${state.status}&offset=${state.offset}&limit=50`);
+    const r = await load(`/console/api/link-reviews?status=${state.status}&offset=${state.offset}&limit=50`);
     const sel = el('select', { id: 'link-status' }, ['open', 'accepted', 'rejected', 'all'].map((s) => {
       const o = el('option', { value: s }, s);
       if (s === state.status) o.selected = true;

@@ -1,13 +1,14 @@
 // Vetting: the cohort dashboard (live), a run's cases (paged on the server),
 // one case (prints with minutiae, quality, candidates, the pair view, what the
 // partner disclosed, confirm/reject into the R14 queue) and the review queue.
-import { api, get, el, table, pager } from './lib.js';
+import { api, get, newest, el, table, pager } from './lib.js';
 
 const enc = encodeURIComponent;
 
 export async function viewCohorts(ctx) {
+  const load = newest();
   const draw = async () => {
-    const runs = await get('/console/api/cohorts');
+    const runs = await load('/console/api/cohorts');
     ctx.main.replaceChildren(el('h1', {}, 'Vetting runs'),
       runs.length ? table(['run', 'purpose', 'progress', 'match', 'no_match', 'refused', 'failed_capture'], runs, (r, c) => {
         const p = r.progress;
@@ -29,9 +30,10 @@ export async function viewCohorts(ctx) {
 export async function viewRun(ctx) {
   const run = ctx.args[0];
   const state = { offset: 0, outcome: ctx.args[1] || '' };
+  const load = newest();
   const draw = async () => {
     const q = `offset=${state.offset}&limit=50${state.outcome ? `&outcome=${enc(state.outcome)}` : ''}`;
-    const r = await get(`/console/api/cohorts/${enc(run)}?${q}`);
+    const r = await load(`/console/api/cohorts/${enc(run)}?${q}`);
     const sel = el('select', { id: 'outcome' }, ['', 'match', 'no_match', 'refused', 'failed_capture'].map((o) => {
       const opt = el('option', { value: o }, o || 'all');
       if (o === state.outcome) opt.selected = true;
@@ -112,8 +114,9 @@ export async function viewCase(ctx) {
 
 export async function viewReviews(ctx) {
   const state = { status: 'all' };
+  const load = newest();
   const draw = async () => {
-    const r = await get(`/v1/reviews?status=${state.status}`);
+    const r = await load(`/v1/reviews?status=${state.status}`);
     const sel = el('select', { id: 'review-status' }, ['all', 'pending', 'confirmed', 'rejected'].map((s) => {
       const o = el('option', { value: s }, s);
       if (s === state.status) o.selected = true;
