@@ -206,6 +206,7 @@ static void test_fast_paths_identical(void **state)
     pack_records(N, &minu, &keys, nmin, nk, &v, &p);
     int differ = 0, compared = 0, mate_first = 0, serial_differ = 0;
     int gate_differ = 0, gate_mate_first = 0, hyp_open = 0, hyp_gated = 0;
+    int hits_differ = 0, hits_total = 0;
     for (size_t q = 0; q < 6; q++) {
         size_t who = q * 61 + 5;
         probe_of(who, 1, v);
@@ -230,6 +231,21 @@ static void test_fast_paths_identical(void **state)
                                            minu + r * PM_GALLERY_MAX_MINUTIAE, nk[r], nmin[r]);
                 differ += a != b;
                 compared++;
+                /* the same key hits in the same order, also for key counts
+                 * that are not a multiple of the vector's eight */
+                static const int cuts[] = {0, 1, 7, 8, 9, 13, 39, 40};
+                for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+                    int nkc = cuts[c] < nk[r] ? cuts[c] : nk[r];
+                    uint16_t hv[PM_GALLERY_KEYS * PM__GAL_MAP_SLOTS], hp[PM_GALLERY_KEYS * PM__GAL_MAP_SLOTS];
+                    p->avx2 = 1;
+                    int nv = pm__gal_fast_hits(p, keys + r * PM_GALLERY_KEYS,
+                                               minu + r * PM_GALLERY_MAX_MINUTIAE, nkc, hv);
+                    p->avx2 = 0;
+                    int np = pm__gal_fast_hits(p, keys + r * PM_GALLERY_KEYS,
+                                               minu + r * PM_GALLERY_MAX_MINUTIAE, nkc, hp);
+                    hits_differ += nv != np || memcmp(hv, hp, (size_t)np * sizeof hp[0]) != 0;
+                    hits_total += np;
+                }
             }
             if (a > best)
                 best = a, best_row = (int)r;
@@ -261,7 +277,9 @@ static void test_fast_paths_identical(void **state)
     print_message("pair gate: %d scores differ between paths; mate first %d/6; non-mates with a "
                   "hypothesis %d without the gate, %d with it\n",
                   gate_differ, gate_mate_first, hyp_open, hyp_gated);
+    print_message("key hits: %d lists of %d hits differ between paths\n", hits_differ, hits_total);
     assert_int_equal(differ, 0);
+    assert_int_equal(hits_differ, 0);
     assert_int_equal(serial_differ, 0);
     assert_true(mate_first >= 5);
     assert_int_equal(gate_differ, 0);

@@ -738,6 +738,18 @@ __attribute__((target("avx2"))) static int hits_avx2(const pm__gal_probe_t *p,
 }
 #endif
 
+int pm__gal_fast_hits(const pm__gal_probe_t *p, const uint16_t *keys, const uint32_t *minu,
+                      int nkeys, uint16_t *hit)
+{
+    int lim = nkeys < p->key_cap ? nkeys : p->key_cap;
+    lim = lim < PM_GALLERY_KEYS ? lim : PM_GALLERY_KEYS;
+#if defined(HAVE_AVX2_PATH) && PM__GAL_MAP_SLOTS == 3
+    if (p->avx2)
+        return hits_avx2(p, keys, minu, lim, hit);
+#endif
+    return hits_portable(p, keys, minu, lim, hit);
+}
+
 int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uint32_t *minu,
                        int nkeys, int nmin)
 {
@@ -765,12 +777,7 @@ int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uin
                 check_hit(p, minu, ng, nmin, t, q, hyp_t, hyp_q, hyp_m, hyp_r, &nh);
             }
     } else {
-#if defined(HAVE_AVX2_PATH) && PM__GAL_MAP_SLOTS == 3
-        if (p->avx2)
-            nhit = hits_avx2(p, keys, minu, lim, hit);
-        else
-#endif
-            nhit = hits_portable(p, keys, minu, lim, hit);
+        nhit = pm__gal_fast_hits(p, keys, minu, nkeys, hit);
         if (p->pair_gate && nhit)
             nhit = pair_gate(p, minu, hit, nhit);
         for (int h = 0; h < nhit; h++)

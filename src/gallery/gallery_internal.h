@@ -128,6 +128,11 @@ void pm__gal_probe_build(const pm_fingerprint_t *fp, pm__gal_probe_t *p);
 void pm__gal_fast_build(pm__gal_probe_t *p);
 int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uint32_t *minu,
                        int nkeys, int nmin);
+/* The key hits pm__gal_fast_score checks (t << 8 | q: record minutia t on
+ * probe minutia q, key by key, within the rotation limit) into hit[]
+ * (PM_GALLERY_KEYS * PM__GAL_MAP_SLOTS); their count. */
+int pm__gal_fast_hits(const pm__gal_probe_t *p, const uint16_t *keys, const uint32_t *minu,
+                      int nkeys, uint16_t *hit);
 
 /* Worker pool (pool.c): runs fn(ctx, chunk, worker) for chunk 0..nchunks-1
  * on the workers and returns when all are done. Worker scratch: one matcher each. */
