@@ -522,7 +522,10 @@ static inline void check_hit(const pm__gal_probe_t *p, const uint32_t *minu, int
         for (int k = 0; dense && k < PM__GAL_EXT_CENTRE && k < ng; k++) {
             int32_t x = (int32_t)(minu[k] & 2047), y = (int32_t)((minu[k] >> 11) & 2047);
             int32_t X = (f0.bx + f0.c * x + f0.s * y) >> QS, Y = (f0.by - f0.s * x + f0.c * y) >> QS;
-            in += X >= 0 && Y >= 0 && X < p->gw && Y < p->gh && p->near[Y * p->gw + X] != 0;
+            /* branch-free: a cell off the grid reads cell 0, a corner
+             * farther than FS_AREA_R from every probe minutia (0) */
+            int on = ((unsigned)X < (unsigned)p->gw) & ((unsigned)Y < (unsigned)p->gh);
+            in += p->near[on ? Y * p->gw + X : 0] != 0;
         }
         if (!dense || in < PM__GAL_EXT_CENTRE) {
             /* the central ng are counted in m already (under the same rotation r) */
