@@ -199,6 +199,64 @@ static inline void xf_pair(const pm__gal_probe_t *p, uint32_t vt, int q, xf_t *f
     xf_pair_rot(p, vt, q, 0, f);
 }
 
+#ifdef HAVE_AVX2_PATH
+/* The vector paths' shared steps (inlined into each). */
+#define AVX2_INLINE static inline __attribute__((always_inline, target("avx2,popcnt")))
+
+/* Lanes 0..n-1 of eight. */
+AVX2_INLINE __m256i lanes_below(int n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* The grid cells of eight record minutiae at (x, y) under f; *valid (in:
+ * the lanes to use) keeps the lanes landing on the grid, the others' cell
+ * is 0. The portable paths' arithmetic, lane by lane. */
+AVX2_INLINE __m256i cells8(const pm__gal_probe_t *p, const xf_t *f, __m256i x, __m256i y,
+                           __m256i *valid)
+{
+    const __m256i c = _mm256_set1_epi32(f->c), s = _mm256_set1_epi32(f->s);
+    const __m256i gw = _mm256_set1_epi32(p->gw), gh = _mm256_set1_epi32(p->gh);
+    const __m256i minus1 = _mm256_set1_epi32(-1);
+    __m256i X = _mm256_srai_epi32(
+        _mm256_add_epi32(_mm256_set1_epi32(f->bx),
+                         _mm256_add_epi32(_mm256_mullo_epi32(c, x), _mm256_mullo_epi32(s, y))),
+        QS);
+    __m256i Y = _mm256_srai_epi32(
+        _mm256_add_epi32(_mm256_set1_epi32(f->by),
+                         _mm256_sub_epi32(_mm256_mullo_epi32(c, y), _mm256_mullo_epi32(s, x))),
+        QS);
+    __m256i ok = _mm256_and_si256(
+        _mm256_and_si256(_mm256_cmpgt_epi32(X, minus1), _mm256_cmpgt_epi32(Y, minus1)),
+        _mm256_and_si256(_mm256_cmpgt_epi32(gw, X), _mm256_cmpgt_epi32(gh, Y)));
+    *valid = _mm256_and_si256(ok, *valid);
+    return _mm256_and_si256(_mm256_add_epi32(_mm256_mullo_epi32(Y, gw), X), *valid);
+}
+
+/* How many of the valid lanes' cells hold a probe minutia of the record
+ * minutia's direction bin (dir: its 8-bit direction) under rotation rot. */
+AVX2_INLINE int on_bits8(const pm__gal_probe_t *p, __m256i idx, __m256i valid, __m256i dir, int rot)
+{
+    __m256i cell = _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), (const int *)p->grid, idx,
+                                               valid, 4);
+    __m256i db = _mm256_srli_epi32(
+        _mm256_and_si256(_mm256_sub_epi32(dir, _mm256_set1_epi32(rot)), _mm256_set1_epi32(255)), 3);
+    /* the bin's bit to the sign, counted from the mask */
+    __m256i top = _mm256_sllv_epi32(cell, _mm256_sub_epi32(_mm256_set1_epi32(31), db));
+    return __builtin_popcount((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(top)));
+}
+
+/* The coordinates and directions of eight packed minutiae. */
+AVX2_INLINE void unpack8(const uint32_t *minu, __m256i *x, __m256i *y, __m256i *dir)
+{
+    const __m256i v = _mm256_loadu_si256((const __m256i *)minu), m2047 = _mm256_set1_epi32(2047);
+    *x = _mm256_and_si256(v, m2047);
+    *y = _mm256_and_si256(_mm256_srli_epi32(v, 11), m2047);
+    *dir = _mm256_srli_epi32(v, 22);
+}
+#endif
+
 /* The sums of the pairs under f (wide tolerance: each record minutia and
  * the nearest probe minutia of agreeing direction), in integers (pixel
  * coordinates, products within 31 bits): exact in any order, so the vector
@@ -238,42 +296,26 @@ static void align_sums_portable(const pm__gal_probe_t *p, const uint32_t *minu, 
 #ifdef HAVE_AVX2_PATH
 /* The same sums, eight minutiae at a time (the near cell, the probe
  * minutia's direction and place gathered). */
-__attribute__((target("avx2"))) static void align_sums_avx2(const pm__gal_probe_t *p,
-                                                            const uint32_t *minu, int nmin,
-                                                            const xf_t *f, align_sums_t *s)
+__attribute__((target("avx2,popcnt"))) static void align_sums_avx2(const pm__gal_probe_t *p,
+                                                                   const uint32_t *minu, int nmin,
+                                                                   const xf_t *f, align_sums_t *s)
 {
-    const __m256i bx = _mm256_set1_epi32(f->bx), by = _mm256_set1_epi32(f->by);
-    const __m256i c = _mm256_set1_epi32(f->c), sn = _mm256_set1_epi32(f->s);
-    const __m256i gw = _mm256_set1_epi32(p->gw), gh = _mm256_set1_epi32(p->gh);
+    const __m256i m255 = _mm256_set1_epi32(255), one = _mm256_set1_epi32(1);
+    const __m256i zero = _mm256_setzero_si256(), full = _mm256_set1_epi32(256);
     const __m256i gx0 = _mm256_set1_epi32(p->gx0), gy0 = _mm256_set1_epi32(p->gy0);
-    const __m256i m2047 = _mm256_set1_epi32(2047), m255 = _mm256_set1_epi32(255);
-    const __m256i one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256();
-    const __m256i minus1 = _mm256_set1_epi32(-1), full = _mm256_set1_epi32(256);
-    const __m256i wdir = _mm256_set1_epi32(FS_WIDE_DIR);
-    const __m256i rot = _mm256_set1_epi32(f->rot), lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i wdir = _mm256_set1_epi32(FS_WIDE_DIR), rot = _mm256_set1_epi32(f->rot);
     __m256i sn_ = zero, srx = zero, sry = zero, sqx = zero, sqy = zero, sdot = zero, scrs = zero;
     for (int k = 0; k < nmin; k += 8) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(minu + k));
-        __m256i x = _mm256_and_si256(v, m2047);
-        __m256i y = _mm256_and_si256(_mm256_srli_epi32(v, 11), m2047);
-        __m256i X = _mm256_srai_epi32(
-            _mm256_add_epi32(bx, _mm256_add_epi32(_mm256_mullo_epi32(c, x), _mm256_mullo_epi32(sn, y))),
-            QS);
-        __m256i Y = _mm256_srai_epi32(
-            _mm256_add_epi32(by, _mm256_sub_epi32(_mm256_mullo_epi32(c, y), _mm256_mullo_epi32(sn, x))),
-            QS);
-        __m256i ok = _mm256_and_si256(
-            _mm256_and_si256(_mm256_cmpgt_epi32(X, minus1), _mm256_cmpgt_epi32(Y, minus1)),
-            _mm256_and_si256(_mm256_cmpgt_epi32(gw, X), _mm256_cmpgt_epi32(gh, Y)));
-        ok = _mm256_and_si256(ok, _mm256_cmpgt_epi32(_mm256_set1_epi32(nmin - k), lane));
-        __m256i idx = _mm256_and_si256(_mm256_add_epi32(_mm256_mullo_epi32(Y, gw), X), ok);
+        __m256i x, y, dir, ok = lanes_below(nmin - k);
+        unpack8(minu + k, &x, &y, &dir);
+        __m256i idx = cells8(p, f, x, y, &ok);
         __m256i nr = _mm256_mask_i32gather_epi32(zero, (const int *)(const void *)p->near, idx, ok, 1);
         nr = _mm256_and_si256(nr, m255);
         ok = _mm256_andnot_si256(_mm256_or_si256(_mm256_cmpeq_epi32(nr, zero), _mm256_cmpeq_epi32(nr, m255)), ok);
         __m256i q = _mm256_and_si256(_mm256_sub_epi32(nr, one), ok);
         __m256i d = _mm256_mask_i32gather_epi32(zero, (const int *)(const void *)p->dir, q, ok, 1);
         d = _mm256_and_si256(d, m255);
-        __m256i dd = _mm256_and_si256(_mm256_sub_epi32(_mm256_sub_epi32(_mm256_srli_epi32(v, 22), rot), d), m255);
+        __m256i dd = _mm256_and_si256(_mm256_sub_epi32(_mm256_sub_epi32(dir, rot), d), m255);
         dd = _mm256_min_epi32(dd, _mm256_sub_epi32(full, dd));
         ok = _mm256_andnot_si256(_mm256_cmpgt_epi32(dd, wdir), ok);
         __m256 fx = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), p->x, q, _mm256_castsi256_ps(ok), 4);
@@ -386,87 +428,31 @@ static void verify_portable(const pm__gal_probe_t *p, const uint32_t *minu, int 
 
 #ifdef HAVE_AVX2_PATH
 /* The same, eight minutiae at a time (AVX2 gathers). */
-__attribute__((target("avx2"))) static void verify_avx2(const pm__gal_probe_t *p,
-                                                        const uint32_t *minu, int nmin,
-                                                        const xf_t *f, int *matched, int *inside)
+__attribute__((target("avx2,popcnt"))) static void verify_avx2(const pm__gal_probe_t *p,
+                                                                const uint32_t *minu, int nmin,
+                                                                const xf_t *f, int *matched,
+                                                                int *inside)
 {
-    const __m256i bx = _mm256_set1_epi32(f->bx), by = _mm256_set1_epi32(f->by);
-    const __m256i c = _mm256_set1_epi32(f->c), s = _mm256_set1_epi32(f->s);
-    const __m256i gw = _mm256_set1_epi32(p->gw), gh = _mm256_set1_epi32(p->gh);
-    const __m256i m2047 = _mm256_set1_epi32(2047), m255 = _mm256_set1_epi32(255);
-    const __m256i one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256();
-    const __m256i minus1 = _mm256_set1_epi32(-1);
-    const __m256i rot = _mm256_set1_epi32(f->rot), lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    __m256i msum = zero, isum = zero;
+    const __m256i m255 = _mm256_set1_epi32(255), zero = _mm256_setzero_si256();
+    int m = 0;
+    __m256i isum = zero;
     for (int k = 0; k < nmin; k += 8) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(minu + k));
-        __m256i x = _mm256_and_si256(v, m2047);
-        __m256i y = _mm256_and_si256(_mm256_srli_epi32(v, 11), m2047);
-        __m256i X = _mm256_srai_epi32(
-            _mm256_add_epi32(bx, _mm256_add_epi32(_mm256_mullo_epi32(c, x), _mm256_mullo_epi32(s, y))),
-            QS);
-        __m256i Y = _mm256_srai_epi32(
-            _mm256_add_epi32(by, _mm256_sub_epi32(_mm256_mullo_epi32(c, y), _mm256_mullo_epi32(s, x))),
-            QS);
-        __m256i valid = _mm256_and_si256(
-            _mm256_and_si256(_mm256_cmpgt_epi32(X, minus1), _mm256_cmpgt_epi32(Y, minus1)),
-            _mm256_and_si256(_mm256_cmpgt_epi32(gw, X), _mm256_cmpgt_epi32(gh, Y)));
-        valid = _mm256_and_si256(valid, _mm256_cmpgt_epi32(_mm256_set1_epi32(nmin - k), lane));
-        __m256i idx = _mm256_and_si256(_mm256_add_epi32(_mm256_mullo_epi32(Y, gw), X), valid);
-        __m256i cell = _mm256_mask_i32gather_epi32(zero, (const int *)p->grid, idx, valid, 4);
+        __m256i x, y, dir, valid = lanes_below(nmin - k);
+        unpack8(minu + k, &x, &y, &dir);
+        __m256i idx = cells8(p, f, x, y, &valid);
+        m += on_bits8(p, idx, valid, dir, f->rot);
         if (inside) {
             __m256i nr = _mm256_mask_i32gather_epi32(zero, (const int *)p->near, idx, valid, 1);
             nr = _mm256_and_si256(nr, m255);
             isum = _mm256_sub_epi32(isum, _mm256_andnot_si256(_mm256_cmpeq_epi32(nr, zero), valid));
         }
-        __m256i db = _mm256_srli_epi32(
-            _mm256_and_si256(_mm256_sub_epi32(_mm256_srli_epi32(v, 22), rot), m255), 3);
-        msum = _mm256_add_epi32(msum, _mm256_and_si256(_mm256_srlv_epi32(cell, db), one));
     }
-    int mv[8], iv[8];
-    _mm256_storeu_si256((__m256i *)mv, msum);
-    _mm256_storeu_si256((__m256i *)iv, isum);
-    *matched = mv[0] + mv[1] + mv[2] + mv[3] + mv[4] + mv[5] + mv[6] + mv[7];
-    if (inside)
+    *matched = m;
+    if (inside) {
+        int iv[8];
+        _mm256_storeu_si256((__m256i *)iv, isum);
         *inside = iv[0] + iv[1] + iv[2] + iv[3] + iv[4] + iv[5] + iv[6] + iv[7];
-}
-/* Only the count of verify_avx2 (the quick checks, most of the calls):
- * each lane's direction bit shifted to the sign and counted from the
- * mask, with no vector sum to reduce at the end. */
-__attribute__((target("avx2,popcnt"))) static int matched_avx2(const pm__gal_probe_t *p,
-                                                               const uint32_t *minu, int nmin,
-                                                               const xf_t *f)
-{
-    const __m256i bx = _mm256_set1_epi32(f->bx), by = _mm256_set1_epi32(f->by);
-    const __m256i c = _mm256_set1_epi32(f->c), s = _mm256_set1_epi32(f->s);
-    const __m256i gw = _mm256_set1_epi32(p->gw), gh = _mm256_set1_epi32(p->gh);
-    const __m256i m2047 = _mm256_set1_epi32(2047), m255 = _mm256_set1_epi32(255);
-    const __m256i zero = _mm256_setzero_si256(), minus1 = _mm256_set1_epi32(-1);
-    const __m256i b31 = _mm256_set1_epi32(31);
-    const __m256i rot = _mm256_set1_epi32(f->rot), lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    int m = 0;
-    for (int k = 0; k < nmin; k += 8) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(minu + k));
-        __m256i x = _mm256_and_si256(v, m2047);
-        __m256i y = _mm256_and_si256(_mm256_srli_epi32(v, 11), m2047);
-        __m256i X = _mm256_srai_epi32(
-            _mm256_add_epi32(bx, _mm256_add_epi32(_mm256_mullo_epi32(c, x), _mm256_mullo_epi32(s, y))),
-            QS);
-        __m256i Y = _mm256_srai_epi32(
-            _mm256_add_epi32(by, _mm256_sub_epi32(_mm256_mullo_epi32(c, y), _mm256_mullo_epi32(s, x))),
-            QS);
-        __m256i valid = _mm256_and_si256(
-            _mm256_and_si256(_mm256_cmpgt_epi32(X, minus1), _mm256_cmpgt_epi32(Y, minus1)),
-            _mm256_and_si256(_mm256_cmpgt_epi32(gw, X), _mm256_cmpgt_epi32(gh, Y)));
-        valid = _mm256_and_si256(valid, _mm256_cmpgt_epi32(_mm256_set1_epi32(nmin - k), lane));
-        __m256i idx = _mm256_and_si256(_mm256_add_epi32(_mm256_mullo_epi32(Y, gw), X), valid);
-        __m256i cell = _mm256_mask_i32gather_epi32(zero, (const int *)p->grid, idx, valid, 4);
-        __m256i db = _mm256_srli_epi32(
-            _mm256_and_si256(_mm256_sub_epi32(_mm256_srli_epi32(v, 22), rot), m255), 3);
-        __m256i top = _mm256_sllv_epi32(cell, _mm256_sub_epi32(b31, db));
-        m += __builtin_popcount((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(top)));
     }
-    return m;
 }
 #endif
 
@@ -475,10 +461,7 @@ static inline void verify(const pm__gal_probe_t *p, const uint32_t *minu, int nm
 {
 #ifdef HAVE_AVX2_PATH
     if (p->avx2) {
-        if (inside)
-            verify_avx2(p, minu, nmin, f, matched, inside);
-        else
-            *matched = matched_avx2(p, minu, nmin, f);
+        verify_avx2(p, minu, nmin, f, matched, inside);
         return;
     }
 #endif
@@ -498,39 +481,17 @@ __attribute__((target("avx2,popcnt"))) static void quick_avx2(const pm__gal_prob
                                                               const uint16_t *hit, int nhit,
                                                               uint8_t *m_out)
 {
-    const __m256i m2047 = _mm256_set1_epi32(2047), m255 = _mm256_set1_epi32(255);
-    const __m256i zero = _mm256_setzero_si256(), minus1 = _mm256_set1_epi32(-1);
-    const __m256i b31 = _mm256_set1_epi32(31);
-    const __m256i gw = _mm256_set1_epi32(p->gw), gh = _mm256_set1_epi32(p->gh);
-    __m256i x[2], y[2], d[2];
-    for (int b = 0; b < 2; b++) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(minu + 8 * b));
-        x[b] = _mm256_and_si256(v, m2047);
-        y[b] = _mm256_and_si256(_mm256_srli_epi32(v, 11), m2047);
-        d[b] = _mm256_srli_epi32(v, 22);
-    }
+    __m256i x[2], y[2], dir[2];
+    for (int b = 0; b < 2; b++)
+        unpack8(minu + 8 * b, &x[b], &y[b], &dir[b]);
     for (int h = 0; h < nhit; h++) {
         xf_t f;
         xf_pair(p, minu[hit[h] >> 8], hit[h] & 255, &f);
-        const __m256i bx = _mm256_set1_epi32(f.bx), by = _mm256_set1_epi32(f.by);
-        const __m256i c = _mm256_set1_epi32(f.c), sn = _mm256_set1_epi32(f.s);
-        const __m256i rot = _mm256_set1_epi32(f.rot);
         int m = 0;
         for (int b = 0; b < 2; b++) {
-            __m256i X = _mm256_srai_epi32(
-                _mm256_add_epi32(bx, _mm256_add_epi32(_mm256_mullo_epi32(c, x[b]), _mm256_mullo_epi32(sn, y[b]))),
-                QS);
-            __m256i Y = _mm256_srai_epi32(
-                _mm256_add_epi32(by, _mm256_sub_epi32(_mm256_mullo_epi32(c, y[b]), _mm256_mullo_epi32(sn, x[b]))),
-                QS);
-            __m256i valid = _mm256_and_si256(
-                _mm256_and_si256(_mm256_cmpgt_epi32(X, minus1), _mm256_cmpgt_epi32(Y, minus1)),
-                _mm256_and_si256(_mm256_cmpgt_epi32(gw, X), _mm256_cmpgt_epi32(gh, Y)));
-            __m256i idx = _mm256_and_si256(_mm256_add_epi32(_mm256_mullo_epi32(Y, gw), X), valid);
-            __m256i cell = _mm256_mask_i32gather_epi32(zero, (const int *)p->grid, idx, valid, 4);
-            __m256i db = _mm256_srli_epi32(_mm256_and_si256(_mm256_sub_epi32(d[b], rot), m255), 3);
-            __m256i top = _mm256_sllv_epi32(cell, _mm256_sub_epi32(b31, db));
-            m += __builtin_popcount((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(top)));
+            __m256i valid = _mm256_set1_epi32(-1);
+            __m256i idx = cells8(p, &f, x[b], y[b], &valid);
+            m += on_bits8(p, idx, valid, dir[b], f.rot);
         }
         m_out[h] = (uint8_t)m;
     }
