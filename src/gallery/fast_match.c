@@ -469,10 +469,10 @@ static inline void verify(const pm__gal_probe_t *p, const uint32_t *minu, int nm
     verify_portable(p, minu, nmin, f, matched, inside);
 }
 
-#ifdef HAVE_AVX2_PATH
-#if FS_GATE_MINUTIAE != 16
-#error "quick_avx2 checks 16 central minutiae in two vectors"
-#endif
+/* quick_avx2 checks the 16 central minutiae as two vectors; another
+ * FS_GATE_MINUTIAE (a tuning build) checks hit by hit through verify */
+#if defined(HAVE_AVX2_PATH) && FS_GATE_MINUTIAE == 16
+#define HAVE_QUICK16 1
 /* The quick checks of a record's hits in one call (the count of check_hit's
  * first verification, for every hit): the record's 16 central minutiae
  * unpacked once, the transformations of xf_pair, then two gathers per
@@ -803,7 +803,7 @@ int pm__gal_fast_score(const pm__gal_probe_t *p, const uint16_t *keys, const uin
         nhit = pm__gal_fast_hits(p, keys, minu, nkeys, hit);
         if (p->pair_gate && nhit)
             nhit = pair_gate(p, minu, hit, nhit);
-#ifdef HAVE_AVX2_PATH
+#ifdef HAVE_QUICK16
         if (p->avx2 && ng == FS_GATE_MINUTIAE) {
             /* the quick checks of all the hits in one call; a hit pairing
              * fewer than FS_EXTEND central minutiae is neither retried,
