@@ -160,15 +160,16 @@ def apply_cells(sets, order, t0, budget=None):
 
 
 def fit_order(sets):
+    """Cells with a true pair, best true / stranger ratio first."""
     tally = collections.defaultdict(lambda: [0, 0])
     for pairs, seeded, clean in sets:
         for p, own, und, s, lb, fb, tb, c in pairs:
             if not und:
                 continue
             if p not in seeded:
-                tally[c][1] += 1
+                tally[c][1] += 1  # a stranger pair: a false hit if taken
             elif own:
-                tally[c][0] += 1
+                tally[c][0] += 1  # a true pair
     return sorted((c for c in tally if tally[c][0]),
                   key=lambda c: -(tally[c][0] / (tally[c][1] + 0.5)))
 
@@ -193,43 +194,7 @@ def any_rule(sets, budget, t0):
     while the false hits stay within the budget."""
     ns = sum(len(s[1]) for s in sets)
     nc = sum(len(s[2]) for s in sets)
-    tally = collections.defaultdict(lambda: [0, 0])
-    for pairs, seeded, clean in sets:
-        for p, own, und, s, lb, fb, tb, c in pairs:
-            if not und:
-                continue
-            if p not in seeded:
-                tally[c][1] += 1  # a stranger pair: a false hit if taken
-            elif own:
-                tally[c][0] += 1  # a true pair
-    order = sorted(tally, key=lambda c: -(tally[c][0] / (tally[c][1] + 0.5)))
-    found = [set() for _ in sets]
-    hit = [set() for _ in sets]
-    for i, (pairs, seeded, clean) in enumerate(sets):
-        for p, own, und, s, lb, fb, tb, c in pairs:
-            if und or s < t0:
-                continue
-            if p not in seeded:
-                hit[i].add(p)
-            elif own:
-                found[i].add(p)
-    best = (sum(map(len, found)), sum(map(len, hit)), 0)
-    taken = set()
-    for n, c in enumerate(order):
-        taken.add(c)
-        for i, (pairs, seeded, clean) in enumerate(sets):
-            for p, own, und, s, lb, fb, tb, cc in pairs:
-                if und and cc == c:
-                    if p in seeded:
-                        if own:
-                            found[i].add(p)
-                    else:
-                        hit[i].add(p)
-        f, h = sum(map(len, found)), sum(map(len, hit))
-        if 1000.0 * h / nc > budget:
-            break
-        best = (f, h, n + 1)
-    return best, ns, nc
+    return apply_cells(sets, fit_order(sets), t0, budget), ns, nc
 
 
 def main():
