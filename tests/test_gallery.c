@@ -634,6 +634,58 @@ static void test_tenprint_shortlist(void **state)
 }
 
 
+/* The lead fingers are the probe's best prints, not its busiest: two poor
+ * captures (another finger's ridges, padded with spurious minutiae, low
+ * print quality) have the most minutiae, and with two lead fingers chosen
+ * by count alone the mate had no first-stage evidence (session 18: a known
+ * applicant of the 1,000-applicant cohort was lost this way). */
+static void test_tenprint_lead_by_quality(void **state)
+{
+    (void)state;
+    enum { SUBJ = 400 };
+    pm_gallery_t *g = make_gallery_subjects(SUBJ * 10, 2, 10);
+    pm_error_t err = {0};
+    pm_fingerprint_t *p = malloc(10 * sizeof *p);
+    assert_non_null(p);
+    for (int t = 0; t < 3; t++) {
+        size_t who = (size_t)(t * 97 + 29) % SUBJ, other = (who + SUBJ / 2) % SUBJ;
+        pm_gallery_finger_t f[10];
+        for (int k = 0; k < 10; k++) {
+            probe_of(who * 10 + (size_t)k, 1, &p[k]);
+            p[k].quality = 60;
+            f[k] = (pm_gallery_finger_t){k + 1, &p[k]};
+        }
+        for (int k = 0; k < 2; k++) {
+            /* a poor capture: another subject's finger and spurious minutiae */
+            probe_of(other * 10 + (size_t)k, 1, &p[k]);
+            size_t n0 = p[k].count;
+            for (size_t i = 0; i < n0 && p[k].count < 100; i++) {
+                pm_minutia_t m = p[k].minutiae[i];
+                m.x += 9.0f;
+                m.y -= 7.0f;
+                p[k].minutiae[p[k].count++] = m;
+            }
+            p[k].quality = 20;
+        }
+        pm_gallery_search_options_t o = {.max_candidates = 5, .first_stage = 1, .shortlist = 20,
+                                         .lead_fingers = 2};
+        pm_gallery_candidate_t c[5];
+        size_t n = 0;
+        pm_gallery_search_stats_t st;
+        assert_int_equal(pm_gallery_identify(g, f, 10, &o, c, &n, &st, &err), 0);
+        assert_true(n > 0);
+        assert_true(c[0].subject == 1000 + who);
+        /* the same prints with the quality unknown (0 everywhere): the count
+         * decides, the poor captures lead, and the mate is not shortlisted */
+        for (int k = 0; k < 10; k++)
+            p[k].quality = 0;
+        assert_int_equal(pm_gallery_identify(g, f, 10, &o, c, &n, &st, &err), 0);
+        assert_true(n == 0 || c[0].subject != 1000 + who);
+    }
+    free(p);
+    pm_gallery_free(g);
+}
+
 /* Identification calibration: the nominal model is the matcher's
  * calibration, thresholds and FPIR are inverses, the fit recovers a known
  * Gumbel model, and a search uses it for its threshold and id_score. */
@@ -1161,6 +1213,7 @@ int main(void)
         cmocka_unit_test(test_candidate_prepare_same_scores),
         cmocka_unit_test(test_two_threads_identical),
         cmocka_unit_test(test_tenprint_shortlist),
+        cmocka_unit_test(test_tenprint_lead_by_quality),
         cmocka_unit_test(test_fast_paths_identical),
         cmocka_unit_test(test_fast_partial_overlap),
         cmocka_unit_test(test_fast_extend_centre),

@@ -628,13 +628,13 @@ static void stage2(void *ctx, size_t chunk, int worker)
 
 /* ---- the ten-print shortlist ----------------------------------------------
  * A multi-finger probe's first stage runs on its lead fingers only (the
- * ones with the most minutiae); their survivors are collected instead of
- * going to the exact stage. Per subject, the evidence is the sum over lead
- * fingers of the subject's best first-stage score at that finger; the
- * `shortlist` subjects with the most evidence (ties by subject id) are then
- * compared exactly, every probe finger with each of the subject's
- * position-compatible records, as pm_gallery_verify compares them (and as
- * the fused calibration was fitted). */
+ * ones of best print quality, then most minutiae); their survivors are
+ * collected instead of going to the exact stage. Per subject, the evidence
+ * is the sum over lead fingers of the subject's best first-stage score at
+ * that finger; the `shortlist` subjects with the most evidence (ties by
+ * subject id) are then compared exactly, every probe finger with each of
+ * the subject's position-compatible records, as pm_gallery_verify compares
+ * them (and as the fused calibration was fitted). */
 typedef struct surv {
     uint64_t subject;
     uint32_t row;
@@ -863,7 +863,19 @@ static int shortlist_rows(const pm__gal_shard_t *s, const uint64_t *subs, size_t
     return 0;
 }
 
-/* The lead fingers: the `lead` probe fingers with the most minutiae. */
+/* Is probe finger a a better lead than b: the higher print quality (which
+ * predicts match performance), then more minutiae. By count alone, a poor
+ * impression's spurious minutiae made it a lead (docs/gallery.md, "Lead
+ * fingers by quality"). */
+static int better_lead(const pm_fingerprint_t *a, const pm_fingerprint_t *b)
+{
+    if (a->quality != b->quality)
+        return a->quality > b->quality;
+    return a->count > b->count;
+}
+
+/* The lead fingers: the `lead` best probe fingers (better_lead; ties: the
+ * earlier one). */
 static void pick_lead(const pm_gallery_finger_t *fingers, int nfingers, int lead, uint8_t *is_lead)
 {
     for (int f = 0; f < nfingers; f++)
@@ -873,7 +885,7 @@ static void pick_lead(const pm_gallery_finger_t *fingers, int nfingers, int lead
     for (int k = 0; k < lead; k++) {
         int best = -1;
         for (int f = 0; f < nfingers; f++)
-            if (!is_lead[f] && (best < 0 || fingers[f].fp->count > fingers[best].fp->count))
+            if (!is_lead[f] && (best < 0 || better_lead(fingers[f].fp, fingers[best].fp)))
                 best = f;
         is_lead[best] = 1;
     }
