@@ -219,8 +219,8 @@ typedef struct pm_gallery_search_options {
      * ones pm_gallery_verify gives (docs/gallery.md "Ten-print shortlist"). */
     int shortlist;
     /* ... and the first stage runs on this many probe fingers, those of
-     * best print quality, then most minutiae (ties: the earlier one): 0 = the default,
-     * PM_GALLERY_LEAD_DEFAULT; < 0 = every probe finger. */
+     * best print quality, then most minutiae (ties: the earlier one):
+     * 0 = the default, PM_GALLERY_LEAD_DEFAULT; < 0 = every probe finger. */
     int lead_fingers;
     /* first stage, the pair gate: a key hit is checked only if another hit
      * agrees with its placement (docs/gallery.md "Pair gate"): ~2x cheaper
