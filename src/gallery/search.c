@@ -863,10 +863,10 @@ static int shortlist_rows(const pm__gal_shard_t *s, const uint64_t *subs, size_t
     return 0;
 }
 
-/* Is probe finger a a better lead than b: the higher print quality (which
- * predicts match performance), then more minutiae. By count alone, a poor
- * impression's spurious minutiae made it a lead (docs/gallery.md, "Lead
- * fingers by quality"). */
+/* Is probe finger a a better lead than b: the higher print quality (the
+ * extractor's estimate of match performance), then more minutiae. By count
+ * alone, the two fingers that matched their mate worst led and a mate was
+ * lost (docs/gallery.md, "Lead fingers by quality"). */
 static int better_lead(const pm_fingerprint_t *a, const pm_fingerprint_t *b)
 {
     if (a->quality != b->quality)
